@@ -1,0 +1,124 @@
+"""Replies that say what changed, why, and what was measured before and after."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dsp.state import MixState
+from tools.base import Change
+from tools.track_tools import format_hz
+
+
+def _power_sum_db(values: list[float]) -> float:
+    total = sum(10 ** (v / 10) for v in values if v > -119)
+    return 10 * math.log10(total) if total > 0 else -120.0
+
+
+def track_vs_rest_db(metrics: dict[str, Any], track: str) -> float | None:
+    tracks = metrics.get("tracks", {})
+    if track not in tracks:
+        return None
+    rest = [t["lufs"] for name, t in tracks.items() if name != track]
+    if not rest:
+        return None
+    return tracks[track]["lufs"] - _power_sum_db(rest)
+
+
+def section_contrast_db(metrics: dict[str, Any], label: str) -> float | None:
+    sections = metrics.get("sections", [])
+    inside = [
+        s["lufs"]
+        for s in sections
+        if s.get("label") == label and s.get("lufs") is not None and s["lufs"] > -70
+    ]
+    outside = [
+        s["lufs"]
+        for s in sections
+        if s.get("label") != label and s.get("lufs") is not None and s["lufs"] > -70
+    ]
+    if not inside or not outside:
+        return None
+    return sum(inside) / len(inside) - sum(outside) / len(outside)
+
+
+def measure_value(metrics: dict[str, Any], measure: str) -> tuple[str, float | None, str]:
+    """(label, value, unit) of one named measure in a version's metrics."""
+    mix = metrics.get("mix", {})
+    if measure == "spectral_centroid_hz":
+        return "spectral centroid", mix.get("spectral_centroid_hz"), "Hz"
+    if measure.startswith("band:"):
+        band = measure.split(":", 1)[1]
+        return f"{band.replace('_', '-')} band share", mix.get("band_shares_db", {}).get(band), "dB"
+    if measure == "width":
+        return "side/mid ratio", mix.get("side_mid_ratio_db"), "dB"
+    if measure.startswith("track:"):
+        name = measure.split(":", 1)[1]
+        return f"{name} vs the rest", track_vs_rest_db(metrics, name), "LU"
+    if measure.startswith("section:"):
+        label = measure.split(":", 1)[1]
+        return f"{label} vs the rest of the song", section_contrast_db(metrics, label), "LU"
+    if measure == "master":
+        return "true peak", mix.get("true_peak_dbtp"), "dBTP"
+    if measure == "loudness":
+        return "loudness", mix.get("integrated_lufs"), "LUFS"
+    return measure, None, ""
+
+
+def _format(value: float, unit: str) -> str:
+    if unit == "Hz":
+        return format_hz(value)
+    return f"{value:+.1f} {unit}" if unit in ("dB", "LU") else f"{value:.1f} {unit}"
+
+
+def measured_lines(before: dict[str, Any], after: dict[str, Any], measures: list[str]) -> list[str]:
+    lines = []
+    for measure in [*dict.fromkeys(measures), "loudness"]:
+        label, old, unit = measure_value(before, measure)
+        _, new, _ = measure_value(after, measure)
+        if old is None or new is None:
+            continue
+        lines.append(f"{label} {_format(old, unit)} → {_format(new, unit)}")
+    return lines
+
+
+def compose_reply(
+    *,
+    version: int,
+    parent: int,
+    planner: str,
+    changes: list[Change],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    measures: list[str],
+    message: str = "",
+    notes: list[str] | None = None,
+) -> str:
+    lines = [f"**Version {version}** (from v{parent}, {planner} planner)"]
+    if message:
+        lines.append(message)
+    for change in changes:
+        why = f" — {change.reason}" if change.reason else ""
+        lines.append(f"- {change.summary}{why}")
+    for note in notes or []:
+        lines.append(f"- {note}")
+    measured = measured_lines(before, after, measures)
+    if measured:
+        lines.append("Measured: " + "; ".join(measured) + ".")
+    return "\n".join(lines)
+
+
+def summarise(changes: list[Change], limit: int = 3) -> str:
+    parts = [c.summary for c in changes[:limit]]
+    more = f" (+{len(changes) - limit} more)" if len(changes) > limit else ""
+    return "; ".join(parts) + more if parts else "no change"
+
+
+def describe_state_track(state: MixState, name: str) -> str:
+    track = state.track(name)
+    bits = [f"fader {track.gain_db:+.1f} dB"]
+    if track.eq:
+        bits.append(f"{len(track.eq)} EQ band(s)")
+    if track.compressor:
+        bits.append(f"comp {track.compressor.ratio:g}:1")
+    return ", ".join(bits)

@@ -1,0 +1,191 @@
+"""Render benchmark: an 8-stem, 4-minute session at 44.1 kHz.
+
+Prints the bare pedalboard chain time (the same plugins on whole arrays + a numpy sum, no
+cache, no blocks), our first render and its ratio to that (aim <= 1.5x), re-renders after a
+one-track EQ change (aim <= 25% of the first render) and after a fader-only change, and the
+peak memory (aim < 2 GB). Stems are song_1 looped to 4 minutes plus a second drum stem, or
+synthetic noise bursts when ../shared/data is absent.
+
+Run: .venv/bin/python bench/bench_render.py [--minutes 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dsp.audio_io import file_sha256, load_stems  # noqa: E402
+from dsp.panning import pan_gains, stereo_width  # noqa: E402
+from dsp.processors import track_insert_board  # noqa: E402
+from dsp.render import (  # noqa: E402
+    StemSource,
+    delay_bus_board,
+    render_mix,
+    reverb_bus_board,
+)
+from dsp.state import Compressor, EqBand, MixState, TrackState  # noqa: E402
+
+SAMPLE_RATE = 44100
+SONG = ROOT.parent / "shared" / "data" / "songs" / "song_1"
+SEND_ROLES = {
+    "vocal": (-12.0, -18.0),
+    "keys": (-16.0, None),
+    "guitar": (-18.0, -22.0),
+    "pad": (-14.0, None),
+    "lead": (-14.0, -20.0),
+}
+PANS = {"guitar": -0.4, "keys": 0.35, "pad": 0.0, "lead": 0.2, "drums_room": 0.0}
+
+
+def _looped(audio: np.ndarray, frames: int) -> np.ndarray:
+    reps = -(-frames // audio.shape[1])
+    return np.tile(audio, (1, reps))[:, :frames]
+
+
+def _source_audio(frames: int) -> list[tuple[str, str, np.ndarray]]:
+    if SONG.is_dir():
+        paths = sorted(SONG.glob("*.flac"))
+        stems, _, _ = load_stems(paths, sample_rate=SAMPLE_RATE)
+        truth = json.loads((SONG / "truth.json").read_text())["stems"]
+        roles = [truth.get(f"{p.stem}.wav", "other") for p in paths]
+        named = [(p.stem, r, s.audio) for p, r, s in zip(paths, roles, stems, strict=True)]
+        drums = next(a for n, r, a in named if r == "drums")
+        named.append(("Drums_Room", "drums_room", drums * np.float32(0.5)))
+        return [(n, r, _looped(a, frames)) for n, r, a in named]
+    rng = np.random.default_rng(7)
+    roles = ["bass", "drums", "guitar", "keys", "lead", "vocal", "pad", "drums_room"]
+    out = []
+    for i, role in enumerate(roles):
+        channels = 1 if role in ("bass", "lead", "vocal") else 2
+        burst = rng.standard_normal((channels, frames)).astype(np.float32) * 0.1
+        gate = np.sin(np.arange(frames) * 2 * np.pi * (1.5 + i) / SAMPLE_RATE) > 0
+        out.append((f"synthetic_{role}", role, burst * gate.astype(np.float32)))
+    return out
+
+
+def build_session(workdir: Path, minutes: float) -> tuple[dict[str, StemSource], MixState]:
+    frames = int(minutes * 60 * SAMPLE_RATE)
+    stems: dict[str, StemSource] = {}
+    tracks = []
+    for name, role, audio in _source_audio(frames):
+        path = workdir / f"{name}.npy"
+        np.save(path, np.ascontiguousarray(audio, dtype=np.float32))
+        key = f"{file_sha256(path)}@{SAMPLE_RATE}"
+        stems[name] = StemSource(name=name, key=key, audio=np.load(path, mmap_mode="r"))
+        reverb_db, delay_db = SEND_ROLES.get(role, (None, None))
+        tracks.append(
+            TrackState(
+                name=name,
+                role=role,
+                gain_db=-3.0,
+                pan=PANS.get(role, 0.0),
+                hpf_hz=40.0 if role in ("bass", "drums") else 90.0,
+                eq=(
+                    EqBand(kind="low_shelf", freq_hz=120.0, gain_db=-2.0, q=0.7),
+                    EqBand(kind="bell", freq_hz=400.0, gain_db=-3.0, q=1.4),
+                    EqBand(kind="high_shelf", freq_hz=8000.0, gain_db=2.0, q=0.7),
+                ),
+                compressor=Compressor(
+                    threshold_db=-20.0, ratio=3.0, attack_ms=10.0, release_ms=120.0, makeup_db=2.0
+                ),
+                reverb_send_db=reverb_db,
+                delay_send_db=delay_db,
+            )
+        )
+    return stems, MixState(tracks=tuple(tracks))
+
+
+def bare_chain(stems: dict[str, StemSource], state: MixState) -> float:
+    """The same plugins on whole arrays, the same gains and pan, summed with numpy."""
+    start = time.perf_counter()
+    frames = max(s.audio.shape[1] for s in stems.values())
+    mix = np.zeros((2, frames), dtype=np.float32)
+    sends = {"reverb": np.zeros_like(mix), "delay": np.zeros_like(mix)}
+    for track in state.tracks:
+        audio = np.array(stems[track.name].audio)
+        out = track_insert_board(track, sample_rate=SAMPLE_RATE).process(audio, SAMPLE_RATE)
+        left, right = pan_gains(pan=track.pan, channels=out.shape[0])
+        out = stereo_width(out, width=track.width) if out.shape[0] == 2 else out[[0, 0]]
+        gain = np.float32(10 ** (track.gain_db / 20))
+        placed = out * np.array([[left], [right]], dtype=np.float32) * gain
+        mix += placed
+        for bus, send_db in (("reverb", track.reverb_send_db), ("delay", track.delay_send_db)):
+            if send_db is not None:
+                sends[bus] += placed * np.float32(10 ** (send_db / 20))
+    mix += reverb_bus_board(state.reverb).process(sends["reverb"], SAMPLE_RATE)
+    mix += delay_bus_board(state.delay).process(sends["delay"], SAMPLE_RATE)
+    return time.perf_counter() - start
+
+
+def timed(label: str, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = render_mix(sample_rate=SAMPLE_RATE, **kwargs)
+    seconds = time.perf_counter() - start
+    print(
+        f"  {label:<44} {seconds:6.2f} s   rendered={len(result.rendered)} "
+        f"cached={len(result.cached)} buses_cached={len(result.buses_cached)}"
+    )
+    return seconds, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=4.0)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="mixchat-bench-"))
+    try:
+        stems, state = build_session(workdir, args.minutes)
+        names = state.track_names()
+        print(
+            f"session: {len(names)} stems x {args.minutes:g} min at {SAMPLE_RATE} Hz "
+            f"({'song_1 looped' if SONG.is_dir() else 'synthetic'})"
+        )
+        cache = workdir / "cache"
+        first, _ = timed("first render (empty cache)", stems=stems, state=state, cache_dir=cache)
+        vocal = next(t for t in state.tracks if t.role == "vocal")
+        bass = next(t for t in state.tracks if t.role == "bass")
+        eq_change = (EqBand(kind="bell", freq_hz=3000.0, gain_db=2.5, q=1.0),)
+        eq_send, _ = timed(
+            f"EQ change on {vocal.name} (has sends)",
+            cache_dir=cache,
+            stems=stems,
+            state=state.with_track(vocal.name, eq=eq_change),
+        )
+        eq_dry, _ = timed(
+            f"EQ change on {bass.name} (no sends)",
+            cache_dir=cache,
+            stems=stems,
+            state=state.with_track(bass.name, eq=eq_change),
+        )
+        fader, _ = timed(
+            f"fader change on {vocal.name}",
+            cache_dir=cache,
+            stems=stems,
+            state=state.with_track(vocal.name, gain_db=-1.0),
+        )
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        bare = bare_chain(stems, state)
+        print(f"  {'bare pedalboard chain (whole arrays)':<44} {bare:6.2f} s")
+        print()
+        print(f"first render / bare chain          {first / bare:5.2f}x   (aim <= 1.5x)")
+        print(f"one-track EQ re-render (sends)     {eq_send / first:5.0%}    (aim <= 25%)")
+        print(f"one-track EQ re-render (no sends)  {eq_dry / first:5.0%}    (aim <= 25%)")
+        print(f"fader-only re-render               {fader / first:5.0%}")
+        print(f"peak memory during renders         {peak_mb:6.0f} MB (aim < 2048 MB)")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,359 @@
+"""What an engineer measures on a mix or a stem, in one pass, as JSON-ready models.
+
+``analyze_audio`` reuses its intermediate results: one K-weighting pass gives integrated,
+momentary and short-term loudness and LRA; one mid/side spectrum gives band energies and
+shares, centroid, tilt and low-end width; one set of channel energies gives width,
+correlation and mono compatibility. Quantities that would be -inf (silence) are floored at
+``FLOOR_DB`` so every model stays JSON-serialisable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from dsp import loudness
+from dsp.dynamics import crest_factor_from, mean_square, peak_linear, plr_from
+from dsp.errors import StateError
+from dsp.spectrum import (
+    FLOOR_DB,
+    as_channels,
+    band_energies_from_spectrum,
+    band_shares_from_spectrum,
+    centroid_from_spectrum,
+    mono_sum,
+    power_db,
+    power_spectrum,
+    tilt_from_spectrum,
+)
+from dsp.state import Section
+from dsp.stereo import (
+    channel_energies,
+    correlation_from,
+    low_end_width_from_spectra,
+    mid_side_spectra,
+    mono_compatibility_from,
+    side_mid_db_from,
+    width_from,
+)
+
+SILENCE_PEAK_DBFS = -80.0
+ACTIVITY_BLOCK_S = 0.05
+ACTIVITY_BELOW_LOUD_DB = 30.0  # a block is active within this many dB of the stem's loud level
+CLIP_LEVEL = 0.999
+CLIP_MIN_RUN = 3
+LIMITED_MAX_PLR_DB = 11.0
+LIMITED_CEILING_DB = 0.3  # block peaks this close to the stem's peak sit "at the ceiling"
+LIMITED_MIN_CEILING_SHARE = 0.25
+LIMITED_MIN_RMS_SPREAD_DB = 1.5  # loudness moves underneath the pinned peaks
+
+
+def _finite(value: float, floor: float = FLOOR_DB) -> float:
+    value = float(value)
+    return value if np.isfinite(value) and value > floor else floor
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MixMetrics(_Model):
+    integrated_lufs: float
+    short_term_max_lufs: float
+    momentary_max_lufs: float
+    loudness_range_lu: float
+    true_peak_dbtp: float
+    sample_peak_dbfs: float
+    rms_dbfs: float
+    crest_factor_db: float
+    plr_db: float
+    spectral_centroid_hz: float
+    spectral_tilt_db_per_octave: float
+    band_energies_db: dict[str, float]
+    band_shares_db: dict[str, float]
+    stereo_width: float = Field(description="side/mid energy ratio, 0 for mono")
+    side_mid_ratio_db: float
+    correlation: float = Field(ge=-1.0, le=1.0)
+    mono_compatibility_db: float = Field(description="level change folded to mono, <0 = loss")
+    low_end_width: float = Field(description="side/mid energy ratio below 150 Hz")
+    duration_s: float
+
+
+class _Loudness(_Model):
+    integrated_lufs: float
+    short_term_max_lufs: float
+    momentary_max_lufs: float
+    loudness_range_lu: float
+
+
+def _check_rate(sample_rate: float) -> None:
+    if not sample_rate or sample_rate < 8000:
+        raise StateError(f"sample_rate={sample_rate!r} must be >= 8000 Hz")
+
+
+def _hop(sample_rate: float, seconds: float) -> int:
+    return max(1, int(round(seconds * sample_rate)))
+
+
+def _weighted_power(audio: np.ndarray, sample_rate: float) -> np.ndarray:
+    return loudness._weighted_power(audio, sample_rate)
+
+
+def _loudness_from_power(power: np.ndarray, sample_rate: float) -> _Loudness:
+    hop = _hop(sample_rate, loudness.BLOCK_HOP_S)
+    blocks = loudness._window_means(power, _hop(sample_rate, loudness.BLOCK_S), hop)
+    short = loudness._window_means(power, _hop(sample_rate, loudness.SHORT_TERM_S), hop)
+    return _Loudness(
+        integrated_lufs=_finite(loudness._gated_integrated(blocks)),
+        short_term_max_lufs=_finite(np.max(loudness._to_lufs(short))),
+        momentary_max_lufs=_finite(np.max(loudness._to_lufs(blocks))),
+        loudness_range_lu=float(loudness._gated_range(short)),
+    )
+
+
+def _true_peak(channels: np.ndarray, sample_rate: float) -> float:
+    return _finite(loudness.true_peak_dbtp(channels, sample_rate=sample_rate))
+
+
+def analyze_audio(audio: np.ndarray, *, sample_rate: float) -> MixMetrics:
+    """Loudness, peaks, dynamics, tonal balance and stereo image of a mix (or any audio)."""
+    _check_rate(sample_rate)
+    channels = as_channels(audio).astype(np.float32, copy=False)
+    if channels.shape[1] == 0:
+        raise StateError(f"audio shape={channels.shape} has no samples to analyse")
+    level = _loudness_from_power(_weighted_power(channels, sample_rate), sample_rate)
+    true_peak = _true_peak(channels, sample_rate)
+    peak, mean_sq = peak_linear(channels), mean_square(channels)
+    freqs, mid_psd, side_psd = mid_side_spectra(channels, sample_rate=sample_rate)
+    energies = channel_energies(channels)
+    return MixMetrics(
+        **level.model_dump(),
+        true_peak_dbtp=true_peak,
+        sample_peak_dbfs=_finite(power_db(peak * peak)),
+        rms_dbfs=_finite(power_db(mean_sq)),
+        crest_factor_db=crest_factor_from(peak, mean_sq),
+        plr_db=plr_from(true_peak, level.integrated_lufs) if peak > 0 else 0.0,
+        spectral_centroid_hz=centroid_from_spectrum(freqs, mid_psd),
+        spectral_tilt_db_per_octave=tilt_from_spectrum(freqs, mid_psd),
+        band_energies_db=band_energies_from_spectrum(freqs, mid_psd),
+        band_shares_db=band_shares_from_spectrum(freqs, mid_psd),
+        stereo_width=width_from(energies),
+        side_mid_ratio_db=side_mid_db_from(energies),
+        correlation=correlation_from(energies),
+        mono_compatibility_db=mono_compatibility_from(energies),
+        low_end_width=low_end_width_from_spectra(freqs, mid_psd, side_psd),
+        duration_s=channels.shape[1] / float(sample_rate),
+    )
+
+
+# ---------------------------------------------------------------- sections and curves
+
+
+class SectionLoudness(_Model):
+    label: str
+    start_s: float
+    end_s: float
+    lufs: float
+
+
+def section_loudness(
+    audio: np.ndarray, *, sample_rate: float, sections: Sequence[Section]
+) -> list[dict]:
+    """Integrated loudness of each section (one K-weighting pass for all of them)."""
+    _check_rate(sample_rate)
+    power = _weighted_power(as_channels(audio), sample_rate)
+    hop = _hop(sample_rate, loudness.BLOCK_HOP_S)
+    window = _hop(sample_rate, loudness.BLOCK_S)
+    rows = []
+    for section in sections:
+        if section.end_s <= section.start_s:
+            raise StateError(
+                f"section {section.label!r} end_s={section.end_s} must be after "
+                f"start_s={section.start_s}"
+            )
+        start = min(int(round(section.start_s * sample_rate)), power.size)
+        stop = min(int(round(section.end_s * sample_rate)), power.size)
+        blocks = loudness._window_means(power[start:stop], window, hop) if stop > start else []
+        lufs = _finite(loudness._gated_integrated(np.asarray(blocks))) if len(blocks) else FLOOR_DB
+        rows.append(
+            SectionLoudness(
+                label=section.label, start_s=section.start_s, end_s=section.end_s, lufs=lufs
+            ).model_dump()
+        )
+    return rows
+
+
+def loudness_curve(
+    audio: np.ndarray, *, sample_rate: float, hop_s: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Short-term loudness every ``hop_s`` for plots: ``(times_s, lufs)``; each time is the
+    centre of its 3 s window, and silence reads the -70 LUFS absolute gate."""
+    values = loudness.short_term_lufs(audio, sample_rate=sample_rate, hop_s=hop_s)
+    times = loudness.SHORT_TERM_S / 2 + np.arange(values.size) * hop_s
+    return times, np.maximum(np.nan_to_num(values, neginf=-70.0), loudness.ABSOLUTE_GATE_LUFS)
+
+
+# ---------------------------------------------------------------- stems
+
+
+class StemMetrics(_Model):
+    name: str
+    lufs: float
+    true_peak_dbtp: float
+    sample_peak_dbfs: float
+    rms_dbfs: float
+    crest_factor_db: float
+    spectral_centroid_hz: float
+    band_shares_db: dict[str, float]
+    active_pct: float = Field(ge=0.0, le=100.0)
+    dc_offset: float = Field(description="largest per-channel mean, signed, full scale = 1")
+    clipped_samples: int = Field(ge=0, description="samples in runs of >=3 at |x| >= 0.999")
+    clipped_runs: int = Field(ge=0)
+    looks_limited: bool
+    is_silent: bool
+
+
+def _block_stats(channels: np.ndarray, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per 50 ms block: peak (linear, over channels) and mean square."""
+    size = _hop(sample_rate, ACTIVITY_BLOCK_S)
+    count = max(1, channels.shape[1] // size)
+    usable = channels[:, : count * size] if channels.shape[1] >= size else channels
+    shaped = usable.reshape(channels.shape[0], count, -1)
+    peaks = np.abs(shaped).max(axis=(0, 2))
+    mean_sq = np.square(shaped, dtype=np.float64).mean(axis=(0, 2))
+    return peaks, mean_sq
+
+
+def _active_blocks(mean_sq: np.ndarray) -> np.ndarray:
+    levels = power_db(mean_sq)
+    loud = float(np.percentile(levels, 95))
+    return levels > max(SILENCE_PEAK_DBFS + 20.0, loud - ACTIVITY_BELOW_LOUD_DB)
+
+
+def clip_runs(channels: np.ndarray) -> tuple[int, int]:
+    """(samples, runs) of consecutive full-scale samples (>= CLIP_MIN_RUN at |x| >= 0.999)."""
+    hot = np.abs(channels) >= CLIP_LEVEL
+    if not hot.any():
+        return 0, 0
+    padded = np.pad(hot.astype(np.int8), ((0, 0), (1, 1)))
+    edges = np.diff(padded, axis=1)
+    starts, stops = np.nonzero(edges == 1)[1], np.nonzero(edges == -1)[1]
+    lengths = stops - starts  # row-major order keeps starts and stops paired per channel
+    long_runs = lengths[lengths >= CLIP_MIN_RUN]
+    return int(long_runs.sum()), int(long_runs.size)
+
+
+def _looks_limited(peaks: np.ndarray, mean_sq: np.ndarray, active: np.ndarray, plr: float):
+    if plr > LIMITED_MAX_PLR_DB or active.sum() < 20:
+        return False
+    peak_db = 20.0 * np.log10(np.maximum(peaks[active], 1e-12))
+    at_ceiling = peak_db >= peak_db.max() - LIMITED_CEILING_DB
+    if at_ceiling.mean() < LIMITED_MIN_CEILING_SHARE or at_ceiling.sum() < 10:
+        return False
+    rms_db = power_db(mean_sq[active][at_ceiling])
+    return bool(np.std(rms_db) >= LIMITED_MIN_RMS_SPREAD_DB)
+
+
+def analyze_stem(audio: np.ndarray, *, sample_rate: float, name: str) -> StemMetrics:
+    """Level, tone and preparation problems (clipping, limiting, DC, silence) of one stem."""
+    _check_rate(sample_rate)
+    channels = as_channels(audio).astype(np.float32, copy=False)
+    if channels.shape[1] == 0:
+        raise StateError(f"stem {name!r} has no samples to analyse")
+    peak, mean_sq = peak_linear(channels), mean_square(channels)
+    dc = channels.mean(axis=1, dtype=np.float64)
+    dc_offset = float(dc[np.argmax(np.abs(dc))])
+    silent = peak <= 10.0 ** (SILENCE_PEAK_DBFS / 20.0)
+    if silent:
+        return _silent_stem(name, peak, mean_sq, dc_offset)
+    lufs = _finite(loudness._gated_integrated(_momentary_blocks(channels, sample_rate)))
+    true_peak = _true_peak(channels, sample_rate)
+    freqs, psd = power_spectrum(mono_sum(channels), sample_rate=sample_rate)
+    block_peaks, block_mean_sq = _block_stats(channels, sample_rate)
+    active = _active_blocks(block_mean_sq)
+    clipped_samples, runs = clip_runs(channels)
+    plr = plr_from(true_peak, lufs) if lufs > FLOOR_DB else 0.0
+    return StemMetrics(
+        name=name,
+        lufs=lufs,
+        true_peak_dbtp=true_peak,
+        sample_peak_dbfs=_finite(power_db(peak * peak)),
+        rms_dbfs=_finite(power_db(mean_sq)),
+        crest_factor_db=crest_factor_from(peak, mean_sq),
+        spectral_centroid_hz=centroid_from_spectrum(freqs, psd),
+        band_shares_db=band_shares_from_spectrum(freqs, psd),
+        active_pct=100.0 * float(active.mean()),
+        dc_offset=dc_offset,
+        clipped_samples=clipped_samples,
+        clipped_runs=runs,
+        looks_limited=_looks_limited(block_peaks, block_mean_sq, active, plr),
+        is_silent=False,
+    )
+
+
+def _momentary_blocks(channels: np.ndarray, sample_rate: float) -> np.ndarray:
+    power = _weighted_power(channels, sample_rate)
+    hop = _hop(sample_rate, loudness.BLOCK_HOP_S)
+    return loudness._window_means(power, _hop(sample_rate, loudness.BLOCK_S), hop)
+
+
+def _silent_stem(name: str, peak: float, mean_sq: float, dc_offset: float) -> StemMetrics:
+    return StemMetrics(
+        name=name,
+        lufs=FLOOR_DB,
+        true_peak_dbtp=_finite(power_db(peak * peak)),
+        sample_peak_dbfs=_finite(power_db(peak * peak)),
+        rms_dbfs=_finite(power_db(mean_sq)),
+        crest_factor_db=crest_factor_from(peak, mean_sq),
+        spectral_centroid_hz=0.0,
+        band_shares_db=band_shares_from_spectrum(np.array([0.0, 1.0]), np.zeros(2)),
+        active_pct=0.0,
+        dc_offset=dc_offset,
+        clipped_samples=0,
+        clipped_runs=0,
+        looks_limited=False,
+        is_silent=True,
+    )
+
+
+# ---------------------------------------------------------------- before / after
+
+_ABSOLUTE_THRESHOLDS = {
+    "stereo_width": 0.02,
+    "low_end_width": 0.02,
+    "correlation": 0.02,
+    "duration_s": 0.05,
+    "spectral_tilt_db_per_octave": 0.1,
+}
+_DB_THRESHOLD = 0.2
+_CENTROID_RELATIVE = 0.02
+
+
+def _noticeable(name: str, before: float, after: float) -> bool:
+    if name == "spectral_centroid_hz":
+        return abs(after - before) >= _CENTROID_RELATIVE * max(abs(before), 1.0)
+    return abs(after - before) >= _ABSOLUTE_THRESHOLDS.get(name.split(".")[0], _DB_THRESHOLD)
+
+
+def _flat(metrics: MixMetrics) -> dict[str, float]:
+    flat: dict[str, float] = {}
+    for name, value in metrics.model_dump().items():
+        if isinstance(value, dict):
+            flat.update({f"{name}.{band}": float(v) for band, v in value.items()})
+        else:
+            flat[name] = float(value)
+    return flat
+
+
+def metric_deltas(before: MixMetrics, after: MixMetrics) -> dict[str, tuple[float, float]]:
+    """``{field: (before, after)}`` for the fields that changed noticeably (0.2 dB / LU for
+    levels, 2 % for the centroid, 0.02 for width and correlation); dict fields are flattened
+    as ``band_shares_db.air``."""
+    old, new = _flat(before), _flat(after)
+    return {
+        name: (old[name], new[name])
+        for name in old
+        if name in new and _noticeable(name, old[name], new[name])
+    }

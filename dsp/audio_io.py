@@ -1,0 +1,251 @@
+"""Reading and writing audio: stems in (checked, resampled, aligned), WAV/FLAC out (atomic).
+
+Audio is float32 shaped (channels, frames); soundfile's (frames, channels) is transposed here
+and nowhere else. Unusable files raise AudioFileError with one line naming the file and what
+to do; recoverable oddities (other sample rate, other length, silence) become warnings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from dsp.errors import AudioFileError, ExportError
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".mp3", ".ogg")
+SILENCE_PEAK_DBFS = -90.0
+LENGTH_WARNING_S = 0.001
+_FORMATS = {".wav": "WAV", ".flac": "FLAC", ".aif": "AIFF", ".aiff": "AIFF", ".ogg": "OGG"}
+
+
+@dataclass(frozen=True)
+class LoadedAudio:
+    audio: np.ndarray
+    sample_rate: int
+    source_rate: int
+    channels: int
+    frames: int
+    subtype: str
+    path: Path
+    warnings: tuple[str, ...] = ()
+
+
+def _read_soundfile(path: Path) -> tuple[np.ndarray, int, str]:
+    info = sf.info(str(path))
+    if info.channels > 2:
+        raise AudioFileError(
+            f"{path.name} has {info.channels} channels; export it as mono or stereo"
+        )
+    data, rate = sf.read(str(path), dtype="float32", always_2d=True)
+    return data.T, int(rate), str(info.subtype)
+
+
+def _read_fallback(path: Path) -> tuple[np.ndarray, int, str]:
+    import librosa  # slow import: only for formats libsndfile cannot open
+
+    data, rate = librosa.load(str(path), sr=None, mono=False)
+    return np.atleast_2d(np.asarray(data, dtype=np.float32)), int(rate), "DECODED"
+
+
+def _read_any(path: Path) -> tuple[np.ndarray, int, str]:
+    try:
+        return _read_soundfile(path)
+    except (sf.SoundFileError, RuntimeError, ValueError) as error:
+        if path.suffix.lower() not in (".mp3", ".ogg", ".m4a"):
+            raise AudioFileError(
+                f"{path.name} is not readable audio ({_short(error)}); re-export it as WAV or FLAC"
+            ) from None
+    try:
+        return _read_fallback(path)
+    except Exception as error:  # noqa: BLE001 - audioread/librosa raise many kinds
+        raise AudioFileError(
+            f"{path.name} is not readable audio ({_short(error)}); re-export it as WAV or FLAC"
+        ) from None
+
+
+def _short(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _check(path: Path, audio: np.ndarray) -> None:
+    if audio.shape[0] > 2:
+        raise AudioFileError(
+            f"{path.name} has {audio.shape[0]} channels; export it as mono or stereo"
+        )
+    if audio.shape[1] == 0:
+        raise AudioFileError(f"{path.name} is empty (0 samples); re-export it with audio in it")
+    if not np.isfinite(audio).all():
+        raise AudioFileError(
+            f"{path.name} contains NaN or infinite samples; re-export it from your DAW"
+        )
+
+
+def resample(audio: np.ndarray, *, source_rate: int, sample_rate: int) -> np.ndarray:
+    """Resample (channels, frames) float32 audio with soxr HQ."""
+    if source_rate == sample_rate:
+        return audio
+    out = soxr.resample(audio.T, source_rate, sample_rate, quality="HQ")
+    return np.ascontiguousarray(np.atleast_2d(out.T) if out.ndim == 1 else out.T, np.float32)
+
+
+def _resampled(loaded: LoadedAudio, sample_rate: int) -> LoadedAudio:
+    if loaded.sample_rate == sample_rate:
+        return loaded
+    audio = resample(loaded.audio, source_rate=loaded.sample_rate, sample_rate=sample_rate)
+    note = f"{loaded.path.name}: {loaded.sample_rate} Hz resampled to {sample_rate} Hz"
+    return replace(
+        loaded,
+        audio=audio,
+        sample_rate=sample_rate,
+        frames=audio.shape[1],
+        warnings=(*loaded.warnings, note),
+    )
+
+
+def load_audio(path: str | os.PathLike[str], *, sample_rate: int | None = None) -> LoadedAudio:
+    """Read one audio file as float32 (channels, frames), resampled to ``sample_rate`` if given."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(f"{path}: no such audio file; check the path")
+    audio, rate, subtype = _read_any(path)
+    _check(path, audio)
+    audio = np.ascontiguousarray(audio, dtype=np.float32)
+    warnings: tuple[str, ...] = ()
+    peak = float(np.max(np.abs(audio)))
+    if peak < 10.0 ** (SILENCE_PEAK_DBFS / 20.0):
+        warnings = (f"{path.name} is silent (peak below {SILENCE_PEAK_DBFS:g} dBFS)",)
+    loaded = LoadedAudio(
+        audio=audio,
+        sample_rate=rate,
+        source_rate=rate,
+        channels=audio.shape[0],
+        frames=audio.shape[1],
+        subtype=subtype,
+        path=path,
+        warnings=warnings,
+    )
+    return _resampled(loaded, sample_rate) if sample_rate else loaded
+
+
+def session_rate(rates: Sequence[int]) -> int:
+    """The most common rate; ties go to the higher rate."""
+    counts = Counter(rates)
+    return max(counts, key=lambda rate: (counts[rate], rate))
+
+
+def _padded(loaded: LoadedAudio, frames: int) -> LoadedAudio:
+    missing = frames - loaded.frames
+    if missing <= 0:
+        return loaded
+    audio = np.zeros((loaded.channels, frames), dtype=np.float32)
+    audio[:, : loaded.frames] = loaded.audio
+    notes = loaded.warnings
+    seconds = missing / loaded.sample_rate
+    if seconds >= LENGTH_WARNING_S:
+        notes = (
+            *notes,
+            f"{loaded.path.name} is {seconds:.3f} s shorter than the longest stem; "
+            "padded with silence at the end",
+        )
+    return replace(loaded, audio=audio, frames=frames, warnings=notes)
+
+
+def load_stems(
+    paths: Sequence[str | os.PathLike[str]], *, sample_rate: int | None = None
+) -> tuple[list[LoadedAudio], int, list[str]]:
+    """Load stems at one session rate (given, else the most common) and one length."""
+    if not paths:
+        raise AudioFileError("no audio stems given; pass a folder with WAV/FLAC/AIFF/MP3 files")
+    native = [load_audio(p) for p in paths]
+    rate = sample_rate or session_rate([s.source_rate for s in native])
+    stems = [_resampled(s, rate) for s in native]
+    longest = max(s.frames for s in stems)
+    stems = [_padded(s, longest) for s in stems]
+    warnings = [note for s in stems for note in s.warnings]
+    return stems, rate, warnings
+
+
+def _format_for(path: Path) -> str:
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ExportError(f"{path.name}: cannot write {path.suffix!r} audio; use .wav or .flac")
+    return fmt
+
+
+class _BlockWriter:
+    def __init__(self, handle: sf.SoundFile, channels: int) -> None:
+        self._handle = handle
+        self._channels = channels
+
+    def write(self, block: np.ndarray) -> None:
+        block = np.atleast_2d(block)
+        if block.shape[0] != self._channels:
+            raise ExportError(f"block has {block.shape[0]} channels, expected {self._channels}")
+        self._handle.write(block.T)
+
+
+@contextmanager
+def audio_writer(
+    path: str | os.PathLike[str], *, sample_rate: int, channels: int, subtype: str = "PCM_24"
+) -> Iterator[_BlockWriter]:
+    """Write (channels, n) blocks to a temp file, renamed over ``path`` only on success."""
+    path = Path(path)
+    fmt = _format_for(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        handle = sf.SoundFile(
+            str(tmp),
+            "w",
+            samplerate=int(sample_rate),
+            channels=channels,
+            subtype=subtype,
+            format=fmt,
+        )
+    except (sf.SoundFileError, RuntimeError, ValueError, OSError) as error:
+        raise ExportError(
+            f"{path}: cannot write audio ({_short(error)}); check the folder exists and is writable"
+        ) from None
+    try:
+        with handle:
+            yield _BlockWriter(handle, channels)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_audio(
+    path: str | os.PathLike[str],
+    audio: np.ndarray,
+    *,
+    sample_rate: int,
+    subtype: str = "PCM_24",
+) -> None:
+    """Write (channels, n) float audio atomically (temp file in the same folder + rename)."""
+    audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    if audio.ndim != 2:
+        raise ExportError(f"audio shape {audio.shape} must be (channels, samples)")
+    with audio_writer(
+        path, sample_rate=sample_rate, channels=audio.shape[0], subtype=subtype
+    ) as writer:
+        writer.write(audio)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

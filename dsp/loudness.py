@@ -1,0 +1,291 @@
+"""Loudness and peak metering after ITU-R BS.1770-4, EBU R128, Tech 3341 and Tech 3342.
+
+Audio is float ``(channels, samples)`` (a 1-D array is read as mono). Channel weights are
+1.0 for mono and stereo; 5.0 (L, R, C, Ls, Rs) and 5.1 (L, R, C, LFE, Ls, Rs) use 1.41 on
+the surrounds and 0 on the LFE. Mono is measured as one channel (a full-scale 1 kHz mono sine
+reads about -3.05 LUFS, as the ITU file expects).
+
+Silence reads ``-inf`` (``float("-inf")`` from the scalar meters, ``-inf`` entries in the
+momentary / short-term arrays), like pyloudnorm. Callers that need JSON should map it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from scipy.signal import firwin, sosfilt
+
+from dsp.errors import StateError
+
+ABSOLUTE_GATE_LUFS = -70.0
+RELATIVE_GATE_LU = -10.0
+LRA_RELATIVE_GATE_LU = -20.0
+BLOCK_S = 0.4
+BLOCK_HOP_S = 0.1
+SHORT_TERM_S = 3.0
+OVERSAMPLE_HALF_LEN = 10  # taps per side per phase, as scipy.signal.resample_poly designs it
+_CANDIDATE_CHUNK = 1 << 18
+
+
+def _as_channels(audio: np.ndarray) -> np.ndarray:
+    array = np.asarray(audio)
+    if array.ndim == 1:
+        array = array[np.newaxis, :]
+    if array.ndim != 2 or array.shape[0] not in (1, 2, 5, 6):
+        raise StateError(
+            f"audio shape={array.shape} must be (channels, samples) with 1, 2, 5 or 6 channels"
+        )
+    return array
+
+
+def _check_rate(sample_rate: float) -> None:
+    if not sample_rate or sample_rate < 8000:
+        raise StateError(f"sample_rate={sample_rate!r} must be >= 8000 Hz")
+
+
+def _channel_weights(channels: int) -> np.ndarray:
+    weights = {1: [1.0], 2: [1.0, 1.0], 5: [1.0, 1.0, 1.0, 1.41, 1.41]}
+    return np.asarray(weights.get(channels, [1.0, 1.0, 1.0, 0.0, 1.41, 1.41]))
+
+
+@lru_cache(maxsize=16)
+def _k_filter_sos(sample_rate: float) -> np.ndarray:
+    """The two K-weighting biquads (shelf, then RLB high-pass) for any rate (libebur128 form)."""
+    f0, gain_db, q = 1681.974450955533, 3.999843853973347, 0.7071752369554196
+    k = np.tan(np.pi * f0 / sample_rate)
+    vh = 10.0 ** (gain_db / 20.0)
+    vb = vh**0.4996667741545416
+    a0 = 1.0 + k / q + k * k
+    shelf = [
+        (vh + vb * k / q + k * k) / a0,
+        2.0 * (k * k - vh) / a0,
+        (vh - vb * k / q + k * k) / a0,
+        1.0,
+        2.0 * (k * k - 1.0) / a0,
+        (1.0 - k / q + k * k) / a0,
+    ]
+    f0, q = 38.13547087602444, 0.5003270373238773
+    k = np.tan(np.pi * f0 / sample_rate)
+    a0 = 1.0 + k / q + k * k
+    highpass = [1.0, -2.0, 1.0, 1.0, 2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0]
+    return np.array([shelf, highpass])
+
+
+def k_weighted(audio: np.ndarray, *, sample_rate: float) -> np.ndarray:
+    """The K-weighted signal (BS.1770 pre-filter + RLB filter), same shape as ``audio``."""
+    _check_rate(sample_rate)
+    array = np.asarray(audio)
+    dtype = np.float32 if array.dtype == np.float32 else np.float64
+    sos = _k_filter_sos(float(sample_rate)).astype(dtype)
+    return sosfilt(sos, array.astype(dtype, copy=False), axis=-1)
+
+
+def _weighted_power(audio: np.ndarray, sample_rate: float) -> np.ndarray:
+    """Per-sample channel-weighted K-weighted power, float64, shape (samples,)."""
+    channels = _as_channels(audio)
+    filtered = k_weighted(channels, sample_rate=sample_rate)
+    weights = _channel_weights(channels.shape[0]).astype(filtered.dtype)
+    np.square(filtered, out=filtered)
+    return (weights @ filtered).astype(np.float64, copy=False)
+
+
+def _window_means(power: np.ndarray, window: int, hop: int) -> np.ndarray:
+    """Mean power of every full window (start = k * hop); one zero-padded window if short."""
+    n = power.shape[0]
+    if n < window:
+        return np.array([power.sum() / window])
+    count = (n - window) // hop + 1
+    if window % hop == 0:
+        subs = power[: (count - 1) * hop + window].reshape(-1, hop).sum(axis=1)
+        cumulative = np.concatenate(([0.0], np.cumsum(subs)))
+        per = window // hop
+        sums = cumulative[per : per + count] - cumulative[:count]
+    else:
+        cumulative = np.concatenate(([0.0], np.cumsum(power)))
+        starts = np.arange(count) * hop
+        sums = cumulative[starts + window] - cumulative[starts]
+    return np.maximum(sums, 0.0) / window
+
+
+def _to_lufs(mean_power: np.ndarray | float) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return -0.691 + 10.0 * np.log10(mean_power)
+
+
+def _gated_integrated(block_powers: np.ndarray) -> float:
+    loudness = _to_lufs(block_powers)
+    above_absolute = loudness > ABSOLUTE_GATE_LUFS
+    if not above_absolute.any():
+        return float("-inf")
+    relative_gate = float(_to_lufs(block_powers[above_absolute].mean())) + RELATIVE_GATE_LU
+    kept = above_absolute & (loudness > relative_gate)
+    return float(_to_lufs(block_powers[kept].mean()))
+
+
+def _gated_range(short_term_powers: np.ndarray) -> float:
+    loudness = _to_lufs(short_term_powers)
+    above_absolute = loudness > ABSOLUTE_GATE_LUFS
+    if above_absolute.sum() < 2:
+        return 0.0
+    relative_gate = float(_to_lufs(short_term_powers[above_absolute].mean()))
+    kept = loudness[above_absolute & (loudness > relative_gate + LRA_RELATIVE_GATE_LU)]
+    if kept.size < 2:
+        return 0.0
+    low, high = np.percentile(kept, [10.0, 95.0])
+    return float(high - low)
+
+
+def _samples(seconds: float, sample_rate: float) -> int:
+    return max(1, int(round(seconds * sample_rate)))
+
+
+def integrated_lufs(audio: np.ndarray, *, sample_rate: float) -> float:
+    """Gated integrated loudness (400 ms blocks, 75 % overlap, -70 LUFS and -10 LU gates)."""
+    power = _weighted_power(audio, sample_rate)
+    blocks = _window_means(
+        power, _samples(BLOCK_S, sample_rate), _samples(BLOCK_HOP_S, sample_rate)
+    )
+    return _gated_integrated(blocks)
+
+
+def _sliding_lufs(audio, sample_rate: float, window_s: float, hop_s: float) -> np.ndarray:
+    if not hop_s or hop_s <= 0:
+        raise StateError(f"hop_s={hop_s!r} must be > 0")
+    power = _weighted_power(audio, sample_rate)
+    means = _window_means(power, _samples(window_s, sample_rate), _samples(hop_s, sample_rate))
+    return _to_lufs(means)
+
+
+def momentary_lufs(audio: np.ndarray, *, sample_rate: float, hop_s: float = 0.1) -> np.ndarray:
+    """Momentary loudness (400 ms windows) every ``hop_s``; entry k ends at 0.4 + k * hop_s."""
+    return _sliding_lufs(audio, sample_rate, BLOCK_S, hop_s)
+
+
+def short_term_lufs(audio: np.ndarray, *, sample_rate: float, hop_s: float = 0.1) -> np.ndarray:
+    """Short-term loudness (3 s windows) every ``hop_s``; entry k ends at 3 + k * hop_s."""
+    return _sliding_lufs(audio, sample_rate, SHORT_TERM_S, hop_s)
+
+
+def loudness_range_lu(audio: np.ndarray, *, sample_rate: float) -> float:
+    """EBU Tech 3342 LRA: 3 s values at 10 Hz, -70 LUFS / -20 LU gates, 10th to 95th pct."""
+    power = _weighted_power(audio, sample_rate)
+    short_term = _window_means(
+        power, _samples(SHORT_TERM_S, sample_rate), _samples(BLOCK_HOP_S, sample_rate)
+    )
+    return _gated_range(short_term)
+
+
+def sample_peak_dbfs(audio: np.ndarray) -> float:
+    """Largest absolute sample value in dBFS (-inf for silence)."""
+    array = np.asarray(audio)
+    peak = float(np.max(np.abs(array))) if array.size else 0.0
+    return float(20.0 * np.log10(peak)) if peak > 0 else float("-inf")
+
+
+@lru_cache(maxsize=4)
+def _polyphase_matrix(oversample: int) -> np.ndarray:
+    """(oversample, taps) FIR of scipy.signal.resample_poly(x, oversample, 1), split by phase.
+
+    Output sample ``oversample * k + p`` is ``sum_d H[p, d] * x[k + d - half]``.
+    """
+    half_len = OVERSAMPLE_HALF_LEN * oversample
+    h = firwin(2 * half_len + 1, 1.0 / oversample, window=("kaiser", 5.0)) * oversample
+    half = OVERSAMPLE_HALF_LEN
+    matrix = np.zeros((oversample, 2 * half + 1))
+    for phase in range(oversample):
+        for d in range(-half, half + 1):
+            index = phase + half_len - oversample * d
+            if 0 <= index < h.size:
+                matrix[phase, d + half] = h[index]
+    return matrix
+
+
+def _oversampled_at(channels: np.ndarray, positions: np.ndarray, matrix: np.ndarray):
+    """Max |oversampled value| over channels and phases around each input position."""
+    half = (matrix.shape[1] - 1) // 2
+    padded = np.pad(channels, ((0, 0), (half, half)))
+    windows = sliding_window_view(padded, matrix.shape[1], axis=1)  # (ch, n, taps), no copy
+    phases = np.ascontiguousarray(matrix.T.astype(padded.dtype))
+    peaks = np.zeros(positions.size, dtype=np.float64)
+    for start in range(0, positions.size, _CANDIDATE_CHUNK):
+        chunk = positions[start : start + _CANDIDATE_CHUNK]
+        for channel_windows in windows:
+            values = channel_windows[chunk] @ phases  # (m, phases)
+            high = np.maximum(values.max(axis=1), -values.min(axis=1))
+            np.maximum(
+                peaks[start : start + chunk.size], high, out=peaks[start : start + chunk.size]
+            )
+    return peaks
+
+
+def _running_max(values: np.ndarray, size: int) -> np.ndarray:
+    """Centred running maximum over ``size`` (odd) samples, zero beyond the ends."""
+    half = size // 2
+    padded = np.pad(values, (half, half))
+    span, result = 1, padded
+    while span * 2 <= size:
+        result = np.maximum(result[:-span], result[span:])
+        span *= 2
+    if span < size:
+        result = np.maximum(result[: -(size - span)], result[size - span :])
+    return result[: values.size]
+
+
+def oversampled_peak_envelope(
+    audio: np.ndarray, *, oversample: int = 4, floor: float = 0.0
+) -> np.ndarray:
+    """Per input sample: max |x| over channels and the ``oversample`` interpolated phases
+    that follow it (same FIR as resample_poly). Exact wherever it can reach ``floor``
+    (linear); elsewhere a cheap upper bound that is below ``floor``."""
+    channels = _as_channels(audio)
+    if oversample < 1:
+        raise StateError(f"oversample={oversample!r} must be >= 1")
+    matrix = _polyphase_matrix(int(oversample))
+    magnitude = np.abs(channels).max(axis=0)
+    local = _running_max(magnitude, matrix.shape[1])
+    bound = local.astype(np.float64) * float(np.abs(matrix).sum(axis=1).max())
+    candidates = np.flatnonzero(bound >= floor)
+    if candidates.size:
+        bound[candidates] = _oversampled_at(channels, candidates, matrix)
+    return bound
+
+
+def true_peak_dbtp(audio: np.ndarray, *, sample_rate: float, oversample: int = 4) -> float:
+    """True peak in dBTP: max |x| after ``oversample``-times polyphase interpolation.
+
+    Same FIR and result as ``max(abs(resample_poly(x, oversample, 1)))``, but only the
+    neighbourhoods that can beat the sample peak are interpolated."""
+    _check_rate(sample_rate)
+    channels = _as_channels(audio)
+    if channels.size == 0:
+        return float("-inf")
+    peak = float(np.max(np.abs(channels)))
+    if peak == 0.0:
+        return float("-inf")
+    envelope = oversampled_peak_envelope(channels, oversample=oversample, floor=peak)
+    return float(20.0 * np.log10(max(peak, float(envelope.max()))))
+
+
+@dataclass(frozen=True)
+class LoudnessStats:
+    integrated_lufs: float
+    loudness_range_lu: float
+    true_peak_dbtp: float
+    sample_peak_dbfs: float
+
+
+def loudness_stats(audio: np.ndarray, *, sample_rate: float) -> LoudnessStats:
+    """Integrated loudness, LRA, true and sample peak with one K-filter pass."""
+    power = _weighted_power(audio, sample_rate)
+    hop = _samples(BLOCK_HOP_S, sample_rate)
+    blocks = _window_means(power, _samples(BLOCK_S, sample_rate), hop)
+    short_term = _window_means(power, _samples(SHORT_TERM_S, sample_rate), hop)
+    return LoudnessStats(
+        integrated_lufs=_gated_integrated(blocks),
+        loudness_range_lu=_gated_range(short_term),
+        true_peak_dbtp=true_peak_dbtp(audio, sample_rate=sample_rate),
+        sample_peak_dbfs=sample_peak_dbfs(audio),
+    )

@@ -1,0 +1,51 @@
+"""Pan and stereo width.
+
+Pan law (one law everywhere, the common DAW default):
+
+* mono source: constant-power sin/cos pan, -3 dB per side at centre
+  (left = cos(theta), right = sin(theta), theta = (pan + 1) * pi / 4), so a centred mono
+  stem sounds as loud as it does hard-panned; hard left gives 0 dB left, silence right;
+* stereo source: width on mid/side (0 = mono, 1 = unchanged, 2 = side doubled), then a
+  balance control: the far channel is attenuated with a quarter-cosine, the near channel
+  stays at 0 dB. Pan 0 and width 1 return the stereo stem bit-for-bit unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+MONO_CENTRE_GAIN = math.sqrt(0.5)
+
+
+def pan_gains(*, pan: float, channels: int) -> tuple[float, float]:
+    """(left, right) gains applied after width: pan law for mono, balance for stereo."""
+    if channels == 1:
+        theta = (pan + 1.0) * math.pi / 4.0
+        return math.cos(theta), math.sin(theta)
+    left = math.cos(pan * math.pi / 2.0) if pan > 0 else 1.0
+    right = math.cos(-pan * math.pi / 2.0) if pan < 0 else 1.0
+    return left, right
+
+
+def stereo_width(audio: np.ndarray, *, width: float) -> np.ndarray:
+    """Scale the side signal of a (2, n) block: 0 folds to mono, 2 doubles the side."""
+    if width == 1.0:
+        return audio
+    mid = 0.5 * (audio[0] + audio[1])
+    side = (0.5 * width) * (audio[0] - audio[1])
+    return np.stack([mid + side, mid - side]).astype(np.float32, copy=False)
+
+
+def pan_and_width(audio: np.ndarray, *, pan: float, width: float = 1.0) -> np.ndarray:
+    """Place a (1, n) or (2, n) block in the stereo field; returns (2, n) float32."""
+    audio = np.atleast_2d(audio)
+    channels = audio.shape[0]
+    left, right = pan_gains(pan=pan, channels=channels)
+    if channels == 1:
+        return np.stack([audio[0] * np.float32(left), audio[0] * np.float32(right)])
+    placed = stereo_width(audio, width=width)
+    if left == 1.0 and right == 1.0:
+        return placed if placed is not audio else audio.astype(np.float32, copy=True)
+    return np.stack([placed[0] * np.float32(left), placed[1] * np.float32(right)])

@@ -1,0 +1,213 @@
+"""Our frozen specs turned into pedalboard processors (built fresh per render, never stored).
+
+A track's insert chain runs in this order: trim, polarity, high-pass, low-pass, EQ bands,
+gate, compressor (+ makeup), transient shaper, saturation. Everything but the transient
+shaper is a native pedalboard plugin; the shaper is a vectorised scipy function that keeps
+its filter state between blocks, so block-wise processing equals whole-array processing.
+
+Choices a producer may ask about:
+* HPF/LPF: two stacked first-order pedalboard filters at the cutoff, 12 dB/octave,
+  -6 dB at the cutoff frequency itself.
+* notch: a PeakFilter cut of the band's gain_db when that is negative, else -30 dB.
+* saturation: Distortion (tanh of drive) followed by -drive_db, so small signals keep unity
+  gain and peaks are soft-clipped; mix_pct blends it with the dry signal in parallel.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pedalboard as pb
+from scipy.signal import lfilter
+
+from dsp.state import Compressor, EqBand, MasterState, Saturation, TrackState
+
+INSERT_FIELDS = (
+    "trim_db",
+    "polarity_inverted",
+    "hpf_hz",
+    "lpf_hz",
+    "eq",
+    "gate",
+    "compressor",
+    "transient",
+    "saturation",
+)
+NOTCH_DEFAULT_DB = -30.0
+TRANSIENT_FAST_MS = 5.0
+TRANSIENT_SLOW_MS = 60.0
+TRANSIENT_SMOOTH_MS = 2.0
+TRANSIENT_FULL_SCALE_DB = 6.0
+_DETECTOR_FLOOR = 1e-10
+
+
+def has_inserts(track: TrackState) -> bool:
+    """True when the track's insert chain changes the sound (anything but defaults)."""
+    defaults = TrackState(name=track.name)
+    return any(getattr(track, f) != getattr(defaults, f) for f in INSERT_FIELDS)
+
+
+def eq_band_plugin(band: EqBand) -> pb.Plugin:
+    if band.kind == "low_shelf":
+        return pb.LowShelfFilter(band.freq_hz, band.gain_db, band.q)
+    if band.kind == "high_shelf":
+        return pb.HighShelfFilter(band.freq_hz, band.gain_db, band.q)
+    if band.kind == "notch":
+        depth = band.gain_db if band.gain_db < 0 else NOTCH_DEFAULT_DB
+        return pb.PeakFilter(band.freq_hz, depth, band.q)
+    return pb.PeakFilter(band.freq_hz, band.gain_db, band.q)
+
+
+def eq_plugins(bands: tuple[EqBand, ...]) -> list[pb.Plugin]:
+    return [eq_band_plugin(b) for b in bands if b.gain_db != 0.0 or b.kind == "notch"]
+
+
+def compressor_plugins(comp: Compressor) -> list[pb.Plugin]:
+    plugins: list[pb.Plugin] = [
+        pb.Compressor(comp.threshold_db, comp.ratio, comp.attack_ms, comp.release_ms)
+    ]
+    if comp.makeup_db:
+        plugins.append(pb.Gain(comp.makeup_db))
+    return plugins
+
+
+def saturation_plugins(sat: Saturation) -> list[pb.Plugin]:
+    if sat.mix_pct <= 0.0:
+        return []
+    wet = pb.Chain([pb.Distortion(sat.drive_db), pb.Gain(-sat.drive_db)])
+    if sat.mix_pct >= 100.0:
+        return [wet]
+    wet_db = 20.0 * math.log10(sat.mix_pct / 100.0)
+    dry_db = 20.0 * math.log10(1.0 - sat.mix_pct / 100.0)
+    wet_scaled = pb.Chain([pb.Distortion(sat.drive_db), pb.Gain(wet_db - sat.drive_db)])
+    return [pb.Mix([pb.Gain(dry_db), wet_scaled])]
+
+
+def _pre_transient_plugins(track: TrackState) -> list[pb.Plugin]:
+    plugins: list[pb.Plugin] = []
+    if track.trim_db:
+        plugins.append(pb.Gain(track.trim_db))
+    if track.polarity_inverted:
+        plugins.append(pb.Invert())
+    if track.hpf_hz is not None:
+        plugins += [pb.HighpassFilter(track.hpf_hz), pb.HighpassFilter(track.hpf_hz)]
+    if track.lpf_hz is not None:
+        plugins += [pb.LowpassFilter(track.lpf_hz), pb.LowpassFilter(track.lpf_hz)]
+    plugins += eq_plugins(track.eq)
+    if track.gate is not None:
+        g = track.gate
+        plugins.append(pb.NoiseGate(g.threshold_db, g.ratio, g.attack_ms, g.release_ms))
+    if track.compressor is not None:
+        plugins += compressor_plugins(track.compressor)
+    return plugins
+
+
+def _post_transient_plugins(track: TrackState) -> list[pb.Plugin]:
+    return saturation_plugins(track.saturation) if track.saturation is not None else []
+
+
+def track_insert_board(track: TrackState, *, sample_rate: int) -> pb.Pedalboard:
+    """All pedalboard plugins of the track's inserts, in order (the transient shaper, which
+    is numpy, is not in it: use ``insert_chain`` for the complete chain)."""
+    del sample_rate  # pedalboard takes the rate at process time
+    return pb.Pedalboard(_pre_transient_plugins(track) + _post_transient_plugins(track))
+
+
+def master_insert_board(master: MasterState, *, sample_rate: int) -> pb.Pedalboard:
+    """Master EQ then glue compressor (limiting and loudness are dsp.master's job)."""
+    del sample_rate
+    plugins = eq_plugins(master.eq)
+    if master.glue is not None:
+        plugins += compressor_plugins(master.glue)
+    return pb.Pedalboard(plugins)
+
+
+def _one_pole(time_ms: float, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
+    pole = math.exp(-1000.0 / (time_ms * sample_rate))
+    return np.array([1.0 - pole]), np.array([1.0, -pole])
+
+
+class TransientShaper:
+    """Streaming transient shaper: gain from the ratio of a fast to a slow power envelope.
+
+    Where the fast envelope rises above the slow one (an attack) the gain moves toward
+    ``attack_db``; where it falls below (the decay) toward ``sustain_db``; full effect at a
+    6 dB difference. Channels share one detector so the stereo image does not move.
+    """
+
+    def __init__(self, *, sample_rate: int, attack_db: float, sustain_db: float) -> None:
+        self.attack_db = attack_db
+        self.sustain_db = sustain_db
+        self._fast = _one_pole(TRANSIENT_FAST_MS, sample_rate)
+        self._slow = _one_pole(TRANSIENT_SLOW_MS, sample_rate)
+        self._smooth = _one_pole(TRANSIENT_SMOOTH_MS, sample_rate)
+        self.reset()
+
+    def reset(self) -> None:
+        self._zi: dict[str, np.ndarray | None] = {"fast": None, "slow": None, "smooth": None}
+
+    def _filter(self, name: str, coeffs: tuple[np.ndarray, np.ndarray], x: np.ndarray):
+        b, a = coeffs
+        zi = self._zi[name]
+        if zi is None:
+            zi = np.zeros(1)
+        y, self._zi[name] = lfilter(b, a, x, zi=zi)
+        return y
+
+    def process(self, audio: np.ndarray) -> np.ndarray:
+        if audio.shape[-1] == 0:
+            return audio
+        power = np.max(np.square(audio, dtype=np.float64), axis=0)
+        fast = self._filter("fast", self._fast, power)
+        slow = self._filter("slow", self._slow, power)
+        ratio_db = 10.0 * np.log10((fast + _DETECTOR_FLOOR) / (slow + _DETECTOR_FLOOR))
+        attack = np.clip(ratio_db / TRANSIENT_FULL_SCALE_DB, 0.0, 1.0)
+        decay = np.clip(-ratio_db / TRANSIENT_FULL_SCALE_DB, 0.0, 1.0)
+        gain_db = self._filter(
+            "smooth", self._smooth, self.attack_db * attack + self.sustain_db * decay
+        )
+        gain = np.power(10.0, gain_db / 20.0).astype(np.float32)
+        return (audio * gain).astype(np.float32, copy=False)
+
+
+def transient_shape(
+    audio: np.ndarray, *, sample_rate: int, attack_db: float, sustain_db: float
+) -> np.ndarray:
+    """Whole-array transient shaping of (channels, n) float32 audio."""
+    shaper = TransientShaper(sample_rate=sample_rate, attack_db=attack_db, sustain_db=sustain_db)
+    return shaper.process(np.atleast_2d(audio))
+
+
+class InsertChain:
+    """A track's complete insert chain for block-wise use: pre board, shaper, post board."""
+
+    def __init__(self, track: TrackState, *, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._pre = pb.Pedalboard(_pre_transient_plugins(track))
+        self._post = pb.Pedalboard(_post_transient_plugins(track))
+        shaper = track.transient
+        active = shaper is not None and (shaper.attack_db or shaper.sustain_db)
+        self._shaper = (
+            TransientShaper(
+                sample_rate=sample_rate, attack_db=shaper.attack_db, sustain_db=shaper.sustain_db
+            )
+            if active
+            else None
+        )
+
+    def process(self, block: np.ndarray, *, reset: bool) -> np.ndarray:
+        out = block
+        if len(self._pre):
+            out = self._pre.process(out, self.sample_rate, reset=reset)
+        if self._shaper is not None:
+            if reset:
+                self._shaper.reset()
+            out = self._shaper.process(out)
+        if len(self._post):
+            out = self._post.process(out, self.sample_rate, reset=reset)
+        return np.asarray(out, dtype=np.float32)
+
+
+def insert_chain(track: TrackState, *, sample_rate: int) -> InsertChain:
+    return InsertChain(track, sample_rate=sample_rate)

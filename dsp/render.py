@@ -1,0 +1,503 @@
+"""Render: (stems, MixState) -> the pre-master mix, block-wise, cached, deterministic.
+
+1. Inserts (trim ... saturation) per track, block by block with pedalboard's
+   ``process(reset=False)``, into a .npy file in ``cache_dir`` named by a hash of the stem key,
+   the insert settings, the rate and ENGINE_VERSION. A later render with the same hash
+   memory-maps that file instead. A track with no inserts uses its stem as is ("passthrough").
+2. Mix, block by block (cheap numpy): fader gain x automation, pan/width, sum. Post-fader,
+   post-pan sends feed the reverb and delay buses. Each bus return is cached too, under a hash
+   of exactly what feeds it (the sending tracks' insert keys, faders, pans, widths, sends and
+   automation, and the bus settings), so a change to a track without sends never re-runs a bus.
+   Mix-bus (track=None) gain automation scales every track output and bus return, not the
+   sends. Bus tails stop at the song's end.
+
+Fader, pan, width, sends, mute/solo and automation never re-run a track's inserts. Memory
+holds the pre-master and the send buses, never all processed tracks at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pedalboard as pb
+
+from dsp.audio_io import audio_writer
+from dsp.automation import db_to_gain, gain_envelope_db
+from dsp.errors import StateError
+from dsp.panning import pan_gains, stereo_width
+from dsp.processors import INSERT_FIELDS, has_inserts, insert_chain
+from dsp.state import DelayBus, MixState, ReverbBus, TrackState
+
+ENGINE_VERSION = 1
+BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class StemSource:
+    name: str
+    key: str
+    audio: np.ndarray
+
+
+@dataclass
+class RenderResult:
+    premaster: np.ndarray
+    sample_rate: int
+    rendered: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    passthrough: list[str] = field(default_factory=list)
+    buses: list[str] = field(default_factory=list)
+    buses_cached: list[str] = field(default_factory=list)
+    stem_files: list[Path] = field(default_factory=list)
+
+
+def _digest(payload: object) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def track_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> str:
+    """Hash of everything that decides a track's insert output (and nothing else)."""
+    inserts = track.model_dump(mode="json", include=set(INSERT_FIELDS))
+    return _digest({"engine": ENGINE_VERSION, "stem": stem_key, "rate": sample_rate, **inserts})
+
+
+def bus_cache_key(
+    state: MixState,
+    *,
+    bus: str,
+    stems: Mapping[str, StemSource],
+    sample_rate: int,
+    frames: int,
+    block: int,
+) -> str:
+    """Hash of everything that decides a bus return (before mix-bus automation)."""
+    send_field = f"{bus}_send_db"
+    senders = [
+        {
+            "inserts": track_cache_key(t, stem_key=stems[t.name].key, sample_rate=sample_rate),
+            "mix": t.model_dump(mode="json", include={"gain_db", "pan", "width", send_field}),
+            "automation": [
+                a.model_dump(mode="json") for a in state.automation if a.track == t.name
+            ],
+        }
+        for t in state.audible_tracks()
+        if getattr(t, send_field) is not None
+    ]
+    mixbus_sends = [
+        a.model_dump(mode="json")
+        for a in state.automation
+        if a.track is None and getattr(a, send_field) != 0.0
+    ]
+    return _digest(
+        {
+            "engine": ENGINE_VERSION,
+            "bus": bus,
+            "rate": sample_rate,
+            "frames": frames,
+            "block": block,
+            "settings": getattr(state, bus).model_dump(mode="json"),
+            "senders": senders,
+            "mixbus_sends": mixbus_sends,
+        }
+    )
+
+
+def safe_file_stem(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name).strip("._") or "track"
+
+
+def _read_block(audio: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """float32 contiguous (ch, stop-start) block, zero-padded past the end of ``audio``."""
+    have = audio[:, start : min(stop, audio.shape[1])]
+    if have.shape[1] == stop - start:
+        return np.ascontiguousarray(have, dtype=np.float32)
+    block = np.zeros((audio.shape[0], stop - start), dtype=np.float32)
+    block[:, : have.shape[1]] = have
+    return block
+
+
+def _spans(frames: int, block: int) -> list[tuple[int, int]]:
+    return [(start, min(start + block, frames)) for start in range(0, frames, block)]
+
+
+def _open_cached(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
+    try:
+        cached = np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        return None
+    if cached.shape != shape or cached.dtype != np.float32:
+        return None
+    os.utime(path)  # recently used, for prune_cache
+    return cached
+
+
+def _cached_array(
+    path: Path | None, shape: tuple[int, ...], fill: Callable[[np.ndarray], None]
+) -> np.ndarray:
+    """Run ``fill`` into a new array: in memory, or into ``path`` atomically (temp + rename)."""
+    if path is None:
+        out = np.empty(shape, dtype=np.float32)
+        fill(out)
+        return out
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npy")
+    try:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+        fill(out)
+        out.flush()
+        del out
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return np.load(path, mmap_mode="r")
+
+
+def prune_cache(cache_dir: Path, *, max_bytes: int) -> list[Path]:
+    """Delete the least recently used cache files until the folder holds <= max_bytes."""
+    files = sorted(Path(cache_dir).glob("*.npy"), key=lambda p: p.stat().st_mtime)
+    total = sum(p.stat().st_size for p in files)
+    removed = []
+    for path in files:
+        if total <= max_bytes:
+            break
+        total -= path.stat().st_size
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+class _Stage:
+    """Per-render settings and the progress callback (fraction over all units of work)."""
+
+    def __init__(
+        self, *, sample_rate: int, block: int, frames: int, units: int, progress: Progress | None
+    ) -> None:
+        self.sample_rate = sample_rate
+        self.block = block
+        self.frames = frames
+        self.spans = _spans(frames, block)
+        self._units = max(units, 1)
+        self._done = 0
+        self._progress = progress
+
+    def report(self, label: str, stop: int, total: int) -> None:
+        if self._progress is not None:
+            fraction = (self._done + stop / max(total, 1)) / self._units
+            self._progress(label, min(fraction, 1.0))
+
+    def finish_unit(self) -> None:
+        self._done += 1
+
+
+def _insert_output(
+    track: TrackState, stem: StemSource, stage: _Stage, cache_dir: Path | None
+) -> tuple[np.ndarray, str]:
+    """The track after its inserts, and how it was obtained: passthrough/cached/rendered."""
+    if not has_inserts(track):
+        return stem.audio, "passthrough"
+    shape = tuple(stem.audio.shape)
+    path = None
+    if cache_dir is not None:
+        key = track_cache_key(track, stem_key=stem.key, sample_rate=stage.sample_rate)
+        path = cache_dir / f"track-{key}.npy"
+        cached = _open_cached(path, shape)
+        if cached is not None:
+            return cached, "cached"
+
+    def fill(out: np.ndarray) -> None:
+        chain = insert_chain(track, sample_rate=stage.sample_rate)
+        length = shape[1]
+        for start, stop in _spans(length, stage.block):
+            block = _read_block(stem.audio, start, stop)
+            out[:, start:stop] = chain.process(block, reset=start == 0)
+            stage.report(f"inserts {track.name}", stop, length)
+
+    return _cached_array(path, shape, fill), "rendered"
+
+
+def _envelope_gain(
+    state: MixState,
+    *,
+    owners: tuple[str | None, ...],
+    field_name: str,
+    static_db: float,
+    start: int,
+    frames: int,
+    sample_rate: int,
+) -> np.ndarray | float:
+    """Linear gain for a block: a static dB value plus the owners' automation of
+    ``field_name``. A float when nothing is automated in this block."""
+    total: np.ndarray | None = None
+    for owner in owners:
+        env = gain_envelope_db(
+            state.automation,
+            track=owner,
+            frames=frames,
+            sample_rate=sample_rate,
+            field=field_name,
+            start=start,
+        )
+        if env is not None:
+            total = env if total is None else total + env
+    if total is None:
+        return float(10.0 ** (static_db / 20.0))
+    return db_to_gain(total + np.float32(static_db))
+
+
+def _scaled(audio: np.ndarray, gain: np.ndarray | float) -> np.ndarray:
+    return audio * (np.float32(gain) if isinstance(gain, float) else gain)
+
+
+def _place(block: np.ndarray, track: TrackState, fader: np.ndarray | float) -> np.ndarray:
+    """Fader then pan/width: (ch, n) -> (2, n) float32."""
+    channels = block.shape[0]
+    left, right = pan_gains(pan=track.pan, channels=channels)
+    if channels == 2:
+        block = stereo_width(block, width=track.width)
+    src_left, src_right = (block[0], block[0]) if channels == 1 else (block[0], block[1])
+    out = np.empty((2, block.shape[1]), dtype=np.float32)
+    np.multiply(src_left, _scaled(np.float32(left), fader), out=out[0])
+    np.multiply(src_right, _scaled(np.float32(right), fader), out=out[1])
+    return out
+
+
+def _filters(hpf_hz: float, lpf_hz: float) -> list[pb.Plugin]:
+    return [
+        pb.HighpassFilter(hpf_hz),
+        pb.HighpassFilter(hpf_hz),
+        pb.LowpassFilter(lpf_hz),
+        pb.LowpassFilter(lpf_hz),
+    ]
+
+
+def reverb_bus_board(bus: ReverbBus) -> pb.Pedalboard:
+    plugins: list[pb.Plugin] = []
+    if bus.pre_delay_ms > 0:
+        plugins.append(pb.Delay(bus.pre_delay_ms / 1000.0, 0.0, 1.0))
+    plugins.append(
+        pb.Reverb(
+            room_size=bus.room_size,
+            damping=bus.damping,
+            wet_level=1.0,
+            dry_level=0.0,
+            width=bus.width,
+        )
+    )
+    plugins += _filters(bus.hpf_hz, bus.lpf_hz)
+    if bus.return_db:
+        plugins.append(pb.Gain(bus.return_db))
+    return pb.Pedalboard(plugins)
+
+
+def delay_bus_board(bus: DelayBus) -> pb.Pedalboard:
+    plugins: list[pb.Plugin] = [pb.Delay(bus.delay_ms / 1000.0, bus.feedback, 1.0)]
+    plugins += _filters(bus.hpf_hz, bus.lpf_hz)
+    if bus.return_db:
+        plugins.append(pb.Gain(bus.return_db))
+    return pb.Pedalboard(plugins)
+
+
+def bus_board(state: MixState, bus: str) -> pb.Pedalboard:
+    return reverb_bus_board(state.reverb) if bus == "reverb" else delay_bus_board(state.delay)
+
+
+class _NoWriter:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _Mixer:
+    """Sums track outputs and bus returns into the pre-master, fills the send buses that need
+    rendering (one contiguous array per block), and writes per-track files on request."""
+
+    def __init__(
+        self,
+        state: MixState,
+        stage: _Stage,
+        *,
+        feeds: list[str],
+        stems_out: Path | None,
+        subtype: str,
+    ) -> None:
+        self.state = state
+        self.stage = stage
+        self.stems_out = stems_out
+        self.subtype = subtype
+        self.premaster = np.zeros((2, stage.frames), dtype=np.float32)
+        self.sends = {
+            bus: [np.zeros((2, stop - start), dtype=np.float32) for start, stop in stage.spans]
+            for bus in feeds
+        }
+        self.files: list[Path] = []
+
+    def _writer(self, name: str):
+        if self.stems_out is None:
+            return _NoWriter()
+        path = self.stems_out / name
+        self.files.append(path)
+        return audio_writer(
+            path, sample_rate=self.stage.sample_rate, channels=2, subtype=self.subtype
+        )
+
+    def add_track(self, track: TrackState, source: np.ndarray) -> None:
+        stage = self.stage
+        with self._writer(f"{safe_file_stem(track.name)}.wav") as writer:
+            for index, (start, stop) in enumerate(stage.spans):
+                fader = _envelope_gain(
+                    self.state,
+                    owners=(track.name,),
+                    field_name="gain_db",
+                    static_db=track.gain_db,
+                    start=start,
+                    frames=stop - start,
+                    sample_rate=stage.sample_rate,
+                )
+                placed = _place(_read_block(source, start, stop), track, fader)
+                self._feed_sends(track, placed, index, start)
+                self._add(placed, start, stop, writer)
+                stage.report(f"mix {track.name}", stop, stage.frames)
+
+    def _feed_sends(self, track: TrackState, placed: np.ndarray, index: int, start: int) -> None:
+        for bus, blocks in self.sends.items():
+            send_db = getattr(track, f"{bus}_send_db")
+            if send_db is None:
+                continue
+            gain = _envelope_gain(
+                self.state,
+                owners=(track.name, None),
+                field_name=f"{bus}_send_db",
+                static_db=send_db,
+                start=start,
+                frames=placed.shape[1],
+                sample_rate=self.stage.sample_rate,
+            )
+            blocks[index] += _scaled(placed, gain)
+
+    def render_bus(self, bus: str, out: np.ndarray) -> None:
+        board = bus_board(self.state, bus)
+        blocks = self.sends[bus]
+        for index, (start, stop) in enumerate(self.stage.spans):
+            wet = board.process(blocks[index], self.stage.sample_rate, reset=start == 0)
+            out[:, start:stop] = wet
+            blocks[index] = None  # free the send block once it is through the bus
+            self.stage.report(f"{bus} bus", stop, self.stage.frames)
+
+    def add_return(self, bus: str, output: np.ndarray) -> None:
+        with self._writer(f"{bus}_return.wav") as writer:
+            for start, stop in self.stage.spans:
+                self._add(_read_block(output, start, stop), start, stop, writer)
+
+    def _add(self, audio: np.ndarray, start: int, stop: int, writer) -> None:
+        mixbus = _envelope_gain(
+            self.state,
+            owners=(None,),
+            field_name="gain_db",
+            static_db=0.0,
+            start=start,
+            frames=stop - start,
+            sample_rate=self.stage.sample_rate,
+        )
+        if not (isinstance(mixbus, float) and mixbus == 1.0):
+            audio = _scaled(audio, mixbus)
+        self.premaster[:, start:stop] += audio
+        if writer is not None:
+            writer.write(audio)
+
+
+def _check_inputs(stems: Mapping[str, StemSource], state: MixState, block_s: float) -> None:
+    if block_s <= 0:
+        raise StateError(f"block_s={block_s} must be > 0")
+    for track in state.tracks:
+        if track.name not in stems:
+            raise StateError(f"track={track.name!r} has no stem; stems are {sorted(stems)}")
+        shape = np.shape(stems[track.name].audio)
+        if len(shape) != 2 or shape[0] not in (1, 2):
+            raise StateError(
+                f"stem {track.name!r} has shape {shape}; it must be (1 or 2 channels, samples)"
+            )
+
+
+def render_mix(
+    *,
+    stems: Mapping[str, StemSource],
+    state: MixState,
+    sample_rate: int,
+    cache_dir: Path | None = None,
+    stems_out: Path | None = None,
+    stems_subtype: str = "FLOAT",
+    block_s: float = 10.0,
+    progress: Progress | None = None,
+) -> RenderResult:
+    """Render the pre-master mix (2, n) float32: every audible track post-fader plus the bus
+    returns, before any master stage. See the module docstring for the stages and caches."""
+    _check_inputs(stems, state, block_s)
+    frames = max((stems[t.name].audio.shape[1] for t in state.tracks), default=0)
+    audible = state.audible_tracks()
+    block = max(1, int(round(block_s * sample_rate)))
+    used = [bus for bus, send in BUSES if any(getattr(t, send) is not None for t in audible)]
+    stage = _Stage(
+        sample_rate=sample_rate,
+        block=block,
+        frames=frames,
+        units=2 * len(audible) + len(used),
+        progress=progress,
+    )
+    cache = Path(cache_dir) if cache_dir is not None else None
+    bus_paths: dict[str, Path | None] = {}
+    bus_outputs: dict[str, np.ndarray] = {}
+    for bus in used:
+        key = bus_cache_key(
+            state, bus=bus, stems=stems, sample_rate=sample_rate, frames=frames, block=block
+        )
+        bus_paths[bus] = cache / f"bus-{bus}-{key}.npy" if cache is not None else None
+        hit = _open_cached(bus_paths[bus], (2, frames)) if cache is not None else None
+        if hit is not None:
+            bus_outputs[bus] = hit
+    if stems_out is not None:
+        stems_out = Path(stems_out)
+        stems_out.mkdir(parents=True, exist_ok=True)
+    mixer = _Mixer(
+        state,
+        stage,
+        feeds=[b for b in used if b not in bus_outputs],
+        stems_out=stems_out,
+        subtype=stems_subtype,
+    )
+    result = RenderResult(
+        premaster=mixer.premaster,
+        sample_rate=sample_rate,
+        buses=list(used),
+        buses_cached=list(bus_outputs),
+    )
+    for track in audible:
+        source, how = _insert_output(track, stems[track.name], stage, cache)
+        getattr(result, how).append(track.name)
+        stage.finish_unit()
+        mixer.add_track(track, source)
+        stage.finish_unit()
+        del source
+    for bus in used:
+        if bus not in bus_outputs:
+            bus_outputs[bus] = _cached_array(
+                bus_paths[bus], (2, frames), lambda out, b=bus: mixer.render_bus(b, out)
+            )
+        mixer.add_return(bus, bus_outputs.pop(bus))
+        stage.finish_unit()
+    result.stem_files = mixer.files
+    if progress is not None:
+        progress("done", 1.0)
+    return result

@@ -1,0 +1,373 @@
+"""Song sections (intro, verse, pre_chorus, chorus, bridge, outro) from the audio.
+
+Boundaries come from a beat-synchronous novelty curve: the mix's chroma, MFCC and loudness,
+plus, when stems are given, each stem's level (a stem entering or leaving is strong evidence).
+Labels come from loudness, density and repetition: the louder repeated group is the chorus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+import soxr
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.ndimage import maximum_filter1d
+
+from dsp.errors import AudioFileError
+from dsp.state import Section
+
+ANALYSIS_RATE = 22050
+HOP = 512
+N_FFT = 2048
+BEATS_PER_BAR = 4
+STEM_FLOOR_DB = -45.0
+SILENCE_DB = -45.0
+ROLE_WEIGHTS = {"fx": 0.3, "other": 0.6, "drums": 0.7, "percussion": 0.6, "overheads": 0.6}
+
+
+@dataclass(frozen=True)
+class _Segment:
+    start: int  # beat index
+    stop: int
+    energy_db: float
+    features: np.ndarray
+
+
+def detect_sections(
+    mix: np.ndarray,
+    *,
+    sample_rate: int,
+    stems: Mapping[str, np.ndarray] | None = None,
+    roles: Mapping[str, str] | None = None,
+    tempo_bpm: float | None = None,
+) -> list[Section]:
+    """Contiguous labelled sections covering 0..duration of ``mix`` (channels, samples)."""
+    mono = _mono(mix, "mix")
+    duration_s = mono.size / sample_rate
+    if duration_s < 1.0:
+        raise AudioFileError(f"mix duration={duration_s:.2f} s is too short to find sections")
+    y = soxr.resample(mono, sample_rate, ANALYSIS_RATE).astype(np.float32)
+    beat_times, mix_features, beat_energy_db = _beats_and_features(y, tempo_bpm=tempo_bpm)
+    if beat_times.size < 4 * BEATS_PER_BAR:
+        return [Section(label="verse", start_s=0.0, end_s=duration_s)]
+    stem_levels = _stem_levels(stems, roles, sample_rate, beat_times, mono.size)
+    active = _active_range(beat_energy_db)
+    mix_features = _clamp_to(mix_features, active)
+    stem_levels = None if stem_levels is None else _clamp_to(stem_levels, active)
+    novelty = _novelty(mix_features, stem_levels)
+    bounds = _pick_boundaries(novelty, beat_times, duration_s)
+    features = mix_features if stem_levels is None else np.vstack([mix_features, stem_levels])
+    segments = _segments(bounds, features, beat_energy_db)
+    labels = _label(segments)
+    edges_s = [0.0, *[float(beat_times[b]) for b in bounds[1:-1]], duration_s]
+    return [
+        Section(label=label, start_s=round(edges_s[i], 3), end_s=round(edges_s[i + 1], 3))
+        for i, label in enumerate(labels)
+    ]
+
+
+def _active_range(energy_db: np.ndarray) -> tuple[int, int]:
+    """First and last beat that is not (near) silence."""
+    audible = np.flatnonzero(energy_db > SILENCE_DB)
+    if audible.size == 0:
+        return 0, energy_db.size - 1
+    return int(audible[0]), int(audible[-1])
+
+
+def _clamp_to(features: np.ndarray, active: tuple[int, int]) -> np.ndarray:
+    """Leading and trailing silence take the features of the nearest audible beat."""
+    idx = np.clip(np.arange(features.shape[1]), active[0], active[1])
+    return features[:, idx]
+
+
+def _mono(audio: np.ndarray, what: str) -> np.ndarray:
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim == 1:
+        return audio
+    if audio.ndim != 2:
+        raise AudioFileError(f"{what} shape={audio.shape} must be (channels, samples)")
+    return audio.mean(axis=0)
+
+
+def _spectrogram(y: np.ndarray) -> np.ndarray:
+    """Power spectrogram (bins, frames) at ANALYSIS_RATE, hop HOP (scipy.fft, float32)."""
+    y = np.pad(y, (N_FFT // 2, N_FFT // 2))
+    frames = np.lib.stride_tricks.sliding_window_view(y, N_FFT)[::HOP]
+    window = np.hanning(N_FFT).astype(np.float32)
+    return (np.abs(scipy.fft.rfft(frames * window, axis=1, workers=2)) ** 2).T
+
+
+def _band_matrix(n_bands: int) -> np.ndarray:
+    """Triangular filters evenly spaced on a log-frequency axis from 40 Hz to 10 kHz."""
+    freqs = np.fft.rfftfreq(N_FFT, 1.0 / ANALYSIS_RATE)
+    edges = np.geomspace(40.0, 10000.0, n_bands + 2)
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (freqs - lower) / (centre - lower)
+    falling = (upper - freqs) / (upper - centre)
+    return np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)
+
+
+def _chroma_matrix() -> np.ndarray:
+    """Each FFT bin from 55 Hz to 4 kHz summed into its pitch class."""
+    freqs = np.fft.rfftfreq(N_FFT, 1.0 / ANALYSIS_RATE)
+    matrix = np.zeros((12, freqs.size), dtype=np.float32)
+    usable = np.flatnonzero((freqs >= 55.0) & (freqs <= 4000.0))
+    pitch_class = np.round(12 * np.log2(freqs[usable] / 440.0) + 69).astype(int) % 12
+    matrix[pitch_class, usable] = 1.0
+    return matrix
+
+
+def _onset_envelope(log_bands: np.ndarray) -> np.ndarray:
+    flux = np.maximum(0.0, np.diff(log_bands, axis=1)).sum(axis=0)
+    return np.concatenate([[0.0], flux - np.median(flux)]).clip(min=0.0)
+
+
+def _beat_frames(onset: np.ndarray, *, tempo_bpm: float | None) -> np.ndarray:
+    """A steady beat grid (frame indices): tempo by autocorrelation, period and phase by fit."""
+    fps = ANALYSIS_RATE / HOP
+    if tempo_bpm is not None and tempo_bpm > 0:
+        period = 60.0 * fps / tempo_bpm
+    else:
+        period = _autocorrelation_period(onset, fps)
+    best, best_score = (period, 0.0), -1.0
+    for candidate in period * np.linspace(0.98, 1.02, 41):
+        for phase in np.arange(0.0, candidate, 1.0):
+            idx = np.round(np.arange(phase, onset.size, candidate)).astype(int)
+            idx = idx[idx < onset.size]
+            score = float(onset[idx].mean())
+            if score > best_score:
+                best, best_score = (candidate, phase), score
+    period, phase = best
+    return np.round(np.arange(phase, onset.size, period)).astype(int)
+
+
+def _autocorrelation_period(onset: np.ndarray, fps: float) -> float:
+    """Beat period in frames from the onset autocorrelation, weighted towards ~110 BPM."""
+    centred = onset - onset.mean()
+    spectrum = scipy.fft.rfft(centred, n=2 * onset.size)
+    autocorr = scipy.fft.irfft(np.abs(spectrum) ** 2)[: onset.size]
+    lags = np.arange(autocorr.size, dtype=float)
+    bpm = 60.0 * fps / np.maximum(lags, 1e-9)
+    prior = np.exp(-0.5 * (np.log2(np.maximum(bpm, 1e-9) / 110.0) / 0.9) ** 2)
+    prior[(bpm < 55.0) | (bpm > 210.0)] = 0.0
+    lag = int(np.argmax(autocorr * prior))
+    if 0 < lag < autocorr.size - 1:
+        a, b, c = autocorr[lag - 1 : lag + 2]
+        offset = 0.5 * (a - c) / (a - 2 * b + c) if (a - 2 * b + c) != 0 else 0.0
+        return lag + float(np.clip(offset, -0.5, 0.5))
+    return float(max(lag, 1))
+
+
+def _beat_sync(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
+    """Mean of ``features`` (dims, frames) over each beat; one column per beat."""
+    n = features.shape[1]
+    edges = np.append(np.clip(beat_frames, 0, n - 1), n)
+    cumulative = np.concatenate([np.zeros((features.shape[0], 1)), np.cumsum(features, 1)], 1)
+    counts = np.maximum(np.diff(edges), 1)
+    return (cumulative[:, edges[1:]] - cumulative[:, edges[:-1]]) / counts
+
+
+def _beats_and_features(
+    y: np.ndarray, *, tempo_bpm: float | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Beat times (s, from 0), standardised beat features, and loudness per beat (dB)."""
+    spec = _spectrogram(y)
+    bands = _band_matrix(40) @ spec
+    log_bands = 10.0 * np.log10(bands + 1e-10)
+    onset = _onset_envelope(log_bands)
+    beat_frames = _beat_frames(onset, tempo_bpm=tempo_bpm)
+    if beat_frames[0] > 0:
+        beat_frames = np.concatenate([[0], beat_frames])
+    chroma = _chroma_matrix() @ spec
+    chroma = chroma / (chroma.max(axis=0, keepdims=True) + 1e-10)
+    mfcc = scipy.fft.dct(log_bands, axis=0, norm="ortho")[1:14]
+    power = _beat_sync(spec.sum(axis=0, keepdims=True), beat_frames)[0]
+    energy_db = 10.0 * np.log10(power + 1e-10)
+    energy_db = energy_db - energy_db.max()
+    groups = [
+        _standardise(_beat_sync(chroma, beat_frames)) / np.sqrt(12),
+        _standardise(_beat_sync(mfcc, beat_frames)) / np.sqrt(13),
+        np.maximum(energy_db, -60.0)[None, :] / 6.0,
+    ]
+    beat_times = beat_frames * HOP / ANALYSIS_RATE
+    return beat_times, np.vstack(groups), energy_db
+
+
+def _standardise(x: np.ndarray) -> np.ndarray:
+    return (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-6)
+
+
+def _stem_levels(
+    stems: Mapping[str, np.ndarray] | None,
+    roles: Mapping[str, str] | None,
+    sample_rate: int,
+    beat_times: np.ndarray,
+    length: int,
+) -> np.ndarray | None:
+    """Per stem, per beat level relative to the stem's loud level, floored, in 10 dB units."""
+    if not stems:
+        return None
+    rows = []
+    bounds = np.append((beat_times * sample_rate).astype(int), length)
+    for name, audio in stems.items():
+        power = np.square(_mono(audio, f"stem {name!r}")[:length], dtype=np.float64)
+        power = np.pad(power, (0, max(0, length - power.size)))
+        cumulative = np.concatenate([[0.0], np.cumsum(power)])
+        sums = np.diff(cumulative[np.clip(bounds, 0, length)])
+        counts = np.maximum(np.diff(bounds), 1)
+        level_db = 10.0 * np.log10(sums / counts + 1e-12)
+        loud = np.percentile(level_db, 90)
+        if loud < -90:
+            continue
+        level = np.clip(level_db - loud, STEM_FLOOR_DB, 0.0) / 10.0
+        weight = ROLE_WEIGHTS.get((roles or {}).get(name, ""), 1.0)
+        rows.append(level * weight)
+    return np.array(rows) if rows else None
+
+
+def _mean_difference_novelty(features: np.ndarray, half_width: int) -> np.ndarray:
+    """Distance between the mean feature of the ``half_width`` beats before and after each beat."""
+    n = features.shape[1]
+    padded = np.pad(features, ((0, 0), (half_width, half_width)), mode="edge")
+    cumulative = np.concatenate([np.zeros((features.shape[0], 1)), np.cumsum(padded, axis=1)], 1)
+    idx = np.arange(n) + half_width
+    before = (cumulative[:, idx] - cumulative[:, idx - half_width]) / half_width
+    after = (cumulative[:, idx + half_width] - cumulative[:, idx]) / half_width
+    return np.linalg.norm(after - before, axis=0)
+
+
+def _novelty(mix_features: np.ndarray, stem_levels: np.ndarray | None) -> np.ndarray:
+    curves = [_scaled(_multi_scale(mix_features))]
+    if stem_levels is not None:
+        curves.append(1.5 * _scaled(_multi_scale(stem_levels)))
+    return sum(curves) / sum(float(c.max()) for c in curves)
+
+
+def _multi_scale(features: np.ndarray) -> np.ndarray:
+    return sum(_mean_difference_novelty(features, w) for w in (4, 8))
+
+
+def _scaled(curve: np.ndarray) -> np.ndarray:
+    return curve / (curve.max() + 1e-9)
+
+
+def _pick_boundaries(novelty: np.ndarray, beat_times: np.ndarray, duration_s: float) -> list[int]:
+    """Beat indices of the boundaries, with 0 and len(beats) as the ends."""
+    n = novelty.size
+    min_gap = 2 * BEATS_PER_BAR
+    local_max = novelty == maximum_filter1d(novelty, size=2 * min_gap - 1, mode="nearest")
+    baseline = np.median(novelty)
+    threshold = baseline + 0.25 * (novelty.max() - baseline)
+    candidates = np.flatnonzero(local_max & (novelty > threshold))
+    candidates = candidates[(candidates >= min_gap // 2) & (candidates <= n - min_gap // 2)]
+    candidates = [_snap_to_bar(int(c), novelty) for c in candidates]
+    chosen: list[int] = []
+    for c in sorted(candidates, key=lambda b: -novelty[b]):
+        if all(abs(c - b) >= min_gap for b in chosen):
+            chosen.append(c)
+    return [0, *sorted(chosen), n]
+
+
+def _snap_to_bar(beat: int, novelty: np.ndarray) -> int:
+    """Move a peak by one beat when the neighbour is almost as novel (beat-tracking jitter)."""
+    lo, hi = max(beat - 1, 0), min(beat + 2, novelty.size)
+    return lo + int(np.argmax(novelty[lo:hi]))
+
+
+def _segments(bounds: list[int], features: np.ndarray, energy_db: np.ndarray) -> list[_Segment]:
+    segments = []
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        power = np.mean(10 ** (energy_db[start:stop] / 10))
+        segments.append(
+            _Segment(
+                start=start,
+                stop=stop,
+                energy_db=float(10 * np.log10(power + 1e-12)),
+                features=features[:, start:stop].mean(axis=1),
+            )
+        )
+    return segments
+
+
+def _label(segments: list[_Segment]) -> list[str]:
+    n = len(segments)
+    if n == 1:
+        return ["verse"]
+    clusters = _cluster(segments)
+    labels = [""] * n
+    energies = np.array([s.energy_db for s in segments])
+    core = range(1, n - 1) if n > 2 else range(n)
+    repeated = {}
+    for c in set(clusters[i] for i in core):
+        members = [i for i in core if clusters[i] == c]
+        if len(members) >= 2:
+            repeated[c] = float(np.mean(energies[members]))
+    ranked = sorted(repeated, key=lambda c: -repeated[c])
+    chorus_c = ranked[0] if ranked else None
+    verse_c = ranked[1] if len(ranked) > 1 else None
+    for i in range(n):
+        if clusters[i] == chorus_c:
+            labels[i] = "chorus"
+        elif clusters[i] == verse_c:
+            labels[i] = "verse"
+    return _fill_unlabelled(labels, segments, energies)
+
+
+def _cluster(segments: list[_Segment]) -> np.ndarray:
+    feats = np.array([s.features for s in segments])
+    if len(segments) < 2:
+        return np.zeros(len(segments), dtype=int)
+    tree = linkage(feats, method="average", metric="euclidean")
+    distances = tree[:, 2]
+    cut = 0.5 * float(np.median(distances) + distances.min()) if distances.size > 2 else 0.5
+    cut = max(cut, 0.35 * float(distances.max()))
+    return fcluster(tree, t=cut, criterion="distance")
+
+
+def _fill_unlabelled(
+    labels: list[str], segments: list[_Segment], energies: np.ndarray
+) -> list[str]:
+    n = len(labels)
+    chorus_e = _mean_of(energies, labels, "chorus")
+    verse_e = _mean_of(energies, labels, "verse")
+    if chorus_e is None:
+        chorus_e = float(np.max(energies))
+    if verse_e is None:
+        verse_e = chorus_e - 4.0
+    lengths = np.array([s.stop - s.start for s in segments])
+    verse_len = _mean_of(lengths.astype(float), labels, "verse") or float(np.median(lengths))
+    for i in range(n):
+        if labels[i]:
+            continue
+        nearer_verse = abs(energies[i] - verse_e) <= abs(energies[i] - chorus_e)
+        if i == 0 and energies[i] < verse_e + 1.0:
+            labels[i] = "intro"
+        elif i == n - 1 and energies[i] < chorus_e - 1.0:
+            labels[i] = "outro"
+        elif _is_bridge(i, labels):
+            labels[i] = "bridge"
+        elif _is_pre_chorus(i, labels, lengths, verse_len):
+            labels[i] = "pre_chorus"
+        else:
+            labels[i] = "verse" if nearer_verse else "chorus"
+    return labels
+
+
+def _is_bridge(i: int, labels: list[str]) -> bool:
+    before = labels[:i].count("chorus")
+    after = "chorus" in labels[i + 1 :]
+    return before >= 2 and after and labels[i - 1] == "chorus"
+
+
+def _is_pre_chorus(i: int, labels: list[str], lengths: np.ndarray, verse_len: float) -> bool:
+    nxt = labels[i + 1] if i + 1 < len(labels) else ""
+    prev = labels[i - 1] if i > 0 else ""
+    return nxt == "chorus" and prev == "verse" and lengths[i] < 0.75 * verse_len
+
+
+def _mean_of(values: np.ndarray, labels: list[str], label: str) -> float | None:
+    picked = [v for v, lab in zip(values, labels) if lab == label]
+    return float(np.mean(picked)) if picked else None

@@ -1,0 +1,188 @@
+"""The mix state: frozen, JSON-serialisable pydantic models with units in field names.
+
+A ``MixState`` is everything render needs besides the stems. Tools return new states with
+``model_copy(update=...)`` or the helpers below; nothing mutates a state in place.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dsp.errors import StateError
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+EqKind = Literal["bell", "low_shelf", "high_shelf", "notch"]
+
+
+class Section(Frozen):
+    """A labelled time range of the song (intro, verse, pre_chorus, chorus, bridge, outro)."""
+
+    label: str
+    start_s: float = Field(ge=0.0)
+    end_s: float = Field(gt=0.0)
+
+
+class EqBand(Frozen):
+    kind: EqKind = "bell"
+    freq_hz: float = Field(ge=20.0, le=20000.0)
+    gain_db: float = Field(default=0.0, ge=-24.0, le=24.0)
+    q: float = Field(default=1.0, ge=0.1, le=18.0)
+
+
+class Compressor(Frozen):
+    threshold_db: float = Field(default=-18.0, ge=-60.0, le=0.0)
+    ratio: float = Field(default=3.0, ge=1.0, le=20.0)
+    attack_ms: float = Field(default=10.0, ge=0.1, le=300.0)
+    release_ms: float = Field(default=120.0, ge=5.0, le=3000.0)
+    makeup_db: float = Field(default=0.0, ge=0.0, le=24.0)
+
+
+class Gate(Frozen):
+    threshold_db: float = Field(default=-50.0, ge=-90.0, le=0.0)
+    ratio: float = Field(default=4.0, ge=1.0, le=100.0)
+    attack_ms: float = Field(default=1.0, ge=0.1, le=100.0)
+    release_ms: float = Field(default=100.0, ge=5.0, le=3000.0)
+
+
+class Saturation(Frozen):
+    drive_db: float = Field(default=0.0, ge=0.0, le=24.0)
+    mix_pct: float = Field(default=100.0, ge=0.0, le=100.0)
+
+
+class TransientShaper(Frozen):
+    """Attack and sustain emphasis, in dB, driven by fast/slow envelope difference."""
+
+    attack_db: float = Field(default=0.0, ge=-12.0, le=12.0)
+    sustain_db: float = Field(default=0.0, ge=-12.0, le=12.0)
+
+
+class TrackState(Frozen):
+    name: str
+    role: str = "other"
+    trim_db: float = Field(default=0.0, ge=-60.0, le=36.0)
+    gain_db: float = Field(default=0.0, ge=-60.0, le=24.0)
+    polarity_inverted: bool = False
+    hpf_hz: float | None = Field(default=None, ge=10.0, le=2000.0)
+    lpf_hz: float | None = Field(default=None, ge=1000.0, le=22000.0)
+    eq: tuple[EqBand, ...] = ()
+    gate: Gate | None = None
+    compressor: Compressor | None = None
+    transient: TransientShaper | None = None
+    saturation: Saturation | None = None
+    pan: float = Field(default=0.0, ge=-1.0, le=1.0)
+    width: float = Field(default=1.0, ge=0.0, le=2.0)
+    reverb_send_db: float | None = Field(default=None, ge=-60.0, le=6.0)
+    delay_send_db: float | None = Field(default=None, ge=-60.0, le=6.0)
+    mute: bool = False
+    solo: bool = False
+
+
+class ReverbBus(Frozen):
+    room_size: float = Field(default=0.45, ge=0.0, le=1.0)
+    damping: float = Field(default=0.5, ge=0.0, le=1.0)
+    width: float = Field(default=1.0, ge=0.0, le=1.0)
+    pre_delay_ms: float = Field(default=20.0, ge=0.0, le=250.0)
+    hpf_hz: float = Field(default=200.0, ge=20.0, le=2000.0)
+    lpf_hz: float = Field(default=9000.0, ge=1000.0, le=20000.0)
+    return_db: float = Field(default=0.0, ge=-60.0, le=12.0)
+
+
+class DelayBus(Frozen):
+    delay_ms: float = Field(default=375.0, ge=1.0, le=2000.0)
+    feedback: float = Field(default=0.3, ge=0.0, le=0.95)
+    hpf_hz: float = Field(default=300.0, ge=20.0, le=2000.0)
+    lpf_hz: float = Field(default=6000.0, ge=1000.0, le=20000.0)
+    return_db: float = Field(default=0.0, ge=-60.0, le=12.0)
+
+
+class SectionAutomation(Frozen):
+    """Offsets over a time range. ``track=None`` means the whole mix bus."""
+
+    track: str | None = None
+    label: str = ""
+    start_s: float = Field(ge=0.0)
+    end_s: float = Field(gt=0.0)
+    gain_db: float = Field(default=0.0, ge=-24.0, le=12.0)
+    reverb_send_db: float = Field(default=0.0, ge=-24.0, le=12.0)
+    delay_send_db: float = Field(default=0.0, ge=-24.0, le=12.0)
+    ramp_ms: float = Field(default=80.0, ge=1.0, le=2000.0)
+
+
+class MasterState(Frozen):
+    enabled: bool = False
+    eq: tuple[EqBand, ...] = ()
+    glue: Compressor | None = None
+    loudness_enabled: bool = True
+    target_lufs: float = Field(default=-14.0, ge=-40.0, le=-4.0)
+    ceiling_dbtp: float = Field(default=-1.0, ge=-12.0, le=0.0)
+
+
+class MixState(Frozen):
+    tracks: tuple[TrackState, ...] = ()
+    reverb: ReverbBus = ReverbBus()
+    delay: DelayBus = DelayBus()
+    automation: tuple[SectionAutomation, ...] = ()
+    master: MasterState = MasterState()
+
+    def track_names(self) -> list[str]:
+        return [t.name for t in self.tracks]
+
+    def track(self, name: str) -> TrackState:
+        for t in self.tracks:
+            if t.name == name:
+                return t
+        raise StateError(f"track={name!r} is not in this session; tracks are {self.track_names()}")
+
+    def with_track(self, name: str, **changes: object) -> MixState:
+        """A copy with one track's fields replaced (validated)."""
+        old = self.track(name)
+        new = build(TrackState, {**old.model_dump(), **changes})
+        return self.model_copy(
+            update={"tracks": tuple(new if t.name == name else t for t in self.tracks)}
+        )
+
+    def with_master(self, **changes: object) -> MixState:
+        new = build(MasterState, {**self.master.model_dump(), **changes})
+        return self.model_copy(update={"master": new})
+
+    def audible_tracks(self) -> list[TrackState]:
+        soloed = [t for t in self.tracks if t.solo]
+        pool = soloed if soloed else list(self.tracks)
+        return [t for t in pool if not t.mute]
+
+
+def validation_message(error: ValidationError) -> str:
+    """One line from a pydantic error, e.g. ``pan=3 must be <= 1``."""
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "value"
+        ctx = item.get("ctx") or {}
+        bound = next(((k, v) for k, v in ctx.items() if k in ("ge", "gt", "le", "lt")), None)
+        symbols = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+        if bound:
+            parts.append(f"{where}={item.get('input')!r} must be {symbols[bound[0]]} {bound[1]}")
+        else:
+            parts.append(f"{where}={item.get('input')!r}: {item['msg']}")
+    return "; ".join(parts)
+
+
+def build(model: type[M], data: object) -> M:
+    """Validate ``data`` into ``model``, raising StateError with a one-line message."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise StateError(validation_message(error)) from None
+
+
+def unity_state(names_and_roles: list[tuple[str, str]]) -> MixState:
+    """Version 0: every stem at unity, centred, no processing, master off."""
+    return MixState(tracks=tuple(TrackState(name=n, role=r) for n, r in names_and_roles))

@@ -1,0 +1,162 @@
+"""Typed tools with derived schemas: the one surface both planners call.
+
+A tool is a pure function ``(state, args, context) -> Change``. Its arguments are a pydantic
+model with units in the field names and bounds; the JSON schema the LLM sees is derived from
+that model, so the offline planner, the LLM and the tests all go through the same validation.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from dsp.errors import StateError
+from dsp.state import MixState, Section, TrackState, validation_message
+
+A = TypeVar("A", bound=BaseModel)
+
+
+class ToolArgs(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a tool may read besides the state: the song's sections and length."""
+
+    sections: tuple[Section, ...] = ()
+    duration_s: float = 0.0
+    sample_rate: int = 44100
+
+
+@dataclass(frozen=True)
+class Change:
+    state: MixState
+    summary: str
+    reason: str = ""
+
+
+class ToolCall(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tool: str
+    args: dict[str, Any] = {}
+    reason: str = ""
+
+    def record(self) -> dict[str, Any]:
+        return {"tool": self.tool, "args": dict(self.args)}
+
+
+@dataclass(frozen=True)
+class Tool(Generic[A]):
+    name: str
+    description: str
+    args_model: type[A]
+    fn: Callable[[MixState, A, ToolContext], Change]
+
+    def schema(self) -> dict[str, Any]:
+        """The OpenAI-style function schema, derived from the args model."""
+        parameters = self.args_model.model_json_schema()
+        parameters.pop("title", None)
+        return {
+            "type": "function",
+            "function": {
+                "name": self.name,
+                "description": self.description,
+                "parameters": parameters,
+            },
+        }
+
+
+@dataclass
+class Registry:
+    tools: dict[str, Tool[Any]] = field(default_factory=dict)
+
+    def register(self, tool: Tool[Any]) -> None:
+        if tool.name in self.tools:
+            raise ValueError(f"tool {tool.name!r} registered twice")
+        self.tools[tool.name] = tool
+
+    def get(self, name: str) -> Tool[Any]:
+        if name not in self.tools:
+            close = difflib.get_close_matches(name, list(self.tools), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise StateError(f"tool={name!r} does not exist{hint}")
+        return self.tools[name]
+
+    def schemas(self) -> list[dict[str, Any]]:
+        return [tool.schema() for tool in self.tools.values()]
+
+    def describe(self) -> list[dict[str, str]]:
+        return [{"name": t.name, "description": t.description} for t in self.tools.values()]
+
+
+REGISTRY = Registry()
+
+
+def tool(
+    name: str, description: str
+) -> Callable[[Callable[[MixState, A, ToolContext], Change]], Tool[A]]:
+    """Register ``fn`` as a tool; the args model is read from its second parameter's annotation."""
+
+    def decorate(fn: Callable[[MixState, A, ToolContext], Change]) -> Tool[A]:
+        args_model = fn.__annotations__["args"]
+        if isinstance(args_model, str):
+            args_model = fn.__globals__[args_model]
+        registered: Tool[A] = Tool(name=name, description=description, args_model=args_model, fn=fn)
+        REGISTRY.register(registered)
+        return registered
+
+    return decorate
+
+
+def validate_args(tool_: Tool[A], args: Mapping[str, Any]) -> A:
+    try:
+        return tool_.args_model.model_validate(dict(args))
+    except ValidationError as error:
+        raise StateError(f"{tool_.name}: {validation_message(error)}") from None
+
+
+def apply_call(state: MixState, call: ToolCall, context: ToolContext) -> Change:
+    """Validate and apply one call. Raises StateError with a one-line message."""
+    chosen = REGISTRY.get(call.tool)
+    args = validate_args(chosen, call.args)
+    change = chosen.fn(state, args, context)
+    return Change(state=change.state, summary=change.summary, reason=call.reason or change.reason)
+
+
+def apply_calls(
+    state: MixState, calls: list[ToolCall], context: ToolContext
+) -> tuple[MixState, list[Change]]:
+    """Apply calls in order; all are validated before the result is returned."""
+    changes = []
+    for call in calls:
+        change = apply_call(state, call, context)
+        state = change.state
+        changes.append(change)
+    return state, changes
+
+
+def resolve_track(state: MixState, name: str) -> TrackState:
+    """A track by exact name, case-insensitive name, or a unique role or name fragment."""
+    if not state.tracks:
+        raise StateError("this mix has no tracks")
+    wanted = name.strip().lower()
+    matchers: tuple[Callable[[TrackState], bool], ...] = (
+        lambda t: t.name == name,
+        lambda t: t.name.lower() == wanted,
+        lambda t: t.role == wanted,
+        lambda t: wanted in t.name.lower(),
+    )
+    for matches in matchers:
+        hits = [t for t in state.tracks if matches(t)]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            names = [t.name for t in hits]
+            raise StateError(f"track={name!r} matches several tracks {names}; name one of them")
+    raise StateError(f"track={name!r} is not in this mix; tracks are {state.track_names()}")
