@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import resource
 import shutil
 import sys
@@ -74,13 +75,29 @@ def _source_audio(frames: int) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
-def build_session(workdir: Path, minutes: float) -> tuple[dict[str, StemSource], MixState]:
+def write_stems(workdir: Path, minutes: float) -> None:
+    """Write the looped stems as .npy files plus roles.json (run in a child process, so the
+    memory used to decode and loop them does not count in the renders' peak)."""
     frames = int(minutes * 60 * SAMPLE_RATE)
+    roles = {}
+    for name, role, audio in _source_audio(frames):
+        np.save(workdir / f"{name}.npy", np.ascontiguousarray(audio, dtype=np.float32))
+        roles[name] = role
+    (workdir / "roles.json").write_text(json.dumps(roles))
+
+
+def build_session(workdir: Path, minutes: float) -> tuple[dict[str, StemSource], MixState]:
+    child = multiprocessing.get_context("spawn").Process(
+        target=write_stems, args=(workdir, minutes)
+    )
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise SystemExit(f"building the stems failed (exit code {child.exitcode})")
     stems: dict[str, StemSource] = {}
     tracks = []
-    for name, role, audio in _source_audio(frames):
+    for name, role in json.loads((workdir / "roles.json").read_text()).items():
         path = workdir / f"{name}.npy"
-        np.save(path, np.ascontiguousarray(audio, dtype=np.float32))
         key = f"{file_sha256(path)}@{SAMPLE_RATE}"
         stems[name] = StemSource(name=name, key=key, audio=np.load(path, mmap_mode="r"))
         reverb_db, delay_db = SEND_ROLES.get(role, (None, None))

@@ -27,7 +27,7 @@ BLOCK_S = 0.4
 BLOCK_HOP_S = 0.1
 SHORT_TERM_S = 3.0
 OVERSAMPLE_HALF_LEN = 10  # taps per side per phase, as scipy.signal.resample_poly designs it
-_CANDIDATE_CHUNK = 1 << 18
+_CANDIDATE_CHUNK = 1 << 16
 
 
 def _as_channels(audio: np.ndarray) -> np.ndarray:
@@ -208,16 +208,15 @@ def _oversampled_at(channels: np.ndarray, positions: np.ndarray, matrix: np.ndar
     half = (matrix.shape[1] - 1) // 2
     padded = np.pad(channels, ((0, 0), (half, half)))
     windows = sliding_window_view(padded, matrix.shape[1], axis=1)  # (ch, n, taps), no copy
-    phases = np.ascontiguousarray(matrix.T.astype(padded.dtype))
-    peaks = np.zeros(positions.size, dtype=np.float64)
+    phases = np.ascontiguousarray(matrix.astype(padded.dtype))  # (phases, taps)
+    peaks = np.zeros(positions.size, dtype=padded.dtype)
     for start in range(0, positions.size, _CANDIDATE_CHUNK):
         chunk = positions[start : start + _CANDIDATE_CHUNK]
+        out = peaks[start : start + chunk.size]
         for channel_windows in windows:
-            values = channel_windows[chunk] @ phases  # (m, phases)
-            high = np.maximum(values.max(axis=1), -values.min(axis=1))
-            np.maximum(
-                peaks[start : start + chunk.size], high, out=peaks[start : start + chunk.size]
-            )
+            values = phases @ channel_windows[chunk].T  # (phases, m)
+            np.abs(values, out=values)
+            np.maximum(out, values.max(axis=0), out=out)
     return peaks
 
 

@@ -25,6 +25,8 @@ N_FFT = 2048
 BEATS_PER_BAR = 4
 STEM_FLOOR_DB = -45.0
 SILENCE_DB = -45.0
+CHROMA_WEIGHT = 0.5
+LEVEL_UNIT_DB = 6.0
 ROLE_WEIGHTS = {"fx": 0.3, "other": 0.6, "drums": 0.7, "percussion": 0.6, "overheads": 0.6}
 
 
@@ -53,7 +55,7 @@ def detect_sections(
     beat_times, mix_features, beat_energy_db = _beats_and_features(y, tempo_bpm=tempo_bpm)
     if beat_times.size < 4 * BEATS_PER_BAR:
         return [Section(label="verse", start_s=0.0, end_s=duration_s)]
-    stem_levels = _stem_levels(stems, roles, sample_rate, beat_times, mono.size)
+    stem_levels = _stem_levels(stems, roles, sample_rate, beat_times)
     active = _active_range(beat_energy_db)
     mix_features = _clamp_to(mix_features, active)
     stem_levels = None if stem_levels is None else _clamp_to(stem_levels, active)
@@ -184,16 +186,29 @@ def _beats_and_features(
     chroma = _chroma_matrix() @ spec
     chroma = chroma / (chroma.max(axis=0, keepdims=True) + 1e-10)
     mfcc = scipy.fft.dct(log_bands, axis=0, norm="ortho")[1:14]
-    power = _beat_sync(spec.sum(axis=0, keepdims=True), beat_frames)[0]
-    energy_db = 10.0 * np.log10(power + 1e-10)
-    energy_db = energy_db - energy_db.max()
+    band_power = _beat_sync(_broad_band_matrix() @ spec, beat_frames)
+    energy_db = _relative_db(band_power.sum(axis=0))
+    band_db = np.array([_relative_db(row) for row in band_power])
     groups = [
-        _standardise(_beat_sync(chroma, beat_frames)) / np.sqrt(12),
+        CHROMA_WEIGHT * _standardise(_beat_sync(chroma, beat_frames)) / np.sqrt(12),
         _standardise(_beat_sync(mfcc, beat_frames)) / np.sqrt(13),
-        np.maximum(energy_db, -60.0)[None, :] / 6.0,
+        np.maximum(band_db, -60.0) / LEVEL_UNIT_DB,
+        np.maximum(energy_db, -60.0)[None, :] / LEVEL_UNIT_DB,
     ]
     beat_times = beat_frames * HOP / ANALYSIS_RATE
     return beat_times, np.vstack(groups), energy_db
+
+
+def _relative_db(power: np.ndarray) -> np.ndarray:
+    level_db = 10.0 * np.log10(power + 1e-10)
+    return level_db - level_db.max()
+
+
+def _broad_band_matrix() -> np.ndarray:
+    """Four broad bands (low, low-mid, presence, air) over the FFT bins."""
+    freqs = np.fft.rfftfreq(N_FFT, 1.0 / ANALYSIS_RATE)
+    edges = [0.0, 150.0, 1000.0, 5000.0, ANALYSIS_RATE]
+    return np.array([(freqs >= lo) & (freqs < hi) for lo, hi in zip(edges[:-1], edges[1:])], np.float32)
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
@@ -205,38 +220,54 @@ def _stem_levels(
     roles: Mapping[str, str] | None,
     sample_rate: int,
     beat_times: np.ndarray,
-    length: int,
 ) -> np.ndarray | None:
     """Per stem, per beat level relative to the stem's loud level, floored, in 10 dB units."""
     if not stems:
         return None
+    block = max(1, int(round(sample_rate * HOP / ANALYSIS_RATE)))
+    beat_frames = np.round(beat_times * ANALYSIS_RATE / HOP).astype(int)
     rows = []
-    bounds = np.append((beat_times * sample_rate).astype(int), length)
     for name, audio in stems.items():
-        power = np.square(_mono(audio, f"stem {name!r}")[:length], dtype=np.float64)
-        power = np.pad(power, (0, max(0, length - power.size)))
-        cumulative = np.concatenate([[0.0], np.cumsum(power)])
-        sums = np.diff(cumulative[np.clip(bounds, 0, length)])
-        counts = np.maximum(np.diff(bounds), 1)
-        level_db = 10.0 * np.log10(sums / counts + 1e-12)
+        power = _block_power(audio, block, f"stem {name!r}")
+        if power.size < 2:
+            continue
+        level_db = 10.0 * np.log10(_beat_sync(power[None, :], beat_frames)[0] + 1e-12)
         loud = np.percentile(level_db, 90)
         if loud < -90:
             continue
         level = np.clip(level_db - loud, STEM_FLOOR_DB, 0.0) / 10.0
-        weight = ROLE_WEIGHTS.get((roles or {}).get(name, ""), 1.0)
-        rows.append(level * weight)
+        rows.append(level * ROLE_WEIGHTS.get((roles or {}).get(name, ""), 1.0))
     return np.array(rows) if rows else None
 
 
+def _block_power(audio: np.ndarray, block: int, what: str) -> np.ndarray:
+    """Mean power (summed over channels) of consecutive blocks of ``block`` samples."""
+    audio = np.asarray(audio, dtype=np.float32)
+    if audio.ndim == 1:
+        audio = audio[None, :]
+    if audio.ndim != 2:
+        raise AudioFileError(f"{what} shape={audio.shape} must be (channels, samples)")
+    n_blocks = audio.shape[1] // block
+    framed = audio[:, : n_blocks * block].reshape(audio.shape[0], n_blocks, block)
+    return np.einsum("cnb,cnb->n", framed, framed) / block
+
+
 def _mean_difference_novelty(features: np.ndarray, half_width: int) -> np.ndarray:
-    """Distance between the mean feature of the ``half_width`` beats before and after each beat."""
+    """Distance between the mean feature of the beats before and after each beat.
+
+    Near the ends the window shrinks to the beats available on both sides.
+    """
     n = features.shape[1]
-    padded = np.pad(features, ((0, 0), (half_width, half_width)), mode="edge")
-    cumulative = np.concatenate([np.zeros((features.shape[0], 1)), np.cumsum(padded, axis=1)], 1)
-    idx = np.arange(n) + half_width
-    before = (cumulative[:, idx] - cumulative[:, idx - half_width]) / half_width
-    after = (cumulative[:, idx + half_width] - cumulative[:, idx]) / half_width
-    return np.linalg.norm(after - before, axis=0)
+    cumulative = np.concatenate([np.zeros((features.shape[0], 1)), np.cumsum(features, 1)], 1)
+    idx = np.arange(n)
+    width = np.minimum(half_width, np.minimum(idx, n - idx))
+    usable = width >= 2
+    idx, width = idx[usable], width[usable]
+    before = (cumulative[:, idx] - cumulative[:, idx - width]) / width
+    after = (cumulative[:, idx + width] - cumulative[:, idx]) / width
+    novelty = np.zeros(n)
+    novelty[usable] = np.linalg.norm(after - before, axis=0)
+    return novelty
 
 
 def _novelty(mix_features: np.ndarray, stem_levels: np.ndarray | None) -> np.ndarray:

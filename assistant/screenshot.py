@@ -1,0 +1,537 @@
+"""Read a plugin screenshot offline (tesseract OCR) and comment on its settings.
+
+Pipeline: load → grayscale, 2× upscale, Otsu threshold with text made black → tesseract word
+boxes → words grouped into phrases by line and gap → phrases classified as labels ("Attack"),
+values ("10 ms") or both ("Ratio 4:1") → each label paired with the value beside, below or
+above it (the layout that pairs most labels wins) → parameters with units in their names →
+plugin type from the labels present → feedback against the knowledge base's ranges.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytesseract
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel, Field
+
+from assistant.plugin_knowledge import find_roles, load, named_entries, normalise_role, tokens
+from dsp.errors import StateError
+
+PLUGIN_TYPES = ("compressor", "eq", "limiter", "reverb", "delay", "gate", "de-esser", "saturation")
+MODEL_IDS = {"1176", "la2a", "cl1b", "ssl_bus", "api_2500", "distressor", "fairchild",
+             "pultec_eqp1a", "neve_1073", "api_550"}
+
+LABELS: dict[str, str] = {
+    "threshold": "threshold_db", "thresh": "threshold_db", "thr": "threshold_db",
+    "ratio": "ratio", "attack": "attack_ms", "atk": "attack_ms", "release": "release_ms",
+    "rel": "release_ms", "makeup": "makeup_db", "make up": "makeup_db", "makeup gain": "makeup_db",
+    "gain": "makeup_db", "output": "output_gain_db", "out": "output_gain_db",
+    "output gain": "output_gain_db", "out gain": "output_gain_db", "input": "input_gain_db",
+    "in": "input_gain_db", "input gain": "input_gain_db", "in gain": "input_gain_db",
+    "ceiling": "ceiling_db", "out ceiling": "ceiling_db", "output ceiling": "ceiling_db",
+    "true peak ceiling": "ceiling_db", "mix": "mix_pct", "dry wet": "mix_pct", "wet": "mix_pct",
+    "blend": "mix_pct", "knee": "knee_db", "lookahead": "lookahead_ms", "look ahead": "lookahead_ms",
+    "decay": "decay_s", "decay time": "decay_s", "rt60": "decay_s", "reverb time": "decay_s",
+    "pre delay": "pre_delay_ms", "predelay": "pre_delay_ms", "size": "size_pct",
+    "room size": "size_pct", "damping": "damping_hz", "damp": "damping_hz",
+    "hf damping": "damping_hz", "feedback": "feedback_pct", "fdbk": "feedback_pct",
+    "time": "time_ms", "delay time": "time_ms", "delay": "time_ms", "range": "range_db",
+    "hold": "hold_ms", "frequency": "freq_hz", "freq": "freq_hz", "drive": "drive_db",
+    "q": "q", "width": "width_pct",
+}
+BAND_LABEL = re.compile(r"^(?:band\s*)?([1-8])\s*(freq|frequency|gain|q)$|^(freq|frequency|gain|q|f|g)\s*([1-8])$")
+BAND_HEADER = re.compile(r"^band\s*([1-8])$")
+BAND_FIELDS = {"freq": "freq_hz", "frequency": "freq_hz", "f": "freq_hz", "gain": "gain_db", "g": "gain_db", "q": "q"}
+TYPE_WORDS = {
+    "limiter": "limiter", "maximizer": "limiter", "maximiser": "limiter", "reverb": "reverb",
+    "verb": "reverb", "plate": "reverb", "hall": "reverb", "delay": "delay", "echo": "delay",
+    "gate": "gate", "expander": "gate", "deesser": "de-esser", "esser": "de-esser",
+    "sibilance": "de-esser", "saturator": "saturation", "saturation": "saturation",
+    "eq": "eq", "equalizer": "eq", "equaliser": "eq", "compressor": "compressor", "comp": "compressor",
+}
+VALUE = re.compile(
+    r"^([+-]?\d+(?:\.\d+)?)\s*(khz|hz|k|dbtp|dbfs|db|ms|us|sec|s|%)?$"
+)
+
+
+class ScreenshotReport(BaseModel):
+    plugin_type: str
+    plugin_name: str | None = None
+    parameters: dict[str, float | str] = Field(default_factory=dict)
+    feedback: list[str] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list, description="parameter keys flagged")
+    confidence: float = Field(ge=0.0, le=1.0)
+
+
+@dataclass
+class Phrase:
+    text: str
+    conf: float
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def cx(self) -> float:
+        return (self.left + self.right) / 2
+
+    @property
+    def cy(self) -> float:
+        return (self.top + self.bottom) / 2
+
+
+# --- image and OCR --------------------------------------------------------------------------
+
+
+def _load(image_path: Path) -> Image.Image:
+    try:
+        with Image.open(image_path) as image:
+            return image.convert("L")
+    except FileNotFoundError as error:
+        raise StateError(f"screenshot {image_path} does not exist; give a PNG or JPEG path") from error
+    except (UnidentifiedImageError, OSError) as error:
+        raise StateError(f"screenshot {image_path} is not a readable image; give a PNG or JPEG") from error
+
+
+def _otsu_threshold(pixels: np.ndarray) -> int:
+    hist = np.bincount(pixels.ravel(), minlength=256).astype(float)
+    prob = hist / hist.sum()
+    weight, mean = np.cumsum(prob), np.cumsum(prob * np.arange(256))
+    between = (mean[-1] * weight - mean) ** 2 / (weight * (1 - weight) + 1e-12)
+    return int(np.argmax(between))
+
+
+def _binarise(gray: Image.Image, *, scale: int = 2) -> Image.Image:
+    """Upscaled black text on white, whatever the theme (dark, light, coloured)."""
+    big = gray.resize((gray.width * scale, gray.height * scale), Image.LANCZOS)
+    pixels = np.asarray(big)
+    bright = pixels > _otsu_threshold(pixels)
+    if bright.mean() < 0.5:  # the text is the minority class: make it black on white
+        bright = ~bright
+    return Image.fromarray((bright * 255).astype(np.uint8))
+
+
+def _ocr_words(image: Image.Image, *, psm: int = 11) -> list[Phrase]:
+    try:
+        data = pytesseract.image_to_data(
+            image, config=f"--psm {psm}", output_type=pytesseract.Output.DICT
+        )
+    except pytesseract.TesseractNotFoundError as error:
+        raise StateError(
+            "tesseract is not installed: install tesseract-ocr (`make install` does it)"
+        ) from error
+    return [
+        Phrase(text.strip(), float(conf), left, top, left + width, top + height)
+        for text, conf, left, top, width, height in zip(
+            data["text"], data["conf"], data["left"], data["top"], data["width"],
+            data["height"], strict=True,
+        )
+        if text.strip() and float(conf) >= 0
+    ]
+
+
+def _group_phrases(words: list[Phrase]) -> list[Phrase]:
+    """Words on one line joined into phrases, split where the gap exceeds a character height."""
+    phrases: list[Phrase] = []
+    for word in sorted(words, key=lambda w: (w.left, w.top)):
+        for phrase in phrases:
+            same_line = abs(phrase.cy - word.cy) < 0.5 * min(phrase.height, word.height) + 4
+            near = 0 <= word.left - phrase.right < 1.0 * max(phrase.height, word.height)
+            if same_line and near:
+                phrase.text += " " + word.text
+                phrase.conf = min(phrase.conf, word.conf)
+                phrase.right, phrase.top = word.right, min(phrase.top, word.top)
+                phrase.bottom = max(phrase.bottom, word.bottom)
+                break
+        else:
+            phrases.append(Phrase(word.text, word.conf, word.left, word.top, word.right, word.bottom))
+    return phrases
+
+
+# --- classification -------------------------------------------------------------------------
+
+
+def _label_text(text: str) -> str:
+    cleaned = re.sub(r"\(.*?\)|\[.*?\]", " ", text.lower())
+    cleaned = re.sub(r"\bq\s*[li|]\b|\bql\b", "q1", cleaned)
+    return " ".join(re.findall(r"[a-z0-9]+", cleaned.replace("-", " ")))
+
+
+def _label_key(text: str) -> str | None:
+    label = _label_text(text)
+    if label in LABELS:
+        return LABELS[label]
+    band = BAND_LABEL.match(label)
+    if band:
+        number = band.group(1) or band.group(4)
+        field = BAND_FIELDS[band.group(2) or band.group(3)]
+        return f"band_{number}_{field}"
+    return None
+
+
+def parse_value(text: str) -> tuple[float | str, str | None] | None:
+    """'4.0 : 1' → (4.0, ':1'); '-18 dB' → (-18.0, 'db'); '2.5k' → (2.5, 'k'); 'Auto' → ('auto', None)."""
+    cleaned = text.lower().replace("µ", "u").replace("−", "-").replace("—", "-").strip(" .|")
+    cleaned = re.sub(r"(?<=\d),(?=\d)", ".", cleaned)
+    cleaned = re.sub(r"^[o](?=\s*(?:db|ms|%|hz|s\b|\.))", "0", cleaned)
+    if cleaned == "auto":
+        return "auto", None
+    ratio = re.match(r"^(\d+(?:\.\d+)?)\s*:\s*1$", cleaned)
+    if ratio:
+        return float(ratio.group(1)), ":1"
+    value = VALUE.match(cleaned.replace(" ", "") if " " in cleaned else cleaned)
+    if value:
+        return float(value.group(1)), value.group(2)
+    return None
+
+
+def _split_label_value(text: str) -> tuple[str, tuple] | None:
+    """'Ratio 4:1' → ('ratio', (4.0, ':1')): a label followed by its value in one phrase."""
+    words = text.split()
+    for cut in range(len(words) - 1, 0, -1):
+        key = _label_key(" ".join(words[:cut]))
+        parsed = parse_value(" ".join(words[cut:]))
+        if key and parsed is not None:
+            return key, parsed
+    return None
+
+
+# --- pairing ---------------------------------------------------------------------------------
+
+
+def _candidates(label: Phrase, value: Phrase, mode: str) -> float | None:
+    height = max(label.height, value.height)
+    columns_overlap = min(label.right, value.right) - max(label.left, value.left) > -0.5 * height
+    if mode == "right":
+        gap = value.left - label.right
+        return gap if gap > -4 and abs(value.cy - label.cy) < 0.6 * height else None
+    gap = value.top - label.bottom if mode == "below" else label.top - value.bottom
+    return gap if -4 < gap < 4 * height and columns_overlap else None
+
+
+def _pair(labels: list[tuple[str, Phrase]], values: list[Phrase], mode: str):
+    options = sorted(
+        (gap, i, j)
+        for i, (_, label) in enumerate(labels)
+        for j, value in enumerate(values)
+        if (gap := _candidates(label, value, mode)) is not None
+    )
+    used_labels, used_values, pairs = set(), set(), []
+    for gap, i, j in options:
+        if i not in used_labels and j not in used_values:
+            used_labels.add(i), used_values.add(j)
+            pairs.append((i, j, gap))
+    return pairs
+
+
+def _pair_all(labels: list[tuple[str, Phrase]], values: list[Phrase]) -> list[tuple[int, int]]:
+    """Pairs (label index, value index): the dominant layout first, then the leftovers."""
+    modes = ("right", "below", "above")
+    results = {mode: _pair(labels, values, mode) for mode in modes}
+    best = max(modes, key=lambda m: (len(results[m]), -sum(g for _, _, g in results[m])))
+    pairs = [(i, j) for i, j, _ in results[best]]
+    for mode in modes:
+        taken_l, taken_v = {i for i, _ in pairs}, {j for _, j in pairs}
+        rest_l = [k for k in range(len(labels)) if k not in taken_l]
+        rest_v = [k for k in range(len(values)) if k not in taken_v]
+        extra = _pair([labels[k] for k in rest_l], [values[k] for k in rest_v], mode)
+        pairs += [(rest_l[i], rest_v[j]) for i, j, _ in extra]
+    return pairs
+
+
+def _table_pairs(phrases: list[Phrase], values: list[Phrase]):
+    """EQ tables: 'Band N' column headers × row labels (Freq / Gain / Q) → band keys."""
+    headers = [(int(m.group(1)), p) for p in phrases if (m := BAND_HEADER.match(_label_text(p.text)))]
+    rows = [(BAND_FIELDS[_label_text(p.text)], p) for p in phrases if _label_text(p.text) in ("freq", "frequency", "gain", "q")]
+    found = []
+    if len(headers) < 2 or not rows:
+        return found
+    for value in values:
+        above = [(abs(h.cx - value.cx), n) for n, h in headers if h.bottom <= value.top + 4]
+        line = [(abs(r.cy - value.cy), f) for f, r in rows if abs(r.cy - value.cy) < r.height and r.right < value.left]
+        if above and line:
+            found.append((f"band_{min(above)[1]}_{min(line)[1]}", value))
+    return found
+
+
+# --- values with units -------------------------------------------------------------------------
+
+
+def _to_unit(key: str, parsed: tuple[float | str, str | None], raw: str) -> float | str | None:
+    number, unit = parsed
+    if number == "auto":
+        return "auto" if key == "release_ms" else None
+    if unit == ":1" and key != "ratio":
+        return None
+    if key.endswith("_ms"):
+        factor = {"s": 1000.0, "sec": 1000.0, "us": 0.001}.get(unit or "", 1.0)
+        return number * factor
+    if key == "decay_s":
+        return number / 1000.0 if unit == "ms" else number
+    if key.endswith("_hz"):
+        is_khz = unit in ("k", "khz") or (unit is None and number < 30)
+        return number * 1000.0 if is_khz else number
+    if key in ("threshold_db", "ceiling_db") and number > 0 and not raw.strip().startswith("+"):
+        return -number  # tesseract often drops a leading minus; these are ≤ 0 dB in practice
+    return number
+
+
+def _plain_key(key: str, plugin_type: str) -> str:
+    if key == "makeup_db" and plugin_type == "limiter":
+        return "input_gain_db"
+    return key
+
+
+def _number_bands(params: dict, plain: list[tuple[str, Phrase, object]]) -> None:
+    """Repeated unnumbered Freq/Gain/Q labels become band_1, band_2... in layout order."""
+    for field in ("freq_hz", "gain_db", "q"):
+        items = [(p, v) for k, p, v in plain if k == field]
+        if len(items) < 2:
+            continue
+        xs, ys = [p.cx for p, _ in items], [p.cy for p, _ in items]
+        order = sorted(items, key=lambda pv: pv[0].cx if np.ptp(xs) >= np.ptp(ys) else pv[0].cy)
+        for n, (_, value) in enumerate(order, start=1):
+            params[f"band_{n}_{field}"] = value
+
+
+def _detect_type(keys: set[str], words: set[str]) -> str:
+    scores = dict.fromkeys(PLUGIN_TYPES, 0.0)
+    for word in words:
+        if word in TYPE_WORDS:
+            scores[TYPE_WORDS[word]] += 2.5
+    bands = sum(1 for k in keys if k.startswith("band_"))
+    scores["eq"] += 2.0 * min(bands, 3)
+    scores["limiter"] += 4 * ("ceiling_db" in keys) + ("lookahead_ms" in keys)
+    scores["reverb"] += 3 * bool(keys & {"decay_s", "pre_delay_ms", "size_pct", "damping_hz"})
+    scores["delay"] += 3 * bool(keys & {"feedback_pct", "time_ms"})
+    scores["gate"] += 3 * ("hold_ms" in keys) + ("range_db" in keys and "freq_hz" not in keys)
+    scores["de-esser"] += 3 * ("freq_hz" in keys and not bands) + ("range_db" in keys)
+    scores["saturation"] += 3 * ("drive_db" in keys)
+    scores["compressor"] += 3 * ("ratio" in keys) + bool(keys & {"attack_ms", "release_ms", "makeup_db", "knee_db"})
+    return max(PLUGIN_TYPES, key=lambda t: scores[t])
+
+
+def read_screenshot(image_path, *, role: str | None = None, session_facts=None) -> ScreenshotReport:
+    """The plugin type, name, parameters (units in names) and feedback read from a screenshot."""
+    path = Path(image_path)
+    phrases = _group_phrases(_ocr_words(_binarise(_load(path))))
+    inline, labels, values, other = [], [], [], []
+    for phrase in phrases:
+        key, split = _label_key(phrase.text), _split_label_value(phrase.text)
+        if key:
+            labels.append((key, phrase))
+        elif parse_value(phrase.text) is not None:
+            values.append(phrase)
+        elif split:
+            inline.append((split[0], phrase, split[1]))
+        elif not BAND_HEADER.match(_label_text(phrase.text)):
+            other.append(phrase)
+    found: list[tuple[str, Phrase, Phrase]] = []  # key, label phrase, value phrase
+    table = _table_pairs(phrases, values)
+    table_values = {id(v) for _, v in table}
+    free_values = [v for v in values if id(v) not in table_values]
+    free_labels = labels if not table else [(k, p) for k, p in labels if k not in ("freq_hz", "makeup_db", "q")]
+    for i, j in _pair_all(free_labels, free_values):
+        found.append((free_labels[i][0], free_labels[i][1], free_values[j]))
+
+    words = {t for p in phrases for t in tokens(p.text)}
+    keys = {k for k, _, _ in found} | {k for k, _, _ in inline} | {k for k, _ in table}
+    plugin_type = _detect_type(keys, words)
+
+    params: dict[str, float | str] = {}
+    plain: list[tuple[str, Phrase, object]] = []
+    confs: list[float] = []
+    entries = [(k, lp, vp.text, parse_value(vp.text), vp.conf) for k, lp, vp in found]
+    entries += [(k, p, p.text.split(maxsplit=1)[-1], parsed, p.conf) for k, p, parsed in inline]
+    entries += [(k, v, v.text, parse_value(v.text), v.conf) for k, v in table]
+    for key, label, raw, parsed, conf in entries:
+        if plugin_type == "eq" and key in ("freq_hz", "makeup_db", "q"):
+            key = {"makeup_db": "gain_db"}.get(key, key)
+            value = _to_unit(key, parsed, raw)
+            if value is not None:
+                plain.append((key, label, value))
+                confs.append(conf)
+            continue
+        key = _plain_key(key, plugin_type)
+        value = _to_unit(key, parsed, raw)
+        if value is not None and key not in params:
+            params[key] = value
+            confs.append(conf)
+    if plain:
+        singles = {k for k, _, _ in plain if sum(1 for kk, _, _ in plain if kk == k) == 1}
+        params.update({f"band_1_{k}": v for k, _, v in plain if k in singles})
+        _number_bands(params, plain)
+
+    title_text = " ".join(p.text for p in sorted(other, key=lambda p: p.top))
+    names = [e for e in named_entries(title_text, kind="unit") if e.id in MODEL_IDS]
+    role = normalise_role(role) or next(iter(find_roles(title_text)), None)
+    feedback, problems = review(
+        plugin_type, params, role=role, session_facts=session_facts
+    )
+    confidence = (float(np.mean(confs)) / 100.0 if confs else 0.0) * (1.0 if params else 0.3)
+    return ScreenshotReport(
+        plugin_type=plugin_type,
+        plugin_name=names[0].name if names else None,
+        parameters=dict(sorted(params.items())),
+        feedback=feedback,
+        problems=problems,
+        confidence=round(min(max(confidence, 0.0), 1.0), 2),
+    )
+
+
+# --- feedback ---------------------------------------------------------------------------------
+
+
+def _range(low: float, high: float, unit: str) -> str:
+    return f"{low:g}–{high:g} {unit}"
+
+
+def _quarter_ms(session_facts) -> float | None:
+    bpm = getattr(session_facts, "tempo_bpm", None)
+    return 60000.0 / bpm if bpm else None
+
+
+def _dynamics_feedback(params: dict, role: str, session_facts, limits: dict):
+    kb = load()
+    point = kb.starting_point(role)
+    out: list[tuple[str, str | None]] = []  # (message, problem key or None)
+    ratio, threshold = params.get("ratio"), params.get("threshold_db")
+    if isinstance(ratio, float) and isinstance(threshold, float):
+        implied_gr = max(0.0, (-6.0 - threshold) * (1 - 1 / ratio))
+        if ratio >= limits["max_sane_ratio_with_low_threshold"] and (
+            threshold <= limits["low_threshold_db"] or implied_gr > limits["max_implied_gr_db"]
+        ):
+            out.append((
+                f"ratio={ratio:g}:1 with threshold_db={threshold:g} implies about "
+                f"{implied_gr:.0f} dB of gain reduction on -6 dBFS peaks: over-compression. "
+                f"For a {role} try ratio {_range(*point.ratio, ':1')} and a threshold giving "
+                f"{_range(*point.gr_db, 'dB')} of reduction.", "ratio"))
+        else:
+            out.append((f"ratio={ratio:g}:1 and threshold_db={threshold:g} look sane "
+                        f"(about {implied_gr:.0f} dB of reduction on -6 dBFS peaks).", None))
+    attack = params.get("attack_ms")
+    if isinstance(attack, float):
+        floor = limits["min_attack_ms"].get(role, limits["min_attack_ms"]["other"])
+        if attack < floor:
+            out.append((f"attack_ms={attack:g} ms is so fast it kills the {role}'s transients; "
+                        f"start at {_range(*point.attack_ms, 'ms')}.", "attack_ms"))
+        else:
+            out.append((f"attack_ms={attack:g} ms is fine for a {role} "
+                        f"(typical {_range(*point.attack_ms, 'ms')}).", None))
+    release = params.get("release_ms")
+    if isinstance(release, float):
+        quarter = _quarter_ms(session_facts)
+        low, high = point.release_ms
+        if quarter:
+            high = max(high, 2 * quarter)
+        if release > 2.5 * high or release < low / 3:
+            tempo = f" at {60000 / quarter:.0f} BPM (quarter note {quarter:.0f} ms)" if quarter else ""
+            out.append((f"release_ms={release:g} ms is far outside {_range(low, high, 'ms')} for a "
+                        f"{role}{tempo}: it will {'pump and never recover' if release > high else 'distort and flutter'}.",
+                        "release_ms"))
+    makeup = params.get("makeup_db")
+    if isinstance(makeup, float) and makeup > limits["max_makeup_db"]:
+        out.append((f"makeup_db={makeup:g} dB is far too much make-up gain; level-match "
+                    f"(usually 0–{limits['max_makeup_db']} dB, about the gain reduction).", "makeup_db"))
+    return out
+
+
+def _limiter_feedback(params: dict, limits: dict):
+    ceiling = params.get("ceiling_db")
+    if not isinstance(ceiling, float):
+        return []
+    target = limits["streaming_ceiling_dbtp"]
+    if ceiling > target:
+        return [(f"ceiling_db={ceiling:g} dB is above {target:g} dBTP: lossy streaming encodes will "
+                 f"clip; set the ceiling to {target:g} dBTP with true-peak detection on.", "ceiling_db")]
+    return [(f"ceiling_db={ceiling:g} dB is safe for streaming (≤ {target:g} dBTP).", None)]
+
+
+def _eq_feedback(params: dict, limits: dict):
+    low, high = limits["harsh_band_hz"]
+    out = []
+    bands = sorted({k.split("_")[1] for k in params if k.startswith("band_")})
+    for n in bands:
+        freq, gain, q = (params.get(f"band_{n}_{f}") for f in ("freq_hz", "gain_db", "q"))
+        if not isinstance(gain, float):
+            continue
+        harsh = isinstance(freq, float) and low <= freq <= high
+        if harsh and gain >= limits["harsh_boost_db"] and isinstance(q, float) and q >= limits["harsh_q"]:
+            out.append((f"band_{n}_gain_db=+{gain:g} dB at band_{n}_freq_hz={freq:g} Hz with band_{n}_q="
+                        f"{q:g} is a big narrow boost in the harsh {low / 1000:g}–{high / 1000:g} kHz band; "
+                        f"keep it under +{limits['harsh_boost_db'] - 3} dB with Q 1–2, or cut instead.",
+                        f"band_{n}_gain_db"))
+        elif gain > limits["max_eq_boost_db"]:
+            out.append((f"band_{n}_gain_db=+{gain:g} dB is an extreme boost; over "
+                        f"+{limits['max_eq_boost_db']} dB usually means the wrong tool.", f"band_{n}_gain_db"))
+    return out or [("The EQ moves are moderate: no big narrow boost in the harsh band.", None)]
+
+
+def _space_feedback(plugin_type: str, params: dict, role: str, session_facts, limits: dict):
+    out = []
+    quarter = _quarter_ms(session_facts)
+    decay = params.get("decay_s")
+    if isinstance(decay, float):
+        most = limits["reverb_decay_s"]["max_default"]
+        if quarter:
+            most = min(most, limits["reverb_decay_s"]["max_quarter_notes"] * quarter / 1000)
+        if role in ("snare", "kick", "drum bus", "vocal") and not quarter:
+            most = min(most, 3.0)
+        key = "decay_s" if decay > most else None
+        verdict = "is far too long and will wash the mix" if key else "is reasonable"
+        out.append((f"decay_s={decay:g} s {verdict} (aim for up to {most:.1f} s here).", key))
+    feedback = params.get("feedback_pct")
+    if isinstance(feedback, float) and feedback >= limits["delay_feedback_max_pct"]:
+        out.append((f"feedback_pct={feedback:g}% runs away; keep it at 15–40%.", "feedback_pct"))
+    return out
+
+
+def _detail_feedback(plugin_type: str, params: dict, role: str, limits: dict):
+    out = []
+    attack = params.get("attack_ms")
+    if plugin_type == "gate" and isinstance(attack, float) and attack > limits["gate_attack_max_ms_drums"]:
+        out.append((f"attack_ms={attack:g} ms lets the gate open late and chops the {role}'s "
+                    f"transient; use 0.01–1 ms on drums.", "attack_ms"))
+    if plugin_type == "de-esser":
+        low, high = limits["deesser_freq_hz"]
+        freq, depth = params.get("freq_hz"), params.get("range_db")
+        if isinstance(freq, float) and not low <= freq <= high:
+            out.append((f"freq_hz={freq:g} Hz is outside the sibilance band {low / 1000:g}–"
+                        f"{high / 1000:g} kHz; sweep for the esses (usually 5–8 kHz).", "freq_hz"))
+        if isinstance(depth, float) and abs(depth) > limits["deesser_max_range_db"]:
+            out.append((f"range_db={depth:g} dB of de-essing will make the singer lisp; "
+                        f"3–6 dB is typical.", "range_db"))
+    drive = params.get("drive_db")
+    if isinstance(drive, float) and drive > limits["saturation_drive_max_db"]:
+        out.append((f"drive_db={drive:g} dB is heavy distortion; blend with mix_pct or use 3–8 dB.",
+                    "drive_db"))
+    return out
+
+
+def review(plugin_type: str, params: dict, *, role: str | None, session_facts=None):
+    """Feedback lines ('problem: ...' or 'ok: ...') and the parameter keys flagged."""
+    limits = load().screenshot_limits
+    role = role or "other"
+    items = []
+    if plugin_type in ("compressor", "limiter") or "ratio" in params:
+        items += _dynamics_feedback(params, role, session_facts, limits)
+    if plugin_type == "limiter":
+        items += _limiter_feedback(params, limits)
+    if plugin_type == "eq":
+        items += _eq_feedback(params, limits)
+    items += _space_feedback(plugin_type, params, role, session_facts, limits)
+    items += _detail_feedback(plugin_type, params, role, limits)
+    if not items:
+        items = [("No settings I can judge were read from this screenshot.", None)]
+    feedback = [f"{'problem' if key else 'ok'}: {message}" for message, key in items]
+    problems = [key for _, key in items if key]
+    return feedback, problems

@@ -1,0 +1,100 @@
+"""The session store: append-only versions, atomic writes, and survival of kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from dsp.errors import SessionError
+from dsp.state import unity_state
+from tools.session import Session, SessionMeta, StemInfo
+
+
+def _meta() -> SessionMeta:
+    stems = (StemInfo(name="vox", file="/x/vox.wav", sha256="0" * 64, role="vocal"),)
+    return SessionMeta(sample_rate=44100, frames=44100, stems=stems)
+
+
+def test_versions_are_append_only(tmp_path: Path) -> None:
+    session = Session.create(tmp_path / "s", _meta(), unity_state([("vox", "vocal")]))
+    first = session.load(0)
+    state = first.state.with_track("vox", gain_db=-3.0)
+    made = session.commit(state, parent=0, brief="vocal down", summary="vox -3")
+    assert made.version == 1
+    assert session.load(1).state.track("vox").gain_db == -3.0
+    assert session.load(0).state.track("vox").gain_db == 0.0
+    assert session.version_numbers() == [0, 1]
+    reopened = Session.open(tmp_path / "s")
+    assert reopened.load().version == 1
+
+
+def test_missing_version_is_one_clear_line(tmp_path: Path) -> None:
+    session = Session.create(tmp_path / "s", _meta(), unity_state([("vox", "vocal")]))
+    with pytest.raises(SessionError, match="version 7 does not exist"):
+        session.load(7)
+
+
+def test_not_a_session(tmp_path: Path) -> None:
+    with pytest.raises(SessionError, match="not a mixchat session"):
+        Session.open(tmp_path)
+
+
+def test_creating_over_an_existing_session_is_refused(tmp_path: Path) -> None:
+    Session.create(tmp_path / "s", _meta(), unity_state([("vox", "vocal")]))
+    with pytest.raises(SessionError, match="already holds a session"):
+        Session.create(tmp_path / "s", _meta(), unity_state([("vox", "vocal")]))
+
+
+def test_torn_chat_line_is_skipped(tmp_path: Path) -> None:
+    session = Session.create(tmp_path / "s", _meta(), unity_state([("vox", "vocal")]))
+    session.log_chat(role="user", text="darker")
+    with open(session.chat_path, "a") as handle:
+        handle.write('{"role": "assist')
+    assert [r["text"] for r in session.chat()] == ["darker"]
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from tools.session import Session
+    session = Session.open(sys.argv[1])
+    state = session.load(0).state
+    i = 0
+    while True:
+        i += 1
+        state = state.with_track("vox", gain_db=float(i % 20) - 10)
+        session.commit(state, parent=session.latest_number(), brief=f"step {i}", summary="x" * 2000)
+    """
+)
+
+
+def test_kill_9_never_breaks_a_version(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[1]
+    Session.create(tmp_path / "s", _meta(), unity_state([("vox", "vocal")]))
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    versions = tmp_path / "s" / "versions"
+    for delay_s in (0.0, 0.013, 0.029, 0.041, 0.07):
+        before = len(list(versions.glob("*.json")))
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "s")], env=env)
+        deadline = time.monotonic() + 20
+        while len(list(versions.glob("*.json"))) <= before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(delay_s)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    session = Session.open(tmp_path / "s")
+    numbers = session.version_numbers()
+    assert numbers == list(range(len(numbers))), "version numbers must stay contiguous"
+    assert len(numbers) > 1
+    for version in session.versions():
+        assert version.state.track("vox").name == "vox"
+    for path in (tmp_path / "s" / "versions").glob("*.json"):
+        json.loads(path.read_text())
