@@ -162,15 +162,21 @@ def _focused_text(entry: Entry, question: str, role_words: list[str]) -> str:
     for hit in hits:
         head, sep, item = hit.partition(": ") if hit in items and ": " in hit else (hit, "", "")
         grouped.setdefault(head if sep else hit, []).append(item)
-    parts = [f"{head}: {'; '.join(i for i in its if i)}" if any(its) else head
-             for head, its in grouped.items()]
+    parts = [
+        f"{head}: {'; '.join(i for i in its if i)}" if any(its) else head
+        for head, its in grouped.items()
+    ]
     return f"{entry.name}: " + " ".join(p if p.endswith(".") else p + "." for p in parts)
 
 
-def _tempo_lines(bpm: float, role: str | None, *, from_session: bool) -> tuple[list[str], list[str]]:
+def _tempo_lines(
+    bpm: float, role: str | None, *, from_session: bool
+) -> tuple[list[str], list[str]]:
     quarter = 60000.0 / bpm
     said = "your session's tempo" if from_session else "the tempo"
-    note, value = ("an eighth note", quarter / 2) if role in DRUM_ROLES else ("a quarter note", quarter)
+    note, value = (
+        ("an eighth note", quarter / 2) if role in DRUM_ROLES else ("a quarter note", quarter)
+    )
     if role in ("kick", "snare", "tom"):
         note, value = "a sixteenth to an eighth note", quarter / 4
         release = f"{_fmt(quarter / 4)}–{_fmt(quarter / 2)} ms"

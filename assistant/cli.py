@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from assistant import reports
@@ -339,7 +338,7 @@ def export(
     from tools.export import export_version
 
     if fmt not in ("dawproject", "reaper", "stems"):
-        raise click.BadParameter(f"--format={fmt!r}: use dawproject, reaper or stems")
+        raise typer.BadParameter(f"--format={fmt!r}: use dawproject, reaper or stems")
     opened = _open(session)
     with progress_bar("export", quiet=json_out) as progress:
         result = export_version(
@@ -390,11 +389,17 @@ def demo(
 def main() -> None:
     try:
         code = app(standalone_mode=False)
-    except click.exceptions.Abort:
+    except typer.Abort:
         err.print("aborted")
         sys.exit(130)
-    except click.exceptions.ClickException as error:
-        error.show()
+    except typer.Exit as error:
+        sys.exit(error.exit_code)
+    except typer.TyperException as error:
+        show = getattr(error, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"mixchat: {error}", file=sys.stderr)
         sys.exit(2)
     except MixError as error:
         print(f"mixchat: {error}", file=sys.stderr)

@@ -118,8 +118,18 @@ def load() -> KnowledgeBase:
 
 ROLE_WORDS: dict[str, tuple[str, ...]] = {
     "drum bus": ("drum bus", "drums bus", "drum buss", "drum group", "drums", "kit"),
-    "mix bus": ("mix bus", "master bus", "mix buss", "stereo bus", "2 bus", "two bus", "master",
-                "mix", "glue", "mastering"),
+    "mix bus": (
+        "mix bus",
+        "master bus",
+        "mix buss",
+        "stereo bus",
+        "2 bus",
+        "two bus",
+        "master",
+        "mix",
+        "glue",
+        "mastering",
+    ),
     "vocal": ("vocal", "vocals", "vox", "voice", "singer", "lead vocal", "rap vocal", "rapper"),
     "kick": ("kick", "kick drum", "bass drum", "808"),
     "snare": ("snare", "snare drum", "clap"),
@@ -189,7 +199,9 @@ def named_entries(query: str, *, kind: str | None = None) -> list[Entry]:
 def _find_words(query: str, table: dict[str, tuple[str, ...]]) -> list[str]:
     query_tokens = tokens(query)
     matches = [
-        (key, span) for key, words in table.items() for w in words
+        (key, span)
+        for key, words in table.items()
+        for w in words
         for span in _phrase_spans(query_tokens, w)
     ]
     first_seen: dict[str, int] = {}
@@ -257,7 +269,7 @@ def retrieve(query: str, *, k: int = 5) -> list[Entry]:
     entries = load().entries
     named = {entry.id for entry in named_entries(query)}
     scores = [
-        score + (ALIAS_BONUS if entry.id in named else 0.0)
+        score + (ALIAS_BONUS + (entry.kind == "unit") if entry.id in named else 0.0)
         for entry, score in zip(entries, _bm25_scores(query), strict=True)
     ]
     ranked = sorted(range(len(entries)), key=lambda i: -scores[i])
@@ -271,8 +283,7 @@ def compact_text(entry: Entry) -> str:
         lines.append(entry.text)
     if entry.controls:
         lines.append(
-            "Controls: "
-            + "; ".join(f"{c.name} {c.range} {c.unit}".strip() for c in entry.controls)
+            "Controls: " + "; ".join(f"{c.name} {c.range} {c.unit}".strip() for c in entry.controls)
         )
     lines += [f"Lacks {lack.control}: {lack.note}" for lack in entry.lacks]
     for s in entry.settings:

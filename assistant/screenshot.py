@@ -22,40 +22,111 @@ from assistant.plugin_knowledge import find_roles, load, named_entries, normalis
 from dsp.errors import StateError
 
 PLUGIN_TYPES = ("compressor", "eq", "limiter", "reverb", "delay", "gate", "de-esser", "saturation")
-MODEL_IDS = {"1176", "la2a", "cl1b", "ssl_bus", "api_2500", "distressor", "fairchild",
-             "pultec_eqp1a", "neve_1073", "api_550"}
+MODEL_IDS = {
+    "1176",
+    "la2a",
+    "cl1b",
+    "ssl_bus",
+    "api_2500",
+    "distressor",
+    "fairchild",
+    "pultec_eqp1a",
+    "neve_1073",
+    "api_550",
+}
 
 LABELS: dict[str, str] = {
-    "threshold": "threshold_db", "thresh": "threshold_db", "thr": "threshold_db",
-    "ratio": "ratio", "attack": "attack_ms", "atk": "attack_ms", "release": "release_ms",
-    "rel": "release_ms", "makeup": "makeup_db", "make up": "makeup_db", "makeup gain": "makeup_db",
-    "gain": "makeup_db", "output": "output_gain_db", "out": "output_gain_db",
-    "output gain": "output_gain_db", "out gain": "output_gain_db", "input": "input_gain_db",
-    "in": "input_gain_db", "input gain": "input_gain_db", "in gain": "input_gain_db",
-    "ceiling": "ceiling_db", "out ceiling": "ceiling_db", "output ceiling": "ceiling_db",
-    "true peak ceiling": "ceiling_db", "mix": "mix_pct", "dry wet": "mix_pct", "wet": "mix_pct",
-    "blend": "mix_pct", "knee": "knee_db", "lookahead": "lookahead_ms", "look ahead": "lookahead_ms",
-    "decay": "decay_s", "decay time": "decay_s", "rt60": "decay_s", "reverb time": "decay_s",
-    "pre delay": "pre_delay_ms", "predelay": "pre_delay_ms", "size": "size_pct",
-    "room size": "size_pct", "damping": "damping_hz", "damp": "damping_hz",
-    "hf damping": "damping_hz", "feedback": "feedback_pct", "fdbk": "feedback_pct",
-    "time": "time_ms", "delay time": "time_ms", "delay": "time_ms", "range": "range_db",
-    "hold": "hold_ms", "frequency": "freq_hz", "freq": "freq_hz", "drive": "drive_db",
-    "q": "q", "width": "width_pct",
+    "threshold": "threshold_db",
+    "thresh": "threshold_db",
+    "thr": "threshold_db",
+    "ratio": "ratio",
+    "attack": "attack_ms",
+    "atk": "attack_ms",
+    "release": "release_ms",
+    "rel": "release_ms",
+    "makeup": "makeup_db",
+    "make up": "makeup_db",
+    "makeup gain": "makeup_db",
+    "gain": "makeup_db",
+    "output": "output_gain_db",
+    "out": "output_gain_db",
+    "output gain": "output_gain_db",
+    "out gain": "output_gain_db",
+    "input": "input_gain_db",
+    "in": "input_gain_db",
+    "input gain": "input_gain_db",
+    "in gain": "input_gain_db",
+    "ceiling": "ceiling_db",
+    "out ceiling": "ceiling_db",
+    "output ceiling": "ceiling_db",
+    "true peak ceiling": "ceiling_db",
+    "mix": "mix_pct",
+    "dry wet": "mix_pct",
+    "wet": "mix_pct",
+    "blend": "mix_pct",
+    "knee": "knee_db",
+    "lookahead": "lookahead_ms",
+    "look ahead": "lookahead_ms",
+    "decay": "decay_s",
+    "decay time": "decay_s",
+    "rt60": "decay_s",
+    "reverb time": "decay_s",
+    "pre delay": "pre_delay_ms",
+    "predelay": "pre_delay_ms",
+    "size": "size_pct",
+    "room size": "size_pct",
+    "damping": "damping_hz",
+    "damp": "damping_hz",
+    "hf damping": "damping_hz",
+    "feedback": "feedback_pct",
+    "fdbk": "feedback_pct",
+    "time": "time_ms",
+    "delay time": "time_ms",
+    "delay": "time_ms",
+    "range": "range_db",
+    "hold": "hold_ms",
+    "frequency": "freq_hz",
+    "freq": "freq_hz",
+    "drive": "drive_db",
+    "q": "q",
+    "width": "width_pct",
 }
-BAND_LABEL = re.compile(r"^(?:band\s*)?([1-8])\s*(freq|frequency|gain|q)$|^(freq|frequency|gain|q|f|g)\s*([1-8])$")
-BAND_HEADER = re.compile(r"^band\s*([1-8])$")
-BAND_FIELDS = {"freq": "freq_hz", "frequency": "freq_hz", "f": "freq_hz", "gain": "gain_db", "g": "gain_db", "q": "q"}
-TYPE_WORDS = {
-    "limiter": "limiter", "maximizer": "limiter", "maximiser": "limiter", "reverb": "reverb",
-    "verb": "reverb", "plate": "reverb", "hall": "reverb", "delay": "delay", "echo": "delay",
-    "gate": "gate", "expander": "gate", "deesser": "de-esser", "esser": "de-esser",
-    "sibilance": "de-esser", "saturator": "saturation", "saturation": "saturation",
-    "eq": "eq", "equalizer": "eq", "equaliser": "eq", "compressor": "compressor", "comp": "compressor",
-}
-VALUE = re.compile(
-    r"^([+-]?\d+(?:\.\d+)?)\s*(khz|hz|k|dbtp|dbfs|db|ms|us|sec|s|%)?$"
+BAND_LABEL = re.compile(
+    r"^(?:band\s*)?([1-8])\s*(freq|frequency|gain|q)$|^(freq|frequency|gain|q|f|g)\s*([1-8])$"
 )
+BAND_HEADER = re.compile(r"^band\s*([1-8])$")
+BAND_FIELDS = {
+    "freq": "freq_hz",
+    "frequency": "freq_hz",
+    "f": "freq_hz",
+    "gain": "gain_db",
+    "g": "gain_db",
+    "q": "q",
+}
+TYPE_WORDS = {
+    "limiter": "limiter",
+    "maximizer": "limiter",
+    "maximiser": "limiter",
+    "reverb": "reverb",
+    "verb": "reverb",
+    "plate": "reverb",
+    "hall": "reverb",
+    "delay": "delay",
+    "echo": "delay",
+    "gate": "gate",
+    "expander": "gate",
+    "deesser": "de-esser",
+    "esser": "de-esser",
+    "sibilance": "de-esser",
+    "saturator": "saturation",
+    "saturation": "saturation",
+    "eq": "eq",
+    "equalizer": "eq",
+    "equaliser": "eq",
+    "compressor": "compressor",
+    "comp": "compressor",
+}
+VALUE = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*(khz|hz|k|dbtp|dbfs|db|ms|us|sec|s|%)?$")
 
 
 class ScreenshotReport(BaseModel):
@@ -97,9 +168,13 @@ def _load(image_path: Path) -> Image.Image:
         with Image.open(image_path) as image:
             return image.convert("L")
     except FileNotFoundError as error:
-        raise StateError(f"screenshot {image_path} does not exist; give a PNG or JPEG path") from error
+        raise StateError(
+            f"screenshot {image_path} does not exist; give a PNG or JPEG path"
+        ) from error
     except (UnidentifiedImageError, OSError) as error:
-        raise StateError(f"screenshot {image_path} is not a readable image; give a PNG or JPEG") from error
+        raise StateError(
+            f"screenshot {image_path} is not a readable image; give a PNG or JPEG"
+        ) from error
 
 
 def _otsu_threshold(pixels: np.ndarray) -> int:
@@ -132,8 +207,13 @@ def _ocr_words(image: Image.Image, *, psm: int = 11) -> list[Phrase]:
     return [
         Phrase(text.strip(), float(conf), left, top, left + width, top + height)
         for text, conf, left, top, width, height in zip(
-            data["text"], data["conf"], data["left"], data["top"], data["width"],
-            data["height"], strict=True,
+            data["text"],
+            data["conf"],
+            data["left"],
+            data["top"],
+            data["width"],
+            data["height"],
+            strict=True,
         )
         if text.strip() and float(conf) >= 0
     ]
@@ -145,7 +225,7 @@ def _group_phrases(words: list[Phrase]) -> list[Phrase]:
     for word in sorted(words, key=lambda w: (w.left, w.top)):
         for phrase in phrases:
             same_line = abs(phrase.cy - word.cy) < 0.5 * min(phrase.height, word.height) + 4
-            near = 0 <= word.left - phrase.right < 1.0 * max(phrase.height, word.height)
+            near = 0 <= word.left - phrase.right < 1.4 * max(phrase.height, word.height)
             if same_line and near:
                 phrase.text += " " + word.text
                 phrase.conf = min(phrase.conf, word.conf)
@@ -153,7 +233,9 @@ def _group_phrases(words: list[Phrase]) -> list[Phrase]:
                 phrase.bottom = max(phrase.bottom, word.bottom)
                 break
         else:
-            phrases.append(Phrase(word.text, word.conf, word.left, word.top, word.right, word.bottom))
+            phrases.append(
+                Phrase(word.text, word.conf, word.left, word.top, word.right, word.bottom)
+            )
     return phrases
 
 
@@ -208,22 +290,47 @@ def _split_label_value(text: str) -> tuple[str, tuple] | None:
 # --- pairing ---------------------------------------------------------------------------------
 
 
-def _candidates(label: Phrase, value: Phrase, mode: str) -> float | None:
+UNITS_FOR = {
+    "_db": {"db", "dbfs", "dbtp", None},
+    "_ms": {"ms", "s", "sec", "us", None},
+    "_hz": {"hz", "khz", "k", None},
+    "_pct": {"%", None},
+    "_s": {"s", "ms", "sec", None},
+}
+
+
+def fits(key: str, text: str) -> bool:
+    """Whether a value's unit suits the parameter (a '100 %' is not a ratio)."""
+    parsed = parse_value(text)
+    if parsed is None:
+        return False
+    number, unit = parsed
+    if number == "auto":
+        return key == "release_ms"
+    if key == "ratio":
+        return unit in (":1", None)
+    suffix = next((s for s in UNITS_FOR if key.endswith(s)), None)
+    return unit in UNITS_FOR[suffix] if suffix else unit is None
+
+
+def _candidates(label: Phrase, value: Phrase, mode: str, key: str) -> float | None:
+    if not fits(key, value.text):
+        return None
     height = max(label.height, value.height)
     columns_overlap = min(label.right, value.right) - max(label.left, value.left) > -0.5 * height
     if mode == "right":
         gap = value.left - label.right
         return gap if gap > -4 and abs(value.cy - label.cy) < 0.6 * height else None
     gap = value.top - label.bottom if mode == "below" else label.top - value.bottom
-    return gap if -4 < gap < 4 * height and columns_overlap else None
+    return gap if -4 < gap < 7 * height and columns_overlap else None
 
 
 def _pair(labels: list[tuple[str, Phrase]], values: list[Phrase], mode: str):
     options = sorted(
         (gap, i, j)
-        for i, (_, label) in enumerate(labels)
+        for i, (key, label) in enumerate(labels)
         for j, value in enumerate(values)
-        if (gap := _candidates(label, value, mode)) is not None
+        if (gap := _candidates(label, value, mode, key)) is not None
     )
     used_labels, used_values, pairs = set(), set(), []
     for gap, i, j in options:
@@ -250,30 +357,57 @@ def _pair_all(labels: list[tuple[str, Phrase]], values: list[Phrase]) -> list[tu
 
 def _table_pairs(phrases: list[Phrase], values: list[Phrase]):
     """EQ tables: 'Band N' column headers × row labels (Freq / Gain / Q) → band keys."""
-    headers = [(int(m.group(1)), p) for p in phrases if (m := BAND_HEADER.match(_label_text(p.text)))]
-    rows = [(BAND_FIELDS[_label_text(p.text)], p) for p in phrases if _label_text(p.text) in ("freq", "frequency", "gain", "q")]
+    headers = [
+        (int(m.group(1)), p) for p in phrases if (m := BAND_HEADER.match(_label_text(p.text)))
+    ]
+    rows = [
+        (BAND_FIELDS[_label_text(p.text)], p)
+        for p in phrases
+        if _label_text(p.text) in ("freq", "frequency", "gain", "q")
+    ]
     found = []
-    if len(headers) < 2 or not rows:
+    if len(headers) < 2:
         return found
     for value in values:
         above = [(abs(h.cx - value.cx), n) for n, h in headers if h.bottom <= value.top + 4]
-        line = [(abs(r.cy - value.cy), f) for f, r in rows if abs(r.cy - value.cy) < r.height and r.right < value.left]
-        if above and line:
-            found.append((f"band_{min(above)[1]}_{min(line)[1]}", value))
+        line = [
+            (abs(r.cy - value.cy), f)
+            for f, r in rows
+            if abs(r.cy - value.cy) < r.height and r.right < value.left
+        ]
+        unit = (parse_value(value.text) or (0, None))[1]
+        field = {"hz": "freq_hz", "khz": "freq_hz", "k": "freq_hz", "db": "gain_db"}.get(unit or "")
+        field = field or (min(line)[1] if line else "q")
+        if above:
+            found.append((f"band_{min(above)[1]}_{field}", value))
     return found
 
 
 # --- values with units -------------------------------------------------------------------------
 
 
+def _repair_seconds(number: float, raw: str, *, most_s: float) -> float:
+    """Tesseract drops the point in DejaVu 'N.N s' ('9.5 s' → '95s' or '955s'): restore it."""
+    if number <= most_s or "." in raw:
+        return number
+    digits = str(int(number))
+    digits = digits[:-1] if len(digits) >= 3 and digits.endswith("5") else digits
+    return float(f"{digits[0]}.{digits[1:]}")
+
+
 def _to_unit(key: str, parsed: tuple[float | str, str | None], raw: str) -> float | str | None:
     number, unit = parsed
+    if unit in ("s", "sec") and key in ("release_ms", "decay_s"):
+        number = _repair_seconds(number, raw, most_s=10.0 if key == "release_ms" else 30.0)
     if number == "auto":
         return "auto" if key == "release_ms" else None
     if unit == ":1" and key != "ratio":
         return None
     if key.endswith("_ms"):
-        factor = {"s": 1000.0, "sec": 1000.0, "us": 0.001}.get(unit or "", 1.0)
+        seconds = unit is None and key == "release_ms" and number < 10  # '2.5' = 2.5 s
+        factor = {"s": 1000.0, "sec": 1000.0, "us": 0.001}.get(
+            unit or "", 1000.0 if seconds else 1.0
+        )
         return number * factor
     if key == "decay_s":
         return number / 1000.0 if unit == "ms" else number
@@ -316,7 +450,9 @@ def _detect_type(keys: set[str], words: set[str]) -> str:
     scores["gate"] += 3 * ("hold_ms" in keys) + ("range_db" in keys and "freq_hz" not in keys)
     scores["de-esser"] += 3 * ("freq_hz" in keys and not bands) + ("range_db" in keys)
     scores["saturation"] += 3 * ("drive_db" in keys)
-    scores["compressor"] += 3 * ("ratio" in keys) + bool(keys & {"attack_ms", "release_ms", "makeup_db", "knee_db"})
+    scores["compressor"] += 3 * ("ratio" in keys) + bool(
+        keys & {"attack_ms", "release_ms", "makeup_db", "knee_db"}
+    )
     return max(PLUGIN_TYPES, key=lambda t: scores[t])
 
 
@@ -339,7 +475,11 @@ def read_screenshot(image_path, *, role: str | None = None, session_facts=None) 
     table = _table_pairs(phrases, values)
     table_values = {id(v) for _, v in table}
     free_values = [v for v in values if id(v) not in table_values]
-    free_labels = labels if not table else [(k, p) for k, p in labels if k not in ("freq_hz", "makeup_db", "q")]
+    free_labels = (
+        labels
+        if not table
+        else [(k, p) for k, p in labels if k not in ("freq_hz", "makeup_db", "q")]
+    )
     for i, j in _pair_all(free_labels, free_values):
         found.append((free_labels[i][0], free_labels[i][1], free_values[j]))
 
@@ -372,11 +512,10 @@ def read_screenshot(image_path, *, role: str | None = None, session_facts=None) 
         _number_bands(params, plain)
 
     title_text = " ".join(p.text for p in sorted(other, key=lambda p: p.top))
-    names = [e for e in named_entries(title_text, kind="unit") if e.id in MODEL_IDS]
+    model_text = re.sub(r"(?i)\b(?:bus|glue) compressor\b|\bopto\b|\bfet\b", " ", title_text)
+    names = [e for e in named_entries(model_text, kind="unit") if e.id in MODEL_IDS]
     role = normalise_role(role) or next(iter(find_roles(title_text)), None)
-    feedback, problems = review(
-        plugin_type, params, role=role, session_facts=session_facts
-    )
+    feedback, problems = review(plugin_type, params, role=role, session_facts=session_facts)
     confidence = (float(np.mean(confs)) / 100.0 if confs else 0.0) * (1.0 if params else 0.3)
     return ScreenshotReport(
         plugin_type=plugin_type,
@@ -410,38 +549,67 @@ def _dynamics_feedback(params: dict, role: str, session_facts, limits: dict):
         if ratio >= limits["max_sane_ratio_with_low_threshold"] and (
             threshold <= limits["low_threshold_db"] or implied_gr > limits["max_implied_gr_db"]
         ):
-            out.append((
-                f"ratio={ratio:g}:1 with threshold_db={threshold:g} implies about "
-                f"{implied_gr:.0f} dB of gain reduction on -6 dBFS peaks: over-compression. "
-                f"For a {role} try ratio {_range(*point.ratio, ':1')} and a threshold giving "
-                f"{_range(*point.gr_db, 'dB')} of reduction.", "ratio"))
+            out.append(
+                (
+                    f"ratio={ratio:g}:1 with threshold_db={threshold:g} implies about "
+                    f"{implied_gr:.0f} dB of gain reduction on -6 dBFS peaks: over-compression. "
+                    f"For a {role} try ratio {_range(*point.ratio, ':1')} and a threshold giving "
+                    f"{_range(*point.gr_db, 'dB')} of reduction.",
+                    "ratio",
+                )
+            )
         else:
-            out.append((f"ratio={ratio:g}:1 and threshold_db={threshold:g} look sane "
-                        f"(about {implied_gr:.0f} dB of reduction on -6 dBFS peaks).", None))
+            out.append(
+                (
+                    f"ratio={ratio:g}:1 and threshold_db={threshold:g} look sane "
+                    f"(about {implied_gr:.0f} dB of reduction on -6 dBFS peaks).",
+                    None,
+                )
+            )
     attack = params.get("attack_ms")
     if isinstance(attack, float):
         floor = limits["min_attack_ms"].get(role, limits["min_attack_ms"]["other"])
         if attack < floor:
-            out.append((f"attack_ms={attack:g} ms is so fast it kills the {role}'s transients; "
-                        f"start at {_range(*point.attack_ms, 'ms')}.", "attack_ms"))
+            out.append(
+                (
+                    f"attack_ms={attack:g} ms is so fast it kills the {role}'s transients; "
+                    f"start at {_range(*point.attack_ms, 'ms')}.",
+                    "attack_ms",
+                )
+            )
         else:
-            out.append((f"attack_ms={attack:g} ms is fine for a {role} "
-                        f"(typical {_range(*point.attack_ms, 'ms')}).", None))
+            out.append(
+                (
+                    f"attack_ms={attack:g} ms is fine for a {role} "
+                    f"(typical {_range(*point.attack_ms, 'ms')}).",
+                    None,
+                )
+            )
     release = params.get("release_ms")
     if isinstance(release, float):
         quarter = _quarter_ms(session_facts)
         low, high = point.release_ms
-        if quarter:
-            high = max(high, 2 * quarter)
-        if release > 2.5 * high or release < low / 3:
-            tempo = f" at {60000 / quarter:.0f} BPM (quarter note {quarter:.0f} ms)" if quarter else ""
-            out.append((f"release_ms={release:g} ms is far outside {_range(low, high, 'ms')} for a "
-                        f"{role}{tempo}: it will {'pump and never recover' if release > high else 'distort and flutter'}.",
-                        "release_ms"))
+        high = max(high, 2 * quarter) if quarter else 2.5 * high
+        if release > high or release < low / 3:
+            tempo = (
+                f" at {60000 / quarter:.0f} BPM (quarter note {quarter:.0f} ms)" if quarter else ""
+            )
+            out.append(
+                (
+                    f"release_ms={release:g} ms is far outside {_range(low, high, 'ms')} for a "
+                    f"{role}{tempo}: it will {'pump and never recover' if release > high else 'distort and flutter'}.",
+                    "release_ms",
+                )
+            )
     makeup = params.get("makeup_db")
     if isinstance(makeup, float) and makeup > limits["max_makeup_db"]:
-        out.append((f"makeup_db={makeup:g} dB is far too much make-up gain; level-match "
-                    f"(usually 0–{limits['max_makeup_db']} dB, about the gain reduction).", "makeup_db"))
+        out.append(
+            (
+                f"makeup_db={makeup:g} dB is far too much make-up gain; level-match "
+                f"(usually 0–{limits['max_makeup_db']} dB, about the gain reduction).",
+                "makeup_db",
+            )
+        )
     return out
 
 
@@ -451,8 +619,13 @@ def _limiter_feedback(params: dict, limits: dict):
         return []
     target = limits["streaming_ceiling_dbtp"]
     if ceiling > target:
-        return [(f"ceiling_db={ceiling:g} dB is above {target:g} dBTP: lossy streaming encodes will "
-                 f"clip; set the ceiling to {target:g} dBTP with true-peak detection on.", "ceiling_db")]
+        return [
+            (
+                f"ceiling_db={ceiling:g} dB is above {target:g} dBTP: lossy streaming encodes will "
+                f"clip; set the ceiling to {target:g} dBTP with true-peak detection on.",
+                "ceiling_db",
+            )
+        ]
     return [(f"ceiling_db={ceiling:g} dB is safe for streaming (≤ {target:g} dBTP).", None)]
 
 
@@ -465,14 +638,28 @@ def _eq_feedback(params: dict, limits: dict):
         if not isinstance(gain, float):
             continue
         harsh = isinstance(freq, float) and low <= freq <= high
-        if harsh and gain >= limits["harsh_boost_db"] and isinstance(q, float) and q >= limits["harsh_q"]:
-            out.append((f"band_{n}_gain_db=+{gain:g} dB at band_{n}_freq_hz={freq:g} Hz with band_{n}_q="
-                        f"{q:g} is a big narrow boost in the harsh {low / 1000:g}–{high / 1000:g} kHz band; "
-                        f"keep it under +{limits['harsh_boost_db'] - 3} dB with Q 1–2, or cut instead.",
-                        f"band_{n}_gain_db"))
+        if (
+            harsh
+            and gain >= limits["harsh_boost_db"]
+            and isinstance(q, float)
+            and q >= limits["harsh_q"]
+        ):
+            out.append(
+                (
+                    f"band_{n}_gain_db=+{gain:g} dB at band_{n}_freq_hz={freq:g} Hz with band_{n}_q="
+                    f"{q:g} is a big narrow boost in the harsh {low / 1000:g}–{high / 1000:g} kHz band; "
+                    f"keep it under +{limits['harsh_boost_db'] - 3} dB with Q 1–2, or cut instead.",
+                    f"band_{n}_gain_db",
+                )
+            )
         elif gain > limits["max_eq_boost_db"]:
-            out.append((f"band_{n}_gain_db=+{gain:g} dB is an extreme boost; over "
-                        f"+{limits['max_eq_boost_db']} dB usually means the wrong tool.", f"band_{n}_gain_db"))
+            out.append(
+                (
+                    f"band_{n}_gain_db=+{gain:g} dB is an extreme boost; over "
+                    f"+{limits['max_eq_boost_db']} dB usually means the wrong tool.",
+                    f"band_{n}_gain_db",
+                )
+            )
     return out or [("The EQ moves are moderate: no big narrow boost in the harsh band.", None)]
 
 
@@ -498,22 +685,45 @@ def _space_feedback(plugin_type: str, params: dict, role: str, session_facts, li
 def _detail_feedback(plugin_type: str, params: dict, role: str, limits: dict):
     out = []
     attack = params.get("attack_ms")
-    if plugin_type == "gate" and isinstance(attack, float) and attack > limits["gate_attack_max_ms_drums"]:
-        out.append((f"attack_ms={attack:g} ms lets the gate open late and chops the {role}'s "
-                    f"transient; use 0.01–1 ms on drums.", "attack_ms"))
+    if (
+        plugin_type == "gate"
+        and isinstance(attack, float)
+        and attack > limits["gate_attack_max_ms_drums"]
+    ):
+        out.append(
+            (
+                f"attack_ms={attack:g} ms lets the gate open late and chops the {role}'s "
+                f"transient; use 0.01–1 ms on drums.",
+                "attack_ms",
+            )
+        )
     if plugin_type == "de-esser":
         low, high = limits["deesser_freq_hz"]
         freq, depth = params.get("freq_hz"), params.get("range_db")
         if isinstance(freq, float) and not low <= freq <= high:
-            out.append((f"freq_hz={freq:g} Hz is outside the sibilance band {low / 1000:g}–"
-                        f"{high / 1000:g} kHz; sweep for the esses (usually 5–8 kHz).", "freq_hz"))
+            out.append(
+                (
+                    f"freq_hz={freq:g} Hz is outside the sibilance band {low / 1000:g}–"
+                    f"{high / 1000:g} kHz; sweep for the esses (usually 5–8 kHz).",
+                    "freq_hz",
+                )
+            )
         if isinstance(depth, float) and abs(depth) > limits["deesser_max_range_db"]:
-            out.append((f"range_db={depth:g} dB of de-essing will make the singer lisp; "
-                        f"3–6 dB is typical.", "range_db"))
+            out.append(
+                (
+                    f"range_db={depth:g} dB of de-essing will make the singer lisp; "
+                    f"3–6 dB is typical.",
+                    "range_db",
+                )
+            )
     drive = params.get("drive_db")
     if isinstance(drive, float) and drive > limits["saturation_drive_max_db"]:
-        out.append((f"drive_db={drive:g} dB is heavy distortion; blend with mix_pct or use 3–8 dB.",
-                    "drive_db"))
+        out.append(
+            (
+                f"drive_db={drive:g} dB is heavy distortion; blend with mix_pct or use 3–8 dB.",
+                "drive_db",
+            )
+        )
     return out
 
 

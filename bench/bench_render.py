@@ -28,13 +28,12 @@ sys.path.insert(0, str(ROOT))
 
 from dsp.audio_io import file_sha256, load_stems  # noqa: E402
 from dsp.panning import pan_gains, stereo_width  # noqa: E402
-from dsp.processors import track_insert_board  # noqa: E402
-from dsp.render import (  # noqa: E402
-    StemSource,
+from dsp.processors import (  # noqa: E402
     delay_bus_board,
-    render_mix,
     reverb_bus_board,
+    track_insert_board,
 )
+from dsp.render import StemSource, render_mix  # noqa: E402
 from dsp.state import Compressor, EqBand, MixState, TrackState  # noqa: E402
 
 SAMPLE_RATE = 44100
@@ -145,61 +144,64 @@ def bare_chain(stems: dict[str, StemSource], state: MixState) -> float:
     return time.perf_counter() - start
 
 
-def timed(label: str, **kwargs) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = render_mix(sample_rate=SAMPLE_RATE, **kwargs)
-    seconds = time.perf_counter() - start
+def best_of(label: str, runs: list[dict]) -> float:
+    """Time each render (each with its own inputs) and keep the fastest: this machine is
+    shared, so the minimum is the least noisy estimate."""
+    times = []
+    for kwargs in runs:
+        start = time.perf_counter()
+        result = render_mix(sample_rate=SAMPLE_RATE, **kwargs)
+        times.append(time.perf_counter() - start)
     print(
-        f"  {label:<44} {seconds:6.2f} s   rendered={len(result.rendered)} "
-        f"cached={len(result.cached)} buses_cached={len(result.buses_cached)}"
+        f"  {label:<46} {min(times):6.2f} s  (runs: {', '.join(f'{t:.2f}' for t in times)}; "
+        f"tracks rendered={len(result.rendered)} cached={len(result.cached)}, "
+        f"buses cached={len(result.buses_cached)})"
     )
-    return seconds, result
+    return min(times)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=4.0)
+    parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
+    repeats = range(max(args.repeats, 1))
     workdir = Path(tempfile.mkdtemp(prefix="mixchat-bench-"))
     try:
         stems, state = build_session(workdir, args.minutes)
-        names = state.track_names()
         print(
-            f"session: {len(names)} stems x {args.minutes:g} min at {SAMPLE_RATE} Hz "
+            f"session: {len(stems)} stems x {args.minutes:g} min at {SAMPLE_RATE} Hz "
             f"({'song_1 looped' if SONG.is_dir() else 'synthetic'})"
         )
         cache = workdir / "cache"
-        first, _ = timed("first render (empty cache)", stems=stems, state=state, cache_dir=cache)
+        common = {"stems": stems, "cache_dir": cache}
+        first = best_of(
+            "first render (empty cache)",
+            [{"stems": stems, "state": state, "cache_dir": workdir / f"c{i}"} for i in repeats],
+        )
+        best_of("warm-up of the shared cache", [{**common, "state": state}])
         vocal = next(t for t in state.tracks if t.role == "vocal")
         bass = next(t for t in state.tracks if t.role == "bass")
-        eq_change = (EqBand(kind="bell", freq_hz=3000.0, gain_db=2.5, q=1.0),)
-        eq_send, _ = timed(
-            f"EQ change on {vocal.name} (has sends)",
-            cache_dir=cache,
-            stems=stems,
-            state=state.with_track(vocal.name, eq=eq_change),
-        )
-        eq_dry, _ = timed(
-            f"EQ change on {bass.name} (no sends)",
-            cache_dir=cache,
-            stems=stems,
-            state=state.with_track(bass.name, eq=eq_change),
-        )
-        fader, _ = timed(
+
+        def eq_runs(name: str) -> list[dict]:
+            bands = [(EqBand(freq_hz=3000.0, gain_db=2.0 + i, q=1.0),) for i in repeats]
+            return [{**common, "state": state.with_track(name, eq=b)} for b in bands]
+
+        eq_send = best_of(f"EQ change on {vocal.name} (sends)", eq_runs(vocal.name))
+        eq_dry = best_of(f"EQ change on {bass.name} (no sends)", eq_runs(bass.name))
+        fader = best_of(
             f"fader change on {vocal.name}",
-            cache_dir=cache,
-            stems=stems,
-            state=state.with_track(vocal.name, gain_db=-1.0),
+            [{**common, "state": state.with_track(vocal.name, gain_db=-1.0 - i)} for i in repeats],
         )
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        bare = bare_chain(stems, state)
-        print(f"  {'bare pedalboard chain (whole arrays)':<44} {bare:6.2f} s")
+        bare = min(bare_chain(stems, state) for _ in repeats)
+        print(f"  {'bare pedalboard chain (whole arrays, no cache)':<46} {bare:6.2f} s")
         print()
         print(f"first render / bare chain          {first / bare:5.2f}x   (aim <= 1.5x)")
         print(f"one-track EQ re-render (sends)     {eq_send / first:5.0%}    (aim <= 25%)")
         print(f"one-track EQ re-render (no sends)  {eq_dry / first:5.0%}    (aim <= 25%)")
-        print(f"fader-only re-render               {fader / first:5.0%}")
-        print(f"peak memory during renders         {peak_mb:6.0f} MB (aim < 2048 MB)")
+        print(f"fader-only re-render (sends)       {fader / first:5.0%}")
+        print(f"peak memory during the renders     {peak_mb:6.0f} MB (aim < 2048 MB)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -44,10 +44,10 @@ ACTIVITY_BLOCK_S = 0.05
 ACTIVITY_BELOW_LOUD_DB = 30.0  # a block is active within this many dB of the stem's loud level
 CLIP_LEVEL = 0.999
 CLIP_MIN_RUN = 3
-LIMITED_MAX_PLR_DB = 11.0
-LIMITED_CEILING_DB = 0.3  # block peaks this close to the stem's peak sit "at the ceiling"
-LIMITED_MIN_CEILING_SHARE = 0.25
-LIMITED_MIN_RMS_SPREAD_DB = 1.5  # loudness moves underneath the pinned peaks
+LIMITED_MAX_PLR_DB = 12.5  # sample peak minus integrated loudness
+LIMITED_CEILING_DB = 0.5  # block peaks this close to the stem's peak sit "at the ceiling"
+LIMITED_MIN_CEILING_SHARE = 0.15
+LIMITED_MIN_BLOCK_CREST_DB = 7.0  # transient material, not a steady tone
 
 
 def _finite(value: float, floor: float = FLOOR_DB) -> float:
@@ -221,8 +221,10 @@ def _block_stats(channels: np.ndarray, sample_rate: float) -> tuple[np.ndarray, 
     count = max(1, channels.shape[1] // size)
     usable = channels[:, : count * size] if channels.shape[1] >= size else channels
     shaped = usable.reshape(channels.shape[0], count, -1)
-    peaks = np.abs(shaped).max(axis=(0, 2))
-    mean_sq = np.square(shaped, dtype=np.float64).mean(axis=(0, 2))
+    peaks = np.maximum(shaped.max(axis=(0, 2)), -shaped.min(axis=(0, 2)))
+    mean_sq = np.einsum("cbs,cbs->b", shaped, shaped, dtype=np.float64) / (
+        shaped.shape[0] * shaped.shape[2]
+    )
     return peaks, mean_sq
 
 
@@ -245,15 +247,21 @@ def clip_runs(channels: np.ndarray) -> tuple[int, int]:
     return int(long_runs.sum()), int(long_runs.size)
 
 
-def _looks_limited(peaks: np.ndarray, mean_sq: np.ndarray, active: np.ndarray, plr: float):
-    if plr > LIMITED_MAX_PLR_DB or active.sum() < 20:
+def _looks_limited(
+    peaks: np.ndarray, mean_sq: np.ndarray, active: np.ndarray, peak_to_loudness_db: float
+) -> bool:
+    """Loud for its peak, with transient blocks whose peaks pile up at one ceiling.
+
+    A steady tone (pad, organ) also has even block peaks, but its blocks have a low crest
+    factor; limited drums or a limited vocal keep spiky blocks pinned at the same peak."""
+    if peak_to_loudness_db > LIMITED_MAX_PLR_DB or active.sum() < 20:
         return False
     peak_db = 20.0 * np.log10(np.maximum(peaks[active], 1e-12))
     at_ceiling = peak_db >= peak_db.max() - LIMITED_CEILING_DB
-    if at_ceiling.mean() < LIMITED_MIN_CEILING_SHARE or at_ceiling.sum() < 10:
+    if at_ceiling.mean() < LIMITED_MIN_CEILING_SHARE:
         return False
-    rms_db = power_db(mean_sq[active][at_ceiling])
-    return bool(np.std(rms_db) >= LIMITED_MIN_RMS_SPREAD_DB)
+    block_crest = peak_db[at_ceiling] - power_db(mean_sq[active][at_ceiling])
+    return bool(np.median(block_crest) >= LIMITED_MIN_BLOCK_CREST_DB)
 
 
 def analyze_stem(audio: np.ndarray, *, sample_rate: float, name: str) -> StemMetrics:
@@ -263,7 +271,7 @@ def analyze_stem(audio: np.ndarray, *, sample_rate: float, name: str) -> StemMet
     if channels.shape[1] == 0:
         raise StateError(f"stem {name!r} has no samples to analyse")
     peak, mean_sq = peak_linear(channels), mean_square(channels)
-    dc = channels.mean(axis=1, dtype=np.float64)
+    dc = channels.mean(axis=1)  # float32 pairwise summation: accurate and 20x cheaper
     dc_offset = float(dc[np.argmax(np.abs(dc))])
     silent = peak <= 10.0 ** (SILENCE_PEAK_DBFS / 20.0)
     if silent:
@@ -274,12 +282,13 @@ def analyze_stem(audio: np.ndarray, *, sample_rate: float, name: str) -> StemMet
     block_peaks, block_mean_sq = _block_stats(channels, sample_rate)
     active = _active_blocks(block_mean_sq)
     clipped_samples, runs = clip_runs(channels)
-    plr = plr_from(true_peak, lufs) if lufs > FLOOR_DB else 0.0
+    sample_peak = _finite(power_db(peak * peak))
+    peak_to_loudness = sample_peak - lufs if lufs > FLOOR_DB else 0.0
     return StemMetrics(
         name=name,
         lufs=lufs,
         true_peak_dbtp=true_peak,
-        sample_peak_dbfs=_finite(power_db(peak * peak)),
+        sample_peak_dbfs=sample_peak,
         rms_dbfs=_finite(power_db(mean_sq)),
         crest_factor_db=crest_factor_from(peak, mean_sq),
         spectral_centroid_hz=centroid_from_spectrum(freqs, psd),
@@ -288,7 +297,7 @@ def analyze_stem(audio: np.ndarray, *, sample_rate: float, name: str) -> StemMet
         dc_offset=dc_offset,
         clipped_samples=clipped_samples,
         clipped_runs=runs,
-        looks_limited=_looks_limited(block_peaks, block_mean_sq, active, plr),
+        looks_limited=_looks_limited(block_peaks, block_mean_sq, active, peak_to_loudness),
         is_silent=False,
     )
 
@@ -329,9 +338,12 @@ _ABSOLUTE_THRESHOLDS = {
 }
 _DB_THRESHOLD = 0.2
 _CENTROID_RELATIVE = 0.02
+NEGLIGIBLE_DB = -90.0
 
 
 def _noticeable(name: str, before: float, after: float) -> bool:
+    if name.startswith(("band_", "side_mid")) and max(before, after) < NEGLIGIBLE_DB:
+        return False  # changes down in the noise floor say nothing
     if name == "spectral_centroid_hz":
         return abs(after - before) >= _CENTROID_RELATIVE * max(abs(before), 1.0)
     return abs(after - before) >= _ABSOLUTE_THRESHOLDS.get(name.split(".")[0], _DB_THRESHOLD)

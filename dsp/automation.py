@@ -65,3 +65,33 @@ def gain_envelope_db(
 def db_to_gain(envelope_db: np.ndarray) -> np.ndarray:
     """Linear gain from a dB envelope (float32)."""
     return np.power(np.float32(10.0), envelope_db * np.float32(0.05), dtype=np.float32)
+
+
+def automation_gain(
+    automation: Sequence[SectionAutomation],
+    *,
+    owners: Sequence[str | None],
+    field: str,
+    static_db: float,
+    start: int,
+    frames: int,
+    sample_rate: int,
+) -> np.ndarray | float:
+    """Linear gain for samples ``start .. start+frames``: ``static_db`` plus the automation
+    of ``field`` for each owner (a track name, None for the mix bus). A float when nothing
+    is automated there, so the caller can multiply by a scalar."""
+    total: np.ndarray | None = None
+    for owner in owners:
+        env = gain_envelope_db(
+            automation,
+            track=owner,
+            frames=frames,
+            sample_rate=sample_rate,
+            field=field,
+            start=start,
+        )
+        if env is not None:
+            total = env if total is None else total + env
+    if total is None:
+        return float(10.0 ** (static_db / 20.0))
+    return db_to_gain(total + np.float32(static_db))

@@ -22,10 +22,18 @@ import numpy as np
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from dsp.errors import StateError
-from dsp.loudness import oversampled_peak_envelope
+from dsp.loudness import (
+    OVERSAMPLE_HALF_LEN,
+    interpolation_gain_bound,
+    oversampled_peaks_at,
+    peak_envelope_and_local,
+    running_max,
+)
 
-_MARGIN_DB = 0.01
-_CORRECTION_PASSES = 3
+_MARGIN_DB = 0.01  # the limiter aims this far under the ceiling
+_SLACK_DB = 0.002  # overshoots smaller than this (float32 rounding) are left to the trim
+_CORRECTION_PASSES = 4
+_FIR_SPAN = 2 * OVERSAMPLE_HALF_LEN + 1
 # Release speed: one neper (8.69 dB) of recovery per release time.
 _RELEASE_DB_PER_RELEASE = 20.0 / np.log(10.0)
 
@@ -35,6 +43,25 @@ class LimiterResult:
     audio: np.ndarray
     gain_db: np.ndarray  # per-sample total gain applied (<= 0)
     max_reduction_db: float
+
+
+@dataclass(frozen=True)
+class PeakMap:
+    """Oversampled peak envelope of a signal, exact wherever it is >= ``floor`` (linear),
+    and the running max |x| over the interpolation span (see loudness.peak_envelope_and_local).
+    Scaling the signal scales the map, so a gain search measures the input once."""
+
+    envelope: np.ndarray
+    local: np.ndarray
+    floor: float
+
+    @classmethod
+    def of(cls, audio: np.ndarray, *, floor: float) -> PeakMap:
+        envelope, local = peak_envelope_and_local(audio, floor=floor)
+        return cls(envelope, local, floor)
+
+    def scaled(self, factor: float) -> PeakMap:
+        return PeakMap(self.envelope * factor, self.local * factor, self.floor * factor)
 
 
 def _validate(audio: np.ndarray, sample_rate, ceiling_dbtp, lookahead_ms, release_ms):
@@ -50,12 +77,11 @@ def _validate(audio: np.ndarray, sample_rate, ceiling_dbtp, lookahead_ms, releas
         raise StateError(f"release_ms={release_ms!r} must be between 1 and 5000")
 
 
-def _required_gain_db(audio: np.ndarray, ceiling: float) -> np.ndarray:
-    envelope = oversampled_peak_envelope(audio, floor=ceiling)
-    # Interpolated values between k and k+1 also depend on the gain at k+1 and k-1.
-    envelope = -minimum_filter1d(-envelope, size=3, mode="nearest")
+def _required_gain_db(envelope: np.ndarray, ceiling: float) -> np.ndarray:
+    # Interpolated values between k and k+1 also depend on the gain at k-1 and k+1.
+    widened = -minimum_filter1d(-envelope, size=3, mode="nearest")
     with np.errstate(divide="ignore"):
-        required = 20.0 * np.log10(ceiling / np.maximum(envelope, 1e-30))
+        required = 20.0 * np.log10(ceiling / np.maximum(widened, 1e-30))
     return np.minimum(required, 0.0)
 
 
@@ -67,18 +93,68 @@ def _released(required_db: np.ndarray, release_samples: float) -> np.ndarray:
 
 def _looked_ahead(gain_db: np.ndarray, lookahead: int) -> np.ndarray:
     size = lookahead + 1
-    # forward minimum over [k, k + lookahead]
+    # forward minimum over [k, k + lookahead], then the mean over [k - lookahead, k]
     forward_min = minimum_filter1d(gain_db, size=size, origin=-(size // 2), mode="nearest")
-    # backward average over [k - lookahead, k]
     averaged = uniform_filter1d(forward_min, size=size, origin=(size - 1) // 2, mode="nearest")
     return np.minimum(averaged, gain_db)
 
 
-def _gain_pass(audio, ceiling, lookahead, release_samples) -> np.ndarray:
-    required = _required_gain_db(audio, ceiling)
-    if required.min() >= 0.0:
-        return np.zeros(audio.shape[1])
-    return _looked_ahead(_released(required, release_samples), lookahead)
+def _gain_curve(required_db: np.ndarray, lookahead: int, release_samples: float) -> np.ndarray:
+    return _looked_ahead(_released(required_db, release_samples), lookahead)
+
+
+def _output_peak_bound(gain: np.ndarray, peaks: PeakMap) -> np.ndarray:
+    """Upper bound of the output's oversampled envelope: g*env + G*(spread of g)*local."""
+    spread = running_max(gain, _FIR_SPAN) + running_max(-gain, _FIR_SPAN)
+    spread = np.maximum(spread, 0.0)
+    return gain * peaks.envelope + interpolation_gain_bound() * spread * peaks.local
+
+
+def _overshoots(signal, total_db, peaks: PeakMap, ceiling: float):
+    """Output and the positions/values of its exact oversampled peaks that may pass ceiling."""
+    gain = 10.0 ** (total_db / 20.0)
+    output = (signal * gain.astype(np.float32)).astype(np.float32)
+    candidates = np.flatnonzero(_output_peak_bound(gain, peaks) >= ceiling)
+    values = oversampled_peaks_at(output, candidates) if candidates.size else np.zeros(0)
+    return output, candidates, values
+
+
+def limit_with_peak_map(
+    audio: np.ndarray,
+    peaks: PeakMap,
+    *,
+    sample_rate: float,
+    ceiling_dbtp: float = -1.0,
+    lookahead_ms: float = 1.5,
+    release_ms: float = 60.0,
+) -> LimiterResult:
+    """The limiter, given the input's PeakMap (its floor must be <= the ceiling)."""
+    signal = np.asarray(audio, dtype=np.float32)
+    _validate(signal, sample_rate, ceiling_dbtp, lookahead_ms, release_ms)
+    ceiling = 10.0 ** ((ceiling_dbtp - _MARGIN_DB) / 20.0)
+    if peaks.floor > ceiling:
+        peaks = PeakMap.of(signal, floor=ceiling)
+    lookahead = max(1, int(round(lookahead_ms * sample_rate / 1000.0)))
+    release_samples = max(1.0, release_ms * sample_rate / 1000.0)
+    total_db = _gain_curve(_required_gain_db(peaks.envelope, ceiling), lookahead, release_samples)
+    tolerated = ceiling * 10.0 ** (_SLACK_DB / 20.0)
+    for _ in range(_CORRECTION_PASSES):
+        output, candidates, values = _overshoots(signal, total_db, peaks, ceiling)
+        over = values > tolerated
+        if not over.any():
+            break
+        envelope = np.zeros(signal.shape[1])
+        envelope[candidates[over]] = values[over]
+        aim = ceiling * 10.0 ** (-_SLACK_DB / 20.0)
+        total_db += _gain_curve(_required_gain_db(envelope, aim), lookahead, release_samples)
+    else:
+        output, _, values = _overshoots(signal, total_db, peaks, ceiling)
+    peak = float(values.max()) if values.size else 0.0
+    if peak > tolerated:
+        total_db += 20.0 * np.log10(ceiling / peak)
+        output = (signal * (10.0 ** (total_db / 20.0)).astype(np.float32)).astype(np.float32)
+    reduction = float(-total_db.min()) if total_db.size else 0.0
+    return LimiterResult(output, total_db, max(reduction, 0.0))
 
 
 def limit_true_peak_detailed(
@@ -93,22 +169,14 @@ def limit_true_peak_detailed(
     signal = np.asarray(audio, dtype=np.float32)
     _validate(signal, sample_rate, ceiling_dbtp, lookahead_ms, release_ms)
     ceiling = 10.0 ** ((ceiling_dbtp - _MARGIN_DB) / 20.0)
-    lookahead = max(1, int(round(lookahead_ms * sample_rate / 1000.0)))
-    release_samples = max(1.0, release_ms * sample_rate / 1000.0)
-    total_db = np.zeros(signal.shape[1])
-    output = signal.copy()
-    for _ in range(_CORRECTION_PASSES):
-        gain_db = _gain_pass(output, ceiling, lookahead, release_samples)
-        if gain_db.min() >= 0.0:
-            break
-        total_db += gain_db
-        output = (signal * (10.0 ** (total_db / 20.0))).astype(np.float32)
-    peak = float(oversampled_peak_envelope(output, floor=ceiling).max())
-    if peak > ceiling:
-        trim_db = 20.0 * np.log10(ceiling / peak) - 0.001
-        total_db += trim_db
-        output = (signal * (10.0 ** (total_db / 20.0))).astype(np.float32)
-    return LimiterResult(output, total_db, float(-total_db.min()) if total_db.size else 0.0)
+    return limit_with_peak_map(
+        signal,
+        PeakMap.of(signal, floor=ceiling),
+        sample_rate=sample_rate,
+        ceiling_dbtp=ceiling_dbtp,
+        lookahead_ms=lookahead_ms,
+        release_ms=release_ms,
+    )
 
 
 def limit_true_peak(

@@ -220,7 +220,7 @@ def _oversampled_at(channels: np.ndarray, positions: np.ndarray, matrix: np.ndar
     return peaks
 
 
-def _running_max(values: np.ndarray, size: int) -> np.ndarray:
+def running_max(values: np.ndarray, size: int) -> np.ndarray:
     """Centred running maximum over ``size`` (odd) samples, zero beyond the ends."""
     half = size // 2
     padded = np.pad(values, (half, half))
@@ -233,23 +233,48 @@ def _running_max(values: np.ndarray, size: int) -> np.ndarray:
     return result[: values.size]
 
 
-def oversampled_peak_envelope(
-    audio: np.ndarray, *, oversample: int = 4, floor: float = 0.0
+def interpolation_gain_bound(oversample: int = 4) -> float:
+    """Largest sum of |taps| of one phase: |interpolated| <= this * max |x| around it."""
+    return float(np.abs(_polyphase_matrix(int(oversample))).sum(axis=1).max())
+
+
+def oversampled_peaks_at(
+    audio: np.ndarray, positions: np.ndarray, *, oversample: int = 4
 ) -> np.ndarray:
-    """Per input sample: max |x| over channels and the ``oversample`` interpolated phases
-    that follow it (same FIR as resample_poly). Exact wherever it can reach ``floor``
-    (linear); elsewhere a cheap upper bound that is below ``floor``."""
+    """Exact max |x| over channels and interpolated phases at the given input positions."""
+    channels = _as_channels(audio)
+    positions = np.asarray(positions, dtype=np.int64)
+    return _oversampled_at(channels, positions, _polyphase_matrix(int(oversample))).astype(
+        np.float64
+    )
+
+
+def peak_envelope_and_local(
+    audio: np.ndarray, *, oversample: int = 4, floor: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(envelope, local)`` per input sample. ``envelope``: max |x| over channels and the
+    interpolated phases that follow the sample (the FIR of resample_poly), exact wherever it
+    can reach ``floor`` (linear), elsewhere a cheap upper bound below ``floor``. ``local``:
+    the running max |x| over the FIR span, so that ``interpolation_gain_bound * local``
+    bounds every interpolated value around the sample."""
     channels = _as_channels(audio)
     if oversample < 1:
         raise StateError(f"oversample={oversample!r} must be >= 1")
     matrix = _polyphase_matrix(int(oversample))
     magnitude = np.abs(channels).max(axis=0)
-    local = _running_max(magnitude, matrix.shape[1])
-    bound = local.astype(np.float64) * float(np.abs(matrix).sum(axis=1).max())
-    candidates = np.flatnonzero(bound >= floor)
+    local = running_max(magnitude, matrix.shape[1]).astype(np.float64)
+    envelope = local * interpolation_gain_bound(oversample)
+    candidates = np.flatnonzero(envelope >= floor)
     if candidates.size:
-        bound[candidates] = _oversampled_at(channels, candidates, matrix)
-    return bound
+        envelope[candidates] = _oversampled_at(channels, candidates, matrix)
+    return envelope, local
+
+
+def oversampled_peak_envelope(
+    audio: np.ndarray, *, oversample: int = 4, floor: float = 0.0
+) -> np.ndarray:
+    """The ``envelope`` of ``peak_envelope_and_local`` (exact wherever it can reach floor)."""
+    return peak_envelope_and_local(audio, oversample=oversample, floor=floor)[0]
 
 
 def true_peak_dbtp(audio: np.ndarray, *, sample_rate: float, oversample: int = 4) -> float:

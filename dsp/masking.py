@@ -1,9 +1,9 @@
 """Who masks whom, where: pairwise band-by-band masking between stems.
 
 Each stem is measured once (``stem_bands``): the power of its mono sum in 24 log-spaced
-bands from 30 Hz to 16 kHz, every ~23 ms. Bands under 500 Hz come from a signal decimated
-8 times (93 ms windows, 10.8 Hz resolution at 44.1 kHz), the rest from 46 ms windows at the
-full rate, on one shared frame grid. Pairwise comparisons then work on these small arrays.
+bands from 30 Hz to 16 kHz, every ~23 ms. Bands under 900 Hz come from a signal decimated
+8 times (overlapping 93 ms Hann windows, 10.8 Hz resolution at 44.1 kHz), the rest from
+back-to-back 23 ms Tukey windows at the full rate, on one shared frame grid. Pairwise comparisons then work on these small arrays.
 
 Two stems conflict in a band at a moment when both are active there, their levels are within
 ``CLOSE_DB`` of each other and together they carry a real share of the mix in that band.
@@ -13,7 +13,9 @@ except that a lead vocal is always the masked one (the part the listener follows
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,15 +23,17 @@ import numpy as np
 import scipy.fft
 import soxr
 from pydantic import BaseModel, ConfigDict, Field
+from scipy.signal.windows import tukey
 
 from dsp.errors import StateError
 from dsp.spectrum import FLOOR_DB, mono_sum, power_db
 
 N_BANDS = 24
 LOW_HZ, HIGH_HZ = 30.0, 16000.0
-SPLIT_HZ = 500.0  # bands centred below this use the decimated, finer-resolution path
+SPLIT_HZ = 900.0  # bands centred below this use the decimated, finer-resolution path
 DECIMATE = 8
 BASE_HOP_S = 1024 / 44100
+TUKEY_ALPHA = 0.5  # full-rate frames do not overlap: a flat-topped window covers the hop
 ACTIVE_BELOW_LOUD_DB = 35.0  # a band is active within this many dB of the stem's loud level
 ACTIVE_FLOOR_DB = -80.0
 CLOSE_DB = 6.0
@@ -37,6 +41,7 @@ RELEVANT_BELOW_MIX_DB = 10.0  # the pair must carry at least 10 % of the mix pow
 MIN_OVERLAP = 0.10  # a band joins a conflict when the pair conflicts there 10 % of the time
 MAX_RANGE_OCTAVES = 2.0
 _FRAMES_PER_CHUNK = 1024
+_WORKERS = min(2, os.cpu_count() or 1)
 
 ROLE_IMPORTANCE = {
     "vocal": 1.0,
@@ -85,45 +90,52 @@ def band_edges_hz() -> np.ndarray:
     return np.geomspace(LOW_HZ, HIGH_HZ, N_BANDS + 1)
 
 
-def _frame_grid(sample_rate: float) -> tuple[int, int, int]:
-    """(hop, full-rate FFT size, decimated FFT size); hop is a multiple of DECIMATE."""
-    hop = DECIMATE * max(1, int(round(BASE_HOP_S * sample_rate / DECIMATE)))
-    full = 1 << int(np.round(np.log2(0.046 * sample_rate)))
-    low = 1 << int(np.round(np.log2(0.093 * sample_rate / DECIMATE)))
-    return hop, full, low
+def _frame_grid(sample_rate: float) -> tuple[int, int]:
+    """(hop, decimated FFT size): the hop is a power of two (1024 at 44.1 and 48 kHz) and
+    is also the full-rate FFT size; decimated frames span 4 hops (93 ms at 44.1 kHz)."""
+    hop = 1 << max(DECIMATE.bit_length(), int(np.round(np.log2(BASE_HOP_S * sample_rate))))
+    return hop, hop // 2
 
 
 @lru_cache(maxsize=16)
 def _pooling(n_fft: int, sample_rate: float, low_path: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(band indices, pooling matrix bins -> bands) for the bands this path measures."""
+    """(band indices, reduceat indices) of the bands this path measures; every band gets
+    at least one bin, bands above Nyquist none (they read as silence)."""
     edges = band_edges_hz()
     centres = np.sqrt(edges[:-1] * edges[1:])
     bands = np.flatnonzero(centres < SPLIT_HZ) if low_path else np.flatnonzero(centres >= SPLIT_HZ)
     freqs = np.fft.rfftfreq(n_fft, d=1.0 / sample_rate)
-    matrix = np.zeros((freqs.size, bands.size), dtype=np.float32)
-    for column, band in enumerate(bands):
-        inside = (freqs >= edges[band]) & (freqs < edges[band + 1])
-        if not inside.any():
-            inside = np.abs(freqs - centres[band]) == np.abs(freqs - centres[band]).min()
-        matrix[inside, column] = 1.0
-    return bands, matrix
+    bands = bands[edges[bands] < freqs[-1]]
+    starts = np.searchsorted(freqs, edges[bands])
+    stops = np.maximum(np.searchsorted(freqs, edges[bands + 1]), starts + 1)
+    starts = np.minimum(starts, stops - 1)
+    if np.any(starts[1:] < stops[:-1]):
+        starts[1:] = np.maximum(starts[1:], stops[:-1])
+        stops = np.maximum(stops, starts + 1)
+    indices = np.concatenate([starts, stops[-1:]]) if stops[-1] < freqs.size else starts
+    return bands, indices
 
 
-def _band_powers(signal: np.ndarray, *, n_fft: int, hop: int, frames: int, pool: np.ndarray):
-    """Mean-square power per band and frame, Hann windows centred on ``k * hop``."""
-    padded = np.pad(signal, (n_fft // 2, n_fft // 2 + 2 * hop))
-    window = np.hanning(n_fft).astype(np.float32)
+def _band_powers(
+    signal: np.ndarray, *, n_fft: int, hop: int, frames: int, pool: np.ndarray, bands: int
+) -> np.ndarray:
+    """Mean-square power (bands, frames), windows centred on ``(k + 0.5) * hop``; ``pool``
+    holds the reduceat indices of the bands' FFT bins. Pads (copies) only when it must."""
+    head = max(0, (n_fft - hop) // 2)
+    tail = max(0, (frames - 1) * hop + n_fft - head - signal.size)
+    padded = np.pad(signal, (head, tail)) if head or tail else signal
+    window = (np.hanning(n_fft) if n_fft > hop else tukey(n_fft, TUKEY_ALPHA)).astype(np.float32)
     scale = np.float32(2.0 / (n_fft * float(np.sum(window**2))))
     view = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][:frames]
-    out = np.empty((view.shape[0], pool.shape[1]), dtype=np.float32)
+    out = np.empty((bands, view.shape[0]), dtype=np.float32)
     for start in range(0, view.shape[0], _FRAMES_PER_CHUNK):
         chunk = view[start : start + _FRAMES_PER_CHUNK] * window
-        spectrum = scipy.fft.rfft(chunk, overwrite_x=True)
-        parts = spectrum.view(np.float32)
+        parts = scipy.fft.rfft(chunk, overwrite_x=True).view(np.float32)
         parts *= parts
         power = parts[:, 0::2] + parts[:, 1::2]
-        out[start : start + chunk.shape[0]] = (power @ pool) * scale
-    return out.T
+        pooled = np.add.reduceat(power, pool, axis=1)[:, :bands]
+        out[:, start : start + chunk.shape[0]] = pooled.T * scale
+    return out
 
 
 def band_energy_frames(audio: np.ndarray, *, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
@@ -138,16 +150,24 @@ def stem_bands(audio: np.ndarray, *, sample_rate: float) -> StemBands:
     if not sample_rate or sample_rate < 8000:
         raise StateError(f"sample_rate={sample_rate!r} must be >= 8000 Hz")
     mono = mono_sum(audio)
-    hop, full_fft, low_fft = _frame_grid(sample_rate)
-    frames = 1 + mono.size // hop
+    hop, low_fft = _frame_grid(sample_rate)
+    full_fft = hop
+    frames = max(1, mono.size // hop)  # a last partial hop (< 23 ms) is left out
     power = np.zeros((N_BANDS, frames), dtype=np.float32)
     high_bands, high_pool = _pooling(full_fft, float(sample_rate), False)
-    power[high_bands] = _band_powers(mono, n_fft=full_fft, hop=hop, frames=frames, pool=high_pool)
+    power[high_bands] = _band_powers(
+        mono, n_fft=full_fft, hop=hop, frames=frames, pool=high_pool, bands=high_bands.size
+    )
     low_rate = sample_rate / DECIMATE
     low_bands, low_pool = _pooling(low_fft, float(low_rate), True)
     decimated = soxr.resample(mono, sample_rate, low_rate, quality="HQ").astype(np.float32)
     power[low_bands] = _band_powers(
-        decimated, n_fft=low_fft, hop=hop // DECIMATE, frames=frames, pool=low_pool
+        decimated,
+        n_fft=low_fft,
+        hop=hop // DECIMATE,
+        frames=frames,
+        pool=low_pool,
+        bands=low_bands.size,
     )
     levels = power_db(power).astype(np.float32)
     loud = float(np.percentile(levels.max(axis=0), 95)) if frames else FLOOR_DB
@@ -155,13 +175,17 @@ def stem_bands(audio: np.ndarray, *, sample_rate: float) -> StemBands:
     return StemBands(edges_hz=band_edges_hz(), power=power, levels_db=levels, active=active)
 
 
+def _measure(audio: np.ndarray | StemBands, sample_rate: float) -> StemBands:
+    return audio if isinstance(audio, StemBands) else stem_bands(audio, sample_rate=sample_rate)
+
+
 def _measured(stems: Mapping[str, np.ndarray | StemBands], sample_rate: float):
     if len(stems) < 2:
         raise StateError(f"masking needs at least 2 stems, got {len(stems)}: {list(stems)}")
-    measured = {
-        name: audio if isinstance(audio, StemBands) else stem_bands(audio, sample_rate=sample_rate)
-        for name, audio in stems.items()
-    }
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:  # numpy, FFT and soxr drop the GIL
+        measured = dict(
+            zip(stems, pool.map(lambda item: _measure(item, sample_rate), stems.values()))
+        )
     frames = min(bands.power.shape[1] for bands in measured.values())
     return {
         name: StemBands(
@@ -202,16 +226,12 @@ class _PairBands:
     difference_db: np.ndarray  # level of a minus level of b
 
 
-def _pair(a: StemBands, b: StemBands, mix_db: np.ndarray) -> _PairBands:
+def _pair(a: StemBands, b: StemBands, relevant_power: np.ndarray) -> _PairBands:
     difference = a.levels_db - b.levels_db
-    pair_db = power_db(a.power + b.power)
-    conflict = (
-        a.active
-        & b.active
-        & (np.abs(difference) <= CLOSE_DB)
-        & (pair_db >= mix_db - RELEVANT_BELOW_MIX_DB)
-    )
-    weight = np.where(conflict, 1.0 - np.abs(difference) / (2 * CLOSE_DB), 0.0)
+    closeness = np.abs(difference)
+    conflict = a.active & b.active & (closeness <= CLOSE_DB)
+    conflict &= (a.power + b.power) >= relevant_power
+    weight = np.where(conflict, 1.0 - closeness / (2 * CLOSE_DB), 0.0)
     return _PairBands(conflict=conflict, weight=weight, difference_db=difference)
 
 
@@ -238,20 +258,28 @@ def _format_range(low_hz: float, high_hz: float) -> str:
     return f"{low_hz:.0f}–{high_hz:.0f} Hz"
 
 
+def _masker_by_role(names: tuple[str, str], roles: Mapping[str, str] | None) -> bool | None:
+    """True/False when roles decide that the first/second stem is the masker (a lead vocal
+    is always the masked one), None when the louder one should be."""
+    if roles is None:
+        return None
+    rank_a, rank_b = _vocal_rank(roles.get(names[0])), _vocal_rank(roles.get(names[1]))
+    return None if rank_a == rank_b else rank_a < rank_b
+
+
 def _conflicts_for_pair(
     names: tuple[str, str], pair: _PairBands, edges: np.ndarray, roles: Mapping[str, str] | None
 ) -> list[MaskingConflict]:
     share = pair.conflict.mean(axis=1)
     severity_by_band = pair.weight.mean(axis=1)
-    in_conflict = np.where(pair.conflict, pair.difference_db, 0.0).sum(axis=1)
-    louder_a = in_conflict >= 0.0
+    by_role = _masker_by_role(names, roles)
+    if by_role is None:
+        louder_a = np.where(pair.conflict, pair.difference_db, 0.0).sum(axis=1) >= 0.0
+    else:
+        louder_a = np.full(share.shape, by_role)
     conflicts = []
     for bands in _ranges(share >= MIN_OVERLAP, louder_a, edges):
         masker_is_a = bool(louder_a[bands[0]])
-        if roles is not None:
-            rank_a, rank_b = _vocal_rank(roles.get(names[0])), _vocal_rank(roles.get(names[1]))
-            if rank_a != rank_b:
-                masker_is_a = rank_a < rank_b
         masker, masked = names if masker_is_a else names[::-1]
         region = pair.conflict[bands]
         excess = float(pair.difference_db[bands][region].mean()) * (1 if masker_is_a else -1)
@@ -281,12 +309,14 @@ def _all_conflicts(
 ) -> list[MaskingConflict]:
     measured = _measured(stems, sample_rate)
     names = list(measured)
-    mix_db = power_db(sum(bands.power for bands in measured.values()))
+    relevant_power = sum(bands.power for bands in measured.values()) * np.float32(
+        10.0 ** (-RELEVANT_BELOW_MIX_DB / 10.0)
+    )
     edges = band_edges_hz()
     conflicts = []
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
-            pair = _pair(measured[first], measured[second], mix_db)
+            pair = _pair(measured[first], measured[second], relevant_power)
             conflicts += _conflicts_for_pair((first, second), pair, edges, roles)
     return sorted(conflicts, key=lambda conflict: (-conflict.priority, conflict.summary))
 

@@ -49,3 +49,23 @@ def pan_and_width(audio: np.ndarray, *, pan: float, width: float = 1.0) -> np.nd
     if left == 1.0 and right == 1.0:
         return placed if placed is not audio else audio.astype(np.float32, copy=True)
     return np.stack([placed[0] * np.float32(left), placed[1] * np.float32(right)])
+
+
+def place(audio: np.ndarray, *, pan: float, width: float, gain: np.ndarray | float) -> np.ndarray:
+    """Fader gain (a float or a per-sample array) then pan/width in one pass: (ch, n) -> (2, n).
+
+    Equal to ``pan_and_width(audio * gain, ...)``, with fewer passes over the samples."""
+    channels = audio.shape[0]
+    left, right = pan_gains(pan=pan, channels=channels)
+    if channels == 2:
+        audio = stereo_width(audio, width=width)
+    src_left, src_right = (audio[0], audio[0]) if channels == 1 else (audio[0], audio[1])
+    out = np.empty((2, audio.shape[1]), dtype=np.float32)
+    for row, source, side in ((0, src_left, left), (1, src_right, right)):
+        scale = (
+            np.float32(gain) * np.float32(side)
+            if isinstance(gain, float)
+            else (gain * np.float32(side))
+        )
+        np.multiply(source, scale, out=out[row])
+    return out

@@ -21,7 +21,16 @@ import numpy as np
 import pedalboard as pb
 from scipy.signal import lfilter
 
-from dsp.state import Compressor, EqBand, MasterState, Saturation, TrackState
+from dsp.state import (
+    Compressor,
+    DelayBus,
+    EqBand,
+    MasterState,
+    MixState,
+    ReverbBus,
+    Saturation,
+    TrackState,
+)
 
 INSERT_FIELDS = (
     "trim_db",
@@ -211,3 +220,46 @@ class InsertChain:
 
 def insert_chain(track: TrackState, *, sample_rate: int) -> InsertChain:
     return InsertChain(track, sample_rate=sample_rate)
+
+
+def _bus_filters(hpf_hz: float, lpf_hz: float) -> list[pb.Plugin]:
+    return [
+        pb.HighpassFilter(hpf_hz),
+        pb.HighpassFilter(hpf_hz),
+        pb.LowpassFilter(lpf_hz),
+        pb.LowpassFilter(lpf_hz),
+    ]
+
+
+def reverb_bus_board(bus: ReverbBus) -> pb.Pedalboard:
+    """Pre-delay, 100% wet reverb, 12 dB/oct HPF and LPF, return level."""
+    plugins: list[pb.Plugin] = []
+    if bus.pre_delay_ms > 0:
+        plugins.append(pb.Delay(bus.pre_delay_ms / 1000.0, 0.0, 1.0))
+    plugins.append(
+        pb.Reverb(
+            room_size=bus.room_size,
+            damping=bus.damping,
+            wet_level=1.0,
+            dry_level=0.0,
+            width=bus.width,
+        )
+    )
+    plugins += _bus_filters(bus.hpf_hz, bus.lpf_hz)
+    if bus.return_db:
+        plugins.append(pb.Gain(bus.return_db))
+    return pb.Pedalboard(plugins)
+
+
+def delay_bus_board(bus: DelayBus) -> pb.Pedalboard:
+    """100% wet delay with feedback, 12 dB/oct HPF and LPF, return level."""
+    plugins: list[pb.Plugin] = [pb.Delay(bus.delay_ms / 1000.0, bus.feedback, 1.0)]
+    plugins += _bus_filters(bus.hpf_hz, bus.lpf_hz)
+    if bus.return_db:
+        plugins.append(pb.Gain(bus.return_db))
+    return pb.Pedalboard(plugins)
+
+
+def bus_board(state: MixState, bus: str) -> pb.Pedalboard:
+    """The board of the named bus ("reverb" or "delay")."""
+    return reverb_bus_board(state.reverb) if bus == "reverb" else delay_bus_board(state.delay)

@@ -18,23 +18,24 @@ holds the pre-master and the send buses, never all processed tracks at once.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pedalboard as pb
 
 from dsp.audio_io import audio_writer
-from dsp.automation import db_to_gain, gain_envelope_db
+from dsp.automation import automation_gain
 from dsp.errors import StateError
-from dsp.panning import pan_gains, stereo_width
-from dsp.processors import INSERT_FIELDS, has_inserts, insert_chain
-from dsp.state import DelayBus, MixState, ReverbBus, TrackState
+from dsp.panning import place
+from dsp.processors import INSERT_FIELDS, bus_board, has_inserts, insert_chain
+from dsp.state import MixState, TrackState
 
 ENGINE_VERSION = 1
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
@@ -137,25 +138,50 @@ def _open_cached(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
         return None
     if cached.shape != shape or cached.dtype != np.float32:
         return None
-    os.utime(path)  # recently used, for prune_cache
+    with suppress(OSError):
+        os.utime(path)  # mark as recently used, for prune_cache
     return cached
 
 
+Put = Callable[[int, np.ndarray], None]
+
+
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    header = io.BytesIO()
+    descr = {"descr": "<f4", "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(header, descr)
+    return header.getvalue()
+
+
 def _cached_array(
-    path: Path | None, shape: tuple[int, ...], fill: Callable[[np.ndarray], None]
+    path: Path | None, shape: tuple[int, ...], fill: Callable[[Put], None]
 ) -> np.ndarray:
-    """Run ``fill`` into a new array: in memory, or into ``path`` atomically (temp + rename)."""
+    """Let ``fill`` put (channels, k) blocks at frame offsets into a new (channels, n) float32
+    array: in memory, or straight into a .npy file at ``path`` with plain writes (no memmap
+    page faults, no fsync: it is a cache), renamed into place only when complete."""
     if path is None:
         out = np.empty(shape, dtype=np.float32)
-        fill(out)
+
+        def put_memory(start: int, block: np.ndarray) -> None:
+            out[:, start : start + block.shape[1]] = block
+
+        fill(put_memory)
         return out
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npy")
+    header = _npy_header(shape)
+    channels, frames = shape
     try:
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
-        fill(out)
-        out.flush()
-        del out
+        with open(tmp, "wb") as handle:
+            handle.write(header)
+            handle.truncate(len(header) + 4 * channels * frames)
+
+            def put_file(start: int, block: np.ndarray) -> None:
+                for channel in range(channels):
+                    handle.seek(len(header) + 4 * (channel * frames + start))
+                    handle.write(np.ascontiguousarray(block[channel], dtype="<f4").data)
+
+            fill(put_file)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -215,109 +241,14 @@ def _insert_output(
         if cached is not None:
             return cached, "cached"
 
-    def fill(out: np.ndarray) -> None:
+    def fill(put: Put) -> None:
         chain = insert_chain(track, sample_rate=stage.sample_rate)
         length = shape[1]
         for start, stop in _spans(length, stage.block):
-            block = _read_block(stem.audio, start, stop)
-            out[:, start:stop] = chain.process(block, reset=start == 0)
+            put(start, chain.process(_read_block(stem.audio, start, stop), reset=start == 0))
             stage.report(f"inserts {track.name}", stop, length)
 
     return _cached_array(path, shape, fill), "rendered"
-
-
-def _envelope_gain(
-    state: MixState,
-    *,
-    owners: tuple[str | None, ...],
-    field_name: str,
-    static_db: float,
-    start: int,
-    frames: int,
-    sample_rate: int,
-) -> np.ndarray | float:
-    """Linear gain for a block: a static dB value plus the owners' automation of
-    ``field_name``. A float when nothing is automated in this block."""
-    total: np.ndarray | None = None
-    for owner in owners:
-        env = gain_envelope_db(
-            state.automation,
-            track=owner,
-            frames=frames,
-            sample_rate=sample_rate,
-            field=field_name,
-            start=start,
-        )
-        if env is not None:
-            total = env if total is None else total + env
-    if total is None:
-        return float(10.0 ** (static_db / 20.0))
-    return db_to_gain(total + np.float32(static_db))
-
-
-def _scaled(audio: np.ndarray, gain: np.ndarray | float) -> np.ndarray:
-    return audio * (np.float32(gain) if isinstance(gain, float) else gain)
-
-
-def _place(block: np.ndarray, track: TrackState, fader: np.ndarray | float) -> np.ndarray:
-    """Fader then pan/width: (ch, n) -> (2, n) float32."""
-    channels = block.shape[0]
-    left, right = pan_gains(pan=track.pan, channels=channels)
-    if channels == 2:
-        block = stereo_width(block, width=track.width)
-    src_left, src_right = (block[0], block[0]) if channels == 1 else (block[0], block[1])
-    out = np.empty((2, block.shape[1]), dtype=np.float32)
-    np.multiply(src_left, _scaled(np.float32(left), fader), out=out[0])
-    np.multiply(src_right, _scaled(np.float32(right), fader), out=out[1])
-    return out
-
-
-def _filters(hpf_hz: float, lpf_hz: float) -> list[pb.Plugin]:
-    return [
-        pb.HighpassFilter(hpf_hz),
-        pb.HighpassFilter(hpf_hz),
-        pb.LowpassFilter(lpf_hz),
-        pb.LowpassFilter(lpf_hz),
-    ]
-
-
-def reverb_bus_board(bus: ReverbBus) -> pb.Pedalboard:
-    plugins: list[pb.Plugin] = []
-    if bus.pre_delay_ms > 0:
-        plugins.append(pb.Delay(bus.pre_delay_ms / 1000.0, 0.0, 1.0))
-    plugins.append(
-        pb.Reverb(
-            room_size=bus.room_size,
-            damping=bus.damping,
-            wet_level=1.0,
-            dry_level=0.0,
-            width=bus.width,
-        )
-    )
-    plugins += _filters(bus.hpf_hz, bus.lpf_hz)
-    if bus.return_db:
-        plugins.append(pb.Gain(bus.return_db))
-    return pb.Pedalboard(plugins)
-
-
-def delay_bus_board(bus: DelayBus) -> pb.Pedalboard:
-    plugins: list[pb.Plugin] = [pb.Delay(bus.delay_ms / 1000.0, bus.feedback, 1.0)]
-    plugins += _filters(bus.hpf_hz, bus.lpf_hz)
-    if bus.return_db:
-        plugins.append(pb.Gain(bus.return_db))
-    return pb.Pedalboard(plugins)
-
-
-def bus_board(state: MixState, bus: str) -> pb.Pedalboard:
-    return reverb_bus_board(state.reverb) if bus == "reverb" else delay_bus_board(state.delay)
-
-
-class _NoWriter:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 class _Mixer:
@@ -346,53 +277,50 @@ class _Mixer:
 
     def _writer(self, name: str):
         if self.stems_out is None:
-            return _NoWriter()
+            return nullcontext()
         path = self.stems_out / name
         self.files.append(path)
         return audio_writer(
             path, sample_rate=self.stage.sample_rate, channels=2, subtype=self.subtype
         )
 
+    def _gain(self, owners, field_name: str, static_db: float, start: int, stop: int):
+        return automation_gain(
+            self.state.automation,
+            owners=owners,
+            field=field_name,
+            static_db=static_db,
+            start=start,
+            frames=stop - start,
+            sample_rate=self.stage.sample_rate,
+        )
+
     def add_track(self, track: TrackState, source: np.ndarray) -> None:
         stage = self.stage
         with self._writer(f"{safe_file_stem(track.name)}.wav") as writer:
             for index, (start, stop) in enumerate(stage.spans):
-                fader = _envelope_gain(
-                    self.state,
-                    owners=(track.name,),
-                    field_name="gain_db",
-                    static_db=track.gain_db,
-                    start=start,
-                    frames=stop - start,
-                    sample_rate=stage.sample_rate,
-                )
-                placed = _place(_read_block(source, start, stop), track, fader)
-                self._feed_sends(track, placed, index, start)
+                fader = self._gain((track.name,), "gain_db", track.gain_db, start, stop)
+                block = _read_block(source, start, stop)
+                placed = place(block, pan=track.pan, width=track.width, gain=fader)
+                self._feed_sends(track, placed, index, start, stop)
                 self._add(placed, start, stop, writer)
                 stage.report(f"mix {track.name}", stop, stage.frames)
 
-    def _feed_sends(self, track: TrackState, placed: np.ndarray, index: int, start: int) -> None:
+    def _feed_sends(
+        self, track: TrackState, placed: np.ndarray, index: int, start: int, stop: int
+    ) -> None:
         for bus, blocks in self.sends.items():
-            send_db = getattr(track, f"{bus}_send_db")
-            if send_db is None:
-                continue
-            gain = _envelope_gain(
-                self.state,
-                owners=(track.name, None),
-                field_name=f"{bus}_send_db",
-                static_db=send_db,
-                start=start,
-                frames=placed.shape[1],
-                sample_rate=self.stage.sample_rate,
-            )
-            blocks[index] += _scaled(placed, gain)
+            send_field = f"{bus}_send_db"
+            send_db = getattr(track, send_field)
+            if send_db is not None:
+                gain = self._gain((track.name, None), send_field, send_db, start, stop)
+                blocks[index] += _scaled(placed, gain)
 
-    def render_bus(self, bus: str, out: np.ndarray) -> None:
+    def render_bus(self, bus: str, put: Put) -> None:
         board = bus_board(self.state, bus)
         blocks = self.sends[bus]
         for index, (start, stop) in enumerate(self.stage.spans):
-            wet = board.process(blocks[index], self.stage.sample_rate, reset=start == 0)
-            out[:, start:stop] = wet
+            put(start, board.process(blocks[index], self.stage.sample_rate, reset=start == 0))
             blocks[index] = None  # free the send block once it is through the bus
             self.stage.report(f"{bus} bus", stop, self.stage.frames)
 
@@ -402,20 +330,16 @@ class _Mixer:
                 self._add(_read_block(output, start, stop), start, stop, writer)
 
     def _add(self, audio: np.ndarray, start: int, stop: int, writer) -> None:
-        mixbus = _envelope_gain(
-            self.state,
-            owners=(None,),
-            field_name="gain_db",
-            static_db=0.0,
-            start=start,
-            frames=stop - start,
-            sample_rate=self.stage.sample_rate,
-        )
+        mixbus = self._gain((None,), "gain_db", 0.0, start, stop)
         if not (isinstance(mixbus, float) and mixbus == 1.0):
             audio = _scaled(audio, mixbus)
         self.premaster[:, start:stop] += audio
         if writer is not None:
             writer.write(audio)
+
+
+def _scaled(audio: np.ndarray, gain: np.ndarray | float) -> np.ndarray:
+    return audio * (np.float32(gain) if isinstance(gain, float) else gain)
 
 
 def _check_inputs(stems: Mapping[str, StemSource], state: MixState, block_s: float) -> None:
@@ -493,7 +417,7 @@ def render_mix(
     for bus in used:
         if bus not in bus_outputs:
             bus_outputs[bus] = _cached_array(
-                bus_paths[bus], (2, frames), lambda out, b=bus: mixer.render_bus(b, out)
+                bus_paths[bus], (2, frames), lambda put, b=bus: mixer.render_bus(b, put)
             )
         mixer.add_return(bus, bus_outputs.pop(bus))
         stage.finish_unit()

@@ -27,6 +27,8 @@ STEM_FLOOR_DB = -45.0
 SILENCE_DB = -45.0
 CHROMA_WEIGHT = 0.5
 LEVEL_UNIT_DB = 6.0
+PEAK_OVER_MEDIAN = 0.6
+SPLIT_GAP_DB = 2.5
 ROLE_WEIGHTS = {"fx": 0.3, "other": 0.6, "drums": 0.7, "percussion": 0.6, "overheads": 0.6}
 
 
@@ -56,11 +58,15 @@ def detect_sections(
     if beat_times.size < 4 * BEATS_PER_BAR:
         return [Section(label="verse", start_s=0.0, end_s=duration_s)]
     stem_levels = _stem_levels(stems, roles, sample_rate, beat_times)
-    active = _active_range(beat_energy_db)
-    mix_features = _clamp_to(mix_features, active)
-    stem_levels = None if stem_levels is None else _clamp_to(stem_levels, active)
-    novelty = _novelty(mix_features, stem_levels)
-    bounds = _pick_boundaries(novelty, beat_times, duration_s)
+    first, last = _active_range(beat_energy_db)
+    audible = slice(first, last + 1)
+    novelty = np.zeros(beat_times.size)
+    novelty[audible] = _novelty(
+        mix_features[:, audible], None if stem_levels is None else stem_levels[:, audible]
+    )
+    mix_features = _clamp_to(mix_features, (first, last))
+    stem_levels = None if stem_levels is None else _clamp_to(stem_levels, (first, last))
+    bounds = _pick_boundaries(novelty, audible_beats=(first, last))
     features = mix_features if stem_levels is None else np.vstack([mix_features, stem_levels])
     segments = _segments(bounds, features, beat_energy_db)
     labels = _label(segments)
@@ -274,7 +280,7 @@ def _novelty(mix_features: np.ndarray, stem_levels: np.ndarray | None) -> np.nda
     curves = [_scaled(_multi_scale(mix_features))]
     if stem_levels is not None:
         curves.append(1.5 * _scaled(_multi_scale(stem_levels)))
-    return sum(curves) / sum(float(c.max()) for c in curves)
+    return sum(curves) / (sum(float(c.max()) for c in curves) + 1e-9)
 
 
 def _multi_scale(features: np.ndarray) -> np.ndarray:
@@ -285,27 +291,41 @@ def _scaled(curve: np.ndarray) -> np.ndarray:
     return curve / (curve.max() + 1e-9)
 
 
-def _pick_boundaries(novelty: np.ndarray, beat_times: np.ndarray, duration_s: float) -> list[int]:
+def _pick_boundaries(novelty: np.ndarray, *, audible_beats: tuple[int, int]) -> list[int]:
     """Beat indices of the boundaries, with 0 and len(beats) as the ends."""
     n = novelty.size
     min_gap = 2 * BEATS_PER_BAR
-    local_max = novelty == maximum_filter1d(novelty, size=2 * min_gap - 1, mode="nearest")
-    baseline = np.median(novelty)
-    threshold = baseline + 0.25 * (novelty.max() - baseline)
-    candidates = np.flatnonzero(local_max & (novelty > threshold))
-    candidates = candidates[(candidates >= min_gap // 2) & (candidates <= n - min_gap // 2)]
-    candidates = [_snap_to_bar(int(c), novelty) for c in candidates]
+    first, last = audible_beats
+    allowed = np.zeros(n)
+    allowed[first + min_gap // 2 : max(last - min_gap // 2 + 1, 0)] = 1.0
+    curve = novelty * allowed
+    local_max = curve == maximum_filter1d(curve, size=2 * min_gap - 1, mode="nearest")
+    baseline = float(np.median(novelty[first : last + 1]))
+    threshold = baseline + min(0.25 * (curve.max() - baseline), PEAK_OVER_MEDIAN * baseline)
+    peaks = np.flatnonzero(local_max & (curve > threshold))
+    peaks = _snap_to_bars(peaks, curve)
     chosen: list[int] = []
-    for c in sorted(candidates, key=lambda b: -novelty[b]):
-        if all(abs(c - b) >= min_gap for b in chosen):
-            chosen.append(c)
+    for peak in sorted(peaks, key=lambda b: -curve[b]):
+        if all(abs(peak - b) >= min_gap for b in chosen):
+            chosen.append(peak)
     return [0, *sorted(chosen), n]
 
 
-def _snap_to_bar(beat: int, novelty: np.ndarray) -> int:
-    """Move a peak by one beat when the neighbour is almost as novel (beat-tracking jitter)."""
-    lo, hi = max(beat - 1, 0), min(beat + 2, novelty.size)
-    return lo + int(np.argmax(novelty[lo:hi]))
+def _snap_to_bars(peaks: np.ndarray, curve: np.ndarray) -> list[int]:
+    """Move a peak one beat onto the bar line most peaks agree on, if it is nearly as novel."""
+    if peaks.size < 3:
+        return [int(p) for p in peaks]
+    votes = np.bincount(peaks % BEATS_PER_BAR, weights=curve[peaks], minlength=BEATS_PER_BAR)
+    downbeat = int(np.argmax(votes))
+    if votes[downbeat] < 0.5 * votes.sum():
+        return [int(p) for p in peaks]
+    snapped = []
+    for peak in peaks:
+        offset = (int(peak) - downbeat) % BEATS_PER_BAR
+        target = {1: peak - 1, BEATS_PER_BAR - 1: peak + 1}.get(offset, peak)
+        inside = 0 <= target < curve.size
+        snapped.append(int(target) if inside and curve[target] >= 0.7 * curve[peak] else int(peak))
+    return snapped
 
 
 def _segments(bounds: list[int], features: np.ndarray, energy_db: np.ndarray) -> list[_Segment]:
@@ -344,7 +364,27 @@ def _label(segments: list[_Segment]) -> list[str]:
             labels[i] = "chorus"
         elif clusters[i] == verse_c:
             labels[i] = "verse"
-    return _fill_unlabelled(labels, segments, energies)
+    distinct = verse_c is not None and repeated[chorus_c] - repeated[verse_c] >= SPLIT_GAP_DB
+    if not distinct:
+        _split_by_energy(labels, energies, core)
+    labels = _fill_unlabelled(labels, segments, energies)
+    return _mark_pre_choruses(labels, segments)
+
+
+def _split_by_energy(labels: list[str], energies: np.ndarray, core: range) -> None:
+    """When repetition does not tell verse from chorus, the louder group is the chorus."""
+    members = [i for i in core if labels[i] in ("verse", "chorus")]
+    if len(members) < 2:
+        return
+    values = energies[members]
+    low, high = float(values.min()), float(values.max())
+    for _ in range(10):  # two-means in one dimension
+        middle = (low + high) / 2
+        low, high = values[values <= middle].mean(), values[values > middle].mean()
+    if high - low < SPLIT_GAP_DB:
+        return
+    for i in members:
+        labels[i] = "chorus" if energies[i] > (low + high) / 2 else "verse"
 
 
 def _cluster(segments: list[_Segment]) -> np.ndarray:
@@ -385,6 +425,23 @@ def _fill_unlabelled(
         else:
             labels[i] = "verse" if nearer_verse else "chorus"
     return labels
+
+
+def _mark_pre_choruses(labels: list[str], segments: list[_Segment]) -> list[str]:
+    """A shorter verse-like segment between a verse and a chorus that sounds like neither."""
+    for i in range(1, len(labels) - 1):
+        if labels[i - 1 : i + 2] != ["verse", "verse", "chorus"]:
+            continue
+        verse, middle, chorus = segments[i - 1], segments[i], segments[i + 1]
+        shorter = (middle.stop - middle.start) < 0.75 * (verse.stop - verse.start)
+        apart = _distance(middle, verse) >= 0.5 * _distance(verse, chorus)
+        if shorter and apart:
+            labels[i] = "pre_chorus"
+    return labels
+
+
+def _distance(a: _Segment, b: _Segment) -> float:
+    return float(np.linalg.norm(a.features - b.features))
 
 
 def _is_bridge(i: int, labels: list[str]) -> bool:

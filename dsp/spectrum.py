@@ -47,8 +47,12 @@ def as_channels(audio: np.ndarray) -> np.ndarray:
 
 def mono_sum(audio: np.ndarray) -> np.ndarray:
     """Mean of the channels, float32, shape (samples,)."""
-    channels = as_channels(audio)
-    return channels.astype(np.float32, copy=False).mean(axis=0, dtype=np.float32)
+    channels = as_channels(audio).astype(np.float32, copy=False)
+    if channels.shape[0] == 1:
+        return channels[0]
+    if channels.shape[0] == 2:
+        return (channels[0] + channels[1]) * np.float32(0.5)
+    return channels.mean(axis=0, dtype=np.float32)
 
 
 def _check_rate(sample_rate: float) -> None:

@@ -15,6 +15,7 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import least_squares
@@ -44,19 +45,25 @@ SHELF_Q = 0.707
 # ---------------------------------------------------------------- EQ fitting
 
 
-def moves_from_params(params: np.ndarray, n_bells: int) -> list[EqBand]:
-    moves = [EqBand(kind="low_shelf", freq_hz=float(np.exp(params[0])),
-                    gain_db=float(params[1]), q=SHELF_Q)]
+class Move(NamedTuple):
+    """A light EqBand stand-in for the fit loop (pydantic validation is too slow there)."""
+
+    kind: str
+    freq_hz: float
+    gain_db: float
+    q: float
+
+
+def moves_from_params(params: np.ndarray, n_bells: int) -> list[Move]:
+    moves = [Move("low_shelf", float(np.exp(params[0])), float(params[1]), SHELF_Q)]
     for k in range(n_bells):
         lf, g, lq = params[2 + 3 * k : 5 + 3 * k]
-        moves.append(EqBand(kind="bell", freq_hz=float(np.exp(lf)), gain_db=float(g),
-                            q=float(np.exp(lq))))
-    moves.append(EqBand(kind="high_shelf", freq_hz=float(np.exp(params[-2])),
-                        gain_db=float(params[-1]), q=SHELF_Q))
+        moves.append(Move("bell", float(np.exp(lf)), float(g), float(np.exp(lq))))
+    moves.append(Move("high_shelf", float(np.exp(params[-2])), float(params[-1]), SHELF_Q))
     return moves
 
 
-def fit_moves(target_db: np.ndarray, n_bells: int = 2) -> tuple[list[EqBand], float]:
+def fit_moves(target_db: np.ndarray, n_bells: int = 2) -> tuple[list[Move], float]:
     """Least-squares fit of low shelf + n bells + high shelf to a dB curve at the 40 centres."""
     lo = [np.log(25), -15] + [np.log(25), -15, np.log(0.3)] * n_bells + [np.log(1000), -15]
     hi = [np.log(1500), 15] + [np.log(18000), 15, np.log(5.0)] * n_bells + [np.log(16000), 15]
@@ -81,6 +88,7 @@ def fit_moves(target_db: np.ndarray, n_bells: int = 2) -> tuple[list[EqBand], fl
         if best is None or result.cost < best.cost:
             best = result
     moves = [m for m in moves_from_params(best.x, n_bells) if abs(m.gain_db) >= 0.25]
+    moves = [EqBand(kind=m.kind, freq_hz=m.freq_hz, gain_db=m.gain_db, q=m.q) for m in moves]
     return moves, rms_error(moves, target_db)
 
 

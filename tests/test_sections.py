@@ -13,7 +13,7 @@ import soundfile as sf
 
 from dsp.sections import detect_sections
 from dsp.state import Section
-from tests.conftest import shared_path
+from conftest import shared_path
 
 TOLERANCE_S = 2.0
 SYNTH_RATE = 44100
@@ -150,3 +150,103 @@ def add_bar(stems, rng, start, beat_s, chord, part, *, bar_index):
         for beat, step in enumerate((0, 2, 4, 2, 0, -1)):
             note = chord[0] + 12 + step
             add(stems["vox"], start + beat * 1.25 * beat_s, vocal_note(midi_hz(note), beat_s), part["vox"] * 0.4)
+
+
+def boundary_f_measure(found: list[Section], truth: list[Section]) -> float:
+    """F-measure of inner boundaries (0 and the end excluded), each matched once within ±2 s."""
+    est = [s.start_s for s in found[1:]]
+    ref = [s.start_s for s in truth[1:]]
+    unmatched, hits = list(ref), 0
+    for time_s in est:
+        near = [r for r in unmatched if abs(r - time_s) <= TOLERANCE_S]
+        if near:
+            unmatched.remove(min(near, key=lambda r: abs(r - time_s)))
+            hits += 1
+    if not est or not hits:
+        return 0.0
+    precision, recall = hits / len(est), hits / len(ref)
+    return 2 * precision * recall / (precision + recall)
+
+
+def label_accuracy(found: list[Section], truth: list[Section]) -> float:
+    """Share of truth verses and choruses whose midpoint falls in a section with the same label."""
+    checked = [s for s in truth if s.label in ("verse", "chorus")]
+    right = 0
+    for section in checked:
+        middle = (section.start_s + section.end_s) / 2
+        label = next((f.label for f in found if f.start_s <= middle < f.end_s), None)
+        right += label == section.label
+    return right / len(checked)
+
+
+def load_song(folder: Path) -> tuple[dict[str, np.ndarray], int, list[Section]]:
+    truth_json = json.loads((folder / "truth.json").read_text())
+    stems, rate = {}, 0
+    for path in sorted(folder.glob("*.flac")):
+        data, rate = sf.read(path, dtype="float32", always_2d=True)
+        stems[path.stem] = np.repeat(data.T, 2, axis=0) if data.shape[1] == 1 else data.T
+    truth = [Section(label=s["name"], start_s=s["start_s"], end_s=s["end_s"]) for s in truth_json["sections"]]
+    return stems, rate, truth
+
+
+@pytest.fixture(scope="module")
+def songs() -> dict[str, tuple[dict[str, np.ndarray], int, list[Section]]]:
+    loaded = {name: load_song(shared_path("songs", name)) for name in ("song_1", "song_2")}
+    stems, truth = make_synthetic_song()
+    loaded["synthetic"] = (stems, SYNTH_RATE, truth)
+    return loaded
+
+
+def show(name: str, found: list[Section], elapsed_s: float, f_measure: float, accuracy: float) -> None:
+    print(f"\n{name}: {elapsed_s:.2f} s, boundary F={f_measure:.2f}, verse/chorus labels {accuracy:.0%}")
+    for s in found:
+        print(f"  {s.label:<11} {s.start_s:7.2f} - {s.end_s:7.2f}")
+
+
+@pytest.mark.parametrize("name", ["song_1", "song_2", "synthetic"])
+def test_sections_with_stems_match_truth(songs, name):
+    stems, rate, truth = songs[name]
+    mix = sum(stems.values())
+    started = time.perf_counter()
+    found = detect_sections(mix, sample_rate=rate, stems=stems)
+    elapsed = time.perf_counter() - started
+    f_measure, accuracy = boundary_f_measure(found, truth), label_accuracy(found, truth)
+    show(name, found, elapsed, f_measure, accuracy)
+    assert f_measure >= 0.8
+    assert accuracy >= 0.8
+
+
+@pytest.mark.parametrize("name", ["song_1", "song_2", "synthetic"])
+def test_sections_cover_the_song_contiguously(songs, name):
+    stems, rate, _ = songs[name]
+    mix = sum(stems.values())
+    found = detect_sections(mix, sample_rate=rate)
+    f_measure = boundary_f_measure(found, songs[name][2])
+    show(f"{name} (mix only)", found, 0.0, f_measure, label_accuracy(found, songs[name][2]))
+    assert found[0].start_s == 0.0
+    assert found[-1].end_s == pytest.approx(mix.shape[1] / rate, abs=1e-3)
+    assert all(a.end_s == b.start_s for a, b in zip(found, found[1:]))
+    labels = {"intro", "verse", "pre_chorus", "chorus", "bridge", "outro"}
+    assert {s.label for s in found} <= labels
+
+
+def test_synthetic_song_names_its_pre_chorus_and_bridge(songs):
+    stems, rate, truth = songs["synthetic"]
+    found = detect_sections(sum(stems.values()), sample_rate=rate, stems=stems)
+    for wanted in ("pre_chorus", "bridge"):
+        section = next(s for s in truth if s.label == wanted)
+        middle = (section.start_s + section.end_s) / 2
+        assert next(f.label for f in found if f.start_s <= middle < f.end_s) == wanted
+
+
+def test_given_tempo_gives_the_same_boundaries(songs):
+    stems, rate, truth = songs["song_2"]
+    found = detect_sections(sum(stems.values()), sample_rate=rate, stems=stems, tempo_bpm=126.0)
+    assert boundary_f_measure(found, truth) >= 0.8
+
+
+def test_silence_and_short_audio():
+    rate = 22050
+    silent = np.zeros((2, rate * 20), np.float32)
+    found = detect_sections(silent, sample_rate=rate)
+    assert found[0].start_s == 0.0 and found[-1].end_s == pytest.approx(20.0)

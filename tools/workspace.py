@@ -52,7 +52,7 @@ def track_names(files: list[Path]) -> list[str]:
 
 def estimate_tempo_bpm(mix: np.ndarray, *, sample_rate: int) -> float | None:
     mono = soxr.resample(mix.mean(axis=0), sample_rate, 22050)
-    tempo = librosa.feature.rhythm.tempo(y=mono.astype(np.float32), sr=22050, hop_length=512)
+    tempo = librosa.feature.tempo(y=mono.astype(np.float32), sr=22050, hop_length=512)
     value = float(np.atleast_1d(tempo)[0])
     return round(value, 1) if 40.0 <= value <= 220.0 else None
 

@@ -165,7 +165,9 @@ def track_settings_lines(track: TrackState) -> list[str]:
         lines.append(f"compressor {compressor_text(track.compressor)}")
     if track.transient is not None:
         t = track.transient
-        lines.append(f"transient shaper attack {signed(t.attack_db)}, sustain {signed(t.sustain_db)}")
+        lines.append(
+            f"transient shaper attack {signed(t.attack_db)}, sustain {signed(t.sustain_db)}"
+        )
     if track.saturation is not None:
         s = track.saturation
         lines.append(f"saturation drive {s.drive_db:.1f} dB, mix {s.mix_pct:.0f} %")

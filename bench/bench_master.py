@@ -1,0 +1,119 @@
+"""Master a real 4-minute mix to several targets; print time, landing error and true peak.
+
+The mix is the unity sum of the stems of ../shared/data/songs/song_1 (and song_2, as a
+second track), looped to 4 minutes. If the ``matchering`` package happens to be importable,
+it masters the same track against song_2 as a reference and the time ratio is printed
+(matchering is not a dependency of mixchat).
+
+    .venv/bin/python bench/bench_master.py [--seconds 240]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from dsp.loudness import integrated_lufs, true_peak_dbtp  # noqa: E402
+from dsp.master import PLATFORM_TARGETS_LUFS, master_audio  # noqa: E402
+
+SONGS = ROOT.parent / "shared" / "data" / "songs"
+TARGETS = ("spotify", "apple", "club")
+
+
+def stem_sum(folder: Path, *, sample_rate: int, seconds: float) -> np.ndarray:
+    """Unity sum of every stem (mono stems on both sides), resampled and looped."""
+    parts = []
+    for path in sorted(folder.glob("*.flac")):
+        audio, rate = sf.read(path, dtype="float32", always_2d=True)
+        if rate != sample_rate:
+            audio = soxr.resample(audio, rate, sample_rate)
+        parts.append(np.repeat(audio.T, 2, axis=0) if audio.shape[1] == 1 else audio.T)
+    length = min(p.shape[1] for p in parts)
+    mix = np.sum([p[:, :length] for p in parts], axis=0, dtype=np.float32)
+    frames = int(seconds * sample_rate)
+    mix = np.tile(mix, (1, frames // length + 1))[:, :frames]
+    return (mix * (0.5 / np.max(np.abs(mix)))).astype(np.float32)
+
+
+def bench_track(name: str, mix: np.ndarray, sample_rate: int) -> float:
+    lufs = integrated_lufs(mix, sample_rate=sample_rate)
+    peak = true_peak_dbtp(mix, sample_rate=sample_rate)
+    print(f"\n{name}: {mix.shape[1] / sample_rate:.0f} s, {lufs:.2f} LUFS, {peak:.2f} dBTP")
+    print(f"{'target':>8} {'LUFS':>6} {'time s':>7} {'error LU':>9} {'TP dBTP':>8} {'GR dB':>6}")
+    times = []
+    for target in TARGETS:
+        target_lufs = PLATFORM_TARGETS_LUFS[target]
+        start = time.perf_counter()
+        result = master_audio(mix, sample_rate=sample_rate, target_lufs=target_lufs)
+        elapsed = time.perf_counter() - start
+        times.append(elapsed)
+        error = integrated_lufs(result.audio, sample_rate=sample_rate) - target_lufs
+        peak = true_peak_dbtp(result.audio, sample_rate=sample_rate)
+        print(
+            f"{target:>8} {target_lufs:6.1f} {elapsed:7.2f} {error:+9.3f} {peak:8.3f} "
+            f"{result.limiter_reduction_db:6.2f}"
+        )
+    return float(np.mean(times))
+
+
+def bench_reference(mix: np.ndarray, reference: np.ndarray, sample_rate: int) -> float:
+    start = time.perf_counter()
+    result = master_audio(mix, sample_rate=sample_rate, reference=reference)
+    elapsed = time.perf_counter() - start
+    print(
+        f"\nreference match: {elapsed:.2f} s, landed {result.output_lufs:.2f} LUFS "
+        f"(reference {integrated_lufs(reference, sample_rate=sample_rate):.2f}), "
+        f"TP {result.true_peak_dbtp:.2f} dBTP"
+    )
+    return elapsed
+
+
+def bench_matchering(mix: np.ndarray, reference: np.ndarray, sample_rate: int) -> float | None:
+    try:
+        import matchering  # type: ignore[import-not-found]
+    except ImportError:
+        print("\nmatchering is not importable: no side-by-side ratio (pip install matchering)")
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        target, ref, out = (Path(folder) / n for n in ("target.wav", "ref.wav", "out.wav"))
+        sf.write(target, mix.T, sample_rate, subtype="PCM_24")
+        sf.write(ref, reference.T, sample_rate, subtype="PCM_24")
+        start = time.perf_counter()
+        matchering.process(
+            target=str(target), reference=str(ref), results=[matchering.pcm24(str(out))]
+        )
+        elapsed = time.perf_counter() - start
+    print(f"matchering (same track, same reference): {elapsed:.2f} s")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=240.0)
+    args = parser.parse_args()
+    if not SONGS.exists():
+        sys.exit(f"shared songs not found at {SONGS}")
+    rate = 44100
+    song_1 = stem_sum(SONGS / "song_1", sample_rate=rate, seconds=args.seconds)
+    song_2 = stem_sum(SONGS / "song_2", sample_rate=rate, seconds=args.seconds)
+    bench_track("song_1 mix", song_1, rate)
+    bench_track("song_2 mix", song_2, rate)
+    reference = master_audio(song_2, sample_rate=rate, target_lufs=-11.0).audio
+    ours = bench_reference(song_1, reference, rate)
+    theirs = bench_matchering(song_1, reference, rate)
+    if theirs:
+        print(f"time ratio mixchat / matchering: {ours / theirs:.2f}")
+
+
+if __name__ == "__main__":
+    main()

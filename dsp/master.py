@@ -1,0 +1,262 @@
+"""Mastering, a stage of its own over the mix bus: EQ, glue compression, an optional tonal and
+loudness match to a reference, gain to a loudness target and the true-peak limiter.
+
+The gain is iterated on the limited output (measure, correct, up to ``_GAIN_PASSES`` passes,
+with a secant step because limiting makes loudness grow slower than gain), so the master lands
+within 0.5 LU of the target (usually within 0.1) with its true peak at or under the ceiling.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pedalboard as pb
+
+from dsp.errors import StateError
+from dsp.limiter import PeakMap, limit_true_peak_detailed, limit_with_peak_map
+from dsp.loudness import integrated_lufs, true_peak_dbtp
+from dsp.processors import compressor_plugins, eq_plugins
+from dsp.spectrum import mono_sum, power_spectrum
+from dsp.state import Compressor, EqBand, MasterState
+
+PLATFORM_TARGETS_LUFS = {"spotify": -14.0, "apple": -16.0, "youtube": -14.0, "club": -9.0}
+LANDING_TOLERANCE_LU = 0.1
+ABSURD_LIMITING_DB = 12.0
+TONAL_MATCH_LIMIT_DB = 4.0
+# Broad bands for the tonal match: edges in Hz, a low shelf, six bells, a high shelf.
+MATCH_EDGES_HZ = (20.0, 90.0, 200.0, 450.0, 1000.0, 2200.0, 4500.0, 9000.0, 20000.0)
+_GAIN_PASSES = 5
+_MATCH_PASSES = 2
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+@dataclass
+class MasterResult:
+    audio: np.ndarray
+    input_lufs: float
+    output_lufs: float
+    true_peak_dbtp: float
+    gain_db: float
+    limiter_reduction_db: float
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_target(text: str) -> float:
+    """A platform name (case-insensitive) or a LUFS number like ``-14`` / ``-14.5``."""
+    cleaned = str(text).strip().lower().removesuffix("lufs").strip()
+    if cleaned in PLATFORM_TARGETS_LUFS:
+        return PLATFORM_TARGETS_LUFS[cleaned]
+    if _NUMBER.match(cleaned):
+        value = float(cleaned)
+        if -40.0 <= value <= -4.0:
+            return value
+        raise StateError(f"target={text!r} must be between -40 and -4 LUFS")
+    names = ", ".join(PLATFORM_TARGETS_LUFS)
+    raise StateError(f"target={text!r} is not a platform ({names}) or a LUFS number like -14")
+
+
+def _checked(audio: np.ndarray, name: str) -> np.ndarray:
+    array = np.asarray(audio, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[np.newaxis, :]
+    if array.ndim != 2 or array.shape[0] not in (1, 2) or array.shape[1] == 0:
+        raise StateError(f"{name} shape={np.shape(audio)} must be (channels, samples), 1 or 2 ch")
+    if not np.all(np.isfinite(array)):
+        raise StateError(f"{name} contains NaN or inf samples; fix the mix before mastering")
+    return array
+
+
+def _run_board(plugins: list[pb.Plugin], audio: np.ndarray, sample_rate: float) -> np.ndarray:
+    if not plugins:
+        return audio
+    board = pb.Pedalboard(plugins)
+    return board(audio, float(sample_rate), reset=True).astype(np.float32, copy=False)
+
+
+def _band_levels_db(audio: np.ndarray, sample_rate: float) -> np.ndarray:
+    """Energy per broad band relative to the total (dB), from the averaged spectrum."""
+    freqs, psd = power_spectrum(mono_sum(audio), sample_rate=sample_rate, n_fft=4096)
+    edges = np.asarray(MATCH_EDGES_HZ)
+    edges = edges[edges < sample_rate / 2.0]
+    index = np.searchsorted(edges, freqs, side="right") - 1
+    inside = (index >= 0) & (index < edges.size - 1)
+    energy = np.bincount(index[inside], weights=psd[inside], minlength=edges.size - 1)
+    total = max(float(energy.sum()), 1e-30)
+    return 10.0 * np.log10(np.maximum(energy, 1e-30) / total)
+
+
+def tonal_difference_db(audio: np.ndarray, reference: np.ndarray, *, sample_rate: float):
+    """Per broad band: reference minus audio, in dB, each relative to its own total."""
+    return _band_levels_db(reference, sample_rate) - _band_levels_db(audio, sample_rate)
+
+
+def _match_plugins(gains_db: np.ndarray, sample_rate: float) -> list[pb.Plugin]:
+    edges = [e for e in MATCH_EDGES_HZ if e < sample_rate / 2.0]
+    centres = [math.sqrt(lo * hi) for lo, hi in zip(edges[:-1], edges[1:], strict=False)]
+    plugins: list[pb.Plugin] = []
+    last = len(centres) - 1
+    for band, (centre, gain) in enumerate(zip(centres, gains_db, strict=False)):
+        if abs(gain) < 0.05:
+            continue
+        if band == 0:
+            plugins.append(pb.LowShelfFilter(edges[1], float(gain), 0.7))
+        elif band == last:
+            plugins.append(pb.HighShelfFilter(edges[band], float(gain), 0.7))
+        else:
+            plugins.append(pb.PeakFilter(centre, float(gain), 1.2))
+    return plugins
+
+
+def match_tone(
+    audio: np.ndarray, reference: np.ndarray, *, sample_rate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Gentle shelves and bells (each within +-4 dB) moving ``audio``'s broad tonal balance
+    toward ``reference``'s. Returns the processed audio and the band gains used."""
+    gains = np.zeros(len(MATCH_EDGES_HZ) - 1)
+    gains = gains[: _band_levels_db(audio, sample_rate).size]
+    processed = audio
+    for _ in range(_MATCH_PASSES):
+        difference = tonal_difference_db(processed, reference, sample_rate=sample_rate)
+        difference -= np.median(difference)  # a broad level offset is the gain stage's job
+        gains = np.clip(gains + 0.8 * difference, -TONAL_MATCH_LIMIT_DB, TONAL_MATCH_LIMIT_DB)
+        processed = _run_board(_match_plugins(gains, sample_rate), audio, sample_rate)
+    return processed, gains
+
+
+def _land_on_target(
+    audio: np.ndarray, *, sample_rate: float, target_lufs: float, ceiling_dbtp: float
+):
+    """Gain + limiter, iterated until the limited output is on target. Returns the limiter
+    result, the gain used and the output loudness of the best pass."""
+    gain_db = target_lufs - integrated_lufs(audio, sample_rate=sample_rate)
+    ceiling = 10.0 ** (ceiling_dbtp / 20.0)
+    headroom_db = 6.0
+    peaks = PeakMap.of(audio, floor=ceiling * 10.0 ** (-(gain_db + headroom_db) / 20.0))
+    tried: list[tuple[float, float]] = []
+    best = None
+    for _ in range(_GAIN_PASSES):
+        factor = 10.0 ** (gain_db / 20.0)
+        limited = limit_with_peak_map(
+            audio * np.float32(factor),
+            peaks.scaled(factor),
+            sample_rate=sample_rate,
+            ceiling_dbtp=ceiling_dbtp,
+        )
+        out_lufs = integrated_lufs(limited.audio, sample_rate=sample_rate)
+        error = target_lufs - out_lufs
+        if best is None or abs(error) < abs(best[2] - target_lufs):
+            best = (limited, gain_db, out_lufs)
+        if abs(error) <= LANDING_TOLERANCE_LU:
+            break
+        tried.append((gain_db, out_lufs))
+        slope = 1.0
+        if len(tried) >= 2:
+            (g1, l1), (g2, l2) = tried[-2], tried[-1]
+            if abs(g2 - g1) > 1e-6:
+                slope = float(np.clip((l2 - l1) / (g2 - g1), 0.1, 1.0))
+        gain_db += error / slope
+    return best
+
+
+def _measured(audio: np.ndarray, sample_rate: float, notes: list[str]) -> MasterResult:
+    loudness = integrated_lufs(audio, sample_rate=sample_rate)
+    peak = true_peak_dbtp(audio, sample_rate=sample_rate)
+    return MasterResult(audio, loudness, loudness, peak, 0.0, 0.0, notes)
+
+
+def master_audio(
+    audio: np.ndarray,
+    *,
+    sample_rate: float,
+    target_lufs: float = -14.0,
+    ceiling_dbtp: float = -1.0,
+    eq: tuple[EqBand, ...] = (),
+    glue: Compressor | None = None,
+    reference: np.ndarray | None = None,
+) -> MasterResult:
+    """Master ``audio`` to ``target_lufs`` (or to the reference's loudness when given) with
+    its true peak at or under ``ceiling_dbtp``."""
+    signal = _checked(audio, "audio")
+    if not -60.0 <= ceiling_dbtp <= 0.0:
+        raise StateError(f"ceiling_dbtp={ceiling_dbtp!r} must be between -60 and 0 dBTP")
+    input_lufs = integrated_lufs(signal, sample_rate=sample_rate)
+    if not math.isfinite(input_lufs):
+        return _measured(signal, sample_rate, ["the mix is silent: nothing to master"])
+    notes: list[str] = []
+    processed = _run_board(eq_plugins(tuple(eq)), signal, sample_rate)
+    if glue is not None:
+        processed = _run_board(compressor_plugins(glue), processed, sample_rate)
+    if reference is not None:
+        ref = _checked(reference, "reference")
+        ref_lufs = integrated_lufs(ref, sample_rate=sample_rate)
+        if not math.isfinite(ref_lufs):
+            raise StateError("reference is silent; pick a reference track with audio in it")
+        processed, gains = match_tone(processed, ref, sample_rate=sample_rate)
+        target_lufs = ref_lufs
+        shaped = ", ".join(f"{g:+.1f}" for g in gains)
+        notes.append(f"matched the reference: {ref_lufs:.1f} LUFS, band gains dB [{shaped}]")
+    if not -40.0 <= target_lufs <= 0.0:
+        raise StateError(f"target_lufs={target_lufs!r} must be between -40 and 0 LUFS")
+    limited, gain_db, output_lufs = _land_on_target(
+        processed, sample_rate=sample_rate, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp
+    )
+    if limited.max_reduction_db > ABSURD_LIMITING_DB:
+        notes.append(
+            f"reaching {target_lufs:.1f} LUFS took {limited.max_reduction_db:.1f} dB of peak "
+            "limiting; expect audible pumping or distortion, a lower target or a denser mix "
+            "(glue compression, less transient peaks) would sound better"
+        )
+    if abs(output_lufs - target_lufs) > 0.5:
+        notes.append(f"landed at {output_lufs:.2f} LUFS, off the {target_lufs:.1f} LUFS target")
+    return MasterResult(
+        audio=limited.audio,
+        input_lufs=input_lufs,
+        output_lufs=output_lufs,
+        true_peak_dbtp=true_peak_dbtp(limited.audio, sample_rate=sample_rate),
+        gain_db=gain_db,
+        limiter_reduction_db=limited.max_reduction_db,
+        notes=notes,
+    )
+
+
+def apply_master_state(
+    audio: np.ndarray,
+    *,
+    sample_rate: float,
+    master: MasterState,
+    reference: np.ndarray | None = None,
+) -> MasterResult:
+    """The session's master chain. Off: the audio back unchanged (measured). Loudness off:
+    EQ, glue and the true-peak ceiling only."""
+    signal = _checked(audio, "audio")
+    if not master.enabled:
+        return _measured(signal, sample_rate, ["master is off"])
+    if master.loudness_enabled:
+        return master_audio(
+            signal,
+            sample_rate=sample_rate,
+            target_lufs=master.target_lufs,
+            ceiling_dbtp=master.ceiling_dbtp,
+            eq=master.eq,
+            glue=master.glue,
+            reference=reference,
+        )
+    input_lufs = integrated_lufs(signal, sample_rate=sample_rate)
+    processed = _run_board(eq_plugins(master.eq), signal, sample_rate)
+    if master.glue is not None:
+        processed = _run_board(compressor_plugins(master.glue), processed, sample_rate)
+    limited = limit_true_peak_detailed(
+        processed, sample_rate=sample_rate, ceiling_dbtp=master.ceiling_dbtp
+    )
+    return MasterResult(
+        audio=limited.audio,
+        input_lufs=input_lufs,
+        output_lufs=integrated_lufs(limited.audio, sample_rate=sample_rate),
+        true_peak_dbtp=true_peak_dbtp(limited.audio, sample_rate=sample_rate),
+        gain_db=0.0,
+        limiter_reduction_db=limited.max_reduction_db,
+        notes=["loudness targeting is off: EQ, glue and the ceiling only"],
+    )

@@ -1,0 +1,186 @@
+"""The brief reader: pure text → targets, sections, amounts, descriptors and intents."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.brief_reader import SectionRef, TargetRef, read_brief
+
+TRACKS = [
+    ("Lead_Vocal_Main", "vocal"),
+    ("Bass_DI_Clean", "bass"),
+    ("Drums_Full_Kit", "drums"),
+    ("Guitar_Rhythm", "guitar"),
+    ("Keys_Piano", "keys"),
+]
+
+
+def asks(brief: str) -> list[tuple[str, int]]:
+    reading = read_brief(brief, tracks=TRACKS)
+    return [(a.concept, a.direction) for c in reading.clauses for a in c.asks]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("make it darker", [("brightness", -1)]),
+        ("brighter please", [("brightness", 1)]),
+        ("less bright", [("brightness", -1)]),
+        ("not bright enough", [("brightness", 1)]),
+        ("too harsh", [("harsh", -1)]),
+        ("make it less harsh", [("harsh", -1)]),
+        ("the mix is muddy", [("mud", -1)]),
+        ("clean up the mud", [("mud", -1)]),
+        ("not so boomy", [("boom", -1)]),
+        ("more air", [("air", 1)]),
+        ("it sounds thin", [("low_end", 1)]),
+        ("it sounds dull", [("brightness", 1)]),
+        ("warmer", [("warmth", 1)]),
+        ("wider", [("width", 1)]),
+        ("narrower", [("width", -1)]),
+        ("more punch on the drums", [("punch", 1)]),
+        ("punchier kick", [("punch", 1)]),
+        ("glue it together", [("glue", 1)]),
+        ("too much reverb", [("wet", -1)]),
+        ("wetter vocal", [("wet", 1)]),
+        ("the vocal is too loud", [("level", -1)]),
+        ("the kick is too quiet", [("level", 1)]),
+        ("bring the vocal up a bit", [("level", 1)]),
+        ("turn the guitar down", [("level", -1)]),
+        ("tuck the keys", [("level", -1)]),
+        ("mute the keys", [("mute", 1)]),
+        (
+            "darker and wider, and bring the vocal up a bit",
+            [("brightness", -1), ("width", 1), ("level", 1)],
+        ),
+        ("the vocal gets buried in the chorus", [("buried", -1)]),
+        ("the sibilance on the vocal is awful", [("sibilance", -1)]),
+        ("boxy guitar", [("box", -1)]),
+    ],
+)
+def test_descriptors_and_directions(brief: str, expected: list[tuple[str, int]]) -> None:
+    assert asks(brief) == expected
+
+
+@pytest.mark.parametrize(
+    ("brief", "target"),
+    [
+        ("bring the vox up", TargetRef("role", "vocal")),
+        ("the singer is buried", TargetRef("role", "vocal")),
+        ("the 808 is too loud", TargetRef("role", "bass")),
+        ("more punch on the drums", TargetRef("group", "drums")),
+        ("everything but the vocal down 2 dB", TargetRef("all_but", "vocal")),
+        ("the band is too loud", TargetRef("group", "band")),
+        ("guitars are harsh", TargetRef("role", "guitar")),
+        ("brighten Keys_Piano", TargetRef("track", "Keys_Piano")),
+        ("the rhythm section needs more punch", TargetRef("group", "rhythm")),
+    ],
+)
+def test_targets(brief: str, target: TargetRef) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    assert target in reading.clauses[0].targets
+
+
+@pytest.mark.parametrize(
+    ("brief", "section"),
+    [
+        ("push the second chorus 2 dB harder", SectionRef("chorus", 2)),
+        ("vocal up in the chorus", SectionRef("chorus", None)),
+        ("verses only: turn the bass down", SectionRef("verse", None)),
+        ("louder in the last chorus", SectionRef("chorus", -1)),
+        ("quieter in the intro", SectionRef("intro", None)),
+        ("before the drop, make the drums louder", SectionRef("before_chorus", None)),
+        ("the vocal gets buried when the chorus comes in", SectionRef("chorus", None)),
+    ],
+)
+def test_sections(brief: str, section: SectionRef) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    assert section in reading.clauses[0].sections
+
+
+@pytest.mark.parametrize(
+    ("brief", "scale", "db"),
+    [
+        ("a touch brighter", 0.5, None),
+        ("slightly darker", 0.5, None),
+        ("a bit wider", 1.0, None),
+        ("brighter", 1.25, None),
+        ("quite a bit darker", 1.5, None),
+        ("way more air", 2.5, None),
+        ("vocal up 3 dB", 1.25, 3.0),
+        ("raise the bass by 1.5 dB", 1.25, 1.5),
+        ("drums up two dB", 1.25, 2.0),
+    ],
+)
+def test_amounts(brief: str, scale: float, db: float | None) -> None:
+    amount = read_brief(brief, tracks=TRACKS).clauses[0].amount
+    assert amount.scale == pytest.approx(scale)
+    assert amount.db == db
+
+
+@pytest.mark.parametrize(
+    ("brief", "intent", "versions"),
+    [
+        ("undo that", "undo", ()),
+        ("undo", "undo", ()),
+        ("revert that", "undo", ()),
+        ("go back to version 3", "revert", (3,)),
+        ("back to v3", "revert", (3,)),
+        ("restore 3", "revert", (3,)),
+        ("compare 2 and 4", "compare", (2, 4)),
+        ("A/B 2 vs 4", "compare", (2, 4)),
+        ("what did you change?", "explain", ()),
+        ("what did you do", "explain", ()),
+        ("what attack on an 1176 for a rock vocal?", "question", ()),
+        ("how should I set the ratio on a vocal compressor?", "question", ()),
+        ("a bit more", "repeat", ()),
+        ("more", "repeat", ()),
+        ("again", "repeat", ()),
+        ("keep going", "repeat", ()),
+        ("too much, go halfway back", "back_off", ()),
+        ("back off a bit", "back_off", ()),
+        ("purple monkey dishwasher", "clarify", ()),
+    ],
+)
+def test_followups_and_intents(brief: str, intent: str, versions: tuple[int, ...]) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    assert reading.intent == intent
+    assert reading.versions == versions
+
+
+def test_repeat_scales() -> None:
+    assert (
+        read_brief("a bit more").scale < read_brief("more").scale < read_brief("a lot more").scale
+    )
+
+
+def test_mastering_targets() -> None:
+    def lufs(brief: str) -> float | None:
+        found = [a for c in read_brief(brief).clauses for a in c.asks if a.concept == "master"]
+        return found[0].value if found else None
+
+    assert lufs("master it for Spotify") == -14.0
+    assert lufs("master for Apple Music") == -16.0
+    assert lufs("make it loud for the club") == -9.0
+    assert lufs("-14 LUFS") == -14.0
+    assert lufs("master it to -11 LUFS") == -11.0
+
+
+def test_pan() -> None:
+    reading = read_brief("pan the guitar hard left", tracks=TRACKS)
+    pans = [a.value for a in reading.clauses[0].asks if a.concept == "pan"]
+    assert pans == [-1.0] and len(reading.clauses[0].asks) == 1
+    reading = read_brief("pan the keys 30% right", tracks=TRACKS)
+    assert [a.value for a in reading.clauses[0].asks] == [0.3]
+
+
+def test_misspelling_is_read_as_the_nearest_word_and_said() -> None:
+    reading = read_brief("make it more britey")
+    assert reading.intent == "change"
+    assert reading.approximations == (("britey", "bright"),)
+    assert reading.clauses[0].asks[0].approximate
+
+
+def test_unknown_word_gets_suggestions() -> None:
+    reading = read_brief("make it more zorbly")
+    assert reading.intent == "clarify" and reading.suggestions

@@ -1,0 +1,266 @@
+"""The offline planner on a synthetic PlanContext: calls chosen from the analysis, all valid."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.planning import PastTurn, PlanContext, TrackFacts
+from dsp.state import MixState, Section, TrackState
+
+ROLES = {
+    "Vocal": "vocal",
+    "Guitar": "guitar",
+    "Keys": "keys",
+    "Bass": "bass",
+    "Drums": "drums",
+    "Pad": "pad",
+}
+BANDS = {
+    "Vocal": {"sub": -90, "low": -40, "low_mid": -28, "mid": -22, "presence": -26, "air": -36},
+    "Guitar": {"sub": -90, "low": -36, "low_mid": -24, "mid": -20, "presence": -20, "air": -34},
+    "Keys": {"sub": -80, "low": -30, "low_mid": -22, "mid": -24, "presence": -34, "air": -44},
+    "Bass": {"sub": -24, "low": -16, "low_mid": -24, "mid": -34, "presence": -50, "air": -70},
+    "Drums": {"sub": -30, "low": -20, "low_mid": -30, "mid": -28, "presence": -27, "air": -28},
+    "Pad": {"sub": -90, "low": -40, "low_mid": -30, "mid": -28, "presence": -36, "air": -42},
+}
+SECTIONS = (
+    Section(label="intro", start_s=0, end_s=5),
+    Section(label="verse", start_s=5, end_s=20),
+    Section(label="chorus", start_s=20, end_s=35),
+    Section(label="verse", start_s=35, end_s=50),
+    Section(label="chorus", start_s=50, end_s=65),
+    Section(label="outro", start_s=65, end_s=70),
+)
+
+
+def context(brief, state=None, lineage=(), masking=None):
+    state = state or MixState(tracks=tuple(TrackState(name=n, role=r) for n, r in ROLES.items()))
+    tracks = {
+        n: TrackFacts(
+            name=n,
+            role=r,
+            lufs=-20.0,
+            band_energies_db=BANDS[n],
+            spectral_centroid_hz=1500.0,
+            crest_factor_db=18.0 if n == "Drums" else 12.0,
+        )
+        for n, r in ROLES.items()
+    }
+    metrics = {
+        "mix": {
+            "integrated_lufs": -16.0,
+            "spectral_centroid_hz": 1800.0,
+            "band_shares_db": {},
+            "side_mid_ratio_db": -12.0,
+            "stereo_width": 0.1,
+        },
+        "sections": [
+            {"label": s.label, "start_s": s.start_s, "end_s": s.end_s, "lufs": -17.0}
+            for s in SECTIONS
+        ],
+    }
+    rows = (
+        masking
+        if masking is not None
+        else [
+            {
+                "masker": "Guitar",
+                "masked": "Vocal",
+                "low_hz": 1500,
+                "high_hz": 4000,
+                "severity": 0.8,
+                "overlap_pct": 60,
+                "summary": "Guitar masks Vocal at 1.5–4 kHz",
+            },
+            {
+                "masker": "Keys",
+                "masked": "Vocal",
+                "low_hz": 300,
+                "high_hz": 800,
+                "severity": 0.5,
+                "overlap_pct": 40,
+                "summary": "Keys masks Vocal at 300–800 Hz",
+            },
+        ]
+    )
+    return PlanContext(
+        brief=brief,
+        state=state,
+        parent_version=len(lineage),
+        sections=SECTIONS,
+        duration_s=70.0,
+        sample_rate=44100,
+        tempo_bpm=100.0,
+        genre=None,
+        metrics=metrics,
+        tracks=tracks,
+        lineage=list(lineage),
+        masking=lambda: rows,
+    )
+
+
+from assistant.moves import centroid_hz, mix_powers, range_share_db  # noqa: E402
+from assistant.planner_offline import OfflinePlanner  # noqa: E402
+from tools.catalog import apply_calls  # noqa: E402
+
+PLANNER = OfflinePlanner()
+
+
+def plan_for(brief: str, **kwargs):
+    ctx = context(brief, **kwargs)
+    plan = PLANNER.plan(ctx)
+    apply_calls(ctx.state, plan.calls, ctx.tool_context)  # every call validates
+    return ctx, plan
+
+
+def eq_calls(plan, *, low: float, high: float) -> list[dict]:
+    return [c.args for c in plan.calls if c.tool == "apply_eq" and low <= c.args["freq_hz"] <= high]
+
+
+def test_less_harsh_cuts_the_presence_carrier() -> None:
+    _, plan = plan_for("make it less harsh")
+    cuts = eq_calls(plan, low=2000, high=5000)
+    assert cuts[0]["track"] == "Guitar" and cuts[0]["gain_db"] <= -2
+    assert all(c["gain_db"] < 0 for c in cuts) and len(cuts) <= 2
+    assert "band_hz:2000-5000" in plan.measures
+    assert all(c.reason for c in plan.calls)
+
+
+def test_muddy_cuts_low_mids_on_the_heavy_tracks_not_the_bass() -> None:
+    _, plan = plan_for("it's too muddy")
+    cuts = eq_calls(plan, low=200, high=500)
+    names = {c["track"] for c in cuts}
+    assert "Keys" in names and "Bass" not in names
+    assert all(c["gain_db"] < 0 for c in cuts)
+
+
+def test_predicted_band_and_centroid_moves_are_audible() -> None:
+    ctx, plan = plan_for("make it less harsh")
+    moves = {}
+    from dsp.state import EqBand
+
+    for c in plan.calls:
+        a = c.args
+        moves.setdefault(a["track"], []).append(
+            EqBand(kind=a["kind"], freq_hz=a["freq_hz"], gain_db=a["gain_db"], q=a["q"])
+        )
+    before = range_share_db(mix_powers(ctx), 2000, 5000)
+    after = range_share_db(mix_powers(ctx, moves), 2000, 5000)
+    assert after - before <= -1.0
+    ctx, plan = plan_for("darker")
+    moves = {}
+    for c in plan.calls:
+        a = c.args
+        moves.setdefault(a["track"], []).append(
+            EqBand(kind=a["kind"], freq_hz=a["freq_hz"], gain_db=a["gain_db"], q=a["q"])
+        )
+    assert centroid_hz(mix_powers(ctx, moves)) < 0.9 * centroid_hz(mix_powers(ctx))
+
+
+def test_darker_uses_master_eq_when_the_master_is_on() -> None:
+    state = context("x").state.with_master(enabled=True)
+    _, plan = plan_for("darker", state=state)
+    assert {c.tool for c in plan.calls} == {"apply_master_eq"}
+    assert plan.calls[0].args["gain_db"] < 0
+
+
+def test_second_chorus_push() -> None:
+    _, plan = plan_for("push the second chorus 2 dB harder")
+    assert [c.tool for c in plan.calls] == ["automate_section"]
+    args = plan.calls[0].args
+    assert args["track"] is None and args["section"] == "chorus"
+    assert args["occurrence"] == 2 and args["gain_db"] == pytest.approx(2.0)
+    assert plan.level_change
+
+
+def test_vocal_buried_in_the_chorus() -> None:
+    _, plan = plan_for("the vocal gets buried in the chorus")
+    autos = [c.args for c in plan.calls if c.tool == "automate_section"]
+    assert autos and autos[0]["track"] == "Vocal" and autos[0]["section"] == "chorus"
+    assert autos[0]["gain_db"] >= 2
+    carved = [c.args for c in plan.calls if c.tool == "apply_eq"]
+    assert carved[0]["track"] == "Guitar" and carved[0]["gain_db"] < 0
+    assert "overlap:Guitar,Vocal" in plan.measures
+
+
+def test_punch_uses_transients_and_slow_attack_compression() -> None:
+    _, plan = plan_for("more punch on the drums")
+    tools = {c.tool for c in plan.calls}
+    assert {"set_transient_shaper", "set_compressor"} <= tools
+    comp = next(c.args for c in plan.calls if c.tool == "set_compressor")
+    assert comp["attack_ms"] >= 20
+
+
+def test_master_for_spotify() -> None:
+    _, plan = plan_for("master it for Spotify")
+    assert plan.calls[0].args == {
+        "enabled": True,
+        "target_lufs": -14.0,
+        "ceiling_dbtp": -1.0,
+        "loudness_enabled": True,
+    }
+
+
+def test_compound_brief() -> None:
+    _, plan = plan_for("darker and wider, and bring the vocal up a bit")
+    tools = [c.tool for c in plan.calls]
+    assert "apply_eq" in tools and "set_width" in tools
+    vocal = [c.args for c in plan.calls if c.tool == "adjust_track_gain"]
+    assert vocal == [{"track": "Vocal", "delta_db": pytest.approx(1.75)}]
+    assert {"spectral_centroid_hz", "width", "track:Vocal"} <= set(plan.measures)
+
+
+@pytest.mark.parametrize(
+    ("brief", "intent", "versions"),
+    [
+        ("undo that", "undo", ()),
+        ("go back to version 3", "revert", (3,)),
+        ("compare 2 and 4", "compare", (2, 4)),
+        ("what did you change?", "explain", ()),
+    ],
+)
+def test_followup_intents(brief: str, intent: str, versions: tuple[int, ...]) -> None:
+    _, plan = plan_for(brief)
+    assert plan.intent == intent and plan.target_versions == versions and not plan.calls
+
+
+def test_nonsense_clarifies_without_calls() -> None:
+    _, plan = plan_for("purple monkey dishwasher")
+    assert plan.intent == "clarify" and not plan.calls
+
+
+def _lineage(brief: str):
+    ctx, plan = plan_for(brief)
+    new_state, _ = apply_calls(ctx.state, plan.calls, ctx.tool_context)
+    return [
+        PastTurn(1, 0, "brief", brief, tuple(plan.calls), new_state),
+        PastTurn(0, None, "automix", "", (), ctx.state),
+    ], new_state
+
+
+def test_a_bit_more_repeats_the_parent_brief() -> None:
+    lineage, state = _lineage("make it less harsh")
+    _, plan = plan_for("a bit more", state=state, lineage=lineage)
+    cuts = eq_calls(plan, low=2000, high=5000)
+    assert plan.intent == "change" and cuts and all(c["gain_db"] < 0 for c in cuts)
+
+
+def test_halfway_back_inverts_half_the_change() -> None:
+    lineage, state = _lineage("bring the vocal up 4 dB")
+    ctx, plan = plan_for("too much, go halfway back", state=state, lineage=lineage)
+    after, _ = apply_calls(state, plan.calls, ctx.tool_context)
+    assert after.track("Vocal").gain_db == pytest.approx(2.0)
+
+
+def test_a_guessed_word_makes_a_small_move_and_says_so() -> None:
+    _, guess = plan_for("make it more britey")
+    _, sure = plan_for("make it more bright")
+    assert "britey" in guess.message
+    small = max(abs(c.args["gain_db"]) for c in guess.calls)
+    assert 0 < small < max(abs(c.args["gain_db"]) for c in sure.calls)
+
+
+def test_deterministic() -> None:
+    first = PLANNER.plan(context("less muddy and more air")).calls
+    second = PLANNER.plan(context("less muddy and more air")).calls
+    assert first == second

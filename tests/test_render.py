@@ -1,0 +1,355 @@
+"""Render: unity sum, processors measured on synthetic signals, automation, caches, stems."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from dsp.audio_io import load_stems
+from dsp.automation import gain_envelope_db
+from dsp.errors import StateError
+from dsp.panning import pan_and_width
+from dsp.processors import InsertChain, transient_shape
+from dsp.render import StemSource, prune_cache, render_mix
+from dsp.state import (
+    Compressor,
+    EqBand,
+    Gate,
+    MixState,
+    Saturation,
+    SectionAutomation,
+    TrackState,
+    TransientShaper,
+    unity_state,
+)
+
+RATE = 44100
+CENTRE = np.float32(math.sqrt(0.5))
+
+
+def sine(freq_hz: float, seconds: float, *, channels: int = 2, level: float = 0.5) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return np.tile((level * np.sin(2 * np.pi * freq_hz * t)).astype(np.float32), (channels, 1))
+
+
+def noise(seconds: float, *, channels: int, seed: int, level: float = 0.1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((channels, int(seconds * RATE))) * level).astype(np.float32)
+
+
+def rms_db(audio: np.ndarray) -> float:
+    return 10 * np.log10(np.mean(np.square(audio, dtype=np.float64)) + 1e-30)
+
+
+def sources(**audio: np.ndarray) -> dict[str, StemSource]:
+    return {
+        name: StemSource(name=name, key=f"{name}-{a.shape}", audio=a) for name, a in audio.items()
+    }
+
+
+def one_track(audio: np.ndarray, **settings) -> tuple[dict[str, StemSource], MixState]:
+    return sources(x=audio), MixState(tracks=(TrackState(name="x", **settings),))
+
+
+def render(stems, state, **kwargs):
+    return render_mix(stems=stems, state=state, sample_rate=RATE, **kwargs)
+
+
+@pytest.fixture
+def band():
+    """Four synthetic stems (two mono, two stereo, one shorter) and a processed state."""
+    stems = sources(
+        drums=noise(3.0, channels=2, seed=1),
+        bass=sine(55, 3.0, channels=1),
+        vocal=noise(2.5, channels=1, seed=2, level=0.05),
+        keys=sine(440, 3.0) * np.float32(0.3),
+    )
+    state = MixState(
+        tracks=(
+            TrackState(
+                name="drums",
+                compressor=Compressor(threshold_db=-24, ratio=4),
+                transient=TransientShaper(attack_db=4),
+            ),
+            TrackState(
+                name="bass",
+                hpf_hz=30,
+                eq=(EqBand(kind="low_shelf", freq_hz=100, gain_db=3),),
+                pan=-0.2,
+            ),
+            TrackState(
+                name="vocal",
+                eq=(EqBand(freq_hz=3000, gain_db=2),),
+                reverb_send_db=-6,
+                delay_send_db=-12,
+                saturation=Saturation(drive_db=6, mix_pct=40),
+            ),
+            TrackState(
+                name="keys", gate=Gate(threshold_db=-40), pan=0.5, width=1.5, reverb_send_db=-10
+            ),
+        )
+    )
+    return stems, state
+
+
+def test_unity_state_is_the_plain_sum_with_mono_at_minus_3_db():
+    stems = sources(
+        a=noise(2.0, channels=2, seed=4),
+        b=noise(2.0, channels=1, seed=5),
+        c=noise(1.5, channels=1, seed=6),
+    )
+    state = unity_state([("a", "drums"), ("b", "bass"), ("c", "vocal")])
+    result = render(stems, state, block_s=0.3)
+    expected = stems["a"].audio.astype(np.float64).copy()
+    expected += stems["b"].audio[0] * CENTRE
+    expected[:, : int(1.5 * RATE)] += stems["c"].audio[0] * CENTRE
+    assert result.premaster.dtype == np.float32 and result.premaster.shape == (2, 2 * RATE)
+    assert np.max(np.abs(result.premaster - expected)) < 1e-6
+    assert sorted(result.passthrough) == ["a", "b", "c"] and result.rendered == []
+
+
+def test_song_1_unity_render_is_the_sum(song_1):
+    loaded, rate, _ = load_stems(sorted(song_1.glob("*.flac")))
+    stems = {s.path.stem: StemSource(s.path.stem, s.path.stem, s.audio) for s in loaded}
+    result = render_mix(
+        stems=stems, state=unity_state([(n, "other") for n in stems]), sample_rate=rate
+    )
+    expected = np.zeros_like(result.premaster, dtype=np.float64)
+    for stem in stems.values():
+        expected += stem.audio if stem.audio.shape[0] == 2 else stem.audio * CENTRE
+    assert np.max(np.abs(result.premaster - expected)) < 1e-6
+
+
+def test_hpf_200_hz_cuts_50_hz_by_more_than_20_db():
+    stems, state = one_track(sine(50, 2.0), hpf_hz=200)
+    out = render(stems, state).premaster[:, RATE:]
+    assert rms_db(out) - rms_db(stems["x"].audio[:, RATE:]) < -20
+
+
+def test_lpf_cuts_high_frequencies_and_keeps_lows():
+    stems, state = one_track(sine(12000, 1.0) + sine(100, 1.0), lpf_hz=1000)
+    out = render(stems, state).premaster[0, RATE // 2 :]
+    spectrum = np.abs(np.fft.rfft(out))
+    hz = np.fft.rfftfreq(out.size, 1 / RATE)
+    high, low = spectrum[np.argmin(abs(hz - 12000))], spectrum[np.argmin(abs(hz - 100))]
+    assert 20 * np.log10(high / low) < -30
+
+
+@pytest.mark.parametrize(
+    "kind,freq_hz", [("bell", 1000), ("high_shelf", 1000), ("low_shelf", 1000)]
+)
+def test_eq_plus_6_db_raises_the_band_by_6_db(kind, freq_hz):
+    probe = 1000 if kind == "bell" else (10000 if kind == "high_shelf" else 60)
+    stems, state = one_track(
+        sine(probe, 1.0, level=0.1), eq=(EqBand(kind=kind, freq_hz=freq_hz, gain_db=6.0, q=1.0),)
+    )
+    gain = rms_db(render(stems, state).premaster[:, RATE // 4 :]) - rms_db(
+        stems["x"].audio[:, RATE // 4 :]
+    )
+    assert gain == pytest.approx(6.0, abs=0.5)
+
+
+def test_notch_cuts_deep_at_its_frequency():
+    stems, state = one_track(
+        sine(1000, 1.0, level=0.1), eq=(EqBand(kind="notch", freq_hz=1000, q=8.0),)
+    )
+    out = render(stems, state).premaster[:, RATE // 2 :]
+    assert rms_db(out) - rms_db(stems["x"].audio[:, RATE // 2 :]) < -20
+
+
+def test_compressor_reduces_a_loud_sine_and_makeup_adds_back():
+    loud = sine(200, 1.5, level=0.9)
+    stems, plain = one_track(loud, compressor=Compressor(threshold_db=-20, ratio=4))
+    reduced = rms_db(render(stems, plain).premaster[:, RATE:]) - rms_db(loud[:, RATE:])
+    assert reduced < -6
+    _, made_up = one_track(loud, compressor=Compressor(threshold_db=-20, ratio=4, makeup_db=6))
+    more = rms_db(render(stems, made_up).premaster[:, RATE:]) - rms_db(loud[:, RATE:])
+    assert more - reduced == pytest.approx(6.0, abs=0.1)
+
+
+def test_gate_silences_a_quiet_floor_and_passes_loud_parts():
+    audio = sine(300, 2.0, level=0.002)
+    audio[:, :RATE] = sine(300, 1.0, level=0.5)
+    stems, state = one_track(audio, gate=Gate(threshold_db=-40, ratio=50, release_ms=20))
+    out = render(stems, state).premaster
+    assert rms_db(out[:, RATE // 4 : RATE - 2000]) - rms_db(audio[:, RATE // 4 : RATE - 2000]) > -1
+    assert rms_db(out[:, int(1.5 * RATE) :]) - rms_db(audio[:, int(1.5 * RATE) :]) < -20
+
+
+def test_saturation_adds_odd_harmonics():
+    tone = sine(200, 1.0, level=0.8)
+    stems, state = one_track(tone, saturation=Saturation(drive_db=12, mix_pct=100))
+    out = render(stems, state).premaster[0]
+    spectrum = np.abs(np.fft.rfft(out)) / out.size
+    dry = np.abs(np.fft.rfft(tone[0])) / out.size
+    third = 600  # 1 s of signal: bin index == Hz
+    assert spectrum[third] / spectrum[200] > 100 * dry[third] / dry[200]
+    assert spectrum[third] / spectrum[200] > 0.05
+
+
+def test_trim_and_polarity():
+    audio = noise(1.0, channels=2, seed=9)
+    stems, state = one_track(audio, trim_db=-6.0, polarity_inverted=True)
+    out = render(stems, state).premaster
+    np.testing.assert_allclose(out, -audio * np.float32(10 ** (-6 / 20)), atol=1e-6)
+
+
+def test_transient_shaper_lifts_attacks_and_streams_exactly():
+    hits = np.zeros((1, 2 * RATE), np.float32)
+    decay = np.exp(-np.arange(RATE // 4) / (0.05 * RATE)).astype(np.float32)
+    tone = np.sin(2 * np.pi * 150 * np.arange(RATE // 4) / RATE).astype(np.float32)
+    for start in range(0, 2 * RATE - RATE // 4, RATE // 2):
+        hits[0, start : start + RATE // 4] = 0.5 * decay * tone
+    shaped = transient_shape(hits, sample_rate=RATE, attack_db=6.0, sustain_db=-6.0)
+    attack = slice(RATE // 2, RATE // 2 + int(0.01 * RATE))
+    tail = slice(RATE // 2 + int(0.12 * RATE), RATE // 2 + int(0.24 * RATE))
+    attack_gain = rms_db(shaped[:, attack]) - rms_db(hits[:, attack])
+    tail_gain = rms_db(shaped[:, tail]) - rms_db(hits[:, tail])
+    assert attack_gain > 2.0 and tail_gain < -2.0
+    chain = InsertChain(
+        TrackState(name="d", transient=TransientShaper(attack_db=6, sustain_db=-6)),
+        sample_rate=RATE,
+    )
+    streamed = np.concatenate(
+        [chain.process(hits[:, :30000], reset=True), chain.process(hits[:, 30000:], reset=False)],
+        axis=1,
+    )
+    np.testing.assert_allclose(streamed, shaped, atol=1e-6)
+
+
+def test_pan_hard_left_and_width():
+    mono = noise(1.0, channels=1, seed=1)
+    left = pan_and_width(mono, pan=-1.0, width=1.0)
+    assert rms_db(left[1]) < rms_db(left[0]) - 60
+    centre = pan_and_width(mono, pan=0.0, width=1.0)
+    np.testing.assert_allclose(centre, np.vstack([mono, mono]) * CENTRE, atol=1e-7)
+    stereo = noise(1.0, channels=2, seed=2)
+    assert np.array_equal(pan_and_width(stereo, pan=0.0, width=1.0), stereo)
+    folded = pan_and_width(stereo, pan=0.0, width=0.0)
+    np.testing.assert_allclose(folded[0], folded[1], atol=1e-7)
+    hard = pan_and_width(stereo, pan=-1.0, width=1.0)
+    assert rms_db(hard[1]) < rms_db(hard[0]) - 60
+    stems, state = one_track(mono, pan=-1.0)
+    out = render(stems, state).premaster
+    assert rms_db(out[1]) < rms_db(out[0]) - 60
+
+
+def test_section_gain_automation_minus_6_db_without_clicks():
+    dc = np.full((2, 3 * RATE), 0.5, np.float32)
+    automation = (SectionAutomation(track="x", start_s=1.0, end_s=2.0, gain_db=-6.0),)
+    stems, state = one_track(dc)
+    state = state.model_copy(update={"automation": automation})
+    out = render(stems, state, block_s=0.37).premaster
+    inside = slice(int(1.05 * RATE), int(1.95 * RATE))
+    assert rms_db(out[:, inside]) - rms_db(dc[:, inside]) == pytest.approx(-6.0, abs=0.3)
+    assert rms_db(out[:, : int(0.9 * RATE)]) == pytest.approx(rms_db(dc[:, :100]), abs=1e-3)
+    steps = np.abs(np.diff(out[0]))
+    assert steps.max() < 1e-3  # an 80 ms ramp, no step
+    assert steps[int(0.95 * RATE) : int(1.05 * RATE)].max() > 0  # but it does move
+
+
+def test_overlapping_automation_adds_and_mix_bus_applies_to_all():
+    items = (
+        SectionAutomation(track="x", start_s=0.0, end_s=2.0, gain_db=-3.0),
+        SectionAutomation(track="x", start_s=1.0, end_s=2.0, gain_db=-3.0),
+        SectionAutomation(track=None, start_s=1.0, end_s=2.0, gain_db=-4.0),
+    )
+    env = gain_envelope_db(items, track="x", frames=2 * RATE, sample_rate=RATE)
+    assert env[0] == pytest.approx(-3.0) and env[int(1.5 * RATE)] == pytest.approx(-6.0)
+    assert gain_envelope_db(items, track="y", frames=10, sample_rate=RATE) is None
+    part = gain_envelope_db(items, track="x", frames=100, sample_rate=RATE, start=RATE + 9000)
+    np.testing.assert_array_equal(part, env[RATE + 9000 : RATE + 9100])
+    dc = np.full((2, 3 * RATE), 0.5, np.float32)
+    stems = sources(x=dc, y=dc.copy())
+    state = unity_state([("x", "a"), ("y", "b")]).model_copy(update={"automation": items[2:]})
+    out = render(stems, state).premaster
+    assert 20 * np.log10(out[0, int(1.5 * RATE)] / 1.0) == pytest.approx(-4.0, abs=0.01)
+
+
+def test_cache_hits_identical_and_only_changed_tracks_rerender(band, tmp_path):
+    stems, state = band
+    cache = tmp_path / "cache"
+    first = render(stems, state, cache_dir=cache, block_s=0.7)
+    assert sorted(first.rendered) == ["bass", "drums", "keys", "vocal"] and first.cached == []
+    again = render(stems, state, cache_dir=cache, block_s=0.7)
+    assert again.rendered == [] and sorted(again.cached) == sorted(first.rendered)
+    assert sorted(again.buses_cached) == ["delay", "reverb"]
+    assert np.array_equal(again.premaster, first.premaster)
+    eq_changed = state.with_track("bass", eq=(EqBand(freq_hz=80, gain_db=-4),))
+    changed = render(stems, eq_changed, cache_dir=cache, block_s=0.7)
+    assert changed.rendered == ["bass"] and sorted(changed.buses_cached) == ["delay", "reverb"]
+    assert not np.array_equal(changed.premaster, first.premaster)
+    moved = state.with_track("vocal", gain_db=-3.0, pan=0.3).with_track("keys", mute=True)
+    mixed = render(stems, moved, cache_dir=cache, block_s=0.7)
+    assert mixed.rendered == [] and mixed.buses_cached == []
+    fresh = render(stems, moved, block_s=0.7)
+    assert np.array_equal(mixed.premaster, fresh.premaster)
+    assert not [p for p in cache.iterdir() if "tmp" in p.name]
+
+
+def test_deterministic_and_block_size_independent(band):
+    stems, state = band
+    a = render(stems, state, block_s=1.0)
+    b = render(stems, state, block_s=1.0)
+    c = render(stems, state, block_s=0.25)
+    assert np.array_equal(a.premaster, b.premaster)
+    assert np.max(np.abs(a.premaster - c.premaster)) < 1e-6
+    assert np.all(np.isfinite(a.premaster)) and rms_db(a.premaster) > -40
+
+
+def test_stems_out_sum_to_the_premaster(band, tmp_path):
+    stems, state = band
+    state = state.with_track("drums", mute=True).model_copy(
+        update={
+            "automation": (
+                SectionAutomation(track=None, start_s=0.5, end_s=1.5, gain_db=-5.0),
+                SectionAutomation(track="vocal", start_s=1.0, end_s=2.0, reverb_send_db=6.0),
+            )
+        }
+    )
+    out = tmp_path / "stems"
+    result = render(stems, state, stems_out=out, block_s=0.8)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["bass.wav", "delay_return.wav", "keys.wav", "reverb_return.wav", "vocal.wav"]
+    total = np.zeros(result.premaster.shape, np.float64)
+    for path in out.iterdir():
+        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        assert rate == RATE and sf.info(str(path)).subtype == "FLOAT"
+        total += audio.T
+    assert np.max(np.abs(total - result.premaster)) < 1e-6
+    assert rms_db(sf.read(str(out / "reverb_return.wav"))[0]) > -60
+
+
+def test_solo_renders_only_the_soloed_track(band):
+    stems, state = band
+    solo = render(stems, state.with_track("keys", solo=True)).premaster
+    alone = render({"keys": stems["keys"]}, MixState(tracks=(state.track("keys"),))).premaster
+    np.testing.assert_array_equal(solo, alone)
+
+
+def test_progress_reaches_one(band):
+    stems, state = band
+    seen: list[tuple[str, float]] = []
+    render(stems, state, progress=lambda label, fraction: seen.append((label, fraction)))
+    fractions = [f for _, f in seen]
+    assert fractions[-1] == 1.0 and fractions == sorted(fractions) and len(seen) > 8
+
+
+def test_missing_stem_and_bad_block_size(band):
+    stems, state = band
+    with pytest.raises(StateError, match="drums"):
+        render({k: v for k, v in stems.items() if k != "drums"}, state)
+    with pytest.raises(StateError, match="block_s"):
+        render(stems, state, block_s=0)
+
+
+def test_prune_cache_keeps_the_newest(band, tmp_path):
+    stems, state = band
+    cache = tmp_path / "cache"
+    render(stems, state, cache_dir=cache)
+    sizes = sorted(p.stat().st_size for p in cache.glob("*.npy"))
+    removed = prune_cache(cache, max_bytes=sum(sizes) - 1)
+    assert len(removed) >= 1 and sum(p.stat().st_size for p in cache.glob("*.npy")) < sum(sizes)
