@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.explain import compose_reply, summarise, track_vs_rest_db
+from assistant.explain import compose_reply, reply_header, summarise, track_vs_rest_db
 from assistant.planning import PastTurn, Plan, PlanContext, Planner, TrackFacts
 from dsp.errors import PlannerError
 from dsp.masking import find_masking
@@ -187,6 +187,14 @@ def _carry_out(
         state, note = compensate_loudness(state, drift)
         notes.append(note)
         metrics = engine.measure(state)
+    body = compose_reply(
+        changes=changes,
+        before=before,
+        after=metrics,
+        measures=plan.measures,
+        message=plan.message,
+        notes=notes,
+    )
     version = session.commit(
         state,
         parent=parent.version,
@@ -196,19 +204,9 @@ def _carry_out(
         planner=planner,
         tool_calls=[c.record() for c in plan.calls],
         metrics=metrics,
-        reply="",
+        reply=body,
     )
-    reply = compose_reply(
-        version=version.version,
-        parent=parent.version,
-        planner=planner,
-        changes=changes,
-        before=before,
-        after=metrics,
-        measures=plan.measures,
-        message=plan.message,
-        notes=notes,
-    )
+    reply = reply_header(version=version.version, parent=parent.version, planner=f"{planner} planner") + "\n" + body
     return {
         "version": version.version,
         "parent": parent.version,
@@ -332,6 +330,7 @@ def run_automix(
     metrics = engine.measure(state)
     vocal = next((t.name for t in state.tracks if t.role == "vocal"), None)
     measures = ["loudness", "master"] + ([f"track:{vocal}"] if vocal else [])
+    body = compose_reply(changes=changes, before=before, after=metrics, measures=measures)
     version = session.commit(
         state,
         parent=parent.version,
@@ -341,16 +340,9 @@ def run_automix(
         planner="automix",
         tool_calls=[c.record() for c in calls],
         metrics=metrics,
+        reply=body,
     )
-    reply = compose_reply(
-        version=version.version,
-        parent=parent.version,
-        planner="automix",
-        changes=changes,
-        before=before,
-        after=metrics,
-        measures=measures,
-    )
+    reply = reply_header(version=version.version, parent=parent.version, planner="automix") + "\n" + body
     session.log_chat(role="assistant", text=reply, version=version.version)
     report("done", 1.0)
     vocal_gap = track_vs_rest_db(metrics, vocal) if vocal else None

@@ -82,11 +82,13 @@ def measured_lines(before: dict[str, Any], after: dict[str, Any], measures: list
     return lines
 
 
+def reply_header(*, version: int, parent: int | None, planner: str) -> str:
+    origin = f"from v{parent}, " if parent is not None else ""
+    return f"**Version {version}** ({origin}{planner})"
+
+
 def compose_reply(
     *,
-    version: int,
-    parent: int,
-    planner: str,
     changes: list[Change],
     before: dict[str, Any],
     after: dict[str, Any],
@@ -94,7 +96,7 @@ def compose_reply(
     message: str = "",
     notes: list[str] | None = None,
 ) -> str:
-    lines = [f"**Version {version}** (from v{parent}, {planner} planner)"]
+    lines = []
     if message:
         lines.append(message)
     for change in changes:

@@ -14,11 +14,11 @@ from dsp.audio_io import load_audio, load_stems
 from dsp.errors import AudioFileError
 from dsp.masking import find_masking
 from dsp.roles import infer_role
-from dsp.sections import detect_sections
+from dsp.sections import detect_sections, estimate_tempo_bpm
 from dsp.state import Section
 from tools.engine import Engine
 from tools.session import Session
-from tools.workspace import estimate_tempo_bpm, find_stem_files, sum_to_stereo, track_names
+from tools.workspace import find_stem_files, sum_to_stereo, track_names
 
 Progress = Callable[[str, float], None]
 

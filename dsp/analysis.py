@@ -44,6 +44,7 @@ ACTIVITY_BLOCK_S = 0.05
 ACTIVITY_BELOW_LOUD_DB = 30.0  # a block is active within this many dB of the stem's loud level
 CLIP_LEVEL = 0.999
 CLIP_MIN_RUN = 3
+CLIP_FLAT_TOLERANCE = 1e-6
 LIMITED_MAX_PLR_DB = 12.5  # sample peak minus integrated loudness
 LIMITED_CEILING_DB = 0.5  # block peaks this close to the stem's peak sit "at the ceiling"
 LIMITED_MIN_CEILING_SHARE = 0.15
@@ -209,7 +210,7 @@ class StemMetrics(_Model):
     band_shares_db: dict[str, float]
     active_pct: float = Field(ge=0.0, le=100.0)
     dc_offset: float = Field(description="largest per-channel mean, signed, full scale = 1")
-    clipped_samples: int = Field(ge=0, description="samples in runs of >=3 at |x| >= 0.999")
+    clipped_samples: int = Field(ge=0, description="samples in flat runs of >=3 at |x| >= 0.999")
     clipped_runs: int = Field(ge=0)
     looks_limited: bool
     is_silent: bool
@@ -235,15 +236,17 @@ def _active_blocks(mean_sq: np.ndarray) -> np.ndarray:
 
 
 def clip_runs(channels: np.ndarray) -> tuple[int, int]:
-    """(samples, runs) of consecutive full-scale samples (>= CLIP_MIN_RUN at |x| >= 0.999)."""
+    """(samples, runs) of flat tops at full scale: >= CLIP_MIN_RUN consecutive samples at
+    |x| >= 0.999 that hold the same value (a full-scale sine touches 0.999 without clipping)."""
     hot = np.abs(channels) >= CLIP_LEVEL
-    if not hot.any():
+    if not hot[:, 1:].any():
         return 0, 0
-    padded = np.pad(hot.astype(np.int8), ((0, 0), (1, 1)))
+    held = hot[:, 1:] & hot[:, :-1] & (np.abs(np.diff(channels, axis=1)) <= CLIP_FLAT_TOLERANCE)
+    padded = np.pad(held.astype(np.int8), ((0, 0), (1, 1)))
     edges = np.diff(padded, axis=1)
     starts, stops = np.nonzero(edges == 1)[1], np.nonzero(edges == -1)[1]
-    lengths = stops - starts  # row-major order keeps starts and stops paired per channel
-    long_runs = lengths[lengths >= CLIP_MIN_RUN]
+    samples = stops - starts + 1  # row-major order keeps starts and stops paired per channel
+    long_runs = samples[samples >= CLIP_MIN_RUN]
     return int(long_runs.sum()), int(long_runs.size)
 
 

@@ -4,8 +4,8 @@ The gain is computed in dB from the 4x oversampled peak envelope (the same inter
 as ``dsp.loudness.true_peak_dbtp``):
 
 1. required gain per sample: what brings the oversampled peak around it to the ceiling;
-2. release: a constant-rate recovery in dB (``np.minimum.accumulate`` of a ramp), which
-   is never above the requirement;
+2. release: a one-pole recovery of the linear gain (computed in closed form with
+   ``np.maximum.accumulate``), which is never above the requirement;
 3. lookahead: a forward minimum over the lookahead window, then a moving average over the
    same length, so the gain is already down when the peak arrives and never above (2).
 
@@ -34,8 +34,6 @@ _MARGIN_DB = 0.01  # the limiter aims this far under the ceiling
 _SLACK_DB = 0.002  # overshoots smaller than this (float32 rounding) are left to the trim
 _CORRECTION_PASSES = 4
 _FIR_SPAN = 2 * OVERSAMPLE_HALF_LEN + 1
-# Release speed: one neper (8.69 dB) of recovery per release time.
-_RELEASE_DB_PER_RELEASE = 20.0 / np.log(10.0)
 
 
 @dataclass(frozen=True)
@@ -86,9 +84,16 @@ def _required_gain_db(envelope: np.ndarray, ceiling: float) -> np.ndarray:
 
 
 def _released(required_db: np.ndarray, release_samples: float) -> np.ndarray:
-    rate = _RELEASE_DB_PER_RELEASE / release_samples
-    ramp = rate * np.arange(required_db.size)
-    return np.minimum.accumulate(required_db - ramp) + ramp
+    """One-pole release of the linear gain toward 1 (time constant ``release_samples``) that
+    never rises above the requirement: u = 1 - g obeys u[k] = max(1 - r[k], u[k-1] * e^c),
+    which in log form is a running maximum (max-plus recursion), so it vectorises exactly."""
+    decay = -1.0 / release_samples
+    with np.errstate(divide="ignore"):
+        log_depth = np.log1p(-(10.0 ** (required_db / 20.0)))
+    ramp = decay * np.arange(required_db.size)
+    log_depth = np.maximum.accumulate(log_depth - ramp) + ramp
+    with np.errstate(divide="ignore"):
+        return np.minimum(20.0 * np.log10(-np.expm1(log_depth)), 0.0)
 
 
 def _looked_ahead(gain_db: np.ndarray, lookahead: int) -> np.ndarray:

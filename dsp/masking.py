@@ -43,9 +43,8 @@ MAX_RANGE_OCTAVES = 2.0
 _FRAMES_PER_CHUNK = 1024
 _WORKERS = min(2, os.cpu_count() or 1)
 
-ROLE_IMPORTANCE = {
+ROLE_IMPORTANCE = {  # roles as dsp.roles.ROLES names them
     "vocal": 1.0,
-    "lead_vocal": 1.0,
     "kick": 0.9,
     "snare": 0.85,
     "bass": 0.85,
@@ -54,8 +53,13 @@ ROLE_IMPORTANCE = {
     "lead": 0.7,
     "guitar": 0.6,
     "keys": 0.6,
-    "piano": 0.6,
+    "brass": 0.6,
+    "toms": 0.6,
     "synth": 0.55,
+    "strings": 0.55,
+    "hats": 0.5,
+    "percussion": 0.5,
+    "overheads": 0.5,
     "pad": 0.4,
     "fx": 0.3,
 }
@@ -252,6 +256,12 @@ def _ranges(selected: np.ndarray, louder_a: np.ndarray, edges: np.ndarray) -> li
     return ranges
 
 
+def _level_words(excess_db: float) -> str:
+    if abs(excess_db) < 0.5:
+        return "at the same level"
+    return f"{abs(excess_db):.1f} dB {'louder' if excess_db > 0 else 'quieter'}"
+
+
 def _format_range(low_hz: float, high_hz: float) -> str:
     if high_hz >= 1000:
         return f"{low_hz / 1000:.1f}–{high_hz / 1000:.1f} kHz"
@@ -298,7 +308,7 @@ def _conflicts_for_pair(
                 masker_excess_db=excess,
                 priority=severity * weight,
                 summary=f"{masker} masks {masked} at {_format_range(low_hz, high_hz)} "
-                f"({overlap_pct:.0f}% of the time)",
+                f"({overlap_pct:.0f}% of the time, {_level_words(excess)})",
             )
         )
     return conflicts

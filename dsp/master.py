@@ -28,7 +28,7 @@ ABSURD_LIMITING_DB = 12.0
 TONAL_MATCH_LIMIT_DB = 4.0
 # Broad bands for the tonal match: edges in Hz, a low shelf, six bells, a high shelf.
 MATCH_EDGES_HZ = (20.0, 90.0, 200.0, 450.0, 1000.0, 2200.0, 4500.0, 9000.0, 20000.0)
-_GAIN_PASSES = 5
+_GAIN_PASSES = 7
 _MATCH_PASSES = 2
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
@@ -126,6 +126,25 @@ def match_tone(
     return processed, gains
 
 
+def _next_gain(current, last, below, above, target_lufs: float) -> float:
+    """Secant step (limiting makes loudness grow slower than gain), kept inside the bracket
+    of gains known to be under and over the target once there is one."""
+    gain_db, out_lufs = current
+    slope = 1.0
+    if last is not None and abs(gain_db - last[0]) > 1e-6:
+        slope = float(np.clip((out_lufs - last[1]) / (gain_db - last[0]), 0.1, 1.0))
+    step = gain_db + (target_lufs - out_lufs) / slope
+    if below is None or above is None:
+        return step
+    low, high = below[0], above[0]
+    if below[1] < above[1]:
+        step = low + (target_lufs - below[1]) * (high - low) / (above[1] - below[1])
+    inside = (
+        min(low, high) + 0.05 * abs(high - low) < step < max(low, high) - 0.05 * abs(high - low)
+    )
+    return step if inside else 0.5 * (low + high)
+
+
 def _land_on_target(
     audio: np.ndarray, *, sample_rate: float, target_lufs: float, ceiling_dbtp: float
 ):
@@ -135,7 +154,9 @@ def _land_on_target(
     ceiling = 10.0 ** (ceiling_dbtp / 20.0)
     headroom_db = 6.0
     peaks = PeakMap.of(audio, floor=ceiling * 10.0 ** (-(gain_db + headroom_db) / 20.0))
-    tried: list[tuple[float, float]] = []
+    below: tuple[float, float] | None = None  # (gain, loudness) of passes under the target
+    above: tuple[float, float] | None = None
+    last: tuple[float, float] | None = None
     best = None
     for _ in range(_GAIN_PASSES):
         factor = 10.0 ** (gain_db / 20.0)
@@ -151,13 +172,13 @@ def _land_on_target(
             best = (limited, gain_db, out_lufs)
         if abs(error) <= LANDING_TOLERANCE_LU:
             break
-        tried.append((gain_db, out_lufs))
-        slope = 1.0
-        if len(tried) >= 2:
-            (g1, l1), (g2, l2) = tried[-2], tried[-1]
-            if abs(g2 - g1) > 1e-6:
-                slope = float(np.clip((l2 - l1) / (g2 - g1), 0.1, 1.0))
-        gain_db += error / slope
+        if error > 0 and (below is None or gain_db > below[0]):
+            below = (gain_db, out_lufs)
+        if error < 0 and (above is None or gain_db < above[0]):
+            above = (gain_db, out_lufs)
+        current = (gain_db, out_lufs)
+        gain_db = _next_gain(current, last, below, above, target_lufs)
+        last = current
     return best
 
 

@@ -25,50 +25,38 @@ ROLES: tuple[str, ...] = (
     "backing_vocal", "guitar", "keys", "pad", "synth", "lead", "strings", "brass", "fx", "other",
 )  # fmt: skip
 
-# word -> role; matched against each word of the name (after noise words are removed)
+# role -> the words producers use for it; matched against each word of the name
+ROLE_WORDS: dict[str, str] = {
+    "kick": "kick kik kck kd bd bassdrum",
+    "snare": "snare snr sn sd rim rimshot clap",
+    "hats": "hat hats hh hihat hihats hhat ride cymbal cymbals crash china splash",
+    "toms": "tom toms floortom rack racktom ft",
+    "overheads": "oh ohs overhead overheads room rooms amb ambience",
+    "drums": "drum drums kit drumkit beat beats loop break breakbeat",
+    "percussion": "perc percs percussion shaker shakers tamb tambourine conga congas bongo "
+    "bongos cowbell clave claves triangle timbale timbales cajon woodblock guiro",
+    "bass": "bass bas bs sub subbass 808 808s upright contrabass basssynth synthbass",
+    "vocal": "vocal vocals vox vx vo voc vocs voice singer sing lv leadvox leadvocal rap "
+    "rapper adlib adlibs spoken acapella",
+    "backing_vocal": "bv bvs bgv bgvs bvox backing backings backup harmony harmonies harm "
+    "choir double doubles dbl gang ooh oohs aah aahs",
+    "guitar": "guitar guitars gtr gtrs gt git gtar acoustic ac electric elec eg ag banjo "
+    "mandolin ukulele uke riff strum dobro sitar",
+    "keys": "keys key keyboard keyboards kbd piano pno pn rhodes wurli wurlitzer ep epiano "
+    "organ org hammond b3 clav clavinet harpsichord celesta vibes marimba xylophone glock "
+    "glockenspiel bells mallets grand",
+    "pad": "pad pads atmos atmosphere drone texture textures swell bed",
+    "synth": "synth synths syn arp arps pluck plucks moog juno saw seq sequence stab stabs chords",
+    "lead": "lead leads melody mel hook topline solo whistle flute theremin",
+    "strings": "strings string str strs violin violins vln viola vla cello celli vc orchestra "
+    "orch harp quartet",
+    "brass": "brass horn horns trumpet trumpets tpt trombone trombones tbn sax saxophone tuba "
+    "flugel winds woodwinds",
+    "fx": "fx sfx riser risers sweep sweeps impact impacts downlifter uplifter whoosh noise "
+    "reverse rev transition boom hit hits foley vinyl",
+}
 WORD_ROLES: dict[str, str] = {
-    **dict.fromkeys(["kick", "kik", "kck", "kd", "bd", "bassdrum"], "kick"),
-    **dict.fromkeys(["snare", "snr", "sn", "sd", "rim", "rimshot", "clap"], "snare"),
-    **dict.fromkeys(["hat", "hats", "hh", "hihat", "hihats", "hhat", "ride", "cymbal", "cymbals",
-                     "crash", "china", "splash"], "hats"),  # fmt: skip
-    **dict.fromkeys(["tom", "toms", "floortom", "rack", "racktom", "ft"], "toms"),
-    **dict.fromkeys(["oh", "ohs", "overhead", "overheads", "room", "rooms", "amb", "ambience"],
-                    "overheads"),  # fmt: skip
-    **dict.fromkeys(["drum", "drums", "kit", "drumkit", "beat", "beats", "loop", "break",
-                     "breakbeat"], "drums"),  # fmt: skip
-    **dict.fromkeys(["perc", "percs", "percussion", "shaker", "shakers", "tamb", "tambourine",
-                     "conga", "congas", "bongo", "bongos", "cowbell", "clave", "claves", "triangle",
-                     "timbale", "timbales", "cajon", "woodblock", "guiro"], "percussion"),  # fmt: skip
-    **dict.fromkeys(["bass", "bas", "bs", "sub", "subbass", "808", "808s", "upright", "contrabass",
-                     "basssynth", "synthbass"], "bass"),  # fmt: skip
-    **dict.fromkeys(["vocal", "vocals", "vox", "vx", "vo", "voc", "vocs", "voice", "singer",
-                     "sing", "lv", "leadvox", "leadvocal", "rap", "rapper",
-                     "adlib", "adlibs", "spoken", "acapella"], "vocal"),  # fmt: skip
-    **dict.fromkeys(["bv", "bvs", "bgv", "bgvs", "bvox", "backing", "backings", "backup",
-                     "harmony", "harmonies", "harm", "choir", "double", "doubles",
-                     "dbl", "gang", "ooh", "oohs", "aah", "aahs"], "backing_vocal"),  # fmt: skip
-    **dict.fromkeys(["guitar", "guitars", "gtr", "gtrs", "gt", "git", "gtar", "acoustic", "ac",
-                     "electric", "elec", "eg", "ag", "banjo", "mandolin", "ukulele", "uke",
-                     "riff", "strum", "dobro", "sitar"], "guitar"),  # fmt: skip
-    **dict.fromkeys(["keys", "key", "keyboard", "keyboards", "kbd", "piano", "pno", "pn",
-                     "rhodes", "wurli", "wurlitzer", "ep", "epiano", "organ", "org", "hammond",
-                     "b3", "clav", "clavinet", "harpsichord", "celesta", "vibes", "marimba",
-                     "xylophone", "glock", "glockenspiel", "bells", "mallets", "grand"], "keys"),  # fmt: skip
-    **dict.fromkeys(["pad", "pads", "atmos", "atmosphere", "drone", "texture", "textures",
-                     "swell", "bed"], "pad"),  # fmt: skip
-    **dict.fromkeys(["synth", "synths", "syn", "arp", "arps", "pluck", "plucks", "moog",
-                     "juno", "saw", "seq", "sequence", "stab", "stabs", "chords"], "synth"),  # fmt: skip
-    **dict.fromkeys(["lead", "leads", "melody", "mel", "hook", "topline", "solo", "whistle",
-                     "flute", "theremin"], "lead"),  # fmt: skip
-    **dict.fromkeys(["strings", "string", "str", "strs", "violin", "violins", "vln", "viola",
-                     "vla", "cello", "celli", "vc", "orchestra", "orch", "harp",
-                     "quartet"], "strings"),  # fmt: skip
-    **dict.fromkeys(["brass", "horn", "horns", "trumpet", "trumpets", "tpt", "trombone",
-                     "trombones", "tbn", "sax", "saxophone", "tuba", "flugel", "winds",
-                     "woodwinds"], "brass"),  # fmt: skip
-    **dict.fromkeys(["fx", "sfx", "riser", "risers", "sweep", "sweeps", "impact", "impacts",
-                     "downlifter", "uplifter", "whoosh", "noise", "reverse", "rev", "transition",
-                     "boom", "hit", "hits", "foley", "vinyl"], "fx"),  # fmt: skip
+    word: role for role, words in ROLE_WORDS.items() for word in words.split()
 }
 # words that carry no role information and never make a name ambiguous
 NOISE_WORDS = frozenset(
@@ -302,7 +290,9 @@ def _power_spectrogram(y: np.ndarray) -> np.ndarray:
 
 def _octave_bands(spec: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     edges = [0, 60, 120, 250, 500, 1000, 2000, 4000, 8000, ANALYSIS_RATE]
-    return np.array([spec[(freqs >= lo) & (freqs < hi)].sum(axis=0) for lo, hi in zip(edges, edges[1:])])
+    return np.array(
+        [spec[(freqs >= lo) & (freqs < hi)].sum(axis=0) for lo, hi in zip(edges, edges[1:])]
+    )
 
 
 def _syllabic_modulation(envelope_db: np.ndarray) -> float:
@@ -353,7 +343,10 @@ def _role_scores(f: dict[str, float]) -> dict[str, float]:
         - low
         - 0.5 * _ramp(f["high_share"], 0.01, 0.03)
         - noisy,
-        "pad": 1.0 - _ramp(f["flux"], 0.6, 1.0) + 0.5 * part_time + 0.5 * _ramp(f["width"], 0.1, 0.5),
+        "pad": 1.0
+        - _ramp(f["flux"], 0.6, 1.0)
+        + 0.5 * part_time
+        + 0.5 * _ramp(f["width"], 0.1, 0.5),
         "keys": 0.8 * _ramp(f["activity"], 0.6, 0.9) + 0.5 * (1.0 - low) + 0.3 * moderate_flux,
         "guitar": 0.5 * _ramp(f["centroid_hz"], 700.0, 1500.0)
         + 0.5 * (1.0 - _ramp(f["peakiness"], 0.05, 0.15))

@@ -214,7 +214,9 @@ def _broad_band_matrix() -> np.ndarray:
     """Four broad bands (low, low-mid, presence, air) over the FFT bins."""
     freqs = np.fft.rfftfreq(N_FFT, 1.0 / ANALYSIS_RATE)
     edges = [0.0, 150.0, 1000.0, 5000.0, ANALYSIS_RATE]
-    return np.array([(freqs >= lo) & (freqs < hi) for lo, hi in zip(edges[:-1], edges[1:])], np.float32)
+    return np.array(
+        [(freqs >= lo) & (freqs < hi) for lo, hi in zip(edges[:-1], edges[1:])], np.float32
+    )
 
 
 def _standardise(x: np.ndarray) -> np.ndarray:
@@ -459,3 +461,17 @@ def _is_pre_chorus(i: int, labels: list[str], lengths: np.ndarray, verse_len: fl
 def _mean_of(values: np.ndarray, labels: list[str], label: str) -> float | None:
     picked = [v for v, lab in zip(values, labels) if lab == label]
     return float(np.mean(picked)) if picked else None
+
+
+def estimate_tempo_bpm(mix: np.ndarray, *, sample_rate: int) -> float | None:
+    """Tempo from the onset autocorrelation (None when the audio has no steady pulse)."""
+    mono = _mono(mix, "mix")
+    if mono.size < 4 * sample_rate:
+        return None
+    y = soxr.resample(mono, sample_rate, ANALYSIS_RATE).astype(np.float32)
+    onset = _onset_envelope(10.0 * np.log10(_band_matrix(40) @ _spectrogram(y) + 1e-10))
+    if not np.any(onset > 0):
+        return None
+    period = _autocorrelation_period(onset, ANALYSIS_RATE / HOP)
+    bpm = 60.0 * ANALYSIS_RATE / HOP / period
+    return round(float(bpm), 1) if 40.0 <= bpm <= 220.0 else None

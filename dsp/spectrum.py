@@ -46,7 +46,8 @@ def as_channels(audio: np.ndarray) -> np.ndarray:
 
 
 def mono_sum(audio: np.ndarray) -> np.ndarray:
-    """Mean of the channels, float32, shape (samples,)."""
+    """Mean of the channels, float32, shape (samples,); for mono input this is a view of the
+    input (read it, do not write to it)."""
     channels = as_channels(audio).astype(np.float32, copy=False)
     if channels.shape[0] == 1:
         return channels[0]

@@ -19,6 +19,13 @@ from dsp.analysis import (
 )
 from dsp.dynamics import crest_factor_db, plr_db, rms_dbfs
 from dsp.errors import StateError
+from dsp.loudness import (
+    integrated_lufs,
+    loudness_range_lu,
+    momentary_lufs,
+    short_term_lufs,
+    true_peak_dbtp,
+)
 from dsp.spectrum import (
     BANDS_HZ,
     average_spectrum_db,
@@ -187,6 +194,20 @@ def test_analyze_audio_is_json_ready_and_consistent():
     assert metrics.momentary_max_lufs >= metrics.short_term_max_lufs - 0.5
     assert metrics.sample_peak_dbfs <= metrics.true_peak_dbtp + 1e-6
     assert metrics.stereo_width == pytest.approx(stereo_width(mix))
+
+
+def test_one_pass_loudness_matches_the_loudness_meters():
+    mix = np.concatenate([_pink(6.0, channels=2) * 0.2, _pink(6.0, channels=2, seed=2)], axis=1)
+    metrics = analyze_audio(mix, sample_rate=SR)
+    assert metrics.integrated_lufs == pytest.approx(integrated_lufs(mix, sample_rate=SR), abs=1e-6)
+    assert metrics.loudness_range_lu == pytest.approx(
+        loudness_range_lu(mix, sample_rate=SR), abs=1e-6
+    )
+    momentary = momentary_lufs(mix, sample_rate=SR)
+    short_term = short_term_lufs(mix, sample_rate=SR)
+    assert metrics.momentary_max_lufs == pytest.approx(float(np.max(momentary)), abs=1e-6)
+    assert metrics.short_term_max_lufs == pytest.approx(float(np.max(short_term)), abs=1e-6)
+    assert metrics.true_peak_dbtp == pytest.approx(true_peak_dbtp(mix, sample_rate=SR), abs=1e-6)
 
 
 def test_analyze_audio_of_silence_stays_finite():

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import shared_path
 
 from dsp.sections import detect_sections
 from dsp.state import Section
-from conftest import shared_path
 
 TOLERANCE_S = 2.0
 SYNTH_RATE = 44100
@@ -52,7 +52,7 @@ def midi_hz(note: float) -> float:
     return 440.0 * 2.0 ** ((note - 69.0) / 12.0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def tone(freq_hz: float, dur_s: float, *, harmonics: int = 4, decay_s: float = 1.0) -> np.ndarray:
     t = np.arange(int(dur_s * SYNTH_RATE)) / SYNTH_RATE
     partials = sum(np.sin(2 * np.pi * freq_hz * k * t) / k for k in range(1, harmonics + 1))
@@ -61,7 +61,7 @@ def tone(freq_hz: float, dur_s: float, *, harmonics: int = 4, decay_s: float = 1
     return (partials * np.exp(-t / decay_s) * attack * release).astype(np.float32)
 
 
-@lru_cache(maxsize=None)
+@cache
 def vocal_note(freq_hz: float, dur_s: float) -> np.ndarray:
     """A sung vowel: a vibrato harmonic source shaped by formants near 700 Hz and 1.2 kHz."""
     t = np.arange(int(dur_s * SYNTH_RATE)) / SYNTH_RATE
@@ -79,14 +79,14 @@ def drum_hit(kind: str, rng: np.random.Generator) -> np.ndarray:
     return _drum_hit(kind, int(rng.integers(8)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _drum_hit(kind: str, variant: int) -> np.ndarray:
     rng = np.random.default_rng(variant)
     t = np.arange(int(0.25 * SYNTH_RATE)) / SYNTH_RATE
     if kind == "kick":
-        return (np.sin(2 * np.pi * (50 * t + 60 * (1 - np.exp(-t / 0.03)))) * np.exp(-t / 0.12)).astype(
-            np.float32
-        )
+        return (
+            np.sin(2 * np.pi * (50 * t + 60 * (1 - np.exp(-t / 0.03)))) * np.exp(-t / 0.12)
+        ).astype(np.float32)
     noise = rng.standard_normal(t.size)
     if kind == "snare":
         body = np.sin(2 * np.pi * 190 * t) * np.exp(-t / 0.05)
@@ -109,7 +109,10 @@ def make_synthetic_song(seed: int = 7) -> tuple[dict[str, np.ndarray], list[Sect
     bar_s = 4 * beat_s
     total_bars = sum(bars for _, bars in SYNTH_FORM)
     length = int((total_bars * bar_s + 2.0) * SYNTH_RATE)
-    stems = {name: np.zeros(length, np.float32) for name in ("drums", "bass", "keys", "pad", "lead", "vox")}
+    stems = {
+        name: np.zeros(length, np.float32)
+        for name in ("drums", "bass", "keys", "pad", "lead", "vox")
+    }
     truth, bar = [], 0
     for label, bars in SYNTH_FORM:
         truth.append(Section(label=label, start_s=bar * bar_s, end_s=(bar + bars) * bar_s))
@@ -134,10 +137,20 @@ def add_bar(stems, rng, start, beat_s, chord, part, *, bar_index):
     if part["bass"]:
         step = beat_s / part["bass"]
         for k in range(int(4 * part["bass"])):
-            add(stems["bass"], start + k * step, tone(midi_hz(chord[0] - 24), step, harmonics=2), 0.5)
+            add(
+                stems["bass"],
+                start + k * step,
+                tone(midi_hz(chord[0] - 24), step, harmonics=2),
+                0.5,
+            )
     for beat in range(4):
         for note in chord:
-            add(stems["keys"], start + beat * beat_s, tone(midi_hz(note), beat_s, decay_s=0.4), part["keys"] / 3)
+            add(
+                stems["keys"],
+                start + beat * beat_s,
+                tone(midi_hz(note), beat_s, decay_s=0.4),
+                part["keys"] / 3,
+            )
     if part["pad"]:
         for note in chord:
             pad = tone(midi_hz(note + 12), 4 * beat_s, harmonics=6, decay_s=8.0)
@@ -145,11 +158,21 @@ def add_bar(stems, rng, start, beat_s, chord, part, *, bar_index):
     if part["lead"]:
         for beat in range(4):
             note = chord[(beat + bar_index) % 3] + 24
-            add(stems["lead"], start + beat * beat_s, tone(midi_hz(note), beat_s, harmonics=3, decay_s=2.0), part["lead"])
+            add(
+                stems["lead"],
+                start + beat * beat_s,
+                tone(midi_hz(note), beat_s, harmonics=3, decay_s=2.0),
+                part["lead"],
+            )
     if part["vox"] and bar_index % 2 == 0:
         for beat, step in enumerate((0, 2, 4, 2, 0, -1)):
             note = chord[0] + 12 + step
-            add(stems["vox"], start + beat * 1.25 * beat_s, vocal_note(midi_hz(note), beat_s), part["vox"] * 0.4)
+            add(
+                stems["vox"],
+                start + beat * 1.25 * beat_s,
+                vocal_note(midi_hz(note), beat_s),
+                part["vox"] * 0.4,
+            )
 
 
 def boundary_f_measure(found: list[Section], truth: list[Section]) -> float:
@@ -185,7 +208,10 @@ def load_song(folder: Path) -> tuple[dict[str, np.ndarray], int, list[Section]]:
     for path in sorted(folder.glob("*.flac")):
         data, rate = sf.read(path, dtype="float32", always_2d=True)
         stems[path.stem] = np.repeat(data.T, 2, axis=0) if data.shape[1] == 1 else data.T
-    truth = [Section(label=s["name"], start_s=s["start_s"], end_s=s["end_s"]) for s in truth_json["sections"]]
+    truth = [
+        Section(label=s["name"], start_s=s["start_s"], end_s=s["end_s"])
+        for s in truth_json["sections"]
+    ]
     return stems, rate, truth
 
 
@@ -197,8 +223,12 @@ def songs() -> dict[str, tuple[dict[str, np.ndarray], int, list[Section]]]:
     return loaded
 
 
-def show(name: str, found: list[Section], elapsed_s: float, f_measure: float, accuracy: float) -> None:
-    print(f"\n{name}: {elapsed_s:.2f} s, boundary F={f_measure:.2f}, verse/chorus labels {accuracy:.0%}")
+def show(
+    name: str, found: list[Section], elapsed_s: float, f_measure: float, accuracy: float
+) -> None:
+    print(
+        f"\n{name}: {elapsed_s:.2f} s, boundary F={f_measure:.2f}, verse/chorus labels {accuracy:.0%}"
+    )
     for s in found:
         print(f"  {s.label:<11} {s.start_s:7.2f} - {s.end_s:7.2f}")
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import librosa
 import numpy as np
-import soxr
 
 from dsp.audio_io import AUDIO_SUFFIXES, file_sha256, load_stems
 from dsp.errors import AudioFileError, SessionError
 from dsp.roles import infer_role
-from dsp.sections import detect_sections
+from dsp.sections import detect_sections, estimate_tempo_bpm
 from dsp.state import unity_state
 from tools.engine import Engine
 from tools.session import Session, SessionMeta, StemInfo
@@ -48,13 +46,6 @@ def track_names(files: list[Path]) -> list[str]:
             name, n = f"{base}_{n}", n + 1
         names.append(name)
     return names
-
-
-def estimate_tempo_bpm(mix: np.ndarray, *, sample_rate: int) -> float | None:
-    mono = soxr.resample(mix.mean(axis=0), sample_rate, 22050)
-    tempo = librosa.feature.tempo(y=mono.astype(np.float32), sr=22050, hop_length=512)
-    value = float(np.atleast_1d(tempo)[0])
-    return round(value, 1) if 40.0 <= value <= 220.0 else None
 
 
 def create_session(

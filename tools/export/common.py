@@ -16,10 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from dsp.automation import gain_envelope_db, matching
 from dsp.errors import ExportError
-from dsp.state import Compressor, EqBand, Gate, MasterState, TrackState
+from dsp.state import Compressor, EqBand, Gate, MasterState, MixState, TrackState
 
 Progress = Callable[[str, float], None]
+RAMP_POINTS = 4  # points inside each ramp: the engine ramps in dB, DAWs in linear gain
 
 
 @dataclass
@@ -192,6 +196,41 @@ def master_settings_lines(master: MasterState) -> list[str]:
         lines.append(f"loudness target {master.target_lufs:.1f} LUFS (integrated)")
     lines.append(f"limiter ceiling {master.ceiling_dbtp:.1f} dBTP (true peak)")
     return lines
+
+
+def envelope_points(
+    state: MixState,
+    *,
+    owners: tuple[str | None, ...],
+    field: str,
+    sample_rate: int,
+    duration_s: float,
+) -> list[tuple[float, float]]:
+    """(time_s, dB offset) points tracing the engine's automation of ``field``."""
+    items = [a for owner in owners for a in matching(state.automation, track=owner, field=field)]
+    if not items:
+        return []
+    times = {0.0}
+    for item in items:
+        ramp = min(item.ramp_ms / 1000.0, max(item.end_s - item.start_s, 1e-6))
+        for edge in ([item.start_s] if item.start_s > 0 else []) + [item.end_s]:
+            times.update(np.linspace(edge - ramp / 2, edge + ramp / 2, RAMP_POINTS + 2).tolist())
+    points = []
+    for time_s in sorted(t for t in times if 0.0 <= t <= duration_s):
+        start = int(round(time_s * sample_rate))
+        offset = 0.0
+        for owner in owners:
+            env = gain_envelope_db(
+                state.automation,
+                track=owner,
+                frames=1,
+                sample_rate=sample_rate,
+                field=field,
+                start=start,
+            )
+            offset += float(env[0]) if env is not None else 0.0
+        points.append((time_s, offset))
+    return points
 
 
 def engine_for(session: object):

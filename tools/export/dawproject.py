@@ -25,11 +25,11 @@ import numpy as np
 from lxml import etree
 
 from dsp.audio_io import write_audio
-from dsp.automation import gain_envelope_db, matching
 from dsp.render import safe_file_stem
 from dsp.state import Compressor, EqBand, MasterState, MixState, TrackState
 from tools.export.common import (
     db_to_linear,
+    envelope_points,
     master_settings_lines,
     staged_file,
     track_settings_lines,
@@ -37,7 +37,6 @@ from tools.export.common import (
 
 APP_VERSION = "0.1.0"
 DEFAULT_TEMPO_BPM = 120.0
-RAMP_POINTS = 4  # intermediate points per ramp: the engine ramps in dB, a DAW in linear gain
 ROLE_COLOURS = {
     "vocal": "#E05A47",
     "bass": "#3F7FBF",
@@ -106,17 +105,32 @@ def _eq_band(parent, ids: Ids, band: EqBand) -> None:
         _band(parent, ids, kind, freq_hz=band.freq_hz, gain_db=band.gain_db, q=band.q)
 
 
-def _equalizer(devices, ids: Ids, *, name: str, bands=(), hpf_hz=None, lpf_hz=None, trim_db=0.0):
-    eq = _el(
+def _device(devices, ids: Ids, tag: str, *, name: str, params=(), **attrs) -> etree._Element:
+    """A built-in device, enabled, with its RealParameters (label, value, unit) in order.
+
+    A value of None makes a BoolParameter set to false (AutoMakeup)."""
+    device_name = attrs.pop("deviceName", tag)
+    dev = _el(
         devices,
-        "Equalizer",
+        tag,
         id=ids(),
         name=name,
-        deviceName="Equalizer",
+        deviceName=device_name,
         deviceRole="audioFX",
         loaded=True,
+        **attrs,
     )
-    _el(eq, "Enabled", id=ids(), value=True)
+    _el(dev, "Enabled", id=ids(), value=True)
+    for label, value, unit in params:
+        if value is None:
+            _el(dev, label, id=ids(), value=False)
+        else:
+            _real(dev, label, ids, value=value, unit=unit)
+    return dev
+
+
+def _equalizer(devices, ids: Ids, *, name: str, bands=(), hpf_hz=None, lpf_hz=None, trim_db=0.0):
+    eq = _device(devices, ids, "Equalizer", name=name)
     if hpf_hz is not None:  # two stacked first-order filters: order 2, Q 0.5
         _band(eq, ids, "highPass", freq_hz=hpf_hz, q=0.5, order=2)
     if lpf_hz is not None:
@@ -127,23 +141,25 @@ def _equalizer(devices, ids: Ids, *, name: str, bands=(), hpf_hz=None, lpf_hz=No
         _real(eq, "InputGain", ids, value=trim_db, unit="decibel")
 
 
+def _dynamics_params(unit, *, makeup_db=None) -> list[tuple[str, float | None, str]]:
+    params = [("Attack", unit.attack_ms / 1000.0, "seconds")]
+    if makeup_db is not None:
+        params += [("AutoMakeup", None, ""), ("OutputGain", makeup_db, "decibel")]
+    return params + [
+        ("Ratio", unit.ratio, "linear"),
+        ("Release", unit.release_ms / 1000.0, "seconds"),
+        ("Threshold", unit.threshold_db, "decibel"),
+    ]
+
+
 def _compressor(devices, ids: Ids, comp: Compressor, *, name: str) -> None:
-    dev = _el(
+    _device(
         devices,
+        ids,
         "Compressor",
-        id=ids(),
         name=name,
-        deviceName="Compressor",
-        deviceRole="audioFX",
-        loaded=True,
+        params=_dynamics_params(comp, makeup_db=comp.makeup_db),
     )
-    _el(dev, "Enabled", id=ids(), value=True)
-    _real(dev, "Attack", ids, value=comp.attack_ms / 1000.0, unit="seconds")
-    _el(dev, "AutoMakeup", id=ids(), value=False)
-    _real(dev, "OutputGain", ids, value=comp.makeup_db, unit="decibel")
-    _real(dev, "Ratio", ids, value=comp.ratio, unit="linear")
-    _real(dev, "Release", ids, value=comp.release_ms / 1000.0, unit="seconds")
-    _real(dev, "Threshold", ids, value=comp.threshold_db, unit="decibel")
 
 
 def _track_devices(channel, ids: Ids, track: TrackState) -> None:
@@ -159,20 +175,13 @@ def _track_devices(channel, ids: Ids, track: TrackState) -> None:
             trim_db=track.trim_db,
         )
     if track.gate is not None:
-        gate = _el(
+        _device(
             devices,
+            ids,
             "NoiseGate",
-            id=ids(),
             name=f"{track.name} Gate",
-            deviceName="NoiseGate",
-            deviceRole="audioFX",
-            loaded=True,
+            params=_dynamics_params(track.gate),
         )
-        _el(gate, "Enabled", id=ids(), value=True)
-        _real(gate, "Attack", ids, value=track.gate.attack_ms / 1000.0, unit="seconds")
-        _real(gate, "Ratio", ids, value=track.gate.ratio, unit="linear")
-        _real(gate, "Release", ids, value=track.gate.release_ms / 1000.0, unit="seconds")
-        _real(gate, "Threshold", ids, value=track.gate.threshold_db, unit="decibel")
     if track.compressor is not None:
         _compressor(devices, ids, track.compressor, name=f"{track.name} Compressor")
     if not len(devices):
@@ -192,22 +201,18 @@ def _master_devices(channel, ids: Ids, master: MasterState, notes: list[str]) ->
         if master.loudness_enabled
         else "no loudness normalisation"
     )
-    limiter = _el(
+    _device(
         devices,
+        ids,
         "Limiter",
-        id=ids(),
         name="Limiter",
-        deviceName="Limiter",
-        deviceRole="audioFX",
-        loaded=True,
+        params=[("Threshold", master.ceiling_dbtp, "decibel")],
         comment=f"true-peak ceiling {master.ceiling_dbtp:g} dBTP; {loudness}",
     )
-    _el(limiter, "Enabled", id=ids(), value=True)
-    _real(limiter, "Threshold", ids, value=master.ceiling_dbtp, unit="decibel")
     if master.loudness_enabled:
         notes.append(
-            f"master: set the Limiter's input gain to reach {master.target_lufs:g} LUFS "
-            "(mixchat measures it at render time)"
+            f"master: set the Limiter's input gain to reach {master.target_lufs:g} "
+            "LUFS (mixchat measures it at render time)"
         )
 
 
@@ -315,34 +320,23 @@ def _automation_points(
     target: str,
     facts: SongFacts,
 ) -> None:
-    items = [a for owner in owners for a in matching(state.automation, track=owner, field=field)]
-    if not items:
+    points = envelope_points(
+        state,
+        owners=owners,
+        field=field,
+        sample_rate=facts.sample_rate,
+        duration_s=facts.duration_s,
+    )
+    if not points:
         return
-    times = {0.0}
-    for item in items:
-        ramp = min(item.ramp_ms / 1000.0, max(item.end_s - item.start_s, 1e-6))
-        for edge in ([item.start_s] if item.start_s > 0 else []) + [item.end_s]:
-            times.update(np.linspace(edge - ramp / 2, edge + ramp / 2, RAMP_POINTS + 2).tolist())
-    points = _el(lanes, "Points", id=ids(), unit="linear")
-    _el(points, "Target", parameter=target)
-    for time_s in sorted(t for t in times if 0.0 <= t <= facts.duration_s):
-        sample = int(round(time_s * facts.sample_rate))
-        offset = 0.0
-        for owner in owners:
-            env = gain_envelope_db(
-                state.automation,
-                track=owner,
-                frames=1,
-                sample_rate=facts.sample_rate,
-                field=field,
-                start=sample,
-            )
-            offset += float(env[0]) if env is not None else 0.0
+    holder = _el(lanes, "Points", id=ids(), unit="linear")
+    _el(holder, "Target", parameter=target)
+    for time_s, offset_db in points:
         _el(
-            points,
+            holder,
             "RealPoint",
             time=round(time_s, 6),
-            value=_text(db_to_linear(base_db + offset)),
+            value=_text(db_to_linear(base_db + offset_db)),
             interpolation="linear",
         )
 

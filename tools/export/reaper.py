@@ -24,13 +24,16 @@ from pathlib import Path
 import numpy as np
 
 from dsp.audio_io import write_audio
-from dsp.automation import gain_envelope_db, matching
 from dsp.render import safe_file_stem
 from dsp.state import MixState, Section, TrackState
-from tools.export.common import db_to_linear, master_settings_lines, track_settings_lines
+from tools.export.common import (
+    db_to_linear,
+    envelope_points,
+    master_settings_lines,
+    track_settings_lines,
+)
 
 MONO_ITEM_GAIN = math.sqrt(0.5)
-RAMP_POINTS = 4
 POST_FADER_MODE = 0  # AUXRECV mode 0: post-fader (post-pan)
 
 
@@ -58,41 +61,6 @@ def number(value: float) -> str:
 def notes_block(lines: Sequence[str], indent: str) -> list[str]:
     body = [f"{indent}  |{line}" for line in lines] or [f"{indent}  |"]
     return [f"{indent}<NOTES 0 2", *body, f"{indent}>"]
-
-
-def envelope_points(
-    state: MixState,
-    *,
-    owners: tuple[str | None, ...],
-    field: str,
-    sample_rate: int,
-    duration_s: float,
-) -> list[tuple[float, float]]:
-    """(time_s, dB offset) points tracing the engine's automation of ``field``."""
-    items = [a for owner in owners for a in matching(state.automation, track=owner, field=field)]
-    if not items:
-        return []
-    times = {0.0}
-    for item in items:
-        ramp = min(item.ramp_ms / 1000.0, max(item.end_s - item.start_s, 1e-6))
-        for edge in ([item.start_s] if item.start_s > 0 else []) + [item.end_s]:
-            times.update(np.linspace(edge - ramp / 2, edge + ramp / 2, RAMP_POINTS + 2).tolist())
-    points = []
-    for time_s in sorted(t for t in times if 0.0 <= t <= duration_s):
-        start = int(round(time_s * sample_rate))
-        offset = 0.0
-        for owner in owners:
-            env = gain_envelope_db(
-                state.automation,
-                track=owner,
-                frames=1,
-                sample_rate=sample_rate,
-                field=field,
-                start=start,
-            )
-            offset += float(env[0]) if env is not None else 0.0
-        points.append((time_s, offset))
-    return points
 
 
 def volume_envelope(points: list[tuple[float, float]], *, name: str) -> list[str]:
@@ -126,7 +94,7 @@ def track_lines(
         f"    NAME {quote(track.name)}",
         f"    VOLPAN {number(db_to_linear(track.gain_db))} {number(track.pan)} -1 -1 1",
         f"    MUTESOLO {int(track.mute)} {2 if track.solo else 0} 0",
-        "    IPHASE 0",
+        f"    IPHASE {int(track.polarity_inverted)}",
         "    NCHAN 2",
         "    MAINSEND 1 0",
         *notes_block(track_settings_lines(track), "    "),

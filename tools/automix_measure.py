@@ -1,0 +1,142 @@
+"""What the automix measures on each stem, once: loudness blocks, spectrum, levels, bands.
+
+Every figure is taken on the raw stem and is shifted by the trim (a pure gain), so the
+decisions never depend on the level a stem was exported at.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from dsp import loudness
+from dsp.masking import StemBands, stem_bands
+from dsp.spectrum import mono_sum, power_spectrum
+from dsp.state import Section
+
+RMS_BLOCK_S = 0.05
+ACTIVE_BELOW_LOUD_DB = 30.0
+_WORKERS = min(2, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class StemAnalysis:
+    name: str
+    channels: int
+    lufs: float
+    blocks: np.ndarray  # K-weighted mean power of 400 ms blocks every 100 ms
+    freqs_hz: np.ndarray
+    psd: np.ndarray  # long-term power spectral density of the mono sum
+    loud_rms_db: float  # 90th percentile of the 50 ms RMS of active passages, dBFS
+    bands: StemBands | None = None
+
+    def shifted(self, gain_db: float) -> StemAnalysis:
+        """The same stem after a gain: every level moves by ``gain_db``."""
+        scale = 10.0 ** (gain_db / 10.0)
+        return StemAnalysis(
+            name=self.name,
+            channels=self.channels,
+            lufs=self.lufs + gain_db,
+            blocks=self.blocks * scale,
+            freqs_hz=self.freqs_hz,
+            psd=self.psd * scale,
+            loud_rms_db=self.loud_rms_db + gain_db,
+            bands=shift_bands(self.bands, gain_db) if self.bands is not None else None,
+        )
+
+    def range_db(self, low_hz: float, high_hz: float) -> float:
+        inside = (self.freqs_hz >= low_hz) & (self.freqs_hz < high_hz)
+        step = float(self.freqs_hz[1] - self.freqs_hz[0])
+        return 10.0 * math.log10(max(float(self.psd[inside].sum()) * step, 1e-20))
+
+    def below_share_db(self, cutoff_hz: float) -> float:
+        """Energy under ``cutoff_hz`` relative to the whole stem, dB."""
+        total = float(self.psd[self.freqs_hz >= 20.0].sum()) + 1e-30
+        below = float(self.psd[(self.freqs_hz >= 20.0) & (self.freqs_hz < cutoff_hz)].sum())
+        return 10.0 * math.log10(max(below, 1e-30) / total)
+
+    def peak_hz(self, low_hz: float, high_hz: float) -> float:
+        inside = np.flatnonzero((self.freqs_hz >= low_hz) & (self.freqs_hz < high_hz))
+        if inside.size == 0:
+            return math.sqrt(low_hz * high_hz)
+        return float(self.freqs_hz[inside[np.argmax(self.psd[inside])]])
+
+
+def shift_bands(bands: StemBands, gain_db: float) -> StemBands:
+    scale = np.float32(10.0 ** (gain_db / 10.0))
+    return StemBands(
+        edges_hz=bands.edges_hz,
+        power=bands.power * scale,
+        levels_db=bands.levels_db + np.float32(gain_db),
+        active=bands.active,
+    )
+
+
+def loudness_blocks(audio: np.ndarray, *, sample_rate: int) -> np.ndarray:
+    power = loudness._weighted_power(audio, sample_rate)
+    window = max(1, round(loudness.BLOCK_S * sample_rate))
+    hop = max(1, round(loudness.BLOCK_HOP_S * sample_rate))
+    return loudness._window_means(power, window, hop)
+
+
+def gated_lufs(blocks: np.ndarray) -> float:
+    if blocks.size == 0:
+        return -120.0
+    value = loudness._gated_integrated(blocks)
+    return value if math.isfinite(value) else -120.0
+
+
+def section_blocks(blocks: np.ndarray, section: Section) -> np.ndarray:
+    centres = np.arange(blocks.size) * loudness.BLOCK_HOP_S + loudness.BLOCK_S / 2
+    return blocks[(centres >= section.start_s) & (centres < section.end_s)]
+
+
+def _loud_rms_db(audio: np.ndarray, sample_rate: int) -> float:
+    mono = mono_sum(audio)
+    size = max(1, round(RMS_BLOCK_S * sample_rate))
+    count = mono.size // size
+    if count == 0:
+        return -120.0
+    framed = mono[: count * size].reshape(count, size)
+    squares = np.einsum("bs,bs->b", framed, framed, dtype=np.float64) / size
+    levels = 10.0 * np.log10(np.maximum(squares, 1e-20))
+    loudest = float(np.percentile(levels, 95))
+    active = levels[levels > loudest - ACTIVE_BELOW_LOUD_DB]
+    return float(np.percentile(active, 90)) if active.size else -120.0
+
+
+def analyze(name: str, audio: np.ndarray, *, sample_rate: int, bands: bool) -> StemAnalysis:
+    audio = np.asarray(audio, dtype=np.float32)
+    blocks = loudness_blocks(audio, sample_rate=sample_rate)
+    freqs, psd = power_spectrum(mono_sum(audio), sample_rate=sample_rate, n_fft=8192)
+    return StemAnalysis(
+        name=name,
+        channels=audio.shape[0],
+        lufs=gated_lufs(blocks),
+        blocks=blocks,
+        freqs_hz=freqs,
+        psd=psd,
+        loud_rms_db=_loud_rms_db(audio, sample_rate),
+        bands=stem_bands(audio, sample_rate=sample_rate) if bands else None,
+    )
+
+
+def analyze_all(
+    stems: Mapping[str, np.ndarray], *, sample_rate: int, bands: bool = True
+) -> dict[str, StemAnalysis]:
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        results = pool.map(
+            lambda item: analyze(item[0], item[1], sample_rate=sample_rate, bands=bands),
+            stems.items(),
+        )
+        return {result.name: result for result in results}
+
+
+def power_sum_db(levels: list[float]) -> float:
+    total = sum(10.0 ** (v / 10.0) for v in levels if v > -119.0)
+    return 10.0 * math.log10(total) if total > 0 else -120.0
