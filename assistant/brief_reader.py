@@ -161,6 +161,7 @@ def _inflections(word: str) -> list[str]:
 # --- parts of a clause ---------------------------------------------------------------------
 def find_sections(text: str) -> tuple[tuple[SectionRef, ...], str]:
     found: list[SectionRef] = []
+    text = re.sub(r"^((?:please |now |and |then )*)drop\b", r"\1lower", text)
     before = re.search(r"\bbefore the (?:first )?(drop|chorus|hook)\b", text)
     if before:
         found.append(SectionRef("before_chorus"))
@@ -304,10 +305,12 @@ def find_asks(text: str) -> tuple[list[Ask], list[str], str]:
                 if axis:
                     hit = (*axis, descriptor.word)
                     approximate = bool(descriptor.approximate)
+        typo = False
         if hit is None and word not in STOPWORDS and len(word) >= 5 and word.isalpha():
             close = difflib.get_close_matches(word, list(CONCEPT_WORDS), n=1, cutoff=0.8)
             if close:
-                hit, approximate = (*CONCEPT_WORDS[close[0]], close[0]), True
+                hit, typo = (*CONCEPT_WORDS[close[0]], close[0]), True
+                approximate = difflib.SequenceMatcher(None, word, close[0]).ratio() < 0.85
         if hit is None:
             if word.isalpha() and len(word) >= 3 and word not in STOPWORDS:
                 unknown.append(word)
@@ -333,7 +336,7 @@ def find_asks(text: str) -> tuple[list[Ask], list[str], str]:
                 descriptor=descriptor,
             )
         )
-        if approximate:
+        if approximate or typo:
             asks[-1] = replace(asks[-1], value=None)
             unknown.append(f"{word}->{canonical}")
         text = _blank(text, start, end)

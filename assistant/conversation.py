@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,10 @@ import numpy as np
 from assistant.explain import compose_reply, reply_header, summarise, track_vs_rest_db
 from assistant.planning import PastTurn, Plan, PlanContext, Planner, TrackFacts
 from dsp.errors import PlannerError
-from dsp.masking import find_masking
+from dsp.masking import StemBands, find_masking, stem_bands
 from dsp.roles import parse_role_assignments
 from dsp.state import MixState
+from dsp.stereo import channel_energies
 from tools.base import Change, ToolCall
 from tools.catalog import REGISTRY, apply_calls
 from tools.engine import Engine
@@ -67,9 +69,21 @@ def ensure_metrics(session: Session, engine: Engine, version: Version) -> dict[s
     return engine.measure(version.state)
 
 
+@dataclass
+class SessionPlanContext(PlanContext):
+    """PlanContext plus lazy, cached looks at the parent's tracks (computed only when a
+    move needs them): each track's band/frame powers post-fader (for masking moves) and
+    its own mid/side energies and channel count (for width moves)."""
+
+    stem_bands: Callable[[str], StemBands | None] = field(default=lambda name: None)
+    stereo: Callable[[], dict[str, dict[str, float]]] = field(default=lambda: {})
+
+
 def build_context(session: Session, engine: Engine, brief: str, parent: Version) -> PlanContext:
     metrics = ensure_metrics(session, engine, parent)
-    facts = engine.track_facts(parent.state)
+    facts = metrics.get("tracks") or engine.track_facts(parent.state)
+    if set(facts) != {t.name for t in parent.state.audible_tracks()}:
+        facts = engine.track_facts(parent.state)
     tracks = {
         name: TrackFacts(
             name=name,
@@ -82,13 +96,35 @@ def build_context(session: Session, engine: Engine, brief: str, parent: Version)
         for name, f in facts.items()
     }
     meta = session.meta
+    state = parent.state
+    bands_cache: dict[str, StemBands] = {}
+    stereo_cache: dict[str, dict[str, float]] = {}
 
     def masking() -> list[dict[str, Any]]:
-        return [c.model_dump(mode="json") for c in mix_masking(engine, parent.state)]
+        return [c.model_dump(mode="json") for c in mix_masking(engine, state)]
 
-    return PlanContext(
+    def bands_of(name: str) -> StemBands | None:
+        if name not in bands_cache:
+            track = state.track(name)
+            audio = engine.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
+            bands_cache[name] = stem_bands(audio, sample_rate=meta.sample_rate)
+        return bands_cache[name]
+
+    def stereo() -> dict[str, dict[str, float]]:
+        if not stereo_cache:
+            for track in state.audible_tracks():
+                audio = engine.insert_output(track)
+                energies = channel_energies(audio)
+                stereo_cache[track.name] = {
+                    "channels": float(np.asarray(audio).shape[0]),
+                    "mid": energies.mid,
+                    "side": energies.side,
+                }
+        return stereo_cache
+
+    return SessionPlanContext(
         brief=brief,
-        state=parent.state,
+        state=state,
         parent_version=parent.version,
         sections=meta.sections,
         duration_s=meta.duration_s,
@@ -99,6 +135,8 @@ def build_context(session: Session, engine: Engine, brief: str, parent: Version)
         tracks=tracks,
         lineage=lineage(session, parent.version),
         masking=masking,
+        stem_bands=bands_of,
+        stereo=stereo,
     )
 
 
@@ -139,7 +177,7 @@ def handle_brief(
     report("planning", 0.3)
     plan = chosen.plan(context)
     session.log_chat(role="user", text=brief, version=parent_version.version)
-    result = _carry_out(session, engine, plan, context, parent_version, chosen.name, report)
+    result = _carry_out(session, engine, plan, context, parent_version, plan.planner or chosen.name, report)
     session.log_chat(role="assistant", text=result["reply"], version=result["version"])
     report("done", 1.0)
     return result
@@ -177,16 +215,21 @@ def _carry_out(
         return _no_version(
             plan, parent, planner, plan.message or "That brief needs no change to this mix."
         )
+    report("applying", 0.45)
     state, changes = apply_calls(parent.state, plan.calls, context.tool_context)
     report("rendering", 0.5)
-    metrics = engine.measure(state)
+    rendered = engine.render(state)
+    report("measuring", 0.7)
+    metrics = engine.metrics_of(rendered, state)
     before = context.metrics
     notes: list[str] = []
     drift = metrics["mix"]["integrated_lufs"] - before["mix"]["integrated_lufs"]
     if not plan.level_change and abs(drift) > LOUDNESS_DRIFT_LU and not state.master.enabled:
         state, note = compensate_loudness(state, drift)
         notes.append(note)
-        metrics = engine.measure(state)
+        metrics = shifted_metrics(metrics, -drift, engine.track_facts(state))
+        rendered.audio = rendered.audio * np.float32(10 ** (-drift / 20))
+    before, metrics = extra_measures(engine, context, parent, state, rendered, before, metrics, plan.measures)
     body = compose_reply(
         changes=changes,
         before=before,
@@ -195,6 +238,7 @@ def _carry_out(
         message=plan.message,
         notes=notes,
     )
+    report("committing", 0.9)
     version = session.commit(
         state,
         parent=parent.version,
@@ -215,6 +259,98 @@ def _carry_out(
         "tool_calls": [{"tool": c.tool, "args": c.args} for c in plan.calls],
         "reply": reply,
     }
+
+
+MIX_LEVEL_FIELDS = (
+    "integrated_lufs",
+    "short_term_max_lufs",
+    "momentary_max_lufs",
+    "true_peak_dbtp",
+    "sample_peak_dbfs",
+    "rms_dbfs",
+)
+
+
+def shifted_metrics(
+    metrics: dict[str, Any], delta_db: float, tracks: dict[str, Any]
+) -> dict[str, Any]:
+    """The metrics of the same render scaled by delta_db: with the master off, moving every
+    fader by the same amount scales the pre-master mix exactly (sends, returns and automation
+    follow the faders), so no second render is needed; shares, centroid, width, crest and
+    LRA do not change."""
+    mix = dict(metrics["mix"])
+    for key in MIX_LEVEL_FIELDS:
+        mix[key] = round(mix[key] + delta_db, 3)
+    mix["band_energies_db"] = {k: v + delta_db for k, v in mix["band_energies_db"].items()}
+    out = {**metrics, "mix": mix, "tracks": tracks}
+    out["sections"] = [
+        {**row, "lufs": row["lufs"] + delta_db if row["lufs"] > -70 else row["lufs"]}
+        for row in metrics.get("sections", [])
+    ]
+    return out
+
+
+def mix_spectrum(audio: np.ndarray, sample_rate: int) -> dict[str, list[float]]:
+    """Third-octave band powers (dB) of the mix, 20 Hz-20 kHz: what band_hz measures read."""
+    from dsp.spectrum import mono_sum, power_spectrum
+
+    freqs, psd = power_spectrum(mono_sum(audio), sample_rate=sample_rate)
+    centres = 20.0 * 2.0 ** (np.arange(31) / 3)
+    lo, hi = centres * 2 ** (-1 / 6), centres * 2 ** (1 / 6)
+    step = freqs[1] - freqs[0]
+    cumulative = np.concatenate(([0.0], np.cumsum(psd)))
+    a, b = np.searchsorted(freqs, lo), np.searchsorted(freqs, hi)
+    power = (cumulative[b] - cumulative[a]) * step
+    return {
+        "centres_hz": [round(float(c), 1) for c in centres],
+        "power_db": [round(float(10 * np.log10(max(p, 1e-30))), 3) for p in power],
+    }
+
+
+def extra_measures(
+    engine: Engine,
+    context: PlanContext,
+    parent: Version,
+    state: MixState,
+    rendered: Any,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    measures: list[str],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Measures the stored metrics do not hold, computed from the renders only when the plan
+    names them: band ranges (third-octave spectrum) and the spectral overlap of two stems."""
+    rate = engine.meta.sample_rate
+    before, after = dict(before), dict(after)
+    if any(m.startswith("band_hz:") for m in measures):
+        if "spectrum" not in before:
+            before["spectrum"] = mix_spectrum(engine.render(parent.state).audio, rate)
+        after["spectrum"] = mix_spectrum(rendered.audio, rate)
+    pairs = [m for m in measures if m.startswith("overlap:")]
+    if pairs:
+        from dsp.masking import spectral_overlap
+
+        getter = getattr(context, "stem_bands", None)
+        before_extra, after_extra = dict(before.get("extra", {})), {}
+        for measure in pairs:
+            a, b = measure.split(":", 1)[1].split(",")
+            if a not in context.tracks or b not in context.tracks:
+                continue
+            old = [getter(n) for n in (a, b)] if getter else [None, None]
+            if None in old:
+                continue
+            new = [
+                old[i] if state.track(n) == parent.state.track(n) else post_fader_audio(engine, state, n)
+                for i, n in enumerate((a, b))
+            ]
+            before_extra[measure] = round(spectral_overlap(*old, sample_rate=rate), 4)
+            after_extra[measure] = round(spectral_overlap(*new, sample_rate=rate), 4)
+        before["extra"], after["extra"] = before_extra, after_extra
+    return before, after
+
+
+def post_fader_audio(engine: Engine, state: MixState, name: str) -> np.ndarray:
+    track = state.track(name)
+    return engine.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
 
 
 def compensate_loudness(state: MixState, drift_lu: float) -> tuple[MixState, str]:

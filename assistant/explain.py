@@ -42,9 +42,44 @@ def section_contrast_db(metrics: dict[str, Any], label: str) -> float | None:
     return sum(inside) / len(inside) - sum(outside) / len(outside)
 
 
+def band_hz_share_db(metrics: dict[str, Any], low_hz: float, high_hz: float) -> float | None:
+    """Share (dB) of the mix's power between low_hz and high_hz, from the stored
+    third-octave spectrum (``spectrum``: centres_hz, power_db)."""
+    spectrum = metrics.get("spectrum")
+    if not spectrum:
+        return None
+    centres, levels = spectrum["centres_hz"], spectrum["power_db"]
+    total = sum(10 ** (v / 10) for v in levels)
+    inside = sum(10 ** (v / 10) for c, v in zip(centres, levels) if low_hz <= c < high_hz)
+    if total <= 0 or inside <= 0:
+        return None
+    return 10 * math.log10(inside / total)
+
+
+def _range_label(low_hz: float, high_hz: float) -> str:
+    return f"{format_hz(low_hz)}–{format_hz(high_hz)} share"
+
+
 def measure_value(metrics: dict[str, Any], measure: str) -> tuple[str, float | None, str]:
-    """(label, value, unit) of one named measure in a version's metrics."""
+    """(label, value, unit) of one named measure in a version's metrics (plus the measures
+    computed from renders for this reply, under ``extra``)."""
     mix = metrics.get("mix", {})
+    extra = metrics.get("extra", {})
+    if measure.startswith("band_hz:"):
+        low, high = (float(x) for x in measure.split(":", 1)[1].split("-"))
+        return _range_label(low, high), band_hz_share_db(metrics, low, high), "dB"
+    if measure.startswith("overlap:"):
+        a, b = measure.split(":", 1)[1].split(",")
+        value = extra.get(measure)
+        return f"{a}/{b} spectral overlap", None if value is None else 100 * value, "%"
+    if measure.startswith("crest:"):
+        name = measure.split(":", 1)[1]
+        if name == "mix":
+            return "mix crest factor", mix.get("crest_factor_db"), "dB"
+        track = metrics.get("tracks", {}).get(name)
+        return f"{name} crest factor", track.get("crest_factor_db") if track else None, "dB"
+    if measure == "lufs":
+        measure = "loudness"
     if measure == "spectral_centroid_hz":
         return "spectral centroid", mix.get("spectral_centroid_hz"), "Hz"
     if measure.startswith("band:"):
@@ -68,17 +103,24 @@ def measure_value(metrics: dict[str, Any], measure: str) -> tuple[str, float | N
 def _format(value: float, unit: str) -> str:
     if unit == "Hz":
         return format_hz(value)
+    if unit == "%":
+        return f"{value:.0f}%"
     return f"{value:+.1f} {unit}" if unit in ("dB", "LU") else f"{value:.1f} {unit}"
 
 
 def measured_lines(before: dict[str, Any], after: dict[str, Any], measures: list[str]) -> list[str]:
     lines = []
+    seen = set()
     for measure in [*dict.fromkeys(measures), "loudness"]:
         label, old, unit = measure_value(before, measure)
         _, new, _ = measure_value(after, measure)
-        if old is None or new is None:
+        if old is None or new is None or label in seen:
             continue
-        lines.append(f"{label} {_format(old, unit)} → {_format(new, unit)}")
+        seen.add(label)
+        if unit == "Hz" and old > 0:
+            lines.append(f"{label} {_format(old, unit)} → {_format(new, unit)} ({100 * (new / old - 1):+.0f}%)")
+        else:
+            lines.append(f"{label} {_format(old, unit)} → {_format(new, unit)}")
     return lines
 
 
@@ -106,7 +148,7 @@ def compose_reply(
         lines.append(f"- {note}")
     measured = measured_lines(before, after, measures)
     if measured:
-        lines.append("Measured: " + "; ".join(measured) + ".")
+        lines.append("Measured on the render, before → after: " + "; ".join(measured) + ".")
     return "\n".join(lines)
 
 

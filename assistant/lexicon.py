@@ -184,11 +184,17 @@ class Lexicon:
     def __init__(self, data: LexiconFile) -> None:
         self.header = data.header
         self.band_centres_hz = np.asarray(data.band_centres_hz, dtype=float)
-        self._entries = {d.word: d for d in data.entries}
         self._aliases = dict(data.aliases)
         for d in data.entries:
             for syn in d.synonyms:
                 self._aliases.setdefault(syn, d.word)
+        by_word: dict[str, set[str]] = {}
+        for alias, word in self._aliases.items():
+            by_word.setdefault(word, set()).add(alias)
+        self._entries = {
+            d.word: d.model_copy(update={"synonyms": tuple(sorted(by_word.get(d.word, ())))})
+            for d in data.entries
+        }
         self._keys = sorted(set(self._entries) | set(self._aliases))
         self._fuzzy_keys = [k for k in self._keys if self._resolve(k).scannable and len(k) >= 4]
 
@@ -312,21 +318,33 @@ def rbj_coefficients(
     root = 2.0 * np.sqrt(amp) * alpha
     if kind == "low_shelf":
         b = amp * np.array(
-            [(amp + 1) - (amp - 1) * cos_w + root, 2 * ((amp - 1) - (amp + 1) * cos_w),
-             (amp + 1) - (amp - 1) * cos_w - root]
+            [
+                (amp + 1) - (amp - 1) * cos_w + root,
+                2 * ((amp - 1) - (amp + 1) * cos_w),
+                (amp + 1) - (amp - 1) * cos_w - root,
+            ]
         )
         a = np.array(
-            [(amp + 1) + (amp - 1) * cos_w + root, -2 * ((amp - 1) + (amp + 1) * cos_w),
-             (amp + 1) + (amp - 1) * cos_w - root]
+            [
+                (amp + 1) + (amp - 1) * cos_w + root,
+                -2 * ((amp - 1) + (amp + 1) * cos_w),
+                (amp + 1) + (amp - 1) * cos_w - root,
+            ]
         )
     elif kind == "high_shelf":
         b = amp * np.array(
-            [(amp + 1) + (amp - 1) * cos_w + root, -2 * ((amp - 1) + (amp + 1) * cos_w),
-             (amp + 1) + (amp - 1) * cos_w - root]
+            [
+                (amp + 1) + (amp - 1) * cos_w + root,
+                -2 * ((amp - 1) + (amp + 1) * cos_w),
+                (amp + 1) + (amp - 1) * cos_w - root,
+            ]
         )
         a = np.array(
-            [(amp + 1) - (amp - 1) * cos_w + root, 2 * ((amp - 1) - (amp + 1) * cos_w),
-             (amp + 1) - (amp - 1) * cos_w - root]
+            [
+                (amp + 1) - (amp - 1) * cos_w + root,
+                2 * ((amp - 1) - (amp + 1) * cos_w),
+                (amp + 1) - (amp - 1) * cos_w - root,
+            ]
         )
     else:
         b = np.array([1 + alpha * amp, -2 * cos_w, 1 - alpha * amp])

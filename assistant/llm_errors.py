@@ -58,7 +58,9 @@ def _status_detail(error: openai.APIStatusError) -> str:
     return one_line(error.message or "")
 
 
-def planner_error(error: BaseException, *, base_url: str, model: str, secret: str | None) -> PlannerError:
+def planner_error(
+    error: BaseException, *, base_url: str, model: str, secret: str | None
+) -> PlannerError:
     """One line saying what went wrong, where, and what to do (never the key)."""
     where = f"the LLM server at {base_url}"
     if isinstance(error, (openai.APIConnectionError, httpx.TransportError)):

@@ -203,12 +203,17 @@ def descriptor_text(descriptor: Descriptor) -> str:
             )
     if intent := descriptor.intent:
         bits.append(intent_text(intent))
-    if rev := descriptor.reverb:
+    primary = descriptor.intent.kind if descriptor.intent else None
+    # crowd-sourced reverb/compressor settings exist for most words; they only mean something
+    # for words that are about space or dynamics, so other words leave them out
+    rev = descriptor.reverb if primary in (None, "send") and not descriptor.effect else None
+    comp = descriptor.compressor if primary in (None, "compress") else None
+    if rev:
         bits.append(
             f"reverb: room {rev.room_size:.2f}, pre-delay {rev.pre_delay_ms:.0f} ms, "
             f"send {rev.send_db:+.1f} dB"
         )
-    if comp := descriptor.compressor:
+    if comp:
         bits.append(
             f"compressor: {comp.ratio:g}:1, attack {comp.attack_ms:g} ms, release {comp.release_ms:g} ms"
         )

@@ -21,8 +21,9 @@ from tools.base import ToolCall
 from tools.track_tools import MAX_EQ_BANDS, MERGE_OCTAVES, format_hz
 
 SUBBANDS = 6
-BAND_SHARE_TARGET_DB = 1.35  # per unit of amount; judged audible at >= 1 dB
-CENTROID_TARGET_PCT = 13.0  # per unit of amount; judged audible at >= 8-10 %
+BAND_SHARE_TARGET_DB = 1.6  # per unit of amount; judged audible at >= 1 dB
+MIN_AUDIBLE_AMOUNT = 0.9  # "a touch" is smaller than the default but still clearly audible
+CENTROID_TARGET_PCT = 12.0  # per unit of amount; judged audible at >= 8-10 %
 MAX_CUT_DB = 10.0
 MAX_BOOST_DB = 8.0
 
@@ -154,13 +155,14 @@ class BandSpec:
     freq_hz: float
     q: float
     measure: str
+    kind: str = "bell"
 
 
 BAND_SPECS = {
     "harsh": BandSpec("2–5 kHz", 2000, 5000, 3150, 1.2, "band_hz:2000-5000"),
     "sibilance": BandSpec("5–9 kHz", 5000, 9000, 6500, 1.8, "band_hz:5000-9000"),
     "mud": BandSpec("200–500 Hz", 200, 500, 315, 1.1, "band_hz:200-500"),
-    "boom": BandSpec("60–250 Hz", 60, 250, 120, 0.9, "band:low"),
+    "boom": BandSpec("60–250 Hz", 60, 250, 200, 0.7, "band:low", "low_shelf"),
     "box": BandSpec("300–900 Hz", 300, 900, 500, 1.3, "band_hz:300-900"),
     "honk": BandSpec("700–1500 Hz", 700, 1500, 1000, 1.5, "band_hz:700-1500"),
 }
@@ -194,7 +196,7 @@ def band_move(
         )
     )
     offenders = [
-        (n, s) for n, s in offenders[:4] if has_room(context.state.track(n), "bell", spec.freq_hz)
+        (n, s) for n, s in offenders[:4] if has_room(context.state.track(n), spec.kind, spec.freq_hz)
     ]
     out = MoveSet(
         measures=[spec.measure] + ([EXTRA_MEASURES[concept]] if concept in EXTRA_MEASURES else [])
@@ -208,7 +210,7 @@ def band_move(
 
     def change(gain: float) -> float:
         moves = {
-            n: [EqBand(kind="bell", freq_hz=spec.freq_hz, gain_db=gain * w, q=spec.q)]
+            n: [EqBand(kind=spec.kind, freq_hz=spec.freq_hz, gain_db=gain * w, q=spec.q)]
             for n, w in weights.items()
         }
         after = range_share_db(mix_powers(context, moves), spec.low_hz, spec.high_hz)
@@ -216,7 +218,7 @@ def band_move(
 
     cap = MAX_CUT_DB if sign < 0 else MAX_BOOST_DB
     gain = _solve_gain(
-        change, start_db=sign * 2.5 * amount, cap_db=cap, target=BAND_SHARE_TARGET_DB * amount
+        change, start_db=sign * 2.5 * amount, cap_db=cap, target=BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT)
     )
     for name, share in offenders:
         g = gain * weights[name]
@@ -224,7 +226,7 @@ def band_move(
             f"{name} carries {share:.0%} of the mix's {spec.label} energy, so "
             f"{'cut' if g < 0 else 'boost'} {abs(g):.1f} dB at {format_hz(spec.freq_hz)}"
         )
-        out.calls.append(eq_call(name, "bell", spec.freq_hz, g, spec.q, reason))
+        out.calls.append(eq_call(name, spec.kind, spec.freq_hz, g, spec.q, reason))
         out.notes.append(reason)
     return out
 
@@ -276,7 +278,7 @@ def shelf_move(
         change,
         start_db=sign * 2.0 * amount,
         cap_db=MAX_BOOST_DB if sign > 0 else MAX_CUT_DB,
-        target=BAND_SHARE_TARGET_DB * amount,
+        target=BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT),
     )
     band_text = f"{lo:g}–{hi:g} Hz" if hi < 1000 else f"{lo / 1000:g}–{hi / 1000:g} kHz"
     for name, share in chosen:
@@ -334,19 +336,17 @@ def tilt_move(
             change,
             start_db=sign * 2.5 * amount,
             cap_db=MAX_BOOST_DB if sign > 0 else MAX_CUT_DB,
-            target=CENTROID_TARGET_PCT * amount,
+            target=CENTROID_TARGET_PCT * max(amount, MIN_AUDIBLE_AMOUNT),
         )
     predicted = change(gain) * (sign if not shape else 1.0)
     what = word or ("warmer" if warm else "brighter" if sign > 0 else "darker")
-    lines = [
-        f"{what}: predicted centroid {before:.0f} Hz → {before * (1 + predicted / 100):.0f} Hz"
-    ]
+    lines = [f"{what}: aiming the spectral centroid about {abs(predicted):.0f}% {'up' if predicted > 0 else 'down'}"]
     targets = ["master"] if on_master else chosen
     share = dict(ranked)
     for target in targets:
         for band in bands(gain):
             reason = (
-                f"{lines[0]}; {target} carries {share.get(target, 0):.0%} of the energy above 2 kHz"
+                f"{target} carries {share.get(target, 0):.0%} of the mix's energy above 2 kHz"
                 if target != "master"
                 else lines[0]
             )

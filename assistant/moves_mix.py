@@ -5,13 +5,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from assistant.brief_reader import SectionRef
+from assistant.lexicon import eq_response_db
 from assistant.moves import MoveSet, eq_call, has_room
 from assistant.planning import PlanContext
+from dsp.state import EqBand
 from tools.base import ToolCall
 from tools.track_tools import format_hz
 
-LEVEL_STEP_DB = 1.75  # per unit of amount; judged audible at >= 1.5 LU against the rest
+LEVEL_BASE_DB = 1.2  # even "a touch" must be audible: >= 1.5 LU against the rest
+LEVEL_STEP_DB = 1.0  # per unit of amount
 SECTION_STEP_DB = 2.0
 NO_SPREAD_ROLES = ("bass", "kick", "snare", "vocal", "sub")
 
@@ -23,7 +28,7 @@ def _clamp(value: float, low: float, high: float) -> float:
 def level_db(amount: float, db: float | None, direction: int) -> float:
     if db is not None:
         return abs(db) * (1 if direction > 0 else -1)
-    return LEVEL_STEP_DB * amount * (1 if direction > 0 else -1)
+    return (LEVEL_BASE_DB + LEVEL_STEP_DB * amount) * (1 if direction > 0 else -1)
 
 
 # --- sections -------------------------------------------------------------------------------
@@ -190,54 +195,260 @@ def buried_move(
     return out
 
 
-def carve(
-    context: PlanContext, target: str, *, amount: float, maskers: list[str] | None
-) -> MoveSet:
-    """Cut the stems that mask ``target`` where they overlap (from the masking analysis)."""
-    out = MoveSet()
+OVERLAP_DROP = 0.17  # relative drop of the pair's spectral overlap per unit of amount (>= 10 %)
+MAX_CARVE_DB = 9.0
+
+
+def _maskers_for(
+    context: PlanContext, target: str, maskers: list[str] | None
+) -> list[tuple[str, str]]:
+    """(masker, why) pairs: the named ones, else the masking analysis, else the 2-5 kHz carriers."""
+    if maskers:
+        return [(m, f"{m} and {target} share the same bands") for m in maskers[:3]]
     try:
         found = context.masking() or []
-    except Exception as error:  # noqa: BLE001 - analysis failure must not lose the brief
-        out.notes.append(f"masking analysis unavailable ({error})")
+    except Exception:  # noqa: BLE001 - analysis failure must not lose the brief
         found = []
-    rows = [
-        m
-        for m in found
-        if m.get("masked") == target
-        and m.get("masker") != target
-        and (maskers is None or m.get("masker") in maskers)
-    ]
+    rows = [m for m in found if m.get("masked") == target and m.get("masker") != target]
     rows.sort(key=lambda m: (-float(m.get("severity", 0)), str(m.get("masker"))))
-    picked: list[tuple[str, float, str]] = []
+    picked: list[tuple[str, str]] = []
     for row in rows:
         name = row["masker"]
-        if name in [p[0] for p in picked] or name not in context.tracks:
-            continue
-        low, high = float(row.get("low_hz", 1000)), float(row.get("high_hz", 5000))
-        freq = math.sqrt(max(low, 20.0) * min(max(high, low * 1.1), 16000.0))
-        why = row.get("summary") or f"{name} masks {target} at {format_hz(freq)}"
-        picked.append((name, freq, f"{why} ({row.get('overlap_pct', 0):.0f}% overlap)"))
+        if name in context.tracks and name not in [p[0] for p in picked]:
+            picked.append((name, row.get("summary") or f"{name} masks {target}"))
         if len(picked) == 2:
             break
     if not picked:
-        pool = maskers or [n for n in context.tracks if n != target]
         from assistant.moves import carriers
 
+        pool = [n for n in context.tracks if n != target]
         for name, share in carriers(context, 2000, 5000, pool)[:2]:
-            picked.append(
-                (name, 3000.0, f"{name} carries {share:.0%} of the 2–5 kHz energy around {target}")
-            )
-    cut = -round(min(3.0 * amount + 0.5, 6.0), 2)
-    for name, freq, why in picked:
-        if not has_room(context.state.track(name), "bell", freq):
-            continue
-        out.calls.append(eq_call(name, "bell", freq, cut, 1.3, f"{why}: cut {abs(cut):.1f} dB"))
+            picked.append((name, f"{name} carries {share:.0%} of the 2–5 kHz energy around {target}"))
+    return picked
+
+
+def _overlap(a: Any, b_power: np.ndarray) -> float:
+    """dsp.masking.spectral_overlap on measured band powers (b's powers given)."""
+    both = a.active.any(axis=0) & b_power.any(axis=0)
+    if not both.any():
+        return 0.0
+    pa = a.power / np.maximum(a.power.sum(axis=0, keepdims=True), 1e-30)
+    pb = b_power / np.maximum(b_power.sum(axis=0, keepdims=True), 1e-30)
+    return float(np.sqrt(pa * pb).sum(axis=0)[both].mean())
+
+
+CARVE_STEP_DB = 1.5
+MAX_BAND_CUT_DB = 6.0
+
+
+def _room_db(context: PlanContext, name: str, freq_hz: float) -> float:
+    """How much more cut a band at freq_hz may take: 6 dB, less what an EQ band it would
+    merge with already cuts (at most 8 dB in all)."""
+    existing = [
+        b.gain_db
+        for b in context.state.track(name).eq
+        if b.kind == "bell" and abs(math.log2(b.freq_hz / freq_hz)) <= 1 / 3
+    ]
+    return max(0.0, min(MAX_BAND_CUT_DB, 8.0 + min(existing + [0.0])))
+
+
+def _trimmed(bands: Any, frames: int) -> Any:
+    return type(bands)(
+        bands.edges_hz,
+        bands.power[:, :frames],
+        bands.levels_db[:, :frames],
+        bands.active[:, :frames],
+    )
+
+
+def _carve_bands(
+    context: PlanContext, target: str, masker: str, amount: float
+) -> tuple[dict[str, list[EqBand]], float, float] | None:
+    """Bell cuts, spread over the pair, that drop their spectral overlap by the target.
+
+    Greedy on the pair's band/frame powers (EQ is linear, so a cut scales a stem's band
+    powers by its response): each step adds 1.5 dB of cut where it lowers the overlap most,
+    at most 6 dB per band. The target (a vocal) is never cut; a kick/bass pair shares."""
+    getter = getattr(context, "stem_bands", None)
+    if getter is None:
+        return None
+    try:
+        a, b = getter(target), getter(masker)
+    except Exception:  # noqa: BLE001 - no analysis: the caller falls back to a fixed cut
+        return None
+    if a is None or b is None:
+        return None
+    frames = min(a.power.shape[1], b.power.shape[1])
+    a, b = _trimmed(a, frames), _trimmed(b, frames)
+    if frames > 4000:  # the model needs the distribution over time, not every frame
+        step = frames // 2000
+        a = type(a)(a.edges_hz, a.power[:, ::step], a.levels_db[:, ::step], a.active[:, ::step])
+        b = type(b)(b.edges_hz, b.power[:, ::step], b.levels_db[:, ::step], b.active[:, ::step])
+    centres = np.sqrt(a.edges_hz[:-1] * a.edges_hz[1:])
+    before = _overlap(a, b.power)
+    if before <= 0.02:
+        return None
+    pa = a.power / np.maximum(a.power.sum(axis=0, keepdims=True), 1e-30)
+    pb = b.power / np.maximum(b.power.sum(axis=0, keepdims=True), 1e-30)
+    shared = [int(i) for i in np.argsort(-np.sqrt(pa * pb).mean(axis=1))[:10]]
+    goal = before * (1 - OVERLAP_DROP * max(amount, 0.8))
+    # a lead vocal gives up at most 3 dB, only where the other part dominates
+    vocal = "vocal" in context.tracks[target].role if target in context.tracks else True
+    weak = {int(i) for i in np.flatnonzero(pa.mean(axis=1) < pb.mean(axis=1))}
+    cuts: dict[tuple[str, int], float] = {}
+    rate = context.sample_rate
+
+    def response(name: str, plan: dict[tuple[str, int], float]) -> np.ndarray:
+        moves = [
+            EqBand(kind="bell", freq_hz=float(np.clip(centres[i], 40, 12000)), gain_db=g, q=1.2)
+            for (n, i), g in plan.items()
+            if n == name
+        ]
+        if not moves:
+            return np.ones_like(centres)
+        return 10 ** (eq_response_db(moves, centres, sample_rate=rate) / 10)
+
+    def overlap_with(plan: dict[tuple[str, int], float]) -> float:
+        powered = type(a)(a.edges_hz, a.power * response(target, plan)[:, None], a.levels_db, a.active)
+        return _overlap(powered, b.power * response(masker, plan)[:, None])
+
+    after = before
+    names = [masker, target]
+    for _ in range(24):
+        if after <= goal:
+            break
+        best = None
+        for name in names:
+            for index in shared:
+                key = (name, int(index))
+                room = _room_db(context, name, centres[index])
+                if name == target and vocal:
+                    room = min(room, 3.0) if index in weak else 0.0
+                if cuts.get(key, 0.0) <= -room + 1e-6:
+                    continue
+                trial = {**cuts, key: cuts.get(key, 0.0) - CARVE_STEP_DB}
+                value = overlap_with(trial)
+                if best is None or value < best[0]:
+                    best = (value, trial)
+        if best is None or best[0] >= after - 1e-4:
+            break
+        after, cuts = best
+    plan: dict[str, list[EqBand]] = {}
+    for (name, index), gain in sorted(cuts.items(), key=lambda kv: centres[kv[0][1]]):
+        freq = round(float(np.clip(centres[index], 40, 12000)), 1)
+        plan.setdefault(name, []).append(EqBand(kind="bell", freq_hz=freq, gain_db=gain, q=1.2))
+    return (plan, before, after) if plan else None
+
+
+def carve(
+    context: PlanContext, target: str, *, amount: float, maskers: list[str] | None
+) -> MoveSet:
+    """Cut the stems that mask ``target`` where the pair's spectra overlap most."""
+    out = MoveSet()
+    for name, why in _maskers_for(context, target, maskers)[:2]:
+        solved = _carve_bands(context, target, name, amount)
+        if solved is None:
+            cut = -round(min(3.0 * amount + 0.5, 6.0), 2)
+            solved = ({name: [EqBand(kind="bell", freq_hz=3000.0, gain_db=cut, q=1.3)]}, 0.0, 0.0)
+        plan, before, after = solved
+        for track, bands in plan.items():
+            for band in bands:
+                if not has_room(context.state.track(track), "bell", band.freq_hz):
+                    continue
+                reason = f"{why}: cut {track} {abs(band.gain_db):.1f} dB at {format_hz(band.freq_hz)}"
+                out.calls.append(
+                    eq_call(track, "bell", band.freq_hz, band.gain_db, band.q, reason)
+                )
         out.measures.append(f"overlap:{name},{target}")
-        out.notes.append(f"{why}: cut {name} {abs(cut):.1f} dB at {format_hz(freq)}")
+        detail = f" (model: overlap {before:.2f} → {after:.2f})" if before else ""
+        out.notes.append(f"{why}; I cut where their spectra overlap most{detail}.")
     return out
 
 
 # --- space ----------------------------------------------------------------------------------
+WIDTH_TARGET_DB = 3.6  # side/mid change per unit of amount; judged audible at >= 2 dB
+
+
+def _track_ms(
+    pan: float, width: float, stereo: dict[str, float] | None, energy: float
+) -> tuple[float, float]:
+    """(mid, side) energy of one track placed at ``pan`` with ``width`` (pan law of dsp.panning)."""
+    if stereo is None or stereo.get("channels", 1) < 2:
+        c = math.cos(pan * math.pi / 2.0)
+        return energy * (1 + c) / 2, energy * (1 - c) / 2
+    mid, side = stereo["mid"], stereo["side"] * width * width
+    total = max(stereo["mid"] + stereo["side"], 1e-30)
+    mid, side = energy * mid / total, energy * side / total
+    far = math.cos(abs(pan) * math.pi / 2.0)  # balance: the far channel scaled by `far`
+    moved = (mid + side) * (1 - far) ** 2 / 4  # what the balance turns from mid into side
+    return mid - moved, side + moved
+
+
+def _model_mid_side(
+    context: PlanContext, placement: dict[str, tuple[float, float]]
+) -> tuple[float, float]:
+    """Mid and side energy of the tracks' sum (tracks taken as uncorrelated), raw energies
+    (side/mid is not K-weighted) when the stereo facts are there, else from LUFS."""
+    stereo = _stereo_facts(context)
+    mid = side = 1e-30
+    for t in context.state.audible_tracks():
+        if t.name not in context.tracks:
+            continue
+        pan, width = placement.get(t.name, (t.pan, t.width))
+        facts = stereo.get(t.name)
+        if facts:
+            energy = (facts["mid"] + facts["side"]) * 10 ** (t.gain_db / 10)
+        else:
+            energy = 10 ** (context.tracks[t.name].lufs / 10)
+        m, s = _track_ms(pan, width, facts, energy)
+        mid, side = mid + m, side + s
+    return mid, side
+
+
+def _side_mid_db(context: PlanContext, placement: dict[str, tuple[float, float]]) -> float:
+    """Predicted side/mid of the mix. What the track model misses (bus returns, automation)
+    is calibrated on the measured side/mid of the current mix and kept constant."""
+    mid0, side0 = _model_mid_side(context, {})
+    mid, side = _model_mid_side(context, placement)
+    measured = context.metrics.get("mix", {}).get("side_mid_ratio_db")
+    extra_mid = extra_side = 0.0
+    if isinstance(measured, (int, float)) and measured > -100:
+        target = 10 ** (measured / 10)
+        if target * mid0 > side0:
+            extra_side = target * mid0 - side0
+        else:
+            extra_mid = side0 / target - mid0
+    return 10 * math.log10((side + extra_side) / (mid + extra_mid))
+
+
+def _stereo_facts(context: PlanContext) -> dict[str, dict[str, float]]:
+    getter = getattr(context, "stereo", None)
+    try:
+        return getter() if getter else {}
+    except Exception:  # noqa: BLE001 - without the facts every track counts as mono
+        return {}
+
+
+def _placement(
+    tracks: list[Any], spread: float, direction: int, to_mono: bool
+) -> dict[str, tuple[float, float]]:
+    """(pan, width) per track for a spread factor 0..1 (how far towards the extreme)."""
+    out = {}
+    side = -1.0
+    for t in sorted(tracks, key=lambda t: t.name):
+        if direction > 0:
+            width = _clamp(max(t.width, 1.0) + spread, 0, 2)
+            if abs(t.pan) < 0.15:
+                pan, side = side * _clamp(0.2 + 0.7 * spread, 0, 0.9), -side
+            else:
+                pan = math.copysign(_clamp(abs(t.pan) + 0.5 * spread, 0, 1), t.pan)
+        else:
+            keep = 0.0 if to_mono else _clamp(1 - spread, 0, 1)
+            width, pan = t.width * keep, t.pan * keep
+        out[t.name] = (round(pan, 2), round(width, 2))
+    return out
+
+
 def width_move(
     context: PlanContext,
     names: list[str] | None,
@@ -246,47 +457,48 @@ def width_move(
     amount: float,
     to_mono: bool = False,
 ) -> MoveSet:
+    """Spread (or narrow) the tracks that may move, as far as the side/mid model says is
+    needed for an audible change: pans for mono tracks, mid/side width for stereo ones."""
     out = MoveSet(measures=["width"])
-    pool = names or [
-        t.name
-        for t in context.state.audible_tracks()
-        if not any(r in t.role for r in NO_SPREAD_ROLES)
-    ]
+    audible = context.state.audible_tracks()
+    if names:
+        pool = names
+    elif direction > 0:
+        pool = [t.name for t in audible if not any(r in t.role for r in NO_SPREAD_ROLES)]
+    else:
+        pool = [t.name for t in audible]
     tracks = [context.state.track(n) for n in pool]
-    side = -1.0
-    for t in sorted(tracks, key=lambda t: t.name):
-        if direction > 0:
-            width = _clamp(max(t.width, 1.0) + 0.45 * amount, 0, 2)
-            if abs(t.pan) < 0.15:
-                pan, side = side * _clamp(0.25 + 0.3 * amount, 0, 0.9), -side
-            else:
-                pan = math.copysign(_clamp(abs(t.pan) + 0.25 * amount, 0, 1), t.pan)
-        else:
-            keep = 0.0 if to_mono else _clamp(1 - 0.4 * amount, 0, 1)
-            width, pan = (
-                t.width * keep,
-                t.pan * (0.0 if to_mono else _clamp(1 - 0.5 * amount, 0, 1)),
-            )
-        why = "wider" if direction > 0 else "narrower"
+    before = _side_mid_db(context, {})
+    target = WIDTH_TARGET_DB * max(amount, 0.8)
+    spread, predicted = 0.0, before
+    for step in range(1, 21):
+        spread = step * 0.05
+        placement = _placement(tracks, spread, direction, to_mono)
+        predicted = _side_mid_db(context, placement)
+        if (predicted - before) * direction >= target:
+            break
+    placement = _placement(tracks, spread, direction, to_mono)
+    why = "wider" if direction > 0 else "narrower"
+    for t in tracks:
+        pan, width = placement[t.name]
         if abs(width - t.width) > 1e-3:
             out.calls.append(
                 ToolCall(
                     tool="set_width",
-                    args={"track": t.name, "width": round(width, 2)},
-                    reason=f"{why}: {t.name} width {t.width:.2f} → {width:.2f}",
+                    args={"track": t.name, "width": width},
+                    reason=f"{why}: {t.name} stereo width {t.width:.2f} → {width:.2f}",
                 )
             )
         if abs(pan - t.pan) > 1e-3:
             out.calls.append(
                 ToolCall(
                     tool="set_pan",
-                    args={"track": t.name, "pan": round(pan, 2)},
+                    args={"track": t.name, "pan": pan},
                     reason=f"{why}: {t.name} pan {t.pan:+.2f} → {pan:+.2f}",
                 )
             )
-    ratio = context.metrics.get("mix", {}).get("side_mid_ratio_db")
-    if isinstance(ratio, (int, float)):
-        out.notes.append(f"side/mid is {ratio:.1f} dB now; spreading {len(tracks)} tracks")
+    out.notes.append(f"{why}: spreading {len(tracks)} tracks (bass, kick, snare and vocal stay centred)"
+                     if direction > 0 else f"{why}: {len(tracks)} tracks pulled towards the centre")
     return out
 
 
@@ -389,7 +601,7 @@ def punch_move(
                 reason=f"{name} crest factor {crest:.1f} dB: transients {attack:+.1f} dB",
             )
         )
-        if direction > 0:
+        if direction > 0 and crest < 14.0:  # already squashed: a slow-attack comp adds snap
             threshold = _clamp(input_lufs(context, name) + 2.0, -40, -3)
             out.calls.append(
                 ToolCall(

@@ -93,7 +93,9 @@ class LLMPlanner:
             )
         model = env.get("MIXCHAT_MODEL", "").strip() or DEFAULT_MODEL
         timeout_s = _env_number(env, "MIXCHAT_LLM_TIMEOUT_S", DEFAULT_TIMEOUT_S, low=0.1, high=600)
-        retries = int(_env_number(env, "MIXCHAT_LLM_RETRIES", DEFAULT_RETRIES, low=0, high=MAX_RETRIES))
+        retries = int(
+            _env_number(env, "MIXCHAT_LLM_RETRIES", DEFAULT_RETRIES, low=0, high=MAX_RETRIES)
+        )
         steps = int(_env_number(env, "MIXCHAT_LLM_MAX_STEPS", DEFAULT_MAX_STEPS, low=1, high=20))
         stream = env.get("MIXCHAT_LLM_STREAM", "").strip().lower() in ("1", "true", "yes", "on")
         fallback = env.get("MIXCHAT_LLM_FALLBACK", "").strip().lower() == "offline"
@@ -134,7 +136,9 @@ class LLMPlanner:
         from assistant.planner_offline import OfflinePlanner
 
         try:
-            reading = read_brief(context.brief, tracks=[(t.name, t.role) for t in context.state.tracks])
+            reading = read_brief(
+                context.brief, tracks=[(t.name, t.role) for t in context.state.tracks]
+            )
         except MixError:
             return None
         if reading.intent not in ROUTED_TO_OFFLINE:
@@ -148,6 +152,7 @@ class LLMPlanner:
         note = f"The LLM planner failed ({error}); the offline planner answered instead."
         plan.message = self._clean(f"{note} {plan.message}".strip())
         plan.notes.append(self._clean(note))
+        plan.planner = "offline"
         return plan
 
     def _run(self, context: PlanContext) -> Plan:
@@ -169,11 +174,15 @@ class LLMPlanner:
             for index, call in enumerate(reply.tool_calls):
                 call_id = call.get("id") or f"call_{step}_{index}"
                 working, content = self._try_call(working, call, text, context, accepted)
-                messages.append(ToolMessage(content=content, tool_call_id=call_id, name=call["name"]))
+                messages.append(
+                    ToolMessage(content=content, tool_call_id=call_id, name=call["name"])
+                )
             for index, bad in enumerate(reply.invalid_tool_calls):
                 call_id = bad.get("id") or f"bad_{step}_{index}"
                 messages.append(
-                    ToolMessage(content=invalid_call_text(bad), tool_call_id=call_id, status="error")
+                    ToolMessage(
+                        content=invalid_call_text(bad), tool_call_id=call_id, status="error"
+                    )
                 )
         else:
             final_text = (
@@ -194,7 +203,9 @@ class LLMPlanner:
                 error, base_url=self.base_url, model=self.model_name, secret=self.secret
             ) from None
         if full is None:
-            raise PlannerError(f"the LLM server at {self.base_url} streamed an empty reply; try again")
+            raise PlannerError(
+                f"the LLM server at {self.base_url} streamed an empty reply; try again"
+            )
         return full
 
     def _try_call(
@@ -240,14 +251,18 @@ class LLMPlanner:
 
 
 # --- helpers -------------------------------------------------------------------------------
-def _env_number(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
+def _env_number(
+    env: Mapping[str, str], name: str, default: float, *, low: float, high: float
+) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise PlannerError(f"{name}={raw!r} must be a number between {low:g} and {high:g}") from None
+        raise PlannerError(
+            f"{name}={raw!r} must be a number between {low:g} and {high:g}"
+        ) from None
     if not low <= value <= high:
         raise PlannerError(f"{name}={raw!r} must be between {low:g} and {high:g}")
     return value
@@ -257,9 +272,7 @@ def message_text(message: BaseMessage) -> str:
     content = message.content
     if isinstance(content, str):
         return content.strip()
-    parts = [
-        block.get("text", "") if isinstance(block, dict) else str(block) for block in content
-    ]
+    parts = [block.get("text", "") if isinstance(block, dict) else str(block) for block in content]
     return " ".join(p for p in parts if p).strip()
 
 

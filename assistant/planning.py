@@ -70,6 +70,7 @@ class Plan:
     level_change: bool = False
     target_versions: tuple[int, ...] = ()
     notes: list[str] = field(default_factory=list)
+    planner: str | None = None  # set when another planner answered (e.g. the offline fallback)
 
 
 class Planner(Protocol):

@@ -30,6 +30,7 @@ from dsp.audio_io import file_sha256, load_stems  # noqa: E402
 from dsp.panning import pan_gains, stereo_width  # noqa: E402
 from dsp.processors import (  # noqa: E402
     delay_bus_board,
+    pre_delay_frames,
     reverb_bus_board,
     track_insert_board,
 )
@@ -138,7 +139,10 @@ def bare_chain(stems: dict[str, StemSource], state: MixState) -> None:
         for bus, send_db in (("reverb", track.reverb_send_db), ("delay", track.delay_send_db)):
             if send_db is not None:
                 sends[bus] += placed * np.float32(10 ** (send_db / 20))
-    mix += reverb_bus_board(state.reverb).process(sends["reverb"], SAMPLE_RATE)
+    reverb = reverb_bus_board(state.reverb, with_pre_delay=False)
+    wet = reverb.process(sends["reverb"], SAMPLE_RATE)
+    shift = pre_delay_frames(state.reverb, sample_rate=SAMPLE_RATE)  # as render does it
+    mix[:, shift:] += wet[:, : frames - shift]
     mix += delay_bus_board(state.delay).process(sends["delay"], SAMPLE_RATE)
 
 

@@ -9,7 +9,7 @@ correlation and mono compatibility. Quantities that would be -inf (silence) are 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,7 +28,7 @@ from dsp.spectrum import (
     power_spectrum,
     tilt_from_spectrum,
 )
-from dsp.state import Section
+from dsp.state import Section, build
 from dsp.stereo import (
     channel_energies,
     correlation_from,
@@ -160,15 +160,18 @@ class SectionLoudness(_Model):
 
 
 def section_loudness(
-    audio: np.ndarray, *, sample_rate: float, sections: Sequence[Section]
+    audio: np.ndarray, *, sample_rate: float, sections: Sequence[Section | Mapping]
 ) -> list[dict]:
-    """Integrated loudness of each section (one K-weighting pass for all of them)."""
+    """Integrated loudness of each section, as SectionLoudness dicts (one K-weighting pass
+    for all of them). Sections are ``Section`` models or dicts with label, start_s, end_s."""
     _check_rate(sample_rate)
     power = _weighted_power(as_channels(audio), sample_rate)
     hop = _hop(sample_rate, loudness.BLOCK_HOP_S)
     window = _hop(sample_rate, loudness.BLOCK_S)
     rows = []
-    for section in sections:
+    for section in (
+        item if isinstance(item, Section) else build(Section, item) for item in sections
+    ):
         if section.end_s <= section.start_s:
             raise StateError(
                 f"section {section.label!r} end_s={section.end_s} must be after "

@@ -8,11 +8,13 @@ to do; recoverable oddities (other sample rate, other length, silence) become wa
 from __future__ import annotations
 
 import hashlib
+import io
+import mmap
 import os
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -240,6 +242,74 @@ def write_audio(
         path, sample_rate=sample_rate, channels=audio.shape[0], subtype=subtype
     ) as writer:
         writer.write(audio)
+
+
+Put = Callable[[int, np.ndarray], None]
+
+
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    header = io.BytesIO()
+    descr = {"descr": "<f4", "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(header, descr)
+    return header.getvalue()
+
+
+@contextmanager
+def npy_block_writer(path: Path, *, shape: tuple[int, int]) -> Iterator[Put]:
+    """Yield ``put(start_frame, block)`` that writes (channels, k) blocks into a new float32
+    (channels, n) .npy file with plain writes (no memmap page faults; no fsync, it is meant
+    for caches). The file appears at ``path`` (temp + rename) only when complete."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npy")
+    header = _npy_header(shape)
+    channels, frames = shape
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(header)
+            handle.truncate(len(header) + 4 * channels * frames)
+
+            def put(start: int, block: np.ndarray) -> None:
+                for channel in range(channels):
+                    handle.seek(len(header) + 4 * (channel * frames + start))
+                    handle.write(np.ascontiguousarray(block[channel], dtype="<f4").data)
+
+            yield put
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def open_npy(path: Path, *, shape: tuple[int, ...]) -> np.ndarray | None:
+    """Memory-map a float32 .npy file of this shape, or None if absent or different."""
+    try:
+        array = np.load(path, mmap_mode="r")
+    except (OSError, ValueError):
+        return None
+    return array if array.shape == shape and array.dtype == np.float32 else None
+
+
+def release_pages(array: np.ndarray) -> None:
+    """Let go of a read-only memory map's resident pages (they stay in the OS page cache), so
+    resident memory does not grow with the number or length of stems."""
+    mapping = getattr(array, "_mmap", None)
+    if mapping is not None and hasattr(mapping, "madvise"):
+        with suppress(OSError, ValueError):
+            mapping.madvise(mmap.MADV_DONTNEED)
+
+
+def prune_cache(cache_dir: Path, *, max_bytes: int) -> list[Path]:
+    """Delete the least recently used cache files until the folder holds <= max_bytes."""
+    files = sorted(Path(cache_dir).glob("*.npy"), key=lambda p: p.stat().st_mtime)
+    total = sum(p.stat().st_size for p in files)
+    removed = []
+    for path in files:
+        if total <= max_bytes:
+            break
+        total -= path.stat().st_size
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

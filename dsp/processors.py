@@ -231,10 +231,18 @@ def _bus_filters(hpf_hz: float, lpf_hz: float) -> list[pb.Plugin]:
     ]
 
 
-def reverb_bus_board(bus: ReverbBus) -> pb.Pedalboard:
-    """Pre-delay, 100% wet reverb, 12 dB/oct HPF and LPF, return level."""
+def pre_delay_frames(bus: ReverbBus, *, sample_rate: int) -> int:
+    return int(round(bus.pre_delay_ms * sample_rate / 1000.0))
+
+
+def reverb_bus_board(bus: ReverbBus, *, with_pre_delay: bool = True) -> pb.Pedalboard:
+    """Pre-delay, 100% wet reverb, 12 dB/oct HPF and LPF, return level.
+
+    The chain is linear and time-invariant, so render leaves the pre-delay out
+    (``with_pre_delay=False``) and shifts the return by ``pre_delay_frames`` instead: the
+    same result without a pass of pedalboard's Delay."""
     plugins: list[pb.Plugin] = []
-    if bus.pre_delay_ms > 0:
+    if with_pre_delay and bus.pre_delay_ms > 0:
         plugins.append(pb.Delay(bus.pre_delay_ms / 1000.0, 0.0, 1.0))
     plugins.append(
         pb.Reverb(
@@ -261,5 +269,7 @@ def delay_bus_board(bus: DelayBus) -> pb.Pedalboard:
 
 
 def bus_board(state: MixState, bus: str) -> pb.Pedalboard:
-    """The board of the named bus ("reverb" or "delay")."""
-    return reverb_bus_board(state.reverb) if bus == "reverb" else delay_bus_board(state.delay)
+    """The board render uses for the named bus ("reverb": without its pre-delay)."""
+    if bus == "reverb":
+        return reverb_bus_board(state.reverb, with_pre_delay=False)
+    return delay_bus_board(state.delay)

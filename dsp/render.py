@@ -18,11 +18,9 @@ holds the pre-master and the send buses, never all processed tracks at once.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import re
-import uuid
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
@@ -30,11 +28,24 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp.audio_io import audio_writer
+from dsp.audio_io import (  # noqa: F401 - prune_cache is part of render's API
+    Put,
+    audio_writer,
+    npy_block_writer,
+    open_npy,
+    prune_cache,
+    release_pages,
+)
 from dsp.automation import automation_gain
 from dsp.errors import StateError
 from dsp.panning import place
-from dsp.processors import INSERT_FIELDS, bus_board, has_inserts, insert_chain
+from dsp.processors import (
+    INSERT_FIELDS,
+    bus_board,
+    has_inserts,
+    insert_chain,
+    pre_delay_frames,
+)
 from dsp.state import MixState, TrackState
 
 ENGINE_VERSION = 1
@@ -118,12 +129,13 @@ def safe_file_stem(name: str) -> str:
 
 
 def _read_block(audio: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """float32 contiguous (ch, stop-start) block, zero-padded past the end of ``audio``."""
-    have = audio[:, start : min(stop, audio.shape[1])]
-    if have.shape[1] == stop - start:
-        return np.ascontiguousarray(have, dtype=np.float32)
+    """float32 contiguous (ch, stop-start) block; zeros outside ``audio`` (start may be < 0)."""
+    lo, hi = max(start, 0), min(stop, audio.shape[1])
+    if lo == start and hi == stop:
+        return np.ascontiguousarray(audio[:, start:stop], dtype=np.float32)
     block = np.zeros((audio.shape[0], stop - start), dtype=np.float32)
-    block[:, : have.shape[1]] = have
+    if hi > lo:
+        block[:, lo - start : hi - start] = audio[:, lo:hi]
     return block
 
 
@@ -132,33 +144,18 @@ def _spans(frames: int, block: int) -> list[tuple[int, int]]:
 
 
 def _open_cached(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
-    try:
-        cached = np.load(path, mmap_mode="r")
-    except (OSError, ValueError):
-        return None
-    if cached.shape != shape or cached.dtype != np.float32:
-        return None
-    with suppress(OSError):
-        os.utime(path)  # mark as recently used, for prune_cache
+    cached = open_npy(path, shape=shape)
+    if cached is not None:
+        with suppress(OSError):
+            os.utime(path)  # mark as recently used, for prune_cache
     return cached
-
-
-Put = Callable[[int, np.ndarray], None]
-
-
-def _npy_header(shape: tuple[int, ...]) -> bytes:
-    header = io.BytesIO()
-    descr = {"descr": "<f4", "fortran_order": False, "shape": shape}
-    np.lib.format.write_array_header_1_0(header, descr)
-    return header.getvalue()
 
 
 def _cached_array(
     path: Path | None, shape: tuple[int, ...], fill: Callable[[Put], None]
 ) -> np.ndarray:
-    """Let ``fill`` put (channels, k) blocks at frame offsets into a new (channels, n) float32
-    array: in memory, or straight into a .npy file at ``path`` with plain writes (no memmap
-    page faults, no fsync: it is a cache), renamed into place only when complete."""
+    """Let ``fill`` put blocks into a new (channels, n) float32 array: in memory, or into the
+    .npy file ``path`` (atomic), which is then memory-mapped."""
     if path is None:
         out = np.empty(shape, dtype=np.float32)
 
@@ -167,40 +164,9 @@ def _cached_array(
 
         fill(put_memory)
         return out
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npy")
-    header = _npy_header(shape)
-    channels, frames = shape
-    try:
-        with open(tmp, "wb") as handle:
-            handle.write(header)
-            handle.truncate(len(header) + 4 * channels * frames)
-
-            def put_file(start: int, block: np.ndarray) -> None:
-                for channel in range(channels):
-                    handle.seek(len(header) + 4 * (channel * frames + start))
-                    handle.write(np.ascontiguousarray(block[channel], dtype="<f4").data)
-
-            fill(put_file)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with npy_block_writer(path, shape=shape) as put_file:
+        fill(put_file)
     return np.load(path, mmap_mode="r")
-
-
-def prune_cache(cache_dir: Path, *, max_bytes: int) -> list[Path]:
-    """Delete the least recently used cache files until the folder holds <= max_bytes."""
-    files = sorted(Path(cache_dir).glob("*.npy"), key=lambda p: p.stat().st_mtime)
-    total = sum(p.stat().st_size for p in files)
-    removed = []
-    for path in files:
-        if total <= max_bytes:
-            break
-        total -= path.stat().st_size
-        path.unlink(missing_ok=True)
-        removed.append(path)
-    return removed
 
 
 class _Stage:
@@ -324,10 +290,10 @@ class _Mixer:
             blocks[index] = None  # free the send block once it is through the bus
             self.stage.report(f"{bus} bus", stop, self.stage.frames)
 
-    def add_return(self, bus: str, output: np.ndarray) -> None:
+    def add_return(self, bus: str, output: np.ndarray, *, delay: int = 0) -> None:
         with self._writer(f"{bus}_return.wav") as writer:
             for start, stop in self.stage.spans:
-                self._add(_read_block(output, start, stop), start, stop, writer)
+                self._add(_read_block(output, start - delay, stop - delay), start, stop, writer)
 
     def _add(self, audio: np.ndarray, start: int, stop: int, writer) -> None:
         mixbus = self._gain((None,), "gain_db", 0.0, start, stop)
@@ -340,6 +306,33 @@ class _Mixer:
 
 def _scaled(audio: np.ndarray, gain: np.ndarray | float) -> np.ndarray:
     return audio * (np.float32(gain) if isinstance(gain, float) else gain)
+
+
+def _bus_path(
+    cache: Path | None,
+    state: MixState,
+    bus: str,
+    stems: Mapping[str, StemSource],
+    sample_rate: int,
+    frames: int,
+    block: int,
+) -> Path | None:
+    if cache is None:
+        return None
+    key = bus_cache_key(
+        state, bus=bus, stems=stems, sample_rate=sample_rate, frames=frames, block=block
+    )
+    return cache / f"bus-{bus}-{key}.npy"
+
+
+def _remove_stale_stems(stems_out: Path, state: MixState, used: list[str]) -> None:
+    """Delete files an earlier render wrote for tracks or buses that are silent now, so the
+    folder still sums to the pre-master. Files with other names are left alone."""
+    audible = {t.name for t in state.audible_tracks()}
+    names = [f"{safe_file_stem(t.name)}.wav" for t in state.tracks if t.name not in audible]
+    names += [f"{bus}_return.wav" for bus, _ in BUSES if bus not in used]
+    for name in names:
+        (stems_out / name).unlink(missing_ok=True)
 
 
 def _check_inputs(stems: Mapping[str, StemSource], state: MixState, block_s: float) -> None:
@@ -381,19 +374,18 @@ def render_mix(
         progress=progress,
     )
     cache = Path(cache_dir) if cache_dir is not None else None
-    bus_paths: dict[str, Path | None] = {}
-    bus_outputs: dict[str, np.ndarray] = {}
-    for bus in used:
-        key = bus_cache_key(
-            state, bus=bus, stems=stems, sample_rate=sample_rate, frames=frames, block=block
-        )
-        bus_paths[bus] = cache / f"bus-{bus}-{key}.npy" if cache is not None else None
-        hit = _open_cached(bus_paths[bus], (2, frames)) if cache is not None else None
-        if hit is not None:
-            bus_outputs[bus] = hit
+    bus_paths = {
+        bus: _bus_path(cache, state, bus, stems, sample_rate, frames, block) for bus in used
+    }
+    bus_outputs = {
+        bus: hit
+        for bus, path in bus_paths.items()
+        if path is not None and (hit := _open_cached(path, (2, frames))) is not None
+    }
     if stems_out is not None:
         stems_out = Path(stems_out)
         stems_out.mkdir(parents=True, exist_ok=True)
+        _remove_stale_stems(stems_out, state, used)
     mixer = _Mixer(
         state,
         stage,
@@ -413,13 +405,17 @@ def render_mix(
         stage.finish_unit()
         mixer.add_track(track, source)
         stage.finish_unit()
-        del source
+        release_pages(source)
+        release_pages(stems[track.name].audio)
     for bus in used:
         if bus not in bus_outputs:
             bus_outputs[bus] = _cached_array(
                 bus_paths[bus], (2, frames), lambda put, b=bus: mixer.render_bus(b, put)
             )
-        mixer.add_return(bus, bus_outputs.pop(bus))
+        delay = pre_delay_frames(state.reverb, sample_rate=sample_rate) if bus == "reverb" else 0
+        output = bus_outputs.pop(bus)
+        mixer.add_return(bus, output, delay=delay)
+        release_pages(output)
         stage.finish_unit()
     result.stem_files = mixer.files
     if progress is not None:

@@ -28,13 +28,57 @@ from dsp.state import EqBand  # noqa: E402
 
 SAMPLE_RATE = 48000.0
 CENTRES_HZ = np.array(
-    [20, 50, 83, 120, 161, 208, 259, 318, 383, 455, 537, 628, 729, 843, 971, 1114, 1273, 1452,
-     1652, 1875, 2126, 2406, 2719, 3070, 3462, 3901, 4392, 4941, 5556, 6244, 7014, 7875, 8839,
-     9917, 11124, 12474, 13984, 15675, 17566, 19682], dtype=float,
+    [
+        20,
+        50,
+        83,
+        120,
+        161,
+        208,
+        259,
+        318,
+        383,
+        455,
+        537,
+        628,
+        729,
+        843,
+        971,
+        1114,
+        1273,
+        1452,
+        1652,
+        1875,
+        2126,
+        2406,
+        2719,
+        3070,
+        3462,
+        3901,
+        4392,
+        4941,
+        5556,
+        6244,
+        7014,
+        7875,
+        8839,
+        9917,
+        11124,
+        12474,
+        13984,
+        15675,
+        17566,
+        19682,
+    ],
+    dtype=float,
 )
 ANALYSIS_BANDS = {
-    "sub": (20, 60), "low": (60, 250), "low_mid": (250, 500), "mid": (500, 2000),
-    "presence": (2000, 6000), "air": (6000, 20000),
+    "sub": (20, 60),
+    "low": (60, 250),
+    "low_mid": (250, 500),
+    "mid": (500, 2000),
+    "presence": (2000, 6000),
+    "air": (6000, 20000),
 }
 PEAK_DB_RANGE = (4.0, 6.0)
 MIN_SAFE_COUNT = 3
@@ -77,7 +121,9 @@ def fit_moves(target_db: np.ndarray, n_bells: int = 2) -> tuple[list[Move], floa
     best = None
     extremes = CENTRES_HZ[[int(np.argmax(target_db)), int(np.argmin(target_db))]]
     for ls_f, hs_f, bell_fs in (
-        (150, 5000, extremes), (400, 2500, (300, 3000)), (100, 8000, (800, 4000)),
+        (150, 5000, extremes),
+        (400, 2500, (300, 3000)),
+        (100, 8000, (800, 4000)),
     ):
         x0 = [np.log(ls_f), target_db[1]]
         for f in bell_fs[:n_bells]:
@@ -124,8 +170,12 @@ def measure_from_effect(effect: dict) -> tuple[str, int]:
 
 def round_moves(moves: list[EqBand]) -> list[dict]:
     return [
-        {"kind": m.kind, "freq_hz": round(m.freq_hz, 1), "gain_db": round(m.gain_db, 2),
-         "q": round(m.q, 3)}
+        {
+            "kind": m.kind,
+            "freq_hz": round(m.freq_hz, 1),
+            "gain_db": round(m.gain_db, 2),
+            "q": round(m.q, 3),
+        }
         for m in moves
     ]
 
@@ -133,15 +183,19 @@ def round_moves(moves: list[EqBand]) -> list[dict]:
 # ---------------------------------------------------------------- canonical words
 
 
+def norm(word: str) -> str:
+    return " ".join(word.lower().replace("-", " ").replace("_", " ").split())
+
+
 class Canon:
     """Maps a study word onto its canonical entry (aliases, merged variants, inflections)."""
 
     def __init__(self, base_words: set[str]) -> None:
         self.base = set(base_words)
-        self.aliases = {**ALIASES, **MERGE_VARIANTS}
+        self.aliases = {norm(a): c for a, c in {**ALIASES, **MERGE_VARIANTS}.items()}
 
     def __call__(self, word: str) -> str:
-        word = " ".join(word.lower().replace("-", " ").replace("_", " ").split())
+        word = norm(word)
         if word in self.aliases:
             return self.aliases[word]
         if word in self.base:
@@ -176,8 +230,11 @@ def load_socialeq(path: Path) -> dict[str, dict]:
         span = (agreement - a_min) / (a_max - a_min)
         peak_db = PEAK_DB_RANGE[0] + span * (PEAK_DB_RANGE[1] - PEAK_DB_RANGE[0])
         words[word] = {
-            "curve": curve, "curve_db": curve / np.max(np.abs(curve)) * peak_db,
-            "peak_db": peak_db, "agreement": agreement, "num": int(weights.sum()),
+            "curve": curve,
+            "curve_db": curve / np.max(np.abs(curve)) * peak_db,
+            "peak_db": peak_db,
+            "agreement": agreement,
+            "num": int(weights.sum()),
             "merged": sorted(m["word"] for m in members if m["word"] != word),
         }
     return words
@@ -188,7 +245,7 @@ def load_safe(path: Path, canon: Canon) -> dict[str, dict]:
     with path.open(newline="") as handle:
         for row in csv.DictReader(handle):
             word = canon(row["descriptor"].strip())
-            if word and word not in SAFE_IGNORE and word.replace(" ", "").isalpha():
+            if word and word not in SAFE_IGNORE and word.isalpha():
                 groups[word].append(row)
     out = {}
     for word, rows in groups.items():
@@ -198,13 +255,31 @@ def load_safe(path: Path, canon: Canon) -> dict[str, dict]:
         def med(col: str, rows: list[dict] = rows) -> float:
             return float(np.median([float(r[col]) for r in rows]))
 
-        moves = [EqBand(kind="low_shelf", freq_hz=med("band1_lowshelf_freq_hz"),
-                        gain_db=med("band1_lowshelf_gain_db"), q=SHELF_Q)]
+        moves = [
+            EqBand(
+                kind="low_shelf",
+                freq_hz=med("band1_lowshelf_freq_hz"),
+                gain_db=med("band1_lowshelf_gain_db"),
+                q=SHELF_Q,
+            )
+        ]
         for k in (2, 3, 4):
-            moves.append(EqBand(kind="bell", freq_hz=med(f"band{k}_freq_hz"),
-                                gain_db=med(f"band{k}_gain_db"), q=max(0.1, med(f"band{k}_q"))))
-        moves.append(EqBand(kind="high_shelf", freq_hz=med("band5_highshelf_freq_hz"),
-                            gain_db=med("band5_highshelf_gain_db"), q=SHELF_Q))
+            moves.append(
+                EqBand(
+                    kind="bell",
+                    freq_hz=med(f"band{k}_freq_hz"),
+                    gain_db=med(f"band{k}_gain_db"),
+                    q=max(0.1, med(f"band{k}_q")),
+                )
+            )
+        moves.append(
+            EqBand(
+                kind="high_shelf",
+                freq_hz=med("band5_highshelf_freq_hz"),
+                gain_db=med("band5_highshelf_gain_db"),
+                q=SHELF_Q,
+            )
+        )
         response = eq_response_db(moves, CENTRES_HZ, sample_rate=SAMPLE_RATE)
         out[word] = {"count": len(rows), "moves": moves, "response_db": response}
     return out
@@ -215,8 +290,14 @@ def map_reverb(settings: list[float]) -> dict:
     delay_s, decay, spread, cutoff, wet_gain, wet_dry = settings
     damping = 1 - np.log(np.clip(cutoff, 190, 20000) / 190) / np.log(20000 / 190)
     return {
-        "raw": {"delay_time_s": delay_s, "decay": decay, "stereo_spread": spread,
-                "cutoff_hz": cutoff, "wet_gain": wet_gain, "wet_dry": wet_dry},
+        "raw": {
+            "delay_time_s": delay_s,
+            "decay": decay,
+            "stereo_spread": spread,
+            "cutoff_hz": cutoff,
+            "wet_gain": wet_gain,
+            "wet_dry": wet_dry,
+        },
         "room_size": round(float(np.clip(decay, 0, 1)), 3),
         "damping": round(float(np.clip(damping, 0, 1)), 3),
         "width": round(float(np.clip(0.6 + 0.4 * abs(spread) / 0.012, 0, 1)), 3),
@@ -234,8 +315,12 @@ def load_reverb(path: Path, canon: Canon) -> dict[str, dict]:
         previous = out.get(word)
         if previous and (previous["exact"] and not exact or previous["num"] >= row["num"]):
             continue
-        out[word] = {**map_reverb(row["settings"]), "agreement": round(row["agreement"], 4),
-                     "num": int(row["num"]), "exact": exact}
+        out[word] = {
+            **map_reverb(row["settings"]),
+            "agreement": round(row["agreement"], 4),
+            "num": int(row["num"]),
+            "exact": exact,
+        }
     return out
 
 
@@ -246,7 +331,9 @@ def load_compression(path: Path, canon: Canon) -> dict[str, dict]:
         for row in csv.DictReader(handle):
             params = [float(v) for v in row["params_web_audio_order"].split(",")]
             every.append(params)
-            words = {canon(w.strip()) for w in (row["words"] + "," + row["agreed_words"]).split(",")}
+            words = {
+                canon(w.strip()) for w in (row["words"] + "," + row["agreed_words"]).split(",")
+            }
             for word in words - {"", "none of the above", "same", "no change", "no effect"}:
                 if word.replace(" ", "").isalpha() and len(word) > 2:
                     ratings[word].append(params)
@@ -257,11 +344,16 @@ def load_compression(path: Path, canon: Canon) -> dict[str, dict]:
             continue
         threshold, knee, ratio, attack_s, release_s = np.median(rows, axis=0)
         out[word] = {
-            "raw": {"threshold_db": round(threshold, 2), "knee_db": round(knee, 2),
-                    "ratio": round(ratio, 2), "attack_s": round(attack_s, 4),
-                    "release_s": round(release_s, 4)},
-            "threshold_rel_db": round(float(np.clip(-6 + 0.25 * (threshold - global_threshold),
-                                                    -24, -1)), 2),
+            "raw": {
+                "threshold_db": round(threshold, 2),
+                "knee_db": round(knee, 2),
+                "ratio": round(ratio, 2),
+                "attack_s": round(attack_s, 4),
+                "release_s": round(release_s, 4),
+            },
+            "threshold_rel_db": round(
+                float(np.clip(-6 + 0.25 * (threshold - global_threshold), -24, -1)), 2
+            ),
             "ratio": round(float(np.clip(ratio, 1, 20)), 2),
             "attack_ms": round(float(np.clip(attack_s * 1000, 0.1, 300)), 2),
             "release_ms": round(float(np.clip(release_s * 1000, 5, 3000)), 1),
@@ -277,9 +369,14 @@ def eq_block(target_db: np.ndarray) -> dict:
     moves, rms = fit_moves(target_db)
     effect = pink_effect(moves)
     measure, direction = measure_from_effect(effect)
-    return {"eq_curve_db": [round(float(v), 2) for v in target_db], "eq_moves": round_moves(moves),
-            "eq_fit_rms_db": round(rms, 3), "effect": effect, "measure": measure,
-            "direction": direction}
+    return {
+        "eq_curve_db": [round(float(v), 2) for v in target_db],
+        "eq_moves": round_moves(moves),
+        "eq_fit_rms_db": round(rms, 3),
+        "effect": effect,
+        "measure": measure,
+        "direction": direction,
+    }
 
 
 def combined_target(eq: dict | None, safe: dict | None) -> tuple[np.ndarray, float | None, str]:
@@ -295,22 +392,31 @@ def combined_target(eq: dict | None, safe: dict | None) -> tuple[np.ndarray, flo
     return 0.5 * eq["curve_db"] + 0.5 * scaled, corr, "socialeq+safe (equal-weight mean shape)"
 
 
-def build_entry(word: str, eq: dict | None, safe: dict | None, reverb: dict | None,
-                comp: dict | None) -> dict:
+def build_entry(
+    word: str, eq: dict | None, safe: dict | None, reverb: dict | None, comp: dict | None
+) -> dict:
     entry: dict = {"word": word, "source": []}
     if eq is not None or safe is not None:
         target, corr, how = combined_target(eq, safe)
         entry.update(eq_block(target))
         entry["source"].append(how)
     if eq is not None:
-        entry.update({"eq_curve": [round(float(v), 4) for v in eq["curve"]],
-                      "eq_peak_db": round(eq["peak_db"], 2),
-                      "agreement": round(eq["agreement"], 4), "num": eq["num"]})
+        entry.update(
+            {
+                "eq_curve": [round(float(v), 4) for v in eq["curve"]],
+                "eq_peak_db": round(eq["peak_db"], 2),
+                "agreement": round(eq["agreement"], 4),
+                "num": eq["num"],
+            }
+        )
         if eq["merged"]:
             entry["note"] = "SocialEQ variants merged (num-weighted): " + ", ".join(eq["merged"])
     if safe is not None:
-        entry["safe"] = {"count": safe["count"], "moves": round_moves(safe["moves"]),
-                         "corr_with_socialeq": None if corr is None else round(corr, 3)}
+        entry["safe"] = {
+            "count": safe["count"],
+            "moves": round_moves(safe["moves"]),
+            "corr_with_socialeq": None if corr is None else round(corr, 3),
+        }
     if reverb is not None:
         entry["reverb"] = {k: v for k, v in reverb.items() if k != "exact"}
         entry["source"].append("socialreverb")
@@ -332,8 +438,7 @@ def apply_manual(entry: dict) -> dict:
     if word in ANTONYMS:
         entry["antonym"] = ANTONYMS[word]
     entry["scannable"] = word not in NOT_SCANNABLE and (
-        "eq_curve_db" in entry or bool(manual) or word in SPATIAL_WORDS
-        or "compressor" in entry
+        "eq_curve_db" in entry or bool(manual) or word in SPATIAL_WORDS or "compressor" in entry
     )
     return entry
 
@@ -350,17 +455,23 @@ def main(semantic: Path) -> None:
         apply_manual(build_entry(w, socialeq.get(w), safe.get(w), reverb.get(w), comp.get(w)))
         for w in words
     ]
-    aliases = {a: canon(c) for a, c in {**ALIASES, **MERGE_VARIANTS}.items()}
+    aliases = {norm(a): canon(c) for a, c in {**ALIASES, **MERGE_VARIANTS}.items()}
     aliases = {a: c for a, c in aliases.items() if a not in words and c in words}
-    out = {"header": HEADER, "band_centres_hz": CENTRES_HZ.tolist(), "aliases": aliases,
-           "entries": entries}
+    out = {
+        "header": HEADER,
+        "band_centres_hz": CENTRES_HZ.tolist(),
+        "aliases": aliases,
+        "entries": entries,
+    }
     target = ROOT / "prompts" / "lexicon.json"
     target.write_text(json.dumps(out, indent=1, sort_keys=False) + "\n")
     fits = [e["eq_fit_rms_db"] for e in entries if "eq_fit_rms_db" in e]
-    print(f"{len(entries)} entries, {len(aliases)} aliases, {target.stat().st_size/1e6:.2f} MB; "
-          f"EQ fit RMS median {np.median(fits):.3f} dB, p90 {np.percentile(fits, 90):.3f} dB, "
-          f"max {max(fits):.3f} dB; SAFE words {len(safe)}, reverb {len(reverb)}, "
-          f"compression {len(comp)}")
+    print(
+        f"{len(entries)} entries, {len(aliases)} aliases, {target.stat().st_size / 1e6:.2f} MB; "
+        f"EQ fit RMS median {np.median(fits):.3f} dB, p90 {np.percentile(fits, 90):.3f} dB, "
+        f"max {max(fits):.3f} dB; SAFE words {len(safe)}, reverb {len(reverb)}, "
+        f"compression {len(comp)}"
+    )
 
 
 # ---------------------------------------------------------------- hand-written tables
@@ -428,10 +539,24 @@ HEADER = {
     "+1 or -1 is the expected sign of the change.",
 }
 
-PROBLEM_WORDS = {
-    "muddy", "boxy", "honky", "nasal", "harsh", "sibilant", "boomy", "thin", "tinny",
-    "buried", "dull", "muffled", "muddled", "shrill", "brittle", "grating", "screeching",
-}
+
+def _words(text: str) -> set[str]:
+    """'a; b c; d' -> {'a', 'b c', 'd'} (compact hand-written word lists)."""
+    return {" ".join(w.split()) for w in text.split(";") if w.strip()}
+
+
+def _table(text: str) -> dict[str, str]:
+    """'a=b; c d=e' -> {'a': 'b', 'c d': 'e'}."""
+    pairs = (item.split("=") for item in text.split(";") if item.strip())
+    return {" ".join(k.split()): " ".join(v.split()) for k, v in pairs}
+
+
+PROBLEM_WORDS = _words(
+    """
+    boomy; boxy; brittle; buried; dull; grating; harsh; honky; muddled; muddy; muffled; nasal;
+    screeching; shrill; sibilant; thin; tinny
+    """
+)
 
 
 def _cut(lo, hi, q, gain, **kw):
@@ -439,22 +564,34 @@ def _cut(lo, hi, q, gain, **kw):
 
 
 def _boost(lo, hi, shape, freq, gain, q=None, **kw):
-    out = {"kind": "boost_band", "band_hz": [lo, hi], "shape": shape, "freq_hz": freq,
-           "gain_db": gain, **kw}
+    out = {
+        "kind": "boost_band",
+        "band_hz": [lo, hi],
+        "shape": shape,
+        "freq_hz": freq,
+        "gain_db": gain,
+        **kw,
+    }
     if q is not None:
         out["q"] = q
     return out
 
 
 def _tilt(low_hz, low_db, high_hz, high_db):
-    return {"kind": "tilt", "low_shelf_hz": low_hz, "low_gain_db": low_db,
-            "high_shelf_hz": high_hz, "high_gain_db": high_db}
+    return {
+        "kind": "tilt",
+        "low_shelf_hz": low_hz,
+        "low_gain_db": low_db,
+        "high_shelf_hz": high_hz,
+        "high_gain_db": high_db,
+    }
 
 
 def _w(intent, measure, direction, note):
     return {"intent": intent, "measure": measure, "direction": direction, "note": note}
 
 
+# fmt: off
 ENGINEER_WORDS = {
     "muddy": _w(_cut(200, 500, 1.2, -3.0), "band:low_mid", -1,
                 "Low-mid build-up where stems pile up; cut on the stems carrying 200-500 Hz."),
@@ -551,105 +688,94 @@ ENGINEER_WORDS = {
     "dirty": _w({"kind": "saturate", "drive_db": 6.0, "mix_pct": 50.0}, "crest", -1,
                 "Dirty/gritty: saturation."),
 }
+# fmt: on
 
-ANTONYMS = {
-    "bright": "dark", "dark": "bright", "warm": "cold", "cold": "warm", "clear": "muddy",
-    "muddy": "clear", "harsh": "smooth", "smooth": "harsh", "boomy": "thin", "thin": "fat",
-    "fat": "thin", "full": "thin", "tinny": "full", "crisp": "dull", "airy": "dull",
-    "dull": "bright", "loud": "quiet", "quiet": "loud", "distant": "intimate",
-    "intimate": "distant", "aggressive": "gentle", "gentle": "aggressive", "wet": "dry",
-    "dry": "wet", "wide": "narrow", "narrow": "wide", "upfront": "buried", "buried": "upfront",
-    "clean": "dirty", "dirty": "clean", "heavy": "light", "light": "heavy", "hard": "soft",
-    "soft": "hard", "big": "small", "small": "big", "muffled": "clear", "open": "boxy",
-    "boxy": "open", "rich": "thin", "shrill": "mellow", "mellow": "shrill", "low end": "thin",
-    "body": "thin", "sharp": "smooth", "punchy": "soft", "presence": "distant",
-}
+ANTONYMS = _table(
+    """
+    bright=dark; dark=bright; warm=cold; cold=warm; clear=muddy; muddy=clear; harsh=smooth;
+    smooth=harsh; boomy=thin; thin=fat; fat=thin; full=thin; tinny=full; crisp=dull; airy=dull;
+    dull=bright; loud=quiet; quiet=loud; distant=intimate; intimate=distant; aggressive=gentle;
+    gentle=aggressive; wet=dry; dry=wet; wide=narrow; narrow=wide; upfront=buried;
+    buried=upfront; clean=dirty; dirty=clean; heavy=light; light=heavy; hard=soft; soft=hard;
+    big=small; small=big; muffled=clear; open=boxy; boxy=open; rich=thin; shrill=mellow;
+    mellow=shrill; low end=thin; body=thin; sharp=smooth; punchy=soft; presence=distant
+    """
+)
 
-MERGE_VARIANTS = {
-    "darkness": "dark", "punch": "punchy", "boom": "boomy", "crunch": "crunchy",
-    "sadness": "sad", "excitement": "exciting", "excited": "exciting",
-    "energized": "energetic", "energizing": "energetic", "whispering": "whispered",
-    "high-pitched": "shrill",
-}
+MERGE_VARIANTS = _table(
+    """
+    darkness=dark; punch=punchy; boom=boomy; crunch=crunchy; sadness=sad; excitement=exciting;
+    excited=exciting; energized=energetic; energizing=energetic; whispering=whispered;
+    high-pitched=shrill
+    """
+)
 
-ALIASES = {
-    "mud": "muddy", "mudd": "muddy", "muddyness": "muddy", "murky": "muddy",
-    "low mids": "muddy", "low mid": "muddy", "lowmids": "muddy", "mudiness": "muddy",
-    "brite": "bright", "brigth": "bright", "bryte": "bright", "britness": "bright",
-    "brightnes": "bright", "high end": "bright", "treble": "bright", "brilliant": "bright",
-    "brilliance": "bright", "toppy": "bright", "top end": "airy",
-    "darkish": "dark", "dim": "dark", "warmth": "warm", "warmness": "warm",
-    "harshnes": "harsh", "harsch": "harsh", "piercing": "harsh", "ice pick": "harsh",
-    "icepick": "harsh", "abrasive": "harsh", "spiky": "harsh", "edgy": "harsh",
-    "sibilance": "sibilant", "esses": "sibilant", "essy": "sibilant", "ess": "sibilant",
-    "hissy": "sibilant", "sibilants": "sibilant", "de ess": "sibilant", "deess": "sibilant",
-    "booming": "boomy", "woofy": "boomy", "tubby": "boomy", "bloated": "boomy",
-    "flabby": "boomy", "boomey": "boomy",
-    "weak": "thin", "anemic": "thin", "anaemic": "thin", "lean": "thin", "skinny": "thin",
-    "tin": "tinny", "tinnny": "tinny", "tinney": "tinny", "phone": "tinny",
-    "telephone": "tinny", "radio": "tinny", "lo fi": "tinny",
-    "impact": "punchy", "punchey": "punchy", "knock": "punchy", "punchyness": "punchy",
-    "glued": "glue", "gluey": "glue", "cohesive": "glue", "gel": "glue", "glue together": "glue",
-    "air": "airy", "airiness": "airy", "sizzle": "airy", "sheen": "airy", "shimmer": "airy",
-    "sparkle": "airy", "sparkly": "airy", "breathy": "airy", "airey": "airy",
-    "present": "presence", "presense": "presence", "presance": "presence",
-    "wider": "wide", "widen": "wide", "width": "wide", "wideness": "wide", "spread": "wide",
-    "stereo": "wide", "broad": "wide", "broader": "wide",
-    "focused": "narrow", "focussed": "narrow", "focus": "narrow", "mono": "narrow",
-    "narrower": "narrow",
-    "up front": "upfront", "forward": "upfront", "in your face": "upfront",
-    "prominent": "upfront", "up frontt": "upfront",
-    "bury": "buried", "lost": "buried", "drowned": "buried", "drowning": "buried",
-    "swamped": "buried", "hidden": "buried", "masked": "buried", "sunk": "buried",
-    "sunken": "buried", "burried": "buried", "berried": "buried",
-    "reverb": "wet", "reverby": "wet", "reverberant": "wet", "verby": "wet",
-    "ambience": "wet", "wetter": "wet",
-    "drier": "dry", "dryer": "dry", "dryness": "dry",
-    "lifted": "lift", "life": "energy", "energetic feel": "energy", "vibe": "energy",
-    "crispy": "crisp", "crispness": "crisp", "silky": "smooth", "silk": "smooth",
-    "thick": "fat", "thicker": "fat", "phat": "fat", "beefy": "fat", "beef": "fat",
-    "agressive": "aggressive", "aggresive": "aggressive", "agresive": "aggressive",
-    "aggro": "aggressive",
-    "far": "distant", "far away": "distant", "faraway": "distant", "distance": "distant",
-    "close": "intimate", "closer": "intimate", "intimacy": "intimate", "near": "intimate",
-    "louder": "loud", "softer": "quiet", "lower": "quiet", "quieter": "quiet",
-    "muted": "muffled", "dulled": "dull", "lifeless": "dull",
-    "bottom end": "low end", "bottom": "low end", "low-end": "low end", "lowend": "low end",
-    "lows": "low end", "sub": "low end", "sub bass": "low end", "weight": "low end",
-    "heft": "low end", "box": "boxy", "honk": "honky", "nasally": "nasal",
-    "gritty": "dirty", "grit": "dirty", "grungy": "dirty", "distorted": "dirty",
-    "openness": "open", "click": "snap", "crack": "snap",
-}
+ALIASES = _table(
+    """
+    cluttered=muddy; clutter=muddy; congested=muddy; sizzly=airy; veiled=dull; oomph=punchy;
+    thud=thump; lo fi=tinny; ringy=boxy; papery=thin; glassy=bright; sterile=dull;
+    mud=muddy; mudd=muddy; muddyness=muddy; murky=muddy; low mids=muddy; low mid=muddy;
+    lowmids=muddy; mudiness=muddy; brite=bright; brigth=bright; bryte=bright; britness=bright;
+    brightnes=bright; high end=bright; treble=bright; brilliant=bright; brilliance=bright;
+    toppy=bright; top end=airy; darkish=dark; dim=dark; warmth=warm; warmness=warm;
+    harshnes=harsh; harsch=harsh; piercing=harsh; ice pick=harsh; icepick=harsh; abrasive=harsh;
+    spiky=harsh; edgy=harsh; sibilance=sibilant; esses=sibilant; essy=sibilant; ess=sibilant;
+    hissy=sibilant; sibilants=sibilant; de ess=sibilant; deess=sibilant; booming=boomy;
+    woofy=boomy; tubby=boomy; bloated=boomy; flabby=boomy; boomey=boomy; weak=thin; anemic=thin;
+    anaemic=thin; lean=thin; skinny=thin; tin=tinny; tinnny=tinny; tinney=tinny; phone=tinny;
+    telephone=tinny; radio=tinny; lo fi=tinny; impact=punchy; punchey=punchy; knock=punchy;
+    punchyness=punchy; glued=glue; gluey=glue; cohesive=glue; gel=glue; glue together=glue;
+    air=airy; airiness=airy; sizzle=airy; sheen=airy; shimmer=airy; sparkle=airy; sparkly=airy;
+    breathy=airy; airey=airy; present=presence; presense=presence; presance=presence;
+    wider=wide; widen=wide; width=wide; wideness=wide; spread=wide; stereo=wide; broad=wide;
+    broader=wide; focused=narrow; focussed=narrow; focus=narrow; mono=narrow; narrower=narrow;
+    up front=upfront; forward=upfront; in your face=upfront; prominent=upfront; up
+    frontt=upfront; bury=buried; lost=buried; drowned=buried; drowning=buried; swamped=buried;
+    hidden=buried; masked=buried; sunk=buried; sunken=buried; burried=buried; berried=buried;
+    reverb=wet; reverby=wet; reverberant=wet; verby=wet; ambience=wet; wetter=wet; drier=dry;
+    dryer=dry; dryness=dry; lifted=lift; life=energy; energetic feel=energy; vibe=energy;
+    crispy=crisp; crispness=crisp; silky=smooth; silk=smooth; thick=fat; thicker=fat; phat=fat;
+    beefy=fat; beef=fat; agressive=aggressive; aggresive=aggressive; agresive=aggressive;
+    aggro=aggressive; far=distant; far away=distant; faraway=distant; distance=distant;
+    close=intimate; closer=intimate; intimacy=intimate; near=intimate; louder=loud;
+    softer=quiet; lower=quiet; quieter=quiet; muted=muffled; dulled=dull; lifeless=dull; bottom
+    end=low end; bottom=low end; low-end=low end; lowend=low end; lows=low end; sub=low end; sub
+    bass=low end; weight=low end; heft=low end; box=boxy; honk=honky; nasally=nasal;
+    gritty=dirty; grit=dirty; grungy=dirty; distorted=dirty; openness=open; click=snap;
+    crack=snap
+    """
+)
 
-SAFE_IGNORE = {
-    "test", "default", "vocals", "vocal", "guitar", "bass", "drum", "kickclean", "bastard",
-    "jammy", "acoustic", "time", "chitarrini", "guitarriche", "midboost", "boost", "flat",
-    "notchy", "tender", "beef",
-}
+SAFE_IGNORE = _words(
+    """
+    acoustic; bass; bastard; beef; boost; chitarrini; default; drum; flat; guitar; guitarriche;
+    jammy; kickclean; midboost; notchy; tender; test; time; vocal; vocals
+    """
+)
 
-NOT_SCANNABLE = {
-    "apple", "bear", "car", "cat", "computer", "corn", "cow", "dog", "drums", "food", "god",
-    "guitar", "hello", "man", "mother", "please", "ralph", "taco", "tiger", "trimble", "sound",
-    "melody", "morning", "rain", "hero", "metal", "rock", "pop", "techno", "brass", "love",
-    "hate", "wow", "fire", "oxygen", "sunshine", "famous", "super", "great", "good", "nice",
-    "awesome", "smart", "wise", "kind", "intelligent", "honest", "helpful", "humble",
-    "caring", "brave", "important", "welcome", "forgetful", "little", "high", "low", "even",
-    "quick", "fast", "slow", "bang", "blast", "drive", "noise", "light", "safe", "steep",
-    "gradual", "clash", "subtle", "hard", "fun", "fast-paced", "fleeting", "easy", "flat",
-    "power", "same", "bass", "piano", "organ", "band", "drum", "like", "very", "better",
-    "different", "similar", "away", "inside", "higher", "lower", "louder", "beat", "march",
-    "party", "war", "death", "old", "odd", "strange", "weird", "simple", "long", "bad",
-    "mean", "solid", "pure", "sweet",
-}
+NOT_SCANNABLE = _words(
+    """
+    apple; away; awesome; bad; band; bang; bass; bear; beat; better; blast; brass; brave; car;
+    caring; cat; clash; computer; corn; cow; death; different; dog; drive; drum; drums; easy;
+    even; famous; fast; fast-paced; fire; flat; fleeting; food; forgetful; fun; god; good;
+    gradual; great; guitar; hard; hate; hello; helpful; hero; high; higher; honest; humble;
+    important; inside; intelligent; kind; light; like; little; long; louder; love; low; lower;
+    man; march; mean; melody; metal; morning; mother; nice; noise; odd; old; organ; oxygen;
+    party; piano; please; pop; power; pure; quick; rain; ralph; rock; safe; same; similar;
+    simple; slow; smart; solid; sound; steep; strange; subtle; sunshine; super; sweet; taco;
+    techno; tiger; trimble; very; war; weird; welcome; wise; wow
+    """
+)
 
-SPATIAL_WORDS = {
-    "cathedral", "church", "hall", "cave", "cavernous", "room", "roomy", "spacious", "space",
-    "spacey", "ambient", "echo", "echoing", "ethereal", "depth", "vast", "massive",
-    "expansive", "enveloping", "lingering", "stadium", "tunnel", "underwater", "auditorium",
-    "chamber", "concert hall", "big hall", "large hall", "small room", "large room",
-    "big room", "heavenly", "haunting", "ghostly", "celestial", "echoed", "resonant",
-    "reflective", "live", "enclosed", "empty room", "open space",
-}
+SPATIAL_WORDS = _words(
+    """
+    ambient; auditorium; big hall; big room; cathedral; cave; cavernous; celestial; chamber;
+    church; concert hall; depth; echo; echoed; echoing; empty room; enclosed; enveloping;
+    ethereal; expansive; ghostly; hall; haunting; heavenly; large hall; large room; lingering;
+    massive; open space; reflective; resonant; roomy; small room; spacey;
+    spacious; stadium; tunnel; underwater; vast
+    """
+)
 
 if __name__ == "__main__":
     default = ROOT.parent / "shared" / "data" / "semantic"

@@ -35,7 +35,9 @@ def text(content: str) -> Reply:
 
 def tool_calls(*calls: tuple[str, dict[str, Any] | str], content: str = "") -> Reply:
     """Each call is (tool name, arguments): a dict is sent as JSON, a str is sent as is."""
-    encoded = tuple((name, args if isinstance(args, str) else json.dumps(args)) for name, args in calls)
+    encoded = tuple(
+        (name, args if isinstance(args, str) else json.dumps(args)) for name, args in calls
+    )
     return Reply(kind="tools", content=content, calls=encoded)
 
 
@@ -65,7 +67,9 @@ class FakeOpenAIServer:
         handler = _handler_for(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -118,13 +122,18 @@ def _handler_for(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 return
             reply, number = fake._next(body, path)
             if reply is None:
-                self._json(500, {"error": {"message": "fake server script exhausted", "type": "server_error"}})
+                self._json(
+                    500,
+                    {"error": {"message": "fake server script exhausted", "type": "server_error"}},
+                )
                 return
             if reply.kind == "hang":
                 fake._stopping.wait(reply.seconds)
                 reply = text("too late")
             if reply.kind == "error":
-                self._json(reply.status, {"error": {"message": reply.content, "type": "server_error"}})
+                self._json(
+                    reply.status, {"error": {"message": reply.content, "type": "server_error"}}
+                )
             elif body.get("stream"):
                 self._stream(reply, number, body)
             else:

@@ -237,6 +237,8 @@ def test_section_loudness_follows_the_level():
     rows = section_loudness(audio, sample_rate=SR, sections=sections)
     assert [row["label"] for row in rows] == ["verse", "chorus"]
     assert rows[1]["lufs"] - rows[0]["lufs"] == pytest.approx(12.04, abs=0.3)
+    as_dicts = [section.model_dump() for section in sections]
+    assert section_loudness(audio, sample_rate=SR, sections=as_dicts) == rows
     times, lufs = loudness_curve(audio, sample_rate=SR, hop_s=0.5)
     assert times.shape == lufs.shape
     assert lufs[-1] > lufs[0] + 10

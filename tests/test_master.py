@@ -22,7 +22,7 @@ from dsp.state import Compressor, EqBand, MasterState
 RATE = 44100
 
 
-def dynamic_material(seconds: float = 12.0, seed: int = 3) -> np.ndarray:
+def dynamic_material(seconds: float = 8.0, seed: int = 3) -> np.ndarray:
     """Seeded noise bursts with sharp attacks over quiet sines: very peaky, wide dynamics."""
     rng = np.random.default_rng(seed)
     n = int(seconds * RATE)
@@ -40,7 +40,7 @@ def dynamic_material(seconds: float = 12.0, seed: int = 3) -> np.ndarray:
     return np.stack([left, right]).astype(np.float32) * 0.5
 
 
-def stems_mix(folder, seconds: float = 20.0) -> tuple[np.ndarray, int]:
+def stems_mix(folder, seconds: float = 15.0) -> tuple[np.ndarray, int]:
     parts, rate = [], RATE
     for path in sorted(folder.glob("*.flac")):
         audio, rate = sf.read(path, dtype="float32", always_2d=True, frames=int(seconds * 48000))
@@ -85,7 +85,7 @@ def test_master_with_eq_and_glue_still_lands() -> None:
 
 
 def test_absurd_target_lands_with_a_note() -> None:
-    mix = dynamic_material(seconds=8.0) * np.float32(0.05)
+    mix = dynamic_material(seconds=5.0) * np.float32(0.05)
     result = master_audio(mix, sample_rate=RATE, target_lufs=-5.0, ceiling_dbtp=-1.0)
     assert_landed(result.audio, RATE, -5.0, -1.0)
     assert result.limiter_reduction_db > 12.0
@@ -93,8 +93,8 @@ def test_absurd_target_lands_with_a_note() -> None:
 
 
 def test_reference_match_moves_loudness_and_tone() -> None:
-    mix = dynamic_material(seconds=10.0, seed=5)
-    dark = lfilter([0.15], [1.0, -0.85], dynamic_material(seconds=10.0, seed=9), axis=-1)
+    mix = dynamic_material(seconds=8.0, seed=5)
+    dark = lfilter([0.15], [1.0, -0.85], dynamic_material(seconds=8.0, seed=9), axis=-1)
     reference = master_audio(dark.astype(np.float32), sample_rate=RATE, target_lufs=-11.0).audio
     ref_lufs = integrated_lufs(reference, sample_rate=RATE)
     before = np.abs(tonal_difference_db(mix, reference, sample_rate=RATE)).mean()

@@ -12,13 +12,15 @@ from dsp.audio_io import load_stems
 from dsp.automation import gain_envelope_db
 from dsp.errors import StateError
 from dsp.panning import pan_and_width
-from dsp.processors import InsertChain, transient_shape
+from dsp.processors import InsertChain, reverb_bus_board, transient_shape
 from dsp.render import StemSource, prune_cache, render_mix
 from dsp.state import (
     Compressor,
+    DelayBus,
     EqBand,
     Gate,
     MixState,
+    ReverbBus,
     Saturation,
     SectionAutomation,
     TrackState,
@@ -353,3 +355,47 @@ def test_prune_cache_keeps_the_newest(band, tmp_path):
     sizes = sorted(p.stat().st_size for p in cache.glob("*.npy"))
     removed = prune_cache(cache, max_bytes=sum(sizes) - 1)
     assert len(removed) >= 1 and sum(p.stat().st_size for p in cache.glob("*.npy")) < sum(sizes)
+
+
+def test_reverb_return_is_the_wet_reverb_after_the_pre_delay():
+    dry = noise(2.0, channels=2, seed=11)
+    bus = ReverbBus(pre_delay_ms=30.0, return_db=-3.0)
+    state = MixState(tracks=(TrackState(name="x", reverb_send_db=-6.0),), reverb=bus)
+    wet = render(sources(x=dry), state, block_s=0.5).premaster - dry
+    shift = round(0.030 * RATE)
+    assert np.max(np.abs(wet[:, :shift])) < 1e-7
+    send = dry * np.float32(10 ** (-6 / 20))
+    expected = reverb_bus_board(bus, with_pre_delay=False).process(send, RATE)
+    np.testing.assert_allclose(wet[:, shift:], expected[:, :-shift], atol=1e-6)
+    assert rms_db(wet) > rms_db(dry) - 30
+
+
+def test_delay_bus_repeats_at_the_delay_time_decaying_by_the_feedback():
+    click = np.zeros((1, 2 * RATE), np.float32)
+    click[0, 1000] = 1.0
+    bus = DelayBus(delay_ms=250.0, feedback=0.5, hpf_hz=20.0, lpf_hz=20000.0)
+    state = MixState(tracks=(TrackState(name="x", delay_send_db=0.0),), delay=bus)
+    wet = render(sources(x=click), state).premaster[0] - click[0] * CENTRE
+    step = round(0.25 * RATE)
+    echoes = [np.max(np.abs(wet[1000 + k * step - 50 : 1000 + k * step + 50])) for k in (1, 2, 3)]
+    assert echoes[0] > 0.5 * CENTRE
+    assert echoes[1] / echoes[0] == pytest.approx(0.5, abs=0.05)
+    assert echoes[2] / echoes[1] == pytest.approx(0.5, abs=0.05)
+    assert np.max(np.abs(wet[: 1000 + step - 50])) < 1e-4
+
+
+def test_stems_out_rerender_drops_files_of_now_silent_tracks(band, tmp_path):
+    stems, state = band
+    out = tmp_path / "stems"
+    render(stems, state, stems_out=out)
+    (out / "notes.txt").write_text("mine")
+    quiet = state.with_track("vocal", mute=True).with_track("keys", reverb_send_db=None)
+    result = render(stems, quiet, stems_out=out)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["bass.wav", "drums.wav", "keys.wav", "notes.txt"]
+    total = sum(
+        sf.read(str(out / n), dtype="float32")[0].T.astype(np.float64)
+        for n in names
+        if n.endswith(".wav")
+    )
+    assert np.max(np.abs(total - result.premaster)) < 1e-6

@@ -33,6 +33,7 @@ class StemAnalysis:
     freqs_hz: np.ndarray
     psd: np.ndarray  # long-term power spectral density of the mono sum
     loud_rms_db: float  # 90th percentile of the 50 ms RMS of active passages, dBFS
+    active_share: float = 0.0  # share of 50 ms blocks within 30 dB of the loud level
     bands: StemBands | None = None
 
     def shifted(self, gain_db: float) -> StemAnalysis:
@@ -46,6 +47,7 @@ class StemAnalysis:
             freqs_hz=self.freqs_hz,
             psd=self.psd * scale,
             loud_rms_db=self.loud_rms_db + gain_db,
+            active_share=self.active_share,
             bands=shift_bands(self.bands, gain_db) if self.bands is not None else None,
         )
 
@@ -96,45 +98,67 @@ def section_blocks(blocks: np.ndarray, section: Section) -> np.ndarray:
     return blocks[(centres >= section.start_s) & (centres < section.end_s)]
 
 
-def _loud_rms_db(audio: np.ndarray, sample_rate: int) -> float:
+def _loud_rms_db(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:
+    """(90th percentile of the active 50 ms RMS levels in dBFS, share of active blocks)."""
     mono = mono_sum(audio)
     size = max(1, round(RMS_BLOCK_S * sample_rate))
     count = mono.size // size
     if count == 0:
-        return -120.0
+        return -120.0, 0.0
     framed = mono[: count * size].reshape(count, size)
     squares = np.einsum("bs,bs->b", framed, framed, dtype=np.float64) / size
     levels = 10.0 * np.log10(np.maximum(squares, 1e-20))
     loudest = float(np.percentile(levels, 95))
-    active = levels[levels > loudest - ACTIVE_BELOW_LOUD_DB]
-    return float(np.percentile(active, 90)) if active.size else -120.0
+    active = levels[levels > max(loudest - ACTIVE_BELOW_LOUD_DB, -100.0)]
+    if not active.size:
+        return -120.0, 0.0
+    return float(np.percentile(active, 90)), active.size / count
 
 
-def analyze(name: str, audio: np.ndarray, *, sample_rate: int, bands: bool) -> StemAnalysis:
+def analyze(
+    name: str, audio: np.ndarray, *, sample_rate: int, lufs: float | None, bands: bool
+) -> StemAnalysis:
+    """One stem's figures; ``lufs`` when already known (the engine caches it), else measured."""
     audio = np.asarray(audio, dtype=np.float32)
-    blocks = loudness_blocks(audio, sample_rate=sample_rate)
+    blocks = loudness_blocks(audio, sample_rate=sample_rate) if lufs is None else np.zeros(0)
     freqs, psd = power_spectrum(mono_sum(audio), sample_rate=sample_rate, n_fft=8192)
+    loud, share = _loud_rms_db(audio, sample_rate)
     return StemAnalysis(
         name=name,
         channels=audio.shape[0],
-        lufs=gated_lufs(blocks),
+        lufs=gated_lufs(blocks) if lufs is None else lufs,
         blocks=blocks,
         freqs_hz=freqs,
         psd=psd,
-        loud_rms_db=_loud_rms_db(audio, sample_rate),
+        loud_rms_db=loud,
+        active_share=share,
         bands=stem_bands(audio, sample_rate=sample_rate) if bands else None,
     )
 
 
 def analyze_all(
-    stems: Mapping[str, np.ndarray], *, sample_rate: int, bands: bool = True
+    stems: Mapping[str, np.ndarray],
+    *,
+    sample_rate: int,
+    lufs: Mapping[str, float] | None = None,
+    bands: bool = True,
 ) -> dict[str, StemAnalysis]:
+    known = lufs or {}
+
+    def one(item: tuple[str, np.ndarray]) -> StemAnalysis:
+        name, audio = item
+        return analyze(name, audio, sample_rate=sample_rate, lufs=known.get(name), bands=bands)
+
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        results = pool.map(
-            lambda item: analyze(item[0], item[1], sample_rate=sample_rate, bands=bands),
-            stems.items(),
+        return {result.name: result for result in pool.map(one, stems.items())}
+
+
+def blocks_of_all(tracks: Mapping[str, np.ndarray], *, sample_rate: int) -> dict[str, np.ndarray]:
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        measured = pool.map(
+            lambda a: loudness_blocks(np.asarray(a), sample_rate=sample_rate), tracks.values()
         )
-        return {result.name: result for result in results}
+        return dict(zip(tracks, measured, strict=True))
 
 
 def power_sum_db(levels: list[float]) -> float:

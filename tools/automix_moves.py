@@ -10,7 +10,7 @@ import math
 import re
 from collections.abc import Mapping
 
-from dsp.masking import MaskingConflict
+from dsp.masking import MaskingConflict, importance
 from tools.automix_measure import StemAnalysis
 from tools.automix_profile import GenreProfile
 from tools.base import ToolCall
@@ -26,6 +26,8 @@ MASKER_ZONES = {  # (masked role family, low, high): where a masker gets cut
     "vocal_presence": (1800.0, 5500.0),
     "vocal_body": (180.0, 450.0),
 }
+KICK_BASS_CUT_DB = -3.5
+GENERIC_MIN_SEVERITY = 0.3  # other pairs: only clear conflicts, cut on the less important part
 VOCALS = {"vocal", "lead_vocal"}
 KICK_SOURCES = ("kick", "drums")
 LEFT = re.compile(r"(?:^|[\s_\-.(])(?:l|left|lft)(?:$|[\s_\-.)\d])", re.IGNORECASE)
@@ -112,6 +114,8 @@ def _zone_for(conflict: MaskingConflict, roles: Mapping[str, str]) -> tuple[str,
         if conflict.high_hz > MASKER_ZONES["vocal_presence"][0]:
             low, high = MASKER_ZONES["vocal_presence"]
         return ("vocal", low, high)
+    if conflict.severity >= GENERIC_MIN_SEVERITY and importance(masked) > importance(masker):
+        return ("generic", conflict.low_hz, conflict.high_hz)
     return ("", 0.0, 0.0)
 
 
@@ -137,7 +141,9 @@ def masking_calls(
             continue
         done.add((masker, zone))
         cut = -round(min(4.0, 2.0 + 2.0 * conflict.severity), 1)
-        q = 2.0 if zone == "kick_bass" else 1.4
+        q = 1.4
+        if zone == "kick_bass":
+            cut = KICK_BASS_CUT_DB
         calls.append(
             _call(
                 "apply_eq",
@@ -218,21 +224,41 @@ def _side_of(name: str) -> int:
     return 0
 
 
+PAN_GROUPS = {  # parts that alternate sides among themselves, and the side they start on
+    "hats": ("drums", 1),
+    "toms": ("drums", 1),
+    "percussion": ("drums", 1),
+    "backing_vocal": ("voices", -1),
+}
+
+
 def pan_calls(
     names: list[str], roles: Mapping[str, str], profile: GenreProfile, channels: Mapping[str, int]
 ) -> list[ToolCall]:
     calls = []
-    alternate = -1
+    next_side: dict[str, int] = {}
     for name in names:
-        spec = profile.role(roles[name])
+        role = roles[name]
+        spec = profile.role(role)
         if spec.pan_family == "centre":
-            calls.append(_call("set_pan", f"{name}: {roles[name]} sits in the centre", track=name, pan=0.0))
+            calls.append(
+                _call("set_pan", f"{name}: {role} sits in the centre", track=name, pan=0.0)
+            )
             continue
         if spec.pan_family == "wide":
-            calls.append(_call("set_pan", f"{name}: {roles[name]} stays centred, spread by width", track=name, pan=0.0))
+            calls.append(
+                _call(
+                    "set_pan", f"{name}: {role} stays centred, spread by width", track=name, pan=0.0
+                )
+            )
             if channels.get(name, 1) == 2:
                 calls.append(
-                    _call("set_width", f"{name}: a wide {roles[name]} frames the centre", track=name, width=1.3)
+                    _call(
+                        "set_width",
+                        f"{name}: a wide {role} frames the centre",
+                        track=name,
+                        width=1.3,
+                    )
                 )
             continue
         side = _side_of(name)
@@ -240,8 +266,10 @@ def pan_calls(
             reason = f"{name}: named as the {'left' if side < 0 else 'right'} side of a pair"
             amount = max(spec.spread, 0.6)
         else:
-            side, alternate = alternate, -alternate
-            reason = f"{name}: {roles[name]} spread off-centre, opposite the previous part"
+            group, first = PAN_GROUPS.get(role, ("band", -1))
+            side = next_side.get(group, first)
+            next_side[group] = -side
+            reason = f"{name}: {role} spread {'left' if side < 0 else 'right'}, opposite the previous {group} part"
             amount = spec.spread
         calls.append(_call("set_pan", reason, track=name, pan=round(side * amount, 2)))
     return calls

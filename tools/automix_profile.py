@@ -51,7 +51,12 @@ ROLE_DEFAULTS: dict[str, RoleDefaults] = {
     "fx": RoleDefaults(-14.0, 150.0, None, pan_family="wide", reverb_send_db=-16.0),
     "other": RoleDefaults(-8.0, 60.0, 2.5, 15.0, 150.0, 2.5, "spread", 0.3, -20.0),
 }
-ROLE_ALIASES = {"lead_vocal": "vocal", "bv": "backing_vocal", "piano": "keys", "percs": "percussion"}
+ROLE_ALIASES = {
+    "lead_vocal": "vocal",
+    "bv": "backing_vocal",
+    "piano": "keys",
+    "percs": "percussion",
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,7 @@ class GenreProfile:
     premaster_lufs: float = -19.0
     ceiling_dbtp: float = -1.5  # keeps true peak under -1 dBTP with margin
     band_shares_db: dict[str, float] = field(default_factory=dict)
+    band_tolerance_db: dict[str, float] = field(default_factory=dict)
     source: str = "built-in defaults"
 
     def role(self, role: str) -> RoleDefaults:
@@ -81,7 +87,12 @@ def _load_genres() -> dict[str, Any]:
     genres = data.get("genres", data) if isinstance(data, dict) else {}
     if isinstance(genres, list):
         genres = {str(g.get("name", "")).lower(): g for g in genres if isinstance(g, dict)}
-    return {str(k).lower(): v for k, v in genres.items() if isinstance(v, dict)}
+    found = {str(k).lower(): v for k, v in genres.items() if isinstance(v, dict)}
+    aliases = data.get("aliases", {}) if isinstance(data, dict) else {}
+    for alias, target in (aliases if isinstance(aliases, dict) else {}).items():
+        if str(target).lower() in found:
+            found.setdefault(str(alias).lower(), found[str(target).lower()])
+    return found
 
 
 def _number(data: dict[str, Any], *keys: str) -> float | None:
@@ -111,24 +122,35 @@ def _role_overrides(entry: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _apply(defaults: RoleDefaults, values: dict[str, Any]) -> RoleDefaults:
-    mapping = {
-        "level_lu": ("level_lu", "level_db", "offset_db", "offset_lu", "level_vs_vocal_db"),
-        "hpf_max_hz": ("hpf_hz", "hpf_max_hz", "high_pass_hz"),
-        "ratio": ("ratio", "compressor_ratio"),
-        "attack_ms": ("attack_ms",),
-        "release_ms": ("release_ms",),
-        "reverb_send_db": ("reverb_send_db", "reverb_db"),
-        "delay_send_db": ("delay_send_db", "delay_db"),
-    }
+    """``defaults`` with what a genre entry's role target says (prompts/genres.json layout)."""
     changes: dict[str, Any] = {}
-    nested = {**values, **(values.get("compressor") or {}), **(values.get("sends") or {})}
-    for field_name, keys in mapping.items():
-        value = _number(nested, *keys)
-        if value is not None:
-            changes[field_name] = value
-    pan = nested.get("pan")
-    if isinstance(pan, int | float):
-        changes["spread"] = abs(float(pan))
+    level = _number(values, "level_lu", "level_db", "offset_lu")
+    if level is not None:
+        changes["level_lu"] = level
+    if "hpf_hz" in values:
+        changes["hpf_max_hz"] = _number(values, "hpf_hz")
+    if "compressor" in values:
+        comp = values.get("compressor")
+        if not isinstance(comp, dict):
+            changes["ratio"] = None
+        else:
+            ratio = _number(comp, "ratio") or defaults.ratio or 3.0
+            changes["ratio"] = ratio
+            changes["attack_ms"] = _number(comp, "attack_ms") or defaults.attack_ms
+            changes["release_ms"] = _number(comp, "release_ms") or defaults.release_ms
+            relative = _number(comp, "threshold_rel_db")
+            if relative is not None and ratio > 1.0:
+                changes["reduction_db"] = min(5.0, max(1.5, -relative * (1.0 - 1.0 / ratio)))
+    sends = values.get("sends")
+    if isinstance(sends, dict):
+        for key in ("reverb_send_db", "delay_send_db"):
+            if key in sends:
+                changes[key] = _number(sends, key)
+    if values.get("pan_family") in ("centre", "spread", "wide"):
+        changes["pan_family"] = values["pan_family"]
+    pan = _number(values, "pan")
+    if pan is not None:
+        changes["spread"] = abs(pan)
     return replace(defaults, **changes)
 
 
@@ -136,11 +158,10 @@ def genre_profile(genre: str | None) -> GenreProfile:
     """The targets for ``genre`` (None: the pop defaults). Raises StateError for an unknown
     genre when a genre file exists."""
     genres = _load_genres()
-    if not genre:
-        return GenreProfile(name="default")
-    key = genre.strip().lower()
+    key = " ".join((genre or "default").strip().lower().replace("_", " ").split())
+    key = next((k for k in (key, key.replace(" ", "_"), key.replace(" ", "")) if k in genres), key)
     if key not in genres:
-        if not genres:
+        if not genres or not genre:
             return GenreProfile(name=key)
         raise StateError(f"genre={genre!r} is not known; genres are {sorted(genres)}")
     entry = genres[key]
@@ -151,11 +172,15 @@ def genre_profile(genre: str | None) -> GenreProfile:
     shares = entry.get("band_shares_db") or entry.get("tonal_balance_db") or {}
     vocal = _number(entry, "vocal_vs_band_lu", "vocal_vs_rest_lu", "vocal_vs_band_db")
     level = _number(entry, "premaster_lufs", "mix_lufs")
+    ceiling = _number(entry, "premaster_true_peak_dbtp")
+    tolerance = entry.get("band_tolerance_db") or {}
     return GenreProfile(
         name=key,
         roles=roles,
         vocal_vs_band_lu=vocal if vocal is not None else 0.0,
         premaster_lufs=min(-17.0, max(-22.0, level)) if level is not None else -19.0,
+        ceiling_dbtp=min(-1.5, ceiling - 0.5) if ceiling is not None else -1.5,
         band_shares_db={k: v for k, v in shares.items() if isinstance(v, int | float)},
+        band_tolerance_db={k: v for k, v in tolerance.items() if isinstance(v, int | float)},
         source=str(entry.get("source") or entry.get("sources") or "prompts/genres.json"),
     )

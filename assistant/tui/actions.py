@@ -1,0 +1,159 @@
+"""A/B comparison, playback (or WAVs when there is no audio device) and export for the chat UI.
+
+A mixin for :class:`assistant.tui.app.MixChatApp`: each action starts a thread worker through
+the app's ``_start`` / ``_progress`` helpers and reports back with a Message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+
+from assistant.tui import playback
+from assistant.tui.dialogs import ExportDialog, ExportRequest, WriteWavsDialog
+from assistant.tui.formatting import comparison_table, comparison_title, settings_summary
+from assistant.tui.messages import CompareDone, WorkFailed, WorkNote
+
+
+class SessionActions:
+    """Compare, play/stop, write WAVs and export; mixed into the App."""
+
+    def action_compare_marked(self) -> None:
+        self.action_compare()
+
+    def action_export_highlighted(self) -> None:
+        self.action_export()
+
+    def action_compare(self) -> None:
+        if self.session is None or self.current is None:
+            return
+        parent = self.session.load(self.current).parent
+        a = self.mark_a if self.mark_a is not None else parent
+        b = self.mark_b if self.mark_b is not None else self.current
+        if a is None or a == b:
+            self.notify(
+                "mark two different versions first (a and b in the version list)",
+                severity="warning",
+            )
+            return
+        if self._start(f"comparing v{a} and v{b}"):
+            self.mark_a, self.mark_b = a, b
+            self.refresh_views()
+            self.run_compare(a, b)
+
+    @work(thread=True, exit_on_error=False)
+    def run_compare(self, a: int, b: int) -> None:
+        try:
+            from assistant.comparison import ab_compare
+
+            data = ab_compare(self.session, a, b, progress=self._progress("rendering"))
+        except Exception as error:  # noqa: BLE001
+            self.post_message(WorkFailed("the A/B comparison", str(error)))
+        else:
+            self.post_message(CompareDone(data))
+
+    def on_compare_done(self, message: CompareDone) -> None:
+        self._finish()
+        data = message.data
+        self.log_view.add_table(
+            comparison_title(data), comparison_table(data), settings_summary(data)
+        )
+
+    def action_play_toggle(self) -> None:
+        if self.device is not None:
+            self.action_stop()
+        else:
+            self.action_play()
+
+    def action_play(self) -> None:
+        number = self._target_version()
+        if number is None or self.session is None:
+            return
+        device, reason = playback.audio_output()
+        if device is None:
+            pair = (
+                self.mark_a is not None and self.mark_b is not None and self.mark_a != self.mark_b
+            )
+            what = f"v{number}" + (
+                f" and the level-matched A/B (v{self.mark_a}, v{self.mark_b})" if pair else ""
+            )
+            self.push_screen(
+                WriteWavsDialog(reason=reason, what=what, folder=self.session.path / "renders"),
+                lambda yes: self._write_wavs(number) if yes else None,
+            )
+            return
+        if self._start(f"rendering v{number} to play"):
+            self.play_version(device, number)
+
+    @work(thread=True, exit_on_error=False)
+    def play_version(self, device: Any, number: int) -> None:
+        try:
+            audio, rate = playback.render_for_playback(self.session, number)
+            playback.play(device, audio, sample_rate=rate)
+        except Exception as error:  # noqa: BLE001
+            self.post_message(WorkFailed("playback", str(error)))
+            return
+        self.device = device
+        self.post_message(
+            WorkNote(f"▶ playing v{number} ({audio.shape[1] / rate:.0f} s); s or ctrl+p stops")
+        )
+
+    def action_stop(self) -> None:
+        if self.device is None:
+            self.notify("nothing is playing", timeout=2)
+            return
+        playback.stop(self.device)
+        self.device = None
+        self.notify("stopped", timeout=2)
+
+    def _write_wavs(self, number: int) -> None:
+        if self._start(f"writing v{number}"):
+            self.write_wavs(number, self.mark_a, self.mark_b)
+
+    @work(thread=True, exit_on_error=False)
+    def write_wavs(self, number: int, a: int | None, b: int | None) -> None:
+        try:
+            files = playback.write_wavs(
+                self.session, version=number, a=a, b=b, progress=self._progress("rendering")
+            )
+        except Exception as error:  # noqa: BLE001
+            self.post_message(WorkFailed("writing the WAVs", str(error)))
+            return
+        self.post_message(WorkNote("Wrote " + ", ".join(files)))
+
+    def action_export(self) -> None:
+        number = self._target_version()
+        if number is None or self.session is None:
+            return
+        self.push_screen(
+            ExportDialog(session_path=self.session.path, version=number),
+            lambda request: self._export(number, request),
+        )
+
+    def _export(self, number: int, request: ExportRequest | None) -> None:
+        if request is not None and self._start(f"exporting v{number} as {request.fmt}"):
+            self.run_export(number, request)
+
+    @work(thread=True, exit_on_error=False)
+    def run_export(self, number: int, request: ExportRequest) -> None:
+        try:
+            from tools.export import export_version
+
+            result = export_version(
+                self.session,
+                version=number,
+                fmt=request.fmt,  # type: ignore[arg-type]
+                out=request.out,
+                force=request.force,
+                progress=self._progress("exporting"),
+            )
+        except Exception as error:  # noqa: BLE001
+            self.post_message(WorkFailed("the export", str(error)))
+            return
+        notes = "".join(f"\n  note: {n}" for n in result.notes)
+        self.post_message(
+            WorkNote(
+                f"Exported v{number} as {request.fmt} to {result.path} ({len(result.files)} file{'s' if len(result.files) != 1 else ''}){notes}"
+            )
+        )

@@ -1,0 +1,128 @@
+"""Time one brief end to end on a 4-minute, 8-stem session, stage by stage.
+
+Builds the session once (song_1's seven stems looped to 240 s, plus a duplicate guitar),
+automixes it (or sets a plain balance when tools/automix.py is missing), then runs several
+briefs from that base through ``handle_brief`` and prints the time of each stage: context
+(facts), plan, apply, render, analysis, commit. ``--profile`` adds a cProfile listing of the
+slowest brief.
+
+    .venv/bin/python bench/bench_brief.py [--keep DIR] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from assistant.conversation import handle_brief  # noqa: E402
+from tools.session import Session  # noqa: E402
+from tools.workspace import create_session  # noqa: E402
+
+SONG = ROOT.parent / "shared" / "data" / "songs" / "song_1"
+DURATION_S = 240.0
+BRIEFS = (
+    "make it darker",
+    "bring the vocal up 2 dB",
+    "push the second chorus 2 dB harder",
+    "make it wider",
+    "the vocal gets lost behind the guitars",
+    "way too muddy",
+)
+STAGES = ("reading the mix", "planning", "applying", "rendering", "measuring", "committing")
+LABELS = ("context", "plan", "apply", "render", "analysis", "commit")
+
+
+def loop_stems(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for path in sorted(SONG.glob("*.flac")):
+        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        frames = int(DURATION_S * rate)
+        looped = np.resize(audio.T, (audio.shape[1], frames)).T
+        sf.write(str(out / f"{path.stem}.wav"), looped, rate, subtype="PCM_24")
+        if path.stem == "Guitar_Rhythm":
+            sf.write(str(out / "Guitar_Double.wav"), looped[:, ::-1].copy(), rate, subtype="PCM_24")
+
+
+def build_session(folder: Path) -> tuple[Session, int]:
+    stems = folder / "stems"
+    loop_stems(stems)
+    session, _ = create_session(stems, folder / "bench.mix")
+    try:
+        from assistant.conversation import run_automix
+
+        base = run_automix(session)["version"]
+        how = "automix"
+    except ImportError:
+        from test_briefs_e2e import simple_balance
+
+        base, how = simple_balance(session), "simple balance"
+    meta = session.meta
+    print(f"session: {len(meta.stems)} stems, {meta.duration_s:.0f} s at {meta.sample_rate} Hz; base v{base} ({how})")
+    return session, base
+
+
+def timed_brief(session: Session, brief: str, base: int) -> dict[str, float]:
+    marks: list[tuple[str, float]] = []
+    start = time.perf_counter()
+    handle_brief(session, brief, parent=base, progress=lambda label, f: marks.append((label, time.perf_counter())))
+    end = time.perf_counter()
+    times = dict.fromkeys(LABELS, 0.0)
+    for (label, t0), (_, t1) in zip(marks, marks[1:] + [("end", end)]):
+        if label in STAGES:
+            times[LABELS[STAGES.index(label)]] += t1 - t0
+    times["total"] = end - start
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", type=Path, help="build (or reuse) the session in this folder")
+    parser.add_argument("--profile", action="store_true", help="cProfile the slowest brief")
+    args = parser.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="bench_brief_"))
+    try:
+        if (folder / "bench.mix" / "session.json").exists():
+            session = Session.open(folder / "bench.mix")
+            base = next(v.version for v in session.versions() if v.kind == "automix")
+        else:
+            started = time.perf_counter()
+            session, base = build_session(folder)
+            print(f"setup {time.perf_counter() - started:.1f} s")
+        handle_brief(session, "make it brighter", parent=base)  # warm the per-track caches
+        print(f"{'brief':42s} " + " ".join(f"{k:>8s}" for k in (*LABELS, "total")))
+        rows = {}
+        for brief in BRIEFS:
+            rows[brief] = timed_brief(session, brief, base)
+            print(f"{brief:42s} " + " ".join(f"{v:8.2f}" for v in rows[brief].values()))
+        worst = max(rows, key=lambda b: rows[b]["total"])
+        totals = [r["total"] for r in rows.values()]
+        print(f"median {np.median(totals):.2f} s, worst {max(totals):.2f} s ({worst!r}); goal < 2 s")
+        if args.profile:
+            profile = cProfile.Profile()
+            profile.enable()
+            handle_brief(session, worst, parent=base)
+            profile.disable()
+            text = io.StringIO()
+            pstats.Stats(profile, stream=text).sort_stats("cumulative").print_stats(25)
+            print(text.getvalue())
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Automix: headroom, vocal on top, reasons, export-level invariance, masking, pans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import shared_path
+
+from assistant.conversation import run_automix, track_audio_in_mix
+from assistant.demo_song import build_demo_stems
+from dsp.masking import spectral_overlap
+from tools.engine import Engine
+from tools.session import Session
+from tools.workspace import create_session
+
+DEMO_SECONDS = 20.0
+
+
+def _automixed(stems_dir: Path, session_dir: Path) -> tuple[Session, dict]:
+    session, _ = create_session(stems_dir, session_dir)
+    return session, run_automix(session)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Session, dict, Path]:
+    root = tmp_path_factory.mktemp("demo")
+    song = build_demo_stems(root / "stems", duration_s=DEMO_SECONDS)
+    session, result = _automixed(song.stems_dir, root / "s.mix")
+    return session, result, song.stems_dir
+
+
+@pytest.fixture(scope="module")
+def song1(tmp_path_factory: pytest.TempPathFactory) -> tuple[Session, dict]:
+    stems = shared_path("songs", "song_1")
+    session, result = _automixed(stems, tmp_path_factory.mktemp("song1") / "s.mix")
+    return session, result
+
+
+@pytest.fixture(params=["demo", "song1"])
+def mixed(request: pytest.FixtureRequest) -> tuple[Session, dict]:
+    value = request.getfixturevalue(request.param)
+    return value[0], value[1]
+
+
+def test_premaster_level_and_peak(mixed: tuple[Session, dict]) -> None:
+    session, result = mixed
+    assert -23.0 <= result["premaster_lufs"] <= -16.0
+    assert result["true_peak_dbtp"] <= -1.0
+    assert not session.load().state.master.enabled
+
+
+def test_vocal_sits_on_top(mixed: tuple[Session, dict]) -> None:
+    _, result = mixed
+    assert result["vocal_vs_band_lu"] is not None
+    assert result["vocal_vs_band_lu"] >= -6.0
+    assert -2.0 <= result["vocal_vs_band_lu"] <= 2.0
+
+
+def test_every_call_has_a_reason_with_a_number(demo: tuple[Session, dict, Path]) -> None:
+    session, _, _ = demo
+    from tools.automix import automix_plan
+
+    engine = Engine.for_session(session)
+    calls = automix_plan(engine, session.load(0).state)
+    assert calls
+    for call in calls:
+        assert call.reason.strip()
+        assert any(ch.isdigit() for ch in call.reason) or call.tool in ("set_pan", "set_width")
+
+
+def test_nothing_muted_and_pans_as_specified(mixed: tuple[Session, dict]) -> None:
+    session, _ = mixed
+    state = session.load().state
+    assert not any(t.mute for t in state.tracks)
+    for track in state.tracks:
+        if track.role in ("kick", "bass", "snare", "vocal", "drums"):
+            assert track.pan == 0.0, track.name
+    spread = [t.pan for t in state.tracks if t.role in ("guitar", "keys")]
+    assert all(p != 0.0 for p in spread)
+    if len(spread) >= 2:
+        assert min(spread) < 0.0 < max(spread)
+    for track in state.tracks:
+        if track.role == "pad":
+            assert track.pan == 0.0
+
+
+def test_kick_bass_overlap_decreases(demo: tuple[Session, dict, Path]) -> None:
+    session, _, _ = demo
+    engine = Engine.for_session(session)
+    rate = session.meta.sample_rate
+
+    def overlap(version: int) -> float:
+        tracks = track_audio_in_mix(engine, session.load(version).state)
+        return spectral_overlap(tracks["Kick"], tracks["Bass"], sample_rate=rate)
+
+    assert overlap(1) < overlap(0)
+
+
+def test_high_pass_spares_kick_and_bass(mixed: tuple[Session, dict]) -> None:
+    session, _ = mixed
+    for track in session.load().state.tracks:
+        if track.role in ("kick", "bass", "drums") and track.hpf_hz is not None:
+            assert track.hpf_hz <= 40.0
+        if track.role == "vocal":
+            assert track.hpf_hz is not None and track.hpf_hz >= 60.0
+
+
+def test_export_level_invariance(demo: tuple[Session, dict, Path], tmp_path: Path) -> None:
+    session, _, stems_dir = demo
+    rng = np.random.default_rng(11)
+    scaled = tmp_path / "scaled"
+    scaled.mkdir()
+    for path in sorted(stems_dir.glob("*.flac")):
+        audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
+        offset_db = float(rng.uniform(-10.0, 10.0))
+        sf.write(
+            str(scaled / f"{path.stem}.wav"), audio * 10 ** (offset_db / 20), rate, subtype="FLOAT"
+        )
+    other, _ = _automixed(scaled, tmp_path / "other.mix")
+    first = Engine.for_session(session).track_facts(session.load().state)
+    second = Engine.for_session(other).track_facts(other.load().state)
+    assert first.keys() == second.keys()
+    for name in first:
+        assert abs(first[name]["lufs"] - second[name]["lufs"]) <= 1.0, name

@@ -1,0 +1,411 @@
+"""The LLM planner through the real `openai` client and LangChain, against a scripted fake
+OpenAI-compatible server on 127.0.0.1 (tests/fake_openai_server.py). Assertions are on tool
+calls, state, measurements and what the model was sent; never on wording."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import fake_openai_server as fake  # noqa: E402
+
+from assistant.conversation import build_context, choose_planner, handle_brief  # noqa: E402
+from assistant.planner_llm import LLMPlanner  # noqa: E402
+from dsp.errors import PlannerError  # noqa: E402
+from tools.engine import Engine  # noqa: E402
+from tools.session import Session  # noqa: E402
+from tools.workspace import create_session  # noqa: E402
+
+SECRET = "sk-test-SECRET123"
+MIXCHAT = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "mixchat"
+STEM_NAMES = ("Lead Vocal", "Bass", "Drums", "Keys")
+LLM_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "MIXCHAT_MODEL", "MIXCHAT_PLANNER")
+TUNING_ENV = ("MIXCHAT_LLM_STREAM", "MIXCHAT_LLM_FALLBACK", "MIXCHAT_LLM_RETRIES")
+
+
+def write_stems(folder: Path, *, seconds: float = 6.0, rate: int = 44100) -> None:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    t = np.arange(int(seconds * rate)) / rate
+    swell = 0.6 + 0.4 * np.sin(2 * np.pi * 0.5 * t)
+    stems = {
+        "Lead Vocal": 0.2 * np.sin(2 * np.pi * 220 * t + 3 * np.sin(2 * np.pi * 5 * t)) * swell,
+        "Bass": 0.4 * np.sin(2 * np.pi * 55 * t),
+        "Drums": 0.5 * rng.standard_normal(t.size) * np.exp(-((t % 0.5) / 0.05)),
+        "Keys": 0.15 * (np.sin(2 * np.pi * 261.6 * t) + np.sin(2 * np.pi * 329.6 * t)),
+    }
+    for name, audio in stems.items():
+        sf.write(folder / f"{name}.wav", audio.astype(np.float32), rate, subtype="FLOAT")
+
+
+@pytest.fixture(scope="module")
+def template_session(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("llm_template")
+    write_stems(root / "stems")
+    create_session(root / "stems", root / "session")
+    return root / "session"
+
+
+@pytest.fixture
+def session(template_session: Path, tmp_path: Path) -> Session:
+    path = tmp_path / "session"
+    shutil.copytree(template_session, path)
+    return Session.open(path)
+
+
+@pytest.fixture
+def server():
+    started = fake.FakeOpenAIServer().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def llm_env(monkeypatch: pytest.MonkeyPatch, server: fake.FakeOpenAIServer):
+    """The environment a user would set to point mixchat at the (fake) server."""
+    for name in LLM_ENV + TUNING_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    monkeypatch.setenv("MIXCHAT_MODEL", "fake-mixer")
+    monkeypatch.setenv("MIXCHAT_LLM_RETRIES", "0")
+    monkeypatch.setenv("MIXCHAT_LLM_TIMEOUT_S", "10")
+    return monkeypatch
+
+
+def planner_at(base_url: str, **options) -> LLMPlanner:
+    from langchain_openai import ChatOpenAI
+
+    stream = options.pop("stream", False)
+    chat = ChatOpenAI(
+        model="fake-mixer",
+        base_url=base_url,
+        api_key=SECRET,
+        timeout=options.pop("timeout", 10.0),
+        max_retries=options.pop("retries", 0),
+        streaming=stream,
+        use_responses_api=False,
+    )
+    return LLMPlanner(
+        chat, stream=stream, base_url=base_url, model_name="fake-mixer", secret=SECRET, **options
+    )
+
+
+def context_for(session: Session, brief: str):
+    return build_context(session, Engine.for_session(session), brief, session.load())
+
+
+def tool_messages(request: dict) -> list[dict]:
+    return [m for m in request["messages"] if m["role"] == "tool"]
+
+
+def files_containing(folder: Path, needle: str) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file() and needle.encode() in p.read_bytes()]
+
+
+def free_closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- the happy path ------------------------------------------------------------------------
+def test_tool_call_changes_the_mix_and_is_versioned(session, server, llm_env):
+    server.script(
+        fake.tool_calls(("adjust_track_gain", {"track": "Lead Vocal", "delta_db": 2.0})),
+        fake.text("Raised the lead vocal by 2 dB so it sits on top of the keys."),
+    )
+    planner = choose_planner()
+    assert isinstance(planner, LLMPlanner) and planner.name == "llm"
+    before = session.load()
+    result = handle_brief(session, "bring the vocal up 2 dB", planner=planner)
+
+    assert result["planner"] == "llm" and result["version"] == before.version + 1
+    assert result["tool_calls"] == [
+        {"tool": "adjust_track_gain", "args": {"track": "Lead Vocal", "delta_db": 2.0}}
+    ]
+    after = session.load(result["version"])
+    assert after.state.track("Lead Vocal").gain_db == pytest.approx(
+        before.state.track("Lead Vocal").gain_db + 2.0
+    )
+    assert [c.tool for c in after.tool_calls] == ["adjust_track_gain"]
+    vocal_gain_lu = (
+        after.metrics["tracks"]["Lead Vocal"]["lufs"]
+        - before.metrics["tracks"]["Lead Vocal"]["lufs"]
+    )
+    assert vocal_gain_lu == pytest.approx(2.0, abs=0.05)  # measured, not just the setting
+    for name in ("Bass", "Drums", "Keys"):
+        assert after.state.track(name) == before.state.track(name)
+
+    first, second = server.requests
+    assert server.paths == ["/v1/chat/completions"] * 2
+    assert first["model"] == "fake-mixer"
+    tools = {t["function"]["name"]: t["function"] for t in first["tools"]}
+    assert len(tools) >= 5
+    assert all(
+        len(f["description"]) >= 20 and f["parameters"]["properties"] for f in tools.values()
+    )
+    assert "delta_db" in tools["adjust_track_gain"]["parameters"]["properties"]
+    system = first["messages"][0]
+    assert system["role"] == "system"
+    assert all(name in system["content"] for name in STEM_NAMES)
+    assert first["messages"][1] == {"role": "user", "content": "bring the vocal up 2 dB"}
+    # the tool result went back to the model, answering the call it made
+    call_id = second["messages"][2]["tool_calls"][0]["id"]
+    (returned,) = tool_messages(second)
+    assert returned["tool_call_id"] == call_id and "Lead Vocal" in returned["content"]
+    assert not returned["content"].startswith("error")
+    # the key is sent to the server only as a header: never in a body, on disk or in the reply
+    assert SECRET not in json.dumps(server.requests) and SECRET not in result["reply"]
+    assert files_containing(Path(session.path), SECRET) == []
+
+
+def test_bad_calls_go_back_as_errors_and_the_corrected_call_is_applied(session, server):
+    bad_json = '{"track": "Lead Vocal", "delta_db": '
+    server.script(
+        fake.tool_calls(("raise_vocal_level", {"track": "Lead Vocal", "delta_db": 1.5})),
+        fake.tool_calls(("adjust_track_gain", bad_json)),
+        fake.tool_calls(("adjust_track_gain", {"track": "Lead Vocal", "delta_db": 99})),
+        fake.tool_calls(("adjust_track_gain", {"track": "Nobody", "delta_db": 1.5})),
+        fake.tool_calls(("adjust_track_gain", {"track": "Lead Vocal", "delta_db": 1.5})),
+        fake.text("Vocal up 1.5 dB."),
+    )
+    before = session.load()
+    result = handle_brief(session, "the vocal a bit louder", planner=planner_at(server.base_url))
+
+    assert result["tool_calls"] == [
+        {"tool": "adjust_track_gain", "args": {"track": "Lead Vocal", "delta_db": 1.5}}
+    ]
+    after = session.load(result["version"])
+    assert after.state.track("Lead Vocal").gain_db == pytest.approx(
+        before.state.track("Lead Vocal").gain_db + 1.5
+    )
+    assert len(server.requests) == 6
+    errors = [tool_messages(server.requests[n])[-1]["content"] for n in range(1, 5)]
+    assert all(e.startswith("error") for e in errors)
+    assert "raise_vocal_level" in errors[0]  # unknown tool named
+    assert "JSON" in errors[1]  # invalid JSON refused
+    assert "99" in errors[2]  # out-of-range value quoted
+    assert "Nobody" in errors[3]  # unknown track quoted
+    assert tool_messages(server.requests[5])[-1]["content"].startswith("ok")
+    # every error answered the call it belonged to
+    for n in range(1, 5):
+        asked = server.requests[n]["messages"][-2]["tool_calls"][0]["id"]
+        assert server.requests[n]["messages"][-1]["tool_call_id"] == asked
+
+
+def test_streamed_tool_calls_and_text(session, server, llm_env):
+    llm_env.setenv("MIXCHAT_LLM_STREAM", "1")
+    server.script(
+        fake.tool_calls(
+            (
+                "apply_eq",
+                {"track": "Keys", "kind": "bell", "freq_hz": 300.0, "gain_db": -4.0, "q": 1.2},
+            ),
+            ("set_pan", {"track": "Keys", "pan": -0.4}),
+            content="Cutting the keys' low mids and moving them left.",
+        ),
+        fake.text("Less mud from the keys, and they make room for the vocal."),
+    )
+    before = session.load()
+    result = handle_brief(session, "the keys are muddy and in the way", planner=choose_planner())
+
+    assert all(r["stream"] is True for r in server.requests)
+    assert [c["tool"] for c in result["tool_calls"]] == ["apply_eq", "set_pan"]
+    keys = session.load(result["version"]).state.track("Keys")
+    assert keys.pan == pytest.approx(-0.4)
+    assert [(b.freq_hz, b.gain_db) for b in keys.eq] == [(300.0, -4.0)]
+    low_mid_change = (
+        session.load(result["version"]).metrics["tracks"]["Keys"]["band_energies_db"]["low_mid"]
+        - before.metrics["tracks"]["Keys"]["band_energies_db"]["low_mid"]
+    )
+    assert low_mid_change < -2.0  # the keys' 262/330 Hz partials were cut
+    assert len(tool_messages(server.requests[1])) == 2
+
+    # a streamed plain answer: no tool calls, no new version
+    server.script(fake.text("The keys sit at -17 LUFS; nothing to change."))
+    count = len(session.versions())
+    answer = handle_brief(session, "how loud are the keys?", planner=choose_planner())
+    assert answer["version"] is None and answer["tool_calls"] == []
+    assert len(session.versions()) == count and len(server.requests) == 3
+    # the lexicon's meaning of "muddy" (measured as the low-mid band) was in the prompt
+    assert "band:low_mid" in server.requests[0]["messages"][0]["content"]
+
+
+def test_plain_text_reply_changes_nothing(session, server):
+    server.script(fake.text("That already sounds balanced; I would leave it."))
+    count = len(session.versions())
+    root_url = server.base_url.removesuffix("/v1")  # servers mounted without /v1 work too
+    result = handle_brief(session, "is the balance ok?", planner=planner_at(root_url))
+    assert result["version"] is None and result["tool_calls"] == [] and result["planner"] == "llm"
+    assert len(session.versions()) == count
+    assert server.paths == ["/chat/completions"]
+
+
+def test_step_limit_keeps_the_valid_calls(session, server):
+    server.script(
+        *[fake.tool_calls(("adjust_track_gain", {"track": "Bass", "delta_db": -1.0}))] * 3
+    )
+    plan = planner_at(server.base_url, max_steps=2).plan(context_for(session, "bass down"))
+    assert len(server.requests) == 2
+    assert plan.intent == "change" and len(plan.calls) == 2 and plan.level_change
+    assert "track:Bass" in plan.measures
+
+
+def test_follow_ups_are_read_offline_without_the_model(session, server):
+    server.script(
+        fake.tool_calls(("set_width", {"track": "Keys", "width": 1.5})), fake.text("Wider keys.")
+    )
+    planner = planner_at(server.base_url)
+    changed = handle_brief(session, "make the keys wider", planner=planner)
+    undone = handle_brief(session, "undo that", planner=planner)
+    assert len(server.requests) == 2  # the undo never reached the model
+    assert undone["version"] == changed["version"] + 1
+    assert session.load(undone["version"]).state == session.load(0).state
+
+
+# --- failures ---------------------------------------------------------------------------------
+def test_timeout_with_bounded_retries(session, server):
+    server.script(fake.hang(20), fake.hang(20))
+    planner = planner_at(server.base_url, timeout=0.5, retries=1)
+    started = time.monotonic()
+    with pytest.raises(PlannerError) as caught:
+        planner.plan(context_for(session, "warmer vocal"))
+    assert time.monotonic() - started < 8
+    assert len(server.requests) == 2  # one try + one retry, then a clear error
+    message = str(caught.value)
+    assert "timed out" in message and server.base_url in message and "\n" not in message
+
+
+def test_http_errors_are_one_line_and_never_show_the_key(session, server):
+    server.script(fake.error(401, f"Incorrect API key provided: {SECRET}"))
+    with pytest.raises(PlannerError) as caught:
+        planner_at(server.base_url).plan(context_for(session, "darker"))
+    assert "401" in str(caught.value) and SECRET not in str(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+    server.script(fake.error(500, "model crashed"))
+    with pytest.raises(PlannerError) as caught:
+        planner_at(server.base_url).plan(context_for(session, "darker"))
+    assert "500" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_fallback_gives_the_offline_plan(session):
+    dead = f"http://127.0.0.1:{free_closed_port()}/v1"
+    context = context_for(session, "turn the vocal up 2 dB")
+    with pytest.raises(PlannerError, match="connection refused"):
+        planner_at(dead).plan(context)
+    plan = planner_at(dead, fallback=True).plan(context)
+    assert plan.intent == "change"
+    assert [(c.tool, c.args["track"]) for c in plan.calls] == [("adjust_track_gain", "Lead Vocal")]
+    assert plan.notes and SECRET not in plan.message
+
+
+def run_main(monkeypatch: pytest.MonkeyPatch, capfd, *argv: str) -> tuple[int, str, str]:
+    """The console script's entry point in-process: (exit code, stdout, stderr)."""
+    from assistant import cli
+
+    monkeypatch.setattr(sys, "argv", ["mixchat", *argv])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    stdout, stderr = capfd.readouterr()
+    return exited.value.code, stdout, stderr
+
+
+def test_cli_dead_server_is_one_line_and_loses_nothing(session):
+    """The real console script in a subprocess: exit 1, one line on stderr, no new version."""
+    env = {k: v for k, v in os.environ.items() if k not in LLM_ENV + TUNING_ENV}
+    dead = f"http://127.0.0.1:{free_closed_port()}/v1"
+    env.update(OPENAI_API_KEY=SECRET, OPENAI_BASE_URL=dead, MIXCHAT_LLM_RETRIES="1")
+    done = subprocess.run(
+        [str(MIXCHAT), "say", "-s", str(session.path), "warmer vocal"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("mixchat:") and "Traceback" not in done.stderr
+    assert "connection refused" in done.stderr and dead in done.stderr
+    assert done.stdout.strip() == ""
+    assert len(session.versions()) == 1  # nothing added, nothing lost
+    assert SECRET not in done.stdout + done.stderr
+    assert files_containing(Path(session.path), SECRET) == []
+
+
+def test_cli_fallback_versions_the_offline_plan(session, llm_env, capfd):
+    llm_env.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{free_closed_port()}/v1")
+    llm_env.setenv("MIXCHAT_LLM_FALLBACK", "offline")
+    code, stdout, stderr = run_main(
+        llm_env, capfd, "say", "-s", str(session.path), "turn the vocal up 2 dB", "--json"
+    )
+    assert code == 0, stderr
+    result = json.loads(stdout)
+    assert result["planner"] == "offline" and result["version"] == 1
+    assert [c["tool"] for c in result["tool_calls"]] == ["adjust_track_gain"]
+    assert session.load(1).state.track("Lead Vocal").gain_db == pytest.approx(2.0)
+    assert SECRET not in stdout + stderr
+    assert files_containing(Path(session.path), SECRET) == []
+
+
+def test_cli_server_error_is_retried_then_one_line(session, server, llm_env, capfd):
+    """HTTP 5xx through the CLI entry point: bounded retries, exit 1, one line, no version."""
+    llm_env.setenv("MIXCHAT_LLM_RETRIES", "1")
+    server.script(fake.error(500, f"overloaded (key {SECRET})"), fake.error(503, "overloaded"))
+    code, stdout, stderr = run_main(llm_env, capfd, "say", "-s", str(session.path), "warmer vocal")
+    assert code == 1
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and "503" in lines[0] and "Traceback" not in stderr
+    assert len(server.requests) == 2  # one try and one retry, then it gave up
+    assert len(session.versions()) == 1
+    assert SECRET not in stdout + stderr
+    assert files_containing(Path(session.path), SECRET) == []
+
+
+def test_cli_say_json_reports_the_llm_planner(session, server, llm_env, capfd):
+    server.script(
+        fake.tool_calls(("set_send", {"track": "Lead Vocal", "bus": "reverb", "send_db": -12.0})),
+        fake.text("Put the vocal in a little room."),
+    )
+    code, stdout, stderr = run_main(
+        llm_env, capfd, "say", "-s", str(session.path), "a bit of reverb on the vocal", "--json"
+    )
+    assert code == 0, stderr
+    result = json.loads(stdout)
+    assert result["planner"] == "llm" and result["version"] == 1 and result["parent"] == 0
+    assert result["tool_calls"] == [
+        {"tool": "set_send", "args": {"track": "Lead Vocal", "bus": "reverb", "send_db": -12.0}}
+    ]
+    assert session.load(1).state.track("Lead Vocal").reverb_send_db == pytest.approx(-12.0)
+    assert session.load(1).planner == "llm"
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"MIXCHAT_PLANNER": "llm"}, "OPENAI_BASE_URL"),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "MIXCHAT_LLM_RETRIES": "lots"}, "lots"),
+        ({"OPENAI_BASE_URL": "http://127.0.0.1:1/v1", "MIXCHAT_LLM_TIMEOUT_S": "-1"}, "-1"),
+    ],
+)
+def test_bad_configuration_is_one_line(monkeypatch, env, needle):
+    for name in LLM_ENV + TUNING_ENV + ("MIXCHAT_LLM_TIMEOUT_S",):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(PlannerError) as caught:
+        choose_planner()
+    assert needle in str(caught.value) and "\n" not in str(caught.value)

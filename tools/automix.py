@@ -1,0 +1,317 @@
+"""The technical mix an engineer does first, as tool calls that each carry their reason.
+
+1. gain staging: every stem trimmed to NOMINAL_LUFS into its inserts (export-level proof);
+2. high-pass where a stem has only rumble, low-mid clean-up where sources pile up;
+3. masking resolved on the masker (kick/bass, vocal presence, vocal body);
+4. compression by role, thresholds from the trimmed level;
+5. pan layout, reverb/delay from the tempo, sends by role;
+6. balance: faders from the genre's role levels relative to the lead vocal, measured on
+   the rendered inserts, and the vocal held at the genre's vocal-vs-band ratio;
+7. section rides on the vocal where the band gets denser;
+8. headroom: the pre-master measured once and every fader moved together to about
+   -19 LUFS with true peak under -1 dBTP. The master stays off.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from dsp.loudness import integrated_lufs, true_peak_dbtp
+from dsp.masking import find_masking
+from dsp.state import MixState, TrackState
+from tools.automix_measure import (
+    StemAnalysis,
+    analyze_all,
+    blocks_of_all,
+    gated_lufs,
+    power_sum_db,
+    section_blocks,
+    shift_bands,
+)
+from tools.automix_moves import (
+    bus_calls,
+    compressor_calls,
+    high_pass_calls,
+    low_mid_calls,
+    masking_calls,
+    pan_calls,
+    send_calls,
+)
+from tools.automix_profile import GenreProfile, genre_profile
+from tools.base import ToolCall, ToolContext
+from tools.catalog import apply_calls
+
+Progress = Callable[[str, float], None]
+NOMINAL_LUFS = -18.0
+SILENT_LUFS = -70.0
+MIX_ANCHOR_LUFS = -22.0  # where the lead vocal sits before the headroom pass
+RIDE_LIMIT_DB = 3.0
+RIDE_MIN_DB = 0.5
+RIDE_ACTIVE_BELOW_DB = 12.0  # the vocal counts as present in a section within this of its level
+TRIM_RANGE_DB = (-60.0, 36.0)
+FADER_RANGE_DB = (-60.0, 24.0)
+
+
+def _clamp(value: float, bounds: tuple[float, float]) -> float:
+    return max(bounds[0], min(bounds[1], value))
+
+
+def _call(tool: str, reason: str, **args: Any) -> ToolCall:
+    return ToolCall(tool=tool, args=args, reason=reason)
+
+
+def lead_vocal(names: list[str], roles: dict[str, str], raw: dict[str, StemAnalysis]) -> str | None:
+    vocals = [n for n in names if roles[n] in ("vocal", "lead_vocal")]
+    if not vocals:
+        return None
+    named = [n for n in vocals if any(w in n.lower() for w in ("lead", "main", "lv"))]
+    if len(named) == 1:
+        return named[0]
+    return max(vocals, key=lambda n: raw[n].active_share)
+
+
+def role_levels(
+    names: list[str], roles: dict[str, str], vocal: str | None, profile: GenreProfile
+) -> dict[str, float]:
+    """Each track's level relative to the lead vocal; several tracks of one role share it."""
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[roles[name]] = counts.get(roles[name], 0) + 1
+    levels = {}
+    for name in names:
+        if name == vocal:
+            levels[name] = 0.0
+            continue
+        role = roles[name]
+        base = profile.role(role).level_lu
+        if role in ("vocal", "lead_vocal"):
+            base, counts_here = -6.0, counts[role] - 1
+        else:
+            counts_here = counts[role]
+        levels[name] = base - 10.0 * math.log10(max(counts_here, 1))
+    return levels
+
+
+# --- the plan -----------------------------------------------------------------------------
+def automix_plan(
+    engine: Any, state: MixState, *, genre: str | None = None, progress: Progress | None = None
+) -> list[ToolCall]:
+    """The automix's tool calls for ``state`` (any version: what automix owns is replaced)."""
+    report = progress or (lambda label, fraction: None)
+    meta = engine.meta
+    rate = meta.sample_rate
+    profile = genre_profile(genre)
+    context = ToolContext(sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate)
+    names = [t.name for t in state.tracks]
+    roles = {t.name: t.role for t in state.tracks}
+    sources = engine.stem_sources()
+    report("measuring the stems", 0.05)
+    raw_lufs = {
+        n: f["lufs"]
+        for n, f in engine.track_facts(
+            MixState(tracks=tuple(TrackState(name=t.name, role=t.role) for t in state.tracks))
+        ).items()
+    }
+    raw = analyze_all({n: sources[n].audio for n in names}, sample_rate=rate, lufs=raw_lufs)
+    vocal = lead_vocal(names, roles, raw)
+    live = [n for n in names if raw[n].lufs > SILENT_LUFS]
+
+    calls = reset_calls(state, vocal)
+    trims = {
+        n: _clamp(NOMINAL_LUFS - raw[n].lufs, TRIM_RANGE_DB) if n in live else 0.0 for n in names
+    }
+    calls += [
+        _call(
+            "set_track_trim",
+            f"{n}: measured {raw[n].lufs:.1f} LUFS as exported; trim to {NOMINAL_LUFS:g} LUFS "
+            "into the inserts",
+            track=n,
+            trim_db=round(trims[n], 2),
+        )
+        for n in live
+    ]
+    staged = {n: raw[n].shifted(trims[n]) for n in live}
+    relative = role_levels(live, roles, vocal, profile)
+    planned = {n: MIX_ANCHOR_LUFS + relative[n] for n in live}
+    report("EQ and masking", 0.25)
+    calls += high_pass_calls(staged, roles, profile)
+    calls += low_mid_calls(staged, roles, planned)
+    if len(live) > 1:
+        in_mix = {n: shift_bands(staged[n].bands, planned[n] - staged[n].lufs) for n in live}
+        conflicts = find_masking(in_mix, sample_rate=rate, roles=roles, max_conflicts=40)
+        calls += masking_calls(conflicts, staged, roles)
+    calls += compressor_calls(staged, roles, profile, meta.tempo_bpm)
+    calls += pan_calls(names, roles, profile, {n: raw[n].channels for n in names})
+    calls += bus_calls(meta.tempo_bpm)
+    current_sends = {t.name: (t.reverb_send_db, t.delay_send_db) for t in state.tracks}
+    calls += send_calls(names, roles, profile, current_sends)
+
+    report("rendering the inserts", 0.35)
+    candidate, _ = apply_calls(state, calls, context)
+    insert_blocks = rendered_blocks(engine, candidate, live)
+    report("balance", 0.7)
+    faders, notes = balance(insert_blocks, relative, vocal, profile)
+    rides = vocal_rides(insert_blocks, faders, vocal, meta.sections) if vocal else []
+    staged_state, _ = apply_calls(candidate, fader_calls(faders, notes) + rides, context)
+    report("headroom", 0.8)
+    shift, headroom_note = headroom(engine, staged_state, profile)
+    final = {n: _clamp(g + shift, FADER_RANGE_DB) for n, g in faders.items()}
+    notes = {n: f"{text}; {headroom_note}" for n, text in notes.items()}
+    report("plan ready", 1.0)
+    return calls + fader_calls(final, notes) + rides
+
+
+def reset_calls(state: MixState, vocal: str | None) -> list[ToolCall]:
+    """Undo what automix owns on a state that is not the unity sum."""
+    calls = []
+    for track in state.tracks:
+        for index in reversed(range(len(track.eq))):
+            calls.append(
+                _call(
+                    "remove_eq_band",
+                    f"{track.name}: automix replaces the earlier EQ",
+                    track=track.name,
+                    band_index=index,
+                )
+            )
+        if track.compressor is not None:
+            calls.append(
+                _call("remove_compressor", f"{track.name}: automix sets its own", track=track.name)
+            )
+        if track.hpf_hz is not None:
+            calls.append(
+                _call(
+                    "set_high_pass",
+                    f"{track.name}: high-pass re-chosen from the stem",
+                    track=track.name,
+                    cutoff_hz=None,
+                )
+            )
+        if track.width != 1.0:
+            calls.append(
+                _call(
+                    "set_width",
+                    f"{track.name}: width back to as recorded",
+                    track=track.name,
+                    width=1.0,
+                )
+            )
+    if vocal and any(a.track == vocal for a in state.automation):
+        calls.append(_call("clear_automation", f"{vocal}: rides re-measured", track=vocal))
+    if state.master.enabled:
+        calls.append(
+            _call("set_master", "mastering stays a separate, explicit step", enabled=False)
+        )
+    return calls
+
+
+def rendered_blocks(engine: Any, candidate: MixState, live: list[str]) -> dict[str, np.ndarray]:
+    """Render the inserts (no buses) and measure each track's loudness blocks, pre-fader."""
+    engine.render(without_sends(candidate).model_copy(update={"automation": ()}), master=False)
+    outputs = {t.name: engine.insert_output(t) for t in candidate.tracks if t.name in live}
+    return blocks_of_all(outputs, sample_rate=engine.meta.sample_rate)
+
+
+def without_sends(state: MixState) -> MixState:
+    tracks = tuple(
+        t.model_copy(update={"reverb_send_db": None, "delay_send_db": None}) for t in state.tracks
+    )
+    return state.model_copy(update={"tracks": tracks})
+
+
+def balance(
+    blocks: dict[str, np.ndarray],
+    relative: dict[str, float],
+    vocal: str | None,
+    profile: GenreProfile,
+) -> tuple[dict[str, float], dict[str, str]]:
+    """Faders that put each processed track at its role level and the vocal at the genre's
+    vocal-vs-band ratio (vocal minus the power sum of the rest)."""
+    own = {n: gated_lufs(b) for n, b in blocks.items()}
+    targets = {n: MIX_ANCHOR_LUFS + relative[n] for n in blocks}
+    band_shift = 0.0
+    if vocal and len(blocks) > 1:
+        rest = power_sum_db([targets[n] for n in blocks if n != vocal])
+        band_shift = (targets[vocal] - rest) - profile.vocal_vs_band_lu
+        targets = {n: v + (band_shift if n != vocal else 0.0) for n, v in targets.items()}
+    faders, notes = {}, {}
+    for name in blocks:
+        faders[name] = _clamp(targets[name] - own[name], FADER_RANGE_DB)
+        where = (
+            "the lead vocal, the reference"
+            if name == vocal
+            else f"{relative[name] + band_shift:+.1f} LU against the vocal"
+        )
+        notes[name] = f"{name}: processed level {own[name]:.1f} LUFS, placed {where}"
+    return faders, notes
+
+
+def fader_calls(faders: dict[str, float], notes: dict[str, str]) -> list[ToolCall]:
+    return [
+        _call("set_track_gain", notes[n], track=n, gain_db=round(g, 2)) for n, g in faders.items()
+    ]
+
+
+def vocal_rides(
+    blocks: dict[str, np.ndarray], faders: dict[str, float], vocal: str, sections: Any
+) -> list[ToolCall]:
+    """Per section, hold the vocal-to-band ratio at its song-wide value (± RIDE_LIMIT_DB)."""
+    if vocal not in blocks or len(blocks) < 2 or len(sections) < 2:
+        return []
+    gains = {n: 10.0 ** (faders[n] / 10.0) for n in blocks}
+    frames = min(b.size for b in blocks.values())
+    band = sum(blocks[n][:frames] * gains[n] for n in blocks if n != vocal)
+    voice = blocks[vocal][:frames] * gains[vocal]
+    overall = gated_lufs(voice)
+    ratios: list[tuple[Any, int, float, float]] = []
+    seen: dict[str, int] = {}
+    for section in sections:
+        seen[section.label] = seen.get(section.label, 0) + 1
+        level = gated_lufs(section_blocks(voice, section))
+        if level < overall - RIDE_ACTIVE_BELOW_DB:
+            continue
+        ratio = level - gated_lufs(section_blocks(band, section))
+        ratios.append((section, seen[section.label], ratio, section.end_s - section.start_s))
+    if len(ratios) < 2:
+        return []
+    weights = np.array([r[3] for r in ratios])
+    reference = float(np.average([r[2] for r in ratios], weights=weights))
+    calls = []
+    for section, occurrence, ratio, _ in ratios:
+        ride = round(_clamp(reference - ratio, (-RIDE_LIMIT_DB, RIDE_LIMIT_DB)), 1)
+        if abs(ride) < RIDE_MIN_DB:
+            continue
+        calls.append(
+            _call(
+                "automate_section",
+                f"{vocal} sits {ratio:+.1f} LU against the band in {section.label} "
+                f"{occurrence} (song-wide {reference:+.1f} LU); ride {ride:+.1f} dB",
+                track=vocal,
+                section=section.label,
+                occurrence=occurrence,
+                gain_db=ride,
+            )
+        )
+    return calls
+
+
+def headroom(engine: Any, state: MixState, profile: GenreProfile) -> tuple[float, str]:
+    """Measure the dry pre-master (tracks, faders, rides; the buses are left out, so nothing
+    but the mix stage runs) and return the fader shift that lands it at the target loudness
+    with true peak under the ceiling. The mix is linear in its faders, so the shift is exact
+    for the dry mix; the ceiling keeps 0.5 dB for what the reverb and delay returns add."""
+    rendered = engine.render(without_sends(state), master=False)
+    rate = engine.meta.sample_rate
+    lufs = integrated_lufs(rendered.premaster, sample_rate=rate)
+    peak = true_peak_dbtp(rendered.premaster, sample_rate=rate)
+    if not math.isfinite(lufs):
+        return 0.0, "pre-master silent, no headroom move"
+    shift = min(profile.premaster_lufs - lufs, profile.ceiling_dbtp - peak)
+    return shift, (
+        f"dry pre-master measured {lufs:.1f} LUFS, {peak:.1f} dBTP → all faders {shift:+.1f} dB "
+        f"(aim {profile.premaster_lufs:g} LUFS, peaks ≤ {profile.ceiling_dbtp:g} dBTP)"
+    )
