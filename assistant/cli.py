@@ -41,9 +41,9 @@ def new(
     from tools.workspace import create_session
 
     if genre:
-        from assistant.genres import genre_target
+        from assistant.genres import resolve_genre
 
-        genre_target(genre)
+        genre = resolve_genre(genre)
     with progress_bar("new session", quiet=json_out) as progress:
         created, warnings = create_session(stems_dir, session, genre=genre, progress=progress)
     for warning in warnings:

@@ -177,7 +177,9 @@ def handle_brief(
     report("planning", 0.3)
     plan = chosen.plan(context)
     session.log_chat(role="user", text=brief, version=parent_version.version)
-    result = _carry_out(session, engine, plan, context, parent_version, plan.planner or chosen.name, report)
+    result = _carry_out(
+        session, engine, plan, context, parent_version, plan.planner or chosen.name, report
+    )
     session.log_chat(role="assistant", text=result["reply"], version=result["version"])
     report("done", 1.0)
     return result
@@ -229,7 +231,9 @@ def _carry_out(
         notes.append(note)
         metrics = shifted_metrics(metrics, -drift, engine.track_facts(state))
         rendered.audio = rendered.audio * np.float32(10 ** (-drift / 20))
-    before, metrics = extra_measures(engine, context, parent, state, rendered, before, metrics, plan.measures)
+    before, metrics = extra_measures(
+        engine, context, parent, state, rendered, before, metrics, plan.measures
+    )
     body = compose_reply(
         changes=changes,
         before=before,
@@ -250,7 +254,11 @@ def _carry_out(
         metrics=metrics,
         reply=body,
     )
-    reply = reply_header(version=version.version, parent=parent.version, planner=f"{planner} planner") + "\n" + body
+    reply = (
+        reply_header(version=version.version, parent=parent.version, planner=f"{planner} planner")
+        + "\n"
+        + body
+    )
     return {
         "version": version.version,
         "parent": parent.version,
@@ -339,7 +347,9 @@ def extra_measures(
             if None in old:
                 continue
             new = [
-                old[i] if state.track(n) == parent.state.track(n) else post_fader_audio(engine, state, n)
+                old[i]
+                if state.track(n) == parent.state.track(n)
+                else post_fader_audio(engine, state, n)
                 for i, n in enumerate((a, b))
             ]
             before_extra[measure] = round(spectral_overlap(*old, sample_rate=rate), 4)
@@ -450,7 +460,9 @@ def run_automix(
     parent = session.load()
     engine = Engine.for_session(session)
     before = ensure_metrics(session, engine, parent)
-    genre = genre or session.meta.genre
+    from assistant.genres import resolve_genre
+
+    genre = resolve_genre(genre or session.meta.genre or "default")
     calls = automix_plan(
         engine, parent.state, genre=genre, progress=lambda label, f: report(label, 0.8 * f)
     )
@@ -478,7 +490,11 @@ def run_automix(
         metrics=metrics,
         reply=body,
     )
-    reply = reply_header(version=version.version, parent=parent.version, planner="automix") + "\n" + body
+    reply = (
+        reply_header(version=version.version, parent=parent.version, planner="automix")
+        + "\n"
+        + body
+    )
     session.log_chat(role="assistant", text=reply, version=version.version)
     report("done", 1.0)
     vocal_gap = track_vs_rest_db(metrics, vocal) if vocal else None

@@ -118,7 +118,9 @@ def measured_lines(before: dict[str, Any], after: dict[str, Any], measures: list
             continue
         seen.add(label)
         if unit == "Hz" and old > 0:
-            lines.append(f"{label} {_format(old, unit)} → {_format(new, unit)} ({100 * (new / old - 1):+.0f}%)")
+            lines.append(
+                f"{label} {_format(old, unit)} → {_format(new, unit)} ({100 * (new / old - 1):+.0f}%)"
+            )
         else:
             lines.append(f"{label} {_format(old, unit)} → {_format(new, unit)}")
     return lines

@@ -196,7 +196,9 @@ def band_move(
         )
     )
     offenders = [
-        (n, s) for n, s in offenders[:4] if has_room(context.state.track(n), spec.kind, spec.freq_hz)
+        (n, s)
+        for n, s in offenders[:4]
+        if has_room(context.state.track(n), spec.kind, spec.freq_hz)
     ]
     out = MoveSet(
         measures=[spec.measure] + ([EXTRA_MEASURES[concept]] if concept in EXTRA_MEASURES else [])
@@ -218,7 +220,10 @@ def band_move(
 
     cap = MAX_CUT_DB if sign < 0 else MAX_BOOST_DB
     gain = _solve_gain(
-        change, start_db=sign * 2.5 * amount, cap_db=cap, target=BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT)
+        change,
+        start_db=sign * 2.5 * amount,
+        cap_db=cap,
+        target=BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT),
     )
     for name, share in offenders:
         g = gain * weights[name]
@@ -340,7 +345,9 @@ def tilt_move(
         )
     predicted = change(gain) * (sign if not shape else 1.0)
     what = word or ("warmer" if warm else "brighter" if sign > 0 else "darker")
-    lines = [f"{what}: aiming the spectral centroid about {abs(predicted):.0f}% {'up' if predicted > 0 else 'down'}"]
+    lines = [
+        f"{what}: aiming the spectral centroid about {abs(predicted):.0f}% {'up' if predicted > 0 else 'down'}"
+    ]
     targets = ["master"] if on_master else chosen
     share = dict(ranked)
     for target in targets:

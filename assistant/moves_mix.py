@@ -223,7 +223,9 @@ def _maskers_for(
 
         pool = [n for n in context.tracks if n != target]
         for name, share in carriers(context, 2000, 5000, pool)[:2]:
-            picked.append((name, f"{name} carries {share:.0%} of the 2–5 kHz energy around {target}"))
+            picked.append(
+                (name, f"{name} carries {share:.0%} of the 2–5 kHz energy around {target}")
+            )
     return picked
 
 
@@ -309,7 +311,9 @@ def _carve_bands(
         return 10 ** (eq_response_db(moves, centres, sample_rate=rate) / 10)
 
     def overlap_with(plan: dict[tuple[str, int], float]) -> float:
-        powered = type(a)(a.edges_hz, a.power * response(target, plan)[:, None], a.levels_db, a.active)
+        powered = type(a)(
+            a.edges_hz, a.power * response(target, plan)[:, None], a.levels_db, a.active
+        )
         return _overlap(powered, b.power * response(masker, plan)[:, None])
 
     after = before
@@ -355,10 +359,10 @@ def carve(
             for band in bands:
                 if not has_room(context.state.track(track), "bell", band.freq_hz):
                     continue
-                reason = f"{why}: cut {track} {abs(band.gain_db):.1f} dB at {format_hz(band.freq_hz)}"
-                out.calls.append(
-                    eq_call(track, "bell", band.freq_hz, band.gain_db, band.q, reason)
+                reason = (
+                    f"{why}: cut {track} {abs(band.gain_db):.1f} dB at {format_hz(band.freq_hz)}"
                 )
+                out.calls.append(eq_call(track, "bell", band.freq_hz, band.gain_db, band.q, reason))
         out.measures.append(f"overlap:{name},{target}")
         detail = f" (model: overlap {before:.2f} → {after:.2f})" if before else ""
         out.notes.append(f"{why}; I cut where their spectra overlap most{detail}.")
@@ -497,8 +501,11 @@ def width_move(
                     reason=f"{why}: {t.name} pan {t.pan:+.2f} → {pan:+.2f}",
                 )
             )
-    out.notes.append(f"{why}: spreading {len(tracks)} tracks (bass, kick, snare and vocal stay centred)"
-                     if direction > 0 else f"{why}: {len(tracks)} tracks pulled towards the centre")
+    out.notes.append(
+        f"{why}: spreading {len(tracks)} tracks (bass, kick, snare and vocal stay centred)"
+        if direction > 0
+        else f"{why}: {len(tracks)} tracks pulled towards the centre"
+    )
     return out
 
 
@@ -601,7 +608,7 @@ def punch_move(
                 reason=f"{name} crest factor {crest:.1f} dB: transients {attack:+.1f} dB",
             )
         )
-        if direction > 0 and crest < 14.0:  # already squashed: a slow-attack comp adds snap
+        if direction > 0 and crest < 20.0:  # very spiky drums: a compressor only lowers crest
             threshold = _clamp(input_lufs(context, name) + 2.0, -40, -3)
             out.calls.append(
                 ToolCall(

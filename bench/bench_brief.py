@@ -71,14 +71,21 @@ def build_session(folder: Path) -> tuple[Session, int]:
 
         base, how = simple_balance(session), "simple balance"
     meta = session.meta
-    print(f"session: {len(meta.stems)} stems, {meta.duration_s:.0f} s at {meta.sample_rate} Hz; base v{base} ({how})")
+    print(
+        f"session: {len(meta.stems)} stems, {meta.duration_s:.0f} s at {meta.sample_rate} Hz; base v{base} ({how})"
+    )
     return session, base
 
 
 def timed_brief(session: Session, brief: str, base: int) -> dict[str, float]:
     marks: list[tuple[str, float]] = []
     start = time.perf_counter()
-    handle_brief(session, brief, parent=base, progress=lambda label, f: marks.append((label, time.perf_counter())))
+    handle_brief(
+        session,
+        brief,
+        parent=base,
+        progress=lambda label, f: marks.append((label, time.perf_counter())),
+    )
     end = time.perf_counter()
     times = dict.fromkeys(LABELS, 0.0)
     for (label, t0), (_, t1) in zip(marks, marks[1:] + [("end", end)]):
@@ -110,7 +117,9 @@ def main() -> None:
             print(f"{brief:42s} " + " ".join(f"{v:8.2f}" for v in rows[brief].values()))
         worst = max(rows, key=lambda b: rows[b]["total"])
         totals = [r["total"] for r in rows.values()]
-        print(f"median {np.median(totals):.2f} s, worst {max(totals):.2f} s ({worst!r}); goal < 2 s")
+        print(
+            f"median {np.median(totals):.2f} s, worst {max(totals):.2f} s ({worst!r}); goal < 2 s"
+        )
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from scipy.ndimage import maximum_filter1d
 from scipy.signal import firwin, sosfilt
 
 from dsp.errors import StateError
@@ -83,54 +84,60 @@ def k_weighted(audio: np.ndarray, *, sample_rate: float) -> np.ndarray:
     return sosfilt(sos, array.astype(dtype, copy=False), axis=-1)
 
 
-def _weighted_power(audio: np.ndarray, sample_rate: float) -> np.ndarray:
-    """Per-sample channel-weighted K-weighted power, float64, shape (samples,)."""
+def weighted_power(audio: np.ndarray, *, sample_rate: float) -> np.ndarray:
+    """Per-sample channel-weighted K-weighted power, shape (samples,); float32 for float32
+    input (block sums are accumulated in float64 by ``window_means``)."""
     channels = _as_channels(audio)
     filtered = k_weighted(channels, sample_rate=sample_rate)
-    weights = _channel_weights(channels.shape[0]).astype(filtered.dtype)
     np.square(filtered, out=filtered)
-    return (weights @ filtered).astype(np.float64, copy=False)
+    if channels.shape[0] <= 2:
+        return filtered.sum(axis=0)
+    return _channel_weights(channels.shape[0]).astype(filtered.dtype) @ filtered
 
 
-def _window_means(power: np.ndarray, window: int, hop: int) -> np.ndarray:
-    """Mean power of every full window (start = k * hop); one zero-padded window if short."""
+def window_means(power: np.ndarray, *, window: int, hop: int) -> np.ndarray:
+    """Mean power (float64) of every full window (start = k * hop); one zero-padded window if
+    the signal is shorter than a window."""
     n = power.shape[0]
     if n < window:
-        return np.array([power.sum() / window])
+        return np.array([power.sum(dtype=np.float64) / window])
     count = (n - window) // hop + 1
     if window % hop == 0:
-        subs = power[: (count - 1) * hop + window].reshape(-1, hop).sum(axis=1)
+        subs = power[: (count - 1) * hop + window].reshape(-1, hop).sum(axis=1, dtype=np.float64)
         cumulative = np.concatenate(([0.0], np.cumsum(subs)))
         per = window // hop
         sums = cumulative[per : per + count] - cumulative[:count]
     else:
-        cumulative = np.concatenate(([0.0], np.cumsum(power)))
+        cumulative = np.concatenate(([0.0], np.cumsum(power, dtype=np.float64)))
         starts = np.arange(count) * hop
         sums = cumulative[starts + window] - cumulative[starts]
     return np.maximum(sums, 0.0) / window
 
 
-def _to_lufs(mean_power: np.ndarray | float) -> np.ndarray:
+def power_to_lufs(mean_power: np.ndarray | float) -> np.ndarray:
+    """BS.1770 loudness of a mean K-weighted power (-inf for 0)."""
     with np.errstate(divide="ignore"):
         return -0.691 + 10.0 * np.log10(mean_power)
 
 
-def _gated_integrated(block_powers: np.ndarray) -> float:
-    loudness = _to_lufs(block_powers)
+def gated_integrated(block_powers: np.ndarray) -> float:
+    """Integrated loudness of momentary block powers (-70 LUFS and -10 LU gates)."""
+    loudness = power_to_lufs(block_powers)
     above_absolute = loudness > ABSOLUTE_GATE_LUFS
     if not above_absolute.any():
         return float("-inf")
-    relative_gate = float(_to_lufs(block_powers[above_absolute].mean())) + RELATIVE_GATE_LU
+    relative_gate = float(power_to_lufs(block_powers[above_absolute].mean())) + RELATIVE_GATE_LU
     kept = above_absolute & (loudness > relative_gate)
-    return float(_to_lufs(block_powers[kept].mean()))
+    return float(power_to_lufs(block_powers[kept].mean()))
 
 
-def _gated_range(short_term_powers: np.ndarray) -> float:
-    loudness = _to_lufs(short_term_powers)
+def gated_range(short_term_powers: np.ndarray) -> float:
+    """EBU Tech 3342 loudness range of short-term powers (-70 LUFS / -20 LU gates)."""
+    loudness = power_to_lufs(short_term_powers)
     above_absolute = loudness > ABSOLUTE_GATE_LUFS
     if above_absolute.sum() < 2:
         return 0.0
-    relative_gate = float(_to_lufs(short_term_powers[above_absolute].mean()))
+    relative_gate = float(power_to_lufs(short_term_powers[above_absolute].mean()))
     kept = loudness[above_absolute & (loudness > relative_gate + LRA_RELATIVE_GATE_LU)]
     if kept.size < 2:
         return 0.0
@@ -138,25 +145,57 @@ def _gated_range(short_term_powers: np.ndarray) -> float:
     return float(high - low)
 
 
-def _samples(seconds: float, sample_rate: float) -> int:
+def window_samples(seconds: float, sample_rate: float) -> int:
+    """A duration in whole samples (at least 1)."""
     return max(1, int(round(seconds * sample_rate)))
+
+
+def momentary_block_powers(power: np.ndarray, *, sample_rate: float) -> np.ndarray:
+    """Mean power of the 400 ms blocks every 100 ms (the gating blocks of BS.1770)."""
+    return window_means(
+        power,
+        window=window_samples(BLOCK_S, sample_rate),
+        hop=window_samples(BLOCK_HOP_S, sample_rate),
+    )
+
+
+def short_term_block_powers(power: np.ndarray, *, sample_rate: float) -> np.ndarray:
+    """Mean power of the 3 s windows every 100 ms (the LRA and short-term max input)."""
+    return window_means(
+        power,
+        window=window_samples(SHORT_TERM_S, sample_rate),
+        hop=window_samples(BLOCK_HOP_S, sample_rate),
+    )
+
+
+# Former private names, kept for callers written against them (tools/automix_measure.py).
+def _weighted_power(audio: np.ndarray, sample_rate: float) -> np.ndarray:
+    return weighted_power(audio, sample_rate=sample_rate)
+
+
+def _window_means(power: np.ndarray, window: int, hop: int) -> np.ndarray:
+    return window_means(power, window=window, hop=hop)
+
+
+_to_lufs = power_to_lufs
+_gated_integrated = gated_integrated
+_gated_range = gated_range
 
 
 def integrated_lufs(audio: np.ndarray, *, sample_rate: float) -> float:
     """Gated integrated loudness (400 ms blocks, 75 % overlap, -70 LUFS and -10 LU gates)."""
-    power = _weighted_power(audio, sample_rate)
-    blocks = _window_means(
-        power, _samples(BLOCK_S, sample_rate), _samples(BLOCK_HOP_S, sample_rate)
-    )
-    return _gated_integrated(blocks)
+    power = weighted_power(audio, sample_rate=sample_rate)
+    return gated_integrated(momentary_block_powers(power, sample_rate=sample_rate))
 
 
 def _sliding_lufs(audio, sample_rate: float, window_s: float, hop_s: float) -> np.ndarray:
     if not hop_s or hop_s <= 0:
         raise StateError(f"hop_s={hop_s!r} must be > 0")
-    power = _weighted_power(audio, sample_rate)
-    means = _window_means(power, _samples(window_s, sample_rate), _samples(hop_s, sample_rate))
-    return _to_lufs(means)
+    power = weighted_power(audio, sample_rate=sample_rate)
+    means = window_means(
+        power, window=window_samples(window_s, sample_rate), hop=window_samples(hop_s, sample_rate)
+    )
+    return power_to_lufs(means)
 
 
 def momentary_lufs(audio: np.ndarray, *, sample_rate: float, hop_s: float = 0.1) -> np.ndarray:
@@ -171,17 +210,14 @@ def short_term_lufs(audio: np.ndarray, *, sample_rate: float, hop_s: float = 0.1
 
 def loudness_range_lu(audio: np.ndarray, *, sample_rate: float) -> float:
     """EBU Tech 3342 LRA: 3 s values at 10 Hz, -70 LUFS / -20 LU gates, 10th to 95th pct."""
-    power = _weighted_power(audio, sample_rate)
-    short_term = _window_means(
-        power, _samples(SHORT_TERM_S, sample_rate), _samples(BLOCK_HOP_S, sample_rate)
-    )
-    return _gated_range(short_term)
+    power = weighted_power(audio, sample_rate=sample_rate)
+    return gated_range(short_term_block_powers(power, sample_rate=sample_rate))
 
 
 def sample_peak_dbfs(audio: np.ndarray) -> float:
     """Largest absolute sample value in dBFS (-inf for silence)."""
     array = np.asarray(audio)
-    peak = float(np.max(np.abs(array))) if array.size else 0.0
+    peak = float(max(array.max(), -array.min())) if array.size else 0.0
     return float(20.0 * np.log10(peak)) if peak > 0 else float("-inf")
 
 
@@ -203,34 +239,46 @@ def _polyphase_matrix(oversample: int) -> np.ndarray:
     return matrix
 
 
-def _oversampled_at(channels: np.ndarray, positions: np.ndarray, matrix: np.ndarray):
-    """Max |oversampled value| over channels and phases around each input position."""
-    half = (matrix.shape[1] - 1) // 2
-    padded = np.pad(channels, ((0, 0), (half, half)))
-    windows = sliding_window_view(padded, matrix.shape[1], axis=1)  # (ch, n, taps), no copy
-    phases = np.ascontiguousarray(matrix.astype(padded.dtype))  # (phases, taps)
-    peaks = np.zeros(positions.size, dtype=padded.dtype)
-    for start in range(0, positions.size, _CANDIDATE_CHUNK):
-        chunk = positions[start : start + _CANDIDATE_CHUNK]
-        out = peaks[start : start + chunk.size]
+def _window_peaks(channels: np.ndarray, starts: np.ndarray, phases: np.ndarray) -> np.ndarray:
+    """Max |interpolated| over channels and phases of the windows starting at ``starts``."""
+    taps = phases.shape[0]
+    windows = sliding_window_view(channels, taps, axis=1)  # (ch, n - taps + 1, taps), no copy
+    peaks = np.zeros(starts.size, dtype=channels.dtype)
+    for first in range(0, starts.size, _CANDIDATE_CHUNK):
+        chunk = starts[first : first + _CANDIDATE_CHUNK]
+        out = peaks[first : first + chunk.size]
         for channel_windows in windows:
-            values = phases @ channel_windows[chunk].T  # (phases, m)
+            values = channel_windows[chunk] @ phases  # (m, phases)
             np.abs(values, out=values)
-            np.maximum(out, values.max(axis=0), out=out)
+            np.maximum(out, values.max(axis=1), out=out)
+    return peaks
+
+
+def _oversampled_at(channels: np.ndarray, positions: np.ndarray, matrix: np.ndarray):
+    """Max |oversampled value| over channels and phases around each input position (zeros
+    beyond the ends; only the ends are padded, never the whole signal)."""
+    taps = matrix.shape[1]
+    half, n = taps // 2, channels.shape[1]
+    phases = np.ascontiguousarray(matrix.T.astype(channels.dtype))  # (taps, phases)
+    if n <= 4 * taps:
+        padded = np.pad(channels, ((0, 0), (half, half)))
+        return _window_peaks(padded, positions, phases)
+    peaks = np.empty(positions.size, dtype=channels.dtype)
+    head, tail = positions < half, positions >= n - half
+    inner = ~(head | tail)
+    peaks[inner] = _window_peaks(channels, positions[inner] - half, phases)
+    if head.any():
+        padded = np.pad(channels[:, : 2 * taps], ((0, 0), (half, 0)))
+        peaks[head] = _window_peaks(padded, positions[head], phases)
+    if tail.any():
+        padded = np.pad(channels[:, n - 2 * taps :], ((0, 0), (0, half)))
+        peaks[tail] = _window_peaks(padded, positions[tail] - (n - 2 * taps) - half, phases)
     return peaks
 
 
 def running_max(values: np.ndarray, size: int) -> np.ndarray:
     """Centred running maximum over ``size`` (odd) samples, zero beyond the ends."""
-    half = size // 2
-    padded = np.pad(values, (half, half))
-    span, result = 1, padded
-    while span * 2 <= size:
-        result = np.maximum(result[:-span], result[span:])
-        span *= 2
-    if span < size:
-        result = np.maximum(result[: -(size - span)], result[size - span :])
-    return result[: values.size]
+    return maximum_filter1d(values, size=size, mode="constant", cval=0.0)
 
 
 def interpolation_gain_bound(oversample: int = 4) -> float:
@@ -244,9 +292,15 @@ def oversampled_peaks_at(
     """Exact max |x| over channels and interpolated phases at the given input positions."""
     channels = _as_channels(audio)
     positions = np.asarray(positions, dtype=np.int64)
-    return _oversampled_at(channels, positions, _polyphase_matrix(int(oversample))).astype(
-        np.float64
-    )
+    return _oversampled_at(channels, positions, _polyphase_matrix(int(oversample)))
+
+
+def peak_magnitude(channels: np.ndarray) -> np.ndarray:
+    """max |x| over channels per sample (float32 for float32 input)."""
+    magnitude = np.abs(channels[0])
+    for channel in channels[1:]:
+        np.maximum(magnitude, np.abs(channel), out=magnitude)
+    return magnitude
 
 
 def peak_envelope_and_local(
@@ -261,10 +315,10 @@ def peak_envelope_and_local(
     if oversample < 1:
         raise StateError(f"oversample={oversample!r} must be >= 1")
     matrix = _polyphase_matrix(int(oversample))
-    magnitude = np.abs(channels).max(axis=0)
-    local = running_max(magnitude, matrix.shape[1]).astype(np.float64)
-    envelope = local * interpolation_gain_bound(oversample)
-    candidates = np.flatnonzero(envelope >= floor)
+    local = running_max(peak_magnitude(channels), matrix.shape[1])
+    bound = interpolation_gain_bound(oversample)
+    envelope = local * np.asarray(bound, dtype=local.dtype)
+    candidates = np.flatnonzero(local >= floor / bound)
     if candidates.size:
         envelope[candidates] = _oversampled_at(channels, candidates, matrix)
     return envelope, local
@@ -286,11 +340,17 @@ def true_peak_dbtp(audio: np.ndarray, *, sample_rate: float, oversample: int = 4
     channels = _as_channels(audio)
     if channels.size == 0:
         return float("-inf")
-    peak = float(np.max(np.abs(channels)))
+    if oversample < 1:
+        raise StateError(f"oversample={oversample!r} must be >= 1")
+    magnitude = peak_magnitude(channels)
+    peak = float(magnitude.max())
     if peak == 0.0:
         return float("-inf")
-    envelope = oversampled_peak_envelope(channels, oversample=oversample, floor=peak)
-    return float(20.0 * np.log10(max(peak, float(envelope.max()))))
+    matrix = _polyphase_matrix(int(oversample))
+    local = running_max(magnitude, matrix.shape[1])
+    candidates = np.flatnonzero(local >= peak / interpolation_gain_bound(oversample))
+    interpolated = _oversampled_at(channels, candidates, matrix)
+    return float(20.0 * np.log10(max(peak, float(interpolated.max(initial=0.0)))))
 
 
 @dataclass(frozen=True)
@@ -303,13 +363,10 @@ class LoudnessStats:
 
 def loudness_stats(audio: np.ndarray, *, sample_rate: float) -> LoudnessStats:
     """Integrated loudness, LRA, true and sample peak with one K-filter pass."""
-    power = _weighted_power(audio, sample_rate)
-    hop = _samples(BLOCK_HOP_S, sample_rate)
-    blocks = _window_means(power, _samples(BLOCK_S, sample_rate), hop)
-    short_term = _window_means(power, _samples(SHORT_TERM_S, sample_rate), hop)
+    power = weighted_power(audio, sample_rate=sample_rate)
     return LoudnessStats(
-        integrated_lufs=_gated_integrated(blocks),
-        loudness_range_lu=_gated_range(short_term),
+        integrated_lufs=gated_integrated(momentary_block_powers(power, sample_rate=sample_rate)),
+        loudness_range_lu=gated_range(short_term_block_powers(power, sample_rate=sample_rate)),
         true_peak_dbtp=true_peak_dbtp(audio, sample_rate=sample_rate),
         sample_peak_dbfs=sample_peak_dbfs(audio),
     )

@@ -171,6 +171,34 @@ async def test_play_without_device_offers_wavs(session: Session, monkeypatch) ->
     assert wav.exists() and wav.stat().st_size > 44
 
 
+class FakeSoundDevice:
+    def __init__(self) -> None:
+        self.played: list[tuple[tuple[int, ...], int]] = []
+        self.stops = 0
+
+    def play(self, frames, *, samplerate: int) -> None:
+        self.played.append((frames.shape, samplerate))
+
+    def stop(self) -> None:
+        self.stops += 1
+
+
+async def test_play_and_stop_with_an_audio_device(session: Session, monkeypatch) -> None:
+    from assistant.tui import playback
+
+    device = FakeSoundDevice()
+    monkeypatch.setattr(playback, "audio_output", lambda: (device, ""))
+    app = MixChatApp(session=session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("ctrl+p")
+        await wait_idle(app, pilot)
+        rate = session.meta.sample_rate
+        assert device.played == [((session.meta.frames, 2), rate)]
+        await pilot.press("ctrl+p")
+        assert app.device is None and device.stops >= 1
+
+
 async def test_export_dialog_writes_a_dawproject(session: Session, tmp_path: Path) -> None:
     out = tmp_path / "exported.dawproject"
     app = MixChatApp(session=session)

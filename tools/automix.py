@@ -152,9 +152,9 @@ def automix_plan(
 
     report("rendering the inserts", 0.35)
     candidate, _ = apply_calls(state, calls, context)
-    insert_blocks = rendered_blocks(engine, candidate, live)
+    own, insert_blocks = rendered_blocks(engine, candidate, live)
     report("balance", 0.7)
-    faders, notes = balance(insert_blocks, relative, vocal, profile)
+    faders, notes = balance(own, relative, vocal, profile)
     rides = vocal_rides(insert_blocks, faders, vocal, meta.sections) if vocal else []
     staged_state, _ = apply_calls(candidate, fader_calls(faders, notes) + rides, context)
     report("headroom", 0.8)
@@ -209,11 +209,18 @@ def reset_calls(state: MixState, vocal: str | None) -> list[ToolCall]:
     return calls
 
 
-def rendered_blocks(engine: Any, candidate: MixState, live: list[str]) -> dict[str, np.ndarray]:
-    """Render the inserts (no buses) and measure each track's loudness blocks, pre-fader."""
+def rendered_blocks(
+    engine: Any, candidate: MixState, live: list[str]
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Render the inserts (no buses) and measure each processed track, pre-fader: its
+    integrated loudness (the engine's track facts, which the version's metrics reuse) and
+    its loudness blocks for the section rides."""
     engine.render(without_sends(candidate).model_copy(update={"automation": ()}), master=False)
-    outputs = {t.name: engine.insert_output(t) for t in candidate.tracks if t.name in live}
-    return blocks_of_all(outputs, sample_rate=engine.meta.sample_rate)
+    facts = engine.track_facts(candidate)
+    gains = {t.name: t.gain_db for t in candidate.tracks}
+    own = {n: facts[n]["lufs"] - gains[n] for n in live if n in facts}
+    outputs = {t.name: engine.insert_output(t) for t in candidate.tracks if t.name in own}
+    return own, blocks_of_all(outputs, sample_rate=engine.meta.sample_rate)
 
 
 def without_sends(state: MixState) -> MixState:
@@ -224,22 +231,21 @@ def without_sends(state: MixState) -> MixState:
 
 
 def balance(
-    blocks: dict[str, np.ndarray],
+    own: dict[str, float],
     relative: dict[str, float],
     vocal: str | None,
     profile: GenreProfile,
 ) -> tuple[dict[str, float], dict[str, str]]:
     """Faders that put each processed track at its role level and the vocal at the genre's
     vocal-vs-band ratio (vocal minus the power sum of the rest)."""
-    own = {n: gated_lufs(b) for n, b in blocks.items()}
-    targets = {n: MIX_ANCHOR_LUFS + relative[n] for n in blocks}
+    targets = {n: MIX_ANCHOR_LUFS + relative[n] for n in own}
     band_shift = 0.0
-    if vocal and len(blocks) > 1:
-        rest = power_sum_db([targets[n] for n in blocks if n != vocal])
+    if vocal in own and len(own) > 1:
+        rest = power_sum_db([targets[n] for n in own if n != vocal])
         band_shift = (targets[vocal] - rest) - profile.vocal_vs_band_lu
         targets = {n: v + (band_shift if n != vocal else 0.0) for n, v in targets.items()}
     faders, notes = {}, {}
-    for name in blocks:
+    for name in own:
         faders[name] = _clamp(targets[name] - own[name], FADER_RANGE_DB)
         where = (
             "the lead vocal, the reference"

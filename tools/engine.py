@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from dsp.analysis import analyze_audio, section_loudness
-from dsp.audio_io import load_audio
+from dsp.audio_io import load_audio, prune_cache
 from dsp.dynamics import crest_factor_db
 from dsp.errors import AudioFileError
 from dsp.loudness import integrated_lufs
@@ -26,6 +26,7 @@ from tools.atomic import write_json_atomic
 from tools.session import SessionMeta
 
 Progress = Callable[[str, float], None]
+CACHE_LIMIT_BYTES = int(os.environ.get("MIXCHAT_CACHE_MB", "3000")) * 1024 * 1024
 
 
 @dataclass
@@ -100,6 +101,7 @@ class Engine:
             stems_subtype=stems_subtype,
             progress=progress,
         )
+        self._keep_cache_small(state)
         master_result = None
         audio = result.premaster
         if master and state.master.enabled:
@@ -116,6 +118,20 @@ class Engine:
             master_result=master_result,
             rendered_tracks=list(result.rendered),
         )
+
+    def _keep_cache_small(self, state: MixState) -> None:
+        """Mark this state's track renders as fresh, then drop the least recently used."""
+        tracks_dir = self.cache_dir / "tracks"
+        sources = self.stem_sources()
+        for track in state.tracks:
+            if has_inserts(track):
+                key = track_cache_key(
+                    track, stem_key=sources[track.name].key, sample_rate=self.meta.sample_rate
+                )
+                path = tracks_dir / f"track-{key}.npy"
+                if path.exists():
+                    os.utime(path)
+        prune_cache(tracks_dir, max_bytes=CACHE_LIMIT_BYTES)
 
     # --- measure ---------------------------------------------------------------------
     def measure(self, state: MixState, *, progress: Progress | None = None) -> dict[str, Any]:

@@ -149,7 +149,8 @@ class SessionActions:
                 progress=self._progress("exporting"),
             )
         except Exception as error:  # noqa: BLE001
-            self.post_message(WorkFailed("the export", str(error)))
+            text = str(error).replace("pass --force to", "tick 'overwrite if it exists' to")
+            self.post_message(WorkFailed("the export", text))
             return
         notes = "".join(f"\n  note: {n}" for n in result.notes)
         self.post_message(
