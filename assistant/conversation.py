@@ -563,19 +563,19 @@ def session_facts(session: Session) -> Any:
 
 
 def answer(question: str, *, session: Session | None = None) -> dict[str, Any]:
-    from assistant.ask import answer_question
+    from assistant.llm_answers import answer_from_environment
 
     facts = session_facts(session) if session else None
-    return answer_question(question, session_facts=facts).model_dump(mode="json")
+    return answer_from_environment(question, session_facts=facts)
 
 
 def screenshot_feedback(
     image: Path, *, session: Session | None = None, role: str | None = None
 ) -> dict[str, Any]:
-    from assistant.screenshot import read_screenshot
+    from assistant.llm_answers import screenshot_from_environment
 
     facts = session_facts(session) if session else None
-    return read_screenshot(image, role=role, session_facts=facts).model_dump(mode="json")
+    return screenshot_from_environment(image, role=role, session_facts=facts)
 
 
 __all__ = ["REGISTRY", "handle_brief", "run_automix", "set_roles", "answer", "screenshot_feedback"]

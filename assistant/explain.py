@@ -141,6 +141,10 @@ def compose_reply(
     notes: list[str] | None = None,
 ) -> str:
     lines = []
+    for change in changes:  # the plan's message repeats the reasons listed below
+        if change.reason:
+            message = message.replace(change.reason, "")
+    message = " ".join(message.split())
     if message:
         lines.append(message)
     for change in changes:

@@ -99,18 +99,17 @@ def _hop(sample_rate: float, seconds: float) -> int:
 
 
 def _weighted_power(audio: np.ndarray, sample_rate: float) -> np.ndarray:
-    return loudness._weighted_power(audio, sample_rate)
+    return loudness.weighted_power(audio, sample_rate=sample_rate)
 
 
 def _loudness_from_power(power: np.ndarray, sample_rate: float) -> _Loudness:
-    hop = _hop(sample_rate, loudness.BLOCK_HOP_S)
-    blocks = loudness._window_means(power, _hop(sample_rate, loudness.BLOCK_S), hop)
-    short = loudness._window_means(power, _hop(sample_rate, loudness.SHORT_TERM_S), hop)
+    blocks = loudness.momentary_block_powers(power, sample_rate=sample_rate)
+    short = loudness.short_term_block_powers(power, sample_rate=sample_rate)
     return _Loudness(
-        integrated_lufs=_finite(loudness._gated_integrated(blocks)),
-        short_term_max_lufs=_finite(np.max(loudness._to_lufs(short))),
-        momentary_max_lufs=_finite(np.max(loudness._to_lufs(blocks))),
-        loudness_range_lu=float(loudness._gated_range(short)),
+        integrated_lufs=_finite(loudness.gated_integrated(blocks)),
+        short_term_max_lufs=_finite(loudness.power_to_lufs(np.max(short))),
+        momentary_max_lufs=_finite(loudness.power_to_lufs(np.max(blocks))),
+        loudness_range_lu=float(loudness.gated_range(short)),
     )
 
 
@@ -179,8 +178,10 @@ def section_loudness(
             )
         start = min(int(round(section.start_s * sample_rate)), power.size)
         stop = min(int(round(section.end_s * sample_rate)), power.size)
-        blocks = loudness._window_means(power[start:stop], window, hop) if stop > start else []
-        lufs = _finite(loudness._gated_integrated(np.asarray(blocks))) if len(blocks) else FLOOR_DB
+        blocks = (
+            loudness.window_means(power[start:stop], window=window, hop=hop) if stop > start else []
+        )
+        lufs = _finite(loudness.gated_integrated(np.asarray(blocks))) if len(blocks) else FLOOR_DB
         rows.append(
             SectionLoudness(
                 label=section.label, start_s=section.start_s, end_s=section.end_s, lufs=lufs
@@ -282,7 +283,7 @@ def analyze_stem(audio: np.ndarray, *, sample_rate: float, name: str) -> StemMet
     silent = peak <= 10.0 ** (SILENCE_PEAK_DBFS / 20.0)
     if silent:
         return _silent_stem(name, peak, mean_sq, dc_offset)
-    lufs = _finite(loudness._gated_integrated(_momentary_blocks(channels, sample_rate)))
+    lufs = _finite(loudness.gated_integrated(_momentary_blocks(channels, sample_rate)))
     true_peak = _true_peak(channels, sample_rate)
     freqs, psd = power_spectrum(mono_sum(channels), sample_rate=sample_rate)
     block_peaks, block_mean_sq = _block_stats(channels, sample_rate)
@@ -310,8 +311,7 @@ def analyze_stem(audio: np.ndarray, *, sample_rate: float, name: str) -> StemMet
 
 def _momentary_blocks(channels: np.ndarray, sample_rate: float) -> np.ndarray:
     power = _weighted_power(channels, sample_rate)
-    hop = _hop(sample_rate, loudness.BLOCK_HOP_S)
-    return loudness._window_means(power, _hop(sample_rate, loudness.BLOCK_S), hop)
+    return loudness.momentary_block_powers(power, sample_rate=sample_rate)
 
 
 def _silent_stem(name: str, peak: float, mean_sq: float, dc_offset: float) -> StemMetrics:

@@ -4,14 +4,18 @@ The gain is computed in dB from the 4x oversampled peak envelope (the same inter
 as ``dsp.loudness.true_peak_dbtp``):
 
 1. required gain per sample: what brings the oversampled peak around it to the ceiling;
-2. release: a one-pole recovery of the linear gain (computed in closed form with
-   ``np.maximum.accumulate``), which is never above the requirement;
+2. release: a one-pole recovery of the linear gain, which is never above the requirement;
 3. lookahead: a forward minimum over the lookahead window, then a moving average over the
    same length, so the gain is already down when the peak arrives and never above (2).
 
-The output is then measured and any residual overshoot (gain modulation changes the
-interpolated peaks a little) is removed by repeating the pass on the output, and finally by
-a global trim, so the true peak is at or under the ceiling by construction.
+The gain is 1 wherever no peak needs limiting, so all of this runs on the *active* samples
+only: runs around the limited samples, with margins for the lookahead and for the release
+tail (until it is within ``_TAIL_DEPTH`` of unity). Everything full-length is float32.
+
+The output is then measured exactly where it can reach the ceiling, and any residual
+overshoot (gain modulation changes the interpolated peaks a little) is removed by repeating
+the pass on the output, and finally by a global trim, so the true peak is at or under the
+ceiling by construction.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
+from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from dsp.errors import StateError
 from dsp.loudness import (
@@ -27,31 +31,34 @@ from dsp.loudness import (
     interpolation_gain_bound,
     oversampled_peaks_at,
     peak_envelope_and_local,
-    running_max,
 )
 
 _MARGIN_DB = 0.01  # the limiter aims this far under the ceiling
 _SLACK_DB = 0.002  # overshoots smaller than this (float32 rounding) are left to the trim
 _CORRECTION_PASSES = 4
 _FIR_SPAN = 2 * OVERSAMPLE_HALF_LEN + 1
+_TAIL_DEPTH = 1e-6  # the release tail is cut (gain set to exactly 1) below this depth
+_DB = np.float32(20.0 / np.log(10.0))
 
 
 @dataclass(frozen=True)
 class LimiterResult:
     audio: np.ndarray
-    gain_db: np.ndarray  # per-sample total gain applied (<= 0)
+    gain_db: np.ndarray  # per-sample total gain applied (<= 0), float32
     max_reduction_db: float
 
 
 @dataclass(frozen=True)
 class PeakMap:
     """Oversampled peak envelope of a signal, exact wherever it is >= ``floor`` (linear),
-    and the running max |x| over the interpolation span (see loudness.peak_envelope_and_local).
-    Scaling the signal scales the map, so a gain search measures the input once."""
+    and the running max |x| over the interpolation span (see loudness.peak_envelope_and_local),
+    both float32 and *unscaled*: the map of ``scale * signal`` is ``scale`` times them, so a
+    gain search measures the input once and never copies the arrays."""
 
     envelope: np.ndarray
     local: np.ndarray
     floor: float
+    scale: float = 1.0
 
     @classmethod
     def of(cls, audio: np.ndarray, *, floor: float) -> PeakMap:
@@ -59,7 +66,26 @@ class PeakMap:
         return cls(envelope, local, floor)
 
     def scaled(self, factor: float) -> PeakMap:
-        return PeakMap(self.envelope * factor, self.local * factor, self.floor * factor)
+        return PeakMap(self.envelope, self.local, self.floor, self.scale * factor)
+
+    def valid_for(self, ceiling: float) -> bool:
+        """True when the envelope is exact everywhere the scaled signal can reach ceiling."""
+        return self.floor * self.scale <= ceiling
+
+
+@dataclass(frozen=True)
+class GainPlan:
+    """The limiter gain on its active samples: ``positions`` (sorted sample indices) and
+    ``gain_db`` there (float32, <= 0). Every other sample has a gain of exactly 0 dB."""
+
+    positions: np.ndarray
+    gain_db: np.ndarray
+    samples: int
+
+    def full_gain_db(self) -> np.ndarray:
+        full = np.zeros(self.samples, dtype=np.float32)
+        full[self.positions] = self.gain_db
+        return full
 
 
 def _validate(audio: np.ndarray, sample_rate, ceiling_dbtp, lookahead_ms, release_ms):
@@ -75,25 +101,66 @@ def _validate(audio: np.ndarray, sample_rate, ceiling_dbtp, lookahead_ms, releas
         raise StateError(f"release_ms={release_ms!r} must be between 1 and 5000")
 
 
-def _required_gain_db(envelope: np.ndarray, ceiling: float) -> np.ndarray:
-    # Interpolated values between k and k+1 also depend on the gain at k-1 and k+1.
-    widened = -minimum_filter1d(-envelope, size=3, mode="nearest")
-    with np.errstate(divide="ignore"):
-        required = 20.0 * np.log10(ceiling / np.maximum(widened, 1e-30))
-    return np.minimum(required, 0.0)
+def _min_per_position(positions: np.ndarray, values: np.ndarray):
+    """Sorted unique positions and the smallest value given to each."""
+    order = np.lexsort((values, positions))
+    positions, values = positions[order], values[order]
+    first = np.ones(positions.size, dtype=bool)
+    first[1:] = positions[1:] != positions[:-1]
+    return positions[first], values[first]
 
 
-def _released(required_db: np.ndarray, release_samples: float) -> np.ndarray:
-    """One-pole release of the linear gain toward 1 (time constant ``release_samples``) that
-    never rises above the requirement: u = 1 - g obeys u[k] = max(1 - r[k], u[k-1] * e^c),
-    which in log form is a running maximum (max-plus recursion), so it vectorises exactly."""
-    decay = -1.0 / release_samples
-    with np.errstate(divide="ignore"):
-        log_depth = np.log1p(-(10.0 ** (required_db / 20.0)))
-    ramp = decay * np.arange(required_db.size)
-    log_depth = np.maximum.accumulate(log_depth - ramp) + ramp
-    with np.errstate(divide="ignore"):
-        return np.minimum(20.0 * np.log10(-np.expm1(log_depth)), 0.0)
+def _requirements(envelope_at, hot: np.ndarray, samples: int, ceiling: float):
+    """Linear gains (< 1) that bring the widened envelope (max over k-1..k+1: interpolated
+    values between k and k+1 also depend on the gain at k-1 and k+1) to ``ceiling``."""
+    spread = np.concatenate((hot - 1, hot, hot + 1))
+    spread = np.unique(spread[(spread >= 0) & (spread < samples)])
+    widened = envelope_at(spread)
+    for shift in (-1, 1):
+        neighbour = np.clip(spread + shift, 0, samples - 1)
+        np.maximum(widened, envelope_at(neighbour), out=widened)
+    gains = ceiling / np.maximum(widened.astype(np.float64), 1e-30)
+    keep = gains < 1.0
+    return spread[keep], gains[keep]
+
+
+def _active_positions(positions, log_depth, samples: int, lookahead: int, release: float):
+    """Sorted sample indices around the limited ``positions``: from 2 lookaheads before
+    each to where its release tail is below _TAIL_DEPTH, merged into runs."""
+    tail = np.ceil(release * np.maximum(log_depth - np.log(_TAIL_DEPTH), 0.0)).astype(np.int64)
+    starts = np.maximum(positions - 2 * lookahead - 2, 0)
+    ends = np.minimum(np.maximum.accumulate(positions + tail + lookahead + 2), samples)
+    new_run = np.ones(positions.size, dtype=bool)
+    new_run[1:] = starts[1:] > ends[:-1]
+    run_starts = starts[new_run]
+    run_ends = np.append(ends[np.flatnonzero(new_run)[1:] - 1], ends[-1])
+    lengths = run_ends - run_starts
+    offsets = np.repeat(run_starts - np.cumsum(lengths) + lengths, lengths)
+    return np.arange(int(lengths.sum()), dtype=np.int64) + offsets
+
+
+def _released_db(active, positions, gains, release: float) -> np.ndarray:
+    """One-pole release of the linear gain toward 1 (time constant ``release`` samples) that
+    never rises above the requirement: u = 1 - g obeys u[k] = max(1 - r[k], u[k-1] e^(-1/T)),
+    a running maximum of log(u) + k/T (max-plus recursion), kept at the limited positions
+    only; each active sample then decays from the position that dominates it."""
+    log_depth = np.log1p(-gains)
+    lifted = log_depth + positions / release
+    record = lifted >= np.maximum.accumulate(lifted)
+    anchor = np.maximum.accumulate(np.where(record, np.arange(positions.size), 0))
+    marks = np.zeros(active.size, dtype=np.int32)
+    marks[np.searchsorted(active, positions)] = 1
+    latest = np.cumsum(marks, dtype=np.int32) - 1
+    started = latest >= 0
+    owner = anchor[np.maximum(latest, 0)]
+    elapsed = (active - positions[owner]).astype(np.float32)
+    depth_log = log_depth[owner].astype(np.float32) - elapsed * np.float32(1.0 / release)
+    depth_log[~started] = -np.inf
+    depth = np.exp(depth_log, out=depth_log)
+    np.negative(depth, out=depth)
+    gain_db = np.log1p(depth, out=depth)
+    gain_db *= _DB
+    return np.minimum(gain_db, 0.0, out=gain_db)
 
 
 def _looked_ahead(gain_db: np.ndarray, lookahead: int) -> np.ndarray:
@@ -101,27 +168,90 @@ def _looked_ahead(gain_db: np.ndarray, lookahead: int) -> np.ndarray:
     # forward minimum over [k, k + lookahead], then the mean over [k - lookahead, k]
     forward_min = minimum_filter1d(gain_db, size=size, origin=-(size // 2), mode="nearest")
     averaged = uniform_filter1d(forward_min, size=size, origin=(size - 1) // 2, mode="nearest")
-    return np.minimum(averaged, gain_db)
+    return np.minimum(averaged, gain_db, out=averaged)
 
 
-def _gain_curve(required_db: np.ndarray, lookahead: int, release_samples: float) -> np.ndarray:
-    return _looked_ahead(_released(required_db, release_samples), lookahead)
+def _curve_on(active, positions, gains, lookahead: int, release: float) -> np.ndarray:
+    return _looked_ahead(_released_db(active, positions, gains, release), lookahead)
 
 
-def _output_peak_bound(gain: np.ndarray, peaks: PeakMap) -> np.ndarray:
-    """Upper bound of the output's oversampled envelope: g*env + G*(spread of g)*local."""
-    spread = running_max(gain, _FIR_SPAN) + running_max(-gain, _FIR_SPAN)
-    spread = np.maximum(spread, 0.0)
-    return gain * peaks.envelope + interpolation_gain_bound() * spread * peaks.local
+def _timing(sample_rate: float, lookahead_ms: float, release_ms: float) -> tuple[int, float]:
+    lookahead = max(1, int(round(lookahead_ms * sample_rate / 1000.0)))
+    return lookahead, max(1.0, release_ms * sample_rate / 1000.0)
 
 
-def _overshoots(signal, total_db, peaks: PeakMap, ceiling: float):
-    """Output and the positions/values of its exact oversampled peaks that may pass ceiling."""
-    gain = 10.0 ** (total_db / 20.0)
-    output = (signal * gain.astype(np.float32)).astype(np.float32)
-    candidates = np.flatnonzero(_output_peak_bound(gain, peaks) >= ceiling)
+def gain_plan(
+    peaks: PeakMap,
+    *,
+    sample_rate: float,
+    ceiling_dbtp: float = -1.0,
+    lookahead_ms: float = 1.5,
+    release_ms: float = 60.0,
+) -> GainPlan:
+    """The limiter's gain (before the exact output check) for the signal ``peaks`` maps;
+    cheap enough to run once per step of a gain search. ``peaks`` must be valid for the
+    ceiling (``peaks.valid_for``)."""
+    ceiling = 10.0 ** ((ceiling_dbtp - _MARGIN_DB) / 20.0)
+    lookahead, release = _timing(sample_rate, lookahead_ms, release_ms)
+    samples = peaks.envelope.size
+    hot = np.flatnonzero(peaks.envelope > np.float32(ceiling / peaks.scale))
+    empty = GainPlan(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), samples)
+    if hot.size == 0:
+        return empty
+    positions, gains = _requirements(
+        lambda at: peaks.envelope[at] * np.float32(peaks.scale), hot, samples, ceiling
+    )
+    if positions.size == 0:
+        return empty
+    lifted = np.log1p(-gains) + positions / release
+    reach = np.maximum.accumulate(lifted) - positions / release  # log depth at each position
+    active = _active_positions(positions, reach, samples, lookahead, release)
+    return GainPlan(active, _curve_on(active, positions, gains, lookahead, release), samples)
+
+
+def _apply(signal: np.ndarray, plan: GainPlan) -> np.ndarray:
+    output = signal.copy()
+    if plan.positions.size:
+        gain = np.power(np.float32(10.0), plan.gain_db / np.float32(20.0))
+        output[:, plan.positions] = signal[:, plan.positions] * gain
+    return output
+
+
+def _overshoots(signal, plan: GainPlan, peaks: PeakMap, ceiling: float):
+    """Output, and the positions/values of its exact oversampled peaks that may pass the
+    ceiling: where g*env + G*(spread of g)*local can reach it (g = 1 off the active runs,
+    where the output envelope is the input's, under the ceiling)."""
+    output = _apply(signal, plan)
+    if plan.positions.size == 0:
+        return output, np.zeros(0, dtype=np.int64), np.zeros(0)
+    gain = np.power(np.float32(10.0), plan.gain_db / np.float32(20.0))
+    bound_g = interpolation_gain_bound()
+    reachable = np.flatnonzero(
+        peaks.local[plan.positions] >= np.float32(ceiling / (bound_g * peaks.scale))
+    )
+    spread = maximum_filter1d(gain, _FIR_SPAN, mode="nearest")
+    spread -= minimum_filter1d(gain, _FIR_SPAN, mode="nearest")
+    at = plan.positions[reachable]
+    bound = peaks.scale * (
+        gain[reachable] * peaks.envelope[at] + bound_g * spread[reachable] * peaks.local[at]
+    )
+    candidates = at[bound >= ceiling]
     values = oversampled_peaks_at(output, candidates) if candidates.size else np.zeros(0)
     return output, candidates, values
+
+
+def _correction(plan: GainPlan, positions, values, aim: float, lookahead: int, release: float):
+    """``plan`` with the extra reduction that brings the measured overshoots to ``aim``."""
+    samples = plan.samples
+    spread = np.concatenate((positions - 1, positions, positions + 1))
+    gains = np.tile(aim / values.astype(np.float64), 3)
+    keep = (spread >= 0) & (spread < samples)
+    spread, gains = _min_per_position(spread[keep], gains[keep])
+    inside = np.searchsorted(plan.positions, spread)
+    inside = np.minimum(inside, plan.positions.size - 1)
+    keep = plan.positions[inside] == spread
+    extra = _curve_on(plan.positions, spread[keep], gains[keep], lookahead, release)
+    return GainPlan(plan.positions, plan.gain_db + extra, samples)
 
 
 def limit_with_peak_map(
@@ -132,32 +262,35 @@ def limit_with_peak_map(
     ceiling_dbtp: float = -1.0,
     lookahead_ms: float = 1.5,
     release_ms: float = 60.0,
+    plan: GainPlan | None = None,
 ) -> LimiterResult:
-    """The limiter, given the input's PeakMap (its floor must be <= the ceiling)."""
+    """The limiter, given the input's PeakMap (remeasured if not valid for the ceiling) and
+    optionally the ``gain_plan`` already computed for it."""
     signal = np.asarray(audio, dtype=np.float32)
     _validate(signal, sample_rate, ceiling_dbtp, lookahead_ms, release_ms)
     ceiling = 10.0 ** ((ceiling_dbtp - _MARGIN_DB) / 20.0)
-    if peaks.floor > ceiling:
-        peaks = PeakMap.of(signal, floor=ceiling)
-    lookahead = max(1, int(round(lookahead_ms * sample_rate / 1000.0)))
-    release_samples = max(1.0, release_ms * sample_rate / 1000.0)
-    total_db = _gain_curve(_required_gain_db(peaks.envelope, ceiling), lookahead, release_samples)
+    timing = dict(sample_rate=sample_rate, lookahead_ms=lookahead_ms, release_ms=release_ms)
+    if not peaks.valid_for(ceiling):
+        peaks, plan = PeakMap.of(signal, floor=ceiling), None
+    if plan is None:
+        plan = gain_plan(peaks, ceiling_dbtp=ceiling_dbtp, **timing)
+    lookahead, release = _timing(sample_rate, lookahead_ms, release_ms)
     tolerated = ceiling * 10.0 ** (_SLACK_DB / 20.0)
+    aim = ceiling * 10.0 ** (-_SLACK_DB / 20.0)
     for _ in range(_CORRECTION_PASSES):
-        output, candidates, values = _overshoots(signal, total_db, peaks, ceiling)
+        output, candidates, values = _overshoots(signal, plan, peaks, ceiling)
         over = values > tolerated
         if not over.any():
             break
-        envelope = np.zeros(signal.shape[1])
-        envelope[candidates[over]] = values[over]
-        aim = ceiling * 10.0 ** (-_SLACK_DB / 20.0)
-        total_db += _gain_curve(_required_gain_db(envelope, aim), lookahead, release_samples)
+        plan = _correction(plan, candidates[over], values[over], aim, lookahead, release)
     else:
-        output, _, values = _overshoots(signal, total_db, peaks, ceiling)
+        output, _, values = _overshoots(signal, plan, peaks, ceiling)
+    total_db = plan.full_gain_db()
     peak = float(values.max()) if values.size else 0.0
     if peak > tolerated:
-        total_db += 20.0 * np.log10(ceiling / peak)
-        output = (signal * (10.0 ** (total_db / 20.0)).astype(np.float32)).astype(np.float32)
+        trim = ceiling / peak
+        total_db += np.float32(20.0 * np.log10(trim))
+        output = signal * np.power(np.float32(10.0), total_db / np.float32(20.0))
     reduction = float(-total_db.min()) if total_db.size else 0.0
     return LimiterResult(output, total_db, max(reduction, 0.0))
 

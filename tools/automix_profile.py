@@ -65,7 +65,7 @@ class GenreProfile:
     roles: dict[str, RoleDefaults] = field(default_factory=lambda: dict(ROLE_DEFAULTS))
     vocal_vs_band_lu: float = 0.0  # lead vocal minus the power sum of the rest
     premaster_lufs: float = -19.0
-    ceiling_dbtp: float = -1.5  # keeps true peak under -1 dBTP with margin
+    ceiling_dbtp: float = -1.5  # keeps true peak under -1 dBTP (0.5 dB for the bus returns)
     band_shares_db: dict[str, float] = field(default_factory=dict)
     band_tolerance_db: dict[str, float] = field(default_factory=dict)
     source: str = "built-in defaults"

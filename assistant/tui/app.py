@@ -297,6 +297,7 @@ class MixChatApp(SessionActions, App):
         if result.get("version") is not None:
             self.current = result["version"]
             self.refresh_views()
+            self.query_one(VersionPanel).point_at(self.current)
             self._note_changes()
 
     def _note_changes(self) -> None:

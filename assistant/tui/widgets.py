@@ -166,6 +166,8 @@ class TrackPanel(DataTable):
 class VersionPanel(DataTable):
     """Every version: marks (▶ current, A, B), number, brief and summary."""
 
+    BINDINGS = [Binding("enter", "select_cursor", "Build on this")]
+
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.add_column("", key="marks")
