@@ -17,7 +17,9 @@ import io
 import json
 import re
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import pytesseract
@@ -45,25 +47,14 @@ IMAGE_REFUSAL = re.compile(r"(?i)image|vision|multimodal|multi-modal|image_url")
 PARAMETER_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 MODEL_ONLY_CONFIDENCE = 0.5  # no OCR score exists when only the model read the image
 
-ASK_SYSTEM = (
-    "You are an experienced mixing engineer answering a producer's question about plugins and "
-    "their parameters. Ground every number in the reference entries you are given (ranges, "
-    "starting points, what a unit lacks); do not invent controls a unit does not have. When the "
-    "producer's session measurements are given, use them. Answer in a few short lines with "
-    "concrete values and units (ms, dB, Hz, ratio), and say what differs between the cases "
-    "compared. Do not list sources; they are shown separately."
-)
-SCREENSHOT_SYSTEM = (
-    "You are an experienced mixing engineer looking at a screenshot of an audio plugin. An OCR "
-    "pass may already have read its parameters; confirm or correct that reading from the image, "
-    "then comment on the settings for the track's role: name each real problem concretely "
-    "(over-compression, an attack that kills transients, a limiter ceiling above -1 dBTP for "
-    "streaming, a big narrow boost in the harsh band...) and what to change, with numbers. "
-    "Answer with one JSON object and nothing else: "
-    '{"plugin_type": one of ' + ", ".join(PLUGIN_TYPES) + ', "plugin_name": string or null, '
-    '"parameters": {name: number or "auto"}, "comment": string}. Parameter names carry their '
-    "units: threshold_db, ratio, attack_ms, release_ms, makeup_db, ceiling_db, input_gain_db, "
-    "output_gain_db, mix_pct, and band_N_freq_hz / band_N_gain_db / band_N_q for EQ bands."
+
+def _prompt(name: str) -> str:
+    return files("prompts").joinpath(name).read_text(encoding="utf-8").strip()
+
+
+ASK_SYSTEM = _prompt("ask_system.md")
+SCREENSHOT_SYSTEM = Template(_prompt("screenshot_system.md")).substitute(
+    plugin_types=", ".join(PLUGIN_TYPES)
 )
 
 

@@ -204,6 +204,8 @@ def print_master(data: dict[str, Any]) -> None:
 
 
 def print_answer(data: dict[str, Any]) -> None:
+    if data.get("note"):
+        out.print(f"[yellow]note:[/] {data['note']}")
     out.print(data["answer"])
     if data.get("sources"):
         out.print("[dim]Sources: " + "; ".join(data["sources"]) + "[/]")
@@ -215,3 +217,7 @@ def print_screenshot(data: dict[str, Any]) -> None:
         out.print(f"  {key}: {value}")
     for line in data["feedback"]:
         out.print(f"  • {line}")
+    if data.get("llm_feedback"):
+        out.print(f"[bold]Model's view[/] ({data.get('planner', 'llm')}): {data['llm_feedback']}")
+    if data.get("note"):
+        out.print(f"[yellow]note:[/] {data['note']}")

@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from dsp.errors import StateError
 from dsp.loudness import (
@@ -113,8 +112,11 @@ def _min_per_position(positions: np.ndarray, values: np.ndarray):
 def _requirements(envelope_at, hot: np.ndarray, samples: int, ceiling: float):
     """Linear gains (< 1) that bring the widened envelope (max over k-1..k+1: interpolated
     values between k and k+1 also depend on the gain at k-1 and k+1) to ``ceiling``."""
-    spread = np.concatenate((hot - 1, hot, hot + 1))
-    spread = np.unique(spread[(spread >= 0) & (spread < samples)])
+    mask = np.zeros(samples + 2, dtype=bool)
+    mask[hot] = True
+    mask[hot + 1] = True
+    mask[hot + 2] = True
+    spread = np.flatnonzero(mask[1:-1])
     widened = envelope_at(spread)
     for shift in (-1, 1):
         neighbour = np.clip(spread + shift, 0, samples - 1)
@@ -157,17 +159,39 @@ def _released_db(active, positions, gains, release: float) -> np.ndarray:
     depth_log = log_depth[owner].astype(np.float32) - elapsed * np.float32(1.0 / release)
     depth_log[~started] = -np.inf
     depth = np.exp(depth_log, out=depth_log)
-    np.negative(depth, out=depth)
-    gain_db = np.log1p(depth, out=depth)
+    gain_db = np.log(np.subtract(np.float32(1.0), depth, out=depth), out=depth)
     gain_db *= _DB
     return np.minimum(gain_db, 0.0, out=gain_db)
+
+
+def _sliding(values: np.ndarray, size: int, before: int, extreme) -> np.ndarray:
+    """``extreme`` (np.minimum / np.maximum) over [k - before, k - before + size - 1], the
+    ends extended with the edge values; log2(size) vectorised passes."""
+    after = size - 1 - before
+    result = np.concatenate(
+        (np.full(before, values[0]), values, np.full(after, values[-1]))
+    ).astype(values.dtype, copy=False)
+    span = 1
+    while span * 2 <= size:
+        result = extreme(result[:-span], result[span:])
+        span *= 2
+    if span < size:
+        result = extreme(result[: -(size - span)], result[size - span :])
+    return result
+
+
+def _trailing_mean(values: np.ndarray, size: int) -> np.ndarray:
+    """Mean over [k - size + 1, k], the start extended with the first value."""
+    padded = np.concatenate((np.full(size - 1, values[0]), values))
+    sums = np.concatenate(([0.0], np.cumsum(padded, dtype=np.float64)))
+    return ((sums[size:] - sums[:-size]) / size).astype(np.float32)
 
 
 def _looked_ahead(gain_db: np.ndarray, lookahead: int) -> np.ndarray:
     size = lookahead + 1
     # forward minimum over [k, k + lookahead], then the mean over [k - lookahead, k]
-    forward_min = minimum_filter1d(gain_db, size=size, origin=-(size // 2), mode="nearest")
-    averaged = uniform_filter1d(forward_min, size=size, origin=(size - 1) // 2, mode="nearest")
+    forward_min = _sliding(gain_db, size, 0, np.minimum)
+    averaged = _trailing_mean(forward_min, size)
     return np.minimum(averaged, gain_db, out=averaged)
 
 
@@ -209,12 +233,16 @@ def gain_plan(
     return GainPlan(active, _curve_on(active, positions, gains, lookahead, release), samples)
 
 
+def _linear_gain(plan: GainPlan) -> np.ndarray:
+    gain = np.ones(plan.samples, dtype=np.float32)
+    gain[plan.positions] = np.power(np.float32(10.0), plan.gain_db / np.float32(20.0))
+    return gain
+
+
 def _apply(signal: np.ndarray, plan: GainPlan) -> np.ndarray:
-    output = signal.copy()
-    if plan.positions.size:
-        gain = np.power(np.float32(10.0), plan.gain_db / np.float32(20.0))
-        output[:, plan.positions] = signal[:, plan.positions] * gain
-    return output
+    if plan.positions.size == 0:
+        return signal.copy()
+    return signal * _linear_gain(plan)
 
 
 def _overshoots(signal, plan: GainPlan, peaks: PeakMap, ceiling: float):
@@ -229,8 +257,9 @@ def _overshoots(signal, plan: GainPlan, peaks: PeakMap, ceiling: float):
     reachable = np.flatnonzero(
         peaks.local[plan.positions] >= np.float32(ceiling / (bound_g * peaks.scale))
     )
-    spread = maximum_filter1d(gain, _FIR_SPAN, mode="nearest")
-    spread -= minimum_filter1d(gain, _FIR_SPAN, mode="nearest")
+    half = _FIR_SPAN // 2
+    spread = _sliding(gain, _FIR_SPAN, half, np.maximum)
+    spread -= _sliding(gain, _FIR_SPAN, half, np.minimum)
     at = plan.positions[reachable]
     bound = peaks.scale * (
         gain[reachable] * peaks.envelope[at] + bound_g * spread[reachable] * peaks.local[at]

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from scipy.fft import irfft, rfft
 from scipy.signal import firwin, sosfilt
 
 from dsp.errors import StateError
@@ -28,7 +29,10 @@ BLOCK_HOP_S = 0.1
 SHORT_TERM_S = 3.0
 OVERSAMPLE_HALF_LEN = 10  # taps per side per phase, as scipy.signal.resample_poly designs it
 _CANDIDATE_CHUNK = 1 << 16
-_FILTER_CHUNK = 1 << 15
+_FILTER_CHUNK = 1 << 17
+_FFT_SIZE = 4096  # FFT segments for dense true-peak evaluation
+_BLOCK_GROUP = 64
+_DENSE_SHARE = 0.1  # FFT a block when this share of its samples is asked for
 
 
 def _as_channels(audio: np.ndarray) -> np.ndarray:
@@ -262,9 +266,9 @@ def _window_peaks(channels: np.ndarray, starts: np.ndarray, phases: np.ndarray) 
     return peaks
 
 
-def _oversampled_at(channels: np.ndarray, positions: np.ndarray, matrix: np.ndarray):
-    """Max |oversampled value| over channels and phases around each input position (zeros
-    beyond the ends; only the ends are padded, never the whole signal)."""
+def _sparse_peaks(channels: np.ndarray, positions: np.ndarray, matrix: np.ndarray):
+    """``_oversampled_at`` one window per position (for scattered positions); only the
+    ends are padded, never the whole signal."""
     taps = matrix.shape[1]
     half, n = taps // 2, channels.shape[1]
     phases = np.ascontiguousarray(matrix.T.astype(channels.dtype))  # (taps, phases)
@@ -281,6 +285,59 @@ def _oversampled_at(channels: np.ndarray, positions: np.ndarray, matrix: np.ndar
     if tail.any():
         padded = np.pad(channels[:, n - 2 * taps :], ((0, 0), (0, half)))
         peaks[tail] = _window_peaks(padded, positions[tail] - (n - 2 * taps) - half, phases)
+    return peaks
+
+
+@lru_cache(maxsize=8)
+def _phase_spectra(oversample: int, dtype: str) -> np.ndarray:
+    """Spectra of the reversed phase filters, for FFT convolution of _FFT_SIZE segments."""
+    matrix = _polyphase_matrix(oversample)[:, ::-1].astype(dtype)
+    return rfft(matrix, n=_FFT_SIZE, axis=1)
+
+
+def _block_envelopes(channels: np.ndarray, blocks: np.ndarray, oversample: int) -> np.ndarray:
+    """(len(blocks), block) max |interpolated| over channels and phases for every sample
+    of the given blocks (block k covers samples [k * block, (k + 1) * block)), by FFT."""
+    taps = 2 * OVERSAMPLE_HALF_LEN + 1
+    block, n = _FFT_SIZE - (taps - 1), channels.shape[1]
+    spectra = _phase_spectra(oversample, channels.dtype.str)
+    envelopes = np.zeros((blocks.size, block), dtype=channels.dtype)
+    for first in range(0, blocks.size, _BLOCK_GROUP):
+        group = blocks[first : first + _BLOCK_GROUP]
+        index = (group * block - taps // 2)[:, np.newaxis] + np.arange(_FFT_SIZE)
+        outside = (index < 0) | (index >= n)
+        out = envelopes[first : first + group.size]
+        for channel in channels:
+            segments = np.take(channel, index, mode="clip")
+            if outside.any():
+                segments[outside] = 0.0
+            spectrum = rfft(segments, axis=1)
+            for phase_spectrum in spectra:
+                values = irfft(spectrum * phase_spectrum, n=_FFT_SIZE, axis=1)[:, taps - 1 :]
+                np.maximum(out, np.abs(values), out=out)
+    return envelopes
+
+
+def _oversampled_at(channels: np.ndarray, positions: np.ndarray, matrix: np.ndarray):
+    """Max |oversampled value| over channels and phases around each input position: by FFT
+    over whole blocks where positions are dense, one window per position elsewhere."""
+    taps = matrix.shape[1]
+    block = _FFT_SIZE - (taps - 1)
+    peaks = np.empty(positions.size, dtype=channels.dtype)
+    if positions.size == 0:
+        return peaks
+    block_of = positions // block
+    counts = np.bincount(block_of)
+    dense = counts[block_of] >= block * _DENSE_SHARE
+    if (~dense).any():
+        peaks[~dense] = _sparse_peaks(channels, positions[~dense], matrix)
+    if dense.any():
+        blocks = np.flatnonzero(counts >= block * _DENSE_SHARE)
+        rank = np.zeros(counts.size, dtype=np.int64)
+        rank[blocks] = np.arange(blocks.size)
+        envelopes = _block_envelopes(channels, blocks, matrix.shape[0])
+        chosen = positions[dense]
+        peaks[dense] = envelopes[rank[chosen // block], chosen % block]
     return peaks
 
 

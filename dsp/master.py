@@ -16,8 +16,14 @@ import numpy as np
 import pedalboard as pb
 
 from dsp.errors import StateError
-from dsp.limiter import PeakMap, limit_true_peak_detailed, limit_with_peak_map
-from dsp.loudness import integrated_lufs, true_peak_dbtp
+from dsp.limiter import GainPlan, PeakMap, gain_plan, limit_true_peak_detailed, limit_with_peak_map
+from dsp.loudness import (
+    gated_integrated,
+    integrated_lufs,
+    momentary_block_powers,
+    true_peak_dbtp,
+    weighted_power,
+)
 from dsp.processors import compressor_plugins, eq_plugins
 from dsp.spectrum import mono_sum, power_spectrum
 from dsp.state import Compressor, EqBand, MasterState
@@ -28,7 +34,9 @@ ABSURD_LIMITING_DB = 12.0
 TONAL_MATCH_LIMIT_DB = 4.0
 # Broad bands for the tonal match: edges in Hz, a low shelf, six bells, a high shelf.
 MATCH_EDGES_HZ = (20.0, 90.0, 200.0, 450.0, 1000.0, 2200.0, 4500.0, 9000.0, 20000.0)
-_GAIN_PASSES = 7
+_GAIN_PASSES = 3  # limiter runs + measurements (the search itself is cheap)
+_SEARCH_STEPS = 12
+_PREDICTION_TOLERANCE_LU = 0.02
 _MATCH_PASSES = 2
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
@@ -145,40 +153,79 @@ def _next_gain(current, last, below, above, target_lufs: float) -> float:
     return step if inside else 0.5 * (low + high)
 
 
+class _LoudnessPredictor:
+    """Integrated loudness of ``factor * gain * audio`` from the K-weighted power of
+    ``audio``, measured once: K-weighting is linear and the limiter gain moves slowly, so
+    the output's K-weighted power is ``factor**2 * gain**2 * power`` to within a few
+    hundredths of a LU, and only the limited samples need touching."""
+
+    def __init__(self, audio: np.ndarray, sample_rate: float):
+        self.sample_rate = sample_rate
+        self.power = weighted_power(audio, sample_rate=sample_rate)
+        self.input_lufs = self._integrated(self.power)
+
+    def _integrated(self, power: np.ndarray) -> float:
+        return gated_integrated(momentary_block_powers(power, sample_rate=self.sample_rate))
+
+    def lufs(self, gain_db: float, plan: GainPlan) -> float:
+        if plan.positions.size == 0:
+            return self.input_lufs + gain_db
+        power = self.power.copy()
+        squared = np.power(np.float32(10.0), plan.gain_db / np.float32(10.0))
+        power[plan.positions] *= squared
+        return self._integrated(power) + gain_db
+
+
+def _search_gain(predictor, peaks, start_db, target_lufs, limiter_args) -> tuple:
+    """Gain whose predicted output loudness is on ``target_lufs``: secant steps inside the
+    bracket of gains known to land under and over it. Returns (gain, plan, predicted)."""
+    gain_db, below, above, last, best = start_db, None, None, None, None
+    for _ in range(_SEARCH_STEPS):
+        factor = 10.0 ** (gain_db / 20.0)
+        plan = gain_plan(peaks.scaled(factor), **limiter_args)
+        predicted = predictor.lufs(gain_db, plan)
+        error = target_lufs - predicted
+        if best is None or abs(error) < abs(target_lufs - best[2]):
+            best = (gain_db, plan, predicted)
+        if abs(error) <= _PREDICTION_TOLERANCE_LU:
+            break
+        if error > 0 and (below is None or gain_db > below[0]):
+            below = (gain_db, predicted)
+        if error < 0 and (above is None or gain_db < above[0]):
+            above = (gain_db, predicted)
+        current = (gain_db, predicted)
+        gain_db = _next_gain(current, last, below, above, target_lufs)
+        last = current
+    return best
+
+
 def _land_on_target(
     audio: np.ndarray, *, sample_rate: float, target_lufs: float, ceiling_dbtp: float
 ):
-    """Gain + limiter, iterated until the limited output is on target. Returns the limiter
-    result, the gain used and the output loudness of the best pass."""
-    gain_db = target_lufs - integrated_lufs(audio, sample_rate=sample_rate)
+    """Gain + limiter until the limited output is on target: the gain is searched on the
+    predicted loudness (no full pass), then the limiter runs once and the output is measured;
+    a measured miss shifts the prediction and the search runs again (rarely needed).
+    Returns the limiter result, the gain used and the measured output loudness."""
+    predictor = _LoudnessPredictor(audio, sample_rate)
+    start_db = target_lufs - predictor.input_lufs
     ceiling = 10.0 ** (ceiling_dbtp / 20.0)
     headroom_db = 6.0
-    peaks = PeakMap.of(audio, floor=ceiling * 10.0 ** (-(gain_db + headroom_db) / 20.0))
-    below: tuple[float, float] | None = None  # (gain, loudness) of passes under the target
-    above: tuple[float, float] | None = None
-    last: tuple[float, float] | None = None
-    best = None
+    peaks = PeakMap.of(audio, floor=ceiling * 10.0 ** (-(start_db + headroom_db) / 20.0))
+    limiter_args = {"sample_rate": sample_rate, "ceiling_dbtp": ceiling_dbtp}
+    aim, best = target_lufs, None
     for _ in range(_GAIN_PASSES):
+        gain_db, plan, predicted = _search_gain(predictor, peaks, start_db, aim, limiter_args)
         factor = 10.0 ** (gain_db / 20.0)
         limited = limit_with_peak_map(
-            audio * np.float32(factor),
-            peaks.scaled(factor),
-            sample_rate=sample_rate,
-            ceiling_dbtp=ceiling_dbtp,
+            audio * np.float32(factor), peaks.scaled(factor), plan=plan, **limiter_args
         )
         out_lufs = integrated_lufs(limited.audio, sample_rate=sample_rate)
-        error = target_lufs - out_lufs
-        if best is None or abs(error) < abs(best[2] - target_lufs):
+        if best is None or abs(out_lufs - target_lufs) < abs(best[2] - target_lufs):
             best = (limited, gain_db, out_lufs)
-        if abs(error) <= LANDING_TOLERANCE_LU:
+        if abs(out_lufs - target_lufs) <= LANDING_TOLERANCE_LU:
             break
-        if error > 0 and (below is None or gain_db > below[0]):
-            below = (gain_db, out_lufs)
-        if error < 0 and (above is None or gain_db < above[0]):
-            above = (gain_db, out_lufs)
-        current = (gain_db, out_lufs)
-        gain_db = _next_gain(current, last, below, above, target_lufs)
-        last = current
+        aim -= out_lufs - predicted
+        start_db = gain_db + (target_lufs - out_lufs)
     return best
 
 

@@ -256,3 +256,11 @@ def test_without_tesseract_the_model_reads_alone(llm_env, server, shot, monkeypa
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(StateError, match="tesseract"):
         screenshot_feedback(path, role=spec.role)
+
+
+def test_ask_with_a_streaming_client(llm_env, server):
+    llm_env.setenv("MIXCHAT_LLM_STREAM", "1")
+    server.script(fake.text("Start at 4:1 with a 10 ms attack."))
+    result = answer(CL1B_QUESTION)
+    assert server.requests[0]["stream"] is True
+    assert result["planner"] == "llm" and result["answer"] == "Start at 4:1 with a 10 ms attack."
