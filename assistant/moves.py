@@ -21,7 +21,7 @@ from tools.base import ToolCall
 from tools.track_tools import MAX_EQ_BANDS, MERGE_OCTAVES, format_hz
 
 SUBBANDS = 6
-BAND_SHARE_TARGET_DB = 1.6  # per unit of amount; judged audible at >= 1 dB
+BAND_SHARE_TARGET_DB = 2.0  # per unit of amount; judged audible at >= 1 dB
 MIN_AUDIBLE_AMOUNT = 0.9  # "a touch" is smaller than the default but still clearly audible
 CENTROID_TARGET_PCT = 12.0  # per unit of amount; judged audible at >= 8-10 %
 MAX_CUT_DB = 10.0

@@ -176,7 +176,7 @@ def buried_move(
     maskers: list[str] | None,
 ) -> MoveSet:
     out = MoveSet(measures=[f"track:{target}"])
-    lift = round(2.0 * amount + 0.5, 2)
+    lift = round(2.0 * max(amount, 0.9) + 0.5, 2)
     if sections:
         for ref in sections:
             reason = f"{target} is buried in the {ref.label}: +{lift:.1f} dB there"
@@ -443,7 +443,7 @@ def _placement(
         if direction > 0:
             width = _clamp(max(t.width, 1.0) + spread, 0, 2)
             if abs(t.pan) < 0.15:
-                pan, side = side * _clamp(0.2 + 0.7 * spread, 0, 0.9), -side
+                pan, side = side * _clamp(0.2 + 0.8 * spread, 0, 1.0), -side
             else:
                 pan = math.copysign(_clamp(abs(t.pan) + 0.5 * spread, 0, 1), t.pan)
         else:
@@ -501,6 +501,15 @@ def width_move(
                     reason=f"{why}: {t.name} pan {t.pan:+.2f} → {pan:+.2f}",
                 )
             )
+    if direction < 0 and context.state.reverb.width > 0.3:
+        verb = round(context.state.reverb.width * (0.0 if to_mono else 0.4), 2)
+        out.calls.append(
+            ToolCall(
+                tool="set_reverb",
+                args={"width": verb},
+                reason=f"{why}: reverb width {context.state.reverb.width:.2f} → {verb:.2f}",
+            )
+        )
     out.notes.append(
         f"{why}: spreading {len(tracks)} tracks (bass, kick, snare and vocal stay centred)"
         if direction > 0

@@ -148,6 +148,11 @@ class OfflinePlanner:
                 f"I read '{word}' as '{canonical}' and made a small move; "
                 "say the word differently if that is not what you meant."
             )
+        # widening moves energy from mid to side, and the centroid is read on the mid:
+        # a tonal move in the same brief needs more to be heard
+        widening = any(
+            a.concept == "width" and a.direction > 0 for c in reading.clauses for a in c.asks
+        )
         for clause in reading.clauses:
             names, excluded, notes = resolve(clause.targets, context)
             lines.extend(notes)
@@ -157,6 +162,8 @@ class OfflinePlanner:
                 amount = clause.amount.scale * scale
                 if ask.approximate:
                     amount = min(amount, 1.0) * APPROXIMATE_SCALE
+                elif widening and ask.concept in ("brightness", "warmth"):
+                    amount *= 1.5
                 moves.extend(plan_ask(ask, clause, context, names, excluded, amount, scale))
         lines.extend(moves.notes)
         if not moves.calls:

@@ -34,9 +34,9 @@ ABSURD_LIMITING_DB = 12.0
 TONAL_MATCH_LIMIT_DB = 4.0
 # Broad bands for the tonal match: edges in Hz, a low shelf, six bells, a high shelf.
 MATCH_EDGES_HZ = (20.0, 90.0, 200.0, 450.0, 1000.0, 2200.0, 4500.0, 9000.0, 20000.0)
-_GAIN_PASSES = 3  # limiter runs + measurements (the search itself is cheap)
+_GAIN_PASSES = 7  # measured passes; the first one's gain comes from the prediction
 _SEARCH_STEPS = 12
-_PREDICTION_TOLERANCE_LU = 0.02
+_PREDICTION_TOLERANCE_LU = 0.04
 _MATCH_PASSES = 2
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
@@ -200,32 +200,45 @@ def _search_gain(predictor, peaks, start_db, target_lufs, limiter_args) -> tuple
 
 
 def _land_on_target(
-    audio: np.ndarray, *, sample_rate: float, target_lufs: float, ceiling_dbtp: float
+    audio: np.ndarray,
+    *,
+    sample_rate: float,
+    target_lufs: float,
+    ceiling_dbtp: float,
+    predictor: _LoudnessPredictor | None = None,
 ):
-    """Gain + limiter until the limited output is on target: the gain is searched on the
-    predicted loudness (no full pass), then the limiter runs once and the output is measured;
-    a measured miss shifts the prediction and the search runs again (rarely needed).
+    """Gain + limiter until the limited output is on target: the first gain is searched on
+    the predicted loudness (no full pass), then the limiter runs and the output is measured;
+    a measured miss (heavy limiting) continues with secant steps on measured passes.
     Returns the limiter result, the gain used and the measured output loudness."""
-    predictor = _LoudnessPredictor(audio, sample_rate)
+    predictor = predictor or _LoudnessPredictor(audio, sample_rate)
     start_db = target_lufs - predictor.input_lufs
     ceiling = 10.0 ** (ceiling_dbtp / 20.0)
     headroom_db = 6.0
     peaks = PeakMap.of(audio, floor=ceiling * 10.0 ** (-(start_db + headroom_db) / 20.0))
     limiter_args = {"sample_rate": sample_rate, "ceiling_dbtp": ceiling_dbtp}
-    aim, best = target_lufs, None
+    gain_db, plan, _ = _search_gain(predictor, peaks, start_db, target_lufs, limiter_args)
+    below = above = last = best = None
     for _ in range(_GAIN_PASSES):
-        gain_db, plan, predicted = _search_gain(predictor, peaks, start_db, aim, limiter_args)
         factor = 10.0 ** (gain_db / 20.0)
         limited = limit_with_peak_map(
             audio * np.float32(factor), peaks.scaled(factor), plan=plan, **limiter_args
         )
         out_lufs = integrated_lufs(limited.audio, sample_rate=sample_rate)
-        if best is None or abs(out_lufs - target_lufs) < abs(best[2] - target_lufs):
+        error = target_lufs - out_lufs
+        if best is None or abs(error) < abs(best[2] - target_lufs):
             best = (limited, gain_db, out_lufs)
-        if abs(out_lufs - target_lufs) <= LANDING_TOLERANCE_LU:
+        if abs(error) <= LANDING_TOLERANCE_LU:
             break
-        aim -= out_lufs - predicted
-        start_db = gain_db + (target_lufs - out_lufs)
+        # Heavy limiting makes the prediction miss (gain modulation adds K-weighted
+        # energy): iterate on measured passes, as a plain secant in the bracket.
+        if error > 0 and (below is None or gain_db > below[0]):
+            below = (gain_db, out_lufs)
+        if error < 0 and (above is None or gain_db < above[0]):
+            above = (gain_db, out_lufs)
+        current = (gain_db, out_lufs)
+        gain_db, plan = _next_gain(current, last, below, above, target_lufs), None
+        last = current
     return best
 
 
@@ -250,7 +263,8 @@ def master_audio(
     signal = _checked(audio, "audio")
     if not -60.0 <= ceiling_dbtp <= 0.0:
         raise StateError(f"ceiling_dbtp={ceiling_dbtp!r} must be between -60 and 0 dBTP")
-    input_lufs = integrated_lufs(signal, sample_rate=sample_rate)
+    predictor = _LoudnessPredictor(signal, sample_rate)
+    input_lufs = predictor.input_lufs
     if not math.isfinite(input_lufs):
         return _measured(signal, sample_rate, ["the mix is silent: nothing to master"])
     notes: list[str] = []
@@ -269,7 +283,11 @@ def master_audio(
     if not -40.0 <= target_lufs <= 0.0:
         raise StateError(f"target_lufs={target_lufs!r} must be between -40 and 0 LUFS")
     limited, gain_db, output_lufs = _land_on_target(
-        processed, sample_rate=sample_rate, target_lufs=target_lufs, ceiling_dbtp=ceiling_dbtp
+        processed,
+        sample_rate=sample_rate,
+        target_lufs=target_lufs,
+        ceiling_dbtp=ceiling_dbtp,
+        predictor=predictor if processed is signal else None,
     )
     if limited.max_reduction_db > ABSURD_LIMITING_DB:
         notes.append(
