@@ -24,7 +24,8 @@ SUBBANDS = 6
 BAND_SHARE_TARGET_DB = 2.0  # per unit of amount; judged audible at >= 1 dB
 MIN_AUDIBLE_AMOUNT = 0.9  # "a touch" is smaller than the default but still clearly audible
 CENTROID_TARGET_PCT = 12.0  # per unit of amount; judged audible at >= 8-10 %
-MAX_CUT_DB = 10.0
+MAX_CUT_DB = 9.0
+SPREAD_CUT_DB = 6.0  # per-track cut before the move spreads to the next carrier
 MAX_BOOST_DB = 8.0
 
 Moves = dict[str, list[EqBand]]
@@ -195,20 +196,18 @@ def band_move(
             least_share=0.08 if concept == "mud" else 0.12,
         )
     )
-    offenders = [
-        (n, s)
-        for n, s in offenders[:4]
-        if has_room(context.state.track(n), spec.kind, spec.freq_hz)
-    ]
+    roomy = [(n, s) for n, s in ranked if has_room(context.state.track(n), spec.kind, spec.freq_hz)]
+    offenders = [(n, s) for n, s in offenders[:4] if (n, s) in roomy]
     out = MoveSet(
         measures=[spec.measure] + ([EXTRA_MEASURES[concept]] if concept in EXTRA_MEASURES else [])
     )
     if not offenders:
         out.notes.append(f"no track has room for another EQ band at {spec.label}")
         return out
-    weights = {n: 1.0 if i == 0 else 0.75 for i, (n, _) in enumerate(offenders)}
     sign = -1.0 if direction < 0 else 1.0
     before = range_share_db(mix_powers(context), spec.low_hz, spec.high_hz)
+    target = BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT)
+    cap = SPREAD_CUT_DB if sign < 0 else MAX_BOOST_DB
 
     def change(gain: float) -> float:
         moves = {
@@ -218,13 +217,17 @@ def band_move(
         after = range_share_db(mix_powers(context, moves), spec.low_hz, spec.high_hz)
         return (after - before) * sign
 
-    cap = MAX_CUT_DB if sign < 0 else MAX_BOOST_DB
-    gain = _solve_gain(
-        change,
-        start_db=sign * 2.5 * amount,
-        cap_db=cap,
-        target=BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT),
-    )
+    # spread moderate cuts over more carriers rather than one deep cut on one track
+    while True:
+        weights = {n: 1.0 if i == 0 else 0.75 for i, (n, _) in enumerate(offenders)}
+        gain = _solve_gain(change, start_db=sign * 2.5 * amount, cap_db=cap, target=target)
+        spare = [p for p in roomy if p not in offenders and p[1] >= 0.03]
+        if change(gain) >= target or not spare or len(offenders) >= 5:
+            break
+        offenders.append(spare[0])
+    if change(gain) < target:
+        cap = MAX_CUT_DB if sign < 0 else MAX_BOOST_DB
+        gain = _solve_gain(change, start_db=gain, cap_db=cap, target=target)
     for name, share in offenders:
         g = gain * weights[name]
         reason = (
@@ -239,7 +242,7 @@ def band_move(
 def _band_candidate(context: PlanContext, name: str, concept: str) -> bool:
     role = context.tracks[name].role
     if concept == "mud":
-        return role not in ("bass", "kick")
+        return role not in ("kick",)
     if concept == "sibilance":
         return "vocal" in role or role in ("hats", "overheads", "drums")
     return True

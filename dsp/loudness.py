@@ -180,20 +180,6 @@ def short_term_block_powers(power: np.ndarray, *, sample_rate: float) -> np.ndar
     )
 
 
-# Former private names, kept for callers written against them (tools/automix_measure.py).
-def _weighted_power(audio: np.ndarray, sample_rate: float) -> np.ndarray:
-    return weighted_power(audio, sample_rate=sample_rate)
-
-
-def _window_means(power: np.ndarray, window: int, hop: int) -> np.ndarray:
-    return window_means(power, window=window, hop=hop)
-
-
-_to_lufs = power_to_lufs
-_gated_integrated = gated_integrated
-_gated_range = gated_range
-
-
 def integrated_lufs(audio: np.ndarray, *, sample_rate: float) -> float:
     """Gated integrated loudness (400 ms blocks, 75 % overlap, -70 LUFS and -10 LU gates)."""
     power = weighted_power(audio, sample_rate=sample_rate)

@@ -82,16 +82,14 @@ def shift_bands(bands: StemBands, gain_db: float) -> StemBands:
 
 
 def loudness_blocks(audio: np.ndarray, *, sample_rate: int) -> np.ndarray:
-    power = loudness._weighted_power(audio, sample_rate)
-    window = max(1, round(loudness.BLOCK_S * sample_rate))
-    hop = max(1, round(loudness.BLOCK_HOP_S * sample_rate))
-    return loudness._window_means(power, window, hop)
+    power = loudness.weighted_power(audio, sample_rate=sample_rate)
+    return loudness.momentary_block_powers(power, sample_rate=sample_rate)
 
 
 def gated_lufs(blocks: np.ndarray) -> float:
     if blocks.size == 0:
         return -120.0
-    value = loudness._gated_integrated(blocks)
+    value = loudness.gated_integrated(blocks)
     return value if math.isfinite(value) else -120.0
 
 
