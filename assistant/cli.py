@@ -41,7 +41,7 @@ def new(
     from tools.workspace import create_session
 
     if genre:
-        from assistant.genres import resolve_genre
+        from tools.genres import resolve_genre
 
         genre = resolve_genre(genre)
     with progress_bar("new session", quiet=json_out) as progress:

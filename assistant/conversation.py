@@ -460,7 +460,7 @@ def run_automix(
     parent = session.load()
     engine = Engine.for_session(session)
     before = ensure_metrics(session, engine, parent)
-    from assistant.genres import resolve_genre
+    from tools.genres import resolve_genre
 
     genre = resolve_genre(genre or session.meta.genre or "default")
     calls = automix_plan(

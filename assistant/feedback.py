@@ -73,7 +73,7 @@ def tracks_in_mix(material: Material) -> dict[str, np.ndarray] | None:
 
 def genre_targets(genre: str | None) -> tuple[str, dict[str, float], dict[str, float]]:
     try:
-        from assistant.genres import genre_target
+        from tools.genres import genre_target
 
         target = genre_target(genre)
         return target.name, dict(target.band_shares_db), dict(target.band_tolerance_db)

@@ -453,6 +453,26 @@ def _placement(
     return out
 
 
+def _ambience_for_width(context: PlanContext, amount: float) -> list[ToolCall]:
+    """When panning alone cannot widen enough (the centre carries most of the mix), send
+    the centred parts a little more to the stereo reverb: decorrelated side energy."""
+    calls = []
+    for t in context.state.audible_tracks():
+        if any(r in t.role for r in ("bass", "kick", "sub")):
+            continue
+        current = t.reverb_send_db
+        new = -18.0 if current is None else min(0.0, current + 3.0 * max(amount, 0.8))
+        calls.append(
+            ToolCall(
+                tool="set_send",
+                args={"track": t.name, "bus": "reverb", "send_db": round(new, 1)},
+                reason=f"wider: the centre dominates, so {t.name} gets more stereo reverb "
+                f"({'off' if current is None else f'{current:.0f} dB'} → {new:.0f} dB)",
+            )
+        )
+    return calls
+
+
 def width_move(
     context: PlanContext,
     names: list[str] | None,
@@ -501,6 +521,8 @@ def width_move(
                     reason=f"{why}: {t.name} pan {t.pan:+.2f} → {pan:+.2f}",
                 )
             )
+    if direction > 0 and (predicted - before) < target:
+        out.calls.extend(_ambience_for_width(context, amount))
     if direction < 0 and context.state.reverb.width > 0.3:
         verb = round(context.state.reverb.width * (0.0 if to_mono else 0.4), 2)
         out.calls.append(
