@@ -8,6 +8,7 @@ import numpy as np
 
 from dsp.loudness import integrated_lufs
 from dsp.state import MixState
+from tools.track_tools import describe_band, describe_compressor
 
 KEY_METRICS = (
     ("integrated_lufs", "LUFS"),
@@ -27,19 +28,36 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
         for key, inner in value.items():
             out.update(_flatten(inner, f"{prefix}.{key}" if prefix else str(key)))
         return out
-    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        out = {}
-        for index, inner in enumerate(value):
-            out.update(_flatten(inner, f"{prefix}[{index}]"))
-        return out
+    if isinstance(value, float):
+        return {prefix: round(value, 2)}
     return {prefix: value}
 
 
+def _automation_key(item: dict[str, Any]) -> str:
+    where = item["label"] or "range"
+    return f"{item['track'] or 'mix'} {where} {item['start_s']:.1f}-{item['end_s']:.1f}s"
+
+
 def _state_dict(state: MixState) -> dict[str, Any]:
+    """Settings keyed by what a producer would name them; EQ bands and compressors read as one
+    line each (``bell -3.0 dB at 2.2 kHz (Q 1.2)``) so a new band is one row, not four."""
     data = state.model_dump(mode="json")
-    data["tracks"] = {
-        t["name"]: {k: v for k, v in t.items() if k != "name"} for t in data["tracks"]
+    tracks = {}
+    for track, raw in zip(state.tracks, data["tracks"]):
+        settings = {k: v for k, v in raw.items() if k not in ("name", "eq", "compressor")}
+        settings["eq"] = {f"band {i + 1}": describe_band(band) for i, band in enumerate(track.eq)}
+        settings["compressor"] = describe_compressor(track.compressor) if track.compressor else None
+        tracks[track.name] = settings
+    data["tracks"] = tracks
+    data["master"]["eq"] = {
+        f"band {i + 1}": describe_band(band) for i, band in enumerate(state.master.eq)
     }
+    automation = {}
+    for item in data["automation"]:
+        automation[_automation_key(item)] = {
+            k: item[k] for k in ("gain_db", "reverb_send_db", "delay_send_db")
+        }
+    data["automation"] = automation
     return data
 
 
