@@ -331,7 +331,7 @@ def extra_measures(
     before, after = dict(before), dict(after)
     if any(m.startswith("band_hz:") for m in measures):
         if "spectrum" not in before:
-            before["spectrum"] = mix_spectrum(engine.render(parent.state).audio, rate)
+            before["spectrum"] = parent_spectrum(engine, parent)
         after["spectrum"] = mix_spectrum(rendered.audio, rate)
     pairs = [m for m in measures if m.startswith("overlap:")]
     if pairs:
@@ -356,6 +356,24 @@ def extra_measures(
             after_extra[measure] = round(spectral_overlap(*new, sample_rate=rate), 4)
         before["extra"], after["extra"] = before_extra, after_extra
     return before, after
+
+
+def parent_spectrum(engine: Engine, parent: Version) -> dict[str, list[float]]:
+    """The parent's third-octave spectrum: from its metrics, else rendered once and kept in
+    the session cache (versions are immutable, so the file never goes stale)."""
+    import json
+
+    path = engine.cache_dir / "spectra" / f"v{parent.version:04d}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    spectrum = mix_spectrum(engine.render(parent.state).audio, engine.meta.sample_rate)
+    from tools.atomic import write_json_atomic
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, spectrum)
+    return spectrum
 
 
 def post_fader_audio(engine: Engine, state: MixState, name: str) -> np.ndarray:

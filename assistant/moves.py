@@ -185,6 +185,8 @@ def band_move(
     if pool is None or not explicit:
         pool = [n for n in (names or list(context.tracks)) if _band_candidate(context, n, concept)]
     ranked = carriers(context, spec.low_hz, spec.high_hz, pool or names)
+    if concept == "mud" and not explicit:  # the bass's low mids are cut last
+        ranked.sort(key=lambda p: context.tracks[p[0]].role == "bass")
     most = 3 if concept == "mud" else 2
     offenders = (
         ranked[: max(len(ranked), 1)]

@@ -126,12 +126,12 @@ def test_less_harsh_cuts_the_presence_carrier() -> None:
     assert all(c.reason for c in plan.calls)
 
 
-def test_muddy_cuts_low_mids_on_the_heavy_tracks_not_the_bass() -> None:
+def test_muddy_cuts_low_mids_on_the_heavy_tracks_bass_last() -> None:
     _, plan = plan_for("it's too muddy")
     cuts = eq_calls(plan, low=200, high=500)
-    names = {c["track"] for c in cuts}
-    assert "Keys" in names and "Bass" not in names
-    assert all(c["gain_db"] < 0 for c in cuts)
+    gains = {c["track"]: c["gain_db"] for c in cuts}
+    assert "Keys" in gains and gains["Keys"] <= gains.get("Bass", 0.0)  # bass last, if at all
+    assert len(gains) >= 2 and all(-9.0 <= g < 0 for g in gains.values())  # spread, capped
 
 
 def test_predicted_band_and_centroid_moves_are_audible() -> None:
