@@ -1,0 +1,128 @@
+"""What a planner is shown: the parent version, its measurements and the conversation so far."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from assistant.planning import PastTurn, PlanContext, TrackFacts
+from dsp.masking import StemBands, find_masking, stem_bands
+from dsp.state import MixState
+from dsp.stereo import channel_energies
+from tools.base import ToolCall
+from tools.engine import Engine
+from tools.session import Session, Version
+
+Progress = Callable[[str, float], None]
+LINEAGE_DEPTH = 8
+
+
+# --- context -------------------------------------------------------------------------
+def lineage(session: Session, start: int) -> list[PastTurn]:
+    turns: list[PastTurn] = []
+    number: int | None = start
+    while number is not None and len(turns) < LINEAGE_DEPTH:
+        version = session.load(number)
+        calls = tuple(ToolCall(tool=c.tool, args=c.args) for c in version.tool_calls)
+        turns.append(
+            PastTurn(
+                version.version, version.parent, version.kind, version.brief, calls, version.state
+            )
+        )
+        number = version.parent
+    return turns
+
+
+def ensure_metrics(session: Session, engine: Engine, version: Version) -> dict[str, Any]:
+    if version.metrics.get("mix") and version.metrics.get("tracks") is not None:
+        return version.metrics
+    return engine.measure(version.state)
+
+
+@dataclass
+class SessionPlanContext(PlanContext):
+    """PlanContext plus lazy, cached looks at the parent's tracks (computed only when a
+    move needs them): each track's band/frame powers post-fader (for masking moves) and
+    its own mid/side energies and channel count (for width moves)."""
+
+    stem_bands: Callable[[str], StemBands | None] = field(default=lambda name: None)
+    stereo: Callable[[], dict[str, dict[str, float]]] = field(default=lambda: {})
+
+
+def build_context(session: Session, engine: Engine, brief: str, parent: Version) -> PlanContext:
+    metrics = ensure_metrics(session, engine, parent)
+    facts = metrics.get("tracks") or engine.track_facts(parent.state)
+    if set(facts) != {t.name for t in parent.state.audible_tracks()}:
+        facts = engine.track_facts(parent.state)
+    tracks = {
+        name: TrackFacts(
+            name=name,
+            role=f["role"],
+            lufs=f["lufs"],
+            band_energies_db=f["band_energies_db"],
+            spectral_centroid_hz=f["spectral_centroid_hz"],
+            crest_factor_db=f["crest_factor_db"],
+        )
+        for name, f in facts.items()
+    }
+    meta = session.meta
+    state = parent.state
+    bands_cache: dict[str, StemBands] = {}
+    stereo_cache: dict[str, dict[str, float]] = {}
+
+    def masking() -> list[dict[str, Any]]:
+        return [c.model_dump(mode="json") for c in mix_masking(engine, state)]
+
+    def bands_of(name: str) -> StemBands | None:
+        if name not in bands_cache:
+            track = state.track(name)
+            audio = engine.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
+            bands_cache[name] = stem_bands(audio, sample_rate=meta.sample_rate)
+        return bands_cache[name]
+
+    def stereo() -> dict[str, dict[str, float]]:
+        if not stereo_cache:
+            for track in state.audible_tracks():
+                audio = engine.insert_output(track)
+                energies = channel_energies(audio)
+                stereo_cache[track.name] = {
+                    "channels": float(np.asarray(audio).shape[0]),
+                    "mid": energies.mid,
+                    "side": energies.side,
+                }
+        return stereo_cache
+
+    return SessionPlanContext(
+        brief=brief,
+        state=state,
+        parent_version=parent.version,
+        sections=meta.sections,
+        duration_s=meta.duration_s,
+        sample_rate=meta.sample_rate,
+        tempo_bpm=meta.tempo_bpm,
+        genre=meta.genre,
+        metrics=metrics,
+        tracks=tracks,
+        lineage=lineage(session, parent.version),
+        masking=masking,
+        stem_bands=bands_of,
+        stereo=stereo,
+    )
+
+
+def track_audio_in_mix(engine: Engine, state: MixState) -> dict[str, np.ndarray]:
+    """Each audible track after its inserts and fader (for masking)."""
+    engine.render(state, master=False)
+    out = {}
+    for track in state.audible_tracks():
+        out[track.name] = engine.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
+    return out
+
+
+def mix_masking(engine: Engine, state: MixState) -> list[Any]:
+    stems = track_audio_in_mix(engine, state)
+    roles = {t.name: t.role for t in state.tracks}
+    return find_masking(stems, sample_rate=engine.meta.sample_rate, roles=roles)
