@@ -45,6 +45,10 @@ class MoveSet:
         self.level_change = self.level_change or other.level_change
 
 
+def clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
 # --- the prediction model -------------------------------------------------------------------
 def _subbands() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(band index, centre Hz, mean Hz) of each sub-band; pink-ish weighting inside a band."""

@@ -1,5 +1,5 @@
 """The embedded planner: reads the brief (brief_reader) and picks moves from the analysis
-(moves, moves_mix), or answers a follow-up (undo, revert, compare, explain, more, less)."""
+(moves, moves_level, moves_masking, moves_space, moves_dynamics), or answers a follow-up (undo, revert, compare, explain, more, less)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,17 @@ import re
 from assistant.brief_reader import BriefReading, Clause, TargetRef, ceiling_db, read_brief
 from assistant.brief_vocab import DRUM_ROLES, VOCAL_ROLES
 from assistant.moves import BAND_SPECS, SHELVES, MoveSet, band_move, shelf_move, tilt_move
-from assistant.moves_followup import halfway_back
-from assistant.moves_mix import (
-    buried_move,
-    carve,
+from assistant.moves_dynamics import (
     compress_move,
     glue_move,
-    level_db,
-    level_move,
     master_move,
     punch_move,
     saturation_move,
-    send_move,
-    width_move,
 )
+from assistant.moves_followup import halfway_back
+from assistant.moves_level import buried_move, level_db, level_move
+from assistant.moves_masking import carve
+from assistant.moves_space import send_move, width_move
 from assistant.planning import Plan, PlanContext
 from tools.base import ToolCall
 

@@ -159,6 +159,7 @@ def _released_db(active, positions, gains, release: float) -> np.ndarray:
     depth_log = log_depth[owner].astype(np.float32) - elapsed * np.float32(1.0 / release)
     depth_log[~started] = -np.inf
     depth = np.exp(depth_log, out=depth_log)
+    np.minimum(depth, np.float32(1.0 - 1e-6), out=depth)  # at most -120 dB, never log(0)
     gain_db = np.log(np.subtract(np.float32(1.0), depth, out=depth), out=depth)
     gain_db *= _DB
     return np.minimum(gain_db, 0.0, out=gain_db)

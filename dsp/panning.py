@@ -69,3 +69,39 @@ def place(audio: np.ndarray, *, pan: float, width: float, gain: np.ndarray | flo
         )
         np.multiply(source, scale, out=out[row])
     return out
+
+
+def placement_matrix(*, pan: float, width: float, channels: int) -> np.ndarray:
+    """The (2, channels) float64 matrix of ``pan_and_width``: output = matrix @ input."""
+    left, right = pan_gains(pan=pan, channels=channels)
+    if channels == 1:
+        return np.array([[left], [right]])
+    same, other = 0.5 + 0.5 * width, 0.5 - 0.5 * width
+    return np.array([[same * left, other * left], [other * right, same * right]])
+
+
+MIX_CHUNK = 1 << 16  # samples per pass: small enough to stay in the CPU cache
+
+
+def mix_into(
+    dest: np.ndarray, source: np.ndarray, matrix: np.ndarray, gain: np.ndarray | None = None
+) -> None:
+    """``dest += matrix @ (source * gain)`` for a (2, n) float32 ``dest`` and a (ch, n)
+    ``source`` (a view of a memory map is fine), in cache-sized chunks with no per-call
+    allocation beyond one scratch row. ``gain`` is an optional per-sample (n,) array."""
+    frames = dest.shape[1]
+    scratch = np.empty(min(frames, MIX_CHUNK), dtype=np.float32)
+    weights = matrix.astype(np.float32)
+    for start in range(0, frames, MIX_CHUNK):
+        stop = min(start + MIX_CHUNK, frames)
+        part = scratch[: stop - start]
+        rows = source[:, start:stop]
+        if gain is not None:
+            rows = rows * gain[start:stop]
+        for out_row in range(2):
+            for in_row in range(rows.shape[0]):
+                weight = weights[out_row, in_row]
+                if weight == 0.0:
+                    continue
+                np.multiply(rows[in_row], weight, out=part)
+                dest[out_row, start:stop] += part

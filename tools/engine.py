@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from dsp.analysis import analyze_audio, section_loudness
+from dsp.analysis import analyze_mix
 from dsp.audio_io import load_audio, prune_cache
 from dsp.dynamics import crest_factor_db
 from dsp.errors import AudioFileError
@@ -141,12 +141,12 @@ class Engine:
 
     def metrics_of(self, rendered: Rendered, state: MixState) -> dict[str, Any]:
         rate = rendered.sample_rate
-        mix = analyze_audio(rendered.audio, sample_rate=rate)
+        mix, sections = analyze_mix(
+            rendered.audio, sample_rate=rate, sections=list(self.meta.sections)
+        )
         metrics: dict[str, Any] = {
             "mix": mix.model_dump(mode="json"),
-            "sections": section_loudness(
-                rendered.audio, sample_rate=rate, sections=list(self.meta.sections)
-            ),
+            "sections": sections,
             "tracks": self.track_facts(state),
         }
         if rendered.master_result is not None:

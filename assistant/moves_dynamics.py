@@ -1,0 +1,188 @@
+"""Dynamics and master moves: punch, compression, glue, saturation, the mastering chain."""
+
+from __future__ import annotations
+
+from assistant.moves import MoveSet, clamp
+from assistant.planning import PlanContext
+from tools.base import ToolCall
+
+
+def drum_tracks(context: PlanContext) -> list[str]:
+    from assistant.brief_vocab import DRUM_ROLES
+
+    names = [n for n, t in context.tracks.items() if t.role in DRUM_ROLES]
+    if not names:
+        keys = ("drum", "kick", "snare", "perc", "hat")
+        names = [n for n in context.tracks if any(k in n.lower() for k in keys)]
+    return names
+
+
+def input_lufs(context: PlanContext, name: str) -> float:
+    t = context.state.track(name)
+    return context.tracks[name].lufs - t.gain_db if name in context.tracks else -20.0
+
+
+def punch_move(
+    context: PlanContext, names: list[str] | None, *, direction: int, amount: float
+) -> MoveSet:
+    pool = names or drum_tracks(context)
+    if not pool:
+        ranked = sorted(context.tracks.values(), key=lambda t: (-t.crest_factor_db, t.name))
+        pool = [ranked[0].name] if ranked else []
+    out = MoveSet(measures=[f"crest:{n}" for n in pool])
+    for name in pool:
+        crest = context.tracks[name].crest_factor_db if name in context.tracks else 0.0
+        attack = clamp(4.0 * amount * direction, -12, 12)
+        sustain = clamp(-1.5 * amount * direction, -12, 12)
+        out.calls.append(
+            ToolCall(
+                tool="set_transient_shaper",
+                args={
+                    "track": name,
+                    "attack_db": round(attack, 1),
+                    "sustain_db": round(sustain, 1),
+                },
+                reason=f"{name} crest factor {crest:.1f} dB: transients {attack:+.1f} dB",
+            )
+        )
+        if direction > 0 and crest < 20.0:  # very spiky drums: a compressor only lowers crest
+            threshold = clamp(input_lufs(context, name) + 2.0, -40, -3)
+            out.calls.append(
+                ToolCall(
+                    tool="set_compressor",
+                    args={
+                        "track": name,
+                        "threshold_db": round(threshold, 1),
+                        "ratio": 4.0,
+                        "attack_ms": 25.0,
+                        "release_ms": 110.0,
+                        "makeup_db": 1.0,
+                    },
+                    reason=f"{name}: 4:1 with a 25 ms attack lets the hit through, holds the body",
+                )
+            )
+    return out
+
+
+def compress_move(
+    context: PlanContext, names: list[str] | None, *, direction: int, amount: float
+) -> MoveSet:
+    if names is None:
+        return glue_move(context, amount=amount, direction=direction)
+    out = MoveSet(measures=[f"crest:{n}" for n in names])
+    for name in names:
+        if direction < 0:
+            if context.state.track(name).compressor is not None:
+                out.calls.append(
+                    ToolCall(
+                        tool="remove_compressor",
+                        args={"track": name},
+                        reason=f"{name}: more dynamic, compressor off",
+                    )
+                )
+            continue
+        threshold = clamp(input_lufs(context, name) - 2.0 * amount, -40, -3)
+        out.calls.append(
+            ToolCall(
+                tool="set_compressor",
+                args={
+                    "track": name,
+                    "threshold_db": round(threshold, 1),
+                    "ratio": 3.0,
+                    "attack_ms": 10.0,
+                    "release_ms": 120.0,
+                    "makeup_db": 0.0,
+                },
+                reason=f"{name} at {input_lufs(context, name):.1f} LUFS in: 3:1 from "
+                f"{threshold:.0f} dB to even it out",
+            )
+        )
+    return out
+
+
+def glue_move(context: PlanContext, *, amount: float, direction: int = 1) -> MoveSet:
+    out = MoveSet(measures=["crest:mix"])
+    if direction < 0:
+        out.calls.append(
+            ToolCall(
+                tool="set_master_glue",
+                args={"enabled": False},
+                reason="more dynamic: bus compressor off",
+            )
+        )
+        return out
+    mix_lufs = float(context.metrics.get("mix", {}).get("integrated_lufs", -18.0))
+    threshold = clamp(mix_lufs + 1.0 - 2.0 * (amount - 1.0), -40, -3)
+    if not context.state.master.enabled:
+        out.calls.append(
+            ToolCall(
+                tool="set_master",
+                args={"enabled": True, "loudness_enabled": False, "ceiling_dbtp": -1.0},
+                reason="the bus compressor lives on the master chain (no loudness target set)",
+            )
+        )
+    out.calls.append(
+        ToolCall(
+            tool="set_master_glue",
+            args={
+                "enabled": True,
+                "threshold_db": round(threshold, 1),
+                "ratio": 2.0,
+                "attack_ms": 30.0,
+                "release_ms": 200.0,
+            },
+            reason=f"mix at {mix_lufs:.1f} LUFS: 2:1 glue from {threshold:.0f} dB, 30 ms attack",
+        )
+    )
+    return out
+
+
+def saturation_move(
+    context: PlanContext, names: list[str] | None, *, direction: int, amount: float
+) -> MoveSet:
+    pool = (
+        names or [n for n, t in context.tracks.items() if t.role in ("bass", "drums", "guitar")][:3]
+    )
+    out = MoveSet(measures=[])
+    for name in pool:
+        drive = 0.0 if direction < 0 else round(clamp(4.0 * amount, 0, 24), 1)
+        out.calls.append(
+            ToolCall(
+                tool="set_saturation",
+                args={"track": name, "drive_db": drive, "mix_pct": 60.0},
+                reason=f"{name}: saturation drive {drive:.1f} dB",
+            )
+        )
+    return out
+
+
+def master_move(
+    context: PlanContext, *, on: bool, target_lufs: float | None, ceiling_dbtp: float | None
+) -> MoveSet:
+    out = MoveSet(measures=["master"], level_change=True)
+    if not on:
+        out.calls.append(
+            ToolCall(tool="set_master", args={"enabled": False}, reason="master chain off")
+        )
+        return out
+    target = clamp(target_lufs if target_lufs is not None else -14.0, -40, -4)
+    ceiling = clamp(ceiling_dbtp if ceiling_dbtp is not None else -1.0, -12, 0)
+    mix = context.metrics.get("mix", {})
+    now = mix.get("integrated_lufs")
+    reason = f"master to {target:g} LUFS, ceiling {ceiling:g} dBTP" + (
+        f" (mix at {now:.1f} LUFS now)" if isinstance(now, (int, float)) else ""
+    )
+    out.calls.append(
+        ToolCall(
+            tool="set_master",
+            args={
+                "enabled": True,
+                "target_lufs": target,
+                "ceiling_dbtp": ceiling,
+                "loudness_enabled": True,
+            },
+            reason=reason,
+        )
+    )
+    out.notes.append(reason)
+    return out
