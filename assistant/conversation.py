@@ -7,6 +7,7 @@ same brief gives the same result wherever it is typed.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +19,7 @@ from assistant.explain import compose_reply, reply_header, summarise
 from assistant.planning import Plan, PlanContext, Planner
 from assistant.session_actions import answer, run_automix, screenshot_feedback, set_roles
 from dsp.errors import PlannerError
+from dsp.roles import ROLES
 from tools.catalog import apply_calls
 from tools.engine import Engine
 from tools.session import Session, Version
@@ -57,6 +59,9 @@ def handle_brief(
         raise PlannerError('the brief is empty; say what you want, e.g. "make the vocal brighter"')
     report = progress or (lambda label, fraction: None)
     parent_version = session.load(parent)
+    assignment = role_assignment(session, brief)
+    if assignment is not None:
+        return _correct_roles(session, brief, assignment, parent_version)
     engine = Engine.for_session(session)
     report("reading the mix", 0.1)
     context = build_context(session, engine, brief, parent_version)
@@ -70,6 +75,52 @@ def handle_brief(
     session.log_chat(role="assistant", text=result["reply"], version=result["version"])
     report("done", 1.0)
     return result
+
+
+ROLE_SENTENCE = re.compile(
+    r"^\s*(?P<track>[^=]+?)\s*(?:=|\s+is\s+(?:actually\s+)?(?:the\s+|a\s+|an\s+)?)\s*"
+    r"(?P<role>[a-z_ ]+?)\s*(?:track|stem|part)?\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def role_assignment(session: Session, brief: str) -> str | None:
+    """ "Audio_03=keys" or "Audio_03 is the keys" → "Audio_03=keys" (None for anything else)."""
+    names = {s.name.lower(): s.name for s in session.meta.stems}
+    parts = [p for p in re.split(r"\s*[,;]\s*", brief.strip()) if p]
+    found = []
+    for part in parts:
+        match = ROLE_SENTENCE.match(part)
+        if not match or match["track"].strip().lower() not in names:
+            return None
+        role = match["role"].strip().lower().replace(" ", "_")
+        role = role if role in ROLES else role.rstrip("s")
+        if role not in ROLES:
+            return None
+        found.append(f"{names[match['track'].strip().lower()]}={role}")
+    return ", ".join(found) or None
+
+
+def _correct_roles(
+    session: Session, brief: str, assignment: str, parent: Version
+) -> dict[str, Any]:
+    session.log_chat(role="user", text=brief, version=parent.version)
+    set_roles(session, assignment, parent=parent.version)
+    made = session.load()
+    reply = f"**Version {made.version}** (from v{parent.version}) Roles updated: {assignment}. Automix and briefs now treat them that way."
+    session.log_chat(role="assistant", text=reply, version=made.version)
+    calls = [
+        {"tool": "set_track_role", "args": {"track": t, "role": r}}
+        for t, r in (a.split("=") for a in assignment.split(", "))
+    ]
+    return {
+        "version": made.version,
+        "parent": parent.version,
+        "planner": "offline",
+        "intent": "change",
+        "tool_calls": calls,
+        "reply": reply,
+    }
 
 
 def _no_version(plan: Plan, parent: Version, planner: str, reply: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from assistant.brief_reader import SectionRef
 from assistant.moves import MoveSet, clamp
-from assistant.moves_masking import carve
+from assistant.moves_masking import OVERLAP_DROP, OVERLAP_DROP_WITH_LIFT, carve
 from assistant.planning import PlanContext
 from tools.base import ToolCall
 
@@ -180,5 +180,6 @@ def buried_move(
                 tool="adjust_track_gain", args={"track": target, "delta_db": lift}, reason=reason
             )
         )
-    out.extend(carve(context, target, amount=amount, maskers=maskers))
+    drop = OVERLAP_DROP_WITH_LIFT if out.calls else OVERLAP_DROP
+    out.extend(carve(context, target, amount=amount, maskers=maskers, overlap_drop=drop))
     return out

@@ -24,6 +24,7 @@ from dsp.state import EqBand
 from tools.track_tools import format_hz
 
 OVERLAP_DROP = 0.14  # relative drop of the pair's spectral overlap per unit of amount (>= 10 %)
+OVERLAP_DROP_WITH_LIFT = 0.10  # when the buried part is also raised, the carve only helps
 MAX_BAND_CUT_DB = 6.0  # per band, on the part that gives way
 GIVE_WAY_DB = 3.0  # the more important part of a clashing pair gives up at most this
 PRESENCE_HZ = (1000.0, 4000.0)  # where a vocal's intelligibility lives
@@ -309,6 +310,7 @@ def _carve_pair(
     model: PairModel | None,
     *,
     amount: float,
+    overlap_drop: float,
 ) -> tuple[MoveSet, bool]:
     out = MoveSet(measures=[f"overlap:{masker},{target}"])
     if model is None or not model.both_active.any():
@@ -322,7 +324,7 @@ def _carve_pair(
         before = after = 0.0
         reached = False
     else:
-        goal_ratio = 1.0 - OVERLAP_DROP * max(amount, 0.8)
+        goal_ratio = 1.0 - overlap_drop * max(amount, 0.8)
         before_value = model.overlap({})
         result = solve(
             context,
@@ -332,7 +334,7 @@ def _carve_pair(
             first_db=clamp(2.0 + amount, 2.0, 5.0),
         )
         bands, before, after, reached = result.bands, result.before, result.after, result.reached
-    cut_tracks = []
+    cut_tracks, used = [], []
     for track, placed in bands.items():
         for band, site in placed:
             if not has_room(context.state.track(track), "bell", band.freq_hz):
@@ -342,22 +344,32 @@ def _carve_pair(
             )
             out.calls.append(eq_call(track, "bell", band.freq_hz, band.gain_db, band.q, reason))
             cut_tracks.append(track)
+            used.append(site)
     if out.calls:
+        first = min(used, key=sites.index)
         names = " and ".join(dict.fromkeys(cut_tracks))
-        kept = "" if target in cut_tracks else f", not {target}"
+        ranges = ", ".join(
+            dict.fromkeys(_range_text(u.low_hz, u.high_hz) for u in sorted(used, key=sites.index))
+        )
+        kept = "" if target in cut_tracks else f"; {target}'s own EQ is untouched"
         model_text = f" (model: overlap {before:.2f} → {after:.2f})" if before else ""
-        out.notes.append(f"{sites[0].why}; I cut {names} there{kept}{model_text}.")
+        out.notes.append(f"{first.why}; I cut {names} at {ranges}{kept}{model_text}.")
     return out, reached
 
 
 def carve(
-    context: PlanContext, target: str, *, amount: float, maskers: list[str] | None
+    context: PlanContext,
+    target: str,
+    *,
+    amount: float,
+    maskers: list[str] | None,
+    overlap_drop: float = OVERLAP_DROP,
 ) -> MoveSet:
     """Cut what masks ``target`` where it masks it (never a lead or backing vocal's own EQ).
 
     ``maskers`` named in the brief are all carved; otherwise the analysis's worst masker is,
     and the next one too when it is nearly as serious or the first could not reach the
-    overlap target."""
+    overlap target (``overlap_drop`` per unit of amount, lower when the level moves too)."""
     rows = _masking_rows(context)
     named = bool(maskers)
     pool = [m for m in (maskers or _maskers_for(context, target, rows)) if m != target][:3]
@@ -378,6 +390,8 @@ def carve(
             sites = _pair_sites(context, model, rows, target, masker)
         else:
             sites = _masker_sites(context, model, rows, target, masker)
-        moves, reached = _carve_pair(context, target, masker, sites, model, amount=amount)
+        moves, reached = _carve_pair(
+            context, target, masker, sites, model, amount=amount, overlap_drop=overlap_drop
+        )
         out.extend(moves)
     return out

@@ -77,8 +77,10 @@ def run_automix(
     }
 
 
-def set_roles(session: Session, assignments: str) -> list[dict[str, Any]]:
-    """Correct roles in session.json and, as a new version, in the mix state."""
+def set_roles(
+    session: Session, assignments: str, *, parent: int | None = None
+) -> list[dict[str, Any]]:
+    """Correct roles in session.json and, as a new version from ``parent``, in the mix state."""
     parsed = parse_role_assignments(assignments, known_tracks=[s.name for s in session.meta.stems])
     stems = [
         s.model_copy(update={"role": parsed[s.name], "role_confidence": 1.0, "role_source": "user"})
@@ -87,7 +89,7 @@ def set_roles(session: Session, assignments: str) -> list[dict[str, Any]]:
         for s in session.meta.stems
     ]
     session.update_meta(stems=[s.model_dump() for s in stems])
-    latest = session.load()
+    latest = session.load(parent)
     state = latest.state
     changes: list[Change] = []
     for name, role in parsed.items():

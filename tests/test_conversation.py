@@ -1,0 +1,44 @@
+"""Conversation-level behaviour that is not a mix move: role corrections typed as briefs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from assistant.conversation import handle_brief, role_assignment
+from tools.session import Session
+from tools.workspace import create_session
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
+    root = tmp_path_factory.mktemp("conv")
+    stems = root / "stems"
+    stems.mkdir()
+    rate = 44100
+    t = np.arange(6 * rate) / rate
+    rng = np.random.default_rng(3)
+    sf.write(stems / "Audio_01.wav", (0.2 * np.sin(2 * np.pi * 330 * t)).astype(np.float32), rate)
+    sf.write(stems / "Audio_02.wav", (0.1 * rng.standard_normal(t.size)).astype(np.float32), rate)
+    made, _ = create_session(stems, root / "s.mix")
+    return made
+
+
+def test_role_sentences_are_recognised(session: Session) -> None:
+    assert role_assignment(session, "Audio_01=keys") == "Audio_01=keys"
+    assert role_assignment(session, "audio_02 is actually the drums") == "Audio_02=drums"
+    assert role_assignment(session, "make it darker") is None
+    assert role_assignment(session, "Audio_01 is too loud") is None
+
+
+def test_a_role_correction_in_chat_is_versioned(session: Session) -> None:
+    before = session.latest_number()
+    result = handle_brief(session, "Audio_01 is the keys")
+    assert result["version"] == before + 1
+    reopened = Session.open(Path(session.path))
+    assert reopened.load().state.track("Audio_01").role == "keys"
+    assert reopened.meta.stem("Audio_01").role == "keys"
+    assert reopened.meta.stem("Audio_01").role_source == "user"
