@@ -22,7 +22,6 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,11 +37,11 @@ from dsp.audio_io import (  # noqa: F401 - prune_cache is part of render's API
     release_pages,
 )
 from dsp.automation import automation_gain, matching
-from dsp.bus_returns import build_return, bus_settings, plan_bus, track_terms
 from dsp.errors import StateError
 from dsp.panning import mix_into, placement_matrix
 from dsp.processors import (
     INSERT_FIELDS,
+    bus_board,
     has_inserts,
     insert_chain,
     pre_delay_frames,
@@ -82,6 +81,47 @@ def track_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> st
     """Hash of everything that decides a track's insert output (and nothing else)."""
     inserts = track.model_dump(mode="json", include=set(INSERT_FIELDS))
     return _digest({"engine": ENGINE_VERSION, "stem": stem_key, "rate": sample_rate, **inserts})
+
+
+def bus_cache_key(
+    state: MixState,
+    *,
+    bus: str,
+    stems: Mapping[str, StemSource],
+    sample_rate: int,
+    frames: int,
+    block: int,
+) -> str:
+    """Hash of everything that decides a bus return (before mix-bus automation)."""
+    send_field = f"{bus}_send_db"
+    senders = [
+        {
+            "inserts": track_cache_key(t, stem_key=stems[t.name].key, sample_rate=sample_rate),
+            "mix": t.model_dump(mode="json", include={"gain_db", "pan", "width", send_field}),
+            "automation": [
+                a.model_dump(mode="json") for a in state.automation if a.track == t.name
+            ],
+        }
+        for t in state.audible_tracks()
+        if getattr(t, send_field) is not None
+    ]
+    mixbus_sends = [
+        a.model_dump(mode="json")
+        for a in state.automation
+        if a.track is None and getattr(a, send_field) != 0.0
+    ]
+    return _digest(
+        {
+            "engine": ENGINE_VERSION,
+            "bus": bus,
+            "rate": sample_rate,
+            "frames": frames,
+            "block": block,
+            "settings": getattr(state, bus).model_dump(mode="json"),
+            "senders": senders,
+            "mixbus_sends": mixbus_sends,
+        }
+    )
 
 
 def safe_file_stem(name: str) -> str:
@@ -178,19 +218,29 @@ def _insert_output(
 
 
 class _Mixer:
-    """Sums track outputs and bus returns into the pre-master (and writes per-track files on
-    request). Without files, the mix-bus automation scales the finished sum once; with
-    files, each track's output is scaled before it is written, so the files sum to the mix."""
+    """Sums track outputs and bus returns into the pre-master, fills the send buses that need
+    rendering (one contiguous array per block), and writes per-track files on request."""
 
     def __init__(
-        self, state: MixState, stage: _Stage, *, stems_out: Path | None, subtype: str
+        self,
+        state: MixState,
+        stage: _Stage,
+        *,
+        feeds: list[str],
+        stems_out: Path | None,
+        subtype: str,
     ) -> None:
         self.state = state
         self.stage = stage
         self.stems_out = stems_out
         self.subtype = subtype
         self.premaster = np.zeros((2, stage.frames), dtype=np.float32)
+        self.sends = {
+            bus: [np.zeros((2, stop - start), dtype=np.float32) for start, stop in stage.spans]
+            for bus in feeds
+        }
         self.files: list[Path] = []
+        self.mixbus_automated = bool(matching(state.automation, track=None))
 
     def _writer(self, name: str):
         if self.stems_out is None:
@@ -216,108 +266,82 @@ class _Mixer:
         stage = self.stage
         matrix = placement_matrix(pan=track.pan, width=track.width, channels=source.shape[0])
         automated = bool(matching(self.state.automation, track=track.name))
+        sends = any(
+            getattr(track, send) is not None for _, send in BUSES
+        )  # same path cached or not
+        direct = self.stems_out is None and not sends and not self.mixbus_automated
         with self._writer(f"{safe_file_stem(track.name)}.wav") as writer:
-            for start, stop in stage.spans:
+            for index, (start, stop) in enumerate(stage.spans):
                 fader = (
                     self._gain((track.name,), "gain_db", track.gain_db, start, stop)
                     if automated
                     else 10.0 ** (track.gain_db / 20.0)
                 )
-                block = source[:, start : min(stop, source.shape[1])]
                 weights, gain = (
                     (matrix * fader, None) if isinstance(fader, float) else (matrix, fader)
                 )
-                if writer is None:
-                    mix_into(
-                        self.premaster[:, start : start + block.shape[1]], block, weights, gain
-                    )
+                block = source[:, start : min(stop, source.shape[1])]
+                if direct:
+                    target = self.premaster[:, start : start + block.shape[1]]
+                    mix_into(target, block, weights, gain)
                 else:
                     placed = np.zeros((2, stop - start), dtype=np.float32)
                     mix_into(placed[:, : block.shape[1]], block, weights, gain)
+                    self._feed_sends(track, placed, index, start, stop)
                     self._add(placed, start, stop, writer)
                 stage.report(f"mix {track.name}", stop, stage.frames)
+
+    def _feed_sends(
+        self, track: TrackState, placed: np.ndarray, index: int, start: int, stop: int
+    ) -> None:
+        for bus, blocks in self.sends.items():
+            send_field = f"{bus}_send_db"
+            send_db = getattr(track, send_field)
+            if send_db is not None:
+                gain = self._gain((track.name, None), send_field, send_db, start, stop)
+                blocks[index] += _scaled(placed, gain)
+
+    def render_bus(self, bus: str, put: Put) -> None:
+        board = bus_board(self.state, bus)
+        blocks = self.sends[bus]
+        for index, (start, stop) in enumerate(self.stage.spans):
+            put(start, board.process(blocks[index], self.stage.sample_rate, reset=start == 0))
+            blocks[index] = None  # free the send block once it is through the bus
+            self.stage.report(f"{bus} bus", stop, self.stage.frames)
 
     def add_return(self, bus: str, output: np.ndarray, *, delay: int = 0) -> None:
         with self._writer(f"{bus}_return.wav") as writer:
             for start, stop in self.stage.spans:
-                block = _read_block(output, start - delay, stop - delay)
-                if writer is None:
-                    self.premaster[:, start:stop] += block
-                else:
-                    self._add(block, start, stop, writer)
+                self._add(_read_block(output, start - delay, stop - delay), start, stop, writer)
 
     def _add(self, audio: np.ndarray, start: int, stop: int, writer) -> None:
         mixbus = self._gain((None,), "gain_db", 0.0, start, stop)
         if not (isinstance(mixbus, float) and mixbus == 1.0):
             audio = _scaled(audio, mixbus)
         self.premaster[:, start:stop] += audio
-        writer.write(audio)
-
-    def finish(self) -> None:
-        """Apply the mix-bus automation to the sum (when no per-track files were written)."""
-        if self.stems_out is not None or not matching(self.state.automation, track=None):
-            return
-        for start, stop in self.stage.spans:
-            mixbus = self._gain((None,), "gain_db", 0.0, start, stop)
-            if not (isinstance(mixbus, float) and mixbus == 1.0):
-                self.premaster[:, start:stop] *= mixbus
+        if writer is not None:
+            writer.write(audio)
 
 
 def _scaled(audio: np.ndarray, gain: np.ndarray | float) -> np.ndarray:
     return audio * (np.float32(gain) if isinstance(gain, float) else gain)
 
 
-def _source_key(track: TrackState, stem: StemSource, sample_rate: int) -> str:
-    if not has_inserts(track):
-        return f"stem:{stem.key}"
-    return track_cache_key(track, stem_key=stem.key, sample_rate=sample_rate)
-
-
-class _Buses:
-    """The bus plans of one render and the source audio their runs need."""
-
-    def __init__(self, state, stems, used, *, sample_rate: int, frames: int, cache) -> None:
-        self.cache = cache
-        self.sample_rate = sample_rate
-        self.frames = frames
-        self.current: dict[str, np.ndarray] = {}
-        self.settings = {
-            b: bus_settings(state, b, sample_rate=sample_rate, frames=frames) for b in used
-        }
-        self.wanted: set[str] = set()
-        audible = state.audible_tracks()
-        self.keys = {t.name: _source_key(t, stems[t.name], sample_rate) for t in audible}
-        self.plans = {}
-        for bus in used:
-            terms = [
-                term
-                for t in audible
-                for term in track_terms(
-                    state,
-                    t,
-                    bus=bus,
-                    source=self.keys[t.name],
-                    channels=stems[t.name].audio.shape[0],
-                    settings=self.settings[bus],
-                )
-            ]
-            self.plans[bus] = plan_bus(terms, bus=bus, settings=self.settings[bus], cache=cache)
-            self.wanted |= {t.source for t in self.plans[bus].to_run}
-
-    def keep(self, track: TrackState, audio: np.ndarray) -> None:
-        key = self.keys[track.name]
-        if key in self.wanted:
-            self.current[key] = audio
-
-    def build(self, state: MixState, bus: str) -> np.ndarray:
-        return build_return(
-            self.plans[bus],
-            state,
-            sources=self.current,
-            frames=self.frames,
-            sample_rate=self.sample_rate,
-            cache=self.cache,
-        )
+def _bus_path(
+    cache: Path | None,
+    state: MixState,
+    bus: str,
+    stems: Mapping[str, StemSource],
+    sample_rate: int,
+    frames: int,
+    block: int,
+) -> Path | None:
+    if cache is None:
+        return None
+    key = bus_cache_key(
+        state, bus=bus, stems=stems, sample_rate=sample_rate, frames=frames, block=block
+    )
+    return cache / f"bus-{bus}-{key}.npy"
 
 
 def _remove_stale_stems(stems_out: Path, state: MixState, used: list[str]) -> None:
@@ -369,40 +393,49 @@ def render_mix(
         progress=progress,
     )
     cache = Path(cache_dir) if cache_dir is not None else None
-    buses = _Buses(state, stems, used, sample_rate=sample_rate, frames=frames, cache=cache)
+    bus_paths = {
+        bus: _bus_path(cache, state, bus, stems, sample_rate, frames, block) for bus in used
+    }
+    bus_outputs = {
+        bus: hit
+        for bus, path in bus_paths.items()
+        if path is not None and (hit := _open_cached(path, (2, frames))) is not None
+    }
     if stems_out is not None:
         stems_out = Path(stems_out)
         stems_out.mkdir(parents=True, exist_ok=True)
         _remove_stale_stems(stems_out, state, used)
-    mixer = _Mixer(state, stage, stems_out=stems_out, subtype=stems_subtype)
+    mixer = _Mixer(
+        state,
+        stage,
+        feeds=[b for b in used if b not in bus_outputs],
+        stems_out=stems_out,
+        subtype=stems_subtype,
+    )
     result = RenderResult(
         premaster=mixer.premaster,
         sample_rate=sample_rate,
         buses=list(used),
-        buses_cached=[b for b in used if buses.plans[b].exact is not None],
+        buses_cached=list(bus_outputs),
     )
     for track in audible:
         source, how = _insert_output(track, stems[track.name], stage, cache)
         getattr(result, how).append(track.name)
         stage.finish_unit()
         mixer.add_track(track, source)
-        buses.keep(track, source)
         stage.finish_unit()
-        if buses.keys[track.name] not in buses.wanted:
-            release_pages(source)
-            release_pages(stems[track.name].audio)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        returns = {bus: pool.submit(buses.build, state, bus) for bus in used}
-        for bus in used:
-            stage.report(f"{bus} bus", 0, frames)
-            output = returns[bus].result()
-            delay = (
-                pre_delay_frames(state.reverb, sample_rate=sample_rate) if bus == "reverb" else 0
+        release_pages(source)
+        release_pages(stems[track.name].audio)
+    for bus in used:
+        if bus not in bus_outputs:
+            bus_outputs[bus] = _cached_array(
+                bus_paths[bus], (2, frames), lambda put, b=bus: mixer.render_bus(b, put)
             )
-            mixer.add_return(bus, output, delay=delay)
-            release_pages(output)
-            stage.finish_unit()
-    mixer.finish()
+        delay = pre_delay_frames(state.reverb, sample_rate=sample_rate) if bus == "reverb" else 0
+        output = bus_outputs.pop(bus)
+        mixer.add_return(bus, output, delay=delay)
+        release_pages(output)
+        stage.finish_unit()
     result.stem_files = mixer.files
     if progress is not None:
         progress("done", 1.0)
