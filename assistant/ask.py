@@ -77,7 +77,9 @@ def _span(pair: tuple[float, float], unit: str = "") -> str:
 def _best_setting(entry: Entry, role: str | None, genre: str | None):
     scored = []
     for s in entry.settings:
-        score = (2 if role and s.role == role else 0) + (1 if genre and s.genre == genre else 0)
+        score = (2.0 if role and s.role == role else 0.0) + (
+            1.0 if genre and s.genre == genre else 0.0
+        )
         score += 0.5 if not s.genre else (0.25 if s.genre == "pop" else 0)
         if s.role == role:
             scored.append((score, s))
@@ -90,8 +92,7 @@ def _unit_lines(entry: Entry, *, control: str | None, role: str | None, genre: s
     if lack:
         note = re.sub(rf"^no {control} control[:;,]?\s*", "", lack.note)
         lines.append(f"The {entry.name} has no {control} control: {note}.")
-    elif control and entry.control(control):
-        c = entry.control(control)
+    elif control and (c := entry.control(control)):
         note = f" ({c.note})" if c.note else ""
         lines.append(f"{entry.name} {c.name}: {c.range} {c.unit}".rstrip() + note + ".")
     setting = _best_setting(entry, role, genre)
@@ -232,11 +233,12 @@ def answer_question(question: str, *, session_facts: SessionFacts | None = None)
     controls = [c for c in _find_words(question, CONTROL_WORDS) if not c.startswith("_")]
     control = controls[0] if controls else None
     role = roles[0] if roles else None
+    genre_choices: list[str | None] = [*genres[:2]] or [None]
     lines: list[str] = []
     facts: list[str] = []
     used: list[str] = []
 
-    for genre in genres[:2] or [None]:
+    for genre in genre_choices:
         for unit in units:
             for line in _unit_lines(unit, control=control, role=role, genre=genre):
                 if line not in lines:
@@ -252,9 +254,9 @@ def answer_question(question: str, *, session_facts: SessionFacts | None = None)
         question.lower()
     )
     if (wants_compression or len(genres) > 1) and (role or genres):
-        points = [kb.starting_point(role or "vocal", g) for g in genres[:2] or [None]]
+        points = [kb.starting_point(role or "vocal", g) for g in genre_choices]
         if not units or len(genres) > 1:
-            for point, genre in zip(points, genres[:2] or [None], strict=True):
+            for point, genre in zip(points, genre_choices, strict=True):
                 lines.append(_starting_point_line(point, genre, role or "vocal"))
         if len(points) == 2:
             diff = _difference_line(points[0], points[1])

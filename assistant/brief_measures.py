@@ -91,9 +91,10 @@ def extra_measures(
             a, b = measure.split(":", 1)[1].split(",")
             if a not in context.tracks or b not in context.tracks:
                 continue
-            old = [getter(n) for n in (a, b)] if getter else [None, None]
-            if None in old:
+            old_a, old_b = (getter(a), getter(b)) if getter else (None, None)
+            if old_a is None or old_b is None:
                 continue
+            old = [old_a, old_b]
             new = [
                 old[i]
                 if state.track(n) == parent.state.track(n)

@@ -13,7 +13,7 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from assistant.brief_followups import classify_followup
 from assistant.brief_vocab import (
@@ -513,7 +513,8 @@ def read_brief(text: str, *, tracks: Sequence[tuple[str, str]] = ()) -> BriefRea
     followup = classify_followup(norm)
     if followup is not None:
         intent, versions, scale = followup
-        return BriefReading(text=text, intent=intent, versions=versions, scale=scale)
+        reading_intent = cast(ReadingIntent, intent)  # classify_followup names only these
+        return BriefReading(text=text, intent=reading_intent, versions=versions, scale=scale)
     clauses = _combine([read_clause(part, tracks) for part in split_clauses(norm)])
     actionable = [c for c in clauses if c.asks]
     unknown = tuple(w for c in clauses for w in c.unknown if "->" not in w)

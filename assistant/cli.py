@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, cast
 
 import typer
 
@@ -339,10 +339,11 @@ def export(
 
     if fmt not in ("dawproject", "reaper", "stems"):
         raise typer.BadParameter(f"--format={fmt!r}: use dawproject, reaper or stems")
+    export_fmt = cast(Literal["dawproject", "reaper", "stems"], fmt)  # checked just above
     opened = _open(session)
     with progress_bar("export", quiet=json_out) as progress:
         result = export_version(
-            opened, version=version, fmt=fmt, out=output, force=force, progress=progress
+            opened, version=version, fmt=export_fmt, out=output, force=force, progress=progress
         )
     data = {
         "format": fmt,

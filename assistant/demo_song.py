@@ -134,7 +134,7 @@ def _decay(seconds: float, tau_s: float, sample_rate: int, attack_s: float = 0.0
 
 
 def _lowpass(
-    audio: np.ndarray, cutoff_hz: float, sample_rate: int, kind: str = "lowpass"
+    audio: np.ndarray, cutoff_hz: float | list[float], sample_rate: int, kind: str = "lowpass"
 ) -> np.ndarray:
     sos = signal.butter(2, cutoff_hz, btype=kind, fs=sample_rate, output="sos")
     return signal.sosfilt(sos, audio, axis=-1)

@@ -117,7 +117,7 @@ def vocal_balance(material: Material, tracks: dict[str, np.ndarray]) -> list[dic
         return []
     ratio = levels[vocal] - power_sum_db([v for n, v in levels.items() if n != vocal])
     frames = min(b.size for b in blocks.values())
-    band = sum(b[:frames] for n, b in blocks.items() if n != vocal)
+    band = np.sum([b[:frames] for n, b in blocks.items() if n != vocal], axis=0)
     per_section = []
     for section in material.sections:
         voice = gated_lufs(section_blocks(blocks[vocal][:frames], section))

@@ -235,7 +235,7 @@ def _model_alone(
 def _vision_reading(
     image: Path, offline: ScreenshotReport | None, *, role: str | None, llm: LLMClient
 ) -> dict[str, Any]:
-    content = [
+    content: list[str | dict[Any, Any]] = [
         {"type": "text", "text": screenshot_prompt(offline, role=role)},
         {"type": "image_url", "image_url": {"url": image_data_url(image)}},
     ]

@@ -82,6 +82,7 @@ class LLMPlanner:
         MIXCHAT_LLM_RETRIES, MIXCHAT_LLM_MAX_STEPS, MIXCHAT_LLM_STREAM=1 and
         MIXCHAT_LLM_FALLBACK=offline tune the client and the loop."""
         from langchain_openai import ChatOpenAI
+        from pydantic import SecretStr
 
         env = os.environ if environ is None else environ
         key = env.get("OPENAI_API_KEY", "").strip() or None
@@ -102,7 +103,7 @@ class LLMPlanner:
         chat = ChatOpenAI(
             model=model,
             base_url=base_url or DEFAULT_BASE_URL,
-            api_key=key or LOCAL_KEY_PLACEHOLDER,
+            api_key=SecretStr(key or LOCAL_KEY_PLACEHOLDER),
             timeout=timeout_s,
             max_retries=retries,
             streaming=stream,

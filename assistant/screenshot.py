@@ -188,7 +188,7 @@ def _otsu_threshold(pixels: np.ndarray) -> int:
 
 def _binarise(gray: Image.Image, *, scale: int = 2) -> Image.Image:
     """Upscaled black text on white, whatever the theme (dark, light, coloured)."""
-    big = gray.resize((gray.width * scale, gray.height * scale), Image.LANCZOS)
+    big = gray.resize((gray.width * scale, gray.height * scale), Image.Resampling.LANCZOS)
     pixels = np.asarray(big)
     bright = pixels > _otsu_threshold(pixels)
     if bright.mean() < 0.5:  # the text is the minority class: make it black on white
@@ -333,10 +333,13 @@ def _pair(labels: list[tuple[str, Phrase]], values: list[Phrase], mode: str):
         for j, value in enumerate(values)
         if (gap := _candidates(label, value, mode, key)) is not None
     )
-    used_labels, used_values, pairs = set(), set(), []
+    used_labels: set[int] = set()
+    used_values: set[int] = set()
+    pairs: list[tuple[int, int, float]] = []
     for gap, i, j in options:
         if i not in used_labels and j not in used_values:
-            used_labels.add(i), used_values.add(j)
+            used_labels.add(i)
+            used_values.add(j)
             pairs.append((i, j, gap))
     return pairs
 
@@ -366,7 +369,7 @@ def _table_pairs(phrases: list[Phrase], values: list[Phrase]):
         for p in phrases
         if _label_text(p.text) in ("freq", "frequency", "gain", "q")
     ]
-    found = []
+    found: list[tuple[str, Phrase]] = []
     if len(headers) < 2:
         return found
     for value in values:
@@ -398,10 +401,10 @@ def _repair_seconds(number: float, raw: str, *, most_s: float) -> float:
 
 def _to_unit(key: str, parsed: tuple[float | str, str | None], raw: str) -> float | str | None:
     number, unit = parsed
+    if isinstance(number, str):  # parse_value's only text value: 'auto', without a unit
+        return "auto" if key == "release_ms" else None
     if unit in ("s", "sec") and key in ("release_ms", "decay_s"):
         number = _repair_seconds(number, raw, most_s=10.0 if key == "release_ms" else 30.0)
-    if number == "auto":
-        return "auto" if key == "release_ms" else None
     if unit == ":1" and key != "ratio":
         return None
     if key.endswith("_ms"):
@@ -426,7 +429,7 @@ def _plain_key(key: str, plugin_type: str) -> str:
     return key
 
 
-def _number_bands(params: dict, plain: list[tuple[str, Phrase, object]]) -> None:
+def _number_bands(params: dict, plain: list[tuple[str, Phrase, float | str]]) -> None:
     """Repeated unnumbered Freq/Gain/Q labels become band_1, band_2... in layout order."""
     for field in ("freq_hz", "gain_db", "q"):
         items = [(p, v) for k, p, v in plain if k == field]
@@ -489,12 +492,14 @@ def read_screenshot(image_path, *, role: str | None = None, session_facts=None) 
     plugin_type = _detect_type(keys, words)
 
     params: dict[str, float | str] = {}
-    plain: list[tuple[str, Phrase, object]] = []
+    plain: list[tuple[str, Phrase, float | str]] = []
     confs: list[float] = []
     entries = [(k, lp, vp.text, parse_value(vp.text), vp.conf) for k, lp, vp in found]
     entries += [(k, p, p.text.split(maxsplit=1)[-1], parsed, p.conf) for k, p, parsed in inline]
     entries += [(k, v, v.text, parse_value(v.text), v.conf) for k, v in table]
     for key, label, raw, parsed, conf in entries:
+        if parsed is None:  # never: every value phrase above was kept because it parses
+            continue
         if plugin_type == "eq" and key in ("freq_hz", "makeup_db", "q"):
             key = {"makeup_db": "gain_db"}.get(key, key)
             value = _to_unit(key, parsed, raw)

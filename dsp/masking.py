@@ -173,7 +173,7 @@ def stem_bands(audio: np.ndarray, *, sample_rate: float) -> StemBands:
         pool=low_pool,
         bands=low_bands.size,
     )
-    levels = power_db(power).astype(np.float32)
+    levels = np.asarray(power_db(power)).astype(np.float32)
     loud = float(np.percentile(levels.max(axis=0), 95)) if frames else FLOOR_DB
     active = levels >= max(ACTIVE_FLOOR_DB, loud - ACTIVE_BELOW_LOUD_DB)
     return StemBands(edges_hz=band_edges_hz(), power=power, levels_db=levels, active=active)
@@ -242,7 +242,7 @@ def _pair(a: StemBands, b: StemBands, relevant_power: np.ndarray) -> _PairBands:
 def _ranges(selected: np.ndarray, louder_a: np.ndarray, edges: np.ndarray) -> list[list[int]]:
     """Runs of adjacent selected bands with the same louder stem, at most 2 octaves wide."""
     ranges: list[list[int]] = []
-    for band in np.flatnonzero(selected):
+    for band in np.flatnonzero(selected).tolist():
         current = ranges[-1] if ranges else None
         if (
             current

@@ -196,6 +196,8 @@ def _search_gain(predictor, peaks, start_db, target_lufs, limiter_args) -> tuple
         current = (gain_db, predicted)
         gain_db = _next_gain(current, last, below, above, target_lufs)
         last = current
+    if best is None:
+        raise StateError(f"_SEARCH_STEPS={_SEARCH_STEPS} must be >= 1 to search the master gain")
     return best
 
 

@@ -196,12 +196,11 @@ class InsertChain:
         self._pre = pb.Pedalboard(_pre_transient_plugins(track))
         self._post = pb.Pedalboard(_post_transient_plugins(track))
         shaper = track.transient
-        active = shaper is not None and (shaper.attack_db or shaper.sustain_db)
         self._shaper = (
             TransientShaper(
                 sample_rate=sample_rate, attack_db=shaper.attack_db, sustain_db=shaper.sustain_db
             )
-            if active
+            if shaper is not None and (shaper.attack_db or shaper.sustain_db)
             else None
         )
 

@@ -22,8 +22,10 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -426,11 +428,17 @@ def render_mix(
         stage.finish_unit()
         release_pages(source)
         release_pages(stems[track.name].audio)
+    pending = [bus for bus in used if bus not in bus_outputs]
+    if pending:  # the buses are independent and pedalboard releases the GIL: run them together
+        with ThreadPoolExecutor(max_workers=len(pending)) as pool:
+            futures = {
+                bus: pool.submit(
+                    _cached_array, bus_paths[bus], (2, frames), partial(mixer.render_bus, bus)
+                )
+                for bus in pending
+            }
+            bus_outputs.update({bus: future.result() for bus, future in futures.items()})
     for bus in used:
-        if bus not in bus_outputs:
-            bus_outputs[bus] = _cached_array(
-                bus_paths[bus], (2, frames), lambda put, b=bus: mixer.render_bus(b, put)
-            )
         delay = pre_delay_frames(state.reverb, sample_rate=sample_rate) if bus == "reverb" else 0
         output = bus_outputs.pop(bus)
         mixer.add_return(bus, output, delay=delay)

@@ -156,9 +156,9 @@ def role_from_name(name: str) -> tuple[str, float] | None:
     for i, word in enumerate(words):
         if i in consumed:
             continue
-        role = WORD_ROLES.get(word) or WORD_ROLES.get(word.rstrip("s"))
-        if role:
-            found.append(role)
+        word_role = WORD_ROLES.get(word) or WORD_ROLES.get(word.rstrip("s"))
+        if word_role:
+            found.append(word_role)
     if not found:
         return None
     best = max(found, key=lambda r: (SPECIFICITY[r], -found.index(r)))

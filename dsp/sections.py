@@ -282,11 +282,11 @@ def _novelty(mix_features: np.ndarray, stem_levels: np.ndarray | None) -> np.nda
     curves = [_scaled(_multi_scale(mix_features))]
     if stem_levels is not None:
         curves.append(1.5 * _scaled(_multi_scale(stem_levels)))
-    return sum(curves) / (sum(float(c.max()) for c in curves) + 1e-9)
+    return np.sum(curves, axis=0) / (sum(float(c.max()) for c in curves) + 1e-9)
 
 
 def _multi_scale(features: np.ndarray) -> np.ndarray:
-    return sum(_mean_difference_novelty(features, w) for w in (4, 8))
+    return _mean_difference_novelty(features, 4) + _mean_difference_novelty(features, 8)
 
 
 def _scaled(curve: np.ndarray) -> np.ndarray:
@@ -304,8 +304,7 @@ def _pick_boundaries(novelty: np.ndarray, *, audible_beats: tuple[int, int]) -> 
     local_max = curve == maximum_filter1d(curve, size=2 * min_gap - 1, mode="nearest")
     baseline = float(np.median(novelty[first : last + 1]))
     threshold = baseline + min(0.25 * (curve.max() - baseline), PEAK_OVER_MEDIAN * baseline)
-    peaks = np.flatnonzero(local_max & (curve > threshold))
-    peaks = _snap_to_bars(peaks, curve)
+    peaks = _snap_to_bars(np.flatnonzero(local_max & (curve > threshold)), curve)
     chosen: list[int] = []
     for peak in sorted(peaks, key=lambda b: -curve[b]):
         if all(abs(peak - b) >= min_gap for b in chosen):

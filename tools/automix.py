@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
+from dsp.errors import StateError
 from dsp.loudness import integrated_lufs, true_peak_dbtp
-from dsp.masking import find_masking
+from dsp.masking import StemBands, find_masking
 from dsp.state import MixState, TrackState
 from tools.automix_measure import (
     StemAnalysis,
@@ -62,6 +63,12 @@ def _clamp(value: float, bounds: tuple[float, float]) -> float:
 
 def _call(tool: str, reason: str, **args: Any) -> ToolCall:
     return ToolCall(tool=tool, args=args, reason=reason)
+
+
+def _bands(analysis: StemAnalysis) -> StemBands:
+    if analysis.bands is None:
+        raise StateError(f"stem {analysis.name!r} was analysed without bands; pass bands=True")
+    return analysis.bands
 
 
 def lead_vocal(names: list[str], roles: dict[str, str], raw: dict[str, StemAnalysis]) -> str | None:
@@ -141,7 +148,7 @@ def automix_plan(
     calls += high_pass_calls(staged, roles, profile)
     calls += low_mid_calls(staged, roles, planned)
     if len(live) > 1:
-        in_mix = {n: shift_bands(staged[n].bands, planned[n] - staged[n].lufs) for n in live}
+        in_mix = {n: shift_bands(_bands(staged[n]), planned[n] - staged[n].lufs) for n in live}
         conflicts = find_masking(in_mix, sample_rate=rate, roles=roles, max_conflicts=40)
         calls += masking_calls(conflicts, staged, roles)
     calls += compressor_calls(staged, roles, profile, meta.tempo_bpm)

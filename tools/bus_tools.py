@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from pydantic import Field
 
 from dsp.errors import StateError
-from dsp.state import Compressor, DelayBus, MixState, ReverbBus, Section, SectionAutomation
+from dsp.state import (
+    Compressor,
+    DelayBus,
+    EqKind,
+    MixState,
+    ReverbBus,
+    Section,
+    SectionAutomation,
+)
 from tools.base import Change, ToolArgs, ToolContext, resolve_track, tool
 from tools.track_tools import EqArgs, describe_compressor, merge_eq_move
 
@@ -252,9 +262,10 @@ def set_master(state: MixState, args: MasterArgs, context: ToolContext) -> Chang
     "apply_master_eq", "Boost or cut on the master bus EQ (adds to a nearby band of the same kind)."
 )
 def apply_master_eq(state: MixState, args: MasterEqArgs, context: ToolContext) -> Change:
+    kind = cast(EqKind, args.kind)  # MasterEqArgs' pattern admits only the EqKind names
     bands, verb = merge_eq_move(
-        state.master.eq, kind=args.kind, freq_hz=args.freq_hz, gain_db=args.gain_db, q=args.q
-    )  # type: ignore[arg-type]
+        state.master.eq, kind=kind, freq_hz=args.freq_hz, gain_db=args.gain_db, q=args.q
+    )
     return Change(state=state.with_master(eq=bands), summary=f"master {verb}")
 
 

@@ -6,7 +6,8 @@ the app's ``_start`` / ``_progress`` helpers and reports back with a Message.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from textual import work
 
@@ -14,10 +15,43 @@ from assistant.tui import playback
 from assistant.tui.dialogs import ExportDialog, ExportRequest, WriteWavsDialog
 from assistant.tui.formatting import comparison_table, comparison_title, settings_summary
 from assistant.tui.messages import CompareDone, WorkFailed, WorkNote
+from dsp.errors import SessionError
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from assistant.tui.widgets import ChatLog
+    from tools.session import Session
+
+    _AppBase = App[Any]
+else:
+    _AppBase = object
 
 
-class SessionActions:
+class SessionActions(_AppBase):
     """Compare, play/stop, write WAVs and export; mixed into the App."""
+
+    if TYPE_CHECKING:
+        # Provided by MixChatApp; declared here only for the type checker.
+        session: Session | None
+        current: int | None
+        mark_a: int | None
+        mark_b: int | None
+        device: Any
+
+        @property
+        def log_view(self) -> ChatLog: ...
+        def refresh_views(self) -> None: ...
+        def _start(self, what: str) -> bool: ...
+        def _progress(self, verb: str) -> Callable[[str, float], None]: ...
+        def _finish(self) -> None: ...
+        def _target_version(self) -> int | None: ...
+
+    def _open_session(self) -> Session:
+        """The open session, for workers that only start once one is open."""
+        if self.session is None:
+            raise SessionError("no session is open yet; open one with -s SESSION")
+        return self.session
 
     def action_compare_marked(self) -> None:
         self.action_compare()
@@ -47,7 +81,7 @@ class SessionActions:
         try:
             from assistant.comparison import ab_compare
 
-            data = ab_compare(self.session, a, b, progress=self._progress("rendering"))
+            data = ab_compare(self._open_session(), a, b, progress=self._progress("rendering"))
         except Exception as error:  # noqa: BLE001
             self.post_message(WorkFailed("the A/B comparison", str(error)))
         else:
@@ -89,7 +123,7 @@ class SessionActions:
     @work(thread=True, exit_on_error=False)
     def play_version(self, device: Any, number: int) -> None:
         try:
-            audio, rate = playback.render_for_playback(self.session, number)
+            audio, rate = playback.render_for_playback(self._open_session(), number)
             playback.play(device, audio, sample_rate=rate)
         except Exception as error:  # noqa: BLE001
             self.post_message(WorkFailed("playback", str(error)))
@@ -115,7 +149,7 @@ class SessionActions:
     def write_wavs(self, number: int, a: int | None, b: int | None) -> None:
         try:
             files = playback.write_wavs(
-                self.session, version=number, a=a, b=b, progress=self._progress("rendering")
+                self._open_session(), version=number, a=a, b=b, progress=self._progress("rendering")
             )
         except Exception as error:  # noqa: BLE001
             self.post_message(WorkFailed("writing the WAVs", str(error)))
@@ -141,9 +175,9 @@ class SessionActions:
             from tools.export import export_version
 
             result = export_version(
-                self.session,
+                self._open_session(),
                 version=number,
-                fmt=request.fmt,  # type: ignore[arg-type]
+                fmt=cast(Literal["dawproject", "reaper", "stems"], request.fmt),
                 out=request.out,
                 force=request.force,
                 progress=self._progress("exporting"),

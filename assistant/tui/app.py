@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from textual import work
 from textual.app import App, ComposeResult
@@ -148,7 +148,7 @@ class MixChatApp(SessionActions, App):
     # --- opening ---------------------------------------------------------------------
     @work(thread=True, exit_on_error=False)
     def prepare_session(self, stems_dir: Path, path: Path) -> None:
-        screen = self.screen
+        screen = cast(PrepareScreen, self.screen)  # pushed by on_mount just before
 
         def report(scale: float, offset: float):  # noqa: ANN202
             def call(label: str, fraction: float) -> None:
@@ -271,7 +271,7 @@ class MixChatApp(SessionActions, App):
             from assistant.planner_offline import OfflinePlanner
 
             result = conversation.handle_brief(
-                self.session,
+                self._open_session(),
                 brief,
                 parent=parent,
                 planner=OfflinePlanner() if offline else self.planner,
@@ -301,6 +301,8 @@ class MixChatApp(SessionActions, App):
             self._note_changes()
 
     def _note_changes(self) -> None:
+        if self.session is None:
+            return
         shown = self.session.load(self.current)
         if shown.parent is None:
             return
@@ -369,7 +371,7 @@ class MixChatApp(SessionActions, App):
         self.refresh_views()
         self.notify(f"{which} = v{number}", timeout=3)
 
-    def action_quit(self) -> None:
+    async def action_quit(self) -> None:
         if self.device is not None:
             playback.stop(self.device)
         self.exit()
@@ -387,7 +389,7 @@ def run_chat(
     opened = None
     if session is not None and (stems_dir is None or (Path(session) / "session.json").exists()):
         opened = Session.open(Path(session))
-    else:
+    elif stems_dir is not None:
         from tools.workspace import find_stem_files
 
         find_stem_files(Path(stems_dir))

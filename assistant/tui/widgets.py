@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.reactive import reactive
 from textual.suggester import SuggestFromList
 from textual.widget import Widget
@@ -190,7 +191,7 @@ class VersionPanel(DataTable):
         if not self.row_count:
             return None
         try:
-            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+            key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
         except Exception:
             return None
         return int(key.value) if key.value is not None else None
