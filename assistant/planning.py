@@ -58,7 +58,9 @@ class PlanContext:
 
     @property
     def tool_context(self) -> ToolContext:
-        return ToolContext(sections=self.sections, duration_s=self.duration_s, sample_rate=self.sample_rate)
+        return ToolContext(
+            sections=self.sections, duration_s=self.duration_s, sample_rate=self.sample_rate
+        )
 
 
 @dataclass

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-
 from conftest import shared_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,7 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def mixchat(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "assistant", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "-m", "assistant", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"mixchat {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
@@ -41,7 +44,18 @@ def song_session(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_new_then_render_is_the_unity_sum(song_session: Path, tmp_path: Path) -> None:
     out = tmp_path / "mix.wav"
     stems_out = tmp_path / "stems"
-    result = json.loads(mixchat("render", "-s", str(song_session), "-o", str(out), "--stems-dir", str(stems_out), "--json").stdout)
+    result = json.loads(
+        mixchat(
+            "render",
+            "-s",
+            str(song_session),
+            "-o",
+            str(out),
+            "--stems-dir",
+            str(stems_out),
+            "--json",
+        ).stdout
+    )
     assert result["version"] == 0 and not result["mastered"]
     mix = read(out)
     total = None
@@ -61,12 +75,16 @@ def test_versions_revert_diff(song_session: Path) -> None:
     assert versions[0]["version"] == 0 and versions[0]["parent"] is None
     made = json.loads(mixchat("revert", "-s", str(song_session), "0", "--json").stdout)
     assert made["reverted_to"] == 0
-    diff = json.loads(mixchat("diff", "-s", str(song_session), "0", str(made["version"]), "--json").stdout)
+    diff = json.loads(
+        mixchat("diff", "-s", str(song_session), "0", str(made["version"]), "--json").stdout
+    )
     assert diff["settings"] == []
 
 
 def test_say_json_contract(song_session: Path) -> None:
-    result = json.loads(mixchat("say", "-s", str(song_session), "bring the vocal up 2 dB", "--json").stdout)
+    result = json.loads(
+        mixchat("say", "-s", str(song_session), "bring the vocal up 2 dB", "--json").stdout
+    )
     assert set(result) >= {"version", "parent", "planner", "tool_calls", "reply"}
     assert result["planner"] == "offline"
     assert any(c["tool"] in ("adjust_track_gain", "set_track_gain") for c in result["tool_calls"])
@@ -74,10 +92,18 @@ def test_say_json_contract(song_session: Path) -> None:
 
 def test_ab_writes_level_matched_files(song_session: Path, tmp_path: Path) -> None:
     mixchat("say", "-s", str(song_session), "make it darker")
-    latest = json.loads(mixchat("versions", "-s", str(song_session), "--json").stdout)[-1]["version"]
-    data = json.loads(mixchat("ab", "-s", str(song_session), "0", str(latest), "-o", str(tmp_path), "--json").stdout)
+    latest = json.loads(mixchat("versions", "-s", str(song_session), "--json").stdout)[-1][
+        "version"
+    ]
+    data = json.loads(
+        mixchat(
+            "ab", "-s", str(song_session), "0", str(latest), "-o", str(tmp_path), "--json"
+        ).stdout
+    )
     files = sorted(tmp_path.glob("*.wav"))
-    assert len(files) == 2 and all(f"{n:04d}" in "".join(p.name for p in files) for n in (0, latest))
+    assert len(files) == 2 and all(
+        f"{n:04d}" in "".join(p.name for p in files) for n in (0, latest)
+    )
     from dsp.loudness import integrated_lufs
 
     a, b = (integrated_lufs(read(f), sample_rate=44100) for f in files)
@@ -89,13 +115,18 @@ def test_ab_writes_level_matched_files(song_session: Path, tmp_path: Path) -> No
     ("args", "needle"),
     [
         (("versions", "-s", "/nonexistent/session"), "not a mixchat session"),
-        (("render", "-s", "{session}", "--version", "99", "-o", "/tmp/x.wav"), "version 99 does not exist"),
+        (
+            ("render", "-s", "{session}", "--version", "99", "-o", "/tmp/x.wav"),
+            "version 99 does not exist",
+        ),
         (("new", "/nonexistent/stems", "-s", "/tmp/never.mix"), "does not exist"),
         (("master", "/nonexistent.wav", "-o", "/tmp/m.wav"), "nonexistent.wav"),
         (("master", "{wav}", "-o", "/tmp/m.wav", "--target", "loud"), "target"),
     ],
 )
-def test_bad_input_is_one_line(args: tuple[str, ...], needle: str, song_session: Path, tmp_path: Path) -> None:
+def test_bad_input_is_one_line(
+    args: tuple[str, ...], needle: str, song_session: Path, tmp_path: Path
+) -> None:
     wav = tmp_path / "x.wav"
     sf.write(wav, np.zeros((4410, 2), dtype=np.float32) + 0.1, 44100)
     filled = [a.format(session=song_session, wav=wav) for a in args]

@@ -9,9 +9,9 @@ import numpy as np
 import pedalboard as pb
 import pytest
 
-from tools.genres import BANDS, genre_names, genre_target, load_genres
 from assistant.lexicon import eq_response_db, find_descriptors, load_lexicon
 from dsp.errors import StateError
+from tools.genres import BANDS, genre_names, genre_target, load_genres
 
 SAMPLE_RATE = 48000
 ENGINEER_WORDS = (
