@@ -24,8 +24,10 @@ from tools.track_tools import MERGE_OCTAVES
 
 MODEL_FRAMES = 2000  # the model needs the distribution over time, not every frame
 BELL_Q = 1.4  # about an octave wide
+WIDE_Q = 1.0  # a widened bell: about 1.4 octaves
 STEP_DB = 1.0
 MAX_BELLS_PER_SITE = 2
+MAX_BELLS_PER_TRACK = 4  # beyond this a carve is a different sound, not room for a part
 MAX_TOTAL_CUT_DB = 8.0  # with what an earlier move already cut at the same place
 
 
@@ -146,17 +148,20 @@ def solve(
 
     Within a site each step either deepens a bell by 1 dB or opens a second bell at
     ``first_db``, whichever lowers the overlap most per dB; a site is left when it is at its
-    cap or stops helping."""
+    cap or stops helping. Still short at the end, the bells widen (Q 1.4 to 1.0), best first."""
     cuts: dict[tuple[int, float], float] = {}
+    wide: set[tuple[int, float]] = set()
     before = after = model.overlap({})
     for index, site in enumerate(sites):
         rooms = {f: room_db(context, site, f) for f in site.freqs_hz}
         while after > goal:
             best = None
             open_bells = sum(1 for (i, _) in cuts if i == index)
+            on_track = sum(1 for (i, _) in cuts if sites[i].track == site.track)
+            full = open_bells >= MAX_BELLS_PER_SITE or on_track >= MAX_BELLS_PER_TRACK
             for freq in site.freqs_hz:
                 current = cuts.get((index, freq))
-                if current is None and open_bells >= MAX_BELLS_PER_SITE:
+                if current is None and full:
                     continue
                 new = -min(first_db, rooms[freq]) if current is None else current - STEP_DB
                 new = max(new, -rooms[freq])
@@ -164,7 +169,7 @@ def solve(
                 if added < 0.25:
                     continue
                 trial = {**cuts, (index, freq): new}
-                value = model.overlap(_plan(trial, sites))
+                value = model.overlap(_plan(trial, sites, wide))
                 score = (after - value) / added
                 if best is None or score > best[0] + 1e-9:
                     best = (score, value, trial)
@@ -173,16 +178,30 @@ def solve(
             _, after, cuts = best
         if after <= goal:
             break
+    while after > goal:
+        trials = [
+            (model.overlap(_plan(cuts, sites, wide | {key})), key)
+            for key in sorted(cuts)
+            if key not in wide
+        ]
+        if not trials or min(trials)[0] >= after - 1e-4:
+            break
+        after, key = min(trials)
+        wide.add(key)
     result = CarveResult(before=before, after=after, reached=after <= goal)
     for (index, freq), gain in sorted(cuts.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        band = EqBand(kind="bell", freq_hz=round(freq, 1), gain_db=round(gain, 2), q=BELL_Q)
+        q = WIDE_Q if (index, freq) in wide else BELL_Q
+        band = EqBand(kind="bell", freq_hz=round(freq, 1), gain_db=round(gain, 2), q=q)
         result.bands.setdefault(sites[index].track, []).append((band, sites[index]))
     return result
 
 
-def _plan(cuts: dict[tuple[int, float], float], sites: list[CutSite]) -> dict[str, Any]:
+def _plan(
+    cuts: dict[tuple[int, float], float], sites: list[CutSite], wide: set[tuple[int, float]]
+) -> dict[str, Any]:
     plan: dict[str, list[EqBand]] = {}
     for (index, freq), gain in cuts.items():
-        band = EqBand(kind="bell", freq_hz=freq, gain_db=gain, q=BELL_Q)
+        q = WIDE_Q if (index, freq) in wide else BELL_Q
+        band = EqBand(kind="bell", freq_hz=freq, gain_db=gain, q=q)
         plan.setdefault(sites[index].track, []).append(band)
     return plan

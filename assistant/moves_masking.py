@@ -33,6 +33,7 @@ KICK_FUNDAMENTAL_HZ = (40.0, 130.0)
 BASS_FUNDAMENTAL_HZ = (40.0, 300.0)
 LOW_END_HZ = (30.0, 400.0)
 SPAN_OCTAVES = 2.0
+MIN_HELD_SHARE = 0.1  # a range "sits on" a part when the part has this much energy there
 SECOND_MASKER_SHARE = 0.5  # an unnamed second masker is carved when this serious
 
 
@@ -174,20 +175,23 @@ def _conflict_ranges(
 
     found.sort(key=lambda r: (vocal and not in_presence(r), -float(r.get("severity", 0.0))))
     ranges = [(float(r["low_hz"]), float(r["high_hz"]), str(r["summary"])) for r in found]
-    if vocal and not any(lo < PRESENCE_HZ[1] and hi > PRESENCE_HZ[0] for lo, hi, _ in ranges):
-        low, high = PRESENCE_HZ
-        text = f"{masker} covers {target}'s presence range ({_range_text(low, high)})"
-        ranges.append((low, high, text))
+    pocket = vocal and not any(lo < PRESENCE_HZ[1] and hi > PRESENCE_HZ[0] for lo, hi, _ in ranges)
+    taken = [(lo, hi) for lo, hi, _ in ranges] + ([PRESENCE_HZ] if pocket else [])
     if model is not None and model.both_active.any():
         span = VOCAL_SPAN_HZ if vocal else (30.0, 16000.0)
-        taken = [(lo, hi) for lo, hi, _ in ranges]
         for low, high in _benefit_ranges(model, masker, *span, taken=taken):
             held = _held_share(model, target, low, high)
+            if held < MIN_HELD_SHARE:
+                continue
             text = (
                 f"{masker} sits on {target} at {_range_text(low, high)}, where {target} "
                 f"carries {held:.0%} of its energy"
             )
             ranges.append((low, high, text))
+    if pocket:  # the standard move, after what the analysis measured
+        low, high = PRESENCE_HZ
+        text = f"{masker} covers {target}'s presence range ({_range_text(low, high)})"
+        ranges.append((low, high, text))
     if not ranges:
         low, high = PRESENCE_HZ if vocal else (2000.0, 5000.0)
         ranges.append((low, high, f"{masker} crowds {target} at {_range_text(low, high)}"))

@@ -264,3 +264,114 @@ def test_deterministic() -> None:
     first = PLANNER.plan(context("less muddy and more air")).calls
     second = PLANNER.plan(context("less muddy and more air")).calls
     assert first == second
+
+
+# --- masking carves on measured band powers ---------------------------------------------------
+def _stem_bands(peaks_hz: dict[str, tuple[float, ...]], *, frames: int = 240):
+    """Synthetic StemBands: each stem's power is a sum of octave-wide bumps at its peaks,
+    with a seeded frame-to-frame wobble."""
+    import numpy as np
+
+    from dsp.masking import StemBands, band_edges_hz
+
+    edges = band_edges_hz()
+    centres = np.sqrt(edges[:-1] * edges[1:])
+    rng = np.random.default_rng(7)
+    out = {}
+    for name, peaks in peaks_hz.items():
+        shape = sum(np.exp(-0.5 * (np.log2(centres / p) / 0.6) ** 2) for p in peaks) + 1e-4
+        power = shape[:, None] * rng.uniform(0.5, 1.5, (centres.size, frames))
+        levels = 10 * np.log10(power)
+        out[name] = StemBands(edges, power, levels, levels > levels.max() - 35)
+    return out
+
+
+PEAKS = {
+    "Vocal": (300.0, 2500.0),
+    "Guitar": (600.0, 2000.0),
+    "Keys": (400.0,),
+    "Bass": (90.0,),
+    "Drums": (60.0, 5000.0),
+    "Pad": (800.0,),
+}
+
+
+def _with_bands(brief: str, **kwargs):
+    ctx = context(brief, **kwargs)
+    bands = _stem_bands(PEAKS)
+    ctx.stem_bands = bands.get  # what the session context provides
+    plan = PLANNER.plan(ctx)
+    apply_calls(ctx.state, plan.calls, ctx.tool_context)
+    return ctx, plan, bands
+
+
+def _overlap(bands, a: str, b: str, moves: dict[str, list]) -> float:
+    from assistant.moves_carve_model import PairModel
+    from dsp.state import EqBand
+
+    first, second = bands[a], bands[b]
+    edges = first.edges_hz
+    model = PairModel(
+        names=(a, b),
+        centres_hz=np.sqrt(edges[:-1] * edges[1:]),
+        edges_hz=edges,
+        powers=(first.power, second.power),
+        both_active=first.active.any(axis=0) & second.active.any(axis=0),
+        sample_rate=44100,
+    )
+    plan = {
+        n: [EqBand(**{k: v for k, v in c.items() if k != "track"}) for c in cs]
+        for n, cs in moves.items()
+    }
+    return model.overlap(plan)
+
+
+import numpy as np  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "the vocal gets buried in the chorus",
+        "the vocal is buried",
+        "vocal gets lost behind the guitar",
+        "I can barely hear the vocal over the guitar",
+    ],
+)
+def test_buried_vocal_cuts_the_masker_in_the_conflict_range_never_the_vocal(brief) -> None:
+    _, plan, bands = _with_bands(brief)
+    eqs = [c.args for c in plan.calls if c.tool == "apply_eq"]
+    assert eqs and all(e["track"] != "Vocal" for e in eqs)
+    guitar = [e for e in eqs if e["track"] == "Guitar"]
+    assert guitar and all(-6.0 <= e["gain_db"] < 0 and 1.0 <= e["q"] <= 2.0 for e in guitar)
+    assert (
+        1500 <= guitar[0]["freq_hz"] <= 4000
+    )  # the reported conflict: Guitar masks Vocal at 1.5–4 kHz
+    moves: dict[str, list] = {}
+    for e in guitar:
+        moves.setdefault("Guitar", []).append(e)
+    before, after = (
+        _overlap(bands, "Vocal", "Guitar", {}),
+        _overlap(bands, "Vocal", "Guitar", moves),
+    )
+    assert after <= 0.9 * before
+
+
+def test_buried_vocal_without_band_powers_still_leaves_the_vocal_alone() -> None:
+    _, plan = plan_for("the vocal gets buried in the chorus")
+    eqs = [c.args for c in plan.calls if c.tool == "apply_eq"]
+    assert eqs and all(e["track"] != "Vocal" for e in eqs)
+    assert all(1500 <= e["freq_hz"] <= 4000 for e in eqs if e["track"] == "Guitar")
+
+
+def test_kick_and_bass_fighting_cuts_the_bass_at_the_kick_fundamental() -> None:
+    _, plan, bands = _with_bands("the kick and bass are fighting", masking=[])
+    eqs = [c.args for c in plan.calls if c.tool == "apply_eq"]
+    bass = [e for e in eqs if e["track"] == "Bass"]
+    drums = [e for e in eqs if e["track"] == "Drums"]
+    assert bass and all(e["freq_hz"] < 130 and e["gain_db"] >= -6.0 for e in bass)
+    assert all(e["gain_db"] >= -3.0 for e in drums)  # the kick gives way only a little
+    moves: dict[str, list] = {}
+    for e in eqs:
+        moves.setdefault(e["track"], []).append(e)
+    assert _overlap(bands, "Bass", "Drums", moves) <= 0.9 * _overlap(bands, "Bass", "Drums", {})
