@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
 from assistant.lexicon import eq_response_db
 from assistant.planning import PlanContext, TrackFacts
 from dsp.spectrum import BANDS_HZ
-from dsp.state import EqBand, TrackState
+from dsp.state import EqBand, EqKind, TrackState
 from tools.base import ToolCall
 from tools.track_tools import MAX_EQ_BANDS, MERGE_OCTAVES, format_hz
 
@@ -160,7 +161,7 @@ class BandSpec:
     freq_hz: float
     q: float
     measure: str
-    kind: str = "bell"
+    kind: EqKind = "bell"
 
 
 BAND_SPECS = {
@@ -285,7 +286,9 @@ def shelf_move(
     before = range_share_db(mix_powers(context), lo, hi)
 
     def change(gain: float) -> float:
-        moves = {n: [EqBand(kind=kind, freq_hz=freq, gain_db=gain, q=q)] for n, _ in chosen}
+        moves = {
+            n: [EqBand(kind=cast(EqKind, kind), freq_hz=freq, gain_db=gain, q=q)] for n, _ in chosen
+        }
         return (range_share_db(mix_powers(context, moves), lo, hi) - before) * sign
 
     gain = _solve_gain(

@@ -103,13 +103,13 @@ def track_back(new: TrackState, old: TrackState, fraction: float) -> list[ToolCa
             )
         )
     if new.saturation != old.saturation and new.saturation is not None:
-        base = old.saturation.drive_db if old.saturation else 0.0
+        old_drive_db = old.saturation.drive_db if old.saturation else 0.0
         calls.append(
             ToolCall(
                 tool="set_saturation",
                 args={
                     "track": new.name,
-                    "drive_db": _mid(new.saturation.drive_db, base, fraction),
+                    "drive_db": _mid(new.saturation.drive_db, old_drive_db, fraction),
                     "mix_pct": new.saturation.mix_pct,
                 },
                 reason=f"{new.name} saturation: {why}",

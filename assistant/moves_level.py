@@ -87,8 +87,8 @@ def automate(
 def section_lufs(context: PlanContext, label: str) -> str:
     rows = context.metrics.get("sections") or []
     values = [r.get("lufs") for r in rows if isinstance(r, dict) and r.get("label") == label]
-    values = [v for v in values if isinstance(v, (int, float))]
-    return f" ({label} at {sum(values) / len(values):.1f} LUFS now)" if values else ""
+    numbers: list[float] = [float(v) for v in values if isinstance(v, (int, float))]
+    return f" ({label} at {sum(numbers) / len(numbers):.1f} LUFS now)" if numbers else ""
 
 
 # --- level ----------------------------------------------------------------------------------

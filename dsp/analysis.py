@@ -52,7 +52,7 @@ LIMITED_MIN_CEILING_SHARE = 0.15
 LIMITED_MIN_BLOCK_CREST_DB = 7.0  # transient material, not a steady tone
 
 
-def _finite(value: float, floor: float = FLOOR_DB) -> float:
+def _finite(value: float | np.ndarray, floor: float = FLOOR_DB) -> float:
     value = float(value)
     return value if np.isfinite(value) and value > floor else floor
 
@@ -203,7 +203,7 @@ def _sections_from_power(
             )
         start = min(int(round(section.start_s * sample_rate)), power.size)
         stop = min(int(round(section.end_s * sample_rate)), power.size)
-        blocks = (
+        blocks: np.ndarray | list[float] = (
             loudness.window_means(power[start:stop], window=window, hop=hop) if stop > start else []
         )
         lufs = _finite(loudness.gated_integrated(np.asarray(blocks))) if len(blocks) else FLOOR_DB

@@ -166,7 +166,7 @@ def _cached_array(
 
         fill(put_memory)
         return out
-    with npy_block_writer(path, shape=shape) as put_file:
+    with npy_block_writer(path, shape=(shape[0], shape[1])) as put_file:
         fill(put_file)
     return np.load(path, mmap_mode="r")
 
@@ -308,7 +308,7 @@ class _Mixer:
         blocks = self.sends[bus]
         for index, (start, stop) in enumerate(self.stage.spans):
             put(start, board.process(blocks[index], self.stage.sample_rate, reset=start == 0))
-            blocks[index] = None  # free the send block once it is through the bus
+            blocks[index] = np.empty((2, 0), dtype=np.float32)  # free it once through the bus
             self.stage.report(f"{bus} bus", stop, self.stage.frames)
 
     def add_return(self, bus: str, output: np.ndarray, *, delay: int = 0) -> None:

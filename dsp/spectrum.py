@@ -10,6 +10,8 @@ The public measures take audio; the ``*_from_spectrum`` twins take ``(freqs_hz, 
 
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 import scipy.fft
 
@@ -29,6 +31,10 @@ _FRAMES_PER_CHUNK = 512
 _OVERLAP_BELOW_S = 30.0  # shorter signals get 50 % overlapping frames, longer ones none
 
 
+@overload
+def power_db(power: float) -> float: ...
+@overload
+def power_db(power: np.ndarray) -> np.ndarray: ...
 def power_db(power: float | np.ndarray) -> float | np.ndarray:
     """10*log10(power), floored at FLOOR_DB."""
     value = 10.0 * np.log10(np.maximum(power, _FLOOR_POWER))
