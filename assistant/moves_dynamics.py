@@ -48,16 +48,13 @@ def punch_move(
         if direction > 0 and crest < 20.0:  # very spiky drums: a compressor only lowers crest
             threshold = clamp(input_lufs(context, name) + 2.0, -40, -3)
             out.calls.append(
-                ToolCall(
-                    tool="set_compressor",
-                    args={
-                        "track": name,
-                        "threshold_db": round(threshold, 1),
-                        "ratio": 4.0,
-                        "attack_ms": 25.0,
-                        "release_ms": 110.0,
-                        "makeup_db": 1.0,
-                    },
+                compressor_call(
+                    name,
+                    threshold,
+                    ratio=4.0,
+                    attack_ms=25.0,
+                    release_ms=110.0,
+                    makeup_db=1.0,
                     reason=f"{name}: 4:1 with a 25 ms attack lets the hit through, holds the body",
                 )
             )
@@ -83,16 +80,13 @@ def compress_move(
             continue
         threshold = clamp(input_lufs(context, name) - 2.0 * amount, -40, -3)
         out.calls.append(
-            ToolCall(
-                tool="set_compressor",
-                args={
-                    "track": name,
-                    "threshold_db": round(threshold, 1),
-                    "ratio": 3.0,
-                    "attack_ms": 10.0,
-                    "release_ms": 120.0,
-                    "makeup_db": 0.0,
-                },
+            compressor_call(
+                name,
+                threshold,
+                ratio=3.0,
+                attack_ms=10.0,
+                release_ms=120.0,
+                makeup_db=0.0,
                 reason=f"{name} at {input_lufs(context, name):.1f} LUFS in: 3:1 from "
                 f"{threshold:.0f} dB to even it out",
             )
@@ -186,3 +180,25 @@ def master_move(
     )
     out.notes.append(reason)
     return out
+
+
+def compressor_call(
+    name: str,
+    threshold_db: float,
+    *,
+    ratio: float,
+    attack_ms: float,
+    release_ms: float,
+    makeup_db: float,
+    reason: str,
+) -> ToolCall:
+    """A set_compressor call with the threshold rounded to 0.1 dB."""
+    args = {
+        "track": name,
+        "threshold_db": round(threshold_db, 1),
+        "ratio": ratio,
+        "attack_ms": attack_ms,
+        "release_ms": release_ms,
+        "makeup_db": makeup_db,
+    }
+    return ToolCall(tool="set_compressor", args=args, reason=reason)
