@@ -448,12 +448,18 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
 
 def _merge_level(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
     """A level verb wins over level words ("make the vocal louder"); a tonal word wins over
-    the verb that carries it ("boost the highs")."""
+    the verb that carries it ("boost the highs"); a word that repeats a verb's concept and
+    direction ("compress" read again as "compressed") is dropped."""
     verbs = [a for a in actions if a.concept == "level"]
     others = [a for a in actions if a.concept != "level"]
     if verbs and any(a.concept not in ("level", "buried") for a in asks):
         verbs = []
-    words = [a for a in asks if not (verbs and a.concept == "level")]
+    said = {(a.concept, a.direction) for a in others}
+    words = [
+        a
+        for a in asks
+        if not (verbs and a.concept == "level") and (a.concept, a.direction) not in said
+    ]
     return [*others, *verbs, *words]
 
 

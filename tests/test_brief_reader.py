@@ -184,3 +184,9 @@ def test_misspelling_is_read_as_the_nearest_word_and_said() -> None:
 def test_unknown_word_gets_suggestions() -> None:
     reading = read_brief("make it more zorbly")
     assert reading.intent == "clarify" and reading.suggestions
+
+
+def test_a_verb_and_its_lexicon_word_make_one_ask() -> None:
+    reading = read_brief("compress the vocals a bit", tracks=[("vocals", "vocal")])
+    asks = [a for clause in reading.clauses for a in clause.asks]
+    assert [(a.concept, a.direction) for a in asks] == [("compression", 1)]
