@@ -1,18 +1,24 @@
 """Render: (stems, MixState) -> the pre-master mix, block-wise, cached, deterministic.
 
-1. Inserts (trim ... saturation) per track, block by block with pedalboard's
-   ``process(reset=False)``, into a .npy file in ``cache_dir`` named by a hash of the stem key,
-   the insert settings, the rate and ENGINE_VERSION. A later render with the same hash
-   memory-maps that file instead. A track with no inserts uses its stem as is ("passthrough").
-2. Mix, block by block (cheap numpy): fader gain x automation, pan/width, sum. Post-fader,
-   post-pan sends feed the reverb and delay buses. Each bus return is cached too, under a hash
-   of exactly what feeds it (the sending tracks' insert keys, faders, pans, widths, sends and
-   automation, and the bus settings), so a change to a track without sends never re-runs a bus.
-   Mix-bus (track=None) gain automation scales every track output and bus return, not the
-   sends. Bus tails stop at the song's end.
+The song is processed block by block (``block_s``), every track in turn within a block:
 
-Fader, pan, width, sends, mute/solo and automation never re-run a track's inserts. Memory
-holds the pre-master and the send buses, never all processed tracks at once.
+1. Inserts (trim ... saturation): a track's output comes from its stem when it has no
+   inserts ("passthrough"), from a .npy file in ``cache_dir`` named by a hash of the stem key,
+   the insert settings, the rate and ENGINE_VERSION ("cached", memory-mapped), or from its
+   insert chain run now with pedalboard's ``process(reset=False)`` and written to that file as
+   it goes ("rendered"; the file appears only when complete).
+2. Mix (cheap numpy): fader gain x automation, pan/width, sum. Post-fader, post-pan sends
+   feed the reverb and delay buses.
+3. Buses: each bus that needs rendering runs on its own thread, a block behind the mix, so on
+   a machine with two cores a bus costs little more than the tracks feeding it. Each bus
+   return is cached too, under a hash of exactly what feeds it (the sending tracks' insert
+   keys, faders, pans, widths, sends and automation, and the bus settings), so a change to a
+   track without sends never re-runs a bus.
+
+Mix-bus (track=None) gain automation scales every track output and bus return, not the
+sends. Bus tails stop at the song's end. Fader, pan, width, sends, mute/solo and automation
+never re-run a track's inserts. Memory holds the pre-master and a few blocks, never whole
+processed tracks. The result does not depend on what was cached: the same samples either way.
 """
 
 from __future__ import annotations
@@ -20,15 +26,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import re
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext, suppress
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
+import pedalboard as pb
 
 from dsp.audio_io import (  # noqa: F401 - prune_cache is part of render's API
     Put,
@@ -43,6 +51,7 @@ from dsp.errors import StateError
 from dsp.panning import mix_into, placement_matrix
 from dsp.processors import (
     INSERT_FIELDS,
+    InsertChain,
     bus_board,
     has_inserts,
     insert_chain,
@@ -52,6 +61,7 @@ from dsp.state import MixState, TrackState
 
 ENGINE_VERSION = 1
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
+BUS_QUEUE_BLOCKS = 4
 Progress = Callable[[str, float], None]
 
 
@@ -171,86 +181,139 @@ def _cached_array(
     return np.load(path, mmap_mode="r")
 
 
-class _Stage:
-    """Per-render settings and the progress callback (fraction over all units of work)."""
+@dataclass
+class _TrackFeed:
+    """One audible track's output after its inserts, handed out block by block."""
+
+    track: TrackState
+    how: str  # passthrough | cached | rendered
+    audio: np.ndarray  # the stem (rendered, passthrough) or the cached insert output
+    chain: InsertChain | None = None
+    put: Put | None = None
+
+    def block(self, start: int, stop: int) -> np.ndarray | None:
+        stop = min(stop, self.audio.shape[1])
+        if start >= stop:
+            return None
+        if self.chain is None:
+            return self.audio[:, start:stop]
+        out = self.chain.process(_read_block(self.audio, start, stop), reset=start == 0)
+        if self.put is not None:
+            self.put(start, out)
+        return out
+
+
+def _open_feed(
+    track: TrackState,
+    stem: StemSource,
+    *,
+    sample_rate: int,
+    cache: Path | None,
+    stack: ExitStack,
+) -> _TrackFeed:
+    if not has_inserts(track):
+        return _TrackFeed(track, "passthrough", stem.audio)
+    path = None
+    if cache is not None:
+        key = track_cache_key(track, stem_key=stem.key, sample_rate=sample_rate)
+        path = cache / f"track-{key}.npy"
+        cached = _open_cached(path, tuple(stem.audio.shape))
+        if cached is not None:
+            return _TrackFeed(track, "cached", cached)
+    chain = insert_chain(track, sample_rate=sample_rate)
+    put = None
+    if path is not None:
+        channels, frames = stem.audio.shape
+        put = stack.enter_context(npy_block_writer(path, shape=(channels, frames)))
+    return _TrackFeed(track, "rendered", stem.audio, chain=chain, put=put)
+
+
+class _Aborted(Exception):
+    """The render stopped before the bus got all its blocks."""
+
+
+_DONE = object()
+_ABORT = object()
+
+
+class _BusLane:
+    """A bus rendered on its own thread from the send blocks it is handed, in order."""
 
     def __init__(
-        self, *, sample_rate: int, block: int, frames: int, units: int, progress: Progress | None
+        self,
+        board: pb.Pedalboard,
+        *,
+        sample_rate: int,
+        shape: tuple[int, int],
+        path: Path | None,
+        pool: ThreadPoolExecutor,
     ) -> None:
-        self.sample_rate = sample_rate
-        self.block = block
-        self.frames = frames
-        self.spans = _spans(frames, block)
-        self._units = max(units, 1)
-        self._done = 0
-        self._progress = progress
+        self._board = board
+        self._sample_rate = sample_rate
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=BUS_QUEUE_BLOCKS)
+        self._future: Future[np.ndarray] = pool.submit(_cached_array, path, shape, self._fill)
 
-    def report(self, label: str, stop: int, total: int) -> None:
-        if self._progress is not None:
-            fraction = (self._done + stop / max(total, 1)) / self._units
-            self._progress(label, min(fraction, 1.0))
+    def _fill(self, put: Put) -> None:
+        while (item := self._queue.get()) is not _DONE:
+            if item is _ABORT:
+                raise _Aborted
+            start, send = cast(tuple[int, np.ndarray], item)
+            put(start, self._board.process(send, self._sample_rate, reset=start == 0))
 
-    def finish_unit(self) -> None:
-        self._done += 1
+    def _hand_over(self, item: object) -> None:
+        while not self._future.done():
+            with suppress(queue.Full):
+                self._queue.put(item, timeout=0.05)
+                return
+        self._future.result()  # the lane stopped early: raise its error
 
+    def feed(self, start: int, send: np.ndarray) -> None:
+        self._hand_over((start, send))
 
-def _insert_output(
-    track: TrackState, stem: StemSource, stage: _Stage, cache_dir: Path | None
-) -> tuple[np.ndarray, str]:
-    """The track after its inserts, and how it was obtained: passthrough/cached/rendered."""
-    if not has_inserts(track):
-        return stem.audio, "passthrough"
-    shape = tuple(stem.audio.shape)
-    path = None
-    if cache_dir is not None:
-        key = track_cache_key(track, stem_key=stem.key, sample_rate=stage.sample_rate)
-        path = cache_dir / f"track-{key}.npy"
-        cached = _open_cached(path, shape)
-        if cached is not None:
-            return cached, "cached"
+    def result(self) -> np.ndarray:
+        self._hand_over(_DONE)
+        return self._future.result()
 
-    def fill(put: Put) -> None:
-        chain = insert_chain(track, sample_rate=stage.sample_rate)
-        length = shape[1]
-        for start, stop in _spans(length, stage.block):
-            put(start, chain.process(_read_block(stem.audio, start, stop), reset=start == 0))
-            stage.report(f"inserts {track.name}", stop, length)
-
-    return _cached_array(path, shape, fill), "rendered"
+    def abort(self) -> None:
+        with suppress(Exception):
+            self._hand_over(_ABORT)
+            self._future.result()
 
 
 class _Mixer:
-    """Sums track outputs and bus returns into the pre-master, fills the send buses that need
-    rendering (one contiguous array per block), and writes per-track files on request."""
+    """Places each track's block into the pre-master and the send blocks of the buses that
+    need rendering, adds the bus returns at the end, and writes per-track files on request."""
 
     def __init__(
         self,
         state: MixState,
-        stage: _Stage,
         *,
-        feeds: list[str],
+        sample_rate: int,
+        frames: int,
+        block: int,
         stems_out: Path | None,
         subtype: str,
+        stack: ExitStack,
     ) -> None:
         self.state = state
-        self.stage = stage
+        self.sample_rate = sample_rate
         self.stems_out = stems_out
         self.subtype = subtype
-        self.premaster = np.zeros((2, stage.frames), dtype=np.float32)
-        self.sends = {
-            bus: [np.zeros((2, stop - start), dtype=np.float32) for start, stop in stage.spans]
-            for bus in feeds
-        }
+        self.stack = stack
+        self.premaster = np.zeros((2, frames), dtype=np.float32)
         self.files: list[Path] = []
         self.mixbus_automated = bool(matching(state.automation, track=None))
+        self._placed = np.empty((2, min(block, frames)), dtype=np.float32)
+        self._writers: dict[str, Any] = {}
+        self._matrices: dict[str, np.ndarray] = {}
 
-    def _writer(self, name: str):
+    def open_writer(self, key: str, file_name: str) -> None:
         if self.stems_out is None:
-            return nullcontext()
-        path = self.stems_out / name
+            return
+        path = self.stems_out / file_name
         self.files.append(path)
-        return audio_writer(
-            path, sample_rate=self.stage.sample_rate, channels=2, subtype=self.subtype
+        self._writers[key] = self.stack.enter_context(
+            audio_writer(path, sample_rate=self.sample_rate, channels=2, subtype=self.subtype)
         )
 
     def _gain(self, owners, field_name: str, static_db: float, start: int, stop: int):
@@ -261,72 +324,62 @@ class _Mixer:
             static_db=static_db,
             start=start,
             frames=stop - start,
-            sample_rate=self.stage.sample_rate,
+            sample_rate=self.sample_rate,
         )
 
-    def add_track(self, track: TrackState, source: np.ndarray) -> None:
-        stage = self.stage
-        matrix = placement_matrix(pan=track.pan, width=track.width, channels=source.shape[0])
-        automated = bool(matching(self.state.automation, track=track.name))
-        sends = any(
-            getattr(track, send) is not None for _, send in BUSES
-        )  # same path cached or not
-        direct = self.stems_out is None and not sends and not self.mixbus_automated
-        with self._writer(f"{safe_file_stem(track.name)}.wav") as writer:
-            for index, (start, stop) in enumerate(stage.spans):
-                fader = (
-                    self._gain((track.name,), "gain_db", track.gain_db, start, stop)
-                    if automated
-                    else 10.0 ** (track.gain_db / 20.0)
-                )
-                weights, gain = (
-                    (matrix * fader, None) if isinstance(fader, float) else (matrix, fader)
-                )
-                block = source[:, start : min(stop, source.shape[1])]
-                if direct:
-                    target = self.premaster[:, start : start + block.shape[1]]
-                    mix_into(target, block, weights, gain)
-                else:
-                    placed = np.zeros((2, stop - start), dtype=np.float32)
-                    mix_into(placed[:, : block.shape[1]], block, weights, gain)
-                    self._feed_sends(track, placed, index, start, stop)
-                    self._add(placed, start, stop, writer)
-                stage.report(f"mix {track.name}", stop, stage.frames)
-
-    def _feed_sends(
-        self, track: TrackState, placed: np.ndarray, index: int, start: int, stop: int
+    def add_track(
+        self,
+        track: TrackState,
+        block: np.ndarray | None,
+        sends: dict[str, np.ndarray],
+        start: int,
+        stop: int,
     ) -> None:
-        for bus, blocks in self.sends.items():
+        writer = self._writers.get(track.name)
+        if block is None:
+            if writer is not None:
+                writer.write(np.zeros((2, stop - start), dtype=np.float32))
+            return
+        matrix = self._matrices.get(track.name)
+        if matrix is None:
+            matrix = placement_matrix(pan=track.pan, width=track.width, channels=block.shape[0])
+            self._matrices[track.name] = matrix
+        fader = (
+            self._gain((track.name,), "gain_db", track.gain_db, start, stop)
+            if matching(self.state.automation, track=track.name)
+            else 10.0 ** (track.gain_db / 20.0)
+        )
+        weights, gain = (matrix * fader, None) if isinstance(fader, float) else (matrix, fader)
+        sending = [bus for bus, send in BUSES if getattr(track, send) is not None]
+        if writer is None and not sending and not self.mixbus_automated:
+            mix_into(self.premaster[:, start : start + block.shape[1]], block, weights, gain)
+            return
+        placed = self._placed[:, : stop - start]
+        placed.fill(0.0)
+        mix_into(placed[:, : block.shape[1]], block, weights, gain)
+        for bus in (b for b in sending if b in sends):  # buses with a cached return need no feed
             send_field = f"{bus}_send_db"
-            send_db = getattr(track, send_field)
-            if send_db is not None:
-                gain = self._gain((track.name, None), send_field, send_db, start, stop)
-                blocks[index] += _scaled(placed, gain)
+            send_gain = self._gain(
+                (track.name, None), send_field, getattr(track, send_field), start, stop
+            )
+            if isinstance(send_gain, float):
+                mix_into(sends[bus], placed, np.eye(2, dtype=np.float32) * send_gain)
+            else:
+                mix_into(sends[bus], placed, np.eye(2, dtype=np.float32), send_gain)
+        self._add(placed, start, stop, writer)
 
-    def render_bus(self, bus: str, put: Put) -> None:
-        board = bus_board(self.state, bus)
-        blocks = self.sends[bus]
-        for index, (start, stop) in enumerate(self.stage.spans):
-            put(start, board.process(blocks[index], self.stage.sample_rate, reset=start == 0))
-            blocks[index] = np.empty((2, 0), dtype=np.float32)  # free it once through the bus
-            self.stage.report(f"{bus} bus", stop, self.stage.frames)
-
-    def add_return(self, bus: str, output: np.ndarray, *, delay: int = 0) -> None:
-        with self._writer(f"{bus}_return.wav") as writer:
-            for start, stop in self.stage.spans:
-                self._add(_read_block(output, start - delay, stop - delay), start, stop, writer)
+    def add_return(self, bus: str, output: np.ndarray, *, delay: int, block: int) -> None:
+        writer = self._writers.get(bus)
+        for start, stop in _spans(self.premaster.shape[1], block):
+            self._add(_read_block(output, start - delay, stop - delay), start, stop, writer)
 
     def _add(self, audio: np.ndarray, start: int, stop: int, writer) -> None:
         mixbus = self._gain((None,), "gain_db", 0.0, start, stop)
         if not (isinstance(mixbus, float) and mixbus == 1.0):
-            audio = _scaled(audio, mixbus)
+            audio = audio * (np.float32(mixbus) if isinstance(mixbus, float) else mixbus)
         self.premaster[:, start:stop] += audio
         if writer is not None:
             writer.write(audio)
-
-
-def _scaled(audio: np.ndarray, gain: np.ndarray | float) -> np.ndarray:
-    return audio * (np.float32(gain) if isinstance(gain, float) else gain)
 
 
 def _bus_path(
@@ -386,14 +439,8 @@ def render_mix(
     frames = max((stems[t.name].audio.shape[1] for t in state.tracks), default=0)
     audible = state.audible_tracks()
     block = max(1, int(round(block_s * sample_rate)))
+    spans = _spans(frames, block)
     used = [bus for bus, send in BUSES if any(getattr(t, send) is not None for t in audible)]
-    stage = _Stage(
-        sample_rate=sample_rate,
-        block=block,
-        frames=frames,
-        units=2 * len(audible) + len(used),
-        progress=progress,
-    )
     cache = Path(cache_dir) if cache_dir is not None else None
     bus_paths = {
         bus: _bus_path(cache, state, bus, stems, sample_rate, frames, block) for bus in used
@@ -403,48 +450,80 @@ def render_mix(
         for bus, path in bus_paths.items()
         if path is not None and (hit := _open_cached(path, (2, frames))) is not None
     }
+    pending = [bus for bus in used if bus not in bus_outputs]
     if stems_out is not None:
         stems_out = Path(stems_out)
         stems_out.mkdir(parents=True, exist_ok=True)
         _remove_stale_stems(stems_out, state, used)
-    mixer = _Mixer(
-        state,
-        stage,
-        feeds=[b for b in used if b not in bus_outputs],
-        stems_out=stems_out,
-        subtype=stems_subtype,
-    )
+    units = max(len(spans) * len(audible) + len(used), 1)
+    done = 0
+
+    def report(label: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(label, min(done / units, 1.0))
+
+    with ExitStack() as stack:
+        feeds = [
+            _open_feed(t, stems[t.name], sample_rate=sample_rate, cache=cache, stack=stack)
+            for t in audible
+        ]
+        mixer = _Mixer(
+            state,
+            sample_rate=sample_rate,
+            frames=frames,
+            block=block,
+            stems_out=stems_out,
+            subtype=stems_subtype,
+            stack=stack,
+        )
+        for track in audible:
+            mixer.open_writer(track.name, f"{safe_file_stem(track.name)}.wav")
+        for bus in used:
+            mixer.open_writer(bus, f"{bus}_return.wav")
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=max(len(pending), 1)))
+        lanes = {
+            bus: _BusLane(
+                bus_board(state, bus),
+                sample_rate=sample_rate,
+                shape=(2, frames),
+                path=bus_paths[bus],
+                pool=pool,
+            )
+            for bus in pending
+        }
+        try:
+            for start, stop in spans:
+                sends = {bus: np.zeros((2, stop - start), dtype=np.float32) for bus in lanes}
+                for feed in feeds:
+                    mixer.add_track(feed.track, feed.block(start, stop), sends, start, stop)
+                    release_pages(feed.audio)
+                    report(f"mixing {feed.track.name}")
+                for bus, lane in lanes.items():
+                    lane.feed(start, sends[bus])
+            bus_outputs.update({bus: lane.result() for bus, lane in lanes.items()})
+        except BaseException:
+            for lane in lanes.values():
+                lane.abort()
+            raise
+        for bus in used:
+            delay = (
+                pre_delay_frames(state.reverb, sample_rate=sample_rate) if bus == "reverb" else 0
+            )
+            output = bus_outputs.pop(bus)
+            mixer.add_return(bus, output, delay=delay, block=block)
+            release_pages(output)
+            report(f"{bus} bus")
     result = RenderResult(
         premaster=mixer.premaster,
         sample_rate=sample_rate,
         buses=list(used),
-        buses_cached=list(bus_outputs),
+        buses_cached=[bus for bus in used if bus not in pending],
+        stem_files=mixer.files,
     )
-    for track in audible:
-        source, how = _insert_output(track, stems[track.name], stage, cache)
-        getattr(result, how).append(track.name)
-        stage.finish_unit()
-        mixer.add_track(track, source)
-        stage.finish_unit()
-        release_pages(source)
-        release_pages(stems[track.name].audio)
-    pending = [bus for bus in used if bus not in bus_outputs]
-    if pending:  # the buses are independent and pedalboard releases the GIL: run them together
-        with ThreadPoolExecutor(max_workers=len(pending)) as pool:
-            futures = {
-                bus: pool.submit(
-                    _cached_array, bus_paths[bus], (2, frames), partial(mixer.render_bus, bus)
-                )
-                for bus in pending
-            }
-            bus_outputs.update({bus: future.result() for bus, future in futures.items()})
-    for bus in used:
-        delay = pre_delay_frames(state.reverb, sample_rate=sample_rate) if bus == "reverb" else 0
-        output = bus_outputs.pop(bus)
-        mixer.add_return(bus, output, delay=delay)
-        release_pages(output)
-        stage.finish_unit()
-    result.stem_files = mixer.files
+    for feed in feeds:
+        getattr(result, feed.how).append(feed.track.name)
     if progress is not None:
         progress("done", 1.0)
     return result

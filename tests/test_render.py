@@ -292,6 +292,21 @@ def test_cache_hits_identical_and_only_changed_tracks_rerender(band, tmp_path):
     assert not [p for p in cache.iterdir() if "tmp" in p.name]
 
 
+def test_a_failing_bus_stops_the_render_and_leaves_no_partial_cache(band, tmp_path, monkeypatch):
+    stems, state = band
+    cache = tmp_path / "cache"
+
+    class BrokenBoard:
+        def process(self, *args, **kwargs):
+            raise OSError("No space left on device")
+
+    monkeypatch.setattr("dsp.render.bus_board", lambda state, bus: BrokenBoard())
+    with pytest.raises(OSError, match="No space"):
+        render(stems, state, cache_dir=cache, block_s=0.2)
+    assert not [p for p in cache.iterdir() if "tmp" in p.name]
+    assert not list(cache.glob("bus-*.npy")) and not list(cache.glob("track-*.npy"))
+
+
 def test_deterministic_and_block_size_independent(band):
     stems, state = band
     a = render(stems, state, block_s=1.0)
@@ -335,7 +350,9 @@ def test_solo_renders_only_the_soloed_track(band):
 def test_progress_reaches_one(band):
     stems, state = band
     seen: list[tuple[str, float]] = []
-    render(stems, state, progress=lambda label, fraction: seen.append((label, fraction)))
+    render(
+        stems, state, block_s=0.5, progress=lambda label, fraction: seen.append((label, fraction))
+    )
     fractions = [f for _, f in seen]
     assert fractions[-1] == 1.0 and fractions == sorted(fractions) and len(seen) > 8
 
