@@ -11,6 +11,7 @@ import typer
 
 from assistant import reports
 from assistant.console import err, out, print_json, progress_bar
+from dsp.allocator import keep_block_buffers
 from dsp.errors import MixError
 
 app = typer.Typer(
@@ -388,6 +389,7 @@ def demo(
 
 
 def main() -> None:
+    keep_block_buffers()
     try:
         code = app(standalone_mode=False)
     except typer.Abort:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_render import SAMPLE_RATE, _source_audio, bare_chain  # noqa: E402
 
 from assistant.conversation import run_automix  # noqa: E402
+from dsp.allocator import keep_block_buffers  # noqa: E402
 from tools.engine import Engine  # noqa: E402
 from tools.workspace import create_session  # noqa: E402
 
@@ -47,6 +48,7 @@ def timed(fn):  # noqa: ANN001, ANN201
 
 
 def main() -> None:
+    keep_block_buffers()  # as the mixchat command does
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=4.0)
     args = parser.parse_args()

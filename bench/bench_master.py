@@ -24,6 +24,7 @@ import soxr
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dsp.allocator import keep_block_buffers  # noqa: E402
 from dsp.loudness import integrated_lufs, true_peak_dbtp  # noqa: E402
 from dsp.master import PLATFORM_TARGETS_LUFS, master_audio  # noqa: E402
 
@@ -111,6 +112,7 @@ def bench_matchering(mix: np.ndarray, reference: np.ndarray, sample_rate: int) -
 
 
 def main() -> None:
+    keep_block_buffers()  # as the mixchat command does
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=240.0)
     args = parser.parse_args()

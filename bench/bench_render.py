@@ -26,12 +26,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from dsp.allocator import keep_block_buffers  # noqa: E402
 from dsp.audio_io import file_sha256, load_stems  # noqa: E402
 from dsp.panning import pan_gains, stereo_width  # noqa: E402
 from dsp.processors import (  # noqa: E402
-    delay_bus_board,
+    delay_bus_chain,
     pre_delay_frames,
-    reverb_bus_board,
+    reverb_bus_chain,
     track_insert_board,
 )
 from dsp.render import StemSource, render_mix  # noqa: E402
@@ -139,11 +140,11 @@ def bare_chain(stems: dict[str, StemSource], state: MixState) -> None:
         for bus, send_db in (("reverb", track.reverb_send_db), ("delay", track.delay_send_db)):
             if send_db is not None:
                 sends[bus] += placed * np.float32(10 ** (send_db / 20))
-    reverb = reverb_bus_board(state.reverb, with_pre_delay=False)
-    wet = reverb.process(sends["reverb"], SAMPLE_RATE)
+    reverb = reverb_bus_chain(state.reverb, sample_rate=SAMPLE_RATE)
+    wet = reverb.process(sends["reverb"], reset=True)
     shift = pre_delay_frames(state.reverb, sample_rate=SAMPLE_RATE)  # as render does it
     mix[:, shift:] += wet[:, : frames - shift]
-    mix += delay_bus_board(state.delay).process(sends["delay"], SAMPLE_RATE)
+    mix += delay_bus_chain(state.delay, sample_rate=SAMPLE_RATE).process(sends["delay"], reset=True)
 
 
 def best_of(label: str, runs: list[dict], *, bare: tuple | None = None) -> tuple[float, float]:
@@ -173,6 +174,7 @@ def ratio(name: str, value: tuple[float, float], base: tuple[float, float], aim:
 
 
 def main() -> None:
+    keep_block_buffers()  # as the mixchat command does
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=4.0)
     parser.add_argument("--repeats", type=int, default=2)

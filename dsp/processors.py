@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 import pedalboard as pb
-from scipy.signal import lfilter
+from scipy.signal import lfilter, sosfilt
 
 from dsp.state import (
     Compressor,
@@ -221,54 +221,84 @@ def insert_chain(track: TrackState, *, sample_rate: int) -> InsertChain:
     return InsertChain(track, sample_rate=sample_rate)
 
 
-def _bus_filters(hpf_hz: float, lpf_hz: float) -> list[pb.Plugin]:
-    return [
-        pb.HighpassFilter(hpf_hz),
-        pb.HighpassFilter(hpf_hz),
-        pb.LowpassFilter(lpf_hz),
-        pb.LowpassFilter(lpf_hz),
-    ]
+def bus_filter_sos(*, hpf_hz: float, lpf_hz: float, sample_rate: int) -> np.ndarray:
+    """12 dB/oct high- and low-pass as two identical biquads, each pedalboard's first-order
+    HighpassFilter times its first-order LowpassFilter (JUCE's prewarped bilinear design)."""
+    high = math.tan(math.pi * hpf_hz / sample_rate)
+    low = math.tan(math.pi * min(lpf_hz, 0.45 * sample_rate) / sample_rate)
+    b = np.convolve(np.array([1.0, -1.0]) / (high + 1.0), np.array([low, low]) / (low + 1.0))
+    a = np.convolve([1.0, (high - 1.0) / (high + 1.0)], [1.0, (low - 1.0) / (low + 1.0)])
+    section = np.concatenate([b, a])
+    return np.vstack([section, section])
+
+
+class BusChain:
+    """A send bus for block-wise use: the 100% wet effect (pedalboard), its high- and low-pass
+    (``bus_filter_sos``, one scipy pass instead of four pedalboard passes), the return level."""
+
+    def __init__(
+        self,
+        effect: pb.Plugin,
+        *,
+        hpf_hz: float,
+        lpf_hz: float,
+        return_db: float,
+        sample_rate: int,
+    ) -> None:
+        self.sample_rate = sample_rate
+        self._effect = effect
+        self._sos = bus_filter_sos(hpf_hz=hpf_hz, lpf_hz=lpf_hz, sample_rate=sample_rate)
+        self._gain = 10.0 ** (return_db / 20.0)
+        self._zi: np.ndarray | None = None
+
+    def process(self, block: np.ndarray, *, reset: bool) -> np.ndarray:
+        wet = self._effect.process(block, self.sample_rate, reset=reset)
+        if reset or self._zi is None:
+            self._zi = np.zeros((len(self._sos), wet.shape[0], 2))
+        filtered, self._zi = sosfilt(self._sos, wet, axis=-1, zi=self._zi)
+        if self._gain != 1.0:
+            filtered *= self._gain
+        return filtered.astype(np.float32)
 
 
 def pre_delay_frames(bus: ReverbBus, *, sample_rate: int) -> int:
     return int(round(bus.pre_delay_ms * sample_rate / 1000.0))
 
 
-def reverb_bus_board(bus: ReverbBus, *, with_pre_delay: bool = True) -> pb.Pedalboard:
-    """Pre-delay, 100% wet reverb, 12 dB/oct HPF and LPF, return level.
+def reverb_bus_chain(bus: ReverbBus, *, sample_rate: int) -> BusChain:
+    """100% wet reverb, 12 dB/oct HPF and LPF, return level.
 
-    The chain is linear and time-invariant, so render leaves the pre-delay out
-    (``with_pre_delay=False``) and shifts the return by ``pre_delay_frames`` instead: the
-    same result without a pass of pedalboard's Delay."""
-    plugins: list[pb.Plugin] = []
-    if with_pre_delay and bus.pre_delay_ms > 0:
-        plugins.append(pb.Delay(bus.pre_delay_ms / 1000.0, 0.0, 1.0))
-    plugins.append(
-        pb.Reverb(
-            room_size=bus.room_size,
-            damping=bus.damping,
-            wet_level=1.0,
-            dry_level=0.0,
-            width=bus.width,
-        )
+    The pre-delay is not in the chain: the chain is linear and time-invariant, so render shifts
+    the return by ``pre_delay_frames`` instead, which is the same without a pass of a delay."""
+    reverb = pb.Reverb(
+        room_size=bus.room_size,
+        damping=bus.damping,
+        wet_level=1.0,
+        dry_level=0.0,
+        width=bus.width,
     )
-    plugins += _bus_filters(bus.hpf_hz, bus.lpf_hz)
-    if bus.return_db:
-        plugins.append(pb.Gain(bus.return_db))
-    return pb.Pedalboard(plugins)
+    return BusChain(
+        reverb,
+        hpf_hz=bus.hpf_hz,
+        lpf_hz=bus.lpf_hz,
+        return_db=bus.return_db,
+        sample_rate=sample_rate,
+    )
 
 
-def delay_bus_board(bus: DelayBus) -> pb.Pedalboard:
+def delay_bus_chain(bus: DelayBus, *, sample_rate: int) -> BusChain:
     """100% wet delay with feedback, 12 dB/oct HPF and LPF, return level."""
-    plugins: list[pb.Plugin] = [pb.Delay(bus.delay_ms / 1000.0, bus.feedback, 1.0)]
-    plugins += _bus_filters(bus.hpf_hz, bus.lpf_hz)
-    if bus.return_db:
-        plugins.append(pb.Gain(bus.return_db))
-    return pb.Pedalboard(plugins)
+    return BusChain(
+        pb.Delay(bus.delay_ms / 1000.0, bus.feedback, 1.0),
+        hpf_hz=bus.hpf_hz,
+        lpf_hz=bus.lpf_hz,
+        return_db=bus.return_db,
+        sample_rate=sample_rate,
+    )
 
 
-def bus_board(state: MixState, bus: str) -> pb.Pedalboard:
-    """The board render uses for the named bus ("reverb": without its pre-delay)."""
+def bus_chain(state: MixState, bus: str, *, sample_rate: int) -> BusChain:
+    """The chain render uses for the named bus ("reverb": without its pre-delay)."""
     if bus == "reverb":
-        return reverb_bus_board(state.reverb, with_pre_delay=False)
-    return delay_bus_board(state.delay)
+        return reverb_bus_chain(state.reverb, sample_rate=sample_rate)
+    return delay_bus_chain(state.delay, sample_rate=sample_rate)

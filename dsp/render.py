@@ -36,7 +36,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
-import pedalboard as pb
 
 from dsp.audio_io import (  # noqa: F401 - prune_cache is part of render's API
     Put,
@@ -51,15 +50,16 @@ from dsp.errors import StateError
 from dsp.panning import mix_into, placement_matrix
 from dsp.processors import (
     INSERT_FIELDS,
+    BusChain,
     InsertChain,
-    bus_board,
+    bus_chain,
     has_inserts,
     insert_chain,
     pre_delay_frames,
 )
 from dsp.state import MixState, TrackState
 
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
 BUS_QUEUE_BLOCKS = 4
 Progress = Callable[[str, float], None]
@@ -241,15 +241,13 @@ class _BusLane:
 
     def __init__(
         self,
-        board: pb.Pedalboard,
+        chain: BusChain,
         *,
-        sample_rate: int,
         shape: tuple[int, int],
         path: Path | None,
         pool: ThreadPoolExecutor,
     ) -> None:
-        self._board = board
-        self._sample_rate = sample_rate
+        self._chain = chain
         self._queue: queue.Queue[object] = queue.Queue(maxsize=BUS_QUEUE_BLOCKS)
         self._future: Future[np.ndarray] = pool.submit(_cached_array, path, shape, self._fill)
 
@@ -258,7 +256,7 @@ class _BusLane:
             if item is _ABORT:
                 raise _Aborted
             start, send = cast(tuple[int, np.ndarray], item)
-            put(start, self._board.process(send, self._sample_rate, reset=start == 0))
+            put(start, self._chain.process(send, reset=start == 0))
 
     def _hand_over(self, item: object) -> None:
         while not self._future.done():
@@ -485,8 +483,7 @@ def render_mix(
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=max(len(pending), 1)))
         lanes = {
             bus: _BusLane(
-                bus_board(state, bus),
-                sample_rate=sample_rate,
+                bus_chain(state, bus, sample_rate=sample_rate),
                 shape=(2, frames),
                 path=bus_paths[bus],
                 pool=pool,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pedalboard as pb
 import pytest
 import soundfile as sf
 
@@ -12,7 +13,7 @@ from dsp.audio_io import load_stems
 from dsp.automation import gain_envelope_db
 from dsp.errors import StateError
 from dsp.panning import pan_and_width
-from dsp.processors import InsertChain, reverb_bus_board, transient_shape
+from dsp.processors import InsertChain, transient_shape
 from dsp.render import StemSource, prune_cache, render_mix
 from dsp.state import (
     Compressor,
@@ -300,7 +301,7 @@ def test_a_failing_bus_stops_the_render_and_leaves_no_partial_cache(band, tmp_pa
         def process(self, *args, **kwargs):
             raise OSError("No space left on device")
 
-    monkeypatch.setattr("dsp.render.bus_board", lambda state, bus: BrokenBoard())
+    monkeypatch.setattr("dsp.render.bus_chain", lambda state, bus, sample_rate: BrokenBoard())
     with pytest.raises(OSError, match="No space"):
         render(stems, state, cache_dir=cache, block_s=0.2)
     assert not [p for p in cache.iterdir() if "tmp" in p.name]
@@ -382,7 +383,17 @@ def test_reverb_return_is_the_wet_reverb_after_the_pre_delay():
     shift = round(0.030 * RATE)
     assert np.max(np.abs(wet[:, :shift])) < 1e-7
     send = dry * np.float32(10 ** (-6 / 20))
-    expected = reverb_bus_board(bus, with_pre_delay=False).process(send, RATE)
+    pedalboard_chain = pb.Pedalboard(
+        [
+            pb.Reverb(room_size=bus.room_size, damping=bus.damping, wet_level=1.0, dry_level=0.0),
+            pb.HighpassFilter(bus.hpf_hz),
+            pb.HighpassFilter(bus.hpf_hz),
+            pb.LowpassFilter(bus.lpf_hz),
+            pb.LowpassFilter(bus.lpf_hz),
+            pb.Gain(bus.return_db),
+        ]
+    )
+    expected = pedalboard_chain.process(send, RATE)
     np.testing.assert_allclose(wet[:, shift:], expected[:, :-shift], atol=1e-6)
     assert rms_db(wet) > rms_db(dry) - 30
 
