@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -412,6 +413,18 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         os._exit(0)
+    except OSError as error:
+        where = f"{error.filename}: " if error.filename else ""
+        hint = (
+            "free some disk space and run it again"
+            if error.errno == errno.ENOSPC
+            else "check the path and its permissions"
+        )
+        print(
+            f"mixchat: {where}{error.strerror or error}; {hint} (saved versions are intact)",
+            file=sys.stderr,
+        )
+        sys.exit(1)
     except Exception as error:  # noqa: BLE001 - the one place that turns bugs into one line
         if os.environ.get("MIXCHAT_DEBUG"):
             raise

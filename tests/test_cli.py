@@ -146,3 +146,19 @@ def test_broken_stems_are_refused_with_the_file_name(tmp_path: Path) -> None:
     proc = mixchat("new", str(stems), "-s", str(tmp_path / "s.mix"), check=False)
     assert proc.returncode == 1 and "broken.wav" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "s.mix" / "session.json").exists()
+
+
+def test_a_full_disk_is_one_line_not_a_traceback(monkeypatch, capsys) -> None:
+    import errno
+
+    from assistant import cli
+
+    def full_disk(**kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(cli, "app", full_disk)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 1 and len(lines) == 1
+    assert "No space left on device" in lines[0] and "disk space" in lines[0]
