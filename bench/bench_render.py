@@ -205,7 +205,10 @@ def main() -> None:
         eq_dry = best_of(f"EQ change on {bass.name} (no sends)", eq_runs(bass.name))
         fader = best_of(
             f"fader change on {vocal.name}",
-            [{**common, "state": state.with_track(vocal.name, gain_db=-1.0 - i)} for i in repeats],
+            [
+                {**common, "state": state.with_track(vocal.name, gain_db=vocal.gain_db + 1 + i)}
+                for i in repeats
+            ],
         )
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         bare = best_of(

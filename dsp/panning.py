@@ -83,25 +83,33 @@ def placement_matrix(*, pan: float, width: float, channels: int) -> np.ndarray:
 MIX_CHUNK = 1 << 16  # samples per pass: small enough to stay in the CPU cache
 
 
-def mix_into(
-    dest: np.ndarray, source: np.ndarray, matrix: np.ndarray, gain: np.ndarray | None = None
-) -> None:
-    """``dest += matrix @ (source * gain)`` for a (2, n) float32 ``dest`` and a (ch, n)
-    ``source`` (a view of a memory map is fine), in cache-sized chunks with no per-call
-    allocation beyond one scratch row. ``gain`` is an optional per-sample (n,) array."""
-    frames = dest.shape[1]
-    scratch = np.empty(min(frames, MIX_CHUNK), dtype=np.float32)
-    weights = matrix.astype(np.float32)
-    for start in range(0, frames, MIX_CHUNK):
-        stop = min(start + MIX_CHUNK, frames)
-        part = scratch[: stop - start]
-        rows = source[:, start:stop]
+class Placer:
+    """``matrix @ (source * gain)`` for chunks of at most MIX_CHUNK frames, into reused
+    scratch buffers (the result is valid until the next call)."""
+
+    def __init__(self) -> None:
+        self._out = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self._row = np.empty(MIX_CHUNK, dtype=np.float32)
+        self._spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
+
+    def place(
+        self, source: np.ndarray, matrix: np.ndarray, gain: np.ndarray | None = None
+    ) -> np.ndarray:
+        frames = source.shape[1]
+        if frames > MIX_CHUNK:
+            raise ValueError(f"chunk of {frames} frames; at most MIX_CHUNK={MIX_CHUNK}")
+        out, row = self._out[:, :frames], self._row[:frames]
         if gain is not None:
-            rows = rows * gain[start:stop]
+            source = source * gain
         for out_row in range(2):
-            for in_row in range(rows.shape[0]):
-                weight = weights[out_row, in_row]
-                if weight == 0.0:
-                    continue
-                np.multiply(rows[in_row], weight, out=part)
-                dest[out_row, start:stop] += part
+            np.multiply(source[0], matrix[out_row, 0], out=out[out_row])
+            for in_row in range(1, source.shape[0]):
+                np.multiply(source[in_row], matrix[out_row, in_row], out=row)
+                out[out_row] += row
+        return out
+
+    def scaled(self, placed: np.ndarray, gain: np.ndarray | float) -> np.ndarray:
+        """``placed * gain`` in the second scratch buffer (``placed`` must not be it)."""
+        out = self._spare[:, : placed.shape[1]]
+        np.multiply(placed, gain, out=out)
+        return out

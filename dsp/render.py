@@ -47,7 +47,7 @@ from dsp.audio_io import (  # noqa: F401 - prune_cache is part of render's API
 )
 from dsp.automation import automation_gain, matching
 from dsp.errors import StateError
-from dsp.panning import mix_into, placement_matrix
+from dsp.panning import MIX_CHUNK, Placer, placement_matrix
 from dsp.processors import (
     INSERT_FIELDS,
     BusChain,
@@ -149,6 +149,10 @@ def _read_block(audio: np.ndarray, start: int, stop: int) -> np.ndarray:
     if hi > lo:
         block[:, lo - start : hi - start] = audio[:, lo:hi]
     return block
+
+
+def _part(gain: np.ndarray | float, lo: int, hi: int) -> np.ndarray | float:
+    return gain if isinstance(gain, float) else gain[lo:hi]
 
 
 def _spans(frames: int, block: int) -> list[tuple[int, int]]:
@@ -288,7 +292,6 @@ class _Mixer:
         *,
         sample_rate: int,
         frames: int,
-        block: int,
         stems_out: Path | None,
         subtype: str,
         stack: ExitStack,
@@ -300,8 +303,7 @@ class _Mixer:
         self.stack = stack
         self.premaster = np.zeros((2, frames), dtype=np.float32)
         self.files: list[Path] = []
-        self.mixbus_automated = bool(matching(state.automation, track=None))
-        self._placed = np.empty((2, min(block, frames)), dtype=np.float32)
+        self._placer = Placer()
         self._writers: dict[str, Any] = {}
         self._matrices: dict[str, np.ndarray] = {}
 
@@ -333,38 +335,49 @@ class _Mixer:
         start: int,
         stop: int,
     ) -> None:
+        """Place one block of a track (post fader, pan, width) into the pre-master, the send
+        blocks and its stem file, chunk by chunk so each chunk is read once from memory."""
         writer = self._writers.get(track.name)
-        if block is None:
-            if writer is not None:
-                writer.write(np.zeros((2, stop - start), dtype=np.float32))
-            return
-        matrix = self._matrices.get(track.name)
-        if matrix is None:
-            matrix = placement_matrix(pan=track.pan, width=track.width, channels=block.shape[0])
-            self._matrices[track.name] = matrix
-        fader = (
-            self._gain((track.name,), "gain_db", track.gain_db, start, stop)
-            if matching(self.state.automation, track=track.name)
-            else 10.0 ** (track.gain_db / 20.0)
-        )
-        weights, gain = (matrix * fader, None) if isinstance(fader, float) else (matrix, fader)
-        sending = [bus for bus, send in BUSES if getattr(track, send) is not None]
-        if writer is None and not sending and not self.mixbus_automated:
-            mix_into(self.premaster[:, start : start + block.shape[1]], block, weights, gain)
-            return
-        placed = self._placed[:, : stop - start]
-        placed.fill(0.0)
-        mix_into(placed[:, : block.shape[1]], block, weights, gain)
-        for bus in (b for b in sending if b in sends):  # buses with a cached return need no feed
-            send_field = f"{bus}_send_db"
-            send_gain = self._gain(
-                (track.name, None), send_field, getattr(track, send_field), start, stop
+        frames = 0 if block is None else block.shape[1]
+        if block is not None:
+            matrix = self._matrix(track, block.shape[0])
+            fader = (
+                self._gain((track.name,), "gain_db", track.gain_db, start, stop)
+                if matching(self.state.automation, track=track.name)
+                else 10.0 ** (track.gain_db / 20.0)
             )
-            if isinstance(send_gain, float):
-                mix_into(sends[bus], placed, np.eye(2, dtype=np.float32) * send_gain)
-            else:
-                mix_into(sends[bus], placed, np.eye(2, dtype=np.float32), send_gain)
-        self._add(placed, start, stop, writer)
+            if isinstance(fader, float):
+                matrix, fader = (matrix * fader).astype(np.float32), None
+            send_gains = [
+                (
+                    sends[bus],
+                    self._gain((track.name, None), send, getattr(track, send), start, stop),
+                )
+                for bus, send in BUSES
+                if bus in sends and getattr(track, send) is not None
+            ]
+            mixbus = self._gain((None,), "gain_db", 0.0, start, stop)
+            for lo in range(0, frames, MIX_CHUNK):
+                hi = min(lo + MIX_CHUNK, frames)
+                placed = self._placer.place(
+                    block[:, lo:hi], matrix, None if fader is None else fader[lo:hi]
+                )
+                for target, gain in send_gains:
+                    target[:, lo:hi] += self._placer.scaled(placed, _part(gain, lo, hi))
+                if not (isinstance(mixbus, float) and mixbus == 1.0):
+                    placed *= _part(mixbus, lo, hi)
+                self.premaster[:, start + lo : start + hi] += placed
+                if writer is not None:
+                    writer.write(placed)
+        if writer is not None and frames < stop - start:
+            writer.write(np.zeros((2, stop - start - frames), dtype=np.float32))
+
+    def _matrix(self, track: TrackState, channels: int) -> np.ndarray:
+        if track.name not in self._matrices:
+            self._matrices[track.name] = placement_matrix(
+                pan=track.pan, width=track.width, channels=channels
+            ).astype(np.float32)
+        return self._matrices[track.name]
 
     def add_return(self, bus: str, output: np.ndarray, *, delay: int, block: int) -> None:
         writer = self._writers.get(bus)
@@ -471,7 +484,6 @@ def render_mix(
             state,
             sample_rate=sample_rate,
             frames=frames,
-            block=block,
             stems_out=stems_out,
             subtype=stems_subtype,
             stack=stack,
