@@ -25,15 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import queue
 import re
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, suppress
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -46,11 +44,11 @@ from dsp.audio_io import (  # noqa: F401 - prune_cache is part of render's API
     release_pages,
 )
 from dsp.automation import automation_gain, matching
+from dsp.bus_lane import BusLane, open_cached
 from dsp.errors import StateError
 from dsp.panning import MIX_CHUNK, Placer, placement_matrix
 from dsp.processors import (
     INSERT_FIELDS,
-    BusChain,
     InsertChain,
     bus_chain,
     has_inserts,
@@ -61,7 +59,6 @@ from dsp.state import MixState, TrackState
 
 ENGINE_VERSION = 2
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
-BUS_QUEUE_BLOCKS = 4
 Progress = Callable[[str, float], None]
 
 
@@ -159,32 +156,6 @@ def _spans(frames: int, block: int) -> list[tuple[int, int]]:
     return [(start, min(start + block, frames)) for start in range(0, frames, block)]
 
 
-def _open_cached(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
-    cached = open_npy(path, shape=shape)
-    if cached is not None:
-        with suppress(OSError):
-            os.utime(path)  # mark as recently used, for prune_cache
-    return cached
-
-
-def _cached_array(
-    path: Path | None, shape: tuple[int, ...], fill: Callable[[Put], None]
-) -> np.ndarray:
-    """Let ``fill`` put blocks into a new (channels, n) float32 array: in memory, or into the
-    .npy file ``path`` (atomic), which is then memory-mapped."""
-    if path is None:
-        out = np.empty(shape, dtype=np.float32)
-
-        def put_memory(start: int, block: np.ndarray) -> None:
-            out[:, start : start + block.shape[1]] = block
-
-        fill(put_memory)
-        return out
-    with npy_block_writer(path, shape=(shape[0], shape[1])) as put_file:
-        fill(put_file)
-    return np.load(path, mmap_mode="r")
-
-
 @dataclass
 class _TrackFeed:
     """One audible track's output after its inserts, handed out block by block."""
@@ -221,7 +192,7 @@ def _open_feed(
     if cache is not None:
         key = track_cache_key(track, stem_key=stem.key, sample_rate=sample_rate)
         path = cache / f"track-{key}.npy"
-        cached = _open_cached(path, tuple(stem.audio.shape))
+        cached = open_cached(path, tuple(stem.audio.shape))
         if cached is not None:
             return _TrackFeed(track, "cached", cached)
     chain = insert_chain(track, sample_rate=sample_rate)
@@ -230,56 +201,6 @@ def _open_feed(
         channels, frames = stem.audio.shape
         put = stack.enter_context(npy_block_writer(path, shape=(channels, frames)))
     return _TrackFeed(track, "rendered", stem.audio, chain=chain, put=put)
-
-
-class _Aborted(Exception):
-    """The render stopped before the bus got all its blocks."""
-
-
-_DONE = object()
-_ABORT = object()
-
-
-class _BusLane:
-    """A bus rendered on its own thread from the send blocks it is handed, in order."""
-
-    def __init__(
-        self,
-        chain: BusChain,
-        *,
-        shape: tuple[int, int],
-        path: Path | None,
-        pool: ThreadPoolExecutor,
-    ) -> None:
-        self._chain = chain
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=BUS_QUEUE_BLOCKS)
-        self._future: Future[np.ndarray] = pool.submit(_cached_array, path, shape, self._fill)
-
-    def _fill(self, put: Put) -> None:
-        while (item := self._queue.get()) is not _DONE:
-            if item is _ABORT:
-                raise _Aborted
-            start, send = cast(tuple[int, np.ndarray], item)
-            put(start, self._chain.process(send, reset=start == 0))
-
-    def _hand_over(self, item: object) -> None:
-        while not self._future.done():
-            with suppress(queue.Full):
-                self._queue.put(item, timeout=0.05)
-                return
-        self._future.result()  # the lane stopped early: raise its error
-
-    def feed(self, start: int, send: np.ndarray) -> None:
-        self._hand_over((start, send))
-
-    def result(self) -> np.ndarray:
-        self._hand_over(_DONE)
-        return self._future.result()
-
-    def abort(self) -> None:
-        with suppress(Exception):
-            self._hand_over(_ABORT)
-            self._future.result()
 
 
 class _Mixer:
@@ -459,7 +380,7 @@ def render_mix(
     bus_outputs = {
         bus: hit
         for bus, path in bus_paths.items()
-        if path is not None and (hit := _open_cached(path, (2, frames))) is not None
+        if path is not None and (hit := open_cached(path, (2, frames))) is not None
     }
     pending = [bus for bus in used if bus not in bus_outputs]
     if stems_out is not None:
@@ -494,7 +415,7 @@ def render_mix(
             mixer.open_writer(bus, f"{bus}_return.wav")
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=max(len(pending), 1)))
         lanes = {
-            bus: _BusLane(
+            bus: BusLane(
                 bus_chain(state, bus, sample_rate=sample_rate),
                 shape=(2, frames),
                 path=bus_paths[bus],
