@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 
 from assistant.planning import PastTurn, PlanContext, TrackFacts
-from dsp.masking import StemBands, find_masking, stem_bands
-from dsp.state import MixState
-from dsp.stereo import channel_energies
+from dsp.masking import StemBands, find_masking
+from dsp.state import MixState, TrackState
 from tools.base import ToolCall
 from tools.engine import Engine
 from tools.session import Session, Version
@@ -73,26 +72,22 @@ def build_context(session: Session, engine: Engine, brief: str, parent: Version)
     bands_cache: dict[str, StemBands] = {}
     stereo_cache: dict[str, dict[str, float]] = {}
 
+    def bands_for(tracks: list[TrackState]) -> dict[str, StemBands]:
+        bands_cache.update(engine.track_bands([t for t in tracks if t.name not in bands_cache]))
+        return {t.name: bands_cache[t.name] for t in tracks}
+
     def masking() -> list[dict[str, Any]]:
-        return [c.model_dump(mode="json") for c in mix_masking(engine, state)]
+        bands = bands_for(state.audible_tracks())
+        roles = {t.name: t.role for t in state.tracks}
+        conflicts = find_masking(bands, sample_rate=meta.sample_rate, roles=roles)
+        return [c.model_dump(mode="json") for c in conflicts]
 
     def bands_of(name: str) -> StemBands | None:
-        if name not in bands_cache:
-            track = state.track(name)
-            audio = engine.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
-            bands_cache[name] = stem_bands(audio, sample_rate=meta.sample_rate)
-        return bands_cache[name]
+        return bands_for([state.track(name)])[name]
 
     def stereo() -> dict[str, dict[str, float]]:
         if not stereo_cache:
-            for track in state.audible_tracks():
-                audio = engine.insert_output(track)
-                energies = channel_energies(audio)
-                stereo_cache[track.name] = {
-                    "channels": float(np.asarray(audio).shape[0]),
-                    "mid": energies.mid,
-                    "side": energies.side,
-                }
+            stereo_cache.update(engine.track_stereo(state.audible_tracks()))
         return stereo_cache
 
     return SessionPlanContext(
@@ -120,9 +115,3 @@ def track_audio_in_mix(engine: Engine, state: MixState) -> dict[str, np.ndarray]
     for track in state.audible_tracks():
         out[track.name] = engine.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
     return out
-
-
-def mix_masking(engine: Engine, state: MixState) -> list[Any]:
-    stems = track_audio_in_mix(engine, state)
-    roles = {t.name: t.role for t in state.tracks}
-    return find_masking(stems, sample_rate=engine.meta.sample_rate, roles=roles)

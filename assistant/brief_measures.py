@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from assistant.planning import PlanContext
-from dsp.state import MixState
+from dsp.spectrum import THIRD_OCTAVE_FLOOR_DB
+from dsp.state import MixState, TrackState
 from tools.engine import Engine
 from tools.session import Version
 
@@ -33,7 +34,7 @@ def shifted_metrics(
     """The metrics of the same render scaled by delta_db: with the master off, moving every
     fader by the same amount scales the pre-master mix exactly (sends, returns and automation
     follow the faders), so no second render is needed; shares, centroid, width, crest and
-    LRA do not change."""
+    LRA do not change, the spectrum shifts with the level."""
     mix = dict(metrics["mix"])
     for key in MIX_LEVEL_FIELDS:
         mix[key] = round(mix[key] + delta_db, 3)
@@ -43,24 +44,20 @@ def shifted_metrics(
         {**row, "lufs": row["lufs"] + delta_db if row["lufs"] > -70 else row["lufs"]}
         for row in metrics.get("sections", [])
     ]
+    if "spectrum" in metrics:
+        spectrum = metrics["spectrum"]
+        levels = [
+            round(v + delta_db, 3) if v > THIRD_OCTAVE_FLOOR_DB else v for v in spectrum["power_db"]
+        ]
+        out["spectrum"] = {**spectrum, "power_db": levels}
     return out
 
 
 def mix_spectrum(audio: np.ndarray, sample_rate: int) -> dict[str, list[float]]:
     """Third-octave band powers (dB) of the mix, 20 Hz-20 kHz: what band_hz measures read."""
-    from dsp.spectrum import mono_sum, power_spectrum
+    from dsp.spectrum import mono_sum, power_spectrum, third_octave_spectrum
 
-    freqs, psd = power_spectrum(mono_sum(audio), sample_rate=sample_rate)
-    centres = 20.0 * 2.0 ** (np.arange(31) / 3)
-    lo, hi = centres * 2 ** (-1 / 6), centres * 2 ** (1 / 6)
-    step = freqs[1] - freqs[0]
-    cumulative = np.concatenate(([0.0], np.cumsum(psd)))
-    a, b = np.searchsorted(freqs, lo), np.searchsorted(freqs, hi)
-    power = (cumulative[b] - cumulative[a]) * step
-    return {
-        "centres_hz": [round(float(c), 1) for c in centres],
-        "power_db": [round(float(10 * np.log10(max(p, 1e-30))), 3) for p in power],
-    }
+    return third_octave_spectrum(*power_spectrum(mono_sum(audio), sample_rate=sample_rate))
 
 
 def extra_measures(
@@ -68,19 +65,17 @@ def extra_measures(
     context: PlanContext,
     parent: Version,
     state: MixState,
-    rendered: Any,
     before: dict[str, Any],
     after: dict[str, Any],
     measures: list[str],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Measures the stored metrics do not hold, computed from the renders only when the plan
-    names them: band ranges (third-octave spectrum) and the spectral overlap of two stems."""
+    """Measures the metrics do not hold, computed only when the plan names them: the
+    parent's spectrum for band ranges when its metrics lack it, and the spectral overlap of
+    two stems (from the per-track band powers the engine caches)."""
     rate = engine.meta.sample_rate
     before, after = dict(before), dict(after)
-    if any(m.startswith("band_hz:") for m in measures):
-        if "spectrum" not in before:
-            before["spectrum"] = parent_spectrum(engine, parent)
-        after["spectrum"] = mix_spectrum(rendered.audio, rate)
+    if any(m.startswith("band_hz:") for m in measures) and "spectrum" not in before:
+        before["spectrum"] = parent_spectrum(engine, parent)
     pairs = [m for m in measures if m.startswith("overlap:")]
     if pairs:
         from dsp.masking import spectral_overlap
@@ -98,13 +93,21 @@ def extra_measures(
             new = [
                 old[i]
                 if state.track(n) == parent.state.track(n)
-                else post_fader_audio(engine, state, n)
+                else engine.track_bands([state.track(n)])[n]
                 for i, n in enumerate((a, b))
             ]
             before_extra[measure] = round(spectral_overlap(*old, sample_rate=rate), 4)
             after_extra[measure] = round(spectral_overlap(*new, sample_rate=rate), 4)
         before["extra"], after["extra"] = before_extra, after_extra
     return before, after
+
+
+def overlap_tracks(parent: MixState, state: MixState, measures: list[str]) -> list[TrackState]:
+    """The tracks an ``overlap:a,b`` measure names whose settings the brief changed (their
+    bands must be measured again)."""
+    names = {t.name for t in state.tracks} & {t.name for t in parent.tracks}
+    named = {n for m in measures if m.startswith("overlap:") for n in m.split(":", 1)[1].split(",")}
+    return [state.track(n) for n in sorted(named & names) if state.track(n) != parent.track(n)]
 
 
 def parent_spectrum(engine: Engine, parent: Version) -> dict[str, list[float]]:
@@ -123,11 +126,6 @@ def parent_spectrum(engine: Engine, parent: Version) -> dict[str, list[float]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, spectrum)
     return spectrum
-
-
-def post_fader_audio(engine: Engine, state: MixState, name: str) -> np.ndarray:
-    track = state.track(name)
-    return engine.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
 
 
 def compensate_loudness(state: MixState, drift_lu: float) -> tuple[MixState, str]:

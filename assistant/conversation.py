@@ -9,12 +9,16 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import numpy as np
-
 from assistant.brief_context import build_context, track_audio_in_mix
-from assistant.brief_measures import compensate_loudness, extra_measures, shifted_metrics
+from assistant.brief_measures import (
+    compensate_loudness,
+    extra_measures,
+    overlap_tracks,
+    shifted_metrics,
+)
 from assistant.explain import compose_reply, reply_header, summarise
 from assistant.planning import Plan, PlanContext, Planner
 from assistant.session_actions import answer, run_automix, screenshot_feedback, set_roles
@@ -160,7 +164,10 @@ def _carry_out(
     report("rendering", 0.5)
     rendered = engine.render(state)
     report("measuring", 0.7)
-    metrics = engine.metrics_of(rendered, state)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the engine caches the bands it measures
+        bands = pool.submit(engine.track_bands, overlap_tracks(parent.state, state, plan.measures))
+        metrics = engine.metrics_of(rendered, state)
+        bands.result()
     before = context.metrics
     notes: list[str] = []
     drift = metrics["mix"]["integrated_lufs"] - before["mix"]["integrated_lufs"]
@@ -168,10 +175,7 @@ def _carry_out(
         state, note = compensate_loudness(state, drift)
         notes.append(note)
         metrics = shifted_metrics(metrics, -drift, engine.track_facts(state))
-        rendered.audio = rendered.audio * np.float32(10 ** (-drift / 20))
-    before, metrics = extra_measures(
-        engine, context, parent, state, rendered, before, metrics, plan.measures
-    )
+    before, metrics = extra_measures(engine, context, parent, state, before, metrics, plan.measures)
     body = compose_reply(
         changes=changes,
         before=before,

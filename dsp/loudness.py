@@ -33,6 +33,7 @@ _FILTER_CHUNK = 1 << 17
 _FFT_SIZE = 4096  # FFT segments for dense true-peak evaluation
 _BLOCK_GROUP = 64
 _DENSE_SHARE = 0.1  # FFT a block when this share of its samples is asked for
+_PEAK_BLOCK = 1 << 16
 
 
 def _as_channels(audio: np.ndarray) -> np.ndarray:
@@ -99,11 +100,18 @@ def weighted_power(audio: np.ndarray, *, sample_rate: float) -> np.ndarray:
     weights = _channel_weights(channels.shape[0]).astype(dtype)
     state = np.zeros((sos.shape[0], channels.shape[0], 2), dtype=dtype)
     power = np.empty(channels.shape[1], dtype=dtype)
+    unit = bool(np.all(weights == 1.0)) and channels.shape[0] <= 2
     for start in range(0, channels.shape[1], _FILTER_CHUNK):
         chunk = channels[:, start : start + _FILTER_CHUNK].astype(dtype, copy=False)
         filtered, state = sosfilt(sos, chunk, axis=-1, zi=state)
-        np.square(filtered, out=filtered)
-        power[start : start + chunk.shape[1]] = weights @ filtered
+        out = power[start : start + chunk.shape[1]]
+        if unit:  # the same sums as the weighted one, without a (slow) one- or two-row matmul
+            np.square(filtered[0], out=out)
+            if filtered.shape[0] == 2:
+                np.add(out, np.square(filtered[1], out=filtered[1]), out=out)
+        else:
+            np.square(filtered, out=filtered)
+            out[:] = weights @ filtered
     return power
 
 
@@ -398,20 +406,40 @@ def true_peak_dbtp(audio: np.ndarray, *, sample_rate: float, oversample: int = 4
     Same FIR and result as ``max(abs(resample_poly(x, oversample, 1)))``, but only the
     neighbourhoods that can beat the sample peak are interpolated."""
     _check_rate(sample_rate)
+    peak = sample_and_true_peak(audio, oversample=oversample)[1]
+    return float(20.0 * np.log10(peak)) if peak > 0.0 else float("-inf")
+
+
+def sample_and_true_peak(audio: np.ndarray, *, oversample: int = 4) -> tuple[float, float]:
+    """``(sample peak, true peak)``, both linear (0 for silence): max |x| and max |x| after
+    ``oversample``-times polyphase interpolation.
+
+    One pass, block by block: the running max |x| over the FIR span is kept wherever it
+    could beat the sample peak found so far; what is kept is then cut to the final peak's
+    candidates, which alone are interpolated (so no full-length temporary is made)."""
     channels = _as_channels(audio)
     if channels.size == 0:
-        return float("-inf")
+        return 0.0, 0.0
     if oversample < 1:
         raise StateError(f"oversample={oversample!r} must be >= 1")
-    magnitude = peak_magnitude(channels)
-    peak = float(magnitude.max())
-    if peak == 0.0:
-        return float("-inf")
     matrix = _polyphase_matrix(int(oversample))
-    local = running_max(magnitude, matrix.shape[1])
-    candidates = np.flatnonzero(local >= peak / interpolation_gain_bound(oversample))
+    taps, bound = matrix.shape[1], interpolation_gain_bound(oversample)
+    n, peak = channels.shape[1], 0.0
+    positions, levels = [], []
+    for start in range(0, n, _PEAK_BLOCK):
+        stop = min(start + _PEAK_BLOCK, n)
+        lo, hi = max(start - taps // 2, 0), min(stop + taps // 2, n)
+        magnitude = peak_magnitude(channels[:, lo:hi])
+        peak = max(peak, float(magnitude[start - lo : stop - lo].max()))
+        local = running_max(magnitude, taps)[start - lo : stop - lo]
+        kept = np.flatnonzero(local >= peak / bound)
+        positions.append(kept + start)
+        levels.append(local[kept])
+    if peak == 0.0:
+        return 0.0, 0.0
+    candidates = np.concatenate(positions)[np.concatenate(levels) >= peak / bound]
     interpolated = _oversampled_at(channels, candidates, matrix)
-    return float(20.0 * np.log10(max(peak, float(interpolated.max(initial=0.0)))))
+    return peak, max(peak, float(interpolated.max(initial=0.0)))
 
 
 @dataclass(frozen=True)

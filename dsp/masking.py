@@ -173,8 +173,18 @@ def stem_bands(audio: np.ndarray, *, sample_rate: float) -> StemBands:
         pool=low_pool,
         bands=low_bands.size,
     )
+    return bands_from_power(power)
+
+
+def bands_from_power(power: np.ndarray, *, gain_db: float = 0.0) -> StemBands:
+    """A stem's ``StemBands`` from its (bands, frames) mean-square powers, optionally as the
+    stem scaled by ``gain_db`` (a fader) measures: the powers times the squared float32 gain,
+    like ``stem_bands(audio * np.float32(gain))``."""
+    if gain_db != 0.0:
+        gain = np.float32(10.0 ** (gain_db / 20.0))
+        power = power * (gain * gain)
     levels = np.asarray(power_db(power)).astype(np.float32)
-    loud = float(np.percentile(levels.max(axis=0), 95)) if frames else FLOOR_DB
+    loud = float(np.percentile(levels.max(axis=0), 95)) if power.shape[1] else FLOOR_DB
     active = levels >= max(ACTIVE_FLOOR_DB, loud - ACTIVE_BELOW_LOUD_DB)
     return StemBands(edges_hz=band_edges_hz(), power=power, levels_db=levels, active=active)
 

@@ -10,6 +10,8 @@ The public measures take audio; the ``*_from_spectrum`` twins take ``(freqs_hz, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import reduce
 from typing import overload
 
 import numpy as np
@@ -27,8 +29,9 @@ BANDS_HZ: dict[str, tuple[float, float]] = {
 }
 FLOOR_DB = -120.0
 _FLOOR_POWER = 10.0 ** (FLOOR_DB / 10.0)
-_FRAMES_PER_CHUNK = 512
+_FRAMES_PER_CHUNK = 64
 _OVERLAP_BELOW_S = 30.0  # shorter signals get 50 % overlapping frames, longer ones none
+THIRD_OCTAVE_FLOOR_DB = -300.0  # third_octave_spectrum's floor (a power of 1e-30)
 
 
 @overload
@@ -77,29 +80,97 @@ def power_spectrum(
     power per Hz, shaped like the input's leading axes, so that ``psd.sum() * df`` is the mean
     square of the signal.
     """
+    rows = np.atleast_2d(np.asarray(signals, dtype=np.float32))
+    freqs, psd = _welch(rows, None, sample_rate=sample_rate, n_fft=n_fft)
+    return freqs, psd[0] if np.ndim(signals) == 1 else psd
+
+
+def mono_power_spectrum(
+    audio: np.ndarray, *, sample_rate: float, n_fft: int = 4096
+) -> tuple[np.ndarray, np.ndarray]:
+    """``power_spectrum(mono_sum(audio))``, the mono sum made frame by frame (no copy)."""
+    return _squeezed(_welch(as_channels(audio), _mono_rows, sample_rate=sample_rate, n_fft=n_fft))
+
+
+def mid_side_power_spectra(
+    audio: np.ndarray, *, sample_rate: float, n_fft: int = 4096
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(freqs_hz, mid_psd, side_psd)`` of the first two channels (mid = (L + R) / 2, the
+    mono sum; side = (L - R) / 2), made frame by frame; the side is zeros for mono input."""
+    channels = as_channels(audio)
+    if channels.shape[0] < 2:
+        freqs, mid = mono_power_spectrum(channels, sample_rate=sample_rate, n_fft=n_fft)
+        return freqs, mid, np.zeros_like(mid)
+    freqs, psd = _welch(channels[:2], _mid_side_rows, sample_rate=sample_rate, n_fft=n_fft)
+    return freqs, psd[0], psd[1]
+
+
+def _squeezed(spectrum: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    return spectrum[0], spectrum[1][0]
+
+
+def _mono_rows(frames: np.ndarray) -> np.ndarray:
+    """The mono sum (as ``mono_sum`` makes it) of (channels, frames, n) frames, (1, frames, n)."""
+    if frames.shape[0] == 1:
+        return frames.astype(np.float32)
+    if frames.shape[0] == 2:
+        mono = np.add(frames[0], frames[1], dtype=np.float32)
+        mono *= np.float32(0.5)
+        return mono[np.newaxis]
+    return frames.mean(axis=0, dtype=np.float32)[np.newaxis]
+
+
+def _mid_side_rows(frames: np.ndarray) -> np.ndarray:
+    out = np.empty((2, *frames.shape[1:]), dtype=np.float32)
+    np.add(frames[0], frames[1], out=out[0], dtype=np.float32)
+    np.subtract(frames[0], frames[1], out=out[1], dtype=np.float32)
+    out *= np.float32(0.5)
+    return out
+
+
+def _welch(
+    channels: np.ndarray,
+    rows_of: Callable[[np.ndarray], np.ndarray] | None,
+    *,
+    sample_rate: float,
+    n_fft: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``power_spectrum`` of the rows ``rows_of`` makes from each chunk of ``channels``'
+    frames (of the channels themselves when None), one chunk of frames at a time."""
     _check_rate(sample_rate)
     if n_fft < 16:
         raise StateError(f"n_fft={n_fft} must be >= 16")
-    rows = np.atleast_2d(np.asarray(signals, dtype=np.float32))
-    length = rows.shape[-1]
+    length = channels.shape[-1]
     if length < n_fft:
-        rows = np.pad(rows, ((0, 0), (0, n_fft - length)))
+        channels = np.pad(channels, ((0, 0), (0, n_fft - length)))
     hop = n_fft // 2 if length < _OVERLAP_BELOW_S * sample_rate else n_fft
     window = np.hanning(n_fft).astype(np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(rows, n_fft, axis=-1)[:, ::hop, :]
-    total = np.zeros((rows.shape[0], n_fft // 2 + 1), dtype=np.float64)
-    for start in range(0, frames.shape[1], _FRAMES_PER_CHUNK):
-        chunk = frames[:, start : start + _FRAMES_PER_CHUNK] * window
-        parts = scipy.fft.rfft(chunk, overwrite_x=True).view(np.float32)  # re, im interleaved
-        parts *= parts
-        summed = parts.sum(axis=1, dtype=np.float64)
-        total += summed[:, 0::2] + summed[:, 1::2]
+    frames = np.lib.stride_tricks.sliding_window_view(channels, n_fft, axis=-1)[:, ::hop, :]
+    chunks = range(0, frames.shape[1], _FRAMES_PER_CHUNK)
+    total = reduce(
+        np.add,
+        (_frame_powers(frames[:, s : s + _FRAMES_PER_CHUNK], rows_of, window) for s in chunks),
+    )
     psd = total / (frames.shape[1] * sample_rate * float(np.sum(window**2)))
     psd[:, 1:-1] *= 2.0  # one-sided
     if length < n_fft:
         psd *= n_fft / max(length, 1)
-    freqs = np.fft.rfftfreq(n_fft, d=1.0 / sample_rate)
-    return freqs, psd[0] if np.ndim(signals) == 1 else psd
+    return np.fft.rfftfreq(n_fft, d=1.0 / sample_rate), psd
+
+
+def _frame_powers(
+    frames: np.ndarray, rows_of: Callable[[np.ndarray], np.ndarray] | None, window: np.ndarray
+) -> np.ndarray:
+    """Summed |FFT|^2 (float64) of the windowed frames of each row, (rows, n_fft // 2 + 1)."""
+    if rows_of is None:
+        chunk = frames * window
+    else:
+        chunk = rows_of(frames)
+        chunk *= window
+    parts = scipy.fft.rfft(chunk, overwrite_x=True).view(np.float32)  # re, im interleaved
+    parts *= parts
+    summed = parts.sum(axis=1, dtype=np.float64)
+    return summed[:, 0::2] + summed[:, 1::2]
 
 
 def average_spectrum_db(
@@ -154,6 +225,22 @@ def third_octave_levels_db(
     hi = np.maximum(hi, lo + 1)
     density = (cumulative[hi] - cumulative[lo]) / (hi - lo)
     return centres, power_db(density)
+
+
+def third_octave_spectrum(freqs: np.ndarray, psd: np.ndarray) -> dict[str, list[float]]:
+    """Third-octave band powers (dB, 3 decimals, floored at THIRD_OCTAVE_FLOOR_DB) at 31
+    centres from 20 Hz to 20 kHz, as ``{"centres_hz": [...], "power_db": [...]}``: what a
+    mix's stored spectrum holds."""
+    centres = 20.0 * 2.0 ** (np.arange(31) / 3)
+    lo, hi = centres * 2 ** (-1 / 6), centres * 2 ** (1 / 6)
+    step = freqs[1] - freqs[0]
+    cumulative = np.concatenate(([0.0], np.cumsum(psd)))
+    a, b = np.searchsorted(freqs, lo), np.searchsorted(freqs, hi)
+    power = (cumulative[b] - cumulative[a]) * step
+    return {
+        "centres_hz": [round(float(c), 1) for c in centres],
+        "power_db": [round(float(10 * np.log10(max(p, 1e-30))), 3) for p in power],
+    }
 
 
 def tilt_from_spectrum(freqs: np.ndarray, psd: np.ndarray) -> float:

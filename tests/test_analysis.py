@@ -12,8 +12,10 @@ from scipy.signal import butter, sosfilt
 from dsp.analysis import (
     MixMetrics,
     analyze_audio,
+    analyze_mix,
     analyze_stem,
     loudness_curve,
+    measure_mix,
     metric_deltas,
     section_loudness,
 )
@@ -31,6 +33,10 @@ from dsp.spectrum import (
     average_spectrum_db,
     band_energy_db,
     band_shares_db,
+    mid_side_power_spectra,
+    mono_power_spectrum,
+    mono_sum,
+    power_spectrum,
     spectral_centroid_hz,
     spectral_tilt_db_per_octave,
 )
@@ -38,6 +44,7 @@ from dsp.state import Section
 from dsp.stereo import (
     correlation,
     low_end_width,
+    mid_side_spectra,
     mono_compatibility_db,
     side_mid_ratio_db,
     stereo_width,
@@ -208,6 +215,32 @@ def test_one_pass_loudness_matches_the_loudness_meters():
     assert metrics.momentary_max_lufs == pytest.approx(float(np.max(momentary)), abs=1e-6)
     assert metrics.short_term_max_lufs == pytest.approx(float(np.max(short_term)), abs=1e-6)
     assert metrics.true_peak_dbtp == pytest.approx(true_peak_dbtp(mix, sample_rate=SR), abs=1e-6)
+
+
+def test_frame_by_frame_spectra_equal_the_spectra_of_the_sums():
+    for audio in (_pink(40.0, channels=2), _pink(3.0, channels=2), _pink(0.05, channels=1)):
+        freqs, mid, side = mid_side_power_spectra(audio, sample_rate=SR)
+        expected = mid_side_spectra(audio, sample_rate=SR)
+        np.testing.assert_allclose(freqs, expected[0])
+        np.testing.assert_allclose(mid, expected[1], rtol=1e-12)
+        np.testing.assert_allclose(side, expected[2], rtol=1e-12)
+        mono = power_spectrum(mono_sum(audio), sample_rate=SR)[1]
+        np.testing.assert_allclose(mono_power_spectrum(audio, sample_rate=SR)[1], mono, rtol=1e-12)
+
+
+def test_measure_mix_keeps_the_spectrum_it_measured():
+    mix = _pink(5.0, channels=2)
+    sections = [
+        Section(label="a", start_s=0.0, end_s=2.5),
+        Section(label="b", start_s=2.5, end_s=5.0),
+    ]
+    analysis = measure_mix(mix, sample_rate=SR, sections=sections)
+    assert (analysis.metrics, analysis.sections) == analyze_mix(
+        mix, sample_rate=SR, sections=sections
+    )
+    freqs, psd = power_spectrum(mono_sum(mix), sample_rate=SR)
+    np.testing.assert_allclose(analysis.freqs_hz, freqs)
+    np.testing.assert_allclose(analysis.mono_psd, psd, rtol=1e-12)
 
 
 def test_analyze_audio_of_silence_stays_finite():

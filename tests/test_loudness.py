@@ -25,6 +25,7 @@ from dsp.loudness import (
     loudness_stats,
     momentary_lufs,
     oversampled_peak_envelope,
+    sample_and_true_peak,
     sample_peak_dbfs,
     short_term_lufs,
     true_peak_dbtp,
@@ -196,6 +197,21 @@ def test_true_peak_equals_full_resample_poly() -> None:
     assert true_peak_dbtp(audio, sample_rate=RATE) == pytest.approx(20 * np.log10(full), abs=1e-4)
     envelope = oversampled_peak_envelope(audio, floor=0.0)
     assert envelope.max() == pytest.approx(full, rel=1e-5)
+
+
+def test_true_peak_read_block_by_block_equals_resample_poly() -> None:
+    """Bursts across the reader's 65536-sample block edges, and the loudest one last (so
+    earlier blocks are read against a lower peak)."""
+    rng = np.random.default_rng(11)
+    audio = (rng.standard_normal((2, 200_000)) * 0.1).astype(np.float32)
+    for edge, level in ((65536, 0.6), (131072, 0.7), (199_990, 0.8)):
+        audio[:, edge - 3 : edge + 1] = [[level, -level, level, -level]] * 2
+    audio[1, 131072 - 1] = 0.75
+    full = np.abs(resample_poly(audio, 4, 1, axis=-1)).max()
+    peak, true_peak = sample_and_true_peak(audio)
+    assert peak == float(np.abs(audio).max())
+    assert true_peak == pytest.approx(full, rel=1e-5)
+    assert sample_and_true_peak(np.zeros((1, 10), dtype=np.float32)) == (0.0, 0.0)
 
 
 def test_fs4_sine_has_intersample_peak() -> None:

@@ -5,28 +5,40 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from dsp.analysis import analyze_mix
+from dsp.analysis import measure_mix
 from dsp.audio_io import load_audio, prune_cache
-from dsp.dynamics import crest_factor_db
+from dsp.dynamics import crest_factor_from, peak_linear
 from dsp.errors import AudioFileError
 from dsp.loudness import integrated_lufs
+from dsp.masking import N_BANDS, StemBands, bands_from_power, stem_bands
 from dsp.master import MasterResult, apply_master_state
 from dsp.processors import has_inserts
 from dsp.render import StemSource, render_mix, track_cache_key
-from dsp.spectrum import band_energies_db, spectral_centroid_hz
-from dsp.state import MixState
+from dsp.spectrum import (
+    band_energies_from_spectrum,
+    centroid_from_spectrum,
+    mono_power_spectrum,
+    third_octave_spectrum,
+)
+from dsp.state import MixState, TrackState
+from dsp.stereo import channel_energies
 from tools.atomic import write_json_atomic
 from tools.session import SessionMeta
 
 Progress = Callable[[str, float], None]
 CACHE_LIMIT_BYTES = int(os.environ.get("MIXCHAT_CACHE_MB", "3000")) * 1024 * 1024
+BANDS_LIMIT_BYTES = 256 * 1024 * 1024  # about a megabyte per 4-minute track
+OWN_FACTS = ("lufs", "band_energies_db", "spectral_centroid_hz", "crest_factor_db")
+STEREO_FACTS = ("channels", "mid", "side")
+WORKERS = min(2, os.cpu_count() or 1)
 
 
 @dataclass
@@ -140,19 +152,26 @@ class Engine:
         return self.metrics_of(rendered, state)
 
     def metrics_of(self, rendered: Rendered, state: MixState) -> dict[str, Any]:
+        """What a version stores about ``rendered``: the mix's metrics, sections and
+        spectrum, and each track's facts. The tracks (and the pre-master loudness) are
+        measured on worker threads while the mix is (numpy, scipy and soxr drop the GIL)."""
         rate = rendered.sample_rate
-        mix, sections = analyze_mix(
-            rendered.audio, sample_rate=rate, sections=list(self.meta.sections)
-        )
-        metrics: dict[str, Any] = {
-            "mix": mix.model_dump(mode="json"),
-            "sections": sections,
-            "tracks": self.track_facts(state),
-        }
-        if rendered.master_result is not None:
-            metrics["premaster_lufs"] = round(
-                integrated_lufs(rendered.premaster, sample_rate=rate), 2
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            tracks = pool.submit(self.track_facts, state)
+            premaster = (
+                pool.submit(integrated_lufs, rendered.premaster, sample_rate=rate)
+                if rendered.master_result is not None
+                else None
             )
+            mix = measure_mix(rendered.audio, sample_rate=rate, sections=list(self.meta.sections))
+            metrics: dict[str, Any] = {
+                "mix": mix.metrics.model_dump(mode="json"),
+                "sections": mix.sections,
+                "tracks": tracks.result(),
+                "spectrum": third_octave_spectrum(mix.freqs_hz, mix.mono_psd),
+            }
+            if premaster is not None:
+                metrics["premaster_lufs"] = round(premaster.result(), 2)
         return metrics
 
     def track_facts(self, state: MixState) -> dict[str, dict[str, Any]]:
@@ -161,9 +180,11 @@ class Engine:
         Measured on the track's insert output (cached per settings hash) plus its fader gain;
         automation and pan are left out so the figures describe the track's own sound.
         """
+        tracks = state.audible_tracks()
+        own_facts = self._own_facts(tracks)
         facts = {}
-        for track in state.audible_tracks():
-            own = self._insert_facts(track)
+        for track in tracks:
+            own = own_facts[track.name]
             gain = track.gain_db
             facts[track.name] = {
                 "role": track.role,
@@ -176,6 +197,33 @@ class Engine:
             }
         return facts
 
+    def track_stereo(self, tracks: Sequence[TrackState]) -> dict[str, dict[str, float]]:
+        """Each track's insert output: channel count and mid and side energies (pre-fader)."""
+        own_facts = self._own_facts(tracks)
+        return {t.name: {k: own_facts[t.name][k] for k in STEREO_FACTS} for t in tracks}
+
+    def track_bands(self, tracks: Sequence[TrackState]) -> dict[str, StemBands]:
+        """Each track's masking bands after its inserts and fader: ``stem_bands`` of the
+        insert output times the fader gain (no automation or pan). The pre-fader band powers
+        are cached per insert key and the fader applied to them as a power gain."""
+        folder = self.cache_dir / "bands"
+        paths = {t.name: folder / f"{self._measure_key(t)}.npy" for t in tracks}
+        powers: dict[str, np.ndarray] = {}
+        for name, path in paths.items():
+            if (power := _load_band_powers(path)) is not None:
+                powers[name] = power
+        missing = [t for t in tracks if t.name not in powers]
+        if missing:
+            outputs = [self.insert_output(t) for t in missing]
+            rate = self.meta.sample_rate
+            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+                measured = pool.map(lambda a: stem_bands(a, sample_rate=rate).power, outputs)
+                for track, power in zip(missing, measured):
+                    save_npy_atomic(paths[track.name], power)
+                    powers[track.name] = power
+            prune_cache(folder, max_bytes=BANDS_LIMIT_BYTES)
+        return {t.name: bands_from_power(powers[t.name], gain_db=t.gain_db) for t in tracks}
+
     def insert_output(self, track: Any) -> np.ndarray:
         """A track after its inserts (before fader, pan and automation), from the cache."""
         source = self.stem_sources()[track.name]
@@ -187,36 +235,76 @@ class Engine:
             self.render(state_with_only(track), master=False)
         return np.asarray(np.load(cached, mmap_mode="r"))
 
-    def _insert_facts(self, track: Any) -> dict[str, Any]:
+    def _measure_key(self, track: Any) -> str:
+        """The key of a track's insert output: its insert cache key, or its stem's key when
+        it has no inserts. Measures of that output are cached under it."""
         source = self.stem_sources()[track.name]
-        rate = self.meta.sample_rate
-        key = (
-            track_cache_key(track, stem_key=source.key, sample_rate=rate)
-            if has_inserts(track)
-            else f"raw-{source.key.replace(':', '_')}"
-        )
-        facts_path = self.cache_dir / "facts" / f"{key}.json"
-        if facts_path.exists():
-            try:
-                return json.loads(facts_path.read_text())
-            except (OSError, ValueError):
-                pass
-        audio = self.insert_output(track)
-        facts = {
-            "lufs": finite(integrated_lufs(audio, sample_rate=rate)),
-            "band_energies_db": {
-                k: finite(v) for k, v in band_energies_db(audio, sample_rate=rate).items()
-            },
-            "spectral_centroid_hz": finite(spectral_centroid_hz(audio, sample_rate=rate)),
-            "crest_factor_db": finite(crest_factor_db(audio)),
-        }
-        facts_path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(facts_path, facts)
+        if has_inserts(track):
+            return track_cache_key(track, stem_key=source.key, sample_rate=self.meta.sample_rate)
+        return f"raw-{source.key.replace(':', '_')}"
+
+    def _own_facts(self, tracks: Sequence[TrackState]) -> dict[str, dict[str, Any]]:
+        """``measure_insert`` of each track's insert output, cached per ``measure_key``;
+        the missing ones are measured two at a time."""
+        folder = self.cache_dir / "facts"
+        paths = {t.name: folder / f"{self._measure_key(t)}.json" for t in tracks}
+        facts: dict[str, dict[str, Any]] = {}
+        for name, path in paths.items():
+            if (own := _load_facts(path)) is not None:
+                facts[name] = own
+        missing = [t for t in tracks if t.name not in facts]
+        if missing:
+            outputs = [self.insert_output(t) for t in missing]
+            rate = self.meta.sample_rate
+            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+                measured = pool.map(lambda a: measure_insert(a, sample_rate=rate), outputs)
+                for track, own in zip(missing, measured):
+                    folder.mkdir(parents=True, exist_ok=True)
+                    write_json_atomic(paths[track.name], own)
+                    facts[track.name] = own
         return facts
 
 
+def measure_insert(audio: np.ndarray, *, sample_rate: int) -> dict[str, Any]:
+    """What track facts hold about one insert output: loudness, band energies, centroid and
+    crest factor (one spectrum for bands and centroid), channel count, mid and side energy."""
+    freqs, psd = mono_power_spectrum(audio, sample_rate=sample_rate)
+    energies = channel_energies(audio)
+    mean_sq = (energies.left + energies.right) / (2 * max(audio.shape[1], 1))
+    return {
+        "lufs": finite(integrated_lufs(audio, sample_rate=sample_rate)),
+        "band_energies_db": {
+            k: finite(v) for k, v in band_energies_from_spectrum(freqs, psd).items()
+        },
+        "spectral_centroid_hz": finite(centroid_from_spectrum(freqs, psd)),
+        "crest_factor_db": finite(crest_factor_from(peak_linear(audio), mean_sq)),
+        "channels": float(audio.shape[0]),
+        "mid": energies.mid,
+        "side": energies.side,
+    }
+
+
+def _load_facts(path: Path) -> dict[str, Any] | None:
+    try:
+        facts = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return facts if all(k in facts for k in (*OWN_FACTS, *STEREO_FACTS)) else None
+
+
+def _load_band_powers(path: Path) -> np.ndarray | None:
+    try:
+        power = np.load(path)
+    except (OSError, ValueError):
+        return None
+    return power if power.ndim == 2 and power.shape[0] == N_BANDS else None
+
+
 def state_with_only(track: Any) -> MixState:
-    return MixState(tracks=(track,))
+    """A state that renders (and caches) ``track``'s inserts and nothing else: audible, with
+    no sends, so no bus is run for it (none of these is part of the insert cache key)."""
+    alone = {"reverb_send_db": None, "delay_send_db": None, "mute": False, "solo": False}
+    return MixState(tracks=(track.model_copy(update=alone),))
 
 
 def finite(value: float, floor: float = -120.0) -> float:

@@ -1,0 +1,104 @@
+"""What a brief measures, from the engine's per-track caches: the same figures as measuring
+the insert outputs and the render directly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from assistant.brief_measures import mix_spectrum, overlap_tracks, shifted_metrics
+from dsp.dynamics import crest_factor_db
+from dsp.loudness import integrated_lufs
+from dsp.masking import find_masking, stem_bands
+from dsp.spectrum import band_energies_db, spectral_centroid_hz
+from dsp.state import EqBand, MixState
+from dsp.stereo import channel_energies
+from tools.engine import Engine
+from tools.session import Session
+from tools.workspace import create_session
+
+RATE = 44100
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
+    root = tmp_path_factory.mktemp("measures")
+    stems = root / "stems"
+    stems.mkdir()
+    t = np.arange(5 * RATE) / RATE
+    rng = np.random.default_rng(5)
+    tone = 0.2 * np.sin(2 * np.pi * 220 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.5 * t))
+    sf.write(stems / "Keys.wav", tone.astype(np.float32), RATE)
+    sf.write(
+        stems / "Noise.wav", (0.05 * rng.standard_normal((t.size, 2))).astype(np.float32), RATE
+    )
+    made, _ = create_session(stems, root / "s.mix")
+    return made
+
+
+def _state(session: Session) -> MixState:
+    state = session.load(0).state
+    state = state.with_track("Keys", gain_db=-4.0, eq=(EqBand(freq_hz=300.0, gain_db=-6.0),))
+    return state.with_track("Noise", gain_db=2.5)
+
+
+def test_track_bands_are_the_post_fader_stem_bands_and_are_cached(session: Session) -> None:
+    engine = Engine.for_session(session)
+    state = _state(session)
+    engine.render(state)
+    tracks = state.audible_tracks()
+    bands = engine.track_bands(tracks)
+    for track in tracks:
+        audio = engine.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
+        direct = stem_bands(audio, sample_rate=RATE)
+        np.testing.assert_allclose(bands[track.name].power, direct.power, rtol=1e-4, atol=1e-12)
+    assert len(list((session.cache_dir / "bands").glob("*.npy"))) >= len(tracks)
+    again = Engine.for_session(session).track_bands(tracks)  # read back from the cache
+    assert find_masking(again, sample_rate=RATE) == find_masking(bands, sample_rate=RATE)
+
+
+def test_track_facts_measure_the_insert_outputs(session: Session) -> None:
+    engine = Engine.for_session(session)
+    state = _state(session)
+    facts = engine.track_facts(state)
+    stereo = engine.track_stereo(state.audible_tracks())
+    for track in state.audible_tracks():
+        audio = engine.insert_output(track)
+        gain = track.gain_db
+        own = facts[track.name]
+        assert own["lufs"] == pytest.approx(
+            integrated_lufs(audio, sample_rate=RATE) + gain, abs=6e-3
+        )
+        assert own["spectral_centroid_hz"] == pytest.approx(
+            spectral_centroid_hz(audio, sample_rate=RATE), abs=1e-3
+        )
+        assert own["crest_factor_db"] == pytest.approx(crest_factor_db(audio), abs=1e-3)
+        for band, level in band_energies_db(audio, sample_rate=RATE).items():
+            assert own["band_energies_db"][band] == pytest.approx(level + gain, abs=6e-3)
+        energies = channel_energies(audio)
+        assert stereo[track.name]["channels"] == audio.shape[0]
+        assert stereo[track.name]["mid"] == pytest.approx(energies.mid, rel=1e-9)
+        assert stereo[track.name]["side"] == pytest.approx(energies.side, rel=1e-9, abs=1e-12)
+
+
+def test_stored_spectrum_is_the_renders_and_shifts_with_the_faders(session: Session) -> None:
+    engine = Engine.for_session(session)
+    state = _state(session)
+    rendered = engine.render(state)
+    metrics = engine.metrics_of(rendered, state)
+    assert metrics["spectrum"] == mix_spectrum(rendered.audio, RATE)
+    quieter = shifted_metrics(metrics, -3.0, metrics["tracks"])
+    scaled = mix_spectrum(rendered.audio * np.float32(10 ** (-3.0 / 20)), RATE)
+    np.testing.assert_allclose(quieter["spectrum"]["power_db"], scaled["power_db"], atol=2e-3)
+
+
+def test_overlap_bands_are_measured_again_only_for_changed_tracks(session: Session) -> None:
+    parent = session.load(0).state
+    state = _state(session)
+    measures = ["overlap:Keys,Noise", "band_hz:200-500"]
+    assert [t.name for t in overlap_tracks(parent, state, measures)] == ["Keys", "Noise"]
+    only_keys = parent.with_track("Keys", gain_db=-1.0)
+    assert overlap_tracks(parent, only_keys, measures) == [only_keys.track("Keys")]
+    assert overlap_tracks(parent, parent, measures) == []
+    assert overlap_tracks(parent, state, ["overlap:Keys,Nobody"]) == [state.track("Keys")]
