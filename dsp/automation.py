@@ -47,17 +47,19 @@ def gain_envelope_db(
     field: str = "gain_db",
     start: int = 0,
 ) -> np.ndarray | None:
-    """dB offsets for samples ``start .. start+frames`` (float32), or None if nothing moves."""
+    """dB offsets for samples ``start .. start+frames`` (float32), or None if nothing moves
+    there (no entry, or none whose ramps reach into these samples)."""
     items = matching(automation, track=track, field=field)
     if not items:
         return None
+    first, last = start / sample_rate, (start + max(frames - 1, 0)) / sample_rate
+    shapes = [_breakpoints(item, float(getattr(item, field))) for item in items]
+    shapes = [(t, v) for t, v in shapes if t[-1] >= first and t[0] <= last]
+    if not shapes or not frames:
+        return None  # nothing moves in these samples
     seconds = (start + np.arange(frames, dtype=np.float64)) / float(sample_rate)
-    first, last = seconds[0] if frames else 0.0, seconds[-1] if frames else 0.0
     envelope = np.zeros(frames, dtype=np.float64)
-    for item in items:
-        times, values = _breakpoints(item, float(getattr(item, field)))
-        if times[-1] < first or times[0] > last:
-            continue
+    for times, values in shapes:
         envelope += np.interp(seconds, times, values, left=0.0, right=0.0)
     return envelope.astype(np.float32)
 

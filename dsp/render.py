@@ -227,6 +227,7 @@ class _Mixer:
         self._placer = Placer()
         self._writers: dict[str, Any] = {}
         self._matrices: dict[str, np.ndarray] = {}
+        self._mixbus_block: tuple[tuple[int, int], np.ndarray | float] = ((-1, -1), 1.0)
 
     def open_writer(self, key: str, file_name: str) -> None:
         if self.stems_out is None:
@@ -277,7 +278,7 @@ class _Mixer:
                 for bus, send in BUSES
                 if bus in sends and getattr(track, send) is not None
             ]
-            mixbus = self._gain((None,), "gain_db", 0.0, start, stop)
+            mixbus = self._mixbus_gain(start, stop)
             for lo in range(0, frames, MIX_CHUNK):
                 hi = min(lo + MIX_CHUNK, frames)
                 placed = self._placer.place(
@@ -293,6 +294,12 @@ class _Mixer:
         if writer is not None and frames < stop - start:
             writer.write(np.zeros((2, stop - start - frames), dtype=np.float32))
 
+    def _mixbus_gain(self, start: int, stop: int) -> np.ndarray | float:
+        """The mix bus's gain automation for these samples, computed once per block."""
+        if self._mixbus_block[0] != (start, stop):
+            self._mixbus_block = ((start, stop), self._gain((None,), "gain_db", 0.0, start, stop))
+        return self._mixbus_block[1]
+
     def _matrix(self, track: TrackState, channels: int) -> np.ndarray:
         if track.name not in self._matrices:
             self._matrices[track.name] = placement_matrix(
@@ -306,7 +313,7 @@ class _Mixer:
             self._add(_read_block(output, start - delay, stop - delay), start, stop, writer)
 
     def _add(self, audio: np.ndarray, start: int, stop: int, writer) -> None:
-        mixbus = self._gain((None,), "gain_db", 0.0, start, stop)
+        mixbus = self._mixbus_gain(start, stop)
         if not (isinstance(mixbus, float) and mixbus == 1.0):
             audio = audio * (np.float32(mixbus) if isinstance(mixbus, float) else mixbus)
         self.premaster[:, start:stop] += audio
