@@ -334,7 +334,7 @@ def tilt_move(
     on_master = context.state.master.enabled and names is None
     pool = names or list(context.tracks)
     ranked = carriers(context, 2000, 20000, pool)
-    chosen = [n for n, _ in pick_offenders(ranked, most=7, cover=0.97, least_share=0.02)]
+    chosen = [n for n, _ in pick_offenders(ranked, most=4, cover=0.85, least_share=0.05)]
     chosen = [n for n in chosen if has_room(context.state.track(n), "high_shelf", high_freq)]
     before = centroid_hz(mix_powers(context))
 
