@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from tools.atomic import write_json_atomic
 from tools.session import SessionMeta
 
 Progress = Callable[[str, float], None]
+T = TypeVar("T")
 CACHE_LIMIT_BYTES = int(os.environ.get("MIXCHAT_CACHE_MB", "3000")) * 1024 * 1024
 BANDS_LIMIT_BYTES = 256 * 1024 * 1024  # about a megabyte per 4-minute track
 OWN_FACTS = ("lufs", "band_energies_db", "spectral_centroid_hz", "crest_factor_db")
@@ -207,21 +208,16 @@ class Engine:
         insert output times the fader gain (no automation or pan). The pre-fader band powers
         are cached per insert key and the fader applied to them as a power gain."""
         folder = self.cache_dir / "bands"
-        paths = {t.name: folder / f"{self._measure_key(t)}.npy" for t in tracks}
-        powers: dict[str, np.ndarray] = {}
-        for name, path in paths.items():
-            if (power := _load_band_powers(path)) is not None:
-                powers[name] = power
-        missing = [t for t in tracks if t.name not in powers]
-        if missing:
-            outputs = [self.insert_output(t) for t in missing]
-            rate = self.meta.sample_rate
-            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-                measured = pool.map(lambda a: stem_bands(a, sample_rate=rate).power, outputs)
-                for track, power in zip(missing, measured):
-                    save_npy_atomic(paths[track.name], power)
-                    powers[track.name] = power
-            prune_cache(folder, max_bytes=BANDS_LIMIT_BYTES)
+        rate = self.meta.sample_rate
+        powers = self._per_track(
+            tracks,
+            folder=folder,
+            suffix=".npy",
+            load=_load_band_powers,
+            measure=lambda audio: stem_bands(audio, sample_rate=rate).power,
+            save=save_npy_atomic,
+        )
+        prune_cache(folder, max_bytes=BANDS_LIMIT_BYTES)
         return {t.name: bands_from_power(powers[t.name], gain_db=t.gain_db) for t in tracks}
 
     def insert_output(self, track: Any) -> np.ndarray:
@@ -246,23 +242,39 @@ class Engine:
     def _own_facts(self, tracks: Sequence[TrackState]) -> dict[str, dict[str, Any]]:
         """``measure_insert`` of each track's insert output, cached per ``measure_key``;
         the missing ones are measured two at a time."""
-        folder = self.cache_dir / "facts"
-        paths = {t.name: folder / f"{self._measure_key(t)}.json" for t in tracks}
-        facts: dict[str, dict[str, Any]] = {}
-        for name, path in paths.items():
-            if (own := _load_facts(path)) is not None:
-                facts[name] = own
-        missing = [t for t in tracks if t.name not in facts]
+        rate = self.meta.sample_rate
+        return self._per_track(
+            tracks,
+            folder=self.cache_dir / "facts",
+            suffix=".json",
+            load=_load_facts,
+            measure=lambda audio: measure_insert(audio, sample_rate=rate),
+            save=write_json_atomic,
+        )
+
+    def _per_track(
+        self,
+        tracks: Sequence[TrackState],
+        *,
+        folder: Path,
+        suffix: str,
+        load: Callable[[Path], T | None],
+        measure: Callable[[np.ndarray], T],
+        save: Callable[[Path, T], None],
+    ) -> dict[str, T]:
+        """A measure of each track's insert output, cached in ``folder`` per ``measure_key``;
+        the missing ones are measured two at a time."""
+        paths = {t.name: folder / f"{self._measure_key(t)}{suffix}" for t in tracks}
+        found = {name: value for name, path in paths.items() if (value := load(path)) is not None}
+        missing = [t for t in tracks if t.name not in found]
         if missing:
+            folder.mkdir(parents=True, exist_ok=True)
             outputs = [self.insert_output(t) for t in missing]
-            rate = self.meta.sample_rate
             with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-                measured = pool.map(lambda a: measure_insert(a, sample_rate=rate), outputs)
-                for track, own in zip(missing, measured):
-                    folder.mkdir(parents=True, exist_ok=True)
-                    write_json_atomic(paths[track.name], own)
-                    facts[track.name] = own
-        return facts
+                for track, value in zip(missing, pool.map(measure, outputs)):
+                    save(paths[track.name], value)
+                    found[track.name] = value
+        return found
 
 
 def measure_insert(audio: np.ndarray, *, sample_rate: int) -> dict[str, Any]:
