@@ -7,7 +7,8 @@ its filter state between blocks, so block-wise processing equals whole-array pro
 
 Choices a producer may ask about:
 * HPF/LPF: two stacked first-order pedalboard filters at the cutoff, 12 dB/octave,
-  -6 dB at the cutoff frequency itself.
+  -6 dB at the cutoff frequency itself. The reverb and delay buses use the same filters,
+  computed as two scipy biquads in one pass (``bus_filter_sos``).
 * notch: a PeakFilter cut of the band's gain_db when that is negative, else -30 dB.
 * saturation: Distortion (tanh of drive) followed by -drive_db, so small signals keep unity
   gain and peaks are soft-clipped; mix_pct blends it with the dry signal in parallel.

@@ -308,34 +308,16 @@ class _Mixer:
         return self._matrices[track.name]
 
     def add_return(self, bus: str, output: np.ndarray, *, delay: int, block: int) -> None:
+        """Add a bus return, shifted by ``delay`` frames, after the mix-bus automation."""
         writer = self._writers.get(bus)
         for start, stop in _spans(self.premaster.shape[1], block):
-            self._add(_read_block(output, start - delay, stop - delay), start, stop, writer)
-
-    def _add(self, audio: np.ndarray, start: int, stop: int, writer) -> None:
-        mixbus = self._mixbus_gain(start, stop)
-        if not (isinstance(mixbus, float) and mixbus == 1.0):
-            audio = audio * (np.float32(mixbus) if isinstance(mixbus, float) else mixbus)
-        self.premaster[:, start:stop] += audio
-        if writer is not None:
-            writer.write(audio)
-
-
-def _bus_path(
-    cache: Path | None,
-    state: MixState,
-    bus: str,
-    stems: Mapping[str, StemSource],
-    sample_rate: int,
-    frames: int,
-    block: int,
-) -> Path | None:
-    if cache is None:
-        return None
-    key = bus_cache_key(
-        state, bus=bus, stems=stems, sample_rate=sample_rate, frames=frames, block=block
-    )
-    return cache / f"bus-{bus}-{key}.npy"
+            audio = _read_block(output, start - delay, stop - delay)
+            mixbus = self._mixbus_gain(start, stop)
+            if not (isinstance(mixbus, float) and mixbus == 1.0):
+                audio = audio * (np.float32(mixbus) if isinstance(mixbus, float) else mixbus)
+            self.premaster[:, start:stop] += audio
+            if writer is not None:
+                writer.write(audio)
 
 
 def _remove_stale_stems(stems_out: Path, state: MixState, used: list[str]) -> None:
@@ -381,9 +363,13 @@ def render_mix(
     spans = _spans(frames, block)
     used = [bus for bus, send in BUSES if any(getattr(t, send) is not None for t in audible)]
     cache = Path(cache_dir) if cache_dir is not None else None
-    bus_paths = {
-        bus: _bus_path(cache, state, bus, stems, sample_rate, frames, block) for bus in used
-    }
+    bus_paths: dict[str, Path | None] = dict.fromkeys(used)
+    if cache is not None:
+        for bus in used:
+            key = bus_cache_key(
+                state, bus=bus, stems=stems, sample_rate=sample_rate, frames=frames, block=block
+            )
+            bus_paths[bus] = cache / f"bus-{bus}-{key}.npy"
     bus_outputs = {
         bus: hit
         for bus, path in bus_paths.items()
