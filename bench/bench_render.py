@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pedalboard as pb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,14 +30,16 @@ sys.path.insert(0, str(ROOT))
 from dsp.allocator import keep_block_buffers  # noqa: E402
 from dsp.audio_io import file_sha256, load_stems  # noqa: E402
 from dsp.panning import pan_gains, stereo_width  # noqa: E402
-from dsp.processors import (  # noqa: E402
-    delay_bus_chain,
-    pre_delay_frames,
-    reverb_bus_chain,
-    track_insert_board,
-)
+from dsp.processors import pre_delay_frames, track_insert_board  # noqa: E402
 from dsp.render import StemSource, render_mix  # noqa: E402
-from dsp.state import Compressor, EqBand, MixState, TrackState  # noqa: E402
+from dsp.state import (  # noqa: E402
+    Compressor,
+    DelayBus,
+    EqBand,
+    MixState,
+    ReverbBus,
+    TrackState,
+)
 
 SAMPLE_RATE = 44100
 SONG = ROOT.parent / "shared" / "data" / "songs" / "song_1"
@@ -125,7 +128,9 @@ def build_session(workdir: Path, minutes: float) -> tuple[dict[str, StemSource],
 
 
 def bare_chain(stems: dict[str, StemSource], state: MixState) -> None:
-    """The same plugins on whole arrays, the same gains and pan, summed with numpy."""
+    """The same plugins on whole arrays, the same gains and pan, summed with numpy; each bus
+    is a plain pedalboard chain on its stereo send (effect, the filters as four first-order
+    plugins, gain), as anyone would write it without our mono reverb send or scipy filters."""
     frames = max(s.audio.shape[1] for s in stems.values())
     mix = np.zeros((2, frames), dtype=np.float32)
     sends = {"reverb": np.zeros_like(mix), "delay": np.zeros_like(mix)}
@@ -140,11 +145,38 @@ def bare_chain(stems: dict[str, StemSource], state: MixState) -> None:
         for bus, send_db in (("reverb", track.reverb_send_db), ("delay", track.delay_send_db)):
             if send_db is not None:
                 sends[bus] += placed * np.float32(10 ** (send_db / 20))
-    reverb = reverb_bus_chain(state.reverb, sample_rate=SAMPLE_RATE)
-    wet = reverb.process(sends["reverb"], reset=True)
-    shift = pre_delay_frames(state.reverb, sample_rate=SAMPLE_RATE)  # as render does it
-    mix[:, shift:] += wet[:, : frames - shift]
-    mix += delay_bus_chain(state.delay, sample_rate=SAMPLE_RATE).process(sends["delay"], reset=True)
+    for bus, effect in (
+        ("reverb", _bare_reverb(state.reverb)),
+        ("delay", _bare_delay(state.delay)),
+    ):
+        settings = getattr(state, bus)
+        board = pb.Pedalboard(
+            [
+                effect,
+                pb.HighpassFilter(settings.hpf_hz),
+                pb.HighpassFilter(settings.hpf_hz),
+                pb.LowpassFilter(settings.lpf_hz),
+                pb.LowpassFilter(settings.lpf_hz),
+                pb.Gain(settings.return_db),
+            ]
+        )
+        wet = board.process(sends[bus], SAMPLE_RATE)
+        shift = pre_delay_frames(state.reverb, sample_rate=SAMPLE_RATE) if bus == "reverb" else 0
+        mix[:, shift:] += wet[:, : frames - shift]
+
+
+def _bare_reverb(bus: ReverbBus) -> pb.Plugin:
+    return pb.Reverb(
+        room_size=bus.room_size,
+        damping=bus.damping,
+        wet_level=1.0,
+        dry_level=0.0,
+        width=bus.width,
+    )
+
+
+def _bare_delay(bus: DelayBus) -> pb.Plugin:
+    return pb.Delay(bus.delay_ms / 1000.0, bus.feedback, 1.0)
 
 
 def best_of(label: str, runs: list[dict], *, bare: tuple | None = None) -> tuple[float, float]:

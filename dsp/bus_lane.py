@@ -70,6 +70,7 @@ class BusLane:
     ) -> None:
         self._chain = chain
         self._queue: queue.Queue[object] = queue.Queue(maxsize=BUS_QUEUE_BLOCKS)
+        self._spare_sends: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
         self._future: Future[np.ndarray] = pool.submit(cached_array, path, shape, self._fill)
 
     def _fill(self, put: Put) -> None:
@@ -78,6 +79,7 @@ class BusLane:
                 raise _Aborted
             start, send = cast(tuple[int, np.ndarray], item)
             put(start, self._chain.process(send, reset=start == 0))
+            self._spare_sends.put(send)
 
     def _hand_over(self, item: object) -> None:
         while not self._future.done():
@@ -86,7 +88,20 @@ class BusLane:
                 return
         self._future.result()  # the lane stopped early: raise its error
 
+    def send_block(self, frames: int) -> np.ndarray:
+        """A zeroed (send channels, frames) float32 block to mix this bus's send into; blocks
+        the lane is done with are reused."""
+        try:
+            spare = self._spare_sends.get_nowait()
+        except queue.Empty:
+            return np.zeros((self._chain.send_channels, frames), dtype=np.float32)
+        if spare.shape[1] != frames:
+            return np.zeros((self._chain.send_channels, frames), dtype=np.float32)
+        spare.fill(0.0)
+        return spare
+
     def feed(self, start: int, send: np.ndarray) -> None:
+        """Hand over a block from ``send_block``, filled; the lane owns it from now on."""
         self._hand_over((start, send))
 
     def result(self) -> np.ndarray:

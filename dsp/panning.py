@@ -91,6 +91,7 @@ class Placer:
         self._out = np.empty((2, MIX_CHUNK), dtype=np.float32)
         self._row = np.empty(MIX_CHUNK, dtype=np.float32)
         self._spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self._mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
 
     def place(
         self, source: np.ndarray, matrix: np.ndarray, gain: np.ndarray | None = None
@@ -104,12 +105,20 @@ class Placer:
         for out_row in range(2):
             np.multiply(source[0], matrix[out_row, 0], out=out[out_row])
             for in_row in range(1, source.shape[0]):
-                np.multiply(source[in_row], matrix[out_row, in_row], out=row)
-                out[out_row] += row
+                if matrix[out_row, in_row] != 0.0:  # zero unless width != 1
+                    np.multiply(source[in_row], matrix[out_row, in_row], out=row)
+                    out[out_row] += row
         return out
 
     def scaled(self, placed: np.ndarray, gain: np.ndarray | float) -> np.ndarray:
         """``placed * gain`` in the second scratch buffer (``placed`` must not be it)."""
         out = self._spare[:, : placed.shape[1]]
         np.multiply(placed, gain, out=out)
+        return out
+
+    def summed(self, placed: np.ndarray, gain: np.ndarray | float) -> np.ndarray:
+        """``(left + right) * gain`` of ``placed``, (1, n), in its own scratch buffer."""
+        out = self._mono[:, : placed.shape[1]]
+        np.add(placed[0], placed[1], out=out[0])
+        out *= gain
         return out

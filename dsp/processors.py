@@ -235,7 +235,14 @@ def bus_filter_sos(*, hpf_hz: float, lpf_hz: float, sample_rate: int) -> np.ndar
 
 class BusChain:
     """A send bus for block-wise use: the 100% wet effect (pedalboard), its high- and low-pass
-    (``bus_filter_sos``, one scipy pass instead of four pedalboard passes), the return level."""
+    and return level (``bus_filter_sos`` with the gain folded in: one scipy pass instead of
+    five pedalboard passes).
+
+    With ``send_channels=1`` (the reverb) the send is one row, filtered before the effect,
+    which gets it as [send, silence]: JUCE's reverb feeds its tanks (left + right) x gain, so
+    a summed send gives the same output, and the filters and the reverb are linear and
+    time-invariant, so their order does not change it either. That halves the filtering and
+    the send mixing. With 2 (the delay, whose channels stay apart) the filters follow it."""
 
     def __init__(
         self,
@@ -245,21 +252,32 @@ class BusChain:
         lpf_hz: float,
         return_db: float,
         sample_rate: int,
+        send_channels: int = 2,
     ) -> None:
         self.sample_rate = sample_rate
+        self.send_channels = send_channels
         self._effect = effect
         self._sos = bus_filter_sos(hpf_hz=hpf_hz, lpf_hz=lpf_hz, sample_rate=sample_rate)
-        self._gain = 10.0 ** (return_db / 20.0)
+        self._sos[0, :3] *= 10.0 ** (return_db / 20.0)  # the return level, in the same pass
         self._zi: np.ndarray | None = None
 
-    def process(self, block: np.ndarray, *, reset: bool) -> np.ndarray:
-        wet = self._effect.process(block, self.sample_rate, reset=reset)
+    def _filter(self, block: np.ndarray, *, reset: bool) -> np.ndarray:
         if reset or self._zi is None:
-            self._zi = np.zeros((len(self._sos), wet.shape[0], 2))
-        filtered, self._zi = sosfilt(self._sos, wet, axis=-1, zi=self._zi)
-        if self._gain != 1.0:
-            filtered *= self._gain
-        return filtered.astype(np.float32)
+            self._zi = np.zeros((len(self._sos), block.shape[0], 2))
+        filtered, self._zi = sosfilt(self._sos, block, axis=-1, zi=self._zi)
+        return filtered
+
+    def process(self, block: np.ndarray, *, reset: bool) -> np.ndarray:
+        """(send_channels, n) send -> (2, n) float32 return."""
+        if self.send_channels == 1:
+            stereo = np.zeros((2, block.shape[1]), dtype=np.float32)
+            stereo[0] = self._filter(block, reset=reset)[0]
+            wet = self._effect.process(stereo, self.sample_rate, reset=reset)
+        else:
+            wet = self._filter(
+                self._effect.process(block, self.sample_rate, reset=reset), reset=reset
+            ).astype(np.float32)
+        return wet
 
 
 def pre_delay_frames(bus: ReverbBus, *, sample_rate: int) -> int:
@@ -267,7 +285,7 @@ def pre_delay_frames(bus: ReverbBus, *, sample_rate: int) -> int:
 
 
 def reverb_bus_chain(bus: ReverbBus, *, sample_rate: int) -> BusChain:
-    """100% wet reverb, 12 dB/oct HPF and LPF, return level.
+    """12 dB/oct HPF and LPF, 100% wet reverb, return level; a mono send (see BusChain).
 
     The pre-delay is not in the chain: the chain is linear and time-invariant, so render shifts
     the return by ``pre_delay_frames`` instead, which is the same without a pass of a delay."""
@@ -284,6 +302,7 @@ def reverb_bus_chain(bus: ReverbBus, *, sample_rate: int) -> BusChain:
         lpf_hz=bus.lpf_hz,
         return_db=bus.return_db,
         sample_rate=sample_rate,
+        send_channels=1,
     )
 
 

@@ -8,7 +8,7 @@ The song is processed block by block (``block_s``), every track in turn within a
    insert chain run now with pedalboard's ``process(reset=False)`` and written to that file as
    it goes ("rendered"; the file appears only when complete).
 2. Mix (cheap numpy): fader gain x automation, pan/width, sum. Post-fader, post-pan sends
-   feed the reverb and delay buses.
+   feed the reverb (summed to mono, which is all its input stage uses) and delay buses.
 3. Buses: each bus that needs rendering runs on its own thread, a block behind the mix, so on
    a machine with two cores a bus costs little more than the tracks feeding it. Each bus
    return is cached too, under a hash of exactly what feeds it (the sending tracks' insert
@@ -57,7 +57,7 @@ from dsp.processors import (
 )
 from dsp.state import MixState, TrackState
 
-ENGINE_VERSION = 2
+ENGINE_VERSION = 3
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
 Progress = Callable[[str, float], None]
 
@@ -171,7 +171,7 @@ class _TrackFeed:
         if start >= stop:
             return None
         if self.chain is None:
-            return self.audio[:, start:stop]
+            return np.asarray(self.audio)[:, start:stop]  # a plain view: slicing a memmap is slow
         out = self.chain.process(_read_block(self.audio, start, stop), reset=start == 0)
         if self.put is not None:
             self.put(start, out)
@@ -285,7 +285,12 @@ class _Mixer:
                     block[:, lo:hi], matrix, None if fader is None else fader[lo:hi]
                 )
                 for target, gain in send_gains:
-                    target[:, lo:hi] += self._placer.scaled(placed, _part(gain, lo, hi))
+                    scaled = (
+                        self._placer.summed(placed, _part(gain, lo, hi))
+                        if target.shape[0] == 1
+                        else self._placer.scaled(placed, _part(gain, lo, hi))
+                    )
+                    target[:, lo:hi] += scaled
                 if not (isinstance(mixbus, float) and mixbus == 1.0):
                     placed *= _part(mixbus, lo, hi)
                 self.premaster[:, start + lo : start + hi] += placed
@@ -418,7 +423,7 @@ def render_mix(
         }
         try:
             for start, stop in spans:
-                sends = {bus: np.zeros((2, stop - start), dtype=np.float32) for bus in lanes}
+                sends = {bus: lane.send_block(stop - start) for bus, lane in lanes.items()}
                 for feed in feeds:
                     mixer.add_track(feed.track, feed.block(start, stop), sends, start, stop)
                     release_pages(feed.audio)

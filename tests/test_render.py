@@ -298,6 +298,8 @@ def test_a_failing_bus_stops_the_render_and_leaves_no_partial_cache(band, tmp_pa
     cache = tmp_path / "cache"
 
     class BrokenBoard:
+        send_channels = 2
+
         def process(self, *args, **kwargs):
             raise OSError("No space left on device")
 
