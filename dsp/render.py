@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,6 +202,35 @@ def _open_feed(
         channels, frames = stem.audio.shape
         put = stack.enter_context(npy_block_writer(path, shape=(channels, frames)))
     return _TrackFeed(track, "rendered", stem.audio, chain=chain, put=put)
+
+
+def _track_blocks(
+    feeds: list[_TrackFeed], spans: list[tuple[int, int]], pool: ThreadPoolExecutor
+) -> Iterator[Iterator[tuple[_TrackFeed, np.ndarray | None]]]:
+    """For each span, its (feed, block) pairs in track order. Tracks being rendered run their
+    inserts on ``pool`` a block ahead, so they overlap each other and the mixing; each track's
+    blocks are still processed one after another, and mixed in the same order."""
+    ahead: dict[int, Future[np.ndarray | None]] = {}
+
+    def submit(index: int, span: int) -> None:
+        if span < len(spans):
+            ahead[index] = pool.submit(feeds[index].block, *spans[span])
+
+    def span_blocks(span: int) -> Iterator[tuple[_TrackFeed, np.ndarray | None]]:
+        start, stop = spans[span]
+        for index, feed in enumerate(feeds):
+            if feed.chain is None:
+                yield feed, feed.block(start, stop)
+                continue
+            out = ahead.pop(index).result()
+            submit(index, span + 1)
+            yield feed, out
+
+    for index, feed in enumerate(feeds):
+        if feed.chain is not None:
+            submit(index, 0)
+    for span in range(len(spans)):
+        yield span_blocks(span)
 
 
 class _Mixer:
@@ -421,11 +451,15 @@ def render_mix(
             )
             for bus in pending
         }
+        rendering = sum(feed.chain is not None for feed in feeds)
+        track_pool = stack.enter_context(
+            ThreadPoolExecutor(max_workers=max(min(rendering, os.cpu_count() or 1), 1))
+        )
         try:
-            for start, stop in spans:
+            for (start, stop), blocks in zip(spans, _track_blocks(feeds, spans, track_pool)):
                 sends = {bus: lane.send_block(stop - start) for bus, lane in lanes.items()}
-                for feed in feeds:
-                    mixer.add_track(feed.track, feed.block(start, stop), sends, start, stop)
+                for feed, out in blocks:
+                    mixer.add_track(feed.track, out, sends, start, stop)
                     release_pages(feed.audio)
                     report(f"mixing {feed.track.name}")
                 for bus, lane in lanes.items():
