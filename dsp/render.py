@@ -6,7 +6,8 @@ The song is processed block by block (``block_s``), every track in turn within a
    inserts ("passthrough"), from a .npy file in ``cache_dir`` named by a hash of the stem key,
    the insert settings, the rate and ENGINE_VERSION ("cached", memory-mapped), or from its
    insert chain run now with pedalboard's ``process(reset=False)`` and written to that file as
-   it goes ("rendered"; the file appears only when complete).
+   it goes ("rendered"; the file appears only when complete). Rendered tracks run on a thread
+   pool a block ahead of the mix (pedalboard releases the GIL), so they share the cores.
 2. Mix (cheap numpy): fader gain x automation, pan/width, sum. Post-fader, post-pan sends
    feed the reverb (summed to mono, which is all its input stage uses) and delay buses.
 3. Buses: each bus that needs rendering runs on its own thread, a block behind the mix, so on
