@@ -310,6 +310,38 @@ def test_a_failing_bus_stops_the_render_and_leaves_no_partial_cache(band, tmp_pa
     assert not list(cache.glob("bus-*.npy")) and not list(cache.glob("track-*.npy"))
 
 
+def test_a_failing_insert_chain_stops_the_render_and_leaves_no_partial_cache(
+    band, tmp_path, monkeypatch
+):
+    stems, state = band
+    cache = tmp_path / "cache"
+    real_chain = InsertChain.process
+    calls = {"n": 0}
+
+    def failing(self, block, *, reset):
+        calls["n"] += 1
+        if calls["n"] == 5:  # a worker thread, some blocks in, while other tracks render
+            raise OSError("No space left on device")
+        return real_chain(self, block, reset=reset)
+
+    monkeypatch.setattr(InsertChain, "process", failing)
+    with pytest.raises(OSError, match="No space"):
+        render(stems, state, cache_dir=cache, block_s=0.2)
+    assert not [p for p in cache.iterdir() if "tmp" in p.name]
+    assert not list(cache.glob("track-*.npy"))
+
+
+def test_tracks_rendered_together_equal_tracks_rendered_one_at_a_time(band, tmp_path):
+    stems, state = band
+    together = render(stems, state, cache_dir=tmp_path / "together", block_s=0.3)
+    assert len(together.rendered) >= 3
+    alone = tmp_path / "alone"
+    for track in state.tracks:  # fill the cache one track at a time
+        render(stems, MixState(tracks=(track,)), cache_dir=alone, block_s=0.3)
+    cached = render(stems, state, cache_dir=alone, block_s=0.3)
+    assert cached.rendered == [] and np.array_equal(cached.premaster, together.premaster)
+
+
 def test_deterministic_and_block_size_independent(band):
     stems, state = band
     a = render(stems, state, block_s=1.0)
