@@ -41,6 +41,7 @@ typecheck: install
 	$(BIN)/mypy dsp tools assistant
 
 bench: install
+	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_master.py
 
