@@ -161,7 +161,7 @@ def solve(
             full = open_bells >= MAX_BELLS_PER_SITE or on_track >= MAX_BELLS_PER_TRACK
             for freq in site.freqs_hz:
                 current = cuts.get((index, freq))
-                if current is None and full:
+                if current is None and (full or _merges(cuts, sites, site.track, freq)):
                     continue
                 new = -min(first_db, rooms[freq]) if current is None else current - STEP_DB
                 new = max(new, -rooms[freq])
@@ -194,6 +194,17 @@ def solve(
         band = EqBand(kind="bell", freq_hz=round(freq, 1), gain_db=round(gain, 2), q=q)
         result.bands.setdefault(sites[index].track, []).append((band, sites[index]))
     return result
+
+
+def _merges(
+    cuts: dict[tuple[int, float], float], sites: list[CutSite], track: str, freq_hz: float
+) -> bool:
+    """True when a new bell at freq_hz would merge with one already placed on the track (the
+    engine adds gains within MERGE_OCTAVES): it would be one deeper bell, not the two the
+    model counts."""
+    return any(
+        sites[i].track == track and abs(math.log2(f / freq_hz)) <= MERGE_OCTAVES for i, f in cuts
+    )
 
 
 def _plan(

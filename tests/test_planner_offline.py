@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from assistant.planning import PastTurn, PlanContext, TrackFacts
@@ -375,3 +377,30 @@ def test_kick_and_bass_fighting_cuts_the_bass_at_the_kick_fundamental() -> None:
     for e in eqs:
         moves.setdefault(e["track"], []).append(e)
     assert _overlap(bands, "Bass", "Drums", moves) <= 0.9 * _overlap(bands, "Bass", "Drums", {})
+
+
+def test_a_carve_never_places_bells_the_engine_would_merge() -> None:
+    """Two cuts within MERGE_OCTAVES on one track are applied as one deeper bell (the engine
+    adds their gains), not the two the carve model counted: the solver must not open them."""
+    from assistant.moves_carve_model import CutSite, PairModel, solve
+    from tools.track_tools import MERGE_OCTAVES
+
+    ctx = context("the keys are masking the vocal")
+    bands = _stem_bands({"Vocal": (300.0, 800.0, 2500.0), "Keys": (320.0, 800.0, 2400.0)})
+    first, second = bands["Vocal"], bands["Keys"]
+    edges = first.edges_hz
+    model = PairModel(
+        names=("Vocal", "Keys"),
+        centres_hz=np.sqrt(edges[:-1] * edges[1:]),
+        edges_hz=edges,
+        powers=(first.power, second.power),
+        both_active=first.active.any(axis=0) & second.active.any(axis=0),
+        sample_rate=44100,
+    )
+    narrow = CutSite("Keys", (693.0, 789.6, 900.0), 6.0, 693.0, 900.0, "Keys sits on Vocal")
+    result = solve(ctx, model, [narrow], goal=0.0, first_db=3.0)  # never reached: cut all it may
+    freqs = [band.freq_hz for band, _ in result.bands["Keys"]]
+    assert freqs and all(
+        abs(math.log2(a / b)) > MERGE_OCTAVES for i, a in enumerate(freqs) for b in freqs[i + 1 :]
+    )
+    assert all(band.gain_db >= -6.0 for band, _ in result.bands["Keys"])
