@@ -398,4 +398,10 @@ def carve(
             context, target, masker, sites, model, amount=amount, overlap_drop=overlap_drop
         )
         out.extend(moves)
+        if named and not reached and moves.calls:
+            out.notes.append(
+                f"That is as far as EQ should go on {masker}; the two share most of their "
+                f"range, so the rest is arrangement ({masker} in another octave, panned away "
+                f"from {target}, or playing less under it)."
+            )
     return out

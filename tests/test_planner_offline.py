@@ -404,3 +404,14 @@ def test_a_carve_never_places_bells_the_engine_would_merge() -> None:
         abs(math.log2(a / b)) > MERGE_OCTAVES for i, a in enumerate(freqs) for b in freqs[i + 1 :]
     )
     assert all(band.gain_db >= -6.0 for band, _ in result.bands["Keys"])
+
+
+def test_a_named_masker_that_eq_cannot_clear_is_said_out_loud() -> None:
+    ctx = context("the keys are masking the vocal", masking=[])
+    ctx.stem_bands = _stem_bands({**PEAKS, "Keys": (320.0, 800.0, 2400.0)}).get
+    plan = PLANNER.plan(ctx)
+    keys = [c.args for c in plan.calls if c.tool == "apply_eq" and c.args["track"] == "Keys"]
+    assert keys and all(c["gain_db"] >= -6.0 for c in keys)
+    assert any("as far as EQ should go on Keys" in note for note in plan.notes)
+    reachable = _with_bands("the pad is masking the vocal", masking=[])[1]
+    assert not any("as far as EQ should go" in note for note in reachable.notes)
