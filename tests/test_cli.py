@@ -70,6 +70,20 @@ def test_new_then_render_is_the_unity_sum(song_session: Path, tmp_path: Path) ->
     assert np.max(np.abs(summed - mix)) < 1e-4
 
 
+def test_a_damaged_stem_cache_is_rebuilt_from_the_stem_file(
+    song_session: Path, tmp_path: Path
+) -> None:
+    before, after = tmp_path / "before.wav", tmp_path / "after.wav"
+    mixchat("render", "-s", str(song_session), "-o", str(before), "--no-master")
+    damaged = sorted((song_session / "cache" / "stems").glob("*.npy"))
+    assert damaged
+    for path in damaged:  # as a full disk or a killed copy would leave them
+        path.write_bytes(path.read_bytes()[:1000])
+    mixchat("render", "-s", str(song_session), "-o", str(after), "--no-master")
+    assert np.array_equal(read(before), read(after))
+    assert all(path.stat().st_size > 1000 for path in damaged)
+
+
 def test_versions_revert_diff(song_session: Path) -> None:
     versions = json.loads(mixchat("versions", "-s", str(song_session), "--json").stdout)
     assert versions[0]["version"] == 0 and versions[0]["parent"] is None

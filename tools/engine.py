@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from dsp.analysis import measure_mix
-from dsp.audio_io import load_audio, prune_cache
+from dsp.audio_io import load_audio, open_npy, prune_cache
 from dsp.dynamics import crest_factor_from, peak_linear
 from dsp.errors import AudioFileError
 from dsp.loudness import integrated_lufs
@@ -73,12 +73,11 @@ class Engine:
         rate = self.meta.sample_rate
         key = f"{stem.sha256}:{rate}:{self.meta.frames}"
         cached = self.cache_dir / "stems" / f"{stem.sha256[:24]}_{rate}_{self.meta.frames}.npy"
-        if cached.exists():
-            audio = np.load(cached, mmap_mode="r")
-        else:
+        audio = open_npy(cached, shape=(stem.channels, self.meta.frames))  # None if damaged
+        if audio is None:
             if not Path(stem.file).exists():
                 raise AudioFileError(
-                    f"{stem.file}: the stem file is gone and not cached; put it back to render {stem.name}"
+                    f"{stem.file}: the stem file is gone and its cache is missing or damaged; put it back to render {stem.name}"
                 )
             audio = fit_length(load_audio(stem.file, sample_rate=rate).audio, self.meta.frames)
             save_npy_atomic(cached, audio)
