@@ -19,7 +19,7 @@ from assistant.planning import PlanContext, TrackFacts
 from dsp.spectrum import BANDS_HZ
 from dsp.state import EqBand, EqKind, TrackState
 from tools.base import ToolCall
-from tools.track_tools import MAX_EQ_BANDS, MERGE_OCTAVES, format_hz
+from tools.track_tools import MAX_EQ_BANDS, format_hz, merges_with
 
 SUBBANDS = 6
 BAND_SHARE_TARGET_DB = 2.0  # per unit of amount; judged audible at >= 1 dB
@@ -125,9 +125,7 @@ def has_room(track: TrackState, kind: str, freq_hz: float) -> bool:
     """True when an EQ move of this kind at freq_hz merges or fits (at most 8 bands)."""
     if len(track.eq) < MAX_EQ_BANDS:
         return True
-    return any(
-        b.kind == kind and abs(math.log2(b.freq_hz / freq_hz)) <= MERGE_OCTAVES for b in track.eq
-    )
+    return any(b.kind == kind and merges_with(b.freq_hz, freq_hz) for b in track.eq)
 
 
 def eq_call(

@@ -10,7 +10,6 @@ one is at its cap or no longer helps.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +19,7 @@ from assistant.lexicon import eq_response_db
 from assistant.moves import has_room
 from assistant.planning import PlanContext
 from dsp.state import EqBand
-from tools.track_tools import MERGE_OCTAVES
+from tools.track_tools import merges_with
 
 MODEL_FRAMES = 2000  # the model needs the distribution over time, not every frame
 BELL_Q = 1.4  # about an octave wide
@@ -133,7 +132,7 @@ def room_db(context: PlanContext, site: CutSite, freq_hz: float) -> float:
         return 0.0
     room = site.cap_db
     for band in track.eq:
-        if band.kind != "bell" or abs(math.log2(band.freq_hz / freq_hz)) > MERGE_OCTAVES:
+        if band.kind != "bell" or not merges_with(band.freq_hz, freq_hz):
             continue
         if not site.low_hz / 1.05 <= band.freq_hz <= site.high_hz * 1.05:
             return 0.0
@@ -200,11 +199,8 @@ def _merges(
     cuts: dict[tuple[int, float], float], sites: list[CutSite], track: str, freq_hz: float
 ) -> bool:
     """True when a new bell at freq_hz would merge with one already placed on the track (the
-    engine adds gains within MERGE_OCTAVES): it would be one deeper bell, not the two the
-    model counts."""
-    return any(
-        sites[i].track == track and abs(math.log2(f / freq_hz)) <= MERGE_OCTAVES for i, f in cuts
-    )
+    engine adds their gains): it would be one deeper bell, not the two the model counts."""
+    return any(sites[i].track == track and merges_with(f, freq_hz) for i, f in cuts)
 
 
 def _plan(

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from dsp.state import EqBand, MixState, TrackState
 from tools.base import ToolCall
-from tools.track_tools import MERGE_OCTAVES
+from tools.track_tools import merges_with
 
 SCALARS = (
     ("gain_db", "set_track_gain", "gain_db"),
@@ -22,10 +20,7 @@ def _mid(new: float, old: float, fraction: float) -> float:
 
 def _matching(band: EqBand, bands: tuple[EqBand, ...]) -> EqBand | None:
     for other in bands:
-        if (
-            other.kind == band.kind
-            and abs(math.log2(other.freq_hz / band.freq_hz)) <= MERGE_OCTAVES
-        ):
+        if other.kind == band.kind and merges_with(other.freq_hz, band.freq_hz):
             return other
     return None
 

@@ -15,6 +15,11 @@ MAX_EQ_BANDS = 8
 MERGE_OCTAVES = 1 / 3
 
 
+def merges_with(freq_hz: float, other_hz: float) -> bool:
+    """True when EQ moves at these two frequencies (of the same kind) land on one band."""
+    return abs(math.log2(freq_hz / other_hz)) <= MERGE_OCTAVES
+
+
 class TrackArgs(ToolArgs):
     track: str = Field(description="Track name (or a unique role such as 'vocal' or 'bass')")
 
@@ -361,7 +366,7 @@ def merge_eq_move(
 ) -> tuple[tuple[EqBand, ...], str]:
     """Add ``gain_db`` to a nearby band of the same kind, or append a new band."""
     for index, band in enumerate(bands):
-        if band.kind == kind and abs(math.log2(band.freq_hz / freq_hz)) <= MERGE_OCTAVES:
+        if band.kind == kind and merges_with(band.freq_hz, freq_hz):
             total = max(-24.0, min(24.0, band.gain_db + gain_db))
             merged = band.model_copy(update={"gain_db": round(total, 2)})
             kept = tuple(merged if i == index else b for i, b in enumerate(bands))
