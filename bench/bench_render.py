@@ -32,18 +32,13 @@ from dsp.audio_io import file_sha256, load_stems  # noqa: E402
 from dsp.panning import pan_gains, stereo_width  # noqa: E402
 from dsp.processors import (  # noqa: E402
     PEDALBOARD_BUFFER_FRAMES,
+    delay_effect,
     pre_delay_frames,
+    reverb_effect,
     track_insert_board,
 )
 from dsp.render import StemSource, render_mix  # noqa: E402
-from dsp.state import (  # noqa: E402
-    Compressor,
-    DelayBus,
-    EqBand,
-    MixState,
-    ReverbBus,
-    TrackState,
-)
+from dsp.state import Compressor, EqBand, MixState, TrackState  # noqa: E402
 
 SAMPLE_RATE = 44100
 SONG = ROOT.parent / "shared" / "data" / "songs" / "song_1"
@@ -152,8 +147,8 @@ def bare_chain(stems: dict[str, StemSource], state: MixState) -> None:
             if send_db is not None:
                 sends[bus] += placed * np.float32(10 ** (send_db / 20))
     for bus, effect in (
-        ("reverb", _bare_reverb(state.reverb)),
-        ("delay", _bare_delay(state.delay)),
+        ("reverb", reverb_effect(state.reverb)),
+        ("delay", delay_effect(state.delay)),
     ):
         settings = getattr(state, bus)
         board = pb.Pedalboard(
@@ -169,20 +164,6 @@ def bare_chain(stems: dict[str, StemSource], state: MixState) -> None:
         wet = board.process(sends[bus], SAMPLE_RATE, buffer_size=PEDALBOARD_BUFFER_FRAMES)
         shift = pre_delay_frames(state.reverb, sample_rate=SAMPLE_RATE) if bus == "reverb" else 0
         mix[:, shift:] += wet[:, : frames - shift]
-
-
-def _bare_reverb(bus: ReverbBus) -> pb.Plugin:
-    return pb.Reverb(
-        room_size=bus.room_size,
-        damping=bus.damping,
-        wet_level=1.0,
-        dry_level=0.0,
-        width=bus.width,
-    )
-
-
-def _bare_delay(bus: DelayBus) -> pb.Plugin:
-    return pb.Delay(bus.delay_ms / 1000.0, bus.feedback, 1.0)
 
 
 def best_of(label: str, runs: list[dict], *, bare: tuple | None = None) -> tuple[float, float]:

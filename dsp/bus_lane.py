@@ -91,14 +91,12 @@ class BusLane:
     def send_block(self, frames: int) -> np.ndarray:
         """A zeroed (send channels, frames) float32 block to mix this bus's send into; blocks
         the lane is done with are reused."""
-        try:
+        with suppress(queue.Empty):
             spare = self._spare_sends.get_nowait()
-        except queue.Empty:
-            return np.zeros((self._chain.send_channels, frames), dtype=np.float32)
-        if spare.shape[1] != frames:
-            return np.zeros((self._chain.send_channels, frames), dtype=np.float32)
-        spare.fill(0.0)
-        return spare
+            if spare.shape[1] == frames:
+                spare.fill(0.0)
+                return spare
+        return np.zeros((self._chain.send_channels, frames), dtype=np.float32)
 
     def feed(self, start: int, send: np.ndarray) -> None:
         """Hand over a block from ``send_block``, filled; the lane owns it from now on."""

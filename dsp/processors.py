@@ -297,20 +297,29 @@ def pre_delay_frames(bus: ReverbBus, *, sample_rate: int) -> int:
     return int(round(bus.pre_delay_ms * sample_rate / 1000.0))
 
 
-def reverb_bus_chain(bus: ReverbBus, *, sample_rate: int) -> BusChain:
-    """12 dB/oct HPF and LPF, 100% wet reverb, return level; a mono send (see BusChain).
-
-    The pre-delay is not in the chain: the chain is linear and time-invariant, so render shifts
-    the return by ``pre_delay_frames`` instead, which is the same without a pass of a delay."""
-    reverb = pb.Reverb(
+def reverb_effect(bus: ReverbBus) -> pb.Reverb:
+    """The reverb bus's pedalboard Reverb, 100% wet (no pre-delay, filters or return level)."""
+    return pb.Reverb(
         room_size=bus.room_size,
         damping=bus.damping,
         wet_level=1.0,
         dry_level=0.0,
         width=bus.width,
     )
+
+
+def delay_effect(bus: DelayBus) -> pb.Delay:
+    """The delay bus's pedalboard Delay with feedback, 100% wet (no filters or return level)."""
+    return pb.Delay(bus.delay_ms / 1000.0, bus.feedback, 1.0)
+
+
+def reverb_bus_chain(bus: ReverbBus, *, sample_rate: int) -> BusChain:
+    """12 dB/oct HPF and LPF, 100% wet reverb, return level; a mono send (see BusChain).
+
+    The pre-delay is not in the chain: the chain is linear and time-invariant, so render shifts
+    the return by ``pre_delay_frames`` instead, which is the same without a pass of a delay."""
     return BusChain(
-        reverb,
+        reverb_effect(bus),
         hpf_hz=bus.hpf_hz,
         lpf_hz=bus.lpf_hz,
         return_db=bus.return_db,
@@ -322,7 +331,7 @@ def reverb_bus_chain(bus: ReverbBus, *, sample_rate: int) -> BusChain:
 def delay_bus_chain(bus: DelayBus, *, sample_rate: int) -> BusChain:
     """100% wet delay with feedback, 12 dB/oct HPF and LPF, return level."""
     return BusChain(
-        pb.Delay(bus.delay_ms / 1000.0, bus.feedback, 1.0),
+        delay_effect(bus),
         hpf_hz=bus.hpf_hz,
         lpf_hz=bus.lpf_hz,
         return_db=bus.return_db,
