@@ -120,6 +120,8 @@ def load_audio(path: str | os.PathLike[str], *, sample_rate: int | None = None) 
     path = Path(path)
     if not path.is_file():
         raise AudioFileError(f"{path}: no such audio file; check the path")
+    if path.stat().st_size == 0:
+        raise AudioFileError(f"{path.name} is an empty file (0 bytes); export the stem again")
     audio, rate, subtype = _read_any(path)
     _check(path, audio)
     audio = np.ascontiguousarray(audio, dtype=np.float32)

@@ -90,6 +90,11 @@ def _three_channels(path: Path) -> Path:
     return write(path, sine(440, 0.2, channels=3))
 
 
+def _zero_bytes(path: Path) -> Path:
+    path.write_bytes(b"")
+    return path
+
+
 def _text(path: Path) -> Path:
     path.write_text("these are my lyrics, not audio\n")
     return path
@@ -97,8 +102,8 @@ def _text(path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "make",
-    [_corrupt, _empty, _nan, _inf, _three_channels, _text],
-    ids=["corrupt", "empty", "nan", "inf", "3ch", "text"],
+    [_corrupt, _empty, _zero_bytes, _nan, _inf, _three_channels, _text],
+    ids=["corrupt", "empty", "zero-bytes", "nan", "inf", "3ch", "text"],
 )
 def test_bad_files_refused_with_the_file_name(tmp_path, make):
     path = make(tmp_path / "Bad Stem #1.wav")
