@@ -6,7 +6,13 @@ one-track EQ change (aim <= 25% of the first render) and after a fader-only chan
 peak memory (aim < 2 GB). Stems are song_1 looped to 4 minutes plus a second drum stem, or
 synthetic noise bursts when ../shared/data is absent.
 
-Run: .venv/bin/python bench/bench_render.py [--minutes 4]
+The default session gives every track the same chain (HPF, three EQ bands, compressor) and
+five tracks sends. ``--session automix`` renders instead what mixchat itself makes of those
+stems: bench_brief's 4-minute song_1 session after ``automix`` (lighter chains, section
+automation, sends on seven of eight tracks). The bare chain leaves out what pedalboard has no
+plugin for (transient shaper, automation), so its ratio is the harder one for us.
+
+Run: .venv/bin/python bench/bench_render.py [--minutes 4] [--repeats 3] [--session automix]
 """
 
 from __future__ import annotations
@@ -126,6 +132,27 @@ def build_session(workdir: Path, minutes: float) -> tuple[dict[str, StemSource],
     return stems, MixState(tracks=tuple(tracks))
 
 
+def build_automixed(workdir: Path) -> None:
+    from bench_brief import build_session as build_brief_session
+
+    build_brief_session(workdir)
+
+
+def automixed_session(workdir: Path) -> tuple[dict[str, StemSource], MixState]:
+    """bench_brief's automixed session, built in a child process (so the memory used to
+    decode and analyse the stems does not count in the renders' peak)."""
+    child = multiprocessing.get_context("spawn").Process(target=build_automixed, args=(workdir,))
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise SystemExit(f"building the automixed session failed (exit code {child.exitcode})")
+    from tools.engine import Engine
+    from tools.session import Session
+
+    session = Session.open(workdir / "bench.mix")
+    return Engine.for_session(session).stem_sources(), session.load().state
+
+
 def bare_chain(stems: dict[str, StemSource], state: MixState) -> None:
     """The same plugins on whole arrays, the same gains and pan, summed with numpy; each bus
     is a plain pedalboard chain on its stereo send (effect, the filters as four first-order
@@ -197,15 +224,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=4.0)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--session", choices=("uniform", "automix"), default="uniform")
     args = parser.parse_args()
     repeats = range(max(args.repeats, 1))
     workdir = Path(tempfile.mkdtemp(prefix="mixchat-bench-"))
     try:
-        stems, state = build_session(workdir, args.minutes)
-        print(
-            f"session: {len(stems)} stems x {args.minutes:g} min at {SAMPLE_RATE} Hz "
-            f"({'song_1 looped' if SONG.is_dir() else 'synthetic'})"
-        )
+        if args.session == "automix":
+            stems, state = automixed_session(workdir)
+        else:
+            stems, state = build_session(workdir, args.minutes)
+            print(
+                f"session: {len(stems)} stems x {args.minutes:g} min at {SAMPLE_RATE} Hz "
+                f"({'song_1 looped' if SONG.is_dir() else 'synthetic'})"
+            )
         cache = workdir / "cache"
         common = {"stems": stems, "cache_dir": cache}
         first = best_of(
@@ -214,7 +245,7 @@ def main() -> None:
         )
         best_of("warm-up of the shared cache", [{**common, "state": state}])
         vocal = next(t for t in state.tracks if t.role == "vocal")
-        bass = next(t for t in state.tracks if t.role == "bass")
+        bass = next(t for t in state.tracks if t.reverb_send_db is t.delay_send_db is None)
 
         def eq_runs(name: str) -> list[dict]:
             bands = [(EqBand(freq_hz=3000.0, gain_db=2.0 + i, q=1.0),) for i in repeats]
