@@ -92,6 +92,26 @@ def test_absurd_target_lands_with_a_note() -> None:
     assert result.notes
 
 
+def test_a_lone_click_stays_finite_under_the_ceiling_with_a_note() -> None:
+    """Limiting makes a click's loudness all but deaf to gain: the search must not chase the
+    target to infinite gain (it used to overflow float32 and warn about NaN)."""
+    click = np.zeros((2, 3 * RATE), dtype=np.float32)
+    click[:, RATE] = 1.0
+    with np.errstate(over="raise", invalid="raise"):
+        result = master_audio(click, sample_rate=RATE, target_lufs=-14.0, ceiling_dbtp=-1.0)
+    assert np.all(np.isfinite(result.audio))
+    assert true_peak_dbtp(result.audio, sample_rate=RATE) <= -1.0 + 1e-3
+    assert any("off the -14.0 LUFS target" in note for note in result.notes)
+
+
+def test_a_dc_offset_is_taken_out_so_the_target_is_reached() -> None:
+    offset = dynamic_material(seconds=5.0) * np.float32(0.3) + np.float32(0.4)
+    result = master_audio(offset, sample_rate=RATE, target_lufs=-9.0, ceiling_dbtp=-1.0)
+    assert_landed(result.audio, RATE, -9.0, -1.0)
+    assert np.max(np.abs(result.audio.mean(axis=1))) < 0.01  # from 0.4
+    assert any("DC offset of +0.400" in note for note in result.notes)
+
+
 def test_reference_match_moves_loudness_and_tone() -> None:
     mix = dynamic_material(seconds=8.0, seed=5)
     dark = lfilter([0.15], [1.0, -0.85], dynamic_material(seconds=8.0, seed=9), axis=-1)
