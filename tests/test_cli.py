@@ -152,6 +152,20 @@ def test_bad_input_is_one_line(
     assert needle in lines[0]
 
 
+def _refuse_constant(name: str) -> None:
+    raise AssertionError(f"{name} is not JSON")
+
+
+def test_json_of_silence_is_strict_json(tmp_path: Path) -> None:
+    """The loudness of silence is -inf: --json must say null, not -Infinity (jq refuses it)."""
+    silent = tmp_path / "silent.wav"
+    sf.write(silent, np.zeros((44100, 2), dtype=np.float32), 44100)
+    proc = mixchat("master", str(silent), "-o", str(tmp_path / "m.wav"), "--json")
+    data = json.loads(proc.stdout, parse_constant=_refuse_constant)
+    assert data["input_lufs"] is None and data["true_peak_dbtp"] is None
+    assert data["notes"]
+
+
 def test_broken_stems_are_refused_with_the_file_name(tmp_path: Path) -> None:
     stems = tmp_path / "stems"
     stems.mkdir()
