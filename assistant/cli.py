@@ -77,7 +77,14 @@ def automix(
 @app.command()
 def say(
     session: SessionOpt,
-    brief: Annotated[str, typer.Argument(help='A brief in plain words, e.g. "make it darker"')],
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="BRIEF",
+            help='A brief in plain words, e.g. "make it darker" (quotes optional)',
+            show_default=False,
+        ),
+    ],
     from_version: Annotated[int | None, typer.Option("--from", help="Parent version")] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -85,6 +92,7 @@ def say(
     from assistant.conversation import handle_brief
 
     opened = _open(session)
+    brief = " ".join(words)
     with progress_bar("thinking", quiet=json_out) as progress:
         result = handle_brief(opened, brief, parent=from_version, progress=progress)
     if json_out:
@@ -292,8 +300,13 @@ def roles(
 
 @app.command()
 def ask(
-    question: Annotated[
-        str, typer.Argument(help='e.g. "what attack on a CL1B for a ballad vocal?"')
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="QUESTION",
+            help='e.g. "what attack on a CL1B for a ballad vocal?" (quotes optional)',
+            show_default=False,
+        ),
     ],
     session: Annotated[
         Path | None, typer.Option("--session", "-s", help="Use this session's measurements")
@@ -303,6 +316,7 @@ def ask(
     """Plugin and parameter questions, answered with numbers and sources."""
     from assistant.conversation import answer
 
+    question = " ".join(words)
     data = answer(question, session=_open(session) if session else None)
     if json_out:
         print_json(data)

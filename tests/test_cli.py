@@ -96,9 +96,8 @@ def test_versions_revert_diff(song_session: Path) -> None:
 
 
 def test_say_json_contract(song_session: Path) -> None:
-    result = json.loads(
-        mixchat("say", "-s", str(song_session), "bring the vocal up 2 dB", "--json").stdout
-    )
+    words = "bring the vocal up 2 dB".split()  # unquoted, as people type it
+    result = json.loads(mixchat("say", "-s", str(song_session), *words, "--json").stdout)
     assert set(result) >= {"version", "parent", "planner", "tool_calls", "reply"}
     assert result["planner"] == "offline"
     assert any(c["tool"] in ("adjust_track_gain", "set_track_gain") for c in result["tool_calls"])
