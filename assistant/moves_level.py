@@ -65,8 +65,11 @@ def automate(
     *,
     gain_db: float = 0.0,
     reverb_db: float = 0.0,
+    delay_db: float = 0.0,
     reason: str,
 ) -> tuple[list[ToolCall], str | None]:
+    """An automate_section call adding these offsets to what the section already has (the
+    offsets not named are kept, since the call replaces the section's entry)."""
     args = section_args(context, ref)
     if args is None:
         known = sorted({s.label for s in context.sections}) or ["none detected"]
@@ -74,11 +77,13 @@ def automate(
     start, end = _ranges(context, args)[0]
     gain = clamp(_existing(context, track, start, end, "gain_db") + gain_db, -24, 12)
     verb = clamp(_existing(context, track, start, end, "reverb_send_db") + reverb_db, -24, 12)
+    echo = clamp(_existing(context, track, start, end, "delay_send_db") + delay_db, -24, 12)
     call_args = {
         "track": track,
         **args,
         "gain_db": round(gain, 2),
         "reverb_send_db": round(verb, 2),
+        "delay_send_db": round(echo, 2),
     }
     calls = [ToolCall(tool="automate_section", args=call_args, reason=reason)]
     return calls, None

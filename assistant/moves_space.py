@@ -182,6 +182,21 @@ def width_move(
     return out
 
 
+SEND_CEILING_DB = -6.0  # post-fader; past it a return rivals the dry part (return at 0 dB)
+
+
+def _send_reason(bus: str, current: float | None, value: float | None) -> str:
+    if current is None:
+        return f"it had no {bus}; {value:.0f} dB post-fader is a moderate starting level"
+    if value is None:
+        return f"less {bus} asked for, and the send was already low: off"
+    change = value - current
+    return (
+        f"{'more' if change > 0 else 'less'} {bus} asked for: {change:+.1f} dB on the send "
+        f"is about {10.0 ** (change / 20.0):.1f}x the wet level"
+    )
+
+
 def send_move(
     context: PlanContext,
     names: list[str] | None,
@@ -210,33 +225,45 @@ def send_move(
                         reason=f"{name}: {bus} send ready",
                     )
                 )
+            offset_db = 6.0 * amount * direction
             for ref in sections:
                 calls, problem = automate(
                     context,
                     name,
                     ref,
-                    reverb_db=6.0 * amount * direction,
-                    reason=f"{name}: {bus} {6 * amount * direction:+.1f} dB in the {ref.label}",
+                    **{f"{bus}_db": offset_db},
+                    reason=f"{'more' if direction > 0 else 'less'} {bus} asked for in the "
+                    f"{ref.label.replace('_', ' ')} only; the rest of the song keeps its send",
                 )
-                out.calls.extend(calls if bus == "reverb" else [])
+                out.calls.extend(calls)
                 out.notes.extend([problem] if problem else [])
+            continue
+        if direction > 0 and current is not None and current >= SEND_CEILING_DB:
+            out.notes.append(
+                f"{name}'s {bus} send is at {current:+.1f} dB already; more would wash it out. "
+                + (
+                    "A bigger room (reverb size) or a longer pre-delay gives more space "
+                    "without burying it."
+                    if bus == "reverb"
+                    else "More feedback gives longer echoes without burying it."
+                )
+            )
             continue
         if direction > 0:
             new = -16.0 + 3.0 * amount if current is None else current + 4.0 * amount
+            new = min(new, SEND_CEILING_DB)
         elif current is None:
             continue
         else:
             new = current - 6.0 * amount
         value = None if new < -40 else round(clamp(new, -60, 6), 1)
-        old = "off" if current is None else f"{current:.1f} dB"
         out.calls.append(
             ToolCall(
                 tool="set_send",
                 args={"track": name, "bus": bus, "send_db": value},
-                reason=f"{name}: {bus} send {old} → "
-                f"{'off' if value is None else f'{value:.1f} dB'}",
+                reason=_send_reason(bus, current, value),
             )
         )
-    if not out.calls:
+    if not out.calls and direction < 0:
         out.notes.append(f"no {bus} sends to take down")
     return out

@@ -191,7 +191,7 @@ def plan_ask(
     concept, d = ask.concept, ask.direction
     explicit = names is not None
     tonal_note = MoveSet()
-    if clause.sections and concept not in ("level", "buried", "energy", "wet"):
+    if clause.sections and concept not in ("level", "buried", "energy", "wet", "echo"):
         tonal_note.notes.append(
             "EQ and dynamics are not automated per section here, so this applies to the whole song."
         )

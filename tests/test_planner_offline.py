@@ -185,6 +185,38 @@ def test_vocal_buried_in_the_chorus() -> None:
     assert "overlap:Guitar,Vocal" in plan.measures
 
 
+def test_more_delay_in_the_chorus_automates_the_delay_send_there() -> None:
+    state = context("").state.with_track("Vocal", delay_send_db=-20.0)
+    _, plan = plan_for("more delay on the vocal in the chorus", state=state)
+    autos = [c.args for c in plan.calls if c.tool == "automate_section"]
+    assert autos and all(a["track"] == "Vocal" and a["section"] == "chorus" for a in autos)
+    assert autos[0]["delay_send_db"] > 0 and autos[0]["gain_db"] == 0
+    assert not [c for c in plan.calls if c.tool == "set_send"]  # the rest of the song keeps it
+    assert "delay" in plan.measures
+
+
+def test_a_section_move_keeps_the_sections_other_offsets() -> None:
+    from dsp.state import SectionAutomation
+
+    echo = SectionAutomation(track="Vocal", start_s=20, end_s=35, delay_send_db=6.0)
+    state = context("").state.model_copy(update={"automation": (echo,)})
+    _, plan = plan_for("bring the vocal up 2 dB in the first chorus", state=state)
+    autos = [c.args for c in plan.calls if c.tool == "automate_section"]
+    assert autos[0]["gain_db"] == pytest.approx(2.0) and autos[0]["delay_send_db"] == 6.0
+
+
+def test_more_reverb_stops_at_the_send_ceiling_and_says_why() -> None:
+    from assistant.moves_space import SEND_CEILING_DB
+
+    state = context("").state.with_track("Vocal", reverb_send_db=-8.0)
+    _, plan = plan_for("more reverb on the vocal", state=state)
+    assert [c.args["send_db"] for c in plan.calls if c.tool == "set_send"] == [SEND_CEILING_DB]
+    wet = context("").state.with_track("Vocal", reverb_send_db=SEND_CEILING_DB)
+    _, plan = plan_for("more reverb on the vocal", state=wet)
+    assert not plan.calls
+    assert "wash it out" in plan.message
+
+
 def test_punch_uses_transients_and_slow_attack_compression() -> None:
     _, plan = plan_for("more punch on the drums")
     tools = {c.tool for c in plan.calls}
