@@ -40,6 +40,7 @@ def shifted_metrics(
         mix[key] = round(mix[key] + delta_db, 3)
     mix["band_energies_db"] = {k: v + delta_db for k, v in mix["band_energies_db"].items()}
     out = {**metrics, "mix": mix, "tracks": tracks}
+    out["fader_shift_db"] = round(float(metrics.get("fader_shift_db", 0.0)) + delta_db, 4)
     out["sections"] = [
         {**row, "lufs": row["lufs"] + delta_db if row["lufs"] > -70 else row["lufs"]}
         for row in metrics.get("sections", [])
@@ -74,6 +75,9 @@ def extra_measures(
     two stems (from the per-track band powers the engine caches)."""
     rate = engine.meta.sample_rate
     before, after = dict(before), dict(after)
+    for bus in sorted({"reverb", "delay"}.intersection(measures)):
+        before["extra"] = {**before.get("extra", {}), bus: engine.bus_return_db(before, bus)}
+        after["extra"] = {**after.get("extra", {}), bus: engine.bus_return_db(after, bus)}
     if any(m.startswith("band_hz:") for m in measures) and "spectrum" not in before:
         before["spectrum"] = parent_spectrum(engine, parent)
     pairs = [m for m in measures if m.startswith("overlap:")]
@@ -81,7 +85,7 @@ def extra_measures(
         from dsp.masking import spectral_overlap
 
         getter = getattr(context, "stem_bands", None)
-        before_extra, after_extra = dict(before.get("extra", {})), {}
+        before_extra, after_extra = dict(before.get("extra", {})), dict(after.get("extra", {}))
         for measure in pairs:
             a, b = measure.split(":", 1)[1].split(",")
             if a not in context.tracks or b not in context.tracks:

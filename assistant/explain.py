@@ -93,6 +93,8 @@ def measure_value(metrics: dict[str, Any], measure: str) -> tuple[str, float | N
     if measure.startswith("section:"):
         label = measure.split(":", 1)[1]
         return f"{label} vs the rest of the song", section_contrast_db(metrics, label), "LU"
+    if measure in ("reverb", "delay"):
+        return f"{measure} return (RMS)", extra.get(measure), "dBFS"
     if measure == "master":
         return "true peak", mix.get("true_peak_dbtp"), "dBTP"
     if measure == "loudness":

@@ -60,6 +60,7 @@ from dsp.processors import (
 from dsp.state import MixState, TrackState
 
 ENGINE_VERSION = 3
+DEFAULT_BLOCK_S = 10.0
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
 Progress = Callable[[str, float], None]
 
@@ -133,6 +134,25 @@ def bus_cache_key(
             "mixbus_sends": mixbus_sends,
         }
     )
+
+
+def bus_cache_path(
+    cache_dir: Path,
+    state: MixState,
+    *,
+    bus: str,
+    stems: Mapping[str, StemSource],
+    sample_rate: int,
+    block_s: float = DEFAULT_BLOCK_S,
+) -> Path:
+    """Where render_mix caches ``bus``'s return for ``state`` (before pre-delay and mix-bus
+    automation)."""
+    frames = max((stems[t.name].audio.shape[1] for t in state.tracks), default=0)
+    block = max(1, int(round(block_s * sample_rate)))
+    key = bus_cache_key(
+        state, bus=bus, stems=stems, sample_rate=sample_rate, frames=frames, block=block
+    )
+    return Path(cache_dir) / f"bus-{bus}-{key}.npy"
 
 
 def safe_file_stem(name: str) -> str:
@@ -387,7 +407,7 @@ def render_mix(
     cache_dir: Path | None = None,
     stems_out: Path | None = None,
     stems_subtype: str = "FLOAT",
-    block_s: float = 10.0,
+    block_s: float = DEFAULT_BLOCK_S,
     progress: Progress | None = None,
 ) -> RenderResult:
     """Render the pre-master mix (2, n) float32: every audible track post-fader plus the bus
@@ -402,10 +422,9 @@ def render_mix(
     bus_paths: dict[str, Path | None] = dict.fromkeys(used)
     if cache is not None:
         for bus in used:
-            key = bus_cache_key(
-                state, bus=bus, stems=stems, sample_rate=sample_rate, frames=frames, block=block
+            bus_paths[bus] = bus_cache_path(
+                cache, state, bus=bus, stems=stems, sample_rate=sample_rate, block_s=block_s
             )
-            bus_paths[bus] = cache / f"bus-{bus}-{key}.npy"
     bus_outputs = {
         bus: hit
         for bus, path in bus_paths.items()

@@ -102,3 +102,30 @@ def test_overlap_bands_are_measured_again_only_for_changed_tracks(session: Sessi
     assert overlap_tracks(parent, only_keys, measures) == [only_keys.track("Keys")]
     assert overlap_tracks(parent, parent, measures) == []
     assert overlap_tracks(parent, state, ["overlap:Keys,Nobody"]) == [state.track("Keys")]
+
+
+def test_a_bus_return_is_measured_as_the_committed_state_renders_it(session: Session) -> None:
+    """The reply's "reverb return" figures come from the render cache, shifted by any fader
+    compensation applied after the render: the committed state rendered afresh agrees."""
+    from assistant.conversation import handle_brief
+
+    first = handle_brief(session, "more reverb on the keys", parent=0)
+    second = handle_brief(session, "more reverb on the keys", parent=first["version"])
+    engine = Engine.for_session(session)
+    versions = [session.load(r["version"]) for r in (first, second)]
+    levels = [engine.bus_return_db(v.metrics, "reverb") for v in versions]
+    assert levels[0] is not None and levels[1] is not None
+    assert levels[1] > levels[0] + 3.0  # about +4 dB on the send
+    assert "reverb return" in second["reply"]
+    for version, level in zip(versions, levels, strict=True):
+        engine.render(version.state)
+        fresh = engine.bus_return_db({"bus_files": engine.bus_files(version.state)}, "reverb")
+        assert fresh == pytest.approx(level, abs=0.05)
+    from assistant.brief_measures import compensate_loudness
+
+    compensated, _ = compensate_loudness(versions[1].state, 3.0)
+    shifted = shifted_metrics(versions[1].metrics, -3.0, versions[1].metrics["tracks"])
+    engine.render(compensated)
+    fresh = engine.bus_return_db({"bus_files": engine.bus_files(compensated)}, "reverb")
+    assert engine.bus_return_db(shifted, "reverb") == pytest.approx(fresh, abs=0.05)
+    assert fresh == pytest.approx(levels[1] - 3.0, abs=0.05)

@@ -21,7 +21,7 @@ from dsp.loudness import integrated_lufs
 from dsp.masking import N_BANDS, StemBands, bands_from_power, stem_bands
 from dsp.master import MasterResult, apply_master_state
 from dsp.processors import has_inserts
-from dsp.render import StemSource, render_mix, track_cache_key
+from dsp.render import StemSource, bus_cache_path, render_mix, track_cache_key
 from dsp.spectrum import (
     band_energies_from_spectrum,
     centroid_from_spectrum,
@@ -131,6 +131,37 @@ class Engine:
             rendered_tracks=list(result.rendered),
         )
 
+    def bus_files(self, state: MixState) -> dict[str, str]:
+        """The render cache's file of each used bus return for ``state`` (kept in a
+        version's metrics, so its return can be measured later, see bus_return_lufs)."""
+        audible = state.audible_tracks()
+        return {
+            bus: bus_cache_path(
+                self.cache_dir / "tracks",
+                state,
+                bus=bus,
+                stems=self.stem_sources(),
+                sample_rate=self.meta.sample_rate,
+            ).name
+            for bus in ("reverb", "delay")
+            if any(getattr(t, f"{bus}_send_db") is not None for t in audible)
+        }
+
+    def bus_return_db(self, metrics: dict[str, Any], bus: str) -> float | None:
+        """RMS level (dBFS) of ``bus``'s return in the render ``metrics`` describe, plus any
+        fader shift applied after it; None when the bus is unused or no longer cached. RMS,
+        not gated loudness: gating can make a return that got louder read lower."""
+        name = metrics.get("bus_files", {}).get(bus)
+        if name is None:
+            return None
+        audio = open_npy(self.cache_dir / "tracks" / name, shape=(2, self.meta.frames))
+        if audio is None:
+            return None
+        flat = np.asarray(audio).reshape(-1)
+        power = float(np.dot(flat, flat)) / max(flat.size, 1)
+        level = 10.0 * np.log10(power) if power > 0 else -np.inf
+        return finite(level + float(metrics.get("fader_shift_db", 0.0)))
+
     def _keep_cache_small(self, state: MixState) -> None:
         """Mark this state's track renders as fresh, then drop the least recently used."""
         tracks_dir = self.cache_dir / "tracks"
@@ -172,6 +203,7 @@ class Engine:
             }
             if premaster is not None:
                 metrics["premaster_lufs"] = round(premaster.result(), 2)
+        metrics["bus_files"] = self.bus_files(state)
         return metrics
 
     def track_facts(self, state: MixState) -> dict[str, dict[str, Any]]:
