@@ -11,6 +11,7 @@ import hashlib
 import io
 import mmap
 import os
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +28,7 @@ from dsp.errors import AudioFileError, ExportError
 AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".mp3", ".ogg")
 SILENCE_PEAK_DBFS = -90.0
 LENGTH_WARNING_S = 0.001
+_TEMP_NPY = re.compile(r"^\..+\.(\d+)\.\w+\.tmp\.npy$")  # see temp_npy_path
 _FORMATS = {".wav": "WAV", ".flac": "FLAC", ".aif": "AIFF", ".aiff": "AIFF", ".ogg": "OGG"}
 
 
@@ -262,7 +264,7 @@ def npy_block_writer(path: Path, *, shape: tuple[int, int]) -> Iterator[Put]:
     (channels, n) .npy file with plain writes (no memmap page faults; no fsync, it is meant
     for caches). The file appears at ``path`` (temp + rename) only when complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npy")
+    tmp = temp_npy_path(path)
     header = _npy_header(shape)
     channels, frames = shape
     try:
@@ -300,11 +302,43 @@ def release_pages(array: np.ndarray) -> None:
             mapping.madvise(mmap.MADV_DONTNEED)
 
 
-def prune_cache(cache_dir: Path, *, max_bytes: int) -> list[Path]:
-    """Delete the least recently used cache files until the folder holds <= max_bytes."""
-    files = sorted(Path(cache_dir).glob("*.npy"), key=lambda p: p.stat().st_mtime)
-    total = sum(p.stat().st_size for p in files)
+def temp_npy_path(path: Path) -> Path:
+    """Where ``path`` is written before its atomic rename: hidden, and named with the
+    writing process's id, so a file left by a killed process can be told from one that is
+    still being written (remove_orphaned_temps)."""
+    return path.with_name(f".{path.stem}.{os.getpid()}.{uuid.uuid4().hex}.tmp.npy")
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_orphaned_temps(folder: Path) -> list[Path]:
+    """Delete the temporary .npy files of processes that are gone (killed mid-write)."""
     removed = []
+    for path in Path(folder).glob(".*.tmp.npy"):
+        match = _TEMP_NPY.match(path.name)
+        if match and not _process_alive(int(match[1])):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def prune_cache(cache_dir: Path, *, max_bytes: int) -> list[Path]:
+    """Delete files left by killed renders, then the least recently used cache files until
+    the folder holds <= max_bytes (files still being written are left alone)."""
+    removed = remove_orphaned_temps(cache_dir)
+    files = sorted(
+        (p for p in Path(cache_dir).glob("*.npy") if not _TEMP_NPY.match(p.name)),
+        key=lambda p: p.stat().st_mtime,
+    )
+    total = sum(p.stat().st_size for p in files)
     for path in files:
         if total <= max_bytes:
             break

@@ -409,6 +409,28 @@ def test_prune_cache_keeps_the_newest(band, tmp_path):
     assert len(removed) >= 1 and sum(p.stat().st_size for p in cache.glob("*.npy")) < sum(sizes)
 
 
+def test_prune_cache_removes_what_killed_renders_left_and_spares_live_writes(tmp_path):
+    import subprocess
+    import sys
+
+    from dsp.audio_io import temp_npy_path
+
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    )
+    orphan = tmp_path / f".track-abc.{gone.stdout.strip()}.{'0' * 32}.tmp.npy"
+    live = temp_npy_path(tmp_path / "track-def.npy")  # this process: still writing it
+    kept = tmp_path / "track-ghi.npy"
+    for path in (orphan, live, kept):
+        np.save(path, np.zeros((1, 1000), dtype=np.float32))
+    assert prune_cache(tmp_path, max_bytes=10**9) == [orphan]
+    assert prune_cache(tmp_path, max_bytes=0) == [kept]
+    assert live.exists()
+
+
 def test_reverb_return_is_the_wet_reverb_after_the_pre_delay():
     dry = noise(2.0, channels=2, seed=11)
     bus = ReverbBus(pre_delay_ms=30.0, return_db=-3.0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -14,7 +13,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from dsp.analysis import measure_mix
-from dsp.audio_io import load_audio, open_npy, prune_cache
+from dsp.audio_io import (
+    load_audio,
+    open_npy,
+    prune_cache,
+    remove_orphaned_temps,
+    temp_npy_path,
+)
 from dsp.dynamics import crest_factor_from, peak_linear
 from dsp.errors import AudioFileError
 from dsp.loudness import integrated_lufs
@@ -66,6 +71,7 @@ class Engine:
     # --- stems -----------------------------------------------------------------------
     def stem_sources(self) -> dict[str, StemSource]:
         if self._sources is None:
+            remove_orphaned_temps(self.cache_dir / "stems")
             self._sources = {stem.name: self._stem_source(stem) for stem in self.meta.stems}
         return self._sources
 
@@ -364,10 +370,10 @@ def fit_length(audio: np.ndarray, frames: int) -> np.ndarray:
 
 def save_npy_atomic(path: Path, audio: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npy.tmp", dir=path.parent)
+    tmp = temp_npy_path(path)
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp, "wb") as handle:
             np.save(handle, np.ascontiguousarray(audio, dtype=np.float32))
         os.replace(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
