@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from assistant.planning import PastTurn, PlanContext, TrackFacts
+from dsp.errors import SessionError
 from dsp.masking import StemBands, find_masking
 from dsp.state import MixState, TrackState
 from tools.base import ToolCall
@@ -21,10 +22,15 @@ LINEAGE_DEPTH = 8
 
 # --- context -------------------------------------------------------------------------
 def lineage(session: Session, start: int) -> list[PastTurn]:
+    """The briefs that led to ``start``, newest first; it stops at a damaged ancestor (the
+    follow-ups then see a shorter history, and the brief still runs)."""
     turns: list[PastTurn] = []
     number: int | None = start
     while number is not None and len(turns) < LINEAGE_DEPTH:
-        version = session.load(number)
+        try:
+            version = session.load(number)
+        except SessionError:
+            break
         calls = tuple(ToolCall(tool=c.tool, args=c.args) for c in version.tool_calls)
         turns.append(
             PastTurn(

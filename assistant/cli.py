@@ -106,6 +106,8 @@ def versions(session: SessionOpt, json_out: JsonOpt = False) -> None:
     """List the versions of a session."""
     opened = _open(session)
     rows = reports.version_rows(opened)
+    for number in opened.damaged_numbers():
+        err.print(f"warning: version {number} is damaged (unreadable file) and not listed")
     if json_out:
         print_json(rows)
     else:

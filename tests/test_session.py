@@ -42,6 +42,27 @@ def test_missing_version_is_one_clear_line(tmp_path: Path) -> None:
         session.load(7)
 
 
+def test_a_damaged_version_file_is_a_local_problem(tmp_path: Path) -> None:
+    """A version file damaged outside mixchat (a bad copy, a full disk elsewhere) must not
+    lock the user out of the others: it is skipped in lists, named when asked for, and a
+    brief built on its descendants still sees their history up to it."""
+    from assistant.brief_context import lineage
+
+    session = Session.create(tmp_path / "s", _meta(), unity_state([("vox", "vocal")]))
+    state = session.load(0).state
+    for number in (1, 2, 3):
+        state = state.with_track("vox", gain_db=-float(number))
+        session.commit(state, parent=number - 1, brief=f"step {number}")
+    damaged = session.versions_dir / "0002.json"
+    damaged.write_text(damaged.read_text()[:80])
+    assert [v.version for v in session.versions()] == [0, 1, 3]
+    assert session.damaged_numbers() == [2]
+    with pytest.raises(SessionError, match=r"version 2 is damaged.*other versions are intact"):
+        session.load(2)
+    assert session.load().version == 3
+    assert [turn.version for turn in lineage(session, 3)] == [3]
+
+
 def test_not_a_session(tmp_path: Path) -> None:
     with pytest.raises(SessionError, match="not a mixchat session"):
         Session.open(tmp_path)

@@ -187,10 +187,23 @@ class Session:
         try:
             return Version.model_validate_json(path.read_text(encoding="utf-8"))
         except (ValidationError, ValueError, OSError) as error:
-            raise SessionError(f"{path} is unreadable ({type(error).__name__})") from None
+            raise SessionError(
+                f"version {number} is damaged: {path} {_why_unreadable(error)}; the other "
+                f"versions are intact, so pick one of them (or `mixchat revert N` to one)"
+            ) from None
 
     def versions(self) -> list[Version]:
-        return [self.load(n) for n in self.version_numbers()]
+        """Every readable version, oldest first; damaged ones are in ``damaged_numbers``."""
+        return [v for n in self.version_numbers() if (v := self._readable(n)) is not None]
+
+    def damaged_numbers(self) -> list[int]:
+        return [n for n in self.version_numbers() if self._readable(n) is None]
+
+    def _readable(self, number: int) -> Version | None:
+        try:
+            return self.load(number)
+        except SessionError:
+            return None
 
     def commit(
         self,
@@ -247,3 +260,13 @@ class Session:
             except json.JSONDecodeError:
                 continue
         return records
+
+
+def _why_unreadable(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        if any(e["type"] == "json_invalid" for e in error.errors()):
+            return "is not complete JSON (cut short or overwritten)"
+        return "does not hold a mixchat version"
+    if isinstance(error, OSError):
+        return f"cannot be read ({error.strerror or error})"
+    return "is not valid"
