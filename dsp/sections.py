@@ -23,6 +23,7 @@ ANALYSIS_RATE = 22050
 HOP = 512
 N_FFT = 2048
 BEATS_PER_BAR = 4
+MIN_SECTIONED_S = 1.0  # shorter: one section (beat tracking needs a few bars anyway)
 STEM_FLOOR_DB = -45.0
 SILENCE_DB = -45.0
 CHROMA_WEIGHT = 0.5
@@ -48,11 +49,12 @@ def detect_sections(
     roles: Mapping[str, str] | None = None,
     tempo_bpm: float | None = None,
 ) -> list[Section]:
-    """Contiguous labelled sections covering 0..duration of ``mix`` (channels, samples)."""
+    """Contiguous labelled sections covering 0..duration of ``mix`` (channels, samples);
+    material shorter than four bars is one section."""
     mono = _mono(mix, "mix")
     duration_s = mono.size / sample_rate
-    if duration_s < 1.0:
-        raise AudioFileError(f"mix duration={duration_s:.2f} s is too short to find sections")
+    if duration_s < MIN_SECTIONED_S:
+        return [Section(label="verse", start_s=0.0, end_s=duration_s)]
     y = soxr.resample(mono, sample_rate, ANALYSIS_RATE).astype(np.float32)
     beat_times, mix_features, beat_energy_db = _beats_and_features(y, tempo_bpm=tempo_bpm)
     if beat_times.size < 4 * BEATS_PER_BAR:

@@ -280,3 +280,10 @@ def test_silence_and_short_audio():
     silent = np.zeros((2, rate * 20), np.float32)
     found = detect_sections(silent, sample_rate=rate)
     assert found[0].start_s == 0.0 and found[-1].end_s == pytest.approx(20.0)
+
+
+def test_material_shorter_than_a_second_is_one_section() -> None:
+    blip = np.zeros((2, 22050), dtype=np.float32)
+    blip[:, 100:200] = 0.5
+    sections = detect_sections(blip, sample_rate=44100)
+    assert [(s.label, s.start_s, s.end_s) for s in sections] == [("verse", 0.0, 0.5)]
