@@ -212,7 +212,9 @@ def print_answer(data: dict[str, Any]) -> None:
 
 
 def print_screenshot(data: dict[str, Any]) -> None:
-    out.print(f"[bold]{data.get('plugin_name') or 'Plugin'}[/] ({data['plugin_type']})")
+    kind = data["plugin_type"]
+    kind = "type not recognised" if kind == "unknown" else kind
+    out.print(f"[bold]{data.get('plugin_name') or 'Plugin'}[/] ({kind})")
     for key, value in data["parameters"].items():
         out.print(f"  {key}: {value}")
     for line in data["feedback"]:

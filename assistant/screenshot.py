@@ -457,7 +457,8 @@ def _detect_type(keys: set[str], words: set[str]) -> str:
     scores["compressor"] += 3 * ("ratio" in keys) + bool(
         keys & {"attack_ms", "release_ms", "makeup_db", "knee_db"}
     )
-    return max(PLUGIN_TYPES, key=lambda t: scores[t])
+    best = max(PLUGIN_TYPES, key=lambda t: scores[t])
+    return best if scores[best] > 0 else "unknown"
 
 
 def read_screenshot(image_path, *, role: str | None = None, session_facts=None) -> ScreenshotReport:

@@ -219,6 +219,11 @@ def review(plugin_type: str, params: dict, *, role: str | None, session_facts=No
         items += _eq_feedback(params, limits)
     items += _space_feedback(plugin_type, params, role, session_facts, limits)
     items += _detail_feedback(plugin_type, params, role, limits)
+    if not params:
+        return [
+            "note: no plugin settings could be read from this screenshot; a crop of the "
+            "plugin window at 100% zoom or larger, with its labels and values, reads best"
+        ], []
     if not items:
         items = [("No settings I can judge were read from this screenshot.", None)]
     feedback = [f"{'problem' if key else 'ok'}: {message}" for message, key in items]

@@ -150,3 +150,16 @@ def test_missing_tesseract_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
     with pytest.raises(StateError, match="tesseract-ocr"):
         read_screenshot(write(specs()[0], tmp_path))
+
+
+@needs_tesseract
+def test_an_image_without_plugin_text_is_not_called_a_compressor(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    noise = (np.random.default_rng(1).random((300, 400, 3)) * 255).astype("uint8")
+    Image.fromarray(noise).save(tmp_path / "noise.png")
+    report = read_screenshot(tmp_path / "noise.png")
+    assert report.plugin_type == "unknown" and report.parameters == {}
+    assert report.problems == [] and len(report.feedback) == 1
+    assert report.feedback[0].startswith("note: no plugin settings could be read")
