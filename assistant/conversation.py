@@ -161,6 +161,8 @@ def _carry_out(
         )
     report("applying", 0.45)
     state, changes = apply_calls(parent.state, plan.calls, context.tool_context)
+    if state == parent.state:
+        return _no_version(plan, parent, planner, "The mix is that way already; nothing changed.")
     report("rendering", 0.5)
     rendered = engine.render(state)
     report("measuring", 0.7)

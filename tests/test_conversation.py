@@ -42,3 +42,26 @@ def test_a_role_correction_in_chat_is_versioned(session: Session) -> None:
     assert reopened.load().state.track("Audio_01").role == "keys"
     assert reopened.meta.stem("Audio_01").role == "keys"
     assert reopened.meta.stem("Audio_01").role_source == "user"
+
+
+def test_a_brief_that_changes_nothing_makes_no_version(session: Session) -> None:
+    """Audio_01 is centred: panning it to the centre needs no new version to A/B."""
+    before = session.latest_number()
+    result = handle_brief(session, "pan Audio_01 to the centre")
+    assert result["version"] is None and result["tool_calls"] == []
+    assert "nothing changed" in result["reply"]
+    assert session.latest_number() == before
+
+
+def test_a_no_op_call_is_not_listed_as_a_change() -> None:
+    from dsp.state import MixState, TrackState
+    from tools.base import ToolCall, ToolContext
+    from tools.catalog import apply_calls
+
+    state = MixState(tracks=(TrackState(name="gtr", pan=-0.5),))
+    calls = [
+        ToolCall(tool="set_pan", args={"track": "gtr", "pan": -0.5}),
+        ToolCall(tool="set_pan", args={"track": "gtr", "pan": 0.5}),
+    ]
+    after, changes = apply_calls(state, calls, ToolContext())
+    assert after.track("gtr").pan == 0.5 and len(changes) == 1

@@ -132,12 +132,14 @@ def apply_call(state: MixState, call: ToolCall, context: ToolContext) -> Change:
 def apply_calls(
     state: MixState, calls: list[ToolCall], context: ToolContext
 ) -> tuple[MixState, list[Change]]:
-    """Apply calls in order; all are validated before the result is returned."""
+    """Apply calls in order; all are validated before the result is returned. A call that
+    leaves the state as it was (a pan from C to C) gives no Change: there is nothing to say."""
     changes = []
     for call in calls:
         change = apply_call(state, call, context)
+        if change.state != state:
+            changes.append(change)
         state = change.state
-        changes.append(change)
     return state, changes
 
 

@@ -122,7 +122,9 @@ class GlueArgs(ToolArgs):
 
 def _changed_fields(old: object, args: ToolArgs) -> tuple[dict[str, object], str]:
     fields = {k: v for k, v in args.model_dump().items() if v is not None}
-    text = ", ".join(f"{k} {getattr(old, k):g} → {v:g}" for k, v in fields.items())
+    text = ", ".join(
+        f"{k} {getattr(old, k):g} → {v:g}" for k, v in fields.items() if getattr(old, k) != v
+    )
     return fields, text or "unchanged"
 
 
