@@ -433,7 +433,9 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     if any(a.concept == "master" for a in actions):
         rest = re.sub(r"\b(?:loud|louder)\b", " ", rest)
     if any(a.concept == "pan" for a in actions):
-        rest = re.sub(r"\b(?:hard|left|right|pan|panned|all the way)\b", " ", rest)
+        rest = re.sub(
+            r"\b(?:hard|left|right|pan|panned|all the way|cent(?:er|re)d?|middle)\b", " ", rest
+        )
     asks, unknown, rest = find_asks(rest)
     asks = _merge_level(asks, actions)
     return Clause(

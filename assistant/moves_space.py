@@ -13,6 +13,7 @@ from tools.base import ToolCall
 
 NO_SPREAD_ROLES = ("bass", "kick", "snare", "vocal", "sub")
 WIDTH_TARGET_DB = 3.6  # side/mid change per unit of amount; judged audible at >= 2 dB
+NAMED_SPREAD = 0.35  # per unit of amount, for named tracks: width 1.0 -> 0.65 or 1.35
 
 
 def _track_ms(
@@ -137,12 +138,15 @@ def width_move(
     before = _side_mid_db(context, {})
     target = WIDTH_TARGET_DB * max(amount, 0.8)
     spread, predicted = 0.0, before
-    for step in range(1, 21):
-        spread = step * 0.05
-        placement = _placement(tracks, spread, direction, to_mono)
-        predicted = _side_mid_db(context, placement)
-        if (predicted - before) * direction >= target:
-            break
+    if names:  # judged on the named tracks themselves, not on the whole mix's side/mid
+        spread = clamp(NAMED_SPREAD * amount, 0.15, 0.8)
+    else:
+        for step in range(1, 21):
+            spread = step * 0.05
+            placement = _placement(tracks, spread, direction, to_mono)
+            predicted = _side_mid_db(context, placement)
+            if (predicted - before) * direction >= target:
+                break
     placement = _placement(tracks, spread, direction, to_mono)
     why = "wider" if direction > 0 else "narrower"
     for t in tracks:
@@ -163,9 +167,9 @@ def width_move(
                     reason=f"{why}: {t.name} pan {t.pan:+.2f} → {pan:+.2f}",
                 )
             )
-    if direction > 0 and (predicted - before) < target:
+    if direction > 0 and not names and (predicted - before) < target:
         out.calls.extend(_ambience_for_width(context, amount))
-    if direction < 0 and context.state.reverb.width > 0.3:
+    if direction < 0 and not names and context.state.reverb.width > 0.3:
         verb = round(context.state.reverb.width * (0.0 if to_mono else 0.4), 2)
         out.calls.append(
             ToolCall(
@@ -174,11 +178,14 @@ def width_move(
                 reason=f"{why}: reverb width {context.state.reverb.width:.2f} → {verb:.2f}",
             )
         )
-    out.notes.append(
-        f"{why}: spreading {len(tracks)} tracks (bass, kick, snare and vocal stay centred)"
-        if direction > 0
-        else f"{why}: {len(tracks)} tracks pulled towards the centre"
-    )
+    if names:
+        out.notes.append(f"{why}: {', '.join(names)}" + (" to mono" if to_mono else ""))
+    else:
+        out.notes.append(
+            f"{why}: spreading {len(tracks)} tracks (bass, kick, snare and vocal stay centred)"
+            if direction > 0
+            else f"{why}: {len(tracks)} tracks pulled towards the centre"
+        )
     return out
 
 

@@ -179,6 +179,11 @@ class OfflinePlanner:
         )
 
 
+def _comparative(clause: Clause) -> bool:
+    """ "more mono", "a bit narrower": a step towards, not all the way."""
+    return bool(re.search(r"\b(?:more|less|bit|little|touch|slightly|towards?)\b", clause.text))
+
+
 def plan_ask(
     ask,
     clause: Clause,
@@ -242,7 +247,7 @@ def plan_ask(
             names,
             direction=d,
             amount=amount,
-            to_mono=ask.word == "mono" and d < 0 and amount >= 1.5,
+            to_mono=ask.word == "mono" and d < 0 and (amount >= 1.5 or not _comparative(clause)),
         )
     elif concept in ("wet", "echo"):
         out = send_move(

@@ -217,6 +217,23 @@ def test_more_reverb_stops_at_the_send_ceiling_and_says_why() -> None:
     assert "wash it out" in plan.message
 
 
+def test_a_named_track_is_narrowed_on_its_own_and_the_shared_reverb_is_left_alone() -> None:
+    state = context("").state.with_track("Keys", width=1.3)
+    _, plan = plan_for("make the keys more centred", state=state)
+    widths = [c.args["width"] for c in plan.calls if c.tool == "set_width"]
+    assert len(widths) == 1 and 0.3 < widths[0] < 1.1  # narrower, not collapsed
+    assert not [c for c in plan.calls if c.tool == "set_reverb"]
+    _, plan = plan_for("make the keys mono", state=state)
+    assert [c.args["width"] for c in plan.calls if c.tool == "set_width"] == [0.0]
+    assert not [c for c in plan.calls if c.tool == "set_reverb"]
+
+
+def test_pan_to_the_centre_is_a_pan_not_a_width_move() -> None:
+    state = context("").state.with_track("Guitar", pan=-0.6)
+    _, plan = plan_for("pan the guitar to the centre", state=state)
+    assert [(c.tool, c.args.get("pan")) for c in plan.calls] == [("set_pan", 0.0)]
+
+
 def test_punch_uses_transients_and_slow_attack_compression() -> None:
     _, plan = plan_for("more punch on the drums")
     tools = {c.tool for c in plan.calls}
