@@ -361,8 +361,8 @@ def find_actions(text: str, has_target: bool, has_section: bool) -> list[Ask]:
     master = find_master(text)
     if master is not None:
         asks.append(master)
-    if re.search(r"\bcompress(?:ion)?\b|\bsquash\b", text):
-        asks.append(Ask("compression", 1, "compress"))
+    if re.search(r"\bcompress(?:ion|ed|or)?\b|\bsquash(?:ed)?\b", text):
+        asks.append(_compression_ask(text))
     if re.search(r"\bde ?ess(?:er)?\b", text):
         asks.append(Ask("sibilance", -1, "de-ess"))
     if re.search(r"\b(?:high pass|hpf|low cut)\b", text):
@@ -378,6 +378,24 @@ def find_actions(text: str, has_target: bool, has_section: bool) -> list[Ask]:
     elif re.search(r"\bless\b|\bquieter\b", text):
         asks.append(Ask("level", -1, "less"))
     return asks
+
+
+def _compression_ask(text: str) -> Ask:
+    """More compression, less (back it off: word "compress"), or none (word "uncompress")."""
+    if re.search(
+        r"\b(?:remove|no|without|bypass|kill|lose)\b|\b(?:turn|switch|take) (?:\w+ )*off\b", text
+    ):
+        return Ask("compression", -1, "uncompress")
+    if re.search(
+        r"\b(?:less|too|over|overly|back off|ease (?:off|up)|lighter|gentler|softer|not so)\b",
+        text,
+    ) or re.search(
+        r"\b(?:sounds?|is|are|feels?|seems?|gets?|so|very|way|really)\s+(?:\w+\s+)?"
+        r"(?:squashed|compressed)\b",
+        text,
+    ):
+        return Ask("compression", -1, "compress")
+    return Ask("compression", 1, "compress")
 
 
 def find_pan(text: str) -> float | None:
@@ -432,6 +450,12 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     actions = find_actions(rest, any(t.kind != "mix" for t in targets), bool(sections))
     if any(a.concept == "master" for a in actions):
         rest = re.sub(r"\b(?:loud|louder)\b", " ", rest)
+    if any(a.concept == "compression" for a in actions):
+        rest = re.sub(
+            r"\b(?:compress\w*|squash\w*|harder|heavier|more|less|lighter|gentler|softer)\b",
+            " ",
+            rest,
+        )
     if any(a.concept == "pan" for a in actions):
         rest = re.sub(
             r"\b(?:hard|left|right|pan|panned|all the way|cent(?:er|re)d?|middle)\b", " ", rest
@@ -450,18 +474,15 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
 
 def _merge_level(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
     """A level verb wins over level words ("make the vocal louder"); a tonal word wins over
-    the verb that carries it ("boost the highs"); a word that repeats a verb's concept and
-    direction ("compress" read again as "compressed") is dropped."""
+    the verb that carries it ("boost the highs"); a word on a verb's concept is the verb
+    read again ("compress ... less" and then "compressed") and is dropped: the verb's
+    reading, which looks at the whole clause, decides the direction."""
     verbs = [a for a in actions if a.concept == "level"]
     others = [a for a in actions if a.concept != "level"]
     if verbs and any(a.concept not in ("level", "buried") for a in asks):
         verbs = []
-    said = {(a.concept, a.direction) for a in others}
-    words = [
-        a
-        for a in asks
-        if not (verbs and a.concept == "level") and (a.concept, a.direction) not in said
-    ]
+    said = {a.concept for a in others}
+    words = [a for a in asks if not (verbs and a.concept == "level") and a.concept not in said]
     return [*others, *verbs, *words]
 
 

@@ -62,21 +62,68 @@ def punch_move(
 
 
 def compress_move(
-    context: PlanContext, names: list[str] | None, *, direction: int, amount: float
+    context: PlanContext,
+    names: list[str] | None,
+    *,
+    direction: int,
+    amount: float,
+    remove: bool = False,
 ) -> MoveSet:
+    """More compression on the named tracks (or the mix bus), less (the threshold up and
+    the ratio down, by a step), or none."""
     if names is None:
-        return glue_move(context, amount=amount, direction=direction)
-    out = MoveSet(measures=[f"crest:{n}" for n in names])
+        glue = context.state.master.glue
+        if direction > 0 or (context.state.master.enabled and glue is not None):
+            return glue_move(context, amount=amount, direction=direction)
+        # "the mix sounds squashed" with no bus compressor: it is the tracks' compressors
+        names = [t.name for t in context.state.audible_tracks() if t.compressor is not None]
+    out = MoveSet(measures=[f"crest:{n}" for n in names] or ["crest:mix"])
     for name in names:
-        if direction < 0:
-            if context.state.track(name).compressor is not None:
-                out.calls.append(
-                    ToolCall(
-                        tool="remove_compressor",
-                        args={"track": name},
-                        reason=f"{name}: more dynamic, compressor off",
-                    )
+        current = context.state.track(name).compressor
+        if direction < 0 and current is None:
+            out.notes.append(f"{name} has no compressor to back off")
+            continue
+        if direction < 0 and current is not None and (remove or current.ratio <= 1.6):
+            out.calls.append(
+                ToolCall(
+                    tool="remove_compressor",
+                    args={"track": name},
+                    reason=f"{name}: more dynamic, compressor off",
                 )
+            )
+            continue
+        if direction < 0 and current is not None:
+            threshold = clamp(current.threshold_db + 4.0 * amount, -40, -3)
+            ratio = round(max(1.5, current.ratio - 1.0 * amount), 1)
+            out.calls.append(
+                compressor_call(
+                    name,
+                    threshold,
+                    ratio=ratio,
+                    attack_ms=current.attack_ms,
+                    release_ms=current.release_ms,
+                    makeup_db=max(0.0, round(current.makeup_db - 1.0 * amount, 1)),
+                    reason=f"{name}: less compression, {current.ratio:g}:1 from "
+                    f"{current.threshold_db:.0f} dB → {ratio:g}:1 from {threshold:.0f} dB "
+                    "(about half the gain reduction)",
+                )
+            )
+            continue
+        if current is not None:
+            threshold = clamp(current.threshold_db - 4.0 * amount, -40, -3)
+            ratio = round(min(10.0, current.ratio + 1.0 * amount), 1)
+            out.calls.append(
+                compressor_call(
+                    name,
+                    threshold,
+                    ratio=ratio,
+                    attack_ms=current.attack_ms,
+                    release_ms=current.release_ms,
+                    makeup_db=current.makeup_db,
+                    reason=f"{name}: more compression, {current.ratio:g}:1 from "
+                    f"{current.threshold_db:.0f} dB → {ratio:g}:1 from {threshold:.0f} dB",
+                )
+            )
             continue
         threshold = clamp(input_lufs(context, name) - 2.0 * amount, -40, -3)
         out.calls.append(
@@ -91,6 +138,8 @@ def compress_move(
                 f"{threshold:.0f} dB to even it out",
             )
         )
+    if not out.calls and not out.notes:
+        out.notes.append("no compressor on these tracks or the mix bus to back off")
     return out
 
 

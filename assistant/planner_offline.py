@@ -263,7 +263,9 @@ def plan_ask(
     elif concept == "glue":
         out = glue_move(context, amount=amount, direction=d)
     elif concept == "compression":
-        out = compress_move(context, names, direction=d, amount=amount)
+        out = compress_move(
+            context, names, direction=d, amount=amount, remove=ask.word == "uncompress"
+        )
     elif concept == "saturation":
         out = saturation_move(context, names, direction=d, amount=amount)
     elif concept == "master":

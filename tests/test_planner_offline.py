@@ -234,6 +234,60 @@ def test_pan_to_the_centre_is_a_pan_not_a_width_move() -> None:
     assert [(c.tool, c.args.get("pan")) for c in plan.calls] == [("set_pan", 0.0)]
 
 
+def _compressed(name: str = "Vocal"):
+    from dsp.state import Compressor
+
+    comp = Compressor(threshold_db=-18.0, ratio=4.0, attack_ms=10.0, release_ms=120.0)
+    return context("").state.with_track(name, compressor=comp)
+
+
+@pytest.mark.parametrize(
+    "brief",
+    ["less compression on the vocal", "the vocal is over-compressed", "compress the vocal less"],
+)
+def test_less_compression_backs_the_compressor_off(brief: str) -> None:
+    _, plan = plan_for(brief, state=_compressed())
+    [call] = plan.calls
+    assert call.tool == "set_compressor" and call.args["track"] == "Vocal"
+    assert call.args["threshold_db"] > -18.0 and call.args["ratio"] < 4.0
+    assert "I read" not in plan.message  # the verb, not a guessed word
+
+
+def test_more_compression_builds_on_the_compressor_there() -> None:
+    _, plan = plan_for("compress the vocal harder", state=_compressed())
+    [call] = plan.calls
+    assert call.args["threshold_db"] < -18.0 and call.args["ratio"] > 4.0
+    assert call.args["attack_ms"] == 10.0
+
+
+def test_removing_the_compressor_removes_it() -> None:
+    _, plan = plan_for("remove the compressor on the vocal", state=_compressed())
+    assert [(c.tool, c.args) for c in plan.calls] == [("remove_compressor", {"track": "Vocal"})]
+
+
+def test_a_squashed_mix_without_a_bus_compressor_backs_off_the_track_compressors() -> None:
+    _, plan = plan_for("the mix sounds squashed", state=_compressed())
+    assert [(c.tool, c.args["track"]) for c in plan.calls] == [("set_compressor", "Vocal")]
+
+
+@pytest.mark.parametrize(
+    ("brief", "kind", "low", "high"),
+    [
+        ("the keys are muddy", "bell", -6.0, -1.5),
+        ("add some air to the vocal", "high_shelf", 1.5, 6.0),
+        ("the bass sounds thin", "low_shelf", 1.5, 6.0),
+        ("make the guitar brighter", "high_shelf", 1.5, 6.0),
+    ],
+)
+def test_a_named_track_gets_a_clear_step_not_a_mix_sized_move(brief, kind, low, high) -> None:
+    """Judged on the whole mix, a part that carries little of a band needed +8/-9 dB."""
+    _, plan = plan_for(brief)
+    gains = [c.args["gain_db"] for c in plan.calls if c.args.get("kind") == kind]
+    assert gains and all(low <= g <= high for g in gains)
+    assert len({c.args["track"] for c in plan.calls}) == 1
+    assert any(m.startswith("trackband:") for m in plan.measures)
+
+
 def test_punch_uses_transients_and_slow_attack_compression() -> None:
     _, plan = plan_for("more punch on the drums")
     tools = {c.tool for c in plan.calls}
