@@ -80,6 +80,7 @@ def extra_measures(
         after["extra"] = {**after.get("extra", {}), bus: engine.bus_return_db(after, bus)}
     if any(m.startswith("band_hz:") for m in measures) and "spectrum" not in before:
         before["spectrum"] = parent_spectrum(engine, parent)
+    _track_band_levels(engine, context, parent, state, measures, before, after)
     pairs = [m for m in measures if m.startswith("overlap:")]
     if pairs:
         from dsp.masking import spectral_overlap
@@ -106,11 +107,51 @@ def extra_measures(
     return before, after
 
 
+def _track_band_levels(
+    engine: Engine,
+    context: PlanContext,
+    parent: Version,
+    state: MixState,
+    measures: list[str],
+    before: dict[str, Any],
+    after: dict[str, Any],
+) -> None:
+    """``trackband:name:lo-hi``: a named track's own level in a range, post-fader, before
+    and after (from the per-track band powers the engine caches)."""
+    from dsp.masking import range_level_db
+
+    getter = getattr(context, "stem_bands", None)
+    for measure in (m for m in measures if m.startswith("trackband:")):
+        _, name, span = measure.split(":", 2)
+        low, high = (float(x) for x in span.split("-"))
+        old = getter(name) if getter and name in context.tracks else None
+        if old is None or name not in {t.name for t in state.audible_tracks()}:
+            continue
+        changed = state.track(name) != parent.state.track(name)
+        new = engine.track_bands([state.track(name)])[name] if changed else old
+        before["extra"] = {
+            **before.get("extra", {}),
+            measure: round(range_level_db(old, low_hz=low, high_hz=high), 2),
+        }
+        after["extra"] = {
+            **after.get("extra", {}),
+            measure: round(range_level_db(new, low_hz=low, high_hz=high), 2),
+        }
+
+
+def _named_in(measure: str) -> list[str]:
+    if measure.startswith("overlap:"):
+        return measure.split(":", 1)[1].split(",")
+    if measure.startswith("trackband:"):
+        return [measure.split(":", 2)[1]]
+    return []
+
+
 def overlap_tracks(parent: MixState, state: MixState, measures: list[str]) -> list[TrackState]:
-    """The tracks an ``overlap:a,b`` measure names whose settings the brief changed (their
-    bands must be measured again)."""
+    """The tracks an ``overlap:a,b`` or ``trackband:name:...`` measure names whose settings
+    the brief changed (their bands must be measured again)."""
     names = {t.name for t in state.tracks} & {t.name for t in parent.tracks}
-    named = {n for m in measures if m.startswith("overlap:") for n in m.split(":", 1)[1].split(",")}
+    named = {n for m in measures for n in _named_in(m)}
     return [state.track(n) for n in sorted(named & names) if state.track(n) != parent.track(n)]
 
 

@@ -72,6 +72,10 @@ def measure_value(metrics: dict[str, Any], measure: str) -> tuple[str, float | N
         a, b = measure.split(":", 1)[1].split(",")
         value = extra.get(measure)
         return f"{a}/{b} spectral overlap", None if value is None else 100 * value, "%"
+    if measure.startswith("trackband:"):
+        _, name, span = measure.split(":", 2)
+        low, high = (float(x) for x in span.split("-"))
+        return f"{name} {format_hz(low)}–{format_hz(high)} level", extra.get(measure), "dB"
     if measure.startswith("crest:"):
         name = measure.split(":", 1)[1]
         if name == "mix":

@@ -28,6 +28,9 @@ CENTROID_TARGET_PCT = 12.0  # per unit of amount; judged audible at >= 8-10 %
 MAX_CUT_DB = 9.0
 SPREAD_CUT_DB = 6.0  # per-track cut before the move spreads to the next carrier
 MAX_BOOST_DB = 8.0
+NAMED_CUT_DB = 4.0  # per unit of amount, on a track the brief names
+NAMED_BOOST_DB = 3.0
+NAMED_MAX_DB = 6.0
 
 Moves = dict[str, list[EqBand]]
 
@@ -48,6 +51,18 @@ class MoveSet:
 
 def clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
+
+
+def named_gain_db(sign: float, amount: float) -> float:
+    """EQ gain for a track the brief names: a clear step on that track itself. Judged on
+    the whole mix instead, a part that carries little of the band would need a drastic
+    move (+8 dB of low shelf on a thin guitar) to shift the mix's balance."""
+    step = NAMED_CUT_DB if sign < 0 else NAMED_BOOST_DB
+    return sign * clamp(step * amount, 1.5, NAMED_MAX_DB)
+
+
+def track_band_measures(names: list[str], low_hz: float, high_hz: float) -> list[str]:
+    return [f"trackband:{n}:{low_hz:g}-{high_hz:g}" for n in names[:3]]
 
 
 # --- the prediction model -------------------------------------------------------------------
@@ -210,6 +225,18 @@ def band_move(
         out.notes.append(f"no track has room for another EQ band at {spec.label}")
         return out
     sign = -1.0 if direction < 0 else 1.0
+    if explicit:
+        gain = named_gain_db(sign, amount)
+        for name, share in offenders:
+            reason = (
+                f"{'cut' if gain < 0 else 'boost'} {abs(gain):.1f} dB at "
+                f"{format_hz(spec.freq_hz)}, a clear step on {name} itself (it carries "
+                f"{share:.0%} of the mix's {spec.label} energy)"
+            )
+            out.calls.append(eq_call(name, spec.kind, spec.freq_hz, gain, spec.q, reason))
+        named = [n for n, _ in offenders]
+        out.measures.extend(track_band_measures(named, spec.low_hz, spec.high_hz))
+        return out
     before = range_share_db(mix_powers(context), spec.low_hz, spec.high_hz)
     target = BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT)
     cap = SPREAD_CUT_DB if sign < 0 else MAX_BOOST_DB
@@ -289,12 +316,16 @@ def shelf_move(
         }
         return (range_share_db(mix_powers(context, moves), lo, hi) - before) * sign
 
-    gain = _solve_gain(
-        change,
-        start_db=sign * 2.0 * amount,
-        cap_db=MAX_BOOST_DB if sign > 0 else MAX_CUT_DB,
-        target=BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT),
-    )
+    if names is not None:
+        gain = named_gain_db(sign, amount)
+        out.measures.extend(track_band_measures([n for n, _ in chosen], lo, hi))
+    else:
+        gain = _solve_gain(
+            change,
+            start_db=sign * 2.0 * amount,
+            cap_db=MAX_BOOST_DB if sign > 0 else MAX_CUT_DB,
+            target=BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT),
+        )
     band_text = f"{lo:g}–{hi:g} Hz" if hi < 1000 else f"{lo / 1000:g}–{hi / 1000:g} kHz"
     for name, share in chosen:
         reason = (
@@ -346,6 +377,9 @@ def tilt_move(
     out = MoveSet(measures=["spectral_centroid_hz"])
     if shape:
         gain = min(0.8 * amount, 1.5)
+    elif names and not on_master:
+        gain = named_gain_db(sign, amount)
+        out.measures.extend(track_band_measures(chosen, 2000, 20000))
     else:
         gain = _solve_gain(
             change,
@@ -356,16 +390,21 @@ def tilt_move(
     predicted = change(gain) * (sign if not shape else 1.0)
     what = word or ("warmer" if warm else "brighter" if sign > 0 else "darker")
     lines = [
-        f"{what}: aiming the spectral centroid about {abs(predicted):.0f}% {'up' if predicted > 0 else 'down'}"
+        f"{what}: a clear step on {', '.join(chosen)} itself"
+        if names and not on_master and not shape
+        else f"{what}: aiming the spectral centroid about {abs(predicted):.0f}% "
+        f"{'up' if predicted > 0 else 'down'}"
     ]
     targets = ["master"] if on_master else chosen
     share = dict(ranked)
     for target in targets:
         for band in bands(gain):
             reason = (
-                f"{target} carries {share.get(target, 0):.0%} of the mix's energy above 2 kHz"
-                if target != "master"
-                else lines[0]
+                lines[0]
+                if target == "master"
+                else f"{what}: more body under the top cut, on {target}"
+                if band.kind == "low_shelf" and warm
+                else f"{target} carries {share.get(target, 0):.0%} of the mix's energy above 2 kHz"
             )
             if target == "master":
                 out.calls.append(
@@ -385,6 +424,11 @@ def tilt_move(
                     eq_call(target, band.kind, band.freq_hz, band.gain_db, band.q, reason)
                 )
     out.notes.append(
-        lines[0] + (" (master EQ)" if on_master else f" (shelf on {len(targets)} tracks)")
+        lines[0]
+        + (
+            " (master EQ)"
+            if on_master
+            else f" (shelf on {len(targets)} track{'' if len(targets) == 1 else 's'})"
+        )
     )
     return out

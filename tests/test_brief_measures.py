@@ -129,3 +129,15 @@ def test_a_bus_return_is_measured_as_the_committed_state_renders_it(session: Ses
     fresh = engine.bus_return_db({"bus_files": engine.bus_files(compensated)}, "reverb")
     assert engine.bus_return_db(shifted, "reverb") == pytest.approx(fresh, abs=0.05)
     assert fresh == pytest.approx(levels[1] - 3.0, abs=0.05)
+
+
+def test_a_named_track_move_quotes_that_tracks_own_band_level(session: Session) -> None:
+    from assistant.conversation import handle_brief
+
+    result = handle_brief(session, "the keys are muddy", parent=0)
+    version = session.load(result["version"])
+    [call] = [c for c in version.tool_calls if c.tool == "apply_eq"]
+    assert call.args["track"] == "Keys" and call.args["gain_db"] < 0
+    line = next(p for p in result["reply"].split("; ") if "Keys 200 Hz–500 Hz level" in p)
+    before, after = (float(x.split()[0]) for x in line.split("level ")[1].split(" → "))
+    assert after < before - 1.0  # the 220 Hz tone, half an octave under the 315 Hz cut
