@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from assistant.moves import MoveSet, clamp
 from assistant.planning import PlanContext
+from dsp.state import Compressor
 from tools.base import ToolCall
 
 
@@ -92,38 +93,8 @@ def compress_move(
                 )
             )
             continue
-        if direction < 0 and current is not None:
-            threshold = clamp(current.threshold_db + 4.0 * amount, -40, -3)
-            ratio = round(max(1.5, current.ratio - 1.0 * amount), 1)
-            out.calls.append(
-                compressor_call(
-                    name,
-                    threshold,
-                    ratio=ratio,
-                    attack_ms=current.attack_ms,
-                    release_ms=current.release_ms,
-                    makeup_db=max(0.0, round(current.makeup_db - 1.0 * amount, 1)),
-                    reason=f"{name}: less compression, {current.ratio:g}:1 from "
-                    f"{current.threshold_db:.0f} dB → {ratio:g}:1 from {threshold:.0f} dB "
-                    "(about half the gain reduction)",
-                )
-            )
-            continue
         if current is not None:
-            threshold = clamp(current.threshold_db - 4.0 * amount, -40, -3)
-            ratio = round(min(10.0, current.ratio + 1.0 * amount), 1)
-            out.calls.append(
-                compressor_call(
-                    name,
-                    threshold,
-                    ratio=ratio,
-                    attack_ms=current.attack_ms,
-                    release_ms=current.release_ms,
-                    makeup_db=current.makeup_db,
-                    reason=f"{name}: more compression, {current.ratio:g}:1 from "
-                    f"{current.threshold_db:.0f} dB → {ratio:g}:1 from {threshold:.0f} dB",
-                )
-            )
+            out.calls.append(_stepped(name, current, direction=direction, amount=amount))
             continue
         threshold = clamp(input_lufs(context, name) - 2.0 * amount, -40, -3)
         out.calls.append(
@@ -141,6 +112,25 @@ def compress_move(
     if not out.calls and not out.notes:
         out.notes.append("no compressor on these tracks or the mix bus to back off")
     return out
+
+
+def _stepped(name: str, current: Compressor, *, direction: int, amount: float) -> ToolCall:
+    """The compressor there, a step harder (threshold 4 dB down, ratio +1 per unit of
+    amount) or softer (the reverse, and 1 dB less makeup: about half the gain reduction)."""
+    threshold = clamp(current.threshold_db - 4.0 * amount * direction, -40, -3)
+    ratio = round(clamp(current.ratio + 1.0 * amount * direction, 1.5, 10.0), 1)
+    makeup = current.makeup_db if direction > 0 else max(0.0, current.makeup_db - amount)
+    how = "more compression" if direction > 0 else "less compression"
+    return compressor_call(
+        name,
+        threshold,
+        ratio=ratio,
+        attack_ms=current.attack_ms,
+        release_ms=current.release_ms,
+        makeup_db=round(makeup, 1),
+        reason=f"{name}: {how}, {current.ratio:g}:1 from {current.threshold_db:.0f} dB → "
+        f"{ratio:g}:1 from {threshold:.0f} dB",
+    )
 
 
 def glue_move(context: PlanContext, *, amount: float, direction: int = 1) -> MoveSet:
