@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dsp.analysis import analyze_audio
 from dsp.audio_io import load_audio, write_audio
 from dsp.errors import ExportError
@@ -18,8 +20,23 @@ from tools.session import Session
 Progress = Callable[[str, float], None]
 
 
-def _subtype_for(path: Path) -> str:
-    return "PCM_24"
+def _file_format(path: Path, audio: np.ndarray) -> tuple[str, list[str]]:
+    """24-bit, unless the mix goes over full scale: then a WAV is written as 32-bit float,
+    which keeps those peaks, and any other format says how much clips."""
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak <= 1.0:
+        return "PCM_24", []
+    over = f"the mix peaks at {20 * np.log10(peak):+.1f} dBFS"
+    if path.suffix.lower() == ".wav":
+        return "FLOAT", [
+            f"{over}: written as 32-bit float so nothing clips; master it or pull the faders "
+            "down for a 24-bit file"
+        ]
+    clipped = int(np.count_nonzero(np.abs(audio) > 1.0))
+    return "PCM_24", [
+        f"{over}: {clipped} samples clip in this 24-bit file; render to .wav (32-bit float), "
+        "master it, or pull the faders down"
+    ]
 
 
 def _check_output(path: Path) -> Path:
@@ -47,9 +64,8 @@ def render_version(
         stems_dir.mkdir(parents=True, exist_ok=True)
     engine = Engine.for_session(session)
     rendered = engine.render(chosen.state, master=master, stems_out=stems_dir, progress=progress)
-    write_audio(
-        output, rendered.audio, sample_rate=rendered.sample_rate, subtype=_subtype_for(output)
-    )
+    subtype, notes = _file_format(output, rendered.audio)
+    write_audio(output, rendered.audio, sample_rate=rendered.sample_rate, subtype=subtype)
     files = sorted(str(p) for p in stems_dir.glob("*.wav")) if stems_dir else []
     return {
         "version": chosen.version,
@@ -63,6 +79,8 @@ def render_version(
         ),
         "stems_dir": str(stems_dir) if stems_dir else None,
         "stem_files": files,
+        "subtype": subtype,
+        "notes": notes,
     }
 
 
@@ -90,9 +108,11 @@ def ab_compare(
     if output is not None:
         output = Path(output)
         output.mkdir(parents=True, exist_ok=True)
+        loudest = matched_a if np.max(np.abs(matched_a)) > np.max(np.abs(matched_b)) else matched_b
+        subtype, _ = _file_format(output / "pair.wav", loudest)  # the pair in one format
         for number, audio in ((a, matched_a), (b, matched_b)):
             path = output / f"v{number:04d}_level_matched.wav"
-            write_audio(path, audio, sample_rate=rate, subtype="PCM_24")
+            write_audio(path, audio, sample_rate=rate, subtype=subtype)
             files.append(str(path))
     report("done", 1.0)
     return {

@@ -24,6 +24,7 @@ from assistant.planning import Plan, PlanContext, Planner
 from assistant.session_actions import answer, run_automix, screenshot_feedback, set_roles
 from dsp.errors import PlannerError
 from dsp.roles import ROLES
+from dsp.state import MixState
 from tools.catalog import apply_calls
 from tools.engine import Engine
 from tools.session import Session, Version
@@ -150,7 +151,8 @@ def _carry_out(
     if plan.intent in ("clarify", "nothing", "question"):
         return _no_version(plan, parent, planner, plan.message or "I did not change anything.")
     if plan.intent == "explain":
-        return _no_version(plan, parent, planner, plan.message or explain_version(parent))
+        told = explain_version(parent) if parent.reply else plan.message
+        return _no_version(plan, parent, planner, told or explain_version(parent))
     if plan.intent == "compare":
         return _no_version(plan, parent, planner, compare_text(session, plan.target_versions))
     if plan.intent in ("undo", "revert"):
@@ -177,6 +179,7 @@ def _carry_out(
         state, note = compensate_loudness(state, drift)
         notes.append(note)
         metrics = shifted_metrics(metrics, -drift, engine.track_facts(state))
+    notes.extend(_over_full_scale(before, metrics, state))
     before, metrics = extra_measures(engine, context, parent, state, before, metrics, plan.measures)
     body = compose_reply(
         changes=changes,
@@ -255,7 +258,26 @@ def _restore(session: Session, plan: Plan, parent: Version, planner: str) -> dic
     }
 
 
+def _over_full_scale(before: dict[str, Any], after: dict[str, Any], state: MixState) -> list[str]:
+    """A note when a brief takes the unmastered mix over 0 dBTP."""
+    old = before.get("mix", {}).get("true_peak_dbtp")
+    new = after.get("mix", {}).get("true_peak_dbtp")
+    if state.master.enabled or not isinstance(new, (int, float)) or new <= 0.0:
+        return []
+    if isinstance(old, (int, float)) and old > 0.0:
+        return []
+    return [
+        f"the mix now peaks at {new:+.1f} dBTP, over full scale: fine inside mixchat, but "
+        "master it or pull the faders down before a 24-bit export"
+    ]
+
+
 def explain_version(version: Version) -> str:
+    """What a version changed and why, as its reply said it (with the measurements), else
+    from its tool calls."""
+    title = f"Version {version.version}" + (f' ("{version.brief}")' if version.brief else "")
+    if version.reply:
+        return f"{title}:\n{version.reply}"
     if not version.tool_calls:
         return f"Version {version.version} ({version.kind}) changed no settings: {version.summary or 'nothing recorded'}."
     lines = [

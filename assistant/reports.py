@@ -148,6 +148,8 @@ def print_render(data: dict[str, Any]) -> None:
     )
     if data.get("stems_dir"):
         out.print(f"  {len(data['stem_files'])} post-fader files in {data['stems_dir']}")
+    for note in data.get("notes", []):
+        out.print(f"  [yellow]note:[/] {note}")
 
 
 def print_analysis(data: dict[str, Any]) -> None:

@@ -151,6 +151,26 @@ def test_bad_input_is_one_line(
     assert needle in lines[0]
 
 
+def test_a_render_over_full_scale_is_not_clipped_silently(tmp_path: Path) -> None:
+    stems = tmp_path / "stems"
+    stems.mkdir()
+    t = np.arange(2 * 44100) / 44100
+    tone = np.repeat((0.7 * np.sin(2 * np.pi * 220 * t))[:, None], 2, axis=1)
+    for name in ("a", "b"):  # in phase: the unity sum peaks at 1.4
+        sf.write(stems / f"{name}.wav", tone.astype(np.float32), 44100, subtype="FLOAT")
+    session = tmp_path / "s.mix"
+    mixchat("new", str(stems), "-s", str(session))
+    wav = json.loads(
+        mixchat("render", "-s", str(session), "-o", str(tmp_path / "m.wav"), "--json").stdout
+    )
+    assert wav["subtype"] == "FLOAT" and "32-bit float" in wav["notes"][0]
+    assert np.max(np.abs(read(tmp_path / "m.wav"))) == pytest.approx(1.4, abs=0.01)
+    flac = json.loads(
+        mixchat("render", "-s", str(session), "-o", str(tmp_path / "m.flac"), "--json").stdout
+    )
+    assert flac["subtype"] == "PCM_24" and "samples clip" in flac["notes"][0]
+
+
 def _refuse_constant(name: str) -> None:
     raise AssertionError(f"{name} is not JSON")
 

@@ -65,3 +65,17 @@ def test_a_no_op_call_is_not_listed_as_a_change() -> None:
     ]
     after, changes = apply_calls(state, calls, ToolContext())
     assert after.track("gtr").pan == 0.5 and len(changes) == 1
+
+
+def test_a_brief_that_takes_the_mix_over_full_scale_says_so() -> None:
+    from assistant.conversation import _over_full_scale
+    from dsp.state import MasterState, MixState
+
+    off = MixState(tracks=())
+    under, over = {"mix": {"true_peak_dbtp": -1.2}}, {"mix": {"true_peak_dbtp": 0.4}}
+    [note] = _over_full_scale(under, over, off)
+    assert "+0.4 dBTP" in note and "master it" in note
+    assert _over_full_scale(over, over, off) == []  # said already when it crossed
+    assert _over_full_scale(under, under, off) == []
+    mastered = off.model_copy(update={"master": MasterState(enabled=True)})
+    assert _over_full_scale(under, over, mastered) == []
