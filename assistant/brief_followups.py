@@ -41,6 +41,8 @@ def classify_followup(text: str) -> tuple[str, tuple[int, ...], float] | None:
         numbers = _numbers(text)
         if numbers:
             return "compare", numbers[:2], 1.0
+        if re.search(r"\b(?:last|previous|before|earlier|prior|original)\b", text):
+            return "compare", (), 1.0  # this version against the one before it
     m = re.search(
         rf"\b(?:go(?:ing)? back to|back to|revert(?: back)? to|restore|return to|"
         rf"switch(?: back)? to|roll back to|use|load|reload|prefer(?:red)?|"
