@@ -107,10 +107,10 @@ class OfflinePlanner:
             if len(versions) == 1:
                 versions = (versions[0], context.parent_version)
             if not versions:
-                earlier = context.lineage[0].parent if context.lineage else None
-                if earlier is None:
+                latest = context.lineage[0] if context.lineage else None
+                if latest is None or latest.parent is None:
                     return Plan(intent="clarify", message="There is no earlier version yet.")
-                versions = (earlier, context.parent_version)
+                versions = (latest.parent, latest.version)
             return Plan(intent="compare", target_versions=versions)
         if intent == "explain":
             return Plan(intent="explain", message=explain_parent(context))

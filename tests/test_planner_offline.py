@@ -518,3 +518,12 @@ def test_a_named_masker_that_eq_cannot_clear_is_said_out_loud() -> None:
     assert any("as far as EQ should go on Keys" in note for note in plan.notes)
     reachable = _with_bands("the pad is masking the vocal", masking=[])[1]
     assert not any("as far as EQ should go" in note for note in reachable.notes)
+
+
+@pytest.mark.parametrize(
+    "brief", ["compare with the previous version", "compare the last two versions"]
+)
+def test_compare_without_numbers_is_this_version_against_its_parent(brief: str) -> None:
+    lineage, state = _lineage("make it less harsh")
+    _, plan = plan_for(brief, state=state, lineage=lineage)
+    assert plan.intent == "compare" and tuple(plan.target_versions) == (0, 1)
