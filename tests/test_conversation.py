@@ -79,3 +79,11 @@ def test_a_brief_that_takes_the_mix_over_full_scale_says_so() -> None:
     assert _over_full_scale(under, under, off) == []
     mastered = off.model_copy(update={"master": MasterState(enabled=True)})
     assert _over_full_scale(under, over, mastered) == []
+
+
+def test_what_did_you_change_answers_with_the_versions_own_reply(session: Session) -> None:
+    made = handle_brief(session, "turn Audio_02 down 3 dB")
+    told = handle_brief(session, "what did you change?", parent=made["version"])
+    assert told["version"] is None
+    stored = session.load(made["version"]).reply
+    assert stored and stored in told["reply"] and "adjust_track_gain(" not in told["reply"]
