@@ -486,7 +486,8 @@ def test_conversation_revert_compare_explain_branch(songs):
     compared = handle_brief(session, f"compare {song.base} and {wide}", parent=wide)
     assert explained["version"] is None and compared["version"] is None
     assert len(session.versions()) == count
-    assert "set_width" in explained["reply"] or "set_pan" in explained["reply"]
+    assert session.load(wide).reply in explained["reply"]  # what changed, why, measured
+    assert "width" in explained["reply"] or "pan" in explained["reply"]
     back = handle_brief(session, f"go back to version {song.base}", parent=wide)["version"]
     assert session.load(back).state == session.load(song.base).state
     branch = handle_brief(session, "brighter", parent=wide)
