@@ -370,14 +370,26 @@ def find_actions(text: str, has_target: bool, has_section: bool) -> list[Ask]:
     if asks or not (has_target or has_section):
         return asks
     downs = [w for w in DOWN_WORDS if _has(text, w)]
+    if re.search(r"\bback up\b", text):  # "bring the vocal back up"
+        downs = [w for w in downs if w != "back"]
     ups = [w for w in UP_WORDS if _has(text, w)]
-    if downs and not re.search(r"\bthe drop\b", text):
+    if _SITS_BACK.search(text):  # a complaint about where it sits: bring it forward
+        asks.append(Ask("level", 1, "forward"))
+    elif downs and not re.search(r"\bthe drop\b", text):
         asks.append(Ask("level", -1, downs[0]))
     elif ups or re.search(r"\bmore\b|\bharder\b|\bbigger\b", text):
         asks.append(Ask("level", 1, (ups or ["more"])[0]))
     elif re.search(r"\bless\b|\bquieter\b", text):
         asks.append(Ask("level", -1, "less"))
     return asks
+
+
+_SITS_BACK = re.compile(
+    r"\btoo far back\b|\b(?:sits?|sitting|is|are|sounds?|feels?|seems?)\s+(?:\w+\s+)?"
+    r"(?:too\s+)?(?:far\s+)?back\b(?!\s+(?:to|up)\b)"
+)
+_TIGHT = re.compile(r"\btight(?:en|er|ness)?\b")
+_LOW_END = re.compile(r"\b(?:low end|bottom end|bottom|lows|low frequencies|bass)\b")
 
 
 def _compression_ask(text: str) -> Ask:
@@ -450,6 +462,9 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     actions = find_actions(rest, any(t.kind != "mix" for t in targets), bool(sections))
     if any(a.concept == "master" for a in actions):
         rest = re.sub(r"\b(?:loud|louder)\b", " ", rest)
+    if _TIGHT.search(rest) and _LOW_END.search(text):  # "tighten the low end": less boom
+        actions.append(Ask("boom", -1, "tight"))
+        rest = _LOW_END.sub(" ", _TIGHT.sub(" ", rest))
     if any(a.concept == "compression" for a in actions):
         rest = re.sub(
             r"\b(?:compress\w*|squash\w*|harder|heavier|more|less|lighter|gentler|softer)\b",

@@ -56,6 +56,16 @@ def asks(brief: str) -> list[tuple[str, int]]:
         ("the vocal gets buried in the chorus", [("buried", -1)]),
         ("the sibilance on the vocal is awful", [("sibilance", -1)]),
         ("boxy guitar", [("box", -1)]),
+        ("the vocal sits too far back in the verses", [("level", 1)]),
+        ("the vocal is too far back", [("level", 1)]),
+        ("push the vocal back", [("level", -1)]),
+        ("bring the vocal back up", [("level", 1)]),
+        ("tighten the low end", [("boom", -1)]),
+        ("tighter bass", [("boom", -1)]),
+        ("less compression on the vocal", [("compression", -1)]),
+        ("the mix sounds squashed", [("compression", -1)]),
+        ("compress the drums harder", [("compression", 1)]),
+        ("pan the guitar to the centre", [("pan", 1)]),
     ],
 )
 def test_descriptors_and_directions(brief: str, expected: list[tuple[str, int]]) -> None:
