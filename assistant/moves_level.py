@@ -74,18 +74,30 @@ def automate(
     if args is None:
         known = sorted({s.label for s in context.sections}) or ["none detected"]
         return [], f"this song has no {ref.label.replace('_', ' ')} (sections: {known})"
-    start, end = _ranges(context, args)[0]
-    gain = clamp(_existing(context, track, start, end, "gain_db") + gain_db, -24, 12)
-    verb = clamp(_existing(context, track, start, end, "reverb_send_db") + reverb_db, -24, 12)
-    echo = clamp(_existing(context, track, start, end, "delay_send_db") + delay_db, -24, 12)
-    call_args = {
-        "track": track,
-        **args,
-        "gain_db": round(gain, 2),
-        "reverb_send_db": round(verb, 2),
-        "delay_send_db": round(echo, 2),
-    }
-    calls = [ToolCall(tool="automate_section", args=call_args, reason=reason)]
+    deltas = {"gain_db": gain_db, "reverb_send_db": reverb_db, "delay_send_db": delay_db}
+    ranges = _ranges(context, args)
+    offsets = [
+        {
+            f: round(clamp(_existing(context, track, s, e, f) + d, -24, 12), 2)
+            for f, d in deltas.items()
+        }
+        for s, e in ranges
+    ]
+    if all(o == offsets[0] for o in offsets):
+        return [
+            ToolCall(
+                tool="automate_section", args={"track": track, **args, **offsets[0]}, reason=reason
+            )
+        ], None
+    # the occurrences differ already (automix rides each one): move each from where it is
+    calls = [
+        ToolCall(
+            tool="automate_section",
+            args={"track": track, **args, "occurrence": i, **offset},
+            reason=reason,
+        )
+        for i, offset in enumerate(offsets, start=1)
+    ]
     return calls, None
 
 

@@ -527,3 +527,17 @@ def test_compare_without_numbers_is_this_version_against_its_parent(brief: str) 
     lineage, state = _lineage("make it less harsh")
     _, plan = plan_for(brief, state=state, lineage=lineage)
     assert plan.intent == "compare" and tuple(plan.target_versions) == (0, 1)
+
+
+def test_a_section_move_starts_each_occurrence_from_its_own_ride() -> None:
+    """automix rides each chorus differently; "+2 dB in the chorus" moves each from there."""
+    from dsp.state import SectionAutomation
+
+    rides = (
+        SectionAutomation(track="Vocal", label="chorus", start_s=20, end_s=35, gain_db=1.0),
+        SectionAutomation(track="Vocal", label="chorus", start_s=50, end_s=65, gain_db=-0.5),
+    )
+    state = context("").state.model_copy(update={"automation": rides})
+    ctx, plan = plan_for("bring the vocal up 2 dB in the chorus", state=state)
+    autos = [c.args for c in plan.calls if c.tool == "automate_section"]
+    assert [(a["occurrence"], a["gain_db"]) for a in autos] == [(1, 3.0), (2, 1.5)]

@@ -216,9 +216,21 @@ def automate_section(state: MixState, args: AutomateArgs, context: ToolContext) 
                 )
             )
     where = ", ".join(section_name(r, context) for r in ranges)
+    replaced = [a for a in state.automation if a not in kept]
+    before = (
+        {k: getattr(replaced[0], k) for k in offsets} if replaced else dict.fromkeys(offsets, 0.0)
+    )
     what = (
         ", ".join(
-            f"{k.replace('_db', '')} {v:+.1f} dB" for k, v in offsets.items() if abs(v) > 1e-9
+            f"{k.replace('_db', '')} "
+            + (
+                f"{before[k]:+.1f} → "
+                if abs(before[k] - v) > 1e-9 and abs(before[k]) > 1e-9
+                else ""
+            )
+            + f"{v:+.1f} dB"
+            for k, v in offsets.items()
+            if abs(v) > 1e-9 or abs(before[k]) > 1e-9
         )
         or "offsets cleared"
     )
