@@ -363,6 +363,9 @@ def find_actions(text: str, has_target: bool, has_section: bool) -> list[Ask]:
         asks.append(master)
     if re.search(r"\bcompress(?:ion|ed|or)?\b|\bsquash(?:ed)?\b", text):
         asks.append(_compression_ask(text))
+    length = _space_length(text)
+    if length is not None:
+        asks.append(length)
     if re.search(r"\bde ?ess(?:er)?\b", text):
         asks.append(Ask("sibilance", -1, "de-ess"))
     if re.search(r"\b(?:high pass|hpf|low cut)\b", text):
@@ -388,7 +391,27 @@ _SITS_BACK = re.compile(
     r"\btoo far back\b|\b(?:sits?|sitting|is|are|sounds?|feels?|seems?)\s+(?:\w+\s+)?"
     r"(?:too\s+)?(?:far\s+)?back\b(?!\s+(?:to|up)\b)"
 )
+_LONGER = re.compile(r"\b(?:longer|too short|bigger|more decay|more repeats|more feedback)\b")
+_SHORTER = re.compile(
+    r"\b(?:too long|shorter|smaller|less decay|fewer repeats|less feedback|tighter)\b"
+)
+_ECHO_WORDS = re.compile(r"\b(?:delay|echo(?:es)?|repeats?|feedback)\b")
+_VERB_WORDS = re.compile(r"\b(?:reverb|verb|room|tail|hall|plate|decay)\b")
 _TIGHT = re.compile(r"\btight(?:en|er|ness)?\b")
+
+
+def _space_length(text: str) -> Ask | None:
+    """ "the reverb is too long", "longer delay": the bus's decay, not its send level."""
+    direction = 1 if _LONGER.search(text) else -1 if _SHORTER.search(text) else 0
+    if not direction:
+        return None
+    if _ECHO_WORDS.search(text):
+        return Ask("delay_feedback", direction, "delay length")
+    if _VERB_WORDS.search(text):
+        return Ask("reverb_size", direction, "reverb length")
+    return None
+
+
 _LOW_END = re.compile(r"\b(?:low end|bottom end|bottom|lows|low frequencies|bass)\b")
 
 
@@ -462,6 +485,9 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     actions = find_actions(rest, any(t.kind != "mix" for t in targets), bool(sections))
     if any(a.concept == "master" for a in actions):
         rest = re.sub(r"\b(?:loud|louder)\b", " ", rest)
+    if any(a.concept in ("reverb_size", "delay_feedback") for a in actions):
+        rest = _LONGER.sub(" ", _SHORTER.sub(" ", rest))
+        rest = _VERB_WORDS.sub(" ", _ECHO_WORDS.sub(" ", rest))
     if _TIGHT.search(rest) and _LOW_END.search(text):  # "tighten the low end": less boom
         actions.append(Ask("boom", -1, "tight"))
         rest = _LOW_END.sub(" ", _TIGHT.sub(" ", rest))

@@ -274,3 +274,34 @@ def send_move(
     if not out.calls and direction < 0:
         out.notes.append(f"no {bus} sends to take down")
     return out
+
+
+ROOM_STEP = 0.15  # pedalboard room size per unit of amount
+FEEDBACK_STEP = 0.15
+
+
+def length_move(context: PlanContext, *, bus: str, direction: int, amount: float) -> MoveSet:
+    """A longer or shorter tail: the reverb's room size or the delay's feedback."""
+    out = MoveSet(measures=[bus])
+    if bus == "reverb":
+        old = context.state.reverb.room_size
+        new = round(clamp(old + ROOM_STEP * amount * direction, 0.05, 0.95), 2)
+        field, what = "room_size", "room size"
+    else:
+        old = context.state.delay.feedback
+        new = round(clamp(old + FEEDBACK_STEP * amount * direction, 0.0, 0.8), 2)
+        field, what = "feedback", "feedback"
+    if new == old:
+        out.notes.append(f"the {bus} {what} is at {old:g} already, as far as it goes")
+        return out
+    tool = "set_reverb" if bus == "reverb" else "set_delay"
+    longer = "longer" if new > old else "shorter"
+    out.calls.append(
+        ToolCall(
+            tool=tool,
+            args={field: new},
+            reason=f"a {longer} {bus} tail asked for: {what} {old:g} → {new:g} "
+            "(the sends stay where they are)",
+        )
+    )
+    return out

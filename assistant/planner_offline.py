@@ -18,7 +18,7 @@ from assistant.moves_dynamics import (
 from assistant.moves_followup import halfway_back
 from assistant.moves_level import buried_move, level_db, level_move
 from assistant.moves_masking import carve
-from assistant.moves_space import send_move, width_move
+from assistant.moves_space import length_move, send_move, width_move
 from assistant.planning import Plan, PlanContext
 from tools.base import ToolCall
 
@@ -254,6 +254,9 @@ def plan_ask(
             amount=amount,
             to_mono=ask.word == "mono" and d < 0 and (amount >= 1.5 or not _comparative(clause)),
         )
+    elif concept in ("reverb_size", "delay_feedback"):
+        bus = "reverb" if concept == "reverb_size" else "delay"
+        out = length_move(context, bus=bus, direction=d, amount=amount)
     elif concept in ("wet", "echo"):
         out = send_move(
             context,
@@ -386,7 +389,40 @@ def answer(question: str) -> str:
         return "That is a plugin question; try `mixchat ask` with it."
 
 
+OUT_OF_SCOPE = (
+    (
+        r"\bside ?chain\w*|\bduck(?:ing|ed)?\b|\bpump(?:ing)?\b",
+        "Sidechain compression is not in mixchat's engine yet. For a kick and bass that "
+        'clash I can carve them apart with EQ: say "the kick and bass are fighting".',
+    ),
+    (
+        r"\bauto ?tune\b|\bpitch\w*\b|\bout of tune\b|\btuning\b",
+        "Tuning is an edit, not a mix move: fix the pitch in your DAW (Melodyne, Auto-Tune) "
+        "and export the stem again.",
+    ),
+    (
+        r"\bquanti[sz]\w*|\bout of time\b|\btiming\b|\boff (?:the )?beat\b",
+        "Timing is an edit, not a mix move: tighten it in your DAW and export the stem again.",
+    ),
+    (
+        r"\btoo long\b|\btoo short\b|\bshorter\b|\blonger\b|\brearrange\w*",
+        "The arrangement (length, order, sections) is set in your DAW; I mix what is there. "
+        'I can make a section louder or quieter, e.g. "drop the intro by 3 dB".',
+    ),
+    (
+        r"\bsounds? like\b|\blike (?:the )?(?:record|song|track|mix) (?:by|from)\b",
+        "I cannot match an artist by name. Give me a reference track "
+        "(mixchat master MIX --reference REF.wav) or describe the sound you want "
+        "(darker, wider, punchier, more vocal).",
+    ),
+)
+
+
 def clarify(reading: BriefReading) -> Plan:
+    text = reading.text.lower()
+    for pattern, message in OUT_OF_SCOPE:
+        if re.search(pattern, text):
+            return Plan(intent="clarify", message=f"{message} Nothing changed.")
     words = ", ".join(f"'{w}'" for w in reading.unknown[:3])
     near = ", ".join(reading.suggestions)
     if words:

@@ -66,6 +66,10 @@ def asks(brief: str) -> list[tuple[str, int]]:
         ("the mix sounds squashed", [("compression", -1)]),
         ("compress the drums harder", [("compression", 1)]),
         ("pan the guitar to the centre", [("pan", 1)]),
+        ("the reverb is too long", [("reverb_size", -1)]),
+        ("make the reverb longer", [("reverb_size", 1)]),
+        ("the delay tail is too long", [("delay_feedback", -1)]),
+        ("more repeats on the delay", [("delay_feedback", 1)]),
     ],
 )
 def test_descriptors_and_directions(brief: str, expected: list[tuple[str, int]]) -> None:

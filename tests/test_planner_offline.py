@@ -541,3 +541,18 @@ def test_a_section_move_starts_each_occurrence_from_its_own_ride() -> None:
     ctx, plan = plan_for("bring the vocal up 2 dB in the chorus", state=state)
     autos = [c.args for c in plan.calls if c.tool == "automate_section"]
     assert [(a["occurrence"], a["gain_db"]) for a in autos] == [(1, 3.0), (2, 1.5)]
+
+
+@pytest.mark.parametrize(
+    ("brief", "tool", "field", "sign"),
+    [
+        ("the reverb is too long", "set_reverb", "room_size", -1),
+        ("a bigger room", "set_reverb", "room_size", 1),
+        ("the delay tail is too long", "set_delay", "feedback", -1),
+    ],
+)
+def test_tail_length_moves_the_bus_not_the_sends(brief, tool, field, sign) -> None:
+    ctx, plan = plan_for(brief)
+    [call] = plan.calls
+    old = getattr(ctx.state.reverb if tool == "set_reverb" else ctx.state.delay, field)
+    assert call.tool == tool and (call.args[field] - old) * sign > 0.1
