@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
+from assistant.brief_ask import Ask
 from assistant.brief_followups import classify_followup
+from assistant.brief_params import find_parameter_asks
 from assistant.brief_vocab import (
     AMOUNT_WORDS,
     COMPLAINTS,
@@ -87,16 +89,6 @@ class Amount:
     db: float | None = None
     pct: float | None = None
     phrase: str = ""
-
-
-@dataclass(frozen=True)
-class Ask:
-    concept: str
-    direction: int
-    word: str
-    approximate: bool = False
-    value: float | None = None
-    descriptor: Any = None
 
 
 @dataclass(frozen=True)
@@ -368,8 +360,6 @@ def find_actions(text: str, has_target: bool, has_section: bool) -> list[Ask]:
         asks.append(length)
     if re.search(r"\bde ?ess(?:er)?\b", text):
         asks.append(Ask("sibilance", -1, "de-ess"))
-    if re.search(r"\b(?:high pass|hpf|low cut)\b", text):
-        asks.append(Ask("boom", -1, "high-pass"))
     if asks or not (has_target or has_section):
         return asks
     downs = [w for w in DOWN_WORDS if _has(text, w)]
@@ -482,7 +472,8 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     amount = find_amount(text)
     sections, rest = find_sections(text)
     targets, rest = find_targets(rest, tracks)
-    actions = find_actions(rest, any(t.kind != "mix" for t in targets), bool(sections))
+    params, rest = find_parameter_asks(rest)
+    actions = params + find_actions(rest, any(t.kind != "mix" for t in targets), bool(sections))
     if any(a.concept == "master" for a in actions):
         rest = re.sub(r"\b(?:loud|louder)\b", " ", rest)
     if any(a.concept in ("reverb_size", "delay_feedback") for a in actions):

@@ -18,6 +18,7 @@ from assistant.moves_dynamics import (
 from assistant.moves_followup import halfway_back
 from assistant.moves_level import buried_move, level_db, level_move
 from assistant.moves_masking import carve
+from assistant.moves_params import PARAMETER_CONCEPTS, parameter_move
 from assistant.moves_space import length_move, send_move, width_move
 from assistant.planning import Plan, PlanContext
 from tools.base import ToolCall
@@ -254,6 +255,8 @@ def plan_ask(
             amount=amount,
             to_mono=ask.word == "mono" and d < 0 and (amount >= 1.5 or not _comparative(clause)),
         )
+    elif concept in PARAMETER_CONCEPTS:
+        out = parameter_move(context, ask, names)
     elif concept in ("reverb_size", "delay_feedback"):
         bus = "reverb" if concept == "reverb_size" else "delay"
         out = length_move(context, bus=bus, direction=d, amount=amount)

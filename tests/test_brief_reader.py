@@ -70,6 +70,12 @@ def asks(brief: str) -> list[tuple[str, int]]:
         ("make the reverb longer", [("reverb_size", 1)]),
         ("the delay tail is too long", [("delay_feedback", -1)]),
         ("more repeats on the delay", [("delay_feedback", 1)]),
+        ("cut 3 dB at 400 Hz on the keys", [("eq_point", -1)]),
+        ("cut the 250 hz by 4 db on the bass", [("eq_point", -1)]),
+        ("high pass the guitar at 120 Hz", [("high_pass", 1)]),
+        ("remove the high pass on the bass", [("high_pass", -1)]),
+        ("turn off the reverb on the drums", [("send_off", -1)]),
+        ("set the vocal fader to -3 dB", [("level_set", 1)]),
     ],
 )
 def test_descriptors_and_directions(brief: str, expected: list[tuple[str, int]]) -> None:

@@ -556,3 +556,43 @@ def test_tail_length_moves_the_bus_not_the_sends(brief, tool, field, sign) -> No
     [call] = plan.calls
     old = getattr(ctx.state.reverb if tool == "set_reverb" else ctx.state.delay, field)
     assert call.tool == tool and (call.args[field] - old) * sign > 0.1
+
+
+@pytest.mark.parametrize(
+    ("brief", "tool", "args"),
+    [
+        (
+            "cut 3 dB at 400 Hz on the keys",
+            "apply_eq",
+            {"track": "Keys", "kind": "bell", "freq_hz": 400.0, "gain_db": -3.0},
+        ),
+        (
+            "boost 2 dB at 10k on the vocal",
+            "apply_eq",
+            {"track": "Vocal", "kind": "high_shelf", "freq_hz": 10000.0, "gain_db": 2.0},
+        ),
+        (
+            "high pass the guitar at 120 Hz",
+            "set_high_pass",
+            {"track": "Guitar", "cutoff_hz": 120.0},
+        ),
+        ("low pass the keys at 8k", "set_low_pass", {"track": "Keys", "cutoff_hz": 8000.0}),
+        ("set the vocal fader to -3 dB", "set_track_gain", {"track": "Vocal", "gain_db": -3.0}),
+    ],
+)
+def test_engineering_terms_are_the_call_they_name(brief: str, tool: str, args: dict) -> None:
+    _, plan = plan_for(brief)
+    [call] = plan.calls
+    assert call.tool == tool and args.items() <= call.args.items()
+
+
+def test_removing_a_high_pass_and_a_send() -> None:
+    state = (
+        context("").state.with_track("Bass", hpf_hz=35.0).with_track("Drums", reverb_send_db=-20.0)
+    )
+    _, plan = plan_for("remove the high pass on the bass", state=state)
+    assert [(c.tool, c.args) for c in plan.calls] == [
+        ("set_high_pass", {"track": "Bass", "cutoff_hz": None})
+    ]
+    _, plan = plan_for("turn off the reverb on the drums", state=state)
+    assert [(c.tool, c.args["send_db"]) for c in plan.calls] == [("set_send", None)]
