@@ -55,6 +55,13 @@ def resolve(
             )
             if not found:
                 notes.append(f"there is no {ref.value.replace('_', ' ')} track in this mix")
+            elif ref.kind == "role" and ref.value in DRUM_ROLES and ref.value != "drums":
+                kit = [n for n in found if context.state.track(n).role == "drums"]
+                if kit and len(kit) == len(found):
+                    notes.append(
+                        f"there is no {ref.value.replace('_', ' ')} stem, so this acts on the "
+                        f"whole kit ({', '.join(kit)})"
+                    )
             names.extend(found)
     if not names:
         return (None if not notes else []), excluded, notes

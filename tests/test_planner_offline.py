@@ -596,3 +596,9 @@ def test_removing_a_high_pass_and_a_send() -> None:
     ]
     _, plan = plan_for("turn off the reverb on the drums", state=state)
     assert [(c.tool, c.args["send_db"]) for c in plan.calls] == [("set_send", None)]
+
+
+def test_a_missing_drum_stem_falls_back_to_the_kit_and_says_so() -> None:
+    _, plan = plan_for("the kick needs to be louder")
+    assert [c.args["track"] for c in plan.calls] == ["Drums"]
+    assert "no kick stem, so this acts on the whole kit" in plan.message
