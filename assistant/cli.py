@@ -106,8 +106,10 @@ def versions(session: SessionOpt, json_out: JsonOpt = False) -> None:
     """List the versions of a session."""
     opened = _open(session)
     rows = reports.version_rows(opened)
-    for number in opened.damaged_numbers():
-        err.print(f"warning: version {number} is damaged (unreadable file) and not listed")
+    listed = {row["version"] for row in rows}
+    for number in opened.version_numbers():
+        if number not in listed:
+            err.print(f"warning: version {number} is damaged (unreadable file) and not listed")
     if json_out:
         print_json(rows)
     else:

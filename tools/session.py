@@ -193,11 +193,9 @@ class Session:
             ) from None
 
     def versions(self) -> list[Version]:
-        """Every readable version, oldest first; damaged ones are in ``damaged_numbers``."""
+        """Every readable version, oldest first (a damaged one is left out: its number is in
+        ``version_numbers`` and missing here)."""
         return [v for n in self.version_numbers() if (v := self._readable(n)) is not None]
-
-    def damaged_numbers(self) -> list[int]:
-        return [n for n in self.version_numbers() if self._readable(n) is None]
 
     def _readable(self, number: int) -> Version | None:
         try:
