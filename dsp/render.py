@@ -60,7 +60,6 @@ from dsp.processors import (
 from dsp.state import MixState, TrackState
 
 ENGINE_VERSION = 3
-DEFAULT_BLOCK_S = 10.0
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
 Progress = Callable[[str, float], None]
 
@@ -81,6 +80,7 @@ class RenderResult:
     passthrough: list[str] = field(default_factory=list)
     buses: list[str] = field(default_factory=list)
     buses_cached: list[str] = field(default_factory=list)
+    bus_files: dict[str, Path] = field(default_factory=dict)  # each return's cache file
     stem_files: list[Path] = field(default_factory=list)
 
 
@@ -134,25 +134,6 @@ def bus_cache_key(
             "mixbus_sends": mixbus_sends,
         }
     )
-
-
-def bus_cache_path(
-    cache_dir: Path,
-    state: MixState,
-    *,
-    bus: str,
-    stems: Mapping[str, StemSource],
-    sample_rate: int,
-    block_s: float = DEFAULT_BLOCK_S,
-) -> Path:
-    """Where render_mix caches ``bus``'s return for ``state`` (before pre-delay and mix-bus
-    automation)."""
-    frames = max((stems[t.name].audio.shape[1] for t in state.tracks), default=0)
-    block = max(1, int(round(block_s * sample_rate)))
-    key = bus_cache_key(
-        state, bus=bus, stems=stems, sample_rate=sample_rate, frames=frames, block=block
-    )
-    return Path(cache_dir) / f"bus-{bus}-{key}.npy"
 
 
 def safe_file_stem(name: str) -> str:
@@ -407,7 +388,7 @@ def render_mix(
     cache_dir: Path | None = None,
     stems_out: Path | None = None,
     stems_subtype: str = "FLOAT",
-    block_s: float = DEFAULT_BLOCK_S,
+    block_s: float = 10.0,
     progress: Progress | None = None,
 ) -> RenderResult:
     """Render the pre-master mix (2, n) float32: every audible track post-fader plus the bus
@@ -422,9 +403,10 @@ def render_mix(
     bus_paths: dict[str, Path | None] = dict.fromkeys(used)
     if cache is not None:
         for bus in used:
-            bus_paths[bus] = bus_cache_path(
-                cache, state, bus=bus, stems=stems, sample_rate=sample_rate, block_s=block_s
+            key = bus_cache_key(
+                state, bus=bus, stems=stems, sample_rate=sample_rate, frames=frames, block=block
             )
+            bus_paths[bus] = cache / f"bus-{bus}-{key}.npy"
     bus_outputs = {
         bus: hit
         for bus, path in bus_paths.items()
@@ -502,6 +484,7 @@ def render_mix(
         sample_rate=sample_rate,
         buses=list(used),
         buses_cached=[bus for bus in used if bus not in pending],
+        bus_files={bus: path for bus, path in bus_paths.items() if path is not None},
         stem_files=mixer.files,
     )
     for feed in feeds:

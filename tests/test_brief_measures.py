@@ -118,15 +118,15 @@ def test_a_bus_return_is_measured_as_the_committed_state_renders_it(session: Ses
     assert levels[1] > levels[0] + 3.0  # about +4 dB on the send
     assert "reverb return" in second["reply"]
     for version, level in zip(versions, levels, strict=True):
-        engine.render(version.state)
-        fresh = engine.bus_return_db({"bus_files": engine.bus_files(version.state)}, "reverb")
+        rendered = engine.render(version.state)
+        fresh = engine.bus_return_db({"bus_files": rendered.bus_files}, "reverb")
         assert fresh == pytest.approx(level, abs=0.05)
     from assistant.brief_measures import compensate_loudness
 
     compensated, _ = compensate_loudness(versions[1].state, 3.0)
     shifted = shifted_metrics(versions[1].metrics, -3.0, versions[1].metrics["tracks"])
-    engine.render(compensated)
-    fresh = engine.bus_return_db({"bus_files": engine.bus_files(compensated)}, "reverb")
+    rendered = engine.render(compensated)
+    fresh = engine.bus_return_db({"bus_files": rendered.bus_files}, "reverb")
     assert engine.bus_return_db(shifted, "reverb") == pytest.approx(fresh, abs=0.05)
     assert fresh == pytest.approx(levels[1] - 3.0, abs=0.05)
 

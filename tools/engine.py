@@ -26,7 +26,7 @@ from dsp.loudness import integrated_lufs
 from dsp.masking import N_BANDS, StemBands, bands_from_power, stem_bands
 from dsp.master import MasterResult, apply_master_state
 from dsp.processors import has_inserts
-from dsp.render import StemSource, bus_cache_path, render_mix, track_cache_key
+from dsp.render import StemSource, render_mix, track_cache_key
 from dsp.spectrum import (
     band_energies_from_spectrum,
     centroid_from_spectrum,
@@ -54,6 +54,7 @@ class Rendered:
     sample_rate: int
     master_result: MasterResult | None
     rendered_tracks: list[str]
+    bus_files: dict[str, str]  # the render cache's file of each bus return, by bus
 
 
 class Engine:
@@ -135,23 +136,8 @@ class Engine:
             sample_rate=self.meta.sample_rate,
             master_result=master_result,
             rendered_tracks=list(result.rendered),
+            bus_files={bus: path.name for bus, path in result.bus_files.items()},
         )
-
-    def bus_files(self, state: MixState) -> dict[str, str]:
-        """The render cache's file of each used bus return for ``state`` (kept in a
-        version's metrics, so its return can be measured later, see bus_return_lufs)."""
-        audible = state.audible_tracks()
-        return {
-            bus: bus_cache_path(
-                self.cache_dir / "tracks",
-                state,
-                bus=bus,
-                stems=self.stem_sources(),
-                sample_rate=self.meta.sample_rate,
-            ).name
-            for bus in ("reverb", "delay")
-            if any(getattr(t, f"{bus}_send_db") is not None for t in audible)
-        }
 
     def bus_return_db(self, metrics: dict[str, Any], bus: str) -> float | None:
         """RMS level (dBFS) of ``bus``'s return in the render ``metrics`` describe, plus any
@@ -209,7 +195,7 @@ class Engine:
             }
             if premaster is not None:
                 metrics["premaster_lufs"] = round(premaster.result(), 2)
-        metrics["bus_files"] = self.bus_files(state)
+        metrics["bus_files"] = rendered.bus_files  # so bus_return_db can measure them later
         return metrics
 
     def track_facts(self, state: MixState) -> dict[str, dict[str, Any]]:
