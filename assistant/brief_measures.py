@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from assistant.planning import PlanContext
+from dsp.masking import StemBands
 from dsp.spectrum import THIRD_OCTAVE_FLOOR_DB
 from dsp.state import MixState, TrackState
 from tools.engine import Engine
@@ -71,72 +72,56 @@ def extra_measures(
     measures: list[str],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Measures the metrics do not hold, computed only when the plan names them: the
-    parent's spectrum for band ranges when its metrics lack it, and the spectral overlap of
-    two stems (from the per-track band powers the engine caches)."""
+    parent's spectrum for band ranges when its metrics lack it, a bus return's level, and a
+    track's own level in a range or the spectral overlap of two stems (both from the
+    per-track band powers the engine caches)."""
+    from dsp.masking import range_level_db, spectral_overlap
+
     rate = engine.meta.sample_rate
     before, after = dict(before), dict(after)
-    for bus in sorted({"reverb", "delay"}.intersection(measures)):
-        before["extra"] = {**before.get("extra", {}), bus: engine.bus_return_db(before, bus)}
-        after["extra"] = {**after.get("extra", {}), bus: engine.bus_return_db(after, bus)}
     if any(m.startswith("band_hz:") for m in measures) and "spectrum" not in before:
         before["spectrum"] = parent_spectrum(engine, parent)
-    _track_band_levels(engine, context, parent, state, measures, before, after)
-    pairs = [m for m in measures if m.startswith("overlap:")]
-    if pairs:
-        from dsp.masking import spectral_overlap
-
-        getter = getattr(context, "stem_bands", None)
-        before_extra, after_extra = dict(before.get("extra", {})), dict(after.get("extra", {}))
-        for measure in pairs:
-            a, b = measure.split(":", 1)[1].split(",")
-            if a not in context.tracks or b not in context.tracks:
+    old_extra, new_extra = dict(before.get("extra", {})), dict(after.get("extra", {}))
+    for measure in measures:
+        kind, _, named = measure.partition(":")
+        if measure in ("reverb", "delay"):
+            old_extra[measure] = engine.bus_return_db(before, measure)
+            new_extra[measure] = engine.bus_return_db(after, measure)
+        elif kind == "trackband":
+            name, span = named.split(":")
+            low, high = (float(x) for x in span.split("-"))
+            audible = name in {t.name for t in state.audible_tracks()}
+            bands = _bands_before_after(engine, context, parent, state, name)
+            if bands is None or not audible:
                 continue
-            old_a, old_b = (getter(a), getter(b)) if getter else (None, None)
-            if old_a is None or old_b is None:
-                continue
-            old = [old_a, old_b]
-            new = [
-                old[i]
-                if state.track(n) == parent.state.track(n)
-                else engine.track_bands([state.track(n)])[n]
-                for i, n in enumerate((a, b))
+            old_extra[measure], new_extra[measure] = (
+                round(range_level_db(b, low_hz=low, high_hz=high), 2) for b in bands
+            )
+        elif kind == "overlap":
+            pair = [
+                _bands_before_after(engine, context, parent, state, n) for n in named.split(",")
             ]
-            before_extra[measure] = round(spectral_overlap(*old, sample_rate=rate), 4)
-            after_extra[measure] = round(spectral_overlap(*new, sample_rate=rate), 4)
-        before["extra"], after["extra"] = before_extra, after_extra
+            if pair[0] is None or pair[1] is None:
+                continue
+            (old_a, new_a), (old_b, new_b) = pair[0], pair[1]
+            old_extra[measure] = round(spectral_overlap(old_a, old_b, sample_rate=rate), 4)
+            new_extra[measure] = round(spectral_overlap(new_a, new_b, sample_rate=rate), 4)
+    if old_extra or new_extra:
+        before["extra"], after["extra"] = old_extra, new_extra
     return before, after
 
 
-def _track_band_levels(
-    engine: Engine,
-    context: PlanContext,
-    parent: Version,
-    state: MixState,
-    measures: list[str],
-    before: dict[str, Any],
-    after: dict[str, Any],
-) -> None:
-    """``trackband:name:lo-hi``: a named track's own level in a range, post-fader, before
-    and after (from the per-track band powers the engine caches)."""
-    from dsp.masking import range_level_db
-
+def _bands_before_after(
+    engine: Engine, context: PlanContext, parent: Version, state: MixState, name: str
+) -> tuple[StemBands, StemBands] | None:
+    """A track's band powers in the parent (cached by the context) and in ``state`` (measured
+    again only if the brief changed the track); None when the parent's are not at hand."""
     getter = getattr(context, "stem_bands", None)
-    for measure in (m for m in measures if m.startswith("trackband:")):
-        _, name, span = measure.split(":", 2)
-        low, high = (float(x) for x in span.split("-"))
-        old = getter(name) if getter and name in context.tracks else None
-        if old is None or name not in {t.name for t in state.audible_tracks()}:
-            continue
-        changed = state.track(name) != parent.state.track(name)
-        new = engine.track_bands([state.track(name)])[name] if changed else old
-        before["extra"] = {
-            **before.get("extra", {}),
-            measure: round(range_level_db(old, low_hz=low, high_hz=high), 2),
-        }
-        after["extra"] = {
-            **after.get("extra", {}),
-            measure: round(range_level_db(new, low_hz=low, high_hz=high), 2),
-        }
+    old = getter(name) if getter and name in context.tracks else None
+    if old is None:
+        return None
+    changed = state.track(name) != parent.state.track(name)
+    return old, engine.track_bands([state.track(name)])[name] if changed else old
 
 
 def _named_in(measure: str) -> list[str]:
