@@ -144,6 +144,12 @@ def set_delay(state: MixState, args: DelayArgs, context: ToolContext) -> Change:
     return Change(state=state.model_copy(update={"delay": new}), summary=f"delay bus: {text}")
 
 
+def _offset_text(field: str, old: float, new: float) -> str:
+    """ "gain -1.6 → +0.8 dB" when the section had another offset, else "gain +0.8 dB"."""
+    moved = f"{old:+.1f} → " if abs(old) > 1e-9 and abs(old - new) > 1e-9 else ""
+    return f"{field.replace('_db', '')} {moved}{new:+.1f} dB"
+
+
 def normalise_section_label(label: str) -> str:
     key = label.strip().lower().replace("_", " ")
     return SECTION_ALIASES.get(key, key.replace(" ", "_"))
@@ -217,18 +223,10 @@ def automate_section(state: MixState, args: AutomateArgs, context: ToolContext) 
             )
     where = ", ".join(section_name(r, context) for r in ranges)
     replaced = [a for a in state.automation if a not in kept]
-    before = (
-        {k: getattr(replaced[0], k) for k in offsets} if replaced else dict.fromkeys(offsets, 0.0)
-    )
+    before = {k: getattr(replaced[0], k) if replaced else 0.0 for k in offsets}
     what = (
         ", ".join(
-            f"{k.replace('_db', '')} "
-            + (
-                f"{before[k]:+.1f} → "
-                if abs(before[k] - v) > 1e-9 and abs(before[k]) > 1e-9
-                else ""
-            )
-            + f"{v:+.1f} dB"
+            _offset_text(k, before[k], v)
             for k, v in offsets.items()
             if abs(v) > 1e-9 or abs(before[k]) > 1e-9
         )
