@@ -108,10 +108,12 @@ def ab_compare(
     if output is not None:
         output = Path(output)
         output.mkdir(parents=True, exist_ok=True)
-        loudest = matched_a if np.max(np.abs(matched_a)) > np.max(np.abs(matched_b)) else matched_b
-        subtype, _ = _file_format(output / "pair.wav", loudest)  # the pair in one format
-        for number, audio in ((a, matched_a), (b, matched_b)):
-            path = output / f"v{number:04d}_level_matched.wav"
+        pair = [
+            (output / f"v{n:04d}_level_matched.wav", x) for n, x in ((a, matched_a), (b, matched_b))
+        ]
+        loudest = max(pair, key=lambda item: float(np.max(np.abs(item[1]))))
+        subtype, _ = _file_format(*loudest)  # both files in the format the louder one needs
+        for path, audio in pair:
             write_audio(path, audio, sample_rate=rate, subtype=subtype)
             files.append(str(path))
     report("done", 1.0)

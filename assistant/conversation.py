@@ -151,8 +151,8 @@ def _carry_out(
     if plan.intent in ("clarify", "nothing", "question"):
         return _no_version(plan, parent, planner, plan.message or "I did not change anything.")
     if plan.intent == "explain":
-        told = explain_version(parent) if parent.reply else plan.message
-        return _no_version(plan, parent, planner, told or explain_version(parent))
+        told = explain_version(parent) if parent.reply else plan.message or explain_version(parent)
+        return _no_version(plan, parent, planner, told)
     if plan.intent == "compare":
         return _no_version(plan, parent, planner, compare_text(session, plan.target_versions))
     if plan.intent in ("undo", "revert"):
