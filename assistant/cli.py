@@ -6,7 +6,7 @@ import errno
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Literal, cast
+from typing import Annotated, Any, Literal, cast
 
 import typer
 
@@ -74,17 +74,15 @@ def automix(
         out.print(result["reply"])
 
 
+def _words(metavar: str, example: str) -> Any:
+    """A free-text argument typed as words: quotes optional, the words are joined."""
+    return typer.Argument(metavar=metavar, help=f"{example} (quotes optional)", show_default=False)
+
+
 @app.command()
 def say(
     session: SessionOpt,
-    words: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="BRIEF",
-            help='A brief in plain words, e.g. "make it darker" (quotes optional)',
-            show_default=False,
-        ),
-    ],
+    words: Annotated[list[str], _words("BRIEF", 'A brief in plain words, e.g. "make it darker"')],
     from_version: Annotated[int | None, typer.Option("--from", help="Parent version")] = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -305,12 +303,7 @@ def roles(
 @app.command()
 def ask(
     words: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="QUESTION",
-            help='e.g. "what attack on a CL1B for a ballad vocal?" (quotes optional)',
-            show_default=False,
-        ),
+        list[str], _words("QUESTION", 'e.g. "what attack on a CL1B for a ballad vocal?"')
     ],
     session: Annotated[
         Path | None, typer.Option("--session", "-s", help="Use this session's measurements")
