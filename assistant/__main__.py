@@ -1,5 +1,5 @@
-"""`python -m assistant` is the same as the `mixchat` command."""
+"""`python -m mixchat.assistant` is the same as the `mixchat` command."""
 
-from assistant.cli import main
+from mixchat.assistant.cli.main import main
 
 main()

@@ -20,15 +20,14 @@ import numpy as np
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_render import SAMPLE_RATE, _source_audio, bare_chain  # noqa: E402
 
-from assistant.conversation import run_automix  # noqa: E402
-from dsp.allocator import keep_block_buffers  # noqa: E402
-from tools.engine import Engine  # noqa: E402
-from tools.workspace import create_session  # noqa: E402
+from mixchat.assistant.turn.actions import run_automix  # noqa: E402
+from mixchat.dsp.allocator import keep_block_buffers  # noqa: E402
+from mixchat.tools.engine import Engine  # noqa: E402
+from mixchat.tools.workspace import create_session  # noqa: E402
 
 NAMES = {"drums_room": "Drums_Room"}
 

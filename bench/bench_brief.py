@@ -31,14 +31,13 @@ import numpy as np
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from assistant.conversation import handle_brief  # noqa: E402
-from dsp.allocator import keep_block_buffers  # noqa: E402
-from tools.engine import Engine  # noqa: E402
-from tools.session import Session  # noqa: E402
-from tools.workspace import create_session  # noqa: E402
+from mixchat.assistant.turn.conversation import handle_brief  # noqa: E402
+from mixchat.dsp.allocator import keep_block_buffers  # noqa: E402
+from mixchat.tools.engine import Engine  # noqa: E402
+from mixchat.tools.session import Session  # noqa: E402
+from mixchat.tools.workspace import create_session  # noqa: E402
 
 SONG = ROOT.parent / "shared" / "data" / "songs" / "song_1"
 DURATION_S = 240.0
@@ -70,7 +69,7 @@ def build_session(folder: Path) -> tuple[Session, int]:
     loop_stems(stems)
     session, _ = create_session(stems, folder / "bench.mix")
     try:
-        from assistant.conversation import run_automix
+        from mixchat.assistant.turn.actions import run_automix
 
         base = run_automix(session)["version"]
         how = "automix"

@@ -22,11 +22,10 @@ import soundfile as sf
 import soxr
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from dsp.allocator import keep_block_buffers  # noqa: E402
-from dsp.loudness import integrated_lufs, true_peak_dbtp  # noqa: E402
-from dsp.master import PLATFORM_TARGETS_LUFS, master_audio  # noqa: E402
+from mixchat.dsp.allocator import keep_block_buffers  # noqa: E402
+from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp  # noqa: E402
+from mixchat.dsp.master import PLATFORM_TARGETS_LUFS, master_audio  # noqa: E402
 
 SONGS = ROOT.parent / "shared" / "data" / "songs"
 TARGETS = ("spotify", "apple", "club")

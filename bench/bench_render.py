@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -31,20 +30,19 @@ import numpy as np
 import pedalboard as pb
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from dsp.allocator import keep_block_buffers  # noqa: E402
-from dsp.audio_io import file_sha256, load_stems  # noqa: E402
-from dsp.panning import pan_gains, stereo_width  # noqa: E402
-from dsp.processors import (  # noqa: E402
+from mixchat.dsp.allocator import keep_block_buffers  # noqa: E402
+from mixchat.dsp.audio_io import file_sha256, load_stems  # noqa: E402
+from mixchat.dsp.panning import pan_gains, stereo_width  # noqa: E402
+from mixchat.dsp.processors import (  # noqa: E402
     PEDALBOARD_BUFFER_FRAMES,
     delay_effect,
     pre_delay_frames,
     reverb_effect,
     track_insert_board,
 )
-from dsp.render import StemSource, render_mix  # noqa: E402
-from dsp.state import Compressor, EqBand, MixState, TrackState  # noqa: E402
+from mixchat.dsp.render import StemSource, render_mix  # noqa: E402
+from mixchat.dsp.state import Compressor, EqBand, MixState, TrackState  # noqa: E402
 
 SAMPLE_RATE = 44100
 SONG = ROOT.parent / "shared" / "data" / "songs" / "song_1"
@@ -146,8 +144,8 @@ def automixed_session(workdir: Path) -> tuple[dict[str, StemSource], MixState]:
     child.join()
     if child.exitcode != 0:
         raise SystemExit(f"building the automixed session failed (exit code {child.exitcode})")
-    from tools.engine import Engine
-    from tools.session import Session
+    from mixchat.tools.engine import Engine
+    from mixchat.tools.session import Session
 
     session = Session.open(workdir / "bench.mix")
     return Engine.for_session(session).stem_sources(), session.load().state

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from dsp import loudness
-from dsp.dynamics import crest_factor_from, mean_square, peak_linear, plr_from
-from dsp.errors import StateError
-from dsp.spectrum import (
+from mixchat.dsp import loudness
+from mixchat.dsp.dynamics import crest_factor_from, mean_square, peak_linear, plr_from
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.spectrum import (
     FLOOR_DB,
     as_channels,
     band_energies_from_spectrum,
@@ -31,8 +31,8 @@ from dsp.spectrum import (
     power_spectrum,
     tilt_from_spectrum,
 )
-from dsp.state import Section, build
-from dsp.stereo import (
+from mixchat.dsp.state import Section, build
+from mixchat.dsp.stereo import (
     channel_energies,
     correlation_from,
     low_end_width_from_spectra,

@@ -23,7 +23,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from dsp.errors import AudioFileError, ExportError
+from mixchat.dsp.errors import AudioFileError, AudioWriteError
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".mp3", ".ogg")
 SILENCE_PEAK_DBFS = -90.0
@@ -185,7 +185,7 @@ def load_stems(
 def _format_for(path: Path) -> str:
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ExportError(f"{path.name}: cannot write {path.suffix!r} audio; use .wav or .flac")
+        raise AudioWriteError(f"{path.name}: cannot write {path.suffix!r} audio; use .wav or .flac")
     return fmt
 
 
@@ -197,7 +197,7 @@ class _BlockWriter:
     def write(self, block: np.ndarray) -> None:
         block = np.atleast_2d(block)
         if block.shape[0] != self._channels:
-            raise ExportError(f"block has {block.shape[0]} channels, expected {self._channels}")
+            raise AudioWriteError(f"block has {block.shape[0]} channels, expected {self._channels}")
         self._handle.write(block.T)
 
 
@@ -219,7 +219,7 @@ def audio_writer(
             format=fmt,
         )
     except (sf.SoundFileError, RuntimeError, ValueError, OSError) as error:
-        raise ExportError(
+        raise AudioWriteError(
             f"{path}: cannot write audio ({_short(error)}); check the folder exists and is writable"
         ) from None
     try:
@@ -241,7 +241,7 @@ def write_audio(
     """Write (channels, n) float audio atomically (temp file in the same folder + rename)."""
     audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
     if audio.ndim != 2:
-        raise ExportError(f"audio shape {audio.shape} must be (channels, samples)")
+        raise AudioWriteError(f"audio shape {audio.shape} must be (channels, samples)")
     with audio_writer(
         path, sample_rate=sample_rate, channels=audio.shape[0], subtype=subtype
     ) as writer:

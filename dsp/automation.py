@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from dsp.state import SectionAutomation
+from mixchat.dsp.state import SectionAutomation
 
 AUTOMATION_FIELDS = ("gain_db", "reverb_send_db", "delay_send_db")
 

@@ -17,8 +17,8 @@ from typing import cast
 
 import numpy as np
 
-from dsp.audio_io import Put, npy_block_writer, open_npy
-from dsp.processors import BusChain
+from mixchat.dsp.audio_io import Put, npy_block_writer, open_npy
+from mixchat.dsp.processors import BusChain
 
 BUS_QUEUE_BLOCKS = 4
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dsp.loudness import integrated_lufs, true_peak_dbtp
-from dsp.spectrum import as_channels, power_db
+from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
+from mixchat.dsp.spectrum import as_channels, power_db
 
 _CHUNK = 1 << 16
 

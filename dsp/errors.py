@@ -1,6 +1,8 @@
-"""One root exception for everything mixchat refuses, with a few subclasses.
+"""The root exception for everything mixchat refuses, and the engine's own subclasses.
 
 Messages quote the bad value and say what to do, e.g. ``attack_ms=-3 must be > 0``.
+Each layer adds its errors beside its code, all under ``MixError``: ``mixchat.tools.errors``
+(sessions, exports) and ``mixchat.assistant.planning.errors`` (planners).
 """
 
 from __future__ import annotations
@@ -14,17 +16,9 @@ class AudioFileError(MixError):
     """A stem or audio file that cannot be used (corrupt, empty, NaN, too many channels...)."""
 
 
+class AudioWriteError(MixError):
+    """An audio file that cannot be written (unknown format, wrong shape, unwritable path)."""
+
+
 class StateError(MixError):
     """A mix setting or tool argument that is out of range or names something unknown."""
-
-
-class SessionError(MixError):
-    """A session folder or version that is missing, unreadable or would be overwritten."""
-
-
-class PlannerError(MixError):
-    """A planner (offline or LLM) that could not turn a brief into tool calls."""
-
-
-class ExportError(MixError):
-    """An export destination that cannot be written."""

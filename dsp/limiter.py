@@ -1,7 +1,7 @@
 """A linked, lookahead true-peak limiter, vectorised (no per-sample Python loop).
 
 The gain is computed in dB from the 4x oversampled peak envelope (the same interpolation
-as ``dsp.loudness.true_peak_dbtp``):
+as ``mixchat.dsp.loudness.true_peak_dbtp``):
 
 1. required gain per sample: what brings the oversampled peak around it to the ceiling;
 2. release: a one-pole recovery of the linear gain, which is never above the requirement;
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dsp.errors import StateError
-from dsp.loudness import (
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.loudness import (
     OVERSAMPLE_HALF_LEN,
     interpolation_gain_bound,
     oversampled_peaks_at,

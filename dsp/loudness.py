@@ -19,7 +19,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.fft import irfft, rfft
 from scipy.signal import firwin, sosfilt
 
-from dsp.errors import StateError
+from mixchat.dsp.errors import StateError
 
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0

@@ -25,8 +25,8 @@ import soxr
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.signal.windows import tukey
 
-from dsp.errors import StateError
-from dsp.spectrum import FLOOR_DB, mono_sum, power_db
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.spectrum import FLOOR_DB, mono_sum, power_db
 
 N_BANDS = 24
 LOW_HZ, HIGH_HZ = 30.0, 16000.0
@@ -43,7 +43,7 @@ MAX_RANGE_OCTAVES = 2.0
 _FRAMES_PER_CHUNK = 1024
 _WORKERS = min(2, os.cpu_count() or 1)
 
-ROLE_IMPORTANCE = {  # roles as dsp.roles.ROLES names them
+ROLE_IMPORTANCE = {  # roles as mixchat.dsp.roles.ROLES names them
     "vocal": 1.0,
     "kick": 0.9,
     "snare": 0.85,

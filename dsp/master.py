@@ -15,18 +15,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import pedalboard as pb
 
-from dsp.errors import StateError
-from dsp.limiter import GainPlan, PeakMap, gain_plan, limit_true_peak_detailed, limit_with_peak_map
-from dsp.loudness import (
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.limiter import (
+    GainPlan,
+    PeakMap,
+    gain_plan,
+    limit_true_peak_detailed,
+    limit_with_peak_map,
+)
+from mixchat.dsp.loudness import (
     gated_integrated,
     integrated_lufs,
     momentary_block_powers,
     true_peak_dbtp,
     weighted_power,
 )
-from dsp.processors import PEDALBOARD_BUFFER_FRAMES, compressor_plugins, eq_plugins
-from dsp.spectrum import mono_sum, power_spectrum
-from dsp.state import Compressor, EqBand, MasterState
+from mixchat.dsp.processors import PEDALBOARD_BUFFER_FRAMES, compressor_plugins, eq_plugins
+from mixchat.dsp.spectrum import mono_sum, power_spectrum
+from mixchat.dsp.state import Compressor, EqBand, MasterState
 
 PLATFORM_TARGETS_LUFS = {"spotify": -14.0, "apple": -16.0, "youtube": -14.0, "club": -9.0}
 LANDING_TOLERANCE_LU = 0.1

@@ -22,7 +22,7 @@ import numpy as np
 import pedalboard as pb
 from scipy.signal import lfilter, sosfilt
 
-from dsp.state import (
+from mixchat.dsp.state import (
     Compressor,
     DelayBus,
     EqBand,
@@ -129,7 +129,7 @@ def track_insert_board(track: TrackState, *, sample_rate: int) -> pb.Pedalboard:
 
 
 def master_insert_board(master: MasterState, *, sample_rate: int) -> pb.Pedalboard:
-    """Master EQ then glue compressor (limiting and loudness are dsp.master's job)."""
+    """Master EQ then glue compressor (limiting and loudness are mixchat.dsp.master's job)."""
     del sample_rate
     plugins = eq_plugins(master.eq)
     if master.glue is not None:

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from dsp.audio_io import (  # noqa: F401 - prune_cache is part of render's API
+from mixchat.dsp.audio_io import (  # noqa: F401 - prune_cache is part of render's API
     Put,
     audio_writer,
     npy_block_writer,
@@ -45,11 +45,11 @@ from dsp.audio_io import (  # noqa: F401 - prune_cache is part of render's API
     prune_cache,
     release_pages,
 )
-from dsp.automation import automation_gain, matching
-from dsp.bus_lane import BusLane, open_cached
-from dsp.errors import StateError
-from dsp.panning import MIX_CHUNK, Placer, placement_matrix
-from dsp.processors import (
+from mixchat.dsp.automation import automation_gain, matching
+from mixchat.dsp.bus_lane import BusLane, open_cached
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.panning import MIX_CHUNK, Placer, placement_matrix
+from mixchat.dsp.processors import (
     INSERT_FIELDS,
     InsertChain,
     bus_chain,
@@ -57,7 +57,7 @@ from dsp.processors import (
     insert_chain,
     pre_delay_frames,
 )
-from dsp.state import MixState, TrackState
+from mixchat.dsp.state import MixState, TrackState
 
 ENGINE_VERSION = 3
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.fft
 import soxr
 
-from dsp.errors import AudioFileError, StateError
+from mixchat.dsp.errors import AudioFileError, StateError
 
 ROLES: tuple[str, ...] = (
     "kick", "snare", "hats", "toms", "overheads", "drums", "percussion", "bass", "vocal",

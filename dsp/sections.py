@@ -16,8 +16,8 @@ import soxr
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.ndimage import maximum_filter1d
 
-from dsp.errors import AudioFileError
-from dsp.state import Section
+from mixchat.dsp.errors import AudioFileError
+from mixchat.dsp.state import Section
 
 ANALYSIS_RATE = 22050
 HOP = 512

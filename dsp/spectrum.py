@@ -17,7 +17,7 @@ from typing import overload
 import numpy as np
 import scipy.fft
 
-from dsp.errors import StateError
+from mixchat.dsp.errors import StateError
 
 BANDS_HZ: dict[str, tuple[float, float]] = {
     "sub": (20.0, 60.0),

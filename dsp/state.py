@@ -10,7 +10,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dsp.errors import StateError
+from mixchat.dsp.errors import StateError
 
 
 class Frozen(BaseModel):

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from dsp.spectrum import FLOOR_DB, as_channels, power_db, power_spectrum, range_power
+from mixchat.dsp.spectrum import FLOOR_DB, as_channels, power_db, power_spectrum, range_power
 
 MAX_WIDTH = 100.0  # side/mid ratio reported when the mid cancels (channels in opposite polarity)
 MONO_LOSS_FLOOR_DB = -60.0  # "cancels completely" when folded to mono

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.signal import butter, sosfilt
 
-from dsp.analysis import (
+from mixchat.dsp.analysis import (
     MixMetrics,
     analyze_audio,
     analyze_mix,
@@ -19,16 +19,16 @@ from dsp.analysis import (
     metric_deltas,
     section_loudness,
 )
-from dsp.dynamics import crest_factor_db, plr_db, rms_dbfs
-from dsp.errors import StateError
-from dsp.loudness import (
+from mixchat.dsp.dynamics import crest_factor_db, plr_db, rms_dbfs
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.loudness import (
     integrated_lufs,
     loudness_range_lu,
     momentary_lufs,
     short_term_lufs,
     true_peak_dbtp,
 )
-from dsp.spectrum import (
+from mixchat.dsp.spectrum import (
     BANDS_HZ,
     average_spectrum_db,
     band_energy_db,
@@ -40,8 +40,8 @@ from dsp.spectrum import (
     spectral_centroid_hz,
     spectral_tilt_db_per_octave,
 )
-from dsp.state import Section
-from dsp.stereo import (
+from mixchat.dsp.state import Section
+from mixchat.dsp.stereo import (
     correlation,
     low_end_width,
     mid_side_spectra,

@@ -6,8 +6,13 @@ import re
 
 import pytest
 
-from assistant.ask import SessionFacts, TrackFacts, answer_question, grounding_text
-from assistant.plugin_knowledge import load, named_entries, retrieve
+from mixchat.assistant.knowledge.ask import (
+    SessionFacts,
+    TrackFacts,
+    answer_question,
+    grounding_text,
+)
+from mixchat.assistant.knowledge.plugins import load, named_entries, retrieve
 
 
 def _numbers_before(text: str, unit: str) -> list[float]:

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from dsp.audio_io import (
+from mixchat.dsp.audio_io import (
     AUDIO_SUFFIXES,
     file_sha256,
     load_audio,
     load_stems,
     write_audio,
 )
-from dsp.errors import AudioFileError, ExportError
+from mixchat.dsp.errors import AudioFileError, AudioWriteError
 
 RATE = 44100
 
@@ -187,9 +187,9 @@ def test_write_audio_round_trip_and_no_temp_left(tmp_path, subtype, atol):
 def test_write_audio_flac_and_bad_suffix(tmp_path):
     write_audio(tmp_path / "mix.flac", sine(440, 0.1), sample_rate=RATE)
     assert sf.info(str(tmp_path / "mix.flac")).format == "FLAC"
-    with pytest.raises(ExportError, match="mix.xyz"):
+    with pytest.raises(AudioWriteError, match="mix.xyz"):
         write_audio(tmp_path / "mix.xyz", sine(440, 0.1), sample_rate=RATE)
-    with pytest.raises(ExportError):
+    with pytest.raises(AudioWriteError):
         write_audio(tmp_path / "no" / "such" / "mix.wav", sine(440, 0.1), sample_rate=RATE)
 
 
@@ -197,7 +197,7 @@ def test_write_audio_failure_keeps_the_old_file(tmp_path):
     out = tmp_path / "mix.wav"
     write_audio(out, sine(440, 0.1), sample_rate=RATE)
     before = out.read_bytes()
-    with pytest.raises(ExportError):
+    with pytest.raises(AudioWriteError):
         write_audio(out, np.zeros((3, 4, 5), np.float32), sample_rate=RATE)
     assert out.read_bytes() == before
 

@@ -9,12 +9,12 @@ import pytest
 import soundfile as sf
 from conftest import shared_path
 
-from assistant.conversation import run_automix, track_audio_in_mix
-from assistant.demo_song import build_demo_stems
-from dsp.masking import spectral_overlap
-from tools.engine import Engine
-from tools.session import Session
-from tools.workspace import create_session
+from mixchat.assistant.demo.song import build_demo_stems
+from mixchat.assistant.turn.actions import run_automix
+from mixchat.dsp.masking import spectral_overlap
+from mixchat.tools.engine import Engine
+from mixchat.tools.session import Session
+from mixchat.tools.workspace import create_session
 
 DEMO_SECONDS = 20.0
 
@@ -61,7 +61,7 @@ def test_vocal_sits_on_top(mixed: tuple[Session, dict]) -> None:
 
 def test_every_call_has_a_reason_with_a_number(demo: tuple[Session, dict, Path]) -> None:
     session, _, _ = demo
-    from tools.automix import automix_plan
+    from mixchat.tools.automix import automix_plan
 
     engine = Engine.for_session(session)
     calls = automix_plan(engine, session.load(0).state)
@@ -93,7 +93,7 @@ def test_kick_bass_overlap_decreases(demo: tuple[Session, dict, Path]) -> None:
     rate = session.meta.sample_rate
 
     def overlap(version: int) -> float:
-        tracks = track_audio_in_mix(engine, session.load(version).state)
+        tracks = engine.tracks_in_mix(session.load(version).state)
         return spectral_overlap(tracks["Kick"], tracks["Bass"], sample_rate=rate)
 
     assert overlap(1) < overlap(0)

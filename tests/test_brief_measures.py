@@ -7,16 +7,16 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from assistant.brief_measures import mix_spectrum, overlap_tracks, shifted_metrics
-from dsp.dynamics import crest_factor_db
-from dsp.loudness import integrated_lufs
-from dsp.masking import find_masking, stem_bands
-from dsp.spectrum import band_energies_db, spectral_centroid_hz
-from dsp.state import EqBand, MixState
-from dsp.stereo import channel_energies
-from tools.engine import Engine
-from tools.session import Session
-from tools.workspace import create_session
+from mixchat.assistant.turn.measures import mix_spectrum, overlap_tracks, shifted_metrics
+from mixchat.dsp.dynamics import crest_factor_db
+from mixchat.dsp.loudness import integrated_lufs
+from mixchat.dsp.masking import find_masking, stem_bands
+from mixchat.dsp.spectrum import band_energies_db, spectral_centroid_hz
+from mixchat.dsp.state import EqBand, MixState
+from mixchat.dsp.stereo import channel_energies
+from mixchat.tools.engine import Engine
+from mixchat.tools.session import Session
+from mixchat.tools.workspace import create_session
 
 RATE = 44100
 
@@ -107,7 +107,7 @@ def test_overlap_bands_are_measured_again_only_for_changed_tracks(session: Sessi
 def test_a_bus_return_is_measured_as_the_committed_state_renders_it(session: Session) -> None:
     """The reply's "reverb return" figures come from the render cache, shifted by any fader
     compensation applied after the render: the committed state rendered afresh agrees."""
-    from assistant.conversation import handle_brief
+    from mixchat.assistant.turn.conversation import handle_brief
 
     first = handle_brief(session, "more reverb on the keys", parent=0)
     second = handle_brief(session, "more reverb on the keys", parent=first["version"])
@@ -121,7 +121,7 @@ def test_a_bus_return_is_measured_as_the_committed_state_renders_it(session: Ses
         rendered = engine.render(version.state)
         fresh = engine.bus_return_db({"bus_files": rendered.bus_files}, "reverb")
         assert fresh == pytest.approx(level, abs=0.05)
-    from assistant.brief_measures import compensate_loudness
+    from mixchat.assistant.turn.measures import compensate_loudness
 
     compensated, _ = compensate_loudness(versions[1].state, 3.0)
     shifted = shifted_metrics(versions[1].metrics, -3.0, versions[1].metrics["tracks"])
@@ -132,7 +132,7 @@ def test_a_bus_return_is_measured_as_the_committed_state_renders_it(session: Ses
 
 
 def test_a_named_track_move_quotes_that_tracks_own_band_level(session: Session) -> None:
-    from assistant.conversation import handle_brief
+    from mixchat.assistant.turn.conversation import handle_brief
 
     result = handle_brief(session, "the keys are muddy", parent=0)
     version = session.load(result["version"])

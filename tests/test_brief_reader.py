@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.brief_reader import SectionRef, TargetRef, read_brief
+from mixchat.assistant.reading.reader import SectionRef, TargetRef, read_brief
 
 TRACKS = [
     ("Lead_Vocal_Main", "vocal"),

@@ -17,14 +17,14 @@ import numpy as np
 import pytest
 from conftest import SHARED_DATA
 
-from assistant.conversation import handle_brief
-from dsp.loudness import integrated_lufs
-from dsp.masking import spectral_overlap
-from dsp.spectrum import mono_sum, power_spectrum, range_power
-from tools.base import ToolCall, ToolContext, apply_calls
-from tools.engine import Engine
-from tools.session import Session
-from tools.workspace import create_session
+from mixchat.assistant.turn.conversation import handle_brief
+from mixchat.dsp.loudness import integrated_lufs
+from mixchat.dsp.masking import spectral_overlap
+from mixchat.dsp.spectrum import mono_sum, power_spectrum, range_power
+from mixchat.tools.base import ToolCall, ToolContext, apply_calls
+from mixchat.tools.engine import Engine
+from mixchat.tools.session import Session
+from mixchat.tools.workspace import create_session
 
 PASS_RATE_GOAL = 0.95
 LOUDNESS_DRIFT_LU = 2.0
@@ -160,7 +160,7 @@ class Song:
 
 def _automix_works() -> bool:
     try:
-        from tools.automix import automix_plan  # noqa: F401
+        from mixchat.tools.automix import automix_plan  # noqa: F401
     except Exception:  # noqa: BLE001 - not written yet: fall back to a tool-made balance
         return False
     return True
@@ -207,7 +207,7 @@ def simple_balance(session: Session) -> int:
 def open_song(name: str, stems: Path, folder: Path) -> Song:
     session, _ = create_session(stems, folder / f"{name}.mix")
     if _automix_works():
-        from assistant.conversation import run_automix
+        from mixchat.assistant.turn.actions import run_automix
 
         base = run_automix(session)["version"]
     else:
@@ -224,7 +224,7 @@ class Songs(dict):
 
     def __missing__(self, name: str) -> Song:
         if name == "demo":
-            from assistant.demo_song import build_demo_stems
+            from mixchat.assistant.demo.song import build_demo_stems
 
             stems = build_demo_stems(self.folder / "demo_stems", duration_s=30).stems_dir
         else:

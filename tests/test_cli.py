@@ -117,7 +117,7 @@ def test_ab_writes_level_matched_files(song_session: Path, tmp_path: Path) -> No
     assert len(files) == 2 and all(
         f"{n:04d}" in "".join(p.name for p in files) for n in (0, latest)
     )
-    from dsp.loudness import integrated_lufs
+    from mixchat.dsp.loudness import integrated_lufs
 
     a, b = (integrated_lufs(read(f), sample_rate=44100) for f in files)
     assert abs(a - b) < 0.1
@@ -198,7 +198,7 @@ def test_broken_stems_are_refused_with_the_file_name(tmp_path: Path) -> None:
 def test_a_full_disk_is_one_line_not_a_traceback(monkeypatch, capsys) -> None:
     import errno
 
-    from assistant import cli
+    from mixchat.assistant.cli import main as cli
 
     def full_disk(**kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from assistant.conversation import handle_brief, role_assignment
-from tools.session import Session
-from tools.workspace import create_session
+from mixchat.assistant.turn.conversation import handle_brief, role_assignment
+from mixchat.tools.session import Session
+from mixchat.tools.workspace import create_session
 
 
 @pytest.fixture(scope="module")
@@ -54,9 +54,9 @@ def test_a_brief_that_changes_nothing_makes_no_version(session: Session) -> None
 
 
 def test_a_no_op_call_is_not_listed_as_a_change() -> None:
-    from dsp.state import MixState, TrackState
-    from tools.base import ToolCall, ToolContext
-    from tools.catalog import apply_calls
+    from mixchat.dsp.state import MixState, TrackState
+    from mixchat.tools.base import ToolCall, ToolContext
+    from mixchat.tools.catalog import apply_calls
 
     state = MixState(tracks=(TrackState(name="gtr", pan=-0.5),))
     calls = [
@@ -68,8 +68,8 @@ def test_a_no_op_call_is_not_listed_as_a_change() -> None:
 
 
 def test_a_brief_that_takes_the_mix_over_full_scale_says_so() -> None:
-    from assistant.conversation import _over_full_scale
-    from dsp.state import MasterState, MixState
+    from mixchat.assistant.turn.conversation import _over_full_scale
+    from mixchat.dsp.state import MasterState, MixState
 
     off = MixState(tracks=())
     under, over = {"mix": {"true_peak_dbtp": -1.2}}, {"mix": {"true_peak_dbtp": 0.4}}

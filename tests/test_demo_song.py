@@ -9,8 +9,8 @@ import pytest
 import soundfile as sf
 from scipy import signal
 
-from assistant.demo_song import DemoSong, build_demo_stems
-from dsp.errors import AudioFileError
+from mixchat.assistant.demo.song import DemoSong, build_demo_stems
+from mixchat.dsp.errors import AudioFileError
 
 
 @pytest.fixture(scope="module")

@@ -13,18 +13,18 @@ import soundfile as sf
 from conftest import shared_path
 from lxml import etree
 
-from assistant.demo_song import build_demo_stems
-from dsp.audio_io import file_sha256
-from dsp.errors import ExportError
-from dsp.state import (
+from mixchat.assistant.demo.song import build_demo_stems
+from mixchat.dsp.audio_io import file_sha256
+from mixchat.dsp.state import (
     Compressor,
     EqBand,
     SectionAutomation,
     TrackState,
     unity_state,
 )
-from tools.export import export_version
-from tools.session import Session, SessionMeta, StemInfo
+from mixchat.tools.errors import ExportError
+from mixchat.tools.export import export_version
+from mixchat.tools.session import Session, SessionMeta, StemInfo
 
 DURATION_S = 8.0
 FRAMES = int(DURATION_S * 44100)
@@ -282,7 +282,7 @@ def test_unwritable_destination_fails_cleanly(session: Session, tmp_path: Path) 
 def test_a_failed_export_leaves_nothing_behind(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import tools.export.dawproject as dawproject
+    import mixchat.tools.export.dawproject as dawproject
 
     def broken(*args, **kwargs):
         raise ExportError("disk full")

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from assistant.conversation import run_automix
-from assistant.demo_song import build_demo_stems
-from assistant.feedback import feedback_for_path
-from tools.workspace import create_session
+from mixchat.assistant.demo.song import build_demo_stems
+from mixchat.assistant.inspection.feedback import feedback_for_path
+from mixchat.assistant.turn.actions import run_automix
+from mixchat.tools.workspace import create_session
 
 SECONDS = 20.0
 

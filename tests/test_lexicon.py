@@ -9,9 +9,9 @@ import numpy as np
 import pedalboard as pb
 import pytest
 
-from assistant.lexicon import eq_response_db, find_descriptors, load_lexicon
-from dsp.errors import StateError
-from tools.genres import BANDS, genre_names, genre_target, load_genres
+from mixchat.assistant.reading.lexicon import eq_response_db, find_descriptors, load_lexicon
+from mixchat.dsp.errors import StateError
+from mixchat.tools.genres import BANDS, genre_names, genre_target, load_genres
 
 SAMPLE_RATE = 48000
 ENGINEER_WORDS = (
@@ -88,7 +88,7 @@ def test_every_entry_validates_and_covers_the_studies(lex):
             assert d.compressor.count >= 8
         if d.antonym is not None:
             assert d.antonym in lex.words(), d.word
-    size = (files("prompts") / "lexicon.json").stat().st_size
+    size = (files("mixchat.prompts") / "lexicon.json").stat().st_size
     assert size < 2_000_000
 
 

@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import fake_openai_server as fake  # noqa: E402
 from screenshot_factory import catalogue, write  # noqa: E402
 
-from assistant.ask import SessionFacts, TrackFacts  # noqa: E402
-from assistant.conversation import answer, screenshot_feedback  # noqa: E402
-from assistant.llm_answers import image_data_url  # noqa: E402
-from dsp.errors import StateError  # noqa: E402
+from mixchat.assistant.knowledge.ask import SessionFacts, TrackFacts  # noqa: E402
+from mixchat.assistant.llm.answers import image_data_url  # noqa: E402
+from mixchat.assistant.turn.actions import answer, screenshot_feedback  # noqa: E402
+from mixchat.dsp.errors import StateError  # noqa: E402
 
 SECRET = "sk-test-SECRET456"
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +104,7 @@ def test_offline_ask_is_unchanged_and_says_so(clean_env, server):
 
 
 def test_ask_grounds_the_model_in_the_retrieval_and_the_session(llm_env, server, monkeypatch):
-    from assistant import session_actions
+    from mixchat.assistant.turn import actions as session_actions
 
     monkeypatch.setattr(session_actions, "session_facts", lambda session: VOCAL_FACTS)
     model_answer = "On a CL 1B for this vocal: ratio 3:1, attack 5-10 ms, release 0.6 s."

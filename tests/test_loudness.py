@@ -1,4 +1,4 @@
-"""Conformance of dsp.loudness with EBU Tech 3341 / 3342 and the ITU BS.2217 files.
+"""Conformance of mixchat.dsp.loudness with EBU Tech 3341 / 3342 and the ITU BS.2217 files.
 
 Every case of ../shared/data/loudness/ebu/cases.json is checked: from its file when the file
 is there, otherwise synthesised from its segment table or pattern (1 kHz sine, same signal in
@@ -17,8 +17,8 @@ import soundfile as sf
 from conftest import shared_path
 from scipy.signal import resample_poly
 
-from dsp.errors import StateError
-from dsp.loudness import (
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.loudness import (
     integrated_lufs,
     k_weighted,
     loudness_range_lu,

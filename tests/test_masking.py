@@ -10,8 +10,8 @@ import pedalboard
 import pytest
 from scipy.signal import butter, sawtooth, sosfilt
 
-from dsp.errors import StateError
-from dsp.masking import (
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.masking import (
     MaskingConflict,
     band_energy_frames,
     bands_from_power,

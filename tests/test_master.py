@@ -7,17 +7,17 @@ import pytest
 import soundfile as sf
 from scipy.signal import lfilter, resample_poly
 
-from dsp.errors import StateError
-from dsp.limiter import limit_true_peak, limit_true_peak_detailed
-from dsp.loudness import integrated_lufs, true_peak_dbtp
-from dsp.master import (
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.limiter import limit_true_peak, limit_true_peak_detailed
+from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
+from mixchat.dsp.master import (
     PLATFORM_TARGETS_LUFS,
     apply_master_state,
     master_audio,
     parse_target,
     tonal_difference_db,
 )
-from dsp.state import Compressor, EqBand, MasterState
+from mixchat.dsp.state import Compressor, EqBand, MasterState
 
 RATE = 44100
 

@@ -21,12 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import fake_openai_server as fake  # noqa: E402
 
-from assistant.conversation import build_context, choose_planner, handle_brief  # noqa: E402
-from assistant.planner_llm import LLMPlanner  # noqa: E402
-from dsp.errors import PlannerError  # noqa: E402
-from tools.engine import Engine  # noqa: E402
-from tools.session import Session  # noqa: E402
-from tools.workspace import create_session  # noqa: E402
+from mixchat.assistant.llm.choose import choose_planner
+from mixchat.assistant.llm.planner import LLMPlanner  # noqa: E402
+from mixchat.assistant.planning.errors import PlannerError  # noqa: E402
+from mixchat.assistant.turn.conversation import build_context, handle_brief  # noqa: E402
+from mixchat.tools.engine import Engine  # noqa: E402
+from mixchat.tools.session import Session  # noqa: E402
+from mixchat.tools.workspace import create_session  # noqa: E402
 
 SECRET = "sk-test-SECRET123"
 MIXCHAT = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "mixchat"
@@ -315,7 +316,7 @@ def test_fallback_gives_the_offline_plan(session):
 
 def run_main(monkeypatch: pytest.MonkeyPatch, capfd, *argv: str) -> tuple[int, str, str]:
     """The console script's entry point in-process: (exit code, stdout, stderr)."""
-    from assistant import cli
+    from mixchat.assistant.cli import main as cli
 
     monkeypatch.setattr(sys, "argv", ["mixchat", *argv])
     with pytest.raises(SystemExit) as exited:

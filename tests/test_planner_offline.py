@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from assistant.planning import PastTurn, PlanContext, TrackFacts
-from dsp.state import MixState, Section, TrackState
+from mixchat.assistant.planning.contract import PastTurn, PlanContext, TrackFacts
+from mixchat.dsp.state import MixState, Section, TrackState
 
 ROLES = {
     "Vocal": "vocal",
@@ -101,9 +101,9 @@ def context(brief, state=None, lineage=(), masking=None):
     )
 
 
-from assistant.moves import centroid_hz, mix_powers, range_share_db  # noqa: E402
-from assistant.planner_offline import OfflinePlanner  # noqa: E402
-from tools.catalog import apply_calls  # noqa: E402
+from mixchat.assistant.moves.planner import OfflinePlanner  # noqa: E402
+from mixchat.assistant.moves.tone import centroid_hz, mix_powers, range_share_db  # noqa: E402
+from mixchat.tools.catalog import apply_calls  # noqa: E402
 
 PLANNER = OfflinePlanner()
 
@@ -139,7 +139,7 @@ def test_muddy_cuts_low_mids_on_the_heavy_tracks_bass_last() -> None:
 def test_predicted_band_and_centroid_moves_are_audible() -> None:
     ctx, plan = plan_for("make it less harsh")
     moves = {}
-    from dsp.state import EqBand
+    from mixchat.dsp.state import EqBand
 
     for c in plan.calls:
         a = c.args
@@ -196,7 +196,7 @@ def test_more_delay_in_the_chorus_automates_the_delay_send_there() -> None:
 
 
 def test_a_section_move_keeps_the_sections_other_offsets() -> None:
-    from dsp.state import SectionAutomation
+    from mixchat.dsp.state import SectionAutomation
 
     echo = SectionAutomation(track="Vocal", start_s=20, end_s=35, delay_send_db=6.0)
     state = context("").state.model_copy(update={"automation": (echo,)})
@@ -206,7 +206,7 @@ def test_a_section_move_keeps_the_sections_other_offsets() -> None:
 
 
 def test_more_reverb_stops_at_the_send_ceiling_and_says_why() -> None:
-    from assistant.moves_space import SEND_CEILING_DB
+    from mixchat.assistant.moves.space import SEND_CEILING_DB
 
     state = context("").state.with_track("Vocal", reverb_send_db=-8.0)
     _, plan = plan_for("more reverb on the vocal", state=state)
@@ -235,7 +235,7 @@ def test_pan_to_the_centre_is_a_pan_not_a_width_move() -> None:
 
 
 def _compressed(name: str = "Vocal"):
-    from dsp.state import Compressor
+    from mixchat.dsp.state import Compressor
 
     comp = Compressor(threshold_db=-18.0, ratio=4.0, attack_ms=10.0, release_ms=120.0)
     return context("").state.with_track(name, compressor=comp)
@@ -377,7 +377,7 @@ def _stem_bands(peaks_hz: dict[str, tuple[float, ...]], *, frames: int = 240):
     with a seeded frame-to-frame wobble."""
     import numpy as np
 
-    from dsp.masking import StemBands, band_edges_hz
+    from mixchat.dsp.masking import StemBands, band_edges_hz
 
     edges = band_edges_hz()
     centres = np.sqrt(edges[:-1] * edges[1:])
@@ -411,8 +411,8 @@ def _with_bands(brief: str, **kwargs):
 
 
 def _overlap(bands, a: str, b: str, moves: dict[str, list]) -> float:
-    from assistant.moves_carve_model import PairModel
-    from dsp.state import EqBand
+    from mixchat.assistant.moves.carve_model import PairModel
+    from mixchat.dsp.state import EqBand
 
     first, second = bands[a], bands[b]
     edges = first.edges_hz
@@ -485,8 +485,8 @@ def test_kick_and_bass_fighting_cuts_the_bass_at_the_kick_fundamental() -> None:
 def test_a_carve_never_places_bells_the_engine_would_merge() -> None:
     """Two cuts within MERGE_OCTAVES on one track are applied as one deeper bell (the engine
     adds their gains), not the two the carve model counted: the solver must not open them."""
-    from assistant.moves_carve_model import CutSite, PairModel, solve
-    from tools.track_tools import MERGE_OCTAVES
+    from mixchat.assistant.moves.carve_model import CutSite, PairModel, solve
+    from mixchat.tools.track_tools import MERGE_OCTAVES
 
     ctx = context("the keys are masking the vocal")
     bands = _stem_bands({"Vocal": (300.0, 800.0, 2500.0), "Keys": (320.0, 800.0, 2400.0)})
@@ -531,7 +531,7 @@ def test_compare_without_numbers_is_this_version_against_its_parent(brief: str) 
 
 def test_a_section_move_starts_each_occurrence_from_its_own_ride() -> None:
     """automix rides each chorus differently; "+2 dB in the chorus" moves each from there."""
-    from dsp.state import SectionAutomation
+    from mixchat.dsp.state import SectionAutomation
 
     rides = (
         SectionAutomation(track="Vocal", label="chorus", start_s=20, end_s=35, gain_db=1.0),

@@ -9,13 +9,13 @@ import pedalboard as pb
 import pytest
 import soundfile as sf
 
-from dsp.audio_io import load_stems
-from dsp.automation import gain_envelope_db
-from dsp.errors import StateError
-from dsp.panning import pan_and_width
-from dsp.processors import InsertChain, transient_shape
-from dsp.render import StemSource, prune_cache, render_mix
-from dsp.state import (
+from mixchat.dsp.audio_io import load_stems
+from mixchat.dsp.automation import gain_envelope_db
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.panning import pan_and_width
+from mixchat.dsp.processors import InsertChain, transient_shape
+from mixchat.dsp.render import StemSource, prune_cache, render_mix
+from mixchat.dsp.state import (
     Compressor,
     DelayBus,
     EqBand,
@@ -303,7 +303,9 @@ def test_a_failing_bus_stops_the_render_and_leaves_no_partial_cache(band, tmp_pa
         def process(self, *args, **kwargs):
             raise OSError("No space left on device")
 
-    monkeypatch.setattr("dsp.render.bus_chain", lambda state, bus, sample_rate: BrokenBoard())
+    monkeypatch.setattr(
+        "mixchat.dsp.render.bus_chain", lambda state, bus, sample_rate: BrokenBoard()
+    )
     with pytest.raises(OSError, match="No space"):
         render(stems, state, cache_dir=cache, block_s=0.2)
     assert not [p for p in cache.iterdir() if "tmp" in p.name]
@@ -413,7 +415,7 @@ def test_prune_cache_removes_what_killed_renders_left_and_spares_live_writes(tmp
     import subprocess
     import sys
 
-    from dsp.audio_io import temp_npy_path
+    from mixchat.dsp.audio_io import temp_npy_path
 
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],

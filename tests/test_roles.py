@@ -12,8 +12,14 @@ import soundfile as sf
 from conftest import shared_path
 from scipy.signal import fftconvolve
 
-from dsp.errors import StateError
-from dsp.roles import ROLES, infer_role, parse_role_assignments, role_from_audio, role_from_name
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.roles import (
+    ROLES,
+    infer_role,
+    parse_role_assignments,
+    role_from_audio,
+    role_from_name,
+)
 
 NAMES = {
     "Lead_Vocal_Main": "vocal",

@@ -8,8 +8,8 @@ import shutil
 import pytest
 from screenshot_factory import catalogue, write
 
-from assistant.screenshot import parse_value, read_screenshot
-from dsp.errors import StateError
+from mixchat.assistant.knowledge.screenshot import parse_value, read_screenshot
+from mixchat.dsp.errors import StateError
 
 needs_tesseract = pytest.mark.skipif(
     shutil.which("tesseract") is None, reason="tesseract-ocr is not installed (make install)"
@@ -95,7 +95,7 @@ def test_sane_settings_are_confirmed_not_flagged(tmp_path):
 def test_release_checked_against_session_tempo(tmp_path):
     from screenshot_factory import ScreenshotSpec
 
-    from assistant.ask import SessionFacts
+    from mixchat.assistant.knowledge.ask import SessionFacts
 
     spec = ScreenshotSpec(
         "tempo",

@@ -12,8 +12,8 @@ import pytest
 import soundfile as sf
 from conftest import shared_path
 
-from dsp.sections import detect_sections
-from dsp.state import Section
+from mixchat.dsp.sections import detect_sections
+from mixchat.dsp.state import Section
 
 TOLERANCE_S = 2.0
 SYNTH_RATE = 44100

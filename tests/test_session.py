@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from dsp.errors import SessionError
-from dsp.state import unity_state
-from tools.session import Session, SessionMeta, StemInfo
+from mixchat.dsp.state import unity_state
+from mixchat.tools.errors import SessionError
+from mixchat.tools.session import Session, SessionMeta, StemInfo
 
 
 def _meta() -> SessionMeta:
@@ -46,7 +46,7 @@ def test_a_damaged_version_file_is_a_local_problem(tmp_path: Path) -> None:
     """A version file damaged outside mixchat (a bad copy, a full disk elsewhere) must not
     lock the user out of the others: it is skipped in lists, named when asked for, and a
     brief built on its descendants still sees their history up to it."""
-    from assistant.brief_context import lineage
+    from mixchat.assistant.turn.context import lineage
 
     session = Session.create(tmp_path / "s", _meta(), unity_state([("vox", "vocal")]))
     state = session.load(0).state
@@ -86,7 +86,7 @@ def test_torn_chat_line_is_skipped(tmp_path: Path) -> None:
 WRITER = textwrap.dedent(
     """
     import sys
-    from tools.session import Session
+    from mixchat.tools.session import Session
     session = Session.open(sys.argv[1])
     state = session.load(0).state
     i = 0

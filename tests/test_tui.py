@@ -9,20 +9,21 @@ from pathlib import Path
 import pytest
 from textual.widgets import Markdown
 
-from assistant.demo_song import build_demo_stems
-from assistant.tui.app import MixChatApp, run_chat
-from assistant.tui.formatting import (
+from mixchat.assistant.demo.song import build_demo_stems
+from mixchat.assistant.planning.errors import PlannerError
+from mixchat.assistant.tui.app import MixChatApp, run_chat
+from mixchat.assistant.tui.formatting import (
     CHANGED_STYLE,
     reply_markdown,
     sections_bar,
     session_path_for,
     track_row,
 )
-from assistant.tui.widgets import ChatLog, TrackPanel, VersionPanel
-from dsp.errors import MixError, PlannerError
-from dsp.state import EqBand, TrackState
-from tools.session import Session
-from tools.workspace import create_session
+from mixchat.assistant.tui.widgets import ChatLog, TrackPanel, VersionPanel
+from mixchat.dsp.errors import MixError
+from mixchat.dsp.state import EqBand, TrackState
+from mixchat.tools.session import Session
+from mixchat.tools.workspace import create_session
 
 SIZE = (140, 45)
 
@@ -125,7 +126,7 @@ async def test_brief_undo_ab_question_and_quit(session: Session) -> None:
 
 
 async def test_failing_brief_is_a_notice_not_a_crash(session: Session, monkeypatch) -> None:
-    from assistant import conversation
+    from mixchat.assistant.turn import conversation
 
     def broken(*args, **kwargs):
         raise PlannerError("brief='xyz' is not understood; try 'make it darker'")
@@ -157,7 +158,7 @@ async def test_history_recalls_earlier_briefs_on_open(session: Session) -> None:
 
 
 async def test_play_without_device_offers_wavs(session: Session, monkeypatch) -> None:
-    from assistant.tui import playback
+    from mixchat.assistant.tui import playback
 
     monkeypatch.setattr(playback, "audio_output", lambda: (None, "no audio output device"))
     app = MixChatApp(session=session)
@@ -184,7 +185,7 @@ class FakeSoundDevice:
 
 
 async def test_play_and_stop_with_an_audio_device(session: Session, monkeypatch) -> None:
-    from assistant.tui import playback
+    from mixchat.assistant.tui import playback
 
     device = FakeSoundDevice()
     monkeypatch.setattr(playback, "audio_output", lambda: (device, ""))

@@ -10,7 +10,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from dsp.errors import SessionError
+from mixchat.tools.errors import SessionError
 
 
 def write_text_atomic(path: Path, text: str, *, exclusive: bool = False) -> None:

@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from dsp.errors import StateError
-from dsp.loudness import integrated_lufs, true_peak_dbtp
-from dsp.masking import StemBands, find_masking
-from dsp.state import MixState, TrackState
-from tools.automix_measure import (
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
+from mixchat.dsp.masking import StemBands, find_masking
+from mixchat.dsp.state import MixState, TrackState
+from mixchat.tools.automix_measure import (
     StemAnalysis,
     analyze_all,
     blocks_of_all,
@@ -33,7 +33,7 @@ from tools.automix_measure import (
     section_blocks,
     shift_bands,
 )
-from tools.automix_moves import (
+from mixchat.tools.automix_moves import (
     bus_calls,
     compressor_calls,
     high_pass_calls,
@@ -42,9 +42,9 @@ from tools.automix_moves import (
     pan_calls,
     send_calls,
 )
-from tools.automix_profile import GenreProfile, genre_profile
-from tools.base import ToolCall, ToolContext
-from tools.catalog import apply_calls
+from mixchat.tools.automix_profile import GenreProfile, genre_profile
+from mixchat.tools.base import ToolCall, ToolContext
+from mixchat.tools.catalog import apply_calls
 
 Progress = Callable[[str, float], None]
 NOMINAL_LUFS = -18.0

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import soxr
 
-from dsp import loudness
-from dsp.masking import StemBands, stem_bands
-from dsp.spectrum import mono_sum, power_spectrum
-from dsp.state import Section
+from mixchat.dsp import loudness
+from mixchat.dsp.masking import StemBands, stem_bands
+from mixchat.dsp.spectrum import mono_sum, power_spectrum
+from mixchat.dsp.state import Section
 
 RMS_BLOCK_S = 0.05
 QUICK_DECIMATE = 4

@@ -10,10 +10,10 @@ import math
 import re
 from collections.abc import Mapping
 
-from dsp.masking import MaskingConflict, importance
-from tools.automix_measure import StemAnalysis
-from tools.automix_profile import GenreProfile
-from tools.base import ToolCall
+from mixchat.dsp.masking import MaskingConflict, importance
+from mixchat.tools.automix_measure import StemAnalysis
+from mixchat.tools.automix_profile import GenreProfile
+from mixchat.tools.base import ToolCall
 
 HPF_CANDIDATES_HZ = (30, 35, 40, 50, 60, 70, 80, 90, 100, 120, 150, 200, 250, 300)
 HPF_MAX_BELOW_DB = -24.0  # a high-pass may remove at most this share of a stem's energy

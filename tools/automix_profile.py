@@ -1,14 +1,14 @@
 """Automix starting points by role, and the genre targets that adjust them.
 
 Every role's level relative to the lead vocal, high-pass ceiling, compressor, pan family and
-sends come from ``prompts/genres.json`` (loaded and validated by ``tools.genres``).
+sends come from ``prompts/genres.json`` (loaded and validated by ``mixchat.tools.genres``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tools.genres import RoleTarget, genre_target
+from mixchat.tools.genres import RoleTarget, genre_target
 
 
 @dataclass(frozen=True)

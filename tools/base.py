@@ -14,8 +14,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from dsp.errors import StateError
-from dsp.state import MixState, Section, TrackState, validation_message
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.state import MixState, Section, TrackState, validation_message
 
 A = TypeVar("A", bound=BaseModel)
 

@@ -6,8 +6,8 @@ from typing import cast
 
 from pydantic import Field
 
-from dsp.errors import StateError
-from dsp.state import (
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.state import (
     Compressor,
     DelayBus,
     EqKind,
@@ -16,8 +16,8 @@ from dsp.state import (
     Section,
     SectionAutomation,
 )
-from tools.base import Change, ToolArgs, ToolContext, resolve_track, tool
-from tools.track_tools import EqArgs, describe_compressor, merge_eq_move
+from mixchat.tools.base import Change, ToolArgs, ToolContext, resolve_track, tool
+from mixchat.tools.track_tools import EqArgs, describe_compressor, merge_eq_move
 
 SECTION_ALIASES = {
     "hook": "chorus",

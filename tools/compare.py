@@ -6,9 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from dsp.loudness import integrated_lufs
-from dsp.state import MixState
-from tools.track_tools import describe_band, describe_compressor
+from mixchat.dsp.loudness import integrated_lufs
+from mixchat.dsp.state import MixState
+from mixchat.tools.track_tools import describe_band, describe_compressor
 
 KEY_METRICS = (
     ("integrated_lufs", "LUFS"),

@@ -12,31 +12,31 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from dsp.analysis import measure_mix
-from dsp.audio_io import (
+from mixchat.dsp.analysis import measure_mix
+from mixchat.dsp.audio_io import (
     load_audio,
     open_npy,
     prune_cache,
     remove_orphaned_temps,
     temp_npy_path,
 )
-from dsp.dynamics import crest_factor_from, peak_linear
-from dsp.errors import AudioFileError
-from dsp.loudness import integrated_lufs
-from dsp.masking import N_BANDS, StemBands, bands_from_power, stem_bands
-from dsp.master import MasterResult, apply_master_state
-from dsp.processors import has_inserts
-from dsp.render import StemSource, render_mix, track_cache_key
-from dsp.spectrum import (
+from mixchat.dsp.dynamics import crest_factor_from, peak_linear
+from mixchat.dsp.errors import AudioFileError
+from mixchat.dsp.loudness import integrated_lufs
+from mixchat.dsp.masking import N_BANDS, StemBands, bands_from_power, stem_bands
+from mixchat.dsp.master import MasterResult, apply_master_state
+from mixchat.dsp.processors import has_inserts
+from mixchat.dsp.render import StemSource, render_mix, track_cache_key
+from mixchat.dsp.spectrum import (
     band_energies_from_spectrum,
     centroid_from_spectrum,
     mono_power_spectrum,
     third_octave_spectrum,
 )
-from dsp.state import MixState, TrackState
-from dsp.stereo import channel_energies
-from tools.atomic import write_json_atomic
-from tools.session import SessionMeta
+from mixchat.dsp.state import MixState, TrackState
+from mixchat.dsp.stereo import channel_energies
+from mixchat.tools.atomic import write_json_atomic
+from mixchat.tools.session import SessionMeta
 
 Progress = Callable[[str, float], None]
 T = TypeVar("T")
@@ -242,6 +242,14 @@ class Engine:
         )
         prune_cache(folder, max_bytes=BANDS_LIMIT_BYTES)
         return {t.name: bands_from_power(powers[t.name], gain_db=t.gain_db) for t in tracks}
+
+    def tracks_in_mix(self, state: MixState) -> dict[str, np.ndarray]:
+        """Each audible track after its inserts and fader (for masking)."""
+        self.render(state, master=False)
+        return {
+            track.name: self.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
+            for track in state.audible_tracks()
+        }
 
     def insert_output(self, track: Any) -> np.ndarray:
         """A track after its inserts (before fader, pan and automation), from the cache."""

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from dsp.errors import StateError
-from dsp.state import build
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.state import build
 
 BANDS = ("sub", "low", "low_mid", "mid", "presence", "air")
 
@@ -98,7 +98,7 @@ class GenreFile(Frozen):
 @lru_cache(maxsize=1)
 def load_genres() -> dict[str, GenreTarget]:
     """Every genre in ``prompts/genres.json``, validated (cached)."""
-    resource = files("prompts") / "genres.json"
+    resource = files("mixchat.prompts") / "genres.json"
     try:
         data = build(GenreFile, json.loads(resource.read_text(encoding="utf-8")))
     except (FileNotFoundError, OSError, ValueError) as error:
@@ -111,7 +111,7 @@ def load_genres() -> dict[str, GenreTarget]:
 
 @lru_cache(maxsize=1)
 def _aliases() -> dict[str, str]:
-    resource = files("prompts") / "genres.json"
+    resource = files("mixchat.prompts") / "genres.json"
     return json.loads(resource.read_text(encoding="utf-8")).get("aliases", {})
 
 
@@ -136,3 +136,9 @@ def resolve_genre(name: str | None) -> str:
 def genre_target(name: str | None = None) -> GenreTarget:
     """Targets for ``name`` (None: "default"). Raises StateError naming the valid genres."""
     return load_genres()[resolve_genre(name)]
+
+
+def band_targets(name: str | None = None) -> tuple[str, dict[str, float], dict[str, float]]:
+    """The genre's name, its target band shares (dB) and their tolerances (dB)."""
+    target = genre_target(name)
+    return target.name, dict(target.band_shares_db), dict(target.band_tolerance_db)

@@ -1,6 +1,6 @@
 """The session folder: session.json, append-only versions/NNNN.json, chat.jsonl and cache/.
 
-Every write is atomic (see tools.atomic), versions are never rewritten, and a reader skips
+Every write is atomic (see mixchat.tools.atomic), versions are never rewritten, and a reader skips
 anything a crash could have left half-made (temp files, a torn last chat line).
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dsp.errors import SessionError
-from dsp.state import MixState, Section
-from tools.atomic import append_line, write_json_atomic
+from mixchat.dsp.state import MixState, Section
+from mixchat.tools.atomic import append_line, write_json_atomic
+from mixchat.tools.errors import SessionError
 
 SESSION_FORMAT = 1
 VERSION_GLOB = "[0-9][0-9][0-9][0-9].json"

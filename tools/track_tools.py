@@ -7,9 +7,17 @@ from typing import Literal
 
 from pydantic import Field
 
-from dsp.errors import StateError
-from dsp.state import Compressor, EqBand, EqKind, Gate, MixState, Saturation, TransientShaper
-from tools.base import Change, ToolArgs, ToolContext, resolve_track, tool
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.state import (
+    Compressor,
+    EqBand,
+    EqKind,
+    Gate,
+    MixState,
+    Saturation,
+    TransientShaper,
+)
+from mixchat.tools.base import Change, ToolArgs, ToolContext, resolve_track, tool
 
 MAX_EQ_BANDS = 8
 MERGE_OCTAVES = 1 / 3

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp.audio_io import AUDIO_SUFFIXES, file_sha256, load_stems
-from dsp.errors import AudioFileError, SessionError
-from dsp.roles import infer_role
-from dsp.sections import detect_sections, estimate_tempo_bpm
-from dsp.state import unity_state
-from tools.engine import Engine
-from tools.session import Session, SessionMeta, StemInfo
+from mixchat.dsp.audio_io import AUDIO_SUFFIXES, file_sha256, load_stems
+from mixchat.dsp.errors import AudioFileError
+from mixchat.dsp.roles import infer_role
+from mixchat.dsp.sections import detect_sections, estimate_tempo_bpm
+from mixchat.dsp.state import unity_state
+from mixchat.tools.engine import Engine
+from mixchat.tools.errors import SessionError
+from mixchat.tools.session import Session, SessionMeta, StemInfo
 
 Progress = Callable[[str, float], None]
 

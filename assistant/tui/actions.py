@@ -1,6 +1,6 @@
 """A/B comparison, playback (or WAVs when there is no audio device) and export for the chat UI.
 
-A mixin for :class:`assistant.tui.app.MixChatApp`: each action starts a thread worker through
+A mixin for :class:`mixchat.assistant.tui.app.MixChatApp`: each action starts a thread worker through
 the app's ``_start`` / ``_progress`` helpers and reports back with a Message.
 """
 
@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from textual import work
 
-from assistant.tui import playback
-from assistant.tui.dialogs import ExportDialog, ExportRequest, WriteWavsDialog
-from assistant.tui.formatting import comparison_table, comparison_title, settings_summary
-from assistant.tui.messages import CompareDone, WorkFailed, WorkNote
-from dsp.errors import SessionError
+from mixchat.assistant.tui import playback
+from mixchat.assistant.tui.dialogs import ExportDialog, ExportRequest, WriteWavsDialog
+from mixchat.assistant.tui.formatting import comparison_table, comparison_title, settings_summary
+from mixchat.assistant.tui.messages import CompareDone, WorkFailed, WorkNote
+from mixchat.tools.errors import SessionError
 
 if TYPE_CHECKING:
     from textual.app import App
 
-    from assistant.tui.widgets import ChatLog
-    from tools.session import Session
+    from mixchat.assistant.tui.widgets import ChatLog
+    from mixchat.tools.session import Session
 
     _AppBase = App[Any]
 else:
@@ -79,7 +79,7 @@ class SessionActions(_AppBase):
     @work(thread=True, exit_on_error=False)
     def run_compare(self, a: int, b: int) -> None:
         try:
-            from assistant.comparison import ab_compare
+            from mixchat.assistant.turn.comparison import ab_compare
 
             data = ab_compare(self._open_session(), a, b, progress=self._progress("rendering"))
         except Exception as error:  # noqa: BLE001
@@ -172,7 +172,7 @@ class SessionActions(_AppBase):
     @work(thread=True, exit_on_error=False)
     def run_export(self, number: int, request: ExportRequest) -> None:
         try:
-            from tools.export import export_version
+            from mixchat.tools.export import export_version
 
             result = export_version(
                 self._open_session(),

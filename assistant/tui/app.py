@@ -1,9 +1,12 @@
 """`mixchat chat`: the terminal chat UI over one session.
 
-Every brief goes through :func:`assistant.conversation.handle_brief` (the same path as
+Every brief goes through :func:`mixchat.assistant.turn.conversation.handle_brief` (the same path as
 `mixchat say`) in a thread worker; results come back as Messages that refresh the chat log,
 the track panel, the version list and the meters. All writes go through the session API, so
 quitting at any time leaves the session intact.
+
+The planners and the engine (pedalboard, scipy, librosa) take about a second to import, so
+the workers import them, off the UI thread, and the window opens at once.
 """
 
 from __future__ import annotations
@@ -19,12 +22,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from assistant.tui import playback
-from assistant.tui.actions import SessionActions
-from assistant.tui.dialogs import PrepareScreen
-from assistant.tui.formatting import changed_tracks, session_path_for
-from assistant.tui.messages import BriefDone, WorkFailed, WorkNote
-from assistant.tui.widgets import (
+from mixchat.assistant.tui import playback
+from mixchat.assistant.tui.actions import SessionActions
+from mixchat.assistant.tui.dialogs import PrepareScreen
+from mixchat.assistant.tui.formatting import changed_tracks, session_path_for
+from mixchat.assistant.tui.messages import BriefDone, WorkFailed, WorkNote
+from mixchat.assistant.tui.widgets import (
     BriefInput,
     ChatLog,
     MetersStrip,
@@ -33,8 +36,9 @@ from assistant.tui.widgets import (
     TrackPanel,
     VersionPanel,
 )
-from dsp.errors import MixError, SessionError
-from tools.session import Session
+from mixchat.dsp.errors import MixError
+from mixchat.tools.errors import SessionError
+from mixchat.tools.session import Session
 
 DEFAULT_SUGGESTIONS = (
     "make it darker",
@@ -119,13 +123,13 @@ class MixChatApp(SessionActions, App):
     @work(thread=True, exit_on_error=False)
     def warm_up(self) -> None:
         """Import the planner and engine off the UI thread, and pick the planner."""
-        from assistant import conversation
+        from mixchat.assistant.llm.choose import choose_planner
+        from mixchat.assistant.moves.planner import OfflinePlanner
+        from mixchat.assistant.turn import conversation  # noqa: F401  (warms the import)
 
         try:
-            planner = conversation.choose_planner()
+            planner = choose_planner()
         except Exception as error:  # noqa: BLE001 (a misconfigured LLM falls back, visibly)
-            from assistant.planner_offline import OfflinePlanner
-
             planner = OfflinePlanner()
             self.call_from_thread(
                 self.notify, f"{error}; using the offline planner", severity="warning"
@@ -157,8 +161,8 @@ class MixChatApp(SessionActions, App):
             return call
 
         try:
-            from assistant.conversation import run_automix
-            from tools.workspace import create_session
+            from mixchat.assistant.turn.actions import run_automix
+            from mixchat.tools.workspace import create_session
 
             session, warnings = create_session(stems_dir, path, progress=report(0.4, 0.0))
         except Exception as error:  # noqa: BLE001 (shown to the user, never a crash)
@@ -267,8 +271,8 @@ class MixChatApp(SessionActions, App):
         """Undo always uses the offline planner: it is exact and needs no model."""
         started = time.monotonic()
         try:
-            from assistant import conversation
-            from assistant.planner_offline import OfflinePlanner
+            from mixchat.assistant.moves.planner import OfflinePlanner
+            from mixchat.assistant.turn import conversation
 
             result = conversation.handle_brief(
                 self._open_session(),
@@ -390,7 +394,7 @@ def run_chat(
     if session is not None and (stems_dir is None or (Path(session) / "session.json").exists()):
         opened = Session.open(Path(session))
     elif stems_dir is not None:
-        from tools.workspace import find_stem_files
+        from mixchat.tools.workspace import find_stem_files
 
         find_stem_files(Path(stems_dir))
     app = MixChatApp(

@@ -53,7 +53,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         super().__init__()
         self.session_path = session_path
         self.version = version
-        from tools.export import FORMATS
+        from mixchat.tools.export import FORMATS
 
         self.formats = FORMATS
         self.fmt = FORMATS[0]

@@ -13,7 +13,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from dsp.state import EqBand, MixState, TrackState
+from mixchat.dsp.state import EqBand, MixState, TrackState
 
 CHANGED_STYLE = "bold black on yellow"
 SECTION_STYLES = ("on #2d4f6c", "on #5c3d62", "on #3f5f3a", "on #6b4a2b", "on #3c3c6e")

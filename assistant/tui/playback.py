@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tools.session import Session
+from mixchat.tools.session import Session
 
 
 def audio_output() -> tuple[Any | None, str]:
@@ -28,7 +28,7 @@ def audio_output() -> tuple[Any | None, str]:
 
 
 def render_for_playback(session: Session, version: int) -> tuple[np.ndarray, int]:
-    from tools.engine import Engine
+    from mixchat.tools.engine import Engine
 
     engine = Engine.for_session(session)
     rendered = engine.render(session.load(version).state)
@@ -48,7 +48,7 @@ def write_wavs(
     session: Session, *, version: int, a: int | None, b: int | None, progress: Any = None
 ) -> list[str]:
     """The version's render in <session>/renders/, and the level-matched A/B pair if marked."""
-    from assistant.comparison import ab_compare, render_version
+    from mixchat.assistant.turn.comparison import ab_compare, render_version
 
     folder = session.path / "renders"
     folder.mkdir(parents=True, exist_ok=True)

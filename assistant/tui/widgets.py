@@ -14,7 +14,7 @@ from textual.suggester import SuggestFromList
 from textual.widget import Widget
 from textual.widgets import Collapsible, DataTable, Input, Markdown, ProgressBar, Sparkline, Static
 
-from assistant.tui.formatting import (
+from mixchat.assistant.tui.formatting import (
     call_text,
     loudness_text,
     reply_markdown,
@@ -24,8 +24,8 @@ from assistant.tui.formatting import (
     track_rows,
     version_row,
 )
-from dsp.errors import MixError
-from dsp.state import MixState
+from mixchat.dsp.errors import MixError
+from mixchat.dsp.state import MixState
 
 
 class ChatLog(VerticalScroll):

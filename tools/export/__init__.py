@@ -12,18 +12,18 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from dsp.errors import ExportError
-from tools.export.common import (
+from mixchat.tools.engine import Engine
+from mixchat.tools.errors import ExportError
+from mixchat.tools.export.common import (
     ExportResult,
     Progress,
     check_destination,
-    engine_for,
     staged_folder,
     with_suffix,
 )
-from tools.export.dawproject import DEFAULT_TEMPO_BPM, write_dawproject
-from tools.export.reaper import write_reaper
-from tools.export.stems import write_stems
+from mixchat.tools.export.dawproject import DEFAULT_TEMPO_BPM, write_dawproject
+from mixchat.tools.export.reaper import write_reaper
+from mixchat.tools.export.stems import write_stems
 
 FORMATS = ("dawproject", "reaper", "stems")
 
@@ -60,7 +60,7 @@ def export_version(
     header = _header(session, loaded)
     if fmt == "stems":
         return _export_stems(session, loaded, out, notes, progress)
-    sources = {name: src.audio for name, src in engine_for(session).stem_sources().items()}
+    sources = {name: src.audio for name, src in Engine.for_session(session).stem_sources().items()}
     tempo = meta.tempo_bpm
     if tempo is None:
         tempo = DEFAULT_TEMPO_BPM
@@ -87,7 +87,7 @@ def export_version(
 
 
 def _export_stems(session, loaded, out: Path, notes: list[str], progress) -> ExportResult:
-    engine = engine_for(session)
+    engine = Engine.for_session(session)
     with staged_folder(out) as folder:
         files, more = write_stems(
             folder,

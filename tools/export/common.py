@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp.automation import gain_envelope_db, matching
-from dsp.errors import ExportError
-from dsp.state import Compressor, EqBand, Gate, MasterState, MixState, TrackState
+from mixchat.dsp.automation import gain_envelope_db, matching
+from mixchat.dsp.state import Compressor, EqBand, Gate, MasterState, MixState, TrackState
+from mixchat.tools.errors import ExportError
 
 Progress = Callable[[str, float], None]
 RAMP_POINTS = 4  # points inside each ramp: the engine ramps in dB, DAWs in linear gain
@@ -231,10 +231,3 @@ def envelope_points(
             offset += float(env[0]) if env is not None else 0.0
         points.append((time_s, offset))
     return points
-
-
-def engine_for(session: object):
-    """The session's render engine (imported late: the export formats need not render)."""
-    from tools.engine import Engine
-
-    return Engine.for_session(session)

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from dsp.audio_io import write_audio
-from dsp.render import safe_file_stem
-from dsp.state import Compressor, EqBand, MasterState, MixState, TrackState
-from tools.export.common import (
+from mixchat.dsp.audio_io import write_audio
+from mixchat.dsp.render import safe_file_stem
+from mixchat.dsp.state import Compressor, EqBand, MasterState, MixState, TrackState
+from mixchat.tools.export.common import (
     db_to_linear,
     envelope_points,
     master_settings_lines,

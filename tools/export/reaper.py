@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dsp.audio_io import write_audio
-from dsp.render import safe_file_stem
-from dsp.state import MixState, Section, TrackState
-from tools.export.common import (
+from mixchat.dsp.audio_io import write_audio
+from mixchat.dsp.render import safe_file_stem
+from mixchat.dsp.state import MixState, Section, TrackState
+from mixchat.tools.export.common import (
     db_to_linear,
     envelope_points,
     master_settings_lines,

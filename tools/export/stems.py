@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from dsp.audio_io import write_audio
-from dsp.render import safe_file_stem
-from dsp.state import MixState
-from tools.export.common import master_settings_lines, track_settings_lines
+from mixchat.dsp.audio_io import write_audio
+from mixchat.dsp.render import safe_file_stem
+from mixchat.dsp.state import MixState
+from mixchat.tools.export.common import master_settings_lines, track_settings_lines
 
 ASSISTANT_KINDS_EXCLUDED = ("new", "manual", "import")
 

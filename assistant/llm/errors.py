@@ -1,0 +1,91 @@
+"""Turning a model client's failure into one clear line, with the API key scrubbed out.
+
+The key is never part of a message: every text that leaves the LLM planner (errors, replies,
+reasons) goes through ``scrub``, which removes the configured key and anything shaped like one.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import openai
+
+from mixchat.assistant.planning.errors import PlannerError
+
+KEY_SHAPE = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
+BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s,;'\"]+")
+MAX_DETAIL_CHARS = 160
+OFFLINE_HINT = "set MIXCHAT_PLANNER=offline"
+
+
+def scrub(text: str, *, secret: str | None = None) -> str:
+    """``text`` with the secret (and anything that looks like an API key) replaced by ***."""
+    if secret:
+        text = text.replace(secret, "***")
+    text = KEY_SHAPE.sub(lambda m: f"{m.group(1)}-***", text)
+    return BEARER.sub(lambda m: f"{m.group(1)}***", text)
+
+
+def one_line(text: str, *, limit: int = MAX_DETAIL_CHARS) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _connection_reason(error: BaseException) -> str:
+    if isinstance(error, openai.APITimeoutError):
+        return "timed out"
+    cause: BaseException | None = error
+    while cause is not None:
+        text = str(cause).lower()
+        if isinstance(cause, ConnectionRefusedError) or "refused" in text:
+            return "connection refused"
+        if isinstance(cause, (TimeoutError, httpx.TimeoutException)) or "timed out" in text:
+            return "timed out"
+        if "name or service not known" in text or "nodename nor servname" in text:
+            return "unknown host"
+        cause = cause.__cause__ or cause.__context__
+    return one_line(str(error)) or type(error).__name__
+
+
+def _status_detail(error: openai.APIStatusError) -> str:
+    body = error.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        if message:
+            return one_line(str(message))
+    return one_line(error.message or "")
+
+
+def planner_error(
+    error: BaseException, *, base_url: str, model: str, secret: str | None
+) -> PlannerError:
+    """One line saying what went wrong, where, and what to do (never the key)."""
+    where = f"the LLM server at {base_url}"
+    if isinstance(error, (openai.APIConnectionError, httpx.TransportError)):
+        reason = _connection_reason(error)
+        text = f"{where} did not answer ({reason}); check OPENAI_BASE_URL or {OFFLINE_HINT}"
+    elif isinstance(error, openai.AuthenticationError):
+        text = f"{where} refused the API key (HTTP 401); check OPENAI_API_KEY or {OFFLINE_HINT}"
+    elif isinstance(error, openai.PermissionDeniedError):
+        text = f"{where} denied access (HTTP 403); check OPENAI_API_KEY or {OFFLINE_HINT}"
+    elif isinstance(error, openai.NotFoundError):
+        text = (
+            f"{where} does not know model={model!r} or the endpoint (HTTP 404: "
+            f"{_status_detail(error)}); check MIXCHAT_MODEL and OPENAI_BASE_URL"
+        )
+    elif isinstance(error, openai.RateLimitError):
+        text = f"{where} is rate-limiting (HTTP 429); wait and try again or {OFFLINE_HINT}"
+    elif isinstance(error, openai.APIStatusError):
+        text = (
+            f"{where} failed (HTTP {error.status_code}: {_status_detail(error)}); "
+            f"try again or {OFFLINE_HINT}"
+        )
+    else:
+        detail = one_line(f"{type(error).__name__}: {error}")
+        text = f"the reply from {where} could not be used ({detail}); try again or {OFFLINE_HINT}"
+    return PlannerError(scrub(one_line(text, limit=400), secret=secret))
+
+
+CLIENT_ERRORS: tuple[type[BaseException], ...] = (openai.OpenAIError, httpx.HTTPError, ValueError)

@@ -1,0 +1,334 @@
+"""The LLM planner: a chat model (LangChain over the official ``openai`` client, Chat
+Completions API, any OpenAI-compatible server) turns a brief into tool calls.
+
+The model sees the registry's tools (schemas derived from the pydantic args models) and a
+system prompt built from the session (``mixchat.assistant.llm.prompt``). Each tool call it makes is
+validated and applied to a working copy of the state before it is kept; an unknown tool,
+arguments that are not JSON, or out-of-range values go back to the model as a one-line tool
+error so it can correct itself. The loop stops when the model answers without tool calls or
+after ``max_steps`` model turns. Nothing is committed here: the conversation layer applies
+the returned Plan, measures and versions it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+
+from mixchat.assistant.llm.errors import CLIENT_ERRORS, one_line, planner_error, scrub
+from mixchat.assistant.llm.prompt import buses_block, system_prompt, track_settings
+from mixchat.assistant.moves.planner import OfflinePlanner
+from mixchat.assistant.planning.contract import Plan, PlanContext
+from mixchat.assistant.planning.errors import PlannerError
+from mixchat.assistant.reading.reader import read_brief
+from mixchat.dsp.errors import MixError
+from mixchat.dsp.spectrum import BANDS_HZ
+from mixchat.dsp.state import MixState
+from mixchat.tools.base import Change, ToolCall, resolve_track
+from mixchat.tools.catalog import REGISTRY, apply_call
+
+DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+LOCAL_KEY_PLACEHOLDER = "not-needed"  # local servers (Ollama, llama.cpp...) ignore the key
+DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_RETRIES = 2
+MAX_RETRIES = 5
+DEFAULT_MAX_STEPS = 6
+ROUTED_TO_OFFLINE = ("undo", "revert", "compare", "explain", "back_off")
+
+TRACK_LEVEL_TOOLS = frozenset(
+    {"set_track_gain", "adjust_track_gain", "set_track_trim", "set_mute", "set_solo"}
+)
+TONE_TOOLS = frozenset(
+    {"apply_eq", "set_eq_band", "remove_eq_band", "set_high_pass", "set_low_pass", "set_saturation"}
+)
+STEREO_TOOLS = frozenset({"set_pan", "set_width"})
+MASTER_TOOLS = frozenset({"set_master", "set_master_glue", "apply_master_eq"})
+LEVEL_TOOLS = TRACK_LEVEL_TOOLS | {"automate_section", "set_master"}
+
+
+class LLMPlanner:
+    """Plans a brief with a tool-calling chat model. ``chat_model`` is injected (any LangChain
+    chat model with ``bind_tools``); ``from_environment`` builds a ``ChatOpenAI``."""
+
+    name = "llm"
+
+    def __init__(
+        self,
+        chat_model: BaseChatModel,
+        *,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        stream: bool = False,
+        fallback: bool = False,
+        base_url: str = DEFAULT_BASE_URL,
+        model_name: str = DEFAULT_MODEL,
+        secret: str | None = None,
+    ) -> None:
+        if max_steps < 1:
+            raise PlannerError(f"max_steps={max_steps} must be >= 1")
+        self.chat_model = chat_model
+        self.max_steps = max_steps
+        self.stream = stream
+        self.fallback = fallback
+        self.base_url = base_url
+        self.model_name = model_name
+        self.secret = secret
+        self.tools = REGISTRY.schemas()
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> LLMPlanner:
+        """OPENAI_API_KEY, OPENAI_BASE_URL, MIXCHAT_MODEL; MIXCHAT_LLM_TIMEOUT_S,
+        MIXCHAT_LLM_RETRIES, MIXCHAT_LLM_MAX_STEPS, MIXCHAT_LLM_STREAM=1 and
+        MIXCHAT_LLM_FALLBACK=offline tune the client and the loop."""
+        from langchain_openai import ChatOpenAI
+        from pydantic import SecretStr
+
+        env = os.environ if environ is None else environ
+        key = env.get("OPENAI_API_KEY", "").strip() or None
+        base_url = env.get("OPENAI_BASE_URL", "").strip().rstrip("/") or None
+        if key is None and base_url is None:
+            raise PlannerError(
+                "the LLM planner needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local "
+                "OpenAI-compatible server); set one, or MIXCHAT_PLANNER=offline"
+            )
+        model = env.get("MIXCHAT_MODEL", "").strip() or DEFAULT_MODEL
+        timeout_s = _env_number(env, "MIXCHAT_LLM_TIMEOUT_S", DEFAULT_TIMEOUT_S, low=0.1, high=600)
+        retries = int(
+            _env_number(env, "MIXCHAT_LLM_RETRIES", DEFAULT_RETRIES, low=0, high=MAX_RETRIES)
+        )
+        steps = int(_env_number(env, "MIXCHAT_LLM_MAX_STEPS", DEFAULT_MAX_STEPS, low=1, high=20))
+        stream = env.get("MIXCHAT_LLM_STREAM", "").strip().lower() in ("1", "true", "yes", "on")
+        fallback = env.get("MIXCHAT_LLM_FALLBACK", "").strip().lower() == "offline"
+        chat = ChatOpenAI(
+            model=model,
+            base_url=base_url or DEFAULT_BASE_URL,
+            api_key=SecretStr(key or LOCAL_KEY_PLACEHOLDER),
+            timeout=timeout_s,
+            max_retries=retries,
+            streaming=stream,
+            use_responses_api=False,
+        )
+        return cls(
+            chat,
+            max_steps=steps,
+            stream=stream,
+            fallback=fallback,
+            base_url=base_url or DEFAULT_BASE_URL,
+            model_name=model,
+            secret=key,
+        )
+
+    # --- planning -------------------------------------------------------------------
+    def plan(self, context: PlanContext) -> Plan:
+        routed = self._follow_up(context)
+        if routed is not None:
+            return routed
+        try:
+            return self._run(context)
+        except PlannerError as error:
+            if not self.fallback:
+                raise
+            return self._offline_fallback(context, error)
+
+    def _follow_up(self, context: PlanContext) -> Plan | None:
+        """Undo, revert, compare, explain and "too much" are read deterministically."""
+        try:
+            reading = read_brief(
+                context.brief, tracks=[(t.name, t.role) for t in context.state.tracks]
+            )
+        except MixError:
+            return None
+        if reading.intent not in ROUTED_TO_OFFLINE:
+            return None
+        return OfflinePlanner().plan(context)
+
+    def _offline_fallback(self, context: PlanContext, error: PlannerError) -> Plan:
+        plan = OfflinePlanner().plan(context)
+        note = f"The LLM planner failed ({error}); the offline planner answered instead."
+        plan.message = self._clean(f"{note} {plan.message}".strip())
+        plan.notes.append(self._clean(note))
+        plan.planner = "offline"
+        return plan
+
+    def _run(self, context: PlanContext) -> Plan:
+        messages: list[BaseMessage] = [
+            SystemMessage(content=system_prompt(context)),
+            HumanMessage(content=context.brief),
+        ]
+        bound = self.chat_model.bind_tools(self.tools)
+        working = context.state
+        accepted: list[tuple[ToolCall, Change]] = []
+        final_text = ""
+        for step in range(self.max_steps):
+            reply = self._ask(bound, messages)
+            messages.append(reply)
+            text = message_text(reply)
+            if not reply.tool_calls and not reply.invalid_tool_calls:
+                final_text = text
+                break
+            for index, call in enumerate(reply.tool_calls):
+                call_id = call.get("id") or f"call_{step}_{index}"
+                working, content = self._try_call(working, call, text, context, accepted)
+                messages.append(
+                    ToolMessage(content=content, tool_call_id=call_id, name=call["name"])
+                )
+            for index, bad in enumerate(reply.invalid_tool_calls):
+                call_id = bad.get("id") or f"bad_{step}_{index}"
+                messages.append(
+                    ToolMessage(
+                        content=invalid_call_text(bad), tool_call_id=call_id, status="error"
+                    )
+                )
+        else:
+            final_text = (
+                f"I stopped after {self.max_steps} model steps and kept the "
+                f"{len(accepted)} valid change(s) made so far."
+            )
+        return self._plan_from(accepted, final_text, context)
+
+    def _ask(self, bound: Any, messages: list[BaseMessage]) -> AIMessage:
+        try:
+            if not self.stream:
+                return bound.invoke(messages)
+            full = None
+            for chunk in bound.stream(messages):
+                full = chunk if full is None else full + chunk
+        except CLIENT_ERRORS as error:
+            raise planner_error(
+                error, base_url=self.base_url, model=self.model_name, secret=self.secret
+            ) from None
+        if full is None:
+            raise PlannerError(
+                f"the LLM server at {self.base_url} streamed an empty reply; try again"
+            )
+        return full
+
+    def _try_call(
+        self,
+        state: MixState,
+        call: Mapping[str, Any],
+        text: str,
+        context: PlanContext,
+        accepted: list[tuple[ToolCall, Change]],
+    ) -> tuple[MixState, str]:
+        """Validate and apply one call on the working state; the text goes back to the model."""
+        args = call.get("args")
+        if not isinstance(args, dict):
+            return state, f"error: the arguments of {call['name']} must be a JSON object"
+        reason = one_line(text) or f'for "{one_line(context.brief, limit=80)}"'
+        tool_call = ToolCall(tool=call["name"], args=args, reason=self._clean(reason))
+        try:
+            change = apply_call(state, tool_call, context.tool_context)
+        except MixError as error:
+            return state, f"error: {error}. Nothing was applied; fix the call or leave it out."
+        except Exception as error:  # noqa: BLE001 - a tool bug must not end the conversation
+            return state, f"error: {call['name']} failed ({type(error).__name__}); leave it out."
+        accepted.append((tool_call, change))
+        return change.state, f"ok: {change.summary}. {state_after(change.state, tool_call)}"
+
+    def _plan_from(
+        self, accepted: list[tuple[ToolCall, Change]], final_text: str, context: PlanContext
+    ) -> Plan:
+        message = self._clean(final_text.strip())
+        if not accepted:
+            return Plan(intent="nothing", message=message or "I did not change anything.")
+        calls = [call for call, _ in accepted]
+        return Plan(
+            intent="change",
+            calls=calls,
+            message=message,
+            measures=measures_for(calls, context.state),
+            level_change=any(c.tool in LEVEL_TOOLS for c in calls),
+        )
+
+    def _clean(self, text: str) -> str:
+        return scrub(text, secret=self.secret)
+
+
+# --- helpers -------------------------------------------------------------------------------
+def _env_number(
+    env: Mapping[str, str], name: str, default: float, *, low: float, high: float
+) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise PlannerError(
+            f"{name}={raw!r} must be a number between {low:g} and {high:g}"
+        ) from None
+    if not low <= value <= high:
+        raise PlannerError(f"{name}={raw!r} must be between {low:g} and {high:g}")
+    return value
+
+
+def message_text(message: BaseMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content.strip()
+    parts = [block.get("text", "") if isinstance(block, dict) else str(block) for block in content]
+    return " ".join(p for p in parts if p).strip()
+
+
+def invalid_call_text(bad: Mapping[str, Any]) -> str:
+    name = bad.get("name") or "(no name)"
+    raw = one_line(str(bad.get("args") or ""), limit=80)
+    return (
+        f"error: the arguments of {name} are not valid JSON ({raw!r}); nothing was applied. "
+        "Send a JSON object that matches the tool's schema."
+    )
+
+
+def state_after(state: MixState, call: ToolCall) -> str:
+    """What the touched track (or the master) looks like now: cheap facts for the model."""
+    track = call.args.get("track")
+    if isinstance(track, str):
+        try:
+            resolved = resolve_track(state, track)
+        except MixError:
+            return ""
+        return f"{resolved.name} now: {track_settings(resolved)}"
+    return "Now: " + buses_block(state).replace("\n", " ")
+
+
+def band_of(freq_hz: float) -> str:
+    for band, (low, high) in BANDS_HZ.items():
+        if low <= freq_hz < high:
+            return band
+    return "air" if freq_hz >= 20000.0 else "sub"
+
+
+def measures_for(calls: list[ToolCall], state: MixState) -> list[str]:
+    """The measurements that show what these calls did (quoted before → after in the reply)."""
+    measures: list[str] = []
+    for call in calls:
+        args = call.args
+        track = _track_name(state, args.get("track"))
+        if call.tool in TONE_TOOLS or call.tool == "apply_master_eq":
+            measures.append("spectral_centroid_hz")
+            freq = args.get("freq_hz") or args.get("cutoff_hz")
+            if isinstance(freq, (int, float)):
+                measures.append(f"band:{band_of(float(freq))}")
+        if call.tool in STEREO_TOOLS:
+            measures.append("width")
+        if call.tool in MASTER_TOOLS:
+            measures.append("master")
+        if call.tool == "automate_section" and isinstance(args.get("section"), str):
+            measures.append(f"section:{args['section']}")
+        if track and call.tool not in ("set_pan", "set_width"):
+            measures.append(f"track:{track}")
+    return list(dict.fromkeys(measures))
+
+
+def _track_name(state: MixState, name: Any) -> str | None:
+    if not isinstance(name, str):
+        return None
+    try:
+        return resolve_track(state, name).name
+    except MixError:
+        return None

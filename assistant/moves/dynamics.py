@@ -1,0 +1,242 @@
+"""Dynamics and master moves: punch, compression, glue, saturation, the mastering chain."""
+
+from __future__ import annotations
+
+from mixchat.assistant.moves.tone import MoveSet, clamp
+from mixchat.assistant.planning.contract import PlanContext
+from mixchat.assistant.reading.vocab import DRUM_ROLES
+from mixchat.dsp.state import Compressor
+from mixchat.tools.base import ToolCall
+
+
+def drum_tracks(context: PlanContext) -> list[str]:
+    names = [n for n, t in context.tracks.items() if t.role in DRUM_ROLES]
+    if not names:
+        keys = ("drum", "kick", "snare", "perc", "hat")
+        names = [n for n in context.tracks if any(k in n.lower() for k in keys)]
+    return names
+
+
+def input_lufs(context: PlanContext, name: str) -> float:
+    t = context.state.track(name)
+    return context.tracks[name].lufs - t.gain_db if name in context.tracks else -20.0
+
+
+def punch_move(
+    context: PlanContext, names: list[str] | None, *, direction: int, amount: float
+) -> MoveSet:
+    pool = names or drum_tracks(context)
+    if not pool:
+        ranked = sorted(context.tracks.values(), key=lambda t: (-t.crest_factor_db, t.name))
+        pool = [ranked[0].name] if ranked else []
+    out = MoveSet(measures=[f"crest:{n}" for n in pool])
+    for name in pool:
+        crest = context.tracks[name].crest_factor_db if name in context.tracks else 0.0
+        attack = clamp(4.0 * amount * direction, -12, 12)
+        sustain = clamp(-1.5 * amount * direction, -12, 12)
+        out.calls.append(
+            ToolCall(
+                tool="set_transient_shaper",
+                args={
+                    "track": name,
+                    "attack_db": round(attack, 1),
+                    "sustain_db": round(sustain, 1),
+                },
+                reason=f"{name} crest factor {crest:.1f} dB: transients {attack:+.1f} dB",
+            )
+        )
+        if direction > 0 and crest < 20.0:  # very spiky drums: a compressor only lowers crest
+            threshold = clamp(input_lufs(context, name) + 2.0, -40, -3)
+            out.calls.append(
+                compressor_call(
+                    name,
+                    threshold,
+                    ratio=4.0,
+                    attack_ms=25.0,
+                    release_ms=110.0,
+                    makeup_db=1.0,
+                    reason=f"{name}: 4:1 with a 25 ms attack lets the hit through, holds the body",
+                )
+            )
+    return out
+
+
+def compress_move(
+    context: PlanContext,
+    names: list[str] | None,
+    *,
+    direction: int,
+    amount: float,
+    remove: bool = False,
+) -> MoveSet:
+    """More compression on the named tracks (or the mix bus), less (the threshold up and
+    the ratio down, by a step), or none."""
+    if names is None:
+        glue = context.state.master.glue
+        if direction > 0 or (context.state.master.enabled and glue is not None):
+            return glue_move(context, amount=amount, direction=direction)
+        # "the mix sounds squashed" with no bus compressor: it is the tracks' compressors
+        names = [t.name for t in context.state.audible_tracks() if t.compressor is not None]
+    out = MoveSet(measures=[f"crest:{n}" for n in names] or ["crest:mix"])
+    for name in names:
+        current = context.state.track(name).compressor
+        if direction < 0 and current is None:
+            out.notes.append(f"{name} has no compressor to back off")
+            continue
+        if direction < 0 and current is not None and (remove or current.ratio <= 1.6):
+            out.calls.append(
+                ToolCall(
+                    tool="remove_compressor",
+                    args={"track": name},
+                    reason=f"{name}: more dynamic, compressor off",
+                )
+            )
+            continue
+        if current is not None:
+            out.calls.append(_stepped(name, current, direction=direction, amount=amount))
+            continue
+        threshold = clamp(input_lufs(context, name) - 2.0 * amount, -40, -3)
+        out.calls.append(
+            compressor_call(
+                name,
+                threshold,
+                ratio=3.0,
+                attack_ms=10.0,
+                release_ms=120.0,
+                makeup_db=0.0,
+                reason=f"{name} at {input_lufs(context, name):.1f} LUFS in: 3:1 from "
+                f"{threshold:.0f} dB to even it out",
+            )
+        )
+    if not out.calls and not out.notes:
+        out.notes.append("no compressor on these tracks or the mix bus to back off")
+    return out
+
+
+def _stepped(name: str, current: Compressor, *, direction: int, amount: float) -> ToolCall:
+    """The compressor there, a step harder (threshold 4 dB down, ratio +1 per unit of
+    amount) or softer (the reverse, and 1 dB less makeup: about half the gain reduction)."""
+    threshold = clamp(current.threshold_db - 4.0 * amount * direction, -40, -3)
+    ratio = round(clamp(current.ratio + 1.0 * amount * direction, 1.5, 10.0), 1)
+    makeup = current.makeup_db if direction > 0 else max(0.0, current.makeup_db - amount)
+    how = "more compression" if direction > 0 else "less compression"
+    return compressor_call(
+        name,
+        threshold,
+        ratio=ratio,
+        attack_ms=current.attack_ms,
+        release_ms=current.release_ms,
+        makeup_db=round(makeup, 1),
+        reason=f"{name}: {how}, {current.ratio:g}:1 from {current.threshold_db:.0f} dB → "
+        f"{ratio:g}:1 from {threshold:.0f} dB",
+    )
+
+
+def glue_move(context: PlanContext, *, amount: float, direction: int = 1) -> MoveSet:
+    out = MoveSet(measures=["crest:mix"])
+    if direction < 0:
+        out.calls.append(
+            ToolCall(
+                tool="set_master_glue",
+                args={"enabled": False},
+                reason="more dynamic: bus compressor off",
+            )
+        )
+        return out
+    mix_lufs = float(context.metrics.get("mix", {}).get("integrated_lufs", -18.0))
+    threshold = clamp(mix_lufs + 1.0 - 2.0 * (amount - 1.0), -40, -3)
+    if not context.state.master.enabled:
+        out.calls.append(
+            ToolCall(
+                tool="set_master",
+                args={"enabled": True, "loudness_enabled": False, "ceiling_dbtp": -1.0},
+                reason="the bus compressor lives on the master chain (no loudness target set)",
+            )
+        )
+    out.calls.append(
+        ToolCall(
+            tool="set_master_glue",
+            args={
+                "enabled": True,
+                "threshold_db": round(threshold, 1),
+                "ratio": 2.0,
+                "attack_ms": 30.0,
+                "release_ms": 200.0,
+            },
+            reason=f"mix at {mix_lufs:.1f} LUFS: 2:1 glue from {threshold:.0f} dB, 30 ms attack",
+        )
+    )
+    return out
+
+
+def saturation_move(
+    context: PlanContext, names: list[str] | None, *, direction: int, amount: float
+) -> MoveSet:
+    pool = (
+        names or [n for n, t in context.tracks.items() if t.role in ("bass", "drums", "guitar")][:3]
+    )
+    out = MoveSet(measures=[])
+    for name in pool:
+        drive = 0.0 if direction < 0 else round(clamp(4.0 * amount, 0, 24), 1)
+        out.calls.append(
+            ToolCall(
+                tool="set_saturation",
+                args={"track": name, "drive_db": drive, "mix_pct": 60.0},
+                reason=f"{name}: saturation drive {drive:.1f} dB",
+            )
+        )
+    return out
+
+
+def master_move(
+    context: PlanContext, *, on: bool, target_lufs: float | None, ceiling_dbtp: float | None
+) -> MoveSet:
+    out = MoveSet(measures=["master"], level_change=True)
+    if not on:
+        out.calls.append(
+            ToolCall(tool="set_master", args={"enabled": False}, reason="master chain off")
+        )
+        return out
+    target = clamp(target_lufs if target_lufs is not None else -14.0, -40, -4)
+    ceiling = clamp(ceiling_dbtp if ceiling_dbtp is not None else -1.0, -12, 0)
+    mix = context.metrics.get("mix", {})
+    now = mix.get("integrated_lufs")
+    reason = f"master to {target:g} LUFS, ceiling {ceiling:g} dBTP" + (
+        f" (mix at {now:.1f} LUFS now)" if isinstance(now, (int, float)) else ""
+    )
+    out.calls.append(
+        ToolCall(
+            tool="set_master",
+            args={
+                "enabled": True,
+                "target_lufs": target,
+                "ceiling_dbtp": ceiling,
+                "loudness_enabled": True,
+            },
+            reason=reason,
+        )
+    )
+    out.notes.append(reason)
+    return out
+
+
+def compressor_call(
+    name: str,
+    threshold_db: float,
+    *,
+    ratio: float,
+    attack_ms: float,
+    release_ms: float,
+    makeup_db: float,
+    reason: str,
+) -> ToolCall:
+    """A set_compressor call with the threshold rounded to 0.1 dB."""
+    args = {
+        "track": name,
+        "threshold_db": round(threshold_db, 1),
+        "ratio": ratio,
+        "attack_ms": attack_ms,
+        "release_ms": release_ms,
+        "makeup_db": makeup_db,
+    }
+    return ToolCall(tool="set_compressor", args=args, reason=reason)

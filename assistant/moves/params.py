@@ -1,0 +1,82 @@
+"""Moves for briefs in engineering terms (see brief_params): each is the one tool call the
+brief names, on the tracks it names, with the numbers it gives."""
+
+from __future__ import annotations
+
+from mixchat.assistant.moves.tone import MoveSet, clamp, eq_call, track_band_measures
+from mixchat.assistant.planning.contract import PlanContext
+from mixchat.assistant.reading.asks import Ask
+from mixchat.tools.base import ToolCall
+from mixchat.tools.track_tools import format_hz
+
+PARAMETER_CONCEPTS = ("eq_point", "high_pass", "low_pass", "send_off", "level_set")
+
+
+def _eq_shape(freq_hz: float, gain_db: float) -> tuple[str, float]:
+    """A shelf at the ends of the range ("boost 2 dB at 10k"), a bell elsewhere."""
+    if freq_hz >= 8000.0 and gain_db > 0:
+        return "high_shelf", 0.7
+    if freq_hz <= 80.0:
+        return "low_shelf", 0.7
+    return "bell", 1.4 if gain_db < 0 else 1.0
+
+
+def parameter_move(context: PlanContext, ask: Ask, names: list[str] | None) -> MoveSet:
+    out = MoveSet()
+    if not names:
+        out.notes.append(f"'{ask.word}' needs a track: say which one, e.g. '... on the vocal'.")
+        return out
+    for name in names:
+        track = context.state.track(name)
+        if ask.concept == "eq_point":
+            freq = clamp(float(ask.descriptor), 20.0, 20000.0)
+            gain = clamp(float(ask.value or 0.0), -24.0, 24.0)
+            kind, q = _eq_shape(freq, gain)
+            verb = "cut" if gain < 0 else "boost"
+            reason = f"{verb} {abs(gain):g} dB at {format_hz(freq)}, as asked"
+            out.calls.append(eq_call(name, kind, freq, gain, q, reason))
+            out.measures.extend(track_band_measures([name], freq / 1.41, freq * 1.41))
+        elif ask.concept in ("high_pass", "low_pass"):
+            low_hz, high_hz = (10.0, 2000.0) if ask.concept == "high_pass" else (1000.0, 22000.0)
+            cutoff = None if ask.value is None else clamp(float(ask.value), low_hz, high_hz)
+            what = "high-pass" if ask.concept == "high_pass" else "low-pass"
+            if ask.value is not None and cutoff != ask.value:
+                out.notes.append(f"a {what} goes from {low_hz:g} to {high_hz:g} Hz here")
+            reason = f"{what} {'off' if cutoff is None else format_hz(cutoff)}, as asked"
+            out.calls.append(
+                ToolCall(
+                    tool=f"set_{ask.concept}",
+                    args={"track": name, "cutoff_hz": cutoff},
+                    reason=reason,
+                )
+            )
+            old = track.hpf_hz if ask.concept == "high_pass" else track.lpf_hz
+            edge = cutoff or old
+            if edge:
+                low, high = (20.0, edge * 2) if ask.concept == "high_pass" else (edge / 2, 20000.0)
+                out.measures.extend(track_band_measures([name], low, high))
+        elif ask.concept == "send_off":
+            field = f"{ask.word}_send_db"
+            if getattr(track, field) is None:
+                out.notes.append(f"{name} has no {ask.word} send")
+                continue
+            out.calls.append(
+                ToolCall(
+                    tool="set_send",
+                    args={"track": name, "bus": ask.word, "send_db": None},
+                    reason=f"no {ask.word} on {name}, as asked",
+                )
+            )
+            out.measures.append(ask.word)
+        elif ask.concept == "level_set":
+            level = clamp(float(ask.value or 0.0), -60.0, 24.0)
+            out.calls.append(
+                ToolCall(
+                    tool="set_track_gain",
+                    args={"track": name, "gain_db": level},
+                    reason=f"{name}'s fader at {level:+.1f} dB, as asked",
+                )
+            )
+            out.measures.append(f"track:{name}")
+            out.level_change = True
+    return out

@@ -1,0 +1,434 @@
+"""Tonal moves chosen from the analysis: which stems carry the energy, and how much to cut.
+
+Each builder returns a ``MoveSet`` (tool calls with a measured reason each, the measures the
+brief targets, lines for the reply). Gains are scaled with a small prediction model: every
+track's six band energies, split into log-spaced sub-bands, are passed through the proposed
+EQ (the engine's RBJ biquads), and the gain grows until the mix measure moves by the target.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import cast
+
+import numpy as np
+
+from mixchat.assistant.planning.contract import PlanContext, TrackFacts
+from mixchat.assistant.reading.lexicon import eq_response_db
+from mixchat.dsp.spectrum import BANDS_HZ
+from mixchat.dsp.state import EqBand, EqKind, TrackState
+from mixchat.tools.base import ToolCall
+from mixchat.tools.track_tools import MAX_EQ_BANDS, format_hz, merges_with
+
+SUBBANDS = 6
+BAND_SHARE_TARGET_DB = 2.0  # per unit of amount; judged audible at >= 1 dB
+MIN_AUDIBLE_AMOUNT = 0.9  # "a touch" is smaller than the default but still clearly audible
+CENTROID_TARGET_PCT = 12.0  # per unit of amount; judged audible at >= 8-10 %
+MAX_CUT_DB = 9.0
+SPREAD_CUT_DB = 6.0  # per-track cut before the move spreads to the next carrier
+MAX_BOOST_DB = 8.0
+NAMED_CUT_DB = 4.0  # per unit of amount, on a track the brief names
+NAMED_BOOST_DB = 3.0
+NAMED_MAX_DB = 6.0
+
+Moves = dict[str, list[EqBand]]
+
+
+@dataclass
+class MoveSet:
+    calls: list[ToolCall] = field(default_factory=list)
+    measures: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    level_change: bool = False
+
+    def extend(self, other: MoveSet) -> None:
+        self.calls.extend(other.calls)
+        self.measures.extend(m for m in other.measures if m not in self.measures)
+        self.notes.extend(other.notes)
+        self.level_change = self.level_change or other.level_change
+
+
+def clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def named_gain_db(sign: float, amount: float) -> float:
+    """EQ gain for a track the brief names: a clear step on that track itself. Judged on
+    the whole mix instead, a part that carries little of the band would need a drastic
+    move (+8 dB of low shelf on a thin guitar) to shift the mix's balance."""
+    step = NAMED_CUT_DB if sign < 0 else NAMED_BOOST_DB
+    return sign * clamp(step * amount, 1.5, NAMED_MAX_DB)
+
+
+def track_band_measures(names: list[str], low_hz: float, high_hz: float) -> list[str]:
+    return [f"trackband:{n}:{low_hz:g}-{high_hz:g}" for n in names[:3]]
+
+
+# --- the prediction model -------------------------------------------------------------------
+def _subbands() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(band index, centre Hz, mean Hz) of each sub-band; pink-ish weighting inside a band."""
+    index, centres, means = [], [], []
+    for i, (lo, hi) in enumerate(BANDS_HZ.values()):
+        edges = np.geomspace(lo, hi, SUBBANDS + 1)
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            index.append(i)
+            centres.append(math.sqrt(a * b))
+            means.append((b - a) / math.log(b / a))
+    return np.array(index), np.array(centres), np.array(means)
+
+
+_BAND_INDEX, _CENTRES, _MEANS = _subbands()
+
+
+def track_powers(track: TrackFacts) -> np.ndarray:
+    """Linear power in each sub-band of a track (its band power spread evenly)."""
+    energies = np.array([track.band_energies_db.get(b, -120.0) for b in BANDS_HZ])
+    return 10.0 ** (energies[_BAND_INDEX] / 10.0) / SUBBANDS
+
+
+def mix_powers(
+    context: PlanContext, moves: Moves | None = None, uniform: list[EqBand] | None = None
+) -> np.ndarray:
+    total = np.zeros_like(_CENTRES)
+    for name, facts in context.tracks.items():
+        bands = list((moves or {}).get(name, [])) + list(uniform or [])
+        gain = eq_response_db(bands, _CENTRES, sample_rate=context.sample_rate) if bands else 0.0
+        total += track_powers(facts) * 10.0 ** (np.asarray(gain) / 10.0)
+    return total
+
+
+def range_share_db(powers: np.ndarray, low_hz: float, high_hz: float) -> float:
+    inside = (_CENTRES >= low_hz) & (_CENTRES < high_hz)
+    return 10.0 * math.log10(max(powers[inside].sum(), 1e-30) / max(powers.sum(), 1e-30))
+
+
+def centroid_hz(powers: np.ndarray) -> float:
+    return float((powers * _MEANS).sum() / max(powers.sum(), 1e-30))
+
+
+# --- analysis helpers -----------------------------------------------------------------------
+def range_power(track: TrackFacts, low_hz: float, high_hz: float) -> float:
+    inside = (_CENTRES >= low_hz) & (_CENTRES < high_hz)
+    return float(track_powers(track)[inside].sum())
+
+
+def carriers(
+    context: PlanContext, low_hz: float, high_hz: float, names: list[str] | None = None
+) -> list[tuple[str, float]]:
+    """(track, share of the mix's energy in low..high), largest first, ties by name."""
+    pool = [n for n in (names or list(context.tracks)) if n in context.tracks]
+    powers = {n: range_power(context.tracks[n], low_hz, high_hz) for n in pool}
+    total = sum(range_power(t, low_hz, high_hz) for t in context.tracks.values()) or 1e-30
+    return sorted(((n, p / total) for n, p in powers.items()), key=lambda x: (-x[1], x[0]))
+
+
+def pick_offenders(
+    ranked: list[tuple[str, float]], *, most: int, cover: float = 0.75, least_share: float = 0.12
+) -> list[tuple[str, float]]:
+    chosen: list[tuple[str, float]] = []
+    for name, share in ranked:
+        if chosen and (
+            len(chosen) >= most or sum(s for _, s in chosen) >= cover or share < least_share
+        ):
+            break
+        chosen.append((name, share))
+    return chosen
+
+
+def has_room(track: TrackState, kind: str, freq_hz: float) -> bool:
+    """True when an EQ move of this kind at freq_hz merges or fits (at most 8 bands)."""
+    if len(track.eq) < MAX_EQ_BANDS:
+        return True
+    return any(b.kind == kind and merges_with(b.freq_hz, freq_hz) for b in track.eq)
+
+
+def eq_call(
+    track: str, kind: str, freq_hz: float, gain_db: float, q: float, reason: str
+) -> ToolCall:
+    args = {
+        "track": track,
+        "kind": kind,
+        "freq_hz": round(freq_hz, 1),
+        "gain_db": round(gain_db, 2),
+        "q": round(q, 2),
+    }
+    return ToolCall(tool="apply_eq", args=args, reason=reason)
+
+
+def _solve_gain(predict, *, start_db: float, cap_db: float, target: float) -> float:
+    """Grow |gain| from start_db until predict(gain) >= target (or the cap)."""
+    sign = 1.0 if start_db >= 0 else -1.0
+    gain = start_db
+    while abs(gain) < cap_db and predict(gain) < target:
+        gain += 0.5 * sign
+    return max(-cap_db, min(cap_db, gain))
+
+
+# --- band moves ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class BandSpec:
+    label: str
+    low_hz: float
+    high_hz: float
+    freq_hz: float
+    q: float
+    measure: str
+    kind: EqKind = "bell"
+
+
+BAND_SPECS = {
+    "harsh": BandSpec("2–5 kHz", 2000, 5000, 3150, 1.2, "band_hz:2000-5000"),
+    "sibilance": BandSpec("5–9 kHz", 5000, 9000, 6500, 1.8, "band_hz:5000-9000"),
+    "mud": BandSpec("200–500 Hz", 200, 500, 315, 1.1, "band_hz:200-500"),
+    "boom": BandSpec("60–250 Hz", 60, 250, 200, 0.7, "band:low", "low_shelf"),
+    "box": BandSpec("300–900 Hz", 300, 900, 500, 1.3, "band_hz:300-900"),
+    "honk": BandSpec("700–1500 Hz", 700, 1500, 1000, 1.5, "band_hz:700-1500"),
+}
+EXTRA_MEASURES = {"harsh": "band:presence", "mud": "band:low_mid", "boom": "band:low"}
+
+
+def band_move(
+    context: PlanContext,
+    concept: str,
+    *,
+    direction: int,
+    amount: float,
+    names: list[str] | None,
+    explicit: bool,
+) -> MoveSet:
+    """Cut (or boost) a problem band on the stems that carry it."""
+    spec = BAND_SPECS[concept]
+    pool = names
+    if pool is None or not explicit:
+        pool = [n for n in (names or list(context.tracks)) if _band_candidate(context, n, concept)]
+    ranked = carriers(context, spec.low_hz, spec.high_hz, pool or names)
+    if concept == "mud" and not explicit:  # the bass's low mids are cut last
+        ranked.sort(key=lambda p: context.tracks[p[0]].role == "bass")
+    most = 3 if concept == "mud" else 2
+    offenders = (
+        ranked[: max(len(ranked), 1)]
+        if explicit
+        else pick_offenders(
+            ranked,
+            most=most,
+            cover=0.9 if concept == "mud" else 0.75,
+            least_share=0.08 if concept == "mud" else 0.12,
+        )
+    )
+    roomy = [(n, s) for n, s in ranked if has_room(context.state.track(n), spec.kind, spec.freq_hz)]
+    offenders = [(n, s) for n, s in offenders[:4] if (n, s) in roomy]
+    out = MoveSet(
+        measures=[spec.measure] + ([EXTRA_MEASURES[concept]] if concept in EXTRA_MEASURES else [])
+    )
+    if not offenders:
+        out.notes.append(f"no track has room for another EQ band at {spec.label}")
+        return out
+    sign = -1.0 if direction < 0 else 1.0
+    if explicit:
+        gain = named_gain_db(sign, amount)
+        for name, share in offenders:
+            reason = (
+                f"{'cut' if gain < 0 else 'boost'} {abs(gain):.1f} dB at "
+                f"{format_hz(spec.freq_hz)}, a clear step on {name} itself (it carries "
+                f"{share:.0%} of the mix's {spec.label} energy)"
+            )
+            out.calls.append(eq_call(name, spec.kind, spec.freq_hz, gain, spec.q, reason))
+        named = [n for n, _ in offenders]
+        out.measures.extend(track_band_measures(named, spec.low_hz, spec.high_hz))
+        return out
+    before = range_share_db(mix_powers(context), spec.low_hz, spec.high_hz)
+    target = BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT)
+    cap = SPREAD_CUT_DB if sign < 0 else MAX_BOOST_DB
+
+    def change(gain: float) -> float:
+        moves = {
+            n: [EqBand(kind=spec.kind, freq_hz=spec.freq_hz, gain_db=gain * w, q=spec.q)]
+            for n, w in weights.items()
+        }
+        after = range_share_db(mix_powers(context, moves), spec.low_hz, spec.high_hz)
+        return (after - before) * sign
+
+    # spread moderate cuts over more carriers rather than one deep cut on one track
+    while True:
+        weights = {n: 1.0 if i == 0 else 0.75 for i, (n, _) in enumerate(offenders)}
+        gain = _solve_gain(change, start_db=sign * 2.5 * amount, cap_db=cap, target=target)
+        spare = [p for p in roomy if p not in offenders and p[1] >= 0.03]
+        if change(gain) >= target or not spare or len(offenders) >= 5:
+            break
+        offenders.append(spare[0])
+    if change(gain) < target:
+        cap = MAX_CUT_DB if sign < 0 else MAX_BOOST_DB
+        gain = _solve_gain(change, start_db=gain, cap_db=cap, target=target)
+    for name, share in offenders:
+        g = gain * weights[name]
+        reason = (
+            f"{name} carries {share:.0%} of the mix's {spec.label} energy, so "
+            f"{'cut' if g < 0 else 'boost'} {abs(g):.1f} dB at {format_hz(spec.freq_hz)}"
+        )
+        out.calls.append(eq_call(name, spec.kind, spec.freq_hz, g, spec.q, reason))
+        out.notes.append(reason)
+    return out
+
+
+def _band_candidate(context: PlanContext, name: str, concept: str) -> bool:
+    role = context.tracks[name].role
+    if concept == "mud":
+        return role not in ("kick",)
+    if concept == "sibilance":
+        return "vocal" in role or role in ("hats", "overheads", "drums")
+    return True
+
+
+# --- shelves: low end, air, presence, tilt --------------------------------------------------
+SHELVES = {
+    "low_end": ("low_shelf", 150.0, 0.7, 60, 250, "band:low"),
+    "sub": ("low_shelf", 70.0, 0.7, 20, 60, "band:sub"),
+    "air": ("high_shelf", 9000.0, 0.7, 6000, 20000, "band:air"),
+    "presence": ("bell", 3500.0, 0.9, 2000, 6000, "band:presence"),
+}
+
+
+def shelf_move(
+    context: PlanContext, concept: str, *, direction: int, amount: float, names: list[str] | None
+) -> MoveSet:
+    kind, freq, q, lo, hi, measure = SHELVES[concept]
+    pool = names or list(context.tracks)
+    if concept == "presence" and names is None:
+        vocals = [n for n, t in context.tracks.items() if "vocal" in t.role]
+        pool = vocals or pool
+    ranked = carriers(context, lo, hi, pool)
+    chosen = (
+        ranked
+        if names is not None and len(ranked) <= 4
+        else pick_offenders(ranked, most=3, cover=0.85, least_share=0.08)
+    )
+    chosen = [(n, s) for n, s in chosen if has_room(context.state.track(n), kind, freq)]
+    out = MoveSet(measures=[measure])
+    if not chosen:
+        return out
+    sign = 1.0 if direction > 0 else -1.0
+    before = range_share_db(mix_powers(context), lo, hi)
+
+    def change(gain: float) -> float:
+        moves = {
+            n: [EqBand(kind=cast(EqKind, kind), freq_hz=freq, gain_db=gain, q=q)] for n, _ in chosen
+        }
+        return (range_share_db(mix_powers(context, moves), lo, hi) - before) * sign
+
+    if names is not None:
+        gain = named_gain_db(sign, amount)
+        out.measures.extend(track_band_measures([n for n, _ in chosen], lo, hi))
+    else:
+        gain = _solve_gain(
+            change,
+            start_db=sign * 2.0 * amount,
+            cap_db=MAX_BOOST_DB if sign > 0 else MAX_CUT_DB,
+            target=BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT),
+        )
+    band_text = f"{lo:g}–{hi:g} Hz" if hi < 1000 else f"{lo / 1000:g}–{hi / 1000:g} kHz"
+    for name, share in chosen:
+        reason = (
+            f"{name} carries {share:.0%} of the {band_text} energy: {kind.replace('_', ' ')} "
+            f"{gain:+.1f} dB at {format_hz(freq)}"
+        )
+        out.calls.append(eq_call(name, kind, freq, gain, q, reason))
+        out.notes.append(reason)
+    return out
+
+
+def tilt_move(
+    context: PlanContext,
+    *,
+    direction: int,
+    amount: float,
+    names: list[str] | None,
+    warm: bool = False,
+    shape: list[EqBand] | None = None,
+    word: str = "",
+) -> MoveSet:
+    """Move the spectral centroid: a high shelf (plus a low shelf for warmth, or the
+    lexicon's fitted curve) on the master when it is on, else on the tracks carrying the top."""
+    sign = 1.0 if direction > 0 else -1.0
+    high_freq = 3500.0 if sign < 0 else 4500.0
+
+    def bands(gain: float) -> list[EqBand]:
+        if shape:
+            return [b.model_copy(update={"gain_db": b.gain_db * gain}) for b in shape]
+        out = [EqBand(kind="high_shelf", freq_hz=high_freq, gain_db=gain, q=0.7)]
+        if warm:
+            out.append(EqBand(kind="low_shelf", freq_hz=220.0, gain_db=-gain * 0.4, q=0.7))
+        return out
+
+    on_master = context.state.master.enabled and names is None
+    pool = names or list(context.tracks)
+    ranked = carriers(context, 2000, 20000, pool)
+    chosen = [n for n, _ in pick_offenders(ranked, most=4, cover=0.85, least_share=0.05)]
+    chosen = [n for n in chosen if has_room(context.state.track(n), "high_shelf", high_freq)]
+    before = centroid_hz(mix_powers(context))
+
+    def change(gain: float) -> float:
+        if on_master:
+            after = centroid_hz(mix_powers(context, uniform=bands(gain)))
+        else:
+            after = centroid_hz(mix_powers(context, {n: bands(gain) for n in chosen}))
+        return 100.0 * (after / before - 1.0) * (sign if not shape else 1.0)
+
+    out = MoveSet(measures=["spectral_centroid_hz"])
+    if shape:
+        gain = min(0.8 * amount, 1.5)
+    elif names and not on_master:
+        gain = named_gain_db(sign, amount)
+        out.measures.extend(track_band_measures(chosen, 2000, 20000))
+    else:
+        gain = _solve_gain(
+            change,
+            start_db=sign * 2.5 * amount,
+            cap_db=MAX_BOOST_DB if sign > 0 else MAX_CUT_DB,
+            target=CENTROID_TARGET_PCT * max(amount, MIN_AUDIBLE_AMOUNT),
+        )
+    predicted = change(gain) * (sign if not shape else 1.0)
+    what = word or ("warmer" if warm else "brighter" if sign > 0 else "darker")
+    lines = [
+        f"{what}: a clear step on {', '.join(chosen)} itself"
+        if names and not on_master and not shape
+        else f"{what}: aiming the spectral centroid about {abs(predicted):.0f}% "
+        f"{'up' if predicted > 0 else 'down'}"
+    ]
+    targets = ["master"] if on_master else chosen
+    share = dict(ranked)
+    for target in targets:
+        for band in bands(gain):
+            reason = (
+                lines[0]
+                if target == "master"
+                else f"{what}: more body under the top cut, on {target}"
+                if band.kind == "low_shelf" and warm
+                else f"{target} carries {share.get(target, 0):.0%} of the mix's energy above 2 kHz"
+            )
+            if target == "master":
+                out.calls.append(
+                    ToolCall(
+                        tool="apply_master_eq",
+                        reason=reason,
+                        args={
+                            "kind": band.kind,
+                            "freq_hz": round(band.freq_hz, 1),
+                            "gain_db": round(max(-12.0, min(12.0, band.gain_db)), 2),
+                            "q": round(band.q, 2),
+                        },
+                    )
+                )
+            else:
+                out.calls.append(
+                    eq_call(target, band.kind, band.freq_hz, band.gain_db, band.q, reason)
+                )
+    out.notes.append(
+        lines[0]
+        + (
+            " (master EQ)"
+            if on_master
+            else f" (shelf on {len(targets)} track{'' if len(targets) == 1 else 's'})"
+        )
+    )
+    return out

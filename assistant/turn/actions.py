@@ -1,0 +1,144 @@
+"""Session-level actions besides briefs: the automix, role corrections, questions, screenshots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from mixchat.assistant.knowledge.ask import SessionFacts
+from mixchat.assistant.knowledge.ask import TrackFacts as AskTrack
+from mixchat.assistant.turn.context import ensure_metrics
+from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise, track_vs_rest_db
+from mixchat.dsp.roles import parse_role_assignments
+from mixchat.tools.automix import automix_plan
+from mixchat.tools.base import Change, ToolContext
+from mixchat.tools.catalog import apply_calls
+from mixchat.tools.engine import Engine
+from mixchat.tools.genres import resolve_genre
+from mixchat.tools.session import Session
+
+Progress = Callable[[str, float], None]
+
+
+# --- automix, roles, questions ---------------------------------------------------------
+def run_automix(
+    session: Session, *, genre: str | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
+    report = progress or (lambda label, fraction: None)
+    parent = session.load()
+    engine = Engine.for_session(session)
+    before = ensure_metrics(session, engine, parent)
+    genre = resolve_genre(genre or session.meta.genre or "default")
+    calls = automix_plan(
+        engine, parent.state, genre=genre, progress=lambda label, f: report(label, 0.8 * f)
+    )
+    context = ToolContext(
+        sections=session.meta.sections,
+        duration_s=session.meta.duration_s,
+        sample_rate=session.meta.sample_rate,
+    )
+    state, changes = apply_calls(parent.state, calls, context)
+    report("measuring", 0.85)
+    metrics = engine.measure(state)
+    vocal = next((t.name for t in state.tracks if t.role == "vocal"), None)
+    measures = ["loudness", "master"] + ([f"track:{vocal}"] if vocal else [])
+    body = compose_reply(changes=changes, before=before, after=metrics, measures=measures)
+    version = session.commit(
+        state,
+        parent=parent.version,
+        kind="automix",
+        brief=f"automix ({genre or 'default'})",
+        summary=f"technical mix: {len(changes)} moves",
+        planner="automix",
+        tool_calls=[c.record() for c in calls],
+        metrics=metrics,
+        reply=body,
+    )
+    reply = (
+        reply_header(version=version.version, parent=parent.version, planner="automix")
+        + "\n"
+        + body
+    )
+    session.log_chat(role="assistant", text=reply, version=version.version)
+    report("done", 1.0)
+    vocal_gap = track_vs_rest_db(metrics, vocal) if vocal else None
+    return {
+        "version": version.version,
+        "parent": parent.version,
+        "planner": "automix",
+        "tool_calls": [{"tool": c.tool, "args": c.args} for c in calls],
+        "reply": reply,
+        "premaster_lufs": metrics["mix"]["integrated_lufs"],
+        "true_peak_dbtp": metrics["mix"]["true_peak_dbtp"],
+        "vocal_vs_band_lu": vocal_gap,
+    }
+
+
+def set_roles(
+    session: Session, assignments: str, *, parent: int | None = None
+) -> list[dict[str, Any]]:
+    """Correct roles in session.json and, as a new version from ``parent``, in the mix state."""
+    parsed = parse_role_assignments(assignments, known_tracks=[s.name for s in session.meta.stems])
+    stems = [
+        s.model_copy(update={"role": parsed[s.name], "role_confidence": 1.0, "role_source": "user"})
+        if s.name in parsed
+        else s
+        for s in session.meta.stems
+    ]
+    session.update_meta(stems=[s.model_dump() for s in stems])
+    latest = session.load(parent)
+    state = latest.state
+    changes: list[Change] = []
+    for name, role in parsed.items():
+        state = state.with_track(name, role=role)
+        changes.append(Change(state=state, summary=f"{name}: role {role}"))
+    session.commit(
+        state,
+        parent=latest.version,
+        kind="roles",
+        brief=f"roles: {assignments}",
+        summary=summarise(changes),
+        planner="user",
+        metrics=latest.metrics,
+    )
+    return [
+        {"track": s.name, "role": s.role, "confidence": s.role_confidence, "source": s.role_source}
+        for s in stems
+    ]
+
+
+def session_facts(session: Session) -> SessionFacts:
+    latest = session.load()
+    tracks = latest.metrics.get("tracks") or Engine.for_session(session).track_facts(latest.state)
+    return SessionFacts(
+        tempo_bpm=session.meta.tempo_bpm,
+        tracks=[
+            AskTrack(
+                name=n,
+                role=f["role"],
+                crest_factor_db=f["crest_factor_db"],
+                lufs=f["lufs"],
+                spectral_centroid_hz=f["spectral_centroid_hz"],
+            )
+            for n, f in tracks.items()
+        ],
+    )
+
+
+def answer(question: str, *, session: Session | None = None) -> dict[str, Any]:
+    # Deferred, like screenshot_feedback's: langchain and openai take about 0.6 s to import,
+    # and only questions and screenshots need them.
+    from mixchat.assistant.llm.answers import answer_from_environment
+
+    facts = session_facts(session) if session else None
+    return answer_from_environment(question, session_facts=facts)
+
+
+def screenshot_feedback(
+    image: Path, *, session: Session | None = None, role: str | None = None
+) -> dict[str, Any]:
+    from mixchat.assistant.llm.answers import screenshot_from_environment
+
+    facts = session_facts(session) if session else None
+    return screenshot_from_environment(image, role=role, session_facts=facts)

@@ -1,0 +1,293 @@
+"""One turn of the conversation: a brief → plan → tool calls → a measured, explained version.
+
+The CLI's `say`, `automix`, `ask`, `screenshot` and the chat UI all come through here, so the
+same brief gives the same result wherever it is typed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from mixchat.assistant.llm.choose import choose_planner
+from mixchat.assistant.planning.contract import Plan, PlanContext, Planner
+from mixchat.assistant.planning.errors import PlannerError
+from mixchat.assistant.turn.actions import set_roles
+from mixchat.assistant.turn.comparison import ab_compare
+from mixchat.assistant.turn.context import build_context
+from mixchat.assistant.turn.measures import (
+    compensate_loudness,
+    extra_measures,
+    overlap_tracks,
+    shifted_metrics,
+)
+from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise
+from mixchat.dsp.roles import ROLES
+from mixchat.dsp.state import MixState
+from mixchat.tools.catalog import apply_calls
+from mixchat.tools.engine import Engine
+from mixchat.tools.session import Session, Version
+
+Progress = Callable[[str, float], None]
+LOUDNESS_DRIFT_LU = 1.0
+
+
+# --- one brief -----------------------------------------------------------------------
+def handle_brief(
+    session: Session,
+    brief: str,
+    *,
+    parent: int | None = None,
+    planner: Planner | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Plan and apply one brief. Returns {version, parent, planner, tool_calls, reply}."""
+    brief = brief.strip()
+    if not brief:
+        raise PlannerError('the brief is empty; say what you want, e.g. "make the vocal brighter"')
+    report = progress or (lambda label, fraction: None)
+    parent_version = session.load(parent)
+    assignment = role_assignment(session, brief)
+    if assignment is not None:
+        return _correct_roles(session, brief, assignment, parent_version)
+    engine = Engine.for_session(session)
+    report("reading the mix", 0.1)
+    context = build_context(session, engine, brief, parent_version)
+    chosen = planner or choose_planner()
+    report("planning", 0.3)
+    plan = chosen.plan(context)
+    session.log_chat(role="user", text=brief, version=parent_version.version)
+    result = _carry_out(
+        session, engine, plan, context, parent_version, plan.planner or chosen.name, report
+    )
+    session.log_chat(role="assistant", text=result["reply"], version=result["version"])
+    report("done", 1.0)
+    return result
+
+
+ROLE_SENTENCE = re.compile(
+    r"^\s*(?P<track>[^=]+?)\s*(?:=|\s+is\s+(?:actually\s+)?(?:the\s+|a\s+|an\s+)?)\s*"
+    r"(?P<role>[a-z_ ]+?)\s*(?:track|stem|part)?\s*[.!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def role_assignment(session: Session, brief: str) -> str | None:
+    """ "Audio_03=keys" or "Audio_03 is the keys" → "Audio_03=keys" (None for anything else)."""
+    names = {s.name.lower(): s.name for s in session.meta.stems}
+    parts = [p for p in re.split(r"\s*[,;]\s*", brief.strip()) if p]
+    found = []
+    for part in parts:
+        match = ROLE_SENTENCE.match(part)
+        if not match or match["track"].strip().lower() not in names:
+            return None
+        role = match["role"].strip().lower().replace(" ", "_")
+        role = role if role in ROLES else role.rstrip("s")
+        if role not in ROLES:
+            return None
+        found.append(f"{names[match['track'].strip().lower()]}={role}")
+    return ", ".join(found) or None
+
+
+def _correct_roles(
+    session: Session, brief: str, assignment: str, parent: Version
+) -> dict[str, Any]:
+    session.log_chat(role="user", text=brief, version=parent.version)
+    set_roles(session, assignment, parent=parent.version)
+    made = session.load()
+    reply = f"**Version {made.version}** (from v{parent.version}) Roles updated: {assignment}. Automix and briefs now treat them that way."
+    session.log_chat(role="assistant", text=reply, version=made.version)
+    calls = [
+        {"tool": "set_track_role", "args": {"track": t, "role": r}}
+        for t, r in (a.split("=") for a in assignment.split(", "))
+    ]
+    return {
+        "version": made.version,
+        "parent": parent.version,
+        "planner": "offline",
+        "intent": "change",
+        "tool_calls": calls,
+        "reply": reply,
+    }
+
+
+def _no_version(plan: Plan, parent: Version, planner: str, reply: str) -> dict[str, Any]:
+    return {
+        "version": None,
+        "parent": parent.version,
+        "planner": planner,
+        "intent": plan.intent,
+        "tool_calls": [],
+        "reply": reply,
+    }
+
+
+def _carry_out(
+    session: Session,
+    engine: Engine,
+    plan: Plan,
+    context: PlanContext,
+    parent: Version,
+    planner: str,
+    report: Progress,
+) -> dict[str, Any]:
+    if plan.intent in ("clarify", "nothing", "question"):
+        return _no_version(plan, parent, planner, plan.message or "I did not change anything.")
+    if plan.intent == "explain":
+        told = explain_version(parent) if parent.reply else plan.message or explain_version(parent)
+        return _no_version(plan, parent, planner, told)
+    if plan.intent == "compare":
+        return _no_version(plan, parent, planner, compare_text(session, plan.target_versions))
+    if plan.intent in ("undo", "revert"):
+        return _restore(session, plan, parent, planner)
+    if not plan.calls:
+        return _no_version(
+            plan, parent, planner, plan.message or "That brief needs no change to this mix."
+        )
+    report("applying", 0.45)
+    state, changes = apply_calls(parent.state, plan.calls, context.tool_context)
+    if state == parent.state:
+        return _no_version(plan, parent, planner, "The mix is that way already; nothing changed.")
+    report("rendering", 0.5)
+    rendered = engine.render(state)
+    report("measuring", 0.7)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the engine caches the bands it measures
+        bands = pool.submit(engine.track_bands, overlap_tracks(parent.state, state, plan.measures))
+        metrics = engine.metrics_of(rendered, state)
+        bands.result()
+    before = context.metrics
+    notes: list[str] = []
+    drift = metrics["mix"]["integrated_lufs"] - before["mix"]["integrated_lufs"]
+    if not plan.level_change and abs(drift) > LOUDNESS_DRIFT_LU and not state.master.enabled:
+        state, note = compensate_loudness(state, drift)
+        notes.append(note)
+        metrics = shifted_metrics(metrics, -drift, engine.track_facts(state))
+    notes.extend(_over_full_scale(before, metrics, state))
+    before, metrics = extra_measures(engine, context, parent, state, before, metrics, plan.measures)
+    body = compose_reply(
+        changes=changes,
+        before=before,
+        after=metrics,
+        measures=plan.measures,
+        message=plan.message,
+        notes=notes,
+    )
+    report("committing", 0.9)
+    version = session.commit(
+        state,
+        parent=parent.version,
+        kind="brief",
+        brief=context.brief,
+        summary=summarise(changes),
+        planner=planner,
+        tool_calls=[c.record() for c in plan.calls],
+        metrics=metrics,
+        reply=body,
+    )
+    reply = (
+        reply_header(version=version.version, parent=parent.version, planner=f"{planner} planner")
+        + "\n"
+        + body
+    )
+    return {
+        "version": version.version,
+        "parent": parent.version,
+        "planner": planner,
+        "intent": plan.intent,
+        "tool_calls": [{"tool": c.tool, "args": c.args} for c in plan.calls],
+        "reply": reply,
+    }
+
+
+def _restore(session: Session, plan: Plan, parent: Version, planner: str) -> dict[str, Any]:
+    if plan.intent == "undo":
+        if parent.parent is None:
+            return _no_version(
+                plan, parent, planner, "There is nothing to undo: this is the first version."
+            )
+        target = session.load(parent.parent)
+        brief = f"undo v{parent.version}" + (f" ({parent.brief})" if parent.brief else "")
+        text = (
+            f"Undid version {parent.version}"
+            + (f' ("{parent.brief}")' if parent.brief else "")
+            + f": back to the settings of version {target.version}."
+        )
+    else:
+        target = session.load(plan.target_versions[0])
+        brief = f"back to version {target.version}"
+        text = (
+            f"Back to the settings of version {target.version}"
+            + (f' ("{target.brief}")' if target.brief else "")
+            + "."
+        )
+    version = session.commit(
+        target.state,
+        parent=parent.version,
+        kind="revert",
+        brief=brief,
+        summary=f"same settings as v{target.version}",
+        planner=planner,
+        metrics=target.metrics,
+        reply=text,
+    )
+    reply = f"**Version {version.version}** (from v{parent.version}) {text}"
+    return {
+        "version": version.version,
+        "parent": parent.version,
+        "planner": planner,
+        "intent": plan.intent,
+        "tool_calls": [],
+        "reply": reply,
+    }
+
+
+def _over_full_scale(before: dict[str, Any], after: dict[str, Any], state: MixState) -> list[str]:
+    """A note when a brief takes the unmastered mix over 0 dBTP."""
+    old = before.get("mix", {}).get("true_peak_dbtp")
+    new = after.get("mix", {}).get("true_peak_dbtp")
+    if state.master.enabled or not isinstance(new, (int, float)) or new <= 0.0:
+        return []
+    if isinstance(old, (int, float)) and old > 0.0:
+        return []
+    return [
+        f"the mix now peaks at {new:+.1f} dBTP, over full scale: fine inside mixchat, but "
+        "master it or pull the faders down before a 24-bit export"
+    ]
+
+
+def explain_version(version: Version) -> str:
+    """What a version changed and why, as its reply said it (with the measurements), else
+    from its tool calls."""
+    title = f"Version {version.version}" + (f' ("{version.brief}")' if version.brief else "")
+    if version.reply:
+        return f"{title}:\n{version.reply}"
+    if not version.tool_calls:
+        return f"Version {version.version} ({version.kind}) changed no settings: {version.summary or 'nothing recorded'}."
+    lines = [
+        f"Version {version.version}"
+        + (f' ("{version.brief}")' if version.brief else "")
+        + f": {version.summary}"
+    ]
+    for call in version.tool_calls:
+        args = ", ".join(f"{k}={v}" for k, v in call.args.items())
+        lines.append(f"- {call.tool}({args})")
+    return "\n".join(lines)
+
+
+def compare_text(session: Session, versions: tuple[int, ...]) -> str:
+    if len(versions) != 2:
+        raise PlannerError('name two versions to compare, e.g. "compare 2 and 4"')
+    data = ab_compare(session, versions[0], versions[1])
+    lines = [
+        f"A/B v{data['a']} vs v{data['b']}, level-matched (gains {data['gain_a_db']:+.1f} / {data['gain_b_db']:+.1f} dB):"
+    ]
+    for row in data["metrics"]:
+        if abs(row["delta"]) >= 0.05:
+            lines.append(
+                f"- {row['metric']}: {row['a']:.2f} → {row['b']:.2f} {row['unit']}".rstrip()
+            )
+    changed = len(data["settings"])
+    lines.append(f"{changed} setting(s) differ; `mixchat diff` lists them.")
+    return "\n".join(lines)

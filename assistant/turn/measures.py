@@ -1,0 +1,169 @@
+"""Measuring a brief's result: metrics shifted for fader-only changes, and the extra measures a
+reply quotes (frequency ranges, spectral overlap, crest factor).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from mixchat.assistant.planning.contract import PlanContext
+from mixchat.dsp.masking import StemBands, range_level_db, spectral_overlap
+from mixchat.dsp.spectrum import (
+    THIRD_OCTAVE_FLOOR_DB,
+    mono_sum,
+    power_spectrum,
+    third_octave_spectrum,
+)
+from mixchat.dsp.state import MixState, TrackState
+from mixchat.tools.atomic import write_json_atomic
+from mixchat.tools.engine import Engine
+from mixchat.tools.session import Version
+
+Progress = Callable[[str, float], None]
+
+
+MIX_LEVEL_FIELDS = (
+    "integrated_lufs",
+    "short_term_max_lufs",
+    "momentary_max_lufs",
+    "true_peak_dbtp",
+    "sample_peak_dbfs",
+    "rms_dbfs",
+)
+
+
+def shifted_metrics(
+    metrics: dict[str, Any], delta_db: float, tracks: dict[str, Any]
+) -> dict[str, Any]:
+    """The metrics of the same render scaled by delta_db: with the master off, moving every
+    fader by the same amount scales the pre-master mix exactly (sends, returns and automation
+    follow the faders), so no second render is needed; shares, centroid, width, crest and
+    LRA do not change, the spectrum shifts with the level."""
+    mix = dict(metrics["mix"])
+    for key in MIX_LEVEL_FIELDS:
+        mix[key] = round(mix[key] + delta_db, 3)
+    mix["band_energies_db"] = {k: v + delta_db for k, v in mix["band_energies_db"].items()}
+    out = {**metrics, "mix": mix, "tracks": tracks}
+    out["fader_shift_db"] = round(float(metrics.get("fader_shift_db", 0.0)) + delta_db, 4)
+    out["sections"] = [
+        {**row, "lufs": row["lufs"] + delta_db if row["lufs"] > -70 else row["lufs"]}
+        for row in metrics.get("sections", [])
+    ]
+    if "spectrum" in metrics:
+        spectrum = metrics["spectrum"]
+        levels = [
+            round(v + delta_db, 3) if v > THIRD_OCTAVE_FLOOR_DB else v for v in spectrum["power_db"]
+        ]
+        out["spectrum"] = {**spectrum, "power_db": levels}
+    return out
+
+
+def mix_spectrum(audio: np.ndarray, sample_rate: int) -> dict[str, list[float]]:
+    """Third-octave band powers (dB) of the mix, 20 Hz-20 kHz: what band_hz measures read."""
+    return third_octave_spectrum(*power_spectrum(mono_sum(audio), sample_rate=sample_rate))
+
+
+def extra_measures(
+    engine: Engine,
+    context: PlanContext,
+    parent: Version,
+    state: MixState,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    measures: list[str],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Measures the metrics do not hold, computed only when the plan names them: the
+    parent's spectrum for band ranges when its metrics lack it, a bus return's level, and a
+    track's own level in a range or the spectral overlap of two stems (both from the
+    per-track band powers the engine caches)."""
+    rate = engine.meta.sample_rate
+    before, after = dict(before), dict(after)
+    if any(m.startswith("band_hz:") for m in measures) and "spectrum" not in before:
+        before["spectrum"] = parent_spectrum(engine, parent)
+    old_extra, new_extra = dict(before.get("extra", {})), dict(after.get("extra", {}))
+    for measure in measures:
+        kind, _, named = measure.partition(":")
+        if measure in ("reverb", "delay"):
+            old_extra[measure] = engine.bus_return_db(before, measure)
+            new_extra[measure] = engine.bus_return_db(after, measure)
+        elif kind == "trackband":
+            name, span = named.split(":")
+            low, high = (float(x) for x in span.split("-"))
+            audible = name in {t.name for t in state.audible_tracks()}
+            bands = _bands_before_after(engine, context, parent, state, name)
+            if bands is None or not audible:
+                continue
+            old_extra[measure], new_extra[measure] = (
+                round(range_level_db(b, low_hz=low, high_hz=high), 2) for b in bands
+            )
+        elif kind == "overlap":
+            pair = [
+                _bands_before_after(engine, context, parent, state, n) for n in named.split(",")
+            ]
+            if pair[0] is None or pair[1] is None:
+                continue
+            (old_a, new_a), (old_b, new_b) = pair[0], pair[1]
+            old_extra[measure] = round(spectral_overlap(old_a, old_b, sample_rate=rate), 4)
+            new_extra[measure] = round(spectral_overlap(new_a, new_b, sample_rate=rate), 4)
+    if old_extra or new_extra:
+        before["extra"], after["extra"] = old_extra, new_extra
+    return before, after
+
+
+def _bands_before_after(
+    engine: Engine, context: PlanContext, parent: Version, state: MixState, name: str
+) -> tuple[StemBands, StemBands] | None:
+    """A track's band powers in the parent (cached by the context) and in ``state`` (measured
+    again only if the brief changed the track); None when the parent's are not at hand."""
+    getter = getattr(context, "stem_bands", None)
+    old = getter(name) if getter and name in context.tracks else None
+    if old is None:
+        return None
+    changed = state.track(name) != parent.state.track(name)
+    return old, engine.track_bands([state.track(name)])[name] if changed else old
+
+
+def _named_in(measure: str) -> list[str]:
+    if measure.startswith("overlap:"):
+        return measure.split(":", 1)[1].split(",")
+    if measure.startswith("trackband:"):
+        return [measure.split(":", 2)[1]]
+    return []
+
+
+def overlap_tracks(parent: MixState, state: MixState, measures: list[str]) -> list[TrackState]:
+    """The tracks an ``overlap:a,b`` or ``trackband:name:...`` measure names whose settings
+    the brief changed (their bands must be measured again)."""
+    names = {t.name for t in state.tracks} & {t.name for t in parent.tracks}
+    named = {n for m in measures for n in _named_in(m)}
+    return [state.track(n) for n in sorted(named & names) if state.track(n) != parent.track(n)]
+
+
+def parent_spectrum(engine: Engine, parent: Version) -> dict[str, list[float]]:
+    """The parent's third-octave spectrum: from its metrics, else rendered once and kept in
+    the session cache (versions are immutable, so the file never goes stale)."""
+    path = engine.cache_dir / "spectra" / f"v{parent.version:04d}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        pass
+    spectrum = mix_spectrum(engine.render(parent.state).audio, engine.meta.sample_rate)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, spectrum)
+    return spectrum
+
+
+def compensate_loudness(state: MixState, drift_lu: float) -> tuple[MixState, str]:
+    """Shift every fader by -drift so before and after compare at the same loudness."""
+    for track in state.tracks:
+        state = state.with_track(
+            track.name, gain_db=max(-60.0, min(24.0, track.gain_db - drift_lu))
+        )
+    return (
+        state,
+        f"all faders {-drift_lu:+.1f} dB to keep the mix loudness where it was (fair comparison)",
+    )

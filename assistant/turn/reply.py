@@ -1,0 +1,180 @@
+"""Replies that say what changed, why, and what was measured before and after."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from mixchat.dsp.state import MixState
+from mixchat.tools.base import Change
+from mixchat.tools.track_tools import format_hz
+
+
+def _power_sum_db(values: list[float]) -> float:
+    total = sum(10 ** (v / 10) for v in values if v > -119)
+    return 10 * math.log10(total) if total > 0 else -120.0
+
+
+def track_vs_rest_db(metrics: dict[str, Any], track: str) -> float | None:
+    tracks = metrics.get("tracks", {})
+    if track not in tracks:
+        return None
+    rest = [t["lufs"] for name, t in tracks.items() if name != track]
+    if not rest:
+        return None
+    return tracks[track]["lufs"] - _power_sum_db(rest)
+
+
+def section_contrast_db(metrics: dict[str, Any], label: str) -> float | None:
+    sections = metrics.get("sections", [])
+    inside = [
+        s["lufs"]
+        for s in sections
+        if s.get("label") == label and s.get("lufs") is not None and s["lufs"] > -70
+    ]
+    outside = [
+        s["lufs"]
+        for s in sections
+        if s.get("label") != label and s.get("lufs") is not None and s["lufs"] > -70
+    ]
+    if not inside or not outside:
+        return None
+    return sum(inside) / len(inside) - sum(outside) / len(outside)
+
+
+def band_hz_share_db(metrics: dict[str, Any], low_hz: float, high_hz: float) -> float | None:
+    """Share (dB) of the mix's power between low_hz and high_hz, from the stored
+    third-octave spectrum (``spectrum``: centres_hz, power_db)."""
+    spectrum = metrics.get("spectrum")
+    if not spectrum:
+        return None
+    centres, levels = spectrum["centres_hz"], spectrum["power_db"]
+    total = sum(10 ** (v / 10) for v in levels)
+    inside = sum(10 ** (v / 10) for c, v in zip(centres, levels) if low_hz <= c < high_hz)
+    if total <= 0 or inside <= 0:
+        return None
+    return 10 * math.log10(inside / total)
+
+
+def _range_label(low_hz: float, high_hz: float) -> str:
+    return f"{format_hz(low_hz)}–{format_hz(high_hz)} share"
+
+
+def measure_value(metrics: dict[str, Any], measure: str) -> tuple[str, float | None, str]:
+    """(label, value, unit) of one named measure in a version's metrics (plus the measures
+    computed from renders for this reply, under ``extra``)."""
+    mix = metrics.get("mix", {})
+    extra = metrics.get("extra", {})
+    if measure.startswith("band_hz:"):
+        low, high = (float(x) for x in measure.split(":", 1)[1].split("-"))
+        return _range_label(low, high), band_hz_share_db(metrics, low, high), "dB"
+    if measure.startswith("overlap:"):
+        a, b = measure.split(":", 1)[1].split(",")
+        value = extra.get(measure)
+        return f"{a}/{b} spectral overlap", None if value is None else 100 * value, "%"
+    if measure.startswith("trackband:"):
+        _, name, span = measure.split(":", 2)
+        low, high = (float(x) for x in span.split("-"))
+        return f"{name} {format_hz(low)}–{format_hz(high)} level", extra.get(measure), "dB"
+    if measure.startswith("crest:"):
+        name = measure.split(":", 1)[1]
+        if name == "mix":
+            return "mix crest factor", mix.get("crest_factor_db"), "dB"
+        track = metrics.get("tracks", {}).get(name)
+        return f"{name} crest factor", track.get("crest_factor_db") if track else None, "dB"
+    if measure == "lufs":
+        measure = "loudness"
+    if measure == "spectral_centroid_hz":
+        return "spectral centroid", mix.get("spectral_centroid_hz"), "Hz"
+    if measure.startswith("band:"):
+        band = measure.split(":", 1)[1]
+        return f"{band.replace('_', '-')} band share", mix.get("band_shares_db", {}).get(band), "dB"
+    if measure == "width":
+        return "side/mid ratio", mix.get("side_mid_ratio_db"), "dB"
+    if measure.startswith("track:"):
+        name = measure.split(":", 1)[1]
+        return f"{name} vs the rest", track_vs_rest_db(metrics, name), "LU"
+    if measure.startswith("section:"):
+        label = measure.split(":", 1)[1]
+        return f"{label} vs the rest of the song", section_contrast_db(metrics, label), "LU"
+    if measure in ("reverb", "delay"):
+        return f"{measure} return (RMS)", extra.get(measure), "dBFS"
+    if measure == "master":
+        return "true peak", mix.get("true_peak_dbtp"), "dBTP"
+    if measure == "loudness":
+        return "loudness", mix.get("integrated_lufs"), "LUFS"
+    return measure, None, ""
+
+
+def _format(value: float, unit: str) -> str:
+    if unit == "Hz":
+        return format_hz(value)
+    if unit == "%":
+        return f"{value:.0f}%"
+    return f"{value:+.1f} {unit}" if unit in ("dB", "LU") else f"{value:.1f} {unit}"
+
+
+def measured_lines(before: dict[str, Any], after: dict[str, Any], measures: list[str]) -> list[str]:
+    lines = []
+    seen = set()
+    for measure in [*dict.fromkeys(measures), "loudness"]:
+        label, old, unit = measure_value(before, measure)
+        _, new, _ = measure_value(after, measure)
+        if old is None or new is None or label in seen:
+            continue
+        seen.add(label)
+        if unit == "Hz" and old > 0:
+            lines.append(
+                f"{label} {_format(old, unit)} → {_format(new, unit)} ({100 * (new / old - 1):+.0f}%)"
+            )
+        else:
+            lines.append(f"{label} {_format(old, unit)} → {_format(new, unit)}")
+    return lines
+
+
+def reply_header(*, version: int, parent: int | None, planner: str) -> str:
+    origin = f"from v{parent}, " if parent is not None else ""
+    return f"**Version {version}** ({origin}{planner})"
+
+
+def compose_reply(
+    *,
+    changes: list[Change],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    measures: list[str],
+    message: str = "",
+    notes: list[str] | None = None,
+) -> str:
+    lines = []
+    for change in changes:  # the plan's message repeats the reasons listed below
+        if change.reason:
+            message = message.replace(change.reason, "")
+    message = " ".join(message.split())
+    if message:
+        lines.append(message)
+    for change in changes:
+        why = f" — {change.reason}" if change.reason else ""
+        lines.append(f"- {change.summary}{why}")
+    for note in notes or []:
+        lines.append(f"- {note}")
+    measured = measured_lines(before, after, measures)
+    if measured:
+        lines.append("Measured on the render, before → after: " + "; ".join(measured) + ".")
+    return "\n".join(lines)
+
+
+def summarise(changes: list[Change], limit: int = 3) -> str:
+    parts = [c.summary for c in changes[:limit]]
+    more = f" (+{len(changes) - limit} more)" if len(changes) > limit else ""
+    return "; ".join(parts) + more if parts else "no change"
+
+
+def describe_state_track(state: MixState, name: str) -> str:
+    track = state.track(name)
+    bits = [f"fader {track.gain_db:+.1f} dB"]
+    if track.eq:
+        bits.append(f"{len(track.eq)} EQ band(s)")
+    if track.compressor:
+        bits.append(f"comp {track.compressor.ratio:g}:1")
+    return ", ".join(bits)

@@ -1,0 +1,13 @@
+"""Errors of the tools layer: sessions and exports (both under ``MixError``)."""
+
+from __future__ import annotations
+
+from mixchat.dsp.errors import AudioWriteError, MixError
+
+
+class SessionError(MixError):
+    """A session folder or version that is missing, unreadable or would be overwritten."""
+
+
+class ExportError(AudioWriteError):
+    """An export destination that cannot be written."""
