@@ -48,10 +48,12 @@ def run_batch(
     workers: int | None = None,
     address: str | None = None,
     retries: int = DEFAULT_RETRIES,
+    threads_per_song: int | None = None,
     on_row: OnRow | None = None,
 ) -> dict[str, Any]:
     """Make every song of ``songs_dir`` into ``out``; returns what ``batch.json`` holds.
-    ``on_row(row, finished, total)`` is called as each song is skipped or ends."""
+    ``on_row(row, finished, total)`` is called as each song is skipped or ends. Each song
+    runs as many threads as the cores it declares, unless ``threads_per_song`` says."""
     if workers is not None and workers < 1:
         raise BatchError(f"--workers={workers} must be at least 1")
     out = Path(out).resolve()
@@ -78,18 +80,32 @@ def run_batch(
                 todo.append(job)
         book.write()
         if todo:
-            _run(todo, book, workers=workers, address=address, retries=retries)
+            _run(
+                todo,
+                book,
+                workers=workers,
+                address=address,
+                retries=retries,
+                threads=threads_per_song,
+            )
         return book.write()
 
 
 def _run(
-    todo: list[SongJob], book: Book, *, workers: int | None, address: str | None, retries: int
+    todo: list[SongJob],
+    book: Book,
+    *,
+    workers: int | None,
+    address: str | None,
+    retries: int,
+    threads: int | None,
 ) -> None:
     from mixchat.assistant.batch import cluster  # Ray: only when there is work
 
     with cluster.connect(address=address, cores=os.cpu_count() or 1) as ray:
         offer = cluster.capacity(ray)
-        count, cpus, threads = offer.share(workers)
+        count, cpus, own_threads = offer.share(workers)
+        threads = threads or own_threads
         book.summary.update(
             cluster=address or "local", workers=count, cpus_per_song=cpus, threads_per_song=threads
         )
@@ -219,12 +235,17 @@ def remember_failure(job: SongJob, row: dict[str, Any]) -> None:
         if row["status"] != "skipped":
             path.unlink(missing_ok=True)
         return
-    path.parent.mkdir(exist_ok=True)
     record = {
-        "reason": row["reason"],
+        "reason": row["reason"].removesuffix(AGAIN),
         "options": job.options.key(),
         "files": folder_fingerprint(job.stems_dir),
     }
+    try:
+        if json.loads(path.read_text(encoding="utf-8")) == record:
+            return
+    except (OSError, ValueError):
+        pass
+    path.parent.mkdir(exist_ok=True)
     write_json_atomic(path, record)
 
 
@@ -245,7 +266,7 @@ def known_failure(job: SongJob) -> str | None:
 @contextmanager
 def _locked(out: Path) -> Iterator[None]:
     """One batch at a time per output folder."""
-    with open(out / ".batch.lock", "w") as handle:
+    with open(out / ".batch.lock", "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
