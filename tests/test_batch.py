@@ -144,7 +144,7 @@ def test_a_rerun_finishes_what_failed_and_leaves_finished_songs_alone(
     assert by_song[SHORT]["status"] == "skipped"
     assert file_sha256(out / SHORT / "master.wav") == short_hash
     assert (out / SHORT / "master.wav").stat().st_mtime_ns == short_mtime
-    assert by_song[LONG]["status"] == "done"
+    assert by_song[LONG]["status"] == "done" and "cut off" in by_song[LONG]["reason"]
     assert_on_target(out / LONG / "master.wav")
     assert by_song[BROKEN]["status"] == "failed" and "have not changed" in by_song[BROKEN]["reason"]
     assert second_run["summary"]["done"] == 1
@@ -224,3 +224,14 @@ def test_bad_input_is_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
             main()
         lines = capsys.readouterr().err.strip().splitlines()
         assert exit_info.value.code == 1 and len(lines) == 1 and named in lines[0], lines
+
+
+def test_each_song_declares_its_share_of_the_cores() -> None:
+    two_cores = cluster.Capacity(cpus_total=2.0, cpus_per_node=2.0, memory_per_node=8e9)
+    assert two_cores.share(None, songs=10) == (2, 1.0, 1)  # one song per core, one thread each
+    assert two_cores.share(1, songs=10) == (1, 2.0, 2)  # one song at a time gets both cores
+    assert two_cores.share(None, songs=1) == (1, 2.0, 2)  # never more workers than songs
+    songs_at_once, cpus, threads = two_cores.share(3, songs=10)
+    assert songs_at_once == 3 and 3 * cpus <= 2.0 and threads == 1
+    four_nodes = cluster.Capacity(cpus_total=64.0, cpus_per_node=16.0, memory_per_node=6.4e10)
+    assert four_nodes.share(2, songs=10) == (2, 16.0, 16)  # a song cannot span nodes

@@ -38,9 +38,10 @@ class Capacity:
     cpus_per_node: float
     memory_per_node: float
 
-    def share(self, workers: int | None) -> tuple[int, float, int]:
-        """(songs at once, cores each song declares, threads each song runs)."""
-        count = max(1, workers or int(self.cpus_total))
+    def share(self, workers: int | None, *, songs: int) -> tuple[int, float, int]:
+        """(songs at once, cores each song declares, threads each song runs): ``workers``
+        songs at once, by default one per core, never more than there are songs."""
+        count = max(1, min(workers or int(self.cpus_total), songs))
         cpus = min(self.cpus_total / count, self.cpus_per_node)
         cpus = max(math.floor(cpus * 1000) / 1000, 0.001)  # Ray sums fractions to 1e-4
         return count, cpus, max(1, math.floor(cpus))

@@ -104,7 +104,7 @@ def _run(
 
     with cluster.connect(address=address, cores=os.cpu_count() or 1) as ray:
         offer = cluster.capacity(ray)
-        count, cpus, own_threads = offer.share(workers)
+        count, cpus, own_threads = offer.share(workers, songs=len(todo))
         threads = threads or own_threads
         book.summary.update(
             cluster=address or "local", workers=count, cpus_per_song=cpus, threads_per_song=threads

@@ -35,6 +35,7 @@ from mixchat.tools.session import Session
 from mixchat.tools.workspace import create_session
 
 SESSION_FOLDER = "session"
+RESTARTED = "made again from the start: an earlier attempt was cut off (its worker died)"
 
 
 @dataclass
@@ -88,7 +89,7 @@ def process_song(job: SongJob) -> dict[str, Any]:
     return {
         "song": job.song,
         "status": "done",
-        "reason": None,
+        "reason": summary["note"],
         "master": str(job.final_dir / "master.wav"),
         "lufs": summary["lufs"],
         "true_peak_dbtp": summary["true_peak_dbtp"],
@@ -139,7 +140,8 @@ def build_song(job: SongJob) -> dict[str, Any]:
     """Build the song in its staging folder and hand it over; returns the manifest."""
     keep_block_buffers()  # what `mixchat` does at start-up, for block-wise rendering
     staging = job.staging_dir
-    shutil.rmtree(staging, ignore_errors=True)  # what a killed attempt left
+    cut_off = staging.exists()  # an earlier attempt's worker died (or its batch was stopped)
+    shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     clock = Stopwatch()
     cpu_started = time.process_time()
@@ -169,6 +171,7 @@ def build_song(job: SongJob) -> dict[str, Any]:
         "true_peak_dbtp": rendered["true_peak_dbtp"],
         "seconds": round(clock.total, 2),
         "cpu_seconds": round(time.process_time() - cpu_started, 2),
+        "note": RESTARTED if cut_off else None,
     }
     report = _report(job, session, rendered, feedback, turns, exported, warnings, clock, summary)
     write_json_atomic(staging / "report.json", report)
