@@ -27,7 +27,9 @@ from mixchat.assistant.demo.song import build_demo_stems
 from mixchat.dsp.audio_io import file_sha256
 from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
 
-OPTIONS = BatchOptions(target="apple", ceiling_dbtp=-1.5, briefs=("make it a bit warmer",))
+OPTIONS = BatchOptions(
+    target="apple", ceiling_dbtp=-1.5, briefs=("make it a bit warmer",), export="dawproject"
+)
 SHORT, LONG, BROKEN = "a_short", "b_long", "c_broken"
 
 
@@ -114,6 +116,8 @@ def test_a_finished_song_lands_on_target_with_its_report(first_run) -> None:
     versions = sorted((out / SHORT / "session" / "versions").glob("*.json"))
     assert len(versions) == 4  # unity sum, automix, the brief, the master
     assert not (out / SHORT / "session" / "cache").exists()  # gigabytes per song; rebuilt on demand
+    assert report["export"]["path"] == f"{SHORT}/{SHORT}.dawproject"
+    assert (out / SHORT / f"{SHORT}.dawproject").stat().st_size > 0
 
 
 def test_the_broken_song_is_reported_in_one_line_and_the_others_finish(first_run) -> None:
@@ -166,6 +170,8 @@ def test_a_third_run_does_no_work(songs: Path, first_run, second_run) -> None:
         "-1.5",
         "--briefs",
         str(write_briefs(out.parent)),
+        "--export",
+        "dawproject",
         "--json",
         check=False,
     )

@@ -18,7 +18,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +88,10 @@ def run_batch(
                 retries=retries,
                 threads=threads_per_song,
             )
+        with suppress(OSError):
+            (
+                out / ".partial"
+            ).rmdir()  # only when empty: what a killed song left stays for its retry
         return book.write()
 
 
