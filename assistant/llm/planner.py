@@ -20,7 +20,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from mixchat.assistant.llm.errors import CLIENT_ERRORS, one_line, planner_error, scrub
-from mixchat.assistant.llm.prompt import buses_block, system_prompt, track_settings
+from mixchat.assistant.llm.prompt import buses_block, system_prompt
 from mixchat.assistant.moves.planner import OfflinePlanner
 from mixchat.assistant.planning.contract import Plan, PlanContext
 from mixchat.assistant.planning.errors import PlannerError
@@ -30,6 +30,7 @@ from mixchat.dsp.spectrum import BANDS_HZ
 from mixchat.dsp.state import MixState
 from mixchat.tools.base import Change, ToolCall, resolve_track
 from mixchat.tools.catalog import REGISTRY, apply_call
+from mixchat.tools.settings_text import track_line
 
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -292,7 +293,7 @@ def state_after(state: MixState, call: ToolCall) -> str:
             resolved = resolve_track(state, track)
         except MixError:
             return ""
-        return f"{resolved.name} now: {track_settings(resolved)}"
+        return f"{resolved.name} now: {track_line(resolved)}"
     return "Now: " + buses_block(state).replace("\n", " ")
 
 
