@@ -1,4 +1,5 @@
-"""Shared test fixtures: the real material in ../shared/data, skipped with a reason if absent."""
+"""Shared test fixtures: the real material in ../shared/data (skipped with a reason if absent),
+and no user config file."""
 
 from __future__ import annotations
 
