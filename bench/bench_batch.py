@@ -8,7 +8,7 @@ folder. Three ways to make every song (automix, master at -14 LUFS / -1 dBTP, fe
   process per command, one song after the other (what a script around the CLI does);
 * ``batch 1w``: one Ray task at a time, given every core (its pools run 2 threads here);
 * ``batch 2w``: two tasks at once, each given one core and held to one thread
-  (``MIXCHAT_THREADS`` and threadpoolctl), so the two do not fight over the cores;
+  (the engine's pools and, through threadpoolctl, BLAS), so the two do not fight;
 * ``batch 2w×2t`` (with ``--oversubscribe``): two tasks at once, each running 2 threads.
 
 The Ray cluster is started once (its start-up is printed apart) and shared by the batch runs.

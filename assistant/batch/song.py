@@ -9,7 +9,6 @@ one-line reason: bad stems never stop the batch.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from mixchat.assistant.turn.comparison import render_version
 from mixchat.assistant.turn.conversation import handle_brief
 from mixchat.dsp.allocator import keep_block_buffers
 from mixchat.dsp.errors import AudioFileError, MixError
-from mixchat.dsp.threads import THREADS_ENV
+from mixchat.dsp.threads import limited_threads
 from mixchat.tools.atomic import write_json_atomic
 from mixchat.tools.base import ToolCall
 from mixchat.tools.export import export_version
@@ -116,24 +115,6 @@ def failed_row(
         "seconds": seconds,
         "failure": kind,
     }
-
-
-@contextmanager
-def limited_threads(threads: int) -> Iterator[None]:
-    """Keep this song to ``threads`` cores: the engine's pools (``MIXCHAT_THREADS``) and the
-    BLAS/OpenMP pools of numpy and scipy (threadpoolctl)."""
-    from threadpoolctl import threadpool_limits  # only batch workers need it
-
-    before = os.environ.get(THREADS_ENV)
-    os.environ[THREADS_ENV] = str(max(1, threads))
-    try:
-        with threadpool_limits(limits=max(1, threads)):
-            yield
-    finally:
-        if before is None:
-            os.environ.pop(THREADS_ENV, None)
-        else:
-            os.environ[THREADS_ENV] = before
 
 
 def build_song(job: SongJob) -> dict[str, Any]:
