@@ -241,3 +241,15 @@ def test_each_song_declares_its_share_of_the_cores() -> None:
     assert songs_at_once == 3 and 3 * cpus <= 2.0 and threads == 1
     four_nodes = cluster.Capacity(cpus_total=64.0, cpus_per_node=16.0, memory_per_node=6.4e10)
     assert four_nodes.share(2, songs=10) == (2, 16.0, 16)  # a song cannot span nodes
+
+
+def test_a_song_given_one_core_runs_one_thread() -> None:
+    from threadpoolctl import threadpool_info
+
+    from mixchat.dsp.threads import limited_threads, pool_size
+
+    cores = os.cpu_count() or 1
+    with limited_threads(1):
+        assert pool_size(at_most=8) == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    assert pool_size(at_most=8) == min(8, cores)
