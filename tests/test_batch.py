@@ -253,3 +253,13 @@ def test_a_song_given_one_core_runs_one_thread() -> None:
         assert pool_size(at_most=8) == 1
         assert all(pool["num_threads"] == 1 for pool in threadpool_info())
     assert pool_size(at_most=8) == min(8, cores)
+
+
+def test_a_master_off_target_is_flagged_on_its_row() -> None:
+    from mixchat.assistant.batch.song import off_target
+
+    on = {"integrated_lufs": -16.3, "true_peak_dbtp": -1.52, "notes": []}
+    assert off_target(on, OPTIONS) is None
+    quiet = {"integrated_lufs": -17.2, "true_peak_dbtp": -1.3, "notes": []}
+    note = off_target(quiet, OPTIONS)
+    assert note is not None and "-17.2 LUFS" in note and "-1.3 dBTP" in note

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mixchat.assistant.batch.jobs import ExportFormat, SongJob
+from mixchat.assistant.batch.jobs import BatchOptions, ExportFormat, SongJob
 from mixchat.assistant.batch.manifest import promote, stem_records, write_manifest
 from mixchat.assistant.inspection.feedback import feedback_for_path
 from mixchat.assistant.planning.contract import Plan, PlanContext
@@ -34,6 +34,8 @@ from mixchat.tools.session import Session
 from mixchat.tools.workspace import create_session
 
 SESSION_FOLDER = "session"
+TARGET_TOLERANCE_LU = 0.5
+CEILING_TOLERANCE_DB = 0.05  # the meter's own spread on a 24-bit file
 RESTARTED = "made again from the start: an earlier attempt was cut off (its worker died)"
 
 
@@ -152,7 +154,10 @@ def build_song(job: SongJob) -> dict[str, Any]:
         "true_peak_dbtp": rendered["true_peak_dbtp"],
         "seconds": round(clock.total, 2),
         "cpu_seconds": round(time.process_time() - cpu_started, 2),
-        "note": RESTARTED if cut_off else None,
+        "note": "; ".join(
+            note for note in (off_target(rendered, options), RESTARTED if cut_off else None) if note
+        )
+        or None,
     }
     report = _report(job, session, rendered, feedback, turns, exported, warnings, clock, summary)
     write_json_atomic(staging / "report.json", report)
@@ -162,6 +167,21 @@ def build_song(job: SongJob) -> dict[str, Any]:
     )
     promote(staging, job.final_dir)
     return manifest
+
+
+def off_target(rendered: dict[str, Any], options: BatchOptions) -> str | None:
+    """Why the master cannot go out as it is: off the target by more than the 0.5 LU a
+    platform tolerates, or over the ceiling (what the limiter could not do, it says)."""
+    lufs, peak = rendered["integrated_lufs"], rendered["true_peak_dbtp"]
+    problems = []
+    if not abs(lufs - options.target_lufs) <= TARGET_TOLERANCE_LU:
+        problems.append(f"{lufs:g} LUFS against the {options.target_lufs:g} LUFS target")
+    if not peak <= options.ceiling_dbtp + CEILING_TOLERANCE_DB:
+        problems.append(f"true peak {peak:g} dBTP over the {options.ceiling_dbtp:g} dBTP ceiling")
+    if not problems:
+        return None
+    notes = "; ".join(rendered.get("notes") or [])
+    return "check the master: " + " and ".join(problems) + (f" ({notes})" if notes else "")
 
 
 def _turn(brief: str, result: dict[str, Any]) -> dict[str, Any]:
