@@ -13,9 +13,12 @@ folder. Three ways to make every song (automix, master at -14 LUFS / -1 dBTP, fe
 
 The Ray cluster is started once (its start-up is printed apart) and shared by the batch runs.
 CPU utilisation is the work's own CPU time (the songs' process time, or the CLI children's
-rusage) over wall time × cores: how busy this work kept the machine. The machine is shared
-with other jobs; the load average is printed before each run, and ``--repeat`` alternates
-the runs so that a busy spell does not fall on one of them only.
+rusage) over wall time × cores: how busy this work kept the machine. The machine may be shared
+with other jobs: the load average is printed before each run, and ``--repeat`` alternates
+the runs so that a busy spell does not fall on one of them only. Because wall time on a busy
+machine says more about the neighbours than about the work, the songs' worker threads are
+also sampled: the mean number ready to run (capped at the cores) is the parallelism the work
+would get on an idle machine, and 60 × that / cpu-seconds per song its idle songs/min.
 
     .venv/bin/python bench/bench_batch.py [--songs 6] [--seconds 30] [--repeat 1] [--oversubscribe]
 """
@@ -31,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -91,14 +95,59 @@ def run_cli(catalogue: Path, work: Path) -> dict[str, float]:
     return {"songs": len(songs), "wall": wall, "cpu": cpu}
 
 
+class RunnableSampler:
+    """How many threads of the songs' worker processes are ready to run (state R), sampled
+    every 20 ms while at least one song runs. Unlike wall time, this does not depend on what
+    else the machine runs: on an idle machine, a song phase with k runnable threads keeps
+    min(k, cores) cores busy, so the mean (capped at the cores) is the parallelism the work
+    would get there, and idle songs/min = 60 × that mean / cpu-seconds per song."""
+
+    def __init__(self) -> None:
+        self.samples: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RunnableSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        title = f"ray::{cluster.TASK_PREFIX}".encode()
+        while not self._stop.wait(0.02):
+            running, songs = 0, 0
+            for proc in Path("/proc").iterdir():
+                if not proc.name.isdigit():
+                    continue
+                try:
+                    if not (proc / "cmdline").read_bytes().startswith(title):
+                        continue
+                    songs += 1
+                    for task in (proc / "task").iterdir():
+                        stat = (task / "stat").read_text()
+                        running += stat[stat.rindex(")") + 2] == "R"
+                except OSError:
+                    continue
+            if songs:
+                self.samples.append(min(running, CORES))
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.samples) if self.samples else float("nan")
+
+
 def run_batch_once(
     catalogue: Path, out: Path, *, workers: int, threads: int | None
 ) -> dict[str, float]:
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
-    data = run_batch(
-        catalogue, out, options=BatchOptions(), workers=workers, threads_per_song=threads
-    )
+    with RunnableSampler() as sampler:
+        data = run_batch(
+            catalogue, out, options=BatchOptions(), workers=workers, threads_per_song=threads
+        )
     wall = time.perf_counter() - started
     made = [row for row in data["songs"] if row["status"] == "done"]
     if len(made) != len(data["songs"]):
@@ -108,16 +157,25 @@ def run_batch_once(
     cpu = sum(report["cpu_seconds"] for report in reports)
     off = max(abs(row["lufs"] - (-14.0)) for row in made)
     peak = max(row["true_peak_dbtp"] for row in made)
-    return {"songs": len(made), "wall": wall, "cpu": cpu, "off_lu": off, "peak_dbtp": peak}
+    return {
+        "songs": len(made),
+        "wall": wall,
+        "cpu": cpu,
+        "off_lu": off,
+        "peak_dbtp": peak,
+        "runnable": sampler.mean,
+    }
 
 
 def line(name: str, result: dict[str, float]) -> str:
     per_min = 60.0 * result["songs"] / result["wall"]
     util = result["cpu"] / (result["wall"] * CORES)
     per_song = result["cpu"] / result["songs"]
+    runnable = result.get("runnable", float("nan"))
+    idle = 60.0 * runnable / per_song
     return (
         f"{name:>12} {result['wall']:7.1f} {per_min:9.2f} {per_song:10.2f} {100 * util:8.0f}%"
-        f"   load {result['load']:.1f}"
+        f" {runnable:9.2f} {idle:10.2f}   load {result['load']:.1f}"
     )
 
 
@@ -154,7 +212,10 @@ def main() -> None:
                         root / "songs", root / "out", workers=workers, threads=threads
                     )
                     results.setdefault(name, []).append({**result, "load": load})
-        print(f"\n{'':>12} {'wall s':>7} {'songs/min':>9} {'cpu s/song':>10} {'cpu use':>9}")
+        print(
+            f"\n{'':>12} {'wall s':>7} {'songs/min':>9} {'cpu s/song':>10} {'cpu use':>9}"
+            f" {'runnable':>9} {'idle s/min':>10}"
+        )
         for name, runs in results.items():
             for result in runs:
                 print(line(name, result))
@@ -171,6 +232,17 @@ def main() -> None:
                 print(
                     f"  {name} / batch 1w: {median[name] / median['batch 1w']:.2f}× "
                     f"({best[name] / best['batch 1w']:.2f}×)"
+                )
+        idle = {
+            name: statistics.median(60 * r["runnable"] * r["songs"] / r["cpu"] for r in runs)
+            for name, runs in results.items()
+            if name != "cli"
+        }
+        for name in idle:
+            if name != "batch 1w":
+                print(
+                    f"  {name} / batch 1w on an idle machine (runnable threads / cpu-s per song):"
+                    f" {idle[name] / idle['batch 1w']:.2f}×"
                 )
         if "cli" in best:
             print(f"  batch 2w / cli: {median['batch 2w'] / median['cli']:.2f}×")
