@@ -27,6 +27,13 @@ def pool_size(*, at_most: int) -> int:
     return max(1, min(at_most, thread_budget()))
 
 
+def set_thread_budget(threads: int) -> None:
+    """Move the budget inside ``limited_threads``: pools that start from now on follow it."""
+    global _budget
+    if _budget is not None:
+        _budget = max(1, int(threads))
+
+
 @contextmanager
 def limited_threads(threads: int) -> Iterator[None]:
     """Hold this process to ``threads`` threads of computation: the engine's pools, and the
@@ -36,7 +43,7 @@ def limited_threads(threads: int) -> Iterator[None]:
     global _budget
     before, _budget = _budget, max(1, int(threads))
     try:
-        with threadpool_limits(limits=_budget):
+        with threadpool_limits(limits=max(1, int(threads))):
             yield
     finally:
         _budget = before

@@ -263,3 +263,13 @@ def test_a_master_off_target_is_flagged_on_its_row() -> None:
     quiet = {"integrated_lufs": -17.2, "true_peak_dbtp": -1.3, "notes": []}
     note = off_target(quiet, OPTIONS)
     assert note is not None and "-17.2 LUFS" in note and "-1.3 dBTP" in note
+
+
+def test_a_core_idle_most_of_the_time_can_be_borrowed() -> None:
+    from mixchat.assistant.batch.elastic import IdleMeter, spare_cores
+
+    assert spare_cores(0.8) == 1 and spare_cores(0.7) == 0 and spare_cores(1.9) == 2
+    meter = IdleMeter(base=1)
+    if meter.works:  # Linux: /proc/stat
+        sum(i * i for i in range(200_000))
+        assert 0.0 <= meter.available() <= (os.cpu_count() or 1) + 1

@@ -4,6 +4,7 @@ mastered and reported, on a Ray cluster: an embedded local one by default, or an
 * ``jobs``      the songs of a catalogue, the options every song gets, what a task is given
 * ``manifest``  a finished song's proof (hashes, written last) and the atomic hand-over
 * ``song``      one song, start to finish, in one task: the same turns the CLI runs
+* ``elastic``   a song given one core borrows the node's idle ones (a batch's tail)
 * ``cluster``   Ray: joining or starting the cluster, declaring each task's cores and memory
 * ``runner``    the batch: skip what is finished, run the rest, write ``batch.json``
 

@@ -120,6 +120,7 @@ def _run(
             )
             for j in todo
         ]
+        jobs.sort(key=lambda pair: -pair[1])  # biggest first: the batch ends on small songs
         try:
             cluster.run_songs(
                 ray,

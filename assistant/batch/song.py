@@ -9,6 +9,7 @@ one-line reason: bad stems never stop the batch.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mixchat.assistant.batch.elastic import borrow_idle_cores
 from mixchat.assistant.batch.jobs import BatchOptions, ExportFormat, SongJob
 from mixchat.assistant.batch.manifest import promote, stem_records, write_manifest
 from mixchat.assistant.inspection.feedback import feedback_for_path
@@ -34,6 +36,7 @@ from mixchat.tools.session import Session
 from mixchat.tools.workspace import create_session
 
 SESSION_FOLDER = "session"
+CORES = os.cpu_count() or 1
 TARGET_TOLERANCE_LU = 0.5
 CEILING_TOLERANCE_DB = 0.05  # the meter's own spread on a 24-bit file
 RESTARTED = "made again from the start: an earlier attempt was cut off (its worker died)"
@@ -74,7 +77,7 @@ def process_song(job: SongJob) -> dict[str, Any]:
     true_peak_dbtp, seconds}``. Runs in a Ray task (or anywhere: it only needs the paths)."""
     started = time.perf_counter()
     try:
-        with limited_threads(job.threads):
+        with limited_threads(job.threads), borrow_idle_cores(base=job.threads, most=CORES):
             summary = build_song(job)
     except MixError as error:
         kind = "input" if isinstance(error, AudioFileError) else "error"
