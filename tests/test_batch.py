@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +18,19 @@ import numpy as np
 import pytest
 import soundfile as sf
 from test_cli import mixchat
+from threadpoolctl import threadpool_info
 
-from mixchat.assistant.batch import cluster
+from mixchat.assistant.batch import cluster, elastic
 from mixchat.assistant.batch.errors import BatchError
 from mixchat.assistant.batch.jobs import BatchOptions, SongJob, find_songs
 from mixchat.assistant.batch.manifest import verified
 from mixchat.assistant.batch.runner import run_batch
+from mixchat.assistant.batch.song import off_target
+from mixchat.assistant.cli.main import main
 from mixchat.assistant.demo.song import build_demo_stems
 from mixchat.dsp.audio_io import file_sha256
 from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
+from mixchat.dsp.threads import limited_threads, pool_size
 
 OPTIONS = BatchOptions(
     target="apple", ceiling_dbtp=-1.5, briefs=("make it a bit warmer",), export="dawproject"
@@ -211,8 +216,6 @@ def stems_of(out: Path, song: str) -> Path:
 
 
 def test_bad_input_is_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
-    from mixchat.assistant.cli.main import main
-
     (tmp_path / "loose.wav").write_bytes(b"")
     with pytest.raises(BatchError, match="subfolder"):
         find_songs(tmp_path, out_root=tmp_path / "out")
@@ -244,10 +247,6 @@ def test_each_song_declares_its_share_of_the_cores() -> None:
 
 
 def test_a_song_given_one_core_runs_one_thread() -> None:
-    from threadpoolctl import threadpool_info
-
-    from mixchat.dsp.threads import limited_threads, pool_size
-
     cores = os.cpu_count() or 1
     with limited_threads(1):
         assert pool_size(at_most=8) == 1
@@ -256,8 +255,6 @@ def test_a_song_given_one_core_runs_one_thread() -> None:
 
 
 def test_a_master_off_target_is_flagged_on_its_row() -> None:
-    from mixchat.assistant.batch.song import off_target
-
     on = {"integrated_lufs": -16.3, "true_peak_dbtp": -1.52, "notes": []}
     assert off_target(on, OPTIONS) is None
     quiet = {"integrated_lufs": -17.2, "true_peak_dbtp": -1.3, "notes": []}
@@ -266,10 +263,31 @@ def test_a_master_off_target_is_flagged_on_its_row() -> None:
 
 
 def test_a_core_idle_most_of_the_time_can_be_borrowed() -> None:
-    from mixchat.assistant.batch.elastic import IdleMeter, spare_cores
-
-    assert spare_cores(0.8) == 1 and spare_cores(0.7) == 0 and spare_cores(1.9) == 2
-    meter = IdleMeter(base=1)
+    assert elastic.spare_cores(0.8) == 1 and elastic.spare_cores(0.7) == 0
+    assert elastic.spare_cores(1.9) == 2
+    meter = elastic.IdleMeter(base=1)
     if meter.works:  # Linux: /proc/stat
         sum(i * i for i in range(200_000))
         assert 0.0 <= meter.available() <= (os.cpu_count() or 1) + 1
+
+
+def test_a_song_grows_into_idle_cores_and_gives_them_back(monkeypatch) -> None:
+    if (os.cpu_count() or 1) < 2:
+        pytest.skip("needs two cores")
+    idle = {"cores": 1.0}
+    monkeypatch.setattr(elastic.IdleMeter, "available", lambda self: idle["cores"])
+    monkeypatch.setattr(elastic, "INTERVAL_S", 0.01)
+    with limited_threads(1), elastic.borrow_idle_cores(base=1, most=2):
+        assert wait_for(lambda: pool_size(at_most=8) == 2)  # the other core stands idle
+        idle["cores"] = 0.1
+        assert wait_for(lambda: pool_size(at_most=8) == 1)  # now it is busy again
+    assert pool_size(at_most=8) == min(8, os.cpu_count() or 1)
+
+
+def wait_for(condition, timeout_s: float = 2.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
