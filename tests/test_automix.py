@@ -47,16 +47,16 @@ def mixed(request: pytest.FixtureRequest) -> tuple[Session, dict]:
 
 def test_premaster_level_and_peak(mixed: tuple[Session, dict]) -> None:
     session, result = mixed
-    assert -23.0 <= result["premaster_lufs"] <= -16.0
-    assert result["true_peak_dbtp"] <= -1.0
+    assert -23.0 <= result.premaster_lufs <= -16.0
+    assert result.true_peak_dbtp <= -1.0
     assert not session.load().state.master.enabled
 
 
 def test_vocal_sits_on_top(mixed: tuple[Session, dict]) -> None:
     _, result = mixed
-    assert result["vocal_vs_band_lu"] is not None
-    assert result["vocal_vs_band_lu"] >= -6.0
-    assert -2.0 <= result["vocal_vs_band_lu"] <= 2.0
+    assert result.vocal_vs_band_lu is not None
+    assert result.vocal_vs_band_lu >= -6.0
+    assert -2.0 <= result.vocal_vs_band_lu <= 2.0
 
 
 def test_every_call_has_a_reason_with_a_number(demo: tuple[Session, dict, Path]) -> None:

@@ -209,7 +209,7 @@ def open_song(name: str, stems: Path, folder: Path) -> Song:
     if _automix_works():
         from mixchat.assistant.turn.actions import run_automix
 
-        base = run_automix(session)["version"]
+        base = run_automix(session).version
     else:
         base = simple_balance(session)
     return Song(name, session, Engine.for_session(session), base)
@@ -413,16 +413,16 @@ def run_case(song: Song, case: Case) -> tuple[bool, str]:
     result = handle_brief(song.session, case.brief, parent=song.base)
     base = song.session.load(song.base)
     if case.checks[0][0] == "nothing":
-        if result["version"] is None:
+        if result.version is None:
             return True, "no version"
-        same = song.session.load(result["version"]).state == base.state
+        same = song.session.load(result.version).state == base.state
         return same, "new version with the same state" if same else "changed the mix"
-    if result["version"] is None:
-        return False, "no version: " + result["reply"][:120]
-    after = song.session.load(result["version"]).metrics
+    if result.version is None:
+        return False, "no version: " + result.reply[:120]
+    after = song.session.load(result.version).metrics
     notes, ok = [], True
     for spec in case.checks:
-        passed, note = check(song, spec, base.metrics, after, result["version"])
+        passed, note = check(song, spec, base.metrics, after, result.version)
         ok &= passed
         notes.append(note + ("" if passed else " FAIL"))
     drift = after["mix"]["integrated_lufs"] - base.metrics["mix"]["integrated_lufs"]
@@ -466,35 +466,35 @@ def centroid(song: Song, version: int) -> float:
 
 def test_conversation_more_halfway_undo(songs):
     song = songs["demo"]
-    first = handle_brief(song.session, "make it darker", parent=song.base)["version"]
-    more = handle_brief(song.session, "a bit more", parent=first)["version"]
+    first = handle_brief(song.session, "make it darker", parent=song.base).version
+    more = handle_brief(song.session, "a bit more", parent=first).version
     base_c, first_c, more_c = centroid(song, song.base), centroid(song, first), centroid(song, more)
     assert more_c < first_c < base_c
-    half = handle_brief(song.session, "too much, go halfway back", parent=more)["version"]
+    half = handle_brief(song.session, "too much, go halfway back", parent=more).version
     half_c = centroid(song, half)
     assert more_c < half_c < first_c  # halfway back from "more" towards "make it darker"
     undo = handle_brief(song.session, "undo that", parent=half)
-    assert song.session.load(undo["version"]).state == song.session.load(more).state
+    assert song.session.load(undo.version).state == song.session.load(more).state
 
 
 def test_conversation_revert_compare_explain_branch(songs):
     song = songs["demo"]
     session = song.session
-    wide = handle_brief(session, "make it wider", parent=song.base)["version"]
+    wide = handle_brief(session, "make it wider", parent=song.base).version
     count = len(session.versions())
     explained = handle_brief(session, "what did you change?", parent=wide)
     compared = handle_brief(session, f"compare {song.base} and {wide}", parent=wide)
-    assert explained["version"] is None and compared["version"] is None
+    assert explained.version is None and compared.version is None
     assert len(session.versions()) == count
-    assert session.load(wide).reply in explained["reply"]  # what changed, why, measured
-    assert "width" in explained["reply"] or "pan" in explained["reply"]
-    back = handle_brief(session, f"go back to version {song.base}", parent=wide)["version"]
+    assert session.load(wide).reply in explained.reply  # what changed, why, measured
+    assert "width" in explained.reply or "pan" in explained.reply
+    back = handle_brief(session, f"go back to version {song.base}", parent=wide).version
     assert session.load(back).state == session.load(song.base).state
     branch = handle_brief(session, "brighter", parent=wide)
-    assert branch["parent"] == wide
+    assert branch.parent == wide
     again = handle_brief(session, "brighter", parent=song.base)
-    assert again["parent"] == song.base
-    assert centroid(song, branch["version"]) > centroid(song, wide)
-    assert session.load(branch["version"]).metrics["mix"]["side_mid_ratio_db"] > (
-        session.load(again["version"]).metrics["mix"]["side_mid_ratio_db"] + 1.0
+    assert again.parent == song.base
+    assert centroid(song, branch.version) > centroid(song, wide)
+    assert session.load(branch.version).metrics["mix"]["side_mid_ratio_db"] > (
+        session.load(again.version).metrics["mix"]["side_mid_ratio_db"] + 1.0
     )

@@ -73,9 +73,9 @@ def automix(
     with progress_bar("automix", quiet=json_out) as progress:
         result = run_automix(opened, genre=genre, progress=progress)
     if json_out:
-        print_json(result)
+        print_json(result.model_dump(mode="json"))
     else:
-        out.print(result["reply"])
+        out.print(result.reply)
 
 
 def _words(metavar: str, example: str) -> Any:
@@ -98,9 +98,9 @@ def say(
     with progress_bar("thinking", quiet=json_out) as progress:
         result = handle_brief(opened, brief, parent=from_version, progress=progress)
     if json_out:
-        print_json(result)
+        print_json(result.model_dump(mode="json"))
     else:
-        out.print(result["reply"])
+        out.print(result.reply)
 
 
 @app.command()
@@ -125,15 +125,26 @@ def revert(
     json_out: JsonOpt = False,
 ) -> None:
     """Make a new version equal to VERSION (nothing is deleted)."""
+    from mixchat.tools.catalog import ToolContext, apply_call
+    from mixchat.tools.errors import SessionError
+    from mixchat.tools.record_tools import restore_call
+
     opened = _open(session)
     source = opened.load(version)
+    parent = opened.latest_number()
+    try:
+        current = opened.load(parent).state
+    except SessionError:  # a damaged latest version: the call restores every part
+        current = None
+    restore = restore_call(current, source.state, version=version)
     made = opened.commit(
-        source.state,
-        parent=opened.latest_number(),
+        apply_call(current or source.state, restore, ToolContext()).state,
+        parent=parent,
         kind="revert",
         brief=f"revert to version {version}",
         summary=f"same settings as version {version}",
-        reply=f"Version {opened.latest_number() + 1} restores the settings of version {version}.",
+        reply=f"Version {parent + 1} restores the settings of version {version}.",
+        tool_calls=[restore.record()],
         metrics=source.metrics,
     )
     opened.log_chat(role="assistant", text=made.reply, version=made.version)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from mixchat.assistant.planning.measures import Measure
+from mixchat.dsp.masking import StemBands
 from mixchat.dsp.state import MixState, Section
 from mixchat.tools.base import ToolCall, ToolContext
 
@@ -43,6 +45,12 @@ class PastTurn:
 
 @dataclass
 class PlanContext:
+    """What a planner sees. The looks at the parent's tracks that need a render are lazy and
+    cached by whoever builds the context (the turn's ``build_context``): the masking between
+    tracks, each track's band/frame powers post-fader (``stem_bands``, for masking moves) and
+    its own mid/side energies and channel count (``stereo``, for width moves). Their
+    defaults see nothing, and the moves then fall back to what the metrics hold."""
+
     brief: str
     state: MixState
     parent_version: int
@@ -55,6 +63,8 @@ class PlanContext:
     tracks: dict[str, TrackFacts]
     lineage: list[PastTurn]
     masking: Callable[[], list[dict[str, Any]]] = field(default=lambda: [])
+    stem_bands: Callable[[str], StemBands | None] = field(default=lambda name: None)
+    stereo: Callable[[], dict[str, dict[str, float]]] = field(default=lambda: {})
 
     @property
     def tool_context(self) -> ToolContext:
@@ -68,7 +78,7 @@ class Plan:
     intent: Intent
     calls: list[ToolCall] = field(default_factory=list)
     message: str = ""
-    measures: list[str] = field(default_factory=list)
+    measures: list[Measure] = field(default_factory=list)
     level_change: bool = False
     target_versions: tuple[int, ...] = ()
     notes: list[str] = field(default_factory=list)

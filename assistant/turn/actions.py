@@ -8,11 +8,13 @@ from typing import Any
 
 from mixchat.assistant.knowledge.ask import SessionFacts
 from mixchat.assistant.knowledge.ask import TrackFacts as AskTrack
+from mixchat.assistant.planning.measures import Loudness, Measure, TrackLevel, TruePeak
 from mixchat.assistant.turn.context import ensure_metrics
 from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise, track_vs_rest_db
+from mixchat.assistant.turn.result import AutomixResult
 from mixchat.dsp.roles import parse_role_assignments
 from mixchat.tools.automix import automix_plan
-from mixchat.tools.base import Change, ToolContext
+from mixchat.tools.base import Change, ToolCall, ToolContext
 from mixchat.tools.catalog import apply_calls
 from mixchat.tools.engine import Engine
 from mixchat.tools.genres import resolve_genre
@@ -24,7 +26,7 @@ Progress = Callable[[str, float], None]
 # --- automix, roles, questions ---------------------------------------------------------
 def run_automix(
     session: Session, *, genre: str | None = None, progress: Progress | None = None
-) -> dict[str, Any]:
+) -> AutomixResult:
     report = progress or (lambda label, fraction: None)
     parent = session.load()
     engine = Engine.for_session(session)
@@ -42,7 +44,9 @@ def run_automix(
     report("measuring", 0.85)
     metrics = engine.measure(state)
     vocal = next((t.name for t in state.tracks if t.role == "vocal"), None)
-    measures = ["loudness", "master"] + ([f"track:{vocal}"] if vocal else [])
+    measures: list[Measure] = [Loudness(), TruePeak()] + (
+        [TrackLevel(track=vocal)] if vocal else []
+    )
     body = compose_reply(changes=changes, before=before, after=metrics, measures=measures)
     version = session.commit(
         state,
@@ -63,16 +67,16 @@ def run_automix(
     session.log_chat(role="assistant", text=reply, version=version.version)
     report("done", 1.0)
     vocal_gap = track_vs_rest_db(metrics, vocal) if vocal else None
-    return {
-        "version": version.version,
-        "parent": parent.version,
-        "planner": "automix",
-        "tool_calls": [{"tool": c.tool, "args": c.args} for c in calls],
-        "reply": reply,
-        "premaster_lufs": metrics["mix"]["integrated_lufs"],
-        "true_peak_dbtp": metrics["mix"]["true_peak_dbtp"],
-        "vocal_vs_band_lu": vocal_gap,
-    }
+    return AutomixResult(
+        version=version.version,
+        parent=parent.version,
+        planner="automix",
+        tool_calls=version.tool_calls,
+        reply=reply,
+        premaster_lufs=metrics["mix"]["integrated_lufs"],
+        true_peak_dbtp=metrics["mix"]["true_peak_dbtp"],
+        vocal_vs_band_lu=vocal_gap,
+    )
 
 
 def set_roles(
@@ -88,11 +92,12 @@ def set_roles(
     ]
     session.update_meta(stems=[s.model_dump() for s in stems])
     latest = session.load(parent)
-    state = latest.state
-    changes: list[Change] = []
-    for name, role in parsed.items():
-        state = state.with_track(name, role=role)
-        changes.append(Change(state=state, summary=f"{name}: role {role}"))
+    calls = [
+        ToolCall(tool="set_track_role", args={"track": name, "role": role})
+        for name, role in parsed.items()
+    ]
+    state, _ = apply_calls(latest.state, calls, ToolContext())
+    changes = [Change(state=state, summary=f"{name}: role {role}") for name, role in parsed.items()]
     session.commit(
         state,
         parent=latest.version,
@@ -100,6 +105,7 @@ def set_roles(
         brief=f"roles: {assignments}",
         summary=summarise(changes),
         planner="user",
+        tool_calls=[c.record() for c in calls],
         metrics=latest.metrics,
     )
     return [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from mixchat.assistant.planning.contract import PastTurn, PlanContext, TrackFacts
@@ -45,16 +44,6 @@ def ensure_metrics(session: Session, engine: Engine, version: Version) -> dict[s
     return engine.measure(version.state)
 
 
-@dataclass
-class SessionPlanContext(PlanContext):
-    """PlanContext plus lazy, cached looks at the parent's tracks (computed only when a
-    move needs them): each track's band/frame powers post-fader (for masking moves) and
-    its own mid/side energies and channel count (for width moves)."""
-
-    stem_bands: Callable[[str], StemBands | None] = field(default=lambda name: None)
-    stereo: Callable[[], dict[str, dict[str, float]]] = field(default=lambda: {})
-
-
 def build_context(session: Session, engine: Engine, brief: str, parent: Version) -> PlanContext:
     metrics = ensure_metrics(session, engine, parent)
     facts = metrics.get("tracks") or engine.track_facts(parent.state)
@@ -94,7 +83,7 @@ def build_context(session: Session, engine: Engine, brief: str, parent: Version)
             stereo_cache.update(engine.track_stereo(state.audible_tracks()))
         return stereo_cache
 
-    return SessionPlanContext(
+    return PlanContext(
         brief=brief,
         state=state,
         parent_version=parent.version,
