@@ -1,7 +1,8 @@
 """End-to-end briefs: each brief, in varied wordings, becomes one fresh version from the same
 base (the automix version when tools/automix.py works, else a simple tool-made balance) on
 song_1, song_2 and the demo song, and must move the measure it names by a clearly audible
-amount, measured on the real render. Prints the pass rate per song and overall.
+amount, measured on the real render. Each brief on each song is its own test; the pass-rate
+gate (per song and overall) runs the same briefs, once, and prints the table.
 
 Run: .venv/bin/pytest tests/test_briefs_e2e.py -s   (about 3-4 minutes on 2 cores)
 """
@@ -28,7 +29,6 @@ from mixchat.tools.workspace import create_session
 
 PASS_RATE_GOAL = 0.95
 LOUDNESS_DRIFT_LU = 2.0
-RESULTS: dict[str, list[tuple[str, bool, str]]] = {}
 
 
 @dataclass(frozen=True)
@@ -432,30 +432,88 @@ def run_case(song: Song, case: Case) -> tuple[bool, str]:
     return ok, "; ".join(notes)
 
 
-@pytest.mark.parametrize("name", ["song_1", "song_2", "demo"])
-def test_briefs_on_song(songs, name):
-    song = songs[name]
-    rows = []
-    for case in CASES:
-        if name in case.songs and not missing_sections(song, case):
-            ok, detail = run_case(song, case)
-            rows.append((case.brief, ok, detail))
-    RESULTS[name] = rows
-    passed = sum(ok for _, ok, _ in rows)
-    print(f"\n{name}: {passed}/{len(rows)} briefs pass ({passed / len(rows):.0%})")
-    for brief, ok, detail in rows:
-        print(f"  {'ok  ' if ok else 'FAIL'} {brief!r}: {detail}")
-    assert passed / len(rows) >= 0.85, [r for r in rows if not r[1]]
+# --- one test per brief and song, and the pass-rate gate ------------------------------------
+SONGS = ("song_1", "song_2", "demo")
+PER_SONG_GOAL = 0.85
+KNOWN_FAILURES = {
+    ("song_1", "the keys are masking the vocal"): (
+        "the carve reaches its limit on the piano (four bells at the 6 dB per-band cap) and "
+        "says the rest is arrangement: the overlap drops 9 % (0.423 -> 0.384), the check asks "
+        "for 10 %"
+    ),
+}
 
 
-def test_overall_pass_rate():
-    if not RESULTS:
+class Outcomes:
+    """Each brief run once per song (from the song's base version) and kept: the brief's own
+    test and the pass-rate gate read the same result, whichever runs first."""
+
+    def __init__(self, songs: Songs) -> None:
+        self.songs = songs
+        self.done: dict[tuple[str, str], tuple[bool, str] | None] = {}
+
+    def of(self, name: str, case: Case) -> tuple[bool, str] | None:
+        """(passed, detail), or None when the song lacks a section the brief names (skipped
+        if the song itself is not available)."""
+        key = (name, case.brief)
+        if key not in self.done:
+            song = self.songs[name]
+            self.done[key] = None if missing_sections(song, case) else run_case(song, case)
+        return self.done[key]
+
+
+@pytest.fixture(scope="module")
+def outcomes(songs: Songs) -> Outcomes:
+    return Outcomes(songs)
+
+
+def brief_params() -> list[Any]:
+    params = []
+    for name in SONGS:
+        for case in CASES:
+            if name not in case.songs:
+                continue
+            reason = KNOWN_FAILURES.get((name, case.brief))
+            marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+            params.append(pytest.param(name, case, id=f"{name}: {case.brief}", marks=marks))
+    return params
+
+
+@pytest.mark.parametrize(("name", "case"), brief_params())
+def test_brief(outcomes: Outcomes, name: str, case: Case) -> None:
+    outcome = outcomes.of(name, case)
+    if outcome is None:
+        pytest.skip(f"{name} has no {missing_sections(outcomes.songs[name], case)}")
+    passed, detail = outcome
+    assert passed, detail
+
+
+def test_pass_rate(outcomes: Outcomes) -> None:
+    """At least 85 % of the briefs pass on each song, and 95 % over all songs."""
+    rows: dict[str, list[tuple[str, bool, str]]] = {}
+    for name in SONGS:
+        try:
+            ran = [(case.brief, outcomes.of(name, case)) for case in CASES if name in case.songs]
+        except pytest.skip.Exception:
+            continue  # the song is not available here
+        rows[name] = [(brief, *outcome) for brief, outcome in ran if outcome is not None]
+    if not rows:
         pytest.skip("no song ran")
-    rows = [row for song_rows in RESULTS.values() for row in song_rows]
-    passed = sum(ok for _, ok, _ in rows)
-    rate = passed / len(rows)
-    print(f"\noverall: {passed}/{len(rows)} briefs pass ({rate:.1%})")
-    failing = [f"{song}: {b!r} ({d})" for song, r in RESULTS.items() for b, ok, d in r if not ok]
+    for name, song_rows in rows.items():
+        passed = sum(ok for _, ok, _ in song_rows)
+        print(f"\n{name}: {passed}/{len(song_rows)} briefs pass ({passed / len(song_rows):.0%})")
+        for brief, ok, detail in song_rows:
+            print(f"  {'ok  ' if ok else 'FAIL'} {brief!r}: {detail}")
+    everything = [row for song_rows in rows.values() for row in song_rows]
+    rate = sum(ok for _, ok, _ in everything) / len(everything)
+    print(f"\noverall: {sum(ok for _, ok, _ in everything)}/{len(everything)} ({rate:.1%})")
+    failing = [f"{name}: {b!r} ({d})" for name, r in rows.items() for b, ok, d in r if not ok]
+    low = {
+        name: f"{sum(ok for _, ok, _ in r)}/{len(r)}"
+        for name, r in rows.items()
+        if sum(ok for _, ok, _ in r) / len(r) < PER_SONG_GOAL
+    }
+    assert low == {}, "failing briefs:\n" + "\n".join(failing)
     assert rate >= PASS_RATE_GOAL, "failing briefs:\n" + "\n".join(failing)
 
 

@@ -33,7 +33,9 @@ class TrackFacts:
 
 @dataclass(frozen=True)
 class PastTurn:
-    """A version in the lineage of the parent (newest first)."""
+    """A version in the lineage of the parent (newest first). ``tool_calls`` are the calls
+    its planner chose: the ones the conversation records itself (loudness compensation,
+    undo and revert) are left out."""
 
     version: int
     parent: int | None

@@ -9,6 +9,7 @@ from mixchat.assistant.planning.contract import PastTurn, PlanContext, TrackFact
 from mixchat.dsp.masking import StemBands, find_masking
 from mixchat.dsp.state import TrackState
 from mixchat.tools.base import ToolCall
+from mixchat.tools.catalog import REGISTRY
 from mixchat.tools.engine import Engine
 from mixchat.tools.errors import SessionError
 from mixchat.tools.session import Session, Version
@@ -28,7 +29,11 @@ def lineage(session: Session, start: int) -> list[PastTurn]:
             version = session.load(number)
         except SessionError:
             break
-        calls = tuple(ToolCall(tool=c.tool, args=c.args) for c in version.tool_calls)
+        calls = tuple(
+            ToolCall(tool=c.tool, args=c.args)
+            for c in version.tool_calls
+            if "record" not in REGISTRY.categories(c.tool)
+        )
         turns.append(
             PastTurn(
                 version.version, version.parent, version.kind, version.brief, calls, version.state
