@@ -21,6 +21,7 @@ from mixchat.dsp.state import (
     TrackState,
 )
 from mixchat.tools.base import Change, ToolArgs, ToolCall, ToolContext, tool
+from mixchat.tools.settings_text import db
 
 MIN_GAIN_DB, MAX_GAIN_DB = -60.0, 24.0  # TrackState.gain_db's bounds
 
@@ -56,7 +57,7 @@ def shift_all_faders(state: MixState, args: ShiftArgs, context: ToolContext) -> 
     for track in state.tracks:
         gain_db = max(MIN_GAIN_DB, min(MAX_GAIN_DB, track.gain_db + args.delta_db))
         state = state.with_track(track.name, gain_db=gain_db)
-    return Change(state=state, summary=f"all faders {args.delta_db:+.1f} dB")
+    return Change(state=state, summary=f"all faders {db(args.delta_db)}")
 
 
 @tool(
