@@ -19,6 +19,10 @@ error in dB after removing the common offset. Per song it prints, averaged over 
   of a level-only restore: the perturbed stems at the automix's stem loudness, no
   processing. The automix's EQ, compression and space must not make it worse.
 
+A song whose stems were peak-normalised one by one after the mix (falcon69: every stem peaks
+at 0 dBFS, the sum at +11 dBFS) is marked with * and left out of the "producer" means: its
+stem levels are not a producer's balance.
+
 No number in the automix is fitted on these songs (the balance targets come from published
 measurements, prompts/balance.json), so every figure is leave-one-out by construction; the
 "use" column says which songs were looked at while the model was built (dev) and which
@@ -46,6 +50,8 @@ REAL = ROOT.parent / "shared" / "data" / "real"
 OFFSET_RANGE_DB = 10.0
 TONE_BANDS_HZ = (31.5, 16000.0)
 HELD_OUT = ("mu_too_bright",)  # kept out of every design decision; reported apart
+NORMALISED_WITHIN_DB = 0.5
+NORMALISED_SUM_OVER_DB = 3.0
 
 from mixchat.assistant.turn.actions import run_automix  # noqa: E402
 from mixchat.assistant.turn.comparison import render_version  # noqa: E402
@@ -64,6 +70,15 @@ class Song:
     @property
     def mix(self) -> np.ndarray:
         return sum_stems(list(self.stems.values()))
+
+    @property
+    def peak_normalised(self) -> bool:
+        """Every stem peaks within NORMALISED_WITHIN_DB of full scale while their sum peaks
+        far over it: the stems were normalised one by one after the mix, so their levels
+        are not the producer's balance (and 'all equal' wins by construction)."""
+        peaks = [20.0 * np.log10(float(np.max(np.abs(a))) + 1e-12) for a in self.stems.values()]
+        summed = 20.0 * np.log10(float(np.max(np.abs(self.mix))) + 1e-12)
+        return min(peaks) > -NORMALISED_WITHIN_DB and summed > NORMALISED_SUM_OVER_DB
 
 
 @dataclass(frozen=True)
@@ -227,8 +242,10 @@ def main(argv: list[str] | None = None) -> None:
         results = restore_song(song, seeds)
         rows.append((song, results))
         mean = partial(_mean, results)
+        use = "held-out" if song.name in HELD_OUT else "dev"
+        use += "*" if song.peak_normalised else ""
         print(
-            f"{song.name:<15}{'held-out' if song.name in HELD_OUT else 'dev':<9}"
+            f"{song.name:<15}{use:<9}"
             f"{len(song.stems):>5}{mean('automix_db'):>9.2f}{mean('equal_db'):>7.2f}"
             f"{mean('exported_db'):>9.2f}  {worst_stem(results):<36}"
             f"{mean('tone_automix_db'):>10.2f}{mean('tone_level_only_db'):>9.2f}"
@@ -237,8 +254,12 @@ def main(argv: list[str] | None = None) -> None:
             for r in results:
                 stems = ", ".join(f"{n} {a:+.1f}/{p:+.1f}" for n, (a, p) in r.deviations.items())
                 print(f"    seed {r.seed}: {r.automix_db:.2f} dB  [{stems}]")
+    if any(song.peak_normalised for song, _ in rows):
+        print("* stems peak-normalised one by one (each within 0.5 dB of full scale, their sum")
+        print("  far over it): not the producer's balance; left out of the 'producer' means")
     for label, chosen in (
         ("mean (all)", rows),
+        ("mean (producer)", [r for r in rows if not r[0].peak_normalised]),
         ("mean (dev)", [r for r in rows if r[0].name not in HELD_OUT]),
         ("mean (held)", [r for r in rows if r[0].name in HELD_OUT]),
     ):

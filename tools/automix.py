@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ from mixchat.tools.automix_measure import (
     analyze_all,
     blocks_of_all,
     gated_lufs,
+    loudness_range_lu,
     section_blocks,
     shift_bands,
 )
@@ -120,6 +121,11 @@ def automix_plan(
     vocal = lead_vocal(names, roles, raw)
     live = [n for n in names if raw[n].lufs > SILENT_LUFS]
 
+    raw_blocks = blocks_of_all({n: sources[n].audio for n in live}, sample_rate=rate)
+    activity = {
+        n: activity_share(b, below_lu=balance_targets().activity.below_lu)
+        for n, b in raw_blocks.items()
+    }
     calls = reset_calls(state, vocal)
     trims = {
         n: _clamp(NOMINAL_LUFS - raw[n].lufs, TRIM_RANGE_DB) if n in live else 0.0 for n in names
@@ -134,16 +140,15 @@ def automix_plan(
         )
         for n in live
     ]
-    staged = {n: raw[n].shifted(trims[n]) for n in live}
-    activity = {
-        n: activity_share(b, below_lu=balance_targets().activity.below_lu)
-        for n, b in blocks_of_all({n: sources[n].audio for n in live}, sample_rate=rate).items()
+    staged = {
+        n: replace(raw[n], range_lu=loudness_range_lu(raw_blocks[n])).shifted(trims[n])
+        for n in live
     }
     plan = plan_balance({n: roles[n] for n in live}, activity, vocal=vocal, genre=profile.name)
     planned = {n: MIX_ANCHOR_LUFS + v for n, v in plan.relative().items()}
     report("EQ and masking", 0.25)
     calls += high_pass_calls(staged, roles, profile)
-    calls += low_mid_calls(staged, roles, planned)
+    calls += low_mid_calls(staged, roles, planned, profile)
     if len(live) > 1:
         in_mix = {n: shift_bands(_bands(staged[n]), planned[n] - staged[n].lufs) for n in live}
         conflicts = find_masking(in_mix, sample_rate=rate, roles=roles, max_conflicts=40)

@@ -154,17 +154,14 @@ def explain(plan: BalancePlan, targets: BalanceTargets | None = None) -> str:
     text = (
         f"Balance: {table.groups[anchor].label} on top"
         + (f", then {', '.join(lines)}" if lines else "")
-        + f" (group levels where they play; published means of professional mixes, "
-        f"{table.groups[anchor].source}, {shrink_text(table)})."
+        + f" (each group's level where it plays, from published means of professional "
+        f"mixes: {table.groups[anchor].source}; {shrink_text(table)}; prompts/balance.json)."
     )
     ratio = plan.vocal_vs_band_lu()
     if ratio is not None and plan.vocal is not None:
         shift = table.vocal_shift_lu(plan.genre)
-        genre = (
-            f"; {plan.genre} moves the vocal {shift:+.1f} LU ({table.genre_vocal_source.split(' (')[0]})"
-            if shift
-            else ""
-        )
+        source = table.genre_vocal_source.split(" (")[0]
+        genre = f"; {plan.genre} moves the vocal {shift:+.1f} LU ({source})" if shift else ""
         text += f" {plan.vocal} sits {ratio:+.1f} LU against the band{genre}."
     shares = _shares_text(plan)
     if shares:
