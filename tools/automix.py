@@ -141,7 +141,9 @@ def automix_plan(
         for n in live
     ]
     staged = {
-        n: replace(raw[n], range_lu=loudness_range_lu(raw_blocks[n])).shifted(trims[n])
+        n: replace(raw[n], range_lu=loudness_range_lu(raw_blocks[n]), plays=activity[n]).shifted(
+            trims[n]
+        )
         for n in live
     }
     plan = plan_balance({n: roles[n] for n in live}, activity, vocal=vocal, genre=profile.name)
@@ -154,10 +156,13 @@ def automix_plan(
         conflicts = find_masking(in_mix, sample_rate=rate, roles=roles, max_conflicts=40)
         calls += masking_calls(conflicts, staged, roles)
     calls += compressor_calls(staged, roles, profile, meta.tempo_bpm)
-    calls += pan_calls(names, roles, profile, {n: raw[n].channels for n in names})
+    calls += pan_calls(
+        names, roles, profile, {n: raw[n].channels for n in names}, alone=plan.alone()
+    )
     calls += bus_calls(meta.tempo_bpm)
     current_sends = {t.name: (t.reverb_send_db, t.delay_send_db) for t in state.tracks}
-    calls += send_calls(names, roles, profile, current_sends)
+    processed = frozenset(n for n in live if staged[n].already_even)
+    calls += send_calls(names, roles, profile, current_sends, processed=processed)
 
     report("rendering the inserts", 0.35)
     candidate, _ = apply_calls(state, calls, context)

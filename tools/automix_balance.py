@@ -49,6 +49,13 @@ class BalancePlan:
         top = max(p.level_lu for p in self.parts.values())
         return {n: p.level_lu - top for n, p in self.parts.items()}
 
+    def alone(self) -> frozenset[str]:
+        """The parts that are the only member of their group."""
+        counts: dict[str, int] = {}
+        for part in self.parts.values():
+            counts[part.group] = counts.get(part.group, 0) + 1
+        return frozenset(n for n, p in self.parts.items() if counts[p.group] == 1)
+
     def vocal_vs_band_lu(self) -> float | None:
         """The lead vocal minus the power sum of every other part (the reply's measure)."""
         if self.vocal not in self.parts or len(self.parts) < 2:
@@ -178,7 +185,7 @@ def shrink_text(table: BalanceTargets) -> str:
 
 
 def _shares_text(plan: BalancePlan) -> str:
-    crowded = {}
+    crowded: dict[str, list[tuple[str, Part]]] = {}
     for name, part in plan.parts.items():
         crowded.setdefault(part.group, []).append((name, part))
     texts = []

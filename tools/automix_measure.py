@@ -39,6 +39,7 @@ class StemAnalysis:
     active_share: float = 0.0  # share of 50 ms blocks within 30 dB of the loud level
     bands: StemBands | None = None
     range_lu: float | None = None  # phrase-level loudness range where it plays (None: unknown)
+    plays: float = 1.0  # share of the song's 400 ms blocks in which it plays
 
     def shifted(self, gain_db: float) -> StemAnalysis:
         """The same stem after a gain: every level moves by ``gain_db``."""
@@ -54,6 +55,7 @@ class StemAnalysis:
             active_share=self.active_share,
             bands=shift_bands(self.bands, gain_db) if self.bands is not None else None,
             range_lu=self.range_lu,
+            plays=self.plays,
         )
 
     @property

@@ -17,7 +17,8 @@ from mixchat.tools.base import ToolCall
 
 HPF_CANDIDATES_HZ = (30, 35, 40, 50, 60, 70, 80, 90, 100, 120, 150, 200, 250, 300)
 HPF_MAX_BELOW_DB = -24.0  # a high-pass may remove at most this share of a stem's energy
-HPF_MIN_BELOW_DB = -40.0  # ... and at least this much: else there is no rumble to remove
+HPF_MIN_BELOW_DB = -40.0  # ... and at least this much (else there is no rumble to remove);
+# on a processed stem, a voice's high-pass removes no more than this (what its producer kept)
 ALWAYS_HIGH_PASSED = {"vocal", "lead_vocal", "backing_vocal"}  # voices: the usual practice
 LOW_END_ROLES = {"kick", "bass", "drums"}
 LOW_MID_HZ = (200.0, 500.0)
@@ -31,6 +32,7 @@ MASKER_ZONES = {  # (masked role family, low, high): where a masker gets cut
 }
 KICK_BASS_CUT_DB = -3.5
 COMPRESS_MIN_DB = 1.0  # less gain reduction than this is not worth a compressor
+COMPRESS_MIN_PLAYS = 0.5  # a part playing less of the song than this is not levelled
 GENERIC_MIN_SEVERITY = 0.3  # other pairs: only clear conflicts, cut on the less important part
 VOCALS = {"vocal", "lead_vocal"}
 KICK_SOURCES = ("kick", "drums")
@@ -52,7 +54,8 @@ def high_pass_calls(
         if limit is None or roles[name] in LOW_END_ROLES:
             continue  # the low end of a kick, bass or kit is the music, not rumble
         usable = [f for f in HPF_CANDIDATES_HZ if f <= limit]
-        safe = [f for f in usable if stem.below_share_db(f) <= HPF_MAX_BELOW_DB]
+        most = HPF_MIN_BELOW_DB if stem.already_even else HPF_MAX_BELOW_DB
+        safe = [f for f in usable if stem.below_share_db(f) <= most]
         if not safe:
             continue
         cutoff = max(safe)
@@ -229,6 +232,8 @@ def compressor_calls(
         spec = profile.role(roles[name])
         if spec.ratio is None or spec.ratio <= 1.0 or stem.loud_rms_db < -90:
             continue
+        if stem.plays < COMPRESS_MIN_PLAYS:
+            continue  # it plays in bursts: its fader places the hits, nothing to level
         moves = stem.range_lu if stem.range_lu is not None else math.inf
         reduction = min(spec.reduction_db, moves - PROCESSED_BELOW_LU)
         if reduction < COMPRESS_MIN_DB:
@@ -271,13 +276,30 @@ PAN_GROUPS = {  # parts that alternate sides among themselves, and the side they
 
 
 def pan_calls(
-    names: list[str], roles: Mapping[str, str], profile: GenreProfile, channels: Mapping[str, int]
+    names: list[str],
+    roles: Mapping[str, str],
+    profile: GenreProfile,
+    channels: Mapping[str, int],
+    *,
+    alone: frozenset[str] = frozenset(),
 ) -> list[ToolCall]:
+    """Pans by role; parts that ``alone`` carry their group (a summed 'other' bed, the only
+    harmony part) stay in the centre: there is nothing to spread them against."""
     calls = []
     next_side: dict[str, int] = {}
     for name in names:
         role = roles[name]
         spec = profile.role(role)
+        if name in alone and spec.pan_family == "spread":
+            calls.append(
+                _call(
+                    "set_pan",
+                    f"{name}: the only part of its group, so it stays centred",
+                    track=name,
+                    pan=0.0,
+                )
+            )
+            continue
         if spec.pan_family == "centre":
             calls.append(
                 _call("set_pan", f"{name}: {role} sits in the centre", track=name, pan=0.0)
@@ -315,19 +337,30 @@ def pan_calls(
 
 # --- sends and buses --------------------------------------------------------------------
 def send_calls(
-    names: list[str], roles: Mapping[str, str], profile: GenreProfile, current: Mapping[str, tuple]
+    names: list[str],
+    roles: Mapping[str, str],
+    profile: GenreProfile,
+    current: Mapping[str, tuple],
+    *,
+    processed: frozenset[str] = frozenset(),
 ) -> list[ToolCall]:
+    """Reverb and delay sends by role; ``processed`` stems (already even: printed from a
+    finished mix) bring their space with them and get none."""
     calls = []
     for name in names:
         spec = profile.role(roles[name])
         for bus, level in (("reverb", spec.reverb_send_db), ("delay", spec.delay_send_db)):
+            if name in processed:
+                level = None
             if level is None and current[name][bus == "delay"] is None:
                 continue
-            text = f"{level:g} dB" if level is not None else "off"
+            text = f"starts at {level:g} dB" if level is not None else "stays off"
+            if name in processed:
+                text += " (a processed stem brings its own space)"
             calls.append(
                 _call(
                     "set_send",
-                    f"{name}: {bus} send for a {roles[name]} starts at {text}",
+                    f"{name}: {bus} send for a {roles[name]} {text}",
                     track=name,
                     bus=bus,
                     send_db=level,
