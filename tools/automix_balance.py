@@ -26,7 +26,13 @@ from mixchat.tools.automix_measure import gated_lufs, power_sum_db
 from mixchat.tools.balance_targets import BalanceTargets, balance_targets
 from mixchat.tools.genres import resolve_genre
 
-KIT_PIECES = {"kick": "kick", "snare": "snare", "hats": "kit_spot", "percussion": "kit_spot"}
+KIT_PIECES = {
+    "kick": "kick",
+    "snare": "snare",
+    "hats": "kit_spot",
+    "toms": "kit_spot",
+    "percussion": "kit_spot",
+}
 
 
 @dataclass(frozen=True)
