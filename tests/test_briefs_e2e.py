@@ -438,8 +438,26 @@ PER_SONG_GOAL = 0.85
 KNOWN_FAILURES = {
     ("song_1", "the keys are masking the vocal"): (
         "the carve reaches its limit on the piano (four bells at the 6 dB per-band cap) and "
-        "says the rest is arrangement: the overlap drops 9 % (0.423 -> 0.384), the check asks "
+        "says the rest is arrangement: the overlap drops 9.7 % (0.421 -> 0.380), the check asks "
         "for 10 %"
+    ),
+    # Near misses since the issue-15 automix changed the base balance (the vocal and the bass
+    # now sit lower): the single pass-rate test hid them (98 % > the 95 % gate).
+    ("song_1", "make the drums punchier and the bass louder"): (
+        "since the issue-15 base mix the bass comes up 1.3 LU against the rest (-8.1 -> -6.8); "
+        "the check asks 1.5"
+    ),
+    ("song_2", "less harsh on the vocal please"): (
+        "since the issue-15 base mix the cut on the vocal moves the mix's 2-5 kHz share "
+        "0.8 dB (-11.3 -> -12.1); the check asks 1.0"
+    ),
+    ("demo", "less harsh on the vocal please"): (
+        "since the issue-15 base mix the cut on the vocal moves the mix's 2-5 kHz share "
+        "0.8 dB (-16.0 -> -16.8); the check asks 1.0"
+    ),
+    ("demo", "darker and wider, and bring the vocal up a bit"): (
+        "since the issue-15 base mix the width move adds 1.8 dB of side/mid (-12.8 -> -11.0); "
+        "the check asks 2.0"
     ),
 }
 
