@@ -25,8 +25,10 @@ from mcp import Client, ClientSession, MCPError, StdioServerParameters, stdio_cl
 from mcp.types import CallToolResult, TextContent
 
 from mixchat.assistant.demo.song import build_demo_stems
+from mixchat.assistant.mcp.paths import PathPolicy
 from mixchat.dsp.analysis import analyze_audio
 from mixchat.dsp.audio_io import load_audio
+from mixchat.dsp.errors import MixError
 from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
 from mixchat.tools.catalog import REGISTRY
 from mixchat.tools.session import Session
@@ -370,20 +372,13 @@ async def test_streamable_http_on_a_local_port(place: dict[str, Path]) -> None:
     assert f"http://127.0.0.1:{port}/mcp" in stderr
 
 
-def test_usage_errors_of_the_command() -> None:
+def test_usage_errors_of_the_command(tmp_path: Path) -> None:
     run = subprocess.run(
         [*command(), "mcp", "--host", "0.0.0.0"], capture_output=True, text=True, timeout=120
     )
     assert run.returncode == 2 and "--host needs --http" in run.stderr
-    run = subprocess.run(
-        [*command(), "mcp", "--root", "/nonexistent/folder"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert run.returncode == 1 and run.stderr.strip().count("\n") == 0
-    assert "/nonexistent/folder" in run.stderr
+    with pytest.raises(MixError, match="not an existing folder"):
+        PathPolicy.from_roots([tmp_path / "missing"])
 
 
 def test_numbers_of_silence_are_null() -> None:

@@ -19,6 +19,7 @@ resolved first (``~``, ``..`` and symlinks included) and checked on what it real
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ from mixchat.assistant.mcp.errors import AccessError
 from mixchat.tools.session import Session
 from mixchat.tools.workspace import find_stem_files
 
+PATH_IN_TEXT = re.compile(r"""(?:~|\.{1,2})?/[^\s"'`]+""")
 SESSION_INTERNALS = frozenset({"session.json", "chat.jsonl", "versions", "cache"})
 
 
@@ -90,6 +92,19 @@ class PathPolicy:
             if Path(stem.file).resolve() == real:
                 raise AccessError(
                     f"{name}={real} is the stem {stem.name!r} of this session; choose another file"
+                )
+
+    def check_paths_in(self, text: str, *, name: str) -> None:
+        """Refuse free text (a brief) that names an existing file outside the roots: a brief
+        such as "make it sound like PATH" must not reach past them."""
+        if not self.roots:
+            return
+        for candidate in PATH_IN_TEXT.findall(text):
+            path = Path(candidate.rstrip(".,;:!?)")).expanduser()
+            if path.exists() and not self.inside_roots(path.resolve()):
+                raise AccessError(
+                    f"{name} names {path}, outside the folders this server may use "
+                    f"({', '.join(str(r) for r in self.roots)}); use a file inside them"
                 )
 
     # --- folders and sessions ----------------------------------------------------------

@@ -8,6 +8,7 @@ session's id. Errors are raised as they are; the server turns them into one-line
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -19,7 +20,7 @@ from mixchat.assistant.inspection.feedback import feedback_for_path
 from mixchat.assistant.mcp.calls import ClientPlanner, calls_brief, calls_schema, parse_calls
 from mixchat.assistant.mcp.paths import PathPolicy, refuse_session_overwrite
 from mixchat.assistant.mcp.sessions import OpenSession, SessionRegistry
-from mixchat.assistant.mcp.work import run_work
+from mixchat.assistant.mcp.work import Progress, run_work
 from mixchat.assistant.turn.actions import answer, revert_to, run_automix, screenshot_feedback
 from mixchat.assistant.turn.comparison import (
     ab_compare,
@@ -36,6 +37,7 @@ from mixchat.assistant.turn.summaries import (
     version_rows,
 )
 from mixchat.tools.genres import resolve_genre
+from mixchat.tools.session import Session
 from mixchat.tools.workspace import create_session
 
 Ctx = Context[Any, Any]
@@ -65,6 +67,15 @@ WRITES_AGAIN = ToolAnnotations(
 def register_tools(server: MCPServer[Any], policy: PathPolicy, registry: SessionRegistry) -> None:
     def with_id(data: Any, entry: OpenSession) -> Result:
         return {**json_ready(data), "session_id": entry.id}
+
+    async def in_session(
+        ctx: Ctx | None, raw: str, fn: Callable[[Session, Progress], Any]
+    ) -> tuple[Any, OpenSession]:
+        """``fn(session, progress)`` in a worker, holding the session's lock, on the session
+        as it is on disk once the lock is held."""
+        _, entry = registry.open(raw)
+        data = await run_work(ctx, lambda p: fn(Session.open(entry.path), p), lock=entry.lock)
+        return data, entry
 
     @server.tool(title="New session", annotations=WRITES)
     async def new_session(
@@ -105,9 +116,8 @@ def register_tools(server: MCPServer[Any], policy: PathPolicy, registry: Session
     async def automix(ctx: Ctx, session: SessionArg, genre: GenreArg = None) -> Result:
         """The technical mix as a new version: gain staging, balance, EQ clean-up, masking
         resolved on the source, compression, panning and space, each move explained."""
-        opened, entry = registry.open(session)
-        data = await run_work(
-            ctx, lambda p: run_automix(opened, genre=genre, progress=p), lock=entry.lock
+        data, entry = await in_session(
+            ctx, session, lambda opened, p: run_automix(opened, genre=genre, progress=p)
         )
         return with_id(data, entry)
 
@@ -129,11 +139,11 @@ def register_tools(server: MCPServer[Any], policy: PathPolicy, registry: Session
         """One brief → tool calls on the mix → a new version, with the reply: what changed,
         why, and what was measured on the render before and after. A question or a brief
         that needs no change makes no version (version is null)."""
-        opened, entry = registry.open(session)
-        data = await run_work(
+        policy.check_paths_in(brief, name="brief")
+        data, entry = await in_session(
             ctx,
-            lambda p: handle_brief(opened, brief, parent=from_version, progress=p),
-            lock=entry.lock,
+            session,
+            lambda opened, p: handle_brief(opened, brief, parent=from_version, progress=p),
         )
         return with_id(data, entry)
 
@@ -159,14 +169,13 @@ def register_tools(server: MCPServer[Any], policy: PathPolicy, registry: Session
         master. All calls are checked before any is applied; the result is a new version,
         rendered, measured and explained like a brief."""
         parsed = parse_calls(calls)
-        opened, entry = registry.open(session)
         planner = ClientPlanner(parsed, message=message)
-        data = await run_work(
+        data, entry = await in_session(
             ctx,
-            lambda p: handle_brief(
+            session,
+            lambda opened, p: handle_brief(
                 opened, calls_brief(parsed), parent=from_version, planner=planner, progress=p
             ),
-            lock=entry.lock,
         )
         return with_id(data, entry)
 
@@ -188,14 +197,13 @@ def register_tools(server: MCPServer[Any], policy: PathPolicy, registry: Session
         over full scale). Returns its integrated loudness and true peak."""
         out = policy.output(output, name="output")
         stems_out = policy.output(stems_dir, name="stems_dir") if stems_dir else None
-        opened, entry = registry.open(session)
-        policy.refuse_stem_overwrite(out, opened, name="output")
-        data = await run_work(
+        policy.refuse_stem_overwrite(out, registry.open(session)[0], name="output")
+        data, entry = await in_session(
             ctx,
-            lambda p: render_version(
+            session,
+            lambda opened, p: render_version(
                 opened, output=out, version=version, stems_dir=stems_out, master=master, progress=p
             ),
-            lock=entry.lock,
         )
         return with_id(data, entry)
 
@@ -212,12 +220,13 @@ def register_tools(server: MCPServer[Any], policy: PathPolicy, registry: Session
     ) -> Result:
         """Level-matched A/B of two versions: both rendered and matched to the quieter one,
         written as a pair of WAVs, with the settings that differ and a metric table."""
-        opened, entry = registry.open(session)
-        folder = policy.output(output_dir, name="output_dir") if output_dir else entry.path / "ab"
-        data = await run_work(
+        folder = policy.output(output_dir, name="output_dir") if output_dir else None
+        data, entry = await in_session(
             ctx,
-            lambda p: ab_compare(opened, a, b, output=folder, progress=p),
-            lock=entry.lock,
+            session,
+            lambda opened, p: ab_compare(
+                opened, a, b, output=folder or opened.path / "ab", progress=p
+            ),
         )
         report = registry.save_report(entry, f"ab_v{a:04d}_v{b:04d}", json_ready(data))
         return {**with_id(data, entry), "report": report}
@@ -239,8 +248,7 @@ def register_tools(server: MCPServer[Any], policy: PathPolicy, registry: Session
     async def revert(session: SessionArg, version: VersionArg) -> Result:
         """A new version with the settings of VERSION. Nothing is deleted: versions are
         append-only."""
-        opened, entry = registry.open(session)
-        data = await run_work(None, lambda p: revert_to(opened, version), lock=entry.lock)
+        data, entry = await in_session(None, session, lambda opened, p: revert_to(opened, version))
         return with_id(data, entry)
 
     async def inspect_path(
@@ -380,12 +388,11 @@ def register_tools(server: MCPServer[Any], policy: PathPolicy, registry: Session
     ) -> Result:
         """Export a version to a DAW project or as processed stems."""
         out = policy.output(output, name="output")
-        opened, entry = registry.open(session)
-        data = await run_work(
+        data, entry = await in_session(
             ctx,
-            lambda p: export_session(
+            session,
+            lambda opened, p: export_session(
                 opened, fmt=format, output=out, version=version, force=force, progress=p
             ),
-            lock=entry.lock,
         )
         return with_id(data, entry)
