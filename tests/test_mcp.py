@@ -221,6 +221,10 @@ async def test_a_whole_session_over_stdio(place: dict[str, Path]) -> None:
             assert png.contents[0].mime_type == "image/png"
             listed_uris = {str(r.uri) for r in (await client.list_resources()).resources}
             assert f"mixchat://sessions/{sid}/versions" in listed_uris
+            summary = json.loads(
+                (await client.read_resource(f"mixchat://sessions/{sid}")).contents[0].text
+            )
+            assert summary["session"] == str(session.resolve()) and summary["version"] == 3
             prompts = {p.name for p in (await client.list_prompts()).prompts}
             assert prompts == {"mix_these_stems", "master_for_platform"}
             prompt = await client.get_prompt("mix_these_stems", {"stems_dir": str(place["stems"])})
@@ -325,6 +329,10 @@ async def test_bad_arguments_and_outside_paths_get_one_line_errors_and_it_keeps_
                 with pytest.raises(MCPError):
                     await client.read_resource(uri)
 
+            with pytest.raises(MCPError, match="spotifi"):
+                await client.get_prompt(
+                    "master_for_platform", {"input": "m.wav", "platform": "spotifi"}
+                )
             assert "127.0.0.1:9" in await refused("say", {"session": session, "brief": "warmer"})
             asked = await client.call_tool("ask", {"question": "what ratio on a bass?"})
             assert "did not answer" in text(asked)  # and answered offline

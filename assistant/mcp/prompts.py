@@ -7,9 +7,12 @@ from pathlib import PurePath
 from string import Template
 from typing import Annotated, Any
 
+from mcp import MCPError
 from mcp.server.mcpserver import MCPServer
+from mcp.types import INVALID_PARAMS
 from pydantic import Field
 
+from mixchat.dsp.errors import MixError
 from mixchat.dsp.master import PLATFORM_TARGETS_LUFS, parse_target
 
 
@@ -49,7 +52,10 @@ def register_prompts(server: MCPServer[Any]) -> None:
         """Master a mix to a platform's loudness under a true-peak ceiling, and report it."""
         source = PurePath(input)
         name = platform.strip().lower()
-        target_lufs = parse_target(name)  # a bad platform fails the request with its reason
+        try:
+            target_lufs = parse_target(name)
+        except MixError as error:  # the request fails with the reason, not "internal error"
+            raise MCPError(code=INVALID_PARAMS, message=str(error)) from None
         known = ", ".join(f"{k} {v:g} LUFS" for k, v in PLATFORM_TARGETS_LUFS.items())
         return _template("mcp_master_for_platform.md").substitute(
             input=input,

@@ -50,7 +50,9 @@ def register_resources(server: MCPServer[Any], registry: SessionRegistry) -> Non
 
         def read() -> str:
             opened, entry = registry.get(session_id)
-            return _text({**session_summary(opened), "id": entry.id, **registry.uris(entry)})
+            return _text(
+                {**session_summary(opened), "id": entry.id, "resources": registry.uris(entry)}
+            )
 
         return _found(read)
 
