@@ -391,7 +391,7 @@ def test_usage_errors_of_the_command(tmp_path: Path) -> None:
 
 def test_numbers_of_silence_are_null() -> None:
     """JSON out of the server is strict: -inf (the loudness of silence) is null."""
-    from mixchat.assistant.turn.summaries import json_ready
+    from mixchat.assistant.turn.jsonable import json_ready
 
     assert json.dumps(json_ready({"lufs": float("-inf"), "x": [np.float64(1.5)]})) == (
         '{"lufs": null, "x": [1.5]}'

@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mixchat.assistant.turn.summaries import json_ready
+from mixchat.assistant.turn.jsonable import json_ready
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -19,7 +19,8 @@ from mcp.types import Resource
 
 from mixchat.assistant.mcp.redact import clean
 from mixchat.assistant.mcp.sessions import URI_ROOT, SessionRegistry
-from mixchat.assistant.turn.summaries import json_ready, session_summary, version_rows
+from mixchat.assistant.turn.jsonable import json_ready
+from mixchat.assistant.turn.summaries import session_summary, version_rows
 from mixchat.dsp.errors import MixError
 
 JSON = "application/json"

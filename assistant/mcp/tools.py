@@ -29,9 +29,9 @@ from mixchat.assistant.turn.comparison import (
     render_version,
 )
 from mixchat.assistant.turn.conversation import handle_brief
+from mixchat.assistant.turn.jsonable import json_ready
 from mixchat.assistant.turn.summaries import (
     damaged_versions,
-    json_ready,
     session_summary,
     version_diff,
     version_rows,

@@ -6,11 +6,10 @@ both say the same thing about a session.
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mixchat.tools.compare import metric_rows, state_diff
-from mixchat.tools.session import Session
+if TYPE_CHECKING:  # only for the annotations: `mixchat --help` should not load the store
+    from mixchat.tools.session import Session
 
 
 def session_summary(session: Session) -> dict[str, Any]:
@@ -67,6 +66,10 @@ def damaged_versions(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 
 def version_diff(session: Session, a: int, b: int) -> dict[str, Any]:
     """Settings and metric differences between versions ``a`` and ``b``."""
+    # Deferred: the comparison brings the loudness meter (scipy); `mixchat versions` and the
+    # other commands that print these summaries should not wait for it.
+    from mixchat.tools.compare import metric_rows, state_diff
+
     va, vb = session.load(a), session.load(b)
     return {
         "a": a,
@@ -74,21 +77,3 @@ def version_diff(session: Session, a: int, b: int) -> dict[str, Any]:
         "settings": [{"setting": k, "a": x, "b": y} for k, x, y in state_diff(va.state, vb.state)],
         "metrics": metric_rows(va.metrics, vb.metrics),
     }
-
-
-def json_ready(value: Any) -> Any:
-    """``value`` as strict JSON data: a number that is not finite (the loudness of silence is
-    -inf) becomes None, models and numpy scalars become plain values."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(key): json_ready(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(item) for item in value]
-    if value is None or isinstance(value, str | int | bool):
-        return value
-    if hasattr(value, "model_dump"):
-        return json_ready(value.model_dump(mode="json"))
-    if hasattr(value, "item"):
-        return json_ready(value.item())
-    return str(value)
