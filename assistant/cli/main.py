@@ -417,6 +417,18 @@ def mcp(
     serve(http_port=http, host=host or "127.0.0.1", roots=root or [])
 
 
+def _debugging() -> bool:
+    """MIXCHAT_DEBUG=1: let an internal error's traceback through."""
+    # Deferred: the settings need pydantic, which a plain `mixchat --help` never imports.
+    from mixchat.tools.config import load_settings
+    from mixchat.tools.errors import ConfigError
+
+    try:
+        return load_settings().debug
+    except ConfigError:
+        return False
+
+
 def main() -> None:
     keep_block_buffers()
     try:
@@ -445,7 +457,7 @@ def main() -> None:
         print(f"mixchat: {os_error_message(error)}", file=sys.stderr)
         sys.exit(1)
     except Exception as error:  # noqa: BLE001 - the one place that turns bugs into one line
-        if os.environ.get("MIXCHAT_DEBUG"):
+        if _debugging():
             raise
         print(
             f"mixchat: internal error ({type(error).__name__}: {error}); set MIXCHAT_DEBUG=1 for details",

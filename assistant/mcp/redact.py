@@ -7,7 +7,7 @@ from typing import Any
 
 from mixchat.assistant.planning.errors import scrub
 
-SECRET_VARIABLES = ("OPENAI_API_KEY",)
+SECRET_VARIABLES = ("OPENAI_API_KEY",)  # read from the environment only (tools.config)
 
 
 def secrets() -> list[str]:

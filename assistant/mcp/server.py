@@ -9,7 +9,6 @@ server: every result and error text is scrubbed of it.
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import sys
 from collections.abc import Sequence
@@ -29,7 +28,8 @@ from mixchat.assistant.mcp.sessions import SessionRegistry
 from mixchat.assistant.mcp.tools import register_tools
 from mixchat.dsp.errors import MixError
 from mixchat.dsp.state import validation_message
-from mixchat.tools.errors import os_error_message
+from mixchat.tools.config import load_settings
+from mixchat.tools.errors import ConfigError, os_error_message
 
 logger = logging.getLogger("mixchat.mcp")
 
@@ -122,12 +122,20 @@ def build_server(roots: Sequence[Path | str] = ()) -> MixchatServer:
         title="mixchat: a conversational mixing assistant",
         instructions=INSTRUCTIONS + f"Paths this server may use: {policy.describe()}.",
         version=_version(),
-        log_level="DEBUG" if os.environ.get("MIXCHAT_DEBUG") else "WARNING",
+        log_level="DEBUG" if _debugging() else "WARNING",
     )
     register_tools(server, policy, registry)
     register_resources(server, registry)
     register_prompts(server)
     return server
+
+
+def _debugging() -> bool:
+    """MIXCHAT_DEBUG=1: the SDK's and mixchat's debug log on stderr."""
+    try:
+        return load_settings().debug
+    except ConfigError:
+        return False
 
 
 def _version() -> str:
