@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from mixchat.assistant.planning.errors import scrub
-
-SECRET_VARIABLES = ("OPENAI_API_KEY",)  # read from the environment only (tools.config)
+from mixchat.tools.config import load_settings
+from mixchat.tools.errors import ConfigError
 
 
 def secrets() -> list[str]:
-    return [v for name in SECRET_VARIABLES if len(v := os.environ.get(name, "").strip()) >= 4]
+    """The configured API key (with a setting mixchat cannot read, no LLM runs, so only the
+    key-shaped text is scrubbed)."""
+    try:
+        key = load_settings().api_key
+    except ConfigError:
+        return []
+    return [key] if key and len(key) >= 4 else []
 
 
 def clean(text: str) -> str:
