@@ -228,7 +228,7 @@ class LLMPlanner:
             calls=calls,
             message=message,
             measures=measures_for(calls, context.state),
-            level_change=any(_is(c, "level") or _is(c, "loudness") for c in calls),
+            level_change=changes_level(calls),
         )
 
     def _clean(self, text: str) -> str:
@@ -274,6 +274,12 @@ def band_of(freq_hz: float) -> str:
 
 def _is(call: ToolCall, category: ToolCategory) -> bool:
     return category in REGISTRY.categories(call.tool)
+
+
+def changes_level(calls: list[ToolCall]) -> bool:
+    """True when the calls move a level on purpose (a fader, the master, a section ride):
+    the turn then leaves the loudness where they put it."""
+    return any(_is(c, "level") or _is(c, "loudness") for c in calls)
 
 
 def measures_for(calls: list[ToolCall], state: MixState) -> list[Measure]:

@@ -1,4 +1,5 @@
-"""Session-level actions besides briefs: the automix, role corrections, questions, screenshots."""
+"""Session-level actions besides briefs: the automix, reverts, role corrections, questions,
+screenshots."""
 
 from __future__ import annotations
 
@@ -13,11 +14,14 @@ from mixchat.assistant.turn.context import ensure_metrics
 from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise, track_vs_rest_db
 from mixchat.assistant.turn.result import AutomixResult
 from mixchat.dsp.roles import parse_role_assignments
+from mixchat.dsp.state import MixState
 from mixchat.tools.automix import automix_plan
 from mixchat.tools.base import Change, ToolCall, ToolContext
-from mixchat.tools.catalog import apply_calls
+from mixchat.tools.catalog import apply_call, apply_calls
 from mixchat.tools.engine import Engine
+from mixchat.tools.errors import SessionError
 from mixchat.tools.genres import resolve_genre
+from mixchat.tools.record_tools import restore_call
 from mixchat.tools.session import Session
 
 Progress = Callable[[str, float], None]
@@ -84,6 +88,34 @@ def run_automix(
         true_peak_dbtp=metrics["mix"]["true_peak_dbtp"],
         vocal_vs_band_lu=vocal_gap,
     )
+
+
+def revert_to(session: Session, version: int) -> dict[str, Any]:
+    """A new version with the settings of ``version`` (nothing is deleted)."""
+    source = session.load(version)
+    latest = session.latest_number()
+    try:
+        current: MixState | None = session.load(latest).state
+    except SessionError:  # a damaged latest version: the call restores every part
+        current = None
+    restore = restore_call(current, source.state, version=version)
+    made = session.commit(
+        apply_call(current or source.state, restore, ToolContext()).state,
+        parent=latest,
+        kind="revert",
+        brief=f"revert to version {version}",
+        summary=f"same settings as version {version}",
+        reply=f"Version {latest + 1} restores the settings of version {version}.",
+        tool_calls=[restore.record()],
+        metrics=source.metrics,
+    )
+    session.log_chat(role="assistant", text=made.reply, version=made.version)
+    return {
+        "version": made.version,
+        "parent": made.parent,
+        "reverted_to": version,
+        "reply": made.reply,
+    }
 
 
 def set_roles(
