@@ -57,7 +57,9 @@ class NoiseFinding(BaseModel):
     quiet_s: float = 0.0
     spread_db: float = 0.0
     flatness: float = 0.0
-    profile: NoiseProfile | None = None
+    profile: NoiseProfile | None = Field(
+        default=None, description="learned on the quiet passages, when the stem has some"
+    )
 
 
 def _frame_powers(audio: np.ndarray, size: int) -> np.ndarray:
@@ -138,7 +140,7 @@ def detect_noise(audio: np.ndarray, *, sample_rate: int) -> NoiseFinding:
         quiet_s=round(quiet_s, 2),
         spread_db=round(spread, 2),
         flatness=round(flatness, 3),
-        profile=profile if found else None,
+        profile=profile if quiet_s >= MIN_QUIET_S and snr >= MIN_QUIET_BELOW_LOUD_DB else None,
     )
 
 
