@@ -46,9 +46,9 @@ from mixchat.tools.automix_moves import (
 )
 from mixchat.tools.automix_profile import GenreProfile, genre_profile
 from mixchat.tools.base import ToolCall, ToolContext
+from mixchat.tools.catalog import apply_calls
 from mixchat.tools.cleanup_faults import faults_lookup
 from mixchat.tools.cleanup_moves import cleanup_calls
-from mixchat.tools.catalog import apply_calls
 
 Progress = Callable[[str, float], None]
 NOMINAL_LUFS = -18.0

@@ -65,7 +65,10 @@ class DcArgs(TrackOnly):
 
 class DeEssArgs(TrackOnly):
     threshold_db: float | None = Field(
-        default=None, ge=-90.0, le=0.0, description="Sibilance band level where it acts; null = from the esses found"
+        default=None,
+        ge=-90.0,
+        le=0.0,
+        description="Sibilance band level where it acts; null = from the esses found",
     )
     reduction_db: float = Field(default=10.0, ge=0.0, le=30.0, description="Most reduction, dB")
     freq_hz: float = Field(default=7000.0, ge=3000.0, le=12000.0)
@@ -74,7 +77,10 @@ class DeEssArgs(TrackOnly):
 
 class PlosiveArgs(TrackOnly):
     threshold_db: float | None = Field(
-        default=None, ge=-90.0, le=0.0, description="Low band level where it acts; null = from the thumps found"
+        default=None,
+        ge=-90.0,
+        le=0.0,
+        description="Low band level where it acts; null = from the thumps found",
     )
     reduction_db: float = Field(default=12.0, ge=0.0, le=30.0, description="Most reduction, dB")
     cutoff_hz: float = Field(default=150.0, ge=40.0, le=400.0)

@@ -113,9 +113,7 @@ def _interpolate(segment: np.ndarray, unknown: np.ndarray) -> np.ndarray:
     matrix = np.zeros((rows, segment.size))
     for i, c in enumerate(filt):  # row n: sum_i filt[i] * y[n + p - i]
         matrix[np.arange(rows), np.arange(rows) + AR_ORDER - i] = c
-    solved, *_ = np.linalg.lstsq(
-        matrix[:, unknown], -matrix[:, known] @ segment[known], rcond=None
-    )
+    solved, *_ = np.linalg.lstsq(matrix[:, unknown], -matrix[:, known] @ segment[known], rcond=None)
     return solved
 
 

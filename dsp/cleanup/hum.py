@@ -195,7 +195,9 @@ class HumStage:
         laid[:, : joined.shape[1]] = joined
         laid = laid.reshape(channels, rows, p)
         drive = self.gain * (laid[:, 1:] - laid[:, :-1])
-        notched, _ = lfilter([1.0], [1.0, -self.alpha], drive, axis=1, zi=self.alpha * self._y[:, None, :])
+        notched, _ = lfilter(
+            [1.0], [1.0, -self.alpha], drive, axis=1, zi=self.alpha * self._y[:, None, :]
+        )
         notched = notched.reshape(channels, -1)[:, :frames]
         self._x = joined[:, -p:]
         self._y = np.concatenate([self._y, notched], axis=1)[:, -p:]

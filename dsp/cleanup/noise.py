@@ -100,7 +100,9 @@ def learn_profile(
             continue
         centres.append(round(float(math.sqrt(lo * hi)), 2))
         levels.append(round(float(10.0 * np.log10(np.median(density[inside]) + 1e-30)), 2))
-    return NoiseProfile(freqs_hz=tuple(centres), density_db=tuple(levels), seconds=round(seconds, 2))
+    return NoiseProfile(
+        freqs_hz=tuple(centres), density_db=tuple(levels), seconds=round(seconds, 2)
+    )
 
 
 def detect_noise(audio: np.ndarray, *, sample_rate: int) -> NoiseFinding:
@@ -174,9 +176,9 @@ class NoiseGate:
         out = np.zeros_like(audio, dtype=np.float32)
         if count < 2:
             return out
-        frames = np.lib.stride_tricks.sliding_window_view(audio, self.size, axis=1)[
-            :, :: self.hop
-        ][:, :count]
+        frames = np.lib.stride_tricks.sliding_window_view(audio, self.size, axis=1)[:, :: self.hop][
+            :, :count
+        ]
         spectrum = scipy.fft.rfft(frames * self.window, axis=-1)
         power = (spectrum.real**2 + spectrum.imag**2).mean(axis=0)
         mask = (power > self.threshold).astype(np.float32)

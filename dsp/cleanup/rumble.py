@@ -130,7 +130,9 @@ def deplosive_threshold(
     hits = float(np.median(peaks[thump]))
     others = peaks[~thump & (peaks > hits - 40.0)]
     ceiling = float(np.percentile(others, 99)) if others.size else -90.0
-    return round(float(np.clip(max(hits - THRESHOLD_BELOW_THUMPS_DB, ceiling + 1.0), -90.0, 0.0)), 1)
+    return round(
+        float(np.clip(max(hits - THRESHOLD_BELOW_THUMPS_DB, ceiling + 1.0), -90.0, 0.0)), 1
+    )
 
 
 def deplosive_stage(spec: DePlosive, *, sample_rate: int) -> DynamicBandStage:

@@ -72,7 +72,9 @@ class DynamicBandStage:
         over = np.maximum(level_db - spec.threshold_db, 0.0)
         wanted = np.minimum(over * (1.0 - 1.0 / spec.ratio), spec.reduction_db)
         ramp = self.rate_db * np.arange(wanted.size)
-        held = np.maximum.accumulate(np.concatenate([[self._last_reduction], wanted + ramp + self.rate_db]))
+        held = np.maximum.accumulate(
+            np.concatenate([[self._last_reduction], wanted + ramp + self.rate_db])
+        )
         released = held[1:] - ramp - self.rate_db
         out = np.maximum(wanted, released)
         self._last_reduction = float(out[-1])
