@@ -1,6 +1,6 @@
 """Clicks and pops: short impulses found against the signal around them, rebuilt from it.
 
-Detection reads the second difference of each channel (clicks are broadband, music falls
+Detection reads the fourth difference of each channel (clicks are broadband, music falls
 off towards the top, so the difference lifts clicks out), takes each 32-sample block's peak
 and compares it with the block peaks within 35 ms on either side (the second largest): a
 click stands ``threshold`` times above them, so a note's or a drum's onset (loud after it),
@@ -26,6 +26,8 @@ from mixchat.dsp.cleanup.stream import LocalStage
 BLOCK = 32
 SIDE_BLOCKS = 48  # about 35 ms: a low bass note's period
 GUARD_BLOCKS = 2
+LEVEL_BLOCKS = 8
+ONSET_DB = 15.0
 ABSOLUTE_FLOOR = 3e-5  # a block peak of the difference under -90 dBFS counts as this
 MERGE_GAP = 8
 MARGIN = 2
@@ -45,11 +47,13 @@ class ClickFinding(BaseModel):
 
 
 def _difference(audio: np.ndarray) -> np.ndarray:
-    """|second difference|, the louder channel, aligned with the input."""
+    """|fourth difference| (1, -4, 6, -4, 1), the louder channel, aligned with the input.
+    An impulse comes out 6 times its height while everything under about 8 kHz (where a
+    voice or an instrument keeps most of its energy) comes out smaller than it went in."""
     diff = np.zeros(audio.shape[1], dtype=np.float32)
-    if audio.shape[1] > 2:
-        second = np.abs(audio[:, 2:] - 2.0 * audio[:, 1:-1] + audio[:, :-2]).max(axis=0)
-        diff[1:-1] = second
+    if audio.shape[1] > 4:
+        fourth = audio[:, 4:] - 4.0 * audio[:, 3:-1] + 6.0 * audio[:, 2:-2] - 4.0 * audio[:, 1:-3] + audio[:, :-4]
+        diff[2:-2] = np.abs(fourth).max(axis=0)
     return diff
 
 
@@ -66,6 +70,19 @@ def _side_reference(peaks: np.ndarray) -> np.ndarray:
     return np.maximum(second, ABSOLUTE_FLOOR)
 
 
+def _steady_around(audio: np.ndarray, blocks: int) -> np.ndarray:
+    """Per block: the level just before and just after it is within ONSET_DB (a click sits
+    in a steady context; a sound starting or stopping right there is not a click)."""
+    framed = audio[:, : blocks * BLOCK].reshape(audio.shape[0], blocks, BLOCK)
+    power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64) / BLOCK + 1e-12
+    pad = LEVEL_BLOCKS + GUARD_BLOCKS
+    padded = np.pad(power, pad, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * pad + 1)
+    before = windows[:, :LEVEL_BLOCKS].mean(axis=1)
+    after = windows[:, -LEVEL_BLOCKS:].mean(axis=1)
+    return np.abs(10.0 * np.log10(after / before)) <= ONSET_DB
+
+
 def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> list[tuple[int, int]]:
     """(start, stop) sample runs of clicks in (channels, n) audio (start on the block grid)."""
     diff = _difference(audio)
@@ -74,7 +91,7 @@ def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> lis
         return []
     peaks = diff[: blocks * BLOCK].reshape(blocks, BLOCK).max(axis=1)
     reference = _side_reference(peaks)
-    hot_blocks = np.flatnonzero(peaks > threshold * reference)
+    hot_blocks = np.flatnonzero((peaks > threshold * reference) & _steady_around(audio, blocks))
     if hot_blocks.size == 0:
         return []
     limit = np.repeat(threshold * reference, BLOCK)
@@ -92,7 +109,8 @@ def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> lis
             start = i
         prev = i
     runs.append((start, prev + 1))
-    return [(a, b) for a, b in runs if b - a <= max_samples]
+    # a click rings down after its peak: rebuild as far again as the run that stood out
+    return [(a, min(b + (b - a), diff.size)) for a, b in runs if b - a <= max_samples]
 
 
 def _ar_coefficients(context: np.ndarray) -> np.ndarray:

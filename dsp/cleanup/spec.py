@@ -35,7 +35,7 @@ class DeClick(_Spec):
     """Finds short impulses that stand out of the local signal and rebuilds those samples."""
 
     threshold: float = Field(
-        default=7.0,
+        default=12.0,
         ge=3.0,
         le=100.0,
         description="How far a click must stand above the local high-frequency peaks (ratio)",
