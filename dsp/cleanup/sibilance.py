@@ -6,7 +6,7 @@ beats the rest of the spectrum (80 Hz-5 kHz) by ``ESS_OVER_REST_DB``. The esses 
 when they come close to the vocal's own loud level: a burst counts when its sibilance band
 reaches within ``HARSH_BELOW_LOUD_DB`` of the loud frames' total level, and sibilance is
 found when such bursts are a real share of the esses. The de-esser's threshold comes from
-the same band the stage listens to: between the voiced frames' band level and the bursts'.
+the same band the stage listens to: between the voiced frames' band level and the esses'.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ ESS_OVER_REST_DB = 3.0
 HARSH_BELOW_LOUD_DB = 6.0
 MIN_BURSTS = 3
 MIN_HARSH_SHARE = 0.25
-THRESHOLD_BELOW_BURSTS_DB = 9.0
+THRESHOLD_BELOW_BURSTS_DB = 12.0
 
 
 class SibilanceFinding(BaseModel):
@@ -80,8 +80,7 @@ def detect_sibilance(audio: np.ndarray, *, sample_rate: int) -> SibilanceFinding
     times = [round(float(a * size / sample_rate), 3) for a, _ in harsh_runs[:100]]
     over = float(np.median(_db(band[harsh]) - _db(rest[harsh]))) if harsh.any() else 0.0
     against = float(np.median(_db(band[harsh]) - loud)) if harsh.any() else -120.0
-    keyed = harsh if harsh.any() else ess
-    threshold = de_ess_threshold(audio, sample_rate=sample_rate, frames=keyed, size=size)
+    threshold = de_ess_threshold(audio, sample_rate=sample_rate, frames=ess, size=size)
     return SibilanceFinding(
         found=bool(found),
         bursts=len(harsh_runs),
@@ -96,9 +95,9 @@ def detect_sibilance(audio: np.ndarray, *, sample_rate: int) -> SibilanceFinding
 def de_ess_threshold(
     audio: np.ndarray, *, sample_rate: int, frames: np.ndarray, size: int
 ) -> float | None:
-    """A threshold on the de-esser's own detector: THRESHOLD_BELOW_BURSTS_DB under the
-    bursts' median peak level (so they lose about 6 dB at 4:1), never under the loudest
-    level the band reaches in frames without an ess."""
+    """A threshold on the de-esser's own detector: THRESHOLD_BELOW_BURSTS_DB under the esses'
+    median peak level (so a typical ess loses about 9 dB at 4:1 and every ess is touched),
+    never under the loudest level the band reaches in frames without an ess."""
     if not frames.any():
         return None
     spec = DeEsser(threshold_db=0.0)
@@ -109,7 +108,7 @@ def de_ess_threshold(
     peaks = level[: count * size].reshape(count, size).max(axis=1)
     bursts = float(np.median(peaks[frames]))
     others = peaks[~frames & (peaks > bursts - 40.0)]
-    ceiling = float(np.percentile(others, 95)) if others.size else -90.0
+    ceiling = float(np.percentile(others, 80)) if others.size else -90.0
     return round(float(np.clip(max(bursts - THRESHOLD_BELOW_BURSTS_DB, ceiling), -90.0, 0.0)), 1)
 
 
