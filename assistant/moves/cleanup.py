@@ -1,7 +1,8 @@
 """Clean-up moves for briefs that name a recording fault: the detectors' findings on each
 target's raw stem decide the tool call and its numbers (see mixchat.tools.cleanup_moves).
-Without a named track, the move goes where the fault was found. A fault asked about but not
-measured gets a note with what was measured instead, not an invented move."""
+Without a named track, the move goes where the fault was found (esses and plosives: on the
+vocals that have them, since the brief itself says they are heard). A fault asked about but
+not measured gets a note with what was measured instead, not an invented move."""
 
 from __future__ import annotations
 
@@ -117,7 +118,7 @@ def _call_for(
         return [_scaled(plosive_call(track, faults), PLOSIVE_DB * amount)]
     if concept == "sibilance":
         sib = faults.sibilance
-        if sib is None or sib.threshold_db is None or not (found or named):
+        if sib is None or sib.threshold_db is None:  # a vocal with esses: the brief heard them
             return None
         call = sibilance_call(track, faults)
         return [_scaled(call, DE_ESS_DB * amount)] if call is not None else None
