@@ -23,7 +23,10 @@ def plant_hum(audio, sample_rate, *, f0, harmonics, level_db, rng, odd_weight=1.
     t = np.arange(audio.shape[1]) / sample_rate
     weights = [(0.7**k) * (odd_weight if k % 2 == 0 else 1.0) for k in range(harmonics)]
     phases = rng.uniform(0, 2 * np.pi, harmonics)
-    hum = sum(w * np.sin(2 * np.pi * f0 * (k + 1) * t + p) for k, (w, p) in enumerate(zip(weights, phases)))
+    hum = sum(
+        w * np.sin(2 * np.pi * f0 * (k + 1) * t + p)
+        for k, (w, p) in enumerate(zip(weights, phases))
+    )
     hum *= 10 ** ((part_level_db(audio, sample_rate) + level_db) / 20) / np.sqrt(np.mean(hum**2))
     return (audio + hum[None, :]).astype(np.float32), {"f0": f0, "harmonics": harmonics, "hum": hum}
 
@@ -35,7 +38,9 @@ def plant_noise(audio, sample_rate, *, level_db, rng, colour="white"):
         freqs = np.fft.rfftfreq(audio.shape[1], 1 / sample_rate)
         spectrum /= np.sqrt(np.maximum(freqs, 20.0))
         noise = np.fft.irfft(spectrum, n=audio.shape[1], axis=1)
-    noise *= 10 ** ((part_level_db(audio, sample_rate) + level_db) / 20) / np.sqrt(np.mean(noise**2))
+    noise *= 10 ** ((part_level_db(audio, sample_rate) + level_db) / 20) / np.sqrt(
+        np.mean(noise**2)
+    )
     return (audio + noise).astype(np.float32), {"noise": noise.astype(np.float32)}
 
 
@@ -70,7 +75,9 @@ def plant_plosives(audio, sample_rate, *, count, freq_hz, length_s, rng, gain=0.
     positions = np.sort(rng.choice(active, count, replace=False)) if active.size else []
     n = int(length_s * sample_rate)
     t = np.arange(n) / sample_rate
-    thump = np.sin(2 * np.pi * freq_hz * t) * np.exp(-t / (length_s / 3)) * np.abs(audio).max() * gain
+    thump = (
+        np.sin(2 * np.pi * freq_hz * t) * np.exp(-t / (length_s / 3)) * np.abs(audio).max() * gain
+    )
     for p in positions:
         out[:, p : p + n] += thump[: out.shape[1] - p]
     return out.astype(np.float32), {"positions": np.array(positions), "length": n}
@@ -80,7 +87,10 @@ def _ess_mask(audio, sample_rate):
     size = 1024
     mono = audio.mean(axis=0)
     count = mono.size // size
-    spec = np.abs(np.fft.rfft(mono[: count * size].reshape(count, size) * np.hanning(size), axis=1)) ** 2
+    spec = (
+        np.abs(np.fft.rfft(mono[: count * size].reshape(count, size) * np.hanning(size), axis=1))
+        ** 2
+    )
     freqs = np.fft.rfftfreq(size, 1 / sample_rate)
     band = spec[:, (freqs >= 5000) & (freqs < 10000)].sum(1)
     rest = spec[:, (freqs >= 80) & (freqs < 5000)].sum(1)

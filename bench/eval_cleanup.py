@@ -117,8 +117,10 @@ def measure(kind, clean, faulty, cleaned, rate, info):
         # the harmonics the hum holds over the music's own content at that exact frequency
         # (10 dB): under that, any notch removes music as much as hum and no measure can tell
         heard = [
-            f for f in freqs
-            if sine_power((faulty - clean).mean(0)[s], rate, [f]) > 10 * sine_power(clean.mean(0)[s], rate, [f])
+            f
+            for f in freqs
+            if sine_power((faulty - clean).mean(0)[s], rate, [f])
+            > 10 * sine_power(clean.mean(0)[s], rate, [f])
         ] or freqs[:1]
         before = sine_power((faulty - clean).mean(0)[s], rate, heard)
         after = sine_power((cleaned - clean).mean(0)[s], rate, heard)
@@ -127,7 +129,9 @@ def measure(kind, clean, faulty, cleaned, rate, info):
     if kind == "noise":
         hop = int(0.05 * rate)
         count = clean.shape[1] // hop
-        power = np.mean(clean[:, : count * hop].reshape(clean.shape[0], count, hop) ** 2, axis=(0, 2))
+        power = np.mean(
+            clean[:, : count * hop].reshape(clean.shape[0], count, hop) ** 2, axis=(0, 2)
+        )
         lv = 10 * np.log10(power + 1e-20)
         quiet = lv < np.percentile(lv, 95) - 50
         if quiet.mean() < 0.02:
@@ -144,7 +148,9 @@ def measure(kind, clean, faulty, cleaned, rate, info):
         for p, amp in zip(info["positions"], info["amplitudes"]):
             w = slice(max(p - 44, 0), p + 88)
             removed += np.abs(cleaned[:, w] - clean[:, w]).max() <= 0.1 * amp
-        return 100.0 * removed / len(info["positions"]), harmless(clean, cleaned, rate, lambda c: False)
+        return 100.0 * removed / len(info["positions"]), harmless(
+            clean, cleaned, rate, lambda c: False
+        )
     if kind == "dc":
         before, after = abs(float(faulty.mean())), abs(float(cleaned.mean() - clean.mean()))
         return db(before**2) - db(after**2), harmless(clean, cleaned, rate, lambda c: False)
@@ -152,7 +158,8 @@ def measure(kind, clean, faulty, cleaned, rate, info):
         sos = butter(4, [5000, 10000], btype="band", fs=rate, output="sos")
         mask = info["mask"]
         return (
-            level(sosfilt(sos, faulty, axis=-1), mask) - level(sosfilt(sos, cleaned, axis=-1), mask),
+            level(sosfilt(sos, faulty, axis=-1), mask)
+            - level(sosfilt(sos, cleaned, axis=-1), mask),
             harmless(clean, cleaned, rate, lambda c: 4000 <= c <= 12000),
         )
     if kind == "plosives":
@@ -161,49 +168,157 @@ def measure(kind, clean, faulty, cleaned, rate, info):
         for p in info["positions"]:
             mask[p : p + info["length"]] = True
         return (
-            level(sosfilt(sos, faulty, axis=-1), mask) - level(sosfilt(sos, cleaned, axis=-1), mask),
+            level(sosfilt(sos, faulty, axis=-1), mask)
+            - level(sosfilt(sos, cleaned, axis=-1), mask),
             harmless(clean, cleaned, rate, lambda c: c <= 200),
         )
     raise ValueError(kind)
 
 
-KEYS = {"hum": "hum", "noise": "noise", "clicks": "clicks", "dc": "dc_offset", "sibilance": "sibilance", "plosives": "rumble"}
+KEYS = {
+    "hum": "hum",
+    "noise": "noise",
+    "clicks": "clicks",
+    "dc": "dc_offset",
+    "sibilance": "sibilance",
+    "plosives": "rumble",
+}
 AIMS = {"hum": 25.0, "noise": 10.0, "clicks": 90.0, "sibilance": 4.0, "dc": 20.0, "plosives": 3.0}
 
 
 def cases(held_out: bool):
     """(label, folder, stem, role, kind, planter)."""
     if not held_out:
-        stems = [("real/falcon69", "vocals", "vocal"), ("real/falcon69", "bass", "bass"),
-                 ("real/mu_too_bright", "vocals", "vocal"), ("real/mu_too_bright", "other", "keys"),
-                 ("songs/song_1", "Lead_Vocal_Main", "vocal"), ("songs/song_1", "Bass_DI_Clean", "bass")]
+        stems = [
+            ("real/falcon69", "vocals", "vocal"),
+            ("real/falcon69", "bass", "bass"),
+            ("real/mu_too_bright", "vocals", "vocal"),
+            ("real/mu_too_bright", "other", "keys"),
+            ("songs/song_1", "Lead_Vocal_Main", "vocal"),
+            ("songs/song_1", "Bass_DI_Clean", "bass"),
+        ]
         vocals = [s for s in stems if s[2] == "vocal"]
-        for i, (f, s, r) in enumerate(stems):
-            yield f"{f}/{s}", f, s, r, "hum", lambda a, sr, g: plant_hum(a, sr, f0=60.0, harmonics=5, level_db=-35, rng=g)
-            yield f"{f}/{s}", f, s, r, "clicks", lambda a, sr, g: plant_clicks(a, sr, count=20, rng=g, low=0.3, high=1.0)
+        for f, s, r in stems:
+            yield (
+                f"{f}/{s}",
+                f,
+                s,
+                r,
+                "hum",
+                lambda a, sr, g: plant_hum(a, sr, f0=60.0, harmonics=5, level_db=-35, rng=g),
+            )
+            yield (
+                f"{f}/{s}",
+                f,
+                s,
+                r,
+                "clicks",
+                lambda a, sr, g: plant_clicks(a, sr, count=20, rng=g, low=0.3, high=1.0),
+            )
             yield f"{f}/{s}", f, s, r, "dc", lambda a, sr, g: plant_dc(a, sr, offset=0.02)
         for f, s, r in stems[4:] + [("real/mu_too_bright", "vocals", "vocal")]:
-            yield f"{f}/{s}", f, s, r, "noise", lambda a, sr, g: plant_noise(a, sr, level_db=-40, rng=g)
+            yield (
+                f"{f}/{s}",
+                f,
+                s,
+                r,
+                "noise",
+                lambda a, sr, g: plant_noise(a, sr, level_db=-40, rng=g),
+            )
         for f, s, r in vocals:
-            yield f"{f}/{s}", f, s, r, "sibilance", lambda a, sr, g: plant_sibilance(a, sr, boost_db=10, rng=g)
-            yield f"{f}/{s}", f, s, r, "plosives", lambda a, sr, g: plant_plosives(a, sr, count=6, freq_hz=45, length_s=0.08, rng=g)
+            yield (
+                f"{f}/{s}",
+                f,
+                s,
+                r,
+                "sibilance",
+                lambda a, sr, g: plant_sibilance(a, sr, boost_db=10, rng=g),
+            )
+            yield (
+                f"{f}/{s}",
+                f,
+                s,
+                r,
+                "plosives",
+                lambda a, sr, g: plant_plosives(a, sr, count=6, freq_hz=45, length_s=0.08, rng=g),
+            )
         return
-    stems = [("real/bearlin_roads", "vocals", "vocal"), ("real/bearlin_roads", "piano", "keys"),
-             ("real/bearlin_roads", "acoustic_guit_main", "guitar"), ("songs/song_2", "vocals", "vocal"),
-             ("songs/song_2", "bass", "bass"), ("songs/song_2", "keys", "keys")]
+    stems = [
+        ("real/bearlin_roads", "vocals", "vocal"),
+        ("real/bearlin_roads", "piano", "keys"),
+        ("real/bearlin_roads", "acoustic_guit_main", "guitar"),
+        ("songs/song_2", "vocals", "vocal"),
+        ("songs/song_2", "bass", "bass"),
+        ("songs/song_2", "keys", "keys"),
+    ]
     for f, s, r in stems:
-        yield f"{f}/{s}", f, s, r, "hum", lambda a, sr, g: plant_hum(a, sr, f0=50.0, harmonics=8, level_db=-45, rng=g, odd_weight=1.8)
-        yield f"{f}/{s}", f, s, r, "clicks", lambda a, sr, g: plant_clicks(a, sr, count=16, rng=g, low=0.2, high=0.6, shape="impulse")
-        yield f"{f}/{s}", f, s, r, "clicks", lambda a, sr, g: plant_clicks(a, sr, count=8, rng=g, low=0.3, high=0.8, shape="burst")
+        yield (
+            f"{f}/{s}",
+            f,
+            s,
+            r,
+            "hum",
+            lambda a, sr, g: plant_hum(
+                a, sr, f0=50.0, harmonics=8, level_db=-45, rng=g, odd_weight=1.8
+            ),
+        )
+        yield (
+            f"{f}/{s}",
+            f,
+            s,
+            r,
+            "clicks",
+            lambda a, sr, g: plant_clicks(
+                a, sr, count=16, rng=g, low=0.2, high=0.6, shape="impulse"
+            ),
+        )
+        yield (
+            f"{f}/{s}",
+            f,
+            s,
+            r,
+            "clicks",
+            lambda a, sr, g: plant_clicks(a, sr, count=8, rng=g, low=0.3, high=0.8, shape="burst"),
+        )
         yield f"{f}/{s}", f, s, r, "dc", lambda a, sr, g: plant_dc(a, sr, offset=-0.008)
-    for f, s, r in [("real/bearlin_roads", "vocals", "vocal"), ("real/bearlin_roads", "kick", "kick"),
-                    ("songs/song_2", "vocals", "vocal"), ("songs/song_2", "lead", "lead"),
-                    ("real/bearlin_roads", "toms_crash", "toms")]:
-        yield f"{f}/{s}", f, s, r, "noise", lambda a, sr, g: plant_noise(a, sr, level_db=-38, rng=g, colour="pink")
-    for f, s, r in [("real/bearlin_roads", "vocals", "vocal"), ("songs/song_2", "vocals", "vocal"),
-                    ("songs/song_1", "Lead_Vocal_Main", "vocal")]:
-        yield f"{f}/{s}", f, s, r, "sibilance", lambda a, sr, g: plant_sibilance(a, sr, boost_db=-6, rng=g, mode="bursts")
-        yield f"{f}/{s}", f, s, r, "plosives", lambda a, sr, g: plant_plosives(a, sr, count=5, freq_hz=70, length_s=0.05, rng=g, gain=0.6)
+    for f, s, r in [
+        ("real/bearlin_roads", "vocals", "vocal"),
+        ("real/bearlin_roads", "kick", "kick"),
+        ("songs/song_2", "vocals", "vocal"),
+        ("songs/song_2", "lead", "lead"),
+        ("real/bearlin_roads", "toms_crash", "toms"),
+    ]:
+        yield (
+            f"{f}/{s}",
+            f,
+            s,
+            r,
+            "noise",
+            lambda a, sr, g: plant_noise(a, sr, level_db=-38, rng=g, colour="pink"),
+        )
+    for f, s, r in [
+        ("real/bearlin_roads", "vocals", "vocal"),
+        ("songs/song_2", "vocals", "vocal"),
+        ("songs/song_1", "Lead_Vocal_Main", "vocal"),
+    ]:
+        yield (
+            f"{f}/{s}",
+            f,
+            s,
+            r,
+            "sibilance",
+            lambda a, sr, g: plant_sibilance(a, sr, boost_db=-6, rng=g, mode="bursts"),
+        )
+        yield (
+            f"{f}/{s}",
+            f,
+            s,
+            r,
+            "plosives",
+            lambda a, sr, g: plant_plosives(
+                a, sr, count=5, freq_hz=70, length_s=0.05, rng=g, gain=0.6
+            ),
+        )
 
 
 def run(held_out: bool) -> dict[str, list[tuple]]:
@@ -221,7 +336,9 @@ def run(held_out: bool) -> dict[str, list[tuple]]:
 
 def report(name: str, results: dict[str, list[tuple]]) -> None:
     print(f"\n== {name}")
-    print(f"{'fault':10s} {'found':>7s} {'reduced (min / median)':>24s} {'aim':>6s} {'harmless max dB':>16s}")
+    print(
+        f"{'fault':10s} {'found':>7s} {'reduced (min / median)':>24s} {'aim':>6s} {'harmless max dB':>16s}"
+    )
     for kind, rows in results.items():
         found = [r for r in rows if r[1]]
         red = [r[2] for r in found]
@@ -252,7 +369,10 @@ def false_alarms() -> None:
             unexpected = [k for k in found if k != known]
             flagged += bool(unexpected)
             if found:
-                print(f"    {key[0]}/{key[1]} ({role}): {found}" + (f" (known real fault: {known})" if known else ""))
+                print(
+                    f"    {key[0]}/{key[1]} ({role}): {found}"
+                    + (f" (known real fault: {known})" if known else "")
+                )
     print(f"    {flagged} of {total} clean stems with an unexpected finding")
 
 
@@ -266,19 +386,35 @@ def speed() -> None:
     for path in sorted(folder.glob("*.flac")):
         audio, rate = sf.read(str(path), dtype="float32", always_2d=True)
         stems[path.stem] = StemSource(path.stem, path.stem, audio.T.copy())
-        tracks.append(TrackState(name=path.stem, hpf_hz=60.0, eq=(EqBand(freq_hz=300, gain_db=-2), EqBand(freq_hz=4000, gain_db=2)),
-                                 compressor=Compressor(), reverb_send_db=-18.0))
+        tracks.append(
+            TrackState(
+                name=path.stem,
+                hpf_hz=60.0,
+                eq=(EqBand(freq_hz=300, gain_db=-2), EqBand(freq_hz=4000, gain_db=2)),
+                compressor=Compressor(),
+                reverb_send_db=-18.0,
+            )
+        )
     state = MixState(tracks=tuple(tracks))
     vocal = stems["vocals"].audio
     faulty, _ = plant_noise(vocal, rate, level_db=-40, rng=np.random.default_rng(0))
-    faulty, _ = plant_hum(faulty, rate, f0=60.0, harmonics=5, level_db=-35, rng=np.random.default_rng(1))
+    faulty, _ = plant_hum(
+        faulty, rate, f0=60.0, harmonics=5, level_db=-35, rng=np.random.default_rng(1)
+    )
     faults = detect_faults(faulty, sample_rate=rate, role="vocal")
     from mixchat.tools.catalog import ToolCall
-    calls = [ToolCall(tool=t, args=a) for t, a in [
-        ("remove_dc", {"track": "vocals"}), ("remove_hum", {"track": "vocals", "fundamental_hz": 60.0}),
-        ("declick", {"track": "vocals"}), ("reduce_noise", {"track": "vocals"}),
-        ("control_plosives", {"track": "vocals", "threshold_db": -20.0}),
-        ("de_ess", {"track": "vocals", "threshold_db": -30.0})]]
+
+    calls = [
+        ToolCall(tool=t, args=a)
+        for t, a in [
+            ("remove_dc", {"track": "vocals"}),
+            ("remove_hum", {"track": "vocals", "fundamental_hz": 60.0}),
+            ("declick", {"track": "vocals"}),
+            ("reduce_noise", {"track": "vocals"}),
+            ("control_plosives", {"track": "vocals", "threshold_db": -20.0}),
+            ("de_ess", {"track": "vocals", "threshold_db": -30.0}),
+        ]
+    ]
     full, _ = apply_calls(state, calls, ToolContext(sample_rate=rate, faults=lambda n: faults))
     cleanup = full.track("vocals").cleanup
     repeats = 3
@@ -295,9 +431,15 @@ def speed() -> None:
     for _ in range(repeats):
         render_mix(stems={"vocals": stems["vocals"]}, state=alone, sample_rate=rate)
     track = (time.process_time() - t) / repeats
-    print(f"    full clean-up chain (DC, hum, de-click, noise, plosives, de-esser) on the vocal: {chain:.3f} s")
-    print(f"    render of the song (10 tracks with HPF, 2 EQ, compressor, reverb): {song:.3f} s -> chain / song = {chain / song:.2f}")
-    print(f"    render of the vocal track alone (same inserts, no bus): {track:.3f} s -> chain / track = {chain / track:.2f}")
+    print(
+        f"    full clean-up chain (DC, hum, de-click, noise, plosives, de-esser) on the vocal: {chain:.3f} s"
+    )
+    print(
+        f"    render of the song (10 tracks with HPF, 2 EQ, compressor, reverb): {song:.3f} s -> chain / song = {chain / song:.2f}"
+    )
+    print(
+        f"    render of the vocal track alone (same inserts, no bus): {track:.3f} s -> chain / track = {chain / track:.2f}"
+    )
 
 
 def main() -> None:

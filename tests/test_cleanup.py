@@ -113,30 +113,44 @@ def test_every_stage_gives_the_same_samples_in_any_block_size() -> None:
     whole = clean_audio(audio, cleanup, sample_rate=rate)
     for block in (4410, 10007, 65536):
         stem = CleanedStem(audio, cleanup_stages(cleanup, sample_rate=rate))
-        parts = [stem.read(s, min(s + block, audio.shape[1])) for s in range(0, audio.shape[1], block)]
+        parts = [
+            stem.read(s, min(s + block, audio.shape[1])) for s in range(0, audio.shape[1], block)
+        ]
         np.testing.assert_allclose(np.concatenate(parts, axis=1), whole, atol=2e-6)
 
 
 def test_render_reads_the_cleaned_stem_and_keys_the_cache_on_it(tmp_path) -> None:
     rate = 44100
     t = np.arange(2 * rate) / rate
-    audio = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * np.sin(2 * np.pi * 60 * t)).astype(np.float32)[None]
+    audio = (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * np.sin(2 * np.pi * 60 * t)).astype(
+        np.float32
+    )[None]
     plain = TrackState(name="gtr")
     cleaned = plain.model_copy(update={"cleanup": Cleanup(hum=HumRemoval(fundamental_hz=60.0))})
     stems = {"gtr": StemSource("gtr", "k", audio)}
-    out = render_mix(stems=stems, state=MixState(tracks=(cleaned,)), sample_rate=rate, cache_dir=tmp_path, block_s=0.3)
+    out = render_mix(
+        stems=stems,
+        state=MixState(tracks=(cleaned,)),
+        sample_rate=rate,
+        cache_dir=tmp_path,
+        block_s=0.3,
+    )
     expected = clean_audio(audio, cleaned.cleanup, sample_rate=rate)
     np.testing.assert_allclose(out.premaster[0], expected[0] * np.float32(np.sqrt(0.5)), atol=1e-5)
     assert out.rendered == ["gtr"]
     key_plain = track_cache_key(plain, stem_key="k", sample_rate=rate)
     assert key_plain != track_cache_key(cleaned, stem_key="k", sample_rate=rate)
-    assert key_plain == track_cache_key(plain.model_copy(update={"cleanup": Cleanup()}), stem_key="k", sample_rate=rate)
+    assert key_plain == track_cache_key(
+        plain.model_copy(update={"cleanup": Cleanup()}), stem_key="k", sample_rate=rate
+    )
 
 
 # --- found, reduced, harmless ---------------------------------------------------------------
 def test_hum_is_found_and_notched() -> None:
     clean, rate = _stem("real", "falcon69", "vocals.flac")
-    faulty, info = plant_hum(clean, rate, f0=60.0, harmonics=5, level_db=-35, rng=np.random.default_rng(1))
+    faulty, info = plant_hum(
+        clean, rate, f0=60.0, harmonics=5, level_db=-35, rng=np.random.default_rng(1)
+    )
     faults, cleaned = _clean(faulty, rate, "vocal")
     assert faults.found() == ["hum"]
     assert abs(faults.hum.fundamental_hz - 60.0) < 0.05
@@ -160,7 +174,9 @@ def test_noise_is_found_and_the_quiet_passages_drop() -> None:
 
 def test_clicks_are_found_and_rebuilt() -> None:
     clean, rate = _stem("songs", "song_2", "bass.flac", seconds=30)
-    faulty, info = plant_clicks(clean, rate, count=20, rng=np.random.default_rng(3), low=0.5, high=1.0)
+    faulty, info = plant_clicks(
+        clean, rate, count=20, rng=np.random.default_rng(3), low=0.5, high=1.0
+    )
     faults, cleaned = _clean(faulty, rate, "bass")
     assert faults.found() == ["clicks"] and faults.clicks.count >= 18
     removed = sum(
@@ -192,7 +208,9 @@ def test_sibilance_is_found_and_the_esses_drop() -> None:
 
 def test_plosive_thumps_are_found_on_a_vocal() -> None:
     clean, rate = _stem("real", "falcon69", "vocals.flac")
-    faulty, info = plant_plosives(clean, rate, count=5, freq_hz=45, length_s=0.08, rng=np.random.default_rng(5))
+    faulty, info = plant_plosives(
+        clean, rate, count=5, freq_hz=45, length_s=0.08, rng=np.random.default_rng(5)
+    )
     faults, _ = _clean(faulty, rate, "vocal")
     assert faults.found() == ["rumble"] and faults.rumble.plosives >= 4
 
@@ -219,11 +237,15 @@ def test_tools_use_the_findings_and_store_the_profile() -> None:
     faults = detect_faults(faulty, sample_rate=rate, role="vocal")
     state = MixState(tracks=(TrackState(name="Vox", role="vocal"),))
     context = ToolContext(sample_rate=rate, faults=lambda name: faults)
-    after, changes = apply_calls(state, [ToolCall(tool="reduce_noise", args={"track": "vocal"})], context)
+    after, changes = apply_calls(
+        state, [ToolCall(tool="reduce_noise", args={"track": "vocal"})], context
+    )
     stored = after.track("Vox").cleanup.denoise
     assert stored is not None and stored.profile == faults.noise.profile
     assert MixState.model_validate_json(after.model_dump_json()) == after
     with pytest.raises(StateError, match="no hum was found on Vox"):
         apply_calls(state, [ToolCall(tool="remove_hum", args={"track": "Vox"})], ToolContext())
-    off, _ = apply_calls(after, [ToolCall(tool="clear_cleanup", args={"track": "Vox", "stage": "all"})], context)
+    off, _ = apply_calls(
+        after, [ToolCall(tool="clear_cleanup", args={"track": "Vox", "stage": "all"})], context
+    )
     assert off.track("Vox").cleanup == Cleanup()

@@ -71,7 +71,9 @@ def test_a_fault_free_session_gets_no_cleanup(tmp_path: Path) -> None:
 def test_briefs_and_follow_ups_on_cleanup_moves(faulty_session: Path) -> None:
     session = Session.open(faulty_session)
     first = handle_brief(session, "there's hum on the vocals")
-    assert [(c["tool"], c["args"]["track"]) for c in first["tool_calls"]] == [("remove_hum", "vocals")]
+    assert [(c["tool"], c["args"]["track"]) for c in first["tool_calls"]] == [
+        ("remove_hum", "vocals")
+    ]
     depth = session.load(first["version"]).state.track("vocals").cleanup.hum.reduction_db
     earlier = session.load(first["parent"]).state.track("vocals").cleanup.hum
     before = earlier.reduction_db if earlier is not None else 0.0
@@ -100,14 +102,20 @@ def test_noisy_and_essy_vocal_briefs(tmp_path: Path) -> None:
     state = session.load(noisy["version"]).state
     assert state.track("Lead_Vocal").cleanup.denoise.profile.seconds > 1.0
     esses = handle_brief(session, "the esses are killing me")
-    assert [(c["tool"], c["args"]["track"]) for c in esses["tool_calls"]] == [("de_ess", "Lead_Vocal")]
+    assert [(c["tool"], c["args"]["track"]) for c in esses["tool_calls"]] == [
+        ("de_ess", "Lead_Vocal")
+    ]
     rumble = handle_brief(session, "too much rumble on the vocal")
-    assert ("set_high_pass", "Lead_Vocal") in {(c["tool"], c["args"]["track"]) for c in rumble["tool_calls"]}
+    assert ("set_high_pass", "Lead_Vocal") in {
+        (c["tool"], c["args"]["track"]) for c in rumble["tool_calls"]
+    }
 
 
 def test_stem_feedback_judges_a_stem_for_its_role(tmp_path: Path) -> None:
     bass, rate = _read(shared_path("songs", "song_1", "Bass_DI_Clean.flac"))
-    hummy, _ = plant_hum(bass, rate, f0=50.0, harmonics=4, level_db=-25, rng=np.random.default_rng(9))
+    hummy, _ = plant_hum(
+        bass, rate, f0=50.0, harmonics=4, level_db=-25, rng=np.random.default_rng(9)
+    )
     path = tmp_path / "Bass DI.wav"
     _write(tmp_path, "Bass DI", hummy, rate)
     report = feedback_for_path(path)

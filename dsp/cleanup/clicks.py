@@ -52,7 +52,13 @@ def _difference(audio: np.ndarray) -> np.ndarray:
     voice or an instrument keeps most of its energy) comes out smaller than it went in."""
     diff = np.zeros(audio.shape[1], dtype=np.float32)
     if audio.shape[1] > 4:
-        fourth = audio[:, 4:] - 4.0 * audio[:, 3:-1] + 6.0 * audio[:, 2:-2] - 4.0 * audio[:, 1:-3] + audio[:, :-4]
+        fourth = (
+            audio[:, 4:]
+            - 4.0 * audio[:, 3:-1]
+            + 6.0 * audio[:, 2:-2]
+            - 4.0 * audio[:, 1:-3]
+            + audio[:, :-4]
+        )
         diff[2:-2] = np.abs(fourth).max(axis=0)
     return diff
 
