@@ -172,7 +172,7 @@ class MixState(Frozen):
 
 
 def validation_message(error: ValidationError) -> str:
-    """One line from a pydantic error, e.g. ``pan=3 must be <= 1``."""
+    """One line from a pydantic error, e.g. ``pan=3 must be <= 1``, ``track is required``."""
     parts = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "value"
@@ -181,6 +181,10 @@ def validation_message(error: ValidationError) -> str:
         symbols = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
         if bound:
             parts.append(f"{where}={item.get('input')!r} must be {symbols[bound[0]]} {bound[1]}")
+        elif item["type"] == "missing":
+            parts.append(f"{where} is required")
+        elif item["type"] == "extra_forbidden":
+            parts.append(f"{where} is not an argument here")
         else:
             parts.append(f"{where}={item.get('input')!r}: {item['msg']}")
     return "; ".join(parts)

@@ -1,4 +1,5 @@
-"""Session-level actions besides briefs: the automix, role corrections, questions, screenshots."""
+"""Session-level actions besides briefs: the automix, reverts, role corrections, questions,
+screenshots."""
 
 from __future__ import annotations
 
@@ -81,6 +82,28 @@ def run_automix(
         "premaster_lufs": metrics["mix"]["integrated_lufs"],
         "true_peak_dbtp": metrics["mix"]["true_peak_dbtp"],
         "vocal_vs_band_lu": vocal_gap,
+    }
+
+
+def revert_to(session: Session, version: int) -> dict[str, Any]:
+    """A new version with the settings of ``version`` (nothing is deleted)."""
+    source = session.load(version)
+    latest = session.latest_number()
+    made = session.commit(
+        source.state,
+        parent=latest,
+        kind="revert",
+        brief=f"revert to version {version}",
+        summary=f"same settings as version {version}",
+        reply=f"Version {latest + 1} restores the settings of version {version}.",
+        metrics=source.metrics,
+    )
+    session.log_chat(role="assistant", text=made.reply, version=made.version)
+    return {
+        "version": made.version,
+        "parent": made.parent,
+        "reverted_to": version,
+        "reply": made.reply,
     }
 
 
