@@ -23,6 +23,8 @@ from mixchat.assistant.turn.actions import run_automix
 from mixchat.assistant.turn.conversation import handle_brief
 from mixchat.dsp.state import MixState
 from mixchat.tools.catalog import REGISTRY, ToolCall, ToolContext, apply_calls
+from mixchat.tools.cleanup_faults import faults_lookup
+from mixchat.tools.engine import Engine
 from mixchat.tools.session import Session, Version
 from mixchat.tools.workspace import create_session
 
@@ -47,6 +49,8 @@ BRIEFS = (
     "low pass the guitar at 8 kHz",
     "set the vocal fader to -3 dB",
     "bring the vocal up 2 dB",
+    "the vocal is noisy between phrases",
+    "the esses are killing me",
     "Keys is the pad",
     "go back to version 3",
 )
@@ -76,8 +80,9 @@ def scripted(*calls: tuple[str, dict[str, Any]]) -> LLMPlanner:
 
 
 def llm_turns(session: Session) -> None:
-    """What the offline planner never asks for: gates, polarity, removing EQ bands,
-    compressors and automation, the master EQ."""
+    """What the offline planner never asks for here: gates, polarity, removing EQ bands,
+    compressors and automation, the master EQ, and the clean-up stages for faults the demo
+    stems do not have."""
     state = session.load().state
     with_eq = next(t.name for t in state.tracks if t.eq)
     planner = scripted(
@@ -85,6 +90,10 @@ def llm_turns(session: Session) -> None:
         ("set_polarity", {"track": "Snare", "on": True}),
         ("remove_eq_band", {"track": with_eq, "band_index": 0}),
         ("apply_master_eq", {"kind": "high_shelf", "freq_hz": 9000.0, "gain_db": 1.5}),
+        ("remove_hum", {"track": "Keys", "fundamental_hz": 60.0}),
+        ("declick", {"track": "Snare"}),
+        ("remove_dc", {"track": "Bass"}),
+        ("control_plosives", {"track": "Lead Vocal", "threshold_db": -30.0}),
     )
     handle_brief(session, "gate the snare and flip it, brighter master", planner=planner)
     state = session.load().state
@@ -94,6 +103,7 @@ def llm_turns(session: Session) -> None:
         ("remove_gate", {"track": "Snare"}),
         ("remove_compressor", {"track": compressed}),
         ("clear_automation", {"track": ridden}),
+        ("clear_cleanup", {"track": "Snare", "stage": "declick"}),
     )
     handle_brief(session, "take the gate, a compressor and the rides off", planner=planner)
 
@@ -114,12 +124,19 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
 
 
 def replay(session: Session, version: Version) -> MixState:
+    """The version's calls on its parent's state, with what a tool may read besides the
+    state: the song's sections and length, and the clean-up detectors' findings on the stems
+    (for the parent's roles, as the turn gave them)."""
     meta = session.meta
+    parent = session.load(version.parent).state
     context = ToolContext(
-        sections=meta.sections, duration_s=meta.duration_s, sample_rate=meta.sample_rate
+        sections=meta.sections,
+        duration_s=meta.duration_s,
+        sample_rate=meta.sample_rate,
+        faults=faults_lookup(Engine.for_session(session), parent),
     )
     calls = [ToolCall(tool=c.tool, args=c.args) for c in version.tool_calls]
-    state, _ = apply_calls(session.load(version.parent).state, calls, context)
+    state, _ = apply_calls(parent, calls, context)
     return state
 
 

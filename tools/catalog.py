@@ -2,6 +2,7 @@
 
 from mixchat.tools import (  # noqa: F401  (importing registers the tools)
     bus_tools,
+    cleanup_tools,
     record_tools,
     track_tools,
 )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from mixchat.assistant.planning.measures import Measure
+from mixchat.dsp.cleanup.detect import StemFaults
 from mixchat.dsp.masking import StemBands
 from mixchat.dsp.state import MixState, Section
 from mixchat.tools.base import ToolCall, ToolContext
@@ -67,11 +68,15 @@ class PlanContext:
     masking: Callable[[], list[dict[str, Any]]] = field(default=lambda: [])
     stem_bands: Callable[[str], StemBands | None] = field(default=lambda name: None)
     stereo: Callable[[], dict[str, dict[str, float]]] = field(default=lambda: {})
+    faults: Callable[[str], StemFaults | None] = field(default=lambda name: None)
 
     @property
     def tool_context(self) -> ToolContext:
         return ToolContext(
-            sections=self.sections, duration_s=self.duration_s, sample_rate=self.sample_rate
+            sections=self.sections,
+            duration_s=self.duration_s,
+            sample_rate=self.sample_rate,
+            faults=self.faults,
         )
 
 

@@ -18,6 +18,7 @@ from mixchat.dsp.state import MixState
 from mixchat.tools.automix import automix_plan
 from mixchat.tools.base import Change, ToolCall, ToolContext
 from mixchat.tools.catalog import apply_call, apply_calls
+from mixchat.tools.cleanup_faults import faults_lookup
 from mixchat.tools.engine import Engine
 from mixchat.tools.errors import SessionError
 from mixchat.tools.genres import resolve_genre
@@ -44,6 +45,7 @@ def run_automix(
         sections=session.meta.sections,
         duration_s=session.meta.duration_s,
         sample_rate=session.meta.sample_rate,
+        faults=faults_lookup(engine, parent.state),
     )
     state, changes = apply_calls(parent.state, calls, context)
     report("measuring", 0.85)
