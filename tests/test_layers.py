@@ -26,6 +26,7 @@ ASSISTANT_LAYERS = (
     "demo",
     "tui",
     "batch",
+    "mcp",
     "cli",
 )
 

@@ -23,9 +23,11 @@ from mixchat.assistant.batch.jobs import BatchOptions, ExportFormat, SongJob
 from mixchat.assistant.batch.manifest import promote, stem_records, write_manifest
 from mixchat.assistant.inspection.feedback import feedback_for_path
 from mixchat.assistant.planning.contract import Plan, PlanContext
+from mixchat.assistant.planning.measures import Loudness, TruePeak
 from mixchat.assistant.turn.actions import run_automix
 from mixchat.assistant.turn.comparison import render_version
 from mixchat.assistant.turn.conversation import handle_brief
+from mixchat.assistant.turn.result import TurnResult
 from mixchat.dsp.allocator import keep_block_buffers
 from mixchat.dsp.errors import AudioFileError, MixError
 from mixchat.dsp.threads import limited_threads
@@ -68,7 +70,7 @@ class DeliveryMaster:
             reason="the batch's delivery target",
         )
         return Plan(
-            intent="change", calls=[call], measures=["loudness", "master"], level_change=True
+            intent="change", calls=[call], measures=[Loudness(), TruePeak()], level_change=True
         )
 
 
@@ -187,14 +189,9 @@ def off_target(rendered: dict[str, Any], options: BatchOptions) -> str | None:
     return "check the master: " + " and ".join(problems) + (f" ({notes})" if notes else "")
 
 
-def _turn(brief: str, result: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "brief": brief,
-        "version": result.get("version"),
-        "planner": result.get("planner"),
-        "tool_calls": result.get("tool_calls", []),
-        "reply": result.get("reply", ""),
-    }
+def _turn(brief: str, result: TurnResult) -> dict[str, Any]:
+    """A turn as report.json lists it: the brief, then what the CLI's ``--json`` prints."""
+    return {"brief": brief, **result.model_dump(mode="json")}
 
 
 def _export(session: Session, job: SongJob, staging: Path, fmt: ExportFormat) -> dict[str, Any]:
