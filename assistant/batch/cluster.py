@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from typing import Any
 from mixchat.assistant.batch.errors import BatchError
 from mixchat.assistant.batch.jobs import SongJob
 from mixchat.assistant.batch.song import failed_row, process_song
+from mixchat.tools.config import default_for_libraries
 
 LOCAL_OBJECT_STORE_BYTES = 128 * 1024**2  # tasks return small rows; no audio goes through it
 AUTH_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
@@ -48,7 +48,7 @@ class Capacity:
 
 
 def _ray() -> Any:
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    default_for_libraries({"RAY_USAGE_STATS_ENABLED": "0"})
     import ray  # a second or two to import: only when a batch has work to do
 
     return ray

@@ -88,10 +88,8 @@ def run_batch(
                 retries=retries,
                 threads=threads_per_song,
             )
-        with suppress(OSError):
-            (
-                out / ".partial"
-            ).rmdir()  # only when empty: what a killed song left stays for its retry
+        with suppress(OSError):  # only when empty: a killed song's leftovers stay for its retry
+            (out / ".partial").rmdir()
         return book.write()
 
 
