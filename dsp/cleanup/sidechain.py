@@ -77,7 +77,9 @@ class DynamicBandStage:
         ramp = np.float32(self.rate_db) * np.arange(wanted.size, dtype=np.float32)
         step = np.float32(self.rate_db)
         held = np.maximum.accumulate(
-            np.concatenate([np.float32([self._last_reduction]), wanted + ramp + step])
+            np.concatenate(
+                [np.array([self._last_reduction], dtype=np.float32), wanted + ramp + step]
+            )
         )
         released = held[1:] - ramp - step
         out = np.maximum(wanted, released)
