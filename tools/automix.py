@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from mixchat.dsp.errors import StateError
+from mixchat.dsp.errors import AudioFileError, StateError
 from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
 from mixchat.dsp.masking import StemBands, find_masking
 from mixchat.dsp.state import MixState, TrackState
@@ -127,6 +127,11 @@ def automix_plan(
     raw = analyze_all({n: sources[n].audio for n in names}, sample_rate=rate, lufs=raw_lufs)
     vocal = lead_vocal(names, roles, raw)
     live = [n for n in names if raw[n].lufs > SILENT_LUFS]
+    if not live:
+        raise AudioFileError(
+            f"every stem is silent (below {SILENT_LUFS:g} LUFS: {', '.join(names)}), so there is "
+            "nothing to mix; export the stems again with their audio"
+        )
 
     raw_blocks = blocks_of_all({n: sources[n].audio for n in live}, sample_rate=rate)
     activity = {
