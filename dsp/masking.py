@@ -107,6 +107,11 @@ def band_edges_hz() -> np.ndarray:
     return np.geomspace(LOW_HZ, HIGH_HZ, N_BANDS + 1)
 
 
+def frame_hop(sample_rate: float) -> int:
+    """Samples per band frame (1024 at 44.1 and 48 kHz)."""
+    return _frame_grid(sample_rate)[0]
+
+
 def _frame_grid(sample_rate: float) -> tuple[int, int]:
     """(hop, decimated FFT size): the hop is a power of two (1024 at 44.1 and 48 kHz) and
     is also the full-rate FFT size; decimated frames span 4 hops (93 ms at 44.1 kHz)."""
@@ -133,17 +138,18 @@ def _pooling(n_fft: int, sample_rate: float, low_path: bool) -> tuple[np.ndarray
     return bands, indices
 
 
-def _band_powers(
-    signal: np.ndarray, *, n_fft: int, hop: int, frames: int, pool: np.ndarray, bands: int
-) -> np.ndarray:
-    """Mean-square power (bands, frames), windows centred on ``(k + 0.5) * hop``; ``pool``
-    holds the reduceat indices of the bands' FFT bins. Pads (copies) only when it must."""
-    head = max(0, (n_fft - hop) // 2)
-    tail = max(0, (frames - 1) * hop + n_fft - head - signal.size)
-    padded = np.pad(signal, (head, tail)) if head or tail else signal
+@lru_cache(maxsize=8)
+def _frame_window(n_fft: int, hop: int) -> tuple[np.ndarray, np.float32]:
     window = (np.hanning(n_fft) if n_fft > hop else tukey(n_fft, TUKEY_ALPHA)).astype(np.float32)
-    scale = np.float32(2.0 / (n_fft * float(np.sum(window**2))))
-    view = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][:frames]
+    return window, np.float32(2.0 / (n_fft * float(np.sum(window**2))))
+
+
+def band_frame_powers(
+    view: np.ndarray, *, n_fft: int, hop: int, pool: np.ndarray, bands: int
+) -> np.ndarray:
+    """Mean-square power (bands, frames) of (frames, n_fft) windows of a signal cut every
+    ``hop``; ``pool`` holds the reduceat indices of the bands' FFT bins."""
+    window, scale = _frame_window(n_fft, hop)
     out = np.empty((bands, view.shape[0]), dtype=np.float32)
     for start in range(0, view.shape[0], _FRAMES_PER_CHUNK):
         chunk = view[start : start + _FRAMES_PER_CHUNK] * window
@@ -153,6 +159,18 @@ def _band_powers(
         pooled = np.add.reduceat(power, pool, axis=1)[:, :bands]
         out[:, start : start + chunk.shape[0]] = pooled.T * scale
     return out
+
+
+def _band_powers(
+    signal: np.ndarray, *, n_fft: int, hop: int, frames: int, pool: np.ndarray, bands: int
+) -> np.ndarray:
+    """Mean-square power (bands, frames), windows centred on ``(k + 0.5) * hop``; ``pool``
+    holds the reduceat indices of the bands' FFT bins. Pads (copies) only when it must."""
+    head = max(0, (n_fft - hop) // 2)
+    tail = max(0, (frames - 1) * hop + n_fft - head - signal.size)
+    padded = np.pad(signal, (head, tail)) if head or tail else signal
+    view = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][:frames]
+    return band_frame_powers(view, n_fft=n_fft, hop=hop, pool=pool, bands=bands)
 
 
 def band_energy_frames(audio: np.ndarray, *, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import mixchat.dsp  # noqa: F401  (one BLAS thread: set before numpy loads)
+
 from pathlib import Path
 
 import pytest

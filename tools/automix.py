@@ -21,17 +21,15 @@ from typing import Any
 import numpy as np
 
 from mixchat.dsp.errors import StateError
-from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
 from mixchat.dsp.masking import StemBands, find_masking
-from mixchat.dsp.state import MixState, TrackState
+from mixchat.dsp.state import MixState
 from mixchat.tools.automix_measure import (
     StemAnalysis,
-    analyze_all,
-    blocks_of_all,
     gated_lufs,
     power_sum_db,
     section_blocks,
     shift_bands,
+    stored_analyses,
 )
 from mixchat.tools.automix_moves import (
     bus_calls,
@@ -115,15 +113,8 @@ def automix_plan(
     context = ToolContext(sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate)
     names = [t.name for t in state.tracks]
     roles = {t.name: t.role for t in state.tracks}
-    sources = engine.stem_sources()
-    report("measuring the stems", 0.05)
-    raw_lufs = {
-        n: f["lufs"]
-        for n, f in engine.track_facts(
-            MixState(tracks=tuple(TrackState(name=t.name, role=t.role) for t in state.tracks))
-        ).items()
-    }
-    raw = analyze_all({n: sources[n].audio for n in names}, sample_rate=rate, lufs=raw_lufs)
+    report("reading the stems' analysis", 0.05)
+    raw = stored_analyses(engine, names)
     vocal = lead_vocal(names, roles, raw)
     live = [n for n in names if raw[n].lufs > SILENT_LUFS]
 
@@ -219,15 +210,16 @@ def reset_calls(state: MixState, vocal: str | None) -> list[ToolCall]:
 def rendered_blocks(
     engine: Any, candidate: MixState, live: list[str]
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Render the inserts (no buses) and measure each processed track, pre-fader: its
-    integrated loudness (the engine's track facts, which the version's metrics reuse) and
-    its loudness blocks for the section rides."""
-    engine.render(without_sends(candidate).model_copy(update={"automation": ()}), master=False)
+    """Render the inserts (no buses) and measure each processed track, pre-fader, on the
+    way: its integrated loudness (the engine's track facts, which the version's metrics
+    reuse) and its loudness blocks for the section rides."""
+    dry = without_sends(candidate).model_copy(update={"automation": ()})
+    engine.render(dry, master=False, keep_mix=False, measure=False)
     facts = engine.track_facts(candidate)
     gains = {t.name: t.gain_db for t in candidate.tracks}
     own = {n: facts[n]["lufs"] - gains[n] for n in live if n in facts}
-    outputs = {t.name: engine.insert_output(t) for t in candidate.tracks if t.name in own}
-    return own, blocks_of_all(outputs, sample_rate=engine.meta.sample_rate)
+    blocks = {t.name: engine.track_blocks(t) for t in candidate.tracks if t.name in own}
+    return own, blocks
 
 
 def without_sends(state: MixState) -> MixState:
@@ -317,11 +309,10 @@ def headroom(engine: Any, state: MixState, profile: GenreProfile) -> tuple[float
     but the mix stage runs) and return the fader shift that lands it at the target loudness
     with true peak under the ceiling. The mix is linear in its faders, so the shift is exact
     for the dry mix; the ceiling keeps 0.5 dB for what the reverb and delay returns add."""
-    rendered = engine.render(without_sends(state), master=False)
-    rate = engine.meta.sample_rate
-    lufs = integrated_lufs(rendered.premaster, sample_rate=rate)
-    peak = true_peak_dbtp(rendered.premaster, sample_rate=rate)
-    if not math.isfinite(lufs):
+    rendered = engine.render(without_sends(state), master=False, keep_mix=False)
+    measured = rendered.premaster_analysis.metrics
+    lufs, peak = measured.integrated_lufs, measured.true_peak_dbtp
+    if not math.isfinite(lufs) or lufs <= -120.0:
         return 0.0, "pre-master silent, no headroom move"
     shift = min(profile.premaster_lufs - lufs, profile.ceiling_dbtp - peak)
     return shift, (

@@ -1,29 +1,22 @@
-"""What the automix measures on each stem, once: loudness blocks, spectrum, levels, bands.
+"""What the automix reads on each stem: loudness blocks, spectrum, levels, bands.
 
-Every figure is taken on the raw stem and is shifted by the trim (a pure gain), so the
-decisions never depend on the level a stem was exported at.
+Every figure was measured once on the raw stem, when the session was made (``new``), and is
+shifted by the trim (a pure gain), so the decisions never depend on the level a stem was
+exported at.
 """
 
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import soxr
 
 from mixchat.dsp import loudness
-from mixchat.dsp.masking import StemBands, stem_bands
-from mixchat.dsp.spectrum import mono_sum, power_spectrum
+from mixchat.dsp.masking import StemBands, bands_from_power
 from mixchat.dsp.state import Section
-
-RMS_BLOCK_S = 0.05
-QUICK_DECIMATE = 4
-ACTIVE_BELOW_LOUD_DB = 30.0
-_WORKERS = min(2, os.cpu_count() or 1)
+from mixchat.dsp.track_meter import AUTOMIX_N_FFT
 
 
 @dataclass(frozen=True)
@@ -98,74 +91,25 @@ def section_blocks(blocks: np.ndarray, section: Section) -> np.ndarray:
     return blocks[(centres >= section.start_s) & (centres < section.end_s)]
 
 
-def _loud_rms_db(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:
-    """(90th percentile of the active 50 ms RMS levels in dBFS, share of active blocks)."""
-    mono = mono_sum(audio)
-    size = max(1, round(RMS_BLOCK_S * sample_rate))
-    count = mono.size // size
-    if count == 0:
-        return -120.0, 0.0
-    framed = mono[: count * size].reshape(count, size)
-    squares = np.einsum("bs,bs->b", framed, framed, dtype=np.float64) / size
-    levels = 10.0 * np.log10(np.maximum(squares, 1e-20))
-    loudest = float(np.percentile(levels, 95))
-    active = levels[levels > max(loudest - ACTIVE_BELOW_LOUD_DB, -100.0)]
-    if not active.size:
-        return -120.0, 0.0
-    return float(np.percentile(active, 90)), active.size / count
-
-
-def analyze(
-    name: str, audio: np.ndarray, *, sample_rate: int, lufs: float | None, bands: bool
-) -> StemAnalysis:
-    """One stem's figures; ``lufs`` when already known (the engine caches it), else measured."""
-    audio = np.asarray(audio, dtype=np.float32)
-    blocks = loudness_blocks(audio, sample_rate=sample_rate) if lufs is None else np.zeros(0)
-    freqs, psd = power_spectrum(mono_sum(audio), sample_rate=sample_rate, n_fft=8192)
-    loud, share = _loud_rms_db(audio, sample_rate)
-    return StemAnalysis(
-        name=name,
-        channels=audio.shape[0],
-        lufs=gated_lufs(blocks) if lufs is None else lufs,
-        blocks=blocks,
-        freqs_hz=freqs,
-        psd=psd,
-        loud_rms_db=loud,
-        active_share=share,
-        bands=stem_bands(audio, sample_rate=sample_rate) if bands else None,
-    )
-
-
-def analyze_all(
-    stems: Mapping[str, np.ndarray],
-    *,
-    sample_rate: int,
-    lufs: Mapping[str, float] | None = None,
-    bands: bool = True,
-) -> dict[str, StemAnalysis]:
-    known = lufs or {}
-
-    def one(item: tuple[str, np.ndarray]) -> StemAnalysis:
-        name, audio = item
-        return analyze(name, audio, sample_rate=sample_rate, lufs=known.get(name), bands=bands)
-
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        return {result.name: result for result in pool.map(one, stems.items())}
-
-
-def quick_blocks(audio: np.ndarray, *, sample_rate: int) -> np.ndarray:
-    """Loudness blocks measured at a quarter of the rate (K-weighting up to ~5 kHz): cheap,
-    and close enough to compare one part with the band section by section."""
-    rate = max(8000, sample_rate // QUICK_DECIMATE)
-    channels = np.asarray(audio, dtype=np.float32)
-    low = soxr.resample(channels.T, sample_rate, rate, quality="LQ").T
-    return loudness_blocks(np.ascontiguousarray(low, dtype=np.float32), sample_rate=rate)
-
-
-def blocks_of_all(tracks: Mapping[str, np.ndarray], *, sample_rate: int) -> dict[str, np.ndarray]:
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        measured = pool.map(lambda a: quick_blocks(a, sample_rate=sample_rate), tracks.values())
-        return dict(zip(tracks, measured, strict=True))
+def stored_analyses(engine: Any, names: list[str]) -> dict[str, StemAnalysis]:
+    """Each raw stem's figures from the session's analysis (measured once, by ``new``)."""
+    rate = engine.meta.sample_rate
+    freqs = np.fft.rfftfreq(AUTOMIX_N_FFT, d=1.0 / rate)
+    found = engine.raw_analyses(names)
+    return {
+        name: StemAnalysis(
+            name=name,
+            channels=int(raw.facts["channels"]),
+            lufs=round(raw.facts["lufs"], 2),
+            blocks=raw.blocks,
+            freqs_hz=freqs,
+            psd=raw.extras.psd,
+            loud_rms_db=raw.extras.loud_rms_db,
+            active_share=raw.extras.active_share,
+            bands=bands_from_power(raw.bands),
+        )
+        for name, raw in found.items()
+    }
 
 
 def power_sum_db(levels: list[float]) -> float:
