@@ -48,7 +48,6 @@ INSERT_FIELDS = (
     "transient",
     "saturation",
 )
-NOTCH_DEFAULT_DB = -30.0
 TRANSIENT_FAST_MS = 5.0
 TRANSIENT_SLOW_MS = 60.0
 TRANSIENT_SMOOTH_MS = 2.0
@@ -67,10 +66,7 @@ def eq_band_plugin(band: EqBand) -> pb.Plugin:
         return pb.LowShelfFilter(band.freq_hz, band.gain_db, band.q)
     if band.kind == "high_shelf":
         return pb.HighShelfFilter(band.freq_hz, band.gain_db, band.q)
-    if band.kind == "notch":
-        depth = band.gain_db if band.gain_db < 0 else NOTCH_DEFAULT_DB
-        return pb.PeakFilter(band.freq_hz, depth, band.q)
-    return pb.PeakFilter(band.freq_hz, band.gain_db, band.q)
+    return pb.PeakFilter(band.freq_hz, band.applied_gain_db, band.q)
 
 
 def eq_plugins(bands: tuple[EqBand, ...]) -> list[pb.Plugin]:

@@ -21,6 +21,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 EqKind = Literal["bell", "low_shelf", "high_shelf", "notch"]
+NOTCH_DEFAULT_DB = -30.0
 
 
 class Section(Frozen):
@@ -36,6 +37,14 @@ class EqBand(Frozen):
     freq_hz: float = Field(ge=20.0, le=20000.0)
     gain_db: float = Field(default=0.0, ge=-24.0, le=24.0)
     q: float = Field(default=1.0, ge=0.1, le=18.0)
+
+    @property
+    def applied_gain_db(self) -> float:
+        """The gain the engine applies: a notch cuts its gain_db when that is negative,
+        else NOTCH_DEFAULT_DB (a deep bell cut, not an infinite notch)."""
+        if self.kind == "notch" and self.gain_db >= 0:
+            return NOTCH_DEFAULT_DB
+        return self.gain_db
 
 
 class Compressor(Frozen):

@@ -8,15 +8,20 @@ exported at.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mixchat.dsp import loudness
+from mixchat.dsp.ingest import ingest
 from mixchat.dsp.masking import StemBands, bands_from_power
 from mixchat.dsp.state import Section
+from mixchat.dsp.stems import ArrayStem
 from mixchat.dsp.track_meter import AUTOMIX_N_FFT
+
+PROCESSED_BELOW_LU = 3.0  # phrase-level loudness range of a stem that arrives processed
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class StemAnalysis:
     loud_rms_db: float  # 90th percentile of the 50 ms RMS of active passages, dBFS
     active_share: float = 0.0  # share of 50 ms blocks within 30 dB of the loud level
     bands: StemBands | None = None
+    range_lu: float | None = None  # phrase-level loudness range where it plays (None: unknown)
+    plays: float = 1.0  # share of the song's 400 ms blocks in which it plays
 
     def shifted(self, gain_db: float) -> StemAnalysis:
         """The same stem after a gain: every level moves by ``gain_db``."""
@@ -44,7 +51,15 @@ class StemAnalysis:
             loud_rms_db=self.loud_rms_db + gain_db,
             active_share=self.active_share,
             bands=shift_bands(self.bands, gain_db) if self.bands is not None else None,
+            range_lu=self.range_lu,
+            plays=self.plays,
         )
+
+    @property
+    def already_even(self) -> bool:
+        """Its loudness already holds within PROCESSED_BELOW_LU phrase to phrase: a stem
+        that comes processed (compressed, carved) and needs no corrective move."""
+        return self.range_lu is not None and self.range_lu <= PROCESSED_BELOW_LU
 
     def range_db(self, low_hz: float, high_hz: float) -> float:
         inside = (self.freqs_hz >= low_hz) & (self.freqs_hz < high_hz)
@@ -91,25 +106,79 @@ def section_blocks(blocks: np.ndarray, section: Section) -> np.ndarray:
     return blocks[(centres >= section.start_s) & (centres < section.end_s)]
 
 
+def _analysis(name: str, rate: int, facts: Any, blocks, extras, bands) -> StemAnalysis:  # noqa: ANN001
+    return StemAnalysis(
+        name=name,
+        channels=int(facts["channels"]),
+        lufs=round(facts["lufs"], 2),
+        blocks=blocks,
+        freqs_hz=np.fft.rfftfreq(AUTOMIX_N_FFT, d=1.0 / rate),
+        psd=extras.psd,
+        loud_rms_db=extras.loud_rms_db,
+        active_share=extras.active_share,
+        bands=bands_from_power(bands) if bands is not None else None,
+    )
+
+
+def analyze_all(
+    stems: Mapping[str, np.ndarray], *, sample_rate: int, bands: bool = True
+) -> dict[str, StemAnalysis]:
+    """Stems held in memory, measured as ``new`` measures a session's (one streaming pass)."""
+    frames = max(np.shape(a)[1] for a in stems.values())
+    found = ingest(
+        {n: ArrayStem(np.asarray(a, np.float32), frames=frames) for n, a in stems.items()},
+        sample_rate=sample_rate,
+        frames=frames,
+    )
+    return {
+        name: _analysis(
+            name,
+            sample_rate,
+            report.analysis.facts,
+            report.analysis.blocks,
+            report.extras,
+            report.analysis.bands if bands else None,
+        )
+        for name, report in found.stems.items()
+    }
+
+
+def blocks_of_all(stems: Mapping[str, np.ndarray], *, sample_rate: int) -> dict[str, np.ndarray]:
+    """Each stem's momentary loudness blocks."""
+    return {n: a.blocks for n, a in analyze_all(stems, sample_rate=sample_rate).items()}
+
+
 def stored_analyses(engine: Any, names: list[str]) -> dict[str, StemAnalysis]:
     """Each raw stem's figures from the session's analysis (measured once, by ``new``)."""
     rate = engine.meta.sample_rate
-    freqs = np.fft.rfftfreq(AUTOMIX_N_FFT, d=1.0 / rate)
-    found = engine.raw_analyses(names)
     return {
-        name: StemAnalysis(
-            name=name,
-            channels=int(raw.facts["channels"]),
-            lufs=round(raw.facts["lufs"], 2),
-            blocks=raw.blocks,
-            freqs_hz=freqs,
-            psd=raw.extras.psd,
-            loud_rms_db=raw.extras.loud_rms_db,
-            active_share=raw.extras.active_share,
-            bands=bands_from_power(raw.bands),
-        )
-        for name, raw in found.items()
+        name: _analysis(name, rate, raw.facts, raw.blocks, raw.extras, raw.bands)
+        for name, raw in engine.raw_analyses(names).items()
     }
+
+
+SHORT_TERM_BLOCKS = 27  # 3 s of 400 ms blocks every 100 ms
+PHRASE_BLOCKS = 121  # 12 s: the local reference the phrase-level range is taken against
+
+
+def loudness_range_lu(blocks: np.ndarray, *, below_lu: float = 20.0) -> float:
+    """How much a part's loudness moves phrase to phrase where it plays: the 95th minus
+    10th percentile of its short-term (3 s) loudness (LRA-like, EBU Tech 3342) after removing
+    the 12 s moving median, so verse/chorus arrangement changes do not count."""
+    if blocks.size < SHORT_TERM_BLOCKS:
+        return 0.0
+    kernel = np.ones(SHORT_TERM_BLOCKS) / SHORT_TERM_BLOCKS
+    short = np.convolve(blocks, kernel, mode="valid")
+    levels = loudness.power_to_lufs(np.maximum(short, 1e-30))
+    playing = levels >= gated_lufs(blocks) - below_lu
+    if playing.sum() < 2:
+        return 0.0
+    half = PHRASE_BLOCKS // 2
+    padded = np.pad(levels, half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, PHRASE_BLOCKS)[::10]
+    local = np.repeat(np.median(windows, axis=1), 10)[: levels.size]
+    moves = (levels - local)[playing]
+    return float(np.percentile(moves, 95) - np.percentile(moves, 10))
 
 
 def power_sum_db(levels: list[float]) -> float:

@@ -22,7 +22,7 @@ import numpy as np
 
 from mixchat.dsp.analysis import MixAnalysis, MixMeter, measure_mix
 from mixchat.dsp.audio_io import npy_block_writer, npy_nbytes, open_reader
-from mixchat.dsp.cache import DEFAULT_LIMIT_MB, CacheBudget
+from mixchat.dsp.cache import CacheBudget
 from mixchat.dsp.ingest import ingest
 from mixchat.dsp.masking import StemBands, bands_from_power
 from mixchat.dsp.master import MasterResult, apply_master_state
@@ -39,20 +39,22 @@ from mixchat.dsp.spectrum import third_octave_spectrum
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.dsp.stems import ArrayStem
 from mixchat.dsp.track_meter import StemExtras, TrackMeter, finite
+from mixchat.tools.config import load_settings
 from mixchat.tools.session import SessionMeta
 from mixchat.tools.stems_source import stem_sources
 from mixchat.tools.stream import OutputStream
 from mixchat.tools.track_store import TrackStore
 
 Progress = Callable[[str, float], None]
+MB = 1024 * 1024
 STEREO_FACTS = ("channels", "mid", "side")
 WORKERS = min(2, os.cpu_count() or 1)
 READ_BLOCK = 1 << 19
 
 
-def cache_limit_bytes() -> int:
-    """``MIXCHAT_CACHE_MB`` (default 3000) in bytes."""
-    return int(os.environ.get("MIXCHAT_CACHE_MB", str(DEFAULT_LIMIT_MB))) * 1024 * 1024
+def cache_limit_bytes(cache_mb: int | None = None) -> int:
+    """The cache's limit in bytes: ``cache_mb``, else MIXCHAT_CACHE_MB (default 3000)."""
+    return (load_settings().cache_mb if cache_mb is None else cache_mb) * MB
 
 
 @dataclass(frozen=True)
@@ -119,11 +121,12 @@ class Rendered:
 class Engine:
     """Renders and measures mix states for one session's stems."""
 
-    def __init__(self, meta: SessionMeta, cache_dir: Path, *, limit_bytes: int | None = None):
+    def __init__(self, meta: SessionMeta, cache_dir: Path, *, cache_mb: int | None = None) -> None:
+        """``cache_mb`` limits the whole cache folder (default: MIXCHAT_CACHE_MB, 3000)."""
         self.meta = meta
         self.cache_dir = Path(cache_dir)
         self.tracks_dir = self.cache_dir / "tracks"
-        self.budget = CacheBudget(self.cache_dir, limit_bytes=limit_bytes or cache_limit_bytes())
+        self.budget = CacheBudget(self.cache_dir, limit_bytes=cache_limit_bytes(cache_mb))
         self.store = TrackStore(self.cache_dir, self.budget)
         self._sources: dict[str, StemSource] | None = None
 

@@ -1,4 +1,4 @@
-"""Errors of the tools layer: sessions and exports (both under ``MixError``)."""
+"""Errors of the tools layer: sessions, exports and configuration (all under ``MixError``)."""
 
 from __future__ import annotations
 
@@ -11,3 +11,7 @@ class SessionError(MixError):
 
 class ExportError(AudioWriteError):
     """An export destination that cannot be written."""
+
+
+class ConfigError(MixError):
+    """An environment variable or config-file setting with a value mixchat cannot use."""

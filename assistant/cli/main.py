@@ -404,6 +404,18 @@ def demo(
     run_demo(no_ui=no_ui, workdir=workdir or Path("mixchat-demo"))
 
 
+def _debugging() -> bool:
+    """MIXCHAT_DEBUG=1: let an internal error's traceback through."""
+    # Deferred: the settings need pydantic, which a plain `mixchat --help` never imports.
+    from mixchat.tools.config import load_settings
+    from mixchat.tools.errors import ConfigError
+
+    try:
+        return load_settings().debug
+    except ConfigError:
+        return False
+
+
 def main() -> None:
     keep_block_buffers()
     try:
@@ -441,7 +453,7 @@ def main() -> None:
         )
         sys.exit(1)
     except Exception as error:  # noqa: BLE001 - the one place that turns bugs into one line
-        if os.environ.get("MIXCHAT_DEBUG"):
+        if _debugging():
             raise
         print(
             f"mixchat: internal error ({type(error).__name__}: {error}); set MIXCHAT_DEBUG=1 for details",

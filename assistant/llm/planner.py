@@ -12,7 +12,6 @@ the returned Plan, measures and versions it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from mixchat.assistant.llm.errors import CLIENT_ERRORS, one_line, planner_error, scrub
-from mixchat.assistant.llm.prompt import buses_block, system_prompt, track_settings
+from mixchat.assistant.llm.prompt import buses_block, system_prompt
 from mixchat.assistant.moves.planner import OfflinePlanner
 from mixchat.assistant.planning.contract import Plan, PlanContext
 from mixchat.assistant.planning.errors import PlannerError
@@ -30,13 +29,11 @@ from mixchat.dsp.spectrum import BANDS_HZ
 from mixchat.dsp.state import MixState
 from mixchat.tools.base import Change, ToolCall, resolve_track
 from mixchat.tools.catalog import REGISTRY, apply_call
+from mixchat.tools.config import DEFAULT_MODEL, Settings, load_settings
+from mixchat.tools.settings_text import track_line
 
-DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 LOCAL_KEY_PLACEHOLDER = "not-needed"  # local servers (Ollama, llama.cpp...) ignore the key
-DEFAULT_TIMEOUT_S = 60.0
-DEFAULT_RETRIES = 2
-MAX_RETRIES = 5
 DEFAULT_MAX_STEPS = 6
 ROUTED_TO_OFFLINE = ("undo", "revert", "compare", "explain", "back_off")
 
@@ -80,46 +77,36 @@ class LLMPlanner:
         self.tools = REGISTRY.schemas()
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> LLMPlanner:
-        """OPENAI_API_KEY, OPENAI_BASE_URL, MIXCHAT_MODEL; MIXCHAT_LLM_TIMEOUT_S,
-        MIXCHAT_LLM_RETRIES, MIXCHAT_LLM_MAX_STEPS, MIXCHAT_LLM_STREAM=1 and
-        MIXCHAT_LLM_FALLBACK=offline tune the client and the loop."""
+    def from_environment(cls, settings: Settings | None = None) -> LLMPlanner:
+        """A ``ChatOpenAI`` configured by ``mixchat.tools.config`` (OPENAI_API_KEY,
+        OPENAI_BASE_URL, MIXCHAT_MODEL, MIXCHAT_LLM_*; environment or config file)."""
         from langchain_openai import ChatOpenAI
         from pydantic import SecretStr
 
-        env = os.environ if environ is None else environ
-        key = env.get("OPENAI_API_KEY", "").strip() or None
-        base_url = env.get("OPENAI_BASE_URL", "").strip().rstrip("/") or None
-        if key is None and base_url is None:
+        settings = settings or load_settings()
+        if not settings.llm_configured:
             raise PlannerError(
                 "the LLM planner needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local "
                 "OpenAI-compatible server); set one, or MIXCHAT_PLANNER=offline"
             )
-        model = env.get("MIXCHAT_MODEL", "").strip() or DEFAULT_MODEL
-        timeout_s = _env_number(env, "MIXCHAT_LLM_TIMEOUT_S", DEFAULT_TIMEOUT_S, low=0.1, high=600)
-        retries = int(
-            _env_number(env, "MIXCHAT_LLM_RETRIES", DEFAULT_RETRIES, low=0, high=MAX_RETRIES)
-        )
-        steps = int(_env_number(env, "MIXCHAT_LLM_MAX_STEPS", DEFAULT_MAX_STEPS, low=1, high=20))
-        stream = env.get("MIXCHAT_LLM_STREAM", "").strip().lower() in ("1", "true", "yes", "on")
-        fallback = env.get("MIXCHAT_LLM_FALLBACK", "").strip().lower() == "offline"
+        base_url = settings.openai_base_url or DEFAULT_BASE_URL
         chat = ChatOpenAI(
-            model=model,
-            base_url=base_url or DEFAULT_BASE_URL,
-            api_key=SecretStr(key or LOCAL_KEY_PLACEHOLDER),
-            timeout=timeout_s,
-            max_retries=retries,
-            streaming=stream,
+            model=settings.model,
+            base_url=base_url,
+            api_key=SecretStr(settings.api_key or LOCAL_KEY_PLACEHOLDER),
+            timeout=settings.llm_timeout_s,
+            max_retries=settings.llm_retries,
+            streaming=settings.llm_stream,
             use_responses_api=False,
         )
         return cls(
             chat,
-            max_steps=steps,
-            stream=stream,
-            fallback=fallback,
-            base_url=base_url or DEFAULT_BASE_URL,
-            model_name=model,
-            secret=key,
+            max_steps=settings.llm_max_steps,
+            stream=settings.llm_stream,
+            fallback=settings.llm_fallback == "offline",
+            base_url=base_url,
+            model_name=settings.model,
+            secret=settings.api_key,
         )
 
     # --- planning -------------------------------------------------------------------
@@ -250,23 +237,6 @@ class LLMPlanner:
 
 
 # --- helpers -------------------------------------------------------------------------------
-def _env_number(
-    env: Mapping[str, str], name: str, default: float, *, low: float, high: float
-) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise PlannerError(
-            f"{name}={raw!r} must be a number between {low:g} and {high:g}"
-        ) from None
-    if not low <= value <= high:
-        raise PlannerError(f"{name}={raw!r} must be between {low:g} and {high:g}")
-    return value
-
-
 def message_text(message: BaseMessage) -> str:
     content = message.content
     if isinstance(content, str):
@@ -292,7 +262,7 @@ def state_after(state: MixState, call: ToolCall) -> str:
             resolved = resolve_track(state, track)
         except MixError:
             return ""
-        return f"{resolved.name} now: {track_settings(resolved)}"
+        return f"{resolved.name} now: {track_line(resolved)}"
     return "Now: " + buses_block(state).replace("\n", " ")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mixchat.dsp.state import EqBand, MixState, TrackState
 from mixchat.tools.base import ToolCall
+from mixchat.tools.settings_text import hz
 from mixchat.tools.track_tools import merges_with
 
 SCALARS = (
@@ -61,7 +62,7 @@ def track_back(new: TrackState, old: TrackState, fraction: float) -> list[ToolCa
                         "band_index": index,
                         "gain_db": _mid(band.gain_db, old_gain, fraction),
                     },
-                    reason=f"{new.name} EQ at {band.freq_hz:.0f} Hz: {why}",
+                    reason=f"{new.name} EQ at {hz(band.freq_hz)}: {why}",
                 )
             )
     if new.transient != old.transient and new.transient is not None:

@@ -30,9 +30,10 @@ def run_automix(
     engine = Engine.for_session(session)
     before = ensure_metrics(session, engine, parent)
     genre = resolve_genre(genre or session.meta.genre or "default")
-    calls = automix_plan(
+    plan = automix_plan(
         engine, parent.state, genre=genre, progress=lambda label, f: report(label, 0.8 * f)
     )
+    calls = plan.calls
     context = ToolContext(
         sections=session.meta.sections,
         duration_s=session.meta.duration_s,
@@ -43,7 +44,13 @@ def run_automix(
     metrics = engine.measure(state)
     vocal = next((t.name for t in state.tracks if t.role == "vocal"), None)
     measures = ["loudness", "master"] + ([f"track:{vocal}"] if vocal else [])
-    body = compose_reply(changes=changes, before=before, after=metrics, measures=measures)
+    body = compose_reply(
+        changes=changes,
+        before=before,
+        after=metrics,
+        measures=measures,
+        message=plan.balance_note,
+    )
     version = session.commit(
         state,
         parent=parent.version,
