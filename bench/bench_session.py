@@ -42,7 +42,9 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-import mixchat.dsp  # noqa: F401  (one BLAS thread, set before numpy loads)
+from mixchat.tools.config import use_one_blas_thread  # noqa: I001 - before numpy
+
+use_one_blas_thread()
 
 ROOT = Path(__file__).resolve().parents[1]
 SONGS = ROOT.parent / "shared" / "data" / "songs"
@@ -163,7 +165,8 @@ def flow(mixchat: str, stems: Path, work: Path, *, limit_mb: int) -> dict[str, d
 def in_process_revision(stems_session: Path, work: Path, limit_mb: int) -> dict[str, float]:
     """The brief and its render in one process, as the chat runs them (imports excluded)."""
     code = f"""
-import mixchat.dsp, time, json, resource, sys
+from mixchat.tools.config import use_one_blas_thread; use_one_blas_thread()
+import time, json, resource, sys
 from pathlib import Path
 from mixchat.dsp.allocator import keep_block_buffers
 keep_block_buffers()
@@ -186,7 +189,8 @@ print(json.dumps({{"wall": time.perf_counter() - wall, "cpu": time.process_time(
 def bare_chain(stems: Path, session: Path, work: Path, *, with_io: bool) -> dict[str, float]:
     """The automixed state's processing as a plain pedalboard script (a child process)."""
     code = f"""
-import mixchat.dsp, sys, time, json
+from mixchat.tools.config import use_one_blas_thread; use_one_blas_thread()
+import sys, time, json
 sys.path.insert(0, {str(ROOT / "bench")!r})
 from pathlib import Path
 import numpy as np, soundfile as sf

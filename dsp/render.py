@@ -52,6 +52,14 @@ from mixchat.dsp.bus_lane import BusLane
 from mixchat.dsp.cache import CacheBudget, touch
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.feeds import BlockFeeds
+from mixchat.dsp.mix_file import (
+    SCALE,
+    SUM_DTYPE,
+    UNSCALE,
+    _accumulate,
+    mixbus_gain,
+    to_float,
+)
 from mixchat.dsp.panning import MIX_CHUNK, placement_matrix
 from mixchat.dsp.processors import InsertChain, bus_chain, has_inserts, insert_chain
 from mixchat.dsp.render_plan import (
@@ -83,8 +91,6 @@ __all__ = [
 
 Progress = Callable[[str, float], None]
 Sink = Callable[[int, np.ndarray], None]
-SCALE = np.float32(2.0**40)  # fixed point: contributions are exact multiples of 2**-40
-UNSCALE = 2.0**-40
 AHEAD_PER_WORKER = 2  # track blocks in flight per worker (bounds memory, not speed)
 
 
@@ -160,48 +166,6 @@ def return_path(cache: Path, bus: str, key: str) -> Path:
 
 def track_path(cache: Path, key: str) -> Path:
     return cache / f"track-{key}.npy"
-
-
-def read_premaster(
-    mix_file: Path, state: MixState, *, sample_rate: int, start: int, stop: int
-) -> np.ndarray:
-    """Pre-master samples ``start .. stop`` from a cached exact mix (the mix bus's gain
-    automation applied), the same samples the render gave."""
-    reader = NpyReader(mix_file)
-    gain = automation_gain(
-        state.automation,
-        owners=(None,),
-        field="gain_db",
-        static_db=0.0,
-        start=start,
-        frames=stop - start,
-        sample_rate=sample_rate,
-    )
-    return to_float(reader.read(start, stop), gain)
-
-
-# --- fixed point ---------------------------------------------------------------------------
-# A contribution times 2**40 is truncated to an integer (float32 holds it exactly) and summed in
-# float64, where integers below 2**53 add exactly: so the sums are exact while the mix stays
-# under 8192 (+78 dBFS), whatever the order of the additions.
-SUM_DTYPE = "<f8"
-
-
-def _accumulate(acc: np.ndarray, scaled: np.ndarray, sign: int, scratch: np.ndarray) -> None:
-    """acc += sign * trunc(scaled), ``scaled`` being a contribution times 2**40."""
-    part = scratch[: scaled.shape[0], : scaled.shape[1]]
-    np.trunc(scaled, out=part)
-    if sign > 0:
-        acc += part
-    else:
-        acc -= part
-
-
-def to_float(acc: np.ndarray, gain: np.ndarray | float = 1.0) -> np.ndarray:
-    """float32 of an exact sum, times a (per-sample) gain: one rounding."""
-    if isinstance(gain, float):
-        return (acc * (UNSCALE * gain)).astype(np.float32)
-    return (acc * (gain.astype(np.float64) * UNSCALE)).astype(np.float32)
 
 
 # --- track outputs ---------------------------------------------------------------------------
@@ -878,15 +842,7 @@ class _Mixdown:
         return written
 
     def _mixbus(self, start: int, stop: int) -> np.ndarray | float:
-        return automation_gain(
-            self.state.automation,
-            owners=(None,),
-            field="gain_db",
-            static_db=0.0,
-            start=start,
-            frames=stop - start,
-            sample_rate=self.rate,
-        )
+        return mixbus_gain(self.state.automation, sample_rate=self.rate, start=start, stop=stop)
 
     def _base_block(self, start: int, stop: int) -> np.ndarray:
         if self.base_mix is not None:

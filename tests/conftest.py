@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import mixchat.dsp  # noqa: F401  (one BLAS thread: set before numpy loads)
+from mixchat.tools.config import use_one_blas_thread
+
+use_one_blas_thread()  # before numpy loads, as the mixchat command does
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -26,11 +26,11 @@ from mixchat.dsp.cache import CacheBudget
 from mixchat.dsp.ingest import ingest
 from mixchat.dsp.masking import StemBands, bands_from_power
 from mixchat.dsp.master import MasterResult, apply_master_state
+from mixchat.dsp.mix_file import read_premaster
 from mixchat.dsp.processors import has_inserts
 from mixchat.dsp.render import (
     StemSource,
     TrackOutput,
-    read_premaster,
     render_mix,
     track_cache_key,
 )
@@ -39,6 +39,7 @@ from mixchat.dsp.spectrum import third_octave_spectrum
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.dsp.stems import ArrayStem
 from mixchat.dsp.track_meter import StemExtras, TrackMeter, finite
+from mixchat.tools.cached_render import state_digest
 from mixchat.tools.config import load_settings
 from mixchat.tools.session import SessionMeta
 from mixchat.tools.stems_source import stem_sources
@@ -88,7 +89,11 @@ class Rendered:
         if self.mix_file is None:
             raise ValueError("this render kept no pre-master")
         return read_premaster(
-            self.mix_file, self.state, sample_rate=self.sample_rate, start=start, stop=stop
+            self.mix_file,
+            self.state.automation,
+            sample_rate=self.sample_rate,
+            start=start,
+            stop=stop,
         )
 
     @property
@@ -296,6 +301,11 @@ class Engine:
                 rendered.premaster_analysis.metrics.integrated_lufs, 2
             )
         metrics["bus_files"] = rendered.bus_files  # so bus_return_db can measure them later
+        if rendered.mix_file is not None:  # so a render of the version can read it back
+            metrics["mix_file"] = rendered.mix_file.name
+            metrics["render_of"] = state_digest(state)
+        if rendered.master_result is not None:
+            metrics["master_file"] = self.master_path(state).name
         return metrics
 
     def metrics_from(self, mix: MixAnalysis, state: MixState) -> dict[str, Any]:

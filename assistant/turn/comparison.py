@@ -13,9 +13,14 @@ from mixchat.dsp.audio_io import audio_writer, load_audio, write_audio
 from mixchat.dsp.loudness import integrated_lufs
 from mixchat.dsp.master import master_audio, parse_target
 from mixchat.dsp.spectrum import FLOOR_DB
+from mixchat.tools.cached_render import (
+    NEAR_FULL_SCALE_DB,
+    check_output,
+    over_full_scale_notes,
+    render_cached,
+)
 from mixchat.tools.compare import level_match, metric_rows, state_diff
 from mixchat.tools.engine import Engine
-from mixchat.tools.errors import ExportError
 from mixchat.tools.session import Session
 
 Progress = Callable[[str, float], None]
@@ -40,15 +45,6 @@ def _file_format(path: Path, audio: np.ndarray) -> tuple[str, list[str]]:
     ]
 
 
-def _check_output(path: Path) -> Path:
-    path = Path(path)
-    if path.suffix.lower() not in (".wav", ".flac", ".aif", ".aiff"):
-        raise ExportError(f"{path}: use a .wav or .flac file name for the output")
-    if not path.parent.exists():
-        raise ExportError(f"{path.parent} does not exist; create the folder first")
-    return path
-
-
 def render_version(
     session: Session,
     *,
@@ -61,8 +57,12 @@ def render_version(
     """Render a version into ``output``, block by block from the render cache. The loudness
     and peaks reported are the version's stored metrics when they describe this file (no
     master, or the master its state asks for), else measured as the mix is rendered."""
-    output = _check_output(output)
+    output = check_output(output)
     chosen = session.load(version)
+    if stems_dir is None:
+        cached = render_cached(session, output=output, version=chosen, master=master)
+        if cached is not None:
+            return cached
     if stems_dir is not None:
         stems_dir = Path(stems_dir)
         stems_dir.mkdir(parents=True, exist_ok=True)
@@ -103,11 +103,8 @@ def render_version(
         "stems_dir": str(stems_dir) if stems_dir else None,
         "stem_files": files,
         "subtype": subtype,
-        "notes": _format_notes(output, peak, clipped),
+        "notes": over_full_scale_notes(output, peak, clipped),
     }
-
-
-NEAR_FULL_SCALE_DB = -0.1  # stored peaks this close to 0 dBFS are checked sample by sample
 
 
 def _sample_peak(rendered: Any) -> float:
@@ -129,21 +126,6 @@ def _write(output: Path, rendered: Any, peak: float) -> tuple[str, int]:
                 clipped += int(np.count_nonzero(np.abs(block) > 1.0))
             writer.write(block)
     return subtype, clipped
-
-
-def _format_notes(path: Path, peak: float, clipped: int) -> list[str]:
-    if peak <= 1.0:
-        return []
-    over = f"the mix peaks at {20 * np.log10(peak):+.1f} dBFS"
-    if path.suffix.lower() == ".wav":
-        return [
-            f"{over}: written as 32-bit float so nothing clips; master it or pull the faders "
-            "down for a 24-bit file"
-        ]
-    return [
-        f"{over}: {clipped} samples clip in this 24-bit file; render to .wav (32-bit float), "
-        "master it, or pull the faders down"
-    ]
 
 
 def ab_compare(
@@ -201,7 +183,7 @@ def master_file(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     target_lufs = parse_target(str(target))
-    output = _check_output(output)
+    output = check_output(output)
     report = progress or (lambda label, fraction: None)
     report("loading", 0.05)
     source = load_audio(input_path)
