@@ -31,12 +31,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -68,7 +70,18 @@ def source_stems() -> list[tuple[str, np.ndarray]]:
 
 
 def write_stems(folder: Path, count: int, seconds: float) -> Path:
-    """``count`` 24-bit WAV stems of ``seconds``, looped from the shared songs."""
+    """``count`` 24-bit WAV stems of ``seconds``, looped from the shared songs (in a child
+    process: this one stays small)."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); from bench_session import "
+        f"_write_stems; _write_stems({str(folder)!r}, {count}, {seconds})"
+    )
+    subprocess.run([PYTHON, "-c", code], check=True)
+    return folder
+
+
+def _write_stems(where: str, count: int, seconds: float) -> None:
+    folder = Path(where)
     folder.mkdir(parents=True, exist_ok=True)
     sources = source_stems()
     frames = int(seconds * RATE)
@@ -80,32 +93,36 @@ def write_stems(folder: Path, count: int, seconds: float) -> Path:
         looped = looped * np.float32(10 ** (-(copy % 3) / 20))
         label = name if copy == 0 else f"{name}_{copy + 1}"
         sf.write(str(folder / f"{label}.wav"), looped, RATE, subtype="PCM_24")
-    return folder
 
 
 # --- measuring a process -----------------------------------------------------------------
-def measured(args: list[str], *, env: dict[str, str] | None = None) -> dict[str, float]:
-    """``run`` with the child's own rusage (os.wait4 on that pid)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        args,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env or os.environ.copy(),
-    )
-    stdout = proc.stdout.read() if proc.stdout else b""
-    stderr = proc.stderr.read() if proc.stderr else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code:
-        sys.exit(f"{' '.join(args[:4])} failed ({code}):\n{stderr.decode()[-3000:]}")
-    return {
-        "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": usage.ru_maxrss / 1024,
-        "stdout": stdout.decode(),
-    }
+GNU_TIME = Path("/usr/bin/time")
+
+
+def measured(args: list[str], *, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run a process; its wall time, CPU time (user + sys) and peak RSS (MB). GNU time
+    reports them when it is there (a child forked from this process would count this
+    process's memory in its peak); else os.wait4 on the child."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        command = args
+        if GNU_TIME.exists():
+            command = [str(GNU_TIME), "-f", "%e %U %S %M", "-o", report.name, *args]
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env or os.environ.copy()
+        )
+        stdout, stderr = proc.communicate()
+        wall = time.perf_counter() - start
+        if proc.returncode:
+            sys.exit(f"{' '.join(args[:4])} failed ({proc.returncode}):\n{stderr.decode()[-3000:]}")
+        if GNU_TIME.exists():
+            fields = report.read().split()[-4:]
+            wall, user, system, rss_kb = (float(v) for v in fields)
+            cpu, rss = user + system, rss_kb / 1024
+        else:  # pragma: no cover - without GNU time the peak may include this process
+            usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu, rss = usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    return {"wall": wall, "cpu": cpu, "rss_mb": rss, "stdout": stdout.decode()}
 
 
 def best(runs: list[dict[str, float]]) -> dict[str, float]:

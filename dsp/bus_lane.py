@@ -46,15 +46,19 @@ class BusLane:
         self._error: BaseException | None = None
         self._aborted = False
         self._cond = threading.Condition()
+        self._files = ExitStack()  # the return's cache file is made now: it counts at once
+        self._put = (
+            self._files.enter_context(npy_block_writer(path, shape=(2, frames)))
+            if path is not None
+            else None
+        )
         self._thread = threading.Thread(target=self._run, name="bus-lane", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
-            with ExitStack() as stack:
-                put = None
-                if self._path is not None:
-                    put = stack.enter_context(npy_block_writer(self._path, shape=(2, self.frames)))
+            with self._files:
+                put = self._put
                 fresh = True  # the chain starts on the first block it is given
                 while True:
                     with self._cond:

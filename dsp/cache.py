@@ -53,16 +53,18 @@ class CacheBudget:
     def used_bytes(self) -> int:
         return sum(size for _, size, _ in self._files())
 
-    def reserve(self, nbytes: int) -> bool:
+    def reserve(self, nbytes: int, *, keep_free: int = 0) -> bool:
         """Make room for ``nbytes`` more (evicting unpinned files, oldest use first); False
-        when the limit cannot hold them. A True must be followed by ``release(nbytes)`` once
-        the file is written (or abandoned)."""
+        when the limit cannot hold them with ``keep_free`` bytes to spare. A True must be
+        followed by ``release(nbytes)`` once the file is written (or abandoned)."""
         with self._lock:
             for folder in {self.root, *(p for p in self.root.glob("*") if p.is_dir())}:
                 remove_orphaned_temps(folder)
             files = self._files()
             used = sum(size for _, size, _ in files) + self._reserved
-            if used + nbytes > self.limit_bytes:
+            if nbytes + keep_free > self.limit_bytes:
+                return False
+            if used + nbytes + keep_free > self.limit_bytes:
                 candidates = sorted(
                     (
                         f
@@ -72,14 +74,14 @@ class CacheBudget:
                     key=lambda f: f[0],
                 )
                 for _, size, path in candidates:
-                    if used + nbytes <= self.limit_bytes:
+                    if used + nbytes + keep_free <= self.limit_bytes:
                         break
                     try:
                         path.unlink()
                     except OSError:
                         continue
                     used -= size
-            if used + nbytes > self.limit_bytes:
+            if used + nbytes + keep_free > self.limit_bytes:
                 return False
             self._reserved += nbytes
             return True

@@ -91,6 +91,7 @@ __all__ = [
 
 Progress = Callable[[str, float], None]
 Sink = Callable[[int, np.ndarray], None]
+MeterFactory = Callable[[str, int, int], TrackMeter | None]
 AHEAD_PER_WORKER = 2  # track blocks in flight per worker (bounds memory, not speed)
 
 
@@ -152,6 +153,14 @@ def _spans(frames: int, block: int, start: int = 0) -> list[tuple[int, int]]:
     return [(lo, min(lo + block, frames)) for lo in range(start, frames, block)]
 
 
+def mix_set_bytes(frames: int) -> int:
+    """What one state's mix set takes in the cache: the exact mix, both buses' exact send
+    sums and both returns. Track outputs leave this much room, so a mix is always kept."""
+    mix = npy_nbytes((2, frames), SUM_DTYPE)
+    sends = sum(npy_nbytes((c, frames), SUM_DTYPE) for c in SEND_CHANNELS.values())
+    return mix + sends + 2 * npy_nbytes((2, frames))
+
+
 def mix_path(cache: Path, key: str) -> Path:
     return cache / f"mix-{key}.npy"
 
@@ -187,6 +196,7 @@ class TrackOutput:
         stack: ExitStack,
         meter: TrackMeter | None,
         write: bool = True,
+        keep_free: int = 0,
     ) -> None:
         self.name = track.name
         self._fresh = True  # the chain starts (reset) on the first block it is given
@@ -211,7 +221,11 @@ class TrackOutput:
             return
         self.how = "rendered"
         self.chain = insert_chain(track, sample_rate=sample_rate)
-        if write and path is not None and (budget is None or budget.reserve(npy_nbytes(shape))):
+        if (
+            write
+            and path is not None
+            and (budget is None or budget.reserve(npy_nbytes(shape), keep_free=keep_free))
+        ):
             try:
                 self.put = stack.enter_context(npy_block_writer(path, shape=shape))
             finally:
@@ -419,8 +433,7 @@ def render_mix(
     progress: Progress | None = None,
     sinks: Sequence[Sink] = (),
     collect: bool | None = True,
-    measure: Callable[[str], bool] | None = None,
-    measure_bands: Callable[[str], bool] | None = None,
+    meter_for: MeterFactory | None = None,
     keep_mix: bool = True,
     start_frame: int = 0,
     preroll_s: float = 3.0,
@@ -428,8 +441,9 @@ def render_mix(
     """Render the pre-master mix (2, n) float32: every audible track post-fader plus the bus
     returns, before any master stage. Each pre-master block goes to ``sinks`` in order (and
     into ``RenderResult.premaster`` when ``collect``; ``collect=None``: only when the mix
-    could not be cached). ``measure(insert_key)`` picks the track outputs to measure on the
-    way (``TrackMeter``; ``measure_bands``: with bands). ``keep_mix=False``: a throwaway
+    could not be cached). ``meter_for(insert_key, channels, frames)`` gives a ``TrackMeter``
+    for each track output to measure on the way (None: not that one); its results are in
+    ``RenderResult.analyses``. ``keep_mix=False``: a throwaway
     render (no mix or send sums written to the cache).
 
     ``start_frame`` > 0 renders from there to the end, for listening: what comes from the
@@ -443,7 +457,7 @@ def render_mix(
     first = max(0, start_frame - int(round(preroll_s * sample_rate))) if start_frame else 0
     spans = _spans(frames, block, first)
     if start_frame:
-        keep_mix, measure, measure_bands, stems_out, collect = False, None, None, None, False
+        keep_mix, meter_for, stems_out, collect = False, None, None, False
     cache = Path(cache_dir) if cache_dir is not None else None
     stem_keys = {name: stem.key for name, stem in stems.items()}
     found = contributions(state, stem_keys=stem_keys, sample_rate=sample_rate)
@@ -472,8 +486,7 @@ def render_mix(
             stack=stack,
             stems_out=stems_out,
             stems_subtype=stems_subtype,
-            measure=measure,
-            measure_bands=measure_bands,
+            meter_for=meter_for,
             result=result,
             keep_mix=keep_mix,
             write_tracks=not start_frame,
@@ -523,8 +536,7 @@ class _Mixdown:
         stack,
         stems_out,
         stems_subtype,
-        measure,
-        measure_bands,
+        meter_for,
         result,
         keep_mix=True,
         write_tracks=True,
@@ -537,16 +549,17 @@ class _Mixdown:
         self.result = result
         self.keep_mix = keep_mix and cache is not None
         self.write_tracks = write_tracks
-        self._measure = measure or (lambda key: False)
-        self._measure_bands = measure_bands or (lambda key: False)
+        self._meter_for = meter_for or (lambda key, channels, frames: None)
         self._sources: dict[str, TrackOutput] = {}
         self._meters: dict[str, TrackMeter] = {}
         self.jobs: list[MixJob] = []
         self.pinned: list[Path] = []
+        self.keep_free = mix_set_bytes(frames) if cache is not None else 0
         wanted = self._wanted()
-        self._pin_reads(wanted)
-        self._plan_jobs(wanted)
+        self._pin_mix_reads()
         self._plan_buses()
+        self._pin_track_reads(wanted)
+        self._plan_jobs(wanted)
         self._writers: dict[str, Any] = {}
         if stems_out is not None:
             for name in found:
@@ -603,13 +616,19 @@ class _Mixdown:
             return track_cache_key(track, stem_key=stem_key, sample_rate=self.rate)
         return f"stem-{stem_key}"
 
-    def _pin_reads(self, wanted) -> None:  # noqa: ANN001
-        """Keep every cached file this render reads from being evicted by its own writes."""
+    def _pin(self, paths: list[Path]) -> None:
+        """Keep cached files this render reads from being evicted by its own writes."""
+        self.pinned += paths
+        if self.budget is not None:
+            self.budget.pin(paths)
+
+    def _pin_mix_reads(self) -> None:
+        """The cached mix, sends and returns this render reads (first: the mix set is worth
+        more than any track output, so its room is made before track files are opened)."""
         cache, base = self.cache, self.change.base
         if cache is None:
             return
-        paths = [track_path(cache, self._insert_key(t, k)) for t, _, k, *_ in wanted]
-        paths += [track_path(cache, c.insert_key) for c in self.found.values()]
+        paths = []
         if base is not None:
             paths.append(mix_path(cache, base.key))
             for bus, old in base.buses.items():
@@ -622,9 +641,13 @@ class _Mixdown:
                 send_path(cache, bus, plan.send_key),
                 return_path(cache, bus, plan.return_key),
             ]
-        self.pinned = paths
-        if self.budget is not None:
-            self.budget.pin(paths)
+        self._pin(paths)
+
+    def _pin_track_reads(self, wanted) -> None:  # noqa: ANN001
+        if self.cache is None:
+            return
+        paths = [track_path(self.cache, self._insert_key(t, k)) for t, _, k, *_ in wanted]
+        self._pin(paths + [track_path(self.cache, c.insert_key) for c in self.found.values()])
 
     def _source(self, track: TrackState, stem_key: str, measured: bool) -> TrackOutput:
         stem = self.stems[track.name]
@@ -632,14 +655,8 @@ class _Mixdown:
             raise StateError(f"stem {track.name!r} changed since the cached mix was made")
         key = self._insert_key(track, stem_key)
         if key not in self._sources:
-            meter = None
-            if measured and self._measure(key):
-                meter = TrackMeter(
-                    channels=stem.channels,
-                    sample_rate=self.rate,
-                    total=stem.frames,
-                    bands=self._measure_bands(key),
-                )
+            meter = self._meter_for(key, stem.channels, stem.frames) if measured else None
+            if meter is not None:
                 self._meters[key] = meter
             self._sources[key] = TrackOutput(
                 track=track,
@@ -652,6 +669,7 @@ class _Mixdown:
                 stack=self.stack,
                 meter=meter,
                 write=self.write_tracks,
+                keep_free=self.keep_free,
             )
         return self._sources[key]
 
@@ -660,8 +678,24 @@ class _Mixdown:
             source = self._source(track, stem_key, sign > 0)
             self.jobs.append(MixJob(source, track, automation, sign, premaster, buses))
         for c in self.found.values():  # measured but not in the change: read it anyway
-            if c.insert_key not in self._sources and self._measure(c.insert_key):
-                self._source(c.track, c.stem_key, True)
+            if c.insert_key not in self._sources:
+                stem = self.stems[c.name]
+                meter = self._meter_for(c.insert_key, stem.channels, stem.frames)
+                if meter is not None:
+                    self._meters[c.insert_key] = meter
+                    self._sources[c.insert_key] = TrackOutput(
+                        track=c.track,
+                        stem=stem,
+                        insert_key=c.insert_key,
+                        sample_rate=self.rate,
+                        frames=self.frames,
+                        cache=self.cache,
+                        budget=self.budget,
+                        stack=self.stack,
+                        meter=meter,
+                        write=self.write_tracks,
+                        keep_free=self.keep_free,
+                    )
         for name, c in self.found.items():
             source = self._sources.get(c.insert_key)
             if c.passthrough:
@@ -761,9 +795,16 @@ class _Mixdown:
         if self.mix_put is None or self.cache is None:
             return
         path = self.cache / f"mix-{self.target.key}.json"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(self.target.to_json()))
-        os.replace(tmp, path)
+        text = json.dumps(self.target.to_json())
+        if self.budget is not None and not self.budget.reserve(len(text)):
+            return  # the mix stays (whole-song renders reuse it by its name), unindexed
+        try:
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(text)
+            os.replace(tmp, path)
+        finally:
+            if self.budget is not None:
+                self.budget.release(len(text))
 
     def _open_writer(self, key: str, file_name: str) -> None:
         path = self.stems_out / file_name

@@ -177,23 +177,37 @@ class Engine:
         }
         frames = max((sources[t.name].frames for t in state.tracks), default=0)
         meter = MixMeter(channels=2, sample_rate=rate, total=frames, sections=self.meta.sections)
-        result = render_mix(
-            stems=sources,
-            state=state,
-            sample_rate=rate,
-            cache_dir=self.tracks_dir,
-            budget=self.budget,
-            stems_out=stems_out,
-            stems_subtype=stems_subtype,
-            progress=progress,
-            sinks=[lambda start, audio: meter.feed(audio)] if measure else [],
-            collect=None if keep_mix else False,
-            keep_mix=keep_mix,
-            measure=lambda key: key in missing,
-            measure_bands=lambda key: True,
-        )
-        for key, analysis in result.analyses.items():
-            self.store.save(key, analysis)
+        with ExitStack() as stack:
+
+            def meter_for(key: str, channels: int, length: int) -> TrackMeter | None:
+                if key not in missing:
+                    return None
+                return TrackMeter(
+                    channels=channels,
+                    sample_rate=rate,
+                    total=length,
+                    bands=True,
+                    bands_put=self.store.bands_writer(
+                        key, frames=length, sample_rate=rate, stack=stack
+                    ),
+                )
+
+            result = render_mix(
+                stems=sources,
+                state=state,
+                sample_rate=rate,
+                cache_dir=self.tracks_dir,
+                budget=self.budget,
+                stems_out=stems_out,
+                stems_subtype=stems_subtype,
+                progress=progress,
+                sinks=[lambda start, audio: meter.feed(audio)] if measure else [],
+                collect=None if keep_mix else False,
+                keep_mix=keep_mix,
+                meter_for=meter_for,
+            )
+            for key, analysis in result.analyses.items():
+                self.store.save(key, analysis)
         self.budget.trim()
         rendered = Rendered(
             sample_rate=rate,
@@ -427,18 +441,26 @@ class Engine:
 
         def one(track: TrackState) -> Any:
             stem = sources[track.name]
-            meter = TrackMeter(
-                channels=stem.channels,
-                sample_rate=self.meta.sample_rate,
-                total=stem.frames,
-                bands=bands,
-            )
+            key = self.insert_key(track)
+            rate = self.meta.sample_rate
             with ExitStack() as stack:
+                put = (
+                    self.store.bands_writer(key, frames=stem.frames, sample_rate=rate, stack=stack)
+                    if bands and keep
+                    else None
+                )
+                meter = TrackMeter(
+                    channels=stem.channels,
+                    sample_rate=rate,
+                    total=stem.frames,
+                    bands=bands,
+                    bands_put=put,
+                )
                 output = TrackOutput(
                     track=track,
                     stem=stem,
-                    insert_key=self.insert_key(track),
-                    sample_rate=self.meta.sample_rate,
+                    insert_key=key,
+                    sample_rate=rate,
                     frames=stem.frames,
                     cache=self.tracks_dir,
                     budget=self.budget,
@@ -447,9 +469,9 @@ class Engine:
                 )
                 for start in range(0, stem.frames, READ_BLOCK):
                     output.block(start, min(start + READ_BLOCK, stem.frames))
-            analysis = meter.result()
-            if keep:
-                self.store.save(self.insert_key(track), analysis)
+                analysis = meter.result()
+                if keep:
+                    self.store.save(key, analysis)
             return analysis
 
         with ThreadPoolExecutor(max_workers=WORKERS) as pool:

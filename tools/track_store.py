@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import suppress
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mixchat.dsp.audio_io import temp_npy_path
+from mixchat.dsp.audio_io import Put, npy_block_writer, npy_nbytes, temp_npy_path
 from mixchat.dsp.cache import CacheBudget, touch
+from mixchat.dsp.masking import N_BANDS, frame_hop
 from mixchat.dsp.track_meter import FACT_KEYS, StemExtras, TrackAnalysis
 from mixchat.tools.atomic import write_json_atomic
 
@@ -103,6 +104,21 @@ class TrackStore:
         power = np.asarray(power, dtype=np.float32)
         if self._room(power.nbytes + 128):
             _save_npy(self.bands_path(key), power)
+
+    def bands_writer(
+        self, key: str, *, frames: int, sample_rate: int, stack: ExitStack
+    ) -> Put | None:
+        """A writer of ``key``'s band frames straight into their file (open until ``stack``
+        closes), so a meter keeps none of them in memory; None when there is no room."""
+        shape = (N_BANDS, max(1, frames // frame_hop(sample_rate)))
+        nbytes = npy_nbytes(shape)
+        if self.budget is not None and not self.budget.reserve(nbytes):
+            return None
+        try:
+            return stack.enter_context(npy_block_writer(self.bands_path(key), shape=shape))
+        finally:
+            if self.budget is not None:
+                self.budget.release(nbytes)
 
     def save_extras(self, key: str, extras: StemExtras) -> None:
         self.facts_dir.mkdir(parents=True, exist_ok=True)
