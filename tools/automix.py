@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from mixchat.dsp.errors import StateError
-from mixchat.dsp.masking import StemBands, find_masking
-from mixchat.dsp.state import MixState
+from mixchat.dsp.masking import find_masking
+from mixchat.dsp.state import MixState, TrackState
 from mixchat.tools.automix_balance import (
     BalancePlan,
     activity_share,
@@ -37,7 +36,6 @@ from mixchat.tools.automix_measure import (
     gated_lufs,
     loudness_range_lu,
     section_blocks,
-    shift_bands,
     stored_analyses,
 )
 from mixchat.tools.automix_moves import (
@@ -71,12 +69,6 @@ def _clamp(value: float, bounds: tuple[float, float]) -> float:
 
 def _call(tool: str, reason: str, **args: Any) -> ToolCall:
     return ToolCall(tool=tool, args=args, reason=reason)
-
-
-def _bands(analysis: StemAnalysis) -> StemBands:
-    if analysis.bands is None:
-        raise StateError(f"stem {analysis.name!r} was analysed without bands; pass bands=True")
-    return analysis.bands
 
 
 def lead_vocal(names: list[str], roles: dict[str, str], raw: dict[str, StemAnalysis]) -> str | None:
@@ -143,7 +135,12 @@ def automix_plan(
     calls += high_pass_calls(staged, roles, profile)
     calls += low_mid_calls(staged, roles, planned, profile)
     if len(live) > 1:
-        in_mix = {n: shift_bands(_bands(staged[n]), planned[n] - staged[n].lufs) for n in live}
+        in_mix = {
+            n: engine.band_powers(
+                TrackState(name=n), gain_db=trims[n] + planned[n] - staged[n].lufs
+            )
+            for n in live
+        }
         conflicts = find_masking(in_mix, sample_rate=rate, roles=roles, max_conflicts=40)
         calls += masking_calls(conflicts, staged, roles)
     calls += compressor_calls(staged, roles, profile, meta.tempo_bpm)

@@ -149,10 +149,11 @@ def blocks_of_all(stems: Mapping[str, np.ndarray], *, sample_rate: int) -> dict[
 
 
 def stored_analyses(engine: Any, names: list[str]) -> dict[str, StemAnalysis]:
-    """Each raw stem's figures from the session's analysis (measured once, by ``new``)."""
+    """Each raw stem's figures from the session's analysis (measured once, by ``new``); the
+    masking bands stay in their files (``engine.band_powers`` reads them a chunk at a time)."""
     rate = engine.meta.sample_rate
     return {
-        name: _analysis(name, rate, raw.facts, raw.blocks, raw.extras, raw.bands)
+        name: _analysis(name, rate, raw.facts, raw.blocks, raw.extras, None)
         for name, raw in engine.raw_analyses(names).items()
     }
 

@@ -24,7 +24,7 @@ from mixchat.dsp.analysis import MixAnalysis, MixMeter, measure_mix
 from mixchat.dsp.audio_io import npy_block_writer, npy_nbytes, open_reader
 from mixchat.dsp.cache import CacheBudget
 from mixchat.dsp.ingest import ingest
-from mixchat.dsp.masking import StemBands, bands_from_power
+from mixchat.dsp.masking import BandPowers, StemBands, bands_from_power
 from mixchat.dsp.master import MasterResult, apply_master_state
 from mixchat.dsp.mix_file import read_premaster
 from mixchat.dsp.processors import has_inserts
@@ -420,6 +420,18 @@ class Engine:
                 extras = report.extras
             found[name] = RawAnalysis(facts, blocks, bands, extras)
         return found
+
+    def band_powers(self, track: TrackState, *, gain_db: float | None = None) -> BandPowers:
+        """A track's masking band powers after its inserts, read from their file a chunk at
+        a time, times ``gain_db`` (default: its fader): for masking over many tracks."""
+        gain = track.gain_db if gain_db is None else gain_db
+        path = self.store.bands_path(self.insert_key(track))
+        if not path.exists():
+            self.measure_tracks([track], bands=True)
+        if path.exists():
+            return BandPowers(path, gain_db=gain)
+        power = self.measure_tracks([track], bands=True, keep=False)[track.name].bands
+        return BandPowers(power, gain_db=gain)
 
     def _own_facts(self, tracks: Sequence[TrackState]) -> dict[str, dict[str, Any]]:
         facts = {t.name: self.store.facts(self.insert_key(t)) for t in tracks}
