@@ -198,6 +198,7 @@ def master_file(
         target_lufs=target_lufs,
         ceiling_dbtp=ceiling_dbtp,
         reference=ref_audio,
+        reference_lufs=target_lufs if ref_audio is not None else None,
     )
     report("writing", 0.9)
     write_audio(output, result.audio, sample_rate=source.sample_rate, subtype="PCM_24")
