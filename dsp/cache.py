@@ -1,7 +1,7 @@
 """A cache folder that never outgrows its limit: room is made before a file is written.
 
 Every writer asks ``reserve(nbytes)`` before it starts; the least recently used files that
-no running render needs (``pin``) are deleted to make room, and when even that is not enough
+no running render needs (``pin``) are deleted to make room (audio before analyses), and when even that is not enough
 the answer is no and the writer carries on without caching (the render is the same; it is
 only slower next time). Files left by killed processes are cleared first. Sizes are counted
 over the whole folder tree, so stems, track renders, mixes and analyses share one limit.
@@ -17,14 +17,19 @@ from pathlib import Path
 from mixchat.dsp.audio_io import TEMP_NPY, remove_orphaned_temps
 
 DEFAULT_LIMIT_MB = 3000
+# Analyses are small and cost a pass over the audio to make again: audio files go first.
+KEEP_LAST = ("facts", "bands")
 
 
 class CacheBudget:
     """The size limit of one cache folder, shared by everything one process writes there."""
 
-    def __init__(self, root: Path, *, limit_bytes: int) -> None:
+    def __init__(
+        self, root: Path, *, limit_bytes: int, keep_last: tuple[str, ...] = KEEP_LAST
+    ) -> None:
         self.root = Path(root)
         self.limit_bytes = int(limit_bytes)
+        self.keep_last = keep_last
         self._lock = threading.Lock()
         self._pinned: set[Path] = set()
         self._reserved = 0
@@ -71,7 +76,7 @@ class CacheBudget:
                         for f in files
                         if f[2] not in self._pinned and not TEMP_NPY.match(f[2].name)
                     ),
-                    key=lambda f: f[0],
+                    key=lambda f: (f[2].parent.name in self.keep_last, f[0]),
                 )
                 for _, size, path in candidates:
                     if used + nbytes + keep_free <= self.limit_bytes:

@@ -315,12 +315,18 @@ class Engine:
                 rendered.premaster_analysis.metrics.integrated_lufs, 2
             )
         metrics["bus_files"] = rendered.bus_files  # so bus_return_db can measure them later
-        if rendered.mix_file is not None:  # so a render of the version can read it back
-            metrics["mix_file"] = rendered.mix_file.name
-            metrics["render_of"] = state_digest(state)
+        return {**metrics, **self.cache_refs(rendered, state)}
+
+    def cache_refs(self, rendered: Rendered, state: MixState) -> dict[str, Any]:
+        """The cache files a version's metrics name so a render of it reads them back: its
+        exact mix (and master output), and the state they were made for."""
+        refs: dict[str, Any] = {}
+        if rendered.mix_file is not None:
+            refs["mix_file"] = rendered.mix_file.name
+            refs["render_of"] = state_digest(state)
         if rendered.master_result is not None:
-            metrics["master_file"] = self.master_path(state).name
-        return metrics
+            refs["master_file"] = self.master_path(state).name
+        return refs
 
     def metrics_from(self, mix: MixAnalysis, state: MixState) -> dict[str, Any]:
         return {

@@ -164,6 +164,9 @@ def _carry_out(
         state, note = compensate_loudness(state, drift)
         notes.append(note)
         metrics = shifted_metrics(metrics, -drift, engine.track_facts(state))
+        # the committed state's mix, made now from the cached track outputs: a render or a
+        # playback of this version then reads it instead of mixing every track again
+        metrics.update(engine.cache_refs(engine.render(state, measure=False), state))
     notes.extend(_over_full_scale(before, metrics, state))
     before, metrics = extra_measures(engine, context, parent, state, before, metrics, plan.measures)
     body = compose_reply(
