@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from mixchat.dsp.masking import find_masking
+from mixchat.dsp.meters import LoudnessMeter, PeakMeter
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.tools.automix_balance import (
     BalancePlan,
@@ -330,10 +331,19 @@ def headroom(engine: Any, state: MixState, profile: GenreProfile) -> tuple[float
     but the mix stage runs) and return the fader shift that lands it at the target loudness
     with true peak under the ceiling. The mix is linear in its faders, so the shift is exact
     for the dry mix; the ceiling keeps 0.5 dB for what the reverb and delay returns add."""
-    rendered = engine.render(without_sends(state), master=False, keep_mix=False)
-    measured = rendered.premaster_analysis.metrics
-    lufs, peak = measured.integrated_lufs, measured.true_peak_dbtp
-    if not math.isfinite(lufs) or lufs <= -120.0:
+    rate = engine.meta.sample_rate
+    loudness, peaks = LoudnessMeter(channels=2, sample_rate=rate), PeakMeter(channels=2)
+    engine.render(
+        without_sends(state),
+        master=False,
+        keep_mix=False,
+        measure=False,
+        sinks=[lambda start, audio: (loudness.feed(audio), peaks.feed(audio))],
+    )
+    lufs = loudness.integrated_lufs()
+    true_peak = peaks.finish()[1]
+    peak = 20.0 * math.log10(true_peak) if true_peak > 0 else -math.inf
+    if not math.isfinite(lufs):
         return 0.0, "pre-master silent, no headroom move"
     shift = min(profile.premaster_lufs - lufs, profile.ceiling_dbtp - peak)
     return shift, (

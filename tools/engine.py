@@ -29,6 +29,7 @@ from mixchat.dsp.master import MasterResult, apply_master_state
 from mixchat.dsp.mix_file import read_premaster
 from mixchat.dsp.processors import has_inserts
 from mixchat.dsp.render import (
+    Sink,
     StemSource,
     TrackOutput,
     render_mix,
@@ -163,11 +164,13 @@ class Engine:
         progress: Progress | None = None,
         keep_mix: bool = True,
         measure: bool = True,
+        sinks: Sequence[Sink] = (),
     ) -> Rendered:
         """Render ``state``; the pre-master is measured on the way, and so is every audible
         track output with no stored analysis (its facts, loudness blocks and masking bands).
         ``keep_mix=False``: only the measures are wanted (the pre-master is not kept);
-        ``measure=False``: the pre-master is not measured (``premaster_analysis`` is None)."""
+        ``measure=False``: the pre-master is not measured (``premaster_analysis`` is None);
+        ``sinks`` get the pre-master block by block too."""
         sources = self.stem_sources()
         rate = self.meta.sample_rate
         missing = {
@@ -201,7 +204,7 @@ class Engine:
                 stems_out=stems_out,
                 stems_subtype=stems_subtype,
                 progress=progress,
-                sinks=[lambda start, audio: meter.feed(audio)] if measure else [],
+                sinks=[*([lambda start, audio: meter.feed(audio)] if measure else []), *sinks],
                 collect=None if keep_mix else False,
                 keep_mix=keep_mix,
                 meter_for=meter_for,
