@@ -48,6 +48,7 @@ class Ingested:
 class _Stem:
     def __init__(self, name: str, reader: StemReader, meter: StemMeter, copy: Put | None):
         self.name, self.reader, self.meter, self.copy = name, reader, meter, copy
+        self.insert_key = name
 
     def block(self, start: int, stop: int) -> np.ndarray:
         audio = self.reader.read(start, stop)

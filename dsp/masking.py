@@ -276,10 +276,14 @@ class BandPowers:
     def __init__(self, source: np.ndarray | StemBands | Path, *, gain_db: float = 0.0) -> None:
         if isinstance(source, StemBands):
             source = source.power
-        self._reader = NpyReader(source) if isinstance(source, Path) else None
-        self._array = None if isinstance(source, Path) else np.asarray(source, np.float32)
-        shape = self._reader.shape if self._reader is not None else self._array.shape
-        self.frames = int(shape[1])
+        self._reader: NpyReader | None = None
+        self._array = np.zeros((N_BANDS, 0), np.float32)
+        if isinstance(source, Path):
+            self._reader = NpyReader(source)
+            self.frames = self._reader.shape[1]
+        else:
+            self._array = np.asarray(source, np.float32)
+            self.frames = int(self._array.shape[1])
         gain = np.float32(10.0 ** (gain_db / 20.0))
         self._scale = None if gain_db == 0.0 else gain * gain
 
@@ -347,7 +351,12 @@ def _against(state, i: int, others: slice | list[int]):  # noqa: ANN001, ANN202
 def _pair_sums(sources: list[BandPowers], thresholds: np.ndarray, frames: int) -> _Pairs:
     count = len(sources)
     pairs = count * (count - 1) // 2
-    sums = _Pairs(*(np.zeros((pairs, N_BANDS)) for _ in range(3)), frames=frames)
+    sums = _Pairs(
+        conflict=np.zeros((pairs, N_BANDS)),
+        weight=np.zeros((pairs, N_BANDS)),
+        difference=np.zeros((pairs, N_BANDS)),
+        frames=frames,
+    )
     for start in _chunks(frames):
         state = _chunk_state(sources, thresholds, start, min(start + _PAIR_CHUNK, frames))
         row = 0

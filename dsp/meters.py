@@ -398,16 +398,16 @@ class BandMeter:
         """Hand out the frames both paths have measured."""
         high = np.concatenate(self._pending["high"], axis=1) if self._pending["high"] else None
         low = np.concatenate(self._pending["low"], axis=1) if self._pending["low"] else None
-        ready = min(0 if high is None else high.shape[1], 0 if low is None else low.shape[1])
-        if ready == 0:
+        if high is None or low is None or min(high.shape[1], low.shape[1]) == 0:
             return
+        ready = min(high.shape[1], low.shape[1])
         out = np.zeros((N_BANDS, ready), dtype=np.float32)
         out[self._high[0]] = high[:, :ready]
         out[self._low[0]] = low[:, :ready]
         self._pending = {"high": [high[:, ready:]], "low": [low[:, ready:]]}
         if self._put is not None:
             self._put(self._done, out)
-        else:
+        elif self.power is not None:
             self.power[:, self._done : self._done + ready] = out
         self._done += ready
 

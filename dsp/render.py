@@ -215,10 +215,10 @@ class TrackOutput:
         path = track_path(cache, insert_key) if cache is not None else None
         if path is not None:
             self.reader = open_reader(path, shape=shape)
-        if self.reader is not None:
-            self.how = "cached"
-            touch(path)
-            return
+            if self.reader is not None:
+                self.how = "cached"
+                touch(path)
+                return
         self.how = "rendered"
         self.chain = insert_chain(track, sample_rate=sample_rate)
         if (
@@ -253,12 +253,18 @@ class TrackOutput:
         return out
 
 
+class _Blocks(Protocol):
+    insert_key: str
+
+    def block(self, start: int, stop: int) -> np.ndarray: ...
+
+
 @dataclass
 class MixJob:
     """One contribution to add (+1) or take out (-1): the placed output of a source into
     the mix (``premaster``) and into the sends of ``buses``."""
 
-    source: TrackOutput
+    source: _Blocks
     track: TrackState
     automation: tuple[SectionAutomation, ...]
     sign: int
@@ -399,7 +405,7 @@ def _usable(base: Manifest, target: Manifest, change: MixDiff, cache: Path) -> b
             send_path(cache, bus, old["send"]), shape=send_shape, dtype=SUM_DTYPE
         ) is None:
             return False
-        if runs_lane and not changes_send and old["send"] != new["send"]:
+        if runs_lane and not changes_send and new is not None and old["send"] != new["send"]:
             return False
         if bus in change.returns and not return_path(cache, bus, old["return"]).exists():
             return False
@@ -697,10 +703,10 @@ class _Mixdown:
                         keep_free=self.keep_free,
                     )
         for name, c in self.found.items():
-            source = self._sources.get(c.insert_key)
+            made = self._sources.get(c.insert_key)
             if c.passthrough:
                 self.result.passthrough.append(name)
-            elif source is not None and source.how == "rendered":
+            elif made is not None and made.how == "rendered":
                 self.result.rendered.append(name)
             else:
                 self.result.cached.append(name)
@@ -739,7 +745,7 @@ class _Mixdown:
                 self.result.buses_cached.append(bus)
                 continue
             reader = open_reader(path, shape=shape) if path is not None else None
-            if reader is not None:
+            if path is not None and reader is not None:
                 self.new_returns[bus] = reader
                 self.result.buses_cached.append(bus)
                 touch(path)

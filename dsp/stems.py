@@ -223,7 +223,9 @@ WRITE_BLOCK = 1 << 19
 
 def as_reader(audio: np.ndarray | StemReader) -> StemReader:
     """A reader of ``audio`` (an array, or already a reader)."""
-    return audio if hasattr(audio, "read") else ArrayStem(np.asarray(audio))
+    if isinstance(audio, np.ndarray):
+        return ArrayStem(audio)
+    return audio
 
 
 def write_stem_file(path: Path, source: np.ndarray | StemReader, *, sample_rate: int) -> int:

@@ -25,7 +25,7 @@ def session(tmp_path: Path) -> Session:
     rng = np.random.default_rng(5)
     t = np.arange(6 * RATE) / RATE
     sf.write(stems / "Bass.wav", (0.3 * np.sin(2 * np.pi * 55 * t)).astype(np.float32), RATE)
-    kit = (rng.standard_normal((t.size, 2)) * 0.05 * (np.sin(2 * np.pi * 2 * t) > 0)[:, None])
+    kit = rng.standard_normal((t.size, 2)) * 0.05 * (np.sin(2 * np.pi * 2 * t) > 0)[:, None]
     sf.write(stems / "Drums.wav", kit.astype(np.float32), RATE)
     vox = 0.2 * np.sin(2 * np.pi * 220 * t) * (np.sin(2 * np.pi * 0.5 * t) > 0)
     sf.write(stems / "Lead_Vocal.wav", vox.astype(np.float32), RATE)

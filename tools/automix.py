@@ -338,7 +338,7 @@ def headroom(engine: Any, state: MixState, profile: GenreProfile) -> tuple[float
         master=False,
         keep_mix=False,
         measure=False,
-        sinks=[lambda start, audio: (loudness.feed(audio), peaks.feed(audio))],
+        sinks=[lambda start, audio: loudness.feed(audio), lambda start, audio: peaks.feed(audio)],
     )
     lufs = loudness.integrated_lufs()
     true_peak = peaks.finish()[1]

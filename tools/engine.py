@@ -23,6 +23,7 @@ import numpy as np
 from mixchat.dsp.analysis import MixAnalysis, MixMeter, measure_mix
 from mixchat.dsp.audio_io import npy_block_writer, npy_nbytes, open_reader
 from mixchat.dsp.cache import CacheBudget
+from mixchat.dsp.errors import StateError
 from mixchat.dsp.ingest import ingest
 from mixchat.dsp.masking import BandPowers, StemBands, bands_from_power
 from mixchat.dsp.master import MasterResult, apply_master_state
@@ -427,6 +428,8 @@ class Engine:
                     report.analysis.bands,
                 )
                 extras = report.extras
+            if bands is None:
+                raise StateError(f"stem {name!r}: its masking bands could not be measured")
             found[name] = RawAnalysis(facts, blocks, bands, extras)
         return found
 

@@ -122,7 +122,7 @@ class TrackStore:
 
     def save_extras(self, key: str, extras: StemExtras) -> None:
         self.facts_dir.mkdir(parents=True, exist_ok=True)
-        arrays = {
+        arrays: dict[str, Any] = {
             "psd": extras.psd,
             "loud_rms_db": np.float64(extras.loud_rms_db),
             "active_share": np.float64(extras.active_share),

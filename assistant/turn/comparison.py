@@ -83,7 +83,9 @@ def render_version(
             measured.peak,
         )
     elif stored is None:
-        analysis = rendered.premaster_analysis
+        analysis = rendered.premaster_analysis or measure_mix(
+            rendered.audio, sample_rate=rendered.sample_rate
+        )
         lufs, peak_dbtp, peak = (
             analysis.metrics.integrated_lufs,
             analysis.metrics.true_peak_dbtp,
