@@ -1,10 +1,20 @@
 """A cache folder that never outgrows its limit: room is made before a file is written.
 
-Every writer asks ``reserve(nbytes)`` before it starts; the least recently used files that
-no running render needs (``pin``) are deleted to make room (audio before analyses), and when even that is not enough
-the answer is no and the writer carries on without caching (the render is the same; it is
-only slower next time). Files left by killed processes are cleared first. Sizes are counted
-over the whole folder tree, so stems, track renders, mixes and analyses share one limit.
+Every writer asks ``reserve(nbytes, rank=...)`` before it starts. Room is made by deleting
+files no running render needs (``pin``) whose rank is not above the writer's, least valuable
+first and least recently used first within a rank; when even that is not enough the answer
+is no and the writer carries on without caching (the render is the same; it is only slower
+next time). The ranks, by what a file costs to make again per byte it takes:
+
+* ``TRACK`` (0): a track's output after its inserts: one track's chain makes it again;
+* ``MIX`` (1): a version's exact mix, its buses' send sums and returns, a master's output, a
+  decoded stem: a whole render (or decode) makes them again;
+* ``ANALYSIS`` (2): facts, loudness blocks, masking bands: small, but a pass over the audio
+  each.
+
+So a track output never pushes out a mix or an analysis, and the mix a brief just made stays
+for the next one. Files left by killed processes are cleared first. Sizes are counted over the
+whole folder tree: stems, track outputs, mixes and analyses share one limit.
 """
 
 from __future__ import annotations
@@ -17,19 +27,23 @@ from pathlib import Path
 from mixchat.dsp.audio_io import TEMP_NPY, remove_orphaned_temps
 
 DEFAULT_LIMIT_MB = 3000
-# Analyses are small and cost a pass over the audio to make again: audio files go first.
-KEEP_LAST = ("facts", "bands")
+TRACK, MIX, ANALYSIS = 0, 1, 2
+ANALYSIS_FOLDERS = ("facts", "bands")
+
+
+def rank_of(path: Path) -> int:
+    """How much a cache file is worth keeping (see the module's doc)."""
+    if path.parent.name in ANALYSIS_FOLDERS:
+        return ANALYSIS
+    return TRACK if path.name.startswith("track-") else MIX
 
 
 class CacheBudget:
     """The size limit of one cache folder, shared by everything one process writes there."""
 
-    def __init__(
-        self, root: Path, *, limit_bytes: int, keep_last: tuple[str, ...] = KEEP_LAST
-    ) -> None:
+    def __init__(self, root: Path, *, limit_bytes: int) -> None:
         self.root = Path(root)
         self.limit_bytes = int(limit_bytes)
-        self.keep_last = keep_last
         self._lock = threading.Lock()
         self._pinned: set[Path] = set()
         self._reserved = 0
@@ -58,35 +72,37 @@ class CacheBudget:
     def used_bytes(self) -> int:
         return sum(size for _, size, _ in self._files())
 
-    def reserve(self, nbytes: int, *, keep_free: int = 0) -> bool:
-        """Make room for ``nbytes`` more (evicting unpinned files, oldest use first); False
-        when the limit cannot hold them with ``keep_free`` bytes to spare. A True must be
-        followed by ``release(nbytes)`` once the file is written (or abandoned)."""
+    def reserve(self, nbytes: int, *, rank: int = MIX) -> bool:
+        """Make room for ``nbytes`` more, by evicting unpinned files of ``rank`` or below
+        (lowest rank first, oldest use first); False when the limit cannot hold them. A True
+        must be followed by ``release(nbytes)`` once the file is written (or abandoned)."""
         with self._lock:
             for folder in {self.root, *(p for p in self.root.glob("*") if p.is_dir())}:
                 remove_orphaned_temps(folder)
             files = self._files()
             used = sum(size for _, size, _ in files) + self._reserved
-            if nbytes + keep_free > self.limit_bytes:
+            wanted = nbytes
+            if wanted > self.limit_bytes:
                 return False
-            if used + nbytes + keep_free > self.limit_bytes:
-                candidates = sorted(
-                    (
-                        f
-                        for f in files
-                        if f[2] not in self._pinned and not TEMP_NPY.match(f[2].name)
-                    ),
-                    key=lambda f: (f[2].parent.name in self.keep_last, f[0]),
-                )
-                for _, size, path in candidates:
-                    if used + nbytes + keep_free <= self.limit_bytes:
-                        break
-                    try:
-                        path.unlink()
-                    except OSError:
-                        continue
-                    used -= size
-            if used + nbytes + keep_free > self.limit_bytes:
+            candidates = sorted(
+                (
+                    (rank_of(path), stamp, size, path)
+                    for stamp, size, path in files
+                    if path not in self._pinned
+                    and not TEMP_NPY.match(path.name)
+                    and rank_of(path) <= rank
+                ),
+                key=lambda f: (f[0], f[1]),
+            )
+            for _, _, size, path in candidates:
+                if used + wanted <= self.limit_bytes:
+                    break
+                try:
+                    path.unlink()
+                except OSError:
+                    continue
+                used -= size
+            if used + wanted > self.limit_bytes:
                 return False
             self._reserved += nbytes
             return True
@@ -97,7 +113,7 @@ class CacheBudget:
 
     def trim(self) -> None:
         """Evict unpinned files until the folder is within the limit (after a limit change)."""
-        if self.reserve(0):
+        if self.reserve(0, rank=ANALYSIS):
             self.release(0)
 
 

@@ -49,7 +49,7 @@ from mixchat.dsp.audio_io import (  # noqa: F401 - prune_cache is part of render
 )
 from mixchat.dsp.automation import automation_gain, matching
 from mixchat.dsp.bus_lane import BusLane
-from mixchat.dsp.cache import CacheBudget, touch
+from mixchat.dsp.cache import MIX, TRACK, CacheBudget, touch
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.feeds import BlockFeeds
 from mixchat.dsp.mix_file import (
@@ -153,14 +153,6 @@ def _spans(frames: int, block: int, start: int = 0) -> list[tuple[int, int]]:
     return [(lo, min(lo + block, frames)) for lo in range(start, frames, block)]
 
 
-def mix_set_bytes(frames: int) -> int:
-    """What one state's mix set takes in the cache: the exact mix, both buses' exact send
-    sums and both returns. Track outputs leave this much room, so a mix is always kept."""
-    mix = npy_nbytes((2, frames), SUM_DTYPE)
-    sends = sum(npy_nbytes((c, frames), SUM_DTYPE) for c in SEND_CHANNELS.values())
-    return mix + sends + 2 * npy_nbytes((2, frames))
-
-
 def mix_path(cache: Path, key: str) -> Path:
     return cache / f"mix-{key}.npy"
 
@@ -196,7 +188,6 @@ class TrackOutput:
         stack: ExitStack,
         meter: TrackMeter | None,
         write: bool = True,
-        keep_free: int = 0,
     ) -> None:
         self.name = track.name
         self._fresh = True  # the chain starts (reset) on the first block it is given
@@ -224,7 +215,7 @@ class TrackOutput:
         if (
             write
             and path is not None
-            and (budget is None or budget.reserve(npy_nbytes(shape), keep_free=keep_free))
+            and (budget is None or budget.reserve(npy_nbytes(shape), rank=TRACK))
         ):
             try:
                 self.put = stack.enter_context(npy_block_writer(path, shape=shape))
@@ -560,7 +551,6 @@ class _Mixdown:
         self._meters: dict[str, TrackMeter] = {}
         self.jobs: list[MixJob] = []
         self.pinned: list[Path] = []
-        self.keep_free = mix_set_bytes(frames) if cache is not None else 0
         wanted = self._wanted()
         self._pin_mix_reads()
         self._plan_buses()
@@ -675,7 +665,6 @@ class _Mixdown:
                 stack=self.stack,
                 meter=meter,
                 write=self.write_tracks,
-                keep_free=self.keep_free,
             )
         return self._sources[key]
 
@@ -700,7 +689,6 @@ class _Mixdown:
                         stack=self.stack,
                         meter=meter,
                         write=self.write_tracks,
-                        keep_free=self.keep_free,
                     )
         for name, c in self.found.items():
             made = self._sources.get(c.insert_key)
@@ -713,7 +701,7 @@ class _Mixdown:
 
     def _reserve_writer(self, path: Path, shape: tuple[int, int], dtype: str = "<f4") -> Put | None:
         nbytes = npy_nbytes(shape, dtype)
-        if self.budget is not None and not self.budget.reserve(nbytes):
+        if self.budget is not None and not self.budget.reserve(nbytes, rank=MIX):
             return None
         try:
             return self.stack.enter_context(npy_block_writer(path, shape=shape, dtype=dtype))
@@ -753,7 +741,7 @@ class _Mixdown:
             writable = (
                 self.write_tracks
                 and path is not None
-                and (self.budget is None or self.budget.reserve(npy_nbytes(shape)))
+                and (self.budget is None or self.budget.reserve(npy_nbytes(shape), rank=MIX))
             )
             try:
                 self.lanes[bus] = self.new_returns[bus] = BusLane(
@@ -802,7 +790,7 @@ class _Mixdown:
             return
         path = self.cache / f"mix-{self.target.key}.json"
         text = json.dumps(self.target.to_json())
-        if self.budget is not None and not self.budget.reserve(len(text)):
+        if self.budget is not None and not self.budget.reserve(len(text), rank=MIX):
             return  # the mix stays (whole-song renders reuse it by its name), unindexed
         try:
             tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -1,4 +1,4 @@
-"""One limit for a session's whole cache: room is made before each write."""
+"""One limit for a session's whole cache: room is made before each write, by value."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import time
 from pathlib import Path
 
-from mixchat.dsp.cache import CacheBudget
+from mixchat.dsp.cache import ANALYSIS, MIX, TRACK, CacheBudget
 
 
 def put(path: Path, size: int, age_s: float = 0.0) -> Path:
@@ -18,24 +18,29 @@ def put(path: Path, size: int, age_s: float = 0.0) -> Path:
     return path
 
 
-def test_room_is_made_oldest_first_audio_before_analyses_pinned_never(tmp_path: Path) -> None:
-    analysis = put(tmp_path / "facts" / "a.json", 300, age_s=300)  # the oldest, but small
-    old = put(tmp_path / "tracks" / "track-old.npy", 400, age_s=200)
-    pinned = put(tmp_path / "tracks" / "mix-now.npy", 400, age_s=100)
-    budget = CacheBudget(tmp_path, limit_bytes=1500)
+def test_room_is_made_from_the_least_valuable_oldest_files_never_pinned(tmp_path: Path) -> None:
+    analysis = put(tmp_path / "facts" / "a.json", 300, age_s=400)  # the oldest, but small
+    mix = put(tmp_path / "tracks" / "mix-old.npy", 300, age_s=300)
+    track = put(tmp_path / "tracks" / "track-old.npy", 300, age_s=100)
+    pinned = put(tmp_path / "tracks" / "track-now.npy", 300, age_s=500)
+    budget = CacheBudget(tmp_path, limit_bytes=1400)
     budget.pin([pinned])
-    assert budget.reserve(700)  # 1100 + 700 > 1500: one audio file goes, not the analysis
-    assert not old.exists() and analysis.exists() and pinned.exists()
-    budget.release(700)
-    assert budget.used_bytes() <= 1500
+    assert budget.reserve(300, rank=MIX)  # the unpinned track output goes first
+    assert not track.exists() and mix.exists() and analysis.exists() and pinned.exists()
+    budget.release(300)
+    put(tmp_path / "tracks" / "bus-new.npy", 300)
+    assert budget.reserve(300, rank=ANALYSIS)  # then the oldest mix, analyses last
+    assert not mix.exists() and analysis.exists()
+    budget.release(300)
+    assert budget.used_bytes() <= 1400
 
 
-def test_a_write_that_cannot_fit_is_refused_and_nothing_is_lost_for_it(tmp_path: Path) -> None:
-    kept = put(tmp_path / "tracks" / "mix-a.npy", 600)
+def test_a_track_output_never_pushes_out_a_mix_or_an_analysis(tmp_path: Path) -> None:
+    mix = put(tmp_path / "tracks" / "mix-a.npy", 600, age_s=100)
+    bands = put(tmp_path / "bands" / "b.npy", 300, age_s=100)
     budget = CacheBudget(tmp_path, limit_bytes=1000)
-    budget.pin([kept])
-    assert not budget.reserve(500)
-    assert kept.exists()
-    assert not budget.reserve(100, keep_free=500)  # a track file leaves room for a mix
-    assert budget.reserve(100, keep_free=200)
+    assert not budget.reserve(200, rank=TRACK)  # refused: the render just does not cache it
+    assert mix.exists() and bands.exists()
+    assert budget.reserve(100, rank=TRACK)
     budget.release(100)
+    assert not budget.reserve(2000, rank=ANALYSIS)  # more than the whole limit

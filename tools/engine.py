@@ -22,7 +22,7 @@ import numpy as np
 
 from mixchat.dsp.analysis import MixAnalysis, MixMeter, measure_mix
 from mixchat.dsp.audio_io import npy_block_writer, npy_nbytes, open_reader
-from mixchat.dsp.cache import CacheBudget
+from mixchat.dsp.cache import MIX, CacheBudget
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.ingest import ingest
 from mixchat.dsp.masking import BandPowers, StemBands, bands_from_power
@@ -252,7 +252,7 @@ class Engine:
     def _keep_master(self, state: MixState, audio: np.ndarray) -> None:
         path = self.master_path(state)
         nbytes = npy_nbytes((2, audio.shape[1]))
-        if path.exists() or not self.budget.reserve(nbytes):
+        if path.exists() or not self.budget.reserve(nbytes, rank=MIX):
             return
         try:
             with npy_block_writer(path, shape=(2, audio.shape[1])) as put:

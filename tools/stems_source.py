@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mixchat.dsp.audio_io import file_sha256, npy_block_writer, npy_nbytes
-from mixchat.dsp.cache import CacheBudget, touch
+from mixchat.dsp.cache import MIX, CacheBudget, touch
 from mixchat.dsp.errors import AudioFileError
 from mixchat.dsp.render import StemSource
 from mixchat.dsp.stems import (
@@ -88,7 +88,7 @@ def decoded_copy(stream: StemReader, path: Path, budget: CacheBudget) -> NpyStem
     """Decode a stream once into ``path`` (float32) when the cache has room for it."""
     shape = (stream.channels, stream.frames)
     nbytes = npy_nbytes(shape)
-    if not budget.reserve(nbytes):
+    if not budget.reserve(nbytes, rank=MIX):
         return None
     reserved = True
     try:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from mixchat.dsp.audio_io import Put, npy_block_writer, npy_nbytes, temp_npy_path
-from mixchat.dsp.cache import CacheBudget, touch
+from mixchat.dsp.cache import ANALYSIS, CacheBudget, touch
 from mixchat.dsp.masking import N_BANDS, frame_hop
 from mixchat.dsp.track_meter import FACT_KEYS, StemExtras, TrackAnalysis
 from mixchat.tools.atomic import write_json_atomic
@@ -84,7 +84,7 @@ class TrackStore:
     def _room(self, nbytes: int) -> bool:
         if self.budget is None:
             return True
-        if not self.budget.reserve(nbytes):
+        if not self.budget.reserve(nbytes, rank=ANALYSIS):
             return False
         self.budget.release(nbytes)
         return True
@@ -112,7 +112,7 @@ class TrackStore:
         closes), so a meter keeps none of them in memory; None when there is no room."""
         shape = (N_BANDS, max(1, frames // frame_hop(sample_rate)))
         nbytes = npy_nbytes(shape)
-        if self.budget is not None and not self.budget.reserve(nbytes):
+        if self.budget is not None and not self.budget.reserve(nbytes, rank=ANALYSIS):
             return None
         try:
             return stack.enter_context(npy_block_writer(self.bands_path(key), shape=shape))

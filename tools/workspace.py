@@ -20,7 +20,7 @@ from mixchat.dsp.audio_io import (
     npy_nbytes,
     plan_stems,
 )
-from mixchat.dsp.cache import CacheBudget
+from mixchat.dsp.cache import ANALYSIS, MIX, CacheBudget
 from mixchat.dsp.errors import AudioFileError
 from mixchat.dsp.ingest import Ingested, ingest
 from mixchat.dsp.masking import N_BANDS, frame_hop
@@ -183,7 +183,7 @@ def _readers(names, infos, rate, frames, cache, hashes, budget, stack):  # noqa:
             readers[name] = ArrayStem(audio, frames=frames)
         path = cache / "stems" / f"{hashes[name].result()[:24]}_{rate}_{frames}.npy"
         shape = (info.channels, frames)
-        if budget.reserve(npy_nbytes(shape)):
+        if budget.reserve(npy_nbytes(shape), rank=MIX):
             try:
                 copies[name] = stack.enter_context(npy_block_writer(path, shape=shape))
             finally:
@@ -193,7 +193,7 @@ def _readers(names, infos, rate, frames, cache, hashes, budget, stack):  # noqa:
 
 def _bands_writer(path: Path, rate: int, frames: int, budget: CacheBudget, stack: ExitStack):  # noqa: ANN202
     shape = (N_BANDS, max(1, frames // frame_hop(rate)))
-    if not budget.reserve(npy_nbytes(shape)):
+    if not budget.reserve(npy_nbytes(shape), rank=ANALYSIS):
         return None
     try:
         return stack.enter_context(npy_block_writer(path, shape=shape))
