@@ -176,11 +176,18 @@ def flow(mixchat: str, stems: Path, work: Path, *, limit_mb: int) -> dict[str, d
     for name, args in steps.items():
         figures[name] = measured(args, env=env)
         figures[name]["cache_mb"] = folder_mb(session / "cache")
+        if name == "render":  # the chat's revision starts from the same first mix
+            shutil.rmtree(work / "chat.mix", ignore_errors=True)
+            shutil.copytree(session, work / "chat.mix")
     return figures
 
 
-def in_process_revision(stems_session: Path, work: Path, limit_mb: int) -> dict[str, float]:
-    """The brief and its render in one process, as the chat runs them (imports excluded)."""
+def in_process_revision(first_mix: Path, work: Path, limit_mb: int) -> dict[str, float]:
+    """The brief and its render in one process, as the chat runs them (imports excluded),
+    on a fresh copy of the session as the first mix left it."""
+    stems_session = work / "chat-run.mix"
+    shutil.rmtree(stems_session, ignore_errors=True)
+    shutil.copytree(first_mix, stems_session)
     code = f"""
 from mixchat.tools.config import use_one_blas_thread; use_one_blas_thread()
 import time, json, resource, sys
@@ -193,7 +200,7 @@ from mixchat.tools.session import Session
 session = Session.open(Path({str(stems_session)!r}))
 base = session.latest_number()
 wall, cpu = time.perf_counter(), time.process_time()
-made = handle_brief(session, {BRIEF!r} + " please", parent=base)
+made = handle_brief(session, {BRIEF!r}, parent=base)
 render_version(session, output=Path({str(work / "chat.wav")!r}), version=made["version"])
 print(json.dumps({{"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}}))
 """
@@ -279,7 +286,9 @@ def small(args: argparse.Namespace, work: Path) -> dict[str, float]:
     line("bare pedalboard chain as a process", bare_cli)
     first = total(figures["new"], figures["automix"], figures["render"])
     revision = total(figures["say"], figures["render again"])
-    chat = best([in_process_revision(session, work, args.cache_mb) for _ in range(args.repeat)])
+    chat = best(
+        [in_process_revision(work / "chat.mix", work, args.cache_mb) for _ in range(args.repeat)]
+    )
     line("first mix (new + automix + render)", first)
     line("revision (say + render)", revision)
     line("revision in the chat's process", chat)

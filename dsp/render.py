@@ -193,7 +193,8 @@ class TrackOutput:
         self._fresh = True  # the chain starts (reset) on the first block it is given
         self.insert_key = insert_key
         self.meter = meter
-        self.stem = stem.reader
+        reader = stem.reader
+        self.stem = reader.own() if hasattr(reader, "own") else reader  # a stream each
         self.length = stem.frames  # the output stops where the stem does
         self.channels = stem.channels
         self.chain: InsertChain | None = None
@@ -275,19 +276,28 @@ class MixPlacer:
         self._mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
         self._spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
         self._scratch = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self._gains_at = -1
+        self._gains: dict[tuple, np.ndarray | float] = {}
 
     def gain(
         self, job: MixJob, owners: tuple, field_name: str, static_db: float, start: int, stop: int
     ):
-        return automation_gain(
-            job.automation,
-            owners=owners,
-            field=field_name,
-            static_db=static_db,
-            start=start,
-            frames=stop - start,
-            sample_rate=self.sample_rate,
-        )
+        """``automation_gain`` for one job's block, computed once per block for jobs that
+        share it (a track's old and new contribution usually do)."""
+        key = (job.automation, owners, field_name, static_db, stop - start)
+        if self._gains_at != start:
+            self._gains_at, self._gains = start, {}
+        if key not in self._gains:
+            self._gains[key] = automation_gain(
+                job.automation,
+                owners=owners,
+                field=field_name,
+                static_db=static_db,
+                start=start,
+                frames=stop - start,
+                sample_rate=self.sample_rate,
+            )
+        return self._gains[key]
 
     def add(
         self,

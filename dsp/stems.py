@@ -143,6 +143,11 @@ class ResampledStem:
         self._lock = threading.Lock()
         self._restart()
 
+    def own(self) -> ResampledStem:
+        """A reader of its own for one consumer (two at different places would restart
+        each other's stream at every block)."""
+        return ResampledStem(self.path, sample_rate=self.sample_rate, frames=self.frames)
+
     def _restart(self) -> None:
         self._blocks = self._stream()
         self._buffer = _silence(self.channels, 0)
