@@ -84,7 +84,6 @@ class _Grid:
     def __init__(self, *, start: int, stop: int | None, unit: int) -> None:
         self.start, self.stop, self.unit = start, stop, unit
         self.sums: list[np.ndarray] = []
-        self.total = 0.0
         self.samples = 0
         self._partial = np.zeros(0, dtype=np.float32)
 
@@ -95,7 +94,6 @@ class _Grid:
             return
         part = power[lo:hi]
         self.samples += part.size
-        self.total += float(part.sum(dtype=np.float64))
         if self._partial.size:
             part = np.concatenate([self._partial, part])
         whole = part.size // self.unit * self.unit
@@ -106,7 +104,8 @@ class _Grid:
     def windows(self, *, window: int, hop: int) -> np.ndarray:
         """``loudness.window_means`` of the range's power."""
         if self.samples < window:
-            return np.array([self.total / window])
+            total = sum(float(s.sum()) for s in self.sums) + float(self._partial.sum(dtype=np.float64))
+            return np.array([total / window])
         count = (self.samples - window) // hop + 1
         units = np.concatenate(self.sums) if self.sums else np.zeros(0)
         cumulative = np.concatenate(([0.0], np.cumsum(units)))
@@ -171,7 +170,6 @@ class LoudnessMeter:
         part = _Grid(start=0, stop=None, unit=unit)
         part.sums = [units[first:last]]
         part.samples = (last - first) * unit
-        part.total = float(units[first:last].sum())
         return part.windows(window=self.momentary_window, hop=self.hop)
 
     def range_blocks(self) -> list[np.ndarray]:
