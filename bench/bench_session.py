@@ -203,13 +203,13 @@ wall, cpu = time.perf_counter(), time.process_time()
 made = handle_brief(session, {BRIEF!r}, parent=base)
 replied = time.perf_counter()
 from mixchat.tools.engine import Engine
-state = session.load(made["version"]).state
+state = session.load(made.version).state
 stream = Engine.for_session(session).stream(state, start_s=session.meta.duration_s / 2)
 next(stream)
 heard = time.perf_counter() - replied
 stream.close()
 replied = time.perf_counter() - replied
-render_version(session, output=Path({str(work / "chat.wav")!r}), version=made["version"])
+render_version(session, output=Path({str(work / "chat.wav")!r}), version=made.version)
 print(json.dumps({{"wall": time.perf_counter() - wall - replied, "cpu": time.process_time() - cpu,
                   "heard": heard}}))
 """

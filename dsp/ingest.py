@@ -11,7 +11,6 @@ few blocks, whatever the number and length of the stems.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from mixchat.dsp.render import MixJob, MixPlacer, to_float
 from mixchat.dsp.section_features import SpectralFeatureMeter, SpectralFeatures
 from mixchat.dsp.state import TrackState
 from mixchat.dsp.stems import StemReader
+from mixchat.dsp.threads import pool_size
 from mixchat.dsp.track_meter import StemExtras, StemMeter, TrackAnalysis
 
 Progress = Callable[[str, float], None]
@@ -88,7 +88,7 @@ def ingest(
     placer = MixPlacer(sample_rate)
     jobs = {s.name: MixJob(s, TrackState(name=s.name), (), +1, True, ()) for s in stems}
     spans = [(lo, min(lo + BLOCK_FRAMES, frames)) for lo in range(0, frames, BLOCK_FRAMES)]
-    workers = max(1, min(len(stems), os.cpu_count() or 1))
+    workers = pool_size(at_most=len(stems))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         feeds = BlockFeeds(stems, spans, pool, ahead=AHEAD_PER_WORKER * workers)
         try:

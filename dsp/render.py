@@ -1,6 +1,8 @@
 """Render: (stems, MixState) -> the pre-master mix, block by block, cached, deterministic.
 
-Each audible track's output after its inserts comes from its stem (no inserts), from its
+Each audible track's output after its inserts (clean-up, trim ... saturation; the clean-up
+stages read the stem ahead by their latency, see mixchat.dsp.cleanup.stream) comes from its
+stem (no inserts), from its
 track cache file (``track-<key>.npy``, named by a hash of the stem and the insert settings),
 or from its insert chain run now on a thread pool a few blocks ahead of the mix (and written
 to that file when the cache has room). It is placed (fader and automation, pan, width) into
@@ -50,6 +52,7 @@ from mixchat.dsp.audio_io import (  # noqa: F401 - prune_cache is part of render
 from mixchat.dsp.automation import automation_gain, matching
 from mixchat.dsp.bus_lane import BusLane
 from mixchat.dsp.cache import MIX, TRACK, CacheBudget, touch
+from mixchat.dsp.cleanup.chain import cleaned_stem
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.feeds import BlockFeeds
 from mixchat.dsp.mix_file import (
@@ -77,6 +80,7 @@ from mixchat.dsp.render_plan import (
 )
 from mixchat.dsp.state import MixState, SectionAutomation, TrackState
 from mixchat.dsp.stems import ArrayStem, StemReader
+from mixchat.dsp.threads import pool_size
 from mixchat.dsp.track_meter import TrackAnalysis, TrackMeter
 
 __all__ = [
@@ -213,6 +217,9 @@ class TrackOutput:
                 return
         self.how = "rendered"
         self.chain = insert_chain(track, sample_rate=sample_rate)
+        cleaned = cleaned_stem(self.stem, track.cleanup, sample_rate=sample_rate)
+        if cleaned is not None:  # the clean-up stages read the stem ahead by their latency
+            self.stem = cleaned
         if (
             write
             and path is not None
@@ -822,7 +829,7 @@ class _Mixdown:
         self, spans: list[tuple[int, int]], sinks: list[Sink], progress: Progress | None
     ) -> None:
         sources = list(self._sources.values())
-        workers = max(1, min(len(sources), os.cpu_count() or 1))
+        workers = pool_size(at_most=len(sources))
         pool = self.stack.enter_context(ThreadPoolExecutor(max_workers=workers))
         feeds = BlockFeeds(sources, spans, pool, ahead=AHEAD_PER_WORKER * workers)
         by_source: dict[str, list[MixJob]] = {}

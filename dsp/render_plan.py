@@ -37,6 +37,8 @@ def digest(payload: object) -> str:
 def track_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> str:
     """Hash of everything that decides a track's insert output (and nothing else)."""
     inserts = track.model_dump(mode="json", include=set(INSERT_FIELDS))
+    if not track.cleanup.stages():
+        del inserts["cleanup"]  # keys from before the clean-up stages existed stay valid
     return digest({"engine": ENGINE_VERSION, "stem": stem_key, "rate": sample_rate, **inserts})
 
 

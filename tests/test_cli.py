@@ -98,6 +98,8 @@ def test_say_json_contract(song_session: Path) -> None:
     words = "bring the vocal up 2 dB".split()  # unquoted, as people type it
     result = json.loads(mixchat("say", "-s", str(song_session), *words, "--json").stdout)
     assert set(result) >= {"version", "parent", "planner", "tool_calls", "reply"}
+    assert set(result) == {"version", "parent", "planner", "intent", "tool_calls", "reply"}
+    assert all(set(call) == {"tool", "args"} for call in result["tool_calls"])
     assert result["planner"] == "offline"
     assert any(c["tool"] in ("adjust_track_gain", "set_track_gain") for c in result["tool_calls"])
 
@@ -134,6 +136,11 @@ def test_ab_writes_level_matched_files(song_session: Path, tmp_path: Path) -> No
         (("new", "/nonexistent/stems", "-s", "/tmp/never.mix"), "does not exist"),
         (("master", "/nonexistent.wav", "-o", "/tmp/m.wav"), "nonexistent.wav"),
         (("master", "{wav}", "-o", "/tmp/m.wav", "--target", "loud"), "target"),
+        (
+            ("export", "-s", "{session}", "--format", "stems", "-o", "{session}", "--force"),
+            "would overwrite the session",
+        ),
+        (("render", "-s", "{session}", "-o", "{session}/versions/x.wav"), "overwrite the session"),
     ],
 )
 def test_bad_input_is_one_line(

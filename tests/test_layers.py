@@ -25,6 +25,8 @@ ASSISTANT_LAYERS = (
     "turn",
     "demo",
     "tui",
+    "batch",
+    "mcp",
     "cli",
 )
 

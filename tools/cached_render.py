@@ -20,7 +20,7 @@ from mixchat.dsp.audio_io import audio_writer, open_reader
 from mixchat.dsp.mix_file import SUM_DTYPE, read_premaster
 from mixchat.dsp.state import MixState
 from mixchat.tools.errors import ExportError
-from mixchat.tools.session import Session, Version
+from mixchat.tools.session import Session, Version, refuse_session_overwrite
 
 BLOCK = 1 << 19
 NEAR_FULL_SCALE_DB = -0.1  # stored peaks this close to 0 dBFS are checked sample by sample
@@ -33,6 +33,7 @@ def check_output(path: Path) -> Path:
         raise ExportError(f"{path}: use a .wav or .flac file name for the output")
     if not path.parent.exists():
         raise ExportError(f"{path.parent} does not exist; create the folder first")
+    refuse_session_overwrite(path)
     return path
 
 

@@ -10,7 +10,6 @@ limit, ``MIXCHAT_CACHE_MB`` (``CacheBudget``).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -40,6 +39,7 @@ from mixchat.dsp.render_plan import digest, mix_key
 from mixchat.dsp.spectrum import third_octave_spectrum
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.dsp.stems import ArrayStem
+from mixchat.dsp.threads import pool_size
 from mixchat.dsp.track_meter import StemExtras, TrackMeter, finite
 from mixchat.tools.cached_render import state_digest
 from mixchat.tools.config import load_settings
@@ -51,7 +51,6 @@ from mixchat.tools.track_store import TrackStore
 Progress = Callable[[str, float], None]
 MB = 1024 * 1024
 STEREO_FACTS = ("channels", "mid", "side")
-WORKERS = min(2, os.cpu_count() or 1)
 READ_BLOCK = 1 << 19
 
 
@@ -498,7 +497,7 @@ class Engine:
                     self.store.save(key, analysis)
             return analysis
 
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
             return dict(zip((t.name for t in tracks), pool.map(one, tracks), strict=True))
 
     def tracks_in_mix(self, state: MixState) -> dict[str, np.ndarray]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
 from mixchat.assistant.cli.console import out
+from mixchat.assistant.turn.summaries import role_rows, session_summary
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -17,28 +19,6 @@ def _num(value: Any, digits: int = 1) -> str:
             return "–"
         return f"{value:.{digits}f}"
     return str(value)
-
-
-def session_summary(session: Any) -> dict[str, Any]:
-    meta = session.meta
-    return {
-        "session": str(session.path),
-        "version": session.latest_number(),
-        "sample_rate": meta.sample_rate,
-        "duration_s": round(meta.duration_s, 2),
-        "tempo_bpm": meta.tempo_bpm,
-        "stems": [
-            {
-                "name": s.name,
-                "role": s.role,
-                "role_confidence": s.role_confidence,
-                "role_source": s.role_source,
-            }
-            for s in meta.stems
-        ],
-        "sections": [s.model_dump() for s in meta.sections],
-        "warnings": list(meta.warnings),
-    }
 
 
 def print_session(session: Any) -> None:
@@ -62,34 +42,11 @@ def print_sections(sections: list[dict[str, Any]]) -> None:
         )
 
 
-def role_rows(session: Any) -> list[dict[str, Any]]:
-    return [
-        {"track": s.name, "role": s.role, "confidence": s.role_confidence, "source": s.role_source}
-        for s in session.meta.stems
-    ]
-
-
 def print_roles(rows: list[dict[str, Any]]) -> None:
     table = Table("track", "role", "confidence", "from", box=None)
     for row in rows:
         table.add_row(row["track"], row["role"], f"{row['confidence']:.2f}", row["source"])
     out.print(table)
-
-
-def version_rows(session: Any) -> list[dict[str, Any]]:
-    latest = session.latest_number()
-    return [
-        {
-            "version": v.version,
-            "parent": v.parent,
-            "brief": v.brief,
-            "summary": v.summary,
-            "created": v.created,
-            "kind": v.kind,
-            "current": v.version == latest,
-        }
-        for v in session.versions()
-    ]
 
 
 def print_versions(rows: list[dict[str, Any]]) -> None:
@@ -225,3 +182,25 @@ def print_screenshot(data: dict[str, Any]) -> None:
         out.print(f"[bold]Model's view[/] ({data.get('planner', 'llm')}): {data['llm_feedback']}")
     if data.get("note"):
         out.print(f"[yellow]note:[/] {data['note']}")
+
+
+def print_batch(data: dict[str, Any], output: Path) -> None:
+    table = Table("song", "status", "LUFS", "dBTP", "s", "reason", box=None)
+    for row in data["songs"]:
+        style = {"done": "green", "failed": "red"}.get(row["status"], "dim")
+        table.add_row(
+            row["song"],
+            f"[{style}]{row['status']}[/]",
+            _num(row["lufs"]) if row["lufs"] is not None else "–",
+            _num(row["true_peak_dbtp"], 2) if row["true_peak_dbtp"] is not None else "–",
+            _num(row["seconds"]),
+            row["reason"] or "",
+        )
+    out.print(table)
+    summary = data["summary"]
+    rate = summary.get("songs_per_minute")
+    pace = f", {rate:g} songs/min" if rate else ""
+    out.print(
+        f"{summary['done']} made, {summary['skipped']} already finished, {summary['failed']} failed"
+        f"{pace} → {output / 'batch.json'}"
+    )

@@ -1,10 +1,10 @@
-"""Rendering, A/B and mastering for the command line and the chat."""
+"""Rendering, A/B, mastering and exports for the command line, the chat and the MCP server."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -21,7 +21,8 @@ from mixchat.tools.cached_render import (
 )
 from mixchat.tools.compare import level_match, metric_rows, state_diff
 from mixchat.tools.engine import Engine
-from mixchat.tools.session import Session
+from mixchat.tools.export import export_version
+from mixchat.tools.session import Session, refuse_session_overwrite
 
 Progress = Callable[[str, float], None]
 
@@ -65,6 +66,7 @@ def render_version(
             return cached
     if stems_dir is not None:
         stems_dir = Path(stems_dir)
+        refuse_session_overwrite(stems_dir, name="stems_dir")
         stems_dir.mkdir(parents=True, exist_ok=True)
     engine = Engine.for_session(session)
     stored = chosen.metrics.get("mix") if (master or not chosen.state.master.enabled) else None
@@ -217,4 +219,25 @@ def master_file(
         "reference": str(reference) if reference else None,
         "notes": list(result.notes),
         "warnings": list(source.warnings),
+    }
+
+
+def export_session(
+    session: Session,
+    *,
+    fmt: Literal["dawproject", "reaper", "stems"],
+    output: Path,
+    version: int | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """A version exported as a DAW project or processed stems: where, which files, notes."""
+    result = export_version(
+        session, version=version, fmt=fmt, out=output, force=force, progress=progress
+    )
+    return {
+        "format": fmt,
+        "path": str(result.path),
+        "files": [str(f) for f in result.files],
+        "notes": list(result.notes),
     }
