@@ -35,6 +35,8 @@ from mixchat.assistant.knowledge.screenshot_review import review
 from mixchat.assistant.llm.choose import choose_planner
 from mixchat.assistant.llm.errors import one_line, planner_error, scrub
 from mixchat.assistant.llm.planner import LLMPlanner, message_text
+from mixchat.assistant.llm.request import complete, limits
+from mixchat.assistant.llm.settings import LLMSettings
 from mixchat.assistant.planning.errors import PlannerError
 from mixchat.dsp.errors import StateError
 
@@ -63,19 +65,25 @@ SCREENSHOT_SYSTEM = Template(_prompt("screenshot_system.md")).substitute(
 
 @dataclass(frozen=True)
 class LLMClient:
-    """The configured chat model and what its error messages need (never shown: ``secret``)."""
+    """The configured chat model and its settings (the key in them is never shown)."""
 
     chat_model: BaseChatModel
-    base_url: str
-    model_name: str
-    secret: str | None = None
+    settings: LLMSettings
 
     @classmethod
     def from_planner(cls, planner: LLMPlanner) -> LLMClient:
-        return cls(planner.chat_model, planner.base_url, planner.model_name, planner.secret)
+        return cls(planner.chat_model, planner.settings)
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    @property
+    def model_name(self) -> str:
+        return self.settings.model
 
     def clean(self, text: str) -> str:
-        return scrub(text, secret=self.secret)
+        return scrub(text, secret=self.settings.key)
 
 
 def configured_llm() -> LLMClient | None:
@@ -318,9 +326,12 @@ def _parameters(raw: Any) -> dict[str, float | str]:
 
 # --- the model call ---------------------------------------------------------------------------
 def _invoke(llm: LLMClient, messages: list[BaseMessage], *, refuses_images: bool = False) -> str:
-    """The model's text; any failure becomes one scrubbed PlannerError line."""
+    """The model's text (a bounded, streamed request); any failure becomes one scrubbed
+    PlannerError line."""
+    settings = llm.settings
+    runnable = llm.chat_model.bind(**limits(settings, settings.max_tokens))
     try:
-        reply = llm.chat_model.invoke(messages)
+        reply = complete(runnable, messages, stream=settings.stream, idle_s=settings.timeout_s)
     except openai.BadRequestError as error:
         if refuses_images and IMAGE_REFUSAL.search(str(error.body) + str(error.message)):
             raise PlannerError(
@@ -330,11 +341,13 @@ def _invoke(llm: LLMClient, messages: list[BaseMessage], *, refuses_images: bool
         raise _failure(error, llm) from None
     except Exception as error:  # noqa: BLE001 - a question must never fail on the model
         raise _failure(error, llm) from None
-    text = message_text(reply)
+    text = message_text(reply.message)
     if not text:
         raise PlannerError(f"the LLM server at {llm.base_url} sent an empty reply")
     return text
 
 
 def _failure(error: BaseException, llm: LLMClient) -> PlannerError:
-    return planner_error(error, base_url=llm.base_url, model=llm.model_name, secret=llm.secret)
+    return planner_error(
+        error, base_url=llm.base_url, model=llm.model_name, secret=llm.settings.key
+    )

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import asdict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from mixchat.assistant.llm.choose import choose_planner
-from mixchat.assistant.planning.contract import Plan, PlanContext, Planner
+from mixchat.assistant.planning.contract import ModelReport, Plan, PlanContext, Planner
 from mixchat.assistant.planning.errors import PlannerError
 from mixchat.assistant.turn.actions import set_roles
 from mixchat.assistant.turn.comparison import ab_compare
@@ -55,6 +56,7 @@ def handle_brief(
     engine = Engine.for_session(session)
     report("reading the mix", 0.1)
     context = build_context(session, engine, brief, parent_version)
+    context.progress = lambda label: report(label, 0.3)
     chosen = planner or choose_planner()
     report("planning", 0.3)
     plan = chosen.plan(context)
@@ -62,6 +64,8 @@ def handle_brief(
     result = _carry_out(
         session, engine, plan, context, parent_version, plan.planner or chosen.name, report
     )
+    if plan.model is not None:
+        result.update(model_fields(plan.model))
     session.log_chat(role="assistant", text=result["reply"], version=result["version"])
     report("done", 1.0)
     return result
@@ -111,6 +115,21 @@ def _correct_roles(
         "tool_calls": calls,
         "reply": reply,
     }
+
+
+def model_fields(report: ModelReport) -> dict[str, Any]:
+    """The LLM's part of a turn's result: ``prompt_tokens`` and ``llm`` (see ModelReport)."""
+    return {"prompt_tokens": report.prompt_tokens, "llm": asdict(report)}
+
+
+def planner_label(plan: Plan, planner: str) -> str:
+    """How the reply's header names who made the change."""
+    outcome = plan.model.outcome if plan.model is not None else None
+    if outcome == "rephrased":
+        return f"{planner} planner, from the model's rephrasing"
+    if outcome == "offline_fallback":
+        return f"{planner} planner, LLM fallback"
+    return f"{planner} planner"
 
 
 def _no_version(plan: Plan, parent: Version, planner: str, reply: str) -> dict[str, Any]:
@@ -187,7 +206,7 @@ def _carry_out(
         reply=body,
     )
     reply = (
-        reply_header(version=version.version, parent=parent.version, planner=f"{planner} planner")
+        reply_header(version=version.version, parent=parent.version, planner=planner_label(plan, planner))
         + "\n"
         + body
     )

@@ -1,0 +1,199 @@
+"""The tools a brief can need, as compact schemas, within a token budget.
+
+The offline reader's frame decides: each concept it finds (brightness, level, width, reverb, a
+section...) names a group of tools, and only those groups are offered. A brief the reader cannot
+place gets the general set (level, EQ, stereo, sends, compression). The schemas are derived from
+the tools' pydantic models as usual, then made compact for this session: no titles, short
+descriptions, and ``track``/``section`` arguments limited to the session's own names (a
+grammar-constrained local model can then only name a real track).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from mixchat.assistant.llm.tokens import schema_tokens
+from mixchat.assistant.reading.reader import BriefReading
+from mixchat.tools.catalog import REGISTRY
+
+TOOL_GROUPS: dict[str, tuple[str, ...]] = {
+    "level": ("adjust_track_gain", "set_track_gain"),
+    "mute": ("set_mute", "set_solo"),
+    "tone": ("apply_eq", "set_high_pass", "set_low_pass", "set_saturation"),
+    "stereo": ("set_pan", "set_width"),
+    "space": ("set_send", "set_reverb", "set_delay"),
+    "dynamics": ("set_compressor", "set_transient_shaper", "set_gate", "remove_compressor"),
+    "sections": ("automate_section", "clear_automation"),
+    "master": ("set_master", "apply_master_eq", "set_master_glue"),
+    "mix_tone": ("apply_master_eq",),
+    "edit": ("set_eq_band", "remove_eq_band", "remove_gate"),
+    "setup": ("set_track_trim", "set_polarity", "set_track_role"),
+}
+CONCEPT_GROUPS: dict[str, tuple[str, ...]] = {
+    "level": ("level",),
+    "level_set": ("level",),
+    "buried": ("level", "tone"),
+    "mute": ("mute",),
+    "solo": ("mute",),
+    "energy": ("level", "dynamics", "tone"),
+    "pan": ("stereo",),
+    "width": ("stereo",),
+    "wet": ("space",),
+    "echo": ("space",),
+    "reverb_size": ("space",),
+    "delay_feedback": ("space",),
+    "send_off": ("space",),
+    "punch": ("dynamics",),
+    "compression": ("dynamics",),
+    "glue": ("dynamics", "master"),
+    "master": ("master",),
+    "saturation": ("tone",),
+}
+LEAD_TOOLS: dict[str, str] = {  # the one tool a concept most directly asks for
+    "width": "set_width",
+    "pan": "set_pan",
+    "mute": "set_mute",
+    "solo": "set_solo",
+    "level_set": "set_track_gain",
+    "wet": "set_send",
+    "echo": "set_send",
+    "send_off": "set_send",
+    "reverb_size": "set_reverb",
+    "delay_feedback": "set_delay",
+    "punch": "set_transient_shaper",
+    "compression": "set_compressor",
+    "glue": "set_master_glue",
+    "saturation": "set_saturation",
+    "master": "set_master",
+    "high_pass": "set_high_pass",
+    "low_pass": "set_low_pass",
+}
+TONE_CONCEPTS = frozenset(
+    {
+        "brightness", "air", "warmth", "harsh", "mud", "boom", "box", "honk", "sibilance",
+        "low_end", "sub", "presence", "clarity", "eq_point", "high_pass", "low_pass", "lexicon",
+    }
+)  # fmt: skip
+GENERAL_GROUPS = ("level", "tone", "stereo", "space", "dynamics")
+MAX_DESCRIPTION_CHARS = 90
+SCHEMA_SHARE = 0.4  # at most this part of the prompt budget goes to tool schemas
+
+
+def groups_for(reading: BriefReading, *, has_sections: bool) -> list[str]:
+    """The tool groups the frame asks for, most relevant first."""
+    groups: list[str] = []
+    on_mix = False
+    for clause in reading.clauses:
+        on_mix = on_mix or not clause.targets or any(t.kind == "mix" for t in clause.targets)
+        for ask in clause.asks:
+            groups.extend(
+                ("tone",)
+                if ask.concept in TONE_CONCEPTS
+                else CONCEPT_GROUPS.get(ask.concept, GENERAL_GROUPS)
+            )
+        if clause.sections and has_sections:
+            groups.append("sections")
+    if not groups:
+        groups = list(GENERAL_GROUPS) + (["sections"] if has_sections else [])
+    if on_mix and "tone" in groups:
+        groups.insert(groups.index("tone") + 1, "mix_tone")
+    return list(dict.fromkeys(groups))
+
+
+def tool_names(groups: Iterable[str], *, first: Iterable[str] = ()) -> list[str]:
+    """The groups' tools, taken in turns (each group's main tool, then each one's second...)
+    so that trimming to a budget drops side tools before whole groups. ``first``: tools to lead
+    with (the last turn's, for "a bit more")."""
+    columns = [TOOL_GROUPS[group] for group in groups]
+    depth = max((len(c) for c in columns), default=0)
+    names = [*first, *(c[i] for i in range(depth) for c in columns if i < len(c))]
+    return [n for n in dict.fromkeys(names) if n in REGISTRY.tools]
+
+
+def choose_tools(
+    reading: BriefReading,
+    *,
+    track_names: Sequence[str],
+    section_labels: Sequence[str],
+    budget_tokens: int,
+    previous: Iterable[str] = (),
+) -> list[dict[str, Any]]:
+    """Compact schemas for the brief's tools, the least relevant dropped to fit
+    ``SCHEMA_SHARE`` of the budget (never fewer than one). ``previous``: the tools the last
+    turn used, offered first (for "a bit more", "again")."""
+    groups = groups_for(reading, has_sections=bool(section_labels))
+    lead = [
+        LEAD_TOOLS[a.concept] for c in reading.clauses for a in c.asks if a.concept in LEAD_TOOLS
+    ]
+    if any(c.sections for c in reading.clauses) and section_labels:
+        lead.insert(0, "automate_section")
+    first = [*previous, *lead] if reading.intent == "repeat" else lead
+    names = tool_names(groups, first=first)
+    schemas = [
+        compact_schema(n, track_names=track_names, section_labels=section_labels) for n in names
+    ]
+    limit = int(budget_tokens * SCHEMA_SHARE)
+    while len(schemas) > 1 and schema_tokens(schemas) > limit:
+        schemas.pop()
+    return schemas
+
+
+def compact_schema(
+    name: str, *, track_names: Sequence[str] = (), section_labels: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The tool's OpenAI function schema, without titles, with short descriptions and the
+    session's own track and section names as the only choices."""
+    tool = REGISTRY.get(name)
+    parameters = _strip(copy.deepcopy(tool.args_model.model_json_schema()))
+    properties = parameters.get("properties", {})
+    if track_names and "track" in properties:
+        properties["track"] = _choices(properties["track"], list(track_names))
+    if section_labels and "section" in properties:
+        properties["section"] = _choices(properties["section"], sorted(set(section_labels)))
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": _short(tool.description),
+            "parameters": parameters,
+        },
+    }
+
+
+def _strip(node: Any) -> Any:
+    """No titles, no null defaults, short descriptions, whole numbers without ".0"."""
+    if isinstance(node, dict):
+        node.pop("title", None)
+        if "default" in node and node["default"] is None:
+            del node["default"]
+        if "description" in node and isinstance(node["description"], str):
+            node["description"] = _short(node["description"])
+        for key, value in node.items():
+            if isinstance(value, float) and value.is_integer():
+                node[key] = int(value)
+            else:
+                _strip(value)
+    elif isinstance(node, list):
+        for value in node:
+            _strip(value)
+    return node
+
+
+def _short(text: str) -> str:
+    first = text.split(". ")[0].strip().rstrip(".")
+    return (
+        first if len(first) <= MAX_DESCRIPTION_CHARS else first[: MAX_DESCRIPTION_CHARS - 1] + "…"
+    )
+
+
+def _choices(prop: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """A string argument limited to ``names``; a nullable one stays nullable."""
+    choice: dict[str, Any] = {"type": "string", "enum": names}
+    if "anyOf" not in prop:
+        return choice
+    out: dict[str, Any] = {"anyOf": [choice, {"type": "null"}]}
+    if "null" in prop.get("description", ""):
+        out["description"] = prop["description"]  # what null means ("the whole mix")
+    return out
