@@ -26,6 +26,7 @@ from mixchat.assistant.llm.settings import LLMSettings
 Progress = Callable[[int], None]
 LOCAL_KEY_PLACEHOLDER = "not-needed"  # local servers (Ollama, llama.cpp...) ignore the key
 CONNECT_TIMEOUT_S = 10.0
+EMPTY_STREAM = "No generation chunks"  # LangChain's ValueError for a stream that ended empty
 
 
 def build_chat_model(settings: LLMSettings) -> Any:
@@ -112,6 +113,8 @@ def _streamed(
                 raise NoProgress(idle_s=idle_s, chunks=chunks) from None
             if kind == "error" and isinstance(item, TIMEOUT_ERRORS):
                 raise NoProgress(idle_s=idle_s, chunks=chunks) from None  # the read timed out
+            if kind == "error" and EMPTY_STREAM in str(item):
+                raise NoProgress(idle_s=idle_s, chunks=0, ended=True) from None
             if kind == "error":
                 raise item
             if kind == "end":
