@@ -7,16 +7,20 @@ reasons) goes through ``scrub``, which removes the configured key and anything s
 from __future__ import annotations
 
 import re
+from types import ModuleType
 
 import httpx
 import openai
 
 from mixchat.assistant.planning.errors import PlannerError
 
-try:  # the HTTP package the openai client runs on: errors while a stream is read come unwrapped
-    import httpx2 as TRANSPORT  # openai >= 3
+TRANSPORT: ModuleType = httpx  # the openai client's HTTP package: errors while a stream is
+try:  # read come from it unwrapped; openai >= 3 runs on httpx2
+    import httpx2
+
+    TRANSPORT = httpx2
 except ImportError:  # older openai clients run on httpx
-    TRANSPORT = httpx
+    pass
 
 KEY_SHAPE = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
 BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s,;'\"]+")
