@@ -1,6 +1,7 @@
 """Our frozen specs turned into pedalboard processors (built fresh per render, never stored).
 
-A track's insert chain runs in this order: trim, polarity, high-pass, low-pass, EQ bands,
+A track's insert chain runs in this order: clean-up (mixchat.dsp.cleanup, read from the
+stem before everything else, see render), trim, polarity, high-pass, low-pass, EQ bands,
 gate, compressor (+ makeup), transient shaper, saturation. Everything but the transient
 shaper is a native pedalboard plugin; the shaper is a vectorised scipy function that keeps
 its filter state between blocks, so block-wise processing equals whole-array processing.
@@ -38,6 +39,7 @@ from mixchat.dsp.state import (
 PEDALBOARD_BUFFER_FRAMES = 65536
 
 INSERT_FIELDS = (
+    "cleanup",
     "trim_db",
     "polarity_inverted",
     "hpf_hz",
@@ -48,7 +50,6 @@ INSERT_FIELDS = (
     "transient",
     "saturation",
 )
-NOTCH_DEFAULT_DB = -30.0
 TRANSIENT_FAST_MS = 5.0
 TRANSIENT_SLOW_MS = 60.0
 TRANSIENT_SMOOTH_MS = 2.0
@@ -67,10 +68,7 @@ def eq_band_plugin(band: EqBand) -> pb.Plugin:
         return pb.LowShelfFilter(band.freq_hz, band.gain_db, band.q)
     if band.kind == "high_shelf":
         return pb.HighShelfFilter(band.freq_hz, band.gain_db, band.q)
-    if band.kind == "notch":
-        depth = band.gain_db if band.gain_db < 0 else NOTCH_DEFAULT_DB
-        return pb.PeakFilter(band.freq_hz, depth, band.q)
-    return pb.PeakFilter(band.freq_hz, band.gain_db, band.q)
+    return pb.PeakFilter(band.freq_hz, band.applied_gain_db, band.q)
 
 
 def eq_plugins(bands: tuple[EqBand, ...]) -> list[pb.Plugin]:

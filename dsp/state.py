@@ -10,6 +10,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mixchat.dsp.cleanup.spec import Cleanup
 from mixchat.dsp.errors import StateError
 
 
@@ -21,6 +22,7 @@ M = TypeVar("M", bound=BaseModel)
 
 
 EqKind = Literal["bell", "low_shelf", "high_shelf", "notch"]
+NOTCH_DEFAULT_DB = -30.0
 
 
 class Section(Frozen):
@@ -36,6 +38,14 @@ class EqBand(Frozen):
     freq_hz: float = Field(ge=20.0, le=20000.0)
     gain_db: float = Field(default=0.0, ge=-24.0, le=24.0)
     q: float = Field(default=1.0, ge=0.1, le=18.0)
+
+    @property
+    def applied_gain_db(self) -> float:
+        """The gain the engine applies: a notch cuts its gain_db when that is negative,
+        else NOTCH_DEFAULT_DB (a deep bell cut, not an infinite notch)."""
+        if self.kind == "notch" and self.gain_db >= 0:
+            return NOTCH_DEFAULT_DB
+        return self.gain_db
 
 
 class Compressor(Frozen):
@@ -71,6 +81,7 @@ class TrackState(Frozen):
     trim_db: float = Field(default=0.0, ge=-60.0, le=36.0)
     gain_db: float = Field(default=0.0, ge=-60.0, le=24.0)
     polarity_inverted: bool = False
+    cleanup: Cleanup = Cleanup()
     hpf_hz: float | None = Field(default=None, ge=10.0, le=2000.0)
     lpf_hz: float | None = Field(default=None, ge=1000.0, le=22000.0)
     eq: tuple[EqBand, ...] = ()
@@ -161,7 +172,7 @@ class MixState(Frozen):
 
 
 def validation_message(error: ValidationError) -> str:
-    """One line from a pydantic error, e.g. ``pan=3 must be <= 1``."""
+    """One line from a pydantic error, e.g. ``pan=3 must be <= 1``, ``track is required``."""
     parts = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"]) or "value"
@@ -170,6 +181,10 @@ def validation_message(error: ValidationError) -> str:
         symbols = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
         if bound:
             parts.append(f"{where}={item.get('input')!r} must be {symbols[bound[0]]} {bound[1]}")
+        elif item["type"] == "missing":
+            parts.append(f"{where} is required")
+        elif item["type"] == "extra_forbidden":
+            parts.append(f"{where} is not an argument here")
         else:
             parts.append(f"{where}={item.get('input')!r}: {item['msg']}")
     return "; ".join(parts)

@@ -1,7 +1,9 @@
-"""Shared test fixtures: the real material in ../shared/data, skipped with a reason if absent."""
+"""Shared test fixtures: the real material in ../shared/data (skipped with a reason if absent),
+and no user config file."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,17 @@ def song_1() -> Path:
 @pytest.fixture
 def song_2() -> Path:
     return shared_path("songs", "song_2")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_user_config(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never read the developer's ~/.config/mixchat/config.toml (subprocesses included)."""
+    saved = {name: os.environ.get(name) for name in ("XDG_CONFIG_HOME", "MIXCHAT_CONFIG")}
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
+    os.environ.pop("MIXCHAT_CONFIG", None)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

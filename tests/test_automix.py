@@ -53,10 +53,15 @@ def test_premaster_level_and_peak(mixed: tuple[Session, dict]) -> None:
 
 
 def test_vocal_sits_on_top(mixed: tuple[Session, dict]) -> None:
-    _, result = mixed
+    """The lead vocal is the loudest part, and against the power sum of the rest it sits
+    where professional mixes put it: -2.0 LU in DSD100's pop/rock mixes, about -2.6 LU in
+    the most-streamed songs of 2023 (prompts/balance.json), never buried."""
+    session, result = mixed
+    tracks = session.load().metrics["tracks"]
+    vocal = next(n for n, t in tracks.items() if t["role"] == "vocal")
+    assert max(tracks, key=lambda n: tracks[n]["lufs"]) == vocal
     assert result["vocal_vs_band_lu"] is not None
-    assert result["vocal_vs_band_lu"] >= -6.0
-    assert -2.0 <= result["vocal_vs_band_lu"] <= 2.0
+    assert -4.5 <= result["vocal_vs_band_lu"] <= 2.0
 
 
 def test_every_call_has_a_reason_with_a_number(demo: tuple[Session, dict, Path]) -> None:
@@ -64,7 +69,7 @@ def test_every_call_has_a_reason_with_a_number(demo: tuple[Session, dict, Path])
     from mixchat.tools.automix import automix_plan
 
     engine = Engine.for_session(session)
-    calls = automix_plan(engine, session.load(0).state)
+    calls = automix_plan(engine, session.load(0).state).calls
     assert calls
     for call in calls:
         assert call.reason.strip()

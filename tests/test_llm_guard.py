@@ -119,7 +119,11 @@ def test_a_rewrite_the_reader_can_act_on_is_accepted(brief, answer):
         ("make it darker", "make it brighter", "other way"),
         ("make it darker", "brighter or darker, whichever you like", "brightness"),
         ("bring the vocal up", "Bass louder", "other tracks"),
-        ("make it sound like a summer evening", "The sound of a summer evening is lovely", "reader"),
+        (
+            "make it sound like a summer evening",
+            "The sound of a summer evening is lovely",
+            "reader",
+        ),
         (
             "give the keys more space",
             "The keys to a great mix are the ones that make your music sound amazing to everyone",

@@ -1,12 +1,15 @@
 """The technical mix an engineer does first, as tool calls that each carry their reason.
 
+0. clean-up, only where a detector found a fault on the raw stem (DC, hum, clicks, noise,
+   plosives, sibilance), each call quoting what was measured;
 1. gain staging: every stem trimmed to NOMINAL_LUFS into its inserts (export-level proof);
 2. high-pass where a stem has only rumble, low-mid clean-up where sources pile up;
 3. masking resolved on the masker (kick/bass, vocal presence, vocal body);
 4. compression by role, thresholds from the trimmed level;
 5. pan layout, reverb/delay from the tempo, sends by role;
-6. balance: faders from the genre's role levels relative to the lead vocal, measured on
-   the rendered inserts, and the vocal held at the genre's vocal-vs-band ratio;
+6. balance: faders that put each processed part (measured on the rendered inserts, pan and
+   width included) at its level from published measurements of real mixes, group by group
+   (``automix_balance``, ``prompts/balance.json``);
 7. section rides on the vocal where the band gets denser;
 8. headroom: the pre-master measured once and every fader moved together to about
    -19 LUFS with true peak under -1 dBTP. The master stays off.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -24,12 +28,19 @@ from mixchat.dsp.errors import StateError
 from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
 from mixchat.dsp.masking import StemBands, find_masking
 from mixchat.dsp.state import MixState, TrackState
+from mixchat.tools.automix_balance import (
+    BalancePlan,
+    activity_share,
+    explain,
+    placement_db,
+    plan_balance,
+)
 from mixchat.tools.automix_measure import (
     StemAnalysis,
     analyze_all,
     blocks_of_all,
     gated_lufs,
-    power_sum_db,
+    loudness_range_lu,
     section_blocks,
     shift_bands,
 )
@@ -43,8 +54,11 @@ from mixchat.tools.automix_moves import (
     send_calls,
 )
 from mixchat.tools.automix_profile import GenreProfile, genre_profile
+from mixchat.tools.balance_targets import balance_targets
 from mixchat.tools.base import ToolCall, ToolContext
 from mixchat.tools.catalog import apply_calls
+from mixchat.tools.cleanup_faults import faults_lookup
+from mixchat.tools.cleanup_moves import cleanup_calls
 
 Progress = Callable[[str, float], None]
 NOMINAL_LUFS = -18.0
@@ -81,38 +95,25 @@ def lead_vocal(names: list[str], roles: dict[str, str], raw: dict[str, StemAnaly
     return max(vocals, key=lambda n: raw[n].active_share)
 
 
-def role_levels(
-    names: list[str], roles: dict[str, str], vocal: str | None, profile: GenreProfile
-) -> dict[str, float]:
-    """Each track's level relative to the lead vocal; several tracks of one role share it."""
-    counts: dict[str, int] = {}
-    for name in names:
-        counts[roles[name]] = counts.get(roles[name], 0) + 1
-    levels = {}
-    for name in names:
-        if name == vocal:
-            levels[name] = 0.0
-            continue
-        role = roles[name]
-        base = profile.role(role).level_lu
-        if role in ("vocal", "lead_vocal"):
-            base, counts_here = -6.0, counts[role] - 1
-        else:
-            counts_here = counts[role]
-        levels[name] = base - 10.0 * math.log10(max(counts_here, 1))
-    return levels
-
-
 # --- the plan -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AutomixPlan:
+    calls: list[ToolCall]
+    balance_note: str  # where the groups sit and why, for the reply
+
+
 def automix_plan(
     engine: Any, state: MixState, *, genre: str | None = None, progress: Progress | None = None
-) -> list[ToolCall]:
+) -> AutomixPlan:
     """The automix's tool calls for ``state`` (any version: what automix owns is replaced)."""
     report = progress or (lambda label, fraction: None)
     meta = engine.meta
     rate = meta.sample_rate
     profile = genre_profile(genre)
-    context = ToolContext(sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate)
+    faults = faults_lookup(engine, state)
+    context = ToolContext(
+        sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate, faults=faults
+    )
     names = [t.name for t in state.tracks]
     roles = {t.name: t.role for t in state.tracks}
     sources = engine.stem_sources()
@@ -127,7 +128,17 @@ def automix_plan(
     vocal = lead_vocal(names, roles, raw)
     live = [n for n in names if raw[n].lufs > SILENT_LUFS]
 
+    raw_blocks = blocks_of_all({n: sources[n].audio for n in live}, sample_rate=rate)
+    activity = {
+        n: activity_share(b, below_lu=balance_targets().activity.below_lu)
+        for n, b in raw_blocks.items()
+    }
     calls = reset_calls(state, vocal)
+    report("clean-up", 0.1)
+    for track in state.tracks:
+        found = faults(track.name)
+        if track.name in live and found is not None:
+            calls += cleanup_calls(track, found, with_hpf=False)
     trims = {
         n: _clamp(NOMINAL_LUFS - raw[n].lufs, TRIM_RANGE_DB) if n in live else 0.0 for n in names
     }
@@ -141,27 +152,36 @@ def automix_plan(
         )
         for n in live
     ]
-    staged = {n: raw[n].shifted(trims[n]) for n in live}
-    relative = role_levels(live, roles, vocal, profile)
-    planned = {n: MIX_ANCHOR_LUFS + relative[n] for n in live}
+    staged = {
+        n: replace(raw[n], range_lu=loudness_range_lu(raw_blocks[n]), plays=activity[n]).shifted(
+            trims[n]
+        )
+        for n in live
+    }
+    plan = plan_balance({n: roles[n] for n in live}, activity, vocal=vocal, genre=profile.name)
+    planned = {n: MIX_ANCHOR_LUFS + v for n, v in plan.relative().items()}
     report("EQ and masking", 0.25)
     calls += high_pass_calls(staged, roles, profile)
-    calls += low_mid_calls(staged, roles, planned)
+    calls += low_mid_calls(staged, roles, planned, profile)
     if len(live) > 1:
         in_mix = {n: shift_bands(_bands(staged[n]), planned[n] - staged[n].lufs) for n in live}
         conflicts = find_masking(in_mix, sample_rate=rate, roles=roles, max_conflicts=40)
         calls += masking_calls(conflicts, staged, roles)
     calls += compressor_calls(staged, roles, profile, meta.tempo_bpm)
-    calls += pan_calls(names, roles, profile, {n: raw[n].channels for n in names})
+    calls += pan_calls(
+        names, roles, profile, {n: raw[n].channels for n in names}, alone=plan.alone()
+    )
     calls += bus_calls(meta.tempo_bpm)
     current_sends = {t.name: (t.reverb_send_db, t.delay_send_db) for t in state.tracks}
-    calls += send_calls(names, roles, profile, current_sends)
+    processed = frozenset(n for n in live if staged[n].already_even)
+    calls += send_calls(names, roles, profile, current_sends, processed=processed)
 
     report("rendering the inserts", 0.35)
     candidate, _ = apply_calls(state, calls, context)
     own, insert_blocks = rendered_blocks(engine, candidate, live)
     report("balance", 0.7)
-    faders, notes = balance(own, relative, vocal, profile)
+    placed = placement_changes(engine, candidate, live)
+    faders, notes = balance(own, planned, placed, plan)
     rides = vocal_rides(insert_blocks, faders, vocal, meta.sections) if vocal else []
     staged_state, _ = apply_calls(candidate, fader_calls(faders, notes) + rides, context)
     report("headroom", 0.8)
@@ -169,7 +189,7 @@ def automix_plan(
     final = {n: _clamp(g + shift, FADER_RANGE_DB) for n, g in faders.items()}
     notes = {n: f"{text}; {headroom_note}" for n, text in notes.items()}
     report("plan ready", 1.0)
-    return calls + fader_calls(final, notes) + rides
+    return AutomixPlan(calls=calls + fader_calls(final, notes) + rides, balance_note=explain(plan))
 
 
 def reset_calls(state: MixState, vocal: str | None) -> list[ToolCall]:
@@ -237,29 +257,45 @@ def without_sends(state: MixState) -> MixState:
     return state.model_copy(update={"tracks": tracks})
 
 
+def placement_changes(engine: Any, candidate: MixState, live: list[str]) -> dict[str, float]:
+    """How much each track's pan and width change its loudness (from its mid and side)."""
+    tracks = [t for t in candidate.tracks if t.name in live]
+    stereo = engine.track_stereo(tracks)
+    return {
+        t.name: placement_db(
+            pan=t.pan,
+            width=t.width,
+            channels=int(stereo[t.name]["channels"]),
+            mid=stereo[t.name]["mid"],
+            side=stereo[t.name]["side"],
+        )
+        for t in tracks
+    }
+
+
 def balance(
     own: dict[str, float],
-    relative: dict[str, float],
-    vocal: str | None,
-    profile: GenreProfile,
+    planned: dict[str, float],
+    placed: dict[str, float],
+    plan: BalancePlan,
 ) -> tuple[dict[str, float], dict[str, str]]:
-    """Faders that put each processed track at its role level and the vocal at the genre's
-    vocal-vs-band ratio (vocal minus the power sum of the rest)."""
-    targets = {n: MIX_ANCHOR_LUFS + relative[n] for n in own}
-    band_shift = 0.0
-    if vocal in own and len(own) > 1:
-        rest = power_sum_db([targets[n] for n in own if n != vocal])
-        band_shift = (targets[vocal] - rest) - profile.vocal_vs_band_lu
-        targets = {n: v + (band_shift if n != vocal else 0.0) for n, v in targets.items()}
+    """Faders that put each processed track (``own``: its loudness pre-fader, ``placed``:
+    what its pan and width add) at its planned level."""
     faders, notes = {}, {}
+    top = max(planned[n] for n in own)
     for name in own:
-        faders[name] = _clamp(targets[name] - own[name], FADER_RANGE_DB)
+        faders[name] = _clamp(planned[name] - own[name] - placed.get(name, 0.0), FADER_RANGE_DB)
+        part = plan.parts[name]
         where = (
-            "the lead vocal, the reference"
-            if name == vocal
-            else f"{relative[name] + band_shift:+.1f} LU against the vocal"
+            f"{top - planned[name]:.1f} LU under the loudest part"
+            if planned[name] < top - 0.05
+            else "as the loudest part"
         )
-        notes[name] = f"{name}: processed level {own[name]:.1f} LUFS, placed {where}"
+        notes[name] = (
+            f"{name}: processed level {own[name]:.1f} LUFS; placed {where}, "
+            f"in {part.group} as {part.member.replace('_', ' ')}"
+            + (f", playing {part.activity:.0%} of the song" if part.activity < 0.9 else "")
+        )
     return faders, notes
 
 

@@ -23,6 +23,7 @@ from mixchat.dsp.state import Section
 RMS_BLOCK_S = 0.05
 QUICK_DECIMATE = 4
 ACTIVE_BELOW_LOUD_DB = 30.0
+PROCESSED_BELOW_LU = 3.0  # phrase-level loudness range of a stem that arrives processed
 _WORKERS = min(2, os.cpu_count() or 1)
 
 
@@ -37,6 +38,8 @@ class StemAnalysis:
     loud_rms_db: float  # 90th percentile of the 50 ms RMS of active passages, dBFS
     active_share: float = 0.0  # share of 50 ms blocks within 30 dB of the loud level
     bands: StemBands | None = None
+    range_lu: float | None = None  # phrase-level loudness range where it plays (None: unknown)
+    plays: float = 1.0  # share of the song's 400 ms blocks in which it plays
 
     def shifted(self, gain_db: float) -> StemAnalysis:
         """The same stem after a gain: every level moves by ``gain_db``."""
@@ -51,7 +54,15 @@ class StemAnalysis:
             loud_rms_db=self.loud_rms_db + gain_db,
             active_share=self.active_share,
             bands=shift_bands(self.bands, gain_db) if self.bands is not None else None,
+            range_lu=self.range_lu,
+            plays=self.plays,
         )
+
+    @property
+    def already_even(self) -> bool:
+        """Its loudness already holds within PROCESSED_BELOW_LU phrase to phrase: a stem
+        that comes processed (compressed, carved) and needs no corrective move."""
+        return self.range_lu is not None and self.range_lu <= PROCESSED_BELOW_LU
 
     def range_db(self, low_hz: float, high_hz: float) -> float:
         inside = (self.freqs_hz >= low_hz) & (self.freqs_hz < high_hz)
@@ -166,6 +177,30 @@ def blocks_of_all(tracks: Mapping[str, np.ndarray], *, sample_rate: int) -> dict
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
         measured = pool.map(lambda a: quick_blocks(a, sample_rate=sample_rate), tracks.values())
         return dict(zip(tracks, measured, strict=True))
+
+
+SHORT_TERM_BLOCKS = 27  # 3 s of 400 ms blocks every 100 ms
+PHRASE_BLOCKS = 121  # 12 s: the local reference the phrase-level range is taken against
+
+
+def loudness_range_lu(blocks: np.ndarray, *, below_lu: float = 20.0) -> float:
+    """How much a part's loudness moves phrase to phrase where it plays: the 95th minus
+    10th percentile of its short-term (3 s) loudness (LRA-like, EBU Tech 3342) after removing
+    the 12 s moving median, so verse/chorus arrangement changes do not count."""
+    if blocks.size < SHORT_TERM_BLOCKS:
+        return 0.0
+    kernel = np.ones(SHORT_TERM_BLOCKS) / SHORT_TERM_BLOCKS
+    short = np.convolve(blocks, kernel, mode="valid")
+    levels = loudness.power_to_lufs(np.maximum(short, 1e-30))
+    playing = levels >= gated_lufs(blocks) - below_lu
+    if playing.sum() < 2:
+        return 0.0
+    half = PHRASE_BLOCKS // 2
+    padded = np.pad(levels, half, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, PHRASE_BLOCKS)[::10]
+    local = np.repeat(np.median(windows, axis=1), 10)[: levels.size]
+    moves = (levels - local)[playing]
+    return float(np.percentile(moves, 95) - np.percentile(moves, 10))
 
 
 def power_sum_db(levels: list[float]) -> float:

@@ -11,14 +11,18 @@ import re
 from collections.abc import Mapping
 
 from mixchat.dsp.masking import MaskingConflict, importance
-from mixchat.tools.automix_measure import StemAnalysis
+from mixchat.tools.automix_measure import PROCESSED_BELOW_LU, StemAnalysis
 from mixchat.tools.automix_profile import GenreProfile
 from mixchat.tools.base import ToolCall
 
 HPF_CANDIDATES_HZ = (30, 35, 40, 50, 60, 70, 80, 90, 100, 120, 150, 200, 250, 300)
 HPF_MAX_BELOW_DB = -24.0  # a high-pass may remove at most this share of a stem's energy
+HPF_MIN_BELOW_DB = -40.0  # ... and at least this much (else there is no rumble to remove);
+# on a processed stem, a voice's high-pass removes no more than this (what its producer kept)
+ALWAYS_HIGH_PASSED = {"vocal", "lead_vocal", "backing_vocal"}  # voices: the usual practice
 LOW_END_ROLES = {"kick", "bass", "drums"}
 LOW_MID_HZ = (200.0, 500.0)
+LOW_MID_BAND_HZ = (250.0, 500.0)  # dsp.spectrum's low_mid band
 LOW_MID_CLEANABLE = {"keys", "guitar", "pad", "synth", "strings", "backing_vocal", "lead", "other"}
 LOW_MID_CLOSE_DB = 8.0
 MASKER_ZONES = {  # (masked role family, low, high): where a masker gets cut
@@ -27,6 +31,8 @@ MASKER_ZONES = {  # (masked role family, low, high): where a masker gets cut
     "vocal_body": (180.0, 450.0),
 }
 KICK_BASS_CUT_DB = -3.5
+COMPRESS_MIN_DB = 1.0  # less gain reduction than this is not worth a compressor
+COMPRESS_MIN_PLAYS = 0.5  # a part playing less of the song than this is not levelled
 GENERIC_MIN_SEVERITY = 0.3  # other pairs: only clear conflicts, cut on the less important part
 VOCALS = {"vocal", "lead_vocal"}
 KICK_SOURCES = ("kick", "drums")
@@ -45,19 +51,23 @@ def high_pass_calls(
     calls = []
     for name, stem in stems.items():
         limit = profile.role(roles[name]).hpf_max_hz
-        if limit is None:
-            continue
+        if limit is None or roles[name] in LOW_END_ROLES:
+            continue  # the low end of a kick, bass or kit is the music, not rumble
         usable = [f for f in HPF_CANDIDATES_HZ if f <= limit]
-        safe = [f for f in usable if stem.below_share_db(f) <= HPF_MAX_BELOW_DB]
+        most = HPF_MIN_BELOW_DB if stem.already_even else HPF_MAX_BELOW_DB
+        safe = [f for f in usable if stem.below_share_db(f) <= most]
         if not safe:
             continue
         cutoff = max(safe)
+        if roles[name] not in ALWAYS_HIGH_PASSED and (
+            stem.already_even or stem.below_share_db(cutoff) < HPF_MIN_BELOW_DB
+        ):
+            continue  # a processed stem, or nothing down there to remove
         below = stem.below_share_db(cutoff)
-        what = "rumble only" if roles[name] not in LOW_END_ROLES else "sub-sonic rumble"
         calls.append(
             _call(
                 "set_high_pass",
-                f"{name}: {below:.0f} dB of its energy lies under {cutoff} Hz ({what}); "
+                f"{name}: {below:.0f} dB of its energy lies under {cutoff} Hz (rumble only); "
                 f"high-pass there",
                 track=name,
                 cutoff_hz=float(cutoff),
@@ -67,10 +77,31 @@ def high_pass_calls(
 
 
 # --- low-mid clean-up -------------------------------------------------------------------
+def low_mid_share_db(stems: Mapping[str, StemAnalysis], levels_db: Mapping[str, float]) -> float:
+    """The planned mix's 250-500 Hz share of its power (the stems summed in power at their
+    planned levels), dB: what ``band_shares_db``'s ``low_mid`` measures on a mix."""
+    total = low_mid = 0.0
+    for name, stem in stems.items():
+        gain = 10.0 ** ((levels_db[name] - stem.lufs) / 10.0)
+        total += 10.0 ** (stem.range_db(20.0, 20000.0) / 10.0) * gain
+        low_mid += 10.0 ** (stem.range_db(*LOW_MID_BAND_HZ) / 10.0) * gain
+    return 10.0 * math.log10(max(low_mid, 1e-30) / max(total, 1e-30))
+
+
 def low_mid_calls(
-    stems: Mapping[str, StemAnalysis], roles: Mapping[str, str], levels_db: Mapping[str, float]
+    stems: Mapping[str, StemAnalysis],
+    roles: Mapping[str, str],
+    levels_db: Mapping[str, float],
+    profile: GenreProfile,
 ) -> list[ToolCall]:
-    """Cut 200-500 Hz on the supporting parts when three or more sources pile up there."""
+    """Cut 200-500 Hz on the supporting parts when three or more sources pile up there and
+    the planned mix carries more low-mid than the genre's tonal target allows."""
+    share = low_mid_share_db(stems, levels_db)
+    ceiling = profile.band_shares_db.get("low_mid", 0.0) + profile.band_tolerance_db.get(
+        "low_mid", 0.0
+    )
+    if share <= ceiling:
+        return []
     in_mix = {n: s.range_db(*LOW_MID_HZ) + levels_db[n] - s.lufs for n, s in stems.items()}
     loudest = max(in_mix.values())
     piled = [n for n, v in in_mix.items() if v >= loudest - LOW_MID_CLOSE_DB]
@@ -78,7 +109,7 @@ def low_mid_calls(
         return []
     calls = []
     for name in piled:
-        if roles[name] not in LOW_MID_CLEANABLE:
+        if roles[name] not in LOW_MID_CLEANABLE or stems[name].already_even:
             continue
         stem = stems[name]
         share = stem.range_db(*LOW_MID_HZ) - stem.lufs
@@ -87,6 +118,7 @@ def low_mid_calls(
         calls.append(
             _call(
                 "apply_eq",
+                f"the mix's 250-500 Hz share is {share:.1f} dB (genre ceiling {ceiling:.1f} dB); "
                 f"{len(piled)} sources pile up at 200-500 Hz; {name} is within "
                 f"{loudest - in_mix[name]:.1f} dB of the loudest there (peak {centre:.0f} Hz)",
                 track=name,
@@ -110,6 +142,8 @@ def _zone_for(conflict: MaskingConflict, roles: Mapping[str, str]) -> tuple[str,
     if "bass" in pair and pair & set(KICK_SOURCES):
         return ("kick_bass", *MASKER_ZONES["kick_bass"])
     if masked == "vocal":
+        if conflict.severity < GENERIC_MIN_SEVERITY:
+            return ("", 0.0, 0.0)  # the vocal comes through: no cut is justified
         low, high = MASKER_ZONES["vocal_body"]
         if conflict.high_hz > MASKER_ZONES["vocal_presence"][0]:
             low, high = MASKER_ZONES["vocal_presence"]
@@ -137,8 +171,8 @@ def masking_calls(
             masker, masked, centre = _kick_bass_roles(conflict, stems, roles)
         else:
             centre = stems[masker].peak_hz(lo, hi)
-        if (masker, zone) in done:
-            continue
+        if (masker, zone) in done or stems[masker].already_even:
+            continue  # done, or a processed stem: its producer has carved it already
         done.add((masker, zone))
         cut = -round(min(4.0, 2.0 + 2.0 * conflict.severity), 1)
         q = 1.4
@@ -190,21 +224,30 @@ def compressor_calls(
     profile: GenreProfile,
     tempo_bpm: float | None,
 ) -> list[ToolCall]:
+    """A compressor where a stem's loudness moves more phrase to phrase than a processed
+    part's does; the aimed gain reduction is the role's, at most the excess over
+    PROCESSED_BELOW_LU."""
     calls = []
     for name, stem in stems.items():
         spec = profile.role(roles[name])
         if spec.ratio is None or spec.ratio <= 1.0 or stem.loud_rms_db < -90:
             continue
-        over = spec.reduction_db * spec.ratio / (spec.ratio - 1.0)
+        if stem.plays < COMPRESS_MIN_PLAYS:
+            continue  # it plays in bursts: its fader places the hits, nothing to level
+        moves = stem.range_lu if stem.range_lu is not None else math.inf
+        reduction = min(spec.reduction_db, moves - PROCESSED_BELOW_LU)
+        if reduction < COMPRESS_MIN_DB:
+            continue  # already even (an already-mixed stem): compression is not justified
+        over = reduction * spec.ratio / (spec.ratio - 1.0)
         # the detector follows peaks: about 3 dB over the RMS on dense material
         threshold = max(-60.0, min(-1.0, stem.loud_rms_db + 3.0 - over))
         release = release_for_tempo(spec.release_ms, tempo_bpm)
         calls.append(
             _call(
                 "set_compressor",
-                f"{name}: loud passages at {stem.loud_rms_db:.1f} dBFS RMS after trim; "
-                f"{spec.ratio:g}:1 from {threshold:.1f} dB for about {spec.reduction_db:g} dB "
-                f"of gain reduction",
+                f"{name}: loudness moves {moves:.1f} LU phrase to phrase; loud "
+                f"passages at {stem.loud_rms_db:.1f} dBFS RMS after trim; {spec.ratio:g}:1 "
+                f"from {threshold:.1f} dB for about {reduction:.1f} dB of gain reduction",
                 track=name,
                 threshold_db=round(threshold, 1),
                 ratio=spec.ratio,
@@ -233,13 +276,30 @@ PAN_GROUPS = {  # parts that alternate sides among themselves, and the side they
 
 
 def pan_calls(
-    names: list[str], roles: Mapping[str, str], profile: GenreProfile, channels: Mapping[str, int]
+    names: list[str],
+    roles: Mapping[str, str],
+    profile: GenreProfile,
+    channels: Mapping[str, int],
+    *,
+    alone: frozenset[str] = frozenset(),
 ) -> list[ToolCall]:
+    """Pans by role; parts that ``alone`` carry their group (a summed 'other' bed, the only
+    harmony part) stay in the centre: there is nothing to spread them against."""
     calls = []
     next_side: dict[str, int] = {}
     for name in names:
         role = roles[name]
         spec = profile.role(role)
+        if name in alone and spec.pan_family == "spread":
+            calls.append(
+                _call(
+                    "set_pan",
+                    f"{name}: the only part of its group, so it stays centred",
+                    track=name,
+                    pan=0.0,
+                )
+            )
+            continue
         if spec.pan_family == "centre":
             calls.append(
                 _call("set_pan", f"{name}: {role} sits in the centre", track=name, pan=0.0)
@@ -277,19 +337,30 @@ def pan_calls(
 
 # --- sends and buses --------------------------------------------------------------------
 def send_calls(
-    names: list[str], roles: Mapping[str, str], profile: GenreProfile, current: Mapping[str, tuple]
+    names: list[str],
+    roles: Mapping[str, str],
+    profile: GenreProfile,
+    current: Mapping[str, tuple],
+    *,
+    processed: frozenset[str] = frozenset(),
 ) -> list[ToolCall]:
+    """Reverb and delay sends by role; ``processed`` stems (already even: printed from a
+    finished mix) bring their space with them and get none."""
     calls = []
     for name in names:
         spec = profile.role(roles[name])
         for bus, level in (("reverb", spec.reverb_send_db), ("delay", spec.delay_send_db)):
+            if name in processed:
+                level = None
             if level is None and current[name][bus == "delay"] is None:
                 continue
-            text = f"{level:g} dB" if level is not None else "off"
+            text = f"starts at {level:g} dB" if level is not None else "stays off"
+            if name in processed:
+                text += " (a processed stem brings its own space)"
             calls.append(
                 _call(
                     "set_send",
-                    f"{name}: {bus} send for a {roles[name]} starts at {text}",
+                    f"{name}: {bus} send for a {roles[name]} {text}",
                     track=name,
                     bus=bus,
                     send_db=level,

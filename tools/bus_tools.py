@@ -17,7 +17,8 @@ from mixchat.dsp.state import (
     SectionAutomation,
 )
 from mixchat.tools.base import Change, ToolArgs, ToolContext, resolve_track, tool
-from mixchat.tools.track_tools import EqArgs, describe_compressor, merge_eq_move
+from mixchat.tools.settings_text import compressor, db, db_change
+from mixchat.tools.track_tools import EqArgs, merge_eq_move
 
 SECTION_ALIASES = {
     "hook": "chorus",
@@ -146,8 +147,8 @@ def set_delay(state: MixState, args: DelayArgs, context: ToolContext) -> Change:
 
 def _offset_text(field: str, old: float, new: float) -> str:
     """ "gain -1.6 → +0.8 dB" when the section had another offset, else "gain +0.8 dB"."""
-    moved = f"{old:+.1f} → " if abs(old) > 1e-9 and abs(old - new) > 1e-9 else ""
-    return f"{field.replace('_db', '')} {moved}{new:+.1f} dB"
+    moved = abs(old) > 1e-9 and abs(old - new) > 1e-9
+    return f"{field.replace('_db', '')} {db_change(old, new) if moved else db(new)}"
 
 
 def normalise_section_label(label: str) -> str:
@@ -286,9 +287,7 @@ def set_master_glue(state: MixState, args: GlueArgs, context: ToolContext) -> Ch
     if not args.enabled:
         return Change(state=state.with_master(glue=None), summary="master glue compressor removed")
     comp = Compressor.model_validate(args.model_dump(exclude={"enabled"}))
-    return Change(
-        state=state.with_master(glue=comp), summary=f"master glue {describe_compressor(comp)}"
-    )
+    return Change(state=state.with_master(glue=comp), summary=f"master glue {compressor(comp)}")
 
 
 __all__ = ["EqArgs"]

@@ -8,7 +8,7 @@ import numpy as np
 
 from mixchat.dsp.loudness import integrated_lufs
 from mixchat.dsp.state import MixState
-from mixchat.tools.track_tools import describe_band, describe_compressor
+from mixchat.tools.settings_text import compressor, eq_band
 
 KEY_METRICS = (
     ("integrated_lufs", "LUFS"),
@@ -45,12 +45,12 @@ def _state_dict(state: MixState) -> dict[str, Any]:
     tracks = {}
     for track, raw in zip(state.tracks, data["tracks"]):
         settings = {k: v for k, v in raw.items() if k not in ("name", "eq", "compressor")}
-        settings["eq"] = {f"band {i + 1}": describe_band(band) for i, band in enumerate(track.eq)}
-        settings["compressor"] = describe_compressor(track.compressor) if track.compressor else None
+        settings["eq"] = {f"band {i + 1}": eq_band(band) for i, band in enumerate(track.eq)}
+        settings["compressor"] = compressor(track.compressor) if track.compressor else None
         tracks[track.name] = settings
     data["tracks"] = tracks
     data["master"]["eq"] = {
-        f"band {i + 1}": describe_band(band) for i, band in enumerate(state.master.eq)
+        f"band {i + 1}": eq_band(band) for i, band in enumerate(state.master.eq)
     }
     automation = {}
     for item in data["automation"]:

@@ -36,11 +36,12 @@ from mixchat.dsp.spectrum import (
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.dsp.stereo import channel_energies
 from mixchat.tools.atomic import write_json_atomic
+from mixchat.tools.config import load_settings
 from mixchat.tools.session import SessionMeta
 
 Progress = Callable[[str, float], None]
 T = TypeVar("T")
-CACHE_LIMIT_BYTES = int(os.environ.get("MIXCHAT_CACHE_MB", "3000")) * 1024 * 1024
+MB = 1024 * 1024
 BANDS_LIMIT_BYTES = 256 * 1024 * 1024  # about a megabyte per 4-minute track
 OWN_FACTS = ("lufs", "band_energies_db", "spectral_centroid_hz", "crest_factor_db")
 STEREO_FACTS = ("channels", "mid", "side")
@@ -60,9 +61,11 @@ class Rendered:
 class Engine:
     """Renders and measures mix states for one session's stems."""
 
-    def __init__(self, meta: SessionMeta, cache_dir: Path) -> None:
+    def __init__(self, meta: SessionMeta, cache_dir: Path, *, cache_mb: int | None = None) -> None:
+        """``cache_mb`` limits the render cache (default: MIXCHAT_CACHE_MB, 3000)."""
         self.meta = meta
         self.cache_dir = Path(cache_dir)
+        self.cache_limit_bytes = (load_settings().cache_mb if cache_mb is None else cache_mb) * MB
         self._sources: dict[str, StemSource] | None = None
 
     @classmethod
@@ -166,7 +169,7 @@ class Engine:
                 path = tracks_dir / f"track-{key}.npy"
                 if path.exists():
                     os.utime(path)
-        prune_cache(tracks_dir, max_bytes=CACHE_LIMIT_BYTES)
+        prune_cache(tracks_dir, max_bytes=self.cache_limit_bytes)
 
     # --- measure ---------------------------------------------------------------------
     def measure(self, state: MixState, *, progress: Progress | None = None) -> dict[str, Any]:

@@ -18,6 +18,18 @@ from mixchat.dsp.state import (
     TransientShaper,
 )
 from mixchat.tools.base import Change, ToolArgs, ToolContext, resolve_track, tool
+from mixchat.tools.settings_text import (
+    compressor,
+    cutoff,
+    db,
+    db_change,
+    eq_band,
+    gate,
+    number,
+    pan,
+    send,
+    width,
+)
 
 MAX_EQ_BANDS = 8
 MERGE_OCTAVES = 1 / 3
@@ -132,12 +144,6 @@ class RoleArgs(TrackArgs):
     role: str = Field(min_length=2, max_length=30)
 
 
-def _fmt(value: float | None, unit: str) -> str:
-    return (
-        "off" if value is None else f"{value:+.1f} {unit}" if unit == "dB" else f"{value:g} {unit}"
-    )
-
-
 def _update(state: MixState, track: str, summary: str, **changes: object) -> Change:
     return Change(state=state.with_track(track, **changes), summary=f"{track}: {summary}")
 
@@ -146,7 +152,7 @@ def _update(state: MixState, track: str, summary: str, **changes: object) -> Cha
 def set_track_gain(state: MixState, args: GainArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(
-        state, t.name, f"fader {t.gain_db:+.1f} → {args.gain_db:+.1f} dB", gain_db=args.gain_db
+        state, t.name, f"fader {db_change(t.gain_db, args.gain_db)}", gain_db=args.gain_db
     )
 
 
@@ -154,27 +160,27 @@ def set_track_gain(state: MixState, args: GainArgs, context: ToolContext) -> Cha
 def adjust_track_gain(state: MixState, args: DeltaArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     new = max(-60.0, min(24.0, t.gain_db + args.delta_db))
-    return _update(state, t.name, f"fader {t.gain_db:+.1f} → {new:+.1f} dB", gain_db=new)
+    return _update(state, t.name, f"fader {db_change(t.gain_db, new)}", gain_db=new)
 
 
 @tool("set_track_trim", "Set a track's input trim (gain staging before EQ and compression), dB.")
 def set_track_trim(state: MixState, args: TrimArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(
-        state, t.name, f"trim {t.trim_db:+.1f} → {args.trim_db:+.1f} dB", trim_db=args.trim_db
+        state, t.name, f"trim {db_change(t.trim_db, args.trim_db)}", trim_db=args.trim_db
     )
 
 
 @tool("set_pan", "Pan a track: -1 hard left, 0 centre, +1 hard right.")
 def set_pan(state: MixState, args: PanArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
-    return _update(state, t.name, f"pan {pan_label(t.pan)} → {pan_label(args.pan)}", pan=args.pan)
+    return _update(state, t.name, f"pan {pan(t.pan)} → {pan(args.pan)}", pan=args.pan)
 
 
 @tool("set_width", "Set a track's stereo width: 0 mono, 1 as recorded, up to 2 extra wide.")
 def set_width(state: MixState, args: WidthArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
-    return _update(state, t.name, f"width {t.width:.2f} → {args.width:.2f}", width=args.width)
+    return _update(state, t.name, f"width {width(t.width)} → {width(args.width)}", width=args.width)
 
 
 @tool(
@@ -204,7 +210,7 @@ def set_eq_band(state: MixState, args: SetBandArgs, context: ToolContext) -> Cha
     return _update(
         state,
         t.name,
-        f"EQ band {args.band_index}: {describe_band(band)} → {describe_band(new_band)}",
+        f"EQ band {args.band_index}: {eq_band(band)} → {eq_band(new_band)}",
         eq=bands,
     )
 
@@ -214,7 +220,7 @@ def remove_eq_band(state: MixState, args: BandIndexArgs, context: ToolContext) -
     t = resolve_track(state, args.track)
     band = _band_at(t.eq, args.band_index, t.name)
     bands = tuple(b for i, b in enumerate(t.eq) if i != args.band_index)
-    return _update(state, t.name, f"removed EQ {describe_band(band)}", eq=bands)
+    return _update(state, t.name, f"removed EQ {eq_band(band)}", eq=bands)
 
 
 @tool("set_high_pass", "Set a track's high-pass filter cutoff in Hz (null removes it).")
@@ -223,7 +229,7 @@ def set_high_pass(state: MixState, args: HighPassArgs, context: ToolContext) -> 
     return _update(
         state,
         t.name,
-        f"high-pass {_fmt(t.hpf_hz, 'Hz')} → {_fmt(args.cutoff_hz, 'Hz')}",
+        f"high-pass {cutoff(t.hpf_hz)} → {cutoff(args.cutoff_hz)}",
         hpf_hz=args.cutoff_hz,
     )
 
@@ -234,7 +240,7 @@ def set_low_pass(state: MixState, args: LowPassArgs, context: ToolContext) -> Ch
     return _update(
         state,
         t.name,
-        f"low-pass {_fmt(t.lpf_hz, 'Hz')} → {_fmt(args.cutoff_hz, 'Hz')}",
+        f"low-pass {cutoff(t.lpf_hz)} → {cutoff(args.cutoff_hz)}",
         lpf_hz=args.cutoff_hz,
     )
 
@@ -243,7 +249,7 @@ def set_low_pass(state: MixState, args: LowPassArgs, context: ToolContext) -> Ch
 def set_compressor(state: MixState, args: CompressorArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     comp = Compressor.model_validate(args.model_dump(exclude={"track"}))
-    return _update(state, t.name, f"compressor {describe_compressor(comp)}", compressor=comp)
+    return _update(state, t.name, f"compressor {compressor(comp)}", compressor=comp)
 
 
 @tool("remove_compressor", "Take the compressor off a track.")
@@ -255,10 +261,8 @@ def remove_compressor(state: MixState, args: TrackArgs, context: ToolContext) ->
 @tool("set_gate", "Put a noise gate / expander on a track.")
 def set_gate(state: MixState, args: GateArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
-    gate = Gate.model_validate(args.model_dump(exclude={"track"}))
-    return _update(
-        state, t.name, f"gate at {gate.threshold_db:.0f} dB, {gate.ratio:g}:1", gate=gate
-    )
+    spec = Gate.model_validate(args.model_dump(exclude={"track"}))
+    return _update(state, t.name, f"gate {gate(spec)}", gate=spec)
 
 
 @tool("remove_gate", "Take the gate off a track.")
@@ -281,7 +285,7 @@ def set_transient_shaper(state: MixState, args: TransientArgs, context: ToolCont
     return _update(
         state,
         t.name,
-        f"transients attack {args.attack_db:+.1f} dB, sustain {args.sustain_db:+.1f} dB",
+        f"transients attack {db(args.attack_db)}, sustain {db(args.sustain_db)}",
         transient=shaper,
     )
 
@@ -293,7 +297,7 @@ def set_saturation(state: MixState, args: SaturationArgs, context: ToolContext) 
     return _update(
         state,
         t.name,
-        f"saturation drive {args.drive_db:.1f} dB, mix {args.mix_pct:.0f}%",
+        f"saturation drive {number(args.drive_db)} dB, mix {args.mix_pct:.0f}%",
         saturation=sat,
     )
 
@@ -306,7 +310,7 @@ def set_send(state: MixState, args: SendArgs, context: ToolContext) -> Change:
     return _update(
         state,
         t.name,
-        f"{args.bus} send {_fmt(old, 'dB')} → {_fmt(args.send_db, 'dB')}",
+        f"{args.bus} send {send(old)} → {send(args.send_db)}",
         **{field: args.send_db},
     )
 
@@ -344,31 +348,6 @@ def set_track_role(state: MixState, args: RoleArgs, context: ToolContext) -> Cha
 
 
 # --- helpers shared with the planners -------------------------------------------------
-def pan_label(pan: float) -> str:
-    if abs(pan) < 0.005:
-        return "C"
-    return f"{'L' if pan < 0 else 'R'}{round(abs(pan) * 100)}"
-
-
-def describe_band(band: EqBand) -> str:
-    names = {"bell": "bell", "low_shelf": "low shelf", "high_shelf": "high shelf", "notch": "notch"}
-    return (
-        f"{names[band.kind]} {band.gain_db:+.1f} dB at {format_hz(band.freq_hz)} (Q {band.q:.2g})"
-    )
-
-
-def describe_compressor(comp: Compressor) -> str:
-    return (
-        f"{comp.ratio:g}:1 at {comp.threshold_db:.0f} dB, attack {comp.attack_ms:g} ms, "
-        f"release {comp.release_ms:g} ms"
-        + (f", makeup {comp.makeup_db:+.1f} dB" if comp.makeup_db else "")
-    )
-
-
-def format_hz(freq_hz: float) -> str:
-    return f"{freq_hz / 1000:.3g} kHz" if freq_hz >= 1000 else f"{freq_hz:.0f} Hz"
-
-
 def merge_eq_move(
     bands: tuple[EqBand, ...], *, kind: EqKind, freq_hz: float, gain_db: float, q: float
 ) -> tuple[tuple[EqBand, ...], str]:
@@ -380,14 +359,14 @@ def merge_eq_move(
             kept = tuple(merged if i == index else b for i, b in enumerate(bands))
             if abs(total) < 0.05:
                 kept = tuple(b for i, b in enumerate(bands) if i != index)
-                return kept, f"EQ {describe_band(band)} removed (back to flat)"
-            return kept, f"EQ {describe_band(band)} → {merged.gain_db:+.1f} dB"
+                return kept, f"EQ {eq_band(band)} removed (back to flat)"
+            return kept, f"EQ {eq_band(band)} → {db(merged.gain_db)}"
     if len(bands) >= MAX_EQ_BANDS:
         raise StateError(
             f"the track already has {MAX_EQ_BANDS} EQ bands; change or remove one first"
         )
     new = EqBand(kind=kind, freq_hz=freq_hz, gain_db=round(gain_db, 2), q=q)
-    return bands + (new,), f"EQ {describe_band(new)}"
+    return bands + (new,), f"EQ {eq_band(new)}"
 
 
 def _band_at(bands: tuple[EqBand, ...], index: int, track: str) -> EqBand:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from mixchat.assistant.turn.jsonable import json_ready
+
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
@@ -19,27 +20,9 @@ err = Console(stderr=True, highlight=False)
 def print_json(data: Any) -> None:
     """Strict JSON: a value that is not a finite number (the loudness of silence is -inf)
     is written as null, not as -Infinity, which JSON parsers such as jq refuse."""
-    text = json.dumps(_finite(data), ensure_ascii=False, default=_default, allow_nan=False)
+    text = json.dumps(json_ready(data), ensure_ascii=False, allow_nan=False)
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    return value
-
-
-def _default(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return _finite(value.model_dump(mode="json"))
-    if hasattr(value, "item"):
-        return _finite(value.item())
-    return str(value)
 
 
 @contextmanager

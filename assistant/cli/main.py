@@ -6,7 +6,6 @@ up to a second to import, and `mixchat versions` or `--help` should not wait for
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ from mixchat.assistant.cli import reports
 from mixchat.assistant.cli.console import err, out, print_json, progress_bar
 from mixchat.dsp.allocator import keep_block_buffers
 from mixchat.dsp.errors import MixError
+from mixchat.tools.errors import os_error_message
 
 app = typer.Typer(
     add_completion=False,
@@ -55,7 +55,9 @@ def new(
     for warning in warnings:
         err.print(f"[yellow]warning:[/] {warning}")
     if json_out:
-        print_json(reports.session_summary(created))
+        from mixchat.assistant.turn.summaries import session_summary
+
+        print_json(session_summary(created))
     else:
         reports.print_session(created)
 
@@ -106,12 +108,12 @@ def say(
 @app.command()
 def versions(session: SessionOpt, json_out: JsonOpt = False) -> None:
     """List the versions of a session."""
+    from mixchat.assistant.turn.summaries import damaged_versions, version_rows
+
     opened = _open(session)
-    rows = reports.version_rows(opened)
-    listed = {row["version"] for row in rows}
-    for number in opened.version_numbers():
-        if number not in listed:
-            err.print(f"warning: version {number} is damaged (unreadable file) and not listed")
+    rows = version_rows(opened)
+    for number in damaged_versions(opened, rows):
+        err.print(f"warning: version {number} is damaged (unreadable file) and not listed")
     if json_out:
         print_json(rows)
     else:
@@ -125,22 +127,13 @@ def revert(
     json_out: JsonOpt = False,
 ) -> None:
     """Make a new version equal to VERSION (nothing is deleted)."""
-    opened = _open(session)
-    source = opened.load(version)
-    made = opened.commit(
-        source.state,
-        parent=opened.latest_number(),
-        kind="revert",
-        brief=f"revert to version {version}",
-        summary=f"same settings as version {version}",
-        reply=f"Version {opened.latest_number() + 1} restores the settings of version {version}.",
-        metrics=source.metrics,
-    )
-    opened.log_chat(role="assistant", text=made.reply, version=made.version)
+    from mixchat.assistant.turn.actions import revert_to
+
+    data = revert_to(_open(session), version)
     if json_out:
-        print_json({"version": made.version, "parent": made.parent, "reverted_to": version})
+        print_json({k: data[k] for k in ("version", "parent", "reverted_to")})
     else:
-        out.print(made.reply)
+        out.print(data["reply"])
 
 
 @app.command()
@@ -151,16 +144,9 @@ def diff(
     json_out: JsonOpt = False,
 ) -> None:
     """Settings and metric differences between versions A and B."""
-    from mixchat.tools.compare import metric_rows, state_diff
+    from mixchat.assistant.turn.summaries import version_diff
 
-    opened = _open(session)
-    va, vb = opened.load(a), opened.load(b)
-    data = {
-        "a": a,
-        "b": b,
-        "settings": [{"setting": k, "a": x, "b": y} for k, x, y in state_diff(va.state, vb.state)],
-        "metrics": metric_rows(va.metrics, vb.metrics),
-    }
+    data = version_diff(_open(session), a, b)
     if json_out:
         print_json(data)
     else:
@@ -241,13 +227,26 @@ def feedback(
     path: Annotated[Path, typer.Argument(help="Stems folder, session folder or finished mix")],
     plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder")] = None,
     genre: Annotated[str | None, typer.Option(help="Genre for the tonal target")] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(help="Judge PATH as one stem of this role (vocal, bass, drums, ...)"),
+    ] = None,
+    stem: Annotated[
+        str | None, typer.Option(help="Judge this stem of the session PATH, against the others")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """A Mix-Check-style report: what holds the mix back, with numbers and actions."""
+    """A Mix-Check-style report: what holds the mix back, with numbers and actions.
+
+    One audio file named for its part (bass.wav, Lead Vox.wav) or given --role is judged as
+    a stem: clean-up faults, clipping, limiting, silence, printed reverb, channels, and how
+    to export it; a finished mix's tonal targets are not applied to it."""
     from mixchat.assistant.inspection.feedback import feedback_for_path
 
     with progress_bar("feedback", quiet=json_out) as progress:
-        data = feedback_for_path(path, plots_dir=plots, genre=genre, progress=progress)
+        data = feedback_for_path(
+            path, plots_dir=plots, genre=genre, role=role, stem=stem, progress=progress
+        )
     if json_out:
         print_json(data)
     else:
@@ -297,7 +296,9 @@ def roles(
     from mixchat.assistant.turn.actions import set_roles
 
     opened = _open(session)
-    data = set_roles(opened, assignments) if assignments else reports.role_rows(opened)
+    from mixchat.assistant.turn.summaries import role_rows
+
+    data = set_roles(opened, assignments) if assignments else role_rows(opened)
     if json_out:
         print_json(data)
     else:
@@ -352,27 +353,21 @@ def export(
     json_out: JsonOpt = False,
 ) -> None:
     """Export a version to a DAW project or processed stems."""
-    from mixchat.tools.export import export_version
+    from mixchat.assistant.turn.comparison import export_session
 
     if fmt not in ("dawproject", "reaper", "stems"):
         raise typer.BadParameter(f"--format={fmt!r}: use dawproject, reaper or stems")
     export_fmt = cast(Literal["dawproject", "reaper", "stems"], fmt)  # checked just above
     opened = _open(session)
     with progress_bar("export", quiet=json_out) as progress:
-        result = export_version(
-            opened, version=version, fmt=export_fmt, out=output, force=force, progress=progress
+        data = export_session(
+            opened, fmt=export_fmt, output=output, version=version, force=force, progress=progress
         )
-    data = {
-        "format": fmt,
-        "path": str(result.path),
-        "files": [str(f) for f in result.files],
-        "notes": list(result.notes),
-    }
     if json_out:
         print_json(data)
     else:
-        out.print(f"Exported {fmt} to {result.path} ({len(result.files)} files)")
-        for note in result.notes:
+        out.print(f"Exported {fmt} to {data['path']} ({len(data['files'])} files)")
+        for note in data["notes"]:
             out.print(f"  note: {note}")
 
 
@@ -404,6 +399,49 @@ def demo(
     run_demo(no_ui=no_ui, workdir=workdir or Path("mixchat-demo"))
 
 
+@app.command()
+def mcp(
+    http: Annotated[
+        int | None,
+        typer.Option(
+            "--http", metavar="PORT", min=1, max=65535, help="Serve streamable HTTP on PORT"
+        ),
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(metavar="ADDR", help="Address to listen on with --http (default: 127.0.0.1)"),
+    ] = None,
+    root: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--root",
+            metavar="DIR",
+            help="A folder the tools may read and write (repeatable); without it, the paths "
+            "each call names",
+        ),
+    ] = None,
+) -> None:
+    """The assistant as an MCP server for AI clients (stdio by default)."""
+    if host is not None and http is None:
+        raise typer.BadParameter("--host needs --http PORT (stdio has no address)")
+    # Deferred: the MCP SDK and the whole assistant load only when the server starts.
+    from mixchat.assistant.mcp.server import serve
+
+    serve(http_port=http, host=host or "127.0.0.1", roots=root or [])
+
+
+def _debugging() -> bool:
+    """MIXCHAT_DEBUG=1: let an internal error's traceback through."""
+    # Deferred: the settings need pydantic, which a plain `mixchat --help` never imports.
+    from mixchat.tools.config import load_settings
+    from mixchat.tools.errors import ConfigError
+
+    try:
+        return load_settings().debug
+    except ConfigError:
+        return False
+
+
 def main() -> None:
     keep_block_buffers()
     try:
@@ -429,19 +467,10 @@ def main() -> None:
     except BrokenPipeError:
         os._exit(0)
     except OSError as error:
-        where = f"{error.filename}: " if error.filename else ""
-        hint = (
-            "free some disk space and run it again"
-            if error.errno == errno.ENOSPC
-            else "check the path and its permissions"
-        )
-        print(
-            f"mixchat: {where}{error.strerror or error}; {hint} (saved versions are intact)",
-            file=sys.stderr,
-        )
+        print(f"mixchat: {os_error_message(error)}", file=sys.stderr)
         sys.exit(1)
     except Exception as error:  # noqa: BLE001 - the one place that turns bugs into one line
-        if os.environ.get("MIXCHAT_DEBUG"):
+        if _debugging():
             raise
         print(
             f"mixchat: internal error ({type(error).__name__}: {error}); set MIXCHAT_DEBUG=1 for details",

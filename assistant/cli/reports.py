@@ -7,6 +7,7 @@ from typing import Any
 from rich.table import Table
 
 from mixchat.assistant.cli.console import out
+from mixchat.assistant.turn.summaries import role_rows, session_summary
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -17,28 +18,6 @@ def _num(value: Any, digits: int = 1) -> str:
             return "–"
         return f"{value:.{digits}f}"
     return str(value)
-
-
-def session_summary(session: Any) -> dict[str, Any]:
-    meta = session.meta
-    return {
-        "session": str(session.path),
-        "version": session.latest_number(),
-        "sample_rate": meta.sample_rate,
-        "duration_s": round(meta.duration_s, 2),
-        "tempo_bpm": meta.tempo_bpm,
-        "stems": [
-            {
-                "name": s.name,
-                "role": s.role,
-                "role_confidence": s.role_confidence,
-                "role_source": s.role_source,
-            }
-            for s in meta.stems
-        ],
-        "sections": [s.model_dump() for s in meta.sections],
-        "warnings": list(meta.warnings),
-    }
 
 
 def print_session(session: Any) -> None:
@@ -62,34 +41,11 @@ def print_sections(sections: list[dict[str, Any]]) -> None:
         )
 
 
-def role_rows(session: Any) -> list[dict[str, Any]]:
-    return [
-        {"track": s.name, "role": s.role, "confidence": s.role_confidence, "source": s.role_source}
-        for s in session.meta.stems
-    ]
-
-
 def print_roles(rows: list[dict[str, Any]]) -> None:
     table = Table("track", "role", "confidence", "from", box=None)
     for row in rows:
         table.add_row(row["track"], row["role"], f"{row['confidence']:.2f}", row["source"])
     out.print(table)
-
-
-def version_rows(session: Any) -> list[dict[str, Any]]:
-    latest = session.latest_number()
-    return [
-        {
-            "version": v.version,
-            "parent": v.parent,
-            "brief": v.brief,
-            "summary": v.summary,
-            "created": v.created,
-            "kind": v.kind,
-            "current": v.version == latest,
-        }
-        for v in session.versions()
-    ]
 
 
 def print_versions(rows: list[dict[str, Any]]) -> None:

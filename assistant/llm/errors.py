@@ -1,7 +1,8 @@
 """Turning a model client's failure into one clear line, with the API key scrubbed out.
 
 The key is never part of a message: every text that leaves the LLM planner (errors, replies,
-reasons) goes through ``scrub``, which removes the configured key and anything shaped like one.
+reasons) goes through ``scrub`` (``planning.errors``), which removes the configured key and
+anything shaped like one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from types import ModuleType
 import httpx
 import openai
 
-from mixchat.assistant.planning.errors import PlannerError
+from mixchat.assistant.planning.errors import PlannerError, scrub
 
 TRANSPORT: ModuleType = httpx  # the openai client's HTTP package: errors while a stream is
 try:  # read come from it unwrapped; openai >= 3 runs on httpx2
@@ -22,8 +23,6 @@ try:  # read come from it unwrapped; openai >= 3 runs on httpx2
 except ImportError:  # older openai clients run on httpx
     pass
 
-KEY_SHAPE = re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{6,}")
-BEARER = re.compile(r"(?i)\b(bearer\s+)[^\s,;'\"]+")
 MAX_DETAIL_CHARS = 160
 OFFLINE_HINT = "set MIXCHAT_PLANNER=offline"
 TRANSPORT_ERRORS = (httpx.TransportError, TRANSPORT.TransportError)
@@ -47,14 +46,6 @@ class NoProgress(Exception):
         self.idle_s = idle_s
         self.chunks = chunks
         self.ended = ended
-
-
-def scrub(text: str, *, secret: str | None = None) -> str:
-    """``text`` with the secret (and anything that looks like an API key) replaced by ***."""
-    if secret:
-        text = text.replace(secret, "***")
-    text = KEY_SHAPE.sub(lambda m: f"{m.group(1)}-***", text)
-    return BEARER.sub(lambda m: f"{m.group(1)}***", text)
 
 
 def one_line(text: str, *, limit: int = MAX_DETAIL_CHARS) -> str:

@@ -33,7 +33,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from mixchat.assistant.llm.errors import CLIENT_ERRORS, NoProgress, one_line, planner_error, scrub
 from mixchat.assistant.llm.guard import check_call
-from mixchat.assistant.llm.prompt import buses_block, system_prompt, track_settings
+from mixchat.assistant.llm.prompt import buses_block, system_prompt
 from mixchat.assistant.llm.rephrase import Rephrasing, judge, rephrase_prompt, user_message
 from mixchat.assistant.llm.request import Reply, build_chat_model, complete, limits
 from mixchat.assistant.llm.settings import LLMSettings
@@ -53,6 +53,8 @@ from mixchat.dsp.spectrum import BANDS_HZ
 from mixchat.dsp.state import MixState
 from mixchat.tools.base import Change, ToolCall, resolve_track
 from mixchat.tools.catalog import apply_call
+from mixchat.tools.config import Settings, load_settings
+from mixchat.tools.settings_text import track_line
 
 ROUTED_TO_OFFLINE = ("undo", "revert", "compare", "explain", "back_off")
 QUESTION = re.compile(
@@ -143,10 +145,11 @@ class LLMPlanner:
             raise PlannerError(f"max_steps={self.settings.max_steps} must be >= 1")
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str] | None = None) -> LLMPlanner:
-        """The settings from OPENAI_* and MIXCHAT_LLM_* (see ``LLMSettings``)."""
-        settings = LLMSettings.from_environment(environ)
-        return cls(build_chat_model(settings), settings)
+    def from_environment(cls, settings: Settings | None = None) -> LLMPlanner:
+        """The planner ``mixchat.tools.config`` describes (OPENAI_API_KEY, OPENAI_BASE_URL,
+        MIXCHAT_MODEL, MIXCHAT_LLM_*; environment or config file)."""
+        resolved = LLMSettings.from_config(settings or load_settings())
+        return cls(build_chat_model(resolved), resolved)
 
     # --- planning -------------------------------------------------------------------
     def plan(self, context: PlanContext) -> Plan:
@@ -519,7 +522,7 @@ def state_after(state: MixState, call: ToolCall) -> str:
             resolved = resolve_track(state, track)
         except MixError:
             return ""
-        return f"{resolved.name} now: {track_settings(resolved)}"
+        return f"{resolved.name} now: {track_line(resolved)}"
     return "Now: " + buses_block(state).replace("\n", " ")
 
 

@@ -20,7 +20,15 @@ from typing import Any
 from mixchat.assistant.llm.tokens import estimate_tokens
 from mixchat.assistant.planning.contract import PlanContext, TrackFacts
 from mixchat.assistant.reading.lexicon import Descriptor, find_descriptors
-from mixchat.dsp.state import EqBand, MixState, TrackState
+from mixchat.dsp.state import MixState
+from mixchat.tools.settings_text import (
+    automation,
+    db,
+    hz,
+    master_lines,
+    track_balance_lines,
+    track_insert_lines,
+)
 
 MASKING_WORDS = re.compile(
     r"\b(buried|bury|mask\w*|clash\w*|lost|mud\w*|clear\w*|clarity|separat\w*|compet\w*|fight\w*)\b",
@@ -85,73 +93,16 @@ def _titled(title: str, body: str) -> str:
     return f"{title}:\n{body}" if body else ""
 
 
-# --- settings ----------------------------------------------------------------------------
-def fmt_hz(value: float) -> str:
-    return f"{value / 1000:.3g} kHz" if value >= 1000 else f"{value:.0f} Hz"
-
-
-def eq_band_text(band: EqBand) -> str:
-    return f"{band.kind} {fmt_hz(band.freq_hz)} {band.gain_db:+.1f} dB q {band.q:g}"
-
-
-def track_settings(track: TrackState) -> str:
-    """Everything set on a track (what a tool result tells the model)."""
-    return ", ".join(p for p in (track_balance(track), track_processing(track)) if p)
-
-
-def track_balance(track: TrackState) -> str:
-    """Where the track sits: fader, pan, width, sends, mute and solo."""
-    bits = [f"fader {track.gain_db:+.1f} dB", f"pan {track.pan:+.2f}"]
-    if track.width != 1.0:
-        bits.append(f"width {track.width:g}")
-    for bus in ("reverb", "delay"):
-        send = getattr(track, f"{bus}_send_db")
-        if send is not None:
-            bits.append(f"{bus} send {send:+.1f} dB")
-    if track.mute:
-        bits.append("MUTED")
-    if track.solo:
-        bits.append("SOLO")
-    return ", ".join(bits)
-
-
-def track_processing(track: TrackState) -> str:
-    """The track's inserts: trim, polarity, filters, EQ, gate, compressor, transients,
-    saturation."""
-    bits = []
-    if track.trim_db:
-        bits.append(f"trim {track.trim_db:+.1f} dB")
-    if track.polarity_inverted:
-        bits.append("polarity inverted")
-    if track.hpf_hz:
-        bits.append(f"HPF {fmt_hz(track.hpf_hz)}")
-    if track.lpf_hz:
-        bits.append(f"LPF {fmt_hz(track.lpf_hz)}")
-    if track.eq:
-        bits.append("EQ [" + "; ".join(eq_band_text(b) for b in track.eq) + "]")
-    if track.gate:
-        bits.append(f"gate {track.gate.threshold_db:g} dB")
-    if c := track.compressor:
-        bits.append(
-            f"comp {c.threshold_db:g} dB {c.ratio:g}:1 attack {c.attack_ms:g} ms "
-            f"release {c.release_ms:g} ms makeup {c.makeup_db:g} dB"
-        )
-    if t := track.transient:
-        bits.append(f"transients attack {t.attack_db:+g} dB sustain {t.sustain_db:+g} dB")
-    if s := track.saturation:
-        bits.append(f"saturation {s.drive_db:g} dB drive {s.mix_pct:g}% mix")
-    return ", ".join(bits)
-
-
+# --- tracks, sections, buses (settings written by mixchat.tools.settings_text) ------------
 def track_measures(facts: TrackFacts | None) -> str:
     if facts is None:
         return "not measured (muted or silent)"
-    return f"{facts.lufs:.1f} LUFS, centroid {fmt_hz(facts.spectral_centroid_hz)}"
+    return f"{facts.lufs:.1f} LUFS, centroid {hz(facts.spectral_centroid_hz)}"
 
 
 def tracks_block(context: PlanContext) -> str:
     lines = [
-        f"- {track.name} ({track.role}): {track_balance(track)}; "
+        f"- {track.name} ({track.role}): {', '.join(track_balance_lines(track))}; "
         f"{track_measures(context.tracks.get(track.name))}"
         for track in context.state.tracks
     ]
@@ -161,8 +112,8 @@ def tracks_block(context: PlanContext) -> str:
 def processing_block(context: PlanContext, names: Sequence[str]) -> str:
     lines = []
     for track in context.state.tracks:
-        if track.name in names and (processing := track_processing(track)):
-            lines.append(f"- {track.name}: {processing}")
+        if track.name in names and (inserts := track_insert_lines(track)):
+            lines.append(f"- {track.name}: {'; '.join(inserts)}")
     return "\n".join(lines)
 
 
@@ -198,28 +149,11 @@ def buses_block(state: MixState) -> str:
     r, d, m = state.reverb, state.delay, state.master
     lines = [
         f"- reverb bus: room {r.room_size:g}, damping {r.damping:g}, pre-delay {r.pre_delay_ms:g} ms, "
-        f"HPF {fmt_hz(r.hpf_hz)}, LPF {fmt_hz(r.lpf_hz)}, return {r.return_db:+.1f} dB",
-        f"- delay bus: {d.delay_ms:g} ms, feedback {d.feedback:g}, return {d.return_db:+.1f} dB",
+        f"HPF {hz(r.hpf_hz)}, LPF {hz(r.lpf_hz)}, return {db(r.return_db)}",
+        f"- delay bus: {d.delay_ms:g} ms, feedback {d.feedback:g}, return {db(d.return_db)}",
     ]
-    for auto in state.automation:
-        lines.append(
-            f"- automation {auto.track or 'whole mix'} {auto.label or 'range'} "
-            f"{auto.start_s:.1f}-{auto.end_s:.1f} s: gain {auto.gain_db:+.1f} dB, "
-            f"reverb {auto.reverb_send_db:+.1f} dB, delay {auto.delay_send_db:+.1f} dB"
-        )
-    master = f"- master: {'on' if m.enabled else 'off'}"
-    if m.enabled:
-        master += (
-            f", target {m.target_lufs:g} LUFS"
-            if m.loudness_enabled
-            else ", loudness normalisation off"
-        )
-        master += f", ceiling {m.ceiling_dbtp:g} dBTP"
-        if m.eq:
-            master += ", EQ [" + "; ".join(eq_band_text(b) for b in m.eq) + "]"
-        if m.glue:
-            master += f", glue {m.glue.threshold_db:g} dB {m.glue.ratio:g}:1"
-    lines.append(master)
+    lines += [f"- automation {automation(item)}" for item in state.automation]
+    lines.append("- master: " + "; ".join(master_lines(m)))
     return "\n".join(lines)
 
 
@@ -231,7 +165,7 @@ def analysis_block(metrics: dict[str, Any]) -> str:
         f"- loudness {mix['integrated_lufs']:.1f} LUFS integrated, "
         f"LRA {mix.get('loudness_range_lu', 0.0):.1f} LU, true peak {mix['true_peak_dbtp']:.1f} dBTP, "
         f"crest {mix.get('crest_factor_db', 0.0):.1f} dB",
-        f"- spectral centroid {fmt_hz(mix['spectral_centroid_hz'])}, "
+        f"- spectral centroid {hz(mix['spectral_centroid_hz'])}, "
         f"tilt {mix.get('spectral_tilt_db_per_octave', 0.0):.1f} dB/octave",
     ]
     shares = mix.get("band_shares_db") or {}

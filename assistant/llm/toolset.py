@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from mixchat.assistant.llm.tokens import schema_tokens
+from mixchat.assistant.reading.cleanup import CLEANUP_CONCEPTS
 from mixchat.assistant.reading.reader import BriefReading
 from mixchat.tools.catalog import REGISTRY
 
@@ -28,6 +29,15 @@ TOOL_GROUPS: dict[str, tuple[str, ...]] = {
     "sections": ("automate_section", "clear_automation"),
     "master": ("set_master", "apply_master_eq", "set_master_glue"),
     "mix_tone": ("apply_master_eq",),
+    "cleanup": (
+        "remove_hum",
+        "reduce_noise",
+        "declick",
+        "remove_dc",
+        "control_plosives",
+        "de_ess",
+        "clear_cleanup",
+    ),
     "edit": ("set_eq_band", "remove_eq_band", "remove_gate"),
     "setup": ("set_track_trim", "set_polarity", "set_track_role"),
 }
@@ -50,6 +60,7 @@ CONCEPT_GROUPS: dict[str, tuple[str, ...]] = {
     "glue": ("dynamics", "master"),
     "master": ("master",),
     "saturation": ("tone",),
+    **{fault: ("cleanup",) for fault in CLEANUP_CONCEPTS},
 }
 LEAD_TOOLS: dict[str, str] = {  # the one tool a concept most directly asks for
     "width": "set_width",
@@ -69,6 +80,13 @@ LEAD_TOOLS: dict[str, str] = {  # the one tool a concept most directly asks for
     "master": "set_master",
     "high_pass": "set_high_pass",
     "low_pass": "set_low_pass",
+    "hum": "remove_hum",
+    "noise": "reduce_noise",
+    "clicks": "declick",
+    "dc_offset": "remove_dc",
+    "plosives": "control_plosives",
+    "rumble": "set_high_pass",
+    "sibilance": "de_ess",
 }
 TONE_CONCEPTS = frozenset(
     {
@@ -88,11 +106,7 @@ def groups_for(reading: BriefReading, *, has_sections: bool) -> list[str]:
     for clause in reading.clauses:
         on_mix = on_mix or not clause.targets or any(t.kind == "mix" for t in clause.targets)
         for ask in clause.asks:
-            groups.extend(
-                ("tone",)
-                if ask.concept in TONE_CONCEPTS
-                else CONCEPT_GROUPS.get(ask.concept, GENERAL_GROUPS)
-            )
+            groups.extend(groups_of(ask.concept))
         if clause.sections and has_sections:
             groups.append("sections")
     if not groups:
@@ -100,6 +114,13 @@ def groups_for(reading: BriefReading, *, has_sections: bool) -> list[str]:
     if on_mix and "tone" in groups:
         groups.insert(groups.index("tone") + 1, "mix_tone")
     return list(dict.fromkeys(groups))
+
+
+def groups_of(concept: str) -> tuple[str, ...]:
+    """The tool groups one concept needs (a tone word: EQ and filters, plus its own)."""
+    if concept in TONE_CONCEPTS:
+        return ("tone", *CONCEPT_GROUPS.get(concept, ()))
+    return CONCEPT_GROUPS.get(concept, GENERAL_GROUPS)
 
 
 def tool_names(groups: Iterable[str], *, first: Iterable[str] = ()) -> list[str]:

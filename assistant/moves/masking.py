@@ -21,7 +21,7 @@ from mixchat.assistant.moves.tone import MoveSet, carriers, clamp, eq_call, has_
 from mixchat.assistant.planning.contract import PlanContext
 from mixchat.dsp.masking import importance
 from mixchat.dsp.state import EqBand
-from mixchat.tools.track_tools import format_hz
+from mixchat.tools.settings_text import hz
 
 OVERLAP_DROP = 0.14  # relative drop of the pair's spectral overlap per unit of amount (>= 10 %)
 OVERLAP_DROP_WITH_LIFT = 0.10  # when the buried part is also raised, the carve only helps
@@ -264,7 +264,7 @@ def _low_end_sites(model: PairModel | None, kick: str, bass: str) -> list[CutSit
     b = peak(bass_share, BASS_FUNDAMENTAL_HZ, skip=k)
 
     def band(i: int) -> str:
-        return f"{format_hz(centres[i])} ({_range_text(edges[i], edges[i + 1])})"
+        return f"{hz(centres[i])} ({_range_text(edges[i], edges[i + 1])})"
 
     neighbours = [i for i in (b - 1, b + 1) if 0 <= i < centres.size and i != k]
     second = max(neighbours, key=lambda i: bass_share[i], default=b)
@@ -343,9 +343,7 @@ def _carve_pair(
         for band, site in placed:
             if not has_room(context.state.track(track), "bell", band.freq_hz):
                 continue
-            reason = (
-                f"{site.why}: cut {track} {abs(band.gain_db):.1f} dB at {format_hz(band.freq_hz)}"
-            )
+            reason = f"{site.why}: cut {track} {abs(band.gain_db):.1f} dB at {hz(band.freq_hz)}"
             out.calls.append(eq_call(track, "bell", band.freq_hz, band.gain_db, band.q, reason))
             cut_tracks.append(track)
             used.append(site)

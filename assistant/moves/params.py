@@ -7,7 +7,7 @@ from mixchat.assistant.moves.tone import MoveSet, clamp, eq_call, track_band_mea
 from mixchat.assistant.planning.contract import PlanContext
 from mixchat.assistant.reading.asks import Ask
 from mixchat.tools.base import ToolCall
-from mixchat.tools.track_tools import format_hz
+from mixchat.tools.settings_text import hz
 
 PARAMETER_CONCEPTS = ("eq_point", "high_pass", "low_pass", "send_off", "level_set")
 
@@ -33,7 +33,7 @@ def parameter_move(context: PlanContext, ask: Ask, names: list[str] | None) -> M
             gain = clamp(float(ask.value or 0.0), -24.0, 24.0)
             kind, q = _eq_shape(freq, gain)
             verb = "cut" if gain < 0 else "boost"
-            reason = f"{verb} {abs(gain):g} dB at {format_hz(freq)}, as asked"
+            reason = f"{verb} {abs(gain):g} dB at {hz(freq)}, as asked"
             out.calls.append(eq_call(name, kind, freq, gain, q, reason))
             out.measures.extend(track_band_measures([name], freq / 1.41, freq * 1.41))
         elif ask.concept in ("high_pass", "low_pass"):
@@ -42,7 +42,7 @@ def parameter_move(context: PlanContext, ask: Ask, names: list[str] | None) -> M
             what = "high-pass" if ask.concept == "high_pass" else "low-pass"
             if ask.value is not None and cutoff != ask.value:
                 out.notes.append(f"a {what} goes from {low_hz:g} to {high_hz:g} Hz here")
-            reason = f"{what} {'off' if cutoff is None else format_hz(cutoff)}, as asked"
+            reason = f"{what} {'off' if cutoff is None else hz(cutoff)}, as asked"
             out.calls.append(
                 ToolCall(
                     tool=f"set_{ask.concept}",

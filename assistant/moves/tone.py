@@ -19,7 +19,8 @@ from mixchat.assistant.reading.lexicon import eq_response_db
 from mixchat.dsp.spectrum import BANDS_HZ
 from mixchat.dsp.state import EqBand, EqKind, TrackState
 from mixchat.tools.base import ToolCall
-from mixchat.tools.track_tools import MAX_EQ_BANDS, format_hz, merges_with
+from mixchat.tools.settings_text import EQ_KIND_WORDS, db, hz, hz_span
+from mixchat.tools.track_tools import MAX_EQ_BANDS, merges_with
 
 SUBBANDS = 6
 BAND_SHARE_TARGET_DB = 2.0  # per unit of amount; judged audible at >= 1 dB
@@ -230,7 +231,7 @@ def band_move(
         for name, share in offenders:
             reason = (
                 f"{'cut' if gain < 0 else 'boost'} {abs(gain):.1f} dB at "
-                f"{format_hz(spec.freq_hz)}, a clear step on {name} itself (it carries "
+                f"{hz(spec.freq_hz)}, a clear step on {name} itself (it carries "
                 f"{share:.0%} of the mix's {spec.label} energy)"
             )
             out.calls.append(eq_call(name, spec.kind, spec.freq_hz, gain, spec.q, reason))
@@ -264,7 +265,7 @@ def band_move(
         g = gain * weights[name]
         reason = (
             f"{name} carries {share:.0%} of the mix's {spec.label} energy, so "
-            f"{'cut' if g < 0 else 'boost'} {abs(g):.1f} dB at {format_hz(spec.freq_hz)}"
+            f"{'cut' if g < 0 else 'boost'} {abs(g):.1f} dB at {hz(spec.freq_hz)}"
         )
         out.calls.append(eq_call(name, spec.kind, spec.freq_hz, g, spec.q, reason))
         out.notes.append(reason)
@@ -326,11 +327,10 @@ def shelf_move(
             cap_db=MAX_BOOST_DB if sign > 0 else MAX_CUT_DB,
             target=BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT),
         )
-    band_text = f"{lo:g}–{hi:g} Hz" if hi < 1000 else f"{lo / 1000:g}–{hi / 1000:g} kHz"
     for name, share in chosen:
         reason = (
-            f"{name} carries {share:.0%} of the {band_text} energy: {kind.replace('_', ' ')} "
-            f"{gain:+.1f} dB at {format_hz(freq)}"
+            f"{name} carries {share:.0%} of the {hz_span(lo, hi)} energy: {EQ_KIND_WORDS[kind]} "
+            f"{db(gain)} at {hz(freq)}"
         )
         out.calls.append(eq_call(name, kind, freq, gain, q, reason))
         out.notes.append(reason)

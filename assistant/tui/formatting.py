@@ -1,4 +1,5 @@
-"""Text for the chat UI: track summaries, what changed, version rows, meters and tables.
+"""Text for the chat UI: track rows, what changed, version rows, meters and tables (settings
+themselves are written by ``mixchat.tools.settings_text``, in its compact register).
 
 Pure functions of states, versions and metrics, so the widgets stay thin and these stay testable.
 """
@@ -13,7 +14,8 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from mixchat.dsp.state import EqBand, MixState, TrackState
+from mixchat.dsp.state import MixState, TrackState
+from mixchat.tools.settings_text import dynamics_compact, eq_compact, hz, pan, sends_compact
 
 CHANGED_STYLE = "bold black on yellow"
 SECTION_STYLES = ("on #2d4f6c", "on #5c3d62", "on #3f5f3a", "on #6b4a2b", "on #3c3c6e")
@@ -25,63 +27,15 @@ BAND_LABELS = {
     "presence": "pres",
     "air": "air",
 }
-EQ_KIND_SHORT = {"bell": "", "low_shelf": "ls", "high_shelf": "hs", "notch": "n"}
 
 
 # --- numbers -------------------------------------------------------------------------
-def hz(freq_hz: float) -> str:
-    return f"{freq_hz / 1000:.3g}k" if freq_hz >= 1000 else f"{freq_hz:.0f}"
-
-
 def seconds(value_s: float) -> str:
     minutes, rest = divmod(round(max(0.0, value_s)), 60)
     return f"{minutes}:{rest:02d}"
 
 
-def pan_text(pan: float) -> str:
-    if abs(pan) < 0.005:
-        return "C"
-    return f"{'L' if pan < 0 else 'R'}{abs(pan) * 100:.0f}"
-
-
 # --- one track, one line -------------------------------------------------------------
-def eq_summary(track: TrackState) -> str:
-    parts = []
-    if track.hpf_hz:
-        parts.append(f"hp{hz(track.hpf_hz)}")
-    if track.lpf_hz:
-        parts.append(f"lp{hz(track.lpf_hz)}")
-    parts += [_band(band) for band in track.eq]
-    return " ".join(parts)
-
-
-def _band(band: EqBand) -> str:
-    return f"{EQ_KIND_SHORT.get(band.kind, '')}{band.gain_db:+.1f}@{hz(band.freq_hz)}"
-
-
-def dynamics_summary(track: TrackState) -> str:
-    parts = []
-    if track.gate:
-        parts.append(f"gate{track.gate.threshold_db:.0f}")
-    if track.compressor:
-        comp = track.compressor
-        parts.append(f"{comp.ratio:g}:1@{comp.threshold_db:.0f}")
-    if track.transient and (track.transient.attack_db or track.transient.sustain_db):
-        parts.append(f"tr{track.transient.attack_db:+.0f}/{track.transient.sustain_db:+.0f}")
-    if track.saturation and track.saturation.drive_db:
-        parts.append(f"sat{track.saturation.drive_db:.0f}")
-    return " ".join(parts)
-
-
-def sends_summary(track: TrackState) -> str:
-    parts = []
-    if track.reverb_send_db is not None:
-        parts.append(f"rv{track.reverb_send_db:.0f}")
-    if track.delay_send_db is not None:
-        parts.append(f"dl{track.delay_send_db:.0f}")
-    return " ".join(parts)
-
-
 def changed_fields(
     track: TrackState,
     before: TrackState | None,
@@ -95,14 +49,14 @@ def changed_fields(
     pairs = {
         "gain": (track.gain_db, track.trim_db, track.mute, rides),
         "pan": (track.pan, track.width),
-        "eq": (eq_summary(track), track.eq),
+        "eq": (eq_compact(track), track.eq),
         "dynamics": (track.gate, track.compressor, track.transient, track.saturation),
         "sends": (track.reverb_send_db, track.delay_send_db),
     }
     old = {
         "gain": (before.gain_db, before.trim_db, before.mute, rides_before),
         "pan": (before.pan, before.width),
-        "eq": (eq_summary(before), before.eq),
+        "eq": (eq_compact(before), before.eq),
         "dynamics": (before.gate, before.compressor, before.transient, before.saturation),
         "sends": (before.reverb_send_db, before.delay_send_db),
     }
@@ -126,9 +80,9 @@ def track_row(
     gain = "mute" if track.mute else f"{track.gain_db:+.1f}" + ("~" if rides else " ")
     processing = Text()
     for key, text in (
-        ("eq", eq_summary(track)),
-        ("dynamics", dynamics_summary(track)),
-        ("sends", sends_summary(track)),
+        ("eq", eq_compact(track)),
+        ("dynamics", dynamics_compact(track)),
+        ("sends", sends_compact(track)),
     ):
         if not text and key in changed:
             text = f"{key} off"
@@ -141,7 +95,7 @@ def track_row(
         Text(track.name, style="bold" if changed else ""),
         Text(track.role, style="dim"),
         _cell(gain, "gain" in changed, justify="right"),
-        _cell(pan_text(track.pan), "pan" in changed, justify="right"),
+        _cell(pan(track.pan), "pan" in changed, justify="right"),
         processing or Text("—", style="dim"),
     )
 
@@ -231,7 +185,7 @@ def loudness_text(mix: dict[str, Any], master_enabled: bool) -> Text:
     if "loudness_range_lu" in mix:
         text.append(f"LRA {mix['loudness_range_lu']:.1f}  ", style="dim")
     if "spectral_centroid_hz" in mix:
-        text.append(f"centroid {hz(mix['spectral_centroid_hz'])} Hz  ", style="dim")
+        text.append(f"centroid {hz(mix['spectral_centroid_hz'])}  ", style="dim")
     text.append("master on" if master_enabled else "master off", style="dim")
     return text
 

@@ -1,4 +1,5 @@
-"""Session-level actions besides briefs: the automix, role corrections, questions, screenshots."""
+"""Session-level actions besides briefs: the automix, reverts, role corrections, questions,
+screenshots."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from mixchat.dsp.roles import parse_role_assignments
 from mixchat.tools.automix import automix_plan
 from mixchat.tools.base import Change, ToolContext
 from mixchat.tools.catalog import apply_calls
+from mixchat.tools.cleanup_faults import faults_lookup
 from mixchat.tools.engine import Engine
 from mixchat.tools.genres import resolve_genre
 from mixchat.tools.session import Session
@@ -30,20 +32,28 @@ def run_automix(
     engine = Engine.for_session(session)
     before = ensure_metrics(session, engine, parent)
     genre = resolve_genre(genre or session.meta.genre or "default")
-    calls = automix_plan(
+    plan = automix_plan(
         engine, parent.state, genre=genre, progress=lambda label, f: report(label, 0.8 * f)
     )
+    calls = plan.calls
     context = ToolContext(
         sections=session.meta.sections,
         duration_s=session.meta.duration_s,
         sample_rate=session.meta.sample_rate,
+        faults=faults_lookup(engine, parent.state),
     )
     state, changes = apply_calls(parent.state, calls, context)
     report("measuring", 0.85)
     metrics = engine.measure(state)
     vocal = next((t.name for t in state.tracks if t.role == "vocal"), None)
     measures = ["loudness", "master"] + ([f"track:{vocal}"] if vocal else [])
-    body = compose_reply(changes=changes, before=before, after=metrics, measures=measures)
+    body = compose_reply(
+        changes=changes,
+        before=before,
+        after=metrics,
+        measures=measures,
+        message=plan.balance_note,
+    )
     version = session.commit(
         state,
         parent=parent.version,
@@ -72,6 +82,28 @@ def run_automix(
         "premaster_lufs": metrics["mix"]["integrated_lufs"],
         "true_peak_dbtp": metrics["mix"]["true_peak_dbtp"],
         "vocal_vs_band_lu": vocal_gap,
+    }
+
+
+def revert_to(session: Session, version: int) -> dict[str, Any]:
+    """A new version with the settings of ``version`` (nothing is deleted)."""
+    source = session.load(version)
+    latest = session.latest_number()
+    made = session.commit(
+        source.state,
+        parent=latest,
+        kind="revert",
+        brief=f"revert to version {version}",
+        summary=f"same settings as version {version}",
+        reply=f"Version {latest + 1} restores the settings of version {version}.",
+        metrics=source.metrics,
+    )
+    session.log_chat(role="assistant", text=made.reply, version=made.version)
+    return {
+        "version": made.version,
+        "parent": made.parent,
+        "reverted_to": version,
+        "reply": made.reply,
     }
 
 

@@ -1,10 +1,10 @@
-"""Rendering, A/B and mastering for the command line and the chat."""
+"""Rendering, A/B, mastering and exports for the command line, the chat and the MCP server."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from mixchat.dsp.master import master_audio, parse_target
 from mixchat.tools.compare import level_match, metric_rows, state_diff
 from mixchat.tools.engine import Engine
 from mixchat.tools.errors import ExportError
+from mixchat.tools.export import export_version
 from mixchat.tools.session import Session
 
 Progress = Callable[[str, float], None]
@@ -170,4 +171,25 @@ def master_file(
         "reference": str(reference) if reference else None,
         "notes": list(result.notes),
         "warnings": list(source.warnings),
+    }
+
+
+def export_session(
+    session: Session,
+    *,
+    fmt: Literal["dawproject", "reaper", "stems"],
+    output: Path,
+    version: int | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """A version exported as a DAW project or processed stems: where, which files, notes."""
+    result = export_version(
+        session, version=version, fmt=fmt, out=output, force=force, progress=progress
+    )
+    return {
+        "format": fmt,
+        "path": str(result.path),
+        "files": [str(f) for f in result.files],
+        "notes": list(result.notes),
     }

@@ -206,7 +206,9 @@ def _carry_out(
         reply=body,
     )
     reply = (
-        reply_header(version=version.version, parent=parent.version, planner=planner_label(plan, planner))
+        reply_header(
+            version=version.version, parent=parent.version, planner=planner_label(plan, planner)
+        )
         + "\n"
         + body
     )

@@ -5,9 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mixchat.dsp.state import MixState
 from mixchat.tools.base import Change
-from mixchat.tools.track_tools import format_hz
+from mixchat.tools.settings_text import db, hz, hz_span
 
 
 def _power_sum_db(values: list[float]) -> float:
@@ -57,7 +56,7 @@ def band_hz_share_db(metrics: dict[str, Any], low_hz: float, high_hz: float) -> 
 
 
 def _range_label(low_hz: float, high_hz: float) -> str:
-    return f"{format_hz(low_hz)}–{format_hz(high_hz)} share"
+    return f"{hz_span(low_hz, high_hz)} share"
 
 
 def measure_value(metrics: dict[str, Any], measure: str) -> tuple[str, float | None, str]:
@@ -75,7 +74,7 @@ def measure_value(metrics: dict[str, Any], measure: str) -> tuple[str, float | N
     if measure.startswith("trackband:"):
         _, name, span = measure.split(":", 2)
         low, high = (float(x) for x in span.split("-"))
-        return f"{name} {format_hz(low)}–{format_hz(high)} level", extra.get(measure), "dB"
+        return f"{name} {hz_span(low, high)} level", extra.get(measure), "dB"
     if measure.startswith("crest:"):
         name = measure.split(":", 1)[1]
         if name == "mix":
@@ -108,10 +107,10 @@ def measure_value(metrics: dict[str, Any], measure: str) -> tuple[str, float | N
 
 def _format(value: float, unit: str) -> str:
     if unit == "Hz":
-        return format_hz(value)
+        return hz(value)
     if unit == "%":
         return f"{value:.0f}%"
-    return f"{value:+.1f} {unit}" if unit in ("dB", "LU") else f"{value:.1f} {unit}"
+    return db(value, unit) if unit in ("dB", "LU") else f"{value:.1f} {unit}"
 
 
 def measured_lines(before: dict[str, Any], after: dict[str, Any], measures: list[str]) -> list[str]:
@@ -168,13 +167,3 @@ def summarise(changes: list[Change], limit: int = 3) -> str:
     parts = [c.summary for c in changes[:limit]]
     more = f" (+{len(changes) - limit} more)" if len(changes) > limit else ""
     return "; ".join(parts) + more if parts else "no change"
-
-
-def describe_state_track(state: MixState, name: str) -> str:
-    track = state.track(name)
-    bits = [f"fader {track.gain_db:+.1f} dB"]
-    if track.eq:
-        bits.append(f"{len(track.eq)} EQ band(s)")
-    if track.compressor:
-        bits.append(f"comp {track.compressor.ratio:g}:1")
-    return ", ".join(bits)

@@ -1,4 +1,4 @@
-"""What every export format shares: destination checks, atomic publication, readable settings.
+"""What every export format shares: destination checks, atomic publication, automation points.
 
 Nothing reaches the destination until the export is complete: files are written under a
 hidden temp name in the destination's folder and renamed into place at the end, so a failed
@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mixchat.dsp.automation import gain_envelope_db, matching
-from mixchat.dsp.state import Compressor, EqBand, Gate, MasterState, MixState, TrackState
+from mixchat.dsp.state import MixState
 from mixchat.tools.errors import ExportError
 
 Progress = Callable[[str, float], None]
@@ -119,83 +119,6 @@ def with_suffix(out: Path, suffix: str, notes: list[str]) -> Path:
         raise ExportError(f"{out} should end in {suffix}; rename it to {out.with_suffix(suffix)}")
     notes.append(f"added the {suffix} extension: {out.name}{suffix}")
     return out.with_name(out.name + suffix)
-
-
-# --- readable settings ------------------------------------------------------------------
-def signed(value: float, unit: str = "dB") -> str:
-    return f"{value:+.1f} {unit}"
-
-
-def pan_text(pan: float) -> str:
-    if abs(pan) < 0.005:
-        return "C"
-    return f"{'L' if pan < 0 else 'R'}{round(abs(pan) * 100)}"
-
-
-def band_text(band: EqBand) -> str:
-    kind = band.kind.replace("_", " ")
-    return f"{kind} {band.freq_hz:.0f} Hz {signed(band.gain_db)} Q {band.q:.2f}"
-
-
-def compressor_text(comp: Compressor) -> str:
-    return (
-        f"threshold {comp.threshold_db:.1f} dB, ratio {comp.ratio:.1f}:1, attack "
-        f"{comp.attack_ms:g} ms, release {comp.release_ms:g} ms, makeup {signed(comp.makeup_db)}"
-    )
-
-
-def gate_text(gate: Gate) -> str:
-    return (
-        f"threshold {gate.threshold_db:.1f} dB, ratio {gate.ratio:.1f}:1, attack "
-        f"{gate.attack_ms:g} ms, release {gate.release_ms:g} ms"
-    )
-
-
-def track_settings_lines(track: TrackState) -> list[str]:
-    """The track's settings in the engine's chain order, one line per stage."""
-    lines = [f"fader {signed(track.gain_db)}, pan {pan_text(track.pan)}"]
-    if track.trim_db:
-        lines.append(f"trim (input gain) {signed(track.trim_db)}")
-    if track.polarity_inverted:
-        lines.append("polarity inverted")
-    if track.hpf_hz is not None:
-        lines.append(f"high-pass {track.hpf_hz:.0f} Hz, 12 dB/oct (-6 dB at the cutoff)")
-    if track.lpf_hz is not None:
-        lines.append(f"low-pass {track.lpf_hz:.0f} Hz, 12 dB/oct (-6 dB at the cutoff)")
-    lines += [f"EQ {band_text(b)}" for b in track.eq]
-    if track.gate is not None:
-        lines.append(f"gate {gate_text(track.gate)}")
-    if track.compressor is not None:
-        lines.append(f"compressor {compressor_text(track.compressor)}")
-    if track.transient is not None:
-        t = track.transient
-        lines.append(
-            f"transient shaper attack {signed(t.attack_db)}, sustain {signed(t.sustain_db)}"
-        )
-    if track.saturation is not None:
-        s = track.saturation
-        lines.append(f"saturation drive {s.drive_db:.1f} dB, mix {s.mix_pct:.0f} %")
-    if track.width != 1.0:
-        lines.append(f"stereo width {track.width * 100:.0f} %")
-    for bus in ("reverb", "delay"):
-        send = getattr(track, f"{bus}_send_db")
-        if send is not None:
-            lines.append(f"{bus} send {send:.1f} dB (post-fader)")
-    if track.mute or track.solo:
-        lines.append(" ".join(w for w, on in (("muted", track.mute), ("soloed", track.solo)) if on))
-    return lines
-
-
-def master_settings_lines(master: MasterState) -> list[str]:
-    if not master.enabled:
-        return ["master chain off (the mix is exported pre-master)"]
-    lines = [f"EQ {band_text(b)}" for b in master.eq]
-    if master.glue is not None:
-        lines.append(f"glue compressor {compressor_text(master.glue)}")
-    if master.loudness_enabled:
-        lines.append(f"loudness target {master.target_lufs:.1f} LUFS (integrated)")
-    lines.append(f"limiter ceiling {master.ceiling_dbtp:.1f} dBTP (true peak)")
-    return lines
 
 
 def envelope_points(

@@ -30,10 +30,9 @@ from mixchat.dsp.state import Compressor, EqBand, MasterState, MixState, TrackSt
 from mixchat.tools.export.common import (
     db_to_linear,
     envelope_points,
-    master_settings_lines,
     staged_file,
-    track_settings_lines,
 )
+from mixchat.tools.settings_text import master_lines, track_lines
 
 APP_VERSION = "0.1.0"
 DEFAULT_TEMPO_BPM = 120.0
@@ -98,8 +97,7 @@ def _band(parent, ids: Ids, kind: str, *, freq_hz: float, gain_db=None, q=None, 
 
 def _eq_band(parent, ids: Ids, band: EqBand) -> None:
     if band.kind == "notch":  # the engine's notch is a deep bell cut, not an infinite notch
-        depth = band.gain_db if band.gain_db < 0 else -30.0
-        _band(parent, ids, "bell", freq_hz=band.freq_hz, gain_db=depth, q=band.q)
+        _band(parent, ids, "bell", freq_hz=band.freq_hz, gain_db=band.applied_gain_db, q=band.q)
     elif band.gain_db != 0.0:
         kind = {"low_shelf": "lowShelf", "high_shelf": "highShelf"}.get(band.kind, "bell")
         _band(parent, ids, kind, freq_hz=band.freq_hz, gain_db=band.gain_db, q=band.q)
@@ -356,7 +354,7 @@ def project_xml(state: MixState, facts: SongFacts, notes: list[str]) -> etree._E
         name="Master",
         contentType="audio",
         loaded=True,
-        comment="; ".join(master_settings_lines(state.master)),
+        comment="; ".join(master_lines(state.master)),
     )
     master_channel = _channel(master_track, ids, role="master", destination=None)
     _master_devices(master_channel, ids, state.master, notes)
@@ -412,7 +410,7 @@ def _audio_track(structure, lanes, ids: Ids, track: TrackState, *, state, facts,
         contentType="audio",
         loaded=True,
         color=ROLE_COLOURS.get(track.role),
-        comment="; ".join(track_settings_lines(track)),
+        comment="; ".join(track_lines(track)),
     )
     channel = _channel(track_el, ids, role="regular", destination=master, solo=track.solo)
     _track_devices(channel, ids, track)

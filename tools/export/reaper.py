@@ -26,11 +26,10 @@ import numpy as np
 from mixchat.dsp.audio_io import write_audio
 from mixchat.dsp.render import safe_file_stem
 from mixchat.dsp.state import MixState, Section, TrackState
+from mixchat.tools import settings_text
 from mixchat.tools.export.common import (
     db_to_linear,
     envelope_points,
-    master_settings_lines,
-    track_settings_lines,
 )
 
 MONO_ITEM_GAIN = math.sqrt(0.5)
@@ -97,7 +96,7 @@ def track_lines(
         f"    IPHASE {int(track.polarity_inverted)}",
         "    NCHAN 2",
         "    MAINSEND 1 0",
-        *notes_block(track_settings_lines(track), "    "),
+        *notes_block(settings_text.track_lines(track), "    "),
         *volume_envelope(envelope, name=f"{index}:{track.name}"),
         "    <ITEM",
         "      POSITION 0",
@@ -188,16 +187,19 @@ def rpp_text(
 
 
 def project_notes(state: MixState, header: list[str]) -> list[str]:
-    lines = [*header, "", "MASTER", *[f"  {line}" for line in master_settings_lines(state.master)]]
+    lines = [
+        *header,
+        "",
+        "MASTER",
+        *[f"  {line}" for line in settings_text.master_lines(state.master)],
+    ]
     for track in state.tracks:
-        lines += ["", track.name.upper(), *[f"  {line}" for line in track_settings_lines(track)]]
-    for item in state.automation:
-        where = item.track or "mix bus"
-        lines.append(
-            f"automation {where} {item.label or ''} {item.start_s:.2f}-{item.end_s:.2f} s: "
-            f"gain {item.gain_db:+.1f} dB, reverb send {item.reverb_send_db:+.1f} dB, "
-            f"delay send {item.delay_send_db:+.1f} dB, ramp {item.ramp_ms:g} ms"
-        )
+        lines += [
+            "",
+            track.name.upper(),
+            *[f"  {line}" for line in settings_text.track_lines(track)],
+        ]
+    lines += [f"automation {settings_text.automation(item)}" for item in state.automation]
     lines += ["", "Mono stems carry -3 dB item gain (mixchat's constant-power pan law at centre)."]
     return lines
 

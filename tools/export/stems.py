@@ -18,7 +18,7 @@ import numpy as np
 from mixchat.dsp.audio_io import write_audio
 from mixchat.dsp.render import safe_file_stem
 from mixchat.dsp.state import MixState
-from mixchat.tools.export.common import master_settings_lines, track_settings_lines
+from mixchat.tools.settings_text import master_lines, track_lines
 
 ASSISTANT_KINDS_EXCLUDED = ("new", "manual", "import")
 
@@ -120,7 +120,7 @@ def attribution(session: Any, version: int) -> dict[str, Any]:
         moves.sort(key=lambda m: m["version"])
         tracks[track.name] = {
             "role": track.role,
-            "settings": track_settings_lines(track),
+            "settings": track_lines(track),
             "processed": bool(moves),
             "ai_processed": any(m["ai"] for m in moves),
             "moves": moves,
@@ -135,7 +135,7 @@ def attribution(session: Any, version: int) -> dict[str, Any]:
         for bus in ("reverb", "delay")
     }
     master = {
-        "settings": master_settings_lines(final.master),
+        "settings": master_lines(final.master),
         "moves": _moves_for(
             "master", {"master"}, lambda s: s.master.model_dump(mode="json"), versions
         )
