@@ -574,3 +574,18 @@ def test_prompt_tokens_are_reported_and_kept_in_budget(session, server, llm_env,
     )
     # the fake server reports usage in the stream: that count is the one shown
     assert wide["prompt_tokens"] == 10 and wide["llm"]["prompt_tokens_counted_by"] == "server"
+
+
+def test_calls_that_change_nothing_are_no_change(session, server):
+    """A valid call that leaves the mix as it was makes no version, and the result says the
+    model made no change (not that its calls made one)."""
+    server.script(
+        fake.tool_calls(("set_pan", {"track": "Keys", "pan": 0.0})), fake.text("Centred.")
+    )
+    count = len(session.versions())
+    result = handle_brief(
+        session, "pan the keys to the centre", planner=planner_at(server.base_url)
+    )
+    assert result["version"] is None and len(session.versions()) == count
+    assert result["llm"]["outcome"] == "no_change" and result["llm"]["why"]
+    assert result["reply"].startswith("The model made no change")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from mixchat.assistant.llm.choose import choose_planner
@@ -65,7 +65,7 @@ def handle_brief(
         session, engine, plan, context, parent_version, plan.planner or chosen.name, report
     )
     if plan.model is not None:
-        result.update(model_fields(plan.model))
+        result.update(model_fields(plan.model, result, asked=bool(plan.calls)))
     session.log_chat(role="assistant", text=result["reply"], version=result["version"])
     report("done", 1.0)
     return result
@@ -117,9 +117,21 @@ def _correct_roles(
     }
 
 
-def model_fields(report: ModelReport) -> dict[str, Any]:
-    """The LLM's part of a turn's result: ``prompt_tokens`` and ``llm`` (see ModelReport)."""
-    return {"prompt_tokens": report.prompt_tokens, "llm": asdict(report)}
+MADE_BY_CALLS = ("tool_calls", "rephrased", "offline_fallback")
+
+
+def model_fields(report: ModelReport, result: dict[str, Any], *, asked: bool) -> dict[str, Any]:
+    """The LLM's part of a turn's result: ``prompt_tokens`` and ``llm`` (see ModelReport).
+    Calls that left the mix as it was made no version: then the model made no change, and the
+    reply says so first."""
+    fields: dict[str, Any] = {"prompt_tokens": report.prompt_tokens}
+    if asked and result["version"] is None and report.outcome in MADE_BY_CALLS:
+        why = "the calls it asked for leave the mix as it was"
+        report = replace(
+            report, outcome="no_change", why="; ".join(w for w in (report.why, why) if w)
+        )
+        fields["reply"] = f"The model made no change: {why}. {result['reply']}"
+    return {**fields, "llm": asdict(report)}
 
 
 def planner_label(plan: Plan, planner: str) -> str:
