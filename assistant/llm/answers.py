@@ -34,8 +34,8 @@ from mixchat.assistant.knowledge.screenshot import PLUGIN_TYPES, ScreenshotRepor
 from mixchat.assistant.knowledge.screenshot_review import review
 from mixchat.assistant.llm.choose import choose_planner
 from mixchat.assistant.llm.errors import NoProgress, one_line, planner_error, scrub
-from mixchat.assistant.llm.planner import LLMPlanner, message_text
-from mixchat.assistant.llm.request import complete, limits
+from mixchat.assistant.llm.planner import LLMPlanner
+from mixchat.assistant.llm.request import complete, limits, message_text
 from mixchat.assistant.llm.settings import LLMSettings
 from mixchat.assistant.llm.tokens import estimate_tokens
 from mixchat.assistant.planning.errors import PlannerError

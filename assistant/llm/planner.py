@@ -29,13 +29,22 @@ from typing import Any
 
 import openai
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from mixchat.assistant.llm.errors import CLIENT_ERRORS, NoProgress, one_line, planner_error, scrub
 from mixchat.assistant.llm.guard import check_call
-from mixchat.assistant.llm.prompt import buses_block, system_prompt
+from mixchat.assistant.llm.measures import LEVEL_TOOLS, measures_for, state_after
+from mixchat.assistant.llm.prompt import system_prompt
 from mixchat.assistant.llm.rephrase import Rephrasing, judge, rephrase_prompt, user_message
-from mixchat.assistant.llm.request import Reply, build_chat_model, complete, limits
+from mixchat.assistant.llm.request import (
+    Reply,
+    build_chat_model,
+    complete,
+    finish_reason,
+    limits,
+    message_text,
+    with_content,
+)
 from mixchat.assistant.llm.settings import LLMSettings
 from mixchat.assistant.llm.tokens import (
     MESSAGE_OVERHEAD,
@@ -49,12 +58,10 @@ from mixchat.assistant.planning.contract import ModelReport, Plan, PlanContext
 from mixchat.assistant.planning.errors import PlannerError
 from mixchat.assistant.reading.reader import BriefReading, read_brief
 from mixchat.dsp.errors import MixError
-from mixchat.dsp.spectrum import BANDS_HZ
 from mixchat.dsp.state import MixState
-from mixchat.tools.base import Change, ToolCall, resolve_track
+from mixchat.tools.base import Change, ToolCall
 from mixchat.tools.catalog import apply_call
 from mixchat.tools.config import Settings, load_settings
-from mixchat.tools.settings_text import track_line
 
 ROUTED_TO_OFFLINE = ("undo", "revert", "compare", "explain", "back_off")
 QUESTION = re.compile(
@@ -66,16 +73,6 @@ REPHRASE_MAX_TOKENS = 64
 MAX_WHY_CHARS = 160
 STREAM_WORDS = re.compile(r"(?i)stream")
 TOOL_AS_TEXT = re.compile(r'"(?:name|function|arguments|tool_calls?)"\s*:|\bfunctions\.\w+')
-
-TRACK_LEVEL_TOOLS = frozenset(
-    {"set_track_gain", "adjust_track_gain", "set_track_trim", "set_mute", "set_solo"}
-)
-TONE_TOOLS = frozenset(
-    {"apply_eq", "set_eq_band", "remove_eq_band", "set_high_pass", "set_low_pass", "set_saturation"}
-)
-STEREO_TOOLS = frozenset({"set_pan", "set_width"})
-MASTER_TOOLS = frozenset({"set_master", "set_master_glue", "apply_master_eq"})
-LEVEL_TOOLS = TRACK_LEVEL_TOOLS | {"automate_section", "set_master"}
 
 
 class StreamRefused(Exception):
@@ -452,14 +449,6 @@ class LLMPlanner:
 
 
 # --- helpers -------------------------------------------------------------------------------
-def message_text(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content.strip()
-    parts = [block.get("text", "") if isinstance(block, dict) else str(block) for block in content]
-    return " ".join(p for p in parts if p).strip()
-
-
 def short_error(error: PlannerError) -> str:
     """The planner error's reason, without the server's address or what to do about it."""
     text = str(error).rsplit("; ", 1)[0]
@@ -471,19 +460,6 @@ def is_question(brief: str, reading: BriefReading | None) -> bool:
     """A question ("how loud are the keys?") is answered in words; anything else asks for a
     change ("can you make the vocal louder?" included)."""
     return (reading is not None and reading.intent == "question") or bool(QUESTION.match(brief))
-
-
-def with_content(message: AIMessage) -> AIMessage:
-    """The model's message as it goes back in the history: a tool-calling message with no
-    text gets a short one (some servers, llama-cpp-python among them, refuse a null content,
-    and LangChain sends an empty one as null)."""
-    if message.tool_calls and not message_text(message):
-        return message.model_copy(update={"content": "Calling the tools."})
-    return message
-
-
-def finish_reason(message: AIMessage) -> str | None:
-    return (getattr(message, "response_metadata", None) or {}).get("finish_reason")
 
 
 def call_key(call: Mapping[str, Any]) -> str:
@@ -512,53 +488,3 @@ def invalid_call_text(bad: Mapping[str, Any]) -> str:
         f"error: the arguments of {name} are not valid JSON ({raw!r}); nothing was applied. "
         "Send a JSON object that matches the tool's schema."
     )
-
-
-def state_after(state: MixState, call: ToolCall) -> str:
-    """What the touched track (or the master) looks like now: cheap facts for the model."""
-    track = call.args.get("track")
-    if isinstance(track, str):
-        try:
-            resolved = resolve_track(state, track)
-        except MixError:
-            return ""
-        return f"{resolved.name} now: {track_line(resolved)}"
-    return "Now: " + buses_block(state).replace("\n", " ")
-
-
-def band_of(freq_hz: float) -> str:
-    for band, (low, high) in BANDS_HZ.items():
-        if low <= freq_hz < high:
-            return band
-    return "air" if freq_hz >= 20000.0 else "sub"
-
-
-def measures_for(calls: list[ToolCall], state: MixState) -> list[str]:
-    """The measurements that show what these calls did (quoted before → after in the reply)."""
-    measures: list[str] = []
-    for call in calls:
-        args = call.args
-        track = _track_name(state, args.get("track"))
-        if call.tool in TONE_TOOLS or call.tool == "apply_master_eq":
-            measures.append("spectral_centroid_hz")
-            freq = args.get("freq_hz") or args.get("cutoff_hz")
-            if isinstance(freq, (int, float)):
-                measures.append(f"band:{band_of(float(freq))}")
-        if call.tool in STEREO_TOOLS:
-            measures.append("width")
-        if call.tool in MASTER_TOOLS:
-            measures.append("master")
-        if call.tool == "automate_section" and isinstance(args.get("section"), str):
-            measures.append(f"section:{args['section']}")
-        if track and call.tool not in ("set_pan", "set_width"):
-            measures.append(f"track:{track}")
-    return list(dict.fromkeys(measures))
-
-
-def _track_name(state: MixState, name: Any) -> str | None:
-    if not isinstance(name, str):
-        return None
-    try:
-        return resolve_track(state, name).name
-    except MixError:
-        return None

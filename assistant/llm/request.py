@@ -152,3 +152,25 @@ def _pump(
         if close is not None:
             close()  # closes the HTTP response: the server sees the client leave
     events.put(("end", None))
+
+
+# --- the model's message ---------------------------------------------------------------------
+def message_text(message: BaseMessage) -> str:
+    content = message.content
+    if isinstance(content, str):
+        return content.strip()
+    parts = [block.get("text", "") if isinstance(block, dict) else str(block) for block in content]
+    return " ".join(p for p in parts if p).strip()
+
+
+def with_content(message: AIMessage) -> AIMessage:
+    """The model's message as it goes back in the history: a tool-calling message with no
+    text gets a short one (some servers, llama-cpp-python among them, refuse a null content,
+    and LangChain sends an empty one as null)."""
+    if message.tool_calls and not message_text(message):
+        return message.model_copy(update={"content": "Calling the tools."})
+    return message
+
+
+def finish_reason(message: AIMessage) -> str | None:
+    return (getattr(message, "response_metadata", None) or {}).get("finish_reason")

@@ -87,7 +87,7 @@ class ClientPlanner:
     def plan(self, context: PlanContext) -> Plan:
         # Deferred: the LLM planner's module imports langchain (about 0.4 s), and only this
         # call needs its measures.
-        from mixchat.assistant.llm.planner import LEVEL_TOOLS, measures_for
+        from mixchat.assistant.llm.measures import LEVEL_TOOLS, measures_for
 
         return Plan(
             intent="change",
