@@ -427,7 +427,7 @@ class LLMPlanner:
 
     def _rephrased(self, plan: Plan, text: str, why: str, meter: Meter) -> Plan:
         label = (
-            f'The model made no tool call ({why}); it rephrased the brief as "{text}", '
+            f'The model made no valid tool call ({why}); it rephrased the brief as "{text}", '
             "and the offline planner carried that out."
         )
         plan.message = self._clean(f"{label} {plan.message}".strip())
