@@ -18,7 +18,13 @@ from mixchat.assistant.llm.planner import named_tracks  # noqa: E402
 from mixchat.assistant.llm.prompt import system_prompt  # noqa: E402
 from mixchat.assistant.llm.settings import LLMSettings  # noqa: E402
 from mixchat.assistant.llm.tokens import estimate_tokens, schema_tokens  # noqa: E402
-from mixchat.assistant.llm.toolset import TOOL_GROUPS, choose_tools, compact_schema  # noqa: E402
+from mixchat.assistant.llm.toolset import (  # noqa: E402
+    CONCEPT_CATEGORIES,
+    categories_of,
+    choose_tools,
+    compact_schema,
+    tool_names,
+)
 from mixchat.assistant.planning.errors import PlannerError  # noqa: E402
 from mixchat.assistant.reading.reader import read_brief  # noqa: E402
 from mixchat.assistant.turn.context import build_context  # noqa: E402
@@ -40,9 +46,15 @@ def tools_for(brief: str, budget: int = 1200) -> list[str]:
 
 
 # --- tools ------------------------------------------------------------------------------------
-def test_every_registered_tool_can_be_offered():
-    grouped = {name for names in TOOL_GROUPS.values() for name in names}
-    assert set(REGISTRY.tools) <= grouped, set(REGISTRY.tools) - grouped
+def test_every_planner_tool_can_be_offered():
+    """Each tool a planner may call is in a category some brief offers (role corrections are
+    read by the conversation itself), and the ones the conversation records are never offered."""
+    reachable = {c for concept in (*CONCEPT_CATEGORIES, "unplaced") for c in categories_of(concept)}
+    reachable |= {"automation"}
+    for tool in REGISTRY.for_planners():
+        assert tool.categories & reachable or tool.categories == {"role"}, tool.name
+    offered = set(tool_names([*reachable, "role", "record"]))
+    assert offered == {t.name for t in REGISTRY.for_planners()}
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,9 @@
 """What the LLM planner's tool calls are measured by, and what it tells the model after a call.
 
 ``measures_for`` names the measurements that show what the calls did (quoted before → after in
-the reply); ``state_after`` is the touched track (or the buses and master) as the model sees it
-in a tool result.
+the reply), ``changes_level`` whether they move a level on purpose, both from the tools'
+registered categories; ``state_after`` is the touched track (or the buses and master) as the
+model sees it in a tool result.
 """
 
 from __future__ import annotations
@@ -10,21 +11,21 @@ from __future__ import annotations
 from typing import Any
 
 from mixchat.assistant.llm.prompt import buses_block
+from mixchat.assistant.planning.measures import (
+    BandShare,
+    Centroid,
+    Measure,
+    SectionContrast,
+    TrackLevel,
+    TruePeak,
+    Width,
+)
 from mixchat.dsp.errors import MixError
 from mixchat.dsp.spectrum import BANDS_HZ
 from mixchat.dsp.state import MixState
-from mixchat.tools.base import ToolCall, resolve_track
+from mixchat.tools.base import ToolCall, ToolCategory, resolve_track
+from mixchat.tools.catalog import REGISTRY
 from mixchat.tools.settings_text import track_line
-
-TRACK_LEVEL_TOOLS = frozenset(
-    {"set_track_gain", "adjust_track_gain", "set_track_trim", "set_mute", "set_solo"}
-)
-TONE_TOOLS = frozenset(
-    {"apply_eq", "set_eq_band", "remove_eq_band", "set_high_pass", "set_low_pass", "set_saturation"}
-)
-STEREO_TOOLS = frozenset({"set_pan", "set_width"})
-MASTER_TOOLS = frozenset({"set_master", "set_master_glue", "apply_master_eq"})
-LEVEL_TOOLS = TRACK_LEVEL_TOOLS | {"automate_section", "set_master"}
 
 
 def state_after(state: MixState, call: ToolCall) -> str:
@@ -46,25 +47,35 @@ def band_of(freq_hz: float) -> str:
     return "air" if freq_hz >= 20000.0 else "sub"
 
 
-def measures_for(calls: list[ToolCall], state: MixState) -> list[str]:
+def _is(call: ToolCall, category: ToolCategory) -> bool:
+    return category in REGISTRY.categories(call.tool)
+
+
+def changes_level(calls: list[ToolCall]) -> bool:
+    """True when the calls move a level on purpose (a fader, the master, a section ride):
+    the turn then leaves the loudness where they put it."""
+    return any(_is(c, "level") or _is(c, "loudness") for c in calls)
+
+
+def measures_for(calls: list[ToolCall], state: MixState) -> list[Measure]:
     """The measurements that show what these calls did (quoted before → after in the reply)."""
-    measures: list[str] = []
+    measures: list[Measure] = []
     for call in calls:
         args = call.args
         track = _track_name(state, args.get("track"))
-        if call.tool in TONE_TOOLS or call.tool == "apply_master_eq":
-            measures.append("spectral_centroid_hz")
+        if _is(call, "tone"):
+            measures.append(Centroid())
             freq = args.get("freq_hz") or args.get("cutoff_hz")
             if isinstance(freq, (int, float)):
-                measures.append(f"band:{band_of(float(freq))}")
-        if call.tool in STEREO_TOOLS:
-            measures.append("width")
-        if call.tool in MASTER_TOOLS:
-            measures.append("master")
-        if call.tool == "automate_section" and isinstance(args.get("section"), str):
-            measures.append(f"section:{args['section']}")
-        if track and call.tool not in ("set_pan", "set_width"):
-            measures.append(f"track:{track}")
+                measures.append(BandShare(band=band_of(float(freq))))
+        if _is(call, "stereo"):
+            measures.append(Width())
+        if _is(call, "master"):
+            measures.append(TruePeak())
+        if _is(call, "automation") and isinstance(args.get("section"), str):
+            measures.append(SectionContrast(label=args["section"]))
+        if track and not _is(call, "stereo"):
+            measures.append(TrackLevel(track=track))
     return list(dict.fromkeys(measures))
 
 

@@ -33,7 +33,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, To
 
 from mixchat.assistant.llm.errors import CLIENT_ERRORS, NoProgress, one_line, planner_error, scrub
 from mixchat.assistant.llm.guard import check_call
-from mixchat.assistant.llm.measures import LEVEL_TOOLS, measures_for, state_after
+from mixchat.assistant.llm.measures import changes_level, measures_for, state_after
 from mixchat.assistant.llm.prompt import system_prompt
 from mixchat.assistant.llm.rephrase import Rephrasing, judge, rephrase_prompt, user_message
 from mixchat.assistant.llm.request import (
@@ -356,7 +356,7 @@ class LLMPlanner:
             calls=calls,
             message=" ".join(p for p in (message, *(f"({n}.)" for n in notes)) if p),
             measures=measures_for(calls, context.state),
-            level_change=any(c.tool in LEVEL_TOOLS for c in calls),
+            level_change=changes_level(calls),
             notes=notes,
             model=meter.report("tool_calls", why=loop.stopped),
         )

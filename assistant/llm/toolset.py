@@ -1,11 +1,12 @@
 """The tools a brief can need, as compact schemas, within a token budget.
 
 The offline reader's frame decides: each concept it finds (brightness, level, width, reverb, a
-section...) names a group of tools, and only those groups are offered. A brief the reader cannot
-place gets the general set (level, EQ, stereo, sends, compression). The schemas are derived from
-the tools' pydantic models as usual, then made compact for this session: no titles, short
-descriptions, and ``track``/``section`` arguments limited to the session's own names (a
-grammar-constrained local model can then only name a real track).
+section...) names the tool categories it needs (the categories each tool was registered with)
+and the one tool that most directly does it, and only those tools are offered, the most direct
+first. A brief the reader cannot place gets the general set (level, tone, stereo, space,
+dynamics). The schemas are derived from the tools' pydantic models as usual, then made compact
+for this session: no titles, short descriptions, and ``track``/``section`` arguments limited to
+the session's own names (a grammar-constrained local model can then only name a real track).
 """
 
 from __future__ import annotations
@@ -17,36 +18,15 @@ from typing import Any
 from mixchat.assistant.llm.tokens import schema_tokens
 from mixchat.assistant.reading.cleanup import CLEANUP_CONCEPTS
 from mixchat.assistant.reading.reader import BriefReading
+from mixchat.tools.base import ToolCategory
 from mixchat.tools.catalog import REGISTRY
 
-TOOL_GROUPS: dict[str, tuple[str, ...]] = {
-    "level": ("adjust_track_gain", "set_track_gain"),
-    "mute": ("set_mute", "set_solo"),
-    "tone": ("apply_eq", "set_high_pass", "set_low_pass", "set_saturation"),
-    "stereo": ("set_pan", "set_width"),
-    "space": ("set_send", "set_reverb", "set_delay"),
-    "dynamics": ("set_compressor", "set_transient_shaper", "set_gate", "remove_compressor"),
-    "sections": ("automate_section", "clear_automation"),
-    "master": ("set_master", "apply_master_eq", "set_master_glue"),
-    "mix_tone": ("apply_master_eq",),
-    "cleanup": (
-        "remove_hum",
-        "reduce_noise",
-        "declick",
-        "remove_dc",
-        "control_plosives",
-        "de_ess",
-        "clear_cleanup",
-    ),
-    "edit": ("set_eq_band", "remove_eq_band", "remove_gate"),
-    "setup": ("set_track_trim", "set_polarity", "set_track_role"),
-}
-CONCEPT_GROUPS: dict[str, tuple[str, ...]] = {
+CONCEPT_CATEGORIES: dict[str, tuple[ToolCategory, ...]] = {
     "level": ("level",),
     "level_set": ("level",),
     "buried": ("level", "tone"),
-    "mute": ("mute",),
-    "solo": ("mute",),
+    "mute": ("level",),
+    "solo": ("level",),
     "energy": ("level", "dynamics", "tone"),
     "pan": ("stereo",),
     "width": ("stereo",),
@@ -58,11 +38,13 @@ CONCEPT_GROUPS: dict[str, tuple[str, ...]] = {
     "punch": ("dynamics",),
     "compression": ("dynamics",),
     "glue": ("dynamics", "master"),
-    "master": ("master",),
+    "master": ("loudness", "master"),
     "saturation": ("tone",),
     **{fault: ("cleanup",) for fault in CLEANUP_CONCEPTS},
 }
 LEAD_TOOLS: dict[str, str] = {  # the one tool a concept most directly asks for
+    "level": "adjust_track_gain",
+    "buried": "adjust_track_gain",
     "width": "set_width",
     "pan": "set_pan",
     "mute": "set_mute",
@@ -94,43 +76,65 @@ TONE_CONCEPTS = frozenset(
         "low_end", "sub", "presence", "clarity", "eq_point", "high_pass", "low_pass", "lexicon",
     }
 )  # fmt: skip
-GENERAL_GROUPS = ("level", "tone", "stereo", "space", "dynamics")
+TONE_LEAD = "apply_eq"
+MIX_TONE_LEAD = "apply_master_eq"  # a tone brief on the whole mix
+SECTION_LEAD = "automate_section"
+CATEGORY_MAIN: dict[ToolCategory, str] = {  # each category's everyday tool comes first
+    "level": "adjust_track_gain",
+    "tone": "apply_eq",
+    "stereo": "set_pan",
+    "space": "set_send",
+    "dynamics": "set_compressor",
+    "automation": "automate_section",
+}
+GENERAL: tuple[ToolCategory, ...] = ("level", "tone", "stereo", "space", "dynamics", "phase")
 MAX_DESCRIPTION_CHARS = 90
 SCHEMA_SHARE = 0.4  # at most this part of the prompt budget goes to tool schemas
 
 
-def groups_for(reading: BriefReading, *, has_sections: bool) -> list[str]:
-    """The tool groups the frame asks for, most relevant first."""
-    groups: list[str] = []
-    on_mix = False
-    for clause in reading.clauses:
-        on_mix = on_mix or not clause.targets or any(t.kind == "mix" for t in clause.targets)
-        for ask in clause.asks:
-            groups.extend(groups_of(ask.concept))
-        if clause.sections and has_sections:
-            groups.append("sections")
-    if not groups:
-        groups = list(GENERAL_GROUPS) + (["sections"] if has_sections else [])
-    if on_mix and "tone" in groups:
-        groups.insert(groups.index("tone") + 1, "mix_tone")
-    return list(dict.fromkeys(groups))
-
-
-def groups_of(concept: str) -> tuple[str, ...]:
-    """The tool groups one concept needs (a tone word: EQ and filters, plus its own)."""
+def categories_of(concept: str) -> tuple[ToolCategory, ...]:
+    """The tool categories one concept needs (a tone word: EQ and filters, plus its own)."""
     if concept in TONE_CONCEPTS:
-        return ("tone", *CONCEPT_GROUPS.get(concept, ()))
-    return CONCEPT_GROUPS.get(concept, GENERAL_GROUPS)
+        return ("tone", *CONCEPT_CATEGORIES.get(concept, ()))
+    return CONCEPT_CATEGORIES.get(concept, GENERAL)
 
 
-def tool_names(groups: Iterable[str], *, first: Iterable[str] = ()) -> list[str]:
-    """The groups' tools, taken in turns (each group's main tool, then each one's second...)
-    so that trimming to a budget drops side tools before whole groups. ``first``: tools to lead
-    with (the last turn's, for "a bit more")."""
-    columns = [TOOL_GROUPS[group] for group in groups]
+def plan_for(reading: BriefReading, *, has_sections: bool) -> tuple[list[str], list[ToolCategory]]:
+    """(the tools to lead with, the categories to offer), most relevant first."""
+    lead: list[str] = []
+    categories: list[ToolCategory] = []
+    for clause in reading.clauses:
+        on_mix = not clause.targets or any(t.kind == "mix" for t in clause.targets)
+        if clause.sections and has_sections:  # a move in one section
+            lead.append(SECTION_LEAD)
+            categories.append("automation")
+        for ask in clause.asks:
+            tone = ask.concept in TONE_CONCEPTS
+            lead.append(LEAD_TOOLS.get(ask.concept, TONE_LEAD if tone else ""))
+            if tone and on_mix:
+                lead.append(MIX_TONE_LEAD)
+            categories.extend(categories_of(ask.concept))
+    if not categories:
+        categories = [*GENERAL, *(["automation"] if has_sections else [])]  # type: ignore[list-item]
+    return [n for n in lead if n], list(dict.fromkeys(categories))
+
+
+def tool_names(categories: Iterable[ToolCategory], *, first: Iterable[str] = ()) -> list[str]:
+    """``first``, then the categories' tools taken in turns (each category's first tool, then
+    each one's second...) so that trimming to a budget drops side tools before whole kinds.
+    Only tools offered to planners (not the ones the conversation records itself)."""
+    offered = REGISTRY.for_planners()
+    columns = [
+        sorted(
+            (t.name for t in offered if category in t.categories),
+            key=lambda name, c=category: name != CATEGORY_MAIN.get(c),  # type: ignore[misc]
+        )
+        for category in categories
+    ]
     depth = max((len(c) for c in columns), default=0)
     names = [*first, *(c[i] for i in range(depth) for c in columns if i < len(c))]
-    return [n for n in dict.fromkeys(names) if n in REGISTRY.tools]
+    allowed = {t.name for t in offered}
+    return [n for n in dict.fromkeys(names) if n in allowed]
 
 
 def choose_tools(
@@ -143,15 +147,10 @@ def choose_tools(
 ) -> list[dict[str, Any]]:
     """Compact schemas for the brief's tools, the least relevant dropped to fit
     ``SCHEMA_SHARE`` of the budget (never fewer than one). ``previous``: the tools the last
-    turn used, offered first (for "a bit more", "again")."""
-    groups = groups_for(reading, has_sections=bool(section_labels))
-    lead = [
-        LEAD_TOOLS[a.concept] for c in reading.clauses for a in c.asks if a.concept in LEAD_TOOLS
-    ]
-    if any(c.sections for c in reading.clauses) and section_labels:
-        lead.insert(0, "automate_section")
+    turn used, offered first for "a bit more" or "again"."""
+    lead, categories = plan_for(reading, has_sections=bool(section_labels))
     first = [*previous, *lead] if reading.intent == "repeat" else lead
-    names = tool_names(groups, first=first)
+    names = tool_names(categories, first=first)
     schemas = [
         compact_schema(n, track_names=track_names, section_labels=section_labels) for n in names
     ]
