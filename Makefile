@@ -58,6 +58,7 @@ test-llm: install $(LLM_STAMP)
 
 lint: install
 	$(BIN)/ruff check dsp tools assistant prompts tests bench scripts
+	$(BIN)/python scripts/import_graph.py --check
 
 # mypy cannot follow the editable install's import hook, so it reads the folders through a
 # tree of links that spells the installed names (mixchat.dsp -> dsp, ...).
