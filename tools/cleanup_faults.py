@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from pydantic import ValidationError
 
 from mixchat.dsp.cleanup.detect import DETECT_VERSION, StemFaults, detect_faults
