@@ -79,7 +79,8 @@ def connect(*, address: str | None, cores: int) -> Iterator[Any]:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         where = f"--address {address}" if address else "the local Ray cluster"
         hint = (
-            "check the address (e.g. HOST:6379 of `ray start --head`), or leave --address out"
+            "it answers but let no driver in: run mixchat with the cluster's Ray version, and "
+            "with RAY_AUTH_MODE=token when the cluster uses token authentication"
             if address
             else "check that /tmp is writable and free ports exist on 127.0.0.1"
         )
