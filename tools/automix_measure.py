@@ -24,6 +24,8 @@ RMS_BLOCK_S = 0.05
 QUICK_DECIMATE = 4
 ACTIVE_BELOW_LOUD_DB = 30.0
 PROCESSED_BELOW_LU = 3.0  # phrase-level loudness range of a stem that arrives processed
+PRINTED_SPACE_DB = -30.0  # side over mid of a one-mic source that carries printed stereo effects
+ONE_MIC_ROLES = frozenset({"vocal", "lead_vocal", "bass", "kick", "snare"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class StemAnalysis:
     bands: StemBands | None = None
     range_lu: float | None = None  # phrase-level loudness range where it plays (None: unknown)
     plays: float = 1.0  # share of the song's 400 ms blocks in which it plays
+    side_db: float = -120.0  # stereo side power over mid power, dB (-120: mono)
+    processed: bool | None = None  # arrived processed (None: judge by ``already_even``)
 
     def shifted(self, gain_db: float) -> StemAnalysis:
         """The same stem after a gain: every level moves by ``gain_db``."""
@@ -55,6 +59,8 @@ class StemAnalysis:
             bands=shift_bands(self.bands, gain_db) if self.bands is not None else None,
             range_lu=self.range_lu,
             plays=self.plays,
+            side_db=self.side_db,
+            processed=self.processed,
         )
 
     @property
@@ -62,6 +68,18 @@ class StemAnalysis:
         """Its loudness already holds within PROCESSED_BELOW_LU phrase to phrase: a stem
         that comes processed (compressed, carved) and needs no corrective move."""
         return self.range_lu is not None and self.range_lu <= PROCESSED_BELOW_LU
+
+    @property
+    def arrived_processed(self) -> bool:
+        """It comes with its producer's inserts printed: no corrective EQ, compression,
+        space or width is justified (``processed`` when the session decided, else even)."""
+        return self.already_even if self.processed is None else self.processed
+
+    def shows_processing(self, role: str) -> bool:
+        """Evidence that its producer processed it: its loudness already holds phrase to
+        phrase, or a source recorded with one microphone arrives with a stereo image (its
+        reverb, delay or widening printed)."""
+        return self.already_even or (role in ONE_MIC_ROLES and self.side_db >= PRINTED_SPACE_DB)
 
     def range_db(self, low_hz: float, high_hz: float) -> float:
         inside = (self.freqs_hz >= low_hz) & (self.freqs_hz < high_hz)
@@ -125,6 +143,37 @@ def _loud_rms_db(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:
     return float(np.percentile(active, 90)), active.size / count
 
 
+def side_to_mid_db(audio: np.ndarray) -> float:
+    """Power of the stereo side signal over the mid's, dB (-120 for mono or dual mono)."""
+    if audio.shape[0] < 2:
+        return -120.0
+    mid = np.float64(0.0)
+    side = np.float64(0.0)
+    step = 1 << 20
+    for start in range(0, audio.shape[1], step):
+        left = audio[0, start : start + step].astype(np.float64)
+        right = audio[1, start : start + step].astype(np.float64)
+        mid += np.dot(left + right, left + right)
+        side += np.dot(left - right, left - right)
+    if mid <= 0.0:
+        return -120.0
+    return max(-120.0, 10.0 * math.log10(max(float(side / mid), 1e-12)))
+
+
+def mixed_export(stems: Mapping[str, StemAnalysis], roles: Mapping[str, str]) -> bool:
+    """Stems come from one session: when at least half of them show their producer's
+    processing, the set is an export of a finished mix, every part's inserts printed."""
+    showing = sum(stem.shows_processing(roles[n]) for n, stem in stems.items())
+    return bool(stems) and 2 * showing >= len(stems)
+
+
+def processed_parts(stems: Mapping[str, StemAnalysis], roles: Mapping[str, str]) -> frozenset[str]:
+    """The parts that arrive processed: all of a mixed export, else those that show it."""
+    if mixed_export(stems, roles):
+        return frozenset(stems)
+    return frozenset(n for n, stem in stems.items() if stem.shows_processing(roles[n]))
+
+
 def analyze(
     name: str, audio: np.ndarray, *, sample_rate: int, lufs: float | None, bands: bool
 ) -> StemAnalysis:
@@ -143,6 +192,7 @@ def analyze(
         loud_rms_db=loud,
         active_share=share,
         bands=stem_bands(audio, sample_rate=sample_rate) if bands else None,
+        side_db=side_to_mid_db(audio),
     )
 
 
