@@ -4,13 +4,15 @@ printed stereo image), and whether the whole set is the export of a finished mix
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from mixchat.tools.automix_measure import (
-    analyze,
+    StemAnalysis,
+    analyze_all,
     mixed_export,
     processed_parts,
-    side_to_mid_db,
 )
 
 RATE = 44100
@@ -23,20 +25,20 @@ def _voice(seconds: float = 2.0) -> np.ndarray:
     )
 
 
-def _stem(name: str, audio: np.ndarray, range_lu: float):
-    from dataclasses import replace
-
-    stem = analyze(name, audio, sample_rate=RATE, lufs=-20.0, bands=False)
+def _stem(name: str, audio: np.ndarray, range_lu: float) -> StemAnalysis:
+    stem = analyze_all({name: audio}, sample_rate=RATE, bands=False)[name]
     return replace(stem, range_lu=range_lu)
 
 
 def test_side_to_mid() -> None:
     mono = _voice()
-    assert side_to_mid_db(mono[None, :]) == -120.0
-    assert side_to_mid_db(np.stack([mono, mono])) == -120.0
     rng = np.random.default_rng(1)
     wet = np.stack([mono + 0.02 * rng.standard_normal(mono.size), mono]).astype(np.float32)
-    assert -30.0 < side_to_mid_db(wet) < -10.0
+    stems = {"mono": mono[None, :], "dual": np.stack([mono, mono]), "wet": wet}
+    measured = analyze_all(stems, sample_rate=RATE, bands=False)
+    assert measured["mono"].side_db == -120.0
+    assert measured["dual"].side_db == -120.0
+    assert -30.0 < measured["wet"].side_db < -10.0
 
 
 def test_a_voice_with_a_printed_stereo_image_shows_processing() -> None:

@@ -6,6 +6,9 @@ EDGE_S to the edit, so the headroom pass takes the least that keeps it under the
 first loudness, down to the quietest pre-master the genre accepts, then a clip-gain dip over
 the spike on the mix bus, as an editor draws one over a click, no deeper than the ceiling
 needs.
+
+The pre-master streams by block by block (``EdgeMeter`` is a render sink): only its first
+and last EDGE_S are kept, and the true peak of what lies between.
 """
 
 from __future__ import annotations
@@ -18,16 +21,60 @@ import numpy as np
 from mixchat.dsp.automation import gain_envelope_db
 from mixchat.dsp.cleanup.clicks import EDGE_S
 from mixchat.dsp.loudness import true_peak_dbtp
+from mixchat.dsp.meters import PeakMeter
 from mixchat.dsp.state import SectionAutomation
 from mixchat.tools.base import ToolCall
 
 BLOCK_MS = 1.0
 MAX_SPIKE_MS = 10.0  # longer than this over the music's peak is a sound, not a click
-ABOVE_DB = 1.0  # a spike peaks this much over the music's true peak before it is dipped
+ABOVE_DB = 1.0  # a spike peaks this much over the music's true peak before it counts
 MAX_DIP_DB = 24.0  # the automation's range
 RAMP_MS = 1.0
 MIN_BODY_S = 1.0  # shorter mixes have no body to compare the edges with
 SPIKE_PAD_MS = 2.0  # the true peak of a spike is read this far around it
+
+
+class EdgeMeter:
+    """A render sink that keeps the first and last EDGE_S of a ``frames``-sample mix and
+    meters the true peak of the body in between."""
+
+    def __init__(self, *, frames: int, sample_rate: int, channels: int = 2) -> None:
+        self.sample_rate = sample_rate
+        self.frames = frames
+        self.edge = min(int(EDGE_S * sample_rate), frames // 2)
+        self.head = np.zeros((channels, self.edge), dtype=np.float32)
+        self.tail = np.zeros((channels, self.edge), dtype=np.float32)
+        self.tail_start = frames - self.edge
+        self._body = PeakMeter(channels=channels)
+        self._body_dbtp: float | None = None
+
+    def feed(self, start: int, audio: np.ndarray) -> None:
+        stop = start + audio.shape[1]
+        self._copy(self.head, 0, start, stop, audio)
+        self._copy(self.tail, self.tail_start, start, stop, audio)
+        lo, hi = max(start, self.edge), min(stop, self.tail_start)
+        if hi > lo:
+            self._body.feed(audio[:, lo - start : hi - start])
+
+    @staticmethod
+    def _copy(into: np.ndarray, at: int, start: int, stop: int, audio: np.ndarray) -> None:
+        lo, hi = max(start, at), min(stop, at + into.shape[1])
+        if hi > lo:
+            into[:, lo - at : hi - at] = audio[:, lo - start : hi - start]
+
+    def body_dbtp(self) -> float:
+        """The true peak between the edges (once every block has been fed)."""
+        if self._body_dbtp is None:
+            true_peak = self._body.finish()[1]
+            self._body_dbtp = 20.0 * math.log10(true_peak) if true_peak > 0.0 else -math.inf
+        return self._body_dbtp
+
+
+def measure_edges(premaster: np.ndarray, *, sample_rate: int) -> EdgeMeter:
+    """An ``EdgeMeter`` fed with a whole mix held in memory."""
+    meter = EdgeMeter(frames=premaster.shape[1], sample_rate=sample_rate)
+    meter.feed(0, premaster)
+    return meter
 
 
 @dataclass(frozen=True)
@@ -53,46 +100,44 @@ class EdgeSpike:
         )
 
 
-def _spike(zone: np.ndarray, offset: int, body_peak: float, rate: int) -> tuple[int, int] | None:
-    """(start, stop) samples of the blocks of ``zone`` over ``body_peak``, if they span at
-    most MAX_SPIKE_MS."""
+def _spike(zone: np.ndarray, threshold: float, rate: int) -> tuple[int, int] | None:
+    """(start, stop) samples of the 1 ms blocks of ``zone`` over ``threshold``, if they span
+    at most MAX_SPIKE_MS."""
     block = max(1, round(BLOCK_MS * rate / 1000.0))
-    count = zone.size // block
+    count = zone.shape[1] // block
     if count == 0:
         return None
-    peaks = zone[: count * block].reshape(count, block).max(axis=1)
-    hot = np.flatnonzero(peaks > body_peak)
+    envelope = np.abs(zone[:, : count * block]).max(axis=0)
+    hot = np.flatnonzero(envelope.reshape(count, block).max(axis=1) > threshold)
     if hot.size == 0 or (hot[-1] - hot[0] + 1) * BLOCK_MS > MAX_SPIKE_MS:
         return None
-    return offset + int(hot[0]) * block, offset + (int(hot[-1]) + 1) * block
+    return int(hot[0]) * block, (int(hot[-1]) + 1) * block
 
 
-def edge_spikes(premaster: np.ndarray, *, sample_rate: int) -> list[EdgeSpike]:
-    """The spikes in the first and last EDGE_S of ``premaster`` (2, n) that peak more than
-    ABOVE_DB over the true peak of everything in between."""
-    edge = int(EDGE_S * sample_rate)
-    frames = premaster.shape[1]
-    if frames - 2 * edge < MIN_BODY_S * sample_rate:
+def edge_spikes(edges: EdgeMeter) -> list[EdgeSpike]:
+    """The spikes in the first and last EDGE_S that peak more than ABOVE_DB over the true
+    peak of everything in between."""
+    rate = edges.sample_rate
+    if edges.frames - 2 * edges.edge < MIN_BODY_S * rate:
         return []
-    body_dbtp = true_peak_dbtp(premaster[:, edge : frames - edge], sample_rate=sample_rate)
-    if not math.isfinite(body_dbtp):
+    body = edges.body_dbtp()
+    if not math.isfinite(body):
         return []
-    threshold = 10.0 ** ((body_dbtp + ABOVE_DB) / 20.0)
-    envelope = np.abs(premaster).max(axis=0)
+    threshold = 10.0 ** ((body + ABOVE_DB) / 20.0)
+    pad = round(SPIKE_PAD_MS * rate / 1000.0)
     spikes = []
-    for offset in (0, frames - edge):
-        found = _spike(envelope[offset : offset + edge], offset, threshold, sample_rate)
+    for zone, offset in ((edges.head, 0), (edges.tail, edges.tail_start)):
+        found = _spike(zone, threshold, rate)
         if found is None:
             continue
         start, stop = found
-        pad = round(SPIKE_PAD_MS * sample_rate / 1000.0)
-        region = premaster[:, max(0, start - pad) : min(frames, stop + pad)]
+        region = zone[:, max(0, start - pad) : stop + pad]
         spikes.append(
             EdgeSpike(
-                start_s=start / sample_rate,
-                end_s=stop / sample_rate,
-                peak_dbtp=true_peak_dbtp(region, sample_rate=sample_rate),
-                body_dbtp=body_dbtp,
+                start_s=(offset + start) / rate,
+                end_s=(offset + stop) / rate,
+                peak_dbtp=true_peak_dbtp(region, sample_rate=rate),
+                body_dbtp=body,
             )
         )
     return spikes
@@ -117,27 +162,20 @@ def edge_dips(
     return [(s, d) for s, d in dips if d > 0.0]
 
 
-def dipped(
-    premaster: np.ndarray, dips: list[tuple[EdgeSpike, float]], *, sample_rate: int
-) -> np.ndarray:
-    """``premaster`` with the dips applied, as the renderer applies mix-bus automation."""
-    envelope = gain_envelope_db(
-        [s.automation(d) for s, d in dips],
-        track=None,
-        frames=premaster.shape[1],
-        sample_rate=sample_rate,
-    )
-    if envelope is None:
-        return premaster
-    return (premaster * np.power(10.0, envelope / 20.0, dtype=np.float32)).astype(np.float32)
-
-
-def without_spikes(
-    premaster: np.ndarray, spikes: list[EdgeSpike], *, sample_rate: int
-) -> np.ndarray:
-    """``premaster`` with every spike dipped to the music's peak: the music's own loudness."""
-    full = [(s, min(MAX_DIP_DB, max(0.0, s.peak_dbtp - s.body_dbtp))) for s in spikes]
-    return dipped(premaster, full, sample_rate=sample_rate)
+def dipped_peak_dbtp(edges: EdgeMeter, dips: list[tuple[EdgeSpike, float]]) -> float:
+    """The mix's true peak with the dips applied, as the renderer applies mix-bus
+    automation: the body's, or an edge's if one still peaks higher."""
+    rate = edges.sample_rate
+    items = [s.automation(d) for s, d in dips]
+    peaks = [edges.body_dbtp()]
+    for zone, offset in ((edges.head, 0), (edges.tail, edges.tail_start)):
+        envelope = gain_envelope_db(
+            items, track=None, frames=zone.shape[1], sample_rate=rate, start=offset
+        )
+        if envelope is not None:
+            zone = zone * np.power(10.0, envelope / 20.0, dtype=np.float32)
+        peaks.append(true_peak_dbtp(zone, sample_rate=rate))
+    return max(peaks)
 
 
 def dip_calls(dips: list[tuple[EdgeSpike, float]], *, shift_db: float) -> list[ToolCall]:
@@ -159,8 +197,8 @@ def dip_calls(dips: list[tuple[EdgeSpike, float]], *, shift_db: float) -> list[T
                     f"a {1000 * (spike.end_s - spike.start_s):.0f} ms spike at the {where} "
                     f"({spike.start_s:.3f} s) peaks {spike.peak_dbtp + shift_db:.1f} dBTP in the "
                     f"mix, {spike.peak_dbtp - spike.body_dbtp:.1f} dB over the music's true "
-                    "peak: an edit click at the cut; dipped "
-                    f"{-item.gain_db:.1f} dB, just under the ceiling"
+                    f"peak: an edit click at the cut; dipped {-item.gain_db:.1f} dB, just under "
+                    "the ceiling"
                 ),
             )
         )
