@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from mixchat.dsp.errors import AudioFileError
 from mixchat.dsp.masking import find_masking
 from mixchat.dsp.meters import LoudnessMeter
 from mixchat.dsp.state import MixState, TrackState
@@ -128,6 +129,11 @@ def automix_plan(
     raw = stored_analyses(engine, names)
     vocal = lead_vocal(names, roles, raw)
     live = [n for n in names if raw[n].lufs > SILENT_LUFS]
+    if not live:
+        raise AudioFileError(
+            f"every stem is silent (below {SILENT_LUFS:g} LUFS: {', '.join(names)}), so there is "
+            "nothing to mix; export the stems again with their audio"
+        )
 
     raw_blocks = {n: raw[n].blocks for n in live}
     activity = {
