@@ -207,7 +207,21 @@ def automix_plan(
     notes = {n: f"{text}; {headroom_note}" for n, text in notes.items()}
     report("plan ready", 1.0)
     return AutomixPlan(
-        calls=calls + fader_calls(final, notes) + rides + dips, balance_note=explain(plan)
+        calls=calls + fader_calls(final, notes) + rides + dips,
+        balance_note=" ".join(t for t in (explain(plan), processing_note(measured, roles)) if t),
+    )
+
+
+def processing_note(measured: dict[str, StemAnalysis], roles: dict[str, str]) -> str:
+    """For the reply: why a set of stems got levels only, when it did."""
+    if not mixed_export(measured, roles):
+        return ""
+    showing = sum(stem.shows_processing(roles[n]) for n, stem in measured.items())
+    return (
+        f"{showing} of {len(measured)} stems arrive processed (loudness already even phrase to "
+        "phrase, or a one-mic source with a printed stereo image), so the set is taken as the "
+        "export of a finished mix: levels, measured repairs and headroom only, no high-pass, "
+        "EQ, compression, sends or width."
     )
 
 
