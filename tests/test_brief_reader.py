@@ -118,15 +118,29 @@ def test_sections(brief: str, section: SectionRef) -> None:
     assert section in reading.clauses[0].sections
 
 
+def test_amount_words_climb_a_monotonic_ladder() -> None:
+    """ "a touch" < "a bit" < unmarked < "more" < "way more" < "massively"."""
+    briefs = (
+        "a touch more vocal",
+        "a bit more vocal",
+        "vocal up",
+        "more vocal",
+        "way more vocal",
+        "massively more vocal",
+    )
+    scales = [read_brief(b, tracks=TRACKS).clauses[0].amount.scale for b in briefs]
+    assert scales == sorted(scales) and len(set(scales)) == len(scales), scales
+
+
 @pytest.mark.parametrize(
     ("brief", "scale", "db"),
     [
         ("a touch brighter", 0.5, None),
         ("slightly darker", 0.5, None),
-        ("a bit wider", 1.0, None),
+        ("a bit wider", 0.75, None),
         ("brighter", 1.25, None),
         ("quite a bit darker", 1.5, None),
-        ("way more air", 2.5, None),
+        ("way more air", 2.25, None),
         ("vocal up 3 dB", 1.25, 3.0),
         ("raise the bass by 1.5 dB", 1.25, 1.5),
         ("drums up two dB", 1.25, 2.0),

@@ -160,7 +160,7 @@ def test_the_session_calls_every_tool(session: Session) -> None:
 def test_every_tool_has_categories_and_planners_are_offered_all_but_the_record_ones() -> None:
     assert [name for name, t in REGISTRY.tools.items() if not t.categories] == []
     recorded = {name for name, t in REGISTRY.tools.items() if "record" in t.categories}
-    assert recorded == {"shift_all_faders", "restore_settings"}
+    assert recorded == {"shift_all_faders", "restore_settings", "blend_settings"}
     offered = {schema["function"]["name"] for schema in REGISTRY.schemas()}
     assert offered == set(REGISTRY.tools) - recorded
 

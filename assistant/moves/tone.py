@@ -32,6 +32,14 @@ from mixchat.tools.track_tools import MAX_EQ_BANDS, merges_with
 SUBBANDS = 6
 BAND_SHARE_TARGET_DB = 2.0  # per unit of amount; judged audible at >= 1 dB
 MIN_AUDIBLE_AMOUNT = 0.9  # "a touch" is smaller than the default but still clearly audible
+
+
+def audible(amount: float) -> float:
+    """The amount a move aims at: never under MIN_AUDIBLE_AMOUNT, and still monotonic in
+    the amount asked ("a touch" < "a bit" < unmarked)."""
+    return max(amount, MIN_AUDIBLE_AMOUNT + 0.2 * (amount - 0.5))
+
+
 CENTROID_TARGET_PCT = 12.0  # per unit of amount; judged audible at >= 8-10 %
 MAX_CUT_DB = 9.0
 SPREAD_CUT_DB = 6.0  # per-track cut before the move spreads to the next carrier
@@ -39,6 +47,7 @@ MAX_BOOST_DB = 8.0
 NAMED_CUT_DB = 4.0  # per unit of amount, on a track the brief names
 NAMED_BOOST_DB = 3.0
 NAMED_MAX_DB = 6.0
+LEXICON_CENTROID_PCT = 4.0  # a lexicon-only word moves the centroid at most this much
 
 Moves = dict[str, list[EqBand]]
 
@@ -192,6 +201,10 @@ BAND_SPECS = {
     "boom": BandSpec("60–250 Hz", 60, 250, 200, 0.7, BandShare(band="low"), "low_shelf"),
     "box": BandSpec("300–900 Hz", 300, 900, 500, 1.3, RangeShare(low_hz=300, high_hz=900)),
     "honk": BandSpec("700–1500 Hz", 700, 1500, 1000, 1.5, RangeShare(low_hz=700, high_hz=1500)),
+    "sizzle": BandSpec(
+        "5–16 kHz", 5000, 16000, 6000, 0.7, RangeShare(low_hz=5000, high_hz=16000), "high_shelf"
+    ),
+    "growl": BandSpec("0.7–2.5 kHz", 700, 2500, 1300, 0.9, RangeShare(low_hz=700, high_hz=2500)),
 }
 EXTRA_MEASURES: dict[str, Measure] = {
     "harsh": BandShare(band="presence"),
@@ -250,7 +263,7 @@ def band_move(
         out.measures.extend(track_band_measures(named, spec.low_hz, spec.high_hz))
         return out
     before = range_share_db(mix_powers(context), spec.low_hz, spec.high_hz)
-    target = BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT)
+    target = BAND_SHARE_TARGET_DB * audible(amount)
     cap = SPREAD_CUT_DB if sign < 0 else MAX_BOOST_DB
 
     def change(gain: float) -> float:
@@ -305,6 +318,8 @@ def shelf_move(
     context: PlanContext, concept: str, *, direction: int, amount: float, names: list[str] | None
 ) -> MoveSet:
     kind, freq, q, lo, hi, measure = SHELVES[concept]
+    if concept == "presence" and names and all(_is_bass(context, n) for n in names):
+        freq, q, lo, hi = 1100.0, 0.9, 700, 2500  # a bass's presence is its upper harmonics
     pool = names or list(context.tracks)
     if concept == "presence" and names is None:
         vocals = [n for n, t in context.tracks.items() if "vocal" in t.role]
@@ -336,7 +351,7 @@ def shelf_move(
             change,
             start_db=sign * 2.0 * amount,
             cap_db=MAX_BOOST_DB if sign > 0 else MAX_CUT_DB,
-            target=BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT),
+            target=BAND_SHARE_TARGET_DB * audible(amount),
         )
     for name, share in chosen:
         reason = (
@@ -346,6 +361,11 @@ def shelf_move(
         out.calls.append(eq_call(name, kind, freq, gain, q, reason))
         out.notes.append(reason)
     return out
+
+
+def _is_bass(context: PlanContext, name: str) -> bool:
+    facts = context.tracks.get(name)
+    return facts is not None and facts.role in ("bass", "sub")
 
 
 def tilt_move(
@@ -386,8 +406,10 @@ def tilt_move(
         return 100.0 * (after / before - 1.0) * (sign if not shape else 1.0)
 
     out = MoveSet(measures=[Centroid()])
-    if shape:
+    if shape:  # a word only the crowd's lexicon knows: a small, stated move
         gain = min(0.8 * amount, 1.5)
+        while abs(change(gain)) > LEXICON_CENTROID_PCT and gain > 0.05:
+            gain *= 0.7
     elif names and not on_master:
         gain = named_gain_db(sign, amount)
         out.measures.extend(track_band_measures(chosen, 2000, 20000))
@@ -396,7 +418,7 @@ def tilt_move(
             change,
             start_db=sign * 2.5 * amount,
             cap_db=MAX_BOOST_DB if sign > 0 else MAX_CUT_DB,
-            target=CENTROID_TARGET_PCT * max(amount, MIN_AUDIBLE_AMOUNT),
+            target=CENTROID_TARGET_PCT * audible(amount),
         )
     predicted = change(gain) * (sign if not shape else 1.0)
     what = word or ("warmer" if warm else "brighter" if sign > 0 else "darker")

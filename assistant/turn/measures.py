@@ -11,8 +11,16 @@ from typing import Any
 import numpy as np
 
 from mixchat.assistant.planning.contract import PlanContext
-from mixchat.assistant.planning.measures import BusReturn, Measure, Overlap, RangeShare, TrackRange
+from mixchat.assistant.planning.measures import (
+    BusReturn,
+    Measure,
+    Overlap,
+    RangeShare,
+    TrackPan,
+    TrackRange,
+)
 from mixchat.dsp.masking import StemBands, range_level_db, spectral_overlap
+from mixchat.dsp.panning import pan_and_width
 from mixchat.dsp.spectrum import (
     THIRD_OCTAVE_FLOOR_DB,
     mono_sum,
@@ -101,6 +109,11 @@ def extra_measures(
                 round(range_level_db(b, low_hz=measure.low_hz, high_hz=measure.high_hz), 2)
                 for b in bands
             )
+        elif isinstance(measure, TrackPan):
+            if measure.track not in {t.name for t in state.audible_tracks()}:
+                continue
+            old_extra[key] = pan_balance_db(engine, parent.state.track(measure.track))
+            new_extra[key] = pan_balance_db(engine, state.track(measure.track))
         elif isinstance(measure, Overlap):
             pair = [
                 _bands_before_after(engine, context, parent, state, n) for n in measure.tracks()
@@ -113,6 +126,15 @@ def extra_measures(
     if old_extra or new_extra:
         before["extra"], after["extra"] = old_extra, new_extra
     return before, after
+
+
+def pan_balance_db(engine: Engine, track: TrackState) -> float:
+    """The track's left-minus-right level (dB) after its pan and width (the engine's pan
+    law), from its insert output: where a listener hears it."""
+    audio = np.asarray(engine.insert_output(track), dtype=np.float32)
+    placed = pan_and_width(audio, pan=track.pan, width=track.width)
+    left, right = (float(np.mean(np.square(ch, dtype=np.float64))) for ch in placed[:2])
+    return round(10 * np.log10(max(left, 1e-20) / max(right, 1e-20)), 2)
 
 
 def _bands_before_after(
