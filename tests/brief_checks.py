@@ -30,6 +30,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CORPUS_DIR = Path(__file__).resolve().parent / "briefs"
 LOUDNESS_DRIFT_LU = 2.0  # the suite's bound for briefs that do not ask for level
 SYNTHETIC_SONGS = ("song_1", "song_2", "demo")
+ABSOLUTE = ("pan", "master")  # checks of where a setting ends, met when it is there already
 DRUM_PARTS = ("kick", "snare", "hats", "toms", "overheads", "percussion")
 
 
@@ -273,6 +274,18 @@ def return_db(song: Song, metrics: dict[str, Any], bus: str = "reverb") -> float
     return -120.0 if value is None or not math.isfinite(value) else float(value)
 
 
+SILENT_DB = -100.0
+
+
+def at_floor(song: Song, spec: tuple, base) -> bool:
+    """A "less reverb" check on a song whose reverb is off already (nothing to take down)."""
+    if spec[0] != "reverb" or spec[-1] >= 0:
+        return False
+    if spec[1] is None:
+        return return_db(song, base.metrics) <= SILENT_DB
+    return send_db(base.state, tracks_for(song, spec[1])) <= SILENT_DB
+
+
 def mean_pan(state, names: list[str]) -> float:
     return float(np.mean([state.track(n).pan for n in names]))
 
@@ -500,9 +513,15 @@ def run_case(song: Song, case: Case) -> Outcome:
     result = handle_brief(song.session, case.brief, parent=song.base)
     base = song.base_version()
     kinds = tuple(str(spec[0]) for spec in live)
-    if result.version is None:
-        ok = all(k in ("nothing", "unsure") for k in kinds)
-        judged = [Judged(k, k in ("nothing", "unsure"), "no version") for k in kinds]
+    if result.version is None:  # a question back, or "it is that way already"
+        judged = []
+        for spec in live:
+            kind = str(spec[0])
+            held = (
+                kind in ABSOLUTE and check(song, spec, base.metrics, base.metrics, song.base)[0]
+            ) or at_floor(song, spec, base)
+            judged.append(Judged(kind, kind in ("nothing", "unsure") or held, "no version"))
+        ok = all(j.passed for j in judged)
         return Outcome(ok, "no version: " + result.reply[:160].replace("\n", " "), judged)
     made = song.session.load(result.version)
     changed = made.state != base.state

@@ -224,3 +224,48 @@ def test_a_verb_and_its_lexicon_word_make_one_ask() -> None:
     reading = read_brief("compress the vocals a bit", tracks=[("vocals", "vocal")])
     asks = [a for clause in reading.clauses for a in clause.asks]
     assert [(a.concept, a.direction) for a in asks] == [("compression", 1)]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("lift the top octave", [("air", 1)]),  # the verb carries the band: not a level move
+        ("boost the low end on the bass", [("low_end", 1)]),
+        ("lift the vocal", [("level", 1)]),
+    ],
+)
+def test_a_level_verb_on_a_band_is_the_bands(brief: str, expected) -> None:
+    assert asks(brief) == expected
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "the bass and drums are mixing together",
+        "bass and drums blur together",
+        "the guitar and keys run into each other",
+    ],
+)
+def test_two_parts_running_together_are_a_clash_not_glue(brief: str) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    [clause] = reading.clauses
+    assert [(a.concept, a.direction) for a in clause.asks] == [("buried", -1)]
+    assert len([t for t in clause.targets if t.kind != "mix"]) == 2
+
+
+def test_glue_asked_for_stays_glue() -> None:
+    assert asks("blend the guitar and keys together") == [("glue", 1)]
+
+
+def test_a_value_said_apart_stays_with_its_ask() -> None:
+    reading = read_brief("put a compressor on the vocal, 4:1", tracks=TRACKS)
+    [clause] = reading.clauses
+    assert "4:1" in clause.text and [a.concept for a in clause.asks] == ["compression"]
+
+
+def test_them_after_a_clash_is_the_same_pair() -> None:
+    reading = read_brief(
+        "the bass and drums are mixing together and I can't separate them", tracks=TRACKS
+    )
+    [clause] = reading.clauses  # the second clause says the first again
+    assert {t.value for t in clause.targets} == {"bass", "drums"}

@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -141,6 +141,20 @@ class Engine:
             rendered_tracks=list(result.rendered),
             bus_files={bus: path.name for bus, path in result.bus_files.items()},
         )
+
+    def remaster(self, rendered: Rendered, state: MixState, *, shift_db: float) -> Rendered:
+        """``rendered`` with every fader moved by ``shift_db``, without rendering the tracks
+        again: sends, returns and automation follow the faders, so the pre-master mix scales
+        exactly; the master chain (not linear) runs again on it."""
+        premaster = rendered.premaster * np.float32(10 ** (shift_db / 20))
+        master_result = None
+        audio = premaster
+        if state.master.enabled:
+            master_result = apply_master_state(
+                premaster, sample_rate=self.meta.sample_rate, master=state.master
+            )
+            audio = master_result.audio
+        return replace(rendered, audio=audio, premaster=premaster, master_result=master_result)
 
     def bus_return_db(self, metrics: dict[str, Any], bus: str) -> float | None:
         """RMS level (dBFS) of ``bus``'s return in the render ``metrics`` describe, plus any

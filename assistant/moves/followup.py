@@ -62,9 +62,9 @@ def _bounds(info: FieldInfo | None) -> tuple[float, float]:
     low, high = -math.inf, math.inf
     for item in info.metadata if info is not None else ():
         if isinstance(item, (Ge, Gt)):
-            low = float(item.ge if isinstance(item, Ge) else item.gt)
+            low = float(item.ge if isinstance(item, Ge) else item.gt)  # type: ignore[arg-type]
         if isinstance(item, (Le, Lt)):
-            high = float(item.le if isinstance(item, Le) else item.lt)
+            high = float(item.le if isinstance(item, Le) else item.lt)  # type: ignore[arg-type]
     return low, high
 
 

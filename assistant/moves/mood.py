@@ -32,7 +32,7 @@ class Facet:
 
 F = Facet
 MOODS: dict[str, tuple[Facet, ...]] = {
-    "huge": (F("width", 1, 0.8), F("low_end", 1, 0.6), F("reverb", 1, 0.7), F("glue", 1, 0.8)),
+    "huge": (F("width", 1, 1.0), F("reverb", 1, 0.7), F("glue", 1, 0.6)),
     "dreamy": (F("reverb", 1, 1.0), F("width", 1, 0.7), F("tilt", -1, 0.5), F("punch", -1, 0.5)),
     "vintage": (
         F("tilt", -1, 0.9),

@@ -28,8 +28,8 @@ from mixchat.assistant.moves.tone import (
     shelf_move,
     tilt_move,
 )
-from mixchat.assistant.planning.contract import Plan, PlanContext
-from mixchat.assistant.planning.measures import TrackLevel, Width
+from mixchat.assistant.planning.contract import BlendAim, Plan, PlanContext
+from mixchat.assistant.planning.measures import TrackLevel, TrackPan
 from mixchat.assistant.reading.cleanup import CLEANUP_CONCEPTS
 from mixchat.assistant.reading.reader import BriefReading, Clause, TargetRef, ceiling_db, read_brief
 from mixchat.assistant.reading.vocab import DRUM_ROLES, MOODS, VOCAL_ROLES
@@ -81,12 +81,18 @@ def resolve(
     return [n for n in dict.fromkeys(names) if n in known], excluded, notes
 
 
+# a part a song may not have on its own track: the nearest one that carries it
+NEAREST_PART = {"overheads": ("hats",), "hats": ("overheads",), "percussion": ("hats",)}
+
+
 def _role(role: str, tracks) -> list[str]:
     hits = [t.name for t in tracks if t.role == role or (role == "vocal" and is_vocal(t.role))]
     if not hits:
         hits = [
             t.name for t in tracks if role.replace("_", " ") in t.name.lower().replace("_", " ")
         ]
+    for nearer in NEAREST_PART.get(role, ()):
+        hits = hits or [t.name for t in tracks if t.role == nearer]
     if not hits and role in DRUM_ROLES:
         hits = [t.name for t in tracks if t.role == "drums"]
     return hits
@@ -163,6 +169,13 @@ class OfflinePlanner:
         widening = any(
             a.concept == "width" and a.direction > 0 for c in reading.clauses for a in c.asks
         )
+        # a part raised in the same brief (centred, often bright: the vocal) pulls the mix's
+        # side/mid down and its centroid about: the width and tone moves beside it need more
+        raising = any(
+            a.concept in ("level", "buried") and a.direction > 0 and c.targets
+            for c in reading.clauses
+            for a in c.asks
+        )
         for clause in reading.clauses:
             names, excluded, notes = resolve(clause.targets, context)
             lines.extend(notes)
@@ -172,8 +185,10 @@ class OfflinePlanner:
                 amount = clause.amount.scale * scale
                 if ask.approximate:
                     amount = min(amount, 1.0) * APPROXIMATE_SCALE
-                elif widening and ask.concept in ("brightness", "warmth"):
+                elif (widening or raising) and ask.concept in ("brightness", "warmth"):
                     amount *= 1.5
+                elif raising and ask.concept == "width":
+                    amount *= 1.4
                 moves.extend(plan_ask(ask, clause, context, names, excluded, amount, scale))
         lines.extend(moves.notes)
         if not moves.calls:
@@ -188,6 +203,7 @@ class OfflinePlanner:
             message=" ".join(lines),
             measures=moves.measures,
             level_change=moves.level_change,
+            held_levels=tuple(moves.held),
             notes=list(moves.notes),
         )
 
@@ -302,8 +318,14 @@ def plan_ask(
     elif concept == "glue":
         out = glue_move(context, amount=amount, direction=d)
     elif concept == "compression":
+        said = re.search(r"\b(\d+(?:\.\d+)?)\s*(?::|to)\s*1\b", clause.text)
         out = compress_move(
-            context, names, direction=d, amount=amount, remove=ask.word == "uncompress"
+            context,
+            names,
+            direction=d,
+            amount=amount,
+            remove=ask.word == "uncompress",
+            ratio_said=min(20.0, max(1.0, float(said.group(1)))) if said else None,
         )
     elif concept == "saturation":
         out = saturation_move(context, names, direction=d, amount=amount)
@@ -327,13 +349,17 @@ def _mood_or_level(
             return punch_move(context, names, direction=ask.direction, amount=amount)
         delta = level_db(amount, None, ask.direction)
         return level_move(context, names, delta_db=delta, sections=clause.sections, excluded=[])
-    if clause.sections:
+    out = MoveSet()
+    if clause.sections:  # the section lifts against the song; the mood's colour is global
         delta = level_db(amount * 1.1, clause.amount.db, ask.direction)
         out = level_move(context, None, delta_db=delta, sections=clause.sections, excluded=[])
         out.level_change = False
-        return out
+        if ask.concept != "mood":
+            return out
     mood = MOODS.get(ask.word, "huge")
-    return mood_move(context, mood, direction=ask.direction, amount=amount, word=ask.word)
+    out.extend(mood_move(context, mood, direction=ask.direction, amount=amount, word=ask.word))
+    out.level_change = False
+    return out
 
 
 MIX_EQ_CONCEPTS = (  # (upper edge Hz, concept for a cut, concept for a boost)
@@ -388,6 +414,8 @@ def buried_plan(
     # the reader puts the part that is buried first ("the keys cover the vocal": the vocal)
     target = vocal[0] if vocal else names[0]
     maskers = [n for n in names if n != target] or None
+    if maskers is not None and len(maskers) > 2:  # "behind the band": lift and carve the worst
+        maskers = None
     return buried_move(context, target, amount=amount, sections=clause.sections, maskers=maskers)
 
 
@@ -429,10 +457,10 @@ def simple_action(ask, names: list[str] | None) -> MoveSet:
                 ToolCall(
                     tool="set_pan",
                     args={"track": name, "pan": ask.value},
-                    reason=f"pan {name} to {ask.value:+.2f}",
+                    reason=f"pan {name} to {pan_text(ask.value)}",
                 )
             )
-            out.measures.append(Width())
+            out.measures.append(TrackPan(track=name))
     return out
 
 
@@ -441,6 +469,13 @@ def _last_change(context: PlanContext):
     if len(context.lineage) < 2 or context.lineage[0].kind != "brief":
         return None
     return context.lineage[0], context.lineage[1]
+
+
+def pan_text(value: float) -> str:
+    """ "L60", "C", "R25": how a console shows a pan."""
+    if abs(value) < 0.005:
+        return "C"
+    return f"{'L' if value < 0 else 'R'}{abs(value) * 100:.0f}"
 
 
 def back_off(reading: BriefReading, context: PlanContext) -> Plan:
@@ -479,6 +514,9 @@ def _blend_plan(context: PlanContext, pair, fraction: float, how: str) -> Plan:
         level_change=True,  # between two states whose loudness was each set already
         message=f'{words} ("{last.brief}"), setting by setting.',
         measures=diff_measures(before.state, last.state),
+        blend=BlendAim(
+            new=last.state, old=before.state, old_version=before.version, fraction=fraction
+        ),
     )
 
 

@@ -44,9 +44,10 @@ CENTROID_TARGET_PCT = 12.0  # per unit of amount; judged audible at >= 8-10 %
 MAX_CUT_DB = 9.0
 SPREAD_CUT_DB = 6.0  # per-track cut before the move spreads to the next carrier
 MAX_BOOST_DB = 8.0
-NAMED_CUT_DB = 4.0  # per unit of amount, on a track the brief names
-NAMED_BOOST_DB = 3.0
-NAMED_MAX_DB = 6.0
+NAMED_CUT_DB = 4.5  # per unit of amount, on a track the brief names
+NAMED_BOOST_DB = 3.5
+NAMED_MIN_DB = 3.0  # even "a touch" on a named part moves its band >= 1.5 dB
+NAMED_MAX_DB = 8.0
 LEXICON_CENTROID_PCT = 4.0  # a lexicon-only word moves the centroid at most this much
 
 Moves = dict[str, list[EqBand]]
@@ -58,12 +59,14 @@ class MoveSet:
     measures: list[Measure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     level_change: bool = False
+    held: list[str] = field(default_factory=list)  # tracks whose own loudness the move keeps
 
     def extend(self, other: MoveSet) -> None:
         self.calls.extend(other.calls)
         self.measures.extend(m for m in other.measures if m not in self.measures)
         self.notes.extend(other.notes)
         self.level_change = self.level_change or other.level_change
+        self.held.extend(n for n in other.held if n not in self.held)
 
 
 def clamp(value: float, low: float, high: float) -> float:
@@ -75,7 +78,7 @@ def named_gain_db(sign: float, amount: float) -> float:
     the whole mix instead, a part that carries little of the band would need a drastic
     move (+8 dB of low shelf on a thin guitar) to shift the mix's balance."""
     step = NAMED_CUT_DB if sign < 0 else NAMED_BOOST_DB
-    return sign * clamp(step * amount, 1.5, NAMED_MAX_DB)
+    return sign * clamp(NAMED_MIN_DB + step * (amount - 0.5), NAMED_MIN_DB, NAMED_MAX_DB)
 
 
 def track_band_measures(names: list[str], low_hz: float, high_hz: float) -> list[Measure]:
@@ -320,6 +323,8 @@ def shelf_move(
     kind, freq, q, lo, hi, measure = SHELVES[concept]
     if concept == "presence" and names and all(_is_bass(context, n) for n in names):
         freq, q, lo, hi = 1100.0, 0.9, 700, 2500  # a bass's presence is its upper harmonics
+    if concept == "low_end" and names:
+        freq = 220.0  # a named part's body reaches higher than the mix's low end
     pool = names or list(context.tracks)
     if concept == "presence" and names is None:
         vocals = [n for n, t in context.tracks.items() if "vocal" in t.role]
@@ -382,6 +387,8 @@ def tilt_move(
     lexicon's fitted curve) on the master when it is on, else on the tracks carrying the top."""
     sign = 1.0 if direction > 0 else -1.0
     high_freq = 3500.0 if sign < 0 else 4500.0
+    if names and not shape:  # a named part's own top: from 2.5 kHz, where most of it lives
+        high_freq = 2500.0
 
     def bands(gain: float) -> list[EqBand]:
         if shape:

@@ -28,7 +28,8 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     ),
     (
         "clicks",
-        r"\bclick(?:s|y|ing)?\b|\bcrackl\w*|\bticks\b|\bpops and clicks\b|\bclicks and pops\b",
+        r"(?<!more )(?<!some )(?<!needs )(?<!need )(?<!add )(?<!the )\bclick(?:s|ing)?\b(?! (?:on|of) the (?:kick|beater))|"
+        r"\bcrackl\w*|\bticks\b|\bpops and clicks\b|\bclicks and pops\b",
     ),
     (
         "rumble",

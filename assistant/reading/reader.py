@@ -181,6 +181,7 @@ def normalise_text(text: str) -> str:
     text = re.sub(
         r"\b(?:high|higher|top)[ -](?:frequenc\w*|freqs?|range|region|register)\b", "high end", text
     )
+    text = re.sub(r"\bbass (?=overall\b|in general\b|everywhere\b|across the mix\b)", "low end ", text)
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
     text = re.sub(r"\b(\w+)'s\b", r"\1s", text)
     text = re.sub(r"\b(everything|all|the rest|every track) but\b", r"\1 except", text)
@@ -240,13 +241,21 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
     if but:
         found.append((but.start(), TargetRef("all_but", names[but.group(1)])))
         text = _blank(text, but.start(), but.end())
+    spoken_names = {" ".join(re.sub(r"[_\-.]+", " ", n.lower()).split()) for n, _ in tracks}
+    for phrase, value in sorted(ROLE_WORDS.items(), key=lambda p: -len(p[0])):
+        # "bass guitar" is the bass, not the Bass and the Guitar tracks
+        if " " not in phrase or phrase in spoken_names:
+            continue
+        for m in re.finditer(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text):
+            found.append((m.start(), TargetRef("role", value)))
+            text = _blank(text, m.start(), m.end())
     for name, _role in sorted(tracks, key=lambda t: -len(t[0])):
         spoken = " ".join(re.sub(r"[_\-.]+", " ", name.lower()).split())
         for candidate in {spoken, name.lower()}:
-            m = re.search(rf"\b{re.escape(candidate)}\b", text)
-            if m and len(candidate) >= 3:
-                found.append((m.start(), TargetRef("track", name)))
-                text = _blank(text, m.start(), m.end())
+            hit = re.search(rf"\b{re.escape(candidate)}\b", text)
+            if hit and len(candidate) >= 3:
+                found.append((hit.start(), TargetRef("track", name)))
+                text = _blank(text, hit.start(), hit.end())
     tables = ((GROUP_WORDS, "group"), (ROLE_WORDS, "role"))
     phrases = sorted(
         ((w, kind, v) for table, kind in tables for w, v in table.items()), key=lambda p: -len(p[0])
@@ -256,10 +265,10 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
             found.append((m.start(), TargetRef(kind, value)))  # type: ignore[arg-type]
             text = _blank(text, m.start(), m.end())
     for phrase in MIX_WORDS:
-        m = re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text)
-        if m:
-            found.append((m.start(), TargetRef("mix")))
-            text = _blank(text, m.start(), m.end())
+        hit = re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text)
+        if hit:
+            found.append((hit.start(), TargetRef("mix")))
+            text = _blank(text, hit.start(), hit.end())
     ordered = [ref for _, ref in sorted(found, key=lambda p: p[0])]
     return tuple(dict.fromkeys(ordered)), text
 
@@ -615,6 +624,10 @@ _MONO_TROUBLE = re.compile(
     r"\b(?:disappear\w*|missing|vanish\w*|gone|fall\w* apart|collaps\w*|cancel\w*|weird|"
     r"strange|hollow|phas\w*|lost|half)\b"
 )
+_SOAKED = re.compile(
+    r"\b(?:drown\w*|swim\w*|soak\w*|buried|lost|wash\w*|smother\w*|swamp\w*)\s+(?:in|with|by)\s+"
+    r"(?:the\s+|all\s+(?:the|that|this)\s+|so much\s+)?(?:reverb|verb|echo\w*|delay|ambience|room)\b"
+)
 _CANT_HEAR = re.compile(
     r"\b(?:can't|can not|cannot|couldn't|could not|don't|do not|barely|hardly|hard to|"
     r"struggle to|difficult to|impossible to|not able to|unable to|never)\s+(?:\w+\s+)?"
@@ -626,6 +639,12 @@ _MASK_VERB = re.compile(
     r"drown(?:s|ing)?(?: out)?|smother(?:s|ing)?|swamp(?:s|ing)?|overpower(?:s|ing)?|"
     r"dominat(?:es|ing)|sit(?:s|ting)? on(?: top of)?|step(?:s|ping)? on|crowd(?:s|ing)?|"
     r"cloud(?:s|ing)?|kill(?:s|ing)?|hid(?:es|ing))\b"
+)
+# two parts that "are mixing together" / "blur into each other": a clash, not a wish for glue
+# (an imperative "blend them together" has no -ing, -s or -ed)
+_RUN_TOGETHER = re.compile(
+    r"\b(?:(?:mix|blend|merg|mash|bleed|melt|smear|run|mush|blur|bled)\w*(?:ing|s|ed)|blurr?y|"
+    r"blur|mush|smear|run|bled|ran)\s+(?:\w+\s+)?(?:together|into (?:each other|one)|as one)\b"
 )
 _MAKE_ROOM = re.compile(
     r"\b(?:carve|make|clear|give|leave|create|open)\s+(?:out\s+|up\s+)?(?:some\s+|more\s+|a\s+)?"
@@ -663,11 +682,21 @@ def find_structures(
                 for m in list(pattern.finditer(rest)):
                     rest = _blank(rest, m.start(), m.end())
             rest = re.sub(r"\bmono\b", "    ", rest)
+    soaked = _SOAKED.search(rest)
+    if soaked:
+        bus = "echo" if re.search(r"delay|echo", soaked.group(0)) else "wet"
+        asks.append(Ask(bus, -1, "too much " + ("delay" if bus == "echo" else "reverb")))
+        rest = _blank(rest, soaked.start(), soaked.end())
     hear = _CANT_HEAR.search(rest)
     if hear:
         pair = len(named) >= 2 and _PAIR_WORDS.search(text)
         asks.append(Ask("buried", -1, "can't separate" if pair else "can't hear"))
         rest = _blank(rest, hear.start(), hear.end())
+    # the other part may be in the fragment before ("the bass and | kick are mixing together")
+    together = _RUN_TOGETHER.search(rest) if named and not asks else None
+    if together:
+        asks.append(Ask("buried", -1, "run together"))
+        rest = _blank(rest, together.start(), together.end())
     room = _MAKE_ROOM.search(rest)
     if room and named:
         objects = [t for t in named if _said_in(t, text[room.end() :].split(" in ")[0])]
@@ -752,7 +781,10 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
             r"\b(?:hard|left|right|pan|panned|all the way|cent(?:er|re)d?|middle)\b", " ", rest
         )
     vague: list[str] = []
+    roomy = re.search(r"\b(?:room|hall|space|ambience|reverb)\b", text)
     asks, unknown, rest = find_asks(rest, vague)
+    if roomy:  # "too much echo of the room": what many call echo is the reverb
+        asks = [replace(a, concept="wet") if a.concept == "echo" else a for a in asks]
     asks = _settle(asks, actions)
     asks = _merge_level(asks, actions)
     return Clause(
@@ -793,11 +825,17 @@ def _merge_level(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
     reading, which looks at the whole clause, decides the direction."""
     verbs = [a for a in actions if a.concept == "level"]
     others = [a for a in actions if a.concept != "level"]
+    if any(a.word in BAND_NOUNS and a.concept != "level" for a in asks):
+        # "lift the top octave": the verb carries the band, it is not a level move
+        asks = [a for a in asks if not (a.concept == "level" and a.word in LEVEL_VERBS)]
     if verbs and any(a.concept not in ("level", "buried") for a in asks):
         verbs = []
     said = {a.concept for a in others}
     words = [a for a in asks if not (verbs and a.concept == "level") and a.concept not in said]
     return [*others, *verbs, *words]
+
+
+LEVEL_VERBS = frozenset(UP_WORDS + DOWN_WORDS)
 
 
 def split_clauses(text: str) -> list[str]:
@@ -818,6 +856,14 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
     out: list[Clause] = []
     pending: list[Clause] = []
     for clause in clauses:
+        if (
+            out
+            and out[-1].asks
+            and clause.asks
+            and all(a.concept == "level" and a.word in COMPLAINTS for a in clause.asks)
+            and not any(t.kind != "mix" for t in clause.targets)
+        ):  # "too much bass overall, it's overwhelming": the complaint said again
+            continue
         if not clause.asks:
             if out and clause.targets:
                 prev = out[-1]
@@ -831,6 +877,14 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
                 )
             elif out and clause.sections and not clause.targets:
                 out[-1] = replace(out[-1], sections=out[-1].sections + clause.sections)
+            elif out and not clause.targets:  # "compress the vocal, 4:1": said apart, one ask
+                prev = out[-1]
+                out[-1] = replace(
+                    prev,
+                    text=f"{prev.text}, {clause.text}",
+                    amount=prev.amount if prev.amount.phrase else clause.amount,
+                    unknown=prev.unknown + clause.unknown,
+                )
             else:
                 pending.append(clause)
             continue
@@ -853,6 +907,13 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
             prev_tracks = tuple(t for t in out[-1].targets if t.kind != "mix")
             if prev_tracks:
                 clause = replace(clause, targets=prev_tracks)
+        if (
+            not clause.targets
+            and out
+            and all(a.concept == "buried" for a in clause.asks)
+            and re.search(r"\b(?:them|they|the two|both)\b", clause.text)
+        ):  # "the bass and kick clash, I can't separate them"
+            clause = replace(clause, targets=tuple(t for t in out[-1].targets if t.kind != "mix"))
         if not clause.targets and out and not re.search(r"\bit\b|\bmix\b", clause.text):
             prev_tracks = tuple(t for t in out[-1].targets if t.kind != "mix")
             if prev_tracks and all(

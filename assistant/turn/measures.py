@@ -5,7 +5,7 @@ reply quotes (frequency ranges, spectral overlap, crest factor).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from mixchat.assistant.planning.measures import (
     TrackPan,
     TrackRange,
 )
+from mixchat.dsp.loudness import integrated_lufs
 from mixchat.dsp.masking import StemBands, range_level_db, spectral_overlap
 from mixchat.dsp.panning import pan_and_width
 from mixchat.dsp.spectrum import (
@@ -29,8 +30,9 @@ from mixchat.dsp.spectrum import (
 )
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.tools.atomic import write_json_atomic
-from mixchat.tools.base import ToolCall
-from mixchat.tools.engine import Engine
+from mixchat.tools.base import ToolCall, ToolContext
+from mixchat.tools.catalog import apply_call
+from mixchat.tools.engine import Engine, Rendered
 from mixchat.tools.session import Version
 
 Progress = Callable[[str, float], None]
@@ -97,9 +99,9 @@ def extra_measures(
     old_extra, new_extra = dict(before.get("extra", {})), dict(after.get("extra", {}))
     for measure in measures:
         key = measure.key
-        if isinstance(measure, BusReturn):
-            old_extra[key] = engine.bus_return_db(before, measure.bus)
-            new_extra[key] = engine.bus_return_db(after, measure.bus)
+        if isinstance(measure, BusReturn):  # an unused bus is silent: quoted as "off"
+            old_extra[key] = _or_silent(engine.bus_return_db(before, measure.bus))
+            new_extra[key] = _or_silent(engine.bus_return_db(after, measure.bus))
         elif isinstance(measure, TrackRange):
             audible = measure.track in {t.name for t in state.audible_tracks()}
             bands = _bands_before_after(engine, context, parent, state, measure.track)
@@ -126,6 +128,10 @@ def extra_measures(
     if old_extra or new_extra:
         before["extra"], after["extra"] = old_extra, new_extra
     return before, after
+
+
+def _or_silent(level: float | None) -> float:
+    return -120.0 if level is None or not np.isfinite(level) else float(level)
 
 
 def pan_balance_db(engine: Engine, track: TrackState) -> float:
@@ -169,6 +175,71 @@ def parent_spectrum(engine: Engine, parent: Version) -> dict[str, list[float]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, spectrum)
     return spectrum
+
+
+MASTER_TRIES = 3  # secant steps through a master chain that is not linear (glue, ceiling)
+MASTER_TOLERANCE_LU = 0.3
+
+
+def held_loudness(
+    engine: Engine,
+    rendered: Rendered,
+    state: MixState,
+    metrics: dict[str, Any],
+    *,
+    target_lufs: float,
+) -> tuple[ToolCall, MixState, dict[str, Any]] | None:
+    """The fader shift that puts the mix back at ``target_lufs``, the state after it and its
+    metrics; None when the master sets the loudness itself. Master off: the pre-master mix
+    scales exactly with the faders, so the metrics shift without a render. Master on without
+    a loudness target: the chain runs again on the scaled pre-master mix until it lands."""
+    if state.master.enabled and state.master.loudness_enabled:
+        return None
+    lufs = float(metrics["mix"]["integrated_lufs"])
+    shift, current = target_lufs - lufs, rendered
+    if state.master.enabled:
+        shift = 0.0
+        for _ in range(MASTER_TRIES):
+            if abs(target_lufs - lufs) <= MASTER_TOLERANCE_LU:
+                break
+            shift += target_lufs - lufs
+            current = engine.remaster(rendered, state, shift_db=shift)
+            lufs = integrated_lufs(current.audio, sample_rate=engine.meta.sample_rate)
+    call = loudness_compensation(-shift)
+    shifted = apply_call(state, call, ToolContext()).state
+    if not state.master.enabled:
+        return call, shifted, shifted_metrics(metrics, shift, engine.track_facts(shifted))
+    out = engine.metrics_of(current, shifted)
+    out["fader_shift_db"] = round(float(metrics.get("fader_shift_db", 0.0)) + shift, 4)
+    return call, shifted, out
+
+
+HELD_LEVEL_TOLERANCE_DB = 0.2
+
+
+def level_match_calls(
+    engine: Engine, context: PlanContext, state: MixState, names: Sequence[str]
+) -> list[ToolCall]:
+    """Fader moves that give each named track its own loudness back after its inserts
+    changed (a transient shaper adds level): measured on the insert outputs, which the
+    render then reuses from the cache."""
+    after = engine.track_facts(state)
+    calls = []
+    for name in names:
+        if name not in after or name not in context.tracks:
+            continue
+        own_before = context.tracks[name].lufs - context.state.track(name).gain_db
+        own_after = after[name]["lufs"] - state.track(name).gain_db
+        change = own_after - own_before
+        if np.isfinite(change) and abs(change) > HELD_LEVEL_TOLERANCE_DB:
+            calls.append(
+                ToolCall(
+                    tool="adjust_track_gain",
+                    args={"track": name, "delta_db": round(-change, 2)},
+                    reason=f"{name} level-matched: the change alone moved it {change:+.1f} dB",
+                )
+            )
+    return calls
 
 
 def loudness_compensation(drift_lu: float) -> ToolCall:

@@ -119,6 +119,8 @@ def measure_value(metrics: dict[str, Any], measure: Measure) -> tuple[str, float
 
 
 def _format(value: float, unit: str) -> str:
+    if unit == "dBFS" and value <= -119.0:
+        return "off"
     if unit == "Hz":
         return hz(value)
     if unit == "%":
