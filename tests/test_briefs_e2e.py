@@ -74,6 +74,14 @@ CASES: tuple[Case, ...] = (
         songs=("song_1", "demo"),
     ),
     C("i can barely hear the keys", (("level", "keys", 1, None),), level=True, songs=("song_2",)),
+    # --- explicit EQ on a named track
+    C("cut 300 Hz on the keys", (("track_band", "keys", 212, 424, -1),), songs=("song_1", "demo")),
+    C(
+        "boost 3k on the vocal by 3 dB",
+        (("track_band", "vocal", 2500, 3600, 1),),
+        songs=("song_2", "demo"),
+    ),
+    C("high pass the guitar at 150 Hz", (("track_band", "guitar", 20, 120, -1),)),
     # --- width
     C("make it wider", (("width", 1),)),
     C("wider stereo image please", (("width", 1),), songs=("song_1", "demo")),
