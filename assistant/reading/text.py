@@ -198,9 +198,21 @@ _SUFFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+# words that only look inflected: "evening" is not "even" + -ing, nor "strings" a verb
+NOT_INFLECTED = frozenset(
+    {
+        "evening", "morning", "string", "strings", "ceiling", "thing", "things", "nothing",
+        "something", "everything", "anything", "spring", "king", "wing", "ring", "sing",
+        "during", "heaven", "garden", "oven", "kitten", "chicken", "kitchen", "listen",
+    }
+)  # fmt: skip
+
+
 def lemma_candidates(word: str) -> list[str]:
     """Possible base forms, most likely first: darker → dark, wider → wide, fatter → fat,
     muddiness → muddy, tucked → tuck, sitting → sit, brightened → bright."""
+    if word in NOT_INFLECTED:
+        return []
     out = [IRREGULAR[word]] if word in IRREGULAR else []
     for suffix, replacement in _SUFFIXES:
         if len(word) > len(suffix) + 2 and word.endswith(suffix):
