@@ -191,27 +191,30 @@ def held_loudness(
 ) -> tuple[ToolCall, MixState, dict[str, Any]] | None:
     """The fader shift that puts the mix back at ``target_lufs``, the state after it and its
     metrics; None when the master sets the loudness itself. Master off: the pre-master mix
-    scales exactly with the faders, so the metrics shift without a render. Master on without
-    a loudness target: the chain runs again on the scaled pre-master mix until it lands."""
+    scales exactly with the faders, so the metrics shift without a second measure. Master on
+    without a loudness target: the chain runs again on the scaled pre-master mix (in memory)
+    until it lands, and the state found is rendered and measured."""
     if state.master.enabled and state.master.loudness_enabled:
         return None
     lufs = float(metrics["mix"]["integrated_lufs"])
-    shift, current = target_lufs - lufs, rendered
+    shift = target_lufs - lufs
     if state.master.enabled:
         shift = 0.0
         for _ in range(MASTER_TRIES):
             if abs(target_lufs - lufs) <= MASTER_TOLERANCE_LU:
                 break
             shift += target_lufs - lufs
-            current = engine.remaster(rendered, state, shift_db=shift)
-            lufs = integrated_lufs(current.audio, sample_rate=engine.meta.sample_rate)
+            tried = engine.remaster(rendered, state, shift_db=shift)
+            lufs = integrated_lufs(tried.audio, sample_rate=engine.meta.sample_rate)
     call = loudness_compensation(-shift)
     shifted = apply_call(state, call, ToolContext()).state
     if not state.master.enabled:
-        return call, shifted, shifted_metrics(metrics, shift, engine.track_facts(shifted))
-    out = engine.metrics_of(current, shifted)
-    out["fader_shift_db"] = round(float(metrics.get("fader_shift_db", 0.0)) + shift, 4)
-    return call, shifted, out
+        out = shifted_metrics(metrics, shift, engine.track_facts(shifted))
+        # the committed state's mix, made now from the cached track outputs: a render or a
+        # playback of this version then reads it instead of mixing every track again
+        out.update(engine.cache_refs(engine.render(shifted, measure=False), shifted))
+        return call, shifted, out
+    return call, shifted, engine.metrics_of(engine.render(shifted), shifted)
 
 
 HELD_LEVEL_TOLERANCE_DB = 0.2
