@@ -46,6 +46,8 @@ SPREAD_CUT_DB = 6.0  # per-track cut before the move spreads to the next carrier
 MAX_BOOST_DB = 8.0
 NAMED_CUT_DB = 4.5  # per unit of amount, on a track the brief names
 NAMED_BOOST_DB = 3.5
+NAMED_MIX_TARGET_DB = 1.0  # per unit of amount: what a named part's band move does to the mix
+NAMED_CARRIER_SHARE = 0.3  # ... when the named parts carry at least this share of the band
 NAMED_MIN_DB = 3.0  # even "a touch" on a named part moves its band >= 1.5 dB
 NAMED_MAX_DB = 8.0
 LEXICON_CENTROID_PCT = 4.0  # a lexicon-only word moves the centroid at most this much
@@ -198,7 +200,7 @@ class BandSpec:
 
 
 BAND_SPECS = {
-    "harsh": BandSpec("2–5 kHz", 2000, 5000, 3150, 1.2, RangeShare(low_hz=2000, high_hz=5000)),
+    "harsh": BandSpec("2–5 kHz", 2000, 5000, 3150, 0.9, RangeShare(low_hz=2000, high_hz=5000)),
     "sibilance": BandSpec("5–9 kHz", 5000, 9000, 6500, 1.8, RangeShare(low_hz=5000, high_hz=9000)),
     "mud": BandSpec("200–500 Hz", 200, 500, 315, 1.1, RangeShare(low_hz=200, high_hz=500)),
     "boom": BandSpec("60–250 Hz", 60, 250, 200, 0.7, BandShare(band="low"), "low_shelf"),
@@ -255,6 +257,21 @@ def band_move(
     sign = -1.0 if direction < 0 else 1.0
     if explicit:
         gain = named_gain_db(sign, amount)
+        before = range_share_db(mix_powers(context), spec.low_hz, spec.high_hz)
+
+        def heard(gain_db: float) -> float:
+            moves = {
+                n: [EqBand(kind=spec.kind, freq_hz=spec.freq_hz, gain_db=gain_db, q=spec.q)]
+                for n, _ in offenders
+            }
+            after = range_share_db(mix_powers(context, moves), spec.low_hz, spec.high_hz)
+            return (after - before) * sign
+
+        # a clear step on the part; when the part is what carries the band, deep enough to
+        # be heard in the mix around it too (a part that carries little of it never would be)
+        if sum(share for _, share in offenders) >= NAMED_CARRIER_SHARE:
+            target = NAMED_MIX_TARGET_DB * audible(amount)
+            gain = _solve_gain(heard, start_db=gain, cap_db=NAMED_MAX_DB, target=target)
         for name, share in offenders:
             reason = (
                 f"{'cut' if gain < 0 else 'boost'} {abs(gain):.1f} dB at "
