@@ -81,7 +81,7 @@ def scripted(*calls: tuple[str, dict[str, Any]]) -> LLMPlanner:
 
 
 def llm_turns(session: Session) -> None:
-    """What the offline planner never asks for here: gates, polarity, removing EQ bands,
+    """What the offline planner never asks for here: gates, polarity, editing and removing EQ bands,
     compressors and automation, the master EQ, and the clean-up stages for faults the demo
     stems do not have."""
     state = session.load().state
@@ -89,6 +89,7 @@ def llm_turns(session: Session) -> None:
     planner = scripted(
         ("set_gate", {"track": "Snare", "threshold_db": -45.0}),
         ("set_polarity", {"track": "Snare", "on": True}),
+        ("set_eq_band", {"track": with_eq, "band_index": 0, "gain_db": -1.5}),
         ("remove_eq_band", {"track": with_eq, "band_index": 0}),
         ("apply_master_eq", {"kind": "high_shelf", "freq_hz": 9000.0, "gain_db": 1.5}),
         ("remove_hum", {"track": "Keys", "fundamental_hz": 60.0}),
@@ -161,7 +162,7 @@ def test_the_session_calls_every_tool(session: Session) -> None:
 def test_every_tool_has_categories_and_planners_are_offered_all_but_the_record_ones() -> None:
     assert [name for name, t in REGISTRY.tools.items() if not t.categories] == []
     recorded = {name for name, t in REGISTRY.tools.items() if "record" in t.categories}
-    assert recorded == {"shift_all_faders", "restore_settings"}
+    assert recorded == {"shift_all_faders", "restore_settings", "blend_settings"}
     offered = {schema["function"]["name"] for schema in REGISTRY.schemas()}
     assert offered == set(REGISTRY.tools) - recorded
 

@@ -18,11 +18,12 @@ from mixchat.assistant.planning.errors import PlannerError
 from mixchat.assistant.turn.actions import set_roles
 from mixchat.assistant.turn.comparison import ab_compare
 from mixchat.assistant.turn.context import build_context
+from mixchat.assistant.turn.landing import Landed, land_blend
 from mixchat.assistant.turn.measures import (
     extra_measures,
-    loudness_compensation,
+    held_loudness,
+    level_match_calls,
     overlap_tracks,
-    shifted_metrics,
 )
 from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise
 from mixchat.assistant.turn.result import ModelTurnResult, TurnResult
@@ -169,6 +170,11 @@ def _carry_out(
         )
     report("applying", 0.45)
     state, changes = apply_calls(parent.state, plan.calls, context.tool_context)
+    calls = list(plan.calls)
+    if plan.held_levels:
+        matched = level_match_calls(engine, context, state, plan.held_levels)
+        state, more = apply_calls(state, matched, context.tool_context)
+        changes, calls = [*changes, *more], [*calls, *matched]
     if state == parent.state:
         return _no_version(plan, parent, planner, "The mix is that way already; nothing changed.")
     report("rendering", 0.5)
@@ -180,18 +186,30 @@ def _carry_out(
         bands.result()
     before = context.metrics
     notes: list[str] = []
-    calls = list(plan.calls)
+    if plan.blend is not None:
+        landed = land_blend(
+            engine,
+            context,
+            plan.blend,
+            plan,
+            old_metrics=session.load(plan.blend.old_version).metrics,
+            landed=Landed(state, rendered, metrics, calls, changes),
+        )
+        state, rendered, metrics = landed.state, landed.rendered, landed.metrics
+        calls, changes = landed.calls, landed.changes
+        notes.extend([landed.note] if landed.note else [])
     drift = metrics["mix"]["integrated_lufs"] - before["mix"]["integrated_lufs"]
-    if not plan.level_change and abs(drift) > LOUDNESS_DRIFT_LU and not state.master.enabled:
-        compensation = loudness_compensation(drift)
-        shift = apply_call(state, compensation, context.tool_context)
-        state = shift.state
+    held = None
+    if not plan.level_change and abs(drift) > LOUDNESS_DRIFT_LU:
+        held = held_loudness(
+            engine, rendered, state, metrics, target_lufs=before["mix"]["integrated_lufs"]
+        )
+    if held is not None:
+        compensation, state, metrics = held
         calls.append(compensation)
-        notes.append(f"{shift.summary} {shift.reason}")
-        metrics = shifted_metrics(metrics, compensation.args["delta_db"], engine.track_facts(state))
-        # the committed state's mix, made now from the cached track outputs: a render or a
-        # playback of this version then reads it instead of mixing every track again
-        metrics.update(engine.cache_refs(engine.render(state, measure=False), state))
+        notes.append(
+            f"all faders {compensation.args['delta_db']:+.1f} dB {compensation.reason}"
+        )
     notes.extend(_over_full_scale(before, metrics, state))
     before, metrics = extra_measures(engine, context, parent, state, before, metrics, plan.measures)
     body = compose_reply(
