@@ -112,6 +112,12 @@ class MasterEqArgs(ToolArgs):
     q: float = Field(default=0.7, ge=0.1, le=18.0)
 
 
+class MasterWidthArgs(ToolArgs):
+    width: float = Field(
+        ge=0.0, le=2.0, description="Mix-bus side gain: 0 mono, 1 as mixed, up to 2 twice as wide"
+    )
+
+
 class GlueArgs(ToolArgs):
     enabled: bool = True
     threshold_db: float = Field(default=-18.0, ge=-60.0, le=0.0)
@@ -280,6 +286,17 @@ def apply_master_eq(state: MixState, args: MasterEqArgs, context: ToolContext) -
         state.master.eq, kind=kind, freq_hz=args.freq_hz, gain_db=args.gain_db, q=args.q
     )
     return Change(state=state.with_master(eq=bands), summary=f"master {verb}")
+
+
+@tool(
+    "set_master_width",
+    "Stereo width of the whole mix on the master (mid/side: scales the side signal).",
+)
+def set_master_width(state: MixState, args: MasterWidthArgs, context: ToolContext) -> Change:
+    old = state.master.width
+    new_state = state.with_master(width=round(args.width, 3))
+    change = f"{old:.2f} → {args.width:.2f}" if abs(old - args.width) > 1e-9 else "unchanged"
+    return Change(state=new_state, summary=f"master width {change} (side gain)")
 
 
 @tool("set_master_glue", "Glue compressor on the mix bus (enabled=false removes it).")

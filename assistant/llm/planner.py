@@ -44,7 +44,7 @@ TONE_TOOLS = frozenset(
     {"apply_eq", "set_eq_band", "remove_eq_band", "set_high_pass", "set_low_pass", "set_saturation"}
 )
 STEREO_TOOLS = frozenset({"set_pan", "set_width"})
-MASTER_TOOLS = frozenset({"set_master", "set_master_glue", "apply_master_eq"})
+MASTER_TOOLS = frozenset({"set_master", "set_master_glue", "apply_master_eq", "set_master_width"})
 LEVEL_TOOLS = TRACK_LEVEL_TOOLS | {"automate_section", "set_master"}
 
 
