@@ -14,7 +14,7 @@ from typing import Any
 from mixchat.assistant.llm.choose import choose_planner
 from mixchat.assistant.planning.contract import Plan, PlanContext, Planner
 from mixchat.assistant.planning.errors import PlannerError
-from mixchat.assistant.turn.actions import set_roles
+from mixchat.assistant.turn.actions import answer, set_roles
 from mixchat.assistant.turn.comparison import ab_compare
 from mixchat.assistant.turn.context import build_context
 from mixchat.assistant.turn.measures import (
@@ -133,7 +133,9 @@ def _carry_out(
     planner: str,
     report: Progress,
 ) -> dict[str, Any]:
-    if plan.intent in ("clarify", "nothing", "question"):
+    if plan.intent == "question":
+        return _no_version(plan, parent, planner, _session_answer(session, context.brief, parent))
+    if plan.intent in ("clarify", "nothing"):
         return _no_version(plan, parent, planner, plan.message or "I did not change anything.")
     if plan.intent == "explain":
         told = explain_version(parent) if parent.reply else plan.message or explain_version(parent)
@@ -199,6 +201,18 @@ def _carry_out(
         "tool_calls": [{"tool": c.tool, "args": c.args} for c in plan.calls],
         "reply": reply,
     }
+
+
+def _session_answer(session: Session, question: str, parent: Version) -> str:
+    """A question in a session is answered with the session's own settings and measurements
+    first (the version the question was asked on), then the general knowledge and sources."""
+    told = answer(question, session=session, version=parent.version)
+    text = told["answer"]
+    if told.get("sources"):
+        text += "\n\nSources: " + "; ".join(told["sources"])
+    if told.get("note"):
+        text += f"\n\nNote: {told['note']}"
+    return text
 
 
 def _restore(session: Session, plan: Plan, parent: Version, planner: str) -> dict[str, Any]:
