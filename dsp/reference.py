@@ -45,21 +45,6 @@ def band_edges(sample_rate: float) -> list[float]:
     return [e for e in MATCH_EDGES_HZ if e < sample_rate / 2.0]
 
 
-def band_labels(sample_rate: float) -> list[str]:
-    """ "20–90 Hz", "90–200 Hz", ... "9–20 kHz" for each broad band."""
-    edges = band_edges(sample_rate)
-
-    def hz(value: float) -> str:
-        return f"{value / 1000:g} k" if value >= 1000 else f"{value:g} "
-
-    labels = []
-    for low, high in zip(edges[:-1], edges[1:], strict=False):
-        unit = "kHz" if high >= 1000 else "Hz"
-        low_text = hz(low).strip() if (low >= 1000) == (high >= 1000) else hz(low) + "Hz"
-        labels.append(f"{low_text.replace(' k', '')}–{hz(high).replace(' k', '').strip()} {unit}")
-    return labels
-
-
 def band_levels_db(audio: np.ndarray, sample_rate: float) -> np.ndarray:
     """Energy per broad band relative to the total (dB), from the averaged spectrum."""
     freqs, psd = power_spectrum(mono_sum(audio), sample_rate=sample_rate, n_fft=4096)

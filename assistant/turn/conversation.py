@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,6 +18,7 @@ from mixchat.assistant.planning.errors import PlannerError
 from mixchat.assistant.turn.actions import answer, set_roles
 from mixchat.assistant.turn.comparison import ab_compare
 from mixchat.assistant.turn.context import build_context
+from mixchat.assistant.turn.files import handle_files
 from mixchat.assistant.turn.measures import (
     compensate_loudness,
     extra_measures,
@@ -42,13 +44,19 @@ def handle_brief(
     parent: int | None = None,
     planner: Planner | None = None,
     progress: Progress | None = None,
+    base: Path | None = None,
 ) -> dict[str, Any]:
-    """Plan and apply one brief. Returns {version, parent, planner, tool_calls, reply}."""
+    """Plan and apply one brief. Returns {version, parent, planner, tool_calls, reply}. A
+    brief naming a file is handled by what the file is (``turn.files``); relative paths
+    start at ``base`` (the current folder when None)."""
     brief = brief.strip()
     if not brief:
         raise PlannerError('the brief is empty; say what you want, e.g. "make the vocal brighter"')
     report = progress or (lambda label, fraction: None)
     parent_version = session.load(parent)
+    with_file = handle_files(session, brief, parent=parent_version, progress=report, base=base)
+    if with_file is not None:
+        return with_file
     assignment = role_assignment(session, brief)
     if assignment is not None:
         return _correct_roles(session, brief, assignment, parent_version)
