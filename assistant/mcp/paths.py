@@ -19,16 +19,15 @@ resolved first (``~``, ``..`` and symlinks included) and checked on what it real
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mixchat.assistant.mcp.errors import AccessError
 from mixchat.tools.session import Session
+from mixchat.assistant.reading.files import file_mentions
 from mixchat.tools.workspace import find_stem_files
 
-PATH_IN_TEXT = re.compile(r"""(?:~|\.{1,2})?/[^\s"'`]+""")
 SESSION_INTERNALS = frozenset({"session.json", "chat.jsonl", "versions", "cache"})
 
 
@@ -99,8 +98,8 @@ class PathPolicy:
         such as "make it sound like PATH" must not reach past them."""
         if not self.roots:
             return
-        for candidate in PATH_IN_TEXT.findall(text):
-            path = Path(candidate.rstrip(".,;:!?)")).expanduser()
+        for mention in file_mentions(text, base=self.base):
+            path = mention.path
             if path.exists() and not self.inside_roots(path.resolve()):
                 raise AccessError(
                     f"{name} names {path}, outside the folders this server may use "

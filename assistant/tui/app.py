@@ -69,8 +69,10 @@ class MixChatApp(SessionActions, App):
         stems_dir: Path | None = None,
         session_path: Path | None = None,
         suggestions: Sequence[str] = (),
+        pictures: str = "none",
     ) -> None:
         super().__init__()
+        self.pictures = pictures  # how the terminal shows images (tui.pictures.probe_terminal)
         self.session = session
         self.stems_dir = stems_dir
         self.new_session_path = session_path
@@ -297,6 +299,8 @@ class MixChatApp(SessionActions, App):
             version=result.get("version"),
             tool_calls=result.get("tool_calls") or [],
             seconds=message.seconds,
+            plots=result.get("plots") or [],
+            pictures=self.pictures,
         )
         if result.get("version") is not None:
             self.current = result["version"]
@@ -397,11 +401,14 @@ def run_chat(
         from mixchat.tools.workspace import find_stem_files
 
         find_stem_files(Path(stems_dir))
+    from mixchat.assistant.tui.pictures import probe_terminal
+
     app = MixChatApp(
         session=opened,
         stems_dir=Path(stems_dir) if stems_dir else None,
         session_path=Path(session) if session else None,
         suggestions=suggestions,
+        pictures=probe_terminal(),  # asks the terminal: before the app owns the screen
     )
     app.run()
     if app.failure:

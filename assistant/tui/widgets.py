@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.text import Text
@@ -24,6 +25,7 @@ from mixchat.assistant.tui.formatting import (
     track_rows,
     version_row,
 )
+from mixchat.assistant.tui.pictures import plot_widgets
 from mixchat.dsp.errors import MixError
 from mixchat.dsp.state import MixState
 
@@ -53,6 +55,8 @@ class ChatLog(VerticalScroll):
         version: int | None = None,
         tool_calls: list[dict[str, Any]] | None = None,
         seconds: float | None = None,
+        plots: Sequence[str] = (),
+        pictures: str = "none",
     ) -> None:
         title = [planner + (" planner" if planner and planner != "automix" else "")]
         title.append(f"new version v{version}" if version is not None else "no new version")
@@ -62,6 +66,9 @@ class ChatLog(VerticalScroll):
             Static(" · ".join(t for t in title if t), classes="reply-title"),
             Markdown(reply_markdown(text), classes="reply-body"),
         ]
+        shown = plot_widgets(list(plots), mode=pictures)
+        if shown:
+            parts.append(Horizontal(*shown, classes="plots"))
         if tool_calls:
             lines = "\n".join(call_text(c["tool"], c.get("args", {})) for c in tool_calls)
             parts.append(
