@@ -1,6 +1,7 @@
 """Our frozen specs turned into pedalboard processors (built fresh per render, never stored).
 
-A track's insert chain runs in this order: trim, polarity, high-pass, low-pass, EQ bands,
+A track's insert chain runs in this order: clean-up (mixchat.dsp.cleanup, read from the
+stem before everything else, see render), trim, polarity, high-pass, low-pass, EQ bands,
 gate, compressor (+ makeup), transient shaper, saturation. Everything but the transient
 shaper is a native pedalboard plugin; the shaper is a vectorised scipy function that keeps
 its filter state between blocks, so block-wise processing equals whole-array processing.
@@ -38,6 +39,7 @@ from mixchat.dsp.state import (
 PEDALBOARD_BUFFER_FRAMES = 65536
 
 INSERT_FIELDS = (
+    "cleanup",
     "trim_db",
     "polarity_inverted",
     "hpf_hz",

@@ -2,7 +2,8 @@
 
 The song is processed block by block (``block_s``), every track in turn within a block:
 
-1. Inserts (trim ... saturation): a track's output comes from its stem when it has no
+1. Inserts (clean-up, trim ... saturation; the clean-up stages read the stem ahead by their
+   latency, see mixchat.dsp.cleanup.stream): a track's output comes from its stem when it has no
    inserts ("passthrough"), from a .npy file in ``cache_dir`` named by a hash of the stem key,
    the insert settings, the rate and ENGINE_VERSION ("cached", memory-mapped), or from its
    insert chain run now with pedalboard's ``process(reset=False)`` and written to that file as
@@ -47,6 +48,8 @@ from mixchat.dsp.audio_io import (  # noqa: F401 - prune_cache is part of render
 )
 from mixchat.dsp.automation import automation_gain, matching
 from mixchat.dsp.bus_lane import BusLane, open_cached
+from mixchat.dsp.cleanup.chain import cleaned_stem
+from mixchat.dsp.cleanup.stream import CleanedStem
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.panning import MIX_CHUNK, Placer, placement_matrix
 from mixchat.dsp.processors import (
@@ -92,6 +95,8 @@ def _digest(payload: object) -> str:
 def track_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> str:
     """Hash of everything that decides a track's insert output (and nothing else)."""
     inserts = track.model_dump(mode="json", include=set(INSERT_FIELDS))
+    if not track.cleanup.stages():
+        del inserts["cleanup"]  # keys from before the clean-up stages existed stay valid
     return _digest({"engine": ENGINE_VERSION, "stem": stem_key, "rate": sample_rate, **inserts})
 
 
@@ -168,6 +173,7 @@ class _TrackFeed:
     audio: np.ndarray  # the stem (rendered, passthrough) or the cached insert output
     chain: InsertChain | None = None
     put: Put | None = None
+    source: CleanedStem | None = None  # the stem through its clean-up stages
 
     def block(self, start: int, stop: int) -> np.ndarray | None:
         stop = min(stop, self.audio.shape[1])
@@ -175,7 +181,12 @@ class _TrackFeed:
             return None
         if self.chain is None:
             return np.asarray(self.audio)[:, start:stop]  # a plain view: slicing a memmap is slow
-        out = self.chain.process(_read_block(self.audio, start, stop), reset=start == 0)
+        raw = (
+            self.source.read(start, stop)
+            if self.source is not None
+            else _read_block(self.audio, start, stop)
+        )
+        out = self.chain.process(raw, reset=start == 0)
         if self.put is not None:
             self.put(start, out)
         return out
@@ -203,7 +214,8 @@ def _open_feed(
     if path is not None:
         channels, frames = stem.audio.shape
         put = stack.enter_context(npy_block_writer(path, shape=(channels, frames)))
-    return _TrackFeed(track, "rendered", stem.audio, chain=chain, put=put)
+    source = cleaned_stem(stem.audio, track.cleanup, sample_rate=sample_rate)
+    return _TrackFeed(track, "rendered", stem.audio, chain=chain, put=put, source=source)
 
 
 def _track_blocks(

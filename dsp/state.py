@@ -10,6 +10,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mixchat.dsp.cleanup.spec import Cleanup
 from mixchat.dsp.errors import StateError
 
 
@@ -80,6 +81,7 @@ class TrackState(Frozen):
     trim_db: float = Field(default=0.0, ge=-60.0, le=36.0)
     gain_db: float = Field(default=0.0, ge=-60.0, le=24.0)
     polarity_inverted: bool = False
+    cleanup: Cleanup = Cleanup()
     hpf_hz: float | None = Field(default=None, ge=10.0, le=2000.0)
     lpf_hz: float | None = Field(default=None, ge=1000.0, le=22000.0)
     eq: tuple[EqBand, ...] = ()

@@ -1,5 +1,7 @@
 """The technical mix an engineer does first, as tool calls that each carry their reason.
 
+0. clean-up, only where a detector found a fault on the raw stem (DC, hum, clicks, noise,
+   plosives, sibilance), each call quoting what was measured;
 1. gain staging: every stem trimmed to NOMINAL_LUFS into its inserts (export-level proof);
 2. high-pass where a stem has only rumble, low-mid clean-up where sources pile up;
 3. masking resolved on the masker (kick/bass, vocal presence, vocal body);
@@ -55,6 +57,8 @@ from mixchat.tools.automix_profile import GenreProfile, genre_profile
 from mixchat.tools.balance_targets import balance_targets
 from mixchat.tools.base import ToolCall, ToolContext
 from mixchat.tools.catalog import apply_calls
+from mixchat.tools.cleanup_faults import faults_lookup
+from mixchat.tools.cleanup_moves import cleanup_calls
 
 Progress = Callable[[str, float], None]
 NOMINAL_LUFS = -18.0
@@ -106,7 +110,10 @@ def automix_plan(
     meta = engine.meta
     rate = meta.sample_rate
     profile = genre_profile(genre)
-    context = ToolContext(sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate)
+    faults = faults_lookup(engine, state)
+    context = ToolContext(
+        sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate, faults=faults
+    )
     names = [t.name for t in state.tracks]
     roles = {t.name: t.role for t in state.tracks}
     sources = engine.stem_sources()
@@ -127,6 +134,11 @@ def automix_plan(
         for n, b in raw_blocks.items()
     }
     calls = reset_calls(state, vocal)
+    report("clean-up", 0.1)
+    for track in state.tracks:
+        found = faults(track.name)
+        if track.name in live and found is not None:
+            calls += cleanup_calls(track, found, with_hpf=False)
     trims = {
         n: _clamp(NOMINAL_LUFS - raw[n].lufs, TRIM_RANGE_DB) if n in live else 0.0 for n in names
     }

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from mixchat.dsp.cleanup.detect import StemFaults
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.state import MixState, Section, TrackState, validation_message
 
@@ -26,11 +27,14 @@ class ToolArgs(BaseModel):
 
 @dataclass(frozen=True)
 class ToolContext:
-    """What a tool may read besides the state: the song's sections and length."""
+    """What a tool may read besides the state: the song's sections and length, and what the
+    clean-up detectors found on a track's raw stem (``faults(track_name)``; None without
+    stems, e.g. in a test), which the clean-up tools use for what a call leaves out."""
 
     sections: tuple[Section, ...] = ()
     duration_s: float = 0.0
     sample_rate: int = 44100
+    faults: Callable[[str], StemFaults | None] | None = None
 
 
 @dataclass(frozen=True)

@@ -227,13 +227,26 @@ def feedback(
     path: Annotated[Path, typer.Argument(help="Stems folder, session folder or finished mix")],
     plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder")] = None,
     genre: Annotated[str | None, typer.Option(help="Genre for the tonal target")] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(help="Judge PATH as one stem of this role (vocal, bass, drums, ...)"),
+    ] = None,
+    stem: Annotated[
+        str | None, typer.Option(help="Judge this stem of the session PATH, against the others")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """A Mix-Check-style report: what holds the mix back, with numbers and actions."""
+    """A Mix-Check-style report: what holds the mix back, with numbers and actions.
+
+    One audio file named for its part (bass.wav, Lead Vox.wav) or given --role is judged as
+    a stem: clean-up faults, clipping, limiting, silence, printed reverb, channels, and how
+    to export it; a finished mix's tonal targets are not applied to it."""
     from mixchat.assistant.inspection.feedback import feedback_for_path
 
     with progress_bar("feedback", quiet=json_out) as progress:
-        data = feedback_for_path(path, plots_dir=plots, genre=genre, progress=progress)
+        data = feedback_for_path(
+            path, plots_dir=plots, genre=genre, role=role, stem=stem, progress=progress
+        )
     if json_out:
         print_json(data)
     else:

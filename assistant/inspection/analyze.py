@@ -11,11 +11,13 @@ import numpy as np
 
 from mixchat.dsp.analysis import analyze_audio, analyze_stem
 from mixchat.dsp.audio_io import load_audio, load_stems
+from mixchat.dsp.cleanup.detect import StemFaults, detect_faults
 from mixchat.dsp.errors import AudioFileError
 from mixchat.dsp.masking import find_masking
 from mixchat.dsp.roles import infer_role
 from mixchat.dsp.sections import detect_sections, estimate_tempo_bpm
 from mixchat.dsp.state import Section
+from mixchat.tools.cleanup_faults import stem_faults
 from mixchat.tools.engine import Engine
 from mixchat.tools.session import Session
 from mixchat.tools.workspace import find_stem_files, sum_to_stereo, track_names
@@ -40,6 +42,7 @@ class Material:
     genre: str | None = None
     stem_subtypes: dict[str, str] | None = None
     stem_rates: dict[str, int] | None = None
+    faults: dict[str, StemFaults] | None = None  # clean-up findings on the raw stems
 
 
 def load_material(path: Path, *, progress: Progress | None = None) -> Material:
@@ -112,6 +115,7 @@ def _session_material(session: Session, report: Progress) -> Material:
     sources = engine.stem_sources()
     gains = {t.name: 10 ** (t.gain_db / 20) for t in version.state.audible_tracks()}
     stems = {name: np.asarray(sources[name].audio) * np.float32(g) for name, g in gains.items()}
+    faults = {t.name: stem_faults(engine, t) for t in version.state.audible_tracks()}
     meta = session.meta
     return Material(
         "session",
@@ -127,7 +131,28 @@ def _session_material(session: Session, report: Progress) -> Material:
         genre=meta.genre,
         stem_subtypes={s.name: s.subtype for s in meta.stems},
         stem_rates={s.name: s.source_rate for s in meta.stems},
+        faults=faults,
     )
+
+
+def material_faults(material: Material) -> dict[str, StemFaults]:
+    """The clean-up findings of every stem (a session's come from its cache)."""
+    if material.faults is None:
+        material.faults = {
+            name: detect_faults(
+                audio, sample_rate=material.sample_rate, role=material.roles.get(name, "other")
+            )
+            for name, audio in material.stems.items()
+        }
+    return material.faults
+
+
+def faults_json(faults: StemFaults) -> dict[str, Any]:
+    """A stem's findings for ``analyze --json`` (the learned noise profile left out)."""
+    data = faults.model_dump(mode="json")
+    data["noise"].pop("profile", None)
+    data["found"] = faults.found()
+    return data
 
 
 def measure_material(material: Material, *, progress: Progress | None = None) -> dict[str, Any]:
@@ -145,11 +170,17 @@ def measure_material(material: Material, *, progress: Progress | None = None) ->
         "masking": [],
         "warnings": material.warnings,
     }
+    report("clean-up detectors", 0.6)
+    faults = material_faults(material)
     for index, (name, audio) in enumerate(material.stems.items()):
         report(f"stem {name}", 0.6 + 0.25 * index / max(len(material.stems), 1))
         stem = analyze_stem(audio, sample_rate=rate, name=name).model_dump(mode="json")
         stem.update(
-            {"file": material.files.get(name, ""), "role": material.roles.get(name, "other")}
+            {
+                "file": material.files.get(name, ""),
+                "role": material.roles.get(name, "other"),
+                "cleanup": faults_json(faults[name]),
+            }
         )
         result["stems"].append(stem)
     if len(material.stems) > 1:

@@ -21,7 +21,6 @@ PREMASTER_HOT_LUFS = -14.0
 PREMASTER_QUIET_LUFS = -28.0
 LOW_END_WIDE = 0.25  # side/mid energy ratio under 150 Hz (-6 dB)
 LOW_END_LOOSE = 0.1
-DC_OFFSET_LIMIT = 0.005
 BURIED_VOCAL_LU = -6.0
 MASKING_MIN_SEVERITY = 0.25
 MASKING_MIN_OVERLAP_PCT = 20.0
@@ -257,18 +256,6 @@ def stem_items(stems: list[dict[str, Any]], material: Any) -> list[Item]:
                     stem=name,
                     sample_peak_dbfs=stem["sample_peak_dbfs"],
                     crest_factor_db=stem["crest_factor_db"],
-                )
-            )
-        if abs(stem["dc_offset"]) > DC_OFFSET_LIMIT:
-            items.append(
-                item(
-                    "dc_offset",
-                    "low",
-                    f"DC offset on {name}",
-                    f"{name} sits {stem['dc_offset']:+.4f} off zero (full scale 1).",
-                    f"High-pass {name} at 20 Hz (or remove DC) before mixing.",
-                    stem=name,
-                    dc_offset=stem["dc_offset"],
                 )
             )
         if UNHELPFUL_NAME.match(name.strip()):

@@ -13,7 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from mixchat.assistant.inspection.analyze import Material, load_material, measure_material
+from mixchat.assistant.inspection.analyze import (
+    Material,
+    load_material,
+    material_faults,
+    measure_material,
+)
 from mixchat.assistant.inspection.checks import (
     loudness_items,
     masking_items,
@@ -22,6 +27,13 @@ from mixchat.assistant.inspection.checks import (
     tonal_items,
     vocal_items,
 )
+from mixchat.assistant.inspection.cleanup_items import cleanup_items
+from mixchat.assistant.inspection.stem_feedback import (
+    is_stem_file,
+    session_stem_feedback,
+    stem_file_feedback,
+)
+from mixchat.dsp.errors import AudioFileError
 from mixchat.dsp.masking import find_masking
 from mixchat.tools.automix_measure import gated_lufs, loudness_blocks, power_sum_db, section_blocks
 from mixchat.tools.engine import Engine
@@ -39,10 +51,22 @@ def feedback_for_path(
     *,
     plots_dir: Path | None = None,
     genre: str | None = None,
+    role: str | None = None,
+    stem: str | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """``{items: [...], plots: [...]}`` for a stems folder, a session or an audio file."""
+    """``{items: [...], plots: [...]}`` for a stems folder, a session or an audio file.
+
+    One audio file whose name says a role (or given ``role``) is judged as a stem, and so is
+    ``stem`` of a session; see ``stem_feedback``."""
     report = progress or (lambda label, fraction: None)
+    path = Path(path)
+    if stem is not None:
+        if not (path / "session.json").exists():
+            raise AudioFileError(f"--stem needs a session folder; {path} is not one")
+        return session_stem_feedback(path, stem, role=role, progress=report)
+    if path.is_file() and is_stem_file(path, role):
+        return stem_file_feedback(path, role=role, progress=report)
     material = load_material(Path(path), progress=report)
     result = measure_material(material, progress=report)
     in_mix = tracks_in_mix(material)
@@ -84,6 +108,8 @@ def build_items(
     items += tonal_items(mix, shares, tolerance, name)
     if result["stems"]:
         items += stem_items(result["stems"], material)
+        for name, faults in material_faults(material).items():
+            items += cleanup_items(name, faults)
     items += masking_items(result["masking"], material.roles)
     if in_mix:
         items += vocal_balance(material, in_mix)

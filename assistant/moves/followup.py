@@ -111,6 +111,8 @@ def track_back(new: TrackState, old: TrackState, fraction: float) -> list[ToolCa
                 reason=f"{new.name} saturation: {why}",
             )
         )
+    if new.cleanup != old.cleanup:
+        calls.extend(cleanup_back(new, old, fraction))
     for flag, tool in (("mute", "set_mute"), ("solo", "set_solo")):
         if getattr(new, flag) != getattr(old, flag):
             calls.append(
@@ -120,6 +122,53 @@ def track_back(new: TrackState, old: TrackState, fraction: float) -> list[ToolCa
                     reason=f"{new.name} {flag} restored",
                 )
             )
+    return calls
+
+
+CLEANUP_TOOLS = {
+    "hum": ("remove_hum", ("fundamental_hz", "width_hz")),
+    "denoise": ("reduce_noise", ("threshold_db",)),
+    "deplosive": ("control_plosives", ("threshold_db", "cutoff_hz")),
+    "deess": ("de_ess", ("threshold_db", "freq_hz", "ratio")),
+}
+MIN_CLEANUP_DB = 1.0
+
+
+def cleanup_back(new: TrackState, old: TrackState, fraction: float) -> list[ToolCall]:
+    """Clean-up stages a fraction of the way back: their reduction towards the earlier one
+    (or towards none); a stage that ends under 1 dB, or one with no amount (DC, de-click)
+    taken all the way back, is turned off."""
+    calls = []
+    why = f"back {fraction:.0%} of the way to the previous setting"
+    for stage in new.cleanup.stages():
+        now, before = getattr(new.cleanup, stage), getattr(old.cleanup, stage)
+        if now == before:
+            continue
+        if stage not in CLEANUP_TOOLS:
+            if before is None and fraction >= 1.0:
+                calls.append(
+                    ToolCall(
+                        tool="clear_cleanup",
+                        args={"track": new.name, "stage": stage},
+                        reason=f"{new.name} {stage}: taken back",
+                    )
+                )
+            continue
+        tool, kept = CLEANUP_TOOLS[stage]
+        target = before.reduction_db if before is not None else 0.0
+        reduction = _mid(now.reduction_db, target, fraction)
+        if reduction < MIN_CLEANUP_DB:
+            calls.append(
+                ToolCall(
+                    tool="clear_cleanup",
+                    args={"track": new.name, "stage": stage},
+                    reason=f"{new.name} {stage}: {why} (off)",
+                )
+            )
+            continue
+        args = {"track": new.name, "reduction_db": reduction}
+        args.update({k: getattr(now, k) for k in kept})
+        calls.append(ToolCall(tool=tool, args=args, reason=f"{new.name} {stage}: {why}"))
     return calls
 
 

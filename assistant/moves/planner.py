@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from mixchat.assistant.knowledge.ask import answer_question
+from mixchat.assistant.moves.cleanup import cleanup_move
 from mixchat.assistant.moves.dynamics import (
     compress_move,
     glue_move,
@@ -27,6 +28,7 @@ from mixchat.assistant.moves.tone import (
     tilt_move,
 )
 from mixchat.assistant.planning.contract import Plan, PlanContext
+from mixchat.assistant.reading.cleanup import CLEANUP_CONCEPTS
 from mixchat.assistant.reading.reader import BriefReading, Clause, TargetRef, ceiling_db, read_brief
 from mixchat.assistant.reading.vocab import DRUM_ROLES, VOCAL_ROLES
 from mixchat.tools.base import ToolCall
@@ -217,6 +219,8 @@ def plan_ask(
     concept, d = ask.concept, ask.direction
     explicit = names is not None
     tonal_note = MoveSet()
+    if concept in CLEANUP_CONCEPTS:
+        return cleanup_move(context, concept, names, amount)
     if clause.sections and concept not in ("level", "buried", "energy", "wet", "echo"):
         tonal_note.notes.append(
             "EQ and dynamics are not automated per section here, so this applies to the whole song."

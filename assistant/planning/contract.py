@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from mixchat.dsp.cleanup.detect import StemFaults
 from mixchat.dsp.state import MixState, Section
 from mixchat.tools.base import ToolCall, ToolContext
 
@@ -55,11 +56,15 @@ class PlanContext:
     tracks: dict[str, TrackFacts]
     lineage: list[PastTurn]
     masking: Callable[[], list[dict[str, Any]]] = field(default=lambda: [])
+    faults: Callable[[str], StemFaults | None] = field(default=lambda name: None)
 
     @property
     def tool_context(self) -> ToolContext:
         return ToolContext(
-            sections=self.sections, duration_s=self.duration_s, sample_rate=self.sample_rate
+            sections=self.sections,
+            duration_s=self.duration_s,
+            sample_rate=self.sample_rate,
+            faults=self.faults,
         )
 
 

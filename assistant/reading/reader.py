@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
 from mixchat.assistant.reading.asks import Ask
+from mixchat.assistant.reading.cleanup import find_cleanup_asks
 from mixchat.assistant.reading.followups import classify_followup
 from mixchat.assistant.reading.lexicon import inflection_candidates, load_lexicon
 from mixchat.assistant.reading.params import find_parameter_asks
@@ -352,8 +353,6 @@ def find_actions(text: str, has_target: bool, has_section: bool) -> list[Ask]:
     length = _space_length(text)
     if length is not None:
         asks.append(length)
-    if re.search(r"\bde ?ess(?:er)?\b", text):
-        asks.append(Ask("sibilance", -1, "de-ess"))
     if asks or not (has_target or has_section):
         return asks
     downs = [w for w in DOWN_WORDS if _has(text, w)]
@@ -465,9 +464,12 @@ def ceiling_db(text: str) -> float | None:
 def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     amount = find_amount(text)
     sections, rest = find_sections(text)
+    faults, rest = find_cleanup_asks(rest)
     targets, rest = find_targets(rest, tracks)
     params, rest = find_parameter_asks(rest)
-    actions = params + find_actions(rest, any(t.kind != "mix" for t in targets), bool(sections))
+    actions = (
+        faults + params + find_actions(rest, any(t.kind != "mix" for t in targets), bool(sections))
+    )
     if any(a.concept == "master" for a in actions):
         rest = re.sub(r"\b(?:loud|louder)\b", " ", rest)
     if any(a.concept in ("reverb_size", "delay_feedback") for a in actions):

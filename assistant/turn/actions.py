@@ -19,6 +19,7 @@ from mixchat.dsp.roles import parse_role_assignments
 from mixchat.tools.automix import automix_plan
 from mixchat.tools.base import Change, ToolContext
 from mixchat.tools.catalog import apply_calls
+from mixchat.tools.cleanup_faults import faults_lookup
 from mixchat.tools.engine import Engine
 from mixchat.tools.genres import resolve_genre
 from mixchat.tools.session import Session
@@ -44,6 +45,7 @@ def run_automix(
         sections=session.meta.sections,
         duration_s=session.meta.duration_s,
         sample_rate=session.meta.sample_rate,
+        faults=faults_lookup(engine, parent.state),
     )
     state, changes = apply_calls(parent.state, calls, context)
     report("measuring", 0.85)

@@ -10,6 +10,7 @@ from mixchat.assistant.planning.contract import PastTurn, PlanContext, TrackFact
 from mixchat.dsp.masking import StemBands, find_masking
 from mixchat.dsp.state import TrackState
 from mixchat.tools.base import ToolCall
+from mixchat.tools.cleanup_faults import faults_lookup
 from mixchat.tools.engine import Engine
 from mixchat.tools.errors import SessionError
 from mixchat.tools.session import Session, Version
@@ -107,6 +108,7 @@ def build_context(session: Session, engine: Engine, brief: str, parent: Version)
         tracks=tracks,
         lineage=lineage(session, parent.version),
         masking=masking,
+        faults=faults_lookup(engine, state),
         stem_bands=bands_of,
         stereo=stereo,
     )

@@ -1,0 +1,43 @@
+"""A track's clean-up stages in processing order, and the cleaned stem render reads."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mixchat.dsp.cleanup.clicks import declick_stage
+from mixchat.dsp.cleanup.dc import DcStage
+from mixchat.dsp.cleanup.hum import HumStage
+from mixchat.dsp.cleanup.noise import noise_stage
+from mixchat.dsp.cleanup.rumble import deplosive_stage
+from mixchat.dsp.cleanup.sibilance import de_esser_stage
+from mixchat.dsp.cleanup.spec import Cleanup
+from mixchat.dsp.cleanup.stream import CleanedStem, Stage
+
+
+def cleanup_stages(cleanup: Cleanup, *, sample_rate: int) -> list[Stage]:
+    stages: list[Stage] = []
+    if cleanup.dc is not None:
+        stages.append(DcStage(cleanup.dc, sample_rate=sample_rate))
+    if cleanup.hum is not None and cleanup.hum.reduction_db > 0:
+        stages.append(HumStage(cleanup.hum, sample_rate=sample_rate))
+    if cleanup.declick is not None:
+        stages.append(declick_stage(cleanup.declick, sample_rate=sample_rate))
+    if cleanup.denoise is not None and cleanup.denoise.reduction_db > 0:
+        stages.append(noise_stage(cleanup.denoise, sample_rate=sample_rate))
+    if cleanup.deplosive is not None and cleanup.deplosive.reduction_db > 0:
+        stages.append(deplosive_stage(cleanup.deplosive, sample_rate=sample_rate))
+    if cleanup.deess is not None and cleanup.deess.reduction_db > 0:
+        stages.append(de_esser_stage(cleanup.deess, sample_rate=sample_rate))
+    return stages
+
+
+def cleaned_stem(audio: np.ndarray, cleanup: Cleanup, *, sample_rate: int) -> CleanedStem | None:
+    """The stem run through its clean-up, read in blocks; None when nothing is on."""
+    stages = cleanup_stages(cleanup, sample_rate=sample_rate)
+    return CleanedStem(audio, stages) if stages else None
+
+
+def clean_audio(audio: np.ndarray, cleanup: Cleanup, *, sample_rate: int) -> np.ndarray:
+    """Whole-array clean-up of (channels, n) audio (the same samples render produces)."""
+    stem = cleaned_stem(np.asarray(audio, dtype=np.float32), cleanup, sample_rate=sample_rate)
+    return np.asarray(audio, dtype=np.float32) if stem is None else stem.read(0, audio.shape[1])

@@ -1,0 +1,69 @@
+"""DC offset: found as the mean of each channel where the stem plays, removed by a
+2nd-order high-pass far below the music (5 Hz), which also takes out slow drift and, unlike
+subtracting a constant, leaves the silent parts of a stem at zero."""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.signal import butter, sosfilt
+
+from mixchat.dsp.cleanup.spec import DcRemoval
+
+BLOCK_S = 0.05
+FOUND_ABOVE = 0.003  # |offset| in full scale (-50 dBFS) ...
+FOUND_AGAINST_RMS_DB = -30.0  # ... and no more than 30 dB under the stem's level
+
+
+class DcFinding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    found: bool
+    offset: float = Field(description="the largest per-channel mean where the stem plays")
+    offset_dbfs: float
+    against_rms_db: float = Field(description="offset level relative to the stem's RMS")
+
+
+def detect_dc(audio: np.ndarray, *, sample_rate: int) -> DcFinding:
+    """The channel means over the blocks where the stem is not silent (a stem that is off
+    half the time still carries its offset while it plays)."""
+    size = max(1, int(BLOCK_S * sample_rate))
+    count = audio.shape[1] // size
+    if count == 0:
+        return DcFinding(found=False, offset=0.0, offset_dbfs=-120.0, against_rms_db=-120.0)
+    framed = audio[:, : count * size].reshape(audio.shape[0], count, size)
+    power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64) / (audio.shape[0] * size)
+    playing = power > 1e-9  # above -90 dBFS
+    if not playing.any():
+        return DcFinding(found=False, offset=0.0, offset_dbfs=-120.0, against_rms_db=-120.0)
+    means = framed.mean(axis=2, dtype=np.float64)[:, playing].mean(axis=1)
+    offset = float(means[np.argmax(np.abs(means))])
+    rms = float(np.sqrt(power[playing].mean()))
+    level = 20.0 * np.log10(max(abs(offset), 1e-6))
+    against = level - 20.0 * np.log10(max(rms, 1e-9))
+    found = abs(offset) >= FOUND_ABOVE and against >= FOUND_AGAINST_RMS_DB
+    return DcFinding(
+        found=bool(found),
+        offset=round(offset, 5),
+        offset_dbfs=round(level, 2),
+        against_rms_db=round(against, 2),
+    )
+
+
+class DcStage:
+    latency = 0
+
+    def __init__(self, spec: DcRemoval, *, sample_rate: int) -> None:
+        self.sos = butter(2, spec.cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
+        self.reset()
+
+    def reset(self) -> None:
+        self._zi: np.ndarray | None = None
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        if block.shape[1] == 0:
+            return block
+        if self._zi is None:
+            self._zi = np.zeros((self.sos.shape[0], block.shape[0], 2))
+        out, self._zi = sosfilt(self.sos, block, axis=-1, zi=self._zi)
+        return out.astype(np.float32, copy=False)

@@ -1,0 +1,201 @@
+"""Broadband noise: a floor learned on the stem's quiet passages, reduced by spectral gating.
+
+Detection frames the stem (``n_fft`` about 46 ms, half overlap) and takes the frames within
+``QUIET_WITHIN_DB`` of its quietest playing frames (digital silence is not a floor). It is noise when those frames are (1) far enough
+under the stem's loud frames to be "quiet", yet no more than ``MAX_SNR_DB`` under them, (2)
+steady (their levels spread by under ``STEADY_SPREAD_DB``) and (3) noise-like: their averaged
+spectrum is flat within each octave from 500 Hz up (``FLATNESS_MIN``), where a held note or a
+reverb tail shows peaks. The profile (power density per Hz at log-spaced frequencies) is what
+``NoiseReduction`` stores, so every render gates against the same floor.
+
+The gate (a ``LocalStage``) computes an STFT on a fixed grid (sqrt-Hann, half overlap, so an
+untouched frame comes back exactly), keeps the bins that rise ``threshold_db`` over the
+profile, smooths that mask over three frames and five bins and lowers the rest by
+``reduction_db``. Channels share one mask (the image does not move).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.fft
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.ndimage import uniform_filter
+
+from mixchat.dsp.cleanup.spec import NoiseProfile, NoiseReduction
+from mixchat.dsp.cleanup.stream import LocalStage
+
+QUIET_PERCENTILE = 2.0
+QUIET_WITHIN_DB = 6.0  # quiet frames: within this of the quietest 2 % of the playing frames
+MIN_QUIET_S = 0.3
+SILENT_POWER = 1e-11  # -110 dBFS: digital silence, not a noise floor
+MAX_SNR_DB = 52.0
+MIN_QUIET_BELOW_LOUD_DB = 30.0
+STEADY_SPREAD_DB = 4.0
+FLATNESS_MIN = 0.8
+FLAT_FROM_HZ = 500.0
+PROFILE_POINTS = 48
+MASK_SMOOTH = (3, 5)  # frames, bins
+
+
+def frame_size(sample_rate: int) -> int:
+    return 2048 if sample_rate <= 50000 else 4096
+
+
+def analysis_window(size: int) -> np.ndarray:
+    return np.sqrt(np.hanning(size + 1)[:-1]).astype(np.float32)
+
+
+class NoiseFinding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    found: bool
+    floor_dbfs: float = Field(default=-120.0, description="broadband level of the quiet passages")
+    loud_dbfs: float = -120.0
+    snr_db: float = Field(default=0.0, description="loud passages over the floor")
+    quiet_s: float = 0.0
+    spread_db: float = 0.0
+    flatness: float = 0.0
+    profile: NoiseProfile | None = Field(
+        default=None, description="learned on the quiet passages, when the stem has some"
+    )
+
+
+def _frame_powers(audio: np.ndarray, size: int) -> np.ndarray:
+    """(frames, bins) power of the channel mean, sqrt-Hann frames at half overlap."""
+    hop = size // 2
+    mono = np.asarray(audio, dtype=np.float32).mean(axis=0)
+    count = (mono.size - size) // hop + 1
+    if count <= 0:
+        return np.zeros((0, size // 2 + 1), dtype=np.float32)
+    frames = np.lib.stride_tricks.sliding_window_view(mono, size)[::hop][:count]
+    spectrum = scipy.fft.rfft(frames * analysis_window(size), axis=-1)
+    return (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
+
+
+def _octave_flatness(mean_power: np.ndarray, freqs: np.ndarray, nyquist: float) -> float:
+    """Mean spectral flatness of the octaves from FLAT_FROM_HZ up (1 = flat noise)."""
+    values = []
+    low = FLAT_FROM_HZ
+    while low * 2 <= min(nyquist, 16000.0):
+        inside = mean_power[(freqs >= low) & (freqs < low * 2)] + 1e-30
+        values.append(float(np.exp(np.mean(np.log(inside))) / np.mean(inside)))
+        low *= 2
+    return float(np.mean(values)) if values else 0.0
+
+
+def learn_profile(
+    mean_power: np.ndarray, *, sample_rate: int, size: int, seconds: float
+) -> NoiseProfile:
+    """Power density per Hz (dB) at log-spaced points, from a mean frame power spectrum."""
+    window_energy = float(np.sum(analysis_window(size).astype(np.float64) ** 2))
+    density = 2.0 * mean_power / (sample_rate * window_energy)
+    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    edges = np.geomspace(20.0, sample_rate / 2.0, PROFILE_POINTS + 1)
+    centres, levels = [], []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (freqs >= lo) & (freqs < hi)
+        if not inside.any():
+            continue
+        centres.append(round(float(math.sqrt(lo * hi)), 2))
+        levels.append(round(float(10.0 * np.log10(np.median(density[inside]) + 1e-30)), 2))
+    return NoiseProfile(
+        freqs_hz=tuple(centres), density_db=tuple(levels), seconds=round(seconds, 2)
+    )
+
+
+def detect_noise(audio: np.ndarray, *, sample_rate: int) -> NoiseFinding:
+    size = frame_size(sample_rate)
+    power = _frame_powers(audio, size)
+    hop_s = size / 2 / sample_rate
+    if power.shape[0] < 20:
+        return NoiseFinding(found=False)
+    broadband = power.sum(axis=1)
+    playing = broadband > SILENT_POWER * size
+    if playing.sum() < 20:
+        return NoiseFinding(found=False)
+    window_energy = float(np.sum(analysis_window(size).astype(np.float64) ** 2))
+    level = 10.0 * np.log10(2.0 * broadband / (size * window_energy) + 1e-30)
+    loud = float(np.percentile(level[playing], 95))
+    bottom = float(np.percentile(level[playing], QUIET_PERCENTILE))
+    quiet = np.flatnonzero(playing & (level <= bottom + QUIET_WITHIN_DB))
+    quiet_s = quiet.size * hop_s
+    floor = float(10.0 * np.log10(np.mean(10.0 ** (level[quiet] / 10.0))))
+    spread = float(np.percentile(level[quiet], 90) - np.percentile(level[quiet], 10))
+    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    mean_power = power[quiet].mean(axis=0)
+    flatness = _octave_flatness(mean_power, freqs, sample_rate / 2.0)
+    snr = loud - floor
+    found = (
+        quiet_s >= MIN_QUIET_S
+        and MIN_QUIET_BELOW_LOUD_DB <= snr <= MAX_SNR_DB
+        and spread <= STEADY_SPREAD_DB
+        and flatness >= FLATNESS_MIN
+    )
+    profile = learn_profile(mean_power, sample_rate=sample_rate, size=size, seconds=quiet_s)
+    return NoiseFinding(
+        found=bool(found),
+        floor_dbfs=round(floor, 2),
+        loud_dbfs=round(loud, 2),
+        snr_db=round(snr, 2),
+        quiet_s=round(quiet_s, 2),
+        spread_db=round(spread, 2),
+        flatness=round(flatness, 3),
+        profile=profile if quiet_s >= MIN_QUIET_S and snr >= MIN_QUIET_BELOW_LOUD_DB else None,
+    )
+
+
+def _threshold(spec: NoiseReduction, *, sample_rate: int, size: int) -> np.ndarray:
+    """Per-bin power a frame must exceed to pass: the profile's density, as frame power,
+    ``threshold_db`` higher."""
+    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    profile = spec.profile
+    density_db = np.interp(
+        np.log(np.maximum(freqs, 1.0)), np.log(profile.freqs_hz), profile.density_db
+    )
+    window_energy = float(np.sum(analysis_window(size).astype(np.float64) ** 2))
+    frame_power = 10.0 ** (density_db / 10.0) * sample_rate * window_energy / 2.0
+    return (frame_power * 10.0 ** (spec.threshold_db / 10.0)).astype(np.float32)
+
+
+class NoiseGate:
+    """The spectral gate as a local operation over a window starting on the hop grid."""
+
+    def __init__(self, spec: NoiseReduction, *, sample_rate: int) -> None:
+        self.size = frame_size(sample_rate)
+        self.hop = self.size // 2
+        self.window = analysis_window(self.size)
+        self.threshold = _threshold(spec, sample_rate=sample_rate, size=self.size)
+        self.floor = np.float32(10.0 ** (-spec.reduction_db / 20.0))
+
+    def __call__(self, audio: np.ndarray, start: int) -> np.ndarray:
+        del start  # windows start on the hop grid; nothing else depends on the position
+        channels, length = audio.shape
+        count = (length - self.size) // self.hop + 1
+        out = np.zeros_like(audio, dtype=np.float32)
+        if count < 2:
+            return out
+        frames = np.lib.stride_tricks.sliding_window_view(audio, self.size, axis=1)[:, :: self.hop][
+            :, :count
+        ]
+        spectrum = scipy.fft.rfft(frames * self.window, axis=-1)
+        power = (spectrum.real**2 + spectrum.imag**2).mean(axis=0)
+        mask = (power > self.threshold).astype(np.float32)
+        mask = uniform_filter(mask, size=MASK_SMOOTH, mode="nearest")
+        gain = self.floor + (1.0 - self.floor) * mask
+        shaped = scipy.fft.irfft(spectrum * gain, n=self.size, axis=-1).astype(np.float32)
+        shaped *= self.window
+        half = self.hop
+        joined = np.zeros((channels, count + 1, half), dtype=np.float32)
+        joined[:, :count] += shaped[:, :, :half]
+        joined[:, 1:] += shaped[:, :, half:]
+        flat = joined.reshape(channels, -1)
+        usable = min(flat.shape[1], length)
+        out[:, :usable] = flat[:, :usable]
+        return out
+
+
+def noise_stage(spec: NoiseReduction, *, sample_rate: int) -> LocalStage:
+    gate = NoiseGate(spec, sample_rate=sample_rate)
+    return LocalStage(gate, context=3 * gate.size, grid=gate.hop)

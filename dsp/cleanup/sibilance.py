@@ -1,0 +1,117 @@
+"""Sibilance: 5-10 kHz bursts on a vocal that stand out of the rest of it, tamed by a
+de-esser (a dynamic bell on the sibilance band keyed on that band, see ``sidechain``).
+
+Detection frames the vocal (about 23 ms) and calls a frame an ess when its 5-10 kHz power
+beats the rest of the spectrum (80 Hz-5 kHz) by ``ESS_OVER_REST_DB``. The esses are harsh
+when they come close to the vocal's own loud level: a burst counts when its sibilance band
+reaches within ``HARSH_BELOW_LOUD_DB`` of the loud frames' total level, and sibilance is
+found when such bursts are a real share of the esses. The de-esser's threshold comes from
+the same band the stage listens to: between the voiced frames' band level and the esses'.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+from pydantic import BaseModel, ConfigDict, Field
+from scipy.signal import sosfilt
+
+from mixchat.dsp.cleanup.sidechain import DynamicBandStage, band_envelope_db, bandpass_sos
+from mixchat.dsp.cleanup.spec import DeEsser
+
+BAND_HZ = (5000.0, 10000.0)
+REST_HZ = (80.0, 5000.0)
+FRAME_S = 0.023
+ESS_OVER_REST_DB = 3.0
+HARSH_BELOW_LOUD_DB = 6.0
+MIN_BURSTS = 3
+MIN_HARSH_SHARE = 0.25
+THRESHOLD_BELOW_BURSTS_DB = 12.0
+
+
+class SibilanceFinding(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    found: bool
+    bursts: int = Field(default=0, description="harsh 5-10 kHz bursts")
+    times_s: list[float] = Field(default_factory=list)
+    esses: int = 0
+    band_over_rest_db: float = Field(default=0.0, description="median, in the harsh bursts")
+    band_against_loud_db: float = Field(default=-120.0, description="median burst vs loud level")
+    threshold_db: float | None = Field(default=None, description="suggested de-esser threshold")
+
+
+def _band_frames(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, int]:
+    size = int(2 ** round(np.log2(FRAME_S * sample_rate)))
+    mono = np.asarray(audio, dtype=np.float32).mean(axis=0)
+    count = mono.size // size
+    if count == 0:
+        return np.zeros(0), np.zeros(0), size
+    frames = mono[: count * size].reshape(count, size) * np.hanning(size).astype(np.float32)
+    spectrum = scipy.fft.rfft(frames, axis=1)
+    power = spectrum.real**2 + spectrum.imag**2
+    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+    band = power[:, (freqs >= BAND_HZ[0]) & (freqs < BAND_HZ[1])].sum(axis=1)
+    rest = power[:, (freqs >= REST_HZ[0]) & (freqs < REST_HZ[1])].sum(axis=1)
+    return band, rest, size
+
+
+def _db(x: np.ndarray) -> np.ndarray:
+    return 10.0 * np.log10(np.maximum(x, 1e-20))
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    edges = np.diff(np.concatenate([[0], mask.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def detect_sibilance(audio: np.ndarray, *, sample_rate: int) -> SibilanceFinding:
+    if sample_rate < 2.2 * BAND_HZ[1]:
+        return SibilanceFinding(found=False)
+    band, rest, size = _band_frames(audio, sample_rate)
+    if band.size < 20:
+        return SibilanceFinding(found=False)
+    total_db = _db(band + rest)
+    loud = float(np.percentile(total_db, 95))
+    ess = (_db(band) - _db(rest) >= ESS_OVER_REST_DB) & (total_db > loud - 40.0)
+    harsh = ess & (_db(band) >= loud - HARSH_BELOW_LOUD_DB)
+    ess_runs, harsh_runs = _runs(ess), _runs(harsh)
+    found = len(harsh_runs) >= MIN_BURSTS and len(harsh_runs) >= MIN_HARSH_SHARE * len(ess_runs)
+    times = [round(float(a * size / sample_rate), 3) for a, _ in harsh_runs[:100]]
+    over = float(np.median(_db(band[harsh]) - _db(rest[harsh]))) if harsh.any() else 0.0
+    against = float(np.median(_db(band[harsh]) - loud)) if harsh.any() else -120.0
+    threshold = de_ess_threshold(audio, sample_rate=sample_rate, frames=ess, size=size)
+    return SibilanceFinding(
+        found=bool(found),
+        bursts=len(harsh_runs),
+        times_s=times,
+        esses=len(ess_runs),
+        band_over_rest_db=round(over, 2),
+        band_against_loud_db=round(against, 2),
+        threshold_db=threshold,
+    )
+
+
+def de_ess_threshold(
+    audio: np.ndarray, *, sample_rate: int, frames: np.ndarray, size: int
+) -> float | None:
+    """A threshold on the de-esser's own detector: THRESHOLD_BELOW_BURSTS_DB under the esses'
+    median peak level (so a typical ess loses about 9 dB at 4:1 and every ess is touched),
+    never under the loudest level the band reaches in frames without an ess."""
+    if not frames.any():
+        return None
+    spec = DeEsser(threshold_db=0.0)
+    sos = bandpass_sos(spec.freq_hz, spec.q, sample_rate)
+    band = sosfilt(sos, np.asarray(audio, dtype=np.float64), axis=-1)
+    level, _ = band_envelope_db(band, attack_ms=spec.attack_ms, sample_rate=sample_rate)
+    count = frames.size
+    peaks = level[: count * size].reshape(count, size).max(axis=1)
+    bursts = float(np.median(peaks[frames]))
+    others = peaks[~frames & (peaks > bursts - 40.0)]
+    ceiling = float(np.percentile(others, 80)) if others.size else -90.0
+    return round(float(np.clip(max(bursts - THRESHOLD_BELOW_BURSTS_DB, ceiling), -90.0, 0.0)), 1)
+
+
+def de_esser_stage(spec: DeEsser, *, sample_rate: int) -> DynamicBandStage:
+    sos = bandpass_sos(spec.freq_hz, spec.q, sample_rate)
+    return DynamicBandStage(spec, sos, sample_rate=sample_rate)

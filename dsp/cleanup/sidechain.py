@@ -1,0 +1,93 @@
+"""The dynamic band shared by the de-esser and the plosive control: a band filter ``F`` and a
+gain ``g`` that falls while the band is loud, applied as ``x + (g - 1) F(x)``.
+
+With ``F`` a constant-peak band-pass (RBJ) or a first-order low-pass, ``x + (g - 1) F(x)``
+is exactly the input when ``g = 1`` and never boosts (the rest of the signal and the band are
+power-complementary), so the stage is a dynamic EQ cut and nothing else.
+
+The detector follows the band's power (the louder channel; one gain for all channels, so the
+image does not move) with a one-pole of ``attack_ms``; the gain reduction above threshold
+(``ratio``, capped at ``reduction_db``) releases at a steady dB rate, ``8.69 / release``
+dB per second (an exponential release), computed without a per-sample loop as a running
+maximum: r[n] = max(g[n], r[n-1] - rate) = max over k <= n of (g[k] - rate (n - k)).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.signal import lfilter, sosfilt
+
+from mixchat.dsp.cleanup.spec import DynamicBand
+
+_DB_PER_NEPER = 20.0 / math.log(10.0)
+
+
+def bandpass_sos(freq_hz: float, q: float, sample_rate: int) -> np.ndarray:
+    """RBJ constant 0 dB peak band-pass as one second-order section."""
+    w0 = 2.0 * math.pi * min(freq_hz, 0.45 * sample_rate) / sample_rate
+    alpha = math.sin(w0) / (2.0 * q)
+    b = np.array([alpha, 0.0, -alpha])
+    a = np.array([1.0 + alpha, -2.0 * math.cos(w0), 1.0 - alpha])
+    return np.concatenate([b / a[0], a / a[0]])[None, :]
+
+
+def lowpass_sos(cutoff_hz: float, sample_rate: int) -> np.ndarray:
+    """First-order low-pass (bilinear), as a second-order section with zero second taps."""
+    k = math.tan(math.pi * cutoff_hz / sample_rate)
+    b0 = k / (1.0 + k)
+    a1 = (k - 1.0) / (1.0 + k)
+    return np.array([[b0, b0, 0.0, 1.0, a1, 0.0]])
+
+
+def band_envelope_db(
+    band: np.ndarray, *, attack_ms: float, sample_rate: int, zi: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(level in dB of the band's smoothed power, filter state) for (channels, n) band audio."""
+    power = np.max(np.square(band, dtype=np.float64), axis=0)
+    pole = math.exp(-1000.0 / (attack_ms * sample_rate))
+    state = np.zeros(1) if zi is None else zi
+    smooth, state = lfilter([1.0 - pole], [1.0, -pole], power, zi=state)
+    return 10.0 * np.log10(np.maximum(smooth, 1e-20)), state
+
+
+class DynamicBandStage:
+    latency = 0
+
+    def __init__(self, spec: DynamicBand, sos: np.ndarray, *, sample_rate: int) -> None:
+        self.spec = spec
+        self.sos = sos
+        self.sample_rate = sample_rate
+        self.rate_db = _DB_PER_NEPER / (spec.release_ms * sample_rate / 1000.0)
+        self.reset()
+
+    def reset(self) -> None:
+        self._filter_zi: np.ndarray | None = None
+        self._env_zi: np.ndarray | None = None
+        self._last_reduction = 0.0
+
+    def reduction_db(self, level_db: np.ndarray) -> np.ndarray:
+        spec = self.spec
+        over = np.maximum(level_db - spec.threshold_db, 0.0)
+        wanted = np.minimum(over * (1.0 - 1.0 / spec.ratio), spec.reduction_db)
+        ramp = self.rate_db * np.arange(wanted.size)
+        held = np.maximum.accumulate(
+            np.concatenate([[self._last_reduction], wanted + ramp + self.rate_db])
+        )
+        released = held[1:] - ramp - self.rate_db
+        out = np.maximum(wanted, released)
+        self._last_reduction = float(out[-1])
+        return out
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        if block.shape[1] == 0:
+            return block
+        if self._filter_zi is None:
+            self._filter_zi = np.zeros((self.sos.shape[0], block.shape[0], 2))
+        band, self._filter_zi = sosfilt(self.sos, block, axis=-1, zi=self._filter_zi)
+        level, self._env_zi = band_envelope_db(
+            band, attack_ms=self.spec.attack_ms, sample_rate=self.sample_rate, zi=self._env_zi
+        )
+        gain = 10.0 ** (-self.reduction_db(level) / 20.0)
+        return (block + (gain - 1.0) * band).astype(np.float32)

@@ -1,0 +1,112 @@
+"""Block-wise plumbing: every clean-up stage gives the same samples whatever the block size.
+
+A stage is streaming: ``process(block)`` returns as many samples as it was given, late by the
+stage's ``latency`` (its first ``latency`` samples are silence). Recursive stages (filters,
+dynamics) keep their state between blocks and have no latency. A ``LocalStage`` wraps an
+operation that needs context on both sides (STFT gating, click repair): it keeps the input it
+still needs, runs the operation over a window that starts on the operation's grid (so STFT
+frames always sit at the same absolute positions) and hands out only samples whose context is
+complete, ``context`` samples late.
+
+``CleanedStem`` drives a chain of stages from a stem: asked for ``[start, stop)`` it feeds the
+stages up to ``stop`` plus the chain's latency (zeros past the stem's end) and returns the
+aligned output, so render can treat a cleaned stem like the stem itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+import numpy as np
+
+LocalOp = Callable[[np.ndarray, int], np.ndarray]
+
+
+class Stage(Protocol):
+    latency: int
+
+    def reset(self) -> None: ...
+
+    def process(self, block: np.ndarray) -> np.ndarray: ...
+
+
+class LocalStage:
+    """Streams ``op(window, window_start) -> processed window`` whose output at a sample
+    depends only on the input within ``context`` samples of it and on the sample's position
+    relative to a ``grid`` (a multiple of ``grid`` from the stream's start)."""
+
+    def __init__(self, op: LocalOp, *, context: int, grid: int = 1) -> None:
+        self.op = op
+        self.grid = max(int(grid), 1)
+        self.latency = int(context)
+        self._pad = -(-self.latency // self.grid) * self.grid  # context rounded up to the grid
+        self.reset()
+
+    def reset(self) -> None:
+        self._buffer: np.ndarray | None = None
+        self._buffer_start = -self._pad  # zeros before the stream's first sample
+        self._received = 0
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        channels, frames = block.shape
+        if frames == 0:
+            return block
+        if self._buffer is None:
+            self._buffer = np.zeros((channels, self._pad), dtype=np.float32)
+        emitted = self._received - self.latency  # first position handed out by this call
+        self._buffer = np.concatenate([self._buffer, block.astype(np.float32, copy=False)], axis=1)
+        self._received += frames
+        ready = self._received - self.latency
+        out = np.zeros((channels, frames), dtype=np.float32)
+        first = max(emitted, 0)
+        if ready > first:
+            processed = self.op(self._buffer, self._buffer_start)
+            lo, hi = first - self._buffer_start, ready - self._buffer_start
+            out[:, first - emitted :] = processed[:, lo:hi]
+        keep_from = ((ready - self.latency) // self.grid) * self.grid
+        keep_from = max(keep_from, self._buffer_start)
+        self._buffer = self._buffer[:, keep_from - self._buffer_start :]
+        self._buffer_start = keep_from
+        return out
+
+
+class CleanedStem:
+    """A stem run through a chain of stages, read block by block in order from any start
+    (a read that does not continue the last one starts the chain again from 0)."""
+
+    def __init__(self, audio: np.ndarray, stages: Sequence[Stage]) -> None:
+        self.audio = audio
+        self.stages = list(stages)
+        self.latency = sum(stage.latency for stage in self.stages)
+        self._next = 0
+
+    def _feed(self, start: int, stop: int) -> np.ndarray:
+        """Input positions [start, stop) of the stem, zeros outside it."""
+        channels, frames = self.audio.shape
+        block = np.zeros((channels, stop - start), dtype=np.float32)
+        lo, hi = max(start, 0), min(stop, frames)
+        if hi > lo:
+            block[:, lo - start : hi - start] = self.audio[:, lo:hi]
+        return block
+
+    def _run(self, block: np.ndarray) -> np.ndarray:
+        for stage in self.stages:
+            block = stage.process(block)
+        return block
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        if start != self._next or start == 0:
+            for stage in self.stages:
+                stage.reset()
+            first = self._run(self._feed(0, start + self.latency))
+            del first  # warm-up: positions before ``start``
+            self._next = start
+        out = self._run(self._feed(start + self.latency, stop + self.latency))
+        self._next = stop
+        return out
+
+
+def whole(stages: Sequence[Stage], audio: np.ndarray) -> np.ndarray:
+    """Run ``stages`` over a whole (channels, n) array in one block (for tests and tools)."""
+    return CleanedStem(np.asarray(audio, dtype=np.float32), stages).read(0, audio.shape[1])
