@@ -133,7 +133,7 @@ MIX_WORDS = re.compile(
     r"stereo\s+mix|premaster)\b",
     re.IGNORECASE,
 )
-STEM_WORDS = re.compile(r"\b(?:stem|track|part|take|recording)s?\b", re.IGNORECASE)
+STEM_WORDS = re.compile(r"\b(?:stem|part|take|recording|overdub)s?\b", re.IGNORECASE)
 
 
 def names_a_reference(words: str) -> bool:

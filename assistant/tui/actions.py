@@ -29,7 +29,7 @@ else:
 
 
 class SessionActions(_AppBase):
-    """Compare, play/stop, write WAVs and export; mixed into the App."""
+    """Compare, play/stop/seek, A/B switching while playing, WAVs and export; mixed into the App."""
 
     if TYPE_CHECKING:
         # Provided by MixChatApp; declared here only for the type checker.
@@ -38,6 +38,9 @@ class SessionActions(_AppBase):
         mark_a: int | None
         mark_b: int | None
         device: Any
+        player: playback.Player | None
+        loudness: dict[int, float]
+        said_no_device: bool
 
         @property
         def log_view(self) -> ChatLog: ...
@@ -95,49 +98,125 @@ class SessionActions(_AppBase):
         )
 
     def action_play_toggle(self) -> None:
-        if self.device is not None:
+        if self.player is not None and self.player.playing:
             self.action_stop()
         else:
             self.action_play()
+
+    def _output_device(self, number: int) -> Any | None:
+        """The output device; without one, say why (once) and offer the WAVs."""
+        device, reason = playback.audio_output()
+        if device is not None:
+            return device
+        if not self.said_no_device:
+            self.said_no_device = True
+            self.log_view.add_note(f"{reason}: playback writes WAVs you can open instead")
+        pair = self.mark_a is not None and self.mark_b is not None and self.mark_a != self.mark_b
+        what = f"v{number}" + (
+            f" and the level-matched A/B (v{self.mark_a}, v{self.mark_b})" if pair else ""
+        )
+        folder = self._open_session().path / "renders"
+        self.push_screen(
+            WriteWavsDialog(reason=reason, what=what, folder=folder),
+            lambda yes: self._write_wavs(number) if yes else None,
+        )
+        return None
+
+    def _player_for(self, device: Any) -> playback.Player:
+        session = self._open_session()
+        if self.player is None or self.player.device is not device:
+            self.player = playback.Player(device, sample_rate=session.meta.sample_rate)
+        return self.player
 
     def action_play(self) -> None:
         number = self._target_version()
         if number is None or self.session is None:
             return
-        device, reason = playback.audio_output()
-        if device is None:
-            pair = (
-                self.mark_a is not None and self.mark_b is not None and self.mark_a != self.mark_b
-            )
-            what = f"v{number}" + (
-                f" and the level-matched A/B (v{self.mark_a}, v{self.mark_b})" if pair else ""
-            )
-            self.push_screen(
-                WriteWavsDialog(reason=reason, what=what, folder=self.session.path / "renders"),
-                lambda yes: self._write_wavs(number) if yes else None,
-            )
-            return
-        if self._start(f"rendering v{number} to play"):
-            self.play_version(device, number)
+        device = self._output_device(number)
+        if device is not None and self._start(f"rendering v{number} to play"):
+            self.play_version(self._player_for(device), number)
 
     @work(thread=True, exit_on_error=False)
-    def play_version(self, device: Any, number: int) -> None:
+    def play_version(self, player: playback.Player, number: int) -> None:
         try:
-            audio, rate = playback.render_for_playback(self._open_session(), number)
-            playback.play(device, audio, sample_rate=rate)
+            self._load_into(player, number)
+            player.play(number, start_s=0.0)
         except Exception as error:  # noqa: BLE001
             self.post_message(WorkFailed("playback", str(error)))
             return
-        self.device = device
+        self.device = player.device
         self.post_message(
-            WorkNote(f"▶ playing v{number} ({audio.shape[1] / rate:.0f} s); s or ctrl+p stops")
+            WorkNote(
+                f"▶ playing v{number} ({player.duration_s:.0f} s): ctrl+p stops, ctrl+o "
+                "switches A/B at the same point (level-matched), alt+←/→ seek 5 s"
+            )
         )
 
-    def action_stop(self) -> None:
-        if self.device is None:
+    def _load_into(self, player: playback.Player, number: int) -> None:
+        if not player.has(number):
+            audio, _, lufs = playback.render_for_playback(self._open_session(), number)
+            player.load(number, audio)
+            self.loudness[number] = lufs
+
+    def _ab_pair(self) -> tuple[int, int] | None:
+        if self.mark_a is not None and self.mark_b is not None and self.mark_a != self.mark_b:
+            return self.mark_a, self.mark_b
+        if self.session is None or self.current is None:
+            return None
+        parent = self.session.load(self.current).parent
+        return (parent, self.current) if parent is not None else None
+
+    def action_ab_switch(self) -> None:
+        pair = self._ab_pair()
+        if pair is None:
+            self.notify("mark A and B first (a and b in the version list)", severity="warning")
+            return
+        device = self._output_device(pair[0])
+        if device is None:
+            return
+        player = self._player_for(device)
+        playing = player.version if player.playing else None
+        target = pair[1] if playing == pair[0] else pair[0]
+        if self._start(f"A/B: v{pair[0]} vs v{pair[1]}"):
+            self.mark_a, self.mark_b = pair
+            self.refresh_views()
+            self.ab_switch(player, pair, target)
+
+    @work(thread=True, exit_on_error=False)
+    def ab_switch(self, player: playback.Player, pair: tuple[int, int], target: int) -> None:
+        try:
+            for number in pair:
+                self._load_into(player, number)
+            gains = playback.matched_gains_db({n: self.loudness[n] for n in pair})
+            if player.playing:
+                player.switch(target, gains_db=gains)
+            else:
+                player.set_gains(gains)
+                player.play(target, start_s=0.0)
+        except Exception as error:  # noqa: BLE001
+            self.post_message(WorkFailed("the A/B switch", str(error)))
+            return
+        self.device = player.device
+        label = "A" if target == pair[0] else "B"
+        self.post_message(
+            WorkNote(
+                f"▶ {label}: v{target} at {player.position_s:.1f} s, level-matched "
+                f"({gains[target]:+.1f} dB); ctrl+o switches back"
+            )
+        )
+
+    def action_seek(self, seconds: float) -> None:
+        if self.player is None or not self.player.playing:
             self.notify("nothing is playing", timeout=2)
             return
-        playback.stop(self.device)
+        self.player.seek(self.player.position_s + float(seconds))
+        self.notify(f"at {self.player.position_s:.0f} s", timeout=1)
+
+    def action_stop(self) -> None:
+        if self.player is None or not self.player.playing:
+            self.notify("nothing is playing", timeout=2)
+            return
+        self.player.stop()
         self.device = None
         self.notify("stopped", timeout=2)
 

@@ -57,6 +57,9 @@ class MixChatApp(SessionActions, App):
         Binding("ctrl+z", "undo", "Undo", priority=True),
         Binding("ctrl+t", "compare", "A/B compare", priority=True),
         Binding("ctrl+p", "play_toggle", "Play/stop", priority=True),
+        Binding("ctrl+o", "ab_switch", "A/B switch", priority=True),
+        Binding("alt+left", "seek(-5)", "Seek", key_display="alt+←/→", priority=True),
+        Binding("alt+right", "seek(5)", "Seek", show=False, priority=True),
         Binding("ctrl+s", "export", "Export", priority=True),
         Binding("escape", "focus_versions", "Versions"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -82,6 +85,9 @@ class MixChatApp(SessionActions, App):
         self.mark_b: int | None = None
         self.busy: str | None = None
         self.device: Any = None
+        self.player: playback.Player | None = None
+        self.loudness: dict[int, float] = {}  # each played version's integrated LUFS
+        self.said_no_device = False
         self.planner: Any = None
         self.failure = ""
 
@@ -339,7 +345,7 @@ class MixChatApp(SessionActions, App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """In the side panel its single letters replace the ctrl+ keys in the footer."""
-        if action in ("compare", "play_toggle", "export", "focus_versions"):
+        if action in ("compare", "play_toggle", "export", "focus_versions", "ab_switch"):
             return not self._side_focused()
         return True
 
@@ -380,8 +386,8 @@ class MixChatApp(SessionActions, App):
         self.notify(f"{which} = v{number}", timeout=3)
 
     async def action_quit(self) -> None:
-        if self.device is not None:
-            playback.stop(self.device)
+        if self.player is not None:
+            self.player.stop()
         self.exit()
 
 

@@ -133,7 +133,7 @@ def feedback_reply(
     what = "a finished mix" if as_mix else f"a stem ({(data.get('role') or 'other').replace('_', ' ')})"
     lines = [f"**Mix-Check** of `{path.name}`, read as {what} ({why}):"]
     lines += _item_lines(data.get("items", [])) or ["- nothing to fix was found."]
-    stem = data.get("stem")
+    stem = data.get("measured")
     if not as_mix and track is not None and track_facts and stem:
         against = _against_track(stem, track, track_facts)
         if against:

@@ -221,41 +221,30 @@ def _feedback_turn(
 def stem_feedback(
     path: Path, *, role: str | None, plots_dir: Path, progress: Progress
 ) -> dict[str, Any]:
-    """Feedback on one audio file judged as a stem: its preparation (clipping, limiting, DC,
-    silence, format) with the spectrum and loudness plots."""
+    """Feedback on one audio file judged as a stem (``inspection.stem_feedback``: its role
+    given or read from it), with its measurements and its spectrum and loudness plots."""
     from mixchat.assistant.inspection.analyze import Material, measure_material
-    from mixchat.assistant.inspection.checks import stem_items
     from mixchat.assistant.inspection.plots import write_plots
-    from mixchat.dsp.roles import infer_role
+    from mixchat.assistant.inspection.stem_feedback import stem_file_feedback
 
+    data = stem_file_feedback(path, role=role, progress=progress)
     loaded = load_audio(path)
     name = path.stem
-    found = role or infer_role(name, loaded.audio, sample_rate=loaded.sample_rate).role
     material = Material(
         "stems",
         str(path),
         loaded.sample_rate,
         loaded.audio,
         {name: loaded.audio},
-        {name: found},
+        {name: data["role"]},
         {name: str(path)},
         [],
         None,
         list(loaded.warnings),
-        stem_subtypes={name: loaded.subtype},
-        stem_rates={name: loaded.source_rate},
     )
-    result = measure_material(material, progress=progress)
-    items = stem_items(result["stems"], material)
-    plots = write_plots(material, result, plots_dir=plots_dir)
-    return {
-        "source": str(path),
-        "kind": "stem",
-        "role": found,
-        "stem": result["stems"][0],
-        "items": items,
-        "plots": [str(p) for p in plots],
-    }
+    measured = measure_material(material, progress=progress)
+    plots = write_plots(material, measured, plots_dir=plots_dir)
+    return {**data, "measured": measured["stems"][0], "plots": [str(p) for p in plots]}
 
 
 def _plot_group(path: Path) -> str:
