@@ -86,7 +86,9 @@ def match_bands(gains_db: np.ndarray | list[float], sample_rate: float) -> tuple
                 EqBand(kind="high_shelf", freq_hz=edges[band], gain_db=float(gain), q=SHELF_Q)
             )
         else:
-            bands.append(EqBand(kind="bell", freq_hz=round(centre, 1), gain_db=float(gain), q=BELL_Q))
+            bands.append(
+                EqBand(kind="bell", freq_hz=round(centre, 1), gain_db=float(gain), q=BELL_Q)
+            )
     return tuple(bands)
 
 

@@ -13,7 +13,6 @@ import re
 
 from pydantic import BaseModel, Field
 
-from mixchat.assistant.knowledge.session_facts import SessionFacts, TrackFacts, tracks_asked_about
 from mixchat.assistant.knowledge.plugins import (
     Entry,
     StartingPoint,
@@ -27,6 +26,7 @@ from mixchat.assistant.knowledge.plugins import (
     retrieve,
     tokens,
 )
+from mixchat.assistant.knowledge.session_facts import SessionFacts, TrackFacts, tracks_asked_about
 
 MAX_LINES = 15
 MAX_SESSION_TRACKS = 2

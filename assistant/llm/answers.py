@@ -146,7 +146,10 @@ def session_text(facts: SessionFacts) -> str:
                 f"{track.reduction.loud_db:.1f} dB on loud passages"
             )
         lines.append(f"{track.name} ({track.role}): " + ", ".join(m for m in measured if m))
-    lines += [f"Section {s.label} {s.start_s:.0f}-{s.end_s:.0f} s: {s.lufs:.1f} LUFS" for s in facts.sections]
+    lines += [
+        f"Section {s.label} {s.start_s:.0f}-{s.end_s:.0f} s: {s.lufs:.1f} LUFS"
+        for s in facts.sections
+    ]
     return "\n".join(lines)
 
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mixchat.assistant.mcp.errors import AccessError
-from mixchat.tools.session import Session
 from mixchat.assistant.reading.files import file_mentions
+from mixchat.tools.session import Session
 from mixchat.tools.workspace import find_stem_files
 
 SESSION_INTERNALS = frozenset({"session.json", "chat.jsonl", "versions", "cache"})

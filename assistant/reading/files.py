@@ -26,7 +26,9 @@ _URL = re.compile(r"file://[^\s'\"`]+")
 _QUOTED = re.compile(r"""(?P<q>['"`])(?P<body>[^'"`\n]+?)(?P=q)""")
 # an unquoted path: starts at a word boundary with /, ~/, ./ or ../ (or is a name with a media
 # suffix), and runs over backslash-escaped characters
-_UNQUOTED = re.compile(r"""(?<![\w/\\])(?:~|\.{1,2})?/(?:\\.|[^\s'"`])+|(?:\\.|[^\s'"`/])(?:\\.|[^\s'"`])*""")
+_UNQUOTED = re.compile(
+    r"""(?<![\w/\\])(?:~|\.{1,2})?/(?:\\.|[^\s'"`])+|(?:\\.|[^\s'"`/])(?:\\.|[^\s'"`])*"""
+)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ import numpy as np
 from mixchat.tools.session import Session
 
 CROSSFADE_MS = 30.0
-LATENCY = "low"
+PRE_ROLL_S = 0.25  # silence a new stream starts with: some devices drop their first blocks
+LATENCY = 0.1  # seconds of output buffer: low enough for A/B, no underruns on a busy machine
 
 
 def audio_output() -> tuple[Any | None, str]:
@@ -99,7 +100,7 @@ class Player:
 
     @property
     def position_s(self) -> float:
-        return self._position / self.sample_rate
+        return max(0, self._position) / self.sample_rate
 
     @property
     def duration_s(self) -> float:
@@ -112,6 +113,8 @@ class Player:
             self._select(version)
             self._position = self._frame(start_s)
             self._fade = None
+            if self._stream is None:
+                self._position -= int(PRE_ROLL_S * self.sample_rate)
         if self._stream is None:
             self._stream = self.device.OutputStream(
                 samplerate=self.sample_rate,
@@ -181,7 +184,12 @@ class Player:
 
 
 def _slice(audio: np.ndarray, start: int, frames: int) -> np.ndarray:
-    """``frames`` frames of ``audio`` from ``start``, silence past its end."""
+    """``frames`` frames of ``audio`` from ``start``, silence before its start (the pre-roll)
+    and past its end."""
+    if start < 0:
+        lead = min(-start, frames)
+        rest = _slice(audio, 0, frames - lead) if frames > lead else audio[:, :0]
+        return np.concatenate([np.zeros((audio.shape[0], lead), np.float32), rest], axis=1)
     block = audio[:, start : start + frames]
     if block.shape[1] < frames:
         block = np.pad(block, ((0, 0), (0, frames - block.shape[1])))

@@ -145,9 +145,7 @@ def set_roles(
     ]
 
 
-def session_facts(
-    session: Session, *, about: str = "", version: int | None = None
-) -> SessionFacts:
+def session_facts(session: Session, *, about: str = "", version: int | None = None) -> SessionFacts:
     """The facts of ``version`` (default: the latest), with the measured gain reduction of
     the compressors on the tracks ``about`` (a question or message) names."""
     shown = session.load(version)

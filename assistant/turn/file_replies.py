@@ -50,11 +50,18 @@ def _compared(params: dict[str, Any], track: TrackState) -> list[str]:
     if comp is None:
         return []
     lines = []
-    for key, unit in (("ratio", ":1"), ("threshold_db", " dB"), ("attack_ms", " ms"), ("release_ms", " ms")):
+    for key, unit in (
+        ("ratio", ":1"),
+        ("threshold_db", " dB"),
+        ("attack_ms", " ms"),
+        ("release_ms", " ms"),
+    ):
         value = params.get(key)
         if isinstance(value, (int, float)):
             ours = getattr(comp, key)
-            lines.append(f"{key} {number(float(value))}{unit} here vs {number(ours)}{unit} in the session")
+            lines.append(
+                f"{key} {number(float(value))}{unit} here vs {number(ours)}{unit} in the session"
+            )
     return lines
 
 
@@ -70,9 +77,13 @@ def screenshot_reply(
     name = data.get("plugin_name") or "a plugin"
     kind_text = "type not recognised" if kind == "unknown" else kind
     params = data.get("parameters") or {}
-    read = ", ".join(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items())
+    read = ", ".join(
+        f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}" for k, v in params.items()
+    )
     lines = [f"**Screenshot** `{image.name}`: {name} ({kind_text})."]
-    lines.append(f"Read {len(params)} setting(s): {read}." if params else "No settings could be read.")
+    lines.append(
+        f"Read {len(params)} setting(s): {read}." if params else "No settings could be read."
+    )
     lines.append("")
     lines.append(f"Feedback for {role_label}:")
     lines += [f"- {line}" for line in data.get("feedback", [])]
@@ -80,7 +91,9 @@ def screenshot_reply(
         settings = _settings_for(kind, track)
         if settings:
             lines.append("")
-            lines.append(f"In this session (v{version}) {track.name} has: " + "; ".join(settings) + ".")
+            lines.append(
+                f"In this session (v{version}) {track.name} has: " + "; ".join(settings) + "."
+            )
         lines += [f"- {line}" for line in _compared(params, track)]
     else:
         lines.append("")
@@ -130,7 +143,11 @@ def feedback_reply(
     track: TrackState | None,
     track_facts: dict[str, Any] | None,
 ) -> str:
-    what = "a finished mix" if as_mix else f"a stem ({(data.get('role') or 'other').replace('_', ' ')})"
+    what = (
+        "a finished mix"
+        if as_mix
+        else f"a stem ({(data.get('role') or 'other').replace('_', ' ')})"
+    )
     lines = [f"**Mix-Check** of `{path.name}`, read as {what} ({why}):"]
     lines += _item_lines(data.get("items", [])) or ["- nothing to fix was found."]
     stem = data.get("measured")
@@ -182,14 +199,23 @@ def reference_reply(
         "(dB, before → after):"
     )
     for label, gain, ref_db, old_db, new_db in zip(
-        labels, gains_db, ref.band_levels_db, before.band_levels_db, after.band_levels_db, strict=False
+        labels,
+        gains_db,
+        ref.band_levels_db,
+        before.band_levels_db,
+        after.band_levels_db,
+        strict=False,
     ):
         move = f"EQ {gain:+.1f} dB" if gain else "no EQ"
         lines.append(
             f"  - {label}: {move}: {old_db - ref_db:+.1f} → {new_db - ref_db:+.1f} dB from the reference"
         )
-    mean_before = sum(abs(o - r) for o, r in zip(before.band_levels_db, ref.band_levels_db)) / max(len(labels), 1)
-    mean_after = sum(abs(n - r) for n, r in zip(after.band_levels_db, ref.band_levels_db)) / max(len(labels), 1)
+    mean_before = sum(abs(o - r) for o, r in zip(before.band_levels_db, ref.band_levels_db)) / max(
+        len(labels), 1
+    )
+    mean_after = sum(abs(n - r) for n, r in zip(after.band_levels_db, ref.band_levels_db)) / max(
+        len(labels), 1
+    )
     lines.append(
         f"- Distance from the reference's tonal balance: {mean_before:.1f} → {mean_after:.1f} dB "
         "(mean over the bands)."

@@ -35,7 +35,6 @@ from mixchat.assistant.reading.files import (
 )
 from mixchat.assistant.turn.file_replies import (
     feedback_reply,
-    reference_reply,
     screenshot_reply,
 )
 from mixchat.dsp.audio_io import load_audio
@@ -111,7 +110,9 @@ def file_kind(mention: FileMention) -> str:
         with path.open("rb"):
             pass
     except OSError as error:
-        raise NamedFileError(f"{path} cannot be read ({error.strerror}); check its permissions")
+        raise NamedFileError(
+            f"{path} cannot be read ({error.strerror}); check its permissions"
+        ) from None
     if path.suffix.lower() in AUDIO_SUFFIXES:
         return "audio"
     try:
@@ -146,9 +147,7 @@ def role_from_words(words: str) -> str | None:
 
 
 # --- an image ------------------------------------------------------------------------
-def _screenshot_turn(
-    session: Session, image: Path, words: str, parent: Version
-) -> dict[str, Any]:
+def _screenshot_turn(session: Session, image: Path, words: str, parent: Version) -> dict[str, Any]:
     from mixchat.assistant.turn.actions import screenshot_feedback  # the LLM client: only here
 
     track = track_named(words, parent)
@@ -191,7 +190,10 @@ def _feedback_turn(
     if says_mix(words) and not says_stem(words):
         as_mix, why = True, "you called it a mix"
     elif role is not None or says_stem(words):
-        as_mix, why = False, "you called it " + (f"the {role.replace('_', ' ')}" if role else "a stem")
+        as_mix, why = (
+            False,
+            "you called it " + (f"the {role.replace('_', ' ')}" if role else "a stem"),
+        )
     else:
         try:
             as_mix, shares = looks_like_mix(path)
