@@ -173,15 +173,27 @@ async def test_play_without_device_offers_wavs(session: Session, monkeypatch) ->
 
 
 class FakeSoundDevice:
+    """sounddevice's OutputStream, pulled by the test instead of a sound card."""
+
     def __init__(self) -> None:
-        self.played: list[tuple[tuple[int, ...], int]] = []
+        self.opened: list[dict] = []
         self.stops = 0
 
-    def play(self, frames, *, samplerate: int) -> None:
-        self.played.append((frames.shape, samplerate))
+    def OutputStream(self, **kwargs):  # noqa: N802 (sounddevice's name)
+        self.opened.append(kwargs)
+        device = self
 
-    def stop(self) -> None:
-        self.stops += 1
+        class Stream:
+            def start(self) -> None:
+                pass
+
+            def stop(self) -> None:
+                device.stops += 1
+
+            def close(self) -> None:
+                pass
+
+        return Stream()
 
 
 async def test_play_and_stop_with_an_audio_device(session: Session, monkeypatch) -> None:
@@ -195,9 +207,11 @@ async def test_play_and_stop_with_an_audio_device(session: Session, monkeypatch)
         await pilot.press("ctrl+p")
         await wait_idle(app, pilot)
         rate = session.meta.sample_rate
-        assert device.played == [((session.meta.frames, 2), rate)]
+        assert [(o["samplerate"], o["channels"]) for o in device.opened] == [(rate, 2)]
+        assert app.player is not None and app.player.playing
+        assert app.player.duration_s == pytest.approx(session.meta.frames / rate)
         await pilot.press("ctrl+p")
-        assert app.device is None and device.stops >= 1
+        assert not app.player.playing and device.stops == 1
 
 
 async def test_export_dialog_writes_a_dawproject(session: Session, tmp_path: Path) -> None:
