@@ -65,8 +65,8 @@ def main() -> None:
             f"  automix (analysis + plan + renders + measure) wall {a_wall:6.2f} s  cpu {a_cpu:6.2f} s"
         )
         print(
-            f"    pre-master {result['premaster_lufs']:.1f} LUFS, true peak "
-            f"{result['true_peak_dbtp']:.1f} dBTP, vocal vs band {result['vocal_vs_band_lu']:+.1f} LU"
+            f"    pre-master {result.premaster_lufs:.1f} LUFS, true peak "
+            f"{result.true_peak_dbtp:.1f} dBTP, vocal vs band {result.vocal_vs_band_lu:+.1f} LU"
         )
         state = session.load().state
         fresh = Engine(session.meta, work / "fresh-cache")

@@ -187,8 +187,8 @@ def restore(song: Song, seed: int, work: Path) -> Restore:
         deviations={n: (ours[n], theirs[n]) for n in producer},
         tone_automix_db=tone_distance(premaster, song.mix, song.rate),
         tone_level_only_db=tone_distance(level_only, song.mix, song.rate),
-        premaster_lufs=result["premaster_lufs"],
-        true_peak_dbtp=result["true_peak_dbtp"],
+        premaster_lufs=result.premaster_lufs,
+        true_peak_dbtp=result.true_peak_dbtp,
     )
 
 

@@ -71,7 +71,7 @@ def build_session(folder: Path) -> tuple[Session, int]:
     try:
         from mixchat.assistant.turn.actions import run_automix
 
-        base = run_automix(session)["version"]
+        base = run_automix(session).version
         how = "automix"
     except ImportError:
         from test_briefs_e2e import simple_balance
@@ -100,7 +100,7 @@ def timed_brief(session: Session, brief: str, base: int) -> tuple[dict[str, floa
         if label in STAGES:
             times[LABELS[STAGES.index(label)]] += t1 - t0
     times["total"] = end - start
-    return times, {c["args"]["track"] for c in result["tool_calls"] if c["args"].get("track")}
+    return times, {c.args["track"] for c in result.tool_calls if c.args.get("track")}
 
 
 def fresh_parent(session: Session, base: int, tracks: set[str]) -> int:

@@ -47,8 +47,8 @@ def mixed(request: pytest.FixtureRequest) -> tuple[Session, dict]:
 
 def test_premaster_level_and_peak(mixed: tuple[Session, dict]) -> None:
     session, result = mixed
-    assert -23.0 <= result["premaster_lufs"] <= -16.0
-    assert result["true_peak_dbtp"] <= -1.0
+    assert -23.0 <= result.premaster_lufs <= -16.0
+    assert result.true_peak_dbtp <= -1.0
     assert not session.load().state.master.enabled
 
 
@@ -60,8 +60,8 @@ def test_vocal_sits_on_top(mixed: tuple[Session, dict]) -> None:
     tracks = session.load().metrics["tracks"]
     vocal = next(n for n, t in tracks.items() if t["role"] == "vocal")
     assert max(tracks, key=lambda n: tracks[n]["lufs"]) == vocal
-    assert result["vocal_vs_band_lu"] is not None
-    assert -4.5 <= result["vocal_vs_band_lu"] <= 2.0
+    assert result.vocal_vs_band_lu is not None
+    assert -4.5 <= result.vocal_vs_band_lu <= 2.0
 
 
 def test_every_call_has_a_reason_with_a_number(demo: tuple[Session, dict, Path]) -> None:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from mixchat.assistant.planning.measures import Overlap, RangeShare
 from mixchat.assistant.turn.measures import mix_spectrum, overlap_tracks, shifted_metrics
 from mixchat.dsp.dynamics import crest_factor_db
 from mixchat.dsp.loudness import integrated_lufs
@@ -14,6 +15,7 @@ from mixchat.dsp.masking import find_masking, stem_bands
 from mixchat.dsp.spectrum import band_energies_db, spectral_centroid_hz
 from mixchat.dsp.state import EqBand, MixState
 from mixchat.dsp.stereo import channel_energies
+from mixchat.tools.catalog import ToolContext, apply_call
 from mixchat.tools.engine import Engine
 from mixchat.tools.session import Session
 from mixchat.tools.workspace import create_session
@@ -96,12 +98,12 @@ def test_stored_spectrum_is_the_renders_and_shifts_with_the_faders(session: Sess
 def test_overlap_bands_are_measured_again_only_for_changed_tracks(session: Session) -> None:
     parent = session.load(0).state
     state = _state(session)
-    measures = ["overlap:Keys,Noise", "band_hz:200-500"]
+    measures = [Overlap(a="Keys", b="Noise"), RangeShare(low_hz=200, high_hz=500)]
     assert [t.name for t in overlap_tracks(parent, state, measures)] == ["Keys", "Noise"]
     only_keys = parent.with_track("Keys", gain_db=-1.0)
     assert overlap_tracks(parent, only_keys, measures) == [only_keys.track("Keys")]
     assert overlap_tracks(parent, parent, measures) == []
-    assert overlap_tracks(parent, state, ["overlap:Keys,Nobody"]) == [state.track("Keys")]
+    assert overlap_tracks(parent, state, [Overlap(a="Keys", b="Nobody")]) == [state.track("Keys")]
 
 
 def test_a_bus_return_is_measured_as_the_committed_state_renders_it(session: Session) -> None:
@@ -110,20 +112,20 @@ def test_a_bus_return_is_measured_as_the_committed_state_renders_it(session: Ses
     from mixchat.assistant.turn.conversation import handle_brief
 
     first = handle_brief(session, "more reverb on the keys", parent=0)
-    second = handle_brief(session, "more reverb on the keys", parent=first["version"])
+    second = handle_brief(session, "more reverb on the keys", parent=first.version)
     engine = Engine.for_session(session)
-    versions = [session.load(r["version"]) for r in (first, second)]
+    versions = [session.load(r.version) for r in (first, second)]
     levels = [engine.bus_return_db(v.metrics, "reverb") for v in versions]
     assert levels[0] is not None and levels[1] is not None
     assert levels[1] > levels[0] + 3.0  # about +4 dB on the send
-    assert "reverb return" in second["reply"]
+    assert "reverb return" in second.reply
     for version, level in zip(versions, levels, strict=True):
         rendered = engine.render(version.state)
         fresh = engine.bus_return_db({"bus_files": rendered.bus_files}, "reverb")
         assert fresh == pytest.approx(level, abs=0.05)
-    from mixchat.assistant.turn.measures import compensate_loudness
+    from mixchat.assistant.turn.measures import loudness_compensation
 
-    compensated, _ = compensate_loudness(versions[1].state, 3.0)
+    compensated = apply_call(versions[1].state, loudness_compensation(3.0), ToolContext()).state
     shifted = shifted_metrics(versions[1].metrics, -3.0, versions[1].metrics["tracks"])
     rendered = engine.render(compensated)
     fresh = engine.bus_return_db({"bus_files": rendered.bus_files}, "reverb")
@@ -135,9 +137,9 @@ def test_a_named_track_move_quotes_that_tracks_own_band_level(session: Session) 
     from mixchat.assistant.turn.conversation import handle_brief
 
     result = handle_brief(session, "the keys are muddy", parent=0)
-    version = session.load(result["version"])
+    version = session.load(result.version)
     [call] = [c for c in version.tool_calls if c.tool == "apply_eq"]
     assert call.args["track"] == "Keys" and call.args["gain_db"] < 0
-    line = next(p for p in result["reply"].split("; ") if "Keys 200 Hz–500 Hz level" in p)
+    line = next(p for p in result.reply.split("; ") if "Keys 200 Hz–500 Hz level" in p)
     before, after = (float(x.split()[0]) for x in line.split("level ")[1].split(" → "))
     assert after < before - 1.0  # the 220 Hz tone, half an octave under the 315 Hz cut

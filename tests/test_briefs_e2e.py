@@ -1,7 +1,8 @@
 """End-to-end briefs: each brief, in varied wordings, becomes one fresh version from the same
 base (the automix version when tools/automix.py works, else a simple tool-made balance) on
 song_1, song_2 and the demo song, and must move the measure it names by a clearly audible
-amount, measured on the real render. Prints the pass rate per song and overall.
+amount, measured on the real render. Each brief on each song is its own test; the pass-rate
+gate (per song and overall) runs the same briefs, once, and prints the table.
 
 Run: .venv/bin/pytest tests/test_briefs_e2e.py -s   (about 3-4 minutes on 2 cores)
 """
@@ -28,7 +29,6 @@ from mixchat.tools.workspace import create_session
 
 PASS_RATE_GOAL = 0.95
 LOUDNESS_DRIFT_LU = 2.0
-RESULTS: dict[str, list[tuple[str, bool, str]]] = {}
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,7 @@ def open_song(name: str, stems: Path, folder: Path) -> Song:
     if _automix_works():
         from mixchat.assistant.turn.actions import run_automix
 
-        base = run_automix(session)["version"]
+        base = run_automix(session).version
     else:
         base = simple_balance(session)
     return Song(name, session, Engine.for_session(session), base)
@@ -413,16 +413,16 @@ def run_case(song: Song, case: Case) -> tuple[bool, str]:
     result = handle_brief(song.session, case.brief, parent=song.base)
     base = song.session.load(song.base)
     if case.checks[0][0] == "nothing":
-        if result["version"] is None:
+        if result.version is None:
             return True, "no version"
-        same = song.session.load(result["version"]).state == base.state
+        same = song.session.load(result.version).state == base.state
         return same, "new version with the same state" if same else "changed the mix"
-    if result["version"] is None:
-        return False, "no version: " + result["reply"][:120]
-    after = song.session.load(result["version"]).metrics
+    if result.version is None:
+        return False, "no version: " + result.reply[:120]
+    after = song.session.load(result.version).metrics
     notes, ok = [], True
     for spec in case.checks:
-        passed, note = check(song, spec, base.metrics, after, result["version"])
+        passed, note = check(song, spec, base.metrics, after, result.version)
         ok &= passed
         notes.append(note + ("" if passed else " FAIL"))
     drift = after["mix"]["integrated_lufs"] - base.metrics["mix"]["integrated_lufs"]
@@ -432,30 +432,106 @@ def run_case(song: Song, case: Case) -> tuple[bool, str]:
     return ok, "; ".join(notes)
 
 
-@pytest.mark.parametrize("name", ["song_1", "song_2", "demo"])
-def test_briefs_on_song(songs, name):
-    song = songs[name]
-    rows = []
-    for case in CASES:
-        if name in case.songs and not missing_sections(song, case):
-            ok, detail = run_case(song, case)
-            rows.append((case.brief, ok, detail))
-    RESULTS[name] = rows
-    passed = sum(ok for _, ok, _ in rows)
-    print(f"\n{name}: {passed}/{len(rows)} briefs pass ({passed / len(rows):.0%})")
-    for brief, ok, detail in rows:
-        print(f"  {'ok  ' if ok else 'FAIL'} {brief!r}: {detail}")
-    assert passed / len(rows) >= 0.85, [r for r in rows if not r[1]]
+# --- one test per brief and song, and the pass-rate gate ------------------------------------
+SONGS = ("song_1", "song_2", "demo")
+PER_SONG_GOAL = 0.85
+KNOWN_FAILURES = {
+    ("song_1", "the keys are masking the vocal"): (
+        "the carve reaches its limit on the piano (four bells at the 6 dB per-band cap) and "
+        "says the rest is arrangement: the overlap drops 9.7 % (0.421 -> 0.380), the check asks "
+        "for 10 %"
+    ),
+    # Near misses since the issue-15 automix changed the base balance (the vocal and the bass
+    # now sit lower): the single pass-rate test hid them (98 % > the 95 % gate).
+    ("song_1", "make the drums punchier and the bass louder"): (
+        "since the issue-15 base mix the bass comes up 1.3 LU against the rest (-8.1 -> -6.8); "
+        "the check asks 1.5"
+    ),
+    ("song_2", "less harsh on the vocal please"): (
+        "since the issue-15 base mix the cut on the vocal moves the mix's 2-5 kHz share "
+        "0.8 dB (-11.3 -> -12.1); the check asks 1.0"
+    ),
+    ("demo", "less harsh on the vocal please"): (
+        "since the issue-15 base mix the cut on the vocal moves the mix's 2-5 kHz share "
+        "0.8 dB (-16.0 -> -16.8); the check asks 1.0"
+    ),
+    ("demo", "darker and wider, and bring the vocal up a bit"): (
+        "since the issue-15 base mix the width move adds 1.8 dB of side/mid (-12.8 -> -11.0); "
+        "the check asks 2.0"
+    ),
+}
 
 
-def test_overall_pass_rate():
-    if not RESULTS:
+class Outcomes:
+    """Each brief run once per song (from the song's base version) and kept: the brief's own
+    test and the pass-rate gate read the same result, whichever runs first."""
+
+    def __init__(self, songs: Songs) -> None:
+        self.songs = songs
+        self.done: dict[tuple[str, str], tuple[bool, str] | None] = {}
+
+    def of(self, name: str, case: Case) -> tuple[bool, str] | None:
+        """(passed, detail), or None when the song lacks a section the brief names (skipped
+        if the song itself is not available)."""
+        key = (name, case.brief)
+        if key not in self.done:
+            song = self.songs[name]
+            self.done[key] = None if missing_sections(song, case) else run_case(song, case)
+        return self.done[key]
+
+
+@pytest.fixture(scope="module")
+def outcomes(songs: Songs) -> Outcomes:
+    return Outcomes(songs)
+
+
+def brief_params() -> list[Any]:
+    params = []
+    for name in SONGS:
+        for case in CASES:
+            if name not in case.songs:
+                continue
+            reason = KNOWN_FAILURES.get((name, case.brief))
+            marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+            params.append(pytest.param(name, case, id=f"{name}: {case.brief}", marks=marks))
+    return params
+
+
+@pytest.mark.parametrize(("name", "case"), brief_params())
+def test_brief(outcomes: Outcomes, name: str, case: Case) -> None:
+    outcome = outcomes.of(name, case)
+    if outcome is None:
+        pytest.skip(f"{name} has no {missing_sections(outcomes.songs[name], case)}")
+    passed, detail = outcome
+    assert passed, detail
+
+
+def test_pass_rate(outcomes: Outcomes) -> None:
+    """At least 85 % of the briefs pass on each song, and 95 % over all songs."""
+    rows: dict[str, list[tuple[str, bool, str]]] = {}
+    for name in SONGS:
+        try:
+            ran = [(case.brief, outcomes.of(name, case)) for case in CASES if name in case.songs]
+        except pytest.skip.Exception:
+            continue  # the song is not available here
+        rows[name] = [(brief, *outcome) for brief, outcome in ran if outcome is not None]
+    if not rows:
         pytest.skip("no song ran")
-    rows = [row for song_rows in RESULTS.values() for row in song_rows]
-    passed = sum(ok for _, ok, _ in rows)
-    rate = passed / len(rows)
-    print(f"\noverall: {passed}/{len(rows)} briefs pass ({rate:.1%})")
-    failing = [f"{song}: {b!r} ({d})" for song, r in RESULTS.items() for b, ok, d in r if not ok]
+    for name, song_rows in rows.items():
+        passed = sum(ok for _, ok, _ in song_rows)
+        print(f"\n{name}: {passed}/{len(song_rows)} briefs pass ({passed / len(song_rows):.0%})")
+        for brief, ok, detail in song_rows:
+            print(f"  {'ok  ' if ok else 'FAIL'} {brief!r}: {detail}")
+    everything = [row for song_rows in rows.values() for row in song_rows]
+    rate = sum(ok for _, ok, _ in everything) / len(everything)
+    print(f"\noverall: {sum(ok for _, ok, _ in everything)}/{len(everything)} ({rate:.1%})")
+    failing = [f"{name}: {b!r} ({d})" for name, r in rows.items() for b, ok, d in r if not ok]
+    low = {
+        name: f"{sum(ok for _, ok, _ in r)}/{len(r)}"
+        for name, r in rows.items()
+        if sum(ok for _, ok, _ in r) / len(r) < PER_SONG_GOAL
+    }
+    assert low == {}, "failing briefs:\n" + "\n".join(failing)
     assert rate >= PASS_RATE_GOAL, "failing briefs:\n" + "\n".join(failing)
 
 
@@ -466,35 +542,35 @@ def centroid(song: Song, version: int) -> float:
 
 def test_conversation_more_halfway_undo(songs):
     song = songs["demo"]
-    first = handle_brief(song.session, "make it darker", parent=song.base)["version"]
-    more = handle_brief(song.session, "a bit more", parent=first)["version"]
+    first = handle_brief(song.session, "make it darker", parent=song.base).version
+    more = handle_brief(song.session, "a bit more", parent=first).version
     base_c, first_c, more_c = centroid(song, song.base), centroid(song, first), centroid(song, more)
     assert more_c < first_c < base_c
-    half = handle_brief(song.session, "too much, go halfway back", parent=more)["version"]
+    half = handle_brief(song.session, "too much, go halfway back", parent=more).version
     half_c = centroid(song, half)
     assert more_c < half_c < first_c  # halfway back from "more" towards "make it darker"
     undo = handle_brief(song.session, "undo that", parent=half)
-    assert song.session.load(undo["version"]).state == song.session.load(more).state
+    assert song.session.load(undo.version).state == song.session.load(more).state
 
 
 def test_conversation_revert_compare_explain_branch(songs):
     song = songs["demo"]
     session = song.session
-    wide = handle_brief(session, "make it wider", parent=song.base)["version"]
+    wide = handle_brief(session, "make it wider", parent=song.base).version
     count = len(session.versions())
     explained = handle_brief(session, "what did you change?", parent=wide)
     compared = handle_brief(session, f"compare {song.base} and {wide}", parent=wide)
-    assert explained["version"] is None and compared["version"] is None
+    assert explained.version is None and compared.version is None
     assert len(session.versions()) == count
-    assert session.load(wide).reply in explained["reply"]  # what changed, why, measured
-    assert "width" in explained["reply"] or "pan" in explained["reply"]
-    back = handle_brief(session, f"go back to version {song.base}", parent=wide)["version"]
+    assert session.load(wide).reply in explained.reply  # what changed, why, measured
+    assert "width" in explained.reply or "pan" in explained.reply
+    back = handle_brief(session, f"go back to version {song.base}", parent=wide).version
     assert session.load(back).state == session.load(song.base).state
     branch = handle_brief(session, "brighter", parent=wide)
-    assert branch["parent"] == wide
+    assert branch.parent == wide
     again = handle_brief(session, "brighter", parent=song.base)
-    assert again["parent"] == song.base
-    assert centroid(song, branch["version"]) > centroid(song, wide)
-    assert session.load(branch["version"]).metrics["mix"]["side_mid_ratio_db"] > (
-        session.load(again["version"]).metrics["mix"]["side_mid_ratio_db"] + 1.0
+    assert again.parent == song.base
+    assert centroid(song, branch.version) > centroid(song, wide)
+    assert session.load(branch.version).metrics["mix"]["side_mid_ratio_db"] > (
+        session.load(again.version).metrics["mix"]["side_mid_ratio_db"] + 1.0
     )

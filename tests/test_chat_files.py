@@ -145,8 +145,8 @@ def test_reference_match_moves_the_mix_toward_the_reference(
     result = handle_brief(
         session, f"make it sound like {str(reference).replace(' ', chr(92) + ' ')}"
     )
-    assert result["version"] == 3 and result["parent"] == 2
-    tools = {c["tool"] for c in result["tool_calls"]}
+    assert result.version == 3 and result.parent == 2
+    tools = {c.tool for c in result.tool_calls}
     assert {"set_master", "apply_master_eq", "set_master_width"} <= tools
     engine = Engine.for_session(session)
     rate = session.meta.sample_rate
@@ -169,13 +169,13 @@ def test_an_audio_file_is_judged_as_a_mix_or_a_stem(
     session: Session, material: dict[str, Path]
 ) -> None:
     as_mix = handle_brief(session, f'"{material["mix"]}"')
-    assert as_mix["attachment"]["kind"] == "mix" and as_mix["version"] is None
-    assert any(Path(p).name == "spectrum.png" and Path(p).exists() for p in as_mix["plots"])
+    assert as_mix.attachment.kind == "mix" and as_mix.version is None
+    assert any(Path(p).name == "spectrum.png" and Path(p).exists() for p in as_mix.plots)
     stem = material["stem"]
     as_stem = handle_brief(session, f"{str(stem).replace(' ', chr(92) + ' ')}")
-    assert as_stem["attachment"]["kind"] == "stem"
+    assert as_stem.attachment.kind == "stem"
     told = handle_brief(session, f"here is a new vocal take '{material['mix']}'")
-    assert told["attachment"] == {"kind": "stem", "path": str(material["mix"]), "role": "vocal"}
+    assert (told.attachment.kind, told.attachment.role) == ("stem", "vocal")
     assert session.version_numbers() == [0, 1, 2]
 
 
@@ -185,13 +185,13 @@ def test_a_screenshot_names_the_settings_read_and_the_tracks_own(
     if shutil.which("tesseract") is None:
         pytest.skip("tesseract is not installed (make install brings it on Debian)")
     result = handle_brief(session, f"'{material['screenshot']}' this is on my vocal")
-    assert result["attachment"]["kind"] == "screenshot"
-    assert result["data"]["parameters"]["ratio"] == 4.0
+    assert result.attachment.kind == "screenshot"
+    assert result.report["parameters"]["ratio"] == 4.0
     vocal = next(t for t in session.load().state.tracks if t.role == "vocal")
     assert vocal.compressor is not None
-    assert f"{vocal.compressor.threshold_db:g}" in result["reply"]
+    assert f"{vocal.compressor.threshold_db:g}" in result.reply
     unnamed = handle_brief(session, f"'{material['screenshot']}'")
-    assert "for a other" not in unnamed["reply"]
+    assert "for a other" not in unnamed.reply
 
 
 def test_a_question_about_the_vocal_compressor_quotes_the_session(session: Session) -> None:
@@ -200,8 +200,8 @@ def test_a_question_about_the_vocal_compressor_quotes_the_session(session: Sessi
     result = handle_brief(
         session, "what attack should I use on the vocal compressor for this song?"
     )
-    assert result["version"] is None and result["intent"] == "question"
-    reply = result["reply"]
+    assert result.version is None and result.intent == "question"
+    reply = result.reply
     assert f"{vocal.compressor.threshold_db:g}" in reply  # its current compressor
     quarter = 60000.0 / session.meta.tempo_bpm
     assert f"{quarter:.0f} ms" in reply or f"{quarter / 2:.0f} ms" in reply  # the tempo

@@ -14,7 +14,8 @@ import soundfile as sf
 from mixchat.assistant.inspection.feedback import feedback_for_path
 from mixchat.assistant.turn.actions import run_automix
 from mixchat.assistant.turn.conversation import handle_brief
-from mixchat.tools.session import Session
+from mixchat.assistant.turn.result import TurnResult
+from mixchat.tools.session import Session, ToolCallRecord
 from mixchat.tools.workspace import create_session
 from tests.conftest import shared_path
 
@@ -49,18 +50,18 @@ def faulty_session(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return session.path
 
 
-def _cleanup_calls(result: dict) -> list[dict]:
-    return [c for c in result["tool_calls"] if c["tool"] in CLEANUP_TOOLS]
+def _cleanup_calls(result: TurnResult) -> list[ToolCallRecord]:
+    return [c for c in result.tool_calls if c.tool in CLEANUP_TOOLS]
 
 
 def test_automix_cleans_only_the_stems_with_a_fault(faulty_session: Path) -> None:
     result = run_automix(Session.open(faulty_session))
     calls = _cleanup_calls(result)
-    assert {(c["tool"], c["args"]["track"]) for c in calls} == {
+    assert {(c.tool, c.args["track"]) for c in calls} == {
         ("remove_hum", "other"),
         ("remove_hum", "vocals"),
     }
-    assert "60 Hz hum" in result["reply"]
+    assert "60 Hz hum" in result.reply
 
 
 def test_a_fault_free_session_gets_no_cleanup(tmp_path: Path) -> None:
@@ -71,19 +72,17 @@ def test_a_fault_free_session_gets_no_cleanup(tmp_path: Path) -> None:
 def test_briefs_and_follow_ups_on_cleanup_moves(faulty_session: Path) -> None:
     session = Session.open(faulty_session)
     first = handle_brief(session, "there's hum on the vocals")
-    assert [(c["tool"], c["args"]["track"]) for c in first["tool_calls"]] == [
-        ("remove_hum", "vocals")
-    ]
-    depth = session.load(first["version"]).state.track("vocals").cleanup.hum.reduction_db
-    earlier = session.load(first["parent"]).state.track("vocals").cleanup.hum
+    assert [(c.tool, c.args["track"]) for c in first.tool_calls] == [("remove_hum", "vocals")]
+    depth = session.load(first.version).state.track("vocals").cleanup.hum.reduction_db
+    earlier = session.load(first.parent).state.track("vocals").cleanup.hum
     before = earlier.reduction_db if earlier is not None else 0.0
     less = handle_brief(session, "less")
-    after = session.load(less["version"]).state.track("vocals").cleanup.hum
+    after = session.load(less.version).state.track("vocals").cleanup.hum
     assert after is not None and after.reduction_db == pytest.approx((depth + before) / 2, abs=0.1)
     undone = handle_brief(session, "undo")
-    assert session.load(undone["version"]).state == session.load(first["version"]).state
+    assert session.load(undone.version).state == session.load(first.version).state
     none = handle_brief(session, "get rid of the clicks on the bass")
-    assert none["tool_calls"] == [] and "no clicks" in none["reply"]
+    assert none.tool_calls == () and "no clicks" in none.reply
 
 
 def test_noisy_and_essy_vocal_briefs(tmp_path: Path) -> None:
@@ -98,17 +97,13 @@ def test_noisy_and_essy_vocal_briefs(tmp_path: Path) -> None:
     _write(stems, "Bass", bass[:, : 40 * rate], rate)
     session, _ = create_session(stems, tmp_path / "s.mix")
     noisy = handle_brief(session, "the vocal is noisy between phrases")
-    assert [c["tool"] for c in noisy["tool_calls"]] == ["reduce_noise"]
-    state = session.load(noisy["version"]).state
+    assert [c.tool for c in noisy.tool_calls] == ["reduce_noise"]
+    state = session.load(noisy.version).state
     assert state.track("Lead_Vocal").cleanup.denoise.profile.seconds > 1.0
     esses = handle_brief(session, "the esses are killing me")
-    assert [(c["tool"], c["args"]["track"]) for c in esses["tool_calls"]] == [
-        ("de_ess", "Lead_Vocal")
-    ]
+    assert [(c.tool, c.args["track"]) for c in esses.tool_calls] == [("de_ess", "Lead_Vocal")]
     rumble = handle_brief(session, "too much rumble on the vocal")
-    assert ("set_high_pass", "Lead_Vocal") in {
-        (c["tool"], c["args"]["track"]) for c in rumble["tool_calls"]
-    }
+    assert ("set_high_pass", "Lead_Vocal") in {(c.tool, c.args["track"]) for c in rumble.tool_calls}
 
 
 def test_stem_feedback_judges_a_stem_for_its_role(tmp_path: Path) -> None:

@@ -99,6 +99,8 @@ def test_say_json_contract(song_session: Path) -> None:
     words = "bring the vocal up 2 dB".split()  # unquoted, as people type it
     result = json.loads(mixchat("say", "-s", str(song_session), *words, "--json").stdout)
     assert set(result) >= {"version", "parent", "planner", "tool_calls", "reply"}
+    assert set(result) == {"version", "parent", "planner", "intent", "tool_calls", "reply"}
+    assert all(set(call) == {"tool", "args"} for call in result["tool_calls"])
     assert result["planner"] == "offline"
     assert any(c["tool"] in ("adjust_track_gain", "set_track_gain") for c in result["tool_calls"])
 

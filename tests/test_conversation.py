@@ -37,7 +37,7 @@ def test_role_sentences_are_recognised(session: Session) -> None:
 def test_a_role_correction_in_chat_is_versioned(session: Session) -> None:
     before = session.latest_number()
     result = handle_brief(session, "Audio_01 is the keys")
-    assert result["version"] == before + 1
+    assert result.version == before + 1
     reopened = Session.open(Path(session.path))
     assert reopened.load().state.track("Audio_01").role == "keys"
     assert reopened.meta.stem("Audio_01").role == "keys"
@@ -48,8 +48,8 @@ def test_a_brief_that_changes_nothing_makes_no_version(session: Session) -> None
     """Audio_01 is centred: panning it to the centre needs no new version to A/B."""
     before = session.latest_number()
     result = handle_brief(session, "pan Audio_01 to the centre")
-    assert result["version"] is None and result["tool_calls"] == []
-    assert "nothing changed" in result["reply"]
+    assert result.version is None and result.tool_calls == ()
+    assert "nothing changed" in result.reply
     assert session.latest_number() == before
 
 
@@ -83,7 +83,7 @@ def test_a_brief_that_takes_the_mix_over_full_scale_says_so() -> None:
 
 def test_what_did_you_change_answers_with_the_versions_own_reply(session: Session) -> None:
     made = handle_brief(session, "turn Audio_02 down 3 dB")
-    told = handle_brief(session, "what did you change?", parent=made["version"])
-    assert told["version"] is None
-    stored = session.load(made["version"]).reply
-    assert stored and stored in told["reply"] and "adjust_track_gain(" not in told["reply"]
+    told = handle_brief(session, "what did you change?", parent=made.version)
+    assert told.version is None
+    stored = session.load(made.version).reply
+    assert stored and stored in told.reply and "adjust_track_gain(" not in told.reply

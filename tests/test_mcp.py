@@ -296,6 +296,13 @@ async def test_bad_arguments_and_outside_paths_get_one_line_errors_and_it_keeps_
                     "calls": [{"tool": "set_pan", "args": {"track": "Bass", "pan": 3}}],
                 },
             )
+            assert "written by mixchat itself" in await refused(
+                "apply_tools",
+                {
+                    "session": session,
+                    "calls": [{"tool": "shift_all_faders", "args": {"delta_db": -2.0}}],
+                },
+            )
             assert "spotifi" in await refused(
                 "master",
                 {

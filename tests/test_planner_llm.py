@@ -24,6 +24,7 @@ import fake_openai_server as fake  # noqa: E402
 from mixchat.assistant.llm.choose import choose_planner
 from mixchat.assistant.llm.planner import LLMPlanner  # noqa: E402
 from mixchat.assistant.planning.errors import PlannerError  # noqa: E402
+from mixchat.assistant.planning.measures import TrackLevel  # noqa: E402
 from mixchat.assistant.turn.conversation import build_context, handle_brief  # noqa: E402
 from mixchat.tools.engine import Engine  # noqa: E402
 from mixchat.tools.session import Session  # noqa: E402
@@ -133,11 +134,11 @@ def test_tool_call_changes_the_mix_and_is_versioned(session, server, llm_env):
     before = session.load()
     result = handle_brief(session, "bring the vocal up 2 dB", planner=planner)
 
-    assert result["planner"] == "llm" and result["version"] == before.version + 1
-    assert result["tool_calls"] == [
+    assert result.planner == "llm" and result.version == before.version + 1
+    assert [c.model_dump() for c in result.tool_calls] == [
         {"tool": "adjust_track_gain", "args": {"track": "Lead Vocal", "delta_db": 2.0}}
     ]
-    after = session.load(result["version"])
+    after = session.load(result.version)
     assert after.state.track("Lead Vocal").gain_db == pytest.approx(
         before.state.track("Lead Vocal").gain_db + 2.0
     )
@@ -169,7 +170,7 @@ def test_tool_call_changes_the_mix_and_is_versioned(session, server, llm_env):
     assert returned["tool_call_id"] == call_id and "Lead Vocal" in returned["content"]
     assert not returned["content"].startswith("error")
     # the key is sent to the server only as a header: never in a body, on disk or in the reply
-    assert SECRET not in json.dumps(server.requests) and SECRET not in result["reply"]
+    assert SECRET not in json.dumps(server.requests) and SECRET not in result.reply
     assert files_containing(Path(session.path), SECRET) == []
 
 
@@ -186,10 +187,10 @@ def test_bad_calls_go_back_as_errors_and_the_corrected_call_is_applied(session, 
     before = session.load()
     result = handle_brief(session, "the vocal a bit louder", planner=planner_at(server.base_url))
 
-    assert result["tool_calls"] == [
+    assert [c.model_dump() for c in result.tool_calls] == [
         {"tool": "adjust_track_gain", "args": {"track": "Lead Vocal", "delta_db": 1.5}}
     ]
-    after = session.load(result["version"])
+    after = session.load(result.version)
     assert after.state.track("Lead Vocal").gain_db == pytest.approx(
         before.state.track("Lead Vocal").gain_db + 1.5
     )
@@ -224,12 +225,12 @@ def test_streamed_tool_calls_and_text(session, server, llm_env):
     result = handle_brief(session, "the keys are muddy and in the way", planner=choose_planner())
 
     assert all(r["stream"] is True for r in server.requests)
-    assert [c["tool"] for c in result["tool_calls"]] == ["apply_eq", "set_pan"]
-    keys = session.load(result["version"]).state.track("Keys")
+    assert [c.tool for c in result.tool_calls] == ["apply_eq", "set_pan"]
+    keys = session.load(result.version).state.track("Keys")
     assert keys.pan == pytest.approx(-0.4)
     assert [(b.freq_hz, b.gain_db) for b in keys.eq] == [(300.0, -4.0)]
     low_mid_change = (
-        session.load(result["version"]).metrics["tracks"]["Keys"]["band_energies_db"]["low_mid"]
+        session.load(result.version).metrics["tracks"]["Keys"]["band_energies_db"]["low_mid"]
         - before.metrics["tracks"]["Keys"]["band_energies_db"]["low_mid"]
     )
     assert low_mid_change < -2.0  # the keys' 262/330 Hz partials were cut
@@ -239,7 +240,7 @@ def test_streamed_tool_calls_and_text(session, server, llm_env):
     server.script(fake.text("The keys sit at -17 LUFS; nothing to change."))
     count = len(session.versions())
     answer = handle_brief(session, "how loud are the keys?", planner=choose_planner())
-    assert answer["version"] is None and answer["tool_calls"] == []
+    assert answer.version is None and answer.tool_calls == ()
     assert len(session.versions()) == count and len(server.requests) == 3
     # the lexicon's meaning of "muddy" (measured as the low-mid band) was in the prompt
     assert "band:low_mid" in server.requests[0]["messages"][0]["content"]
@@ -250,7 +251,7 @@ def test_plain_text_reply_changes_nothing(session, server):
     count = len(session.versions())
     root_url = server.base_url.removesuffix("/v1")  # servers mounted without /v1 work too
     result = handle_brief(session, "is the balance ok?", planner=planner_at(root_url))
-    assert result["version"] is None and result["tool_calls"] == [] and result["planner"] == "llm"
+    assert result.version is None and result.tool_calls == () and result.planner == "llm"
     assert len(session.versions()) == count
     assert server.paths == ["/chat/completions"]
 
@@ -262,7 +263,7 @@ def test_step_limit_keeps_the_valid_calls(session, server):
     plan = planner_at(server.base_url, max_steps=2).plan(context_for(session, "bass down"))
     assert len(server.requests) == 2
     assert plan.intent == "change" and len(plan.calls) == 2 and plan.level_change
-    assert "track:Bass" in plan.measures
+    assert TrackLevel(track="Bass") in plan.measures
 
 
 def test_follow_ups_are_read_offline_without_the_model(session, server):
@@ -273,8 +274,8 @@ def test_follow_ups_are_read_offline_without_the_model(session, server):
     changed = handle_brief(session, "make the keys wider", planner=planner)
     undone = handle_brief(session, "undo that", planner=planner)
     assert len(server.requests) == 2  # the undo never reached the model
-    assert undone["version"] == changed["version"] + 1
-    assert session.load(undone["version"]).state == session.load(0).state
+    assert undone.version == changed.version + 1
+    assert session.load(undone.version).state == session.load(0).state
 
 
 # --- failures ---------------------------------------------------------------------------------

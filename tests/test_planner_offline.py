@@ -7,6 +7,15 @@ import math
 import pytest
 
 from mixchat.assistant.planning.contract import PastTurn, PlanContext, TrackFacts
+from mixchat.assistant.planning.measures import (
+    BusReturn,
+    Centroid,
+    Overlap,
+    RangeShare,
+    TrackLevel,
+    TrackRange,
+    Width,
+)
 from mixchat.dsp.state import MixState, Section, TrackState
 
 ROLES = {
@@ -124,7 +133,7 @@ def test_less_harsh_cuts_the_presence_carrier() -> None:
     cuts = eq_calls(plan, low=2000, high=5000)
     assert cuts[0]["track"] == "Guitar" and cuts[0]["gain_db"] <= -2
     assert all(c["gain_db"] < 0 for c in cuts) and len(cuts) <= 2
-    assert "band_hz:2000-5000" in plan.measures
+    assert RangeShare(low_hz=2000, high_hz=5000) in plan.measures
     assert all(c.reason for c in plan.calls)
 
 
@@ -182,7 +191,7 @@ def test_vocal_buried_in_the_chorus() -> None:
     assert autos[0]["gain_db"] >= 2
     carved = [c.args for c in plan.calls if c.tool == "apply_eq"]
     assert carved[0]["track"] == "Guitar" and carved[0]["gain_db"] < 0
-    assert "overlap:Guitar,Vocal" in plan.measures
+    assert Overlap(a="Guitar", b="Vocal") in plan.measures
 
 
 def test_more_delay_in_the_chorus_automates_the_delay_send_there() -> None:
@@ -192,7 +201,7 @@ def test_more_delay_in_the_chorus_automates_the_delay_send_there() -> None:
     assert autos and all(a["track"] == "Vocal" and a["section"] == "chorus" for a in autos)
     assert autos[0]["delay_send_db"] > 0 and autos[0]["gain_db"] == 0
     assert not [c for c in plan.calls if c.tool == "set_send"]  # the rest of the song keeps it
-    assert "delay" in plan.measures
+    assert BusReturn(bus="delay") in plan.measures
 
 
 def test_a_section_move_keeps_the_sections_other_offsets() -> None:
@@ -285,7 +294,7 @@ def test_a_named_track_gets_a_clear_step_not_a_mix_sized_move(brief, kind, low, 
     gains = [c.args["gain_db"] for c in plan.calls if c.args.get("kind") == kind]
     assert gains and all(low <= g <= high for g in gains)
     assert len({c.args["track"] for c in plan.calls}) == 1
-    assert any(m.startswith("trackband:") for m in plan.measures)
+    assert any(isinstance(m, TrackRange) for m in plan.measures)
 
 
 def test_punch_uses_transients_and_slow_attack_compression() -> None:
@@ -312,7 +321,7 @@ def test_compound_brief() -> None:
     assert "apply_eq" in tools and "set_width" in tools
     vocal = [c.args for c in plan.calls if c.tool == "adjust_track_gain"]
     assert vocal == [{"track": "Vocal", "delta_db": pytest.approx(2.2)}]  # "a bit": 1.2 + 1.0 dB
-    assert {"spectral_centroid_hz", "width", "track:Vocal"} <= set(plan.measures)
+    assert {Centroid(), Width(), TrackLevel(track="Vocal")} <= set(plan.measures)
 
 
 @pytest.mark.parametrize(

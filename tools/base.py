@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -19,6 +19,22 @@ from mixchat.dsp.errors import StateError
 from mixchat.dsp.state import MixState, Section, TrackState, validation_message
 
 A = TypeVar("A", bound=BaseModel)
+
+ToolCategory = Literal[
+    "level",  # a track's level in the mix: fader, trim, mute, solo
+    "loudness",  # the loudness of the whole mix or of sections, on purpose: master, section rides
+    "tone",  # EQ, filters, saturation
+    "dynamics",  # compressors, gates, transient shaping
+    "stereo",  # pan and width
+    "space",  # the reverb and delay buses and the sends to them
+    "automation",  # per-section offsets
+    "master",  # the master chain
+    "phase",  # polarity
+    "cleanup",  # repairs on a track's raw stem: hum, noise, clicks, DC, esses, plosives
+    "role",  # what a track is (kick, vocal, keys...)
+    "record",  # written into a version by the conversation itself (loudness compensation,
+    # undo, revert) so that its tool calls replay to its state; not offered to planners
+]
 
 
 class ToolArgs(BaseModel):
@@ -61,6 +77,7 @@ class Tool(Generic[A]):
     description: str
     args_model: type[A]
     fn: Callable[[MixState, A, ToolContext], Change]
+    categories: frozenset[ToolCategory] = frozenset()
 
     def schema(self) -> dict[str, Any]:
         """The OpenAI-style function schema, derived from the args model."""
@@ -92,26 +109,44 @@ class Registry:
             raise StateError(f"tool={name!r} does not exist{hint}")
         return self.tools[name]
 
+    def categories(self, name: str) -> frozenset[ToolCategory]:
+        """The categories a tool was registered with (none for a name that is not a tool)."""
+        found = self.tools.get(name)
+        return found.categories if found else frozenset()
+
+    def for_planners(self) -> list[Tool[Any]]:
+        """The tools a planner may call: all but the ones the conversation records itself."""
+        return [t for t in self.tools.values() if "record" not in t.categories]
+
     def schemas(self) -> list[dict[str, Any]]:
-        return [tool.schema() for tool in self.tools.values()]
+        """The function schemas the LLM planner is offered."""
+        return [tool.schema() for tool in self.for_planners()]
 
     def describe(self) -> list[dict[str, str]]:
-        return [{"name": t.name, "description": t.description} for t in self.tools.values()]
+        return [{"name": t.name, "description": t.description} for t in self.for_planners()]
 
 
 REGISTRY = Registry()
 
 
 def tool(
-    name: str, description: str
+    name: str, description: str, *, categories: tuple[ToolCategory, ...]
 ) -> Callable[[Callable[[MixState, A, ToolContext], Change]], Tool[A]]:
-    """Register ``fn`` as a tool; the args model is read from its second parameter's annotation."""
+    """Register ``fn`` as a tool; the args model is read from its second parameter's annotation.
+    ``categories`` say what the tool works on: the planners, the measures a reply quotes and
+    the loudness compensation read them instead of lists of tool names."""
 
     def decorate(fn: Callable[[MixState, A, ToolContext], Change]) -> Tool[A]:
         args_model = fn.__annotations__["args"]
         if isinstance(args_model, str):
             args_model = fn.__globals__[args_model]
-        registered: Tool[A] = Tool(name=name, description=description, args_model=args_model, fn=fn)
+        registered: Tool[A] = Tool(
+            name=name,
+            description=description,
+            args_model=args_model,
+            fn=fn,
+            categories=frozenset(categories),
+        )
         REGISTRY.register(registered)
         return registered
 

@@ -136,7 +136,9 @@ def _changed_fields(old: object, args: ToolArgs) -> tuple[dict[str, object], str
 
 
 @tool(
-    "set_reverb", "Adjust the shared reverb bus (size, damping, pre-delay, filters, return level)."
+    "set_reverb",
+    "Adjust the shared reverb bus (size, damping, pre-delay, filters, return level).",
+    categories=("space",),
 )
 def set_reverb(state: MixState, args: ReverbArgs, context: ToolContext) -> Change:
     fields, text = _changed_fields(state.reverb, args)
@@ -144,7 +146,11 @@ def set_reverb(state: MixState, args: ReverbArgs, context: ToolContext) -> Chang
     return Change(state=state.model_copy(update={"reverb": new}), summary=f"reverb bus: {text}")
 
 
-@tool("set_delay", "Adjust the shared delay bus (time, feedback, filters, return level).")
+@tool(
+    "set_delay",
+    "Adjust the shared delay bus (time, feedback, filters, return level).",
+    categories=("space",),
+)
 def set_delay(state: MixState, args: DelayArgs, context: ToolContext) -> Change:
     fields, text = _changed_fields(state.delay, args)
     new = DelayBus.model_validate({**state.delay.model_dump(), **fields})
@@ -197,6 +203,7 @@ def section_name(section: Section, context: ToolContext) -> str:
     "automate_section",
     "Set level and send offsets for a track (or the whole mix) over sections or a time range, "
     "with short ramps. Replaces earlier offsets for the same track and range.",
+    categories=("automation", "loudness"),
 )
 def automate_section(state: MixState, args: AutomateArgs, context: ToolContext) -> Change:
     track = resolve_track(state, args.track).name if args.track else None
@@ -248,6 +255,7 @@ def automate_section(state: MixState, args: AutomateArgs, context: ToolContext) 
 @tool(
     "clear_automation",
     "Remove section automation for a track (or the mix), optionally only for one section.",
+    categories=("automation",),
 )
 def clear_automation(state: MixState, args: SectionArgs, context: ToolContext) -> Change:
     track = resolve_track(state, args.track).name if args.track else None
@@ -266,7 +274,11 @@ def clear_automation(state: MixState, args: SectionArgs, context: ToolContext) -
     )
 
 
-@tool("set_master", "Master chain: on/off, loudness target (LUFS) and true-peak ceiling (dBTP).")
+@tool(
+    "set_master",
+    "Master chain: on/off, loudness target (LUFS) and true-peak ceiling (dBTP).",
+    categories=("master", "loudness"),
+)
 def set_master(state: MixState, args: MasterArgs, context: ToolContext) -> Change:
     fields = {k: v for k, v in args.model_dump().items() if v is not None}
     new_state = state.with_master(**fields)
@@ -278,7 +290,9 @@ def set_master(state: MixState, args: MasterArgs, context: ToolContext) -> Chang
 
 
 @tool(
-    "apply_master_eq", "Boost or cut on the master bus EQ (adds to a nearby band of the same kind)."
+    "apply_master_eq",
+    "Boost or cut on the master bus EQ (adds to a nearby band of the same kind).",
+    categories=("master", "tone"),
 )
 def apply_master_eq(state: MixState, args: MasterEqArgs, context: ToolContext) -> Change:
     kind = cast(EqKind, args.kind)  # MasterEqArgs' pattern admits only the EqKind names
@@ -291,6 +305,7 @@ def apply_master_eq(state: MixState, args: MasterEqArgs, context: ToolContext) -
 @tool(
     "set_master_width",
     "Stereo width of the whole mix on the master (mid/side: scales the side signal).",
+    categories=("master", "stereo"),
 )
 def set_master_width(state: MixState, args: MasterWidthArgs, context: ToolContext) -> Change:
     old = state.master.width
@@ -299,7 +314,11 @@ def set_master_width(state: MixState, args: MasterWidthArgs, context: ToolContex
     return Change(state=new_state, summary=f"master width {change} (side gain)")
 
 
-@tool("set_master_glue", "Glue compressor on the mix bus (enabled=false removes it).")
+@tool(
+    "set_master_glue",
+    "Glue compressor on the mix bus (enabled=false removes it).",
+    categories=("master", "dynamics"),
+)
 def set_master_glue(state: MixState, args: GlueArgs, context: ToolContext) -> Change:
     if not args.enabled:
         return Change(state=state.with_master(glue=None), summary="master glue compressor removed")

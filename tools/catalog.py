@@ -3,6 +3,7 @@
 from mixchat.tools import (  # noqa: F401  (importing registers the tools)
     bus_tools,
     cleanup_tools,
+    record_tools,
     track_tools,
 )
 from mixchat.tools.base import REGISTRY, ToolCall, ToolContext, apply_call, apply_calls

@@ -54,7 +54,7 @@ class NoiseArgs(TrackOnly):
 
 class DeClickArgs(TrackOnly):
     threshold: float = Field(
-        default=12.0, ge=3.0, le=100.0, description="Lower finds quieter clicks (ratio)"
+        default=8.0, ge=3.0, le=100.0, description="Lower finds quieter clicks (ratio)"
     )
     max_click_ms: float = Field(default=2.0, ge=0.1, le=10.0)
 
@@ -106,6 +106,7 @@ def _set(state: MixState, track: TrackState, summary: str, **stage: object) -> C
     "remove_hum",
     "Remove mains hum from a track: a notch comb on the fundamental (50/60 Hz) and every "
     "harmonic. Leave fundamental_hz out to use the one the detector found.",
+    categories=("cleanup",),
 )
 def remove_hum(state: MixState, args: HumArgs, context: ToolContext) -> Change:
     track = resolve_track(state, args.track)
@@ -132,6 +133,7 @@ def remove_hum(state: MixState, args: HumArgs, context: ToolContext) -> Change:
     "reduce_noise",
     "Reduce a track's steady background noise (hiss, hum bed, room) by spectral gating "
     "against the noise profile learned on the stem's quiet passages.",
+    categories=("cleanup",),
 )
 def reduce_noise(state: MixState, args: NoiseArgs, context: ToolContext) -> Change:
     track = resolve_track(state, args.track)
@@ -157,14 +159,22 @@ def reduce_noise(state: MixState, args: NoiseArgs, context: ToolContext) -> Chan
     )
 
 
-@tool("declick", "Find and rebuild clicks and pops on a track (AR interpolation).")
+@tool(
+    "declick",
+    "Find and rebuild clicks and pops on a track (AR interpolation).",
+    categories=("cleanup",),
+)
 def declick(state: MixState, args: DeClickArgs, context: ToolContext) -> Change:
     track = resolve_track(state, args.track)
     spec = DeClick(threshold=args.threshold, max_click_ms=args.max_click_ms)
     return _set(state, track, f"de-click (sensitivity {spec.threshold:g})", declick=spec)
 
 
-@tool("remove_dc", "Remove DC offset and sub-sonic drift from a track (high-pass at cutoff_hz).")
+@tool(
+    "remove_dc",
+    "Remove DC offset and sub-sonic drift from a track (high-pass at cutoff_hz).",
+    categories=("cleanup",),
+)
 def remove_dc(state: MixState, args: DcArgs, context: ToolContext) -> Change:
     track = resolve_track(state, args.track)
     spec = DcRemoval(cutoff_hz=args.cutoff_hz)
@@ -175,6 +185,7 @@ def remove_dc(state: MixState, args: DcArgs, context: ToolContext) -> Change:
     "de_ess",
     "De-ess a vocal: a dynamic cut on the sibilance band (around freq_hz) keyed on that band, "
     "so only the esses are turned down. Leave threshold_db out to set it from the esses found.",
+    categories=("cleanup",),
 )
 def de_ess(state: MixState, args: DeEssArgs, context: ToolContext) -> Change:
     track = resolve_track(state, args.track)
@@ -206,6 +217,7 @@ def de_ess(state: MixState, args: DeEssArgs, context: ToolContext) -> Change:
     "control_plosives",
     "Tame plosive thumps ('p', 'b' pops) on a vocal: a dynamic low cut under cutoff_hz keyed "
     "on the lows. Leave threshold_db out to set it from the thumps found.",
+    categories=("cleanup",),
 )
 def control_plosives(state: MixState, args: PlosiveArgs, context: ToolContext) -> Change:
     track = resolve_track(state, args.track)
@@ -231,7 +243,11 @@ def control_plosives(state: MixState, args: PlosiveArgs, context: ToolContext) -
     )
 
 
-@tool("clear_cleanup", "Turn one clean-up stage of a track off (or 'all' of them).")
+@tool(
+    "clear_cleanup",
+    "Turn one clean-up stage of a track off (or 'all' of them).",
+    categories=("cleanup",),
+)
 def clear_cleanup(state: MixState, args: ClearArgs, context: ToolContext) -> Change:
     track = resolve_track(state, args.track)
     if args.stage == "all":

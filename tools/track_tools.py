@@ -148,7 +148,7 @@ def _update(state: MixState, track: str, summary: str, **changes: object) -> Cha
     return Change(state=state.with_track(track, **changes), summary=f"{track}: {summary}")
 
 
-@tool("set_track_gain", "Set a track's fader level in dB (0 dB = unity).")
+@tool("set_track_gain", "Set a track's fader level in dB (0 dB = unity).", categories=("level",))
 def set_track_gain(state: MixState, args: GainArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(
@@ -156,14 +156,18 @@ def set_track_gain(state: MixState, args: GainArgs, context: ToolContext) -> Cha
     )
 
 
-@tool("adjust_track_gain", "Raise or lower a track's fader by delta_db.")
+@tool("adjust_track_gain", "Raise or lower a track's fader by delta_db.", categories=("level",))
 def adjust_track_gain(state: MixState, args: DeltaArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     new = max(-60.0, min(24.0, t.gain_db + args.delta_db))
     return _update(state, t.name, f"fader {db_change(t.gain_db, new)}", gain_db=new)
 
 
-@tool("set_track_trim", "Set a track's input trim (gain staging before EQ and compression), dB.")
+@tool(
+    "set_track_trim",
+    "Set a track's input trim (gain staging before EQ and compression), dB.",
+    categories=("level",),
+)
 def set_track_trim(state: MixState, args: TrimArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(
@@ -171,13 +175,17 @@ def set_track_trim(state: MixState, args: TrimArgs, context: ToolContext) -> Cha
     )
 
 
-@tool("set_pan", "Pan a track: -1 hard left, 0 centre, +1 hard right.")
+@tool("set_pan", "Pan a track: -1 hard left, 0 centre, +1 hard right.", categories=("stereo",))
 def set_pan(state: MixState, args: PanArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(state, t.name, f"pan {pan(t.pan)} → {pan(args.pan)}", pan=args.pan)
 
 
-@tool("set_width", "Set a track's stereo width: 0 mono, 1 as recorded, up to 2 extra wide.")
+@tool(
+    "set_width",
+    "Set a track's stereo width: 0 mono, 1 as recorded, up to 2 extra wide.",
+    categories=("stereo",),
+)
 def set_width(state: MixState, args: WidthArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(state, t.name, f"width {width(t.width)} → {width(args.width)}", width=args.width)
@@ -187,6 +195,7 @@ def set_width(state: MixState, args: WidthArgs, context: ToolContext) -> Change:
     "apply_eq",
     "Boost or cut on a track. If the track has a band of the same kind within a third of an "
     "octave, gain_db is added to it; otherwise a new band is added (at most 8).",
+    categories=("tone",),
 )
 def apply_eq(state: MixState, args: EqArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
@@ -196,7 +205,11 @@ def apply_eq(state: MixState, args: EqArgs, context: ToolContext) -> Change:
     return _update(state, t.name, verb, eq=bands)
 
 
-@tool("set_eq_band", "Change fields of one existing EQ band of a track (by 0-based index).")
+@tool(
+    "set_eq_band",
+    "Change fields of one existing EQ band of a track (by 0-based index).",
+    categories=("tone",),
+)
 def set_eq_band(state: MixState, args: SetBandArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     band = _band_at(t.eq, args.band_index, t.name)
@@ -215,7 +228,7 @@ def set_eq_band(state: MixState, args: SetBandArgs, context: ToolContext) -> Cha
     )
 
 
-@tool("remove_eq_band", "Remove one EQ band from a track (by 0-based index).")
+@tool("remove_eq_band", "Remove one EQ band from a track (by 0-based index).", categories=("tone",))
 def remove_eq_band(state: MixState, args: BandIndexArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     band = _band_at(t.eq, args.band_index, t.name)
@@ -223,7 +236,11 @@ def remove_eq_band(state: MixState, args: BandIndexArgs, context: ToolContext) -
     return _update(state, t.name, f"removed EQ {eq_band(band)}", eq=bands)
 
 
-@tool("set_high_pass", "Set a track's high-pass filter cutoff in Hz (null removes it).")
+@tool(
+    "set_high_pass",
+    "Set a track's high-pass filter cutoff in Hz (null removes it).",
+    categories=("tone",),
+)
 def set_high_pass(state: MixState, args: HighPassArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(
@@ -234,7 +251,11 @@ def set_high_pass(state: MixState, args: HighPassArgs, context: ToolContext) -> 
     )
 
 
-@tool("set_low_pass", "Set a track's low-pass filter cutoff in Hz (null removes it).")
+@tool(
+    "set_low_pass",
+    "Set a track's low-pass filter cutoff in Hz (null removes it).",
+    categories=("tone",),
+)
 def set_low_pass(state: MixState, args: LowPassArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(
@@ -245,27 +266,31 @@ def set_low_pass(state: MixState, args: LowPassArgs, context: ToolContext) -> Ch
     )
 
 
-@tool("set_compressor", "Put a compressor on a track (replaces its current settings).")
+@tool(
+    "set_compressor",
+    "Put a compressor on a track (replaces its current settings).",
+    categories=("dynamics",),
+)
 def set_compressor(state: MixState, args: CompressorArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     comp = Compressor.model_validate(args.model_dump(exclude={"track"}))
     return _update(state, t.name, f"compressor {compressor(comp)}", compressor=comp)
 
 
-@tool("remove_compressor", "Take the compressor off a track.")
+@tool("remove_compressor", "Take the compressor off a track.", categories=("dynamics",))
 def remove_compressor(state: MixState, args: TrackArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(state, t.name, "compressor removed", compressor=None)
 
 
-@tool("set_gate", "Put a noise gate / expander on a track.")
+@tool("set_gate", "Put a noise gate / expander on a track.", categories=("dynamics",))
 def set_gate(state: MixState, args: GateArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     spec = Gate.model_validate(args.model_dump(exclude={"track"}))
     return _update(state, t.name, f"gate {gate(spec)}", gate=spec)
 
 
-@tool("remove_gate", "Take the gate off a track.")
+@tool("remove_gate", "Take the gate off a track.", categories=("dynamics",))
 def remove_gate(state: MixState, args: TrackArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(state, t.name, "gate removed", gate=None)
@@ -274,6 +299,7 @@ def remove_gate(state: MixState, args: TrackArgs, context: ToolContext) -> Chang
 @tool(
     "set_transient_shaper",
     "Shape a track's transients: attack_db > 0 adds punch, sustain_db < 0 tightens.",
+    categories=("dynamics",),
 )
 def set_transient_shaper(state: MixState, args: TransientArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
@@ -290,7 +316,11 @@ def set_transient_shaper(state: MixState, args: TransientArgs, context: ToolCont
     )
 
 
-@tool("set_saturation", "Add harmonic saturation to a track (drive_db 0 removes it).")
+@tool(
+    "set_saturation",
+    "Add harmonic saturation to a track (drive_db 0 removes it).",
+    categories=("tone",),
+)
 def set_saturation(state: MixState, args: SaturationArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     sat = None if args.drive_db == 0 else Saturation(drive_db=args.drive_db, mix_pct=args.mix_pct)
@@ -302,7 +332,11 @@ def set_saturation(state: MixState, args: SaturationArgs, context: ToolContext) 
     )
 
 
-@tool("set_send", "Set a track's send level to the reverb or delay bus, in dB (null = off).")
+@tool(
+    "set_send",
+    "Set a track's send level to the reverb or delay bus, in dB (null = off).",
+    categories=("space",),
+)
 def set_send(state: MixState, args: SendArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     field = f"{args.bus}_send_db"
@@ -315,19 +349,19 @@ def set_send(state: MixState, args: SendArgs, context: ToolContext) -> Change:
     )
 
 
-@tool("set_mute", "Mute (on=true) or unmute a track.")
+@tool("set_mute", "Mute (on=true) or unmute a track.", categories=("level",))
 def set_mute(state: MixState, args: FlagArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(state, t.name, "muted" if args.on else "unmuted", mute=args.on)
 
 
-@tool("set_solo", "Solo (on=true) or unsolo a track.")
+@tool("set_solo", "Solo (on=true) or unsolo a track.", categories=("level",))
 def set_solo(state: MixState, args: FlagArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(state, t.name, "soloed" if args.on else "unsoloed", solo=args.on)
 
 
-@tool("set_polarity", "Invert (on=true) or restore a track's polarity.")
+@tool("set_polarity", "Invert (on=true) or restore a track's polarity.", categories=("phase",))
 def set_polarity(state: MixState, args: FlagArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)
     return _update(
@@ -341,6 +375,7 @@ def set_polarity(state: MixState, args: FlagArgs, context: ToolContext) -> Chang
 @tool(
     "set_track_role",
     "Correct a track's role (kick, snare, drums, bass, vocal, guitar, keys, pad, lead...).",
+    categories=("role",),
 )
 def set_track_role(state: MixState, args: RoleArgs, context: ToolContext) -> Change:
     t = resolve_track(state, args.track)

@@ -75,9 +75,9 @@ def automix(
     with progress_bar("automix", quiet=json_out) as progress:
         result = run_automix(opened, genre=genre, progress=progress)
     if json_out:
-        print_json(result)
+        print_json(result.model_dump(mode="json"))
     else:
-        out.print(result["reply"])
+        out.print(result.reply)
 
 
 def _words(metavar: str, example: str) -> Any:
@@ -100,9 +100,9 @@ def say(
     with progress_bar("thinking", quiet=json_out) as progress:
         result = handle_brief(opened, brief, parent=from_version, progress=progress)
     if json_out:
-        print_json(result)
+        print_json(result.model_dump(mode="json"))
     else:
-        out.print(result["reply"])
+        out.print(result.reply)
 
 
 @app.command()

@@ -80,13 +80,13 @@ def run_tour(workdir: Path) -> None:
     first = automix.version
     for number, brief in enumerate(TOUR_BRIEFS, start=3):
         _step(f"{number}. Brief: “{brief}”")
-        out.print(handle_brief(session, brief)["reply"])
+        out.print(handle_brief(session, brief).reply)
     last = session.latest_number()
     _step(f"{3 + len(TOUR_BRIEFS)}. A/B: automix (v{first}) vs latest (v{last}), level-matched")
     ab_dir = workdir / "ab"
     reports.print_ab(ab_compare(session, first, last, output=ab_dir))
     _step(f"{4 + len(TOUR_BRIEFS)}. Master for Spotify (−14 LUFS, −1 dBTP)")
-    out.print(handle_brief(session, "master it for Spotify")["reply"])
+    out.print(handle_brief(session, "master it for Spotify").reply)
     master_path = workdir / "demo_master.wav"
     rendered = render_version(session, output=master_path)
     reports.print_render(rendered)

@@ -23,11 +23,20 @@ from mixchat.assistant.llm.prompt import buses_block, system_prompt
 from mixchat.assistant.moves.planner import OfflinePlanner
 from mixchat.assistant.planning.contract import Plan, PlanContext
 from mixchat.assistant.planning.errors import PlannerError
+from mixchat.assistant.planning.measures import (
+    BandShare,
+    Centroid,
+    Measure,
+    SectionContrast,
+    TrackLevel,
+    TruePeak,
+    Width,
+)
 from mixchat.assistant.reading.reader import read_brief
 from mixchat.dsp.errors import MixError
 from mixchat.dsp.spectrum import BANDS_HZ
 from mixchat.dsp.state import MixState
-from mixchat.tools.base import Change, ToolCall, resolve_track
+from mixchat.tools.base import Change, ToolCall, ToolCategory, resolve_track
 from mixchat.tools.catalog import REGISTRY, apply_call
 from mixchat.tools.config import DEFAULT_MODEL, Settings, load_settings
 from mixchat.tools.settings_text import track_line
@@ -36,16 +45,6 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 LOCAL_KEY_PLACEHOLDER = "not-needed"  # local servers (Ollama, llama.cpp...) ignore the key
 DEFAULT_MAX_STEPS = 6
 ROUTED_TO_OFFLINE = ("undo", "revert", "compare", "explain", "back_off")
-
-TRACK_LEVEL_TOOLS = frozenset(
-    {"set_track_gain", "adjust_track_gain", "set_track_trim", "set_mute", "set_solo"}
-)
-TONE_TOOLS = frozenset(
-    {"apply_eq", "set_eq_band", "remove_eq_band", "set_high_pass", "set_low_pass", "set_saturation"}
-)
-STEREO_TOOLS = frozenset({"set_pan", "set_width"})
-MASTER_TOOLS = frozenset({"set_master", "set_master_glue", "apply_master_eq", "set_master_width"})
-LEVEL_TOOLS = TRACK_LEVEL_TOOLS | {"automate_section", "set_master"}
 
 
 class LLMPlanner:
@@ -229,7 +228,7 @@ class LLMPlanner:
             calls=calls,
             message=message,
             measures=measures_for(calls, context.state),
-            level_change=any(c.tool in LEVEL_TOOLS for c in calls),
+            level_change=changes_level(calls),
         )
 
     def _clean(self, text: str) -> str:
@@ -273,25 +272,35 @@ def band_of(freq_hz: float) -> str:
     return "air" if freq_hz >= 20000.0 else "sub"
 
 
-def measures_for(calls: list[ToolCall], state: MixState) -> list[str]:
+def _is(call: ToolCall, category: ToolCategory) -> bool:
+    return category in REGISTRY.categories(call.tool)
+
+
+def changes_level(calls: list[ToolCall]) -> bool:
+    """True when the calls move a level on purpose (a fader, the master, a section ride):
+    the turn then leaves the loudness where they put it."""
+    return any(_is(c, "level") or _is(c, "loudness") for c in calls)
+
+
+def measures_for(calls: list[ToolCall], state: MixState) -> list[Measure]:
     """The measurements that show what these calls did (quoted before → after in the reply)."""
-    measures: list[str] = []
+    measures: list[Measure] = []
     for call in calls:
         args = call.args
         track = _track_name(state, args.get("track"))
-        if call.tool in TONE_TOOLS or call.tool == "apply_master_eq":
-            measures.append("spectral_centroid_hz")
+        if _is(call, "tone"):
+            measures.append(Centroid())
             freq = args.get("freq_hz") or args.get("cutoff_hz")
             if isinstance(freq, (int, float)):
-                measures.append(f"band:{band_of(float(freq))}")
-        if call.tool in STEREO_TOOLS:
-            measures.append("width")
-        if call.tool in MASTER_TOOLS:
-            measures.append("master")
-        if call.tool == "automate_section" and isinstance(args.get("section"), str):
-            measures.append(f"section:{args['section']}")
-        if track and call.tool not in ("set_pan", "set_width"):
-            measures.append(f"track:{track}")
+                measures.append(BandShare(band=band_of(float(freq))))
+        if _is(call, "stereo"):
+            measures.append(Width())
+        if _is(call, "master"):
+            measures.append(TruePeak())
+        if _is(call, "automation") and isinstance(args.get("section"), str):
+            measures.append(SectionContrast(label=args["section"]))
+        if track and not _is(call, "stereo"):
+            measures.append(TrackLevel(track=track))
     return list(dict.fromkeys(measures))
 
 

@@ -24,7 +24,7 @@ CALL_KEYS = frozenset({"tool", "args", "reason"})
 def calls_schema() -> dict[str, Any]:
     """The JSON schema of a list of mix tool calls (each tool's args as the planners see it)."""
     variants = []
-    for tool in REGISTRY.tools.values():
+    for tool in REGISTRY.for_planners():
         parameters = copy.deepcopy(tool.schema()["function"]["parameters"])
         if "$ref" in str(parameters):
             raise ValueError(f"tool {tool.name!r}: its args schema uses $ref; inline it first")
@@ -65,7 +65,10 @@ def parse_calls(raw: list[Any]) -> list[ToolCall]:
             raise StateError(f"{where}.tool={name!r} must be a tool name such as 'set_pan'")
         if not isinstance(args, Mapping):
             raise StateError(f"{where}.args={args!r} must be an object")
-        validate_args(REGISTRY.get(name), args)
+        chosen = REGISTRY.get(name)
+        if chosen not in REGISTRY.for_planners():
+            raise StateError(f"{where}.tool={name!r} is written by mixchat itself; call a mix tool")
+        validate_args(chosen, args)
         calls.append(ToolCall(tool=name, args=dict(args), reason=str(item.get("reason") or "")))
     return calls
 
@@ -87,12 +90,12 @@ class ClientPlanner:
     def plan(self, context: PlanContext) -> Plan:
         # Deferred: the LLM planner's module imports langchain (about 0.4 s), and only this
         # call needs its measures.
-        from mixchat.assistant.llm.planner import LEVEL_TOOLS, measures_for
+        from mixchat.assistant.llm.planner import changes_level, measures_for
 
         return Plan(
             intent="change",
             calls=self.calls,
             message=self.message,
             measures=measures_for(self.calls, context.state),
-            level_change=any(c.tool in LEVEL_TOOLS for c in self.calls),
+            level_change=changes_level(self.calls),
         )

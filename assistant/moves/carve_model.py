@@ -100,11 +100,8 @@ def _distribution(power: np.ndarray) -> np.ndarray:
 
 def pair_model(context: PlanContext, first: str, second: str) -> PairModel | None:
     """The two tracks' measured band powers (post inserts and fader), or None without them."""
-    getter = getattr(context, "stem_bands", None)
-    if getter is None:
-        return None
     try:
-        a, b = getter(first), getter(second)
+        a, b = context.stem_bands(first), context.stem_bands(second)
     except Exception:  # noqa: BLE001 - no analysis: the caller falls back to a fixed cut
         return None
     if a is None or b is None:
@@ -118,7 +115,7 @@ def pair_model(context: PlanContext, first: str, second: str) -> PairModel | Non
         centres_hz=np.sqrt(edges[:-1] * edges[1:]),
         edges_hz=edges,
         powers=(np.asarray(a.power[:, cut], float), np.asarray(b.power[:, cut], float)),
-        both_active=a.active[:, cut].any(axis=0) & b.active[:, cut].any(axis=0),
+        both_active=np.asarray(a.active[:, cut].any(axis=0) & b.active[:, cut].any(axis=0)),
         sample_rate=context.sample_rate,
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mixchat.assistant.moves.tone import MoveSet, clamp
 from mixchat.assistant.planning.contract import PlanContext
+from mixchat.assistant.planning.measures import TrackLevel
 from mixchat.dsp.cleanup.detect import StemFaults, is_vocal
 from mixchat.dsp.state import TrackState
 from mixchat.tools.base import ToolCall
@@ -72,7 +73,7 @@ def cleanup_move(
                 out.notes.append(_not_found(concept, track, faults))
             continue
         out.calls.extend(call)
-        out.measures.append(f"track:{name}")
+        out.measures.append(TrackLevel(track=name))
         acted.append(name)
     if not acted and not named:
         out.notes.append(

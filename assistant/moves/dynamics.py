@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from mixchat.assistant.moves.tone import MoveSet, clamp
 from mixchat.assistant.planning.contract import PlanContext
+from mixchat.assistant.planning.measures import Crest, TruePeak
 from mixchat.assistant.reading.vocab import DRUM_ROLES
 from mixchat.dsp.state import Compressor
 from mixchat.tools.base import ToolCall
@@ -29,7 +30,7 @@ def punch_move(
     if not pool:
         ranked = sorted(context.tracks.values(), key=lambda t: (-t.crest_factor_db, t.name))
         pool = [ranked[0].name] if ranked else []
-    out = MoveSet(measures=[f"crest:{n}" for n in pool])
+    out = MoveSet(measures=[Crest(track=n) for n in pool])
     for name in pool:
         crest = context.tracks[name].crest_factor_db if name in context.tracks else 0.0
         attack = clamp(4.0 * amount * direction, -12, 12)
@@ -77,7 +78,7 @@ def compress_move(
             return glue_move(context, amount=amount, direction=direction)
         # "the mix sounds squashed" with no bus compressor: it is the tracks' compressors
         names = [t.name for t in context.state.audible_tracks() if t.compressor is not None]
-    out = MoveSet(measures=[f"crest:{n}" for n in names] or ["crest:mix"])
+    out = MoveSet(measures=[Crest(track=n) for n in names] or [Crest()])
     for name in names:
         current = context.state.track(name).compressor
         if direction < 0 and current is None:
@@ -133,7 +134,7 @@ def _stepped(name: str, current: Compressor, *, direction: int, amount: float) -
 
 
 def glue_move(context: PlanContext, *, amount: float, direction: int = 1) -> MoveSet:
-    out = MoveSet(measures=["crest:mix"])
+    out = MoveSet(measures=[Crest()])
     if direction < 0:
         out.calls.append(
             ToolCall(
@@ -191,7 +192,7 @@ def saturation_move(
 def master_move(
     context: PlanContext, *, on: bool, target_lufs: float | None, ceiling_dbtp: float | None
 ) -> MoveSet:
-    out = MoveSet(measures=["master"], level_change=True)
+    out = MoveSet(measures=[TruePeak()], level_change=True)
     if not on:
         out.calls.append(
             ToolCall(tool="set_master", args={"enabled": False}, reason="master chain off")

@@ -7,6 +7,7 @@ from typing import Any
 from mixchat.assistant.moves.masking import OVERLAP_DROP, OVERLAP_DROP_WITH_LIFT, carve
 from mixchat.assistant.moves.tone import MoveSet, clamp
 from mixchat.assistant.planning.contract import PlanContext
+from mixchat.assistant.planning.measures import Loudness, SectionContrast, TrackLevel
 from mixchat.assistant.reading.reader import SectionRef
 from mixchat.tools.base import ToolCall
 
@@ -131,9 +132,9 @@ def level_move(
                 out.calls.extend(calls)
                 if problem:
                     out.notes.append(problem)
-            out.measures.append(f"section:{label}")
+            out.measures.append(SectionContrast(label=label))
         for n in names or []:
-            out.measures.append(f"track:{n}")
+            out.measures.append(TrackLevel(track=n))
         return out
     if names is None:
         master = context.state.master
@@ -155,7 +156,7 @@ def level_move(
                         reason=f"the whole mix {delta_db:+.1f} dB",
                     )
                 )
-        out.measures.append("lufs")
+        out.measures.append(Loudness())
         return out
     for name in names:
         lufs = context.tracks[name].lufs if name in context.tracks else float("nan")
@@ -168,7 +169,7 @@ def level_move(
             )
         )
     focus = excluded or (names if len(names) <= 2 else [])
-    out.measures.extend(f"track:{n}" for n in focus)
+    out.measures.extend(TrackLevel(track=n) for n in focus)
     return out
 
 
@@ -181,7 +182,7 @@ def buried_move(
     sections: tuple[SectionRef, ...],
     maskers: list[str] | None,
 ) -> MoveSet:
-    out = MoveSet(measures=[f"track:{target}"])
+    out = MoveSet(measures=[TrackLevel(track=target)])
     lift = round(2.0 * max(amount, 0.9) + 0.5, 2)
     if sections:
         for ref in sections:
@@ -189,7 +190,7 @@ def buried_move(
             calls, problem = automate(context, target, ref, gain_db=lift, reason=reason)
             out.calls.extend(calls)
             out.notes.extend([problem] if problem else [reason])
-            out.measures.append(f"section:{ref.label}")
+            out.measures.append(SectionContrast(label=ref.label))
     elif maskers is None:
         reason = f"{target} is buried: fader +{lift:.1f} dB"
         out.calls.append(

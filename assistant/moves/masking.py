@@ -19,6 +19,7 @@ import numpy as np
 from mixchat.assistant.moves.carve_model import BELL_Q, CutSite, PairModel, pair_model, solve
 from mixchat.assistant.moves.tone import MoveSet, carriers, clamp, eq_call, has_room
 from mixchat.assistant.planning.contract import PlanContext
+from mixchat.assistant.planning.measures import Overlap
 from mixchat.dsp.masking import importance
 from mixchat.dsp.state import EqBand
 from mixchat.tools.settings_text import hz
@@ -316,7 +317,7 @@ def _carve_pair(
     amount: float,
     overlap_drop: float,
 ) -> tuple[MoveSet, bool]:
-    out = MoveSet(measures=[f"overlap:{masker},{target}"])
+    out = MoveSet(measures=[Overlap(a=masker, b=target)])
     if model is None or not model.both_active.any():
         site = sites[0]
         cut = -round(min(3.0 * amount + 0.5, MAX_BAND_CUT_DB), 2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mixchat.assistant.moves.tone import MoveSet, clamp, eq_call, track_band_measures
 from mixchat.assistant.planning.contract import PlanContext
+from mixchat.assistant.planning.measures import BusReturn, TrackLevel
 from mixchat.assistant.reading.asks import Ask
 from mixchat.tools.base import ToolCall
 from mixchat.tools.settings_text import hz
@@ -67,7 +68,7 @@ def parameter_move(context: PlanContext, ask: Ask, names: list[str] | None) -> M
                     reason=f"no {ask.word} on {name}, as asked",
                 )
             )
-            out.measures.append(ask.word)
+            out.measures.append(BusReturn(bus="reverb" if ask.word == "reverb" else "delay"))
         elif ask.concept == "level_set":
             level = clamp(float(ask.value or 0.0), -60.0, 24.0)
             out.calls.append(
@@ -77,6 +78,6 @@ def parameter_move(context: PlanContext, ask: Ask, names: list[str] | None) -> M
                     reason=f"{name}'s fader at {level:+.1f} dB, as asked",
                 )
             )
-            out.measures.append(f"track:{name}")
+            out.measures.append(TrackLevel(track=name))
             out.level_change = True
     return out

@@ -28,10 +28,12 @@ from mixchat.assistant.moves.tone import (
     tilt_move,
 )
 from mixchat.assistant.planning.contract import Plan, PlanContext
+from mixchat.assistant.planning.measures import TrackLevel, Width
 from mixchat.assistant.reading.cleanup import CLEANUP_CONCEPTS
 from mixchat.assistant.reading.reader import BriefReading, Clause, TargetRef, ceiling_db, read_brief
 from mixchat.assistant.reading.vocab import DRUM_ROLES, VOCAL_ROLES
 from mixchat.tools.base import ToolCall
+from mixchat.tools.catalog import REGISTRY
 
 APPROXIMATE_SCALE = 0.5
 FOLLOWUP_INTENTS = ("repeat", "back_off")
@@ -277,8 +279,12 @@ def plan_ask(
     elif concept in PARAMETER_CONCEPTS:
         out = parameter_move(context, ask, names)
     elif concept in ("reverb_size", "delay_feedback"):
-        bus = "reverb" if concept == "reverb_size" else "delay"
-        out = length_move(context, bus=bus, direction=d, amount=amount)
+        out = length_move(
+            context,
+            bus="reverb" if concept == "reverb_size" else "delay",
+            direction=d,
+            amount=amount,
+        )
     elif concept in ("wet", "echo"):
         out = send_move(
             context,
@@ -358,7 +364,7 @@ def simple_action(ask, names: list[str] | None) -> MoveSet:
                     reason=f"{ask.word} {name}",
                 )
             )
-            out.measures.append(f"track:{name}")
+            out.measures.append(TrackLevel(track=name))
         elif ask.concept == "pan":
             out.calls.append(
                 ToolCall(
@@ -367,7 +373,7 @@ def simple_action(ask, names: list[str] | None) -> MoveSet:
                     reason=f"pan {name} to {ask.value:+.2f}",
                 )
             )
-            out.measures.append("width")
+            out.measures.append(Width())
     return out
 
 
@@ -378,7 +384,7 @@ def back_off(reading: BriefReading, context: PlanContext) -> Plan:
     calls = halfway_back(new, old, reading.scale)
     if not calls:
         return Plan(intent="nothing", message="The last version changed nothing I can halve.")
-    level = any(c.tool == "set_master" or c.tool == "automate_section" for c in calls)
+    level = any("loudness" in REGISTRY.categories(c.tool) for c in calls)
     return Plan(
         intent="change",
         calls=calls,

@@ -8,6 +8,7 @@ from typing import Any
 from mixchat.assistant.moves.level import automate
 from mixchat.assistant.moves.tone import MoveSet, clamp
 from mixchat.assistant.planning.contract import PlanContext
+from mixchat.assistant.planning.measures import Bus, BusReturn, Width
 from mixchat.assistant.reading.reader import SectionRef
 from mixchat.tools.base import ToolCall
 
@@ -69,9 +70,8 @@ def _side_mid_db(context: PlanContext, placement: dict[str, tuple[float, float]]
 
 
 def _stereo_facts(context: PlanContext) -> dict[str, dict[str, float]]:
-    getter = getattr(context, "stereo", None)
     try:
-        return getter() if getter else {}
+        return context.stereo()
     except Exception:  # noqa: BLE001 - without the facts every track counts as mono
         return {}
 
@@ -126,7 +126,7 @@ def width_move(
 ) -> MoveSet:
     """Spread (or narrow) the tracks that may move, as far as the side/mid model says is
     needed for an audible change: pans for mono tracks, mid/side width for stereo ones."""
-    out = MoveSet(measures=["width"])
+    out = MoveSet(measures=[Width()])
     audible = context.state.audible_tracks()
     if names:
         pool = names
@@ -210,10 +210,10 @@ def send_move(
     *,
     direction: int,
     amount: float,
-    bus: str,
+    bus: Bus,
     sections: tuple[SectionRef, ...],
 ) -> MoveSet:
-    out = MoveSet(measures=[bus])
+    out = MoveSet(measures=[BusReturn(bus=bus)])
     pool = names or [
         t.name
         for t in context.state.audible_tracks()
@@ -280,9 +280,9 @@ ROOM_STEP = 0.15  # pedalboard room size per unit of amount
 FEEDBACK_STEP = 0.15
 
 
-def length_move(context: PlanContext, *, bus: str, direction: int, amount: float) -> MoveSet:
+def length_move(context: PlanContext, *, bus: Bus, direction: int, amount: float) -> MoveSet:
     """A longer or shorter tail: the reverb's room size or the delay's feedback."""
-    out = MoveSet(measures=[bus])
+    out = MoveSet(measures=[BusReturn(bus=bus)])
     if bus == "reverb":
         old = context.state.reverb.room_size
         new = round(clamp(old + ROOM_STEP * amount * direction, 0.05, 0.95), 2)

@@ -15,6 +15,13 @@ from typing import cast
 import numpy as np
 
 from mixchat.assistant.planning.contract import PlanContext, TrackFacts
+from mixchat.assistant.planning.measures import (
+    BandShare,
+    Centroid,
+    Measure,
+    RangeShare,
+    TrackRange,
+)
 from mixchat.assistant.reading.lexicon import eq_response_db
 from mixchat.dsp.spectrum import BANDS_HZ
 from mixchat.dsp.state import EqBand, EqKind, TrackState
@@ -39,7 +46,7 @@ Moves = dict[str, list[EqBand]]
 @dataclass
 class MoveSet:
     calls: list[ToolCall] = field(default_factory=list)
-    measures: list[str] = field(default_factory=list)
+    measures: list[Measure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     level_change: bool = False
 
@@ -62,8 +69,8 @@ def named_gain_db(sign: float, amount: float) -> float:
     return sign * clamp(step * amount, 1.5, NAMED_MAX_DB)
 
 
-def track_band_measures(names: list[str], low_hz: float, high_hz: float) -> list[str]:
-    return [f"trackband:{n}:{low_hz:g}-{high_hz:g}" for n in names[:3]]
+def track_band_measures(names: list[str], low_hz: float, high_hz: float) -> list[Measure]:
+    return [TrackRange(track=n, low_hz=low_hz, high_hz=high_hz) for n in names[:3]]
 
 
 # --- the prediction model -------------------------------------------------------------------
@@ -174,19 +181,23 @@ class BandSpec:
     high_hz: float
     freq_hz: float
     q: float
-    measure: str
+    measure: Measure
     kind: EqKind = "bell"
 
 
 BAND_SPECS = {
-    "harsh": BandSpec("2–5 kHz", 2000, 5000, 3150, 1.2, "band_hz:2000-5000"),
-    "sibilance": BandSpec("5–9 kHz", 5000, 9000, 6500, 1.8, "band_hz:5000-9000"),
-    "mud": BandSpec("200–500 Hz", 200, 500, 315, 1.1, "band_hz:200-500"),
-    "boom": BandSpec("60–250 Hz", 60, 250, 200, 0.7, "band:low", "low_shelf"),
-    "box": BandSpec("300–900 Hz", 300, 900, 500, 1.3, "band_hz:300-900"),
-    "honk": BandSpec("700–1500 Hz", 700, 1500, 1000, 1.5, "band_hz:700-1500"),
+    "harsh": BandSpec("2–5 kHz", 2000, 5000, 3150, 1.2, RangeShare(low_hz=2000, high_hz=5000)),
+    "sibilance": BandSpec("5–9 kHz", 5000, 9000, 6500, 1.8, RangeShare(low_hz=5000, high_hz=9000)),
+    "mud": BandSpec("200–500 Hz", 200, 500, 315, 1.1, RangeShare(low_hz=200, high_hz=500)),
+    "boom": BandSpec("60–250 Hz", 60, 250, 200, 0.7, BandShare(band="low"), "low_shelf"),
+    "box": BandSpec("300–900 Hz", 300, 900, 500, 1.3, RangeShare(low_hz=300, high_hz=900)),
+    "honk": BandSpec("700–1500 Hz", 700, 1500, 1000, 1.5, RangeShare(low_hz=700, high_hz=1500)),
 }
-EXTRA_MEASURES = {"harsh": "band:presence", "mud": "band:low_mid", "boom": "band:low"}
+EXTRA_MEASURES: dict[str, Measure] = {
+    "harsh": BandShare(band="presence"),
+    "mud": BandShare(band="low_mid"),
+    "boom": BandShare(band="low"),
+}
 
 
 def band_move(
@@ -283,10 +294,10 @@ def _band_candidate(context: PlanContext, name: str, concept: str) -> bool:
 
 # --- shelves: low end, air, presence, tilt --------------------------------------------------
 SHELVES = {
-    "low_end": ("low_shelf", 150.0, 0.7, 60, 250, "band:low"),
-    "sub": ("low_shelf", 70.0, 0.7, 20, 60, "band:sub"),
-    "air": ("high_shelf", 9000.0, 0.7, 6000, 20000, "band:air"),
-    "presence": ("bell", 3500.0, 0.9, 2000, 6000, "band:presence"),
+    "low_end": ("low_shelf", 150.0, 0.7, 60, 250, BandShare(band="low")),
+    "sub": ("low_shelf", 70.0, 0.7, 20, 60, BandShare(band="sub")),
+    "air": ("high_shelf", 9000.0, 0.7, 6000, 20000, BandShare(band="air")),
+    "presence": ("bell", 3500.0, 0.9, 2000, 6000, BandShare(band="presence")),
 }
 
 
@@ -374,7 +385,7 @@ def tilt_move(
             after = centroid_hz(mix_powers(context, {n: bands(gain) for n in chosen}))
         return 100.0 * (after / before - 1.0) * (sign if not shape else 1.0)
 
-    out = MoveSet(measures=["spectral_centroid_hz"])
+    out = MoveSet(measures=[Centroid()])
     if shape:
         gain = min(0.8 * amount, 1.5)
     elif names and not on_master:

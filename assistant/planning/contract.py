@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from mixchat.assistant.planning.measures import Measure
 from mixchat.dsp.cleanup.detect import StemFaults
+from mixchat.dsp.masking import StemBands
 from mixchat.dsp.state import MixState, Section
 from mixchat.tools.base import ToolCall, ToolContext
 
@@ -32,7 +34,9 @@ class TrackFacts:
 
 @dataclass(frozen=True)
 class PastTurn:
-    """A version in the lineage of the parent (newest first)."""
+    """A version in the lineage of the parent (newest first). ``tool_calls`` are the calls
+    its planner chose: the ones the conversation records itself (loudness compensation,
+    undo and revert) are left out."""
 
     version: int
     parent: int | None
@@ -44,6 +48,12 @@ class PastTurn:
 
 @dataclass
 class PlanContext:
+    """What a planner sees. The looks at the parent's tracks that need a render are lazy and
+    cached by whoever builds the context (the turn's ``build_context``): the masking between
+    tracks, each track's band/frame powers post-fader (``stem_bands``, for masking moves) and
+    its own mid/side energies and channel count (``stereo``, for width moves). Their
+    defaults see nothing, and the moves then fall back to what the metrics hold."""
+
     brief: str
     state: MixState
     parent_version: int
@@ -56,6 +66,8 @@ class PlanContext:
     tracks: dict[str, TrackFacts]
     lineage: list[PastTurn]
     masking: Callable[[], list[dict[str, Any]]] = field(default=lambda: [])
+    stem_bands: Callable[[str], StemBands | None] = field(default=lambda name: None)
+    stereo: Callable[[], dict[str, dict[str, float]]] = field(default=lambda: {})
     faults: Callable[[str], StemFaults | None] = field(default=lambda name: None)
 
     @property
@@ -73,7 +85,7 @@ class Plan:
     intent: Intent
     calls: list[ToolCall] = field(default_factory=list)
     message: str = ""
-    measures: list[str] = field(default_factory=list)
+    measures: list[Measure] = field(default_factory=list)
     level_change: bool = False
     target_versions: tuple[int, ...] = ()
     notes: list[str] = field(default_factory=list)

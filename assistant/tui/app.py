@@ -300,16 +300,16 @@ class MixChatApp(SessionActions, App):
         self._finish()
         result = message.result
         self.log_view.add_reply(
-            result["reply"],
-            planner=result.get("planner", ""),
-            version=result.get("version"),
-            tool_calls=result.get("tool_calls") or [],
+            result.reply,
+            planner=result.planner,
+            version=result.version,
+            tool_calls=result.tool_calls,
             seconds=message.seconds,
-            plots=result.get("plots") or [],
+            plots=result.plots,
             pictures=self.pictures,
         )
-        if result.get("version") is not None:
-            self.current = result["version"]
+        if result.version is not None:
+            self.current = result.version
             self.refresh_views()
             self.query_one(VersionPanel).point_at(self.current)
             self._note_changes()

@@ -6,9 +6,11 @@ from typing import Any
 
 from textual.message import Message
 
+from mixchat.assistant.turn.result import TurnResult
+
 
 class BriefDone(Message):
-    def __init__(self, result: dict[str, Any], *, seconds: float) -> None:
+    def __init__(self, result: TurnResult, *, seconds: float) -> None:
         super().__init__()
         self.result, self.seconds = result, seconds
 

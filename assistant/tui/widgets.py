@@ -28,6 +28,7 @@ from mixchat.assistant.tui.formatting import (
 from mixchat.assistant.tui.pictures import plot_widgets
 from mixchat.dsp.errors import MixError
 from mixchat.dsp.state import MixState
+from mixchat.tools.session import ToolCallRecord
 
 
 class ChatLog(VerticalScroll):
@@ -53,7 +54,7 @@ class ChatLog(VerticalScroll):
         *,
         planner: str = "",
         version: int | None = None,
-        tool_calls: list[dict[str, Any]] | None = None,
+        tool_calls: Sequence[ToolCallRecord] = (),
         seconds: float | None = None,
         plots: Sequence[str] = (),
         pictures: str = "none",
@@ -70,7 +71,7 @@ class ChatLog(VerticalScroll):
         if shown:
             parts.append(Horizontal(*shown, classes="plots"))
         if tool_calls:
-            lines = "\n".join(call_text(c["tool"], c.get("args", {})) for c in tool_calls)
+            lines = "\n".join(call_text(c.tool, c.args) for c in tool_calls)
             parts.append(
                 Collapsible(
                     Static(Text(lines), classes="calls"),
@@ -88,11 +89,11 @@ class ChatLog(VerticalScroll):
             if record.get("role") == "user":
                 self.add_user(record.get("text", ""), parent=record.get("version"))
                 continue
-            number, planner, calls = record.get("version"), "", []
+            number, planner, calls = record.get("version"), "", ()
             if number is not None:
                 try:
                     version = load(number)
-                    planner, calls = version.planner, [c.model_dump() for c in version.tool_calls]
+                    planner, calls = version.planner, version.tool_calls
                 except MixError:
                     pass
             self.add_reply(

@@ -13,15 +13,20 @@ from mixchat.assistant.knowledge.session_facts import (
     facts_from,
     tracks_asked_about,
 )
+from mixchat.assistant.planning.measures import Loudness, Measure, TrackLevel, TruePeak
 from mixchat.assistant.turn.context import ensure_metrics
 from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise, track_vs_rest_db
+from mixchat.assistant.turn.result import AutomixResult
 from mixchat.dsp.roles import parse_role_assignments
+from mixchat.dsp.state import MixState
 from mixchat.tools.automix import automix_plan
-from mixchat.tools.base import Change, ToolContext
-from mixchat.tools.catalog import apply_calls
+from mixchat.tools.base import Change, ToolCall, ToolContext
+from mixchat.tools.catalog import apply_call, apply_calls
 from mixchat.tools.cleanup_faults import faults_lookup
 from mixchat.tools.engine import Engine
+from mixchat.tools.errors import SessionError
 from mixchat.tools.genres import resolve_genre
+from mixchat.tools.record_tools import restore_call
 from mixchat.tools.session import Session
 from mixchat.tools.track_dynamics import compressor_reduction_db
 
@@ -31,7 +36,7 @@ Progress = Callable[[str, float], None]
 # --- automix, roles, questions ---------------------------------------------------------
 def run_automix(
     session: Session, *, genre: str | None = None, progress: Progress | None = None
-) -> dict[str, Any]:
+) -> AutomixResult:
     report = progress or (lambda label, fraction: None)
     parent = session.load()
     engine = Engine.for_session(session)
@@ -51,7 +56,9 @@ def run_automix(
     report("measuring", 0.85)
     metrics = engine.measure(state)
     vocal = next((t.name for t in state.tracks if t.role == "vocal"), None)
-    measures = ["loudness", "master"] + ([f"track:{vocal}"] if vocal else [])
+    measures: list[Measure] = [Loudness(), TruePeak()] + (
+        [TrackLevel(track=vocal)] if vocal else []
+    )
     body = compose_reply(
         changes=changes,
         before=before,
@@ -78,29 +85,35 @@ def run_automix(
     session.log_chat(role="assistant", text=reply, version=version.version)
     report("done", 1.0)
     vocal_gap = track_vs_rest_db(metrics, vocal) if vocal else None
-    return {
-        "version": version.version,
-        "parent": parent.version,
-        "planner": "automix",
-        "tool_calls": [{"tool": c.tool, "args": c.args} for c in calls],
-        "reply": reply,
-        "premaster_lufs": metrics["mix"]["integrated_lufs"],
-        "true_peak_dbtp": metrics["mix"]["true_peak_dbtp"],
-        "vocal_vs_band_lu": vocal_gap,
-    }
+    return AutomixResult(
+        version=version.version,
+        parent=parent.version,
+        planner="automix",
+        tool_calls=version.tool_calls,
+        reply=reply,
+        premaster_lufs=metrics["mix"]["integrated_lufs"],
+        true_peak_dbtp=metrics["mix"]["true_peak_dbtp"],
+        vocal_vs_band_lu=vocal_gap,
+    )
 
 
 def revert_to(session: Session, version: int) -> dict[str, Any]:
     """A new version with the settings of ``version`` (nothing is deleted)."""
     source = session.load(version)
     latest = session.latest_number()
+    try:
+        current: MixState | None = session.load(latest).state
+    except SessionError:  # a damaged latest version: the call restores every part
+        current = None
+    restore = restore_call(current, source.state, version=version)
     made = session.commit(
-        source.state,
+        apply_call(current or source.state, restore, ToolContext()).state,
         parent=latest,
         kind="revert",
         brief=f"revert to version {version}",
         summary=f"same settings as version {version}",
         reply=f"Version {latest + 1} restores the settings of version {version}.",
+        tool_calls=[restore.record()],
         metrics=source.metrics,
     )
     session.log_chat(role="assistant", text=made.reply, version=made.version)
@@ -125,11 +138,12 @@ def set_roles(
     ]
     session.update_meta(stems=[s.model_dump() for s in stems])
     latest = session.load(parent)
-    state = latest.state
-    changes: list[Change] = []
-    for name, role in parsed.items():
-        state = state.with_track(name, role=role)
-        changes.append(Change(state=state, summary=f"{name}: role {role}"))
+    calls = [
+        ToolCall(tool="set_track_role", args={"track": name, "role": role})
+        for name, role in parsed.items()
+    ]
+    state, _ = apply_calls(latest.state, calls, ToolContext())
+    changes = [Change(state=state, summary=f"{name}: role {role}") for name, role in parsed.items()]
     session.commit(
         state,
         parent=latest.version,
@@ -137,6 +151,7 @@ def set_roles(
         brief=f"roles: {assignments}",
         summary=summarise(changes),
         planner="user",
+        tool_calls=[c.record() for c in calls],
         metrics=latest.metrics,
     )
     return [

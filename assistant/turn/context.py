@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from mixchat.assistant.planning.contract import PastTurn, PlanContext, TrackFacts
 from mixchat.dsp.masking import StemBands, find_masking
 from mixchat.dsp.state import TrackState
 from mixchat.tools.base import ToolCall
+from mixchat.tools.catalog import REGISTRY
 from mixchat.tools.cleanup_faults import faults_lookup
 from mixchat.tools.engine import Engine
 from mixchat.tools.errors import SessionError
@@ -30,7 +30,11 @@ def lineage(session: Session, start: int) -> list[PastTurn]:
             version = session.load(number)
         except SessionError:
             break
-        calls = tuple(ToolCall(tool=c.tool, args=c.args) for c in version.tool_calls)
+        calls = tuple(
+            ToolCall(tool=c.tool, args=c.args)
+            for c in version.tool_calls
+            if "record" not in REGISTRY.categories(c.tool)
+        )
         turns.append(
             PastTurn(
                 version.version, version.parent, version.kind, version.brief, calls, version.state
@@ -44,16 +48,6 @@ def ensure_metrics(session: Session, engine: Engine, version: Version) -> dict[s
     if version.metrics.get("mix") and version.metrics.get("tracks") is not None:
         return version.metrics
     return engine.measure(version.state)
-
-
-@dataclass
-class SessionPlanContext(PlanContext):
-    """PlanContext plus lazy, cached looks at the parent's tracks (computed only when a
-    move needs them): each track's band/frame powers post-fader (for masking moves) and
-    its own mid/side energies and channel count (for width moves)."""
-
-    stem_bands: Callable[[str], StemBands | None] = field(default=lambda name: None)
-    stereo: Callable[[], dict[str, dict[str, float]]] = field(default=lambda: {})
 
 
 def build_context(session: Session, engine: Engine, brief: str, parent: Version) -> PlanContext:
@@ -95,7 +89,7 @@ def build_context(session: Session, engine: Engine, brief: str, parent: Version)
             stereo_cache.update(engine.track_stereo(state.audible_tracks()))
         return stereo_cache
 
-    return SessionPlanContext(
+    return PlanContext(
         brief=brief,
         state=state,
         parent_version=parent.version,

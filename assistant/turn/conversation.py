@@ -20,16 +20,19 @@ from mixchat.assistant.turn.comparison import ab_compare
 from mixchat.assistant.turn.context import build_context
 from mixchat.assistant.turn.files import handle_files
 from mixchat.assistant.turn.measures import (
-    compensate_loudness,
     extra_measures,
+    loudness_compensation,
     overlap_tracks,
     shifted_metrics,
 )
 from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise
+from mixchat.assistant.turn.result import TurnResult
 from mixchat.dsp.roles import ROLES
 from mixchat.dsp.state import MixState
-from mixchat.tools.catalog import apply_calls
+from mixchat.tools.base import ToolContext
+from mixchat.tools.catalog import apply_call, apply_calls
 from mixchat.tools.engine import Engine
+from mixchat.tools.record_tools import restore_call
 from mixchat.tools.session import Session, Version
 
 Progress = Callable[[str, float], None]
@@ -45,10 +48,10 @@ def handle_brief(
     planner: Planner | None = None,
     progress: Progress | None = None,
     base: Path | None = None,
-) -> dict[str, Any]:
-    """Plan and apply one brief. Returns {version, parent, planner, tool_calls, reply}. A
-    brief naming a file is handled by what the file is (``turn.files``); relative paths
-    start at ``base`` (the current folder when None)."""
+) -> TurnResult:
+    """Plan and apply one brief: the version it made (if any), with the calls it records
+    and the reply. A brief naming a file is handled by what the file is (``turn.files``);
+    relative paths start at ``base`` (the current folder when None)."""
     brief = brief.strip()
     if not brief:
         raise PlannerError('the brief is empty; say what you want, e.g. "make the vocal brighter"')
@@ -70,7 +73,7 @@ def handle_brief(
     result = _carry_out(
         session, engine, plan, context, parent_version, plan.planner or chosen.name, report
     )
-    session.log_chat(role="assistant", text=result["reply"], version=result["version"])
+    session.log_chat(role="assistant", text=result.reply, version=result.version)
     report("done", 1.0)
     return result
 
@@ -99,37 +102,19 @@ def role_assignment(session: Session, brief: str) -> str | None:
     return ", ".join(found) or None
 
 
-def _correct_roles(
-    session: Session, brief: str, assignment: str, parent: Version
-) -> dict[str, Any]:
+def _correct_roles(session: Session, brief: str, assignment: str, parent: Version) -> TurnResult:
     session.log_chat(role="user", text=brief, version=parent.version)
     set_roles(session, assignment, parent=parent.version)
     made = session.load()
     reply = f"**Version {made.version}** (from v{parent.version}) Roles updated: {assignment}. Automix and briefs now treat them that way."
     session.log_chat(role="assistant", text=reply, version=made.version)
-    calls = [
-        {"tool": "set_track_role", "args": {"track": t, "role": r}}
-        for t, r in (a.split("=") for a in assignment.split(", "))
-    ]
-    return {
-        "version": made.version,
-        "parent": parent.version,
-        "planner": "offline",
-        "intent": "change",
-        "tool_calls": calls,
-        "reply": reply,
-    }
+    return TurnResult.committed(made, planner="offline", reply=reply)
 
 
-def _no_version(plan: Plan, parent: Version, planner: str, reply: str) -> dict[str, Any]:
-    return {
-        "version": None,
-        "parent": parent.version,
-        "planner": planner,
-        "intent": plan.intent,
-        "tool_calls": [],
-        "reply": reply,
-    }
+def _no_version(plan: Plan, parent: Version, planner: str, reply: str) -> TurnResult:
+    return TurnResult.no_version(
+        parent=parent.version, planner=planner, intent=plan.intent, reply=reply
+    )
 
 
 def _carry_out(
@@ -140,7 +125,7 @@ def _carry_out(
     parent: Version,
     planner: str,
     report: Progress,
-) -> dict[str, Any]:
+) -> TurnResult:
     if plan.intent == "question":
         return _no_version(plan, parent, planner, _session_answer(session, context.brief, parent))
     if plan.intent in ("clarify", "nothing"):
@@ -169,11 +154,15 @@ def _carry_out(
         bands.result()
     before = context.metrics
     notes: list[str] = []
+    calls = list(plan.calls)
     drift = metrics["mix"]["integrated_lufs"] - before["mix"]["integrated_lufs"]
     if not plan.level_change and abs(drift) > LOUDNESS_DRIFT_LU and not state.master.enabled:
-        state, note = compensate_loudness(state, drift)
-        notes.append(note)
-        metrics = shifted_metrics(metrics, -drift, engine.track_facts(state))
+        compensation = loudness_compensation(drift)
+        shift = apply_call(state, compensation, context.tool_context)
+        state = shift.state
+        calls.append(compensation)
+        notes.append(f"{shift.summary} {shift.reason}")
+        metrics = shifted_metrics(metrics, compensation.args["delta_db"], engine.track_facts(state))
     notes.extend(_over_full_scale(before, metrics, state))
     before, metrics = extra_measures(engine, context, parent, state, before, metrics, plan.measures)
     body = compose_reply(
@@ -192,7 +181,7 @@ def _carry_out(
         brief=context.brief,
         summary=summarise(changes),
         planner=planner,
-        tool_calls=[c.record() for c in plan.calls],
+        tool_calls=[c.record() for c in calls],
         metrics=metrics,
         reply=body,
     )
@@ -201,14 +190,7 @@ def _carry_out(
         + "\n"
         + body
     )
-    return {
-        "version": version.version,
-        "parent": parent.version,
-        "planner": planner,
-        "intent": plan.intent,
-        "tool_calls": [{"tool": c.tool, "args": c.args} for c in plan.calls],
-        "reply": reply,
-    }
+    return TurnResult.committed(version, planner=planner, intent=plan.intent, reply=reply)
 
 
 def _session_answer(session: Session, question: str, parent: Version) -> str:
@@ -223,7 +205,7 @@ def _session_answer(session: Session, question: str, parent: Version) -> str:
     return text
 
 
-def _restore(session: Session, plan: Plan, parent: Version, planner: str) -> dict[str, Any]:
+def _restore(session: Session, plan: Plan, parent: Version, planner: str) -> TurnResult:
     if plan.intent == "undo":
         if parent.parent is None:
             return _no_version(
@@ -244,25 +226,20 @@ def _restore(session: Session, plan: Plan, parent: Version, planner: str) -> dic
             + (f' ("{target.brief}")' if target.brief else "")
             + "."
         )
+    restore = restore_call(parent.state, target.state, version=target.version)
     version = session.commit(
-        target.state,
+        apply_call(parent.state, restore, ToolContext()).state,
         parent=parent.version,
         kind="revert",
         brief=brief,
         summary=f"same settings as v{target.version}",
         planner=planner,
+        tool_calls=[restore.record()],
         metrics=target.metrics,
         reply=text,
     )
     reply = f"**Version {version.version}** (from v{parent.version}) {text}"
-    return {
-        "version": version.version,
-        "parent": parent.version,
-        "planner": planner,
-        "intent": plan.intent,
-        "tool_calls": [],
-        "reply": reply,
-    }
+    return TurnResult.committed(version, planner=planner, intent=plan.intent, reply=reply)
 
 
 def _over_full_scale(before: dict[str, Any], after: dict[str, Any], state: MixState) -> list[str]:

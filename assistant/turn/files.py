@@ -37,6 +37,7 @@ from mixchat.assistant.turn.file_replies import (
     feedback_reply,
     screenshot_reply,
 )
+from mixchat.assistant.turn.result import Attachment, TurnResult
 from mixchat.dsp.audio_io import load_audio
 from mixchat.dsp.errors import AudioFileError
 from mixchat.dsp.roles import ROLES, audio_features
@@ -62,7 +63,7 @@ def handle_files(
     parent: Version,
     progress: Progress | None = None,
     base: Path | None = None,
-) -> dict[str, Any] | None:
+) -> TurnResult | None:
     """The turn for a message naming a file, or None when it names none."""
     mentions = file_mentions(brief, base=base)
     if not mentions:
@@ -81,8 +82,9 @@ def handle_files(
     else:
         result = _feedback_turn(session, mention.path, words, parent, report)
     if len(mentions) > 1:
-        result["reply"] += f"\n\n(One file at a time: I used {mention.path.name}.)"
-    session.log_chat(role="assistant", text=result["reply"], version=result["version"])
+        note = f"\n\n(One file at a time: I used {mention.path.name}.)"
+        result = result.model_copy(update={"reply": result.reply + note})
+    session.log_chat(role="assistant", text=result.reply, version=result.version)
     report("done", 1.0)
     return result
 
@@ -160,7 +162,8 @@ def _screenshot_turn(session: Session, image: Path, words: str, parent: Version)
         role_label=a_source(role or "other"),
         version=parent.version,
     )
-    return _answer(parent, reply, attachment={"kind": "screenshot", "path": str(image)}, data=data)
+    attachment = Attachment(kind="screenshot", path=str(image), role=role)
+    return _answer(parent, reply, attachment=attachment, report=data)
 
 
 # --- an audio file -------------------------------------------------------------------
@@ -182,7 +185,7 @@ def looks_like_mix(path: Path) -> tuple[bool, str]:
 
 def _feedback_turn(
     session: Session, path: Path, words: str, parent: Version, report: Progress
-) -> dict[str, Any]:
+) -> TurnResult:
     from mixchat.assistant.inspection.feedback import feedback_for_path  # slow: only here
 
     track = track_named(words, parent)
@@ -216,8 +219,9 @@ def _feedback_turn(
         track=parent.state.track(track) if track else None,
         track_facts=(parent.metrics.get("tracks") or {}).get(track) if track else None,
     )
-    attachment = {"kind": "mix" if as_mix else "stem", "path": str(path), "role": role}
-    return _answer(parent, reply, attachment=attachment, data=data, plots=data.get("plots", []))
+    attachment = Attachment(kind="mix" if as_mix else "stem", path=str(path), role=role)
+    plots = tuple(data.get("plots", []))
+    return _answer(parent, reply, attachment=attachment, report=data, plots=plots)
 
 
 def stem_feedback(
@@ -254,13 +258,17 @@ def _plot_group(path: Path) -> str:
     return f"file-{name[:60]}"
 
 
-def _answer(parent: Version, reply: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "version": None,
-        "parent": parent.version,
-        "planner": "offline",
-        "intent": "question",
-        "tool_calls": [],
-        "reply": reply,
-        **extra,
-    }
+def _answer(
+    parent: Version, reply: str, *, attachment: Attachment, report: dict[str, Any], plots=()
+) -> TurnResult:
+    """A turn that answers about a file without changing the mix."""
+    return TurnResult(
+        version=None,
+        parent=parent.version,
+        planner="offline",
+        intent="question",
+        reply=reply,
+        attachment=attachment,
+        report=report,
+        plots=tuple(plots),
+    )

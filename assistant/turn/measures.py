@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from mixchat.assistant.planning.contract import PlanContext
+from mixchat.assistant.planning.measures import BusReturn, Measure, Overlap, RangeShare, TrackRange
 from mixchat.dsp.masking import StemBands, range_level_db, spectral_overlap
 from mixchat.dsp.spectrum import (
     THIRD_OCTAVE_FLOOR_DB,
@@ -20,6 +21,7 @@ from mixchat.dsp.spectrum import (
 )
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.tools.atomic import write_json_atomic
+from mixchat.tools.base import ToolCall
 from mixchat.tools.engine import Engine
 from mixchat.tools.session import Version
 
@@ -74,41 +76,40 @@ def extra_measures(
     state: MixState,
     before: dict[str, Any],
     after: dict[str, Any],
-    measures: list[str],
+    measures: list[Measure],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Measures the metrics do not hold, computed only when the plan names them: the
     parent's spectrum for band ranges when its metrics lack it, a bus return's level, and a
     track's own level in a range or the spectral overlap of two stems (both from the
-    per-track band powers the engine caches)."""
+    per-track band powers the engine caches). They are kept under ``extra``, by key."""
     rate = engine.meta.sample_rate
     before, after = dict(before), dict(after)
-    if any(m.startswith("band_hz:") for m in measures) and "spectrum" not in before:
+    if any(isinstance(m, RangeShare) for m in measures) and "spectrum" not in before:
         before["spectrum"] = parent_spectrum(engine, parent)
     old_extra, new_extra = dict(before.get("extra", {})), dict(after.get("extra", {}))
     for measure in measures:
-        kind, _, named = measure.partition(":")
-        if measure in ("reverb", "delay"):
-            old_extra[measure] = engine.bus_return_db(before, measure)
-            new_extra[measure] = engine.bus_return_db(after, measure)
-        elif kind == "trackband":
-            name, span = named.split(":")
-            low, high = (float(x) for x in span.split("-"))
-            audible = name in {t.name for t in state.audible_tracks()}
-            bands = _bands_before_after(engine, context, parent, state, name)
+        key = measure.key
+        if isinstance(measure, BusReturn):
+            old_extra[key] = engine.bus_return_db(before, measure.bus)
+            new_extra[key] = engine.bus_return_db(after, measure.bus)
+        elif isinstance(measure, TrackRange):
+            audible = measure.track in {t.name for t in state.audible_tracks()}
+            bands = _bands_before_after(engine, context, parent, state, measure.track)
             if bands is None or not audible:
                 continue
-            old_extra[measure], new_extra[measure] = (
-                round(range_level_db(b, low_hz=low, high_hz=high), 2) for b in bands
+            old_extra[key], new_extra[key] = (
+                round(range_level_db(b, low_hz=measure.low_hz, high_hz=measure.high_hz), 2)
+                for b in bands
             )
-        elif kind == "overlap":
+        elif isinstance(measure, Overlap):
             pair = [
-                _bands_before_after(engine, context, parent, state, n) for n in named.split(",")
+                _bands_before_after(engine, context, parent, state, n) for n in measure.tracks()
             ]
             if pair[0] is None or pair[1] is None:
                 continue
             (old_a, new_a), (old_b, new_b) = pair[0], pair[1]
-            old_extra[measure] = round(spectral_overlap(old_a, old_b, sample_rate=rate), 4)
-            new_extra[measure] = round(spectral_overlap(new_a, new_b, sample_rate=rate), 4)
+            old_extra[key] = round(spectral_overlap(old_a, old_b, sample_rate=rate), 4)
+            new_extra[key] = round(spectral_overlap(new_a, new_b, sample_rate=rate), 4)
     if old_extra or new_extra:
         before["extra"], after["extra"] = old_extra, new_extra
     return before, after
@@ -119,27 +120,18 @@ def _bands_before_after(
 ) -> tuple[StemBands, StemBands] | None:
     """A track's band powers in the parent (cached by the context) and in ``state`` (measured
     again only if the brief changed the track); None when the parent's are not at hand."""
-    getter = getattr(context, "stem_bands", None)
-    old = getter(name) if getter and name in context.tracks else None
+    old = context.stem_bands(name) if name in context.tracks else None
     if old is None:
         return None
     changed = state.track(name) != parent.state.track(name)
     return old, engine.track_bands([state.track(name)])[name] if changed else old
 
 
-def _named_in(measure: str) -> list[str]:
-    if measure.startswith("overlap:"):
-        return measure.split(":", 1)[1].split(",")
-    if measure.startswith("trackband:"):
-        return [measure.split(":", 2)[1]]
-    return []
-
-
-def overlap_tracks(parent: MixState, state: MixState, measures: list[str]) -> list[TrackState]:
-    """The tracks an ``overlap:a,b`` or ``trackband:name:...`` measure names whose settings
-    the brief changed (their bands must be measured again)."""
+def overlap_tracks(parent: MixState, state: MixState, measures: list[Measure]) -> list[TrackState]:
+    """The tracks an ``Overlap`` or ``TrackRange`` measure names whose settings the brief
+    changed (their bands must be measured again)."""
     names = {t.name for t in state.tracks} & {t.name for t in parent.tracks}
-    named = {n for m in measures for n in _named_in(m)}
+    named = {n for m in measures for n in m.tracks()}
     return [state.track(n) for n in sorted(named & names) if state.track(n) != parent.track(n)]
 
 
@@ -157,13 +149,11 @@ def parent_spectrum(engine: Engine, parent: Version) -> dict[str, list[float]]:
     return spectrum
 
 
-def compensate_loudness(state: MixState, drift_lu: float) -> tuple[MixState, str]:
-    """Shift every fader by -drift so before and after compare at the same loudness."""
-    for track in state.tracks:
-        state = state.with_track(
-            track.name, gain_db=max(-60.0, min(24.0, track.gain_db - drift_lu))
-        )
-    return (
-        state,
-        f"all faders {-drift_lu:+.1f} dB to keep the mix loudness where it was (fair comparison)",
+def loudness_compensation(drift_lu: float) -> ToolCall:
+    """The call that moves every fader by -drift, so before and after compare at the same
+    loudness (recorded with the brief's calls, so the version replays)."""
+    return ToolCall(
+        tool="shift_all_faders",
+        args={"delta_db": round(-drift_lu, 2)},
+        reason="to keep the mix loudness where it was (fair comparison)",
     )

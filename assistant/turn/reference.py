@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from mixchat.assistant.planning.errors import NamedFileError
 from mixchat.assistant.turn.file_replies import reference_reply
 from mixchat.assistant.turn.reply import reply_header, summarise
+from mixchat.assistant.turn.result import Attachment, TurnResult
 from mixchat.dsp.audio_io import load_audio
 from mixchat.dsp.errors import AudioFileError, StateError
 from mixchat.dsp.reference import band_edges, profile
@@ -29,7 +29,7 @@ SHORTEST_REFERENCE_S = 3.0
 
 def reference_turn(
     session: Session, reference: Path, *, brief: str, parent: Version, progress: Progress
-) -> dict[str, Any]:
+) -> TurnResult:
     meta = session.meta
     progress("reading the reference", 0.1)
     try:
@@ -85,12 +85,6 @@ def reference_turn(
         reply=body,
     )
     header = reply_header(version=version.version, parent=parent.version, planner="reference match")
-    return {
-        "version": version.version,
-        "parent": parent.version,
-        "planner": "offline",
-        "intent": "change",
-        "tool_calls": [{"tool": c.tool, "args": c.args} for c in plan.calls],
-        "reply": header + "\n" + body,
-        "attachment": {"kind": "reference", "path": str(reference)},
-    }
+    result = TurnResult.committed(version, planner="offline", reply=header + "\n" + body)
+    attachment = Attachment(kind="reference", path=str(reference))
+    return result.model_copy(update={"attachment": attachment})

@@ -5,6 +5,21 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from mixchat.assistant.planning.measures import (
+    BandShare,
+    BusReturn,
+    Centroid,
+    Crest,
+    Loudness,
+    Measure,
+    Overlap,
+    RangeShare,
+    SectionContrast,
+    TrackLevel,
+    TrackRange,
+    TruePeak,
+    Width,
+)
 from mixchat.tools.base import Change
 from mixchat.tools.settings_text import db, hz, hz_span
 
@@ -59,50 +74,45 @@ def _range_label(low_hz: float, high_hz: float) -> str:
     return f"{hz_span(low_hz, high_hz)} share"
 
 
-def measure_value(metrics: dict[str, Any], measure: str) -> tuple[str, float | None, str]:
-    """(label, value, unit) of one named measure in a version's metrics (plus the measures
+def measure_value(metrics: dict[str, Any], measure: Measure) -> tuple[str, float | None, str]:
+    """(label, value, unit) of one measure in a version's metrics (plus the measures
     computed from renders for this reply, under ``extra``)."""
     mix = metrics.get("mix", {})
     extra = metrics.get("extra", {})
-    if measure.startswith("band_hz:"):
-        low, high = (float(x) for x in measure.split(":", 1)[1].split("-"))
-        return _range_label(low, high), band_hz_share_db(metrics, low, high), "dB"
-    if measure.startswith("overlap:"):
-        a, b = measure.split(":", 1)[1].split(",")
-        value = extra.get(measure)
-        return f"{a}/{b} spectral overlap", None if value is None else 100 * value, "%"
-    if measure.startswith("trackband:"):
-        _, name, span = measure.split(":", 2)
-        low, high = (float(x) for x in span.split("-"))
-        return f"{name} {hz_span(low, high)} level", extra.get(measure), "dB"
-    if measure.startswith("crest:"):
-        name = measure.split(":", 1)[1]
-        if name == "mix":
+    match measure:
+        case RangeShare(low_hz=low, high_hz=high):
+            return _range_label(low, high), band_hz_share_db(metrics, low, high), "dB"
+        case Overlap(a=a, b=b):
+            value = extra.get(measure.key)
+            return f"{a}/{b} spectral overlap", None if value is None else 100 * value, "%"
+        case TrackRange(track=name, low_hz=low, high_hz=high):
+            return f"{name} {hz_span(low, high)} level", extra.get(measure.key), "dB"
+        case Crest(track=None):
             return "mix crest factor", mix.get("crest_factor_db"), "dB"
-        track = metrics.get("tracks", {}).get(name)
-        return f"{name} crest factor", track.get("crest_factor_db") if track else None, "dB"
-    if measure == "lufs":
-        measure = "loudness"
-    if measure == "spectral_centroid_hz":
-        return "spectral centroid", mix.get("spectral_centroid_hz"), "Hz"
-    if measure.startswith("band:"):
-        band = measure.split(":", 1)[1]
-        return f"{band.replace('_', '-')} band share", mix.get("band_shares_db", {}).get(band), "dB"
-    if measure == "width":
-        return "side/mid ratio", mix.get("side_mid_ratio_db"), "dB"
-    if measure.startswith("track:"):
-        name = measure.split(":", 1)[1]
-        return f"{name} vs the rest", track_vs_rest_db(metrics, name), "LU"
-    if measure.startswith("section:"):
-        label = measure.split(":", 1)[1]
-        return f"{label} vs the rest of the song", section_contrast_db(metrics, label), "LU"
-    if measure in ("reverb", "delay"):
-        return f"{measure} return (RMS)", extra.get(measure), "dBFS"
-    if measure == "master":
-        return "true peak", mix.get("true_peak_dbtp"), "dBTP"
-    if measure == "loudness":
-        return "loudness", mix.get("integrated_lufs"), "LUFS"
-    return measure, None, ""
+        case Crest(track=str(name)):
+            track = metrics.get("tracks", {}).get(name)
+            return f"{name} crest factor", track.get("crest_factor_db") if track else None, "dB"
+        case Centroid():
+            return "spectral centroid", mix.get("spectral_centroid_hz"), "Hz"
+        case BandShare(band=band):
+            return (
+                f"{band.replace('_', '-')} band share",
+                mix.get("band_shares_db", {}).get(band),
+                "dB",
+            )
+        case Width():
+            return "side/mid ratio", mix.get("side_mid_ratio_db"), "dB"
+        case TrackLevel(track=name):
+            return f"{name} vs the rest", track_vs_rest_db(metrics, name), "LU"
+        case SectionContrast(label=label):
+            return f"{label} vs the rest of the song", section_contrast_db(metrics, label), "LU"
+        case BusReturn(bus=bus):
+            return f"{bus} return (RMS)", extra.get(measure.key), "dBFS"
+        case TruePeak():
+            return "true peak", mix.get("true_peak_dbtp"), "dBTP"
+        case Loudness():
+            return "loudness", mix.get("integrated_lufs"), "LUFS"
+    return measure.key, None, ""
 
 
 def _format(value: float, unit: str) -> str:
@@ -113,10 +123,12 @@ def _format(value: float, unit: str) -> str:
     return db(value, unit) if unit in ("dB", "LU") else f"{value:.1f} {unit}"
 
 
-def measured_lines(before: dict[str, Any], after: dict[str, Any], measures: list[str]) -> list[str]:
+def measured_lines(
+    before: dict[str, Any], after: dict[str, Any], measures: list[Measure]
+) -> list[str]:
     lines = []
     seen = set()
-    for measure in [*dict.fromkeys(measures), "loudness"]:
+    for measure in [*dict.fromkeys(measures), Loudness()]:
         label, old, unit = measure_value(before, measure)
         _, new, _ = measure_value(after, measure)
         if old is None or new is None or label in seen:
@@ -141,7 +153,7 @@ def compose_reply(
     changes: list[Change],
     before: dict[str, Any],
     after: dict[str, Any],
-    measures: list[str],
+    measures: list[Measure],
     message: str = "",
     notes: list[str] | None = None,
 ) -> str:

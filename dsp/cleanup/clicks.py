@@ -31,10 +31,12 @@ ONSET_DB = 15.0
 ABSOLUTE_FLOOR = 3e-5  # a block peak of the difference under -90 dBFS counts as this
 MERGE_GAP = 8
 MARGIN = 2
-AR_ORDER = 24
-AR_CONTEXT = 192
+MIN_AR_ORDER = 16
+MAX_AR_ORDER = 160
+AR_CONTEXT = 512
 MAX_REPORTED = 100
 EDGE_S = 0.1
+DETECT_THRESHOLD = 12.0  # over every clean stem of the test material (at most 10)
 
 
 class ClickFinding(BaseModel):
@@ -119,24 +121,36 @@ def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> lis
     return [(a, min(b + (b - a), diff.size)) for a, b in runs if b - a <= max_samples]
 
 
-def _ar_coefficients(context: np.ndarray) -> np.ndarray:
-    corr = correlate(context, context, mode="full", method="fft")[context.size - 1 :]
-    corr = corr[: AR_ORDER + 1].copy()
-    corr[0] *= 1.0 + 1e-9
+def _ar_coefficients(pieces: list[np.ndarray], order: int) -> np.ndarray:
+    """AR coefficients from the summed autocorrelations of the known stretches (a gap filled
+    with zeros would teach the model silence)."""
+    corr = np.zeros(order + 1)
+    for piece in pieces:
+        if piece.size > order:
+            full = correlate(piece, piece, mode="full", method="fft")[piece.size - 1 :]
+            corr += full[: order + 1]
     if corr[0] <= 0:
-        return np.zeros(AR_ORDER)
-    return solve_toeplitz(corr[:AR_ORDER], corr[1 : AR_ORDER + 1])
+        return np.zeros(order)
+    corr[0] *= 1.0 + 1e-6
+    return solve_toeplitz(corr[:order], corr[1 : order + 1])
+
+
+def ar_order(gap: int) -> int:
+    """The model order for a gap of ``gap`` samples: 3 gap + 2 (Janssen et al.), bounded."""
+    return int(min(max(3 * gap + 2, MIN_AR_ORDER), MAX_AR_ORDER))
 
 
 def _interpolate(segment: np.ndarray, unknown: np.ndarray) -> np.ndarray:
     """Least-squares AR interpolation of the ``unknown`` samples of one channel's segment."""
     known = ~unknown
-    coeffs = _ar_coefficients(np.where(known, segment, 0.0))
+    order = min(ar_order(int(unknown.sum())), segment.size // 4)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], known.astype(np.int8), [0]])))
+    coeffs = _ar_coefficients([segment[a:b] for a, b in zip(edges[::2], edges[1::2])], order)
     filt = np.concatenate([[1.0], -coeffs])
-    rows = segment.size - AR_ORDER
+    rows = segment.size - order
     matrix = np.zeros((rows, segment.size))
-    for i, c in enumerate(filt):  # row n: sum_i filt[i] * y[n + p - i]
-        matrix[np.arange(rows), np.arange(rows) + AR_ORDER - i] = c
+    for i, c in enumerate(filt):  # row n: sum_i filt[i] * y[n + order - i]
+        matrix[np.arange(rows), np.arange(rows) + order - i] = c
     solved, *_ = np.linalg.lstsq(matrix[:, unknown], -matrix[:, known] @ segment[known], rcond=None)
     return solved
 
@@ -152,7 +166,7 @@ def repair_clicks(audio: np.ndarray, runs: list[tuple[int, int]]) -> np.ndarray:
         unknown = flagged[lo:hi]
         own = np.zeros_like(unknown)
         own[max(a - MARGIN, 0) - lo : min(b + MARGIN, audio.shape[1]) - lo] = True
-        if unknown.sum() >= (hi - lo) // 2 or hi - lo <= 2 * AR_ORDER:
+        if unknown.sum() >= (hi - lo) // 2 or hi - lo <= 4 * MIN_AR_ORDER:
             continue
         for channel in range(audio.shape[0]):
             segment = audio[channel, lo:hi].astype(np.float64)
@@ -168,7 +182,7 @@ def _max_samples(spec_ms: float, sample_rate: int) -> int:
 
 
 def detect_clicks(
-    audio: np.ndarray, *, sample_rate: int, threshold: float = DeClick().threshold
+    audio: np.ndarray, *, sample_rate: int, threshold: float = DETECT_THRESHOLD
 ) -> ClickFinding:
     runs = find_clicks(
         audio,

@@ -187,19 +187,25 @@ class HumStage:
             return block
         p = self.period
         if self._x is None or self._y is None:
-            self._x = np.zeros((channels, p))
-            self._y = np.zeros((channels, p))
-        joined = np.concatenate([self._x, block.astype(np.float64)], axis=1)
-        rows = -(-joined.shape[1] // p)
-        laid = np.zeros((channels, rows * p))
-        laid[:, : joined.shape[1]] = joined
+            self._x = np.zeros((channels, p), dtype=np.float32)
+            self._y = np.zeros((channels, p), dtype=np.float32)
+        rows = -(-(frames + p) // p)
+        laid = np.zeros((channels, rows * p), dtype=np.float32)
+        laid[:, :p] = self._x
+        laid[:, p : p + frames] = block
         laid = laid.reshape(channels, rows, p)
-        drive = self.gain * (laid[:, 1:] - laid[:, :-1])
+        drive = np.float32(self.gain) * (laid[:, 1:] - laid[:, :-1])
+        start = np.float32(self.alpha) * self._y[:, None, :]
         notched, _ = lfilter(
-            [1.0], [1.0, -self.alpha], drive, axis=1, zi=self.alpha * self._y[:, None, :]
+            np.array([1.0], dtype=np.float32),
+            np.array([1.0, -self.alpha], dtype=np.float32),
+            drive,
+            axis=1,
+            zi=start,
         )
         notched = notched.reshape(channels, -1)[:, :frames]
-        self._x = joined[:, -p:]
+        flat = laid.reshape(channels, -1)
+        self._x = flat[:, frames : frames + p].copy()
         self._y = np.concatenate([self._y, notched], axis=1)[:, -p:]
-        out = block + self.depth * (notched - block)
-        return out.astype(np.float32)
+        out = block + np.float32(self.depth) * (notched - block)
+        return out.astype(np.float32, copy=False)

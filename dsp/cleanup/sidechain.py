@@ -45,11 +45,12 @@ def band_envelope_db(
     band: np.ndarray, *, attack_ms: float, sample_rate: int, zi: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """(level in dB of the band's smoothed power, filter state) for (channels, n) band audio."""
-    power = np.max(np.square(band, dtype=np.float64), axis=0)
+    power = np.max(np.square(band, dtype=np.float32), axis=0)
     pole = math.exp(-1000.0 / (attack_ms * sample_rate))
-    state = np.zeros(1) if zi is None else zi
-    smooth, state = lfilter([1.0 - pole], [1.0, -pole], power, zi=state)
-    return 10.0 * np.log10(np.maximum(smooth, 1e-20)), state
+    state = np.zeros(1, dtype=np.float32) if zi is None else zi
+    coeffs = np.array([1.0 - pole], dtype=np.float32), np.array([1.0, -pole], dtype=np.float32)
+    smooth, state = lfilter(*coeffs, power, zi=state)
+    return np.float32(10.0) * np.log10(np.maximum(smooth, np.float32(1e-20))), state
 
 
 class DynamicBandStage:
@@ -69,13 +70,18 @@ class DynamicBandStage:
 
     def reduction_db(self, level_db: np.ndarray) -> np.ndarray:
         spec = self.spec
-        over = np.maximum(level_db - spec.threshold_db, 0.0)
-        wanted = np.minimum(over * (1.0 - 1.0 / spec.ratio), spec.reduction_db)
-        ramp = self.rate_db * np.arange(wanted.size)
-        held = np.maximum.accumulate(
-            np.concatenate([[self._last_reduction], wanted + ramp + self.rate_db])
+        over = np.maximum(level_db - np.float32(spec.threshold_db), np.float32(0.0))
+        wanted = np.minimum(
+            over * np.float32(1.0 - 1.0 / spec.ratio), np.float32(spec.reduction_db)
         )
-        released = held[1:] - ramp - self.rate_db
+        ramp = np.float32(self.rate_db) * np.arange(wanted.size, dtype=np.float32)
+        step = np.float32(self.rate_db)
+        held = np.maximum.accumulate(
+            np.concatenate(
+                [np.array([self._last_reduction], dtype=np.float32), wanted + ramp + step]
+            )
+        )
+        released = held[1:] - ramp - step
         out = np.maximum(wanted, released)
         self._last_reduction = float(out[-1])
         return out
@@ -86,8 +92,9 @@ class DynamicBandStage:
         if self._filter_zi is None:
             self._filter_zi = np.zeros((self.sos.shape[0], block.shape[0], 2))
         band, self._filter_zi = sosfilt(self.sos, block, axis=-1, zi=self._filter_zi)
+        band = band.astype(np.float32, copy=False)
         level, self._env_zi = band_envelope_db(
             band, attack_ms=self.spec.attack_ms, sample_rate=self.sample_rate, zi=self._env_zi
         )
-        gain = 10.0 ** (-self.reduction_db(level) / 20.0)
-        return (block + (gain - 1.0) * band).astype(np.float32)
+        gain = np.power(np.float32(10.0), self.reduction_db(level) / np.float32(-20.0))
+        return (block + (gain - np.float32(1.0)) * band).astype(np.float32, copy=False)

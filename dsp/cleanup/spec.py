@@ -32,10 +32,12 @@ class HumRemoval(_Spec):
 
 
 class DeClick(_Spec):
-    """Finds short impulses that stand out of the local signal and rebuilds those samples."""
+    """Finds short impulses that stand out of the local signal and rebuilds those samples.
+    It runs only on a stem where the detector (at DETECT_THRESHOLD, which no clean stem
+    reaches) found clicks, so it repairs with more sensitivity than it reports with."""
 
     threshold: float = Field(
-        default=12.0,
+        default=8.0,
         ge=3.0,
         le=100.0,
         description="How far a click must stand above the local high-frequency peaks (ratio)",

@@ -1,0 +1,149 @@
+"""What a reply measures before and after a change. A planner names the measures that show
+what its moves did; the turn computes the ones the metrics do not hold and the reply quotes
+them all, before → after.
+
+Each measure has a ``key``: its name among a version's stored metrics (``extra``), e.g.
+``trackband:Vox:2000-20000``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Bus = Literal["reverb", "delay"]
+
+
+class Measure(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+    def tracks(self) -> tuple[str, ...]:
+        """The tracks whose own band powers this measure reads."""
+        return ()
+
+
+class Loudness(Measure):
+    """The mix's integrated loudness."""
+
+    @property
+    def key(self) -> str:
+        return "loudness"
+
+
+class TruePeak(Measure):
+    """The mix's true peak: what a master move is judged by."""
+
+    @property
+    def key(self) -> str:
+        return "master"
+
+
+class Centroid(Measure):
+    """The mix's spectral centroid."""
+
+    @property
+    def key(self) -> str:
+        return "spectral_centroid_hz"
+
+
+class Width(Measure):
+    """The mix's side/mid ratio."""
+
+    @property
+    def key(self) -> str:
+        return "width"
+
+
+class BandShare(Measure):
+    """The share of one named band (sub, low, low_mid, mid, presence, air) in the mix."""
+
+    band: str
+
+    @property
+    def key(self) -> str:
+        return f"band:{self.band}"
+
+
+class RangeShare(Measure):
+    """The share of a frequency range in the mix, from its third-octave spectrum."""
+
+    low_hz: float
+    high_hz: float
+
+    @property
+    def key(self) -> str:
+        return f"band_hz:{self.low_hz:g}-{self.high_hz:g}"
+
+
+class TrackLevel(Measure):
+    """A track's loudness against the rest of the mix."""
+
+    track: str
+
+    @property
+    def key(self) -> str:
+        return f"track:{self.track}"
+
+
+class TrackRange(Measure):
+    """A track's own level in a frequency range (post inserts and fader)."""
+
+    track: str
+    low_hz: float
+    high_hz: float
+
+    @property
+    def key(self) -> str:
+        return f"trackband:{self.track}:{self.low_hz:g}-{self.high_hz:g}"
+
+    def tracks(self) -> tuple[str, ...]:
+        return (self.track,)
+
+
+class Overlap(Measure):
+    """The spectral overlap of two tracks (``a`` masks ``b``)."""
+
+    a: str
+    b: str
+
+    @property
+    def key(self) -> str:
+        return f"overlap:{self.a},{self.b}"
+
+    def tracks(self) -> tuple[str, ...]:
+        return (self.a, self.b)
+
+
+class Crest(Measure):
+    """The crest factor of a track, or of the mix when ``track`` is None."""
+
+    track: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"crest:{self.track or 'mix'}"
+
+
+class SectionContrast(Measure):
+    """The loudness of the sections with this label against the rest of the song."""
+
+    label: str
+
+    @property
+    def key(self) -> str:
+        return f"section:{self.label}"
+
+
+class BusReturn(Measure):
+    """The level of a bus return (RMS)."""
+
+    bus: Bus
+
+    @property
+    def key(self) -> str:
+        return self.bus
