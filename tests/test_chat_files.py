@@ -342,3 +342,23 @@ async def test_ab_switch_during_playback_keeps_the_position(session: Session, mo
         assert player.position_s == pytest.approx(min(7.5, player.duration_s), abs=0.01)
         await pilot.press("ctrl+p")
         assert not player.playing
+
+
+def test_a_range_that_is_a_section_keeps_its_name_after_go_halfway_back() -> None:
+    from mixchat.dsp.state import MixState, Section, TrackState
+
+    chorus = Section(label="chorus", start_s=14.4, end_s=24.0)
+    context = ToolContext(
+        sections=(Section(label="verse", start_s=0.0, end_s=14.4), chorus), duration_s=30.0
+    )
+    state = MixState(tracks=(TrackState(name="Lead Vocal", role="vocal"),))
+    ride = ToolCall(
+        tool="automate_section", args={"track": "Lead Vocal", "section": "chorus", "gain_db": 2.0}
+    )
+    back = ToolCall(
+        tool="automate_section",
+        args={"track": "Lead Vocal", "start_s": 14.4, "end_s": 24.0, "gain_db": 1.0},
+    )  # what the follow-up "go halfway back" calls
+    _, changes = apply_calls(state, [ride, back], context)
+    assert "in chorus (14.4–24.0 s)" in changes[-1].summary
+    assert "range" not in changes[-1].summary

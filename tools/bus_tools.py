@@ -175,7 +175,12 @@ def resolve_ranges(args: SectionArgs, context: ToolContext) -> list[Section]:
         start = args.start_s or 0.0
         if end <= start:
             raise StateError(f"end_s={end:g} must be after start_s={start:g}")
-        return [Section(label="range", start_s=start, end_s=end)]
+        same = [
+            s
+            for s in context.sections
+            if abs(s.start_s - start) < 1e-3 and abs(s.end_s - end) < 1e-3
+        ]  # a range that is a section keeps its name (follow-ups give sections as seconds)
+        return same[:1] or [Section(label="range", start_s=start, end_s=end)]
     if not args.section:
         raise StateError("name a section (e.g. section='chorus') or give start_s and end_s")
     label = normalise_section_label(args.section)
