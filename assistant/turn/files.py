@@ -73,6 +73,7 @@ def handle_files(
     words = words_around(brief, mentions)
     report = progress or (lambda label, fraction: None)
     session.log_chat(role="user", text=brief, version=parent.version)
+    result: TurnResult
     if kind == "image":
         result = _screenshot_turn(session, mention.path, words, parent)
     elif names_a_reference(words):
@@ -149,7 +150,7 @@ def role_from_words(words: str) -> str | None:
 
 
 # --- an image ------------------------------------------------------------------------
-def _screenshot_turn(session: Session, image: Path, words: str, parent: Version) -> dict[str, Any]:
+def _screenshot_turn(session: Session, image: Path, words: str, parent: Version) -> TurnResult:
     from mixchat.assistant.turn.actions import screenshot_feedback  # the LLM client: only here
 
     track = track_named(words, parent)
@@ -203,12 +204,12 @@ def _feedback_turn(
         except AudioFileError as error:
             raise NamedFileError(str(error)) from None
         why = f"{'it spans' if as_mix else 'it does not span'} the whole range ({shares})"
-    plots = session.path / "plots" / _plot_group(path)
+    folder = session.path / "plots" / _plot_group(path)
     try:
         if as_mix:
-            data = feedback_for_path(path, plots_dir=plots, progress=report)
+            data = feedback_for_path(path, plots_dir=folder, progress=report)
         else:
-            data = stem_feedback(path, role=role, plots_dir=plots, progress=report)
+            data = stem_feedback(path, role=role, plots_dir=folder, progress=report)
     except AudioFileError as error:
         raise NamedFileError(str(error)) from None
     reply = feedback_reply(
@@ -259,7 +260,12 @@ def _plot_group(path: Path) -> str:
 
 
 def _answer(
-    parent: Version, reply: str, *, attachment: Attachment, report: dict[str, Any], plots=()
+    parent: Version,
+    reply: str,
+    *,
+    attachment: Attachment,
+    report: dict[str, Any],
+    plots: tuple[str, ...] = (),
 ) -> TurnResult:
     """A turn that answers about a file without changing the mix."""
     return TurnResult(
