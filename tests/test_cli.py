@@ -137,6 +137,11 @@ def test_ab_writes_level_matched_files(song_session: Path, tmp_path: Path) -> No
         (("new", "/nonexistent/stems", "-s", "/tmp/never.mix"), "does not exist"),
         (("master", "/nonexistent.wav", "-o", "/tmp/m.wav"), "nonexistent.wav"),
         (("master", "{wav}", "-o", "/tmp/m.wav", "--target", "loud"), "target"),
+        (
+            ("export", "-s", "{session}", "--format", "stems", "-o", "{session}", "--force"),
+            "would overwrite the session",
+        ),
+        (("render", "-s", "{session}", "-o", "{session}/versions/x.wav"), "overwrite the session"),
     ],
 )
 def test_bad_input_is_one_line(

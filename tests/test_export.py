@@ -22,7 +22,7 @@ from mixchat.dsp.state import (
     TrackState,
     unity_state,
 )
-from mixchat.tools.errors import ExportError
+from mixchat.tools.errors import ExportError, SessionError
 from mixchat.tools.export import export_version
 from mixchat.tools.session import Session, SessionMeta, StemInfo
 
@@ -291,3 +291,18 @@ def test_a_failed_export_leaves_nothing_behind(
     with pytest.raises(ExportError, match="disk full"):
         export_version(session, version=None, fmt="dawproject", out=tmp_path / "song.dawproject")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_export_never_replaces_a_session(session: Session) -> None:
+    """`export --force -o SESSION` used to replace the session folder and lose every version."""
+    before = sorted(p.name for p in (session.path / "versions").iterdir())
+    for out, fmt in (
+        (session.path, "stems"),
+        (session.path / "versions", "stems"),
+        (session.path / "versions" / "x.dawproject", "dawproject"),
+        (session.path.parent, "stems"),
+    ):
+        with pytest.raises(SessionError, match="session"):
+            export_version(session, version=None, fmt=fmt, out=out, force=True)
+    assert sorted(p.name for p in (session.path / "versions").iterdir()) == before
+    assert Session.open(session.path).version_numbers()

@@ -18,6 +18,7 @@ from mixchat.tools.atomic import append_line, write_json_atomic
 from mixchat.tools.errors import SessionError
 
 SESSION_FORMAT = 1
+SESSION_INTERNALS = frozenset({"session.json", "chat.jsonl", "versions", "cache"})
 VERSION_GLOB = "[0-9][0-9][0-9][0-9].json"
 
 
@@ -258,6 +259,27 @@ class Session:
             except json.JSONDecodeError:
                 continue
         return records
+
+
+def refuse_session_overwrite(path: Path, *, name: str = "output") -> None:
+    """Refuse an output at a session's own files, or at a folder that holds a session, so a
+    render, an export or a report never replaces what a session has saved."""
+    path = Path(path).expanduser().resolve()
+    for folder in (path, *path.parents):
+        if (folder / "session.json").is_file():
+            inside = path.relative_to(folder).parts
+            if not inside or inside[0] in SESSION_INTERNALS:
+                raise SessionError(
+                    f"{name}={path} would overwrite the session at {folder}; write beside it "
+                    "or into a new subfolder of it"
+                )
+            break
+    if path.is_dir():
+        for child in path.iterdir():
+            if child.is_dir() and (child / "session.json").is_file():
+                raise SessionError(
+                    f"{name}={path} holds the session {child}; choose another folder"
+                )
 
 
 def _why_unreadable(error: Exception) -> str:

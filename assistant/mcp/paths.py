@@ -25,10 +25,9 @@ from pathlib import Path
 
 from mixchat.assistant.mcp.errors import AccessError
 from mixchat.assistant.reading.files import file_mentions
-from mixchat.tools.session import Session
+from mixchat.tools.errors import SessionError
+from mixchat.tools.session import Session, refuse_session_overwrite
 from mixchat.tools.workspace import find_stem_files
-
-SESSION_INTERNALS = frozenset({"session.json", "chat.jsonl", "versions", "cache"})
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,10 @@ class PathPolicy:
     def output(self, raw: str | Path, *, name: str) -> Path:
         """A path to write: inside the roots, and never over a session's own files."""
         real = self.resolve(raw, name=name)
-        refuse_session_overwrite(real, name=name)
+        try:
+            refuse_session_overwrite(real, name=name)
+        except SessionError as error:
+            raise AccessError(str(error)) from None
         return real
 
     def refuse_stem_overwrite(self, real: Path, session: Session, *, name: str) -> None:
@@ -137,20 +139,3 @@ class PathPolicy:
                     f"server may use ({', '.join(str(r) for r in self.roots)}); start "
                     "`mixchat mcp` with --root for its folder"
                 )
-
-
-def refuse_session_overwrite(path: Path, *, name: str) -> None:
-    """Refuse an output at a session's own files, or at a folder that holds a session."""
-    for folder in (path, *path.parents):
-        if (folder / "session.json").is_file():
-            inside = path.relative_to(folder).parts
-            if not inside or inside[0] in SESSION_INTERNALS:
-                raise AccessError(
-                    f"{name}={path} would overwrite the session at {folder}; write beside it "
-                    "or into a new subfolder of it"
-                )
-            break
-    if path.is_dir():
-        for child in path.iterdir():
-            if child.is_dir() and (child / "session.json").is_file():
-                raise AccessError(f"{name}={path} holds the session {child}; choose another folder")

@@ -18,7 +18,7 @@ from pydantic import Field, WithJsonSchema
 from mixchat.assistant.inspection.analyze import analyze_path
 from mixchat.assistant.inspection.feedback import feedback_for_path
 from mixchat.assistant.mcp.calls import ClientPlanner, calls_brief, calls_schema, parse_calls
-from mixchat.assistant.mcp.paths import PathPolicy, refuse_session_overwrite
+from mixchat.assistant.mcp.paths import PathPolicy
 from mixchat.assistant.mcp.sessions import OpenSession, SessionRegistry
 from mixchat.assistant.mcp.work import Progress, run_work
 from mixchat.assistant.turn.actions import answer, revert_to, run_automix, screenshot_feedback
@@ -37,7 +37,7 @@ from mixchat.assistant.turn.summaries import (
     version_rows,
 )
 from mixchat.tools.genres import resolve_genre
-from mixchat.tools.session import Session
+from mixchat.tools.session import Session, refuse_session_overwrite
 from mixchat.tools.workspace import create_session
 
 Ctx = Context[Any, Any]

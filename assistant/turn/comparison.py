@@ -16,7 +16,7 @@ from mixchat.tools.compare import level_match, metric_rows, state_diff
 from mixchat.tools.engine import Engine
 from mixchat.tools.errors import ExportError
 from mixchat.tools.export import export_version
-from mixchat.tools.session import Session
+from mixchat.tools.session import Session, refuse_session_overwrite
 
 Progress = Callable[[str, float], None]
 
@@ -46,6 +46,7 @@ def _check_output(path: Path) -> Path:
         raise ExportError(f"{path}: use a .wav or .flac file name for the output")
     if not path.parent.exists():
         raise ExportError(f"{path.parent} does not exist; create the folder first")
+    refuse_session_overwrite(path)
     return path
 
 
@@ -62,6 +63,7 @@ def render_version(
     chosen = session.load(version)
     if stems_dir is not None:
         stems_dir = Path(stems_dir)
+        refuse_session_overwrite(stems_dir, name="stems_dir")
         stems_dir.mkdir(parents=True, exist_ok=True)
     engine = Engine.for_session(session)
     rendered = engine.render(chosen.state, master=master, stems_out=stems_dir, progress=progress)

@@ -21,6 +21,7 @@ import numpy as np
 from mixchat.dsp.automation import gain_envelope_db, matching
 from mixchat.dsp.state import MixState
 from mixchat.tools.errors import ExportError
+from mixchat.tools.session import refuse_session_overwrite
 
 Progress = Callable[[str, float], None]
 RAMP_POINTS = 4  # points inside each ramp: the engine ramps in dB, DAWs in linear gain
@@ -43,6 +44,7 @@ def check_destination(out: Path, *, kind: str, force: bool) -> Path:
     ``kind`` is "file" or "folder": what the export will put at ``out``.
     """
     out = Path(out)
+    refuse_session_overwrite(out, name="export")
     if out.exists() or out.is_symlink():
         if kind == "file" and out.is_dir():
             raise ExportError(f"{out} is a folder; give a file path such as {out / 'mix'}")
