@@ -12,6 +12,7 @@ Its packages, lowest first. Each may import the ones before it (and ``mixchat.to
 * ``turn``       one turn: context → plan → tool calls → measured, explained version (reply)
 * ``demo``       the synthesised demo song
 * ``tui``        the terminal chat UI (Textual)
+* ``batch``      ``mixchat batch``: a catalogue of songs made on a Ray cluster
 * ``mcp``        the MCP server: the assistant as tools, resources and prompts for AI clients
 * ``cli``        the ``mixchat`` command line and its terminal output
 """

@@ -13,7 +13,6 @@ except that a lead vocal is always the masked one (the part the listener follows
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from scipy.signal.windows import tukey
 
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.spectrum import FLOOR_DB, mono_sum, power_db
+from mixchat.dsp.threads import pool_size
 
 N_BANDS = 24
 LOW_HZ, HIGH_HZ = 30.0, 16000.0
@@ -41,7 +41,6 @@ RELEVANT_BELOW_MIX_DB = 10.0  # the pair must carry at least 10 % of the mix pow
 MIN_OVERLAP = 0.10  # a band joins a conflict when the pair conflicts there 10 % of the time
 MAX_RANGE_OCTAVES = 2.0
 _FRAMES_PER_CHUNK = 1024
-_WORKERS = min(2, os.cpu_count() or 1)
 
 ROLE_IMPORTANCE = {  # roles as mixchat.dsp.roles.ROLES names them
     "vocal": 1.0,
@@ -209,7 +208,8 @@ def _measure(audio: np.ndarray | StemBands, sample_rate: float) -> StemBands:
 def _measured(stems: Mapping[str, np.ndarray | StemBands], sample_rate: float):
     if len(stems) < 2:
         raise StateError(f"masking needs at least 2 stems, got {len(stems)}: {list(stems)}")
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:  # numpy, FFT and soxr drop the GIL
+    # numpy, FFT and soxr drop the GIL
+    with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
         measured = dict(
             zip(stems, pool.map(lambda item: _measure(item, sample_rate), stems.values()))
         )

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -61,6 +60,7 @@ from mixchat.dsp.processors import (
     pre_delay_frames,
 )
 from mixchat.dsp.state import MixState, TrackState
+from mixchat.dsp.threads import pool_size
 
 ENGINE_VERSION = 3
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
@@ -467,7 +467,7 @@ def render_mix(
         }
         rendering = sum(feed.chain is not None for feed in feeds)
         track_pool = stack.enter_context(
-            ThreadPoolExecutor(max_workers=max(min(rendering, os.cpu_count() or 1), 1))
+            ThreadPoolExecutor(max_workers=pool_size(at_most=rendering))
         )
         try:
             for (start, stop), blocks in zip(spans, _track_blocks(feeds, spans, track_pool)):

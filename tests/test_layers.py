@@ -25,6 +25,7 @@ ASSISTANT_LAYERS = (
     "turn",
     "demo",
     "tui",
+    "batch",
     "mcp",
     "cli",
 )

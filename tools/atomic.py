@@ -32,7 +32,7 @@ def write_text_atomic(path: Path, text: str, *, exclusive: bool = False) -> None
                 ) from None
         else:
             os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -51,7 +51,7 @@ def append_line(path: Path, line: str) -> None:
         os.fsync(handle.fileno())
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -7,7 +7,6 @@ decisions never depend on the level a stem was exported at.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,12 +18,12 @@ from mixchat.dsp import loudness
 from mixchat.dsp.masking import StemBands, stem_bands
 from mixchat.dsp.spectrum import mono_sum, power_spectrum
 from mixchat.dsp.state import Section
+from mixchat.dsp.threads import pool_size
 
 RMS_BLOCK_S = 0.05
 QUICK_DECIMATE = 4
 ACTIVE_BELOW_LOUD_DB = 30.0
 PROCESSED_BELOW_LU = 3.0  # phrase-level loudness range of a stem that arrives processed
-_WORKERS = min(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -160,7 +159,7 @@ def analyze_all(
         name, audio = item
         return analyze(name, audio, sample_rate=sample_rate, lufs=known.get(name), bands=bands)
 
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
         return {result.name: result for result in pool.map(one, stems.items())}
 
 
@@ -174,7 +173,7 @@ def quick_blocks(audio: np.ndarray, *, sample_rate: int) -> np.ndarray:
 
 
 def blocks_of_all(tracks: Mapping[str, np.ndarray], *, sample_rate: int) -> dict[str, np.ndarray]:
-    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+    with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
         measured = pool.map(lambda a: quick_blocks(a, sample_rate=sample_rate), tracks.values())
         return dict(zip(tracks, measured, strict=True))
 

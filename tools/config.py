@@ -144,3 +144,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         accepts = Settings.model_fields[field].description
         shown = "(hidden)" if field in SECRET_FIELDS else repr(value)
         raise ConfigError(f"{where}{shown} must be {accepts}") from None
+
+
+def default_for_libraries(values: Mapping[str, str]) -> None:
+    """Set environment variables that a library mixchat starts reads (Ray's usage stats off,
+    for ``mixchat batch``), unless the user set them: mixchat writes them, never reads them."""
+    for name, value in values.items():
+        os.environ.setdefault(name, value)

@@ -35,6 +35,7 @@ from mixchat.dsp.spectrum import (
 )
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.dsp.stereo import channel_energies
+from mixchat.dsp.threads import pool_size
 from mixchat.tools.atomic import write_json_atomic
 from mixchat.tools.config import load_settings
 from mixchat.tools.session import SessionMeta
@@ -45,7 +46,6 @@ MB = 1024 * 1024
 BANDS_LIMIT_BYTES = 256 * 1024 * 1024  # about a megabyte per 4-minute track
 OWN_FACTS = ("lufs", "band_energies_db", "spectral_centroid_hz", "crest_factor_db")
 STEREO_FACTS = ("channels", "mid", "side")
-WORKERS = min(2, os.cpu_count() or 1)
 
 
 @dataclass
@@ -182,7 +182,7 @@ class Engine:
         spectrum, and each track's facts. The tracks (and the pre-master loudness) are
         measured on worker threads while the mix is (numpy, scipy and soxr drop the GIL)."""
         rate = rendered.sample_rate
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
             tracks = pool.submit(self.track_facts, state)
             premaster = (
                 pool.submit(integrated_lufs, rendered.premaster, sample_rate=rate)
@@ -304,7 +304,7 @@ class Engine:
         if missing:
             folder.mkdir(parents=True, exist_ok=True)
             outputs = [self.insert_output(t) for t in missing]
-            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
                 for track, value in zip(missing, pool.map(measure, outputs)):
                     save(paths[track.name], value)
                     found[track.name] = value

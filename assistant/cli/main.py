@@ -372,6 +372,65 @@ def export(
 
 
 @app.command()
+def batch(
+    songs_dir: Annotated[Path, typer.Argument(help="Folder with one subfolder of stems per song")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the results")],
+    target: Annotated[
+        str, typer.Option(help="spotify, apple, youtube, club or a LUFS number")
+    ] = "spotify",
+    ceiling_db: Annotated[
+        float, typer.Option("--ceiling-db", help="True-peak ceiling, dBTP")
+    ] = -1.0,
+    briefs: Annotated[
+        Path | None, typer.Option(help="Text file: one brief per line, applied after the automix")
+    ] = None,
+    export_fmt: Annotated[
+        str | None,
+        typer.Option("--export", help="Also export each song: stems, dawproject or reaper"),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Songs at once (default: one per core of the cluster)")
+    ] = None,
+    address: Annotated[
+        str | None,
+        typer.Option(help="Join this Ray cluster (default: a local one on this machine)"),
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Automix, brief, master and report every song of a catalogue, on Ray.
+
+    Finished songs are skipped on a rerun; a song that fails is reported and the others go on.
+    """
+    from mixchat.assistant.batch.jobs import BatchOptions, read_briefs
+    from mixchat.assistant.batch.runner import run_batch
+
+    options = BatchOptions(
+        target=target,
+        ceiling_dbtp=ceiling_db,
+        briefs=read_briefs(briefs) if briefs else (),
+        export=cast(Any, export_fmt),  # BatchOptions checks the name
+    )
+    with progress_bar("batch", quiet=json_out) as progress:
+
+        def on_row(row: dict[str, Any], finished: int, total: int) -> None:
+            progress(f"{finished}/{total} songs · {row['song']}: {row['status']}", finished / total)
+
+        data = run_batch(
+            songs_dir, output, options=options, workers=workers, address=address, on_row=on_row
+        )
+    if json_out:
+        print_json(data)
+    else:
+        reports.print_batch(data, output)
+    failed = data["summary"]["failed"]
+    if failed:
+        err.print(
+            f"{failed} of {data['summary']['songs']} songs failed; see {output / 'batch.json'}"
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
 def chat(
     stems_dir: Annotated[
         Path | None, typer.Argument(help="Stems folder (creates a session beside it)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from rich.table import Table
@@ -181,3 +182,25 @@ def print_screenshot(data: dict[str, Any]) -> None:
         out.print(f"[bold]Model's view[/] ({data.get('planner', 'llm')}): {data['llm_feedback']}")
     if data.get("note"):
         out.print(f"[yellow]note:[/] {data['note']}")
+
+
+def print_batch(data: dict[str, Any], output: Path) -> None:
+    table = Table("song", "status", "LUFS", "dBTP", "s", "reason", box=None)
+    for row in data["songs"]:
+        style = {"done": "green", "failed": "red"}.get(row["status"], "dim")
+        table.add_row(
+            row["song"],
+            f"[{style}]{row['status']}[/]",
+            _num(row["lufs"]) if row["lufs"] is not None else "–",
+            _num(row["true_peak_dbtp"], 2) if row["true_peak_dbtp"] is not None else "–",
+            _num(row["seconds"]),
+            row["reason"] or "",
+        )
+    out.print(table)
+    summary = data["summary"]
+    rate = summary.get("songs_per_minute")
+    pace = f", {rate:g} songs/min" if rate else ""
+    out.print(
+        f"{summary['done']} made, {summary['skipped']} already finished, {summary['failed']} failed"
+        f"{pace} → {output / 'batch.json'}"
+    )
