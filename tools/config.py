@@ -55,9 +55,16 @@ class Settings(BaseModel):
         default=2, ge=0, le=MAX_RETRIES, description=f"a whole number from 0 to {MAX_RETRIES}"
     )
     llm_max_steps: int = Field(default=6, ge=1, le=20, description="a whole number from 1 to 20")
-    llm_stream: bool = Field(default=False, description="1/0, true/false, yes/no or on/off")
+    llm_max_tokens: int = Field(
+        default=512, ge=16, le=32768, description="a whole number of tokens from 16 to 32768"
+    )
+    llm_prompt_tokens: int = Field(
+        default=1200, ge=500, le=200000, description="a whole number of tokens from 500 to 200000"
+    )
+    llm_stream: bool = Field(default=True, description="1/0, true/false, yes/no or on/off")
     llm_fallback: Literal["offline"] | None = Field(
-        default=None, description="offline (answer offline when the LLM server fails) or unset"
+        default=None,
+        description="offline (the offline plan, labelled, when the LLM fails or makes no change) or unset",
     )
     cache_mb: int = Field(default=3000, ge=0, description="a whole number of megabytes, 0 or more")
     debug: bool = Field(default=False, description="1/0, true/false, yes/no or on/off")
