@@ -24,6 +24,7 @@ from mixchat.assistant.tui.widgets import ChatLog, VersionPanel
 from mixchat.assistant.turn.actions import run_automix
 from mixchat.assistant.turn.conversation import handle_brief
 from mixchat.dsp.reference import band_levels_db
+from mixchat.dsp.stereo import stereo_width
 from mixchat.tools.catalog import ToolCall, ToolContext, apply_calls
 from mixchat.tools.engine import Engine
 from mixchat.tools.session import Session
@@ -116,6 +117,27 @@ def test_pasted_paths_are_found(material: dict[str, Path], pasted: str) -> None:
     assert words_around(text, found).startswith("make it sound like")
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        "here's my new take of the vocal: '{path}'",
+        "it's the bounce \"{path}\", isn't it?",
+        "don't laugh, it's `{path}`",
+    ],
+)
+def test_apostrophes_around_a_quoted_path_are_not_quotes(
+    material: dict[str, Path], said: str, tmp_path: Path
+) -> None:
+    path = material["reference"]  # a space in its name: only its quotes keep it whole
+    text = said.format(path=path)
+    found = file_mentions(text)
+    assert [m.path for m in found] == [path]
+    assert str(path) not in words_around(text, found)
+    apostrophe = tmp_path / "don't stop.wav"
+    shutil.copy(path, apostrophe)
+    assert [m.path for m in file_mentions(f"we're close: '{apostrophe}'")] == [apostrophe]
+
+
 def test_home_and_relative_paths(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     (tmp_path / "refs").mkdir()
@@ -156,7 +178,11 @@ def test_reference_match_moves_the_mix_toward_the_reference(
     distance = lambda x: np.abs(band_levels_db(x, rate) - band_levels_db(ref_audio, rate)).mean()  # noqa: E731
     assert distance(after) < distance(before) - 1.0
     made = session.load(3)
-    assert made.metrics["mix"]["stereo_width"] > session.load(2).metrics["mix"]["stereo_width"]
+    width_before = session.load(2).metrics["mix"]["stereo_width"]
+    width_after = made.metrics["mix"]["stereo_width"]
+    assert width_after > width_before  # the reference is wider
+    # the width lands nearer the reference's (matched after the EQ, which moves it too)
+    assert abs(width_after - stereo_width(ref_audio)) < abs(width_before - stereo_width(ref_audio))
     context = ToolContext(
         sections=session.meta.sections, duration_s=session.meta.duration_s, sample_rate=rate
     )
@@ -192,6 +218,10 @@ def test_a_screenshot_names_the_settings_read_and_the_tracks_own(
     assert f"{vocal.compressor.threshold_db:g}" in result.reply
     unnamed = handle_brief(session, f"'{material['screenshot']}'")
     assert "for a other" not in unnamed.reply
+    # no words: the role the feedback assumed is the one the plugin's title names ("Snare
+    # Comp"), and the reply's heading says the same source as its items
+    assert unnamed.report["role"] == "snare"
+    assert "Feedback for a snare" in unnamed.reply
 
 
 def test_a_question_about_the_vocal_compressor_quotes_the_session(session: Session) -> None:
@@ -266,6 +296,27 @@ async def test_chat_handles_mix_stem_reference_and_question(
         await send(app, pilot, "make it sound like /nowhere/at/all.wav")
         notes = [str(n.render()) for n in app.query(".note.error")]
         assert any("does not exist" in n for n in notes)
+
+
+@pytest.mark.parametrize("pictures", ["halfcell", "none"])
+async def test_feedback_plots_are_drawn_in_the_chat_or_named(
+    session: Session, material: dict[str, Path], pictures: str
+) -> None:
+    app = MixChatApp(session=session, pictures=pictures)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_idle(app, pilot)
+        await send(app, pilot, f"'{material['mix']}'")
+        reply = last_reply(app)
+        assert "spectrum.png" in reply and "loudness.png" in reply  # the saved PNGs, named
+        plots = list(app.query_one(ChatLog).query(".plot"))
+        if pictures == "none":
+            assert plots == []
+            return
+        assert len(plots) == 2
+        log = app.query_one(ChatLog).content_region
+        for plot in plots:  # both in view side by side, neither clipped by the log's edge
+            assert plot.region.width >= 20 and plot.region.height >= 5, plot.region
+            assert log.x <= plot.region.x and plot.region.right <= log.right, (plot.region, log)
 
 
 async def test_chat_screenshot_path(session: Session, material: dict[str, Path]) -> None:

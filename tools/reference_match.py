@@ -23,7 +23,7 @@ from mixchat.dsp.reference import (
     width_factor,
 )
 from mixchat.dsp.state import MixState
-from mixchat.dsp.stereo import scale_side
+from mixchat.dsp.stereo import scale_side, stereo_width
 from mixchat.tools.base import ToolCall, ToolContext, apply_calls
 from mixchat.tools.engine import Engine, Rendered
 
@@ -47,6 +47,10 @@ class ReferencePlan:
 
 def as_stereo(audio: np.ndarray) -> np.ndarray:
     return audio if audio.shape[0] == 2 else np.repeat(audio[:1], 2, axis=0)
+
+
+def _ratio(value: float, reference: float) -> float:
+    return value / reference if reference > 1e-9 else 1.0
 
 
 def _eq_calls(gains: np.ndarray, sample_rate: int) -> list[ToolCall]:
@@ -84,20 +88,23 @@ def plan_reference_match(
             },
         )
     ]
-    width = state.master.width
-    wanted = float(np.clip(round(width * width_factor(before.width, ref.width), 2), 0.0, 2.0))
-    if abs(wanted - width) >= SMALLEST_WIDTH_MOVE:
-        calls.append(ToolCall(tool="set_master_width", args={"width": wanted}))
-        width = wanted
     base, _ = apply_calls(state, calls, context)
+    width = state.master.width
     premaster = scale_side(rendered.premaster, width)
     gains = np.zeros(len(band_edges(rate)) - 1)
-    processed = run_eq(base.master.eq, premaster, rate)
+    processed = unmatched = run_eq(base.master.eq, premaster, rate)
     for _ in range(PASSES):
         gains = next_gains(gains, processed, reference, rate)
         trial, _ = apply_calls(base, _eq_calls(gains, rate), context)
         processed = run_eq(trial.master.eq, premaster, rate)
     kept = np.where(np.abs(gains) >= SMALLEST_EQ_MOVE_DB, np.round(gains, 1), 0.0)
+    # the width is matched after the EQ: cutting or lifting a band moves the width too, when
+    # the instruments in it are wider or narrower than the rest
+    after_eq = before.width * _ratio(stereo_width(processed), stereo_width(unmatched))
+    wanted = float(np.clip(round(width * width_factor(after_eq, ref.width), 2), 0.0, 2.0))
+    if abs(wanted - width) >= SMALLEST_WIDTH_MOVE:
+        calls.append(ToolCall(tool="set_master_width", args={"width": wanted}))
+        width = wanted
     return ReferencePlan(
         calls=calls + _eq_calls(kept, rate),
         reference=ref,

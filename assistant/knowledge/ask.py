@@ -55,6 +55,12 @@ def _fmt(value: float) -> str:
     return f"{value:.0f}" if value >= 10 or float(value).is_integer() else f"{value:g}"
 
 
+def _bpm(value: float) -> str:
+    """A tempo as measured, to a tenth ("99.8", "120"): rounded, it would not match the note
+    lengths worked out from it."""
+    return f"{value:.1f}".removesuffix(".0")
+
+
 def _span(pair: tuple[float, float], unit: str = "") -> str:
     low, high = pair
     text = _fmt(low) if low == high else f"{_fmt(low)}–{_fmt(high)}"
@@ -171,7 +177,7 @@ def _tempo_lines(
     else:
         release = f"about {_fmt(value)} ms"
     line = (
-        f"At {_fmt(bpm)} BPM ({said}) a quarter note is {_fmt(quarter)} ms, an eighth "
+        f"At {_bpm(bpm)} BPM ({said}) a quarter note is {_fmt(quarter)} ms, an eighth "
         f"{_fmt(quarter / 2)} ms, a sixteenth {_fmt(quarter / 4)} ms: set the release to "
         f"{note}, {release}, so gain reduction recovers before the next hit."
     )
@@ -235,7 +241,7 @@ def _try_line(track: TrackFacts, tempo_bpm: float | None) -> tuple[str, list[str
         note, release = (
             ("an eighth note", quarter / 2) if role in DRUM_ROLES else ("a quarter note", quarter)
         )
-        parts.append(f"release {_fmt(release)} ms ({note} at {_fmt(tempo_bpm)} BPM)")
+        parts.append(f"release {_fmt(release)} ms ({note} at {_bpm(tempo_bpm)} BPM)")
         facts.append(f"{track.name}.suggested_release_ms={release:.0f}")
     target = sum(point.gr_db) / 2
     slope = 1.0 - 1.0 / ratio if ratio > 1.0 else 0.5

@@ -275,6 +275,7 @@ def _model_alone(
         feedback=feedback,
         problems=problems,
         confidence=MODEL_ONLY_CONFIDENCE if params else 0.0,
+        role=role,
     )
     return {
         **report.model_dump(mode="json"),

@@ -23,7 +23,12 @@ TRAILING = ".,;:!?)]}"
 LONGEST_UNQUOTED_WORDS = 8  # an unescaped path with spaces is joined over at most this many words
 
 _URL = re.compile(r"file://[^\s'\"`]+")
-_QUOTED = re.compile(r"""(?P<q>['"`])(?P<body>[^'"`\n]+?)(?P=q)""")
+# a quoted path: the quote opens where no letter stands before it and closes where none
+# follows, so the apostrophes of "here's" or "don't" are not quotes (and a path may hold one);
+# a lookahead, so a pair that turns out not to hold a path does not use up the quotes after it
+_QUOTED = re.compile(
+    r"""(?<!\w)(?=(?P<all>(?P<q>['"`])(?P<body>(?:(?!(?P=q)(?!\w))[^\n])+?)(?P=q))(?!\w))"""
+)
 # an unquoted path: starts at a word boundary with /, ~/, ./ or ../ (or is a name with a media
 # suffix), and runs over backslash-escaped characters
 _UNQUOTED = re.compile(
@@ -82,10 +87,10 @@ def file_mentions(text: str, *, base: Path | None = None) -> list[FileMention]:
         raw = match.group().rstrip(TRAILING)
         add(raw, _url_path(raw), match.start(), match.start() + len(raw))
     for match in _QUOTED.finditer(text):
-        body = match["body"].strip()
-        if free(*match.span()) and (_looks_like_path(body) or body.startswith("file://")):
+        body, span = match["body"].strip(), match.span("all")
+        if free(*span) and (_looks_like_path(body) or body.startswith("file://")):
             inner = _url_path(body) if body.startswith("file://") else body
-            add(match.group(), inner, *match.span())
+            add(match["all"], inner, *span)
     for match in _UNQUOTED.finditer(text):
         raw = match.group().rstrip(TRAILING)
         start, end = match.start(), match.start() + len(raw)

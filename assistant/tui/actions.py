@@ -219,6 +219,11 @@ class SessionActions(_AppBase):
         self.player.stop()
         self.device = None
         self.notify("stopped", timeout=2)
+        if self.player.underflows:
+            self.log_view.add_note(
+                f"the sound card ran dry {self.player.underflows} time(s) while playing (short "
+                "gaps): the machine was too busy to feed it in time"
+            )
 
     def _write_wavs(self, number: int) -> None:
         if self._start(f"writing v{number}"):

@@ -13,7 +13,6 @@ from pathlib import Path
 from textual.widget import Widget
 
 PLOT_WIDTH_CELLS = 64
-PLOT_HEIGHT_CELLS = 18
 
 
 def probe_terminal() -> str:
@@ -42,7 +41,10 @@ def plot_widgets(paths: list[str], *, mode: str) -> list[Widget]:
     for path in paths:
         if Path(path).is_file():
             widget = Image(path, classes="plot")
-            widget.styles.width = PLOT_WIDTH_CELLS
-            widget.styles.height = PLOT_HEIGHT_CELLS
+            # the plots share the log's width (side by side, never clipped), each at most
+            # PLOT_WIDTH_CELLS wide and as tall as its picture's shape asks
+            widget.styles.width = "1fr"
+            widget.styles.max_width = PLOT_WIDTH_CELLS
+            widget.styles.height = "auto"
             widgets.append(widget)
     return widgets

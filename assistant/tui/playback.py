@@ -74,6 +74,7 @@ class Player:
         self._position = 0
         self._fade: tuple[np.ndarray, float, int] | None = None  # (old audio, old gain, done)
         self.version: int | None = None
+        self.underflows = 0  # blocks the device asked for too late (a busy machine): heard as gaps
         self.fade_frames = max(1, int(CROSSFADE_MS / 1000 * sample_rate))
 
     # --- what it holds ---------------------------------------------------------------
@@ -116,6 +117,7 @@ class Player:
             if self._stream is None:
                 self._position -= int(PRE_ROLL_S * self.sample_rate)
         if self._stream is None:
+            self.underflows = 0
             self._stream = self.device.OutputStream(
                 samplerate=self.sample_rate,
                 channels=2,
@@ -158,6 +160,8 @@ class Player:
 
     # --- the sound card's thread -----------------------------------------------------
     def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        if status is not None and getattr(status, "output_underflow", False):
+            self.underflows += 1
         with self._lock:
             audio, start = self._audio, self._position
             if audio is None:

@@ -162,6 +162,9 @@ def _carry_out(
     report: Progress,
 ) -> TurnResult:
     if plan.intent == "question":
+        if plan.model is not None and plan.model.outcome == "answered" and plan.message:
+            # the model answered, with the session's tracks and measures in its prompt
+            return _no_version(plan, parent, planner, plan.message)
         return _no_version(plan, parent, planner, _session_answer(session, context.brief, parent))
     if plan.intent in ("clarify", "nothing"):
         return _no_version(plan, parent, planner, plan.message or "I did not change anything.")

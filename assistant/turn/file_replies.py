@@ -148,7 +148,7 @@ def feedback_reply(
         if as_mix
         else f"a stem ({(data.get('role') or 'other').replace('_', ' ')})"
     )
-    lines = [f"**Mix-Check** of `{path.name}`, read as {what} ({why}):"]
+    lines = [f"**Mix-Check** of `{path.name}`, read as {what}: {why}.", ""]
     lines += _item_lines(data.get("items", [])) or ["- nothing to fix was found."]
     stem = data.get("measured")
     if not as_mix and track is not None and track_facts and stem:
@@ -180,19 +180,19 @@ def reference_reply(
 ) -> str:
     """Each move of the match with what was measured on the render before and after."""
     lines = [
-        f"Matched to `{reference.name}` ({ref.lufs:.1f} LUFS, width {ref.width:.2f}):",
+        f"Matched to `{reference.name}` ({ref.lufs:.1f} LUFS, width {ref.width:.3f}):",
         f"- **Loudness**: master target {target_lufs:.1f} LUFS: {before.lufs:.1f} → "
         f"{after.lufs:.1f} LUFS integrated (reference {ref.lufs:.1f}).",
     ]
     if abs(width_after - width_before) > 1e-9:
         lines.append(
             f"- **Width**: master side gain {width_before:.2f} → {width_after:.2f}: width "
-            f"{before.width:.2f} → {after.width:.2f} (reference {ref.width:.2f})."
+            f"{before.width:.3f} → {after.width:.3f} (reference {ref.width:.3f})."
         )
     else:
         lines.append(
-            f"- **Width** left as it is: {before.width:.2f} → {after.width:.2f} "
-            f"(reference {ref.width:.2f})."
+            f"- **Width** left as it is: {before.width:.3f} → {after.width:.3f} "
+            f"(reference {ref.width:.3f})."
         )
     lines.append(
         "- **Tonal balance**, each band's share of the energy against the reference's "

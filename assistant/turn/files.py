@@ -160,7 +160,7 @@ def _screenshot_turn(session: Session, image: Path, words: str, parent: Version)
         data,
         image=image,
         track=parent.state.track(track) if track else None,
-        role_label=a_source(role or "other"),
+        role_label=a_source(role or data.get("role") or "other"),
         version=parent.version,
     )
     attachment = Attachment(kind="screenshot", path=str(image), role=role)
