@@ -24,11 +24,14 @@ from mixchat.dsp.limiter import (
     limit_with_peak_map,
 )
 from mixchat.dsp.loudness import (
+    BLOCK_HOP_S,
+    BLOCK_S,
     gated_integrated,
     integrated_lufs,
     momentary_block_powers,
     true_peak_dbtp,
     weighted_power,
+    window_samples,
 )
 from mixchat.dsp.processors import PEDALBOARD_BUFFER_FRAMES, compressor_plugins, eq_plugins
 from mixchat.dsp.reference import match_tone
@@ -126,23 +129,41 @@ class _LoudnessPredictor:
     """Integrated loudness of ``factor * gain * audio`` from the K-weighted power of
     ``audio``, measured once: K-weighting is linear and the limiter gain moves slowly, so
     the output's K-weighted power is ``factor**2 * gain**2 * power`` to within a few
-    hundredths of a LU, and only the limited samples need touching."""
+    hundredths of a LU, and only the limited samples need touching: their change is added
+    to the power sums of the 100 ms units they fall in (no copy of the song's power)."""
 
     def __init__(self, audio: np.ndarray, sample_rate: float):
         self.sample_rate = sample_rate
         self.power = weighted_power(audio, sample_rate=sample_rate)
-        self.input_lufs = self._integrated(self.power)
+        self.hop = window_samples(BLOCK_HOP_S, sample_rate)
+        self.window = window_samples(BLOCK_S, sample_rate)
+        self.unit = math.gcd(self.hop, self.window)
+        units = self.power.size // self.unit
+        self.sums = (
+            self.power[: units * self.unit].reshape(-1, self.unit).sum(axis=1, dtype=np.float64)
+        )
+        self.input_lufs = self._integrated(self.sums)
 
-    def _integrated(self, power: np.ndarray) -> float:
-        return gated_integrated(momentary_block_powers(power, sample_rate=self.sample_rate))
+    def _integrated(self, sums: np.ndarray) -> float:
+        if self.power.size < self.window:
+            return gated_integrated(
+                momentary_block_powers(self.power, sample_rate=self.sample_rate)
+            )
+        count = (self.power.size - self.window) // self.hop + 1
+        cumulative = np.concatenate(([0.0], np.cumsum(sums)))
+        starts = np.arange(count) * (self.hop // self.unit)
+        blocks = cumulative[starts + self.window // self.unit] - cumulative[starts]
+        return gated_integrated(np.maximum(blocks, 0.0) / self.window)
 
     def lufs(self, gain_db: float, plan: GainPlan) -> float:
-        if plan.positions.size == 0:
+        if plan.positions.size == 0 or self.power.size < self.window:
             return self.input_lufs + gain_db
-        power = self.power.copy()
         squared = np.power(np.float32(10.0), plan.gain_db / np.float32(10.0))
-        power[plan.positions] *= squared
-        return self._integrated(power) + gain_db
+        inside = plan.positions < self.sums.size * self.unit
+        positions = plan.positions[inside]
+        change = self.power[positions] * (squared[inside] - np.float32(1.0))
+        delta = np.bincount(positions // self.unit, weights=change, minlength=self.sums.size)
+        return self._integrated(self.sums + delta) + gain_db
 
 
 def _closer(error: float, best_error: float, louder: bool) -> bool:
@@ -242,9 +263,11 @@ def master_audio(
     glue: Compressor | None = None,
     reference: np.ndarray | None = None,
     width: float = 1.0,
+    reference_lufs: float | None = None,
 ) -> MasterResult:
-    """Master ``audio`` to ``target_lufs`` (or to the reference's loudness when given) with
-    its true peak at or under ``ceiling_dbtp``; ``width`` scales the side signal first."""
+    """Master ``audio`` to ``target_lufs`` (or to the reference's loudness when given:
+    ``reference_lufs`` when the caller measured it already) with its true peak at or under
+    ``ceiling_dbtp``; ``width`` scales the side signal first."""
     signal = _checked(audio, "audio")
     if not -60.0 <= ceiling_dbtp <= 0.0:
         raise StateError(f"ceiling_dbtp={ceiling_dbtp!r} must be between -60 and 0 dBTP")
@@ -259,7 +282,11 @@ def master_audio(
         processed = _run_board(compressor_plugins(glue), processed, sample_rate)
     if reference is not None:
         ref = _checked(reference, "reference")
-        ref_lufs = integrated_lufs(ref, sample_rate=sample_rate)
+        ref_lufs = (
+            reference_lufs
+            if reference_lufs is not None
+            else integrated_lufs(ref, sample_rate=sample_rate)
+        )
         if not math.isfinite(ref_lufs):
             raise StateError("reference is silent; pick a reference track with audio in it")
         processed, gains = match_tone(processed, ref, sample_rate=sample_rate)

@@ -29,6 +29,8 @@ BELL_Q = 1.2
 WIDTH_FACTOR_RANGE = (0.5, 1.6)  # side gain a reference match may use (broad, not a remix)
 MATCH_STEP = 0.8  # share of the measured difference corrected per pass
 MATCH_PASSES = 2
+MATCH_N_FFT = 4096
+IMPULSE_FRAMES = 1 << 16  # 1.5 s at 44.1 kHz: the match filters' responses have died by then
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,16 @@ def band_edges(sample_rate: float) -> list[float]:
     return [e for e in MATCH_EDGES_HZ if e < sample_rate / 2.0]
 
 
+def _spectrum(audio: np.ndarray, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    return power_spectrum(mono_sum(audio), sample_rate=sample_rate, n_fft=MATCH_N_FFT)
+
+
 def band_levels_db(audio: np.ndarray, sample_rate: float) -> np.ndarray:
     """Energy per broad band relative to the total (dB), from the averaged spectrum."""
-    freqs, psd = power_spectrum(mono_sum(audio), sample_rate=sample_rate, n_fft=4096)
+    return _band_levels(*_spectrum(audio, sample_rate), sample_rate)
+
+
+def _band_levels(freqs: np.ndarray, psd: np.ndarray, sample_rate: float) -> np.ndarray:
     edges = np.asarray(band_edges(sample_rate))
     index = np.searchsorted(edges, freqs, side="right") - 1
     inside = (index >= 0) & (index < edges.size - 1)
@@ -111,17 +120,40 @@ def next_gains(gains: np.ndarray, processed: np.ndarray, reference: np.ndarray, 
     return np.clip(gains + MATCH_STEP * difference, -TONAL_MATCH_LIMIT_DB, TONAL_MATCH_LIMIT_DB)
 
 
+def _power_response(bands: tuple[EqBand, ...], freqs: np.ndarray, sample_rate: float):
+    """|H(f)|^2 of an EQ (linear filters) at ``freqs``, from its impulse response."""
+    impulse = np.zeros((1, IMPULSE_FRAMES), dtype=np.float32)
+    impulse[0, 0] = 1.0
+    response = run_eq(bands, impulse, sample_rate)[0]
+    spectrum = np.abs(np.fft.rfft(response.astype(np.float64))) ** 2
+    grid = np.fft.rfftfreq(IMPULSE_FRAMES, d=1.0 / sample_rate)
+    return np.interp(freqs, grid, spectrum)
+
+
 def match_tone(
     audio: np.ndarray, reference: np.ndarray, *, sample_rate: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gentle shelves and bells (each within +-4 dB) moving ``audio``'s broad tonal balance
-    toward ``reference``'s. Returns the processed audio and the band gains used."""
-    gains = np.zeros(len(band_edges(sample_rate)) - 1)
-    processed = audio
-    for _ in range(MATCH_PASSES):
-        gains = next_gains(gains, processed, reference, sample_rate)
-        processed = run_eq(match_bands(gains, sample_rate), audio, sample_rate)
-    return processed, gains
+    toward ``reference``'s. Returns the processed audio and the band gains used.
+
+    The EQ is refined over MATCH_PASSES steps; each step after the first measures the
+    spectrum the previous step's EQ would give (the input's spectrum times the EQ's power
+    response, the filters being linear) instead of running it over the song: one pass of
+    the final EQ over the audio in all."""
+    freqs, psd = _spectrum(audio, sample_rate)
+    target = band_levels_db(reference, sample_rate)
+    levels = _band_levels(freqs, psd, sample_rate)
+    gains = np.zeros(levels.size)
+    for step in range(MATCH_PASSES):
+        difference = target - levels
+        difference -= np.median(difference)  # a broad level offset is the gain stage's job
+        gains = np.clip(
+            gains + MATCH_STEP * difference, -TONAL_MATCH_LIMIT_DB, TONAL_MATCH_LIMIT_DB
+        )
+        if step < MATCH_PASSES - 1:
+            response = _power_response(match_bands(gains, sample_rate), freqs, sample_rate)
+            levels = _band_levels(freqs, psd * response, sample_rate)
+    return run_eq(match_bands(gains, sample_rate), audio, sample_rate), gains
 
 
 def width_factor(current: float, reference: float) -> float:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from fake_sound_device import FakeSoundDevice, pull_seconds, skip_pre_roll
 from screenshot_factory import catalogue, write
 from textual.widgets import Markdown
 
@@ -330,34 +331,17 @@ async def test_chat_screenshot_path(session: Session, material: dict[str, Path])
         assert "ratio 4" in reply and "Feedback for a vocal" in reply
 
 
-class FakeStream:
-    def __init__(self, *, callback, samplerate: int, channels: int, **_: object) -> None:
-        self.callback, self.channels, self.started = callback, channels, False
+def pull_until(stream, done) -> None:
+    """The card plays on in real time or faster (the switch, made on a worker thread, comes
+    at the playhead) until ``done()``, bounded."""
+    import time
 
-    def start(self) -> None:
-        self.started = True
-
-    def stop(self) -> None:
-        self.started = False
-
-    def close(self) -> None:
-        pass
-
-    def pull(self, frames: int) -> np.ndarray:
-        out = np.zeros((frames, self.channels), dtype=np.float32)
-        self.callback(out, frames, None, None)
-        return out
-
-
-class FakeSoundDevice:
-    """A device that plays when pulled: the test is the sound card's clock."""
-
-    def __init__(self) -> None:
-        self.streams: list[FakeStream] = []
-
-    def OutputStream(self, **kwargs) -> FakeStream:  # noqa: N802 (sounddevice's name)
-        self.streams.append(FakeStream(**kwargs))
-        return self.streams[-1]
+    deadline = time.monotonic() + 30
+    while not done():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the switch never came")
+        stream.pull(512)
+        time.sleep(0.005)
 
 
 async def test_ab_switch_during_playback_keeps_the_position(session: Session, monkeypatch) -> None:
@@ -366,6 +350,9 @@ async def test_ab_switch_during_playback_keeps_the_position(session: Session, mo
     device = FakeSoundDevice()
     monkeypatch.setattr(playback, "audio_output", lambda: (device, ""))
     handle_brief(session, "make it darker")
+    engine = Engine.for_session(session)
+    renders = {v: engine.render(session.load(v).state).audio for v in (2, 3)}
+    rate = session.meta.sample_rate
     app = MixChatApp(session=session)
     async with app.run_test(size=SIZE) as pilot:
         await wait_idle(app, pilot)
@@ -373,24 +360,34 @@ async def test_ab_switch_during_playback_keeps_the_position(session: Session, mo
         await wait_idle(app, pilot)
         player = app.player
         assert player is not None and player.playing and player.version == 3
-        stream = device.streams[-1]
-        rate = session.meta.sample_rate
-        stream.pull(int((playback.PRE_ROLL_S + 2.0) * rate))
+        (stream,) = device.streams
+        skip_pre_roll(stream)
+        pull_seconds(stream, 2.0)
         assert player.position_s == pytest.approx(2.0, abs=0.01)
-        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+o")  # A/B: v3 and its parent v2
+        pull_until(stream, lambda: player.version == 2)
         await wait_idle(app, pilot)
-        assert player.version == 2 and (app.mark_a, app.mark_b) == (2, 3)
-        assert player.position_s == pytest.approx(2.0, abs=0.01)  # the same position
-        block = stream.pull(rate // 2)
-        assert np.abs(block).max() > 0.0  # no gap: music right after the switch
-        await pilot.press("ctrl+o")
-        await wait_idle(app, pilot)
-        assert player.version == 3 and player.position_s == pytest.approx(2.5, abs=0.01)
+        assert (app.mark_a, app.mark_b) == (2, 3)
+        switched = player.switched_at / rate
+        assert 2.0 <= switched <= 2.6, switched  # where it was playing, not the top
         gains = playback.matched_gains_db(app.loudness)
         levels = {v: app.loudness[v] + gains[v] for v in (2, 3)}
         assert abs(levels[2] - levels[3]) < 0.01  # level-matched
+        # from the switch on: v3 fading into v2 over 30 ms, then v2 at its matched gain; no
+        # gap and nothing skipped or repeated
+        begin = round(player.position_s * rate)
+        heard = pull_seconds(stream, 0.5)
+        frames = np.arange(begin, begin + heard.shape[1])
+        ramp = np.clip((frames - player.switched_at) / player.fade_frames, 0.0, 1.0)
+        at_gain = {v: renders[v][:, frames] * np.float32(10 ** (gains[v] / 20)) for v in (2, 3)}
+        np.testing.assert_allclose(heard, at_gain[3] * (1 - ramp) + at_gain[2] * ramp, atol=1e-4)
+        await pilot.press("ctrl+o")
+        pull_until(stream, lambda: player.version == 3)
+        await wait_idle(app, pilot)
+        assert player.switched_at / rate == pytest.approx(switched + 0.5 + 0.3, abs=0.15)
+        at = player.position_s
         await pilot.press("alt+right")
-        assert player.position_s == pytest.approx(min(7.5, player.duration_s), abs=0.01)
+        assert player.position_s == pytest.approx(min(at + 5.0, session.meta.duration_s), abs=0.01)
         await pilot.press("ctrl+p")
         assert not player.playing
 

@@ -113,6 +113,37 @@ class Recorder:
         return np.fromfile(self.path, dtype=np.float32).reshape(-1, 2).T
 
 
+class ArrayBlocks:
+    """A version's blocks read from an array, as the engine's OutputStream gives them."""
+
+    def __init__(self, audio: np.ndarray, start_s: float, *, block: int = RATE // 4) -> None:
+        self.audio, self.block = audio, block
+        self.at = min(int(round(start_s * RATE)), audio.shape[1])
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> tuple[int, np.ndarray]:
+        if self.at >= self.audio.shape[1]:
+            raise StopIteration
+        start, self.at = self.at, min(self.at + self.block, self.audio.shape[1])
+        return start, self.audio[:, start : self.at]
+
+    def close(self) -> None:
+        pass
+
+
+def array_player(pulse, renders: dict[int, np.ndarray]):
+    """A Player on the virtual device playing in-memory 'versions'."""
+    from mixchat.assistant.tui.playback import Player
+
+    return Player(
+        pulse["sd"],
+        sample_rate=RATE,
+        open_source=lambda version, start_s: ArrayBlocks(renders[version], start_s),
+    )
+
+
 def wait_for(player, seconds: float, *, timeout_s: float = 20.0) -> None:
     """Until the player has handed ``seconds`` of audio to the device (a virtual device can
     take a moment to start), bounded."""
@@ -171,12 +202,9 @@ def padded(song: np.ndarray, seconds: float = 3.0) -> np.ndarray:
 
 def played_back(pulse, song: np.ndarray, path: Path) -> np.ndarray:
     """``song`` played through a Player on the device and recorded back, aligned to it."""
-    from mixchat.assistant.tui.playback import Player
-
-    player = Player(pulse["sd"], sample_rate=RATE)
-    player.load(1, padded(marked(song)))
+    player = array_player(pulse, {1: padded(marked(song))})
     recorder = Recorder(pulse["env"], path)
-    player.play(1)
+    player.play(1, start_s=0.0)
     wait_for(player, song.shape[1] / RATE + 2.5 + LEAD_S)
     player.stop()
     recorded = recorder.stop()
@@ -210,17 +238,13 @@ def window_power_db(audio: np.ndarray, window: int) -> np.ndarray:
 def ab_take(pulse, a: np.ndarray, b: np.ndarray, gains: dict[int, float], path: Path):
     """A played, switched to B after 2.5 s, recorded back: (the recording aligned to the
     songs, the song position of the switch)."""
-    from mixchat.assistant.tui.playback import Player
-
-    player = Player(pulse["sd"], sample_rate=RATE)
-    player.load(1, padded(marked(a)))
-    player.load(2, padded(marked(b)))
-    player.set_gains(gains)
+    player = array_player(pulse, {1: padded(marked(a)), 2: padded(marked(b))})
     recorder = Recorder(pulse["env"], path)
-    player.play(1)
+    player.play(1, start_s=0.0, gain_db=gains[1])
     wait_for(player, 2.5 + LEAD_S)
-    player.switch(2)
-    switched_at = player.position_s - LEAD_S - player.fade_frames / RATE / 2  # fade's middle
+    player.switch(2, gain_db=gains[2])  # returns once the switch is heard
+    assert player.version == 2 and player.switched_at is not None
+    switched_at = (player.switched_at + player.fade_frames / 2) / RATE - LEAD_S  # fade's middle
     wait_for(player, 8.5 + LEAD_S)
     player.stop()
     recorded = recorder.stop()
@@ -275,11 +299,8 @@ def test_ab_switch_has_no_gap_and_matched_levels(pulse, tmp_path: Path) -> None:
 
 
 def test_seek_moves_the_playhead(pulse) -> None:
-    from mixchat.assistant.tui.playback import Player
-
-    player = Player(pulse["sd"], sample_rate=RATE)
-    player.load(1, tone_song(8.0, freq_hz=220.0, seed=3))
-    player.play(1)
+    player = array_player(pulse, {1: tone_song(8.0, freq_hz=220.0, seed=3)})
+    player.play(1, start_s=0.0)
     wait_for(player, 0.5)
     player.seek(5.0)
     assert 5.0 <= player.position_s <= 5.3, player.position_s

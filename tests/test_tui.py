@@ -6,7 +6,9 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from fake_sound_device import FakeSoundDevice, pull_seconds, skip_pre_roll
 from textual.widgets import Markdown
 
 from mixchat.assistant.demo.song import build_demo_stems
@@ -172,32 +174,9 @@ async def test_play_without_device_offers_wavs(session: Session, monkeypatch) ->
     assert wav.exists() and wav.stat().st_size > 44
 
 
-class FakeSoundDevice:
-    """sounddevice's OutputStream, pulled by the test instead of a sound card."""
-
-    def __init__(self) -> None:
-        self.opened: list[dict] = []
-        self.stops = 0
-
-    def OutputStream(self, **kwargs):  # noqa: N802 (sounddevice's name)
-        self.opened.append(kwargs)
-        device = self
-
-        class Stream:
-            def start(self) -> None:
-                pass
-
-            def stop(self) -> None:
-                device.stops += 1
-
-            def close(self) -> None:
-                pass
-
-        return Stream()
-
-
 async def test_play_and_stop_with_an_audio_device(session: Session, monkeypatch) -> None:
     from mixchat.assistant.tui import playback
+    from mixchat.tools.engine import Engine
 
     device = FakeSoundDevice()
     monkeypatch.setattr(playback, "audio_output", lambda: (device, ""))
@@ -206,12 +185,47 @@ async def test_play_and_stop_with_an_audio_device(session: Session, monkeypatch)
         await wait_idle(app, pilot)
         await pilot.press("ctrl+p")
         await wait_idle(app, pilot)
-        rate = session.meta.sample_rate
-        assert [(o["samplerate"], o["channels"]) for o in device.opened] == [(rate, 2)]
-        assert app.player is not None and app.player.playing
-        assert app.player.duration_s == pytest.approx(session.meta.frames / rate)
+        (stream,) = device.streams
+        assert stream.started and stream.samplerate == session.meta.sample_rate
+        skip_pre_roll(stream)
+        heard = pull_seconds(stream, 0.5)
+        expected = Engine.for_session(session).render(session.load().state).audio
+        np.testing.assert_allclose(heard, expected[:, : heard.shape[1]], atol=1e-6)
         await pilot.press("ctrl+p")
-        assert not app.player.playing and device.stops == 1
+        assert app.player is not None and not app.player.playing and stream.stopped
+
+
+async def test_a_brief_while_playing_switches_version_at_the_playhead(
+    session: Session, monkeypatch
+) -> None:
+    from mixchat.assistant.tui import playback
+    from mixchat.tools.engine import Engine
+
+    device = FakeSoundDevice()
+    monkeypatch.setattr(playback, "audio_output", lambda: (device, ""))
+    app = MixChatApp(session=session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("ctrl+p")
+        await wait_idle(app, pilot)
+        (stream,) = device.streams
+        skip_pre_roll(stream)
+        pull_seconds(stream, 1.0)
+        at = app.player.position_s
+        await send(app, pilot, "bring the vocal up 3 dB")
+        await wait_idle(app, pilot)
+        deadline = time.monotonic() + 30
+        while app.player.version != app.current and time.monotonic() < deadline:
+            stream.pull(2048)  # the card plays on: the switch comes at the playhead
+            await pilot.pause(0.01)
+        assert app.player.version == app.current != 0
+        assert app.player.position_s == pytest.approx(at, abs=0.5)  # no jump back to the top
+        pull_seconds(stream, 0.05)  # the 30 ms crossfade
+        heard = pull_seconds(stream, 0.25)
+        start = round(app.player.position_s * session.meta.sample_rate) - heard.shape[1]
+        new = Engine.for_session(session).render(session.load(app.current).state).audio
+        np.testing.assert_allclose(heard, new[:, start : start + heard.shape[1]], atol=1e-6)
+        await pilot.press("ctrl+p")
 
 
 async def test_export_dialog_writes_a_dawproject(session: Session, tmp_path: Path) -> None:

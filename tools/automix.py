@@ -24,9 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from mixchat.dsp.errors import StateError
-from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
-from mixchat.dsp.masking import StemBands, find_masking
+from mixchat.dsp.masking import find_masking
+from mixchat.dsp.meters import LoudnessMeter, PeakMeter
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.tools.automix_balance import (
     BalancePlan,
@@ -37,12 +36,10 @@ from mixchat.tools.automix_balance import (
 )
 from mixchat.tools.automix_measure import (
     StemAnalysis,
-    analyze_all,
-    blocks_of_all,
     gated_lufs,
     loudness_range_lu,
     section_blocks,
-    shift_bands,
+    stored_analyses,
 )
 from mixchat.tools.automix_moves import (
     bus_calls,
@@ -79,12 +76,6 @@ def _call(tool: str, reason: str, **args: Any) -> ToolCall:
     return ToolCall(tool=tool, args=args, reason=reason)
 
 
-def _bands(analysis: StemAnalysis) -> StemBands:
-    if analysis.bands is None:
-        raise StateError(f"stem {analysis.name!r} was analysed without bands; pass bands=True")
-    return analysis.bands
-
-
 def lead_vocal(names: list[str], roles: dict[str, str], raw: dict[str, StemAnalysis]) -> str | None:
     vocals = [n for n in names if roles[n] in ("vocal", "lead_vocal")]
     if not vocals:
@@ -116,19 +107,12 @@ def automix_plan(
     )
     names = [t.name for t in state.tracks]
     roles = {t.name: t.role for t in state.tracks}
-    sources = engine.stem_sources()
-    report("measuring the stems", 0.05)
-    raw_lufs = {
-        n: f["lufs"]
-        for n, f in engine.track_facts(
-            MixState(tracks=tuple(TrackState(name=t.name, role=t.role) for t in state.tracks))
-        ).items()
-    }
-    raw = analyze_all({n: sources[n].audio for n in names}, sample_rate=rate, lufs=raw_lufs)
+    report("reading the stems' analysis", 0.05)
+    raw = stored_analyses(engine, names)
     vocal = lead_vocal(names, roles, raw)
     live = [n for n in names if raw[n].lufs > SILENT_LUFS]
 
-    raw_blocks = blocks_of_all({n: sources[n].audio for n in live}, sample_rate=rate)
+    raw_blocks = {n: raw[n].blocks for n in live}
     activity = {
         n: activity_share(b, below_lu=balance_targets().activity.below_lu)
         for n, b in raw_blocks.items()
@@ -164,7 +148,12 @@ def automix_plan(
     calls += high_pass_calls(staged, roles, profile)
     calls += low_mid_calls(staged, roles, planned, profile)
     if len(live) > 1:
-        in_mix = {n: shift_bands(_bands(staged[n]), planned[n] - staged[n].lufs) for n in live}
+        in_mix = {
+            n: engine.band_powers(
+                TrackState(name=n), gain_db=trims[n] + planned[n] - staged[n].lufs
+            )
+            for n in live
+        }
         conflicts = find_masking(in_mix, sample_rate=rate, roles=roles, max_conflicts=40)
         calls += masking_calls(conflicts, staged, roles)
     calls += compressor_calls(staged, roles, profile, meta.tempo_bpm)
@@ -239,15 +228,16 @@ def reset_calls(state: MixState, vocal: str | None) -> list[ToolCall]:
 def rendered_blocks(
     engine: Any, candidate: MixState, live: list[str]
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Render the inserts (no buses) and measure each processed track, pre-fader: its
-    integrated loudness (the engine's track facts, which the version's metrics reuse) and
-    its loudness blocks for the section rides."""
-    engine.render(without_sends(candidate).model_copy(update={"automation": ()}), master=False)
+    """Render the inserts (no buses) and measure each processed track, pre-fader, on the
+    way: its integrated loudness (the engine's track facts, which the version's metrics
+    reuse) and its loudness blocks for the section rides."""
+    dry = without_sends(candidate).model_copy(update={"automation": ()})
+    engine.render(dry, master=False, keep_mix=False, measure=False)
     facts = engine.track_facts(candidate)
     gains = {t.name: t.gain_db for t in candidate.tracks}
     own = {n: facts[n]["lufs"] - gains[n] for n in live if n in facts}
-    outputs = {t.name: engine.insert_output(t) for t in candidate.tracks if t.name in own}
-    return own, blocks_of_all(outputs, sample_rate=engine.meta.sample_rate)
+    blocks = {t.name: engine.track_blocks(t) for t in candidate.tracks if t.name in own}
+    return own, blocks
 
 
 def without_sends(state: MixState) -> MixState:
@@ -353,10 +343,18 @@ def headroom(engine: Any, state: MixState, profile: GenreProfile) -> tuple[float
     but the mix stage runs) and return the fader shift that lands it at the target loudness
     with true peak under the ceiling. The mix is linear in its faders, so the shift is exact
     for the dry mix; the ceiling keeps 0.5 dB for what the reverb and delay returns add."""
-    rendered = engine.render(without_sends(state), master=False)
     rate = engine.meta.sample_rate
-    lufs = integrated_lufs(rendered.premaster, sample_rate=rate)
-    peak = true_peak_dbtp(rendered.premaster, sample_rate=rate)
+    loudness, peaks = LoudnessMeter(channels=2, sample_rate=rate), PeakMeter(channels=2)
+    engine.render(
+        without_sends(state),
+        master=False,
+        keep_mix=False,
+        measure=False,
+        sinks=[lambda start, audio: loudness.feed(audio), lambda start, audio: peaks.feed(audio)],
+    )
+    lufs = loudness.integrated_lufs()
+    true_peak = peaks.finish()[1]
+    peak = 20.0 * math.log10(true_peak) if true_peak > 0 else -math.inf
     if not math.isfinite(lufs):
         return 0.0, "pre-master silent, no headroom move"
     shift = min(profile.premaster_lufs - lufs, profile.ceiling_dbtp - peak)

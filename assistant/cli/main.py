@@ -187,18 +187,27 @@ def render(
     json_out: JsonOpt = False,
 ) -> None:
     """Render a version to an audio file."""
-    from mixchat.assistant.turn.comparison import render_version
+    from mixchat.tools.cached_render import check_output, render_cached
 
     opened = _open(session)
-    with progress_bar("render", quiet=json_out) as progress:
-        data = render_version(
-            opened,
-            output=output,
-            version=version,
-            stems_dir=stems_dir,
-            master=not no_master,
-            progress=progress,
+    data = None
+    if stems_dir is None:  # a version in the render cache is written without the engine
+        chosen = opened.load(version)
+        data = render_cached(
+            opened, output=check_output(output), version=chosen, master=not no_master
         )
+    if data is None:
+        from mixchat.assistant.turn.comparison import render_version
+
+        with progress_bar("render", quiet=json_out) as progress:
+            data = render_version(
+                opened,
+                output=output,
+                version=version,
+                stems_dir=stems_dir,
+                master=not no_master,
+                progress=progress,
+            )
     if json_out:
         print_json(data)
     else:
@@ -502,6 +511,10 @@ def _debugging() -> bool:
 
 
 def main() -> None:
+    # Deferred like _debugging's: pydantic (config) only once a command is really run.
+    from mixchat.tools.config import use_one_blas_thread
+
+    use_one_blas_thread()
     keep_block_buffers()
     try:
         code = app(standalone_mode=False)

@@ -37,7 +37,6 @@ class SessionActions(_AppBase):
         current: int | None
         mark_a: int | None
         mark_b: int | None
-        device: Any
         player: playback.Player | None
         loudness: dict[int, float]
         said_no_device: bool
@@ -123,9 +122,8 @@ class SessionActions(_AppBase):
         return None
 
     def _player_for(self, device: Any) -> playback.Player:
-        session = self._open_session()
         if self.player is None or self.player.device is not device:
-            self.player = playback.Player(device, sample_rate=session.meta.sample_rate)
+            self.player = playback.Player.for_session(device, self._open_session())
         return self.player
 
     def action_play(self) -> None:
@@ -133,30 +131,43 @@ class SessionActions(_AppBase):
         if number is None or self.session is None:
             return
         device = self._output_device(number)
-        if device is not None and self._start(f"rendering v{number} to play"):
+        if device is not None and self._start(f"starting v{number}"):
             self.play_version(self._player_for(device), number)
 
     @work(thread=True, exit_on_error=False)
     def play_version(self, player: playback.Player, number: int) -> None:
+        """Play ``number`` from where playback last was (the top the first time, or once the
+        song has played to its end)."""
         try:
-            self._load_into(player, number)
-            player.play(number, start_s=0.0)
+            ended = player.position_s >= self._open_session().meta.duration_s - 0.5
+            ready = player.play(number, start_s=0.0 if ended else None)
         except Exception as error:  # noqa: BLE001
             self.post_message(WorkFailed("playback", str(error)))
             return
-        self.device = player.device
-        self.post_message(
-            WorkNote(
-                f"▶ playing v{number} ({player.duration_s:.0f} s): ctrl+p stops, ctrl+o "
-                "switches A/B at the same point (level-matched), alt+←/→ seek 5 s"
-            )
+        self.post_message(WorkNote(self._playing_text(number, ready)))
+
+    def _playing_text(self, number: int, ready: float) -> str:
+        at = self.player.position_s if self.player is not None else 0.0
+        minutes, seconds = divmod(int(at), 60)
+        return (
+            f"▶ playing v{number} from {minutes}:{seconds:02d} (first sound after {ready:.2f} s):"
+            " ctrl+p stops, ctrl+o switches A/B at the same point (level-matched), alt+←/→ "
+            "seek 5 s"
         )
 
-    def _load_into(self, player: playback.Player, number: int) -> None:
-        if not player.has(number):
-            audio, _, lufs = playback.render_for_playback(self._open_session(), number)
-            player.load(number, audio)
-            self.loudness[number] = lufs
+    @work(thread=True, exit_on_error=False)
+    def follow_version(self, number: int) -> None:
+        """Playing: switch to a new version at the same position (a brief's result),
+        crossfaded, at its own level."""
+        player = self.player
+        if player is None or not player.playing:
+            return
+        try:
+            ready = player.switch(number)
+        except Exception as error:  # noqa: BLE001
+            self.post_message(WorkFailed("playback", str(error)))
+            return
+        self.post_message(WorkNote(self._playing_text(number, ready)))
 
     def _ab_pair(self) -> tuple[int, int] | None:
         if self.mark_a is not None and self.mark_b is not None and self.mark_a != self.mark_b:
@@ -185,18 +196,18 @@ class SessionActions(_AppBase):
     @work(thread=True, exit_on_error=False)
     def ab_switch(self, player: playback.Player, pair: tuple[int, int], target: int) -> None:
         try:
+            session = self._open_session()
             for number in pair:
-                self._load_into(player, number)
+                if number not in self.loudness:
+                    self.loudness[number] = playback.version_lufs(session, number)
             gains = playback.matched_gains_db({n: self.loudness[n] for n in pair})
             if player.playing:
-                player.switch(target, gains_db=gains)
+                player.switch(target, gain_db=gains[target])
             else:
-                player.set_gains(gains)
-                player.play(target, start_s=0.0)
+                player.play(target, gain_db=gains[target])
         except Exception as error:  # noqa: BLE001
             self.post_message(WorkFailed("the A/B switch", str(error)))
             return
-        self.device = player.device
         label = "A" if target == pair[0] else "B"
         self.post_message(
             WorkNote(
@@ -217,7 +228,6 @@ class SessionActions(_AppBase):
             self.notify("nothing is playing", timeout=2)
             return
         self.player.stop()
-        self.device = None
         self.notify("stopped", timeout=2)
         if self.player.underflows:
             self.log_view.add_note(

@@ -84,9 +84,8 @@ class MixChatApp(SessionActions, App):
         self.mark_a: int | None = None
         self.mark_b: int | None = None
         self.busy: str | None = None
-        self.device: Any = None
         self.player: playback.Player | None = None
-        self.loudness: dict[int, float] = {}  # each played version's integrated LUFS
+        self.loudness: dict[int, float] = {}  # each A/B version's integrated LUFS, as played
         self.said_no_device = False
         self.planner: Any = None
         self.failure = ""
@@ -313,6 +312,8 @@ class MixChatApp(SessionActions, App):
             self.refresh_views()
             self.query_one(VersionPanel).point_at(self.current)
             self._note_changes()
+            if self.player is not None and self.player.playing:
+                self.follow_version(self.current)
 
     def _note_changes(self) -> None:
         if self.session is None:
