@@ -193,6 +193,21 @@ async def test_play_and_stop_with_an_audio_device(session: Session, monkeypatch)
         np.testing.assert_allclose(heard, expected[:, : heard.shape[1]], atol=1e-6)
         await pilot.press("ctrl+p")
         assert app.player is not None and not app.player.playing and stream.stopped
+        # play again: from where it stopped, after the new stream's pre-roll
+        await pilot.press("ctrl+p")
+        await wait_idle(app, pilot)
+        resumed = device.streams[-1]
+        assert resumed is not stream and app.player.position_s == pytest.approx(0.5, abs=0.01)
+        skip_pre_roll(resumed)
+        heard = pull_seconds(resumed, 0.5)
+        start = heard.shape[1]  # 0.5 s in
+        np.testing.assert_allclose(heard, expected[:, start : 2 * start], atol=1e-6)
+        await pilot.press("alt+left")  # seek back 5 s: the top
+        assert app.player.position_s == 0.0
+        np.testing.assert_allclose(
+            pull_seconds(resumed, 0.25), expected[:, : start // 2], atol=1e-6
+        )
+        await pilot.press("ctrl+p")
 
 
 async def test_a_brief_while_playing_switches_version_at_the_playhead(

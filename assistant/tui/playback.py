@@ -8,8 +8,9 @@ through a :class:`_Feed` that keeps a few blocks queued for the sound card's cal
 
 :meth:`Player.switch` changes to another version at the same position, at a given gain (the
 level match of an A/B), with a short equal-gain crossfade inside the callback: the new
-version's stream starts a little ahead of the playhead and the callback crossfades at the
-first block both versions hold, so the switch has no gap, no click and no jump back.
+version's stream starts at the playhead, the old one plays on meanwhile, and the callback
+crossfades as soon as the new one holds the audio at the playhead (the blocks it played
+meanwhile are dropped), so the switch has no gap, no click and no jump back.
 :meth:`Player.seek` moves the playhead. The callback only copies blocks already in memory.
 """
 
@@ -30,7 +31,6 @@ CROSSFADE_MS = 30.0
 PRE_ROLL_S = 0.25  # silence a new stream starts with: some devices drop their first blocks
 LATENCY = 0.1  # seconds of output buffer: low enough for A/B, no underruns on a busy machine
 QUEUE_BLOCKS = 8  # blocks (0.25 s each) taken from a version's stream ahead of the sound card
-SWITCH_LEAD_S = 0.3  # a switch's stream starts this far ahead of the playhead
 SWITCH_WAIT_S = 5.0  # a switch still not ready after this is made at once (a jump)
 
 
@@ -174,7 +174,8 @@ class Player:
         self._feed: _Feed | None = None
         self._next: _Feed | None = None  # a switch waiting for its first blocks
         self._fade: tuple[_Feed, int] | None = None  # (the version fading out, frames done)
-        self._position = 0  # song frame of the next frame handed to the card (< 0: pre-roll)
+        self._position = 0  # song frame of the next frame handed to the card
+        self._pre_roll = 0  # frames of silence still to hand over before it
         self.version: int | None = None
         self.underflows = 0  # blocks the device asked for too late (a busy machine): gaps
         self.switched_at: int | None = None  # song frame where the last switch's crossfade began
@@ -202,7 +203,7 @@ class Player:
 
     @property
     def position_s(self) -> float:
-        return max(0, self._position) / self.sample_rate
+        return self._position / self.sample_rate
 
     @property
     def switching(self) -> bool:
@@ -238,7 +239,7 @@ class Player:
             self._feed, self.version = feed, version
             self._position = int(round(position * self.sample_rate))
             if self._output is None:
-                self._position -= int(PRE_ROLL_S * self.sample_rate)
+                self._pre_roll = int(PRE_ROLL_S * self.sample_rate)
         return feed
 
     def switch(self, version: int, *, gain_db: float = 0.0) -> float:
@@ -248,8 +249,7 @@ class Player:
         if not self.playing:
             return self.play(version, gain_db=gain_db)
         started = time.perf_counter()
-        start_s = self.position_s + SWITCH_LEAD_S
-        feed = _Feed(self.open_source(version, start_s), version=version, gain_db=gain_db)
+        feed = _Feed(self.open_source(version, self.position_s), version=version, gain_db=gain_db)
         with self._lock:
             if self._next is not None:
                 self._next.retire()
@@ -326,15 +326,15 @@ class Player:
             outdata[:] = block.T
 
     def _next_block(self, frames: int) -> np.ndarray | None:
-        position = self._position
-        if position < 0:
-            lead = min(-position, frames)
-            self._position += lead
+        if self._pre_roll > 0:
+            lead = min(self._pre_roll, frames)
+            self._pre_roll -= lead
             rest = self._next_block(frames - lead) if frames > lead else None
             out = np.zeros((2, frames), dtype=np.float32)
             if rest is not None:
                 out[:, lead:] = rest
             return out
+        position = self._position
         if self._next is not None and self._next.holds(position, frames):
             if self._feed is not None:
                 self._fade = (self._feed, 0)
@@ -342,6 +342,9 @@ class Player:
             self.switched_at = position
         if self._feed is None:
             return None
+        first = self._feed.first_frame()
+        if first is not None and first > position:  # its stream starts later: go there
+            position = self._position = first
         block = self._feed.read(position, frames)
         if block is None:
             return None
