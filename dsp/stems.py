@@ -96,9 +96,12 @@ class FileStem:
         if hi <= lo:
             return _silence(self.channels, stop - start)
         with self._lock:
-            if self._handle.tell() != lo:
-                self._handle.seek(lo)
-            data = self._handle.read(hi - lo, dtype="float32", always_2d=True)
+            try:
+                if self._handle.tell() != lo:
+                    self._handle.seek(lo)
+                data = self._handle.read(hi - lo, dtype="float32", always_2d=True)
+            except (sf.SoundFileError, RuntimeError) as error:  # a file cut short, a bad frame
+                raise unreadable(self.path, error, at_s=lo / self.sample_rate) from None
         part = np.ascontiguousarray(data.T)
         return _place(self.channels, start, stop, lo, part)
 
@@ -161,7 +164,12 @@ class ResampledStem:
             )
         with sf.SoundFile(str(self.path)) as handle:
             while True:
-                data = handle.read(STREAM_BLOCK, dtype="float32", always_2d=True)
+                try:
+                    data = handle.read(STREAM_BLOCK, dtype="float32", always_2d=True)
+                except (sf.SoundFileError, RuntimeError) as error:
+                    raise unreadable(
+                        self.path, error, at_s=handle.tell() / self.source_rate
+                    ) from None
                 last = data.shape[0] < STREAM_BLOCK
                 if resampler is not None:
                     data = resampler.resample_chunk(data, last=last)
@@ -191,6 +199,15 @@ class ResampledStem:
         if part.shape[1] == 0:
             return _silence(self.channels, stop - start)
         return _place(self.channels, start, stop, lo, np.ascontiguousarray(part))
+
+
+def unreadable(path: Path, error: BaseException, *, at_s: float) -> AudioFileError:
+    """A stem whose header opened but whose audio stops decoding part-way (cut short)."""
+    why = " ".join(str(error).split()) or type(error).__name__
+    where = f" past {at_s:.1f} s" if at_s > 0 else ""
+    return AudioFileError(
+        f"{path.name} is not readable audio{where} ({why}); re-export it as WAV or FLAC"
+    )
 
 
 def readable_in_place(path: Path, *, sample_rate: int) -> bool:

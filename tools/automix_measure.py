@@ -22,6 +22,8 @@ from mixchat.dsp.stems import ArrayStem
 from mixchat.dsp.track_meter import AUTOMIX_N_FFT
 
 PROCESSED_BELOW_LU = 3.0  # phrase-level loudness range of a stem that arrives processed
+PRINTED_SPACE_DB = -30.0  # side over mid of a one-mic source that carries printed stereo effects
+ONE_MIC_ROLES = frozenset({"vocal", "lead_vocal", "bass", "kick", "snare"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class StemAnalysis:
     bands: StemBands | None = None
     range_lu: float | None = None  # phrase-level loudness range where it plays (None: unknown)
     plays: float = 1.0  # share of the song's 400 ms blocks in which it plays
+    side_db: float = -120.0  # stereo side power over mid power, dB (-120: mono)
+    processed: bool | None = None  # arrived processed (None: judge by ``already_even``)
 
     def shifted(self, gain_db: float) -> StemAnalysis:
         """The same stem after a gain: every level moves by ``gain_db``."""
@@ -53,6 +57,8 @@ class StemAnalysis:
             bands=shift_bands(self.bands, gain_db) if self.bands is not None else None,
             range_lu=self.range_lu,
             plays=self.plays,
+            side_db=self.side_db,
+            processed=self.processed,
         )
 
     @property
@@ -60,6 +66,18 @@ class StemAnalysis:
         """Its loudness already holds within PROCESSED_BELOW_LU phrase to phrase: a stem
         that comes processed (compressed, carved) and needs no corrective move."""
         return self.range_lu is not None and self.range_lu <= PROCESSED_BELOW_LU
+
+    @property
+    def arrived_processed(self) -> bool:
+        """It comes with its producer's inserts printed: no corrective EQ, compression,
+        space or width is justified (``processed`` when the session decided, else even)."""
+        return self.already_even if self.processed is None else self.processed
+
+    def shows_processing(self, role: str) -> bool:
+        """Evidence that its producer processed it: its loudness already holds phrase to
+        phrase, or a source recorded with one microphone arrives with a stereo image (its
+        reverb, delay or widening printed)."""
+        return self.already_even or (role in ONE_MIC_ROLES and self.side_db >= PRINTED_SPACE_DB)
 
     def range_db(self, low_hz: float, high_hz: float) -> float:
         inside = (self.freqs_hz >= low_hz) & (self.freqs_hz < high_hz)
@@ -106,6 +124,27 @@ def section_blocks(blocks: np.ndarray, section: Section) -> np.ndarray:
     return blocks[(centres >= section.start_s) & (centres < section.end_s)]
 
 
+def side_to_mid_db(*, mid: float, side: float, channels: int) -> float:
+    """Power of the stereo side signal over the mid's, dB (-120 for mono or dual mono)."""
+    if channels < 2 or mid <= 0.0 or side <= 0.0:
+        return -120.0
+    return max(-120.0, 10.0 * math.log10(side / mid))
+
+
+def mixed_export(stems: Mapping[str, StemAnalysis], roles: Mapping[str, str]) -> bool:
+    """Stems come from one session: when at least half of them show their producer's
+    processing, the set is an export of a finished mix, every part's inserts printed."""
+    showing = sum(stem.shows_processing(roles[n]) for n, stem in stems.items())
+    return bool(stems) and 2 * showing >= len(stems)
+
+
+def processed_parts(stems: Mapping[str, StemAnalysis], roles: Mapping[str, str]) -> frozenset[str]:
+    """The parts that arrive processed: all of a mixed export, else those that show it."""
+    if mixed_export(stems, roles):
+        return frozenset(stems)
+    return frozenset(n for n, stem in stems.items() if stem.shows_processing(roles[n]))
+
+
 def _analysis(name: str, rate: int, facts: Any, blocks, extras, bands) -> StemAnalysis:  # noqa: ANN001
     return StemAnalysis(
         name=name,
@@ -117,6 +156,11 @@ def _analysis(name: str, rate: int, facts: Any, blocks, extras, bands) -> StemAn
         loud_rms_db=extras.loud_rms_db,
         active_share=extras.active_share,
         bands=bands_from_power(bands) if bands is not None else None,
+        side_db=side_to_mid_db(
+            mid=float(facts.get("mid", 0.0)),
+            side=float(facts.get("side", 0.0)),
+            channels=int(facts["channels"]),
+        ),
     )
 
 
