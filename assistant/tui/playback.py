@@ -110,7 +110,7 @@ class _Feed:
                     time.sleep(0.02)
                 if self.retired:
                     break
-        except BaseException as error:  # noqa: BLE001 - reported through first_block()
+        except BaseException as error:  # noqa: BLE001 - raised by play() and switch()
             self.error = error
         finally:
             self.ended = True
@@ -204,10 +204,6 @@ class Player:
     @property
     def position_s(self) -> float:
         return self._position / self.sample_rate
-
-    @property
-    def switching(self) -> bool:
-        return self._next is not None
 
     # --- transport -------------------------------------------------------------------
     def play(self, version: int, *, start_s: float | None = None, gain_db: float = 0.0) -> float:
