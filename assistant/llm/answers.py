@@ -156,7 +156,18 @@ def session_text(facts: SessionFacts) -> str:
             f"{track.lufs:.1f} LUFS" if track.lufs is not None else "",
             f"centroid {track.spectral_centroid_hz:.0f} Hz" if track.spectral_centroid_hz else "",
         ]
+        if track.compressor_text:
+            measured.append(f"compressor {track.compressor_text}")
+        if track.reduction is not None:
+            measured.append(
+                f"gain reduction {track.reduction.typical_db:.1f} dB typical, "
+                f"{track.reduction.loud_db:.1f} dB on loud passages"
+            )
         lines.append(f"{track.name} ({track.role}): " + ", ".join(m for m in measured if m))
+    lines += [
+        f"Section {s.label} {s.start_s:.0f}-{s.end_s:.0f} s: {s.lufs:.1f} LUFS"
+        for s in facts.sections
+    ]
     return "\n".join(lines)
 
 
@@ -264,6 +275,7 @@ def _model_alone(
         feedback=feedback,
         problems=problems,
         confidence=MODEL_ONLY_CONFIDENCE if params else 0.0,
+        role=role,
     )
     return {
         **report.model_dump(mode="json"),

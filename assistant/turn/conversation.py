@@ -10,14 +10,16 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from mixchat.assistant.llm.choose import choose_planner
 from mixchat.assistant.planning.contract import ModelReport, Plan, PlanContext, Planner
 from mixchat.assistant.planning.errors import PlannerError
-from mixchat.assistant.turn.actions import set_roles
+from mixchat.assistant.turn.actions import answer, set_roles
 from mixchat.assistant.turn.comparison import ab_compare
 from mixchat.assistant.turn.context import build_context
+from mixchat.assistant.turn.files import handle_files
 from mixchat.assistant.turn.landing import Landed, land_blend
 from mixchat.assistant.turn.measures import (
     extra_measures,
@@ -47,14 +49,19 @@ def handle_brief(
     parent: int | None = None,
     planner: Planner | None = None,
     progress: Progress | None = None,
+    base: Path | None = None,
 ) -> TurnResult:
     """Plan and apply one brief: the version it made (if any), with the calls it records
-    and the reply."""
+    and the reply. A brief naming a file is handled by what the file is (``turn.files``);
+    relative paths start at ``base`` (the current folder when None)."""
     brief = brief.strip()
     if not brief:
         raise PlannerError('the brief is empty; say what you want, e.g. "make the vocal brighter"')
     report = progress or (lambda label, fraction: None)
     parent_version = session.load(parent)
+    with_file = handle_files(session, brief, parent=parent_version, progress=report, base=base)
+    if with_file is not None:
+        return with_file
     assignment = role_assignment(session, brief)
     if assignment is not None:
         return _correct_roles(session, brief, assignment, parent_version)
@@ -155,7 +162,12 @@ def _carry_out(
     planner: str,
     report: Progress,
 ) -> TurnResult:
-    if plan.intent in ("clarify", "nothing", "question"):
+    if plan.intent == "question":
+        if plan.model is not None and plan.model.outcome == "answered" and plan.message:
+            # the model answered, with the session's tracks and measures in its prompt
+            return _no_version(plan, parent, planner, plan.message)
+        return _no_version(plan, parent, planner, _session_answer(session, context.brief, parent))
+    if plan.intent in ("clarify", "nothing"):
         return _no_version(plan, parent, planner, plan.message or "I did not change anything.")
     if plan.intent == "explain":
         told = explain_version(parent) if parent.reply else plan.message or explain_version(parent)
@@ -240,6 +252,18 @@ def _carry_out(
         + body
     )
     return TurnResult.committed(version, planner=planner, intent=plan.intent, reply=reply)
+
+
+def _session_answer(session: Session, question: str, parent: Version) -> str:
+    """A question in a session is answered with the session's own settings and measurements
+    first (the version the question was asked on), then the general knowledge and sources."""
+    told = answer(question, session=session, version=parent.version)
+    text = told["answer"]
+    if told.get("sources"):
+        text += "\n\nSources: " + "; ".join(told["sources"])
+    if told.get("note"):
+        text += f"\n\nNote: {told['note']}"
+    return text
 
 
 def _restore(session: Session, plan: Plan, parent: Version, planner: str) -> TurnResult:
