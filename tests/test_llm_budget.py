@@ -14,8 +14,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_planner_llm import write_stems  # noqa: E402
 
-from mixchat.assistant.llm.planner import named_tracks  # noqa: E402
-from mixchat.assistant.llm.prompt import system_prompt  # noqa: E402
+from mixchat.assistant.llm.prompt import (
+    named_tracks,  # noqa: E402
+    system_prompt,  # noqa: E402
+)
 from mixchat.assistant.llm.settings import LLMSettings  # noqa: E402
 from mixchat.assistant.llm.tokens import estimate_tokens, schema_tokens  # noqa: E402
 from mixchat.assistant.llm.toolset import (  # noqa: E402

@@ -28,7 +28,8 @@ from conftest import SHARED_DATA  # noqa: E402
 from screenshot_factory import catalogue, write  # noqa: E402
 from test_planner_llm import write_stems  # noqa: E402
 
-from mixchat.assistant.llm.planner import LLMPlanner, Meter  # noqa: E402
+from mixchat.assistant.llm.meter import Meter  # noqa: E402
+from mixchat.assistant.llm.planner import LLMPlanner  # noqa: E402
 from mixchat.assistant.llm.request import build_chat_model, complete, limits  # noqa: E402
 from mixchat.assistant.llm.settings import LLMSettings  # noqa: E402
 from mixchat.assistant.llm.toolset import compact_schema  # noqa: E402
