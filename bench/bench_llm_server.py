@@ -11,9 +11,13 @@ with `say --json` and checks what the issue asks of a weak model:
 * otherwise no version, and one line of why;
 * the prompt within its budget; the key nowhere in the output or the session.
 
-It prints one row per brief and a summary; the exit code is 1 when a check failed.
+It prints one row per brief and a summary; the exit code is 1 when a check failed. Besides the
+wall time it counts the CPU seconds of `mixchat` and of the server: on a machine that other
+work keeps busy, the wall time says how long a user waited there and `idle s` (mixchat's CPU
+plus the server's spread over its threads) about how long the same brief takes on an idle one.
 
     .venv/bin/python bench/bench_llm_server.py [--stems DIR] [--repeat N] [--briefs FILE]
+        [--server-pid PID]   (the server's process, with MIXCHAT_TEST_LLM_BASE_URL)
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -84,6 +89,22 @@ def make_session(stems: Path, folder: Path) -> Path:
     return path
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` (0 when unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def versions(session: Path) -> list[int]:
     return sorted(int(p.stem) for p in (session / "versions").glob("*.json"))
 
@@ -131,6 +152,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--briefs", type=Path, help="a file with one brief a line")
     parser.add_argument("--keep", type=Path, help="keep the session here")
+    parser.add_argument("--server-pid", type=int, help="the external server's process id")
     options = parser.parse_args()
     briefs = (
         [line.strip() for line in options.briefs.read_text().splitlines() if line.strip()]
@@ -149,21 +171,32 @@ def main() -> int:
         "OPENAI_API_KEY": SECRET,
         "MIXCHAT_MODEL": server.model,
     }
-    rows, failures, times = [], 0, []
+    server_pid = server.process.pid if server.process is not None else options.server_pid
+    threads = min(2, os.cpu_count() or 1)
+    rows, failures, times, idle_times = [], 0, [], []
+    print(
+        "| brief | outcome | wall s | idle s | prompt tokens | counted by | requests | calls "
+        "| checks | why / rephrasing |\n|---|---|---|---|---|---|---|---|---|---|"
+    )
     try:
         for _ in range(options.repeat):
             for brief in briefs:
                 before = versions(session)
                 began = time.monotonic()
+                client, served = children_cpu_seconds(), cpu_seconds(server_pid)
                 done = run("say", "-s", str(session), "--from", "1", brief, "--json", env=env)
                 took = time.monotonic() - began
+                idle = (children_cpu_seconds() - client) + (
+                    cpu_seconds(server_pid) - served
+                ) / threads
                 times.append(took)
+                idle_times.append(idle)
                 result, problems = check(brief, done, took, session, before)
                 failures += bool(problems)
                 llm = result.get("llm") or {}
                 rows.append(
                     (
-                        brief, llm.get("outcome", result.get("planner", "-")), took,
+                        brief, llm.get("outcome", result.get("planner", "-")), took, idle,
                         result.get("prompt_tokens"), llm.get("prompt_tokens_counted_by", ""),
                         llm.get("requests", 0), ",".join(c["tool"] for c in result.get("tool_calls", [])),
                         "; ".join(problems) or "ok",
@@ -182,10 +215,12 @@ def main() -> int:
     outcomes: dict[str, int] = {}
     for row in rows:
         outcomes[str(row[1])] = outcomes.get(str(row[1]), 0) + 1
-    prompts = [r[3] for r in rows if isinstance(r[3], int)]
+    prompts = [r[4] for r in rows if isinstance(r[4], int)]
     print(
         f"\n{len(rows)} briefs on {options.stems.name}: outcomes {outcomes}; seconds max "
-        f"{max(times):.1f}, median {sorted(times)[len(times) // 2]:.1f}; prompt tokens max "
+        f"{max(times):.1f}, median {sorted(times)[len(times) // 2]:.1f} (idle estimate max "
+        f"{max(idle_times):.1f}, median {sorted(idle_times)[len(idle_times) // 2]:.1f}); "
+        f"prompt tokens max "
         f"{max(prompts, default=0)}; failed checks {failures}; key in session files: {len(leaked)}"
     )
     return 1 if failures or leaked else 0

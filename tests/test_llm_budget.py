@@ -99,7 +99,7 @@ def test_compact_schemas_name_the_session_tracks_and_keep_the_bounds():
 @pytest.mark.parametrize(
     ("text", "measured"),
     [  # counts from SmolLM2-135M's tokenizer (llama-cpp-python /extras/tokenize)
-        ("system_prompt.md", 316),
+        ("system_prompt.md", 323),
         ("apply_eq", 247),
         ("automate_section", 462),
         (

@@ -599,6 +599,8 @@ def test_chatter_is_rephrased_and_carried_out_offline_labelled(session, server, 
     # the rephrasing request offered no tools and was bounded tighter than a planning step
     rephrase = server.requests[1]
     assert "tools" not in rephrase and rephrase["max_tokens"] < 512
+    # ...and began with the brief's own system prompt (a caching server reads it only once)
+    assert rephrase["messages"][0] == server.requests[0]["messages"][0]
     assert result["llm"]["requests"] == 2 and result["prompt_tokens"] > 0
 
 

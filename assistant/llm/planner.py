@@ -170,7 +170,7 @@ class LLMPlanner:
                 intent="question", message=message, model=meter.report("no_change", why=why)
             )
         return self._no_tool_call(
-            context, reading, self._why(loop), meter, rephrase=not loop.out_of_time
+            context, reading, self._why(loop), meter, rephrase=not loop.out_of_time, system=system
         )
 
     def _tools(self, context: PlanContext, reading: BriefReading | None) -> list[dict[str, Any]]:
@@ -398,14 +398,16 @@ class LLMPlanner:
         meter: Meter,
         *,
         rephrase: bool = True,
+        system: str | None = None,
     ) -> Plan:
         """Say so; then the model's rephrasing carried out offline (``rephrase``: when there is
-        time left to ask for one), the offline fallback (when asked for), or no change."""
+        time left to ask for one), the offline fallback (when asked for), or no change.
+        ``system``: the brief's system prompt, which the rephrasing request starts with."""
         why = one_line(self._clean(why), limit=MAX_WHY_CHARS)
         problem = ""
         if reading is not None and rephrase:
             try:
-                rephrased = self._rephrase(context, reading, meter)
+                rephrased = self._rephrase(context, reading, meter, system)
             except OutOfTime:
                 problem = f"asked to rephrase the brief, {self._out_of_time()}"
             except PlannerError as error:
@@ -428,13 +430,22 @@ class LLMPlanner:
             model=meter.report("no_change", why=full_why),
         )
 
-    def _rephrase(self, context: PlanContext, reading: BriefReading, meter: Meter) -> Rephrasing:
+    def _rephrase(
+        self, context: PlanContext, reading: BriefReading, meter: Meter, system: str | None
+    ) -> Rephrasing:
+        """Ask for the brief in the offline reader's words. After the brief's own system prompt
+        when there is one: a server that caches the prompt it read last (llama.cpp, Ollama)
+        then reads only the request itself, and keeps the session's facts for the next brief."""
         tracks = [(t.name, t.role) for t in context.state.tracks]
         prompt, shown = rephrase_prompt(tracks, [s.label for s in context.sections])
-        messages: list[BaseMessage] = [
-            SystemMessage(content=prompt),
-            HumanMessage(content=user_message(context.brief)),
-        ]
+        messages: list[BaseMessage] = (
+            [
+                SystemMessage(content=system),
+                HumanMessage(content=f"{prompt}\n\n{user_message(context.brief)}"),
+            ]
+            if system
+            else [SystemMessage(content=prompt), HumanMessage(content=user_message(context.brief))]
+        )
         runnable = self.chat_model.bind(**limits(self.settings, REPHRASE_MAX_TOKENS))
         reply = self._ask(
             runnable, messages, context, max_tokens=REPHRASE_MAX_TOKENS, deadline=meter.deadline

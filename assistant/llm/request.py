@@ -6,9 +6,9 @@ tokens keep coming; a server that stops sending (or keeps a connection open with
 pings but no tokens) is given up on after ``idle_s`` of silence, with ``NoProgress``. The worker
 stops reading at the next chunk and closes the stream, so the server can stop generating.
 A streamed reply is also cut off here after ``max_tokens`` chunks (a token each, give or take
-the role and usage chunks) and marked ``finish_reason="length"``: some servers ignore the
-request's ``max_tokens`` (llama-cpp-python's tool-calling chat format writes until its context
-is full).
+the role and usage chunks) and marked ``finish_reason="length"``: not every server passes the
+request's ``max_tokens`` on (llama-cpp-python's tool-calling format drops it once tools are
+offered).
 A ``Deadline`` bounds all the requests of one brief together: a request still running when it
 passes is abandoned with ``OutOfTime``, streamed or not.
 Without streaming nothing arrives before the whole reply, so ``idle_s`` bounds the request
