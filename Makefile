@@ -69,6 +69,7 @@ typecheck: install
 
 bench: install
 	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python bench/bench_session.py
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_master.py
 

@@ -35,6 +35,14 @@ MAX_RETRIES = 5
 SECRET_FIELDS = frozenset({"openai_api_key"})
 
 
+def use_one_blas_thread() -> None:
+    """The engine runs its own work on threads (tracks, buses, meters); BLAS threads on top
+    of those only spin against them (on a busy two-core machine a small matrix product took
+    40 times the CPU). One BLAS thread unless OPENBLAS_NUM_THREADS says otherwise; it takes
+    effect when this runs before numpy is imported (the mixchat command does so first)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 class Settings(BaseModel):
     """The settings, with their defaults. Each field's description says what it accepts."""
 

@@ -189,6 +189,9 @@ def _carry_out(
         calls.append(compensation)
         notes.append(f"{shift.summary} {shift.reason}")
         metrics = shifted_metrics(metrics, compensation.args["delta_db"], engine.track_facts(state))
+        # the committed state's mix, made now from the cached track outputs: a render or a
+        # playback of this version then reads it instead of mixing every track again
+        metrics.update(engine.cache_refs(engine.render(state, measure=False), state))
     notes.extend(_over_full_scale(before, metrics, state))
     before, metrics = extra_measures(engine, context, parent, state, before, metrics, plan.measures)
     body = compose_reply(
