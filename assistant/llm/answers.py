@@ -35,7 +35,7 @@ from mixchat.assistant.knowledge.screenshot_review import review
 from mixchat.assistant.llm.choose import choose_planner
 from mixchat.assistant.llm.errors import NoProgress, one_line, planner_error, scrub
 from mixchat.assistant.llm.planner import LLMPlanner
-from mixchat.assistant.llm.request import complete, limits, message_text
+from mixchat.assistant.llm.request import Deadline, complete, limits, message_text
 from mixchat.assistant.llm.settings import LLMSettings
 from mixchat.assistant.llm.tokens import estimate_tokens
 from mixchat.assistant.planning.errors import PlannerError
@@ -381,9 +381,17 @@ def _invoke(
     """The model's text and the prompt's tokens as the server counted them (None when it did
     not say), from a bounded, streamed request; any failure becomes one scrubbed PlannerError."""
     settings = llm.settings
-    runnable = llm.chat_model.bind(**limits(settings, min(max_tokens, settings.max_tokens)))
+    cap = min(max_tokens, settings.max_tokens)
+    runnable = llm.chat_model.bind(**limits(settings, cap))
     try:
-        reply = complete(runnable, messages, stream=settings.stream, idle_s=settings.timeout_s)
+        reply = complete(
+            runnable,
+            messages,
+            stream=settings.stream,
+            idle_s=settings.timeout_s,
+            max_tokens=cap,
+            deadline=Deadline.after(settings.deadline_s),
+        )
     except openai.BadRequestError as error:
         if refuses_images and IMAGE_REFUSAL.search(str(error.body) + str(error.message)):
             raise PlannerError(
