@@ -101,16 +101,17 @@ def automix_plan(
     meta = engine.meta
     rate = meta.sample_rate
     profile = genre_profile(genre)
-    faults = faults_lookup(engine, state)
-    context = ToolContext(
-        sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate, faults=faults
-    )
     names = [t.name for t in state.tracks]
     roles = {t.name: t.role for t in state.tracks}
     report("reading the stems' analysis", 0.05)
     raw = stored_analyses(engine, names)
     vocal = lead_vocal(names, roles, raw)
     live = [n for n in names if raw[n].lufs > SILENT_LUFS]
+    report("clean-up detectors", 0.07)
+    faults = faults_lookup(engine, state, ahead=live)
+    context = ToolContext(
+        sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate, faults=faults
+    )
 
     raw_blocks = {n: raw[n].blocks for n in live}
     activity = {
@@ -120,8 +121,8 @@ def automix_plan(
     calls = reset_calls(state, vocal)
     report("clean-up", 0.1)
     for track in state.tracks:
-        found = faults(track.name)
-        if track.name in live and found is not None:
+        found = faults(track.name) if track.name in live else None
+        if found is not None:
             calls += cleanup_calls(track, found, with_hpf=False)
     trims = {
         n: _clamp(NOMINAL_LUFS - raw[n].lufs, TRIM_RANGE_DB) if n in live else 0.0 for n in names
