@@ -13,7 +13,7 @@ import soundfile as sf
 from scipy.signal import butter, sosfilt
 
 from mixchat.dsp.cleanup.chain import clean_audio, cleanup_stages
-from mixchat.dsp.cleanup.detect import detect_faults
+from mixchat.dsp.cleanup.detect import detect_faults, stream_faults
 from mixchat.dsp.cleanup.spec import (
     Cleanup,
     DcRemoval,
@@ -213,6 +213,25 @@ def test_plosive_thumps_are_found_on_a_vocal() -> None:
     )
     faults, _ = _clean(faulty, rate, "vocal")
     assert faults.found() == ["rumble"] and faults.rumble.plosives >= 4
+
+
+def test_detection_streams_the_same_findings_in_any_block_size() -> None:
+    clean, rate = _stem("songs", "song_1", "Lead_Vocal_Main.flac", seconds=30)
+    rng = np.random.default_rng(11)
+    faulty, _ = plant_noise(clean, rate, level_db=-40, rng=rng)
+    faulty, _ = plant_clicks(faulty, rate, count=12, rng=rng, low=0.3, high=0.6)
+    faulty, _ = plant_dc(faulty, rate, offset=0.01)
+    whole = detect_faults(faulty, sample_rate=rate, role="vocal")
+    assert {"clicks", "dc_offset"} <= set(whole.found()) and whole.noise.quiet_s > 0
+    for block in (4099, 65536, 1 << 20):
+        streamed = stream_faults(
+            lambda start, stop: faulty[:, start:stop],
+            frames=faulty.shape[1],
+            sample_rate=rate,
+            role="vocal",
+            block=block,
+        )
+        assert streamed == whole, block
 
 
 def test_clean_stems_raise_no_fault() -> None:

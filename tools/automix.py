@@ -119,10 +119,6 @@ def automix_plan(
     meta = engine.meta
     rate = meta.sample_rate
     profile = genre_profile(genre)
-    faults = faults_lookup(engine, state)
-    context = ToolContext(
-        sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate, faults=faults
-    )
     names = [t.name for t in state.tracks]
     roles = {t.name: t.role for t in state.tracks}
     report("reading the stems' analysis", 0.05)
@@ -134,6 +130,11 @@ def automix_plan(
             f"every stem is silent (below {SILENT_LUFS:g} LUFS: {', '.join(names)}), so there is "
             "nothing to mix; export the stems again with their audio"
         )
+    report("clean-up detectors", 0.07)
+    faults = faults_lookup(engine, state, ahead=live)
+    context = ToolContext(
+        sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate, faults=faults
+    )
 
     raw_blocks = {n: raw[n].blocks for n in live}
     activity = {
@@ -148,8 +149,8 @@ def automix_plan(
     calls = reset_calls(state, vocal)
     report("clean-up", 0.1)
     for track in state.tracks:
-        found = faults(track.name)
-        if track.name in live and found is not None:
+        found = faults(track.name) if track.name in live else None
+        if found is not None:
             # a processed stem gets no automix high-pass: only a rumble the detector found
             calls += cleanup_calls(track, found, with_hpf=track.name in processed)
     trims = {

@@ -52,11 +52,6 @@ class HumFinding(BaseModel):
     against_stem_db: float = Field(default=-120.0, description="hum power against the stem's")
 
 
-def _decimated(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    mono = np.asarray(audio, dtype=np.float32).mean(axis=0)[: int(MAX_SECONDS * sample_rate)]
-    return soxr.resample(mono, sample_rate, DETECT_RATE_HZ, quality="MQ").astype(np.float64)
-
-
 def _power(frames: np.ndarray, size: int) -> tuple[np.ndarray, float]:
     window = np.hanning(frames.shape[-1])
     spectrum = scipy.fft.rfft(frames * window, n=size, axis=-1)
@@ -117,10 +112,46 @@ def _line_power(power: np.ndarray, bin_hz: float, freq_hz: float, window_energy:
     return 2.0 * float(lobe.sum()) / (size * window_energy)
 
 
+class HumMeter:
+    """``detect_hum`` fed block by block: the channel mean decimated to DETECT_RATE_HZ as a
+    stream (the same samples as one resample of the whole) and the stem's power."""
+
+    def __init__(self, *, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._limit = int(MAX_SECONDS * sample_rate)
+        self._stream = soxr.ResampleStream(
+            sample_rate, DETECT_RATE_HZ, 1, dtype="float32", quality="MQ"
+        )
+        self._low: list[np.ndarray] = []
+        self._frames = 0
+        self._squares = 0.0
+        self._values = 0
+
+    def feed(self, audio: np.ndarray, mono: np.ndarray) -> None:
+        """``audio`` (channels, n) and its channel mean."""
+        self._squares += float(np.einsum("cs,cs->", audio, audio, dtype=np.float64))
+        self._values += audio.size
+        part = mono[: max(self._limit - self._frames, 0)]
+        self._frames += mono.size
+        if part.size:
+            self._low.append(self._stream.resample_chunk(part))
+
+    def result(self) -> HumFinding:
+        if self._frames < 2 * self.sample_rate:  # too short to tell a steady line from a note
+            return HumFinding(found=False)
+        self._low.append(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
+        low = np.concatenate(self._low).astype(np.float64)
+        return _hum_finding(low, stem_power=self._squares / max(self._values, 1))
+
+
 def detect_hum(audio: np.ndarray, *, sample_rate: int) -> HumFinding:
-    if audio.shape[1] < 2 * sample_rate:  # too short to tell a steady line from a note
-        return HumFinding(found=False)
-    low = _decimated(audio, sample_rate)
+    meter = HumMeter(sample_rate=sample_rate)
+    meter.feed(audio, np.asarray(audio, dtype=np.float32).mean(axis=0))
+    return meter.result()
+
+
+def _hum_finding(low: np.ndarray, *, stem_power: float) -> HumFinding:
+    """The finding from the decimated channel mean ``low`` and the stem's mean power."""
     size = scipy.fft.next_fast_len(low.size, real=True)
     power, window_energy = _power(low, size)
     bin_hz = DETECT_RATE_HZ / size
@@ -142,7 +173,6 @@ def detect_hum(audio: np.ndarray, *, sample_rate: int) -> HumFinding:
     if harmonics:
         f0 = _refined(power, bin_hz, f0, harmonics)
     lines = sum(_line_power(power, bin_hz, k * f0, window_energy) for k in harmonics)
-    stem_power = float(np.mean(np.square(audio, dtype=np.float64)))
     level = 10.0 * math.log10(max(lines, 1e-20))
     against = level - 10.0 * math.log10(max(stem_power, 1e-20))
     low_line = any(k <= 3 for k in harmonics)
