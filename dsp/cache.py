@@ -31,11 +31,12 @@ TRACK, MIX, ANALYSIS = 0, 1, 2
 ANALYSIS_FOLDERS = ("facts", "bands")
 
 
-def rank_of(path: Path) -> int:
+def rank_of(path: Path | str) -> int:
     """How much a cache file is worth keeping (see the module's doc)."""
-    if path.parent.name in ANALYSIS_FOLDERS:
+    folder, name = os.path.split(os.fspath(path))
+    if os.path.basename(folder) in ANALYSIS_FOLDERS:
         return ANALYSIS
-    return TRACK if path.name.startswith("track-") else MIX
+    return TRACK if name.startswith("track-") else MIX
 
 
 class CacheBudget:
@@ -51,22 +52,31 @@ class CacheBudget:
     def pin(self, paths: Iterable[Path]) -> None:
         """Keep these files (the ones a render reads) from being evicted."""
         with self._lock:
-            self._pinned.update(Path(p) for p in paths)
+            self._pinned.update(str(Path(p)) for p in paths)
 
     def unpin(self, paths: Iterable[Path]) -> None:
         with self._lock:
-            self._pinned.difference_update(Path(p) for p in paths)
+            self._pinned.difference_update(str(Path(p)) for p in paths)
 
-    def _files(self) -> list[tuple[float, int, Path]]:
+    def _files(self) -> list[tuple[float, int, str]]:
+        """(modified, size, path) of every file under the root, in one pass of
+        ``os.scandir`` (a render asks before each file it writes: no Path per file)."""
         found = []
-        for folder, _, names in os.walk(self.root):
-            for name in names:
-                path = Path(folder) / name
+        folders = [str(self.root)]
+        while folders:
+            try:
+                entries = list(os.scandir(folders.pop()))
+            except OSError:
+                continue
+            for entry in entries:
                 try:
-                    stat = path.stat()
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                        continue
+                    stat = entry.stat(follow_symlinks=False)
                 except OSError:
                     continue
-                found.append((stat.st_mtime, stat.st_size, path))
+                found.append((stat.st_mtime, stat.st_size, entry.path))
         return found
 
     def used_bytes(self) -> int:
@@ -77,9 +87,12 @@ class CacheBudget:
         (lowest rank first, oldest use first); False when the limit cannot hold them. A True
         must be followed by ``release(nbytes)`` once the file is written (or abandoned)."""
         with self._lock:
-            for folder in {self.root, *(p for p in self.root.glob("*") if p.is_dir())}:
-                remove_orphaned_temps(folder)
             files = self._files()
+            temps = {p for _, _, p in files if TEMP_NPY.match(os.path.basename(p))}
+            if temps:  # files left by killed processes go first
+                for folder in {os.path.dirname(p) for p in temps}:
+                    remove_orphaned_temps(Path(folder))
+                files = [f for f in files if f[2] not in temps or os.path.exists(f[2])]
             used = sum(size for _, size, _ in files) + self._reserved
             wanted = nbytes
             if wanted > self.limit_bytes:
@@ -88,9 +101,7 @@ class CacheBudget:
                 (
                     (rank_of(path), stamp, size, path)
                     for stamp, size, path in files
-                    if path not in self._pinned
-                    and not TEMP_NPY.match(path.name)
-                    and rank_of(path) <= rank
+                    if path not in self._pinned and path not in temps and rank_of(path) <= rank
                 ),
                 key=lambda f: (f[0], f[1]),
             )
@@ -98,7 +109,7 @@ class CacheBudget:
                 if used + wanted <= self.limit_bytes:
                     break
                 try:
-                    path.unlink()
+                    os.unlink(path)
                 except OSError:
                     continue
                 used -= size

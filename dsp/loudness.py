@@ -17,9 +17,9 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.fft import irfft, rfft
-from scipy.signal import firwin, sosfilt
 
 from mixchat.dsp.errors import StateError
+from mixchat.dsp.iir import kaiser_lowpass, sosfilt
 
 ABSOLUTE_GATE_LUFS = -70.0
 RELATIVE_GATE_LU = -10.0
@@ -234,7 +234,7 @@ def _polyphase_matrix(oversample: int) -> np.ndarray:
     Output sample ``oversample * k + p`` is ``sum_d H[p, d] * x[k + d - half]``.
     """
     half_len = OVERSAMPLE_HALF_LEN * oversample
-    h = firwin(2 * half_len + 1, 1.0 / oversample, window=("kaiser", 5.0)) * oversample
+    h = kaiser_lowpass(2 * half_len + 1, 1.0 / oversample, beta=5.0) * oversample
     half = OVERSAMPLE_HALF_LEN
     matrix = np.zeros((oversample, 2 * half + 1))
     for phase in range(oversample):

@@ -24,10 +24,10 @@ import numpy as np
 import scipy.fft
 import soxr
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.signal.windows import tukey
 
 from mixchat.dsp.audio_io import NpyReader
 from mixchat.dsp.errors import StateError
+from mixchat.dsp.iir import tukey
 from mixchat.dsp.spectrum import FLOOR_DB, mono_sum, power_db
 from mixchat.dsp.threads import pool_size
 
@@ -465,7 +465,9 @@ def _sources(stems: Mapping[str, Any], sample_rate: float) -> dict[str, BandPowe
     if len(stems) < 2:
         raise StateError(f"masking needs at least 2 stems, got {len(stems)}: {list(stems)}")
     audio = {n: a for n, a in stems.items() if not isinstance(a, (StemBands, BandPowers))}
-    with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:  # numpy, FFT and soxr drop the GIL
+    with ThreadPoolExecutor(
+        max_workers=pool_size(at_most=2)
+    ) as pool:  # numpy, FFT and soxr drop the GIL
         measured = dict(
             zip(audio, pool.map(lambda a: stem_bands(a, sample_rate=sample_rate), audio.values()))
         )

@@ -21,8 +21,8 @@ import math
 
 import numpy as np
 import pedalboard as pb
-from scipy.signal import lfilter, sosfilt
 
+from mixchat.dsp.iir import one_pole, sosfilt
 from mixchat.dsp.state import (
     Compressor,
     DelayBus,
@@ -164,7 +164,7 @@ class TransientShaper:
         zi = self._zi[name]
         if zi is None:
             zi = np.zeros(1)
-        y, self._zi[name] = lfilter(b, a, x, zi=zi)
+        y, self._zi[name] = one_pole(b, a, x, zi=zi)
         return y
 
     def process(self, audio: np.ndarray) -> np.ndarray:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.linalg import solve_toeplitz
-from scipy.signal import correlate
 
 from mixchat.dsp.cleanup.spec import DeClick
 from mixchat.dsp.cleanup.stream import LocalStage
@@ -146,6 +144,9 @@ def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> lis
 def _ar_coefficients(pieces: list[np.ndarray], order: int) -> np.ndarray:
     """AR coefficients from the summed autocorrelations of the known stretches (a gap filled
     with zeros would teach the model silence)."""
+    from scipy.linalg import solve_toeplitz  # scipy.signal and linalg are slow to import
+    from scipy.signal import correlate
+
     corr = np.zeros(order + 1)
     for piece in pieces:
         if piece.size > order:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.signal import butter, sosfilt
 
 from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.spec import DcRemoval
+from mixchat.dsp.iir import sosfilt
 
 BLOCK_S = 0.05
 FOUND_ABOVE = 0.003  # |offset| in full scale (-50 dBFS) ...
@@ -77,6 +77,8 @@ class DcStage:
     latency = 0
 
     def __init__(self, spec: DcRemoval, *, sample_rate: int) -> None:
+        from scipy.signal import butter  # only when a DC stage runs
+
         self.sos = butter(2, spec.cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
         self.reset()
 

@@ -21,8 +21,6 @@ import numpy as np
 import scipy.fft
 import soxr
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.ndimage import uniform_filter1d
-from scipy.signal import lfilter
 
 from mixchat.dsp.cleanup.spec import HumRemoval
 
@@ -62,6 +60,8 @@ def _prominence(power: np.ndarray, bin_hz: float) -> np.ndarray:
     """Each bin's level over the mean level (dB) of its +-NEIGHBOURHOOD_HZ surroundings."""
     level = 10.0 * np.log10(power + 1e-30)
     span = max(3, int(round(2 * NEIGHBOURHOOD_HZ / bin_hz)) | 1)
+    from scipy.ndimage import uniform_filter1d  # slow to import: only when detecting
+
     return level - uniform_filter1d(level, span, axis=-1, mode="nearest")
 
 
@@ -226,6 +226,8 @@ class HumStage:
         laid = laid.reshape(channels, rows, p)
         drive = np.float32(self.gain) * (laid[:, 1:] - laid[:, :-1])
         start = np.float32(self.alpha) * self._y[:, None, :]
+        from scipy.signal import lfilter  # slow to import: only when hum is removed
+
         notched, _ = lfilter(
             np.array([1.0], dtype=np.float32),
             np.array([1.0, -self.alpha], dtype=np.float32),

@@ -22,7 +22,6 @@ from collections.abc import Callable
 import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.ndimage import uniform_filter
 
 from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.spec import NoiseProfile, NoiseReduction
@@ -218,6 +217,8 @@ class NoiseGate:
         spectrum = scipy.fft.rfft(frames * self.window, axis=-1)
         power = (spectrum.real**2 + spectrum.imag**2).mean(axis=0)
         mask = (power > self.threshold).astype(np.float32)
+        from scipy.ndimage import uniform_filter  # slow to import: only when it runs
+
         mask = uniform_filter(mask, size=MASK_SMOOTH, mode="nearest")
         gain = self.floor + (1.0 - self.floor) * mask
         shaped = scipy.fft.irfft(spectrum * gain, n=self.size, axis=-1).astype(np.float32)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.ndimage import median_filter
 
 from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.sidechain import DynamicBandStage, EnvelopePeaks, lowpass_sos
@@ -127,6 +126,8 @@ class RumbleMeter:
         low_db = 10.0 * np.log10(low + 1e-30)
         total_db = 10.0 * np.log10(total)
         hop_s = self.size / self.sample_rate
+        from scipy.ndimage import median_filter  # slow to import: only when detecting
+
         running = median_filter(low_db, size=max(3, int(RUNNING_S / hop_s)) | 1)
         loud = float(np.percentile(total_db, 95))
         return (

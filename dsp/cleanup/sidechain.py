@@ -17,10 +17,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import lfilter, sosfilt
 
 from mixchat.dsp.cleanup.frames import PeakFrames
 from mixchat.dsp.cleanup.spec import DynamicBand
+from mixchat.dsp.iir import one_pole, sosfilt
 
 _DB_PER_NEPER = 20.0 / math.log(10.0)
 
@@ -50,7 +50,7 @@ def band_envelope_db(
     pole = math.exp(-1000.0 / (attack_ms * sample_rate))
     state = np.zeros(1, dtype=np.float32) if zi is None else zi
     coeffs = np.array([1.0 - pole], dtype=np.float32), np.array([1.0, -pole], dtype=np.float32)
-    smooth, state = lfilter(*coeffs, power, zi=state)
+    smooth, state = one_pole(*coeffs, power, zi=state)
     return np.float32(10.0) * np.log10(np.maximum(smooth, np.float32(1e-20))), state
 
 

@@ -1,0 +1,87 @@
+"""``mixchat.dsp.iir`` gives scipy.signal's samples without importing scipy.signal."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from scipy import signal
+
+from mixchat.dsp.iir import kaiser_lowpass, one_pole, sosfilt, tukey
+from mixchat.dsp.loudness import _k_filter_sos
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1000,), (1, 1000), (2, 1000), (2, 3, 400)])
+def test_sosfilt_is_scipys_sample_for_sample(dtype, shape) -> None:
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(shape).astype(dtype)
+    sos = _k_filter_sos(44100.0).astype(dtype)
+    assert np.array_equal(sosfilt(sos, x), signal.sosfilt(sos, x))
+    zi = rng.standard_normal((2, *shape[:-1], 2)).astype(dtype)
+    ours, our_state = sosfilt(sos, x, axis=-1, zi=zi)
+    theirs, their_state = signal.sosfilt(sos, x, axis=-1, zi=zi)
+    assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
+    assert np.array_equal(our_state, their_state)
+
+
+def test_sosfilt_along_the_first_axis_and_in_blocks() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((900, 2))
+    sos = signal.butter(4, 0.1, output="sos")
+    assert np.array_equal(sosfilt(sos, x, axis=0), signal.sosfilt(sos, x, axis=0))
+    state = np.zeros((sos.shape[0], 2, 2))
+    first, state = sosfilt(sos, x.T[:, :500], zi=state)
+    second, _ = sosfilt(sos, x.T[:, 500:], zi=state)
+    assert np.array_equal(np.concatenate([first, second], axis=1), signal.sosfilt(sos, x.T))
+
+
+def test_a_bad_state_shape_names_both_shapes() -> None:
+    with pytest.raises(ValueError, match=r"zi has shape \(2, 2\)"):
+        sosfilt(_k_filter_sos(48000.0), np.zeros((2, 10)), zi=np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("oversample", [2, 4, 8])
+def test_kaiser_lowpass_is_firwin_tap_for_tap(oversample) -> None:
+    taps = 2 * 10 * oversample + 1
+    expected = signal.firwin(taps, 1.0 / oversample, window=("kaiser", 5.0))
+    assert np.array_equal(kaiser_lowpass(taps, 1.0 / oversample, beta=5.0), expected)
+
+
+def test_a_brief_and_a_render_import_no_scipy_signal() -> None:
+    """scipy.signal costs over a second of CPU to import; the say and render paths (planner,
+    engine, meters, master) must not pay it."""
+    code = (
+        "import sys\n"
+        "import mixchat.assistant.turn.conversation, mixchat.tools.engine, mixchat.dsp.master\n"
+        "import mixchat.tools.cached_render, mixchat.assistant.cli.main\n"
+        "import numpy as np\n"
+        "from mixchat.dsp.track_meter import TrackMeter\n"
+        "meter = TrackMeter(channels=2, sample_rate=44100, total=88200, bands=True)\n"
+        "meter.feed(np.random.default_rng(0).standard_normal((2, 88200)).astype(np.float32))\n"
+        "meter.result()\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('scipy.signal', 'scipy.stats'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = out.stdout.strip()
+    assert loaded in ("[]", "['scipy.signal._sosfilt']"), loaded
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_pole_is_lfilters_sample_for_sample(dtype) -> None:
+    rng = np.random.default_rng(5)
+    pole = np.exp(-1000.0 / (5.0 * 44100))
+    b, a = np.array([1.0 - pole], dtype=dtype), np.array([1.0, -pole], dtype=dtype)
+    x = np.square(rng.standard_normal(20000)).astype(dtype)
+    zi = np.array([0.25], dtype=dtype)
+    ours, our_state = one_pole(b, a, x, zi=zi)
+    theirs, their_state = signal.lfilter(b, a, x, zi=zi)
+    assert ours.dtype == theirs.dtype and np.array_equal(ours, theirs)
+    assert np.array_equal(our_state, their_state)
+
+
+@pytest.mark.parametrize("size", [1024, 2048, 1025])
+def test_tukey_is_scipys_window(size) -> None:
+    assert np.array_equal(tukey(size, 0.5), signal.windows.tukey(size, 0.5))
