@@ -46,7 +46,7 @@ class CacheBudget:
         self.root = Path(root)
         self.limit_bytes = int(limit_bytes)
         self._lock = threading.Lock()
-        self._pinned: set[Path] = set()
+        self._pinned: set[str] = set()
         self._reserved = 0
 
     def pin(self, paths: Iterable[Path]) -> None:
