@@ -63,6 +63,7 @@ from mixchat.dsp.state import MixState, TrackState
 from mixchat.dsp.threads import pool_size
 
 ENGINE_VERSION = 3
+CLEANUP_VERSION = 2  # the clean-up stages' own version: keys of tracks without them stay valid
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
 Progress = Callable[[str, float], None]
 
@@ -97,7 +98,22 @@ def track_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> st
     inserts = track.model_dump(mode="json", include=set(INSERT_FIELDS))
     if not track.cleanup.stages():
         del inserts["cleanup"]  # keys from before the clean-up stages existed stay valid
+    else:
+        inserts["cleanup_version"] = CLEANUP_VERSION
     return _digest({"engine": ENGINE_VERSION, "stem": stem_key, "rate": sample_rate, **inserts})
+
+
+def cleaned_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> str:
+    """Hash of what decides a track's cleaned stem: the stem and its clean-up stages only."""
+    return _digest(
+        {
+            "engine": ENGINE_VERSION,
+            "cleanup_version": CLEANUP_VERSION,
+            "stem": stem_key,
+            "rate": sample_rate,
+            "cleanup": track.cleanup.model_dump(mode="json"),
+        }
+    )
 
 
 def bus_cache_key(
@@ -174,6 +190,7 @@ class _TrackFeed:
     chain: InsertChain | None = None
     put: Put | None = None
     source: CleanedStem | None = None  # the stem through its clean-up stages
+    put_cleaned: Put | None = None  # where the cleaned stem is cached as it is read
 
     def block(self, start: int, stop: int) -> np.ndarray | None:
         stop = min(stop, self.audio.shape[1])
@@ -181,11 +198,12 @@ class _TrackFeed:
             return None
         if self.chain is None:
             return np.asarray(self.audio)[:, start:stop]  # a plain view: slicing a memmap is slow
-        raw = (
-            self.source.read(start, stop)
-            if self.source is not None
-            else _read_block(self.audio, start, stop)
-        )
+        if self.source is not None:
+            raw = self.source.read(start, stop)
+            if self.put_cleaned is not None:
+                self.put_cleaned(start, raw)
+        else:
+            raw = _read_block(self.audio, start, stop)
         out = self.chain.process(raw, reset=start == 0)
         if self.put is not None:
             self.put(start, out)
@@ -214,8 +232,31 @@ def _open_feed(
     if path is not None:
         channels, frames = stem.audio.shape
         put = stack.enter_context(npy_block_writer(path, shape=(channels, frames)))
+    if not track.cleanup.stages():
+        return _TrackFeed(track, "rendered", stem.audio, chain=chain, put=put)
+    # the cleaned stem has its own cache: a change to the track's other inserts reads it
+    # instead of cleaning again
+    clean_path = None
+    if cache is not None:
+        key = cleaned_cache_key(track, stem_key=stem.key, sample_rate=sample_rate)
+        clean_path = cache / f"cleaned-{key}.npy"
+        cleaned = open_cached(clean_path, tuple(stem.audio.shape))
+        if cleaned is not None:
+            return _TrackFeed(track, "rendered", cleaned, chain=chain, put=put)
     source = cleaned_stem(stem.audio, track.cleanup, sample_rate=sample_rate)
-    return _TrackFeed(track, "rendered", stem.audio, chain=chain, put=put, source=source)
+    put_cleaned = None
+    if clean_path is not None:
+        shape = tuple(stem.audio.shape)
+        put_cleaned = stack.enter_context(npy_block_writer(clean_path, shape=shape))
+    return _TrackFeed(
+        track,
+        "rendered",
+        stem.audio,
+        chain=chain,
+        put=put,
+        source=source,
+        put_cleaned=put_cleaned,
+    )
 
 
 def _track_blocks(

@@ -154,7 +154,9 @@ def test_hum_is_found_and_notched() -> None:
     faults, cleaned = _clean(faulty, rate, "vocal")
     assert faults.found() == ["hum"]
     assert abs(faults.hum.fundamental_hz - 60.0) < 0.05
-    s = slice(rate, None)
+    # the removal reads each line over about a second either way: the stem's first and last
+    # second (where it reads one side only) are left out of the measure
+    s = slice(rate, -rate)
     before = _sine_power((faulty - clean).mean(0)[s], rate, 60.0)
     after = _sine_power((cleaned - clean).mean(0)[s], rate, 60.0)
     assert 10 * np.log10(before / after) >= 25.0

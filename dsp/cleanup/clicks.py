@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.linalg import solve_toeplitz
-from scipy.signal import correlate
 
 from mixchat.dsp.cleanup.spec import DeClick
 from mixchat.dsp.cleanup.stream import LocalStage
@@ -31,7 +29,7 @@ ONSET_DB = 15.0
 ABSOLUTE_FLOOR = 3e-5  # a block peak of the difference under -90 dBFS counts as this
 MERGE_GAP = 8
 MARGIN = 2
-MIN_AR_ORDER = 16
+MIN_AR_ORDER = 32
 MAX_AR_ORDER = 160
 AR_CONTEXT = 512
 MAX_REPORTED = 100
@@ -122,17 +120,19 @@ def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> lis
 
 
 def _ar_coefficients(pieces: list[np.ndarray], order: int) -> np.ndarray:
-    """AR coefficients from the summed autocorrelations of the known stretches (a gap filled
-    with zeros would teach the model silence)."""
-    corr = np.zeros(order + 1)
+    """AR coefficients fitted by least squares on the known stretches (the covariance
+    method: every prediction uses known samples only, so the gap teaches nothing and the
+    fit has no windowing bias, which would pull a low, slow waveform towards zero)."""
+    rows, targets = [], []
     for piece in pieces:
         if piece.size > order:
-            full = correlate(piece, piece, mode="full", method="fft")[piece.size - 1 :]
-            corr += full[: order + 1]
-    if corr[0] <= 0:
+            lagged = np.lib.stride_tricks.sliding_window_view(piece, order + 1)
+            rows.append(lagged[:, :-1][:, ::-1])
+            targets.append(lagged[:, -1])
+    if not rows:
         return np.zeros(order)
-    corr[0] *= 1.0 + 1e-6
-    return solve_toeplitz(corr[:order], corr[1 : order + 1])
+    coeffs, *_ = np.linalg.lstsq(np.concatenate(rows), np.concatenate(targets), rcond=None)
+    return coeffs
 
 
 def ar_order(gap: int) -> int:
@@ -141,17 +141,23 @@ def ar_order(gap: int) -> int:
 
 
 def _interpolate(segment: np.ndarray, unknown: np.ndarray) -> np.ndarray:
-    """Least-squares AR interpolation of the ``unknown`` samples of one channel's segment."""
+    """Least-squares AR interpolation of the ``unknown`` samples of one channel's segment:
+    the prediction error e = A y over the segment is smallest; A y splits into the known
+    samples' part (a convolution) and the unknown samples' columns."""
     known = ~unknown
     order = min(ar_order(int(unknown.sum())), segment.size // 4)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], known.astype(np.int8), [0]])))
     coeffs = _ar_coefficients([segment[a:b] for a, b in zip(edges[::2], edges[1::2])], order)
     filt = np.concatenate([[1.0], -coeffs])
     rows = segment.size - order
-    matrix = np.zeros((rows, segment.size))
-    for i, c in enumerate(filt):  # row n: sum_i filt[i] * y[n + order - i]
-        matrix[np.arange(rows), np.arange(rows) + order - i] = c
-    solved, *_ = np.linalg.lstsq(matrix[:, unknown], -matrix[:, known] @ segment[known], rcond=None)
+    # row n: sum_i filt[i] * y[n + order - i]
+    known_part = np.convolve(np.where(unknown, 0.0, segment), filt, mode="valid")
+    positions = np.flatnonzero(unknown)
+    columns = np.zeros((rows, positions.size))
+    for j, u in enumerate(positions.tolist()):
+        n = np.arange(max(u - order, 0), min(u, rows - 1) + 1)
+        columns[n, j] = filt[n + order - u]
+    solved, *_ = np.linalg.lstsq(columns, -known_part, rcond=None)
     return solved
 
 

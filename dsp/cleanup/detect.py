@@ -17,7 +17,7 @@ from mixchat.dsp.cleanup.noise import NoiseFinding, detect_noise
 from mixchat.dsp.cleanup.rumble import VOCAL_ROLES, RumbleFinding, detect_rumble
 from mixchat.dsp.cleanup.sibilance import SibilanceFinding, detect_sibilance
 
-DETECT_VERSION = 1
+DETECT_VERSION = 2
 FAULT_KEYS = ("hum", "noise", "clicks", "dc_offset", "rumble", "sibilance")
 
 
