@@ -12,6 +12,7 @@ import pytest
 import soundfile as sf
 from scipy.signal import butter, sosfilt
 
+from mixchat.assistant.demo.song import synthesize
 from mixchat.dsp.cleanup.chain import clean_audio, cleanup_stages
 from mixchat.dsp.cleanup.detect import detect_faults
 from mixchat.dsp.cleanup.spec import (
@@ -143,6 +144,19 @@ def test_render_reads_the_cleaned_stem_and_keys_the_cache_on_it(tmp_path) -> Non
     assert key_plain == track_cache_key(
         plain.model_copy(update={"cleanup": Cleanup()}), stem_key="k", sample_rate=rate
     )
+    # a change to another insert reads the cleaned stem from its own cache: the same samples
+    louder = cleaned.model_copy(update={"trim_db": 3.0})
+    again = render_mix(
+        stems=stems,
+        state=MixState(tracks=(louder,)),
+        sample_rate=rate,
+        cache_dir=tmp_path,
+        block_s=0.3,
+    )
+    assert len(list(tmp_path.glob("cleaned-*.npy"))) == 1
+    np.testing.assert_allclose(
+        again.premaster[0], out.premaster[0] * np.float32(10 ** (3 / 20)), atol=1e-5
+    )
 
 
 # --- found, reduced, harmless ---------------------------------------------------------------
@@ -164,6 +178,40 @@ def test_hum_is_found_and_notched() -> None:
     assert _worst_band_change_db(clean, cleaned, rate, outside) <= 1.0
 
 
+def test_hum_off_nominal_and_wandering_is_followed() -> None:
+    clean, rate = _stem("real", "mu_too_bright", "vocals.flac")
+    faulty, info = plant_hum(
+        clean,
+        rate,
+        f0=50.13,
+        harmonics=6,
+        level_db=-35,
+        rng=np.random.default_rng(8),
+        drift_hz=0.05,
+    )
+    faults, cleaned = _clean(faulty, rate, "vocal")
+    assert faults.found() == ["hum"] and faults.hum.mains_hz == 50.0
+    assert abs(faults.hum.fundamental_hz - 50.13) < 0.05
+    # the hum's own (wandering) lines, fitted over the stem bar its first and last second
+    span = slice(rate, -rate)
+    phase = 2 * np.pi * np.outer(info["cycles"][span], [1, 2])
+    basis = np.concatenate([np.cos(phase), np.sin(phase)], axis=1)
+
+    def on_lines(audio: np.ndarray) -> float:
+        coeffs, *_ = np.linalg.lstsq(basis, audio.mean(0)[span], rcond=None)
+        return float(np.sum(coeffs**2))
+
+    assert 10 * np.log10(on_lines(faulty - clean) / on_lines(cleaned - clean)) >= 25.0
+
+
+def test_a_drum_loop_repeated_at_the_tempo_is_not_hum() -> None:
+    # a sample repeated on the beat has lines at every multiple of the tempo, 60 Hz among
+    # them: the demo's synthesised kit
+    stems, _ = synthesize(duration_s=24.0, sample_rate=44100, seed=0)
+    for name in ("Kick", "Snare", "Hats"):
+        assert not detect_faults(stems[name], sample_rate=44100, role=name.lower()).hum.found
+
+
 def test_noise_is_found_and_the_quiet_passages_drop() -> None:
     clean, rate = _stem("songs", "song_1", "Lead_Vocal_Main.flac", seconds=30)
     faulty, info = plant_noise(clean, rate, level_db=-40, rng=np.random.default_rng(2))
@@ -172,6 +220,11 @@ def test_noise_is_found_and_the_quiet_passages_drop() -> None:
     quiet = np.abs(clean).max(axis=0) == 0.0
     drop = 10 * np.log10(np.mean(faulty[:, quiet] ** 2) / np.mean(cleaned[:, quiet] ** 2))
     assert drop >= 10.0
+    # the bands where the voice stands 10 dB over the noise keep their level
+    centres, music = _thirds_db(clean, rate)
+    _, noise = _thirds_db(info["noise"], rate)
+    over = dict(zip(centres, music - noise))
+    assert _worst_band_change_db(clean, cleaned, rate, lambda c: over[c] >= 10.0) <= 1.0
 
 
 def test_clicks_are_found_and_rebuilt() -> None:

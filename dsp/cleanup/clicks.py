@@ -63,17 +63,37 @@ def _difference(audio: np.ndarray) -> np.ndarray:
     return diff
 
 
-def _side_reference(peaks: np.ndarray) -> np.ndarray:
-    """Per block: the second-largest block peak within SIDE_BLOCKS on either side (the guard
-    blocks next to it left out, so a click spanning blocks does not raise its own reference).
-    The second largest, so one other click nearby does not hide this one, while a waveform
-    that repeats a sharp edge every cycle (a bass, a sawtooth) always has its next edge there."""
+def _side_windows(peaks: np.ndarray) -> np.ndarray:
+    """(blocks, 2 x SIDE_BLOCKS): each block's neighbours within SIDE_BLOCKS on either side,
+    the GUARD_BLOCKS next to it left out (a view: nothing is copied)."""
     pad = SIDE_BLOCKS + GUARD_BLOCKS
     padded = np.pad(peaks, pad, mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * pad + 1)
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * pad + 1)
+
+
+def _side_reference(peaks: np.ndarray, blocks: np.ndarray | None = None) -> np.ndarray:
+    """Per block (or per one of ``blocks``): the second-largest block peak within SIDE_BLOCKS
+    on either side (the guard blocks next to it left out, so a click spanning blocks does not
+    raise its own reference). The second largest, so one other click nearby does not hide
+    this one, while a waveform that repeats a sharp edge every cycle (a bass, a sawtooth)
+    always has its next edge there."""
+    windows = _side_windows(peaks)
+    if blocks is not None:
+        windows = windows[blocks]
     sides = np.concatenate([windows[:, :SIDE_BLOCKS], windows[:, -SIDE_BLOCKS:]], axis=1)
     second = np.partition(sides, -2, axis=1)[:, -2]
     return np.maximum(second, ABSOLUTE_FLOOR)
+
+
+def _side_floor(peaks: np.ndarray) -> np.ndarray:
+    """Per block: the smaller of the largest peaks on either side, which the second largest
+    of both sides together never falls under (cheap: a running maximum)."""
+    pad = SIDE_BLOCKS + GUARD_BLOCKS
+    padded = np.pad(peaks, pad, mode="edge")
+    ahead = np.lib.stride_tricks.sliding_window_view(padded, SIDE_BLOCKS).max(axis=1)
+    left = ahead[: peaks.size]
+    right = ahead[SIDE_BLOCKS + 2 * GUARD_BLOCKS + 1 :][: peaks.size]
+    return np.maximum(np.minimum(left, right), ABSOLUTE_FLOOR)
 
 
 def _steady_around(audio: np.ndarray, blocks: int) -> np.ndarray:
@@ -96,15 +116,21 @@ def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> lis
     if blocks < 2 * (SIDE_BLOCKS + GUARD_BLOCKS):
         return []
     peaks = diff[: blocks * BLOCK].reshape(blocks, BLOCK).max(axis=1)
-    reference = _side_reference(peaks)
-    hot_blocks = np.flatnonzero((peaks > threshold * reference) & _steady_around(audio, blocks))
+    # the exact reference only where even its lower bound lets a click through
+    candidates = np.flatnonzero(peaks > threshold * _side_floor(peaks))
+    if candidates.size == 0:
+        return []
+    reference = _side_reference(peaks, candidates)
+    standing = peaks[candidates] > threshold * reference
+    candidates, reference = candidates[standing], reference[standing]
+    steady = _steady_around(audio, blocks)[candidates] if candidates.size else candidates
+    hot_blocks, reference = candidates[steady], reference[steady]
     if hot_blocks.size == 0:
         return []
-    limit = np.repeat(threshold * reference, BLOCK)
     hot = np.zeros(diff.size, dtype=bool)
-    for b in hot_blocks:
+    for b, level in zip(hot_blocks.tolist(), (threshold * reference).tolist()):
         span = slice(b * BLOCK, (b + 1) * BLOCK)
-        hot[span] = diff[span] > limit[span]
+        hot[span] = diff[span] > level
     index = np.flatnonzero(hot)
     runs: list[tuple[int, int]] = []
     start = prev = int(index[0])
