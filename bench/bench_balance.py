@@ -30,7 +30,12 @@ the one free number, the shrink of the published offsets, leave-one-song-out: on
 (the targets, which the faders land within 0.05 dB), for each song the shrink that is best
 on the other songs, and that song's error with it, beside the published-derived shrink's.
 
-Run: .venv/bin/python bench/bench_balance.py [--seeds 3] [--songs falcon69,...] [--verbose]
+With --table it prints, per song, every stem's role, group, kind of share, how much of the
+song it plays, its gated loudness against the producer's mix, and the automix's and the
+producer's level against the song's mean stem: where the error comes from.
+
+Run: .venv/bin/python bench/bench_balance.py [--seeds 3] [--songs falcon69,...] [--table]
+     [--verbose]
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ from mixchat.dsp.render import safe_file_stem  # noqa: E402
 from mixchat.dsp.roles import infer_role  # noqa: E402
 from mixchat.dsp.spectrum import mono_sum, power_spectrum, third_octave_levels_db  # noqa: E402
 from mixchat.tools.automix import lead_vocal  # noqa: E402
-from mixchat.tools.automix_balance import activity_share, plan_balance  # noqa: E402
+from mixchat.tools.automix_balance import BalancePlan, activity_share, plan_balance  # noqa: E402
 from mixchat.tools.automix_measure import analyze_all, blocks_of_all  # noqa: E402
 from mixchat.tools.balance_targets import BalanceTargets, balance_targets  # noqa: E402
 from mixchat.tools.workspace import create_session  # noqa: E402
@@ -227,16 +232,42 @@ def worst_stem(results: list[Restore]) -> str:
     return f"{name} {ours[name]:+.1f} vs {theirs[name]:+.1f}"
 
 
-def planned_error(song: Song, targets: BalanceTargets) -> float:
-    """The error of the automix's balance plan for ``song`` as exported (the plan does not
-    depend on export levels): roles and activity measured as the automix measures them."""
+def song_plan(song: Song, targets: BalanceTargets) -> tuple[BalancePlan, dict[str, str]]:
+    """The automix's balance plan for ``song`` as exported (the plan does not depend on
+    export levels) and the roles: measured as the automix measures them."""
     roles = {n: infer_role(n, a, sample_rate=song.rate).role for n, a in song.stems.items()}
     blocks = blocks_of_all(song.stems, sample_rate=song.rate)
     plays = {n: activity_share(b, below_lu=targets.activity.below_lu) for n, b in blocks.items()}
     raw = analyze_all(song.stems, sample_rate=song.rate, bands=False)
     vocal = lead_vocal(list(song.stems), roles, raw)
-    plan = plan_balance(roles, plays, vocal=vocal, genre=None, targets=targets)
+    return plan_balance(roles, plays, vocal=vocal, genre=None, targets=targets), roles
+
+
+def planned_error(song: Song, targets: BalanceTargets) -> float:
+    """The error of the automix's balance plan for ``song``."""
+    plan, _ = song_plan(song, targets)
     return balance_error(plan.relative(), relative_levels(song.stems, song.mix, song.rate))
+
+
+def stem_table(song: Song, results: list[Restore]) -> None:
+    """Per stem, where the error comes from: its role, group and kind of share, how much of
+    the song it plays, its gated loudness against the mix (the producer's), and the
+    automix's and the producer's levels against the song's mean stem (mean over seeds)."""
+    plan, roles = song_plan(song, balance_targets())
+    producer = relative_levels(song.stems, song.mix, song.rate)
+    print(
+        f"    {'stem':<20}{'role':<11}{'group':<9}{'share':<14}{'plays':>6}{'vs mix':>8}"
+        f"{'automix':>9}{'producer':>9}{'error':>7}"
+    )
+    for name in song.stems:
+        part = plan.parts[name]
+        ours = float(np.mean([r.deviations[name][0] for r in results]))
+        theirs = results[0].deviations[name][1]
+        print(
+            f"    {name[:19]:<20}{roles[name]:<11}{part.group:<9}{part.member:<14}"
+            f"{part.activity:>6.2f}{producer[name]:>8.1f}{ours:>+9.1f}{theirs:>+9.1f}"
+            f"{ours - theirs:>+7.1f}"
+        )
 
 
 def shrink_leave_one_out(songs: list[Song]) -> None:
@@ -267,6 +298,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=3, help="perturbations per song")
     parser.add_argument("--songs", default="", help="comma-separated song folders (default all)")
     parser.add_argument("--verbose", action="store_true", help="print every stem of every run")
+    parser.add_argument(
+        "--table", action="store_true", help="print each song's stems: automix vs producer"
+    )
     args = parser.parse_args(argv)
     if not REAL.exists():
         sys.exit(f"{REAL} not found: the benchmark needs ../shared/data/real")
@@ -295,6 +329,8 @@ def main(argv: list[str] | None = None) -> None:
             f"{invariance_db(results):>7.2f}{min(r.premaster_lufs for r in results):>7.1f}"
             f"{max(r.true_peak_dbtp for r in results):>6.1f}"
         )
+        if args.table:
+            stem_table(song, results)
         if args.verbose:
             for r in results:
                 stems = ", ".join(f"{n} {a:+.1f}/{p:+.1f}" for n, (a, p) in r.deviations.items())

@@ -151,7 +151,7 @@ def automixed_session(workdir: Path) -> tuple[dict[str, StemSource], MixState]:
     return Engine.for_session(session).stem_sources(), session.load().state
 
 
-def bare_chain(stems: dict[str, StemSource], state: MixState) -> None:
+def bare_chain(stems: dict[str, StemSource], state: MixState) -> np.ndarray:
     """The same plugins on whole arrays, the same gains and pan, summed with numpy; each bus
     is a plain pedalboard chain on its stereo send (effect, the filters as four first-order
     plugins, gain), as anyone would write it without our mono reverb send or scipy filters.
@@ -189,6 +189,7 @@ def bare_chain(stems: dict[str, StemSource], state: MixState) -> None:
         wet = board.process(sends[bus], SAMPLE_RATE, buffer_size=PEDALBOARD_BUFFER_FRAMES)
         shift = pre_delay_frames(state.reverb, sample_rate=SAMPLE_RATE) if bus == "reverb" else 0
         mix[:, shift:] += wet[:, : frames - shift]
+    return mix
 
 
 def best_of(label: str, runs: list[dict], *, bare: tuple | None = None) -> tuple[float, float]:

@@ -28,7 +28,7 @@ from mixchat.dsp.errors import AudioFileError, AudioWriteError
 AUDIO_SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".mp3", ".ogg")
 SILENCE_PEAK_DBFS = -90.0
 LENGTH_WARNING_S = 0.001
-_TEMP_NPY = re.compile(r"^\..+\.(\d+)\.\w+\.tmp\.npy$")  # see temp_npy_path
+TEMP_NPY = re.compile(r"^\..+\.(\d+)\.\w+\.tmp\.npy$")  # see temp_npy_path
 _FORMATS = {".wav": "WAV", ".flac": "FLAC", ".aif": "AIFF", ".aiff": "AIFF", ".ogg": "OGG"}
 
 
@@ -144,6 +144,71 @@ def load_audio(path: str | os.PathLike[str], *, sample_rate: int | None = None) 
     return _resampled(loaded, sample_rate) if sample_rate else loaded
 
 
+@dataclass(frozen=True)
+class AudioFileInfo:
+    path: Path
+    channels: int
+    sample_rate: int
+    frames: int
+    subtype: str
+    streamable: bool  # libsndfile reads it (else it has to be decoded whole, by librosa)
+
+
+def probe_audio(path: str | os.PathLike[str]) -> AudioFileInfo:
+    """What ``load_audio`` would find, without decoding (one-line errors as it gives)."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioFileError(f"{path}: no such audio file; check the path")
+    if path.stat().st_size == 0:
+        raise AudioFileError(f"{path.name} is an empty file (0 bytes); export the stem again")
+    try:
+        info = sf.info(str(path))
+        channels, rate, frames, subtype = info.channels, info.samplerate, info.frames, info.subtype
+        streamable = True
+    except (sf.SoundFileError, RuntimeError, ValueError):
+        audio, rate, subtype = _read_any(path)  # raises the one-line error when unreadable
+        channels, frames, streamable = audio.shape[0], audio.shape[1], False
+    if channels > 2:
+        raise AudioFileError(f"{path.name} has {channels} channels; export it as mono or stereo")
+    if frames == 0:
+        raise AudioFileError(f"{path.name} is empty (0 samples); re-export it with audio in it")
+    return AudioFileInfo(path, channels, int(rate), int(frames), str(subtype), streamable)
+
+
+def resampled_frames(frames: int, *, source_rate: int, sample_rate: int) -> int:
+    """The length soxr gives ``frames`` samples resampled (rounded half up)."""
+    if source_rate == sample_rate:
+        return frames
+    return int(frames * sample_rate / source_rate + 0.5)
+
+
+def plan_stems(
+    paths: Sequence[str | os.PathLike[str]],
+) -> tuple[list[AudioFileInfo], int, int, list[str]]:
+    """Probe stems: their infos, the session rate (the most common), the session length
+    (the longest stem at that rate) and the notes ``load_stems`` would give about rates and
+    lengths (silence is only known once the stems are read)."""
+    if not paths:
+        raise AudioFileError("no audio stems given; pass a folder with WAV/FLAC/AIFF/MP3 files")
+    infos = [probe_audio(p) for p in paths]
+    rate = session_rate([i.sample_rate for i in infos])
+    lengths = [
+        resampled_frames(i.frames, source_rate=i.sample_rate, sample_rate=rate) for i in infos
+    ]
+    frames = max(lengths)
+    notes = []
+    for info, length in zip(infos, lengths, strict=True):
+        if info.sample_rate != rate:
+            notes.append(f"{info.path.name}: {info.sample_rate} Hz resampled to {rate} Hz")
+        seconds = (frames - length) / rate
+        if seconds >= LENGTH_WARNING_S:
+            notes.append(
+                f"{info.path.name} is {seconds:.3f} s shorter than the longest stem; "
+                "padded with silence at the end"
+            )
+    return infos, rate, frames, notes
+
+
 def session_rate(rates: Sequence[int]) -> int:
     """The most common rate; ties go to the higher rate."""
     counts = Counter(rates)
@@ -251,37 +316,95 @@ def write_audio(
 Put = Callable[[int, np.ndarray], None]
 
 
-def _npy_header(shape: tuple[int, ...]) -> bytes:
+def _npy_header(shape: tuple[int, ...], dtype: str = "<f4") -> bytes:
     header = io.BytesIO()
-    descr = {"descr": "<f4", "fortran_order": False, "shape": shape}
+    descr = {"descr": dtype, "fortran_order": False, "shape": shape}
     np.lib.format.write_array_header_1_0(header, descr)
     return header.getvalue()
 
 
+def npy_nbytes(shape: tuple[int, int], dtype: str = "<f4") -> int:
+    """The size of a (channels, n) .npy file written by ``npy_block_writer``."""
+    return len(_npy_header(shape, dtype)) + np.dtype(dtype).itemsize * shape[0] * shape[1]
+
+
 @contextmanager
-def npy_block_writer(path: Path, *, shape: tuple[int, int]) -> Iterator[Put]:
-    """Yield ``put(start_frame, block)`` that writes (channels, k) blocks into a new float32
-    (channels, n) .npy file with plain writes (no memmap page faults; no fsync, it is meant
-    for caches). The file appears at ``path`` (temp + rename) only when complete."""
+def npy_block_writer(path: Path, *, shape: tuple[int, int], dtype: str = "<f4") -> Iterator[Put]:
+    """Yield ``put(start_frame, block)`` that writes (channels, k) blocks into a new
+    (channels, n) .npy file (float32 unless ``dtype`` says otherwise) with plain writes (no
+    memmap page faults; no fsync, it is meant for caches). The file appears at ``path``
+    (temp + rename) only when complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_npy_path(path)
-    header = _npy_header(shape)
+    header = _npy_header(shape, dtype)
     channels, frames = shape
+    size = np.dtype(dtype).itemsize
     try:
         with open(tmp, "wb") as handle:
             handle.write(header)
-            handle.truncate(len(header) + 4 * channels * frames)
+            handle.truncate(len(header) + size * channels * frames)
 
             def put(start: int, block: np.ndarray) -> None:
                 for channel in range(channels):
-                    handle.seek(len(header) + 4 * (channel * frames + start))
-                    handle.write(np.ascontiguousarray(block[channel], dtype="<f4").data)
+                    handle.seek(len(header) + size * (channel * frames + start))
+                    handle.write(np.ascontiguousarray(block[channel], dtype=dtype).data)
 
             yield put
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+class NpyReader:
+    """Blocks of a (channels, n) .npy file read with plain reads (never memory-mapped, so
+    reading does not grow resident memory); raises OSError/ValueError if it is not one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        with open(self.path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = read_header(handle)
+            self._offset = handle.tell()
+            size = handle.seek(0, os.SEEK_END)
+        if len(shape) != 2 or fortran:
+            raise ValueError(f"{self.path.name} is not a (channels, n) array")
+        self.dtype = np.dtype(dtype)
+        self.shape = (int(shape[0]), int(shape[1]))
+        if size < self._offset + self.dtype.itemsize * self.shape[0] * self.shape[1]:
+            raise ValueError(f"{self.path.name} is cut short")
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Samples ``start .. stop`` (within the array) of every channel."""
+        channels, frames = self.shape
+        out = np.empty((channels, max(stop - start, 0)), dtype=self.dtype)
+        if stop <= start:
+            return out
+        with open(self.path, "rb", buffering=0) as handle:
+            for channel in range(channels):
+                handle.seek(self._offset + self.dtype.itemsize * (channel * frames + start))
+                view = memoryview(out[channel]).cast("B")
+                got = 0
+                while got < view.nbytes:
+                    count = handle.readinto(view[got:])
+                    if not count:
+                        raise ValueError(f"{self.path.name} is cut short")
+                    got += count
+        return out
+
+
+def open_reader(path: Path, *, shape: tuple[int, int], dtype: str = "<f4") -> NpyReader | None:
+    """An ``NpyReader`` of ``path`` if it holds a complete array of this shape and type."""
+    try:
+        reader = NpyReader(path)
+    except (OSError, ValueError):
+        return None
+    return reader if reader.shape == shape and reader.dtype == np.dtype(dtype) else None
 
 
 def open_npy(path: Path, *, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -323,7 +446,7 @@ def remove_orphaned_temps(folder: Path) -> list[Path]:
     """Delete the temporary .npy files of processes that are gone (killed mid-write)."""
     removed = []
     for path in Path(folder).glob(".*.tmp.npy"):
-        match = _TEMP_NPY.match(path.name)
+        match = TEMP_NPY.match(path.name)
         if match and not _process_alive(int(match[1])):
             path.unlink(missing_ok=True)
             removed.append(path)
@@ -335,7 +458,7 @@ def prune_cache(cache_dir: Path, *, max_bytes: int) -> list[Path]:
     the folder holds <= max_bytes (files still being written are left alone)."""
     removed = remove_orphaned_temps(cache_dir)
     files = sorted(
-        (p for p in Path(cache_dir).glob("*.npy") if not _TEMP_NPY.match(p.name)),
+        (p for p in Path(cache_dir).glob("*.npy") if not TEMP_NPY.match(p.name)),
         key=lambda p: p.stat().st_mtime,
     )
     total = sum(p.stat().st_size for p in files)

@@ -1,112 +1,140 @@
-"""A send bus rendered on its own thread, and the cached arrays render fills.
+"""A send bus rendered on its own thread, block by block, a little behind the mix.
 
-Render hands each bus its send blocks in order as the tracks are mixed; the lane runs the
-bus chain on them meanwhile (pedalboard releases the GIL) and writes the return into its cache
-file, so a bus costs little more wall time than the tracks feeding it.
+Render hands the lane each block of the bus's send in order; the lane runs the bus chain on it
+(pedalboard and scipy release the GIL, so it shares the cores with the tracks), writes the
+return into its cache file when it has one, and keeps the blocks render has not taken yet.
 """
 
 from __future__ import annotations
 
-import os
-import queue
+import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import ExitStack
 from pathlib import Path
-from typing import cast
 
 import numpy as np
 
-from mixchat.dsp.audio_io import Put, npy_block_writer, open_npy
+from mixchat.dsp.audio_io import npy_block_writer
 from mixchat.dsp.processors import BusChain
 
 BUS_QUEUE_BLOCKS = 4
-
-
-def open_cached(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
-    cached = open_npy(path, shape=shape)
-    if cached is not None:
-        with suppress(OSError):
-            os.utime(path)  # mark as recently used, for prune_cache
-    return cached
-
-
-def cached_array(
-    path: Path | None, shape: tuple[int, ...], fill: Callable[[Put], None]
-) -> np.ndarray:
-    """Let ``fill`` put blocks into a new (channels, n) float32 array: in memory, or into the
-    .npy file ``path`` (atomic), which is then memory-mapped."""
-    if path is None:
-        out = np.empty(shape, dtype=np.float32)
-
-        def put_memory(start: int, block: np.ndarray) -> None:
-            out[:, start : start + block.shape[1]] = block
-
-        fill(put_memory)
-        return out
-    with npy_block_writer(path, shape=(shape[0], shape[1])) as put_file:
-        fill(put_file)
-    return np.load(path, mmap_mode="r")
 
 
 class _Aborted(Exception):
     """The render stopped before the bus got all its blocks."""
 
 
-_DONE = object()
-_ABORT = object()
-
-
 class BusLane:
-    """A bus rendered on its own thread from the send blocks it is handed, in order."""
+    """One bus: ``feed`` its send blocks in order, ``take`` its output (unshifted) in order."""
 
     def __init__(
         self,
         chain: BusChain,
         *,
-        shape: tuple[int, int],
+        frames: int,
         path: Path | None,
-        pool: ThreadPoolExecutor,
+        on_written: Callable[[], None] | None = None,
     ) -> None:
         self._chain = chain
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=BUS_QUEUE_BLOCKS)
-        self._spare_sends: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
-        self._future: Future[np.ndarray] = pool.submit(cached_array, path, shape, self._fill)
+        self.frames = frames
+        self._path = path
+        self._on_written = on_written
+        self._inbox: deque[tuple[int, np.ndarray] | None] = deque()
+        self._outputs: deque[tuple[int, np.ndarray]] = deque()
+        self._produced = 0
+        self._error: BaseException | None = None
+        self._aborted = False
+        self._cond = threading.Condition()
+        self._files = ExitStack()  # the return's cache file is made now: it counts at once
+        self._put = (
+            self._files.enter_context(npy_block_writer(path, shape=(2, frames)))
+            if path is not None
+            else None
+        )
+        self._thread = threading.Thread(target=self._run, name="bus-lane", daemon=True)
+        self._thread.start()
 
-    def _fill(self, put: Put) -> None:
-        while (item := self._queue.get()) is not _DONE:
-            if item is _ABORT:
-                raise _Aborted
-            start, send = cast(tuple[int, np.ndarray], item)
-            put(start, self._chain.process(send, reset=start == 0))
-            self._spare_sends.put(send)
-
-    def _hand_over(self, item: object) -> None:
-        while not self._future.done():
-            with suppress(queue.Full):
-                self._queue.put(item, timeout=0.05)
-                return
-        self._future.result()  # the lane stopped early: raise its error
-
-    def send_block(self, frames: int) -> np.ndarray:
-        """A zeroed (send channels, frames) float32 block to mix this bus's send into; blocks
-        the lane is done with are reused."""
-        with suppress(queue.Empty):
-            spare = self._spare_sends.get_nowait()
-            if spare.shape[1] == frames:
-                spare.fill(0.0)
-                return spare
-        return np.zeros((self._chain.send_channels, frames), dtype=np.float32)
+    def _run(self) -> None:
+        try:
+            with self._files:
+                put = self._put
+                fresh = True  # the chain starts on the first block it is given
+                while True:
+                    with self._cond:
+                        while not self._inbox and not self._aborted:
+                            self._cond.wait()
+                        if self._aborted:
+                            raise _Aborted
+                        item = self._inbox.popleft()
+                        self._cond.notify_all()
+                    if item is None:
+                        break
+                    start, send = item
+                    out = np.asarray(self._chain.process(send, reset=fresh), np.float32)
+                    fresh = False
+                    if put is not None:
+                        put(start, out)
+                    with self._cond:
+                        self._outputs.append((start, out))
+                        self._produced = start + out.shape[1]
+                        self._cond.notify_all()
+            if self._path is not None and self._on_written is not None:
+                self._on_written()
+        except BaseException as error:  # noqa: BLE001 - handed to the render thread
+            with self._cond:
+                self._error = error
+                self._cond.notify_all()
+        finally:
+            with self._cond:
+                self._produced = (
+                    max(self._produced, self.frames) if self._error is None else self._produced
+                )
+                self._cond.notify_all()
 
     def feed(self, start: int, send: np.ndarray) -> None:
-        """Hand over a block from ``send_block``, filled; the lane owns it from now on."""
-        self._hand_over((start, send))
+        with self._cond:
+            while len(self._inbox) >= BUS_QUEUE_BLOCKS and self._error is None:
+                self._cond.wait()
+            self._raise()
+            self._inbox.append((start, send))
+            self._cond.notify_all()
 
-    def result(self) -> np.ndarray:
-        self._hand_over(_DONE)
-        return self._future.result()
+    def close(self) -> None:
+        """No more send blocks."""
+        with self._cond:
+            self._inbox.append(None)
+            self._cond.notify_all()
+
+    def take(self, start: int, stop: int) -> np.ndarray:
+        """Output samples ``start .. stop`` (silence before 0 and after the song), waiting for
+        the lane to get there; earlier output is dropped (takes go forwards)."""
+        out = np.zeros((2, max(stop - start, 0)), dtype=np.float32)
+        lo, hi = max(start, 0), min(stop, self.frames)
+        if hi <= lo:
+            return out
+        with self._cond:
+            while self._produced < hi and self._error is None:
+                self._cond.wait()
+            self._raise()
+            while self._outputs and self._outputs[0][0] + self._outputs[0][1].shape[1] <= lo:
+                self._outputs.popleft()
+            for first, block in self._outputs:
+                a, b = max(first, lo), min(first + block.shape[1], hi)
+                if a < b:
+                    out[:, a - start : b - start] = block[:, a - first : b - first]
+        return out
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def finish(self) -> None:
+        self._thread.join()
+        self._raise()
 
     def abort(self) -> None:
-        with suppress(Exception):
-            self._hand_over(_ABORT)
-            self._future.result()
+        with self._cond:
+            self._aborted = True
+            self._cond.notify_all()
+        self._thread.join()

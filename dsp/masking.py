@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.fft
@@ -24,6 +26,7 @@ import soxr
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.signal.windows import tukey
 
+from mixchat.dsp.audio_io import NpyReader
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.spectrum import FLOOR_DB, mono_sum, power_db
 from mixchat.dsp.threads import pool_size
@@ -41,6 +44,7 @@ RELEVANT_BELOW_MIX_DB = 10.0  # the pair must carry at least 10 % of the mix pow
 MIN_OVERLAP = 0.10  # a band joins a conflict when the pair conflicts there 10 % of the time
 MAX_RANGE_OCTAVES = 2.0
 _FRAMES_PER_CHUNK = 1024
+_PAIR_CHUNK = 2048  # frames compared at a time (about 47 s): memory does not grow with length
 
 ROLE_IMPORTANCE = {  # roles as mixchat.dsp.roles.ROLES names them
     "vocal": 1.0,
@@ -106,6 +110,11 @@ def band_edges_hz() -> np.ndarray:
     return np.geomspace(LOW_HZ, HIGH_HZ, N_BANDS + 1)
 
 
+def frame_hop(sample_rate: float) -> int:
+    """Samples per band frame (1024 at 44.1 and 48 kHz)."""
+    return _frame_grid(sample_rate)[0]
+
+
 def _frame_grid(sample_rate: float) -> tuple[int, int]:
     """(hop, decimated FFT size): the hop is a power of two (1024 at 44.1 and 48 kHz) and
     is also the full-rate FFT size; decimated frames span 4 hops (93 ms at 44.1 kHz)."""
@@ -132,17 +141,18 @@ def _pooling(n_fft: int, sample_rate: float, low_path: bool) -> tuple[np.ndarray
     return bands, indices
 
 
-def _band_powers(
-    signal: np.ndarray, *, n_fft: int, hop: int, frames: int, pool: np.ndarray, bands: int
-) -> np.ndarray:
-    """Mean-square power (bands, frames), windows centred on ``(k + 0.5) * hop``; ``pool``
-    holds the reduceat indices of the bands' FFT bins. Pads (copies) only when it must."""
-    head = max(0, (n_fft - hop) // 2)
-    tail = max(0, (frames - 1) * hop + n_fft - head - signal.size)
-    padded = np.pad(signal, (head, tail)) if head or tail else signal
+@lru_cache(maxsize=8)
+def _frame_window(n_fft: int, hop: int) -> tuple[np.ndarray, np.float32]:
     window = (np.hanning(n_fft) if n_fft > hop else tukey(n_fft, TUKEY_ALPHA)).astype(np.float32)
-    scale = np.float32(2.0 / (n_fft * float(np.sum(window**2))))
-    view = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][:frames]
+    return window, np.float32(2.0 / (n_fft * float(np.sum(window**2))))
+
+
+def band_frame_powers(
+    view: np.ndarray, *, n_fft: int, hop: int, pool: np.ndarray, bands: int
+) -> np.ndarray:
+    """Mean-square power (bands, frames) of (frames, n_fft) windows of a signal cut every
+    ``hop``; ``pool`` holds the reduceat indices of the bands' FFT bins."""
+    window, scale = _frame_window(n_fft, hop)
     out = np.empty((bands, view.shape[0]), dtype=np.float32)
     for start in range(0, view.shape[0], _FRAMES_PER_CHUNK):
         chunk = view[start : start + _FRAMES_PER_CHUNK] * window
@@ -152,6 +162,18 @@ def _band_powers(
         pooled = np.add.reduceat(power, pool, axis=1)[:, :bands]
         out[:, start : start + chunk.shape[0]] = pooled.T * scale
     return out
+
+
+def _band_powers(
+    signal: np.ndarray, *, n_fft: int, hop: int, frames: int, pool: np.ndarray, bands: int
+) -> np.ndarray:
+    """Mean-square power (bands, frames), windows centred on ``(k + 0.5) * hop``; ``pool``
+    holds the reduceat indices of the bands' FFT bins. Pads (copies) only when it must."""
+    head = max(0, (n_fft - hop) // 2)
+    tail = max(0, (frames - 1) * hop + n_fft - head - signal.size)
+    padded = np.pad(signal, (head, tail)) if head or tail else signal
+    view = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][:frames]
+    return band_frame_powers(view, n_fft=n_fft, hop=hop, pool=pool, bands=bands)
 
 
 def band_energy_frames(audio: np.ndarray, *, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
@@ -246,20 +268,118 @@ def _vocal_rank(role: str | None) -> int:
 # ---------------------------------------------------------------- pairwise
 
 
-@dataclass(frozen=True)
-class _PairBands:
-    conflict: np.ndarray  # (bands, frames) bool
-    weight: np.ndarray  # (bands, frames) closeness 0.5..1 where in conflict
-    difference_db: np.ndarray  # level of a minus level of b
+class BandPowers:
+    """A stem's band powers (bands, frames), read a chunk of frames at a time, times a fader
+    gain (as ``bands_from_power`` applies it): pairs of many long stems compared without
+    holding them. ``source`` is the (bands, frames) array or its .npy file."""
+
+    def __init__(self, source: np.ndarray | StemBands | Path, *, gain_db: float = 0.0) -> None:
+        if isinstance(source, StemBands):
+            source = source.power
+        self._reader: NpyReader | None = None
+        self._array = np.zeros((N_BANDS, 0), np.float32)
+        if isinstance(source, Path):
+            self._reader = NpyReader(source)
+            self.frames = self._reader.shape[1]
+        else:
+            self._array = np.asarray(source, np.float32)
+            self.frames = int(self._array.shape[1])
+        gain = np.float32(10.0 ** (gain_db / 20.0))
+        self._scale = None if gain_db == 0.0 else gain * gain
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        power = (
+            self._reader.read(start, stop)
+            if self._reader is not None
+            else self._array[:, start:stop]
+        )
+        return power if self._scale is None else power * self._scale
 
 
-def _pair(a: StemBands, b: StemBands, relevant_power: np.ndarray) -> _PairBands:
-    difference = a.levels_db - b.levels_db
+@dataclass
+class _Pairs:
+    """Per pair of stems and per band, sums over the frames: conflicting frames, their
+    closeness weights, and the level difference where they conflict."""
+
+    conflict: np.ndarray  # (pairs, bands)
+    weight: np.ndarray
+    difference: np.ndarray
+    frames: int
+
+
+def _chunks(frames: int) -> range:
+    return range(0, frames, _PAIR_CHUNK)
+
+
+def _levels(power: np.ndarray) -> np.ndarray:
+    return np.asarray(power_db(power)).astype(np.float32)
+
+
+def _thresholds(sources: list[BandPowers], frames: int) -> np.ndarray:
+    """Each stem's activity threshold (dB): 35 dB under its loud level (the 95th percentile
+    of its frames' loudest band), as ``bands_from_power`` sets it."""
+    loudest = [np.empty(frames, np.float32) for _ in sources]
+    for start in _chunks(frames):
+        stop = min(start + _PAIR_CHUNK, frames)
+        for source, out in zip(sources, loudest, strict=True):
+            out[start:stop] = _levels(source.read(start, stop)).max(axis=0)
+    return np.array(
+        [max(ACTIVE_FLOOR_DB, float(np.percentile(m, 95)) - ACTIVE_BELOW_LOUD_DB) for m in loudest]
+    )
+
+
+def _chunk_state(sources: list[BandPowers], thresholds: np.ndarray, start: int, stop: int):  # noqa: ANN202
+    """(powers, levels dB, active) stacked (stems, bands, frames), and the relevant power."""
+    powers = np.stack([s.read(start, stop) for s in sources])
+    levels = _levels(powers)
+    active = levels >= thresholds.astype(np.float32)[:, None, None]
+    relevant = powers.sum(axis=0) * np.float32(10.0 ** (-RELEVANT_BELOW_MIX_DB / 10.0))
+    return powers, levels, active, relevant
+
+
+def _against(state, i: int, others: slice | list[int]):  # noqa: ANN001, ANN202
+    """Stem ``i`` against ``others``: (conflict, closeness, difference), each (k, bands, n)."""
+    powers, levels, active, relevant = state
+    difference = levels[i] - levels[others]
     closeness = np.abs(difference)
-    conflict = a.active & b.active & (closeness <= CLOSE_DB)
-    conflict &= (a.power + b.power) >= relevant_power
-    weight = np.where(conflict, 1.0 - closeness / (2 * CLOSE_DB), 0.0)
-    return _PairBands(conflict=conflict, weight=weight, difference_db=difference)
+    conflict = (closeness <= CLOSE_DB) & active[others]
+    conflict &= active[i]
+    conflict &= (powers[i] + powers[others]) >= relevant
+    return conflict, closeness, difference
+
+
+def _pair_sums(sources: list[BandPowers], thresholds: np.ndarray, frames: int) -> _Pairs:
+    count = len(sources)
+    pairs = count * (count - 1) // 2
+    sums = _Pairs(
+        conflict=np.zeros((pairs, N_BANDS)),
+        weight=np.zeros((pairs, N_BANDS)),
+        difference=np.zeros((pairs, N_BANDS)),
+        frames=frames,
+    )
+    for start in _chunks(frames):
+        state = _chunk_state(sources, thresholds, start, min(start + _PAIR_CHUNK, frames))
+        row = 0
+        for i in range(count - 1):
+            conflict, closeness, difference = _against(state, i, slice(i + 1, count))
+            rows = slice(row, row + count - 1 - i)
+            sums.conflict[rows] += conflict.sum(axis=2)
+            near = np.sum(closeness, axis=2, where=conflict, dtype=np.float64)
+            sums.weight[rows] += conflict.sum(axis=2) - near / (2 * CLOSE_DB)
+            sums.difference[rows] += np.sum(difference, axis=2, where=conflict, dtype=np.float64)
+            row = rows.stop
+    return sums
+
+
+def _overlaps(sources, thresholds, frames: int, wanted) -> dict:  # noqa: ANN001
+    """Share of frames where a pair conflicts in any band of a range: {(i, j, range): share}."""
+    counts = dict.fromkeys(wanted, 0)
+    for start in _chunks(frames):
+        state = _chunk_state(sources, thresholds, start, min(start + _PAIR_CHUNK, frames))
+        for i, j, first, last in wanted:
+            conflict, _, _ = _against(state, i, [j])
+            counts[(i, j, first, last)] += int(conflict[0, first : last + 1].any(axis=0).sum())
+    return {key: count / max(frames, 1) for key, count in counts.items()}
 
 
 def _ranges(selected: np.ndarray, louder_a: np.ndarray, edges: np.ndarray) -> list[list[int]]:
@@ -300,62 +420,91 @@ def _masker_by_role(names: tuple[str, str], roles: Mapping[str, str] | None) -> 
     return None if rank_a == rank_b else rank_a < rank_b
 
 
-def _conflicts_for_pair(
-    names: tuple[str, str], pair: _PairBands, edges: np.ndarray, roles: Mapping[str, str] | None
-) -> list[MaskingConflict]:
-    share = pair.conflict.mean(axis=1)
-    severity_by_band = pair.weight.mean(axis=1)
+def _pair_ranges(names: tuple[str, str], sums: _Pairs, index: int, edges, roles):  # noqa: ANN001, ANN202
+    """(bands, masker is the first) of each conflicting range of one pair."""
+    share = sums.conflict[index] / max(sums.frames, 1)
     by_role = _masker_by_role(names, roles)
-    if by_role is None:
-        louder_a = np.where(pair.conflict, pair.difference_db, 0.0).sum(axis=1) >= 0.0
-    else:
-        louder_a = np.full(share.shape, by_role)
-    conflicts = []
-    for bands in _ranges(share >= MIN_OVERLAP, louder_a, edges):
-        masker_is_a = bool(louder_a[bands[0]])
-        masker, masked = names if masker_is_a else names[::-1]
-        region = pair.conflict[bands]
-        excess = float(pair.difference_db[bands][region].mean()) * (1 if masker_is_a else -1)
-        severity = float(np.clip(severity_by_band[bands].mean(), 0.0, 1.0))
-        overlap_pct = 100.0 * float(region.any(axis=0).mean())
-        low_hz, high_hz = float(edges[bands[0]]), float(edges[bands[-1] + 1])
-        weight = importance(roles.get(masked)) if roles is not None else 1.0
-        conflicts.append(
-            MaskingConflict(
-                masker=masker,
-                masked=masked,
-                low_hz=round(low_hz, 1),
-                high_hz=round(high_hz, 1),
-                severity=severity,
-                overlap_pct=overlap_pct,
-                masker_excess_db=excess,
-                priority=severity * weight,
-                summary=f"{masker} masks {masked} at {_format_range(low_hz, high_hz)} "
-                f"({overlap_pct:.0f}% of the time, {_level_words(excess)})",
-            )
-        )
-    return conflicts
+    louder_a = sums.difference[index] >= 0.0 if by_role is None else np.full(share.shape, by_role)
+    return [
+        (bands, bool(louder_a[bands[0]]))
+        for bands in _ranges(share >= MIN_OVERLAP, louder_a, edges)
+    ]
 
 
-def _all_conflicts(
-    stems: Mapping[str, np.ndarray | StemBands], sample_rate: float, roles
-) -> list[MaskingConflict]:
-    measured = _measured(stems, sample_rate)
-    names = list(measured)
-    relevant_power = sum(bands.power for bands in measured.values()) * np.float32(
-        10.0 ** (-RELEVANT_BELOW_MIX_DB / 10.0)
+def _conflict(names, sums: _Pairs, index: int, bands, masker_is_a: bool, overlap: float, roles):  # noqa: ANN001, ANN202
+    masker, masked = names if masker_is_a else names[::-1]
+    count = float(sums.conflict[index][bands].sum())
+    excess = (
+        float(sums.difference[index][bands].sum()) / max(count, 1.0) * (1 if masker_is_a else -1)
     )
+    severity = float(np.clip((sums.weight[index][bands] / max(sums.frames, 1)).mean(), 0.0, 1.0))
     edges = band_edges_hz()
-    conflicts = []
-    for i, first in enumerate(names):
-        for second in names[i + 1 :]:
-            pair = _pair(measured[first], measured[second], relevant_power)
-            conflicts += _conflicts_for_pair((first, second), pair, edges, roles)
+    low_hz, high_hz = float(edges[bands[0]]), float(edges[bands[-1] + 1])
+    overlap_pct = 100.0 * overlap
+    weight = importance(roles.get(masked)) if roles is not None else 1.0
+    return MaskingConflict(
+        masker=masker,
+        masked=masked,
+        low_hz=round(low_hz, 1),
+        high_hz=round(high_hz, 1),
+        severity=severity,
+        overlap_pct=overlap_pct,
+        masker_excess_db=excess,
+        priority=severity * weight,
+        summary=f"{masker} masks {masked} at {_format_range(low_hz, high_hz)} "
+        f"({overlap_pct:.0f}% of the time, {_level_words(excess)})",
+    )
+
+
+def _sources(stems: Mapping[str, Any], sample_rate: float) -> dict[str, BandPowers]:
+    if len(stems) < 2:
+        raise StateError(f"masking needs at least 2 stems, got {len(stems)}: {list(stems)}")
+    audio = {n: a for n, a in stems.items() if not isinstance(a, (StemBands, BandPowers))}
+    with ThreadPoolExecutor(
+        max_workers=pool_size(at_most=2)
+    ) as pool:  # numpy, FFT and soxr drop the GIL
+        measured = dict(
+            zip(audio, pool.map(lambda a: stem_bands(a, sample_rate=sample_rate), audio.values()))
+        )
+    return {
+        name: value if isinstance(value, BandPowers) else BandPowers(measured.get(name, value))
+        for name, value in stems.items()
+    }
+
+
+def _all_conflicts(stems: Mapping[str, Any], sample_rate: float, roles) -> list[MaskingConflict]:  # noqa: ANN001
+    found = _sources(stems, sample_rate)
+    names, sources = list(found), list(found.values())
+    frames = min(s.frames for s in sources)
+    thresholds = _thresholds(sources, frames)
+    sums = _pair_sums(sources, thresholds, frames)
+    pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
+    edges = band_edges_hz()
+    ranges = [
+        (i, j, index, bands, first_masks)
+        for index, (i, j) in enumerate(pairs)
+        for bands, first_masks in _pair_ranges((names[i], names[j]), sums, index, edges, roles)
+    ]
+    overlaps = _overlaps(
+        sources, thresholds, frames, [(i, j, b[0], b[-1]) for i, j, _, b, _ in ranges]
+    )
+    conflicts = [
+        _conflict(
+            (names[i], names[j]),
+            sums,
+            index,
+            bands,
+            first,
+            overlaps[(i, j, bands[0], bands[-1])],
+            roles,
+        )
+        for i, j, index, bands, first in ranges
+    ]
     return sorted(conflicts, key=lambda conflict: (-conflict.priority, conflict.summary))
 
 
 def find_masking(
-    stems: Mapping[str, np.ndarray | StemBands],
+    stems: Mapping[str, np.ndarray | StemBands | BandPowers],
     *,
     sample_rate: float,
     roles: Mapping[str, str] | None = None,
@@ -364,7 +513,8 @@ def find_masking(
     """The worst masking conflicts between pairs of stems, highest priority first.
 
     ``stems`` maps names to audio (channels, samples) at ``sample_rate`` (or to ``StemBands``
-    already measured); ``roles`` maps names to roles (vocal, kick, bass, guitar...)."""
+    already measured, or ``BandPowers`` read from a file); ``roles`` maps names to roles
+    (vocal, kick, bass, guitar...). The frames are compared a chunk at a time."""
     if max_conflicts < 1:
         raise StateError(f"max_conflicts={max_conflicts} must be >= 1")
     return _all_conflicts(stems, sample_rate, roles)[:max_conflicts]

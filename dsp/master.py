@@ -24,11 +24,14 @@ from mixchat.dsp.limiter import (
     limit_with_peak_map,
 )
 from mixchat.dsp.loudness import (
+    BLOCK_HOP_S,
+    BLOCK_S,
     gated_integrated,
     integrated_lufs,
     momentary_block_powers,
     true_peak_dbtp,
     weighted_power,
+    window_samples,
 )
 from mixchat.dsp.processors import PEDALBOARD_BUFFER_FRAMES, compressor_plugins, eq_plugins
 from mixchat.dsp.spectrum import mono_sum, power_spectrum
@@ -47,6 +50,8 @@ _PREDICTION_TOLERANCE_LU = 0.04
 _MAX_GAIN_STEP_DB = 12.0  # per secant step: a lone click barely gets louder with more gain
 _MAX_LIMITING_DB = 40.0  # gain above the unlimited landing gain that is ever worth trying
 _MATCH_PASSES = 2
+MATCH_N_FFT = 4096
+_IMPULSE_FRAMES = 1 << 16  # 1.5 s at 44.1 kHz: the match filters' responses have died by then
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
@@ -106,9 +111,12 @@ def _run_board(plugins: list[pb.Plugin], audio: np.ndarray, sample_rate: float) 
     ).astype(np.float32, copy=False)
 
 
-def _band_levels_db(audio: np.ndarray, sample_rate: float) -> np.ndarray:
-    """Energy per broad band relative to the total (dB), from the averaged spectrum."""
-    freqs, psd = power_spectrum(mono_sum(audio), sample_rate=sample_rate, n_fft=4096)
+def _spectrum(audio: np.ndarray, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    return power_spectrum(mono_sum(audio), sample_rate=sample_rate, n_fft=MATCH_N_FFT)
+
+
+def _band_levels(freqs: np.ndarray, psd: np.ndarray, sample_rate: float) -> np.ndarray:
+    """Energy per broad band relative to the total (dB), from an averaged spectrum."""
     edges = np.asarray(MATCH_EDGES_HZ)
     edges = edges[edges < sample_rate / 2.0]
     index = np.searchsorted(edges, freqs, side="right") - 1
@@ -116,6 +124,10 @@ def _band_levels_db(audio: np.ndarray, sample_rate: float) -> np.ndarray:
     energy = np.bincount(index[inside], weights=psd[inside], minlength=edges.size - 1)
     total = max(float(energy.sum()), 1e-30)
     return 10.0 * np.log10(np.maximum(energy, 1e-30) / total)
+
+
+def _band_levels_db(audio: np.ndarray, sample_rate: float) -> np.ndarray:
+    return _band_levels(*_spectrum(audio, sample_rate), sample_rate)
 
 
 def tonal_difference_db(audio: np.ndarray, reference: np.ndarray, *, sample_rate: float):
@@ -140,20 +152,38 @@ def _match_plugins(gains_db: np.ndarray, sample_rate: float) -> list[pb.Plugin]:
     return plugins
 
 
+def _power_response(plugins: list[pb.Plugin], freqs: np.ndarray, sample_rate: float):
+    """|H(f)|^2 of a chain of (linear) filters at ``freqs``, from its impulse response."""
+    impulse = np.zeros((1, _IMPULSE_FRAMES), dtype=np.float32)
+    impulse[0, 0] = 1.0
+    response = _run_board(plugins, impulse, sample_rate)[0] if plugins else impulse[0]
+    spectrum = np.abs(np.fft.rfft(response.astype(np.float64))) ** 2
+    grid = np.fft.rfftfreq(_IMPULSE_FRAMES, d=1.0 / sample_rate)
+    return np.interp(freqs, grid, spectrum)
+
+
 def match_tone(
     audio: np.ndarray, reference: np.ndarray, *, sample_rate: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gentle shelves and bells (each within +-4 dB) moving ``audio``'s broad tonal balance
-    toward ``reference``'s. Returns the processed audio and the band gains used."""
-    gains = np.zeros(len(MATCH_EDGES_HZ) - 1)
-    gains = gains[: _band_levels_db(audio, sample_rate).size]
-    processed = audio
-    for _ in range(_MATCH_PASSES):
-        difference = tonal_difference_db(processed, reference, sample_rate=sample_rate)
+    toward ``reference``'s. Returns the processed audio and the band gains used.
+
+    The EQ is refined over _MATCH_PASSES steps; each step after the first measures the
+    spectrum the previous step's EQ would give (the input's spectrum times the EQ's power
+    response, the filters being linear) instead of running it over the song: one pass of
+    the final EQ over the audio in all."""
+    freqs, psd = _spectrum(audio, sample_rate)
+    target = _band_levels_db(reference, sample_rate)
+    levels = _band_levels(freqs, psd, sample_rate)
+    gains = np.zeros(levels.size)
+    for step in range(_MATCH_PASSES):
+        difference = target - levels
         difference -= np.median(difference)  # a broad level offset is the gain stage's job
         gains = np.clip(gains + 0.8 * difference, -TONAL_MATCH_LIMIT_DB, TONAL_MATCH_LIMIT_DB)
-        processed = _run_board(_match_plugins(gains, sample_rate), audio, sample_rate)
-    return processed, gains
+        if step < _MATCH_PASSES - 1:
+            response = _power_response(_match_plugins(gains, sample_rate), freqs, sample_rate)
+            levels = _band_levels(freqs, psd * response, sample_rate)
+    return _run_board(_match_plugins(gains, sample_rate), audio, sample_rate), gains
 
 
 def _next_gain(current, last, below, above, target_lufs: float) -> float:
@@ -179,23 +209,41 @@ class _LoudnessPredictor:
     """Integrated loudness of ``factor * gain * audio`` from the K-weighted power of
     ``audio``, measured once: K-weighting is linear and the limiter gain moves slowly, so
     the output's K-weighted power is ``factor**2 * gain**2 * power`` to within a few
-    hundredths of a LU, and only the limited samples need touching."""
+    hundredths of a LU, and only the limited samples need touching: their change is added
+    to the power sums of the 100 ms units they fall in (no copy of the song's power)."""
 
     def __init__(self, audio: np.ndarray, sample_rate: float):
         self.sample_rate = sample_rate
         self.power = weighted_power(audio, sample_rate=sample_rate)
-        self.input_lufs = self._integrated(self.power)
+        self.hop = window_samples(BLOCK_HOP_S, sample_rate)
+        self.window = window_samples(BLOCK_S, sample_rate)
+        self.unit = math.gcd(self.hop, self.window)
+        units = self.power.size // self.unit
+        self.sums = (
+            self.power[: units * self.unit].reshape(-1, self.unit).sum(axis=1, dtype=np.float64)
+        )
+        self.input_lufs = self._integrated(self.sums)
 
-    def _integrated(self, power: np.ndarray) -> float:
-        return gated_integrated(momentary_block_powers(power, sample_rate=self.sample_rate))
+    def _integrated(self, sums: np.ndarray) -> float:
+        if self.power.size < self.window:
+            return gated_integrated(
+                momentary_block_powers(self.power, sample_rate=self.sample_rate)
+            )
+        count = (self.power.size - self.window) // self.hop + 1
+        cumulative = np.concatenate(([0.0], np.cumsum(sums)))
+        starts = np.arange(count) * (self.hop // self.unit)
+        blocks = cumulative[starts + self.window // self.unit] - cumulative[starts]
+        return gated_integrated(np.maximum(blocks, 0.0) / self.window)
 
     def lufs(self, gain_db: float, plan: GainPlan) -> float:
-        if plan.positions.size == 0:
+        if plan.positions.size == 0 or self.power.size < self.window:
             return self.input_lufs + gain_db
-        power = self.power.copy()
         squared = np.power(np.float32(10.0), plan.gain_db / np.float32(10.0))
-        power[plan.positions] *= squared
-        return self._integrated(power) + gain_db
+        inside = plan.positions < self.sums.size * self.unit
+        positions = plan.positions[inside]
+        change = self.power[positions] * (squared[inside] - np.float32(1.0))
+        delta = np.bincount(positions // self.unit, weights=change, minlength=self.sums.size)
+        return self._integrated(self.sums + delta) + gain_db
 
 
 def _closer(error: float, best_error: float, louder: bool) -> bool:
@@ -294,9 +342,11 @@ def master_audio(
     eq: tuple[EqBand, ...] = (),
     glue: Compressor | None = None,
     reference: np.ndarray | None = None,
+    reference_lufs: float | None = None,
 ) -> MasterResult:
-    """Master ``audio`` to ``target_lufs`` (or to the reference's loudness when given) with
-    its true peak at or under ``ceiling_dbtp``."""
+    """Master ``audio`` to ``target_lufs`` (or to the reference's loudness when given:
+    ``reference_lufs`` when the caller measured it already) with its true peak at or under
+    ``ceiling_dbtp``."""
     signal = _checked(audio, "audio")
     if not -60.0 <= ceiling_dbtp <= 0.0:
         raise StateError(f"ceiling_dbtp={ceiling_dbtp!r} must be between -60 and 0 dBTP")
@@ -311,7 +361,11 @@ def master_audio(
         processed = _run_board(compressor_plugins(glue), processed, sample_rate)
     if reference is not None:
         ref = _checked(reference, "reference")
-        ref_lufs = integrated_lufs(ref, sample_rate=sample_rate)
+        ref_lufs = (
+            reference_lufs
+            if reference_lufs is not None
+            else integrated_lufs(ref, sample_rate=sample_rate)
+        )
         if not math.isfinite(ref_lufs):
             raise StateError("reference is silent; pick a reference track with audio in it")
         processed, gains = match_tone(processed, ref, sample_rate=sample_rate)

@@ -1,84 +1,143 @@
-"""Render: (stems, MixState) -> the pre-master mix, block-wise, cached, deterministic.
+"""Render: (stems, MixState) -> the pre-master mix, block by block, cached, deterministic.
 
-The song is processed block by block (``block_s``), every track in turn within a block:
+Each audible track's output after its inserts (clean-up, trim ... saturation; the clean-up
+stages read the stem ahead by their latency, see mixchat.dsp.cleanup.stream) comes from its
+stem (no inserts), from its
+track cache file (``track-<key>.npy``, named by a hash of the stem and the insert settings),
+or from its insert chain run now on a thread pool a few blocks ahead of the mix (and written
+to that file when the cache has room). It is placed (fader and automation, pan, width) into
+the mix and, post-fader, into the sends of the reverb (summed to mono, all its input stage
+uses) and delay buses; each bus runs on its own thread a block behind (``bus_lane``).
 
-1. Inserts (clean-up, trim ... saturation; the clean-up stages read the stem ahead by their
-   latency, see mixchat.dsp.cleanup.stream): a track's output comes from its stem when it has no
-   inserts ("passthrough"), from a .npy file in ``cache_dir`` named by a hash of the stem key,
-   the insert settings, the rate and ENGINE_VERSION ("cached", memory-mapped), or from its
-   insert chain run now with pedalboard's ``process(reset=False)`` and written to that file as
-   it goes ("rendered"; the file appears only when complete). Rendered tracks run on a thread
-   pool a block ahead of the mix (pedalboard releases the GIL), so they share the cores.
-2. Mix (cheap numpy): fader gain x automation, pan/width, sum. Post-fader, post-pan sends
-   feed the reverb (summed to mono, which is all its input stage uses) and delay buses.
-3. Buses: each bus that needs rendering runs on its own thread, a block behind the mix, so on
-   a machine with two cores a bus costs little more than the tracks feeding it. Each bus
-   return is cached too, under a hash of exactly what feeds it (the sending tracks' insert
-   keys, faders, pans, widths, sends and automation, and the bus settings), so a change to a
-   track without sends never re-runs a bus.
+Sums are exact: every contribution, scaled by 2**40, is truncated to an integer and added in
+int64, and the pre-master is that sum times the mix bus's gain automation, rounded once to
+float32. So the order in which contributions are added does not matter, and a cached mix
+(``mix-<key>.npy`` and its manifest, see ``render_plan``) becomes another state's mix by
+subtracting the contributions that changed and adding the new ones: a brief that changes one
+track of 32 touches one track, and the result is the same samples a full render gives. The
+buses' send sums are cached the same way (``send-<bus>-<key>.npy``), so a changed sender
+costs one pass of its bus (the reverb is not split or shortened) and nothing of the others.
 
-Mix-bus (track=None) gain automation scales every track output and bus return, not the
-sends. Bus tails stop at the song's end. Fader, pan, width, sends, mute/solo and automation
-never re-run a track's inserts. Memory holds the pre-master and a few blocks, never whole
-processed tracks. The result does not depend on what was cached: the same samples either way.
+Memory holds a few blocks, never whole tracks or the whole mix: the pre-master goes to the
+``sinks`` (meters, writers) block by block (``collect=True`` also keeps it, for tests and
+small jobs). Bus tails stop at the song's end.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
+import queue
 import re
-from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from mixchat.dsp.audio_io import (  # noqa: F401 - prune_cache is part of render's API
+    NpyReader,
     Put,
     audio_writer,
     npy_block_writer,
-    open_npy,
+    npy_nbytes,
+    open_reader,
     prune_cache,
-    release_pages,
 )
 from mixchat.dsp.automation import automation_gain, matching
-from mixchat.dsp.bus_lane import BusLane, open_cached
+from mixchat.dsp.bus_lane import BusLane
+from mixchat.dsp.cache import MIX, TRACK, CacheBudget, touch
 from mixchat.dsp.cleanup.chain import cleaned_stem
-from mixchat.dsp.cleanup.stream import CleanedStem
 from mixchat.dsp.errors import StateError
-from mixchat.dsp.panning import MIX_CHUNK, Placer, placement_matrix
-from mixchat.dsp.processors import (
-    INSERT_FIELDS,
-    InsertChain,
-    bus_chain,
-    has_inserts,
-    insert_chain,
-    pre_delay_frames,
+from mixchat.dsp.feeds import BlockFeeds
+from mixchat.dsp.mix_file import (
+    SCALE,
+    SUM_DTYPE,
+    UNSCALE,
+    _accumulate,
+    mixbus_gain,
+    to_float,
 )
-from mixchat.dsp.state import MixState, TrackState
+from mixchat.dsp.panning import MIX_CHUNK, placement_matrix
+from mixchat.dsp.processors import InsertChain, bus_chain, has_inserts, insert_chain
+from mixchat.dsp.render_plan import (
+    BUSES,
+    ENGINE_VERSION,
+    SEND_CHANNELS,
+    Manifest,
+    MixDiff,
+    bus_plans,
+    cleaned_cache_key,
+    contributions,
+    diff,
+    manifest_of,
+    read_manifests,
+    track_cache_key,
+)
+from mixchat.dsp.state import MixState, SectionAutomation, TrackState
+from mixchat.dsp.stems import ArrayStem, StemReader
 from mixchat.dsp.threads import pool_size
+from mixchat.dsp.track_meter import TrackAnalysis, TrackMeter
 
-ENGINE_VERSION = 3
-CLEANUP_VERSION = 2  # the clean-up stages' own version: keys of tracks without them stay valid
-BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
+__all__ = [
+    "BUSES",
+    "ENGINE_VERSION",
+    "RenderResult",
+    "StemSource",
+    "prune_cache",
+    "render_mix",
+    "track_cache_key",
+]
+
 Progress = Callable[[str, float], None]
+Sink = Callable[[int, np.ndarray], None]
+MeterFactory = Callable[[str, int, int], TrackMeter | None]
+AHEAD_PER_WORKER = 2  # track blocks in flight per worker (bounds memory, not speed)
+
+
+class _Reader(Protocol):
+    channels: int
+    frames: int
+
+    def read(self, start: int, stop: int) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
 class StemSource:
+    """A stem: ``audio`` is a (channels, n) array or a block reader (``mixchat.dsp.stems``);
+    ``key`` names its content (a hash) for the caches."""
+
     name: str
     key: str
-    audio: np.ndarray
+    audio: Any
+
+    @property
+    def reader(self) -> StemReader:
+        return self.audio if hasattr(self.audio, "read") else ArrayStem(self.audio)
+
+    @property
+    def channels(self) -> int:
+        return int(self.reader.channels if hasattr(self.audio, "read") else np.shape(self.audio)[0])
+
+    @property
+    def frames(self) -> int:
+        return int(self.audio.frames if hasattr(self.audio, "read") else np.shape(self.audio)[1])
+
+    def array(self) -> np.ndarray:
+        """The whole stem in memory (for tools that need it whole)."""
+        return self.reader.read(0, self.frames)
 
 
 @dataclass
 class RenderResult:
-    premaster: np.ndarray
+    premaster: np.ndarray | None
     sample_rate: int
+    frames: int = 0
     rendered: list[str] = field(default_factory=list)
     cached: list[str] = field(default_factory=list)
     passthrough: list[str] = field(default_factory=list)
@@ -86,328 +145,287 @@ class RenderResult:
     buses_cached: list[str] = field(default_factory=list)
     bus_files: dict[str, Path] = field(default_factory=dict)  # each return's cache file
     stem_files: list[Path] = field(default_factory=list)
-
-
-def _digest(payload: object) -> str:
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:40]
-
-
-def track_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> str:
-    """Hash of everything that decides a track's insert output (and nothing else)."""
-    inserts = track.model_dump(mode="json", include=set(INSERT_FIELDS))
-    if not track.cleanup.stages():
-        del inserts["cleanup"]  # keys from before the clean-up stages existed stay valid
-    else:
-        inserts["cleanup_version"] = CLEANUP_VERSION
-    return _digest({"engine": ENGINE_VERSION, "stem": stem_key, "rate": sample_rate, **inserts})
-
-
-def cleaned_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> str:
-    """Hash of what decides a track's cleaned stem: the stem and its clean-up stages only."""
-    return _digest(
-        {
-            "engine": ENGINE_VERSION,
-            "cleanup_version": CLEANUP_VERSION,
-            "stem": stem_key,
-            "rate": sample_rate,
-            "cleanup": track.cleanup.model_dump(mode="json"),
-        }
-    )
-
-
-def bus_cache_key(
-    state: MixState,
-    *,
-    bus: str,
-    stems: Mapping[str, StemSource],
-    sample_rate: int,
-    frames: int,
-    block: int,
-) -> str:
-    """Hash of everything that decides a bus return (before mix-bus automation)."""
-    send_field = f"{bus}_send_db"
-    senders = [
-        {
-            "inserts": track_cache_key(t, stem_key=stems[t.name].key, sample_rate=sample_rate),
-            "mix": t.model_dump(mode="json", include={"gain_db", "pan", "width", send_field}),
-            "automation": [
-                a.model_dump(mode="json") for a in state.automation if a.track == t.name
-            ],
-        }
-        for t in state.audible_tracks()
-        if getattr(t, send_field) is not None
-    ]
-    mixbus_sends = [
-        a.model_dump(mode="json")
-        for a in state.automation
-        if a.track is None and getattr(a, send_field) != 0.0
-    ]
-    return _digest(
-        {
-            "engine": ENGINE_VERSION,
-            "bus": bus,
-            "rate": sample_rate,
-            "frames": frames,
-            "block": block,
-            "settings": getattr(state, bus).model_dump(mode="json"),
-            "senders": senders,
-            "mixbus_sends": mixbus_sends,
-        }
-    )
+    mix_file: Path | None = None  # the cached exact mix (None when it could not be kept)
+    base: str | None = None  # the cached mix this render started from
+    analyses: dict[str, TrackAnalysis] = field(default_factory=dict)  # insert key -> measures
 
 
 def safe_file_stem(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name).strip("._") or "track"
 
 
-def _read_block(audio: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """float32 contiguous (ch, stop-start) block; zeros outside ``audio`` (start may be < 0)."""
-    lo, hi = max(start, 0), min(stop, audio.shape[1])
-    if lo == start and hi == stop:
-        return np.ascontiguousarray(audio[:, start:stop], dtype=np.float32)
-    block = np.zeros((audio.shape[0], stop - start), dtype=np.float32)
-    if hi > lo:
-        block[:, lo - start : hi - start] = audio[:, lo:hi]
-    return block
+def _spans(frames: int, block: int, start: int = 0) -> list[tuple[int, int]]:
+    return [(lo, min(lo + block, frames)) for lo in range(start, frames, block)]
 
 
-def _part(gain: np.ndarray | float, lo: int, hi: int) -> np.ndarray | float:
-    return gain if isinstance(gain, float) else gain[lo:hi]
+def mix_path(cache: Path, key: str) -> Path:
+    return cache / f"mix-{key}.npy"
 
 
-def _spans(frames: int, block: int) -> list[tuple[int, int]]:
-    return [(start, min(start + block, frames)) for start in range(0, frames, block)]
+def send_path(cache: Path, bus: str, key: str) -> Path:
+    return cache / f"send-{bus}-{key}.npy"
 
 
-@dataclass
-class _TrackFeed:
-    """One audible track's output after its inserts, handed out block by block."""
-
-    track: TrackState
-    how: str  # passthrough | cached | rendered
-    audio: np.ndarray  # the stem (rendered, passthrough) or the cached insert output
-    chain: InsertChain | None = None
-    put: Put | None = None
-    source: CleanedStem | None = None  # the stem through its clean-up stages
-    put_cleaned: Put | None = None  # where the cleaned stem is cached as it is read
-
-    def block(self, start: int, stop: int) -> np.ndarray | None:
-        stop = min(stop, self.audio.shape[1])
-        if start >= stop:
-            return None
-        if self.chain is None:
-            return np.asarray(self.audio)[:, start:stop]  # a plain view: slicing a memmap is slow
-        if self.source is not None:
-            raw = self.source.read(start, stop)
-            if self.put_cleaned is not None:
-                self.put_cleaned(start, raw)
-        else:
-            raw = _read_block(self.audio, start, stop)
-        out = self.chain.process(raw, reset=start == 0)
-        if self.put is not None:
-            self.put(start, out)
-        return out
+def return_path(cache: Path, bus: str, key: str) -> Path:
+    return cache / f"bus-{bus}-{key}.npy"
 
 
-def _open_feed(
-    track: TrackState,
-    stem: StemSource,
-    *,
-    sample_rate: int,
-    cache: Path | None,
-    stack: ExitStack,
-) -> _TrackFeed:
-    if not has_inserts(track):
-        return _TrackFeed(track, "passthrough", stem.audio)
-    path = None
-    if cache is not None:
-        key = track_cache_key(track, stem_key=stem.key, sample_rate=sample_rate)
-        path = cache / f"track-{key}.npy"
-        cached = open_cached(path, tuple(stem.audio.shape))
-        if cached is not None:
-            return _TrackFeed(track, "cached", cached)
-    chain = insert_chain(track, sample_rate=sample_rate)
-    put = None
-    if path is not None:
-        channels, frames = stem.audio.shape
-        put = stack.enter_context(npy_block_writer(path, shape=(channels, frames)))
-    if not track.cleanup.stages():
-        return _TrackFeed(track, "rendered", stem.audio, chain=chain, put=put)
-    # the cleaned stem has its own cache: a change to the track's other inserts reads it
-    # instead of cleaning again
-    clean_path = None
-    if cache is not None:
-        key = cleaned_cache_key(track, stem_key=stem.key, sample_rate=sample_rate)
-        clean_path = cache / f"cleaned-{key}.npy"
-        cleaned = open_cached(clean_path, tuple(stem.audio.shape))
-        if cleaned is not None:
-            return _TrackFeed(track, "rendered", cleaned, chain=chain, put=put)
-    source = cleaned_stem(stem.audio, track.cleanup, sample_rate=sample_rate)
-    put_cleaned = None
-    if clean_path is not None:
-        shape = tuple(stem.audio.shape)
-        put_cleaned = stack.enter_context(npy_block_writer(clean_path, shape=shape))
-    return _TrackFeed(
-        track,
-        "rendered",
-        stem.audio,
-        chain=chain,
-        put=put,
-        source=source,
-        put_cleaned=put_cleaned,
-    )
+def track_path(cache: Path, key: str) -> Path:
+    return cache / f"track-{key}.npy"
 
 
-def _track_blocks(
-    feeds: list[_TrackFeed], spans: list[tuple[int, int]], pool: ThreadPoolExecutor
-) -> Iterator[Iterator[tuple[_TrackFeed, np.ndarray | None]]]:
-    """For each span, its (feed, block) pairs in track order. Tracks being rendered run their
-    inserts on ``pool`` a block ahead, so they overlap each other and the mixing; each track's
-    blocks are still processed one after another, and mixed in the same order."""
-    ahead: dict[int, Future[np.ndarray | None]] = {}
-
-    def submit(index: int, span: int) -> None:
-        if span < len(spans):
-            ahead[index] = pool.submit(feeds[index].block, *spans[span])
-
-    def span_blocks(span: int) -> Iterator[tuple[_TrackFeed, np.ndarray | None]]:
-        start, stop = spans[span]
-        for index, feed in enumerate(feeds):
-            if feed.chain is None:
-                yield feed, feed.block(start, stop)
-                continue
-            out = ahead.pop(index).result()
-            submit(index, span + 1)
-            yield feed, out
-
-    for index, feed in enumerate(feeds):
-        if feed.chain is not None:
-            submit(index, 0)
-    for span in range(len(spans)):
-        yield span_blocks(span)
+def cleaned_path(cache: Path, key: str) -> Path:
+    return cache / f"cleaned-{key}.npy"
 
 
-class _Mixer:
-    """Places each track's block into the pre-master and the send blocks of the buses that
-    need rendering, adds the bus returns at the end, and writes per-track files on request."""
+# --- track outputs ---------------------------------------------------------------------------
+class TrackOutput:
+    """One insert output, handed out block by block in order: passthrough (the stem), cached
+    (a track cache file) or rendered now (and written to its cache file when there is room).
+    A meter, when given, sees every block."""
 
     def __init__(
         self,
-        state: MixState,
         *,
+        track: TrackState,
+        stem: StemSource,
+        insert_key: str,
         sample_rate: int,
         frames: int,
-        stems_out: Path | None,
-        subtype: str,
+        cache: Path | None,
+        budget: CacheBudget | None,
         stack: ExitStack,
+        meter: TrackMeter | None,
+        write: bool = True,
     ) -> None:
-        self.state = state
-        self.sample_rate = sample_rate
-        self.stems_out = stems_out
-        self.subtype = subtype
-        self.stack = stack
-        self.premaster = np.zeros((2, frames), dtype=np.float32)
-        self.files: list[Path] = []
-        self._placer = Placer()
-        self._writers: dict[str, Any] = {}
-        self._matrices: dict[str, np.ndarray] = {}
-        self._mixbus_block: tuple[tuple[int, int], np.ndarray | float] = ((-1, -1), 1.0)
-
-    def open_writer(self, key: str, file_name: str) -> None:
-        if self.stems_out is None:
+        self.name = track.name
+        self._fresh = True  # the chain starts (reset) on the first block it is given
+        self.insert_key = insert_key
+        self.meter = meter
+        reader = stem.reader
+        self.stem = reader.own() if hasattr(reader, "own") else reader  # a stream each
+        self.length = stem.frames  # the output stops where the stem does
+        self.channels = stem.channels
+        self.chain: InsertChain | None = None
+        self.reader: NpyReader | None = None
+        self.put: Put | None = None
+        if not has_inserts(track):
+            self.how = "passthrough"
             return
-        path = self.stems_out / file_name
-        self.files.append(path)
-        self._writers[key] = self.stack.enter_context(
-            audio_writer(path, sample_rate=self.sample_rate, channels=2, subtype=self.subtype)
-        )
+        shape = (self.channels, self.length)
+        path = track_path(cache, insert_key) if cache is not None else None
+        if path is not None:
+            self.reader = open_reader(path, shape=shape)
+            if self.reader is not None:
+                self.how = "cached"
+                touch(path)
+                return
+        self.how = "rendered"
+        self.chain = insert_chain(track, sample_rate=sample_rate)
+        self.put_cleaned: Put | None = None
+        if track.cleanup.stages():
+            self._open_cleaned(track, stem, sample_rate, cache, budget, stack, write)
+        if (
+            write
+            and path is not None
+            and (budget is None or budget.reserve(npy_nbytes(shape), rank=TRACK))
+        ):
+            try:
+                self.put = stack.enter_context(npy_block_writer(path, shape=shape))
+            finally:
+                if budget is not None:
+                    budget.release(npy_nbytes(shape))
 
-    def _gain(self, owners, field_name: str, static_db: float, start: int, stop: int):
-        return automation_gain(
-            self.state.automation,
-            owners=owners,
-            field=field_name,
-            static_db=static_db,
-            start=start,
-            frames=stop - start,
-            sample_rate=self.sample_rate,
-        )
-
-    def add_track(
+    def _open_cleaned(
         self,
         track: TrackState,
-        block: np.ndarray | None,
-        sends: dict[str, np.ndarray],
-        start: int,
-        stop: int,
+        stem: StemSource,
+        sample_rate: int,
+        cache: Path | None,
+        budget: CacheBudget | None,
+        stack: ExitStack,
+        write: bool,
     ) -> None:
-        """Place one block of a track (post fader, pan, width) into the pre-master, the send
-        blocks and its stem file, chunk by chunk so each chunk is read once from memory."""
-        writer = self._writers.get(track.name)
-        frames = 0 if block is None else block.shape[1]
-        if block is not None:
-            matrix = self._matrix(track, block.shape[0])
-            fader = (
-                self._gain((track.name,), "gain_db", track.gain_db, start, stop)
-                if matching(self.state.automation, track=track.name)
-                else 10.0 ** (track.gain_db / 20.0)
+        """The stem through its clean-up stages, from its own cache file when an earlier
+        render left one (so a change to the track's other inserts does not clean it again),
+        else cleaned now (reading the stem ahead by the stages' latency) and written there."""
+        shape = (self.channels, self.length)
+        path = None
+        if cache is not None:
+            key = cleaned_cache_key(track, stem_key=stem.key, sample_rate=sample_rate)
+            path = cleaned_path(cache, key)
+            reader = open_reader(path, shape=shape)
+            if reader is not None:
+                touch(path)
+                self.stem = reader
+                return
+        cleaned = cleaned_stem(self.stem, track.cleanup, sample_rate=sample_rate)
+        if cleaned is None:
+            return
+        self.stem = cleaned
+        if write and path is not None and (budget is None or budget.reserve(npy_nbytes(shape))):
+            try:
+                self.put_cleaned = stack.enter_context(npy_block_writer(path, shape=shape))
+            finally:
+                if budget is not None:
+                    budget.release(npy_nbytes(shape))
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        """The output for ``start .. stop`` (silence after the stem's end)."""
+        end = min(stop, self.length)
+        if end <= start:
+            return np.zeros((self.channels, stop - start), dtype=np.float32)
+        if self.reader is not None:
+            out = self.reader.read(start, end)
+        elif self.chain is not None:
+            raw = self.stem.read(start, end)
+            if self.put_cleaned is not None:
+                self.put_cleaned(start, raw)
+            out = self.chain.process(raw, reset=self._fresh)
+            self._fresh = False
+            if self.put is not None:
+                self.put(start, out)
+        else:
+            out = self.stem.read(start, end)
+        if self.meter is not None:
+            self.meter.feed(out)
+        if end < stop:
+            out = np.concatenate([out, np.zeros((self.channels, stop - end), np.float32)], axis=1)
+        return out
+
+
+class _Blocks(Protocol):
+    insert_key: str
+
+    def block(self, start: int, stop: int) -> np.ndarray: ...
+
+
+@dataclass
+class MixJob:
+    """One contribution to add (+1) or take out (-1): the placed output of a source into
+    the mix (``premaster``) and into the sends of ``buses``."""
+
+    source: _Blocks
+    track: TrackState
+    automation: tuple[SectionAutomation, ...]
+    sign: int
+    premaster: bool
+    buses: tuple[str, ...]
+    matrix: np.ndarray | None = None
+
+
+class MixPlacer:
+    """Places blocks (fader, automation, pan, width) scaled by 2**40, chunk by chunk, and
+    adds them into the exact sums."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._out = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self._row = np.empty(MIX_CHUNK, dtype=np.float32)
+        self._mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
+        self._spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self._scratch = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self._gains_at = -1
+        self._gains: dict[tuple, np.ndarray | float] = {}
+
+    def gain(
+        self, job: MixJob, owners: tuple, field_name: str, static_db: float, start: int, stop: int
+    ):
+        """``automation_gain`` for one job's block, computed once per block for jobs that
+        share it (a track's old and new contribution usually do)."""
+        key = (job.automation, owners, field_name, static_db, stop - start)
+        if self._gains_at != start:
+            self._gains_at, self._gains = start, {}
+        if key not in self._gains:
+            self._gains[key] = automation_gain(
+                job.automation,
+                owners=owners,
+                field=field_name,
+                static_db=static_db,
+                start=start,
+                frames=stop - start,
+                sample_rate=self.sample_rate,
             )
-            if isinstance(fader, float):
-                matrix, fader = (matrix * fader).astype(np.float32), None
-            send_gains = [
-                (
-                    sends[bus],
-                    self._gain((track.name, None), send, getattr(track, send), start, stop),
-                )
-                for bus, send in BUSES
-                if bus in sends and getattr(track, send) is not None
-            ]
-            mixbus = self._mixbus_gain(start, stop)
-            for lo in range(0, frames, MIX_CHUNK):
-                hi = min(lo + MIX_CHUNK, frames)
-                placed = self._placer.place(
-                    block[:, lo:hi], matrix, None if fader is None else fader[lo:hi]
-                )
-                for target, gain in send_gains:
-                    scaled = (
-                        self._placer.summed(placed, _part(gain, lo, hi))
-                        if target.shape[0] == 1
-                        else self._placer.scaled(placed, _part(gain, lo, hi))
-                    )
-                    target[:, lo:hi] += scaled
-                if not (isinstance(mixbus, float) and mixbus == 1.0):
-                    placed *= _part(mixbus, lo, hi)
-                self.premaster[:, start + lo : start + hi] += placed
-                if writer is not None:
-                    writer.write(placed)
-        if writer is not None and frames < stop - start:
-            writer.write(np.zeros((2, stop - start - frames), dtype=np.float32))
+        return self._gains[key]
 
-    def _mixbus_gain(self, start: int, stop: int) -> np.ndarray | float:
-        """The mix bus's gain automation for these samples, computed once per block."""
-        if self._mixbus_block[0] != (start, stop):
-            self._mixbus_block = ((start, stop), self._gain((None,), "gain_db", 0.0, start, stop))
-        return self._mixbus_block[1]
-
-    def _matrix(self, track: TrackState, channels: int) -> np.ndarray:
-        if track.name not in self._matrices:
-            self._matrices[track.name] = placement_matrix(
-                pan=track.pan, width=track.width, channels=channels
+    def add(
+        self,
+        job: MixJob,
+        block: np.ndarray,
+        start: int,
+        acc: np.ndarray,
+        sends: Mapping[str, np.ndarray],
+        written: Callable[[np.ndarray, int], None] | None = None,
+    ) -> None:
+        stop = start + block.shape[1]
+        track = job.track
+        if job.matrix is None:
+            job.matrix = placement_matrix(
+                pan=track.pan, width=track.width, channels=block.shape[0]
             ).astype(np.float32)
-        return self._matrices[track.name]
+        fader = (
+            self.gain(job, (track.name,), "gain_db", track.gain_db, start, stop)
+            if matching(job.automation, track=track.name)
+            else 10.0 ** (track.gain_db / 20.0)
+        )
+        if isinstance(fader, float):
+            matrix, fader = (job.matrix * fader).astype(np.float32) * SCALE, None
+        else:
+            matrix = job.matrix * SCALE
+        send_gains = [
+            (
+                sends[bus],
+                self.gain(job, (track.name, None), send, getattr(track, send), start, stop),
+            )
+            for bus, send in BUSES
+            if bus in job.buses
+        ]
+        for lo in range(0, block.shape[1], MIX_CHUNK):
+            hi = min(lo + MIX_CHUNK, block.shape[1])
+            placed = self._place(block[:, lo:hi], matrix, None if fader is None else fader[lo:hi])
+            if job.premaster:
+                _accumulate(acc[:, lo:hi], placed, job.sign, self._scratch)
+            for target, gain in send_gains:
+                part = gain if isinstance(gain, float) else gain[lo:hi]
+                if target.shape[0] == 1:
+                    scaled = self._mono[:, : hi - lo]
+                    np.add(placed[0], placed[1], out=scaled[0])
+                    scaled *= part
+                else:
+                    scaled = self._spare[:, : hi - lo]
+                    np.multiply(placed, part, out=scaled)
+                _accumulate(target[:, lo:hi], scaled, job.sign, self._scratch)
+            if written is not None:
+                written(placed, lo)
 
-    def add_return(self, bus: str, output: np.ndarray, *, delay: int, block: int) -> None:
-        """Add a bus return, shifted by ``delay`` frames, after the mix-bus automation."""
-        writer = self._writers.get(bus)
-        for start, stop in _spans(self.premaster.shape[1], block):
-            audio = _read_block(output, start - delay, stop - delay)
-            mixbus = self._mixbus_gain(start, stop)
-            if not (isinstance(mixbus, float) and mixbus == 1.0):
-                audio = audio * (np.float32(mixbus) if isinstance(mixbus, float) else mixbus)
-            self.premaster[:, start:stop] += audio
-            if writer is not None:
-                writer.write(audio)
+    def _place(self, source: np.ndarray, matrix: np.ndarray, gain: np.ndarray | None):
+        frames = source.shape[1]
+        out, row = self._out[:, :frames], self._row[:frames]
+        if gain is not None:
+            source = source * gain
+        for out_row in range(2):
+            np.multiply(source[0], matrix[out_row, 0], out=out[out_row])
+            for in_row in range(1, source.shape[0]):
+                if matrix[out_row, in_row] != 0.0:  # zero unless width != 1
+                    np.multiply(source[in_row], matrix[out_row, in_row], out=row)
+                    out[out_row] += row
+        return out
+
+
+def _check_inputs(stems: Mapping[str, StemSource], state: MixState, block_s: float) -> None:
+    if block_s <= 0:
+        raise StateError(f"block_s={block_s} must be > 0")
+    for track in state.tracks:
+        if track.name not in stems:
+            raise StateError(f"track={track.name!r} has no stem; stems are {sorted(stems)}")
+        stem = stems[track.name]
+        shape = (
+            (stem.channels, stem.frames) if hasattr(stem.audio, "read") else np.shape(stem.audio)
+        )
+        if len(shape) != 2 or shape[0] not in (1, 2):
+            raise StateError(
+                f"stem {track.name!r} has shape {shape}; it must be (1 or 2 channels, samples)"
+            )
 
 
 def _remove_stale_stems(stems_out: Path, state: MixState, used: list[str]) -> None:
@@ -420,17 +438,42 @@ def _remove_stale_stems(stems_out: Path, state: MixState, used: list[str]) -> No
         (stems_out / name).unlink(missing_ok=True)
 
 
-def _check_inputs(stems: Mapping[str, StemSource], state: MixState, block_s: float) -> None:
-    if block_s <= 0:
-        raise StateError(f"block_s={block_s} must be > 0")
-    for track in state.tracks:
-        if track.name not in stems:
-            raise StateError(f"track={track.name!r} has no stem; stems are {sorted(stems)}")
-        shape = np.shape(stems[track.name].audio)
-        if len(shape) != 2 or shape[0] not in (1, 2):
-            raise StateError(
-                f"stem {track.name!r} has shape {shape}; it must be (1 or 2 channels, samples)"
-            )
+def _usable(base: Manifest, target: Manifest, change: MixDiff, cache: Path) -> bool:
+    """True when every file the change reads from the base is in the cache."""
+    if open_reader(mix_path(cache, base.key), shape=(2, base.frames), dtype=SUM_DTYPE) is None:
+        return False
+    for bus, old in base.buses.items():
+        new = target.buses.get(bus)
+        changes_send = bus in change.send_out or bus in change.send_in
+        runs_lane = (
+            bus in change.returns
+            and new is not None
+            and not return_path(cache, bus, new["return"]).exists()
+        )
+        send_shape = (SEND_CHANNELS[bus], base.frames)
+        if (changes_send or runs_lane) and open_reader(
+            send_path(cache, bus, old["send"]), shape=send_shape, dtype=SUM_DTYPE
+        ) is None:
+            return False
+        if runs_lane and not changes_send and new is not None and old["send"] != new["send"]:
+            return False
+        if bus in change.returns and not return_path(cache, bus, old["return"]).exists():
+            return False
+    return True
+
+
+def _choose_base(target: Manifest, cache: Path | None) -> MixDiff:
+    """The cheapest way to the target: from scratch, or from a cached mix."""
+    best = diff(target, None)
+    if cache is None:
+        return best
+    for manifest in read_manifests(cache):
+        if (manifest.frames, manifest.sample_rate) != (target.frames, target.sample_rate):
+            continue
+        change = diff(target, manifest)
+        if change.cost < best.cost and _usable(manifest, target, change, cache):
+            best = change
+    return best
 
 
 def render_mix(
@@ -439,109 +482,551 @@ def render_mix(
     state: MixState,
     sample_rate: int,
     cache_dir: Path | None = None,
+    budget: CacheBudget | None = None,
     stems_out: Path | None = None,
     stems_subtype: str = "FLOAT",
     block_s: float = 10.0,
     progress: Progress | None = None,
+    sinks: Sequence[Sink] = (),
+    collect: bool | None = True,
+    meter_for: MeterFactory | None = None,
+    keep_mix: bool = True,
+    start_frame: int = 0,
+    preroll_s: float = 3.0,
 ) -> RenderResult:
     """Render the pre-master mix (2, n) float32: every audible track post-fader plus the bus
-    returns, before any master stage. See the module docstring for the stages and caches."""
+    returns, before any master stage. Each pre-master block goes to ``sinks`` in order (and
+    into ``RenderResult.premaster`` when ``collect``; ``collect=None``: only when the mix
+    could not be cached). ``meter_for(insert_key, channels, frames)`` gives a ``TrackMeter``
+    for each track output to measure on the way (None: not that one); its results are in
+    ``RenderResult.analyses``. ``keep_mix=False``: a throwaway
+    render (no mix or send sums written to the cache).
+
+    ``start_frame`` > 0 renders from there to the end, for listening: what comes from the
+    cache (a cached mix, track outputs, bus returns) is exact; inserts and buses that must
+    run start ``preroll_s`` earlier, so their filters, compressors and tails have settled by
+    ``start_frame``. Such a render writes nothing to the cache and measures nothing."""
     _check_inputs(stems, state, block_s)
-    frames = max((stems[t.name].audio.shape[1] for t in state.tracks), default=0)
-    audible = state.audible_tracks()
+    frames = max((stems[t.name].frames for t in state.tracks), default=0)
     block = max(1, int(round(block_s * sample_rate)))
-    spans = _spans(frames, block)
-    used = [bus for bus, send in BUSES if any(getattr(t, send) is not None for t in audible)]
+    start_frame = min(max(int(start_frame), 0), frames)
+    first = max(0, start_frame - int(round(preroll_s * sample_rate))) if start_frame else 0
+    spans = _spans(frames, block, first)
+    if start_frame:
+        keep_mix, meter_for, stems_out, collect = False, None, None, False
     cache = Path(cache_dir) if cache_dir is not None else None
-    bus_paths: dict[str, Path | None] = dict.fromkeys(used)
-    if cache is not None:
-        for bus in used:
-            key = bus_cache_key(
-                state, bus=bus, stems=stems, sample_rate=sample_rate, frames=frames, block=block
-            )
-            bus_paths[bus] = cache / f"bus-{bus}-{key}.npy"
-    bus_outputs = {
-        bus: hit
-        for bus, path in bus_paths.items()
-        if path is not None and (hit := open_cached(path, (2, frames))) is not None
-    }
-    pending = [bus for bus in used if bus not in bus_outputs]
+    stem_keys = {name: stem.key for name, stem in stems.items()}
+    found = contributions(state, stem_keys=stem_keys, sample_rate=sample_rate)
+    plans = bus_plans(state, found, sample_rate=sample_rate, frames=frames)
+    target = manifest_of(found, plans, frames=frames, rate=sample_rate)
+    change = diff(target, None) if stems_out is not None else _choose_base(target, cache)
     if stems_out is not None:
         stems_out = Path(stems_out)
         stems_out.mkdir(parents=True, exist_ok=True)
-        _remove_stale_stems(stems_out, state, used)
-    units = max(len(spans) * len(audible) + len(used), 1)
-    done = 0
-
-    def report(label: str) -> None:
-        nonlocal done
-        done += 1
-        if progress is not None:
-            progress(label, min(done / units, 1.0))
-
+        _remove_stale_stems(stems_out, state, list(plans))
+    result = RenderResult(premaster=None, sample_rate=sample_rate, frames=frames)
+    result.buses = list(plans)
+    result.base = change.base.key if change.base is not None else None
     with ExitStack() as stack:
-        feeds = [
-            _open_feed(t, stems[t.name], sample_rate=sample_rate, cache=cache, stack=stack)
-            for t in audible
-        ]
-        mixer = _Mixer(
-            state,
+        mixer = _Mixdown(
+            state=state,
+            stems=stems,
+            found=found,
+            plans=plans,
+            target=target,
+            change=change,
             sample_rate=sample_rate,
             frames=frames,
-            stems_out=stems_out,
-            subtype=stems_subtype,
+            cache=cache,
+            budget=budget,
             stack=stack,
+            stems_out=stems_out,
+            stems_subtype=stems_subtype,
+            meter_for=meter_for,
+            result=result,
+            keep_mix=keep_mix,
+            write_tracks=not start_frame,
         )
-        for track in audible:
-            mixer.open_writer(track.name, f"{safe_file_stem(track.name)}.wav")
-        for bus in used:
-            mixer.open_writer(bus, f"{bus}_return.wav")
-        pool = stack.enter_context(ThreadPoolExecutor(max_workers=max(len(pending), 1)))
-        lanes = {
-            bus: BusLane(
-                bus_chain(state, bus, sample_rate=sample_rate),
-                shape=(2, frames),
-                path=bus_paths[bus],
-                pool=pool,
-            )
-            for bus in pending
-        }
-        rendering = sum(feed.chain is not None for feed in feeds)
-        track_pool = stack.enter_context(
-            ThreadPoolExecutor(max_workers=pool_size(at_most=rendering))
+        outputs: list[Sink] = list(sinks)
+        if start_frame:
+            outputs = [_from(start_frame, sink) for sink in outputs]
+        cached = mixer.mix_put is not None or (
+            change.base is not None and change.base.key == target.key
         )
+        if collect or (collect is None and not cached):
+            collected = result.premaster = np.zeros((2, frames), dtype=np.float32)
+
+            def keep(start: int, audio: np.ndarray) -> None:
+                collected[:, start : start + audio.shape[1]] = audio
+
+            outputs.append(keep)
         try:
-            for (start, stop), blocks in zip(spans, _track_blocks(feeds, spans, track_pool)):
-                sends = {bus: lane.send_block(stop - start) for bus, lane in lanes.items()}
-                for feed, out in blocks:
-                    mixer.add_track(feed.track, out, sends, start, stop)
-                    release_pages(feed.audio)
-                    report(f"mixing {feed.track.name}")
-                for bus, lane in lanes.items():
-                    lane.feed(start, sends[bus])
-            bus_outputs.update({bus: lane.result() for bus, lane in lanes.items()})
+            mixer.run(spans, outputs, progress)
         except BaseException:
-            for lane in lanes.values():
-                lane.abort()
+            if budget is not None:
+                budget.unpin(mixer.pinned)
             raise
-        for bus in used:
-            delay = (
-                pre_delay_frames(state.reverb, sample_rate=sample_rate) if bus == "reverb" else 0
-            )
-            output = bus_outputs.pop(bus)
-            mixer.add_return(bus, output, delay=delay, block=block)
-            release_pages(output)
-            report(f"{bus} bus")
-    result = RenderResult(
-        premaster=mixer.premaster,
-        sample_rate=sample_rate,
-        buses=list(used),
-        buses_cached=[bus for bus in used if bus not in pending],
-        bus_files={bus: path for bus, path in bus_paths.items() if path is not None},
-        stem_files=mixer.files,
-    )
-    for feed in feeds:
-        getattr(result, feed.how).append(feed.track.name)
+    mixer.write_manifest()
     if progress is not None:
         progress("done", 1.0)
     return result
+
+
+class _Mixdown:
+    """One render: sources and jobs from the change, lanes for the buses to run, the exact
+    sums block by block, and the outputs."""
+
+    def __init__(
+        self,
+        *,
+        state,
+        stems,
+        found,
+        plans,
+        target,
+        change,
+        sample_rate,
+        frames,
+        cache,
+        budget,
+        stack,
+        stems_out,
+        stems_subtype,
+        meter_for,
+        result,
+        keep_mix=True,
+        write_tracks=True,
+    ):  # noqa: ANN001, PLR0913
+        self.state, self.stems, self.found, self.plans = state, stems, found, plans
+        self.target, self.change = target, change
+        self.rate, self.frames = sample_rate, frames
+        self.cache, self.budget, self.stack = cache, budget, stack
+        self.stems_out, self.subtype = stems_out, stems_subtype
+        self.result = result
+        self.keep_mix = keep_mix and cache is not None
+        self.write_tracks = write_tracks
+        self._meter_for = meter_for or (lambda key, channels, frames: None)
+        self._sources: dict[str, TrackOutput] = {}
+        self._meters: dict[str, TrackMeter] = {}
+        self.jobs: list[MixJob] = []
+        self.pinned: list[Path] = []
+        wanted = self._wanted()
+        self._pin_mix_reads()
+        self._plan_buses()
+        self._pin_track_reads(wanted)
+        self._plan_jobs(wanted)
+        self._writers: dict[str, Any] = {}
+        if stems_out is not None:
+            for name in found:
+                self._open_writer(name, f"{safe_file_stem(name)}.wav")
+            for bus in plans:
+                self._open_writer(bus, f"{bus}_return.wav")
+
+    # --- planning ---------------------------------------------------------------------
+    def _wanted(
+        self,
+    ) -> list[tuple[TrackState, tuple[SectionAutomation, ...], str, int, bool, tuple[str, ...]]]:
+        """(track, automation, stem key, sign, into the mix, buses) of every contribution to
+        take out (old settings, from the base's manifest) or put in."""
+        change = self.change
+        out_buses: dict[str, list[str]] = {}
+        for bus, names in change.send_out.items():
+            for name in names:
+                out_buses.setdefault(name, []).append(bus)
+        in_buses: dict[str, list[str]] = {}
+        for bus, names in change.send_in.items():
+            for name in names:
+                in_buses.setdefault(name, []).append(bus)
+        wanted = []
+        for name in sorted(set(change.removed) | set(out_buses)):
+            record = change.removed.get(name) or change.base.tracks[name]
+            track = TrackState.model_validate(record["state"])
+            automation = tuple(SectionAutomation.model_validate(a) for a in record["automation"])
+            wanted.append(
+                (
+                    track,
+                    automation,
+                    record["stem"],
+                    -1,
+                    name in change.removed,
+                    tuple(out_buses.get(name, ())),
+                )
+            )
+        for name, c in self.found.items():
+            if name in change.added or name in in_buses:
+                wanted.append(
+                    (
+                        c.track,
+                        c.automation,
+                        c.stem_key,
+                        +1,
+                        name in change.added,
+                        tuple(in_buses.get(name, ())),
+                    )
+                )
+        return wanted
+
+    def _insert_key(self, track: TrackState, stem_key: str) -> str:
+        if has_inserts(track):
+            return track_cache_key(track, stem_key=stem_key, sample_rate=self.rate)
+        return f"stem-{stem_key}"
+
+    def _pin(self, paths: list[Path]) -> None:
+        """Keep cached files this render reads from being evicted by its own writes."""
+        self.pinned += paths
+        if self.budget is not None:
+            self.budget.pin(paths)
+
+    def _pin_mix_reads(self) -> None:
+        """The cached mix, sends and returns this render reads (first: the mix set is worth
+        more than any track output, so its room is made before track files are opened)."""
+        cache, base = self.cache, self.change.base
+        if cache is None:
+            return
+        paths = []
+        if base is not None:
+            paths.append(mix_path(cache, base.key))
+            for bus, old in base.buses.items():
+                paths += [
+                    send_path(cache, bus, old["send"]),
+                    return_path(cache, bus, old["return"]),
+                ]
+        for bus, plan in self.plans.items():
+            paths += [
+                send_path(cache, bus, plan.send_key),
+                return_path(cache, bus, plan.return_key),
+            ]
+        self._pin(paths)
+
+    def _pin_track_reads(self, wanted) -> None:  # noqa: ANN001
+        if self.cache is None:
+            return
+        paths = [track_path(self.cache, self._insert_key(t, k)) for t, _, k, *_ in wanted]
+        self._pin(paths + [track_path(self.cache, c.insert_key) for c in self.found.values()])
+
+    def _source(self, track: TrackState, stem_key: str, measured: bool) -> TrackOutput:
+        stem = self.stems[track.name]
+        if stem.key != stem_key:
+            raise StateError(f"stem {track.name!r} changed since the cached mix was made")
+        key = self._insert_key(track, stem_key)
+        if key not in self._sources:
+            meter = self._meter_for(key, stem.channels, stem.frames) if measured else None
+            if meter is not None:
+                self._meters[key] = meter
+            self._sources[key] = TrackOutput(
+                track=track,
+                stem=stem,
+                insert_key=key,
+                sample_rate=self.rate,
+                frames=self.frames,
+                cache=self.cache,
+                budget=self.budget,
+                stack=self.stack,
+                meter=meter,
+                write=self.write_tracks,
+            )
+        return self._sources[key]
+
+    def _plan_jobs(self, wanted) -> None:  # noqa: ANN001
+        for track, automation, stem_key, sign, premaster, buses in wanted:
+            source = self._source(track, stem_key, sign > 0)
+            self.jobs.append(MixJob(source, track, automation, sign, premaster, buses))
+        for c in self.found.values():  # measured but not in the change: read it anyway
+            if c.insert_key not in self._sources:
+                stem = self.stems[c.name]
+                meter = self._meter_for(c.insert_key, stem.channels, stem.frames)
+                if meter is not None:
+                    self._meters[c.insert_key] = meter
+                    self._sources[c.insert_key] = TrackOutput(
+                        track=c.track,
+                        stem=stem,
+                        insert_key=c.insert_key,
+                        sample_rate=self.rate,
+                        frames=self.frames,
+                        cache=self.cache,
+                        budget=self.budget,
+                        stack=self.stack,
+                        meter=meter,
+                        write=self.write_tracks,
+                    )
+        for name, c in self.found.items():
+            made = self._sources.get(c.insert_key)
+            if c.passthrough:
+                self.result.passthrough.append(name)
+            elif made is not None and made.how == "rendered":
+                self.result.rendered.append(name)
+            else:
+                self.result.cached.append(name)
+
+    def _reserve_writer(self, path: Path, shape: tuple[int, int], dtype: str = "<f4") -> Put | None:
+        nbytes = npy_nbytes(shape, dtype)
+        if self.budget is not None and not self.budget.reserve(nbytes, rank=MIX):
+            return None
+        try:
+            return self.stack.enter_context(npy_block_writer(path, shape=shape, dtype=dtype))
+        finally:
+            if self.budget is not None:
+                self.budget.release(nbytes)
+
+    def _plan_buses(self) -> None:
+        cache, change = self.cache, self.change
+        base = change.base
+        self.lanes: dict[str, BusLane] = {}
+        self.new_returns: dict[str, Any] = {}  # bus -> lane or reader of the new return
+        self.old_returns: dict[str, tuple[NpyReader, int]] = {}
+        self.send_bases: dict[str, NpyReader | None] = {}
+        self.send_puts: dict[str, Put] = {}
+        shape = (2, self.frames)
+        for bus in change.returns:
+            old = base.buses.get(bus) if base is not None else None
+            if old is not None:
+                reader = open_reader(return_path(cache, bus, old["return"]), shape=shape)
+                if reader is None:
+                    raise StateError(f"the cached {bus} return of mix {base.key} is missing")
+                self.old_returns[bus] = (reader, old["delay"])
+        for bus, plan in self.plans.items():
+            path = return_path(cache, bus, plan.return_key) if cache is not None else None
+            if path is not None:
+                self.result.bus_files[bus] = path
+            if bus not in change.returns:
+                self.result.buses_cached.append(bus)
+                continue
+            reader = open_reader(path, shape=shape) if path is not None else None
+            if path is not None and reader is not None:
+                self.new_returns[bus] = reader
+                self.result.buses_cached.append(bus)
+                touch(path)
+                continue
+            writable = (
+                self.write_tracks
+                and path is not None
+                and (self.budget is None or self.budget.reserve(npy_nbytes(shape), rank=MIX))
+            )
+            try:
+                self.lanes[bus] = self.new_returns[bus] = BusLane(
+                    bus_chain(self.state, bus, sample_rate=self.rate),
+                    frames=self.frames,
+                    path=path if writable else None,
+                )
+            finally:
+                if writable and self.budget is not None:
+                    self.budget.release(npy_nbytes(shape))
+        for bus, plan in self.plans.items():  # the send sums to carry along
+            changes = bus in change.send_in or bus in change.send_out
+            if not changes and bus not in self.lanes:
+                continue
+            send_shape = (SEND_CHANNELS[bus], self.frames)
+            old = base.buses.get(bus) if base is not None else None
+            reader = None
+            if old is not None and (changes or old["send"] == plan.send_key):
+                reader = open_reader(
+                    send_path(cache, bus, old["send"]), shape=send_shape, dtype=SUM_DTYPE
+                )
+                if reader is None:
+                    raise StateError(f"the cached {bus} send of mix {base.key} is missing")
+            elif old is not None:
+                raise StateError(f"the {bus} send of mix {base.key} cannot be rebuilt")
+            self.send_bases[bus] = reader
+            path = send_path(cache, bus, plan.send_key) if cache is not None else None
+            if changes and self.keep_mix and path is not None and not path.exists():
+                put = self._reserve_writer(path, send_shape, SUM_DTYPE)
+                if put is not None:
+                    self.send_puts[bus] = put
+        self.base_mix = (
+            open_reader(mix_path(cache, base.key), shape=shape, dtype=SUM_DTYPE)
+            if base is not None
+            else None
+        )
+        self.mix_put: Put | None = None
+        if self.keep_mix and (base is None or base.key != self.target.key):
+            self.mix_put = self._reserve_writer(mix_path(cache, self.target.key), shape, SUM_DTYPE)
+
+    def write_manifest(self) -> None:
+        """Once the mix file is in place: what it holds, for later renders to start from."""
+        if self.budget is not None:
+            self.budget.unpin(self.pinned)
+        if self.mix_put is None or self.cache is None:
+            return
+        path = self.cache / f"mix-{self.target.key}.json"
+        text = json.dumps(self.target.to_json())
+        if self.budget is not None and not self.budget.reserve(len(text), rank=MIX):
+            return  # the mix stays (whole-song renders reuse it by its name), unindexed
+        try:
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            tmp.write_text(text)
+            os.replace(tmp, path)
+        finally:
+            if self.budget is not None:
+                self.budget.release(len(text))
+
+    def _open_writer(self, key: str, file_name: str) -> None:
+        path = self.stems_out / file_name
+        self.result.stem_files.append(path)
+        self._writers[key] = self.stack.enter_context(
+            audio_writer(path, sample_rate=self.rate, channels=2, subtype=self.subtype)
+        )
+
+    # --- running ------------------------------------------------------------------------
+    def run(
+        self, spans: list[tuple[int, int]], sinks: list[Sink], progress: Progress | None
+    ) -> None:
+        sources = list(self._sources.values())
+        workers = pool_size(at_most=len(sources))
+        pool = self.stack.enter_context(ThreadPoolExecutor(max_workers=workers))
+        feeds = BlockFeeds(sources, spans, pool, ahead=AHEAD_PER_WORKER * workers)
+        by_source: dict[str, list[MixJob]] = {}
+        for job in self.jobs:
+            by_source.setdefault(job.source.insert_key, []).append(job)
+        placer = MixPlacer(self.rate)
+        output = _Output(sinks)
+        pending: deque[tuple[int, int, np.ndarray]] = deque()
+        units, done = max(len(spans) * len(sources), 1), 0
+        try:
+            for index, (start, stop) in enumerate(spans):
+                acc = self._base_block(start, stop)
+                sends = self._send_blocks(start, stop)
+                for source, block in feeds.blocks(index):
+                    for job in by_source.get(source.insert_key, []):
+                        written = self._writer_for(job, start)
+                        placer.add(job, block, start, acc, sends, written)
+                    if progress is not None:
+                        done += 1
+                        progress(f"mixing {source.name}", min(0.99, done / units))
+                for bus, send in sends.items():
+                    if bus in self.send_puts:
+                        self.send_puts[bus](start, send)
+                    if bus in self.lanes:
+                        self.lanes[bus].feed(start, to_float(send))
+                pending.append((start, stop, acc))
+                while len(pending) > 1:
+                    self._finish(*pending.popleft(), output)
+                if progress is not None and not sources:
+                    progress("mixing", min(0.99, (index + 1) / max(len(spans), 1)))
+            for lane in self.lanes.values():
+                lane.close()
+            while pending:
+                self._finish(*pending.popleft(), output)
+            for lane in self.lanes.values():
+                lane.finish()
+            output.close()
+        except BaseException:
+            feeds.cancel()
+            for lane in self.lanes.values():
+                lane.abort()
+            output.abort()
+            raise
+        for key, meter in self._meters.items():
+            self.result.analyses[key] = meter.result()
+        if self.mix_put is not None:
+            self.result.mix_file = mix_path(self.cache, self.target.key)
+        elif self.change.base is not None and self.change.base.key == self.target.key:
+            self.result.mix_file = mix_path(self.cache, self.target.key)
+            touch(self.result.mix_file)
+
+    def _writer_for(self, job: MixJob, start: int):  # noqa: ANN202
+        writer = self._writers.get(job.track.name)
+        if writer is None or job.sign < 0:
+            return None
+
+        def written(placed: np.ndarray, lo: int) -> None:
+            gain = self._mixbus(start + lo, start + lo + placed.shape[1])
+            audio = placed.astype(np.float64) * UNSCALE
+            writer.write((audio * gain).astype(np.float32))
+
+        return written
+
+    def _mixbus(self, start: int, stop: int) -> np.ndarray | float:
+        return mixbus_gain(self.state.automation, sample_rate=self.rate, start=start, stop=stop)
+
+    def _base_block(self, start: int, stop: int) -> np.ndarray:
+        if self.base_mix is not None:
+            return self.base_mix.read(start, stop)
+        return np.zeros((2, stop - start), dtype=np.float64)
+
+    def _send_blocks(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        blocks = {}
+        for bus, reader in self.send_bases.items():
+            if reader is not None:
+                blocks[bus] = reader.read(start, stop)
+            else:
+                blocks[bus] = np.zeros((SEND_CHANNELS[bus], stop - start), dtype=np.float64)
+        return blocks
+
+    def _finish(self, start: int, stop: int, acc: np.ndarray, output: _Output) -> None:
+        """Swap the changed returns, keep the exact sum, send the pre-master out."""
+        scratch = np.empty((2, stop - start), dtype=np.float32)
+        for reader, delay in self.old_returns.values():
+            _accumulate(
+                acc, _shifted(reader, start - delay, stop - delay, self.frames) * SCALE, -1, scratch
+            )
+        for bus, source in self.new_returns.items():
+            delay = self.plans[bus].delay
+            if isinstance(source, BusLane):
+                ret = source.take(start - delay, stop - delay)
+            else:
+                ret = _shifted(source, start - delay, stop - delay, self.frames)
+            _accumulate(acc, ret * SCALE, +1, scratch)
+            if bus in self._writers:
+                self._writers[bus].write((ret * self._mixbus(start, stop)).astype(np.float32))
+        if self.mix_put is not None:
+            self.mix_put(start, acc)
+        output.put(start, acc, self._mixbus(start, stop))
+
+
+def _shifted(reader: NpyReader, start: int, stop: int, frames: int) -> np.ndarray:
+    out = np.zeros((2, stop - start), dtype=np.float32)
+    lo, hi = max(start, 0), min(stop, frames)
+    if hi > lo:
+        out[:, lo - start : hi - start] = reader.read(lo, hi)
+    return out
+
+
+def _from(first: int, sink: Sink) -> Sink:
+    """``sink`` given only the samples from ``first`` on."""
+
+    def trimmed(start: int, audio: np.ndarray) -> None:
+        skip = max(0, first - start)
+        if skip < audio.shape[1]:
+            sink(start + skip, audio[:, skip:])
+
+    return trimmed
+
+
+class _Output:
+    """Converts exact sums to the pre-master and hands it to the sinks on a thread of its
+    own (meters are slow; the mix goes on meanwhile)."""
+
+    def __init__(self, sinks: list[Sink]) -> None:
+        self._sinks = sinks
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=3)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="render-output", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            start, acc, gain = item
+            try:
+                audio = to_float(acc, gain)
+                for sink in self._sinks:
+                    sink(start, audio)
+            except BaseException as error:  # noqa: BLE001 - raised on the render thread
+                self._error = error
+
+    def put(self, start: int, acc: np.ndarray, gain: np.ndarray | float) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((start, acc, gain))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        self._error = self._error or RuntimeError("render stopped")
+        self._queue.put(None)
+        self._thread.join()

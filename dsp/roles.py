@@ -203,9 +203,13 @@ HOP = 512
 EXCERPT_S = 30.0
 
 
-def role_from_audio(audio: np.ndarray, *, sample_rate: int) -> tuple[str, float]:
-    """A role from the signal (drums, bass, vocal, keys, guitar, pad, lead...) and a confidence."""
-    features = audio_features(audio, sample_rate=sample_rate)
+def role_from_audio(
+    audio: np.ndarray, *, sample_rate: int, activity: float | None = None
+) -> tuple[str, float]:
+    """A role from the signal (drums, bass, vocal, keys, guitar, pad, lead...) and a
+    confidence; ``activity``: ``audio`` is already the stem's loudest excerpt and this is the
+    stem's audible share (see ``loudest_excerpt``)."""
+    features = audio_features(audio, sample_rate=sample_rate, activity=activity)
     if features["activity"] < 0.005:
         return "other", 0.2
     scores = _role_scores(features)
@@ -216,25 +220,34 @@ def role_from_audio(audio: np.ndarray, *, sample_rate: int) -> tuple[str, float]
     return best, round(confidence, 2)
 
 
-def infer_role(name: str, audio: np.ndarray | None, *, sample_rate: int) -> RoleGuess:
-    """The name's role when it states one, otherwise the audio's."""
+def infer_role(
+    name: str, audio: np.ndarray | None, *, sample_rate: int, activity: float | None = None
+) -> RoleGuess:
+    """The name's role when it states one, otherwise the audio's (``activity``: see
+    ``role_from_audio``)."""
     from_name = role_from_name(name)
     if from_name is not None:
         return RoleGuess(role=from_name[0], confidence=from_name[1], source="name")
     if audio is None:
         return RoleGuess(role="other", confidence=0.1, source="name")
-    role, confidence = role_from_audio(audio, sample_rate=sample_rate)
+    role, confidence = role_from_audio(audio, sample_rate=sample_rate, activity=activity)
     return RoleGuess(role=role, confidence=confidence, source="audio")
 
 
-def audio_features(audio: np.ndarray, *, sample_rate: int) -> dict[str, float]:
-    """Cheap descriptors of the loudest minute of a stem (decimated mono, 22.05 kHz)."""
+def audio_features(
+    audio: np.ndarray, *, sample_rate: int, activity: float | None = None
+) -> dict[str, float]:
+    """Cheap descriptors of the loudest half minute of a stem (decimated mono, 22.05 kHz);
+    with ``activity`` given, ``audio`` is that excerpt already."""
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
         audio = audio[None, :]
     if audio.ndim != 2 or audio.shape[1] < sample_rate // 10:
         raise AudioFileError(f"audio shape={audio.shape} must be (channels, samples), >= 0.1 s")
-    start, stop, activity = _loudest_excerpt(audio, sample_rate)
+    if activity is None:
+        start, stop, activity = _loudest_excerpt(audio, sample_rate)
+    else:
+        start, stop = 0, audio.shape[1]
     excerpt = audio[:, start:stop]
     mono = excerpt.mean(axis=0)
     side = 0.5 * (excerpt[0] - excerpt[-1])
@@ -272,10 +285,16 @@ def _loudest_excerpt(audio: np.ndarray, sample_rate: int) -> tuple[int, int, flo
     n_blocks = audio.shape[1] // block
     framed = audio[:, : n_blocks * block].reshape(audio.shape[0], n_blocks, block)
     power = np.einsum("cnb,cnb->n", framed, framed) / block
-    if power.max() <= 0:
-        return 0, audio.shape[1], 0.0
+    return loudest_excerpt(power, sample_rate=sample_rate, frames=audio.shape[1])
+
+
+def loudest_excerpt(power: np.ndarray, *, sample_rate: int, frames: int) -> tuple[int, int, float]:
+    """``_loudest_excerpt`` from the stem's 100 ms block powers (summed over channels)."""
+    block = max(1, sample_rate // 10)
+    if power.size == 0 or power.max() <= 0:
+        return 0, frames, 0.0
     activity = float(np.mean(power > power.max() * 1e-4))
-    window = min(n_blocks, int(EXCERPT_S * 10))
+    window = min(power.size, int(EXCERPT_S * 10))
     sums = np.convolve(power, np.ones(window), mode="valid")
     first = int(np.argmax(sums))
     return first * block, (first + window) * block, activity

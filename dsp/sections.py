@@ -17,11 +17,14 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.ndimage import maximum_filter1d
 
 from mixchat.dsp.errors import AudioFileError
+from mixchat.dsp.section_features import (
+    ANALYSIS_RATE,
+    HOP,
+    SpectralFeatures,
+    spectral_features,
+)
 from mixchat.dsp.state import Section
 
-ANALYSIS_RATE = 22050
-HOP = 512
-N_FFT = 2048
 BEATS_PER_BAR = 4
 MIN_SECTIONED_S = 1.0  # shorter: one section (beat tracking needs a few bars anyway)
 STEM_FLOOR_DB = -45.0
@@ -56,10 +59,42 @@ def detect_sections(
     if duration_s < MIN_SECTIONED_S:
         return [Section(label="verse", start_s=0.0, end_s=duration_s)]
     y = soxr.resample(mono, sample_rate, ANALYSIS_RATE).astype(np.float32)
-    beat_times, mix_features, beat_energy_db = _beats_and_features(y, tempo_bpm=tempo_bpm)
+    block = stem_power_block(sample_rate)
+    powers = {
+        name: _block_power(audio, block, f"stem {name!r}") for name, audio in (stems or {}).items()
+    }
+    return sections_from_features(
+        spectral_features(y),
+        duration_s=duration_s,
+        sample_rate=sample_rate,
+        stem_powers=powers,
+        roles=roles,
+        tempo_bpm=tempo_bpm,
+    )
+
+
+def stem_power_block(sample_rate: int) -> int:
+    """Samples per stem level block: one spectrogram hop at the stem's rate."""
+    return max(1, int(round(sample_rate * HOP / ANALYSIS_RATE)))
+
+
+def sections_from_features(
+    features: SpectralFeatures,
+    *,
+    duration_s: float,
+    sample_rate: int,
+    stem_powers: Mapping[str, np.ndarray] | None = None,
+    roles: Mapping[str, str] | None = None,
+    tempo_bpm: float | None = None,
+) -> list[Section]:
+    """``detect_sections`` from the mix's spectral features and each stem's block powers
+    (``stem_power_block`` samples per block, summed over channels)."""
+    if duration_s < MIN_SECTIONED_S:
+        return [Section(label="verse", start_s=0.0, end_s=duration_s)]
+    beat_times, mix_features, beat_energy_db = _beats_and_features(features, tempo_bpm=tempo_bpm)
     if beat_times.size < 4 * BEATS_PER_BAR:
         return [Section(label="verse", start_s=0.0, end_s=duration_s)]
-    stem_levels = _stem_levels(stems, roles, sample_rate, beat_times)
+    stem_levels = _stem_levels(stem_powers, roles, beat_times)
     first, last = _active_range(beat_energy_db)
     audible = slice(first, last + 1)
     novelty = np.zeros(beat_times.size)
@@ -69,8 +104,8 @@ def detect_sections(
     mix_features = _clamp_to(mix_features, (first, last))
     stem_levels = None if stem_levels is None else _clamp_to(stem_levels, (first, last))
     bounds = _pick_boundaries(novelty, audible_beats=(first, last))
-    features = mix_features if stem_levels is None else np.vstack([mix_features, stem_levels])
-    segments = _segments(bounds, features, beat_energy_db)
+    features_all = mix_features if stem_levels is None else np.vstack([mix_features, stem_levels])
+    segments = _segments(bounds, features_all, beat_energy_db)
     labels = _label(segments)
     edges_s = [0.0, *[float(beat_times[b]) for b in bounds[1:-1]], duration_s]
     return [
@@ -100,34 +135,6 @@ def _mono(audio: np.ndarray, what: str) -> np.ndarray:
     if audio.ndim != 2:
         raise AudioFileError(f"{what} shape={audio.shape} must be (channels, samples)")
     return audio.mean(axis=0)
-
-
-def _spectrogram(y: np.ndarray) -> np.ndarray:
-    """Power spectrogram (bins, frames) at ANALYSIS_RATE, hop HOP (scipy.fft, float32)."""
-    y = np.pad(y, (N_FFT // 2, N_FFT // 2))
-    frames = np.lib.stride_tricks.sliding_window_view(y, N_FFT)[::HOP]
-    window = np.hanning(N_FFT).astype(np.float32)
-    return (np.abs(scipy.fft.rfft(frames * window, axis=1, workers=2)) ** 2).T
-
-
-def _band_matrix(n_bands: int) -> np.ndarray:
-    """Triangular filters evenly spaced on a log-frequency axis from 40 Hz to 10 kHz."""
-    freqs = np.fft.rfftfreq(N_FFT, 1.0 / ANALYSIS_RATE)
-    edges = np.geomspace(40.0, 10000.0, n_bands + 2)
-    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    rising = (freqs - lower) / (centre - lower)
-    falling = (upper - freqs) / (upper - centre)
-    return np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)
-
-
-def _chroma_matrix() -> np.ndarray:
-    """Each FFT bin from 55 Hz to 4 kHz summed into its pitch class."""
-    freqs = np.fft.rfftfreq(N_FFT, 1.0 / ANALYSIS_RATE)
-    matrix = np.zeros((12, freqs.size), dtype=np.float32)
-    usable = np.flatnonzero((freqs >= 55.0) & (freqs <= 4000.0))
-    pitch_class = np.round(12 * np.log2(freqs[usable] / 440.0) + 69).astype(int) % 12
-    matrix[pitch_class, usable] = 1.0
-    return matrix
 
 
 def _onset_envelope(log_bands: np.ndarray) -> np.ndarray:
@@ -181,20 +188,17 @@ def _beat_sync(features: np.ndarray, beat_frames: np.ndarray) -> np.ndarray:
 
 
 def _beats_and_features(
-    y: np.ndarray, *, tempo_bpm: float | None
+    features: SpectralFeatures, *, tempo_bpm: float | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Beat times (s, from 0), standardised beat features, and loudness per beat (dB)."""
-    spec = _spectrogram(y)
-    bands = _band_matrix(40) @ spec
-    log_bands = 10.0 * np.log10(bands + 1e-10)
+    log_bands = 10.0 * np.log10(features.bands + 1e-10)
     onset = _onset_envelope(log_bands)
     beat_frames = _beat_frames(onset, tempo_bpm=tempo_bpm)
     if beat_frames[0] > 0:
         beat_frames = np.concatenate([[0], beat_frames])
-    chroma = _chroma_matrix() @ spec
-    chroma = chroma / (chroma.max(axis=0, keepdims=True) + 1e-10)
+    chroma = features.chroma / (features.chroma.max(axis=0, keepdims=True) + 1e-10)
     mfcc = scipy.fft.dct(log_bands, axis=0, norm="ortho")[1:14]
-    band_power = _beat_sync(_broad_band_matrix() @ spec, beat_frames)
+    band_power = _beat_sync(features.broad, beat_frames)
     energy_db = _relative_db(band_power.sum(axis=0))
     band_db = np.array([_relative_db(row) for row in band_power])
     groups = [
@@ -212,33 +216,21 @@ def _relative_db(power: np.ndarray) -> np.ndarray:
     return level_db - level_db.max()
 
 
-def _broad_band_matrix() -> np.ndarray:
-    """Four broad bands (low, low-mid, presence, air) over the FFT bins."""
-    freqs = np.fft.rfftfreq(N_FFT, 1.0 / ANALYSIS_RATE)
-    edges = [0.0, 150.0, 1000.0, 5000.0, ANALYSIS_RATE]
-    return np.array(
-        [(freqs >= lo) & (freqs < hi) for lo, hi in zip(edges[:-1], edges[1:])], np.float32
-    )
-
-
 def _standardise(x: np.ndarray) -> np.ndarray:
     return (x - x.mean(axis=1, keepdims=True)) / (x.std(axis=1, keepdims=True) + 1e-6)
 
 
 def _stem_levels(
-    stems: Mapping[str, np.ndarray] | None,
+    stem_powers: Mapping[str, np.ndarray] | None,
     roles: Mapping[str, str] | None,
-    sample_rate: int,
     beat_times: np.ndarray,
 ) -> np.ndarray | None:
     """Per stem, per beat level relative to the stem's loud level, floored, in 10 dB units."""
-    if not stems:
+    if not stem_powers:
         return None
-    block = max(1, int(round(sample_rate * HOP / ANALYSIS_RATE)))
     beat_frames = np.round(beat_times * ANALYSIS_RATE / HOP).astype(int)
     rows = []
-    for name, audio in stems.items():
-        power = _block_power(audio, block, f"stem {name!r}")
+    for name, power in stem_powers.items():
         if power.size < 2:
             continue
         level_db = 10.0 * np.log10(_beat_sync(power[None, :], beat_frames)[0] + 1e-12)
@@ -470,7 +462,14 @@ def estimate_tempo_bpm(mix: np.ndarray, *, sample_rate: int) -> float | None:
     if mono.size < 4 * sample_rate:
         return None
     y = soxr.resample(mono, sample_rate, ANALYSIS_RATE).astype(np.float32)
-    onset = _onset_envelope(10.0 * np.log10(_band_matrix(40) @ _spectrogram(y) + 1e-10))
+    return tempo_from_features(spectral_features(y), duration_s=mono.size / sample_rate)
+
+
+def tempo_from_features(features: SpectralFeatures, *, duration_s: float) -> float | None:
+    """``estimate_tempo_bpm`` from the mix's spectral features."""
+    if duration_s < 4.0:
+        return None
+    onset = _onset_envelope(10.0 * np.log10(features.bands + 1e-10))
     if not np.any(onset > 0):
         return None
     period = _autocorrelation_period(onset, ANALYSIS_RATE / HOP)

@@ -105,6 +105,24 @@ def mid_side_power_spectra(
     return freqs, psd[0], psd[1]
 
 
+def mono_rows(frames: np.ndarray) -> np.ndarray:
+    """The mono sum of (channels, frames, n) frames as ``mono_sum`` makes it, (1, frames, n)."""
+    return _mono_rows(frames)
+
+
+def mid_side_rows(frames: np.ndarray) -> np.ndarray:
+    """Mid and side ((L + R) / 2, (L - R) / 2) of (2+, frames, n) frames, (2, frames, n)."""
+    return _mid_side_rows(frames)
+
+
+def frame_powers(
+    frames: np.ndarray, rows_of: Callable[[np.ndarray], np.ndarray] | None, window: np.ndarray
+) -> np.ndarray:
+    """Summed |FFT|^2 (float64) of Hann-windowed frames, (rows, n_fft // 2 + 1): the sums
+    ``power_spectrum`` averages (``rows_of`` makes the rows, e.g. ``mono_rows``)."""
+    return _frame_powers(frames, rows_of, window)
+
+
 def _squeezed(spectrum: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return spectrum[0], spectrum[1][0]
 

@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from mixchat.tools.config import use_one_blas_thread
+
+use_one_blas_thread()  # before numpy loads, as the mixchat command does
+
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

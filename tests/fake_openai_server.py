@@ -4,14 +4,18 @@ It answers POST /v1/chat/completions (and /chat/completions) from a queue of scr
 non-streamed or as server-sent events when the request asks for ``stream``, and records every
 request body so a test can check what the model was shown. Replies: ``text``, ``tool_calls``
 (arguments as a dict, or a raw string to send invalid JSON), ``error`` (an HTTP status) and
-``hang`` (no answer until the client times out or the server stops). Request headers are never
-recorded or logged (they carry the API key).
+``hang`` (no answer until the client times out or the server stops). A streamed reply can be
+paced: ``gap_s`` between chunks (a slow local model), ``stall_after`` chunks then silence or
+keep-alive ``pings`` only (a server that stopped making progress), and ``finish`` ("length" for
+a reply cut off at max_tokens). Request headers are never recorded or logged (they carry the API
+key).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,10 +31,25 @@ class Reply:
     calls: tuple[tuple[str, str], ...] = ()
     status: int = 200
     seconds: float = 0.0
+    gap_s: float = 0.0  # streamed: pause before each chunk
+    stall_after: int | None = None  # streamed: stop sending after this many chunks...
+    stall_s: float = 0.0  # ...for this long (then the connection closes)
+    pings: bool = False  # ...sending only SSE keep-alive comments meanwhile
+    finish: str | None = None  # finish_reason to report (default: stop or tool_calls)
 
 
-def text(content: str) -> Reply:
-    return Reply(kind="text", content=content)
+def text(content: str, *, finish: str | None = None) -> Reply:
+    return Reply(kind="text", content=content, finish=finish)
+
+
+def paced(reply: Reply, *, gap_s: float) -> Reply:
+    """``reply`` streamed slowly: ``gap_s`` before every chunk."""
+    return Reply(**{**reply.__dict__, "gap_s": gap_s})
+
+
+def stalled(reply: Reply, *, after: int, seconds: float, pings: bool = False) -> Reply:
+    """``reply`` streamed until ``after`` chunks, then silence (or pings only) for ``seconds``."""
+    return Reply(**{**reply.__dict__, "stall_after": after, "stall_s": seconds, "pings": pings})
 
 
 def tool_calls(*calls: tuple[str, dict[str, Any] | str], content: str = "") -> Reply:
@@ -159,13 +178,27 @@ def _handler_for(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
                 self.end_headers()
-                for chunk in chunks:
+                for index, chunk in enumerate(chunks):
+                    if index == reply.stall_after:
+                        self._stall(reply)
+                        return
+                    if reply.gap_s:
+                        time.sleep(reply.gap_s)
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
             except OSError:
                 pass
+
+        def _stall(self, reply: Reply) -> None:
+            """No more tokens: silence, or a keep-alive comment every 0.2 s, then hang up."""
+            deadline = time.monotonic() + reply.stall_s
+            while time.monotonic() < deadline and not fake._stopping.is_set():
+                if reply.pings:
+                    self.wfile.write(b": ping\n\n")
+                    self.wfile.flush()
+                fake._stopping.wait(0.2)
 
     return Handler
 
@@ -191,7 +224,7 @@ def completion(reply: Reply, number: int, model: str) -> dict[str, Any]:
             {
                 "index": 0,
                 "message": message,
-                "finish_reason": "tool_calls" if reply.calls else "stop",
+                "finish_reason": reply.finish or ("tool_calls" if reply.calls else "stop"),
             }
         ],
         "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
@@ -218,11 +251,15 @@ def _halves(value: str) -> list[str]:
     return [part for part in (value[:middle], value[middle:]) if part]
 
 
+def _pieces(value: str, size: int = 12) -> list[str]:
+    return [value[i : i + size] for i in range(0, len(value), size)]
+
+
 def stream_chunks(reply: Reply, number: int, model: str) -> list[dict[str, Any]]:
-    """The reply as chat.completion.chunk events; text and each call's arguments are split in
-    two pieces so the client has to merge them."""
+    """The reply as chat.completion.chunk events, like a model's tokens: text in pieces of 12
+    characters and each call's arguments in two, so the client has to merge them."""
     chunks = [_chunk(number, model, {"role": "assistant", "content": ""}, None)]
-    for piece in _halves(reply.content):
+    for piece in _pieces(reply.content):
         chunks.append(_chunk(number, model, {"content": piece}, None))
     for i, (name, arguments) in enumerate(reply.calls):
         start = {
@@ -235,5 +272,7 @@ def stream_chunks(reply: Reply, number: int, model: str) -> list[dict[str, Any]]
         for piece in _halves(arguments):
             piece_delta = {"index": i, "function": {"arguments": piece}}
             chunks.append(_chunk(number, model, {"tool_calls": [piece_delta]}, None))
-    chunks.append(_chunk(number, model, {}, "tool_calls" if reply.calls else "stop"))
+    chunks.append(
+        _chunk(number, model, {}, reply.finish or ("tool_calls" if reply.calls else "stop"))
+    )
     return chunks

@@ -228,3 +228,19 @@ def test_mp3_loads_when_libsndfile_can_encode_it(tmp_path):
     loaded = load_audio(path)
     assert loaded.channels == 2 and loaded.sample_rate == RATE
     assert abs(rms_db(loaded.audio[:, 4000:40000]) - rms_db(sine(440, 1.0))) < 0.5
+
+
+@pytest.mark.parametrize("session_rate", [44100, 48000])  # read in place, and resampled
+def test_a_stem_cut_short_is_refused_with_its_name(tmp_path, session_rate):
+    """The header opens, the audio stops decoding part-way: one line naming the file."""
+    from mixchat.dsp.stems import iter_blocks, open_stem
+
+    rng = np.random.default_rng(3)
+    whole = tmp_path / "whole.flac"
+    sf.write(whole, 0.3 * rng.standard_normal((44100 * 4, 2)).astype(np.float32), 44100)
+    cut = tmp_path / "drums.flac"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    reader = open_stem(cut, sample_rate=session_rate, frames=int(4 * session_rate))
+    with pytest.raises(AudioFileError, match=r"^drums\.flac is not readable audio.*re-export"):
+        for _ in iter_blocks(reader, block=8192):
+            pass

@@ -11,6 +11,7 @@ from conftest import shared_path
 
 from mixchat.assistant.demo.song import build_demo_stems
 from mixchat.assistant.turn.actions import run_automix
+from mixchat.dsp.errors import AudioFileError
 from mixchat.dsp.masking import spectral_overlap
 from mixchat.tools.engine import Engine
 from mixchat.tools.session import Session
@@ -130,3 +131,15 @@ def test_export_level_invariance(demo: tuple[Session, dict, Path], tmp_path: Pat
     assert first.keys() == second.keys()
     for name in first:
         assert abs(first[name]["lufs"] - second[name]["lufs"]) <= 1.0, name
+
+
+def test_an_all_silent_song_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Nothing to balance: a clear error on the stems, never a crash, no version made."""
+    stems = tmp_path / "stems"
+    stems.mkdir()
+    for name in ("bass", "drums"):
+        sf.write(stems / f"{name}.wav", np.zeros((44100, 2), dtype=np.float32), 44100)
+    session, _ = create_session(stems, tmp_path / "s.mix")
+    with pytest.raises(AudioFileError, match="every stem is silent.*bass, drums"):
+        run_automix(session)
+    assert session.version_numbers() == [0]

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 import bench_balance  # noqa: E402
 
-TONE_TOLERANCE_DB = 0.5  # the automix's processing may move the tone at most this much more
+TONE_TOLERANCE_DB = 0.2  # the automix's processing may move the tone at most this much more
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +39,19 @@ def test_balance_restores_the_producers_better_than_equal_loudness(restored) -> 
 
 
 def test_processing_does_not_move_the_tone_away_from_the_producer(restored) -> None:
+    """Stems of a finished mix get no EQ, compression, space or width the measurements do
+    not justify. (The tolerance is for falcon69, whose stems end in a full-scale decoder
+    click that the headroom pass dips: the producer's mix carries that click's energy.)"""
     for song, result in restored:
         assert result.tone_automix_db <= result.tone_level_only_db + TONE_TOLERANCE_DB, (
             song.name,
             result,
         )
+
+
+def test_headroom_holds_on_real_stems(restored) -> None:
+    """Pre-master loudness in range and true peak under the ceiling, even where an edit
+    click at the cut peaks 14 dB over the music (falcon69)."""
+    for song, result in restored:
+        assert -24.0 <= result.premaster_lufs <= -15.0, (song.name, result.premaster_lufs)
+        assert result.true_peak_dbtp <= -0.5, (song.name, result.true_peak_dbtp)

@@ -7,10 +7,13 @@ the first could not, the third has nothing left to do.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
+import socket
 import time
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +85,11 @@ def first_run(songs: Path, ray_cluster: Any, tmp_path_factory: pytest.TempPathFa
         if row["song"] == SHORT and row["status"] == "done":
             killed.append(kill_worker_of(LONG))
 
-    data = run_batch(songs, out, options=OPTIONS, workers=2, retries=0, on_row=on_row)
+    printed = io.StringIO()
+    with redirect_stdout(printed):  # Ray's listener thread prints there too
+        data = run_batch(songs, out, options=OPTIONS, workers=2, retries=0, on_row=on_row)
     short_master = out / SHORT / "master.wav"
-    return out, data, killed, file_sha256(short_master), short_master.stat().st_mtime_ns
+    return out, data, killed, file_sha256(short_master), short_master.stat().st_mtime_ns, printed
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +150,20 @@ def test_a_killed_worker_costs_its_song_only(first_run) -> None:
     assert verified(short) is not None
 
 
+def test_a_dead_worker_prints_nothing_on_stdout(first_run, capsys) -> None:
+    """stdout is the JSON's (``--json``): Ray's own "A worker died ..." lines stay off it."""
+    assert first_run[-1].getvalue() == ""
+    ray_driver = cluster._ray()._private.worker
+    ray_driver.print_to_stdstream(
+        {"lines": ["A worker died"], "pid": "raylet", "is_err": False}, ignore_prefix=False
+    )
+    assert capsys.readouterr().out == ""
+
+
 def test_a_rerun_finishes_what_failed_and_leaves_finished_songs_alone(
     songs: Path, first_run, second_run
 ) -> None:
-    out, _, _, short_hash, short_mtime = first_run
+    out, _, _, short_hash, short_mtime, _ = first_run
     by_song = rows(second_run)
     assert by_song[SHORT]["status"] == "skipped"
     assert file_sha256(out / SHORT / "master.wav") == short_hash
@@ -188,6 +203,27 @@ def test_a_third_run_does_no_work(songs: Path, first_run, second_run) -> None:
         p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and p.name != "batch.json"
     }
     assert after == before
+
+
+def test_a_batch_logged_to_a_file_says_each_song_on_its_own_line(
+    songs: Path, first_run, second_run
+) -> None:
+    out = first_run[0]
+    args = ("--target", "apple", "--ceiling-db", "-1.5", "--export", "dawproject")
+    result = mixchat(
+        "batch",
+        str(songs),
+        "-o",
+        str(out),
+        *args,
+        "--briefs",
+        str(write_briefs(out.parent)),
+        check=False,
+    )
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith(f"[1/3] {SHORT} skipped ") and lines[0].endswith(" dBTP")
+    assert lines[2].startswith(f"[3/3] {BROKEN} failed: ") and "vocals.wav" in lines[2]
+    assert lines[3] == f"1 of 3 songs failed; see {out / 'batch.json'}"
 
 
 def write_briefs(folder: Path) -> Path:
@@ -233,6 +269,42 @@ def test_bad_input_is_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
             main()
         lines = capsys.readouterr().err.strip().splitlines()
         assert exit_info.value.code == 1 and len(lines) == 1 and named in lines[0], lines
+
+
+def test_an_address_where_nothing_answers_is_refused_in_seconds(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    """Ray itself would retry for about ten minutes, printing gRPC warnings."""
+    with socket.socket() as listener:  # a port that was just free: nothing answers there now
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+    (tmp_path / "songs" / "a_song").mkdir(parents=True)
+    for address, named in ((f"127.0.0.1:{port}", "nothing answers"), ("headnode", "HOST:PORT")):
+        argv = ["mixchat", "batch", str(tmp_path / "songs"), "-o", str(tmp_path / "out")]
+        monkeypatch.setattr("sys.argv", [*argv, "--address", address])
+        started = time.monotonic()
+        with pytest.raises(SystemExit) as exit_info:
+            main()
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert exit_info.value.code == 1 and len(lines) == 1, lines
+        assert address in lines[0] and named in lines[0], lines
+        assert time.monotonic() - started < cluster.PROBE_TIMEOUT_S + 1
+
+
+def test_ctrl_c_says_so_in_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("mixchat.assistant.batch.runner.run_batch", interrupted)
+    (tmp_path / "songs" / "a_song").mkdir(parents=True)
+    argv = ["mixchat", "batch", str(tmp_path / "songs"), "-o", str(tmp_path / "out")]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert exit_info.value.code == 130 and lines == [
+        "mixchat: interrupted; versions already saved are intact"
+    ]
 
 
 def test_each_song_declares_its_share_of_the_cores() -> None:

@@ -75,6 +75,8 @@ def test_empty_values_mean_unset(tmp_path: Path) -> None:
         ("MIXCHAT_LLM_TIMEOUT_S", "-1", "0.1 to 600"),
         ("MIXCHAT_LLM_RETRIES", "1.5", "0 to 5"),
         ("MIXCHAT_LLM_MAX_STEPS", "0", "1 to 20"),
+        ("MIXCHAT_LLM_MAX_TOKENS", "5", "16 to 32768"),
+        ("MIXCHAT_LLM_PROMPT_TOKENS", "lots", "500 to 200000"),
         ("MIXCHAT_LLM_STREAM", "maybe", "on/off"),
         ("MIXCHAT_LLM_FALLBACK", "retry", "offline"),
         ("MIXCHAT_PLANNER", "gpt", "offline or llm"),

@@ -287,7 +287,7 @@ def test_a_failed_export_leaves_nothing_behind(
     def broken(*args, **kwargs):
         raise ExportError("disk full")
 
-    monkeypatch.setattr(dawproject, "write_audio", broken)
+    monkeypatch.setattr(dawproject, "write_stem_file", broken)
     with pytest.raises(ExportError, match="disk full"):
         export_version(session, version=None, fmt="dawproject", out=tmp_path / "song.dawproject")
     assert list(tmp_path.iterdir()) == []

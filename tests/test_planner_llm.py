@@ -23,6 +23,8 @@ import fake_openai_server as fake  # noqa: E402
 
 from mixchat.assistant.llm.choose import choose_planner
 from mixchat.assistant.llm.planner import LLMPlanner  # noqa: E402
+from mixchat.assistant.llm.request import build_chat_model  # noqa: E402
+from mixchat.assistant.llm.settings import LLMSettings  # noqa: E402
 from mixchat.assistant.planning.errors import PlannerError  # noqa: E402
 from mixchat.assistant.planning.measures import TrackLevel  # noqa: E402
 from mixchat.assistant.turn.conversation import build_context, handle_brief  # noqa: E402
@@ -88,21 +90,17 @@ def llm_env(monkeypatch: pytest.MonkeyPatch, server: fake.FakeOpenAIServer):
 
 
 def planner_at(base_url: str, **options) -> LLMPlanner:
-    from langchain_openai import ChatOpenAI
-
-    stream = options.pop("stream", False)
-    chat = ChatOpenAI(
-        model="fake-mixer",
+    """The planner a user would get for ``base_url`` (streaming off unless asked for)."""
+    settings = LLMSettings(
         base_url=base_url,
-        api_key=SECRET,
-        timeout=options.pop("timeout", 10.0),
-        max_retries=options.pop("retries", 0),
-        streaming=stream,
-        use_responses_api=False,
+        model="fake-mixer",
+        key=SECRET,
+        timeout_s=options.pop("timeout", 10.0),
+        retries=options.pop("retries", 0),
+        stream=options.pop("stream", False),
+        **options,
     )
-    return LLMPlanner(
-        chat, stream=stream, base_url=base_url, model_name="fake-mixer", secret=SECRET, **options
-    )
+    return LLMPlanner(build_chat_model(settings), settings)
 
 
 def context_for(session: Session, brief: str):
@@ -155,11 +153,16 @@ def test_tool_call_changes_the_mix_and_is_versioned(session, server, llm_env):
     assert server.paths == ["/v1/chat/completions"] * 2
     assert first["model"] == "fake-mixer"
     tools = {t["function"]["name"]: t["function"] for t in first["tools"]}
-    assert len(tools) >= 5
+    # only the tools a level brief can need, in compact schemas naming the session's tracks
+    assert "adjust_track_gain" in tools and not {"apply_eq", "set_reverb", "set_pan"} & set(tools)
     assert all(
         len(f["description"]) >= 20 and f["parameters"]["properties"] for f in tools.values()
     )
-    assert "delta_db" in tools["adjust_track_gain"]["parameters"]["properties"]
+    properties = tools["adjust_track_gain"]["parameters"]["properties"]
+    assert "delta_db" in properties and sorted(properties["track"]["enum"]) == sorted(STEM_NAMES)
+    assert "title" not in json.dumps(first["tools"])
+    # every request is bounded: a cap on the reply's tokens, in both spellings for local servers
+    assert all(r["max_tokens"] == r["max_completion_tokens"] == 512 for r in server.requests)
     system = first["messages"][0]
     assert system["role"] == "system"
     assert all(name in system["content"] for name in STEM_NAMES)
@@ -258,12 +261,27 @@ def test_plain_text_reply_changes_nothing(session, server):
 
 def test_step_limit_keeps_the_valid_calls(session, server):
     server.script(
-        *[fake.tool_calls(("adjust_track_gain", {"track": "Bass", "delta_db": -1.0}))] * 3
+        *[
+            fake.tool_calls(("adjust_track_gain", {"track": "Bass", "delta_db": -d}))
+            for d in (1, 2, 3)
+        ]
     )
     plan = planner_at(server.base_url, max_steps=2).plan(context_for(session, "bass down"))
     assert len(server.requests) == 2
     assert plan.intent == "change" and len(plan.calls) == 2 and plan.level_change
     assert TrackLevel(track="Bass") in plan.measures
+    assert plan.model is not None and "MIXCHAT_LLM_MAX_STEPS" in plan.model.why
+
+
+def test_a_repeated_call_is_not_applied_twice(session, server):
+    """A weak model that calls the same tool again after its result ends the loop: +3 dB asked,
+    +3 dB applied (not +18 over six steps)."""
+    call = fake.tool_calls(("adjust_track_gain", {"track": "Lead Vocal", "delta_db": 3.0}))
+    server.script(call, call, call)
+    plan = planner_at(server.base_url).plan(context_for(session, "vocal up 3 dB"))
+    assert len(server.requests) == 2
+    assert [(c.tool, c.args["delta_db"]) for c in plan.calls] == [("adjust_track_gain", 3.0)]
+    assert plan.model is not None and plan.model.outcome == "tool_calls"
 
 
 def test_follow_ups_are_read_offline_without_the_model(session, server):
@@ -411,3 +429,166 @@ def test_bad_configuration_is_one_line(monkeypatch, env, needle):
     with pytest.raises(PlannerError) as caught:
         choose_planner()
     assert needle in str(caught.value) and "\n" not in str(caught.value)
+
+
+# --- bounded requests: the timeout counts time without progress -----------------------------
+SLOW_ANSWER = "The keys sit well against the vocal already; I would leave them where they are."
+
+
+def test_a_slow_stream_is_alive_and_a_stalled_one_is_dead(session, server):
+    """Streamed at 0.3 s a chunk, a reply that takes far longer than the 1 s timeout arrives
+    whole; a reply that stops sending is given up on about 1 s after its last chunk."""
+    planner = planner_at(server.base_url, stream=True, timeout=1.0)
+    server.script(fake.paced(fake.text(SLOW_ANSWER), gap_s=0.3))
+    started = time.monotonic()
+    plan = planner.plan(context_for(session, "how do the keys sit?"))
+    took = time.monotonic() - started
+    assert took > 2.0  # several times the timeout: alive because it kept streaming
+    assert plan.intent == "question" and plan.message == SLOW_ANSWER
+    assert plan.model is not None and plan.model.outcome == "answered"
+
+    server.script(fake.stalled(fake.text(SLOW_ANSWER), after=3, seconds=20))
+    started = time.monotonic()
+    with pytest.raises(PlannerError) as caught:
+        planner.plan(context_for(session, "how do the keys sit?"))
+    assert time.monotonic() - started < 5
+    message = str(caught.value)
+    assert "stopped sending" in message and "1 s" in message and "\n" not in message
+
+
+def test_keep_alive_pings_without_tokens_are_no_progress(session, server):
+    """A server that keeps the connection open with SSE comments but sends no token is dead."""
+    planner = planner_at(server.base_url, stream=True, timeout=1.0)
+    server.script(fake.stalled(fake.text(SLOW_ANSWER), after=0, seconds=20, pings=True))
+    started = time.monotonic()
+    with pytest.raises(PlannerError, match="sent no token for 1 s"):
+        planner.plan(context_for(session, "warmer vocal"))
+    assert time.monotonic() - started < 5
+
+
+def test_a_stall_after_a_valid_call_keeps_the_call(session, server):
+    server.script(
+        fake.tool_calls(("adjust_track_gain", {"track": "Keys", "delta_db": -2.0})),
+        fake.stalled(fake.text("Done."), after=1, seconds=20),
+    )
+    planner = planner_at(server.base_url, stream=True, timeout=1.0)
+    plan = planner.plan(context_for(session, "keys down 2 dB"))
+    assert [(c.tool, c.args["delta_db"]) for c in plan.calls] == [("adjust_track_gain", -2.0)]
+    assert plan.model is not None and "stopped sending" in plan.model.why
+
+
+# --- weak models: no valid tool call on a change brief ---------------------------------------
+CHATTER = "Darker mixes are lovely! Many engineers like a warm, vintage sound with soft highs."
+
+
+def test_chatter_is_rephrased_and_carried_out_offline_labelled(session, server, llm_env, capfd):
+    """The model answers "make it darker" with prose: the reply says it made no tool call, the
+    model's rephrasing ("darker") is carried out by the offline planner and labelled so."""
+    server.script(fake.text(CHATTER), fake.text("Rephrased: make it darker."))
+    before = session.load()
+    code, stdout, stderr = run_main(
+        llm_env, capfd, "say", "-s", str(session.path), "make it darker", "--json"
+    )
+    assert code == 0, stderr
+    result = json.loads(stdout)
+    assert result["planner"] == "offline" and result["version"] == 1
+    assert result["llm"]["outcome"] == "rephrased"
+    assert result["llm"]["rephrasing"] == "make it darker"
+    assert "prose" in result["llm"]["why"]
+    assert result["tool_calls"]  # the offline planner's calls for "darker"
+    assert "rephras" in result["reply"] and CHATTER not in result["reply"]
+    after = session.load(1)
+    assert (
+        after.metrics["mix"]["spectral_centroid_hz"] < before.metrics["mix"]["spectral_centroid_hz"]
+    )
+    # the rephrasing request offered no tools and was bounded tighter than a planning step
+    rephrase = server.requests[1]
+    assert "tools" not in rephrase and rephrase["max_tokens"] < 512
+    assert result["llm"]["requests"] == 2 and result["prompt_tokens"] > 0
+
+
+@pytest.mark.parametrize(
+    ("first", "rephrasing", "why"),
+    [
+        (fake.text(CHATTER), "I love this song so much", "prose"),
+        (fake.text(CHATTER), "make it brighter", "prose"),  # contradicts the brief
+        (fake.text("x" * 40, finish="length"), "sunshine", "MIXCHAT_LLM_MAX_TOKENS"),
+        (fake.text('{"name": "apply_eq", "arguments": {"track": "Keys"}}'), "ok", "as text"),
+        (
+            fake.tool_calls(("apply_eq", {"track": "Nobody", "freq_hz": 5000, "gain_db": -3})),
+            "hm",
+            "not valid",
+        ),
+    ],
+)
+def test_no_valid_call_and_no_usable_rephrasing_is_no_change(
+    session, server, first, rephrasing, why
+):
+    """Chatter is never passed off as a change: no version, and one line saying why."""
+    followups = (
+        [fake.text(rephrasing)]
+        if first.kind == "text"
+        else [fake.text("Sorry."), fake.text(rephrasing)]
+    )
+    server.script(first, *followups)
+    count = len(session.versions())
+    result = handle_brief(
+        session, "make it darker", planner=planner_at(server.base_url)
+    ).model_dump(mode="json")
+    assert result["version"] is None and result["tool_calls"] == []
+    assert len(session.versions()) == count
+    assert result["llm"]["outcome"] == "no_change" and why in result["llm"]["why"]
+    assert result["reply"].startswith("The model made no change: ") and "\n" not in result["reply"]
+    assert CHATTER not in result["reply"]
+
+
+def test_no_valid_call_falls_back_to_the_offline_plan_when_asked(session, server):
+    server.script(fake.text(CHATTER), fake.text("I love this song"))
+    planner = planner_at(server.base_url, fallback=True)
+    result = handle_brief(session, "make the vocal louder", planner=planner).model_dump(mode="json")
+    assert result["version"] == 1 and result["planner"] == "offline"
+    assert result["llm"]["outcome"] == "offline_fallback"
+    assert "LLM fallback" in result["reply"] and "offline planner answered" in result["reply"]
+
+
+# --- the prompt's budget ---------------------------------------------------------------------
+def test_prompt_tokens_are_reported_and_kept_in_budget(session, server, llm_env, capfd):
+    reply = fake.tool_calls(("set_width", {"track": "Keys", "width": 1.4}))
+    server.script(reply, fake.text("Wider keys."))
+    code, stdout, _ = run_main(
+        llm_env, capfd, "say", "-s", str(session.path), "wider keys", "--json"
+    )
+    wide = json.loads(stdout)
+    full_prompt = len(server.requests[0]["messages"][0]["content"])
+
+    llm_env.setenv("MIXCHAT_LLM_PROMPT_TOKENS", "600")
+    server.script(reply, fake.text("Wider keys."))
+    code, stdout, _ = run_main(
+        llm_env, capfd, "say", "-s", str(session.path), "wider keys", "--from", "0", "--json"
+    )
+    small = json.loads(stdout)
+    assert code == 0
+    assert small["llm"]["prompt_budget_tokens"] == 600
+    assert small["llm"]["prompt_tokens_estimate"] <= 600 < wide["llm"]["prompt_tokens_estimate"]
+    assert len(server.requests[2]["messages"][0]["content"]) < full_prompt
+    assert (
+        small["llm"]["tools_offered"][:2] == ["set_pan", "set_width"]
+        or "set_width" in small["llm"]["tools_offered"]
+    )
+    # the fake server reports usage in the stream: that count is the one shown
+    assert wide["prompt_tokens"] == 10 and wide["llm"]["prompt_tokens_counted_by"] == "server"
+
+
+def test_calls_that_change_nothing_are_no_change(session, server):
+    """A valid call that leaves the mix as it was makes no version, and the result says the
+    model made no change (not that its calls made one)."""
+    server.script(
+        fake.tool_calls(("set_pan", {"track": "Keys", "pan": 0.0})), fake.text("Centred.")
+    )
+    count = len(session.versions())
+    result = handle_brief(
+        session, "pan the keys to the centre", planner=planner_at(server.base_url)
+    ).model_dump(mode="json")
+    assert result["version"] is None and len(session.versions()) == count
+    assert result["llm"]["outcome"] == "no_change" and result["llm"]["why"]
+    assert result["reply"].startswith("The model made no change")

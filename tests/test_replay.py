@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from mixchat.assistant.cli.main import app
 from mixchat.assistant.demo.song import build_demo_stems
 from mixchat.assistant.llm.planner import LLMPlanner
+from mixchat.assistant.llm.settings import LLMSettings
 from mixchat.assistant.turn.actions import run_automix
 from mixchat.assistant.turn.conversation import handle_brief
 from mixchat.dsp.state import MixState
@@ -76,7 +77,7 @@ def scripted(*calls: tuple[str, dict[str, Any]]) -> LLMPlanner:
             AIMessage(content="Done."),
         ]
     )
-    return LLMPlanner(ScriptedChat(messages=replies))
+    return LLMPlanner(ScriptedChat(messages=replies), LLMSettings(stream=False))  # whole replies
 
 
 def llm_turns(session: Session) -> None:

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from mixchat.assistant.llm.prompt import buses_block, tracks_block
+from mixchat.assistant.llm.prompt import buses_block, processing_block, tracks_block
 from mixchat.assistant.tui.formatting import loudness_text, track_row
 from mixchat.dsp.state import (
     Compressor,
@@ -183,7 +183,14 @@ def test_tool_summaries_diff_exports_prompt_and_ui_agree(state) -> None:
     notes = "\n".join(project_notes(state, []))
     assert all(f"  {line}" in notes for line in text.track_lines(vox))
     context = SimpleNamespace(state=state, tracks={})  # what tracks_block reads of a PlanContext
-    assert text.track_line(vox) in tracks_block(context)  # type: ignore[arg-type]
+    assert ", ".join(text.track_balance_lines(vox)) in tracks_block(context)  # type: ignore[arg-type]
+    inserts = processing_block(context, ["Vox"])  # type: ignore[arg-type]
+    assert "; ".join(text.track_insert_lines(vox)) in inserts
+    assert text.track_lines(vox) == [
+        text.track_balance_lines(vox)[0],
+        *text.track_insert_lines(vox),
+        *text.track_balance_lines(vox)[1:],
+    ]
     assert "; ".join(text.master_lines(state.master)) in buses_block(state)
     _, _, _, pan_cell, processing = track_row(vox, None)
     assert pan_cell.plain == "L30" and processing.plain == text.eq_compact(vox)

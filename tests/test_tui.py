@@ -6,6 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from textual.widgets import Markdown
 
@@ -172,20 +173,54 @@ async def test_play_without_device_offers_wavs(session: Session, monkeypatch) ->
     assert wav.exists() and wav.stat().st_size > 44
 
 
-class FakeSoundDevice:
-    def __init__(self) -> None:
-        self.played: list[tuple[tuple[int, ...], int]] = []
-        self.stops = 0
+class FakeOutputStream:
+    def __init__(self, *, samplerate: int, channels: int, dtype: str, callback) -> None:
+        self.samplerate, self.channels, self.callback = samplerate, channels, callback
+        self.started = self.stopped = False
 
-    def play(self, frames, *, samplerate: int) -> None:
-        self.played.append((frames.shape, samplerate))
+    def start(self) -> None:
+        self.started = True
 
     def stop(self) -> None:
-        self.stops += 1
+        self.stopped = True
+
+    def close(self) -> None:
+        pass
+
+    def pull(self, frames: int) -> np.ndarray:
+        """What the sound card would play next (frames, 2)."""
+        out = np.zeros((frames, self.channels), dtype=np.float32)
+        self.callback(out, frames, None, None)
+        return out
+
+
+class FakeSoundDevice:
+    def __init__(self) -> None:
+        self.streams: list[FakeOutputStream] = []
+
+    def OutputStream(self, **kwargs) -> FakeOutputStream:  # noqa: N802 - sounddevice's name
+        self.streams.append(FakeOutputStream(**kwargs))
+        return self.streams[-1]
+
+
+def pull_seconds(stream: FakeOutputStream, seconds: float) -> np.ndarray:
+    """Pull audio the way a sound card does, waiting for the render where it lags."""
+    frames = int(seconds * stream.samplerate)
+    parts, got = [], 0
+    deadline = time.monotonic() + 30
+    while got < frames and time.monotonic() < deadline:
+        part = stream.pull(min(4096, frames - got))
+        if not np.any(part):
+            time.sleep(0.01)
+            continue
+        parts.append(part)
+        got += part.shape[0]
+    return np.concatenate(parts).T
 
 
 async def test_play_and_stop_with_an_audio_device(session: Session, monkeypatch) -> None:
     from mixchat.assistant.tui import playback
+    from mixchat.tools.engine import Engine
 
     device = FakeSoundDevice()
     monkeypatch.setattr(playback, "audio_output", lambda: (device, ""))
@@ -194,10 +229,44 @@ async def test_play_and_stop_with_an_audio_device(session: Session, monkeypatch)
         await wait_idle(app, pilot)
         await pilot.press("ctrl+p")
         await wait_idle(app, pilot)
-        rate = session.meta.sample_rate
-        assert device.played == [((session.meta.frames, 2), rate)]
+        (stream,) = device.streams
+        assert stream.started and stream.samplerate == session.meta.sample_rate
+        heard = pull_seconds(stream, 0.5)
+        expected = Engine.for_session(session).render(session.load().state).audio
+        np.testing.assert_allclose(heard, expected[:, : heard.shape[1]], atol=1e-6)
         await pilot.press("ctrl+p")
-        assert app.device is None and device.stops >= 1
+        assert app.player is not None and not app.player.playing and stream.stopped
+
+
+async def test_a_brief_while_playing_switches_version_at_the_playhead(
+    session: Session, monkeypatch
+) -> None:
+    from mixchat.assistant.tui import playback
+    from mixchat.tools.engine import Engine
+
+    device = FakeSoundDevice()
+    monkeypatch.setattr(playback, "audio_output", lambda: (device, ""))
+    app = MixChatApp(session=session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("ctrl+p")
+        await wait_idle(app, pilot)
+        (stream,) = device.streams
+        pull_seconds(stream, 1.0)
+        at = app.player.position_s
+        await send(app, pilot, "bring the vocal up 3 dB")
+        await wait_idle(app, pilot)
+        for _ in range(100):  # the switch runs on a worker right after the reply
+            if app.player.version == app.current:
+                break
+            await pilot.pause(0.05)
+        assert app.player.version == app.current != 0
+        assert app.player.position_s == pytest.approx(at, abs=0.3)
+        heard = pull_seconds(stream, 0.25)
+        start = round(app.player.position_s * session.meta.sample_rate) - heard.shape[1]
+        new = Engine.for_session(session).render(session.load(app.current).state).audio
+        np.testing.assert_allclose(heard, new[:, start : start + heard.shape[1]], atol=1e-6)
+        await pilot.press("ctrl+p")
 
 
 async def test_export_dialog_writes_a_dawproject(session: Session, tmp_path: Path) -> None:

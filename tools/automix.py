@@ -12,7 +12,14 @@
    (``automix_balance``, ``prompts/balance.json``);
 7. section rides on the vocal where the band gets denser;
 8. headroom: the pre-master measured once and every fader moved together to about
-   -19 LUFS with true peak under -1 dBTP. The master stays off.
+   -19 LUFS with true peak under -1 dBTP; an edit click at a cut that would set the peak
+   costs loudness down to the genre's floor, then a dip just under the ceiling
+   (``automix_bursts``). The master stays off.
+
+Do no harm: stems that arrive processed (loudness already even, or a one-microphone source
+with a printed stereo image), and every stem of a set where at least half do (the export
+of a finished mix), get no high-pass, EQ, compression, sends or width; only faults the
+clean-up measured are repaired.
 """
 
 from __future__ import annotations
@@ -24,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from mixchat.dsp.errors import StateError
-from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
-from mixchat.dsp.masking import StemBands, find_masking
+from mixchat.dsp.errors import AudioFileError
+from mixchat.dsp.masking import find_masking
+from mixchat.dsp.meters import LoudnessMeter
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.tools.automix_balance import (
     BalancePlan,
@@ -35,14 +42,22 @@ from mixchat.tools.automix_balance import (
     placement_db,
     plan_balance,
 )
+from mixchat.tools.automix_bursts import (
+    EdgeMeter,
+    dip_calls,
+    dipped_peak_dbtp,
+    edge_dips,
+    edge_spikes,
+    spared_shift,
+)
 from mixchat.tools.automix_measure import (
     StemAnalysis,
-    analyze_all,
-    blocks_of_all,
     gated_lufs,
     loudness_range_lu,
+    mixed_export,
+    processed_parts,
     section_blocks,
-    shift_bands,
+    stored_analyses,
 )
 from mixchat.tools.automix_moves import (
     bus_calls,
@@ -79,12 +94,6 @@ def _call(tool: str, reason: str, **args: Any) -> ToolCall:
     return ToolCall(tool=tool, args=args, reason=reason)
 
 
-def _bands(analysis: StemAnalysis) -> StemBands:
-    if analysis.bands is None:
-        raise StateError(f"stem {analysis.name!r} was analysed without bands; pass bands=True")
-    return analysis.bands
-
-
 def lead_vocal(names: list[str], roles: dict[str, str], raw: dict[str, StemAnalysis]) -> str | None:
     vocals = [n for n in names if roles[n] in ("vocal", "lead_vocal")]
     if not vocals:
@@ -116,29 +125,33 @@ def automix_plan(
     )
     names = [t.name for t in state.tracks]
     roles = {t.name: t.role for t in state.tracks}
-    sources = engine.stem_sources()
-    report("measuring the stems", 0.05)
-    raw_lufs = {
-        n: f["lufs"]
-        for n, f in engine.track_facts(
-            MixState(tracks=tuple(TrackState(name=t.name, role=t.role) for t in state.tracks))
-        ).items()
-    }
-    raw = analyze_all({n: sources[n].audio for n in names}, sample_rate=rate, lufs=raw_lufs)
+    report("reading the stems' analysis", 0.05)
+    raw = stored_analyses(engine, names)
     vocal = lead_vocal(names, roles, raw)
     live = [n for n in names if raw[n].lufs > SILENT_LUFS]
+    if not live:
+        raise AudioFileError(
+            f"every stem is silent (below {SILENT_LUFS:g} LUFS: {', '.join(names)}), so there is "
+            "nothing to mix; export the stems again with their audio"
+        )
 
-    raw_blocks = blocks_of_all({n: sources[n].audio for n in live}, sample_rate=rate)
+    raw_blocks = {n: raw[n].blocks for n in live}
     activity = {
         n: activity_share(b, below_lu=balance_targets().activity.below_lu)
         for n, b in raw_blocks.items()
     }
+    measured = {
+        n: replace(raw[n], range_lu=loudness_range_lu(raw_blocks[n]), plays=activity[n])
+        for n in live
+    }
+    processed = processed_parts(measured, roles)
     calls = reset_calls(state, vocal)
     report("clean-up", 0.1)
     for track in state.tracks:
         found = faults(track.name)
         if track.name in live and found is not None:
-            calls += cleanup_calls(track, found, with_hpf=False)
+            # a processed stem gets no automix high-pass: only a rumble the detector found
+            calls += cleanup_calls(track, found, with_hpf=track.name in processed)
     trims = {
         n: _clamp(NOMINAL_LUFS - raw[n].lufs, TRIM_RANGE_DB) if n in live else 0.0 for n in names
     }
@@ -152,28 +165,32 @@ def automix_plan(
         )
         for n in live
     ]
-    staged = {
-        n: replace(raw[n], range_lu=loudness_range_lu(raw_blocks[n]), plays=activity[n]).shifted(
-            trims[n]
-        )
-        for n in live
-    }
+    staged = {n: replace(measured[n], processed=n in processed).shifted(trims[n]) for n in live}
     plan = plan_balance({n: roles[n] for n in live}, activity, vocal=vocal, genre=profile.name)
     planned = {n: MIX_ANCHOR_LUFS + v for n, v in plan.relative().items()}
     report("EQ and masking", 0.25)
     calls += high_pass_calls(staged, roles, profile)
     calls += low_mid_calls(staged, roles, planned, profile)
     if len(live) > 1:
-        in_mix = {n: shift_bands(_bands(staged[n]), planned[n] - staged[n].lufs) for n in live}
+        in_mix = {
+            n: engine.band_powers(
+                TrackState(name=n), gain_db=trims[n] + planned[n] - staged[n].lufs
+            )
+            for n in live
+        }
         conflicts = find_masking(in_mix, sample_rate=rate, roles=roles, max_conflicts=40)
         calls += masking_calls(conflicts, staged, roles)
     calls += compressor_calls(staged, roles, profile, meta.tempo_bpm)
     calls += pan_calls(
-        names, roles, profile, {n: raw[n].channels for n in names}, alone=plan.alone()
+        names,
+        roles,
+        profile,
+        {n: raw[n].channels for n in names},
+        alone=plan.alone(),
+        printed=frozenset(live) if mixed_export(measured, roles) else frozenset(),
     )
     calls += bus_calls(meta.tempo_bpm)
     current_sends = {t.name: (t.reverb_send_db, t.delay_send_db) for t in state.tracks}
-    processed = frozenset(n for n in live if staged[n].already_even)
     calls += send_calls(names, roles, profile, current_sends, processed=processed)
 
     report("rendering the inserts", 0.35)
@@ -185,11 +202,13 @@ def automix_plan(
     rides = vocal_rides(insert_blocks, faders, vocal, meta.sections) if vocal else []
     staged_state, _ = apply_calls(candidate, fader_calls(faders, notes) + rides, context)
     report("headroom", 0.8)
-    shift, headroom_note = headroom(engine, staged_state, profile)
+    shift, headroom_note, dips = headroom(engine, staged_state, profile)
     final = {n: _clamp(g + shift, FADER_RANGE_DB) for n, g in faders.items()}
     notes = {n: f"{text}; {headroom_note}" for n, text in notes.items()}
     report("plan ready", 1.0)
-    return AutomixPlan(calls=calls + fader_calls(final, notes) + rides, balance_note=explain(plan))
+    return AutomixPlan(
+        calls=calls + fader_calls(final, notes) + rides + dips, balance_note=explain(plan)
+    )
 
 
 def reset_calls(state: MixState, vocal: str | None) -> list[ToolCall]:
@@ -239,15 +258,16 @@ def reset_calls(state: MixState, vocal: str | None) -> list[ToolCall]:
 def rendered_blocks(
     engine: Any, candidate: MixState, live: list[str]
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Render the inserts (no buses) and measure each processed track, pre-fader: its
-    integrated loudness (the engine's track facts, which the version's metrics reuse) and
-    its loudness blocks for the section rides."""
-    engine.render(without_sends(candidate).model_copy(update={"automation": ()}), master=False)
+    """Render the inserts (no buses) and measure each processed track, pre-fader, on the
+    way: its integrated loudness (the engine's track facts, which the version's metrics
+    reuse) and its loudness blocks for the section rides."""
+    dry = without_sends(candidate).model_copy(update={"automation": ()})
+    engine.render(dry, master=False, keep_mix=False, measure=False)
     facts = engine.track_facts(candidate)
     gains = {t.name: t.gain_db for t in candidate.tracks}
     own = {n: facts[n]["lufs"] - gains[n] for n in live if n in facts}
-    outputs = {t.name: engine.insert_output(t) for t in candidate.tracks if t.name in own}
-    return own, blocks_of_all(outputs, sample_rate=engine.meta.sample_rate)
+    blocks = {t.name: engine.track_blocks(t) for t in candidate.tracks if t.name in own}
+    return own, blocks
 
 
 def without_sends(state: MixState) -> MixState:
@@ -348,19 +368,49 @@ def vocal_rides(
     return calls
 
 
-def headroom(engine: Any, state: MixState, profile: GenreProfile) -> tuple[float, str]:
+def headroom(
+    engine: Any, state: MixState, profile: GenreProfile
+) -> tuple[float, str, list[ToolCall]]:
     """Measure the dry pre-master (tracks, faders, rides; the buses are left out, so nothing
     but the mix stage runs) and return the fader shift that lands it at the target loudness
-    with true peak under the ceiling. The mix is linear in its faders, so the shift is exact
-    for the dry mix; the ceiling keeps 0.5 dB for what the reverb and delay returns add."""
-    rendered = engine.render(without_sends(state), master=False)
+    with true peak under the ceiling, and the dips over edit clicks at the cuts (which would
+    otherwise set the peak). The mix is linear in its faders, so the shift is exact for the
+    dry mix; the ceiling keeps 0.5 dB for what the reverb and delay returns add."""
     rate = engine.meta.sample_rate
-    lufs = integrated_lufs(rendered.premaster, sample_rate=rate)
-    peak = true_peak_dbtp(rendered.premaster, sample_rate=rate)
+    frames = max((s.frames for s in engine.stem_sources().values()), default=0)
+    loudness = LoudnessMeter(channels=2, sample_rate=rate)
+    edges = EdgeMeter(frames=frames, sample_rate=rate)
+    engine.render(
+        without_sends(state),
+        master=False,
+        keep_mix=False,
+        measure=False,
+        sinks=[lambda start, audio: loudness.feed(audio), edges.feed],
+    )
+    lufs = loudness.integrated_lufs()
     if not math.isfinite(lufs):
-        return 0.0, "pre-master silent, no headroom move"
-    shift = min(profile.premaster_lufs - lufs, profile.ceiling_dbtp - peak)
-    return shift, (
-        f"dry pre-master measured {lufs:.1f} LUFS, {peak:.1f} dBTP → all faders {shift:+.1f} dB "
-        f"(aim {profile.premaster_lufs:g} LUFS, peaks ≤ {profile.ceiling_dbtp:g} dBTP)"
+        return 0.0, "pre-master silent, no headroom move", []
+    spikes = edge_spikes(edges)
+    ceiling = profile.ceiling_dbtp
+    shift = min(profile.premaster_lufs - lufs, ceiling - dipped_peak_dbtp(edges, []))
+    if spikes:
+        shift = min(profile.premaster_lufs - lufs, ceiling - spikes[0].body_dbtp)
+        shift = spared_shift(
+            spikes,
+            shift_db=shift,
+            spare_db=lufs + shift - profile.premaster_floor_lufs,
+            ceiling_dbtp=ceiling,
+        )
+    dips = edge_dips(spikes, shift_db=shift, ceiling_dbtp=ceiling)
+    peak = dipped_peak_dbtp(edges, dips)
+    shift = min(shift, ceiling - peak)  # what the dips' ramps let through
+    return (
+        shift,
+        (
+            f"dry pre-master measured {lufs:.1f} LUFS, {peak:.1f} dBTP"
+            + (" with the edit clicks dipped" if dips else "")
+            + f" → all faders {shift:+.1f} dB (aim {profile.premaster_lufs:g} LUFS, peaks ≤ "
+            f"{ceiling:g} dBTP)"
+        ),
+        dip_calls(dips, shift_db=shift),
     )

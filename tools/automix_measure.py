@@ -1,29 +1,29 @@
-"""What the automix measures on each stem, once: loudness blocks, spectrum, levels, bands.
+"""What the automix reads on each stem: loudness blocks, spectrum, levels, bands.
 
-Every figure is taken on the raw stem and is shifted by the trim (a pure gain), so the
-decisions never depend on the level a stem was exported at.
+Every figure was measured once on the raw stem, when the session was made (``new``), and is
+shifted by the trim (a pure gain), so the decisions never depend on the level a stem was
+exported at.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-import soxr
 
 from mixchat.dsp import loudness
-from mixchat.dsp.masking import StemBands, stem_bands
-from mixchat.dsp.spectrum import mono_sum, power_spectrum
+from mixchat.dsp.ingest import ingest
+from mixchat.dsp.masking import StemBands, bands_from_power
 from mixchat.dsp.state import Section
-from mixchat.dsp.threads import pool_size
+from mixchat.dsp.stems import ArrayStem
+from mixchat.dsp.track_meter import AUTOMIX_N_FFT
 
-RMS_BLOCK_S = 0.05
-QUICK_DECIMATE = 4
-ACTIVE_BELOW_LOUD_DB = 30.0
 PROCESSED_BELOW_LU = 3.0  # phrase-level loudness range of a stem that arrives processed
+PRINTED_SPACE_DB = -30.0  # side over mid of a one-mic source that carries printed stereo effects
+ONE_MIC_ROLES = frozenset({"vocal", "lead_vocal", "bass", "kick", "snare"})
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ class StemAnalysis:
     bands: StemBands | None = None
     range_lu: float | None = None  # phrase-level loudness range where it plays (None: unknown)
     plays: float = 1.0  # share of the song's 400 ms blocks in which it plays
+    side_db: float = -120.0  # stereo side power over mid power, dB (-120: mono)
+    processed: bool | None = None  # arrived processed (None: judge by ``already_even``)
 
     def shifted(self, gain_db: float) -> StemAnalysis:
         """The same stem after a gain: every level moves by ``gain_db``."""
@@ -55,6 +57,8 @@ class StemAnalysis:
             bands=shift_bands(self.bands, gain_db) if self.bands is not None else None,
             range_lu=self.range_lu,
             plays=self.plays,
+            side_db=self.side_db,
+            processed=self.processed,
         )
 
     @property
@@ -62,6 +66,18 @@ class StemAnalysis:
         """Its loudness already holds within PROCESSED_BELOW_LU phrase to phrase: a stem
         that comes processed (compressed, carved) and needs no corrective move."""
         return self.range_lu is not None and self.range_lu <= PROCESSED_BELOW_LU
+
+    @property
+    def arrived_processed(self) -> bool:
+        """It comes with its producer's inserts printed: no corrective EQ, compression,
+        space or width is justified (``processed`` when the session decided, else even)."""
+        return self.already_even if self.processed is None else self.processed
+
+    def shows_processing(self, role: str) -> bool:
+        """Evidence that its producer processed it: its loudness already holds phrase to
+        phrase, or a source recorded with one microphone arrives with a stereo image (its
+        reverb, delay or widening printed)."""
+        return self.already_even or (role in ONE_MIC_ROLES and self.side_db >= PRINTED_SPACE_DB)
 
     def range_db(self, low_hz: float, high_hz: float) -> float:
         inside = (self.freqs_hz >= low_hz) & (self.freqs_hz < high_hz)
@@ -108,74 +124,82 @@ def section_blocks(blocks: np.ndarray, section: Section) -> np.ndarray:
     return blocks[(centres >= section.start_s) & (centres < section.end_s)]
 
 
-def _loud_rms_db(audio: np.ndarray, sample_rate: int) -> tuple[float, float]:
-    """(90th percentile of the active 50 ms RMS levels in dBFS, share of active blocks)."""
-    mono = mono_sum(audio)
-    size = max(1, round(RMS_BLOCK_S * sample_rate))
-    count = mono.size // size
-    if count == 0:
-        return -120.0, 0.0
-    framed = mono[: count * size].reshape(count, size)
-    squares = np.einsum("bs,bs->b", framed, framed, dtype=np.float64) / size
-    levels = 10.0 * np.log10(np.maximum(squares, 1e-20))
-    loudest = float(np.percentile(levels, 95))
-    active = levels[levels > max(loudest - ACTIVE_BELOW_LOUD_DB, -100.0)]
-    if not active.size:
-        return -120.0, 0.0
-    return float(np.percentile(active, 90)), active.size / count
+def side_to_mid_db(*, mid: float, side: float, channels: int) -> float:
+    """Power of the stereo side signal over the mid's, dB (-120 for mono or dual mono)."""
+    if channels < 2 or mid <= 0.0 or side <= 0.0:
+        return -120.0
+    return max(-120.0, 10.0 * math.log10(side / mid))
 
 
-def analyze(
-    name: str, audio: np.ndarray, *, sample_rate: int, lufs: float | None, bands: bool
-) -> StemAnalysis:
-    """One stem's figures; ``lufs`` when already known (the engine caches it), else measured."""
-    audio = np.asarray(audio, dtype=np.float32)
-    blocks = loudness_blocks(audio, sample_rate=sample_rate) if lufs is None else np.zeros(0)
-    freqs, psd = power_spectrum(mono_sum(audio), sample_rate=sample_rate, n_fft=8192)
-    loud, share = _loud_rms_db(audio, sample_rate)
+def mixed_export(stems: Mapping[str, StemAnalysis], roles: Mapping[str, str]) -> bool:
+    """Stems come from one session: when at least half of them show their producer's
+    processing, the set is an export of a finished mix, every part's inserts printed."""
+    showing = sum(stem.shows_processing(roles[n]) for n, stem in stems.items())
+    return bool(stems) and 2 * showing >= len(stems)
+
+
+def processed_parts(stems: Mapping[str, StemAnalysis], roles: Mapping[str, str]) -> frozenset[str]:
+    """The parts that arrive processed: all of a mixed export, else those that show it."""
+    if mixed_export(stems, roles):
+        return frozenset(stems)
+    return frozenset(n for n, stem in stems.items() if stem.shows_processing(roles[n]))
+
+
+def _analysis(name: str, rate: int, facts: Any, blocks, extras, bands) -> StemAnalysis:  # noqa: ANN001
     return StemAnalysis(
         name=name,
-        channels=audio.shape[0],
-        lufs=gated_lufs(blocks) if lufs is None else lufs,
+        channels=int(facts["channels"]),
+        lufs=round(facts["lufs"], 2),
         blocks=blocks,
-        freqs_hz=freqs,
-        psd=psd,
-        loud_rms_db=loud,
-        active_share=share,
-        bands=stem_bands(audio, sample_rate=sample_rate) if bands else None,
+        freqs_hz=np.fft.rfftfreq(AUTOMIX_N_FFT, d=1.0 / rate),
+        psd=extras.psd,
+        loud_rms_db=extras.loud_rms_db,
+        active_share=extras.active_share,
+        bands=bands_from_power(bands) if bands is not None else None,
+        side_db=side_to_mid_db(
+            mid=float(facts.get("mid", 0.0)),
+            side=float(facts.get("side", 0.0)),
+            channels=int(facts["channels"]),
+        ),
     )
 
 
 def analyze_all(
-    stems: Mapping[str, np.ndarray],
-    *,
-    sample_rate: int,
-    lufs: Mapping[str, float] | None = None,
-    bands: bool = True,
+    stems: Mapping[str, np.ndarray], *, sample_rate: int, bands: bool = True
 ) -> dict[str, StemAnalysis]:
-    known = lufs or {}
+    """Stems held in memory, measured as ``new`` measures a session's (one streaming pass)."""
+    frames = max(np.shape(a)[1] for a in stems.values())
+    found = ingest(
+        {n: ArrayStem(np.asarray(a, np.float32), frames=frames) for n, a in stems.items()},
+        sample_rate=sample_rate,
+        frames=frames,
+    )
+    return {
+        name: _analysis(
+            name,
+            sample_rate,
+            report.analysis.facts,
+            report.analysis.blocks,
+            report.extras,
+            report.analysis.bands if bands else None,
+        )
+        for name, report in found.stems.items()
+    }
 
-    def one(item: tuple[str, np.ndarray]) -> StemAnalysis:
-        name, audio = item
-        return analyze(name, audio, sample_rate=sample_rate, lufs=known.get(name), bands=bands)
 
-    with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
-        return {result.name: result for result in pool.map(one, stems.items())}
+def blocks_of_all(stems: Mapping[str, np.ndarray], *, sample_rate: int) -> dict[str, np.ndarray]:
+    """Each stem's momentary loudness blocks."""
+    return {n: a.blocks for n, a in analyze_all(stems, sample_rate=sample_rate).items()}
 
 
-def quick_blocks(audio: np.ndarray, *, sample_rate: int) -> np.ndarray:
-    """Loudness blocks measured at a quarter of the rate (K-weighting up to ~5 kHz): cheap,
-    and close enough to compare one part with the band section by section."""
-    rate = max(8000, sample_rate // QUICK_DECIMATE)
-    channels = np.asarray(audio, dtype=np.float32)
-    low = soxr.resample(channels.T, sample_rate, rate, quality="LQ").T
-    return loudness_blocks(np.ascontiguousarray(low, dtype=np.float32), sample_rate=rate)
-
-
-def blocks_of_all(tracks: Mapping[str, np.ndarray], *, sample_rate: int) -> dict[str, np.ndarray]:
-    with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
-        measured = pool.map(lambda a: quick_blocks(a, sample_rate=sample_rate), tracks.values())
-        return dict(zip(tracks, measured, strict=True))
+def stored_analyses(engine: Any, names: list[str]) -> dict[str, StemAnalysis]:
+    """Each raw stem's figures from the session's analysis (measured once, by ``new``); the
+    masking bands stay in their files (``engine.band_powers`` reads them a chunk at a time)."""
+    rate = engine.meta.sample_rate
+    return {
+        name: _analysis(name, rate, raw.facts, raw.blocks, raw.extras, None)
+        for name, raw in engine.raw_analyses(names).items()
+    }
 
 
 SHORT_TERM_BLOCKS = 27  # 3 s of 400 ms blocks every 100 ms

@@ -17,8 +17,7 @@ from mixchat.tools.base import ToolCall
 
 HPF_CANDIDATES_HZ = (30, 35, 40, 50, 60, 70, 80, 90, 100, 120, 150, 200, 250, 300)
 HPF_MAX_BELOW_DB = -24.0  # a high-pass may remove at most this share of a stem's energy
-HPF_MIN_BELOW_DB = -40.0  # ... and at least this much (else there is no rumble to remove);
-# on a processed stem, a voice's high-pass removes no more than this (what its producer kept)
+HPF_MIN_BELOW_DB = -40.0  # ... and at least this much (else there is no rumble to remove)
 ALWAYS_HIGH_PASSED = {"vocal", "lead_vocal", "backing_vocal"}  # voices: the usual practice
 LOW_END_ROLES = {"kick", "bass", "drums"}
 LOW_MID_HZ = (200.0, 500.0)
@@ -53,16 +52,15 @@ def high_pass_calls(
         limit = profile.role(roles[name]).hpf_max_hz
         if limit is None or roles[name] in LOW_END_ROLES:
             continue  # the low end of a kick, bass or kit is the music, not rumble
+        if stem.arrived_processed:
+            continue  # its producer chose its low end; a measured rumble is the clean-up's
         usable = [f for f in HPF_CANDIDATES_HZ if f <= limit]
-        most = HPF_MIN_BELOW_DB if stem.already_even else HPF_MAX_BELOW_DB
-        safe = [f for f in usable if stem.below_share_db(f) <= most]
+        safe = [f for f in usable if stem.below_share_db(f) <= HPF_MAX_BELOW_DB]
         if not safe:
             continue
         cutoff = max(safe)
-        if roles[name] not in ALWAYS_HIGH_PASSED and (
-            stem.already_even or stem.below_share_db(cutoff) < HPF_MIN_BELOW_DB
-        ):
-            continue  # a processed stem, or nothing down there to remove
+        if roles[name] not in ALWAYS_HIGH_PASSED and stem.below_share_db(cutoff) < HPF_MIN_BELOW_DB:
+            continue  # nothing down there to remove
         below = stem.below_share_db(cutoff)
         calls.append(
             _call(
@@ -109,7 +107,7 @@ def low_mid_calls(
         return []
     calls = []
     for name in piled:
-        if roles[name] not in LOW_MID_CLEANABLE or stems[name].already_even:
+        if roles[name] not in LOW_MID_CLEANABLE or stems[name].arrived_processed:
             continue
         stem = stems[name]
         share = stem.range_db(*LOW_MID_HZ) - stem.lufs
@@ -171,7 +169,7 @@ def masking_calls(
             masker, masked, centre = _kick_bass_roles(conflict, stems, roles)
         else:
             centre = stems[masker].peak_hz(lo, hi)
-        if (masker, zone) in done or stems[masker].already_even:
+        if (masker, zone) in done or stems[masker].arrived_processed:
             continue  # done, or a processed stem: its producer has carved it already
         done.add((masker, zone))
         cut = -round(min(4.0, 2.0 + 2.0 * conflict.severity), 1)
@@ -234,6 +232,8 @@ def compressor_calls(
             continue
         if stem.plays < COMPRESS_MIN_PLAYS:
             continue  # it plays in bursts: its fader places the hits, nothing to level
+        if stem.arrived_processed:
+            continue  # its producer's compression is printed: levelling again is not justified
         moves = stem.range_lu if stem.range_lu is not None else math.inf
         reduction = min(spec.reduction_db, moves - PROCESSED_BELOW_LU)
         if reduction < COMPRESS_MIN_DB:
@@ -282,14 +282,26 @@ def pan_calls(
     channels: Mapping[str, int],
     *,
     alone: frozenset[str] = frozenset(),
+    printed: frozenset[str] = frozenset(),
 ) -> list[ToolCall]:
     """Pans by role; parts that ``alone`` carry their group (a summed 'other' bed, the only
-    harmony part) stay in the centre: there is nothing to spread them against."""
+    harmony part) stay in the centre: there is nothing to spread them against. A stereo
+    stem of a mixed export (``printed``) keeps the image its producer gave it."""
     calls = []
     next_side: dict[str, int] = {}
     for name in names:
         role = roles[name]
         spec = profile.role(role)
+        if name in printed and channels.get(name, 1) == 2:
+            calls.append(
+                _call(
+                    "set_pan",
+                    f"{name}: a stem of a finished mix keeps the stereo image its producer printed",
+                    track=name,
+                    pan=0.0,
+                )
+            )
+            continue
         if name in alone and spec.pan_family == "spread":
             calls.append(
                 _call(
@@ -344,8 +356,8 @@ def send_calls(
     *,
     processed: frozenset[str] = frozenset(),
 ) -> list[ToolCall]:
-    """Reverb and delay sends by role; ``processed`` stems (already even: printed from a
-    finished mix) bring their space with them and get none."""
+    """Reverb and delay sends by role; ``processed`` stems (printed from a finished mix)
+    bring their space with them and get none."""
     calls = []
     for name in names:
         spec = profile.role(roles[name])

@@ -39,6 +39,7 @@ class GenreProfile:
     roles: dict[str, RoleDefaults]
     vocal_vs_band_lu: float = 0.0  # lead vocal minus the power sum of the rest
     premaster_lufs: float = -19.0
+    premaster_floor_lufs: float = -23.0  # the quietest pre-master the genre accepts
     ceiling_dbtp: float = -1.5  # keeps true peak under -1 dBTP (0.5 dB for the bus returns)
     band_shares_db: dict[str, float] = field(default_factory=dict)
     band_tolerance_db: dict[str, float] = field(default_factory=dict)
@@ -77,6 +78,7 @@ def genre_profile(genre: str | None) -> GenreProfile:
         roles={role: role_defaults(values) for role, values in target.roles.items()},
         vocal_vs_band_lu=target.vocal_vs_band_lu,
         premaster_lufs=min(-17.0, max(-22.0, target.premaster_lufs)),
+        premaster_floor_lufs=min(-17.0, max(-23.0, target.premaster_range_lufs[0])),
         ceiling_dbtp=min(-1.5, target.premaster_true_peak_dbtp - 0.5),
         band_shares_db=dict(target.band_shares_db),
         band_tolerance_db=dict(target.band_tolerance_db),

@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from pydantic import ValidationError
 
 from mixchat.dsp.cleanup.detect import DETECT_VERSION, StemFaults, detect_faults
@@ -27,9 +26,7 @@ def stem_faults(engine: Any, track: TrackState) -> StemFaults:
             return StemFaults.model_validate_json(path.read_text())
         except (OSError, ValidationError, ValueError):
             pass
-    faults = detect_faults(
-        np.asarray(source.audio), sample_rate=engine.meta.sample_rate, role=track.role
-    )
+    faults = detect_faults(source.array(), sample_rate=engine.meta.sample_rate, role=track.role)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, faults.model_dump(mode="json"))
     return faults

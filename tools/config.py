@@ -35,6 +35,14 @@ MAX_RETRIES = 5
 SECRET_FIELDS = frozenset({"openai_api_key"})
 
 
+def use_one_blas_thread() -> None:
+    """The engine runs its own work on threads (tracks, buses, meters); BLAS threads on top
+    of those only spin against them (on a busy two-core machine a small matrix product took
+    40 times the CPU). One BLAS thread unless OPENBLAS_NUM_THREADS says otherwise; it takes
+    effect when this runs before numpy is imported (the mixchat command does so first)."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 class Settings(BaseModel):
     """The settings, with their defaults. Each field's description says what it accepts."""
 
@@ -55,9 +63,16 @@ class Settings(BaseModel):
         default=2, ge=0, le=MAX_RETRIES, description=f"a whole number from 0 to {MAX_RETRIES}"
     )
     llm_max_steps: int = Field(default=6, ge=1, le=20, description="a whole number from 1 to 20")
-    llm_stream: bool = Field(default=False, description="1/0, true/false, yes/no or on/off")
+    llm_max_tokens: int = Field(
+        default=512, ge=16, le=32768, description="a whole number of tokens from 16 to 32768"
+    )
+    llm_prompt_tokens: int = Field(
+        default=1200, ge=500, le=200000, description="a whole number of tokens from 500 to 200000"
+    )
+    llm_stream: bool = Field(default=True, description="1/0, true/false, yes/no or on/off")
     llm_fallback: Literal["offline"] | None = Field(
-        default=None, description="offline (answer offline when the LLM server fails) or unset"
+        default=None,
+        description="offline (the offline plan, labelled, when the LLM fails or makes no change) or unset",
     )
     cache_mb: int = Field(default=3000, ge=0, description="a whole number of megabytes, 0 or more")
     debug: bool = Field(default=False, description="1/0, true/false, yes/no or on/off")

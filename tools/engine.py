@@ -1,71 +1,139 @@
-"""The engine a session uses: cached stems, render (per-track cache), master and metrics."""
+"""The engine a session uses: its stems, render (cached mixes and tracks), master, measures.
+
+Stems are read a block at a time from their files (``mixchat.tools.stems_source``). A render
+measures the pre-master as it streams out (``MixMeter``) and each track output that has no
+stored analysis yet (``TrackMeter``), so a version's metrics cost no second pass over the
+song, and a brief reads the analyses ``new``, the automix and earlier briefs stored
+(``TrackStore``) instead of measuring again. Everything under ``cache/`` shares one size
+limit, ``MIXCHAT_CACHE_MB`` (``CacheBudget``).
+"""
 
 from __future__ import annotations
 
-import json
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
-from mixchat.dsp.analysis import measure_mix
-from mixchat.dsp.audio_io import (
-    load_audio,
-    open_npy,
-    prune_cache,
-    remove_orphaned_temps,
-    temp_npy_path,
-)
-from mixchat.dsp.dynamics import crest_factor_from, peak_linear
-from mixchat.dsp.errors import AudioFileError
-from mixchat.dsp.loudness import integrated_lufs
-from mixchat.dsp.masking import N_BANDS, StemBands, bands_from_power, stem_bands
+from mixchat.dsp.analysis import MixAnalysis, MixMeter, measure_mix
+from mixchat.dsp.audio_io import npy_block_writer, npy_nbytes, open_reader
+from mixchat.dsp.cache import MIX, CacheBudget
+from mixchat.dsp.errors import StateError
+from mixchat.dsp.ingest import ingest
+from mixchat.dsp.masking import BandPowers, StemBands, bands_from_power
 from mixchat.dsp.master import MasterResult, apply_master_state
+from mixchat.dsp.mix_file import read_premaster
 from mixchat.dsp.processors import has_inserts
-from mixchat.dsp.render import StemSource, render_mix, track_cache_key
-from mixchat.dsp.spectrum import (
-    band_energies_from_spectrum,
-    centroid_from_spectrum,
-    mono_power_spectrum,
-    third_octave_spectrum,
+from mixchat.dsp.render import (
+    Sink,
+    StemSource,
+    TrackOutput,
+    render_mix,
+    track_cache_key,
 )
+from mixchat.dsp.render_plan import digest, mix_key
+from mixchat.dsp.spectrum import third_octave_spectrum
 from mixchat.dsp.state import MixState, TrackState
-from mixchat.dsp.stereo import channel_energies
+from mixchat.dsp.stems import ArrayStem
 from mixchat.dsp.threads import pool_size
-from mixchat.tools.atomic import write_json_atomic
+from mixchat.dsp.track_meter import StemExtras, TrackMeter, finite
+from mixchat.tools.cached_render import state_digest
 from mixchat.tools.config import load_settings
 from mixchat.tools.session import SessionMeta
+from mixchat.tools.stems_source import stem_sources
+from mixchat.tools.stream import OutputStream
+from mixchat.tools.track_store import TrackStore
 
 Progress = Callable[[str, float], None]
-T = TypeVar("T")
 MB = 1024 * 1024
-BANDS_LIMIT_BYTES = 256 * 1024 * 1024  # about a megabyte per 4-minute track
-OWN_FACTS = ("lufs", "band_energies_db", "spectral_centroid_hz", "crest_factor_db")
 STEREO_FACTS = ("channels", "mid", "side")
+READ_BLOCK = 1 << 19
+
+
+def cache_limit_bytes(cache_mb: int | None = None) -> int:
+    """The cache's limit in bytes: ``cache_mb``, else MIXCHAT_CACHE_MB (default 3000)."""
+    return (load_settings().cache_mb if cache_mb is None else cache_mb) * MB
+
+
+@dataclass(frozen=True)
+class RawAnalysis:
+    """A raw stem's stored analysis: facts, loudness blocks, masking bands, automix extras."""
+
+    facts: dict[str, Any]
+    blocks: np.ndarray
+    bands: np.ndarray
+    extras: StemExtras
 
 
 @dataclass
 class Rendered:
-    audio: np.ndarray
-    premaster: np.ndarray
+    """A rendered state. The pre-master lives in the cache (``mix_file``, read block by block)
+    unless it could not be kept there; ``premaster`` and ``audio`` load it whole on demand."""
+
     sample_rate: int
+    frames: int
+    state: MixState
     master_result: MasterResult | None
     rendered_tracks: list[str]
     bus_files: dict[str, str]  # the render cache's file of each bus return, by bus
+    premaster_analysis: MixAnalysis | None
+    mix_file: Path | None = None
+    _premaster: np.ndarray | None = field(default=None, repr=False)
+
+    def premaster_block(self, start: int, stop: int) -> np.ndarray:
+        if self._premaster is not None:
+            return self._premaster[:, start:stop]
+        if self.mix_file is None:
+            raise ValueError("this render kept no pre-master")
+        return read_premaster(
+            self.mix_file,
+            self.state.automation,
+            sample_rate=self.sample_rate,
+            start=start,
+            stop=stop,
+        )
+
+    @property
+    def premaster(self) -> np.ndarray:
+        if self._premaster is None:
+            self._premaster = self.premaster_block(0, self.frames)
+        return self._premaster
+
+    @property
+    def audio(self) -> np.ndarray:
+        return self.master_result.audio if self.master_result is not None else self.premaster
+
+    def blocks(
+        self, *, start: int = 0, block: int = READ_BLOCK
+    ) -> Iterator[tuple[int, np.ndarray]]:
+        """(frame, output block) pairs from ``start`` to the end, in order."""
+        for lo in range(start, self.frames, block):
+            hi = min(lo + block, self.frames)
+            if self.master_result is not None:
+                yield lo, self.master_result.audio[:, lo:hi]
+            else:
+                yield lo, self.premaster_block(lo, hi)
+
+    @property
+    def analysis(self) -> MixAnalysis | None:
+        """The output's measures when they came with the render (no master)."""
+        return self.premaster_analysis if self.master_result is None else None
 
 
 class Engine:
     """Renders and measures mix states for one session's stems."""
 
     def __init__(self, meta: SessionMeta, cache_dir: Path, *, cache_mb: int | None = None) -> None:
-        """``cache_mb`` limits the render cache (default: MIXCHAT_CACHE_MB, 3000)."""
+        """``cache_mb`` limits the whole cache folder (default: MIXCHAT_CACHE_MB, 3000)."""
         self.meta = meta
         self.cache_dir = Path(cache_dir)
-        self.cache_limit_bytes = (load_settings().cache_mb if cache_mb is None else cache_mb) * MB
+        self.tracks_dir = self.cache_dir / "tracks"
+        self.budget = CacheBudget(self.cache_dir, limit_bytes=cache_limit_bytes(cache_mb))
+        self.store = TrackStore(self.cache_dir, self.budget)
         self._sources: dict[str, StemSource] | None = None
 
     @classmethod
@@ -75,34 +143,15 @@ class Engine:
     # --- stems -----------------------------------------------------------------------
     def stem_sources(self) -> dict[str, StemSource]:
         if self._sources is None:
-            remove_orphaned_temps(self.cache_dir / "stems")
-            self._sources = {stem.name: self._stem_source(stem) for stem in self.meta.stems}
+            self._sources = stem_sources(self.meta, self.cache_dir, self.budget)
         return self._sources
 
-    def _stem_source(self, stem: Any) -> StemSource:
-        rate = self.meta.sample_rate
-        key = f"{stem.sha256}:{rate}:{self.meta.frames}"
-        cached = self.cache_dir / "stems" / f"{stem.sha256[:24]}_{rate}_{self.meta.frames}.npy"
-        audio = open_npy(cached, shape=(stem.channels, self.meta.frames))  # None if damaged
-        if audio is None:
-            if not Path(stem.file).exists():
-                raise AudioFileError(
-                    f"{stem.file}: the stem file is gone and its cache is missing or damaged; put it back to render {stem.name}"
-                )
-            audio = fit_length(load_audio(stem.file, sample_rate=rate).audio, self.meta.frames)
-            save_npy_atomic(cached, audio)
-        return StemSource(name=stem.name, key=key, audio=audio)
-
-    def adopt_stems(self, loaded: dict[str, np.ndarray]) -> None:
-        """Cache stems already loaded at the session rate (used when creating a session)."""
-        for stem in self.meta.stems:
-            path = (
-                self.cache_dir
-                / "stems"
-                / f"{stem.sha256[:24]}_{self.meta.sample_rate}_{self.meta.frames}.npy"
-            )
-            if not path.exists():
-                save_npy_atomic(path, fit_length(loaded[stem.name], self.meta.frames))
+    def insert_key(self, track: TrackState) -> str:
+        """The name of a track's insert output (its stem's when it has no inserts)."""
+        stem_key = self.stem_sources()[track.name].key
+        if has_inserts(track):
+            return track_cache_key(track, stem_key=stem_key, sample_rate=self.meta.sample_rate)
+        return f"stem-{stem_key}"
 
     # --- render ----------------------------------------------------------------------
     def render(
@@ -113,33 +162,121 @@ class Engine:
         stems_out: Path | None = None,
         stems_subtype: str = "FLOAT",
         progress: Progress | None = None,
+        keep_mix: bool = True,
+        measure: bool = True,
+        sinks: Sequence[Sink] = (),
     ) -> Rendered:
-        result = render_mix(
-            stems=self.stem_sources(),
+        """Render ``state``; the pre-master is measured on the way, and so is every audible
+        track output with no stored analysis (its facts, loudness blocks and masking bands).
+        ``keep_mix=False``: only the measures are wanted (the pre-master is not kept);
+        ``measure=False``: the pre-master is not measured (``premaster_analysis`` is None);
+        ``sinks`` get the pre-master block by block too."""
+        sources = self.stem_sources()
+        rate = self.meta.sample_rate
+        missing = {
+            self.insert_key(t)
+            for t in state.audible_tracks()
+            if not self.store.has(self.insert_key(t), bands=True)
+        }
+        frames = max((sources[t.name].frames for t in state.tracks), default=0)
+        meter = MixMeter(channels=2, sample_rate=rate, total=frames, sections=self.meta.sections)
+        with ExitStack() as stack:
+
+            def meter_for(key: str, channels: int, length: int) -> TrackMeter | None:
+                if key not in missing:
+                    return None
+                return TrackMeter(
+                    channels=channels,
+                    sample_rate=rate,
+                    total=length,
+                    bands=True,
+                    bands_put=self.store.bands_writer(
+                        key, frames=length, sample_rate=rate, stack=stack
+                    ),
+                )
+
+            result = render_mix(
+                stems=sources,
+                state=state,
+                sample_rate=rate,
+                cache_dir=self.tracks_dir,
+                budget=self.budget,
+                stems_out=stems_out,
+                stems_subtype=stems_subtype,
+                progress=progress,
+                sinks=[*([lambda start, audio: meter.feed(audio)] if measure else []), *sinks],
+                collect=None if keep_mix else False,
+                keep_mix=keep_mix,
+                meter_for=meter_for,
+            )
+            for key, analysis in result.analyses.items():
+                self.store.save(key, analysis)
+        self.budget.trim()
+        rendered = Rendered(
+            sample_rate=rate,
+            frames=frames,
             state=state,
-            sample_rate=self.meta.sample_rate,
-            cache_dir=self.cache_dir / "tracks",
-            stems_out=stems_out,
-            stems_subtype=stems_subtype,
-            progress=progress,
+            master_result=None,
+            rendered_tracks=list(result.rendered),
+            bus_files={bus: path.name for bus, path in result.bus_files.items()},
+            premaster_analysis=meter.result() if measure else None,
+            mix_file=result.mix_file,
+            _premaster=result.premaster,
         )
-        self._keep_cache_small(state)
-        master_result = None
-        audio = result.premaster
         if master and state.master.enabled:
             if progress:
                 progress("master", 0.0)
-            master_result = apply_master_state(
-                result.premaster, sample_rate=self.meta.sample_rate, master=state.master
+            rendered.master_result = apply_master_state(
+                rendered.premaster, sample_rate=rate, master=state.master
             )
-            audio = master_result.audio
-        return Rendered(
-            audio=audio,
-            premaster=result.premaster,
+            self._keep_master(state, rendered.master_result.audio)
+        return rendered
+
+    def master_path(self, state: MixState) -> Path:
+        """Where the master's output of ``state`` is kept (named by its mix and master)."""
+        stems = self.stem_sources()
+        key = mix_key(
+            state,
+            stem_keys={n: s.key for n, s in stems.items()},
             sample_rate=self.meta.sample_rate,
-            master_result=master_result,
-            rendered_tracks=list(result.rendered),
-            bus_files={bus: path.name for bus, path in result.bus_files.items()},
+            frames=max((stems[t.name].frames for t in state.tracks), default=0),
+        )
+        settings = {
+            "mix": key,
+            "master": state.master.model_dump(mode="json"),
+            "automation": [a.model_dump(mode="json") for a in state.automation if a.track is None],
+        }
+        return self.tracks_dir / f"master-{digest(settings)}.npy"
+
+    def _keep_master(self, state: MixState, audio: np.ndarray) -> None:
+        path = self.master_path(state)
+        nbytes = npy_nbytes((2, audio.shape[1]))
+        if path.exists() or not self.budget.reserve(nbytes, rank=MIX):
+            return
+        try:
+            with npy_block_writer(path, shape=(2, audio.shape[1])) as put:
+                self.budget.release(nbytes)  # the file counts at its full size from here
+                nbytes = 0
+                put(0, audio)
+        finally:
+            if nbytes:
+                self.budget.release(nbytes)
+
+    def mastered_output(self, state: MixState) -> Any:
+        """A reader (``read(start, stop)``) of ``state``'s mastered output: from the cache,
+        or mastered now."""
+        frames = self.meta.frames
+        reader = open_reader(self.master_path(state), shape=(2, frames))
+        if reader is not None:
+            return reader
+        rendered = self.render(state, master=True, measure=False)
+        return ArrayStem(rendered.audio)
+
+    def stream(self, state: MixState, *, start_s: float = 0.0, master: bool = True) -> OutputStream:
+        """``state``'s output from ``start_s`` on, rendered ahead of the reader (see
+        ``mixchat.tools.stream``)."""
+        return OutputStream(
+            self, state, start_frame=int(round(start_s * self.meta.sample_rate)), master=master
         )
 
     def bus_return_db(self, metrics: dict[str, Any], bus: str) -> float | None:
@@ -149,27 +286,16 @@ class Engine:
         name = metrics.get("bus_files", {}).get(bus)
         if name is None:
             return None
-        audio = open_npy(self.cache_dir / "tracks" / name, shape=(2, self.meta.frames))
-        if audio is None:
+        reader = open_reader(self.tracks_dir / name, shape=(2, self.meta.frames))
+        if reader is None:
             return None
-        flat = np.asarray(audio).reshape(-1)
-        power = float(np.dot(flat, flat)) / max(flat.size, 1)
+        total = 0.0
+        for start in range(0, self.meta.frames, READ_BLOCK):
+            block = reader.read(start, min(start + READ_BLOCK, self.meta.frames))
+            total += float(np.einsum("cn,cn->", block, block, dtype=np.float64))
+        power = total / max(2 * self.meta.frames, 1)
         level = 10.0 * np.log10(power) if power > 0 else -np.inf
         return finite(level + float(metrics.get("fader_shift_db", 0.0)))
-
-    def _keep_cache_small(self, state: MixState) -> None:
-        """Mark this state's track renders as fresh, then drop the least recently used."""
-        tracks_dir = self.cache_dir / "tracks"
-        sources = self.stem_sources()
-        for track in state.tracks:
-            if has_inserts(track):
-                key = track_cache_key(
-                    track, stem_key=sources[track.name].key, sample_rate=self.meta.sample_rate
-                )
-                path = tracks_dir / f"track-{key}.npy"
-                if path.exists():
-                    os.utime(path)
-        prune_cache(tracks_dir, max_bytes=self.cache_limit_bytes)
 
     # --- measure ---------------------------------------------------------------------
     def measure(self, state: MixState, *, progress: Progress | None = None) -> dict[str, Any]:
@@ -179,33 +305,45 @@ class Engine:
 
     def metrics_of(self, rendered: Rendered, state: MixState) -> dict[str, Any]:
         """What a version stores about ``rendered``: the mix's metrics, sections and
-        spectrum, and each track's facts. The tracks (and the pre-master loudness) are
-        measured on worker threads while the mix is (numpy, scipy and soxr drop the GIL)."""
-        rate = rendered.sample_rate
-        with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
-            tracks = pool.submit(self.track_facts, state)
-            premaster = (
-                pool.submit(integrated_lufs, rendered.premaster, sample_rate=rate)
-                if rendered.master_result is not None
-                else None
+        spectrum (measured as it was rendered, or on the master's output), and each track's
+        facts (stored when they were measured)."""
+        mix = rendered.analysis
+        if mix is None:
+            mix = measure_mix(
+                rendered.audio, sample_rate=rendered.sample_rate, sections=list(self.meta.sections)
             )
-            mix = measure_mix(rendered.audio, sample_rate=rate, sections=list(self.meta.sections))
-            metrics: dict[str, Any] = {
-                "mix": mix.metrics.model_dump(mode="json"),
-                "sections": mix.sections,
-                "tracks": tracks.result(),
-                "spectrum": third_octave_spectrum(mix.freqs_hz, mix.mono_psd),
-            }
-            if premaster is not None:
-                metrics["premaster_lufs"] = round(premaster.result(), 2)
+        metrics: dict[str, Any] = self.metrics_from(mix, state)
+        if rendered.master_result is not None and rendered.premaster_analysis is not None:
+            metrics["premaster_lufs"] = round(
+                rendered.premaster_analysis.metrics.integrated_lufs, 2
+            )
         metrics["bus_files"] = rendered.bus_files  # so bus_return_db can measure them later
-        return metrics
+        return {**metrics, **self.cache_refs(rendered, state)}
+
+    def cache_refs(self, rendered: Rendered, state: MixState) -> dict[str, Any]:
+        """The cache files a version's metrics name so a render of it reads them back: its
+        exact mix (and master output), and the state they were made for."""
+        refs: dict[str, Any] = {}
+        if rendered.mix_file is not None:
+            refs["mix_file"] = rendered.mix_file.name
+            refs["render_of"] = state_digest(state)
+        if rendered.master_result is not None:
+            refs["master_file"] = self.master_path(state).name
+        return refs
+
+    def metrics_from(self, mix: MixAnalysis, state: MixState) -> dict[str, Any]:
+        return {
+            "mix": mix.metrics.model_dump(mode="json"),
+            "sections": mix.sections,
+            "tracks": self.track_facts(state),
+            "spectrum": third_octave_spectrum(mix.freqs_hz, mix.mono_psd),
+        }
 
     def track_facts(self, state: MixState) -> dict[str, dict[str, Any]]:
         """Each audible track as it sits in the mix: loudness, bands, centroid, crest.
 
-        Measured on the track's insert output (cached per settings hash) plus its fader gain;
-        automation and pan are left out so the figures describe the track's own sound.
+        Measured on the track's insert output plus its fader gain; automation and pan are
+        left out so the figures describe the track's own sound.
         """
         tracks = state.audible_tracks()
         own_facts = self._own_facts(tracks)
@@ -231,146 +369,169 @@ class Engine:
 
     def track_bands(self, tracks: Sequence[TrackState]) -> dict[str, StemBands]:
         """Each track's masking bands after its inserts and fader: ``stem_bands`` of the
-        insert output times the fader gain (no automation or pan). The pre-fader band powers
-        are cached per insert key and the fader applied to them as a power gain."""
-        folder = self.cache_dir / "bands"
-        rate = self.meta.sample_rate
-        powers = self._per_track(
-            tracks,
-            folder=folder,
-            suffix=".npy",
-            load=_load_band_powers,
-            measure=lambda audio: stem_bands(audio, sample_rate=rate).power,
-            save=save_npy_atomic,
-        )
-        prune_cache(folder, max_bytes=BANDS_LIMIT_BYTES)
-        return {t.name: bands_from_power(powers[t.name], gain_db=t.gain_db) for t in tracks}
+        insert output times the fader gain (no automation or pan), from the stored
+        analysis (measured now for the tracks that have none)."""
+        missing = [t for t in tracks if self.store.bands(self.insert_key(t)) is None]
+        self.measure_tracks(missing, bands=True)
+        found = {}
+        for track in tracks:
+            power = self.store.bands(self.insert_key(track))
+            if power is None:  # no room in the cache: measure it without keeping it
+                power = self.measure_tracks([track], bands=True, keep=False)[track.name].bands
+            found[track.name] = bands_from_power(power, gain_db=track.gain_db)
+        return found
+
+    def track_blocks(self, track: TrackState) -> np.ndarray:
+        """A track's momentary loudness blocks after its inserts (pre-fader)."""
+        blocks = self.store.blocks(self.insert_key(track))
+        if blocks is None:
+            blocks = self.measure_tracks([track], bands=False)[track.name].blocks
+        return blocks
+
+    def raw_analyses(self, names: Sequence[str]) -> dict[str, RawAnalysis]:
+        """Each raw stem's stored analysis (measured by ``new``; again now if it is gone)."""
+        keys = {name: self.insert_key(TrackState(name=name)) for name in names}
+        missing = [
+            n
+            for n, key in keys.items()
+            if not self.store.has(key, bands=True) or self.store.extras(key) is None
+        ]
+        if missing:
+            sources = self.stem_sources()
+            ingested = ingest(
+                {n: sources[n].reader for n in missing},
+                sample_rate=self.meta.sample_rate,
+                frames=self.meta.frames,
+            )
+            for name in missing:
+                report = ingested.stems[name]
+                self.store.save(keys[name], report.analysis)
+                self.store.save_extras(keys[name], report.extras)
+        found = {}
+        for name, key in keys.items():
+            facts, blocks, bands = (
+                self.store.facts(key),
+                self.store.blocks(key),
+                self.store.bands(key),
+            )
+            extras = self.store.extras(key)
+            if facts is None or blocks is None or bands is None or extras is None:
+                report = ingest(
+                    {name: self.stem_sources()[name].reader},
+                    sample_rate=self.meta.sample_rate,
+                    frames=self.meta.frames,
+                ).stems[name]
+                facts, blocks, bands = (
+                    report.analysis.facts,
+                    report.analysis.blocks,
+                    report.analysis.bands,
+                )
+                extras = report.extras
+            if bands is None:
+                raise StateError(f"stem {name!r}: its masking bands could not be measured")
+            found[name] = RawAnalysis(facts, blocks, bands, extras)
+        return found
+
+    def band_powers(self, track: TrackState, *, gain_db: float | None = None) -> BandPowers:
+        """A track's masking band powers after its inserts, read from their file a chunk at
+        a time, times ``gain_db`` (default: its fader): for masking over many tracks."""
+        gain = track.gain_db if gain_db is None else gain_db
+        path = self.store.bands_path(self.insert_key(track))
+        if not path.exists():
+            self.measure_tracks([track], bands=True)
+        if path.exists():
+            return BandPowers(path, gain_db=gain)
+        power = self.measure_tracks([track], bands=True, keep=False)[track.name].bands
+        return BandPowers(power, gain_db=gain)
+
+    def _own_facts(self, tracks: Sequence[TrackState]) -> dict[str, dict[str, Any]]:
+        facts = {t.name: self.store.facts(self.insert_key(t)) for t in tracks}
+        missing = [t for t in tracks if facts[t.name] is None]
+        measured = self.measure_tracks(missing, bands=False)
+        return {
+            name: value if value is not None else measured[name].facts
+            for name, value in facts.items()
+        }
+
+    def measure_tracks(
+        self, tracks: Sequence[TrackState], *, bands: bool, keep: bool = True
+    ) -> dict[str, Any]:
+        """Measure track outputs (from the track cache, or their inserts run now), two at a
+        time, and store what was measured (unless ``keep`` is False)."""
+        if not tracks:
+            return {}
+        sources = self.stem_sources()
+
+        def one(track: TrackState) -> Any:
+            stem = sources[track.name]
+            key = self.insert_key(track)
+            rate = self.meta.sample_rate
+            with ExitStack() as stack:
+                put = (
+                    self.store.bands_writer(key, frames=stem.frames, sample_rate=rate, stack=stack)
+                    if bands and keep
+                    else None
+                )
+                meter = TrackMeter(
+                    channels=stem.channels,
+                    sample_rate=rate,
+                    total=stem.frames,
+                    bands=bands,
+                    bands_put=put,
+                )
+                output = TrackOutput(
+                    track=track,
+                    stem=stem,
+                    insert_key=key,
+                    sample_rate=rate,
+                    frames=stem.frames,
+                    cache=self.tracks_dir,
+                    budget=self.budget,
+                    stack=stack,
+                    meter=meter,
+                )
+                for start in range(0, stem.frames, READ_BLOCK):
+                    output.block(start, min(start + READ_BLOCK, stem.frames))
+                analysis = meter.result()
+                if keep:
+                    self.store.save(key, analysis)
+            return analysis
+
+        with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
+            return dict(zip((t.name for t in tracks), pool.map(one, tracks), strict=True))
 
     def tracks_in_mix(self, state: MixState) -> dict[str, np.ndarray]:
         """Each audible track after its inserts and fader (for masking)."""
-        self.render(state, master=False)
         return {
             track.name: self.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
             for track in state.audible_tracks()
         }
 
-    def insert_output(self, track: Any) -> np.ndarray:
-        """A track after its inserts (before fader, pan and automation), from the cache."""
-        source = self.stem_sources()[track.name]
-        if not has_inserts(track):
-            return np.asarray(source.audio)
-        key = track_cache_key(track, stem_key=source.key, sample_rate=self.meta.sample_rate)
-        cached = self.cache_dir / "tracks" / f"track-{key}.npy"
-        if not cached.exists():
-            self.render(state_with_only(track), master=False)
-        return np.asarray(np.load(cached, mmap_mode="r"))
-
-    def _measure_key(self, track: Any) -> str:
-        """The key of a track's insert output: its insert cache key, or its stem's key when
-        it has no inserts. Measures of that output are cached under it."""
-        source = self.stem_sources()[track.name]
+    def insert_output(self, track: TrackState) -> np.ndarray:
+        """A track after its inserts (before fader, pan and automation), whole, in memory:
+        from the track cache, or its inserts run now (and cached when there is room)."""
+        stem = self.stem_sources()[track.name]
+        path = self.tracks_dir / f"track-{self.insert_key(track)}.npy"
         if has_inserts(track):
-            return track_cache_key(track, stem_key=source.key, sample_rate=self.meta.sample_rate)
-        return f"raw-{source.key.replace(':', '_')}"
-
-    def _own_facts(self, tracks: Sequence[TrackState]) -> dict[str, dict[str, Any]]:
-        """``measure_insert`` of each track's insert output, cached per ``measure_key``;
-        the missing ones are measured two at a time."""
-        rate = self.meta.sample_rate
-        return self._per_track(
-            tracks,
-            folder=self.cache_dir / "facts",
-            suffix=".json",
-            load=_load_facts,
-            measure=lambda audio: measure_insert(audio, sample_rate=rate),
-            save=write_json_atomic,
-        )
-
-    def _per_track(
-        self,
-        tracks: Sequence[TrackState],
-        *,
-        folder: Path,
-        suffix: str,
-        load: Callable[[Path], T | None],
-        measure: Callable[[np.ndarray], T],
-        save: Callable[[Path, T], None],
-    ) -> dict[str, T]:
-        """A measure of each track's insert output, cached in ``folder`` per ``measure_key``;
-        the missing ones are measured two at a time."""
-        paths = {t.name: folder / f"{self._measure_key(t)}{suffix}" for t in tracks}
-        found = {name: value for name, path in paths.items() if (value := load(path)) is not None}
-        missing = [t for t in tracks if t.name not in found]
-        if missing:
-            folder.mkdir(parents=True, exist_ok=True)
-            outputs = [self.insert_output(t) for t in missing]
-            with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
-                for track, value in zip(missing, pool.map(measure, outputs)):
-                    save(paths[track.name], value)
-                    found[track.name] = value
-        return found
-
-
-def measure_insert(audio: np.ndarray, *, sample_rate: int) -> dict[str, Any]:
-    """What track facts hold about one insert output: loudness, band energies, centroid and
-    crest factor (one spectrum for bands and centroid), channel count, mid and side energy."""
-    freqs, psd = mono_power_spectrum(audio, sample_rate=sample_rate)
-    energies = channel_energies(audio)
-    mean_sq = (energies.left + energies.right) / (2 * max(audio.shape[1], 1))
-    return {
-        "lufs": finite(integrated_lufs(audio, sample_rate=sample_rate)),
-        "band_energies_db": {
-            k: finite(v) for k, v in band_energies_from_spectrum(freqs, psd).items()
-        },
-        "spectral_centroid_hz": finite(centroid_from_spectrum(freqs, psd)),
-        "crest_factor_db": finite(crest_factor_from(peak_linear(audio), mean_sq)),
-        "channels": float(audio.shape[0]),
-        "mid": energies.mid,
-        "side": energies.side,
-    }
-
-
-def _load_facts(path: Path) -> dict[str, Any] | None:
-    try:
-        facts = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return facts if all(k in facts for k in (*OWN_FACTS, *STEREO_FACTS)) else None
-
-
-def _load_band_powers(path: Path) -> np.ndarray | None:
-    try:
-        power = np.load(path)
-    except (OSError, ValueError):
-        return None
-    return power if power.ndim == 2 and power.shape[0] == N_BANDS else None
-
-
-def state_with_only(track: Any) -> MixState:
-    """A state that renders (and caches) ``track``'s inserts and nothing else: audible, with
-    no sends, so no bus is run for it (none of these is part of the insert cache key)."""
-    alone = {"reverb_send_db": None, "delay_send_db": None, "mute": False, "solo": False}
-    return MixState(tracks=(track.model_copy(update=alone),))
-
-
-def finite(value: float, floor: float = -120.0) -> float:
-    value = float(value)
-    return round(value, 3) if np.isfinite(value) else floor
-
-
-def fit_length(audio: np.ndarray, frames: int) -> np.ndarray:
-    audio = np.asarray(audio, dtype=np.float32)
-    if audio.shape[1] >= frames:
-        return np.ascontiguousarray(audio[:, :frames])
-    return np.pad(audio, ((0, 0), (0, frames - audio.shape[1])))
-
-
-def save_npy_atomic(path: Path, audio: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_npy_path(path)
-    try:
-        with open(tmp, "wb") as handle:
-            np.save(handle, np.ascontiguousarray(audio, dtype=np.float32))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+            reader = open_reader(path, shape=(stem.channels, stem.frames))
+            if reader is not None:
+                return reader.read(0, stem.frames)
+        with ExitStack() as stack:
+            output = TrackOutput(
+                track=track,
+                stem=stem,
+                insert_key=self.insert_key(track),
+                sample_rate=self.meta.sample_rate,
+                frames=stem.frames,
+                cache=self.tracks_dir,
+                budget=self.budget,
+                stack=stack,
+                meter=None,
+            )
+            return np.concatenate(
+                [
+                    output.block(start, min(start + READ_BLOCK, stem.frames))
+                    for start in range(0, stem.frames, READ_BLOCK)
+                ],
+                axis=1,
+            )

@@ -38,6 +38,8 @@ class StemInfo(BaseModel):
     channels: int = 1
     source_rate: int = 44100
     subtype: str = ""
+    size: int = 0  # bytes and modification time of the file when the session was made:
+    mtime_ns: int = 0  # a file that still matches them is not hashed again
 
 
 class SessionMeta(BaseModel):

@@ -128,7 +128,30 @@ def gate(spec: Gate) -> str:
 # --- a whole track or master -----------------------------------------------------------
 def track_lines(track: TrackState) -> list[str]:
     """The track's settings in the engine's chain order, one line per stage."""
+    fader, *placement = track_balance_lines(track)
+    return [fader, *track_insert_lines(track), *placement]
+
+
+def track_balance_lines(track: TrackState) -> list[str]:
+    """Where the track sits in the mix: fader and pan, width, sends, mute and solo."""
     lines = [f"fader {db(track.gain_db)}, pan {pan(track.pan)}"]
+    if track.width != 1.0:
+        lines.append(f"stereo width {width(track.width)}")
+    for bus in ("reverb", "delay"):
+        level = getattr(track, f"{bus}_send_db")
+        if level is not None:
+            lines.append(f"{bus} send {db(level)} (post-fader)")
+    if track.mute or track.solo:
+        lines.append(
+            " and ".join(w for w, on in (("muted", track.mute), ("soloed", track.solo)) if on)
+        )
+    return lines
+
+
+def track_insert_lines(track: TrackState) -> list[str]:
+    """The track's inserts in chain order: trim, polarity, filters, EQ, gate, compressor,
+    transient shaper, saturation."""
+    lines = []
     if track.trim_db:
         lines.append(f"trim (input gain) {db(track.trim_db)}")
     if track.polarity_inverted:
@@ -148,16 +171,6 @@ def track_lines(track: TrackState) -> list[str]:
     if track.saturation is not None:
         s = track.saturation
         lines.append(f"saturation drive {number(s.drive_db)} dB, mix {s.mix_pct:.0f}%")
-    if track.width != 1.0:
-        lines.append(f"stereo width {width(track.width)}")
-    for bus in ("reverb", "delay"):
-        level = getattr(track, f"{bus}_send_db")
-        if level is not None:
-            lines.append(f"{bus} send {db(level)} (post-fader)")
-    if track.mute or track.solo:
-        lines.append(
-            " and ".join(w for w, on in (("muted", track.mute), ("soloed", track.solo)) if on)
-        )
     return lines
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from mixchat.tools.config import default_for_libraries
 
 LOCAL_OBJECT_STORE_BYTES = 128 * 1024**2  # tasks return small rows; no audio goes through it
 AUTH_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
+PROBE_TIMEOUT_S = 5.0  # Ray itself retries an address that does not answer for ~10 minutes
+ADDRESS_EXAMPLE = "HOST:6379 of `ray start --head`, or ray://HOST:10001"
 TASK_PREFIX = "mixchat-batch:"  # a running song's process title is "ray::mixchat-batch:<song>"
 
 
@@ -59,6 +62,8 @@ def connect(*, address: str | None, cores: int) -> Iterator[Any]:
     """Ray, joined to ``address`` or to a new local cluster of ``cores`` CPUs, shut down
     afterwards. A Ray that this process already started (tests share one) is used as it is
     and left running."""
+    if address:
+        probe(address)
     ray = _ray()
     if ray.is_initialized():
         yield ray
@@ -74,15 +79,54 @@ def connect(*, address: str | None, cores: int) -> Iterator[Any]:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         where = f"--address {address}" if address else "the local Ray cluster"
         hint = (
-            "check the address (e.g. HOST:6379 of `ray start --head`), or leave --address out"
+            "it answers but let no driver in: run mixchat with the cluster's Ray version, and "
+            "with RAY_AUTH_MODE=token when the cluster uses token authentication"
             if address
             else "check that /tmp is writable and free ports exist on 127.0.0.1"
         )
         raise BatchError(f"{where}: cannot start ({first}); {hint}") from None
+    with raylet_messages_off(ray):
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
+
+
+@contextmanager
+def raylet_messages_off(ray: Any) -> Iterator[None]:
+    """Ray's driver prints the raylet's messages ("A worker died ...", a dozen lines, then
+    "will be retried") on stdout, where ``--json`` owes one JSON object and nothing else.
+    The song's row already says it, in one line. The switch is the one Ray's own debugger
+    uses; a Ray without it only brings the messages back."""
+    module = getattr(getattr(ray, "_private", None), "worker", None)
+    if module is None or not hasattr(module, "_worker_logs_enabled"):
+        yield
+        return
+    module._worker_logs_enabled = False
     try:
-        yield ray
+        yield
     finally:
-        ray.shutdown()
+        module._worker_logs_enabled = True
+
+
+def probe(address: str) -> None:
+    """Refuse, in a few seconds and in one line, an address where nothing answers: Ray would
+    keep retrying it for minutes, printing gRPC warnings. ``auto`` (the cluster this machine
+    is part of) is left to Ray."""
+    if address == "auto":
+        return
+    host, _, port = address.split("://", 1)[-1].rpartition(":")
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise BatchError(f"--address {address}: give HOST:PORT, e.g. {ADDRESS_EXAMPLE}")
+    try:
+        socket.create_connection((host, int(port)), timeout=PROBE_TIMEOUT_S).close()
+    except OSError as error:
+        reason = error.strerror or str(error) or type(error).__name__
+        raise BatchError(
+            f"--address {address}: nothing answers there ({reason}); check the address "
+            f"({ADDRESS_EXAMPLE}) and that the cluster is up, or leave --address out"
+        ) from None
 
 
 def local_cluster_options(cores: int) -> dict[str, Any]:

@@ -41,7 +41,10 @@ SESSION_FOLDER = "session"
 CORES = os.cpu_count() or 1
 TARGET_TOLERANCE_LU = 0.5
 CEILING_TOLERANCE_DB = 0.05  # the meter's own spread on a 24-bit file
-RESTARTED = "made again from the start: an earlier attempt was cut off (its worker died)"
+RESTARTED = (
+    "made again from the start: an earlier attempt was cut off "
+    "(its worker died or its batch was stopped)"
+)
 
 
 @dataclass

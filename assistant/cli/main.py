@@ -187,18 +187,27 @@ def render(
     json_out: JsonOpt = False,
 ) -> None:
     """Render a version to an audio file."""
-    from mixchat.assistant.turn.comparison import render_version
+    from mixchat.tools.cached_render import check_output, render_cached
 
     opened = _open(session)
-    with progress_bar("render", quiet=json_out) as progress:
-        data = render_version(
-            opened,
-            output=output,
-            version=version,
-            stems_dir=stems_dir,
-            master=not no_master,
-            progress=progress,
+    data = None
+    if stems_dir is None:  # a version in the render cache is written without the engine
+        chosen = opened.load(version)
+        data = render_cached(
+            opened, output=check_output(output), version=chosen, master=not no_master
         )
+    if data is None:
+        from mixchat.assistant.turn.comparison import render_version
+
+        with progress_bar("render", quiet=json_out) as progress:
+            data = render_version(
+                opened,
+                output=output,
+                version=version,
+                stems_dir=stems_dir,
+                master=not no_master,
+                progress=progress,
+            )
     if json_out:
         print_json(data)
     else:
@@ -410,10 +419,14 @@ def batch(
         briefs=read_briefs(briefs) if briefs else (),
         export=cast(Any, export_fmt),  # BatchOptions checks the name
     )
+    log_lines = not json_out and not err.is_terminal  # a log file gets a line per song
     with progress_bar("batch", quiet=json_out) as progress:
 
         def on_row(row: dict[str, Any], finished: int, total: int) -> None:
             progress(f"{finished}/{total} songs · {row['song']}: {row['status']}", finished / total)
+            if log_lines:
+                line = reports.batch_progress_line(row, finished, total)
+                err.print(line, markup=False, highlight=False, soft_wrap=True)
 
         data = run_batch(
             songs_dir, output, options=options, workers=workers, address=address, on_row=on_row
@@ -501,7 +514,15 @@ def _debugging() -> bool:
         return False
 
 
+INTERRUPTED = "mixchat: interrupted; versions already saved are intact"
+INTERRUPTED_CODE = 130
+
+
 def main() -> None:
+    # Deferred like _debugging's: pydantic (config) only once a command is really run.
+    from mixchat.tools.config import use_one_blas_thread
+
+    use_one_blas_thread()
     keep_block_buffers()
     try:
         code = app(standalone_mode=False)
@@ -521,8 +542,8 @@ def main() -> None:
         print(f"mixchat: {error}", file=sys.stderr)
         sys.exit(1)
     except KeyboardInterrupt:
-        print("mixchat: interrupted; versions already saved are intact", file=sys.stderr)
-        sys.exit(130)
+        print(INTERRUPTED, file=sys.stderr)
+        sys.exit(INTERRUPTED_CODE)
     except BrokenPipeError:
         os._exit(0)
     except OSError as error:
@@ -536,4 +557,6 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(2)
+    if code == INTERRUPTED_CODE:  # typer returns ctrl-C as this code, having said nothing
+        print(INTERRUPTED, file=sys.stderr)
     sys.exit(code if isinstance(code, int) else 0)

@@ -184,6 +184,18 @@ def print_screenshot(data: dict[str, Any]) -> None:
         out.print(f"[yellow]note:[/] {data['note']}")
 
 
+def batch_progress_line(row: dict[str, Any], finished: int, total: int) -> str:
+    """One song that ended, as a log line (``batch`` on stderr when it is not a terminal)."""
+    measured = (
+        f" {_num(row['lufs'])} LUFS, {_num(row['true_peak_dbtp'], 2)} dBTP"
+        if row["lufs"] is not None and row["true_peak_dbtp"] is not None
+        else ""
+    )
+    took = f" in {_num(row['seconds'])} s" if row["seconds"] else ""
+    reason = f": {row['reason']}" if row["reason"] and row["status"] != "skipped" else ""
+    return f"[{finished}/{total}] {row['song']} {row['status']}{measured}{took}{reason}"
+
+
 def print_batch(data: dict[str, Any], output: Path) -> None:
     table = Table("song", "status", "LUFS", "dBTP", "s", "reason", box=None)
     for row in data["songs"]:

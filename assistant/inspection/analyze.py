@@ -114,7 +114,7 @@ def _session_material(session: Session, report: Progress) -> Material:
     rendered = engine.render(version.state, progress=lambda label, f: report(label, 0.1 + 0.4 * f))
     sources = engine.stem_sources()
     gains = {t.name: 10 ** (t.gain_db / 20) for t in version.state.audible_tracks()}
-    stems = {name: np.asarray(sources[name].audio) * np.float32(g) for name, g in gains.items()}
+    stems = {name: sources[name].array() * np.float32(g) for name, g in gains.items()}
     faults = {t.name: stem_faults(engine, t) for t in version.state.audible_tracks()}
     meta = session.meta
     return Material(

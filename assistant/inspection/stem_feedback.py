@@ -327,10 +327,12 @@ def session_stem_feedback(
     sources = engine.stem_sources()
     chosen = check_role(role) if role else track.role
     progress("judging the stem", 0.3)
-    audio = np.asarray(sources[track.name].audio)
-    others = [
-        np.asarray(sources[t.name].audio).mean(axis=0) for t in state.tracks if t.name != track.name
-    ]
+    audio = sources[track.name].array()
+    others = None
+    for other in state.tracks:  # one other stem in memory at a time
+        if other.name != track.name:
+            mono = sources[other.name].array().mean(axis=0)
+            others = mono if others is None else others + mono
     meta = next(s for s in session.meta.stems if s.name == track.name)
     items = judge_stem(
         track.name,
@@ -339,7 +341,7 @@ def session_stem_feedback(
         role=chosen,
         file_rate=meta.source_rate or session.meta.sample_rate,
         session_rate=session.meta.sample_rate,
-        others=np.sum(others, axis=0)[None, :] if others else None,
+        others=others[None, :] if others is not None else None,
         faults=stem_faults(engine, track.model_copy(update={"role": chosen})),
     )
     return {

@@ -33,12 +33,17 @@ from mixchat.assistant.knowledge.plugins import load, retrieve
 from mixchat.assistant.knowledge.screenshot import PLUGIN_TYPES, ScreenshotReport, read_screenshot
 from mixchat.assistant.knowledge.screenshot_review import review
 from mixchat.assistant.llm.choose import choose_planner
-from mixchat.assistant.llm.errors import one_line, planner_error, scrub
-from mixchat.assistant.llm.planner import LLMPlanner, message_text
+from mixchat.assistant.llm.errors import NoProgress, one_line, planner_error, scrub
+from mixchat.assistant.llm.planner import LLMPlanner
+from mixchat.assistant.llm.request import complete, limits, message_text
+from mixchat.assistant.llm.settings import LLMSettings
+from mixchat.assistant.llm.tokens import estimate_tokens
 from mixchat.assistant.planning.errors import PlannerError
 from mixchat.dsp.errors import StateError
 
 GROUNDING_K = 4
+ANSWER_MAX_TOKENS = 300  # "a few short lines" (and never more than MIXCHAT_LLM_MAX_TOKENS)
+READING_MAX_TOKENS = 300  # one JSON object with a short comment
 MAX_IMAGE_SIDE_PX = 2048
 DATA_URL_TYPES = {
     "PNG": "image/png",
@@ -63,19 +68,25 @@ SCREENSHOT_SYSTEM = Template(_prompt("screenshot_system.md")).substitute(
 
 @dataclass(frozen=True)
 class LLMClient:
-    """The configured chat model and what its error messages need (never shown: ``secret``)."""
+    """The configured chat model and its settings (the key in them is never shown)."""
 
     chat_model: BaseChatModel
-    base_url: str
-    model_name: str
-    secret: str | None = None
+    settings: LLMSettings
 
     @classmethod
     def from_planner(cls, planner: LLMPlanner) -> LLMClient:
-        return cls(planner.chat_model, planner.base_url, planner.model_name, planner.secret)
+        return cls(planner.chat_model, planner.settings)
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    @property
+    def model_name(self) -> str:
+        return self.settings.model
 
     def clean(self, text: str) -> str:
-        return scrub(text, secret=self.secret)
+        return scrub(text, secret=self.settings.key)
 
 
 def configured_llm() -> LLMClient | None:
@@ -113,20 +124,27 @@ def answer_with_llm(
     result = {**offline.model_dump(mode="json"), "planner": "offline"}
     if llm is None:
         return result
-    prompt = ask_prompt(question, offline.answer, offline.facts, session_facts)
+    budget = llm.settings.prompt_tokens - estimate_tokens(ASK_SYSTEM)
+    prompt, k = ask_prompt(question, offline.answer, offline.facts, session_facts, budget=budget)
     messages = [SystemMessage(content=ASK_SYSTEM), HumanMessage(content=prompt)]
     try:
-        text = _invoke(llm, messages)
+        text, counted = _invoke(llm, messages, max_tokens=ANSWER_MAX_TOKENS)
     except PlannerError as error:
         result["note"] = one_line(f"Offline answer: {error}.", limit=400)
         return result
-    sources = list(dict.fromkeys(offline.sources + retrieved_sources(question)))
-    return {"answer": llm.clean(text), "sources": sources, "facts": offline.facts, "planner": "llm"}
+    sources = list(dict.fromkeys(offline.sources + retrieved_sources(question, k=k)))
+    return {
+        "answer": llm.clean(text),
+        "sources": sources,
+        "facts": offline.facts,
+        "planner": "llm",
+        "prompt_tokens": counted or estimate_tokens(ASK_SYSTEM) + estimate_tokens(prompt),
+    }
 
 
-def retrieved_sources(question: str) -> list[str]:
+def retrieved_sources(question: str, *, k: int = GROUNDING_K) -> list[str]:
     kb = load()
-    keys = [key for entry in retrieve(question, k=GROUNDING_K) for key in entry.sources]
+    keys = [key for entry in retrieve(question, k=k) for key in entry.sources]
     return kb.cite(list(dict.fromkeys(keys)))
 
 
@@ -143,9 +161,32 @@ def session_text(facts: SessionFacts) -> str:
 
 
 def ask_prompt(
-    question: str, offline_answer: str, facts: list[str], session_facts: SessionFacts | None
+    question: str,
+    offline_answer: str,
+    facts: list[str],
+    session_facts: SessionFacts | None,
+    *,
+    budget: int | None = None,
+) -> tuple[str, int]:
+    """The question with its grounding, and how many knowledge-base entries went in: as many
+    (up to GROUNDING_K) as fit ``budget`` tokens, at least one."""
+    k = GROUNDING_K
+    prompt = _ask_prompt(question, offline_answer, facts, session_facts, k=k)
+    while budget is not None and k > 1 and estimate_tokens(prompt) > budget:
+        k -= 1
+        prompt = _ask_prompt(question, offline_answer, facts, session_facts, k=k)
+    return prompt, k
+
+
+def _ask_prompt(
+    question: str,
+    offline_answer: str,
+    facts: list[str],
+    session_facts: SessionFacts | None,
+    *,
+    k: int,
 ) -> str:
-    grounding = grounding_text(question, k=GROUNDING_K) or "(nothing retrieved)"
+    grounding = grounding_text(question, k=k) or "(nothing retrieved)"
     parts = [
         f"Question: {question}",
         f"Reference entries from the plugin knowledge base:\n{grounding}",
@@ -241,7 +282,8 @@ def _vision_reading(
         {"type": "image_url", "image_url": {"url": image_data_url(image)}},
     ]
     messages = [SystemMessage(content=SCREENSHOT_SYSTEM), HumanMessage(content=content)]
-    return parse_reading(_invoke(llm, messages, refuses_images=True), clean=llm.clean)
+    text, _ = _invoke(llm, messages, max_tokens=READING_MAX_TOKENS, refuses_images=True)
+    return parse_reading(text, clean=llm.clean)
 
 
 def screenshot_prompt(offline: ScreenshotReport | None, *, role: str | None) -> str:
@@ -317,10 +359,19 @@ def _parameters(raw: Any) -> dict[str, float | str]:
 
 
 # --- the model call ---------------------------------------------------------------------------
-def _invoke(llm: LLMClient, messages: list[BaseMessage], *, refuses_images: bool = False) -> str:
-    """The model's text; any failure becomes one scrubbed PlannerError line."""
+def _invoke(
+    llm: LLMClient,
+    messages: list[BaseMessage],
+    *,
+    max_tokens: int,
+    refuses_images: bool = False,
+) -> tuple[str, int | None]:
+    """The model's text and the prompt's tokens as the server counted them (None when it did
+    not say), from a bounded, streamed request; any failure becomes one scrubbed PlannerError."""
+    settings = llm.settings
+    runnable = llm.chat_model.bind(**limits(settings, min(max_tokens, settings.max_tokens)))
     try:
-        reply = llm.chat_model.invoke(messages)
+        reply = complete(runnable, messages, stream=settings.stream, idle_s=settings.timeout_s)
     except openai.BadRequestError as error:
         if refuses_images and IMAGE_REFUSAL.search(str(error.body) + str(error.message)):
             raise PlannerError(
@@ -328,13 +379,23 @@ def _invoke(llm: LLMClient, messages: list[BaseMessage], *, refuses_images: bool
                 "set MIXCHAT_MODEL to a vision-capable model"
             ) from None
         raise _failure(error, llm) from None
+    except NoProgress as error:
+        if refuses_images and error.ended:  # e.g. a text-only model given the image as text
+            raise PlannerError(
+                f"model={llm.model_name!r} at {llm.base_url} sent nothing back for the image "
+                "(a model without vision cannot read it); set MIXCHAT_MODEL to a vision-capable "
+                "model"
+            ) from None
+        raise _failure(error, llm) from None
     except Exception as error:  # noqa: BLE001 - a question must never fail on the model
         raise _failure(error, llm) from None
-    text = message_text(reply)
+    text = message_text(reply.message)
     if not text:
         raise PlannerError(f"the LLM server at {llm.base_url} sent an empty reply")
-    return text
+    return text, reply.prompt_tokens
 
 
 def _failure(error: BaseException, llm: LLMClient) -> PlannerError:
-    return planner_error(error, base_url=llm.base_url, model=llm.model_name, secret=llm.secret)
+    return planner_error(
+        error, base_url=llm.base_url, model=llm.model_name, secret=llm.settings.key
+    )

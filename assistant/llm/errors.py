@@ -8,14 +8,44 @@ anything shaped like one.
 from __future__ import annotations
 
 import re
+from types import ModuleType
 
 import httpx
 import openai
 
 from mixchat.assistant.planning.errors import PlannerError, scrub
 
+TRANSPORT: ModuleType = httpx  # the openai client's HTTP package: errors while a stream is
+try:  # read come from it unwrapped; openai >= 3 runs on httpx2
+    import httpx2
+
+    TRANSPORT = httpx2
+except ImportError:  # older openai clients run on httpx
+    pass
+
 MAX_DETAIL_CHARS = 160
 OFFLINE_HINT = "set MIXCHAT_PLANNER=offline"
+TRANSPORT_ERRORS = (httpx.TransportError, TRANSPORT.TransportError)
+TIMEOUT_ERRORS = (
+    TimeoutError,
+    openai.APITimeoutError,
+    httpx.TimeoutException,
+    TRANSPORT.TimeoutException,
+)
+CONTEXT_WORDS = re.compile(
+    r"(?i)context (?:window|length|size)|n_ctx|too many tokens|maximum context"
+)
+
+
+class NoProgress(Exception):
+    """A streamed reply that stopped: nothing arrived for ``idle_s`` seconds (after ``chunks``
+    chunks), or the stream ended without a single chunk (``ended``)."""
+
+    def __init__(self, *, idle_s: float, chunks: int, ended: bool = False) -> None:
+        super().__init__(f"no progress for {idle_s:g} s after {chunks} chunks")
+        self.idle_s = idle_s
+        self.chunks = chunks
+        self.ended = ended
 
 
 def one_line(text: str, *, limit: int = MAX_DETAIL_CHARS) -> str:
@@ -31,7 +61,7 @@ def _connection_reason(error: BaseException) -> str:
         text = str(cause).lower()
         if isinstance(cause, ConnectionRefusedError) or "refused" in text:
             return "connection refused"
-        if isinstance(cause, (TimeoutError, httpx.TimeoutException)) or "timed out" in text:
+        if isinstance(cause, TIMEOUT_ERRORS) or "timed out" in text:
             return "timed out"
         if "name or service not known" in text or "nodename nor servname" in text:
             return "unknown host"
@@ -54,7 +84,15 @@ def planner_error(
 ) -> PlannerError:
     """One line saying what went wrong, where, and what to do (never the key)."""
     where = f"the LLM server at {base_url}"
-    if isinstance(error, (openai.APIConnectionError, httpx.TransportError)):
+    if isinstance(error, NoProgress):
+        text = _no_progress_text(error, where)
+    elif isinstance(error, openai.BadRequestError) and CONTEXT_WORDS.search(_status_detail(error)):
+        text = (
+            f"{where} says the prompt does not fit the model's context (HTTP 400: "
+            f"{_status_detail(error)}); give the server a larger context (llama.cpp --n_ctx, "
+            "Ollama num_ctx) or lower MIXCHAT_LLM_PROMPT_TOKENS / MIXCHAT_LLM_MAX_TOKENS"
+        )
+    elif isinstance(error, (openai.APIConnectionError, *TRANSPORT_ERRORS)):
         reason = _connection_reason(error)
         text = f"{where} did not answer ({reason}); check OPENAI_BASE_URL or {OFFLINE_HINT}"
     elif isinstance(error, openai.AuthenticationError):
@@ -79,4 +117,26 @@ def planner_error(
     return PlannerError(scrub(one_line(text, limit=400), secret=secret))
 
 
-CLIENT_ERRORS: tuple[type[BaseException], ...] = (openai.OpenAIError, httpx.HTTPError, ValueError)
+def _no_progress_text(error: NoProgress, where: str) -> str:
+    if error.ended:
+        return f"{where} ended its streamed reply without sending anything; try again or {OFFLINE_HINT}"
+    if error.chunks:
+        return (
+            f"{where} stopped sending: nothing for {error.idle_s:g} s after {error.chunks} "
+            f"chunks of its reply (MIXCHAT_LLM_TIMEOUT_S counts time without progress); "
+            f"check the server or {OFFLINE_HINT}"
+        )
+    return (
+        f"{where} sent no token for {error.idle_s:g} s (MIXCHAT_LLM_TIMEOUT_S counts time "
+        f"without progress; a slow model on a long prompt may need more); check the server "
+        f"or {OFFLINE_HINT}"
+    )
+
+
+CLIENT_ERRORS: tuple[type[BaseException], ...] = (
+    openai.OpenAIError,
+    httpx.HTTPError,
+    TRANSPORT.HTTPError,
+    ValueError,
+    NoProgress,
+)

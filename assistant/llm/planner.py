@@ -1,50 +1,131 @@
 """The LLM planner: a chat model (LangChain over the official ``openai`` client, Chat
 Completions API, any OpenAI-compatible server) turns a brief into tool calls.
 
-The model sees the registry's tools (schemas derived from the pydantic args models) and a
-system prompt built from the session (``mixchat.assistant.llm.prompt``). Each tool call it makes is
-validated and applied to a working copy of the state before it is kept; an unknown tool,
-arguments that are not JSON, or out-of-range values go back to the model as a one-line tool
-error so it can correct itself. The loop stops when the model answers without tool calls or
-after ``max_steps`` model turns. Nothing is committed here: the conversation layer applies
-the returned Plan, measures and versions it.
+The offline reader reads the brief first. Follow-ups (undo, revert, compare, explain, "too
+much") are carried out offline without asking the model. Otherwise the model is offered only
+the tools the reader's frame needs (``toolset``), as compact schemas, with a system prompt
+trimmed to the token budget (``prompt``). Every request is bounded (``request``): a
+``max_tokens`` cap, streaming with a watchdog on progress. Each tool call the model makes is
+validated and applied to a working copy of the state before it is kept; a bad call goes back
+to the model as a one-line tool error so it can correct itself. The loop stops when the model
+answers without tool calls, repeats a call it already made, or after ``max_steps`` turns.
+
+A change brief that ends without one valid tool call is said to be so, never passed off as a
+change: the model is asked to rephrase the brief into the reader's vocabulary and the offline
+planner carries that rephrasing out, labelled (``rephrase``); if it cannot, the reply says
+that the model made no change and why (or, with MIXCHAT_LLM_FALLBACK=offline, the offline
+plan answers, labelled). Nothing is committed here: the conversation layer applies the
+returned Plan, measures and versions it.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import openai
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
-from mixchat.assistant.llm.errors import CLIENT_ERRORS, one_line, planner_error, scrub
-from mixchat.assistant.llm.prompt import buses_block, system_prompt
-from mixchat.assistant.moves.planner import OfflinePlanner
-from mixchat.assistant.planning.contract import Plan, PlanContext
-from mixchat.assistant.planning.errors import PlannerError
-from mixchat.assistant.planning.measures import (
-    BandShare,
-    Centroid,
-    Measure,
-    SectionContrast,
-    TrackLevel,
-    TruePeak,
-    Width,
+from mixchat.assistant.llm.errors import CLIENT_ERRORS, NoProgress, one_line, planner_error, scrub
+from mixchat.assistant.llm.guard import check_call
+from mixchat.assistant.llm.measures import changes_level, measures_for, state_after
+from mixchat.assistant.llm.prompt import system_prompt
+from mixchat.assistant.llm.rephrase import Rephrasing, judge, rephrase_prompt, user_message
+from mixchat.assistant.llm.request import (
+    Reply,
+    build_chat_model,
+    complete,
+    finish_reason,
+    limits,
+    message_text,
+    with_content,
 )
-from mixchat.assistant.reading.reader import read_brief
+from mixchat.assistant.llm.settings import LLMSettings
+from mixchat.assistant.llm.tokens import (
+    MESSAGE_OVERHEAD,
+    estimate_tokens,
+    prompt_tokens,
+    schema_tokens,
+)
+from mixchat.assistant.llm.toolset import choose_tools
+from mixchat.assistant.moves.planner import OfflinePlanner
+from mixchat.assistant.planning.contract import ModelReport, Plan, PlanContext
+from mixchat.assistant.planning.errors import PlannerError
+from mixchat.assistant.reading.reader import BriefReading, read_brief
 from mixchat.dsp.errors import MixError
-from mixchat.dsp.spectrum import BANDS_HZ
 from mixchat.dsp.state import MixState
-from mixchat.tools.base import Change, ToolCall, ToolCategory, resolve_track
-from mixchat.tools.catalog import REGISTRY, apply_call
-from mixchat.tools.config import DEFAULT_MODEL, Settings, load_settings
-from mixchat.tools.settings_text import track_line
+from mixchat.tools.base import Change, ToolCall
+from mixchat.tools.catalog import apply_call
+from mixchat.tools.config import Settings, load_settings
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-LOCAL_KEY_PLACEHOLDER = "not-needed"  # local servers (Ollama, llama.cpp...) ignore the key
-DEFAULT_MAX_STEPS = 6
 ROUTED_TO_OFFLINE = ("undo", "revert", "compare", "explain", "back_off")
+QUESTION = re.compile(
+    r"^\s*(?:how|what|why|which|where|when|who|is|are|am|was|were|does|do|did|should|has|have)\b"
+    r".*\?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+REPHRASE_MAX_TOKENS = 64
+MAX_WHY_CHARS = 160
+STREAM_WORDS = re.compile(r"(?i)stream")
+TOOL_AS_TEXT = re.compile(r'"(?:name|function|arguments|tool_calls?)"\s*:|\bfunctions\.\w+')
+
+
+class StreamRefused(Exception):
+    """The server cannot stream a reply with tool calls."""
+
+
+@dataclass
+class Meter:
+    """What the requests of one brief cost."""
+
+    estimate: int = 0
+    budget: int = 0
+    tools: list[str] = field(default_factory=list)
+    first_prompt: int | None = None
+    completion: int | None = None
+    requests: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, reply: Reply) -> None:
+        self.requests += 1
+        if self.first_prompt is None and reply.prompt_tokens:
+            self.first_prompt = reply.prompt_tokens
+        if reply.completion_tokens:
+            self.completion = (self.completion or 0) + reply.completion_tokens
+
+    def report(self, outcome: Any, *, why: str = "", rephrasing: str | None = None) -> ModelReport:
+        counted = self.first_prompt is not None
+        return ModelReport(
+            outcome=outcome,
+            why=why,
+            rephrasing=rephrasing,
+            prompt_tokens=self.first_prompt if counted else self.estimate,  # type: ignore[arg-type]
+            prompt_tokens_counted_by="server"
+            if counted
+            else ("estimate" if self.estimate else "none"),
+            prompt_tokens_estimate=self.estimate,
+            prompt_budget_tokens=self.budget,
+            completion_tokens=self.completion,
+            requests=self.requests,
+            tools_offered=list(self.tools),
+            seconds=round(time.monotonic() - self.started, 2),
+        )
+
+
+@dataclass
+class Loop:
+    """The tool-calling loop's result."""
+
+    accepted: list[tuple[ToolCall, Change]] = field(default_factory=list)
+    text: str = ""
+    errors: list[str] = field(default_factory=list)
+    stopped: str = ""  # why the loop ended early, when it did
+    cut_off: bool = False  # the last reply hit max_tokens
 
 
 class LLMPlanner:
@@ -53,195 +134,351 @@ class LLMPlanner:
 
     name = "llm"
 
-    def __init__(
-        self,
-        chat_model: BaseChatModel,
-        *,
-        max_steps: int = DEFAULT_MAX_STEPS,
-        stream: bool = False,
-        fallback: bool = False,
-        base_url: str = DEFAULT_BASE_URL,
-        model_name: str = DEFAULT_MODEL,
-        secret: str | None = None,
-    ) -> None:
-        if max_steps < 1:
-            raise PlannerError(f"max_steps={max_steps} must be >= 1")
+    def __init__(self, chat_model: BaseChatModel, settings: LLMSettings | None = None) -> None:
         self.chat_model = chat_model
-        self.max_steps = max_steps
-        self.stream = stream
-        self.fallback = fallback
-        self.base_url = base_url
-        self.model_name = model_name
-        self.secret = secret
-        self.tools = REGISTRY.schemas()
+        self.settings = settings or LLMSettings()
+        self.stream_tools = self.settings.stream  # off once the server refuses to stream them
+        if self.settings.max_steps < 1:
+            raise PlannerError(f"max_steps={self.settings.max_steps} must be >= 1")
 
     @classmethod
     def from_environment(cls, settings: Settings | None = None) -> LLMPlanner:
-        """A ``ChatOpenAI`` configured by ``mixchat.tools.config`` (OPENAI_API_KEY,
-        OPENAI_BASE_URL, MIXCHAT_MODEL, MIXCHAT_LLM_*; environment or config file)."""
-        from langchain_openai import ChatOpenAI
-        from pydantic import SecretStr
-
-        settings = settings or load_settings()
-        if not settings.llm_configured:
-            raise PlannerError(
-                "the LLM planner needs OPENAI_API_KEY (OpenAI) or OPENAI_BASE_URL (a local "
-                "OpenAI-compatible server); set one, or MIXCHAT_PLANNER=offline"
-            )
-        base_url = settings.openai_base_url or DEFAULT_BASE_URL
-        chat = ChatOpenAI(
-            model=settings.model,
-            base_url=base_url,
-            api_key=SecretStr(settings.api_key or LOCAL_KEY_PLACEHOLDER),
-            timeout=settings.llm_timeout_s,
-            max_retries=settings.llm_retries,
-            streaming=settings.llm_stream,
-            use_responses_api=False,
-        )
-        return cls(
-            chat,
-            max_steps=settings.llm_max_steps,
-            stream=settings.llm_stream,
-            fallback=settings.llm_fallback == "offline",
-            base_url=base_url,
-            model_name=settings.model,
-            secret=settings.api_key,
-        )
+        """The planner ``mixchat.tools.config`` describes (OPENAI_API_KEY, OPENAI_BASE_URL,
+        MIXCHAT_MODEL, MIXCHAT_LLM_*; environment or config file)."""
+        resolved = LLMSettings.from_config(settings or load_settings())
+        return cls(build_chat_model(resolved), resolved)
 
     # --- planning -------------------------------------------------------------------
     def plan(self, context: PlanContext) -> Plan:
-        routed = self._follow_up(context)
-        if routed is not None:
-            return routed
+        reading = self._read(context)
+        if reading is not None and reading.intent in ROUTED_TO_OFFLINE:
+            plan = OfflinePlanner().plan(context)
+            plan.model = Meter().report("read_offline", why="a follow-up, read offline")
+            return plan
+        meter = Meter(budget=self.settings.prompt_tokens)
         try:
-            return self._run(context)
+            return self._run(context, reading, meter)
         except PlannerError as error:
-            if not self.fallback:
+            if not self.settings.fallback:
                 raise
-            return self._offline_fallback(context, error)
+            return self._offline(context, meter, why=f"the LLM failed: {short_error(error)}")
 
-    def _follow_up(self, context: PlanContext) -> Plan | None:
-        """Undo, revert, compare, explain and "too much" are read deterministically."""
+    def _read(self, context: PlanContext) -> BriefReading | None:
         try:
-            reading = read_brief(
+            return read_brief(
                 context.brief, tracks=[(t.name, t.role) for t in context.state.tracks]
             )
         except MixError:
             return None
-        if reading.intent not in ROUTED_TO_OFFLINE:
-            return None
-        return OfflinePlanner().plan(context)
 
-    def _offline_fallback(self, context: PlanContext, error: PlannerError) -> Plan:
-        plan = OfflinePlanner().plan(context)
-        note = f"The LLM planner failed ({error}); the offline planner answered instead."
-        plan.message = self._clean(f"{note} {plan.message}".strip())
-        plan.notes.append(self._clean(note))
-        plan.planner = "offline"
-        return plan
+    def _run(self, context: PlanContext, reading: BriefReading | None, meter: Meter) -> Plan:
+        tools = self._tools(context, reading)
+        meter.tools = [t["function"]["name"] for t in tools]
+        room = (
+            self.settings.prompt_tokens
+            - schema_tokens(tools)
+            - estimate_tokens(context.brief)
+            - 2 * MESSAGE_OVERHEAD
+        )
+        system = system_prompt(context, budget_tokens=room, named=named_tracks(reading, context))
+        meter.estimate = prompt_tokens(system, context.brief, tools)
+        loop = self._loop(context, reading, system, tools, meter)
+        if loop.accepted:
+            return self._plan_from(loop, context, meter)
+        if is_question(context.brief, reading) and loop.text:
+            message = self._clean(loop.text)
+            return Plan(intent="question", message=message, model=meter.report("answered"))
+        if is_question(context.brief, reading):
+            why = one_line(self._clean(self._why(loop)), limit=MAX_WHY_CHARS)
+            message = f"The model made no change and gave no answer: {why}."
+            return Plan(
+                intent="question", message=message, model=meter.report("no_change", why=why)
+            )
+        return self._no_tool_call(context, reading, self._why(loop), meter)
 
-    def _run(self, context: PlanContext) -> Plan:
+    def _tools(self, context: PlanContext, reading: BriefReading | None) -> list[dict[str, Any]]:
+        previous = [c.tool for c in context.lineage[0].tool_calls] if context.lineage else []
+        return choose_tools(
+            reading or read_brief(""),
+            track_names=[t.name for t in context.state.tracks],
+            section_labels=[s.label for s in context.sections],
+            budget_tokens=self.settings.prompt_tokens,
+            previous=previous,
+        )
+
+    # --- the tool-calling loop --------------------------------------------------------
+    def _loop(
+        self,
+        context: PlanContext,
+        reading: BriefReading | None,
+        system: str,
+        tools: list[dict[str, Any]],
+        meter: Meter,
+    ) -> Loop:
         messages: list[BaseMessage] = [
-            SystemMessage(content=system_prompt(context)),
+            SystemMessage(content=system),
             HumanMessage(content=context.brief),
         ]
-        bound = self.chat_model.bind_tools(self.tools)
+        # tool_choice "auto" is OpenAI's default, but some servers (llama-cpp-python) ignore
+        # the tools unless it is said
+        bound = self.chat_model.bind_tools(tools, tool_choice="auto").bind(
+            **limits(self.settings, self.settings.max_tokens)
+        )
         working = context.state
-        accepted: list[tuple[ToolCall, Change]] = []
-        final_text = ""
-        for step in range(self.max_steps):
-            reply = self._ask(bound, messages)
-            messages.append(reply)
-            text = message_text(reply)
-            if not reply.tool_calls and not reply.invalid_tool_calls:
-                final_text = text
-                break
-            for index, call in enumerate(reply.tool_calls):
+        loop = Loop()
+        made: set[str] = set()
+        for step in range(self.settings.max_steps):
+            try:
+                reply = self._ask_with_tools(bound, messages, context)
+            except PlannerError as error:
+                if step == 0:
+                    raise  # the server could not answer the brief at all
+                loop.stopped = f"the server failed on the next request ({short_error(error)})"
+                return loop
+            meter.add(reply)
+            message = reply.message
+            messages.append(with_content(message))
+            loop.text = message_text(message)
+            loop.cut_off = finish_reason(message) == "length"
+            if not message.tool_calls and not message.invalid_tool_calls:
+                return loop
+            for index, call in enumerate(message.tool_calls):
+                key = call_key(call)
+                if key in made:
+                    loop.stopped = f"the model repeated {call['name']}; the repeat was not applied"
+                    return loop
+                made.add(key)
+                working, content = self._try_call(working, call, context, reading, loop)
                 call_id = call.get("id") or f"call_{step}_{index}"
-                working, content = self._try_call(working, call, text, context, accepted)
                 messages.append(
                     ToolMessage(content=content, tool_call_id=call_id, name=call["name"])
                 )
-            for index, bad in enumerate(reply.invalid_tool_calls):
+            for index, bad in enumerate(message.invalid_tool_calls):
                 call_id = bad.get("id") or f"bad_{step}_{index}"
-                messages.append(
-                    ToolMessage(
-                        content=invalid_call_text(bad), tool_call_id=call_id, status="error"
-                    )
-                )
-        else:
-            final_text = (
-                f"I stopped after {self.max_steps} model steps and kept the "
-                f"{len(accepted)} valid change(s) made so far."
-            )
-        return self._plan_from(accepted, final_text, context)
+                text = invalid_call_text(bad)
+                loop.errors.append(text)
+                messages.append(ToolMessage(content=text, tool_call_id=call_id, status="error"))
+        loop.stopped = (
+            f"stopped after {self.settings.max_steps} model steps (MIXCHAT_LLM_MAX_STEPS)"
+        )
+        loop.text = ""
+        return loop
 
-    def _ask(self, bound: Any, messages: list[BaseMessage]) -> AIMessage:
+    def _ask_with_tools(
+        self, runnable: Any, messages: list[BaseMessage], context: PlanContext
+    ) -> Reply:
+        """Streamed when the server can stream tool calls. Some cannot (llama-cpp-python's
+        chatml-function-calling ends the stream empty when the model picks a tool): the same
+        request is then sent whole, and so are the rest of this planner's tool requests."""
+        if self.stream_tools:
+            try:
+                return self._ask(runnable, messages, context, stream=True, refused=True)
+            except StreamRefused:
+                self.stream_tools = False
+        return self._ask(runnable, messages, context, stream=False)
+
+    def _ask(
+        self,
+        runnable: Any,
+        messages: list[BaseMessage],
+        context: PlanContext,
+        *,
+        stream: bool | None = None,
+        refused: bool = False,
+    ) -> Reply:
+        def tokens(count: int) -> None:
+            context.progress(f"model writing ({count} tokens)")
+
         try:
-            if not self.stream:
-                return bound.invoke(messages)
-            full = None
-            for chunk in bound.stream(messages):
-                full = chunk if full is None else full + chunk
-        except CLIENT_ERRORS as error:
-            raise planner_error(
-                error, base_url=self.base_url, model=self.model_name, secret=self.secret
-            ) from None
-        if full is None:
-            raise PlannerError(
-                f"the LLM server at {self.base_url} streamed an empty reply; try again"
+            return complete(
+                runnable,
+                messages,
+                stream=self.settings.stream if stream is None else stream,
+                idle_s=self.settings.timeout_s,
+                progress=tokens,
             )
-        return full
+        except NoProgress as error:
+            if refused and error.ended:
+                raise StreamRefused() from None
+            raise self._error(error) from None
+        except openai.APIStatusError as error:
+            if refused and STREAM_WORDS.search(str(error.message)):
+                raise StreamRefused() from None
+            raise self._error(error) from None
+        except CLIENT_ERRORS as error:
+            raise self._error(error) from None
+
+    def _error(self, error: BaseException) -> PlannerError:
+        return planner_error(
+            error,
+            base_url=self.settings.base_url,
+            model=self.settings.model,
+            secret=self.settings.key,
+        )
 
     def _try_call(
         self,
         state: MixState,
         call: Mapping[str, Any],
-        text: str,
         context: PlanContext,
-        accepted: list[tuple[ToolCall, Change]],
+        reading: BriefReading | None,
+        loop: Loop,
     ) -> tuple[MixState, str]:
-        """Validate and apply one call on the working state; the text goes back to the model."""
+        """Check and apply one call on the working state; the text goes back to the model."""
         args = call.get("args")
         if not isinstance(args, dict):
+            loop.errors.append(f"the arguments of {call['name']} are not a JSON object")
             return state, f"error: the arguments of {call['name']} must be a JSON object"
-        reason = one_line(text) or f'for "{one_line(context.brief, limit=80)}"'
+        reason = one_line(loop.text) or f'for "{one_line(context.brief, limit=80)}"'
         tool_call = ToolCall(tool=call["name"], args=args, reason=self._clean(reason))
+        question = is_question(context.brief, reading)
+        problem = check_call(tool_call, reading, state, question=question)
+        if problem:
+            loop.errors.append(problem)
+            return state, f"error: {problem}. Nothing was applied; fix the call or leave it out."
         try:
             change = apply_call(state, tool_call, context.tool_context)
         except MixError as error:
+            loop.errors.append(self._clean(str(error)))
             return state, f"error: {error}. Nothing was applied; fix the call or leave it out."
         except Exception as error:  # noqa: BLE001 - a tool bug must not end the conversation
+            loop.errors.append(f"{call['name']} failed ({type(error).__name__})")
             return state, f"error: {call['name']} failed ({type(error).__name__}); leave it out."
-        accepted.append((tool_call, change))
+        loop.accepted.append((tool_call, change))
         return change.state, f"ok: {change.summary}. {state_after(change.state, tool_call)}"
 
-    def _plan_from(
-        self, accepted: list[tuple[ToolCall, Change]], final_text: str, context: PlanContext
-    ) -> Plan:
-        message = self._clean(final_text.strip())
-        if not accepted:
-            return Plan(intent="nothing", message=message or "I did not change anything.")
-        calls = [call for call, _ in accepted]
+    def _plan_from(self, loop: Loop, context: PlanContext, meter: Meter) -> Plan:
+        calls = [call for call, _ in loop.accepted]
+        message = self._clean(loop.text.strip())
+        notes = [self._clean(loop.stopped)] if loop.stopped else []
         return Plan(
             intent="change",
             calls=calls,
-            message=message,
+            message=" ".join(p for p in (message, *(f"({n}.)" for n in notes)) if p),
             measures=measures_for(calls, context.state),
             level_change=changes_level(calls),
+            notes=notes,
+            model=meter.report("tool_calls", why=loop.stopped),
         )
 
+    # --- no valid tool call -------------------------------------------------------------
+    def _why(self, loop: Loop) -> str:
+        """One line: why the model's answer made no change."""
+        if loop.errors:
+            then = f"; then {loop.stopped}" if loop.stopped else ""
+            return f"its tool call was not valid ({loop.errors[-1]}){then}"
+        if loop.stopped:
+            return loop.stopped
+        if loop.cut_off:
+            return (
+                f"its answer was cut off at {self.settings.max_tokens} tokens "
+                "(MIXCHAT_LLM_MAX_TOKENS) before any tool call"
+            )
+        if not loop.text:
+            return "it sent an empty answer"
+        if TOOL_AS_TEXT.search(loop.text):
+            return (
+                "it wrote a tool call as text instead of calling the tool (the server's chat "
+                "template may not support tool calls)"
+            )
+        return "it answered in prose without a tool call"
+
+    def _no_tool_call(
+        self, context: PlanContext, reading: BriefReading | None, why: str, meter: Meter
+    ) -> Plan:
+        """Say so; then the model's rephrasing carried out offline, the offline fallback (when
+        asked for), or no change."""
+        why = one_line(self._clean(why), limit=MAX_WHY_CHARS)
+        problem = ""
+        if reading is not None:
+            try:
+                rephrased = self._rephrase(context, reading, meter)
+            except PlannerError as error:
+                problem = f"it could not rephrase the brief either ({short_error(error)})"
+            else:
+                if rephrased.reading is not None:
+                    plan = OfflinePlanner().plan(replace(context, brief=rephrased.text))
+                    if plan.intent == "change" and plan.calls:
+                        return self._rephrased(plan, rephrased.text, why, meter)
+                    problem = f'the offline planner found nothing to do for its rephrasing "{rephrased.text}"'
+                else:
+                    problem = rephrased.problem
+        full_why = "; ".join(p for p in (why, problem) if p)
+        if self.settings.fallback:
+            return self._offline(context, meter, why=full_why)
+        message = f"The model made no change: {full_why}."
+        return Plan(
+            intent="nothing",
+            message=self._clean(message),
+            model=meter.report("no_change", why=full_why),
+        )
+
+    def _rephrase(self, context: PlanContext, reading: BriefReading, meter: Meter) -> Rephrasing:
+        tracks = [(t.name, t.role) for t in context.state.tracks]
+        prompt, shown = rephrase_prompt(tracks, [s.label for s in context.sections])
+        messages: list[BaseMessage] = [
+            SystemMessage(content=prompt),
+            HumanMessage(content=user_message(context.brief)),
+        ]
+        runnable = self.chat_model.bind(**limits(self.settings, REPHRASE_MAX_TOKENS))
+        reply = self._ask(runnable, messages, context)
+        meter.add(reply)
+        return judge(message_text(reply.message), reading, tracks=tracks, shown=shown)
+
+    def _rephrased(self, plan: Plan, text: str, why: str, meter: Meter) -> Plan:
+        label = (
+            f'The model made no valid tool call ({why}); it rephrased the brief as "{text}", '
+            "and the offline planner carried that out."
+        )
+        plan.message = self._clean(f"{label} {plan.message}".strip())
+        plan.planner = "offline"
+        plan.model = meter.report("rephrased", why=why, rephrasing=self._clean(text))
+        return plan
+
+    def _offline(self, context: PlanContext, meter: Meter, *, why: str) -> Plan:
+        plan = OfflinePlanner().plan(context)
+        note = f"The LLM made no change ({why}); the offline planner answered instead."
+        plan.message = self._clean(f"{note} {plan.message}".strip())
+        plan.notes.append(self._clean(note))
+        plan.planner = "offline"
+        plan.model = meter.report("offline_fallback", why=self._clean(why))
+        return plan
+
     def _clean(self, text: str) -> str:
-        return scrub(text, secret=self.secret)
+        return scrub(text, secret=self.settings.key)
 
 
 # --- helpers -------------------------------------------------------------------------------
-def message_text(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content.strip()
-    parts = [block.get("text", "") if isinstance(block, dict) else str(block) for block in content]
-    return " ".join(p for p in parts if p).strip()
+def short_error(error: PlannerError) -> str:
+    """The planner error's reason, without the server's address or what to do about it."""
+    text = str(error).rsplit("; ", 1)[0]
+    text = re.sub(r"^the LLM server at \S+ ", "the server ", text)
+    return one_line(text, limit=90)
+
+
+def is_question(brief: str, reading: BriefReading | None) -> bool:
+    """A question ("how loud are the keys?") is answered in words; anything else asks for a
+    change ("can you make the vocal louder?" included)."""
+    return (reading is not None and reading.intent == "question") or bool(QUESTION.match(brief))
+
+
+def call_key(call: Mapping[str, Any]) -> str:
+    return json.dumps([call.get("name"), call.get("args")], sort_keys=True, default=str)
+
+
+def named_tracks(reading: BriefReading | None, context: PlanContext) -> list[str]:
+    """The tracks the brief names, by name or role."""
+    if reading is None:
+        return []
+    names = []
+    for clause in reading.clauses:
+        for target in clause.targets:
+            for track in context.state.tracks:
+                if (target.kind == "track" and track.name == target.value) or (
+                    target.kind == "role" and track.role == target.value
+                ):
+                    names.append(track.name)
+    return list(dict.fromkeys(names))
 
 
 def invalid_call_text(bad: Mapping[str, Any]) -> str:
@@ -251,63 +488,3 @@ def invalid_call_text(bad: Mapping[str, Any]) -> str:
         f"error: the arguments of {name} are not valid JSON ({raw!r}); nothing was applied. "
         "Send a JSON object that matches the tool's schema."
     )
-
-
-def state_after(state: MixState, call: ToolCall) -> str:
-    """What the touched track (or the master) looks like now: cheap facts for the model."""
-    track = call.args.get("track")
-    if isinstance(track, str):
-        try:
-            resolved = resolve_track(state, track)
-        except MixError:
-            return ""
-        return f"{resolved.name} now: {track_line(resolved)}"
-    return "Now: " + buses_block(state).replace("\n", " ")
-
-
-def band_of(freq_hz: float) -> str:
-    for band, (low, high) in BANDS_HZ.items():
-        if low <= freq_hz < high:
-            return band
-    return "air" if freq_hz >= 20000.0 else "sub"
-
-
-def _is(call: ToolCall, category: ToolCategory) -> bool:
-    return category in REGISTRY.categories(call.tool)
-
-
-def changes_level(calls: list[ToolCall]) -> bool:
-    """True when the calls move a level on purpose (a fader, the master, a section ride):
-    the turn then leaves the loudness where they put it."""
-    return any(_is(c, "level") or _is(c, "loudness") for c in calls)
-
-
-def measures_for(calls: list[ToolCall], state: MixState) -> list[Measure]:
-    """The measurements that show what these calls did (quoted before → after in the reply)."""
-    measures: list[Measure] = []
-    for call in calls:
-        args = call.args
-        track = _track_name(state, args.get("track"))
-        if _is(call, "tone"):
-            measures.append(Centroid())
-            freq = args.get("freq_hz") or args.get("cutoff_hz")
-            if isinstance(freq, (int, float)):
-                measures.append(BandShare(band=band_of(float(freq))))
-        if _is(call, "stereo"):
-            measures.append(Width())
-        if _is(call, "master"):
-            measures.append(TruePeak())
-        if _is(call, "automation") and isinstance(args.get("section"), str):
-            measures.append(SectionContrast(label=args["section"]))
-        if track and not _is(call, "stereo"):
-            measures.append(TrackLevel(track=track))
-    return list(dict.fromkeys(measures))
-
-
-def _track_name(state: MixState, name: Any) -> str | None:
-    if not isinstance(name, str):
-        return None
-    try:
-        return resolve_track(state, name).name
-    except MixError:
-        return None

@@ -1,30 +1,42 @@
-"""The LLM planner's system prompt: ``prompts/system_prompt.md`` filled with the session's facts.
+"""The LLM planner's system prompt: ``prompts/system_prompt.md`` filled with the session's
+facts, within a token budget.
 
-Everything the model needs to choose concrete moves is written out as short lines: every track
-by name and role with its current settings and measurements, the sections with their times and
-loudness, the buses and master, the mix analysis, what the brief's words usually mean, and the
-recent history (so "a bit more" has something to refer to).
+The core is always there: every track by name and role with its main settings and measured
+loudness, and the sections. Details follow in order of use to this brief while they fit the
+budget: what the brief's words usually mean, the recent history (so "a bit more" has something
+to refer to), masking (for briefs about something buried), the band energies of the tracks the
+brief names, the mix analysis, the buses and master, and the other tracks' band energies.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
 from string import Template
 from typing import Any
 
+from mixchat.assistant.llm.tokens import estimate_tokens
 from mixchat.assistant.planning.contract import PlanContext, TrackFacts
 from mixchat.assistant.reading.lexicon import Descriptor, find_descriptors
 from mixchat.dsp.state import MixState
-from mixchat.tools.settings_text import automation, db, hz, master_lines, track_line
+from mixchat.tools.settings_text import (
+    automation,
+    db,
+    hz,
+    master_lines,
+    track_balance_lines,
+    track_insert_lines,
+)
 
 MASKING_WORDS = re.compile(
     r"\b(buried|bury|mask\w*|clash\w*|lost|mud\w*|clear\w*|clarity|separat\w*|compet\w*|fight\w*)\b",
     re.IGNORECASE,
 )
 MAX_MASKING_LINES = 6
-MAX_HISTORY = 4
+MAX_HISTORY = 3
+MAX_HISTORY_CALLS = 3
 
 
 @lru_cache(maxsize=1)
@@ -34,61 +46,103 @@ def prompt_template() -> Template:
     )
 
 
-def system_prompt(context: PlanContext) -> str:
-    """The system prompt for one brief, with the session's facts filled in."""
-    return prompt_template().substitute(
+def system_prompt(
+    context: PlanContext, *, budget_tokens: int = 100_000, named: Sequence[str] = ()
+) -> str:
+    """The system prompt for one brief: the core, then as many details as fit
+    ``budget_tokens`` (``named``: the tracks the brief is about, whose bands come first)."""
+    core = dict(
         genre=context.genre or "not given",
         tempo=f"{context.tempo_bpm:g} BPM" if context.tempo_bpm else "unknown",
-        duration=f"{context.duration_s:.1f} s",
-        sample_rate=f"{context.sample_rate} Hz",
+        duration=f"{context.duration_s:.0f} s",
         version=context.parent_version,
         tracks=tracks_block(context),
-        sections=sections_block(context),
-        buses=buses_block(context.state),
-        analysis=analysis_block(context.metrics),
-        words=words_block(context.brief),
-        history=history_block(context),
-        masking=masking_block(context),
+        sections=sections_line(context),
     )
+    text = prompt_template().substitute(core, details="")
+    if estimate_tokens(text) > budget_tokens:  # many tracks: names and roles only
+        core["tracks"] = track_names_block(context)
+        text = prompt_template().substitute(core, details="")
+    used = estimate_tokens(text)
+    details = []
+    for block in detail_blocks(context, named):
+        cost = estimate_tokens(block) + 1
+        if block and used + cost <= budget_tokens:
+            details.append(block)
+            used += cost
+    return prompt_template().substitute(core, details="".join(f"{block}\n" for block in details))
+
+
+def detail_blocks(context: PlanContext, named: Sequence[str]) -> list[str]:
+    """The optional parts of the prompt, most useful first (empty ones are skipped)."""
+    others = [t.name for t in context.state.tracks if t.name not in named]
+    return [
+        _titled("What the brief's words usually mean", words_block(context.brief)),
+        _titled("Recent versions (newest first)", history_block(context)),
+        masking_block(context),
+        _titled("Inserts of the named tracks", processing_block(context, named)),
+        _titled("Band energies (dB) of the named tracks", bands_block(context, named)),
+        _titled("The mix", analysis_block(context.metrics)),
+        _titled("Buses, automation and master", buses_block(context.state)),
+        _titled("Inserts of the other tracks", processing_block(context, others)),
+        _titled("Band energies (dB) of the other tracks", bands_block(context, others)),
+    ]
+
+
+def _titled(title: str, body: str) -> str:
+    return f"{title}:\n{body}" if body else ""
 
 
 # --- tracks, sections, buses (settings written by mixchat.tools.settings_text) ------------
 def track_measures(facts: TrackFacts | None) -> str:
     if facts is None:
         return "not measured (muted or silent)"
-    bands = " ".join(f"{k} {v:.0f}" for k, v in facts.band_energies_db.items())
-    return (
-        f"{facts.lufs:.1f} LUFS, centroid {hz(facts.spectral_centroid_hz)}, "
-        f"crest {facts.crest_factor_db:.1f} dB, band energies dB: {bands}"
-    )
+    return f"{facts.lufs:.1f} LUFS, centroid {hz(facts.spectral_centroid_hz)}"
 
 
 def tracks_block(context: PlanContext) -> str:
-    lines = []
-    for track in context.state.tracks:
-        lines.append(
-            f"- {track.name} (role {track.role}): {track_line(track)}\n"
-            f"  measured: {track_measures(context.tracks.get(track.name))}"
-        )
+    lines = [
+        f"- {track.name} ({track.role}): {', '.join(track_balance_lines(track))}; "
+        f"{track_measures(context.tracks.get(track.name))}"
+        for track in context.state.tracks
+    ]
     return "\n".join(lines) or "- (no tracks)"
 
 
-def sections_block(context: PlanContext) -> str:
+def processing_block(context: PlanContext, names: Sequence[str]) -> str:
+    lines = []
+    for track in context.state.tracks:
+        if track.name in names and (inserts := track_insert_lines(track)):
+            lines.append(f"- {track.name}: {'; '.join(inserts)}")
+    return "\n".join(lines)
+
+
+def track_names_block(context: PlanContext) -> str:
+    """The shortest form, for sessions with too many tracks for the budget."""
+    return ", ".join(f"{t.name} ({t.role})" for t in context.state.tracks) or "(no tracks)"
+
+
+def bands_block(context: PlanContext, names: Sequence[str]) -> str:
+    lines = []
+    for name in names:
+        facts = context.tracks.get(name)
+        if facts is not None:
+            bands = " ".join(f"{k} {v:.0f}" for k, v in facts.band_energies_db.items())
+            lines.append(f"- {name}: {bands}, crest {facts.crest_factor_db:.1f} dB")
+    return "\n".join(lines)
+
+
+def sections_line(context: PlanContext) -> str:
     loudness = {
         (round(s["start_s"], 2), s["label"]): s.get("lufs")
         for s in context.metrics.get("sections", [])
     }
-    counts: dict[str, int] = {}
-    lines = []
+    parts = []
     for section in context.sections:
-        counts[section.label] = counts.get(section.label, 0) + 1
         lufs = loudness.get((round(section.start_s, 2), section.label))
-        level = f", {lufs:.1f} LUFS" if isinstance(lufs, (int, float)) else ""
-        lines.append(
-            f"- {section.label} #{counts[section.label]}: "
-            f"{section.start_s:.1f}-{section.end_s:.1f} s{level}"
-        )
-    return "\n".join(lines) or "- (no sections detected)"
+        level = f" {lufs:.0f} LUFS" if isinstance(lufs, (int, float)) else ""
+        parts.append(f"{section.label} {section.start_s:.0f}-{section.end_s:.0f} s{level}")
+    return "; ".join(parts) or "none detected"
 
 
 def buses_block(state: MixState) -> str:
@@ -179,9 +233,8 @@ def words_block(brief: str) -> str:
     try:
         found = find_descriptors(brief)
     except Exception:  # noqa: BLE001 - the lexicon is context, never a reason to fail a brief
-        return "- (lexicon unavailable)"
-    lines = list(dict.fromkeys(descriptor_text(d) for d, _ in found))
-    return "\n".join(lines) or "- (no descriptor words found; read the brief literally)"
+        return ""
+    return "\n".join(dict.fromkeys(descriptor_text(d) for d, _ in found))
 
 
 def history_block(context: PlanContext) -> str:
@@ -189,11 +242,13 @@ def history_block(context: PlanContext) -> str:
     for turn in context.lineage[:MAX_HISTORY]:
         calls = "; ".join(
             f"{c.tool}({', '.join(f'{k}={v}' for k, v in c.args.items())})"
-            for c in turn.tool_calls[:6]
+            for c in turn.tool_calls[:MAX_HISTORY_CALLS]
         )
+        if len(turn.tool_calls) > MAX_HISTORY_CALLS:
+            calls += f"; +{len(turn.tool_calls) - MAX_HISTORY_CALLS} more"
         brief = f' "{turn.brief}"' if turn.brief else ""
         lines.append(f"- v{turn.version} ({turn.kind}){brief}: {calls or 'no tool calls'}")
-    return "\n".join(lines) or "- (none)"
+    return "\n".join(lines)
 
 
 def masking_block(context: PlanContext) -> str:
@@ -208,4 +263,4 @@ def masking_block(context: PlanContext) -> str:
     lines = [f"- {c['summary']}" for c in conflicts[:MAX_MASKING_LINES] if c.get("summary")]
     if not lines:
         return ""
-    return "\n## Masking between tracks (worst first)\n" + "\n".join(lines) + "\n"
+    return "Masking between tracks (worst first):\n" + "\n".join(lines)

@@ -88,9 +88,9 @@ class ClientPlanner:
         self.message = message
 
     def plan(self, context: PlanContext) -> Plan:
-        # Deferred: the LLM planner's module imports langchain (about 0.4 s), and only this
-        # call needs its measures.
-        from mixchat.assistant.llm.planner import changes_level, measures_for
+        # Deferred: only this call needs the LLM planner's measures (llm.measures reads the
+        # prompt module and the tool registry).
+        from mixchat.assistant.llm.measures import changes_level, measures_for
 
         return Plan(
             intent="change",

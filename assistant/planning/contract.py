@@ -18,6 +18,34 @@ from mixchat.dsp.state import MixState, Section
 from mixchat.tools.base import ToolCall, ToolContext
 
 Intent = Literal["change", "undo", "revert", "compare", "explain", "question", "clarify", "nothing"]
+ModelOutcome = Literal[
+    "tool_calls", "rephrased", "offline_fallback", "no_change", "answered", "read_offline"
+]
+
+
+@dataclass
+class ModelReport:
+    """What the LLM did for one brief (reported in ``say --json`` as ``llm``).
+
+    ``outcome``: ``tool_calls`` (its valid tool calls made the version), ``rephrased`` (it made
+    no valid tool call; the offline planner carried out its rephrasing of the brief),
+    ``offline_fallback`` (the offline plan, because the model failed or could not help and
+    MIXCHAT_LLM_FALLBACK=offline), ``no_change`` (the model made no change; ``why`` says why),
+    ``answered`` (not a change brief: its text is the answer) or ``read_offline`` (a follow-up
+    such as "undo" was read offline and the model was not asked). ``prompt_tokens`` is the
+    first request's prompt: the server's count when it reported usage, else our estimate."""
+
+    outcome: ModelOutcome
+    why: str = ""
+    rephrasing: str | None = None
+    prompt_tokens: int = 0
+    prompt_tokens_counted_by: Literal["server", "estimate", "none"] = "none"
+    prompt_tokens_estimate: int = 0
+    prompt_budget_tokens: int = 0
+    completion_tokens: int | None = None
+    requests: int = 0
+    tools_offered: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +94,7 @@ class PlanContext:
     tracks: dict[str, TrackFacts]
     lineage: list[PastTurn]
     masking: Callable[[], list[dict[str, Any]]] = field(default=lambda: [])
+    progress: Callable[[str], None] = field(default=lambda label: None)
     stem_bands: Callable[[str], StemBands | None] = field(default=lambda name: None)
     stereo: Callable[[], dict[str, dict[str, float]]] = field(default=lambda: {})
     faults: Callable[[str], StemFaults | None] = field(default=lambda name: None)
@@ -90,6 +119,7 @@ class Plan:
     target_versions: tuple[int, ...] = ()
     notes: list[str] = field(default_factory=list)
     planner: str | None = None  # set when another planner answered (e.g. the offline fallback)
+    model: ModelReport | None = None  # set by the LLM planner
 
 
 class Planner(Protocol):

@@ -37,7 +37,7 @@ class SessionActions(_AppBase):
         current: int | None
         mark_a: int | None
         mark_b: int | None
-        device: Any
+        player: playback.Player | None
 
         @property
         def log_view(self) -> ChatLog: ...
@@ -95,7 +95,7 @@ class SessionActions(_AppBase):
         )
 
     def action_play_toggle(self) -> None:
-        if self.device is not None:
+        if self.player is not None and self.player.playing:
             self.action_stop()
         else:
             self.action_play()
@@ -117,28 +117,47 @@ class SessionActions(_AppBase):
                 lambda yes: self._write_wavs(number) if yes else None,
             )
             return
-        if self._start(f"rendering v{number} to play"):
+        if self._start(f"starting v{number}"):
             self.play_version(device, number)
 
     @work(thread=True, exit_on_error=False)
     def play_version(self, device: Any, number: int) -> None:
+        """Play ``number`` from where playback last was (the top the first time)."""
         try:
-            audio, rate = playback.render_for_playback(self._open_session(), number)
-            playback.play(device, audio, sample_rate=rate)
+            if self.player is None or self.player.device is not device:
+                self.player = playback.Player(device, self._open_session())
+            ready = self.player.play(number)
         except Exception as error:  # noqa: BLE001
             self.post_message(WorkFailed("playback", str(error)))
             return
-        self.device = device
-        self.post_message(
-            WorkNote(f"▶ playing v{number} ({audio.shape[1] / rate:.0f} s); s or ctrl+p stops")
+        self.post_message(WorkNote(self._playing_text(number, ready)))
+
+    def _playing_text(self, number: int, ready: float) -> str:
+        at = self.player.position_s if self.player is not None else 0.0
+        minutes, seconds = divmod(int(at), 60)
+        return (
+            f"▶ playing v{number} from {minutes}:{seconds:02d} (first sound after "
+            f"{ready:.2f} s); ctrl+p stops"
         )
 
+    @work(thread=True, exit_on_error=False)
+    def follow_version(self, number: int) -> None:
+        """Playing: switch to a new version at the same position (a brief's result)."""
+        player = self.player
+        if player is None or not player.playing:
+            return
+        try:
+            ready = player.play(number)
+        except Exception as error:  # noqa: BLE001
+            self.post_message(WorkFailed("playback", str(error)))
+            return
+        self.post_message(WorkNote(self._playing_text(number, ready)))
+
     def action_stop(self) -> None:
-        if self.device is None:
+        if self.player is None or not self.player.playing:
             self.notify("nothing is playing", timeout=2)
             return
-        playback.stop(self.device)
-        self.device = None
+        self.player.stop()
         self.notify("stopped", timeout=2)
 
     def _write_wavs(self, number: int) -> None:

@@ -79,7 +79,7 @@ class MixChatApp(SessionActions, App):
         self.mark_a: int | None = None
         self.mark_b: int | None = None
         self.busy: str | None = None
-        self.device: Any = None
+        self.player: playback.Player | None = None
         self.planner: Any = None
         self.failure = ""
 
@@ -303,6 +303,8 @@ class MixChatApp(SessionActions, App):
             self.refresh_views()
             self.query_one(VersionPanel).point_at(self.current)
             self._note_changes()
+            if self.player is not None and self.player.playing:
+                self.follow_version(self.current)
 
     def _note_changes(self) -> None:
         if self.session is None:
@@ -376,8 +378,8 @@ class MixChatApp(SessionActions, App):
         self.notify(f"{which} = v{number}", timeout=3)
 
     async def action_quit(self) -> None:
-        if self.device is not None:
-            playback.stop(self.device)
+        if self.player is not None:
+            self.player.stop()
         self.exit()
 
 

@@ -8,13 +8,19 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mixchat.dsp.analysis import analyze_audio
-from mixchat.dsp.audio_io import load_audio, write_audio
-from mixchat.dsp.loudness import integrated_lufs, true_peak_dbtp
+from mixchat.dsp.analysis import analyze_audio, measure_mix
+from mixchat.dsp.audio_io import audio_writer, load_audio, write_audio
+from mixchat.dsp.loudness import integrated_lufs
 from mixchat.dsp.master import master_audio, parse_target
+from mixchat.dsp.spectrum import FLOOR_DB
+from mixchat.tools.cached_render import (
+    NEAR_FULL_SCALE_DB,
+    check_output,
+    over_full_scale_notes,
+    render_cached,
+)
 from mixchat.tools.compare import level_match, metric_rows, state_diff
 from mixchat.tools.engine import Engine
-from mixchat.tools.errors import ExportError
 from mixchat.tools.export import export_version
 from mixchat.tools.session import Session, refuse_session_overwrite
 
@@ -40,16 +46,6 @@ def _file_format(path: Path, audio: np.ndarray) -> tuple[str, list[str]]:
     ]
 
 
-def _check_output(path: Path) -> Path:
-    path = Path(path)
-    if path.suffix.lower() not in (".wav", ".flac", ".aif", ".aiff"):
-        raise ExportError(f"{path}: use a .wav or .flac file name for the output")
-    if not path.parent.exists():
-        raise ExportError(f"{path.parent} does not exist; create the folder first")
-    refuse_session_overwrite(path)
-    return path
-
-
 def render_version(
     session: Session,
     *,
@@ -59,32 +55,81 @@ def render_version(
     master: bool = True,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    output = _check_output(output)
+    """Render a version into ``output``, block by block from the render cache. The loudness
+    and peaks reported are the version's stored metrics when they describe this file (no
+    master, or the master its state asks for), else measured as the mix is rendered."""
+    output = check_output(output)
     chosen = session.load(version)
+    if stems_dir is None:
+        cached = render_cached(session, output=output, version=chosen, master=master)
+        if cached is not None:
+            return cached
     if stems_dir is not None:
         stems_dir = Path(stems_dir)
         refuse_session_overwrite(stems_dir, name="stems_dir")
         stems_dir.mkdir(parents=True, exist_ok=True)
     engine = Engine.for_session(session)
-    rendered = engine.render(chosen.state, master=master, stems_out=stems_dir, progress=progress)
-    subtype, notes = _file_format(output, rendered.audio)
-    write_audio(output, rendered.audio, sample_rate=rendered.sample_rate, subtype=subtype)
+    stored = chosen.metrics.get("mix") if (master or not chosen.state.master.enabled) else None
+    rendered = engine.render(
+        chosen.state,
+        master=master,
+        stems_out=stems_dir,
+        progress=progress,
+        measure=stored is None,
+    )
+    if rendered.master_result is not None:
+        measured = measure_mix(rendered.audio, sample_rate=rendered.sample_rate)
+        lufs, peak_dbtp, peak = (
+            measured.metrics.integrated_lufs,
+            measured.metrics.true_peak_dbtp,
+            measured.peak,
+        )
+    elif stored is None:
+        analysis = rendered.premaster_analysis or measure_mix(
+            rendered.audio, sample_rate=rendered.sample_rate
+        )
+        lufs, peak_dbtp, peak = (
+            analysis.metrics.integrated_lufs,
+            analysis.metrics.true_peak_dbtp,
+            analysis.peak,
+        )
+    else:
+        lufs, peak_dbtp = stored["integrated_lufs"], stored["true_peak_dbtp"]
+        peak = _sample_peak(rendered) if stored["sample_peak_dbfs"] > NEAR_FULL_SCALE_DB else 0.0
+    subtype, clipped = _write(output, rendered, peak)
     files = sorted(str(p) for p in stems_dir.glob("*.wav")) if stems_dir else []
     return {
         "version": chosen.version,
         "output": str(output),
         "mastered": rendered.master_result is not None,
-        "integrated_lufs": round(
-            integrated_lufs(rendered.audio, sample_rate=rendered.sample_rate), 2
-        ),
-        "true_peak_dbtp": round(
-            true_peak_dbtp(rendered.audio, sample_rate=rendered.sample_rate), 2
-        ),
+        "integrated_lufs": round(lufs, 2) if lufs > FLOOR_DB else float("-inf"),
+        "true_peak_dbtp": round(peak_dbtp, 2) if peak_dbtp > FLOOR_DB else float("-inf"),
         "stems_dir": str(stems_dir) if stems_dir else None,
         "stem_files": files,
         "subtype": subtype,
-        "notes": notes,
+        "notes": over_full_scale_notes(output, peak, clipped),
     }
+
+
+def _sample_peak(rendered: Any) -> float:
+    return max(
+        (float(np.max(np.abs(block), initial=0.0)) for _, block in rendered.blocks()), default=0.0
+    )
+
+
+def _write(output: Path, rendered: Any, peak: float) -> tuple[str, int]:
+    """Write the render block by block: 24-bit, or 32-bit float for a WAV over full scale.
+    Returns the subtype and the number of samples a 24-bit file clips."""
+    subtype = "FLOAT" if peak > 1.0 and output.suffix.lower() == ".wav" else "PCM_24"
+    clipped = 0
+    with audio_writer(
+        output, sample_rate=rendered.sample_rate, channels=2, subtype=subtype
+    ) as writer:
+        for _, block in rendered.blocks():
+            if peak > 1.0 and subtype == "PCM_24":
+                clipped += int(np.count_nonzero(np.abs(block) > 1.0))
+            writer.write(block)
+    return subtype, clipped
 
 
 def ab_compare(
@@ -142,7 +187,7 @@ def master_file(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     target_lufs = parse_target(str(target))
-    output = _check_output(output)
+    output = check_output(output)
     report = progress or (lambda label, fraction: None)
     report("loading", 0.05)
     source = load_audio(input_path)
@@ -157,6 +202,7 @@ def master_file(
         target_lufs=target_lufs,
         ceiling_dbtp=ceiling_dbtp,
         reference=ref_audio,
+        reference_lufs=target_lufs if ref_audio is not None else None,
     )
     report("writing", 0.9)
     write_audio(output, result.audio, sample_rate=source.sample_rate, subtype="PCM_24")

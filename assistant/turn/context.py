@@ -76,7 +76,8 @@ def build_context(session: Session, engine: Engine, brief: str, parent: Version)
         return {t.name: bands_cache[t.name] for t in tracks}
 
     def masking() -> list[dict[str, Any]]:
-        bands = bands_for(state.audible_tracks())
+        # the stored band files, read a chunk at a time: any number of long tracks
+        bands = {t.name: engine.band_powers(t) for t in state.audible_tracks()}
         roles = {t.name: t.role for t in state.tracks}
         conflicts = find_masking(bands, sample_rate=meta.sample_rate, roles=roles)
         return [c.model_dump(mode="json") for c in conflicts]

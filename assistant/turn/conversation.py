@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 from mixchat.assistant.llm.choose import choose_planner
-from mixchat.assistant.planning.contract import Plan, PlanContext, Planner
+from mixchat.assistant.planning.contract import ModelReport, Plan, PlanContext, Planner
 from mixchat.assistant.planning.errors import PlannerError
 from mixchat.assistant.turn.actions import set_roles
 from mixchat.assistant.turn.comparison import ab_compare
@@ -24,7 +25,7 @@ from mixchat.assistant.turn.measures import (
     shifted_metrics,
 )
 from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise
-from mixchat.assistant.turn.result import TurnResult
+from mixchat.assistant.turn.result import ModelTurnResult, TurnResult
 from mixchat.dsp.roles import ROLES
 from mixchat.dsp.state import MixState
 from mixchat.tools.base import ToolContext
@@ -59,6 +60,7 @@ def handle_brief(
     engine = Engine.for_session(session)
     report("reading the mix", 0.1)
     context = build_context(session, engine, brief, parent_version)
+    context.progress = lambda label: report(label, 0.3)
     chosen = planner or choose_planner()
     report("planning", 0.3)
     plan = chosen.plan(context)
@@ -66,6 +68,8 @@ def handle_brief(
     result = _carry_out(
         session, engine, plan, context, parent_version, plan.planner or chosen.name, report
     )
+    if plan.model is not None:
+        result = with_model(result, plan.model, asked=bool(plan.calls))
     session.log_chat(role="assistant", text=result.reply, version=result.version)
     report("done", 1.0)
     return result
@@ -102,6 +106,37 @@ def _correct_roles(session: Session, brief: str, assignment: str, parent: Versio
     reply = f"**Version {made.version}** (from v{parent.version}) Roles updated: {assignment}. Automix and briefs now treat them that way."
     session.log_chat(role="assistant", text=reply, version=made.version)
     return TurnResult.committed(made, planner="offline", reply=reply)
+
+
+MADE_BY_CALLS = ("tool_calls", "rephrased", "offline_fallback")
+
+
+def with_model(result: TurnResult, report: ModelReport, *, asked: bool) -> ModelTurnResult:
+    """The turn's result with what the LLM did (``prompt_tokens`` and ``llm``). Calls that left
+    the mix as it was made no version: then the model made no change, and the reply says so
+    first."""
+    reply = result.reply
+    if asked and result.version is None and report.outcome in MADE_BY_CALLS:
+        why = "the calls it asked for leave the mix as it was"
+        report = replace(
+            report, outcome="no_change", why="; ".join(w for w in (report.why, why) if w)
+        )
+        reply = f"The model made no change: {why}. {reply}"
+    return ModelTurnResult(
+        **{**result.model_dump(), "reply": reply},
+        prompt_tokens=report.prompt_tokens,
+        llm=report,
+    )
+
+
+def planner_label(plan: Plan, planner: str) -> str:
+    """How the reply's header names who made the change."""
+    outcome = plan.model.outcome if plan.model is not None else None
+    if outcome == "rephrased":
+        return f"{planner} planner, from the model's rephrasing"
+    if outcome == "offline_fallback":
+        return f"{planner} planner, LLM fallback"
+    return f"{planner} planner"
 
 
 def _no_version(plan: Plan, parent: Version, planner: str, reply: str) -> TurnResult:
@@ -154,6 +189,9 @@ def _carry_out(
         calls.append(compensation)
         notes.append(f"{shift.summary} {shift.reason}")
         metrics = shifted_metrics(metrics, compensation.args["delta_db"], engine.track_facts(state))
+        # the committed state's mix, made now from the cached track outputs: a render or a
+        # playback of this version then reads it instead of mixing every track again
+        metrics.update(engine.cache_refs(engine.render(state, measure=False), state))
     notes.extend(_over_full_scale(before, metrics, state))
     before, metrics = extra_measures(engine, context, parent, state, before, metrics, plan.measures)
     body = compose_reply(
@@ -177,7 +215,9 @@ def _carry_out(
         reply=body,
     )
     reply = (
-        reply_header(version=version.version, parent=parent.version, planner=f"{planner} planner")
+        reply_header(
+            version=version.version, parent=parent.version, planner=planner_label(plan, planner)
+        )
         + "\n"
         + body
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mixchat.assistant.planning.contract import Intent
+from mixchat.assistant.planning.contract import Intent, ModelReport
 from mixchat.tools.session import ToolCallRecord, Version
 
 
@@ -38,6 +38,15 @@ class TurnResult(BaseModel):
     def no_version(cls, *, parent: int, planner: str, intent: Intent, reply: str) -> TurnResult:
         """A turn that answered without changing the mix."""
         return cls(version=None, parent=parent, planner=planner, intent=intent, reply=reply)
+
+
+class ModelTurnResult(TurnResult):
+    """A turn the LLM planner took part in: ``prompt_tokens`` (its first request's prompt, as
+    the server counted it or as estimated) and ``llm``, what the model did (see ModelReport:
+    the outcome, one line of why, its rephrasing, the tools offered, requests and seconds)."""
+
+    prompt_tokens: int
+    llm: ModelReport
 
 
 class AutomixResult(TurnResult):

@@ -11,7 +11,7 @@ from mixchat.dsp.cleanup.noise import noise_stage
 from mixchat.dsp.cleanup.rumble import deplosive_stage
 from mixchat.dsp.cleanup.sibilance import de_esser_stage
 from mixchat.dsp.cleanup.spec import Cleanup
-from mixchat.dsp.cleanup.stream import CleanedStem, Stage
+from mixchat.dsp.cleanup.stream import BlockSource, CleanedStem, Stage
 
 
 def cleanup_stages(cleanup: Cleanup, *, sample_rate: int) -> list[Stage]:
@@ -31,7 +31,9 @@ def cleanup_stages(cleanup: Cleanup, *, sample_rate: int) -> list[Stage]:
     return stages
 
 
-def cleaned_stem(audio: np.ndarray, cleanup: Cleanup, *, sample_rate: int) -> CleanedStem | None:
+def cleaned_stem(
+    audio: np.ndarray | BlockSource, cleanup: Cleanup, *, sample_rate: int
+) -> CleanedStem | None:
     """The stem run through its clean-up, read in blocks; None when nothing is on."""
     stages = cleanup_stages(cleanup, sample_rate=sample_rate)
     return CleanedStem(audio, stages) if stages else None

@@ -71,11 +71,18 @@ class LocalStage:
         return out
 
 
-class CleanedStem:
-    """A stem run through a chain of stages, read block by block in order from any start
-    (a read that does not continue the last one starts the chain again from 0)."""
+class BlockSource(Protocol):
+    """A stem reader (mixchat.dsp.stems): ``read`` gives silence outside the stem."""
 
-    def __init__(self, audio: np.ndarray, stages: Sequence[Stage]) -> None:
+    def read(self, start: int, stop: int) -> np.ndarray: ...
+
+
+class CleanedStem:
+    """A stem (an array or a block reader) run through a chain of stages, read block by block
+    in order from any start (a read that does not continue the last one starts the chain
+    again from 0)."""
+
+    def __init__(self, audio: np.ndarray | BlockSource, stages: Sequence[Stage]) -> None:
         self.audio = audio
         self.stages = list(stages)
         self.latency = sum(stage.latency for stage in self.stages)
@@ -83,6 +90,8 @@ class CleanedStem:
 
     def _feed(self, start: int, stop: int) -> np.ndarray:
         """Input positions [start, stop) of the stem, zeros outside it."""
+        if not isinstance(self.audio, np.ndarray):
+            return self.audio.read(start, stop)
         channels, frames = self.audio.shape
         block = np.zeros((channels, stop - start), dtype=np.float32)
         lo, hi = max(start, 0), min(stop, frames)

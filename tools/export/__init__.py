@@ -60,7 +60,7 @@ def export_version(
     header = _header(session, loaded)
     if fmt == "stems":
         return _export_stems(session, loaded, out, notes, progress)
-    sources = {name: src.audio for name, src in Engine.for_session(session).stem_sources().items()}
+    sources = {name: src.reader for name, src in Engine.for_session(session).stem_sources().items()}
     tempo = meta.tempo_bpm
     if tempo is None:
         tempo = DEFAULT_TEMPO_BPM

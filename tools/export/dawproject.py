@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 from lxml import etree
 
-from mixchat.dsp.audio_io import write_audio
 from mixchat.dsp.render import safe_file_stem
 from mixchat.dsp.state import Compressor, EqBand, MasterState, MixState, TrackState
+from mixchat.dsp.stems import StemReader, as_reader, write_stem_file
 from mixchat.tools.export.common import (
     db_to_linear,
     envelope_points,
@@ -495,7 +495,7 @@ def write_dawproject(
     out: Path,
     *,
     state: MixState,
-    sources: Mapping[str, np.ndarray],
+    sources: Mapping[str, np.ndarray | StemReader],
     sample_rate: int,
     tempo_bpm: float,
     sections: tuple,
@@ -506,7 +506,7 @@ def write_dawproject(
     progress=None,
 ) -> None:
     """Write the .dawproject zip to ``out`` atomically (temp file + rename)."""
-    frames = max(np.shape(a)[1] for a in sources.values())
+    frames = max(as_reader(a).frames for a in sources.values())
     audio_paths = {}
     with (
         tempfile.TemporaryDirectory(prefix=".mixchat-dawproject.", dir=out.parent) as tmp,
@@ -516,14 +516,12 @@ def write_dawproject(
             for index, track in enumerate(state.tracks):
                 if progress:
                     progress(f"audio {track.name}", index / max(len(state.tracks), 1))
-                audio = np.asarray(sources[track.name], dtype=np.float32)
                 inner = f"audio/{index + 1:02d}_{safe_file_stem(track.name)}.wav"
                 wav = Path(tmp) / Path(inner).name
-                subtype = "FLOAT" if float(np.max(np.abs(audio), initial=0.0)) >= 1.0 else "PCM_24"
-                write_audio(wav, audio, sample_rate=sample_rate, subtype=subtype)
+                channels = write_stem_file(wav, sources[track.name], sample_rate=sample_rate)
                 archive.write(wav, inner, compress_type=zipfile.ZIP_STORED)
                 wav.unlink()
-                audio_paths[track.name] = (inner, int(audio.shape[0]))
+                audio_paths[track.name] = (inner, channels)
             facts = SongFacts(
                 sample_rate=sample_rate,
                 duration_s=frames / sample_rate,

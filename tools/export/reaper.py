@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mixchat.dsp.audio_io import write_audio
 from mixchat.dsp.render import safe_file_stem
 from mixchat.dsp.state import MixState, Section, TrackState
+from mixchat.dsp.stems import StemReader, as_reader, write_stem_file
 from mixchat.tools import settings_text
 from mixchat.tools.export.common import (
     db_to_linear,
@@ -209,7 +209,7 @@ def write_reaper(
     *,
     rpp_name: str,
     state: MixState,
-    sources: Mapping[str, np.ndarray],
+    sources: Mapping[str, np.ndarray | StemReader],
     sample_rate: int,
     tempo_bpm: float,
     sections: Sequence[Section],
@@ -220,15 +220,13 @@ def write_reaper(
     media_dir = folder / "Media"
     media_dir.mkdir(exist_ok=True)
     media, files = {}, []
-    frames = max(np.shape(a)[1] for a in sources.values())
+    frames = max(as_reader(a).frames for a in sources.values())
     for index, track in enumerate(state.tracks):
         if progress:
             progress(f"media {track.name}", index / max(len(state.tracks), 1))
-        audio = np.asarray(sources[track.name], dtype=np.float32)
         name = f"{index + 1:02d}_{safe_file_stem(track.name)}.wav"
-        subtype = "FLOAT" if float(np.max(np.abs(audio), initial=0.0)) >= 1.0 else "PCM_24"
-        write_audio(media_dir / name, audio, sample_rate=sample_rate, subtype=subtype)
-        media[track.name] = (f"Media/{name}", int(audio.shape[0]))
+        channels = write_stem_file(media_dir / name, sources[track.name], sample_rate=sample_rate)
+        media[track.name] = (f"Media/{name}", channels)
         files.append(media_dir / name)
     text = rpp_text(
         state,

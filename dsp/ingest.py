@@ -1,0 +1,111 @@
+"""A new session's stems decoded once, with everything later steps read measured on the way.
+
+The song is read span by span, every stem for one span, then the next: each stem's blocks go
+through a ``StemMeter`` (its facts, loudness blocks, masking bands, and what the automix and
+the role guess read) on a thread pool, and on this thread into the exact unity mix (what
+version 0 renders: each stem at unity, centred), measured by a ``MixMeter``, and into the
+mono sum the section finder reads (``SpectralFeatureMeter``). Stems that need a decoded copy
+(resampled, or in a format read only as a stream) get it written on the way. Memory holds a
+few blocks, whatever the number and length of the stems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from mixchat.dsp.analysis import MixMeter
+from mixchat.dsp.audio_io import Put
+from mixchat.dsp.feeds import BlockFeeds
+from mixchat.dsp.render import MixJob, MixPlacer, to_float
+from mixchat.dsp.section_features import SpectralFeatureMeter, SpectralFeatures
+from mixchat.dsp.state import TrackState
+from mixchat.dsp.stems import StemReader
+from mixchat.dsp.threads import pool_size
+from mixchat.dsp.track_meter import StemExtras, StemMeter, TrackAnalysis
+
+Progress = Callable[[str, float], None]
+BLOCK_FRAMES = 1 << 18
+AHEAD_PER_WORKER = 2
+
+
+@dataclass(frozen=True)
+class StemReport:
+    analysis: TrackAnalysis
+    extras: StemExtras
+
+
+@dataclass
+class Ingested:
+    stems: dict[str, StemReport]
+    unity: MixMeter  # version 0's mix, measured (``result(sections=...)`` once they are known)
+    features: SpectralFeatures  # the unity mono mix's, for tempo and sections
+
+
+class _Stem:
+    def __init__(self, name: str, reader: StemReader, meter: StemMeter, copy: Put | None):
+        self.name, self.reader, self.meter, self.copy = name, reader, meter, copy
+        self.insert_key = name
+
+    def block(self, start: int, stop: int) -> np.ndarray:
+        audio = self.reader.read(start, stop)
+        if self.copy is not None:
+            self.copy(start, audio)
+        self.meter.feed(audio)
+        return audio
+
+
+def ingest(
+    readers: Mapping[str, StemReader],
+    *,
+    sample_rate: int,
+    frames: int,
+    bands_put: Callable[[str], Put | None] = lambda name: None,
+    copies: Mapping[str, Put] | None = None,
+    progress: Progress | None = None,
+) -> Ingested:
+    """Read every stem once (``frames`` long, at ``sample_rate``) and measure it."""
+    copies = copies or {}
+    stems = [
+        _Stem(
+            name,
+            reader,
+            StemMeter(
+                channels=reader.channels,
+                sample_rate=sample_rate,
+                total=frames,
+                bands_put=bands_put(name),
+            ),
+            copies.get(name),
+        )
+        for name, reader in readers.items()
+    ]
+    unity = MixMeter(channels=2, sample_rate=sample_rate, total=frames)
+    features = SpectralFeatureMeter(sample_rate=sample_rate)
+    placer = MixPlacer(sample_rate)
+    jobs = {s.name: MixJob(s, TrackState(name=s.name), (), +1, True, ()) for s in stems}
+    spans = [(lo, min(lo + BLOCK_FRAMES, frames)) for lo in range(0, frames, BLOCK_FRAMES)]
+    workers = pool_size(at_most=len(stems))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        feeds = BlockFeeds(stems, spans, pool, ahead=AHEAD_PER_WORKER * workers)
+        try:
+            for index, (start, stop) in enumerate(spans):
+                exact = np.zeros((2, stop - start), dtype=np.float64)
+                mono = np.zeros(stop - start, dtype=np.float32)
+                for stem, audio in feeds.blocks(index):
+                    placer.add(jobs[stem.name], audio, start, exact, {})
+                    mono += audio[0] if audio.shape[0] == 1 else (audio[0] + audio[1]) * 0.5
+                unity.feed(to_float(exact), pool=None)
+                features.feed(mono)
+                if progress is not None:
+                    progress("reading the stems", (index + 1) / len(spans))
+        except BaseException:
+            feeds.cancel()
+            raise
+    reports = {
+        s.name: StemReport(analysis=s.meter.result(), extras=s.meter.extras()) for s in stems
+    }
+    return Ingested(stems=reports, unity=unity, features=features.result())

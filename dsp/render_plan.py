@@ -1,0 +1,276 @@
+"""What a render must compute, named by keys, and which cached mix it can start from.
+
+Each audible track contributes its placed output (inserts, fader with its automation, pan and
+width) to the mix, and per bus its send (that placed output times the send level and its
+automation). Every contribution is named by a hash of exactly what decides it. A bus's send
+sum is named by its senders' keys, its return by the send sum and the bus settings, and a
+mix by its tracks' and returns' keys (the mix bus's gain automation is applied on the way
+out, so it is not part of the mix).
+
+Sums are exact (fixed point, see ``render``), so a cached mix with a manifest of its
+contributions can be turned into another state's mix by taking out the contributions that
+differ and putting in the new ones: the samples are the same as a full render's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mixchat.dsp.processors import INSERT_FIELDS, has_inserts, pre_delay_frames
+from mixchat.dsp.state import MixState, SectionAutomation, TrackState
+
+ENGINE_VERSION = 4
+CLEANUP_VERSION = 2  # the clean-up stages' own version: keys of tracks without them stay valid
+BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
+SEND_CHANNELS = {"reverb": 1, "delay": 2}
+
+
+def digest(payload: object) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def track_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> str:
+    """Hash of everything that decides a track's insert output (and nothing else)."""
+    inserts = track.model_dump(mode="json", include=set(INSERT_FIELDS))
+    if not track.cleanup.stages():
+        del inserts["cleanup"]  # keys from before the clean-up stages existed stay valid
+    else:
+        inserts["cleanup_version"] = CLEANUP_VERSION
+    return digest({"engine": ENGINE_VERSION, "stem": stem_key, "rate": sample_rate, **inserts})
+
+
+def cleaned_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> str:
+    """Hash of what decides a track's cleaned stem: the stem and its clean-up stages only."""
+    return digest(
+        {
+            "engine": ENGINE_VERSION,
+            "cleanup_version": CLEANUP_VERSION,
+            "stem": stem_key,
+            "rate": sample_rate,
+            "cleanup": track.cleanup.model_dump(mode="json"),
+        }
+    )
+
+
+def _automation(state: MixState, owner: str | None, field_name: str) -> list[dict[str, Any]]:
+    return [
+        a.model_dump(mode="json")
+        for a in state.automation
+        if a.track == owner and getattr(a, field_name) != 0.0
+    ]
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One audible track's part in a mix: its insert output, placement and sends."""
+
+    track: TrackState
+    stem_key: str
+    insert_key: str  # the insert output (a track cache file), or the stem when no inserts
+    place_key: str  # the placed output: inserts, fader and its automation, pan, width
+    send_keys: dict[str, str]  # bus -> the track's send into it
+    automation: tuple[SectionAutomation, ...]  # everything in the state that moves it
+
+    @property
+    def name(self) -> str:
+        return self.track.name
+
+    @property
+    def passthrough(self) -> bool:
+        return not has_inserts(self.track)
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "place": self.place_key,
+            "sends": self.send_keys,
+            "stem": self.stem_key,
+            "state": self.track.model_dump(mode="json"),
+            "automation": [a.model_dump(mode="json") for a in self.automation],
+        }
+
+
+def contributions(
+    state: MixState, *, stem_keys: Mapping[str, str], sample_rate: int
+) -> dict[str, Contribution]:
+    found = {}
+    for track in state.audible_tracks():
+        insert_key = (
+            track_cache_key(track, stem_key=stem_keys[track.name], sample_rate=sample_rate)
+            if has_inserts(track)
+            else f"stem-{digest(stem_keys[track.name])}"
+        )
+        placement = {
+            "insert": insert_key,
+            "mix": track.model_dump(mode="json", include={"gain_db", "pan", "width"}),
+            "automation": _automation(state, track.name, "gain_db"),
+        }
+        place_key = digest(placement)
+        sends = {
+            bus: digest(
+                {
+                    "place": place_key,
+                    "send_db": getattr(track, send),
+                    "automation": _automation(state, track.name, send),
+                    "mixbus": _automation(state, None, send),
+                }
+            )
+            for bus, send in BUSES
+            if getattr(track, send) is not None
+        }
+        moving = tuple(a for a in state.automation if a.track in (track.name, None))
+        found[track.name] = Contribution(
+            track, stem_keys[track.name], insert_key, place_key, sends, moving
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class BusPlan:
+    bus: str
+    send_key: str  # the sum of the senders' sends
+    return_key: str  # the bus's output for that send
+    delay: int  # frames the return is shifted by (the reverb's pre-delay)
+    senders: dict[str, str]  # track -> its send key
+
+
+def bus_plans(
+    state: MixState, found: Mapping[str, Contribution], *, sample_rate: int, frames: int
+) -> dict[str, BusPlan]:
+    plans = {}
+    for bus, _ in BUSES:
+        senders = {name: c.send_keys[bus] for name, c in found.items() if bus in c.send_keys}
+        if not senders:
+            continue
+        send_key = digest({"engine": ENGINE_VERSION, "bus": bus, "frames": frames, **senders})
+        settings = getattr(state, bus).model_dump(mode="json")
+        return_key = digest(
+            {"engine": ENGINE_VERSION, "send": send_key, "rate": sample_rate, "settings": settings}
+        )
+        delay = pre_delay_frames(state.reverb, sample_rate=sample_rate) if bus == "reverb" else 0
+        plans[bus] = BusPlan(bus, send_key, return_key, delay, senders)
+    return plans
+
+
+@dataclass
+class Manifest:
+    """What a cached mix holds: its contributions and bus returns."""
+
+    key: str
+    frames: int
+    sample_rate: int
+    tracks: dict[str, dict[str, Any]]
+    buses: dict[str, dict[str, Any]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "engine": ENGINE_VERSION,
+            "key": self.key,
+            "frames": self.frames,
+            "rate": self.sample_rate,
+            "tracks": self.tracks,
+            "buses": self.buses,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest | None:
+        if data.get("engine") != ENGINE_VERSION:
+            return None
+        try:
+            return cls(data["key"], data["frames"], data["rate"], data["tracks"], data["buses"])
+        except (KeyError, TypeError):
+            return None
+
+
+def manifest_of(
+    found: Mapping[str, Contribution], plans: Mapping[str, BusPlan], *, frames: int, rate: int
+) -> Manifest:
+    tracks = {name: c.record() for name, c in found.items()}
+    buses = {
+        bus: {"send": p.send_key, "return": p.return_key, "delay": p.delay, "senders": p.senders}
+        for bus, p in plans.items()
+    }
+    key = digest(
+        {
+            "engine": ENGINE_VERSION,
+            "frames": frames,
+            "rate": rate,
+            "tracks": {n: t["place"] for n, t in tracks.items()},
+            "returns": {b: (v["return"], v["delay"]) for b, v in buses.items()},
+        }
+    )
+    return Manifest(key, frames, rate, tracks, buses)
+
+
+@dataclass
+class MixDiff:
+    """How ``target`` differs from ``base``: whose placed outputs leave and enter the mix,
+    whose sends leave and enter each bus, and which bus returns change."""
+
+    base: Manifest | None
+    removed: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> base record
+    added: list[str] = field(default_factory=list)
+    send_out: dict[str, list[str]] = field(default_factory=dict)  # bus -> names (base records)
+    send_in: dict[str, list[str]] = field(default_factory=dict)  # bus -> names (target)
+    returns: list[str] = field(default_factory=list)  # buses whose return changes
+
+    @property
+    def cost(self) -> int:
+        """Track outputs to produce (a track both leaving and entering counts twice)."""
+        names = set(self.removed) | {n for names in self.send_out.values() for n in names}
+        new = set(self.added) | {n for names in self.send_in.values() for n in names}
+        return len(names) + len(new)
+
+
+def diff(target: Manifest, base: Manifest | None) -> MixDiff:
+    """The contributions to take out of ``base`` and put in to make ``target`` (everything,
+    when there is no base)."""
+    old_tracks = base.tracks if base is not None else {}
+    old_buses = base.buses if base is not None else {}
+    result = MixDiff(base=base)
+    for name, record in old_tracks.items():
+        if target.tracks.get(name, {}).get("place") != record["place"]:
+            result.removed[name] = record
+    result.added = [
+        name
+        for name, record in target.tracks.items()
+        if old_tracks.get(name, {}).get("place") != record["place"]
+    ]
+    for bus, _ in BUSES:
+        old = old_buses.get(bus, {})
+        new = target.buses.get(bus, {})
+        old_senders, new_senders = old.get("senders", {}), new.get("senders", {})
+        if old.get("send") != new.get("send"):
+            out = [n for n, k in old_senders.items() if new_senders.get(n) != k]
+            into = [n for n, k in new_senders.items() if old_senders.get(n) != k]
+            if out:
+                result.send_out[bus] = out
+            if into:
+                result.send_in[bus] = into
+        if (old.get("return"), old.get("delay")) != (new.get("return"), new.get("delay")):
+            result.returns.append(bus)
+    return result
+
+
+def read_manifests(folder: Path) -> list[Manifest]:
+    found = []
+    for path in sorted(folder.glob("mix-*.json")):
+        try:
+            manifest = Manifest.from_json(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            continue
+        if manifest is not None:
+            found.append(manifest)
+    return found
+
+
+def mix_key(state: MixState, *, stem_keys: Mapping[str, str], sample_rate: int, frames: int) -> str:
+    """The key of ``state``'s mix (what its cache file and manifest are named by)."""
+    found = contributions(state, stem_keys=stem_keys, sample_rate=sample_rate)
+    plans = bus_plans(state, found, sample_rate=sample_rate, frames=frames)
+    return manifest_of(found, plans, frames=frames, rate=sample_rate).key

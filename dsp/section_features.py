@@ -1,0 +1,116 @@
+"""The mix spectrogram's features that sections and tempo read, measured as a stream.
+
+The mono mix is resampled to ``ANALYSIS_RATE`` (soxr's stream: the same samples as its
+one-shot resample), cut in Hann frames of ``N_FFT`` every ``HOP`` (centred: half a frame of
+zeros at both ends), and each frame's power spectrum is projected at once onto 40 log-spaced
+bands, 12 pitch classes and 4 broad bands, so the spectrogram itself is never kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+import soxr
+
+from mixchat.dsp.meters import Framer
+
+ANALYSIS_RATE = 22050
+HOP = 512
+N_FFT = 2048
+_FRAMES_PER_CHUNK = 256
+
+
+@dataclass(frozen=True)
+class SpectralFeatures:
+    """The mix spectrogram's projections sections and tempo read, one column per hop of
+    HOP samples at ANALYSIS_RATE: 40 log-spaced bands, 12 pitch classes, 4 broad bands."""
+
+    bands: np.ndarray
+    chroma: np.ndarray
+    broad: np.ndarray
+
+
+def spectral_features(y: np.ndarray) -> SpectralFeatures:
+    """``SpectralFeatures`` of a whole mono signal at ANALYSIS_RATE."""
+    spec = _spectrogram(y)
+    return SpectralFeatures(
+        bands=_band_matrix(40) @ spec,
+        chroma=_chroma_matrix() @ spec,
+        broad=_broad_band_matrix() @ spec,
+    )
+
+
+def _spectrogram(y: np.ndarray) -> np.ndarray:
+    """Power spectrogram (bins, frames) at ANALYSIS_RATE, hop HOP (scipy.fft, float32)."""
+    y = np.pad(y, (N_FFT // 2, N_FFT // 2))
+    frames = np.lib.stride_tricks.sliding_window_view(y, N_FFT)[::HOP]
+    window = np.hanning(N_FFT).astype(np.float32)
+    return (np.abs(scipy.fft.rfft(frames * window, axis=1, workers=2)) ** 2).T
+
+
+def _band_matrix(n_bands: int) -> np.ndarray:
+    """Triangular filters evenly spaced on a log-frequency axis from 40 Hz to 10 kHz."""
+    freqs = np.fft.rfftfreq(N_FFT, 1.0 / ANALYSIS_RATE)
+    edges = np.geomspace(40.0, 10000.0, n_bands + 2)
+    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    rising = (freqs - lower) / (centre - lower)
+    falling = (upper - freqs) / (upper - centre)
+    return np.maximum(0.0, np.minimum(rising, falling)).astype(np.float32)
+
+
+def _chroma_matrix() -> np.ndarray:
+    """Each FFT bin from 55 Hz to 4 kHz summed into its pitch class."""
+    freqs = np.fft.rfftfreq(N_FFT, 1.0 / ANALYSIS_RATE)
+    matrix = np.zeros((12, freqs.size), dtype=np.float32)
+    usable = np.flatnonzero((freqs >= 55.0) & (freqs <= 4000.0))
+    pitch_class = np.round(12 * np.log2(freqs[usable] / 440.0) + 69).astype(int) % 12
+    matrix[pitch_class, usable] = 1.0
+    return matrix
+
+
+def _broad_band_matrix() -> np.ndarray:
+    """Four broad bands (low, low-mid, presence, air) over the FFT bins."""
+    freqs = np.fft.rfftfreq(N_FFT, 1.0 / ANALYSIS_RATE)
+    edges = [0.0, 150.0, 1000.0, 5000.0, ANALYSIS_RATE]
+    return np.array(
+        [(freqs >= lo) & (freqs < hi) for lo, hi in zip(edges[:-1], edges[1:])], np.float32
+    )
+
+
+class SpectralFeatureMeter:
+    """``spectral_features`` of a mono signal at ``sample_rate``, fed block by block."""
+
+    def __init__(self, *, sample_rate: float) -> None:
+        self._resampler = soxr.ResampleStream(sample_rate, ANALYSIS_RATE, 1, dtype="float32")
+        self._framer = Framer(rows=1, size=N_FFT, hop=HOP, head=N_FFT // 2)
+        self._window = np.hanning(N_FFT).astype(np.float32)
+        self._matrices = (_band_matrix(40), _chroma_matrix(), _broad_band_matrix())
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def feed(self, mono: np.ndarray) -> None:
+        """A block of the mono signal: 1-D, or (1, n)."""
+        mono = np.asarray(mono, np.float32).reshape(-1)
+        self._frames(self._resampler.resample_chunk(mono, last=False))
+
+    def _frames(self, y: np.ndarray, *, tail: int | None = None) -> None:
+        chunks = (
+            self._framer.feed(y[np.newaxis].astype(np.float32))
+            if tail is None
+            else self._framer.finish(tail)
+        )
+        for frames in chunks:
+            for start in range(0, frames.shape[1], _FRAMES_PER_CHUNK):
+                part = frames[0, start : start + _FRAMES_PER_CHUNK]
+                spec = (np.abs(scipy.fft.rfft(part * self._window, axis=1)) ** 2).T
+                self._parts.append(tuple(m @ spec for m in self._matrices))  # type: ignore[arg-type]
+
+    def result(self) -> SpectralFeatures:
+        self._frames(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+        self._frames(np.zeros(0, np.float32), tail=N_FFT // 2)
+        if not self._parts:
+            empty = [np.zeros((m.shape[0], 0), np.float32) for m in self._matrices]
+            return SpectralFeatures(*empty)
+        bands, chroma, broad = (np.concatenate(p, axis=1) for p in zip(*self._parts))
+        return SpectralFeatures(bands=bands, chroma=chroma, broad=broad)

@@ -1,0 +1,46 @@
+"""One limit for a session's whole cache: room is made before each write, by value."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from mixchat.dsp.cache import ANALYSIS, MIX, TRACK, CacheBudget
+
+
+def put(path: Path, size: int, age_s: float = 0.0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    if age_s:
+        stamp = time.time() - age_s
+        os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_room_is_made_from_the_least_valuable_oldest_files_never_pinned(tmp_path: Path) -> None:
+    analysis = put(tmp_path / "facts" / "a.json", 300, age_s=400)  # the oldest, but small
+    mix = put(tmp_path / "tracks" / "mix-old.npy", 300, age_s=300)
+    track = put(tmp_path / "tracks" / "track-old.npy", 300, age_s=100)
+    pinned = put(tmp_path / "tracks" / "track-now.npy", 300, age_s=500)
+    budget = CacheBudget(tmp_path, limit_bytes=1400)
+    budget.pin([pinned])
+    assert budget.reserve(300, rank=MIX)  # the unpinned track output goes first
+    assert not track.exists() and mix.exists() and analysis.exists() and pinned.exists()
+    budget.release(300)
+    put(tmp_path / "tracks" / "bus-new.npy", 300)
+    assert budget.reserve(300, rank=ANALYSIS)  # then the oldest mix, analyses last
+    assert not mix.exists() and analysis.exists()
+    budget.release(300)
+    assert budget.used_bytes() <= 1400
+
+
+def test_a_track_output_never_pushes_out_a_mix_or_an_analysis(tmp_path: Path) -> None:
+    mix = put(tmp_path / "tracks" / "mix-a.npy", 600, age_s=100)
+    bands = put(tmp_path / "bands" / "b.npy", 300, age_s=100)
+    budget = CacheBudget(tmp_path, limit_bytes=1000)
+    assert not budget.reserve(200, rank=TRACK)  # refused: the render just does not cache it
+    assert mix.exists() and bands.exists()
+    assert budget.reserve(100, rank=TRACK)
+    budget.release(100)
+    assert not budget.reserve(2000, rank=ANALYSIS)  # more than the whole limit
