@@ -131,7 +131,8 @@ def remove_hum(state: MixState, args: HumArgs, context: ToolContext) -> Change:
         )
     highest = args.highest_hz
     if highest is None:
-        highest = highest_to_remove_hz(fundamental, hum.harmonics if hum is not None else [])
+        lines = sorted({*hum.harmonics, *hum.faint_harmonics}) if hum is not None else []
+        highest = highest_to_remove_hz(fundamental, lines)
     spec = HumRemoval(
         fundamental_hz=round(fundamental, 3),
         width_hz=args.width_hz,

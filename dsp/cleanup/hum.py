@@ -46,6 +46,8 @@ STEADINESS = 0.7
 LONE_STEADINESS = 0.8
 STEADY_PERCENTILE = 20.0
 LONE_LINE_DB = 20.0
+FAINT_LINE_DB = 6.0  # once hum is found, its fainter harmonics: how far the removal goes
+FAINT_STEADINESS = 0.5
 MIN_AUDIBLE_DB = -70.0  # A-weighted hum against the A-weighted stem where it plays
 LOW_HARMONICS = 2  # mains hum has its fundamental or a rectifier's second harmonic
 MAX_SECONDS = 300.0
@@ -71,6 +73,11 @@ class HumFinding(BaseModel):
     heard_against_stem_db: float = Field(
         default=-120.0, description="the same, both A-weighted (how loud it is heard)"
     )
+    faint_harmonics: list[int] = Field(
+        default_factory=list,
+        description="harmonics whose lines stand out a little (over 6 dB) and hold: where the "
+        "hum still shows over the music, so where its removal reaches",
+    )
 
     @property
     def mains_hz(self) -> float:
@@ -87,6 +94,10 @@ class _Line:
     prominence_db: float
     isolation_db: float
     steadiness: float
+
+    @property
+    def faint(self) -> bool:
+        return self.prominence_db >= FAINT_LINE_DB and self.steadiness >= FAINT_STEADINESS
 
     @property
     def passes(self) -> bool:
@@ -161,13 +172,14 @@ class _Spectra:
             steadiness=float(self.quiet[frame_index]) / max(amplitude, 1e-15),
         )
 
-    def harmonics_of(self, f0: float) -> list[_Line]:
-        """The passing line nearest each harmonic of ``f0``, up to HIGHEST_HARMONIC_HZ."""
+    def harmonics_of(self, f0: float, *, faint: bool = False) -> list[_Line]:
+        """The passing line nearest each harmonic of ``f0``, up to HIGHEST_HARMONIC_HZ
+        (``faint``: lines that only stand FAINT_LINE_DB out and hold FAINT_STEADINESS)."""
         lines = []
         for k in range(1, int(HIGHEST_HARMONIC_HZ // f0) + 1):
             reach = HARMONIC_REACH_HZ * k + 2.0 * self.bin_hz
             candidates = [self.line(k, i) for i in self.peaks(k * f0 - reach, k * f0 + reach, 2)]
-            passing = [c for c in candidates if c.passes]
+            passing = [c for c in candidates if (c.faint if faint else c.passes)]
             if passing:
                 lines.append(max(passing, key=lambda c: c.prominence_db))
         return lines
@@ -248,6 +260,7 @@ def detect_hum(audio: np.ndarray, *, sample_rate: int) -> HumFinding:
     if not lines:
         return HumFinding(found=False)
     f0 = _fundamental(lines)
+    faint = [line.harmonic for line in spectra.harmonics_of(f0, faint=True)]
     powers = np.array([line.amplitude**2 / 2.0 for line in lines])
     level = 10.0 * math.log10(max(float(powers.sum()), 1e-20))
     stem = max(_playing_power(audio, sample_rate), 1e-20)
@@ -268,6 +281,7 @@ def detect_hum(audio: np.ndarray, *, sample_rate: int) -> HumFinding:
         level_dbfs=round(level, 2),
         against_stem_db=round(against, 2),
         heard_against_stem_db=round(heard_db, 2),
+        faint_harmonics=faint,
     )
 
 
