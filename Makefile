@@ -8,17 +8,28 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-# Debian's tesseract-ocr reads plugin screenshots (`mixchat screenshot`). Installed when we are
-# root and it is missing; without it only the screenshot command (and its tests) is unavailable.
+# Debian packages, installed with apt-get when we are root and they are missing (elsewhere a
+# note says what to install): tesseract-ocr reads plugin screenshots (`mixchat screenshot`),
+# libportaudio2 is PortAudio for playback in the chat (sounddevice), and pulseaudio with
+# pulseaudio-utils and libasound2-plugins gives the playback tests a virtual output device
+# (a null sink, recorded back from its monitor). Without them only those features and their
+# tests are unavailable.
+DEBIAN_PACKAGES := tesseract-ocr libportaudio2 pulseaudio pulseaudio-utils libasound2-plugins
+
 system-packages:
-	@if ! command -v tesseract >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing tesseract-ocr (Debian)"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr >/dev/null) \
-	      || echo "warning: could not install tesseract-ocr; screenshot reading will be unavailable"; \
-	  else \
-	    echo "note: install tesseract-ocr (e.g. sudo apt-get install tesseract-ocr) for screenshot reading"; \
+	@if command -v dpkg-query >/dev/null 2>&1; then \
+	  missing=""; for package in $(DEBIAN_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "ok installed" || missing="$$missing $$package"; \
+	  done; \
+	  if [ -n "$$missing" ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing$$missing (Debian)"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null) \
+	      || echo "warning: could not install$$missing; screenshot reading or playback may be unavailable"; \
+	  elif [ -n "$$missing" ]; then \
+	    echo "note: install$$missing (sudo apt-get install$$missing) for screenshot reading and playback"; \
 	  fi; \
+	elif ! command -v tesseract >/dev/null 2>&1; then \
+	  echo "note: install tesseract (screenshot reading) and PortAudio (playback) with your package manager"; \
 	fi
 
 $(STAMP): pyproject.toml

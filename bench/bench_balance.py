@@ -95,6 +95,7 @@ class Restore:
     tone_level_only_db: float
     premaster_lufs: float
     true_peak_dbtp: float
+    tone_moves: tuple[str, ...] = ()  # the automix's EQ, compression, send, width moves
 
 
 def song_dirs(root: Path = REAL) -> list[Path]:
@@ -194,7 +195,27 @@ def restore(song: Song, seed: int, work: Path) -> Restore:
         tone_level_only_db=tone_distance(level_only, song.mix, song.rate),
         premaster_lufs=result.premaster_lufs,
         true_peak_dbtp=result.true_peak_dbtp,
+        tone_moves=tuple(
+            f"{c.tool} {c.args.get('track')}"
+            for c in result.tool_calls
+            if _moves_tone(c.tool, c.args)
+        ),
     )
+
+
+TONE_TOOLS = ("apply_eq", "set_compressor", "set_width", "set_high_pass", "set_send")
+
+
+def _moves_tone(tool: str, args: dict) -> bool:
+    """An EQ, compressor, width, high-pass or send move that processes (not one that resets)."""
+    if tool not in TONE_TOOLS:
+        return False
+    value = args.get(
+        {"set_width": "width", "set_high_pass": "cutoff_hz", "set_send": "send_db"}.get(
+            tool, "track"
+        )
+    )
+    return value is not None and not (tool == "set_width" and value == 1.0)
 
 
 def _read(path: Path) -> np.ndarray:

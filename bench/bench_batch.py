@@ -18,8 +18,9 @@ rusage) over wall time × cores: how busy this work kept the machine. The machin
 with other jobs: the load average is printed before each run, and ``--repeat`` alternates
 the runs so that a busy spell does not fall on one of them only. Because wall time on a busy
 machine says more about the neighbours than about the work, the songs' worker threads are
-also sampled: the mean number ready to run (capped at the cores) is the parallelism the work
-would get on an idle machine, and 60 × that / cpu-seconds per song its idle songs/min.
+also sampled (this bench's Ray workers only, not another batch's on the same machine): the
+mean number ready to run (capped at the cores) is the parallelism the work would get on an
+idle machine, and 60 × that / cpu-seconds per song its idle songs/min.
 
     .venv/bin/python bench/bench_batch.py [--songs 6] [--seconds 30] [--repeat 1] [--oversubscribe]
 """
@@ -104,6 +105,27 @@ def run_cli(catalogue: Path, work: Path) -> dict[str, float]:
     return {"songs": len(songs), "wall": wall, "cpu": cpu}
 
 
+def descendants(root: int) -> set[int]:
+    """The processes under ``root`` (the local Ray cluster's workers are under its driver)."""
+    children: dict[int, list[int]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        children.setdefault(parent, []).append(int(proc.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
 class RunnableSampler:
     """How many threads of the songs' worker processes are ready to run (state R), sampled
     every 20 ms while at least one song runs. Unlike wall time, this does not depend on what
@@ -128,8 +150,9 @@ class RunnableSampler:
         title = f"ray::{cluster.TASK_PREFIX}".encode()
         while not self._stop.wait(0.02):
             running, songs = 0, 0
+            ours = descendants(os.getpid())  # not the songs of another batch on this machine
             for proc in Path("/proc").iterdir():
-                if not proc.name.isdigit():
+                if not proc.name.isdigit() or int(proc.name) not in ours:
                     continue
                 try:
                     if not (proc / "cmdline").read_bytes().startswith(title):

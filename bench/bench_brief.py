@@ -11,8 +11,11 @@ nudged by a unique trim, rendered and measured as a previous brief would have be
 neither the brief's own insert renders and track measures nor the parent's masking bands are
 cached: what a user waits for. ``--repeat N`` keeps each brief's fastest of N runs (the
 machine is noisy); ``--profile`` adds a cProfile listing of the slowest brief.
+``--corpus dev --sample N`` times N briefs spread over a brief corpus instead (cold only),
+and a follow-up ("too much, go halfway back") after each of the first few.
 
     .venv/bin/python bench/bench_brief.py [--keep DIR] [--profile] [--only warm|cold] [--repeat N]
+    .venv/bin/python bench/bench_brief.py --corpus dev --sample 40
 """
 
 from __future__ import annotations
@@ -132,6 +135,36 @@ def print_table(title: str, rows: dict[str, dict[str, float]]) -> None:
     )
 
 
+def corpus_sample(name: str, count: int) -> list[str]:
+    from brief_checks import load_corpus
+
+    briefs = [case.brief for case in load_corpus(name)]
+    step = max(1, len(briefs) // max(count, 1))
+    return briefs[::step][:count]
+
+
+def time_corpus(session: Session, base: int, briefs: list[str], followups: int) -> None:
+    """Each brief from a fresh parent (cold), then "too much, go halfway back" on the
+    versions of the first ``followups`` of them."""
+    rows: dict[str, dict[str, float]] = {}
+    made: list[int] = []
+    for index, brief in enumerate(briefs):
+        parent = fresh_parent(session, base, set(session.load(base).state.track_names()))
+        times, _ = timed_brief(session, brief, parent)
+        rows[f"{index:02d} {brief[:38]}"] = times
+        latest = session.latest_number()
+        if latest != parent and len(made) < followups:
+            made.append(latest)
+    for version in made:
+        times, _ = timed_brief(session, "too much, go halfway back", version)
+        rows[f"halfway back from v{version}"] = times
+    print_table(f"cold, {len(briefs)} corpus briefs + {len(made)} follow-ups", rows)
+    totals = np.array([r["total"] for r in rows.values()])
+    print(
+        f"p90 {np.percentile(totals, 90):.2f} s; under 2 s: {int((totals < 2).sum())}/{totals.size}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="build (or reuse) the session in this folder")
@@ -140,6 +173,11 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="run each brief N times, keep the fastest"
     )
+    parser.add_argument(
+        "--corpus", choices=("dev",), help="time briefs from tests/briefs/dev.jsonl (cold)"
+    )
+    parser.add_argument("--sample", type=int, default=40, help="how many corpus briefs")
+    parser.add_argument("--followups", type=int, default=8, help="halfway-backs to time")
     args = parser.parse_args()
     keep_block_buffers()  # as the CLI does
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench_brief_"))
@@ -152,6 +190,9 @@ def main() -> None:
             session, base = build_session(folder)
             print(f"setup {time.perf_counter() - started:.1f} s")
         handle_brief(session, "make it brighter", parent=base)  # warm the per-track caches
+        if args.corpus:
+            time_corpus(session, base, corpus_sample(args.corpus, args.sample), args.followups)
+            return
         warm: dict[str, dict[str, float]] = {}
         cold: dict[str, dict[str, float]] = {}
         for brief in BRIEFS:

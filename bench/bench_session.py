@@ -80,10 +80,21 @@ def write_stems(folder: Path, count: int, seconds: float) -> Path:
     return folder
 
 
+def seamless(audio: np.ndarray, rate: int, fade_s: float = 0.02) -> np.ndarray:
+    """(frames, channels) audio with short fades at both ends, so a loop or a rotation of it
+    has no step at the seam (a step would be a click, and the automix would repair it)."""
+    fade = int(fade_s * rate)
+    ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade))).astype(np.float32)[:, None]
+    out = audio.copy()
+    out[:fade] *= ramp
+    out[-fade:] *= ramp[::-1]
+    return out
+
+
 def _write_stems(where: str, count: int, seconds: float) -> None:
     folder = Path(where)
     folder.mkdir(parents=True, exist_ok=True)
-    sources = source_stems()
+    sources = [(name, seamless(audio, RATE)) for name, audio in source_stems()]
     frames = int(seconds * RATE)
     for index in range(count):
         name, audio = sources[index % len(sources)]
@@ -160,8 +171,11 @@ def total(*figures: dict[str, float]) -> dict[str, float]:
 
 
 # --- the session flow -------------------------------------------------------------------
-def flow(mixchat: str, stems: Path, work: Path, *, limit_mb: int) -> dict[str, dict]:
-    """new, automix, render, a brief and its render, each a process; their figures."""
+def flow(
+    mixchat: str, stems: Path, work: Path, *, limit_mb: int, copy: bool = False
+) -> dict[str, dict]:
+    """new, automix, render, a brief and its render, each a process; their figures (``copy``
+    keeps the session as the first mix left it, for the chat's revision)."""
     session = work / "s.mix"
     shutil.rmtree(session, ignore_errors=True)
     env = {**os.environ, "MIXCHAT_CACHE_MB": str(limit_mb)}
@@ -176,7 +190,7 @@ def flow(mixchat: str, stems: Path, work: Path, *, limit_mb: int) -> dict[str, d
     for name, args in steps.items():
         figures[name] = measured(args, env=env)
         figures[name]["cache_mb"] = folder_mb(session / "cache")
-        if name == "render":  # the chat's revision starts from the same first mix
+        if name == "render" and copy:  # the chat's revision starts from the same first mix
             shutil.rmtree(work / "chat.mix", ignore_errors=True)
             shutil.copytree(session, work / "chat.mix")
     return figures
@@ -275,10 +289,10 @@ sf.write({str(work / "bare.wav")!r}, mix.T, 44100, subtype="PCM_24")
 
 
 def session_figures(
-    label: str, mixchat: str, stems: Path, work: Path, repeat: int, limit_mb: int
+    label: str, mixchat: str, stems: Path, work: Path, repeat: int, limit_mb: int, copy: bool
 ) -> dict[str, dict]:
     print(f"\n{label}: {len(list(stems.glob('*.wav')))} stems from {stems}")
-    runs = [flow(mixchat, stems, work, limit_mb=limit_mb) for _ in range(repeat)]
+    runs = [flow(mixchat, stems, work, limit_mb=limit_mb, copy=copy) for _ in range(repeat)]
     figures = {step: best([r[step] for r in runs]) for step in runs[0]}
     for step in figures:
         figures[step]["cache_mb"] = max(r[step]["cache_mb"] for r in runs)
@@ -289,7 +303,7 @@ def session_figures(
 def small(args: argparse.Namespace, work: Path) -> dict[str, float]:
     stems = args.small_stems or write_stems(work / "stems8", 8, 240.0)
     figures = session_figures(
-        "8 stems x 240 s", args.mixchat, stems, work, args.repeat, args.cache_mb
+        "8 stems x 240 s", args.mixchat, stems, work, args.repeat, args.cache_mb, True
     )
     session = work / "s.mix"
     bare_io = best([bare_chain(stems, session, work, with_io=True) for _ in range(args.repeat)])
@@ -322,7 +336,9 @@ def small(args: argparse.Namespace, work: Path) -> dict[str, float]:
 
 def big(args: argparse.Namespace, work: Path, small_rss: float | None) -> None:
     stems = args.big_stems or write_stems(work / "stems32", 32, 360.0)
-    figures = session_figures("32 stems x 360 s", args.mixchat, stems, work, 1, args.cache_mb)
+    figures = session_figures(
+        "32 stems x 360 s", args.mixchat, stems, work, 1, args.cache_mb, False
+    )
     peak = max(f["rss_mb"] for f in figures.values())
     cache = max(f["cache_mb"] for f in figures.values())
     print()

@@ -45,6 +45,7 @@ MIN_OVERLAP = 0.10  # a band joins a conflict when the pair conflicts there 10 %
 MAX_RANGE_OCTAVES = 2.0
 _FRAMES_PER_CHUNK = 1024
 _PAIR_CHUNK = 2048  # frames compared at a time (about 47 s): memory does not grow with length
+_PAIR_BATCH = 8  # stems one stem is compared with at a time
 
 ROLE_IMPORTANCE = {  # roles as mixchat.dsp.roles.ROLES names them
     "vocal": 1.0,
@@ -361,13 +362,17 @@ def _pair_sums(sources: list[BandPowers], thresholds: np.ndarray, frames: int) -
         state = _chunk_state(sources, thresholds, start, min(start + _PAIR_CHUNK, frames))
         row = 0
         for i in range(count - 1):
-            conflict, closeness, difference = _against(state, i, slice(i + 1, count))
-            rows = slice(row, row + count - 1 - i)
-            sums.conflict[rows] += conflict.sum(axis=2)
-            near = np.sum(closeness, axis=2, where=conflict, dtype=np.float64)
-            sums.weight[rows] += conflict.sum(axis=2) - near / (2 * CLOSE_DB)
-            sums.difference[rows] += np.sum(difference, axis=2, where=conflict, dtype=np.float64)
-            row = rows.stop
+            for first in range(i + 1, count, _PAIR_BATCH):  # memory does not grow with stems
+                others = slice(first, min(first + _PAIR_BATCH, count))
+                conflict, closeness, difference = _against(state, i, others)
+                rows = slice(row, row + others.stop - others.start)
+                sums.conflict[rows] += conflict.sum(axis=2)
+                near = np.sum(closeness, axis=2, where=conflict, dtype=np.float64)
+                sums.weight[rows] += conflict.sum(axis=2) - near / (2 * CLOSE_DB)
+                sums.difference[rows] += np.sum(
+                    difference, axis=2, where=conflict, dtype=np.float64
+                )
+                row = rows.stop
     return sums
 
 

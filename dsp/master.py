@@ -34,24 +34,19 @@ from mixchat.dsp.loudness import (
     window_samples,
 )
 from mixchat.dsp.processors import PEDALBOARD_BUFFER_FRAMES, compressor_plugins, eq_plugins
-from mixchat.dsp.spectrum import mono_sum, power_spectrum
+from mixchat.dsp.reference import match_tone
 from mixchat.dsp.state import Compressor, EqBand, MasterState
+from mixchat.dsp.stereo import scale_side
 
 PLATFORM_TARGETS_LUFS = {"spotify": -14.0, "apple": -16.0, "youtube": -14.0, "club": -9.0}
 LANDING_TOLERANCE_LU = 0.1
 ABSURD_LIMITING_DB = 12.0
 DC_OFFSET_LIMIT = 0.001  # -60 dBFS
-TONAL_MATCH_LIMIT_DB = 4.0
-# Broad bands for the tonal match: edges in Hz, a low shelf, six bells, a high shelf.
-MATCH_EDGES_HZ = (20.0, 90.0, 200.0, 450.0, 1000.0, 2200.0, 4500.0, 9000.0, 20000.0)
 _GAIN_PASSES = 7  # measured passes; the first one's gain comes from the prediction
 _SEARCH_STEPS = 12
 _PREDICTION_TOLERANCE_LU = 0.04
 _MAX_GAIN_STEP_DB = 12.0  # per secant step: a lone click barely gets louder with more gain
 _MAX_LIMITING_DB = 40.0  # gain above the unlimited landing gain that is ever worth trying
-_MATCH_PASSES = 2
-MATCH_N_FFT = 4096
-_IMPULSE_FRAMES = 1 << 16  # 1.5 s at 44.1 kHz: the match filters' responses have died by then
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
@@ -109,81 +104,6 @@ def _run_board(plugins: list[pb.Plugin], audio: np.ndarray, sample_rate: float) 
     return board(
         audio, float(sample_rate), buffer_size=PEDALBOARD_BUFFER_FRAMES, reset=True
     ).astype(np.float32, copy=False)
-
-
-def _spectrum(audio: np.ndarray, sample_rate: float) -> tuple[np.ndarray, np.ndarray]:
-    return power_spectrum(mono_sum(audio), sample_rate=sample_rate, n_fft=MATCH_N_FFT)
-
-
-def _band_levels(freqs: np.ndarray, psd: np.ndarray, sample_rate: float) -> np.ndarray:
-    """Energy per broad band relative to the total (dB), from an averaged spectrum."""
-    edges = np.asarray(MATCH_EDGES_HZ)
-    edges = edges[edges < sample_rate / 2.0]
-    index = np.searchsorted(edges, freqs, side="right") - 1
-    inside = (index >= 0) & (index < edges.size - 1)
-    energy = np.bincount(index[inside], weights=psd[inside], minlength=edges.size - 1)
-    total = max(float(energy.sum()), 1e-30)
-    return 10.0 * np.log10(np.maximum(energy, 1e-30) / total)
-
-
-def _band_levels_db(audio: np.ndarray, sample_rate: float) -> np.ndarray:
-    return _band_levels(*_spectrum(audio, sample_rate), sample_rate)
-
-
-def tonal_difference_db(audio: np.ndarray, reference: np.ndarray, *, sample_rate: float):
-    """Per broad band: reference minus audio, in dB, each relative to its own total."""
-    return _band_levels_db(reference, sample_rate) - _band_levels_db(audio, sample_rate)
-
-
-def _match_plugins(gains_db: np.ndarray, sample_rate: float) -> list[pb.Plugin]:
-    edges = [e for e in MATCH_EDGES_HZ if e < sample_rate / 2.0]
-    centres = [math.sqrt(lo * hi) for lo, hi in zip(edges[:-1], edges[1:], strict=False)]
-    plugins: list[pb.Plugin] = []
-    last = len(centres) - 1
-    for band, (centre, gain) in enumerate(zip(centres, gains_db, strict=False)):
-        if abs(gain) < 0.05:
-            continue
-        if band == 0:
-            plugins.append(pb.LowShelfFilter(edges[1], float(gain), 0.7))
-        elif band == last:
-            plugins.append(pb.HighShelfFilter(edges[band], float(gain), 0.7))
-        else:
-            plugins.append(pb.PeakFilter(centre, float(gain), 1.2))
-    return plugins
-
-
-def _power_response(plugins: list[pb.Plugin], freqs: np.ndarray, sample_rate: float):
-    """|H(f)|^2 of a chain of (linear) filters at ``freqs``, from its impulse response."""
-    impulse = np.zeros((1, _IMPULSE_FRAMES), dtype=np.float32)
-    impulse[0, 0] = 1.0
-    response = _run_board(plugins, impulse, sample_rate)[0] if plugins else impulse[0]
-    spectrum = np.abs(np.fft.rfft(response.astype(np.float64))) ** 2
-    grid = np.fft.rfftfreq(_IMPULSE_FRAMES, d=1.0 / sample_rate)
-    return np.interp(freqs, grid, spectrum)
-
-
-def match_tone(
-    audio: np.ndarray, reference: np.ndarray, *, sample_rate: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Gentle shelves and bells (each within +-4 dB) moving ``audio``'s broad tonal balance
-    toward ``reference``'s. Returns the processed audio and the band gains used.
-
-    The EQ is refined over _MATCH_PASSES steps; each step after the first measures the
-    spectrum the previous step's EQ would give (the input's spectrum times the EQ's power
-    response, the filters being linear) instead of running it over the song: one pass of
-    the final EQ over the audio in all."""
-    freqs, psd = _spectrum(audio, sample_rate)
-    target = _band_levels_db(reference, sample_rate)
-    levels = _band_levels(freqs, psd, sample_rate)
-    gains = np.zeros(levels.size)
-    for step in range(_MATCH_PASSES):
-        difference = target - levels
-        difference -= np.median(difference)  # a broad level offset is the gain stage's job
-        gains = np.clip(gains + 0.8 * difference, -TONAL_MATCH_LIMIT_DB, TONAL_MATCH_LIMIT_DB)
-        if step < _MATCH_PASSES - 1:
-            response = _power_response(_match_plugins(gains, sample_rate), freqs, sample_rate)
-            levels = _band_levels(freqs, psd * response, sample_rate)
-    return _run_board(_match_plugins(gains, sample_rate), audio, sample_rate), gains
 
 
 def _next_gain(current, last, below, above, target_lufs: float) -> float:
@@ -342,11 +262,12 @@ def master_audio(
     eq: tuple[EqBand, ...] = (),
     glue: Compressor | None = None,
     reference: np.ndarray | None = None,
+    width: float = 1.0,
     reference_lufs: float | None = None,
 ) -> MasterResult:
     """Master ``audio`` to ``target_lufs`` (or to the reference's loudness when given:
     ``reference_lufs`` when the caller measured it already) with its true peak at or under
-    ``ceiling_dbtp``."""
+    ``ceiling_dbtp``; ``width`` scales the side signal first."""
     signal = _checked(audio, "audio")
     if not -60.0 <= ceiling_dbtp <= 0.0:
         raise StateError(f"ceiling_dbtp={ceiling_dbtp!r} must be between -60 and 0 dBTP")
@@ -356,7 +277,7 @@ def master_audio(
     input_lufs = predictor.input_lufs
     if not math.isfinite(input_lufs):
         return _measured(signal, sample_rate, [*notes, "the mix is silent: nothing to master"])
-    processed = _run_board(eq_plugins(tuple(eq)), signal, sample_rate)
+    processed = _run_board(eq_plugins(tuple(eq)), scale_side(signal, width), sample_rate)
     if glue is not None:
         processed = _run_board(compressor_plugins(glue), processed, sample_rate)
     if reference is not None:
@@ -421,9 +342,10 @@ def apply_master_state(
             eq=master.eq,
             glue=master.glue,
             reference=reference,
+            width=master.width,
         )
     input_lufs = integrated_lufs(signal, sample_rate=sample_rate)
-    processed = _run_board(eq_plugins(master.eq), signal, sample_rate)
+    processed = _run_board(eq_plugins(master.eq), scale_side(signal, master.width), sample_rate)
     if master.glue is not None:
         processed = _run_board(compressor_plugins(master.glue), processed, sample_rate)
     limited = limit_true_peak_detailed(

@@ -130,6 +130,7 @@ class SectionAutomation(Frozen):
 
 class MasterState(Frozen):
     enabled: bool = False
+    width: float = Field(default=1.0, ge=0.0, le=2.0)  # side gain before the EQ: 1 unchanged
     eq: tuple[EqBand, ...] = ()
     glue: Compressor | None = None
     loudness_enabled: bool = True

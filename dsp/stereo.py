@@ -102,6 +102,16 @@ def mono_compatibility_from(energies: ChannelEnergies) -> float:
     return max(float(power_db(mid / stereo_power)), MONO_LOSS_FLOOR_DB)
 
 
+def scale_side(audio: np.ndarray, factor: float) -> np.ndarray:
+    """Stereo ``audio`` with its side signal times ``factor`` (mid untouched): 0 folds it to
+    mono, 1 returns it as it is, above 1 widens. Mono audio is returned as it is."""
+    if factor == 1.0 or audio.shape[0] != 2:
+        return audio
+    mid = 0.5 * (audio[0] + audio[1])
+    side = np.float32(0.5 * factor) * (audio[0] - audio[1])
+    return np.stack([mid + side, mid - side]).astype(np.float32, copy=False)
+
+
 def stereo_width(audio: np.ndarray) -> float:
     """Side energy over mid energy: 0 for mono, 1 for unrelated channels, large when out of
     phase (capped at MAX_WIDTH)."""

@@ -4,7 +4,9 @@ It answers POST /v1/chat/completions (and /chat/completions) from a queue of scr
 non-streamed or as server-sent events when the request asks for ``stream``, and records every
 request body so a test can check what the model was shown. Replies: ``text``, ``tool_calls``
 (arguments as a dict, or a raw string to send invalid JSON), ``error`` (an HTTP status) and
-``hang`` (no answer until the client times out or the server stops). A streamed reply can be
+``hang`` (no answer until the client times out or the server stops) and ``empty`` (a stream
+that ends without a chunk, as llama-cpp-python's tool-calling format ends one when the model
+picks a tool). The server ignores ``max_tokens``, as some local servers do. A streamed reply can be
 paced: ``gap_s`` between chunks (a slow local model), ``stall_after`` chunks then silence or
 keep-alive ``pings`` only (a server that stopped making progress), and ``finish`` ("length" for
 a reply cut off at max_tokens). Request headers are never recorded or logged (they carry the API
@@ -26,7 +28,7 @@ PATHS = ("/v1/chat/completions", "/chat/completions")
 
 @dataclass(frozen=True)
 class Reply:
-    kind: str  # text | tools | error | hang
+    kind: str  # text | tools | error | hang | empty
     content: str = ""
     calls: tuple[tuple[str, str], ...] = ()
     status: int = 200
@@ -64,6 +66,11 @@ def error(status: int = 500, message: str = "internal server error") -> Reply:
     return Reply(kind="error", status=status, content=message)
 
 
+def empty() -> Reply:
+    """A stream with no chunk at all (only its end)."""
+    return Reply(kind="empty")
+
+
 def hang(seconds: float = 30.0) -> Reply:
     return Reply(kind="hang", seconds=seconds)
 
@@ -73,6 +80,7 @@ class FakeOpenAIServer:
     replies: deque[Reply] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
+    hung_up: list[int] = field(default_factory=list)  # streamed replies the client left early
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -153,6 +161,8 @@ def _handler_for(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._json(
                     reply.status, {"error": {"message": reply.content, "type": "server_error"}}
                 )
+            elif reply.kind == "empty" and body.get("stream"):
+                self._stream_end()
             elif body.get("stream"):
                 self._stream(reply, number, body)
             else:
@@ -186,6 +196,16 @@ def _handler_for(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                         time.sleep(reply.gap_s)
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+            except OSError:
+                fake.hung_up.append(number)  # the client closed the stream
+
+        def _stream_end(self) -> None:
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
             except OSError:

@@ -118,15 +118,29 @@ def test_sections(brief: str, section: SectionRef) -> None:
     assert section in reading.clauses[0].sections
 
 
+def test_amount_words_climb_a_monotonic_ladder() -> None:
+    """ "a touch" < "a bit" < unmarked < "more" < "way more" < "massively"."""
+    briefs = (
+        "a touch more vocal",
+        "a bit more vocal",
+        "vocal up",
+        "more vocal",
+        "way more vocal",
+        "massively more vocal",
+    )
+    scales = [read_brief(b, tracks=TRACKS).clauses[0].amount.scale for b in briefs]
+    assert scales == sorted(scales) and len(set(scales)) == len(scales), scales
+
+
 @pytest.mark.parametrize(
     ("brief", "scale", "db"),
     [
         ("a touch brighter", 0.5, None),
         ("slightly darker", 0.5, None),
-        ("a bit wider", 1.0, None),
+        ("a bit wider", 0.75, None),
         ("brighter", 1.25, None),
         ("quite a bit darker", 1.5, None),
-        ("way more air", 2.5, None),
+        ("way more air", 2.25, None),
         ("vocal up 3 dB", 1.25, 3.0),
         ("raise the bass by 1.5 dB", 1.25, 1.5),
         ("drums up two dB", 1.25, 2.0),
@@ -210,3 +224,48 @@ def test_a_verb_and_its_lexicon_word_make_one_ask() -> None:
     reading = read_brief("compress the vocals a bit", tracks=[("vocals", "vocal")])
     asks = [a for clause in reading.clauses for a in clause.asks]
     assert [(a.concept, a.direction) for a in asks] == [("compression", 1)]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("lift the top octave", [("air", 1)]),  # the verb carries the band: not a level move
+        ("boost the low end on the bass", [("low_end", 1)]),
+        ("lift the vocal", [("level", 1)]),
+    ],
+)
+def test_a_level_verb_on_a_band_is_the_bands(brief: str, expected) -> None:
+    assert asks(brief) == expected
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "the bass and drums are mixing together",
+        "bass and drums blur together",
+        "the guitar and keys run into each other",
+    ],
+)
+def test_two_parts_running_together_are_a_clash_not_glue(brief: str) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    [clause] = reading.clauses
+    assert [(a.concept, a.direction) for a in clause.asks] == [("buried", -1)]
+    assert len([t for t in clause.targets if t.kind != "mix"]) == 2
+
+
+def test_glue_asked_for_stays_glue() -> None:
+    assert asks("blend the guitar and keys together") == [("glue", 1)]
+
+
+def test_a_value_said_apart_stays_with_its_ask() -> None:
+    reading = read_brief("put a compressor on the vocal, 4:1", tracks=TRACKS)
+    [clause] = reading.clauses
+    assert "4:1" in clause.text and [a.concept for a in clause.asks] == ["compression"]
+
+
+def test_them_after_a_clash_is_the_same_pair() -> None:
+    reading = read_brief(
+        "the bass and drums are mixing together and I can't separate them", tracks=TRACKS
+    )
+    [clause] = reading.clauses  # the second clause says the first again
+    assert {t.value for t in clause.targets} == {"bass", "drums"}

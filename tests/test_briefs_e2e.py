@@ -1,34 +1,22 @@
 """End-to-end briefs: each brief, in varied wordings, becomes one fresh version from the same
-base (the automix version when tools/automix.py works, else a simple tool-made balance) on
-song_1, song_2 and the demo song, and must move the measure it names by a clearly audible
-amount, measured on the real render. Each brief on each song is its own test; the pass-rate
-gate (per song and overall) runs the same briefs, once, and prints the table.
+base (the automix version) on song_1, song_2 and the demo song, and must move the measure it
+names by a clearly audible amount, measured on the real render (the checks live in
+tests/brief_checks.py, shared with bench/bench_briefs.py). Each brief on each song is its own
+test; the pass-rate gate (per song and overall) runs the same briefs, once, and prints the table.
 
 Run: .venv/bin/pytest tests/test_briefs_e2e.py -s   (about 3-4 minutes on 2 cores)
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pytest
-from conftest import SHARED_DATA
-
-from mixchat.assistant.turn.conversation import handle_brief
-from mixchat.dsp.loudness import integrated_lufs
-from mixchat.dsp.masking import spectral_overlap
-from mixchat.dsp.spectrum import mono_sum, power_spectrum, range_power
-from mixchat.tools.base import ToolCall, ToolContext, apply_calls
-from mixchat.tools.engine import Engine
-from mixchat.tools.session import Session
-from mixchat.tools.workspace import create_session
+from brief_checks import Case as CorpusCase
+from brief_checks import Songs, handle_brief, run_case
 
 PASS_RATE_GOAL = 0.95
-LOUDNESS_DRIFT_LU = 2.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +25,9 @@ class Case:
     checks: tuple[tuple, ...]
     level: bool = False  # the brief asks for level: the mix loudness may move
     songs: tuple[str, ...] = ("song_1", "song_2", "demo")
+
+    def corpus_case(self) -> CorpusCase:
+        return CorpusCase(brief=self.brief, checks=self.checks, level=self.level)
 
 
 C = Case
@@ -83,6 +74,14 @@ CASES: tuple[Case, ...] = (
         songs=("song_1", "demo"),
     ),
     C("i can barely hear the keys", (("level", "keys", 1, None),), level=True, songs=("song_2",)),
+    # --- explicit EQ on a named track
+    C("cut 300 Hz on the keys", (("track_band", "keys", 212, 424, -1),), songs=("song_1", "demo")),
+    C(
+        "boost 3k on the vocal by 3 dB",
+        (("track_band", "vocal", 2500, 3600, 1),),
+        songs=("song_2", "demo"),
+    ),
+    C("high pass the guitar at 150 Hz", (("track_band", "guitar", 20, 120, -1),)),
     # --- width
     C("make it wider", (("width", 1),)),
     C("wider stereo image please", (("width", 1),), songs=("song_1", "demo")),
@@ -144,322 +143,16 @@ CASES: tuple[Case, ...] = (
 )
 
 
-# --- sessions ----------------------------------------------------------------------------------
-@dataclass
-class Song:
-    name: str
-    session: Session
-    engine: Engine
-    base: int
-    cache: dict[Any, Any] = field(default_factory=dict)
-
-    @property
-    def rate(self) -> int:
-        return self.session.meta.sample_rate
-
-
-def _automix_works() -> bool:
-    try:
-        from mixchat.tools.automix import automix_plan  # noqa: F401
-    except Exception:  # noqa: BLE001 - not written yet: fall back to a tool-made balance
-        return False
-    return True
-
-
-BALANCE_LUFS = {"vocal": -20.0, "bass": -24.0, "kick": -25.0, "drums": -23.0, "snare": -27.0}
-
-
-def simple_balance(session: Session) -> int:
-    """Version 1: faders set so each stem sits at a plain level for its role (vocal on top)."""
-    engine = Engine.for_session(session)
-    parent = session.load(0)
-    facts = engine.track_facts(parent.state)
-    calls = [
-        ToolCall(
-            tool="set_track_gain",
-            args={
-                "track": name,
-                "gain_db": round(
-                    max(-30.0, min(20.0, BALANCE_LUFS.get(f["role"], -27.0) - f["lufs"])), 1
-                ),
-            },
-        )
-        for name, f in facts.items()
-    ]
-    meta = session.meta
-    context = ToolContext(
-        sections=meta.sections, duration_s=meta.duration_s, sample_rate=meta.sample_rate
-    )
-    state, _ = apply_calls(parent.state, calls, context)
-    version = session.commit(
-        state,
-        parent=0,
-        kind="automix",
-        brief="simple balance",
-        summary="faders by role",
-        planner="test",
-        tool_calls=[c.record() for c in calls],
-        metrics=engine.measure(state),
-    )
-    return version.version
-
-
-def open_song(name: str, stems: Path, folder: Path) -> Song:
-    session, _ = create_session(stems, folder / f"{name}.mix")
-    if _automix_works():
-        from mixchat.assistant.turn.actions import run_automix
-
-        base = run_automix(session).version
-    else:
-        base = simple_balance(session)
-    return Song(name, session, Engine.for_session(session), base)
-
-
-class Songs(dict):
-    """The three sessions, each created (and automixed) the first time a test asks for it."""
-
-    def __init__(self, folder: Path) -> None:
-        super().__init__()
-        self.folder = folder
-
-    def __missing__(self, name: str) -> Song:
-        if name == "demo":
-            from mixchat.assistant.demo.song import build_demo_stems
-
-            stems = build_demo_stems(self.folder / "demo_stems", duration_s=30).stems_dir
-        else:
-            stems = SHARED_DATA / "songs" / name
-            if not stems.exists():
-                pytest.skip(f"{name} not available under {SHARED_DATA}")
-        self[name] = open_song(name, stems, self.folder)
-        return self[name]
-
-
 @pytest.fixture(scope="module")
 def songs(tmp_path_factory) -> Songs:
     return Songs(tmp_path_factory.mktemp("briefs"))
 
 
-# --- measures ----------------------------------------------------------------------------------
-def tracks_for(song: Song, role: str) -> list[str]:
-    state = song.session.load(song.base).state
-    hits = [
-        t.name for t in state.tracks if t.role == role or (role == "vocal" and "vocal" in t.role)
-    ]
-    if not hits and role in ("kick", "snare", "hats"):
-        hits = [t.name for t in state.tracks if t.role in ("drums", "kick")][:1]
-    if not hits and role == "drums":
-        hits = [t.name for t in state.tracks if t.role in ("kick", "snare", "hats", "toms")]
-    return hits
-
-
-def power_sum_db(values: list[float]) -> float:
-    total = sum(10 ** (v / 10) for v in values if v > -119)
-    return 10 * math.log10(total) if total > 0 else -120.0
-
-
-def group_vs_rest(metrics: dict[str, Any], names: list[str]) -> float:
-    tracks = metrics["tracks"]
-    inside = power_sum_db([t["lufs"] for n, t in tracks.items() if n in names])
-    rest = power_sum_db([t["lufs"] for n, t in tracks.items() if n not in names])
-    return inside - rest
-
-
-def mix_band_share_db(song: Song, version: int, low_hz: float, high_hz: float) -> float:
-    key = ("spectrum", version)
-    if key not in song.cache:
-        rendered = song.engine.render(song.session.load(version).state)
-        song.cache[key] = power_spectrum(mono_sum(rendered.audio), sample_rate=song.rate)
-    freqs, psd = song.cache[key]
-    total = range_power(freqs, psd, 20.0, 20000.0)
-    return 10 * math.log10(max(range_power(freqs, psd, low_hz, high_hz), 1e-30) / total)
-
-
-def band_share(metrics: dict[str, Any], bands: tuple[str, ...]) -> float:
-    energies = metrics["mix"]["band_energies_db"]
-    return power_sum_db([energies[b] for b in bands]) - power_sum_db(list(energies.values()))
-
-
-def post_fader(song: Song, state, name: str) -> np.ndarray:
-    track = state.track(name)
-    return song.engine.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
-
-
-def overlap(song: Song, version: int, a: str, b: str) -> float:
-    key = ("overlap", version, a, b)
-    if key not in song.cache:
-        state = song.session.load(version).state
-        song.cache[key] = spectral_overlap(
-            post_fader(song, state, a), post_fader(song, state, b), sample_rate=song.rate
-        )
-    return song.cache[key]
-
-
-def section_rows(metrics: dict[str, Any], label: str) -> list[dict[str, Any]]:
-    return [s for s in metrics["sections"] if s["label"] == label]
-
-
-def contrast(metrics: dict[str, Any], label: str) -> float:
-    inside = [s["lufs"] for s in metrics["sections"] if s["label"] == label and s["lufs"] > -70]
-    outside = [s["lufs"] for s in metrics["sections"] if s["label"] != label and s["lufs"] > -70]
-    return float(np.mean(inside) - np.mean(outside))
-
-
-def track_section_lufs(song: Song, state, name: str, label: str) -> float:
-    """A track's loudness over the sections labelled ``label``, after fader and automation."""
-    track = state.track(name)
-    levels = []
-    for section in [s for s in song.session.meta.sections if s.label == label]:
-        key = ("insert_lufs", name, section.start_s, hash(track.model_dump_json()))
-        if key not in song.cache:
-            audio = song.engine.insert_output(track)
-            a, b = int(section.start_s * song.rate), int(section.end_s * song.rate)
-            song.cache[key] = integrated_lufs(np.asarray(audio[:, a:b]), sample_rate=song.rate)
-        offset = sum(
-            x.gain_db
-            for x in state.automation
-            if x.track in (name, None) and x.start_s < section.end_s and x.end_s > section.start_s
-        )
-        levels.append(song.cache[key] + track.gain_db + offset)
-    return float(np.mean(levels))
-
-
-def section_vs_rest(song: Song, version: int, names: list[str], label: str) -> float:
-    state = song.session.load(version).state
-    inside = power_sum_db([track_section_lufs(song, state, n, label) for n in names])
-    rest = power_sum_db(
-        [
-            track_section_lufs(song, state, t.name, label)
-            for t in state.audible_tracks()
-            if t.name not in names
-        ]
-    )
-    return inside - rest
-
-
-def check(song: Song, spec: tuple, before: dict, after: dict, version: int) -> tuple[bool, str]:
-    kind = spec[0]
-    if kind == "centroid":
-        old, new = before["mix"]["spectral_centroid_hz"], after["mix"]["spectral_centroid_hz"]
-        change = 100 * (new / old - 1)
-        return change * spec[1] >= 8.0, f"centroid {old:.0f}→{new:.0f} Hz ({change:+.1f}%)"
-    if kind == "band_hz":
-        old = mix_band_share_db(song, song.base, spec[1], spec[2])
-        new = mix_band_share_db(song, version, spec[1], spec[2])
-        return (new - old) * spec[3] >= 1.0, f"{spec[1]}-{spec[2]} Hz share {old:.1f}→{new:.1f} dB"
-    if kind in ("band", "low_end"):
-        bands = (spec[1],) if kind == "band" else ("sub", "low")
-        old, new = band_share(before, bands), band_share(after, bands)
-        return (new - old) * spec[-1] >= 1.0, f"{'+'.join(bands)} share {old:.1f}→{new:.1f} dB"
-    if kind == "level":
-        names = tracks_for(song, spec[1])
-        old, new = group_vs_rest(before, names), group_vs_rest(after, names)
-        delta = new - old
-        if spec[3] is not None:
-            ok = abs(delta - spec[2] * spec[3]) <= 0.5
-        else:
-            ok = delta * spec[2] >= 1.5
-        return ok, f"{spec[1]} vs rest {old:+.1f}→{new:+.1f} LU"
-    if kind == "width":
-        old, new = before["mix"]["side_mid_ratio_db"], after["mix"]["side_mid_ratio_db"]
-        return (new - old) * spec[1] >= 2.0, f"side/mid {old:.1f}→{new:.1f} dB"
-    if kind == "section":
-        rows_old, rows_new = section_rows(before, spec[1]), section_rows(after, spec[1])
-        index = spec[2] - 1
-        if len(rows_old) <= index:
-            return True, f"no {spec[1]} {spec[2]} in this song (skipped)"
-        old, new = rows_old[index]["lufs"], rows_new[index]["lufs"]
-        return abs(new - old - spec[3]) <= 0.5, f"{spec[1]} {spec[2]} {old:.1f}→{new:.1f} LUFS"
-    if kind == "contrast":
-        old, new = contrast(before, spec[1]), contrast(after, spec[1])
-        return (new - old) * spec[2] >= 1.0, f"{spec[1]} contrast {old:+.1f}→{new:+.1f} LU"
-    if kind == "section_level":
-        names = tracks_for(song, spec[1])
-        old = section_vs_rest(song, song.base, names, spec[2])
-        new = section_vs_rest(song, version, names, spec[2])
-        return (new - old) * spec[3] >= 1.5, f"{spec[1]} vs rest in {spec[2]} {old:+.1f}→{new:+.1f}"
-    if kind == "overlap":
-        a, b = tracks_for(song, spec[1]), tracks_for(song, spec[2])
-        if not a or not b or a[0] == b[0]:
-            return True, "pair not in this song (skipped)"
-        old, new = overlap(song, song.base, a[0], b[0]), overlap(song, version, a[0], b[0])
-        return new <= 0.9 * old, f"overlap {a[0]}/{b[0]} {old:.3f}→{new:.3f}"
-    if kind == "crest":
-        names = tracks_for(song, spec[1])
-        old = np.mean([before["tracks"][n]["crest_factor_db"] for n in names])
-        new = np.mean([after["tracks"][n]["crest_factor_db"] for n in names])
-        return (new - old) * spec[2] >= 0.5, f"{spec[1]} crest {old:.1f}→{new:.1f} dB"
-    if kind == "master":
-        lufs, peak = after["mix"]["integrated_lufs"], after["mix"]["true_peak_dbtp"]
-        ok = abs(lufs - spec[1]) <= 0.5 and peak <= spec[2] + 0.05
-        return ok, f"master {lufs:.1f} LUFS, {peak:.2f} dBTP"
-    raise ValueError(kind)
-
-
-def missing_sections(song: Song, case: Case) -> str:
-    labels = [s.label for s in song.session.meta.sections]
-    for spec in case.checks:
-        if spec[0] == "section" and labels.count(spec[1]) < spec[2]:
-            return f"{spec[1]} {spec[2]}"
-        if (
-            spec[0] in ("contrast", "section_level")
-            and spec[-2 if spec[0] == "section_level" else 1] not in labels
-        ):
-            return str(spec[-2 if spec[0] == "section_level" else 1])
-    return ""
-
-
-def run_case(song: Song, case: Case) -> tuple[bool, str]:
-    result = handle_brief(song.session, case.brief, parent=song.base)
-    base = song.session.load(song.base)
-    if case.checks[0][0] == "nothing":
-        if result.version is None:
-            return True, "no version"
-        same = song.session.load(result.version).state == base.state
-        return same, "new version with the same state" if same else "changed the mix"
-    if result.version is None:
-        return False, "no version: " + result.reply[:120]
-    after = song.session.load(result.version).metrics
-    notes, ok = [], True
-    for spec in case.checks:
-        passed, note = check(song, spec, base.metrics, after, result.version)
-        ok &= passed
-        notes.append(note + ("" if passed else " FAIL"))
-    drift = after["mix"]["integrated_lufs"] - base.metrics["mix"]["integrated_lufs"]
-    if not case.level and abs(drift) > LOUDNESS_DRIFT_LU:
-        ok = False
-        notes.append(f"loudness moved {drift:+.1f} LU FAIL")
-    return ok, "; ".join(notes)
-
-
 # --- one test per brief and song, and the pass-rate gate ------------------------------------
 SONGS = ("song_1", "song_2", "demo")
 PER_SONG_GOAL = 0.85
-KNOWN_FAILURES = {
-    ("song_1", "the keys are masking the vocal"): (
-        "the carve reaches its limit on the piano (four bells at the 6 dB per-band cap) and "
-        "says the rest is arrangement: the overlap drops 9.7 % (0.421 -> 0.380), the check asks "
-        "for 10 %"
-    ),
-    # Near misses since the issue-15 automix changed the base balance (the vocal and the bass
-    # now sit lower): the single pass-rate test hid them (98 % > the 95 % gate).
-    ("song_1", "make the drums punchier and the bass louder"): (
-        "since the issue-15 base mix the bass comes up 1.3 LU against the rest (-8.1 -> -6.8); "
-        "the check asks 1.5"
-    ),
-    ("song_2", "less harsh on the vocal please"): (
-        "since the issue-15 base mix the cut on the vocal moves the mix's 2-5 kHz share "
-        "0.8 dB (-11.3 -> -12.1); the check asks 1.0"
-    ),
-    ("demo", "less harsh on the vocal please"): (
-        "since the issue-15 base mix the cut on the vocal moves the mix's 2-5 kHz share "
-        "0.8 dB (-16.0 -> -16.8); the check asks 1.0"
-    ),
-    ("demo", "darker and wider, and bring the vocal up a bit"): (
-        "since the issue-15 base mix the width move adds 1.8 dB of side/mid (-12.8 -> -11.0); "
-        "the check asks 2.0"
-    ),
-}
+# (song, brief) -> why it fails today: a strict xfail, so a fix must remove it.
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 class Outcomes:
@@ -471,12 +164,12 @@ class Outcomes:
         self.done: dict[tuple[str, str], tuple[bool, str] | None] = {}
 
     def of(self, name: str, case: Case) -> tuple[bool, str] | None:
-        """(passed, detail), or None when the song lacks a section the brief names (skipped
-        if the song itself is not available)."""
+        """(passed, detail), or None when the song lacks a part or section the brief names
+        (skipped if the song itself is not available)."""
         key = (name, case.brief)
         if key not in self.done:
-            song = self.songs[name]
-            self.done[key] = None if missing_sections(song, case) else run_case(song, case)
+            outcome = run_case(self.songs[name], case.corpus_case())
+            self.done[key] = None if outcome.skipped else (outcome.passed, outcome.detail)
         return self.done[key]
 
 
@@ -501,7 +194,7 @@ def brief_params() -> list[Any]:
 def test_brief(outcomes: Outcomes, name: str, case: Case) -> None:
     outcome = outcomes.of(name, case)
     if outcome is None:
-        pytest.skip(f"{name} has no {missing_sections(outcomes.songs[name], case)}")
+        pytest.skip(f"{name} lacks a part or section {case.brief!r} names")
     passed, detail = outcome
     assert passed, detail
 
@@ -536,7 +229,7 @@ def test_pass_rate(outcomes: Outcomes) -> None:
 
 
 # --- conversations -------------------------------------------------------------------------------
-def centroid(song: Song, version: int) -> float:
+def centroid(song, version: int) -> float:
     return song.session.load(version).metrics["mix"]["spectral_centroid_hz"]
 
 

@@ -5,6 +5,7 @@ clean stems raise nothing; the stages give the same samples in any block size.""
 from __future__ import annotations
 
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,8 @@ from scipy.signal import butter, sosfilt
 
 from mixchat.assistant.demo.song import synthesize
 from mixchat.dsp.cleanup.chain import clean_audio, cleanup_stages
-from mixchat.dsp.cleanup.detect import detect_faults
+from mixchat.dsp.cleanup.detect import FaultMeter, detect_faults, stream_faults
+from mixchat.dsp.cleanup.hum import HumMeter, detect_hum
 from mixchat.dsp.cleanup.spec import (
     Cleanup,
     DcRemoval,
@@ -270,6 +272,25 @@ def test_plosive_thumps_are_found_on_a_vocal() -> None:
     assert faults.found() == ["rumble"] and faults.rumble.plosives >= 4
 
 
+def test_detection_streams_the_same_findings_in_any_block_size() -> None:
+    clean, rate = _stem("songs", "song_1", "Lead_Vocal_Main.flac", seconds=30)
+    rng = np.random.default_rng(11)
+    faulty, _ = plant_noise(clean, rate, level_db=-40, rng=rng)
+    faulty, _ = plant_clicks(faulty, rate, count=12, rng=rng, low=0.3, high=0.6)
+    faulty, _ = plant_dc(faulty, rate, offset=0.01)
+    whole = detect_faults(faulty, sample_rate=rate, role="vocal")
+    assert {"clicks", "dc_offset"} <= set(whole.found()) and whole.noise.quiet_s > 0
+    for block in (4099, 65536, 1 << 20):
+        streamed = stream_faults(
+            lambda start, stop: faulty[:, start:stop],
+            frames=faulty.shape[1],
+            sample_rate=rate,
+            role="vocal",
+            block=block,
+        )
+        assert streamed == whole, block
+
+
 def test_clean_stems_raise_no_fault() -> None:
     root = shared_path()
     flagged = {}
@@ -304,3 +325,52 @@ def test_tools_use_the_findings_and_store_the_profile() -> None:
         after, [ToolCall(tool="clear_cleanup", args={"track": "Vox", "stage": "all"})], context
     )
     assert off.track("Vox").cleanup == Cleanup()
+
+
+def _long_stem(rate: int) -> np.ndarray:
+    """About 140 s of a pad, longer than one stretch of the hum's long spectrum: song 1's and
+    song 2's pads (that one with its known DC offset), then both again played backwards (no
+    loop that repeats)."""
+    parts = [_stem("songs", "song_1", "Synth_Pad.flac")[0], _stem("songs", "song_2", "pad.flac")[0]]
+    mono = [p.mean(axis=0) for p in parts]
+    return np.concatenate(mono + [m[::-1] for m in mono])[None, :].astype(np.float32)
+
+
+def test_hum_on_a_long_stem_is_found_streamed_in_any_block_size() -> None:
+    rate = 44100
+    clean = _long_stem(rate)
+    faulty, _ = plant_hum(
+        clean, rate, f0=59.9, harmonics=6, level_db=-45, rng=np.random.default_rng(3), drift_hz=0.04
+    )
+    assert not detect_hum(clean, sample_rate=rate).found
+    whole = detect_hum(faulty, sample_rate=rate)
+    assert whole.found and abs(whole.fundamental_hz - 59.9) < 0.05
+    mono = faulty.mean(axis=0)
+    for block in (4099, 1 << 20):
+        meter = HumMeter(sample_rate=rate, frames=faulty.shape[1])
+        for start in range(0, faulty.shape[1], block):
+            meter.feed(faulty[:, start : start + block], mono[start : start + block])
+        assert meter.result() == whole, block
+
+
+def _traced_peak_mb(seconds: float, rate: int) -> float:
+    """The detectors' peak memory on a noisy, humming stem of ``seconds`` fed a block at a
+    time (each block made as it is fed: the stem itself is never held)."""
+    frames, block = int(seconds * rate), 1 << 18
+    rng = np.random.default_rng(0)
+    meter = FaultMeter(sample_rate=rate, frames=frames, role="vocal")
+    tracemalloc.start()
+    for start in range(0, frames, block):
+        n = min(block, frames - start)
+        t = np.arange(start, start + n) / rate
+        audio = 0.1 * rng.standard_normal((2, n)) + 0.01 * np.sin(2 * np.pi * 60.0 * t)
+        meter.feed(audio.astype(np.float32))
+    meter.result(lambda a, b: np.zeros((2, b - a), dtype=np.float32))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def test_detection_memory_does_not_grow_with_the_stem() -> None:
+    short, long = _traced_peak_mb(100.0, 44100), _traced_peak_mb(250.0, 44100)
+    assert long <= short * 1.15 + 2.0, (short, long)

@@ -106,7 +106,7 @@ def test_offline_ask_is_unchanged_and_says_so(clean_env, server):
 def test_ask_grounds_the_model_in_the_retrieval_and_the_session(llm_env, server, monkeypatch):
     from mixchat.assistant.turn import actions as session_actions
 
-    monkeypatch.setattr(session_actions, "session_facts", lambda session: VOCAL_FACTS)
+    monkeypatch.setattr(session_actions, "session_facts", lambda session, **_: VOCAL_FACTS)
     model_answer = "On a CL 1B for this vocal: ratio 3:1, attack 5-10 ms, release 0.6 s."
     server.script(fake.text(model_answer))
     result = answer(CL1B_QUESTION, session=object())

@@ -14,8 +14,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_planner_llm import write_stems  # noqa: E402
 
-from mixchat.assistant.llm.planner import named_tracks  # noqa: E402
-from mixchat.assistant.llm.prompt import system_prompt  # noqa: E402
+from mixchat.assistant.llm.prompt import (
+    named_tracks,  # noqa: E402
+    system_prompt,  # noqa: E402
+)
 from mixchat.assistant.llm.settings import LLMSettings  # noqa: E402
 from mixchat.assistant.llm.tokens import estimate_tokens, schema_tokens  # noqa: E402
 from mixchat.assistant.llm.toolset import (  # noqa: E402
@@ -97,7 +99,7 @@ def test_compact_schemas_name_the_session_tracks_and_keep_the_bounds():
 @pytest.mark.parametrize(
     ("text", "measured"),
     [  # counts from SmolLM2-135M's tokenizer (llama-cpp-python /extras/tokenize)
-        ("system_prompt.md", 316),
+        ("system_prompt.md", 323),
         ("apply_eq", 247),
         ("automate_section", 462),
         (

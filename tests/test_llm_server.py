@@ -28,7 +28,9 @@ from conftest import SHARED_DATA  # noqa: E402
 from screenshot_factory import catalogue, write  # noqa: E402
 from test_planner_llm import write_stems  # noqa: E402
 
-from mixchat.assistant.llm.planner import LLMPlanner, Meter  # noqa: E402
+from mixchat.assistant.llm.errors import NoProgress  # noqa: E402
+from mixchat.assistant.llm.meter import Meter  # noqa: E402
+from mixchat.assistant.llm.planner import LLMPlanner  # noqa: E402
 from mixchat.assistant.llm.request import build_chat_model, complete, limits  # noqa: E402
 from mixchat.assistant.llm.settings import LLMSettings  # noqa: E402
 from mixchat.assistant.llm.toolset import compact_schema  # noqa: E402
@@ -135,6 +137,28 @@ def test_streaming_honours_max_tokens(server):
     )
     assert 1 < reply.chunks <= 12 + 3  # token by token (plus role, end and usage chunks)
     assert reply.completion_tokens is None or reply.completion_tokens <= 12
+    if reply.chunks > 12:
+        assert reply.message.response_metadata.get("finish_reason") == "length"
+
+
+def test_prose_with_tools_offered_is_cut_off_at_max_tokens(server):
+    """With tools offered, llama-cpp-python's chatml-function-calling does not pass max_tokens
+    on (it bounds the answer with a grammar instead): whatever the server does, a streamed
+    reply stops at the cap. When the model picks a tool, the server ends the stream empty."""
+    from langchain_core.messages import HumanMessage
+
+    settings = settings_for(server)
+    tools = [compact_schema("adjust_track_gain", track_names=["Bass", "Drums"])]
+    model = build_chat_model(settings).bind_tools(tools, tool_choice="auto")
+    messages = [HumanMessage("Tell me a long story about a mixing desk, in many chapters.")]
+    try:
+        reply = complete(
+            model.bind(**limits(settings, 12)), messages, stream=True, idle_s=60, max_tokens=12
+        )
+    except NoProgress as error:
+        assert error.ended  # it picked the tool: a stream the planner sends again whole
+        return
+    assert 1 < reply.chunks <= 12 + 3
     if reply.chunks > 12:
         assert reply.message.response_metadata.get("finish_reason") == "length"
 

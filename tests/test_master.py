@@ -15,8 +15,8 @@ from mixchat.dsp.master import (
     apply_master_state,
     master_audio,
     parse_target,
-    tonal_difference_db,
 )
+from mixchat.dsp.reference import tonal_difference_db
 from mixchat.dsp.state import Compressor, EqBand, MasterState
 
 RATE = 44100

@@ -477,6 +477,101 @@ def test_a_stall_after_a_valid_call_keeps_the_call(session, server):
     assert plan.model is not None and "stopped sending" in plan.model.why
 
 
+RAMBLE = "Darker mixes have a long history in many genres and styles of music. " * 40
+
+
+def hung_up(server: fake.FakeOpenAIServer, number: int, *, within_s: float = 3.0) -> bool:
+    """Whether the client closed streamed reply ``number`` early (the server notices at its
+    next write)."""
+    deadline = time.monotonic() + within_s
+    while number not in server.hung_up and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return number in server.hung_up
+
+
+def test_a_server_that_ignores_max_tokens_is_cut_off_by_the_client(session, server):
+    """The fake server, like llama-cpp-python's tool-calling format, ignores max_tokens: the
+    streamed ramble is cut off after max_tokens chunks, long before it would end, the stream is
+    closed (so the server can stop) and the brief says the answer was cut off."""
+    server.script(fake.paced(fake.text(RAMBLE), gap_s=0.01), fake.text("sunshine"))
+    planner = planner_at(server.base_url, stream=True, max_tokens=20)
+    count = len(session.versions())
+    started = time.monotonic()
+    result = handle_brief(session, "make it darker", planner=planner).model_dump(mode="json")
+    assert time.monotonic() - started < 0.01 * len(RAMBLE) / 12 / 2  # well before its end
+    assert server.requests[0]["max_tokens"] == 20 and hung_up(server, 1)
+    assert (
+        result["llm"]["outcome"] == "no_change" and "cut off at 20 tokens" in result["llm"]["why"]
+    )
+    assert result["version"] is None and len(session.versions()) == count
+
+
+def test_a_tool_call_cut_off_inside_its_arguments_is_not_applied(session, server):
+    """A call whose JSON the token cap cut inside a number (``"delta_db": 2`` of ``2.5``) is an
+    error, never a call with a shortened value; a call that finished before the cap is kept."""
+    first = ("adjust_track_gain", {"track": "Keys", "delta_db": -2.0})
+    cut_here = '{"track": "Bass", "delta_db": 2'  # the fake server streams arguments in halves
+    second = ("adjust_track_gain", cut_here + ".5}".ljust(len(cut_here)))
+    chunks = 1 + 3 + 2  # role, the first call (start and two halves), the second's start + half
+    server.script(fake.tool_calls(first, second), fake.text("Done."))
+    planner = planner_at(server.base_url, stream=True, max_tokens=chunks - 3)
+    plan = planner.plan(context_for(session, "keys down 2 dB and bass up"))
+    assert [(c.tool, c.args["track"]) for c in plan.calls] == [("adjust_track_gain", "Keys")]
+    assert plan.model is not None and plan.model.outcome == "tool_calls"
+
+
+def test_a_refused_stream_is_sent_whole_and_the_next_request_streams_again(session, server):
+    """llama-cpp-python ends a stream empty when the model picks a tool: that request is sent
+    again whole; the next step is streamed again, so its prose is still cut off at the cap."""
+    server.script(
+        fake.empty(),
+        fake.tool_calls(("adjust_track_gain", {"track": "Keys", "delta_db": -2.0})),
+        fake.paced(fake.text(RAMBLE), gap_s=0.01),
+    )
+    planner = planner_at(server.base_url, stream=True, max_tokens=20)
+    plan = planner.plan(context_for(session, "keys down 2 dB"))
+    assert [bool(r.get("stream")) for r in server.requests] == [True, False, True]
+    assert [(c.tool, c.args["delta_db"]) for c in plan.calls] == [("adjust_track_gain", -2.0)]
+    assert hung_up(server, 3)  # the ramble after the call was cut off
+
+
+def test_the_brief_deadline_bounds_a_slow_but_alive_model(session, server, llm_env, capfd):
+    """A model that keeps streaming (alive for the idle timeout) but would take far longer than
+    the brief's deadline: the brief ends at the deadline, without a version, saying why in one
+    line, and without asking for a rephrasing it has no time left for."""
+    llm_env.setenv("MIXCHAT_LLM_DEADLINE_S", "1.5")
+    server.script(fake.paced(fake.text(RAMBLE), gap_s=0.05), fake.text("darker"))
+    count = len(session.versions())
+    started = time.monotonic()
+    code, stdout, stderr = run_main(
+        llm_env, capfd, "say", "-s", str(session.path), "make it darker", "--json"
+    )
+    assert code == 0, stderr
+    assert time.monotonic() - started < 1.5 + 10  # the deadline, then the turn's own work
+    result = json.loads(stdout)
+    assert result["version"] is None and len(session.versions()) == count
+    assert result["llm"]["outcome"] == "no_change" and "1.5 s" in result["llm"]["why"]
+    assert "MIXCHAT_LLM_DEADLINE_S" in result["reply"] and "\n" not in result["reply"]
+    assert len(server.requests) == 1  # no rephrasing asked for
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_the_deadline_keeps_the_calls_made_in_time(session, server, stream):
+    """Out of time on the step after a valid call (a server that answers nothing more, streamed
+    or not): the call is kept and the result says the model ran out of time."""
+    server.script(
+        fake.tool_calls(("adjust_track_gain", {"track": "Keys", "delta_db": -2.0})),
+        fake.hang(20),
+    )
+    planner = planner_at(server.base_url, stream=stream, timeout=30.0, deadline_s=1.0)
+    started = time.monotonic()
+    plan = planner.plan(context_for(session, "keys down 2 dB"))
+    assert time.monotonic() - started < 3
+    assert [(c.tool, c.args["delta_db"]) for c in plan.calls] == [("adjust_track_gain", -2.0)]
+    assert plan.model is not None and plan.model.outcome == "tool_calls"
+    assert "1 s" in plan.model.why
+
+
 # --- weak models: no valid tool call on a change brief ---------------------------------------
 CHATTER = "Darker mixes are lovely! Many engineers like a warm, vintage sound with soft highs."
 
@@ -504,6 +599,8 @@ def test_chatter_is_rephrased_and_carried_out_offline_labelled(session, server, 
     # the rephrasing request offered no tools and was bounded tighter than a planning step
     rephrase = server.requests[1]
     assert "tools" not in rephrase and rephrase["max_tokens"] < 512
+    # ...and began with the brief's own system prompt (a caching server reads it only once)
+    assert rephrase["messages"][0] == server.requests[0]["messages"][0]
     assert result["llm"]["requests"] == 2 and result["prompt_tokens"] > 0
 
 
@@ -540,6 +637,14 @@ def test_no_valid_call_and_no_usable_rephrasing_is_no_change(
     assert result["llm"]["outcome"] == "no_change" and why in result["llm"]["why"]
     assert result["reply"].startswith("The model made no change: ") and "\n" not in result["reply"]
     assert CHATTER not in result["reply"]
+
+
+def test_a_tool_call_written_as_text_is_no_answer_to_a_question(session, server):
+    server.script(fake.text("functions.set_track_gain:"))
+    plan = planner_at(server.base_url).plan(context_for(session, "how loud are the keys?"))
+    assert plan.intent == "question" and not plan.calls
+    assert plan.model is not None and plan.model.outcome == "no_change"
+    assert "as text" in plan.model.why and "functions." not in plan.message
 
 
 def test_no_valid_call_falls_back_to_the_offline_plan_when_asked(session, server):

@@ -11,7 +11,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import soundfile as sf
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from typer.testing import CliRunner
@@ -81,7 +83,7 @@ def scripted(*calls: tuple[str, dict[str, Any]]) -> LLMPlanner:
 
 
 def llm_turns(session: Session) -> None:
-    """What the offline planner never asks for here: gates, polarity, removing EQ bands,
+    """What the offline planner never asks for here: gates, polarity, editing and removing EQ bands,
     compressors and automation, the master EQ, and the clean-up stages for faults the demo
     stems do not have."""
     state = session.load().state
@@ -89,6 +91,7 @@ def llm_turns(session: Session) -> None:
     planner = scripted(
         ("set_gate", {"track": "Snare", "threshold_db": -45.0}),
         ("set_polarity", {"track": "Snare", "on": True}),
+        ("set_eq_band", {"track": with_eq, "band_index": 0, "gain_db": -1.5}),
         ("remove_eq_band", {"track": with_eq, "band_index": 0}),
         ("apply_master_eq", {"kind": "high_shelf", "freq_hz": 9000.0, "gain_db": 1.5}),
         ("remove_hum", {"track": "Keys", "fundamental_hz": 60.0}),
@@ -120,8 +123,25 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     cli = CliRunner().invoke(app, ["revert", "-s", str(made.path), "2"])
     assert cli.exit_code == 0, cli.output
     llm_turns(made)
+    reference = wider_brighter(made, root / "refs" / "a reference.wav")
+    handle_brief(made, f"make it sound like '{reference}'")  # set_master_width and friends
     handle_brief(made, "master it for Spotify")
     return Session.open(made.path)
+
+
+def wider_brighter(session: Session, path: Path) -> Path:
+    """The session's current mix, wider (side x2) and brighter (x3 over 2.5 kHz): a reference
+    track for a reference match."""
+    rate = session.meta.sample_rate
+    mix = Engine.for_session(session).render(session.load().state).audio
+    mid, side = 0.5 * (mix[0] + mix[1]), mix[0] - mix[1]
+    wide = np.stack([mid + side, mid - side])
+    spectrum = np.fft.rfft(wide, axis=1)
+    spectrum *= np.where(np.fft.rfftfreq(wide.shape[1], 1 / rate) > 2500, 3.0, 1.0)
+    bright = np.fft.irfft(spectrum, n=wide.shape[1], axis=1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, (0.9 * bright / np.abs(bright).max()).T, rate, subtype="FLOAT")
+    return path
 
 
 def replay(session: Session, version: Version) -> MixState:
@@ -147,7 +167,8 @@ def made_after_the_first(session: Session) -> list[Version]:
 
 def test_every_version_replays_from_its_parent(session: Session) -> None:
     versions = made_after_the_first(session)
-    assert len(versions) == len(BRIEFS) + 5  # automix, the CLI revert, two LLM turns, master
+    # automix, the CLI revert, two LLM turns, the reference match, master
+    assert len(versions) == len(BRIEFS) + 6
     assert {v.kind for v in versions} == {"automix", "brief", "revert", "roles"}
     wrong = [f"v{v.version} ({v.brief})" for v in versions if replay(session, v) != v.state]
     assert wrong == []
@@ -161,7 +182,7 @@ def test_the_session_calls_every_tool(session: Session) -> None:
 def test_every_tool_has_categories_and_planners_are_offered_all_but_the_record_ones() -> None:
     assert [name for name, t in REGISTRY.tools.items() if not t.categories] == []
     recorded = {name for name, t in REGISTRY.tools.items() if "record" in t.categories}
-    assert recorded == {"shift_all_faders", "restore_settings"}
+    assert recorded == {"shift_all_faders", "restore_settings", "blend_settings"}
     offered = {schema["function"]["name"] for schema in REGISTRY.schemas()}
     assert offered == set(REGISTRY.tools) - recorded
 

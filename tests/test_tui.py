@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fake_sound_device import FakeSoundDevice, pull_seconds, skip_pre_roll
 from textual.widgets import Markdown
 
 from mixchat.assistant.demo.song import build_demo_stems
@@ -173,51 +174,6 @@ async def test_play_without_device_offers_wavs(session: Session, monkeypatch) ->
     assert wav.exists() and wav.stat().st_size > 44
 
 
-class FakeOutputStream:
-    def __init__(self, *, samplerate: int, channels: int, dtype: str, callback) -> None:
-        self.samplerate, self.channels, self.callback = samplerate, channels, callback
-        self.started = self.stopped = False
-
-    def start(self) -> None:
-        self.started = True
-
-    def stop(self) -> None:
-        self.stopped = True
-
-    def close(self) -> None:
-        pass
-
-    def pull(self, frames: int) -> np.ndarray:
-        """What the sound card would play next (frames, 2)."""
-        out = np.zeros((frames, self.channels), dtype=np.float32)
-        self.callback(out, frames, None, None)
-        return out
-
-
-class FakeSoundDevice:
-    def __init__(self) -> None:
-        self.streams: list[FakeOutputStream] = []
-
-    def OutputStream(self, **kwargs) -> FakeOutputStream:  # noqa: N802 - sounddevice's name
-        self.streams.append(FakeOutputStream(**kwargs))
-        return self.streams[-1]
-
-
-def pull_seconds(stream: FakeOutputStream, seconds: float) -> np.ndarray:
-    """Pull audio the way a sound card does, waiting for the render where it lags."""
-    frames = int(seconds * stream.samplerate)
-    parts, got = [], 0
-    deadline = time.monotonic() + 30
-    while got < frames and time.monotonic() < deadline:
-        part = stream.pull(min(4096, frames - got))
-        if not np.any(part):
-            time.sleep(0.01)
-            continue
-        parts.append(part)
-        got += part.shape[0]
-    return np.concatenate(parts).T
-
-
 async def test_play_and_stop_with_an_audio_device(session: Session, monkeypatch) -> None:
     from mixchat.assistant.tui import playback
     from mixchat.tools.engine import Engine
@@ -231,11 +187,27 @@ async def test_play_and_stop_with_an_audio_device(session: Session, monkeypatch)
         await wait_idle(app, pilot)
         (stream,) = device.streams
         assert stream.started and stream.samplerate == session.meta.sample_rate
+        skip_pre_roll(stream)
         heard = pull_seconds(stream, 0.5)
         expected = Engine.for_session(session).render(session.load().state).audio
         np.testing.assert_allclose(heard, expected[:, : heard.shape[1]], atol=1e-6)
         await pilot.press("ctrl+p")
         assert app.player is not None and not app.player.playing and stream.stopped
+        # play again: from where it stopped, after the new stream's pre-roll
+        await pilot.press("ctrl+p")
+        await wait_idle(app, pilot)
+        resumed = device.streams[-1]
+        assert resumed is not stream and app.player.position_s == pytest.approx(0.5, abs=0.01)
+        skip_pre_roll(resumed)
+        heard = pull_seconds(resumed, 0.5)
+        start = heard.shape[1]  # 0.5 s in
+        np.testing.assert_allclose(heard, expected[:, start : 2 * start], atol=1e-6)
+        await pilot.press("alt+left")  # seek back 5 s: the top
+        assert app.player.position_s == 0.0
+        np.testing.assert_allclose(
+            pull_seconds(resumed, 0.25), expected[:, : start // 2], atol=1e-6
+        )
+        await pilot.press("ctrl+p")
 
 
 async def test_a_brief_while_playing_switches_version_at_the_playhead(
@@ -252,16 +224,18 @@ async def test_a_brief_while_playing_switches_version_at_the_playhead(
         await pilot.press("ctrl+p")
         await wait_idle(app, pilot)
         (stream,) = device.streams
+        skip_pre_roll(stream)
         pull_seconds(stream, 1.0)
         at = app.player.position_s
         await send(app, pilot, "bring the vocal up 3 dB")
         await wait_idle(app, pilot)
-        for _ in range(100):  # the switch runs on a worker right after the reply
-            if app.player.version == app.current:
-                break
-            await pilot.pause(0.05)
+        deadline = time.monotonic() + 30
+        while app.player.version != app.current and time.monotonic() < deadline:
+            stream.pull(2048)  # the card plays on: the switch comes at the playhead
+            await pilot.pause(0.01)
         assert app.player.version == app.current != 0
-        assert app.player.position_s == pytest.approx(at, abs=0.3)
+        assert app.player.position_s == pytest.approx(at, abs=0.5)  # no jump back to the top
+        pull_seconds(stream, 0.05)  # the 30 ms crossfade
         heard = pull_seconds(stream, 0.25)
         start = round(app.player.position_s * session.meta.sample_rate) - heard.shape[1]
         new = Engine.for_session(session).render(session.load(app.current).state).audio

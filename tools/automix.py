@@ -119,10 +119,6 @@ def automix_plan(
     meta = engine.meta
     rate = meta.sample_rate
     profile = genre_profile(genre)
-    faults = faults_lookup(engine, state)
-    context = ToolContext(
-        sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate, faults=faults
-    )
     names = [t.name for t in state.tracks]
     roles = {t.name: t.role for t in state.tracks}
     report("reading the stems' analysis", 0.05)
@@ -134,6 +130,11 @@ def automix_plan(
             f"every stem is silent (below {SILENT_LUFS:g} LUFS: {', '.join(names)}), so there is "
             "nothing to mix; export the stems again with their audio"
         )
+    report("clean-up detectors", 0.07)
+    faults = faults_lookup(engine, state, ahead=live)
+    context = ToolContext(
+        sections=meta.sections, duration_s=meta.duration_s, sample_rate=rate, faults=faults
+    )
 
     raw_blocks = {n: raw[n].blocks for n in live}
     activity = {
@@ -148,8 +149,8 @@ def automix_plan(
     calls = reset_calls(state, vocal)
     report("clean-up", 0.1)
     for track in state.tracks:
-        found = faults(track.name)
-        if track.name in live and found is not None:
+        found = faults(track.name) if track.name in live else None
+        if found is not None:
             # a processed stem gets no automix high-pass: only a rumble the detector found
             calls += cleanup_calls(track, found, with_hpf=track.name in processed)
     trims = {
@@ -207,7 +208,21 @@ def automix_plan(
     notes = {n: f"{text}; {headroom_note}" for n, text in notes.items()}
     report("plan ready", 1.0)
     return AutomixPlan(
-        calls=calls + fader_calls(final, notes) + rides + dips, balance_note=explain(plan)
+        calls=calls + fader_calls(final, notes) + rides + dips,
+        balance_note=" ".join(t for t in (explain(plan), processing_note(measured, roles)) if t),
+    )
+
+
+def processing_note(measured: dict[str, StemAnalysis], roles: dict[str, str]) -> str:
+    """For the reply: why a set of stems got levels only, when it did."""
+    if not mixed_export(measured, roles):
+        return ""
+    showing = sum(stem.shows_processing(roles[n]) for n, stem in measured.items())
+    return (
+        f"{showing} of {len(measured)} stems arrive processed (loudness already even phrase to "
+        "phrase, or a one-mic source with a printed stereo image), so the set is taken as the "
+        "export of a finished mix: levels, measured repairs and headroom only, no high-pass, "
+        "EQ, compression, sends or width."
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mixchat.dsp.cleanup.detect import StemFaults
-from mixchat.dsp.errors import StateError
+from mixchat.dsp.errors import MixError, StateError
 from mixchat.dsp.state import MixState, Section, TrackState, validation_message
 
 A = TypeVar("A", bound=BaseModel)
@@ -180,6 +180,17 @@ def apply_calls(
             changes.append(change)
         state = change.state
     return state, changes
+
+
+def track_name_or_none(state: MixState, name: object) -> str | None:
+    """The name of the track ``name`` resolves to, or None when it is not a string or names
+    no single track (a model's argument checked before it is trusted)."""
+    if not isinstance(name, str):
+        return None
+    try:
+        return resolve_track(state, name).name
+    except MixError:
+        return None
 
 
 def resolve_track(state: MixState, name: str) -> TrackState:

@@ -112,6 +112,12 @@ class MasterEqArgs(ToolArgs):
     q: float = Field(default=0.7, ge=0.1, le=18.0)
 
 
+class MasterWidthArgs(ToolArgs):
+    width: float = Field(
+        ge=0.0, le=2.0, description="Mix-bus side gain: 0 mono, 1 as mixed, up to 2 twice as wide"
+    )
+
+
 class GlueArgs(ToolArgs):
     enabled: bool = True
     threshold_db: float = Field(default=-18.0, ge=-60.0, le=0.0)
@@ -169,7 +175,12 @@ def resolve_ranges(args: SectionArgs, context: ToolContext) -> list[Section]:
         start = args.start_s or 0.0
         if end <= start:
             raise StateError(f"end_s={end:g} must be after start_s={start:g}")
-        return [Section(label="range", start_s=start, end_s=end)]
+        same = [
+            s
+            for s in context.sections
+            if abs(s.start_s - start) < 1e-3 and abs(s.end_s - end) < 1e-3
+        ]  # a range that is a section keeps its name (follow-ups give sections as seconds)
+        return same[:1] or [Section(label="range", start_s=start, end_s=end)]
     if not args.section:
         raise StateError("name a section (e.g. section='chorus') or give start_s and end_s")
     label = normalise_section_label(args.section)
@@ -294,6 +305,18 @@ def apply_master_eq(state: MixState, args: MasterEqArgs, context: ToolContext) -
         state.master.eq, kind=kind, freq_hz=args.freq_hz, gain_db=args.gain_db, q=args.q
     )
     return Change(state=state.with_master(eq=bands), summary=f"master {verb}")
+
+
+@tool(
+    "set_master_width",
+    "Stereo width of the whole mix on the master (mid/side: scales the side signal).",
+    categories=("master", "stereo"),
+)
+def set_master_width(state: MixState, args: MasterWidthArgs, context: ToolContext) -> Change:
+    old = state.master.width
+    new_state = state.with_master(width=round(args.width, 3))
+    change = f"{old:.2f} → {args.width:.2f}" if abs(old - args.width) > 1e-9 else "unchanged"
+    return Change(state=new_state, summary=f"master width {change} (side gain)")
 
 
 @tool(

@@ -59,6 +59,9 @@ class Settings(BaseModel):
     llm_timeout_s: float = Field(
         default=60.0, ge=0.1, le=600.0, description="a number of seconds from 0.1 to 600"
     )
+    llm_deadline_s: float = Field(
+        default=40.0, ge=1.0, le=3600.0, description="a number of seconds from 1 to 3600"
+    )
     llm_retries: int = Field(
         default=2, ge=0, le=MAX_RETRIES, description=f"a whole number from 0 to {MAX_RETRIES}"
     )

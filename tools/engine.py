@@ -232,6 +232,28 @@ class Engine:
             self._keep_master(state, rendered.master_result.audio)
         return rendered
 
+    def remaster(self, rendered: Rendered, state: MixState, *, shift_db: float) -> Rendered:
+        """``rendered`` with every fader moved by ``shift_db``, in memory and without
+        rendering the tracks again: sends, returns and automation follow the faders, so the
+        pre-master mix scales exactly; the master chain (not linear) runs again on it. For
+        trying a shift; the state finally chosen is rendered for real."""
+        premaster = rendered.premaster * np.float32(10 ** (shift_db / 20))
+        out = Rendered(
+            sample_rate=rendered.sample_rate,
+            frames=rendered.frames,
+            state=state,
+            master_result=None,
+            rendered_tracks=rendered.rendered_tracks,
+            bus_files=rendered.bus_files,
+            premaster_analysis=None,
+            _premaster=premaster,
+        )
+        if state.master.enabled:
+            out.master_result = apply_master_state(
+                premaster, sample_rate=rendered.sample_rate, master=state.master
+            )
+        return out
+
     def master_path(self, state: MixState) -> Path:
         """Where the master's output of ``state`` is kept (named by its mix and master)."""
         stems = self.stem_sources()

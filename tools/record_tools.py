@@ -1,6 +1,8 @@
 """Tools the conversation writes into a version itself, so that every version's tool calls,
 applied to its parent's state, give its state: the loudness compensation after a brief
-(``shift_all_faders``) and the settings an undo or revert brings back (``restore_settings``).
+(``shift_all_faders``), the settings an undo or revert brings back (``restore_settings``) and
+the settings a follow-up ("halfway back", "a bit more") computes between two versions
+(``blend_settings``).
 
 They are registered in the ``record`` category: the planners are not offered them.
 """
@@ -47,6 +49,22 @@ class RestoreArgs(ToolArgs):
     master: MasterState | None = None
 
 
+class BlendArgs(ToolArgs):
+    toward_version: int = Field(ge=0, description="The version the blend moves towards (or away)")
+    fraction: float = Field(
+        ge=-3.0, le=1.0, description="How far: 0.5 halfway back, -0.5 half a step further"
+    )
+    tracks: tuple[TrackState, ...] = Field(
+        default=(), description="Whole settings of the tracks that change, matched by name"
+    )
+    reverb: ReverbBus | None = None
+    delay: DelayBus | None = None
+    automation: tuple[SectionAutomation, ...] | None = Field(
+        default=None, description="Every section offset (an empty list removes them all)"
+    )
+    master: MasterState | None = None
+
+
 @tool(
     "shift_all_faders",
     "Move every track's fader by delta_db: the loudness compensation that keeps a brief's "
@@ -67,6 +85,25 @@ def shift_all_faders(state: MixState, args: ShiftArgs, context: ToolContext) -> 
     categories=("record",),
 )
 def restore_settings(state: MixState, args: RestoreArgs, context: ToolContext) -> Change:
+    return Change(state=_replace_parts(state, args), summary=f"same settings as v{args.version}")
+
+
+@tool(
+    "blend_settings",
+    "Move the settings part of the way between two versions (a follow-up such as 'halfway "
+    "back' or 'a bit more'): the tracks, buses, automation and master given replace the "
+    "current ones.",
+    categories=("record",),
+)
+def blend_settings(state: MixState, args: BlendArgs, context: ToolContext) -> Change:
+    how = "back towards" if args.fraction > 0 else "further from"
+    return Change(
+        state=_replace_parts(state, args),
+        summary=f"{abs(args.fraction):.0%} of the last change, {how} v{args.toward_version}",
+    )
+
+
+def _replace_parts(state: MixState, args: RestoreArgs | BlendArgs) -> MixState:
     names = state.track_names()
     unknown = [t.name for t in args.tracks if t.name not in names]
     if unknown:
@@ -77,9 +114,7 @@ def restore_settings(state: MixState, args: RestoreArgs, context: ToolContext) -
         value = getattr(args, part)
         if value is not None:
             update[part] = value
-    return Change(
-        state=state.model_copy(update=update), summary=f"same settings as v{args.version}"
-    )
+    return state.model_copy(update=update)
 
 
 def restore_call(current: MixState | None, target: MixState, *, version: int) -> ToolCall:

@@ -183,7 +183,8 @@ def master_lines(master: MasterState) -> list[str]:
     """The master chain in order, one line per stage."""
     if not master.enabled:
         return ["master chain off (the mix is pre-master)"]
-    lines = [f"EQ {eq_band(band)}" for band in master.eq]
+    lines = [f"width {master.width:.2f} (side gain)"] if master.width != 1.0 else []
+    lines += [f"EQ {eq_band(band)}" for band in master.eq]
     if master.glue is not None:
         lines.append(f"glue compressor {compressor(master.glue)}")
     if master.loudness_enabled:

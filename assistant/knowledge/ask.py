@@ -26,8 +26,11 @@ from mixchat.assistant.knowledge.plugins import (
     retrieve,
     tokens,
 )
+from mixchat.assistant.knowledge.session_facts import SessionFacts, TrackFacts, tracks_asked_about
 
 MAX_LINES = 15
+MAX_SESSION_TRACKS = 2
+SONG_WORDS = re.compile(r"\b(?:this|the|my|our)\s+(?:song|mix|track|tune|record)\b", re.IGNORECASE)
 
 CONTROL_WORDS: dict[str, tuple[str, ...]] = {
     "attack": ("attack",),
@@ -42,22 +45,6 @@ CONTROL_WORDS: dict[str, tuple[str, ...]] = {
 DRUM_ROLES = ("kick", "snare", "tom", "drum bus")
 
 
-class TrackFacts(BaseModel):
-    name: str
-    role: str = "other"
-    crest_factor_db: float | None = None
-    lufs: float | None = None
-    spectral_centroid_hz: float | None = None
-    band_shares_db: dict[str, float] = Field(default_factory=dict)
-
-
-class SessionFacts(BaseModel):
-    """What a session measured, for answers that quote the producer's own material."""
-
-    tempo_bpm: float | None = Field(default=None, gt=0)
-    tracks: list[TrackFacts] = Field(default_factory=list)
-
-
 class Answer(BaseModel):
     answer: str
     sources: list[str]
@@ -66,6 +53,12 @@ class Answer(BaseModel):
 
 def _fmt(value: float) -> str:
     return f"{value:.0f}" if value >= 10 or float(value).is_integer() else f"{value:g}"
+
+
+def _bpm(value: float) -> str:
+    """A tempo as measured, to a tenth ("99.8", "120"): rounded, it would not match the note
+    lengths worked out from it."""
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def _span(pair: tuple[float, float], unit: str = "") -> str:
@@ -184,7 +177,7 @@ def _tempo_lines(
     else:
         release = f"about {_fmt(value)} ms"
     line = (
-        f"At {_fmt(bpm)} BPM ({said}) a quarter note is {_fmt(quarter)} ms, an eighth "
+        f"At {_bpm(bpm)} BPM ({said}) a quarter note is {_fmt(quarter)} ms, an eighth "
         f"{_fmt(quarter / 2)} ms, a sixteenth {_fmt(quarter / 4)} ms: set the release to "
         f"{note}, {release}, so gain reduction recovers before the next hit."
     )
@@ -199,24 +192,134 @@ def _crest_attack(crest_db: float, role: str) -> tuple[float, float]:
     return (5, 15) if crest_db >= 10 else (15, 30)
 
 
-def _session_lines(facts: SessionFacts, role: str | None) -> tuple[list[str], list[str]]:
-    wanted = normalise_role(role) if role else None
-    tracks = [t for t in facts.tracks if wanted is None or normalise_role(t.role) == wanted]
-    lines, measured = [], []
-    for track in tracks[:2]:
-        track_role = normalise_role(track.role) or "other"
-        if track.crest_factor_db is not None:
-            attack = _crest_attack(track.crest_factor_db, track_role)
-            why = "keep its punch" if track_role in DRUM_ROLES else "catch its peaks"
-            lines.append(
-                f"Your {track.name}'s crest factor is {_fmt(track.crest_factor_db)} dB, so start "
-                f"with a {_span(attack, 'ms')} attack to {why}."
+def _session_tracks(facts: SessionFacts, question: str, role: str | None) -> list[TrackFacts]:
+    names = tracks_asked_about(question, [(t.name, t.role) for t in facts.tracks])
+    if not names and role is None:
+        return []
+    if not names:
+        wanted = normalise_role(role)
+        return [t for t in facts.tracks if normalise_role(t.role) == wanted][:2]
+    return [t for name in names if (t := facts.track(name)) is not None]
+
+
+def _track_now(track: TrackFacts, version: int | None) -> str:
+    where = f"In this session (v{version})" if version is not None else "In this session"
+    measured = []
+    if track.crest_factor_db is not None:
+        measured.append(f"crest factor {track.crest_factor_db:.1f} dB")
+    if track.lufs is not None:
+        measured.append(f"{track.lufs:.1f} LUFS in the mix")
+    said = f"{where} your {track.name} ({track.role.replace('_', ' ')}) measures " + ", ".join(
+        measured
+    )
+    if track.compressor_text:
+        said += f"; its compressor is at {track.compressor_text}"
+        if track.reduction is not None:
+            said += (
+                f", taking {track.reduction.typical_db:.1f} dB off where it plays and "
+                f"{track.reduction.loud_db:.1f} dB on its loudest passages"
             )
-            measured.append(f"{track.name}.crest_factor_db={track.crest_factor_db:g}")
-        if track.lufs is not None:
-            lines.append(f"It measures {track.lufs:.1f} LUFS integrated.")
-            measured.append(f"{track.name}.lufs={track.lufs:g}")
+    else:
+        said += "; it has no compressor yet"
+    return said + "."
+
+
+def _try_line(track: TrackFacts, tempo_bpm: float | None) -> tuple[str, list[str]]:
+    """A concrete compressor setting for the track: attack from its crest factor, release from
+    the tempo, the ratio it has (or the role's starting one) and a threshold aimed at the
+    role's gain reduction on the loud passages."""
+    role = normalise_role(track.role) or "other"
+    point = load().starting_point(role)
+    comp = track.compressor or {}
+    ratio = float(comp.get("ratio") or sum(point.ratio) / 2)
+    crest = track.crest_factor_db if track.crest_factor_db is not None else 12.0
+    attack = sum(_crest_attack(crest, role)) / 2
+    parts = [f"ratio {_fmt(ratio)}:1", f"attack {_fmt(attack)} ms"]
+    facts = [f"{track.name}.suggested_attack_ms={attack:g}"]
+    if tempo_bpm:
+        quarter = 60000.0 / tempo_bpm
+        note, release = (
+            ("an eighth note", quarter / 2) if role in DRUM_ROLES else ("a quarter note", quarter)
+        )
+        parts.append(f"release {_fmt(release)} ms ({note} at {_bpm(tempo_bpm)} BPM)")
+        facts.append(f"{track.name}.suggested_release_ms={release:.0f}")
+    target = sum(point.gr_db) / 2
+    slope = 1.0 - 1.0 / ratio if ratio > 1.0 else 0.5
+    if comp and track.reduction is not None:
+        threshold = float(comp["threshold_db"])
+        moved = max(-60.0, min(0.0, threshold - (target - track.reduction.loud_db) / slope))
+        if abs(moved - threshold) >= 1.0:
+            parts.append(
+                f"threshold {_fmt(threshold)} → {moved:.0f} dB for about {_fmt(target)} dB of "
+                f"gain reduction on the loudest passages (now {track.reduction.loud_db:.1f} dB)"
+            )
+        else:
+            parts.append(
+                f"threshold {_fmt(threshold)} dB as it is (about {_fmt(target)} dB of "
+                "reduction on the loud passages is right)"
+            )
+        facts.append(f"{track.name}.suggested_threshold_db={moved:.0f}")
+    elif track.lufs is not None:
+        loud = track.lufs + 6.0  # loud passages sit about 6 dB over the integrated level
+        threshold = max(-60.0, min(0.0, loud - target / slope))
+        parts.append(
+            f"threshold about {threshold:.0f} dB for {_fmt(target)} dB of reduction on the "
+            "loud passages (watch the meter)"
+        )
+        facts.append(f"{track.name}.suggested_threshold_db={threshold:.0f}")
+    return f"Try on {track.name}: " + ", ".join(parts) + ".", facts
+
+
+def _sections_line(facts: SessionFacts) -> str | None:
+    if len(facts.sections) < 2:
+        return None
+    loud = max(facts.sections, key=lambda s: s.lufs)
+    quiet = min(facts.sections, key=lambda s: s.lufs)
+    return (
+        f"The song's sections run from {quiet.lufs:.1f} LUFS ({quiet.label}, "
+        f"{quiet.start_s:.0f}–{quiet.end_s:.0f} s) to {loud.lufs:.1f} LUFS ({loud.label}, "
+        f"{loud.start_s:.0f}–{loud.end_s:.0f} s): {loud.lufs - quiet.lufs:.1f} LU apart."
+    )
+
+
+def _session_lines(
+    facts: SessionFacts, question: str, role: str | None, *, dynamics: bool
+) -> tuple[list[str], list[str]]:
+    """What the session says about the tracks asked about, and a setting to try."""
+    lines, measured = [], []
+    tracks = _session_tracks(facts, question, role)
+    for track in tracks[:MAX_SESSION_TRACKS]:
+        lines.append(_track_now(track, facts.version))
+        measured += [
+            f"{track.name}.{key}={value:g}"
+            for key, value in (
+                ("crest_factor_db", track.crest_factor_db),
+                ("lufs", track.lufs),
+                ("gain_reduction_loud_db", track.reduction.loud_db if track.reduction else None),
+            )
+            if value is not None
+        ]
+        if dynamics:
+            line, suggested = _try_line(track, facts.tempo_bpm)
+            lines.append(line)
+            measured += suggested
+    if not tracks and SONG_WORDS.search(question):
+        lines.append(_song_line(facts))
+    if (tracks or SONG_WORDS.search(question)) and (sections := _sections_line(facts)):
+        lines.append(sections)
     return lines, measured
+
+
+def _song_line(facts: SessionFacts) -> str:
+    where = f"This song (v{facts.version})" if facts.version is not None else "This song"
+    parts = []
+    if facts.mix_lufs is not None:
+        parts.append(f"{facts.mix_lufs:.1f} LUFS integrated")
+    if facts.mix_crest_factor_db is not None:
+        parts.append(f"crest factor {facts.mix_crest_factor_db:.1f} dB")
+    if facts.tempo_bpm:
+        parts.append(f"{_fmt(facts.tempo_bpm)} BPM")
+    return f"{where}: " + ", ".join(parts) + "."
 
 
 def _parse_bpm(question: str) -> float | None:
@@ -282,8 +385,10 @@ def answer_question(question: str, *, session_facts: SessionFacts | None = None)
         used += kb.entry("release_tempo").sources
 
     if session_facts is not None:
-        session_lines, measured = _session_lines(session_facts, role)
-        lines += session_lines
+        session_lines, measured = _session_lines(
+            session_facts, question, role, dynamics=wants_compression
+        )
+        lines = session_lines + lines
         facts += measured
 
     if not lines:

@@ -137,6 +137,9 @@ class ScreenshotReport(BaseModel):
     feedback: list[str] = Field(default_factory=list)
     problems: list[str] = Field(default_factory=list, description="parameter keys flagged")
     confidence: float = Field(ge=0.0, le=1.0)
+    role: str | None = Field(
+        default=None, description="the source the feedback is for: given, or read from the title"
+    )
 
 
 @dataclass
@@ -531,4 +534,5 @@ def read_screenshot(image_path, *, role: str | None = None, session_facts=None) 
         feedback=feedback,
         problems=problems,
         confidence=round(min(max(confidence, 0.0), 1.0), 2),
+        role=role,
     )

@@ -13,6 +13,19 @@ def _range(low: float, high: float, unit: str) -> str:
     return f"{low:g}–{high:g} {unit}"
 
 
+def a_source(role: str) -> str:
+    """ "a vocal", "an 808", "a drum bus"; a track whose role is not known is "this source"."""
+    if role in ("other", ""):
+        return "this source"
+    name = role.replace("_", " ")
+    return ("an " if name[0] in "aeiou" else "a ") + name
+
+
+def the_sources(role: str) -> str:
+    """ "the vocal's"; "the source's" when the role is not known."""
+    return "the source's" if role in ("other", "") else f"the {role.replace('_', ' ')}'s"
+
+
 def _quarter_ms(session_facts) -> float | None:
     bpm = getattr(session_facts, "tempo_bpm", None)
     return 60000.0 / bpm if bpm else None
@@ -32,7 +45,7 @@ def _dynamics_feedback(params: dict, role: str, session_facts, limits: dict):
                 (
                     f"ratio={ratio:g}:1 with threshold_db={threshold:g} implies about "
                     f"{implied_gr:.0f} dB of gain reduction on -6 dBFS peaks: over-compression. "
-                    f"For a {role} try ratio {_range(*point.ratio, ':1')} and a threshold giving "
+                    f"For {a_source(role)} try ratio {_range(*point.ratio, ':1')} and a threshold giving "
                     f"{_range(*point.gr_db, 'dB')} of reduction.",
                     "ratio",
                 )
@@ -51,7 +64,7 @@ def _dynamics_feedback(params: dict, role: str, session_facts, limits: dict):
         if attack < floor:
             out.append(
                 (
-                    f"attack_ms={attack:g} ms is so fast it kills the {role}'s transients; "
+                    f"attack_ms={attack:g} ms is so fast it kills {the_sources(role)} transients; "
                     f"start at {_range(*point.attack_ms, 'ms')}.",
                     "attack_ms",
                 )
@@ -59,7 +72,7 @@ def _dynamics_feedback(params: dict, role: str, session_facts, limits: dict):
         else:
             out.append(
                 (
-                    f"attack_ms={attack:g} ms is fine for a {role} "
+                    f"attack_ms={attack:g} ms is fine for {a_source(role)} "
                     f"(typical {_range(*point.attack_ms, 'ms')}).",
                     None,
                 )
@@ -75,8 +88,8 @@ def _dynamics_feedback(params: dict, role: str, session_facts, limits: dict):
             )
             out.append(
                 (
-                    f"release_ms={release:g} ms is far outside {_range(low, high, 'ms')} for a "
-                    f"{role}{tempo}: it will {'pump and never recover' if release > high else 'distort and flutter'}.",
+                    f"release_ms={release:g} ms is far outside {_range(low, high, 'ms')} for "
+                    f"{a_source(role)}{tempo}: it will {'pump and never recover' if release > high else 'distort and flutter'}.",
                     "release_ms",
                 )
             )
@@ -171,7 +184,7 @@ def _detail_feedback(plugin_type: str, params: dict, role: str, limits: dict):
     ):
         out.append(
             (
-                f"attack_ms={attack:g} ms lets the gate open late and chops the {role}'s "
+                f"attack_ms={attack:g} ms lets the gate open late and chops {the_sources(role)} "
                 f"transient; use 0.01–1 ms on drums.",
                 "attack_ms",
             )

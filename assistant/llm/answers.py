@@ -35,7 +35,7 @@ from mixchat.assistant.knowledge.screenshot_review import review
 from mixchat.assistant.llm.choose import choose_planner
 from mixchat.assistant.llm.errors import NoProgress, one_line, planner_error, scrub
 from mixchat.assistant.llm.planner import LLMPlanner
-from mixchat.assistant.llm.request import complete, limits, message_text
+from mixchat.assistant.llm.request import Deadline, complete, limits, message_text
 from mixchat.assistant.llm.settings import LLMSettings
 from mixchat.assistant.llm.tokens import estimate_tokens
 from mixchat.assistant.planning.errors import PlannerError
@@ -156,7 +156,18 @@ def session_text(facts: SessionFacts) -> str:
             f"{track.lufs:.1f} LUFS" if track.lufs is not None else "",
             f"centroid {track.spectral_centroid_hz:.0f} Hz" if track.spectral_centroid_hz else "",
         ]
+        if track.compressor_text:
+            measured.append(f"compressor {track.compressor_text}")
+        if track.reduction is not None:
+            measured.append(
+                f"gain reduction {track.reduction.typical_db:.1f} dB typical, "
+                f"{track.reduction.loud_db:.1f} dB on loud passages"
+            )
         lines.append(f"{track.name} ({track.role}): " + ", ".join(m for m in measured if m))
+    lines += [
+        f"Section {s.label} {s.start_s:.0f}-{s.end_s:.0f} s: {s.lufs:.1f} LUFS"
+        for s in facts.sections
+    ]
     return "\n".join(lines)
 
 
@@ -264,6 +275,7 @@ def _model_alone(
         feedback=feedback,
         problems=problems,
         confidence=MODEL_ONLY_CONFIDENCE if params else 0.0,
+        role=role,
     )
     return {
         **report.model_dump(mode="json"),
@@ -369,9 +381,17 @@ def _invoke(
     """The model's text and the prompt's tokens as the server counted them (None when it did
     not say), from a bounded, streamed request; any failure becomes one scrubbed PlannerError."""
     settings = llm.settings
-    runnable = llm.chat_model.bind(**limits(settings, min(max_tokens, settings.max_tokens)))
+    cap = min(max_tokens, settings.max_tokens)
+    runnable = llm.chat_model.bind(**limits(settings, cap))
     try:
-        reply = complete(runnable, messages, stream=settings.stream, idle_s=settings.timeout_s)
+        reply = complete(
+            runnable,
+            messages,
+            stream=settings.stream,
+            idle_s=settings.timeout_s,
+            max_tokens=cap,
+            deadline=Deadline.after(settings.deadline_s),
+        )
     except openai.BadRequestError as error:
         if refuses_images and IMAGE_REFUSAL.search(str(error.body) + str(error.message)):
             raise PlannerError(

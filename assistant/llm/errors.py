@@ -48,6 +48,20 @@ class NoProgress(Exception):
         self.ended = ended
 
 
+class OutOfTime(Exception):
+    """The model's time for one brief (MIXCHAT_LLM_DEADLINE_S, ``seconds``) ran out during a
+    request, after ``chunks`` chunks of its reply."""
+
+    def __init__(self, *, seconds: float, chunks: int) -> None:
+        super().__init__(f"out of time ({seconds:g} s) after {chunks} chunks")
+        self.seconds = seconds
+        self.chunks = chunks
+
+
+def out_of_time_text(seconds: float) -> str:
+    return f"it did not finish within {seconds:g} s (MIXCHAT_LLM_DEADLINE_S, the model's time for one brief)"
+
+
 def one_line(text: str, *, limit: int = MAX_DETAIL_CHARS) -> str:
     text = re.sub(r"\s+", " ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -86,6 +100,8 @@ def planner_error(
     where = f"the LLM server at {base_url}"
     if isinstance(error, NoProgress):
         text = _no_progress_text(error, where)
+    elif isinstance(error, OutOfTime):
+        text = f"the model at {base_url} {out_of_time_text(error.seconds).removeprefix('it ')}"
     elif isinstance(error, openai.BadRequestError) and CONTEXT_WORDS.search(_status_detail(error)):
         text = (
             f"{where} says the prompt does not fit the model's context (HTTP 400: "
@@ -140,3 +156,10 @@ CLIENT_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
     NoProgress,
 )
+
+
+def short_error(error: PlannerError) -> str:
+    """The planner error's reason, without the server's address or what to do about it."""
+    text = str(error).rsplit("; ", 1)[0]
+    text = re.sub(r"^the LLM server at \S+ ", "the server ", text)
+    return one_line(text, limit=90)

@@ -19,9 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mixchat.assistant.reading.reader import BriefReading, Clause
-from mixchat.dsp.errors import MixError
 from mixchat.dsp.state import MixState
-from mixchat.tools.base import ToolCall, resolve_track
+from mixchat.tools.base import ToolCall, track_name_or_none
 
 MAX_MOVE_DB = 9.0
 AMOUNT_SLACK_DB = 1.0
@@ -54,7 +53,7 @@ def fader_move_db(call: ToolCall, state: MixState) -> float | None:
     """How far ``call`` moves a track's fader (None for other calls or unknown tracks)."""
     if call.tool not in FADER_TOOLS:
         return None
-    track = _track(state, call.args.get("track"))
+    track = track_name_or_none(state, call.args.get("track"))
     if track is None:
         return None
     if call.tool == "adjust_track_gain":
@@ -79,7 +78,7 @@ def _level(call: ToolCall, reading: BriefReading, state: MixState) -> str:
     asks = _level_asks(reading, state)
     if move is None or not asks:
         return ""
-    track = _track(state, call.args.get("track")) or ""
+    track = track_name_or_none(state, call.args.get("track")) or ""
     named = frozenset().union(*(a.tracks for a in asks))
     if track not in named:
         return f"the brief asks to change the level of {', '.join(sorted(named))}, not {track}"
@@ -130,15 +129,6 @@ def _top_end(call: ToolCall, reading: BriefReading) -> str:
                 act = "boosts" if gain > 0 else "cuts"
                 return f"'{ask.word}' asks for {want} top end, and this call {act} {freq:g} Hz"
     return ""
-
-
-def _track(state: MixState, name: object) -> str | None:
-    if not isinstance(name, str):
-        return None
-    try:
-        return resolve_track(state, name).name
-    except MixError:
-        return None
 
 
 def _number(value: object) -> float | None:

@@ -8,8 +8,6 @@ model sees it in a tool result.
 
 from __future__ import annotations
 
-from typing import Any
-
 from mixchat.assistant.llm.prompt import buses_block
 from mixchat.assistant.planning.measures import (
     BandShare,
@@ -23,7 +21,7 @@ from mixchat.assistant.planning.measures import (
 from mixchat.dsp.errors import MixError
 from mixchat.dsp.spectrum import BANDS_HZ
 from mixchat.dsp.state import MixState
-from mixchat.tools.base import ToolCall, ToolCategory, resolve_track
+from mixchat.tools.base import ToolCall, ToolCategory, resolve_track, track_name_or_none
 from mixchat.tools.catalog import REGISTRY
 from mixchat.tools.settings_text import track_line
 
@@ -62,7 +60,7 @@ def measures_for(calls: list[ToolCall], state: MixState) -> list[Measure]:
     measures: list[Measure] = []
     for call in calls:
         args = call.args
-        track = _track_name(state, args.get("track"))
+        track = track_name_or_none(state, args.get("track"))
         if _is(call, "tone"):
             measures.append(Centroid())
             freq = args.get("freq_hz") or args.get("cutoff_hz")
@@ -77,12 +75,3 @@ def measures_for(calls: list[ToolCall], state: MixState) -> list[Measure]:
         if track and not _is(call, "stereo"):
             measures.append(TrackLevel(track=track))
     return list(dict.fromkeys(measures))
-
-
-def _track_name(state: MixState, name: Any) -> str | None:
-    if not isinstance(name, str):
-        return None
-    try:
-        return resolve_track(state, name).name
-    except MixError:
-        return None

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,18 +30,30 @@ import openai
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
-from mixchat.assistant.llm.errors import CLIENT_ERRORS, NoProgress, one_line, planner_error, scrub
+from mixchat.assistant.llm.errors import (
+    CLIENT_ERRORS,
+    NoProgress,
+    OutOfTime,
+    one_line,
+    out_of_time_text,
+    planner_error,
+    scrub,
+    short_error,
+)
 from mixchat.assistant.llm.guard import check_call
 from mixchat.assistant.llm.measures import changes_level, measures_for, state_after
-from mixchat.assistant.llm.prompt import system_prompt
+from mixchat.assistant.llm.meter import Meter
+from mixchat.assistant.llm.prompt import named_tracks, system_prompt
 from mixchat.assistant.llm.rephrase import Rephrasing, judge, rephrase_prompt, user_message
 from mixchat.assistant.llm.request import (
+    Deadline,
     Reply,
     build_chat_model,
     complete,
     finish_reason,
     limits,
     message_text,
+    unfinished,
     with_content,
 )
 from mixchat.assistant.llm.settings import LLMSettings
@@ -54,7 +65,7 @@ from mixchat.assistant.llm.tokens import (
 )
 from mixchat.assistant.llm.toolset import choose_tools
 from mixchat.assistant.moves.planner import OfflinePlanner
-from mixchat.assistant.planning.contract import ModelReport, Plan, PlanContext
+from mixchat.assistant.planning.contract import Plan, PlanContext
 from mixchat.assistant.planning.errors import PlannerError
 from mixchat.assistant.reading.reader import BriefReading, read_brief
 from mixchat.dsp.errors import MixError
@@ -80,44 +91,6 @@ class StreamRefused(Exception):
 
 
 @dataclass
-class Meter:
-    """What the requests of one brief cost."""
-
-    estimate: int = 0
-    budget: int = 0
-    tools: list[str] = field(default_factory=list)
-    first_prompt: int | None = None
-    completion: int | None = None
-    requests: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-    def add(self, reply: Reply) -> None:
-        self.requests += 1
-        if self.first_prompt is None and reply.prompt_tokens:
-            self.first_prompt = reply.prompt_tokens
-        if reply.completion_tokens:
-            self.completion = (self.completion or 0) + reply.completion_tokens
-
-    def report(self, outcome: Any, *, why: str = "", rephrasing: str | None = None) -> ModelReport:
-        counted = self.first_prompt is not None
-        return ModelReport(
-            outcome=outcome,
-            why=why,
-            rephrasing=rephrasing,
-            prompt_tokens=self.first_prompt if counted else self.estimate,  # type: ignore[arg-type]
-            prompt_tokens_counted_by="server"
-            if counted
-            else ("estimate" if self.estimate else "none"),
-            prompt_tokens_estimate=self.estimate,
-            prompt_budget_tokens=self.budget,
-            completion_tokens=self.completion,
-            requests=self.requests,
-            tools_offered=list(self.tools),
-            seconds=round(time.monotonic() - self.started, 2),
-        )
-
-
-@dataclass
 class Loop:
     """The tool-calling loop's result."""
 
@@ -126,6 +99,7 @@ class Loop:
     errors: list[str] = field(default_factory=list)
     stopped: str = ""  # why the loop ended early, when it did
     cut_off: bool = False  # the last reply hit max_tokens
+    out_of_time: bool = False  # the brief's deadline passed during a request
 
 
 class LLMPlanner:
@@ -137,7 +111,6 @@ class LLMPlanner:
     def __init__(self, chat_model: BaseChatModel, settings: LLMSettings | None = None) -> None:
         self.chat_model = chat_model
         self.settings = settings or LLMSettings()
-        self.stream_tools = self.settings.stream  # off once the server refuses to stream them
         if self.settings.max_steps < 1:
             raise PlannerError(f"max_steps={self.settings.max_steps} must be >= 1")
 
@@ -155,7 +128,9 @@ class LLMPlanner:
             plan = OfflinePlanner().plan(context)
             plan.model = Meter().report("read_offline", why="a follow-up, read offline")
             return plan
-        meter = Meter(budget=self.settings.prompt_tokens)
+        meter = Meter(
+            budget=self.settings.prompt_tokens, deadline=Deadline.after(self.settings.deadline_s)
+        )
         try:
             return self._run(context, reading, meter)
         except PlannerError as error:
@@ -185,7 +160,7 @@ class LLMPlanner:
         loop = self._loop(context, reading, system, tools, meter)
         if loop.accepted:
             return self._plan_from(loop, context, meter)
-        if is_question(context.brief, reading) and loop.text:
+        if is_question(context.brief, reading) and loop.text and not TOOL_AS_TEXT.search(loop.text):
             message = self._clean(loop.text)
             return Plan(intent="question", message=message, model=meter.report("answered"))
         if is_question(context.brief, reading):
@@ -194,7 +169,9 @@ class LLMPlanner:
             return Plan(
                 intent="question", message=message, model=meter.report("no_change", why=why)
             )
-        return self._no_tool_call(context, reading, self._why(loop), meter)
+        return self._no_tool_call(
+            context, reading, self._why(loop), meter, rephrase=not loop.out_of_time, system=system
+        )
 
     def _tools(self, context: PlanContext, reading: BriefReading | None) -> list[dict[str, Any]]:
         previous = [c.tool for c in context.lineage[0].tool_calls] if context.lineage else []
@@ -229,7 +206,10 @@ class LLMPlanner:
         made: set[str] = set()
         for step in range(self.settings.max_steps):
             try:
-                reply = self._ask_with_tools(bound, messages, context)
+                reply = self._ask_with_tools(bound, messages, context, meter.deadline)
+            except OutOfTime:
+                loop.stopped, loop.text, loop.out_of_time = self._out_of_time(), "", True
+                return loop
             except PlannerError as error:
                 if step == 0:
                     raise  # the server could not answer the brief at all
@@ -242,7 +222,9 @@ class LLMPlanner:
             loop.cut_off = finish_reason(message) == "length"
             if not message.tool_calls and not message.invalid_tool_calls:
                 return loop
-            for index, call in enumerate(message.tool_calls):
+            calls = list(message.tool_calls)
+            cut = calls.pop() if loop.cut_off and unfinished(message) else None
+            for index, call in enumerate(calls):
                 key = call_key(call)
                 if key in made:
                     loop.stopped = f"the model repeated {call['name']}; the repeat was not applied"
@@ -252,6 +234,16 @@ class LLMPlanner:
                 call_id = call.get("id") or f"call_{step}_{index}"
                 messages.append(
                     ToolMessage(content=content, tool_call_id=call_id, name=call["name"])
+                )
+            if cut is not None:
+                text = (
+                    f"the call to {cut['name']} was cut off at {self.settings.max_tokens} "
+                    "tokens (MIXCHAT_LLM_MAX_TOKENS); nothing was applied"
+                )
+                loop.errors.append(text)
+                call_id = cut.get("id") or f"cut_{step}"
+                messages.append(
+                    ToolMessage(content=f"error: {text}", tool_call_id=call_id, status="error")
                 )
             for index, bad in enumerate(message.invalid_tool_calls):
                 call_id = bad.get("id") or f"bad_{step}_{index}"
@@ -265,17 +257,26 @@ class LLMPlanner:
         return loop
 
     def _ask_with_tools(
-        self, runnable: Any, messages: list[BaseMessage], context: PlanContext
+        self,
+        runnable: Any,
+        messages: list[BaseMessage],
+        context: PlanContext,
+        deadline: Deadline | None,
     ) -> Reply:
-        """Streamed when the server can stream tool calls. Some cannot (llama-cpp-python's
-        chatml-function-calling ends the stream empty when the model picks a tool): the same
-        request is then sent whole, and so are the rest of this planner's tool requests."""
-        if self.stream_tools:
+        """Streamed (when streaming is on), so that prose is cut off at ``max_tokens`` even by a
+        server that ignores it. Some servers cannot stream a tool call (llama-cpp-python's
+        chatml-function-calling ends the stream empty once the model has picked a tool): that
+        request is sent again whole, which such a server answers from its cached prompt. Every
+        request is streamed first: the same server streams prose, which only the stream can
+        cut off."""
+        if self.settings.stream:
             try:
-                return self._ask(runnable, messages, context, stream=True, refused=True)
+                return self._ask(
+                    runnable, messages, context, stream=True, refused=True, deadline=deadline
+                )
             except StreamRefused:
-                self.stream_tools = False
-        return self._ask(runnable, messages, context, stream=False)
+                pass
+        return self._ask(runnable, messages, context, stream=False, deadline=deadline)
 
     def _ask(
         self,
@@ -285,7 +286,11 @@ class LLMPlanner:
         *,
         stream: bool | None = None,
         refused: bool = False,
+        max_tokens: int | None = None,
+        deadline: Deadline | None = None,
     ) -> Reply:
+        """One bounded request; ``OutOfTime`` (the brief's deadline) is the caller's to handle."""
+
         def tokens(count: int) -> None:
             context.progress(f"model writing ({count} tokens)")
 
@@ -295,6 +300,8 @@ class LLMPlanner:
                 messages,
                 stream=self.settings.stream if stream is None else stream,
                 idle_s=self.settings.timeout_s,
+                max_tokens=max_tokens or self.settings.max_tokens,
+                deadline=deadline,
                 progress=tokens,
             )
         except NoProgress as error:
@@ -384,15 +391,25 @@ class LLMPlanner:
         return "it answered in prose without a tool call"
 
     def _no_tool_call(
-        self, context: PlanContext, reading: BriefReading | None, why: str, meter: Meter
+        self,
+        context: PlanContext,
+        reading: BriefReading | None,
+        why: str,
+        meter: Meter,
+        *,
+        rephrase: bool = True,
+        system: str | None = None,
     ) -> Plan:
-        """Say so; then the model's rephrasing carried out offline, the offline fallback (when
-        asked for), or no change."""
+        """Say so; then the model's rephrasing carried out offline (``rephrase``: when there is
+        time left to ask for one), the offline fallback (when asked for), or no change.
+        ``system``: the brief's system prompt, which the rephrasing request starts with."""
         why = one_line(self._clean(why), limit=MAX_WHY_CHARS)
         problem = ""
-        if reading is not None:
+        if reading is not None and rephrase:
             try:
-                rephrased = self._rephrase(context, reading, meter)
+                rephrased = self._rephrase(context, reading, meter, system)
+            except OutOfTime:
+                problem = f"asked to rephrase the brief, {self._out_of_time()}"
             except PlannerError as error:
                 problem = f"it could not rephrase the brief either ({short_error(error)})"
             else:
@@ -413,15 +430,26 @@ class LLMPlanner:
             model=meter.report("no_change", why=full_why),
         )
 
-    def _rephrase(self, context: PlanContext, reading: BriefReading, meter: Meter) -> Rephrasing:
+    def _rephrase(
+        self, context: PlanContext, reading: BriefReading, meter: Meter, system: str | None
+    ) -> Rephrasing:
+        """Ask for the brief in the offline reader's words. After the brief's own system prompt
+        when there is one: a server that caches the prompt it read last (llama.cpp, Ollama)
+        then reads only the request itself, and keeps the session's facts for the next brief."""
         tracks = [(t.name, t.role) for t in context.state.tracks]
         prompt, shown = rephrase_prompt(tracks, [s.label for s in context.sections])
-        messages: list[BaseMessage] = [
-            SystemMessage(content=prompt),
-            HumanMessage(content=user_message(context.brief)),
-        ]
+        messages: list[BaseMessage] = (
+            [
+                SystemMessage(content=system),
+                HumanMessage(content=f"{prompt}\n\n{user_message(context.brief)}"),
+            ]
+            if system
+            else [SystemMessage(content=prompt), HumanMessage(content=user_message(context.brief))]
+        )
         runnable = self.chat_model.bind(**limits(self.settings, REPHRASE_MAX_TOKENS))
-        reply = self._ask(runnable, messages, context)
+        reply = self._ask(
+            runnable, messages, context, max_tokens=REPHRASE_MAX_TOKENS, deadline=meter.deadline
+        )
         meter.add(reply)
         return judge(message_text(reply.message), reading, tracks=tracks, shown=shown)
 
@@ -444,18 +472,14 @@ class LLMPlanner:
         plan.model = meter.report("offline_fallback", why=self._clean(why))
         return plan
 
+    def _out_of_time(self) -> str:
+        return out_of_time_text(self.settings.deadline_s)
+
     def _clean(self, text: str) -> str:
         return scrub(text, secret=self.settings.key)
 
 
 # --- helpers -------------------------------------------------------------------------------
-def short_error(error: PlannerError) -> str:
-    """The planner error's reason, without the server's address or what to do about it."""
-    text = str(error).rsplit("; ", 1)[0]
-    text = re.sub(r"^the LLM server at \S+ ", "the server ", text)
-    return one_line(text, limit=90)
-
-
 def is_question(brief: str, reading: BriefReading | None) -> bool:
     """A question ("how loud are the keys?") is answered in words; anything else asks for a
     change ("can you make the vocal louder?" included)."""
@@ -464,21 +488,6 @@ def is_question(brief: str, reading: BriefReading | None) -> bool:
 
 def call_key(call: Mapping[str, Any]) -> str:
     return json.dumps([call.get("name"), call.get("args")], sort_keys=True, default=str)
-
-
-def named_tracks(reading: BriefReading | None, context: PlanContext) -> list[str]:
-    """The tracks the brief names, by name or role."""
-    if reading is None:
-        return []
-    names = []
-    for clause in reading.clauses:
-        for target in clause.targets:
-            for track in context.state.tracks:
-                if (target.kind == "track" and track.name == target.value) or (
-                    target.kind == "role" and track.role == target.value
-                ):
-                    names.append(track.name)
-    return list(dict.fromkeys(names))
 
 
 def invalid_call_text(bad: Mapping[str, Any]) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from mixchat.assistant.llm.tokens import estimate_tokens
 from mixchat.assistant.planning.contract import PlanContext, TrackFacts
 from mixchat.assistant.reading.lexicon import Descriptor, find_descriptors
+from mixchat.assistant.reading.reader import BriefReading
 from mixchat.dsp.state import MixState
 from mixchat.tools.settings_text import (
     automation,
@@ -71,6 +72,21 @@ def system_prompt(
             details.append(block)
             used += cost
     return prompt_template().substitute(core, details="".join(f"{block}\n" for block in details))
+
+
+def named_tracks(reading: BriefReading | None, context: PlanContext) -> list[str]:
+    """The tracks the brief names, by name or role."""
+    if reading is None:
+        return []
+    names = []
+    for clause in reading.clauses:
+        for target in clause.targets:
+            for track in context.state.tracks:
+                if (target.kind == "track" and track.name == target.value) or (
+                    target.kind == "role" and track.role == target.value
+                ):
+                    names.append(track.name)
+    return list(dict.fromkeys(names))
 
 
 def detail_blocks(context: PlanContext, named: Sequence[str]) -> list[str]:

@@ -131,7 +131,7 @@ def judge(
             text=cleaned,
             problem=f'its rephrasing "{cleaned}" is not in the offline reader\'s vocabulary',
         )
-    clash = _contradiction(original, reading)
+    clash = _contradiction(original, reading, tracks)
     if clash:
         return Rephrasing(text=cleaned, problem=f'its rephrasing "{cleaned}" {clash}')
     return Rephrasing(text=cleaned, reading=reading)
@@ -145,11 +145,26 @@ def _directions(reading: BriefReading) -> dict[str, set[int]]:
     return found
 
 
-def _targets(reading: BriefReading) -> set[TargetRef]:
-    return {t for c in reading.clauses for t in c.targets if t.kind in ("track", "role", "group")}
+def _targets(reading: BriefReading, tracks: Sequence[tuple[str, str]]) -> set[TargetRef]:
+    """The parts a reading names, a role as the tracks that play it (the singer and the
+    "Lead Vocal" track are the same part)."""
+    found: set[TargetRef] = set()
+    for ref in (t for c in reading.clauses for t in c.targets):
+        if ref.kind == "role":
+            playing = [
+                TargetRef("track", n)
+                for n, r in tracks
+                if r == ref.value or (ref.value == "vocal" and "vocal" in r)
+            ]
+            found.update(playing or [ref])
+        elif ref.kind in ("track", "group"):
+            found.add(ref)
+    return found
 
 
-def _contradiction(original: BriefReading, rephrased: BriefReading) -> str:
+def _contradiction(
+    original: BriefReading, rephrased: BriefReading, tracks: Sequence[tuple[str, str]]
+) -> str:
     if original.intent != "change":
         return ""
     before, after = _directions(original), _directions(rephrased)
@@ -158,7 +173,7 @@ def _contradiction(original: BriefReading, rephrased: BriefReading) -> str:
     for concept, ways in before.items():
         if concept in after and not ways & after[concept]:
             return f"turns {concept} the other way from the brief"
-    named, renamed = _targets(original), _targets(rephrased)
+    named, renamed = _targets(original, tracks), _targets(rephrased, tracks)
     if named and renamed and not named & renamed:
         return "is about other tracks than the brief"
     return ""

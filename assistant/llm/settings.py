@@ -23,12 +23,15 @@ class LLMSettings:
     long as tokens keep arriving, at most ``timeout_s`` apart; without streaming it bounds the
     whole request. ``max_tokens`` bounds every reply; ``prompt_tokens`` is the budget the
     system prompt, the tools and the brief are trimmed to (it must fit the server's context
-    together with ``max_tokens``). ``key`` is never shown."""
+    together with ``max_tokens``). ``deadline_s`` bounds the model's part of one brief, all its
+    requests together: what the model did by then is kept, and the brief ends. ``key`` is never
+    shown."""
 
     base_url: str = DEFAULT_BASE_URL
     model: str = DEFAULT_MODEL
     key: str | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
+    deadline_s: float = Settings.model_fields["llm_deadline_s"].default
     retries: int = Settings.model_fields["llm_retries"].default
     max_steps: int = Settings.model_fields["llm_max_steps"].default
     max_tokens: int = DEFAULT_MAX_TOKENS
@@ -52,6 +55,7 @@ class LLMSettings:
             model=settings.model,
             key=settings.api_key,
             timeout_s=settings.llm_timeout_s,
+            deadline_s=settings.llm_deadline_s,
             retries=settings.llm_retries,
             max_steps=settings.llm_max_steps,
             max_tokens=settings.llm_max_tokens,

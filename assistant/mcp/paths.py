@@ -19,17 +19,15 @@ resolved first (``~``, ``..`` and symlinks included) and checked on what it real
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mixchat.assistant.mcp.errors import AccessError
+from mixchat.assistant.reading.files import file_mentions
 from mixchat.tools.errors import SessionError
 from mixchat.tools.session import Session, refuse_session_overwrite
 from mixchat.tools.workspace import find_stem_files
-
-PATH_IN_TEXT = re.compile(r"""(?:~|\.{1,2})?/[^\s"'`]+""")
 
 
 @dataclass(frozen=True)
@@ -102,8 +100,8 @@ class PathPolicy:
         such as "make it sound like PATH" must not reach past them."""
         if not self.roots:
             return
-        for candidate in PATH_IN_TEXT.findall(text):
-            path = Path(candidate.rstrip(".,;:!?)")).expanduser()
+        for mention in file_mentions(text, base=self.base):
+            path = mention.path
             if path.exists() and not self.inside_roots(path.resolve()):
                 raise AccessError(
                     f"{name} names {path}, outside the folders this server may use "

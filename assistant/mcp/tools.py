@@ -143,7 +143,9 @@ def register_tools(server: MCPServer[Any], policy: PathPolicy, registry: Session
         data, entry = await in_session(
             ctx,
             session,
-            lambda opened, p: handle_brief(opened, brief, parent=from_version, progress=p),
+            lambda opened, p: handle_brief(
+                opened, brief, parent=from_version, progress=p, base=policy.base
+            ),
         )
         return with_id(data, entry)
 

@@ -28,6 +28,7 @@ STEP_DB = 1.0
 MAX_BELLS_PER_SITE = 2
 MAX_BELLS_PER_TRACK = 4  # beyond this a carve is a different sound, not room for a part
 MAX_TOTAL_CUT_DB = 8.0  # with what an earlier move already cut at the same place
+COMPLEMENT_MIN_HZ = 500.0  # a lift lower down adds mud to the part, not definition
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,36 @@ def solve(
         band = EqBand(kind="bell", freq_hz=round(freq, 1), gain_db=round(gain, 2), q=q)
         result.bands.setdefault(sites[index].track, []).append((band, sites[index]))
     return result
+
+
+def complement(
+    context: PlanContext, model: PairModel, result: CarveResult, target: str, *, boost_db: float
+) -> EqBand | None:
+    """The classic partner of a carve that reached its cap: a bell boost on the part that
+    must be heard, at one of the frequencies its masker was cut (where there is now room for
+    it), when the model says it lowers the overlap further; None otherwise."""
+    plan = {track: [band for band, _ in placed] for track, placed in result.bands.items()}
+    cut_at = sorted(
+        {
+            band.freq_hz
+            for track, placed in result.bands.items()
+            if track != target
+            for band, _ in placed
+        }
+    )
+    own = context.state.track(target)
+    best: tuple[float, EqBand] | None = None
+    for freq in cut_at:
+        if freq < COMPLEMENT_MIN_HZ or not has_room(own, "bell", freq):
+            continue
+        band = EqBand(kind="bell", freq_hz=freq, gain_db=boost_db, q=BELL_Q)
+        value = model.overlap({**plan, target: [*plan.get(target, []), band]})
+        if value < result.after - 1e-3 and (best is None or value < best[0]):
+            best = (value, band)
+    if best is None:
+        return None
+    result.after = best[0]
+    return best[1]
 
 
 def _merges(

@@ -9,6 +9,10 @@ from mixchat.assistant.reading.vocab import DRUM_ROLES
 from mixchat.dsp.state import Compressor
 from mixchat.tools.base import ToolCall
 
+# fast enough to hold a part's peaks, not only its body: a slower attack lets the peaks through
+# while the body comes down, and the part measures less even (a higher crest factor)
+EVEN_OUT_ATTACK_MS = 0.3
+
 
 def drum_tracks(context: PlanContext) -> list[str]:
     names = [n for n, t in context.tracks.items() if t.role in DRUM_ROLES]
@@ -24,13 +28,20 @@ def input_lufs(context: PlanContext, name: str) -> float:
 
 
 def punch_move(
-    context: PlanContext, names: list[str] | None, *, direction: int, amount: float
+    context: PlanContext,
+    names: list[str] | None,
+    *,
+    direction: int,
+    amount: float,
+    hold_body: bool = True,
 ) -> MoveSet:
+    """Transients up (or down) on the named tracks or the drums; ``hold_body``: a slow-attack
+    compressor under the hits too."""
     pool = names or drum_tracks(context)
     if not pool:
         ranked = sorted(context.tracks.values(), key=lambda t: (-t.crest_factor_db, t.name))
         pool = [ranked[0].name] if ranked else []
-    out = MoveSet(measures=[Crest(track=n) for n in pool])
+    out = MoveSet(measures=[Crest(track=n) for n in pool], held=list(pool))
     for name in pool:
         crest = context.tracks[name].crest_factor_db if name in context.tracks else 0.0
         attack = clamp(4.0 * amount * direction, -12, 12)
@@ -46,7 +57,7 @@ def punch_move(
                 reason=f"{name} crest factor {crest:.1f} dB: transients {attack:+.1f} dB",
             )
         )
-        if direction > 0 and crest < 20.0:  # very spiky drums: a compressor only lowers crest
+        if direction > 0 and hold_body and crest < 20.0:  # spiky drums: it only lowers crest
             threshold = clamp(input_lufs(context, name) + 2.0, -40, -3)
             out.calls.append(
                 compressor_call(
@@ -69,9 +80,11 @@ def compress_move(
     direction: int,
     amount: float,
     remove: bool = False,
+    ratio_said: float | None = None,
 ) -> MoveSet:
     """More compression on the named tracks (or the mix bus), less (the threshold up and
     the ratio down, by a step), or none."""
+    whole_mix = names is None
     if names is None:
         glue = context.state.master.glue
         if direction > 0 or (context.state.master.enabled and glue is not None):
@@ -79,6 +92,11 @@ def compress_move(
         # "the mix sounds squashed" with no bus compressor: it is the tracks' compressors
         names = [t.name for t in context.state.audible_tracks() if t.compressor is not None]
     out = MoveSet(measures=[Crest(track=n) for n in names] or [Crest()])
+    if whole_mix and direction < 0:  # dynamics back: the drums' hits stand up again
+        hits = punch_move(context, None, direction=1, amount=0.8 * amount, hold_body=False)
+        hits.held.clear()  # the hits standing out of the mix again is the point
+        out.extend(hits)
+        out.measures.insert(0, Crest())
     for name in names:
         current = context.state.track(name).compressor
         if direction < 0 and current is None:
@@ -94,19 +112,22 @@ def compress_move(
             )
             continue
         if current is not None:
-            out.calls.append(_stepped(name, current, direction=direction, amount=amount))
+            out.calls.append(
+                _stepped(name, current, direction=direction, amount=amount, ratio_said=ratio_said)
+            )
             continue
-        threshold = clamp(input_lufs(context, name) - 2.0 * amount, -40, -3)
+        threshold = clamp(input_lufs(context, name) - 4.0 - 2.0 * amount, -40, -3)
+        ratio = ratio_said or 4.0
         out.calls.append(
             compressor_call(
                 name,
                 threshold,
-                ratio=3.0,
-                attack_ms=10.0,
-                release_ms=120.0,
+                ratio=ratio,
+                attack_ms=EVEN_OUT_ATTACK_MS,
+                release_ms=100.0,
                 makeup_db=0.0,
-                reason=f"{name} at {input_lufs(context, name):.1f} LUFS in: 3:1 from "
-                f"{threshold:.0f} dB to even it out",
+                reason=f"{name} at {input_lufs(context, name):.1f} LUFS in: {ratio:g}:1 from "
+                f"{threshold:.0f} dB with a fast attack, to even out its peaks and level",
             )
         )
     if not out.calls and not out.notes:
@@ -114,18 +135,29 @@ def compress_move(
     return out
 
 
-def _stepped(name: str, current: Compressor, *, direction: int, amount: float) -> ToolCall:
+def _stepped(
+    name: str,
+    current: Compressor,
+    *,
+    direction: int,
+    amount: float,
+    ratio_said: float | None = None,
+) -> ToolCall:
     """The compressor there, a step harder (threshold 4 dB down, ratio +1 per unit of
-    amount) or softer (the reverse, and 1 dB less makeup: about half the gain reduction)."""
+    amount, a fast attack so the peaks are held too) or softer (the reverse, and 1 dB less
+    makeup: about half the gain reduction)."""
     threshold = clamp(current.threshold_db - 4.0 * amount * direction, -40, -3)
     ratio = round(clamp(current.ratio + 1.0 * amount * direction, 1.5, 10.0), 1)
+    if ratio_said is not None and direction > 0:
+        ratio = ratio_said
+    attack = min(current.attack_ms, EVEN_OUT_ATTACK_MS) if direction > 0 else current.attack_ms
     makeup = current.makeup_db if direction > 0 else max(0.0, current.makeup_db - amount)
     how = "more compression" if direction > 0 else "less compression"
     return compressor_call(
         name,
         threshold,
         ratio=ratio,
-        attack_ms=current.attack_ms,
+        attack_ms=attack,
         release_ms=current.release_ms,
         makeup_db=round(makeup, 1),
         reason=f"{name}: {how}, {current.ratio:g}:1 from {current.threshold_db:.0f} dB → "
@@ -145,7 +177,7 @@ def glue_move(context: PlanContext, *, amount: float, direction: int = 1) -> Mov
         )
         return out
     mix_lufs = float(context.metrics.get("mix", {}).get("integrated_lufs", -18.0))
-    threshold = clamp(mix_lufs + 1.0 - 2.0 * (amount - 1.0), -40, -3)
+    threshold = clamp(mix_lufs - 1.0 - 2.0 * (amount - 1.0), -40, -3)
     if not context.state.master.enabled:
         out.calls.append(
             ToolCall(
@@ -161,10 +193,11 @@ def glue_move(context: PlanContext, *, amount: float, direction: int = 1) -> Mov
                 "enabled": True,
                 "threshold_db": round(threshold, 1),
                 "ratio": 2.0,
-                "attack_ms": 30.0,
-                "release_ms": 200.0,
+                "attack_ms": 5.0,
+                "release_ms": 150.0,
             },
-            reason=f"mix at {mix_lufs:.1f} LUFS: 2:1 glue from {threshold:.0f} dB, 30 ms attack",
+            reason=f"mix at {mix_lufs:.1f} LUFS: 2:1 glue from {threshold:.0f} dB, 5 ms attack "
+            "(the peaks sit into the body of the mix)",
         )
     )
     return out

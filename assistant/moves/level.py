@@ -168,7 +168,8 @@ def level_move(
                 reason=reason,
             )
         )
-    focus = excluded or (names if len(names) <= 2 else [])
+    others = [t.name for t in context.state.audible_tracks() if t.name not in names]
+    focus = excluded or (names[:4] if len(names) <= 4 else others if len(others) <= 2 else [])
     out.measures.extend(TrackLevel(track=n) for n in focus)
     return out
 

@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from mixchat.assistant.moves.carve_model import BELL_Q, CutSite, PairModel, pair_model, solve
+from mixchat.assistant.moves.carve_model import (
+    BELL_Q,
+    CutSite,
+    PairModel,
+    complement,
+    pair_model,
+    solve,
+)
 from mixchat.assistant.moves.tone import MoveSet, carriers, clamp, eq_call, has_room
 from mixchat.assistant.planning.contract import PlanContext
 from mixchat.assistant.planning.measures import Overlap
@@ -28,6 +35,7 @@ OVERLAP_DROP = 0.14  # relative drop of the pair's spectral overlap per unit of 
 OVERLAP_DROP_WITH_LIFT = 0.10  # when the buried part is also raised, the carve only helps
 MAX_BAND_CUT_DB = 6.0  # per band, on the part that gives way
 GIVE_WAY_DB = 3.0  # the more important part of a clashing pair gives up at most this
+COMPLEMENT_BOOST_DB = 2.5  # the heard part's lift where its masker's carve reached its cap
 PRESENCE_HZ = (1000.0, 4000.0)  # where a vocal's intelligibility lives
 VOCAL_SPAN_HZ = (200.0, 8000.0)
 KICK_FUNDAMENTAL_HZ = (40.0, 130.0)
@@ -328,6 +336,7 @@ def _carve_pair(
         }
         before = after = 0.0
         reached = False
+        lift = None
     else:
         goal_ratio = 1.0 - overlap_drop * max(amount, 0.8)
         before_value = model.overlap({})
@@ -337,6 +346,11 @@ def _carve_pair(
             sites,
             goal=before_value * goal_ratio,
             first_db=clamp(2.0 + amount, 2.0, 5.0),
+        )
+        lift = (
+            None
+            if result.reached
+            else complement(context, model, result, target, boost_db=COMPLEMENT_BOOST_DB)
         )
         bands, before, after, reached = result.bands, result.before, result.after, result.reached
     cut_tracks, used = [], []
@@ -348,13 +362,19 @@ def _carve_pair(
             out.calls.append(eq_call(track, "bell", band.freq_hz, band.gain_db, band.q, reason))
             cut_tracks.append(track)
             used.append(site)
+    if lift is not None:
+        reason = (
+            f"{masker} is cut there as far as it should go: {target} +{lift.gain_db:.1f} dB at "
+            f"{hz(lift.freq_hz)} fills the room the cut made (complementary EQ)"
+        )
+        out.calls.append(eq_call(target, "bell", lift.freq_hz, lift.gain_db, lift.q, reason))
     if out.calls:
         first = min(used, key=sites.index)
         names = " and ".join(dict.fromkeys(cut_tracks))
         ranges = ", ".join(
             dict.fromkeys(_range_text(u.low_hz, u.high_hz) for u in sorted(used, key=sites.index))
         )
-        kept = "" if target in cut_tracks else f"; {target}'s own EQ is untouched"
+        kept = "" if target in cut_tracks else f"; {target} is never cut"
         model_text = f" (model: overlap {before:.2f} → {after:.2f})" if before else ""
         out.notes.append(f"{first.why}; I cut {names} at {ranges}{kept}{model_text}.")
     return out, reached

@@ -30,9 +30,13 @@ def parameter_move(context: PlanContext, ask: Ask, names: list[str] | None) -> M
     for name in names:
         track = context.state.track(name)
         if ask.concept == "eq_point":
-            freq = clamp(float(ask.descriptor), 20.0, 20000.0)
+            span = ask.descriptor
+            centre = (span[0] * span[1]) ** 0.5 if isinstance(span, tuple) else float(span)
+            freq = clamp(centre, 20.0, 20000.0)
             gain = clamp(float(ask.value or 0.0), -24.0, 24.0)
             kind, q = _eq_shape(freq, gain)
+            if isinstance(span, tuple):  # a range: a bell as wide as it
+                kind, q = "bell", clamp(centre / (span[1] - span[0]), 0.4, 4.0)
             verb = "cut" if gain < 0 else "boost"
             reason = f"{verb} {abs(gain):g} dB at {hz(freq)}, as asked"
             out.calls.append(eq_call(name, kind, freq, gain, q, reason))

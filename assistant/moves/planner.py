@@ -14,9 +14,10 @@ from mixchat.assistant.moves.dynamics import (
     punch_move,
     saturation_move,
 )
-from mixchat.assistant.moves.followup import halfway_back
+from mixchat.assistant.moves.followup import blend, blend_call, diff_measures
 from mixchat.assistant.moves.level import buried_move, level_db, level_move
 from mixchat.assistant.moves.masking import carve
+from mixchat.assistant.moves.mood import mood_move
 from mixchat.assistant.moves.params import PARAMETER_CONCEPTS, parameter_move
 from mixchat.assistant.moves.space import length_move, send_move, width_move
 from mixchat.assistant.moves.tone import (
@@ -27,13 +28,12 @@ from mixchat.assistant.moves.tone import (
     shelf_move,
     tilt_move,
 )
-from mixchat.assistant.planning.contract import Plan, PlanContext
-from mixchat.assistant.planning.measures import TrackLevel, Width
+from mixchat.assistant.planning.contract import BlendAim, Plan, PlanContext
+from mixchat.assistant.planning.measures import TrackLevel, TrackPan
 from mixchat.assistant.reading.cleanup import CLEANUP_CONCEPTS
 from mixchat.assistant.reading.reader import BriefReading, Clause, TargetRef, ceiling_db, read_brief
-from mixchat.assistant.reading.vocab import DRUM_ROLES, VOCAL_ROLES
+from mixchat.assistant.reading.vocab import DRUM_ROLES, MOODS, VOCAL_ROLES
 from mixchat.tools.base import ToolCall
-from mixchat.tools.catalog import REGISTRY
 
 APPROXIMATE_SCALE = 0.5
 FOLLOWUP_INTENTS = ("repeat", "back_off")
@@ -77,7 +77,12 @@ def resolve(
             names.extend(found)
     if not names:
         return (None if not notes else []), excluded, notes
-    return [t.name for t in context.state.tracks if t.name in names], excluded, notes
+    known = {t.name for t in context.state.tracks}
+    return [n for n in dict.fromkeys(names) if n in known], excluded, notes
+
+
+# a part a song may not have on its own track: the nearest one that carries it
+NEAREST_PART = {"overheads": ("hats",), "hats": ("overheads",), "percussion": ("hats",)}
 
 
 def _role(role: str, tracks) -> list[str]:
@@ -86,6 +91,8 @@ def _role(role: str, tracks) -> list[str]:
         hits = [
             t.name for t in tracks if role.replace("_", " ") in t.name.lower().replace("_", " ")
         ]
+    for nearer in NEAREST_PART.get(role, ()):
+        hits = hits or [t.name for t in tracks if t.role == nearer]
     if not hits and role in DRUM_ROLES:
         hits = [t.name for t in tracks if t.role == "drums"]
     return hits
@@ -145,22 +152,9 @@ class OfflinePlanner:
         return self._change(reading, context, scale=scale)
 
     def _repeat(self, reading: BriefReading, context: PlanContext) -> Plan:
-        tracks = [(t.name, t.role) for t in context.state.tracks]
-        for turn in context.lineage:
-            if turn.kind != "brief" or not turn.brief:
-                continue
-            base = read_brief(turn.brief, tracks=tracks)
-            if base.intent == "change":
-                plan = self._change(base, context, scale=reading.scale)
-                plan.message = f'More of "{turn.brief}" (x{reading.scale:g}). ' + plan.message
-                return plan
-            if base.intent not in FOLLOWUP_INTENTS:
-                break
-        return Plan(
-            intent="clarify",
-            message="More of what? The last version was not a "
-            'change I can repeat; say what to push further, e.g. "more air".',
-        )
+        """ "A bit more", "again": the last change's difference once more (scaled), for
+        whatever it touched."""
+        return step_further(reading, context)
 
     def _change(self, reading: BriefReading, context: PlanContext, *, scale: float) -> Plan:
         moves = MoveSet()
@@ -175,6 +169,13 @@ class OfflinePlanner:
         widening = any(
             a.concept == "width" and a.direction > 0 for c in reading.clauses for a in c.asks
         )
+        # a part raised in the same brief (centred, often bright: the vocal) pulls the mix's
+        # side/mid down and its centroid about: the width and tone moves beside it need more
+        raising = any(
+            a.concept in ("level", "buried") and a.direction > 0 and c.targets
+            for c in reading.clauses
+            for a in c.asks
+        )
         for clause in reading.clauses:
             names, excluded, notes = resolve(clause.targets, context)
             lines.extend(notes)
@@ -184,8 +185,10 @@ class OfflinePlanner:
                 amount = clause.amount.scale * scale
                 if ask.approximate:
                     amount = min(amount, 1.0) * APPROXIMATE_SCALE
-                elif widening and ask.concept in ("brightness", "warmth"):
+                elif (widening or raising) and ask.concept in ("brightness", "warmth"):
                     amount *= 1.5
+                elif raising and ask.concept == "width":
+                    amount *= 1.4
                 moves.extend(plan_ask(ask, clause, context, names, excluded, amount, scale))
         lines.extend(moves.notes)
         if not moves.calls:
@@ -200,6 +203,7 @@ class OfflinePlanner:
             message=" ".join(lines),
             measures=moves.measures,
             level_change=moves.level_change,
+            held_levels=tuple(moves.held),
             notes=list(moves.notes),
         )
 
@@ -223,6 +227,16 @@ def plan_ask(
     tonal_note = MoveSet()
     if concept in CLEANUP_CONCEPTS:
         return cleanup_move(context, concept, names, amount)
+    if concept == "mood" or (concept == "energy" and names and not clause.sections):
+        return _mood_or_level(ask, clause, context, names, excluded, amount, scale)
+    if concept == "eq_point" and not names:
+        return _mix_eq(ask, context, amount)
+    if concept == "presence" and names:
+        return _named_presence(context, names, d, amount)
+    if concept == "punch" and clause.sections and not names:
+        concept = "energy"
+    if concept == "lexicon":
+        amount = min(amount, 1.0) * APPROXIMATE_SCALE
     if clause.sections and concept not in ("level", "buried", "energy", "wet", "echo"):
         tonal_note.notes.append(
             "EQ and dynamics are not automated per section here, so this applies to the whole song."
@@ -233,21 +247,21 @@ def plan_ask(
         )
     elif concept in SHELVES:
         out = shelf_move(context, concept, direction=d, amount=amount, names=names)
-        if concept == "presence" and names and len(names) <= 2 and d > 0:
-            out.extend(level_move(context, names, delta_db=0.75 * amount, sections=(), excluded=[]))
-            out.level_change = False
     elif concept in ("brightness", "warmth", "energy") and not (
         concept == "energy" and clause.sections
     ):
         a = amount * (0.8 if concept == "energy" else 1.0)
-        out = tilt_move(
-            context,
-            direction=d if concept != "warmth" else -d,
-            amount=a,
-            names=names,
-            warm=concept == "warmth",
-            word=ask.word,
-        )
+        if concept == "brightness" and d < 0 and names is None:
+            out = mood_move(context, "dark", direction=1, amount=a, word="darker")
+        else:
+            out = tilt_move(
+                context,
+                direction=d if concept != "warmth" else -d,
+                amount=a,
+                names=names,
+                warm=concept == "warmth",
+                word=ask.word,
+            )
     elif concept == "lexicon":
         out = lexicon_move(ask, context, names, amount)
     elif concept == "clarity":
@@ -265,6 +279,11 @@ def plan_ask(
             delta = level_db(amount * 1.1, clause.amount.db, d) if concept == "energy" else delta
         out = level_move(
             context, names, delta_db=delta, sections=clause.sections, excluded=excluded
+        )
+        # a balance move (a part against the rest, a section against the song) keeps the
+        # mix loudness where it was; a level asked of the whole mix, or in dB, moves it
+        out.level_change = (names is None and not clause.sections) or (
+            clause.amount.db is not None and bool(clause.sections)
         )
     elif concept == "buried":
         out = buried_plan(context, names, clause, amount)
@@ -299,8 +318,14 @@ def plan_ask(
     elif concept == "glue":
         out = glue_move(context, amount=amount, direction=d)
     elif concept == "compression":
+        said = re.search(r"\b(\d+(?:\.\d+)?)\s*(?::|to)\s*1\b", clause.text)
         out = compress_move(
-            context, names, direction=d, amount=amount, remove=ask.word == "uncompress"
+            context,
+            names,
+            direction=d,
+            amount=amount,
+            remove=ask.word == "uncompress",
+            ratio_said=min(20.0, max(1.0, float(said.group(1)))) if said else None,
         )
     elif concept == "saturation":
         out = saturation_move(context, names, direction=d, amount=amount)
@@ -312,6 +337,65 @@ def plan_ask(
         out = simple_action(ask, names)
     tonal_note.extend(out)
     return tonal_note
+
+
+def _mood_or_level(
+    ask, clause: Clause, context: PlanContext, names, excluded, amount: float, scale: float
+) -> MoveSet:
+    """A mood on the mix moves its dimensions; on a named part ("the pad is too big",
+    "the drums feel lifeless") it is that part's level or punch."""
+    if names:
+        if ask.concept == "energy" or (ask.word in ("hit",)):
+            return punch_move(context, names, direction=ask.direction, amount=amount)
+        delta = level_db(amount, None, ask.direction)
+        return level_move(context, names, delta_db=delta, sections=clause.sections, excluded=[])
+    out = MoveSet()
+    if clause.sections:  # the section lifts against the song; the mood's colour is global
+        delta = level_db(amount * 1.1, clause.amount.db, ask.direction)
+        out = level_move(context, None, delta_db=delta, sections=clause.sections, excluded=[])
+        out.level_change = False
+        if ask.concept != "mood":
+            return out
+    mood = MOODS.get(ask.word, "huge")
+    out.extend(mood_move(context, mood, direction=ask.direction, amount=amount, word=ask.word))
+    out.level_change = False
+    return out
+
+
+MIX_EQ_CONCEPTS = (  # (upper edge Hz, concept for a cut, concept for a boost)
+    (60.0, "sub", "sub"),
+    (200.0, "boom", "low_end"),
+    (500.0, "mud", "warmth"),
+    (1000.0, "box", "warmth"),
+    (1800.0, "honk", "presence"),
+    (6000.0, "harsh", "presence"),
+    (20001.0, "air", "air"),
+)
+
+
+def _mix_eq(ask, context: PlanContext, amount: float) -> MoveSet:
+    """An EQ move in numbers on the whole mix ("scoop some 250-400 out of the mix",
+    "shelf in some 12k on the master"): the band's own move, on the parts that carry it."""
+    span = ask.descriptor
+    freq = (span[0] * span[1]) ** 0.5 if isinstance(span, tuple) else float(span)
+    cut, boost = next((c, b) for edge, c, b in MIX_EQ_CONCEPTS if freq < edge)
+    concept = cut if ask.direction < 0 else boost
+    d = ask.direction
+    if concept in BAND_SPECS:
+        return band_move(context, concept, direction=d, amount=amount, names=None, explicit=False)
+    if concept in SHELVES:
+        return shelf_move(context, concept, direction=d, amount=amount, names=None)
+    return tilt_move(context, direction=-d, amount=amount, names=None, warm=True, word="warmer")
+
+
+def _named_presence(context: PlanContext, names: list[str], d: int, amount: float) -> MoveSet:
+    """ "More presence on the vocal", "the hats are too present", "bring the keys forward":
+    the part's presence range and its level against the rest, together."""
+    out = shelf_move(context, "presence", direction=d, amount=amount, names=names)
+    level = level_move(context, names, delta_db=level_db(amount, None, d), sections=(), excluded=[])
+    out.extend(level)
+    out.level_change = False
+    return out
 
 
 def buried_plan(
@@ -327,8 +411,11 @@ def buried_plan(
         if all(n in context.tracks for n in names)
         else []
     )
-    target = vocal[0] if vocal else names[-1]
+    # the reader puts the part that is buried first ("the keys cover the vocal": the vocal)
+    target = vocal[0] if vocal else names[0]
     maskers = [n for n in names if n != target] or None
+    if maskers is not None and len(maskers) > 2:  # "behind the band": lift and carve the worst
+        maskers = None
     return buried_move(context, target, amount=amount, sections=clause.sections, maskers=maskers)
 
 
@@ -370,28 +457,66 @@ def simple_action(ask, names: list[str] | None) -> MoveSet:
                 ToolCall(
                     tool="set_pan",
                     args={"track": name, "pan": ask.value},
-                    reason=f"pan {name} to {ask.value:+.2f}",
+                    reason=f"pan {name} to {pan_text(ask.value)}",
                 )
             )
-            out.measures.append(Width())
+            out.measures.append(TrackPan(track=name))
     return out
 
 
+def _last_change(context: PlanContext):
+    """(the parent, its parent) when the parent was made by a brief, else None."""
+    if len(context.lineage) < 2 or context.lineage[0].kind != "brief":
+        return None
+    return context.lineage[0], context.lineage[1]
+
+
+def pan_text(value: float) -> str:
+    """ "L60", "C", "R25": how a console shows a pan."""
+    if abs(value) < 0.005:
+        return "C"
+    return f"{'L' if value < 0 else 'R'}{abs(value) * 100:.0f}"
+
+
 def back_off(reading: BriefReading, context: PlanContext) -> Plan:
-    if len(context.lineage) < 2:
-        return Plan(intent="nothing", message="There is no earlier version to go back towards.")
-    new, old = context.lineage[0].state, context.lineage[1].state
-    calls = halfway_back(new, old, reading.scale)
-    if not calls:
-        return Plan(intent="nothing", message="The last version changed nothing I can halve.")
-    level = any("loudness" in REGISTRY.categories(c.tool) for c in calls)
+    """ "Too much, go halfway back": the state part of the way back to the one before."""
+    pair = _last_change(context)
+    if pair is None:
+        return Plan(intent="nothing", message="There is no earlier change to go back from.")
+    return _blend_plan(context, pair, reading.scale, "back")
+
+
+def step_further(reading: BriefReading, context: PlanContext) -> Plan:
+    pair = _last_change(context)
+    if pair is None:
+        return Plan(
+            intent="clarify",
+            message="More of what? The last version was not a change I can repeat; say what "
+            'to push further, e.g. "more air".',
+        )
+    return _blend_plan(context, pair, -reading.scale, "further")
+
+
+def _blend_plan(context: PlanContext, pair, fraction: float, how: str) -> Plan:
+    last, before = pair
+    target = blend(last.state, before.state, fraction)
+    if target == context.state:
+        return Plan(intent="nothing", message="The last version changed nothing I can scale.")
+    call = blend_call(context.state, target, version=before.version, fraction=fraction)
+    words = (
+        f"Took the last change {fraction:.0%} of the way back"
+        if how == "back"
+        else f"The last change again, {-fraction:.0%} of a step further"
+    )
     return Plan(
         intent="change",
-        calls=calls,
-        level_change=level,
-        message=f"Took the last change {reading.scale:.0%} of the way back "
-        f'("{context.lineage[0].brief}").',
-        measures=[],
+        calls=[call],
+        level_change=True,  # between two states whose loudness was each set already
+        message=f'{words} ("{last.brief}"), setting by setting.',
+        measures=diff_measures(before.state, last.state),
+        blend=BlendAim(
+            new=last.state, old=before.state, old_version=before.version, fraction=fraction
+        ),
     )
 
 
@@ -448,6 +573,15 @@ def clarify(reading: BriefReading) -> Plan:
             return Plan(intent="clarify", message=f"{message} Nothing changed.")
     words = ", ".join(f"'{w}'" for w in reading.unknown[:3])
     near = ", ".join(reading.suggestions)
+    if reading.vague:
+        said = ", ".join(f"'{w}'" for w in dict.fromkeys(reading.vague))
+        return Plan(
+            intent="clarify",
+            message=f"{said.capitalize()} can mean many things, and a big guess could undo what "
+            "you like. Tell me what to change: the tone (darker, brighter, less muddy), a "
+            "part's level (more vocal, less bass), space (wider, more reverb) or punch. "
+            "Nothing changed.",
+        )
     if words:
         text = f"I don't know {words} as a mixing word. Did you mean {near}? Nothing changed."
     else:

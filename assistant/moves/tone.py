@@ -32,13 +32,25 @@ from mixchat.tools.track_tools import MAX_EQ_BANDS, merges_with
 SUBBANDS = 6
 BAND_SHARE_TARGET_DB = 2.0  # per unit of amount; judged audible at >= 1 dB
 MIN_AUDIBLE_AMOUNT = 0.9  # "a touch" is smaller than the default but still clearly audible
+
+
+def audible(amount: float) -> float:
+    """The amount a move aims at: never under MIN_AUDIBLE_AMOUNT, and still monotonic in
+    the amount asked ("a touch" < "a bit" < unmarked)."""
+    return max(amount, MIN_AUDIBLE_AMOUNT + 0.2 * (amount - 0.5))
+
+
 CENTROID_TARGET_PCT = 12.0  # per unit of amount; judged audible at >= 8-10 %
 MAX_CUT_DB = 9.0
 SPREAD_CUT_DB = 6.0  # per-track cut before the move spreads to the next carrier
 MAX_BOOST_DB = 8.0
-NAMED_CUT_DB = 4.0  # per unit of amount, on a track the brief names
-NAMED_BOOST_DB = 3.0
-NAMED_MAX_DB = 6.0
+NAMED_CUT_DB = 4.5  # per unit of amount, on a track the brief names
+NAMED_BOOST_DB = 3.5
+NAMED_MIX_TARGET_DB = 1.0  # per unit of amount: what a named part's band move does to the mix
+NAMED_CARRIER_SHARE = 0.3  # ... when the named parts carry at least this share of the band
+NAMED_MIN_DB = 3.0  # even "a touch" on a named part moves its band >= 1.5 dB
+NAMED_MAX_DB = 8.0
+LEXICON_CENTROID_PCT = 4.0  # a lexicon-only word moves the centroid at most this much
 
 Moves = dict[str, list[EqBand]]
 
@@ -49,12 +61,14 @@ class MoveSet:
     measures: list[Measure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     level_change: bool = False
+    held: list[str] = field(default_factory=list)  # tracks whose own loudness the move keeps
 
     def extend(self, other: MoveSet) -> None:
         self.calls.extend(other.calls)
         self.measures.extend(m for m in other.measures if m not in self.measures)
         self.notes.extend(other.notes)
         self.level_change = self.level_change or other.level_change
+        self.held.extend(n for n in other.held if n not in self.held)
 
 
 def clamp(value: float, low: float, high: float) -> float:
@@ -66,7 +80,7 @@ def named_gain_db(sign: float, amount: float) -> float:
     the whole mix instead, a part that carries little of the band would need a drastic
     move (+8 dB of low shelf on a thin guitar) to shift the mix's balance."""
     step = NAMED_CUT_DB if sign < 0 else NAMED_BOOST_DB
-    return sign * clamp(step * amount, 1.5, NAMED_MAX_DB)
+    return sign * clamp(NAMED_MIN_DB + step * (amount - 0.5), NAMED_MIN_DB, NAMED_MAX_DB)
 
 
 def track_band_measures(names: list[str], low_hz: float, high_hz: float) -> list[Measure]:
@@ -186,12 +200,16 @@ class BandSpec:
 
 
 BAND_SPECS = {
-    "harsh": BandSpec("2–5 kHz", 2000, 5000, 3150, 1.2, RangeShare(low_hz=2000, high_hz=5000)),
+    "harsh": BandSpec("2–5 kHz", 2000, 5000, 3150, 0.9, RangeShare(low_hz=2000, high_hz=5000)),
     "sibilance": BandSpec("5–9 kHz", 5000, 9000, 6500, 1.8, RangeShare(low_hz=5000, high_hz=9000)),
     "mud": BandSpec("200–500 Hz", 200, 500, 315, 1.1, RangeShare(low_hz=200, high_hz=500)),
     "boom": BandSpec("60–250 Hz", 60, 250, 200, 0.7, BandShare(band="low"), "low_shelf"),
     "box": BandSpec("300–900 Hz", 300, 900, 500, 1.3, RangeShare(low_hz=300, high_hz=900)),
     "honk": BandSpec("700–1500 Hz", 700, 1500, 1000, 1.5, RangeShare(low_hz=700, high_hz=1500)),
+    "sizzle": BandSpec(
+        "5–16 kHz", 5000, 16000, 6000, 0.7, RangeShare(low_hz=5000, high_hz=16000), "high_shelf"
+    ),
+    "growl": BandSpec("0.7–2.5 kHz", 700, 2500, 1300, 0.9, RangeShare(low_hz=700, high_hz=2500)),
 }
 EXTRA_MEASURES: dict[str, Measure] = {
     "harsh": BandShare(band="presence"),
@@ -239,6 +257,21 @@ def band_move(
     sign = -1.0 if direction < 0 else 1.0
     if explicit:
         gain = named_gain_db(sign, amount)
+        before = range_share_db(mix_powers(context), spec.low_hz, spec.high_hz)
+
+        def heard(gain_db: float) -> float:
+            moves = {
+                n: [EqBand(kind=spec.kind, freq_hz=spec.freq_hz, gain_db=gain_db, q=spec.q)]
+                for n, _ in offenders
+            }
+            after = range_share_db(mix_powers(context, moves), spec.low_hz, spec.high_hz)
+            return (after - before) * sign
+
+        # a clear step on the part; when the part is what carries the band, deep enough to
+        # be heard in the mix around it too (a part that carries little of it never would be)
+        if sum(share for _, share in offenders) >= NAMED_CARRIER_SHARE:
+            target = NAMED_MIX_TARGET_DB * audible(amount)
+            gain = _solve_gain(heard, start_db=gain, cap_db=NAMED_MAX_DB, target=target)
         for name, share in offenders:
             reason = (
                 f"{'cut' if gain < 0 else 'boost'} {abs(gain):.1f} dB at "
@@ -250,7 +283,7 @@ def band_move(
         out.measures.extend(track_band_measures(named, spec.low_hz, spec.high_hz))
         return out
     before = range_share_db(mix_powers(context), spec.low_hz, spec.high_hz)
-    target = BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT)
+    target = BAND_SHARE_TARGET_DB * audible(amount)
     cap = SPREAD_CUT_DB if sign < 0 else MAX_BOOST_DB
 
     def change(gain: float) -> float:
@@ -305,6 +338,10 @@ def shelf_move(
     context: PlanContext, concept: str, *, direction: int, amount: float, names: list[str] | None
 ) -> MoveSet:
     kind, freq, q, lo, hi, measure = SHELVES[concept]
+    if concept == "presence" and names and all(_is_bass(context, n) for n in names):
+        freq, q, lo, hi = 1100.0, 0.9, 700, 2500  # a bass's presence is its upper harmonics
+    if concept == "low_end" and names:
+        freq = 220.0  # a named part's body reaches higher than the mix's low end
     pool = names or list(context.tracks)
     if concept == "presence" and names is None:
         vocals = [n for n, t in context.tracks.items() if "vocal" in t.role]
@@ -336,7 +373,7 @@ def shelf_move(
             change,
             start_db=sign * 2.0 * amount,
             cap_db=MAX_BOOST_DB if sign > 0 else MAX_CUT_DB,
-            target=BAND_SHARE_TARGET_DB * max(amount, MIN_AUDIBLE_AMOUNT),
+            target=BAND_SHARE_TARGET_DB * audible(amount),
         )
     for name, share in chosen:
         reason = (
@@ -346,6 +383,11 @@ def shelf_move(
         out.calls.append(eq_call(name, kind, freq, gain, q, reason))
         out.notes.append(reason)
     return out
+
+
+def _is_bass(context: PlanContext, name: str) -> bool:
+    facts = context.tracks.get(name)
+    return facts is not None and facts.role in ("bass", "sub")
 
 
 def tilt_move(
@@ -362,6 +404,8 @@ def tilt_move(
     lexicon's fitted curve) on the master when it is on, else on the tracks carrying the top."""
     sign = 1.0 if direction > 0 else -1.0
     high_freq = 3500.0 if sign < 0 else 4500.0
+    if names and not shape:  # a named part's own top: from 2.5 kHz, where most of it lives
+        high_freq = 2500.0
 
     def bands(gain: float) -> list[EqBand]:
         if shape:
@@ -386,8 +430,10 @@ def tilt_move(
         return 100.0 * (after / before - 1.0) * (sign if not shape else 1.0)
 
     out = MoveSet(measures=[Centroid()])
-    if shape:
+    if shape:  # a word only the crowd's lexicon knows: a small, stated move
         gain = min(0.8 * amount, 1.5)
+        while abs(change(gain)) > LEXICON_CENTROID_PCT and gain > 0.05:
+            gain *= 0.7
     elif names and not on_master:
         gain = named_gain_db(sign, amount)
         out.measures.extend(track_band_measures(chosen, 2000, 20000))
@@ -396,7 +442,7 @@ def tilt_move(
             change,
             start_db=sign * 2.5 * amount,
             cap_db=MAX_BOOST_DB if sign > 0 else MAX_CUT_DB,
-            target=CENTROID_TARGET_PCT * max(amount, MIN_AUDIBLE_AMOUNT),
+            target=CENTROID_TARGET_PCT * audible(amount),
         )
     predicted = change(gain) * (sign if not shape else 1.0)
     what = word or ("warmer" if warm else "brighter" if sign > 0 else "darker")

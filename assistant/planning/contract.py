@@ -109,6 +109,19 @@ class PlanContext:
         )
 
 
+@dataclass(frozen=True)
+class BlendAim:
+    """A follow-up that blends two versions' states ("halfway back"): ``new`` (the parent's)
+    taken ``fraction`` of the way to ``old`` (version ``old_version``'s). The turn lands it on
+    that share of the measured change, not only of the settings: half a compressor's ratio
+    is rarely half its effect."""
+
+    new: MixState
+    old: MixState
+    old_version: int
+    fraction: float
+
+
 @dataclass
 class Plan:
     intent: Intent
@@ -116,6 +129,10 @@ class Plan:
     message: str = ""
     measures: list[Measure] = field(default_factory=list)
     level_change: bool = False
+    # tracks the turn level-matches after the calls (their insert output's loudness kept):
+    # "punchier" is not "louder"
+    held_levels: tuple[str, ...] = ()
+    blend: BlendAim | None = None
     target_versions: tuple[int, ...] = ()
     notes: list[str] = field(default_factory=list)
     planner: str | None = None  # set when another planner answered (e.g. the offline fallback)

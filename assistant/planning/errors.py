@@ -21,3 +21,7 @@ def scrub(text: str, *, secret: str | None = None) -> str:
         text = text.replace(secret, "***")
     text = KEY_SHAPE.sub(lambda m: f"{m.group(1)}-***", text)
     return BEARER.sub(lambda m: f"{m.group(1)}***", text)
+
+
+class NamedFileError(MixError):
+    """A file a message names that is missing, unreadable, or neither audio nor an image."""

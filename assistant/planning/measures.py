@@ -90,6 +90,20 @@ class TrackLevel(Measure):
         return f"track:{self.track}"
 
 
+class TrackPan(Measure):
+    """Where a track sits left to right in the mix: its left-minus-right level (dB) after
+    pan and width (negative: left)."""
+
+    track: str
+
+    @property
+    def key(self) -> str:
+        return f"pan:{self.track}"
+
+    def tracks(self) -> tuple[str, ...]:
+        return (self.track,)
+
+
 class TrackRange(Measure):
     """A track's own level in a frequency range (post inserts and fader)."""
 

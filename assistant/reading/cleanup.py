@@ -28,7 +28,11 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     ),
     (
         "clicks",
-        r"\bclick(?:s|y|ing)?\b|\bcrackl\w*|\bticks\b|\bpops and clicks\b|\bclicks and pops\b",
+        # "more click on the kick" is its attack; "the clicks on the bass" are a fault
+        r"(?<!more )(?<!some )(?<!needs )(?<!need )(?<!add )(?<!the )\bclick\b"
+        r"(?! (?:on|of|in) the (?:kick|beater))|"
+        r"(?<!more )(?<!some )(?<!add )\bclick(?:s|ing)\b(?! (?:on|of|in) the (?:kick|beater))|"
+        r"\bcrackl\w*|\bticks\b|\bpops and clicks\b|\bclicks and pops\b",
     ),
     (
         "rumble",

@@ -18,8 +18,9 @@ from typing import Any, Literal, cast
 from mixchat.assistant.reading.asks import Ask
 from mixchat.assistant.reading.cleanup import find_cleanup_asks
 from mixchat.assistant.reading.followups import classify_followup
-from mixchat.assistant.reading.lexicon import inflection_candidates, load_lexicon
+from mixchat.assistant.reading.lexicon import load_lexicon
 from mixchat.assistant.reading.params import find_parameter_asks
+from mixchat.assistant.reading.text import expand_text_speak, lemma_candidates
 from mixchat.assistant.reading.vocab import (
     AMOUNT_WORDS,
     COMPLAINTS,
@@ -34,6 +35,7 @@ from mixchat.assistant.reading.vocab import (
     SECTION_WORDS,
     STOPWORDS,
     TARGETS_LUFS,
+    VAGUE,
 )
 
 ReadingIntent = Literal[
@@ -52,7 +54,23 @@ NUMBER_WORDS = {
     "ten": "10",
     "twelve": "12",
 }
-UP_WORDS = ("up", "raise", "boost", "louder", "push", "increase", "crank", "higher", "lift")
+UP_WORDS = (
+    "up",
+    "raise",
+    "boost",
+    "louder",
+    "push",
+    "increase",
+    "crank",
+    "higher",
+    "lift",
+    "bring out",
+    "bring forward",
+    "come forward",
+    "feature",
+    "highlight",
+    "showcase",
+)
 DOWN_WORDS = (
     "down",
     "lower",
@@ -66,6 +84,25 @@ DOWN_WORDS = (
     "drop",
     "duck",
     "attenuate",
+    "sit back",
+    "push back",
+    "pull back",
+    "set back",
+    "tuck",
+    "nestle",
+    "blend in",
+)
+_KNOWN_WORDS = (
+    frozenset(
+        word
+        for table in (CONCEPT_WORDS, ROLE_WORDS, GROUP_WORDS, SECTION_WORDS, dict(AMOUNT_WORDS))
+        for phrase in table
+        for word in phrase.split()
+    )
+    | STOPWORDS
+    | VAGUE
+    | frozenset(UP_WORDS)
+    | frozenset(DOWN_WORDS)
 )
 _SPLIT = re.compile(
     r"\s*(?:[.;!?]+\s+|[.;!?]+$|,\s*|\s+(?:and then|and also|and|then|also|"
@@ -95,12 +132,18 @@ class Amount:
 
 @dataclass(frozen=True)
 class Clause:
+    """One frame of a brief: which qualities (asks, each with a direction), on what
+    (targets, in the order they were said), where (sections), how much (amount), and
+    relative to what (``reference``: "louder than the guitar", "more than the verse")."""
+
     text: str
     asks: tuple[Ask, ...] = ()
     targets: tuple[TargetRef, ...] = ()
     sections: tuple[SectionRef, ...] = ()
     amount: Amount = Amount()
     unknown: tuple[str, ...] = ()
+    reference: tuple[TargetRef | SectionRef, ...] = ()
+    vague: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,11 +156,32 @@ class BriefReading:
     unknown: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
     approximations: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    vague: tuple[str, ...] = ()
+
+    @property
+    def placed(self) -> bool:
+        """False when the reader could not place the brief on anything it can move: the
+        brief is a candidate for rephrasing (by an LLM, when one is configured)."""
+        return self.intent != "clarify"
 
 
 # --- text helpers -------------------------------------------------------------------------
+def _known_word(word: str) -> bool:
+    return word in _KNOWN_WORDS or any(c in _KNOWN_WORDS for c in lemma_candidates(word))
+
+
 def normalise_text(text: str) -> str:
     text = text.lower().replace("’", "'").replace("–", "-")
+    text = expand_text_speak(text, _known_word)
+    text = re.sub(
+        r"\b(?:bass|low|lower|bottom)[ -](?:frequenc\w*|freqs?|range|region|register)\b",
+        "low end",
+        text,
+    )
+    text = re.sub(
+        r"\b(?:high|higher|top)[ -](?:frequenc\w*|freqs?|range|region|register)\b", "high end", text
+    )
+    text = re.sub(r"\bbass (?=overall\b|in general\b|everywhere\b|across the mix\b)", "low end ", text)
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
     text = re.sub(r"\b(\w+)'s\b", r"\1s", text)
     text = re.sub(r"\b(everything|all|the rest|every track) but\b", r"\1 except", text)
@@ -141,10 +205,6 @@ def _lexicon():
         return None
 
 
-def _inflections(word: str) -> list[str]:
-    return inflection_candidates(word)
-
-
 # --- parts of a clause ---------------------------------------------------------------------
 def find_sections(text: str) -> tuple[tuple[SectionRef, ...], str]:
     found: list[SectionRef] = []
@@ -162,8 +222,15 @@ def find_sections(text: str) -> tuple[tuple[SectionRef, ...], str]:
     return tuple(dict.fromkeys(found)), text
 
 
+_REFERENCE = re.compile(
+    r"\b(?:than|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs)\s+"
+    r"(?:the\s+|my\s+|our\s+)?"
+)
+
+
 def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[TargetRef, ...], str]:
-    found: list[TargetRef] = []
+    """The parts a clause names, in the order they were said, and the text with them blanked."""
+    found: list[tuple[int, TargetRef]] = []
     names = {**GROUP_WORDS, **ROLE_WORDS}
     roles = "|".join(sorted((re.escape(w) for w in names), key=len, reverse=True))
     but = re.search(
@@ -172,29 +239,67 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
         text,
     )
     if but:
-        found.append(TargetRef("all_but", names[but.group(1)]))
+        found.append((but.start(), TargetRef("all_but", names[but.group(1)])))
         text = _blank(text, but.start(), but.end())
+    spoken_names = {" ".join(re.sub(r"[_\-.]+", " ", n.lower()).split()) for n, _ in tracks}
+    for phrase, value in sorted(ROLE_WORDS.items(), key=lambda p: -len(p[0])):
+        # "bass guitar" is the bass, not the Bass and the Guitar tracks
+        if " " not in phrase or phrase in spoken_names:
+            continue
+        for m in re.finditer(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text):
+            found.append((m.start(), TargetRef("role", value)))
+            text = _blank(text, m.start(), m.end())
     for name, _role in sorted(tracks, key=lambda t: -len(t[0])):
         spoken = " ".join(re.sub(r"[_\-.]+", " ", name.lower()).split())
         for candidate in {spoken, name.lower()}:
-            m = re.search(rf"\b{re.escape(candidate)}\b", text)
-            if m and len(candidate) >= 3:
-                found.append(TargetRef("track", name))
-                text = _blank(text, m.start(), m.end())
+            hit = re.search(rf"\b{re.escape(candidate)}\b", text)
+            if hit and len(candidate) >= 3:
+                found.append((hit.start(), TargetRef("track", name)))
+                text = _blank(text, hit.start(), hit.end())
     tables = ((GROUP_WORDS, "group"), (ROLE_WORDS, "role"))
     phrases = sorted(
         ((w, kind, v) for table, kind in tables for w, v in table.items()), key=lambda p: -len(p[0])
     )
     for phrase, kind, value in phrases:
         for m in re.finditer(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text):
-            found.append(TargetRef(kind, value))  # type: ignore[arg-type]
+            found.append((m.start(), TargetRef(kind, value)))  # type: ignore[arg-type]
             text = _blank(text, m.start(), m.end())
     for phrase in MIX_WORDS:
-        m = re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text)
-        if m:
-            found.append(TargetRef("mix"))
-            text = _blank(text, m.start(), m.end())
-    return tuple(dict.fromkeys(found)), text
+        hit = re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text)
+        if hit:
+            found.append((hit.start(), TargetRef("mix")))
+            text = _blank(text, hit.start(), hit.end())
+    ordered = [ref for _, ref in sorted(found, key=lambda p: p[0])]
+    return tuple(dict.fromkeys(ordered)), text
+
+
+def split_reference(
+    text: str, targets: tuple[TargetRef, ...], original: str
+) -> tuple[tuple[TargetRef, ...], tuple[TargetRef, ...]]:
+    """Targets said after "than", "compared to", "against": the reference a clause is
+    relative to ("the vocal louder than the guitar"), apart from what it moves."""
+    m = _REFERENCE.search(original)
+    if not m or len(targets) < 2:
+        return targets, ()
+    tail = original[m.end() :]
+    refs = tuple(
+        t
+        for t in targets
+        if t.kind in ("role", "group", "track") and _names_target(tail.split(" ")[0:4], t)
+    )
+    kept = tuple(t for t in targets if t not in refs)
+    return (kept, refs) if kept else (targets, ())
+
+
+def _names_target(words: list[str], target: TargetRef) -> bool:
+    table = {**GROUP_WORDS, **ROLE_WORDS}
+    text = " ".join(words)
+    if target.kind == "track":
+        return target.value.lower().replace("_", " ").split(" ")[0] in text
+    return any(
+        value == target.value and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text)
+        for w, value in table.items()
+    )
 
 
 def find_amount(text: str) -> Amount:
@@ -207,14 +312,27 @@ def find_amount(text: str) -> Amount:
     if re.search(r"\bhalf(?:way)?\b", text):
         return Amount(scale=0.5, phrase="halfway")
     cleaned = re.sub(r"\btoo much\b", " ", text)
-    for phrase, scale in AMOUNT_WORDS:
+    for phrase, scale in sorted(AMOUNT_WORDS, key=lambda p: -len(p[0])):
         if _has(cleaned, phrase):
             return Amount(scale=scale, phrase=phrase)
     return Amount()
 
 
+_TOO_LITTLE = re.compile(r"\btoo (?:less|little|few|low)\b|\bnot enough\b|\bnot \w+ enough\b")
+BAND_NOUNS = frozenset(
+    "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|top octave|"
+    "low mids|low mid|upper mids|high mids|presence|body|weight".split("|")
+)
+_DOWN_VERB = re.compile(
+    r"\b(?:down|lower|cut|reduce|roll(?:ed|ing)? (?:\w+ )?off|tame|pull|dip|scoop|take|"
+    r"attenuate|less|shelve (?:\w+ )?down|tilt (?:\w+ )*down)\b"
+)
+
+
 def _direction_modifier(before: str, after: str) -> int:
     """-1 when the words before say "less"/"too", +1 otherwise (incl. "not ... enough")."""
+    if _TOO_LITTLE.search(before + " " + after.split(",")[0]):
+        return 1
     if re.search(r"\bnot\b", before) and re.match(r"\s*enough\b", after):
         return 1
     if re.match(r"\s*enough\b", after) and re.search(r"\bnot\b", before):
@@ -226,10 +344,19 @@ def _direction_modifier(before: str, after: str) -> int:
 
 
 def _concept_for(phrase: str) -> tuple[str, int, str] | None:
+    """The concept a word or phrase names, through its lemma ("covering" is "cover",
+    "sticks out" is "stick out", "muddier" is "muddy")."""
     if phrase in CONCEPT_WORDS:
         return (*CONCEPT_WORDS[phrase], phrase)
-    extra = [phrase[:-3] + "y"] if phrase.endswith("ier") else []
-    for base in extra + _inflections(phrase):
+    words = phrase.split(" ")
+    if len(words) > 1:
+        for i, word in enumerate(words):
+            for base in lemma_candidates(word):
+                joined = " ".join([*words[:i], base, *words[i + 1 :]])
+                if joined in CONCEPT_WORDS:
+                    return (*CONCEPT_WORDS[joined], joined)
+        return None
+    for base in lemma_candidates(phrase):
         if base in CONCEPT_WORDS:
             return (*CONCEPT_WORDS[base], base)
     return None
@@ -267,16 +394,18 @@ def _lexicon_concept(descriptor: Any) -> tuple[str, int] | None:
     return None
 
 
-def find_asks(text: str) -> tuple[list[Ask], list[str], str]:
-    """Descriptors and concept words in ``text`` (targets and sections already blanked)."""
+def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], list[str], str]:
+    """Descriptors and concept words in ``text`` (targets and sections already blanked);
+    vague words ("better", "vibe") go to ``vague``, never to a descriptor."""
     tokens = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[a-z0-9']+", text)]
     asks: list[Ask] = []
     unknown: list[str] = []
+    vague = vague if vague is not None else []
     lex = _lexicon()
     i = 0
     while i < len(tokens):
         hit, n = None, 1
-        for span in (3, 2, 1):
+        for span in (5, 4, 3, 2, 1):
             if i + span <= len(tokens):
                 phrase = " ".join(t[0] for t in tokens[i : i + span])
                 hit = _concept_for(phrase)
@@ -285,8 +414,14 @@ def find_asks(text: str) -> tuple[list[Ask], list[str], str]:
                     break
         word, start, end = tokens[i][0], tokens[i][1], tokens[i + n - 1][2]
         descriptor, approximate = None, False
+        if hit is None and (word in VAGUE or any(b in VAGUE for b in lemma_candidates(word))):
+            vague.append(word)
+            i += 1
+            continue
         if hit is None and lex is not None and word not in STOPWORDS and len(word) >= 3:
-            descriptor = lex.lookup(word, approximate=len(word) >= 5)
+            descriptor = lex.lookup(word, approximate=len(word) >= 6)
+            if descriptor is not None and descriptor.approximate and descriptor.word[0] != word[0]:
+                descriptor = None
             if descriptor is not None and getattr(descriptor, "scannable", True):
                 axis = _lexicon_concept(descriptor)
                 if axis:
@@ -295,6 +430,7 @@ def find_asks(text: str) -> tuple[list[Ask], list[str], str]:
         typo = False
         if hit is None and word not in STOPWORDS and len(word) >= 5 and word.isalpha():
             close = difflib.get_close_matches(word, list(CONCEPT_WORDS), n=1, cutoff=0.8)
+            close = [c for c in close if c[0] == word[0]]
             if close:
                 hit, typo = (*CONCEPT_WORDS[close[0]], close[0]), True
                 approximate = difflib.SequenceMatcher(None, word, close[0]).ratio() < 0.85
@@ -305,6 +441,12 @@ def find_asks(text: str) -> tuple[list[Ask], list[str], str]:
             continue
         concept, sign, canonical = hit
         modifier = _direction_modifier(text[:start], text[end:])
+        if (
+            canonical in BAND_NOUNS
+            and _DOWN_VERB.search(text[:start] + text[end:])
+            and not _TOO_LITTLE.search(text)
+        ):
+            modifier = -1
         direction = -1 if concept in PROBLEMS and sign > 0 else sign * modifier
         if canonical in COMPLAINTS:
             direction = -sign
@@ -331,7 +473,9 @@ def find_asks(text: str) -> tuple[list[Ask], list[str], str]:
     return asks, unknown, text
 
 
-def find_actions(text: str, has_target: bool, has_section: bool) -> list[Ask]:
+def find_actions(
+    text: str, has_target: bool, has_section: bool, named: bool | None = None
+) -> list[Ask]:
     """Level, mute, solo, pan, master, compression verbs."""
     asks: list[Ask] = []
     if re.search(r"\bun ?mute\b", text):
@@ -359,11 +503,21 @@ def find_actions(text: str, has_target: bool, has_section: bool) -> list[Ask]:
     if re.search(r"\bback up\b", text):  # "bring the vocal back up"
         downs = [w for w in downs if w != "back"]
     ups = [w for w in UP_WORDS if _has(text, w)]
-    if _SITS_BACK.search(text):  # a complaint about where it sits: bring it forward
+    if re.search(r"(?<![\w.])\+\s*\d", text):
+        ups.append("+")
+    elif re.search(r"(?<![\w.])-\s*\d+(?:\.\d+)?\s*db", text):
+        downs.append("-")
+    if re.search(r"\bsit (?:\w+ )?back\b", text):  # "sit it back": an imperative, less
+        downs.append("sit back")
+    if (
+        _SITS_BACK.search(text) and "sit back" not in downs
+    ):  # a complaint about where it sits: bring it forward
         asks.append(Ask("level", 1, "forward"))
     elif downs and not re.search(r"\bthe drop\b", text):
         asks.append(Ask("level", -1, downs[0]))
-    elif ups or re.search(r"\bmore\b|\bharder\b|\bbigger\b", text):
+    elif ups or (
+        (named is None or named or has_section) and re.search(r"\bmore\b|\bharder\b", text)
+    ):
         asks.append(Ask("level", 1, (ups or ["more"])[0]))
     elif re.search(r"\bless\b|\bquieter\b", text):
         asks.append(Ask("level", -1, "less"))
@@ -371,7 +525,7 @@ def find_actions(text: str, has_target: bool, has_section: bool) -> list[Ask]:
 
 
 _SITS_BACK = re.compile(
-    r"\btoo far back\b|\b(?:sits?|sitting|is|are|sounds?|feels?|seems?)\s+(?:\w+\s+)?"
+    r"\btoo far back\b|\b(?:sits|sitting|is|are|sounds?|feels?|seems?)\s+(?:\w+\s+)?"
     r"(?:too\s+)?(?:far\s+)?back\b(?!\s+(?:to|up)\b)"
 )
 _LONGER = re.compile(r"\b(?:longer|too short|bigger|more decay|more repeats|more feedback)\b")
@@ -431,9 +585,9 @@ def find_pan(text: str) -> float | None:
         return side * min(float(pct.group(1)), 100.0) / 100.0
     if re.search(r"\bhard\b|\ball the way\b|\bfully\b", text):
         return side
-    if re.search(r"\b(?:slightly|a bit|a little|a touch)\b", text):
+    if re.search(r"\b(?:slightly|a bit|a little|a touch|a tad|just)\b", text):
         return side * 0.25
-    return side * 0.5
+    return side * 0.6
 
 
 def find_master(text: str) -> Ask | None:
@@ -461,15 +615,153 @@ def ceiling_db(text: str) -> float | None:
 
 
 # --- clauses and the whole brief -----------------------------------------------------------
+# --- sentence structure: perception, mono complaints, masking verbs, sides ------------------
+_MONO_PLACE = re.compile(
+    r"\b(?:in|on|under|into|to) mono\b|\bmono (?:playback|compat\w*|check\w*|sum\w*|speakers?)\b|"
+    r"\bsummed\b|\bphones?\b|\b(?:laptop|bluetooth|small|tiny|club|phone) speakers?\b"
+)
+_MONO_TROUBLE = re.compile(
+    r"\b(?:disappear\w*|missing|vanish\w*|gone|fall\w* apart|collaps\w*|cancel\w*|weird|"
+    r"strange|hollow|phas\w*|lost|half)\b"
+)
+_SOAKED = re.compile(
+    r"\b(?:drown\w*|swim\w*|soak\w*|buried|lost|wash\w*|smother\w*|swamp\w*)\s+(?:in|with|by)\s+"
+    r"(?:the\s+|all\s+(?:the|that|this)\s+|so much\s+)?(?:reverb|verb|echo\w*|delay|ambience|room)\b"
+)
+_CANT_HEAR = re.compile(
+    r"\b(?:can't|can not|cannot|couldn't|could not|don't|do not|barely|hardly|hard to|"
+    r"struggle to|difficult to|impossible to|not able to|unable to|never)\s+(?:\w+\s+)?"
+    r"(?:hear|make out|understand|notice|pick out|follow|distinguish|separate|tell apart)\b"
+)
+_PAIR_WORDS = re.compile(r"\b(?:separate|distinguish|tell apart|each other|together)\b")
+_MASK_VERB = re.compile(
+    r"\b(?:cover(?:s|ing)?|mask(?:s|ing)?|eat(?:s|ing)?|swallow(?:s|ing)?|bur(?:y|ies|ying)|"
+    r"drown(?:s|ing)?(?: out)?|smother(?:s|ing)?|swamp(?:s|ing)?|overpower(?:s|ing)?|"
+    r"dominat(?:es|ing)|sit(?:s|ting)? on(?: top of)?|step(?:s|ping)? on|crowd(?:s|ing)?|"
+    r"cloud(?:s|ing)?|kill(?:s|ing)?|hid(?:es|ing))\b"
+)
+# two parts that "are mixing together" / "blur into each other": a clash, not a wish for glue
+# (an imperative "blend them together" has no -ing, -s or -ed)
+_RUN_TOGETHER = re.compile(
+    r"\b(?:(?:mix|blend|merg|mash|bleed|melt|smear|run|mush|blur|bled)\w*(?:ing|s|ed)|blurr?y|"
+    r"blur|mush|smear|run|bled|ran)\s+(?:\w+\s+)?(?:together|into (?:each other|one)|as one)\b"
+)
+_MAKE_ROOM = re.compile(
+    r"\b(?:carve|make|clear|give|leave|create|open)\s+(?:out\s+|up\s+)?(?:some\s+|more\s+|a\s+)?"
+    r"(?:space|room|pocket|hole|gap)\s+for\b"
+)
+_PASSIVE_BEFORE = re.compile(r"\b(?:is|are|gets?|getting|being|been|was|were)\s+(?:\w+\s+)?$")
+_EVERYTHING = re.compile(
+    r"^\s*(?:out\s+)?(?:everything|it all|the mix|the song|the track|all|the rest)\b"
+)
+_DRY_COMPLAINT = re.compile(
+    r"\b(?:is|are|sounds?|feels?|seems?|too|so|very|really|quite|pretty|kind of|a bit|way)\s+"
+    r"(?:\w+\s+)?dry\b(?!\s+(?:it|them|this|that|him|her|\w+)?\s*up\b)"
+)
+_SIDE = re.compile(
+    r"\b(?:(?:to|on|towards?|over to|onto|more to)\s+the\s+(left|right)(?:\s+side)?|"
+    r"(left|right)\s+side|hard\s+(left|right)|(left|right)\s+(?:a\s+(?:bit|little|touch)|"
+    r"slightly|more))\b"
+)
+
+
+def find_structures(
+    text: str, rest: str, targets: tuple[TargetRef, ...]
+) -> tuple[list[Ask], str, tuple[TargetRef, ...]]:
+    """Asks that only the sentence's structure says: a mono or phone complaint (narrower,
+    not wider), "can't hear X" (X is buried), "X covers Y" (Y is buried by X; "X swallows
+    everything" is X too loud), "it feels dry" (more reverb), "X to the left" (a pan).
+    Returns the asks, the text with their words blanked, and the targets reordered so
+    the buried part comes first."""
+    asks: list[Ask] = []
+    named = [t for t in targets if t.kind != "mix"]
+    if _MONO_PLACE.search(text) and (_MONO_TROUBLE.search(text) or re.search(r"\bmono\b", text)):
+        if not re.search(r"\b(?:make|turn|put|set|sum)\b[^.]*\bmono\b", text):
+            asks.append(Ask("width", -1, "mono compatibility"))
+            for pattern in (_MONO_PLACE, _MONO_TROUBLE):
+                for m in list(pattern.finditer(rest)):
+                    rest = _blank(rest, m.start(), m.end())
+            rest = re.sub(r"\bmono\b", "    ", rest)
+    soaked = _SOAKED.search(rest)
+    if soaked:
+        bus = "echo" if re.search(r"delay|echo", soaked.group(0)) else "wet"
+        asks.append(Ask(bus, -1, "too much " + ("delay" if bus == "echo" else "reverb")))
+        rest = _blank(rest, soaked.start(), soaked.end())
+    hear = _CANT_HEAR.search(rest)
+    if hear:
+        pair = len(named) >= 2 and _PAIR_WORDS.search(text)
+        asks.append(Ask("buried", -1, "can't separate" if pair else "can't hear"))
+        rest = _blank(rest, hear.start(), hear.end())
+    # the other part may be in the fragment before ("the bass and | kick are mixing together")
+    together = _RUN_TOGETHER.search(rest) if named and not asks else None
+    if together:
+        asks.append(Ask("buried", -1, "run together"))
+        rest = _blank(rest, together.start(), together.end())
+    room = _MAKE_ROOM.search(rest)
+    if room and named:
+        objects = [t for t in named if _said_in(t, text[room.end() :].split(" in ")[0])]
+        asks.append(Ask("buried", -1, "make room"))
+        rest = _blank(rest, room.start(), room.end())
+        targets = tuple([*objects, *[t for t in targets if t not in objects]])
+    verb = _MASK_VERB.search(rest)
+    if verb and not asks:
+        before, after = text[: verb.start()], text[verb.end() :]
+        passive = _PASSIVE_BEFORE.search(before) and verb.group(0).endswith("ed")
+        subject = [t for t in named if _said_in(t, before)]
+        objects = [t for t in named if _said_in(t, after)]
+        if not passive and subject and _EVERYTHING.search(after) and not objects:
+            asks.append(Ask("level", -1, verb.group(0)))
+            rest = _blank(rest, verb.start(), verb.end())
+        elif not passive and subject and objects:
+            asks.append(Ask("buried", -1, verb.group(0)))
+            rest = _blank(rest, verb.start(), verb.end())
+            targets = tuple([*objects, *[t for t in targets if t not in objects]])
+    if _DRY_COMPLAINT.search(text) and not re.search(
+        r"\b(?:too wet|drier|dry (?:it|them|\w+ )?up)\b", text
+    ):
+        asks.append(Ask("wet", 1, "dry"))
+        rest = re.sub(r"\bdry\b", "   ", rest)
+    side = _SIDE.search(rest) if named and not re.search(r"\bpan", text) else None
+    if side:
+        value = find_pan("pan " + text)
+        if value is not None:
+            asks.append(Ask("pan", 1 if value >= 0 else -1, "pan", value=value))
+            rest = _blank(rest, side.start(), side.end())
+            rest = re.sub(r"\b(?:sit|move|put|place|push|shift|more|slightly|a bit)\b", " ", rest)
+    return asks, rest, targets
+
+
+def _said_in(target: TargetRef, text: str) -> bool:
+    if target.kind == "track":
+        return target.value.lower().replace("_", " ") in text.replace("_", " ")
+    table = GROUP_WORDS if target.kind == "group" else ROLE_WORDS
+    return any(
+        v == target.value and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text)
+        for w, v in table.items()
+    )
+
+
 def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     amount = find_amount(text)
     sections, rest = find_sections(text)
+    reference_sections: tuple[SectionRef, ...] = ()
+    ref = _REFERENCE.search(text)
+    if ref and len(sections) >= 2:
+        after = text[ref.end() :]
+        reference_sections = tuple(
+            s for s in sections if re.match(rf"\s*(?:the\s+)?\w*\s*{s.label[:4]}", after)
+        )
+        sections = tuple(s for s in sections if s not in reference_sections) or sections
     faults, rest = find_cleanup_asks(rest)
     targets, rest = find_targets(rest, tracks)
+    targets, reference = split_reference(rest, targets, text)
     params, rest = find_parameter_asks(rest)
-    actions = (
-        faults + params + find_actions(rest, any(t.kind != "mix" for t in targets), bool(sections))
-    )
+    structures, rest, targets = find_structures(text, rest, targets)
+    named = any(t.kind != "mix" for t in targets)
+    actions = faults + params + structures
+    if not any(a.concept in ("level", "buried") for a in structures):
+        pointed = named or bool(_ANAPHORA.search(text) and not _EXPLICIT_MIX.search(text))
+        actions += find_actions(rest, pointed, bool(sections), named)
     if any(a.concept == "master" for a in actions):
         rest = re.sub(r"\b(?:loud|louder)\b", " ", rest)
     if any(a.concept in ("reverb_size", "delay_feedback") for a in actions):
@@ -488,7 +780,12 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         rest = re.sub(
             r"\b(?:hard|left|right|pan|panned|all the way|cent(?:er|re)d?|middle)\b", " ", rest
         )
-    asks, unknown, rest = find_asks(rest)
+    vague: list[str] = []
+    roomy = re.search(r"\b(?:room|hall|space|ambience|reverb)\b", text)
+    asks, unknown, rest = find_asks(rest, vague)
+    if roomy:  # "too much echo of the room": what many call echo is the reverb
+        asks = [replace(a, concept="wet") if a.concept == "echo" else a for a in asks]
+    asks = _settle(asks, actions)
     asks = _merge_level(asks, actions)
     return Clause(
         text=text,
@@ -497,7 +794,28 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         sections=sections,
         amount=amount,
         unknown=tuple(unknown),
+        reference=(*reference, *reference_sections),
+        vague=tuple(vague),
     )
+
+
+def _settle(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
+    """Words that qualify another word in the same clause: a band noun beside a problem
+    word says where the problem is ("the highs are fatiguing", "the low end is boomy": less,
+    not more); "together" beside a clash is the clash; the word "level" beside a dynamics
+    complaint ("jumps around in level") is the complaint's."""
+    said = asks + actions
+    problem = any(a.concept in PROBLEMS and a.concept != "buried" for a in said)
+    out = []
+    for ask in asks:
+        if ask.word in BAND_NOUNS and problem and ask.concept not in PROBLEMS:
+            ask = replace(ask, direction=-1)
+        if ask.concept == "glue" and any(a.concept == "buried" for a in said):
+            continue
+        if ask.word == "level" and any(a.concept == "compression" for a in said):
+            continue
+        out.append(ask)
+    return out
 
 
 def _merge_level(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
@@ -507,6 +825,9 @@ def _merge_level(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
     reading, which looks at the whole clause, decides the direction."""
     verbs = [a for a in actions if a.concept == "level"]
     others = [a for a in actions if a.concept != "level"]
+    if any(a.word in BAND_NOUNS and a.concept != "level" for a in asks):
+        # "lift the top octave": the verb carries the band, it is not a level move
+        asks = [a for a in asks if not (a.concept == "level" and a.word in LEVEL_VERBS)]
     if verbs and any(a.concept not in ("level", "buried") for a in asks):
         verbs = []
     said = {a.concept for a in others}
@@ -514,9 +835,18 @@ def _merge_level(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
     return [*others, *verbs, *words]
 
 
+LEVEL_VERBS = frozenset(UP_WORDS + DOWN_WORDS)
+
+
 def split_clauses(text: str) -> list[str]:
     parts = [p.strip() for p in _SPLIT.split(text) if p and p.strip()]
     return parts or [text]
+
+
+_ANAPHORA = re.compile(r"\b(?:it|them|they|this|that|its)\b")
+_EXPLICIT_MIX = re.compile(
+    r"\b(?:mix|song|track|everything|whole|overall|master|entire|all of it|the rest)\b"
+)
 
 
 def _combine(clauses: list[Clause]) -> list[Clause]:
@@ -526,6 +856,14 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
     out: list[Clause] = []
     pending: list[Clause] = []
     for clause in clauses:
+        if (
+            out
+            and out[-1].asks
+            and clause.asks
+            and all(a.concept == "level" and a.word in COMPLAINTS for a in clause.asks)
+            and not any(t.kind != "mix" for t in clause.targets)
+        ):  # "too much bass overall, it's overwhelming": the complaint said again
+            continue
         if not clause.asks:
             if out and clause.targets:
                 prev = out[-1]
@@ -539,6 +877,14 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
                 )
             elif out and clause.sections and not clause.targets:
                 out[-1] = replace(out[-1], sections=out[-1].sections + clause.sections)
+            elif out and not clause.targets:  # "compress the vocal, 4:1": said apart, one ask
+                prev = out[-1]
+                out[-1] = replace(
+                    prev,
+                    text=f"{prev.text}, {clause.text}",
+                    amount=prev.amount if prev.amount.phrase else clause.amount,
+                    unknown=prev.unknown + clause.unknown,
+                )
             else:
                 pending.append(clause)
             continue
@@ -551,6 +897,23 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
                 unknown=clause.unknown + frag.unknown,
             )
         pending = []
+        if (
+            out
+            and all(t.kind == "mix" for t in clause.targets)
+            and clause.targets
+            and _ANAPHORA.search(clause.text)
+            and not _EXPLICIT_MIX.search(clause.text)
+        ):  # "it"/"them" after a named part is that part ("vocal up, and more reverb on it")
+            prev_tracks = tuple(t for t in out[-1].targets if t.kind != "mix")
+            if prev_tracks:
+                clause = replace(clause, targets=prev_tracks)
+        if (
+            not clause.targets
+            and out
+            and all(a.concept == "buried" for a in clause.asks)
+            and re.search(r"\b(?:them|they|the two|both)\b", clause.text)
+        ):  # "the bass and kick clash, I can't separate them"
+            clause = replace(clause, targets=tuple(t for t in out[-1].targets if t.kind != "mix"))
         if not clause.targets and out and not re.search(r"\bit\b|\bmix\b", clause.text):
             prev_tracks = tuple(t for t in out[-1].targets if t.kind != "mix")
             if prev_tracks and all(
@@ -564,6 +927,24 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
     return out
 
 
+def _dedupe(clauses: list[Clause]) -> list[Clause]:
+    """A clause that says again what an earlier one said ("dry and naked, give it some
+    space": three ways of asking for more reverb on the vocal) is dropped."""
+    seen: set[tuple] = set()
+    out = []
+    for clause in clauses:
+        key = (
+            tuple(sorted((a.concept, a.direction) for a in clause.asks)),
+            clause.targets,
+            clause.sections,
+        )
+        if clause.asks and key in seen:
+            continue
+        seen.add(key)
+        out.append(clause)
+    return out
+
+
 def read_brief(text: str, *, tracks: Sequence[tuple[str, str]] = ()) -> BriefReading:
     """Read one brief. ``tracks`` = (name, role) pairs so track names can be recognised."""
     norm = normalise_text(text)
@@ -572,17 +953,22 @@ def read_brief(text: str, *, tracks: Sequence[tuple[str, str]] = ()) -> BriefRea
         intent, versions, scale = followup
         reading_intent = cast(ReadingIntent, intent)  # classify_followup names only these
         return BriefReading(text=text, intent=reading_intent, versions=versions, scale=scale)
-    clauses = _combine([read_clause(part, tracks) for part in split_clauses(norm)])
+    clauses = _dedupe(_combine([read_clause(part, tracks) for part in split_clauses(norm)]))
     actionable = [c for c in clauses if c.asks]
     unknown = tuple(w for c in clauses for w in c.unknown if "->" not in w)
     approx = tuple(
         (w.split("->")[0], w.split("->")[1]) for c in clauses for w in c.unknown if "->" in w
     )
+    vague = tuple(w for c in clauses for w in c.vague)
     if re.search(r"\?\s*$", text.strip()) and not actionable:
-        return BriefReading(text=text, intent="question", unknown=unknown)
+        return BriefReading(text=text, intent="question", unknown=unknown, vague=vague)
     if not actionable:
         return BriefReading(
-            text=text, intent="clarify", unknown=unknown, suggestions=suggest(unknown)
+            text=text,
+            intent="clarify",
+            unknown=unknown,
+            suggestions=suggest(unknown),
+            vague=vague,
         )
     return BriefReading(
         text=text,
@@ -590,6 +976,7 @@ def read_brief(text: str, *, tracks: Sequence[tuple[str, str]] = ()) -> BriefRea
         clauses=tuple(actionable),
         unknown=unknown,
         approximations=approx,
+        vague=vague,
     )
 
 

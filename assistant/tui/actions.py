@@ -29,7 +29,7 @@ else:
 
 
 class SessionActions(_AppBase):
-    """Compare, play/stop, write WAVs and export; mixed into the App."""
+    """Compare, play/stop/seek, A/B switching while playing, WAVs and export; mixed into the App."""
 
     if TYPE_CHECKING:
         # Provided by MixChatApp; declared here only for the type checker.
@@ -38,6 +38,8 @@ class SessionActions(_AppBase):
         mark_a: int | None
         mark_b: int | None
         player: playback.Player | None
+        loudness: dict[int, float]
+        said_no_device: bool
 
         @property
         def log_view(self) -> ChatLog: ...
@@ -100,33 +102,45 @@ class SessionActions(_AppBase):
         else:
             self.action_play()
 
+    def _output_device(self, number: int) -> Any | None:
+        """The output device; without one, say why (once) and offer the WAVs."""
+        device, reason = playback.audio_output()
+        if device is not None:
+            return device
+        if not self.said_no_device:
+            self.said_no_device = True
+            self.log_view.add_note(f"{reason}: playback writes WAVs you can open instead")
+        pair = self.mark_a is not None and self.mark_b is not None and self.mark_a != self.mark_b
+        what = f"v{number}" + (
+            f" and the level-matched A/B (v{self.mark_a}, v{self.mark_b})" if pair else ""
+        )
+        folder = self._open_session().path / "renders"
+        self.push_screen(
+            WriteWavsDialog(reason=reason, what=what, folder=folder),
+            lambda yes: self._write_wavs(number) if yes else None,
+        )
+        return None
+
+    def _player_for(self, device: Any) -> playback.Player:
+        if self.player is None or self.player.device is not device:
+            self.player = playback.Player.for_session(device, self._open_session())
+        return self.player
+
     def action_play(self) -> None:
         number = self._target_version()
         if number is None or self.session is None:
             return
-        device, reason = playback.audio_output()
-        if device is None:
-            pair = (
-                self.mark_a is not None and self.mark_b is not None and self.mark_a != self.mark_b
-            )
-            what = f"v{number}" + (
-                f" and the level-matched A/B (v{self.mark_a}, v{self.mark_b})" if pair else ""
-            )
-            self.push_screen(
-                WriteWavsDialog(reason=reason, what=what, folder=self.session.path / "renders"),
-                lambda yes: self._write_wavs(number) if yes else None,
-            )
-            return
-        if self._start(f"starting v{number}"):
-            self.play_version(device, number)
+        device = self._output_device(number)
+        if device is not None and self._start(f"starting v{number}"):
+            self.play_version(self._player_for(device), number)
 
     @work(thread=True, exit_on_error=False)
-    def play_version(self, device: Any, number: int) -> None:
-        """Play ``number`` from where playback last was (the top the first time)."""
+    def play_version(self, player: playback.Player, number: int) -> None:
+        """Play ``number`` from where playback last was (the top the first time, or once the
+        song has played to its end)."""
         try:
-            if self.player is None or self.player.device is not device:
-                self.player = playback.Player(device, self._open_session())
-            ready = self.player.play(number)
+            ended = player.position_s >= self._open_session().meta.duration_s - 0.5
+            ready = player.play(number, start_s=0.0 if ended else None)
         except Exception as error:  # noqa: BLE001
             self.post_message(WorkFailed("playback", str(error)))
             return
@@ -136,22 +150,78 @@ class SessionActions(_AppBase):
         at = self.player.position_s if self.player is not None else 0.0
         minutes, seconds = divmod(int(at), 60)
         return (
-            f"▶ playing v{number} from {minutes}:{seconds:02d} (first sound after "
-            f"{ready:.2f} s); ctrl+p stops"
+            f"▶ playing v{number} from {minutes}:{seconds:02d} (first sound after {ready:.2f} s):"
+            " ctrl+p stops, ctrl+o switches A/B at the same point (level-matched), alt+←/→ "
+            "seek 5 s"
         )
 
     @work(thread=True, exit_on_error=False)
     def follow_version(self, number: int) -> None:
-        """Playing: switch to a new version at the same position (a brief's result)."""
+        """Playing: switch to a new version at the same position (a brief's result),
+        crossfaded, at its own level."""
         player = self.player
         if player is None or not player.playing:
             return
         try:
-            ready = player.play(number)
+            ready = player.switch(number)
         except Exception as error:  # noqa: BLE001
             self.post_message(WorkFailed("playback", str(error)))
             return
         self.post_message(WorkNote(self._playing_text(number, ready)))
+
+    def _ab_pair(self) -> tuple[int, int] | None:
+        if self.mark_a is not None and self.mark_b is not None and self.mark_a != self.mark_b:
+            return self.mark_a, self.mark_b
+        if self.session is None or self.current is None:
+            return None
+        parent = self.session.load(self.current).parent
+        return (parent, self.current) if parent is not None else None
+
+    def action_ab_switch(self) -> None:
+        pair = self._ab_pair()
+        if pair is None:
+            self.notify("mark A and B first (a and b in the version list)", severity="warning")
+            return
+        device = self._output_device(pair[0])
+        if device is None:
+            return
+        player = self._player_for(device)
+        playing = player.version if player.playing else None
+        target = pair[1] if playing == pair[0] else pair[0]
+        if self._start(f"A/B: v{pair[0]} vs v{pair[1]}"):
+            self.mark_a, self.mark_b = pair
+            self.refresh_views()
+            self.ab_switch(player, pair, target)
+
+    @work(thread=True, exit_on_error=False)
+    def ab_switch(self, player: playback.Player, pair: tuple[int, int], target: int) -> None:
+        try:
+            session = self._open_session()
+            for number in pair:
+                if number not in self.loudness:
+                    self.loudness[number] = playback.version_lufs(session, number)
+            gains = playback.matched_gains_db({n: self.loudness[n] for n in pair})
+            if player.playing:
+                player.switch(target, gain_db=gains[target])
+            else:
+                player.play(target, gain_db=gains[target])
+        except Exception as error:  # noqa: BLE001
+            self.post_message(WorkFailed("the A/B switch", str(error)))
+            return
+        label = "A" if target == pair[0] else "B"
+        self.post_message(
+            WorkNote(
+                f"▶ {label}: v{target} at {player.position_s:.1f} s, level-matched "
+                f"({gains[target]:+.1f} dB); ctrl+o switches back"
+            )
+        )
+
+    def action_seek(self, seconds: float) -> None:
+        if self.player is None or not self.player.playing:
+            self.notify("nothing is playing", timeout=2)
+            return
+        self.player.seek(self.player.position_s + float(seconds))
+        self.notify(f"at {self.player.position_s:.0f} s", timeout=1)
 
     def action_stop(self) -> None:
         if self.player is None or not self.player.playing:
@@ -159,6 +229,11 @@ class SessionActions(_AppBase):
             return
         self.player.stop()
         self.notify("stopped", timeout=2)
+        if self.player.underflows:
+            self.log_view.add_note(
+                f"the sound card ran dry {self.player.underflows} time(s) while playing (short "
+                "gaps): the machine was too busy to feed it in time"
+            )
 
     def _write_wavs(self, number: int) -> None:
         if self._start(f"writing v{number}"):

@@ -57,6 +57,9 @@ class MixChatApp(SessionActions, App):
         Binding("ctrl+z", "undo", "Undo", priority=True),
         Binding("ctrl+t", "compare", "A/B compare", priority=True),
         Binding("ctrl+p", "play_toggle", "Play/stop", priority=True),
+        Binding("ctrl+o", "ab_switch", "A/B switch", priority=True),
+        Binding("alt+left", "seek(-5)", "Seek", key_display="alt+←/→", priority=True),
+        Binding("alt+right", "seek(5)", "Seek", show=False, priority=True),
         Binding("ctrl+s", "export", "Export", priority=True),
         Binding("escape", "focus_versions", "Versions"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -69,8 +72,10 @@ class MixChatApp(SessionActions, App):
         stems_dir: Path | None = None,
         session_path: Path | None = None,
         suggestions: Sequence[str] = (),
+        pictures: str = "none",
     ) -> None:
         super().__init__()
+        self.pictures = pictures  # how the terminal shows images (tui.pictures.probe_terminal)
         self.session = session
         self.stems_dir = stems_dir
         self.new_session_path = session_path
@@ -80,6 +85,8 @@ class MixChatApp(SessionActions, App):
         self.mark_b: int | None = None
         self.busy: str | None = None
         self.player: playback.Player | None = None
+        self.loudness: dict[int, float] = {}  # each A/B version's integrated LUFS, as played
+        self.said_no_device = False
         self.planner: Any = None
         self.failure = ""
 
@@ -297,6 +304,8 @@ class MixChatApp(SessionActions, App):
             version=result.version,
             tool_calls=result.tool_calls,
             seconds=message.seconds,
+            plots=result.plots,
+            pictures=self.pictures,
         )
         if result.version is not None:
             self.current = result.version
@@ -337,7 +346,7 @@ class MixChatApp(SessionActions, App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """In the side panel its single letters replace the ctrl+ keys in the footer."""
-        if action in ("compare", "play_toggle", "export", "focus_versions"):
+        if action in ("compare", "play_toggle", "export", "focus_versions", "ab_switch"):
             return not self._side_focused()
         return True
 
@@ -399,11 +408,14 @@ def run_chat(
         from mixchat.tools.workspace import find_stem_files
 
         find_stem_files(Path(stems_dir))
+    from mixchat.assistant.tui.pictures import probe_terminal
+
     app = MixChatApp(
         session=opened,
         stems_dir=Path(stems_dir) if stems_dir else None,
         session_path=Path(session) if session else None,
         suggestions=suggestions,
+        pictures=probe_terminal(),  # asks the terminal: before the app owns the screen
     )
     app.run()
     if app.failure:

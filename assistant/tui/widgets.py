@@ -25,6 +25,7 @@ from mixchat.assistant.tui.formatting import (
     track_rows,
     version_row,
 )
+from mixchat.assistant.tui.pictures import plot_widgets
 from mixchat.dsp.errors import MixError
 from mixchat.dsp.state import MixState
 from mixchat.tools.session import ToolCallRecord
@@ -55,6 +56,8 @@ class ChatLog(VerticalScroll):
         version: int | None = None,
         tool_calls: Sequence[ToolCallRecord] = (),
         seconds: float | None = None,
+        plots: Sequence[str] = (),
+        pictures: str = "none",
     ) -> None:
         title = [planner + (" planner" if planner and planner != "automix" else "")]
         title.append(f"new version v{version}" if version is not None else "no new version")
@@ -64,6 +67,9 @@ class ChatLog(VerticalScroll):
             Static(" · ".join(t for t in title if t), classes="reply-title"),
             Markdown(reply_markdown(text), classes="reply-body"),
         ]
+        shown = plot_widgets(list(plots), mode=pictures)
+        if shown:
+            parts.append(Horizontal(*shown, classes="plots"))
         if tool_calls:
             lines = "\n".join(call_text(c.tool, c.args) for c in tool_calls)
             parts.append(
@@ -266,6 +272,9 @@ class SidePanel(Vertical):
         Binding("c", "app.compare_marked", "Compare A/B"),
         Binding("p", "app.play", "Play"),
         Binding("s", "app.stop", "Stop"),
+        Binding("x", "app.ab_switch", "A/B switch"),
+        Binding("left_square_bracket", "app.seek(-5)", "Seek", key_display="[ ]"),
+        Binding("right_square_bracket", "app.seek(5)", "Seek", show=False),
         Binding("e", "app.export_highlighted", "Export"),
         Binding("escape,i", "app.focus_input", "Type a brief"),
         Binding("q", "app.quit", "Quit", show=False),

@@ -7,8 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mixchat.assistant.knowledge.ask import SessionFacts
-from mixchat.assistant.knowledge.ask import TrackFacts as AskTrack
+from mixchat.assistant.knowledge.session_facts import (
+    Reduction,
+    SessionFacts,
+    facts_from,
+    tracks_asked_about,
+)
 from mixchat.assistant.planning.measures import Loudness, Measure, TrackLevel, TruePeak
 from mixchat.assistant.turn.context import ensure_metrics
 from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise, track_vs_rest_db
@@ -24,6 +28,7 @@ from mixchat.tools.errors import SessionError
 from mixchat.tools.genres import resolve_genre
 from mixchat.tools.record_tools import restore_call
 from mixchat.tools.session import Session
+from mixchat.tools.track_dynamics import compressor_reduction_db
 
 Progress = Callable[[str, float], None]
 
@@ -155,30 +160,36 @@ def set_roles(
     ]
 
 
-def session_facts(session: Session) -> SessionFacts:
-    latest = session.load()
-    tracks = latest.metrics.get("tracks") or Engine.for_session(session).track_facts(latest.state)
-    return SessionFacts(
+def session_facts(session: Session, *, about: str = "", version: int | None = None) -> SessionFacts:
+    """The facts of ``version`` (default: the latest), with the measured gain reduction of
+    the compressors on the tracks ``about`` (a question or message) names."""
+    shown = session.load(version)
+    engine = Engine.for_session(session)
+    metrics = shown.metrics if shown.metrics.get("tracks") else engine.measure(shown.state)
+    asked = tracks_asked_about(about, [(t.name, t.role) for t in shown.state.audible_tracks()])
+    reductions = {}
+    for name in asked:
+        measured = compressor_reduction_db(engine, shown.state.track(name))
+        if measured is not None:
+            reductions[name] = Reduction(typical_db=measured[0], loud_db=measured[1])
+    return facts_from(
+        shown.state,
+        metrics,
         tempo_bpm=session.meta.tempo_bpm,
-        tracks=[
-            AskTrack(
-                name=n,
-                role=f["role"],
-                crest_factor_db=f["crest_factor_db"],
-                lufs=f["lufs"],
-                spectral_centroid_hz=f["spectral_centroid_hz"],
-            )
-            for n, f in tracks.items()
-        ],
+        genre=session.meta.genre,
+        version=shown.version,
+        reductions=reductions,
     )
 
 
-def answer(question: str, *, session: Session | None = None) -> dict[str, Any]:
+def answer(
+    question: str, *, session: Session | None = None, version: int | None = None
+) -> dict[str, Any]:
     # Deferred, like screenshot_feedback's: langchain and openai take about 0.6 s to import,
     # and only questions and screenshots need them.
     from mixchat.assistant.llm.answers import answer_from_environment
 
-    facts = session_facts(session) if session else None
+    facts = session_facts(session, about=question, version=version) if session else None
     return answer_from_environment(question, session_facts=facts)
 
 

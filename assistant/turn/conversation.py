@@ -10,19 +10,22 @@ import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from mixchat.assistant.llm.choose import choose_planner
 from mixchat.assistant.planning.contract import ModelReport, Plan, PlanContext, Planner
 from mixchat.assistant.planning.errors import PlannerError
-from mixchat.assistant.turn.actions import set_roles
+from mixchat.assistant.turn.actions import answer, set_roles
 from mixchat.assistant.turn.comparison import ab_compare
 from mixchat.assistant.turn.context import build_context
+from mixchat.assistant.turn.files import handle_files
+from mixchat.assistant.turn.landing import Landed, land_blend
 from mixchat.assistant.turn.measures import (
     extra_measures,
-    loudness_compensation,
+    held_loudness,
+    level_match_calls,
     overlap_tracks,
-    shifted_metrics,
 )
 from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise
 from mixchat.assistant.turn.result import ModelTurnResult, TurnResult
@@ -46,14 +49,19 @@ def handle_brief(
     parent: int | None = None,
     planner: Planner | None = None,
     progress: Progress | None = None,
+    base: Path | None = None,
 ) -> TurnResult:
     """Plan and apply one brief: the version it made (if any), with the calls it records
-    and the reply."""
+    and the reply. A brief naming a file is handled by what the file is (``turn.files``);
+    relative paths start at ``base`` (the current folder when None)."""
     brief = brief.strip()
     if not brief:
         raise PlannerError('the brief is empty; say what you want, e.g. "make the vocal brighter"')
     report = progress or (lambda label, fraction: None)
     parent_version = session.load(parent)
+    with_file = handle_files(session, brief, parent=parent_version, progress=report, base=base)
+    if with_file is not None:
+        return with_file
     assignment = role_assignment(session, brief)
     if assignment is not None:
         return _correct_roles(session, brief, assignment, parent_version)
@@ -154,7 +162,12 @@ def _carry_out(
     planner: str,
     report: Progress,
 ) -> TurnResult:
-    if plan.intent in ("clarify", "nothing", "question"):
+    if plan.intent == "question":
+        if plan.model is not None and plan.model.outcome == "answered" and plan.message:
+            # the model answered, with the session's tracks and measures in its prompt
+            return _no_version(plan, parent, planner, plan.message)
+        return _no_version(plan, parent, planner, _session_answer(session, context.brief, parent))
+    if plan.intent in ("clarify", "nothing"):
         return _no_version(plan, parent, planner, plan.message or "I did not change anything.")
     if plan.intent == "explain":
         told = explain_version(parent) if parent.reply else plan.message or explain_version(parent)
@@ -169,6 +182,11 @@ def _carry_out(
         )
     report("applying", 0.45)
     state, changes = apply_calls(parent.state, plan.calls, context.tool_context)
+    calls = list(plan.calls)
+    if plan.held_levels:
+        matched = level_match_calls(engine, context, state, plan.held_levels)
+        state, more = apply_calls(state, matched, context.tool_context)
+        changes, calls = [*changes, *more], [*calls, *matched]
     if state == parent.state:
         return _no_version(plan, parent, planner, "The mix is that way already; nothing changed.")
     report("rendering", 0.5)
@@ -180,18 +198,30 @@ def _carry_out(
         bands.result()
     before = context.metrics
     notes: list[str] = []
-    calls = list(plan.calls)
+    if plan.blend is not None:
+        landed = land_blend(
+            engine,
+            context,
+            plan.blend,
+            plan,
+            old_metrics=session.load(plan.blend.old_version).metrics,
+            landed=Landed(state, rendered, metrics, calls, changes),
+        )
+        state, rendered, metrics = landed.state, landed.rendered, landed.metrics
+        calls, changes = landed.calls, landed.changes
+        notes.extend([landed.note] if landed.note else [])
     drift = metrics["mix"]["integrated_lufs"] - before["mix"]["integrated_lufs"]
-    if not plan.level_change and abs(drift) > LOUDNESS_DRIFT_LU and not state.master.enabled:
-        compensation = loudness_compensation(drift)
-        shift = apply_call(state, compensation, context.tool_context)
-        state = shift.state
+    held = None
+    if not plan.level_change and abs(drift) > LOUDNESS_DRIFT_LU:
+        held = held_loudness(
+            engine, rendered, state, metrics, target_lufs=before["mix"]["integrated_lufs"]
+        )
+    if held is not None:
+        compensation, state, metrics = held
         calls.append(compensation)
-        notes.append(f"{shift.summary} {shift.reason}")
-        metrics = shifted_metrics(metrics, compensation.args["delta_db"], engine.track_facts(state))
-        # the committed state's mix, made now from the cached track outputs: a render or a
-        # playback of this version then reads it instead of mixing every track again
-        metrics.update(engine.cache_refs(engine.render(state, measure=False), state))
+        notes.append(
+            f"all faders {compensation.args['delta_db']:+.1f} dB {compensation.reason}"
+        )
     notes.extend(_over_full_scale(before, metrics, state))
     before, metrics = extra_measures(engine, context, parent, state, before, metrics, plan.measures)
     body = compose_reply(
@@ -222,6 +252,18 @@ def _carry_out(
         + body
     )
     return TurnResult.committed(version, planner=planner, intent=plan.intent, reply=reply)
+
+
+def _session_answer(session: Session, question: str, parent: Version) -> str:
+    """A question in a session is answered with the session's own settings and measurements
+    first (the version the question was asked on), then the general knowledge and sources."""
+    told = answer(question, session=session, version=parent.version)
+    text = told["answer"]
+    if told.get("sources"):
+        text += "\n\nSources: " + "; ".join(told["sources"])
+    if told.get("note"):
+        text += f"\n\nNote: {told['note']}"
+    return text
 
 
 def _restore(session: Session, plan: Plan, parent: Version, planner: str) -> TurnResult:

@@ -5,14 +5,23 @@ reply quotes (frequency ranges, spectral overlap, crest factor).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from mixchat.assistant.planning.contract import PlanContext
-from mixchat.assistant.planning.measures import BusReturn, Measure, Overlap, RangeShare, TrackRange
+from mixchat.assistant.planning.measures import (
+    BusReturn,
+    Measure,
+    Overlap,
+    RangeShare,
+    TrackPan,
+    TrackRange,
+)
+from mixchat.dsp.loudness import integrated_lufs
 from mixchat.dsp.masking import StemBands, range_level_db, spectral_overlap
+from mixchat.dsp.panning import pan_and_width
 from mixchat.dsp.spectrum import (
     THIRD_OCTAVE_FLOOR_DB,
     mono_sum,
@@ -21,8 +30,9 @@ from mixchat.dsp.spectrum import (
 )
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.tools.atomic import write_json_atomic
-from mixchat.tools.base import ToolCall
-from mixchat.tools.engine import Engine
+from mixchat.tools.base import ToolCall, ToolContext
+from mixchat.tools.catalog import apply_call
+from mixchat.tools.engine import Engine, Rendered
 from mixchat.tools.session import Version
 
 Progress = Callable[[str, float], None]
@@ -89,9 +99,9 @@ def extra_measures(
     old_extra, new_extra = dict(before.get("extra", {})), dict(after.get("extra", {}))
     for measure in measures:
         key = measure.key
-        if isinstance(measure, BusReturn):
-            old_extra[key] = engine.bus_return_db(before, measure.bus)
-            new_extra[key] = engine.bus_return_db(after, measure.bus)
+        if isinstance(measure, BusReturn):  # an unused bus is silent: quoted as "off"
+            old_extra[key] = _or_silent(engine.bus_return_db(before, measure.bus))
+            new_extra[key] = _or_silent(engine.bus_return_db(after, measure.bus))
         elif isinstance(measure, TrackRange):
             audible = measure.track in {t.name for t in state.audible_tracks()}
             bands = _bands_before_after(engine, context, parent, state, measure.track)
@@ -101,6 +111,11 @@ def extra_measures(
                 round(range_level_db(b, low_hz=measure.low_hz, high_hz=measure.high_hz), 2)
                 for b in bands
             )
+        elif isinstance(measure, TrackPan):
+            if measure.track not in {t.name for t in state.audible_tracks()}:
+                continue
+            old_extra[key] = pan_balance_db(engine, parent.state.track(measure.track))
+            new_extra[key] = pan_balance_db(engine, state.track(measure.track))
         elif isinstance(measure, Overlap):
             pair = [
                 _bands_before_after(engine, context, parent, state, n) for n in measure.tracks()
@@ -113,6 +128,19 @@ def extra_measures(
     if old_extra or new_extra:
         before["extra"], after["extra"] = old_extra, new_extra
     return before, after
+
+
+def _or_silent(level: float | None) -> float:
+    return -120.0 if level is None or not np.isfinite(level) else float(level)
+
+
+def pan_balance_db(engine: Engine, track: TrackState) -> float:
+    """The track's left-minus-right level (dB) after its pan and width (the engine's pan
+    law), from its insert output: where a listener hears it."""
+    audio = np.asarray(engine.insert_output(track), dtype=np.float32)
+    placed = pan_and_width(audio, pan=track.pan, width=track.width)
+    left, right = (float(np.mean(np.square(ch, dtype=np.float64))) for ch in placed[:2])
+    return round(10 * np.log10(max(left, 1e-20) / max(right, 1e-20)), 2)
 
 
 def _bands_before_after(
@@ -147,6 +175,74 @@ def parent_spectrum(engine: Engine, parent: Version) -> dict[str, list[float]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(path, spectrum)
     return spectrum
+
+
+MASTER_TRIES = 3  # secant steps through a master chain that is not linear (glue, ceiling)
+MASTER_TOLERANCE_LU = 0.3
+
+
+def held_loudness(
+    engine: Engine,
+    rendered: Rendered,
+    state: MixState,
+    metrics: dict[str, Any],
+    *,
+    target_lufs: float,
+) -> tuple[ToolCall, MixState, dict[str, Any]] | None:
+    """The fader shift that puts the mix back at ``target_lufs``, the state after it and its
+    metrics; None when the master sets the loudness itself. Master off: the pre-master mix
+    scales exactly with the faders, so the metrics shift without a second measure. Master on
+    without a loudness target: the chain runs again on the scaled pre-master mix (in memory)
+    until it lands, and the state found is rendered and measured."""
+    if state.master.enabled and state.master.loudness_enabled:
+        return None
+    lufs = float(metrics["mix"]["integrated_lufs"])
+    shift = target_lufs - lufs
+    if state.master.enabled:
+        shift = 0.0
+        for _ in range(MASTER_TRIES):
+            if abs(target_lufs - lufs) <= MASTER_TOLERANCE_LU:
+                break
+            shift += target_lufs - lufs
+            tried = engine.remaster(rendered, state, shift_db=shift)
+            lufs = integrated_lufs(tried.audio, sample_rate=engine.meta.sample_rate)
+    call = loudness_compensation(-shift)
+    shifted = apply_call(state, call, ToolContext()).state
+    if not state.master.enabled:
+        out = shifted_metrics(metrics, shift, engine.track_facts(shifted))
+        # the committed state's mix, made now from the cached track outputs: a render or a
+        # playback of this version then reads it instead of mixing every track again
+        out.update(engine.cache_refs(engine.render(shifted, measure=False), shifted))
+        return call, shifted, out
+    return call, shifted, engine.metrics_of(engine.render(shifted), shifted)
+
+
+HELD_LEVEL_TOLERANCE_DB = 0.2
+
+
+def level_match_calls(
+    engine: Engine, context: PlanContext, state: MixState, names: Sequence[str]
+) -> list[ToolCall]:
+    """Fader moves that give each named track its own loudness back after its inserts
+    changed (a transient shaper adds level): measured on the insert outputs, which the
+    render then reuses from the cache."""
+    after = engine.track_facts(state)
+    calls = []
+    for name in names:
+        if name not in after or name not in context.tracks:
+            continue
+        own_before = context.tracks[name].lufs - context.state.track(name).gain_db
+        own_after = after[name]["lufs"] - state.track(name).gain_db
+        change = own_after - own_before
+        if np.isfinite(change) and abs(change) > HELD_LEVEL_TOLERANCE_DB:
+            calls.append(
+                ToolCall(
+                    tool="adjust_track_gain",
+                    args={"track": name, "delta_db": round(-change, 2)},
+                    reason=f"{name} level-matched: the change alone moved it {change:+.1f} dB",
+                )
+            )
+    return calls
 
 
 def loudness_compensation(drift_lu: float) -> ToolCall:

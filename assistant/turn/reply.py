@@ -16,6 +16,7 @@ from mixchat.assistant.planning.measures import (
     RangeShare,
     SectionContrast,
     TrackLevel,
+    TrackPan,
     TrackRange,
     TruePeak,
     Width,
@@ -85,6 +86,8 @@ def measure_value(metrics: dict[str, Any], measure: Measure) -> tuple[str, float
         case Overlap(a=a, b=b):
             value = extra.get(measure.key)
             return f"{a}/{b} spectral overlap", None if value is None else 100 * value, "%"
+        case TrackPan(track=name):
+            return f"{name} pan (left − right level)", extra.get(measure.key), "dB"
         case TrackRange(track=name, low_hz=low, high_hz=high):
             return f"{name} {hz_span(low, high)} level", extra.get(measure.key), "dB"
         case Crest(track=None):
@@ -116,6 +119,8 @@ def measure_value(metrics: dict[str, Any], measure: Measure) -> tuple[str, float
 
 
 def _format(value: float, unit: str) -> str:
+    if unit == "dBFS" and value <= -119.0:
+        return "off"
     if unit == "Hz":
         return hz(value)
     if unit == "%":

@@ -4,13 +4,32 @@ records and the reply."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from mixchat.assistant.planning.contract import Intent, ModelReport
 from mixchat.tools.session import ToolCallRecord, Version
 
 
+class Attachment(BaseModel):
+    """The file a message named and what it was taken as (``turn.files``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["screenshot", "mix", "stem", "reference"]
+    path: str
+    role: str | None = None
+
+
+FILE_FIELDS = ("attachment", "report", "plots")
+
+
 class TurnResult(BaseModel):
+    """A turn's result. A turn on a file also carries the ``attachment``, its ``report``
+    (the screenshot's reading, the Mix-Check items) and the saved ``plots``; those keys
+    appear in ``say --json`` only then."""
+
     model_config = ConfigDict(frozen=True)
 
     version: int | None
@@ -19,6 +38,17 @@ class TurnResult(BaseModel):
     intent: Intent = "change"
     tool_calls: tuple[ToolCallRecord, ...] = ()
     reply: str
+    attachment: Attachment | None = None
+    report: dict[str, Any] | None = None
+    plots: tuple[str, ...] = ()
+
+    @model_serializer(mode="wrap")
+    def _without_empty_file_fields(self, handler: SerializerFunctionWrapHandler) -> dict:
+        data = handler(self)
+        if self.attachment is None:
+            for key in FILE_FIELDS:
+                data.pop(key, None)
+        return data
 
     @classmethod
     def committed(

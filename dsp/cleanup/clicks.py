@@ -64,37 +64,36 @@ def _difference(audio: np.ndarray) -> np.ndarray:
     return diff
 
 
-def _side_windows(peaks: np.ndarray) -> np.ndarray:
-    """(blocks, 2 x SIDE_BLOCKS): each block's neighbours within SIDE_BLOCKS on either side,
-    the GUARD_BLOCKS next to it left out (a view: nothing is copied)."""
+def _padded_sides(peaks: np.ndarray) -> np.ndarray:
     pad = SIDE_BLOCKS + GUARD_BLOCKS
-    padded = np.pad(peaks, pad, mode="edge")
-    return np.lib.stride_tricks.sliding_window_view(padded, 2 * pad + 1)
+    return np.pad(peaks, pad, mode="edge")
+
+
+def _reference_floor(peaks: np.ndarray) -> np.ndarray:
+    """Per block, a floor under ``_side_reference`` (cheap: two running maxima): the second
+    largest of both sides is at least the smaller of the two sides' maxima."""
+    pad = SIDE_BLOCKS + GUARD_BLOCKS
+    side_max = np.lib.stride_tricks.sliding_window_view(_padded_sides(peaks), SIDE_BLOCKS)
+    side_max = side_max.max(axis=1)
+    left = side_max[: peaks.size]
+    right = side_max[2 * pad + 1 - SIDE_BLOCKS :][: peaks.size]
+    return np.maximum(np.minimum(left, right), ABSOLUTE_FLOOR)
 
 
 def _side_reference(peaks: np.ndarray, blocks: np.ndarray | None = None) -> np.ndarray:
-    """Per block (or per one of ``blocks``): the second-largest block peak within SIDE_BLOCKS
-    on either side (the guard blocks next to it left out, so a click spanning blocks does not
-    raise its own reference). The second largest, so one other click nearby does not hide
-    this one, while a waveform that repeats a sharp edge every cycle (a bass, a sawtooth)
-    always has its next edge there."""
-    windows = _side_windows(peaks)
-    if blocks is not None:
-        windows = windows[blocks]
-    sides = np.concatenate([windows[:, :SIDE_BLOCKS], windows[:, -SIDE_BLOCKS:]], axis=1)
+    """For each block (or each of ``blocks``): the second-largest block peak within
+    SIDE_BLOCKS on either side (the guard blocks next to it left out, so a click spanning
+    blocks does not raise its own reference). The second largest, so one other click nearby
+    does not hide this one, while a waveform that repeats a sharp edge every cycle (a bass, a
+    sawtooth) always has its next edge there."""
+    if blocks is not None and blocks.size == 0:
+        return np.zeros(0, dtype=peaks.dtype)
+    pad = SIDE_BLOCKS + GUARD_BLOCKS
+    windows = np.lib.stride_tricks.sliding_window_view(_padded_sides(peaks), 2 * pad + 1)
+    chosen = windows if blocks is None else windows[blocks]
+    sides = np.concatenate([chosen[:, :SIDE_BLOCKS], chosen[:, -SIDE_BLOCKS:]], axis=1)
     second = np.partition(sides, -2, axis=1)[:, -2]
     return np.maximum(second, ABSOLUTE_FLOOR)
-
-
-def _side_floor(peaks: np.ndarray) -> np.ndarray:
-    """Per block: the smaller of the largest peaks on either side, which the second largest
-    of both sides together never falls under (cheap: a running maximum)."""
-    pad = SIDE_BLOCKS + GUARD_BLOCKS
-    padded = np.pad(peaks, pad, mode="edge")
-    ahead = np.lib.stride_tricks.sliding_window_view(padded, SIDE_BLOCKS).max(axis=1)
-    left = ahead[: peaks.size]
-    right = ahead[SIDE_BLOCKS + 2 * GUARD_BLOCKS + 1 :][: peaks.size]
-    return np.maximum(np.minimum(left, right), ABSOLUTE_FLOOR)
 
 
 def _steady_around(audio: np.ndarray, blocks: int) -> np.ndarray:
@@ -117,21 +116,18 @@ def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> lis
     if blocks < 2 * (SIDE_BLOCKS + GUARD_BLOCKS):
         return []
     peaks = diff[: blocks * BLOCK].reshape(blocks, BLOCK).max(axis=1)
-    # the exact reference only where even its lower bound lets a click through
-    candidates = np.flatnonzero(peaks > threshold * _side_floor(peaks))
-    if candidates.size == 0:
-        return []
+    candidates = np.flatnonzero(peaks > threshold * _reference_floor(peaks))
     reference = _side_reference(peaks, candidates)
-    standing = peaks[candidates] > threshold * reference
-    candidates, reference = candidates[standing], reference[standing]
+    stands_out = peaks[candidates] > threshold * reference
+    candidates, reference = candidates[stands_out], reference[stands_out]
     steady = _steady_around(audio, blocks)[candidates] if candidates.size else candidates
     hot_blocks, reference = candidates[steady], reference[steady]
     if hot_blocks.size == 0:
         return []
     hot = np.zeros(diff.size, dtype=bool)
-    for b, level in zip(hot_blocks.tolist(), (threshold * reference).tolist()):
+    for b, ref in zip(hot_blocks, reference):
         span = slice(b * BLOCK, (b + 1) * BLOCK)
-        hot[span] = diff[span] > level
+        hot[span] = diff[span] > threshold * ref
     index = np.flatnonzero(hot)
     runs: list[tuple[int, int]] = []
     start = prev = int(index[0])
@@ -214,23 +210,71 @@ def _max_samples(spec_ms: float, sample_rate: int) -> int:
     return max(1, int(round(spec_ms * sample_rate / 1000.0)))
 
 
+SCAN_FRAMES = 1 << 18  # samples settled per search when fed block by block
+
+
+class ClickMeter:
+    """``detect_clicks`` fed block by block: ``find_clicks`` searches windows on the block
+    grid that reach ``context`` samples past both ends of the stretch whose runs it keeps,
+    so every kept run saw all the audio a search of the whole stem sees around it."""
+
+    def __init__(self, *, sample_rate: int, threshold: float = DETECT_THRESHOLD) -> None:
+        self.sample_rate, self.threshold = sample_rate, threshold
+        self.max_samples = _max_samples(DeClick().max_click_ms, sample_rate)
+        sides = (SIDE_BLOCKS + GUARD_BLOCKS + LEVEL_BLOCKS + GUARD_BLOCKS + 2) * BLOCK
+        need = max(
+            sides + 2 * self.max_samples + MERGE_GAP, 2 * (SIDE_BLOCKS + GUARD_BLOCKS) * BLOCK
+        )
+        self.context = -(-need // BLOCK) * BLOCK
+        self._buffer: np.ndarray | None = None  # the audio from ``_start`` on
+        self._start = 0
+        self._settled = 0  # runs that start before this are found
+        self._frames = 0
+        self.runs: list[tuple[int, int]] = []
+
+    def feed(self, audio: np.ndarray) -> None:
+        if self._buffer is None:
+            self._buffer = audio
+        else:
+            self._buffer = np.concatenate([self._buffer, audio], axis=1)
+        self._frames += audio.shape[1]
+        stop = ((self._frames - self.context) // BLOCK) * BLOCK
+        if stop - self._settled >= SCAN_FRAMES:
+            self._search(stop)
+
+    def _search(self, stop: int) -> None:
+        if self._buffer is None:
+            return
+        found = find_clicks(self._buffer, threshold=self.threshold, max_samples=self.max_samples)
+        self.runs += [
+            (a + self._start, b + self._start)
+            for a, b in found
+            if self._settled <= a + self._start < stop
+        ]
+        self._settled = stop
+        keep_from = max(stop - self.context, self._start)
+        self._buffer = np.array(self._buffer[:, keep_from - self._start :])
+        self._start = keep_from
+
+    def result(self) -> ClickFinding:
+        self._search(self._frames)
+        edge = int(EDGE_S * self.sample_rate)
+        runs = [(a, b) for a, b in self.runs if a >= edge and b <= self._frames - edge]
+        minutes = self._frames / self.sample_rate / 60.0
+        return ClickFinding(
+            found=bool(runs),
+            count=len(runs),
+            times_s=[round(a / self.sample_rate, 4) for a, _ in runs[:MAX_REPORTED]],
+            per_minute=round(len(runs) / max(minutes, 1e-9), 2),
+        )
+
+
 def detect_clicks(
     audio: np.ndarray, *, sample_rate: int, threshold: float = DETECT_THRESHOLD
 ) -> ClickFinding:
-    runs = find_clicks(
-        audio,
-        threshold=threshold,
-        max_samples=_max_samples(DeClick().max_click_ms, sample_rate),
-    )
-    edge = int(EDGE_S * sample_rate)
-    runs = [(a, b) for a, b in runs if a >= edge and b <= audio.shape[1] - edge]
-    minutes = audio.shape[1] / sample_rate / 60.0
-    return ClickFinding(
-        found=bool(runs),
-        count=len(runs),
-        times_s=[round(a / sample_rate, 4) for a, _ in runs[:MAX_REPORTED]],
-        per_minute=round(len(runs) / max(minutes, 1e-9), 2),
-    )
+    meter = ClickMeter(sample_rate=sample_rate, threshold=threshold)
+    meter.feed(np.asarray(audio, dtype=np.float32))
+    return meter.result()
 
 
 class _DeClickOp:

@@ -8,6 +8,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.signal import butter, sosfilt
 
+from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.spec import DcRemoval
 
 BLOCK_S = 0.05
@@ -24,30 +25,52 @@ class DcFinding(BaseModel):
     against_rms_db: float = Field(description="offset level relative to the stem's RMS")
 
 
+_NONE = DcFinding(found=False, offset=0.0, offset_dbfs=-120.0, against_rms_db=-120.0)
+
+
+class DcMeter:
+    """``detect_dc`` fed block by block: each BLOCK_S block's channel means and power."""
+
+    def __init__(self, *, sample_rate: int) -> None:
+        self._frames = FrameStream(max(1, int(BLOCK_S * sample_rate)))
+        self._powers: list[np.ndarray] = []
+        self._means: list[np.ndarray] = []
+
+    def feed(self, audio: np.ndarray) -> None:
+        framed = self._frames.push(audio)
+        if framed.shape[1]:
+            channels, _, size = framed.shape
+            power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64)
+            self._powers.append(power / (channels * size))
+            self._means.append(framed.mean(axis=2, dtype=np.float64))
+
+    def result(self) -> DcFinding:
+        """The channel means over the blocks where the stem is not silent (a stem that is
+        off half the time still carries its offset while it plays)."""
+        if not self._powers:
+            return _NONE
+        power = np.concatenate(self._powers)
+        playing = power > 1e-9  # above -90 dBFS
+        if not playing.any():
+            return _NONE
+        means = np.concatenate(self._means, axis=1)[:, playing].mean(axis=1)
+        offset = float(means[np.argmax(np.abs(means))])
+        rms = float(np.sqrt(power[playing].mean()))
+        level = 20.0 * np.log10(max(abs(offset), 1e-6))
+        against = level - 20.0 * np.log10(max(rms, 1e-9))
+        found = abs(offset) >= FOUND_ABOVE and against >= FOUND_AGAINST_RMS_DB
+        return DcFinding(
+            found=bool(found),
+            offset=round(offset, 5),
+            offset_dbfs=round(level, 2),
+            against_rms_db=round(against, 2),
+        )
+
+
 def detect_dc(audio: np.ndarray, *, sample_rate: int) -> DcFinding:
-    """The channel means over the blocks where the stem is not silent (a stem that is off
-    half the time still carries its offset while it plays)."""
-    size = max(1, int(BLOCK_S * sample_rate))
-    count = audio.shape[1] // size
-    if count == 0:
-        return DcFinding(found=False, offset=0.0, offset_dbfs=-120.0, against_rms_db=-120.0)
-    framed = audio[:, : count * size].reshape(audio.shape[0], count, size)
-    power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64) / (audio.shape[0] * size)
-    playing = power > 1e-9  # above -90 dBFS
-    if not playing.any():
-        return DcFinding(found=False, offset=0.0, offset_dbfs=-120.0, against_rms_db=-120.0)
-    means = framed.mean(axis=2, dtype=np.float64)[:, playing].mean(axis=1)
-    offset = float(means[np.argmax(np.abs(means))])
-    rms = float(np.sqrt(power[playing].mean()))
-    level = 20.0 * np.log10(max(abs(offset), 1e-6))
-    against = level - 20.0 * np.log10(max(rms, 1e-9))
-    found = abs(offset) >= FOUND_ABOVE and against >= FOUND_AGAINST_RMS_DB
-    return DcFinding(
-        found=bool(found),
-        offset=round(offset, 5),
-        offset_dbfs=round(level, 2),
-        against_rms_db=round(against, 2),
-    )
+    meter = DcMeter(sample_rate=sample_rate)
+    meter.feed(audio)
+    return meter.result()
 
 
 class DcStage:

@@ -7,17 +7,19 @@ only; rumble against the role's floor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from mixchat.dsp.cleanup.clicks import ClickFinding, detect_clicks
-from mixchat.dsp.cleanup.dc import DcFinding, detect_dc
-from mixchat.dsp.cleanup.hum import HumFinding, detect_hum
-from mixchat.dsp.cleanup.noise import NoiseFinding, detect_noise
-from mixchat.dsp.cleanup.rumble import VOCAL_ROLES, RumbleFinding, detect_rumble
-from mixchat.dsp.cleanup.sibilance import SibilanceFinding, detect_sibilance
+from mixchat.dsp.cleanup.clicks import ClickFinding, ClickMeter
+from mixchat.dsp.cleanup.dc import DcFinding, DcMeter
+from mixchat.dsp.cleanup.hum import HumFinding, HumMeter
+from mixchat.dsp.cleanup.noise import NoiseFinding, NoiseMeter
+from mixchat.dsp.cleanup.rumble import VOCAL_ROLES, RumbleFinding, RumbleMeter
+from mixchat.dsp.cleanup.sibilance import SibilanceFinding, SibilanceMeter
 
-DETECT_VERSION = 2
+DETECT_VERSION = 3
 FAULT_KEYS = ("hum", "noise", "clicks", "dc_offset", "rumble", "sibilance")
 
 
@@ -41,14 +43,62 @@ def is_vocal(role: str) -> bool:
     return role in VOCAL_ROLES or "vocal" in role
 
 
+Reread = Callable[[int, int], np.ndarray]
+FEED_FRAMES = 1 << 18
+
+
+class FaultMeter:
+    """Every detector on one stem, fed block by block in one pass (memory holds a few
+    blocks and a few floats per frame, whatever the stem's length); the noise detector
+    reads its quiet frames again at the end (``reread``)."""
+
+    def __init__(self, *, sample_rate: int, frames: int, role: str) -> None:
+        self.role = role
+        self.dc = DcMeter(sample_rate=sample_rate)
+        self.hum = HumMeter(sample_rate=sample_rate, frames=frames)
+        self.noise = NoiseMeter(sample_rate=sample_rate)
+        self.clicks = ClickMeter(sample_rate=sample_rate)
+        self.rumble = RumbleMeter(sample_rate=sample_rate, frames=frames, role=role)
+        self.sibilance = SibilanceMeter(sample_rate=sample_rate) if is_vocal(role) else None
+
+    def feed(self, audio: np.ndarray) -> None:
+        audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+        mono = audio.mean(axis=0)
+        self.dc.feed(audio)
+        self.hum.feed(audio, mono)
+        self.noise.feed(mono)
+        self.clicks.feed(audio)
+        self.rumble.feed(audio, mono)
+        if self.sibilance is not None:
+            self.sibilance.feed(audio, mono)
+
+    def result(self, reread: Reread) -> StemFaults:
+        return StemFaults(
+            role=self.role,
+            hum=self.hum.result(),
+            noise=self.noise.result(reread),
+            clicks=self.clicks.result(),
+            dc_offset=self.dc.result(),
+            rumble=self.rumble.result(),
+            sibilance=self.sibilance.result() if self.sibilance is not None else None,
+        )
+
+
+def stream_faults(
+    read: Reread, *, frames: int, sample_rate: int, role: str, block: int = FEED_FRAMES
+) -> StemFaults:
+    """``detect_faults`` on a stem read ``read(start, stop)`` a block at a time."""
+    meter = FaultMeter(sample_rate=sample_rate, frames=frames, role=role)
+    for start in range(0, frames, block):
+        meter.feed(read(start, min(start + block, frames)))
+    return meter.result(read)
+
+
 def detect_faults(audio: np.ndarray, *, sample_rate: int, role: str) -> StemFaults:
     channels = np.atleast_2d(np.asarray(audio, dtype=np.float32))
-    return StemFaults(
+    return stream_faults(
+        lambda start, stop: channels[:, start:stop],
+        frames=channels.shape[1],
+        sample_rate=sample_rate,
         role=role,
-        hum=detect_hum(channels, sample_rate=sample_rate),
-        noise=detect_noise(channels, sample_rate=sample_rate),
-        clicks=detect_clicks(channels, sample_rate=sample_rate),
-        dc_offset=detect_dc(channels, sample_rate=sample_rate),
-        rumble=detect_rumble(channels, sample_rate=sample_rate, role=role),
-        sibilance=detect_sibilance(channels, sample_rate=sample_rate) if is_vocal(role) else None,
     )

@@ -1,19 +1,20 @@
 """Mains hum: found as steady, isolated lines at a 50 or 60 Hz fundamental and its harmonics,
 removed by following each harmonic and subtracting it (``hum_removal``).
 
-Detection reads the stem's channel mean decimated to ``DETECT_RATE_HZ`` twice: as one long
-spectrum (a steady tone adds up coherently over the whole length, music that moves does not)
-and as 1 s frames. A line at harmonic ``k`` counts when, in the long spectrum, it stands
-``LINE_PROMINENCE_DB`` over the median of its neighbourhood and ``ISOLATION_DB`` over the
-loudest line on at least one side (a loop repeated at the tempo has a comb of lines close
-together; hum's are ``f0`` apart), and when its level holds in the frames: in four frames out of five
-it keeps at least ``STEADINESS`` of the line's long-term amplitude (a note comes and goes;
-hum stays, and music only adds to it). The fundamental is anchored on one of the first four
-harmonics within ``MAINS_TOLERANCE_HZ`` of 50 or 60 Hz (mains wanders, a recording's clock
-too) and the others must sit at its multiples; hum is found when two lines agree (one of them
-among the first four) or one stands out alone by ``LONE_LINE_DB``, and when the lines
-together come within ``MIN_AGAINST_STEM_DB`` of the stem (fainter hum is inaudible).
-
+Detection streams the stem's channel mean, decimated to ``DETECT_RATE_HZ``, into a long
+spectrum (a steady tone adds up coherently over a long stretch, music that moves does not;
+stretches of ``LONG_SEGMENT`` are averaged, so memory holds one whatever the stem's length)
+and into 1 s frames (at most ``MAX_STEADY_FRAMES``, spread over the stem). A line at harmonic
+``k`` counts when, in the long spectrum, it stands ``LINE_PROMINENCE_DB`` over the median of
+its neighbourhood and ``ISOLATION_DB`` over the loudest line on at least one side (a loop
+repeated at the tempo has a comb of lines close together; hum's are ``f0`` apart), and when
+its level holds in the frames: in four frames out of five it keeps at least ``STEADINESS`` of
+the line's long-term amplitude (a note comes and goes; hum stays, and music only adds to it).
+The fundamental is anchored on one of the first four harmonics within ``MAINS_TOLERANCE_HZ``
+of 50 or 60 Hz (mains wanders, a recording's clock too) and the others must sit at its
+multiples; hum is found when two lines agree (one of them among the first four) or one stands
+out alone by ``LONE_LINE_DB``, and when the lines together, A-weighted, come within
+``MIN_AUDIBLE_DB`` of the A-weighted stem where it plays (fainter hum is inaudible).
 
 The removal is ``hum_removal``.
 """
@@ -28,6 +29,8 @@ import scipy.fft
 import soxr
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.ndimage import maximum_filter1d
+
+from mixchat.dsp.cleanup.frames import FrameStream
 
 DETECT_RATE_HZ = 4000
 HIGHEST_HARMONIC_HZ = 1800.0
@@ -51,6 +54,11 @@ FAINT_STEADINESS = 0.5
 MIN_AUDIBLE_DB = -70.0  # A-weighted hum against the A-weighted stem where it plays
 LOW_HARMONICS = 2  # mains hum has its fundamental or a rectifier's second harmonic
 MAX_SECONDS = 300.0
+LONG_SEGMENT = 1 << 18  # samples at DETECT_RATE_HZ (65.5 s): a stretch of the long spectrum
+MAX_STEADY_FRAMES = 256  # the 1 s frames a line's steadiness is read in
+PLAYING_BLOCK_S = 0.05
+A_WEIGHT_FRAME = 4096
+A_WEIGHT_FRAMES = 64
 
 
 class HumFinding(BaseModel):
@@ -112,24 +120,12 @@ class _Spectra:
     """The long spectrum and the frames' quieter levels of the decimated channel mean, in
     amplitude (a sinusoid of amplitude a reads a at its peak)."""
 
-    def __init__(self, low: np.ndarray) -> None:
-        size = scipy.fft.next_fast_len(2 * low.size, real=True)
-        window = np.hanning(low.size)
-        top = int(HIGHEST_HARMONIC_HZ * 1.1 * size / DETECT_RATE_HZ) + 2
-        spectrum = scipy.fft.rfft(low * window, n=size)[:top]
-        self.amplitude = np.abs(spectrum) / (window.sum() / 2.0)
+    def __init__(self, amplitude: np.ndarray, bin_hz: float, quiet: np.ndarray) -> None:
+        self.amplitude = amplitude
         self.level = 20.0 * np.log10(self.amplitude + 1e-15)
-        self.bin_hz = DETECT_RATE_HZ / size
-        frame = min(FRAME, low.size)
-        frames = np.lib.stride_tricks.sliding_window_view(low, frame)[:: frame // 2]
-        frame_window = np.hanning(frame)
-        frame_top = int(HIGHEST_HARMONIC_HZ * 1.1 * frame / DETECT_RATE_HZ) + 2
-        framed = np.abs(scipy.fft.rfft(frames * frame_window, axis=-1)[:, :frame_top])
-        framed /= frame_window.sum() / 2.0
-        # a line between two bins, or wandering, still reads its level in one of three
-        widened = maximum_filter1d(framed, 3, axis=1)
-        self.quiet = np.percentile(widened, STEADY_PERCENTILE, axis=0)
-        self.frame_bin_hz = DETECT_RATE_HZ / frame
+        self.bin_hz = bin_hz
+        self.quiet = quiet
+        self.frame_bin_hz = DETECT_RATE_HZ / FRAME
 
     def peaks(self, lo_hz: float, hi_hz: float, count: int) -> list[int]:
         lo = max(int(lo_hz / self.bin_hz), 1)
@@ -185,11 +181,6 @@ class _Spectra:
         return lines
 
 
-def _decimated(audio: np.ndarray, sample_rate: int) -> np.ndarray:
-    mono = np.asarray(audio, dtype=np.float32).mean(axis=0)[: int(MAX_SECONDS * sample_rate)]
-    return soxr.resample(mono, sample_rate, DETECT_RATE_HZ, quality="MQ").astype(np.float64)
-
-
 def _best_lines(spectra: _Spectra) -> list[_Line]:
     """The harmonics of the best-supported fundamental: each passing peak near one of the first
     ANCHOR_HARMONICS harmonics of 50 or 60 Hz proposes one; the most prominent set wins."""
@@ -218,18 +209,6 @@ def _fundamental(lines: list[_Line]) -> float:
     return float(np.average([line.freq_hz / line.harmonic for line in lines], weights=weights))
 
 
-def _playing_power(audio: np.ndarray, sample_rate: int) -> float:
-    """Mean power over the 50 ms blocks where the stem plays (above -90 dBFS)."""
-    size = max(1, int(0.05 * sample_rate))
-    count = audio.shape[1] // size
-    if count == 0:
-        return float(np.mean(np.square(audio, dtype=np.float64)))
-    framed = audio[:, : count * size].reshape(audio.shape[0], count, size)
-    power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64) / (audio.shape[0] * size)
-    playing = power[power > 1e-9]
-    return float(playing.mean()) if playing.size else 0.0
-
-
 def a_weighting_db(freq_hz: np.ndarray) -> np.ndarray:
     """IEC 61672 A-weighting (0 dB at 1 kHz)."""
     f2 = np.square(np.maximum(np.asarray(freq_hz, dtype=np.float64), 1e-3))
@@ -239,50 +218,197 @@ def a_weighting_db(freq_hz: np.ndarray) -> np.ndarray:
     return 20.0 * np.log10(gain) + 2.0
 
 
-def _a_weighted_share(audio: np.ndarray, sample_rate: int) -> float:
-    """The share of the stem's power that A-weighting keeps (from at most 64 frames)."""
-    size = 4096
-    mono = np.asarray(audio, dtype=np.float32).mean(axis=0)
-    if mono.size < size:
-        return 1.0
-    hop = max(size, (mono.size - size) // 63)
-    frames = np.lib.stride_tricks.sliding_window_view(mono, size)[::hop]
-    power = np.square(np.abs(scipy.fft.rfft(frames * np.hanning(size), axis=-1))).sum(axis=0)
-    weights = 10.0 ** (a_weighting_db(np.fft.rfftfreq(size, 1.0 / sample_rate)) / 10.0)
-    return float((power * weights).sum() / max(float(power.sum()), 1e-30))
+def _top_bin(size: int) -> int:
+    """The bins of a ``size``-point spectrum at DETECT_RATE_HZ that reach past the highest
+    harmonic looked at."""
+    return int(HIGHEST_HARMONIC_HZ * 1.1 * size / DETECT_RATE_HZ) + 2
+
+
+class _LongSpectrum:
+    """The long spectrum's power, fed the decimated channel mean a block at a time: averaged
+    over stretches of LONG_SEGMENT samples, half overlapping, the last one ending where the
+    stem ends (memory holds one stretch, whatever the stem's length). A stem shorter than a
+    stretch is one stretch of its own length: one coherent spectrum of the whole."""
+
+    def __init__(self) -> None:
+        self._buffer = np.zeros(0)
+        self._start = 0  # where the buffer starts in the decimated stem
+        self._length = 0
+        self._next = 0  # where the next stretch starts
+        self._taken_to = 0  # where the last stretch taken ends
+        self._power: np.ndarray | None = None
+        self._count = 0
+        self.bin_hz = 1.0
+
+    def push(self, low: np.ndarray) -> None:
+        self._buffer = np.concatenate([self._buffer, low])
+        self._length += low.size
+        while self._next + LONG_SEGMENT <= self._length:
+            at = self._next - self._start
+            self._take(self._buffer[at : at + LONG_SEGMENT])
+            self._taken_to = self._next + LONG_SEGMENT
+            self._next += LONG_SEGMENT // 2
+        keep_from = max(self._length - LONG_SEGMENT, self._start)
+        self._buffer = np.array(self._buffer[keep_from - self._start :])
+        self._start = keep_from
+
+    def _take(self, stretch: np.ndarray) -> None:
+        size = scipy.fft.next_fast_len(2 * stretch.size, real=True)
+        window = np.hanning(stretch.size)
+        spectrum = scipy.fft.rfft(stretch * window, n=size)[: _top_bin(size)]
+        power = np.square(np.abs(spectrum) / (window.sum() / 2.0))
+        self._power = power if self._power is None else self._power + power
+        self._count += 1
+        self.bin_hz = DETECT_RATE_HZ / size
+
+    def amplitude(self) -> np.ndarray:
+        if self._count == 0:
+            self._take(self._buffer)
+        elif self._taken_to < self._length:
+            self._take(self._buffer[-LONG_SEGMENT:])
+        assert self._power is not None
+        return np.sqrt(self._power / self._count)
+
+
+class _SteadyFrames:
+    """Each 1 s frame's amplitude spectrum of the decimated channel mean (half overlapping, or
+    spread further apart so at most MAX_STEADY_FRAMES cover the stem), widened over three bins
+    (a line between two bins, or wandering, still reads its level in one of them)."""
+
+    def __init__(self, expected: int) -> None:
+        hop = FRAME // 2
+        stride = -(-max((expected - FRAME) // hop + 1, 1) // MAX_STEADY_FRAMES)
+        self._frames = FrameStream(FRAME, stride * hop)
+        self._window = np.hanning(FRAME)
+        self._levels: list[np.ndarray] = []
+
+    def push(self, low: np.ndarray) -> None:
+        frames = self._frames.push(low)
+        if frames.shape[0]:
+            framed = np.abs(scipy.fft.rfft(frames * self._window, axis=-1)[:, : _top_bin(FRAME)])
+            framed /= self._window.sum() / 2.0
+            self._levels.append(maximum_filter1d(framed, 3, axis=1).astype(np.float32))
+
+    def quiet(self) -> np.ndarray | None:
+        """Per bin, the level the frames keep in all but their quietest STEADY_PERCENTILE."""
+        if not self._levels:
+            return None
+        return np.percentile(np.concatenate(self._levels), STEADY_PERCENTILE, axis=0)
+
+
+class _Audibility:
+    """What the hum is heard against: the stem's mean power over the 50 ms blocks where it
+    plays (above -90 dBFS), and the share of its power A-weighting keeps (from at most
+    A_WEIGHT_FRAMES frames spread over the stem)."""
+
+    def __init__(self, *, sample_rate: int, frames: int) -> None:
+        self._blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * sample_rate)))
+        self._block_powers: list[np.ndarray] = []
+        hop = max(A_WEIGHT_FRAME, (frames - A_WEIGHT_FRAME) // (A_WEIGHT_FRAMES - 1))
+        self._spread = FrameStream(A_WEIGHT_FRAME, hop)
+        self._window = np.hanning(A_WEIGHT_FRAME)
+        freqs = np.fft.rfftfreq(A_WEIGHT_FRAME, 1.0 / sample_rate)
+        self._weights = 10.0 ** (a_weighting_db(freqs) / 10.0)
+        self._weighted: list[np.ndarray] = []
+        self._total: list[np.ndarray] = []
+
+    def push(self, audio: np.ndarray, mono: np.ndarray) -> None:
+        framed = self._blocks.push(audio)
+        if framed.shape[1]:
+            channels, _, size = framed.shape
+            power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64)
+            self._block_powers.append(power / (channels * size))
+        frames = self._spread.push(mono)
+        if frames.shape[0]:
+            spectrum = scipy.fft.rfft(frames * self._window, axis=-1)
+            power = np.square(np.abs(spectrum))
+            self._weighted.append(power @ self._weights)
+            self._total.append(power.sum(axis=1))
+
+    def playing_power(self) -> float:
+        powers = np.concatenate(self._block_powers) if self._block_powers else np.zeros(0)
+        playing = powers[powers > 1e-9]
+        return float(playing.mean()) if playing.size else 0.0
+
+    def a_weighted_share(self) -> float:
+        if not self._total:
+            return 1.0
+        total = float(np.concatenate(self._total).sum())
+        return float(np.concatenate(self._weighted).sum()) / max(total, 1e-30)
+
+
+class HumMeter:
+    """Hum detection fed block by block: the channel mean decimated to DETECT_RATE_HZ as a
+    stream (the same samples as one resample of the whole), its long spectrum and 1 s frames
+    (``_LongSpectrum``, ``_SteadyFrames``) and what the hum is heard against."""
+
+    def __init__(self, *, sample_rate: int, frames: int) -> None:
+        self.sample_rate = sample_rate
+        self._limit = int(MAX_SECONDS * sample_rate)
+        self._stream = soxr.ResampleStream(
+            sample_rate, DETECT_RATE_HZ, 1, dtype="float32", quality="MQ"
+        )
+        self._frames = 0
+        self._long = _LongSpectrum()
+        expected = int(min(frames, self._limit) * DETECT_RATE_HZ / sample_rate)
+        self._steady = _SteadyFrames(expected)
+        self._audibility = _Audibility(sample_rate=sample_rate, frames=frames)
+
+    def feed(self, audio: np.ndarray, mono: np.ndarray) -> None:
+        """``audio`` (channels, n) and its channel mean."""
+        self._audibility.push(audio, mono)
+        part = mono[: max(self._limit - self._frames, 0)]
+        self._frames += mono.size
+        if part.size:
+            self._push_low(self._stream.resample_chunk(part))
+
+    def _push_low(self, low: np.ndarray) -> None:
+        low = low.astype(np.float64)
+        self._long.push(low)
+        self._steady.push(low)
+
+    def result(self) -> HumFinding:
+        if self._frames < 2 * self.sample_rate:  # too short to tell a steady line from a note
+            return HumFinding(found=False)
+        self._push_low(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
+        quiet = self._steady.quiet()
+        if quiet is None:
+            return HumFinding(found=False)
+        spectra = _Spectra(self._long.amplitude(), self._long.bin_hz, quiet)
+        lines = _best_lines(spectra)
+        if not lines:
+            return HumFinding(found=False)
+        f0 = _fundamental(lines)
+        faint = [line.harmonic for line in spectra.harmonics_of(f0, faint=True)]
+        powers = np.array([line.amplitude**2 / 2.0 for line in lines])
+        level = 10.0 * math.log10(max(float(powers.sum()), 1e-20))
+        stem = max(self._audibility.playing_power(), 1e-20)
+        against = level - 10.0 * math.log10(stem)
+        weights = 10.0 ** (a_weighting_db(np.array([line.freq_hz for line in lines])) / 10.0)
+        heard = float((powers * weights).sum()) / (stem * self._audibility.a_weighted_share())
+        heard_db = 10.0 * math.log10(max(heard, 1e-20))
+        audible = heard_db >= MIN_AUDIBLE_DB
+        low_line = any(line.harmonic <= LOW_HARMONICS for line in lines)
+        lone = lines[0].prominence_db >= LONE_LINE_DB and lines[0].steadiness >= LONE_STEADINESS
+        found = low_line and audible and (len(lines) >= 2 or lone)
+        return HumFinding(
+            found=bool(found),
+            fundamental_hz=round(f0, 3),
+            harmonics=[line.harmonic for line in lines],
+            prominence_db=[round(line.prominence_db, 1) for line in lines],
+            steadiness=[round(line.steadiness, 2) for line in lines],
+            level_dbfs=round(level, 2),
+            against_stem_db=round(against, 2),
+            heard_against_stem_db=round(heard_db, 2),
+            faint_harmonics=faint,
+        )
 
 
 def detect_hum(audio: np.ndarray, *, sample_rate: int) -> HumFinding:
-    if audio.shape[1] < 2 * sample_rate:  # too short to tell a steady line from a note
-        return HumFinding(found=False)
-    spectra = _Spectra(_decimated(audio, sample_rate))
-    lines = _best_lines(spectra)
-    if not lines:
-        return HumFinding(found=False)
-    f0 = _fundamental(lines)
-    faint = [line.harmonic for line in spectra.harmonics_of(f0, faint=True)]
-    powers = np.array([line.amplitude**2 / 2.0 for line in lines])
-    level = 10.0 * math.log10(max(float(powers.sum()), 1e-20))
-    stem = max(_playing_power(audio, sample_rate), 1e-20)
-    against = level - 10.0 * math.log10(stem)
-    weights = 10.0 ** (a_weighting_db(np.array([line.freq_hz for line in lines])) / 10.0)
-    heard = float((powers * weights).sum()) / (stem * _a_weighted_share(audio, sample_rate))
-    heard_db = 10.0 * math.log10(max(heard, 1e-20))
-    audible = heard_db >= MIN_AUDIBLE_DB
-    low_line = any(line.harmonic <= LOW_HARMONICS for line in lines)
-    lone = lines[0].prominence_db >= LONE_LINE_DB and lines[0].steadiness >= LONE_STEADINESS
-    found = low_line and audible and (len(lines) >= 2 or lone)
-    return HumFinding(
-        found=bool(found),
-        fundamental_hz=round(f0, 3),
-        harmonics=[line.harmonic for line in lines],
-        prominence_db=[round(line.prominence_db, 1) for line in lines],
-        steadiness=[round(line.steadiness, 2) for line in lines],
-        level_dbfs=round(level, 2),
-        against_stem_db=round(against, 2),
-        heard_against_stem_db=round(heard_db, 2),
-        faint_harmonics=faint,
-    )
+    channels = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    meter = HumMeter(sample_rate=sample_rate, frames=channels.shape[1])
+    meter.feed(channels, channels.mean(axis=0))
+    return meter.result()
 
 
 def highest_to_remove_hz(fundamental_hz: float, harmonics: list[int]) -> float:

@@ -19,12 +19,14 @@ five bins and lowers the rest by ``reduction_db``. Channels share one mask (the 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.ndimage import maximum_filter1d, uniform_filter
 
+from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.spec import NoiseProfile, NoiseReduction
 from mixchat.dsp.cleanup.stream import LocalStage
 
@@ -66,14 +68,8 @@ class NoiseFinding(BaseModel):
     )
 
 
-def _frame_powers(audio: np.ndarray, size: int) -> np.ndarray:
-    """(frames, bins) power of the channel mean, sqrt-Hann frames at half overlap."""
-    hop = size // 2
-    mono = np.asarray(audio, dtype=np.float32).mean(axis=0)
-    count = (mono.size - size) // hop + 1
-    if count <= 0:
-        return np.zeros((0, size // 2 + 1), dtype=np.float32)
-    frames = np.lib.stride_tricks.sliding_window_view(mono, size)[::hop][:count]
+def _powers(frames: np.ndarray, size: int) -> np.ndarray:
+    """(frames, bins) power of sqrt-Hann windowed frames."""
     spectrum = scipy.fft.rfft(frames * analysis_window(size), axis=-1)
     return (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
 
@@ -109,45 +105,85 @@ def learn_profile(
     )
 
 
+Reread = Callable[[int, int], np.ndarray]  # (start, stop) -> (channels, stop - start) audio
+REREAD_FRAMES = 256
+
+
+class NoiseMeter:
+    """``detect_noise`` fed block by block: each frame's broadband power is kept (a float
+    per 23 ms); the spectra of the quiet frames, known only at the end, are read again
+    (``reread``) a run of frames at a time."""
+
+    def __init__(self, *, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self.size = frame_size(sample_rate)
+        self._frames = FrameStream(self.size, self.size // 2)
+        self._broadband: list[np.ndarray] = []
+
+    def feed(self, mono: np.ndarray) -> None:
+        frames = self._frames.push(mono)
+        if frames.shape[0]:
+            self._broadband.append(_powers(frames, self.size).sum(axis=1))
+
+    def _mean_power(self, quiet: np.ndarray, reread: Reread) -> np.ndarray:
+        hop = self.size // 2
+        total = np.zeros(self.size // 2 + 1, dtype=np.float64)
+        breaks = np.flatnonzero(np.diff(quiet) != 1) + 1
+        for run in np.split(quiet, breaks):
+            for first in range(0, run.size, REREAD_FRAMES):
+                part = run[first : first + REREAD_FRAMES]
+                start, stop = int(part[0]) * hop, int(part[-1]) * hop + self.size
+                mono = np.asarray(reread(start, stop), dtype=np.float32).mean(axis=0)
+                frames = np.lib.stride_tricks.sliding_window_view(mono, self.size)[::hop]
+                total += _powers(frames[: part.size], self.size).sum(axis=0, dtype=np.float64)
+        return (total / max(quiet.size, 1)).astype(np.float32)
+
+    def result(self, reread: Reread) -> NoiseFinding:
+        size, sample_rate = self.size, self.sample_rate
+        hop_s = size / 2 / sample_rate
+        if not self._broadband:
+            return NoiseFinding(found=False)
+        broadband = np.concatenate(self._broadband)
+        if broadband.shape[0] < 20:
+            return NoiseFinding(found=False)
+        playing = broadband > SILENT_POWER * size
+        if playing.sum() < 20:
+            return NoiseFinding(found=False)
+        window_energy = float(np.sum(analysis_window(size).astype(np.float64) ** 2))
+        level = 10.0 * np.log10(2.0 * broadband / (size * window_energy) + 1e-30)
+        loud = float(np.percentile(level[playing], 95))
+        bottom = float(np.percentile(level[playing], QUIET_PERCENTILE))
+        quiet = np.flatnonzero(playing & (level <= bottom + QUIET_WITHIN_DB))
+        quiet_s = quiet.size * hop_s
+        floor = float(10.0 * np.log10(np.mean(10.0 ** (level[quiet] / 10.0))))
+        spread = float(np.percentile(level[quiet], 90) - np.percentile(level[quiet], 10))
+        freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
+        mean_power = self._mean_power(quiet, reread)
+        flatness = _octave_flatness(mean_power, freqs, sample_rate / 2.0)
+        snr = loud - floor
+        found = (
+            quiet_s >= MIN_QUIET_S
+            and MIN_QUIET_BELOW_LOUD_DB <= snr <= MAX_SNR_DB
+            and spread <= STEADY_SPREAD_DB
+            and flatness >= FLATNESS_MIN
+        )
+        profile = learn_profile(mean_power, sample_rate=sample_rate, size=size, seconds=quiet_s)
+        return NoiseFinding(
+            found=bool(found),
+            floor_dbfs=round(floor, 2),
+            loud_dbfs=round(loud, 2),
+            snr_db=round(snr, 2),
+            quiet_s=round(quiet_s, 2),
+            spread_db=round(spread, 2),
+            flatness=round(flatness, 3),
+            profile=profile if quiet_s >= MIN_QUIET_S and snr >= MIN_QUIET_BELOW_LOUD_DB else None,
+        )
+
+
 def detect_noise(audio: np.ndarray, *, sample_rate: int) -> NoiseFinding:
-    size = frame_size(sample_rate)
-    power = _frame_powers(audio, size)
-    hop_s = size / 2 / sample_rate
-    if power.shape[0] < 20:
-        return NoiseFinding(found=False)
-    broadband = power.sum(axis=1)
-    playing = broadband > SILENT_POWER * size
-    if playing.sum() < 20:
-        return NoiseFinding(found=False)
-    window_energy = float(np.sum(analysis_window(size).astype(np.float64) ** 2))
-    level = 10.0 * np.log10(2.0 * broadband / (size * window_energy) + 1e-30)
-    loud = float(np.percentile(level[playing], 95))
-    bottom = float(np.percentile(level[playing], QUIET_PERCENTILE))
-    quiet = np.flatnonzero(playing & (level <= bottom + QUIET_WITHIN_DB))
-    quiet_s = quiet.size * hop_s
-    floor = float(10.0 * np.log10(np.mean(10.0 ** (level[quiet] / 10.0))))
-    spread = float(np.percentile(level[quiet], 90) - np.percentile(level[quiet], 10))
-    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
-    mean_power = power[quiet].mean(axis=0)
-    flatness = _octave_flatness(mean_power, freqs, sample_rate / 2.0)
-    snr = loud - floor
-    found = (
-        quiet_s >= MIN_QUIET_S
-        and MIN_QUIET_BELOW_LOUD_DB <= snr <= MAX_SNR_DB
-        and spread <= STEADY_SPREAD_DB
-        and flatness >= FLATNESS_MIN
-    )
-    profile = learn_profile(mean_power, sample_rate=sample_rate, size=size, seconds=quiet_s)
-    return NoiseFinding(
-        found=bool(found),
-        floor_dbfs=round(floor, 2),
-        loud_dbfs=round(loud, 2),
-        snr_db=round(snr, 2),
-        quiet_s=round(quiet_s, 2),
-        spread_db=round(spread, 2),
-        flatness=round(flatness, 3),
-        profile=profile if quiet_s >= MIN_QUIET_S and snr >= MIN_QUIET_BELOW_LOUD_DB else None,
-    )
+    meter = NoiseMeter(sample_rate=sample_rate)
+    meter.feed(np.asarray(audio, dtype=np.float32).mean(axis=0))
+    return meter.result(lambda start, stop: audio[:, start:stop])
 
 
 def _threshold(spec: NoiseReduction, *, sample_rate: int, size: int) -> np.ndarray:

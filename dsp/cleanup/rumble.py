@@ -15,9 +15,9 @@ import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.ndimage import median_filter
-from scipy.signal import sosfilt
 
-from mixchat.dsp.cleanup.sidechain import DynamicBandStage, band_envelope_db, lowpass_sos
+from mixchat.dsp.cleanup.frames import FrameStream
+from mixchat.dsp.cleanup.sidechain import DynamicBandStage, EnvelopePeaks, lowpass_sos
 from mixchat.dsp.cleanup.spec import DePlosive
 
 ROLE_FLOOR_HZ = {
@@ -54,85 +54,126 @@ def floor_hz(role: str) -> float:
     return ROLE_FLOOR_HZ.get(role, ROLE_FLOOR_HZ["other"])
 
 
-def _share_below(audio: np.ndarray, sample_rate: int, cutoff_hz: float) -> float:
-    mono = np.asarray(audio, dtype=np.float32).mean(axis=0)
-    size = min(1 << 15, 1 << int(np.log2(max(mono.size, 2))))
-    count = mono.size // size
-    if count == 0:
-        return -120.0
-    frames = mono[: count * size].reshape(count, size) * np.hanning(size).astype(np.float32)
-    power = np.abs(scipy.fft.rfft(frames, axis=1)) ** 2
-    psd = power.mean(axis=0)
-    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
-    total = float(psd[freqs >= SUBSONIC_HZ].sum()) + 1e-30
-    below = float(psd[(freqs >= SUBSONIC_HZ) & (freqs < cutoff_hz)].sum())
-    return 10.0 * np.log10(max(below, 1e-30) / total)
+def _hann(size: int) -> np.ndarray:
+    return np.hanning(size).astype(np.float32)
 
 
-def _plosive_frames(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """(thump frames, low band level in dB per frame, frame size)."""
-    size = int(2 ** round(np.log2(FRAME_S * sample_rate)))
-    mono = np.asarray(audio, dtype=np.float32).mean(axis=0)
-    count = mono.size // size
-    if count < 10:
-        return np.zeros(0, dtype=bool), np.zeros(0), size
-    frames = mono[: count * size].reshape(count, size) * np.hanning(size).astype(np.float32)
-    power = np.abs(scipy.fft.rfft(frames, axis=1)) ** 2
-    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
-    low = power[:, freqs < PLOSIVE_HZ].sum(axis=1)
-    total = power.sum(axis=1) + 1e-30
-    low_db = 10.0 * np.log10(low + 1e-30)
-    total_db = 10.0 * np.log10(total)
-    running = median_filter(low_db, size=max(3, int(RUNNING_S / (size / sample_rate))) | 1)
-    loud = float(np.percentile(total_db, 95))
-    thump = (
-        (low_db - running >= JUMP_DB)
-        & (low / total >= LOW_SHARE)
-        & (low_db >= loud - LOUD_BELOW_DB)
-    )
-    return thump, low_db, size
+def _frame_power(frames: np.ndarray) -> np.ndarray:
+    return np.abs(scipy.fft.rfft(frames * _hann(frames.shape[-1]), axis=1)) ** 2
+
+
+def share_size(frames: int) -> int:
+    """The frame of the long-term spectrum: 2**15 samples, or the stem's length if shorter."""
+    return min(1 << 15, 1 << int(np.log2(max(frames, 2))))
+
+
+def plosive_size(sample_rate: int) -> int:
+    return int(2 ** round(np.log2(FRAME_S * sample_rate)))
+
+
+class RumbleMeter:
+    """``detect_rumble`` fed block by block: the long-term spectrum of the channel mean and,
+    on vocals, each 20 ms frame's low and total power and the plosive control's detector
+    peaks (a threshold for the thumps, found only at the end)."""
+
+    def __init__(self, *, sample_rate: int, frames: int, role: str) -> None:
+        self.sample_rate, self.role = sample_rate, role
+        self._long = FrameStream(share_size(frames))
+        self._psd = np.zeros(self._long.size // 2 + 1, dtype=np.float64)
+        self._long_count = 0
+        self.vocal = role in VOCAL_ROLES
+        self.size = plosive_size(sample_rate)
+        self._short = FrameStream(self.size)
+        self._low: list[np.ndarray] = []
+        self._total: list[np.ndarray] = []
+        spec = DePlosive(threshold_db=0.0)
+        self._envelope = EnvelopePeaks(
+            lowpass_sos(spec.cutoff_hz, sample_rate),
+            attack_ms=spec.attack_ms,
+            sample_rate=sample_rate,
+            size=self.size,
+        )
+
+    def feed(self, audio: np.ndarray, mono: np.ndarray) -> None:
+        """``audio`` (channels, n) and its channel mean."""
+        frames = self._long.push(mono)
+        if frames.shape[0]:
+            self._psd += _frame_power(frames).sum(axis=0, dtype=np.float64)
+            self._long_count += frames.shape[0]
+        if not self.vocal:
+            return
+        frames = self._short.push(mono)
+        if frames.shape[0]:
+            power = _frame_power(frames)
+            freqs = np.fft.rfftfreq(self.size, 1.0 / self.sample_rate)
+            self._low.append(power[:, freqs < PLOSIVE_HZ].sum(axis=1))
+            self._total.append(power.sum(axis=1) + 1e-30)
+        self._envelope.feed(audio)
+
+    def _share_below(self, cutoff_hz: float) -> float:
+        if self._long_count == 0:
+            return -120.0
+        psd = self._psd / self._long_count
+        freqs = np.fft.rfftfreq(self._long.size, 1.0 / self.sample_rate)
+        total = float(psd[freqs >= SUBSONIC_HZ].sum()) + 1e-30
+        below = float(psd[(freqs >= SUBSONIC_HZ) & (freqs < cutoff_hz)].sum())
+        return 10.0 * np.log10(max(below, 1e-30) / total)
+
+    def _thumps(self) -> np.ndarray:
+        """The 20 ms frames that hold a plosive thump."""
+        if sum(len(low) for low in self._low) < 10:
+            return np.zeros(0, dtype=bool)
+        low, total = np.concatenate(self._low), np.concatenate(self._total)
+        low_db = 10.0 * np.log10(low + 1e-30)
+        total_db = 10.0 * np.log10(total)
+        hop_s = self.size / self.sample_rate
+        running = median_filter(low_db, size=max(3, int(RUNNING_S / hop_s)) | 1)
+        loud = float(np.percentile(total_db, 95))
+        return (
+            (low_db - running >= JUMP_DB)
+            & (low / total >= LOW_SHARE)
+            & (low_db >= loud - LOUD_BELOW_DB)
+        )
+
+    def _threshold(self, thump: np.ndarray) -> float:
+        """THRESHOLD_BELOW_THUMPS_DB under the thumps' median peak on the stage's own
+        detector, never under the loudest the lows reach elsewhere."""
+        peaks = self._envelope.peaks(thump.size)
+        hits = float(np.median(peaks[thump]))
+        others = peaks[~thump & (peaks > hits - 40.0)]
+        ceiling = float(np.percentile(others, 99)) if others.size else -90.0
+        return round(
+            float(np.clip(max(hits - THRESHOLD_BELOW_THUMPS_DB, ceiling + 1.0), -90.0, 0.0)), 1
+        )
+
+    def result(self) -> RumbleFinding:
+        cutoff = floor_hz(self.role)
+        share = self._share_below(cutoff)
+        steady = share >= RUMBLE_SHARE_DB
+        plosives: list[float] = []
+        threshold = None
+        if self.vocal:
+            thump = self._thumps()
+            edges = np.diff(np.concatenate([[0], thump.astype(np.int8), [0]]))
+            starts = np.flatnonzero(edges == 1)
+            plosives = [round(float(s * self.size / self.sample_rate), 3) for s in starts]
+            if plosives:
+                threshold = self._threshold(thump)
+        return RumbleFinding(
+            found=bool(steady or plosives),
+            floor_hz=cutoff,
+            below_floor_db=round(share, 2),
+            steady=bool(steady),
+            plosives=len(plosives),
+            plosive_times_s=plosives[:100],
+            threshold_db=threshold,
+        )
 
 
 def detect_rumble(audio: np.ndarray, *, sample_rate: int, role: str) -> RumbleFinding:
-    cutoff = floor_hz(role)
-    share = _share_below(audio, sample_rate, cutoff)
-    steady = share >= RUMBLE_SHARE_DB
-    plosives: list[float] = []
-    threshold = None
-    if role in VOCAL_ROLES:
-        thump, _, size = _plosive_frames(audio, sample_rate)
-        edges = np.diff(np.concatenate([[0], thump.astype(np.int8), [0]]))
-        starts = np.flatnonzero(edges == 1)
-        plosives = [round(float(s * size / sample_rate), 3) for s in starts]
-        if plosives:
-            threshold = deplosive_threshold(audio, sample_rate=sample_rate, thump=thump, size=size)
-    return RumbleFinding(
-        found=bool(steady or plosives),
-        floor_hz=cutoff,
-        below_floor_db=round(share, 2),
-        steady=bool(steady),
-        plosives=len(plosives),
-        plosive_times_s=plosives[:100],
-        threshold_db=threshold,
-    )
-
-
-def deplosive_threshold(
-    audio: np.ndarray, *, sample_rate: int, thump: np.ndarray, size: int
-) -> float:
-    """THRESHOLD_BELOW_THUMPS_DB under the thumps' median peak on the stage's own detector,
-    never under the loudest the lows reach elsewhere."""
-    spec = DePlosive(threshold_db=0.0)
-    band = sosfilt(lowpass_sos(spec.cutoff_hz, sample_rate), np.asarray(audio, np.float64), axis=-1)
-    level, _ = band_envelope_db(band, attack_ms=spec.attack_ms, sample_rate=sample_rate)
-    count = thump.size
-    peaks = level[: count * size].reshape(count, size).max(axis=1)
-    hits = float(np.median(peaks[thump]))
-    others = peaks[~thump & (peaks > hits - 40.0)]
-    ceiling = float(np.percentile(others, 99)) if others.size else -90.0
-    return round(
-        float(np.clip(max(hits - THRESHOLD_BELOW_THUMPS_DB, ceiling + 1.0), -90.0, 0.0)), 1
-    )
+    meter = RumbleMeter(sample_rate=sample_rate, frames=audio.shape[1], role=role)
+    meter.feed(audio, np.asarray(audio, dtype=np.float32).mean(axis=0))
+    return meter.result()
 
 
 def deplosive_stage(spec: DePlosive, *, sample_rate: int) -> DynamicBandStage:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.signal import sosfilt
 
-from mixchat.dsp.cleanup.sidechain import DynamicBandStage, band_envelope_db, bandpass_sos
+from mixchat.dsp.cleanup.frames import FrameStream
+from mixchat.dsp.cleanup.sidechain import DynamicBandStage, EnvelopePeaks, bandpass_sos
 from mixchat.dsp.cleanup.spec import DeEsser
 
 BAND_HZ = (5000.0, 10000.0)
@@ -44,21 +44,6 @@ class SibilanceFinding(BaseModel):
     threshold_db: float | None = Field(default=None, description="suggested de-esser threshold")
 
 
-def _band_frames(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray, int]:
-    size = int(2 ** round(np.log2(FRAME_S * sample_rate)))
-    mono = np.asarray(audio, dtype=np.float32).mean(axis=0)
-    count = mono.size // size
-    if count == 0:
-        return np.zeros(0), np.zeros(0), size
-    frames = mono[: count * size].reshape(count, size) * np.hanning(size).astype(np.float32)
-    spectrum = scipy.fft.rfft(frames, axis=1)
-    power = spectrum.real**2 + spectrum.imag**2
-    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate)
-    band = power[:, (freqs >= BAND_HZ[0]) & (freqs < BAND_HZ[1])].sum(axis=1)
-    rest = power[:, (freqs >= REST_HZ[0]) & (freqs < REST_HZ[1])].sum(axis=1)
-    return band, rest, size
-
-
 def _db(x: np.ndarray) -> np.ndarray:
     return 10.0 * np.log10(np.maximum(x, 1e-20))
 
@@ -68,53 +53,90 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
 
 
+def frame_size(sample_rate: int) -> int:
+    return int(2 ** round(np.log2(FRAME_S * sample_rate)))
+
+
+class SibilanceMeter:
+    """``detect_sibilance`` fed block by block: each 23 ms frame's sibilance-band and rest
+    power, and the de-esser's detector peaks per frame (for a threshold on the esses, which
+    are found only at the end)."""
+
+    def __init__(self, *, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self.size = frame_size(sample_rate)
+        self._frames = FrameStream(self.size)
+        freqs = np.fft.rfftfreq(self.size, 1.0 / sample_rate)
+        self._in_band = (freqs >= BAND_HZ[0]) & (freqs < BAND_HZ[1])
+        self._in_rest = (freqs >= REST_HZ[0]) & (freqs < REST_HZ[1])
+        self._band: list[np.ndarray] = []
+        self._rest: list[np.ndarray] = []
+        spec = DeEsser(threshold_db=0.0)
+        self._envelope = EnvelopePeaks(
+            bandpass_sos(spec.freq_hz, spec.q, sample_rate),
+            attack_ms=spec.attack_ms,
+            sample_rate=sample_rate,
+            size=self.size,
+        )
+
+    def feed(self, audio: np.ndarray, mono: np.ndarray) -> None:
+        """``audio`` (channels, n) and its channel mean."""
+        frames = self._frames.push(mono)
+        if frames.shape[0]:
+            hann = np.hanning(self.size).astype(np.float32)
+            spectrum = scipy.fft.rfft(frames * hann, axis=1)
+            power = spectrum.real**2 + spectrum.imag**2
+            self._band.append(power[:, self._in_band].sum(axis=1))
+            self._rest.append(power[:, self._in_rest].sum(axis=1))
+        self._envelope.feed(audio)
+
+    def result(self) -> SibilanceFinding:
+        if self.sample_rate < 2.2 * BAND_HZ[1]:
+            return SibilanceFinding(found=False)
+        band = np.concatenate(self._band) if self._band else np.zeros(0)
+        rest = np.concatenate(self._rest) if self._rest else np.zeros(0)
+        if band.size < 20:
+            return SibilanceFinding(found=False)
+        total_db = _db(band + rest)
+        loud = float(np.percentile(total_db, 95))
+        ess = (_db(band) - _db(rest) >= ESS_OVER_REST_DB) & (total_db > loud - 40.0)
+        harsh = ess & (_db(band) >= loud - HARSH_BELOW_LOUD_DB)
+        ess_runs, harsh_runs = _runs(ess), _runs(harsh)
+        found = len(harsh_runs) >= MIN_BURSTS or (
+            len(harsh_runs) >= MIN_SHORT_BURSTS and len(harsh_runs) >= HARSH_SHARE * len(ess_runs)
+        )
+        times = [round(float(a * self.size / self.sample_rate), 3) for a, _ in harsh_runs[:100]]
+        over = float(np.median(_db(band[harsh]) - _db(rest[harsh]))) if harsh.any() else 0.0
+        against = float(np.median(_db(band[harsh]) - loud)) if harsh.any() else -120.0
+        return SibilanceFinding(
+            found=bool(found),
+            bursts=len(harsh_runs),
+            times_s=times,
+            esses=len(ess_runs),
+            band_over_rest_db=round(over, 2),
+            band_against_loud_db=round(against, 2),
+            threshold_db=self._threshold(ess),
+        )
+
+    def _threshold(self, frames: np.ndarray) -> float | None:
+        """A threshold on the de-esser's own detector: THRESHOLD_BELOW_BURSTS_DB under the
+        esses' median peak level (so a typical ess loses about 12 dB at 6:1 and every ess is
+        touched), never under the loudest level the band reaches in frames without an ess."""
+        if not frames.any():
+            return None
+        peaks = self._envelope.peaks(frames.size)
+        bursts = float(np.median(peaks[frames]))
+        others = peaks[~frames & (peaks > bursts - 40.0)]
+        ceiling = float(np.percentile(others, 80)) if others.size else -90.0
+        return round(
+            float(np.clip(max(bursts - THRESHOLD_BELOW_BURSTS_DB, ceiling), -90.0, 0.0)), 1
+        )
+
+
 def detect_sibilance(audio: np.ndarray, *, sample_rate: int) -> SibilanceFinding:
-    if sample_rate < 2.2 * BAND_HZ[1]:
-        return SibilanceFinding(found=False)
-    band, rest, size = _band_frames(audio, sample_rate)
-    if band.size < 20:
-        return SibilanceFinding(found=False)
-    total_db = _db(band + rest)
-    loud = float(np.percentile(total_db, 95))
-    ess = (_db(band) - _db(rest) >= ESS_OVER_REST_DB) & (total_db > loud - 40.0)
-    harsh = ess & (_db(band) >= loud - HARSH_BELOW_LOUD_DB)
-    ess_runs, harsh_runs = _runs(ess), _runs(harsh)
-    found = len(harsh_runs) >= MIN_BURSTS or (
-        len(harsh_runs) >= MIN_SHORT_BURSTS and len(harsh_runs) >= HARSH_SHARE * len(ess_runs)
-    )
-    times = [round(float(a * size / sample_rate), 3) for a, _ in harsh_runs[:100]]
-    over = float(np.median(_db(band[harsh]) - _db(rest[harsh]))) if harsh.any() else 0.0
-    against = float(np.median(_db(band[harsh]) - loud)) if harsh.any() else -120.0
-    threshold = de_ess_threshold(audio, sample_rate=sample_rate, frames=ess, size=size)
-    return SibilanceFinding(
-        found=bool(found),
-        bursts=len(harsh_runs),
-        times_s=times,
-        esses=len(ess_runs),
-        band_over_rest_db=round(over, 2),
-        band_against_loud_db=round(against, 2),
-        threshold_db=threshold,
-    )
-
-
-def de_ess_threshold(
-    audio: np.ndarray, *, sample_rate: int, frames: np.ndarray, size: int
-) -> float | None:
-    """A threshold on the de-esser's own detector: THRESHOLD_BELOW_BURSTS_DB under the esses'
-    median peak level (so a typical ess loses about 12 dB at 6:1 and every ess is touched),
-    never under the loudest level the band reaches in frames without an ess."""
-    if not frames.any():
-        return None
-    spec = DeEsser(threshold_db=0.0)
-    sos = bandpass_sos(spec.freq_hz, spec.q, sample_rate)
-    band = sosfilt(sos, np.asarray(audio, dtype=np.float64), axis=-1)
-    level, _ = band_envelope_db(band, attack_ms=spec.attack_ms, sample_rate=sample_rate)
-    count = frames.size
-    peaks = level[: count * size].reshape(count, size).max(axis=1)
-    bursts = float(np.median(peaks[frames]))
-    others = peaks[~frames & (peaks > bursts - 40.0)]
-    ceiling = float(np.percentile(others, 80)) if others.size else -90.0
-    return round(float(np.clip(max(bursts - THRESHOLD_BELOW_BURSTS_DB, ceiling), -90.0, 0.0)), 1)
+    meter = SibilanceMeter(sample_rate=sample_rate)
+    meter.feed(audio, np.asarray(audio, dtype=np.float32).mean(axis=0))
+    return meter.result()
 
 
 def de_esser_stage(spec: DeEsser, *, sample_rate: int) -> DynamicBandStage:

@@ -19,6 +19,7 @@ import math
 import numpy as np
 from scipy.signal import lfilter, sosfilt
 
+from mixchat.dsp.cleanup.frames import PeakFrames
 from mixchat.dsp.cleanup.spec import DynamicBand
 
 _DB_PER_NEPER = 20.0 / math.log(10.0)
@@ -58,6 +59,31 @@ def band_envelope_db(
     """(level in dB of the band's smoothed power, filter state) for (channels, n) band audio."""
     smooth, state = band_envelope(band, attack_ms=attack_ms, sample_rate=sample_rate, zi=zi)
     return np.float32(10.0) * np.log10(np.maximum(smooth, np.float32(1e-20))), state
+
+
+class EnvelopePeaks:
+    """Each ``size``-sample frame's peak of a dynamic band's detector level (the band filter
+    and envelope a stage listens with), fed block by block: what a threshold is set from."""
+
+    def __init__(self, sos: np.ndarray, *, attack_ms: float, sample_rate: int, size: int) -> None:
+        self.sos, self.attack_ms, self.sample_rate = sos, attack_ms, sample_rate
+        self._filter_zi: np.ndarray | None = None
+        self._env_zi: np.ndarray | None = None
+        self._peaks = PeakFrames(size)
+
+    def feed(self, audio: np.ndarray) -> None:
+        if self._filter_zi is None:
+            self._filter_zi = np.zeros((self.sos.shape[0], audio.shape[0], 2))
+        band, self._filter_zi = sosfilt(
+            self.sos, np.asarray(audio, np.float64), axis=-1, zi=self._filter_zi
+        )
+        level, self._env_zi = band_envelope_db(
+            band, attack_ms=self.attack_ms, sample_rate=self.sample_rate, zi=self._env_zi
+        )
+        self._peaks.push(level)
+
+    def peaks(self, count: int) -> np.ndarray:
+        return self._peaks.result(count)
 
 
 class DynamicBandStage:

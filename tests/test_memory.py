@@ -1,0 +1,83 @@
+"""Peak memory does not grow with the session: the flow a user runs (new, automix, a brief,
+a render), each step its own ``mixchat`` process, peaks about as high on a session with twice
+the stems and twice the length. Each process reports its own high-water mark
+(``VmHWM``; a resident size inherited from this process through fork would not count).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.conftest import shared_path
+
+ROOT = Path(__file__).resolve().parents[1]
+STEMS = ("Lead_Vocal_Main", "Bass_DI_Clean", "Drums_Full_Kit", "Keys_Piano", "Guitar_Rhythm")
+RUN = """
+import atexit, sys
+def report():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write("\\nVmHWM_KB=" + line.split()[1] + "\\n")
+atexit.register(report)
+from mixchat.assistant.cli.main import main
+sys.argv = ["mixchat", *sys.argv[1:]]
+sys.exit(main())
+"""
+
+
+def _write_stems(folder: Path, count: int, seconds: float) -> Path:
+    """``count`` stems of ``seconds`` looped from song_1 (copies shifted in time)."""
+    folder.mkdir(parents=True)
+    for index in range(count):
+        name = STEMS[index % len(STEMS)]
+        audio, rate = sf.read(
+            str(shared_path("songs", "song_1", f"{name}.flac")), dtype="float32", always_2d=True
+        )
+        fade = int(0.02 * rate)  # no step where the loop or the rotation joins (a click)
+        ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade))).astype(np.float32)[:, None]
+        audio[:fade] *= ramp
+        audio[-fade:] *= ramp[::-1]
+        frames = int(seconds * rate)
+        copy = index // len(STEMS)
+        shifted = np.roll(audio, int(copy * 3.1 * rate), axis=0)
+        looped = np.resize(shifted.T, (audio.shape[1], frames)).T
+        label = name if copy == 0 else f"{name}_{copy + 1}"
+        sf.write(str(folder / f"{label}.wav"), looped, rate, subtype="PCM_16")
+    return folder
+
+
+def _peak_mb(*args: str) -> float:
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN, *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"mixchat {' '.join(args)} failed: {proc.stderr[-2000:]}")
+    marks = [line for line in proc.stderr.splitlines() if line.startswith("VmHWM_KB=")]
+    return int(marks[-1].split("=")[1]) / 1024
+
+
+def _flow_peaks(tmp_path: Path, label: str, count: int, seconds: float) -> dict[str, float]:
+    stems = _write_stems(tmp_path / f"stems-{label}", count, seconds)
+    session = tmp_path / f"{label}.mix"
+    return {
+        "new": _peak_mb("new", str(stems), "-s", str(session)),
+        "automix": _peak_mb("automix", "-s", str(session)),
+        "say": _peak_mb("say", "-s", str(session), "more air on the vocal"),
+        "render": _peak_mb("render", "-s", str(session), "-o", str(tmp_path / f"{label}.wav")),
+    }
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_peak_memory_does_not_grow_with_stems_or_length(tmp_path: Path) -> None:
+    # both past the render's pipeline (a few 10 s blocks in flight), the large one with twice
+    # the stems and twice the length: ~90 MB more if its stems were held whole
+    small = _flow_peaks(tmp_path, "small", 2, 75.0)
+    large = _flow_peaks(tmp_path, "large", 4, 150.0)
+    for step in small:
+        assert large[step] <= small[step] * 1.10 + 10.0, (step, small, large)
