@@ -212,6 +212,12 @@ def test_a_drum_loop_repeated_at_the_tempo_is_not_hum() -> None:
     stems, _ = synthesize(duration_s=24.0, sample_rate=44100, seed=0)
     for name in ("Kick", "Snare", "Hats"):
         assert not detect_faults(stems[name], sample_rate=44100, role=name.lower()).hum.found
+    # a whole drum stem played twice (a loop longer than a stretch of the long spectrum)
+    drums, rate = _stem("songs", "song_1", "Drums_Full_Kit.flac")
+    fade = np.sin(np.linspace(0.0, np.pi / 2, int(0.02 * rate))).astype(np.float32) ** 2
+    drums[:, : fade.size] *= fade
+    drums[:, -fade.size :] *= fade[::-1]
+    assert not detect_hum(np.tile(drums, 2), sample_rate=rate).found
 
 
 def test_noise_is_found_and_the_quiet_passages_drop() -> None:

@@ -6,10 +6,11 @@ spectrum (a steady tone adds up coherently over a long stretch, music that moves
 stretches of ``LONG_SEGMENT`` are averaged, so memory holds one whatever the stem's length)
 and into 1 s frames (at most ``MAX_STEADY_FRAMES``, spread over the stem). A line at harmonic
 ``k`` counts when, in the long spectrum, it stands ``LINE_PROMINENCE_DB`` over the median of
-its neighbourhood and ``ISOLATION_DB`` over the loudest line on at least one side (a loop
-repeated at the tempo has a comb of lines close together; hum's are ``f0`` apart), and when
-its level holds in the frames: in four frames out of five it keeps at least ``STEADINESS`` of
-the line's long-term amplitude (a note comes and goes; hum stays, and music only adds to it).
+its neighbourhood, ``ISOLATION_DB`` over the loudest line on at least one side and
+``COMB_CLEAR_DB`` over an evenly spaced comb through it (a loop repeated at the tempo has a
+comb of lines close together; hum's are ``f0`` apart), and when its level holds in the
+frames: in four frames out of five it keeps at least ``STEADINESS`` of the line's long-term
+amplitude (a note comes and goes; hum stays, and music only adds to it).
 The fundamental is anchored on one of the first four harmonics within ``MAINS_TOLERANCE_HZ``
 of 50 or 60 Hz (mains wanders, a recording's clock too) and the others must sit at its
 multiples; hum is found when two lines agree (one of them among the first four) or one stands
@@ -45,6 +46,10 @@ RING_INNER_HZ = 1.5  # ... this (and beyond 0.06 Hz per harmonic number: a wande
 LINE_PROMINENCE_DB = 12.0
 ISOLATION_DB = 3.0
 COMB_HZ = 3.0  # a tempo loop's lines are closer than this beyond the inner ring
+COMB_SKIRT_HZ = 0.3  # a line's own skirt (and 0.06 Hz per harmonic number): no comb tooth
+COMB_TEETH = 3
+COMB_CLEAR_DB = 8.0  # a line stands this far over the comb through it
+SKIRT_BINS = 16  # a strong line's window skirt reaches this far (8 bins unpadded: -70 dB)
 STEADINESS = 0.7
 LONE_STEADINESS = 0.8
 STEADY_PERCENTILE = 20.0
@@ -102,6 +107,7 @@ class _Line:
     prominence_db: float
     isolation_db: float
     steadiness: float
+    comb_db: float
 
     @property
     def faint(self) -> bool:
@@ -113,6 +119,7 @@ class _Line:
             self.prominence_db >= LINE_PROMINENCE_DB
             and self.isolation_db >= ISOLATION_DB
             and self.steadiness >= STEADINESS
+            and self.comb_db >= COMB_CLEAR_DB
         )
 
 
@@ -166,7 +173,35 @@ class _Spectra:
             prominence_db=level - float(np.median(ring)) if ring.size else 0.0,
             isolation_db=level - float(sides),
             steadiness=float(self.quiet[frame_index]) / max(amplitude, 1e-15),
+            comb_db=level - self._comb_level(harmonic, index),
         )
+
+    def _comb_level(self, harmonic: int, index: int) -> float:
+        """The level of an evenly spaced comb through the line, if there is one: the median,
+        at 1 to COMB_TEETH spacings either way, of the level there, the spacing that to the
+        strongest line within COMB_HZ beyond the line's own skirt. A loop repeated at the
+        tempo has a line every beat, as strong as this one; hum's lines are f0 apart, and
+        around them the spectrum is the music's."""
+        skirt = max(COMB_SKIRT_HZ, 0.06 * harmonic, SKIRT_BINS * self.bin_hz)
+        lo = max(int(skirt / self.bin_hz), 1)
+        hi = int((skirt + COMB_HZ) / self.bin_hz)
+        left = self.level[max(index - hi, 0) : max(index - lo, 0)]
+        right = self.level[index + lo : index + hi]
+        if left.size == 0 or right.size == 0:
+            return -np.inf
+        left_best, right_best = int(np.argmax(left)), int(np.argmax(right))
+        if left[left_best] >= right[right_best]:
+            spacing = index - (max(index - hi, 0) + left_best)
+        else:
+            spacing = lo + right_best
+        teeth = []
+        for j in range(1, COMB_TEETH + 1):
+            for centre in (index - j * spacing, index + j * spacing):
+                reach = 2 + j
+                part = self.level[max(centre - reach, 0) : centre + reach + 1]
+                if part.size:
+                    teeth.append(float(part.max()))
+        return float(np.median(teeth)) if teeth else -np.inf
 
     def harmonics_of(self, f0: float, *, faint: bool = False) -> list[_Line]:
         """The passing line nearest each harmonic of ``f0``, up to HIGHEST_HARMONIC_HZ
