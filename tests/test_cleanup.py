@@ -334,7 +334,7 @@ def test_tools_use_the_findings_and_store_the_profile() -> None:
 
 
 def _long_stem(rate: int) -> np.ndarray:
-    """About 140 s of a pad, longer than one stretch of the hum's long spectrum: song 1's and
+    """About 275 s of a pad, longer than two stretches of the hum's long spectrum: song 1's and
     song 2's pads (that one with its known DC offset), then both again played backwards (no
     loop that repeats)."""
     parts = [_stem("songs", "song_1", "Synth_Pad.flac")[0], _stem("songs", "song_2", "pad.flac")[0]]
@@ -378,5 +378,5 @@ def _traced_peak_mb(seconds: float, rate: int) -> float:
 
 
 def test_detection_memory_does_not_grow_with_the_stem() -> None:
-    short, long = _traced_peak_mb(100.0, 44100), _traced_peak_mb(250.0, 44100)
+    short, long = _traced_peak_mb(150.0, 44100), _traced_peak_mb(360.0, 44100)
     assert long <= short * 1.15 + 2.0, (short, long)

@@ -49,6 +49,7 @@ COMB_HZ = 3.0  # a tempo loop's lines are closer than this beyond the inner ring
 COMB_SKIRT_HZ = 0.3  # a line's own skirt (and 0.06 Hz per harmonic number): no comb tooth
 COMB_TEETH = 3
 COMB_CLEAR_DB = 8.0  # a line stands this far over the comb through it
+COMB_CANDIDATES = 3  # the spacings tried on each side
 SKIRT_BINS = 16  # a strong line's window skirt reaches this far (8 bins unpadded: -70 dB)
 STEADINESS = 0.7
 LONE_STEADINESS = 0.8
@@ -59,7 +60,7 @@ FAINT_STEADINESS = 0.5
 MIN_AUDIBLE_DB = -70.0  # A-weighted hum against the A-weighted stem where it plays
 LOW_HARMONICS = 2  # mains hum has its fundamental or a rectifier's second harmonic
 MAX_SECONDS = 300.0
-LONG_SEGMENT = 1 << 18  # samples at DETECT_RATE_HZ (65.5 s): a stretch of the long spectrum
+LONG_SEGMENT = 1 << 19  # samples at DETECT_RATE_HZ (131 s): a stretch of the long spectrum
 MAX_STEADY_FRAMES = 256  # the 1 s frames a line's steadiness is read in
 PLAYING_BLOCK_S = 0.05
 A_WEIGHT_FRAME = 4096
@@ -178,30 +179,36 @@ class _Spectra:
 
     def _comb_level(self, harmonic: int, index: int) -> float:
         """The level of an evenly spaced comb through the line, if there is one: the median,
-        at 1 to COMB_TEETH spacings either way, of the level there, the spacing that to the
-        strongest line within COMB_HZ beyond the line's own skirt. A loop repeated at the
-        tempo has a line every beat, as strong as this one; hum's lines are f0 apart, and
-        around them the spectrum is the music's."""
+        at 1 to COMB_TEETH spacings either way, of the level there, for the spacing (to one of
+        the COMB_CANDIDATES strongest peaks on either side within COMB_HZ beyond the line's own
+        skirt) that makes the strongest comb. A loop repeated at the tempo has a line every
+        beat, as strong as this one; hum's lines are f0 apart, and around them the spectrum
+        is the music's."""
         skirt = max(COMB_SKIRT_HZ, 0.06 * harmonic, SKIRT_BINS * self.bin_hz)
         lo = max(int(skirt / self.bin_hz), 1)
         hi = int((skirt + COMB_HZ) / self.bin_hz)
-        left = self.level[max(index - hi, 0) : max(index - lo, 0)]
-        right = self.level[index + lo : index + hi]
-        if left.size == 0 or right.size == 0:
+        if index - hi < 0 or index + hi + 1 > self.level.size:
             return -np.inf
-        left_best, right_best = int(np.argmax(left)), int(np.argmax(right))
-        if left[left_best] >= right[right_best]:
-            spacing = index - (max(index - hi, 0) + left_best)
-        else:
-            spacing = lo + right_best
-        teeth = []
-        for j in range(1, COMB_TEETH + 1):
-            for centre in (index - j * spacing, index + j * spacing):
+        spacings = []
+        for side in (
+            self.level[index - hi : index - lo + 1][::-1],
+            self.level[index + lo : index + hi],
+        ):
+            peaks = np.flatnonzero((side[1:-1] >= side[:-2]) & (side[1:-1] > side[2:])) + 1
+            strongest = peaks[np.argsort(side[peaks])[::-1][:COMB_CANDIDATES]]
+            spacings += [lo + int(p) for p in strongest]
+        best = -np.inf
+        for spacing in spacings:
+            teeth = []
+            for j in range(1, COMB_TEETH + 1):
                 reach = 2 + j
-                part = self.level[max(centre - reach, 0) : centre + reach + 1]
-                if part.size:
-                    teeth.append(float(part.max()))
-        return float(np.median(teeth)) if teeth else -np.inf
+                for centre in (index - j * spacing, index + j * spacing):
+                    part = self.level[max(centre - reach, 0) : centre + reach + 1]
+                    if part.size:
+                        teeth.append(float(part.max()))
+            if teeth:
+                best = max(best, float(np.median(teeth)))
+        return best
 
     def harmonics_of(self, f0: float, *, faint: bool = False) -> list[_Line]:
         """The passing line nearest each harmonic of ``f0``, up to HIGHEST_HARMONIC_HZ
