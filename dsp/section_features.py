@@ -8,6 +8,7 @@ bands, 12 pitch classes and 4 broad bands, so the spectrogram itself is never ke
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,8 @@ ANALYSIS_RATE = 22050
 HOP = 512
 N_FFT = 2048
 _FRAMES_PER_CHUNK = 256
+LEVELLED_STEM_LUFS = -18.0  # every stem's loudness in the sum sections and tempo read
+SILENT_STEM_LUFS = -70.0  # a stem this quiet (the BS.1770 gate) adds nothing to that sum
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,26 @@ def spectral_features(y: np.ndarray) -> SpectralFeatures:
         chroma=_chroma_matrix() @ spec,
         broad=_broad_band_matrix() @ spec,
     )
+
+
+def levelled_sum(
+    parts: Mapping[str, SpectralFeatures], lufs: Mapping[str, float]
+) -> SpectralFeatures:
+    """The features of the stems' sum with every stem at ``LEVELLED_STEM_LUFS``: each stem's
+    features (``parts``, of its own mono signal) scaled by the power gain that takes its
+    integrated loudness (``lufs``) there, and added as powers. Sections and tempo then do
+    not depend on the levels the stems were exported at; stems below ``SILENT_STEM_LUFS``
+    are left out."""
+    frames = max((f.bands.shape[1] for f in parts.values()), default=0)
+    total = [np.zeros((rows, frames), np.float32) for rows in (40, 12, 4)]
+    for name, features in parts.items():
+        level = lufs[name]
+        if not np.isfinite(level) or level <= SILENT_STEM_LUFS:
+            continue
+        gain = np.float32(10.0 ** ((LEVELLED_STEM_LUFS - level) / 10.0))
+        for out, part in zip(total, (features.bands, features.chroma, features.broad)):
+            out[:, : part.shape[1]] += gain * part
+    return SpectralFeatures(*total)
 
 
 def _spectrogram(y: np.ndarray) -> np.ndarray:
