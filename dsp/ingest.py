@@ -52,7 +52,7 @@ class _Stem:
         self, name: str, reader: StemReader, meter: StemMeter, copy: Put | None, rate: int
     ):
         self.name, self.reader, self.meter, self.copy = name, reader, meter, copy
-        self.features = SpectralFeatureMeter(sample_rate=rate)
+        self.features = SpectralFeatureMeter(sample_rate=rate, spill=True)
         self.insert_key = name
 
     def block(self, start: int, stop: int) -> np.ndarray:
@@ -112,7 +112,6 @@ def ingest(
         s.name: StemReport(analysis=s.meter.result(), extras=s.meter.extras()) for s in stems
     }
     features = levelled_sum(
-        {s.name: s.features.result() for s in stems},
-        {name: float(r.analysis.facts["lufs"]) for name, r in reports.items()},
+        (s.features.result(), float(reports[s.name].analysis.facts["lufs"])) for s in stems
     )
     return Ingested(stems=reports, unity=unity, features=features)

@@ -81,16 +81,19 @@ def detect_stem_sections(
     """Tempo and sections of a song given as stems (each (channels, samples)), read from
     their sum with every stem at the same loudness: the levels the stems were exported at
     change neither (what ``mixchat new`` stores, from its streaming pass)."""
-    parts, lufs, powers = {}, {}, {}
     block = stem_power_block(sample_rate)
-    for name, audio in stems.items():
-        mono = _mono(audio, f"stem {name!r}")
-        parts[name] = spectral_features(
-            soxr.resample(mono, sample_rate, ANALYSIS_RATE).astype(np.float32)
+    powers = {name: _block_power(audio, block, f"stem {name!r}") for name, audio in stems.items()}
+    features = levelled_sum(
+        (
+            spectral_features(
+                soxr.resample(_mono(audio, f"stem {name!r}"), sample_rate, ANALYSIS_RATE).astype(
+                    np.float32
+                )
+            ),
+            integrated_lufs(np.asarray(audio, np.float32), sample_rate=sample_rate),
         )
-        lufs[name] = integrated_lufs(np.asarray(audio, np.float32), sample_rate=sample_rate)
-        powers[name] = _block_power(audio, block, f"stem {name!r}")
-    features = levelled_sum(parts, lufs)
+        for name, audio in stems.items()
+    )
     duration_s = max((np.shape(a)[-1] for a in stems.values()), default=0) / sample_rate
     tempo = tempo_from_features(features, duration_s=duration_s)
     sections = sections_from_features(
