@@ -269,3 +269,89 @@ def test_them_after_a_clash_is_the_same_pair() -> None:
     )
     [clause] = reading.clauses  # the second clause says the first again
     assert {t.value for t in clause.targets} == {"bass", "drums"}
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # a quality said as how it is now is a complaint: the brief asks for the other way
+        ("it's so dark", [("brightness", 1)]),
+        ("the guitar sounds a bit bright", [("brightness", -1)]),
+        ("the mix feels really narrow", [("width", 1)]),
+        ("the vocal is kind of quiet", [("level", 1)]),
+        # ... but not a wish, a comparative, a fault word that names its fix, or a mood
+        ("make it sound dark", [("brightness", -1)]),
+        ("I want it to feel wide", [("width", 1)]),
+        ("the keys are getting darker", [("brightness", -1)]),
+        ("the bass is uneven", [("compression", 1)]),
+        # "has no X" lacks X
+        ("the snare has no snap", [("punch", 1)]),
+        ("there's no air", [("air", 1)]),
+    ],
+)
+def test_a_state_is_a_complaint_and_a_wish_is_a_wish(brief: str, expected) -> None:
+    assert asks(brief) == expected
+
+
+@pytest.mark.parametrize(
+    ("brief", "value"),
+    [
+        ("the cymbal is harsh", "overheads"),
+        ("turn the overhead down", "overheads"),
+        ("more kit", "drums"),
+        ("the pianos are too loud", "keys"),
+        ("the voices need air", "vocal"),
+    ],
+)
+def test_a_part_is_read_in_either_number(brief: str, value: str) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    assert value in {t.value for c in reading.clauses for t in c.targets}
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("where has the guitar gone", [("buried", -1)]),
+        ("the keys went missing", [("buried", -1)]),
+        ("i can't find the bass", [("buried", -1)]),
+        ("the guitar is screaming over the mix", [("level", -1)]),
+        ("the bass and keys sit in the same range", [("buried", -1)]),
+        ("guitar and keys are smearing each other", [("buried", -1)]),
+        ("tame the guitar", [("level", -1)]),
+        ("the mix is overcompressed", [("compression", -1)]),
+        ("the guitar is over-bright", [("brightness", -1)]),
+        ("roll off the top", [("brightness", -1)]),
+        ("it sounds dull on top", [("brightness", 1)]),
+        ("it sounds like it's under a blanket", [("brightness", 1)]),
+        ("massively louder guitar", [("level", 1)]),
+    ],
+)
+def test_perception_structure_and_verbs(brief: str, expected) -> None:
+    assert asks(brief) == expected
+
+
+def test_a_section_bigger_than_another_is_lifted_above_it() -> None:
+    reading = read_brief("the chorus should feel more epic than the verses", tracks=TRACKS)
+    [clause] = reading.clauses
+    assert ("level", 1) in [(a.concept, a.direction) for a in clause.asks]
+    assert [s.label for s in clause.sections] == ["chorus"]
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "it falls apart on my phone, the keys just vanish",
+        "in mono on a laptop the guitar disappears",
+    ],
+)
+def test_what_vanishes_in_mono_is_the_mono_complaint(brief: str) -> None:
+    assert asks(brief) == [("width", -1)]
+
+
+@pytest.mark.parametrize("brief", ["banana phone", "sofa telephone"])
+def test_a_guess_among_unknown_words_is_not_acted_on(brief: str) -> None:
+    assert read_brief(brief, tracks=TRACKS).intent == "clarify"
+
+
+def test_a_near_spelling_beside_a_plain_word_is_dropped() -> None:
+    assert asks("the guitar sticks out like a sore thumb") == [("level", -1)]

@@ -26,6 +26,7 @@ from mixchat.assistant.reading.vocab import (
     COMPLAINTS,
     CONCEPT_WORDS,
     DEFAULT_AMOUNT,
+    FAULTS,
     GROUP_WORDS,
     MIX_WORDS,
     ORDINALS,
@@ -91,6 +92,7 @@ DOWN_WORDS = (
     "tuck",
     "nestle",
     "blend in",
+    "dial back",
 )
 _KNOWN_WORDS = (
     frozenset(
@@ -181,13 +183,29 @@ def normalise_text(text: str) -> str:
     text = re.sub(
         r"\b(?:high|higher|top)[ -](?:frequenc\w*|freqs?|range|region|register)\b", "high end", text
     )
-    text = re.sub(r"\bbass (?=overall\b|in general\b|everywhere\b|across the mix\b)", "low end ", text)
+    text = re.sub(
+        r"\bbass (?=overall\b|in general\b|everywhere\b|across the mix\b)", "low end ", text
+    )
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
+    text = re.sub(r"\bover ?([a-z]{4,})\b", _over_prefixed, text)
+    # "roll off the top", "dull on top", "air up top": the top end (not "on top of the mix")
+    text = re.sub(
+        r"\b(?<!from )(the|off) top(?=\s*(?:$|[,.;!?]|(?:on|in|of the mix)\b))", r"\1 top end", text
+    )
+    text = re.sub(r"\b(up|on) top(?=\s*(?:$|[,.;!?]|(?:and|but|please)\b))", r"\1 top end", text)
     text = re.sub(r"\b(\w+)'s\b", r"\1s", text)
     text = re.sub(r"\b(everything|all|the rest|every track) but\b", r"\1 except", text)
     for word, digit in NUMBER_WORDS.items():
         text = re.sub(rf"\b{word}\b(?=\s*(?:db|decibel|percent|%))", digit, text)
     return " ".join(text.split())
+
+
+def _over_prefixed(match: re.Match[str]) -> str:
+    """ "overcompressed", "over-bright": too much of a quality the reader knows."""
+    word = match.group(1)
+    if word in CONCEPT_WORDS or any(c in CONCEPT_WORDS for c in lemma_candidates(word)):
+        return f"too {word}"
+    return match.group(0)
 
 
 def _has(text: str, phrase: str) -> bool:
@@ -223,7 +241,8 @@ def find_sections(text: str) -> tuple[tuple[SectionRef, ...], str]:
 
 
 _REFERENCE = re.compile(
-    r"\b(?:than|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs)\s+"
+    r"\b(?:than|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs|"
+    r"next to|beside|in comparison (?:to|with)|in relation to)\s+"
     r"(?:the\s+|my\s+|our\s+)?"
 )
 
@@ -318,6 +337,7 @@ def find_amount(text: str) -> Amount:
     return Amount()
 
 
+_AMOUNT_ONLY = frozenset(w for w, _ in AMOUNT_WORDS if " " not in w)
 _TOO_LITTLE = re.compile(r"\btoo (?:less|little|few|low)\b|\bnot enough\b|\bnot \w+ enough\b")
 BAND_NOUNS = frozenset(
     "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|top octave|"
@@ -329,9 +349,35 @@ _DOWN_VERB = re.compile(
 )
 
 
-def _direction_modifier(before: str, after: str) -> int:
-    """-1 when the words before say "less"/"too", +1 otherwise (incl. "not ... enough")."""
+_STATE_BEFORE = re.compile(
+    r"(?:(?<![\w'])'s|\b(?:is|are|was|were|its|thats|it's|that's|sounds?|sounding|feels?|feeling|seems?|seeming|looks?|"
+    r"gets?|getting|got|becomes?|became))\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|"
+    r"a bit|a little|a little bit|a tad|a touch|bit|super|rather|somewhat|slightly|fairly|"
+    r"already|just|still|now|all|way|much|extremely|incredibly|overall)\s+)*$"
+)
+_WISH_BEFORE = re.compile(
+    r"\b(?:make|makes|making|want|wanted|like|should|could|would|must|need|needs|to|let|can|"
+    r"might|will|may|if|hope|how)\b(?:\s+\S+){0,2}\s*$"
+)
+_LACKS_BEFORE = re.compile(
+    r"\b(?:has|have|had|got|there's|theres|there is|there are|with)\s+(?:no|zero|hardly any|barely any)"
+    r"(?:\s+real)?\s*$"
+)
+
+
+def _said_as_state(before: str) -> bool:
+    """ "it's so dark", "the mix feels really narrow": a quality said as how it is now (a
+    complaint, so the brief asks for the other way), not as a wish ("make it sound dark")."""
+    state = _STATE_BEFORE.search(before)
+    return bool(state) and not _WISH_BEFORE.search(before[: state.start()])
+
+
+def _direction_modifier(before: str, after: str, *, state: bool = False) -> int:
+    """-1 when the words before say "less"/"too", +1 otherwise (incl. "not ... enough");
+    with ``state``, -1 also when the quality is said as how the part is now."""
     if _TOO_LITTLE.search(before + " " + after.split(",")[0]):
+        return 1
+    if _LACKS_BEFORE.search(before):
         return 1
     if re.search(r"\bnot\b", before) and re.match(r"\s*enough\b", after):
         return 1
@@ -339,6 +385,8 @@ def _direction_modifier(before: str, after: str) -> int:
         return 1
     window = " ".join(before.split()[-4:])
     if any(_has(window, r) for r in REDUCERS) or re.search(r"\bnot\b", window):
+        return -1
+    if state and _said_as_state(before) and not re.match(r"\s*enough\b", after):
         return -1
     return 1
 
@@ -400,6 +448,8 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
     tokens = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[a-z0-9']+", text)]
     asks: list[Ask] = []
     unknown: list[str] = []
+    guessed: set[int] = set()  # indices of asks read through a synonym or a near spelling
+    typos: set[int] = set()
     vague = vague if vague is not None else []
     lex = _lexicon()
     i = 0
@@ -413,6 +463,10 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
                     n = span
                     break
         word, start, end = tokens[i][0], tokens[i][1], tokens[i + n - 1][2]
+        if hit is not None and n == 1 and word in _AMOUNT_ONLY and word != hit[2]:
+            hit = None  # "massively louder": an amount, not the mood "massive"
+            i += 1
+            continue
         descriptor, approximate = None, False
         if hit is None and (word in VAGUE or any(b in VAGUE for b in lemma_candidates(word))):
             vague.append(word)
@@ -427,6 +481,8 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
                 if axis:
                     hit = (*axis, descriptor.word)
                     approximate = bool(descriptor.approximate)
+                    if descriptor.word != word and descriptor.word not in lemma_candidates(word):
+                        guessed.add(len(asks))  # a synonym ("phone" for tinny)
         typo = False
         if hit is None and word not in STOPWORDS and len(word) >= 5 and word.isalpha():
             close = difflib.get_close_matches(word, list(CONCEPT_WORDS), n=1, cutoff=0.8)
@@ -434,13 +490,24 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             if close:
                 hit, typo = (*CONCEPT_WORDS[close[0]], close[0]), True
                 approximate = difflib.SequenceMatcher(None, word, close[0]).ratio() < 0.85
+                guessed.add(len(asks))
+                typos.add(len(asks))
         if hit is None:
             if word.isalpha() and len(word) >= 3 and word not in STOPWORDS:
                 unknown.append(word)
             i += 1
             continue
         concept, sign, canonical = hit
-        modifier = _direction_modifier(text[:start], text[end:])
+        typed = text[start:end]
+        state = (
+            descriptor is None
+            and concept not in PROBLEMS
+            and concept != "mood"
+            and canonical not in COMPLAINTS
+            and canonical not in FAULTS
+            and not (typed.endswith("er") and not canonical.endswith("er"))
+        )
+        modifier = _direction_modifier(text[:start], text[end:], state=state)
         if (
             canonical in BAND_NOUNS
             and _DOWN_VERB.search(text[:start] + text[end:])
@@ -453,6 +520,8 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         if descriptor is not None and getattr(descriptor, "polarity", "") == "problem":
             direction = -1 if concept in PROBLEMS or concept == "lexicon" else direction
         if any(a.concept == concept for a in asks):
+            guessed.discard(len(asks))
+            typos.discard(len(asks))
             text = _blank(text, start, end)
             i += n
             continue
@@ -470,7 +539,24 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             unknown.append(f"{word}->{canonical}")
         text = _blank(text, start, end)
         i += n
-    return asks, unknown, text
+    return _drop_guesses(asks, unknown, guessed, typos), unknown, text
+
+
+def _drop_guesses(
+    asks: list[Ask], unknown: list[str], guessed: set[int], typos: set[int]
+) -> list[Ask]:
+    """An unsure reading does not act: a word taken for a near spelling is dropped when the
+    clause says something plainly ("sticks out like a sore thumb" is not "thump"), and a
+    clause read only through guesses among words the reader does not know ("banana phone")
+    is not read at all."""
+    sure = [i for i in range(len(asks)) if i not in guessed]
+    strangers = [w for w in unknown if "->" not in w]
+    if sure:
+        return [a for i, a in enumerate(asks) if i not in typos]
+    if strangers and asks:
+        unknown.extend(a.word for a in asks)
+        return []
+    return asks
 
 
 def find_actions(
@@ -631,8 +717,26 @@ _SOAKED = re.compile(
 _CANT_HEAR = re.compile(
     r"\b(?:can't|can not|cannot|couldn't|could not|don't|do not|barely|hardly|hard to|"
     r"struggle to|difficult to|impossible to|not able to|unable to|never)\s+(?:\w+\s+)?"
-    r"(?:hear|make out|understand|notice|pick out|follow|distinguish|separate|tell apart)\b"
+    r"(?:hear|make out|understand|notice|pick out|follow|distinguish|separate|tell apart|find|"
+    r"locate|feel)\b"
 )
+# "where did the piano go?", "the keys went missing": a part that cannot be found is buried
+_GONE = re.compile(
+    r"\bwhere(?:'s| is| are| did| has| have)\b(?:\s+\S+){0,4}?\s+(?:go|gone|went)\b|"
+    r"\b(?:went|goes|gone) (?:missing|away|awol)\b"
+)
+# "the lead is shouting over everything": a part heard over the rest is too loud
+_OVER_ALL = re.compile(
+    r"\b\w+(?:ing|s)\s+(?:over|above)\s+(?:the\s+top\s+of\s+)?"
+    r"(?:everything|it all|the mix|the song|the track|all|the rest|the band|the music)\b"
+)
+# two parts in one place: "they occupy the same space", "muddying each other up"
+_SAME_PLACE = re.compile(
+    r"\b(?:occupy\w*|share|sharing|shares|in|fight\w* for|compet\w* for|tak\w* up|sit\w* in|"
+    r"live\w* in|liv\w* in|at)\s+the\s+same\s+(?:space|frequenc\w*|range|area|spot|pocket|"
+    r"register|place|zone|band|freqs?)\b"
+)
+_EACH_OTHER = re.compile(r"\b(?:\w+\s+){0,2}(?:each other|one another)(?:\s+up)?\b")
 _PAIR_WORDS = re.compile(r"\b(?:separate|distinguish|tell apart|each other|together)\b")
 _MASK_VERB = re.compile(
     r"\b(?:cover(?:s|ing)?|mask(?:s|ing)?|eat(?:s|ing)?|swallow(?:s|ing)?|bur(?:y|ies|ying)|"
@@ -687,6 +791,20 @@ def find_structures(
         bus = "echo" if re.search(r"delay|echo", soaked.group(0)) else "wet"
         asks.append(Ask(bus, -1, "too much " + ("delay" if bus == "echo" else "reverb")))
         rest = _blank(rest, soaked.start(), soaked.end())
+    if named and not asks:
+        clash = _SAME_PLACE.search(rest) or _EACH_OTHER.search(rest)
+        if clash:
+            asks.append(Ask("buried", -1, "clash"))
+            rest = _blank(rest, clash.start(), clash.end())
+            rest = re.sub(r"\b(?:mud\w*|mask\w*|clash\w*|fight\w*|compet\w*)\b", " ", rest)
+    gone = _GONE.search(rest) if named and not asks else None
+    if gone:
+        asks.append(Ask("buried", -1, "can't find"))
+        rest = _blank(rest, gone.start(), gone.end())
+    over = _OVER_ALL.search(text) if named and not asks else None
+    if over and any(_said_in(t, text[: over.start()]) for t in named):
+        asks.append(Ask("level", -1, "over everything"))
+        rest = _blank(rest, over.start(), over.end())
     hear = _CANT_HEAR.search(rest)
     if hear:
         pair = len(named) >= 2 and _PAIR_WORDS.search(text)
@@ -787,6 +905,12 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         asks = [replace(a, concept="wet") if a.concept == "echo" else a for a in asks]
     asks = _settle(asks, actions)
     asks = _merge_level(asks, actions)
+    if not asks and named and _TAME.search(text) and not _FREQUENCY.search(text):
+        asks = [Ask("level", -1, "tame")]  # "tame the cymbals": nothing named but the part
+    if reference_sections and not any(a.concept == "level" for a in asks):
+        lift = next((a for a in asks if a.concept in ("mood", "energy", "punch")), None)
+        if lift is not None:  # "the hook bigger than the verse": above it, in level too
+            asks.append(Ask("level", lift.direction, "lift"))
     return Clause(
         text=text,
         asks=tuple(asks),
@@ -797,6 +921,10 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         reference=(*reference, *reference_sections),
         vague=tuple(vague),
     )
+
+
+_TAME = re.compile(r"\b(?:tame\w*|rein\w* in|calm\w* down|control)\b")
+_FREQUENCY = re.compile(r"\d(?:\.\d+)?\s*(?:k|khz|hz)\b")
 
 
 def _settle(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
@@ -945,6 +1073,20 @@ def _dedupe(clauses: list[Clause]) -> list[Clause]:
     return out
 
 
+def _within_mono_complaint(clauses: list[Clause]) -> list[Clause]:
+    """ "Weird on my phone, like the guitars vanish": what vanishes in mono is the mono
+    complaint said again, not a part to bring up."""
+    if not any(a.word == "mono compatibility" for c in clauses for a in c.asks):
+        return clauses
+    return [
+        c
+        for c in clauses
+        if not (
+            c.asks and all(a.concept == "buried" for a in c.asks) and _MONO_TROUBLE.search(c.text)
+        )
+    ]
+
+
 def read_brief(text: str, *, tracks: Sequence[tuple[str, str]] = ()) -> BriefReading:
     """Read one brief. ``tracks`` = (name, role) pairs so track names can be recognised."""
     norm = normalise_text(text)
@@ -954,6 +1096,7 @@ def read_brief(text: str, *, tracks: Sequence[tuple[str, str]] = ()) -> BriefRea
         reading_intent = cast(ReadingIntent, intent)  # classify_followup names only these
         return BriefReading(text=text, intent=reading_intent, versions=versions, scale=scale)
     clauses = _dedupe(_combine([read_clause(part, tracks) for part in split_clauses(norm)]))
+    clauses = _within_mono_complaint(clauses)
     actionable = [c for c in clauses if c.asks]
     unknown = tuple(w for c in clauses for w in c.unknown if "->" not in w)
     approx = tuple(
