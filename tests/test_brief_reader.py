@@ -330,11 +330,11 @@ def test_perception_structure_and_verbs(brief: str, expected) -> None:
     assert asks(brief) == expected
 
 
-def test_a_section_bigger_than_another_is_lifted_above_it() -> None:
-    reading = read_brief("the chorus should feel more epic than the verses", tracks=TRACKS)
+def test_a_section_said_against_another_is_the_reference() -> None:
+    reading = read_brief("the verse feels too loud next to the chorus", tracks=TRACKS)
     [clause] = reading.clauses
-    assert ("level", 1) in [(a.concept, a.direction) for a in clause.asks]
-    assert [s.label for s in clause.sections] == ["chorus"]
+    assert [s.label for s in clause.sections] == ["verse"]
+    assert [r.label for r in clause.reference if isinstance(r, SectionRef)] == ["chorus"]
 
 
 @pytest.mark.parametrize(
@@ -355,3 +355,47 @@ def test_a_guess_among_unknown_words_is_not_acted_on(brief: str) -> None:
 
 def test_a_near_spelling_beside_a_plain_word_is_dropped() -> None:
     assert asks("the guitar sticks out like a sore thumb") == [("level", -1)]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # an amount said after the quality: "too much", "a bit much", "overcooked"
+        ("the air on the master is a bit much", [("air", -1)]),
+        ("the low end is way too hyped", [("low_end", -1)]),
+        ("the reverb on the keys is too much", [("wet", -1)]),
+        ("the low end is missing", [("low_end", 1)]),
+        ("the lows are too little", [("low_end", 1)]),
+        # two qualities joined by "and" share what is said of the first
+        ("it's a bit boomy and dark", [("boom", -1), ("brightness", 1)]),
+        ("the keys sound harsh and bright", [("harsh", -1), ("brightness", -1)]),
+        # a region is where, not the problem, when more is asked
+        ("more bite in the upper mids on the guitar", [("presence", 1)]),
+        ("cut some low mids", [("mud", -1)]),
+        ("the mix has a hole in the mids", [("mids", 1)]),
+        # a simile said as how it is now
+        ("it sounds like it was recorded in a cave", [("wet", -1)]),
+        ("I want it to sound like a cathedral", [("wet", 1)]),
+        # down verbs on a band
+        ("ease off the highs on the guitar", [("brightness", -1)]),
+        ("the vox is washed out", [("wet", -1)]),
+    ],
+)
+def test_amounts_said_after_and_qualities_said_together(brief: str, expected) -> None:
+    assert asks(brief) == expected
+
+
+def test_where_it_plays_is_not_a_master_when_something_else_is_asked() -> None:
+    assert asks("not enough sub for club playback") == [("sub", 1)]
+    assert asks("get it ready for spotify") == [("master", 1)]
+
+
+def test_it_after_a_named_part_is_the_part() -> None:
+    reading = read_brief("can the guitar have more space around it", tracks=TRACKS)
+    assert [t.kind for c in reading.clauses for t in c.targets] == ["role"]
+
+
+def test_a_filter_without_a_frequency_is_still_a_filter() -> None:
+    reading = read_brief("low cut the keys", tracks=TRACKS)
+    [ask] = [a for c in reading.clauses for a in c.asks]
+    assert (ask.concept, ask.word, ask.value) == ("high_pass", "filter", None)

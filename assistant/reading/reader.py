@@ -187,6 +187,9 @@ def normalise_text(text: str) -> str:
         r"\bbass (?=overall\b|in general\b|everywhere\b|across the mix\b)", "low end ", text
     )
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
+    text = re.sub(
+        r"\b(air|sub|low|low mid|mid|high mid|high|top|bass|treble|presence) band\b", r"\1", text
+    )
     text = re.sub(r"\bover ?([a-z]{4,})\b", _over_prefixed, text)
     # "roll off the top", "dull on top", "air up top": the top end (not "on top of the mix")
     text = re.sub(
@@ -337,14 +340,35 @@ def find_amount(text: str) -> Amount:
     return Amount()
 
 
+# quality nouns that name an amount of something ("the reverb is too much")
+QUANTITY_NOUNS = frozenset(
+    "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|low mids|"
+    "low mid|upper mids|high mids|presence|body|weight|reverb|space|room|ambience|delay|echo|"
+    "width|stereo|compression|saturation|distortion|bass|mud|boom|sizzle|sibilance|mids|"
+    "midrange".split("|")
+)
+REGION_BOOSTS = {
+    "upper mids": "presence",
+    "high mids": "presence",
+    "low mids": "warmth",
+    "low mid": "warmth",
+    "lower mids": "warmth",
+}
+_BOOST_BEFORE = re.compile(
+    r"\b(?:more|add|adding|boost|lift|raise|bring out|needs?|lacks?|lacking|missing|"
+    r"not enough|push)\b"
+)
 _AMOUNT_ONLY = frozenset(w for w, _ in AMOUNT_WORDS if " " not in w)
+AMOUNT_SINGLE = _AMOUNT_ONLY
 _TOO_LITTLE = re.compile(r"\btoo (?:less|little|few|low)\b|\bnot enough\b|\bnot \w+ enough\b")
 BAND_NOUNS = frozenset(
     "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|top octave|"
+    "mids|midrange|"
     "low mids|low mid|upper mids|high mids|presence|body|weight".split("|")
 )
 _DOWN_VERB = re.compile(
     r"\b(?:down|lower|cut|reduce|roll(?:ed|ing)? (?:\w+ )?off|tame|pull|dip|scoop|take|"
+    r"ease (?:off|up)|back off|dial (?:\w+ )?(?:back|down)|rein in|scale back|go easy|"
     r"attenuate|less|shelve (?:\w+ )?down|tilt (?:\w+ )*down)\b"
 )
 
@@ -353,7 +377,9 @@ _STATE_BEFORE = re.compile(
     r"(?:(?<![\w'])'s|\b(?:is|are|was|were|its|thats|it's|that's|sounds?|sounding|feels?|feeling|seems?|seeming|looks?|"
     r"gets?|getting|got|becomes?|became))\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|"
     r"a bit|a little|a little bit|a tad|a touch|bit|super|rather|somewhat|slightly|fairly|"
-    r"already|just|still|now|all|way|much|extremely|incredibly|overall)\s+)*$"
+    r"already|just|still|now|all|way|much|extremely|incredibly|overall)\s+)*"
+    r"(?:(?:and|or)\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|a bit|a little|a tad|"
+    r"super|rather|somewhat|slightly|also|way)\s+)*)?$"
 )
 _WISH_BEFORE = re.compile(
     r"\b(?:make|makes|making|want|wanted|like|should|could|would|must|need|needs|to|let|can|"
@@ -362,6 +388,29 @@ _WISH_BEFORE = re.compile(
 _LACKS_BEFORE = re.compile(
     r"\b(?:has|have|had|got|there's|theres|there is|there are|with)\s+(?:no|zero|hardly any|barely any)"
     r"(?:\s+real)?\s*$"
+)
+
+
+_EXCESS_AFTER = re.compile(
+    r"^\s*(?:\S+\s+){0,5}?(?:is|are|was|were|'s|feels?|sounds?|seems?|gets?|getting)\s+"
+    r"(?:(?:way|a bit|a little|a tad|just|really|kind of|sort of|all|so|definitely|still)\s+)*"
+    r"(?:too\b|overly\b|a bit much\b|too much\b|much\b|over\w+|hyped\b|excessive\b|"
+    r"overkill\b|over the top\b|hot\b|out of control\b|piling up\b|building up\b)"
+)
+_LACK_AFTER = re.compile(
+    r"^\s*(?:\S+\s+){0,5}?(?:is|are|was|were|'s|feels?|sounds?|seems?)\s+"
+    r"(?:(?:a bit|a little|really|kind of|sort of|so|way)\s+)*"
+    r"(?:missing|lacking|weak|anemic|absent|gone|not there|nowhere|scooped)\b"
+)
+
+
+_SIMILE_STATE = re.compile(
+    r"\b(?:sounds?|sounding|feels?|is|are|its|it's)\s+like\b(?:\s+(?!like\b)\S+){0,7}\s*$"
+)
+# a listening place, not a quality: "small speakers", "big monitors"
+_DEVICE_AFTER = re.compile(
+    r"^\s*(?:speakers?|monitors?|headphones?|earbuds?|sound ?system|system|stereo|room|hall|"
+    r"venue|club|car)\b"
 )
 
 
@@ -463,6 +512,13 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
                     n = span
                     break
         word, start, end = tokens[i][0], tokens[i][1], tokens[i + n - 1][2]
+        if (
+            hit is not None
+            and hit[0] in ("mood", "low_end")
+            and _DEVICE_AFTER.match(text[tokens[i + n - 1][2] :])
+        ):
+            i += n  # "on small speakers", "a big hall": where, not what
+            continue
         if hit is not None and n == 1 and word in _AMOUNT_ONLY and word != hit[2]:
             hit = None  # "massively louder": an amount, not the mood "massive"
             i += 1
@@ -512,6 +568,28 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             canonical in BAND_NOUNS
             and _DOWN_VERB.search(text[:start] + text[end:])
             and not _TOO_LITTLE.search(text)
+        ):
+            modifier = -1
+        if canonical in QUANTITY_NOUNS and descriptor is None:
+            # "the highs on the master are a bit much", "the sub is way too hyped"
+            if _EXCESS_AFTER.match(text[end:]) and not _TOO_LITTLE.search(text[end:]):
+                modifier = -1
+            elif _LACK_AFTER.match(text[end:]):
+                modifier = 1
+        if (
+            canonical in REGION_BOOSTS
+            and _BOOST_BEFORE.search(text[:start])
+            and not _DOWN_VERB.search(text[:start])
+        ):
+            # "more definition in the upper mids": the region is where, not the problem
+            concept, sign, canonical = REGION_BOOSTS[canonical], 1, canonical
+            modifier = 1
+        if (
+            concept not in PROBLEMS
+            and concept != "mood"
+            and canonical not in COMPLAINTS
+            and _SIMILE_STATE.search(text[:start])
+            and not _WISH_BEFORE.search(text[: _SIMILE_STATE.search(text[:start]).start()])
         ):
             modifier = -1
         direction = -1 if concept in PROBLEMS and sign > 0 else sign * modifier
@@ -686,7 +764,9 @@ def find_master(text: str) -> Ask | None:
         value = -abs(float(lufs.group(1)))
         return Ask("master", 1, "master", value=value)
     if platform and (mastering or re.search(r"\b(?:for|on|ready)\b", text)):
-        return Ask("master", 1, "master", value=TARGETS_LUFS[platform])
+        # "for the club" alone is where it plays: a master only if nothing else is asked
+        word = "master" if mastering or re.search(r"\bloud\b", text) else "platform"
+        return Ask("master", 1, word, value=TARGETS_LUFS[platform])
     if mastering:
         loud = re.search(r"\bloud\b", text)
         return Ask("master", 1, "master", value=-9.0 if loud else -14.0)
@@ -905,12 +985,13 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         asks = [replace(a, concept="wet") if a.concept == "echo" else a for a in asks]
     asks = _settle(asks, actions)
     asks = _merge_level(asks, actions)
+    if any(a.word == "platform" for a in asks) and any(a.concept != "master" for a in asks):
+        asks = [a for a in asks if a.word != "platform"]
+    if named and any(t.kind == "mix" for t in targets) and not _EXPLICIT_MIX.search(text):
+        # "more space around it" after the vocal: "it" is the part said, not the mix
+        targets = tuple(t for t in targets if t.kind != "mix")
     if not asks and named and _TAME.search(text) and not _FREQUENCY.search(text):
         asks = [Ask("level", -1, "tame")]  # "tame the cymbals": nothing named but the part
-    if reference_sections and not any(a.concept == "level" for a in asks):
-        lift = next((a for a in asks if a.concept in ("mood", "energy", "punch")), None)
-        if lift is not None:  # "the hook bigger than the verse": above it, in level too
-            asks.append(Ask("level", lift.direction, "lift"))
     return Clause(
         text=text,
         asks=tuple(asks),
@@ -966,8 +1047,39 @@ def _merge_level(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
 LEVEL_VERBS = frozenset(UP_WORDS + DOWN_WORDS)
 
 
+_HEDGE = re.compile(
+    r"^(?:(?:so|very|really|quite|pretty|kind of|sort of|a bit|a little|a tad|super|rather|"
+    r"somewhat|slightly|too|way too|also)\s+)*"
+)
+
+
+def _quality_word(word: str) -> bool:
+    return word.isalpha() and _concept_for(word) is not None and word not in AMOUNT_SINGLE
+
+
 def split_clauses(text: str) -> list[str]:
-    parts = [p.strip() for p in _SPLIT.split(text) if p and p.strip()]
+    """Parts of a brief, split at "and", commas, "then"...; two qualities joined by "and"
+    ("muddy and dark", "a little harsh and bright") stay one part, so what is said of the
+    first ("it's ...") is said of both."""
+    parts: list[str] = []
+    start = 0
+    for sep in _SPLIT.finditer(text):
+        before, after = text[start : sep.start()], text[sep.end() :]
+        joined = sep.group(0).strip() in ("and", "&", "or") and before.split()
+        if joined:
+            head = re.match(r"[a-z']*", _HEDGE.sub("", after))
+            last = re.search(r"[a-z']*$", before.rstrip())
+            joined = (
+                bool(head and last)
+                and _quality_word(last.group(0))
+                and _quality_word(head.group(0))
+            )
+        if joined:
+            continue
+        parts.append(text[start : sep.start()])
+        start = sep.end()
+    parts.append(text[start:])
+    parts = [p.strip() for p in parts if p and p.strip()]
     return parts or [text]
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection
 # Whole words typed fast -> what they stand for.
 TEXT_SPEAK: dict[str, str] = {
     "u": "you",
+    "em": "them",
     "ur": "your",
     "r": "are",
     "pls": "please",
