@@ -399,3 +399,27 @@ def test_a_filter_without_a_frequency_is_still_a_filter() -> None:
     reading = read_brief("low cut the keys", tracks=TRACKS)
     [ask] = [a for c in reading.clauses for a in c.asks]
     assert (ask.concept, ask.word, ask.value) == ("high_pass", "filter", None)
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("the delay is drowning the vocal", [("echo", -1)]),
+        ("the stereo image is too narrow", [("width", 1)]),
+        ("keys are to bright", [("brightness", -1)]),
+        ("to much delay", [("echo", -1)]),
+        ("the keys have too much bass", [("low_end", -1)]),
+        ("add a plate to the guitar", [("wet", 1)]),
+        ("the pianno is too loud", [("level", -1)]),
+    ],
+)
+def test_quantities_typos_and_slang(brief: str, expected) -> None:
+    assert asks(brief) == expected
+
+
+def test_bass_said_as_an_amount_beside_another_part_is_the_low_end() -> None:
+    reading = read_brief("the keys have too much bass", tracks=TRACKS)
+    assert {t.value for c in reading.clauses for t in c.targets} == {"keys"}
+    assert {t.value for c in read_brief("more bass", tracks=TRACKS).clauses for t in c.targets} == {
+        "bass"
+    }

@@ -243,6 +243,11 @@ def find_sections(text: str) -> tuple[tuple[SectionRef, ...], str]:
     return tuple(dict.fromkeys(found)), text
 
 
+_PART_WORDS = sorted(w for w in {**GROUP_WORDS, **ROLE_WORDS} if " " not in w and len(w) >= 4)
+_QUANTITY_BASS = re.compile(
+    r"\b(?:too much|too many|so much|way too much|more|less|some|no|not enough|lots of|"
+    r"a lot of|plenty of|much) bass\b(?! (?:guitar|line|drum|part|track|player|sound))"
+)
 _REFERENCE = re.compile(
     r"\b(?:than|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs|"
     r"next to|beside|in comparison (?:to|with)|in relation to)\s+"
@@ -285,6 +290,17 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
     for phrase, kind, value in phrases:
         for m in re.finditer(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text):
             found.append((m.start(), TargetRef(kind, value)))  # type: ignore[arg-type]
+            text = _blank(text, m.start(), m.end())
+    for m in re.finditer(r"[a-z]{4,}", text):  # "the gutar", "vocls": a near spelling
+        word = m.group(0)
+        if _known_word(word) or word in VAGUE:
+            continue
+        cutoff = 0.85 if len(word) == 4 else 0.8
+        close = difflib.get_close_matches(word, _PART_WORDS, n=1, cutoff=cutoff)
+        if close and close[0][0] == word[0]:
+            table = GROUP_WORDS if close[0] in GROUP_WORDS else ROLE_WORDS
+            kind = "group" if table is GROUP_WORDS else "role"
+            found.append((m.start(), TargetRef(kind, table[close[0]])))  # type: ignore[arg-type]
             text = _blank(text, m.start(), m.end())
     for phrase in MIX_WORDS:
         hit = re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text)
@@ -392,10 +408,12 @@ _LACKS_BEFORE = re.compile(
 
 
 _EXCESS_AFTER = re.compile(
-    r"^\s*(?:\S+\s+){0,5}?(?:is|are|was|were|'s|feels?|sounds?|seems?|gets?|getting)\s+"
+    r"^\s*(?:\S+\s+){0,5}?(?:(?:is|are|was|were|'s|feels?|sounds?|seems?|gets?|getting)\s+"
     r"(?:(?:way|a bit|a little|a tad|just|really|kind of|sort of|all|so|definitely|still)\s+)*"
-    r"(?:too\b|overly\b|a bit much\b|too much\b|much\b|over\w+|hyped\b|excessive\b|"
-    r"overkill\b|over the top\b|hot\b|out of control\b|piling up\b|building up\b)"
+    r"(?:too much\b|too\b(?:\s+(?P<quality>[a-z]+))?|overly\b|a bit much\b|much\b|over\w+|"
+    r"hyped\b|excessive\b|overkill\b|over the top\b|hot\b|out of control\b|piling up\b|"
+    r"building up\b)|(?:is\s+|are\s+)?(?P<verb>(?:drown|swallow|bur|cover|smother|swamp|eat|"
+    r"overpower|dominat|mask|kill)\w*))"
 )
 _LACK_AFTER = re.compile(
     r"^\s*(?:\S+\s+){0,5}?(?:is|are|was|were|'s|feels?|sounds?|seems?)\s+"
@@ -499,6 +517,7 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
     unknown: list[str] = []
     guessed: set[int] = set()  # indices of asks read through a synonym or a near spelling
     typos: set[int] = set()
+    skip: set[int] = set()  # start offsets of words already read as part of another's reading
     vague = vague if vague is not None else []
     lex = _lexicon()
     i = 0
@@ -512,6 +531,9 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
                     n = span
                     break
         word, start, end = tokens[i][0], tokens[i][1], tokens[i + n - 1][2]
+        if start in skip:  # said already as part of another word's reading
+            i += n
+            continue
         if (
             hit is not None
             and hit[0] in ("mood", "low_end")
@@ -571,9 +593,19 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         ):
             modifier = -1
         if canonical in QUANTITY_NOUNS and descriptor is None:
-            # "the highs on the master are a bit much", "the sub is way too hyped"
-            if _EXCESS_AFTER.match(text[end:]) and not _TOO_LITTLE.search(text[end:]):
+            # "the highs on the master are a bit much", "the sub is way too hyped", "the
+            # reverb is drowning everything"; in "the stereo image is too narrow" the
+            # quality that follows decides
+            excess = _EXCESS_AFTER.match(text[end:])
+            quality = excess.group("quality") if excess else None
+            if quality and _concept_for(quality) is not None:
+                text = _blank(text, start, end)
+                i += n
+                continue
+            if excess and not _TOO_LITTLE.search(text[end:]):
                 modifier = -1
+                if excess.group("verb"):
+                    skip.add(end + excess.start("verb"))
             elif _LACK_AFTER.match(text[end:]):
                 modifier = 1
         if (
@@ -951,6 +983,11 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         )
         sections = tuple(s for s in sections if s not in reference_sections) or sections
     faults, rest = find_cleanup_asks(rest)
+    quantity = _QUANTITY_BASS.search(rest)
+    if quantity:  # "the guitar has too much bass": the low end, where another part is named
+        others, _ = find_targets(_blank(rest, quantity.start(), quantity.end()), tracks)
+        if any(t.kind in ("role", "group", "track") for t in others):
+            rest = rest[: quantity.end() - 4] + "lows" + rest[quantity.end() :]
     targets, rest = find_targets(rest, tracks)
     targets, reference = split_reference(rest, targets, text)
     params, rest = find_parameter_asks(rest)

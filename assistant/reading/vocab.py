@@ -33,6 +33,7 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "cold": ("warmth", -1),
     "sterile": ("warmth", -1),
     "cozy": ("warmth", 1),
+    "round": ("warmth", 1),
     # problem bands
     "harsh": ("harsh", 1),
     "piercing": ("harsh", 1),
@@ -173,6 +174,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "wash": ("wet", 1),
     "lush": ("wet", 1),
     "ambience": ("wet", 1),
+    "plate": ("wet", 1),
+    "chamber": ("wet", 1),
     "space": ("wet", 1),
     "depth": ("wet", 1),
     "dry": ("wet", -1),
