@@ -17,9 +17,25 @@ from typing import Any, Literal, cast
 
 from mixchat.assistant.reading.asks import Ask
 from mixchat.assistant.reading.cleanup import find_cleanup_asks
+from mixchat.assistant.reading.direction import (
+    AMOUNT_ONLY,
+    BAND_NOUNS,
+    BOOST_BEFORE,
+    DEVICE_AFTER,
+    DOWN_VERB,
+    EXCESS_AFTER,
+    LACK_AFTER,
+    QUANTITY_NOUNS,
+    REGION_BOOSTS,
+    TOO_LITTLE,
+    direction_modifier,
+    said_as_simile_state,
+)
 from mixchat.assistant.reading.followups import classify_followup
 from mixchat.assistant.reading.lexicon import load_lexicon
 from mixchat.assistant.reading.params import find_parameter_asks
+from mixchat.assistant.reading.refs import SectionRef, TargetRef, blank, has_phrase
+from mixchat.assistant.reading.structure import MONO_TROUBLE, find_pan, find_structures
 from mixchat.assistant.reading.text import expand_text_speak, lemma_candidates
 from mixchat.assistant.reading.vocab import (
     AMOUNT_WORDS,
@@ -31,7 +47,6 @@ from mixchat.assistant.reading.vocab import (
     MIX_WORDS,
     ORDINALS,
     PROBLEMS,
-    REDUCERS,
     ROLE_WORDS,
     SECTION_WORDS,
     STOPWORDS,
@@ -110,18 +125,6 @@ _SPLIT = re.compile(
     r"\s*(?:[.;!?]+\s+|[.;!?]+$|,\s*|\s+(?:and then|and also|and|then|also|"
     r"but|plus|while|as well as)\s+)"
 )
-
-
-@dataclass(frozen=True)
-class TargetRef:
-    kind: Literal["mix", "role", "group", "track", "all_but"]
-    value: str = ""
-
-
-@dataclass(frozen=True)
-class SectionRef:
-    label: str  # chorus, verse, bridge, intro, outro, pre_chorus; "before_chorus"
-    occurrence: int | None = None  # 1-based; -1 = the last; None = every one
 
 
 @dataclass(frozen=True)
@@ -211,14 +214,6 @@ def _over_prefixed(match: re.Match[str]) -> str:
     return match.group(0)
 
 
-def _has(text: str, phrase: str) -> bool:
-    return re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text) is not None
-
-
-def _blank(text: str, start: int, end: int) -> str:
-    return text[:start] + " " * (end - start) + text[end:]
-
-
 def _lexicon():
     try:
         return load_lexicon()
@@ -233,13 +228,13 @@ def find_sections(text: str) -> tuple[tuple[SectionRef, ...], str]:
     before = re.search(r"\bbefore the (?:first )?(drop|chorus|hook)\b", text)
     if before:
         found.append(SectionRef("before_chorus"))
-        text = _blank(text, before.start(), before.end())
+        text = blank(text, before.start(), before.end())
     names = "|".join(sorted((re.escape(w) for w in SECTION_WORDS), key=len, reverse=True))
     ords = "|".join(ORDINALS)
     for m in re.finditer(rf"\b(?:({ords})\s+)?({names})\b", text):
         label = SECTION_WORDS[m.group(2)]
         found.append(SectionRef(label, ORDINALS[m.group(1)] if m.group(1) else None))
-        text = _blank(text, m.start(), m.end())
+        text = blank(text, m.start(), m.end())
     return tuple(dict.fromkeys(found)), text
 
 
@@ -267,7 +262,7 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
     )
     if but:
         found.append((but.start(), TargetRef("all_but", names[but.group(1)])))
-        text = _blank(text, but.start(), but.end())
+        text = blank(text, but.start(), but.end())
     spoken_names = {" ".join(re.sub(r"[_\-.]+", " ", n.lower()).split()) for n, _ in tracks}
     for phrase, value in sorted(ROLE_WORDS.items(), key=lambda p: -len(p[0])):
         # "bass guitar" is the bass, not the Bass and the Guitar tracks
@@ -275,14 +270,14 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
             continue
         for m in re.finditer(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text):
             found.append((m.start(), TargetRef("role", value)))
-            text = _blank(text, m.start(), m.end())
+            text = blank(text, m.start(), m.end())
     for name, _role in sorted(tracks, key=lambda t: -len(t[0])):
         spoken = " ".join(re.sub(r"[_\-.]+", " ", name.lower()).split())
         for candidate in {spoken, name.lower()}:
             hit = re.search(rf"\b{re.escape(candidate)}\b", text)
             if hit and len(candidate) >= 3:
                 found.append((hit.start(), TargetRef("track", name)))
-                text = _blank(text, hit.start(), hit.end())
+                text = blank(text, hit.start(), hit.end())
     tables = ((GROUP_WORDS, "group"), (ROLE_WORDS, "role"))
     phrases = sorted(
         ((w, kind, v) for table, kind in tables for w, v in table.items()), key=lambda p: -len(p[0])
@@ -290,7 +285,7 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
     for phrase, kind, value in phrases:
         for m in re.finditer(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text):
             found.append((m.start(), TargetRef(kind, value)))  # type: ignore[arg-type]
-            text = _blank(text, m.start(), m.end())
+            text = blank(text, m.start(), m.end())
     for m in re.finditer(r"[a-z]{4,}", text):  # "the gutar", "vocls": a near spelling
         word = m.group(0)
         if _known_word(word) or word in VAGUE:
@@ -301,12 +296,12 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
             table = GROUP_WORDS if close[0] in GROUP_WORDS else ROLE_WORDS
             kind = "group" if table is GROUP_WORDS else "role"
             found.append((m.start(), TargetRef(kind, table[close[0]])))  # type: ignore[arg-type]
-            text = _blank(text, m.start(), m.end())
+            text = blank(text, m.start(), m.end())
     for phrase in MIX_WORDS:
         hit = re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text)
         if hit:
             found.append((hit.start(), TargetRef("mix")))
-            text = _blank(text, hit.start(), hit.end())
+            text = blank(text, hit.start(), hit.end())
     ordered = [ref for _, ref in sorted(found, key=lambda p: p[0])]
     return tuple(dict.fromkeys(ordered)), text
 
@@ -351,113 +346,12 @@ def find_amount(text: str) -> Amount:
         return Amount(scale=0.5, phrase="halfway")
     cleaned = re.sub(r"\btoo much\b", " ", text)
     for phrase, scale in sorted(AMOUNT_WORDS, key=lambda p: -len(p[0])):
-        if _has(cleaned, phrase):
+        if has_phrase(cleaned, phrase):
             return Amount(scale=scale, phrase=phrase)
     return Amount()
 
 
 # quality nouns that name an amount of something ("the reverb is too much")
-QUANTITY_NOUNS = frozenset(
-    "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|low mids|"
-    "low mid|upper mids|high mids|presence|body|weight|reverb|space|room|ambience|delay|echo|"
-    "width|stereo|compression|saturation|distortion|bass|mud|boom|sizzle|sibilance|mids|"
-    "midrange".split("|")
-)
-REGION_BOOSTS = {
-    "upper mids": "presence",
-    "high mids": "presence",
-    "low mids": "warmth",
-    "low mid": "warmth",
-    "lower mids": "warmth",
-}
-_BOOST_BEFORE = re.compile(
-    r"\b(?:more|add|adding|boost|lift|raise|bring out|needs?|lacks?|lacking|missing|"
-    r"not enough|push)\b"
-)
-_AMOUNT_ONLY = frozenset(w for w, _ in AMOUNT_WORDS if " " not in w)
-AMOUNT_SINGLE = _AMOUNT_ONLY
-_TOO_LITTLE = re.compile(r"\btoo (?:less|little|few|low)\b|\bnot enough\b|\bnot \w+ enough\b")
-BAND_NOUNS = frozenset(
-    "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|top octave|"
-    "mids|midrange|"
-    "low mids|low mid|upper mids|high mids|presence|body|weight".split("|")
-)
-_DOWN_VERB = re.compile(
-    r"\b(?:down|lower|cut|reduce|roll(?:ed|ing)? (?:\w+ )?off|tame|pull|dip|scoop|take|"
-    r"ease (?:off|up)|back off|dial (?:\w+ )?(?:back|down)|rein in|scale back|go easy|"
-    r"attenuate|less|shelve (?:\w+ )?down|tilt (?:\w+ )*down)\b"
-)
-
-
-_STATE_BEFORE = re.compile(
-    r"(?:(?<![\w'])'s|\b(?:is|are|was|were|its|thats|it's|that's|sounds?|sounding|feels?|feeling|seems?|seeming|looks?|"
-    r"gets?|getting|got|becomes?|became))\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|"
-    r"a bit|a little|a little bit|a tad|a touch|bit|super|rather|somewhat|slightly|fairly|"
-    r"already|just|still|now|all|way|much|extremely|incredibly|overall)\s+)*"
-    r"(?:(?:and|or)\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|a bit|a little|a tad|"
-    r"super|rather|somewhat|slightly|also|way)\s+)*)?$"
-)
-_WISH_BEFORE = re.compile(
-    r"\b(?:make|makes|making|want|wanted|like|should|could|would|must|need|needs|to|let|can|"
-    r"might|will|may|if|hope|how)\b(?:\s+\S+){0,2}\s*$"
-)
-_LACKS_BEFORE = re.compile(
-    r"\b(?:has|have|had|got|there's|theres|there is|there are|with)\s+(?:no|zero|hardly any|barely any)"
-    r"(?:\s+real)?\s*$"
-)
-
-
-_EXCESS_AFTER = re.compile(
-    r"^\s*(?:\S+\s+){0,5}?(?:(?:is|are|was|were|'s|feels?|sounds?|seems?|gets?|getting)\s+"
-    r"(?:(?:way|a bit|a little|a tad|just|really|kind of|sort of|all|so|definitely|still)\s+)*"
-    r"(?:too much\b|too\b(?:\s+(?P<quality>[a-z]+))?|overly\b|a bit much\b|much\b|over\w+|"
-    r"hyped\b|excessive\b|overkill\b|over the top\b|hot\b|out of control\b|piling up\b|"
-    r"building up\b)|(?:is\s+|are\s+)?(?P<verb>(?:drown|swallow|bur|cover|smother|swamp|eat|"
-    r"overpower|dominat|mask|kill)\w*))"
-)
-_LACK_AFTER = re.compile(
-    r"^\s*(?:\S+\s+){0,5}?(?:is|are|was|were|'s|feels?|sounds?|seems?)\s+"
-    r"(?:(?:a bit|a little|really|kind of|sort of|so|way)\s+)*"
-    r"(?:missing|lacking|weak|anemic|absent|gone|not there|nowhere|scooped)\b"
-)
-
-
-_SIMILE_STATE = re.compile(
-    r"\b(?:sounds?|sounding|feels?|is|are|its|it's)\s+like\b(?:\s+(?!like\b)\S+){0,7}\s*$"
-)
-# a listening place, not a quality: "small speakers", "big monitors"
-_DEVICE_AFTER = re.compile(
-    r"^\s*(?:speakers?|monitors?|headphones?|earbuds?|sound ?system|system|stereo|room|hall|"
-    r"venue|club|car)\b"
-)
-
-
-def _said_as_state(before: str) -> bool:
-    """ "it's so dark", "the mix feels really narrow": a quality said as how it is now (a
-    complaint, so the brief asks for the other way), not as a wish ("make it sound dark")."""
-    state = _STATE_BEFORE.search(before)
-    return bool(state) and not _WISH_BEFORE.search(before[: state.start()])
-
-
-def _direction_modifier(before: str, after: str, *, state: bool = False) -> int:
-    """-1 when the words before say "less"/"too", +1 otherwise (incl. "not ... enough");
-    with ``state``, -1 also when the quality is said as how the part is now."""
-    if _TOO_LITTLE.search(before + " " + after.split(",")[0]):
-        return 1
-    if _LACKS_BEFORE.search(before):
-        return 1
-    if re.search(r"\bnot\b", before) and re.match(r"\s*enough\b", after):
-        return 1
-    if re.match(r"\s*enough\b", after) and re.search(r"\bnot\b", before):
-        return 1
-    window = " ".join(before.split()[-4:])
-    if any(_has(window, r) for r in REDUCERS) or re.search(r"\bnot\b", window):
-        return -1
-    if state and _said_as_state(before) and not re.match(r"\s*enough\b", after):
-        return -1
-    return 1
-
-
 def _concept_for(phrase: str) -> tuple[str, int, str] | None:
     """The concept a word or phrase names, through its lemma ("covering" is "cover",
     "sticks out" is "stick out", "muddier" is "muddy")."""
@@ -537,11 +431,11 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         if (
             hit is not None
             and hit[0] in ("mood", "low_end")
-            and _DEVICE_AFTER.match(text[tokens[i + n - 1][2] :])
+            and DEVICE_AFTER.match(text[tokens[i + n - 1][2] :])
         ):
             i += n  # "on small speakers", "a big hall": where, not what
             continue
-        if hit is not None and n == 1 and word in _AMOUNT_ONLY and word != hit[2]:
+        if hit is not None and n == 1 and word in AMOUNT_ONLY and word != hit[2]:
             hit = None  # "massively louder": an amount, not the mood "massive"
             i += 1
             continue
@@ -585,33 +479,33 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             and canonical not in FAULTS
             and not (typed.endswith("er") and not canonical.endswith("er"))
         )
-        modifier = _direction_modifier(text[:start], text[end:], state=state)
+        modifier = direction_modifier(text[:start], text[end:], state=state)
         if (
             canonical in BAND_NOUNS
-            and _DOWN_VERB.search(text[:start] + text[end:])
-            and not _TOO_LITTLE.search(text)
+            and DOWN_VERB.search(text[:start] + text[end:])
+            and not TOO_LITTLE.search(text)
         ):
             modifier = -1
         if canonical in QUANTITY_NOUNS and descriptor is None:
             # "the highs on the master are a bit much", "the sub is way too hyped", "the
             # reverb is drowning everything"; in "the stereo image is too narrow" the
             # quality that follows decides
-            excess = _EXCESS_AFTER.match(text[end:])
+            excess = EXCESS_AFTER.match(text[end:])
             quality = excess.group("quality") if excess else None
             if quality and _concept_for(quality) is not None:
-                text = _blank(text, start, end)
+                text = blank(text, start, end)
                 i += n
                 continue
-            if excess and not _TOO_LITTLE.search(text[end:]):
+            if excess and not TOO_LITTLE.search(text[end:]):
                 modifier = -1
                 if excess.group("verb"):
                     skip.add(end + excess.start("verb"))
-            elif _LACK_AFTER.match(text[end:]):
+            elif LACK_AFTER.match(text[end:]):
                 modifier = 1
         if (
             canonical in REGION_BOOSTS
-            and _BOOST_BEFORE.search(text[:start])
-            and not _DOWN_VERB.search(text[:start])
+            and BOOST_BEFORE.search(text[:start])
+            and not DOWN_VERB.search(text[:start])
         ):
             # "more definition in the upper mids": the region is where, not the problem
             concept, sign, canonical = REGION_BOOSTS[canonical], 1, canonical
@@ -620,8 +514,7 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             concept not in PROBLEMS
             and concept != "mood"
             and canonical not in COMPLAINTS
-            and _SIMILE_STATE.search(text[:start])
-            and not _WISH_BEFORE.search(text[: _SIMILE_STATE.search(text[:start]).start()])
+            and said_as_simile_state(text[:start])
         ):
             modifier = -1
         direction = -1 if concept in PROBLEMS and sign > 0 else sign * modifier
@@ -632,7 +525,7 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         if any(a.concept == concept for a in asks):
             guessed.discard(len(asks))
             typos.discard(len(asks))
-            text = _blank(text, start, end)
+            text = blank(text, start, end)
             i += n
             continue
         asks.append(
@@ -647,7 +540,7 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         if approximate or typo:
             asks[-1] = replace(asks[-1], value=None)
             unknown.append(f"{word}->{canonical}")
-        text = _blank(text, start, end)
+        text = blank(text, start, end)
         i += n
     return _drop_guesses(asks, unknown, guessed, typos), unknown, text
 
@@ -695,10 +588,10 @@ def find_actions(
         asks.append(length)
     if asks or not (has_target or has_section):
         return asks
-    downs = [w for w in DOWN_WORDS if _has(text, w)]
+    downs = [w for w in DOWN_WORDS if has_phrase(text, w)]
     if re.search(r"\bback up\b", text):  # "bring the vocal back up"
         downs = [w for w in downs if w != "back"]
-    ups = [w for w in UP_WORDS if _has(text, w)]
+    ups = [w for w in UP_WORDS if has_phrase(text, w)]
     if re.search(r"(?<![\w.])\+\s*\d", text):
         ups.append("+")
     elif re.search(r"(?<![\w.])-\s*\d+(?:\.\d+)?\s*db", text):
@@ -766,29 +659,11 @@ def _compression_ask(text: str) -> Ask:
     return Ask("compression", 1, "compress")
 
 
-def find_pan(text: str) -> float | None:
-    if not re.search(r"\bpan\b|\bpanned\b|\bleft\b|\bright\b|\bcent(?:er|re)\b", text):
-        return None
-    if not re.search(r"\bpan", text):
-        return None
-    if re.search(r"\b(?:cent(?:er|re)|middle)\b", text):
-        return 0.0
-    side = -1.0 if _has(text, "left") else 1.0 if _has(text, "right") else None
-    if side is None:
-        return None
-    pct = re.search(r"(\d+)\s*(?:%|percent)", text)
-    if pct:
-        return side * min(float(pct.group(1)), 100.0) / 100.0
-    if re.search(r"\bhard\b|\ball the way\b|\bfully\b", text):
-        return side
-    if re.search(r"\b(?:slightly|a bit|a little|a touch|a tad|just)\b", text):
-        return side * 0.25
-    return side * 0.6
-
-
 def find_master(text: str) -> Ask | None:
     lufs = re.search(r"(-?\d+(?:\.\d+)?)\s*lufs\b", text)
-    platform = next((p for p in sorted(TARGETS_LUFS, key=len, reverse=True) if _has(text, p)), None)
+    platform = next(
+        (p for p in sorted(TARGETS_LUFS, key=len, reverse=True) if has_phrase(text, p)), None
+    )
     mastering = re.search(r"\bmaster(?:ed|ing)?\b(?!\s+(?:bus|eq))", text)
     if re.search(r"\b(?:turn off|bypass|disable|no|remove|without)\b.*\bmaster", text):
         return Ask("master", -1, "master off")
@@ -813,164 +688,6 @@ def ceiling_db(text: str) -> float | None:
 
 
 # --- clauses and the whole brief -----------------------------------------------------------
-# --- sentence structure: perception, mono complaints, masking verbs, sides ------------------
-_MONO_PLACE = re.compile(
-    r"\b(?:in|on|under|into|to) mono\b|\bmono (?:playback|compat\w*|check\w*|sum\w*|speakers?)\b|"
-    r"\bsummed\b|\bphones?\b|\b(?:laptop|bluetooth|small|tiny|club|phone) speakers?\b"
-)
-_MONO_TROUBLE = re.compile(
-    r"\b(?:disappear\w*|missing|vanish\w*|gone|fall\w* apart|collaps\w*|cancel\w*|weird|"
-    r"strange|hollow|phas\w*|lost|half)\b"
-)
-_SOAKED = re.compile(
-    r"\b(?:drown\w*|swim\w*|soak\w*|buried|lost|wash\w*|smother\w*|swamp\w*)\s+(?:in|with|by)\s+"
-    r"(?:the\s+|all\s+(?:the|that|this)\s+|so much\s+)?(?:reverb|verb|echo\w*|delay|ambience|room)\b"
-)
-_CANT_HEAR = re.compile(
-    r"\b(?:can't|can not|cannot|couldn't|could not|don't|do not|barely|hardly|hard to|"
-    r"struggle to|difficult to|impossible to|not able to|unable to|never)\s+(?:\w+\s+)?"
-    r"(?:hear|make out|understand|notice|pick out|follow|distinguish|separate|tell apart|find|"
-    r"locate|feel)\b"
-)
-# "where did the piano go?", "the keys went missing": a part that cannot be found is buried
-_GONE = re.compile(
-    r"\bwhere(?:'s| is| are| did| has| have)\b(?:\s+\S+){0,4}?\s+(?:go|gone|went)\b|"
-    r"\b(?:went|goes|gone) (?:missing|away|awol)\b"
-)
-# "the lead is shouting over everything": a part heard over the rest is too loud
-_OVER_ALL = re.compile(
-    r"\b\w+(?:ing|s)\s+(?:over|above)\s+(?:the\s+top\s+of\s+)?"
-    r"(?:everything|it all|the mix|the song|the track|all|the rest|the band|the music)\b"
-)
-# two parts in one place: "they occupy the same space", "muddying each other up"
-_SAME_PLACE = re.compile(
-    r"\b(?:occupy\w*|share|sharing|shares|in|fight\w* for|compet\w* for|tak\w* up|sit\w* in|"
-    r"live\w* in|liv\w* in|at)\s+the\s+same\s+(?:space|frequenc\w*|range|area|spot|pocket|"
-    r"register|place|zone|band|freqs?)\b"
-)
-_EACH_OTHER = re.compile(r"\b(?:\w+\s+){0,2}(?:each other|one another)(?:\s+up)?\b")
-_PAIR_WORDS = re.compile(r"\b(?:separate|distinguish|tell apart|each other|together)\b")
-_MASK_VERB = re.compile(
-    r"\b(?:cover(?:s|ing)?|mask(?:s|ing)?|eat(?:s|ing)?|swallow(?:s|ing)?|bur(?:y|ies|ying)|"
-    r"drown(?:s|ing)?(?: out)?|smother(?:s|ing)?|swamp(?:s|ing)?|overpower(?:s|ing)?|"
-    r"dominat(?:es|ing)|sit(?:s|ting)? on(?: top of)?|step(?:s|ping)? on|crowd(?:s|ing)?|"
-    r"cloud(?:s|ing)?|kill(?:s|ing)?|hid(?:es|ing))\b"
-)
-# two parts that "are mixing together" / "blur into each other": a clash, not a wish for glue
-# (an imperative "blend them together" has no -ing, -s or -ed)
-_RUN_TOGETHER = re.compile(
-    r"\b(?:(?:mix|blend|merg|mash|bleed|melt|smear|run|mush|blur|bled)\w*(?:ing|s|ed)|blurr?y|"
-    r"blur|mush|smear|run|bled|ran)\s+(?:\w+\s+)?(?:together|into (?:each other|one)|as one)\b"
-)
-_MAKE_ROOM = re.compile(
-    r"\b(?:carve|make|clear|give|leave|create|open)\s+(?:out\s+|up\s+)?(?:some\s+|more\s+|a\s+)?"
-    r"(?:space|room|pocket|hole|gap)\s+for\b"
-)
-_PASSIVE_BEFORE = re.compile(r"\b(?:is|are|gets?|getting|being|been|was|were)\s+(?:\w+\s+)?$")
-_EVERYTHING = re.compile(
-    r"^\s*(?:out\s+)?(?:everything|it all|the mix|the song|the track|all|the rest)\b"
-)
-_DRY_COMPLAINT = re.compile(
-    r"\b(?:is|are|sounds?|feels?|seems?|too|so|very|really|quite|pretty|kind of|a bit|way)\s+"
-    r"(?:\w+\s+)?dry\b(?!\s+(?:it|them|this|that|him|her|\w+)?\s*up\b)"
-)
-_SIDE = re.compile(
-    r"\b(?:(?:to|on|towards?|over to|onto|more to)\s+the\s+(left|right)(?:\s+side)?|"
-    r"(left|right)\s+side|hard\s+(left|right)|(left|right)\s+(?:a\s+(?:bit|little|touch)|"
-    r"slightly|more))\b"
-)
-
-
-def find_structures(
-    text: str, rest: str, targets: tuple[TargetRef, ...]
-) -> tuple[list[Ask], str, tuple[TargetRef, ...]]:
-    """Asks that only the sentence's structure says: a mono or phone complaint (narrower,
-    not wider), "can't hear X" (X is buried), "X covers Y" (Y is buried by X; "X swallows
-    everything" is X too loud), "it feels dry" (more reverb), "X to the left" (a pan).
-    Returns the asks, the text with their words blanked, and the targets reordered so
-    the buried part comes first."""
-    asks: list[Ask] = []
-    named = [t for t in targets if t.kind != "mix"]
-    if _MONO_PLACE.search(text) and (_MONO_TROUBLE.search(text) or re.search(r"\bmono\b", text)):
-        if not re.search(r"\b(?:make|turn|put|set|sum)\b[^.]*\bmono\b", text):
-            asks.append(Ask("width", -1, "mono compatibility"))
-            for pattern in (_MONO_PLACE, _MONO_TROUBLE):
-                for m in list(pattern.finditer(rest)):
-                    rest = _blank(rest, m.start(), m.end())
-            rest = re.sub(r"\bmono\b", "    ", rest)
-    soaked = _SOAKED.search(rest)
-    if soaked:
-        bus = "echo" if re.search(r"delay|echo", soaked.group(0)) else "wet"
-        asks.append(Ask(bus, -1, "too much " + ("delay" if bus == "echo" else "reverb")))
-        rest = _blank(rest, soaked.start(), soaked.end())
-    if named and not asks:
-        clash = _SAME_PLACE.search(rest) or _EACH_OTHER.search(rest)
-        if clash:
-            asks.append(Ask("buried", -1, "clash"))
-            rest = _blank(rest, clash.start(), clash.end())
-            rest = re.sub(r"\b(?:mud\w*|mask\w*|clash\w*|fight\w*|compet\w*)\b", " ", rest)
-    gone = _GONE.search(rest) if named and not asks else None
-    if gone:
-        asks.append(Ask("buried", -1, "can't find"))
-        rest = _blank(rest, gone.start(), gone.end())
-    over = _OVER_ALL.search(text) if named and not asks else None
-    if over and any(_said_in(t, text[: over.start()]) for t in named):
-        asks.append(Ask("level", -1, "over everything"))
-        rest = _blank(rest, over.start(), over.end())
-    hear = _CANT_HEAR.search(rest)
-    if hear:
-        pair = len(named) >= 2 and _PAIR_WORDS.search(text)
-        asks.append(Ask("buried", -1, "can't separate" if pair else "can't hear"))
-        rest = _blank(rest, hear.start(), hear.end())
-    # the other part may be in the fragment before ("the bass and | kick are mixing together")
-    together = _RUN_TOGETHER.search(rest) if named and not asks else None
-    if together:
-        asks.append(Ask("buried", -1, "run together"))
-        rest = _blank(rest, together.start(), together.end())
-    room = _MAKE_ROOM.search(rest)
-    if room and named:
-        objects = [t for t in named if _said_in(t, text[room.end() :].split(" in ")[0])]
-        asks.append(Ask("buried", -1, "make room"))
-        rest = _blank(rest, room.start(), room.end())
-        targets = tuple([*objects, *[t for t in targets if t not in objects]])
-    verb = _MASK_VERB.search(rest)
-    if verb and not asks:
-        before, after = text[: verb.start()], text[verb.end() :]
-        passive = _PASSIVE_BEFORE.search(before) and verb.group(0).endswith("ed")
-        subject = [t for t in named if _said_in(t, before)]
-        objects = [t for t in named if _said_in(t, after)]
-        if not passive and subject and _EVERYTHING.search(after) and not objects:
-            asks.append(Ask("level", -1, verb.group(0)))
-            rest = _blank(rest, verb.start(), verb.end())
-        elif not passive and subject and objects:
-            asks.append(Ask("buried", -1, verb.group(0)))
-            rest = _blank(rest, verb.start(), verb.end())
-            targets = tuple([*objects, *[t for t in targets if t not in objects]])
-    if _DRY_COMPLAINT.search(text) and not re.search(
-        r"\b(?:too wet|drier|dry (?:it|them|\w+ )?up)\b", text
-    ):
-        asks.append(Ask("wet", 1, "dry"))
-        rest = re.sub(r"\bdry\b", "   ", rest)
-    side = _SIDE.search(rest) if named and not re.search(r"\bpan", text) else None
-    if side:
-        value = find_pan("pan " + text)
-        if value is not None:
-            asks.append(Ask("pan", 1 if value >= 0 else -1, "pan", value=value))
-            rest = _blank(rest, side.start(), side.end())
-            rest = re.sub(r"\b(?:sit|move|put|place|push|shift|more|slightly|a bit)\b", " ", rest)
-    return asks, rest, targets
-
-
-def _said_in(target: TargetRef, text: str) -> bool:
-    if target.kind == "track":
-        return target.value.lower().replace("_", " ") in text.replace("_", " ")
-    table = GROUP_WORDS if target.kind == "group" else ROLE_WORDS
-    return any(
-        v == target.value and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text)
-        for w, v in table.items()
-    )
-
-
 def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     amount = find_amount(text)
     sections, rest = find_sections(text)
@@ -985,7 +702,7 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     faults, rest = find_cleanup_asks(rest)
     quantity = _QUANTITY_BASS.search(rest)
     if quantity:  # "the guitar has too much bass": the low end, where another part is named
-        others, _ = find_targets(_blank(rest, quantity.start(), quantity.end()), tracks)
+        others, _ = find_targets(blank(rest, quantity.start(), quantity.end()), tracks)
         if any(t.kind in ("role", "group", "track") for t in others):
             rest = rest[: quantity.end() - 4] + "lows" + rest[quantity.end() :]
     targets, rest = find_targets(rest, tracks)
@@ -1091,7 +808,19 @@ _HEDGE = re.compile(
 
 
 def _quality_word(word: str) -> bool:
-    return word.isalpha() and _concept_for(word) is not None and word not in AMOUNT_SINGLE
+    return word.isalpha() and _concept_for(word) is not None and word not in AMOUNT_ONLY
+
+
+def _both_qualities(before: str, after: str) -> bool:
+    """The last word before "and" and the first after it (past hedges) both name qualities."""
+    last = re.search(r"[a-z']*$", before.rstrip())
+    head = re.match(r"[a-z']*", _HEDGE.sub("", after))
+    return (
+        last is not None
+        and head is not None
+        and _quality_word(last.group(0))
+        and _quality_word(head.group(0))
+    )
 
 
 def split_clauses(text: str) -> list[str]:
@@ -1102,16 +831,7 @@ def split_clauses(text: str) -> list[str]:
     start = 0
     for sep in _SPLIT.finditer(text):
         before, after = text[start : sep.start()], text[sep.end() :]
-        joined = sep.group(0).strip() in ("and", "&", "or") and before.split()
-        if joined:
-            head = re.match(r"[a-z']*", _HEDGE.sub("", after))
-            last = re.search(r"[a-z']*$", before.rstrip())
-            joined = (
-                bool(head and last)
-                and _quality_word(last.group(0))
-                and _quality_word(head.group(0))
-            )
-        if joined:
+        if sep.group(0).strip() in ("and", "&", "or") and _both_qualities(before, after):
             continue
         parts.append(text[start : sep.start()])
         start = sep.end()
@@ -1231,7 +951,7 @@ def _within_mono_complaint(clauses: list[Clause]) -> list[Clause]:
         c
         for c in clauses
         if not (
-            c.asks and all(a.concept == "buried" for a in c.asks) and _MONO_TROUBLE.search(c.text)
+            c.asks and all(a.concept == "buried" for a in c.asks) and MONO_TROUBLE.search(c.text)
         )
     ]
 
