@@ -423,3 +423,7 @@ def test_bass_said_as_an_amount_beside_another_part_is_the_low_end() -> None:
     assert {t.value for c in read_brief("more bass", tracks=TRACKS).clauses for t in c.targets} == {
         "bass"
     }
+
+
+def test_a_near_spelling_among_unknown_words_is_still_read() -> None:
+    assert asks("mak it darkr") == [("brightness", -1)]

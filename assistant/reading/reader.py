@@ -550,13 +550,13 @@ def _drop_guesses(
 ) -> list[Ask]:
     """An unsure reading does not act: a word taken for a near spelling is dropped when the
     clause says something plainly ("sticks out like a sore thumb" is not "thump"), and a
-    clause read only through guesses among words the reader does not know ("banana phone")
-    is not read at all."""
+    clause read only through synonyms among words the reader does not know ("banana phone")
+    is not read at all (a near spelling alone still is: "mak it darkr")."""
     sure = [i for i in range(len(asks)) if i not in guessed]
     strangers = [w for w in unknown if "->" not in w]
     if sure:
         return [a for i, a in enumerate(asks) if i not in typos]
-    if strangers and asks:
+    if strangers and asks and not typos:  # "mak it darkr" is still a brief
         unknown.extend(a.word for a in asks)
         return []
     return asks
