@@ -2,9 +2,11 @@
 
 The song is read span by span, every stem for one span, then the next: each stem's blocks go
 through a ``StemMeter`` (its facts, loudness blocks, masking bands, and what the automix and
-the role guess read) on a thread pool, and on this thread into the exact unity mix (what
-version 0 renders: each stem at unity, centred), measured by a ``MixMeter``, and into the
-mono sum the section finder reads (``SpectralFeatureMeter``). Stems that need a decoded copy
+the role guess read) and a ``SpectralFeatureMeter`` (its mono spectrogram's projections) on a
+thread pool, and on this thread into the exact unity mix (what version 0 renders: each stem
+at unity, centred), measured by a ``MixMeter``. The section finder and the tempo read the
+stems' features summed with every stem at the same loudness (``levelled_sum``), so they
+do not depend on the levels the stems were exported at. Stems that need a decoded copy
 (resampled, or in a format read only as a stream) get it written on the way. Memory holds a
 few blocks, whatever the number and length of the stems.
 """
@@ -21,7 +23,7 @@ from mixchat.dsp.analysis import MixMeter
 from mixchat.dsp.audio_io import Put
 from mixchat.dsp.feeds import BlockFeeds
 from mixchat.dsp.render import MixJob, MixPlacer, to_float
-from mixchat.dsp.section_features import SpectralFeatureMeter, SpectralFeatures
+from mixchat.dsp.section_features import SpectralFeatureMeter, SpectralFeatures, levelled_sum
 from mixchat.dsp.state import TrackState
 from mixchat.dsp.stems import StemReader
 from mixchat.dsp.threads import pool_size
@@ -42,12 +44,15 @@ class StemReport:
 class Ingested:
     stems: dict[str, StemReport]
     unity: MixMeter  # version 0's mix, measured (``result(sections=...)`` once they are known)
-    features: SpectralFeatures  # the unity mono mix's, for tempo and sections
+    features: SpectralFeatures  # the stems' sum at one loudness, for tempo and sections
 
 
 class _Stem:
-    def __init__(self, name: str, reader: StemReader, meter: StemMeter, copy: Put | None):
+    def __init__(
+        self, name: str, reader: StemReader, meter: StemMeter, copy: Put | None, rate: int
+    ):
         self.name, self.reader, self.meter, self.copy = name, reader, meter, copy
+        self.features = SpectralFeatureMeter(sample_rate=rate, spill=True)
         self.insert_key = name
 
     def block(self, start: int, stop: int) -> np.ndarray:
@@ -55,6 +60,7 @@ class _Stem:
         if self.copy is not None:
             self.copy(start, audio)
         self.meter.feed(audio)
+        self.features.feed(audio[0] if audio.shape[0] == 1 else (audio[0] + audio[1]) * 0.5)
         return audio
 
 
@@ -80,11 +86,11 @@ def ingest(
                 bands_put=bands_put(name),
             ),
             copies.get(name),
+            sample_rate,
         )
         for name, reader in readers.items()
     ]
     unity = MixMeter(channels=2, sample_rate=sample_rate, total=frames)
-    features = SpectralFeatureMeter(sample_rate=sample_rate)
     placer = MixPlacer(sample_rate)
     jobs = {s.name: MixJob(s, TrackState(name=s.name), (), +1, True, ()) for s in stems}
     spans = [(lo, min(lo + BLOCK_FRAMES, frames)) for lo in range(0, frames, BLOCK_FRAMES)]
@@ -94,12 +100,9 @@ def ingest(
         try:
             for index, (start, stop) in enumerate(spans):
                 exact = np.zeros((2, stop - start), dtype=np.float64)
-                mono = np.zeros(stop - start, dtype=np.float32)
                 for stem, audio in feeds.blocks(index):
                     placer.add(jobs[stem.name], audio, start, exact, {})
-                    mono += audio[0] if audio.shape[0] == 1 else (audio[0] + audio[1]) * 0.5
                 unity.feed(to_float(exact), pool=None)
-                features.feed(mono)
                 if progress is not None:
                     progress("reading the stems", (index + 1) / len(spans))
         except BaseException:
@@ -108,4 +111,7 @@ def ingest(
     reports = {
         s.name: StemReport(analysis=s.meter.result(), extras=s.meter.extras()) for s in stems
     }
-    return Ingested(stems=reports, unity=unity, features=features.result())
+    features = levelled_sum(
+        (s.features.result(), float(reports[s.name].analysis.facts["lufs"])) for s in stems
+    )
+    return Ingested(stems=reports, unity=unity, features=features)

@@ -8,6 +8,8 @@ bands, 12 pitch classes and 4 broad bands, so the spectrogram itself is never ke
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +22,9 @@ ANALYSIS_RATE = 22050
 HOP = 512
 N_FFT = 2048
 _FRAMES_PER_CHUNK = 256
+LEVELLED_STEM_LUFS = -18.0  # every stem's loudness in the sum sections and tempo read
+SILENT_STEM_LUFS = -70.0  # a stem this quiet (the BS.1770 gate) adds nothing to that sum
+_ROWS = (40, 12, 4)  # log-spaced bands, pitch classes, broad bands
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,36 @@ def spectral_features(y: np.ndarray) -> SpectralFeatures:
     """``SpectralFeatures`` of a whole mono signal at ANALYSIS_RATE."""
     spec = _spectrogram(y)
     return SpectralFeatures(
-        bands=_band_matrix(40) @ spec,
+        bands=_band_matrix(_ROWS[0]) @ spec,
         chroma=_chroma_matrix() @ spec,
         broad=_broad_band_matrix() @ spec,
     )
+
+
+def levelled_sum(parts: Iterable[tuple[SpectralFeatures, float]]) -> SpectralFeatures:
+    """The features of the stems' sum with every stem at ``LEVELLED_STEM_LUFS``: each
+    stem's features (of its own mono signal, paired with its integrated loudness) scaled by
+    the power gain that takes it there, and added as powers. Sections and tempo then do not
+    depend on the levels the stems were exported at; stems below ``SILENT_STEM_LUFS`` are
+    left out. ``parts`` is read one stem at a time (a generator keeps one in memory)."""
+    total: list[np.ndarray] = []
+    for features, lufs in parts:
+        rows = (features.bands, features.chroma, features.broad)
+        if not total:
+            total = [np.zeros((r.shape[0], 0), np.float32) for r in rows]
+        for index, part in enumerate(rows):
+            if part.shape[1] > total[index].shape[1]:
+                grown = np.zeros(part.shape, np.float32)
+                grown[:, : total[index].shape[1]] = total[index]
+                total[index] = grown
+        if not np.isfinite(lufs) or lufs <= SILENT_STEM_LUFS:
+            continue
+        gain = np.float32(10.0 ** ((LEVELLED_STEM_LUFS - lufs) / 10.0))
+        for index, part in enumerate(rows):
+            total[index][:, : part.shape[1]] += gain * part
+    if not total:
+        return SpectralFeatures(*(np.zeros((rows, 0), np.float32) for rows in _ROWS))
+    return SpectralFeatures(*total)
 
 
 def _spectrogram(y: np.ndarray) -> np.ndarray:
@@ -80,21 +111,25 @@ def _broad_band_matrix() -> np.ndarray:
 
 
 class SpectralFeatureMeter:
-    """``spectral_features`` of a mono signal at ``sample_rate``, fed block by block."""
+    """``spectral_features`` of a mono signal at ``sample_rate``, fed block by block.
+    ``spill=True`` writes them to a temporary file as they are measured and reads them back
+    in ``result()``, so a meter per stem holds no features while the song streams."""
 
-    def __init__(self, *, sample_rate: float) -> None:
+    def __init__(self, *, sample_rate: float, spill: bool = False) -> None:
         self._resampler = soxr.ResampleStream(sample_rate, ANALYSIS_RATE, 1, dtype="float32")
         self._framer = Framer(rows=1, size=N_FFT, hop=HOP, head=N_FFT // 2)
         self._window = np.hanning(N_FFT).astype(np.float32)
-        self._matrices = (_band_matrix(40), _chroma_matrix(), _broad_band_matrix())
-        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._matrices = (_band_matrix(_ROWS[0]), _chroma_matrix(), _broad_band_matrix())
+        self._parts: list[np.ndarray] = []  # (56, frames) chunks, when not spilled
+        self._spill = tempfile.TemporaryFile() if spill else None  # closed in result()
+        self._frames = 0
 
     def feed(self, mono: np.ndarray) -> None:
         """A block of the mono signal: 1-D, or (1, n)."""
         mono = np.asarray(mono, np.float32).reshape(-1)
-        self._frames(self._resampler.resample_chunk(mono, last=False))
+        self._frames_of(self._resampler.resample_chunk(mono, last=False))
 
-    def _frames(self, y: np.ndarray, *, tail: int | None = None) -> None:
+    def _frames_of(self, y: np.ndarray, *, tail: int | None = None) -> None:
         chunks = (
             self._framer.feed(y[np.newaxis].astype(np.float32))
             if tail is None
@@ -104,13 +139,27 @@ class SpectralFeatureMeter:
             for start in range(0, frames.shape[1], _FRAMES_PER_CHUNK):
                 part = frames[0, start : start + _FRAMES_PER_CHUNK]
                 spec = (np.abs(scipy.fft.rfft(part * self._window, axis=1)) ** 2).T
-                self._parts.append(tuple(m @ spec for m in self._matrices))  # type: ignore[arg-type]
+                stacked = np.vstack([m @ spec for m in self._matrices]).astype(np.float32)
+                self._frames += stacked.shape[1]
+                if self._spill is not None:
+                    self._spill.write(np.ascontiguousarray(stacked.T).tobytes())
+                else:
+                    self._parts.append(stacked)
 
     def result(self) -> SpectralFeatures:
-        self._frames(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
-        self._frames(np.zeros(0, np.float32), tail=N_FFT // 2)
-        if not self._parts:
-            empty = [np.zeros((m.shape[0], 0), np.float32) for m in self._matrices]
-            return SpectralFeatures(*empty)
-        bands, chroma, broad = (np.concatenate(p, axis=1) for p in zip(*self._parts))
-        return SpectralFeatures(bands=bands, chroma=chroma, broad=broad)
+        self._frames_of(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+        self._frames_of(np.zeros(0, np.float32), tail=N_FFT // 2)
+        if self._spill is not None:
+            self._spill.seek(0)
+            flat = np.frombuffer(self._spill.read(), np.float32)
+            self._spill.close()
+            self._spill = None
+            stacked = flat.reshape(self._frames, sum(_ROWS)).T
+        elif self._parts:
+            stacked = np.concatenate(self._parts, axis=1)
+        else:
+            stacked = np.zeros((sum(_ROWS), 0), np.float32)
+        bands, chroma = _ROWS[0], _ROWS[0] + _ROWS[1]
+        return SpectralFeatures(
+            bands=stacked[:bands], chroma=stacked[bands:chroma], broad=stacked[chroma:]
+        )

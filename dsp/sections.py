@@ -17,10 +17,12 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.ndimage import maximum_filter1d
 
 from mixchat.dsp.errors import AudioFileError
+from mixchat.dsp.loudness import integrated_lufs
 from mixchat.dsp.section_features import (
     ANALYSIS_RATE,
     HOP,
     SpectralFeatures,
+    levelled_sum,
     spectral_features,
 )
 from mixchat.dsp.state import Section
@@ -71,6 +73,38 @@ def detect_sections(
         roles=roles,
         tempo_bpm=tempo_bpm,
     )
+
+
+def detect_stem_sections(
+    stems: Mapping[str, np.ndarray], *, sample_rate: int, roles: Mapping[str, str] | None = None
+) -> tuple[float | None, list[Section]]:
+    """Tempo and sections of a song given as stems (each (channels, samples)), read from
+    their sum with every stem at the same loudness: the levels the stems were exported at
+    change neither (what ``mixchat new`` stores, from its streaming pass)."""
+    block = stem_power_block(sample_rate)
+    powers = {name: _block_power(audio, block, f"stem {name!r}") for name, audio in stems.items()}
+    features = levelled_sum(
+        (
+            spectral_features(
+                soxr.resample(_mono(audio, f"stem {name!r}"), sample_rate, ANALYSIS_RATE).astype(
+                    np.float32
+                )
+            ),
+            integrated_lufs(np.asarray(audio, np.float32), sample_rate=sample_rate),
+        )
+        for name, audio in stems.items()
+    )
+    duration_s = max((np.shape(a)[-1] for a in stems.values()), default=0) / sample_rate
+    tempo = tempo_from_features(features, duration_s=duration_s)
+    sections = sections_from_features(
+        features,
+        duration_s=duration_s,
+        sample_rate=sample_rate,
+        stem_powers=powers,
+        roles=roles,
+        tempo_bpm=tempo,
+    )
+    return tempo, sections
 
 
 def stem_power_block(sample_rate: int) -> int:

@@ -114,7 +114,12 @@ def test_high_pass_spares_kick_and_bass(mixed: tuple[Session, dict]) -> None:
             assert track.hpf_hz is not None and track.hpf_hz >= 60.0
 
 
+EXPORT_INVARIANCE_DB = 0.05  # the issue's bound is 1 dB; the automix holds it to rounding
+
+
 def test_export_level_invariance(demo: tuple[Session, dict, Path], tmp_path: Path) -> None:
+    """Stems exported up to 10 dB apart give the same mix: every track's loudness, and the
+    tempo and sections the automix reads (found on the stems at one loudness)."""
     session, _, stems_dir = demo
     rng = np.random.default_rng(11)
     scaled = tmp_path / "scaled"
@@ -130,7 +135,9 @@ def test_export_level_invariance(demo: tuple[Session, dict, Path], tmp_path: Pat
     second = Engine.for_session(other).track_facts(other.load().state)
     assert first.keys() == second.keys()
     for name in first:
-        assert abs(first[name]["lufs"] - second[name]["lufs"]) <= 1.0, name
+        assert abs(first[name]["lufs"] - second[name]["lufs"]) <= EXPORT_INVARIANCE_DB, name
+    assert other.meta.sections == session.meta.sections
+    assert other.meta.tempo_bpm == session.meta.tempo_bpm
 
 
 def test_an_all_silent_song_is_refused_in_one_line(tmp_path: Path) -> None:

@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 from conftest import shared_path
+
+from mixchat.tools.workspace import create_session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
@@ -62,3 +65,23 @@ def test_headroom_holds_on_real_stems(restored) -> None:
     for song, result in restored:
         assert -24.0 <= result.premaster_lufs <= -15.0, (song.name, result.premaster_lufs)
         assert result.true_peak_dbtp <= -0.5, (song.name, result.true_peak_dbtp)
+
+
+def test_tempo_and_sections_do_not_depend_on_export_levels(tmp_path: Path) -> None:
+    """The section rides and tempo-timed moves read sections and tempo found on the stems
+    at one loudness: the same song exported with its stems up to 10 dB apart gets the same
+    ones (on the summed export, bearlin_roads' sections moved and its vocal ride by 0.09 dB)."""
+    folders = bench_balance.song_dirs(shared_path("real"))
+    if not folders:
+        pytest.skip("no songs with truth.json in ../shared/data/real")
+    song = bench_balance.load_song(max(folders, key=lambda f: len(list(f.glob("*.flac")))))
+    found = []
+    for seed in (1, 2):
+        stems = tmp_path / f"stems-{seed}"
+        stems.mkdir()
+        for name, offset in bench_balance.perturbed(song, seed).items():
+            audio = bench_balance.scaled(song.stems[name], offset)
+            sf.write(str(stems / f"{name}.wav"), audio.T, song.rate, subtype="FLOAT")
+        session, _ = create_session(stems, tmp_path / f"s{seed}.mix")
+        found.append((session.meta.tempo_bpm, session.meta.sections))
+    assert found[0] == found[1], song.name

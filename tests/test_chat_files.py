@@ -392,6 +392,36 @@ async def test_ab_switch_during_playback_keeps_the_position(session: Session, mo
         assert not player.playing
 
 
+async def test_x_in_the_version_list_switches_a_b_while_playing(
+    session: Session, monkeypatch
+) -> None:
+    # the list's letters act where the ctrl+ keys are hidden: x must not be disabled with ctrl+o
+    from mixchat.assistant.tui import playback
+
+    device = FakeSoundDevice()
+    monkeypatch.setattr(playback, "audio_output", lambda: (device, ""))
+    handle_brief(session, "make it brighter")
+    newest = session.latest_number()
+    app = MixChatApp(session=session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_idle(app, pilot)
+        await pilot.press("escape")  # to the version list, on the newest version
+        await pilot.press("a", "up", "b", "p")
+        await wait_idle(app, pilot)
+        player = app.player
+        assert player is not None and player.playing and player.version == newest - 1
+        (stream,) = device.streams
+        skip_pre_roll(stream)
+        pull_seconds(stream, 1.0)
+        await pilot.press("x")
+        pull_until(stream, lambda: player.version == newest)
+        await wait_idle(app, pilot)
+        assert (app.mark_a, app.mark_b) == (newest, newest - 1)
+        assert 1.0 <= player.switched_at / session.meta.sample_rate <= 1.6
+        await pilot.press("s")
+        assert not player.playing
+
+
 def test_a_range_that_is_a_section_keeps_its_name_after_go_halfway_back() -> None:
     from mixchat.dsp.state import MixState, Section, TrackState
 

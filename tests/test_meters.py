@@ -129,8 +129,9 @@ def test_bands_written_through_put_match():
     )
 
 
+@pytest.mark.parametrize("spill", [False, True])
 @pytest.mark.parametrize("cuts", CUTS)
-def test_section_features_stream_like_the_whole_spectrogram(cuts):
+def test_section_features_stream_like_the_whole_spectrogram(cuts, spill):
     import soxr
 
     from mixchat.dsp.section_features import (
@@ -140,7 +141,7 @@ def test_section_features_stream_like_the_whole_spectrogram(cuts):
     )
 
     audio = signal(6.0, 1)
-    meter = SpectralFeatureMeter(sample_rate=RATE)
+    meter = SpectralFeatureMeter(sample_rate=RATE, spill=spill)
     feed(meter, audio[0][np.newaxis], cuts)
     expected = spectral_features(soxr.resample(audio[0], RATE, ANALYSIS_RATE).astype(np.float32))
     got = meter.result()

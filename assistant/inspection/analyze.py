@@ -15,7 +15,7 @@ from mixchat.dsp.cleanup.detect import StemFaults, detect_faults
 from mixchat.dsp.errors import AudioFileError
 from mixchat.dsp.masking import find_masking
 from mixchat.dsp.roles import infer_role
-from mixchat.dsp.sections import detect_sections, estimate_tempo_bpm
+from mixchat.dsp.sections import detect_sections, detect_stem_sections, estimate_tempo_bpm
 from mixchat.dsp.state import Section
 from mixchat.tools.cleanup_faults import stem_faults
 from mixchat.tools.engine import Engine
@@ -89,8 +89,7 @@ def _folder_material(path: Path, report: Progress) -> Material:
     roles = {n: infer_role(n, stems[n], sample_rate=rate).role for n in names}
     mix = sum_to_stereo(list(stems.values()))
     report("sections", 0.45)
-    tempo = estimate_tempo_bpm(mix, sample_rate=rate)
-    sections = detect_sections(mix, sample_rate=rate, stems=stems, roles=roles, tempo_bpm=tempo)
+    tempo, sections = detect_stem_sections(stems, sample_rate=rate, roles=roles)
     return Material(
         "stems",
         str(path),

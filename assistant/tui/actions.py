@@ -61,6 +61,9 @@ class SessionActions(_AppBase):
     def action_export_highlighted(self) -> None:
         self.action_export()
 
+    def action_ab_switch_marked(self) -> None:
+        self.action_ab_switch()
+
     def action_compare(self) -> None:
         if self.session is None or self.current is None:
             return

@@ -272,7 +272,7 @@ class SidePanel(Vertical):
         Binding("c", "app.compare_marked", "Compare A/B"),
         Binding("p", "app.play", "Play"),
         Binding("s", "app.stop", "Stop"),
-        Binding("x", "app.ab_switch", "A/B switch"),
+        Binding("x", "app.ab_switch_marked", "A/B switch"),
         Binding("left_square_bracket", "app.seek(-5)", "Seek", key_display="[ ]"),
         Binding("right_square_bracket", "app.seek(5)", "Seek", show=False),
         Binding("e", "app.export_highlighted", "Export"),
