@@ -17,18 +17,76 @@ def part_level_db(audio: np.ndarray, sample_rate: int) -> float:
     return float(10 * np.log10(np.mean(power[level > loud - 30]) + 1e-20))
 
 
-def plant_hum(audio, sample_rate, *, f0, harmonics, level_db, rng, odd_weight=1.0):
-    """Hum of ``harmonics`` (k=1..n, falling 0.7^k, odd ones x odd_weight) at ``level_db``
-    under the part's level."""
-    t = np.arange(audio.shape[1]) / sample_rate
-    weights = [(0.7**k) * (odd_weight if k % 2 == 0 else 1.0) for k in range(harmonics)]
+def drift_track(frames, sample_rate, *, drift_hz, rng):
+    """A slow random wander of the mains frequency (Hz offset per sample), within
+    +-``drift_hz``: a random walk smoothed over about 2 s, scaled to its largest excursion."""
+    if drift_hz <= 0:
+        return np.zeros(frames)
+    hop = int(0.1 * sample_rate)
+    steps = np.cumsum(rng.standard_normal(frames // hop + 3))
+    steps = np.convolve(steps - steps.mean(), np.hanning(21) / np.hanning(21).sum(), mode="same")
+    steps *= drift_hz / max(np.abs(steps).max(), 1e-12)
+    return np.interp(np.arange(frames), np.arange(steps.size) * hop, steps)
+
+
+def plant_hum(
+    audio,
+    sample_rate,
+    *,
+    f0,
+    harmonics,
+    level_db,
+    rng,
+    odd_weight=1.0,
+    drift_hz=0.0,
+    weights=None,
+):
+    """Hum of ``harmonics`` (k=1..n, falling 0.7^k, odd ones x odd_weight, or ``weights``) at
+    ``level_db`` under the part's level; its frequency wanders within +-``drift_hz``."""
+    frames = audio.shape[1]
+    if weights is None:
+        weights = [(0.7**k) * (odd_weight if k % 2 == 0 else 1.0) for k in range(harmonics)]
     phases = rng.uniform(0, 2 * np.pi, harmonics)
+    offset = drift_track(frames, sample_rate, drift_hz=drift_hz, rng=rng)
+    cycles = np.cumsum(f0 + offset) / sample_rate  # the fundamental's phase, in cycles
     hum = sum(
-        w * np.sin(2 * np.pi * f0 * (k + 1) * t + p)
+        w * np.sin(2 * np.pi * (k + 1) * cycles + p)
         for k, (w, p) in enumerate(zip(weights, phases))
     )
     hum *= 10 ** ((part_level_db(audio, sample_rate) + level_db) / 20) / np.sqrt(np.mean(hum**2))
-    return (audio + hum[None, :]).astype(np.float32), {"f0": f0, "harmonics": harmonics, "hum": hum}
+    return (audio + hum[None, :]).astype(np.float32), {
+        "f0": f0,
+        "harmonics": harmonics,
+        "hum": hum,
+        "cycles": cycles,
+    }
+
+
+def random_hum(audio, sample_rate, rng, *, level_db=(-50.0, -35.0)):
+    """Mains hum with random parameters: 50 or 60 Hz, off nominal by up to 0.15 Hz, wandering
+    up to 0.05 Hz, 3-12 harmonics with random weights (a rectifier's buzz: even ones strong,
+    or a transformer's: odd ones), at a random level under the part."""
+    f0 = float(rng.choice([50.0, 60.0]) + rng.uniform(-0.15, 0.15))
+    harmonics = int(rng.integers(3, 13))
+    tilt = rng.uniform(0.55, 0.85)
+    spread = 10 ** (rng.uniform(-6, 6, harmonics) / 20)
+    kind = rng.choice(["plain", "odd", "even"])
+    weights = [
+        tilt**k
+        * spread[k]
+        * (2.0 if (kind == "odd" and k % 2 == 0) or (kind == "even" and k % 2 == 1) else 1.0)
+        for k in range(harmonics)
+    ]
+    return plant_hum(
+        audio,
+        sample_rate,
+        f0=f0,
+        harmonics=harmonics,
+        level_db=float(rng.uniform(*level_db)),
+        rng=rng,
+        drift_hz=float(rng.uniform(0.0, 0.05)),
+        weights=weights,
+    )
 
 
 def plant_noise(audio, sample_rate, *, level_db, rng, colour="white"):
@@ -84,6 +142,9 @@ def plant_plosives(audio, sample_rate, *, count, freq_hz, length_s, rng, gain=0.
 
 
 def _ess_mask(audio, sample_rate):
+    """The vocal's own esses: frames (1024) within 40 dB of its loud ones whose 5-10 kHz
+    band, against the rest of the voice, is in the top 5 % of its frames (a real vocal's
+    esses rarely beat the voice's body outright, so the test is relative)."""
     size = 1024
     mono = audio.mean(axis=0)
     count = mono.size // size
@@ -95,7 +156,9 @@ def _ess_mask(audio, sample_rate):
     band = spec[:, (freqs >= 5000) & (freqs < 10000)].sum(1)
     rest = spec[:, (freqs >= 80) & (freqs < 5000)].sum(1)
     total = 10 * np.log10(band + rest + 1e-20)
-    ess = (band > rest) & (total > np.percentile(total, 95) - 40)
+    active = total > np.percentile(total, 95) - 40
+    ratio = 10 * np.log10(band + 1e-20) - 10 * np.log10(rest + 1e-20)
+    ess = active & (ratio >= np.percentile(ratio[active], 95))
     mask = np.pad(np.repeat(ess, size).astype(np.float32), (0, audio.shape[1] - count * size))
     return mask
 

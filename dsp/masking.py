@@ -465,7 +465,9 @@ def _sources(stems: Mapping[str, Any], sample_rate: float) -> dict[str, BandPowe
     if len(stems) < 2:
         raise StateError(f"masking needs at least 2 stems, got {len(stems)}: {list(stems)}")
     audio = {n: a for n, a in stems.items() if not isinstance(a, (StemBands, BandPowers))}
-    with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:  # numpy, FFT and soxr drop the GIL
+    with ThreadPoolExecutor(
+        max_workers=pool_size(at_most=2)
+    ) as pool:  # numpy, FFT and soxr drop the GIL
         measured = dict(
             zip(audio, pool.map(lambda a: stem_bands(a, sample_rate=sample_rate), audio.values()))
         )

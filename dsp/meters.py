@@ -104,7 +104,9 @@ class _Grid:
     def windows(self, *, window: int, hop: int) -> np.ndarray:
         """``loudness.window_means`` of the range's power."""
         if self.samples < window:
-            total = sum(float(s.sum()) for s in self.sums) + float(self._partial.sum(dtype=np.float64))
+            total = sum(float(s.sum()) for s in self.sums) + float(
+                self._partial.sum(dtype=np.float64)
+            )
             return np.array([total / window])
         count = (self.samples - window) // hop + 1
         units = np.concatenate(self.sums) if self.sums else np.zeros(0)

@@ -72,6 +72,7 @@ from mixchat.dsp.render_plan import (
     Manifest,
     MixDiff,
     bus_plans,
+    cleaned_cache_key,
     contributions,
     diff,
     manifest_of,
@@ -173,6 +174,10 @@ def track_path(cache: Path, key: str) -> Path:
     return cache / f"track-{key}.npy"
 
 
+def cleaned_path(cache: Path, key: str) -> Path:
+    return cache / f"cleaned-{key}.npy"
+
+
 # --- track outputs ---------------------------------------------------------------------------
 class TrackOutput:
     """One insert output, handed out block by block in order: passthrough (the stem), cached
@@ -217,9 +222,9 @@ class TrackOutput:
                 return
         self.how = "rendered"
         self.chain = insert_chain(track, sample_rate=sample_rate)
-        cleaned = cleaned_stem(self.stem, track.cleanup, sample_rate=sample_rate)
-        if cleaned is not None:  # the clean-up stages read the stem ahead by their latency
-            self.stem = cleaned
+        self.put_cleaned: Put | None = None
+        if track.cleanup.stages():
+            self._open_cleaned(track, stem, sample_rate, cache, budget, stack, write)
         if (
             write
             and path is not None
@@ -227,6 +232,40 @@ class TrackOutput:
         ):
             try:
                 self.put = stack.enter_context(npy_block_writer(path, shape=shape))
+            finally:
+                if budget is not None:
+                    budget.release(npy_nbytes(shape))
+
+    def _open_cleaned(
+        self,
+        track: TrackState,
+        stem: StemSource,
+        sample_rate: int,
+        cache: Path | None,
+        budget: CacheBudget | None,
+        stack: ExitStack,
+        write: bool,
+    ) -> None:
+        """The stem through its clean-up stages, from its own cache file when an earlier
+        render left one (so a change to the track's other inserts does not clean it again),
+        else cleaned now (reading the stem ahead by the stages' latency) and written there."""
+        shape = (self.channels, self.length)
+        path = None
+        if cache is not None:
+            key = cleaned_cache_key(track, stem_key=stem.key, sample_rate=sample_rate)
+            path = cleaned_path(cache, key)
+            reader = open_reader(path, shape=shape)
+            if reader is not None:
+                touch(path)
+                self.stem = reader
+                return
+        cleaned = cleaned_stem(self.stem, track.cleanup, sample_rate=sample_rate)
+        if cleaned is None:
+            return
+        self.stem = cleaned
+        if write and path is not None and (budget is None or budget.reserve(npy_nbytes(shape))):
+            try:
+                self.put_cleaned = stack.enter_context(npy_block_writer(path, shape=shape))
             finally:
                 if budget is not None:
                     budget.release(npy_nbytes(shape))
@@ -239,7 +278,10 @@ class TrackOutput:
         if self.reader is not None:
             out = self.reader.read(start, end)
         elif self.chain is not None:
-            out = self.chain.process(self.stem.read(start, end), reset=self._fresh)
+            raw = self.stem.read(start, end)
+            if self.put_cleaned is not None:
+                self.put_cleaned(start, raw)
+            out = self.chain.process(raw, reset=self._fresh)
             self._fresh = False
             if self.put is not None:
                 self.put(start, out)

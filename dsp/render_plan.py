@@ -25,6 +25,7 @@ from mixchat.dsp.processors import INSERT_FIELDS, has_inserts, pre_delay_frames
 from mixchat.dsp.state import MixState, SectionAutomation, TrackState
 
 ENGINE_VERSION = 4
+CLEANUP_VERSION = 2  # the clean-up stages' own version: keys of tracks without them stay valid
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
 SEND_CHANNELS = {"reverb": 1, "delay": 2}
 
@@ -39,7 +40,22 @@ def track_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> st
     inserts = track.model_dump(mode="json", include=set(INSERT_FIELDS))
     if not track.cleanup.stages():
         del inserts["cleanup"]  # keys from before the clean-up stages existed stay valid
+    else:
+        inserts["cleanup_version"] = CLEANUP_VERSION
     return digest({"engine": ENGINE_VERSION, "stem": stem_key, "rate": sample_rate, **inserts})
+
+
+def cleaned_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> str:
+    """Hash of what decides a track's cleaned stem: the stem and its clean-up stages only."""
+    return digest(
+        {
+            "engine": ENGINE_VERSION,
+            "cleanup_version": CLEANUP_VERSION,
+            "stem": stem_key,
+            "rate": sample_rate,
+            "cleanup": track.cleanup.model_dump(mode="json"),
+        }
+    )
 
 
 def _automation(state: MixState, owner: str | None, field_name: str) -> list[dict[str, Any]]:

@@ -36,9 +36,9 @@ def hum_call(track: TrackState, faults: StemFaults, *, reduction_db: float = 40.
             "fundamental_hz": hum.fundamental_hz,
             "reduction_db": reduction_db,
         },
-        reason=f"{track.name}: {hum.fundamental_hz:g} Hz hum (harmonics {ks}), "
-        f"{-hum.against_stem_db:.0f} dB under the stem ({hum.level_dbfs:.0f} dBFS); notch comb "
-        f"{reduction_db:.0f} dB deep on the fundamental and every harmonic",
+        reason=f"{track.name}: {hum.mains_hz:g} Hz hum (at {hum.fundamental_hz:.2f} Hz, harmonics {ks}), "
+        f"{-hum.against_stem_db:.0f} dB under the stem ({hum.level_dbfs:.0f} dBFS); each harmonic "
+        f"followed and taken {reduction_db:.0f} dB down",
     )
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from mixchat.dsp.cleanup.detect import StemFaults
+from mixchat.dsp.cleanup.hum import highest_to_remove_hz
 from mixchat.dsp.cleanup.spec import (
     STAGE_LABELS,
     Cleanup,
@@ -41,6 +42,15 @@ class HumArgs(TrackOnly):
     )
     reduction_db: float = Field(default=40.0, ge=0.0, le=60.0, description="Notch depth, dB")
     width_hz: float = Field(default=1.0, ge=0.2, le=8.0, description="Notch width at -3 dB")
+    drift_hz: float = Field(
+        default=0.05, ge=0.0, le=0.5, description="How far the mains may wander (it is followed)"
+    )
+    highest_hz: float | None = Field(
+        default=None,
+        ge=100.0,
+        le=4000.0,
+        description="Highest harmonic removed, Hz; null = half again over the highest found",
+    )
 
 
 class NoiseArgs(TrackOnly):
@@ -70,9 +80,9 @@ class DeEssArgs(TrackOnly):
         le=0.0,
         description="Sibilance band level where it acts; null = from the esses found",
     )
-    reduction_db: float = Field(default=10.0, ge=0.0, le=30.0, description="Most reduction, dB")
+    reduction_db: float = Field(default=15.0, ge=0.0, le=30.0, description="Most reduction, dB")
     freq_hz: float = Field(default=7000.0, ge=3000.0, le=12000.0)
-    ratio: float = Field(default=4.0, ge=1.0, le=20.0)
+    ratio: float = Field(default=6.0, ge=1.0, le=20.0)
 
 
 class PlosiveArgs(TrackOnly):
@@ -104,27 +114,38 @@ def _set(state: MixState, track: TrackState, summary: str, **stage: object) -> C
 
 @tool(
     "remove_hum",
-    "Remove mains hum from a track: a notch comb on the fundamental (50/60 Hz) and every "
-    "harmonic. Leave fundamental_hz out to use the one the detector found.",
+    "Remove mains hum from a track: every harmonic of the fundamental (50/60 Hz) is followed "
+    "as it wanders and subtracted. Leave fundamental_hz out to use the one the detector found.",
     categories=("cleanup",),
 )
 def remove_hum(state: MixState, args: HumArgs, context: ToolContext) -> Change:
     track = resolve_track(state, args.track)
+    found = _faults(context, track)
+    hum = found.hum if found is not None and found.hum.found else None
     fundamental = args.fundamental_hz
-    if fundamental is None:
-        found = _faults(context, track)
-        fundamental = found.hum.fundamental_hz if found and found.hum.found else None
+    if fundamental is None and hum is not None:
+        fundamental = hum.fundamental_hz
     if fundamental is None:
         raise StateError(
-            f"no hum was found on {track.name}; give fundamental_hz=50 or 60 to notch it anyway"
+            f"no hum was found on {track.name}; give fundamental_hz=50 or 60 to remove it anyway"
         )
+    highest = args.highest_hz
+    if highest is None:
+        lines = sorted({*hum.harmonics, *hum.faint_harmonics}) if hum is not None else []
+        highest = highest_to_remove_hz(fundamental, lines)
     spec = HumRemoval(
-        fundamental_hz=round(fundamental, 3), width_hz=args.width_hz, reduction_db=args.reduction_db
+        fundamental_hz=round(fundamental, 3),
+        width_hz=args.width_hz,
+        reduction_db=args.reduction_db,
+        drift_hz=args.drift_hz,
+        highest_hz=round(highest, 1),
+        followed=tuple(hum.harmonics) if hum is not None else (),
     )
     return _set(
         state,
         track,
-        f"hum removal at {spec.fundamental_hz:g} Hz and harmonics, {spec.reduction_db:.0f} dB deep",
+        f"hum removal at {spec.fundamental_hz:g} Hz and its harmonics up to "
+        f"{spec.highest_hz:.0f} Hz, {spec.reduction_db:.0f} dB deep",
         hum=spec,
     )
 

@@ -24,11 +24,11 @@ def cleanup_items(name: str, faults: StemFaults) -> list[Item]:
             item(
                 "hum",
                 "high" if hum.against_stem_db > -40.0 else "medium",
-                f"{hum.fundamental_hz:g} Hz hum on {name}",
-                f"Mains hum at {hum.fundamental_hz:g} Hz with harmonics "
+                f"{hum.mains_hz:g} Hz hum on {name}",
+                f"Mains hum at {hum.fundamental_hz:.2f} Hz with harmonics "
                 f"{', '.join(map(str, hum.harmonics[:8]))}, {-hum.against_stem_db:.0f} dB under "
                 f"the stem ({hum.level_dbfs:.0f} dBFS).",
-                f'Notch it out (`remove_hum`, or say "there\'s hum on {name}"); at the source, '
+                f'Remove it (`remove_hum`, or say "there\'s hum on {name}"); at the source, '
                 "check the cable runs and ground loop.",
                 stem=name,
                 fundamental_hz=hum.fundamental_hz,

@@ -141,7 +141,7 @@ def _not_found(concept: str, track: TrackState, faults: StemFaults) -> str:
             )
             if not hum.harmonics
             else (
-                f"{track.name} has a line at {hum.fundamental_hz:g} Hz, too weak to call hum "
+                f"{track.name} has a line at {hum.fundamental_hz:.2f} Hz, too weak to call hum "
                 f"({hum.against_stem_db:.0f} dB under the stem); nothing notched."
             )
         )

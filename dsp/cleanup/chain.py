@@ -6,7 +6,7 @@ import numpy as np
 
 from mixchat.dsp.cleanup.clicks import declick_stage
 from mixchat.dsp.cleanup.dc import DcStage
-from mixchat.dsp.cleanup.hum import HumStage
+from mixchat.dsp.cleanup.hum_removal import hum_stage
 from mixchat.dsp.cleanup.noise import noise_stage
 from mixchat.dsp.cleanup.rumble import deplosive_stage
 from mixchat.dsp.cleanup.sibilance import de_esser_stage
@@ -19,7 +19,7 @@ def cleanup_stages(cleanup: Cleanup, *, sample_rate: int) -> list[Stage]:
     if cleanup.dc is not None:
         stages.append(DcStage(cleanup.dc, sample_rate=sample_rate))
     if cleanup.hum is not None and cleanup.hum.reduction_db > 0:
-        stages.append(HumStage(cleanup.hum, sample_rate=sample_rate))
+        stages.append(hum_stage(cleanup.hum, sample_rate=sample_rate))
     if cleanup.declick is not None:
         stages.append(declick_stage(cleanup.declick, sample_rate=sample_rate))
     if cleanup.denoise is not None and cleanup.denoise.reduction_db > 0:

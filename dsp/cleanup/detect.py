@@ -19,7 +19,7 @@ from mixchat.dsp.cleanup.noise import NoiseFinding, NoiseMeter
 from mixchat.dsp.cleanup.rumble import VOCAL_ROLES, RumbleFinding, RumbleMeter
 from mixchat.dsp.cleanup.sibilance import SibilanceFinding, SibilanceMeter
 
-DETECT_VERSION = 1
+DETECT_VERSION = 3
 FAULT_KEYS = ("hum", "noise", "clicks", "dc_offset", "rumble", "sibilance")
 
 
@@ -55,7 +55,7 @@ class FaultMeter:
     def __init__(self, *, sample_rate: int, frames: int, role: str) -> None:
         self.role = role
         self.dc = DcMeter(sample_rate=sample_rate)
-        self.hum = HumMeter(sample_rate=sample_rate)
+        self.hum = HumMeter(sample_rate=sample_rate, frames=frames)
         self.noise = NoiseMeter(sample_rate=sample_rate)
         self.clicks = ClickMeter(sample_rate=sample_rate)
         self.rumble = RumbleMeter(sample_rate=sample_rate, frames=frames, role=role)

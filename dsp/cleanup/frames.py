@@ -10,22 +10,29 @@ import numpy as np
 
 class FrameStream:
     """Frames of ``size`` samples every ``hop`` (the last axis) of audio fed in blocks:
-    ``push`` returns the frames the block completes, shaped (..., count, size)."""
+    ``push`` returns the frames the block completes, shaped (..., count, size). A hop longer
+    than the frame skips the samples between frames."""
 
     def __init__(self, size: int, hop: int | None = None) -> None:
         self.size = int(size)
         self.hop = int(hop or size)
         self._tail: np.ndarray | None = None
+        self._skip = 0  # samples still to drop before the next frame starts
 
     def push(self, block: np.ndarray) -> np.ndarray:
+        if self._skip:
+            dropped = min(self._skip, block.shape[-1])
+            block, self._skip = block[..., dropped:], self._skip - dropped
         data = block if self._tail is None else np.concatenate([self._tail, block], axis=-1)
         length = data.shape[-1]
         count = (length - self.size) // self.hop + 1 if length >= self.size else 0
-        if self.hop == self.size:
+        if self.hop == self.size or count == 0:
             frames = data[..., : count * self.size].reshape(*data.shape[:-1], count, self.size)
         else:
             frames = np.lib.stride_tricks.sliding_window_view(data, self.size, axis=-1)
             frames = frames[..., :: self.hop, :][..., :count, :]
+        if count:
+            self._skip = max(count * self.hop - length, 0)
         self._tail = np.array(data[..., count * self.hop :])
         return frames
 

@@ -1,43 +1,70 @@
-"""Mains hum: found as stationary lines at a 50 or 60 Hz fundamental and its harmonics,
-removed by a notch comb on that fundamental.
+"""Mains hum: found as steady, isolated lines at a 50 or 60 Hz fundamental and its harmonics,
+removed by following each harmonic and subtracting it (``hum_removal``).
 
-Detection reads one spectrum of the whole stem (decimated to ``DETECT_RATE_HZ``): a steady
-tone adds up coherently over the whole length while music, which moves, does not, so the
-hum's lines stand far above their neighbourhood (``prominence_db``). A fundamental within
-``MAINS_TOLERANCE_HZ`` of 50 or 60 Hz with at least ``MIN_HARMONICS`` prominent lines is hum.
+Detection streams the stem's channel mean, decimated to ``DETECT_RATE_HZ``, into a long
+spectrum (a steady tone adds up coherently over a long stretch, music that moves does not;
+stretches of ``LONG_SEGMENT`` are averaged, so memory holds one whatever the stem's length)
+and into 1 s frames (at most ``MAX_STEADY_FRAMES``, spread over the stem). A line at harmonic
+``k`` counts when, in the long spectrum, it stands ``LINE_PROMINENCE_DB`` over the median of
+its neighbourhood, ``ISOLATION_DB`` over the loudest line on at least one side and
+``COMB_CLEAR_DB`` over an evenly spaced comb through it (a loop repeated at the tempo has a
+comb of lines close together; hum's are ``f0`` apart), and when its level holds in the
+frames: in four frames out of five it keeps at least ``STEADINESS`` of the line's long-term
+amplitude (a note comes and goes; hum stays, and music only adds to it).
+The fundamental is anchored on one of the first four harmonics within ``MAINS_TOLERANCE_HZ``
+of 50 or 60 Hz (mains wanders, a recording's clock too) and the others must sit at its
+multiples; hum is found when two lines agree (one of them among the first four) or one stands
+out alone by ``LONE_LINE_DB``, and when the lines together, A-weighted, come within
+``MIN_AUDIBLE_DB`` of the A-weighted stem where it plays (fainter hum is inaudible).
 
-The comb ``(1 + a)/2 (1 - z^-P)/(1 - a z^-P)`` has a notch at every multiple of fs/P (the
-period P is the nearest whole number of samples); each notch is ``width_hz`` wide at -3 dB,
-so a 1 Hz notch every 60 Hz removes under 0.2 dB from any third-octave band without a
-harmonic. It runs vectorised: the recursion only looks P samples back, so the signal is laid
-out in rows of P samples and filtered down the rows.
+The removal is ``hum_removal``.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
 import soxr
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.ndimage import uniform_filter1d
-from scipy.signal import lfilter
+from scipy.ndimage import maximum_filter1d
 
-from mixchat.dsp.cleanup.spec import HumRemoval
+from mixchat.dsp.cleanup.frames import FrameStream
 
 DETECT_RATE_HZ = 4000
 HIGHEST_HARMONIC_HZ = 1800.0
 MAINS_HZ = (50.0, 60.0)
 MAINS_TOLERANCE_HZ = 0.3
-NEIGHBOURHOOD_HZ = 6.0
-SEGMENT = 8192  # samples at DETECT_RATE_HZ: 2 s, 0.5 Hz resolution
-COHERENT_DB = 25.0  # a line this far over its neighbourhood in the whole-stem spectrum ...
-SEGMENT_DB = 6.0  # ... that stands this far out in ...
-STEADY_SHARE = 0.8  # ... this share of the 2 s segments is a steady line
-LONE_LINE_DB = 30.0  # one steady line alone counts as hum when this prominent
-MIN_AGAINST_STEM_DB = -75.0
+FRAME = 4096  # samples at DETECT_RATE_HZ: about 1 s, 1 Hz apart
+ANCHOR_HARMONICS = 4
+ANCHOR_PEAKS = 3  # the loudest peaks tried as the anchor in each anchor window
+HARMONIC_REACH_HZ = 0.03  # per harmonic number: how far a harmonic may sit off k * f0
+RING_HZ = 8.0  # the neighbourhood a line is judged against, beyond ...
+RING_INNER_HZ = 1.5  # ... this (and beyond 0.06 Hz per harmonic number: a wandering line)
+LINE_PROMINENCE_DB = 12.0
+ISOLATION_DB = 3.0
+COMB_HZ = 3.0  # a tempo loop's lines are closer than this beyond the inner ring
+COMB_SKIRT_HZ = 0.3  # a line's own skirt (and 0.06 Hz per harmonic number): no comb tooth
+COMB_TEETH = 3
+COMB_CLEAR_DB = 8.0  # a line stands this far over the comb through it
+COMB_CANDIDATES = 3  # the spacings tried on each side
+SKIRT_BINS = 16  # a strong line's window skirt reaches this far (8 bins unpadded: -70 dB)
+STEADINESS = 0.7
+LONE_STEADINESS = 0.8
+STEADY_PERCENTILE = 20.0
+LONE_LINE_DB = 20.0
+FAINT_LINE_DB = 6.0  # once hum is found, its fainter harmonics: how far the removal goes
+FAINT_STEADINESS = 0.5
+MIN_AUDIBLE_DB = -70.0  # A-weighted hum against the A-weighted stem where it plays
+LOW_HARMONICS = 2  # mains hum has its fundamental or a rectifier's second harmonic
 MAX_SECONDS = 300.0
+LONG_SEGMENT = 1 << 19  # samples at DETECT_RATE_HZ (131 s): a stretch of the long spectrum
+MAX_STEADY_FRAMES = 256  # the 1 s frames a line's steadiness is read in
+PLAYING_BLOCK_S = 0.05
+A_WEIGHT_FRAME = 4096
+A_WEIGHT_FRAMES = 64
 
 
 class HumFinding(BaseModel):
@@ -46,196 +73,392 @@ class HumFinding(BaseModel):
     found: bool
     fundamental_hz: float | None = None
     harmonics: list[int] = Field(default_factory=list, description="steady harmonic numbers")
-    prominence_db: list[float] = Field(default_factory=list)
-    steady_share: list[float] = Field(default_factory=list)
+    prominence_db: list[float] = Field(
+        default_factory=list, description="each line over its neighbourhood's median"
+    )
+    steadiness: list[float] = Field(
+        default_factory=list,
+        description="each line's level in its quieter frames against its long-term level",
+    )
     level_dbfs: float = -120.0
-    against_stem_db: float = Field(default=-120.0, description="hum power against the stem's")
+    against_stem_db: float = Field(
+        default=-120.0, description="hum power against the stem's where it plays"
+    )
+    heard_against_stem_db: float = Field(
+        default=-120.0, description="the same, both A-weighted (how loud it is heard)"
+    )
+    faint_harmonics: list[int] = Field(
+        default_factory=list,
+        description="harmonics whose lines stand out a little (over 6 dB) and hold: where the "
+        "hum still shows over the music, so where its removal reaches",
+    )
+
+    @property
+    def mains_hz(self) -> float:
+        """The mains this hum comes from (50 or 60 Hz), the nearer to the fundamental."""
+        f0 = self.fundamental_hz if self.fundamental_hz is not None else MAINS_HZ[0]
+        return min(MAINS_HZ, key=lambda nominal: abs(nominal - f0))
 
 
-def _power(frames: np.ndarray, size: int) -> tuple[np.ndarray, float]:
-    window = np.hanning(frames.shape[-1])
-    spectrum = scipy.fft.rfft(frames * window, n=size, axis=-1)
-    return spectrum.real**2 + spectrum.imag**2, float(np.sum(window**2))
+@dataclass(frozen=True)
+class _Line:
+    harmonic: int
+    freq_hz: float
+    amplitude: float
+    prominence_db: float
+    isolation_db: float
+    steadiness: float
+    comb_db: float
+
+    @property
+    def faint(self) -> bool:
+        return self.prominence_db >= FAINT_LINE_DB and self.steadiness >= FAINT_STEADINESS
+
+    @property
+    def passes(self) -> bool:
+        return (
+            self.prominence_db >= LINE_PROMINENCE_DB
+            and self.isolation_db >= ISOLATION_DB
+            and self.steadiness >= STEADINESS
+            and self.comb_db >= COMB_CLEAR_DB
+        )
 
 
-def _prominence(power: np.ndarray, bin_hz: float) -> np.ndarray:
-    """Each bin's level over the mean level (dB) of its +-NEIGHBOURHOOD_HZ surroundings."""
-    level = 10.0 * np.log10(power + 1e-30)
-    span = max(3, int(round(2 * NEIGHBOURHOOD_HZ / bin_hz)) | 1)
-    return level - uniform_filter1d(level, span, axis=-1, mode="nearest")
+class _Spectra:
+    """The long spectrum and the frames' quieter levels of the decimated channel mean, in
+    amplitude (a sinusoid of amplitude a reads a at its peak)."""
+
+    def __init__(self, amplitude: np.ndarray, bin_hz: float, quiet: np.ndarray) -> None:
+        self.amplitude = amplitude
+        self.level = 20.0 * np.log10(self.amplitude + 1e-15)
+        self.bin_hz = bin_hz
+        self.quiet = quiet
+        self.frame_bin_hz = DETECT_RATE_HZ / FRAME
+
+    def peaks(self, lo_hz: float, hi_hz: float, count: int) -> list[int]:
+        lo = max(int(lo_hz / self.bin_hz), 1)
+        hi = min(int(math.ceil(hi_hz / self.bin_hz)) + 1, self.level.size - 1)
+        if hi - lo < 3:
+            return []
+        part = self.level[lo:hi]
+        local = np.flatnonzero((part[1:-1] >= part[:-2]) & (part[1:-1] > part[2:])) + 1
+        if local.size == 0:
+            local = np.array([int(np.argmax(part))])
+        best = local[np.argsort(part[local])[::-1][:count]]
+        return [lo + int(i) for i in best]
+
+    def refined_hz(self, index: int) -> float:
+        """The peak's frequency from a parabola through its log level and its neighbours'."""
+        a, b, c = self.level[index - 1], self.level[index], self.level[index + 1]
+        curve = a - 2.0 * b + c
+        shift = 0.5 * (a - c) / curve if curve < 0 else 0.0
+        return (index + float(np.clip(shift, -0.5, 0.5))) * self.bin_hz
+
+    def line(self, harmonic: int, index: int) -> _Line:
+        inner = max(RING_INNER_HZ, 0.06 * harmonic)
+        lo = max(int((inner) / self.bin_hz), 1)
+        hi = int((inner + RING_HZ) / self.bin_hz)
+        left = self.level[max(index - hi, 0) : max(index - lo, 0)]
+        right = self.level[index + lo : index + hi]
+        ring = np.concatenate([left, right])
+        # a loop repeated at the tempo has lines on both sides close by, as strong as this one
+        near = int((inner + COMB_HZ) / self.bin_hz) - lo
+        sides = min(left[-near:].max(), right[:near].max()) if left.size and right.size else -np.inf
+        level = float(self.level[index])
+        frame_index = min(int(round(index * self.bin_hz / self.frame_bin_hz)), self.quiet.size - 1)
+        amplitude = float(self.amplitude[index])
+        return _Line(
+            harmonic=harmonic,
+            freq_hz=self.refined_hz(index),
+            amplitude=amplitude,
+            prominence_db=level - float(np.median(ring)) if ring.size else 0.0,
+            isolation_db=level - float(sides),
+            steadiness=float(self.quiet[frame_index]) / max(amplitude, 1e-15),
+            comb_db=level - self._comb_level(harmonic, index),
+        )
+
+    def _comb_level(self, harmonic: int, index: int) -> float:
+        """The level of an evenly spaced comb through the line, if there is one: the median,
+        at 1 to COMB_TEETH spacings either way, of the level there, for the spacing (to one of
+        the COMB_CANDIDATES strongest peaks on either side within COMB_HZ beyond the line's own
+        skirt) that makes the strongest comb. A loop repeated at the tempo has a line every
+        beat, as strong as this one; hum's lines are f0 apart, and around them the spectrum
+        is the music's."""
+        skirt = max(COMB_SKIRT_HZ, 0.06 * harmonic, SKIRT_BINS * self.bin_hz)
+        lo = max(int(skirt / self.bin_hz), 1)
+        hi = int((skirt + COMB_HZ) / self.bin_hz)
+        if index - hi < 0 or index + hi + 1 > self.level.size:
+            return -np.inf
+        spacings = []
+        for side in (
+            self.level[index - hi : index - lo + 1][::-1],
+            self.level[index + lo : index + hi],
+        ):
+            peaks = np.flatnonzero((side[1:-1] >= side[:-2]) & (side[1:-1] > side[2:])) + 1
+            strongest = peaks[np.argsort(side[peaks])[::-1][:COMB_CANDIDATES]]
+            spacings += [lo + int(p) for p in strongest]
+        best = -np.inf
+        for spacing in spacings:
+            teeth = []
+            for j in range(1, COMB_TEETH + 1):
+                reach = 2 + j
+                for centre in (index - j * spacing, index + j * spacing):
+                    part = self.level[max(centre - reach, 0) : centre + reach + 1]
+                    if part.size:
+                        teeth.append(float(part.max()))
+            if teeth:
+                best = max(best, float(np.median(teeth)))
+        return best
+
+    def harmonics_of(self, f0: float, *, faint: bool = False) -> list[_Line]:
+        """The passing line nearest each harmonic of ``f0``, up to HIGHEST_HARMONIC_HZ
+        (``faint``: lines that only stand FAINT_LINE_DB out and hold FAINT_STEADINESS)."""
+        lines = []
+        for k in range(1, int(HIGHEST_HARMONIC_HZ // f0) + 1):
+            reach = HARMONIC_REACH_HZ * k + 2.0 * self.bin_hz
+            candidates = [self.line(k, i) for i in self.peaks(k * f0 - reach, k * f0 + reach, 2)]
+            passing = [c for c in candidates if (c.faint if faint else c.passes)]
+            if passing:
+                lines.append(max(passing, key=lambda c: c.prominence_db))
+        return lines
 
 
-def _peak_near(prom: np.ndarray, bin_hz: float, freq_hz: float, reach_hz: float) -> np.ndarray:
-    centre = freq_hz / bin_hz
-    reach = max(1.0, reach_hz / bin_hz)
-    lo, hi = int(math.floor(centre - reach)), int(math.ceil(centre + reach)) + 1
-    return prom[..., max(lo, 0) : min(hi, prom.shape[-1])].max(axis=-1)
-
-
-def _best_fundamental(prom: np.ndarray, bin_hz: float) -> float:
-    """The fundamental near 50 or 60 Hz whose first harmonics stand out most."""
-    best, best_score = MAINS_HZ[0], -math.inf
+def _best_lines(spectra: _Spectra) -> list[_Line]:
+    """The harmonics of the best-supported fundamental: each passing peak near one of the first
+    ANCHOR_HARMONICS harmonics of 50 or 60 Hz proposes one; the most prominent set wins."""
+    best: list[_Line] = []
+    best_score = 0.0
     for nominal in MAINS_HZ:
-        grid = np.arange(nominal - MAINS_TOLERANCE_HZ, nominal + MAINS_TOLERANCE_HZ, bin_hz / 2)
-        for f0 in grid:
-            idx = np.round(np.arange(1, 9) * f0 / bin_hz).astype(int)
-            score = float(np.clip(prom[idx[idx < prom.size]], 0.0, None).sum())
-            if score > best_score:
-                best, best_score = float(f0), score
+        for k in range(1, ANCHOR_HARMONICS + 1):
+            lo, hi = k * (nominal - MAINS_TOLERANCE_HZ), k * (nominal + MAINS_TOLERANCE_HZ)
+            for index in spectra.peaks(lo, hi, ANCHOR_PEAKS):
+                anchor = spectra.line(k, index)
+                if not anchor.passes:
+                    continue
+                lines = spectra.harmonics_of(anchor.freq_hz / k)
+                # a set with the mains' own lines beats any set without them
+                low = any(line.harmonic <= LOW_HARMONICS for line in lines)
+                score = sum(line.prominence_db for line in lines) + (1e6 if low else 0.0)
+                if score > best_score:
+                    best, best_score = lines, score
     return best
 
 
-def _refined(power: np.ndarray, bin_hz: float, f0: float, harmonics: list[int]) -> float:
-    """The fundamental from the interpolated peaks of the found harmonics (a parabola through
-    each peak's log power), weighted by harmonic number: the higher, the finer."""
-    level = np.log(power + 1e-30)
-    estimates, weights = [], []
-    for k in harmonics:
-        centre = int(round(k * f0 / bin_hz))
-        reach = max(2, int(math.ceil((0.005 * k) / bin_hz)) + 1)
-        lo = max(centre - reach, 1)
-        peak = lo + int(np.argmax(level[lo : centre + reach + 1]))
-        if peak <= 0 or peak >= level.size - 1:
-            continue
-        a, b, c = level[peak - 1], level[peak], level[peak + 1]
-        shift = 0.5 * (a - c) / (a - 2 * b + c) if (a - 2 * b + c) < 0 else 0.0
-        estimates.append((peak + shift) * bin_hz / k)
-        weights.append(k)
-    return float(np.average(estimates, weights=weights)) if estimates else f0
+def _fundamental(lines: list[_Line]) -> float:
+    """Each line's frequency over its harmonic number, weighted by the number (the higher,
+    the finer the estimate) and by the line's amplitude."""
+    weights = [line.harmonic * line.amplitude for line in lines]
+    return float(np.average([line.freq_hz / line.harmonic for line in lines], weights=weights))
 
 
-def _line_power(power: np.ndarray, bin_hz: float, freq_hz: float, window_energy: float) -> float:
-    """Mean power of a sinusoid at ``freq_hz`` from its main lobe (Parseval, Hann window)."""
-    size = 2 * (power.size - 1)
-    centre = int(round(freq_hz / bin_hz))
-    lobe = power[max(centre - 3, 0) : centre + 4]
-    return 2.0 * float(lobe.sum()) / (size * window_energy)
+def a_weighting_db(freq_hz: np.ndarray) -> np.ndarray:
+    """IEC 61672 A-weighting (0 dB at 1 kHz)."""
+    f2 = np.square(np.maximum(np.asarray(freq_hz, dtype=np.float64), 1e-3))
+    gain = (12194.0**2 * f2**2) / (
+        (f2 + 20.6**2) * np.sqrt((f2 + 107.7**2) * (f2 + 737.9**2)) * (f2 + 12194.0**2)
+    )
+    return 20.0 * np.log10(gain) + 2.0
+
+
+def _top_bin(size: int) -> int:
+    """The bins of a ``size``-point spectrum at DETECT_RATE_HZ that reach past the highest
+    harmonic looked at."""
+    return int(HIGHEST_HARMONIC_HZ * 1.1 * size / DETECT_RATE_HZ) + 2
+
+
+class _LongSpectrum:
+    """The long spectrum's power, fed the decimated channel mean a block at a time: averaged
+    over stretches of LONG_SEGMENT samples, half overlapping, the last one ending where the
+    stem ends (memory holds one stretch, whatever the stem's length). A stem shorter than a
+    stretch is one stretch of its own length: one coherent spectrum of the whole."""
+
+    def __init__(self) -> None:
+        self._buffer = np.zeros(0)
+        self._start = 0  # where the buffer starts in the decimated stem
+        self._length = 0
+        self._next = 0  # where the next stretch starts
+        self._taken_to = 0  # where the last stretch taken ends
+        self._power: np.ndarray | None = None
+        self._count = 0
+        self.bin_hz = 1.0
+
+    def push(self, low: np.ndarray) -> None:
+        self._buffer = np.concatenate([self._buffer, low])
+        self._length += low.size
+        while self._next + LONG_SEGMENT <= self._length:
+            at = self._next - self._start
+            self._take(self._buffer[at : at + LONG_SEGMENT])
+            self._taken_to = self._next + LONG_SEGMENT
+            self._next += LONG_SEGMENT // 2
+        keep_from = max(self._length - LONG_SEGMENT, self._start)
+        self._buffer = np.array(self._buffer[keep_from - self._start :])
+        self._start = keep_from
+
+    def _take(self, stretch: np.ndarray) -> None:
+        size = scipy.fft.next_fast_len(2 * stretch.size, real=True)
+        window = np.hanning(stretch.size)
+        spectrum = scipy.fft.rfft(stretch * window, n=size)[: _top_bin(size)]
+        power = np.square(np.abs(spectrum) / (window.sum() / 2.0))
+        self._power = power if self._power is None else self._power + power
+        self._count += 1
+        self.bin_hz = DETECT_RATE_HZ / size
+
+    def amplitude(self) -> np.ndarray:
+        if self._count == 0:
+            self._take(self._buffer)
+        elif self._taken_to < self._length:
+            self._take(self._buffer[-LONG_SEGMENT:])
+        assert self._power is not None
+        return np.sqrt(self._power / self._count)
+
+
+class _SteadyFrames:
+    """Each 1 s frame's amplitude spectrum of the decimated channel mean (half overlapping, or
+    spread further apart so at most MAX_STEADY_FRAMES cover the stem), widened over three bins
+    (a line between two bins, or wandering, still reads its level in one of them)."""
+
+    def __init__(self, expected: int) -> None:
+        hop = FRAME // 2
+        stride = -(-max((expected - FRAME) // hop + 1, 1) // MAX_STEADY_FRAMES)
+        self._frames = FrameStream(FRAME, stride * hop)
+        self._window = np.hanning(FRAME)
+        self._levels: list[np.ndarray] = []
+
+    def push(self, low: np.ndarray) -> None:
+        frames = self._frames.push(low)
+        if frames.shape[0]:
+            framed = np.abs(scipy.fft.rfft(frames * self._window, axis=-1)[:, : _top_bin(FRAME)])
+            framed /= self._window.sum() / 2.0
+            self._levels.append(maximum_filter1d(framed, 3, axis=1).astype(np.float32))
+
+    def quiet(self) -> np.ndarray | None:
+        """Per bin, the level the frames keep in all but their quietest STEADY_PERCENTILE."""
+        if not self._levels:
+            return None
+        return np.percentile(np.concatenate(self._levels), STEADY_PERCENTILE, axis=0)
+
+
+class _Audibility:
+    """What the hum is heard against: the stem's mean power over the 50 ms blocks where it
+    plays (above -90 dBFS), and the share of its power A-weighting keeps (from at most
+    A_WEIGHT_FRAMES frames spread over the stem)."""
+
+    def __init__(self, *, sample_rate: int, frames: int) -> None:
+        self._blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * sample_rate)))
+        self._block_powers: list[np.ndarray] = []
+        hop = max(A_WEIGHT_FRAME, (frames - A_WEIGHT_FRAME) // (A_WEIGHT_FRAMES - 1))
+        self._spread = FrameStream(A_WEIGHT_FRAME, hop)
+        self._window = np.hanning(A_WEIGHT_FRAME)
+        freqs = np.fft.rfftfreq(A_WEIGHT_FRAME, 1.0 / sample_rate)
+        self._weights = 10.0 ** (a_weighting_db(freqs) / 10.0)
+        self._weighted: list[np.ndarray] = []
+        self._total: list[np.ndarray] = []
+
+    def push(self, audio: np.ndarray, mono: np.ndarray) -> None:
+        framed = self._blocks.push(audio)
+        if framed.shape[1]:
+            channels, _, size = framed.shape
+            power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64)
+            self._block_powers.append(power / (channels * size))
+        frames = self._spread.push(mono)
+        if frames.shape[0]:
+            spectrum = scipy.fft.rfft(frames * self._window, axis=-1)
+            power = np.square(np.abs(spectrum))
+            self._weighted.append(power @ self._weights)
+            self._total.append(power.sum(axis=1))
+
+    def playing_power(self) -> float:
+        powers = np.concatenate(self._block_powers) if self._block_powers else np.zeros(0)
+        playing = powers[powers > 1e-9]
+        return float(playing.mean()) if playing.size else 0.0
+
+    def a_weighted_share(self) -> float:
+        if not self._total:
+            return 1.0
+        total = float(np.concatenate(self._total).sum())
+        return float(np.concatenate(self._weighted).sum()) / max(total, 1e-30)
 
 
 class HumMeter:
-    """``detect_hum`` fed block by block: the channel mean decimated to DETECT_RATE_HZ as a
-    stream (the same samples as one resample of the whole) and the stem's power."""
+    """Hum detection fed block by block: the channel mean decimated to DETECT_RATE_HZ as a
+    stream (the same samples as one resample of the whole), its long spectrum and 1 s frames
+    (``_LongSpectrum``, ``_SteadyFrames``) and what the hum is heard against."""
 
-    def __init__(self, *, sample_rate: int) -> None:
+    def __init__(self, *, sample_rate: int, frames: int) -> None:
         self.sample_rate = sample_rate
         self._limit = int(MAX_SECONDS * sample_rate)
         self._stream = soxr.ResampleStream(
             sample_rate, DETECT_RATE_HZ, 1, dtype="float32", quality="MQ"
         )
-        self._low: list[np.ndarray] = []
         self._frames = 0
-        self._squares = 0.0
-        self._values = 0
+        self._long = _LongSpectrum()
+        expected = int(min(frames, self._limit) * DETECT_RATE_HZ / sample_rate)
+        self._steady = _SteadyFrames(expected)
+        self._audibility = _Audibility(sample_rate=sample_rate, frames=frames)
 
     def feed(self, audio: np.ndarray, mono: np.ndarray) -> None:
         """``audio`` (channels, n) and its channel mean."""
-        self._squares += float(np.einsum("cs,cs->", audio, audio, dtype=np.float64))
-        self._values += audio.size
+        self._audibility.push(audio, mono)
         part = mono[: max(self._limit - self._frames, 0)]
         self._frames += mono.size
         if part.size:
-            self._low.append(self._stream.resample_chunk(part))
+            self._push_low(self._stream.resample_chunk(part))
+
+    def _push_low(self, low: np.ndarray) -> None:
+        low = low.astype(np.float64)
+        self._long.push(low)
+        self._steady.push(low)
 
     def result(self) -> HumFinding:
         if self._frames < 2 * self.sample_rate:  # too short to tell a steady line from a note
             return HumFinding(found=False)
-        self._low.append(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
-        low = np.concatenate(self._low).astype(np.float64)
-        return _hum_finding(low, stem_power=self._squares / max(self._values, 1))
+        self._push_low(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
+        quiet = self._steady.quiet()
+        if quiet is None:
+            return HumFinding(found=False)
+        spectra = _Spectra(self._long.amplitude(), self._long.bin_hz, quiet)
+        lines = _best_lines(spectra)
+        if not lines:
+            return HumFinding(found=False)
+        f0 = _fundamental(lines)
+        faint = [line.harmonic for line in spectra.harmonics_of(f0, faint=True)]
+        powers = np.array([line.amplitude**2 / 2.0 for line in lines])
+        level = 10.0 * math.log10(max(float(powers.sum()), 1e-20))
+        stem = max(self._audibility.playing_power(), 1e-20)
+        against = level - 10.0 * math.log10(stem)
+        weights = 10.0 ** (a_weighting_db(np.array([line.freq_hz for line in lines])) / 10.0)
+        heard = float((powers * weights).sum()) / (stem * self._audibility.a_weighted_share())
+        heard_db = 10.0 * math.log10(max(heard, 1e-20))
+        audible = heard_db >= MIN_AUDIBLE_DB
+        low_line = any(line.harmonic <= LOW_HARMONICS for line in lines)
+        lone = lines[0].prominence_db >= LONE_LINE_DB and lines[0].steadiness >= LONE_STEADINESS
+        found = low_line and audible and (len(lines) >= 2 or lone)
+        return HumFinding(
+            found=bool(found),
+            fundamental_hz=round(f0, 3),
+            harmonics=[line.harmonic for line in lines],
+            prominence_db=[round(line.prominence_db, 1) for line in lines],
+            steadiness=[round(line.steadiness, 2) for line in lines],
+            level_dbfs=round(level, 2),
+            against_stem_db=round(against, 2),
+            heard_against_stem_db=round(heard_db, 2),
+            faint_harmonics=faint,
+        )
 
 
 def detect_hum(audio: np.ndarray, *, sample_rate: int) -> HumFinding:
-    meter = HumMeter(sample_rate=sample_rate)
-    meter.feed(audio, np.asarray(audio, dtype=np.float32).mean(axis=0))
+    channels = np.atleast_2d(np.asarray(audio, dtype=np.float32))
+    meter = HumMeter(sample_rate=sample_rate, frames=channels.shape[1])
+    meter.feed(channels, channels.mean(axis=0))
     return meter.result()
 
 
-def _hum_finding(low: np.ndarray, *, stem_power: float) -> HumFinding:
-    """The finding from the decimated channel mean ``low`` and the stem's mean power."""
-    size = scipy.fft.next_fast_len(low.size, real=True)
-    power, window_energy = _power(low, size)
-    bin_hz = DETECT_RATE_HZ / size
-    prom = _prominence(power, bin_hz)
-    f0 = _best_fundamental(prom, bin_hz)
-    count = max(1, low.size // SEGMENT)
-    segments = low[: count * SEGMENT].reshape(count, SEGMENT) if low.size >= SEGMENT else low[None]
-    seg_power, _ = _power(segments, SEGMENT)
-    seg_bin = DETECT_RATE_HZ / SEGMENT
-    seg_prom = _prominence(seg_power, seg_bin)
-    harmonics, values, shares = [], [], []
-    for k in range(1, int(HIGHEST_HARMONIC_HZ // f0) + 1):
-        coherent = float(_peak_near(prom, bin_hz, k * f0, 0.005 * k + 2 * bin_hz))
-        share = float(np.mean(_peak_near(seg_prom, seg_bin, k * f0, seg_bin) >= SEGMENT_DB))
-        if coherent >= COHERENT_DB and share >= STEADY_SHARE:
-            harmonics.append(k)
-            values.append(round(coherent, 1))
-            shares.append(round(share, 2))
-    if harmonics:
-        f0 = _refined(power, bin_hz, f0, harmonics)
-    lines = sum(_line_power(power, bin_hz, k * f0, window_energy) for k in harmonics)
-    level = 10.0 * math.log10(max(lines, 1e-20))
-    against = level - 10.0 * math.log10(max(stem_power, 1e-20))
-    low_line = any(k <= 3 for k in harmonics)
-    enough = len(harmonics) >= 2 or (len(harmonics) == 1 and values[0] >= LONE_LINE_DB)
-    found = low_line and enough and against >= MIN_AGAINST_STEM_DB
-    return HumFinding(
-        found=bool(found),
-        fundamental_hz=round(f0, 3),
-        harmonics=harmonics,
-        prominence_db=values,
-        steady_share=shares,
-        level_dbfs=round(level, 2),
-        against_stem_db=round(against, 2),
-    )
-
-
-def comb_period(fundamental_hz: float, sample_rate: int) -> int:
-    return max(2, int(round(sample_rate / fundamental_hz)))
-
-
-class HumStage:
-    """Notch comb, streaming: keeps the last period of input and output between blocks."""
-
-    latency = 0
-
-    def __init__(self, spec: HumRemoval, *, sample_rate: int) -> None:
-        self.period = comb_period(spec.fundamental_hz, sample_rate)
-        half_width = math.pi * (spec.width_hz / 2.0) * self.period / sample_rate
-        t = math.tan(half_width)
-        self.alpha = (1.0 - t) / (1.0 + t)
-        self.gain = (1.0 + self.alpha) / 2.0
-        self.depth = 1.0 - 10.0 ** (-spec.reduction_db / 20.0)
-        self.reset()
-
-    def reset(self) -> None:
-        self._x: np.ndarray | None = None
-        self._y: np.ndarray | None = None
-
-    def process(self, block: np.ndarray) -> np.ndarray:
-        channels, frames = block.shape
-        if frames == 0:
-            return block
-        p = self.period
-        if self._x is None or self._y is None:
-            self._x = np.zeros((channels, p), dtype=np.float32)
-            self._y = np.zeros((channels, p), dtype=np.float32)
-        rows = -(-(frames + p) // p)
-        laid = np.zeros((channels, rows * p), dtype=np.float32)
-        laid[:, :p] = self._x
-        laid[:, p : p + frames] = block
-        laid = laid.reshape(channels, rows, p)
-        drive = np.float32(self.gain) * (laid[:, 1:] - laid[:, :-1])
-        start = np.float32(self.alpha) * self._y[:, None, :]
-        notched, _ = lfilter(
-            np.array([1.0], dtype=np.float32),
-            np.array([1.0, -self.alpha], dtype=np.float32),
-            drive,
-            axis=1,
-            zi=start,
-        )
-        notched = notched.reshape(channels, -1)[:, :frames]
-        flat = laid.reshape(channels, -1)
-        self._x = flat[:, frames : frames + p].copy()
-        self._y = np.concatenate([self._y, notched], axis=1)[:, -p:]
-        out = block + np.float32(self.depth) * (notched - block)
-        return out.astype(np.float32, copy=False)
+def highest_to_remove_hz(fundamental_hz: float, harmonics: list[int]) -> float:
+    """Half again over the highest harmonic of the run the found lines make from the
+    fundamental up (every harmonic up to it, at least half of them found: a lone high line
+    can be the music's), at least the fourth: above the lines that stand out, a notch would
+    take more music than hum."""
+    found = set(harmonics)
+    run = max([k for k in sorted(found) if 2 * sum(1 for j in found if j <= k) >= k], default=1)
+    top = max(ANCHOR_HARMONICS, math.ceil(1.5 * run))
+    return float(min(max(top * fundamental_hz + 0.5 * fundamental_hz, 100.0), 4000.0))

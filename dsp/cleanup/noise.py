@@ -9,9 +9,11 @@ reverb tail shows peaks. The profile (power density per Hz at log-spaced frequen
 ``NoiseReduction`` stores, so every render gates against the same floor.
 
 The gate (a ``LocalStage``) computes an STFT on a fixed grid (sqrt-Hann, half overlap, so an
-untouched frame comes back exactly), keeps the bins that rise ``threshold_db`` over the
-profile, smooths that mask over three frames and five bins and lowers the rest by
-``reduction_db``. Channels share one mask (the image does not move).
+untouched frame comes back exactly), averages the power over its neighbours
+(``POWER_SMOOTH``: noise's random peaks average out, music's partials do not), keeps the bins
+that rise ``threshold_db`` over the profile and, ``HOLD`` frames longer, the ones after them
+(a note's decay rides down under the threshold), smooths that mask over three frames and
+five bins and lowers the rest by ``reduction_db``. Channels share one mask (the image does not move).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.ndimage import uniform_filter
+from scipy.ndimage import maximum_filter1d, uniform_filter
 
 from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.spec import NoiseProfile, NoiseReduction
@@ -34,10 +36,12 @@ MIN_QUIET_S = 0.3
 SILENT_POWER = 1e-11  # -110 dBFS: digital silence, not a noise floor
 MAX_SNR_DB = 52.0
 MIN_QUIET_BELOW_LOUD_DB = 30.0
-STEADY_SPREAD_DB = 4.0
+STEADY_SPREAD_DB = 6.0
 FLATNESS_MIN = 0.8
 FLAT_FROM_HZ = 500.0
 PROFILE_POINTS = 48
+POWER_SMOOTH = (3, 3)  # frames, bins the power is averaged over before the threshold
+HOLD = 2  # frames the gate stays open after a sound
 MASK_SMOOTH = (3, 5)  # frames, bins
 
 
@@ -217,7 +221,11 @@ class NoiseGate:
         ]
         spectrum = scipy.fft.rfft(frames * self.window, axis=-1)
         power = (spectrum.real**2 + spectrum.imag**2).mean(axis=0)
+        # a sound is judged on its neighbourhood (noise's own peaks average out, a partial
+        # does not), kept open HOLD frames after it (its decay rides under the threshold)
+        power = uniform_filter(power, size=POWER_SMOOTH, mode="nearest")
         mask = (power > self.threshold).astype(np.float32)
+        mask = maximum_filter1d(mask, HOLD + 1, axis=0, origin=HOLD // 2, mode="nearest")
         mask = uniform_filter(mask, size=MASK_SMOOTH, mode="nearest")
         gain = self.floor + (1.0 - self.floor) * mask
         shaped = scipy.fft.irfft(spectrum * gain, n=self.size, axis=-1).astype(np.float32)
@@ -234,4 +242,4 @@ class NoiseGate:
 
 def noise_stage(spec: NoiseReduction, *, sample_rate: int) -> LocalStage:
     gate = NoiseGate(spec, sample_rate=sample_rate)
-    return LocalStage(gate, context=3 * gate.size, grid=gate.hop)
+    return LocalStage(gate, context=4 * gate.size, grid=gate.hop)

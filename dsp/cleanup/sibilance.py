@@ -2,10 +2,12 @@
 de-esser (a dynamic bell on the sibilance band keyed on that band, see ``sidechain``).
 
 Detection frames the vocal (about 23 ms) and calls a frame an ess when its 5-10 kHz power
-beats the rest of the spectrum (80 Hz-5 kHz) by ``ESS_OVER_REST_DB``. The esses are harsh
+comes within ``-ESS_OVER_REST_DB`` of the rest of the spectrum (80 Hz-5 kHz; a mixed vocal's
+esses carry its reverb and bleed, so they seldom beat the body outright). The esses are harsh
 when they come close to the vocal's own loud level: a burst counts when its sibilance band
 reaches within ``HARSH_BELOW_LOUD_DB`` of the loud frames' total level, and sibilance is
-found when such bursts are a real share of the esses. The de-esser's threshold comes from
+found when there are ``MIN_BURSTS`` such bursts, or on a short vocal with few esses,
+``MIN_SHORT_BURSTS`` making up ``HARSH_SHARE`` of them. The de-esser's threshold comes from
 the same band the stage listens to: between the voiced frames' band level and the esses'.
 """
 
@@ -22,11 +24,12 @@ from mixchat.dsp.cleanup.spec import DeEsser
 BAND_HZ = (5000.0, 10000.0)
 REST_HZ = (80.0, 5000.0)
 FRAME_S = 0.023
-ESS_OVER_REST_DB = 3.0
+ESS_OVER_REST_DB = -6.0
 HARSH_BELOW_LOUD_DB = 6.0
 MIN_BURSTS = 3
-MIN_HARSH_SHARE = 0.25
-THRESHOLD_BELOW_BURSTS_DB = 12.0
+MIN_SHORT_BURSTS = 2  # a short vocal with few esses: two harsh ones, ...
+HARSH_SHARE = 0.4  # ... when they are this share of its esses
+THRESHOLD_BELOW_BURSTS_DB = 15.0
 
 
 class SibilanceFinding(BaseModel):
@@ -99,7 +102,9 @@ class SibilanceMeter:
         ess = (_db(band) - _db(rest) >= ESS_OVER_REST_DB) & (total_db > loud - 40.0)
         harsh = ess & (_db(band) >= loud - HARSH_BELOW_LOUD_DB)
         ess_runs, harsh_runs = _runs(ess), _runs(harsh)
-        found = len(harsh_runs) >= MIN_BURSTS and len(harsh_runs) >= MIN_HARSH_SHARE * len(ess_runs)
+        found = len(harsh_runs) >= MIN_BURSTS or (
+            len(harsh_runs) >= MIN_SHORT_BURSTS and len(harsh_runs) >= HARSH_SHARE * len(ess_runs)
+        )
         times = [round(float(a * self.size / self.sample_rate), 3) for a, _ in harsh_runs[:100]]
         over = float(np.median(_db(band[harsh]) - _db(rest[harsh]))) if harsh.any() else 0.0
         against = float(np.median(_db(band[harsh]) - loud)) if harsh.any() else -120.0
@@ -115,7 +120,7 @@ class SibilanceMeter:
 
     def _threshold(self, frames: np.ndarray) -> float | None:
         """A threshold on the de-esser's own detector: THRESHOLD_BELOW_BURSTS_DB under the
-        esses' median peak level (so a typical ess loses about 9 dB at 4:1 and every ess is
+        esses' median peak level (so a typical ess loses about 12 dB at 6:1 and every ess is
         touched), never under the loudest level the band reaches in frames without an ess."""
         if not frames.any():
             return None

@@ -42,15 +42,22 @@ def lowpass_sos(cutoff_hz: float, sample_rate: int) -> np.ndarray:
     return np.array([[b0, b0, 0.0, 1.0, a1, 0.0]])
 
 
-def band_envelope_db(
+def band_envelope(
     band: np.ndarray, *, attack_ms: float, sample_rate: int, zi: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(level in dB of the band's smoothed power, filter state) for (channels, n) band audio."""
+    """(the band's smoothed power, filter state) for (channels, n) band audio."""
     power = np.max(np.square(band, dtype=np.float32), axis=0)
     pole = math.exp(-1000.0 / (attack_ms * sample_rate))
     state = np.zeros(1, dtype=np.float32) if zi is None else zi
     coeffs = np.array([1.0 - pole], dtype=np.float32), np.array([1.0, -pole], dtype=np.float32)
-    smooth, state = lfilter(*coeffs, power, zi=state)
+    return lfilter(*coeffs, power, zi=state)
+
+
+def band_envelope_db(
+    band: np.ndarray, *, attack_ms: float, sample_rate: int, zi: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(level in dB of the band's smoothed power, filter state) for (channels, n) band audio."""
+    smooth, state = band_envelope(band, attack_ms=attack_ms, sample_rate=sample_rate, zi=zi)
     return np.float32(10.0) * np.log10(np.maximum(smooth, np.float32(1e-20))), state
 
 
@@ -84,7 +91,7 @@ class DynamicBandStage:
 
     def __init__(self, spec: DynamicBand, sos: np.ndarray, *, sample_rate: int) -> None:
         self.spec = spec
-        self.sos = sos
+        self.sos = np.asarray(sos, dtype=np.float32)  # float32 all through: no copies
         self.sample_rate = sample_rate
         self.rate_db = _DB_PER_NEPER / (spec.release_ms * sample_rate / 1000.0)
         self.reset()
@@ -94,12 +101,20 @@ class DynamicBandStage:
         self._env_zi: np.ndarray | None = None
         self._last_reduction = 0.0
 
-    def reduction_db(self, level_db: np.ndarray) -> np.ndarray:
+    def reduction_db(self, power: np.ndarray) -> np.ndarray:
+        """Gain reduction (dB) for the band's smoothed power: only the samples over the
+        threshold need a logarithm, and none after the release has run out."""
         spec = self.spec
-        over = np.maximum(level_db - np.float32(spec.threshold_db), np.float32(0.0))
-        wanted = np.minimum(
-            over * np.float32(1.0 - 1.0 / spec.ratio), np.float32(spec.reduction_db)
-        )
+        wanted = np.zeros(power.size, dtype=np.float32)
+        over = np.flatnonzero(power > np.float32(10.0 ** (spec.threshold_db / 10.0)))
+        if over.size:
+            level = np.float32(10.0) * np.log10(power[over])
+            wanted[over] = np.minimum(
+                (level - np.float32(spec.threshold_db)) * np.float32(1.0 - 1.0 / spec.ratio),
+                np.float32(spec.reduction_db),
+            )
+        elif self._last_reduction <= 0.0:
+            return wanted
         ramp = np.float32(self.rate_db) * np.arange(wanted.size, dtype=np.float32)
         step = np.float32(self.rate_db)
         held = np.maximum.accumulate(
@@ -116,11 +131,16 @@ class DynamicBandStage:
         if block.shape[1] == 0:
             return block
         if self._filter_zi is None:
-            self._filter_zi = np.zeros((self.sos.shape[0], block.shape[0], 2))
+            self._filter_zi = np.zeros((self.sos.shape[0], block.shape[0], 2), np.float32)
         band, self._filter_zi = sosfilt(self.sos, block, axis=-1, zi=self._filter_zi)
         band = band.astype(np.float32, copy=False)
-        level, self._env_zi = band_envelope_db(
+        power, self._env_zi = band_envelope(
             band, attack_ms=self.spec.attack_ms, sample_rate=self.sample_rate, zi=self._env_zi
         )
-        gain = np.power(np.float32(10.0), self.reduction_db(level) / np.float32(-20.0))
-        return (block + (gain - np.float32(1.0)) * band).astype(np.float32, copy=False)
+        reduction = self.reduction_db(power)
+        out = np.array(block, dtype=np.float32)
+        acting = np.flatnonzero(reduction > np.float32(1e-4))
+        if acting.size:
+            gain = np.power(np.float32(10.0), reduction[acting] / np.float32(-20.0))
+            out[:, acting] += (gain - np.float32(1.0)) * band[:, acting]
+        return out

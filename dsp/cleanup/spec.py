@@ -22,12 +22,28 @@ class DcRemoval(_Spec):
 
 
 class HumRemoval(_Spec):
-    """A notch comb on the mains fundamental and every harmonic of it."""
+    """Every harmonic of the mains fundamental up to ``highest_hz``, followed and subtracted."""
 
     fundamental_hz: float = Field(ge=40.0, le=70.0, description="Hum fundamental (50 or 60 Hz)")
-    width_hz: float = Field(default=1.0, ge=0.2, le=8.0, description="-3 dB width of each notch")
+    width_hz: float = Field(
+        default=1.0, ge=0.2, le=8.0, description="-3 dB width of the low harmonics' notches"
+    )
     reduction_db: float = Field(
         default=40.0, ge=0.0, le=60.0, description="Depth of each notch, dB"
+    )
+    drift_hz: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=0.5,
+        description="How far the fundamental may wander; high harmonics' notches widen to follow",
+    )
+    highest_hz: float = Field(
+        default=1200.0, ge=100.0, le=4000.0, description="The highest harmonic removed, Hz"
+    )
+    followed: tuple[int, ...] = Field(
+        default=(),
+        description="Harmonic numbers whose lines show the wander (those found standing out "
+        "of the music); empty = every harmonic",
     )
 
 
@@ -88,6 +104,8 @@ class DeEsser(DynamicBand):
     """The sibilance band (a bell around ``freq_hz``) turned down while it is over threshold."""
 
     freq_hz: float = Field(default=7000.0, ge=3000.0, le=12000.0)
+    reduction_db: float = Field(default=15.0, ge=0.0, le=30.0, description="Most reduction, dB")
+    ratio: float = Field(default=6.0, ge=1.0, le=20.0)
     q: float = Field(default=1.4, ge=0.5, le=4.0)
 
 

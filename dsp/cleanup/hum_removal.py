@@ -1,0 +1,154 @@
+"""Hum removal: each harmonic of the mains fundamental followed and subtracted.
+
+Hum lives low, so the stem is resampled (soxr) to a rate a little over twice ``highest_hz``
+(an exact fraction of the stem's rate, so every window lands on the same samples). There
+every harmonic ``k f0`` up to ``highest_hz`` is brought to baseband by its own phase and
+smoothed by a Kaiser window (``KAISER_BETA``: what lies a few hertz off the line is 80 dB
+down, so the music's loud partials nearby leave the estimate alone). What survives is what
+holds still at ``k f0``: the hum, and music only where it sits on the line itself. The
+smoothed lines rebuild the hum, which is resampled back and subtracted, ``reduction_db``
+deep; between the harmonics, and above ``highest_hz``, nothing is touched.
+
+The mains wanders (by up to ``drift_hz``), and a wandering fundamental moves its k-th
+harmonic k times as far, out of a narrow notch. So the lines are followed: the phase advance
+of the lines the detector found (``followed``) over ``TRACK_LAG_S``, divided by the harmonic
+number and weighted by how steadily it advances (hum's does, music's does not), gives the
+fundamental's offset moment by moment, and the baseband is turned back by it before
+smoothing. Each notch is ``width_hz`` wide at -3 dB. A notch 1/T Hz wide follows amplitude
+changes slower than T, so hum that starts, stops or swells is followed too.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.fft
+import soxr
+from scipy.signal.windows import kaiser
+
+from mixchat.dsp.cleanup.spec import HumRemoval
+from mixchat.dsp.cleanup.stream import LocalStage
+
+HEADROOM = 0.35  # the highest harmonic sits at this share of the low rate (soxr is flat there)
+KAISER_BETA = 10.0
+KAISER_WIDTH = 1.75  # -3 dB width (Hz) x length (s) of the Kaiser window
+TRACK_SMOOTH_S = 1.0  # the followed lines, smoothed over this ...
+TRACK_LAG_S = 0.25  # ... their phase advance over this lag ...
+TRACK_AVERAGE_S = 2.0  # ... averaged over this: the fundamental's offset from the nominal
+RESAMPLER_S = 0.05  # the resampler's reach either way
+MIN_SHARE = 0.05  # a line is rebuilt where this share of its smoothing window plays
+
+
+def _smoothed(values: np.ndarray, length: int) -> np.ndarray:
+    """Each row of ``values`` (rows, samples) run through a unit-gain Kaiser window of
+    ``length`` samples, centred (zeros beyond the ends)."""
+    window = kaiser(length | 1, KAISER_BETA)
+    window /= window.sum()
+    samples = values.shape[-1]
+    size = scipy.fft.next_fast_len(samples + window.size)
+    response = scipy.fft.fft(window.astype(values.real.dtype), n=size)
+    spectrum = scipy.fft.fft(values, n=size, axis=-1)
+    spectrum *= response
+    half = window.size // 2
+    return scipy.fft.ifft(spectrum, axis=-1, overwrite_x=True)[:, half : half + samples]
+
+
+def _powers(phasor: np.ndarray, count: int) -> np.ndarray:
+    """(count, n): phasor**1 ... phasor**count, by repeated products (no exp per harmonic)."""
+    out = np.empty((count, phasor.size), dtype=phasor.dtype)
+    out[0] = phasor
+    for k in range(1, count):
+        np.multiply(out[k - 1], phasor, out=out[k])
+    return out
+
+
+class HumRemover:
+    """The removal as a local operation over a window that starts on the low rate's grid."""
+
+    def __init__(self, spec: HumRemoval, *, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self.f0 = spec.fundamental_hz
+        self.harmonics = np.arange(1, max(1, int(spec.highest_hz // spec.fundamental_hz)) + 1)
+        top = float(self.harmonics[-1]) * self.f0
+        self.step = max(1, int(sample_rate * HEADROOM // top))  # stem samples per low sample
+        self.low_rate = sample_rate / self.step
+        self.length = max(1, int(round(KAISER_WIDTH / spec.width_hz * self.low_rate)))
+        self.drift_hz = spec.drift_hz
+        followed = [k for k in spec.followed if k <= self.harmonics.size]
+        self.followed = np.array(followed or self.harmonics.tolist()) - 1
+        self.track_smooth = max(1, int(round(TRACK_SMOOTH_S * self.low_rate)))
+        self.track_lag = max(1, int(round(TRACK_LAG_S * self.low_rate)))
+        self.track_average = max(1, int(round(TRACK_AVERAGE_S * self.low_rate)))
+        self.depth = 1.0 - 10.0 ** (-spec.reduction_db / 20.0)
+
+    @property
+    def context(self) -> int:
+        tracking = (self.track_smooth + self.track_average) // 2 + self.track_lag
+        reach = self.length // 2 + tracking + int(2 * RESAMPLER_S * self.low_rate)
+        return (reach + 2) * self.step
+
+    def drift_phase(self, lines: np.ndarray) -> np.ndarray:
+        """Per low sample, the fundamental's phase (radians) gained over the nominal since
+        the window's start, from the followed lines' steady phase advance, within drift_hz.
+        ``lines``: (followed harmonics, samples) at baseband, the channels summed."""
+        if self.drift_hz <= 0.0:
+            return np.zeros(lines.shape[-1])
+        harmonics = self.harmonics[self.followed]
+        followed = _smoothed(lines, self.track_smooth)
+        lag = self.track_lag
+        advance = np.zeros_like(followed)
+        advance[:, :-lag] = followed[:, lag:] * np.conj(followed[:, :-lag])
+        both = np.concatenate([advance, np.abs(advance).astype(advance.dtype)])
+        both = _smoothed(both, self.track_average)
+        summed, spread = both[: harmonics.size], both[harmonics.size :].real
+        steadiness = np.abs(summed) / np.maximum(spread, 1e-30)
+        offset_hz = np.angle(summed) * self.low_rate / (2.0 * math.pi * harmonics[:, None] * lag)
+        weight = np.abs(summed) * steadiness**2 * harmonics[:, None]
+        total = weight.sum(axis=0)
+        drift = (weight * offset_hz).sum(axis=0) / np.maximum(total, 1e-30)
+        drift = np.clip(np.where(total > 0, drift, 0.0), -self.drift_hz, self.drift_hz)
+        drift = np.roll(drift, lag // 2)  # the advance over [n, n + lag] is at its middle
+        return 2.0 * math.pi * np.cumsum(drift) / self.low_rate
+
+    def __call__(self, audio: np.ndarray, start: int) -> np.ndarray:
+        channels, length = audio.shape
+        out = np.array(audio, dtype=np.float32)
+        if length < 4 * self.step:
+            return out
+        low = soxr.resample(out.T, self.sample_rate, self.low_rate, quality="HQ")
+        low = low.reshape(low.shape[0], channels).T  # (channels, samples)
+        # each low sample's phase, in cycles of the fundamental (absolute: long streams
+        # keep their precision, and every window agrees)
+        positions = start + self.step * np.arange(low.shape[1])
+        cycles = np.mod(self.f0 * positions / self.sample_rate, 1.0)
+        # where the stem plays: digital silence (before and after it, in its gaps) holds
+        # no hum, so the estimates lean on the playing side only and silence stays silent
+        loudest = np.pad(np.abs(out).max(axis=0), (0, -length % self.step))
+        playing = loudest.reshape(-1, self.step).max(axis=1) > 0.0
+        weight = np.zeros(low.shape[1], dtype=np.float32)
+        weight[: min(playing.size, weight.size)] = playing[: weight.size]
+        low = low * weight
+        mono = low.sum(axis=0)
+        followed = self.harmonics[self.followed]
+        nominal = np.exp(-2j * math.pi * np.mod(np.outer(followed, cycles), 1.0))
+        drift = self.drift_phase(mono * nominal)
+        phasor = np.exp(-1j * (2.0 * math.pi * cycles + drift)).astype(np.complex64)
+        turn = _powers(phasor, self.harmonics.size)  # (harmonics, samples)
+        count = self.harmonics.size
+        lines = (low.astype(np.float32)[:, None, :] * turn[None]).reshape(channels * count, -1)
+        lines = _smoothed(lines, self.length).reshape(channels, count, -1)
+        share = _smoothed(weight[None, :].astype(np.complex64), self.length)[0].real
+        lines *= np.where(share > MIN_SHARE, weight / np.maximum(share, MIN_SHARE), 0.0)
+        hum_low = np.einsum("chs,hs->cs", lines, np.conj(turn)).real * (2.0 * self.depth)
+        hum = soxr.resample(
+            hum_low.T.astype(np.float32), self.low_rate, self.sample_rate, quality="HQ"
+        )
+        usable = min(hum.shape[0], length)
+        out[:, :usable] -= hum[:usable].reshape(usable, channels).T
+        return out
+
+
+def hum_stage(spec: HumRemoval, *, sample_rate: int) -> LocalStage:
+    remover = HumRemover(spec, sample_rate=sample_rate)
+    return LocalStage(remover, context=remover.context, grid=remover.step)
