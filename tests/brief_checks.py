@@ -110,7 +110,10 @@ def open_song(name: str, stems: Path, folder: Path) -> Song:
         if pairs:
             set_roles(session, ", ".join(pairs), parent=0)
     base = run_automix(session).version
-    return Song(name, session, Engine.for_session(session), base)
+    song = Song(name, session, Engine.for_session(session), base)
+    for bus in ("reverb", "delay"):  # read now: a long run's cache budget may evict the file
+        return_db(song, song.base_version().metrics, bus)
+    return song
 
 
 def song_stems(name: str, folder: Path) -> Path | None:
@@ -270,8 +273,16 @@ def send_db(state, names: list[str], bus: str = "reverb") -> float:
 
 
 def return_db(song: Song, metrics: dict[str, Any], bus: str = "reverb") -> float:
+    """The bus return's level in the render ``metrics`` describe, kept per render file (the
+    session's cache budget may evict the file later in a long run)."""
+    key = ("return", bus, metrics.get("bus_files", {}).get(bus), metrics.get("fader_shift_db"))
+    if key[2] is not None and key in song.cache:
+        return song.cache[key]
     value = song.engine.bus_return_db(metrics, bus)
-    return -120.0 if value is None or not math.isfinite(value) else float(value)
+    level = -120.0 if value is None or not math.isfinite(value) else float(value)
+    if key[2] is not None and value is not None:
+        song.cache[key] = level
+    return level
 
 
 SILENT_DB = -100.0

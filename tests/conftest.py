@@ -33,6 +33,21 @@ def song_2() -> Path:
     return shared_path("songs", "song_2")
 
 
+# Each song session the end-to-end suites keep would hold up to the 3000 MB default of render
+# cache on disk; several suites side by side filled the disk. Users may set it; so do we.
+TEST_CACHE_MB = "800"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def modest_render_cache():
+    """The render cache budget for tests and the commands they run (MIXCHAT_CACHE_MB)."""
+    saved = os.environ.get("MIXCHAT_CACHE_MB")
+    os.environ.setdefault("MIXCHAT_CACHE_MB", TEST_CACHE_MB)
+    yield
+    if saved is None:
+        os.environ.pop("MIXCHAT_CACHE_MB", None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_user_config(tmp_path_factory: pytest.TempPathFactory):
     """Tests never read the developer's ~/.config/mixchat/config.toml (subprocesses included)."""

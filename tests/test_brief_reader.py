@@ -269,3 +269,161 @@ def test_them_after_a_clash_is_the_same_pair() -> None:
     )
     [clause] = reading.clauses  # the second clause says the first again
     assert {t.value for t in clause.targets} == {"bass", "drums"}
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # a quality said as how it is now is a complaint: the brief asks for the other way
+        ("it's so dark", [("brightness", 1)]),
+        ("the guitar sounds a bit bright", [("brightness", -1)]),
+        ("the mix feels really narrow", [("width", 1)]),
+        ("the vocal is kind of quiet", [("level", 1)]),
+        # ... but not a wish, a comparative, a fault word that names its fix, or a mood
+        ("make it sound dark", [("brightness", -1)]),
+        ("I want it to feel wide", [("width", 1)]),
+        ("the keys are getting darker", [("brightness", -1)]),
+        ("the bass is uneven", [("compression", 1)]),
+        # "has no X" lacks X
+        ("the snare has no snap", [("punch", 1)]),
+        ("there's no air", [("air", 1)]),
+    ],
+)
+def test_a_state_is_a_complaint_and_a_wish_is_a_wish(brief: str, expected) -> None:
+    assert asks(brief) == expected
+
+
+@pytest.mark.parametrize(
+    ("brief", "value"),
+    [
+        ("the cymbal is harsh", "overheads"),
+        ("turn the overhead down", "overheads"),
+        ("more kit", "drums"),
+        ("the pianos are too loud", "keys"),
+        ("the voices need air", "vocal"),
+    ],
+)
+def test_a_part_is_read_in_either_number(brief: str, value: str) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    assert value in {t.value for c in reading.clauses for t in c.targets}
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("where has the guitar gone", [("buried", -1)]),
+        ("the keys went missing", [("buried", -1)]),
+        ("i can't find the bass", [("buried", -1)]),
+        ("the guitar is screaming over the mix", [("level", -1)]),
+        ("the bass and keys sit in the same range", [("buried", -1)]),
+        ("guitar and keys are smearing each other", [("buried", -1)]),
+        ("tame the guitar", [("level", -1)]),
+        ("the mix is overcompressed", [("compression", -1)]),
+        ("the guitar is over-bright", [("brightness", -1)]),
+        ("roll off the top", [("brightness", -1)]),
+        ("it sounds dull on top", [("brightness", 1)]),
+        ("it sounds like it's under a blanket", [("brightness", 1)]),
+        ("massively louder guitar", [("level", 1)]),
+    ],
+)
+def test_perception_structure_and_verbs(brief: str, expected) -> None:
+    assert asks(brief) == expected
+
+
+def test_a_section_said_against_another_is_the_reference() -> None:
+    reading = read_brief("the verse feels too loud next to the chorus", tracks=TRACKS)
+    [clause] = reading.clauses
+    assert [s.label for s in clause.sections] == ["verse"]
+    assert [r.label for r in clause.reference if isinstance(r, SectionRef)] == ["chorus"]
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "it falls apart on my phone, the keys just vanish",
+        "in mono on a laptop the guitar disappears",
+    ],
+)
+def test_what_vanishes_in_mono_is_the_mono_complaint(brief: str) -> None:
+    assert asks(brief) == [("width", -1)]
+
+
+@pytest.mark.parametrize("brief", ["banana phone", "sofa telephone"])
+def test_a_guess_among_unknown_words_is_not_acted_on(brief: str) -> None:
+    assert read_brief(brief, tracks=TRACKS).intent == "clarify"
+
+
+def test_a_near_spelling_beside_a_plain_word_is_dropped() -> None:
+    assert asks("the guitar sticks out like a sore thumb") == [("level", -1)]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # an amount said after the quality: "too much", "a bit much", "overcooked"
+        ("the air on the master is a bit much", [("air", -1)]),
+        ("the low end is way too hyped", [("low_end", -1)]),
+        ("the reverb on the keys is too much", [("wet", -1)]),
+        ("the low end is missing", [("low_end", 1)]),
+        ("the lows are too little", [("low_end", 1)]),
+        # two qualities joined by "and" share what is said of the first
+        ("it's a bit boomy and dark", [("boom", -1), ("brightness", 1)]),
+        ("the keys sound harsh and bright", [("harsh", -1), ("brightness", -1)]),
+        # a region is where, not the problem, when more is asked
+        ("more bite in the upper mids on the guitar", [("presence", 1)]),
+        ("cut some low mids", [("mud", -1)]),
+        ("the mix has a hole in the mids", [("mids", 1)]),
+        # a simile said as how it is now
+        ("it sounds like it was recorded in a cave", [("wet", -1)]),
+        ("I want it to sound like a cathedral", [("wet", 1)]),
+        # down verbs on a band
+        ("ease off the highs on the guitar", [("brightness", -1)]),
+        ("the vox is washed out", [("wet", -1)]),
+    ],
+)
+def test_amounts_said_after_and_qualities_said_together(brief: str, expected) -> None:
+    assert asks(brief) == expected
+
+
+def test_where_it_plays_is_not_a_master_when_something_else_is_asked() -> None:
+    assert asks("not enough sub for club playback") == [("sub", 1)]
+    assert asks("get it ready for spotify") == [("master", 1)]
+
+
+def test_it_after_a_named_part_is_the_part() -> None:
+    reading = read_brief("can the guitar have more space around it", tracks=TRACKS)
+    assert [t.kind for c in reading.clauses for t in c.targets] == ["role"]
+
+
+def test_a_filter_without_a_frequency_is_still_a_filter() -> None:
+    reading = read_brief("low cut the keys", tracks=TRACKS)
+    [ask] = [a for c in reading.clauses for a in c.asks]
+    assert (ask.concept, ask.word, ask.value) == ("high_pass", "filter", None)
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("the delay is drowning the vocal", [("echo", -1)]),
+        ("the stereo image is too narrow", [("width", 1)]),
+        ("keys are to bright", [("brightness", -1)]),
+        ("to much delay", [("echo", -1)]),
+        ("the keys have too much bass", [("low_end", -1)]),
+        ("add a plate to the guitar", [("wet", 1)]),
+        ("the pianno is too loud", [("level", -1)]),
+    ],
+)
+def test_quantities_typos_and_slang(brief: str, expected) -> None:
+    assert asks(brief) == expected
+
+
+def test_bass_said_as_an_amount_beside_another_part_is_the_low_end() -> None:
+    reading = read_brief("the keys have too much bass", tracks=TRACKS)
+    assert {t.value for c in reading.clauses for t in c.targets} == {"keys"}
+    assert {t.value for c in read_brief("more bass", tracks=TRACKS).clauses for t in c.targets} == {
+        "bass"
+    }
+
+
+def test_a_near_spelling_among_unknown_words_is_still_read() -> None:
+    assert asks("mak it darkr") == [("brightness", -1)]

@@ -182,6 +182,7 @@ def buried_move(
     amount: float,
     sections: tuple[SectionRef, ...],
     maskers: list[str] | None,
+    mutual: bool = True,
 ) -> MoveSet:
     out = MoveSet(measures=[TrackLevel(track=target)])
     lift = round(2.0 * max(amount, 0.9) + 0.5, 2)
@@ -192,13 +193,18 @@ def buried_move(
             out.calls.extend(calls)
             out.notes.extend([problem] if problem else [reason])
             out.measures.append(SectionContrast(label=ref.label))
-    elif maskers is None:
+    elif maskers is None or not mutual:
+        # buried by a part named ("drowned out by the drums"): it comes up a little less, as
+        # the named part is carved in full
+        lift = lift if maskers is None else round(lift * 0.75, 2)
         reason = f"{target} is buried: fader +{lift:.1f} dB"
         out.calls.append(
             ToolCall(
                 tool="adjust_track_gain", args={"track": target, "delta_db": lift}, reason=reason
             )
         )
-    drop = OVERLAP_DROP_WITH_LIFT if out.calls else OVERLAP_DROP
-    out.extend(carve(context, target, amount=amount, maskers=maskers, overlap_drop=drop))
+    drop = OVERLAP_DROP_WITH_LIFT if out.calls and maskers is None else OVERLAP_DROP
+    out.extend(
+        carve(context, target, amount=amount, maskers=maskers, overlap_drop=drop, mutual=mutual)
+    )
     return out

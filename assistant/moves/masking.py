@@ -387,8 +387,10 @@ def carve(
     amount: float,
     maskers: list[str] | None,
     overlap_drop: float = OVERLAP_DROP,
+    mutual: bool = True,
 ) -> MoveSet:
-    """Cut what masks ``target`` where it masks it (never a lead or backing vocal's own EQ).
+    """Cut what masks ``target`` where it masks it (never a lead or backing vocal's own EQ,
+    nor, unless the two clash ``mutual``-ly, the buried part's own).
 
     ``maskers`` named in the brief are all carved; otherwise the analysis's worst masker is,
     and the next one too when it is nearly as serious or the first could not reach the
@@ -409,7 +411,7 @@ def carve(
         low_end = _low_end_pair(context, target, masker) if named else None
         if low_end:
             sites = _low_end_sites(model, *low_end)
-        elif named and not _is_vocal(context, target) and not _is_vocal(context, masker):
+        elif named and mutual and not _is_vocal(context, target) and not _is_vocal(context, masker):
             sites = _pair_sites(context, model, rows, target, masker)
         else:
             sites = _masker_sites(context, model, rows, target, masker)

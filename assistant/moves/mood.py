@@ -65,11 +65,18 @@ LEXICON_WORD = {"dark": "dark", "moody": "dark", "lofi": "vintage"}
 
 
 def mood_move(
-    context: PlanContext, mood: str, *, direction: int, amount: float, word: str
+    context: PlanContext,
+    mood: str,
+    *,
+    direction: int,
+    amount: float,
+    word: str,
+    skip: tuple[str, ...] = (),
 ) -> MoveSet:
-    """The facets of ``mood`` (its opposite when direction < 0), each a small move."""
+    """The facets of ``mood`` (its opposite when direction < 0), each a small move; the
+    facets in ``skip`` are left out."""
     out = MoveSet()
-    facets = MOODS[mood]
+    facets = tuple(f for f in MOODS[mood] if f.kind not in skip)
     said = []
     for facet in facets:
         d = facet.direction * (1 if direction > 0 else -1)

@@ -22,6 +22,24 @@ def _eq_shape(freq_hz: float, gain_db: float) -> tuple[str, float]:
     return "bell", 1.4 if gain_db < 0 else 1.0
 
 
+# where a high-pass starts on a part when no frequency is said: under the part's own range
+HIGH_PASS_BY_ROLE_HZ = {"bass": 30.0, "kick": 30.0, "sub": 25.0, "drums": 40.0, "vocal": 100.0}
+DEFAULT_HIGH_PASS_HZ = 150.0
+DEFAULT_LOW_PASS_HZ = 12000.0
+FILTER_STEP = 1.5  # a filter already there moves this far (in frequency ratio)
+
+
+def _unsaid_cutoff(concept: str, track) -> float:
+    """The cutoff for "high pass the pad" / "low cut the keys": a filter already there moves
+    one step further; else a start under (or over) the part's usual range."""
+    if concept == "high_pass":
+        if track.hpf_hz:
+            return track.hpf_hz * FILTER_STEP
+        role = next((r for r in HIGH_PASS_BY_ROLE_HZ if r in track.role), None)
+        return HIGH_PASS_BY_ROLE_HZ[role] if role else DEFAULT_HIGH_PASS_HZ
+    return track.lpf_hz / FILTER_STEP if track.lpf_hz else DEFAULT_LOW_PASS_HZ
+
+
 def parameter_move(context: PlanContext, ask: Ask, names: list[str] | None) -> MoveSet:
     out = MoveSet()
     if not names:
@@ -43,7 +61,10 @@ def parameter_move(context: PlanContext, ask: Ask, names: list[str] | None) -> M
             out.measures.extend(track_band_measures([name], freq / 1.41, freq * 1.41))
         elif ask.concept in ("high_pass", "low_pass"):
             low_hz, high_hz = (10.0, 2000.0) if ask.concept == "high_pass" else (1000.0, 22000.0)
-            cutoff = None if ask.value is None else clamp(float(ask.value), low_hz, high_hz)
+            value = ask.value
+            if value is None and ask.word == "filter":  # a filter asked for, no frequency said
+                value = _unsaid_cutoff(ask.concept, track)
+            cutoff = None if value is None else clamp(float(value), low_hz, high_hz)
             what = "high-pass" if ask.concept == "high_pass" else "low-pass"
             if ask.value is not None and cutoff != ask.value:
                 out.notes.append(f"a {what} goes from {low_hz:g} to {high_hz:g} Hz here")

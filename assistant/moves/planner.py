@@ -357,7 +357,12 @@ def _mood_or_level(
         if ask.concept != "mood":
             return out
     mood = MOODS.get(ask.word, "huge")
-    out.extend(mood_move(context, mood, direction=ask.direction, amount=amount, word=ask.word))
+    # a section lifted against the song: bus compression over the whole song would squash
+    # the lift back
+    skip = ("glue",) if clause.sections and ask.direction > 0 else ()
+    out.extend(
+        mood_move(context, mood, direction=ask.direction, amount=amount, word=ask.word, skip=skip)
+    )
     out.level_change = False
     return out
 
@@ -416,7 +421,25 @@ def buried_plan(
     maskers = [n for n in names if n != target] or None
     if maskers is not None and len(maskers) > 2:  # "behind the band": lift and carve the worst
         maskers = None
-    return buried_move(context, target, amount=amount, sections=clause.sections, maskers=maskers)
+    mutual = any(a.word in MUTUAL_WORDS for a in clause.asks if a.concept == "buried")
+    return buried_move(
+        context,
+        target,
+        amount=amount,
+        sections=clause.sections,
+        maskers=maskers,
+        mutual=mutual or len(names) < 2,
+    )
+
+
+# a clash both parts take part in ("fighting"), not one part buried by another ("drowned
+# out by the drums": the buried one is not cut)
+MUTUAL_WORDS = frozenset(
+    {
+        "can't separate", "run together", "clash", "clashing", "fighting", "fight",
+        "competing", "compete", "step on each other", "on top of each other",
+    }
+)  # fmt: skip
 
 
 def lexicon_move(ask, context: PlanContext, names: list[str] | None, amount: float) -> MoveSet:

@@ -13,6 +13,7 @@ from mixchat.assistant.reading.reader import SectionRef
 from mixchat.tools.base import ToolCall
 
 NO_SPREAD_ROLES = ("bass", "kick", "snare", "vocal", "sub")
+KEEP_PAN_ROLES = ("drums",)  # a full kit: wider, but its kick and snare stay in the middle
 WIDTH_TARGET_DB = 3.6  # side/mid change per unit of amount; judged audible at >= 2 dB
 NAMED_SPREAD = 0.35  # per unit of amount, for named tracks: width 1.0 -> 0.65 or 1.35
 
@@ -85,7 +86,9 @@ def _placement(
     for t in sorted(tracks, key=lambda t: t.name):
         if direction > 0:
             width = clamp(max(t.width, 1.0) + spread, 0, 2)
-            if abs(t.pan) < 0.15:
+            if t.role in KEEP_PAN_ROLES:
+                pan = t.pan
+            elif abs(t.pan) < 0.15:
                 pan, side = side * clamp(0.2 + 0.8 * spread, 0, 1.0), -side
             else:
                 pan = math.copysign(clamp(abs(t.pan) + 0.5 * spread, 0, 1), t.pan)

@@ -210,6 +210,7 @@ BAND_SPECS = {
         "5–16 kHz", 5000, 16000, 6000, 0.7, RangeShare(low_hz=5000, high_hz=16000), "high_shelf"
     ),
     "growl": BandSpec("0.7–2.5 kHz", 700, 2500, 1300, 0.9, RangeShare(low_hz=700, high_hz=2500)),
+    "mids": BandSpec("0.5–2 kHz", 500, 2000, 1000, 0.8, BandShare(band="mid")),
 }
 EXTRA_MEASURES: dict[str, Measure] = {
     "harsh": BandShare(band="presence"),

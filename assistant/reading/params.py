@@ -105,6 +105,11 @@ def find_parameter_asks(text: str) -> tuple[list[Ask], str]:
         if on:
             asks.append(Ask(concept, 1, "filter", value=_hz(on.group(1), on.group(2))))
             text = _blank(text, on)
+            continue
+        bare = re.search(rf"\b(?:{words})\b", text)
+        if bare:  # "low cut the pad": no frequency said, the move picks one
+            asks.append(Ask(concept, 1, "filter", value=None))
+            text = _blank(text, bare)
     for match in list(_SEND_OFF.finditer(text)):
         bus = "reverb" if match.group(1) in ("reverb", "verb") else "delay"
         asks.append(Ask("send_off", -1, bus))

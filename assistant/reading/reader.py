@@ -17,20 +17,36 @@ from typing import Any, Literal, cast
 
 from mixchat.assistant.reading.asks import Ask
 from mixchat.assistant.reading.cleanup import find_cleanup_asks
+from mixchat.assistant.reading.direction import (
+    AMOUNT_ONLY,
+    BAND_NOUNS,
+    BOOST_BEFORE,
+    DEVICE_AFTER,
+    DOWN_VERB,
+    EXCESS_AFTER,
+    LACK_AFTER,
+    QUANTITY_NOUNS,
+    REGION_BOOSTS,
+    TOO_LITTLE,
+    direction_modifier,
+    said_as_simile_state,
+)
 from mixchat.assistant.reading.followups import classify_followup
 from mixchat.assistant.reading.lexicon import load_lexicon
 from mixchat.assistant.reading.params import find_parameter_asks
+from mixchat.assistant.reading.refs import SectionRef, TargetRef, blank, has_phrase
+from mixchat.assistant.reading.structure import MONO_TROUBLE, find_pan, find_structures
 from mixchat.assistant.reading.text import expand_text_speak, lemma_candidates
 from mixchat.assistant.reading.vocab import (
     AMOUNT_WORDS,
     COMPLAINTS,
     CONCEPT_WORDS,
     DEFAULT_AMOUNT,
+    FAULTS,
     GROUP_WORDS,
     MIX_WORDS,
     ORDINALS,
     PROBLEMS,
-    REDUCERS,
     ROLE_WORDS,
     SECTION_WORDS,
     STOPWORDS,
@@ -91,6 +107,7 @@ DOWN_WORDS = (
     "tuck",
     "nestle",
     "blend in",
+    "dial back",
 )
 _KNOWN_WORDS = (
     frozenset(
@@ -108,18 +125,6 @@ _SPLIT = re.compile(
     r"\s*(?:[.;!?]+\s+|[.;!?]+$|,\s*|\s+(?:and then|and also|and|then|also|"
     r"but|plus|while|as well as)\s+)"
 )
-
-
-@dataclass(frozen=True)
-class TargetRef:
-    kind: Literal["mix", "role", "group", "track", "all_but"]
-    value: str = ""
-
-
-@dataclass(frozen=True)
-class SectionRef:
-    label: str  # chorus, verse, bridge, intro, outro, pre_chorus; "before_chorus"
-    occurrence: int | None = None  # 1-based; -1 = the last; None = every one
 
 
 @dataclass(frozen=True)
@@ -181,8 +186,19 @@ def normalise_text(text: str) -> str:
     text = re.sub(
         r"\b(?:high|higher|top)[ -](?:frequenc\w*|freqs?|range|region|register)\b", "high end", text
     )
-    text = re.sub(r"\bbass (?=overall\b|in general\b|everywhere\b|across the mix\b)", "low end ", text)
+    text = re.sub(
+        r"\bbass (?=overall\b|in general\b|everywhere\b|across the mix\b)", "low end ", text
+    )
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
+    text = re.sub(
+        r"\b(air|sub|low|low mid|mid|high mid|high|top|bass|treble|presence) band\b", r"\1", text
+    )
+    text = re.sub(r"\bover ?([a-z]{4,})\b", _over_prefixed, text)
+    # "roll off the top", "dull on top", "air up top": the top end (not "on top of the mix")
+    text = re.sub(
+        r"\b(?<!from )(the|off) top(?=\s*(?:$|[,.;!?]|(?:on|in|of the mix)\b))", r"\1 top end", text
+    )
+    text = re.sub(r"\b(up|on) top(?=\s*(?:$|[,.;!?]|(?:and|but|please)\b))", r"\1 top end", text)
     text = re.sub(r"\b(\w+)'s\b", r"\1s", text)
     text = re.sub(r"\b(everything|all|the rest|every track) but\b", r"\1 except", text)
     for word, digit in NUMBER_WORDS.items():
@@ -190,12 +206,12 @@ def normalise_text(text: str) -> str:
     return " ".join(text.split())
 
 
-def _has(text: str, phrase: str) -> bool:
-    return re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text) is not None
-
-
-def _blank(text: str, start: int, end: int) -> str:
-    return text[:start] + " " * (end - start) + text[end:]
+def _over_prefixed(match: re.Match[str]) -> str:
+    """ "overcompressed", "over-bright": too much of a quality the reader knows."""
+    word = match.group(1)
+    if word in CONCEPT_WORDS or any(c in CONCEPT_WORDS for c in lemma_candidates(word)):
+        return f"too {word}"
+    return match.group(0)
 
 
 def _lexicon():
@@ -212,18 +228,24 @@ def find_sections(text: str) -> tuple[tuple[SectionRef, ...], str]:
     before = re.search(r"\bbefore the (?:first )?(drop|chorus|hook)\b", text)
     if before:
         found.append(SectionRef("before_chorus"))
-        text = _blank(text, before.start(), before.end())
+        text = blank(text, before.start(), before.end())
     names = "|".join(sorted((re.escape(w) for w in SECTION_WORDS), key=len, reverse=True))
     ords = "|".join(ORDINALS)
     for m in re.finditer(rf"\b(?:({ords})\s+)?({names})\b", text):
         label = SECTION_WORDS[m.group(2)]
         found.append(SectionRef(label, ORDINALS[m.group(1)] if m.group(1) else None))
-        text = _blank(text, m.start(), m.end())
+        text = blank(text, m.start(), m.end())
     return tuple(dict.fromkeys(found)), text
 
 
+_PART_WORDS = sorted(w for w in {**GROUP_WORDS, **ROLE_WORDS} if " " not in w and len(w) >= 4)
+_QUANTITY_BASS = re.compile(
+    r"\b(?:too much|too many|so much|way too much|more|less|some|no|not enough|lots of|"
+    r"a lot of|plenty of|much) bass\b(?! (?:guitar|line|drum|part|track|player|sound))"
+)
 _REFERENCE = re.compile(
-    r"\b(?:than|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs)\s+"
+    r"\b(?:than|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs|"
+    r"next to|beside|in comparison (?:to|with)|in relation to)\s+"
     r"(?:the\s+|my\s+|our\s+)?"
 )
 
@@ -240,7 +262,7 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
     )
     if but:
         found.append((but.start(), TargetRef("all_but", names[but.group(1)])))
-        text = _blank(text, but.start(), but.end())
+        text = blank(text, but.start(), but.end())
     spoken_names = {" ".join(re.sub(r"[_\-.]+", " ", n.lower()).split()) for n, _ in tracks}
     for phrase, value in sorted(ROLE_WORDS.items(), key=lambda p: -len(p[0])):
         # "bass guitar" is the bass, not the Bass and the Guitar tracks
@@ -248,14 +270,14 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
             continue
         for m in re.finditer(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text):
             found.append((m.start(), TargetRef("role", value)))
-            text = _blank(text, m.start(), m.end())
+            text = blank(text, m.start(), m.end())
     for name, _role in sorted(tracks, key=lambda t: -len(t[0])):
         spoken = " ".join(re.sub(r"[_\-.]+", " ", name.lower()).split())
         for candidate in {spoken, name.lower()}:
             hit = re.search(rf"\b{re.escape(candidate)}\b", text)
             if hit and len(candidate) >= 3:
                 found.append((hit.start(), TargetRef("track", name)))
-                text = _blank(text, hit.start(), hit.end())
+                text = blank(text, hit.start(), hit.end())
     tables = ((GROUP_WORDS, "group"), (ROLE_WORDS, "role"))
     phrases = sorted(
         ((w, kind, v) for table, kind in tables for w, v in table.items()), key=lambda p: -len(p[0])
@@ -263,12 +285,23 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
     for phrase, kind, value in phrases:
         for m in re.finditer(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text):
             found.append((m.start(), TargetRef(kind, value)))  # type: ignore[arg-type]
-            text = _blank(text, m.start(), m.end())
+            text = blank(text, m.start(), m.end())
+    for m in re.finditer(r"[a-z]{4,}", text):  # "the gutar", "vocls": a near spelling
+        word = m.group(0)
+        if _known_word(word) or word in VAGUE:
+            continue
+        cutoff = 0.85 if len(word) == 4 else 0.8
+        close = difflib.get_close_matches(word, _PART_WORDS, n=1, cutoff=cutoff)
+        if close and close[0][0] == word[0]:
+            table = GROUP_WORDS if close[0] in GROUP_WORDS else ROLE_WORDS
+            kind = "group" if table is GROUP_WORDS else "role"
+            found.append((m.start(), TargetRef(kind, table[close[0]])))  # type: ignore[arg-type]
+            text = blank(text, m.start(), m.end())
     for phrase in MIX_WORDS:
         hit = re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text)
         if hit:
             found.append((hit.start(), TargetRef("mix")))
-            text = _blank(text, hit.start(), hit.end())
+            text = blank(text, hit.start(), hit.end())
     ordered = [ref for _, ref in sorted(found, key=lambda p: p[0])]
     return tuple(dict.fromkeys(ordered)), text
 
@@ -313,36 +346,12 @@ def find_amount(text: str) -> Amount:
         return Amount(scale=0.5, phrase="halfway")
     cleaned = re.sub(r"\btoo much\b", " ", text)
     for phrase, scale in sorted(AMOUNT_WORDS, key=lambda p: -len(p[0])):
-        if _has(cleaned, phrase):
+        if has_phrase(cleaned, phrase):
             return Amount(scale=scale, phrase=phrase)
     return Amount()
 
 
-_TOO_LITTLE = re.compile(r"\btoo (?:less|little|few|low)\b|\bnot enough\b|\bnot \w+ enough\b")
-BAND_NOUNS = frozenset(
-    "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|top octave|"
-    "low mids|low mid|upper mids|high mids|presence|body|weight".split("|")
-)
-_DOWN_VERB = re.compile(
-    r"\b(?:down|lower|cut|reduce|roll(?:ed|ing)? (?:\w+ )?off|tame|pull|dip|scoop|take|"
-    r"attenuate|less|shelve (?:\w+ )?down|tilt (?:\w+ )*down)\b"
-)
-
-
-def _direction_modifier(before: str, after: str) -> int:
-    """-1 when the words before say "less"/"too", +1 otherwise (incl. "not ... enough")."""
-    if _TOO_LITTLE.search(before + " " + after.split(",")[0]):
-        return 1
-    if re.search(r"\bnot\b", before) and re.match(r"\s*enough\b", after):
-        return 1
-    if re.match(r"\s*enough\b", after) and re.search(r"\bnot\b", before):
-        return 1
-    window = " ".join(before.split()[-4:])
-    if any(_has(window, r) for r in REDUCERS) or re.search(r"\bnot\b", window):
-        return -1
-    return 1
-
-
+# quality nouns that name an amount of something ("the reverb is too much")
 def _concept_for(phrase: str) -> tuple[str, int, str] | None:
     """The concept a word or phrase names, through its lemma ("covering" is "cover",
     "sticks out" is "stick out", "muddier" is "muddy")."""
@@ -400,6 +409,9 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
     tokens = [(m.group(0), m.start(), m.end()) for m in re.finditer(r"[a-z0-9']+", text)]
     asks: list[Ask] = []
     unknown: list[str] = []
+    guessed: set[int] = set()  # indices of asks read through a synonym or a near spelling
+    typos: set[int] = set()
+    skip: set[int] = set()  # start offsets of words already read as part of another's reading
     vague = vague if vague is not None else []
     lex = _lexicon()
     i = 0
@@ -413,6 +425,20 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
                     n = span
                     break
         word, start, end = tokens[i][0], tokens[i][1], tokens[i + n - 1][2]
+        if start in skip:  # said already as part of another word's reading
+            i += n
+            continue
+        if (
+            hit is not None
+            and hit[0] in ("mood", "low_end")
+            and DEVICE_AFTER.match(text[tokens[i + n - 1][2] :])
+        ):
+            i += n  # "on small speakers", "a big hall": where, not what
+            continue
+        if hit is not None and n == 1 and word in AMOUNT_ONLY and word != hit[2]:
+            hit = None  # "massively louder": an amount, not the mood "massive"
+            i += 1
+            continue
         descriptor, approximate = None, False
         if hit is None and (word in VAGUE or any(b in VAGUE for b in lemma_candidates(word))):
             vague.append(word)
@@ -427,6 +453,8 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
                 if axis:
                     hit = (*axis, descriptor.word)
                     approximate = bool(descriptor.approximate)
+                    if descriptor.word != word and descriptor.word not in lemma_candidates(word):
+                        guessed.add(len(asks))  # a synonym ("phone" for tinny)
         typo = False
         if hit is None and word not in STOPWORDS and len(word) >= 5 and word.isalpha():
             close = difflib.get_close_matches(word, list(CONCEPT_WORDS), n=1, cutoff=0.8)
@@ -434,17 +462,59 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             if close:
                 hit, typo = (*CONCEPT_WORDS[close[0]], close[0]), True
                 approximate = difflib.SequenceMatcher(None, word, close[0]).ratio() < 0.85
+                guessed.add(len(asks))
+                typos.add(len(asks))
         if hit is None:
             if word.isalpha() and len(word) >= 3 and word not in STOPWORDS:
                 unknown.append(word)
             i += 1
             continue
         concept, sign, canonical = hit
-        modifier = _direction_modifier(text[:start], text[end:])
+        typed = text[start:end]
+        state = (
+            descriptor is None
+            and concept not in PROBLEMS
+            and concept != "mood"
+            and canonical not in COMPLAINTS
+            and canonical not in FAULTS
+            and not (typed.endswith("er") and not canonical.endswith("er"))
+        )
+        modifier = direction_modifier(text[:start], text[end:], state=state)
         if (
             canonical in BAND_NOUNS
-            and _DOWN_VERB.search(text[:start] + text[end:])
-            and not _TOO_LITTLE.search(text)
+            and DOWN_VERB.search(text[:start] + text[end:])
+            and not TOO_LITTLE.search(text)
+        ):
+            modifier = -1
+        if canonical in QUANTITY_NOUNS and descriptor is None:
+            # "the highs on the master are a bit much", "the sub is way too hyped", "the
+            # reverb is drowning everything"; in "the stereo image is too narrow" the
+            # quality that follows decides
+            excess = EXCESS_AFTER.match(text[end:])
+            quality = excess.group("quality") if excess else None
+            if quality and _concept_for(quality) is not None:
+                text = blank(text, start, end)
+                i += n
+                continue
+            if excess and not TOO_LITTLE.search(text[end:]):
+                modifier = -1
+                if excess.group("verb"):
+                    skip.add(end + excess.start("verb"))
+            elif LACK_AFTER.match(text[end:]):
+                modifier = 1
+        if (
+            canonical in REGION_BOOSTS
+            and BOOST_BEFORE.search(text[:start])
+            and not DOWN_VERB.search(text[:start])
+        ):
+            # "more definition in the upper mids": the region is where, not the problem
+            concept, sign, canonical = REGION_BOOSTS[canonical], 1, canonical
+            modifier = 1
+        if (
+            concept not in PROBLEMS
+            and concept != "mood"
+            and canonical not in COMPLAINTS
+            and said_as_simile_state(text[:start])
         ):
             modifier = -1
         direction = -1 if concept in PROBLEMS and sign > 0 else sign * modifier
@@ -453,7 +523,9 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         if descriptor is not None and getattr(descriptor, "polarity", "") == "problem":
             direction = -1 if concept in PROBLEMS or concept == "lexicon" else direction
         if any(a.concept == concept for a in asks):
-            text = _blank(text, start, end)
+            guessed.discard(len(asks))
+            typos.discard(len(asks))
+            text = blank(text, start, end)
             i += n
             continue
         asks.append(
@@ -468,9 +540,26 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         if approximate or typo:
             asks[-1] = replace(asks[-1], value=None)
             unknown.append(f"{word}->{canonical}")
-        text = _blank(text, start, end)
+        text = blank(text, start, end)
         i += n
-    return asks, unknown, text
+    return _drop_guesses(asks, unknown, guessed, typos), unknown, text
+
+
+def _drop_guesses(
+    asks: list[Ask], unknown: list[str], guessed: set[int], typos: set[int]
+) -> list[Ask]:
+    """An unsure reading does not act: a word taken for a near spelling is dropped when the
+    clause says something plainly ("sticks out like a sore thumb" is not "thump"), and a
+    clause read only through synonyms among words the reader does not know ("banana phone")
+    is not read at all (a near spelling alone still is: "mak it darkr")."""
+    sure = [i for i in range(len(asks)) if i not in guessed]
+    strangers = [w for w in unknown if "->" not in w]
+    if sure:
+        return [a for i, a in enumerate(asks) if i not in typos]
+    if strangers and asks and not typos:  # "mak it darkr" is still a brief
+        unknown.extend(a.word for a in asks)
+        return []
+    return asks
 
 
 def find_actions(
@@ -499,10 +588,10 @@ def find_actions(
         asks.append(length)
     if asks or not (has_target or has_section):
         return asks
-    downs = [w for w in DOWN_WORDS if _has(text, w)]
+    downs = [w for w in DOWN_WORDS if has_phrase(text, w)]
     if re.search(r"\bback up\b", text):  # "bring the vocal back up"
         downs = [w for w in downs if w != "back"]
-    ups = [w for w in UP_WORDS if _has(text, w)]
+    ups = [w for w in UP_WORDS if has_phrase(text, w)]
     if re.search(r"(?<![\w.])\+\s*\d", text):
         ups.append("+")
     elif re.search(r"(?<![\w.])-\s*\d+(?:\.\d+)?\s*db", text):
@@ -570,29 +659,11 @@ def _compression_ask(text: str) -> Ask:
     return Ask("compression", 1, "compress")
 
 
-def find_pan(text: str) -> float | None:
-    if not re.search(r"\bpan\b|\bpanned\b|\bleft\b|\bright\b|\bcent(?:er|re)\b", text):
-        return None
-    if not re.search(r"\bpan", text):
-        return None
-    if re.search(r"\b(?:cent(?:er|re)|middle)\b", text):
-        return 0.0
-    side = -1.0 if _has(text, "left") else 1.0 if _has(text, "right") else None
-    if side is None:
-        return None
-    pct = re.search(r"(\d+)\s*(?:%|percent)", text)
-    if pct:
-        return side * min(float(pct.group(1)), 100.0) / 100.0
-    if re.search(r"\bhard\b|\ball the way\b|\bfully\b", text):
-        return side
-    if re.search(r"\b(?:slightly|a bit|a little|a touch|a tad|just)\b", text):
-        return side * 0.25
-    return side * 0.6
-
-
 def find_master(text: str) -> Ask | None:
     lufs = re.search(r"(-?\d+(?:\.\d+)?)\s*lufs\b", text)
-    platform = next((p for p in sorted(TARGETS_LUFS, key=len, reverse=True) if _has(text, p)), None)
+    platform = next(
+        (p for p in sorted(TARGETS_LUFS, key=len, reverse=True) if has_phrase(text, p)), None
+    )
     mastering = re.search(r"\bmaster(?:ed|ing)?\b(?!\s+(?:bus|eq))", text)
     if re.search(r"\b(?:turn off|bypass|disable|no|remove|without)\b.*\bmaster", text):
         return Ask("master", -1, "master off")
@@ -600,7 +671,9 @@ def find_master(text: str) -> Ask | None:
         value = -abs(float(lufs.group(1)))
         return Ask("master", 1, "master", value=value)
     if platform and (mastering or re.search(r"\b(?:for|on|ready)\b", text)):
-        return Ask("master", 1, "master", value=TARGETS_LUFS[platform])
+        # "for the club" alone is where it plays: a master only if nothing else is asked
+        word = "master" if mastering or re.search(r"\bloud\b", text) else "platform"
+        return Ask("master", 1, word, value=TARGETS_LUFS[platform])
     if mastering:
         loud = re.search(r"\bloud\b", text)
         return Ask("master", 1, "master", value=-9.0 if loud else -14.0)
@@ -615,132 +688,6 @@ def ceiling_db(text: str) -> float | None:
 
 
 # --- clauses and the whole brief -----------------------------------------------------------
-# --- sentence structure: perception, mono complaints, masking verbs, sides ------------------
-_MONO_PLACE = re.compile(
-    r"\b(?:in|on|under|into|to) mono\b|\bmono (?:playback|compat\w*|check\w*|sum\w*|speakers?)\b|"
-    r"\bsummed\b|\bphones?\b|\b(?:laptop|bluetooth|small|tiny|club|phone) speakers?\b"
-)
-_MONO_TROUBLE = re.compile(
-    r"\b(?:disappear\w*|missing|vanish\w*|gone|fall\w* apart|collaps\w*|cancel\w*|weird|"
-    r"strange|hollow|phas\w*|lost|half)\b"
-)
-_SOAKED = re.compile(
-    r"\b(?:drown\w*|swim\w*|soak\w*|buried|lost|wash\w*|smother\w*|swamp\w*)\s+(?:in|with|by)\s+"
-    r"(?:the\s+|all\s+(?:the|that|this)\s+|so much\s+)?(?:reverb|verb|echo\w*|delay|ambience|room)\b"
-)
-_CANT_HEAR = re.compile(
-    r"\b(?:can't|can not|cannot|couldn't|could not|don't|do not|barely|hardly|hard to|"
-    r"struggle to|difficult to|impossible to|not able to|unable to|never)\s+(?:\w+\s+)?"
-    r"(?:hear|make out|understand|notice|pick out|follow|distinguish|separate|tell apart)\b"
-)
-_PAIR_WORDS = re.compile(r"\b(?:separate|distinguish|tell apart|each other|together)\b")
-_MASK_VERB = re.compile(
-    r"\b(?:cover(?:s|ing)?|mask(?:s|ing)?|eat(?:s|ing)?|swallow(?:s|ing)?|bur(?:y|ies|ying)|"
-    r"drown(?:s|ing)?(?: out)?|smother(?:s|ing)?|swamp(?:s|ing)?|overpower(?:s|ing)?|"
-    r"dominat(?:es|ing)|sit(?:s|ting)? on(?: top of)?|step(?:s|ping)? on|crowd(?:s|ing)?|"
-    r"cloud(?:s|ing)?|kill(?:s|ing)?|hid(?:es|ing))\b"
-)
-# two parts that "are mixing together" / "blur into each other": a clash, not a wish for glue
-# (an imperative "blend them together" has no -ing, -s or -ed)
-_RUN_TOGETHER = re.compile(
-    r"\b(?:(?:mix|blend|merg|mash|bleed|melt|smear|run|mush|blur|bled)\w*(?:ing|s|ed)|blurr?y|"
-    r"blur|mush|smear|run|bled|ran)\s+(?:\w+\s+)?(?:together|into (?:each other|one)|as one)\b"
-)
-_MAKE_ROOM = re.compile(
-    r"\b(?:carve|make|clear|give|leave|create|open)\s+(?:out\s+|up\s+)?(?:some\s+|more\s+|a\s+)?"
-    r"(?:space|room|pocket|hole|gap)\s+for\b"
-)
-_PASSIVE_BEFORE = re.compile(r"\b(?:is|are|gets?|getting|being|been|was|were)\s+(?:\w+\s+)?$")
-_EVERYTHING = re.compile(
-    r"^\s*(?:out\s+)?(?:everything|it all|the mix|the song|the track|all|the rest)\b"
-)
-_DRY_COMPLAINT = re.compile(
-    r"\b(?:is|are|sounds?|feels?|seems?|too|so|very|really|quite|pretty|kind of|a bit|way)\s+"
-    r"(?:\w+\s+)?dry\b(?!\s+(?:it|them|this|that|him|her|\w+)?\s*up\b)"
-)
-_SIDE = re.compile(
-    r"\b(?:(?:to|on|towards?|over to|onto|more to)\s+the\s+(left|right)(?:\s+side)?|"
-    r"(left|right)\s+side|hard\s+(left|right)|(left|right)\s+(?:a\s+(?:bit|little|touch)|"
-    r"slightly|more))\b"
-)
-
-
-def find_structures(
-    text: str, rest: str, targets: tuple[TargetRef, ...]
-) -> tuple[list[Ask], str, tuple[TargetRef, ...]]:
-    """Asks that only the sentence's structure says: a mono or phone complaint (narrower,
-    not wider), "can't hear X" (X is buried), "X covers Y" (Y is buried by X; "X swallows
-    everything" is X too loud), "it feels dry" (more reverb), "X to the left" (a pan).
-    Returns the asks, the text with their words blanked, and the targets reordered so
-    the buried part comes first."""
-    asks: list[Ask] = []
-    named = [t for t in targets if t.kind != "mix"]
-    if _MONO_PLACE.search(text) and (_MONO_TROUBLE.search(text) or re.search(r"\bmono\b", text)):
-        if not re.search(r"\b(?:make|turn|put|set|sum)\b[^.]*\bmono\b", text):
-            asks.append(Ask("width", -1, "mono compatibility"))
-            for pattern in (_MONO_PLACE, _MONO_TROUBLE):
-                for m in list(pattern.finditer(rest)):
-                    rest = _blank(rest, m.start(), m.end())
-            rest = re.sub(r"\bmono\b", "    ", rest)
-    soaked = _SOAKED.search(rest)
-    if soaked:
-        bus = "echo" if re.search(r"delay|echo", soaked.group(0)) else "wet"
-        asks.append(Ask(bus, -1, "too much " + ("delay" if bus == "echo" else "reverb")))
-        rest = _blank(rest, soaked.start(), soaked.end())
-    hear = _CANT_HEAR.search(rest)
-    if hear:
-        pair = len(named) >= 2 and _PAIR_WORDS.search(text)
-        asks.append(Ask("buried", -1, "can't separate" if pair else "can't hear"))
-        rest = _blank(rest, hear.start(), hear.end())
-    # the other part may be in the fragment before ("the bass and | kick are mixing together")
-    together = _RUN_TOGETHER.search(rest) if named and not asks else None
-    if together:
-        asks.append(Ask("buried", -1, "run together"))
-        rest = _blank(rest, together.start(), together.end())
-    room = _MAKE_ROOM.search(rest)
-    if room and named:
-        objects = [t for t in named if _said_in(t, text[room.end() :].split(" in ")[0])]
-        asks.append(Ask("buried", -1, "make room"))
-        rest = _blank(rest, room.start(), room.end())
-        targets = tuple([*objects, *[t for t in targets if t not in objects]])
-    verb = _MASK_VERB.search(rest)
-    if verb and not asks:
-        before, after = text[: verb.start()], text[verb.end() :]
-        passive = _PASSIVE_BEFORE.search(before) and verb.group(0).endswith("ed")
-        subject = [t for t in named if _said_in(t, before)]
-        objects = [t for t in named if _said_in(t, after)]
-        if not passive and subject and _EVERYTHING.search(after) and not objects:
-            asks.append(Ask("level", -1, verb.group(0)))
-            rest = _blank(rest, verb.start(), verb.end())
-        elif not passive and subject and objects:
-            asks.append(Ask("buried", -1, verb.group(0)))
-            rest = _blank(rest, verb.start(), verb.end())
-            targets = tuple([*objects, *[t for t in targets if t not in objects]])
-    if _DRY_COMPLAINT.search(text) and not re.search(
-        r"\b(?:too wet|drier|dry (?:it|them|\w+ )?up)\b", text
-    ):
-        asks.append(Ask("wet", 1, "dry"))
-        rest = re.sub(r"\bdry\b", "   ", rest)
-    side = _SIDE.search(rest) if named and not re.search(r"\bpan", text) else None
-    if side:
-        value = find_pan("pan " + text)
-        if value is not None:
-            asks.append(Ask("pan", 1 if value >= 0 else -1, "pan", value=value))
-            rest = _blank(rest, side.start(), side.end())
-            rest = re.sub(r"\b(?:sit|move|put|place|push|shift|more|slightly|a bit)\b", " ", rest)
-    return asks, rest, targets
-
-
-def _said_in(target: TargetRef, text: str) -> bool:
-    if target.kind == "track":
-        return target.value.lower().replace("_", " ") in text.replace("_", " ")
-    table = GROUP_WORDS if target.kind == "group" else ROLE_WORDS
-    return any(
-        v == target.value and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text)
-        for w, v in table.items()
-    )
-
-
 def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     amount = find_amount(text)
     sections, rest = find_sections(text)
@@ -753,6 +700,11 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         )
         sections = tuple(s for s in sections if s not in reference_sections) or sections
     faults, rest = find_cleanup_asks(rest)
+    quantity = _QUANTITY_BASS.search(rest)
+    if quantity:  # "the guitar has too much bass": the low end, where another part is named
+        others, _ = find_targets(blank(rest, quantity.start(), quantity.end()), tracks)
+        if any(t.kind in ("role", "group", "track") for t in others):
+            rest = rest[: quantity.end() - 4] + "lows" + rest[quantity.end() :]
     targets, rest = find_targets(rest, tracks)
     targets, reference = split_reference(rest, targets, text)
     params, rest = find_parameter_asks(rest)
@@ -787,6 +739,13 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         asks = [replace(a, concept="wet") if a.concept == "echo" else a for a in asks]
     asks = _settle(asks, actions)
     asks = _merge_level(asks, actions)
+    if any(a.word == "platform" for a in asks) and any(a.concept != "master" for a in asks):
+        asks = [a for a in asks if a.word != "platform"]
+    if named and any(t.kind == "mix" for t in targets) and not _EXPLICIT_MIX.search(text):
+        # "more space around it" after the vocal: "it" is the part said, not the mix
+        targets = tuple(t for t in targets if t.kind != "mix")
+    if not asks and named and _TAME.search(text) and not _FREQUENCY.search(text):
+        asks = [Ask("level", -1, "tame")]  # "tame the cymbals": nothing named but the part
     return Clause(
         text=text,
         asks=tuple(asks),
@@ -797,6 +756,10 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         reference=(*reference, *reference_sections),
         vague=tuple(vague),
     )
+
+
+_TAME = re.compile(r"\b(?:tame\w*|rein\w* in|calm\w* down|control)\b")
+_FREQUENCY = re.compile(r"\d(?:\.\d+)?\s*(?:k|khz|hz)\b")
 
 
 def _settle(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
@@ -838,8 +801,42 @@ def _merge_level(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
 LEVEL_VERBS = frozenset(UP_WORDS + DOWN_WORDS)
 
 
+_HEDGE = re.compile(
+    r"^(?:(?:so|very|really|quite|pretty|kind of|sort of|a bit|a little|a tad|super|rather|"
+    r"somewhat|slightly|too|way too|also)\s+)*"
+)
+
+
+def _quality_word(word: str) -> bool:
+    return word.isalpha() and _concept_for(word) is not None and word not in AMOUNT_ONLY
+
+
+def _both_qualities(before: str, after: str) -> bool:
+    """The last word before "and" and the first after it (past hedges) both name qualities."""
+    last = re.search(r"[a-z']*$", before.rstrip())
+    head = re.match(r"[a-z']*", _HEDGE.sub("", after))
+    return (
+        last is not None
+        and head is not None
+        and _quality_word(last.group(0))
+        and _quality_word(head.group(0))
+    )
+
+
 def split_clauses(text: str) -> list[str]:
-    parts = [p.strip() for p in _SPLIT.split(text) if p and p.strip()]
+    """Parts of a brief, split at "and", commas, "then"...; two qualities joined by "and"
+    ("muddy and dark", "a little harsh and bright") stay one part, so what is said of the
+    first ("it's ...") is said of both."""
+    parts: list[str] = []
+    start = 0
+    for sep in _SPLIT.finditer(text):
+        before, after = text[start : sep.start()], text[sep.end() :]
+        if sep.group(0).strip() in ("and", "&", "or") and _both_qualities(before, after):
+            continue
+        parts.append(text[start : sep.start()])
+        start = sep.end()
+    parts.append(text[start:])
+    parts = [p.strip() for p in parts if p and p.strip()]
     return parts or [text]
 
 
@@ -945,6 +942,20 @@ def _dedupe(clauses: list[Clause]) -> list[Clause]:
     return out
 
 
+def _within_mono_complaint(clauses: list[Clause]) -> list[Clause]:
+    """ "Weird on my phone, like the guitars vanish": what vanishes in mono is the mono
+    complaint said again, not a part to bring up."""
+    if not any(a.word == "mono compatibility" for c in clauses for a in c.asks):
+        return clauses
+    return [
+        c
+        for c in clauses
+        if not (
+            c.asks and all(a.concept == "buried" for a in c.asks) and MONO_TROUBLE.search(c.text)
+        )
+    ]
+
+
 def read_brief(text: str, *, tracks: Sequence[tuple[str, str]] = ()) -> BriefReading:
     """Read one brief. ``tracks`` = (name, role) pairs so track names can be recognised."""
     norm = normalise_text(text)
@@ -954,6 +965,7 @@ def read_brief(text: str, *, tracks: Sequence[tuple[str, str]] = ()) -> BriefRea
         reading_intent = cast(ReadingIntent, intent)  # classify_followup names only these
         return BriefReading(text=text, intent=reading_intent, versions=versions, scale=scale)
     clauses = _dedupe(_combine([read_clause(part, tracks) for part in split_clauses(norm)]))
+    clauses = _within_mono_complaint(clauses)
     actionable = [c for c in clauses if c.asks]
     unknown = tuple(w for c in clauses for w in c.unknown if "->" not in w)
     approx = tuple(

@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection
 # Whole words typed fast -> what they stand for.
 TEXT_SPEAK: dict[str, str] = {
     "u": "you",
+    "em": "them",
     "ur": "your",
     "r": "are",
     "pls": "please",
@@ -95,6 +96,13 @@ _TOO_BEFORE = re.compile(
     r"narrow|wet|dry|big|small|busy|compressed|squashed|buried|low|high|hot|quiet|present|"
     r"far|close|sharp|fizzy|sizzly|boxy|nasal|sibilant|\w+y\b|\w+er\b))"
 )
+# "to" typed for "too": after a verb of being or a hedge, before an amount or a quality
+_TO_FOR_TOO = re.compile(
+    r"(^|\b(?:is|are|was|were|its|it's|sounds?|feels?|way|far|bit|little|slightly|just|"
+    r"kinda|also|bass|vocals?|drums|mix)\s+)to\s+(?=(?:much|many|loud|quiet|soft|bright|dark|"
+    r"dull|harsh|muddy|boomy|thin|wide|narrow|wet|dry|big|small|busy|compressed|low|high|hot|"
+    r"present|far|sharp|\w+y\b))"
+)
 _PAN_SHORTHAND = re.compile(r"\b([lr])\s?(\d{1,3})\b")
 
 
@@ -115,6 +123,7 @@ def expand_text_speak(text: str, known: Callable[[str], bool] = lambda w: False)
     """Lower-cased text with text speak spelled out (the rest of normalising is the
     reader's): "cant hear the vox pls" → "can't hear the vocal please"."""
     text = _TOO_BEFORE.sub("too ", text)
+    text = _TO_FOR_TOO.sub(r"\1too ", text)
     text = re.sub(
         r"(?<![\w+\-.])2\s+(?=(?:come|go|be|make|get|hit|sound|hear|have|the|a|sit|stand|cut|"
         r"pop|punch|breathe|shine)\b|-\d)",

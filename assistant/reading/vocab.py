@@ -24,10 +24,16 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "muffled": ("brightness", -1),
     "mellow": ("brightness", -1),
     "veiled": ("brightness", -1),
+    # what a muffled sound is said to be behind or under
+    "curtain": ("brightness", -1),
+    "blanket": ("brightness", -1),
+    "pillow": ("brightness", -1),
+    "towel": ("brightness", -1),
     "warm": ("warmth", 1),
     "cold": ("warmth", -1),
     "sterile": ("warmth", -1),
     "cozy": ("warmth", 1),
+    "round": ("warmth", 1),
     # problem bands
     "harsh": ("harsh", 1),
     "piercing": ("harsh", 1),
@@ -50,6 +56,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "wooly": ("mud", 1),
     "congested": ("mud", 1),
     "mushy": ("mud", 1),
+    "gunk": ("mud", 1),
+    "gunky": ("mud", 1),
     "clean": ("mud", -1),
     "cleaner": ("mud", -1),
     "boomy": ("boom", 1),
@@ -115,6 +123,10 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "snap": ("punch", 1),
     "impact": ("punch", 1),
     "knock": ("punch", 1),
+    "smack": ("punch", 1),
+    "slam": ("punch", 1),
+    "thwack": ("punch", 1),
+    "whack": ("punch", 1),
     "slap": ("punch", 1),
     "hit harder": ("punch", 1),
     "transients": ("punch", 1),
@@ -158,8 +170,12 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "roomy": ("wet", 1),
     "spacey": ("wet", 1),
     "washy": ("wet", 1),
+    "washed out": ("wet", 1),
+    "wash": ("wet", 1),
     "lush": ("wet", 1),
     "ambience": ("wet", 1),
+    "plate": ("wet", 1),
+    "chamber": ("wet", 1),
     "space": ("wet", 1),
     "depth": ("wet", 1),
     "dry": ("wet", -1),
@@ -252,6 +268,10 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "sizzle": ("sizzle", 1),
     "trashy": ("sizzle", 1),
     "growl": ("growl", 1),
+    "mids": ("mids", 1),
+    "midrange": ("mids", 1),
+    "mid range": ("mids", 1),
+    "middle frequencies": ("mids", 1),
     "growly": ("growl", 1),
     "grind": ("growl", 1),
     "bite": ("presence", 1),
@@ -312,6 +332,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "old school": ("mood", 1),
     "aggressive": ("mood", 1),
     "angry": ("mood", 1),
+    "raw": ("mood", 1),
+    "fierce": ("mood", 1),
     "intimate": ("mood", 1),
     "lofi": ("mood", 1),
     "lo fi": ("mood", 1),
@@ -335,6 +357,8 @@ MOODS: dict[str, str] = {
     "old school": "vintage",
     "aggressive": "aggressive",
     "angry": "aggressive",
+    "raw": "aggressive",
+    "fierce": "aggressive",
     "intimate": "intimate",
     "lofi": "lofi",
     "lo fi": "lofi",
@@ -353,8 +377,11 @@ PROBLEMS = frozenset({"harsh", "mud", "boom", "box", "honk", "sibilance", "burie
 COMPLAINTS = frozenset(
     "thin weedy lightweight dull muffled veiled flat lifeless boring cluttered crowded busy "
     "distant cold sterile overpowering tiny small naked overwhelming dominant dominate "
-    "overpower closet".split()
+    "overpower closet curtain blanket pillow towel".split()
 ) | {"far away", "stick out", "poke out", "jump out", "sticks out", "poking out"}
+# Faults whose word already points to the fix ("uneven" is more compression): said as how
+# a part is now, they are not turned around as other qualities are ("it's so dark": brighter).
+FAULTS = frozenset({"uneven", "inconsistent", "jump around", "all over the place"})
 # Comparatives that only reduce the quality named ("too X" is always "less X").
 REDUCERS = (
     "less",
@@ -475,6 +502,45 @@ ROLE_WORDS: dict[str, str] = {
     "lead line": "lead",
     "topline": "lead",
 }
+# Words that look like the singular or plural of a part but name something else ("the key
+# of the song", "a word with you").
+_NOT_PART_FORMS = frozenset(
+    {"key", "word", "rhode", "musics", "backings", "rests", "behinds", "elses"}
+)
+
+
+def _noun_forms(phrase: str) -> tuple[str, ...]:
+    """The phrase with its last word in the other number: "cymbals" → "cymbal",
+    "overhead" → "overheads", "melody" → "melodies"."""
+    *head, last = phrase.split(" ")
+    if len(head) > 1 or not last.isalpha() or len(last) < 3 or last.endswith("x"):
+        return ()
+    if last.endswith("ies"):
+        other = last[:-3] + "y"
+    elif last.endswith("ss"):
+        other = last + "es"
+    elif last.endswith("s"):
+        other = last[:-1]
+    elif last.endswith("y") and last[-2] not in "aeiou":
+        other = last[:-1] + "ies"
+    else:
+        other = last + "s"
+    if other in _NOT_PART_FORMS:
+        return ()
+    return (" ".join([*head, other]),)
+
+
+def with_number_forms(table: dict[str, str]) -> dict[str, str]:
+    """``table`` with each part word also in the other number, where it is not a word of its
+    own already."""
+    out = dict(table)
+    for phrase, value in table.items():
+        for form in _noun_forms(phrase):
+            out.setdefault(form, value)
+    return out
+
+
+ROLE_WORDS = with_number_forms(ROLE_WORDS)
 DRUM_ROLES = frozenset(
     {"drums", "kick", "snare", "hats", "toms", "overheads", "percussion", "perc", "room"}
 )
@@ -483,6 +549,8 @@ GROUP_WORDS: dict[str, str] = {
     "drums": "drums",
     "drum": "drums",
     "the kit": "drums",
+    "kit": "drums",
+    "drumkit": "drums",
     "drum kit": "drums",
     "percussion": "drums",
     "beat": "drums",
@@ -507,6 +575,7 @@ GROUP_WORDS: dict[str, str] = {
     "synth": "synths",
     "low end instruments": "rhythm",
 }
+GROUP_WORDS = with_number_forms(GROUP_WORDS)
 MIX_WORDS = (
     "the mix",
     "whole mix",

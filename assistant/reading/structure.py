@@ -1,0 +1,189 @@
+"""Asks that only a sentence's structure says: a mono or phone complaint (narrower, not
+wider), "can't hear X" (X is buried), "X covers Y" (Y is buried by X), "where did X go",
+"X shouting over everything", two parts "in the same range", "it feels dry" (more reverb),
+"X to the left" (a pan)."""
+
+from __future__ import annotations
+
+import re
+
+from mixchat.assistant.reading.asks import Ask
+from mixchat.assistant.reading.refs import TargetRef, blank, has_phrase
+from mixchat.assistant.reading.vocab import GROUP_WORDS, ROLE_WORDS
+
+
+def find_pan(text: str) -> float | None:
+    if not re.search(r"\bpan\b|\bpanned\b|\bleft\b|\bright\b|\bcent(?:er|re)\b", text):
+        return None
+    if not re.search(r"\bpan", text):
+        return None
+    if re.search(r"\b(?:cent(?:er|re)|middle)\b", text):
+        return 0.0
+    side = -1.0 if has_phrase(text, "left") else 1.0 if has_phrase(text, "right") else None
+    if side is None:
+        return None
+    pct = re.search(r"(\d+)\s*(?:%|percent)", text)
+    if pct:
+        return side * min(float(pct.group(1)), 100.0) / 100.0
+    if re.search(r"\bhard\b|\ball the way\b|\bfully\b", text):
+        return side
+    if re.search(r"\b(?:slightly|a bit|a little|a touch|a tad|just)\b", text):
+        return side * 0.25
+    return side * 0.6
+
+
+_MONO_PLACE = re.compile(
+    r"\b(?:in|on|under|into|to) mono\b|\bmono (?:playback|compat\w*|check\w*|sum\w*|speakers?)\b|"
+    r"\bsummed\b|\bphones?\b|\b(?:laptop|bluetooth|small|tiny|club|phone) speakers?\b"
+)
+MONO_TROUBLE = re.compile(
+    r"\b(?:disappear\w*|missing|vanish\w*|gone|fall\w* apart|collaps\w*|cancel\w*|weird|"
+    r"strange|hollow|phas\w*|lost|half)\b"
+)
+_SOAKED = re.compile(
+    r"\b(?:drown\w*|swim\w*|soak\w*|buried|lost|wash\w*|smother\w*|swamp\w*)\s+(?:in|with|by)\s+"
+    r"(?:the\s+|all\s+(?:the|that|this)\s+|so much\s+)?(?:reverb|verb|echo\w*|delay|ambience|room)\b"
+)
+_CANT_HEAR = re.compile(
+    r"\b(?:can't|can not|cannot|couldn't|could not|don't|do not|barely|hardly|hard to|"
+    r"struggle to|difficult to|impossible to|not able to|unable to|never)\s+(?:\w+\s+)?"
+    r"(?:hear|make out|understand|notice|pick out|follow|distinguish|separate|tell apart|find|"
+    r"locate|feel)\b"
+)
+# "where did the piano go?", "the keys went missing": a part that cannot be found is buried
+_GONE = re.compile(
+    r"\bwhere(?:'s| is| are| did| has| have)\b(?:\s+\S+){0,4}?\s+(?:go|gone|went)\b|"
+    r"\b(?:went|goes|gone) (?:missing|away|awol)\b"
+)
+# "the lead is shouting over everything": a part heard over the rest is too loud
+_OVER_ALL = re.compile(
+    r"\b\w+(?:ing|s)\s+(?:over|above)\s+(?:the\s+top\s+of\s+)?"
+    r"(?:everything|it all|the mix|the song|the track|all|the rest|the band|the music)\b"
+)
+# two parts in one place: "they occupy the same space", "muddying each other up"
+_SAME_PLACE = re.compile(
+    r"\b(?:occupy\w*|share|sharing|shares|in|fight\w* for|compet\w* for|tak\w* up|sit\w* in|"
+    r"live\w* in|liv\w* in|at)\s+the\s+same\s+(?:space|frequenc\w*|range|area|spot|pocket|"
+    r"register|place|zone|band|freqs?)\b"
+)
+_EACH_OTHER = re.compile(r"\b(?:\w+\s+){0,2}(?:each other|one another)(?:\s+up)?\b")
+_PAIR_WORDS = re.compile(r"\b(?:separate|distinguish|tell apart|each other|together)\b")
+_MASK_VERB = re.compile(
+    r"\b(?:cover(?:s|ing)?|mask(?:s|ing)?|eat(?:s|ing)?|swallow(?:s|ing)?|bur(?:y|ies|ying)|"
+    r"drown(?:s|ing)?(?: out)?|smother(?:s|ing)?|swamp(?:s|ing)?|overpower(?:s|ing)?|"
+    r"dominat(?:es|ing)|sit(?:s|ting)? on(?: top of)?|step(?:s|ping)? on|crowd(?:s|ing)?|"
+    r"cloud(?:s|ing)?|kill(?:s|ing)?|hid(?:es|ing))\b"
+)
+# two parts that "are mixing together" / "blur into each other": a clash, not a wish for glue
+# (an imperative "blend them together" has no -ing, -s or -ed)
+_RUN_TOGETHER = re.compile(
+    r"\b(?:(?:mix|blend|merg|mash|bleed|melt|smear|run|mush|blur|bled)\w*(?:ing|s|ed)|blurr?y|"
+    r"blur|mush|smear|run|bled|ran)\s+(?:\w+\s+)?(?:together|into (?:each other|one)|as one)\b"
+)
+_MAKE_ROOM = re.compile(
+    r"\b(?:carve|make|clear|give|leave|create|open)\s+(?:out\s+|up\s+)?(?:some\s+|more\s+|a\s+)?"
+    r"(?:space|room|pocket|hole|gap)\s+for\b"
+)
+_PASSIVE_BEFORE = re.compile(r"\b(?:is|are|gets?|getting|being|been|was|were)\s+(?:\w+\s+)?$")
+_EVERYTHING = re.compile(
+    r"^\s*(?:out\s+)?(?:everything|it all|the mix|the song|the track|all|the rest)\b"
+)
+_DRY_COMPLAINT = re.compile(
+    r"\b(?:is|are|sounds?|feels?|seems?|too|so|very|really|quite|pretty|kind of|a bit|way)\s+"
+    r"(?:\w+\s+)?dry\b(?!\s+(?:it|them|this|that|him|her|\w+)?\s*up\b)"
+)
+_SIDE = re.compile(
+    r"\b(?:(?:to|on|towards?|over to|onto|more to)\s+the\s+(left|right)(?:\s+side)?|"
+    r"(left|right)\s+side|hard\s+(left|right)|(left|right)\s+(?:a\s+(?:bit|little|touch)|"
+    r"slightly|more))\b"
+)
+
+
+def find_structures(
+    text: str, rest: str, targets: tuple[TargetRef, ...]
+) -> tuple[list[Ask], str, tuple[TargetRef, ...]]:
+    """Asks that only the sentence's structure says: a mono or phone complaint (narrower,
+    not wider), "can't hear X" (X is buried), "X covers Y" (Y is buried by X; "X swallows
+    everything" is X too loud), "it feels dry" (more reverb), "X to the left" (a pan).
+    Returns the asks, the text with their words blanked, and the targets reordered so
+    the buried part comes first."""
+    asks: list[Ask] = []
+    named = [t for t in targets if t.kind != "mix"]
+    if _MONO_PLACE.search(text) and (MONO_TROUBLE.search(text) or re.search(r"\bmono\b", text)):
+        if not re.search(r"\b(?:make|turn|put|set|sum)\b[^.]*\bmono\b", text):
+            asks.append(Ask("width", -1, "mono compatibility"))
+            for pattern in (_MONO_PLACE, MONO_TROUBLE):
+                for m in list(pattern.finditer(rest)):
+                    rest = blank(rest, m.start(), m.end())
+            rest = re.sub(r"\bmono\b", "    ", rest)
+    soaked = _SOAKED.search(rest)
+    if soaked:
+        bus = "echo" if re.search(r"delay|echo", soaked.group(0)) else "wet"
+        asks.append(Ask(bus, -1, "too much " + ("delay" if bus == "echo" else "reverb")))
+        rest = blank(rest, soaked.start(), soaked.end())
+    if named and not asks:
+        clash = _SAME_PLACE.search(rest) or _EACH_OTHER.search(rest)
+        if clash:
+            asks.append(Ask("buried", -1, "clash"))
+            rest = blank(rest, clash.start(), clash.end())
+            rest = re.sub(r"\b(?:mud\w*|mask\w*|clash\w*|fight\w*|compet\w*)\b", " ", rest)
+    gone = _GONE.search(rest) if named and not asks else None
+    if gone:
+        asks.append(Ask("buried", -1, "can't find"))
+        rest = blank(rest, gone.start(), gone.end())
+    over = _OVER_ALL.search(text) if named and not asks else None
+    if over and any(_said_in(t, text[: over.start()]) for t in named):
+        asks.append(Ask("level", -1, "over everything"))
+        rest = blank(rest, over.start(), over.end())
+    hear = _CANT_HEAR.search(rest)
+    if hear:
+        pair = len(named) >= 2 and _PAIR_WORDS.search(text)
+        asks.append(Ask("buried", -1, "can't separate" if pair else "can't hear"))
+        rest = blank(rest, hear.start(), hear.end())
+    # the other part may be in the fragment before ("the bass and | kick are mixing together")
+    together = _RUN_TOGETHER.search(rest) if named and not asks else None
+    if together:
+        asks.append(Ask("buried", -1, "run together"))
+        rest = blank(rest, together.start(), together.end())
+    room = _MAKE_ROOM.search(rest)
+    if room and named:
+        objects = [t for t in named if _said_in(t, text[room.end() :].split(" in ")[0])]
+        asks.append(Ask("buried", -1, "make room"))
+        rest = blank(rest, room.start(), room.end())
+        targets = tuple([*objects, *[t for t in targets if t not in objects]])
+    verb = _MASK_VERB.search(rest)
+    if verb and not asks:
+        before, after = text[: verb.start()], text[verb.end() :]
+        passive = _PASSIVE_BEFORE.search(before) and verb.group(0).endswith("ed")
+        subject = [t for t in named if _said_in(t, before)]
+        objects = [t for t in named if _said_in(t, after)]
+        if not passive and subject and _EVERYTHING.search(after) and not objects:
+            asks.append(Ask("level", -1, verb.group(0)))
+            rest = blank(rest, verb.start(), verb.end())
+        elif not passive and subject and objects:
+            asks.append(Ask("buried", -1, verb.group(0)))
+            rest = blank(rest, verb.start(), verb.end())
+            targets = tuple([*objects, *[t for t in targets if t not in objects]])
+    if _DRY_COMPLAINT.search(text) and not re.search(
+        r"\b(?:too wet|drier|dry (?:it|them|\w+ )?up)\b", text
+    ):
+        asks.append(Ask("wet", 1, "dry"))
+        rest = re.sub(r"\bdry\b", "   ", rest)
+    side = _SIDE.search(rest) if named and not re.search(r"\bpan", text) else None
+    if side:
+        value = find_pan("pan " + text)
+        if value is not None:
+            asks.append(Ask("pan", 1 if value >= 0 else -1, "pan", value=value))
+            rest = blank(rest, side.start(), side.end())
+            rest = re.sub(r"\b(?:sit|move|put|place|push|shift|more|slightly|a bit)\b", " ", rest)
+    return asks, rest, targets
+
+
+def _said_in(target: TargetRef, text: str) -> bool:
+    if target.kind == "track":
+        return target.value.lower().replace("_", " ") in text.replace("_", " ")
+    table = GROUP_WORDS if target.kind == "group" else ROLE_WORDS
+    return any(
+        v == target.value and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text)
+        for w, v in table.items()
+    )
