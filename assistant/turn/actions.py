@@ -183,13 +183,20 @@ def session_facts(session: Session, *, about: str = "", version: int | None = No
 
 
 def answer(
-    question: str, *, session: Session | None = None, version: int | None = None
+    question: str,
+    *,
+    session: Session | None = None,
+    version: int | None = None,
+    offline: bool = False,
 ) -> dict[str, Any]:
+    """``offline``: without the model even when one is configured (it already failed here)."""
     # Deferred, like screenshot_feedback's: langchain and openai take about 0.6 s to import,
     # and only questions and screenshots need them.
-    from mixchat.assistant.llm.answers import answer_from_environment
+    from mixchat.assistant.llm.answers import answer_from_environment, answer_with_llm
 
     facts = session_facts(session, about=question, version=version) if session else None
+    if offline:
+        return answer_with_llm(question, session_facts=facts, llm=None)
     return answer_from_environment(question, session_facts=facts)
 
 

@@ -166,6 +166,11 @@ def _carry_out(
         if plan.model is not None and plan.model.outcome == "answered" and plan.message:
             # the model answered, with the session's tracks and measures in its prompt
             return _no_version(plan, parent, planner, plan.message)
+        if plan.model is not None and plan.message:
+            # the model gave no answer: say so in one line, then the session's own answer
+            # offline (asking the same model again would cost the time once more)
+            told = _session_answer(session, context.brief, parent, offline=True)
+            return _no_version(plan, parent, planner, f"{plan.message}\n\n{told}")
         return _no_version(plan, parent, planner, _session_answer(session, context.brief, parent))
     if plan.intent in ("clarify", "nothing"):
         return _no_version(plan, parent, planner, plan.message or "I did not change anything.")
@@ -254,10 +259,12 @@ def _carry_out(
     return TurnResult.committed(version, planner=planner, intent=plan.intent, reply=reply)
 
 
-def _session_answer(session: Session, question: str, parent: Version) -> str:
+def _session_answer(
+    session: Session, question: str, parent: Version, *, offline: bool = False
+) -> str:
     """A question in a session is answered with the session's own settings and measurements
     first (the version the question was asked on), then the general knowledge and sources."""
-    told = answer(question, session=session, version=parent.version)
+    told = answer(question, session=session, version=parent.version, offline=offline)
     text = told["answer"]
     if told.get("sources"):
         text += "\n\nSources: " + "; ".join(told["sources"])
