@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-import pedalboard as pb
 
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.limiter import (
@@ -33,8 +32,8 @@ from mixchat.dsp.loudness import (
     weighted_power,
     window_samples,
 )
-from mixchat.dsp.processors import PEDALBOARD_BUFFER_FRAMES, compressor_plugins, eq_plugins
-from mixchat.dsp.reference import match_tone
+from mixchat.dsp.processors import compressor_plugins, eq_plugins
+from mixchat.dsp.reference import match_tone, run_plugins
 from mixchat.dsp.state import Compressor, EqBand, MasterState
 from mixchat.dsp.stereo import scale_side
 
@@ -95,15 +94,6 @@ def _without_dc_offset(audio: np.ndarray, notes: list[str]) -> np.ndarray:
     worst = float(offsets[np.argmax(np.abs(offsets))])
     notes.append(f"took out a DC offset of {worst:+.3f} (full scale = 1) before mastering")
     return audio - offsets.astype(np.float32)[:, np.newaxis]
-
-
-def _run_board(plugins: list[pb.Plugin], audio: np.ndarray, sample_rate: float) -> np.ndarray:
-    if not plugins:
-        return audio
-    board = pb.Pedalboard(plugins)
-    return board(
-        audio, float(sample_rate), buffer_size=PEDALBOARD_BUFFER_FRAMES, reset=True
-    ).astype(np.float32, copy=False)
 
 
 def _next_gain(current, last, below, above, target_lufs: float) -> float:
@@ -277,9 +267,9 @@ def master_audio(
     input_lufs = predictor.input_lufs
     if not math.isfinite(input_lufs):
         return _measured(signal, sample_rate, [*notes, "the mix is silent: nothing to master"])
-    processed = _run_board(eq_plugins(tuple(eq)), scale_side(signal, width), sample_rate)
+    processed = run_plugins(eq_plugins(tuple(eq)), scale_side(signal, width), sample_rate)
     if glue is not None:
-        processed = _run_board(compressor_plugins(glue), processed, sample_rate)
+        processed = run_plugins(compressor_plugins(glue), processed, sample_rate)
     if reference is not None:
         ref = _checked(reference, "reference")
         ref_lufs = (
@@ -345,9 +335,9 @@ def apply_master_state(
             width=master.width,
         )
     input_lufs = integrated_lufs(signal, sample_rate=sample_rate)
-    processed = _run_board(eq_plugins(master.eq), scale_side(signal, master.width), sample_rate)
+    processed = run_plugins(eq_plugins(master.eq), scale_side(signal, master.width), sample_rate)
     if master.glue is not None:
-        processed = _run_board(compressor_plugins(master.glue), processed, sample_rate)
+        processed = run_plugins(compressor_plugins(master.glue), processed, sample_rate)
     limited = limit_true_peak_detailed(
         processed, sample_rate=sample_rate, ceiling_dbtp=master.ceiling_dbtp
     )

@@ -101,14 +101,18 @@ def match_bands(gains_db: np.ndarray | list[float], sample_rate: float) -> tuple
     return tuple(bands)
 
 
-def run_eq(bands: tuple[EqBand, ...], audio: np.ndarray, sample_rate: float) -> np.ndarray:
-    plugins = eq_plugins(bands)
+def run_plugins(plugins: list[pb.Plugin], audio: np.ndarray, sample_rate: float) -> np.ndarray:
+    """``audio`` through ``plugins`` in one fresh board (unchanged when there are none)."""
     if not plugins:
         return audio
     board = pb.Pedalboard(plugins)
     return board(
         audio, float(sample_rate), buffer_size=PEDALBOARD_BUFFER_FRAMES, reset=True
     ).astype(np.float32, copy=False)
+
+
+def run_eq(bands: tuple[EqBand, ...], audio: np.ndarray, sample_rate: float) -> np.ndarray:
+    return run_plugins(eq_plugins(bands), audio, sample_rate)
 
 
 def next_gains(gains: np.ndarray, processed: np.ndarray, reference: np.ndarray, sample_rate: float):
