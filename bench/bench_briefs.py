@@ -113,6 +113,7 @@ def report(results: list[tuple[str, Case, Outcome]], cpu: list[float], *, show: 
             f"CPU time per brief (incl. judging): median {statistics.median(cpu):.2f} s, "
             f"max {max(cpu):.2f} s"
         )
+    categories(results)
     if show:
         failing = [(n, c, o) for n, c, o in results if not o.passed]
         print(f"\nfailing ({len(failing)}):")
@@ -123,6 +124,34 @@ def report(results: list[tuple[str, Case, Outcome]], cpu: list[float], *, show: 
             print(f"\nreplies without a quoted measure ({len(unquoted)}):")
             for name, case in unquoted[:40]:
                 print(f"  [{name}] {case.brief!r}")
+
+
+def failure_kind(outcome: Outcome) -> str:
+    """What kind of failure a failed brief run is, without its wording: no version (a
+    question back or nothing done), nothing changed, a check's measure short or the wrong
+    way, or the mix loudness out of bounds."""
+    if outcome.detail.startswith("no version"):
+        return "no version"
+    if any(j.note == "same state" and not j.passed for j in outcome.judged):
+        return "same state"
+    short = sorted({j.kind for j in outcome.judged if not j.passed})
+    if short:
+        return "measure short: " + ", ".join(short)
+    return "loudness drift"
+
+
+def categories(results: list[tuple[str, Case, Outcome]]) -> None:
+    """Failure kinds per song (counts only: safe to print for a held-out corpus)."""
+    by_song: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for name, _, outcome in results:
+        if not outcome.passed:
+            by_song[name][failure_kind(outcome)] += 1
+    if not by_song:
+        return
+    print("\nfailure kinds (brief runs):")
+    for name in sorted(by_song):
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(by_song[name].items(), key=lambda p: -p[1]))
+        print(f"  {name:<16} {kinds}")
 
 
 def main() -> int:

@@ -50,9 +50,13 @@ INSERT_FIELDS = (
     "transient",
     "saturation",
 )
-TRANSIENT_FAST_MS = 5.0
-TRANSIENT_SLOW_MS = 60.0
-TRANSIENT_SMOOTH_MS = 2.0
+# the shaper's detector: a peak envelope (instant attack, TRANSIENT_RELEASE_MS release) against
+# its own slow average; differences inside the dead zone (the ripple of a held low note) are
+# no attack and no decay, so a sustained tone passes undistorted
+TRANSIENT_RELEASE_MS = 40.0
+TRANSIENT_SLOW_MS = 30.0
+TRANSIENT_SMOOTH_MS = 0.5
+TRANSIENT_DEAD_ZONE_DB = 1.5
 TRANSIENT_FULL_SCALE_DB = 6.0
 _DETECTOR_FLOOR = 1e-10
 
@@ -141,23 +145,28 @@ def _one_pole(time_ms: float, sample_rate: int) -> tuple[np.ndarray, np.ndarray]
 
 
 class TransientShaper:
-    """Streaming transient shaper: gain from the ratio of a fast to a slow power envelope.
+    """Streaming transient shaper: gain from a peak envelope against its slow average.
 
-    Where the fast envelope rises above the slow one (an attack) the gain moves toward
-    ``attack_db``; where it falls below (the decay) toward ``sustain_db``; full effect at a
-    6 dB difference. Channels share one detector so the stereo image does not move.
+    The peak envelope rises with the first sample of a hit (so the hit's own peak gets the
+    attack gain, and the part's crest factor moves the way ``attack_db`` says) and falls
+    with a TRANSIENT_RELEASE_MS release. Where it stands above its slow average (an attack)
+    the gain moves toward ``attack_db``; where it falls below (the decay) toward
+    ``sustain_db``; from TRANSIENT_DEAD_ZONE_DB to full effect at TRANSIENT_FULL_SCALE_DB.
+    Channels share one detector so the stereo image does not move. Vectorised: the peak
+    envelope is a running maximum in the log domain; state carries across blocks.
     """
 
     def __init__(self, *, sample_rate: int, attack_db: float, sustain_db: float) -> None:
         self.attack_db = attack_db
         self.sustain_db = sustain_db
-        self._fast = _one_pole(TRANSIENT_FAST_MS, sample_rate)
+        self._release_per_sample = 1000.0 / (TRANSIENT_RELEASE_MS * sample_rate)
         self._slow = _one_pole(TRANSIENT_SLOW_MS, sample_rate)
         self._smooth = _one_pole(TRANSIENT_SMOOTH_MS, sample_rate)
         self.reset()
 
     def reset(self) -> None:
-        self._zi: dict[str, np.ndarray | None] = {"fast": None, "slow": None, "smooth": None}
+        self._peak_log = math.log(_DETECTOR_FLOOR)
+        self._zi: dict[str, np.ndarray | None] = {"slow": None, "smooth": None}
 
     def _filter(self, name: str, coeffs: tuple[np.ndarray, np.ndarray], x: np.ndarray):
         b, a = coeffs
@@ -167,15 +176,26 @@ class TransientShaper:
         y, self._zi[name] = one_pole(b, a, x, zi=zi)
         return y
 
+    def _peak_envelope(self, audio: np.ndarray) -> np.ndarray:
+        """max(|x[n]|, env[n-1] * exp(-c)) for every n, as a running maximum of
+        log|x[k]| + k c (then - n c), seeded with the last block's envelope."""
+        level = np.max(np.abs(audio), axis=0).astype(np.float64)
+        ramp = np.arange(level.size, dtype=np.float64) * self._release_per_sample
+        running = np.maximum.accumulate(np.log(np.maximum(level, _DETECTOR_FLOOR)) + ramp)
+        running = np.maximum(running, self._peak_log - self._release_per_sample)
+        log_env = running - ramp
+        self._peak_log = float(log_env[-1])
+        return np.exp(log_env)
+
     def process(self, audio: np.ndarray) -> np.ndarray:
         if audio.shape[-1] == 0:
             return audio
-        power = np.max(np.square(audio, dtype=np.float64), axis=0)
-        fast = self._filter("fast", self._fast, power)
-        slow = self._filter("slow", self._slow, power)
-        ratio_db = 10.0 * np.log10((fast + _DETECTOR_FLOOR) / (slow + _DETECTOR_FLOOR))
-        attack = np.clip(ratio_db / TRANSIENT_FULL_SCALE_DB, 0.0, 1.0)
-        decay = np.clip(-ratio_db / TRANSIENT_FULL_SCALE_DB, 0.0, 1.0)
+        peak = self._peak_envelope(audio)
+        slow = self._filter("slow", self._slow, peak)
+        ratio_db = 20.0 * np.log10((peak + _DETECTOR_FLOOR) / (slow + _DETECTOR_FLOOR))
+        span = TRANSIENT_FULL_SCALE_DB - TRANSIENT_DEAD_ZONE_DB
+        attack = np.clip((ratio_db - TRANSIENT_DEAD_ZONE_DB) / span, 0.0, 1.0)
+        decay = np.clip((-ratio_db - TRANSIENT_DEAD_ZONE_DB) / span, 0.0, 1.0)
         gain_db = self._filter(
             "smooth", self._smooth, self.attack_db * attack + self.sustain_db * decay
         )

@@ -161,6 +161,20 @@ def tracks_for(song: Song, role: str) -> list[str]:
     return hits
 
 
+CYMBAL_PARTS = ("hats", "overheads")
+CYMBAL_BAND_HZ = (6000, 16000)
+KIT_LOUDNESS_BOUND_LU = 1.0
+
+
+def cymbals_in_kit(song: Song, role: str) -> bool:
+    """``role`` is a cymbal part that only a full-kit ``drums`` stem carries in this song."""
+    if role not in CYMBAL_PARTS:
+        return False
+    state = song.base_version().state
+    names = tracks_for(song, role)
+    return bool(names) and all(state.track(n).role == "drums" for n in names)
+
+
 def power_sum_db(values: list[float]) -> float:
     total = sum(10 ** (v / 10) for v in values if v > -119)
     return 10 * math.log10(total) if total > 0 else -120.0
@@ -390,6 +404,16 @@ def check(song: Song, spec: tuple, before: dict, after: dict, version: int) -> t
         bands = (spec[1],) if kind == "band" else ("sub", "low")
         old, new = band_share(before, bands), band_share(after, bands)
         return (new - old) * spec[-1] >= 1.0, f"{'+'.join(bands)} share {old:.1f}→{new:.1f} dB"
+    if kind == "level" and cymbals_in_kit(song, spec[1]):
+        # the cymbals of a full-kit stem are its top octaves: the kit's 6-16 kHz moves, and
+        # the kit's own loudness stays within a dB
+        band = ("track_band", spec[1], *CYMBAL_BAND_HZ, spec[2])
+        ok, note = check(song, band, before, after, version)
+        names = tracks_for(song, spec[1])
+        kit = power_sum_db([after["tracks"][n]["lufs"] for n in names]) - power_sum_db(
+            [before["tracks"][n]["lufs"] for n in names]
+        )
+        return ok and abs(kit) <= KIT_LOUDNESS_BOUND_LU, f"{note}; kit {kit:+.1f} LU"
     if kind == "level":
         names = tracks_for(song, spec[1])
         old, new = group_vs_rest(before, names), group_vs_rest(after, names)
@@ -523,7 +547,10 @@ def run_case(song: Song, case: Case) -> Outcome:
         return Outcome(True, "skipped: " + "; ".join(reasons.values()), skipped=True)
     result = handle_brief(song.session, case.brief, parent=song.base)
     base = song.base_version()
-    kinds = tuple(str(spec[0]) for spec in live)
+    kinds = tuple(
+        "track_band" if spec[0] == "level" and cymbals_in_kit(song, spec[1]) else str(spec[0])
+        for spec in live
+    )
     if result.version is None:  # a question back, or "it is that way already"
         judged = []
         for spec in live:

@@ -225,6 +225,9 @@ def plan_ask(
     concept, d = ask.concept, ask.direction
     explicit = names is not None
     tonal_note = MoveSet()
+    if concept == "sibilance" and names and not any(_sings(context, n) for n in names):
+        # "the guitar is fizzy", "essy hats": a part without esses has its top octaves
+        return band_move(context, "sizzle", direction=-1, amount=amount, names=names, explicit=True)
     if concept in CLEANUP_CONCEPTS:
         return cleanup_move(context, concept, names, amount)
     if concept == "mood" or (concept == "energy" and names and not clause.sections):
@@ -235,6 +238,11 @@ def plan_ask(
         return _named_presence(context, names, d, amount)
     if concept == "punch" and clause.sections and not names:
         concept = "energy"
+    if concept in ("level", "buried") and _cymbals_in_kit(clause, context, names):
+        # "tame the cymbals" on a full-kit stem: the cymbals are the kit's top octaves, not
+        # the kit's fader
+        up = 1 if concept == "buried" else d  # a buried part is one to bring up
+        return band_move(context, "sizzle", direction=up, amount=amount, names=names, explicit=True)
     if concept == "lexicon":
         amount = min(amount, 1.0) * APPROXIMATE_SCALE
     if clause.sections and concept not in ("level", "buried", "energy", "wet", "echo"):
@@ -265,8 +273,13 @@ def plan_ask(
     elif concept == "lexicon":
         out = lexicon_move(ask, context, names, amount)
     elif concept == "clarity":
-        out = band_move(
-            context, "mud", direction=-1, amount=amount * 0.8, names=None, explicit=False
+        out = (
+            # a named part's definition is its own upper harmonics (a bass's are its 0.7-2.5 kHz)
+            shelf_move(context, "presence", direction=d, amount=amount * 0.8, names=names)
+            if names and d > 0
+            else band_move(
+                context, "mud", direction=-1, amount=amount * 0.8, names=None, explicit=False
+            )
         )
         if names:
             for name in names[:2]:
@@ -337,6 +350,24 @@ def plan_ask(
         out = simple_action(ask, names)
     tonal_note.extend(out)
     return tonal_note
+
+
+CYMBAL_PARTS = ("hats", "overheads")
+
+
+def _sings(context: PlanContext, name: str) -> bool:
+    return name in context.tracks and is_vocal(context.tracks[name].role)
+
+
+def _cymbals_in_kit(clause: Clause, context: PlanContext, names: list[str] | None) -> bool:
+    """The clause names the cymbals (hats, overheads) and what carries them is a full kit."""
+    said = [t for t in clause.targets if t.kind != "mix"]
+    return (
+        bool(names)
+        and bool(said)
+        and all(t.kind == "role" and t.value in CYMBAL_PARTS for t in said)
+        and all(context.state.track(n).role == "drums" for n in names or ())
+    )
 
 
 def _mood_or_level(

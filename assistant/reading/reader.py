@@ -200,6 +200,8 @@ def normalise_text(text: str) -> str:
     )
     text = re.sub(r"\b(up|on) top(?=\s*(?:$|[,.;!?]|(?:and|but|please)\b))", r"\1 top end", text)
     text = re.sub(r"\b(\w+)'s\b", r"\1s", text)
+    # "the ride is loud": the ride cymbal ("ride the vocal up" is the verb, with no article)
+    text = re.sub(r"\b(the|that|this|my) ride\b(?! cymbal)", r"\1 ride cymbal", text)
     text = re.sub(r"\b(everything|all|the rest|every track) but\b", r"\1 except", text)
     for word, digit in NUMBER_WORDS.items():
         text = re.sub(rf"\b{word}\b(?=\s*(?:db|decibel|percent|%))", digit, text)

@@ -106,6 +106,7 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "upfront": ("presence", 1),
     "up front": ("presence", 1),
     "in your face": ("presence", 1),
+    "in my face": ("presence", 1),
     "cut through": ("presence", 1),
     "intelligible": ("presence", 1),
     "clear": ("clarity", 1),
@@ -140,6 +141,11 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "controlled": ("compression", 1),
     "consistent": ("compression", 1),
     "squashed": ("compression", 1),
+    "crushed": ("compression", 1),
+    "room to breathe": ("compression", -1),
+    "breathing room": ("compression", -1),
+    "breathe": ("compression", -1),
+    "squished": ("compression", 1),
     "dynamic": ("compression", -1),
     "dynamics": ("compression", -1),
     "distorted": ("saturation", 1),
@@ -236,6 +242,11 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "flat": ("energy", -1),
     "lifeless": ("energy", -1),
     "boring": ("energy", -1),
+    "empty": ("energy", -1),
+    "soften the hits": ("punch", -1),
+    "soften the attack": ("punch", -1),
+    "soften the transients": ("punch", -1),
+    "softer hits": ("punch", -1),
     # --- perception, slang and verbs (lemma forms: "covering" reads as "cover")
     "low mids": ("mud", 1),
     "low mid": ("mud", 1),
@@ -376,7 +387,7 @@ PROBLEMS = frozenset({"harsh", "mud", "boom", "box", "honk", "sibilance", "burie
 # Complaints: a bare mention asks for the opposite ("it's thin" = more low end).
 COMPLAINTS = frozenset(
     "thin weedy lightweight dull muffled veiled flat lifeless boring cluttered crowded busy "
-    "distant cold sterile overpowering tiny small naked overwhelming dominant dominate "
+    "distant cold sterile empty overpowering tiny small naked overwhelming dominant dominate "
     "overpower closet curtain blanket pillow towel".split()
 ) | {"far away", "stick out", "poke out", "jump out", "sticks out", "poking out"}
 # Faults whose word already points to the fix ("uneven" is more compression): said as how
@@ -472,6 +483,11 @@ ROLE_WORDS: dict[str, str] = {
     "hihat": "hats",
     "hihats": "hats",
     "cymbals": "overheads",
+    "ride cymbal": "overheads",
+    "crash": "overheads",
+    "crashes": "overheads",
+    "crash cymbal": "overheads",
+    "china": "overheads",
     "overheads": "overheads",
     "toms": "toms",
     "bass": "bass",
@@ -640,6 +656,8 @@ AMOUNT_WORDS: tuple[tuple[str, float], ...] = (
     ("a touch", 0.5),
     ("a tad", 0.5),
     ("a hair", 0.5),
+    ("nudge", 0.5),
+    ("a notch", 0.75),
     ("a smidge", 0.5),
     ("a smidgen", 0.5),
     ("slightly", 0.5),
