@@ -6,11 +6,13 @@ level) and whether the reply quotes a measured before → after of what the brie
 Prints pass rates overall, per voice, per check kind and per song, the loudness drift of
 the briefs that do not ask for level, and the CPU time per brief.
 
-The held-out corpus is never shown brief by brief: for it only aggregate figures print.
+The held-out corpus is never shown brief by brief: for it only aggregate figures print, and
+with --kinds the failing runs without their wording (check kinds, failure kind, loudness
+drift, the tools called), to classify failures, never to tune on.
 
     .venv/bin/python bench/bench_briefs.py --corpus dev [--songs demo falcon69 ...]
-        [--failures] [--kind level] [--voice fast] [--keep DIR]
-    .venv/bin/python bench/bench_briefs.py --corpus heldout
+        [--failures] [--kinds] [--kind level] [--voice fast] [--keep DIR]
+    .venv/bin/python bench/bench_briefs.py --corpus heldout [--kinds]
 """
 
 from __future__ import annotations
@@ -53,7 +55,9 @@ def table(title: str, groups: dict[str, list[bool]]) -> None:
         print(f"  {key:<16} {rate(groups[key])}")
 
 
-def score(cases: list[Case], songs: list[str], folder: Path, *, show: bool) -> None:
+def score(
+    cases: list[Case], songs: list[str], folder: Path, *, show: bool, anonymous: bool = False
+) -> None:
     loaded = Songs(folder)
     results: list[tuple[str, Case, Outcome]] = []
     cpu: list[float] = []
@@ -73,10 +77,16 @@ def score(cases: list[Case], songs: list[str], folder: Path, *, show: bool) -> N
             if not outcome.skipped:
                 cpu.append(time.process_time() - start)
                 results.append((name, case, outcome))
-    report(results, cpu, show=show)
+    report(results, cpu, show=show, anonymous=anonymous)
 
 
-def report(results: list[tuple[str, Case, Outcome]], cpu: list[float], *, show: bool) -> None:
+def report(
+    results: list[tuple[str, Case, Outcome]],
+    cpu: list[float],
+    *,
+    show: bool,
+    anonymous: bool = False,
+) -> None:
     if not results:
         print("no brief ran")
         return
@@ -113,7 +123,7 @@ def report(results: list[tuple[str, Case, Outcome]], cpu: list[float], *, show: 
             f"CPU time per brief (incl. judging): median {statistics.median(cpu):.2f} s, "
             f"max {max(cpu):.2f} s"
         )
-    categories(results)
+    categories(results, anonymous=anonymous)
     if show:
         failing = [(n, c, o) for n, c, o in results if not o.passed]
         print(f"\nfailing ({len(failing)}):")
@@ -130,6 +140,8 @@ def failure_kind(outcome: Outcome) -> str:
     """What kind of failure a failed brief run is, without its wording: no version (a
     question back or nothing done), nothing changed, a check's measure short or the wrong
     way, or the mix loudness out of bounds."""
+    if outcome.detail.startswith("crashed"):
+        return "crashed: " + outcome.detail.split(":")[1].strip()
     if outcome.detail.startswith("no version"):
         return "no version"
     if any(j.note == "same state" and not j.passed for j in outcome.judged):
@@ -140,8 +152,10 @@ def failure_kind(outcome: Outcome) -> str:
     return "loudness drift"
 
 
-def categories(results: list[tuple[str, Case, Outcome]]) -> None:
-    """Failure kinds per song (counts only: safe to print for a held-out corpus)."""
+def categories(results: list[tuple[str, Case, Outcome]], *, anonymous: bool = False) -> None:
+    """Failure kinds per song (counts only: safe to print for a held-out corpus); with
+    ``anonymous``, each failing run without its wording: its check kinds, the failure kind,
+    the loudness drift and the tools the planner called (to classify, never to tune on)."""
     by_song: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for name, _, outcome in results:
         if not outcome.passed:
@@ -152,6 +166,18 @@ def categories(results: list[tuple[str, Case, Outcome]]) -> None:
     for name in sorted(by_song):
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(by_song[name].items(), key=lambda p: -p[1]))
         print(f"  {name:<16} {kinds}")
+    if not anonymous:
+        return
+    print("\nfailing runs, without their wording (checks | failure | drift | tools):")
+    for name, case, outcome in results:
+        if outcome.passed:
+            continue
+        drift = "-" if outcome.drift_lu is None else f"{outcome.drift_lu:+.1f} LU"
+        level = "level asked" if case.level else "no level asked"
+        print(
+            f"  [{name}] {'+'.join(case.kinds)} ({level}) | {failure_kind(outcome)} | "
+            f"{drift} | {', '.join(outcome.tools) or 'no tools'}"
+        )
 
 
 def main() -> int:
@@ -163,6 +189,11 @@ def main() -> int:
     parser.add_argument("--voice", help="only briefs in this voice (dev only)")
     parser.add_argument("--match", help="only briefs containing this text (dev only)")
     parser.add_argument("--keep", type=Path, help="keep the sessions in this folder")
+    parser.add_argument(
+        "--kinds",
+        action="store_true",
+        help="list the failing runs without their wording: checks, failure kind, tools",
+    )
     args = parser.parse_args()
     private = args.corpus in PRIVATE
     if private and (args.failures or args.kind or args.voice or args.match):
@@ -183,7 +214,7 @@ def main() -> int:
     print(f"corpus {args.corpus}: {len(cases)} briefs; songs: {', '.join(songs)}")
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-briefs-"))
     try:
-        score(cases, songs, folder, show=args.failures and not private)
+        score(cases, songs, folder, show=args.failures and not private, anonymous=args.kinds)
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)

@@ -537,6 +537,7 @@ class Outcome:
     changed: bool = False
     quoted: bool | None = None  # None: nothing changed, so nothing to quote
     skipped: bool = False
+    tools: tuple[str, ...] = ()  # the tools the brief's version called, in order
 
 
 def run_case(song: Song, case: Case) -> Outcome:
@@ -583,7 +584,10 @@ def run_case(song: Song, case: Case) -> Outcome:
         ok = False
         notes.append(f"loudness moved {drift:+.1f} LU FAIL")
     quoted = quotes_measures(result.reply, kinds) if changed else None
-    return Outcome(ok, "; ".join(notes), judged, drift_lu=drift, changed=changed, quoted=quoted)
+    tools = tuple(c.tool for c in result.tool_calls)
+    return Outcome(
+        ok, "; ".join(notes), judged, drift_lu=drift, changed=changed, quoted=quoted, tools=tools
+    )
 
 
 # --- follow-ups: halfway back and undo after every kind of move ---------------------------------

@@ -316,6 +316,20 @@ def test_cache_hits_identical_and_only_changed_tracks_rerender(band, tmp_path):
     assert not [p for p in cache.iterdir() if "tmp" in p.name]
 
 
+def test_the_last_send_to_a_bus_taken_away_renders_from_the_cache(band, tmp_path):
+    """No track sends to the reverb any more: the bus is gone from the new mix, and the old
+    sends' contributions are taken out without a bus to take them from."""
+    stems, state = band
+    cache = tmp_path / "cache"
+    render(stems, state, cache_dir=cache, block_s=0.7)
+    dry = state.with_track("vocal", reverb_send_db=None).with_track(
+        "keys", reverb_send_db=None, gain_db=-2.0
+    )
+    cached = render(stems, dry, cache_dir=cache, block_s=0.7)
+    assert "reverb" not in cached.buses
+    np.testing.assert_allclose(cached.premaster, render(stems, dry).premaster, atol=1e-5)
+
+
 def test_a_failing_bus_stops_the_render_and_leaves_no_partial_cache(band, tmp_path, monkeypatch):
     stems, state = band
     cache = tmp_path / "cache"

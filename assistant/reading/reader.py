@@ -199,6 +199,9 @@ def normalise_text(text: str) -> str:
         r"\b(?<!from )(the|off) top(?=\s*(?:$|[,.;!?]|(?:on|in|of the mix)\b))", r"\1 top end", text
     )
     text = re.sub(r"\b(up|on) top(?=\s*(?:$|[,.;!?]|(?:and|but|please)\b))", r"\1 top end", text)
+    text = re.sub(
+        r"\bthe top(?= (?:is|are|was|sounds?|feels?|seems?|gets?)\b)", "the top end", text
+    )
     text = re.sub(r"\b(\w+)'s\b", r"\1s", text)
     # "the ride is loud": the ride cymbal ("ride the vocal up" is the verb, with no article)
     text = re.sub(r"\b(the|that|this|my) ride\b(?! cymbal)", r"\1 ride cymbal", text)
@@ -247,7 +250,8 @@ _QUANTITY_BASS = re.compile(
 )
 _REFERENCE = re.compile(
     r"\b(?:than|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs|"
-    r"next to|beside|in comparison (?:to|with)|in relation to)\s+"
+    r"next to|beside|in comparison (?:to|with)|in relation to|under|underneath|around|"
+    r"over|on top of|(?<=loud )for|(?<=quiet )for|(?<=much )for|(?<=busy )for)\s+"
     r"(?:the\s+|my\s+|our\s+)?"
 )
 
@@ -494,11 +498,24 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             # quality that follows decides
             excess = EXCESS_AFTER.match(text[end:])
             quality = excess.group("quality") if excess else None
-            if quality and _concept_for(quality) is not None:
+            said = _concept_for(quality) if quality else None
+            if (
+                excess
+                and said is not None
+                and said[0] == "level"
+                and canonical not in ("width", "stereo")
+            ):
+                # "the highs are too loud", "the sub is too quiet", "the reverb is too loud":
+                # the quantity's own level
+                modifier = -said[1]
+                skip.add(end + excess.start("quality"))
+            elif said is not None:
                 text = blank(text, start, end)
                 i += n
                 continue
-            if excess and not TOO_LITTLE.search(text[end:]):
+            if said is not None:
+                pass
+            elif excess and not TOO_LITTLE.search(text[end:]):
                 modifier = -1
                 if excess.group("verb"):
                     skip.add(end + excess.start("verb"))
@@ -714,7 +731,11 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     named = any(t.kind != "mix" for t in targets)
     actions = faults + params + structures
     if not any(a.concept in ("level", "buried") for a in structures):
-        pointed = named or bool(_ANAPHORA.search(text) and not _EXPLICIT_MIX.search(text))
+        pointed = (
+            named
+            or bool(_ANAPHORA.search(text) and not _EXPLICIT_MIX.search(text))
+            or bool(_MIX_LEVEL.search(text))
+        )
         actions += find_actions(rest, pointed, bool(sections), named)
     if any(a.concept == "master" for a in actions):
         rest = re.sub(r"\b(?:loud|louder)\b", " ", rest)
@@ -739,6 +760,8 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     asks, unknown, rest = find_asks(rest, vague)
     if roomy:  # "too much echo of the room": what many call echo is the reverb
         asks = [replace(a, concept="wet") if a.concept == "echo" else a for a in asks]
+    if not named:
+        asks = _level_of_a_band(asks)
     asks = _settle(asks, actions)
     asks = _merge_level(asks, actions)
     if any(a.word == "platform" for a in asks) and any(a.concept != "master" for a in asks):
@@ -746,6 +769,9 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     if named and any(t.kind == "mix" for t in targets) and not _EXPLICIT_MIX.search(text):
         # "more space around it" after the vocal: "it" is the part said, not the mix
         targets = tuple(t for t in targets if t.kind != "mix")
+    if any(a.concept == "buried" for a in (*asks, *actions)) and reference:
+        # "buried under the guitars": the part it is buried under is the masker, a target
+        targets, reference = (*targets, *reference), ()
     if not asks and named and _TAME.search(text) and not _FREQUENCY.search(text):
         asks = [Ask("level", -1, "tame")]  # "tame the cymbals": nothing named but the part
     return Clause(
@@ -760,8 +786,23 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     )
 
 
+# "turn the mix down", "bring everything up": a level verb whose object is the whole mix
+_MIX_LEVEL = re.compile(
+    r"\b(?:turn|bring|pull|push|take|crank|knock)\s+(?:(?:up|down)\s+)?(?:the\s+)?"
+    r"(?:whole\s+|entire\s+|overall\s+)?(?:mix|song|track|master|everything|thing|lot)\b"
+    r"(?:\s+(?:up|down)\b)?"
+)
 _TAME = re.compile(r"\b(?:tame\w*|rein\w* in|calm\w* down|control)\b")
 _FREQUENCY = re.compile(r"\d(?:\.\d+)?\s*(?:k|khz|hz)\b")
+
+
+def _level_of_a_band(asks: list[Ask]) -> list[Ask]:
+    """ "The low end is overpowering", "too loud on the top": with no part named, a level
+    word beside a band or quantity noun is that band's level, not the mix's."""
+    quantities = [a for a in asks if a.word in BAND_NOUNS or a.word in QUANTITY_NOUNS]
+    if not quantities:
+        return asks
+    return [a for a in asks if not (a.concept == "level" and a.word not in LEVEL_VERBS)]
 
 
 def _settle(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
@@ -896,6 +937,18 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
                 unknown=clause.unknown + frag.unknown,
             )
         pending = []
+        if _verb_on_the_quality(out[-1] if out else None, clause):
+            # "the low end feels heavy, bring it down": "it" is the quality just said, and
+            # the verb says which way it goes; not the mix's level
+            prev, way = out[-1], clause.asks[0].direction
+            out[-1] = replace(
+                prev,
+                asks=tuple(
+                    a if a.concept in PROBLEMS else replace(a, direction=way) for a in prev.asks
+                ),
+                amount=prev.amount if prev.amount.phrase else clause.amount,
+            )
+            continue
         if (
             out
             and all(t.kind == "mix" for t in clause.targets)
@@ -924,6 +977,24 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
     for frag in pending:
         out.append(frag)
     return out
+
+
+def _verb_on_the_quality(prev: Clause | None, clause: Clause) -> bool:
+    """``clause`` is only a level verb on "it"/"them" ("bring it down", "turn them up") and
+    the clause before it named a quality of the mix (no part): the verb is that quality's."""
+    return (
+        prev is not None
+        and bool(prev.asks)
+        and all(a.concept not in ("level", "buried") for a in prev.asks)
+        and not any(t.kind != "mix" for t in prev.targets)
+        and bool(clause.asks)
+        and all(a.concept == "level" and a.word in LEVEL_VERBS for a in clause.asks)
+        and not any(t.kind != "mix" for t in clause.targets)
+        and not clause.sections
+        and clause.amount.db is None
+        and bool(re.search(r"\b(?:it|them|that|those|this)\b", clause.text))
+        and not _EXPLICIT_MIX.search(clause.text)
+    )
 
 
 def _dedupe(clauses: list[Clause]) -> list[Clause]:

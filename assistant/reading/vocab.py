@@ -24,6 +24,17 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "muffled": ("brightness", -1),
     "mellow": ("brightness", -1),
     "veiled": ("brightness", -1),
+    "hazy": ("brightness", -1),
+    "gloomy": ("brightness", -1),
+    "sunny": ("brightness", 1),
+    "glossy": ("air", 1),
+    "creamy": ("warmth", 1),
+    "velvety": ("warmth", 1),
+    "clinical": ("warmth", -1),
+    "smeared": ("mud", 1),
+    "soupy": ("mud", 1),
+    "blurry": ("mud", 1),
+    "brassy": ("harsh", 1),
     # what a muffled sound is said to be behind or under
     "curtain": ("brightness", -1),
     "blanket": ("brightness", -1),
@@ -271,6 +282,7 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "tiring": ("harsh", 1),
     "painful": ("harsh", 1),
     "hurt my ears": ("harsh", 1),
+    "hurt": ("harsh", 1),
     "hurts my ears": ("harsh", 1),
     "hurting my ears": ("harsh", 1),
     "sharp": ("harsh", 1),
@@ -349,6 +361,7 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "lofi": ("mood", 1),
     "lo fi": ("mood", 1),
     "moody": ("mood", 1),
+    "dusty": ("mood", 1),
 }
 # A mood word -> the mood it names (moves/mood.py knows each mood's dimensions).
 MOODS: dict[str, str] = {
@@ -374,6 +387,7 @@ MOODS: dict[str, str] = {
     "lofi": "lofi",
     "lo fi": "lofi",
     "moody": "moody",
+    "dusty": "vintage",
 }
 # Words that say something is wrong or should be better without saying what: read as
 # vague (the reader asks, or makes a small stated move), never looked up as descriptors.
@@ -387,7 +401,7 @@ PROBLEMS = frozenset({"harsh", "mud", "boom", "box", "honk", "sibilance", "burie
 # Complaints: a bare mention asks for the opposite ("it's thin" = more low end).
 COMPLAINTS = frozenset(
     "thin weedy lightweight dull muffled veiled flat lifeless boring cluttered crowded busy "
-    "distant cold sterile empty overpowering tiny small naked overwhelming dominant dominate "
+    "distant cold sterile clinical hazy empty overpowering tiny small naked overwhelming dominant dominate "
     "overpower closet curtain blanket pillow towel".split()
 ) | {"far away", "stick out", "poke out", "jump out", "sticks out", "poking out"}
 # Faults whose word already points to the fix ("uneven" is more compression): said as how
