@@ -427,3 +427,52 @@ def test_bass_said_as_an_amount_beside_another_part_is_the_low_end() -> None:
 
 def test_a_near_spelling_among_unknown_words_is_still_read() -> None:
     assert asks("mak it darkr") == [("brightness", -1)]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # a level word said of a band or quantity is that band's level, not the mix's
+        ("the highs are way too loud", [("brightness", -1)]),
+        ("the sub is too quiet", [("sub", 1)]),
+        ("the reverb is too loud", [("wet", -1)]),
+        ("the low end is overpowering", [("low_end", -1)]),
+        ("its too loud on the top", [("brightness", -1)]),
+        ("the top is too hot", [("brightness", -1)]),
+        # a level verb on "it" after a quality of the mix is that quality's direction
+        ("the low end feels heavy, bring it down", [("low_end", -1)]),
+        ("too dark, lift it", [("brightness", 1)]),
+        ("way too bright, take it down a notch", [("brightness", -1)]),
+        # ...but after a named part, "it" is the part
+        ("the vocal is harsh, bring it down", [("harsh", -1), ("level", -1)]),
+        # a level verb whose object is the whole mix
+        ("turn the mix down", [("level", -1)]),
+        ("turn everything up a bit", [("level", 1)]),
+    ],
+)
+def test_level_words_go_to_what_they_are_said_of(brief: str, expected) -> None:
+    assert asks(brief) == expected
+
+
+def test_too_loud_for_a_part_names_a_reference_and_buried_under_names_the_masker() -> None:
+    reading = read_brief("the band is too loud for the vocal", tracks=TRACKS)
+    (clause,) = reading.clauses
+    assert clause.targets == (TargetRef("group", "band"),)
+    assert clause.reference == (TargetRef("role", "vocal"),)
+    reading = read_brief("the vocal is buried under the guitars", tracks=TRACKS)
+    (clause,) = reading.clauses
+    assert {t.value for t in clause.targets} == {"vocal", "guitar"}
+
+
+@pytest.mark.parametrize(
+    ("brief", "target"),
+    [
+        ("tame the ride", TargetRef("role", "overheads")),
+        ("the crash is too loud", TargetRef("role", "overheads")),
+        ("bas is 2 loud", TargetRef("role", "bass")),
+        ("the vocal harmonies are too loud", TargetRef("role", "backing_vocal")),
+    ],
+)
+def test_kit_slang_and_typed_fast_part_names(brief: str, target: TargetRef) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    assert [t for c in reading.clauses for t in c.targets] == [target]
