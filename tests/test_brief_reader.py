@@ -476,3 +476,28 @@ def test_too_loud_for_a_part_names_a_reference_and_buried_under_names_the_masker
 def test_kit_slang_and_typed_fast_part_names(brief: str, target: TargetRef) -> None:
     reading = read_brief(brief, tracks=TRACKS)
     assert [t for c in reading.clauses for t in c.targets] == [target]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # "softer" with no part named is a gentler sound, not a quieter mix
+        ("make it a bit softer and warmer", [("brightness", -1), ("warmth", 1)]),
+        ("make the vocal softer", [("level", -1)]),
+        # the verb said before the quality
+        ("tone it down a bit, its harsh", [("harsh", -1)]),
+        # a back-off verb that names what to take back is a brief, not a follow-up
+        ("ease off the top", [("brightness", -1)]),
+        ("back off the brightness", [("brightness", -1)]),
+        ("dial back the compression", [("compression", -1)]),
+        ("too shouty", [("harsh", -1)]),
+    ],
+)
+def test_gentler_words_and_back_off_verbs_on_a_quality(brief: str, expected) -> None:
+    assert read_brief(brief, tracks=TRACKS).intent == "change"
+    assert asks(brief) == expected
+
+
+@pytest.mark.parametrize("brief", ["tone it down", "too much, dial it back", "halfway back"])
+def test_back_off_alone_is_still_a_follow_up(brief: str) -> None:
+    assert read_brief(brief, tracks=TRACKS).intent == "back_off"

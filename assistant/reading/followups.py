@@ -90,6 +90,13 @@ def classify_followup(text: str) -> tuple[str, tuple[int, ...], float] | None:
 def _mentions_sound(text: str) -> bool:
     """True when a back-off phrase names what to change ("too much reverb")."""
     words = set(re.findall(r"[a-z0-9']+", text))
-    stripped = {w.rstrip("s") for w in words}
-    vocab = set(CONCEPT_WORDS) | set(ROLE_WORDS) | {"low", "high", "highs", "mids"}
+    stripped = {w.rstrip("s") for w in words} | {w.removesuffix("ness") for w in words}
+    vocab = set(CONCEPT_WORDS) | set(ROLE_WORDS) | BAND_WORDS
     return bool((words | stripped) & vocab - {"level", "more"})
+
+
+# qualities said by a noun the vocabulary has as an adjective, and where in the spectrum
+# ("ease off the top", "back off the lows", "dial back the compression")
+BAND_WORDS = frozenset(
+    {"low", "high", "highs", "mids", "top", "bottom", "lows", "treble", "compression", "distortion"}
+)

@@ -667,7 +667,8 @@ def _compression_ask(text: str) -> Ask:
     ):
         return Ask("compression", -1, "uncompress")
     if re.search(
-        r"\b(?:less|too|over|overly|back off|ease (?:off|up)|lighter|gentler|softer|not so)\b",
+        r"\b(?:less|too|over|overly|back off|ease (?:off|up)|lighter|gentler|softer|not so|"
+        r"dial (?:\w+ )?(?:back|down)|pull (?:\w+ )?back|tone (?:\w+ )?down|reduce|lower)\b",
         text,
     ) or re.search(
         r"\b(?:sounds?|is|are|feels?|seems?|gets?|so|very|way|really)\s+(?:\w+\s+)?"
@@ -761,7 +762,7 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     if roomy:  # "too much echo of the room": what many call echo is the reverb
         asks = [replace(a, concept="wet") if a.concept == "echo" else a for a in asks]
     if not named:
-        asks = _level_of_a_band(asks)
+        asks = _soft_is_a_tone(_level_of_a_band(asks))
     asks = _settle(asks, actions)
     asks = _merge_level(asks, actions)
     if any(a.word == "platform" for a in asks) and any(a.concept != "master" for a in asks):
@@ -997,6 +998,35 @@ def _verb_on_the_quality(prev: Clause | None, clause: Clause) -> bool:
     )
 
 
+def _verb_before_the_quality(clauses: list[Clause]) -> list[Clause]:
+    """ "Tone it down a bit, it's harsh": the level verb on "it" said before a quality of the
+    mix is that quality's direction (the other order is read in ``_combine``)."""
+    out: list[Clause] = []
+    for index, clause in enumerate(clauses):
+        after = clauses[index + 1] if index + 1 < len(clauses) else None
+        if after is not None and _verb_on_the_quality(after, clause):
+            way = clause.asks[0].direction
+            clauses[index + 1] = replace(
+                after,
+                asks=tuple(
+                    a if a.concept in PROBLEMS else replace(a, direction=way) for a in after.asks
+                ),
+                amount=after.amount if after.amount.phrase else clause.amount,
+            )
+            continue
+        out.append(clause)
+    return out
+
+
+def _soft_is_a_tone(asks: list[Ask]) -> list[Ask]:
+    """ "Make it softer", "softer and warmer" with no part named: a gentler sound (less top),
+    not a quieter mix."""
+    return [
+        Ask("brightness", a.direction, a.word) if a.concept == "level" and a.word == "soft" else a
+        for a in asks
+    ]
+
+
 def _dedupe(clauses: list[Clause]) -> list[Clause]:
     """A clause that says again what an earlier one said ("dry and naked, give it some
     space": three ways of asking for more reverb on the vocal) is dropped."""
@@ -1038,7 +1068,7 @@ def read_brief(text: str, *, tracks: Sequence[tuple[str, str]] = ()) -> BriefRea
         reading_intent = cast(ReadingIntent, intent)  # classify_followup names only these
         return BriefReading(text=text, intent=reading_intent, versions=versions, scale=scale)
     clauses = _dedupe(_combine([read_clause(part, tracks) for part in split_clauses(norm)]))
-    clauses = _within_mono_complaint(clauses)
+    clauses = _within_mono_complaint(_verb_before_the_quality(clauses))
     actionable = [c for c in clauses if c.asks]
     unknown = tuple(w for c in clauses for w in c.unknown if "->" not in w)
     approx = tuple(

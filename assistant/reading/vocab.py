@@ -35,6 +35,10 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "soupy": ("mud", 1),
     "blurry": ("mud", 1),
     "brassy": ("harsh", 1),
+    "shouty": ("harsh", 1),
+    "screaming": ("harsh", 1),
+    "screamy": ("harsh", 1),
+    "intense": ("energy", 1),
     # what a muffled sound is said to be behind or under
     "curtain": ("brightness", -1),
     "blanket": ("brightness", -1),
@@ -444,6 +448,12 @@ REDUCERS = (
     "excessive",
     "excess",
     "so much",
+    "back off",
+    "ease off",
+    "dial back",
+    "dial down",
+    "pull back",
+    "tone down",
 )
 INCREASERS = (
     "more",
