@@ -19,6 +19,7 @@ import importlib.machinery
 import importlib.util
 import math
 import sys
+import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -27,12 +28,18 @@ from typing import Any
 import numpy as np
 
 KERNEL_MODULE = "scipy.signal._sosfilt"
+_KERNEL_LOCK = threading.Lock()  # an extension module may be initialised once only
+
+
+def _kernel() -> Callable[..., None] | None:
+    """scipy's in-place ``_sosfilt(sos, x, zi)`` kernel, or None when it cannot be loaded
+    on its own (another scipy layout); loaded once, whichever thread asks first."""
+    with _KERNEL_LOCK:
+        return _load_kernel()
 
 
 @cache
-def _kernel() -> Callable[..., None] | None:
-    """scipy's in-place ``_sosfilt(sos, x, zi)`` kernel, or None when it cannot be loaded
-    on its own (another scipy layout)."""
+def _load_kernel() -> Callable[..., None] | None:
     loaded = sys.modules.get(KERNEL_MODULE)
     if loaded is None:
         try:
