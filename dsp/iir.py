@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 
 KERNEL_MODULE = "scipy.signal._sosfilt"
-_KERNEL_LOCK = threading.Lock()  # an extension module may be initialised once only
+_KERNEL_LOCK = threading.Lock()  # render threads ask at once; an extension loads only once
 
 
 def _kernel() -> Callable[..., None] | None:
     """scipy's in-place ``_sosfilt(sos, x, zi)`` kernel, or None when it cannot be loaded
-    on its own (another scipy layout); loaded once, whichever thread asks first."""
+    on its own (another scipy layout)."""
     with _KERNEL_LOCK:
         return _load_kernel()
 
@@ -60,6 +60,8 @@ def _load_kernel() -> Callable[..., None] | None:
                     sys.modules[KERNEL_MODULE] = module  # scipy.signal reuses it if imported
                     loaded = module
                     break
+        except RuntimeError:  # loaded meanwhile by an import of scipy.signal: use that one
+            loaded = sys.modules.get(KERNEL_MODULE)
         except (ImportError, OSError, AttributeError):
             return None
     return getattr(loaded, "_sosfilt", None) if loaded is not None else None
