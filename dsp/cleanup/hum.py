@@ -33,10 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-import soxr
 from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.frames import FrameStream
+from mixchat.dsp.resampling import PiecewiseResampler
 
 DETECT_RATE_HZ = 4000
 HIGHEST_HARMONIC_HZ = 1800.0
@@ -446,7 +446,7 @@ class HumMeter:
     def __init__(self, *, sample_rate: int, frames: int) -> None:
         self.sample_rate = sample_rate
         self._limit = int(MAX_SECONDS * sample_rate)
-        self._stream = soxr.ResampleStream(
+        self._stream = PiecewiseResampler(
             sample_rate, DETECT_RATE_HZ, 1, dtype="float32", quality="MQ"
         )
         self._frames = 0
@@ -461,7 +461,7 @@ class HumMeter:
         part = mono[: max(self._limit - self._frames, 0)]
         self._frames += mono.size
         if part.size:
-            self._push_low(self._stream.resample_chunk(part))
+            self._push_low(self._stream.resample(part))
 
     def _push_low(self, low: np.ndarray) -> None:
         low = low.astype(np.float64)
@@ -471,7 +471,7 @@ class HumMeter:
     def result(self) -> HumFinding:
         if self._frames < 2 * self.sample_rate:  # too short to tell a steady line from a note
             return HumFinding(found=False)
-        self._push_low(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
+        self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
         quiet = self._steady.quiet()
         if quiet is None:
             return HumFinding(found=False)
