@@ -19,6 +19,7 @@ import importlib.machinery
 import importlib.util
 import math
 import sys
+import threading
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -27,12 +28,18 @@ from typing import Any
 import numpy as np
 
 KERNEL_MODULE = "scipy.signal._sosfilt"
+_KERNEL_LOCK = threading.Lock()  # render threads ask at once; an extension loads only once
 
 
-@cache
 def _kernel() -> Callable[..., None] | None:
     """scipy's in-place ``_sosfilt(sos, x, zi)`` kernel, or None when it cannot be loaded
     on its own (another scipy layout)."""
+    with _KERNEL_LOCK:
+        return _load_kernel()
+
+
+@cache
+def _load_kernel() -> Callable[..., None] | None:
     loaded = sys.modules.get(KERNEL_MODULE)
     if loaded is None:
         try:
@@ -53,6 +60,8 @@ def _kernel() -> Callable[..., None] | None:
                     sys.modules[KERNEL_MODULE] = module  # scipy.signal reuses it if imported
                     loaded = module
                     break
+        except RuntimeError:  # loaded meanwhile by an import of scipy.signal: use that one
+            loaded = sys.modules.get(KERNEL_MODULE)
         except (ImportError, OSError, AttributeError):
             return None
     return getattr(loaded, "_sosfilt", None) if loaded is not None else None

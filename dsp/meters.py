@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-import soxr
 
 from mixchat.dsp import loudness
 from mixchat.dsp.iir import sosfilt
@@ -39,6 +38,7 @@ from mixchat.dsp.loudness import (
     window_samples,
 )
 from mixchat.dsp.masking import DECIMATE, N_BANDS, _frame_grid, _pooling, band_frame_powers
+from mixchat.dsp.resampling import PiecewiseResampler
 from mixchat.dsp.spectrum import _OVERLAP_BELOW_S, frame_powers, mid_side_rows, mono_rows
 
 _ENERGY_CHUNK = 1 << 16
@@ -358,7 +358,7 @@ class BandMeter:
         low_rate = sample_rate / DECIMATE
         self._low = _pooling(low_fft, float(low_rate), True)
         self._low_rate = low_rate
-        self._resampler = soxr.ResampleStream(
+        self._resampler = PiecewiseResampler(
             sample_rate, low_rate, 1, dtype="float32", quality="HQ"
         )
         self._high_framer = Framer(rows=1, size=hop, hop=hop, limit=self.frames)
@@ -378,7 +378,7 @@ class BandMeter:
         mono = mono_rows(np.asarray(block, dtype=np.float32)[:, np.newaxis, :])[:, 0, :]
         for frames in self._high_framer.feed(mono):
             self._pending["high"].append(self._powers(frames[0], self._hop, self._hop, self._high))
-        decimated = self._resampler.resample_chunk(mono[0], last=False)
+        decimated = self._resampler.resample(mono[0])
         self._decimate(decimated)
         self._emit()
 
@@ -415,7 +415,7 @@ class BandMeter:
         """Flush both paths (zero padding as ``stem_bands`` pads) and return the powers."""
         for frames in self._high_framer.finish(max(0, self._hop - self._high_framer.received)):
             self._pending["high"].append(self._powers(frames[0], self._hop, self._hop, self._high))
-        self._decimate(self._resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
+        self._decimate(self._resampler.resample(np.zeros(0, dtype=np.float32), last=True))
         needed = (self.frames - 1) * (self._hop // DECIMATE) + self._low_fft
         tail = max(0, needed - self._low_head - self._decimated)
         for frames in self._low_framer.finish(tail):

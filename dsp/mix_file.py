@@ -28,7 +28,8 @@ SUM_DTYPE = "<f8"
 
 
 def _accumulate(acc: np.ndarray, scaled: np.ndarray, sign: int, scratch: np.ndarray) -> None:
-    """acc += sign * trunc(scaled), ``scaled`` being a contribution times 2**40."""
+    """acc += sign * trunc(scaled), ``scaled`` being a contribution times 2**40; ``scratch``
+    of acc's float64 (truncating into it is exact, and the add then needs no cast)."""
     part = scratch[: scaled.shape[0], : scaled.shape[1]]
     np.trunc(scaled, out=part)
     if sign > 0:

@@ -324,7 +324,9 @@ class MixPlacer:
         self._row = np.empty(MIX_CHUNK, dtype=np.float32)
         self._mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
         self._spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
-        self._scratch = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self._scratch = np.empty(
+            (2, MIX_CHUNK), dtype=np.float64
+        )  # the sums' type: no cast per add
         self._gains_at = -1
         self._gains: dict[tuple, np.ndarray | float] = {}
 
@@ -954,7 +956,7 @@ class _Mixdown:
 
     def _finish(self, start: int, stop: int, acc: np.ndarray, output: _Output) -> None:
         """Swap the changed returns, keep the exact sum, send the pre-master out."""
-        scratch = np.empty((2, stop - start), dtype=np.float32)
+        scratch = np.empty((2, stop - start), dtype=np.float64)
         for reader, delay in self.old_returns.values():
             _accumulate(
                 acc, _shifted(reader, start - delay, stop - delay, self.frames) * SCALE, -1, scratch

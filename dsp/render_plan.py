@@ -245,7 +245,7 @@ def diff(target: Manifest, base: Manifest | None) -> MixDiff:
         old = old_buses.get(bus, {})
         new = target.buses.get(bus, {})
         old_senders, new_senders = old.get("senders", {}), new.get("senders", {})
-        if old.get("send") != new.get("send"):
+        if new and old.get("send") != new.get("send"):  # a bus gone silent needs no send sum
             out = [n for n, k in old_senders.items() if new_senders.get(n) != k]
             into = [n for n, k in new_senders.items() if old_senders.get(n) != k]
             if out:

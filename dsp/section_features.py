@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-import soxr
 
 from mixchat.dsp.meters import Framer
+from mixchat.dsp.resampling import PiecewiseResampler
 
 ANALYSIS_RATE = 22050
 HOP = 512
@@ -116,7 +116,9 @@ class SpectralFeatureMeter:
     in ``result()``, so a meter per stem holds no features while the song streams."""
 
     def __init__(self, *, sample_rate: float, spill: bool = False) -> None:
-        self._resampler = soxr.ResampleStream(sample_rate, ANALYSIS_RATE, 1, dtype="float32")
+        self._resampler = PiecewiseResampler(
+            sample_rate, ANALYSIS_RATE, 1, dtype="float32", quality="HQ"
+        )
         self._framer = Framer(rows=1, size=N_FFT, hop=HOP, head=N_FFT // 2)
         self._window = np.hanning(N_FFT).astype(np.float32)
         self._matrices = (_band_matrix(_ROWS[0]), _chroma_matrix(), _broad_band_matrix())
@@ -127,7 +129,7 @@ class SpectralFeatureMeter:
     def feed(self, mono: np.ndarray) -> None:
         """A block of the mono signal: 1-D, or (1, n)."""
         mono = np.asarray(mono, np.float32).reshape(-1)
-        self._frames_of(self._resampler.resample_chunk(mono, last=False))
+        self._frames_of(self._resampler.resample(mono))
 
     def _frames_of(self, y: np.ndarray, *, tail: int | None = None) -> None:
         chunks = (
@@ -147,7 +149,7 @@ class SpectralFeatureMeter:
                     self._parts.append(stacked)
 
     def result(self) -> SpectralFeatures:
-        self._frames_of(self._resampler.resample_chunk(np.zeros(0, np.float32), last=True))
+        self._frames_of(self._resampler.resample(np.zeros(0, np.float32), last=True))
         self._frames_of(np.zeros(0, np.float32), tail=N_FFT // 2)
         if self._spill is not None:
             self._spill.seek(0)

@@ -26,10 +26,10 @@ from typing import Protocol
 
 import numpy as np
 import soundfile as sf
-import soxr
 
 from mixchat.dsp.audio_io import NpyReader, audio_writer, release_pages
 from mixchat.dsp.errors import AudioFileError
+from mixchat.dsp.resampling import PiecewiseResampler
 
 SEEKABLE_FORMATS = ("WAV", "WAVEX", "AIFF", "FLAC", "W64", "RF64", "CAF")
 STREAM_BLOCK = 1 << 16
@@ -159,7 +159,7 @@ class ResampledStem:
     def _stream(self) -> Iterator[np.ndarray]:
         resampler = None
         if self.source_rate != self.sample_rate:
-            resampler = soxr.ResampleStream(
+            resampler = PiecewiseResampler(
                 self.source_rate, self.sample_rate, self.channels, dtype="float32", quality="HQ"
             )
         with sf.SoundFile(str(self.path)) as handle:
@@ -172,7 +172,7 @@ class ResampledStem:
                     ) from None
                 last = data.shape[0] < STREAM_BLOCK
                 if resampler is not None:
-                    data = resampler.resample_chunk(data, last=last)
+                    data = resampler.resample(data, last=last)
                 if data.shape[0]:
                     yield np.ascontiguousarray(data.T)
                 if last:

@@ -180,6 +180,22 @@ def test_hum_is_found_and_notched() -> None:
     assert _worst_band_change_db(clean, cleaned, rate, outside) <= 1.0
 
 
+def test_faint_hum_bare_in_a_vocals_gaps_is_found_and_notched() -> None:
+    """Hum 48 dB under the part is faint against the singing but is what is left between
+    the phrases: it is found there and taken out."""
+    clean, rate = _stem("songs", "song_1", "Lead_Vocal_Main.flac", seconds=30)
+    faulty, _ = plant_hum(
+        clean, rate, f0=59.9, harmonics=4, level_db=-48, rng=np.random.default_rng(3)
+    )
+    faults, cleaned = _clean(faulty, rate, "vocal")
+    assert faults.found() == ["hum"] and faults.hum.mains_hz == 60.0
+    assert faults.hum.against_quiet_db > -3.0
+    s = slice(rate, -rate)
+    before = _sine_power((faulty - clean).mean(0)[s], rate, 59.9)
+    after = _sine_power((cleaned - clean).mean(0)[s], rate, 59.9)
+    assert 10 * np.log10(before / after) >= 25.0
+
+
 def test_hum_off_nominal_and_wandering_is_followed() -> None:
     clean, rate = _stem("real", "mu_too_bright", "vocals.flac")
     faulty, info = plant_hum(
@@ -249,6 +265,25 @@ def test_clicks_are_found_and_rebuilt() -> None:
     assert removed >= 18
 
 
+def test_a_click_where_a_note_stops_is_found_and_rebuilt() -> None:
+    """A note that stops makes an edge, but never one a click's height over its surroundings:
+    a click on a bass note's last cycle counts, however much quieter it is after."""
+    rate = 44100
+    t = np.arange(3 * rate) / rate
+    note = 0.5 * np.sin(2 * np.pi * 82.4 * t)
+    fade = int(0.005 * rate)
+    stop = int(1.5 * rate)
+    note[stop - fade : stop] *= np.cos(np.linspace(0, np.pi / 2, fade)) ** 2
+    note[stop:] = 0.0
+    clean = note[None, :].astype(np.float32)
+    faulty = clean.copy()
+    at = stop - 30  # the level after it is silence: 15 dB and more under the note
+    faulty[0, at] += 0.3
+    faults, cleaned = _clean(faulty, rate, "bass")
+    assert faults.found() == ["clicks"] and faults.clicks.count == 1
+    assert np.abs(cleaned[0, at - 50 : at + 50] - clean[0, at - 50 : at + 50]).max() < 0.03
+
+
 def test_dc_offset_is_found_and_removed() -> None:
     clean, rate = _stem("real", "mu_too_bright", "other.flac")
     faulty, _ = plant_dc(clean, rate, offset=0.02)
@@ -267,6 +302,22 @@ def test_sibilance_is_found_and_the_esses_drop() -> None:
     level = lambda a: 10 * np.log10(np.mean(sosfilt(sos, a, axis=-1)[:, mask] ** 2))  # noqa: E731
     assert level(faulty) - level(cleaned) >= 4.0
     assert _worst_band_change_db(clean, cleaned, rate, lambda c: c < 4000 or c > 12000) <= 1.0
+
+
+def test_sibilance_laid_over_the_singing_is_found_and_drops() -> None:
+    """Harsh 5-10 kHz bursts on sung vowels never beat the vowel: they are found by how close
+    the band alone comes to the vocal's loud level, and how often."""
+    clean, rate = _stem("real", "mu_too_bright", "vocals.flac")
+    faulty, info = plant_sibilance(
+        clean, rate, boost_db=-6, rng=np.random.default_rng(7), mode="bursts", bursts=8
+    )
+    faults, cleaned = _clean(faulty, rate, "vocal")
+    assert faults.found() == ["sibilance"]
+    sos = butter(4, [5000, 10000], btype="band", fs=rate, output="sos")
+    mask = info["mask"]
+    level = lambda a: 10 * np.log10(np.mean(sosfilt(sos, a, axis=-1)[:, mask] ** 2))  # noqa: E731
+    assert level(faulty) - level(cleaned) >= 4.0
+    assert not detect_faults(clean, sample_rate=rate, role="vocal").sibilance.found
 
 
 def test_plosive_thumps_are_found_on_a_vocal() -> None:

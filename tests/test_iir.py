@@ -85,3 +85,33 @@ def test_one_pole_is_lfilters_sample_for_sample(dtype) -> None:
 @pytest.mark.parametrize("size", [1024, 2048, 1025])
 def test_tukey_is_scipys_window(size) -> None:
     assert np.array_equal(tukey(size, 0.5), signal.windows.tukey(size, 0.5))
+
+
+def test_render_threads_filtering_at_once_load_the_kernel_once() -> None:
+    """A new session's first blocks reach ``sosfilt`` on several threads at the same moment:
+    scipy's extension module may be loaded only once per process (a second load raises).
+    The load is slowed down here so the threads surely meet in it."""
+    code = (
+        "import importlib.machinery, threading, time\n"
+        "import numpy as np\n"
+        "load = importlib.machinery.ExtensionFileLoader.exec_module\n"
+        "def slow(self, module):\n"
+        "    time.sleep(0.2)\n"
+        "    return load(self, module)\n"
+        "importlib.machinery.ExtensionFileLoader.exec_module = slow\n"
+        "from mixchat.dsp.iir import sosfilt\n"
+        "sos, x = np.array([[1.0, 0.0, 0.0, 1.0, -0.5, 0.0]]), np.ones((2, 64))\n"
+        "start, errors = threading.Barrier(8), []\n"
+        "def run():\n"
+        "    start.wait()\n"
+        "    try:\n"
+        "        sosfilt(sos, x)\n"
+        "    except Exception as error:\n"
+        "        errors.append(repr(error))\n"
+        "threads = [threading.Thread(target=run) for _ in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(errors)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr[-500:]

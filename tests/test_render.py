@@ -536,6 +536,10 @@ def test_a_revision_from_the_cached_mix_equals_a_full_render_sample_for_sample(b
         state.with_track("keys", reverb_send_db=-4.0),  # a send level
         state.with_track("bass", mute=True),  # leaves the mix
         state.with_track("keys", reverb_send_db=None),  # stops sending
+        state.with_track("keys", reverb_send_db=None).with_track(  # both buses go silent
+            "vocal", reverb_send_db=None, delay_send_db=None
+        ),
+        state,  # and come back
         state.model_copy(update={"reverb": state.reverb.model_copy(update={"room_size": 0.8})}),
         state.model_copy(
             update={

@@ -285,6 +285,11 @@ def rendered_blocks(
     return own, blocks
 
 
+def has_sends(state: MixState) -> bool:
+    """Whether any track feeds the reverb or delay bus (the returns add to the peak)."""
+    return any(t.reverb_send_db is not None or t.delay_send_db is not None for t in state.tracks)
+
+
 def without_sends(state: MixState) -> MixState:
     tracks = tuple(
         t.model_copy(update={"reverb_send_db": None, "delay_send_db": None}) for t in state.tracks
@@ -390,7 +395,9 @@ def headroom(
     but the mix stage runs) and return the fader shift that lands it at the target loudness
     with true peak under the ceiling, and the dips over edit clicks at the cuts (which would
     otherwise set the peak). The mix is linear in its faders, so the shift is exact for the
-    dry mix; the ceiling keeps 0.5 dB for what the reverb and delay returns add."""
+    dry mix; the ceiling keeps 0.5 dB for what the reverb and delay returns add when any
+    track sends to them (a mix without sends, such as a finished mix's export, needs no
+    reserve, so an edit click is dipped 0.5 dB less)."""
     rate = engine.meta.sample_rate
     frames = max((s.frames for s in engine.stem_sources().values()), default=0)
     loudness = LoudnessMeter(channels=2, sample_rate=rate)
@@ -406,7 +413,7 @@ def headroom(
     if not math.isfinite(lufs):
         return 0.0, "pre-master silent, no headroom move", []
     spikes = edge_spikes(edges)
-    ceiling = profile.ceiling_dbtp
+    ceiling = profile.ceiling_for(sends=has_sends(state))
     shift = min(profile.premaster_lufs - lufs, ceiling - dipped_peak_dbtp(edges, []))
     if spikes:
         shift = min(profile.premaster_lufs - lufs, ceiling - spikes[0].body_dbtp)

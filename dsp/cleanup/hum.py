@@ -10,12 +10,18 @@ its neighbourhood, ``ISOLATION_DB`` over the loudest line on at least one side a
 ``COMB_CLEAR_DB`` over an evenly spaced comb through it (a loop repeated at the tempo has a
 comb of lines close together; hum's are ``f0`` apart), and when its level holds in the
 frames: in four frames out of five it keeps at least ``STEADINESS`` of the line's long-term
-amplitude (a note comes and goes; hum stays, and music only adds to it).
+amplitude (a note comes and goes; hum stays, and music only adds to it). A steady line also
+counts when it stands ``FLOOR_LINE_DB`` over its neighbourhood in those quieter frames (where
+the music leaves it bare: between phrases, under a held note) and shows a little in the long
+spectrum; the mains' own line (the fundamental or the second) must stand out in the long
+spectrum.
 The fundamental is anchored on one of the first four harmonics within ``MAINS_TOLERANCE_HZ``
 of 50 or 60 Hz (mains wanders, a recording's clock too) and the others must sit at its
 multiples; hum is found when two lines agree (one of them among the first four) or one stands
-out alone by ``LONE_LINE_DB``, and when the lines together, A-weighted, come within
-``MIN_AUDIBLE_DB`` of the A-weighted stem where it plays (fainter hum is inaudible).
+out alone by ``LONE_LINE_DB`` (or ``LONE_FLOOR_DB`` in the quieter frames), and when the lines
+together, A-weighted, come within ``MIN_AUDIBLE_DB`` of the A-weighted stem where it plays, or
+within ``EXPOSED_AUDIBLE_DB`` when the hum is most of what is left in the stem's quietest
+blocks (in the gaps it is heard bare; fainter hum is inaudible).
 
 The removal is ``hum_removal``.
 """
@@ -27,15 +33,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
-import soxr
 from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.frames import FrameStream
+from mixchat.dsp.resampling import PiecewiseResampler
 
 DETECT_RATE_HZ = 4000
 HIGHEST_HARMONIC_HZ = 1800.0
 MAINS_HZ = (50.0, 60.0)
-MAINS_TOLERANCE_HZ = 0.3
+MAINS_TOLERANCE_HZ = 0.2  # the grids' steady-state limit (a recording's clock adds ppm)
 FRAME = 4096  # samples at DETECT_RATE_HZ: about 1 s, 1 Hz apart
 ANCHOR_HARMONICS = 4
 ANCHOR_PEAKS = 3  # the loudest peaks tried as the anchor in each anchor window
@@ -54,6 +60,13 @@ STEADINESS = 0.7
 LONE_STEADINESS = 0.8
 STEADY_PERCENTILE = 20.0
 LONE_LINE_DB = 20.0
+FLOOR_RING_INNER_HZ = 3.0  # the quiet frames' bins are 1 Hz wide: the ring starts further out
+FLOOR_LINE_DB = 12.0  # a line this far over its ring in the quiet frames is there all along ...
+FLOOR_LINE_MIN_DB = 3.0  # ... so it need stand out only this far in the long spectrum
+LONE_FLOOR_DB = 20.0
+EXPOSED_AUDIBLE_DB = -85.0  # hum that makes up the stem's quiet passages is heard from here
+EXPOSED_SHARE_DB = -3.0  # the hum against the stem's quietest blocks
+QUIET_BLOCKS_PERCENTILE = 10.0
 FAINT_LINE_DB = 6.0  # once hum is found, its fainter harmonics: how far the removal goes
 FAINT_STEADINESS = 0.5
 MIN_AUDIBLE_DB = -70.0  # A-weighted hum against the A-weighted stem where it plays
@@ -86,6 +99,11 @@ class HumFinding(BaseModel):
     heard_against_stem_db: float = Field(
         default=-120.0, description="the same, both A-weighted (how loud it is heard)"
     )
+    against_quiet_db: float = Field(
+        default=-120.0,
+        description="hum power against the stem's quiet passages (its quietest tenth): near 0 "
+        "dB, the hum is what is left in the gaps",
+    )
     faint_harmonics: list[int] = Field(
         default_factory=list,
         description="harmonics whose lines stand out a little (over 6 dB) and hold: where the "
@@ -108,18 +126,37 @@ class _Line:
     isolation_db: float
     steadiness: float
     comb_db: float
+    floor_db: float
 
     @property
     def faint(self) -> bool:
         return self.prominence_db >= FAINT_LINE_DB and self.steadiness >= FAINT_STEADINESS
 
     @property
-    def passes(self) -> bool:
+    def stands_out(self) -> bool:
+        """Steady and standing out in the long spectrum, clear of a tempo loop's comb."""
         return (
-            self.prominence_db >= LINE_PROMINENCE_DB
+            self.steadiness >= STEADINESS
+            and self.prominence_db >= LINE_PROMINENCE_DB
             and self.isolation_db >= ISOLATION_DB
-            and self.steadiness >= STEADINESS
             and self.comb_db >= COMB_CLEAR_DB
+        )
+
+    @property
+    def passes(self) -> bool:
+        """Stands out, or stands out in the quiet frames (in the stem's gaps, where the music
+        leaves it bare), steady, and still shows a little in the long spectrum."""
+        return self.stands_out or (
+            self.steadiness >= STEADINESS
+            and self.floor_db >= FLOOR_LINE_DB
+            and self.prominence_db >= FLOOR_LINE_MIN_DB
+        )
+
+    @property
+    def lone(self) -> bool:
+        """Stands out enough to be hum without a second line."""
+        return self.steadiness >= LONE_STEADINESS and (
+            self.prominence_db >= LONE_LINE_DB or self.floor_db >= LONE_FLOOR_DB
         )
 
 
@@ -132,6 +169,7 @@ class _Spectra:
         self.level = 20.0 * np.log10(self.amplitude + 1e-15)
         self.bin_hz = bin_hz
         self.quiet = quiet
+        self.quiet_level = 20.0 * np.log10(quiet + 1e-7)  # -140 dB: digital silence
         self.frame_bin_hz = DETECT_RATE_HZ / FRAME
 
     def peaks(self, lo_hz: float, hi_hz: float, count: int) -> list[int]:
@@ -174,7 +212,16 @@ class _Spectra:
             isolation_db=level - float(sides),
             steadiness=float(self.quiet[frame_index]) / max(amplitude, 1e-15),
             comb_db=level - self._comb_level(harmonic, index),
+            floor_db=self._floor_db(frame_index, inner),
         )
+
+    def _floor_db(self, frame_index: int, inner_hz: float) -> float:
+        """The line's level in the quiet frames over the median of their ring around it."""
+        lo = max(int(max(inner_hz, FLOOR_RING_INNER_HZ) / self.frame_bin_hz), 1)
+        hi = int((inner_hz + RING_HZ) / self.frame_bin_hz)
+        left = self.quiet_level[max(frame_index - hi, 0) : max(frame_index - lo + 1, 0)]
+        ring = np.concatenate([left, self.quiet_level[frame_index + lo : frame_index + hi]])
+        return float(self.quiet_level[frame_index] - np.median(ring)) if ring.size else 0.0
 
     def _comb_level(self, harmonic: int, index: int) -> float:
         """The level of an evenly spaced comb through the line, if there is one: the median,
@@ -236,7 +283,7 @@ def _best_lines(spectra: _Spectra) -> list[_Line]:
                     continue
                 lines = spectra.harmonics_of(anchor.freq_hz / k)
                 # a set with the mains' own lines beats any set without them
-                low = any(line.harmonic <= LOW_HARMONICS for line in lines)
+                low = any(line.harmonic <= LOW_HARMONICS and line.stands_out for line in lines)
                 score = sum(line.prominence_db for line in lines) + (1e6 if low else 0.0)
                 if score > best_score:
                     best, best_score = lines, score
@@ -245,7 +292,10 @@ def _best_lines(spectra: _Spectra) -> list[_Line]:
 
 def _fundamental(lines: list[_Line]) -> float:
     """Each line's frequency over its harmonic number, weighted by the number (the higher,
-    the finer the estimate) and by the line's amplitude."""
+    the finer the estimate) and by the line's amplitude; from the lines that stand out in
+    the long spectrum (a faint one read only in the quiet frames is off by a music line's
+    pull), if any do."""
+    lines = [line for line in lines if line.stands_out] or lines
     weights = [line.harmonic * line.amplitude for line in lines]
     return float(np.average([line.freq_hz / line.harmonic for line in lines], weights=weights))
 
@@ -368,10 +418,18 @@ class _Audibility:
             self._weighted.append(power @ self._weights)
             self._total.append(power.sum(axis=1))
 
+    def _powers(self) -> np.ndarray:
+        return np.concatenate(self._block_powers) if self._block_powers else np.zeros(0)
+
     def playing_power(self) -> float:
-        powers = np.concatenate(self._block_powers) if self._block_powers else np.zeros(0)
+        powers = self._powers()
         playing = powers[powers > 1e-9]
         return float(playing.mean()) if playing.size else 0.0
+
+    def quiet_power(self) -> float:
+        """The power of the stem's quiet passages: its quietest blocks' (silent ones too)."""
+        powers = self._powers()
+        return float(np.percentile(powers, QUIET_BLOCKS_PERCENTILE)) if powers.size else 0.0
 
     def a_weighted_share(self) -> float:
         if not self._total:
@@ -388,7 +446,7 @@ class HumMeter:
     def __init__(self, *, sample_rate: int, frames: int) -> None:
         self.sample_rate = sample_rate
         self._limit = int(MAX_SECONDS * sample_rate)
-        self._stream = soxr.ResampleStream(
+        self._stream = PiecewiseResampler(
             sample_rate, DETECT_RATE_HZ, 1, dtype="float32", quality="MQ"
         )
         self._frames = 0
@@ -403,7 +461,7 @@ class HumMeter:
         part = mono[: max(self._limit - self._frames, 0)]
         self._frames += mono.size
         if part.size:
-            self._push_low(self._stream.resample_chunk(part))
+            self._push_low(self._stream.resample(part))
 
     def _push_low(self, low: np.ndarray) -> None:
         low = low.astype(np.float64)
@@ -413,7 +471,7 @@ class HumMeter:
     def result(self) -> HumFinding:
         if self._frames < 2 * self.sample_rate:  # too short to tell a steady line from a note
             return HumFinding(found=False)
-        self._push_low(self._stream.resample_chunk(np.zeros(0, np.float32), last=True))
+        self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
         quiet = self._steady.quiet()
         if quiet is None:
             return HumFinding(found=False)
@@ -430,10 +488,15 @@ class HumMeter:
         weights = 10.0 ** (a_weighting_db(np.array([line.freq_hz for line in lines])) / 10.0)
         heard = float((powers * weights).sum()) / (stem * self._audibility.a_weighted_share())
         heard_db = 10.0 * math.log10(max(heard, 1e-20))
-        audible = heard_db >= MIN_AUDIBLE_DB
-        low_line = any(line.harmonic <= LOW_HARMONICS for line in lines)
-        lone = lines[0].prominence_db >= LONE_LINE_DB and lines[0].steadiness >= LONE_STEADINESS
-        found = low_line and audible and (len(lines) >= 2 or lone)
+        # in the gaps the hum is bare: heard when it is most of what is left there
+        gaps_db = 10.0 * math.log10(
+            max(float(powers.sum()), 1e-30) / max(self._audibility.quiet_power(), 1e-30)
+        )
+        exposed = heard_db >= EXPOSED_AUDIBLE_DB and gaps_db >= EXPOSED_SHARE_DB
+        audible = heard_db >= MIN_AUDIBLE_DB or exposed
+        # the mains' own line must stand out in the long spectrum: the quiet frames confirm
+        low_line = any(line.harmonic <= LOW_HARMONICS and line.stands_out for line in lines)
+        found = low_line and audible and (len(lines) >= 2 or lines[0].lone)
         return HumFinding(
             found=bool(found),
             fundamental_hz=round(f0, 3),
@@ -443,6 +506,7 @@ class HumMeter:
             level_dbfs=round(level, 2),
             against_stem_db=round(against, 2),
             heard_against_stem_db=round(heard_db, 2),
+            against_quiet_db=round(gaps_db, 2),
             faint_harmonics=faint,
         )
 

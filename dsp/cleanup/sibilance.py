@@ -7,8 +7,12 @@ esses carry its reverb and bleed, so they seldom beat the body outright). The es
 when they come close to the vocal's own loud level: a burst counts when its sibilance band
 reaches within ``HARSH_BELOW_LOUD_DB`` of the loud frames' total level, and sibilance is
 found when there are ``MIN_BURSTS`` such bursts, or on a short vocal with few esses,
-``MIN_SHORT_BURSTS`` making up ``HARSH_SHARE`` of them. The de-esser's threshold comes from
-the same band the stage listens to: between the voiced frames' band level and the esses'.
+``MIN_SHORT_BURSTS`` making up ``HARSH_SHARE`` of them. Sibilance laid over the singing (a
+harsh band on a sustained vowel, which never beats the vowel) is found too: frames whose band
+alone comes within ``LOUD_BURST_BELOW_LOUD_DB`` of the loud level, whatever is under it, when
+such bursts come at least ``MIN_LOUD_BURST_RATE`` per second of singing (a clean vocal's own
+esses reach that close a few times a stem). The de-esser's threshold comes from the same band
+the stage listens to: between the voiced frames' band level and the esses'.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ MIN_BURSTS = 3
 MIN_SHORT_BURSTS = 2  # a short vocal with few esses: two harsh ones, ...
 HARSH_SHARE = 0.4  # ... when they are this share of its esses
 THRESHOLD_BELOW_BURSTS_DB = 15.0
+CEILING_PERCENTILE = 50.0  # the band's typical level in frames without an ess
+LOUD_BURST_BELOW_LOUD_DB = 10.0
+MIN_LOUD_BURST_RATE = 0.4  # per second of singing (the clean vocals reach at most 0.31)
 
 
 class SibilanceFinding(BaseModel):
@@ -101,9 +108,21 @@ class SibilanceMeter:
         loud = float(np.percentile(total_db, 95))
         ess = (_db(band) - _db(rest) >= ESS_OVER_REST_DB) & (total_db > loud - 40.0)
         harsh = ess & (_db(band) >= loud - HARSH_BELOW_LOUD_DB)
+        singing = total_db > loud - 40.0
+        loud_bursts = singing & (_db(band) >= loud - LOUD_BURST_BELOW_LOUD_DB)
+        singing_s = float(singing.sum()) * self.size / self.sample_rate
+        loud_runs = _runs(loud_bursts)
+        over_singing = len(loud_runs) >= max(MIN_BURSTS, MIN_LOUD_BURST_RATE * singing_s)
+        if over_singing:
+            harsh = harsh | loud_bursts
         ess_runs, harsh_runs = _runs(ess), _runs(harsh)
-        found = len(harsh_runs) >= MIN_BURSTS or (
-            len(harsh_runs) >= MIN_SHORT_BURSTS and len(harsh_runs) >= HARSH_SHARE * len(ess_runs)
+        found = (
+            over_singing
+            or len(harsh_runs) >= MIN_BURSTS
+            or (
+                len(harsh_runs) >= MIN_SHORT_BURSTS
+                and len(harsh_runs) >= HARSH_SHARE * len(ess_runs)
+            )
         )
         times = [round(float(a * self.size / self.sample_rate), 3) for a, _ in harsh_runs[:100]]
         over = float(np.median(_db(band[harsh]) - _db(rest[harsh]))) if harsh.any() else 0.0
@@ -115,19 +134,19 @@ class SibilanceMeter:
             esses=len(ess_runs),
             band_over_rest_db=round(over, 2),
             band_against_loud_db=round(against, 2),
-            threshold_db=self._threshold(ess),
+            threshold_db=self._threshold(ess | harsh),
         )
 
     def _threshold(self, frames: np.ndarray) -> float | None:
         """A threshold on the de-esser's own detector: THRESHOLD_BELOW_BURSTS_DB under the
         esses' median peak level (so a typical ess loses about 12 dB at 6:1 and every ess is
-        touched), never under the loudest level the band reaches in frames without an ess."""
+        touched), never under the band's typical (median) level in frames without an ess."""
         if not frames.any():
             return None
         peaks = self._envelope.peaks(frames.size)
         bursts = float(np.median(peaks[frames]))
         others = peaks[~frames & (peaks > bursts - 40.0)]
-        ceiling = float(np.percentile(others, 80)) if others.size else -90.0
+        ceiling = float(np.percentile(others, CEILING_PERCENTILE)) if others.size else -90.0
         return round(
             float(np.clip(max(bursts - THRESHOLD_BELOW_BURSTS_DB, ceiling), -90.0, 0.0)), 1
         )
