@@ -32,7 +32,9 @@ on the other songs, and that song's error with it, beside the published-derived 
 
 With --table it prints, per song, every stem's role, group, kind of share, how much of the
 song it plays, its gated loudness against the producer's mix, and the automix's and the
-producer's level against the song's mean stem: where the error comes from.
+producer's level against the song's mean stem: where the error comes from; and the plan's
+error with the producer's group levels (the shares inside groups are then all that is off)
+and with the producer's shares inside groups (the group levels are then all that is off).
 
 Run: .venv/bin/python bench/bench_balance.py [--seeds 3] [--songs falcon69,...] [--table]
      [--verbose]
@@ -67,7 +69,11 @@ from mixchat.dsp.roles import infer_role  # noqa: E402
 from mixchat.dsp.spectrum import mono_sum, power_spectrum, third_octave_levels_db  # noqa: E402
 from mixchat.tools.automix import lead_vocal  # noqa: E402
 from mixchat.tools.automix_balance import BalancePlan, activity_share, plan_balance  # noqa: E402
-from mixchat.tools.automix_measure import analyze_all, blocks_of_all  # noqa: E402
+from mixchat.tools.automix_measure import (  # noqa: E402
+    analyze_all,
+    blocks_of_all,
+    power_sum_db,
+)
 from mixchat.tools.balance_targets import BalanceTargets, balance_targets  # noqa: E402
 from mixchat.tools.workspace import create_session  # noqa: E402
 
@@ -96,6 +102,7 @@ class Restore:
     premaster_lufs: float
     true_peak_dbtp: float
     tone_moves: tuple[str, ...] = ()  # the automix's EQ, compression, send, width moves
+    rides: tuple[str, ...] = ()  # the tracks the automix rides section by section
 
 
 def song_dirs(root: Path = REAL) -> list[Path]:
@@ -200,6 +207,15 @@ def restore(song: Song, seed: int, work: Path) -> Restore:
             for c in result.tool_calls
             if _moves_tone(c.tool, c.args)
         ),
+        rides=tuple(
+            sorted(
+                {
+                    str(c.args["track"])
+                    for c in result.tool_calls
+                    if c.tool == "automate_section" and c.args.get("track")
+                }
+            )
+        ),
     )
 
 
@@ -289,6 +305,30 @@ def stem_table(song: Song, results: list[Restore]) -> None:
             f"{part.activity:>6.2f}{producer[name]:>8.1f}{ours:>+9.1f}{theirs:>+9.1f}"
             f"{ours - theirs:>+7.1f}"
         )
+    print(f"    where the error lies: {error_sources(song, plan)}")
+
+
+def error_sources(song: Song, plan: BalancePlan) -> str:
+    """Where the plan's error lies: the plan's error, then with the producer's group levels
+    (each group's power sum of its parts) and the plan's shares inside groups, then with the
+    plan's group levels and the producer's shares."""
+    producer = relative_levels(song.stems, song.mix, song.rate)
+    ours = plan.relative()
+    members: dict[str, list[str]] = {}
+    for name, part in plan.parts.items():
+        members.setdefault(part.group, []).append(name)
+    theirs_group = {g: power_sum_db([producer[n] for n in ns]) for g, ns in members.items()}
+    ours_group = {g: power_sum_db([ours[n] for n in ns]) for g, ns in members.items()}
+    group_of = {n: p.group for n, p in plan.parts.items()}
+    their_groups = {n: ours[n] - ours_group[group_of[n]] + theirs_group[group_of[n]] for n in ours}
+    their_shares = {
+        n: producer[n] - theirs_group[group_of[n]] + ours_group[group_of[n]] for n in ours
+    }
+    return (
+        f"plan {balance_error(ours, producer):.2f} dB; with the producer's group levels "
+        f"{balance_error(their_groups, producer):.2f}; with the producer's shares inside "
+        f"groups {balance_error(their_shares, producer):.2f}"
+    )
 
 
 def shrink_leave_one_out(songs: list[Song]) -> None:

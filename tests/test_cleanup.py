@@ -265,6 +265,25 @@ def test_clicks_are_found_and_rebuilt() -> None:
     assert removed >= 18
 
 
+def test_a_click_where_a_note_stops_is_found_and_rebuilt() -> None:
+    """A note that stops makes an edge, but never one a click's height over its surroundings:
+    a click on a bass note's last cycle counts, however much quieter it is after."""
+    rate = 44100
+    t = np.arange(3 * rate) / rate
+    note = 0.5 * np.sin(2 * np.pi * 82.4 * t)
+    fade = int(0.005 * rate)
+    stop = int(1.5 * rate)
+    note[stop - fade : stop] *= np.cos(np.linspace(0, np.pi / 2, fade)) ** 2
+    note[stop:] = 0.0
+    clean = note[None, :].astype(np.float32)
+    faulty = clean.copy()
+    at = stop - 30  # the level after it is silence: 15 dB and more under the note
+    faulty[0, at] += 0.3
+    faults, cleaned = _clean(faulty, rate, "bass")
+    assert faults.found() == ["clicks"] and faults.clicks.count == 1
+    assert np.abs(cleaned[0, at - 50 : at + 50] - clean[0, at - 50 : at + 50]).max() < 0.03
+
+
 def test_dc_offset_is_found_and_removed() -> None:
     clean, rate = _stem("real", "mu_too_bright", "other.flac")
     faulty, _ = plant_dc(clean, rate, offset=0.02)

@@ -19,7 +19,8 @@
 Do no harm: stems that arrive processed (loudness already even, or a one-microphone source
 with a printed stereo image), and every stem of a set where at least half do (the export
 of a finished mix), get no high-pass, EQ, compression, sends or width; only faults the
-clean-up measured are repaired.
+clean-up measured are repaired, and in such a set the vocal is not ridden section by section (its
+producer's section balance is printed in the stems).
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ def automix_plan(
         for n in live
     }
     processed = processed_parts(measured, roles)
+    finished = mixed_export(measured, roles)
     calls = reset_calls(state, vocal)
     report("clean-up", 0.1)
     for track in state.tracks:
@@ -188,7 +190,7 @@ def automix_plan(
         profile,
         {n: raw[n].channels for n in names},
         alone=plan.alone(),
-        printed=frozenset(live) if mixed_export(measured, roles) else frozenset(),
+        printed=frozenset(live) if finished else frozenset(),
     )
     calls += bus_calls(meta.tempo_bpm)
     current_sends = {t.name: (t.reverb_send_db, t.delay_send_db) for t in state.tracks}
@@ -200,7 +202,11 @@ def automix_plan(
     report("balance", 0.7)
     placed = placement_changes(engine, candidate, live)
     faders, notes = balance(own, planned, placed, plan)
-    rides = vocal_rides(insert_blocks, faders, vocal, meta.sections) if vocal else []
+    rides = (
+        vocal_rides(insert_blocks, faders, vocal, meta.sections)
+        if vocal and not finished
+        else []  # a finished mix's export prints its producer's section balance
+    )
     staged_state, _ = apply_calls(candidate, fader_calls(faders, notes) + rides, context)
     report("headroom", 0.8)
     shift, headroom_note, dips = headroom(engine, staged_state, profile)
@@ -222,7 +228,7 @@ def processing_note(measured: dict[str, StemAnalysis], roles: dict[str, str]) ->
         f"{showing} of {len(measured)} stems arrive processed (loudness already even phrase to "
         "phrase, or a one-mic source with a printed stereo image), so the set is taken as the "
         "export of a finished mix: levels, measured repairs and headroom only, no high-pass, "
-        "EQ, compression, sends or width."
+        "EQ, compression, sends, width or section rides."
     )
 
 
@@ -283,6 +289,11 @@ def rendered_blocks(
     own = {n: facts[n]["lufs"] - gains[n] for n in live if n in facts}
     blocks = {t.name: engine.track_blocks(t) for t in candidate.tracks if t.name in own}
     return own, blocks
+
+
+def has_sends(state: MixState) -> bool:
+    """Whether any track feeds the reverb or delay bus (the returns add to the peak)."""
+    return any(t.reverb_send_db is not None or t.delay_send_db is not None for t in state.tracks)
 
 
 def without_sends(state: MixState) -> MixState:
@@ -390,7 +401,9 @@ def headroom(
     but the mix stage runs) and return the fader shift that lands it at the target loudness
     with true peak under the ceiling, and the dips over edit clicks at the cuts (which would
     otherwise set the peak). The mix is linear in its faders, so the shift is exact for the
-    dry mix; the ceiling keeps 0.5 dB for what the reverb and delay returns add."""
+    dry mix; the ceiling keeps 0.5 dB for what the reverb and delay returns add when any
+    track sends to them (a mix without sends, such as a finished mix's export, needs no
+    reserve, so an edit click is dipped 0.5 dB less)."""
     rate = engine.meta.sample_rate
     frames = max((s.frames for s in engine.stem_sources().values()), default=0)
     loudness = LoudnessMeter(channels=2, sample_rate=rate)
@@ -406,7 +419,7 @@ def headroom(
     if not math.isfinite(lufs):
         return 0.0, "pre-master silent, no headroom move", []
     spikes = edge_spikes(edges)
-    ceiling = profile.ceiling_dbtp
+    ceiling = profile.ceiling_for(sends=has_sends(state))
     shift = min(profile.premaster_lufs - lufs, ceiling - dipped_peak_dbtp(edges, []))
     if spikes:
         shift = min(profile.premaster_lufs - lufs, ceiling - spikes[0].body_dbtp)

@@ -41,9 +41,15 @@ class GenreProfile:
     premaster_lufs: float = -19.0
     premaster_floor_lufs: float = -23.0  # the quietest pre-master the genre accepts
     ceiling_dbtp: float = -1.5  # keeps true peak under -1 dBTP (0.5 dB for the bus returns)
+    returns_reserve_db: float = 0.5  # what the ceiling keeps for the reverb and delay returns
     band_shares_db: dict[str, float] = field(default_factory=dict)
     band_tolerance_db: dict[str, float] = field(default_factory=dict)
     source: str = "prompts/genres.json"
+
+    def ceiling_for(self, *, sends: bool) -> float:
+        """The dry pre-master's true-peak ceiling: a mix with no sends has no bus returns to
+        leave room for, so it may use the reserve."""
+        return self.ceiling_dbtp if sends else self.ceiling_dbtp + self.returns_reserve_db
 
     def role(self, role: str) -> RoleDefaults:
         key = ROLE_ALIASES.get(role, role)

@@ -4,7 +4,9 @@ Detection reads the fourth difference of each channel (clicks are broadband, mus
 off towards the top, so the difference lifts clicks out), takes each 32-sample block's peak
 and compares it with the block peaks within 35 ms on either side (the second largest): a
 click stands ``threshold`` times above them, so a note's or a drum's onset (loud after it),
-a stop (loud before it) and a waveform's edge that repeats every cycle never count. The
+a stop (loud before it) and a waveform's edge that repeats every cycle never count (unless
+it stands ``ONSET_VETO_MAX`` times out: no start or stop is that sharp; a click on a
+bass note's last cycle is). The
 first and last ``EDGE_S`` of a file are left to the edit (a cut there is a start point). Runs longer than ``max_click_ms`` are sounds, not clicks.
 
 Repair is least-squares AR interpolation (Janssen et al. 1986; Godsill & Rayner 1998): an AR
@@ -35,6 +37,7 @@ AR_CONTEXT = 512
 MAX_REPORTED = 100
 EDGE_S = 0.1
 REPAIR_PASSES = 3
+ONSET_VETO_MAX = 50.0  # a start or stop in the clean material stands at most 12.4x out
 DETECT_THRESHOLD = 12.0  # over every clean stem of the test material (at most 10)
 
 
@@ -121,6 +124,8 @@ def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> lis
     stands_out = peaks[candidates] > threshold * reference
     candidates, reference = candidates[stands_out], reference[stands_out]
     steady = _steady_around(audio, blocks)[candidates] if candidates.size else candidates
+    # a sound starting or stopping makes an edge only so sharp: far past that, it is a click
+    steady = steady | (peaks[candidates] > ONSET_VETO_MAX * reference)
     hot_blocks, reference = candidates[steady], reference[steady]
     if hot_blocks.size == 0:
         return []
