@@ -102,6 +102,7 @@ class Restore:
     premaster_lufs: float
     true_peak_dbtp: float
     tone_moves: tuple[str, ...] = ()  # the automix's EQ, compression, send, width moves
+    rides: tuple[str, ...] = ()  # the tracks the automix rides section by section
 
 
 def song_dirs(root: Path = REAL) -> list[Path]:
@@ -205,6 +206,15 @@ def restore(song: Song, seed: int, work: Path) -> Restore:
             f"{c.tool} {c.args.get('track')}"
             for c in result.tool_calls
             if _moves_tone(c.tool, c.args)
+        ),
+        rides=tuple(
+            sorted(
+                {
+                    str(c.args["track"])
+                    for c in result.tool_calls
+                    if c.tool == "automate_section" and c.args.get("track")
+                }
+            )
         ),
     )
 

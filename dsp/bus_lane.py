@@ -19,6 +19,7 @@ from mixchat.dsp.audio_io import npy_block_writer
 from mixchat.dsp.processors import BusChain
 
 BUS_QUEUE_BLOCKS = 4
+LANE_PIECE_FRAMES = 1 << 15  # the chain's temporaries (a float64 filter pass) stay this small
 
 
 class _Aborted(Exception):
@@ -71,8 +72,11 @@ class BusLane:
                     if item is None:
                         break
                     start, send = item
-                    out = np.asarray(self._chain.process(send, reset=fresh), np.float32)
-                    fresh = False
+                    out = np.empty((2, send.shape[1]), dtype=np.float32)
+                    for lo in range(0, send.shape[1], LANE_PIECE_FRAMES):
+                        piece = send[:, lo : lo + LANE_PIECE_FRAMES]
+                        out[:, lo : lo + piece.shape[1]] = self._chain.process(piece, reset=fresh)
+                        fresh = False
                     if put is not None:
                         put(start, out)
                     with self._cond:

@@ -54,9 +54,10 @@ def test_processing_does_not_move_the_tone_away_from_the_producer(restored) -> N
 
 def test_stems_of_a_finished_mix_get_no_tone_moves(restored) -> None:
     """Every real song here is an export of a finished mix: levels, measured repairs and
-    headroom only."""
+    headroom only; no section rides (the producer's section balance is in the stems)."""
     for song, result in restored:
         assert result.tone_moves == (), (song.name, result.tone_moves)
+        assert result.rides == (), (song.name, result.rides)
 
 
 def test_headroom_holds_on_real_stems(restored) -> None:

@@ -19,7 +19,8 @@
 Do no harm: stems that arrive processed (loudness already even, or a one-microphone source
 with a printed stereo image), and every stem of a set where at least half do (the export
 of a finished mix), get no high-pass, EQ, compression, sends or width; only faults the
-clean-up measured are repaired.
+clean-up measured are repaired, and in such a set the vocal is not ridden section by section (its
+producer's section balance is printed in the stems).
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ def automix_plan(
         for n in live
     }
     processed = processed_parts(measured, roles)
+    finished = mixed_export(measured, roles)
     calls = reset_calls(state, vocal)
     report("clean-up", 0.1)
     for track in state.tracks:
@@ -188,7 +190,7 @@ def automix_plan(
         profile,
         {n: raw[n].channels for n in names},
         alone=plan.alone(),
-        printed=frozenset(live) if mixed_export(measured, roles) else frozenset(),
+        printed=frozenset(live) if finished else frozenset(),
     )
     calls += bus_calls(meta.tempo_bpm)
     current_sends = {t.name: (t.reverb_send_db, t.delay_send_db) for t in state.tracks}
@@ -200,7 +202,11 @@ def automix_plan(
     report("balance", 0.7)
     placed = placement_changes(engine, candidate, live)
     faders, notes = balance(own, planned, placed, plan)
-    rides = vocal_rides(insert_blocks, faders, vocal, meta.sections) if vocal else []
+    rides = (
+        vocal_rides(insert_blocks, faders, vocal, meta.sections)
+        if vocal and not finished
+        else []  # a finished mix's export prints its producer's section balance
+    )
     staged_state, _ = apply_calls(candidate, fader_calls(faders, notes) + rides, context)
     report("headroom", 0.8)
     shift, headroom_note, dips = headroom(engine, staged_state, profile)
@@ -222,7 +228,7 @@ def processing_note(measured: dict[str, StemAnalysis], roles: dict[str, str]) ->
         f"{showing} of {len(measured)} stems arrive processed (loudness already even phrase to "
         "phrase, or a one-mic source with a printed stereo image), so the set is taken as the "
         "export of a finished mix: levels, measured repairs and headroom only, no high-pass, "
-        "EQ, compression, sends or width."
+        "EQ, compression, sends, width or section rides."
     )
 
 
