@@ -381,7 +381,7 @@ class MixPlacer:
                 self.gain(job, (track.name, None), send, getattr(track, send), start, stop),
             )
             for bus, send in BUSES
-            if bus in job.buses and bus in sends  # a bus the new state lacks takes nothing
+            if bus in job.buses
         ]
         for lo in range(0, block.shape[1], MIX_CHUNK):
             hi = min(lo + MIX_CHUNK, block.shape[1])
