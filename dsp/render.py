@@ -325,9 +325,7 @@ class MixPlacer:
         self._row = np.empty(MIX_CHUNK, dtype=np.float32)
         self._mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
         self._spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
-        self._scratch = np.empty(
-            (2, MIX_CHUNK), dtype=np.float64
-        )  # the sums' type: no cast per add
+        self._scratch = np.empty((2, MIX_CHUNK), dtype=np.float64)  # the sums' type
         self._gains_at = -1
         self._gains: dict[tuple, np.ndarray | float] = {}
 

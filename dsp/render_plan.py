@@ -26,6 +26,7 @@ from mixchat.dsp.state import MixState, SectionAutomation, TrackState
 
 ENGINE_VERSION = 4
 CLEANUP_VERSION = 2  # the clean-up stages' own version: keys of tracks without them stay valid
+TRANSIENT_VERSION = 2  # the transient shaper's (peak-envelope detector since round 4 of issue 16)
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
 SEND_CHANNELS = {"reverb": 1, "delay": 2}
 
@@ -42,6 +43,8 @@ def track_cache_key(track: TrackState, *, stem_key: str, sample_rate: int) -> st
         del inserts["cleanup"]  # keys from before the clean-up stages existed stay valid
     else:
         inserts["cleanup_version"] = CLEANUP_VERSION
+    if track.transient is not None:  # a track cached with the old detector renders anew
+        inserts["transient_version"] = TRANSIENT_VERSION
     return digest({"engine": ENGINE_VERSION, "stem": stem_key, "rate": sample_rate, **inserts})
 
 

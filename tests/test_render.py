@@ -611,3 +611,20 @@ def test_the_cache_stays_within_its_limit_and_the_render_stays_right(band, tmp_p
         )
         assert budget.used_bytes() <= limit and max(seen) <= limit
         np.testing.assert_array_equal(result.premaster, render(stems, step).premaster)
+
+
+def test_a_track_with_a_transient_shaper_is_keyed_on_the_shapers_version(monkeypatch):
+    """The shaper's detector changed (issue 16, round 4): outputs cached with the old one
+    must not be reused; tracks without a shaper keep their keys."""
+    import mixchat.dsp.render_plan as render_plan
+
+    shaped = TrackState(name="drums", transient=TransientShaper(attack_db=4))
+    plain = TrackState(name="bass", hpf_hz=30)
+    before = [
+        render_plan.track_cache_key(t, stem_key="k", sample_rate=RATE) for t in (shaped, plain)
+    ]
+    monkeypatch.setattr(render_plan, "TRANSIENT_VERSION", render_plan.TRANSIENT_VERSION + 1)
+    after = [
+        render_plan.track_cache_key(t, stem_key="k", sample_rate=RATE) for t in (shaped, plain)
+    ]
+    assert before[0] != after[0] and before[1] == after[1]
