@@ -31,13 +31,15 @@ AMOUNT_ONLY = frozenset(w for w, _ in AMOUNT_WORDS if " " not in w)
 TOO_LITTLE = re.compile(r"\btoo (?:less|little|few|low)\b|\bnot enough\b|\bnot \w+ enough\b")
 BAND_NOUNS = frozenset(
     "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|top octave|"
-    "mids|midrange|"
+    "mids|midrange|some top|"
     "low mids|low mid|upper mids|high mids|presence|body|weight".split("|")
 )
 DOWN_VERB = re.compile(
-    r"\b(?:down|lower|cut|reduce|roll(?:ed|ing)? (?:\w+ )?off|tame|pull|dip|scoop|take|"
+    r"\b(?:down(?!\s+(?:low|there|below|under|at the bottom)\b)|lower|cut|reduce|"
+    r"(?:roll|knock|shave)(?:ed|ing|s)?\s+(?:\w+\s+){0,3}?off|tame|pull|dip|scoop|take|"
     r"ease (?:off|up)|back off|dial (?:\w+ )?(?:back|down)|rein in|scale back|go easy|"
-    r"attenuate|less|shelve (?:\w+ )?down|tilt (?:\w+ )*down)\b"
+    r"attenuate|less|shelve (?:\w+ )?down|tilt (?:\w+ )*down|clog(?:s|ged|ging)?|"
+    r"(?:crowd|swamp|choke|fill)(?:s|ed|ing)? up|hog(?:s|ged|ging)?)\b"
 )
 
 

@@ -126,6 +126,11 @@ _SPLIT = re.compile(
     r"but|plus|while|as well as)\s+)"
 )
 
+# where a mix is heard, never a quality of it ("on my phone" is not "tinny")
+LISTENING_DEVICE = re.compile(r"(?:phone|laptop|earbud|headphone|speaker|airpod|car)s?")
+# "thin" as a verb: "thin out the pad", "thin the keys out", "thin it out a bit"
+THIN_OUT = re.compile(r"^\s*(?:(?:it|them|that|this|those|the \w+|\w+)\s+)?out\b")
+
 
 @dataclass(frozen=True)
 class Amount:
@@ -206,6 +211,17 @@ def normalise_text(text: str) -> str:
     # "the ride is loud": the ride cymbal ("ride the vocal up" is the verb, with no article)
     text = re.sub(r"\b(the|that|this|my) ride\b(?! cymbal)", r"\1 ride cymbal", text)
     text = re.sub(r"\b(everything|all|the rest|every track) but\b", r"\1 except", text)
+    # "knock some top off": a cut, not a knocking kick
+    text = re.sub(
+        r"\b(?:knock|shave|roll)(?:s|ed|ing)?\b(?=(?:\s+\w+){1,6}?\s+off\b)", "take", text
+    )
+    # "so it cuts", "they don't cut on phones": a part cutting through, not an EQ cut
+    text = re.sub(
+        r"\b(it|they|he|she)((?: (?:really|just|still|never|doesnt|dont|does not|do not))?) "
+        r"(cuts?)(?= *(?:$|[,.;!?]|(?:better|more|on|in|at|anymore)\b))",
+        r"\1\2 \3 through",
+        text,
+    )
     for word, digit in NUMBER_WORDS.items():
         text = re.sub(rf"\b{word}\b(?=\s*(?:db|decibel|percent|%))", digit, text)
     return " ".join(text.split())
@@ -450,7 +466,13 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             vague.append(word)
             i += 1
             continue
-        if hit is None and lex is not None and word not in STOPWORDS and len(word) >= 3:
+        if (
+            hit is None
+            and lex is not None
+            and word not in STOPWORDS
+            and len(word) >= 3
+            and not LISTENING_DEVICE.fullmatch(word)
+        ):
             descriptor = lex.lookup(word, approximate=len(word) >= 6)
             if descriptor is not None and descriptor.approximate and descriptor.word[0] != word[0]:
                 descriptor = None
@@ -539,6 +561,13 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         direction = -1 if concept in PROBLEMS and sign > 0 else sign * modifier
         if canonical in COMPLAINTS:
             direction = -sign
+        if concept == "mud" and sign < 0 and direction > 0:
+            if "not" in text[:start].split():
+                direction = -1  # "it's not clean": less mud
+            else:
+                concept, canonical = "saturation", "grit"  # "too clean": dirt, not mud
+        if canonical == "thin" and THIN_OUT.match(text[end:]):
+            direction = sign  # "thin out the pad", "thin it out": less of its low end
         if descriptor is not None and getattr(descriptor, "polarity", "") == "problem":
             direction = -1 if concept in PROBLEMS or concept == "lexicon" else direction
         if any(a.concept == concept for a in asks):

@@ -40,6 +40,13 @@ MONO_TROUBLE = re.compile(
     r"\b(?:disappear\w*|missing|vanish\w*|gone|fall\w* apart|collaps\w*|cancel\w*|weird|"
     r"strange|hollow|phas\w*|lost|half)\b"
 )
+_SMALL_SPEAKERS = re.compile(
+    r"\b(?:phones?|laptops?|earbuds?|air ?pods|(?:laptop|bluetooth|small|tiny|cheap|phone|"
+    r"computer|tv) speakers?)\b"
+)
+_WEAK_THERE = re.compile(r"\b(?:translat\w*|weak|thin|quiet|inaudible|nowhere)\b")
+_FINE_THERE = re.compile(r"\b(?:great|good|fine|perfect|nice|ok|okay|too loud|too much)\b")
+LOW_PARTS = frozenset({"bass", "kick", "sub"})
 _SOAKED = re.compile(
     r"\b(?:drown\w*|swim\w*|soak\w*|buried|lost|wash\w*|smother\w*|swamp\w*)\s+(?:in|with|by)\s+"
     r"(?:the\s+|all\s+(?:the|that|this)\s+|so much\s+)?(?:reverb|verb|echo\w*|delay|ambience|room)\b"
@@ -109,7 +116,15 @@ def find_structures(
     the buried part comes first."""
     asks: list[Ask] = []
     named = [t for t in targets if t.kind != "mix"]
-    if _MONO_PLACE.search(text) and (MONO_TROUBLE.search(text) or re.search(r"\bmono\b", text)):
+    small = _SMALL_SPEAKERS.search(text)
+    if small and named and all(_low_part(t) for t in named) and not _FINE_THERE.search(text):
+        # a bass that vanishes on a phone: a small speaker plays no fundamental, so it is
+        # the part's upper harmonics that carry it there
+        asks.append(Ask("growl", 1, "small speakers"))
+        for pattern in (_SMALL_SPEAKERS, MONO_TROUBLE, _WEAK_THERE, _CANT_HEAR):
+            for m in list(pattern.finditer(rest)):
+                rest = blank(rest, m.start(), m.end())
+    elif _MONO_PLACE.search(text) and (MONO_TROUBLE.search(text) or re.search(r"\bmono\b", text)):
         if not re.search(r"\b(?:make|turn|put|set|sum)\b[^.]*\bmono\b", text):
             asks.append(Ask("width", -1, "mono compatibility"))
             for pattern in (_MONO_PLACE, MONO_TROUBLE):
@@ -177,6 +192,13 @@ def find_structures(
             rest = blank(rest, side.start(), side.end())
             rest = re.sub(r"\b(?:sit|move|put|place|push|shift|more|slightly|a bit)\b", " ", rest)
     return asks, rest, targets
+
+
+def _low_part(target: TargetRef) -> bool:
+    """A part that lives below what a small speaker plays (a bass, a kick, an 808)."""
+    if target.kind == "role":
+        return target.value in LOW_PARTS
+    return target.kind == "track" and bool(re.search(r"bass|kick|808|sub", target.value.lower()))
 
 
 def _said_in(target: TargetRef, text: str) -> bool:
