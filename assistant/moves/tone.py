@@ -335,9 +335,10 @@ SHELVES = {
 def shelf_move(
     context: PlanContext, concept: str, *, direction: int, amount: float, names: list[str] | None
 ) -> MoveSet:
-    kind, freq, q, lo, hi, measure = SHELVES[concept]
+    kind, freq, q, low, high, measure = SHELVES[concept]
+    lo, hi = float(low), float(high)
     if concept == "presence" and names and all(_is_bass(context, n) for n in names):
-        freq, q, lo, hi = 1100.0, 0.9, 700, 2500  # a bass's presence is its upper harmonics
+        freq, q, lo, hi = 1100.0, 0.9, 700.0, 2500.0  # a bass's presence: its upper harmonics
     if concept == "low_end" and names:
         freq = 220.0  # a named part's body reaches higher than the mix's low end
         own_lo, own_hi = body_range_hz(context, [n for n in names if n in context.tracks], lo, hi)
