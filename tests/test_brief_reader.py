@@ -548,3 +548,27 @@ def test_a_low_part_lost_on_small_speakers_is_its_upper_harmonics(brief: str) ->
 def test_a_phone_is_a_place_not_a_tinny_quality() -> None:
     assert asks("the guitars vanish on my phone") == [("width", -1)]
     assert ("harsh", -1) not in asks("the bass needs more harmonics so it translates on phones")
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("the vocal is too low", [("level", 1)]),
+        ("the kick sits a bit low in the mix", [("level", 1)]),
+        ("the vocal is way too high in the mix", [("level", -1)]),
+        ("the bass is too low end heavy", [("low_end", -1)]),
+        ("the vocal is drenched", [("wet", -1)]),
+        ("it sounds like the snare was recorded in a bathroom", [("wet", -1)]),
+        ("the reverb on the vocal is too dark", [("reverb_tone", 1)]),
+        ("i want a darker verb", [("reverb_tone", -1)]),
+        ("make the reverb tail a bit warmer", [("reverb_tone", -1)]),
+    ],
+)
+def test_level_places_wet_states_and_the_reverbs_own_tone(brief: str, expected: list) -> None:
+    assert asks(brief) == expected
+
+
+def test_everything_but_a_part_after_the_verb() -> None:
+    reading = read_brief("bring everything up except the vocal", tracks=TRACKS)
+    assert [t.kind for t in reading.clauses[0].targets] == ["all_but"]
+    assert asks("bring everything up except the vocal") == [("level", 1)]

@@ -45,7 +45,7 @@ DOWN_VERB = re.compile(
 
 _STATE_BEFORE = re.compile(
     r"(?:(?<![\w'])'s|\b(?:is|are|was|were|its|thats|it's|that's|sounds?|sounding|feels?|feeling|seems?|seeming|looks?|"
-    r"gets?|getting|got|becomes?|became))\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|"
+    r"gets?|getting|got|becomes?|became|sits?|sitting))\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|"
     r"a bit|a little|a little bit|a tad|a touch|bit|super|rather|somewhat|slightly|fairly|"
     r"already|just|still|now|all|way|much|extremely|incredibly|overall)\s+)*"
     r"(?:(?:and|or)\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|a bit|a little|a tad|"

@@ -194,6 +194,9 @@ def normalise_text(text: str) -> str:
     text = re.sub(
         r"\bbass (?=overall\b|in general\b|everywhere\b|across the mix\b)", "low end ", text
     )
+    # "the mix is bass heavy", "a bass-light master": the mix's low end, not the bass track
+    text = re.sub(r"\bbass[ -]heavy\b", "low end heavy", text)
+    text = re.sub(r"\bbass[ -]light\b", "lacking low end", text)
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
     text = re.sub(
         r"\b(air|sub|low|low mid|mid|high mid|high|top|bass|treble|presence) band\b", r"\1", text
@@ -211,6 +214,20 @@ def normalise_text(text: str) -> str:
     # "the ride is loud": the ride cymbal ("ride the vocal up" is the verb, with no article)
     text = re.sub(r"\b(the|that|this|my) ride\b(?! cymbal)", r"\1 ride cymbal", text)
     text = re.sub(r"\b(everything|all|the rest|every track) but\b", r"\1 except", text)
+    # "the vocal is too low (in the mix)": a level, not a band ("too low end heavy" is one)
+    text = re.sub(
+        r"\b((?:is|are|s|sits?|sitting|seems?|feels?|sounds?|way|bit|little|too|kinda|pretty|"
+        r"really|so|quite|very) )low\b(?! ?(?:end|mids?|frequenc\w*|freqs?|pass|cut|shelf|"
+        r"register|pitched|octaves?|notes?|rumble|in pitch|in tune|-))",
+        r"\1quiet",
+        text,
+    )
+    text = re.sub(
+        r"\b((?:is|are|s|sits?|sitting|way|bit|too) )high(?= (?:up )?(?:in the mix|compared|"
+        r"relative|vs|versus|against|over)\b)",
+        r"\1loud",
+        text,
+    )
     # "knock some top off": a cut, not a knocking kick
     text = re.sub(
         r"\b(?:knock|shave|roll)(?:s|ed|ing)?\b(?=(?:\s+\w+){1,6}?\s+off\b)", "take", text
@@ -277,14 +294,17 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
     found: list[tuple[int, TargetRef]] = []
     names = {**GROUP_WORDS, **ROLE_WORDS}
     roles = "|".join(sorted((re.escape(w) for w in names), key=len, reverse=True))
+    # "everything but the vocal", "bring everything up except the vocal"
     but = re.search(
-        rf"\b(?:everything|all|every track|the rest)\s+(?:but|except|apart from|"
-        rf"other than|besides|except for)\s+(?:the\s+)?({roles})\b",
+        rf"\b(?:everything|all|every track|the rest)\s+(?P<said>(?:up|down|louder|quieter|"
+        rf"softer|back|forward|\w+er)\s+)?(?:but|except|exept|excpet|apart from|other than|besides|"
+        rf"except for)\s+(?:the\s+)?(?P<part>{roles})\b",
         text,
     )
     if but:
-        found.append((but.start(), TargetRef("all_but", names[but.group(1)])))
-        text = blank(text, but.start(), but.end())
+        found.append((but.start(), TargetRef("all_but", names[but.group("part")])))
+        said = but.span("said") if but.group("said") else (but.end(), but.end())
+        text = blank(blank(text, said[1], but.end()), but.start(), said[0])
     spoken_names = {" ".join(re.sub(r"[_\-.]+", " ", n.lower()).split()) for n, _ in tracks}
     for phrase, value in sorted(ROLE_WORDS.items(), key=lambda p: -len(p[0])):
         # "bass guitar" is the bass, not the Bass and the Guitar tracks

@@ -106,6 +106,41 @@ _SIDE = re.compile(
 )
 
 
+# the reverb's own tone: "the reverb on the vocal is too dark", "a brighter verb"
+_REVERB_NOUN = r"(?:reverb|verb|reverb tail|tail|ambience)"
+_TAIL_STATE = re.compile(
+    rf"\b{_REVERB_NOUN}\b(?:\s+(?!is\b|are\b)\w+){{0,4}}?\s+(?:is|are|s|sounds?|feels?|seems?)\s+"
+    r"(?:(?:a bit|a little|way|kind of|really|so|very|too|quite|pretty)\s+)*"
+    r"(?P<quality>dark|dull|muffled|murky|warm|bright|harsh|brittle|fizzy|sizzly|cold|thin|tinny)\b"
+)
+_TAIL_WISH = re.compile(
+    rf"\b(?P<quality>darker|brighter|warmer|duller|dark|bright|warm)\s+{_REVERB_NOUN}\b"
+)
+_TAIL_MADE = re.compile(
+    rf"\b{_REVERB_NOUN}\s+(?:(?:a bit|a little|a touch|slightly|much|way)\s+)?"
+    r"(?P<quality>darker|brighter|warmer|duller)\b"
+)
+_TAIL_TOO_DARK = frozenset({"dark", "dull", "muffled", "murky", "warm"})
+
+
+def reverb_tone(text: str) -> tuple[Ask | None, str]:
+    """An ask on the reverb's own tone (its damping and return filter), and the text with
+    its words blanked; (None, text) when the brief says nothing of it."""
+    state = _TAIL_STATE.search(text)
+    if state:
+        up = state.group("quality") in _TAIL_TOO_DARK  # "too dark": a brighter tail
+        return Ask("reverb_tone", 1 if up else -1, "reverb tone"), blank(
+            text, state.start(), state.end()
+        )
+    wish = _TAIL_WISH.search(text) or _TAIL_MADE.search(text)
+    if wish:
+        up = wish.group("quality") in ("brighter", "bright")
+        return Ask("reverb_tone", 1 if up else -1, "reverb tone"), blank(
+            text, wish.start(), wish.end()
+        )
+    return None, text
+
+
 def find_structures(
     text: str, rest: str, targets: tuple[TargetRef, ...]
 ) -> tuple[list[Ask], str, tuple[TargetRef, ...]]:
@@ -116,6 +151,9 @@ def find_structures(
     the buried part comes first."""
     asks: list[Ask] = []
     named = [t for t in targets if t.kind != "mix"]
+    tone, rest = reverb_tone(rest)
+    if tone is not None:
+        asks.append(tone)
     small = _SMALL_SPEAKERS.search(text)
     if small and named and all(_low_part(t) for t in named) and not _FINE_THERE.search(text):
         # a bass that vanishes on a phone: a small speaker plays no fundamental, so it is
