@@ -35,7 +35,7 @@ import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 
-from mixchat.dsp.cleanup.frames import FrameStream, hann
+from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.resampling import PiecewiseResampler
 
 DETECT_RATE_HZ = 4000
@@ -354,7 +354,7 @@ class _LongSpectrum:
 
     def _take(self, stretch: np.ndarray) -> None:
         size = scipy.fft.next_fast_len(2 * stretch.size, real=True)
-        window = hann(stretch.size)
+        window = np.hanning(stretch.size)  # made per stretch: 4 MB not worth keeping
         spectrum = scipy.fft.rfft(stretch * window, n=size)[: _top_bin(size)]
         power = np.square(np.abs(spectrum) / (window.sum() / 2.0))
         self._power = power if self._power is None else self._power + power
