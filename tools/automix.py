@@ -279,11 +279,16 @@ def reset_calls(state: MixState, vocal: str | None) -> list[ToolCall]:
 def rendered_blocks(
     engine: Any, candidate: MixState, live: list[str]
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Render the inserts (no buses) and measure each processed track, pre-fader, on the
+    """Run each audible track's inserts and measure the processed track, pre-fader, on the
     way: its integrated loudness (the engine's track facts, which the version's metrics
-    reuse) and its loudness blocks for the section rides."""
-    dry = without_sends(candidate).model_copy(update={"automation": ()})
-    engine.render(dry, master=False, keep_mix=False, measure=False)
+    reuse) and its loudness blocks for the section rides. Track by track, not as a mix: no
+    mix of them is wanted here (the render that follows reads their cache files)."""
+    pending: dict[str, TrackState] = {}
+    for track in candidate.audible_tracks():
+        key = engine.insert_key(track)
+        if key not in pending and not engine.store.has(key, bands=True):
+            pending[key] = track
+    engine.measure_tracks(list(pending.values()), bands=True)
     facts = engine.track_facts(candidate)
     gains = {t.name: t.gain_db for t in candidate.tracks}
     own = {n: facts[n]["lufs"] - gains[n] for n in live if n in facts}

@@ -28,6 +28,7 @@ from mixchat.dsp.master import MasterResult, apply_master_state
 from mixchat.dsp.mix_file import read_premaster
 from mixchat.dsp.processors import has_inserts
 from mixchat.dsp.render import (
+    BLOCK_S,
     Sink,
     StemSource,
     TrackOutput,
@@ -51,6 +52,12 @@ Progress = Callable[[str, float], None]
 MB = 1024 * 1024
 STEREO_FACTS = ("channels", "mid", "side")
 READ_BLOCK = 1 << 19
+
+
+def render_block(sample_rate: int) -> int:
+    """The render's block (frames): a track's inserts run outside a render are given the same
+    blocks, so their output (and its cache file) is sample for sample the render's."""
+    return max(1, int(round(BLOCK_S * sample_rate)))
 
 
 def cache_limit_bytes(cache_mb: int | None = None) -> int:
@@ -501,8 +508,9 @@ class Engine:
                     stack=stack,
                     meter=meter,
                 )
-                for start in range(0, stem.frames, READ_BLOCK):
-                    output.block(start, min(start + READ_BLOCK, stem.frames))
+                block = render_block(rate)
+                for start in range(0, stem.frames, block):
+                    output.block(start, min(start + block, stem.frames))
                 analysis = meter.result()
                 if keep:
                     self.store.save(key, analysis)
@@ -539,10 +547,11 @@ class Engine:
                 stack=stack,
                 meter=None,
             )
+            block = render_block(self.meta.sample_rate)
             return np.concatenate(
                 [
-                    output.block(start, min(start + READ_BLOCK, stem.frames))
-                    for start in range(0, stem.frames, READ_BLOCK)
+                    output.block(start, min(start + block, stem.frames))
+                    for start in range(0, stem.frames, block)
                 ],
                 axis=1,
             )
