@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from mixchat.dsp.state import TrackState
+from mixchat.tools.session import Session
 from tests.conftest import shared_path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,27 +76,28 @@ def _flow_peaks(tmp_path: Path, label: str, count: int, seconds: float) -> dict[
     return {
         "new": _peak_mb("new", str(stems), "-s", str(session)),
         "automix": _peak_mb("automix", "-s", str(session)),
-        # sends on the vocal in both sessions (the automix may give them to one set of stems
-        # and not the other): the measured brief then re-runs the buses in both
+        # both sends on the vocal in both sessions (the automix may give a delay to one set
+        # of stems and not the other): the measured brief then re-runs both buses in both
         "send": _peak_mb("say", "-s", str(session), "more reverb on the vocal"),
+        "delay": _peak_mb("say", "-s", str(session), "more delay on the vocal"),
         "say": _peak_mb("say", "-s", str(session), "more air on the vocal"),
         "render": _peak_mb("render", "-s", str(session), "-o", str(tmp_path / f"{label}.wav")),
     }
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
-@pytest.mark.xfail(
-    reason="known (issue 17, open): not flat yet. With 5 s render blocks, soxr streams fed in "
-    "pieces and bus lanes run in pieces, automix peaks 207 -> 225 MB (within 10 %) but the "
-    "vocal brief 149 -> 179 MB (+20 %): the larger set's vocal also feeds the delay bus, and "
-    "each running bus lane holds its blocks in flight (32 x 360 s peaks near 400 MB)",
-    strict=False,
-)
 def test_peak_memory_does_not_grow_with_stems_or_length(tmp_path: Path) -> None:
     # both past the render's pipeline (a few 10 s blocks in flight) and the hum detector's
     # coherent stretch (131 s: shorter stems are one spectrum of their own length), the large
     # one with twice the stems and twice the length: ~180 MB more if its stems were held whole
     small = _flow_peaks(tmp_path, "small", 2, 140.0)
     large = _flow_peaks(tmp_path, "large", 4, 280.0)
+    for label in ("small", "large"):
+        vocal = _vocal(tmp_path / f"{label}.mix")
+        assert vocal.reverb_send_db is not None and vocal.delay_send_db is not None, label
     for step in small:
         assert large[step] <= small[step] * 1.10 + 10.0, (step, small, large)
+
+
+def _vocal(session: Path) -> TrackState:
+    return next(t for t in Session.open(session).load().state.tracks if t.role == "vocal")

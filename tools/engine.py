@@ -22,13 +22,13 @@ import numpy as np
 from mixchat.dsp.analysis import MixAnalysis, MixMeter, measure_mix
 from mixchat.dsp.audio_io import npy_block_writer, npy_nbytes, open_reader
 from mixchat.dsp.cache import MIX, CacheBudget
-from mixchat.dsp.errors import StateError
 from mixchat.dsp.ingest import ingest
 from mixchat.dsp.masking import BandPowers, StemBands, bands_from_power
 from mixchat.dsp.master import MasterResult, apply_master_state
 from mixchat.dsp.mix_file import read_premaster
 from mixchat.dsp.processors import has_inserts
 from mixchat.dsp.render import (
+    BLOCK_S,
     Sink,
     StemSource,
     TrackOutput,
@@ -54,6 +54,12 @@ STEREO_FACTS = ("channels", "mid", "side")
 READ_BLOCK = 1 << 19
 
 
+def render_block(sample_rate: int) -> int:
+    """The render's block (frames): a track's inserts run outside a render are given the same
+    blocks, so their output (and its cache file) is sample for sample the render's."""
+    return max(1, int(round(BLOCK_S * sample_rate)))
+
+
 def cache_limit_bytes(cache_mb: int | None = None) -> int:
     """The cache's limit in bytes: ``cache_mb``, else MIXCHAT_CACHE_MB (default 3000)."""
     return (load_settings().cache_mb if cache_mb is None else cache_mb) * MB
@@ -61,11 +67,11 @@ def cache_limit_bytes(cache_mb: int | None = None) -> int:
 
 @dataclass(frozen=True)
 class RawAnalysis:
-    """A raw stem's stored analysis: facts, loudness blocks, masking bands, automix extras."""
+    """A raw stem's stored analysis: facts, loudness blocks, automix extras (its masking bands
+    stay in their file: ``band_powers`` reads them a chunk at a time)."""
 
     facts: dict[str, Any]
     blocks: np.ndarray
-    bands: np.ndarray
     extras: StemExtras
 
 
@@ -431,27 +437,17 @@ class Engine:
                 self.store.save_extras(keys[name], report.extras)
         found = {}
         for name, key in keys.items():
-            facts, blocks, bands = (
-                self.store.facts(key),
-                self.store.blocks(key),
-                self.store.bands(key),
-            )
+            facts, blocks = self.store.facts(key), self.store.blocks(key)
             extras = self.store.extras(key)
-            if facts is None or blocks is None or bands is None or extras is None:
+            if facts is None or blocks is None or extras is None:  # no room in the cache
                 report = ingest(
                     {name: self.stem_sources()[name].reader},
                     sample_rate=self.meta.sample_rate,
                     frames=self.meta.frames,
                 ).stems[name]
-                facts, blocks, bands = (
-                    report.analysis.facts,
-                    report.analysis.blocks,
-                    report.analysis.bands,
-                )
+                facts, blocks = report.analysis.facts, report.analysis.blocks
                 extras = report.extras
-            if bands is None:
-                raise StateError(f"stem {name!r}: its masking bands could not be measured")
-            found[name] = RawAnalysis(facts, blocks, bands, extras)
+            found[name] = RawAnalysis(facts, blocks, extras)
         return found
 
     def band_powers(self, track: TrackState, *, gain_db: float | None = None) -> BandPowers:
@@ -512,8 +508,9 @@ class Engine:
                     stack=stack,
                     meter=meter,
                 )
-                for start in range(0, stem.frames, READ_BLOCK):
-                    output.block(start, min(start + READ_BLOCK, stem.frames))
+                block = render_block(rate)
+                for start in range(0, stem.frames, block):
+                    output.block(start, min(start + block, stem.frames))
                 analysis = meter.result()
                 if keep:
                     self.store.save(key, analysis)
@@ -550,10 +547,11 @@ class Engine:
                 stack=stack,
                 meter=None,
             )
+            block = render_block(self.meta.sample_rate)
             return np.concatenate(
                 [
-                    output.block(start, min(start + READ_BLOCK, stem.frames))
-                    for start in range(0, stem.frames, READ_BLOCK)
+                    output.block(start, min(start + block, stem.frames))
+                    for start in range(0, stem.frames, block)
                 ],
                 axis=1,
             )

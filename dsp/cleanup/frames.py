@@ -5,7 +5,26 @@ whole array (and the same per-frame measures), with only a frame's worth of samp
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
+
+
+@lru_cache(maxsize=16)
+def hann(size: int, dtype: str = "float64") -> np.ndarray:
+    """``np.hanning(size)`` as ``dtype``, made once per size (the detectors window every
+    block's frames with the same few sizes); read-only, as it is shared."""
+    window = np.hanning(size).astype(dtype)
+    window.flags.writeable = False
+    return window
+
+
+@lru_cache(maxsize=8)
+def sqrt_periodic_hann(size: int) -> np.ndarray:
+    """The square root of a periodic Hann window of ``size`` (float32), made once per size."""
+    window = np.sqrt(np.hanning(size + 1)[:-1]).astype(np.float32)
+    window.flags.writeable = False
+    return window
 
 
 class FrameStream:

@@ -322,8 +322,8 @@ class _LongSpectrum:
     stretch is one stretch of its own length: one coherent spectrum of the whole."""
 
     def __init__(self) -> None:
-        self._buffer = np.zeros(0)
-        self._start = 0  # where the buffer starts in the decimated stem
+        self._chunks: list[np.ndarray] = []  # the pushed samples from ``_start`` on
+        self._start = 0  # where the first chunk starts in the decimated stem
         self._length = 0
         self._next = 0  # where the next stretch starts
         self._taken_to = 0  # where the last stretch taken ends
@@ -332,21 +332,30 @@ class _LongSpectrum:
         self.bin_hz = 1.0
 
     def push(self, low: np.ndarray) -> None:
-        self._buffer = np.concatenate([self._buffer, low])
+        self._chunks.append(low)
         self._length += low.size
         while self._next + LONG_SEGMENT <= self._length:
-            at = self._next - self._start
-            self._take(self._buffer[at : at + LONG_SEGMENT])
+            self._take(self._next, self._next + LONG_SEGMENT)
             self._taken_to = self._next + LONG_SEGMENT
             self._next += LONG_SEGMENT // 2
-        keep_from = max(self._length - LONG_SEGMENT, self._start)
-        self._buffer = np.array(self._buffer[keep_from - self._start :])
-        self._start = keep_from
+        keep_from = max(self._length - LONG_SEGMENT, self._start)  # all a stretch still needs
+        while self._chunks and self._start + self._chunks[0].size <= keep_from:
+            self._start += self._chunks.pop(0).size
 
-    def _take(self, stretch: np.ndarray) -> None:
-        size = scipy.fft.next_fast_len(2 * stretch.size, real=True)
-        window = np.hanning(stretch.size)
-        spectrum = scipy.fft.rfft(stretch * window, n=size)[: _top_bin(size)]
+    def _take(self, start: int, stop: int) -> None:
+        """Add the power spectrum of the samples ``start .. stop`` (within what is kept),
+        Hann-windowed straight from the chunks and zero-padded to twice their length."""
+        window = np.hanning(stop - start)  # made per stretch: 4 MB not worth keeping
+        windowed = np.empty(stop - start)
+        at = self._start
+        for chunk in self._chunks:
+            lo, hi = max(start, at), min(stop, at + chunk.size)
+            if lo < hi:
+                part = slice(lo - start, hi - start)
+                np.multiply(chunk[lo - at : hi - at], window[part], out=windowed[part])
+            at += chunk.size
+        size = scipy.fft.next_fast_len(2 * windowed.size, real=True)
+        spectrum = scipy.fft.rfft(windowed, n=size)[: _top_bin(size)]
         power = np.square(np.abs(spectrum) / (window.sum() / 2.0))
         self._power = power if self._power is None else self._power + power
         self._count += 1
@@ -354,9 +363,9 @@ class _LongSpectrum:
 
     def amplitude(self) -> np.ndarray:
         if self._count == 0:
-            self._take(self._buffer)
+            self._take(self._start, self._length)
         elif self._taken_to < self._length:
-            self._take(self._buffer[-LONG_SEGMENT:])
+            self._take(self._length - LONG_SEGMENT, self._length)
         assert self._power is not None
         return np.sqrt(self._power / self._count)
 

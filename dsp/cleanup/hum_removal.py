@@ -3,19 +3,23 @@
 Hum lives low, so the stem is resampled (soxr) to a rate a little over twice ``highest_hz``
 (an exact fraction of the stem's rate, so every window lands on the same samples). There
 every harmonic ``k f0`` up to ``highest_hz`` is brought to baseband by its own phase and
-smoothed by a Kaiser window (``KAISER_BETA``: what lies a few hertz off the line is 80 dB
-down, so the music's loud partials nearby leave the estimate alone). What survives is what
-holds still at ``k f0``: the hum, and music only where it sits on the line itself. The
-smoothed lines rebuild the hum, which is resampled back and subtracted, ``reduction_db``
-deep; between the harmonics, and above ``highest_hz``, nothing is touched.
+smoothed by a linear-phase low-pass (a Kaiser-windowed sinc): flat within ``NOTCH_FLAT``
+of the width around the line (so the notch is as deep there as the hum line is wide, and
+what is left of the wander after following it stays in), and ``NOTCH_STOP_DB`` down from
+``NOTCH_STOP`` of the width on (a partial a semitone's fraction off the line, and the
+music's loud partials a few hertz off, are left alone; a bell-shaped window's skirt took
+2-3 dB from a partial 1 Hz off). What survives is what holds still at ``k f0``: the
+hum, and music only where it sits on the line itself. The smoothed lines rebuild the hum,
+which is resampled back and subtracted, ``reduction_db`` deep; between the harmonics, and
+above ``highest_hz``, nothing is touched.
 
 The mains wanders (by up to ``drift_hz``), and a wandering fundamental moves its k-th
 harmonic k times as far, out of a narrow notch. So the lines are followed: the phase advance
 of the lines the detector found (``followed``) over ``TRACK_LAG_S``, divided by the harmonic
 number and weighted by how steadily it advances (hum's does, music's does not), gives the
 fundamental's offset moment by moment, and the baseband is turned back by it before
-smoothing. Each notch is ``width_hz`` wide at -3 dB. A notch 1/T Hz wide follows amplitude
-changes slower than T, so hum that starts, stops or swells is followed too.
+smoothing. Each notch is about ``width_hz`` wide at -3 dB. A notch 1/T Hz wide follows
+amplitude changes slower than T, so hum that starts, stops or swells is followed too.
 """
 
 from __future__ import annotations
@@ -28,10 +32,13 @@ import soxr
 
 from mixchat.dsp.cleanup.spec import HumRemoval
 from mixchat.dsp.cleanup.stream import LocalStage
+from mixchat.dsp.iir import kaiser_lowpass
 
 HEADROOM = 0.35  # the highest harmonic sits at this share of the low rate (soxr is flat there)
-KAISER_BETA = 10.0
-KAISER_WIDTH = 1.75  # -3 dB width (Hz) x length (s) of the Kaiser window
+KAISER_BETA = 10.0  # the line-following windows
+NOTCH_FLAT = 0.1  # x width_hz either side of the line: the notch's flat bottom ...
+NOTCH_STOP = 0.9  # ... and where the music is left alone (the -3 dB point lies between)
+NOTCH_STOP_DB = 40
 TRACK_SMOOTH_S = 1.0  # the followed lines, smoothed over this ...
 TRACK_LAG_S = 0.25  # ... their phase advance over this lag ...
 TRACK_AVERAGE_S = 2.0  # ... averaged over this: the fundamental's offset from the nominal
@@ -39,13 +46,28 @@ RESAMPLER_S = 0.05  # the resampler's reach either way
 MIN_SHARE = 0.05  # a line is rebuilt where this share of its smoothing window plays
 
 
-def _smoothed(values: np.ndarray, length: int) -> np.ndarray:
-    """Each row of ``values`` (rows, samples) run through a unit-gain Kaiser window of
-    ``length`` samples, centred (zeros beyond the ends)."""
+def _kaiser(length: int) -> np.ndarray:
+    """A unit-gain Kaiser window of ``length`` samples (odd: it has a centre)."""
     from scipy.signal.windows import kaiser  # scipy.signal is slow to import: only here
 
     window = kaiser(length | 1, KAISER_BETA)
-    window /= window.sum()
+    return np.asarray(window / window.sum())
+
+
+def notch_kernel(*, width_hz: float, rate_hz: float) -> np.ndarray:
+    """The low-pass the baseband lines are smoothed by: unit gain (within NOTCH_STOP_DB)
+    up to NOTCH_FLAT x width_hz, NOTCH_STOP_DB down from NOTCH_STOP x width_hz (the Kaiser
+    design formulas for its length and shape)."""
+    transition = (NOTCH_STOP - NOTCH_FLAT) * width_hz / rate_hz  # cycles per sample
+    taps = int(math.ceil((NOTCH_STOP_DB - 7.95) / (2.285 * 2.0 * math.pi * transition))) | 1
+    beta = 0.1102 * (NOTCH_STOP_DB - 8.7)
+    cutoff = (NOTCH_FLAT + NOTCH_STOP) * width_hz / rate_hz  # relative to Nyquist
+    return kaiser_lowpass(max(taps, 3), cutoff, beta=beta)
+
+
+def _smoothed(values: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Each row of ``values`` (rows, samples) run through ``window`` (odd length, unit gain),
+    centred (zeros beyond the ends)."""
     samples = values.shape[-1]
     size = scipy.fft.next_fast_len(samples + window.size)
     response = scipy.fft.fft(window.astype(values.real.dtype), n=size)
@@ -74,18 +96,19 @@ class HumRemover:
         top = float(self.harmonics[-1]) * self.f0
         self.step = max(1, int(sample_rate * HEADROOM // top))  # stem samples per low sample
         self.low_rate = sample_rate / self.step
-        self.length = max(1, int(round(KAISER_WIDTH / spec.width_hz * self.low_rate)))
+        self.kernel = notch_kernel(width_hz=spec.width_hz, rate_hz=self.low_rate)
+        self.length = self.kernel.size
         self.drift_hz = spec.drift_hz
         followed = [k for k in spec.followed if k <= self.harmonics.size]
         self.followed = np.array(followed or self.harmonics.tolist()) - 1
-        self.track_smooth = max(1, int(round(TRACK_SMOOTH_S * self.low_rate)))
+        self.track_smooth = _kaiser(max(1, int(round(TRACK_SMOOTH_S * self.low_rate))))
         self.track_lag = max(1, int(round(TRACK_LAG_S * self.low_rate)))
-        self.track_average = max(1, int(round(TRACK_AVERAGE_S * self.low_rate)))
+        self.track_average = _kaiser(max(1, int(round(TRACK_AVERAGE_S * self.low_rate))))
         self.depth = 1.0 - 10.0 ** (-spec.reduction_db / 20.0)
 
     @property
     def context(self) -> int:
-        tracking = (self.track_smooth + self.track_average) // 2 + self.track_lag
+        tracking = (self.track_smooth.size + self.track_average.size) // 2 + self.track_lag
         reach = self.length // 2 + tracking + int(2 * RESAMPLER_S * self.low_rate)
         return (reach + 2) * self.step
 
@@ -138,8 +161,8 @@ class HumRemover:
         turn = _powers(phasor, self.harmonics.size)  # (harmonics, samples)
         count = self.harmonics.size
         lines = (low.astype(np.float32)[:, None, :] * turn[None]).reshape(channels * count, -1)
-        lines = _smoothed(lines, self.length).reshape(channels, count, -1)
-        share = _smoothed(weight[None, :].astype(np.complex64), self.length)[0].real
+        lines = _smoothed(lines, self.kernel).reshape(channels, count, -1)
+        share = _smoothed(weight[None, :].astype(np.complex64), self.kernel)[0].real
         lines *= np.where(share > MIN_SHARE, weight / np.maximum(share, MIN_SHARE), 0.0)
         hum_low = np.einsum("chs,hs->cs", lines, np.conj(turn)).real * (2.0 * self.depth)
         hum = soxr.resample(

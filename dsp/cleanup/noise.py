@@ -25,7 +25,7 @@ import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 
-from mixchat.dsp.cleanup.frames import FrameStream
+from mixchat.dsp.cleanup.frames import FrameStream, sqrt_periodic_hann
 from mixchat.dsp.cleanup.spec import NoiseProfile, NoiseReduction
 from mixchat.dsp.cleanup.stream import LocalStage
 
@@ -49,7 +49,7 @@ def frame_size(sample_rate: int) -> int:
 
 
 def analysis_window(size: int) -> np.ndarray:
-    return np.sqrt(np.hanning(size + 1)[:-1]).astype(np.float32)
+    return sqrt_periodic_hann(size)
 
 
 class NoiseFinding(BaseModel):

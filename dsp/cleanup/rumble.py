@@ -15,7 +15,7 @@ import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 
-from mixchat.dsp.cleanup.frames import FrameStream
+from mixchat.dsp.cleanup.frames import FrameStream, hann
 from mixchat.dsp.cleanup.sidechain import DynamicBandStage, EnvelopePeaks, lowpass_sos
 from mixchat.dsp.cleanup.spec import DePlosive
 
@@ -53,12 +53,8 @@ def floor_hz(role: str) -> float:
     return ROLE_FLOOR_HZ.get(role, ROLE_FLOOR_HZ["other"])
 
 
-def _hann(size: int) -> np.ndarray:
-    return np.hanning(size).astype(np.float32)
-
-
 def _frame_power(frames: np.ndarray) -> np.ndarray:
-    return np.abs(scipy.fft.rfft(frames * _hann(frames.shape[-1]), axis=1)) ** 2
+    return np.abs(scipy.fft.rfft(frames * hann(frames.shape[-1], "float32"), axis=1)) ** 2
 
 
 def share_size(frames: int) -> int:

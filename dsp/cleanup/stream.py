@@ -105,7 +105,13 @@ class CleanedStem:
         return block
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        if start != self._next or start == 0:
+        if start == 0:  # from the top: one pass, the chain's latency dropped from its front
+            for stage in self.stages:
+                stage.reset()
+            out = self._run(self._feed(0, stop + self.latency))[:, self.latency :]
+            self._next = stop
+            return out
+        if start != self._next:
             for stage in self.stages:
                 stage.reset()
             first = self._run(self._feed(0, start + self.latency))
