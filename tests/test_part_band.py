@@ -86,15 +86,6 @@ def test_without_the_parts_spectrum_the_move_is_the_plain_step() -> None:
     assert gains and all(1.5 <= g <= 8.0 for g in gains)
 
 
-def test_every_part_up_alike_is_the_whole_mix_up() -> None:
-    ctx = context("the vocal, the drums, the bass, the guitar, the keys and the pad are too quiet")
-    plan = OfflinePlanner().plan(ctx)
-    assert plan.level_change  # the conversation must not level-match it back to no change
-    assert {c.args["track"] for c in plan.calls if c.tool == "adjust_track_gain"} == {
-        t.name for t in ctx.state.tracks
-    }
-
-
 def test_the_reverbs_own_tone_moves_the_bus_not_the_part() -> None:
     plan = OfflinePlanner().plan(context("the reverb on the vocal is too bright"))
     assert [c.tool for c in plan.calls] == ["set_reverb"]

@@ -202,10 +202,6 @@ class OfflinePlanner:
                     amount *= 1.4
                 moves.extend(plan_ask(ask, clause, context, names, excluded, amount, scale))
         lines.extend(moves.notes)
-        if not moves.level_change and moves_every_part_alike(moves.calls, context):
-            # "the vocal and the band are both too quiet": every part up alike is the mix up
-            moves.level_change = True
-            lines.append("Every part moves alike, so this is the whole mix's level.")
         if not moves.calls:
             return Plan(
                 intent="nothing",
@@ -221,25 +217,6 @@ class OfflinePlanner:
             held_levels=tuple(moves.held),
             notes=list(moves.notes),
         )
-
-
-def moves_every_part_alike(calls: list[ToolCall], context: PlanContext) -> bool:
-    """True when the calls are fader moves that move every audible track by the same dB
-    (and nothing else): a level for the whole mix, whatever the parts were called."""
-    if not calls or any(c.tool != "adjust_track_gain" for c in calls):
-        return False
-    deltas: dict[str, float] = {}
-    for call in calls:
-        name = str(call.args["track"])
-        deltas[name] = deltas.get(name, 0.0) + float(call.args["delta_db"])
-    audible = {t.name for t in context.state.audible_tracks()}
-    values = list(deltas.values())
-    return (
-        len(audible) > 1
-        and set(deltas) == audible
-        and max(values) - min(values) < 0.1
-        and abs(values[0]) > 0.05
-    )
 
 
 def _comparative(clause: Clause) -> bool:
