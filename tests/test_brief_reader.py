@@ -501,3 +501,74 @@ def test_gentler_words_and_back_off_verbs_on_a_quality(brief: str, expected) -> 
 @pytest.mark.parametrize("brief", ["tone it down", "too much, dial it back", "halfway back"])
 def test_back_off_alone_is_still_a_follow_up(brief: str) -> None:
     assert read_brief(brief, tracks=TRACKS).intent == "back_off"
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # a particle apart from its verb, a place that is not a direction
+        ("roll some highs off the guitar", [("brightness", -1)]),
+        ("could you knock a bit of the top end off the keys", [("brightness", -1)]),
+        ("the bass lacks weight down low", [("low_end", 1)]),
+        # "thin" as a verb is less low end; as a state, more
+        ("thin out the keys a little", [("low_end", -1)]),
+        ("thin the guitar out", [("low_end", -1)]),
+        ("the guitar sounds thin", [("low_end", 1)]),
+        # "too clean" asks for dirt; "not clean" for less mud
+        ("the bass sounds too clean and polite", [("saturation", 1)]),
+        ("the mix is not clean", [("mud", -1)]),
+        ("the guitar needs some distortion", [("saturation", 1)]),
+        ("less distortion on the vocal", [("saturation", -1)]),
+        # a part cutting through is presence, not an EQ cut
+        ("the bass needs some saturation so it cuts", [("saturation", 1), ("presence", 1)]),
+        ("more edge on the guitar", [("presence", 1)]),
+        ("the snare is too thuddy", [("low_end", -1)]),
+        ("bass is way too clanky", [("growl", -1)]),
+    ],
+)
+def test_verbs_particles_and_part_tone_words(brief: str, expected: list) -> None:
+    assert asks(brief) == expected
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "the bass disappears on my phone",
+        "bass sounds weak on laptop speakers",
+        "cant hear the kick on earbuds at all",
+        "saturate the bass so it reads on phones",
+    ],
+)
+def test_a_low_part_lost_on_small_speakers_is_its_upper_harmonics(brief: str) -> None:
+    found = asks(brief)
+    assert ("growl", 1) in found
+    assert ("width", -1) not in found  # not a mono complaint: a phone plays no fundamental
+
+
+def test_a_phone_is_a_place_not_a_tinny_quality() -> None:
+    assert asks("the guitars vanish on my phone") == [("width", -1)]
+    assert ("harsh", -1) not in asks("the bass needs more harmonics so it translates on phones")
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("the vocal is too low", [("level", 1)]),
+        ("the kick sits a bit low in the mix", [("level", 1)]),
+        ("the vocal is way too high in the mix", [("level", -1)]),
+        ("the bass is too low end heavy", [("low_end", -1)]),
+        ("the vocal is drenched", [("wet", -1)]),
+        ("it sounds like the snare was recorded in a bathroom", [("wet", -1)]),
+        ("the reverb on the vocal is too dark", [("reverb_tone", 1)]),
+        ("i want a darker verb", [("reverb_tone", -1)]),
+        ("make the reverb tail a bit warmer", [("reverb_tone", -1)]),
+    ],
+)
+def test_level_places_wet_states_and_the_reverbs_own_tone(brief: str, expected: list) -> None:
+    assert asks(brief) == expected
+
+
+def test_everything_but_a_part_after_the_verb() -> None:
+    reading = read_brief("bring everything up except the vocal", tracks=TRACKS)
+    assert [t.kind for t in reading.clauses[0].targets] == ["all_but"]
+    assert asks("bring everything up except the vocal") == [("level", 1)]

@@ -18,7 +18,7 @@ from mixchat.assistant.moves.dynamics import glue_move, punch_move, saturation_m
 from mixchat.assistant.moves.space import send_move, width_move
 from mixchat.assistant.moves.tone import MoveSet, clamp, shelf_move, tilt_move
 from mixchat.assistant.planning.contract import PlanContext
-from mixchat.assistant.planning.measures import BusReturn, Crest
+from mixchat.assistant.planning.measures import BusReturn, Centroid, Crest
 from mixchat.assistant.reading.lexicon import load_lexicon
 from mixchat.tools.base import ToolCall
 
@@ -155,6 +155,17 @@ def _reverb_tone(context: PlanContext, d: int, amount: float, mood: str) -> Move
             f"{bus.damping:g} → {damping:g}, return low-pass {bus.lpf_hz:.0f} → {lpf:.0f} Hz)",
         )
     )
+    return out
+
+
+def reverb_tone_move(context: PlanContext, d: int, amount: float) -> MoveSet:
+    """ "The reverb is too dark", "a brighter verb": the tail's own tone, measured on the
+    reverb return and the mix's centroid."""
+    out = _reverb_tone(context, d, amount, "reverb")
+    if not out.calls:
+        side = "bright" if d > 0 else "dark"
+        out.notes.append(f"the reverb tail is as {side} as this reverb goes already")
+    out.measures.extend([BusReturn(bus="reverb"), Centroid()])
     return out
 
 

@@ -17,7 +17,7 @@ from mixchat.assistant.moves.dynamics import (
 from mixchat.assistant.moves.followup import blend, blend_call, diff_measures
 from mixchat.assistant.moves.level import buried_move, level_db, level_move
 from mixchat.assistant.moves.masking import carve
-from mixchat.assistant.moves.mood import mood_move
+from mixchat.assistant.moves.mood import mood_move, reverb_tone_move
 from mixchat.assistant.moves.params import PARAMETER_CONCEPTS, parameter_move
 from mixchat.assistant.moves.space import length_move, send_move, width_move
 from mixchat.assistant.moves.tone import (
@@ -74,6 +74,11 @@ def resolve(
                         f"there is no {ref.value.replace('_', ' ')} stem, so this acts on the "
                         f"whole kit ({', '.join(kit)})"
                     )
+                elif all(context.state.track(n).role != ref.value for n in found):
+                    notes.append(
+                        f"there is no {ref.value.replace('_', ' ')} stem: it is carried by "
+                        f"{', '.join(found)}, so this acts there"
+                    )
             names.extend(found)
     if not names:
         return (None if not notes else []), excluded, notes
@@ -81,8 +86,13 @@ def resolve(
     return [n for n in dict.fromkeys(names) if n in known], excluded, notes
 
 
-# a part a song may not have on its own track: the nearest one that carries it
-NEAREST_PART = {"overheads": ("hats",), "hats": ("overheads",), "percussion": ("hats",)}
+# a part a song may not have on its own track: the nearest ones that carry it (the
+# overheads' cymbals are in the hats stem and in a stem of the rest of the kit, if any)
+NEAREST_PART = {
+    "overheads": ("hats", "drums"),
+    "hats": ("overheads",),
+    "percussion": ("hats",),
+}
 
 
 def _role(role: str, tracks) -> list[str]:
@@ -91,8 +101,9 @@ def _role(role: str, tracks) -> list[str]:
         hits = [
             t.name for t in tracks if role.replace("_", " ") in t.name.lower().replace("_", " ")
         ]
-    for nearer in NEAREST_PART.get(role, ()):
-        hits = hits or [t.name for t in tracks if t.role == nearer]
+    if not hits:
+        nearest = NEAREST_PART.get(role, ())
+        hits = [t.name for t in tracks if t.role in nearest]
     if not hits and role in DRUM_ROLES:
         hits = [t.name for t in tracks if t.role == "drums"]
     return hits
@@ -191,6 +202,10 @@ class OfflinePlanner:
                     amount *= 1.4
                 moves.extend(plan_ask(ask, clause, context, names, excluded, amount, scale))
         lines.extend(moves.notes)
+        if not moves.level_change and moves_every_part_alike(moves.calls, context):
+            # "the vocal and the band are both too quiet": every part up alike is the mix up
+            moves.level_change = True
+            lines.append("Every part moves alike, so this is the whole mix's level.")
         if not moves.calls:
             return Plan(
                 intent="nothing",
@@ -206,6 +221,25 @@ class OfflinePlanner:
             held_levels=tuple(moves.held),
             notes=list(moves.notes),
         )
+
+
+def moves_every_part_alike(calls: list[ToolCall], context: PlanContext) -> bool:
+    """True when the calls are fader moves that move every audible track by the same dB
+    (and nothing else): a level for the whole mix, whatever the parts were called."""
+    if not calls or any(c.tool != "adjust_track_gain" for c in calls):
+        return False
+    deltas: dict[str, float] = {}
+    for call in calls:
+        name = str(call.args["track"])
+        deltas[name] = deltas.get(name, 0.0) + float(call.args["delta_db"])
+    audible = {t.name for t in context.state.audible_tracks()}
+    values = list(deltas.values())
+    return (
+        len(audible) > 1
+        and set(deltas) == audible
+        and max(values) - min(values) < 0.1
+        and abs(values[0]) > 0.05
+    )
 
 
 def _comparative(clause: Clause) -> bool:
@@ -234,15 +268,20 @@ def plan_ask(
         return _mood_or_level(ask, clause, context, names, excluded, amount, scale)
     if concept == "eq_point" and not names:
         return _mix_eq(ask, context, amount)
+    kit = _cymbals_in_kit(clause, context, names)
+    if kit and concept in ("level", "buried", "presence"):
+        # "tame the cymbals", "the hats are too present" on a full-kit stem: the cymbals
+        # are the kit's top octaves, not the kit's fader
+        up = 1 if concept == "buried" else d  # a buried part is one to bring up
+        out = band_move(context, "sizzle", direction=up, amount=amount, names=kit, explicit=True)
+        rest = [n for n in names or () if n not in kit]
+        if rest:
+            out.extend(plan_ask(ask, clause, context, rest, excluded, amount, scale))
+        return out
     if concept == "presence" and names:
         return _named_presence(context, names, d, amount)
     if concept == "punch" and clause.sections and not names:
         concept = "energy"
-    if concept in ("level", "buried") and _cymbals_in_kit(clause, context, names):
-        # "tame the cymbals" on a full-kit stem: the cymbals are the kit's top octaves, not
-        # the kit's fader
-        up = 1 if concept == "buried" else d  # a buried part is one to bring up
-        return band_move(context, "sizzle", direction=up, amount=amount, names=names, explicit=True)
     if concept == "lexicon":
         amount = min(amount, 1.0) * APPROXIMATE_SCALE
     if clause.sections and concept not in ("level", "buried", "energy", "wet", "echo"):
@@ -310,6 +349,8 @@ def plan_ask(
         )
     elif concept in PARAMETER_CONCEPTS:
         out = parameter_move(context, ask, names)
+    elif concept == "reverb_tone":
+        out = reverb_tone_move(context, d, amount)
     elif concept in ("reverb_size", "delay_feedback"):
         out = length_move(
             context,
@@ -359,15 +400,13 @@ def _sings(context: PlanContext, name: str) -> bool:
     return name in context.tracks and is_vocal(context.tracks[name].role)
 
 
-def _cymbals_in_kit(clause: Clause, context: PlanContext, names: list[str] | None) -> bool:
-    """The clause names the cymbals (hats, overheads) and what carries them is a full kit."""
+def _cymbals_in_kit(clause: Clause, context: PlanContext, names: list[str] | None) -> list[str]:
+    """When the clause names only cymbals (hats, overheads): the tracks among ``names`` that
+    carry them inside a kit stem (role ``drums``)."""
     said = [t for t in clause.targets if t.kind != "mix"]
-    return (
-        bool(names)
-        and bool(said)
-        and all(t.kind == "role" and t.value in CYMBAL_PARTS for t in said)
-        and all(context.state.track(n).role == "drums" for n in names or ())
-    )
+    if not names or not said or not all(t.kind == "role" and t.value in CYMBAL_PARTS for t in said):
+        return []
+    return [n for n in names if context.state.track(n).role == "drums"]
 
 
 def _mood_or_level(

@@ -14,6 +14,13 @@ from typing import cast
 
 import numpy as np
 
+from mixchat.assistant.moves.part_band import (
+    NAMED_MAX_DB,
+    audible,
+    body_range_hz,
+    named_gain_db,
+    sized_on_part,
+)
 from mixchat.assistant.planning.contract import PlanContext, TrackFacts
 from mixchat.assistant.planning.measures import (
     BandShare,
@@ -31,25 +38,13 @@ from mixchat.tools.track_tools import MAX_EQ_BANDS, merges_with
 
 SUBBANDS = 6
 BAND_SHARE_TARGET_DB = 2.0  # per unit of amount; judged audible at >= 1 dB
-MIN_AUDIBLE_AMOUNT = 0.9  # "a touch" is smaller than the default but still clearly audible
-
-
-def audible(amount: float) -> float:
-    """The amount a move aims at: never under MIN_AUDIBLE_AMOUNT, and still monotonic in
-    the amount asked ("a touch" < "a bit" < unmarked)."""
-    return max(amount, MIN_AUDIBLE_AMOUNT + 0.2 * (amount - 0.5))
-
-
 CENTROID_TARGET_PCT = 12.0  # per unit of amount; judged audible at >= 8-10 %
 MAX_CUT_DB = 9.0
 SPREAD_CUT_DB = 6.0  # per-track cut before the move spreads to the next carrier
 MAX_BOOST_DB = 8.0
-NAMED_CUT_DB = 4.5  # per unit of amount, on a track the brief names
-NAMED_BOOST_DB = 3.5
 NAMED_MIX_TARGET_DB = 1.0  # per unit of amount: what a named part's band move does to the mix
 NAMED_CARRIER_SHARE = 0.3  # ... when the named parts carry at least this share of the band
-NAMED_MIN_DB = 3.0  # even "a touch" on a named part moves its band >= 1.5 dB
-NAMED_MAX_DB = 8.0
+WARM_BODY_HZ = 250.0  # a named part's warmth: its low mids, around here
 LEXICON_CENTROID_PCT = 4.0  # a lexicon-only word moves the centroid at most this much
 
 Moves = dict[str, list[EqBand]]
@@ -73,14 +68,6 @@ class MoveSet:
 
 def clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
-
-
-def named_gain_db(sign: float, amount: float) -> float:
-    """EQ gain for a track the brief names: a clear step on that track itself. Judged on
-    the whole mix instead, a part that carries little of the band would need a drastic
-    move (+8 dB of low shelf on a thin guitar) to shift the mix's balance."""
-    step = NAMED_CUT_DB if sign < 0 else NAMED_BOOST_DB
-    return sign * clamp(NAMED_MIN_DB + step * (amount - 0.5), NAMED_MIN_DB, NAMED_MAX_DB)
 
 
 def track_band_measures(names: list[str], low_hz: float, high_hz: float) -> list[Measure]:
@@ -257,12 +244,22 @@ def band_move(
         return out
     sign = -1.0 if direction < 0 else 1.0
     if explicit:
-        gain = named_gain_db(sign, amount)
+        gain, freq = sized_on_part(
+            context,
+            [n for n, _ in offenders],
+            spec.kind,
+            freq_hz=spec.freq_hz,
+            q=spec.q,
+            gain_db=named_gain_db(sign, amount),
+            amount=amount,
+            low_hz=spec.low_hz,
+            high_hz=spec.high_hz,
+        )
         before = range_share_db(mix_powers(context), spec.low_hz, spec.high_hz)
 
         def heard(gain_db: float) -> float:
             moves = {
-                n: [EqBand(kind=spec.kind, freq_hz=spec.freq_hz, gain_db=gain_db, q=spec.q)]
+                n: [EqBand(kind=spec.kind, freq_hz=freq, gain_db=gain_db, q=spec.q)]
                 for n, _ in offenders
             }
             after = range_share_db(mix_powers(context, moves), spec.low_hz, spec.high_hz)
@@ -276,10 +273,10 @@ def band_move(
         for name, share in offenders:
             reason = (
                 f"{'cut' if gain < 0 else 'boost'} {abs(gain):.1f} dB at "
-                f"{hz(spec.freq_hz)}, a clear step on {name} itself (it carries "
+                f"{hz(freq)}, a clear step on {name} itself (it carries "
                 f"{share:.0%} of the mix's {spec.label} energy)"
             )
-            out.calls.append(eq_call(name, spec.kind, spec.freq_hz, gain, spec.q, reason))
+            out.calls.append(eq_call(name, spec.kind, freq, gain, spec.q, reason))
         named = [n for n, _ in offenders]
         out.measures.extend(track_band_measures(named, spec.low_hz, spec.high_hz))
         return out
@@ -338,11 +335,15 @@ SHELVES = {
 def shelf_move(
     context: PlanContext, concept: str, *, direction: int, amount: float, names: list[str] | None
 ) -> MoveSet:
-    kind, freq, q, lo, hi, measure = SHELVES[concept]
+    kind, freq, q, low, high, measure = SHELVES[concept]
+    lo, hi = float(low), float(high)
     if concept == "presence" and names and all(_is_bass(context, n) for n in names):
-        freq, q, lo, hi = 1100.0, 0.9, 700, 2500  # a bass's presence is its upper harmonics
+        freq, q, lo, hi = 1100.0, 0.9, 700.0, 2500.0  # a bass's presence: its upper harmonics
     if concept == "low_end" and names:
         freq = 220.0  # a named part's body reaches higher than the mix's low end
+        own_lo, own_hi = body_range_hz(context, [n for n in names if n in context.tracks], lo, hi)
+        if (own_lo, own_hi) != (lo, hi):  # a high part's body: its own lowest octaves
+            freq, lo, hi = freq * own_hi / hi, own_lo, own_hi
     pool = names or list(context.tracks)
     if concept == "presence" and names is None:
         vocals = [n for n, t in context.tracks.items() if "vocal" in t.role]
@@ -367,7 +368,17 @@ def shelf_move(
         return (range_share_db(mix_powers(context, moves), lo, hi) - before) * sign
 
     if names is not None:
-        gain = named_gain_db(sign, amount)
+        gain, freq = sized_on_part(
+            context,
+            [n for n, _ in chosen],
+            kind,
+            freq_hz=freq,
+            q=q,
+            gain_db=named_gain_db(sign, amount),
+            amount=amount,
+            low_hz=lo,
+            high_hz=hi,
+        )
         out.measures.extend(track_band_measures([n for n, _ in chosen], lo, hi))
     else:
         gain = _solve_gain(
@@ -405,21 +416,30 @@ def tilt_move(
     lexicon's fitted curve) on the master when it is on, else on the tracks carrying the top."""
     sign = 1.0 if direction > 0 else -1.0
     high_freq = 3500.0 if sign < 0 else 4500.0
+    top_hz = (2000.0, 20000.0)  # where a named part's top is judged
     if names and not shape:  # a named part's own top: from 2.5 kHz, where most of it lives
         high_freq = 2500.0
+        if all(_is_bass(context, n) for n in names):  # a bass's top is its upper harmonics
+            high_freq, top_hz = 900.0, (700.0, 5000.0)
+    # warmth: more body under the softer top; on a named part, its own low mids, sized on it
+    body = EqBand(kind="low_shelf", freq_hz=220.0, gain_db=-0.4, q=0.7)
 
     def bands(gain: float) -> list[EqBand]:
         if shape:
             return [b.model_copy(update={"gain_db": b.gain_db * gain}) for b in shape]
         out = [EqBand(kind="high_shelf", freq_hz=high_freq, gain_db=gain, q=0.7)]
         if warm:
-            out.append(EqBand(kind="low_shelf", freq_hz=220.0, gain_db=-gain * 0.4, q=0.7))
+            out.append(body.model_copy(update={"gain_db": body.gain_db * gain}))
         return out
 
     on_master = context.state.master.enabled and names is None
     pool = names or list(context.tracks)
     ranked = carriers(context, 2000, 20000, pool)
-    chosen = [n for n, _ in pick_offenders(ranked, most=4, cover=0.85, least_share=0.05)]
+    chosen = (
+        [n for n, _ in ranked]  # the parts the brief names, each of them
+        if names and len(ranked) <= 4
+        else [n for n, _ in pick_offenders(ranked, most=4, cover=0.85, least_share=0.05)]
+    )
     chosen = [n for n in chosen if has_room(context.state.track(n), "high_shelf", high_freq)]
     before = centroid_hz(mix_powers(context))
 
@@ -436,8 +456,31 @@ def tilt_move(
         while abs(change(gain)) > LEXICON_CENTROID_PCT and gain > 0.05:
             gain *= 0.7
     elif names and not on_master:
-        gain = named_gain_db(sign, amount)
-        out.measures.extend(track_band_measures(chosen, 2000, 20000))
+        gain, high_freq = sized_on_part(
+            context,
+            chosen,
+            "high_shelf",
+            freq_hz=high_freq,
+            q=0.7,
+            gain_db=named_gain_db(sign, amount),
+            amount=amount,
+            low_hz=top_hz[0],
+            high_hz=top_hz[1],
+        )
+        out.measures.extend(track_band_measures(chosen, *top_hz))
+        if warm:
+            body_db, body_hz = sized_on_part(
+                context,
+                chosen,
+                "bell",
+                freq_hz=WARM_BODY_HZ,
+                q=0.8,
+                gain_db=-gain * 0.6,
+                amount=amount,
+                low_hz=WARM_BODY_HZ / 2,
+                high_hz=WARM_BODY_HZ * 2,
+            )
+            body = EqBand(kind="bell", freq_hz=body_hz, gain_db=body_db / gain, q=0.8)
     else:
         gain = _solve_gain(
             change,

@@ -31,19 +31,21 @@ AMOUNT_ONLY = frozenset(w for w, _ in AMOUNT_WORDS if " " not in w)
 TOO_LITTLE = re.compile(r"\btoo (?:less|little|few|low)\b|\bnot enough\b|\bnot \w+ enough\b")
 BAND_NOUNS = frozenset(
     "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|top octave|"
-    "mids|midrange|"
+    "mids|midrange|some top|"
     "low mids|low mid|upper mids|high mids|presence|body|weight".split("|")
 )
 DOWN_VERB = re.compile(
-    r"\b(?:down|lower|cut|reduce|roll(?:ed|ing)? (?:\w+ )?off|tame|pull|dip|scoop|take|"
+    r"\b(?:down(?!\s+(?:low|there|below|under|at the bottom)\b)|lower|cut|reduce|"
+    r"(?:roll|knock|shave)(?:ed|ing|s)?\s+(?:\w+\s+){0,3}?off|tame|pull|dip|scoop|take|"
     r"ease (?:off|up)|back off|dial (?:\w+ )?(?:back|down)|rein in|scale back|go easy|"
-    r"attenuate|less|shelve (?:\w+ )?down|tilt (?:\w+ )*down)\b"
+    r"attenuate|less|shelve (?:\w+ )?down|tilt (?:\w+ )*down|clog(?:s|ged|ging)?|"
+    r"(?:crowd|swamp|choke|fill)(?:s|ed|ing)? up|hog(?:s|ged|ging)?)\b"
 )
 
 
 _STATE_BEFORE = re.compile(
     r"(?:(?<![\w'])'s|\b(?:is|are|was|were|its|thats|it's|that's|sounds?|sounding|feels?|feeling|seems?|seeming|looks?|"
-    r"gets?|getting|got|becomes?|became))\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|"
+    r"gets?|getting|got|becomes?|became|sits?|sitting))\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|"
     r"a bit|a little|a little bit|a tad|a touch|bit|super|rather|somewhat|slightly|fairly|"
     r"already|just|still|now|all|way|much|extremely|incredibly|overall)\s+)*"
     r"(?:(?:and|or)\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|a bit|a little|a tad|"

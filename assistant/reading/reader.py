@@ -126,6 +126,11 @@ _SPLIT = re.compile(
     r"but|plus|while|as well as)\s+)"
 )
 
+# where a mix is heard, never a quality of it ("on my phone" is not "tinny")
+LISTENING_DEVICE = re.compile(r"(?:phone|laptop|earbud|headphone|speaker|airpod|car)s?")
+# "thin" as a verb: "thin out the pad", "thin the keys out", "thin it out a bit"
+THIN_OUT = re.compile(r"^\s*(?:(?:it|them|that|this|those|the \w+|\w+)\s+)?out\b")
+
 
 @dataclass(frozen=True)
 class Amount:
@@ -189,6 +194,9 @@ def normalise_text(text: str) -> str:
     text = re.sub(
         r"\bbass (?=overall\b|in general\b|everywhere\b|across the mix\b)", "low end ", text
     )
+    # "the mix is bass heavy", "a bass-light master": the mix's low end, not the bass track
+    text = re.sub(r"\bbass[ -]heavy\b", "low end heavy", text)
+    text = re.sub(r"\bbass[ -]light\b", "lacking low end", text)
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)
     text = re.sub(
         r"\b(air|sub|low|low mid|mid|high mid|high|top|bass|treble|presence) band\b", r"\1", text
@@ -206,6 +214,31 @@ def normalise_text(text: str) -> str:
     # "the ride is loud": the ride cymbal ("ride the vocal up" is the verb, with no article)
     text = re.sub(r"\b(the|that|this|my) ride\b(?! cymbal)", r"\1 ride cymbal", text)
     text = re.sub(r"\b(everything|all|the rest|every track) but\b", r"\1 except", text)
+    # "the vocal is too low (in the mix)": a level, not a band ("too low end heavy" is one)
+    text = re.sub(
+        r"\b((?:is|are|s|sits?|sitting|seems?|feels?|sounds?|way|bit|little|too|kinda|pretty|"
+        r"really|so|quite|very) )low\b(?! ?(?:end|mids?|frequenc\w*|freqs?|pass|cut|shelf|"
+        r"register|pitched|octaves?|notes?|rumble|in pitch|in tune|-))",
+        r"\1quiet",
+        text,
+    )
+    text = re.sub(
+        r"\b((?:is|are|s|sits?|sitting|way|bit|too) )high(?= (?:up )?(?:in the mix|compared|"
+        r"relative|vs|versus|against|over)\b)",
+        r"\1loud",
+        text,
+    )
+    # "knock some top off": a cut, not a knocking kick
+    text = re.sub(
+        r"\b(?:knock|shave|roll)(?:s|ed|ing)?\b(?=(?:\s+\w+){1,6}?\s+off\b)", "take", text
+    )
+    # "so it cuts", "they don't cut on phones": a part cutting through, not an EQ cut
+    text = re.sub(
+        r"\b(it|they|he|she)((?: (?:really|just|still|never|doesnt|dont|does not|do not))?) "
+        r"(cuts?)(?= *(?:$|[,.;!?]|(?:better|more|on|in|at|anymore)\b))",
+        r"\1\2 \3 through",
+        text,
+    )
     for word, digit in NUMBER_WORDS.items():
         text = re.sub(rf"\b{word}\b(?=\s*(?:db|decibel|percent|%))", digit, text)
     return " ".join(text.split())
@@ -261,14 +294,17 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
     found: list[tuple[int, TargetRef]] = []
     names = {**GROUP_WORDS, **ROLE_WORDS}
     roles = "|".join(sorted((re.escape(w) for w in names), key=len, reverse=True))
+    # "everything but the vocal", "bring everything up except the vocal"
     but = re.search(
-        rf"\b(?:everything|all|every track|the rest)\s+(?:but|except|apart from|"
-        rf"other than|besides|except for)\s+(?:the\s+)?({roles})\b",
+        rf"\b(?:everything|all|every track|the rest)\s+(?P<said>(?:up|down|louder|quieter|"
+        rf"softer|back|forward|\w+er)\s+)?(?:but|except|exept|excpet|apart from|other than|besides|"
+        rf"except for)\s+(?:the\s+)?(?P<part>{roles})\b",
         text,
     )
     if but:
-        found.append((but.start(), TargetRef("all_but", names[but.group(1)])))
-        text = blank(text, but.start(), but.end())
+        found.append((but.start(), TargetRef("all_but", names[but.group("part")])))
+        said = but.span("said") if but.group("said") else (but.end(), but.end())
+        text = blank(blank(text, said[1], but.end()), but.start(), said[0])
     spoken_names = {" ".join(re.sub(r"[_\-.]+", " ", n.lower()).split()) for n, _ in tracks}
     for phrase, value in sorted(ROLE_WORDS.items(), key=lambda p: -len(p[0])):
         # "bass guitar" is the bass, not the Bass and the Guitar tracks
@@ -450,7 +486,13 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             vague.append(word)
             i += 1
             continue
-        if hit is None and lex is not None and word not in STOPWORDS and len(word) >= 3:
+        if (
+            hit is None
+            and lex is not None
+            and word not in STOPWORDS
+            and len(word) >= 3
+            and not LISTENING_DEVICE.fullmatch(word)
+        ):
             descriptor = lex.lookup(word, approximate=len(word) >= 6)
             if descriptor is not None and descriptor.approximate and descriptor.word[0] != word[0]:
                 descriptor = None
@@ -539,6 +581,13 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         direction = -1 if concept in PROBLEMS and sign > 0 else sign * modifier
         if canonical in COMPLAINTS:
             direction = -sign
+        if concept == "mud" and sign < 0 and direction > 0:
+            if "not" in text[:start].split():
+                direction = -1  # "it's not clean": less mud
+            else:
+                concept, canonical = "saturation", "grit"  # "too clean": dirt, not mud
+        if canonical == "thin" and THIN_OUT.match(text[end:]):
+            direction = sign  # "thin out the pad", "thin it out": less of its low end
         if descriptor is not None and getattr(descriptor, "polarity", "") == "problem":
             direction = -1 if concept in PROBLEMS or concept == "lexicon" else direction
         if any(a.concept == concept for a in asks):

@@ -40,6 +40,13 @@ MONO_TROUBLE = re.compile(
     r"\b(?:disappear\w*|missing|vanish\w*|gone|fall\w* apart|collaps\w*|cancel\w*|weird|"
     r"strange|hollow|phas\w*|lost|half)\b"
 )
+_SMALL_SPEAKERS = re.compile(
+    r"\b(?:phones?|laptops?|earbuds?|air ?pods|(?:laptop|bluetooth|small|tiny|cheap|phone|"
+    r"computer|tv) speakers?)\b"
+)
+_WEAK_THERE = re.compile(r"\b(?:translat\w*|weak|thin|quiet|inaudible|nowhere)\b")
+_FINE_THERE = re.compile(r"\b(?:great|good|fine|perfect|nice|ok|okay|too loud|too much)\b")
+LOW_PARTS = frozenset({"bass", "kick", "sub"})
 _SOAKED = re.compile(
     r"\b(?:drown\w*|swim\w*|soak\w*|buried|lost|wash\w*|smother\w*|swamp\w*)\s+(?:in|with|by)\s+"
     r"(?:the\s+|all\s+(?:the|that|this)\s+|so much\s+)?(?:reverb|verb|echo\w*|delay|ambience|room)\b"
@@ -99,6 +106,41 @@ _SIDE = re.compile(
 )
 
 
+# the reverb's own tone: "the reverb on the vocal is too dark", "a brighter verb"
+_REVERB_NOUN = r"(?:reverb|verb|reverb tail|tail|ambience)"
+_TAIL_STATE = re.compile(
+    rf"\b{_REVERB_NOUN}\b(?:\s+(?!is\b|are\b)\w+){{0,4}}?\s+(?:is|are|s|sounds?|feels?|seems?)\s+"
+    r"(?:(?:a bit|a little|way|kind of|really|so|very|too|quite|pretty)\s+)*"
+    r"(?P<quality>dark|dull|muffled|murky|warm|bright|harsh|brittle|fizzy|sizzly|cold|thin|tinny)\b"
+)
+_TAIL_WISH = re.compile(
+    rf"\b(?P<quality>darker|brighter|warmer|duller|dark|bright|warm)\s+{_REVERB_NOUN}\b"
+)
+_TAIL_MADE = re.compile(
+    rf"\b{_REVERB_NOUN}\s+(?:(?:a bit|a little|a touch|slightly|much|way)\s+)?"
+    r"(?P<quality>darker|brighter|warmer|duller)\b"
+)
+_TAIL_TOO_DARK = frozenset({"dark", "dull", "muffled", "murky", "warm"})
+
+
+def reverb_tone(text: str) -> tuple[Ask | None, str]:
+    """An ask on the reverb's own tone (its damping and return filter), and the text with
+    its words blanked; (None, text) when the brief says nothing of it."""
+    state = _TAIL_STATE.search(text)
+    if state:
+        up = state.group("quality") in _TAIL_TOO_DARK  # "too dark": a brighter tail
+        return Ask("reverb_tone", 1 if up else -1, "reverb tone"), blank(
+            text, state.start(), state.end()
+        )
+    wish = _TAIL_WISH.search(text) or _TAIL_MADE.search(text)
+    if wish:
+        up = wish.group("quality") in ("brighter", "bright")
+        return Ask("reverb_tone", 1 if up else -1, "reverb tone"), blank(
+            text, wish.start(), wish.end()
+        )
+    return None, text
+
+
 def find_structures(
     text: str, rest: str, targets: tuple[TargetRef, ...]
 ) -> tuple[list[Ask], str, tuple[TargetRef, ...]]:
@@ -109,7 +151,18 @@ def find_structures(
     the buried part comes first."""
     asks: list[Ask] = []
     named = [t for t in targets if t.kind != "mix"]
-    if _MONO_PLACE.search(text) and (MONO_TROUBLE.search(text) or re.search(r"\bmono\b", text)):
+    tone, rest = reverb_tone(rest)
+    if tone is not None:
+        asks.append(tone)
+    small = _SMALL_SPEAKERS.search(text)
+    if small and named and all(_low_part(t) for t in named) and not _FINE_THERE.search(text):
+        # a bass that vanishes on a phone: a small speaker plays no fundamental, so it is
+        # the part's upper harmonics that carry it there
+        asks.append(Ask("growl", 1, "small speakers"))
+        for pattern in (_SMALL_SPEAKERS, MONO_TROUBLE, _WEAK_THERE, _CANT_HEAR):
+            for m in list(pattern.finditer(rest)):
+                rest = blank(rest, m.start(), m.end())
+    elif _MONO_PLACE.search(text) and (MONO_TROUBLE.search(text) or re.search(r"\bmono\b", text)):
         if not re.search(r"\b(?:make|turn|put|set|sum)\b[^.]*\bmono\b", text):
             asks.append(Ask("width", -1, "mono compatibility"))
             for pattern in (_MONO_PLACE, MONO_TROUBLE):
@@ -177,6 +230,13 @@ def find_structures(
             rest = blank(rest, side.start(), side.end())
             rest = re.sub(r"\b(?:sit|move|put|place|push|shift|more|slightly|a bit)\b", " ", rest)
     return asks, rest, targets
+
+
+def _low_part(target: TargetRef) -> bool:
+    """A part that lives below what a small speaker plays (a bass, a kick, an 808)."""
+    if target.kind == "role":
+        return target.value in LOW_PARTS
+    return target.kind == "track" and bool(re.search(r"bass|kick|808|sub", target.value.lower()))
 
 
 def _said_in(target: TargetRef, text: str) -> bool:
