@@ -882,8 +882,17 @@ class _Mixdown:
         output = _Output(sinks)
         pending: deque[tuple[int, int, np.ndarray]] = deque()
         units, done = max(len(spans) * len(sources), 1), 0
+        mixing = bool(
+            sinks or self.mix_put is not None or self.send_puts or self.lanes or self._writers
+        )
         try:
             for index, (start, stop) in enumerate(spans):
+                if not mixing:  # only the track outputs are wanted (cache files, meters)
+                    for source, _ in feeds.blocks(index):
+                        if progress is not None:
+                            done += 1
+                            progress(f"measuring {source.name}", min(0.99, done / units))
+                    continue
                 acc = self._base_block(start, stop)
                 sends = self._send_blocks(start, stop)
                 for source, block in feeds.blocks(index):

@@ -628,3 +628,46 @@ def test_a_track_with_a_transient_shaper_is_keyed_on_the_shapers_version(monkeyp
         render_plan.track_cache_key(t, stem_key="k", sample_rate=RATE) for t in (shaped, plain)
     ]
     assert before[0] != after[0] and before[1] == after[1]
+
+
+def test_a_render_only_measured_runs_the_tracks_and_mixes_nothing(band, tmp_path, monkeypatch):
+    """The automix's dry pass wants the tracks' outputs (cache files, meters), not the mix:
+    nothing is placed or summed, and the tracks come out as a full render gives them."""
+    from mixchat.dsp import render as render_module
+    from mixchat.dsp.track_meter import TrackMeter
+
+    stems, state = band
+    dry = MixState(
+        tracks=tuple(
+            t.model_copy(update={"reverb_send_db": None, "delay_send_db": None})
+            for t in state.tracks
+        )
+    )
+
+    def meter(key: str, channels: int, frames: int) -> TrackMeter:
+        return TrackMeter(channels=channels, sample_rate=RATE, total=frames)
+
+    full = render(stems, dry, cache_dir=tmp_path / "full", meter_for=meter, block_s=0.7)
+
+    def placed(*args, **kwargs):
+        raise AssertionError("a render nobody listens to placed a block")
+
+    monkeypatch.setattr(render_module.MixPlacer, "add", placed)
+    only = render(
+        stems,
+        dry,
+        cache_dir=tmp_path / "only",
+        meter_for=meter,
+        block_s=0.7,
+        keep_mix=False,
+        collect=False,
+    )
+    assert only.premaster is None and sorted(only.rendered) == sorted(full.rendered)
+    assert sorted(only.analyses) == sorted(full.analyses) and len(only.analyses) == 4
+    for key, analysis in full.analyses.items():
+        assert analysis.facts == only.analyses[key].facts
+        assert np.array_equal(analysis.blocks, only.analyses[key].blocks)
+    tracks = sorted(p.name for p in (tmp_path / "only").glob("track-*"))
+    assert tracks and tracks == sorted(p.name for p in (tmp_path / "full").glob("track-*"))
+    for name in tracks:
+        assert (tmp_path / "only" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
