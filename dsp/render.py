@@ -477,6 +477,12 @@ def _choose_base(target: Manifest, cache: Path | None) -> MixDiff:
     return best
 
 
+def block_frames(*, sample_rate: int, block_s: float = BLOCK_S) -> int:
+    """The render's block in frames. Track inserts run outside a render are given the same
+    blocks, so their output (and its cache file) is the render's sample for sample."""
+    return max(1, int(round(block_s * sample_rate)))
+
+
 def render_mix(
     *,
     stems: Mapping[str, StemSource],
@@ -509,7 +515,7 @@ def render_mix(
     ``start_frame``. Such a render writes nothing to the cache and measures nothing."""
     _check_inputs(stems, state, block_s)
     frames = max((stems[t.name].frames for t in state.tracks), default=0)
-    block = max(1, int(round(block_s * sample_rate)))
+    block = block_frames(sample_rate=sample_rate, block_s=block_s)
     start_frame = min(max(int(start_frame), 0), frames)
     first = max(0, start_frame - int(round(preroll_s * sample_rate))) if start_frame else 0
     spans = _spans(frames, block, first)

@@ -28,10 +28,10 @@ from mixchat.dsp.master import MasterResult, apply_master_state
 from mixchat.dsp.mix_file import read_premaster
 from mixchat.dsp.processors import has_inserts
 from mixchat.dsp.render import (
-    BLOCK_S,
     Sink,
     StemSource,
     TrackOutput,
+    block_frames,
     render_mix,
     track_cache_key,
 )
@@ -52,12 +52,6 @@ Progress = Callable[[str, float], None]
 MB = 1024 * 1024
 STEREO_FACTS = ("channels", "mid", "side")
 READ_BLOCK = 1 << 19
-
-
-def render_block(sample_rate: int) -> int:
-    """The render's block (frames): a track's inserts run outside a render are given the same
-    blocks, so their output (and its cache file) is sample for sample the render's."""
-    return max(1, int(round(BLOCK_S * sample_rate)))
 
 
 def cache_limit_bytes(cache_mb: int | None = None) -> int:
@@ -508,7 +502,7 @@ class Engine:
                     stack=stack,
                     meter=meter,
                 )
-                block = render_block(rate)
+                block = block_frames(sample_rate=rate)
                 for start in range(0, stem.frames, block):
                     output.block(start, min(start + block, stem.frames))
                 analysis = meter.result()
@@ -547,7 +541,7 @@ class Engine:
                 stack=stack,
                 meter=None,
             )
-            block = render_block(self.meta.sample_rate)
+            block = block_frames(sample_rate=self.meta.sample_rate)
             return np.concatenate(
                 [
                     output.block(start, min(start + block, stem.frames))
