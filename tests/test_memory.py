@@ -87,7 +87,7 @@ def _flow_peaks(tmp_path: Path, label: str, count: int, seconds: float) -> dict[
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 def test_peak_memory_does_not_grow_with_stems_or_length(tmp_path: Path) -> None:
-    # both past the render's pipeline (a few 10 s blocks in flight) and the hum detector's
+    # both past the render's pipeline (a few 5 s blocks in flight) and the hum detector's
     # coherent stretch (131 s: shorter stems are one spectrum of their own length), the large
     # one with twice the stems and twice the length: ~180 MB more if its stems were held whole
     small = _flow_peaks(tmp_path, "small", 2, 140.0)
