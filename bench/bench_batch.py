@@ -20,7 +20,9 @@ the runs so that a busy spell does not fall on one of them only. Because wall ti
 machine says more about the neighbours than about the work, the songs' worker threads are
 also sampled (this bench's Ray workers only, not another batch's on the same machine): the
 mean number ready to run (capped at the cores) is the parallelism the work would get on an
-idle machine, and 60 × that / cpu-seconds per song its idle songs/min.
+idle machine, and 60 × that / cpu-seconds per song its idle songs/min. "worker busy" is the
+share of the run the run's workers spent inside a song; the rest they waited (for a worker
+process to start and import mixchat, or for the other workers to finish the last songs).
 
     .venv/bin/python bench/bench_batch.py [--songs 6] [--seconds 30] [--repeat 1] [--oversubscribe]
 """
@@ -131,10 +133,22 @@ class RunnableSampler:
     every 20 ms while at least one song runs. Unlike wall time, this does not depend on what
     else the machine runs: on an idle machine, a song phase with k runnable threads keeps
     min(k, cores) cores busy, so the mean (capped at the cores) is the parallelism the work
-    would get there, and idle songs/min = 60 × that mean / cpu-seconds per song."""
+    would get there, and idle songs/min = 60 × that mean / cpu-seconds per song.
 
-    def __init__(self) -> None:
+    It also counts, over the whole run, how many of the run's workers were inside a song: a
+    worker outside one is waiting (for a process to start and import mixchat, or for the
+    others to finish the batch's last songs). The worker processes are looked up twice a
+    second; each sample reads only their threads' states, so the sampler itself costs ~2 %
+    of a core rather than the ~18 % a scan of /proc every 20 ms cost (which, on an idle
+    machine, it took from the songs of a run that used both cores)."""
+
+    LOOKUP_S = 0.5
+
+    def __init__(self, *, workers: int) -> None:
+        self.workers = workers
         self.samples: list[int] = []
+        self.in_song: list[int] = []
+        self.cpu_s = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -147,28 +161,49 @@ class RunnableSampler:
         self._thread.join()
 
     def _run(self) -> None:
+        started = time.thread_time()
         title = f"ray::{cluster.TASK_PREFIX}".encode()
+        workers: list[Path] = []
+        looked_up = -self.LOOKUP_S
         while not self._stop.wait(0.02):
+            if time.perf_counter() - looked_up >= self.LOOKUP_S:
+                # not the songs of another batch on this machine: this driver's Ray workers
+                workers = [Path(f"/proc/{pid}") for pid in descendants(os.getpid())]
+                workers = [proc for proc in workers if _cmdline(proc).startswith(b"ray::")]
+                looked_up = time.perf_counter()
             running, songs = 0, 0
-            ours = descendants(os.getpid())  # not the songs of another batch on this machine
-            for proc in Path("/proc").iterdir():
-                if not proc.name.isdigit() or int(proc.name) not in ours:
+            for proc in workers:
+                if not _cmdline(proc).startswith(title):
                     continue
+                songs += 1
                 try:
-                    if not (proc / "cmdline").read_bytes().startswith(title):
-                        continue
-                    songs += 1
                     for task in (proc / "task").iterdir():
                         stat = (task / "stat").read_text()
                         running += stat[stat.rindex(")") + 2] == "R"
                 except OSError:
                     continue
+            self.in_song.append(songs)
             if songs:
                 self.samples.append(min(running, CORES))
+        self.cpu_s = time.thread_time() - started
 
     @property
     def mean(self) -> float:
         return statistics.fmean(self.samples) if self.samples else float("nan")
+
+    @property
+    def busy(self) -> float:
+        """The share of the run its workers spent inside a song."""
+        if not self.in_song:
+            return float("nan")
+        return statistics.fmean(min(n, self.workers) for n in self.in_song) / self.workers
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def run_batch_once(
@@ -176,7 +211,7 @@ def run_batch_once(
 ) -> dict[str, float]:
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
-    with RunnableSampler() as sampler:
+    with RunnableSampler(workers=workers) as sampler:
         data = run_batch(
             catalogue, out, options=BatchOptions(), workers=workers, threads_per_song=threads
         )
@@ -196,6 +231,8 @@ def run_batch_once(
         "off_lu": off,
         "peak_dbtp": peak,
         "runnable": sampler.mean,
+        "busy": sampler.busy,
+        "sampler_cpu": sampler.cpu_s,
     }
 
 
@@ -205,9 +242,10 @@ def line(name: str, result: dict[str, float]) -> str:
     per_song = result["cpu"] / result["songs"]
     runnable = result.get("runnable", float("nan"))
     idle = 60.0 * runnable / per_song
+    busy = 100 * result.get("busy", float("nan"))
     return (
         f"{name:>12} {result['wall']:7.1f} {per_min:9.2f} {per_song:10.2f} {100 * util:8.0f}%"
-        f" {runnable:9.2f} {idle:10.2f}   load {result['load']:.1f}"
+        f" {runnable:9.2f} {idle:10.2f} {busy:11.0f}%   load {result['load']:.1f}"
     )
 
 
@@ -252,7 +290,7 @@ def main() -> None:
                     results.setdefault(name, []).append({**result, "load": load})
         print(
             f"\n{'':>12} {'wall s':>7} {'songs/min':>9} {'cpu s/song':>10} {'cpu use':>9}"
-            f" {'runnable':>9} {'idle s/min':>10}"
+            f" {'runnable':>9} {'idle s/min':>10} {'worker busy':>12}"
         )
         for name, runs in results.items():
             for result in runs:

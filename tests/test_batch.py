@@ -60,18 +60,40 @@ def ray_cluster() -> Any:
 
 
 def kill_worker_of(song: str) -> bool:
-    """SIGKILL the Ray worker process running ``song`` (its title names the task)."""
-    title = f"ray::{cluster.TASK_PREFIX}{song}".encode()
+    """SIGKILL this test's Ray worker running ``song`` (its title names the task); never a
+    worker of another test run on the same machine that makes a song of the same name."""
+    for pid in our_ray_workers(f"ray::{cluster.TASK_PREFIX}{song}"):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        return True
+    return False
+
+
+def our_ray_workers(title: str) -> set[int]:
+    """This process's Ray worker processes whose title starts with ``title``."""
+    parents = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
-            if (proc / "cmdline").read_bytes().startswith(title):
-                os.kill(int(proc.name), signal.SIGKILL)
-                return True
-        except (OSError, ProcessLookupError):
+            stat = (proc / "stat").read_text()
+        except OSError:
             continue
-    return False
+        parents[int(proc.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+    found = set()
+    for pid in parents:
+        ancestor = parents.get(pid)
+        while ancestor not in (None, 0, 1, os.getpid()):
+            ancestor = parents.get(ancestor)
+        try:
+            named = (Path(f"/proc/{pid}") / "cmdline").read_bytes().startswith(title.encode())
+        except OSError:
+            continue
+        if ancestor == os.getpid() and named:
+            found.add(pid)
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -305,6 +327,26 @@ def test_ctrl_c_says_so_in_one_line(tmp_path: Path, monkeypatch, capsys) -> None
     assert exit_info.value.code == 130 and lines == [
         "mixchat: interrupted; versions already saved are intact"
     ]
+
+
+def test_workers_stay_warm_while_a_song_takes_both_cores(ray_cluster: Any, tmp_path) -> None:
+    """A song given both cores leaves the other worker idle. Ray would end that worker after
+    a second, and the next song given its core would wait for a new process to start and
+    import mixchat, delaying every song queued behind it."""
+
+    def meet(folder: str) -> int:  # two tasks that wait for each other run on two workers
+        Path(folder, str(os.getpid())).touch()
+        deadline = time.monotonic() + 60.0
+        while len(list(Path(folder).iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return os.getpid()
+
+    pair = ray_cluster.remote(meet).options(num_cpus=1)
+    warm = set(ray_cluster.get([pair.remote(str(tmp_path)) for _ in range(2)]))
+    assert len(warm) == 2
+    nap = ray_cluster.remote(lambda seconds: time.sleep(seconds)).options(num_cpus=2)
+    ray_cluster.get(nap.remote(3.0))  # one task holds both cores
+    assert warm <= our_ray_workers("ray::")
 
 
 def test_each_song_declares_its_share_of_the_cores() -> None:

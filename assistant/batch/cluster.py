@@ -27,6 +27,12 @@ from mixchat.assistant.batch.song import failed_row, process_song
 from mixchat.tools.config import default_for_libraries
 
 LOCAL_OBJECT_STORE_BYTES = 128 * 1024**2  # tasks return small rows; no audio goes through it
+# Ray ends a worker that stands idle for a second while it counts more workers than it wants
+# (a song taking both cores is enough). The next song given that slot then waits for a new
+# process to start and import mixchat (~1.5 cpu-s, seconds of wall time), and every song
+# queued behind it on that worker starts late. The embedded cluster lives for one batch (or
+# one driver that runs batch after batch): its workers stay until it shuts down.
+LOCAL_SYSTEM_CONFIG = {"idle_worker_killing_time_threshold_ms": 24 * 3600 * 1000}
 AUTH_NOTICE_LOGGER = "ray._private.authentication.authentication_token_setup"
 PROBE_TIMEOUT_S = 5.0  # Ray itself retries an address that does not answer for ~10 minutes
 ADDRESS_EXAMPLE = "HOST:6379 of `ray start --head`, or ray://HOST:10001"
@@ -130,11 +136,13 @@ def probe(address: str) -> None:
 
 
 def local_cluster_options(cores: int) -> dict[str, Any]:
-    """``ray.init`` keywords for the embedded cluster: this machine's cores, no dashboard."""
+    """``ray.init`` keywords for the embedded cluster: this machine's cores, no dashboard,
+    workers kept warm."""
     return {
         "num_cpus": cores,
         "include_dashboard": False,
         "object_store_memory": LOCAL_OBJECT_STORE_BYTES,
+        "_system_config": LOCAL_SYSTEM_CONFIG,
     }
 
 
