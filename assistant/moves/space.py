@@ -275,10 +275,14 @@ def send_move(
             )
         )
     if not out.calls and direction < 0:
-        out.notes.append(f"no {bus} sends to take down")
+        out.notes.append(f"no {bus} sends to take down" + (NO_SEND_ROOM if bus == "reverb" else ""))
     return out
 
 
+NO_SEND_ROOM = (
+    ": no track feeds the reverb bus, so the room you hear is recorded into the stems "
+    "themselves and no send can take it out"
+)
 ROOM_STEP = 0.15  # pedalboard room size per unit of amount
 FEEDBACK_STEP = 0.15
 
