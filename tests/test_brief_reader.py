@@ -615,3 +615,9 @@ def test_calm_it_down_with_nothing_named_is_not_a_fader_move() -> None:
 )
 def test_closer_and_a_place_said_as_a_state(brief: str, expected: list) -> None:
     assert asks(brief) == expected
+
+
+def test_parts_said_to_be_fine_are_not_what_the_brief_moves() -> None:
+    brief = "the kick and snare are fine, but the mix is dull, can you brighten it"
+    assert asks(brief)[0] == ("brightness", 1)
+    assert all(t == ("mix", "") for clause in targets_of(brief) for t in clause)

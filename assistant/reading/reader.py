@@ -943,6 +943,10 @@ def split_clauses(text: str) -> list[str]:
     return parts or [text]
 
 
+_FINE_AS_IS = re.compile(
+    r"\b(?:is|are|sounds?|sound|seems?|feels?|s)\s+(?:\w+\s+)?(?:fine|good|great|ok|okay|perfect|"
+    r"nice|right|spot on)\b"
+)
 _ANAPHORA = re.compile(r"\b(?:it|them|they|this|that|its)\b")
 _EXPLICIT_MIX = re.compile(
     r"\b(?:mix|song|track|everything|whole|overall|master|entire|all of it|the rest)\b"
@@ -995,6 +999,8 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
                     amount=prev.amount if prev.amount.phrase else clause.amount,
                     unknown=prev.unknown + clause.unknown,
                 )
+            elif _FINE_AS_IS.search(clause.text):
+                pending = []  # "the kick and snare are fine": the parts said are not asked for
             else:
                 pending.append(clause)
             continue
@@ -1019,16 +1025,6 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
                 amount=prev.amount if prev.amount.phrase else clause.amount,
             )
             continue
-        if (
-            out
-            and all(t.kind == "mix" for t in clause.targets)
-            and clause.targets
-            and _ANAPHORA.search(clause.text)
-            and not _EXPLICIT_MIX.search(clause.text)
-        ):  # "it"/"them" after a named part is that part ("vocal up, and more reverb on it")
-            prev_tracks = tuple(t for t in out[-1].targets if t.kind != "mix")
-            if prev_tracks:
-                clause = replace(clause, targets=prev_tracks)
         if (
             not clause.targets
             and out
