@@ -608,7 +608,10 @@ def test_calm_it_down_with_nothing_named_is_not_a_fader_move() -> None:
     [
         ("bring the vocal closer", [("mood", 1)]),
         ("I would like the voice more close to the listener", [("mood", 1)]),
-        ("the vocal sounds far away in a big room", [("level", 1), ("wet", -1)]),
+        # the distance is the reverb's doing: drier, not louder
+        ("the vocal sounds far away in a big room", [("wet", -1)]),
+        ("the vocal is drenched, it sounds far away", [("wet", -1)]),
+        ("the vocal sounds distant", [("level", 1)]),
         ("put the vocal in a big hall", [("wet", 1)]),
         ("I want the vocal to sound in a big hall", [("wet", 1)]),
     ],

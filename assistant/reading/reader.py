@@ -1155,6 +1155,38 @@ def _dedupe(clauses: list[Clause]) -> list[Clause]:
     return out
 
 
+_DISTANCE_WORDS = frozenset({"far away", "distant"})
+
+
+def _distance_of_the_reverb(clauses: list[Clause]) -> list[Clause]:
+    """ "The vocal is drenched, it sounds far away": the distance is what the reverb does,
+    said again, not a fader move; the part's reverb coming down is the answer."""
+    drier = {
+        t
+        for c in clauses
+        for a in c.asks
+        if a.concept == "wet" and a.direction < 0
+        for t in c.targets
+        if t.kind != "mix"
+    }
+    if not drier:
+        return clauses
+    out = []
+    for clause in clauses:
+        if set(clause.targets) <= drier:
+            clause = replace(
+                clause,
+                asks=tuple(
+                    a
+                    for a in clause.asks
+                    if not (a.concept == "level" and a.word in _DISTANCE_WORDS)
+                ),
+            )
+        if clause.asks:
+            out.append(clause)
+    return out
+
+
 def _within_mono_complaint(clauses: list[Clause]) -> list[Clause]:
     """ "Weird on my phone, like the guitars vanish": what vanishes in mono is the mono
     complaint said again, not a part to bring up."""
@@ -1186,7 +1218,7 @@ def read_brief(
             _last_parts(said_before, tracks),
         )
     )
-    clauses = _within_mono_complaint(_verb_before_the_quality(clauses))
+    clauses = _distance_of_the_reverb(_within_mono_complaint(_verb_before_the_quality(clauses)))
     actionable = [c for c in clauses if c.asks]
     unknown = tuple(w for c in clauses for w in c.unknown if "->" not in w)
     approx = tuple(
