@@ -13,6 +13,7 @@ import mmap
 import os
 import re
 import uuid
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -358,7 +359,9 @@ def npy_block_writer(path: Path, *, shape: tuple[int, int], dtype: str = "<f4") 
 
 class NpyReader:
     """Blocks of a (channels, n) .npy file read with plain reads (never memory-mapped, so
-    reading does not grow resident memory); raises OSError/ValueError if it is not one."""
+    reading does not grow resident memory); raises OSError/ValueError if it is not one. The
+    file stays open while the reader lives, so a cache eviction (an unlink) during a render
+    cannot take the samples from under it; ``pread`` makes it safe to share between threads."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -372,12 +375,14 @@ class NpyReader:
             shape, fortran, dtype = read_header(handle)
             self._offset = handle.tell()
             size = handle.seek(0, os.SEEK_END)
-        if len(shape) != 2 or fortran:
-            raise ValueError(f"{self.path.name} is not a (channels, n) array")
-        self.dtype = np.dtype(dtype)
-        self.shape = (int(shape[0]), int(shape[1]))
-        if size < self._offset + self.dtype.itemsize * self.shape[0] * self.shape[1]:
-            raise ValueError(f"{self.path.name} is cut short")
+            if len(shape) != 2 or fortran:
+                raise ValueError(f"{self.path.name} is not a (channels, n) array")
+            self.dtype = np.dtype(dtype)
+            self.shape = (int(shape[0]), int(shape[1]))
+            if size < self._offset + self.dtype.itemsize * self.shape[0] * self.shape[1]:
+                raise ValueError(f"{self.path.name} is cut short")
+            self._fd = os.dup(handle.fileno())
+        weakref.finalize(self, os.close, self._fd)
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Samples ``start .. stop`` (within the array) of every channel."""
@@ -385,16 +390,15 @@ class NpyReader:
         out = np.empty((channels, max(stop - start, 0)), dtype=self.dtype)
         if stop <= start:
             return out
-        with open(self.path, "rb", buffering=0) as handle:
-            for channel in range(channels):
-                handle.seek(self._offset + self.dtype.itemsize * (channel * frames + start))
-                view = memoryview(out[channel]).cast("B")
-                got = 0
-                while got < view.nbytes:
-                    count = handle.readinto(view[got:])
-                    if not count:
-                        raise ValueError(f"{self.path.name} is cut short")
-                    got += count
+        for channel in range(channels):
+            offset = self._offset + self.dtype.itemsize * (channel * frames + start)
+            view = memoryview(out[channel]).cast("B")
+            got = 0
+            while got < view.nbytes:
+                count = os.preadv(self._fd, [view[got:]], offset + got)
+                if not count:
+                    raise ValueError(f"{self.path.name} is cut short")
+                got += count
         return out
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -46,7 +47,7 @@ class CacheBudget:
         self.root = Path(root)
         self.limit_bytes = int(limit_bytes)
         self._lock = threading.Lock()
-        self._pinned: set[str] = set()
+        self._pinned: Counter[str] = Counter()  # renders in one process may pin one file
         self._reserved = 0
 
     def pin(self, paths: Iterable[Path]) -> None:
@@ -56,7 +57,8 @@ class CacheBudget:
 
     def unpin(self, paths: Iterable[Path]) -> None:
         with self._lock:
-            self._pinned.difference_update(str(Path(p)) for p in paths)
+            self._pinned.subtract(str(Path(p)) for p in paths)
+            self._pinned = +self._pinned
 
     def _files(self) -> list[tuple[float, int, str]]:
         """(modified, size, path) of every file under the root, in one pass of

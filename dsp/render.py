@@ -706,10 +706,18 @@ class _Mixdown:
         self._pin(paths)
 
     def _pin_track_reads(self, wanted) -> None:  # noqa: ANN001
+        """The track outputs and cleaned stems this render may read."""
         if self.cache is None:
             return
-        paths = [track_path(self.cache, self._insert_key(t, k)) for t, _, k, *_ in wanted]
-        self._pin(paths + [track_path(self.cache, c.insert_key) for c in self.found.values()])
+        tracks = [(t, k) for t, _, k, *_ in wanted]
+        tracks += [(c.track, c.stem_key) for c in self.found.values()]
+        paths = [track_path(self.cache, self._insert_key(t, k)) for t, k in tracks]
+        paths += [
+            cleaned_path(self.cache, cleaned_cache_key(t, stem_key=k, sample_rate=self.rate))
+            for t, k in tracks
+            if t.cleanup.stages()
+        ]
+        self._pin(paths)
 
     def _source(self, track: TrackState, stem_key: str, measured: bool) -> TrackOutput:
         stem = self.stems[track.name]

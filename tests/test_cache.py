@@ -44,3 +44,14 @@ def test_a_track_output_never_pushes_out_a_mix_or_an_analysis(tmp_path: Path) ->
     assert budget.reserve(100, rank=TRACK)
     budget.release(100)
     assert not budget.reserve(2000, rank=ANALYSIS)  # more than the whole limit
+
+
+def test_a_file_two_renders_pin_stays_pinned_until_both_let_go(tmp_path: Path) -> None:
+    shared = put(tmp_path / "tracks" / "cleaned-a.npy", 300, age_s=100)
+    budget = CacheBudget(tmp_path, limit_bytes=500)
+    budget.pin([shared])
+    budget.pin([shared])
+    budget.unpin([shared])
+    assert not budget.reserve(300, rank=MIX) and shared.exists()
+    budget.unpin([shared])
+    assert budget.reserve(300, rank=MIX) and not shared.exists()

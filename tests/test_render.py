@@ -671,3 +671,25 @@ def test_a_render_only_measured_runs_the_tracks_and_mixes_nothing(band, tmp_path
     assert tracks and tracks == sorted(p.name for p in (tmp_path / "full").glob("track-*"))
     for name in tracks:
         assert (tmp_path / "only" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
+
+
+def test_a_cached_file_evicted_while_a_render_reads_it_does_not_stop_the_render(tmp_path):
+    """Another process sharing the cache (the chat and a ``render`` command) may evict a
+    cleaned stem this render has opened; the render still reads it to the end."""
+    from mixchat.dsp.cleanup.spec import Cleanup, DcRemoval
+
+    stems = sources(vox=noise(12.0, channels=1, seed=3) + np.float32(0.05))
+    cleaned = TrackState(name="vox", cleanup=Cleanup(dc=DcRemoval()))
+    cache = tmp_path / "cache"
+    render(stems, MixState(tracks=(cleaned.model_copy(update={"gain_db": -1.0}),)), cache_dir=cache)
+    assert list(cache.glob("cleaned-*.npy"))
+    state = MixState(
+        tracks=(cleaned.model_copy(update={"eq": (EqBand(freq_hz=1000, gain_db=3),)}),)
+    )
+
+    def evict(start, audio):
+        for path in cache.glob("cleaned-*.npy"):
+            path.unlink()
+
+    result = render(stems, state, cache_dir=cache, sinks=[evict], block_s=2.0)
+    np.testing.assert_array_equal(result.premaster, render(stems, state).premaster)
