@@ -758,3 +758,19 @@ def test_them_in_a_new_brief_is_the_part_the_last_brief_named() -> None:
     # with no part said before, "calm it down" is no fader move on the mix
     ctx, plan = plan_for("calm it down")
     assert not [c for c in plan.calls if c.tool == "adjust_track_gain"]
+
+
+def test_one_stereo_part_is_widened_where_it_stands_not_panned() -> None:
+    import dataclasses
+
+    ctx = dataclasses.replace(
+        _musdb_context("the guitars should be spread out more"),
+        stereo=lambda: (
+            {n: {"channels": 2, "mid": 1.0, "side": 0.1} for n in ("drums", "bass", "other")}
+            | {"vocals": {"channels": 1, "mid": 1.0, "side": 0.0}}
+        ),
+    )
+    plan = PLANNER.plan(ctx)
+    widths = [c.args for c in plan.calls if c.tool == "set_width"]
+    assert widths and widths[0]["track"] == "other" and widths[0]["width"] > 1.0
+    assert not [c for c in plan.calls if c.tool == "set_pan"]
