@@ -624,3 +624,7 @@ def test_parts_said_to_be_fine_are_not_what_the_brief_moves() -> None:
     brief = "the kick and snare are fine, but the mix is dull, can you brighten it"
     assert asks(brief)[0] == ("brightness", 1)
     assert all(t == ("mix", "") for clause in targets_of(brief) for t in clause)
+
+
+def test_tame_on_a_frequency_region_stays_an_eq_move() -> None:
+    assert asks("tame the 2-4k region on the whole mix") == [("eq_point", -1)]

@@ -853,6 +853,13 @@ _TAME = re.compile(
     r"\b(?:tame\w*|rein\w* (?:(?:it|them|that|those)\s+)?in|control)\b|" + _CALM_DOWN.pattern
 )
 TAME_WORD = "tame"
+
+
+def _is_tame(ask: Ask) -> bool:
+    """The verb "tame"/"calm down" read as a part's level (not "tame the 2-4k region")."""
+    return ask.concept == "level" and ask.word == TAME_WORD
+
+
 _FREQUENCY = re.compile(r"\d(?:\.\d+)?\s*(?:k|khz|hz)\b")
 
 
@@ -963,7 +970,7 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
         part = _part_said_before(out[-1] if out else _earlier(before, clause), clause)
         if part:
             prev = out[-1] if out else Clause(text="")
-            if prev.asks and clause.asks and all(a.word == TAME_WORD for a in clause.asks):
+            if prev.asks and clause.asks and all(_is_tame(a) for a in clause.asks):
                 # "the cymbals are splashy, calm them down": the complaint said again as a
                 # verb; the part's own ask stands, with the amount said here if any
                 if clause.amount.phrase and not prev.amount.phrase:
@@ -1048,7 +1055,7 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
 def _calm_the_mix(clause: Clause) -> Clause:
     """ "Calm it down" with no part named before or in it: the mix's calm (its mood word),
     not a quieter mix."""
-    if not clause.asks or any(a.word != TAME_WORD for a in clause.asks):
+    if not clause.asks or not all(_is_tame(a) for a in clause.asks):
         return clause
     if any(t.kind != "mix" for t in clause.targets):
         return clause
@@ -1068,7 +1075,7 @@ def _earlier(before: Clause | None, clause: Clause) -> Clause | None:
     if before is None:
         return None
     if _PLURAL_PRONOUN.search(clause.text) or (
-        clause.asks and all(a.word == TAME_WORD for a in clause.asks)
+        clause.asks and all(_is_tame(a) for a in clause.asks)
     ):
         return before
     return None
@@ -1097,8 +1104,7 @@ def _verb_on_the_quality(prev: Clause | None, clause: Clause) -> bool:
         and not any(t.kind != "mix" for t in prev.targets)
         and bool(clause.asks)
         and all(
-            a.concept == "level" and (a.word in LEVEL_VERBS or a.word == TAME_WORD)
-            for a in clause.asks
+            a.concept == "level" and (a.word in LEVEL_VERBS or _is_tame(a)) for a in clause.asks
         )
         and not any(t.kind != "mix" for t in clause.targets)
         and not clause.sections
