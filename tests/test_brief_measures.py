@@ -143,3 +143,17 @@ def test_a_named_track_move_quotes_that_tracks_own_band_level(session: Session) 
     line = next(p for p in result.reply.split("; ") if "Keys 200 Hz–500 Hz level" in p)
     before, after = (float(x.split()[0]) for x in line.split("level ")[1].split(" → "))
     assert after < before - 1.0  # the 220 Hz tone, half an octave under the 315 Hz cut
+
+
+def test_a_render_measures_masking_bands_only_for_the_tracks_it_is_asked_about(
+    session: Session,
+) -> None:
+    engine = Engine.for_session(session)
+    state = session.load(0).state.with_track("Keys", eq=(EqBand(freq_hz=900.0, gain_db=4.0),))
+    state = state.with_track("Noise", eq=(EqBand(freq_hz=5000.0, gain_db=-3.0),))
+    engine.render(state, bands_of=["Keys"])
+    keys, noise = (engine.insert_key(state.track(n)) for n in ("Keys", "Noise"))
+    assert engine.store.has(keys, bands=True) and engine.store.has(noise)
+    assert not engine.store.has(noise, bands=True)  # measured when something asks for them
+    assert engine.track_bands([state.track("Noise")])["Noise"].power.size
+    assert engine.store.has(noise, bands=True)

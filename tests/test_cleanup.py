@@ -196,6 +196,23 @@ def test_faint_hum_bare_in_a_vocals_gaps_is_found_and_notched() -> None:
     assert 10 * np.log10(before / after) >= 25.0
 
 
+def test_hum_on_a_hi_hat_is_found_where_nothing_low_masks_it() -> None:
+    """Hum 45 dB under a hi-hat: the hi-hat's quiet passages still hold its highs (and some
+    bleed) 18 dB over the hum, but nothing in the hum's own critical band: it is heard bare
+    there, so it is found and taken out."""
+    clean, rate = _stem("real", "bearlin_roads", "hi_hat.flac")
+    faulty, _ = plant_hum(
+        clean, rate, f0=60.0, harmonics=4, level_db=-45, rng=np.random.default_rng(2)
+    )
+    faults, cleaned = _clean(faulty, rate, "hats")
+    assert faults.found() == ["hum"] and faults.hum.mains_hz == 60.0
+    assert faults.hum.against_quiet_db < -3.0  # not the bare-gaps case: the band decides
+    s = slice(rate, -rate)
+    before = _sine_power((faulty - clean).mean(0)[s], rate, 60.0)
+    after = _sine_power((cleaned - clean).mean(0)[s], rate, 60.0)
+    assert 10 * np.log10(before / after) >= 25.0
+
+
 def test_hum_off_nominal_and_wandering_is_followed() -> None:
     clean, rate = _stem("real", "mu_too_bright", "vocals.flac")
     faulty, info = plant_hum(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import signal
 
-from mixchat.dsp.iir import kaiser_lowpass, one_pole, sosfilt, tukey
+from mixchat.dsp.iir import butter2_highpass, kaiser_lowpass, one_pole, sosfilt, tukey
 from mixchat.dsp.loudness import _k_filter_sos
 
 
@@ -115,3 +115,29 @@ def test_render_threads_filtering_at_once_load_the_kernel_once() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr[-500:]
+
+
+@pytest.mark.parametrize("sample_rate", [22050, 44100, 48000, 96000])
+@pytest.mark.parametrize("cutoff_hz", [2.0, 5.0, 7.3, 20.0, 1000.0])
+def test_butter2_highpass_is_scipys_section_bit_for_bit(cutoff_hz, sample_rate) -> None:
+    expected = signal.butter(2, cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
+    assert np.array_equal(butter2_highpass(cutoff_hz=cutoff_hz, sample_rate=sample_rate), expected)
+
+
+def test_dc_and_hum_removal_leave_scipy_signal_unimported() -> None:
+    code = (
+        "import sys\n"
+        "from mixchat.dsp.cleanup.dc import DcStage\n"
+        "from mixchat.dsp.cleanup.hum_removal import notch_kernel, _kaiser\n"
+        "from mixchat.dsp.cleanup.spec import DcRemoval\n"
+        "DcStage(DcRemoval(), sample_rate=44100)\n"
+        "_kaiser(4411)\n"
+        "assert 'scipy.signal' not in sys.modules, 'scipy.signal was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("length", [3, 1001, 88201])
+def test_numpys_kaiser_window_is_scipys(length) -> None:
+    """Hum removal's line-following windows use numpy's (scipy.signal is slow to import)."""
+    assert np.array_equal(np.kaiser(length, 10.0), signal.windows.kaiser(length, 10.0))

@@ -283,7 +283,8 @@ def rendered_blocks(
     way: its integrated loudness (the engine's track facts, which the version's metrics
     reuse) and its loudness blocks for the section rides."""
     dry = without_sends(candidate).model_copy(update={"automation": ()})
-    engine.render(dry, master=False, keep_mix=False, measure=False)
+    names = [t.name for t in dry.tracks]  # the masking moves read every track's bands
+    engine.render(dry, master=False, keep_mix=False, measure=False, bands_of=names)
     facts = engine.track_facts(candidate)
     gains = {t.name: t.gain_db for t in candidate.tracks}
     own = {n: facts[n]["lufs"] - gains[n] for n in live if n in facts}

@@ -10,7 +10,7 @@ limit, ``MIXCHAT_CACHE_MB`` (``CacheBudget``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -165,18 +165,22 @@ class Engine:
         keep_mix: bool = True,
         measure: bool = True,
         sinks: Sequence[Sink] = (),
+        bands_of: Collection[str] = (),
     ) -> Rendered:
         """Render ``state``; the pre-master is measured on the way, and so is every audible
-        track output with no stored analysis (its facts, loudness blocks and masking bands).
+        track output with no stored analysis: its facts and loudness blocks, and the masking
+        bands of the tracks ``bands_of`` names (the others' are measured when asked for,
+        ``track_bands``: most briefs never read them).
         ``keep_mix=False``: only the measures are wanted (the pre-master is not kept);
         ``measure=False``: the pre-master is not measured (``premaster_analysis`` is None);
         ``sinks`` get the pre-master block by block too."""
         sources = self.stem_sources()
         rate = self.meta.sample_rate
+        with_bands = {self.insert_key(t) for t in state.audible_tracks() if t.name in bands_of}
         missing = {
             self.insert_key(t)
             for t in state.audible_tracks()
-            if not self.store.has(self.insert_key(t), bands=True)
+            if not self.store.has(self.insert_key(t), bands=self.insert_key(t) in with_bands)
         }
         frames = max((sources[t.name].frames for t in state.tracks), default=0)
         meter = MixMeter(channels=2, sample_rate=rate, total=frames, sections=self.meta.sections)
@@ -189,9 +193,11 @@ class Engine:
                     channels=channels,
                     sample_rate=rate,
                     total=length,
-                    bands=True,
-                    bands_put=self.store.bands_writer(
-                        key, frames=length, sample_rate=rate, stack=stack
+                    bands=key in with_bands,
+                    bands_put=(
+                        self.store.bands_writer(key, frames=length, sample_rate=rate, stack=stack)
+                        if key in with_bands
+                        else None
                     ),
                 )
 

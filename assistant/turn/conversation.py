@@ -195,10 +195,11 @@ def _carry_out(
     if state == parent.state:
         return _no_version(plan, parent, planner, "The mix is that way already; nothing changed.")
     report("rendering", 0.5)
-    rendered = engine.render(state)
+    named = overlap_tracks(parent.state, state, plan.measures)
+    rendered = engine.render(state, bands_of=[t.name for t in named])
     report("measuring", 0.7)
     with ThreadPoolExecutor(max_workers=1) as pool:  # the engine caches the bands it measures
-        bands = pool.submit(engine.track_bands, overlap_tracks(parent.state, state, plan.measures))
+        bands = pool.submit(engine.track_bands, named)
         metrics = engine.metrics_of(rendered, state)
         bands.result()
     before = context.metrics

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.spec import DcRemoval
-from mixchat.dsp.iir import sosfilt
+from mixchat.dsp.iir import butter2_highpass, sosfilt
 
 BLOCK_S = 0.05
 FOUND_ABOVE = 0.003  # |offset| in full scale (-50 dBFS) ...
@@ -77,9 +77,7 @@ class DcStage:
     latency = 0
 
     def __init__(self, spec: DcRemoval, *, sample_rate: int) -> None:
-        from scipy.signal import butter  # only when a DC stage runs
-
-        self.sos = butter(2, spec.cutoff_hz, btype="highpass", fs=sample_rate, output="sos")
+        self.sos = butter2_highpass(cutoff_hz=spec.cutoff_hz, sample_rate=sample_rate)
         self.reset()
 
     def reset(self) -> None:

@@ -20,8 +20,9 @@ of 50 or 60 Hz (mains wanders, a recording's clock too) and the others must sit 
 multiples; hum is found when two lines agree (one of them among the first four) or one stands
 out alone by ``LONE_LINE_DB`` (or ``LONE_FLOOR_DB`` in the quieter frames), and when the lines
 together, A-weighted, come within ``MIN_AUDIBLE_DB`` of the A-weighted stem where it plays, or
-within ``EXPOSED_AUDIBLE_DB`` when the hum is most of what is left in the stem's quietest
-blocks (in the gaps it is heard bare; fainter hum is inaudible).
+within ``EXPOSED_AUDIBLE_DB`` when the hum is most of what is left, under 2 kHz, in the
+stem's quietest blocks (in the gaps it is heard bare, and a hi-hat's or a hiss's highs do not
+mask it; fainter hum is inaudible).
 
 The removal is ``hum_removal``.
 """
@@ -69,6 +70,9 @@ EXPOSED_SHARE_DB = -3.0  # the hum against the stem's quietest blocks
 QUIET_BLOCKS_PERCENTILE = 10.0
 FAINT_LINE_DB = 6.0  # once hum is found, its fainter harmonics: how far the removal goes
 FAINT_STEADINESS = 0.5
+CRITICAL_BAND_HZ = 100.0  # the ear's band around a low line (a fifth of its frequency higher up)
+QUIET_FRAME_ENBW = 1.5  # a Hann frame's bins: a noise's power reads 1.5 bins' worth in each
+BARE_LINE_DB = -3.0  # a tone within 4 dB of its critical band's noise is heard (critical ratio)
 MIN_AUDIBLE_DB = -70.0  # A-weighted hum against the A-weighted stem where it plays
 LOW_HARMONICS = 2  # mains hum has its fundamental or a rectifier's second harmonic
 MAX_SECONDS = 300.0
@@ -101,8 +105,8 @@ class HumFinding(BaseModel):
     )
     against_quiet_db: float = Field(
         default=-120.0,
-        description="hum power against the stem's quiet passages (its quietest tenth): near 0 "
-        "dB, the hum is what is left in the gaps",
+        description="hum power against the stem's quiet passages (its quietest tenth) in the "
+        "hum's band (under 2 kHz): near 0 dB, the hum is what is left in the gaps",
     )
     faint_harmonics: list[int] = Field(
         default_factory=list,
@@ -127,6 +131,7 @@ class _Line:
     steadiness: float
     comb_db: float
     floor_db: float
+    bare_db: float
 
     @property
     def faint(self) -> bool:
@@ -213,7 +218,20 @@ class _Spectra:
             steadiness=float(self.quiet[frame_index]) / max(amplitude, 1e-15),
             comb_db=level - self._comb_level(harmonic, index),
             floor_db=self._floor_db(frame_index, inner),
+            bare_db=self._bare_db(frame_index),
         )
+
+    def _bare_db(self, frame_index: int) -> float:
+        """The line's power in the quiet frames over the rest of its critical band's there:
+        at 0 dB and over, nothing in the quiet passages masks it (a hi-hat's highs do not)."""
+        freq_hz = frame_index * self.frame_bin_hz
+        half = int(max(CRITICAL_BAND_HZ, 0.2 * freq_hz) / 2.0 / self.frame_bin_hz)
+        own = int(FLOOR_RING_INNER_HZ / self.frame_bin_hz)
+        power = np.square(self.quiet.astype(np.float64)) / 2.0
+        band = power[max(frame_index - half, 0) : frame_index + half + 1].sum()
+        line = power[frame_index]
+        rest = band - power[max(frame_index - own, 0) : frame_index + own + 1].sum()
+        return 10.0 * math.log10(max(line, 1e-30) / max(rest / QUIET_FRAME_ENBW, 1e-30))
 
     def _floor_db(self, frame_index: int, inner_hz: float) -> float:
         """The line's level in the quiet frames over the median of their ring around it."""
@@ -406,6 +424,8 @@ class _Audibility:
     def __init__(self, *, sample_rate: int, frames: int) -> None:
         self._blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * sample_rate)))
         self._block_powers: list[np.ndarray] = []
+        self._low_blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * DETECT_RATE_HZ)))
+        self._low_block_powers: list[np.ndarray] = []
         hop = max(A_WEIGHT_FRAME, (frames - A_WEIGHT_FRAME) // (A_WEIGHT_FRAMES - 1))
         self._spread = FrameStream(A_WEIGHT_FRAME, hop)
         self._window = np.hanning(A_WEIGHT_FRAME)
@@ -427,6 +447,12 @@ class _Audibility:
             self._weighted.append(power @ self._weights)
             self._total.append(power.sum(axis=1))
 
+    def push_low(self, low: np.ndarray) -> None:
+        """The channel mean decimated to DETECT_RATE_HZ: the band the hum lives in."""
+        framed = self._low_blocks.push(low)
+        if framed.shape[0]:
+            self._low_block_powers.append(np.mean(np.square(framed), axis=1))
+
     def _powers(self) -> np.ndarray:
         return np.concatenate(self._block_powers) if self._block_powers else np.zeros(0)
 
@@ -436,9 +462,13 @@ class _Audibility:
         return float(playing.mean()) if playing.size else 0.0
 
     def quiet_power(self) -> float:
-        """The power of the stem's quiet passages: its quietest blocks' (silent ones too)."""
-        powers = self._powers()
-        return float(np.percentile(powers, QUIET_BLOCKS_PERCENTILE)) if powers.size else 0.0
+        """The power, in the hum's band (under DETECT_RATE_HZ / 2), of the stem's quiet
+        passages: its quietest blocks' (silent ones too). What sounds there above the band
+        (a hi-hat's, a noise floor's hiss) does not mask hum."""
+        if not self._low_block_powers:
+            return 0.0
+        powers = np.concatenate(self._low_block_powers)
+        return float(np.percentile(powers, QUIET_BLOCKS_PERCENTILE))
 
     def a_weighted_share(self) -> float:
         if not self._total:
@@ -474,6 +504,7 @@ class HumMeter:
 
     def _push_low(self, low: np.ndarray) -> None:
         low = low.astype(np.float64)
+        self._audibility.push_low(low)
         self._long.push(low)
         self._steady.push(low)
 
@@ -501,7 +532,8 @@ class HumMeter:
         gaps_db = 10.0 * math.log10(
             max(float(powers.sum()), 1e-30) / max(self._audibility.quiet_power(), 1e-30)
         )
-        exposed = heard_db >= EXPOSED_AUDIBLE_DB and gaps_db >= EXPOSED_SHARE_DB
+        bare = gaps_db >= EXPOSED_SHARE_DB or any(line.bare_db >= BARE_LINE_DB for line in lines)
+        exposed = heard_db >= EXPOSED_AUDIBLE_DB and bare
         audible = heard_db >= MIN_AUDIBLE_DB or exposed
         # the mains' own line must stand out in the long spectrum: the quiet frames confirm
         low_line = any(line.harmonic <= LOW_HARMONICS and line.stands_out for line in lines)

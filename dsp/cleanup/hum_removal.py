@@ -48,9 +48,7 @@ MIN_SHARE = 0.05  # a line is rebuilt where this share of its smoothing window p
 
 def _kaiser(length: int) -> np.ndarray:
     """A unit-gain Kaiser window of ``length`` samples (odd: it has a centre)."""
-    from scipy.signal.windows import kaiser  # scipy.signal is slow to import: only here
-
-    window = kaiser(length | 1, KAISER_BETA)
+    window = np.kaiser(length | 1, KAISER_BETA)  # scipy.signal's kaiser, sample for sample
     return np.asarray(window / window.sum())
 
 
