@@ -572,3 +572,59 @@ def test_everything_but_a_part_after_the_verb() -> None:
     reading = read_brief("bring everything up except the vocal", tracks=TRACKS)
     assert [t.kind for t in reading.clauses[0].targets] == ["all_but"]
     assert asks("bring everything up except the vocal") == [("level", 1)]
+
+
+def targets_of(brief: str) -> list[list[tuple[str, str]]]:
+    reading = read_brief(brief, tracks=TRACKS)
+    return [[(t.kind, t.value) for t in c.targets] for c in reading.clauses]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected_asks", "expected_targets"),
+    [
+        # the verb on "them" says the part's complaint again: one ask, on the part
+        ("cymbals way too splashy, calm them down", [("sizzle", -1)], [[("role", "overheads")]]),
+        ("the snare is too harsh, can you tame it", [("harsh", -1)], [[("role", "snare")]]),
+        ("the hi hats are too loud, calm them down", [("level", -1)], [[("role", "hats")]]),
+        # the part said alone, then the verb on "them": the part comes down
+        ("those cymbals, tame them a bit", [("level", -1)], [[("role", "overheads")]]),
+        ("the overheads, calm em down", [("level", -1)], [[("role", "overheads")]]),
+        # no part said before: the mix's quality, not a quieter mix
+        ("the mix is harsh, tame it", [("harsh", -1)], [[("mix", "")]]),
+        ("the guitar is too loud, can you rein it in", [("level", -1)], [[("role", "guitar")]]),
+    ],
+)
+def test_a_pronoun_after_a_part_is_that_part(brief, expected_asks, expected_targets) -> None:
+    assert asks(brief) == expected_asks
+    assert targets_of(brief) == expected_targets
+
+
+def test_calm_it_down_with_nothing_named_is_not_a_fader_move() -> None:
+    assert ("level", -1) not in asks("calm it down")
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("bring the vocal closer", [("mood", 1)]),
+        ("I would like the voice more close to the listener", [("mood", 1)]),
+        # the distance is the reverb's doing: drier, not louder
+        ("the vocal sounds far away in a big room", [("wet", -1)]),
+        ("the vocal is drenched, it sounds far away", [("wet", -1)]),
+        ("the vocal sounds distant", [("level", 1)]),
+        ("put the vocal in a big hall", [("wet", 1)]),
+        ("I want the vocal to sound in a big hall", [("wet", 1)]),
+    ],
+)
+def test_closer_and_a_place_said_as_a_state(brief: str, expected: list) -> None:
+    assert asks(brief) == expected
+
+
+def test_parts_said_to_be_fine_are_not_what_the_brief_moves() -> None:
+    brief = "the kick and snare are fine, but the mix is dull, can you brighten it"
+    assert asks(brief)[0] == ("brightness", 1)
+    assert all(t == ("mix", "") for clause in targets_of(brief) for t in clause)
+
+
+def test_tame_on_a_frequency_region_stays_an_eq_move() -> None:
+    assert asks("tame the 2-4k region on the whole mix") == [("eq_point", -1)]

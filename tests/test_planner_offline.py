@@ -656,3 +656,121 @@ def test_a_missing_drum_stem_falls_back_to_the_kit_and_says_so() -> None:
     _, plan = plan_for("the kick needs to be louder")
     assert [c.args["track"] for c in plan.calls] == ["Drums"]
     assert "no kick stem, so this acts on the whole kit" in plan.message
+
+
+MUSDB_ROLES = {"drums": "drums", "bass": "bass", "other": "other", "vocals": "vocal"}
+
+
+def _musdb_context(brief: str) -> PlanContext:
+    base = context(brief)
+    facts = {
+        n: TrackFacts(
+            name=n,
+            role=r,
+            lufs=-20.0,
+            band_energies_db=BANDS[
+                "Guitar" if r == "other" else "Vocal" if r == "vocal" else r.title()
+            ],
+            spectral_centroid_hz=1500.0,
+            crest_factor_db=12.0,
+        )
+        for n, r in MUSDB_ROLES.items()
+    }
+    state = MixState(tracks=tuple(TrackState(name=n, role=r) for n, r in MUSDB_ROLES.items()))
+    return PlanContext(
+        brief=brief,
+        state=state,
+        parent_version=0,
+        sections=SECTIONS,
+        duration_s=70.0,
+        sample_rate=44100,
+        tempo_bpm=100.0,
+        genre=None,
+        metrics=base.metrics,
+        tracks=facts,
+        lineage=[],
+        masking=lambda: [],
+    )
+
+
+@pytest.mark.parametrize(
+    "brief", ["the guitar is too loud", "turn the synth down a bit", "the keys are too loud"]
+)
+def test_a_part_without_a_stem_acts_on_the_bed_that_holds_it(brief: str) -> None:
+    ctx = _musdb_context(brief)
+    plan = PLANNER.plan(ctx)
+    apply_calls(ctx.state, plan.calls, ctx.tool_context)
+    moved = [c for c in plan.calls if c.tool == "adjust_track_gain" and c.args["track"] == "other"]
+    assert moved and moved[0].args["delta_db"] < 0
+    assert "bed" in plan.message
+
+
+def test_a_kit_part_is_not_taken_for_the_bed() -> None:
+    plan = PLANNER.plan(_musdb_context("the guitar is too loud, and the kick too"))
+    assert all(c.args.get("track") != "other" or c.tool == "adjust_track_gain" for c in plan.calls)
+    kick = [c for c in plan.calls if c.args.get("track") == "drums"]
+    assert kick  # the kick is carried by the kit, not by the bed
+
+
+def _sent(name: str, send_db: float | None) -> MixState:
+    return MixState(
+        tracks=tuple(
+            TrackState(name=n, role=r, reverb_send_db=send_db if n == name else None)
+            for n, r in ROLES.items()
+        )
+    )
+
+
+def test_closer_takes_the_parts_own_reverb_down() -> None:
+    ctx, plan = plan_for("bring the vocal closer", state=_sent("Vocal", -12.0))
+    sends = [c.args for c in plan.calls if c.tool == "set_send"]
+    assert sends and sends[0]["track"] == "Vocal" and sends[0]["send_db"] < -12.0
+    assert not [c for c in plan.calls if c.tool == "adjust_track_gain"]
+
+
+def test_closer_with_no_reverb_sent_says_so_and_changes_nothing() -> None:
+    ctx, plan = plan_for("bring the vocal closer", state=_sent("Vocal", None))
+    assert not plan.calls
+    assert "no reverb sends" in plan.message
+
+
+def test_an_intimate_mix_with_nothing_sent_leaves_the_silent_reverb_alone() -> None:
+    ctx, plan = plan_for("make it more intimate", state=_sent("Vocal", None))
+    assert not [c for c in plan.calls if c.tool == "set_reverb" and "room_size" in c.args]
+    assert {c.tool for c in plan.calls} >= {"set_width", "apply_eq"}
+
+
+def test_them_in_a_new_brief_is_the_part_the_last_brief_named() -> None:
+    state = MixState(tracks=tuple(TrackState(name=n, role=r) for n, r in ROLES.items()))
+    turn = PastTurn(
+        version=2,
+        parent=1,
+        kind="brief",
+        brief="the guitar is way too loud",
+        tool_calls=(),
+        state=state,
+    )
+    ctx, plan = plan_for("calm them down", lineage=[turn])
+    gains = {
+        c.args["track"]: c.args["delta_db"] for c in plan.calls if c.tool == "adjust_track_gain"
+    }
+    assert list(gains) == ["Guitar"] and gains["Guitar"] < 0
+    # with no part said before, "calm it down" is no fader move on the mix
+    ctx, plan = plan_for("calm it down")
+    assert not [c for c in plan.calls if c.tool == "adjust_track_gain"]
+
+
+def test_one_stereo_part_is_widened_where_it_stands_not_panned() -> None:
+    import dataclasses
+
+    ctx = dataclasses.replace(
+        _musdb_context("the guitars should be spread out more"),
+        stereo=lambda: (
+            {n: {"channels": 2, "mid": 1.0, "side": 0.1} for n in ("drums", "bass", "other")}
+            | {"vocals": {"channels": 1, "mid": 1.0, "side": 0.0}}
+        ),
+    )
+    plan = PLANNER.plan(ctx)
+    widths = [c.args for c in plan.calls if c.tool == "set_width"]
+    assert widths and widths[0]["track"] == "other" and widths[0]["width"] > 1.0
+    assert not [c for c in plan.calls if c.tool == "set_pan"]

@@ -107,6 +107,8 @@ def _crowd_reverb(mood: str):
 
 def _reverb(context: PlanContext, d: int, amount: float, mood: str) -> MoveSet:
     out = send_move(context, None, direction=d, amount=amount, bus="reverb", sections=())
+    if d < 0 and not out.calls:
+        return out  # nothing sent to the bus: reshaping a silent reverb changes nothing heard
     bus = context.state.reverb
     crowd = _crowd_reverb(mood)
     if crowd is not None:

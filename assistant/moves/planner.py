@@ -65,7 +65,15 @@ def resolve(
                 if ref.kind == "group"
                 else _role(ref.value, audible)
             )
-            if not found:
+            bed = [] if found else _bed_holding(ref.value, audible)
+            if bed:
+                found = bed
+                notes.append(
+                    f"there is no {ref.value.replace('_', ' ')} stem: it plays in the "
+                    f"{', '.join(bed)} bed (the stem holding everything but the drums, bass "
+                    f"and vocals), so this acts on that bed"
+                )
+            elif not found:
                 notes.append(f"there is no {ref.value.replace('_', ' ')} track in this mix")
             elif ref.kind == "role" and ref.value in DRUM_ROLES and ref.value != "drums":
                 kit = [n for n in found if context.state.track(n).role == "drums"]
@@ -93,6 +101,27 @@ NEAREST_PART = {
     "hats": ("overheads",),
     "percussion": ("hats",),
 }
+
+
+# parts a separated "other" stem carries (MUSDB-style drums / bass / other / vocals)
+BED_PARTS = frozenset({"guitar", "keys", "pad", "synth", "synths", "lead", "strings", "brass"})
+BED_ROLE = "other"
+
+
+def _bed_holding(part: str, tracks) -> list[str]:
+    """The one bed stem of a song split into drums, bass, other and vocals (its role
+    "other", or named "other" or "accompaniment"), when a melodic part the song has no stem
+    of is asked for; [] when there is no such bed."""
+    if part not in BED_PARTS:
+        return []
+    beds = [t for t in tracks if t.role == BED_ROLE or _bed_name(t.name)]
+    rest = [t for t in tracks if t not in beds]
+    split = all(t.role in DRUM_ROLES or t.role == "bass" or is_vocal(t.role) for t in rest)
+    return [beds[0].name] if len(beds) == 1 and rest and split else []
+
+
+def _bed_name(name: str) -> bool:
+    return bool(re.fullmatch(r"(?:other|others|accompaniment|instrumental|music)s?", name.lower()))
 
 
 def _role(role: str, tracks) -> list[str]:
@@ -130,7 +159,9 @@ class OfflinePlanner:
 
     def plan(self, context: PlanContext) -> Plan:
         tracks = [(t.name, t.role) for t in context.state.tracks]
-        reading = read_brief(context.brief, tracks=tracks)
+        last = context.lineage[0] if context.lineage else None
+        said_before = last.brief if last is not None and last.kind == "brief" else ""
+        reading = read_brief(context.brief, tracks=tracks, said_before=said_before)
         return self._plan_reading(reading, context, scale=1.0)
 
     # --- intents ------------------------------------------------------------------------
@@ -201,7 +232,7 @@ class OfflinePlanner:
                 elif raising and ask.concept == "width":
                     amount *= 1.4
                 moves.extend(plan_ask(ask, clause, context, names, excluded, amount, scale))
-        lines.extend(moves.notes)
+        lines = list(dict.fromkeys([*lines, *moves.notes]))  # a note said once
         if not moves.calls:
             return Plan(
                 intent="nothing",
@@ -391,6 +422,16 @@ def _mood_or_level(
 ) -> MoveSet:
     """A mood on the mix moves its dimensions; on a named part ("the pad is too big",
     "the drums feel lifeless") it is that part's level or punch."""
+    if names and MOODS.get(ask.word) == "intimate":
+        # "bring the vocal closer": closeness is the part's own reverb coming down
+        return send_move(
+            context,
+            names,
+            direction=-ask.direction,
+            amount=amount,
+            bus="reverb",
+            sections=clause.sections,
+        )
     if names:
         if ask.concept == "energy" or (ask.word in ("hit",)):
             return punch_move(context, names, direction=ask.direction, amount=amount)

@@ -78,15 +78,20 @@ def _stereo_facts(context: PlanContext) -> dict[str, dict[str, float]]:
 
 
 def _placement(
-    tracks: list[Any], spread: float, direction: int, to_mono: bool
+    tracks: list[Any],
+    spread: float,
+    direction: int,
+    to_mono: bool,
+    keep_pan: frozenset[str] = frozenset(),
 ) -> dict[str, tuple[float, float]]:
-    """(pan, width) per track for a spread factor 0..1 (how far towards the extreme)."""
+    """(pan, width) per track for a spread factor 0..1 (how far towards the extreme);
+    the tracks in ``keep_pan`` are widened where they stand."""
     out = {}
     side = -1.0
     for t in sorted(tracks, key=lambda t: t.name):
         if direction > 0:
             width = clamp(max(t.width, 1.0) + spread, 0, 2)
-            if t.role in KEEP_PAN_ROLES:
+            if t.role in KEEP_PAN_ROLES or t.name in keep_pan:
                 pan = t.pan
             elif abs(t.pan) < 0.15:
                 pan, side = side * clamp(0.2 + 0.8 * spread, 0, 1.0), -side
@@ -97,6 +102,16 @@ def _placement(
             width, pan = t.width * keep, t.pan * keep
         out[t.name] = (round(pan, 2), round(width, 2))
     return out
+
+
+STEREO_SIDE_MID_DB = -20.0  # a track with this much side content is stereo, not a mono part
+
+
+def _is_stereo(context: PlanContext, name: str) -> bool:
+    facts = _stereo_facts(context).get(name)
+    if not facts or facts.get("channels", 1) < 2:
+        return False
+    return facts["side"] > facts["mid"] * 10 ** (STEREO_SIDE_MID_DB / 10)
 
 
 def _ambience_for_width(context: PlanContext, amount: float) -> list[ToolCall]:
@@ -141,8 +156,11 @@ def width_move(
     before = _side_mid_db(context, {})
     target = WIDTH_TARGET_DB * max(amount, 0.8)
     spread, predicted = 0.0, before
+    keep_pan: frozenset[str] = frozenset()
     if names:  # judged on the named tracks themselves, not on the whole mix's side/mid
         spread = clamp(NAMED_SPREAD * amount, 0.15, 0.8)
+        if len(tracks) == 1:  # one stereo part (a whole bed, a stereo synth): wider, not moved
+            keep_pan = frozenset(n for n in pool if _is_stereo(context, n))
     else:
         for step in range(1, 21):
             spread = step * 0.05
@@ -150,7 +168,7 @@ def width_move(
             predicted = _side_mid_db(context, placement)
             if (predicted - before) * direction >= target:
                 break
-    placement = _placement(tracks, spread, direction, to_mono)
+    placement = _placement(tracks, spread, direction, to_mono, keep_pan)
     why = "wider" if direction > 0 else "narrower"
     for t in tracks:
         pan, width = placement[t.name]
@@ -275,10 +293,14 @@ def send_move(
             )
         )
     if not out.calls and direction < 0:
-        out.notes.append(f"no {bus} sends to take down")
+        out.notes.append(f"no {bus} sends to take down" + (NO_SEND_ROOM if bus == "reverb" else ""))
     return out
 
 
+NO_SEND_ROOM = (
+    ": no track feeds the reverb bus, so the room you hear is recorded into the stems "
+    "themselves and no send can take it out"
+)
 ROOM_STEP = 0.15  # pedalboard room size per unit of amount
 FEEDBACK_STEP = 0.15
 

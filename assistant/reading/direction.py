@@ -79,6 +79,11 @@ LACK_AFTER = re.compile(
 SIMILE_STATE = re.compile(
     r"\b(?:sounds?|sounding|feels?|is|are|its|it's)\s+like\b(?:\s+(?!like\b)\S+){0,7}\s*$"
 )
+# "the vocal sounds far away in a big room": where it sounds now, said as a state
+PLACE_STATE = re.compile(
+    r"\b(?:sounds?|sounding|feels?|is|are|its|it's|seems?)\b(?:\s+(?!like\b)\S+){0,4}?\s+"
+    r"(?:in|inside)\s+(?:a|an|the|some)(?:\s+\S+){0,2}\s*$"
+)
 # a listening place, not a quality: "small speakers", "big monitors"
 DEVICE_AFTER = re.compile(
     r"^\s*(?:speakers?|monitors?|headphones?|earbuds?|sound ?system|system|stereo|room|hall|"
@@ -96,7 +101,7 @@ def _said_as_state(before: str) -> bool:
 def said_as_simile_state(before: str) -> bool:
     """ "it sounds like it was recorded in a cave": how it is now, not "I want it to sound
     like a cathedral"."""
-    simile = SIMILE_STATE.search(before)
+    simile = SIMILE_STATE.search(before) or PLACE_STATE.search(before)
     return simile is not None and not WISH_BEFORE.search(before[: simile.start()])
 
 

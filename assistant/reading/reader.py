@@ -779,6 +779,9 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     params, rest = find_parameter_asks(rest)
     structures, rest, targets = find_structures(text, rest, targets)
     named = any(t.kind != "mix" for t in targets)
+    calm = _CALM_DOWN.search(rest)
+    if calm:  # "calm them down": the verb, neither the mood word "calm" nor a fader "down"
+        rest = blank(rest, calm.start(), calm.end())
     actions = faults + params + structures
     if not any(a.concept in ("level", "buried") for a in structures):
         pointed = (
@@ -822,8 +825,11 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     if any(a.concept == "buried" for a in (*asks, *actions)) and reference:
         # "buried under the guitars": the part it is buried under is the masker, a target
         targets, reference = (*targets, *reference), ()
-    if not asks and named and _TAME.search(text) and not _FREQUENCY.search(text):
-        asks = [Ask("level", -1, "tame")]  # "tame the cymbals": nothing named but the part
+    pointed_at = named or bool(_ANAPHORA.search(text) and not _EXPLICIT_MIX.search(text))
+    if not asks and pointed_at and _TAME.search(text) and not _FREQUENCY.search(text):
+        # "tame the cymbals": nothing named but the part; "tame them": the part said before
+        asks = [Ask("level", -1, TAME_WORD)]
+        unknown = [w for w in unknown if not _TAME.fullmatch(w)]
     return Clause(
         text=text,
         asks=tuple(asks),
@@ -842,7 +848,18 @@ _MIX_LEVEL = re.compile(
     r"(?:whole\s+|entire\s+|overall\s+)?(?:mix|song|track|master|everything|thing|lot)\b"
     r"(?:\s+(?:up|down)\b)?"
 )
-_TAME = re.compile(r"\b(?:tame\w*|rein\w* in|calm\w* down|control)\b")
+_CALM_DOWN = re.compile(r"\bcalm\w*\s+(?:(?:it|them|that|those|this|these)\s+)?down\b")
+_TAME = re.compile(
+    r"\b(?:tame\w*|rein\w* (?:(?:it|them|that|those)\s+)?in|control)\b|" + _CALM_DOWN.pattern
+)
+TAME_WORD = "tame"
+
+
+def _is_tame(ask: Ask) -> bool:
+    """The verb "tame"/"calm down" read as a part's level (not "tame the 2-4k region")."""
+    return ask.concept == "level" and ask.word == TAME_WORD
+
+
 _FREQUENCY = re.compile(r"\d(?:\.\d+)?\s*(?:k|khz|hz)\b")
 
 
@@ -933,19 +950,33 @@ def split_clauses(text: str) -> list[str]:
     return parts or [text]
 
 
+_FINE_AS_IS = re.compile(
+    r"\b(?:is|are|sounds?|sound|seems?|feels?|s)\s+(?:\w+\s+)?(?:fine|good|great|ok|okay|perfect|"
+    r"nice|right|spot on)\b"
+)
 _ANAPHORA = re.compile(r"\b(?:it|them|they|this|that|its)\b")
 _EXPLICIT_MIX = re.compile(
     r"\b(?:mix|song|track|everything|whole|overall|master|entire|all of it|the rest)\b"
 )
 
 
-def _combine(clauses: list[Clause]) -> list[Clause]:
+def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause]:
     """Fragments share: a target-only part joins its neighbour's ask; a section-only part
     gives its section to its neighbour; a clause with no target inherits the previous one's
     track target when it does not say "it"/"the mix"."""
     out: list[Clause] = []
     pending: list[Clause] = []
     for clause in clauses:
+        part = _part_said_before(out[-1] if out else _earlier(before, clause), clause)
+        if part:
+            prev = out[-1] if out else Clause(text="")
+            if prev.asks and clause.asks and all(_is_tame(a) for a in clause.asks):
+                # "the cymbals are splashy, calm them down": the complaint said again as a
+                # verb; the part's own ask stands, with the amount said here if any
+                if clause.amount.phrase and not prev.amount.phrase:
+                    out[-1] = replace(prev, amount=clause.amount)
+                continue
+            clause = replace(clause, targets=part)
         if (
             out
             and out[-1].asks
@@ -975,6 +1006,8 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
                     amount=prev.amount if prev.amount.phrase else clause.amount,
                     unknown=prev.unknown + clause.unknown,
                 )
+            elif _FINE_AS_IS.search(clause.text):
+                pending = []  # "the kick and snare are fine": the parts said are not asked for
             else:
                 pending.append(clause)
             continue
@@ -1000,16 +1033,6 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
             )
             continue
         if (
-            out
-            and all(t.kind == "mix" for t in clause.targets)
-            and clause.targets
-            and _ANAPHORA.search(clause.text)
-            and not _EXPLICIT_MIX.search(clause.text)
-        ):  # "it"/"them" after a named part is that part ("vocal up, and more reverb on it")
-            prev_tracks = tuple(t for t in out[-1].targets if t.kind != "mix")
-            if prev_tracks:
-                clause = replace(clause, targets=prev_tracks)
-        if (
             not clause.targets
             and out
             and all(a.concept == "buried" for a in clause.asks)
@@ -1026,7 +1049,49 @@ def _combine(clauses: list[Clause]) -> list[Clause]:
         out.append(clause)
     for frag in pending:
         out.append(frag)
-    return out
+    return [_calm_the_mix(c) for c in out]
+
+
+def _calm_the_mix(clause: Clause) -> Clause:
+    """ "Calm it down" with no part named before or in it: the mix's calm (its mood word),
+    not a quieter mix."""
+    if not clause.asks or not all(_is_tame(a) for a in clause.asks):
+        return clause
+    if any(t.kind != "mix" for t in clause.targets):
+        return clause
+    asks, _, _ = find_asks("calm")
+    return replace(clause, asks=tuple(asks))
+
+
+# a pronoun that cannot be the mix ("calm them down"), or "it" under a verb that a whole mix
+# is never given ("tame it")
+_PLURAL_PRONOUN = re.compile(r"\b(?:them|they|those|these)\b")
+
+
+def _earlier(before: Clause | None, clause: Clause) -> Clause | None:
+    """The previous brief's parts, as the clause "them" refers to when a brief opens with it
+    ("calm them down" after a brief about the cymbals); None when the pronoun could be the
+    mix."""
+    if before is None:
+        return None
+    if _PLURAL_PRONOUN.search(clause.text) or (
+        clause.asks and all(_is_tame(a) for a in clause.asks)
+    ):
+        return before
+    return None
+
+
+def _part_said_before(prev: Clause | None, clause: Clause) -> tuple[TargetRef, ...]:
+    """The parts "it"/"them" stand for in ``clause`` ("the cymbals are splashy, calm them
+    down"): the parts the clause before named, when this one names none and does not say
+    the mix; () otherwise."""
+    if prev is None or any(t.kind != "mix" for t in clause.targets):
+        return ()
+    if any(t.kind == "mix" for t in prev.targets) and _EXPLICIT_MIX.search(prev.text):
+        return ()  # "the mix is dull, brighten it": the mix was said last
+    if not _ANAPHORA.search(clause.text) or _EXPLICIT_MIX.search(clause.text):
+        return ()
+    return tuple(t for t in prev.targets if t.kind != "mix")
 
 
 def _verb_on_the_quality(prev: Clause | None, clause: Clause) -> bool:
@@ -1038,7 +1103,9 @@ def _verb_on_the_quality(prev: Clause | None, clause: Clause) -> bool:
         and all(a.concept not in ("level", "buried") for a in prev.asks)
         and not any(t.kind != "mix" for t in prev.targets)
         and bool(clause.asks)
-        and all(a.concept == "level" and a.word in LEVEL_VERBS for a in clause.asks)
+        and all(
+            a.concept == "level" and (a.word in LEVEL_VERBS or _is_tame(a)) for a in clause.asks
+        )
         and not any(t.kind != "mix" for t in clause.targets)
         and not clause.sections
         and clause.amount.db is None
@@ -1094,6 +1161,38 @@ def _dedupe(clauses: list[Clause]) -> list[Clause]:
     return out
 
 
+_DISTANCE_WORDS = frozenset({"far away", "distant"})
+
+
+def _distance_of_the_reverb(clauses: list[Clause]) -> list[Clause]:
+    """ "The vocal is drenched, it sounds far away": the distance is what the reverb does,
+    said again, not a fader move; the part's reverb coming down is the answer."""
+    drier = {
+        t
+        for c in clauses
+        for a in c.asks
+        if a.concept == "wet" and a.direction < 0
+        for t in c.targets
+        if t.kind != "mix"
+    }
+    if not drier:
+        return clauses
+    out = []
+    for clause in clauses:
+        if set(clause.targets) <= drier:
+            clause = replace(
+                clause,
+                asks=tuple(
+                    a
+                    for a in clause.asks
+                    if not (a.concept == "level" and a.word in _DISTANCE_WORDS)
+                ),
+            )
+        if clause.asks:
+            out.append(clause)
+    return out
+
+
 def _within_mono_complaint(clauses: list[Clause]) -> list[Clause]:
     """ "Weird on my phone, like the guitars vanish": what vanishes in mono is the mono
     complaint said again, not a part to bring up."""
@@ -1108,16 +1207,24 @@ def _within_mono_complaint(clauses: list[Clause]) -> list[Clause]:
     ]
 
 
-def read_brief(text: str, *, tracks: Sequence[tuple[str, str]] = ()) -> BriefReading:
-    """Read one brief. ``tracks`` = (name, role) pairs so track names can be recognised."""
+def read_brief(
+    text: str, *, tracks: Sequence[tuple[str, str]] = (), said_before: str = ""
+) -> BriefReading:
+    """Read one brief. ``tracks`` = (name, role) pairs so track names can be recognised;
+    ``said_before``: the previous brief, whose parts a brief opening with "them" refers to."""
     norm = normalise_text(text)
     followup = classify_followup(norm)
     if followup is not None:
         intent, versions, scale = followup
         reading_intent = cast(ReadingIntent, intent)  # classify_followup names only these
         return BriefReading(text=text, intent=reading_intent, versions=versions, scale=scale)
-    clauses = _dedupe(_combine([read_clause(part, tracks) for part in split_clauses(norm)]))
-    clauses = _within_mono_complaint(_verb_before_the_quality(clauses))
+    clauses = _dedupe(
+        _combine(
+            [read_clause(part, tracks) for part in split_clauses(norm)],
+            _last_parts(said_before, tracks),
+        )
+    )
+    clauses = _distance_of_the_reverb(_within_mono_complaint(_verb_before_the_quality(clauses)))
     actionable = [c for c in clauses if c.asks]
     unknown = tuple(w for c in clauses for w in c.unknown if "->" not in w)
     approx = tuple(
@@ -1142,6 +1249,19 @@ def read_brief(text: str, *, tracks: Sequence[tuple[str, str]] = ()) -> BriefRea
         approximations=approx,
         vague=vague,
     )
+
+
+def _last_parts(brief: str, tracks: Sequence[tuple[str, str]]) -> Clause | None:
+    """The parts the last clause of ``brief`` named, as a clause of their own; None when it
+    named none (or was no mix brief)."""
+    if not brief.strip():
+        return None
+    reading = read_brief(brief, tracks=tracks)
+    for clause in reversed(reading.clauses):
+        parts = tuple(t for t in clause.targets if t.kind != "mix")
+        if parts:
+            return Clause(text=clause.text, targets=parts)
+    return None
 
 
 def suggest(words: Sequence[str], n: int = 3) -> tuple[str, ...]:
