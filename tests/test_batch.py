@@ -349,6 +349,32 @@ def test_workers_stay_warm_while_a_song_takes_both_cores(ray_cluster: Any, tmp_p
     assert warm <= our_ray_workers("ray::")
 
 
+@pytest.mark.parametrize(("set_to", "workers_get"), [(None, "1"), ("2", "2")])
+def test_workers_run_one_blas_thread_unless_told_otherwise(monkeypatch, set_to, workers_get):
+    """A song runs its own threads; BLAS threads on top of them only spin. Workers get the
+    one thread the mixchat command sets for itself, whoever starts the cluster."""
+    started: dict[str, Any] = {}
+
+    class FakeRay:
+        def is_initialized(self) -> bool:
+            return False
+
+        def init(self, **options: Any) -> None:
+            started.update(options)
+
+        def shutdown(self) -> None:
+            pass
+
+    monkeypatch.setattr(cluster, "_ray", FakeRay)
+    if set_to is None:
+        monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", set_to)
+    with cluster.connect(address=None, cores=2):
+        pass
+    assert started["runtime_env"]["env_vars"]["OPENBLAS_NUM_THREADS"] == workers_get
+
+
 def test_each_song_declares_its_share_of_the_cores() -> None:
     two_cores = cluster.Capacity(cpus_total=2.0, cpus_per_node=2.0, memory_per_node=8e9)
     assert two_cores.share(None, songs=10) == (2, 1.0, 1)  # one song per core, one thread each

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -74,7 +75,11 @@ def connect(*, address: str | None, cores: int) -> Iterator[Any]:
     if ray.is_initialized():
         yield ray
         return
-    quiet = {"logging_level": logging.WARNING, "log_to_driver": False}
+    quiet = {
+        "logging_level": logging.WARNING,
+        "log_to_driver": False,
+        "runtime_env": {"env_vars": worker_env()},
+    }
     logging.getLogger(AUTH_NOTICE_LOGGER).setLevel(logging.ERROR)
     try:
         if address:
@@ -133,6 +138,13 @@ def probe(address: str) -> None:
             f"--address {address}: nothing answers there ({reason}); check the address "
             f"({ADDRESS_EXAMPLE}) and that the cluster is up, or leave --address out"
         ) from None
+
+
+def worker_env() -> dict[str, str]:
+    """What every worker's environment gets: one BLAS thread (as the mixchat command sets for
+    itself), since a song runs its own threads and BLAS threads on top only spin against
+    them; OPENBLAS_NUM_THREADS, when set, is passed on as it is."""
+    return {"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
 
 
 def local_cluster_options(cores: int) -> dict[str, Any]:
