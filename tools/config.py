@@ -43,6 +43,12 @@ def use_one_blas_thread() -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
+def worker_blas_env() -> dict[str, str]:
+    """The BLAS thread count worker processes mixchat starts get (a batch's Ray workers): one,
+    as ``use_one_blas_thread`` gives this process, unless OPENBLAS_NUM_THREADS says otherwise."""
+    return {"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
+
+
 class Settings(BaseModel):
     """The settings, with their defaults. Each field's description says what it accepts."""
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ from typing import Any
 from mixchat.assistant.batch.errors import BatchError
 from mixchat.assistant.batch.jobs import SongJob
 from mixchat.assistant.batch.song import failed_row, process_song
-from mixchat.tools.config import default_for_libraries
+from mixchat.tools.config import default_for_libraries, worker_blas_env
 
 LOCAL_OBJECT_STORE_BYTES = 128 * 1024**2  # tasks return small rows; no audio goes through it
 # Ray ends a worker that stands idle for a second while it counts more workers than it wants
@@ -78,7 +77,7 @@ def connect(*, address: str | None, cores: int) -> Iterator[Any]:
     quiet = {
         "logging_level": logging.WARNING,
         "log_to_driver": False,
-        "runtime_env": {"env_vars": worker_env()},
+        "runtime_env": {"env_vars": worker_blas_env()},
     }
     logging.getLogger(AUTH_NOTICE_LOGGER).setLevel(logging.ERROR)
     try:
@@ -138,13 +137,6 @@ def probe(address: str) -> None:
             f"--address {address}: nothing answers there ({reason}); check the address "
             f"({ADDRESS_EXAMPLE}) and that the cluster is up, or leave --address out"
         ) from None
-
-
-def worker_env() -> dict[str, str]:
-    """What every worker's environment gets: one BLAS thread (as the mixchat command sets for
-    itself), since a song runs its own threads and BLAS threads on top only spin against
-    them; OPENBLAS_NUM_THREADS, when set, is passed on as it is."""
-    return {"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
 
 
 def local_cluster_options(cores: int) -> dict[str, Any]:
