@@ -94,13 +94,18 @@ class StemBands:
     active: np.ndarray
 
 
+def range_weights(edges_hz: np.ndarray, *, low_hz: float, high_hz: float) -> np.ndarray:
+    """Each band's share (in octaves) inside ``low_hz`` .. ``high_hz``."""
+    edges = np.log2(edges_hz)
+    lo, hi = np.log2(max(low_hz, 1.0)), np.log2(max(high_hz, 1.0))
+    inside = np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0.0, None)
+    return inside / np.diff(edges)
+
+
 def range_level_db(bands: StemBands, *, low_hz: float, high_hz: float) -> float:
     """Mean power (dB) of a stem between ``low_hz`` and ``high_hz`` over its frames, each
     band counted by the part of it (in octaves) inside the range."""
-    edges = np.log2(bands.edges_hz)
-    lo, hi = np.log2(max(low_hz, 1.0)), np.log2(max(high_hz, 1.0))
-    inside = np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0.0, None)
-    weights = inside / np.diff(edges)
+    weights = range_weights(bands.edges_hz, low_hz=low_hz, high_hz=high_hz)
     if not bands.power.shape[1] or not weights.any():
         return FLOOR_DB
     power = float(weights @ bands.power.mean(axis=1, dtype=np.float64))

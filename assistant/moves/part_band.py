@@ -19,6 +19,7 @@ import numpy as np
 
 from mixchat.assistant.planning.contract import PlanContext
 from mixchat.assistant.reading.lexicon import eq_response_db
+from mixchat.dsp.masking import range_weights
 from mixchat.dsp.state import EqBand, EqKind
 
 MIN_AUDIBLE_AMOUNT = 0.9  # "a touch" is smaller than the default but still clearly audible
@@ -33,22 +34,15 @@ BODY_SPAN = (1 / 1.5, 2.5)  # a part's body: from a bit under where it starts to
 
 
 def _spectrum(context: PlanContext, name: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """(band centres Hz, mean power per band) of the part, or None when not at hand."""
+    """(band edges Hz, mean power per band) of the part, or None when not at hand."""
     bands = context.stem_bands(name)
     if bands is None or not bands.power.shape[1]:
         return None
-    edges = np.asarray(bands.edges_hz, dtype=float)
-    power = bands.power.mean(axis=1, dtype=np.float64)
-    return np.sqrt(edges[:-1] * edges[1:]), power
+    return np.asarray(bands.edges_hz, dtype=float), bands.power.mean(axis=1, dtype=np.float64)
 
 
-def _range_weights(centres: np.ndarray, low_hz: float, high_hz: float) -> np.ndarray:
-    """The share (in octaves) of each band inside low..high (bands a third-ish octave wide)."""
-    ratio = centres[1] / centres[0] if len(centres) > 1 else 2.0
-    lo_edges, hi_edges = np.log2(centres / math.sqrt(ratio)), np.log2(centres * math.sqrt(ratio))
-    lo, hi = math.log2(max(low_hz, 1.0)), math.log2(max(high_hz, 1.0))
-    inside = np.clip(np.minimum(hi_edges, hi) - np.maximum(lo_edges, lo), 0.0, None)
-    return inside / (hi_edges - lo_edges)
+def _centres(edges: np.ndarray) -> np.ndarray:
+    return np.sqrt(edges[:-1] * edges[1:])
 
 
 def own_range_change_db(
@@ -64,9 +58,9 @@ def own_range_change_db(
         found = _spectrum(context, name)
         if found is None:
             return None
-        centres, power = found
-        weights = _range_weights(centres, low_hz, high_hz)
-        gain = eq_response_db(eq, centres, sample_rate=context.sample_rate)
+        edges, power = found
+        weights = range_weights(edges, low_hz=low_hz, high_hz=high_hz)
+        gain = eq_response_db(eq, _centres(edges), sample_rate=context.sample_rate)
         before += float(weights @ power)
         after += float(weights @ (power * 10.0 ** (gain / 10.0)))
     if before <= 0.0 or after <= 0.0:
@@ -83,9 +77,9 @@ def energy_centre_hz(
         found = _spectrum(context, name)
         if found is None:
             return None
-        centres, power = found
-        weights = _range_weights(centres, low_hz, high_hz) * power
-        logs += float(weights @ np.log2(centres))
+        edges, power = found
+        weights = range_weights(edges, low_hz=low_hz, high_hz=high_hz) * power
+        logs += float(weights @ np.log2(_centres(edges)))
         total += float(weights.sum())
     if total <= 0.0:
         return None
@@ -102,10 +96,10 @@ def body_range_hz(
         found = _spectrum(context, name)
         if found is None:
             return low_hz, high_hz
-        centres, power = found
+        edges, power = found
         level = 10.0 * np.log10(np.maximum(power, 1e-30))
         loud = np.nonzero(level >= level.max() - FLOOR_BELOW_PEAK_DB)[0]
-        starts.append(float(centres[loud[0]]))
+        starts.append(float(_centres(edges)[loud[0]]))
     floor = min(starts) if starts else low_hz
     if floor <= high_hz * BODY_SPAN[0]:
         return low_hz, high_hz
