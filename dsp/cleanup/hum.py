@@ -175,6 +175,7 @@ class _Spectra:
         self.bin_hz = bin_hz
         self.quiet = quiet
         self.quiet_level = 20.0 * np.log10(quiet + 1e-7)  # -140 dB: digital silence
+        self.quiet_power = np.square(quiet.astype(np.float64)) / 2.0
         self.frame_bin_hz = DETECT_RATE_HZ / FRAME
 
     def peaks(self, lo_hz: float, hi_hz: float, count: int) -> list[int]:
@@ -227,7 +228,7 @@ class _Spectra:
         freq_hz = frame_index * self.frame_bin_hz
         half = int(max(CRITICAL_BAND_HZ, 0.2 * freq_hz) / 2.0 / self.frame_bin_hz)
         own = int(FLOOR_RING_INNER_HZ / self.frame_bin_hz)
-        power = np.square(self.quiet.astype(np.float64)) / 2.0
+        power = self.quiet_power
         band = power[max(frame_index - half, 0) : frame_index + half + 1].sum()
         line = power[frame_index]
         rest = band - power[max(frame_index - own, 0) : frame_index + own + 1].sum()
