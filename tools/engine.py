@@ -176,12 +176,9 @@ class Engine:
         ``sinks`` get the pre-master block by block too."""
         sources = self.stem_sources()
         rate = self.meta.sample_rate
-        with_bands = {self.insert_key(t) for t in state.audible_tracks() if t.name in bands_of}
-        missing = {
-            self.insert_key(t)
-            for t in state.audible_tracks()
-            if not self.store.has(self.insert_key(t), bands=self.insert_key(t) in with_bands)
-        }
+        keys = {t.name: self.insert_key(t) for t in state.audible_tracks()}
+        with_bands = {key for name, key in keys.items() if name in bands_of}
+        missing = {key for key in keys.values() if not self.store.has(key, bands=key in with_bands)}
         frames = max((sources[t.name].frames for t in state.tracks), default=0)
         meter = MixMeter(channels=2, sample_rate=rate, total=frames, sections=self.meta.sections)
         with ExitStack() as stack:
