@@ -21,6 +21,7 @@ import numpy as np
 
 from mixchat.dsp.analysis import MixMeter
 from mixchat.dsp.audio_io import Put
+from mixchat.dsp.cleanup.detect import FaultMeter
 from mixchat.dsp.feeds import BlockFeeds
 from mixchat.dsp.render import MixJob, MixPlacer, to_float
 from mixchat.dsp.section_features import SpectralFeatureMeter, SpectralFeatures, levelled_sum
@@ -45,14 +46,22 @@ class Ingested:
     stems: dict[str, StemReport]
     unity: MixMeter  # version 0's mix, measured (``result(sections=...)`` once they are known)
     features: SpectralFeatures  # the stems' sum at one loudness, for tempo and sections
+    faults: dict[str, FaultMeter]  # the clean-up detectors fed so far (``FaultMeter.finish``)
 
 
 class _Stem:
     def __init__(
-        self, name: str, reader: StemReader, meter: StemMeter, copy: Put | None, rate: int
+        self,
+        name: str,
+        reader: StemReader,
+        meter: StemMeter,
+        copy: Put | None,
+        rate: int,
+        faults: FaultMeter | None,
     ):
         self.name, self.reader, self.meter, self.copy = name, reader, meter, copy
         self.features = SpectralFeatureMeter(sample_rate=rate, spill=True)
+        self.faults = faults
         self.insert_key = name
 
     def block(self, start: int, stop: int) -> np.ndarray:
@@ -60,7 +69,11 @@ class _Stem:
         if self.copy is not None:
             self.copy(start, audio)
         self.meter.feed(audio)
-        self.features.feed(audio[0] if audio.shape[0] == 1 else (audio[0] + audio[1]) * 0.5)
+        # the channel mean: (L + R) / 2 is what the mean of two channels computes, exactly
+        mono = audio[0] if audio.shape[0] == 1 else (audio[0] + audio[1]) * 0.5
+        self.features.feed(mono)
+        if self.faults is not None:
+            self.faults.feed(audio, mono if audio.shape[0] <= 2 else None)
         return audio
 
 
@@ -72,8 +85,10 @@ def ingest(
     bands_put: Callable[[str], Put | None] = lambda name: None,
     copies: Mapping[str, Put] | None = None,
     progress: Progress | None = None,
+    faults: bool = False,
 ) -> Ingested:
-    """Read every stem once (``frames`` long, at ``sample_rate``) and measure it."""
+    """Read every stem once (``frames`` long, at ``sample_rate``) and measure it;
+    ``faults``: feed the clean-up detectors too (what does not depend on the role)."""
     copies = copies or {}
     stems = [
         _Stem(
@@ -87,6 +102,7 @@ def ingest(
             ),
             copies.get(name),
             sample_rate,
+            FaultMeter(sample_rate=sample_rate, frames=frames, role=None) if faults else None,
         )
         for name, reader in readers.items()
     ]
@@ -114,4 +130,5 @@ def ingest(
     features = levelled_sum(
         (s.features.result(), float(reports[s.name].analysis.facts["lufs"])) for s in stems
     )
-    return Ingested(stems=reports, unity=unity, features=features)
+    meters = {s.name: s.faults for s in stems if s.faults is not None}
+    return Ingested(stems=reports, unity=unity, features=features, faults=meters)

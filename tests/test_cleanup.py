@@ -387,6 +387,31 @@ def test_detection_streams_the_same_findings_in_any_block_size() -> None:
         assert streamed == whole, block
 
 
+def test_detectors_fed_before_the_role_is_known_find_what_one_pass_finds() -> None:
+    # a new session feeds every stem's detectors while it decodes them, before the roles
+    # are guessed: finished for a role, they give what a pass that knew it gives
+    clean, rate = _stem("songs", "song_1", "Lead_Vocal_Main.flac", seconds=150)
+    rng = np.random.default_rng(12)
+    faulty, _ = plant_hum(clean, rate, f0=50.0, harmonics=4, level_db=-50, rng=rng)
+    faulty, _ = plant_clicks(faulty, rate, count=12, rng=rng, low=0.3, high=0.6)
+    faulty, _ = plant_plosives(faulty, rate, count=5, freq_hz=45, length_s=0.08, rng=rng)
+
+    def read(start: int, stop: int) -> np.ndarray:
+        return faulty[:, start:stop]
+
+    frames = faulty.shape[1]
+    for role in ("vocal", "guitar"):
+        meter = FaultMeter(sample_rate=rate, frames=frames, role=None)
+        for start in range(0, frames, 1 << 18):
+            block = read(start, min(start + (1 << 18), frames))
+            meter.feed(block, block.mean(axis=0))
+        found = meter.finish(read, role=role)
+        assert found == stream_faults(read, frames=frames, sample_rate=rate, role=role), role
+        assert {"hum", "clicks"} <= set(found.found()), role
+        assert (found.sibilance is not None) == (role == "vocal")
+        assert (found.rumble.plosives > 0) == (role == "vocal"), role
+
+
 def test_clean_stems_raise_no_fault() -> None:
     root = shared_path()
     flagged = {}

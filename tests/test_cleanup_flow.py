@@ -15,6 +15,10 @@ from mixchat.assistant.inspection.feedback import feedback_for_path
 from mixchat.assistant.turn.actions import run_automix
 from mixchat.assistant.turn.conversation import handle_brief
 from mixchat.assistant.turn.result import TurnResult
+from mixchat.dsp.cleanup.detect import stream_faults
+from mixchat.tools import cleanup_faults
+from mixchat.tools.cleanup_faults import stem_faults
+from mixchat.tools.engine import Engine
 from mixchat.tools.session import Session, ToolCallRecord
 from mixchat.tools.workspace import create_session
 from tests.conftest import shared_path
@@ -62,6 +66,34 @@ def test_automix_cleans_only_the_stems_with_a_fault(faulty_session: Path) -> Non
         ("remove_hum", "vocals"),
     }
     assert "60 Hz hum" in result.reply
+
+
+def test_a_new_session_holds_the_findings_a_detection_pass_makes(
+    faulty_session: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # measured while ``new`` decoded the stems, for the roles it guessed: the automix
+    # reads them instead of decoding every stem again, and they are what a pass finds
+    session = Session.open(faulty_session)
+    engine = Engine.for_session(session)
+    state = session.load(0).state
+    cached = {t.name: stem_faults(engine, t) for t in state.tracks}
+    assert {n for n, f in cached.items() if f.hum.found} == {"other", "vocals"}
+    for track in state.tracks:
+        source = engine.stem_sources()[track.name]
+        fresh = stream_faults(
+            source.reader.read,
+            frames=source.frames,
+            sample_rate=session.meta.sample_rate,
+            role=track.role,
+        )
+        assert cached[track.name] == fresh, track.name
+
+    def no_pass(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the automix ran a detection pass")
+
+    monkeypatch.setattr(cleanup_faults, "stream_faults", no_pass)
+    lookup = cleanup_faults.faults_lookup(engine, state, ahead=[t.name for t in state.tracks])
+    assert {t.name: lookup(t.name) for t in state.tracks} == cached
 
 
 def test_a_fault_free_session_gets_no_cleanup(tmp_path: Path) -> None:

@@ -95,8 +95,11 @@ def test_peak_memory_does_not_grow_with_stems_or_length(tmp_path: Path) -> None:
     for label in ("small", "large"):
         vocal = _vocal(tmp_path / f"{label}.mix")
         assert vocal.reverb_send_db is not None and vocal.delay_send_db is not None, label
+    # the flow's peak, as the issue judges it (bench/bench_session.py: the highest step):
+    # no step of the large flow over the small flow's peak (the automix's own peak sits
+    # under the new session's since the clean-up detectors run in ``new``)
     for step in small:
-        assert large[step] <= small[step] * 1.10 + 10.0, (step, small, large)
+        assert large[step] <= max(small.values()) * 1.10 + 10.0, (step, small, large)
 
 
 def _vocal(session: Path) -> TrackState:

@@ -3,8 +3,9 @@
 Detection streams the stem from its file in one pass (a few blocks in memory, whatever its
 length) and costs about a second of CPU per 4-minute stem; the result is a small JSON file
 under the session's ``cache/faults`` named by the stem's content key, the role and
-DETECT_VERSION. The automix asks for every track at once: they are detected on the engine's
-thread budget, side by side.
+DETECT_VERSION. A new session feeds the detectors while it decodes the stems and caches
+their findings for the roles it guessed (``finish_fed_faults``); otherwise the automix asks
+for every track at once, and they are detected on the engine's thread budget, side by side.
 """
 
 from __future__ import annotations
@@ -12,33 +13,67 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from mixchat.dsp.cleanup.detect import DETECT_VERSION, StemFaults, stream_faults
+from mixchat.dsp.cleanup.detect import DETECT_VERSION, FaultMeter, StemFaults, stream_faults
 from mixchat.dsp.state import MixState, TrackState
+from mixchat.dsp.stems import StemReader
 from mixchat.dsp.threads import pool_size
 from mixchat.tools.atomic import write_json_atomic
 
 
+def _faults_path(engine: Any, track: TrackState) -> Path:
+    key = re.sub(r"[^\w.-]+", "_", engine.stem_sources()[track.name].key)
+    return engine.cache_dir / "faults" / f"{key}-{track.role}-v{DETECT_VERSION}.json"
+
+
+def _own_reader(engine: Any, name: str) -> StemReader:
+    reader = engine.stem_sources()[name].reader
+    return reader.own() if hasattr(reader, "own") else reader  # a stream of its own
+
+
+def _save(path: Path, faults: StemFaults) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomic(path, faults.model_dump(mode="json"))
+
+
 def stem_faults(engine: Any, track: TrackState) -> StemFaults:
-    source = engine.stem_sources()[track.name]
-    key = re.sub(r"[^\w.-]+", "_", source.key)
-    path = engine.cache_dir / "faults" / f"{key}-{track.role}-v{DETECT_VERSION}.json"
+    path = _faults_path(engine, track)
     if path.exists():
         try:
             return StemFaults.model_validate_json(path.read_text())
         except (OSError, ValidationError, ValueError):
             pass
-    reader = source.reader
-    reader = reader.own() if hasattr(reader, "own") else reader  # a stream of its own
+    source = engine.stem_sources()[track.name]
     faults = stream_faults(
-        reader.read, frames=source.frames, sample_rate=engine.meta.sample_rate, role=track.role
+        _own_reader(engine, track.name).read,
+        frames=source.frames,
+        sample_rate=engine.meta.sample_rate,
+        role=track.role,
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, faults.model_dump(mode="json"))
+    _save(path, faults)
     return faults
+
+
+def finish_fed_faults(engine: Any, state: MixState, meters: dict[str, FaultMeter]) -> None:
+    """Cache the findings of detectors fed while a new session's stems were decoded
+    (``ingest(faults=True)``), each judged for its track's role (a vocal's own parts read
+    its stem once more), so the automix finds them instead of reading every stem again.
+    ``meters`` is emptied: a finished meter's spectra go as soon as its findings are saved."""
+    engine.stem_sources()  # opened here, not by the threads at once
+    tracks = [t for t in state.tracks if t.name in meters]
+
+    def finish(track: TrackState) -> None:
+        read = _own_reader(engine, track.name).read
+        meter = meters.pop(track.name)
+        _save(_faults_path(engine, track), meter.finish(read, role=track.role))
+
+    if tracks:
+        with ThreadPoolExecutor(max_workers=pool_size(at_most=len(tracks))) as pool:
+            list(pool.map(finish, tracks))
 
 
 def faults_lookup(

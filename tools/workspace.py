@@ -35,6 +35,7 @@ from mixchat.dsp.stems import (
     file_identity,
     readable_in_place,
 )
+from mixchat.tools.cleanup_faults import finish_fed_faults
 from mixchat.tools.engine import Engine, cache_limit_bytes
 from mixchat.tools.errors import SessionError
 from mixchat.tools.session import Session, SessionMeta, StemInfo
@@ -82,8 +83,9 @@ def create_session(
     """A new session whose version 0 is the unity sum of the stems. Returns it and warnings.
 
     The stems are read once, a block at a time (``mixchat.dsp.ingest``): roles, tempo,
-    sections, version 0's metrics and every analysis later steps read come from that pass,
-    and the session refers to the stem files instead of copying them."""
+    sections, version 0's metrics, the clean-up findings and every analysis later steps read
+    come from that pass (a vocal's plosives and esses, judged only on vocals, read it once
+    more), and the session refers to the stem files instead of copying them."""
     session_path = Path(session_path)
     if (session_path / "session.json").exists():
         raise SessionError(
@@ -108,6 +110,7 @@ def create_session(
             bands_put=lambda name: _bands_writer(bands[name], rate, frames, budget, stack),
             copies=copies,
             progress=lambda label, f: report(label, 0.05 + 0.7 * f),
+            faults=True,
         )
         shas = {name: future.result() for name, future in hashes.items()}
     report("roles, tempo and sections", 0.8)
@@ -160,6 +163,8 @@ def create_session(
         engine.store.save_extras(key, ingested.stems[name].extras)
         if bands[name].exists():
             bands[name].replace(engine.store.bands_path(key))
+    report("clean-up detectors", 0.93)
+    finish_fed_faults(engine, state, ingested.faults)
     metrics = engine.metrics_from(ingested.unity.result(sections=sections), state)
     metrics["bus_files"] = {}
     session = Session.create(session_path, meta, state, metrics=metrics)

@@ -222,10 +222,18 @@ SCAN_FRAMES = 1 << 18  # samples settled per search when fed block by block
 class ClickMeter:
     """``detect_clicks`` fed block by block: ``find_clicks`` searches windows on the block
     grid that reach ``context`` samples past both ends of the stretch whose runs it keeps,
-    so every kept run saw all the audio a search of the whole stem sees around it."""
+    so every kept run saw all the audio a search of the whole stem sees around it. It
+    searches once ``scan_frames`` are settled and then holds only the context (a smaller
+    ``scan_frames`` searches more often and holds less between blocks, same runs)."""
 
-    def __init__(self, *, sample_rate: int, threshold: float = DETECT_THRESHOLD) -> None:
-        self.sample_rate, self.threshold = sample_rate, threshold
+    def __init__(
+        self,
+        *,
+        sample_rate: int,
+        threshold: float = DETECT_THRESHOLD,
+        scan_frames: int = SCAN_FRAMES,
+    ) -> None:
+        self.sample_rate, self.threshold, self.scan_frames = sample_rate, threshold, scan_frames
         self.max_samples = _max_samples(DeClick().max_click_ms, sample_rate)
         sides = (SIDE_BLOCKS + GUARD_BLOCKS + LEVEL_BLOCKS + GUARD_BLOCKS + 2) * BLOCK
         need = max(
@@ -245,7 +253,7 @@ class ClickMeter:
             self._buffer = np.concatenate([self._buffer, audio], axis=1)
         self._frames += audio.shape[1]
         stop = ((self._frames - self.context) // BLOCK) * BLOCK
-        if stop - self._settled >= SCAN_FRAMES:
+        if stop - self._settled >= self.scan_frames:
             self._search(stop)
 
     def _search(self, stop: int) -> None:

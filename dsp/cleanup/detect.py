@@ -45,25 +45,41 @@ def is_vocal(role: str) -> bool:
 
 Reread = Callable[[int, int], np.ndarray]
 FEED_FRAMES = 1 << 18
+SIDE_BY_SIDE_SCAN = 1 << 16  # a click search every block fed, not every other one
 
 
 class FaultMeter:
     """Every detector on one stem, fed block by block in one pass (memory holds a few
     blocks and a few floats per frame, whatever the stem's length); the noise detector
-    reads its quiet frames again at the end (``reread``)."""
+    reads its quiet frames again at the end (``reread``).
 
-    def __init__(self, *, sample_rate: int, frames: int, role: str) -> None:
+    ``role=None`` (``side_by_side``: every stem of a session fed at once, while they are
+    decoded) measures what does not depend on the role, holding little per stem: the hum's
+    decimated stream waits in a temporary file and clicks are searched every block.
+    ``finish`` then names the role, feeds a vocal's own parts (plosives, sibilance) in a
+    second pass and gives the findings ``stream_faults`` gives."""
+
+    def __init__(self, *, sample_rate: int, frames: int, role: str | None) -> None:
         self.role = role
+        self.sample_rate, self.frames = sample_rate, frames
+        side_by_side = role is None
         self.dc = DcMeter(sample_rate=sample_rate)
-        self.hum = HumMeter(sample_rate=sample_rate, frames=frames)
+        self.hum = HumMeter(sample_rate=sample_rate, frames=frames, spill=side_by_side)
         self.noise = NoiseMeter(sample_rate=sample_rate)
-        self.clicks = ClickMeter(sample_rate=sample_rate)
-        self.rumble = RumbleMeter(sample_rate=sample_rate, frames=frames, role=role)
-        self.sibilance = SibilanceMeter(sample_rate=sample_rate) if is_vocal(role) else None
+        self.clicks = (
+            ClickMeter(sample_rate=sample_rate, scan_frames=SIDE_BY_SIDE_SCAN)
+            if side_by_side
+            else ClickMeter(sample_rate=sample_rate)
+        )
+        self.rumble = RumbleMeter(sample_rate=sample_rate, frames=frames, role=role or "other")
+        self.sibilance = (
+            SibilanceMeter(sample_rate=sample_rate) if role is not None and is_vocal(role) else None
+        )
 
-    def feed(self, audio: np.ndarray) -> None:
+    def feed(self, audio: np.ndarray, mono: np.ndarray | None = None) -> None:
+        """A block of the stem, (channels, n), and its channel mean if it is at hand."""
         audio = np.atleast_2d(np.asarray(audio, dtype=np.float32))
-        mono = audio.mean(axis=0)
+        mono = audio.mean(axis=0) if mono is None else mono
         self.dc.feed(audio)
         self.hum.feed(audio, mono)
         self.noise.feed(mono)
@@ -72,7 +88,27 @@ class FaultMeter:
         if self.sibilance is not None:
             self.sibilance.feed(audio, mono)
 
+    def finish(self, read: Reread, *, role: str, block: int = FEED_FRAMES) -> StemFaults:
+        """The findings of a meter made with ``role=None``, judged for ``role``."""
+        self.role = role
+        plosives = self.rumble.assign(role)
+        if is_vocal(role):
+            self.sibilance = SibilanceMeter(sample_rate=self.sample_rate)
+        if plosives or self.sibilance is not None:
+            for start in range(0, self.frames, block):
+                audio = np.atleast_2d(
+                    np.asarray(read(start, min(start + block, self.frames)), dtype=np.float32)
+                )
+                mono = audio.mean(axis=0)
+                if plosives:
+                    self.rumble.feed_plosives(audio, mono)
+                if self.sibilance is not None:
+                    self.sibilance.feed(audio, mono)
+        return self.result(read)
+
     def result(self, reread: Reread) -> StemFaults:
+        if self.role is None:
+            raise ValueError("role=None: a meter fed without its role gives findings by finish()")
         return StemFaults(
             role=self.role,
             hum=self.hum.result(),

@@ -30,6 +30,8 @@ The removal is ``hum_removal``.
 from __future__ import annotations
 
 import math
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -365,7 +367,8 @@ class _LongSpectrum:
         """Add the power spectrum of the samples ``start .. stop`` (within what is kept),
         Hann-windowed straight from the chunks and zero-padded to twice their length."""
         window = np.hanning(stop - start)  # made per stretch: 4 MB not worth keeping
-        windowed = np.empty(stop - start)
+        size = scipy.fft.next_fast_len(2 * window.size, real=True)
+        windowed = np.zeros(size)  # zero-padded here, as rfft(n=size) would pad a copy
         at = self._start
         for chunk in self._chunks:
             lo, hi = max(start, at), min(stop, at + chunk.size)
@@ -373,10 +376,18 @@ class _LongSpectrum:
                 part = slice(lo - start, hi - start)
                 np.multiply(chunk[lo - at : hi - at], window[part], out=windowed[part])
             at += chunk.size
-        size = scipy.fft.next_fast_len(2 * windowed.size, real=True)
-        spectrum = scipy.fft.rfft(windowed, n=size)[: _top_bin(size)]
-        power = np.square(np.abs(spectrum) / (window.sum() / 2.0))
-        self._power = power if self._power is None else self._power + power
+        scale = window.sum() / 2.0
+        del window
+        spectrum = scipy.fft.rfft(windowed)
+        del windowed
+        power = np.abs(spectrum[: _top_bin(size)])
+        del spectrum
+        power /= scale
+        np.square(power, out=power)
+        if self._power is None:
+            self._power = power
+        else:
+            self._power += power
         self._count += 1
         self.bin_hz = DETECT_RATE_HZ / size
 
@@ -478,13 +489,38 @@ class _Audibility:
         return float(np.concatenate(self._weighted).sum()) / max(total, 1e-30)
 
 
+class _LowSpill:
+    """The decimated stream's pieces in a temporary file, as they came, for ``replay``."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._sizes: list[int] = []
+
+    def put(self, low: np.ndarray) -> None:
+        self._file.write(np.ascontiguousarray(low, dtype=np.float32).tobytes())
+        self._sizes.append(low.size)
+
+    def replay(self) -> Iterator[np.ndarray]:
+        """The pieces again, one at a time; the file is closed after the last."""
+        self._file.seek(0)
+        try:
+            for size in self._sizes:
+                yield np.frombuffer(self._file.read(4 * size), np.float32)
+        finally:
+            self._file.close()
+
+
 class HumMeter:
     """Hum detection fed block by block: the channel mean decimated to DETECT_RATE_HZ as a
     stream (the same samples as one resample of the whole), its long spectrum and 1 s frames
-    (``_LongSpectrum``, ``_SteadyFrames``) and what the hum is heard against."""
+    (``_LongSpectrum``, ``_SteadyFrames``) and what the hum is heard against. ``spill=True``
+    (many stems fed side by side) keeps the decimated stream in a temporary file and analyses
+    it in ``result``: the long spectrum's stretch and sums (about 8 MB) are held only then,
+    one stem at a time, not for every stem at once."""
 
-    def __init__(self, *, sample_rate: int, frames: int) -> None:
+    def __init__(self, *, sample_rate: int, frames: int, spill: bool = False) -> None:
         self.sample_rate = sample_rate
+        self._spill = _LowSpill() if spill else None
         self._limit = int(MAX_SECONDS * sample_rate)
         self._stream = PiecewiseResampler(
             sample_rate, DETECT_RATE_HZ, 1, dtype="float32", quality="MQ"
@@ -504,15 +540,25 @@ class HumMeter:
             self._push_low(self._stream.resample(part))
 
     def _push_low(self, low: np.ndarray) -> None:
-        low = low.astype(np.float64)
+        if self._spill is not None:
+            self._spill.put(low)
+        else:
+            self._analyse_low(low)
+
+    def _analyse_low(self, low32: np.ndarray) -> None:
+        low = low32.astype(np.float64)
         self._audibility.push_low(low)
-        self._long.push(low)
+        self._long.push(low32)  # kept as it came (half the memory), windowed in float64
         self._steady.push(low)
 
     def result(self) -> HumFinding:
         if self._frames < 2 * self.sample_rate:  # too short to tell a steady line from a note
             return HumFinding(found=False)
         self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
+        if self._spill is not None:
+            for low in self._spill.replay():
+                self._analyse_low(low)
+            self._spill = None
         quiet = self._steady.quiet()
         if quiet is None:
             return HumFinding(found=False)

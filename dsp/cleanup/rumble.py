@@ -95,8 +95,18 @@ class RumbleMeter:
         if frames.shape[0]:
             self._psd += _frame_power(frames).sum(axis=0, dtype=np.float64)
             self._long_count += frames.shape[0]
-        if not self.vocal:
-            return
+        if self.vocal:
+            self.feed_plosives(audio, mono)
+
+    def assign(self, role: str) -> bool:
+        """The role, for a meter fed before it was known (as ``other``, so without the
+        plosives' frames); True when they are still to be fed (``feed_plosives``, from the
+        stem's start)."""
+        self.role, self.vocal = role, role in VOCAL_ROLES
+        return self.vocal
+
+    def feed_plosives(self, audio: np.ndarray, mono: np.ndarray) -> None:
+        """A vocal's 20 ms frames and the plosive control's detector: ``feed``'s second part."""
         frames = self._short.push(mono)
         if frames.shape[0]:
             power = _frame_power(frames)
