@@ -36,3 +36,15 @@ def keep_block_buffers() -> bool:
             and libc.mallopt(M_ARENA_MAX, ARENA_MAX)
         )
     return False
+
+
+def release_free_memory() -> bool:
+    """Hand the memory the allocator holds free back to the OS (glibc's ``malloc_trim``)
+    between two stages of one process, so the next one's buffers do not land on top of
+    what the last one left; False (and nothing done) where there is no glibc."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    with suppress(OSError, AttributeError):
+        return bool(ctypes.CDLL(name).malloc_trim(0))
+    return False

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from mixchat.dsp.allocator import release_free_memory
 from mixchat.dsp.cleanup.detect import DETECT_VERSION, FaultMeter, StemFaults, stream_faults
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.dsp.stems import StemReader
@@ -62,18 +63,15 @@ def finish_fed_faults(engine: Any, state: MixState, meters: dict[str, FaultMeter
     """Cache the findings of detectors fed while a new session's stems were decoded
     (``ingest(faults=True)``), each judged for its track's role (a vocal's own parts read
     its stem once more), so the automix finds them instead of reading every stem again.
-    ``meters`` is emptied: a finished meter's spectra go as soon as its findings are saved."""
-    engine.stem_sources()  # opened here, not by the threads at once
-    tracks = [t for t in state.tracks if t.name in meters]
-
-    def finish(track: TrackState) -> None:
-        read = _own_reader(engine, track.name).read
-        meter = meters.pop(track.name)
-        _save(_faults_path(engine, track), meter.finish(read, role=track.role))
-
-    if tracks:
-        with ThreadPoolExecutor(max_workers=pool_size(at_most=len(tracks))) as pool:
-            list(pool.map(finish, tracks))
+    One stem at a time, from the memory the decoding pass leaves free (each stem's long hum
+    spectrum is tens of MB while it is made: two side by side, each in its own allocator
+    arena, raised the new session's peak by ~45 MB). ``meters`` is emptied as they finish."""
+    release_free_memory()
+    for track in state.tracks:
+        meter = meters.pop(track.name, None)
+        if meter is not None:
+            faults = meter.finish(_own_reader(engine, track.name).read, role=track.role)
+            _save(_faults_path(engine, track), faults)
 
 
 def faults_lookup(
