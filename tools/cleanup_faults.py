@@ -63,13 +63,14 @@ def finish_fed_faults(engine: Any, state: MixState, meters: dict[str, FaultMeter
     """Cache the findings of detectors fed while a new session's stems were decoded
     (``ingest(faults=True)``), each judged for its track's role (a vocal's own parts read
     its stem once more), so the automix finds them instead of reading every stem again.
-    One stem at a time, from the memory the decoding pass leaves free (each stem's long hum
+    One stem at a time, each from the memory the stages before leave free (a stem's long hum
     spectrum is tens of MB while it is made: two side by side, each in its own allocator
-    arena, raised the new session's peak by ~45 MB). ``meters`` is emptied as they finish."""
-    release_free_memory()
+    arena, or one after the other on what the last left fragmented, raised the new session's
+    peak by 40-80 MB). ``meters`` is emptied as they finish."""
     for track in state.tracks:
         meter = meters.pop(track.name, None)
         if meter is not None:
+            release_free_memory()
             faults = meter.finish(_own_reader(engine, track.name).read, role=track.role)
             _save(_faults_path(engine, track), faults)
 
