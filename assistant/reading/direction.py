@@ -31,7 +31,7 @@ AMOUNT_ONLY = frozenset(w for w, _ in AMOUNT_WORDS if " " not in w)
 TOO_LITTLE = re.compile(r"\btoo (?:less|little|few|low)\b|\bnot enough\b|\bnot \w+ enough\b")
 BAND_NOUNS = frozenset(
     "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|top octave|"
-    "mids|midrange|some top|"
+    "mids|midrange|some top|edge|bite|click|growl|sparkle|shimmer|snap|sheen|crack|"
     "low mids|low mid|upper mids|high mids|presence|body|weight".split("|")
 )
 DOWN_VERB = re.compile(
@@ -52,7 +52,7 @@ _STATE_BEFORE = re.compile(
     r"super|rather|somewhat|slightly|also|way)\s+)*)?$"
 )
 WISH_BEFORE = re.compile(
-    r"\b(?:make|makes|making|want|wanted|like|should|could|would|must|need|needs|to|let|can|"
+    r"\b(?:make|makes|making|want|wanted|like|should|could|would|must|need|needs|to|let|can|so|"
     r"might|will|may|if|hope|how)\b(?:\s+\S+){0,2}\s*$"
 )
 _LACKS_BEFORE = re.compile(
@@ -72,7 +72,14 @@ EXCESS_AFTER = re.compile(
 LACK_AFTER = re.compile(
     r"^\s*(?:\S+\s+){0,5}?(?:is|are|was|were|'s|feels?|sounds?|seems?)\s+"
     r"(?:(?:a bit|a little|really|kind of|sort of|so|way)\s+)*"
-    r"(?:missing|lacking|weak|anemic|absent|gone|not there|nowhere|scooped)\b"
+    r"(?P<lack>missing|lacking|weak|anemic|absent|gone|not there|nowhere|scooped)\b"
+)
+
+# a quality said of what came before: "(the top end) of the strings is a bit scratchy"
+QUALITY_AFTER = re.compile(
+    r"^\s*(?:(?:on|of|in)\s+(?:the\s+|my\s+|this\s+)?\S+\s+)?(?:is|are|was|were|'s|s|feels?|"
+    r"sounds?|seems?|gets?|getting)\s+(?:(?:way|a bit|a little|a tad|just|really|kind of|sort of|"
+    r"so|very|pretty|quite|rather|somewhat|slightly|all|still)\s+)*(?P<quality>[a-z]+)\b"
 )
 
 

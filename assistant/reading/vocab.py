@@ -54,6 +54,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "piercing": ("harsh", 1),
     "shrill": ("harsh", 1),
     "brittle": ("harsh", 1),
+    "scratchy": ("harsh", 1),
+    "glassy": ("harsh", 1),
     "edgy": ("harsh", 1),
     "abrasive": ("harsh", 1),
     "strident": ("harsh", 1),
@@ -90,6 +92,9 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "sibilant": ("sibilance", 1),
     "sibilance": ("sibilance", 1),
     "essy": ("sibilance", 1),
+    "esses": ("sibilance", 1),
+    "s sounds": ("sibilance", 1),
+    "ss sounds": ("sibilance", 1),
     "fizzy": ("sibilance", 1),
     # body / low end
     "thin": ("low_end", -1),
@@ -199,6 +204,9 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "wet": ("wet", 1),
     "reverb": ("wet", 1),
     "reverby": ("wet", 1),
+    "reverberation": ("wet", 1),
+    "reverberant": ("wet", 1),
+    "tail": ("wet", 1),
     "ambient": ("wet", 1),
     "roomy": ("wet", 1),
     "spacey": ("wet", 1),
@@ -328,6 +336,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "edge": ("presence", 1),
     "crack": ("punch", 1),
     "thump": ("low_end", 1),
+    "chunk": ("low_end", 1),
+    "chunky": ("low_end", 1),
     "thud": ("low_end", 1),
     "thuddy": ("low_end", 1),
     "tiny": ("low_end", -1),
@@ -344,6 +354,7 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "hit": ("punch", 1),
     "strong": ("level", 1),
     "soft": ("level", -1),
+    "weak": ("level", -1),
     "prominent": ("level", 1),
     "stick out": ("level", 1),
     "poke out": ("level", 1),
@@ -364,6 +375,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "swamp": ("buried", 1),
     "eat": ("buried", 1),
     "step on": ("buried", 1),
+    "separate": ("buried", 1),
+    "smear over": ("buried", 1),
     "step on each other": ("buried", 1),
     "on top of each other": ("buried", 1),
     "compete": ("buried", 1),
@@ -429,7 +442,7 @@ VAGUE = frozenset(
     "better improve improved improvement professional pro polished expensive cheap vibe vibes "
     "vibey feel feeling right wrong off weird strange good great nice bad awesome amazing "
     "fix something magic sauce special interesting fresh modern radio ready commercial "
-    "summer summery pop".split()
+    "summer summery pop annoying irritating".split()
 )
 PROBLEMS = frozenset({"harsh", "mud", "boom", "box", "honk", "sibilance", "buried"})
 # Complaints: a bare mention asks for the opposite ("it's thin" = more low end).
@@ -787,5 +800,5 @@ STOPWORDS = frozenset(
     there here what how why when where which who all everything whole thing mix song track
     tracks stem stems part parts overall again little slightly one two version not no yes okay
     ok hey hi thanks thank need needs want wants think maybe kind sort of little right left
-    same still even enough""".split()
+    same still even enough things stuff coming comes came""".split()
 )
