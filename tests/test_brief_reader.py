@@ -688,3 +688,25 @@ def test_a_section_kicking_in_names_no_kick() -> None:
     reading = read_brief("the vocal disappears when the chorus kicks in", tracks=TRACKS)
     assert [t.value for c in reading.clauses for t in c.targets] == ["vocal"]
     assert [s.label for c in reading.clauses for s in c.sections] == ["chorus"]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # "no" before a quality a part lacks; "no" before an effect takes it away
+        ("snare sounds like paper, no body", [("low_end", 1)]),
+        ("no reverb on the snare", [("send_off", -1)]),
+        # "too" typed short, only where a quality follows
+        ("vocal has to much low end", [("low_end", -1)]),
+        ("the guitar is to bright", [("brightness", -1)]),
+        # a closed sound is a dull one, not an intimate mood
+        ("the vocal sounds a bit closed", [("brightness", 1)]),
+        # a part taking up a band has too much of it
+        ("the lead is too fat, it takes up all the low end", [("low_end", -1)]),
+        # one part in the way of another, two living on top of each other
+        ("guitar is in the way of the vocal", [("buried", -1)]),
+        ("the kick and the bass are living on top of each other", [("buried", -1)]),
+    ],
+)
+def test_lacks_typos_and_parts_in_each_others_way(brief: str, expected: list) -> None:
+    assert asks(brief) == expected

@@ -39,7 +39,8 @@ DOWN_VERB = re.compile(
     r"(?:roll|knock|shave)(?:ed|ing|s)?\s+(?:\w+\s+){0,3}?off|tame|pull|dip|scoop|take|"
     r"ease (?:off|up)|back off|dial (?:\w+ )?(?:back|down)|rein in|scale back|go easy|"
     r"attenuate|less|shelve (?:\w+ )?down|tilt (?:\w+ )*down|clog(?:s|ged|ging)?|"
-    r"(?:crowd|swamp|choke|fill)(?:s|ed|ing)? up|hog(?:s|ged|ging)?)\b"
+    r"(?:crowd|swamp|choke|fill)(?:s|ed|ing)? up|hog(?:s|ged|ging)?|"
+    r"tak(?:e|es|ing) up (?:all|too much|so much))\b"
 )
 
 

@@ -200,6 +200,9 @@ def normalise_text(text: str) -> str:
     text = re.sub(r"\bup high\b", "in the high end", text)
     # "fighting for the same space": where two parts meet, not the reverb's space
     text = re.sub(r"\bsame (?:space|room|place|spot|area)\b", "same range", text)
+    # "to much reverb", "it is to loud": "too", typed short
+    text = re.sub(r"\bto (?=(?:much|many)\b)", "too ", text)
+    text = re.sub(r"\b(is|are|way|bit|sounds?|feels?) to (\w+)\b", _too_typed_short, text)
     # "all boom and no notes", "all click, no thump": too much of one, too little of the other
     text = re.sub(r"\ball (\w+)(?: and|,) no (\w+)\b", r"too much \1, not enough \2", text)
     text = re.sub(r"\bwash(?:es|ing|ed)? over\b", "covers", text)
@@ -274,6 +277,14 @@ def normalise_text(text: str) -> str:
     for word, digit in NUMBER_WORDS.items():
         text = re.sub(rf"\b{word}\b(?=\s*(?:db|decibel|percent|%))", digit, text)
     return " ".join(text.split())
+
+
+def _too_typed_short(match: re.Match[str]) -> str:
+    """ "it is to bright": "too", when a quality follows ("the plan is to make" stays)."""
+    said, word = match.group(1), match.group(2)
+    if word in ("loud", "quiet", "low", "high") or _concept_for(word) is not None:
+        return f"{said} too {word}"
+    return match.group(0)
 
 
 def _over_prefixed(match: re.Match[str]) -> str:
@@ -477,6 +488,12 @@ def _lexicon_concept(descriptor: Any) -> tuple[str, int] | None:
     return None
 
 
+# what a part is sent through or has added, so "no reverb" is none of it, not too little
+_EFFECTS = frozenset(
+    {"wet", "echo", "compression", "saturation", "width", "reverb_size", "delay_feedback"}
+)
+
+
 def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], list[str], str]:
     """Descriptors and concept words in ``text`` (targets and sections already blanked);
     vague words ("better", "vibe") go to ``vague``, never to a descriptor."""
@@ -624,6 +641,13 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         direction = -1 if concept in PROBLEMS and sign > 0 else sign * modifier
         if canonical in COMPLAINTS:
             direction = -sign
+        if (
+            re.search(r"\bno (?:real )?$", text[:start])
+            and concept not in PROBLEMS
+            and concept not in _EFFECTS
+            and descriptor is None
+        ):
+            direction = sign  # "sounds like paper, no body": the quality is missing
         if (
             canonical in BAND_NOUNS
             and asks

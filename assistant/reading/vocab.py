@@ -22,6 +22,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "dark": ("brightness", -1),
     "dull": ("brightness", -1),
     "muffled": ("brightness", -1),
+    "closed": ("brightness", -1),
+    "closed in": ("brightness", -1),
     "mellow": ("brightness", -1),
     "veiled": ("brightness", -1),
     "hazy": ("brightness", -1),
@@ -447,7 +449,7 @@ VAGUE = frozenset(
 PROBLEMS = frozenset({"harsh", "mud", "boom", "box", "honk", "sibilance", "buried"})
 # Complaints: a bare mention asks for the opposite ("it's thin" = more low end).
 COMPLAINTS = frozenset(
-    "thin weedy lightweight dull muffled veiled flat lifeless boring cluttered crowded busy "
+    "thin weedy lightweight dull muffled closed veiled flat lifeless boring cluttered crowded busy "
     "distant cold sterile clinical hazy empty overpowering tiny small naked overwhelming dominant dominate "
     "overpower closet curtain blanket pillow towel".split()
 ) | {"far away", "stick out", "poke out", "jump out", "sticks out", "poking out"}
