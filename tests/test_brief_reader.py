@@ -710,3 +710,25 @@ def test_a_section_kicking_in_names_no_kick() -> None:
 )
 def test_lacks_typos_and_parts_in_each_others_way(brief: str, expected: list) -> None:
     assert asks(brief) == expected
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # a quality said to be missing from how the part is now
+        ("the vocal is not cutting through", [("presence", 1)]),
+        ("the mix doesn't sound bright", [("brightness", 1)]),
+        # "solo" as a part or a section is not the solo button
+        ("the guitar solo gets lost", [("buried", -1)]),
+        ("solo the bass", [("solo", 1)]),
+        ("dial in some slapback on the vocal", [("echo", 1)]),
+        ("the shaker is too prominent", [("level", -1)]),
+    ],
+)
+def test_missing_qualities_solos_and_more_parts(brief: str, expected: list) -> None:
+    assert asks(brief) == expected
+
+
+def test_speakers_are_a_place_not_a_near_spelling_of_a_part() -> None:
+    reading = read_brief("i can barely make out the bass on small speakers", tracks=TRACKS)
+    assert [t.value for c in reading.clauses for t in c.targets] == ["bass"]

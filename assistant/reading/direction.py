@@ -98,6 +98,12 @@ DEVICE_AFTER = re.compile(
     r"venue|club|car)\b"
 )
 
+_NOT_AS_STATE = re.compile(
+    r"(?:\b(?:is|are|was|were|s|sounds?|feels?|seems?|gets?)\s+not|\b(?:isn't|isnt|aren't|arent|"
+    r"doesn't|doesnt|don't|dont|wasn't|wasnt))\s+(?:(?:really|very|that|quite|sound|feel|seem|"
+    r"sounding|feeling|at all)\s+)*$"
+)
+
 
 def _said_as_state(before: str) -> bool:
     """ "it's so dark", "the mix feels really narrow": a quality said as how it is now (a
@@ -124,6 +130,8 @@ def direction_modifier(before: str, after: str, *, state: bool = False) -> int:
         return 1
     if re.match(r"\s*enough\b", after) and re.search(r"\bnot\b", before):
         return 1
+    if _NOT_AS_STATE.search(before):
+        return 1  # "the vocal is not cutting through", "it doesn't sound bright": it lacks it
     window = " ".join(before.split()[-4:])
     if any(has_phrase(window, r) for r in REDUCERS) or re.search(r"\bnot\b", window):
         return -1

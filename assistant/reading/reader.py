@@ -373,8 +373,8 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
             text = blank(text, m.start(), m.end())
     for m in re.finditer(r"[a-z]{4,}", text):  # "the gutar", "vocls": a near spelling
         word = m.group(0)
-        if _known_word(word) or word in VAGUE:
-            continue
+        if _known_word(word) or word in VAGUE or LISTENING_DEVICE.fullmatch(word):
+            continue  # "speakers" is where it is heard, not the shakers
         cutoff = 0.85 if len(word) == 4 else 0.8
         close = difflib.get_close_matches(word, _PART_WORDS, n=1, cutoff=cutoff)
         if close and close[0][0] == word[0]:
@@ -715,7 +715,7 @@ def find_actions(
         asks.append(Ask("mute", 1, "mute"))
     if re.search(r"\bun ?solo\b", text):
         asks.append(Ask("solo", -1, "unsolo"))
-    elif re.search(r"\bsolo\b", text):
+    elif _SOLO_VERB.search(text):
         asks.append(Ask("solo", 1, "solo"))
     pan = find_pan(text)
     if pan is not None:
@@ -755,6 +755,11 @@ def find_actions(
     return asks
 
 
+# "solo the bass", "can you solo it": the verb; "the guitar solo", "in the solo": a part
+_SOLO_VERB = re.compile(
+    r"^\s*solo\b|\b(?:please|just|can you|could you|now|then|and|to|you|pls|i want to)\s+solo\b|"
+    r"\bsolo\s+(?:the|it|that|them|this|those|my|out)\b"
+)
 _SITS_BACK = re.compile(
     r"\btoo far back\b|\b(?:sits|sitting|is|are|sounds?|feels?|seems?)\s+(?:\w+\s+)?"
     r"(?:too\s+)?(?:far\s+)?back\b(?!\s+(?:to|up)\b)"

@@ -231,6 +231,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "echo": ("echo", 1),
     "delay": ("echo", 1),
     "echoey": ("echo", 1),
+    "slapback": ("echo", 1),
+    "slap back": ("echo", 1),
     # level and balance
     "loud": ("level", 1),
     "louder": ("level", 1),
@@ -588,6 +590,14 @@ ROLE_WORDS: dict[str, str] = {
     "melody": "lead",
     "lead line": "lead",
     "topline": "lead",
+    "shaker": "percussion",
+    "tambourine": "percussion",
+    "tamb": "percussion",
+    "tambo": "percussion",
+    "conga": "percussion",
+    "bongo": "percussion",
+    "bongos": "percussion",
+    "cowbell": "percussion",
 }
 # Words that look like the singular or plural of a part but name something else ("the key
 # of the song", "a word with you").
