@@ -732,3 +732,17 @@ def test_missing_qualities_solos_and_more_parts(brief: str, expected: list) -> N
 def test_speakers_are_a_place_not_a_near_spelling_of_a_part() -> None:
     reading = read_brief("i can barely make out the bass on small speakers", tracks=TRACKS)
     assert [t.value for c in reading.clauses for t in c.targets] == ["bass"]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("the bass is too far forward", [("level", -1)]),
+        ("the low end is a mess", [("low_end", -1), ("mud", -1)]),
+        ("the guitars are a wall of mush", [("mud", -1)]),
+        # when it is heard is not a level asked for
+        ("mix is kinda harsh on the ears at high volume", [("harsh", -1)]),
+    ],
+)
+def test_where_a_part_stands_and_when_it_is_heard(brief: str, expected: list) -> None:
+    assert asks(brief) == expected

@@ -200,6 +200,13 @@ def normalise_text(text: str) -> str:
     text = re.sub(r"\bup high\b", "in the high end", text)
     # "fighting for the same space": where two parts meet, not the reverb's space
     text = re.sub(r"\bsame (?:space|room|place|spot|area)\b", "same range", text)
+    # "too far forward": too loud where it sits; "far louder", "far too": an amount
+    text = re.sub(r"\btoo far (?:forward|up front|upfront|in front|out front)\b", "too loud", text)
+    text = re.sub(
+        r"\bfar (?=(?:too|more|less|louder|quieter|brighter|darker|wider)\b)", "way ", text
+    )
+    # "harsh at high volume": when it is heard, not a level asked for
+    text = re.sub(r"\bat (?:high|loud|low|quiet|higher|lower) (?:volumes?|levels?)\b", " ", text)
     # "to much reverb", "it is to loud": "too", typed short
     text = re.sub(r"\bto (?=(?:much|many)\b)", "too ", text)
     text = re.sub(r"\b(is|are|way|bit|sounds?|feels?) to (\w+)\b", _too_typed_short, text)
