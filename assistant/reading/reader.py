@@ -617,15 +617,14 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
                 modifier = -1
                 if excess.group("verb"):
                     skip.add(end + excess.start("verb"))
-            elif LACK_AFTER.match(text[end:]):
+            elif lack := LACK_AFTER.match(text[end:]):
                 modifier = 1
-                lack = LACK_AFTER.match(text[end:])
                 skip.add(end + lack.start("lack"))  # "the low end is weak": not a fader
         if canonical in BAND_NOUNS and descriptor is None:
             # "the top end of the strings is scratchy": the band goes the way the quality
             # said of it asks
-            state = QUALITY_AFTER.match(text[end:])
-            said = _concept_for(state.group("quality")) if state else None
+            quality_said = QUALITY_AFTER.match(text[end:])
+            said = _concept_for(quality_said.group("quality")) if quality_said else None
             if said is not None and said[0] in PROBLEMS and said[0] != concept:
                 modifier = -1  # "the top end is scratchy": less of it
             elif said is not None and said[2] in COMPLAINTS and said[0] not in ("level", concept):
