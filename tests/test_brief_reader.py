@@ -628,3 +628,121 @@ def test_parts_said_to_be_fine_are_not_what_the_brief_moves() -> None:
 
 def test_tame_on_a_frequency_region_stays_an_eq_move() -> None:
     assert asks("tame the 2-4k region on the whole mix") == [("eq_point", -1)]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # a band said with a quality: the band goes the way the quality asks
+        ("the top end of the guitar is scratchy", [("brightness", -1), ("harsh", -1)]),
+        ("the top end on the keys is dull", [("brightness", 1)]),
+        # "too" said of the first of two qualities is said of both
+        ("the ride is too pingy and bright", [("brightness", -1)]),
+        # a verb taking a band or a reverb off
+        ("take the edge off the guitar", [("presence", -1)]),
+        ("take the reverb off the bass", [("wet", -1)]),
+        # "all X and no Y": too much of one, not enough of the other
+        ("the kick is all click and no thump", [("presence", -1), ("low_end", 1)]),
+        # the low end said short, and where, not a fader's way
+        ("the kick needs more low", [("low_end", 1)]),
+        ("the bass is boomy down low", [("boom", -1), ("low_end", -1)]),
+        ("the vocal is too wet and distant", [("wet", -1)]),
+        ("the mix sounds too distant and washed", [("wet", -1)]),
+    ],
+)
+def test_bands_said_with_a_quality_and_verbs_on_them(brief: str, expected: list) -> None:
+    assert asks(brief) == expected
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("the voice have too much of S sounds", [("sibilance", -1)]),
+        ("please give the voice more reverberation", [("wet", 1)]),
+        ("the snare could use some tail", [("wet", 1)]),
+        ("the guitars lack chunk", [("low_end", 1)]),
+        ("in the verses the bass is kinda weak", [("level", 1)]),
+        ("in the second verse the guitar is too much", [("level", -1)]),
+        ("the reverb on the guitars is way overdone", [("wet", -1)]),
+        ("separate the kick from the bass", [("buried", -1)]),
+        ("the pad smears over the vocal", [("buried", -1)]),
+        # wordings that are not what they look like
+        ("guitars n keys fighting for the same space", [("buried", -1)]),
+        ("the pad feels heavy and clouds things", [("low_end", -1), ("mud", -1)]),
+        ("there is an annoying honk in the vocals", [("honk", -1)]),
+    ],
+)
+def test_more_slang_for_faults_space_and_level(brief: str, expected: list) -> None:
+    assert asks(brief) == expected
+
+
+def test_two_parts_in_a_relation_stay_one_clause() -> None:
+    brief = "there is a clash between kick and bass in the low end"
+    assert (
+        targets_of(brief)[0] == [("role", "drums"), ("role", "bass")] or len(targets_of(brief)) == 1
+    )
+    assert ("buried", -1) in asks(brief)
+
+
+def test_a_section_kicking_in_names_no_kick() -> None:
+    reading = read_brief("the vocal disappears when the chorus kicks in", tracks=TRACKS)
+    assert [t.value for c in reading.clauses for t in c.targets] == ["vocal"]
+    assert [s.label for c in reading.clauses for s in c.sections] == ["chorus"]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # "no" before a quality a part lacks; "no" before an effect takes it away
+        ("snare sounds like paper, no body", [("low_end", 1)]),
+        ("no reverb on the snare", [("send_off", -1)]),
+        # "too" typed short, only where a quality follows
+        ("vocal has to much low end", [("low_end", -1)]),
+        ("the guitar is to bright", [("brightness", -1)]),
+        # a closed sound is a dull one, not an intimate mood
+        ("the vocal sounds a bit closed", [("brightness", 1)]),
+        # a part taking up a band has too much of it
+        ("the lead is too fat, it takes up all the low end", [("low_end", -1)]),
+        # one part in the way of another, two living on top of each other
+        ("guitar is in the way of the vocal", [("buried", -1)]),
+        ("the kick and the bass are living on top of each other", [("buried", -1)]),
+    ],
+)
+def test_lacks_typos_and_parts_in_each_others_way(brief: str, expected: list) -> None:
+    assert asks(brief) == expected
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # a quality said to be missing from how the part is now
+        ("the vocal is not cutting through", [("presence", 1)]),
+        ("the mix doesn't sound bright", [("brightness", 1)]),
+        # "solo" as a part or a section is not the solo button
+        ("the guitar solo gets lost", [("buried", -1)]),
+        ("solo the bass", [("solo", 1)]),
+        ("dial in some slapback on the vocal", [("echo", 1)]),
+        ("the shaker is too prominent", [("level", -1)]),
+    ],
+)
+def test_missing_qualities_solos_and_more_parts(brief: str, expected: list) -> None:
+    assert asks(brief) == expected
+
+
+def test_speakers_are_a_place_not_a_near_spelling_of_a_part() -> None:
+    reading = read_brief("i can barely make out the bass on small speakers", tracks=TRACKS)
+    assert [t.value for c in reading.clauses for t in c.targets] == ["bass"]
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        ("the bass is too far forward", [("level", -1)]),
+        ("the low end is a mess", [("low_end", -1), ("mud", -1)]),
+        ("the guitars are a wall of mush", [("mud", -1)]),
+        # when it is heard is not a level asked for
+        ("mix is kinda harsh on the ears at high volume", [("harsh", -1)]),
+    ],
+)
+def test_where_a_part_stands_and_when_it_is_heard(brief: str, expected: list) -> None:
+    assert asks(brief) == expected

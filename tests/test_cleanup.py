@@ -304,6 +304,27 @@ def test_clicks_are_found_and_rebuilt() -> None:
     assert removed >= 18
 
 
+def test_ringing_clicks_close_together_are_rebuilt_whole() -> None:
+    """1 ms bursts that ring down, two of them 4 ms apart: each raises the other's
+    surroundings and the level next to it, yet both are rebuilt to their last ringing
+    sample (a ring left behind would pull the rebuilt samples far off)."""
+    clean, rate = _stem("real", "falcon69", "vocals.flac")
+    n = int(0.001 * rate)
+    burst = np.sin(np.arange(n) * 2.1) * np.exp(-np.arange(n) / (n / 4))
+    peak = float(np.abs(clean).max())
+    spots = [(int(1.2 * rate), 0.5), (int(2.533 * rate), 0.4), (int(2.537 * rate), -0.7)]
+    spots += [(int(s * rate), 0.3) for s in (3.4, 4.1, 5.0)]
+    faulty = clean.copy()
+    for at, gain in spots:
+        faulty[:, at : at + n] += gain * peak * burst
+    faults, cleaned = _clean(faulty, rate, "vocal")
+    assert faults.found() == ["clicks"]
+    for at, _gain in spots:
+        error = np.abs(cleaned[:, at - 64 : at + 2 * n] - clean[:, at - 64 : at + 2 * n]).max()
+        assert error <= 0.1 * peak, (at / rate, error)  # it went in at 0.3-0.7 of the peak
+    assert _worst_band_change_db(clean, cleaned, rate, lambda c: True) <= 1.0
+
+
 def test_a_click_where_a_note_stops_is_found_and_rebuilt() -> None:
     """A note that stops makes an edge, but never one a click's height over its surroundings:
     a click on a bass note's last cycle counts, however much quieter it is after."""

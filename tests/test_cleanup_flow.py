@@ -134,6 +134,9 @@ def test_noisy_and_essy_vocal_briefs(tmp_path: Path) -> None:
     assert state.track("Lead_Vocal").cleanup.denoise.profile.seconds > 1.0
     esses = handle_brief(session, "the esses are killing me")
     assert [(c.tool, c.args["track"]) for c in esses.tool_calls] == [("de_ess", "Lead_Vocal")]
+    # the reply quotes what the brief named: the vocal's own ess band, before -> after
+    measured = [line for line in esses.reply.splitlines() if "before → after" in line]
+    assert measured and "Lead_Vocal 5" in measured[-1] and "kHz level" in measured[-1]
     rumble = handle_brief(session, "too much rumble on the vocal")
     assert ("set_high_pass", "Lead_Vocal") in {(c.tool, c.args["track"]) for c in rumble.tool_calls}
 

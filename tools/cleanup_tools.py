@@ -64,7 +64,10 @@ class NoiseArgs(TrackOnly):
 
 class DeClickArgs(TrackOnly):
     threshold: float = Field(
-        default=8.0, ge=3.0, le=100.0, description="Lower finds quieter clicks (ratio)"
+        default=DeClick.model_fields["threshold"].default,
+        ge=3.0,
+        le=100.0,
+        description="Lower finds quieter clicks (ratio)",
     )
     max_click_ms: float = Field(default=2.0, ge=0.1, le=10.0)
 

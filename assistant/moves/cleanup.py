@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from mixchat.assistant.moves.tone import MoveSet, clamp
 from mixchat.assistant.planning.contract import PlanContext
-from mixchat.assistant.planning.measures import TrackLevel
+from mixchat.assistant.planning.measures import Measure, TrackLevel, TrackRange
 from mixchat.dsp.cleanup.detect import StemFaults, is_vocal
 from mixchat.dsp.state import TrackState
 from mixchat.tools.base import ToolCall
@@ -55,6 +55,17 @@ def _pool(context: PlanContext, concept: str, names: list[str] | None) -> list[s
     return tracks
 
 
+# the band a fault lives in on its track, quoted before → after ("the esses": its 5-10 kHz)
+FAULT_BAND_HZ = {"sibilance": (5000.0, 10000.0), "rumble": (20.0, 100.0), "plosives": (20.0, 150.0)}
+
+
+def _measure_of(concept: str, name: str) -> Measure:
+    band = FAULT_BAND_HZ.get(concept)
+    if band is None:
+        return TrackLevel(track=name)
+    return TrackRange(track=name, low_hz=band[0], high_hz=band[1])
+
+
 def cleanup_move(
     context: PlanContext, concept: str, names: list[str] | None, amount: float
 ) -> MoveSet:
@@ -73,7 +84,7 @@ def cleanup_move(
                 out.notes.append(_not_found(concept, track, faults))
             continue
         out.calls.extend(call)
-        out.measures.append(TrackLevel(track=name))
+        out.measures.append(_measure_of(concept, name))
         acted.append(name)
     if not acted and not named:
         out.notes.append(

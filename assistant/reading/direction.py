@@ -31,7 +31,7 @@ AMOUNT_ONLY = frozenset(w for w, _ in AMOUNT_WORDS if " " not in w)
 TOO_LITTLE = re.compile(r"\btoo (?:less|little|few|low)\b|\bnot enough\b|\bnot \w+ enough\b")
 BAND_NOUNS = frozenset(
     "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|top octave|"
-    "mids|midrange|some top|"
+    "mids|midrange|some top|edge|bite|click|growl|sparkle|shimmer|snap|sheen|crack|"
     "low mids|low mid|upper mids|high mids|presence|body|weight".split("|")
 )
 DOWN_VERB = re.compile(
@@ -39,7 +39,8 @@ DOWN_VERB = re.compile(
     r"(?:roll|knock|shave)(?:ed|ing|s)?\s+(?:\w+\s+){0,3}?off|tame|pull|dip|scoop|take|"
     r"ease (?:off|up)|back off|dial (?:\w+ )?(?:back|down)|rein in|scale back|go easy|"
     r"attenuate|less|shelve (?:\w+ )?down|tilt (?:\w+ )*down|clog(?:s|ged|ging)?|"
-    r"(?:crowd|swamp|choke|fill)(?:s|ed|ing)? up|hog(?:s|ged|ging)?)\b"
+    r"(?:crowd|swamp|choke|fill)(?:s|ed|ing)? up|hog(?:s|ged|ging)?|"
+    r"tak(?:e|es|ing) up (?:all|too much|so much))\b"
 )
 
 
@@ -52,7 +53,7 @@ _STATE_BEFORE = re.compile(
     r"super|rather|somewhat|slightly|also|way)\s+)*)?$"
 )
 WISH_BEFORE = re.compile(
-    r"\b(?:make|makes|making|want|wanted|like|should|could|would|must|need|needs|to|let|can|"
+    r"\b(?:make|makes|making|want|wanted|like|should|could|would|must|need|needs|to|let|can|so|"
     r"might|will|may|if|hope|how)\b(?:\s+\S+){0,2}\s*$"
 )
 _LACKS_BEFORE = re.compile(
@@ -72,7 +73,14 @@ EXCESS_AFTER = re.compile(
 LACK_AFTER = re.compile(
     r"^\s*(?:\S+\s+){0,5}?(?:is|are|was|were|'s|feels?|sounds?|seems?)\s+"
     r"(?:(?:a bit|a little|really|kind of|sort of|so|way)\s+)*"
-    r"(?:missing|lacking|weak|anemic|absent|gone|not there|nowhere|scooped)\b"
+    r"(?P<lack>missing|lacking|weak|anemic|absent|gone|not there|nowhere|scooped)\b"
+)
+
+# a quality said of what came before: "(the top end) of the strings is a bit scratchy"
+QUALITY_AFTER = re.compile(
+    r"^\s*(?:(?:on|of|in)\s+(?:the\s+|my\s+|this\s+)?\S+\s+)?(?:is|are|was|were|'s|s|feels?|"
+    r"sounds?|seems?|gets?|getting)\s+(?:(?:way|a bit|a little|a tad|just|really|kind of|sort of|"
+    r"so|very|pretty|quite|rather|somewhat|slightly|all|still)\s+)*(?P<quality>[a-z]+)\b"
 )
 
 
@@ -88,6 +96,12 @@ PLACE_STATE = re.compile(
 DEVICE_AFTER = re.compile(
     r"^\s*(?:speakers?|monitors?|headphones?|earbuds?|sound ?system|system|stereo|room|hall|"
     r"venue|club|car)\b"
+)
+
+_NOT_AS_STATE = re.compile(
+    r"(?:\b(?:is|are|was|were|s|sounds?|feels?|seems?|gets?)\s+not|\b(?:isn't|isnt|aren't|arent|"
+    r"doesn't|doesnt|don't|dont|wasn't|wasnt))\s+(?:(?:really|very|that|quite|sound|feel|seem|"
+    r"sounding|feeling|at all)\s+)*$"
 )
 
 
@@ -116,6 +130,8 @@ def direction_modifier(before: str, after: str, *, state: bool = False) -> int:
         return 1
     if re.match(r"\s*enough\b", after) and re.search(r"\bnot\b", before):
         return 1
+    if _NOT_AS_STATE.search(before):
+        return 1  # "the vocal is not cutting through", "it doesn't sound bright": it lacks it
     window = " ".join(before.split()[-4:])
     if any(has_phrase(window, r) for r in REDUCERS) or re.search(r"\bnot\b", window):
         return -1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from mixchat.assistant.reading.vocab import CONCEPT_WORDS, ROLE_WORDS
+from mixchat.assistant.reading.vocab import CONCEPT_WORDS, GROUP_WORDS, ROLE_WORDS
 
 _VERSION = r"(?:version|ver|v|#|number)?\s*(\d+)"
 _PLUGIN_TERMS = re.compile(
@@ -91,7 +91,7 @@ def _mentions_sound(text: str) -> bool:
     """True when a back-off phrase names what to change ("too much reverb")."""
     words = set(re.findall(r"[a-z0-9']+", text))
     stripped = {w.rstrip("s") for w in words} | {w.removesuffix("ness") for w in words}
-    vocab = set(CONCEPT_WORDS) | set(ROLE_WORDS) | BAND_WORDS
+    vocab = set(CONCEPT_WORDS) | set(ROLE_WORDS) | set(GROUP_WORDS) | BAND_WORDS
     return bool((words | stripped) & vocab - {"level", "more"})
 
 

@@ -25,6 +25,7 @@ from mixchat.assistant.reading.direction import (
     DOWN_VERB,
     EXCESS_AFTER,
     LACK_AFTER,
+    QUALITY_AFTER,
     QUANTITY_NOUNS,
     REGION_BOOSTS,
     TOO_LITTLE,
@@ -194,6 +195,47 @@ def normalise_text(text: str) -> str:
     text = re.sub(
         r"\bbass (?=overall\b|in general\b|everywhere\b|across the mix\b)", "low end ", text
     )
+    # "overpowering down low", "buzzy up high": where, not a fader's way
+    text = re.sub(r"\bdown low\b", "in the low end", text)
+    text = re.sub(r"\bup high\b", "in the high end", text)
+    # "fighting for the same space": where two parts meet, not the reverb's space
+    text = re.sub(r"\bsame (?:space|room|place|spot|area)\b", "same range", text)
+    # "too far forward": too loud where it sits; "far louder", "far too": an amount
+    text = re.sub(r"\btoo far (?:forward|up front|upfront|in front|out front)\b", "too loud", text)
+    text = re.sub(
+        r"\bfar (?=(?:too|more|less|louder|quieter|brighter|darker|wider)\b)", "way ", text
+    )
+    # "harsh at high volume": when it is heard, not a level asked for
+    text = re.sub(r"\bat (?:high|loud|low|quiet|higher|lower) (?:volumes?|levels?)\b", " ", text)
+    # "to much reverb", "it is to loud": "too", typed short
+    text = re.sub(r"\bto (?=(?:much|many)\b)", "too ", text)
+    text = re.sub(r"\b(is|are|way|bit|sounds?|feels?) to (\w+)\b", _too_typed_short, text)
+    # "all boom and no notes", "all click, no thump": too much of one, too little of the other
+    text = re.sub(r"\ball (\w+)(?: and|,) no (\w+)\b", r"too much \1, not enough \2", text)
+    text = re.sub(r"\bwash(?:es|ing|ed)? over\b", "covers", text)
+    # "like it's coming through a telephone": a band-limited, thin sound ("on my phone" is
+    # where it is heard)
+    text = re.sub(
+        r"\b(?:through|like|over|down) (?:an? |the )?(?:old )?(?:tele)?phone( line)?\b",
+        "thin",
+        text,
+    )
+    # "can't tell the kick and the bass apart": the verb before the parts it takes
+    text = re.sub(r"\btell ((?:\w+ ){1,6}?)apart\b", r"tell apart \1", text)
+    text = re.sub(r"\boverdone\b", "too much", text)
+    # "when the chorus kicks in": the section starts, no kick drum said
+    text = re.sub(
+        r"\b(chorus|drop|hook|verse|bridge|beat|song|drums|part|section|it|they) kicks? in\b",
+        r"\1 starts",
+        text,
+    )
+    # "needs more low", "boomy in the low": the low end, said short
+    text = re.sub(
+        r"\b(more|less|some|no|enough|in the|the) low(?=\s*(?:$|[,.;!?]|(?:and|but|on|please|pls|"
+        r"plz)\b))",
+        r"\1 low end",
+        text,
+    )
     # "the mix is bass heavy", "a bass-light master": the mix's low end, not the bass track
     text = re.sub(r"\bbass[ -]heavy\b", "low end heavy", text)
     text = re.sub(r"\bbass[ -]light\b", "lacking low end", text)
@@ -242,6 +284,14 @@ def normalise_text(text: str) -> str:
     for word, digit in NUMBER_WORDS.items():
         text = re.sub(rf"\b{word}\b(?=\s*(?:db|decibel|percent|%))", digit, text)
     return " ".join(text.split())
+
+
+def _too_typed_short(match: re.Match[str]) -> str:
+    """ "it is to bright": "too", when a quality follows ("the plan is to make" stays)."""
+    said, word = match.group(1), match.group(2)
+    if word in ("loud", "quiet", "low", "high") or _concept_for(word) is not None:
+        return f"{said} too {word}"
+    return match.group(0)
 
 
 def _over_prefixed(match: re.Match[str]) -> str:
@@ -330,8 +380,8 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
             text = blank(text, m.start(), m.end())
     for m in re.finditer(r"[a-z]{4,}", text):  # "the gutar", "vocls": a near spelling
         word = m.group(0)
-        if _known_word(word) or word in VAGUE:
-            continue
+        if _known_word(word) or word in VAGUE or LISTENING_DEVICE.fullmatch(word):
+            continue  # "speakers" is where it is heard, not the shakers
         cutoff = 0.85 if len(word) == 4 else 0.8
         close = difflib.get_close_matches(word, _PART_WORDS, n=1, cutoff=cutoff)
         if close and close[0][0] == word[0]:
@@ -445,6 +495,12 @@ def _lexicon_concept(descriptor: Any) -> tuple[str, int] | None:
     return None
 
 
+# what a part is sent through or has added, so "no reverb" is none of it, not too little
+_EFFECTS = frozenset(
+    {"wet", "echo", "compression", "saturation", "width", "reverb_size", "delay_feedback"}
+)
+
+
 def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], list[str], str]:
     """Descriptors and concept words in ``text`` (targets and sections already blanked);
     vague words ("better", "vibe") go to ``vague``, never to a descriptor."""
@@ -529,7 +585,7 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         )
         modifier = direction_modifier(text[:start], text[end:], state=state)
         if (
-            canonical in BAND_NOUNS
+            (canonical in BAND_NOUNS or concept == "wet")
             and DOWN_VERB.search(text[:start] + text[end:])
             and not TOO_LITTLE.search(text)
         ):
@@ -561,8 +617,18 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
                 modifier = -1
                 if excess.group("verb"):
                     skip.add(end + excess.start("verb"))
-            elif LACK_AFTER.match(text[end:]):
+            elif lack := LACK_AFTER.match(text[end:]):
                 modifier = 1
+                skip.add(end + lack.start("lack"))  # "the low end is weak": not a fader
+        if canonical in BAND_NOUNS and descriptor is None:
+            # "the top end of the strings is scratchy": the band goes the way the quality
+            # said of it asks
+            quality_said = QUALITY_AFTER.match(text[end:])
+            said = _concept_for(quality_said.group("quality")) if quality_said else None
+            if said is not None and said[0] in PROBLEMS and said[0] != concept:
+                modifier = -1  # "the top end is scratchy": less of it
+            elif said is not None and said[2] in COMPLAINTS and said[0] not in ("level", concept):
+                modifier = 1  # "the top end is dull": more of it
         if (
             canonical in REGION_BOOSTS
             and BOOST_BEFORE.search(text[:start])
@@ -581,6 +647,20 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         direction = -1 if concept in PROBLEMS and sign > 0 else sign * modifier
         if canonical in COMPLAINTS:
             direction = -sign
+        if (
+            re.search(r"\bno (?:real )?$", text[:start])
+            and concept not in PROBLEMS
+            and concept not in _EFFECTS
+            and descriptor is None
+        ):
+            direction = sign  # "sounds like paper, no body": the quality is missing
+        if (
+            canonical in BAND_NOUNS
+            and asks
+            and asks[-1].concept != concept
+            and re.search(r"\b(?:in|on|at|around|across) (?:the|its|their) $", text[:start])
+        ):
+            direction = asks[-1].direction  # "no punch in the low end": where, the same way
         if concept == "mud" and sign < 0 and direction > 0:
             if "not" in text[:start].split():
                 direction = -1  # "it's not clean": less mud
@@ -641,7 +721,7 @@ def find_actions(
         asks.append(Ask("mute", 1, "mute"))
     if re.search(r"\bun ?solo\b", text):
         asks.append(Ask("solo", -1, "unsolo"))
-    elif re.search(r"\bsolo\b", text):
+    elif _SOLO_VERB.search(text):
         asks.append(Ask("solo", 1, "solo"))
     pan = find_pan(text)
     if pan is not None:
@@ -681,6 +761,11 @@ def find_actions(
     return asks
 
 
+# "solo the bass", "can you solo it": the verb; "the guitar solo", "in the solo": a part
+_SOLO_VERB = re.compile(
+    r"^\s*solo\b|\b(?:please|just|can you|could you|now|then|and|to|you|pls|i want to)\s+solo\b|"
+    r"\bsolo\s+(?:the|it|that|them|this|those|my|out)\b"
+)
 _SITS_BACK = re.compile(
     r"\btoo far back\b|\b(?:sits|sitting|is|are|sounds?|feels?|seems?)\s+(?:\w+\s+)?"
     r"(?:too\s+)?(?:far\s+)?back\b(?!\s+(?:to|up)\b)"
@@ -815,6 +900,13 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         asks = [replace(a, concept="wet") if a.concept == "echo" else a for a in asks]
     if not named:
         asks = _soft_is_a_tone(_level_of_a_band(asks))
+    elif sections:
+        # "the vocal should be more upfront in the chorus": where the part stands in those
+        # sections is its level there (an EQ cannot move it in one section only)
+        asks = [
+            replace(a, concept="level") if a.concept == "presence" and a.word in _PLACE else a
+            for a in asks
+        ]
     asks = _settle(asks, actions)
     asks = _merge_level(asks, actions)
     if any(a.word == "platform" for a in asks) and any(a.concept != "master" for a in asks):
@@ -830,6 +922,9 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         # "tame the cymbals": nothing named but the part; "tame them": the part said before
         asks = [Ask("level", -1, TAME_WORD)]
         unknown = [w for w in unknown if not _TAME.fullmatch(w)]
+    if not asks and named and not actions and _TOO_MUCH.search(rest):
+        # "in the second verse the guitar is too much": a part said to be too much of itself
+        asks = [Ask("level", -1, "too much")]
     return Clause(
         text=text,
         asks=tuple(asks),
@@ -853,6 +948,11 @@ _TAME = re.compile(
     r"\b(?:tame\w*|rein\w* (?:(?:it|them|that|those)\s+)?in|control)\b|" + _CALM_DOWN.pattern
 )
 TAME_WORD = "tame"
+_PLACE = frozenset({"forward", "upfront", "up front", "in your face", "present"})
+_TOO_MUCH = re.compile(
+    r"\b(?:is|are|s|sounds?|feels?|gets?|getting)\s+(?:(?:way|a bit|a little|just|kind of|"
+    r"really|still|simply)\s+)*(?:too much|a bit much|overkill|over the top|excessive)\b"
+)
 
 
 def _is_tame(ask: Ask) -> bool:
@@ -925,12 +1025,13 @@ def _both_qualities(before: str, after: str) -> bool:
     """The last word before "and" and the first after it (past hedges) both name qualities."""
     last = re.search(r"[a-z']*$", before.rstrip())
     head = re.match(r"[a-z']*", _HEDGE.sub("", after))
-    return (
-        last is not None
-        and head is not None
-        and _quality_word(last.group(0))
-        and _quality_word(head.group(0))
+    if re.search(r"\b(?:between|tell apart|distinguish) (?:the |my )?\S+$", before.rstrip()):
+        return True  # "a clash between kick and bass": one relation of two parts
+    # "too pingy and bright": what "too" says of the first word it says of the second
+    first_said = last is not None and (
+        _quality_word(last.group(0)) or re.search(r"\btoo \S+$", before.rstrip()) is not None
     )
+    return first_said and head is not None and _quality_word(head.group(0))
 
 
 def split_clauses(text: str) -> list[str]:
@@ -1173,7 +1274,6 @@ def _distance_of_the_reverb(clauses: list[Clause]) -> list[Clause]:
         for a in c.asks
         if a.concept == "wet" and a.direction < 0
         for t in c.targets
-        if t.kind != "mix"
     }
     if not drier:
         return clauses

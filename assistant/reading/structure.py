@@ -79,13 +79,14 @@ _MASK_VERB = re.compile(
     r"\b(?:cover(?:s|ing)?|mask(?:s|ing)?|eat(?:s|ing)?|swallow(?:s|ing)?|bur(?:y|ies|ying)|"
     r"drown(?:s|ing)?(?: out)?|smother(?:s|ing)?|swamp(?:s|ing)?|overpower(?:s|ing)?|"
     r"dominat(?:es|ing)|sit(?:s|ting)? on(?: top of)?|step(?:s|ping)? on|crowd(?:s|ing)?|"
-    r"cloud(?:s|ing)?|kill(?:s|ing)?|hid(?:es|ing))\b"
+    r"cloud(?:s|ing)?|kill(?:s|ing)?|hid(?:es|ing)|wash(?:es|ing)? over|in the way of)\b"
 )
 # two parts that "are mixing together" / "blur into each other": a clash, not a wish for glue
 # (an imperative "blend them together" has no -ing, -s or -ed)
 _RUN_TOGETHER = re.compile(
     r"\b(?:(?:mix|blend|merg|mash|bleed|melt|smear|run|mush|blur|bled)\w*(?:ing|s|ed)|blurr?y|"
-    r"blur|mush|smear|run|bled|ran)\s+(?:\w+\s+)?(?:together|into (?:each other|one)|as one)\b"
+    r"blur|mush|smear|run|bled|ran|muddy|muddied|cloudy)\s+(?:\w+\s+)?(?:together|"
+    r"into (?:each other|one)|as one)\b"
 )
 _MAKE_ROOM = re.compile(
     r"\b(?:carve|make|clear|give|leave|create|open)\s+(?:out\s+|up\s+)?(?:some\s+|more\s+|a\s+)?"
@@ -179,7 +180,9 @@ def find_structures(
         if clash:
             asks.append(Ask("buried", -1, "clash"))
             rest = blank(rest, clash.start(), clash.end())
-            rest = re.sub(r"\b(?:mud\w*|mask\w*|clash\w*|fight\w*|compet\w*)\b", " ", rest)
+            rest = re.sub(
+                r"\b(?:mud\w*|mask\w*|clash\w*|fight\w*|compet\w*|liv\w*|on top of)\b", " ", rest
+            )
     gone = _GONE.search(rest) if named and not asks else None
     if gone:
         asks.append(Ask("buried", -1, "can't find"))

@@ -22,6 +22,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "dark": ("brightness", -1),
     "dull": ("brightness", -1),
     "muffled": ("brightness", -1),
+    "closed": ("brightness", -1),
+    "closed in": ("brightness", -1),
     "mellow": ("brightness", -1),
     "veiled": ("brightness", -1),
     "hazy": ("brightness", -1),
@@ -54,6 +56,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "piercing": ("harsh", 1),
     "shrill": ("harsh", 1),
     "brittle": ("harsh", 1),
+    "scratchy": ("harsh", 1),
+    "glassy": ("harsh", 1),
     "edgy": ("harsh", 1),
     "abrasive": ("harsh", 1),
     "strident": ("harsh", 1),
@@ -71,6 +75,9 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "wooly": ("mud", 1),
     "congested": ("mud", 1),
     "mushy": ("mud", 1),
+    "mush": ("mud", 1),
+    "mess": ("mud", 1),
+    "messy": ("mud", 1),
     "gunk": ("mud", 1),
     "gunky": ("mud", 1),
     "clean": ("mud", -1),
@@ -90,6 +97,9 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "sibilant": ("sibilance", 1),
     "sibilance": ("sibilance", 1),
     "essy": ("sibilance", 1),
+    "esses": ("sibilance", 1),
+    "s sounds": ("sibilance", 1),
+    "ss sounds": ("sibilance", 1),
     "fizzy": ("sibilance", 1),
     # body / low end
     "thin": ("low_end", -1),
@@ -199,6 +209,9 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "wet": ("wet", 1),
     "reverb": ("wet", 1),
     "reverby": ("wet", 1),
+    "reverberation": ("wet", 1),
+    "reverberant": ("wet", 1),
+    "tail": ("wet", 1),
     "ambient": ("wet", 1),
     "roomy": ("wet", 1),
     "spacey": ("wet", 1),
@@ -221,6 +234,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "echo": ("echo", 1),
     "delay": ("echo", 1),
     "echoey": ("echo", 1),
+    "slapback": ("echo", 1),
+    "slap back": ("echo", 1),
     # level and balance
     "loud": ("level", 1),
     "louder": ("level", 1),
@@ -328,6 +343,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "edge": ("presence", 1),
     "crack": ("punch", 1),
     "thump": ("low_end", 1),
+    "chunk": ("low_end", 1),
+    "chunky": ("low_end", 1),
     "thud": ("low_end", 1),
     "thuddy": ("low_end", 1),
     "tiny": ("low_end", -1),
@@ -344,6 +361,7 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "hit": ("punch", 1),
     "strong": ("level", 1),
     "soft": ("level", -1),
+    "weak": ("level", -1),
     "prominent": ("level", 1),
     "stick out": ("level", 1),
     "poke out": ("level", 1),
@@ -364,6 +382,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "swamp": ("buried", 1),
     "eat": ("buried", 1),
     "step on": ("buried", 1),
+    "separate": ("buried", 1),
+    "smear over": ("buried", 1),
     "step on each other": ("buried", 1),
     "on top of each other": ("buried", 1),
     "compete": ("buried", 1),
@@ -429,12 +449,12 @@ VAGUE = frozenset(
     "better improve improved improvement professional pro polished expensive cheap vibe vibes "
     "vibey feel feeling right wrong off weird strange good great nice bad awesome amazing "
     "fix something magic sauce special interesting fresh modern radio ready commercial "
-    "summer summery pop".split()
+    "summer summery pop annoying irritating".split()
 )
 PROBLEMS = frozenset({"harsh", "mud", "boom", "box", "honk", "sibilance", "buried"})
 # Complaints: a bare mention asks for the opposite ("it's thin" = more low end).
 COMPLAINTS = frozenset(
-    "thin weedy lightweight dull muffled veiled flat lifeless boring cluttered crowded busy "
+    "thin weedy lightweight dull muffled closed veiled flat lifeless boring cluttered crowded busy "
     "distant cold sterile clinical hazy empty overpowering tiny small naked overwhelming dominant dominate "
     "overpower closet curtain blanket pillow towel".split()
 ) | {"far away", "stick out", "poke out", "jump out", "sticks out", "poking out"}
@@ -573,6 +593,14 @@ ROLE_WORDS: dict[str, str] = {
     "melody": "lead",
     "lead line": "lead",
     "topline": "lead",
+    "shaker": "percussion",
+    "tambourine": "percussion",
+    "tamb": "percussion",
+    "tambo": "percussion",
+    "conga": "percussion",
+    "bongo": "percussion",
+    "bongos": "percussion",
+    "cowbell": "percussion",
 }
 # Words that look like the singular or plural of a part but name something else ("the key
 # of the song", "a word with you").
@@ -787,5 +815,5 @@ STOPWORDS = frozenset(
     there here what how why when where which who all everything whole thing mix song track
     tracks stem stems part parts overall again little slightly one two version not no yes okay
     ok hey hi thanks thank need needs want wants think maybe kind sort of little right left
-    same still even enough""".split()
+    same still even enough things stuff coming comes came""".split()
 )

@@ -2,12 +2,16 @@
 
 Detection reads the fourth difference of each channel (clicks are broadband, music falls
 off towards the top, so the difference lifts clicks out), takes each 32-sample block's peak
-and compares it with the block peaks within 35 ms on either side (the second largest): a
-click stands ``threshold`` times above them, so a note's or a drum's onset (loud after it),
+and compares it with the block peaks within 35 ms on either side (the second largest
+distinct one: another click spanning two blocks counts once, so two clicks close together
+do not hide each other): a click stands ``threshold`` times above them, so a note's or a drum's onset (loud after it),
 a stop (loud before it) and a waveform's edge that repeats every cycle never count (unless
 it stands ``ONSET_VETO_MAX`` times out: no start or stop is that sharp; a click on a
 bass note's last cycle is). The
 first and last ``EDGE_S`` of a file are left to the edit (a cut there is a start point). Runs longer than ``max_click_ms`` are sounds, not clicks.
+A run that stood out is widened to the whole click, its edges and ring-down, down to twice
+the surroundings' median peak: a ring left in the samples the repair keeps would pull it
+far off.
 
 Repair is least-squares AR interpolation (Janssen et al. 1986; Godsill & Rayner 1998): an AR
 model fitted to the audio around the click predicts the missing samples so that the
@@ -39,6 +43,7 @@ EDGE_S = 0.1
 REPAIR_PASSES = 3
 ONSET_VETO_MAX = 50.0  # a start or stop in the clean material stands at most 12.4x out
 DETECT_THRESHOLD = 12.0  # over every clean stem of the test material (at most 10)
+RING_RATIO = 2.0  # a click's edges and ring-down: twice its surroundings' median block peak
 
 
 class ClickFinding(BaseModel):
@@ -74,8 +79,9 @@ def _padded_sides(peaks: np.ndarray) -> np.ndarray:
 
 
 def _reference_floor(peaks: np.ndarray) -> np.ndarray:
-    """Per block, a floor under ``_side_reference`` (cheap: two running maxima): the second
-    largest of both sides is at least the smaller of the two sides' maxima."""
+    """Per block, a floor under ``_distinct_reference`` (cheap: two running maxima): the
+    second largest distinct peak of both sides is at least the smaller of the two sides'
+    maxima (the guard blocks keep the sides apart)."""
     pad = SIDE_BLOCKS + GUARD_BLOCKS
     side_max = np.lib.stride_tricks.sliding_window_view(_padded_sides(peaks), SIDE_BLOCKS)
     side_max = side_max.max(axis=1)
@@ -89,7 +95,7 @@ def _side_reference(peaks: np.ndarray, blocks: np.ndarray | None = None) -> np.n
     SIDE_BLOCKS on either side (the guard blocks next to it left out, so a click spanning
     blocks does not raise its own reference). The second largest, so one other click nearby
     does not hide this one, while a waveform that repeats a sharp edge every cycle (a bass, a
-    sawtooth) always has its next edge there."""
+    sawtooth) always has its next edge there. (The bench's stand-out measure reads it.)"""
     if blocks is not None and blocks.size == 0:
         return np.zeros(0, dtype=peaks.dtype)
     pad = SIDE_BLOCKS + GUARD_BLOCKS
@@ -97,6 +103,23 @@ def _side_reference(peaks: np.ndarray, blocks: np.ndarray | None = None) -> np.n
     chosen = windows if blocks is None else windows[blocks]
     sides = np.concatenate([chosen[:, :SIDE_BLOCKS], chosen[:, -SIDE_BLOCKS:]], axis=1)
     second = np.partition(sides, -2, axis=1)[:, -2]
+    return np.maximum(second, ABSOLUTE_FLOOR)
+
+
+def _distinct_reference(peaks: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """``_side_reference`` counting a click that spans two or three blocks once: the largest
+    block peak on the sides that is not the largest one or next to it. Two clicks close
+    together then do not hide each other, while a waveform's edge that repeats every cycle
+    still has a second edge there."""
+    if blocks.size == 0:
+        return np.zeros(0, dtype=peaks.dtype)
+    pad = SIDE_BLOCKS + GUARD_BLOCKS
+    windows = np.lib.stride_tricks.sliding_window_view(_padded_sides(peaks), 2 * pad + 1)
+    chosen = windows[blocks]
+    sides = np.concatenate([chosen[:, :SIDE_BLOCKS], chosen[:, -SIDE_BLOCKS:]], axis=1)
+    largest = np.argmax(sides, axis=1)[:, None]
+    near = np.abs(np.arange(sides.shape[1])[None, :] - largest) <= 1
+    second = np.where(near, 0.0, sides).max(axis=1)
     return np.maximum(second, ABSOLUTE_FLOOR)
 
 
@@ -108,8 +131,9 @@ def _steady_around(audio: np.ndarray, blocks: int) -> np.ndarray:
     pad = LEVEL_BLOCKS + GUARD_BLOCKS
     padded = np.pad(power, pad, mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * pad + 1)
-    before = windows[:, :LEVEL_BLOCKS].mean(axis=1)
-    after = windows[:, -LEVEL_BLOCKS:].mean(axis=1)
+    # the median block: another click nearby is not a level change
+    before = np.median(windows[:, :LEVEL_BLOCKS], axis=1)
+    after = np.median(windows[:, -LEVEL_BLOCKS:], axis=1)
     return np.abs(10.0 * np.log10(after / before)) <= ONSET_DB
 
 
@@ -121,7 +145,7 @@ def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> lis
         return []
     peaks = diff[: blocks * BLOCK].reshape(blocks, BLOCK).max(axis=1)
     candidates = np.flatnonzero(peaks > threshold * _reference_floor(peaks))
-    reference = _side_reference(peaks, candidates)
+    reference = _distinct_reference(peaks, candidates)
     stands_out = peaks[candidates] > threshold * reference
     candidates, reference = candidates[stands_out], reference[stands_out]
     steady = _steady_around(audio, blocks)[candidates] if candidates.size else candidates
@@ -134,18 +158,56 @@ def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> lis
     for b, ref in zip(hot_blocks, reference):
         span = slice(b * BLOCK, (b + 1) * BLOCK)
         hot[span] = diff[span] > threshold * ref
-    index = np.flatnonzero(hot)
-    runs: list[tuple[int, int]] = []
-    start = prev = int(index[0])
-    for i in index[1:]:
-        i = int(i)
-        if i - prev > MERGE_GAP:
-            runs.append((start, prev + 1))
-            start = i
-        prev = i
-    runs.append((start, prev + 1))
-    # a click rings down after its peak: rebuild as far again as the run that stood out
-    return [(a, min(b + (b - a), diff.size)) for a, b in runs if b - a <= max_samples]
+    floor = np.full(diff.size, np.inf, dtype=np.float32)
+    for b, typical in zip(hot_blocks, _side_median(peaks, hot_blocks)):
+        floor[b * BLOCK : (b + 1) * BLOCK] = typical
+    runs = _merged_runs(np.flatnonzero(hot))
+    return [
+        _rung_down(diff, a, b, level=RING_RATIO * float(floor[a:b].min()), limit=max_samples)
+        for a, b in runs
+        if b - a <= max_samples
+    ]
+
+
+def _side_median(peaks: np.ndarray, blocks: np.ndarray) -> np.ndarray:
+    """For each of ``blocks``: the median block peak within SIDE_BLOCKS on either side, the
+    surroundings' ordinary high-frequency level (other clicks nearby do not raise it)."""
+    pad = SIDE_BLOCKS + GUARD_BLOCKS
+    windows = np.lib.stride_tricks.sliding_window_view(_padded_sides(peaks), 2 * pad + 1)
+    chosen = windows[blocks]
+    sides = np.concatenate([chosen[:, :SIDE_BLOCKS], chosen[:, -SIDE_BLOCKS:]], axis=1)
+    return np.maximum(np.median(sides, axis=1), ABSOLUTE_FLOOR)
+
+
+def _merged_runs(index: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) runs of sorted sample indices, gaps up to MERGE_GAP bridged."""
+    breaks = np.flatnonzero(np.diff(index) > MERGE_GAP)
+    starts = np.concatenate([index[:1], index[breaks + 1]])
+    stops = np.concatenate([index[breaks], index[-1:]]) + 1
+    return list(zip(starts.tolist(), stops.tolist()))
+
+
+def _chain_end(over: np.ndarray) -> int:
+    """How far a chain of True samples reaches from the front of ``over``, gaps up to
+    MERGE_GAP bridged (a ringing click's difference dips at each zero crossing)."""
+    index = np.flatnonzero(over)
+    if index.size == 0 or index[0] > MERGE_GAP:
+        return 0
+    gaps = np.flatnonzero(np.diff(index) > MERGE_GAP)
+    return int(index[gaps[0]] if gaps.size else index[-1]) + 1
+
+
+def _rung_down(diff: np.ndarray, a: int, b: int, *, level: float, limit: int) -> tuple[int, int]:
+    """The run that stood out, widened to the whole click: a click's edges (one may sit in
+    a block whose reference another click raised) and its ring-down stay over ``level``
+    (RING_RATIO times its surroundings' median) past the part that stood out ``threshold``
+    times: a ring left in the known samples would drive the AR solution far off.
+    At least as far again as the run after it, at most ``limit`` samples on either side."""
+    before = diff[max(a - limit, 0) : a][::-1] > level
+    after = diff[b : b + limit] > level
+    start = a - _chain_end(before)
+    stop = b + max(_chain_end(after), b - a)
+    return start, min(stop, diff.size)
 
 
 def _ar_coefficients(pieces: list[np.ndarray], order: int) -> np.ndarray:
@@ -237,7 +299,7 @@ class ClickMeter:
         self.max_samples = _max_samples(DeClick().max_click_ms, sample_rate)
         sides = (SIDE_BLOCKS + GUARD_BLOCKS + LEVEL_BLOCKS + GUARD_BLOCKS + 2) * BLOCK
         need = max(
-            sides + 2 * self.max_samples + MERGE_GAP, 2 * (SIDE_BLOCKS + GUARD_BLOCKS) * BLOCK
+            sides + 3 * self.max_samples + MERGE_GAP, 2 * (SIDE_BLOCKS + GUARD_BLOCKS) * BLOCK
         )
         self.context = -(-need // BLOCK) * BLOCK
         self._buffer: np.ndarray | None = None  # the audio from ``_start`` on
@@ -310,6 +372,6 @@ class _DeClickOp:
 
 def declick_stage(spec: DeClick, *, sample_rate: int) -> LocalStage:
     op = _DeClickOp(spec, sample_rate=sample_rate)
-    reach = (SIDE_BLOCKS + GUARD_BLOCKS + 2) * BLOCK + op.max_samples + AR_CONTEXT + 4 * MARGIN
+    reach = (SIDE_BLOCKS + GUARD_BLOCKS + 2) * BLOCK + 2 * op.max_samples + AR_CONTEXT + 4 * MARGIN
     context = REPAIR_PASSES * reach  # each pass reads what the one before rebuilt
     return LocalStage(op, context=context, grid=BLOCK)
