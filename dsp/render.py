@@ -18,10 +18,6 @@ track of 32 touches one track, and the result is the same samples a full render 
 buses' send sums are cached the same way (``send-<bus>-<key>.npy``), so a changed sender
 costs one pass of its bus (the reverb is not split or shortened) and nothing of the others.
 
-The mix loop places the two halves of each block on two threads (one core: on one), and a
-finishing thread swaps the bus returns and writes the sums of each placed block while the
-next are placed; the samples do not depend on either.
-
 Memory holds a few blocks, never whole tracks or the whole mix: the pre-master goes to the
 ``sinks`` (meters, writers) block by block (``collect=True`` also keeps it, for tests and
 small jobs). Bus tails stop at the song's end.
