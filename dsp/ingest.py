@@ -107,14 +107,11 @@ def ingest(
         for name, reader in readers.items()
     ]
     unity = MixMeter(channels=2, sample_rate=sample_rate, total=frames)
+    placer = MixPlacer(sample_rate)
     jobs = {s.name: MixJob(s, TrackState(name=s.name), (), +1, True, ()) for s in stems}
     spans = [(lo, min(lo + BLOCK_FRAMES, frames)) for lo in range(0, frames, BLOCK_FRAMES)]
     workers = pool_size(at_most=len(stems))
-    with (
-        ThreadPoolExecutor(max_workers=workers) as pool,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="place") as helper,
-    ):
-        placer = MixPlacer(sample_rate, helper=helper if pool_size(at_most=2) > 1 else None)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         feeds = BlockFeeds(stems, spans, pool, ahead=AHEAD_PER_WORKER * workers)
         try:
             for index, (start, stop) in enumerate(spans):

@@ -99,7 +99,6 @@ Sink = Callable[[int, np.ndarray], None]
 MeterFactory = Callable[[str, int, int], TrackMeter | None]
 BLOCK_S = 5.0  # 10 s blocks kept ~65 MB more in flight (say, 8 x 280 s) for no less CPU
 AHEAD_PER_WORKER = 2  # track blocks in flight per worker (bounds memory, not speed)
-FINISH_AHEAD = 4  # blocks' finishes and send writes waiting for the finishing thread
 
 
 class _Reader(Protocol):
@@ -316,39 +315,17 @@ class MixJob:
     matrix: np.ndarray | None = None
 
 
-class _Scratch:
-    """One thread's buffers for placing a chunk."""
-
-    def __init__(self) -> None:
-        self.out = np.empty((2, MIX_CHUNK), dtype=np.float32)
-        self.row = np.empty(MIX_CHUNK, dtype=np.float32)
-        self.mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
-        self.spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
-        self.sums = np.empty((2, MIX_CHUNK), dtype=np.float64)  # the sums' type
-
-
-@dataclass(frozen=True)
-class _Placement:
-    """One job's gains for one block: the placement matrix (times 2**40, and times the fader
-    when it is static), the fader's per-sample gain otherwise, and each send's target sum and
-    gain."""
-
-    matrix: np.ndarray
-    fader: np.ndarray | None
-    sends: list[tuple[np.ndarray, np.ndarray | float]]
-
-
 class MixPlacer:
     """Places blocks (fader, automation, pan, width) scaled by 2**40, chunk by chunk, and
-    adds them into the exact sums. With a ``helper`` thread, the second half of each block is
-    placed there while this thread places the first: every operation is per sample and the
-    gains are computed once for the whole block, so the sums are the same samples."""
+    adds them into the exact sums."""
 
-    def __init__(self, sample_rate: int, *, helper: ThreadPoolExecutor | None = None) -> None:
+    def __init__(self, sample_rate: int) -> None:
         self.sample_rate = sample_rate
-        self._helper = helper
-        self._scratch = _Scratch()
-        self._helper_scratch = _Scratch()
+        self._out = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self._row = np.empty(MIX_CHUNK, dtype=np.float32)
+        self._mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
+        self._spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self._scratch = np.empty((2, MIX_CHUNK), dtype=np.float64)  # the sums' type
         self._gains_at = -1
         self._gains: dict[tuple, np.ndarray | float] = {}
 
@@ -381,31 +358,6 @@ class MixPlacer:
         sends: Mapping[str, np.ndarray],
         written: Callable[[np.ndarray, int], None] | None = None,
     ) -> None:
-        frames = block.shape[1]
-        placement = self._prepare(job, block, start, sends)
-        if self._helper is None or written is not None or frames < 2 * MIX_CHUNK:
-            self._place_range(job, block, placement, acc, 0, frames, self._scratch, written)
-            return
-        middle = frames // 2
-        other = self._helper.submit(
-            self._place_range,
-            job,
-            block,
-            placement,
-            acc,
-            middle,
-            frames,
-            self._helper_scratch,
-            None,
-        )
-        try:
-            self._place_range(job, block, placement, acc, 0, middle, self._scratch, None)
-        finally:
-            other.result()
-
-    def _prepare(
-        self, job: MixJob, block: np.ndarray, start: int, sends: Mapping[str, np.ndarray]
-    ) -> _Placement:
         stop = start + block.shape[1]
         track = job.track
         if job.matrix is None:
@@ -429,46 +381,27 @@ class MixPlacer:
             for bus, send in BUSES
             if bus in job.buses
         ]
-        return _Placement(matrix, fader, send_gains)
-
-    def _place_range(
-        self,
-        job: MixJob,
-        block: np.ndarray,
-        placement: _Placement,
-        acc: np.ndarray,
-        first: int,
-        last: int,
-        scratch: _Scratch,
-        written: Callable[[np.ndarray, int], None] | None,
-    ) -> None:
-        fader = placement.fader
-        for lo in range(first, last, MIX_CHUNK):
-            hi = min(lo + MIX_CHUNK, last)
-            placed = self._place(
-                block[:, lo:hi], placement.matrix, None if fader is None else fader[lo:hi], scratch
-            )
+        for lo in range(0, block.shape[1], MIX_CHUNK):
+            hi = min(lo + MIX_CHUNK, block.shape[1])
+            placed = self._place(block[:, lo:hi], matrix, None if fader is None else fader[lo:hi])
             if job.premaster:
-                _accumulate(acc[:, lo:hi], placed, job.sign, scratch.sums)
-            for target, gain in placement.sends:
+                _accumulate(acc[:, lo:hi], placed, job.sign, self._scratch)
+            for target, gain in send_gains:
                 part = gain if isinstance(gain, float) else gain[lo:hi]
                 if target.shape[0] == 1:
-                    scaled = scratch.mono[:, : hi - lo]
+                    scaled = self._mono[:, : hi - lo]
                     np.add(placed[0], placed[1], out=scaled[0])
                     scaled *= part
                 else:
-                    scaled = scratch.spare[:, : hi - lo]
+                    scaled = self._spare[:, : hi - lo]
                     np.multiply(placed, part, out=scaled)
-                _accumulate(target[:, lo:hi], scaled, job.sign, scratch.sums)
+                _accumulate(target[:, lo:hi], scaled, job.sign, self._scratch)
             if written is not None:
                 written(placed, lo)
 
-    @staticmethod
-    def _place(
-        source: np.ndarray, matrix: np.ndarray, gain: np.ndarray | None, scratch: _Scratch
-    ) -> np.ndarray:
+    def _place(self, source: np.ndarray, matrix: np.ndarray, gain: np.ndarray | None):
         frames = source.shape[1]
-        out, row = scratch.out[:, :frames], scratch.row[:frames]
+        out, row = self._out[:, :frames], self._row[:frames]
         if gain is not None:
             source = source * gain
         for out_row in range(2):
@@ -959,14 +892,8 @@ class _Mixdown:
         by_source: dict[str, list[MixJob]] = {}
         for job in self.jobs:
             by_source.setdefault(job.source.insert_key, []).append(job)
-        helper = (
-            self.stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="place"))
-            if pool_size(at_most=2) > 1
-            else None
-        )
-        placer = MixPlacer(self.rate, helper=helper)
+        placer = MixPlacer(self.rate)
         output = _Output(sinks)
-        finisher = _Finisher(self._finish, output, stack=self.stack)
         pending: deque[tuple[int, int, np.ndarray]] = deque()
         units, done = max(len(spans) * len(sources), 1), 0
         mixing = bool(
@@ -991,19 +918,18 @@ class _Mixdown:
                         progress(f"mixing {source.name}", min(0.99, done / units))
                 for bus, send in sends.items():
                     if bus in self.send_puts:
-                        finisher.run(self.send_puts[bus], start, send)
+                        self.send_puts[bus](start, send)
                     if bus in self.lanes:
                         self.lanes[bus].feed(start, to_float(send))
                 pending.append((start, stop, acc))
                 while len(pending) > 1:
-                    finisher.put(*pending.popleft())
+                    self._finish(*pending.popleft(), output)
                 if progress is not None and not sources:
                     progress("mixing", min(0.99, (index + 1) / max(len(spans), 1)))
             for lane in self.lanes.values():
                 lane.close()
             while pending:
-                finisher.put(*pending.popleft())
-            finisher.close()
+                self._finish(*pending.popleft(), output)
             for lane in self.lanes.values():
                 lane.finish()
             output.close()
@@ -1011,7 +937,6 @@ class _Mixdown:
             feeds.cancel()
             for lane in self.lanes.values():
                 lane.abort()
-            finisher.abort()
             output.abort()
             raise
         for key, meter in self._meters.items():
@@ -1070,37 +995,6 @@ class _Mixdown:
         if self.mix_put is not None:
             self.mix_put(start, acc)
         output.put(start, acc, self._mixbus(start, stop))
-
-
-class _Finisher:
-    """Runs ``finish(start, stop, acc, output)`` for each placed block, and the writes of its
-    send sums, in order on a thread of its own (swapping bus returns, writing the sums) while
-    the next blocks are placed; at most ``FINISH_AHEAD`` tasks wait for it."""
-
-    def __init__(self, finish: Callable[..., None], output: _Output, *, stack: ExitStack) -> None:
-        self._finish = finish
-        self._output = output
-        self._pool = stack.enter_context(
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="finish")
-        )
-        self._waiting: deque[Any] = deque()
-
-    def put(self, start: int, stop: int, acc: np.ndarray) -> None:
-        self.run(self._finish, start, stop, acc, self._output)
-
-    def run(self, task: Callable[..., None], *args: Any) -> None:
-        while len(self._waiting) >= FINISH_AHEAD:
-            self._waiting.popleft().result()
-        self._waiting.append(self._pool.submit(task, *args))
-
-    def close(self) -> None:
-        while self._waiting:
-            self._waiting.popleft().result()
-
-    def abort(self) -> None:
-        for future in self._waiting:
-            future.cancel()
-        self._waiting.clear()
 
 
 def _shifted(reader: NpyReader, start: int, stop: int, frames: int) -> np.ndarray:

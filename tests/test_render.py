@@ -693,30 +693,3 @@ def test_a_cached_file_evicted_while_a_render_reads_it_does_not_stop_the_render(
 
     result = render(stems, state, cache_dir=cache, sinks=[evict], block_s=2.0)
     np.testing.assert_array_equal(result.premaster, render(stems, state).premaster)
-
-
-def test_placing_each_block_on_two_threads_gives_the_one_thread_samples(tmp_path, monkeypatch):
-    """The render places the halves of each 5 s block on two threads; with automation that
-    starts and stops inside a block, sends, pan and width, the sums are the same samples."""
-    stems = sources(
-        lead=noise(12.0, channels=1, seed=3),
-        pad=noise(12.0, channels=2, seed=4, level=0.05),
-        bass=sine(55, 11.0, channels=1),
-    )
-    state = MixState(
-        tracks=(
-            TrackState(name="lead", reverb_send_db=-8, delay_send_db=-14, pan=-0.3),
-            TrackState(name="pad", width=1.4, pan=0.4, reverb_send_db=-12),
-            TrackState(name="bass", gain_db=-3, hpf_hz=35),
-        ),
-        automation=(
-            SectionAutomation(track="lead", start_s=3.1, end_s=7.4, gain_db=2.5),
-            SectionAutomation(track="pad", start_s=6.0, end_s=9.0, reverb_send_db=-4),
-            SectionAutomation(track=None, start_s=8.2, end_s=12.0, gain_db=-1.5),
-        ),
-    )
-    two = render(stems, state, cache_dir=tmp_path / "two")
-    monkeypatch.setattr("mixchat.dsp.render.pool_size", lambda *, at_most: 1)
-    one = render(stems, state, cache_dir=tmp_path / "one")
-    assert np.array_equal(two.premaster, one.premaster)
-    assert rms_db(two.premaster) > -40
