@@ -90,6 +90,15 @@ def _reference_floor(peaks: np.ndarray) -> np.ndarray:
     return np.maximum(np.minimum(left, right), ABSOLUTE_FLOOR)
 
 
+def _sides(peaks: np.ndarray, blocks: np.ndarray | None) -> np.ndarray:
+    """For each block (or each of ``blocks``): the block peaks within SIDE_BLOCKS on either
+    side, the guard blocks next to it left out, as (blocks, 2 * SIDE_BLOCKS)."""
+    pad = SIDE_BLOCKS + GUARD_BLOCKS
+    windows = np.lib.stride_tricks.sliding_window_view(_padded_sides(peaks), 2 * pad + 1)
+    chosen = windows if blocks is None else windows[blocks]
+    return np.concatenate([chosen[:, :SIDE_BLOCKS], chosen[:, -SIDE_BLOCKS:]], axis=1)
+
+
 def _side_reference(peaks: np.ndarray, blocks: np.ndarray | None = None) -> np.ndarray:
     """For each block (or each of ``blocks``): the second-largest block peak within
     SIDE_BLOCKS on either side (the guard blocks next to it left out, so a click spanning
@@ -98,10 +107,7 @@ def _side_reference(peaks: np.ndarray, blocks: np.ndarray | None = None) -> np.n
     sawtooth) always has its next edge there. (The bench's stand-out measure reads it.)"""
     if blocks is not None and blocks.size == 0:
         return np.zeros(0, dtype=peaks.dtype)
-    pad = SIDE_BLOCKS + GUARD_BLOCKS
-    windows = np.lib.stride_tricks.sliding_window_view(_padded_sides(peaks), 2 * pad + 1)
-    chosen = windows if blocks is None else windows[blocks]
-    sides = np.concatenate([chosen[:, :SIDE_BLOCKS], chosen[:, -SIDE_BLOCKS:]], axis=1)
+    sides = _sides(peaks, blocks)
     second = np.partition(sides, -2, axis=1)[:, -2]
     return np.maximum(second, ABSOLUTE_FLOOR)
 
@@ -113,10 +119,7 @@ def _distinct_reference(peaks: np.ndarray, blocks: np.ndarray) -> np.ndarray:
     still has a second edge there."""
     if blocks.size == 0:
         return np.zeros(0, dtype=peaks.dtype)
-    pad = SIDE_BLOCKS + GUARD_BLOCKS
-    windows = np.lib.stride_tricks.sliding_window_view(_padded_sides(peaks), 2 * pad + 1)
-    chosen = windows[blocks]
-    sides = np.concatenate([chosen[:, :SIDE_BLOCKS], chosen[:, -SIDE_BLOCKS:]], axis=1)
+    sides = _sides(peaks, blocks)
     largest = np.argmax(sides, axis=1)[:, None]
     near = np.abs(np.arange(sides.shape[1])[None, :] - largest) <= 1
     second = np.where(near, 0.0, sides).max(axis=1)
@@ -172,10 +175,7 @@ def find_clicks(audio: np.ndarray, *, threshold: float, max_samples: int) -> lis
 def _side_median(peaks: np.ndarray, blocks: np.ndarray) -> np.ndarray:
     """For each of ``blocks``: the median block peak within SIDE_BLOCKS on either side, the
     surroundings' ordinary high-frequency level (other clicks nearby do not raise it)."""
-    pad = SIDE_BLOCKS + GUARD_BLOCKS
-    windows = np.lib.stride_tricks.sliding_window_view(_padded_sides(peaks), 2 * pad + 1)
-    chosen = windows[blocks]
-    sides = np.concatenate([chosen[:, :SIDE_BLOCKS], chosen[:, -SIDE_BLOCKS:]], axis=1)
+    sides = _sides(peaks, blocks)
     return np.maximum(np.median(sides, axis=1), ABSOLUTE_FLOOR)
 
 
