@@ -746,3 +746,45 @@ def test_speakers_are_a_place_not_a_near_spelling_of_a_part() -> None:
 )
 def test_where_a_part_stands_and_when_it_is_heard(brief: str, expected: list) -> None:
     assert asks(brief) == expected
+
+
+@pytest.mark.parametrize(
+    ("brief", "expected"),
+    [
+        # a ring is a drum's mid resonance; "lose that" takes it away, nothing is buried
+        ("the snare has this annoying ring to it, can we lose that", [("box", -1)]),
+        ("the lead is screechy", [("harsh", -1)]),
+        ("the hats are too bright and tizzy", [("brightness", -1), ("sizzle", -1)]),
+        # a complaint word said as a wish asks for more of it
+        ("the vocal should jump out more when the chorus hits", [("level", 1)]),
+        ("the vocal sticks out too much", [("level", -1)]),
+        # "dull it down" is the verb; "it is dull" the complaint
+        ("dull the pad down a bit", [("brightness", -1)]),
+        ("the pad sounds dull", [("brightness", 1)]),
+        # a part overpowering a band has too much of it; a bone-dry part wants reverb
+        ("the bass is overpowering the bottom end", [("low_end", -1)]),
+        ("vox needs some space around it, its bone dry", [("wet", 1)]),
+        # the loudness said of a reverb is the reverb's own
+        ("vocal verb is too long and loud", [("reverb_size", -1), ("wet", -1)]),
+        # a part sitting on another masks it; fighting for space is not a reverb's space
+        ("the pad is sitting right on top of the vocal", [("buried", -1)]),
+        ("the keys and the guitar are fighting for space", [("buried", -1)]),
+        ("guitar and keys blur together", [("buried", -1)]),
+        ("kick has no click, i want to hear the beater", [("presence", 1)]),
+    ],
+)
+def test_rings_wishes_verbs_and_parts_on_parts(brief: str, expected: list) -> None:
+    assert asks(brief) == expected
+
+
+def test_a_fragment_naming_nothing_is_the_part_said_before() -> None:
+    reading = read_brief("the bass is all low end and no attack, bring out the pick", tracks=TRACKS)
+    assert [t.value for t in reading.clauses[-1].targets] == ["bass"]
+    assert ("growl", 1) in [(a.concept, a.direction) for a in reading.clauses[-1].asks]
+
+
+def test_how_hard_a_part_hits_in_a_section_is_its_level_there() -> None:
+    reading = read_brief("guitars should hit harder in the chorus", tracks=TRACKS)
+    (clause,) = reading.clauses
+    assert [(a.concept, a.direction) for a in clause.asks] == [("level", 1)]
+    assert [s.label for s in clause.sections] == ["chorus"]

@@ -40,7 +40,8 @@ DOWN_VERB = re.compile(
     r"ease (?:off|up)|back off|dial (?:\w+ )?(?:back|down)|rein in|scale back|go easy|"
     r"attenuate|less|shelve (?:\w+ )?down|tilt (?:\w+ )*down|clog(?:s|ged|ging)?|"
     r"(?:crowd|swamp|choke|fill)(?:s|ed|ing)? up|hog(?:s|ged|ging)?|"
-    r"tak(?:e|es|ing) up (?:all|too much|so much))\b"
+    r"tak(?:e|es|ing) up (?:all|too much|so much)|overpower\w*|dominat\w*|"
+    r"(?:take|takes|taking|took) over|soften\w*|sand(?:s|ed|ing)?|shave\w*)\b"
 )
 
 
@@ -68,7 +69,7 @@ EXCESS_AFTER = re.compile(
     r"(?:too much\b|too\b(?:\s+(?P<quality>[a-z]+))?|overly\b|a bit much\b|much\b|over\w+|"
     r"hyped\b|excessive\b|overkill\b|over the top\b|hot\b|out of control\b|piling up\b|"
     r"building up\b)|(?:is\s+|are\s+)?(?P<verb>(?:drown|swallow|bur|cover|smother|swamp|eat|"
-    r"overpower|dominat|mask|kill)\w*))"
+    r"overpower|dominat|mask|kill|wash)\w*))"
 )
 LACK_AFTER = re.compile(
     r"^\s*(?:\S+\s+){0,5}?(?:is|are|was|were|'s|feels?|sounds?|seems?)\s+"

@@ -29,6 +29,7 @@ from mixchat.assistant.reading.direction import (
     QUANTITY_NOUNS,
     REGION_BOOSTS,
     TOO_LITTLE,
+    WISH_BEFORE,
     direction_modifier,
     said_as_simile_state,
 )
@@ -53,6 +54,7 @@ from mixchat.assistant.reading.vocab import (
     STOPWORDS,
     TARGETS_LUFS,
     VAGUE,
+    WISHABLE,
 )
 
 ReadingIntent = Literal[
@@ -130,7 +132,14 @@ _SPLIT = re.compile(
 # where a mix is heard, never a quality of it ("on my phone" is not "tinny")
 LISTENING_DEVICE = re.compile(r"(?:phone|laptop|earbud|headphone|speaker|airpod|car)s?")
 # "thin" as a verb: "thin out the pad", "thin the keys out", "thin it out a bit"
-THIN_OUT = re.compile(r"^\s*(?:(?:it|them|that|this|those|the \w+|\w+)\s+)?out\b")
+# "dull it down", "dull the cymbals down a bit": the verb, less of its top
+THIN_OUT = re.compile(r"^\s*(?:(?:it|them|that|this|those|the \w+|\w+)\s+)?(?:out|down)\b")
+_STATE_JUST_BEFORE = re.compile(
+    r"\b(?:is|are|its|was|were|sounds?|feels?|seems?|gets?)\s+(?:\w+\s+)?$"
+)
+# a wish said of a complaint word ("should jump out more"), unless "too" follows it
+_MORE_AFTER = re.compile(r"\s*(?:a (?:bit|little) )?more\b")
+_TOO_AFTER = re.compile(r"\s*(?:way |a bit |a little )?too\b")
 
 
 @dataclass(frozen=True)
@@ -227,6 +236,20 @@ def normalise_text(text: str) -> str:
     text = re.sub(
         r"\b(chorus|drop|hook|verse|bridge|beat|song|drums|part|section|it|they) kicks? in\b",
         r"\1 starts",
+        text,
+    )
+    # "when the chorus hits", "once the drop comes": the section arrives, no punch said
+    text = re.sub(
+        r"\b(when|once|as soon as|where|after) (the )?(chorus|choruses|drop|hook|verse|verses|"
+        r"bridge|outro|intro|breakdown) (hits|lands|comes in|comes|drops|arrives)\b",
+        r"\1 \2\3 starts",
+        text,
+    )
+    # "carve some room", "make space": a pocket for a part, not a reverb's room
+    text = re.sub(
+        r"\b(?:carve|make|clear|create|leave|free up)(?: out| up)?(?: some| a little| a| more)? "
+        r"(?:space|room|pocket|gap|hole)\b(?! (?:for|reverb|verb|sound|mic|tone|ambience)\b)",
+        "carve",
         text,
     )
     # "needs more low", "boomy in the low": the low end, said short
@@ -339,6 +362,13 @@ _REFERENCE = re.compile(
 )
 
 
+# "the pad sits right on top of the vocal": a part on another is masking it, not compared
+_MASKS_BEFORE = re.compile(
+    r"\b(?:sit|sits|sitting|sat|step\w*|stand\w*|liv\w*|stack\w*|pil\w*|land\w*)\s+"
+    r"(?:right\s+|directly\s+|just\s+|all\s+)?$"
+)
+
+
 def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[TargetRef, ...], str]:
     """The parts a clause names, in the order they were said, and the text with them blanked."""
     found: list[tuple[int, TargetRef]] = []
@@ -404,7 +434,7 @@ def split_reference(
     """Targets said after "than", "compared to", "against": the reference a clause is
     relative to ("the vocal louder than the guitar"), apart from what it moves."""
     m = _REFERENCE.search(original)
-    if not m or len(targets) < 2:
+    if not m or len(targets) < 2 or _MASKS_BEFORE.search(original[: m.start()]):
         return targets, ()
     tail = original[m.end() :]
     refs = tuple(
@@ -574,6 +604,9 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             i += 1
             continue
         concept, sign, canonical = hit
+        if canonical == "lose" and re.match(r"\s*(?:that|this|it|those|them)\b", text[end:]):
+            i += n  # "can we lose that": the quality said before goes, nothing is buried
+            continue
         typed = text[start:end]
         state = (
             descriptor is None
@@ -648,6 +681,12 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         if canonical in COMPLAINTS:
             direction = -sign
         if (
+            canonical in WISHABLE
+            and (WISH_BEFORE.search(text[:start]) or _MORE_AFTER.match(text[end:]))
+            and not _TOO_AFTER.match(text[end:])
+        ):
+            direction = sign  # "the vocal should jump out more": a wish, not a complaint
+        if (
             re.search(r"\bno (?:real )?$", text[:start])
             and concept not in PROBLEMS
             and concept not in _EFFECTS
@@ -666,7 +705,11 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
                 direction = -1  # "it's not clean": less mud
             else:
                 concept, canonical = "saturation", "grit"  # "too clean": dirt, not mud
-        if canonical == "thin" and THIN_OUT.match(text[end:]):
+        if (
+            canonical in ("thin", "dull")
+            and THIN_OUT.match(text[end:])
+            and not _STATE_JUST_BEFORE.search(text[:start])
+        ):
             direction = sign  # "thin out the pad", "thin it out": less of its low end
         if descriptor is not None and getattr(descriptor, "polarity", "") == "problem":
             direction = -1 if concept in PROBLEMS or concept == "lexicon" else direction
@@ -902,9 +945,18 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         asks = _soft_is_a_tone(_level_of_a_band(asks))
     elif sections:
         # "the vocal should be more upfront in the chorus": where the part stands in those
-        # sections is its level there (an EQ cannot move it in one section only)
+        # sections is its level there (an EQ cannot move it in one section only), and so is
+        # how hard it hits there ("the guitars should hit harder in the chorus")
         asks = [
-            replace(a, concept="level") if a.concept == "presence" and a.word in _PLACE else a
+            replace(a, concept="level")
+            if (a.concept == "presence" and a.word in _PLACE) or a.concept == "punch"
+            else a
+            for a in asks
+        ]
+    if _REVERB_SUBJECT.search(text):
+        # "the vocal verb is too long and loud": the loudness said is the reverb's own
+        asks = [
+            replace(a, concept="wet") if a.concept == "level" and a.word in _LOUDNESS else a
             for a in asks
         ]
     asks = _settle(asks, actions)
@@ -949,6 +1001,12 @@ _TAME = re.compile(
 )
 TAME_WORD = "tame"
 _PLACE = frozenset({"forward", "upfront", "up front", "in your face", "present"})
+_REVERB_SUBJECT = re.compile(
+    r"\b(?:reverb|verb|reverb tail|tail|ambience)\s+(?:\w+\s+){0,3}?(?:is|are|'s|s|sounds?|"
+    r"feels?|seems?|gets?)\s+(?:(?:way|a bit|a little|just|kind of|really|still|so|too)\s+)*"
+    r"(?:\w+\s+and\s+)?(?:loud|louder|quiet|quieter)\b"
+)
+_LOUDNESS = frozenset({"loud", "louder", "quiet", "quieter"})
 _TOO_MUCH = re.compile(
     r"\b(?:is|are|s|sounds?|feels?|gets?|getting)\s+(?:(?:way|a bit|a little|just|kind of|"
     r"really|still|simply)\s+)*(?:too much|a bit much|overkill|over the top|excessive)\b"
@@ -1061,6 +1119,15 @@ _EXPLICIT_MIX = re.compile(
 )
 
 
+# qualities a clause that names nothing says of the part the clause before named ("the bass
+# is all low end, bring out the pick")
+_PART_QUALITIES = frozenset(
+    "level presence brightness air wet width punch growl low_end mud boom box honk harsh "
+    "sizzle".split()
+)
+_OVERALL = re.compile(r"\b(?:overall|everything|whole|all over|the rest|in general)\b")
+
+
 def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause]:
     """Fragments share: a target-only part joins its neighbour's ask; a section-only part
     gives its section to its neighbour; a clause with no target inherits the previous one's
@@ -1142,9 +1209,10 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
             clause = replace(clause, targets=tuple(t for t in out[-1].targets if t.kind != "mix"))
         if not clause.targets and out and not re.search(r"\bit\b|\bmix\b", clause.text):
             prev_tracks = tuple(t for t in out[-1].targets if t.kind != "mix")
-            if prev_tracks and all(
-                a.concept in ("level", "presence", "brightness", "air", "wet", "width", "punch")
-                for a in clause.asks
+            if (
+                prev_tracks
+                and all(a.concept in _PART_QUALITIES for a in clause.asks)
+                and not (_OVERALL.search(clause.text))
             ):
                 clause = replace(clause, targets=prev_tracks)
         out.append(clause)

@@ -9,7 +9,7 @@ import re
 
 from mixchat.assistant.reading.asks import Ask
 from mixchat.assistant.reading.refs import TargetRef, blank, has_phrase
-from mixchat.assistant.reading.vocab import GROUP_WORDS, ROLE_WORDS
+from mixchat.assistant.reading.vocab import CONCEPT_WORDS, GROUP_WORDS, ROLE_WORDS
 
 
 def find_pan(text: str) -> float | None:
@@ -71,14 +71,16 @@ _OVER_ALL = re.compile(
 _SAME_PLACE = re.compile(
     r"\b(?:occupy\w*|share|sharing|shares|in|fight\w* for|compet\w* for|tak\w* up|sit\w* in|"
     r"live\w* in|liv\w* in|at)\s+the\s+same\s+(?:space|frequenc\w*|range|area|spot|pocket|"
-    r"register|place|zone|band|freqs?)\b"
+    r"register|place|zone|band|freqs?)\b|"
+    r"\b(?:fight\w*|compet\w*|battl\w*|wrestl\w*|jostl\w*|scrap\w*)\s+(?:for|over)\s+"
+    r"(?:the\s+|some\s+)?(?:space|room|frequenc\w*|range|spot|pocket|air\s*time|freqs?)\b"
 )
 _EACH_OTHER = re.compile(r"\b(?:\w+\s+){0,2}(?:each other|one another)(?:\s+up)?\b")
 _PAIR_WORDS = re.compile(r"\b(?:separate|distinguish|tell apart|each other|together)\b")
 _MASK_VERB = re.compile(
     r"\b(?:cover(?:s|ing)?|mask(?:s|ing)?|eat(?:s|ing)?|swallow(?:s|ing)?|bur(?:y|ies|ying)|"
     r"drown(?:s|ing)?(?: out)?|smother(?:s|ing)?|swamp(?:s|ing)?|overpower(?:s|ing)?|"
-    r"dominat(?:es|ing)|sit(?:s|ting)? on(?: top of)?|step(?:s|ping)? on|crowd(?:s|ing)?|"
+    r"dominat(?:es|ing)|sit(?:s|ting)? (?:right |directly |just )?on(?: top of)?|step(?:s|ping)? (?:right |all )?on|crowd(?:s|ing)?|"
     r"cloud(?:s|ing)?|kill(?:s|ing)?|hid(?:es|ing)|wash(?:es|ing)? over|in the way of)\b"
 )
 # two parts that "are mixing together" / "blur into each other": a clash, not a wish for glue
@@ -92,13 +94,17 @@ _MAKE_ROOM = re.compile(
     r"\b(?:carve|make|clear|give|leave|create|open)\s+(?:out\s+|up\s+)?(?:some\s+|more\s+|a\s+)?"
     r"(?:space|room|pocket|hole|gap)\s+for\b"
 )
+_BAND_OBJECT = re.compile(
+    r"^\s*(?:the\s+|all\s+(?:the\s+)?|my\s+)?(?P<band>low end|bottom end|bottom|lows|low mids|"
+    r"top end|high end|highs|mids|midrange|sub|sub bass)\b"
+)
 _PASSIVE_BEFORE = re.compile(r"\b(?:is|are|gets?|getting|being|been|was|were)\s+(?:\w+\s+)?$")
 _EVERYTHING = re.compile(
     r"^\s*(?:out\s+)?(?:everything|it all|the mix|the song|the track|all|the rest)\b"
 )
 _DRY_COMPLAINT = re.compile(
-    r"\b(?:is|are|sounds?|feels?|seems?|too|so|very|really|quite|pretty|kind of|a bit|way)\s+"
-    r"(?:\w+\s+)?dry\b(?!\s+(?:it|them|this|that|him|her|\w+)?\s*up\b)"
+    r"\b(?:is|are|its|sounds?|feels?|seems?|too|so|very|really|quite|pretty|kind of|a bit|way|"
+    r"bone|dead|totally|completely|super)\s+(?:\w+\s+)?dry\b(?!\s+(?:it|them|this|that|him|her|\w+)?\s*up\b)"
 )
 _SIDE = re.compile(
     r"\b(?:(?:to|on|towards?|over to|onto|more to)\s+the\s+(left|right)(?:\s+side)?|"
@@ -213,7 +219,12 @@ def find_structures(
         passive = _PASSIVE_BEFORE.search(before) and verb.group(0).endswith("ed")
         subject = [t for t in named if _said_in(t, before)]
         objects = [t for t in named if _said_in(t, after)]
-        if not passive and subject and _EVERYTHING.search(after) and not objects:
+        band = _BAND_OBJECT.match(after)
+        if not passive and subject and band and not objects:
+            # "the bass is overpowering the bottom end": the part has too much of that band
+            asks.append(Ask(CONCEPT_WORDS[band.group("band")][0], -1, band.group("band")))
+            rest = blank(rest, verb.start(), verb.end() + band.end())
+        elif not passive and subject and _EVERYTHING.search(after) and not objects:
             asks.append(Ask("level", -1, verb.group(0)))
             rest = blank(rest, verb.start(), verb.end())
         elif not passive and subject and objects:

@@ -323,6 +323,27 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "hurts my ears": ("harsh", 1),
     "hurting my ears": ("harsh", 1),
     "sharp": ("harsh", 1),
+    "screechy": ("harsh", 1),
+    "tizzy": ("sizzle", 1),
+    "chesty": ("boom", 1),
+    "clog": ("mud", 1),
+    "clogged": ("mud", 1),
+    "pick": ("growl", 1),  # a bass's or guitar's pick: its attack's upper band
+    "beater": ("presence", 1),
+    "low punch": ("low_end", 1),
+    "blur together": ("buried", 1),
+    "run together": ("buried", 1),
+    "bleed together": ("buried", 1),
+    "smear together": ("buried", 1),
+    "mush together": ("buried", 1),
+    "screech": ("harsh", 1),
+    "squeaky": ("harsh", 1),
+    "ring": ("box", 1),  # a drum's or a room's ring: its mid resonance
+    "ringy": ("box", 1),
+    "resonant": ("box", 1),
+    "resonance": ("box", 1),
+    "stand out": ("level", 1),
+    "pop out": ("level", 1),
     "splashy": ("sizzle", 1),
     "sizzly": ("sizzle", 1),
     "sizzle": ("sizzle", 1),
@@ -457,7 +478,19 @@ COMPLAINTS = frozenset(
     "thin weedy lightweight dull muffled closed veiled flat lifeless boring cluttered crowded busy "
     "distant cold sterile clinical hazy empty overpowering tiny small naked overwhelming dominant dominate "
     "overpower closet curtain blanket pillow towel".split()
-) | {"far away", "stick out", "poke out", "jump out", "sticks out", "poking out"}
+) | {
+    "far away",
+    "stick out",
+    "poke out",
+    "jump out",
+    "sticks out",
+    "poking out",
+    "stand out",
+    "pop out",
+}
+# Complaints that are also said as wishes ("the vocal should jump out more"): a wish before
+# them or "more" after them asks for more of the quality
+WISHABLE = frozenset({"stick out", "poke out", "jump out", "stand out", "pop out"})
 # Faults whose word already points to the fix ("uneven" is more compression): said as how
 # a part is now, they are not turned around as other qualities are ("it's so dark": brighter).
 FAULTS = frozenset({"uneven", "inconsistent", "jump around", "all over the place"})
@@ -577,6 +610,9 @@ ROLE_WORDS: dict[str, str] = {
     "guitars": "guitar",
     "gtr": "guitar",
     "gtrs": "guitar",
+    "acoustic": "guitar",
+    "acoustic guitar": "guitar",
+    "electric guitar": "guitar",
     "keys": "keys",
     "piano": "keys",
     "keyboard": "keys",
