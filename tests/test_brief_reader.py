@@ -788,3 +788,13 @@ def test_how_hard_a_part_hits_in_a_section_is_its_level_there() -> None:
     (clause,) = reading.clauses
     assert [(a.concept, a.direction) for a in clause.asks] == [("level", 1)]
     assert [s.label for s in clause.sections] == ["chorus"]
+
+
+def test_two_parts_joined_after_a_comma_stay_one_relation() -> None:
+    reading = read_brief("low end is a mess, kick and bass stepping on each other", tracks=TRACKS)
+    assert [t.value for t in reading.clauses[-1].targets] == ["kick", "bass"]
+    assert [a.concept for a in reading.clauses[-1].asks] == ["buried"]
+
+
+def test_felt_more_than_heard_is_the_sub() -> None:
+    assert asks("the bass should be felt more than heard") == [("sub", 1)]

@@ -774,3 +774,13 @@ def test_one_stereo_part_is_widened_where_it_stands_not_panned() -> None:
     widths = [c.args for c in plan.calls if c.tool == "set_width"]
     assert widths and widths[0]["track"] == "other" and widths[0]["width"] > 1.0
     assert not [c for c in plan.calls if c.tool == "set_pan"]
+
+
+def test_a_bigger_room_for_a_part_that_sends_nothing_also_sends_it_there() -> None:
+    _, plan = plan_for("put the singer in a bigger room")
+    assert "set_reverb" in [c.tool for c in plan.calls]
+    sends = [c.args for c in plan.calls if c.tool == "set_send"]
+    assert sends and sends[0]["track"] == "Vocal" and sends[0]["send_db"] is not None
+    sending = context("").state.with_track("Vocal", reverb_send_db=-14.0)
+    _, plan = plan_for("put the singer in a bigger room", state=sending)
+    assert [c.tool for c in plan.calls] == ["set_reverb"]  # it is in the room already

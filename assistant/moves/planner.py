@@ -360,12 +360,14 @@ def plan_ask(
     elif concept == "reverb_tone":
         out = reverb_tone_move(context, d, amount)
     elif concept in ("reverb_size", "delay_feedback"):
-        out = length_move(
-            context,
-            bus="reverb" if concept == "reverb_size" else "delay",
-            direction=d,
-            amount=amount,
-        )
+        bus = "reverb" if concept == "reverb_size" else "delay"
+        out = length_move(context, bus=bus, direction=d, amount=amount)
+        silent = [
+            n for n in names or () if getattr(context.state.track(n), f"{bus}_send_db") is None
+        ]
+        if d > 0 and silent:
+            # "put the singer in a bigger room" when the singer sends nothing: into the room
+            out.extend(send_move(context, silent, direction=1, amount=amount, bus=bus, sections=()))
     elif concept in ("wet", "echo"):
         out = send_move(
             context,
@@ -525,7 +527,8 @@ def buried_plan(
 MUTUAL_WORDS = frozenset(
     {
         "can't separate", "run together", "clash", "clashing", "fighting", "fight",
-        "competing", "compete", "step on each other", "on top of each other",
+        "competing", "compete", "step on each other", "on top of each other", "blur together",
+        "bleed together", "smear together", "mush together",
     }
 )  # fmt: skip
 

@@ -245,6 +245,8 @@ def normalise_text(text: str) -> str:
         r"\1 \2\3 starts",
         text,
     )
+    # "the bass should be felt more than heard": its sub, not its fader
+    text = re.sub(r"\bfelt (?:more )?(?:than|rather than|instead of|not) heard\b", "more sub", text)
     # "carve some room", "make space": a pocket for a part, not a reverb's room
     text = re.sub(
         r"\b(?:carve|make|clear|create|leave|free up)(?: out| up)?(?: some| a little| a| more)? "
@@ -1085,11 +1087,34 @@ def _both_qualities(before: str, after: str) -> bool:
     head = re.match(r"[a-z']*", _HEDGE.sub("", after))
     if re.search(r"\b(?:between|tell apart|distinguish) (?:the |my )?\S+$", before.rstrip()):
         return True  # "a clash between kick and bass": one relation of two parts
+    if _opens_with_part(before) and _part_word(_HEDGE.sub("", after), first=True):
+        return True  # "low end is a mess, kick and bass stepping on each other": both parts
     # "too pingy and bright": what "too" says of the first word it says of the second
     first_said = last is not None and (
         _quality_word(last.group(0)) or re.search(r"\btoo \S+$", before.rstrip()) is not None
     )
     return first_said and head is not None and _quality_word(head.group(0))
+
+
+def _part_word(text: str, *, first: bool) -> bool:
+    """``text`` opens (``first``) or ends with a part's name ("the kick", "bass guitar")."""
+    words = re.findall(r"[a-z0-9']+", text)
+    words = words[:3] if first else words[-2:]
+    if first and words[:1] == ["the"]:
+        words = words[1:]
+    for span in (2, 1):
+        said = " ".join(words[:span] if first else words[-span:])
+        if len(words) >= span and (said in ROLE_WORDS or said in GROUP_WORDS):
+            return True
+    return False
+
+
+def _opens_with_part(before: str) -> bool:
+    """The clause so far is a part's name alone ("kick", "the vocal"): no quality said yet."""
+    words = re.findall(r"[a-z0-9']+", before)
+    if words[:1] == ["the"]:
+        words = words[1:]
+    return 0 < len(words) <= 2 and _part_word(before, first=False)
 
 
 def split_clauses(text: str) -> list[str]:
