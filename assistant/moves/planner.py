@@ -29,7 +29,7 @@ from mixchat.assistant.moves.tone import (
     tilt_move,
 )
 from mixchat.assistant.planning.contract import BlendAim, Plan, PlanContext
-from mixchat.assistant.planning.measures import TrackLevel, TrackPan
+from mixchat.assistant.planning.measures import Bus, TrackLevel, TrackPan
 from mixchat.assistant.reading.cleanup import CLEANUP_CONCEPTS
 from mixchat.assistant.reading.reader import BriefReading, Clause, TargetRef, ceiling_db, read_brief
 from mixchat.assistant.reading.vocab import DRUM_ROLES, MOODS, VOCAL_ROLES
@@ -360,7 +360,7 @@ def plan_ask(
     elif concept == "reverb_tone":
         out = reverb_tone_move(context, d, amount)
     elif concept in ("reverb_size", "delay_feedback"):
-        bus = "reverb" if concept == "reverb_size" else "delay"
+        bus: Bus = "reverb" if concept == "reverb_size" else "delay"
         out = length_move(context, bus=bus, direction=d, amount=amount)
         silent = [
             n for n in names or () if getattr(context.state.track(n), f"{bus}_send_db") is None
