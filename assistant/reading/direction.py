@@ -47,7 +47,7 @@ DOWN_VERB = re.compile(
 
 _STATE_BEFORE = re.compile(
     r"(?:(?<![\w'])'s|\b(?:is|are|was|were|its|thats|it's|that's|sounds?|sounding|feels?|feeling|seems?|seeming|looks?|"
-    r"gets?|getting|got|becomes?|became|sits?|sitting))\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|"
+    r"gets?|getting|got|becomes?|became|sits?|sitting|finds?|finding|found)(?:\s+(?:it|them|this|that|the|my))?)\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|"
     r"a bit|a little|a little bit|a tad|a touch|bit|super|rather|somewhat|slightly|fairly|"
     r"already|just|still|now|all|way|much|extremely|incredibly|overall)\s+)*"
     r"(?:(?:and|or)\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|a bit|a little|a tad|"
@@ -56,6 +56,11 @@ _STATE_BEFORE = re.compile(
 WISH_BEFORE = re.compile(
     r"\b(?:make|makes|making|want|wanted|like|should|could|would|must|need|needs|to|let|can|so|"
     r"might|will|may|if|hope|how)\b(?:\s+\S+){0,2}\s*$"
+)
+# "the pad has a lot of low end": how it is now, so less of it
+_PLENTY_BEFORE = re.compile(
+    r"\b(?:has|have|had|got|there's|theres|there is|there are|with)\s+(?:a\s+|so\s+)?"
+    r"(?:lot|lots|loads|tons|plenty|heaps)\s+of\s*$"
 )
 _LACKS_BEFORE = re.compile(
     r"\b(?:has|have|had|got|there's|theres|there is|there are|with)\s+(?:no|zero|hardly any|barely any)"
@@ -131,6 +136,8 @@ def direction_modifier(before: str, after: str, *, state: bool = False) -> int:
         return 1
     if re.match(r"\s*enough\b", after) and re.search(r"\bnot\b", before):
         return 1
+    if _PLENTY_BEFORE.search(before):
+        return -1
     if _NOT_AS_STATE.search(before):
         return 1  # "the vocal is not cutting through", "it doesn't sound bright": it lacks it
     window = " ".join(before.split()[-4:])

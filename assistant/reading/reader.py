@@ -247,6 +247,19 @@ def normalise_text(text: str) -> str:
     )
     # "the bass should be felt more than heard": its sub, not its fader
     text = re.sub(r"\bfelt (?:more )?(?:than|rather than|instead of|not) heard\b", "more sub", text)
+    # "it makes the mix heavy": how the mix is now, not a wish for it
+    text = re.sub(
+        r"\b(?:(?:it|this|that|they|which) make|makes|made|is making|are making) (?:the mix|"
+        r"the song|the track|everything|it all|the whole thing|the whole mix) (?=[a-z])",
+        "is ",
+        text,
+    )
+    # "the cymbals are eating my ears", "killing my ears": harsh, not a part buried
+    text = re.sub(
+        r"\b(?:eat|kill|destroy|rip|shred|tear|murder)\w* (?:my|your|our|the) (?:ears|head)\b",
+        "hurt my ears",
+        text,
+    )
     # "carve some room", "make space": a pocket for a part, not a reverb's room
     text = re.sub(
         r"\b(?:carve|make|clear|create|leave|free up)(?: out| up)?(?: some| a little| a| more)? "
@@ -655,6 +668,11 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             elif lack := LACK_AFTER.match(text[end:]):
                 modifier = 1
                 skip.add(end + lack.start("lack"))  # "the low end is weak": not a fader
+            elif concept in _EFFECTS and (fault := QUALITY_AFTER.match(text[end:])):
+                # "the reverb is muddy", "the reverb makes everything muddy": it causes it
+                caused = _concept_for(fault.group("quality"))
+                if caused is not None and caused[0] in PROBLEMS:
+                    modifier = -1
         if canonical in BAND_NOUNS and descriptor is None:
             # "the top end of the strings is scratchy": the band goes the way the quality
             # said of it asks
@@ -1087,34 +1105,11 @@ def _both_qualities(before: str, after: str) -> bool:
     head = re.match(r"[a-z']*", _HEDGE.sub("", after))
     if re.search(r"\b(?:between|tell apart|distinguish) (?:the |my )?\S+$", before.rstrip()):
         return True  # "a clash between kick and bass": one relation of two parts
-    if _opens_with_part(before) and _part_word(_HEDGE.sub("", after), first=True):
-        return True  # "low end is a mess, kick and bass stepping on each other": both parts
     # "too pingy and bright": what "too" says of the first word it says of the second
     first_said = last is not None and (
         _quality_word(last.group(0)) or re.search(r"\btoo \S+$", before.rstrip()) is not None
     )
     return first_said and head is not None and _quality_word(head.group(0))
-
-
-def _part_word(text: str, *, first: bool) -> bool:
-    """``text`` opens (``first``) or ends with a part's name ("the kick", "bass guitar")."""
-    words = re.findall(r"[a-z0-9']+", text)
-    words = words[:3] if first else words[-2:]
-    if first and words[:1] == ["the"]:
-        words = words[1:]
-    for span in (2, 1):
-        said = " ".join(words[:span] if first else words[-span:])
-        if len(words) >= span and (said in ROLE_WORDS or said in GROUP_WORDS):
-            return True
-    return False
-
-
-def _opens_with_part(before: str) -> bool:
-    """The clause so far is a part's name alone ("kick", "the vocal"): no quality said yet."""
-    words = re.findall(r"[a-z0-9']+", before)
-    if words[:1] == ["the"]:
-        words = words[1:]
-    return 0 < len(words) <= 2 and _part_word(before, first=False)
 
 
 def split_clauses(text: str) -> list[str]:
@@ -1153,13 +1148,26 @@ _PART_QUALITIES = frozenset(
 _OVERALL = re.compile(r"\b(?:overall|everything|whole|all over|the rest|in general)\b")
 
 
+def _relation_of_parts(clause: Clause) -> bool:
+    """A clause saying one part clashes with another that was said just before it."""
+    return (
+        bool(clause.asks)
+        and all(a.concept == "buried" for a in clause.asks)
+        and len([t for t in clause.targets if t.kind != "mix"]) == 1
+        and re.search(
+            r"\b(?:each other|one another|together|fight\w*|clash\w*|compet\w*|one)\b", clause.text
+        )
+        is not None
+    )
+
+
 def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause]:
     """Fragments share: a target-only part joins its neighbour's ask; a section-only part
     gives its section to its neighbour; a clause with no target inherits the previous one's
     track target when it does not say "it"/"the mix"."""
     out: list[Clause] = []
     pending: list[Clause] = []
-    for clause in clauses:
+    for index, clause in enumerate(clauses):
         part = _part_said_before(out[-1] if out else _earlier(before, clause), clause)
         if part:
             prev = out[-1] if out else Clause(text="")
@@ -1176,10 +1184,15 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
             and clause.asks
             and all(a.concept == "level" and a.word in COMPLAINTS for a in clause.asks)
             and not any(t.kind != "mix" for t in clause.targets)
+            and not any(t.kind != "mix" for t in out[-1].targets)
         ):  # "too much bass overall, it's overwhelming": the complaint said again
             continue
+        following = clauses[index + 1] if index + 1 < len(clauses) else None
+        if not clause.asks and following is not None and _relation_of_parts(following):
+            pending.append(clause)  # "..., kick and | bass stepping on each other": both parts
+            continue
         if not clause.asks:
-            if out and clause.targets:
+            if out and clause.targets and not _FINE_AS_IS.search(clause.text):
                 prev = out[-1]
                 out.append(
                     replace(
@@ -1239,7 +1252,9 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
                 and all(a.concept in _PART_QUALITIES for a in clause.asks)
                 and not (_OVERALL.search(clause.text))
             ):
-                clause = replace(clause, targets=prev_tracks)
+                clause = replace(
+                    clause, targets=prev_tracks, sections=clause.sections or out[-1].sections
+                )
         out.append(clause)
     for frag in pending:
         out.append(frag)

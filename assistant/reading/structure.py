@@ -90,6 +90,10 @@ _RUN_TOGETHER = re.compile(
     r"blur|mush|smear|run|bled|ran|muddy|muddied|cloudy)\s+(?:\w+\s+)?(?:together|"
     r"into (?:each other|one)|as one)\b"
 )
+_ONE_THING = re.compile(
+    r"\b(?:one|a single|1)\s+(?:big\s+|huge\s+|giant\s+)?(?:blob|mess|lump|mass|mush|smear|"
+    r"sound|thing|instrument)\b"
+)
 _MAKE_ROOM = re.compile(
     r"\b(?:carve|make|clear|give|leave|create|open)\s+(?:out\s+|up\s+)?(?:some\s+|more\s+|a\s+)?"
     r"(?:space|room|pocket|hole|gap)\s+for\b"
@@ -204,6 +208,8 @@ def find_structures(
         rest = blank(rest, hear.start(), hear.end())
     # the other part may be in the fragment before ("the bass and | kick are mixing together")
     together = _RUN_TOGETHER.search(rest) if named and not asks else None
+    if together is None and named and not asks:
+        together = _ONE_THING.search(rest)  # "bass and kick are one big blob"
     if together:
         asks.append(Ask("buried", -1, "run together"))
         rest = blank(rest, together.start(), together.end())
