@@ -44,6 +44,13 @@ class DcMeter:
             self._powers.append(power / (channels * size))
             self._means.append(framed.mean(axis=2, dtype=np.float64))
 
+    def settle(self) -> None:
+        """Fed to the end: each measure kept as one array, the partial block let go."""
+        self._frames.end()
+        if self._powers:
+            self._powers = [np.concatenate(self._powers)]
+            self._means = [np.concatenate(self._means, axis=1)]
+
     def result(self) -> DcFinding:
         """The channel means over the blocks where the stem is not silent (a stem that is
         off half the time still carries its offset while it plays)."""

@@ -56,6 +56,7 @@ class FaultMeter:
     ``role=None`` (``side_by_side``: every stem of a session fed at once, while they are
     decoded) measures what does not depend on the role, holding little per stem: the hum's
     decimated stream waits in a temporary file and clicks are searched every block.
+    ``settle`` once the stem has been fed to its end lets go of what only feeding needed;
     ``finish`` then names the role, feeds a vocal's own parts (plosives, sibilance) in a
     second pass and gives the findings ``stream_faults`` gives."""
 
@@ -87,6 +88,16 @@ class FaultMeter:
         self.rumble.feed(audio, mono)
         if self.sibilance is not None:
             self.sibilance.feed(audio, mono)
+
+    def settle(self) -> None:
+        """The stem has been fed to its end: what only feeding needed (the hum's resampler,
+        the clicks' context, partial frames) is let go and the per-block measures are kept
+        as one array each, so a meter that waits for its role holds little."""
+        self.dc.settle()
+        self.hum.settle()
+        self.noise.settle()
+        self.clicks.settle()
+        self.rumble.settle()
 
     def finish(self, read: Reread, *, role: str, block: int = FEED_FRAMES) -> StemFaults:
         """The findings of a meter made with ``role=None``, judged for ``role``."""

@@ -33,13 +33,14 @@ import math
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 
-from mixchat.dsp.cleanup.frames import FrameStream
-from mixchat.dsp.resampling import PiecewiseResampler
+from mixchat.dsp.cleanup.frames import FrameStream, hann
+from mixchat.dsp.resampling import METER_PIECE_FRAMES, PiecewiseResampler
 
 DETECT_RATE_HZ = 4000
 HIGHEST_HARMONIC_HZ = 1800.0
@@ -330,6 +331,16 @@ def a_weighting_db(freq_hz: np.ndarray) -> np.ndarray:
     return 20.0 * np.log10(gain) + 2.0
 
 
+@lru_cache(maxsize=4)
+def _a_weights(sample_rate: int) -> np.ndarray:
+    """The A-weighting's power gain at each bin of an A_WEIGHT_FRAME-point spectrum, made
+    once per rate (read-only, as it is shared)."""
+    freqs = np.fft.rfftfreq(A_WEIGHT_FRAME, 1.0 / sample_rate)
+    weights = 10.0 ** (a_weighting_db(freqs) / 10.0)
+    weights.flags.writeable = False
+    return weights
+
+
 def _top_bin(size: int) -> int:
     """The bins of a ``size``-point spectrum at DETECT_RATE_HZ that reach past the highest
     harmonic looked at."""
@@ -409,7 +420,7 @@ class _SteadyFrames:
         hop = FRAME // 2
         stride = -(-max((expected - FRAME) // hop + 1, 1) // MAX_STEADY_FRAMES)
         self._frames = FrameStream(FRAME, stride * hop)
-        self._window = np.hanning(FRAME)
+        self._window = hann(FRAME)
         self._levels: list[np.ndarray] = []
 
     def push(self, low: np.ndarray) -> None:
@@ -440,9 +451,8 @@ class _Audibility:
         self._low_block_powers: list[np.ndarray] = []
         hop = max(A_WEIGHT_FRAME, (frames - A_WEIGHT_FRAME) // (A_WEIGHT_FRAMES - 1))
         self._spread = FrameStream(A_WEIGHT_FRAME, hop)
-        self._window = np.hanning(A_WEIGHT_FRAME)
-        freqs = np.fft.rfftfreq(A_WEIGHT_FRAME, 1.0 / sample_rate)
-        self._weights = 10.0 ** (a_weighting_db(freqs) / 10.0)
+        self._window = hann(A_WEIGHT_FRAME)
+        self._weights = _a_weights(sample_rate)
         self._weighted: list[np.ndarray] = []
         self._total: list[np.ndarray] = []
 
@@ -458,6 +468,15 @@ class _Audibility:
             power = np.square(np.abs(spectrum))
             self._weighted.append(power @ self._weights)
             self._total.append(power.sum(axis=1))
+
+    def settle(self) -> None:
+        """The stem has been fed to its end (``push_low`` may still come): each measure
+        kept as one array, the partial blocks and frames let go."""
+        self._blocks.end()
+        self._spread.end()
+        for parts in (self._block_powers, self._weighted, self._total):
+            if len(parts) > 1:
+                parts[:] = [np.concatenate(parts)]
 
     def push_low(self, low: np.ndarray) -> None:
         """The channel mean decimated to DETECT_RATE_HZ: the band the hum lives in."""
@@ -522,8 +541,13 @@ class HumMeter:
         self.sample_rate = sample_rate
         self._spill = _LowSpill() if spill else None
         self._limit = int(MAX_SECONDS * sample_rate)
-        self._stream = PiecewiseResampler(
-            sample_rate, DETECT_RATE_HZ, 1, dtype="float32", quality="MQ"
+        self._stream: PiecewiseResampler | None = PiecewiseResampler(
+            sample_rate,
+            DETECT_RATE_HZ,
+            1,
+            dtype="float32",
+            quality="MQ",
+            piece_frames=METER_PIECE_FRAMES,
         )
         self._frames = 0
         self._long = _LongSpectrum()
@@ -537,7 +561,17 @@ class HumMeter:
         part = mono[: max(self._limit - self._frames, 0)]
         self._frames += mono.size
         if part.size:
+            if self._stream is None:
+                raise ValueError("HumMeter fed after settle(): the stem had ended")
             self._push_low(self._stream.resample(part))
+
+    def settle(self) -> None:
+        """Fed to the end: the resampler's last samples go where the stream went and the
+        resampler is let go, with the partial blocks the measures wait on."""
+        if self._stream is not None:
+            self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
+            self._stream = None
+        self._audibility.settle()
 
     def _push_low(self, low: np.ndarray) -> None:
         if self._spill is not None:
@@ -554,7 +588,9 @@ class HumMeter:
     def result(self) -> HumFinding:
         if self._frames < 2 * self.sample_rate:  # too short to tell a steady line from a note
             return HumFinding(found=False)
-        self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
+        if self._stream is not None:
+            self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
+            self._stream = None
         if self._spill is not None:
             for low in self._spill.replay():
                 self._analyse_low(low)

@@ -124,6 +124,12 @@ class NoiseMeter:
         if frames.shape[0]:
             self._broadband.append(_powers(frames, self.size).sum(axis=1))
 
+    def settle(self) -> None:
+        """Fed to the end: the frames' powers kept as one array, the partial frame let go."""
+        self._frames.end()
+        if self._broadband:
+            self._broadband = [np.concatenate(self._broadband)]
+
     def _mean_power(self, quiet: np.ndarray, reread: Reread) -> np.ndarray:
         hop = self.size // 2
         total = np.zeros(self.size // 2 + 1, dtype=np.float64)

@@ -98,6 +98,11 @@ class RumbleMeter:
         if self.vocal:
             self.feed_plosives(audio, mono)
 
+    def settle(self) -> None:
+        """Fed to the end: the long frames' partial frame is let go (a vocal's plosives are
+        fed again from the stem's start, ``feed_plosives``)."""
+        self._long.end()
+
     def assign(self, role: str) -> bool:
         """The role, for a meter fed before it was known (as ``other``, so without the
         plosives' frames); True when they are still to be fed (``feed_plosives``, from the
