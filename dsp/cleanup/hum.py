@@ -30,8 +30,6 @@ The removal is ``hum_removal``.
 from __future__ import annotations
 
 import math
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,6 +38,7 @@ import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.frames import FrameStream, hann
+from mixchat.dsp.cleanup.spill import Parked, Parts, Spill
 from mixchat.dsp.resampling import METER_PIECE_FRAMES, PiecewiseResampler
 
 DETECT_RATE_HZ = 4000
@@ -446,7 +445,7 @@ class _Audibility:
 
     def __init__(self, *, sample_rate: int, frames: int) -> None:
         self._blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * sample_rate)))
-        self._block_powers: list[np.ndarray] = []
+        self._block_powers = Parts()
         self._low_blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * DETECT_RATE_HZ)))
         self._low_block_powers: list[np.ndarray] = []
         hop = max(A_WEIGHT_FRAME, (frames - A_WEIGHT_FRAME) // (A_WEIGHT_FRAMES - 1))
@@ -469,12 +468,14 @@ class _Audibility:
             self._weighted.append(power @ self._weights)
             self._total.append(power.sum(axis=1))
 
-    def settle(self) -> None:
+    def settle(self, spill: Spill | None = None) -> None:
         """The stem has been fed to its end (``push_low`` may still come): each measure
-        kept as one array, the partial blocks and frames let go."""
+        joined into one array (the block powers parked in ``spill``, if given), the partial
+        blocks and frames let go."""
         self._blocks.end()
         self._spread.end()
-        for parts in (self._block_powers, self._weighted, self._total):
+        self._block_powers.park(spill)
+        for parts in (self._weighted, self._total):
             if len(parts) > 1:
                 parts[:] = [np.concatenate(parts)]
 
@@ -485,7 +486,7 @@ class _Audibility:
             self._low_block_powers.append(np.mean(np.square(framed), axis=1))
 
     def _powers(self) -> np.ndarray:
-        return np.concatenate(self._block_powers) if self._block_powers else np.zeros(0)
+        return self._block_powers.joined() if self._block_powers else np.zeros(0)
 
     def playing_power(self) -> float:
         powers = self._powers()
@@ -508,38 +509,18 @@ class _Audibility:
         return float(np.concatenate(self._weighted).sum()) / max(total, 1e-30)
 
 
-class _LowSpill:
-    """The decimated stream's pieces in a temporary file, as they came, for ``replay``."""
-
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()
-        self._sizes: list[int] = []
-
-    def put(self, low: np.ndarray) -> None:
-        self._file.write(np.ascontiguousarray(low, dtype=np.float32).tobytes())
-        self._sizes.append(low.size)
-
-    def replay(self) -> Iterator[np.ndarray]:
-        """The pieces again, one at a time; the file is closed after the last."""
-        self._file.seek(0)
-        try:
-            for size in self._sizes:
-                yield np.frombuffer(self._file.read(4 * size), np.float32)
-        finally:
-            self._file.close()
-
-
 class HumMeter:
     """Hum detection fed block by block: the channel mean decimated to DETECT_RATE_HZ as a
     stream (the same samples as one resample of the whole), its long spectrum and 1 s frames
-    (``_LongSpectrum``, ``_SteadyFrames``) and what the hum is heard against. ``spill=True``
+    (``_LongSpectrum``, ``_SteadyFrames``) and what the hum is heard against. A ``spill``
     (many stems fed side by side) keeps the decimated stream in a temporary file and analyses
     it in ``result``: the long spectrum's stretch and sums (about 8 MB) are held only then,
     one stem at a time, not for every stem at once."""
 
-    def __init__(self, *, sample_rate: int, frames: int, spill: bool = False) -> None:
+    def __init__(self, *, sample_rate: int, frames: int, spill: Spill | None = None) -> None:
         self.sample_rate = sample_rate
-        self._spill = _LowSpill() if spill else None
+        self._spill = spill
+        self._spilled: list[Parked] = []  # the decimated stream's pieces, as they came
         self._limit = int(MAX_SECONDS * sample_rate)
         self._stream: PiecewiseResampler | None = PiecewiseResampler(
             sample_rate,
@@ -571,11 +552,11 @@ class HumMeter:
         if self._stream is not None:
             self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
             self._stream = None
-        self._audibility.settle()
+        self._audibility.settle(self._spill)
 
     def _push_low(self, low: np.ndarray) -> None:
         if self._spill is not None:
-            self._spill.put(low)
+            self._spilled.append(self._spill.put(np.asarray(low, dtype=np.float32)))
         else:
             self._analyse_low(low)
 
@@ -592,9 +573,9 @@ class HumMeter:
             self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
             self._stream = None
         if self._spill is not None:
-            for low in self._spill.replay():
-                self._analyse_low(low)
-            self._spill = None
+            for parked in self._spilled:
+                self._analyse_low(self._spill.get(parked))
+            self._spill, self._spilled = None, []
         quiet = self._steady.quiet()
         if quiet is None:
             return HumFinding(found=False)
