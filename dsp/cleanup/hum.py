@@ -14,7 +14,10 @@ amplitude (a note comes and goes; hum stays, and music only adds to it). A stead
 counts when it stands ``FLOOR_LINE_DB`` over its neighbourhood in those quieter frames (where
 the music leaves it bare: between phrases, under a held note) and shows a little in the long
 spectrum; the mains' own line (the fundamental or the second) must stand out in the long
-spectrum.
+spectrum, or be bare in the quiet frames and coherent over the stem (``_Line.bare``: a line of
+one unbroken phase reads in the long spectrum what it reads in a frame). A stem longer than
+``DRIFT_SEGMENT`` is also read in the average of shorter stretches, over which a wandering
+mains line holds still (the long spectrum's fine bins smear it into small peaks).
 The fundamental is anchored on one of the first four harmonics within ``MAINS_TOLERANCE_HZ``
 of 50 or 60 Hz (mains wanders, a recording's clock too) and the others must sit at its
 multiples; hum is found when two lines agree (one of them among the first four) or one stands
@@ -67,6 +70,7 @@ FLOOR_RING_INNER_HZ = 3.0  # the quiet frames' bins are 1 Hz wide: the ring star
 FLOOR_LINE_DB = 12.0  # a line this far over its ring in the quiet frames is there all along ...
 FLOOR_LINE_MIN_DB = 3.0  # ... so it need stand out only this far in the long spectrum
 LONE_FLOOR_DB = 20.0
+COHERENT_MAX = 1.15  # a line steady over the stem reads in the long spectrum what a frame reads
 EXPOSED_AUDIBLE_DB = -85.0  # hum that makes up the stem's quiet passages is heard from here
 EXPOSED_SHARE_DB = -3.0  # the hum against the stem's quietest blocks
 QUIET_BLOCKS_PERCENTILE = 10.0
@@ -79,6 +83,7 @@ MIN_AUDIBLE_DB = -70.0  # A-weighted hum against the A-weighted stem where it pl
 LOW_HARMONICS = 2  # mains hum has its fundamental or a rectifier's second harmonic
 MAX_SECONDS = 300.0
 LONG_SEGMENT = 1 << 19  # samples at DETECT_RATE_HZ (131 s): a stretch of the long spectrum
+DRIFT_SEGMENT = 1 << 16  # (16 s) the shorter stretches a wandering line holds still over
 MAX_STEADY_FRAMES = 256  # the 1 s frames a line's steadiness is read in
 PLAYING_BLOCK_S = 0.05
 A_WEIGHT_FRAME = 4096
@@ -161,9 +166,24 @@ class _Line:
 
     @property
     def lone(self) -> bool:
-        """Stands out enough to be hum without a second line."""
-        return self.steadiness >= LONE_STEADINESS and (
-            self.prominence_db >= LONE_LINE_DB or self.floor_db >= LONE_FLOOR_DB
+        """Stands out enough to be hum without a second line: far over its neighbourhood, or
+        bare in the gaps (``bare``)."""
+        return self.bare or (
+            self.steadiness >= LONE_STEADINESS
+            and (self.prominence_db >= LONE_LINE_DB or self.floor_db >= LONE_FLOOR_DB)
+        )
+
+    @property
+    def bare(self) -> bool:
+        """Bare in the quiet frames (FLOOR_LINE_DB over its ring there), showing in the long
+        spectrum (FAINT_LINE_DB, clear of its neighbours) and coherent over the whole stem: it
+        reads there what it reads in the frames, as a line of one unbroken phase does (a note
+        played again and again starts each time with a new phase and reads less there)."""
+        return (
+            LONE_STEADINESS <= self.steadiness <= COHERENT_MAX
+            and self.floor_db >= FLOOR_LINE_DB
+            and self.prominence_db >= FAINT_LINE_DB
+            and self.isolation_db >= ISOLATION_DB
         )
 
 
@@ -304,7 +324,10 @@ def _best_lines(spectra: _Spectra) -> list[_Line]:
                     continue
                 lines = spectra.harmonics_of(anchor.freq_hz / k)
                 # a set with the mains' own lines beats any set without them
-                low = any(line.harmonic <= LOW_HARMONICS and line.stands_out for line in lines)
+                low = any(
+                    line.harmonic <= LOW_HARMONICS and (line.stands_out or line.bare)
+                    for line in lines
+                )
                 score = sum(line.prominence_db for line in lines) + (1e6 if low else 0.0)
                 if score > best_score:
                     best, best_score = lines, score
@@ -348,11 +371,12 @@ def _top_bin(size: int) -> int:
 
 class _LongSpectrum:
     """The long spectrum's power, fed the decimated channel mean a block at a time: averaged
-    over stretches of LONG_SEGMENT samples, half overlapping, the last one ending where the
+    over stretches of ``segment`` samples, half overlapping, the last one ending where the
     stem ends (memory holds one stretch, whatever the stem's length). A stem shorter than a
     stretch is one stretch of its own length: one coherent spectrum of the whole."""
 
-    def __init__(self) -> None:
+    def __init__(self, segment: int = LONG_SEGMENT) -> None:
+        self.segment = segment
         self._chunks: list[np.ndarray] = []  # the pushed samples from ``_start`` on
         self._start = 0  # where the first chunk starts in the decimated stem
         self._length = 0
@@ -365,11 +389,11 @@ class _LongSpectrum:
     def push(self, low: np.ndarray) -> None:
         self._chunks.append(low)
         self._length += low.size
-        while self._next + LONG_SEGMENT <= self._length:
-            self._take(self._next, self._next + LONG_SEGMENT)
-            self._taken_to = self._next + LONG_SEGMENT
-            self._next += LONG_SEGMENT // 2
-        keep_from = max(self._length - LONG_SEGMENT, self._start)  # all a stretch still needs
+        while self._next + self.segment <= self._length:
+            self._take(self._next, self._next + self.segment)
+            self._taken_to = self._next + self.segment
+            self._next += self.segment // 2
+        keep_from = max(self._length - self.segment, self._start)  # all a stretch still needs
         while self._chunks and self._start + self._chunks[0].size <= keep_from:
             self._start += self._chunks.pop(0).size
 
@@ -401,11 +425,15 @@ class _LongSpectrum:
         self._count += 1
         self.bin_hz = DETECT_RATE_HZ / size
 
+    @property
+    def length(self) -> int:
+        return self._length
+
     def amplitude(self) -> np.ndarray:
         if self._count == 0:
             self._take(self._start, self._length)
         elif self._taken_to < self._length:
-            self._take(self._length - LONG_SEGMENT, self._length)
+            self._take(self._length - self.segment, self._length)
         assert self._power is not None
         return np.sqrt(self._power / self._count)
 
@@ -532,6 +560,7 @@ class HumMeter:
         )
         self._frames = 0
         self._long = _LongSpectrum()
+        self._drift = _LongSpectrum(DRIFT_SEGMENT)
         expected = int(min(frames, self._limit) * DETECT_RATE_HZ / sample_rate)
         self._steady = _SteadyFrames(expected)
         self._audibility = _Audibility(sample_rate=sample_rate, frames=frames)
@@ -564,6 +593,7 @@ class HumMeter:
         low = low32.astype(np.float64)
         self._audibility.push_low(low)
         self._long.push(low32)  # kept as it came (half the memory), windowed in float64
+        self._drift.push(low32)
         self._steady.push(low)
 
     def result(self) -> HumFinding:
@@ -576,10 +606,23 @@ class HumMeter:
             for parked in self._spilled:
                 self._analyse_low(self._spill.get(parked))
             self._spill, self._spilled = None, []
+        return self._finding()
+
+    def _finding(self) -> HumFinding:
+        """The judgement on the whole stem's spectra, once all of it is fed: read in the long
+        spectrum (a steady line gains most over the music there) and, on a stem longer than
+        DRIFT_SEGMENT, in the average of shorter stretches (a wandering line, smeared over
+        the long spectrum's fine bins, holds still over them); found in either."""
         quiet = self._steady.quiet()
         if quiet is None:
             return HumFinding(found=False)
-        spectra = _Spectra(self._long.amplitude(), self._long.bin_hz, quiet)
+        long = self._judged(_Spectra(self._long.amplitude(), self._long.bin_hz, quiet))
+        if long.found or self._drift.length <= DRIFT_SEGMENT:
+            return long
+        drift = self._judged(_Spectra(self._drift.amplitude(), self._drift.bin_hz, quiet))
+        return drift if drift.found else long
+
+    def _judged(self, spectra: _Spectra) -> HumFinding:
         lines = _best_lines(spectra)
         if not lines:
             return HumFinding(found=False)
@@ -600,7 +643,9 @@ class HumMeter:
         exposed = heard_db >= EXPOSED_AUDIBLE_DB and bare
         audible = heard_db >= MIN_AUDIBLE_DB or exposed
         # the mains' own line must stand out in the long spectrum: the quiet frames confirm
-        low_line = any(line.harmonic <= LOW_HARMONICS and line.stands_out for line in lines)
+        low_line = any(
+            line.harmonic <= LOW_HARMONICS and (line.stands_out or line.bare) for line in lines
+        )
         found = low_line and audible and (len(lines) >= 2 or lines[0].lone)
         return HumFinding(
             found=bool(found),
