@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
@@ -21,21 +22,45 @@ M_ARENA_MAX = -8
 ARENA_MAX = 2
 MMAP_THRESHOLD_BYTES = 64 * 1024 * 1024
 TRIM_THRESHOLD_BYTES = 256 * 1024 * 1024
+MAPPED_FROM_BYTES = 1024 * 1024
+_tuned = False  # keep_block_buffers has set the thresholds in this process
 
 
 def keep_block_buffers() -> bool:
     """Tune glibc's malloc for block-wise audio work; False (and no change) elsewhere."""
+    global _tuned
     name = ctypes.util.find_library("c")
     if name is None:
         return False
     with suppress(OSError, AttributeError):
         libc = ctypes.CDLL(name)
-        return bool(
+        _tuned = bool(
             libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
             and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
             and libc.mallopt(M_ARENA_MAX, ARENA_MAX)
         )
+        return _tuned
     return False
+
+
+@contextmanager
+def large_buffers_mapped() -> Iterator[None]:
+    """Within: buffers of MAPPED_FROM_BYTES and more get pages of their own, handed back
+    when freed, for a stage of a few large, short-lived arrays made one after the other
+    (on the heap they land on top of whatever earlier stages left scattered, and the
+    resident size grows by the gaps they cannot use). Outside block-wise audio work's
+    tuning (``keep_block_buffers``) nothing changes."""
+    libc = None
+    name = ctypes.util.find_library("c") if _tuned else None
+    if name is not None:
+        with suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(name)
+            libc.mallopt(M_MMAP_THRESHOLD, MAPPED_FROM_BYTES)
+    try:
+        yield
+    finally:
+        if libc is not None:
+            libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
 
 
 def release_free_memory() -> bool:

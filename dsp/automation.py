@@ -8,6 +8,7 @@ from the first sample. Overlapping ranges add in dB.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -38,6 +39,103 @@ def matching(
     ]
 
 
+def _first_at_or_after(time_s: float, *, start: int, frames: int, sample_rate: int) -> int:
+    """The first of samples ``start .. start+frames`` whose time, ``(start + i) / rate``
+    as the envelope computes it, is >= ``time_s`` (``frames`` when none is)."""
+    i = min(max(math.ceil(time_s * sample_rate) - start, 0), frames)
+    while i > 0 and (start + i - 1) / sample_rate >= time_s:
+        i -= 1
+    while i < frames and (start + i) / sample_rate < time_s:
+        i += 1
+    return i
+
+
+def _first_after(time_s: float, *, start: int, frames: int, sample_rate: int) -> int:
+    """The first sample whose time is > ``time_s`` (``frames`` when none is)."""
+    i = _first_at_or_after(time_s, start=start, frames=frames, sample_rate=sample_rate)
+    while i < frames and (start + i) / sample_rate <= time_s:
+        i += 1
+    return i
+
+
+Shape = tuple[list[float], list[float]]
+
+
+def _owner_shapes(
+    automation: Sequence[SectionAutomation],
+    *,
+    track: str | None,
+    field: str,
+    first_s: float,
+    last_s: float,
+) -> list[Shape] | None:
+    """The trapezoids of ``track``'s ``field`` that reach into ``first_s .. last_s`` (None:
+    none does, so nothing moves there)."""
+    items = matching(automation, track=track, field=field)
+    shapes = [_breakpoints(item, float(getattr(item, field))) for item in items]
+    shapes = [(t, v) for t, v in shapes if t[-1] >= first_s and t[0] <= last_s]
+    return shapes or None
+
+
+def _ramp_spans(
+    shapes: Sequence[Shape], *, start: int, frames: int, sample_rate: int
+) -> list[tuple[int, int]]:
+    """The sample ranges, merged, where some trapezoid ramps (its breakpoints included):
+    outside them every trapezoid is flat, 0 or its offset."""
+    spans = []
+    for times, _ in shapes:
+        for rise_s, top_s in ((times[0], times[1]), (times[2], times[3])):
+            lo = _first_at_or_after(rise_s, start=start, frames=frames, sample_rate=sample_rate)
+            hi = _first_after(top_s, start=start, frames=frames, sample_rate=sample_rate)
+            if hi > lo:
+                spans.append((lo, hi))
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def _pieces(frames: int, ramps: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
+    """``0 .. frames`` cut into (lo, hi, ramps) pieces."""
+    pieces, at = [], 0
+    for lo, hi in ramps:
+        if lo > at:
+            pieces.append((at, lo, False))
+        pieces.append((lo, hi, True))
+        at = hi
+    if at < frames:
+        pieces.append((at, frames, False))
+    return pieces
+
+
+def _envelope(
+    shapes: Sequence[Shape], *, lo: int, hi: int, start: int, sample_rate: int, ramps: bool
+) -> np.ndarray | np.float32:
+    """The dB envelope (float32) of samples ``lo .. hi`` of the block: per sample where
+    something ramps, else the one value all of them share.
+
+    Both are the same arithmetic as the whole block's ``np.interp`` sum: on a flat part a
+    trapezoid's interpolation gives its 0 or its offset exactly, and the sum is in float64
+    in the same order."""
+    if ramps:
+        seconds = (start + np.arange(lo, hi, dtype=np.float64)) / float(sample_rate)
+        envelope = np.zeros(hi - lo, dtype=np.float64)
+        for times, values in shapes:
+            envelope += np.interp(seconds, times, values, left=0.0, right=0.0)
+        return envelope.astype(np.float32)
+    time_s = (start + lo) / sample_rate
+    level = 0.0
+    for times, values in shapes:
+        if times[1] < time_s < times[2]:
+            level += values[1]
+        else:
+            level += 0.0
+    return np.float32(level)
+
+
 def gain_envelope_db(
     automation: Sequence[SectionAutomation],
     *,
@@ -49,19 +147,19 @@ def gain_envelope_db(
 ) -> np.ndarray | None:
     """dB offsets for samples ``start .. start+frames`` (float32), or None if nothing moves
     there (no entry, or none whose ramps reach into these samples)."""
-    items = matching(automation, track=track, field=field)
-    if not items:
+    if not matching(automation, track=track, field=field) or not frames:
         return None
     first, last = start / sample_rate, (start + max(frames - 1, 0)) / sample_rate
-    shapes = [_breakpoints(item, float(getattr(item, field))) for item in items]
-    shapes = [(t, v) for t, v in shapes if t[-1] >= first and t[0] <= last]
-    if not shapes or not frames:
+    shapes = _owner_shapes(automation, track=track, field=field, first_s=first, last_s=last)
+    if shapes is None:
         return None  # nothing moves in these samples
-    seconds = (start + np.arange(frames, dtype=np.float64)) / float(sample_rate)
-    envelope = np.zeros(frames, dtype=np.float64)
-    for times, values in shapes:
-        envelope += np.interp(seconds, times, values, left=0.0, right=0.0)
-    return envelope.astype(np.float32)
+    ramps = _ramp_spans(shapes, start=start, frames=frames, sample_rate=sample_rate)
+    out = np.empty(frames, dtype=np.float32)
+    for lo, hi, ramping in _pieces(frames, ramps):
+        out[lo:hi] = _envelope(
+            shapes, lo=lo, hi=hi, start=start, sample_rate=sample_rate, ramps=ramping
+        )
+    return out
 
 
 def db_to_gain(envelope_db: np.ndarray) -> np.ndarray:
@@ -81,19 +179,33 @@ def automation_gain(
 ) -> np.ndarray | float:
     """Linear gain for samples ``start .. start+frames``: ``static_db`` plus the automation
     of ``field`` for each owner (a track name, None for the mix bus). A float when nothing
-    is automated there, so the caller can multiply by a scalar."""
-    total: np.ndarray | None = None
-    for owner in owners:
-        env = gain_envelope_db(
-            automation,
-            track=owner,
-            frames=frames,
-            sample_rate=sample_rate,
-            field=field,
-            start=start,
-        )
-        if env is not None:
-            total = env if total is None else total + env
-    if total is None:
+    is automated there, so the caller can multiply by a scalar.
+
+    The gain is computed per sample only where an envelope ramps; where they are all flat,
+    once, and filled in (``db_to_gain`` of a value does not depend on its neighbours)."""
+    first, last = start / sample_rate, (start + max(frames - 1, 0)) / sample_rate
+    found = [
+        _owner_shapes(automation, track=owner, field=field, first_s=first, last_s=last)
+        for owner in owners
+    ]
+    moving = [shapes for shapes in found if shapes is not None]
+    if not moving or not frames:
         return float(10.0 ** (static_db / 20.0))
-    return db_to_gain(total + np.float32(static_db))
+    ramps = _ramp_spans(
+        [shape for shapes in moving for shape in shapes],
+        start=start,
+        frames=frames,
+        sample_rate=sample_rate,
+    )
+    gain = np.empty(frames, dtype=np.float32)
+    for lo, hi, ramping in _pieces(frames, ramps):
+        envelopes = [
+            _envelope(shapes, lo=lo, hi=hi, start=start, sample_rate=sample_rate, ramps=ramping)
+            for shapes in moving
+        ]
+        total = envelopes[0]
+        for env in envelopes[1:]:
+            total = total + env
+        level = np.atleast_1d(total + np.float32(static_db))
+        gain[lo:hi] = db_to_gain(level)
+    return gain

@@ -74,6 +74,8 @@ class _Stem:
         self.features.feed(mono)
         if self.faults is not None:
             self.faults.feed(audio, mono if audio.shape[0] <= 2 else None)
+            if stop >= self.faults.frames:
+                self.faults.settle()  # the rest waits for the role: hold little until then
         return audio
 
 

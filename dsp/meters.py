@@ -38,7 +38,7 @@ from mixchat.dsp.loudness import (
     window_samples,
 )
 from mixchat.dsp.masking import DECIMATE, N_BANDS, _frame_grid, _pooling, band_frame_powers
-from mixchat.dsp.resampling import PiecewiseResampler
+from mixchat.dsp.resampling import METER_PIECE_FRAMES, PiecewiseResampler
 from mixchat.dsp.spectrum import _OVERLAP_BELOW_S, frame_powers, mid_side_rows, mono_rows
 
 _ENERGY_CHUNK = 1 << 16
@@ -359,7 +359,7 @@ class BandMeter:
         self._low = _pooling(low_fft, float(low_rate), True)
         self._low_rate = low_rate
         self._resampler = PiecewiseResampler(
-            sample_rate, low_rate, 1, dtype="float32", quality="HQ"
+            sample_rate, low_rate, 1, dtype="float32", quality="HQ", piece_frames=METER_PIECE_FRAMES
         )
         self._high_framer = Framer(rows=1, size=hop, hop=hop, limit=self.frames)
         low_hop = hop // DECIMATE

@@ -11,12 +11,13 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.fft
 
 from mixchat.dsp.meters import Framer
-from mixchat.dsp.resampling import PiecewiseResampler
+from mixchat.dsp.resampling import METER_PIECE_FRAMES, PiecewiseResampler
 
 ANALYSIS_RATE = 22050
 HOP = 512
@@ -110,6 +111,16 @@ def _broad_band_matrix() -> np.ndarray:
     )
 
 
+@lru_cache(maxsize=1)
+def _projections() -> tuple[np.ndarray, ...]:
+    """The band, pitch-class and broad-band matrices, made once and shared by every meter
+    (read-only): a session's stems are measured side by side, a meter each."""
+    matrices = (_band_matrix(_ROWS[0]), _chroma_matrix(), _broad_band_matrix())
+    for matrix in matrices:
+        matrix.flags.writeable = False
+    return matrices
+
+
 class SpectralFeatureMeter:
     """``spectral_features`` of a mono signal at ``sample_rate``, fed block by block.
     ``spill=True`` writes them to a temporary file as they are measured and reads them back
@@ -117,11 +128,16 @@ class SpectralFeatureMeter:
 
     def __init__(self, *, sample_rate: float, spill: bool = False) -> None:
         self._resampler = PiecewiseResampler(
-            sample_rate, ANALYSIS_RATE, 1, dtype="float32", quality="HQ"
+            sample_rate,
+            ANALYSIS_RATE,
+            1,
+            dtype="float32",
+            quality="HQ",
+            piece_frames=METER_PIECE_FRAMES,
         )
         self._framer = Framer(rows=1, size=N_FFT, hop=HOP, head=N_FFT // 2)
         self._window = np.hanning(N_FFT).astype(np.float32)
-        self._matrices = (_band_matrix(_ROWS[0]), _chroma_matrix(), _broad_band_matrix())
+        self._matrices = _projections()
         self._parts: list[np.ndarray] = []  # (56, frames) chunks, when not spilled
         self._spill = tempfile.TemporaryFile() if spill else None  # closed in result()
         self._frames = 0

@@ -77,6 +77,18 @@ def test_every_call_has_a_reason_with_a_number(demo: tuple[Session, dict, Path])
         assert any(ch.isdigit() for ch in call.reason) or call.tool in ("set_pan", "set_width")
 
 
+def test_headroom_is_told_once_and_every_fader_adds_up(mixed: tuple[Session, dict]) -> None:
+    """The reply gives the headroom measurement once; each fader line names only the shift,
+    and the faders move by it."""
+    session, _ = mixed
+    version = session.load()
+    assert version.reply.count("dry pre-master measured") == 1
+    fader_lines = [line for line in version.reply.splitlines() if ": fader " in line]
+    assert fader_lines
+    shifts = {line.rsplit("; ", 1)[-1] for line in fader_lines}
+    assert len(shifts) == 1 and shifts.pop().endswith("dB headroom shift")
+
+
 def test_nothing_muted_and_pans_as_specified(mixed: tuple[Session, dict]) -> None:
     session, _ = mixed
     state = session.load().state

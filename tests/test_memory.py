@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from mixchat.dsp.cleanup.detect import FaultMeter, stream_faults
 from mixchat.dsp.state import TrackState
 from mixchat.tools.session import Session
 from tests.conftest import shared_path
@@ -104,3 +105,52 @@ def test_peak_memory_does_not_grow_with_stems_or_length(tmp_path: Path) -> None:
 
 def _vocal(session: Path) -> TrackState:
     return next(t for t in Session.open(session).load().state.tracks if t.role == "vocal")
+
+
+def _held_bytes(meter: object) -> int:
+    """The bytes of the arrays a meter holds (shared read-only constants counted too)."""
+    seen: set[int] = set()
+    total = 0
+    stack: list[object] = [meter]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, np.ndarray):
+            base = obj if obj.base is None else obj.base
+            obj = base if isinstance(base, np.ndarray) else obj
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, np.ndarray):
+            total += obj.nbytes
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+        elif isinstance(obj, dict):
+            stack.extend(obj.values())
+        elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+            stack.extend(vars(obj).values())
+    return total
+
+
+def test_a_stems_detectors_waiting_for_its_role_hold_the_same_whatever_its_length() -> None:
+    # a new session feeds every stem's clean-up detectors side by side and finishes them
+    # once the roles are known: until then each holds what does not grow with the song
+    rate = 44100
+    rng = np.random.default_rng(5)
+    block = (0.1 * rng.standard_normal((2, 1 << 18))).astype(np.float32)
+    held = {}
+    for seconds in (30, 120):
+        frames = seconds * rate
+        audio = np.tile(block, (1, -(-frames // block.shape[1])))[:, :frames]
+
+        def read(start: int, stop: int, audio: np.ndarray = audio) -> np.ndarray:
+            return audio[:, start:stop]
+
+        meter = FaultMeter(sample_rate=rate, frames=frames, role=None)
+        for start in range(0, frames, 1 << 18):
+            part = read(start, start + (1 << 18))
+            meter.feed(part, part.mean(axis=0))
+        meter.settle()
+        held[seconds] = _held_bytes(meter)
+        found = meter.finish(read, role="keys")
+        assert found == stream_faults(read, frames=frames, sample_rate=rate, role="keys")
+    assert held[120] == held[30] < 100_000, held

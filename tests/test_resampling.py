@@ -9,16 +9,19 @@ import numpy as np
 import pytest
 import soxr
 
-from mixchat.dsp.resampling import PIECE_FRAMES, PiecewiseResampler
+from mixchat.dsp.resampling import METER_PIECE_FRAMES, PIECE_FRAMES, PiecewiseResampler
 
 
 @pytest.mark.parametrize("channels", [1, 2])
 @pytest.mark.parametrize("quality", ["HQ", "MQ"])
-def test_the_same_samples_as_one_soxr_stream(channels: int, quality: str) -> None:
+@pytest.mark.parametrize("piece", [PIECE_FRAMES, METER_PIECE_FRAMES])
+def test_the_same_samples_as_one_soxr_stream(channels: int, quality: str, piece: int) -> None:
     audio = np.random.default_rng(3).standard_normal((3 * PIECE_FRAMES * 5 + 77, channels))
     audio = audio.astype(np.float32).squeeze()
     plain = soxr.ResampleStream(44100, 16000, channels, dtype="float32", quality=quality)
-    pieces = PiecewiseResampler(44100, 16000, channels, dtype="float32", quality=quality)
+    pieces = PiecewiseResampler(
+        44100, 16000, channels, dtype="float32", quality=quality, piece_frames=piece
+    )
     blocks = [(0, 100), (100, 1 << 18), (1 << 18, audio.shape[0])]
     expected = [plain.resample_chunk(audio[lo:hi], last=hi == audio.shape[0]) for lo, hi in blocks]
     got = [pieces.resample(audio[lo:hi], last=hi == audio.shape[0]) for lo, hi in blocks]

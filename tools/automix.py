@@ -211,11 +211,15 @@ def automix_plan(
     report("headroom", 0.8)
     shift, headroom_note, dips = headroom(engine, staged_state, profile)
     final = {n: _clamp(g + shift, FADER_RANGE_DB) for n, g in faders.items()}
-    notes = {n: f"{text}; {headroom_note}" for n, text in notes.items()}
+    if abs(shift) >= 0.05:
+        notes = {n: f"{text}; {shift:+.1f} dB headroom shift" for n, text in notes.items()}
     report("plan ready", 1.0)
+    headroom_line = f"Headroom: {headroom_note}."
     return AutomixPlan(
         calls=calls + fader_calls(final, notes) + rides + dips,
-        balance_note=" ".join(t for t in (explain(plan), processing_note(measured, roles)) if t),
+        balance_note=" ".join(
+            t for t in (explain(plan), headroom_line, processing_note(measured, roles)) if t
+        ),
     )
 
 
@@ -340,10 +344,19 @@ def balance(
         )
         notes[name] = (
             f"{name}: processed level {own[name]:.1f} LUFS; placed {where}, "
-            f"in {part.group} as {part.member.replace('_', ' ')}"
+            f"in {part.group}{_as_member(part.group, part.member)}"
             + (f", playing {part.activity:.0%} of the song" if part.activity < 0.9 else "")
         )
     return faders, notes
+
+
+MEMBER_WORDS = {"kit_whole": "the whole kit", "kit_rest": "the rest of the kit"}
+
+
+def _as_member(group: str, member: str) -> str:
+    """" as <member>" when it says more than the group's name."""
+    said = MEMBER_WORDS.get(member, member.replace("_", " "))
+    return "" if said in (group, f"{group} part") else f" as {said}"
 
 
 def fader_calls(faders: dict[str, float], notes: dict[str, str]) -> list[ToolCall]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from mixchat.dsp.allocator import release_free_memory
+from mixchat.dsp.allocator import large_buffers_mapped, release_free_memory
 from mixchat.dsp.cleanup.detect import DETECT_VERSION, FaultMeter, StemFaults, stream_faults
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.dsp.stems import StemReader
@@ -66,13 +66,16 @@ def finish_fed_faults(engine: Any, state: MixState, meters: dict[str, FaultMeter
     One stem at a time, each from the memory the stages before leave free (a stem's long hum
     spectrum is tens of MB while it is made: two side by side, each in its own allocator
     arena, or one after the other on what the last left fragmented, raised the new session's
-    peak by 40-80 MB). ``meters`` is emptied as they finish."""
-    for track in state.tracks:
-        meter = meters.pop(track.name, None)
-        if meter is not None:
-            release_free_memory()
-            faults = meter.finish(_own_reader(engine, track.name).read, role=track.role)
-            _save(_faults_path(engine, track), faults)
+    peak by 40-80 MB), and their large arrays on pages of their own (on the heap, over what
+    the decoding pass left scattered, they raised it by ~25 MB more). ``meters`` is emptied as
+    they finish."""
+    with large_buffers_mapped():
+        for track in state.tracks:
+            meter = meters.pop(track.name, None)
+            if meter is not None:
+                release_free_memory()
+                faults = meter.finish(_own_reader(engine, track.name).read, role=track.role)
+                _save(_faults_path(engine, track), faults)
 
 
 def faults_lookup(

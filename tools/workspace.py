@@ -163,6 +163,7 @@ def create_session(
         engine.store.save_extras(key, ingested.stems[name].extras)
         if bands[name].exists():
             bands[name].replace(engine.store.bands_path(key))
+    ingested.stems.clear()  # stored: the detectors finish on the memory these held
     report("clean-up detectors", 0.93)
     finish_fed_faults(engine, state, ingested.faults)
     metrics = engine.metrics_from(ingested.unity.result(sections=sections), state)

@@ -332,6 +332,11 @@ class ClickMeter:
         self._buffer = np.array(self._buffer[:, keep_from - self._start :])
         self._start = keep_from
 
+    def settle(self) -> None:
+        """Fed to the end: the last search is made and the audio held for it let go."""
+        self._search(self._frames)
+        self._buffer = None
+
     def result(self) -> ClickFinding:
         self._search(self._frames)
         edge = int(EDGE_S * self.sample_rate)

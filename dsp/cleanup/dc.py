@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.spec import DcRemoval
+from mixchat.dsp.cleanup.spill import Parts, Spill
 from mixchat.dsp.iir import butter2_highpass, sosfilt
 
 BLOCK_S = 0.05
@@ -33,8 +34,8 @@ class DcMeter:
 
     def __init__(self, *, sample_rate: int) -> None:
         self._frames = FrameStream(max(1, int(BLOCK_S * sample_rate)))
-        self._powers: list[np.ndarray] = []
-        self._means: list[np.ndarray] = []
+        self._powers = Parts()
+        self._means = Parts(axis=1)
 
     def feed(self, audio: np.ndarray) -> None:
         framed = self._frames.push(audio)
@@ -44,16 +45,23 @@ class DcMeter:
             self._powers.append(power / (channels * size))
             self._means.append(framed.mean(axis=2, dtype=np.float64))
 
+    def settle(self, spill: Spill | None = None) -> None:
+        """Fed to the end: each measure joined into one array (parked in ``spill``, if
+        given), the partial block let go."""
+        self._frames.end()
+        self._powers.park(spill)
+        self._means.park(spill)
+
     def result(self) -> DcFinding:
         """The channel means over the blocks where the stem is not silent (a stem that is
         off half the time still carries its offset while it plays)."""
         if not self._powers:
             return _NONE
-        power = np.concatenate(self._powers)
+        power = self._powers.joined()
         playing = power > 1e-9  # above -90 dBFS
         if not playing.any():
             return _NONE
-        means = np.concatenate(self._means, axis=1)[:, playing].mean(axis=1)
+        means = self._means.joined()[:, playing].mean(axis=1)
         offset = float(means[np.argmax(np.abs(means))])
         rms = float(np.sqrt(power[playing].mean()))
         level = 20.0 * np.log10(max(abs(offset), 1e-6))

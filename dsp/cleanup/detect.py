@@ -18,8 +18,9 @@ from mixchat.dsp.cleanup.hum import HumFinding, HumMeter
 from mixchat.dsp.cleanup.noise import NoiseFinding, NoiseMeter
 from mixchat.dsp.cleanup.rumble import VOCAL_ROLES, RumbleFinding, RumbleMeter
 from mixchat.dsp.cleanup.sibilance import SibilanceFinding, SibilanceMeter
+from mixchat.dsp.cleanup.spill import Spill
 
-DETECT_VERSION = 6
+DETECT_VERSION = 7
 FAULT_KEYS = ("hum", "noise", "clicks", "dc_offset", "rumble", "sibilance")
 
 
@@ -56,19 +57,21 @@ class FaultMeter:
     ``role=None`` (``side_by_side``: every stem of a session fed at once, while they are
     decoded) measures what does not depend on the role, holding little per stem: the hum's
     decimated stream waits in a temporary file and clicks are searched every block.
+    ``settle`` once the stem has been fed to its end lets go of what only feeding needed;
     ``finish`` then names the role, feeds a vocal's own parts (plosives, sibilance) in a
     second pass and gives the findings ``stream_faults`` gives."""
 
     def __init__(self, *, sample_rate: int, frames: int, role: str | None) -> None:
         self.role = role
         self.sample_rate, self.frames = sample_rate, frames
-        side_by_side = role is None
+        # fed side by side: what waits for the role waits on disk
+        self._spill = Spill() if role is None else None
         self.dc = DcMeter(sample_rate=sample_rate)
-        self.hum = HumMeter(sample_rate=sample_rate, frames=frames, spill=side_by_side)
+        self.hum = HumMeter(sample_rate=sample_rate, frames=frames, spill=self._spill)
         self.noise = NoiseMeter(sample_rate=sample_rate)
         self.clicks = (
             ClickMeter(sample_rate=sample_rate, scan_frames=SIDE_BY_SIDE_SCAN)
-            if side_by_side
+            if role is None
             else ClickMeter(sample_rate=sample_rate)
         )
         self.rumble = RumbleMeter(sample_rate=sample_rate, frames=frames, role=role or "other")
@@ -87,6 +90,16 @@ class FaultMeter:
         self.rumble.feed(audio, mono)
         if self.sibilance is not None:
             self.sibilance.feed(audio, mono)
+
+    def settle(self) -> None:
+        """The stem has been fed to its end: what only feeding needed (the hum's resampler,
+        the clicks' context, partial frames) is let go and the per-block measures are kept
+        as one array each, so a meter that waits for its role holds little."""
+        self.dc.settle(self._spill)
+        self.hum.settle()
+        self.noise.settle(self._spill)
+        self.clicks.settle()
+        self.rumble.settle(self._spill)
 
     def finish(self, read: Reread, *, role: str, block: int = FEED_FRAMES) -> StemFaults:
         """The findings of a meter made with ``role=None``, judged for ``role``."""
@@ -109,15 +122,19 @@ class FaultMeter:
     def result(self, reread: Reread) -> StemFaults:
         if self.role is None:
             raise ValueError("role=None: a meter fed without its role gives findings by finish()")
-        return StemFaults(
-            role=self.role,
-            hum=self.hum.result(),
-            noise=self.noise.result(reread),
-            clicks=self.clicks.result(),
-            dc_offset=self.dc.result(),
-            rumble=self.rumble.result(),
-            sibilance=self.sibilance.result() if self.sibilance is not None else None,
-        )
+        try:
+            return StemFaults(
+                role=self.role,
+                hum=self.hum.result(),
+                noise=self.noise.result(reread),
+                clicks=self.clicks.result(),
+                dc_offset=self.dc.result(),
+                rumble=self.rumble.result(),
+                sibilance=self.sibilance.result() if self.sibilance is not None else None,
+            )
+        finally:
+            if self._spill is not None:
+                self._spill.close()
 
 
 def stream_faults(

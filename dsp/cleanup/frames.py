@@ -55,6 +55,11 @@ class FrameStream:
         self._tail = np.array(data[..., count * self.hop :])
         return frames
 
+    def end(self) -> None:
+        """The stream has ended: let go of the samples short of a frame."""
+        self._tail = None
+        self._skip = 0
+
 
 class PeakFrames:
     """Each complete frame's maximum of a per-sample level fed in blocks (non-overlapping

@@ -14,7 +14,10 @@ amplitude (a note comes and goes; hum stays, and music only adds to it). A stead
 counts when it stands ``FLOOR_LINE_DB`` over its neighbourhood in those quieter frames (where
 the music leaves it bare: between phrases, under a held note) and shows a little in the long
 spectrum; the mains' own line (the fundamental or the second) must stand out in the long
-spectrum.
+spectrum, or be bare in the quiet frames and coherent over the stem (``_Line.bare``: a line of
+one unbroken phase reads in the long spectrum what it reads in a frame). A stem longer than
+``DRIFT_SEGMENT`` is also read in the average of shorter stretches, over which a wandering
+mains line holds still (the long spectrum's fine bins smear it into small peaks).
 The fundamental is anchored on one of the first four harmonics within ``MAINS_TOLERANCE_HZ``
 of 50 or 60 Hz (mains wanders, a recording's clock too) and the others must sit at its
 multiples; hum is found when two lines agree (one of them among the first four) or one stands
@@ -30,16 +33,16 @@ The removal is ``hum_removal``.
 from __future__ import annotations
 
 import math
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 
-from mixchat.dsp.cleanup.frames import FrameStream
-from mixchat.dsp.resampling import PiecewiseResampler
+from mixchat.dsp.cleanup.frames import FrameStream, hann
+from mixchat.dsp.cleanup.spill import Parked, Parts, Spill
+from mixchat.dsp.resampling import METER_PIECE_FRAMES, PiecewiseResampler
 
 DETECT_RATE_HZ = 4000
 HIGHEST_HARMONIC_HZ = 1800.0
@@ -67,6 +70,7 @@ FLOOR_RING_INNER_HZ = 3.0  # the quiet frames' bins are 1 Hz wide: the ring star
 FLOOR_LINE_DB = 12.0  # a line this far over its ring in the quiet frames is there all along ...
 FLOOR_LINE_MIN_DB = 3.0  # ... so it need stand out only this far in the long spectrum
 LONE_FLOOR_DB = 20.0
+COHERENT_MAX = 1.15  # a line steady over the stem reads in the long spectrum what a frame reads
 EXPOSED_AUDIBLE_DB = -85.0  # hum that makes up the stem's quiet passages is heard from here
 EXPOSED_SHARE_DB = -3.0  # the hum against the stem's quietest blocks
 QUIET_BLOCKS_PERCENTILE = 10.0
@@ -79,6 +83,7 @@ MIN_AUDIBLE_DB = -70.0  # A-weighted hum against the A-weighted stem where it pl
 LOW_HARMONICS = 2  # mains hum has its fundamental or a rectifier's second harmonic
 MAX_SECONDS = 300.0
 LONG_SEGMENT = 1 << 19  # samples at DETECT_RATE_HZ (131 s): a stretch of the long spectrum
+DRIFT_SEGMENT = 1 << 16  # (16 s) the shorter stretches a wandering line holds still over
 MAX_STEADY_FRAMES = 256  # the 1 s frames a line's steadiness is read in
 PLAYING_BLOCK_S = 0.05
 A_WEIGHT_FRAME = 4096
@@ -161,9 +166,24 @@ class _Line:
 
     @property
     def lone(self) -> bool:
-        """Stands out enough to be hum without a second line."""
-        return self.steadiness >= LONE_STEADINESS and (
-            self.prominence_db >= LONE_LINE_DB or self.floor_db >= LONE_FLOOR_DB
+        """Stands out enough to be hum without a second line: far over its neighbourhood, or
+        bare in the gaps (``bare``)."""
+        return self.bare or (
+            self.steadiness >= LONE_STEADINESS
+            and (self.prominence_db >= LONE_LINE_DB or self.floor_db >= LONE_FLOOR_DB)
+        )
+
+    @property
+    def bare(self) -> bool:
+        """Bare in the quiet frames (FLOOR_LINE_DB over its ring there), showing in the long
+        spectrum (FAINT_LINE_DB, clear of its neighbours) and coherent over the whole stem: it
+        reads there what it reads in the frames, as a line of one unbroken phase does (a note
+        played again and again starts each time with a new phase and reads less there)."""
+        return (
+            LONE_STEADINESS <= self.steadiness <= COHERENT_MAX
+            and self.floor_db >= FLOOR_LINE_DB
+            and self.prominence_db >= FAINT_LINE_DB
+            and self.isolation_db >= ISOLATION_DB
         )
 
 
@@ -304,7 +324,10 @@ def _best_lines(spectra: _Spectra) -> list[_Line]:
                     continue
                 lines = spectra.harmonics_of(anchor.freq_hz / k)
                 # a set with the mains' own lines beats any set without them
-                low = any(line.harmonic <= LOW_HARMONICS and line.stands_out for line in lines)
+                low = any(
+                    line.harmonic <= LOW_HARMONICS and (line.stands_out or line.bare)
+                    for line in lines
+                )
                 score = sum(line.prominence_db for line in lines) + (1e6 if low else 0.0)
                 if score > best_score:
                     best, best_score = lines, score
@@ -330,6 +353,16 @@ def a_weighting_db(freq_hz: np.ndarray) -> np.ndarray:
     return 20.0 * np.log10(gain) + 2.0
 
 
+@lru_cache(maxsize=4)
+def _a_weights(sample_rate: int) -> np.ndarray:
+    """The A-weighting's power gain at each bin of an A_WEIGHT_FRAME-point spectrum, made
+    once per rate (read-only, as it is shared)."""
+    freqs = np.fft.rfftfreq(A_WEIGHT_FRAME, 1.0 / sample_rate)
+    weights = 10.0 ** (a_weighting_db(freqs) / 10.0)
+    weights.flags.writeable = False
+    return weights
+
+
 def _top_bin(size: int) -> int:
     """The bins of a ``size``-point spectrum at DETECT_RATE_HZ that reach past the highest
     harmonic looked at."""
@@ -338,11 +371,12 @@ def _top_bin(size: int) -> int:
 
 class _LongSpectrum:
     """The long spectrum's power, fed the decimated channel mean a block at a time: averaged
-    over stretches of LONG_SEGMENT samples, half overlapping, the last one ending where the
+    over stretches of ``segment`` samples, half overlapping, the last one ending where the
     stem ends (memory holds one stretch, whatever the stem's length). A stem shorter than a
     stretch is one stretch of its own length: one coherent spectrum of the whole."""
 
-    def __init__(self) -> None:
+    def __init__(self, segment: int = LONG_SEGMENT) -> None:
+        self.segment = segment
         self._chunks: list[np.ndarray] = []  # the pushed samples from ``_start`` on
         self._start = 0  # where the first chunk starts in the decimated stem
         self._length = 0
@@ -355,11 +389,11 @@ class _LongSpectrum:
     def push(self, low: np.ndarray) -> None:
         self._chunks.append(low)
         self._length += low.size
-        while self._next + LONG_SEGMENT <= self._length:
-            self._take(self._next, self._next + LONG_SEGMENT)
-            self._taken_to = self._next + LONG_SEGMENT
-            self._next += LONG_SEGMENT // 2
-        keep_from = max(self._length - LONG_SEGMENT, self._start)  # all a stretch still needs
+        while self._next + self.segment <= self._length:
+            self._take(self._next, self._next + self.segment)
+            self._taken_to = self._next + self.segment
+            self._next += self.segment // 2
+        keep_from = max(self._length - self.segment, self._start)  # all a stretch still needs
         while self._chunks and self._start + self._chunks[0].size <= keep_from:
             self._start += self._chunks.pop(0).size
 
@@ -391,11 +425,15 @@ class _LongSpectrum:
         self._count += 1
         self.bin_hz = DETECT_RATE_HZ / size
 
+    @property
+    def length(self) -> int:
+        return self._length
+
     def amplitude(self) -> np.ndarray:
         if self._count == 0:
             self._take(self._start, self._length)
         elif self._taken_to < self._length:
-            self._take(self._length - LONG_SEGMENT, self._length)
+            self._take(self._length - self.segment, self._length)
         assert self._power is not None
         return np.sqrt(self._power / self._count)
 
@@ -409,7 +447,7 @@ class _SteadyFrames:
         hop = FRAME // 2
         stride = -(-max((expected - FRAME) // hop + 1, 1) // MAX_STEADY_FRAMES)
         self._frames = FrameStream(FRAME, stride * hop)
-        self._window = np.hanning(FRAME)
+        self._window = hann(FRAME)
         self._levels: list[np.ndarray] = []
 
     def push(self, low: np.ndarray) -> None:
@@ -435,14 +473,13 @@ class _Audibility:
 
     def __init__(self, *, sample_rate: int, frames: int) -> None:
         self._blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * sample_rate)))
-        self._block_powers: list[np.ndarray] = []
+        self._block_powers = Parts()
         self._low_blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * DETECT_RATE_HZ)))
         self._low_block_powers: list[np.ndarray] = []
         hop = max(A_WEIGHT_FRAME, (frames - A_WEIGHT_FRAME) // (A_WEIGHT_FRAMES - 1))
         self._spread = FrameStream(A_WEIGHT_FRAME, hop)
-        self._window = np.hanning(A_WEIGHT_FRAME)
-        freqs = np.fft.rfftfreq(A_WEIGHT_FRAME, 1.0 / sample_rate)
-        self._weights = 10.0 ** (a_weighting_db(freqs) / 10.0)
+        self._window = hann(A_WEIGHT_FRAME)
+        self._weights = _a_weights(sample_rate)
         self._weighted: list[np.ndarray] = []
         self._total: list[np.ndarray] = []
 
@@ -459,6 +496,17 @@ class _Audibility:
             self._weighted.append(power @ self._weights)
             self._total.append(power.sum(axis=1))
 
+    def settle(self, spill: Spill | None = None) -> None:
+        """The stem has been fed to its end (``push_low`` may still come): each measure
+        joined into one array (the block powers parked in ``spill``, if given), the partial
+        blocks and frames let go."""
+        self._blocks.end()
+        self._spread.end()
+        self._block_powers.park(spill)
+        for parts in (self._weighted, self._total):
+            if len(parts) > 1:
+                parts[:] = [np.concatenate(parts)]
+
     def push_low(self, low: np.ndarray) -> None:
         """The channel mean decimated to DETECT_RATE_HZ: the band the hum lives in."""
         framed = self._low_blocks.push(low)
@@ -466,7 +514,7 @@ class _Audibility:
             self._low_block_powers.append(np.mean(np.square(framed), axis=1))
 
     def _powers(self) -> np.ndarray:
-        return np.concatenate(self._block_powers) if self._block_powers else np.zeros(0)
+        return self._block_powers.joined() if self._block_powers else np.zeros(0)
 
     def playing_power(self) -> float:
         powers = self._powers()
@@ -489,44 +537,30 @@ class _Audibility:
         return float(np.concatenate(self._weighted).sum()) / max(total, 1e-30)
 
 
-class _LowSpill:
-    """The decimated stream's pieces in a temporary file, as they came, for ``replay``."""
-
-    def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()
-        self._sizes: list[int] = []
-
-    def put(self, low: np.ndarray) -> None:
-        self._file.write(np.ascontiguousarray(low, dtype=np.float32).tobytes())
-        self._sizes.append(low.size)
-
-    def replay(self) -> Iterator[np.ndarray]:
-        """The pieces again, one at a time; the file is closed after the last."""
-        self._file.seek(0)
-        try:
-            for size in self._sizes:
-                yield np.frombuffer(self._file.read(4 * size), np.float32)
-        finally:
-            self._file.close()
-
-
 class HumMeter:
     """Hum detection fed block by block: the channel mean decimated to DETECT_RATE_HZ as a
     stream (the same samples as one resample of the whole), its long spectrum and 1 s frames
-    (``_LongSpectrum``, ``_SteadyFrames``) and what the hum is heard against. ``spill=True``
+    (``_LongSpectrum``, ``_SteadyFrames``) and what the hum is heard against. A ``spill``
     (many stems fed side by side) keeps the decimated stream in a temporary file and analyses
     it in ``result``: the long spectrum's stretch and sums (about 8 MB) are held only then,
     one stem at a time, not for every stem at once."""
 
-    def __init__(self, *, sample_rate: int, frames: int, spill: bool = False) -> None:
+    def __init__(self, *, sample_rate: int, frames: int, spill: Spill | None = None) -> None:
         self.sample_rate = sample_rate
-        self._spill = _LowSpill() if spill else None
+        self._spill = spill
+        self._spilled: list[Parked] = []  # the decimated stream's pieces, as they came
         self._limit = int(MAX_SECONDS * sample_rate)
-        self._stream = PiecewiseResampler(
-            sample_rate, DETECT_RATE_HZ, 1, dtype="float32", quality="MQ"
+        self._stream: PiecewiseResampler | None = PiecewiseResampler(
+            sample_rate,
+            DETECT_RATE_HZ,
+            1,
+            dtype="float32",
+            quality="MQ",
+            piece_frames=METER_PIECE_FRAMES,
         )
         self._frames = 0
         self._long = _LongSpectrum()
+        self._drift = _LongSpectrum(DRIFT_SEGMENT)
         expected = int(min(frames, self._limit) * DETECT_RATE_HZ / sample_rate)
         self._steady = _SteadyFrames(expected)
         self._audibility = _Audibility(sample_rate=sample_rate, frames=frames)
@@ -537,11 +571,21 @@ class HumMeter:
         part = mono[: max(self._limit - self._frames, 0)]
         self._frames += mono.size
         if part.size:
+            if self._stream is None:
+                raise ValueError("HumMeter fed after settle(): the stem had ended")
             self._push_low(self._stream.resample(part))
+
+    def settle(self) -> None:
+        """Fed to the end: the resampler's last samples go where the stream went and the
+        resampler is let go, with the partial blocks the measures wait on."""
+        if self._stream is not None:
+            self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
+            self._stream = None
+        self._audibility.settle(self._spill)
 
     def _push_low(self, low: np.ndarray) -> None:
         if self._spill is not None:
-            self._spill.put(low)
+            self._spilled.append(self._spill.put(np.asarray(low, dtype=np.float32)))
         else:
             self._analyse_low(low)
 
@@ -549,20 +593,36 @@ class HumMeter:
         low = low32.astype(np.float64)
         self._audibility.push_low(low)
         self._long.push(low32)  # kept as it came (half the memory), windowed in float64
+        self._drift.push(low32)
         self._steady.push(low)
 
     def result(self) -> HumFinding:
         if self._frames < 2 * self.sample_rate:  # too short to tell a steady line from a note
             return HumFinding(found=False)
-        self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
+        if self._stream is not None:
+            self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
+            self._stream = None
         if self._spill is not None:
-            for low in self._spill.replay():
-                self._analyse_low(low)
-            self._spill = None
+            for parked in self._spilled:
+                self._analyse_low(self._spill.get(parked))
+            self._spill, self._spilled = None, []
+        return self._finding()
+
+    def _finding(self) -> HumFinding:
+        """The judgement on the whole stem's spectra, once all of it is fed: read in the long
+        spectrum (a steady line gains most over the music there) and, on a stem longer than
+        DRIFT_SEGMENT, in the average of shorter stretches (a wandering line, smeared over
+        the long spectrum's fine bins, holds still over them); found in either."""
         quiet = self._steady.quiet()
         if quiet is None:
             return HumFinding(found=False)
-        spectra = _Spectra(self._long.amplitude(), self._long.bin_hz, quiet)
+        long = self._judged(_Spectra(self._long.amplitude(), self._long.bin_hz, quiet))
+        if long.found or self._drift.length <= DRIFT_SEGMENT:
+            return long
+        drift = self._judged(_Spectra(self._drift.amplitude(), self._drift.bin_hz, quiet))
+        return drift if drift.found else long
+
+    def _judged(self, spectra: _Spectra) -> HumFinding:
         lines = _best_lines(spectra)
         if not lines:
             return HumFinding(found=False)
@@ -583,7 +643,9 @@ class HumMeter:
         exposed = heard_db >= EXPOSED_AUDIBLE_DB and bare
         audible = heard_db >= MIN_AUDIBLE_DB or exposed
         # the mains' own line must stand out in the long spectrum: the quiet frames confirm
-        low_line = any(line.harmonic <= LOW_HARMONICS and line.stands_out for line in lines)
+        low_line = any(
+            line.harmonic <= LOW_HARMONICS and (line.stands_out or line.bare) for line in lines
+        )
         found = low_line and audible and (len(lines) >= 2 or lines[0].lone)
         return HumFinding(
             found=bool(found),

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.frames import FrameStream, sqrt_periodic_hann
 from mixchat.dsp.cleanup.spec import NoiseProfile, NoiseReduction
+from mixchat.dsp.cleanup.spill import Parts, Spill
 from mixchat.dsp.cleanup.stream import LocalStage
 
 QUIET_PERCENTILE = 2.0
@@ -117,12 +118,18 @@ class NoiseMeter:
         self.sample_rate = sample_rate
         self.size = frame_size(sample_rate)
         self._frames = FrameStream(self.size, self.size // 2)
-        self._broadband: list[np.ndarray] = []
+        self._broadband = Parts()
 
     def feed(self, mono: np.ndarray) -> None:
         frames = self._frames.push(mono)
         if frames.shape[0]:
             self._broadband.append(_powers(frames, self.size).sum(axis=1))
+
+    def settle(self, spill: Spill | None = None) -> None:
+        """Fed to the end: the frames' powers joined into one array (parked in ``spill``,
+        if given), the partial frame let go."""
+        self._frames.end()
+        self._broadband.park(spill)
 
     def _mean_power(self, quiet: np.ndarray, reread: Reread) -> np.ndarray:
         hop = self.size // 2
@@ -142,7 +149,7 @@ class NoiseMeter:
         hop_s = size / 2 / sample_rate
         if not self._broadband:
             return NoiseFinding(found=False)
-        broadband = np.concatenate(self._broadband)
+        broadband = self._broadband.joined()
         if broadband.shape[0] < 20:
             return NoiseFinding(found=False)
         playing = broadband > SILENT_POWER * size

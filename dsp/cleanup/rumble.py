@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mixchat.dsp.cleanup.frames import FrameStream, hann
 from mixchat.dsp.cleanup.sidechain import DynamicBandStage, EnvelopePeaks, lowpass_sos
 from mixchat.dsp.cleanup.spec import DePlosive
+from mixchat.dsp.cleanup.spill import Parked, Spill
 
 ROLE_FLOOR_HZ = {
     "vocal": 70.0, "lead_vocal": 70.0, "backing_vocal": 90.0, "guitar": 60.0, "hats": 150.0,
@@ -76,6 +77,7 @@ class RumbleMeter:
         self._long = FrameStream(share_size(frames))
         self._psd = np.zeros(self._long.size // 2 + 1, dtype=np.float64)
         self._long_count = 0
+        self._parked_psd: tuple[Spill, Parked] | None = None
         self.vocal = role in VOCAL_ROLES
         self.size = plosive_size(sample_rate)
         self._short = FrameStream(self.size)
@@ -98,6 +100,15 @@ class RumbleMeter:
         if self.vocal:
             self.feed_plosives(audio, mono)
 
+    def settle(self, spill: Spill | None = None) -> None:
+        """Fed to the end: the long frames' partial frame is let go and their spectrum
+        parked in ``spill``, if given (a vocal's plosives are fed again from the stem's
+        start, ``feed_plosives``)."""
+        self._long.end()
+        if spill is not None:
+            self._parked_psd = (spill, spill.put(self._psd))
+            self._psd = np.zeros(0)
+
     def assign(self, role: str) -> bool:
         """The role, for a meter fed before it was known (as ``other``, so without the
         plosives' frames); True when they are still to be fed (``feed_plosives``, from the
@@ -118,6 +129,9 @@ class RumbleMeter:
     def _share_below(self, cutoff_hz: float) -> float:
         if self._long_count == 0:
             return -120.0
+        if self._parked_psd is not None:
+            spill, parked = self._parked_psd
+            self._psd, self._parked_psd = spill.get(parked), None
         psd = self._psd / self._long_count
         freqs = np.fft.rfftfreq(self._long.size, 1.0 / self.sample_rate)
         total = float(psd[freqs >= SUBSONIC_HZ].sum()) + 1e-30
