@@ -9,7 +9,7 @@ from the first sample. Overlapping ranges add in dB.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -131,9 +131,50 @@ def _envelope(
     for times, values in shapes:
         if times[1] < time_s < times[2]:
             level += values[1]
-        else:
-            level += 0.0
     return np.float32(level)
+
+
+def _moving(
+    automation: Sequence[SectionAutomation],
+    *,
+    owners: Sequence[str | None],
+    field: str,
+    start: int,
+    frames: int,
+    sample_rate: int,
+) -> list[list[Shape]]:
+    """For each owner with something that moves in samples ``start .. start+frames``, its
+    trapezoids there (owners in order; none when nothing moves)."""
+    if not frames:
+        return []
+    first, last = start / sample_rate, (start + frames - 1) / sample_rate
+    found = [
+        _owner_shapes(automation, track=owner, field=field, first_s=first, last_s=last)
+        for owner in owners
+    ]
+    return [shapes for shapes in found if shapes is not None]
+
+
+def _summed_pieces(
+    moving: list[list[Shape]], *, start: int, frames: int, sample_rate: int
+) -> Iterator[tuple[int, int, np.ndarray | np.float32]]:
+    """(lo, hi, dB) over the block: the owners' envelopes added in float32 in order, per
+    sample where something ramps, else once for the whole piece."""
+    ramps = _ramp_spans(
+        [shape for shapes in moving for shape in shapes],
+        start=start,
+        frames=frames,
+        sample_rate=sample_rate,
+    )
+    for lo, hi, ramping in _pieces(frames, ramps):
+        envelopes = [
+            _envelope(shapes, lo=lo, hi=hi, start=start, sample_rate=sample_rate, ramps=ramping)
+            for shapes in moving
+        ]
+        total = envelopes[0]
+        for env in envelopes[1:]:
+            total = total + env
+        yield lo, hi, total
 
 
 def gain_envelope_db(
@@ -147,18 +188,21 @@ def gain_envelope_db(
 ) -> np.ndarray | None:
     """dB offsets for samples ``start .. start+frames`` (float32), or None if nothing moves
     there (no entry, or none whose ramps reach into these samples)."""
-    if not matching(automation, track=track, field=field) or not frames:
+    moving = _moving(
+        automation,
+        owners=(track,),
+        field=field,
+        start=start,
+        frames=frames,
+        sample_rate=sample_rate,
+    )
+    if not moving:
         return None
-    first, last = start / sample_rate, (start + max(frames - 1, 0)) / sample_rate
-    shapes = _owner_shapes(automation, track=track, field=field, first_s=first, last_s=last)
-    if shapes is None:
-        return None  # nothing moves in these samples
-    ramps = _ramp_spans(shapes, start=start, frames=frames, sample_rate=sample_rate)
     out = np.empty(frames, dtype=np.float32)
-    for lo, hi, ramping in _pieces(frames, ramps):
-        out[lo:hi] = _envelope(
-            shapes, lo=lo, hi=hi, start=start, sample_rate=sample_rate, ramps=ramping
-        )
+    for lo, hi, level_db in _summed_pieces(
+        moving, start=start, frames=frames, sample_rate=sample_rate
+    ):
+        out[lo:hi] = level_db
     return out
 
 
@@ -183,29 +227,14 @@ def automation_gain(
 
     The gain is computed per sample only where an envelope ramps; where they are all flat,
     once, and filled in (``db_to_gain`` of a value does not depend on its neighbours)."""
-    first, last = start / sample_rate, (start + max(frames - 1, 0)) / sample_rate
-    found = [
-        _owner_shapes(automation, track=owner, field=field, first_s=first, last_s=last)
-        for owner in owners
-    ]
-    moving = [shapes for shapes in found if shapes is not None]
-    if not moving or not frames:
-        return float(10.0 ** (static_db / 20.0))
-    ramps = _ramp_spans(
-        [shape for shapes in moving for shape in shapes],
-        start=start,
-        frames=frames,
-        sample_rate=sample_rate,
+    moving = _moving(
+        automation, owners=owners, field=field, start=start, frames=frames, sample_rate=sample_rate
     )
+    if not moving:
+        return float(10.0 ** (static_db / 20.0))
     gain = np.empty(frames, dtype=np.float32)
-    for lo, hi, ramping in _pieces(frames, ramps):
-        envelopes = [
-            _envelope(shapes, lo=lo, hi=hi, start=start, sample_rate=sample_rate, ramps=ramping)
-            for shapes in moving
-        ]
-        total = envelopes[0]
-        for env in envelopes[1:]:
-            total = total + env
-        level = np.atleast_1d(total + np.float32(static_db))
-        gain[lo:hi] = db_to_gain(level)
+    for lo, hi, level_db in _summed_pieces(
+        moving, start=start, frames=frames, sample_rate=sample_rate
+    ):
+        gain[lo:hi] = db_to_gain(np.atleast_1d(level_db + np.float32(static_db)))
     return gain
