@@ -578,10 +578,14 @@ class HumMeter:
     def settle(self) -> None:
         """Fed to the end: the resampler's last samples go where the stream went and the
         resampler is let go, with the partial blocks the measures wait on."""
+        self._flush()
+        self._audibility.settle(self._spill)
+
+    def _flush(self) -> None:
+        """The resampler's last samples go where the stream went; the resampler is let go."""
         if self._stream is not None:
             self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
             self._stream = None
-        self._audibility.settle(self._spill)
 
     def _push_low(self, low: np.ndarray) -> None:
         if self._spill is not None:
@@ -599,9 +603,7 @@ class HumMeter:
     def result(self) -> HumFinding:
         if self._frames < 2 * self.sample_rate:  # too short to tell a steady line from a note
             return HumFinding(found=False)
-        if self._stream is not None:
-            self._push_low(self._stream.resample(np.zeros(0, np.float32), last=True))
-            self._stream = None
+        self._flush()
         if self._spill is not None:
             for parked in self._spilled:
                 self._analyse_low(self._spill.get(parked))
