@@ -190,11 +190,8 @@ def _merged_runs(index: np.ndarray) -> list[tuple[int, int]]:
 def _chain_end(over: np.ndarray) -> int:
     """How far a chain of True samples reaches from the front of ``over``, gaps up to
     MERGE_GAP bridged (a ringing click's difference dips at each zero crossing)."""
-    index = np.flatnonzero(over)
-    if index.size == 0 or index[0] > MERGE_GAP:
-        return 0
-    gaps = np.flatnonzero(np.diff(index) > MERGE_GAP)
-    return int(index[gaps[0]] if gaps.size else index[-1]) + 1
+    runs = _merged_runs(np.flatnonzero(over))
+    return runs[0][1] if runs and runs[0][0] <= MERGE_GAP else 0
 
 
 def _rung_down(diff: np.ndarray, a: int, b: int, *, level: float, limit: int) -> tuple[int, int]:
