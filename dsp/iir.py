@@ -15,56 +15,22 @@ output="sos")``, written out (tests compare all five with scipy's, sample for sa
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import math
-import sys
-import threading
 from collections.abc import Callable
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mixchat.dsp.scipy_extension import scipy_extension
+
 KERNEL_MODULE = "scipy.signal._sosfilt"
-_KERNEL_LOCK = threading.Lock()  # render threads ask at once; an extension loads only once
 
 
 def _kernel() -> Callable[..., None] | None:
     """scipy's in-place ``_sosfilt(sos, x, zi)`` kernel, or None when it cannot be loaded
     on its own (another scipy layout)."""
-    with _KERNEL_LOCK:
-        return _load_kernel()
-
-
-@cache
-def _load_kernel() -> Callable[..., None] | None:
-    loaded = sys.modules.get(KERNEL_MODULE)
-    if loaded is None:
-        try:
-            import scipy
-
-            folder = Path(scipy.__file__).parent / "signal"
-            for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-                path = folder / f"_sosfilt{suffix}"
-                if path.exists():
-                    loader = importlib.machinery.ExtensionFileLoader(KERNEL_MODULE, str(path))
-                    spec = importlib.util.spec_from_file_location(
-                        KERNEL_MODULE, path, loader=loader
-                    )
-                    if spec is None:
-                        return None
-                    module = importlib.util.module_from_spec(spec)
-                    loader.exec_module(module)
-                    sys.modules[KERNEL_MODULE] = module  # scipy.signal reuses it if imported
-                    loaded = module
-                    break
-        except RuntimeError:  # loaded meanwhile by an import of scipy.signal: use that one
-            loaded = sys.modules.get(KERNEL_MODULE)
-        except (ImportError, OSError, AttributeError):
-            return None
-    return getattr(loaded, "_sosfilt", None) if loaded is not None else None
+    module = scipy_extension(KERNEL_MODULE)
+    return getattr(module, "_sosfilt", None) if module is not None else None
 
 
 def sosfilt(sos: np.ndarray, x: np.ndarray, *, axis: int = -1, zi: np.ndarray | None = None) -> Any:

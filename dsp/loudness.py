@@ -16,9 +16,9 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.fft import irfft, rfft
 
 from mixchat.dsp.errors import StateError
+from mixchat.dsp.fft import irfft, rfft
 from mixchat.dsp.iir import kaiser_lowpass, sosfilt
 
 ABSOLUTE_GATE_LUFS = -70.0

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.fft
 import soxr
 from pydantic import BaseModel, ConfigDict, Field
 
+from mixchat.dsp import fft
 from mixchat.dsp.audio_io import NpyReader
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.iir import tukey
@@ -162,7 +162,7 @@ def band_frame_powers(
     out = np.empty((bands, view.shape[0]), dtype=np.float32)
     for start in range(0, view.shape[0], _FRAMES_PER_CHUNK):
         chunk = view[start : start + _FRAMES_PER_CHUNK] * window
-        parts = scipy.fft.rfft(chunk, overwrite_x=True).view(np.float32)
+        parts = fft.rfft(chunk, overwrite_x=True).view(np.float32)
         parts *= parts
         power = parts[:, 0::2] + parts[:, 1::2]
         pooled = np.add.reduceat(power, pool, axis=1)[:, :bands]

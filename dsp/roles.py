@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft
 import soxr
 
+from mixchat.dsp import fft
 from mixchat.dsp.errors import AudioFileError, StateError
 
 ROLES: tuple[str, ...] = (
@@ -304,7 +304,7 @@ def _power_spectrogram(y: np.ndarray) -> np.ndarray:
     y = np.pad(y, (N_FFT // 2, N_FFT // 2))
     frames = np.lib.stride_tricks.sliding_window_view(y, N_FFT)[::HOP]
     window = np.hanning(N_FFT).astype(np.float32)
-    return (np.abs(scipy.fft.rfft(frames * window, axis=1, workers=2)) ** 2).T
+    return (np.abs(fft.rfft(frames * window, axis=1, workers=2)) ** 2).T
 
 
 def _octave_bands(spec: np.ndarray, freqs: np.ndarray) -> np.ndarray:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import scipy.fft
 
+from mixchat.dsp import fft
 from mixchat.dsp.meters import Framer
 from mixchat.dsp.resampling import METER_PIECE_FRAMES, PiecewiseResampler
 
@@ -79,7 +79,7 @@ def _spectrogram(y: np.ndarray) -> np.ndarray:
     y = np.pad(y, (N_FFT // 2, N_FFT // 2))
     frames = np.lib.stride_tricks.sliding_window_view(y, N_FFT)[::HOP]
     window = np.hanning(N_FFT).astype(np.float32)
-    return (np.abs(scipy.fft.rfft(frames * window, axis=1, workers=2)) ** 2).T
+    return (np.abs(fft.rfft(frames * window, axis=1, workers=2)) ** 2).T
 
 
 def _band_matrix(n_bands: int) -> np.ndarray:
@@ -156,7 +156,7 @@ class SpectralFeatureMeter:
         for frames in chunks:
             for start in range(0, frames.shape[1], _FRAMES_PER_CHUNK):
                 part = frames[0, start : start + _FRAMES_PER_CHUNK]
-                spec = (np.abs(scipy.fft.rfft(part * self._window, axis=1)) ** 2).T
+                spec = (np.abs(fft.rfft(part * self._window, axis=1)) ** 2).T
                 stacked = np.vstack([m @ spec for m in self._matrices]).astype(np.float32)
                 self._frames += stacked.shape[1]
                 if self._spill is not None:

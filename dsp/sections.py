@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.fft
 import soxr
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.ndimage import maximum_filter1d
 
+from mixchat.dsp import fft
 from mixchat.dsp.errors import AudioFileError
 from mixchat.dsp.loudness import integrated_lufs
 from mixchat.dsp.section_features import (
@@ -198,8 +198,8 @@ def _beat_frames(onset: np.ndarray, *, tempo_bpm: float | None) -> np.ndarray:
 def _autocorrelation_period(onset: np.ndarray, fps: float) -> float:
     """Beat period in frames from the onset autocorrelation, weighted towards ~110 BPM."""
     centred = onset - onset.mean()
-    spectrum = scipy.fft.rfft(centred, n=2 * onset.size)
-    autocorr = scipy.fft.irfft(np.abs(spectrum) ** 2)[: onset.size]
+    spectrum = fft.rfft(centred, n=2 * onset.size)
+    autocorr = fft.irfft(np.abs(spectrum) ** 2)[: onset.size]
     lags = np.arange(autocorr.size, dtype=float)
     bpm = 60.0 * fps / np.maximum(lags, 1e-9)
     prior = np.exp(-0.5 * (np.log2(np.maximum(bpm, 1e-9) / 110.0) / 0.9) ** 2)
@@ -231,7 +231,7 @@ def _beats_and_features(
     if beat_frames[0] > 0:
         beat_frames = np.concatenate([[0], beat_frames])
     chroma = features.chroma / (features.chroma.max(axis=0, keepdims=True) + 1e-10)
-    mfcc = scipy.fft.dct(log_bands, axis=0, norm="ortho")[1:14]
+    mfcc = fft.dct(log_bands, axis=0, norm="ortho")[1:14]
     band_power = _beat_sync(features.broad, beat_frames)
     energy_db = _relative_db(band_power.sum(axis=0))
     band_db = np.array([_relative_db(row) for row in band_power])

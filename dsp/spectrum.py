@@ -15,8 +15,8 @@ from functools import reduce
 from typing import overload
 
 import numpy as np
-import scipy.fft
 
+from mixchat.dsp import fft
 from mixchat.dsp.errors import StateError
 
 BANDS_HZ: dict[str, tuple[float, float]] = {
@@ -185,7 +185,7 @@ def _frame_powers(
     else:
         chunk = rows_of(frames)
         chunk *= window
-    parts = scipy.fft.rfft(chunk, overwrite_x=True).view(np.float32)  # re, im interleaved
+    parts = fft.rfft(chunk, overwrite_x=True).view(np.float32)  # re, im interleaved
     parts *= parts
     summed = parts.sum(axis=1, dtype=np.float64)
     return summed[:, 0::2] + summed[:, 1::2]

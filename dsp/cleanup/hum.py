@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 
+from mixchat.dsp import fft
 from mixchat.dsp.cleanup.frames import FrameStream, hann
 from mixchat.dsp.cleanup.spill import Parked, Parts, Spill
 from mixchat.dsp.resampling import METER_PIECE_FRAMES, PiecewiseResampler
@@ -401,7 +401,7 @@ class _LongSpectrum:
         """Add the power spectrum of the samples ``start .. stop`` (within what is kept),
         Hann-windowed straight from the chunks and zero-padded to twice their length."""
         window = np.hanning(stop - start)  # made per stretch: 4 MB not worth keeping
-        size = scipy.fft.next_fast_len(2 * window.size, real=True)
+        size = fft.next_fast_len(2 * window.size, real=True)
         windowed = np.zeros(size)  # zero-padded here, as rfft(n=size) would pad a copy
         at = self._start
         for chunk in self._chunks:
@@ -412,7 +412,7 @@ class _LongSpectrum:
             at += chunk.size
         scale = window.sum() / 2.0
         del window
-        spectrum = scipy.fft.rfft(windowed)
+        spectrum = fft.rfft(windowed)
         del windowed
         power = np.abs(spectrum[: _top_bin(size)])
         del spectrum
@@ -453,7 +453,7 @@ class _SteadyFrames:
     def push(self, low: np.ndarray) -> None:
         frames = self._frames.push(low)
         if frames.shape[0]:
-            framed = np.abs(scipy.fft.rfft(frames * self._window, axis=-1)[:, : _top_bin(FRAME)])
+            framed = np.abs(fft.rfft(frames * self._window, axis=-1)[:, : _top_bin(FRAME)])
             framed /= self._window.sum() / 2.0
             from scipy.ndimage import maximum_filter1d  # slow to import: only when it runs
 
@@ -491,7 +491,7 @@ class _Audibility:
             self._block_powers.append(power / (channels * size))
         frames = self._spread.push(mono)
         if frames.shape[0]:
-            spectrum = scipy.fft.rfft(frames * self._window, axis=-1)
+            spectrum = fft.rfft(frames * self._window, axis=-1)
             power = np.square(np.abs(spectrum))
             self._weighted.append(power @ self._weights)
             self._total.append(power.sum(axis=1))

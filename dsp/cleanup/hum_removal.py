@@ -27,9 +27,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.fft
 import soxr
 
+from mixchat.dsp import fft
 from mixchat.dsp.cleanup.spec import HumRemoval
 from mixchat.dsp.cleanup.stream import LocalStage
 from mixchat.dsp.iir import kaiser_lowpass
@@ -67,12 +67,12 @@ def _smoothed(values: np.ndarray, window: np.ndarray) -> np.ndarray:
     """Each row of ``values`` (rows, samples) run through ``window`` (odd length, unit gain),
     centred (zeros beyond the ends)."""
     samples = values.shape[-1]
-    size = scipy.fft.next_fast_len(samples + window.size)
-    response = scipy.fft.fft(window.astype(values.real.dtype), n=size)
-    spectrum = scipy.fft.fft(values, n=size, axis=-1)
+    size = fft.next_fast_len(samples + window.size)
+    response = fft.fft(window.astype(values.real.dtype), n=size)
+    spectrum = fft.fft(values, n=size, axis=-1)
     spectrum *= response
     half = window.size // 2
-    return scipy.fft.ifft(spectrum, axis=-1, overwrite_x=True)[:, half : half + samples]
+    return fft.ifft(spectrum, axis=-1, overwrite_x=True)[:, half : half + samples]
 
 
 def _powers(phasor: np.ndarray, count: int) -> np.ndarray:

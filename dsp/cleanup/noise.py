@@ -22,9 +22,9 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 
+from mixchat.dsp import fft
 from mixchat.dsp.cleanup.frames import FrameStream, sqrt_periodic_hann
 from mixchat.dsp.cleanup.spec import NoiseProfile, NoiseReduction
 from mixchat.dsp.cleanup.spill import Parts, Spill
@@ -70,7 +70,7 @@ class NoiseFinding(BaseModel):
 
 def _powers(frames: np.ndarray, size: int) -> np.ndarray:
     """(frames, bins) power of sqrt-Hann windowed frames."""
-    spectrum = scipy.fft.rfft(frames * analysis_window(size), axis=-1)
+    spectrum = fft.rfft(frames * analysis_window(size), axis=-1)
     return (spectrum.real**2 + spectrum.imag**2).astype(np.float32)
 
 
@@ -225,7 +225,7 @@ class NoiseGate:
         frames = np.lib.stride_tricks.sliding_window_view(audio, self.size, axis=1)[:, :: self.hop][
             :, :count
         ]
-        spectrum = scipy.fft.rfft(frames * self.window, axis=-1)
+        spectrum = fft.rfft(frames * self.window, axis=-1)
         power = (spectrum.real**2 + spectrum.imag**2).mean(axis=0)
         # a sound is judged on its neighbourhood (noise's own peaks average out, a partial
         # does not), kept open HOLD frames after it (its decay rides under the threshold)
@@ -236,7 +236,7 @@ class NoiseGate:
         mask = maximum_filter1d(mask, HOLD + 1, axis=0, origin=HOLD // 2, mode="nearest")
         mask = uniform_filter(mask, size=MASK_SMOOTH, mode="nearest")
         gain = self.floor + (1.0 - self.floor) * mask
-        shaped = scipy.fft.irfft(spectrum * gain, n=self.size, axis=-1).astype(np.float32)
+        shaped = fft.irfft(spectrum * gain, n=self.size, axis=-1).astype(np.float32)
         shaped *= self.window
         half = self.hop
         joined = np.zeros((channels, count + 1, half), dtype=np.float32)

@@ -12,9 +12,9 @@ frames: a thump, not a note.
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 
+from mixchat.dsp import fft
 from mixchat.dsp.cleanup.frames import FrameStream, hann
 from mixchat.dsp.cleanup.sidechain import DynamicBandStage, EnvelopePeaks, lowpass_sos
 from mixchat.dsp.cleanup.spec import DePlosive
@@ -55,7 +55,7 @@ def floor_hz(role: str) -> float:
 
 
 def _frame_power(frames: np.ndarray) -> np.ndarray:
-    return np.abs(scipy.fft.rfft(frames * hann(frames.shape[-1], "float32"), axis=1)) ** 2
+    return np.abs(fft.rfft(frames * hann(frames.shape[-1], "float32"), axis=1)) ** 2
 
 
 def share_size(frames: int) -> int:

@@ -18,9 +18,9 @@ the stage listens to: between the voiced frames' band level and the esses'.
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 
+from mixchat.dsp import fft
 from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.sidechain import DynamicBandStage, EnvelopePeaks, bandpass_sos
 from mixchat.dsp.cleanup.spec import DeEsser
@@ -91,7 +91,7 @@ class SibilanceMeter:
         frames = self._frames.push(mono)
         if frames.shape[0]:
             hann = np.hanning(self.size).astype(np.float32)
-            spectrum = scipy.fft.rfft(frames * hann, axis=1)
+            spectrum = fft.rfft(frames * hann, axis=1)
             power = spectrum.real**2 + spectrum.imag**2
             self._band.append(power[:, self._in_band].sum(axis=1))
             self._rest.append(power[:, self._in_rest].sum(axis=1))
