@@ -354,7 +354,7 @@ MEMBER_WORDS = {"kit_whole": "the whole kit", "kit_rest": "the rest of the kit"}
 
 
 def _as_member(group: str, member: str) -> str:
-    """" as <member>" when it says more than the group's name."""
+    """ " as <member>" when it says more than the group's name."""
     said = MEMBER_WORDS.get(member, member.replace("_", " "))
     return "" if said in (group, f"{group} part") else f" as {said}"
 

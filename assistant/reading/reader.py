@@ -546,6 +546,17 @@ _EFFECTS = frozenset(
 )
 
 
+# adverbs of degree that are also quality words elsewhere ("make it pretty")
+DEGREE_WORDS = frozenset({"pretty", "real", "fairly", "rather", "awfully", "terribly"})
+
+
+def _quality_follows(tokens: list[tuple[str, int, int]], index: int, lex: Any) -> bool:
+    if index >= len(tokens):
+        return False
+    word = tokens[index][0]
+    return _concept_for(word) is not None or (lex is not None and lex.lookup(word) is not None)
+
+
 def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], list[str], str]:
     """Descriptors and concept words in ``text`` (targets and sections already blanked);
     vague words ("better", "vibe") go to ``vague``, never to a descriptor."""
@@ -581,6 +592,9 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         if hit is not None and n == 1 and word in AMOUNT_ONLY and word != hit[2]:
             hit = None  # "massively louder": an amount, not the mood "massive"
             i += 1
+            continue
+        if hit is None and word in DEGREE_WORDS and _quality_follows(tokens, i + 1, lex):
+            i += 1  # "pretty buried": how buried, not the lexicon's "pretty"
             continue
         descriptor, approximate = None, False
         if hit is None and (word in VAGUE or any(b in VAGUE for b in lemma_candidates(word))):
@@ -1352,21 +1366,41 @@ def _soft_is_a_tone(asks: list[Ask]) -> list[Ask]:
     ]
 
 
+# A complaint that names what the request does: "it's buried" asks for the part up.
+RESTATED_ASKS: dict[tuple[str, int], tuple[str, int]] = {("buried", -1): ("level", 1)}
+
+
+def _intent_key(clause: Clause) -> tuple:
+    asks = {
+        RESTATED_ASKS.get((a.concept, a.direction), (a.concept, a.direction)) for a in clause.asks
+    }
+    return (tuple(sorted(asks)), clause.targets, clause.sections)
+
+
+def _names_amount(clause: Clause) -> bool:
+    amount = clause.amount
+    return bool(amount.phrase) or amount.db is not None or amount.pct is not None
+
+
 def _dedupe(clauses: list[Clause]) -> list[Clause]:
     """A clause that says again what an earlier one said ("dry and naked, give it some
-    space": three ways of asking for more reverb on the vocal) is dropped."""
-    seen: set[tuple] = set()
-    out = []
+    space": three ways of asking for more reverb on the vocal; "the vocal is buried, bring it
+    up a touch") is folded into it: one move, not two. The folded clause keeps the asks of a
+    complaint (``RESTATED_ASKS``: "buried" also unmasks) and the amount either one names."""
+    index_of: dict[tuple, int] = {}
+    out: list[Clause] = []
     for clause in clauses:
-        key = (
-            tuple(sorted((a.concept, a.direction) for a in clause.asks)),
-            clause.targets,
-            clause.sections,
-        )
-        if clause.asks and key in seen:
+        key = _intent_key(clause)
+        if not clause.asks or key not in index_of:
+            index_of.setdefault(key, len(out))
+            out.append(clause)
             continue
-        seen.add(key)
-        out.append(clause)
+        kept = out[index_of[key]]
+        if any((a.concept, a.direction) in RESTATED_ASKS for a in clause.asks):
+            kept = replace(kept, asks=clause.asks)
+        if _names_amount(clause) and not _names_amount(kept):
+            kept = replace(kept, amount=clause.amount)
+        out[index_of[key]] = kept
     return out
 
 

@@ -765,7 +765,6 @@ ORDINALS: dict[str, int] = {
     "last": -1,
     "final": -1,
 }
-# Amount words, longest first; each scales the planner's base move.
 # Amount words, longest first; each scales the planner's base move. The ladder is monotonic:
 # "a touch" < "a bit" < unmarked (DEFAULT_AMOUNT) < "more" < "way more" < "massively".
 AMOUNT_WORDS: tuple[tuple[str, float], ...] = (
