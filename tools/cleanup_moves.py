@@ -93,12 +93,17 @@ def sibilance_call(track: TrackState, faults: StemFaults) -> ToolCall | None:
     sib = faults.sibilance
     if sib is None or sib.threshold_db is None:
         return None
+    found = (
+        f"{sib.bursts} harsh 5-10 kHz burst{'s' if sib.bursts != 1 else ''} "
+        f"({sib.band_over_rest_db:+.0f} dB over the rest of the voice, "
+        f"{sib.band_against_loud_db:+.0f} dB against its loud level)"
+        if sib.bursts
+        else "no 5-10 kHz burst stands out of the voice (asked for all the same)"
+    )
     return ToolCall(
         tool="de_ess",
         args={"track": track.name, "threshold_db": sib.threshold_db},
-        reason=f"{track.name}: {sib.bursts} harsh 5-10 kHz bursts ({sib.band_over_rest_db:+.0f} "
-        f"dB over the rest of the voice, {sib.band_against_loud_db:+.0f} dB against its loud "
-        f"level); de-ess from {sib.threshold_db:.0f} dB",
+        reason=f"{track.name}: {found}; de-ess from {sib.threshold_db:.0f} dB",
     )
 
 
