@@ -125,7 +125,7 @@ def _stretched(word: str, known: Callable[[str], bool]) -> str:
 def expand_text_speak(text: str, known: Callable[[str], bool] = lambda w: False) -> str:
     """Lower-cased text with text speak spelled out (the rest of normalising is the
     reader's): "cant hear the vox pls" → "can't hear the vocal please"."""
-    text = re.sub(r"\bpretty much\s+", "", text)  # "almost": neither a quality nor an amount
+    text = re.sub(r"\bpretty much\b\s*", "", text)  # "almost": neither a quality nor an amount
     text = _TOO_BEFORE.sub("too ", text)
     text = _TO_FOR_TOO.sub(r"\1too ", text)
     text = re.sub(
