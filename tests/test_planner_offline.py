@@ -374,6 +374,35 @@ def test_a_bit_more_steps_the_last_change_further() -> None:
     assert plan.measures  # the reply quotes what the last change moved
 
 
+@pytest.mark.parametrize("followup", ["a bit more", "too much, go halfway back"])
+def test_a_follow_up_quotes_and_lands_on_what_the_last_brief_named(followup) -> None:
+    """ "warmer" named the centroid: its follow-up quotes the centroid first (then what the
+    settings moved) and lands the blend on it, whatever EQ bands carried the change."""
+    from mixchat.assistant.planning.measures import measures_from_record, measures_record
+
+    ctx, plan = plan_for("make it warmer")
+    assert Centroid() in plan.measures
+    kept = measures_from_record(measures_record(plan.measures))  # as a version keeps them
+    assert kept == tuple(plan.measures)
+    state, _ = apply_calls(ctx.state, plan.calls, ctx.tool_context)
+    lineage = [
+        PastTurn(1, 0, "brief", "make it warmer", tuple(plan.calls), state, kept),
+        PastTurn(0, None, "automix", "", (), ctx.state),
+    ]
+    _, again = plan_for(followup, state=state, lineage=lineage)
+    assert again.measures[: len(kept)] == list(kept)
+    assert any(isinstance(m, TrackRange) for m in again.measures)  # the settings' own bands
+    assert again.blend is not None and again.blend.named == kept
+
+
+def test_a_version_saved_without_measures_or_with_unknown_ones_still_loads() -> None:
+    from mixchat.assistant.planning.measures import measures_from_record
+
+    assert measures_from_record(None) == ()
+    record = [{"measure": "Sparkle"}, {"measure": "TrackLevel"}, {"measure": "Width"}]
+    assert measures_from_record(record) == (Width(),)
+
+
 def test_halfway_back_works_on_any_setting_and_keeps_section_labels() -> None:
     """Whatever the last change touched (a filter, the reverb room, a compressor it added,
     a section ride), halfway lands between the two states and labels survive."""

@@ -627,9 +627,14 @@ def _blend_plan(context: PlanContext, pair, fraction: float, how: str) -> Plan:
         calls=[call],
         level_change=True,  # between two states whose loudness was each set already
         message=f'{words} ("{last.brief}"), setting by setting.',
-        measures=diff_measures(before.state, last.state),
+        # what the last brief named first ("warmer": the centroid), then what its settings moved
+        measures=list(dict.fromkeys([*last.measures, *diff_measures(before.state, last.state)])),
         blend=BlendAim(
-            new=last.state, old=before.state, old_version=before.version, fraction=fraction
+            new=last.state,
+            old=before.state,
+            old_version=before.version,
+            fraction=fraction,
+            named=last.measures,
         ),
     )
 

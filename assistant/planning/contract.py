@@ -72,6 +72,8 @@ class PastTurn:
     brief: str
     tool_calls: tuple[ToolCall, ...]
     state: MixState
+    # what its brief named, quoted again by a follow-up ("a bit more" of "warmer": the centroid)
+    measures: tuple[Measure, ...] = ()
 
 
 @dataclass
@@ -120,6 +122,8 @@ class BlendAim:
     old: MixState
     old_version: int
     fraction: float
+    # the measures the last brief named: the landing reads these first, when they moved
+    named: tuple[Measure, ...] = ()
 
 
 @dataclass

@@ -7,6 +7,7 @@ overlap) would need the renders of earlier versions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from mixchat.assistant.moves.followup import blend, blend_call
 from mixchat.assistant.planning.contract import BlendAim, Plan, PlanContext
-from mixchat.assistant.planning.measures import Measure, TrackRange
+from mixchat.assistant.planning.measures import Loudness, Measure, TrackRange
 from mixchat.assistant.turn.reply import measure_value
 from mixchat.dsp.masking import range_level_db
 from mixchat.dsp.state import MixState
@@ -65,9 +66,22 @@ def _spans(
     new_metrics: dict[str, Any],
     old_metrics: dict[str, Any],
 ) -> list[tuple[Measure, float, float]]:
-    """The plan's measures that both versions hold and that the change clearly moved."""
+    """The plan's measures that both versions hold and that the change clearly moved: the
+    ones the last brief named when any of those moved (what the producer asked for), else all."""
+    asked = [m for m in aim.named if not isinstance(m, Loudness)] or list(aim.named)
+    named = _moved(probe, asked, aim, new_metrics, old_metrics)
+    return named or _moved(probe, plan.measures, aim, new_metrics, old_metrics)
+
+
+def _moved(
+    probe: Probe,
+    measures: Sequence[Measure],
+    aim: BlendAim,
+    new_metrics: dict[str, Any],
+    old_metrics: dict[str, Any],
+) -> list[tuple[Measure, float, float]]:
     found = []
-    for measure in plan.measures:
+    for measure in measures:
         new, old = probe(aim.new, new_metrics, measure), probe(aim.old, old_metrics, measure)
         if new is None or old is None:
             continue
