@@ -117,7 +117,7 @@ _DRY_COMPLAINT = re.compile(
 # tonal balance said to lean one way wants the other (low: brighter; high: darker)
 _TILTED = re.compile(
     r"\b(?:skew|tilt|lean|lopsid|weigh|slant)\w*\s+(?:(?:too|a bit|a little|way|heavily|"
-    r"very|really|quite|more|much|far|so)\s+){0,2}(?:(?:to|towards?|into|on)\s+)?(?:the\s+)?"
+    r"very|really|quite|more|much|far|so)\s+){0,3}(?:(?:to|towards?|into|on)\s+)?(?:the\s+)?"
     r"(?P<side>low|lows|bottom|dark|bassy|high|highs|top|bright|treble|trebly)\b"
     r"(?:\s+(?:end|side|frequencies))?"
 )
