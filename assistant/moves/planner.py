@@ -613,6 +613,7 @@ def step_further(reading: BriefReading, context: PlanContext) -> Plan:
 
 def _blend_plan(context: PlanContext, pair, fraction: float, how: str) -> Plan:
     last, before = pair
+    moved = diff_measures(before.state, last.state)
     target = blend(last.state, before.state, fraction)
     if target == context.state:
         return Plan(intent="nothing", message="The last version changed nothing I can scale.")
@@ -628,13 +629,13 @@ def _blend_plan(context: PlanContext, pair, fraction: float, how: str) -> Plan:
         level_change=True,  # between two states whose loudness was each set already
         message=f'{words} ("{last.brief}"), setting by setting.',
         # what the last brief named first ("warmer": the centroid), then what its settings moved
-        measures=list(dict.fromkeys([*last.measures, *diff_measures(before.state, last.state)])),
+        measures=list(dict.fromkeys([*last.measures, *moved])),
         blend=BlendAim(
             new=last.state,
             old=before.state,
             old_version=before.version,
             fraction=fraction,
-            named=last.measures,
+            landed_on=tuple(moved),
         ),
     )
 

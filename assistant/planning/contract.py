@@ -122,8 +122,9 @@ class BlendAim:
     old: MixState
     old_version: int
     fraction: float
-    # the measures the last brief named: the landing reads these first, when they moved
-    named: tuple[Measure, ...] = ()
+    # the measures the landing reads (the ones the settings moved; the plan's own measures
+    # when empty): the reply also quotes what the last brief named, which may follow less
+    landed_on: tuple[Measure, ...] = ()
 
 
 @dataclass

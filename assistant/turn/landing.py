@@ -15,7 +15,7 @@ import numpy as np
 
 from mixchat.assistant.moves.followup import blend, blend_call
 from mixchat.assistant.planning.contract import BlendAim, Plan, PlanContext
-from mixchat.assistant.planning.measures import Loudness, Measure, TrackRange
+from mixchat.assistant.planning.measures import Measure, TrackRange
 from mixchat.assistant.turn.reply import measure_value
 from mixchat.dsp.masking import range_level_db
 from mixchat.dsp.state import MixState
@@ -66,11 +66,10 @@ def _spans(
     new_metrics: dict[str, Any],
     old_metrics: dict[str, Any],
 ) -> list[tuple[Measure, float, float]]:
-    """The plan's measures that both versions hold and that the change clearly moved: the
-    ones the last brief named when any of those moved (what the producer asked for), else all."""
-    asked = [m for m in aim.named if not isinstance(m, Loudness)] or list(aim.named)
-    named = _moved(probe, asked, aim, new_metrics, old_metrics)
-    return named or _moved(probe, plan.measures, aim, new_metrics, old_metrics)
+    """The measures the landing reads (the ones the settings moved: a band's level, a part
+    against the rest, which follow the blend closely) that both versions hold and that the
+    change clearly moved."""
+    return _moved(probe, aim.landed_on or plan.measures, aim, new_metrics, old_metrics)
 
 
 def _moved(
