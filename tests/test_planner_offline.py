@@ -312,6 +312,23 @@ def test_punch_uses_transients_and_slow_attack_compression() -> None:
     assert comp["attack_ms"] >= 20
 
 
+def test_punch_asked_with_more_low_end_leaves_the_body_to_the_eq() -> None:
+    """ "knock harder in the low end": a body-holding compressor after the low boost would
+    take the low end back down, so the punch is the transients alone."""
+    _, plan = plan_for("make the drums knock harder in the low end")
+    tools = [c.tool for c in plan.calls if c.args.get("track") == "Drums"]
+    assert "set_transient_shaper" in tools and "set_compressor" not in tools
+    assert any(c.args.get("gain_db", 0) > 0 for c in plan.calls if c.tool == "apply_eq")
+
+
+@pytest.mark.parametrize("brief", ["brighter but not harsh", "make it brighter without it getting harsh"])
+def test_brighter_but_not_harsh_lifts_above_the_harsh_band(brief: str) -> None:
+    _, plan = plan_for(brief)
+    eqs = [c.args for c in plan.calls if c.tool == "apply_eq"]
+    assert eqs and all(e["gain_db"] > 0 and e["freq_hz"] >= 6000 for e in eqs)  # no 3 kHz cut
+    assert Centroid() in plan.measures and RangeShare(low_hz=2000.0, high_hz=5000.0) in plan.measures
+
+
 def test_master_for_spotify() -> None:
     _, plan = plan_for("master it for Spotify")
     assert plan.calls[0].args == {
