@@ -321,7 +321,14 @@ def test_punch_asked_with_more_low_end_leaves_the_body_to_the_eq() -> None:
     assert any(c.args.get("gain_db", 0) > 0 for c in plan.calls if c.tool == "apply_eq")
 
 
-@pytest.mark.parametrize("brief", ["brighter but not harsh", "make it brighter without it getting harsh"])
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "brighter but not harsh",
+        "make it brighter without it getting harsh",
+        "a little brighter, just without that piercing edge",
+    ],
+)
 def test_brighter_but_not_harsh_lifts_above_the_harsh_band(brief: str) -> None:
     _, plan = plan_for(brief)
     eqs = [c.args for c in plan.calls if c.tool == "apply_eq"]

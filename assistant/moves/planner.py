@@ -221,7 +221,7 @@ class OfflinePlanner:
         # "brighter but not harsh": the brightening starts above the harsh band, rather than
         # a cut at 3 kHz beside a shelf from 4.5 kHz, which would take the brightening back
         asked = {(a.concept, a.direction) for c in reading.clauses for a in c.asks}
-        guarded = ("brightness", 1) in asked and ("harsh", -1) in asked
+        guarded = ("brightness", 1) in asked and bool(asked & GUARDS)
         if guarded:
             lines.append(
                 f"Brighter from {HARSH_BAND_TOP_HZ / 1000:g} kHz up, clear of the harsh 2–5 kHz "
@@ -241,7 +241,7 @@ class OfflinePlanner:
                     amount *= 1.5
                 elif raising and ask.concept == "width":
                     amount *= 1.4
-                if guarded and ask.concept == "harsh":
+                if guarded and (ask.concept, ask.direction) in GUARDS:
                     continue  # said by brightening above the harsh band instead
                 moves.extend(
                     plan_ask(
@@ -272,6 +272,7 @@ def _comparative(clause: Clause) -> bool:
 
 
 HARSH_BAND_TOP_HZ = 6000.0
+GUARDS = frozenset({("harsh", -1), ("presence", -1)})  # "... but not harsh / without the edge"
 BODY_CONCEPTS = frozenset({"low_end", "boom", "body", "warmth", "fat", "weight", "thump"})
 
 
