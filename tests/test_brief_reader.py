@@ -652,6 +652,11 @@ def test_parts_said_to_be_fine_are_not_what_the_brief_moves() -> None:
 
 def test_tame_on_a_frequency_region_stays_an_eq_move() -> None:
     assert asks("tame the 2-4k region on the whole mix") == [("eq_point", -1)]
+    # the range after the part's pronoun and a preposition: an EQ move there, not a fader
+    reading = read_brief("the overheads are harsh, tame them around 3-5k", tracks=TRACKS)
+    points = [a for c in reading.clauses for a in c.asks if a.concept == "eq_point"]
+    assert [p.descriptor for p in points] == [(3000.0, 5000.0)]
+    assert not any(a.concept == "level" for c in reading.clauses for a in c.asks)
 
 
 @pytest.mark.parametrize(

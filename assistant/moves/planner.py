@@ -300,9 +300,9 @@ def plan_ask(
     if concept == "eq_point" and not names:
         return _mix_eq(ask, context, amount)
     kit = _cymbals_in_kit(clause, context, names)
-    if kit and concept in ("level", "buried", "presence", "harsh", "brightness"):
-        # "tame the cymbals", "the hats are too present", "cymbals are eating my ears" on a
-        # full-kit stem: the cymbals are the kit's top octaves, not its fader or its 3 kHz
+    if kit and concept in ("level", "buried", "presence", "brightness"):
+        # "tame the cymbals", "the hats are too present", "too bright" on a full-kit stem: the
+        # cymbals are the kit's top octaves, not its fader (their harshness stays the 2-5 kHz)
         up = 1 if concept == "buried" else d  # a buried part is one to bring up
         out = band_move(context, "sizzle", direction=up, amount=amount, names=kit, explicit=True)
         rest = [n for n in names or () if n not in kit]
