@@ -25,6 +25,7 @@ from mixchat.dsp.cleanup.detect import FaultMeter
 from mixchat.dsp.feeds import BlockFeeds
 from mixchat.dsp.render import MixJob, MixPlacer, to_float
 from mixchat.dsp.section_features import SpectralFeatureMeter, SpectralFeatures, levelled_sum
+from mixchat.dsp.spill import Spill
 from mixchat.dsp.state import TrackState
 from mixchat.dsp.stems import StemReader
 from mixchat.dsp.threads import pool_size
@@ -54,15 +55,31 @@ class _Stem:
         self,
         name: str,
         reader: StemReader,
-        meter: StemMeter,
         copy: Put | None,
         rate: int,
+        frames: int,
+        bands_put: Put | None,
         faults: FaultMeter | None,
     ):
-        self.name, self.reader, self.meter, self.copy = name, reader, meter, copy
+        self.name, self.reader, self.copy = name, reader, copy
+        self._spill = Spill()  # the meter's block powers, until its report
+        self.meter = StemMeter(
+            channels=reader.channels,
+            sample_rate=rate,
+            total=frames,
+            bands_put=bands_put,
+            spill=self._spill,
+        )
         self.features = SpectralFeatureMeter(sample_rate=rate, spill=True)
         self.faults = faults
         self.insert_key = name
+
+    def report(self) -> StemReport:
+        """The stem's measures, once it has been fed to its end."""
+        try:
+            return StemReport(analysis=self.meter.result(), extras=self.meter.extras())
+        finally:
+            self._spill.close()
 
     def block(self, start: int, stop: int) -> np.ndarray:
         audio = self.reader.read(start, stop)
@@ -96,14 +113,10 @@ def ingest(
         _Stem(
             name,
             reader,
-            StemMeter(
-                channels=reader.channels,
-                sample_rate=sample_rate,
-                total=frames,
-                bands_put=bands_put(name),
-            ),
             copies.get(name),
             sample_rate,
+            frames,
+            bands_put(name),
             FaultMeter(sample_rate=sample_rate, frames=frames, role=None) if faults else None,
         )
         for name, reader in readers.items()
@@ -126,9 +139,7 @@ def ingest(
         except BaseException:
             feeds.cancel()
             raise
-    reports = {
-        s.name: StemReport(analysis=s.meter.result(), extras=s.meter.extras()) for s in stems
-    }
+    reports = {s.name: s.report() for s in stems}
     features = levelled_sum(
         (s.features.result(), float(reports[s.name].analysis.facts["lufs"])) for s in stems
     )

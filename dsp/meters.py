@@ -40,6 +40,7 @@ from mixchat.dsp.loudness import (
 from mixchat.dsp.masking import DECIMATE, N_BANDS, _frame_grid, _pooling, band_frame_powers
 from mixchat.dsp.resampling import METER_PIECE_FRAMES, PiecewiseResampler
 from mixchat.dsp.spectrum import _OVERLAP_BELOW_S, frame_powers, mid_side_rows, mono_rows
+from mixchat.dsp.spill import Parts, Spill
 
 _ENERGY_CHUNK = 1 << 16
 
@@ -314,11 +315,12 @@ class EnergyMeter:
 
 class BlockPowers:
     """Mean power of consecutive ``size``-sample blocks: summed over the channels, or of the
-    mono sum (``mono=True``); a last partial block is left out."""
+    mono sum (``mono=True``); a last partial block is left out. Given a ``spill``, the
+    powers wait there until ``result``."""
 
-    def __init__(self, *, size: int, mono: bool = False) -> None:
+    def __init__(self, *, size: int, mono: bool = False, spill: Spill | None = None) -> None:
         self.size, self.mono = max(1, size), mono
-        self._parts: list[np.ndarray] = []
+        self._parts = Parts(spill=spill)
         self._partial: np.ndarray | None = None
 
     def feed(self, block: np.ndarray) -> None:
@@ -336,7 +338,7 @@ class BlockPowers:
         self._partial = block[:, count * self.size :].copy()
 
     def result(self) -> np.ndarray:
-        return np.concatenate(self._parts) if self._parts else np.zeros(0)
+        return self._parts.joined() if self._parts else np.zeros(0)
 
 
 class BandMeter:

@@ -22,6 +22,7 @@ from mixchat.dsp import loudness
 from mixchat.dsp.dynamics import crest_factor_from
 from mixchat.dsp.meters import BandMeter, BlockPowers, EnergyMeter, LoudnessMeter, SpectrumMeter
 from mixchat.dsp.spectrum import band_energies_from_spectrum, centroid_from_spectrum
+from mixchat.dsp.spill import Spill
 
 FACT_KEYS = (
     "lufs",
@@ -131,7 +132,9 @@ class TrackMeter:
 
 
 class StemMeter(TrackMeter):
-    """A ``TrackMeter`` (with bands) plus what the automix, roles and sections read."""
+    """A ``TrackMeter`` (with bands) plus what the automix, roles and sections read; given a
+    ``spill``, the block powers wait there until ``extras`` (many stems measured side by
+    side: memory does not grow with the song's length)."""
 
     def __init__(
         self,
@@ -140,6 +143,7 @@ class StemMeter(TrackMeter):
         sample_rate: int,
         total: int,
         bands_put: Callable[[int, np.ndarray], None] | None = None,
+        spill: Spill | None = None,
     ) -> None:
         super().__init__(
             channels=channels, sample_rate=sample_rate, total=total, bands=True, bands_put=bands_put
@@ -151,9 +155,11 @@ class StemMeter(TrackMeter):
             rows="mono",
             n_fft=AUTOMIX_N_FFT,
         )
-        self.rms = BlockPowers(size=round(RMS_BLOCK_S * sample_rate), mono=True)
-        self.activity = BlockPowers(size=max(1, sample_rate // 10))
-        self.section = BlockPowers(size=max(1, int(round(sample_rate * SECTION_HOP_S))))
+        self.rms = BlockPowers(size=round(RMS_BLOCK_S * sample_rate), mono=True, spill=spill)
+        self.activity = BlockPowers(size=max(1, sample_rate // 10), spill=spill)
+        self.section = BlockPowers(
+            size=max(1, int(round(sample_rate * SECTION_HOP_S))), spill=spill
+        )
         self.finite_samples = True
 
     def feed(self, block: np.ndarray) -> None:

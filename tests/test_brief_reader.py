@@ -324,6 +324,15 @@ def test_a_part_is_read_in_either_number(brief: str, value: str) -> None:
         ("it sounds dull on top", [("brightness", 1)]),
         ("it sounds like it's under a blanket", [("brightness", 1)]),
         ("massively louder guitar", [("level", 1)]),
+        # a masking verb in its base form: a part hiding everything is a part too loud
+        ("the keys hide everything", [("level", -1)]),
+        ("in the chorus the guitars are so loud they hide everything", [("level", -1)]),
+        ("the keys dominate the mix", [("level", -1)]),
+        ("the pads hide the vocal", [("buried", -1)]),
+        # a tonal balance said to lean one way wants the other
+        ("the spectral balance is skewed low", [("brightness", 1)]),
+        ("the mix leans too much towards the highs", [("brightness", -1)]),
+        ("tonal balance is tilted to the bright side", [("brightness", -1)]),
     ],
 )
 def test_perception_structure_and_verbs(brief: str, expected) -> None:
@@ -545,6 +554,21 @@ def test_a_low_part_lost_on_small_speakers_is_its_upper_harmonics(brief: str) ->
     assert ("width", -1) not in found  # not a mono complaint: a phone plays no fundamental
 
 
+@pytest.mark.parametrize(
+    ("brief", "lifted"),
+    [
+        ("I can barely hear the bass on my laptop", True),
+        ("the kick is gone on earbuds", True),
+        ("the bass is weak on small speakers", False),
+        ("saturate the bass so it reads on phones", False),
+    ],
+)
+def test_a_low_part_heard_nowhere_on_small_speakers_also_comes_up(brief: str, lifted) -> None:
+    found = asks(brief)
+    assert ("growl", 1) in found and (("level", 1) in found) == lifted
+    assert ("buried", -1) not in found  # the lift is said once
+
+
 def test_a_phone_is_a_place_not_a_tinny_quality() -> None:
     assert asks("the guitars vanish on my phone") == [("width", -1)]
     assert ("harsh", -1) not in asks("the bass needs more harmonics so it translates on phones")
@@ -628,6 +652,11 @@ def test_parts_said_to_be_fine_are_not_what_the_brief_moves() -> None:
 
 def test_tame_on_a_frequency_region_stays_an_eq_move() -> None:
     assert asks("tame the 2-4k region on the whole mix") == [("eq_point", -1)]
+    # the range after the part's pronoun and a preposition: an EQ move there, not a fader
+    reading = read_brief("the overheads are harsh, tame them around 3-5k", tracks=TRACKS)
+    points = [a for c in reading.clauses for a in c.asks if a.concept == "eq_point"]
+    assert [p.descriptor for p in points] == [(3000.0, 5000.0)]
+    assert not any(a.concept == "level" for c in reading.clauses for a in c.asks)
 
 
 @pytest.mark.parametrize(
@@ -829,3 +858,11 @@ def test_a_part_complaint_said_apart_keeps_its_part_and_section() -> None:
         for a in c.asks
     ]
     assert ("level", 1, ["vocal"], ["verse"]) in said
+
+
+def test_a_stem_named_other_is_not_the_other_of_each_other() -> None:
+    stems = [("drums", "drums"), ("bass", "bass"), ("other", "other"), ("vocals", "vocal")]
+    reading = read_brief("kick and bass are stepping on each other", tracks=stems)
+    assert {t.value for c in reading.clauses for t in c.targets} == {"kick", "bass"}
+    reading = read_brief("turn the other stem down", tracks=stems)
+    assert [t.value for c in reading.clauses for t in c.targets] == ["other"]

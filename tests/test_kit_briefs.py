@@ -78,7 +78,9 @@ def test_more_punch_raises_the_kits_transients(songs: Songs, name: str) -> None:
     assert crest <= -0.5 and hits <= -0.5, f"{name}: less punch moved crest {crest:+.2f} dB"
 
 
-@pytest.mark.parametrize("brief", ["tame the cymbals", "the cymbals are way too loud"])
+@pytest.mark.parametrize(
+    "brief", ["tame the cymbals", "the cymbals are way too loud", "the cymbals are way too bright"]
+)
 @pytest.mark.parametrize("name", KITS)
 def test_taming_the_cymbals_cuts_the_kits_top_not_its_level(
     songs: Songs, name: str, brief: str

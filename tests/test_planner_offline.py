@@ -312,6 +312,30 @@ def test_punch_uses_transients_and_slow_attack_compression() -> None:
     assert comp["attack_ms"] >= 20
 
 
+def test_punch_asked_with_more_low_end_leaves_the_body_to_the_eq() -> None:
+    """ "knock harder in the low end": a body-holding compressor after the low boost would
+    take the low end back down, so the punch is the transients alone."""
+    _, plan = plan_for("make the drums knock harder in the low end")
+    tools = [c.tool for c in plan.calls if c.args.get("track") == "Drums"]
+    assert "set_transient_shaper" in tools and "set_compressor" not in tools
+    assert any(c.args.get("gain_db", 0) > 0 for c in plan.calls if c.tool == "apply_eq")
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "brighter but not harsh",
+        "make it brighter without it getting harsh",
+        "a little brighter, just without that piercing edge",
+    ],
+)
+def test_brighter_but_not_harsh_lifts_above_the_harsh_band(brief: str) -> None:
+    _, plan = plan_for(brief)
+    eqs = [c.args for c in plan.calls if c.tool == "apply_eq"]
+    assert eqs and all(e["gain_db"] > 0 and e["freq_hz"] >= 6000 for e in eqs)  # no 3 kHz cut
+    assert Centroid() in plan.measures and RangeShare(low_hz=2000.0, high_hz=5000.0) in plan.measures
+
+
 def test_master_for_spotify() -> None:
     _, plan = plan_for("master it for Spotify")
     assert plan.calls[0].args == {
@@ -372,6 +396,36 @@ def test_a_bit_more_steps_the_last_change_further() -> None:
     more = _cut_db(after, 2000, 5000) - _cut_db(state, 2000, 5000)
     assert first < 0 and more == pytest.approx(0.6 * first, abs=0.05)  # "a bit": 0.6 of a step
     assert plan.measures  # the reply quotes what the last change moved
+
+
+@pytest.mark.parametrize("followup", ["a bit more", "too much, go halfway back"])
+def test_a_follow_up_quotes_what_the_last_brief_named(followup) -> None:
+    """ "warmer" named the centroid: its follow-up quotes the centroid first, then what the
+    settings moved."""
+    from mixchat.assistant.planning.measures import measures_from_record, measures_record
+
+    ctx, plan = plan_for("make it warmer")
+    assert Centroid() in plan.measures
+    kept = measures_from_record(measures_record(plan.measures))  # as a version keeps them
+    assert kept == tuple(plan.measures)
+    state, _ = apply_calls(ctx.state, plan.calls, ctx.tool_context)
+    lineage = [
+        PastTurn(1, 0, "brief", "make it warmer", tuple(plan.calls), state, kept),
+        PastTurn(0, None, "automix", "", (), ctx.state),
+    ]
+    _, again = plan_for(followup, state=state, lineage=lineage)
+    assert again.measures[: len(kept)] == list(kept)
+    assert any(isinstance(m, TrackRange) for m in again.measures)  # the settings' own bands
+    # the blend lands on what the settings moved, which follows it closely
+    assert again.blend is not None and Centroid() not in again.blend.landed_on
+
+
+def test_a_version_saved_without_measures_or_with_unknown_ones_still_loads() -> None:
+    from mixchat.assistant.planning.measures import measures_from_record
+
+    assert measures_from_record(None) == ()
+    record = [{"measure": "Sparkle"}, {"measure": "TrackLevel"}, {"measure": "Width"}]
+    assert measures_from_record(record) == (Width(),)
 
 
 def test_halfway_back_works_on_any_setting_and_keeps_section_labels() -> None:

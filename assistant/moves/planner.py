@@ -29,7 +29,7 @@ from mixchat.assistant.moves.tone import (
     tilt_move,
 )
 from mixchat.assistant.planning.contract import BlendAim, Plan, PlanContext
-from mixchat.assistant.planning.measures import Bus, TrackLevel, TrackPan
+from mixchat.assistant.planning.measures import Bus, RangeShare, TrackLevel, TrackPan
 from mixchat.assistant.reading.cleanup import CLEANUP_CONCEPTS
 from mixchat.assistant.reading.reader import BriefReading, Clause, TargetRef, ceiling_db, read_brief
 from mixchat.assistant.reading.vocab import DRUM_ROLES, MOODS, VOCAL_ROLES
@@ -218,6 +218,16 @@ class OfflinePlanner:
             for c in reading.clauses
             for a in c.asks
         )
+        # "brighter but not harsh": the brightening starts above the harsh band, rather than
+        # a cut at 3 kHz beside a shelf from 4.5 kHz, which would take the brightening back
+        asked = {(a.concept, a.direction) for c in reading.clauses for a in c.asks}
+        guarded = ("brightness", 1) in asked and bool(asked & GUARDS)
+        if guarded:
+            lines.append(
+                f"Brighter from {HARSH_BAND_TOP_HZ / 1000:g} kHz up, clear of the harsh 2–5 kHz "
+                "band, so it does not get harsher."
+            )
+            moves.measures.append(RangeShare(low_hz=2000.0, high_hz=5000.0))
         for clause in reading.clauses:
             names, excluded, notes = resolve(clause.targets, context)
             lines.extend(notes)
@@ -231,7 +241,13 @@ class OfflinePlanner:
                     amount *= 1.5
                 elif raising and ask.concept == "width":
                     amount *= 1.4
-                moves.extend(plan_ask(ask, clause, context, names, excluded, amount, scale))
+                if guarded and (ask.concept, ask.direction) in GUARDS:
+                    continue  # said by brightening above the harsh band instead
+                moves.extend(
+                    plan_ask(
+                        ask, clause, context, names, excluded, amount, scale, harsh_guard=guarded
+                    )
+                )
         lines = list(dict.fromkeys([*lines, *moves.notes]))  # a note said once
         if not moves.calls:
             return Plan(
@@ -255,6 +271,11 @@ def _comparative(clause: Clause) -> bool:
     return bool(re.search(r"\b(?:more|less|bit|little|touch|slightly|towards?)\b", clause.text))
 
 
+HARSH_BAND_TOP_HZ = 6000.0
+GUARDS = frozenset({("harsh", -1), ("presence", -1)})  # "... but not harsh / without the edge"
+BODY_CONCEPTS = frozenset({"low_end", "boom", "body", "warmth", "fat", "weight", "thump"})
+
+
 def plan_ask(
     ask,
     clause: Clause,
@@ -263,6 +284,8 @@ def plan_ask(
     excluded: list[str],
     amount: float,
     scale: float,
+    *,
+    harsh_guard: bool = False,
 ) -> MoveSet:
     concept, d = ask.concept, ask.direction
     explicit = names is not None
@@ -277,9 +300,9 @@ def plan_ask(
     if concept == "eq_point" and not names:
         return _mix_eq(ask, context, amount)
     kit = _cymbals_in_kit(clause, context, names)
-    if kit and concept in ("level", "buried", "presence"):
-        # "tame the cymbals", "the hats are too present" on a full-kit stem: the cymbals
-        # are the kit's top octaves, not the kit's fader
+    if kit and concept in ("level", "buried", "presence", "brightness"):
+        # "tame the cymbals", "the hats are too present", "too bright" on a full-kit stem: the
+        # cymbals are the kit's top octaves, not its fader (their harshness stays the 2-5 kHz)
         up = 1 if concept == "buried" else d  # a buried part is one to bring up
         out = band_move(context, "sizzle", direction=up, amount=amount, names=kit, explicit=True)
         rest = [n for n in names or () if n not in kit]
@@ -316,6 +339,7 @@ def plan_ask(
                 names=names,
                 warm=concept == "warmth",
                 word=ask.word,
+                above_hz=HARSH_BAND_TOP_HZ if harsh_guard and concept == "brightness" else None,
             )
     elif concept == "lexicon":
         out = lexicon_move(ask, context, names, amount)
@@ -378,7 +402,10 @@ def plan_ask(
             sections=clause.sections,
         )
     elif concept == "punch":
-        out = punch_move(context, names, direction=d, amount=amount)
+        # "knock harder in the low end": the EQ asked beside it lifts the body, which a
+        # body-holding compressor after it would take back down
+        lifted = any(a.concept in BODY_CONCEPTS and a.direction > 0 for a in clause.asks)
+        out = punch_move(context, names, direction=d, amount=amount, hold_body=not lifted)
     elif concept == "glue":
         out = glue_move(context, amount=amount, direction=d)
     elif concept == "compression":
@@ -613,6 +640,7 @@ def step_further(reading: BriefReading, context: PlanContext) -> Plan:
 
 def _blend_plan(context: PlanContext, pair, fraction: float, how: str) -> Plan:
     last, before = pair
+    moved = diff_measures(before.state, last.state)
     target = blend(last.state, before.state, fraction)
     if target == context.state:
         return Plan(intent="nothing", message="The last version changed nothing I can scale.")
@@ -627,9 +655,14 @@ def _blend_plan(context: PlanContext, pair, fraction: float, how: str) -> Plan:
         calls=[call],
         level_change=True,  # between two states whose loudness was each set already
         message=f'{words} ("{last.brief}"), setting by setting.',
-        measures=diff_measures(before.state, last.state),
+        # what the last brief named first ("warmer": the centroid), then what its settings moved
+        measures=list(dict.fromkeys([*last.measures, *moved])),
         blend=BlendAim(
-            new=last.state, old=before.state, old_version=before.version, fraction=fraction
+            new=last.state,
+            old=before.state,
+            old_version=before.version,
+            fraction=fraction,
+            landed_on=tuple(moved),
         ),
     )
 

@@ -411,9 +411,11 @@ def tilt_move(
     warm: bool = False,
     shape: list[EqBand] | None = None,
     word: str = "",
+    above_hz: float | None = None,
 ) -> MoveSet:
     """Move the spectral centroid: a high shelf (plus a low shelf for warmth, or the
-    lexicon's fitted curve) on the master when it is on, else on the tracks carrying the top."""
+    lexicon's fitted curve) on the master when it is on, else on the tracks carrying the top;
+    ``above_hz``: the shelf starts there ("brighter but not harsh": above the harsh band)."""
     sign = 1.0 if direction > 0 else -1.0
     high_freq = 3500.0 if sign < 0 else 4500.0
     top_hz = (2000.0, 20000.0)  # where a named part's top is judged
@@ -421,6 +423,8 @@ def tilt_move(
         high_freq = 2500.0
         if all(_is_bass(context, n) for n in names):  # a bass's top is its upper harmonics
             high_freq, top_hz = 900.0, (700.0, 5000.0)
+    if above_hz is not None:
+        high_freq = max(high_freq, above_hz)
     # warmth: more body under the softer top; on a named part, its own low mids, sized on it
     body = EqBand(kind="low_shelf", freq_hz=220.0, gain_db=-0.4, q=0.7)
 

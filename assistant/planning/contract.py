@@ -72,6 +72,8 @@ class PastTurn:
     brief: str
     tool_calls: tuple[ToolCall, ...]
     state: MixState
+    # what its brief named, quoted again by a follow-up ("a bit more" of "warmer": the centroid)
+    measures: tuple[Measure, ...] = ()
 
 
 @dataclass
@@ -120,6 +122,9 @@ class BlendAim:
     old: MixState
     old_version: int
     fraction: float
+    # the measures the landing reads (the ones the settings moved; the plan's own measures
+    # when empty): the reply also quotes what the last brief named, which may follow less
+    landed_on: tuple[Measure, ...] = ()
 
 
 @dataclass

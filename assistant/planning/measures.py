@@ -8,7 +8,7 @@ Each measure has a ``key``: its name among a version's stored metrics (``extra``
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -161,3 +161,46 @@ class BusReturn(Measure):
     @property
     def key(self) -> str:
         return self.bus
+
+
+MEASURE_KINDS: dict[str, type[Measure]] = {
+    kind.__name__: kind
+    for kind in (
+        Loudness,
+        TruePeak,
+        Centroid,
+        Width,
+        BandShare,
+        RangeShare,
+        TrackLevel,
+        TrackPan,
+        TrackRange,
+        Overlap,
+        Crest,
+        SectionContrast,
+        BusReturn,
+    )
+}
+
+
+def measures_record(measures: list[Measure]) -> list[dict[str, Any]]:
+    """The measures as JSON, kept with a version so a follow-up quotes what its brief named."""
+    return [{"measure": type(m).__name__, **m.model_dump()} for m in measures]
+
+
+def measures_from_record(record: Any) -> tuple[Measure, ...]:
+    """The measures a version kept (``measures_record``); an entry this build cannot read is
+    left out (a version saved by another build still loads)."""
+    out: list[Measure] = []
+    for entry in record if isinstance(record, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        fields = {k: v for k, v in entry.items() if k != "measure"}
+        kind = MEASURE_KINDS.get(str(entry.get("measure")))
+        if kind is None:
+            continue
+        try:
+            out.append(kind(**fields))
+        except ValueError:
+            continue
+    return tuple(out)

@@ -31,7 +31,8 @@ _EQ_BARE = re.compile(
 )
 # "scoop some 250-400", "tame the 2-4k region": a range, its unit said once (or not at all)
 _EQ_RANGE = re.compile(
-    rf"\b(?P<verb>{_CUT_WORDS}|{_BOOST_WORDS})\s+(?:in\s+|out\s+)?(?:some\s+|the\s+|a bit of\s+)?"
+    rf"\b(?P<verb>{_CUT_WORDS}|{_BOOST_WORDS})\s+(?:them\s+|it\s+|those\s+|that\s+|em\s+)?"
+    r"(?:(?:at|around|near|in|@)\s+)?(?:in\s+|out\s+)?(?:some\s+|the\s+|a bit of\s+)?"
     r"(\d+(?:\.\d+)?)\s*(khz|k|hz)?\s*(?:-|to)\s*(\d+(?:\.\d+)?)\s*(khz|k|hz)?"
     r"(?:\s+(?:region|range|area|band))?"
 )

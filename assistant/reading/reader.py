@@ -340,6 +340,11 @@ def _over_prefixed(match: re.Match[str]) -> str:
     return match.group(0)
 
 
+def _lexicon_knows(word: str) -> bool:
+    lex = _lexicon()
+    return lex is not None and lex.lookup(word, approximate=False) is not None
+
+
 def _lexicon():
     try:
         return load_lexicon()
@@ -384,6 +389,9 @@ _MASKS_BEFORE = re.compile(
 )
 
 
+_RECIPROCAL = re.compile(r"\b(?:each|one) (?:other|another)\b")
+
+
 def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[TargetRef, ...], str]:
     """The parts a clause names, in the order they were said, and the text with them blanked."""
     found: list[tuple[int, TargetRef]] = []
@@ -410,8 +418,10 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
             text = blank(text, m.start(), m.end())
     for name, _role in sorted(tracks, key=lambda t: -len(t[0])):
         spoken = " ".join(re.sub(r"[_\-.]+", " ", name.lower()).split())
+        # a stem named "other" is not the one in "each other" (same offsets, idioms hidden)
+        searched = _RECIPROCAL.sub(lambda m: "#" * len(m.group(0)), text)
         for candidate in {spoken, name.lower()}:
-            hit = re.search(rf"\b{re.escape(candidate)}\b", text)
+            hit = re.search(rf"\b{re.escape(candidate)}\b", searched)
             if hit and len(candidate) >= 3:
                 found.append((hit.start(), TargetRef("track", name)))
                 text = blank(text, hit.start(), hit.end())
@@ -427,6 +437,8 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
         word = m.group(0)
         if _known_word(word) or word in VAGUE or LISTENING_DEVICE.fullmatch(word):
             continue  # "speakers" is where it is heard, not the shakers
+        if _lexicon_knows(word):
+            continue  # "leans" is a word of its own (lean), not the leads misspelled
         cutoff = 0.85 if len(word) == 4 else 0.8
         close = difflib.get_close_matches(word, _PART_WORDS, n=1, cutoff=cutoff)
         if close and close[0][0] == word[0]:

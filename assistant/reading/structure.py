@@ -45,6 +45,9 @@ _SMALL_SPEAKERS = re.compile(
     r"computer|tv) speakers?)\b"
 )
 _WEAK_THERE = re.compile(r"\b(?:translat\w*|weak|thin|quiet|inaudible|nowhere)\b")
+_LOST_THERE = re.compile(
+    r"\b(?:lost|inaudible|vanish\w*|disap+ear\w*|gone|missing|buried|nowhere)\b"
+)
 _FINE_THERE = re.compile(r"\b(?:great|good|fine|perfect|nice|ok|okay|too loud|too much)\b")
 LOW_PARTS = frozenset({"bass", "kick", "sub"})
 _SOAKED = re.compile(
@@ -80,8 +83,8 @@ _PAIR_WORDS = re.compile(r"\b(?:separate|distinguish|tell apart|each other|toget
 _MASK_VERB = re.compile(
     r"\b(?:cover(?:s|ing)?|mask(?:s|ing)?|eat(?:s|ing)?|swallow(?:s|ing)?|bur(?:y|ies|ying)|"
     r"drown(?:s|ing)?(?: out)?|smother(?:s|ing)?|swamp(?:s|ing)?|overpower(?:s|ing)?|"
-    r"dominat(?:es|ing)|sit(?:s|ting)? (?:right |directly |just )?on(?: top of)?|step(?:s|ping)? (?:right |all )?on|crowd(?:s|ing)?|"
-    r"cloud(?:s|ing)?|kill(?:s|ing)?|hid(?:es|ing)|wash(?:es|ing)? over|in the way of)\b"
+    r"dominat(?:e|es|ing)|sit(?:s|ting)? (?:right |directly |just )?on(?: top of)?|step(?:s|ping)? (?:right |all )?on|crowd(?:s|ing)?|"
+    r"cloud(?:s|ing)?|kill(?:s|ing)?|hid(?:e|es|ing)|wash(?:es|ing)? over|in the way of)\b"
 )
 # two parts that "are mixing together" / "blur into each other": a clash, not a wish for glue
 # (an imperative "blend them together" has no -ing, -s or -ed)
@@ -110,6 +113,15 @@ _DRY_COMPLAINT = re.compile(
     r"\b(?:is|are|its|sounds?|feels?|seems?|too|so|very|really|quite|pretty|kind of|a bit|way|"
     r"bone|dead|totally|completely|super)\s+(?:\w+\s+)?dry\b(?!\s+(?:it|them|this|that|him|her|\w+)?\s*up\b)"
 )
+# "the balance is skewed low", "it leans towards the highs", "tilted to the bright side": a
+# tonal balance said to lean one way wants the other (low: brighter; high: darker)
+_TILTED = re.compile(
+    r"\b(?:skew|tilt|lean|lopsid|weigh|slant)\w*\s+(?:(?:too|a bit|a little|way|heavily|"
+    r"very|really|quite|more|much|far|so)\s+){0,3}(?:(?:to|towards?|into|on)\s+)?(?:the\s+)?"
+    r"(?P<side>low|lows|bottom|dark|bassy|high|highs|top|bright|treble|trebly)\b"
+    r"(?:\s+(?:end|side|frequencies))?"
+)
+_LOW_SIDE = frozenset({"low", "lows", "bottom", "dark", "bassy"})
 _SIDE = re.compile(
     r"\b(?:(?:to|on|towards?|over to|onto|more to)\s+the\s+(left|right)(?:\s+side)?|"
     r"(left|right)\s+side|hard\s+(left|right)|(left|right)\s+(?:a\s+(?:bit|little|touch)|"
@@ -170,6 +182,11 @@ def find_structures(
         # a bass that vanishes on a phone: a small speaker plays no fundamental, so it is
         # the part's upper harmonics that carry it there
         asks.append(Ask("growl", 1, "small speakers"))
+        if _CANT_HEAR.search(text) or _LOST_THERE.search(text):
+            # and one that cannot be heard there at all comes up as well
+            asks.append(Ask("level", 1, "can't hear"))
+            for m in list(_LOST_THERE.finditer(rest)):
+                rest = blank(rest, m.start(), m.end())
         for pattern in (_SMALL_SPEAKERS, MONO_TROUBLE, _WEAK_THERE, _CANT_HEAR):
             for m in list(pattern.finditer(rest)):
                 rest = blank(rest, m.start(), m.end())
@@ -180,6 +197,12 @@ def find_structures(
                 for m in list(pattern.finditer(rest)):
                     rest = blank(rest, m.start(), m.end())
             rest = re.sub(r"\bmono\b", "    ", rest)
+    tilted = _TILTED.search(rest)
+    if tilted:
+        up = tilted.group("side") in _LOW_SIDE
+        asks.append(Ask("brightness", 1 if up else -1, "tilted " + tilted.group("side")))
+        rest = blank(rest, tilted.start(), tilted.end())
+        rest = re.sub(r"\b(?:(?:spectral|tonal|frequency|eq)\s+)?balance\b", " ", rest)
     soaked = _SOAKED.search(rest)
     if soaked:
         bus = "echo" if re.search(r"delay|echo", soaked.group(0)) else "wet"

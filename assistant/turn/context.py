@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mixchat.assistant.planning.contract import PastTurn, PlanContext, TrackFacts
+from mixchat.assistant.planning.measures import measures_from_record
 from mixchat.dsp.masking import StemBands, find_masking
 from mixchat.dsp.state import TrackState
 from mixchat.tools.base import ToolCall
@@ -37,7 +38,13 @@ def lineage(session: Session, start: int) -> list[PastTurn]:
         )
         turns.append(
             PastTurn(
-                version.version, version.parent, version.kind, version.brief, calls, version.state
+                version.version,
+                version.parent,
+                version.kind,
+                version.brief,
+                calls,
+                version.state,
+                measures_from_record(version.metrics.get("measured")),
             )
         )
         number = version.parent

@@ -16,6 +16,7 @@ from typing import Any
 from mixchat.assistant.llm.choose import choose_planner
 from mixchat.assistant.planning.contract import ModelReport, Plan, PlanContext, Planner
 from mixchat.assistant.planning.errors import PlannerError
+from mixchat.assistant.planning.measures import measures_record
 from mixchat.assistant.turn.actions import answer, set_roles
 from mixchat.assistant.turn.comparison import ab_compare
 from mixchat.assistant.turn.context import build_context
@@ -245,7 +246,7 @@ def _carry_out(
         summary=summarise(changes),
         planner=planner,
         tool_calls=[c.record() for c in calls],
-        metrics=metrics,
+        metrics={**metrics, "measured": measures_record(plan.measures)},
         reply=body,
     )
     reply = (

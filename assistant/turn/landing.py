@@ -7,6 +7,7 @@ overlap) would need the renders of earlier versions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,9 +66,21 @@ def _spans(
     new_metrics: dict[str, Any],
     old_metrics: dict[str, Any],
 ) -> list[tuple[Measure, float, float]]:
-    """The plan's measures that both versions hold and that the change clearly moved."""
+    """The measures the landing reads (the ones the settings moved: a band's level, a part
+    against the rest, which follow the blend closely) that both versions hold and that the
+    change clearly moved."""
+    return _moved(probe, aim.landed_on or plan.measures, aim, new_metrics, old_metrics)
+
+
+def _moved(
+    probe: Probe,
+    measures: Sequence[Measure],
+    aim: BlendAim,
+    new_metrics: dict[str, Any],
+    old_metrics: dict[str, Any],
+) -> list[tuple[Measure, float, float]]:
     found = []
-    for measure in plan.measures:
+    for measure in measures:
         new, old = probe(aim.new, new_metrics, measure), probe(aim.old, old_metrics, measure)
         if new is None or old is None:
             continue

@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.spec import DcRemoval
-from mixchat.dsp.cleanup.spill import Parts, Spill
 from mixchat.dsp.iir import butter2_highpass, sosfilt
+from mixchat.dsp.spill import Parts, Spill
 
 BLOCK_S = 0.05
 FOUND_ABOVE = 0.003  # |offset| in full scale (-50 dBFS) ...
@@ -32,10 +32,10 @@ _NONE = DcFinding(found=False, offset=0.0, offset_dbfs=-120.0, against_rms_db=-1
 class DcMeter:
     """``detect_dc`` fed block by block: each BLOCK_S block's channel means and power."""
 
-    def __init__(self, *, sample_rate: int) -> None:
+    def __init__(self, *, sample_rate: int, spill: Spill | None = None) -> None:
         self._frames = FrameStream(max(1, int(BLOCK_S * sample_rate)))
-        self._powers = Parts()
-        self._means = Parts(axis=1)
+        self._powers = Parts(spill=spill)
+        self._means = Parts(axis=1, spill=spill)
 
     def feed(self, audio: np.ndarray) -> None:
         framed = self._frames.push(audio)

@@ -18,7 +18,7 @@ from mixchat.dsp.cleanup.hum import HumFinding, HumMeter
 from mixchat.dsp.cleanup.noise import NoiseFinding, NoiseMeter
 from mixchat.dsp.cleanup.rumble import VOCAL_ROLES, RumbleFinding, RumbleMeter
 from mixchat.dsp.cleanup.sibilance import SibilanceFinding, SibilanceMeter
-from mixchat.dsp.cleanup.spill import Spill
+from mixchat.dsp.spill import Spill
 
 DETECT_VERSION = 7
 FAULT_KEYS = ("hum", "noise", "clicks", "dc_offset", "rumble", "sibilance")
@@ -66,9 +66,9 @@ class FaultMeter:
         self.sample_rate, self.frames = sample_rate, frames
         # fed side by side: what waits for the role waits on disk
         self._spill = Spill() if role is None else None
-        self.dc = DcMeter(sample_rate=sample_rate)
+        self.dc = DcMeter(sample_rate=sample_rate, spill=self._spill)
         self.hum = HumMeter(sample_rate=sample_rate, frames=frames, spill=self._spill)
-        self.noise = NoiseMeter(sample_rate=sample_rate)
+        self.noise = NoiseMeter(sample_rate=sample_rate, spill=self._spill)
         self.clicks = (
             ClickMeter(sample_rate=sample_rate, scan_frames=SIDE_BY_SIDE_SCAN)
             if role is None

@@ -41,8 +41,8 @@ import scipy.fft
 from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.frames import FrameStream, hann
-from mixchat.dsp.cleanup.spill import Parked, Parts, Spill
 from mixchat.dsp.resampling import METER_PIECE_FRAMES, PiecewiseResampler
+from mixchat.dsp.spill import Parked, Parts, Spill
 
 DETECT_RATE_HZ = 4000
 HIGHEST_HARMONIC_HZ = 1800.0
@@ -471,9 +471,9 @@ class _Audibility:
     plays (above -90 dBFS), and the share of its power A-weighting keeps (from at most
     A_WEIGHT_FRAMES frames spread over the stem)."""
 
-    def __init__(self, *, sample_rate: int, frames: int) -> None:
+    def __init__(self, *, sample_rate: int, frames: int, spill: Spill | None = None) -> None:
         self._blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * sample_rate)))
-        self._block_powers = Parts()
+        self._block_powers = Parts(spill=spill)
         self._low_blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * DETECT_RATE_HZ)))
         self._low_block_powers: list[np.ndarray] = []
         hop = max(A_WEIGHT_FRAME, (frames - A_WEIGHT_FRAME) // (A_WEIGHT_FRAMES - 1))
@@ -563,7 +563,7 @@ class HumMeter:
         self._drift = _LongSpectrum(DRIFT_SEGMENT)
         expected = int(min(frames, self._limit) * DETECT_RATE_HZ / sample_rate)
         self._steady = _SteadyFrames(expected)
-        self._audibility = _Audibility(sample_rate=sample_rate, frames=frames)
+        self._audibility = _Audibility(sample_rate=sample_rate, frames=frames, spill=spill)
 
     def feed(self, audio: np.ndarray, mono: np.ndarray) -> None:
         """``audio`` (channels, n) and its channel mean."""

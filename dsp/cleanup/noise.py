@@ -27,8 +27,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.frames import FrameStream, sqrt_periodic_hann
 from mixchat.dsp.cleanup.spec import NoiseProfile, NoiseReduction
-from mixchat.dsp.cleanup.spill import Parts, Spill
 from mixchat.dsp.cleanup.stream import LocalStage
+from mixchat.dsp.spill import Parts, Spill
 
 QUIET_PERCENTILE = 2.0
 QUIET_WITHIN_DB = 6.0  # quiet frames: within this of the quietest 2 % of the playing frames
@@ -114,11 +114,11 @@ class NoiseMeter:
     per 23 ms); the spectra of the quiet frames, known only at the end, are read again
     (``reread``) a run of frames at a time."""
 
-    def __init__(self, *, sample_rate: int) -> None:
+    def __init__(self, *, sample_rate: int, spill: Spill | None = None) -> None:
         self.sample_rate = sample_rate
         self.size = frame_size(sample_rate)
         self._frames = FrameStream(self.size, self.size // 2)
-        self._broadband = Parts()
+        self._broadband = Parts(spill=spill)
 
     def feed(self, mono: np.ndarray) -> None:
         frames = self._frames.push(mono)

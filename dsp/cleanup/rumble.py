@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mixchat.dsp.cleanup.frames import FrameStream, hann
 from mixchat.dsp.cleanup.sidechain import DynamicBandStage, EnvelopePeaks, lowpass_sos
 from mixchat.dsp.cleanup.spec import DePlosive
-from mixchat.dsp.cleanup.spill import Parked, Spill
+from mixchat.dsp.spill import Parked, Spill
 
 ROLE_FLOOR_HZ = {
     "vocal": 70.0, "lead_vocal": 70.0, "backing_vocal": 90.0, "guitar": 60.0, "hats": 150.0,
