@@ -132,9 +132,9 @@ def remove_hum(state: MixState, args: HumArgs, context: ToolContext) -> Change:
         raise StateError(
             f"no hum was found on {track.name}; give fundamental_hz=50 or 60 to remove it anyway"
         )
+    lines = sorted({*hum.harmonics, *hum.faint_harmonics}) if hum is not None else []
     highest = args.highest_hz
     if highest is None:
-        lines = sorted({*hum.harmonics, *hum.faint_harmonics}) if hum is not None else []
         highest = highest_to_remove_hz(fundamental, lines)
     spec = HumRemoval(
         fundamental_hz=round(fundamental, 3),
@@ -142,7 +142,8 @@ def remove_hum(state: MixState, args: HumArgs, context: ToolContext) -> Change:
         reduction_db=args.reduction_db,
         drift_hz=args.drift_hz,
         highest_hz=round(highest, 1),
-        followed=tuple(hum.harmonics) if hum is not None else (),
+        # every line the hum shows over the music on tells the wander (the faint ones too)
+        followed=tuple(lines) if hum is not None else (),
     )
     return _set(
         state,

@@ -17,7 +17,8 @@ The mains wanders (by up to ``drift_hz``), and a wandering fundamental moves its
 harmonic k times as far, out of a narrow notch. So the lines are followed: the phase advance
 of the lines the detector found (``followed``) over ``TRACK_LAG_S``, divided by the harmonic
 number and weighted by how steadily it advances (hum's does, music's does not), gives the
-fundamental's offset moment by moment, and the baseband is turned back by it before
+fundamental's offset moment by moment (a line whose advance says the mains moved further
+than they can, a loud note beside it in the tracking band, has no say then), and the baseband is turned back by it before
 smoothing. Each notch is about ``width_hz`` wide at -3 dB. A notch 1/T Hz wide follows
 amplitude changes slower than T, so hum that starts, stops or swells is followed too.
 """
@@ -43,6 +44,7 @@ TRACK_SMOOTH_S = 1.0  # the followed lines, smoothed over this ...
 TRACK_LAG_S = 0.25  # ... their phase advance over this lag ...
 TRACK_AVERAGE_S = 2.0  # ... averaged over this: the fundamental's offset from the nominal
 RESAMPLER_S = 0.05  # the resampler's reach either way
+WANDER_REJECT = 4.0  # x drift_hz: a line's own offset from here on is not the mains' wander
 MIN_SHARE = 0.05  # a line is rebuilt where this share of its smoothing window plays
 
 
@@ -126,7 +128,10 @@ class HumRemover:
         summed, spread = both[: harmonics.size], both[harmonics.size :].real
         steadiness = np.abs(summed) / np.maximum(spread, 1e-30)
         offset_hz = np.angle(summed) * self.low_rate / (2.0 * math.pi * harmonics[:, None] * lag)
-        weight = np.abs(summed) * steadiness**2 * harmonics[:, None]
+        # a line that advances faster than the mains can wander follows a note beside it
+        # (a loud one within the tracking band swamps a hum line): it has no say
+        plausible = np.clip(WANDER_REJECT - np.abs(offset_hz) / self.drift_hz, 0.0, 1.0)
+        weight = np.abs(summed) * steadiness**2 * harmonics[:, None] * plausible
         total = weight.sum(axis=0)
         drift = (weight * offset_hz).sum(axis=0) / np.maximum(total, 1e-30)
         drift = np.clip(np.where(total > 0, drift, 0.0), -self.drift_hz, self.drift_hz)

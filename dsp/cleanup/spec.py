@@ -42,8 +42,8 @@ class HumRemoval(_Spec):
     )
     followed: tuple[int, ...] = Field(
         default=(),
-        description="Harmonic numbers whose lines show the wander (those found standing out "
-        "of the music); empty = every harmonic",
+        description="Harmonic numbers whose lines show the wander (those the hum shows on over "
+        "the music, faint ones too); empty = every harmonic",
     )
 
 
