@@ -11,6 +11,7 @@ the argument handling of ``scipy.fft._pocketfft``, so their values are the same 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
@@ -24,6 +25,13 @@ _NORMS = {None: 0, "backward": 0, "ortho": 1, "forward": 2}
 
 def _pocketfft() -> ModuleType | None:
     return scipy_extension(POCKETFFT_MODULE)
+
+
+def _scipy(name: str) -> Callable[..., Any]:
+    """scipy.fft's own function, for when the extension cannot be loaded on its own."""
+    import scipy.fft
+
+    return getattr(scipy.fft, name)
 
 
 def _norm(norm: str | None, *, forward: bool) -> int:
@@ -75,9 +83,7 @@ def rfft(
     """scipy.fft.rfft (which ignores ``overwrite_x`` too)."""
     pocketfft = _pocketfft()
     if pocketfft is None:
-        import scipy.fft
-
-        return scipy.fft.rfft(x, n=n, axis=axis, norm=norm, workers=workers)
+        return _scipy("rfft")(x, n=n, axis=axis, norm=norm, workers=workers)
     values = _float_array(x)
     if not np.isrealobj(values):
         raise TypeError(f"rfft needs a real signal; got {values.dtype}")
@@ -97,9 +103,7 @@ def irfft(
     """scipy.fft.irfft (which ignores ``overwrite_x`` too)."""
     pocketfft = _pocketfft()
     if pocketfft is None:
-        import scipy.fft
-
-        return scipy.fft.irfft(x, n=n, axis=axis, norm=norm, workers=workers)
+        return _scipy("irfft")(x, n=n, axis=axis, norm=norm, workers=workers)
     values = _float_array(x)
     if np.isrealobj(values):
         values = values + 0.0j
@@ -117,9 +121,7 @@ def _complex(
 ) -> np.ndarray:
     pocketfft = _pocketfft()
     if pocketfft is None:
-        import scipy.fft
-
-        transform = scipy.fft.fft if forward else scipy.fft.ifft
+        transform = _scipy("fft" if forward else "ifft")
         return transform(x, n=n, axis=axis, overwrite_x=overwrite_x, workers=workers)
     values = _float_array(x)
     copied = values is not x and isinstance(x, np.ndarray) and values.base is None
@@ -145,9 +147,7 @@ def dct(x: Any, *, axis: int = -1, norm: str | None = None, workers: int = 1) ->
     """The type-2 DCT."""
     pocketfft = _pocketfft()
     if pocketfft is None:
-        import scipy.fft
-
-        return scipy.fft.dct(x, axis=axis, norm=norm, workers=workers)
+        return _scipy("dct")(x, axis=axis, norm=norm, workers=workers)
     values = _float_array(x)
     if np.iscomplexobj(values):
         raise TypeError(f"dct needs a real signal; got {values.dtype}")
@@ -158,7 +158,5 @@ def dct(x: Any, *, axis: int = -1, norm: str | None = None, workers: int = 1) ->
 def next_fast_len(target: int, *, real: bool = False) -> int:
     pocketfft = _pocketfft()
     if pocketfft is None:
-        import scipy.fft
-
-        return int(scipy.fft.next_fast_len(target, real=real))
+        return int(_scipy("next_fast_len")(target, real=real))
     return int(pocketfft.good_size(target, real))

@@ -59,3 +59,13 @@ def test_measuring_a_spectrum_does_not_import_scipy_fft() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+def test_without_the_extension_scipy_fft_answers(monkeypatch) -> None:
+    monkeypatch.setattr(fft, "_pocketfft", lambda: None)
+    signal = RNG.standard_normal((2, 1000)).astype(np.float32)
+    assert np.array_equal(fft.rfft(signal, n=1024), scipy.fft.rfft(signal, n=1024))
+    assert np.array_equal(fft.irfft(fft.rfft(signal)), scipy.fft.irfft(scipy.fft.rfft(signal)))
+    assert np.array_equal(fft.ifft(fft.fft(signal)), scipy.fft.ifft(scipy.fft.fft(signal)))
+    assert np.array_equal(fft.dct(signal, norm="ortho"), scipy.fft.dct(signal, norm="ortho"))
+    assert fft.next_fast_len(1001, real=True) == scipy.fft.next_fast_len(1001, real=True)
