@@ -145,6 +145,19 @@ def test_a_named_track_move_quotes_that_tracks_own_band_level(session: Session) 
     assert after < before - 1.0  # the 220 Hz tone, half an octave under the 315 Hz cut
 
 
+def test_a_cut_at_the_top_of_the_whole_mix_quotes_the_centroid_it_lowered(
+    session: Session,
+) -> None:
+    from mixchat.assistant.turn.conversation import handle_brief
+
+    result = handle_brief(session, "it's too harsh", parent=0)
+    version = session.load(result.version)
+    assert any(c.tool == "apply_eq" and c.args["gain_db"] < 0 for c in version.tool_calls)
+    line = next(p for p in result.reply.split("; ") if "spectral centroid" in p)
+    before, after = (float(x.split()[-2]) for x in line.split(" (")[0].split(" → "))
+    assert after < before
+
+
 def test_a_render_measures_masking_bands_only_for_the_tracks_it_is_asked_about(
     session: Session,
 ) -> None:

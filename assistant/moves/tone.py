@@ -199,11 +199,14 @@ BAND_SPECS = {
     "growl": BandSpec("0.7–2.5 kHz", 700, 2500, 1300, 0.9, RangeShare(low_hz=700, high_hz=2500)),
     "mids": BandSpec("0.5–2 kHz", 500, 2000, 1000, 0.8, BandShare(band="mid")),
 }
-EXTRA_MEASURES: dict[str, Measure] = {
-    "harsh": BandShare(band="presence"),
-    "mud": BandShare(band="low_mid"),
-    "boom": BandShare(band="low"),
+EXTRA_MEASURES: dict[str, tuple[Measure, ...]] = {
+    "harsh": (BandShare(band="presence"),),
+    "mud": (BandShare(band="low_mid"),),
+    "boom": (BandShare(band="low"),),
 }
+# a cut or boost at the top or the bottom of the whole mix also tilts it: the reply quotes
+# the spectral centroid beside the band
+TILTING_CONCEPTS = frozenset({"harsh", "sizzle", "boom"})
 
 
 def band_move(
@@ -236,9 +239,8 @@ def band_move(
     )
     roomy = [(n, s) for n, s in ranked if has_room(context.state.track(n), spec.kind, spec.freq_hz)]
     offenders = [(n, s) for n, s in offenders[:4] if (n, s) in roomy]
-    out = MoveSet(
-        measures=[spec.measure] + ([EXTRA_MEASURES[concept]] if concept in EXTRA_MEASURES else [])
-    )
+    tilt = [Centroid()] if concept in TILTING_CONCEPTS and not explicit else []
+    out = MoveSet(measures=[spec.measure, *EXTRA_MEASURES.get(concept, ()), *tilt])
     if not offenders:
         out.notes.append(f"no track has room for another EQ band at {spec.label}")
         return out
