@@ -27,6 +27,19 @@ EQ_KIND_WORDS = {
 }
 EQ_KIND_SHORT = {"bell": "", "low_shelf": "ls", "high_shelf": "hs", "notch": "n"}
 FILTER_SLOPE = "12 dB/oct (-6 dB at the cutoff)"
+TRACK_SETTING_WORDS = {
+    "trim_db": "trim",
+    "gain_db": "fader",
+    "polarity_inverted": "polarity",
+    "cleanup": "clean-up",
+    "hpf_hz": "high-pass",
+    "lpf_hz": "low-pass",
+    "eq": "EQ",
+    "transient": "transient shaper",
+    "width": "stereo width",
+    "reverb_send_db": "reverb send",
+    "delay_send_db": "delay send",
+}
 
 
 # --- numbers -------------------------------------------------------------------------
@@ -126,6 +139,11 @@ def gate(spec: Gate) -> str:
 
 
 # --- a whole track or master -----------------------------------------------------------
+def track_setting(field: str) -> str:
+    """A track setting's name as a producer says it: "gain_db" → "fader", "eq" → "EQ"."""
+    return TRACK_SETTING_WORDS.get(field, field.replace("_", " "))
+
+
 def track_lines(track: TrackState) -> list[str]:
     """The track's settings in the engine's chain order, one line per stage."""
     fader, *placement = track_balance_lines(track)

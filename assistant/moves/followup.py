@@ -35,6 +35,7 @@ from mixchat.assistant.planning.measures import (
 )
 from mixchat.dsp.state import MixState
 from mixchat.tools.base import ToolCall
+from mixchat.tools.settings_text import track_setting
 from mixchat.tools.track_tools import merges_with
 
 # The value of a field that makes its stage do nothing (a compressor at 1:1 from 0 dBFS).
@@ -232,13 +233,13 @@ def blend_call(current: MixState, target: MixState, *, version: int, fraction: f
 
 
 def _what_moved(current: MixState, target: MixState) -> str:
-    """ "Vocal: gain_db, eq; reverb bus": the settings a blend moves."""
+    """ "Vocal: fader, EQ; reverb bus": the settings a blend moves."""
     parts = []
     for track in target.tracks:
         was = current.track(track.name)
         fields = [k for k in type(track).model_fields if getattr(track, k) != getattr(was, k)]
         if fields:
-            parts.append(f"{track.name}: {', '.join(f.replace('_', ' ') for f in fields)}")
+            parts.append(f"{track.name}: {', '.join(track_setting(f) for f in fields)}")
     for part in ("reverb", "delay", "master", "automation"):
         if getattr(target, part) != getattr(current, part):
             parts.append(f"{part}" + (" bus" if part in ("reverb", "delay") else ""))
