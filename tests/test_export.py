@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -306,3 +308,14 @@ def test_an_export_never_replaces_a_session(session: Session) -> None:
             export_version(session, version=None, fmt=fmt, out=out, force=True)
     assert sorted(p.name for p in (session.path / "versions").iterdir()) == before
     assert Session.open(session.path).version_numbers()
+
+
+def test_a_brief_does_not_load_the_project_writers() -> None:
+    """lxml (the DAWproject writer's) is loaded by an export, not by every `say`."""
+    code = (
+        "import sys\n"
+        "import mixchat.assistant.cli.main, mixchat.assistant.turn.conversation\n"
+        "print('lxml.etree' in sys.modules, 'mixchat.tools.export' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False"]

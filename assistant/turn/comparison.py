@@ -21,7 +21,6 @@ from mixchat.tools.cached_render import (
 )
 from mixchat.tools.compare import level_match, metric_rows, state_diff
 from mixchat.tools.engine import Engine
-from mixchat.tools.export import export_version
 from mixchat.tools.session import Session, refuse_session_overwrite
 
 Progress = Callable[[str, float], None]
@@ -232,6 +231,8 @@ def export_session(
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """A version exported as a DAW project or processed stems: where, which files, notes."""
+    from mixchat.tools.export import export_version  # lxml: only an export needs it
+
     result = export_version(
         session, version=version, fmt=fmt, out=output, force=force, progress=progress
     )
