@@ -21,7 +21,7 @@ under the part; see cleanup_faults.random_hum):
 then the false alarms on every clean stem of ../shared/data/real and songs, and the speed
 (CPU seconds) of a full clean-up chain against the render of its track and of its song.
 
-Run: .venv/bin/python bench/eval_cleanup.py [--quick] [--only KIND]
+Run: .venv/bin/python bench/eval_cleanup.py [--quick] [--only KIND] [--split dev|held-out|both]
 """
 
 from __future__ import annotations
@@ -457,11 +457,19 @@ def main() -> None:
     parser.add_argument(
         "--only", help="one fault kind (hum, noise, clicks, dc, sibilance, plosives)"
     )
+    parser.add_argument(
+        "--split",
+        choices=("dev", "held-out", "both"),
+        default="both",
+        help="score only the dev variants (to work on), only the held-out ones, or both",
+    )
     args = parser.parse_args()
     if not DATA.exists():
         sys.exit(f"needs {DATA}")
-    report("DEV (tuned on)", run(held_out=False, only=args.only))
-    report("HELD-OUT (never tuned on)", run(held_out=True, only=args.only))
+    if args.split in ("dev", "both"):
+        report("DEV (tuned on)", run(held_out=False, only=args.only))
+    if args.split in ("held-out", "both"):
+        report("HELD-OUT (never tuned on)", run(held_out=True, only=args.only))
     if not args.quick:
         false_alarms()
         speed()
