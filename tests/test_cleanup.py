@@ -333,6 +333,25 @@ def test_noise_is_found_and_the_quiet_passages_drop() -> None:
     assert _worst_band_change_db(clean, cleaned, rate, lambda c: over[c] >= 10.0) <= 1.0
 
 
+def test_a_stereo_pairs_own_noise_is_learned_at_its_level_and_gated() -> None:
+    """Each channel's own (uncorrelated) noise, as a stereo pair's preamps make: the profile
+    reads each channel's noise density (the gate weighs each channel's power; the channel
+    mean reads it 3 dB low, and the gate then opened on the noise), and the quiet passages
+    drop by most of the gate's depth."""
+    mono, rate = _stem("songs", "song_1", "Lead_Vocal_Main.flac", seconds=30)
+    clean = np.repeat(mono[:1], 2, axis=0)
+    faulty, info = plant_noise(clean, rate, level_db=-40, rng=np.random.default_rng(4))
+    faults, cleaned = _clean(faulty, rate, "vocal")
+    assert "noise" in faults.found() and faults.noise.profile is not None
+    density_db = 10 * np.log10(2.0 * np.mean(info["noise"] ** 2) / rate)  # per channel, per Hz
+    profile = faults.noise.profile
+    above_voice = [d for f, d in zip(profile.freqs_hz, profile.density_db) if f >= 8000.0]
+    assert abs(float(np.median(above_voice)) - density_db) <= 1.0
+    quiet = np.abs(clean).max(axis=0) == 0.0
+    drop = 10 * np.log10(np.mean(faulty[:, quiet] ** 2) / np.mean(cleaned[:, quiet] ** 2))
+    assert drop >= 17.0  # the gate's depth is 18 dB
+
+
 def test_clicks_are_found_and_rebuilt() -> None:
     clean, rate = _stem("songs", "song_2", "bass.flac", seconds=30)
     faulty, info = plant_clicks(
