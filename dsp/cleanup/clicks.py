@@ -11,7 +11,8 @@ bass note's last cycle is). The
 first and last ``EDGE_S`` of a file are left to the edit (a cut there is a start point). Runs longer than ``max_click_ms`` are sounds, not clicks.
 A run that stood out is widened to the whole click, its edges and ring-down, down to twice
 the surroundings' median peak: a ring left in the samples the repair keeps would pull it
-far off.
+far off. No further: the samples past the ring are the music's, and a note's steep onset
+next to a click, rebuilt, would come back as a slow step.
 
 Repair is least-squares AR interpolation (Janssen et al. 1986; Godsill & Rayner 1998): an AR
 model fitted to the audio around the click predicts the missing samples so that the
@@ -44,6 +45,7 @@ REPAIR_PASSES = 3
 ONSET_VETO_MAX = 50.0  # a start or stop in the clean material stands at most 12.4x out
 DETECT_THRESHOLD = 12.0  # over every clean stem of the test material (at most 10)
 RING_RATIO = 2.0  # a click's edges and ring-down: twice its surroundings' median block peak
+RING_GAP = 2  # ... a ring loud enough to matter dips under that for a sample or two
 
 
 class ClickFinding(BaseModel):
@@ -179,9 +181,9 @@ def _side_median(peaks: np.ndarray, blocks: np.ndarray) -> np.ndarray:
     return np.maximum(np.median(sides, axis=1), ABSOLUTE_FLOOR)
 
 
-def _merged_runs(index: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) runs of sorted sample indices, gaps up to MERGE_GAP bridged."""
-    breaks = np.flatnonzero(np.diff(index) > MERGE_GAP)
+def _merged_runs(index: np.ndarray, gap: int = MERGE_GAP) -> list[tuple[int, int]]:
+    """(start, stop) runs of sorted sample indices, gaps up to ``gap`` bridged."""
+    breaks = np.flatnonzero(np.diff(index) > gap)
     starts = np.concatenate([index[:1], index[breaks + 1]])
     stops = np.concatenate([index[breaks], index[-1:]]) + 1
     return list(zip(starts.tolist(), stops.tolist()))
@@ -189,21 +191,25 @@ def _merged_runs(index: np.ndarray) -> list[tuple[int, int]]:
 
 def _chain_end(over: np.ndarray) -> int:
     """How far a chain of True samples reaches from the front of ``over``, gaps up to
-    MERGE_GAP bridged (a ringing click's difference dips at each zero crossing)."""
-    runs = _merged_runs(np.flatnonzero(over))
-    return runs[0][1] if runs and runs[0][0] <= MERGE_GAP else 0
+    RING_GAP bridged (a ringing click's difference dips at each zero crossing)."""
+    runs = _merged_runs(np.flatnonzero(over), RING_GAP)
+    return runs[0][1] if runs and runs[0][0] <= RING_GAP else 0
 
 
 def _rung_down(diff: np.ndarray, a: int, b: int, *, level: float, limit: int) -> tuple[int, int]:
     """The run that stood out, widened to the whole click: a click's edges (one may sit in
     a block whose reference another click raised) and its ring-down stay over ``level``
     (RING_RATIO times its surroundings' median) past the part that stood out ``threshold``
-    times: a ring left in the known samples would drive the AR solution far off.
-    At least as far again as the run after it, at most ``limit`` samples on either side."""
+    times: a ring left in the known samples would drive the AR solution far off. The chain
+    bridges only a ring's dips at its zero crossings (RING_GAP), so it stops where the click
+    has rung down and does not run on into the music's own edges (a note's onset right after
+    the click): every sample it takes is one the AR fill guesses, and a steep onset guessed
+    comes back as a slow step, its energy moved to the low bands. At most ``limit`` samples
+    on either side."""
     before = diff[max(a - limit, 0) : a][::-1] > level
     after = diff[b : b + limit] > level
     start = a - _chain_end(before)
-    stop = b + max(_chain_end(after), b - a)
+    stop = b + _chain_end(after)
     return start, min(stop, diff.size)
 
 

@@ -5,7 +5,8 @@ Detection frames the stem (``n_fft`` about 46 ms, half overlap) and takes the fr
 under the stem's loud frames to be "quiet", yet no more than ``MAX_SNR_DB`` under them, (2)
 steady (their levels spread by under ``STEADY_SPREAD_DB``) and (3) noise-like: their averaged
 spectrum is flat within each octave from 500 Hz up (``FLATNESS_MIN``), where a held note or a
-reverb tail shows peaks. The profile (power density per Hz at log-spaced frequencies) is what
+reverb tail shows peaks. The profile (each channel's power density per Hz, averaged over the
+channels, at log-spaced frequencies: the power the gate weighs) is what
 ``NoiseReduction`` stores, so every render gates against the same floor.
 
 The gate (a ``LocalStage``) computes an STFT on a fixed grid (sqrt-Hann, half overlap, so an
@@ -132,6 +133,9 @@ class NoiseMeter:
         self._broadband.park(spill)
 
     def _mean_power(self, quiet: np.ndarray, reread: Reread) -> np.ndarray:
+        """The quiet frames' mean power spectrum, each channel's power averaged over the
+        channels: what the gate weighs a frame by. (The channel mean's power would read a
+        stereo pair's own, uncorrelated noise 3 dB low: the gate then opened on the noise.)"""
         hop = self.size // 2
         total = np.zeros(self.size // 2 + 1, dtype=np.float64)
         breaks = np.flatnonzero(np.diff(quiet) != 1) + 1
@@ -139,9 +143,10 @@ class NoiseMeter:
             for first in range(0, run.size, REREAD_FRAMES):
                 part = run[first : first + REREAD_FRAMES]
                 start, stop = int(part[0]) * hop, int(part[-1]) * hop + self.size
-                mono = np.asarray(reread(start, stop), dtype=np.float32).mean(axis=0)
-                frames = np.lib.stride_tricks.sliding_window_view(mono, self.size)[::hop]
-                total += _powers(frames[: part.size], self.size).sum(axis=0, dtype=np.float64)
+                audio = np.atleast_2d(np.asarray(reread(start, stop), dtype=np.float32))
+                frames = np.lib.stride_tricks.sliding_window_view(audio, self.size, axis=1)
+                powers = _powers(frames[:, ::hop][:, : part.size], self.size).mean(axis=0)
+                total += powers.sum(axis=0, dtype=np.float64)
         return (total / max(quiet.size, 1)).astype(np.float32)
 
     def result(self, reread: Reread) -> NoiseFinding:

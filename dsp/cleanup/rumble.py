@@ -36,6 +36,7 @@ LOW_SHARE = 0.5
 LOUD_BELOW_DB = 12.0
 RUNNING_S = 0.5
 THRESHOLD_BELOW_THUMPS_DB = 8.0
+THUMP_REACH_S = 0.1  # a thump's onset and decay reach this far from the frames flagged
 
 
 class RumbleFinding(BaseModel):
@@ -158,10 +159,16 @@ class RumbleMeter:
 
     def _threshold(self, thump: np.ndarray) -> float:
         """THRESHOLD_BELOW_THUMPS_DB under the thumps' median peak on the stage's own
-        detector, never under the loudest the lows reach elsewhere."""
+        detector, never under the loudest the lows reach elsewhere: away from the thumps
+        by THUMP_REACH_S (the frames beside a flagged one hold its onset or its decay, and
+        on a short stem they are the loudest left: the threshold sat on the thumps)."""
         peaks = self._envelope.peaks(thump.size)
         hits = float(np.median(peaks[thump]))
-        others = peaks[~thump & (peaks > hits - 40.0)]
+        reach = int(round(THUMP_REACH_S * self.sample_rate / self.size))
+        from scipy.ndimage import maximum_filter1d  # slow to import: only when detecting
+
+        near = maximum_filter1d(thump.astype(np.int8), 2 * reach + 1).astype(bool)
+        others = peaks[~near & (peaks > hits - 40.0)]
         ceiling = float(np.percentile(others, 99)) if others.size else -90.0
         return round(
             float(np.clip(max(hits - THRESHOLD_BELOW_THUMPS_DB, ceiling + 1.0), -90.0, 0.0)), 1
