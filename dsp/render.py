@@ -80,7 +80,7 @@ from mixchat.dsp.render_plan import (
     track_cache_key,
 )
 from mixchat.dsp.state import MixState, SectionAutomation, TrackState
-from mixchat.dsp.stems import ArrayStem, StemReader
+from mixchat.dsp.stems import ArrayStem, SharedReads, StemReader
 from mixchat.dsp.threads import pool_size
 from mixchat.dsp.track_meter import TrackAnalysis, TrackMeter
 
@@ -224,6 +224,7 @@ class TrackOutput:
         self.how = "rendered"
         self.chain = insert_chain(track, sample_rate=sample_rate)
         self.put_cleaned: Put | None = None
+        self.stem_key: str | None = stem.key  # None once the chain reads a cleaned stem
         if track.cleanup.stages():
             self._open_cleaned(track, stem, sample_rate, cache, budget, stack, write)
         if (
@@ -258,12 +259,12 @@ class TrackOutput:
             reader = open_reader(path, shape=shape)
             if reader is not None:
                 touch(path)
-                self.stem = reader
+                self.stem, self.stem_key = reader, None
                 return
         cleaned = cleaned_stem(self.stem, track.cleanup, sample_rate=sample_rate)
         if cleaned is None:
             return
-        self.stem = cleaned
+        self.stem, self.stem_key = cleaned, None
         if write and path is not None and (budget is None or budget.reserve(npy_nbytes(shape))):
             try:
                 self.put_cleaned = stack.enter_context(npy_block_writer(path, shape=shape))
@@ -618,9 +619,9 @@ class _Mixdown:
         self.jobs: list[MixJob] = []
         self.pinned: list[Path] = []
         wanted = self._wanted()
+        self._pin_track_reads(wanted)
         self._pin_mix_reads()
         self._plan_buses()
-        self._pin_track_reads(wanted)
         self._plan_jobs(wanted)
         self._writers: dict[str, Any] = {}
         if stems_out is not None:
@@ -685,8 +686,9 @@ class _Mixdown:
             self.budget.pin(paths)
 
     def _pin_mix_reads(self) -> None:
-        """The cached mix, sends and returns this render reads (first: the mix set is worth
-        more than any track output, so its room is made before track files are opened)."""
+        """The cached mix, sends and returns this render reads (before the planning of the
+        buses: the mix set is worth more than any track output, so its room is made before
+        track files are opened)."""
         cache, base = self.cache, self.change.base
         if cache is None:
             return
@@ -706,11 +708,14 @@ class _Mixdown:
         self._pin(paths)
 
     def _pin_track_reads(self, wanted) -> None:  # noqa: ANN001
-        """The track outputs and cleaned stems this render may read."""
+        """The track outputs and cleaned stems of the contributions this render takes out or
+        puts in (first: room made for the mix set must not evict what the render reads).
+        The outputs of tracks the change leaves alone stay evictable, least recently used
+        first, so the outputs a brief writes (the tracks the next brief most likely touches
+        again) can replace them."""
         if self.cache is None:
             return
         tracks = [(t, k) for t, _, k, *_ in wanted]
-        tracks += [(c.track, c.stem_key) for c in self.found.values()]
         paths = [track_path(self.cache, self._insert_key(t, k)) for t, k in tracks]
         paths += [
             cleaned_path(self.cache, cleaned_cache_key(t, stem_key=k, sample_rate=self.rate))
@@ -764,6 +769,7 @@ class _Mixdown:
                         meter=meter,
                         write=self.write_tracks,
                     )
+        self._share_stem_reads()
         for name, c in self.found.items():
             made = self._sources.get(c.insert_key)
             if c.passthrough:
@@ -772,6 +778,20 @@ class _Mixdown:
                 self.result.rendered.append(name)
             else:
                 self.result.cached.append(name)
+
+    def _share_stem_reads(self) -> None:
+        """Outputs rendered now from the same stem (a track's old and new inserts) decode
+        each of its blocks once between them: the decode of a 24-bit file costs about as
+        much as a light insert chain."""
+        readers: dict[str, list[TrackOutput]] = {}
+        for source in self._sources.values():
+            if source.how == "rendered" and source.stem_key is not None:
+                readers.setdefault(source.stem_key, []).append(source)
+        for group in readers.values():
+            if len(group) > 1:
+                shared = SharedReads(group[0].stem, consumers=len(group))
+                for source in group:
+                    source.stem = shared
 
     def _reserve_writer(self, path: Path, shape: tuple[int, int], dtype: str = "<f4") -> Put | None:
         nbytes = npy_nbytes(shape, dtype)
