@@ -12,8 +12,10 @@ next time). The ranks, by what a file costs to make again per byte it takes:
 * ``ANALYSIS`` (2): facts, loudness blocks, masking bands: small, but a pass over the audio
   each.
 
-So a track output never pushes out a mix or an analysis, and the mix a brief just made stays
-for the next one. Files left by killed processes are cleared first. Sizes are counted over the
+A writer may also ask with ``SPARE`` (-1, no file's rank): then nothing is evicted, it takes
+free room only (a changed track's old output, run again to take it out of the mix, serves
+only a way back). So a track output never pushes out a mix or an analysis, and the mix a
+brief just made stays for the next one. Files left by killed processes are cleared first. Sizes are counted over the
 whole folder tree: stems, track outputs, mixes and analyses share one limit.
 """
 
@@ -29,6 +31,7 @@ from mixchat.dsp.audio_io import TEMP_NPY, remove_orphaned_temps
 
 DEFAULT_LIMIT_MB = 3000
 TRACK, MIX, ANALYSIS = 0, 1, 2
+SPARE = -1  # a writer's rank that evicts nothing: it takes free room only
 ANALYSIS_FOLDERS = ("facts", "bands")
 
 

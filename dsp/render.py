@@ -51,7 +51,7 @@ from mixchat.dsp.audio_io import (  # noqa: F401 - prune_cache is part of render
 )
 from mixchat.dsp.automation import automation_gain, matching
 from mixchat.dsp.bus_lane import BusLane
-from mixchat.dsp.cache import MIX, TRACK, CacheBudget, touch
+from mixchat.dsp.cache import MIX, SPARE, TRACK, CacheBudget, touch
 from mixchat.dsp.cleanup.chain import cleaned_stem
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.feeds import BlockFeeds
@@ -198,7 +198,10 @@ class TrackOutput:
         stack: ExitStack,
         meter: TrackMeter | None,
         write: bool = True,
+        write_rank: int = TRACK,
     ) -> None:
+        """``write_rank``: what the output's cache file may evict to make its room (``SPARE``:
+        nothing, it takes free room only)."""
         self.name = track.name
         self._fresh = True  # the chain starts (reset) on the first block it is given
         self.insert_key = insert_key
@@ -230,7 +233,7 @@ class TrackOutput:
         if (
             write
             and path is not None
-            and (budget is None or budget.reserve(npy_nbytes(shape), rank=TRACK))
+            and (budget is None or budget.reserve(npy_nbytes(shape), rank=write_rank))
         ):
             try:
                 self.put = stack.enter_context(npy_block_writer(path, shape=shape))
@@ -724,7 +727,12 @@ class _Mixdown:
         ]
         self._pin(paths)
 
-    def _source(self, track: TrackState, stem_key: str, measured: bool) -> TrackOutput:
+    def _source(
+        self, track: TrackState, stem_key: str, measured: bool, *, current: bool
+    ) -> TrackOutput:
+        """A track output to read; ``current``: part of the state rendered (an output only
+        the contributions taken out read is cached in free room only: it serves only a
+        way back, and the outputs of the tracks left alone are worth as much)."""
         stem = self.stems[track.name]
         if stem.key != stem_key:
             raise StateError(f"stem {track.name!r} changed since the cached mix was made")
@@ -744,12 +752,18 @@ class _Mixdown:
                 stack=self.stack,
                 meter=meter,
                 write=self.write_tracks,
+                write_rank=TRACK if current else SPARE,
             )
         return self._sources[key]
 
     def _plan_jobs(self, wanted) -> None:  # noqa: ANN001
-        for track, automation, stem_key, sign, premaster, buses in wanted:
-            source = self._source(track, stem_key, sign > 0)
+        current = {self._insert_key(t, k) for t, _, k, sign, *_ in wanted if sign > 0}
+        # the state's own outputs first: their cache files get room before the old ones
+        for track, automation, stem_key, sign, premaster, buses in sorted(
+            wanted, key=lambda item: item[3] < 0
+        ):
+            key = self._insert_key(track, stem_key)
+            source = self._source(track, stem_key, sign > 0, current=key in current)
             self.jobs.append(MixJob(source, track, automation, sign, premaster, buses))
         for c in self.found.values():  # measured but not in the change: read it anyway
             if c.insert_key not in self._sources:

@@ -766,3 +766,41 @@ def test_a_revision_reads_the_cached_old_output_and_caches_the_new_one_in_a_full
     assert (cache / f"track-{new}.npy").exists()
     assert budget.used_bytes() <= budget.limit_bytes
     np.testing.assert_array_equal(revised.premaster, render(stems, changed).premaster)
+
+
+def test_an_old_output_run_again_takes_free_room_only_and_evicts_no_other_track(band, tmp_path):
+    """The changed track's old output (not in the cache, run again to take it out of the mix)
+    is kept only where there is free room: the outputs of the tracks the change left alone
+    stay, and the changed track's new output is kept."""
+    from mixchat.dsp.audio_io import npy_nbytes
+    from mixchat.dsp.cache import CacheBudget
+    from mixchat.dsp.render_plan import track_cache_key
+
+    stems, state = band
+    state = MixState(
+        tracks=tuple(
+            t.model_copy(update={"reverb_send_db": None, "delay_send_db": None})
+            for t in state.tracks
+        )
+    )
+    cache = tmp_path / "cache"
+    render(stems, state, cache_dir=cache)
+
+    def output(step: MixState, name: str):
+        key = track_cache_key(step.track(name), stem_key=stems[name].key, sample_rate=RATE)
+        return cache / f"track-{key}.npy"
+
+    output(state, "vocal").unlink()
+    others = [output(state, name) for name in ("drums", "bass", "keys")]
+    vocal = npy_nbytes(stems["vocal"].audio.shape)
+    mix = npy_nbytes((2, stems["drums"].audio.shape[1]), "<f8")
+    room = mix + vocal + vocal // 2  # the new mix and the new vocal, not the old vocal too
+    budget = CacheBudget(cache, limit_bytes=CacheBudget(cache, limit_bytes=0).used_bytes() + room)
+    changed = state.with_track("vocal", eq=(EqBand(freq_hz=8000, gain_db=4),))
+    revised = render_mix(
+        stems=stems, state=changed, sample_rate=RATE, cache_dir=cache, budget=budget
+    )
+    assert revised.base is not None and revised.mix_file is not None
+    assert all(path.exists() for path in others)
+    assert output(changed, "vocal").exists() and not output(state, "vocal").exists()
+    np.testing.assert_array_equal(revised.premaster, render(stems, changed).premaster)
