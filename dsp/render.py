@@ -622,9 +622,12 @@ class _Mixdown:
         self.jobs: list[MixJob] = []
         self.pinned: list[Path] = []
         wanted = self._wanted()
-        self._pin_track_reads(wanted)
+        reads = self._track_reads(wanted)
+        for path in reads:  # the room made for the mix set evicts least recently used first
+            touch(path)
         self._pin_mix_reads()
         self._plan_buses()
+        self._pin(reads)
         self._plan_jobs(wanted)
         self._writers: dict[str, Any] = {}
         if stems_out is not None:
@@ -689,9 +692,8 @@ class _Mixdown:
             self.budget.pin(paths)
 
     def _pin_mix_reads(self) -> None:
-        """The cached mix, sends and returns this render reads (before the planning of the
-        buses: the mix set is worth more than any track output, so its room is made before
-        track files are opened)."""
+        """The cached mix, sends and returns this render reads (first: the mix set is worth
+        more than any track output, so its room is made before track files are opened)."""
         cache, base = self.cache, self.change.base
         if cache is None:
             return
@@ -710,14 +712,16 @@ class _Mixdown:
             ]
         self._pin(paths)
 
-    def _pin_track_reads(self, wanted) -> None:  # noqa: ANN001
+    def _track_reads(self, wanted) -> list[Path]:  # noqa: ANN001
         """The track outputs and cleaned stems of the contributions this render takes out or
-        puts in (first: room made for the mix set must not evict what the render reads).
-        The outputs of tracks the change leaves alone stay evictable, least recently used
-        first, so the outputs a brief writes (the tracks the next brief most likely touches
-        again) can replace them."""
+        puts in: marked as just used before the mix set's room is made (so it evicts other
+        tracks' outputs first, not the old output a revision is about to read), and pinned
+        once it is made (the mix set is worth more than any track output). The outputs of
+        tracks the change leaves alone stay evictable, least recently used first, so the
+        outputs a brief writes (the tracks the next brief most likely touches again) can
+        replace them."""
         if self.cache is None:
-            return
+            return []
         tracks = [(t, k) for t, _, k, *_ in wanted]
         paths = [track_path(self.cache, self._insert_key(t, k)) for t, k in tracks]
         paths += [
@@ -725,7 +729,7 @@ class _Mixdown:
             for t, k in tracks
             if t.cleanup.stages()
         ]
-        self._pin(paths)
+        return paths
 
     def _source(
         self, track: TrackState, stem_key: str, measured: bool, *, current: bool

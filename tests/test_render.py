@@ -804,3 +804,31 @@ def test_an_old_output_run_again_takes_free_room_only_and_evicts_no_other_track(
     assert all(path.exists() for path in others)
     assert output(changed, "vocal").exists() and not output(state, "vocal").exists()
     np.testing.assert_array_equal(revised.premaster, render(stems, changed).premaster)
+
+
+def test_a_mix_set_gets_its_room_from_the_track_outputs_it_reads(band, tmp_path):
+    """A render whose track outputs are all cached, into a cache with no room left for its
+    mix: the mix set is worth more than any track output, so it is kept (the outputs go)."""
+    from mixchat.dsp.audio_io import npy_nbytes
+    from mixchat.dsp.cache import CacheBudget
+
+    stems, state = band
+    cache = tmp_path / "cache"
+    render(stems, state, cache_dir=cache)
+    for pattern in ("mix-*", "send-*", "bus-*"):
+        for path in cache.glob(pattern):
+            path.unlink()
+    frames = stems["drums"].audio.shape[1]
+    mix_set = (
+        2 * npy_nbytes((2, frames))  # the returns
+        + npy_nbytes((1, frames), "<f8")  # the reverb's send
+        + 2 * npy_nbytes((2, frames), "<f8")  # the delay's send and the mix
+        + 4096  # the manifest
+    )
+    outputs = sum(p.stat().st_size for p in cache.glob("track-*.npy"))
+    used = CacheBudget(cache, limit_bytes=0).used_bytes()
+    budget = CacheBudget(cache, limit_bytes=used + mix_set - outputs // 2)
+    again = render_mix(stems=stems, state=state, sample_rate=RATE, cache_dir=cache, budget=budget)
+    assert again.mix_file is not None and again.mix_file.exists()
+    assert budget.used_bytes() <= budget.limit_bytes
+    np.testing.assert_array_equal(again.premaster, render(stems, state).premaster)
