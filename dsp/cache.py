@@ -7,18 +7,24 @@ is no and the writer carries on without caching (the render is the same; it is o
 next time). The ranks, by what a file costs to make again per byte it takes:
 
 * ``TRACK`` (0): a track's output after its inserts: one track's chain makes it again;
-* ``MIX`` (1): a version's exact mix, its buses' send sums and returns, a master's output, a
-  decoded stem: a whole render (or decode) makes them again;
+* ``MIX`` (1): the newest version's exact mix, its buses' send sums and returns, a master's
+  output, a decoded stem: a whole render (or decode) makes them again. The mix sets of
+  older versions rank as track outputs: a render makes one of them again from a newer set
+  and the outputs of the tracks that differ, so keeping the track outputs (the next brief
+  reads the changed tracks' ones) is worth more than keeping every older set;
 * ``ANALYSIS`` (2): facts, loudness blocks, masking bands: small, but a pass over the audio
   each.
 
-So a track output never pushes out a mix or an analysis, and the mix a brief just made stays
-for the next one. Files left by killed processes are cleared first. Sizes are counted over the
+A writer may also ask with ``SPARE`` (-1, no file's rank): then nothing is evicted, it takes
+free room only (a changed track's old output, run again to take it out of the mix, serves
+only a way back). So a track output never pushes out a mix or an analysis, and the mix a
+brief just made stays for the next one. Files left by killed processes are cleared first. Sizes are counted over the
 whole folder tree: stems, track outputs, mixes and analyses share one limit.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import Counter
@@ -29,15 +35,46 @@ from mixchat.dsp.audio_io import TEMP_NPY, remove_orphaned_temps
 
 DEFAULT_LIMIT_MB = 3000
 TRACK, MIX, ANALYSIS = 0, 1, 2
+SPARE = -1  # a writer's rank that evicts nothing: it takes free room only
+MIX_SET_PREFIXES = ("mix-", "send-", "bus-")
 ANALYSIS_FOLDERS = ("facts", "bands")
 
 
-def rank_of(path: Path | str) -> int:
-    """How much a cache file is worth keeping (see the module's doc)."""
+def rank_of(path: Path | str, *, newest_set: set[str] | None = None) -> int:
+    """How much a cache file is worth keeping (see the module's doc); ``newest_set``: the
+    files of the newest mix set (``newest_mix_set``), when the others are to be demoted."""
     folder, name = os.path.split(os.fspath(path))
     if os.path.basename(folder) in ANALYSIS_FOLDERS:
         return ANALYSIS
-    return TRACK if name.startswith("track-") else MIX
+    if name.startswith("track-"):
+        return TRACK
+    if newest_set is not None and name.startswith(MIX_SET_PREFIXES):
+        return MIX if os.fspath(path) in newest_set else TRACK
+    return MIX
+
+
+def newest_mix_set(files: Iterable[tuple[float, int, str]]) -> set[str] | None:
+    """The paths of the mix set the newest manifest (``mix-<key>.json``, see
+    ``render_plan``) names: its exact mix, its buses' send sums and returns; None when
+    there is no readable manifest."""
+    manifests = [
+        (stamp, path)
+        for stamp, _, path in files
+        if os.path.basename(path).startswith("mix-") and path.endswith(".json")
+    ]
+    if not manifests:
+        return None
+    _, path = max(manifests)
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+        names = {f"mix-{data['key']}.npy", f"mix-{data['key']}.json"}
+        for bus, entry in data["buses"].items():
+            names |= {f"send-{bus}-{entry['send']}.npy", f"bus-{bus}-{entry['return']}.npy"}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    folder = os.path.dirname(path)
+    return {os.path.join(folder, name) for name in names}
 
 
 class CacheBudget:
@@ -99,14 +136,13 @@ class CacheBudget:
             wanted = nbytes
             if wanted > self.limit_bytes:
                 return False
-            candidates = sorted(
-                (
-                    (rank_of(path), stamp, size, path)
-                    for stamp, size, path in files
-                    if path not in self._pinned and path not in temps and rank_of(path) <= rank
-                ),
-                key=lambda f: (f[0], f[1]),
+            newest = newest_mix_set(files)
+            ranked = (
+                (rank_of(path, newest_set=newest), stamp, size, path)
+                for stamp, size, path in files
+                if path not in self._pinned and path not in temps
             )
+            candidates = sorted((f for f in ranked if f[0] <= rank), key=lambda f: (f[0], f[1]))
             for _, _, size, path in candidates:
                 if used + wanted <= self.limit_bytes:
                     break

@@ -51,7 +51,7 @@ from mixchat.dsp.audio_io import (  # noqa: F401 - prune_cache is part of render
 )
 from mixchat.dsp.automation import automation_gain, matching
 from mixchat.dsp.bus_lane import BusLane
-from mixchat.dsp.cache import MIX, TRACK, CacheBudget, touch
+from mixchat.dsp.cache import MIX, SPARE, TRACK, CacheBudget, touch
 from mixchat.dsp.cleanup.chain import cleaned_stem
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.feeds import BlockFeeds
@@ -80,7 +80,7 @@ from mixchat.dsp.render_plan import (
     track_cache_key,
 )
 from mixchat.dsp.state import MixState, SectionAutomation, TrackState
-from mixchat.dsp.stems import ArrayStem, StemReader
+from mixchat.dsp.stems import ArrayStem, SharedReads, StemReader
 from mixchat.dsp.threads import pool_size
 from mixchat.dsp.track_meter import TrackAnalysis, TrackMeter
 
@@ -198,7 +198,10 @@ class TrackOutput:
         stack: ExitStack,
         meter: TrackMeter | None,
         write: bool = True,
+        write_rank: int = TRACK,
     ) -> None:
+        """``write_rank``: what the output's cache file may evict to make its room (``SPARE``:
+        nothing, it takes free room only)."""
         self.name = track.name
         self._fresh = True  # the chain starts (reset) on the first block it is given
         self.insert_key = insert_key
@@ -224,12 +227,13 @@ class TrackOutput:
         self.how = "rendered"
         self.chain = insert_chain(track, sample_rate=sample_rate)
         self.put_cleaned: Put | None = None
+        self.stem_key: str | None = stem.key  # None once the chain reads a cleaned stem
         if track.cleanup.stages():
             self._open_cleaned(track, stem, sample_rate, cache, budget, stack, write)
         if (
             write
             and path is not None
-            and (budget is None or budget.reserve(npy_nbytes(shape), rank=TRACK))
+            and (budget is None or budget.reserve(npy_nbytes(shape), rank=write_rank))
         ):
             try:
                 self.put = stack.enter_context(npy_block_writer(path, shape=shape))
@@ -258,12 +262,12 @@ class TrackOutput:
             reader = open_reader(path, shape=shape)
             if reader is not None:
                 touch(path)
-                self.stem = reader
+                self.stem, self.stem_key = reader, None
                 return
         cleaned = cleaned_stem(self.stem, track.cleanup, sample_rate=sample_rate)
         if cleaned is None:
             return
-        self.stem = cleaned
+        self.stem, self.stem_key = cleaned, None
         if write and path is not None and (budget is None or budget.reserve(npy_nbytes(shape))):
             try:
                 self.put_cleaned = stack.enter_context(npy_block_writer(path, shape=shape))
@@ -618,9 +622,12 @@ class _Mixdown:
         self.jobs: list[MixJob] = []
         self.pinned: list[Path] = []
         wanted = self._wanted()
+        reads = self._track_reads(wanted)
+        for path in reads:  # the room made for the mix set evicts least recently used first
+            touch(path)
         self._pin_mix_reads()
         self._plan_buses()
-        self._pin_track_reads(wanted)
+        self._pin(reads)
         self._plan_jobs(wanted)
         self._writers: dict[str, Any] = {}
         if stems_out is not None:
@@ -705,21 +712,31 @@ class _Mixdown:
             ]
         self._pin(paths)
 
-    def _pin_track_reads(self, wanted) -> None:  # noqa: ANN001
-        """The track outputs and cleaned stems this render may read."""
+    def _track_reads(self, wanted) -> list[Path]:  # noqa: ANN001
+        """The track outputs and cleaned stems of the contributions this render takes out or
+        puts in: marked as just used before the mix set's room is made (so it evicts other
+        tracks' outputs first, not the old output a revision is about to read), and pinned
+        once it is made (the mix set is worth more than any track output). The outputs of
+        tracks the change leaves alone stay evictable, least recently used first, so the
+        outputs a brief writes (the tracks the next brief most likely touches again) can
+        replace them."""
         if self.cache is None:
-            return
+            return []
         tracks = [(t, k) for t, _, k, *_ in wanted]
-        tracks += [(c.track, c.stem_key) for c in self.found.values()]
         paths = [track_path(self.cache, self._insert_key(t, k)) for t, k in tracks]
         paths += [
             cleaned_path(self.cache, cleaned_cache_key(t, stem_key=k, sample_rate=self.rate))
             for t, k in tracks
             if t.cleanup.stages()
         ]
-        self._pin(paths)
+        return paths
 
-    def _source(self, track: TrackState, stem_key: str, measured: bool) -> TrackOutput:
+    def _source(
+        self, track: TrackState, stem_key: str, measured: bool, *, current: bool
+    ) -> TrackOutput:
+        """A track output to read; ``current``: part of the state rendered (an output only
+        the contributions taken out read is cached in free room only: it serves only a
+        way back, and the outputs of the tracks left alone are worth as much)."""
         stem = self.stems[track.name]
         if stem.key != stem_key:
             raise StateError(f"stem {track.name!r} changed since the cached mix was made")
@@ -739,12 +756,18 @@ class _Mixdown:
                 stack=self.stack,
                 meter=meter,
                 write=self.write_tracks,
+                write_rank=TRACK if current else SPARE,
             )
         return self._sources[key]
 
     def _plan_jobs(self, wanted) -> None:  # noqa: ANN001
-        for track, automation, stem_key, sign, premaster, buses in wanted:
-            source = self._source(track, stem_key, sign > 0)
+        current = {self._insert_key(t, k) for t, _, k, sign, *_ in wanted if sign > 0}
+        # the state's own outputs first: their cache files get room before the old ones
+        for track, automation, stem_key, sign, premaster, buses in sorted(
+            wanted, key=lambda item: item[3] < 0
+        ):
+            key = self._insert_key(track, stem_key)
+            source = self._source(track, stem_key, sign > 0, current=key in current)
             self.jobs.append(MixJob(source, track, automation, sign, premaster, buses))
         for c in self.found.values():  # measured but not in the change: read it anyway
             if c.insert_key not in self._sources:
@@ -764,6 +787,7 @@ class _Mixdown:
                         meter=meter,
                         write=self.write_tracks,
                     )
+        self._share_stem_reads()
         for name, c in self.found.items():
             made = self._sources.get(c.insert_key)
             if c.passthrough:
@@ -772,6 +796,20 @@ class _Mixdown:
                 self.result.rendered.append(name)
             else:
                 self.result.cached.append(name)
+
+    def _share_stem_reads(self) -> None:
+        """Outputs rendered now from the same stem (a track's old and new inserts) decode
+        each of its blocks once between them: the decode of a 24-bit file costs about as
+        much as a light insert chain."""
+        readers: dict[str, list[TrackOutput]] = {}
+        for source in self._sources.values():
+            if source.how == "rendered" and source.stem_key is not None:
+                readers.setdefault(source.stem_key, []).append(source)
+        for group in readers.values():
+            if len(group) > 1:
+                shared = SharedReads(group[0].stem, consumers=len(group))
+                for source in group:
+                    source.stem = shared
 
     def _reserve_writer(self, path: Path, shape: tuple[int, int], dtype: str = "<f4") -> Put | None:
         nbytes = npy_nbytes(shape, dtype)

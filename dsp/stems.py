@@ -13,7 +13,8 @@ the session's length. Three kinds, chosen by :func:`open_stem`:
 * ``ResampledStem``: the source decoded and resampled as a stream (soxr's stream gives the
   same samples as its one-shot resample); sequential, it restarts when asked to go back.
 
-``ArrayStem`` wraps an in-memory array (tests, tools that already hold the audio).
+``ArrayStem`` wraps an in-memory array (tests, tools that already hold the audio);
+``SharedReads`` decodes a reader's blocks once for several consumers of the same blocks.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol
 
@@ -224,6 +226,39 @@ def open_stem(path: Path, *, sample_rate: int, frames: int) -> StemReader:
     if readable_in_place(path, sample_rate=sample_rate):
         return FileStem(path, frames=frames)
     return ResampledStem(path, sample_rate=sample_rate, frames=frames)
+
+
+class SharedReads:
+    """One reader for ``consumers`` readers of the same blocks, each reading every block
+    exactly once and in order (a track's old and new insert chains in one render): each
+    block is read once, by whichever consumer asks first, and handed to the others as the
+    same array (read-only). A block is dropped once every consumer has had it."""
+
+    def __init__(self, reader: StemReader, *, consumers: int) -> None:
+        self._reader = reader
+        self._consumers = consumers
+        self._lock = threading.Lock()
+        self._blocks: dict[tuple[int, int], tuple[Future[np.ndarray], list[int]]] = {}
+        self.channels = reader.channels
+        self.frames = reader.frames
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        with self._lock:
+            entry = self._blocks.get((start, stop))
+            first = entry is None
+            if entry is None:
+                entry = self._blocks[(start, stop)] = (Future(), [self._consumers])
+            found, left = entry
+            left[0] -= 1
+            if not left[0]:
+                del self._blocks[(start, stop)]
+        if first:
+            try:
+                found.set_result(self._reader.read(start, stop))
+            except BaseException as error:
+                found.set_exception(error)
+                raise
+        return found.result()
 
 
 def iter_blocks(

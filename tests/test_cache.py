@@ -55,3 +55,31 @@ def test_a_file_two_renders_pin_stays_pinned_until_both_let_go(tmp_path: Path) -
     assert not budget.reserve(300, rank=MIX) and shared.exists()
     budget.unpin([shared])
     assert budget.reserve(300, rank=MIX) and not shared.exists()
+
+
+def manifest(path: Path, *, key: str, send: str, ret: str, age_s: float) -> None:
+    import json
+
+    buses = {"reverb": {"send": send, "return": ret}}
+    path.write_text(json.dumps({"key": key, "buses": buses}))
+    stamp = time.time() - age_s
+    os.utime(path, (stamp, stamp))
+
+
+def test_an_older_versions_mix_set_ranks_as_a_track_output_the_newest_as_a_mix(
+    tmp_path: Path,
+) -> None:
+    tracks = tmp_path / "tracks"
+    names = ("mix-{}", "send-reverb-s{}", "bus-reverb-r{}")
+    older = [put(tracks / f"{n.format(1)}.npy", 200, age_s=300) for n in names]
+    manifest(tracks / "mix-1.json", key="1", send="s1", ret="r1", age_s=300)
+    output = put(tracks / "track-t.npy", 200, age_s=100)  # used after the older set
+    newest = [put(tracks / f"{n.format(2)}.npy", 200, age_s=200) for n in names]
+    manifest(tracks / "mix-2.json", key="2", send="s2", ret="r2", age_s=10)
+    budget = CacheBudget(tmp_path, limit_bytes=1600)
+    assert budget.reserve(600, rank=MIX)  # the older set goes, least recently used first
+    assert not any(p.exists() for p in older) and output.exists()
+    assert all(p.exists() for p in newest)
+    budget.release(600)
+    assert budget.reserve(800, rank=MIX)  # then the track output; the newest set stays
+    assert not output.exists() and all(p.exists() for p in newest)

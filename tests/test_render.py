@@ -693,3 +693,142 @@ def test_a_cached_file_evicted_while_a_render_reads_it_does_not_stop_the_render(
 
     result = render(stems, state, cache_dir=cache, sinks=[evict], block_s=2.0)
     np.testing.assert_array_equal(result.premaster, render(stems, state).premaster)
+
+
+class CountingStem:
+    """An in-memory stem that counts the blocks read from it."""
+
+    def __init__(self, audio: np.ndarray) -> None:
+        self.audio, self.channels, self.frames = audio, audio.shape[0], audio.shape[1]
+        self.reads: list[tuple[int, int]] = []
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        self.reads.append((start, stop))
+        out = np.zeros((self.channels, stop - start), dtype=np.float32)
+        out[:, : max(0, min(stop, self.frames) - start)] = self.audio[:, start:stop]
+        return out
+
+
+def test_a_track_rendered_old_and_new_in_one_revision_decodes_its_stem_once(band, tmp_path):
+    """The changed track's old output is not in the cache: its old and new insert chains
+    both run, on one read of each block of the stem, and the mix is a full render's."""
+    stems, state = band
+    cache = tmp_path / "cache"
+    render(stems, state, cache_dir=cache, block_s=0.7)
+    for path in cache.glob("track-*.npy"):
+        path.unlink()
+    counted = CountingStem(stems["vocal"].audio)
+    stems = {**stems, "vocal": StemSource("vocal", stems["vocal"].key, counted)}
+    changed = state.with_track("vocal", eq=(EqBand(freq_hz=8000, gain_db=4),))
+    revised = render(stems, changed, cache_dir=cache, block_s=0.7)
+    assert revised.base is not None and revised.rendered == ["vocal"]
+    assert counted.reads and len(counted.reads) == len(set(counted.reads))
+    np.testing.assert_array_equal(revised.premaster, render(stems, changed).premaster)
+
+
+def test_a_revision_reads_the_cached_old_output_and_caches_the_new_one_in_a_full_cache(
+    band, tmp_path
+):
+    """With the cache nearly full, the room for the revision's mix is made from the outputs
+    of tracks the brief did not touch (least recently used first), never from the changed
+    track's old output it is about to read; and the changed track's new output is kept."""
+    import os
+
+    from mixchat.dsp.cache import CacheBudget
+    from mixchat.dsp.render_plan import track_cache_key
+
+    stems, state = band
+    state = MixState(
+        tracks=tuple(
+            t.model_copy(update={"reverb_send_db": None, "delay_send_db": None})
+            for t in state.tracks
+        )
+    )
+    cache = tmp_path / "cache"
+    render(stems, state, cache_dir=cache)
+    old = (
+        cache
+        / f"track-{track_cache_key(state.track('vocal'), stem_key=stems['vocal'].key, sample_rate=RATE)}.npy"
+    )
+    os.utime(old, (1.0, 1.0))  # the least recently used file
+    budget = CacheBudget(
+        cache, limit_bytes=CacheBudget(cache, limit_bytes=0).used_bytes() + 300_000
+    )
+    counted = CountingStem(stems["vocal"].audio)
+    stems = {**stems, "vocal": StemSource("vocal", stems["vocal"].key, counted)}
+    changed = state.with_track("vocal", eq=(EqBand(freq_hz=8000, gain_db=4),))
+    revised = render_mix(
+        stems=stems, state=changed, sample_rate=RATE, cache_dir=cache, budget=budget
+    )
+    assert revised.base is not None and revised.mix_file is not None
+    assert len(counted.reads) == len(set(counted.reads))  # the old output came from the cache
+    new = track_cache_key(changed.track("vocal"), stem_key=stems["vocal"].key, sample_rate=RATE)
+    assert (cache / f"track-{new}.npy").exists()
+    assert budget.used_bytes() <= budget.limit_bytes
+    np.testing.assert_array_equal(revised.premaster, render(stems, changed).premaster)
+
+
+def test_an_old_output_run_again_takes_free_room_only_and_evicts_no_other_track(band, tmp_path):
+    """The changed track's old output (not in the cache, run again to take it out of the mix)
+    is kept only where there is free room: the outputs of the tracks the change left alone
+    stay, and the changed track's new output is kept."""
+    from mixchat.dsp.audio_io import npy_nbytes
+    from mixchat.dsp.cache import CacheBudget
+    from mixchat.dsp.render_plan import track_cache_key
+
+    stems, state = band
+    state = MixState(
+        tracks=tuple(
+            t.model_copy(update={"reverb_send_db": None, "delay_send_db": None})
+            for t in state.tracks
+        )
+    )
+    cache = tmp_path / "cache"
+    render(stems, state, cache_dir=cache)
+
+    def output(step: MixState, name: str):
+        key = track_cache_key(step.track(name), stem_key=stems[name].key, sample_rate=RATE)
+        return cache / f"track-{key}.npy"
+
+    output(state, "vocal").unlink()
+    others = [output(state, name) for name in ("drums", "bass", "keys")]
+    vocal = npy_nbytes(stems["vocal"].audio.shape)
+    mix = npy_nbytes((2, stems["drums"].audio.shape[1]), "<f8")
+    room = mix + vocal + vocal // 2  # the new mix and the new vocal, not the old vocal too
+    budget = CacheBudget(cache, limit_bytes=CacheBudget(cache, limit_bytes=0).used_bytes() + room)
+    changed = state.with_track("vocal", eq=(EqBand(freq_hz=8000, gain_db=4),))
+    revised = render_mix(
+        stems=stems, state=changed, sample_rate=RATE, cache_dir=cache, budget=budget
+    )
+    assert revised.base is not None and revised.mix_file is not None
+    assert all(path.exists() for path in others)
+    assert output(changed, "vocal").exists() and not output(state, "vocal").exists()
+    np.testing.assert_array_equal(revised.premaster, render(stems, changed).premaster)
+
+
+def test_a_mix_set_gets_its_room_from_the_track_outputs_it_reads(band, tmp_path):
+    """A render whose track outputs are all cached, into a cache with no room left for its
+    mix: the mix set is worth more than any track output, so it is kept (the outputs go)."""
+    from mixchat.dsp.audio_io import npy_nbytes
+    from mixchat.dsp.cache import CacheBudget
+
+    stems, state = band
+    cache = tmp_path / "cache"
+    render(stems, state, cache_dir=cache)
+    for pattern in ("mix-*", "send-*", "bus-*"):
+        for path in cache.glob(pattern):
+            path.unlink()
+    frames = stems["drums"].audio.shape[1]
+    mix_set = (
+        2 * npy_nbytes((2, frames))  # the returns
+        + npy_nbytes((1, frames), "<f8")  # the reverb's send
+        + 2 * npy_nbytes((2, frames), "<f8")  # the delay's send and the mix
+        + 4096  # the manifest
+    )
+    outputs = sum(p.stat().st_size for p in cache.glob("track-*.npy"))
+    used = CacheBudget(cache, limit_bytes=0).used_bytes()
+    budget = CacheBudget(cache, limit_bytes=used + mix_set - outputs // 2)
+    again = render_mix(stems=stems, state=state, sample_rate=RATE, cache_dir=cache, budget=budget)
+    assert again.mix_file is not None and again.mix_file.exists()
+    assert budget.used_bytes() <= budget.limit_bytes
+    np.testing.assert_array_equal(again.premaster, render(stems, state).premaster)

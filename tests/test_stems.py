@@ -78,3 +78,33 @@ def test_a_stem_file_is_written_24_bit_unless_it_reaches_full_scale(tmp_path: Pa
     assert sf.info(tmp_path / "q.wav").subtype == "PCM_24"
     assert sf.info(tmp_path / "l.wav").subtype == "FLOAT"
     np.testing.assert_array_equal(sf.read(tmp_path / "l.wav", dtype="float32")[0].T, loud)
+
+
+def test_shared_reads_read_each_block_once_for_every_consumer():
+    import threading
+
+    from mixchat.dsp.stems import ArrayStem, SharedReads
+
+    audio = np.arange(2 * 1000, dtype=np.float32).reshape(2, 1000)
+    reads: list[tuple[int, int]] = []
+
+    class Counting(ArrayStem):
+        def read(self, start: int, stop: int) -> np.ndarray:
+            reads.append((start, stop))
+            return super().read(start, stop)
+
+    shared = SharedReads(Counting(audio), consumers=3)
+    got: dict[int, list[np.ndarray]] = {}
+
+    def consume(index: int) -> None:
+        got[index] = [shared.read(lo, lo + 300) for lo in range(0, 1200, 300)]
+
+    threads = [threading.Thread(target=consume, args=(i,)) for i in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(reads) == [(lo, lo + 300) for lo in range(0, 1200, 300)]
+    for blocks in got.values():
+        np.testing.assert_array_equal(np.concatenate(blocks, axis=1)[:, :1000], audio)
+    assert (shared.channels, shared.frames) == (2, 1000)
