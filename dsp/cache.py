@@ -18,8 +18,9 @@ next time). The ranks, by what a file costs to make again per byte it takes:
 A writer may also ask with ``SPARE`` (-1, no file's rank): then nothing is evicted, it takes
 free room only (a changed track's old output, run again to take it out of the mix, serves
 only a way back). So a track output never pushes out a mix or an analysis, and the mix a
-brief just made stays for the next one. Files left by killed processes are cleared first. Sizes are counted over the
-whole folder tree: stems, track outputs, mixes and analyses share one limit.
+brief just made stays for the next one. Files left by killed processes are cleared first.
+Sizes are counted over the whole folder tree: stems, track outputs, mixes and analyses share
+one limit.
 """
 
 from __future__ import annotations
