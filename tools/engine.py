@@ -4,8 +4,9 @@ Stems are read a block at a time from their files (``mixchat.tools.stems_source`
 measures the pre-master as it streams out (``MixMeter``) and each track output that has no
 stored analysis yet (``TrackMeter``), so a version's metrics cost no second pass over the
 song, and a brief reads the analyses ``new``, the automix and earlier briefs stored
-(``TrackStore``) instead of measuring again. Everything under ``cache/`` shares one size
-limit, ``MIXCHAT_CACHE_MB`` (``CacheBudget``).
+(``TrackStore``) instead of measuring again. A track whose inserts are only its trim is
+never measured: its stem's analysis, scaled by the trim, is its own (``gained``).
+Everything under ``cache/`` shares one size limit, ``MIXCHAT_CACHE_MB`` (``CacheBudget``).
 """
 
 from __future__ import annotations
