@@ -67,6 +67,17 @@ def has_inserts(track: TrackState) -> bool:
     return any(getattr(track, f) != getattr(defaults, f) for f in INSERT_FIELDS)
 
 
+def insert_gain_db(track: TrackState) -> float | None:
+    """The track's inserts as one gain in dB when they are only a trim and a polarity flip
+    (which changes no power, level or spectrum), so every measure of their output is the
+    stem's scaled by it; None when any other insert shapes the sound."""
+    defaults = TrackState(name=track.name)
+    shaping = (f for f in INSERT_FIELDS if f not in ("trim_db", "polarity_inverted"))
+    if any(getattr(track, f) != getattr(defaults, f) for f in shaping):
+        return None
+    return track.trim_db
+
+
 def eq_band_plugin(band: EqBand) -> pb.Plugin:
     if band.kind == "low_shelf":
         return pb.LowShelfFilter(band.freq_hz, band.gain_db, band.q)

@@ -21,7 +21,7 @@ import numpy as np
 from mixchat.dsp import loudness
 from mixchat.dsp.dynamics import crest_factor_from
 from mixchat.dsp.meters import BandMeter, BlockPowers, EnergyMeter, LoudnessMeter, SpectrumMeter
-from mixchat.dsp.spectrum import band_energies_from_spectrum, centroid_from_spectrum
+from mixchat.dsp.spectrum import FLOOR_DB, band_energies_from_spectrum, centroid_from_spectrum
 from mixchat.dsp.spill import Spill
 
 FACT_KEYS = (
@@ -62,6 +62,30 @@ class StemExtras:
     section_powers: np.ndarray  # block powers on the section finder's hop
     peak: float
     finite_samples: bool
+
+
+def gained(analysis: TrackAnalysis, *, gain_db: float) -> TrackAnalysis | None:
+    """``analysis`` of a signal made that of the signal times ``gain_db`` (a track whose
+    inserts are a trim): powers scale by the gain squared, levels move by ``gain_db``, and
+    the centroid and crest factor stay. The loudness is gated again on the scaled blocks, as
+    a meter of the scaled signal gates it. None when a band energy floored at FLOOR_DB
+    would be raised (its level under the floor is unknown)."""
+    energies = analysis.facts["band_energies_db"]
+    if gain_db > 0.0 and any(v <= FLOOR_DB for v in energies.values()):
+        return None
+    scale = 10.0 ** (gain_db / 10.0)
+    blocks = np.asarray(analysis.blocks) * scale
+    facts = {
+        **analysis.facts,
+        "lufs": finite(loudness.gated_integrated(blocks)),
+        "band_energies_db": {k: finite(max(v + gain_db, FLOOR_DB)) for k, v in energies.items()},
+        "mid": float(analysis.facts["mid"]) * scale,
+        "side": float(analysis.facts["side"]) * scale,
+    }
+    bands = analysis.bands
+    if bands is not None:
+        bands = np.asarray(bands, dtype=np.float32) * np.float32(scale)
+    return TrackAnalysis(facts=facts, blocks=blocks, bands=bands)
 
 
 def facts_from(

@@ -150,3 +150,56 @@ def test_section_features_stream_like_the_whole_spectrogram(cuts, spill):
         np.testing.assert_allclose(
             getattr(got, name), getattr(expected, name), rtol=1e-4, atol=1e-6
         )
+
+
+@pytest.mark.parametrize("gain_db", [-7.5, 6.0])
+def test_a_trimmed_signal_measures_as_its_analysis_scaled(gain_db):
+    """A track whose inserts are only a trim is not measured again: its stem's analysis,
+    scaled by the trim, reads as the trimmed signal measured (loudness, bands, centroid,
+    crest, mid and side, loudness blocks, masking bands)."""
+    from mixchat.dsp.track_meter import TrackMeter, gained
+
+    audio = signal(6.0, 2)
+    audio[:, : RATE // 2] = 0.0  # a silent start: the gate must read the scaled blocks
+
+    def measured(x: np.ndarray):
+        meter = TrackMeter(channels=2, sample_rate=RATE, total=x.shape[1], bands=True)
+        feed(meter, x, [77777])
+        return meter.result()
+
+    expected = measured(audio * np.float32(10 ** (gain_db / 20)))
+    got = gained(measured(audio), gain_db=gain_db)
+    assert got is not None
+    assert abs(got.facts["lufs"] - expected.facts["lufs"]) <= 0.002
+    for name, level in expected.facts["band_energies_db"].items():
+        assert abs(got.facts["band_energies_db"][name] - level) <= 0.002, name
+    for name in ("spectral_centroid_hz", "crest_factor_db", "channels"):
+        assert got.facts[name] == pytest.approx(expected.facts[name], abs=0.002), name
+    for name in ("mid", "side"):
+        assert got.facts[name] == pytest.approx(expected.facts[name], rel=1e-5), name
+    np.testing.assert_allclose(got.blocks, expected.blocks, rtol=1e-4)
+    loud = float(expected.bands.max())
+    np.testing.assert_allclose(got.bands, expected.bands, rtol=1e-3, atol=loud * 1e-6)
+
+
+def test_a_band_under_the_floor_is_not_raised_by_a_trim():
+    """A band energy floored at FLOOR_DB hides how far under it the stem is: a trim up
+    cannot say where it lands (the track is measured instead); a trim down keeps it there."""
+    from mixchat.dsp.spectrum import FLOOR_DB
+    from mixchat.dsp.track_meter import TrackAnalysis, gained
+
+    facts = {
+        "lufs": -30.0,
+        "band_energies_db": {"sub": FLOOR_DB, "mid": -35.0},
+        "spectral_centroid_hz": 900.0,
+        "crest_factor_db": 12.0,
+        "channels": 1.0,
+        "mid": 1.0,
+        "side": 0.0,
+    }
+    analysis = TrackAnalysis(facts=facts, blocks=np.full(50, 1e-3))
+    assert gained(analysis, gain_db=3.0) is None
+    lowered = gained(analysis, gain_db=-3.0)
+    assert lowered is not None
+    assert lowered.facts["band_energies_db"] == {"sub": FLOOR_DB, "mid": -38.0}
+    assert lowered.facts["mid"] == pytest.approx(10**-0.3)

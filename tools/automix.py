@@ -283,12 +283,15 @@ def reset_calls(state: MixState, vocal: str | None) -> list[ToolCall]:
 def rendered_blocks(
     engine: Any, candidate: MixState, live: list[str]
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Render the inserts (no buses) and measure each processed track, pre-fader, on the
-    way: its integrated loudness (the engine's track facts, which the version's metrics
-    reuse) and its loudness blocks for the section rides."""
-    dry = without_sends(candidate).model_copy(update={"automation": ()})
-    names = [t.name for t in dry.tracks]  # the masking moves read every track's bands
-    engine.render(dry, master=False, keep_mix=False, measure=False, bands_of=names)
+    """Measure each processed track, pre-fader: its integrated loudness (the engine's track
+    facts, which the version's metrics reuse), its loudness blocks for the section rides and
+    its masking bands (a brief's masking moves read them). A track whose inserts are only
+    its trim gets its stem's analysis scaled; the others run their inserts, with no mix (the
+    headroom pass renders it)."""
+    tracks = candidate.audible_tracks()
+    engine.measure_tracks(
+        [t for t in tracks if not engine.store.has(engine.insert_key(t), bands=True)], bands=True
+    )
     facts = engine.track_facts(candidate)
     gains = {t.name: t.gain_db for t in candidate.tracks}
     own = {n: facts[n]["lufs"] - gains[n] for n in live if n in facts}

@@ -4,8 +4,9 @@ Stems are read a block at a time from their files (``mixchat.tools.stems_source`
 measures the pre-master as it streams out (``MixMeter``) and each track output that has no
 stored analysis yet (``TrackMeter``), so a version's metrics cost no second pass over the
 song, and a brief reads the analyses ``new``, the automix and earlier briefs stored
-(``TrackStore``) instead of measuring again. Everything under ``cache/`` shares one size
-limit, ``MIXCHAT_CACHE_MB`` (``CacheBudget``).
+(``TrackStore``) instead of measuring again. A track whose inserts are only its trim is
+never measured: its stem's analysis, scaled by the trim, is its own (``gained``).
+Everything under ``cache/`` shares one size limit, ``MIXCHAT_CACHE_MB`` (``CacheBudget``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from mixchat.dsp.ingest import ingest
 from mixchat.dsp.masking import BandPowers, StemBands, bands_from_power
 from mixchat.dsp.master import MasterResult, apply_master_state
 from mixchat.dsp.mix_file import read_premaster
-from mixchat.dsp.processors import has_inserts
+from mixchat.dsp.processors import has_inserts, insert_gain_db
 from mixchat.dsp.render import (
     Sink,
     StemSource,
@@ -40,7 +41,7 @@ from mixchat.dsp.spectrum import third_octave_spectrum
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.dsp.stems import ArrayStem
 from mixchat.dsp.threads import pool_size
-from mixchat.dsp.track_meter import StemExtras, TrackMeter, finite
+from mixchat.dsp.track_meter import StemExtras, TrackAnalysis, TrackMeter, finite, gained
 from mixchat.tools.cached_render import state_digest
 from mixchat.tools.config import load_settings
 from mixchat.tools.session import SessionMeta
@@ -178,6 +179,7 @@ class Engine:
         rate = self.meta.sample_rate
         keys = {t.name: self.insert_key(t) for t in state.audible_tracks()}
         with_bands = {key for name, key in keys.items() if name in bands_of}
+        self._keep_gained(state.audible_tracks(), bands_of=bands_of)
         missing = {key for key in keys.values() if not self.store.has(key, bands=key in with_bands)}
         frames = max((sources[t.name].frames for t in state.tracks), default=0)
         meter = MixMeter(channels=2, sample_rate=rate, total=frames, sections=self.meta.sections)
@@ -473,8 +475,16 @@ class Engine:
     ) -> dict[str, Any]:
         """Measure track outputs (from the track cache, or their inserts run now), two at a
         time, and store what was measured (unless ``keep`` is False)."""
+        found: dict[str, Any] = {}
+        for track in tracks:
+            derived = self._gained_analysis(track, bands=bands)
+            if derived is not None:
+                found[track.name] = derived
+                if keep:
+                    self.store.save(self.insert_key(track), derived)
+        tracks = [t for t in tracks if t.name not in found]
         if not tracks:
-            return {}
+            return found
         sources = self.stem_sources()
 
         def one(track: TrackState) -> Any:
@@ -514,7 +524,36 @@ class Engine:
             return analysis
 
         with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
-            return dict(zip((t.name for t in tracks), pool.map(one, tracks), strict=True))
+            found.update(zip((t.name for t in tracks), pool.map(one, tracks), strict=True))
+        return found
+
+    def _gained_analysis(self, track: TrackState, *, bands: bool) -> TrackAnalysis | None:
+        """A track whose inserts are only a trim, analysed without running it: its stem's
+        stored analysis scaled by the trim (``gained``); None for any other track, or when
+        the stem's analysis (with its bands, when ``bands``) is not stored."""
+        gain_db = insert_gain_db(track)
+        if gain_db is None or not has_inserts(track):
+            return None
+        stem_key = self.insert_key(TrackState(name=track.name))
+        facts, blocks = self.store.facts(stem_key), self.store.blocks(stem_key)
+        power = self.store.bands(stem_key) if bands else None
+        if facts is None or blocks is None or (bands and power is None):
+            return None
+        return gained(TrackAnalysis(facts=facts, blocks=blocks, bands=power), gain_db=gain_db)
+
+    def _keep_gained(self, tracks: Sequence[TrackState], *, bands_of: Collection[str]) -> None:
+        """Store the analysis of each trimmed-only track that has none, from its stem's."""
+        for track in tracks:
+            key, bands = self.insert_key(track), track.name in bands_of
+            if self.store.has(key, bands=bands):
+                continue
+            derived = self._gained_analysis(track, bands=bands)
+            if derived is None:
+                continue
+            if self.store.has(key) and derived.bands is not None:
+                self.store.save_bands(key, derived.bands)  # its facts were measured
+            else:
+                self.store.save(key, derived)
 
     def tracks_in_mix(self, state: MixState) -> dict[str, np.ndarray]:
         """Each audible track after its inserts and fader (for masking)."""

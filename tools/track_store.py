@@ -1,7 +1,8 @@
 """The session's analyses, kept in its cache: measured once, read by every later command.
 
 Each track output (a raw stem, or a track after its inserts) is named by its insert key (see
-``mixchat.dsp.render_plan``) and has, measured while it was decoded or rendered:
+``mixchat.dsp.render_plan``) and has, measured while it was decoded or rendered (or, for
+a track whose inserts are only its trim, its stem's scaled by the trim):
 
 * ``facts/<key>.json``: loudness, band energies, centroid, crest factor, channel count,
   mid and side energies (``mixchat.dsp.track_meter.facts_from``);
