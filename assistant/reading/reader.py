@@ -37,7 +37,12 @@ from mixchat.assistant.reading.followups import classify_followup
 from mixchat.assistant.reading.lexicon import load_lexicon
 from mixchat.assistant.reading.params import find_parameter_asks
 from mixchat.assistant.reading.refs import SectionRef, TargetRef, blank, has_phrase
-from mixchat.assistant.reading.structure import MONO_TROUBLE, find_pan, find_structures
+from mixchat.assistant.reading.structure import (
+    MONO_TROUBLE,
+    find_pan,
+    find_structures,
+    masked_by_pronoun,
+)
 from mixchat.assistant.reading.text import expand_text_speak, lemma_candidates
 from mixchat.assistant.reading.vocab import (
     AMOUNT_WORDS,
@@ -1204,6 +1209,9 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
                     out[-1] = replace(prev, amount=clause.amount)
                 continue
             clause = replace(clause, targets=part)
+        masker = _masker_said_before(out[-1] if out else None, clause)
+        if masker:
+            clause = replace(clause, targets=clause.targets + masker)
         if (
             out
             and out[-1].asks
@@ -1314,6 +1322,17 @@ def _earlier(before: Clause | None, clause: Clause) -> Clause | None:
     ):
         return before
     return None
+
+
+def _masker_said_before(prev: Clause | None, clause: Clause) -> tuple[TargetRef, ...]:
+    """ "The piano is too loud, it covers the vocal": the parts the clause before named
+    are what "it" stands for, the masker of the part this clause says is buried; () when
+    this clause is not that."""
+    if prev is None or not clause.asks or any(a.concept != "buried" for a in clause.asks):
+        return ()
+    if not masked_by_pronoun(clause.text, clause.targets):
+        return ()
+    return tuple(t for t in prev.targets if t.kind != "mix" and t not in clause.targets)
 
 
 def _part_said_before(prev: Clause | None, clause: Clause) -> tuple[TargetRef, ...]:

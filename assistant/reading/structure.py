@@ -282,6 +282,24 @@ def _low_part(target: TargetRef) -> bool:
     return target.kind == "track" and bool(re.search(r"bass|kick|808|sub", target.value.lower()))
 
 
+_PRONOUN = re.compile(r"\b(?:it|they|that|this|which)\b")
+
+
+def masked_by_pronoun(text: str, targets: tuple[TargetRef, ...]) -> bool:
+    """ "It covers the vocal", "they drown out the keys": a masking verb whose subject is a
+    pronoun (the part said before is the masker) and whose object is the part named."""
+    named = [t for t in targets if t.kind != "mix"]
+    verb = _MASK_VERB.search(text)
+    if verb is None or not named:
+        return False
+    before, after = text[: verb.start()], text[verb.end() :]
+    return (
+        _PRONOUN.search(before) is not None
+        and not any(_said_in(t, before) for t in named)
+        and all(_said_in(t, after) for t in named)
+    )
+
+
 def _said_in(target: TargetRef, text: str) -> bool:
     if target.kind == "track":
         return target.value.lower().replace("_", " ") in text.replace("_", " ")
