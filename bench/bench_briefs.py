@@ -124,6 +124,8 @@ def report(
             f"max {max(cpu):.2f} s"
         )
     categories(results, anonymous=anonymous)
+    if anonymous:
+        unquoted_runs(results)
     if show:
         failing = [(n, c, o) for n, c, o in results if not o.passed]
         print(f"\nfailing ({len(failing)}):")
@@ -178,6 +180,16 @@ def categories(results: list[tuple[str, Case, Outcome]], *, anonymous: bool = Fa
             f"  [{name}] {'+'.join(case.kinds)} ({level}) | {failure_kind(outcome)} | "
             f"{drift} | {', '.join(outcome.tools) or 'no tools'}"
         )
+
+
+def unquoted_runs(results: list[tuple[str, Case, Outcome]]) -> None:
+    """The runs whose reply changed the mix without quoting what the brief named, without
+    their wording: their check kinds and the tools called."""
+    unquoted = [(name, case, o) for name, case, o in results if o.quoted is False]
+    if unquoted:
+        print("\nreplies without a quoted measure, without their wording (checks | tools):")
+        for name, case, outcome in unquoted:
+            print(f"  [{name}] {'+'.join(case.kinds)} | {', '.join(outcome.tools) or 'no tools'}")
 
 
 def main() -> int:
