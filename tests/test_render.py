@@ -630,6 +630,16 @@ def test_a_track_with_a_transient_shaper_is_keyed_on_the_shapers_version(monkeyp
     assert before[0] != after[0] and before[1] == after[1]
 
 
+def without_sends(state: MixState) -> MixState:
+    """The state's tracks with no reverb or delay send (and so no bus)."""
+    return MixState(
+        tracks=tuple(
+            t.model_copy(update={"reverb_send_db": None, "delay_send_db": None})
+            for t in state.tracks
+        )
+    )
+
+
 def test_a_render_only_measured_runs_the_tracks_and_mixes_nothing(band, tmp_path, monkeypatch):
     """The automix's dry pass wants the tracks' outputs (cache files, meters), not the mix:
     nothing is placed or summed, and the tracks come out as a full render gives them."""
@@ -637,12 +647,7 @@ def test_a_render_only_measured_runs_the_tracks_and_mixes_nothing(band, tmp_path
     from mixchat.dsp.track_meter import TrackMeter
 
     stems, state = band
-    dry = MixState(
-        tracks=tuple(
-            t.model_copy(update={"reverb_send_db": None, "delay_send_db": None})
-            for t in state.tracks
-        )
-    )
+    dry = without_sends(state)
 
     def meter(key: str, channels: int, frames: int) -> TrackMeter:
         return TrackMeter(channels=channels, sample_rate=RATE, total=frames)
@@ -738,12 +743,7 @@ def test_a_revision_reads_the_cached_old_output_and_caches_the_new_one_in_a_full
     from mixchat.dsp.render_plan import track_cache_key
 
     stems, state = band
-    state = MixState(
-        tracks=tuple(
-            t.model_copy(update={"reverb_send_db": None, "delay_send_db": None})
-            for t in state.tracks
-        )
-    )
+    state = without_sends(state)
     cache = tmp_path / "cache"
     render(stems, state, cache_dir=cache)
     old = (
@@ -777,12 +777,7 @@ def test_an_old_output_run_again_takes_free_room_only_and_evicts_no_other_track(
     from mixchat.dsp.render_plan import track_cache_key
 
     stems, state = band
-    state = MixState(
-        tracks=tuple(
-            t.model_copy(update={"reverb_send_db": None, "delay_send_db": None})
-            for t in state.tracks
-        )
-    )
+    state = without_sends(state)
     cache = tmp_path / "cache"
     render(stems, state, cache_dir=cache)
 
