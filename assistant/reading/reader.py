@@ -39,6 +39,7 @@ from mixchat.assistant.reading.params import find_parameter_asks
 from mixchat.assistant.reading.refs import SectionRef, TargetRef, blank, has_phrase
 from mixchat.assistant.reading.structure import (
     MONO_TROUBLE,
+    WISHED,
     find_pan,
     find_structures,
     masked_by_pronoun,
@@ -298,7 +299,15 @@ def normalise_text(text: str) -> str:
     text = re.sub(r"\b(\w+)'s\b", r"\1s", text)
     # "the ride is loud": the ride cymbal ("ride the vocal up" is the verb, with no article)
     text = re.sub(r"\b(the|that|this|my) ride\b(?! cymbal)", r"\1 ride cymbal", text)
-    text = re.sub(r"\b(everything|all|the rest|every track) but\b", r"\1 except", text)
+    # "everything but the vocal", "bring everything else down but the drums": an exception
+    # ("turn it all down but keep the vocal" stays two clauses)
+    text = re.sub(
+        r"\b((?:everything|all|the rest|every track)(?: else)?"
+        r"(?: (?:up|down|louder|quieter|softer|back|forward))?) but\b"
+        r"(?! (?:keep|leave|not|don|do|make|bring|turn|push|pull|put|take)\b)",
+        r"\1 except",
+        text,
+    )
     # "the vocal is too low (in the mix)": a level, not a band ("too low end heavy" is one)
     text = re.sub(
         r"\b((?:is|are|s|sits?|sitting|seems?|feels?|sounds?|way|bit|little|too|kinda|pretty|"
@@ -397,6 +406,13 @@ _MASKS_BEFORE = re.compile(
 _RECIPROCAL = re.compile(r"\b(?:each|one) (?:other|another)\b")
 
 
+# "all the instruments", "the other tracks", "the music": every part, before an exception
+_EVERY_PART = (
+    r"(?:all\s+(?:of\s+)?(?:the\s+)?|the\s+|every\s+)(?:other\s+)?(?:instruments?|tracks?|"
+    r"stems?|parts?|music|band|backing)"
+)
+
+
 def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[TargetRef, ...], str]:
     """The parts a clause names, in the order they were said, and the text with them blanked."""
     found: list[tuple[int, TargetRef]] = []
@@ -404,7 +420,8 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
     roles = "|".join(sorted((re.escape(w) for w in names), key=len, reverse=True))
     # "everything but the vocal", "bring everything up except the vocal"
     but = re.search(
-        rf"\b(?:everything|all|every track|the rest)\s+(?P<said>(?:up|down|louder|quieter|"
+        rf"\b(?:everything|all|every track|the rest|{_EVERY_PART})(?:\s+else)?\s+"
+        rf"(?P<said>(?:up|down|louder|quieter|"
         rf"softer|back|forward|\w+er)\s+)?(?:but|except|exept|excpet|apart from|other than|besides|"
         rf"except for)\s+(?:the\s+)?(?P<part>{roles})\b",
         text,
@@ -413,6 +430,18 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
         found.append((but.start(), TargetRef("all_but", names[but.group("part")])))
         said = but.span("said") if but.group("said") else (but.end(), but.end())
         text = blank(blank(text, said[1], but.end()), but.start(), said[0])
+    every = None if but else re.search(rf"\b(?:everything|every track|{_EVERY_PART})\b", text)
+    later = (
+        re.compile(
+            rf"\b(?:except(?: for)?|apart from|other than|besides|but not)\s+(?:the\s+)?"
+            rf"(?P<part>{roles})\b"
+        ).search(text, every.end())
+        if every
+        else None
+    )
+    if every and later:  # "everything is too loud except the vocal"
+        found.append((every.start(), TargetRef("all_but", names[later.group("part")])))
+        text = blank(blank(text, later.start(), later.end()), every.start(), every.end())
     spoken_names = {" ".join(re.sub(r"[_\-.]+", " ", n.lower()).split()) for n, _ in tracks}
     for phrase, value in sorted(ROLE_WORDS.items(), key=lambda p: -len(p[0])):
         # "bass guitar" is the bass, not the Bass and the Guitar tracks
@@ -483,8 +512,10 @@ def _names_target(words: list[str], target: TargetRef) -> bool:
     text = " ".join(words)
     if target.kind == "track":
         return target.value.lower().replace("_", " ").split(" ")[0] in text
+    # the reference pattern takes the article: "than the rest" leaves "rest"
+    said = f"the {text}"
     return any(
-        value == target.value and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text)
+        value == target.value and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", said)
         for w, value in table.items()
     )
 
@@ -1011,7 +1042,7 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
             for a in asks
         ]
     asks = _settle(asks, actions)
-    asks = _merge_level(asks, actions)
+    asks = _described_comparison(_merge_level(asks, actions), text)
     if any(a.word == "platform" for a in asks) and any(a.concept != "master" for a in asks):
         asks = [a for a in asks if a.word != "platform"]
     if named and any(t.kind == "mix" for t in targets) and not _EXPLICIT_MIX.search(text):
@@ -1209,6 +1240,10 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
                     out[-1] = replace(prev, amount=clause.amount)
                 continue
             clause = replace(clause, targets=part)
+        spared = _spared(out[-1] if out else None, clause)
+        if spared is not None:
+            out[-1] = replace(out[-1], targets=(TargetRef("all_but", spared.value),))
+            continue
         masker = _masker_said_before(out[-1] if out else None, clause)
         if masker:
             clause = replace(clause, targets=clause.targets + masker)
@@ -1322,6 +1357,48 @@ def _earlier(before: Clause | None, clause: Clause) -> Clause | None:
     ):
         return before
     return None
+
+
+# "..., leave the vocal", "..., but not the vocal", "..., vocal stays": a part kept out
+_SPARED = re.compile(
+    r"^\s*(?:but\s+|and\s+)?(?:(?:not|leave|keep|except|apart from|other than|besides)\s+"
+    r"(?:for\s+)?(?:the\s+|my\s+)?(?:\w+\s*){1,3}?(?:\s+(?:alone|as is|as it is|where it is|"
+    r"the same|untouched|out of it))?|(?:the\s+|my\s+)?(?:\w+\s*){1,3}?\s+(?:stays?|remains?|"
+    r"can stay|is fine)(?:\s+(?:where it is|the same|as is|put))?)\s*$"
+)
+
+
+def _spared(prev: Clause | None, clause: Clause) -> TargetRef | None:
+    """ "Turn the band down, leave the vocal": the part this clause keeps out of the level
+    change the clause before asks of the whole mix or a group; None when it is not that."""
+    named = [t for t in clause.targets if t.kind != "mix"]
+    if prev is None or not prev.asks or len(named) != 1 or named[0].kind not in ("role", "group"):
+        return None
+    if any(t.kind not in ("mix", "group") for t in prev.targets) or named[0] in prev.targets:
+        return None
+    if any(a.concept != "level" for a in prev.asks) or not _SPARED.match(clause.text):
+        return None
+    return named[0]
+
+
+# "the vocal is quieter than the rest": a part described against another is a complaint, so
+# it moves the other way ("it should be quieter than the rest" is the wish itself)
+_DESCRIBED_THAN = re.compile(
+    r"\b(?:is|are|was|were|s|sits?|sounds?|feels?|seems?)\s+(?:\w+\s+){0,3}"
+    r"(?P<word>quieter|softer|lower|louder|higher|weaker|stronger)\s+than\b"
+)
+
+
+def _described_comparison(asks: list[Ask], text: str) -> list[Ask]:
+    said = _DESCRIBED_THAN.search(text)
+    if said is None or WISHED.search(text[: said.start()]):
+        return asks
+    return [
+        replace(a, direction=-a.direction)
+        if a.concept == "level" and a.word == said.group("word")
+        else a
+        for a in asks
+    ]
 
 
 def _masker_said_before(prev: Clause | None, clause: Clause) -> tuple[TargetRef, ...]:

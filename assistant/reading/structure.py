@@ -105,6 +105,11 @@ _BAND_OBJECT = re.compile(
     r"^\s*(?:the\s+|all\s+(?:the\s+)?|my\s+)?(?P<band>low end|bottom end|bottom|lows|low mids|"
     r"top end|high end|highs|mids|midrange|sub|sub bass)\b"
 )
+# "should", "needs to", "I want it to" right before the verb: what the part is to do
+WISHED = re.compile(
+    r"\b(?:should|must|needs? to|has to|have to|ought to|gotta|got to|"
+    r"(?:want|wanna|would like|need)\w*(?:\s+\S+){0,3}\s+to)\s+(?:\S+\s+)?$"
+)
 _PASSIVE_BEFORE = re.compile(r"\b(?:is|are|gets?|getting|being|been|was|were)\s+(?:\w+\s+)?$")
 _EVERYTHING = re.compile(
     r"^\s*(?:out\s+)?(?:everything|it all|the mix|the song|the track|all|the rest)\b"
@@ -254,7 +259,9 @@ def find_structures(
             asks.append(Ask(CONCEPT_WORDS[band.group("band")][0], -1, band.group("band")))
             rest = blank(rest, verb.start(), verb.end() + band.end())
         elif not passive and subject and _EVERYTHING.search(after) and not objects:
-            asks.append(Ask("level", -1, verb.group(0)))
+            # "the bass swallows everything": too loud; "the vocal should sit on top of
+            # everything": a wish for it to be louder
+            asks.append(Ask("level", 1 if WISHED.search(before) else -1, verb.group(0)))
             rest = blank(rest, verb.start(), verb.end())
         elif not passive and subject and objects:
             asks.append(Ask("buried", -1, verb.group(0)))
