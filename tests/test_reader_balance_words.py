@@ -36,6 +36,7 @@ def _reading(brief: str) -> list[tuple[str, int, list[tuple[str, str]], list[tup
         ("make the instruments quieter but not the vocal", -1, "vocal"),
         ("everything else needs to come down, vocal stays", -1, "vocal"),
         ("bring everything else up but the bass", 1, "bass"),
+        ("the vocal stays, everything else down", -1, "vocal"),
     ],
 )
 def test_the_part_kept_out_is_not_moved(brief, direction, spared) -> None:
@@ -50,7 +51,11 @@ def test_but_keep_the_part_spares_it() -> None:
 
 @pytest.mark.parametrize(
     "brief",
-    ["make the vocal louder than the rest", "the vocals are too dry compared to the rest"],
+    [
+        "make the vocal louder than the rest",
+        "the vocals are too dry compared to the rest",
+        "make the vocal stand out from the rest",
+    ],
 )
 def test_the_rest_is_what_the_part_is_compared_with(brief) -> None:
     [(_, direction, targets, reference)] = _reading(brief)

@@ -1059,6 +1059,7 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     if not asks and named and not actions and _TOO_MUCH.search(rest):
         # "in the second verse the guitar is too much": a part said to be too much of itself
         asks = [Ask("level", -1, "too much")]
+    targets, reference = _part_against_the_rest(asks, targets, reference)
     return Clause(
         text=text,
         asks=tuple(asks),
@@ -1069,6 +1070,21 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         reference=(*reference, *reference_sections),
         vague=tuple(vague),
     )
+
+
+_THE_REST = TargetRef("group", "band")
+
+
+def _part_against_the_rest(
+    asks: list[Ask], targets: tuple[TargetRef, ...], reference: tuple[TargetRef, ...]
+) -> tuple[tuple[TargetRef, ...], tuple[TargetRef, ...]]:
+    """ "Make the vocal stand out from the rest": a level asked of a part and of "the rest"
+    together is the part's against the rest (moving both would move nothing); the rest is
+    the reference."""
+    parts = [t for t in targets if t.kind in ("role", "track")]
+    if not asks or any(a.concept != "level" for a in asks) or _THE_REST not in targets or not parts:
+        return targets, reference
+    return tuple(t for t in targets if t != _THE_REST), (*reference, _THE_REST)
 
 
 # "turn the mix down", "bring everything up": a level verb whose object is the whole mix
@@ -1287,6 +1303,10 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
                 pending.append(clause)
             continue
         for frag in pending:
+            spared = _spared(clause, frag)
+            if spared is not None:  # "the vocal stays, everything else down"
+                clause = replace(clause, targets=(TargetRef("all_but", spared.value),))
+                continue
             clause = replace(
                 clause,
                 targets=clause.targets + frag.targets,
