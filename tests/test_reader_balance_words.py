@@ -37,6 +37,7 @@ def _reading(brief: str) -> list[tuple[str, int, list[tuple[str, str]], list[tup
         ("everything else needs to come down, vocal stays", -1, "vocal"),
         ("bring everything else up but the bass", 1, "bass"),
         ("the vocal stays, everything else down", -1, "vocal"),
+        ("the mix is too loud except the vocal", -1, "vocal"),
     ],
 )
 def test_the_part_kept_out_is_not_moved(brief, direction, spared) -> None:

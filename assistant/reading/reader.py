@@ -430,7 +430,9 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
         found.append((but.start(), TargetRef("all_but", names[but.group("part")])))
         said = but.span("said") if but.group("said") else (but.end(), but.end())
         text = blank(blank(text, said[1], but.end()), but.start(), said[0])
-    every = None if but else re.search(rf"\b(?:everything|every track|{_EVERY_PART})\b", text)
+    every = None if but else re.search(
+        rf"\b(?:everything|every track|the (?:whole )?(?:mix|song)|{_EVERY_PART})\b", text
+    )
     later = (
         re.compile(
             rf"\b(?:except(?: for)?|apart from|other than|besides|but not)\s+(?:the\s+)?"
