@@ -7,7 +7,12 @@ from typing import Any
 from mixchat.assistant.moves.masking import OVERLAP_DROP, OVERLAP_DROP_WITH_LIFT, carve
 from mixchat.assistant.moves.tone import MoveSet, clamp
 from mixchat.assistant.planning.contract import PlanContext
-from mixchat.assistant.planning.measures import Loudness, SectionContrast, TrackLevel
+from mixchat.assistant.planning.measures import (
+    GroupLevel,
+    Loudness,
+    SectionContrast,
+    TrackLevel,
+)
 from mixchat.assistant.reading.reader import SectionRef
 from mixchat.tools.base import ToolCall
 
@@ -169,8 +174,10 @@ def level_move(
             )
         )
     others = [t.name for t in context.state.audible_tracks() if t.name not in names]
-    focus = excluded or (names[:4] if len(names) <= 4 else others if len(others) <= 2 else [])
+    focus = excluded or (names if len(names) <= 4 else others if len(others) <= 2 else [])
     out.measures.extend(TrackLevel(track=n) for n in focus)
+    if not focus:  # many tracks moved together against many others: quote them as one
+        out.measures.append(GroupLevel(names=tuple(names)))
     return out
 
 

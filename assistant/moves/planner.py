@@ -51,14 +51,21 @@ def resolve(
     names: list[str] = []
     excluded: list[str] = []
     notes: list[str] = []
+    kept_out = [ref.value for ref in refs if ref.kind == "all_but"]
+    for value in kept_out:
+        spared = _role_or_group(value, audible) or _bed_holding(value, audible)
+        excluded.extend(n for n in spared if n not in excluded)
+        if not spared:
+            notes.append(f"there is no {value.replace('_', ' ')} track in this mix to keep out")
+    if excluded:
+        names.extend(t.name for t in audible if t.name not in excluded)
+    elif kept_out and all(ref.kind in ("all_but", "mix") for ref in refs):
+        return None, [], notes  # nothing to keep out: the whole mix, as said
     for ref in refs:
-        if ref.kind == "mix":
+        if ref.kind in ("mix", "all_but"):
             continue
         if ref.kind == "track":
             names.append(ref.value)
-        elif ref.kind == "all_but":
-            excluded = _role_or_group(ref.value, audible)
-            names.extend(t.name for t in audible if t.name not in excluded)
         else:
             found = (
                 _role_or_group(ref.value, audible)

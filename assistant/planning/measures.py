@@ -90,6 +90,17 @@ class TrackLevel(Measure):
         return f"track:{self.track}"
 
 
+class GroupLevel(Measure):
+    """Several tracks moved together (a group, or all but a few): their summed loudness
+    against the summed rest of the mix."""
+
+    names: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return "group:" + ",".join(self.names)
+
+
 class TrackPan(Measure):
     """Where a track sits left to right in the mix: its left-minus-right level (dB) after
     pan and width (negative: left)."""
@@ -173,6 +184,7 @@ MEASURE_KINDS: dict[str, type[Measure]] = {
         BandShare,
         RangeShare,
         TrackLevel,
+        GroupLevel,
         TrackPan,
         TrackRange,
         Overlap,

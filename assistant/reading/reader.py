@@ -130,6 +130,19 @@ _KNOWN_WORDS = (
     | frozenset(UP_WORDS)
     | frozenset(DOWN_WORDS)
 )
+# "beat too loud vocal too low": two complaints typed without a comma between them
+_RUN_ON = re.compile(
+    r"(?P<said>\btoo\s+\w{3,})\s+(?=(?:the\s+|my\s+)?[a-z]+\s+(?:is\s+|are\s+)?"
+    r"(?:way\s+|a bit\s+|far\s+|much\s+)?too\b)"
+)
+# "less band more vocal", "more kick, less bass": one amount for each part
+_A_PART = "|".join(
+    sorted((re.escape(w) for w in {*GROUP_WORDS, *ROLE_WORDS, "everything else"}), key=len)[::-1]
+)
+_TWO_AMOUNTS = re.compile(
+    rf"(?P<said>\b(?:more|less)\s+(?:of\s+)?(?:the\s+|my\s+)?(?:{_A_PART}))\s+"
+    rf"(?=(?:and\s+)?(?:more|less)\s+(?:of\s+)?(?:the\s+|my\s+)?(?:{_A_PART})\s*$)"
+)
 _SPLIT = re.compile(
     r"\s*(?:[.;!?]+\s+|[.;!?]+$|,\s*|\s+(?:and then|and also|and|then|also|"
     r"but|plus|while|as well as)\s+)"
@@ -249,6 +262,26 @@ def normalise_text(text: str) -> str:
         r"\b(when|once|as soon as|where|after) (the )?(chorus|choruses|drop|hook|verse|verses|"
         r"bridge|outro|intro|breakdown) (hits|lands|comes in|comes|drops|arrives)\b",
         r"\1 \2\3 starts",
+        text,
+    )
+    # "louder then the voice": "than", typed as "then" (not "louder, then add reverb")
+    text = re.sub(
+        r"\b(louder|quieter|softer|lower|higher|bigger|smaller|brighter|darker) then "
+        r"(?=(?:the|my|our|all|everything|me|it)\b|[a-z]+\s*(?:$|[,.;!?]))",
+        r"\1 than ",
+        text,
+    )
+    # an artist's own voice: "i'm too quiet", "louder than me", "the guitars drown me"
+    text = re.sub(
+        r"\b(?:i'm|i am|im)(?= (?:\w+ ){0,2}(?:quiet|loud|low|soft|buried|lost|drowned|"
+        r"drowning|swamped|hidden|covered|masked)\b)",
+        "the vocal is",
+        text,
+    )
+    text = re.sub(
+        r"\b(than|over|above|under|behind|below|compared to|next to|against|drown\w*|cover\w*|"
+        r"bur(?:y|ies|ied|ying)|swallow\w*|mask\w*|swamp\w*) me\b",
+        r"\1 the vocal",
         text,
     )
     # "the bass should be felt more than heard": its sub, not its fader
@@ -403,7 +436,9 @@ _MASKS_BEFORE = re.compile(
 )
 
 
-_RECIPROCAL = re.compile(r"\b(?:each|one) (?:other|another)\b")
+_RECIPROCAL = re.compile(
+    r"\b(?:each|one) (?:other|another)\b|\bother (?:tracks|instruments|parts|stems)\b"
+)
 
 
 # "all the instruments", "the other tracks", "the music": every part, before an exception
@@ -423,15 +458,30 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
         rf"\b(?:everything|all|every track|the rest|{_EVERY_PART})(?:\s+else)?\s+"
         rf"(?P<said>(?:up|down|louder|quieter|"
         rf"softer|back|forward|\w+er)\s+)?(?:but|except|exept|excpet|apart from|other than|besides|"
-        rf"except for)\s+(?:the\s+)?(?P<part>{roles})\b",
+        rf"except for|(?:that|which)(?:'s|\s+is|\s+are)?\s*(?:not|n't)|(?:that|which)\s+"
+        rf"(?:isn't|aren't))\s+(?:the\s+)?(?P<part>{roles})\b",
         text,
     )
+    # "except the drums and the vocal": every part listed is kept out
+    listed = re.compile(rf"(?:\s*,\s*|\s+and\s+|\s*&\s*|\s+or\s+)(?:the\s+)?(?P<part>{roles})\b")
+
+    def also_kept_out(text: str, end: int) -> str:
+        while (more := listed.match(text, end)) is not None:
+            found.append((more.start("part"), TargetRef("all_but", names[more.group("part")])))
+            text, end = blank(text, more.start(), more.end()), more.end()
+        return text
+
     if but:
         found.append((but.start(), TargetRef("all_but", names[but.group("part")])))
+        text = also_kept_out(text, but.end())
         said = but.span("said") if but.group("said") else (but.end(), but.end())
         text = blank(blank(text, said[1], but.end()), but.start(), said[0])
-    every = None if but else re.search(
-        rf"\b(?:everything|every track|the (?:whole )?(?:mix|song)|{_EVERY_PART})\b", text
+    every = (
+        None
+        if but
+        else re.search(
+            rf"\b(?:everything|every track|the (?:whole )?(?:mix|song)|{_EVERY_PART})\b", text
+        )
     )
     later = (
         re.compile(
@@ -443,6 +493,7 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
     )
     if every and later:  # "everything is too loud except the vocal"
         found.append((every.start(), TargetRef("all_but", names[later.group("part")])))
+        text = also_kept_out(text, later.end())
         text = blank(blank(text, later.start(), later.end()), every.start(), every.end())
     spoken_names = {" ".join(re.sub(r"[_\-.]+", " ", n.lower()).split()) for n, _ in tracks}
     for phrase, value in sorted(ROLE_WORDS.items(), key=lambda p: -len(p[0])):
@@ -522,10 +573,19 @@ def _names_target(words: list[str], target: TargetRef) -> bool:
     )
 
 
+# "vocal +2, everything else -2": a signed number on its own is decibels
+_SIGNED_DB = re.compile(
+    r"(?<![\w.])(?P<db>[+-]\s*\d+(?:\.\d+)?)(?!\.?\d)\s*(?:db|decibels?)?"
+    r"(?=\s*(?:$|[,.;!?]|(?:and|please|pls)\b))"
+)
+
+
 def find_amount(text: str) -> Amount:
-    m = re.search(r"([+-]?\d+(?:\.\d+)?)\s*(?:db|decibels?)\b", text)
+    m = re.search(r"([+-]?\d+(?:\.\d+)?)\s*(?:db|decibels?)\b", text) or _SIGNED_DB.search(text)
     if m:
-        return Amount(scale=DEFAULT_AMOUNT, db=float(m.group(1)), phrase=m.group(0))
+        return Amount(
+            scale=DEFAULT_AMOUNT, db=float(m.group(1).replace(" ", "")), phrase=m.group(0)
+        )
     m = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent)", text)
     if m:
         return Amount(scale=DEFAULT_AMOUNT, pct=float(m.group(1)), phrase=m.group(0))
@@ -837,6 +897,12 @@ def _drop_guesses(
     return asks
 
 
+_GIVE_DB = re.compile(
+    r"\bgive\b(?:\s+\S+){0,4}?\s+\+?\d+(?:\.\d+)?\s*db\b(?:\s+more\b)?"
+    r"(?=\s*(?:$|[,.;!?]|(?:over|above|on top|louder|more than|against|relative|compared)\b))"
+)
+
+
 def find_actions(
     text: str, has_target: bool, has_section: bool, named: bool | None = None
 ) -> list[Ask]:
@@ -867,9 +933,13 @@ def find_actions(
     if re.search(r"\bback up\b", text):  # "bring the vocal back up"
         downs = [w for w in downs if w != "back"]
     ups = [w for w in UP_WORDS if has_phrase(text, w)]
+    if _GIVE_DB.search(text):  # "give the vocal 2 dB (over the band)"
+        ups.append("give")
     if re.search(r"(?<![\w.])\+\s*\d", text):
         ups.append("+")
-    elif re.search(r"(?<![\w.])-\s*\d+(?:\.\d+)?\s*db", text):
+    elif re.search(r"(?<![\w.])-\s*\d+(?:\.\d+)?\s*db", text) or any(
+        m.group("db").startswith("-") for m in _SIGNED_DB.finditer(text)
+    ):
         downs.append("-")
     if re.search(r"\bsit (?:\w+ )?back\b", text):  # "sit it back": an imperative, less
         downs.append("sit back")
@@ -969,7 +1039,31 @@ def ceiling_db(text: str) -> float | None:
 
 
 # --- clauses and the whole brief -----------------------------------------------------------
+# "turn the keys down so I can hear the vocal": what the move is for, not what it moves
+_PURPOSE = re.compile(
+    r"\s+(?:so\s+(?:that\s+)?(?=(?:the|i|we|you|it|my|our|they|there|he|she|this)\b)|"
+    r"(?:in order\s+)?to\s+(?:let|help|hear|match|give room to)\s+(?=(?:the|my|our)\b))"
+)
+
+
 def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
+    purpose = _PURPOSE.search(text)
+    if purpose:
+        # the part it is for is the reference; "so it cuts" (the same part) is still its ask
+        clause = read_clause(text[: purpose.start()], tracks)
+        served, _ = find_targets(text[purpose.end() :], tracks)
+        parts = tuple(
+            t for t in served if t.kind in ("role", "group", "track") and t not in clause.targets
+        )
+        if parts and clause.asks and clause.targets:
+            said = tuple(t for t in clause.reference if isinstance(t, TargetRef))
+            asks, targets, reference = _part_against_the_rest(
+                list(clause.asks), clause.targets, tuple(dict.fromkeys((*said, *parts)))
+            )
+            sections = tuple(s for s in clause.reference if not isinstance(s, TargetRef))
+            return replace(
+                clause, asks=tuple(asks), targets=targets, reference=(*reference, *sections)
+            )
     amount = find_amount(text)
     sections, rest = find_sections(text)
     reference_sections: tuple[SectionRef, ...] = ()
@@ -1061,7 +1155,7 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     if not asks and named and not actions and _TOO_MUCH.search(rest):
         # "in the second verse the guitar is too much": a part said to be too much of itself
         asks = [Ask("level", -1, "too much")]
-    targets, reference = _part_against_the_rest(asks, targets, reference)
+    asks, targets, reference = _part_against_the_rest(asks, targets, reference)
     return Clause(
         text=text,
         asks=tuple(asks),
@@ -1079,21 +1173,35 @@ _THE_REST = TargetRef("group", "band")
 
 def _part_against_the_rest(
     asks: list[Ask], targets: tuple[TargetRef, ...], reference: tuple[TargetRef, ...]
-) -> tuple[tuple[TargetRef, ...], tuple[TargetRef, ...]]:
+) -> tuple[list[Ask], tuple[TargetRef, ...], tuple[TargetRef, ...]]:
     """ "Make the vocal stand out from the rest": a level asked of a part and of "the rest"
     together is the part's against the rest (moving both would move nothing); the rest is
-    the reference."""
-    parts = [t for t in targets if t.kind in ("role", "track")]
-    if not asks or any(a.concept != "level" for a in asks) or _THE_REST not in targets or not parts:
-        return targets, reference
-    return tuple(t for t in targets if t != _THE_REST), (*reference, _THE_REST)
+    the reference. Said of everything against a part ("everything is louder than the
+    vocal"), it is that part's, the other way. Returns the asks, targets and reference."""
+    if not asks or any(a.concept != "level" for a in asks):
+        return asks, targets, reference
+    turned = [replace(a, direction=-a.direction) for a in asks]
+    compared = [t for t in reference if t.kind in ("role", "track")]
+    if targets == (TargetRef("mix"),) and compared:
+        return turned, tuple(compared), (*[t for t in reference if t not in compared], _THE_REST)
+    parts = [t for t in targets if t.kind in ("role", "track", "group") and t != _THE_REST]
+    if _THE_REST not in targets or not parts:
+        return asks, targets, reference
+    # "turn the music down behind the vocal": the verb is the rest's, so the part moves the
+    # other way against it
+    rest_first = targets.index(_THE_REST) < targets.index(parts[0])
+    kept = tuple(t for t in targets if t != _THE_REST)
+    return (turned if rest_first else asks), kept, (*reference, _THE_REST)
 
 
 # "turn the mix down", "bring everything up": a level verb whose object is the whole mix
 _MIX_LEVEL = re.compile(
-    r"\b(?:turn|bring|pull|push|take|crank|knock)\s+(?:(?:up|down)\s+)?(?:the\s+)?"
-    r"(?:whole\s+|entire\s+|overall\s+)?(?:mix|song|track|master|everything|thing|lot)\b"
-    r"(?:\s+(?:up|down)\b)?"
+    r"\b(?:turn|bring|pull|push|take|crank|knock|raise|lower|drop|boost|lift|reduce|"
+    r"increase|decrease)\s+(?:(?:up|down)\s+)?(?:the\s+)?"
+    r"(?:whole\s+|entire\s+|overall\s+)?(?:mix|song|track|master|everything|thing|lot|it all|all of it)\b"
+    r"(?:\s+(?:up|down)\b)?|"
+    r"\b(?:everything|the (?:whole )?mix|it all)\s+(?:\w+\s+){0,3}?(?:come|comes|coming|go|"
+    r"goes|going)\s+(?:up|down)\b"
 )
 _CALM_DOWN = re.compile(r"\bcalm\w*\s+(?:(?:it|them|that|those|this|these)\s+)?down\b")
 _TAME = re.compile(
@@ -1192,15 +1300,35 @@ def _both_qualities(before: str, after: str) -> bool:
     return first_said and head is not None and _quality_word(head.group(0))
 
 
+_KEPT_OUT_BEFORE = re.compile(
+    rf"\b(?:except|but|apart from|other than|besides)(?: for)?\s+(?:the\s+)?(?:{_A_PART})"
+    rf"(?:\s*(?:,|and|&)\s*(?:the\s+)?(?:{_A_PART}))*\s*$"
+)
+_KEPT_OUT_AFTER = re.compile(
+    rf"^(?:the\s+)?(?:{_A_PART})\b(?:\s+(?:up|down|louder|quieter|softer|lower)\b)?"
+    r"(?:\s*(?:$|,|and\b|or\b|&))"
+)
+
+
+def _kept_out_list(before: str, after: str) -> bool:
+    """ "Everything down except the drums and the vocal": the parts after "and" are more of
+    the parts kept out, not a clause of their own."""
+    return bool(_KEPT_OUT_BEFORE.search(before) and _KEPT_OUT_AFTER.match(after))
+
+
 def split_clauses(text: str) -> list[str]:
     """Parts of a brief, split at "and", commas, "then"...; two qualities joined by "and"
     ("muddy and dark", "a little harsh and bright") stay one part, so what is said of the
     first ("it's ...") is said of both."""
     parts: list[str] = []
     start = 0
+    text = _TWO_AMOUNTS.sub(r"\g<said>, ", _RUN_ON.sub(r"\g<said>, ", text))
     for sep in _SPLIT.finditer(text):
         before, after = text[start : sep.start()], text[sep.end() :]
-        if sep.group(0).strip() in ("and", "&", "or") and _both_qualities(before, after):
+        joined = sep.group(0).strip() in ("and", "&", "or")
+        if joined and _both_qualities(before, after):
+            continue
+        if (joined or sep.group(0).strip() == ",") and _kept_out_list(before, after):
             continue
         parts.append(text[start : sep.start()])
         start = sep.end()
@@ -1215,7 +1343,8 @@ _FINE_AS_IS = re.compile(
 )
 _ANAPHORA = re.compile(r"\b(?:it|them|they|this|that|its)\b")
 _EXPLICIT_MIX = re.compile(
-    r"\b(?:mix|song|track|everything|whole|overall|master|entire|all of it|the rest)\b"
+    r"\b(?:mix|song|track|everything|whole|overall|master|entire|all of it|it all|"
+    r"the rest)\b"
 )
 
 
@@ -1386,7 +1515,8 @@ _SPARED = re.compile(
     r"^\s*(?:but\s+|and\s+)?(?:(?:not|leave|keep|except|apart from|other than|besides)\s+"
     r"(?:for\s+)?(?:the\s+|my\s+)?(?:\w+\s*){1,3}?(?:\s+(?:alone|as is|as it is|where it is|"
     r"the same|untouched|out of it))?|(?:the\s+|my\s+)?(?:\w+\s*){1,3}?\s+(?:stays?|remains?|"
-    r"can stay|is fine)(?:\s+(?:where it is|the same|as is|put))?)\s*$"
+    r"can stay|is fine|(?:is\s+)?(?:the\s+)?same|(?:is\s+)?(?:unchanged|untouched|ok|okay|fine)|"
+    r"as is)(?:\s+(?:where it is|the same|as is|put|level))?)\s*$"
 )
 
 
@@ -1411,14 +1541,17 @@ _DESCRIBED_THAN = re.compile(
 )
 
 
+_MORE_THAN = frozenset({"louder", "higher", "stronger"})
+
+
 def _described_comparison(asks: list[Ask], text: str) -> list[Ask]:
     said = _DESCRIBED_THAN.search(text)
     if said is None or WISHED.search(text[: said.start()]):
         return asks
+    # the word's own sense, not the direction read so far: a complaint wants the other way
+    wanted = -1 if said.group("word") in _MORE_THAN else 1
     return [
-        replace(a, direction=-a.direction)
-        if a.concept == "level" and a.word == said.group("word")
-        else a
+        replace(a, direction=wanted) if a.concept == "level" and a.word == said.group("word") else a
         for a in asks
     ]
 
@@ -1447,12 +1580,20 @@ def _part_said_before(prev: Clause | None, clause: Clause) -> tuple[TargetRef, .
     return tuple(t for t in prev.targets if t.kind != "mix")
 
 
+# a clause that asks with a verb of its own ("then add reverb"), not one that describes
+_IMPERATIVE = re.compile(
+    r"^\s*(?:and\s+|then\s+|also\s+|please\s+|pls\s+)*(?:add|give|put|boost|cut|make|bring|"
+    r"take|use|try|throw|send|pan|set|push|pull|turn|raise|lower|remove|compress)\b"
+)
+
+
 def _verb_on_the_quality(prev: Clause | None, clause: Clause) -> bool:
     """``clause`` is only a level verb on "it"/"them" ("bring it down", "turn them up") and
     the clause before it named a quality of the mix (no part): the verb is that quality's."""
     return (
         prev is not None
         and bool(prev.asks)
+        and not _IMPERATIVE.search(prev.text)  # "it's harsh", not "then add reverb"
         and all(a.concept not in ("level", "buried") for a in prev.asks)
         and not any(t.kind != "mix" for t in prev.targets)
         and bool(clause.asks)

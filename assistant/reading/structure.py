@@ -70,6 +70,55 @@ _OVER_ALL = re.compile(
     r"\b\w+(?:ing|s)\s+(?:over|above)\s+(?:the\s+top\s+of\s+)?"
     r"(?:everything|it all|the mix|the song|the track|all|the rest|the band|the music)\b"
 )
+# "the vocal should sit above everything", "the keys are behind the band": where a part sits
+# against the rest of the mix is its level; "too far above" and a description ("is behind")
+# are complaints, so they want the other way
+_PLACED = re.compile(
+    r"(?P<too>\btoo\s+(?:far\s+|much\s+)?)?\b(?P<where>on top of|on top|above|in front of|"
+    r"ahead of|over|behind|under|underneath|below|beneath)\s+(?:(?:all|the|of|whole|entire|"
+    r"rest|other)\s+)*(?P<rest>everything|everyone|rest|music|band|mix|song|instruments?|"
+    r"others|tracks|stems|parts|backing|accompaniment|instrumental)\b"
+)
+_PLACED_HIGH = frozenset({"on top of", "on top", "above", "in front of", "ahead of", "over"})
+_WISHED_NOT = re.compile(
+    r"\b(?:shouldn't|shouldnt|mustn't|mustnt|(?:don't|dont|do not) want (?:\S+\s+){0,2}to)\s+"
+    r"(?:\S+\s+)?$"
+)
+_NEGATED = re.compile(r"(?:\bnot|n't|\bisnt|\barent|\bnever)\s+(?:\S+\s+){0,2}$")
+_PLACING_VERB = re.compile(
+    r"\b(?:be|is|are|isn't|aren't|isnt|arent|not|s|sits?|sitting|sat|stays?|put|place|keep|set|"
+    r"move|get|gets?|was|were|"
+    r"feels?|sounds?|seems?)\s+(?:\S+\s+){0,3}$"
+)
+_DESCRIBED_BEFORE = re.compile(
+    r"\b(?:is|are|s|sits?|sitting|sounds?|feels?|seems?|was|were|gets?|getting|stays?)\s+"
+    r"(?:\w+\s+){0,2}$"
+)
+
+
+def placed_against_the_rest(text: str) -> tuple[Ask, re.Match[str]] | None:
+    """The level a part's place against the rest of the mix asks for, and where it was
+    said; None when the clause does not place a part that way."""
+    m = _PLACED.search(text)
+    if m is None:
+        return None
+    high = 1 if m.group("where") in _PLACED_HIGH else -1
+    before = text[: m.start("where")]
+    if not _PLACING_VERB.search(before):
+        return None  # "disappears behind the band" says where it is lost, not its level
+    negated = bool(_NEGATED.search(before))
+    wished = bool(WISHED.search(before) or _WISHED_NOT.search(before))
+    if m.group("too"):
+        way = -high
+    elif wished:  # "should sit above", "shouldn't be on top": the wish, either way
+        way = -high if negated else high
+    elif negated or _DESCRIBED_BEFORE.search(before):
+        way = high if negated else -high  # "isn't on top" wants it there; "is on top", away
+    else:
+        way = high  # "put the vocal in front of the band"
+    return Ask("level", way, m.group("where")), m
+
+
 # two parts in one place: "they occupy the same space", "muddying each other up"
 _SAME_PLACE = re.compile(
     r"\b(?:occupy\w*|share|sharing|shares|in|fight\w* for|compet\w* for|tak\w* up|sit\w* in|"
@@ -229,6 +278,11 @@ def find_structures(
     if over and any(_said_in(t, text[: over.start()]) for t in named):
         asks.append(Ask("level", -1, "over everything"))
         rest = blank(rest, over.start(), over.end())
+    placed = placed_against_the_rest(text) if named and not asks else None
+    if placed and not _CANT_HEAR.search(rest) and not _MASK_VERB.search(rest):
+        asks.append(placed[0])
+        rest = blank(rest, placed[1].start(), placed[1].end())
+        rest = re.sub(r"\b(?:sit|sits|sitting|be|put|place|keep|front|top|far)\b", " ", rest)
     hear = _CANT_HEAR.search(rest)
     if hear:
         pair = len(named) >= 2 and _PAIR_WORDS.search(text)

@@ -10,6 +10,7 @@ from mixchat.assistant.planning.measures import (
     BusReturn,
     Centroid,
     Crest,
+    GroupLevel,
     Loudness,
     Measure,
     Overlap,
@@ -38,6 +39,21 @@ def track_vs_rest_db(metrics: dict[str, Any], track: str) -> float | None:
     if not rest:
         return None
     return tracks[track]["lufs"] - _power_sum_db(rest)
+
+
+def group_vs_rest_db(metrics: dict[str, Any], names: tuple[str, ...]) -> float | None:
+    tracks = metrics.get("tracks", {})
+    inside = [t["lufs"] for name, t in tracks.items() if name in names]
+    rest = [t["lufs"] for name, t in tracks.items() if name not in names]
+    if not inside or not rest:
+        return None
+    return _power_sum_db(inside) - _power_sum_db(rest)
+
+
+def _group_label(names: tuple[str, ...]) -> str:
+    if len(names) <= 3:
+        return " + ".join(names)
+    return f"{', '.join(names[:2])} and {len(names) - 2} more"
 
 
 def section_contrast_db(metrics: dict[str, Any], label: str) -> float | None:
@@ -107,6 +123,8 @@ def measure_value(metrics: dict[str, Any], measure: Measure) -> tuple[str, float
             return "side/mid ratio", mix.get("side_mid_ratio_db"), "dB"
         case TrackLevel(track=name):
             return f"{name} vs the rest", track_vs_rest_db(metrics, name), "LU"
+        case GroupLevel(names=names):
+            return f"{_group_label(names)} vs the rest", group_vs_rest_db(metrics, names), "LU"
         case SectionContrast(label=label):
             return f"{label} vs the rest of the song", section_contrast_db(metrics, label), "LU"
         case BusReturn(bus=bus):
