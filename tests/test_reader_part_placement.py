@@ -53,6 +53,8 @@ def _reading(brief: str) -> list[tuple[str, int, list[str], list[str]]]:
         ("the drums are on top of everything", "drums", -1),
         ("the vocal isn't on top of the mix", "vocal", 1),
         ("the keys shouldn't be on top of everything", "keys", -1),
+        ("the vocal sits on top too much", "vocal", -1),
+        ("the vocal sounds pasted on top", "vocal", -1),
     ],
 )
 def test_where_a_part_sits_against_the_rest_is_its_level(brief, part, direction) -> None:
@@ -219,3 +221,10 @@ def test_a_melodic_part_kept_out_of_a_split_song_is_its_bed() -> None:
     state = _state(("drums", "drums"), ("bass", "bass"), ("other", "keys"), ("vocals", "vocal"))
     names, excluded, _ = resolve((TargetRef("all_but", "synths"),), SimpleNamespace(state=state))
     assert excluded == ["other"] and names == ["drums", "bass", "vocals"]
+
+
+@pytest.mark.parametrize(
+    ("brief", "concept"), [("the guitar is dull on top", "brightness"), ("more air up top", "air")]
+)
+def test_on_top_after_a_tone_word_is_still_the_top_end(brief, concept) -> None:
+    assert concept in [c for c, *_ in _reading(brief)]

@@ -325,7 +325,13 @@ def normalise_text(text: str) -> str:
     text = re.sub(
         r"\b(?<!from )(the|off) top(?=\s*(?:$|[,.;!?]|(?:on|in|of the mix)\b))", r"\1 top end", text
     )
-    text = re.sub(r"\b(up|on) top(?=\s*(?:$|[,.;!?]|(?:and|but|please)\b))", r"\1 top end", text)
+    # ... unless it says where a part sits ("the vocal sounds pasted on top")
+    text = re.sub(
+        r"\b(?<!sit )(?<!sits )(?<!sitting )(?<!pasted )(?<!stuck )(?<!glued )(?<!floating )"
+        r"(?<!be )(up|on) top(?=\s*(?:$|[,.;!?]|(?:and|but|please)\b))",
+        r"\1 top end",
+        text,
+    )
     text = re.sub(
         r"\bthe top(?= (?:is|are|was|sounds?|feels?|seems?|gets?)\b)", "the top end", text
     )

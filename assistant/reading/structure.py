@@ -74,10 +74,12 @@ _OVER_ALL = re.compile(
 # against the rest of the mix is its level; "too far above" and a description ("is behind")
 # are complaints, so they want the other way
 _PLACED = re.compile(
-    r"(?P<too>\btoo\s+(?:far\s+|much\s+)?)?\b(?P<where>on top of|on top|above|in front of|"
+    r"(?P<too>\btoo\s+(?:far\s+|much\s+)?)?\b(?:(?P<where>on top of|on top|above|in front of|"
     r"ahead of|over|behind|under|underneath|below|beneath)\s+(?:(?:all|the|of|whole|entire|"
     r"rest|other)\s+)*(?P<rest>everything|everyone|rest|music|band|mix|song|instruments?|"
-    r"others|tracks|stems|parts|backing|accompaniment|instrumental)\b"
+    r"others|tracks|stems|parts|backing|accompaniment|instrumental)\b|"
+    # "sits on top too much", "pasted on top": on top of the rest, said short
+    r"(?P<where_alone>on top)(?=\s*(?:$|[,.;!?]|too\b|(?:a bit|way|far) too\b)))"
 )
 _PLACED_HIGH = frozenset({"on top of", "on top", "above", "in front of", "ahead of", "over"})
 _WISHED_NOT = re.compile(
@@ -102,13 +104,14 @@ def placed_against_the_rest(text: str) -> tuple[Ask, re.Match[str]] | None:
     m = _PLACED.search(text)
     if m is None:
         return None
-    high = 1 if m.group("where") in _PLACED_HIGH else -1
-    before = text[: m.start("where")]
+    where = m.group("where") or m.group("where_alone")
+    high = 1 if where in _PLACED_HIGH else -1
+    before = text[: m.start("where") if m.group("where") else m.start("where_alone")]
     if not _PLACING_VERB.search(before):
         return None  # "disappears behind the band" says where it is lost, not its level
     negated = bool(_NEGATED.search(before))
     wished = bool(WISHED.search(before) or _WISHED_NOT.search(before))
-    if m.group("too"):
+    if m.group("too") or re.match(r"\s*(?:(?:a bit|way|far)\s+)?too\b", text[m.end() :]):
         way = -high
     elif wished:  # "should sit above", "shouldn't be on top": the wish, either way
         way = -high if negated else high
@@ -116,7 +119,7 @@ def placed_against_the_rest(text: str) -> tuple[Ask, re.Match[str]] | None:
         way = high if negated else -high  # "isn't on top" wants it there; "is on top", away
     else:
         way = high  # "put the vocal in front of the band"
-    return Ask("level", way, m.group("where")), m
+    return Ask("level", way, where), m
 
 
 # two parts in one place: "they occupy the same space", "muddying each other up"
@@ -279,7 +282,8 @@ def find_structures(
         asks.append(Ask("level", -1, "over everything"))
         rest = blank(rest, over.start(), over.end())
     placed = placed_against_the_rest(text) if named and not asks else None
-    if placed and not _CANT_HEAR.search(rest) and not _MASK_VERB.search(rest):
+    alone = placed is not None and placed[1].group("where_alone") is not None
+    if placed and not _CANT_HEAR.search(rest) and (alone or not _MASK_VERB.search(rest)):
         asks.append(placed[0])
         rest = blank(rest, placed[1].start(), placed[1].end())
         rest = re.sub(r"\b(?:sit|sits|sitting|be|put|place|keep|front|top|far)\b", " ", rest)
