@@ -228,3 +228,10 @@ def test_a_melodic_part_kept_out_of_a_split_song_is_its_bed() -> None:
 )
 def test_on_top_after_a_tone_word_is_still_the_top_end(brief, concept) -> None:
     assert concept in [c for c, *_ in _reading(brief)]
+
+
+def test_gluing_one_part_in_sends_it_to_the_room_not_the_mix_to_a_compressor(songs) -> None:
+    case = Case(brief="glue the vocal into the track", checks=(("reverb", "vocal", 1),))
+    outcome = run_case(songs["demo"], case)
+    assert outcome.passed, outcome.detail
+    assert "set_master_glue" not in outcome.tools and "adjust_track_gain" in outcome.tools

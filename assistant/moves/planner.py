@@ -413,6 +413,8 @@ def plan_ask(
         # body-holding compressor after it would take back down
         lifted = any(a.concept in BODY_CONCEPTS and a.direction > 0 for a in clause.asks)
         out = punch_move(context, names, direction=d, amount=amount, hold_body=not lifted)
+    elif concept == "glue" and d > 0 and names and len(names) == 1 and not _low(context, names[0]):
+        out = _sit_in(context, names[0], amount=amount)
     elif concept == "glue":
         out = glue_move(context, amount=amount, direction=d)
     elif concept == "compression":
@@ -438,6 +440,18 @@ def plan_ask(
 
 
 CYMBAL_PARTS = ("hats", "overheads")
+
+
+def _low(context: PlanContext, name: str) -> bool:
+    return context.state.track(name).role in ("bass", "kick", "sub", "808")
+
+
+def _sit_in(context: PlanContext, name: str, *, amount: float) -> MoveSet:
+    """ "Glue the vocal into the track", "it sounds pasted on": the part into the mix's own
+    room (more of the shared reverb) and a touch down, not the whole mix compressed."""
+    out = send_move(context, [name], direction=1, amount=amount, bus="reverb", sections=())
+    out.extend(level_move(context, [name], delta_db=-1.0, sections=(), excluded=[]))
+    return out
 
 
 def _sings(context: PlanContext, name: str) -> bool:
