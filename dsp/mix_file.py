@@ -22,6 +22,8 @@ from mixchat.dsp.audio_io import NpyReader
 from mixchat.dsp.automation import automation_gain
 from mixchat.dsp.state import SectionAutomation
 
+MIX_VERSION = 2  # how mixes, send sums and returns are made (2: the reverb's send is pre-pan);
+# a cached mix, or a version's reference to one, made another way is not reused
 SCALE = np.float32(2.0**40)  # contributions are exact multiples of 2**-40
 UNSCALE = 2.0**-40
 SUM_DTYPE = "<f8"

@@ -8,6 +8,9 @@ Pan law (one law everywhere, the common DAW default):
 * stereo source: width on mid/side (0 = mono, 1 = unchanged, 2 = side doubled), then a
   balance control: the far channel is attenuated with a quarter-cosine, the near channel
   stays at 0 dB. Pan 0 and width 1 return the stereo stem bit-for-bit unchanged.
+
+Pan and width place a track on the stereo mix bus only: a mono send (the reverb's) is taken
+before them (``pre_pan_matrix``), so moving a track in the stereo field leaves that bus alone.
 """
 
 from __future__ import annotations
@@ -78,6 +81,15 @@ def placement_matrix(*, pan: float, width: float, channels: int) -> np.ndarray:
         return np.array([[left], [right]])
     same, other = 0.5 + 0.5 * width, 0.5 - 0.5 * width
     return np.array([[same * left, other * left], [other * right, same * right]])
+
+
+def pre_pan_matrix(*, channels: int) -> np.ndarray:
+    """The matrix a mono send (the reverb's) is taken with: the channel before its pan and
+    width, as a console's aux send before the pan pot. It is the centred placement at width 1,
+    so the send's level is the one a centred track always had (a mono stem at -3 dB per side,
+    a stereo one as it is) and the mono sum of its rows, the mid that M/S width leaves alone,
+    does not move with pan or width."""
+    return placement_matrix(pan=0.0, width=1.0, channels=channels)
 
 
 MIX_CHUNK = 1 << 16  # samples per pass: small enough to stay in the CPU cache

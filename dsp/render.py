@@ -6,8 +6,10 @@ stem (no inserts), from its
 track cache file (``track-<key>.npy``, named by a hash of the stem and the insert settings),
 or from its insert chain run now on a thread pool a few blocks ahead of the mix (and written
 to that file when the cache has room). It is placed (fader and automation, pan, width) into
-the mix and, post-fader, into the sends of the reverb (summed to mono, all its input stage
-uses) and delay buses; each bus runs on its own thread a block behind (``bus_lane``).
+the mix and, post-fader, into the sends of the delay bus (placed, stereo) and of the reverb
+(summed to mono, all its input stage uses, and taken before pan and width as a console's mono
+aux send is: a track moved in the stereo field leaves the reverb alone); each bus runs on its
+own thread a block behind (``bus_lane``).
 
 Sums are exact: every contribution, scaled by 2**40, is truncated to an integer and added in
 int64, and the pre-master is that sum times the mix bus's gain automation, rounded once to
@@ -63,7 +65,7 @@ from mixchat.dsp.mix_file import (
     mixbus_gain,
     to_float,
 )
-from mixchat.dsp.panning import MIX_CHUNK, placement_matrix
+from mixchat.dsp.panning import MIX_CHUNK, placement_matrix, pre_pan_matrix
 from mixchat.dsp.processors import InsertChain, bus_chain, has_inserts, insert_chain
 from mixchat.dsp.render_plan import (
     BUSES,
@@ -317,6 +319,18 @@ class MixJob:
     premaster: bool
     buses: tuple[str, ...]
     matrix: np.ndarray | None = None
+    pre_pan: np.ndarray | None = None  # the mono sends' matrix (``pre_pan_matrix``)
+    centred: bool = False  # ``pre_pan`` is ``matrix``: the placed output is the pre-pan one
+
+
+def _scaled_matrix(
+    matrix: np.ndarray, fader: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A placement matrix times 2**40, with a static fader folded in; (matrix, the per-sample
+    fader still to apply, or None)."""
+    if isinstance(fader, float):
+        return (matrix * fader).astype(np.float32) * SCALE, None
+    return matrix * SCALE, fader
 
 
 class MixPlacer:
@@ -326,6 +340,7 @@ class MixPlacer:
     def __init__(self, sample_rate: int) -> None:
         self.sample_rate = sample_rate
         self._out = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self._centred = np.empty((2, MIX_CHUNK), dtype=np.float32)  # the pre-pan placement
         self._row = np.empty(MIX_CHUNK, dtype=np.float32)
         self._mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
         self._spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
@@ -364,19 +379,19 @@ class MixPlacer:
     ) -> None:
         stop = start + block.shape[1]
         track = job.track
-        if job.matrix is None:
+        if job.matrix is None or job.pre_pan is None:
             job.matrix = placement_matrix(
                 pan=track.pan, width=track.width, channels=block.shape[0]
             ).astype(np.float32)
+            job.pre_pan = pre_pan_matrix(channels=block.shape[0]).astype(np.float32)
+            job.centred = bool(np.array_equal(job.pre_pan, job.matrix))
         fader = (
             self.gain(job, (track.name,), "gain_db", track.gain_db, start, stop)
             if matching(job.automation, track=track.name)
             else 10.0 ** (track.gain_db / 20.0)
         )
-        if isinstance(fader, float):
-            matrix, fader = (job.matrix * fader).astype(np.float32) * SCALE, None
-        else:
-            matrix = job.matrix * SCALE
+        matrix, fader_rows = _scaled_matrix(job.matrix, fader)
+        pre_pan = _scaled_matrix(job.pre_pan, fader)[0]
         send_gains = [
             (
                 sends[bus],
@@ -387,25 +402,39 @@ class MixPlacer:
         ]
         for lo in range(0, block.shape[1], MIX_CHUNK):
             hi = min(lo + MIX_CHUNK, block.shape[1])
-            placed = self._place(block[:, lo:hi], matrix, None if fader is None else fader[lo:hi])
-            if job.premaster:
-                _accumulate(acc[:, lo:hi], placed, job.sign, self._scratch)
-            for target, gain in send_gains:
-                part = gain if isinstance(gain, float) else gain[lo:hi]
-                if target.shape[0] == 1:
+            chunk = block[:, lo:hi]
+            gain = None if fader_rows is None else fader_rows[lo:hi]
+            placed = centred = None
+            if job.premaster or written is not None:
+                placed = self._place(chunk, matrix, gain, self._out)
+                if job.premaster:
+                    _accumulate(acc[:, lo:hi], placed, job.sign, self._scratch)
+            for target, send_gain in send_gains:
+                part = send_gain if isinstance(send_gain, float) else send_gain[lo:hi]
+                if target.shape[0] == 1:  # a mono send: taken before pan and width
+                    if centred is None:
+                        centred = (
+                            placed
+                            if placed is not None and job.centred
+                            else self._place(chunk, pre_pan, gain, self._centred)
+                        )
                     scaled = self._mono[:, : hi - lo]
-                    np.add(placed[0], placed[1], out=scaled[0])
+                    np.add(centred[0], centred[1], out=scaled[0])
                     scaled *= part
                 else:
+                    if placed is None:
+                        placed = self._place(chunk, matrix, gain, self._out)
                     scaled = self._spare[:, : hi - lo]
                     np.multiply(placed, part, out=scaled)
                 _accumulate(target[:, lo:hi], scaled, job.sign, self._scratch)
-            if written is not None:
+            if written is not None and placed is not None:
                 written(placed, lo)
 
-    def _place(self, source: np.ndarray, matrix: np.ndarray, gain: np.ndarray | None):
+    def _place(
+        self, source: np.ndarray, matrix: np.ndarray, gain: np.ndarray | None, into: np.ndarray
+    ) -> np.ndarray:
         frames = source.shape[1]
-        out, row = self._out[:, :frames], self._row[:frames]
+        out, row = into[:, :frames], self._row[:frames]
         if gain is not None:
             source = source * gain
         for out_row in range(2):

@@ -1,11 +1,13 @@
 """What a render must compute, named by keys, and which cached mix it can start from.
 
 Each audible track contributes its placed output (inserts, fader with its automation, pan and
-width) to the mix, and per bus its send (that placed output times the send level and its
-automation). Every contribution is named by a hash of exactly what decides it. A bus's send
-sum is named by its senders' keys, its return by the send sum and the bus settings, and a
-mix by its tracks' and returns' keys (the mix bus's gain automation is applied on the way
-out, so it is not part of the mix).
+width) to the mix, and per bus its send times the send level and its automation: the placed
+output into a stereo bus (the delay), the channel before pan and width into a mono one (the
+reverb, see ``panning.pre_pan_matrix``), so a pan or width change leaves the reverb's send,
+and its return, as they were. Every contribution is named by a hash of exactly what decides
+it. A bus's send sum is named by its senders' keys, its return by the send sum and the bus
+settings, and a mix by its tracks' and returns' keys (the mix bus's gain automation is applied
+on the way out, so it is not part of the mix).
 
 Sums are exact (fixed point, see ``render``), so a cached mix with a manifest of its
 contributions can be turned into another state's mix by taking out the contributions that
@@ -21,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mixchat.dsp.mix_file import MIX_VERSION
 from mixchat.dsp.processors import INSERT_FIELDS, has_inserts, pre_delay_frames
 from mixchat.dsp.state import MixState, SectionAutomation, TrackState
 
-ENGINE_VERSION = 4
+ENGINE_VERSION = 4  # in every key; MIX_VERSION only in the mix's, sends' and returns' keys
 CLEANUP_VERSION = 7  # the clean-up stages' own version: keys of tracks without them stay valid
 TRANSIENT_VERSION = 2  # the transient shaper's (peak-envelope detector since round 4 of issue 16)
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
@@ -108,16 +111,23 @@ def contributions(
             if has_inserts(track)
             else f"stem-{digest(stem_keys[track.name])}"
         )
-        placement = {
+        faded = {
             "insert": insert_key,
-            "mix": track.model_dump(mode="json", include={"gain_db", "pan", "width"}),
+            "gain_db": track.gain_db,
             "automation": _automation(state, track.name, "gain_db"),
         }
-        place_key = digest(placement)
+        pre_pan_key = digest({"mix_version": MIX_VERSION, "pre_pan": faded})
+        place_key = digest(
+            {
+                "insert": insert_key,
+                "mix": track.model_dump(mode="json", include={"gain_db", "pan", "width"}),
+                "automation": faded["automation"],
+            }
+        )
         sends = {
             bus: digest(
                 {
-                    "place": place_key,
+                    "place": pre_pan_key if SEND_CHANNELS[bus] == 1 else place_key,
                     "send_db": getattr(track, send),
                     "automation": _automation(state, track.name, send),
                     "mixbus": _automation(state, None, send),
@@ -150,7 +160,15 @@ def bus_plans(
         senders = {name: c.send_keys[bus] for name, c in found.items() if bus in c.send_keys}
         if not senders:
             continue
-        send_key = digest({"engine": ENGINE_VERSION, "bus": bus, "frames": frames, **senders})
+        send_key = digest(
+            {
+                "engine": ENGINE_VERSION,
+                "mix_version": MIX_VERSION,
+                "bus": bus,
+                "frames": frames,
+                **senders,
+            }
+        )
         settings = getattr(state, bus).model_dump(mode="json")
         return_key = digest(
             {"engine": ENGINE_VERSION, "send": send_key, "rate": sample_rate, "settings": settings}
@@ -173,6 +191,7 @@ class Manifest:
     def to_json(self) -> dict[str, Any]:
         return {
             "engine": ENGINE_VERSION,
+            "mix_version": MIX_VERSION,
             "key": self.key,
             "frames": self.frames,
             "rate": self.sample_rate,
@@ -182,8 +201,8 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Manifest | None:
-        if data.get("engine") != ENGINE_VERSION:
-            return None
+        if data.get("engine") != ENGINE_VERSION or data.get("mix_version") != MIX_VERSION:
+            return None  # its send sums were made another way: they cannot be revised
         try:
             return cls(data["key"], data["frames"], data["rate"], data["tracks"], data["buses"])
         except (KeyError, TypeError):
@@ -201,6 +220,7 @@ def manifest_of(
     key = digest(
         {
             "engine": ENGINE_VERSION,
+            "mix_version": MIX_VERSION,
             "frames": frames,
             "rate": rate,
             "tracks": {n: t["place"] for n, t in tracks.items()},

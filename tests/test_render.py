@@ -316,6 +316,54 @@ def test_cache_hits_identical_and_only_changed_tracks_rerender(band, tmp_path):
     assert not [p for p in cache.iterdir() if "tmp" in p.name]
 
 
+def test_the_reverb_send_is_taken_before_pan_and_width(band, tmp_path):
+    """A console's mono aux send: panning or widening a track moves it on the stereo bus
+    only. The reverb return keeps its samples and its level while the dry track moves."""
+    stems, state = band
+    moved = state.with_track("vocal", pan=-1.0).with_track("keys", pan=0.8, width=0.3)
+    returns, dry = {}, {}
+    for name, which in (("still", state), ("moved", moved)):
+        out = tmp_path / name
+        render(stems, which, stems_out=out, block_s=0.7)
+        returns[name] = sf.read(str(out / "reverb_return.wav"), dtype="float32")[0]
+        dry[name] = sf.read(str(out / "vocal.wav"), dtype="float32")[0].T
+    assert rms_db(returns["still"]) > -60
+    assert np.array_equal(returns["moved"], returns["still"])
+    assert rms_db(dry["moved"][1]) < rms_db(dry["moved"][0]) - 60  # the vocal is hard left
+    assert abs(rms_db(dry["still"][1]) - rms_db(dry["still"][0])) < 0.01
+
+
+def test_a_pan_or_width_brief_does_not_run_the_reverb_again(band, tmp_path, monkeypatch):
+    """The revision takes the moved tracks out of the mix and puts them back placed anew; the
+    reverb's send sum, its key and its return stay as cached. The delay, a stereo bus, gets
+    the placed output, so it follows the pan of the track that sends to it (the vocal)."""
+    import mixchat.dsp.render as render_module
+
+    stems, state = band
+    cache = tmp_path / "cache"
+    first = render(stems, state, cache_dir=cache, block_s=0.7)
+    lanes: list[int] = []
+
+    class CountedLane(render_module.BusLane):
+        def __init__(self, chain, **kwargs) -> None:  # noqa: ANN001
+            lanes.append(chain.send_channels)
+            super().__init__(chain, **kwargs)
+
+    monkeypatch.setattr(render_module, "BusLane", CountedLane)
+    wider = state.with_track("keys", pan=-0.7, width=1.9)
+    revised = render(stems, wider, cache_dir=cache, block_s=0.7)
+    assert lanes == [] and sorted(revised.buses_cached) == ["delay", "reverb"]
+    assert revised.rendered == [] and revised.base is not None
+    assert revised.bus_files["reverb"] == first.bus_files["reverb"]
+    assert not np.array_equal(revised.premaster, first.premaster)
+    np.testing.assert_array_equal(revised.premaster, render(stems, wider, block_s=0.45).premaster)
+    panned = state.with_track("vocal", pan=0.6)
+    lanes.clear()
+    moved = render(stems, panned, cache_dir=cache, block_s=0.7)
+    assert lanes == [2] and moved.buses_cached == ["reverb"]  # the delay's 2 channels
+    np.testing.assert_array_equal(moved.premaster, render(stems, panned, block_s=0.45).premaster)
+
+
 def test_the_last_send_to_a_bus_taken_away_renders_from_the_cache(band, tmp_path):
     """No track sends to the reverb any more: the bus is gone from the new mix, and the old
     sends' contributions are taken out without a bus to take them from."""
@@ -534,6 +582,8 @@ def test_a_revision_from_the_cached_mix_equals_a_full_render_sample_for_sample(b
         state.with_track("vocal", eq=(EqBand(freq_hz=8000, gain_db=4),)),  # a sender's inserts
         state.with_track("vocal", gain_db=-2.0),  # a sender's fader
         state.with_track("keys", reverb_send_db=-4.0),  # a send level
+        state.with_track("keys", pan=-0.9, width=0.5),  # a reverb sender moves, bus as it was
+        state.with_track("vocal", pan=0.4),  # a mono sender of both buses moves
         state.with_track("bass", mute=True),  # leaves the mix
         state.with_track("keys", reverb_send_db=None),  # stops sending
         state.with_track("keys", reverb_send_db=None).with_track(  # both buses go silent

@@ -83,3 +83,16 @@ def test_a_cached_version_is_written_without_rendering(session: Session, tmp_pat
     assert cached["integrated_lufs"] == full["integrated_lufs"]
     other = version.model_copy(update={"state": version.state.with_track("Bass", gain_db=-9.0)})
     assert render_cached(session, output=tmp_path / "no.wav", version=other) is None
+
+
+def test_a_version_whose_mix_was_made_another_way_is_rendered_anew(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version measured before the engine changed how mixes are made (MIX_VERSION, e.g.
+    the reverb's send taken pre-pan) names a mix file of the old kind: it is not written."""
+    import mixchat.tools.cached_render as cached_render
+
+    version = session.load()
+    assert render_cached(session, output=tmp_path / "now.wav", version=version) is not None
+    monkeypatch.setattr(cached_render, "MIX_VERSION", cached_render.MIX_VERSION + 1)
+    assert render_cached(session, output=tmp_path / "later.wav", version=version) is None

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from mixchat.dsp.audio_io import audio_writer, open_reader
-from mixchat.dsp.mix_file import SUM_DTYPE, read_premaster
+from mixchat.dsp.mix_file import MIX_VERSION, SUM_DTYPE, read_premaster
 from mixchat.dsp.state import MixState
 from mixchat.tools.errors import ExportError
 from mixchat.tools.session import Session, Version, refuse_session_overwrite
@@ -38,7 +38,10 @@ def check_output(path: Path) -> Path:
 
 
 def state_digest(state: MixState) -> str:
-    return hashlib.sha256(state.model_dump_json().encode()).hexdigest()[:32]
+    """Names the state a version's cached mix was made of, and how mixes were made then
+    (``MIX_VERSION``): a mix the engine now makes otherwise is rendered anew."""
+    text = f"{MIX_VERSION}:{state.model_dump_json()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def render_cached(

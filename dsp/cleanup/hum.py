@@ -385,6 +385,14 @@ class _LongSpectrum:
         self._power: np.ndarray | None = None
         self._count = 0
         self.bin_hz = 1.0
+        self._window: np.ndarray | None = None  # the stretches' Hann window, while they come
+
+    def _window_of(self, length: int) -> np.ndarray:
+        """``np.hanning(length)``, made once for the stretches of one stem (up to 4 MB: let go
+        once the spectrum is read, so the stems measured one after another do not keep it)."""
+        if self._window is None or self._window.size != length:
+            self._window = np.hanning(length)
+        return self._window
 
     def push(self, low: np.ndarray) -> None:
         self._chunks.append(low)
@@ -400,7 +408,7 @@ class _LongSpectrum:
     def _take(self, start: int, stop: int) -> None:
         """Add the power spectrum of the samples ``start .. stop`` (within what is kept),
         Hann-windowed straight from the chunks and zero-padded to twice their length."""
-        window = np.hanning(stop - start)  # made per stretch: 4 MB not worth keeping
+        window = self._window_of(stop - start)
         size = fft.next_fast_len(2 * window.size, real=True)
         windowed = np.zeros(size)  # zero-padded here, as rfft(n=size) would pad a copy
         at = self._start
@@ -435,6 +443,7 @@ class _LongSpectrum:
         elif self._taken_to < self._length:
             self._take(self._length - self.segment, self._length)
         assert self._power is not None
+        self._window = None
         return np.sqrt(self._power / self._count)
 
 
