@@ -63,3 +63,49 @@ def test_a_trimmed_track_reads_its_stems_analysis_scaled(session, name):
     bands, ran_bands = engine.track_bands([track])[name], engine.track_bands([ran])[name]
     loud = float(ran_bands.power.max())
     np.testing.assert_allclose(bands.power, ran_bands.power, rtol=1e-3, atol=loud * 1e-6)
+
+
+def test_a_brief_measures_only_the_track_outputs_it_made(session, monkeypatch):
+    """A brief reads the analyses the session stored (``new``, earlier briefs): it runs no
+    stem analysis, measures only the one track output its EQ move made, and the same brief
+    again from the same parent measures no track at all."""
+    from mixchat.assistant.turn.conversation import handle_brief
+    from mixchat.dsp import track_meter
+    from mixchat.tools import engine as engine_module
+    from mixchat.tools.track_store import TrackStore
+
+    def no_ingest(*args, **kwargs):
+        raise AssertionError("a brief analysed a raw stem again")
+
+    saved: list[str] = []
+    meters: list[int] = []
+    real_save, real_init = TrackStore.save, track_meter.TrackMeter.__init__
+
+    def save(self, key, analysis):
+        saved.append(key)
+        real_save(self, key, analysis)
+
+    def init(self, **kwargs):
+        meters.append(kwargs["total"])
+        real_init(self, **kwargs)
+
+    monkeypatch.setattr(engine_module, "ingest", no_ingest)
+    monkeypatch.setattr(TrackStore, "save", save)
+    monkeypatch.setattr(track_meter.TrackMeter, "__init__", init)
+    engine = Engine.for_session(session)
+    parent = session.load()
+    stored = {engine.insert_key(t) for t in parent.state.tracks}
+    assert all(engine.store.has(key) for key in stored)
+
+    made = handle_brief(session, "more air on the keys", parent=parent.version)
+    moved = {c.args.get("track") for c in made.tool_calls if c.tool != "shift_all_faders"}
+    assert moved == {"keys"}  # its EQ (and the faders that keep the loudness, if they moved)
+    new_key = engine.insert_key(session.load(made.version).state.track("keys"))
+    assert new_key not in stored
+    assert set(saved) == {new_key} and len(meters) == 1
+
+    saved.clear()
+    meters.clear()
+    again = handle_brief(session, "more air on the keys", parent=parent.version)
+    assert session.load(again.version).state == session.load(made.version).state
+    assert saved == [] and meters == []

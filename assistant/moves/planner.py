@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-from mixchat.assistant.knowledge.ask import answer_question
 from mixchat.assistant.moves.cleanup import cleanup_move
 from mixchat.assistant.moves.dynamics import (
     compress_move,
@@ -702,6 +701,8 @@ def explain_parent(context: PlanContext) -> str:
 
 
 def answer(question: str) -> str:
+    from mixchat.assistant.knowledge.ask import answer_question  # questions only
+
     return answer_question(question).answer
 
 

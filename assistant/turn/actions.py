@@ -19,7 +19,6 @@ from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise,
 from mixchat.assistant.turn.result import AutomixResult
 from mixchat.dsp.roles import parse_role_assignments
 from mixchat.dsp.state import MixState
-from mixchat.tools.automix import automix_plan
 from mixchat.tools.base import Change, ToolCall, ToolContext
 from mixchat.tools.catalog import apply_call, apply_calls
 from mixchat.tools.cleanup_faults import faults_lookup
@@ -37,6 +36,8 @@ Progress = Callable[[str, float], None]
 def run_automix(
     session: Session, *, genre: str | None = None, progress: Progress | None = None
 ) -> AutomixResult:
+    from mixchat.tools.automix import automix_plan  # a brief never needs it
+
     report = progress or (lambda label, fraction: None)
     parent = session.load()
     engine = Engine.for_session(session)

@@ -19,8 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, UnidentifiedImageError
-
 from mixchat.assistant.knowledge.plugins import find_roles
 from mixchat.assistant.knowledge.screenshot_review import a_source
 from mixchat.assistant.knowledge.session_facts import SESSION_ROLES, tracks_asked_about
@@ -118,6 +116,8 @@ def file_kind(mention: FileMention) -> str:
         ) from None
     if path.suffix.lower() in AUDIO_SUFFIXES:
         return "audio"
+    from PIL import Image, UnidentifiedImageError  # only for a file named in a brief
+
     try:
         with Image.open(path) as image:
             image.verify()
