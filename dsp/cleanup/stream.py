@@ -69,6 +69,8 @@ class LocalStage:
             lo, hi = first - self._buffer_start, ready - self._buffer_start
             if first == emitted:  # past the stage's silent head: the op's own samples
                 out = processed[:, lo:hi]
+                if np.may_share_memory(out, self._buffer):  # an op that changed nothing
+                    out = np.array(out)  # the caller may write to it; the buffer is kept
             else:
                 out = np.zeros((channels, frames), dtype=np.float32)
                 out[:, first - emitted :] = processed[:, lo:hi]
