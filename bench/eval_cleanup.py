@@ -22,11 +22,15 @@ then the false alarms on every clean stem of ../shared/data/real and songs, and 
 (CPU seconds) of a full clean-up chain against the render of its track and of its song.
 
 Run: .venv/bin/python bench/eval_cleanup.py [--quick] [--only KIND] [--split dev|held-out|both]
+     [--only-speed] [--dump CASES.json]
+(another checkout's code: run this script with that checkout's python, e.g.
+/work/main/.venv/bin/python bench/eval_cleanup.py --only-speed)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -356,8 +360,32 @@ def run(held_out: bool, only: str | None = None) -> dict[str, list[tuple]]:
                 "music_left": music_left_reading(clean, faulty, rate, info),
                 "masked": hum_masked(clean, faulty, rate, info),
             }
-        results.setdefault(kind, []).append((label, found, reduced, harm, faults.found(), extra))
+        results.setdefault(kind, []).append(
+            (label, found, reduced, harm, faults.found(), extra, cpu)
+        )
     return results
+
+
+def dump(path: str, splits: dict[str, dict[str, list[tuple]]]) -> None:
+    """Every case's figures as JSON, to compare two runs case by case."""
+    rows = [
+        {
+            "split": split,
+            "kind": kind,
+            "case": n,
+            "label": label,
+            "found": bool(ok),
+            "reduced": round(float(r), 2),
+            "harmless": round(float(h), 3),
+            "keys": keys,
+            "alone": None if not extra or extra["alone"] is None else round(extra["alone"], 2),
+            "chain_cpu_s": round(cpu, 4),
+        }
+        for split, results in splits.items()
+        for kind, found_rows in results.items()
+        for n, (label, ok, r, h, keys, extra, cpu) in enumerate(found_rows)
+    ]
+    Path(path).write_text(json.dumps(rows, indent=1))
 
 
 def report(name: str, results: dict[str, list[tuple]]) -> None:
@@ -392,7 +420,7 @@ def report(name: str, results: dict[str, list[tuple]]) -> None:
                     f"{'':10s} {len(masked)} of {len(rows)} planted under the music's own "
                     f"content on every line ({sum(not r[1] for r in masked)} of them not found)"
                 )
-        for label, ok, r, h, keys, extra in rows:
+        for label, ok, r, h, keys, extra, _ in rows:
             if not ok or r < AIMS[kind] or h > 1.0:
                 note = ""
                 if extra is not None:
@@ -422,6 +450,30 @@ def false_alarms() -> None:
                     + (f" (known real fault: {known})" if known else "")
                 )
     print(f"    {flagged} of {total} clean stems with an unexpected finding")
+
+
+def stage_seconds(audio, cleanup, *, sample_rate: int, repeats: int) -> dict[str, float]:
+    """CPU seconds each stage spends in a whole read of the chain (the least of ``repeats``)."""
+    from mixchat.dsp.cleanup.chain import cleanup_stages
+    from mixchat.dsp.cleanup.stream import CleanedStem
+
+    names = cleanup.stages()
+    best = dict.fromkeys(names, float("inf"))
+    for _ in range(repeats):
+        spent = dict.fromkeys(names, 0.0)
+        stages = cleanup_stages(cleanup, sample_rate=sample_rate)
+        for name, stage in zip(names, stages):
+
+            def timed(block, inner=stage.process, name=name, spent=spent):
+                start = time.process_time()
+                out = inner(block)
+                spent[name] += time.process_time() - start
+                return out
+
+            stage.process = timed
+        CleanedStem(audio, stages).read(0, audio.shape[1])
+        best = {name: min(best[name], spent[name]) for name in names}
+    return best
 
 
 def speed() -> None:
@@ -465,6 +517,7 @@ def speed() -> None:
     ]
     full, _ = apply_calls(state, calls, ToolContext(sample_rate=rate, faults=lambda n: faults))
     cleanup = full.track("vocals").cleanup
+    per_stage = stage_seconds(faulty, cleanup, sample_rate=rate, repeats=3)
     repeats = 3
     t = time.process_time()
     for _ in range(repeats):
@@ -482,6 +535,7 @@ def speed() -> None:
     print(
         f"    full clean-up chain (DC, hum, de-click, noise, plosives, de-esser) on the vocal: {chain:.3f} s"
     )
+    print("    per stage, in the chain: " + ", ".join(f"{k} {v:.3f}" for k, v in per_stage.items()))
     print(
         f"    render of the song (10 tracks with HPF, 2 EQ, compressor, reverb): {song:.3f} s -> chain / song = {chain / song:.2f}"
     )
@@ -493,6 +547,8 @@ def speed() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="skip the false alarms and speed")
+    parser.add_argument("--only-speed", action="store_true", help="only the speed section")
+    parser.add_argument("--dump", help="write every case's figures to this JSON file")
     parser.add_argument(
         "--only", help="one fault kind (hum, noise, clicks, dc, sibilance, plosives)"
     )
@@ -505,10 +561,18 @@ def main() -> None:
     args = parser.parse_args()
     if not DATA.exists():
         sys.exit(f"needs {DATA}")
+    if args.only_speed:
+        speed()
+        return
+    splits = {}
     if args.split in ("dev", "both"):
-        report("DEV (tuned on)", run(held_out=False, only=args.only))
+        splits["dev"] = run(held_out=False, only=args.only)
+        report("DEV (tuned on)", splits["dev"])
     if args.split in ("held-out", "both"):
-        report("HELD-OUT (never tuned on)", run(held_out=True, only=args.only))
+        splits["held-out"] = run(held_out=True, only=args.only)
+        report("HELD-OUT (never tuned on)", splits["held-out"])
+    if args.dump:
+        dump(args.dump, splits)
     if not args.quick:
         false_alarms()
         speed()

@@ -21,6 +21,13 @@ fundamental's offset moment by moment (a line whose advance says the mains moved
 than they can, a loud note beside it in the tracking band, has no say then), and the baseband is turned back by it before
 smoothing. Each notch is about ``width_hz`` wide at -3 dB. A notch 1/T Hz wide follows
 amplitude changes slower than T, so hum that starts, stops or swells is followed too.
+
+A smoothed line changes slowly, so it is worked out only every ``line_every`` low samples
+(on a grid fixed to the stream's start, so any window gives the same samples) and read
+linearly in between: the smoothing's spectrum is folded onto that grid, and its inverse
+transform is as many times shorter. The followed lines' advance is read every
+``track_every`` low samples (TRACK_RATE_HZ) the same way, and the drift between them
+interpolated.
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ NOTCH_STOP_DB = 40
 TRACK_SMOOTH_S = 1.0  # the followed lines, smoothed over this ...
 TRACK_LAG_S = 0.25  # ... their phase advance over this lag ...
 TRACK_AVERAGE_S = 2.0  # ... averaged over this: the fundamental's offset from the nominal
+LINE_READS_PER_HZ = 64.0
+TRACK_RATE_HZ = 50.0  # the followed lines read this often (smoothed over 1 s, they hold still)
 RESAMPLER_S = 0.05  # the resampler's reach either way
 WANDER_REJECT = 4.0  # x drift_hz: a line's own offset from here on is not the mains' wander
 MIN_SHARE = 0.05  # a line is rebuilt where this share of its smoothing window plays
@@ -77,6 +86,39 @@ def _smoothed(values: np.ndarray, window: np.ndarray) -> np.ndarray:
     return fft.ifft(spectrum, axis=-1, overwrite_x=True)[:, half : half + samples]
 
 
+def _smoothed_every(
+    values: np.ndarray, window: np.ndarray, *, every: int, first: int
+) -> np.ndarray:
+    """``_smoothed(values, window)`` at the samples whose absolute index (``first`` for
+    the first one) is a multiple of ``every``, from the last one at or before the first
+    sample to the first one past the last: the spectrum folded onto that coarser grid, so
+    the inverse transform is ``every`` times shorter."""
+    lead = first % every  # the first coarse point sits this far before the first sample
+    samples = values.shape[-1] + lead
+    coarse = fft.next_fast_len(-(-(samples + window.size) // every))
+    size = coarse * every
+    padded = np.zeros((*values.shape[:-1], size), dtype=values.dtype)
+    padded[..., lead:samples] = values
+    half = window.size // 2
+    centred = np.zeros(size, dtype=values.real.dtype)  # the window, its centre at 0
+    centred[: half + 1] = window[half:]
+    centred[size - half :] = window[:half]
+    spectrum = fft.fft(padded, axis=-1, overwrite_x=True)
+    spectrum *= fft.fft(centred)
+    folded = spectrum.reshape(*values.shape[:-1], every, coarse).sum(axis=-2)
+    smoothed = fft.ifft(folded, axis=-1, overwrite_x=True) / every
+    return smoothed[..., : -(-samples // every) + 1]
+
+
+def _interpolated(coarse: np.ndarray, *, every: int, first: int, samples: int) -> np.ndarray:
+    """``samples`` points from ``_smoothed_every``'s: linear in between."""
+    share = (np.arange(every) / every).astype(coarse.real.dtype)
+    rise = (coarse[..., 1:] - coarse[..., :-1])[..., None] * share
+    rise += coarse[..., :-1, None]
+    lead = first % every
+    return rise.reshape(*coarse.shape[:-1], -1)[..., lead : lead + samples]
+
+
 def _powers(phasor: np.ndarray, count: int) -> np.ndarray:
     """(count, n): phasor**1 ... phasor**count, by repeated products (no exp per harmonic)."""
     out = np.empty((count, phasor.size), dtype=phasor.dtype)
@@ -98,36 +140,51 @@ class HumRemover:
         self.low_rate = sample_rate / self.step
         self.kernel = notch_kernel(width_hz=spec.width_hz, rate_hz=self.low_rate)
         self.length = self.kernel.size
+        # the smoothed lines hold nothing past NOTCH_STOP x width_hz but what the kernel's
+        # skirt lets through: read LINE_READS_PER_HZ times a width_hz, linear in between,
+        # a line comes back within 1e-5 of its level, and what the skirt lets through of
+        # loud music is misplaced about 60 dB under the music (tests/test_cleanup_fast.py)
+        self.line_every = max(1, int(self.low_rate / (LINE_READS_PER_HZ * spec.width_hz)))
         self.drift_hz = spec.drift_hz
         followed = [k for k in spec.followed if k <= self.harmonics.size]
         self.followed = np.array(followed or self.harmonics.tolist()) - 1
         self.track_smooth = _kaiser(max(1, int(round(TRACK_SMOOTH_S * self.low_rate))))
-        self.track_lag = max(1, int(round(TRACK_LAG_S * self.low_rate)))
-        self.track_average = _kaiser(max(1, int(round(TRACK_AVERAGE_S * self.low_rate))))
+        self.track_every = max(1, int(self.low_rate / TRACK_RATE_HZ))  # low samples
+        self.track_lag = self.track_every * max(
+            1, int(round(TRACK_LAG_S * self.low_rate / self.track_every))
+        )
+        track_rate = self.low_rate / self.track_every
+        self.track_average = _kaiser(max(1, int(round(TRACK_AVERAGE_S * track_rate))))
         self.depth = 1.0 - 10.0 ** (-spec.reduction_db / 20.0)
 
     @property
     def context(self) -> int:
-        tracking = (self.track_smooth.size + self.track_average.size) // 2 + self.track_lag
+        average = self.track_average.size * self.track_every  # low samples
+        tracking = (self.track_smooth.size + average) // 2 + self.track_lag + self.track_every
         reach = self.length // 2 + tracking + int(2 * RESAMPLER_S * self.low_rate)
         return (reach + 2) * self.step
 
-    def drift_phase(self, lines: np.ndarray) -> np.ndarray:
+    def drift_phase(self, lines: np.ndarray, *, first: int) -> np.ndarray:
         """Per low sample, the fundamental's phase (radians) gained over the nominal since
         the window's start, from the followed lines' steady phase advance, within drift_hz.
-        ``lines``: (followed harmonics, samples) at baseband, the channels summed."""
+        ``lines``: (followed harmonics, samples) at baseband, the channels summed. The
+        followed lines, smoothed over TRACK_SMOOTH_S, change slowly: their advance is read
+        every ``track_every`` low samples and the drift between them interpolated."""
+        samples = lines.shape[-1]
         if self.drift_hz <= 0.0:
-            return np.zeros(lines.shape[-1])
+            return np.zeros(samples)
         harmonics = self.harmonics[self.followed]
-        followed = _smoothed(lines, self.track_smooth)
-        lag = self.track_lag
+        every = self.track_every
+        followed = _smoothed_every(lines, self.track_smooth, every=every, first=first)
+        lag = self.track_lag // every  # in coarse samples
         advance = np.zeros_like(followed)
         advance[:, :-lag] = followed[:, lag:] * np.conj(followed[:, :-lag])
         both = np.concatenate([advance, np.abs(advance).astype(advance.dtype)])
         both = _smoothed(both, self.track_average)
         summed, spread = both[: harmonics.size], both[harmonics.size :].real
         steadiness = np.abs(summed) / np.maximum(spread, 1e-30)
-        offset_hz = np.angle(summed) * self.low_rate / (2.0 * math.pi * harmonics[:, None] * lag)
+        lag_s = lag * every / self.low_rate
+        offset_hz = np.angle(summed) / (2.0 * math.pi * harmonics[:, None] * lag_s)
         # a line that advances faster than the mains can wander follows a note beside it
         # (a loud one within the tracking band swamps a hum line): it has no say
         plausible = np.clip(WANDER_REJECT - np.abs(offset_hz) / self.drift_hz, 0.0, 1.0)
@@ -135,7 +192,9 @@ class HumRemover:
         total = weight.sum(axis=0)
         drift = (weight * offset_hz).sum(axis=0) / np.maximum(total, 1e-30)
         drift = np.clip(np.where(total > 0, drift, 0.0), -self.drift_hz, self.drift_hz)
-        drift = np.roll(drift, lag // 2)  # the advance over [n, n + lag] is at its middle
+        # the advance over [n, n + lag] is at its middle
+        middles = every * (np.arange(drift.size) + lag / 2.0) - first % every
+        drift = np.interp(np.arange(samples), middles, drift)
         return 2.0 * math.pi * np.cumsum(drift) / self.low_rate
 
     def __call__(self, audio: np.ndarray, start: int) -> np.ndarray:
@@ -158,14 +217,19 @@ class HumRemover:
         low = low * weight
         mono = low.sum(axis=0)
         followed = self.harmonics[self.followed]
-        nominal = np.exp(-2j * math.pi * np.mod(np.outer(followed, cycles), 1.0))
-        drift = self.drift_phase(mono * nominal)
+        nominal = _powers(np.exp(-2j * math.pi * cycles), int(followed.max()))[followed - 1]
+        first = start // self.step  # the window's first low sample, counted from the stream's
+        drift = self.drift_phase(mono * nominal, first=first)
         phasor = np.exp(-1j * (2.0 * math.pi * cycles + drift)).astype(np.complex64)
         turn = _powers(phasor, self.harmonics.size)  # (harmonics, samples)
         count = self.harmonics.size
         lines = (low.astype(np.float32)[:, None, :] * turn[None]).reshape(channels * count, -1)
-        lines = _smoothed(lines, self.kernel).reshape(channels, count, -1)
-        share = _smoothed(weight[None, :].astype(np.complex64), self.kernel)[0].real
+        samples, every = low.shape[1], self.line_every
+        grid = {"every": every, "first": first}
+        lines = _smoothed_every(lines, self.kernel, **grid)  # held still but for the music
+        lines = _interpolated(lines, samples=samples, **grid).reshape(channels, count, -1)
+        share = _smoothed_every(weight[None, :].astype(np.complex64), self.kernel, **grid)
+        share = _interpolated(share, samples=samples, **grid)[0].real
         lines *= np.where(share > MIN_SHARE, weight / np.maximum(share, MIN_SHARE), 0.0)
         hum_low = np.einsum("chs,hs->cs", lines, np.conj(turn)).real * (2.0 * self.depth)
         hum = soxr.resample(

@@ -210,6 +210,30 @@ def _threshold(spec: NoiseReduction, *, sample_rate: int, size: int) -> np.ndarr
     return (frame_power * 10.0 ** (spec.threshold_db / 10.0)).astype(np.float32)
 
 
+def box_sum(values: np.ndarray, size: int, *, axis: int) -> np.ndarray:
+    """The sum of each ``size`` (odd) neighbours along ``axis``, the edge values repeated
+    beyond the ends (``scipy.ndimage.uniform_filter1d(mode="nearest")`` times ``size``, by
+    shifted slices: a few passes over the array instead of a filter per line)."""
+    half = size // 2
+    edges = [(0, 0)] * values.ndim
+    edges[axis] = (half, half)
+    padded = np.pad(values, edges, mode="edge")
+    length = values.shape[axis]
+    lead = (slice(None),) * (axis % values.ndim)
+    total = np.array(padded[(*lead, slice(0, length))])
+    for offset in range(1, size):
+        total += padded[(*lead, slice(offset, offset + length))]
+    return total
+
+
+def hold_after(on: np.ndarray, frames: int) -> np.ndarray:
+    """``on`` (frames, bins) kept on for ``frames`` more frames after each on frame."""
+    held = np.array(on)
+    for lag in range(1, frames + 1):
+        held[lag:] |= on[:-lag]
+    return held
+
+
 class NoiseGate:
     """The spectral gate as a local operation over a window starting on the hop grid."""
 
@@ -218,7 +242,10 @@ class NoiseGate:
         self.hop = self.size // 2
         self.window = analysis_window(self.size)
         self.threshold = _threshold(spec, sample_rate=sample_rate, size=self.size)
-        self.floor = np.float32(10.0 ** (-spec.reduction_db / 20.0))
+        floor = np.float32(10.0 ** (-spec.reduction_db / 20.0))
+        cells = MASK_SMOOTH[0] * MASK_SMOOTH[1]
+        share = np.arange(cells + 1, dtype=np.float32) / np.float32(cells)
+        self.gains = floor + (np.float32(1.0) - floor) * share
 
     def __call__(self, audio: np.ndarray, start: int) -> np.ndarray:
         del start  # windows start on the hop grid; nothing else depends on the position
@@ -231,17 +258,20 @@ class NoiseGate:
             :, :count
         ]
         spectrum = fft.rfft(frames * self.window, axis=-1)
-        power = (spectrum.real**2 + spectrum.imag**2).mean(axis=0)
+        power = np.square(spectrum.real)
+        power += np.square(spectrum.imag)
+        power = power.mean(axis=0) if channels > 1 else power[0]
         # a sound is judged on its neighbourhood (noise's own peaks average out, a partial
         # does not), kept open HOLD frames after it (its decay rides under the threshold)
-        from scipy.ndimage import maximum_filter1d, uniform_filter  # slow to import
-
-        power = uniform_filter(power, size=POWER_SMOOTH, mode="nearest")
-        mask = (power > self.threshold).astype(np.float32)
-        mask = maximum_filter1d(mask, HOLD + 1, axis=0, origin=HOLD // 2, mode="nearest")
-        mask = uniform_filter(mask, size=MASK_SMOOTH, mode="nearest")
-        gain = self.floor + (1.0 - self.floor) * mask
-        shaped = fft.irfft(spectrum * gain, n=self.size, axis=-1).astype(np.float32)
+        power = box_sum(box_sum(power, POWER_SMOOTH[0], axis=0), POWER_SMOOTH[1], axis=1)
+        sounding = power > self.threshold * np.float32(POWER_SMOOTH[0] * POWER_SMOOTH[1])
+        held = hold_after(sounding, HOLD)
+        counts = box_sum(held.view(np.uint8), MASK_SMOOTH[0], axis=0)
+        counts = box_sum(counts, MASK_SMOOTH[1], axis=1)
+        gain = self.gains[counts]  # the smoothed mask's share open, as a gain
+        spectrum *= gain
+        shaped = fft.irfft(spectrum, n=self.size, axis=-1, overwrite_x=True)
+        shaped = shaped.astype(np.float32, copy=False)
         shaped *= self.window
         half = self.hop
         joined = np.zeros((channels, count + 1, half), dtype=np.float32)

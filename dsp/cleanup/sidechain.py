@@ -53,6 +53,55 @@ def band_envelope(
     return one_pole(*coeffs, power, zi=state)
 
 
+FORGET = 1e-14  # the one-pole's memory is let go once it has decayed this far
+
+
+def band_envelope_over(
+    band: np.ndarray,
+    *,
+    threshold: float,
+    attack_ms: float,
+    sample_rate: int,
+    zi: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``band_envelope`` where it may rise over ``threshold`` (power), zero elsewhere: the
+    smoothed power stays under the threshold through a stretch whose power does and which
+    it entered under it, so only the stretches that go over, and the one after each, are
+    filtered, each from the state ``memory`` samples before it (the pole's memory has
+    decayed by FORGET there: within float32's precision of the state itself)."""
+    power = np.max(np.square(band, dtype=np.float32), axis=0)
+    pole = math.exp(-1000.0 / (attack_ms * sample_rate))
+    coeffs = np.array([1.0 - pole], dtype=np.float32), np.array([1.0, -pole], dtype=np.float32)
+    state = np.zeros(1, dtype=np.float32) if zi is None else np.asarray(zi, dtype=np.float32)
+    memory = int(math.ceil(math.log(FORGET) / math.log(pole)))
+    size = power.size
+    chunks = -(-size // memory)
+    peaks = np.zeros(chunks * memory, dtype=np.float32)
+    peaks[:size] = power
+    hot = peaks.reshape(chunks, memory).max(axis=1) > np.float32(threshold)
+    hot[0] |= bool(state[0] > np.float32(threshold))
+    active = hot.copy()
+    active[1:] |= hot[:-1]  # the decay after a stretch over the threshold
+    smooth = np.zeros(size, dtype=np.float32)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(np.int8), [0]])))
+
+    def filtered(first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """The smoothed power over [first, stop), from the state ``memory`` before, and the
+        filter's state after it."""
+        lead = max(first - memory, 0)
+        start_state = state if lead == 0 else np.zeros(1, dtype=np.float32)
+        values, after = one_pole(*coeffs, power[lead:stop], zi=start_state)
+        return values[first - lead :], after
+
+    final = state
+    for a, b in zip(edges[::2].tolist(), edges[1::2].tolist()):
+        stop = min(b * memory, size)
+        smooth[a * memory : stop], final = filtered(a * memory, stop)
+    if size and not active[-1]:
+        _, final = filtered(size, size)
+    return smooth, np.asarray(final, dtype=np.float32)
+
+
 def band_envelope_db(
     band: np.ndarray, *, attack_ms: float, sample_rate: int, zi: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -94,6 +143,7 @@ class DynamicBandStage:
         self.sos = np.asarray(sos, dtype=np.float32)  # float32 all through: no copies
         self.sample_rate = sample_rate
         self.rate_db = _DB_PER_NEPER / (spec.release_ms * sample_rate / 1000.0)
+        self.threshold = float(np.float32(10.0 ** (spec.threshold_db / 10.0)))
         self.reset()
 
     def reset(self) -> None:
@@ -101,30 +151,52 @@ class DynamicBandStage:
         self._env_zi: np.ndarray | None = None
         self._last_reduction = 0.0
 
-    def reduction_db(self, power: np.ndarray) -> np.ndarray:
-        """Gain reduction (dB) for the band's smoothed power: only the samples over the
-        threshold need a logarithm, and none after the release has run out."""
+    def reduction_spans(self, power: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Gain reduction (dB) for the band's smoothed power, as (first sample, reductions)
+        spans; zero elsewhere. A reduction releases to zero within ``reduction_db / rate_db``
+        samples, so only the samples over the threshold, and that far after them, are worked
+        on (a logarithm only where over the threshold)."""
         spec = self.spec
-        wanted = np.zeros(power.size, dtype=np.float32)
-        over = np.flatnonzero(power > np.float32(10.0 ** (spec.threshold_db / 10.0)))
-        if over.size:
-            level = np.float32(10.0) * np.log10(power[over])
-            wanted[over] = np.minimum(
+        step = np.float32(self.rate_db)
+        over = np.flatnonzero(power > np.float32(self.threshold))
+        reach = int(math.ceil(spec.reduction_db / self.rate_db)) + 1
+        carried = self._last_reduction
+        tail = int(math.ceil(carried / self.rate_db)) + 1 if carried > 0.0 else 0
+        breaks = np.flatnonzero(np.diff(over) > reach) + 1  # gaps the release runs out in
+        firsts = np.concatenate([[0], breaks]).astype(int) if over.size else breaks
+        lasts = np.concatenate([breaks - 1, [over.size - 1]]).astype(int) if over.size else breaks
+        starts, stops = over[firsts].tolist(), (over[lasts] + reach).tolist()
+        if tail:  # the release carried over from the last block, merged with what it meets
+            if starts and starts[0] <= tail:
+                starts[0], stops[0] = 0, max(stops[0], tail)
+            else:
+                starts, stops = [0, *starts], [tail, *stops]
+        spans: list[tuple[int, np.ndarray]] = []
+        for first, stop in zip(starts, stops):
+            segment = power[first : min(stop, power.size)]
+            wanted = np.zeros(segment.size, dtype=np.float32)
+            hot = segment > np.float32(self.threshold)
+            level = np.float32(10.0) * np.log10(segment[hot])
+            wanted[hot] = np.minimum(
                 (level - np.float32(spec.threshold_db)) * np.float32(1.0 - 1.0 / spec.ratio),
                 np.float32(spec.reduction_db),
             )
-        elif self._last_reduction <= 0.0:
-            return wanted
-        ramp = np.float32(self.rate_db) * np.arange(wanted.size, dtype=np.float32)
-        step = np.float32(self.rate_db)
-        held = np.maximum.accumulate(
-            np.concatenate(
-                [np.array([self._last_reduction], dtype=np.float32), wanted + ramp + step]
-            )
-        )
-        released = held[1:] - ramp - step
-        out = np.maximum(wanted, released)
-        self._last_reduction = float(out[-1])
+            # r[n] = max(g[n], r[n-1] - step): a running maximum of g[k] + step k, less step n
+            ramp = step * np.arange(1, segment.size + 1, dtype=np.float32)
+            start_value = np.float32(carried if first == 0 else 0.0)
+            held = np.maximum.accumulate(wanted + ramp)
+            np.maximum(held, start_value, out=held)
+            spans.append((first, np.maximum(wanted, held - ramp)))
+        last = spans[-1] if spans else None
+        ends_inside = last is not None and last[0] + last[1].size == power.size
+        self._last_reduction = float(last[1][-1]) if ends_inside and last is not None else 0.0
+        return spans
+
+    def reduction_db(self, power: np.ndarray) -> np.ndarray:
+        """Gain reduction (dB) per sample for the band's smoothed power."""
+        out = np.zeros(power.size, dtype=np.float32)
+        for first, reduction in self.reduction_spans(power):
+            out[first : first + reduction.size] = reduction
         return out
 
     def process(self, block: np.ndarray) -> np.ndarray:
@@ -134,13 +206,18 @@ class DynamicBandStage:
             self._filter_zi = np.zeros((self.sos.shape[0], block.shape[0], 2), np.float32)
         band, self._filter_zi = sosfilt(self.sos, block, axis=-1, zi=self._filter_zi)
         band = band.astype(np.float32, copy=False)
-        power, self._env_zi = band_envelope(
-            band, attack_ms=self.spec.attack_ms, sample_rate=self.sample_rate, zi=self._env_zi
+        power, self._env_zi = band_envelope_over(
+            band,
+            threshold=self.threshold,
+            attack_ms=self.spec.attack_ms,
+            sample_rate=self.sample_rate,
+            zi=self._env_zi,
         )
-        reduction = self.reduction_db(power)
         out = np.array(block, dtype=np.float32)
-        acting = np.flatnonzero(reduction > np.float32(1e-4))
-        if acting.size:
-            gain = np.power(np.float32(10.0), reduction[acting] / np.float32(-20.0))
-            out[:, acting] += (gain - np.float32(1.0)) * band[:, acting]
+        for first, reduction in self.reduction_spans(power):
+            gain = np.power(np.float32(10.0), reduction / np.float32(-20.0))
+            gain[reduction <= np.float32(1e-4)] = np.float32(1.0)
+            gain -= np.float32(1.0)
+            span = slice(first, first + reduction.size)
+            out[:, span] += gain * band[:, span]
         return out

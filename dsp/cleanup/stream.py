@@ -10,7 +10,10 @@ complete, ``context`` samples late.
 
 ``CleanedStem`` drives a chain of stages from a stem: asked for ``[start, stop)`` it feeds the
 stages up to ``stop`` plus the chain's latency (zeros past the stem's end) and returns the
-aligned output, so render can treat a cleaned stem like the stem itself.
+aligned output, so render can treat a cleaned stem like the stem itself. Each stage's silent
+head (its first ``latency`` samples) is dropped before the next stage, so every stage
+reads the stem's own positions (a local stage's grid sits on the stem's) and none spends
+work on the silence the stages before it lead with.
 """
 
 from __future__ import annotations
@@ -58,12 +61,19 @@ class LocalStage:
         self._buffer = np.concatenate([self._buffer, block.astype(np.float32, copy=False)], axis=1)
         self._received += frames
         ready = self._received - self.latency
-        out = np.zeros((channels, frames), dtype=np.float32)
         first = max(emitted, 0)
-        if ready > first:
+        if ready <= first:
+            out = np.zeros((channels, frames), dtype=np.float32)
+        else:
             processed = self.op(self._buffer, self._buffer_start)
             lo, hi = first - self._buffer_start, ready - self._buffer_start
-            out[:, first - emitted :] = processed[:, lo:hi]
+            if first == emitted:  # past the stage's silent head: the op's own samples
+                out = processed[:, lo:hi]
+                if np.may_share_memory(out, self._buffer):  # an op that changed nothing
+                    out = np.array(out)  # the caller may write to it; the buffer is kept
+            else:
+                out = np.zeros((channels, frames), dtype=np.float32)
+                out[:, first - emitted :] = processed[:, lo:hi]
         keep_from = ((ready - self.latency) // self.grid) * self.grid
         keep_from = max(keep_from, self._buffer_start)
         self._buffer = self._buffer[:, keep_from - self._buffer_start :]
@@ -87,6 +97,12 @@ class CleanedStem:
         self.stages = list(stages)
         self.latency = sum(stage.latency for stage in self.stages)
         self._next = 0
+        self._restart()
+
+    def _restart(self) -> None:
+        for stage in self.stages:
+            stage.reset()
+        self._heads = [stage.latency for stage in self.stages]  # silence still to drop
 
     def _feed(self, start: int, stop: int) -> np.ndarray:
         """Input positions [start, stop) of the stem, zeros outside it."""
@@ -100,20 +116,22 @@ class CleanedStem:
         return block
 
     def _run(self, block: np.ndarray) -> np.ndarray:
-        for stage in self.stages:
+        for index, stage in enumerate(self.stages):
             block = stage.process(block)
+            head = min(self._heads[index], block.shape[1])
+            if head:
+                block = block[:, head:]
+                self._heads[index] -= head
         return block
 
     def read(self, start: int, stop: int) -> np.ndarray:
-        if start == 0:  # from the top: one pass, the chain's latency dropped from its front
-            for stage in self.stages:
-                stage.reset()
-            out = self._run(self._feed(0, stop + self.latency))[:, self.latency :]
+        if start == 0:  # from the top: one pass, the stages' heads dropped on the way
+            self._restart()
+            out = self._run(self._feed(0, stop + self.latency))
             self._next = stop
             return out
         if start != self._next:
-            for stage in self.stages:
-                stage.reset()
+            self._restart()
             first = self._run(self._feed(0, start + self.latency))
             del first  # warm-up: positions before ``start``
             self._next = start
