@@ -63,8 +63,11 @@ def test_where_a_part_sits_against_the_rest_is_its_level(brief, part, direction)
     assert f"role:{part}" in targets or f"group:{part}" in targets
 
 
-def test_disappearing_behind_the_band_is_buried_not_placed() -> None:
-    assert [c for c, *_ in _reading("vocal disappears behind the band")] == ["buried"]
+@pytest.mark.parametrize(
+    "brief", ["vocal disappears behind the band", "the keys are buried under everything"]
+)
+def test_lost_behind_the_band_is_buried_not_placed(brief) -> None:
+    assert [c for c, *_ in _reading(brief)] == ["buried"]
 
 
 @pytest.mark.parametrize(
@@ -92,6 +95,7 @@ def test_a_purpose_about_the_same_part_is_still_read() -> None:
     [
         ("everything is louder than the vocal", 1, ["role:vocal"]),
         ("the mix is louder than the vocal", 1, ["role:vocal"]),
+        ("everything is louder than the drums", 1, ["role:drums"]),
         ("the accompaniment is too loud", -1, ["group:band"]),
         ("all instruments volume down, voice same", -1, ["all_but:vocal"]),
         ("can you turn down the music behind the vocal", 1, ["role:vocal"]),

@@ -1187,7 +1187,7 @@ def _part_against_the_rest(
     if not asks or any(a.concept != "level" for a in asks):
         return asks, targets, reference
     turned = [replace(a, direction=-a.direction) for a in asks]
-    compared = [t for t in reference if t.kind in ("role", "track")]
+    compared = [t for t in reference if t.kind in ("role", "track", "group") and t != _THE_REST]
     if targets == (TargetRef("mix"),) and compared:
         return turned, tuple(compared), (*[t for t in reference if t not in compared], _THE_REST)
     parts = [t for t in targets if t.kind in ("role", "track", "group") and t != _THE_REST]

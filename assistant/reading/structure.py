@@ -81,6 +81,10 @@ _PLACED = re.compile(
     # "sits on top too much", "pasted on top": on top of the rest, said short
     r"(?P<where_alone>on top)(?=\s*(?:$|[,.;!?]|too\b|(?:a bit|way|far) too\b)))"
 )
+_LOST = re.compile(
+    r"\b(?:buried|burried|lost|drown\w*|swamp\w*|hidden|masked|smother\w*|disappear\w*|"
+    r"vanish\w*|covered)\b"
+)
 _PLACED_HIGH = frozenset({"on top of", "on top", "above", "in front of", "ahead of", "over"})
 _WISHED_NOT = re.compile(
     r"\b(?:shouldn't|shouldnt|mustn't|mustnt|(?:don't|dont|do not) want (?:\S+\s+){0,2}to)\s+"
@@ -283,6 +287,8 @@ def find_structures(
         rest = blank(rest, over.start(), over.end())
     placed = placed_against_the_rest(text) if named and not asks else None
     alone = placed is not None and placed[1].group("where_alone") is not None
+    if placed and _LOST.search(text):
+        placed = None  # "buried under everything" is the buried part's, read as such below
     if placed and not _CANT_HEAR.search(rest) and (alone or not _MASK_VERB.search(rest)):
         asks.append(placed[0])
         rest = blank(rest, placed[1].start(), placed[1].end())
