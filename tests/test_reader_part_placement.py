@@ -15,6 +15,7 @@ from brief_checks import Case, Songs, run_case
 from mixchat.assistant.moves.planner import resolve
 from mixchat.assistant.reading.reader import read_brief
 from mixchat.assistant.reading.refs import TargetRef
+from mixchat.assistant.turn.conversation import handle_brief
 from mixchat.dsp.state import MixState, TrackState
 
 TRACKS = [("vocals", "vocal"), ("bass", "bass"), ("keys", "keys"), ("drums", "drums")]
@@ -239,3 +240,23 @@ def test_gluing_one_part_in_sends_it_to_the_room_not_the_mix_to_a_compressor(son
     outcome = run_case(songs["demo"], case)
     assert outcome.passed, outcome.detail
     assert "set_master_glue" not in outcome.tools and "adjust_track_gain" in outcome.tools
+
+
+@pytest.mark.parametrize(
+    "brief", ["bring the synth up and everything else down", "more synth less band"]
+)
+def test_the_rest_said_beside_a_part_is_the_rest_of_them(songs, brief) -> None:
+    song = songs["song_1"]
+    result = handle_brief(song.session, brief, parent=song.base)
+    moves: dict[str, list[float]] = {}
+    for call in result.tool_calls:
+        if call.tool == "adjust_track_gain":
+            moves.setdefault(call.args["track"], []).append(call.args["delta_db"])
+    assert all(len(deltas) == 1 for deltas in moves.values()), moves  # none up and back
+    assert moves["Lead_Synth"][0] > 0 and moves["Synth_Pad"][0] > 0
+    assert {n for n, d in moves.items() if d[0] < 0} == {
+        "Bass_DI_Clean",
+        "Drums_Full_Kit",
+        "Guitar_Rhythm",
+        "Keys_Piano",
+    }

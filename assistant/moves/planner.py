@@ -234,9 +234,13 @@ class OfflinePlanner:
                 "band, so it does not get harsher."
             )
             moves.measures.append(RangeShare(low_hz=2000.0, high_hz=5000.0))
-        for clause in reading.clauses:
-            names, excluded, notes = resolve(clause.targets, context)
+        resolved = [resolve(clause.targets, context) for clause in reading.clauses]
+        raised_apart = _parts_moved_apart(reading, resolved)
+        for clause, (names, excluded, notes) in zip(reading.clauses, resolved, strict=True):
             lines.extend(notes)
+            if names is not None and THE_REST in clause.targets:
+                # "bring the synth up and everything else down": the rest is the rest of them
+                names = [n for n in names if n not in raised_apart] or names
             if names == []:
                 continue
             for ask in clause.asks:
@@ -439,6 +443,22 @@ def plan_ask(
 
 
 CYMBAL_PARTS = ("hats", "overheads")
+
+
+THE_REST = TargetRef("group", "band")
+
+
+def _parts_moved_apart(reading: BriefReading, resolved: list) -> set[str]:
+    """The tracks a brief moves in level in clauses of their own, apart from "the rest"."""
+    return {
+        name
+        for clause, (names, _, _) in zip(reading.clauses, resolved, strict=True)
+        if names
+        and THE_REST not in clause.targets
+        and clause.asks
+        and all(a.concept in ("level", "buried") for a in clause.asks)
+        for name in names
+    }
 
 
 def _low(context: PlanContext, name: str) -> bool:
