@@ -145,20 +145,12 @@ class _Line:
         return self.prominence_db >= FAINT_LINE_DB and self.steadiness >= FAINT_STEADINESS
 
     @property
-    def isolated(self) -> bool:
-        """Over the loudest line on at least one side, or so far over its neighbourhood
-        (LONE_LINE_DB) that it is a line of its own whatever plays beside it: a bass's
-        notes a semitone either side of the mains' line (58.3 and 61.7 Hz around 60, 49.0
-        and 51.9 around 50) flank it louder all along."""
-        return self.isolation_db >= ISOLATION_DB or self.prominence_db >= LONE_LINE_DB
-
-    @property
     def stands_out(self) -> bool:
         """Steady and standing out in the long spectrum, clear of a tempo loop's comb."""
         return (
             self.steadiness >= STEADINESS
             and self.prominence_db >= LINE_PROMINENCE_DB
-            and self.isolated
+            and self.isolation_db >= ISOLATION_DB
             and self.comb_db >= COMB_CLEAR_DB
         )
 
