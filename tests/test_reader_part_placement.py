@@ -260,3 +260,12 @@ def test_the_rest_said_beside_a_part_is_the_rest_of_them(songs, brief) -> None:
         "Guitar_Rhythm",
         "Keys_Piano",
     }
+
+
+@pytest.mark.parametrize(
+    "brief",
+    ["the riff louder throughout", "the solo is too loud", "the top line needs more volume"],
+)
+def test_a_level_said_of_an_unknown_noun_is_asked_back_not_the_whole_mix(brief) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    assert reading.intent == "clarify" and reading.unknown

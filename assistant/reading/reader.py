@@ -1162,6 +1162,8 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         # "in the second verse the guitar is too much": a part said to be too much of itself
         asks = [Ask("level", -1, "too much")]
     asks, targets, reference = _part_against_the_rest(asks, targets, reference)
+    if _unknown_subject(text, targets, asks, unknown):
+        asks = []  # "the riff is too loud": not the whole mix; asked back instead
     return Clause(
         text=text,
         asks=tuple(asks),
@@ -1175,6 +1177,22 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
 
 
 _THE_REST = TargetRef("group", "band")
+_SUBJECT = re.compile(r"^\s*(?:the|my|our|that|this|those|these)\s+(?P<noun>[a-z]+)\b")
+
+
+def _unknown_subject(
+    text: str, targets: tuple[TargetRef, ...], asks: list[Ask], unknown: list[str]
+) -> bool:
+    """A level said of a noun the reader does not know ("the riff", "the solo") and of no part
+    it knows: a guess at the whole mix would be a large move on a misreading."""
+    said = _SUBJECT.match(text)
+    return (
+        said is not None
+        and said.group("noun") in unknown
+        and not targets
+        and bool(asks)
+        and all(a.concept == "level" for a in asks)
+    )
 
 
 def _part_against_the_rest(
