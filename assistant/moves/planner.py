@@ -30,7 +30,15 @@ from mixchat.assistant.moves.tone import (
 from mixchat.assistant.planning.contract import BlendAim, Plan, PlanContext
 from mixchat.assistant.planning.measures import Bus, RangeShare, TrackLevel, TrackPan
 from mixchat.assistant.reading.cleanup import CLEANUP_CONCEPTS
-from mixchat.assistant.reading.reader import BriefReading, Clause, TargetRef, ceiling_db, read_brief
+from mixchat.assistant.reading.reader import (
+    THE_REST,
+    BriefReading,
+    Clause,
+    TargetRef,
+    ceiling_db,
+    read_brief,
+)
+from mixchat.assistant.reading.structure import LOW_PARTS
 from mixchat.assistant.reading.vocab import DRUM_ROLES, MOODS, VOCAL_ROLES
 from mixchat.tools.base import ToolCall
 
@@ -445,9 +453,6 @@ def plan_ask(
 CYMBAL_PARTS = ("hats", "overheads")
 
 
-THE_REST = TargetRef("group", "band")
-
-
 def _parts_moved_apart(reading: BriefReading, resolved: list) -> set[str]:
     """The tracks a brief moves in level in clauses of their own, apart from "the rest"."""
     return {
@@ -462,7 +467,7 @@ def _parts_moved_apart(reading: BriefReading, resolved: list) -> set[str]:
 
 
 def _low(context: PlanContext, name: str) -> bool:
-    return context.state.track(name).role in ("bass", "kick", "sub", "808")
+    return context.state.track(name).role in LOW_PARTS
 
 
 def _sit_in(context: PlanContext, name: str, *, amount: float) -> MoveSet:

@@ -1176,7 +1176,7 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     )
 
 
-_THE_REST = TargetRef("group", "band")
+THE_REST = TargetRef("group", "band")  # "the rest", "the band": every part but the vocal
 _SUBJECT = re.compile(r"^\s*(?:the|my|our|that|this|those|these)\s+(?P<noun>[a-z]+)\b")
 
 
@@ -1205,17 +1205,17 @@ def _part_against_the_rest(
     if not asks or any(a.concept != "level" for a in asks):
         return asks, targets, reference
     turned = [replace(a, direction=-a.direction) for a in asks]
-    compared = [t for t in reference if t.kind in ("role", "track", "group") and t != _THE_REST]
+    compared = [t for t in reference if t.kind in ("role", "track", "group") and t != THE_REST]
     if targets == (TargetRef("mix"),) and compared:
-        return turned, tuple(compared), (*[t for t in reference if t not in compared], _THE_REST)
-    parts = [t for t in targets if t.kind in ("role", "track", "group") and t != _THE_REST]
-    if _THE_REST not in targets or not parts:
+        return turned, tuple(compared), (*[t for t in reference if t not in compared], THE_REST)
+    parts = [t for t in targets if t.kind in ("role", "track", "group") and t != THE_REST]
+    if THE_REST not in targets or not parts:
         return asks, targets, reference
     # "turn the music down behind the vocal": the verb is the rest's, so the part moves the
     # other way against it
-    rest_first = targets.index(_THE_REST) < targets.index(parts[0])
-    kept = tuple(t for t in targets if t != _THE_REST)
-    return (turned if rest_first else asks), kept, (*reference, _THE_REST)
+    rest_first = targets.index(THE_REST) < targets.index(parts[0])
+    kept = tuple(t for t in targets if t != THE_REST)
+    return (turned if rest_first else asks), kept, (*reference, THE_REST)
 
 
 # "turn the mix down", "bring everything up": a level verb whose object is the whole mix

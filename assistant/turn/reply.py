@@ -32,16 +32,11 @@ def _power_sum_db(values: list[float]) -> float:
 
 
 def track_vs_rest_db(metrics: dict[str, Any], track: str) -> float | None:
-    tracks = metrics.get("tracks", {})
-    if track not in tracks:
-        return None
-    rest = [t["lufs"] for name, t in tracks.items() if name != track]
-    if not rest:
-        return None
-    return tracks[track]["lufs"] - _power_sum_db(rest)
+    return group_vs_rest_db(metrics, (track,))
 
 
 def group_vs_rest_db(metrics: dict[str, Any], names: tuple[str, ...]) -> float | None:
+    """The named tracks' summed loudness against the summed rest (None without either)."""
     tracks = metrics.get("tracks", {})
     inside = [t["lufs"] for name, t in tracks.items() if name in names]
     rest = [t["lufs"] for name, t in tracks.items() if name not in names]
