@@ -206,6 +206,22 @@ def gain_envelope_db(
     return out
 
 
+def envelope_at_db(
+    automation: Sequence[SectionAutomation],
+    *,
+    track: str | None,
+    times_s: np.ndarray,
+    field: str = "gain_db",
+) -> np.ndarray:
+    """The dB offsets of ``track``'s ``field`` at the given times (float64): the same
+    trapezoids as the render's envelopes, read at any instants (a meter's block centres)."""
+    out = np.zeros(np.shape(times_s), dtype=np.float64)
+    for item in matching(automation, track=track, field=field):
+        times, values = _breakpoints(item, float(getattr(item, field)))
+        out += np.interp(times_s, times, values, left=0.0, right=0.0)
+    return out
+
+
 def db_to_gain(envelope_db: np.ndarray) -> np.ndarray:
     """Linear gain from a dB envelope (float32)."""
     return np.power(np.float32(10.0), envelope_db * np.float32(0.05), dtype=np.float32)

@@ -28,6 +28,7 @@ from mixchat.assistant.planning.measures import (
     Loudness,
     Measure,
     SectionContrast,
+    SectionLevel,
     TrackLevel,
     TrackPan,
     TrackRange,
@@ -296,6 +297,8 @@ def diff_measures(old: MixState, new: MixState) -> list[Measure]:
         out.append(BusReturn(bus="delay"))
     for ride in set(new.automation) ^ set(old.automation):
         out.append(SectionContrast(label=ride.label) if ride.label else Loudness())
+        if ride.label and ride.track is not None:
+            out.append(SectionLevel(names=(ride.track,), label=ride.label))
     if new.master.eq != old.master.eq:
         out.append(Centroid())
     if new.master.glue != old.master.glue:

@@ -11,6 +11,7 @@ from mixchat.assistant.planning.measures import (
     GroupLevel,
     Loudness,
     SectionContrast,
+    SectionLevel,
     TrackLevel,
 )
 from mixchat.assistant.reading.reader import SectionRef
@@ -114,6 +115,16 @@ def section_lufs(context: PlanContext, label: str) -> str:
     return f" ({label} at {sum(numbers) / len(numbers):.1f} LUFS now)" if numbers else ""
 
 
+def _section_levels(context: PlanContext, names: list[str], ref: SectionRef) -> list[SectionLevel]:
+    """The moved tracks against the rest where the move acts: in the sections it names."""
+    args = section_args(context, ref)
+    if not names or args is None:
+        return []
+    return [
+        SectionLevel(names=tuple(names), label=args["section"], occurrence=args.get("occurrence"))
+    ]
+
+
 # --- level ----------------------------------------------------------------------------------
 def level_move(
     context: PlanContext,
@@ -138,8 +149,7 @@ def level_move(
                 if problem:
                     out.notes.append(problem)
             out.measures.append(SectionContrast(label=label))
-        for n in names or []:
-            out.measures.append(TrackLevel(track=n))
+            out.measures.extend(_section_levels(context, names or [], ref))
         return out
     if names is None:
         master = context.state.master
@@ -191,10 +201,11 @@ def buried_move(
     maskers: list[str] | None,
     mutual: bool = True,
 ) -> MoveSet:
-    out = MoveSet(measures=[TrackLevel(track=target)])
+    out = MoveSet(measures=[] if sections else [TrackLevel(track=target)])
     lift = round(2.0 * max(amount, 0.9) + 0.5, 2)
     if sections:
         for ref in sections:
+            out.measures.extend(_section_levels(context, [target], ref))
             reason = f"{target} is buried in the {ref.label}: +{lift:.1f} dB there"
             calls, problem = automate(context, target, ref, gain_db=lift, reason=reason)
             out.calls.extend(calls)

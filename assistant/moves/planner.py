@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from mixchat.assistant.moves.cleanup import cleanup_move
 from mixchat.assistant.moves.dynamics import (
@@ -28,7 +29,7 @@ from mixchat.assistant.moves.tone import (
     tilt_move,
 )
 from mixchat.assistant.planning.contract import BlendAim, Plan, PlanContext
-from mixchat.assistant.planning.measures import Bus, RangeShare, TrackLevel, TrackPan
+from mixchat.assistant.planning.measures import Bus, Loudness, RangeShare, TrackLevel, TrackPan
 from mixchat.assistant.reading.cleanup import CLEANUP_CONCEPTS
 from mixchat.assistant.reading.reader import (
     THE_REST,
@@ -200,7 +201,7 @@ class OfflinePlanner:
         if intent == "question":
             return Plan(intent="question", message=answer(context.brief))
         if intent == "clarify":
-            return clarify(reading)
+            return clarify(reading, tracks=[t.name for t in context.state.audible_tracks()])
         if intent == "repeat":
             return self._repeat(reading, context)
         if intent == "back_off":
@@ -266,6 +267,11 @@ class OfflinePlanner:
                         ask, clause, context, names, excluded, amount, scale, harsh_guard=guarded
                     )
                 )
+        if not moves.level_change and _every_fader_alike(moves.calls, context):
+            # "turn up all the instruments and the vocal": parts said apart that together are
+            # the whole mix, moved alike, are a level change of the mix, not a balance
+            moves.level_change = True
+            moves.measures.append(Loudness())
         lines = list(dict.fromkeys([*lines, *moves.notes]))  # a note said once
         if not moves.calls:
             return Plan(
@@ -282,6 +288,18 @@ class OfflinePlanner:
             held_levels=tuple(moves.held),
             notes=list(moves.notes),
         )
+
+
+def _every_fader_alike(calls: list[ToolCall], context: PlanContext) -> bool:
+    """Whether the calls move every audible track's fader by the same amount."""
+    moved: dict[str, float] = {}
+    for call in calls:
+        if call.tool == "adjust_track_gain":
+            name = str(call.args["track"])
+            moved[name] = moved.get(name, 0.0) + float(call.args["delta_db"])
+    audible = {t.name for t in context.state.audible_tracks()}
+    alike = {round(v, 2) for n, v in moved.items() if n in audible}
+    return len(audible) > 1 and audible <= set(moved) and len(alike) == 1 and alike != {0.0}
 
 
 def _comparative(clause: Clause) -> bool:
@@ -374,6 +392,8 @@ def plan_ask(
             for name in names[:2]:
                 out.extend(carve(context, name, amount=amount * 0.8, maskers=None))
     elif concept in ("level", "energy"):
+        if names and set(names) >= {t.name for t in context.state.audible_tracks()}:
+            names = None  # every part there is, moved alike: the whole mix's level
         delta = level_db(amount, clause.amount.db, d)
         if clause.amount.db is not None:
             delta *= scale
@@ -760,11 +780,21 @@ OUT_OF_SCOPE = (
 )
 
 
-def clarify(reading: BriefReading) -> Plan:
+def clarify(reading: BriefReading, *, tracks: Sequence[str] = ()) -> Plan:
     text = reading.text.lower()
     for pattern, message in OUT_OF_SCOPE:
         if re.search(pattern, text):
             return Plan(intent="clarify", message=f"{message} Nothing changed.")
+    if reading.unplaced:
+        noun = reading.unplaced[0]
+        more = f" and {len(tracks) - 8} more" if len(tracks) > 8 else ""
+        named = f" ({', '.join(tracks[:8])}{more})" if tracks else ""
+        return Plan(
+            intent="clarify",
+            message=f"I can't tell which part 'the {noun}' is. Name the track{named} and "
+            f'I will move it, e.g. "{tracks[0] if tracks else "the guitar"} is too loud". '
+            "Nothing changed.",
+        )
     words = ", ".join(f"'{w}'" for w in reading.unknown[:3])
     near = ", ".join(reading.suggestions)
     if reading.vague:

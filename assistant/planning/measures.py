@@ -101,6 +101,20 @@ class GroupLevel(Measure):
         return "group:" + ",".join(self.names)
 
 
+class SectionLevel(Measure):
+    """Tracks against the rest of the mix inside the sections labelled ``label`` (one
+    occurrence, or all when None): after faders and automation, so a section ride shows."""
+
+    names: tuple[str, ...]
+    label: str
+    occurrence: int | None = None
+
+    @property
+    def key(self) -> str:
+        where = self.label if self.occurrence is None else f"{self.label}#{self.occurrence}"
+        return f"sectionlevel:{where}:" + ",".join(self.names)
+
+
 class TrackPan(Measure):
     """Where a track sits left to right in the mix: its left-minus-right level (dB) after
     pan and width (negative: left)."""
@@ -185,6 +199,7 @@ MEASURE_KINDS: dict[str, type[Measure]] = {
         RangeShare,
         TrackLevel,
         GroupLevel,
+        SectionLevel,
         TrackPan,
         TrackRange,
         Overlap,

@@ -183,6 +183,7 @@ class Clause:
     unknown: tuple[str, ...] = ()
     reference: tuple[TargetRef | SectionRef, ...] = ()
     vague: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()  # "the solo is too loud": a level on a noun that is no part
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,7 @@ class BriefReading:
     suggestions: tuple[str, ...] = ()
     approximations: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     vague: tuple[str, ...] = ()
+    unplaced: tuple[str, ...] = ()
 
     @property
     def placed(self) -> bool:
@@ -1162,7 +1164,8 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         # "in the second verse the guitar is too much": a part said to be too much of itself
         asks = [Ask("level", -1, "too much")]
     asks, targets, reference = _part_against_the_rest(asks, targets, reference)
-    if _unknown_subject(text, targets, asks, unknown):
+    unplaced = _unknown_subject(text, targets, asks, unknown)
+    if unplaced:
         asks = []  # "the riff is too loud": not the whole mix; asked back instead
     return Clause(
         text=text,
@@ -1173,6 +1176,7 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
         unknown=tuple(unknown),
         reference=(*reference, *reference_sections),
         vague=tuple(vague),
+        unplaced=(unplaced,) if unplaced else (),
     )
 
 
@@ -1182,17 +1186,20 @@ _SUBJECT = re.compile(r"^\s*(?:the|my|our|that|this|those|these)\s+(?P<noun>[a-z
 
 def _unknown_subject(
     text: str, targets: tuple[TargetRef, ...], asks: list[Ask], unknown: list[str]
-) -> bool:
+) -> str:
     """A level said of a noun the reader does not know ("the riff", "the solo") and of no part
-    it knows: a guess at the whole mix would be a large move on a misreading."""
+    it knows: a guess at the whole mix would be a large move on a misreading. The noun, or
+    "" when it is not that."""
     said = _SUBJECT.match(text)
-    return (
+    if (
         said is not None
         and said.group("noun") in unknown
         and not targets
         and bool(asks)
         and all(a.concept == "level" for a in asks)
-    )
+    ):
+        return said.group("noun")
+    return ""
 
 
 def _part_against_the_rest(
@@ -1218,13 +1225,18 @@ def _part_against_the_rest(
     return (turned if rest_first else asks), kept, (*reference, THE_REST)
 
 
-# "turn the mix down", "bring everything up": a level verb whose object is the whole mix
+# "turn the mix down", "bring everything up", "every track up 2 dB": a level verb (or a bare
+# "up"/"down" after it) whose object is the whole mix
+_WHOLE_MIX = (
+    r"(?:(?:the\s+)?(?:whole\s+|entire\s+|overall\s+)?(?:mix|song|track|master|everything|thing|"
+    r"lot|it all|all of it|stems|tracks)|(?:every|each|all(?:\s+the)?)\s+(?:tracks?|stems?|"
+    r"channels?|faders?)|everyone|everybody)"
+)
 _MIX_LEVEL = re.compile(
     r"\b(?:turn|bring|pull|push|take|crank|knock|raise|lower|drop|boost|lift|reduce|"
-    r"increase|decrease)\s+(?:(?:up|down)\s+)?(?:the\s+)?"
-    r"(?:whole\s+|entire\s+|overall\s+)?(?:mix|song|track|master|everything|thing|lot|it all|all of it)\b"
-    r"(?:\s+(?:up|down)\b)?|"
-    r"\b(?:everything|the (?:whole )?mix|it all)\s+(?:\w+\s+){0,3}?(?:come|comes|coming|go|"
+    rf"increase|decrease)\s+(?:(?:up|down)\s+)?{_WHOLE_MIX}\b(?:\s+(?:up|down)\b)?|"
+    rf"^\s*{_WHOLE_MIX}\s+(?:up|down)\b|"
+    rf"\b(?:{_WHOLE_MIX}|it all)\s+(?:\w+\s+){{0,3}}?(?:come|comes|coming|go|"
     r"goes|going)\s+(?:up|down)\b"
 )
 _CALM_DOWN = re.compile(r"\bcalm\w*\s+(?:(?:it|them|that|those|this|these)\s+)?down\b")
@@ -1365,6 +1377,11 @@ _FINE_AS_IS = re.compile(
     r"\b(?:is|are|sounds?|sound|seems?|feels?|s)\s+(?:\w+\s+)?(?:fine|good|great|ok|okay|perfect|"
     r"nice|right|spot on)\b"
 )
+# "..., everything else the same", "the drums stay as they are": parts said to be left alone
+_KEPT_AS_IS = re.compile(
+    r"\b(?:stays?|remains?|(?:the\s+)?same|unchanged|untouched|as (?:it|they) (?:is|are)|as is|"
+    r"where (?:it|they) (?:is|are)|alone)\s*$"
+)
 _ANAPHORA = re.compile(r"\b(?:it|them|they|this|that|its)\b")
 _EXPLICIT_MIX = re.compile(
     r"\b(?:mix|song|track|everything|whole|overall|master|entire|all of it|it all|"
@@ -1432,7 +1449,8 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
             pending.append(clause)  # "..., kick and | bass stepping on each other": both parts
             continue
         if not clause.asks:
-            if out and clause.targets and not _FINE_AS_IS.search(clause.text):
+            left_alone = _FINE_AS_IS.search(clause.text) or _KEPT_AS_IS.search(clause.text)
+            if out and clause.targets and not left_alone:
                 prev = out[-1]
                 out.append(
                     replace(
@@ -1461,6 +1479,8 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
             spared = _spared(clause, frag)
             if spared is not None:  # "the vocal stays, everything else down"
                 clause = replace(clause, targets=(TargetRef("all_but", spared.value),))
+                continue
+            if _KEPT_AS_IS.search(frag.text):  # "everything else the same, the lead louder"
                 continue
             clause = replace(
                 clause,
@@ -1777,6 +1797,7 @@ def read_brief(
             unknown=unknown,
             suggestions=suggest(unknown),
             vague=vague,
+            unplaced=tuple(w for c in clauses for w in c.unplaced),
         )
     return BriefReading(
         text=text,

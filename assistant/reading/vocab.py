@@ -695,6 +695,8 @@ GROUP_WORDS: dict[str, str] = {
     "groove": "drums",
     "band": "band",
     "the band": "band",
+    "full band": "band",
+    "whole band": "band",
     "music": "band",
     "instruments": "band",
     "instrumental": "band",
@@ -732,6 +734,14 @@ MIX_WORDS = (
     "the track",
     "entire mix",
     "the whole track",
+    "every track",
+    "each track",
+    "all tracks",
+    "every stem",
+    "all stems",
+    "all the stems",
+    "the stems",
+    "everyone",
     "it",
 )
 SECTION_WORDS: dict[str, str] = {

@@ -16,9 +16,11 @@ from mixchat.assistant.planning.measures import (
     Measure,
     Overlap,
     RangeShare,
+    SectionLevel,
     TrackPan,
     TrackRange,
 )
+from mixchat.assistant.turn.section_levels import section_level_db
 from mixchat.dsp.loudness import integrated_lufs
 from mixchat.dsp.masking import StemBands, range_level_db, spectral_overlap
 from mixchat.dsp.panning import pan_and_width
@@ -111,6 +113,18 @@ def extra_measures(
                 round(range_level_db(b, low_hz=measure.low_hz, high_hz=measure.high_hz), 2)
                 for b in bands
             )
+        elif isinstance(measure, SectionLevel):
+            for extra, version_state in ((old_extra, parent.state), (new_extra, state)):
+                value = section_level_db(
+                    engine,
+                    version_state,
+                    context.sections,
+                    names=measure.names,
+                    label=measure.label,
+                    occurrence=measure.occurrence,
+                )
+                if value is not None:
+                    extra[key] = value
         elif isinstance(measure, TrackPan):
             if measure.track not in {t.name for t in state.audible_tracks()}:
                 continue

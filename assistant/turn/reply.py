@@ -16,6 +16,7 @@ from mixchat.assistant.planning.measures import (
     Overlap,
     RangeShare,
     SectionContrast,
+    SectionLevel,
     TrackLevel,
     TrackPan,
     TrackRange,
@@ -49,6 +50,18 @@ def _group_label(names: tuple[str, ...]) -> str:
     if len(names) <= 3:
         return " + ".join(names)
     return f"{', '.join(names[:2])} and {len(names) - 2} more"
+
+
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth")
+
+
+def _section_words(label: str, occurrence: int | None) -> str:
+    name = label.replace("_", "-")
+    if occurrence is None:
+        return f"the {name}es" if name.endswith("s") else f"the {name}s"
+    if occurrence == -1 or occurrence > len(ORDINALS):
+        return f"the last {name}" if occurrence == -1 else f"{name} {occurrence}"
+    return f"the {ORDINALS[occurrence - 1]} {name}"
 
 
 def section_contrast_db(metrics: dict[str, Any], label: str) -> float | None:
@@ -120,6 +133,9 @@ def measure_value(metrics: dict[str, Any], measure: Measure) -> tuple[str, float
             return f"{name} vs the rest", track_vs_rest_db(metrics, name), "LU"
         case GroupLevel(names=names):
             return f"{_group_label(names)} vs the rest", group_vs_rest_db(metrics, names), "LU"
+        case SectionLevel(names=names, label=label, occurrence=occurrence):
+            where = _section_words(label, occurrence)
+            return f"{_group_label(names)} vs the rest in {where}", extra.get(measure.key), "LU"
         case SectionContrast(label=label):
             return f"{label} vs the rest of the song", section_contrast_db(metrics, label), "LU"
         case BusReturn(bus=bus):

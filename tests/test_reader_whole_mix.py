@@ -1,0 +1,83 @@
+"""The whole mix said in other words ("every track", "the stems"), parts said to be left as
+they are, and parts said apart that together are the whole mix."""
+
+from __future__ import annotations
+
+import pytest
+from brief_checks import Songs, version_of
+
+from mixchat.assistant.reading.reader import read_brief
+from mixchat.assistant.turn.conversation import handle_brief
+
+TRACKS = [
+    ("Bass", "bass"),
+    ("Drums", "drums"),
+    ("Keys", "keys"),
+    ("Lead", "lead"),
+    ("Vox", "vocal"),
+]
+
+
+def _said(brief: str) -> list[tuple[str, int, list[tuple[str, str]]]]:
+    reading = read_brief(brief, tracks=TRACKS)
+    return [
+        (a.concept, a.direction, [(t.kind, t.value) for t in c.targets])
+        for c in reading.clauses
+        for a in c.asks
+    ]
+
+
+@pytest.mark.parametrize(
+    ("brief", "direction"),
+    [
+        ("the mix down 2 dB", -1),
+        ("bring every track up a little", 1),
+        ("turn up the stems", 1),
+        ("all stems down 2 dB", -1),
+        ("every track needs to come down", -1),
+        ("turn everyone up", 1),
+    ],
+)
+def test_the_whole_mix_in_other_words_is_its_level(brief, direction) -> None:
+    assert _said(brief) == [("level", direction, [("mix", "")])]
+
+
+@pytest.mark.parametrize(
+    ("brief", "part"),
+    [
+        ("lead louder, everything else the same", "Lead"),
+        ("everything else the same, just the lead louder", "Lead"),
+        ("bass up, drums stay as they are", "Bass"),
+        ("keys up a bit, the rest unchanged", "Keys"),
+    ],
+)
+def test_parts_said_to_stay_are_not_moved(brief, part) -> None:
+    assert _said(brief) == [("level", 1, [("track", part)])]
+
+
+def test_the_part_kept_out_of_a_group_move_still_is() -> None:
+    assert _said("the vocal stays, everything else down") == [("level", -1, [("all_but", "vocal")])]
+
+
+@pytest.fixture(scope="module")
+def songs(tmp_path_factory) -> Songs:
+    return Songs(tmp_path_factory.mktemp("whole-mix"))
+
+
+def test_parts_said_apart_that_make_the_whole_mix_move_its_level(songs) -> None:
+    song = songs["song_1"]
+    result = handle_brief(
+        song.session, "turn up all the instruments and the vocal", parent=song.base
+    )
+    tools = [c.tool for c in result.tool_calls]
+    assert "shift_all_faders" not in tools  # not taken back as a loudness drift
+    before = version_of(song, song.base).metrics["mix"]["integrated_lufs"]
+    after = version_of(song, result.version).metrics["mix"]["integrated_lufs"]
+    assert after - before >= 1.5
+
+
+def test_a_level_on_a_noun_that_is_no_part_asks_which_part(songs) -> None:
+    song = songs["song_1"]
+    result = handle_brief(song.session, "the solo is too loud", parent=song.base)
+    assert result.version is None and not result.tool_calls
+    assert "which part 'the solo' is" in result.reply and "Lead_Synth" in result.reply
