@@ -81,3 +81,18 @@ def test_a_level_on_a_noun_that_is_no_part_asks_which_part(songs) -> None:
     result = handle_brief(song.session, "the solo is too loud", parent=song.base)
     assert result.version is None and not result.tool_calls
     assert "which part 'the solo' is" in result.reply and "Lead_Synth" in result.reply
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "the lead should be the loudest thing after the vocal",
+        "the keys should be second loudest after the vocal",
+    ],
+)
+def test_the_part_a_ranking_comes_after_is_not_moved(brief) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    (clause,) = reading.clauses
+    assert [t.kind for t in clause.targets] == ["track"]
+    assert clause.targets[0].value in ("Lead", "Keys")
+    assert [t.value for t in clause.reference] == ["vocal"]

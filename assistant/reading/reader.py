@@ -430,7 +430,7 @@ _QUANTITY_BASS = re.compile(
     r"a lot of|plenty of|much) bass\b(?! (?:guitar|line|drum|part|track|player|sound))"
 )
 _REFERENCE = re.compile(
-    r"\b(?:than|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs|"
+    r"\b(?:than|after|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs|"
     r"next to|beside|in comparison (?:to|with)|in relation to|under|underneath|around|"
     r"over|on top of|(?<=loud )for|(?<=quiet )for|(?<=much )for|(?<=busy )for)\s+"
     r"(?:the\s+|my\s+|our\s+)?"
