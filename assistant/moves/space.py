@@ -8,7 +8,7 @@ from typing import Any
 from mixchat.assistant.moves.level import automate
 from mixchat.assistant.moves.tone import MoveSet, clamp
 from mixchat.assistant.planning.contract import PlanContext
-from mixchat.assistant.planning.measures import Bus, BusReturn, Width
+from mixchat.assistant.planning.measures import Bus, BusReturn, TrackPan, Width
 from mixchat.assistant.reading.reader import SectionRef
 from mixchat.tools.base import ToolCall
 
@@ -188,6 +188,8 @@ def width_move(
                     reason=f"{why}: {t.name} pan {t.pan:+.2f} → {pan:+.2f}",
                 )
             )
+            if names:  # a named part moved across: where it sits left to right
+                out.measures.append(TrackPan(track=t.name))
     if direction > 0 and not names and (predicted - before) < target:
         out.calls.extend(_ambience_for_width(context, amount))
     if direction < 0 and not names and context.state.reverb.width > 0.3:

@@ -117,7 +117,7 @@ class SectionLevel(Measure):
 
 class TrackPan(Measure):
     """Where a track sits left to right in the mix: its left-minus-right level (dB) after
-    pan and width (negative: left)."""
+    pan and width (positive: louder on the left)."""
 
     track: str
 

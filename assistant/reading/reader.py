@@ -230,6 +230,42 @@ def normalise_text(text: str) -> str:
     text = re.sub(r"\bup high\b", "in the high end", text)
     # "fighting for the same space": where two parts meet, not the reverb's space
     text = re.sub(r"\bsame (?:space|room|place|spot|area)\b", "same range", text)
+    # "the pad is hogging all the space": a part that crowds the mix is too loud
+    text = re.sub(
+        r"\b(?:hog\w*|tak\w* up|eat\w* up|us\w* up|fill\w* up)\s+(?:(?:all|too much|most)\s+"
+        r"(?:of\s+)?)?(?:the\s+)?(?:space|room|mix|headroom)\b",
+        "too loud",
+        text,
+    )
+    # "get the piano out of the way of my voice": down, against the part it is in the way of
+    text = re.sub(r"\bout of (?:the|my|our|its|their) way of\b", "quieter than", text)
+    text = re.sub(r"\bout of (?:the|my|our|its|their) way\b", "down", text)
+    # "the guitars are muddying up the vocal": one part masking another, not the mix's mud
+    text = re.sub(r"\bmudd(?:y|ies|ying|ied) up\b", "masking", text)
+    # "it's all squashed": a description, a complaint about too much compression
+    text = re.sub(
+        r"\ball (?=(?:squashed|crushed|smashed|compressed|overcompressed|over compressed)\b)",
+        "too ",
+        text,
+    )
+    # "the guitar is all on one side": the part more to the centre; "the stereo feels
+    # lopsided": the balance said, not a width asked for
+    text = re.sub(
+        r"\b(?:is|are|s|sits?|sounds?)\s+(?:all\s+|way\s+|too\s+far\s+|too\s+much\s+)?"
+        r"(?:on|to|over on)\s+one side\b",
+        "should be more to the center",
+        text,
+    )
+    text = re.sub(
+        r"\bstereo (?:image |field |picture )?(?=(?:feels|sounds|is|seems|s)\s+(?:\w+\s+)?"
+        r"(?:lopsided|unbalanced|uneven|off balance|one sided)\b)",
+        "mix ",
+        text,
+    )
+    # "the mix is too much in the middle": too narrow
+    text = re.sub(
+        r"\b(?:too much|all|too)\s+(?:\w+\s+)?in the (?:middle|center|centre)\b", "too narrow", text
+    )
     # "too far forward": too loud where it sits; "far louder", "far too": an amount
     text = re.sub(r"\btoo far (?:forward|up front|upfront|in front|out front)\b", "too loud", text)
     text = re.sub(
@@ -1764,6 +1800,20 @@ def _within_mono_complaint(clauses: list[Clause]) -> list[Clause]:
     ]
 
 
+def _open_beside_the_width(clauses: list[Clause]) -> list[Clause]:
+    """ "Too narrow, open it up": "open" beside a width complaint says the width again, not
+    more air."""
+    if not any(a.concept == "width" for c in clauses for a in c.asks):
+        return clauses
+    out = []
+    for clause in clauses:
+        asks = tuple(a for a in clause.asks if not (a.concept == "air" and a.word == "open"))
+        if clause.asks and not asks:
+            continue
+        out.append(replace(clause, asks=asks))
+    return out
+
+
 def read_brief(
     text: str, *, tracks: Sequence[tuple[str, str]] = (), said_before: str = ""
 ) -> BriefReading:
@@ -1782,6 +1832,7 @@ def read_brief(
         )
     )
     clauses = _distance_of_the_reverb(_within_mono_complaint(_verb_before_the_quality(clauses)))
+    clauses = _open_beside_the_width(clauses)
     actionable = [c for c in clauses if c.asks]
     unknown = tuple(w for c in clauses for w in c.unknown if "->" not in w)
     approx = tuple(

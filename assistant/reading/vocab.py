@@ -470,7 +470,7 @@ VAGUE = frozenset(
     "better improve improved improvement professional pro polished expensive cheap vibe vibes "
     "vibey feel feeling right wrong off weird strange good great nice bad awesome amazing "
     "fix something magic sauce special interesting fresh modern radio ready commercial "
-    "summer summery pop annoying irritating".split()
+    "summer summery pop annoying irritating lopsided unbalanced uneven".split()
 )
 PROBLEMS = frozenset({"harsh", "mud", "boom", "box", "honk", "sibilance", "buried"})
 # Complaints: a bare mention asks for the opposite ("it's thin" = more low end).
