@@ -74,3 +74,16 @@ def test_a_part_on_one_side_comes_towards_the_centre_and_nothing_widens(brief) -
 def test_a_lopsided_mix_with_no_part_is_asked_back_not_widened(brief) -> None:
     reading = read_brief(brief, tracks=TRACKS)
     assert reading.intent == "clarify" and reading.vague
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "vocals feel a bit detached from the beat, like floating on top",
+        "the vocal floats on top of the mix",
+    ],
+)
+def test_a_part_floating_on_the_mix_comes_down_not_a_mood(brief) -> None:
+    asks = _asks(brief)
+    assert [(c, d) for c, d, *_ in asks] == [("level", -1)]
+    assert "vocal" in asks[0][2]

@@ -439,6 +439,19 @@ def plan_ask(
             bus="reverb" if concept == "wet" else "delay",
             sections=clause.sections,
         )
+        if concept == "echo" and d < 0 and ask.word == "echo":
+            # "less echo on my voice": most who say echo hear the reverb as often as the
+            # delay, so both sends come down
+            out.extend(
+                send_move(
+                    context,
+                    names,
+                    direction=d,
+                    amount=amount,
+                    bus="reverb",
+                    sections=clause.sections,
+                )
+            )
     elif concept == "punch":
         # "knock harder in the low end": the EQ asked beside it lifts the body, which a
         # body-holding compressor after it would take back down

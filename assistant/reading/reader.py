@@ -262,6 +262,15 @@ def normalise_text(text: str) -> str:
         "mix ",
         text,
     )
+    # "the vocal floats on top", "detached from the beat": a part sitting on the mix, not
+    # in it (a complaint: it comes down), not the mood word "floating"
+    text = re.sub(r"\bfloat(?:s|ing)?\s+(?=on top\b|above\b|over\b)", "sitting ", text)
+    text = re.sub(
+        r"\b(?:detached|disconnected|separated?) from (?:the )?(?:beat|track|mix|band|music|"
+        r"instrumental|rest|song|backing)\b",
+        "sitting on top of the mix",
+        text,
+    )
     # "the mix is too much in the middle": too narrow
     text = re.sub(
         r"\b(?:too much|all|too)\s+(?:\w+\s+)?in the (?:middle|center|centre)\b", "too narrow", text

@@ -102,8 +102,13 @@ def extra_measures(
     for measure in measures:
         key = measure.key
         if isinstance(measure, BusReturn):  # an unused bus is silent: quoted as "off"
-            old_extra[key] = _or_silent(engine.bus_return_db(before, measure.bus))
-            new_extra[key] = _or_silent(engine.bus_return_db(after, measure.bus))
+            for extra, version_state, metrics in (
+                (old_extra, parent.state, before),
+                (new_extra, state, after),
+            ):
+                level = _return_db(engine, version_state, metrics, measure.bus)
+                if level is not None:
+                    extra[key] = _or_silent(level)
         elif isinstance(measure, TrackRange):
             audible = measure.track in {t.name for t in state.audible_tracks()}
             bands = _bands_before_after(engine, context, parent, state, measure.track)
@@ -142,6 +147,17 @@ def extra_measures(
     if old_extra or new_extra:
         before["extra"], after["extra"] = old_extra, new_extra
     return before, after
+
+
+def _return_db(engine: Engine, state: MixState, metrics: dict[str, Any], bus: str) -> float | None:
+    """The bus return's level in the render ``metrics`` describe: silent ("off") when no
+    track sends to the bus, None (not quoted) when tracks send to it but the cache has let
+    its file go in a long session."""
+    level = engine.bus_return_db(metrics, bus)
+    if level is not None:
+        return level
+    sending = any(getattr(t, f"{bus}_send_db") is not None for t in state.audible_tracks())
+    return None if sending else -120.0
 
 
 def _or_silent(level: float | None) -> float:
