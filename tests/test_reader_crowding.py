@@ -87,3 +87,15 @@ def test_a_part_floating_on_the_mix_comes_down_not_a_mood(brief) -> None:
     asks = _asks(brief)
     assert [(c, d) for c, d, *_ in asks] == [("level", -1)]
     assert "vocal" in asks[0][2]
+
+
+@pytest.mark.parametrize(
+    ("brief", "asks"),
+    [
+        ("bring the pad down theyre piercing", [("level", -1), ("harsh", -1)]),
+        ("turn the vocal down its harsh", [("level", -1), ("harsh", -1)]),
+        ("the pad is weedy, fatten up its bottom", [("low_end", 1)]),  # "its": the pad's
+    ],
+)
+def test_a_move_then_why_typed_without_a_comma_is_both(brief, asks) -> None:
+    assert [(c, d) for c, d, *_ in _asks(brief)] == asks

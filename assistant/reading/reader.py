@@ -135,6 +135,13 @@ _RUN_ON = re.compile(
     r"(?P<said>\btoo\s+\w{3,})\s+(?=(?:the\s+|my\s+)?[a-z]+\s+(?:is\s+|are\s+)?"
     r"(?:way\s+|a bit\s+|far\s+|much\s+)?too\b)"
 )
+# "bring the hats down theyre piercing": a move, then why, typed without a comma
+_MOVE_THEN_WHY = re.compile(
+    r"(?P<said>\b(?:up|down|back|out|louder|quieter|softer|lower)\b)\s+"
+    r"(?=(?:theyre|they are|it is|thats|that is|cause|because|coz|cuz)\b|its\s+(?:too|so|way|"
+    r"really|kinda|kind of|a bit|a little|just|getting|very|super|pretty|quite|harsh|muddy|"
+    r"boomy|thin|piercing|shrill|loud|quiet|buried|lost|dull|boxy|nasal|muffled)\b)"
+)
 # "less band more vocal", "more kick, less bass": one amount for each part
 _A_PART = "|".join(
     sorted((re.escape(w) for w in {*GROUP_WORDS, *ROLE_WORDS, "everything else"}), key=len)[::-1]
@@ -1404,6 +1411,7 @@ def split_clauses(text: str) -> list[str]:
     parts: list[str] = []
     start = 0
     text = _TWO_AMOUNTS.sub(r"\g<said>, ", _RUN_ON.sub(r"\g<said>, ", text))
+    text = _MOVE_THEN_WHY.sub(r"\g<said>, ", text)
     for sep in _SPLIT.finditer(text):
         before, after = text[start : sep.start()], text[sep.end() :]
         joined = sep.group(0).strip() in ("and", "&", "or")
