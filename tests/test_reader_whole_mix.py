@@ -96,3 +96,12 @@ def test_the_part_a_ranking_comes_after_is_not_moved(brief) -> None:
     assert [t.kind for t in clause.targets] == ["track"]
     assert clause.targets[0].value in ("Lead", "Keys")
     assert [t.value for t in clause.reference] == ["vocal"]
+
+
+def test_a_mood_word_on_a_part_keeps_the_mix_loudness(songs) -> None:
+    song = songs["demo"]
+    result = handle_brief(song.session, "the vocal sound small, make it more big", parent=song.base)
+    before = version_of(song, song.base).metrics["mix"]["integrated_lufs"]
+    after = version_of(song, result.version).metrics["mix"]["integrated_lufs"]
+    assert abs(after - before) <= 1.0
+    assert "Lead Vocal vs the rest" in result.reply

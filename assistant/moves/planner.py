@@ -543,7 +543,9 @@ def _mood_or_level(
         if ask.concept == "energy" or (ask.word in ("hit",)):
             return punch_move(context, names, direction=ask.direction, amount=amount)
         delta = level_db(amount, None, ask.direction)
-        return level_move(context, names, delta_db=delta, sections=clause.sections, excluded=[])
+        out = level_move(context, names, delta_db=delta, sections=clause.sections, excluded=[])
+        out.level_change = False  # the part against the rest: the mix keeps its loudness
+        return out
     out = MoveSet()
     if clause.sections:  # the section lifts against the song; the mood's colour is global
         delta = level_db(amount * 1.1, clause.amount.db, ask.direction)
