@@ -12,8 +12,9 @@ aux send is: a track moved in the stereo field leaves the reverb alone); each bu
 own thread a block behind (``bus_lane``).
 
 Sums are exact: every contribution, scaled by 2**40, is truncated to an integer and added in
-int64, and the pre-master is that sum times the mix bus's gain automation, rounded once to
-float32. So the order in which contributions are added does not matter, and a cached mix
+int64, and the pre-master is that sum times the mix bus's gain (its automation and the
+master's trim), rounded once to float32. So the order in which contributions are added does
+not matter, a trim changes no sum, and a cached mix
 (``mix-<key>.npy`` and its manifest, see ``render_plan``) becomes another state's mix by
 subtracting the contributions that changed and adding the new ones: a brief that changes one
 track of 32 touches one track, and the result is the same samples a full render gives. The
@@ -1027,7 +1028,13 @@ class _Mixdown:
         return written
 
     def _mixbus(self, start: int, stop: int) -> np.ndarray | float:
-        return mixbus_gain(self.state.automation, sample_rate=self.rate, start=start, stop=stop)
+        return mixbus_gain(
+            self.state.automation,
+            trim_db=self.state.master.trim_db,
+            sample_rate=self.rate,
+            start=start,
+            stop=stop,
+        )
 
     def _base_block(self, start: int, stop: int) -> np.ndarray:
         if self.base_mix is not None:
