@@ -118,3 +118,22 @@ def test_a_daw_export_carries_the_trim_in_the_faders(song, tmp_path) -> None:
     text = result.path.read_text()
     for track in made.state.tracks:
         assert f"VOLPAN {number(db_to_linear(track.gain_db + trim))} " in text, track.name
+
+
+def test_a_version_recorded_with_the_old_fader_shift_still_replays(song) -> None:
+    """Versions made before the trim hold ``shift_all_faders``: it still moves every fader."""
+    state = song.base_version().state
+    call = ToolCall(tool="shift_all_faders", args={"delta_db": -2.0})
+    shifted = apply_call(state, call, ToolContext()).state
+    assert shifted.master == state.master
+    assert [t.gain_db for t in shifted.tracks] == [
+        max(-60.0, t.gain_db - 2.0) for t in state.tracks
+    ]
+
+
+def test_the_settings_diff_names_the_trim(song) -> None:
+    from mixchat.tools.compare import state_diff
+
+    state = song.base_version().state
+    trimmed = state.with_master(trim_db=-1.5)
+    assert state_diff(state, trimmed) == [("master.trim_db", 0.0, -1.5)]
