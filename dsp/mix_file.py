@@ -5,7 +5,8 @@ truncated to an integer, which float32 holds exactly; the integers are summed in
 where integers below 2**53 add exactly. So a sum is exact while the mix stays under 8192
 (+78 dBFS), whatever the order of the additions, and taking a contribution out gives back the
 sum without it. The pre-master is that sum times the mix bus's gain automation, rounded
-once to float32.
+once to float32. The master's trim (``MasterState.trim_db``) is part of that gain, so a trim
+changes no cached mix, send or return.
 
 This module needs only numpy (no pedalboard, no scipy): rendering a cached version to a file
 imports nothing more.
@@ -48,14 +49,20 @@ def to_float(acc: np.ndarray, gain: np.ndarray | float = 1.0) -> np.ndarray:
 
 
 def mixbus_gain(
-    automation: Sequence[SectionAutomation], *, sample_rate: int, start: int, stop: int
+    automation: Sequence[SectionAutomation],
+    *,
+    trim_db: float = 0.0,
+    sample_rate: int,
+    start: int,
+    stop: int,
 ) -> np.ndarray | float:
-    """The mix bus's gain automation for samples ``start .. stop`` (1.0 when none moves)."""
+    """The mix bus's gain for samples ``start .. stop``: its automation plus the master's
+    trim (1.0 when none moves and there is no trim)."""
     return automation_gain(
         automation,
         owners=(None,),
         field="gain_db",
-        static_db=0.0,
+        static_db=trim_db,
         start=start,
         frames=stop - start,
         sample_rate=sample_rate,
@@ -66,12 +73,13 @@ def read_premaster(
     mix_file: Path | NpyReader,
     automation: Sequence[SectionAutomation],
     *,
+    trim_db: float = 0.0,
     sample_rate: int,
     start: int,
     stop: int,
 ) -> np.ndarray:
     """Pre-master samples ``start .. stop`` from a cached exact mix (the mix bus's gain
-    automation applied): the samples the render gave."""
+    automation and the master's trim applied): the samples the render gave."""
     reader = mix_file if isinstance(mix_file, NpyReader) else NpyReader(mix_file)
-    gain = mixbus_gain(automation, sample_rate=sample_rate, start=start, stop=stop)
+    gain = mixbus_gain(automation, trim_db=trim_db, sample_rate=sample_rate, start=start, stop=stop)
     return to_float(reader.read(start, stop), gain)

@@ -12,8 +12,9 @@ aux send is: a track moved in the stereo field leaves the reverb alone); each bu
 own thread a block behind (``bus_lane``).
 
 Sums are exact: every contribution, scaled by 2**40, is truncated to an integer and added in
-int64, and the pre-master is that sum times the mix bus's gain automation, rounded once to
-float32. So the order in which contributions are added does not matter, and a cached mix
+int64, and the pre-master is that sum times the mix bus's gain (its automation and the
+master's trim), rounded once to float32. So the order in which contributions are added does
+not matter, a trim changes no sum, and a cached mix
 (``mix-<key>.npy`` and its manifest, see ``render_plan``) becomes another state's mix by
 subtracting the contributions that changed and adding the new ones: a brief that changes one
 track of 32 touches one track, and the result is the same samples a full render gives. The
@@ -307,6 +308,28 @@ class _Blocks(Protocol):
     def block(self, start: int, stop: int) -> np.ndarray: ...
 
 
+def twin_jobs(jobs: Sequence[MixJob]) -> dict[str, list[tuple[MixJob, MixJob]]]:
+    """By source: pairs of a contribution taken out and one put back that differ only in
+    their automation (the same track output, fader, pan, width, sends and targets): a
+    section ride. Where the automation gives both the same gains they cancel."""
+
+    def placement(job: MixJob) -> tuple:
+        t = job.track
+        sends = (t.reverb_send_db, t.delay_send_db)
+        return (t.name, t.gain_db, t.pan, t.width, sends, job.premaster, job.buses)
+
+    outs: dict[tuple, list[MixJob]] = {}
+    for job in jobs:
+        if job.sign < 0:
+            outs.setdefault((job.source.insert_key, *placement(job)), []).append(job)
+    found: dict[str, list[tuple[MixJob, MixJob]]] = {}
+    for job in jobs:
+        waiting = outs.get((job.source.insert_key, *placement(job))) if job.sign > 0 else None
+        if waiting:
+            found.setdefault(job.source.insert_key, []).append((waiting.pop(), job))
+    return found
+
+
 @dataclass
 class MixJob:
     """One contribution to add (+1) or take out (-1): the placed output of a source into
@@ -368,6 +391,35 @@ class MixPlacer:
             )
         return self._gains[key]
 
+    def gains(self, job: MixJob, start: int, stop: int) -> list[np.ndarray | float]:
+        """A job's fader gain and its send gains (in ``BUSES`` order) for one block."""
+        track = job.track
+        fader = (
+            self.gain(job, (track.name,), "gain_db", track.gain_db, start, stop)
+            if matching(job.automation, track=track.name)
+            else 10.0 ** (track.gain_db / 20.0)
+        )
+        sends = [
+            self.gain(job, (track.name, None), send, getattr(track, send), start, stop)
+            for bus, send in BUSES
+            if bus in job.buses
+        ]
+        return [fader, *sends]
+
+    def cancel(self, twins: tuple[MixJob, MixJob], start: int, stop: int) -> bool:
+        """True when a contribution taken out and its twin put back place the same samples
+        in this block (the same gains, computed the same way): their truncated parts cancel
+        exactly in the sums, so neither needs adding."""
+        for old, new in zip(
+            self.gains(twins[0], start, stop), self.gains(twins[1], start, stop), strict=True
+        ):
+            if isinstance(old, float) or isinstance(new, float):
+                if not (isinstance(old, float) and isinstance(new, float) and old == new):
+                    return False
+            elif not np.array_equal(old, new):
+                return False
+        return True
+
     def add(
         self,
         job: MixJob,
@@ -385,20 +437,12 @@ class MixPlacer:
             ).astype(np.float32)
             job.pre_pan = pre_pan_matrix(channels=block.shape[0]).astype(np.float32)
             job.centred = bool(np.array_equal(job.pre_pan, job.matrix))
-        fader = (
-            self.gain(job, (track.name,), "gain_db", track.gain_db, start, stop)
-            if matching(job.automation, track=track.name)
-            else 10.0 ** (track.gain_db / 20.0)
-        )
+        fader, *gains = self.gains(job, start, stop)
         matrix, fader_rows = _scaled_matrix(job.matrix, fader)
         pre_pan = _scaled_matrix(job.pre_pan, fader)[0]
         send_gains = [
-            (
-                sends[bus],
-                self.gain(job, (track.name, None), send, getattr(track, send), start, stop),
-            )
-            for bus, send in BUSES
-            if bus in job.buses
+            (sends[bus], gain)
+            for (bus, _), gain in zip([b for b in BUSES if b[0] in job.buses], gains, strict=True)
         ]
         for lo in range(0, block.shape[1], MIX_CHUNK):
             hi = min(lo + MIX_CHUNK, block.shape[1])
@@ -959,6 +1003,7 @@ class _Mixdown:
         by_source: dict[str, list[MixJob]] = {}
         for job in self.jobs:
             by_source.setdefault(job.source.insert_key, []).append(job)
+        twins = twin_jobs(self.jobs)
         placer = MixPlacer(self.rate)
         output = _Output(sinks)
         pending: deque[tuple[int, int, np.ndarray]] = deque()
@@ -977,7 +1022,15 @@ class _Mixdown:
                 acc = self._base_block(start, stop)
                 sends = self._send_blocks(start, stop)
                 for source, block in feeds.blocks(index):
+                    same = {
+                        id(job)
+                        for pair in twins.get(source.insert_key, ())
+                        if placer.cancel(pair, start, stop)
+                        for job in pair
+                    }
                     for job in by_source.get(source.insert_key, []):
+                        if id(job) in same:
+                            continue
                         written = self._writer_for(job, start)
                         placer.add(job, block, start, acc, sends, written)
                     if progress is not None:
@@ -1027,7 +1080,13 @@ class _Mixdown:
         return written
 
     def _mixbus(self, start: int, stop: int) -> np.ndarray | float:
-        return mixbus_gain(self.state.automation, sample_rate=self.rate, start=start, stop=stop)
+        return mixbus_gain(
+            self.state.automation,
+            trim_db=self.state.master.trim_db,
+            sample_rate=self.rate,
+            start=start,
+            stop=stop,
+        )
 
     def _base_block(self, start: int, stop: int) -> np.ndarray:
         if self.base_mix is not None:

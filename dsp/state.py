@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from mixchat.dsp.cleanup.spec import Cleanup
 from mixchat.dsp.errors import StateError
@@ -128,6 +135,9 @@ class SectionAutomation(Frozen):
     ramp_ms: float = Field(default=80.0, ge=1.0, le=2000.0)
 
 
+MAX_MIX_TRIM_DB = 48.0
+
+
 class MasterState(Frozen):
     enabled: bool = False
     width: float = Field(default=1.0, ge=0.0, le=2.0)  # side gain before the EQ: 1 unchanged
@@ -136,6 +146,18 @@ class MasterState(Frozen):
     loudness_enabled: bool = True
     target_lufs: float = Field(default=-14.0, ge=-40.0, le=-4.0)
     ceiling_dbtp: float = Field(default=-1.0, ge=-12.0, le=0.0)
+    # gain on the summed mix (tracks and bus returns) before the master chain, on or off:
+    # the loudness compensation after a brief, which re-renders no track and no bus
+    trim_db: float = Field(default=0.0, ge=-MAX_MIX_TRIM_DB, le=MAX_MIX_TRIM_DB)
+
+    @model_serializer(mode="wrap")
+    def _unset_trim_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        """A state without a trim dumps as one made before the trim existed, so the
+        versions and cache names made then stay valid."""
+        data = handler(self)
+        if self.trim_db == 0.0:
+            data.pop("trim_db", None)
+        return data
 
 
 class MixState(Frozen):
@@ -165,6 +187,17 @@ class MixState(Frozen):
     def with_master(self, **changes: object) -> MixState:
         new = build(MasterState, {**self.master.model_dump(), **changes})
         return self.model_copy(update={"master": new})
+
+    def with_trim_in_faders(self) -> MixState:
+        """The same mix with the master's trim moved into every fader (sends follow the
+        faders, so the pre-master is the same to float32 rounding): for a DAW, whose master
+        fader comes after the master chain. Faders are not clamped: the level is kept."""
+        trim = self.master.trim_db
+        if trim == 0.0:
+            return self
+        tracks = tuple(t.model_copy(update={"gain_db": t.gain_db + trim}) for t in self.tracks)
+        master = self.master.model_copy(update={"trim_db": 0.0})
+        return self.model_copy(update={"tracks": tracks, "master": master})
 
     def audible_tracks(self) -> list[TrackState]:
         soloed = [t for t in self.tracks if t.solo]

@@ -128,7 +128,7 @@ def test_a_bus_return_is_measured_as_the_committed_state_renders_it(session: Ses
     compensated = apply_call(versions[1].state, loudness_compensation(3.0), ToolContext()).state
     shifted = shifted_metrics(versions[1].metrics, -3.0, versions[1].metrics["tracks"])
     rendered = engine.render(compensated)
-    fresh = engine.bus_return_db({"bus_files": rendered.bus_files}, "reverb")
+    fresh = engine.bus_return_db(engine.metrics_of(rendered, compensated), "reverb")
     assert engine.bus_return_db(shifted, "reverb") == pytest.approx(fresh, abs=0.05)
     assert fresh == pytest.approx(levels[1] - 3.0, abs=0.05)
 

@@ -98,8 +98,8 @@ def test_a_brief_measures_only_the_track_outputs_it_made(session, monkeypatch):
     assert all(engine.store.has(key) for key in stored)
 
     made = handle_brief(session, "more air on the keys", parent=parent.version)
-    moved = {c.args.get("track") for c in made.tool_calls if c.tool != "shift_all_faders"}
-    assert moved == {"keys"}  # its EQ (and the faders that keep the loudness, if they moved)
+    moved = {c.args.get("track") for c in made.tool_calls if c.tool != "trim_mix"}
+    assert moved == {"keys"}  # its EQ (and the mix trim that keeps the loudness, if it moved)
     new_key = engine.insert_key(session.load(made.version).state.track("keys"))
     assert new_key not in stored
     assert set(saved) == {new_key} and len(meters) == 1

@@ -300,7 +300,7 @@ async def test_bad_arguments_and_outside_paths_get_one_line_errors_and_it_keeps_
                 "apply_tools",
                 {
                     "session": session,
-                    "calls": [{"tool": "shift_all_faders", "args": {"delta_db": -2.0}}],
+                    "calls": [{"tool": "trim_mix", "args": {"delta_db": -2.0}}],
                 },
             )
             assert "spotifi" in await refused(

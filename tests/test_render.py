@@ -599,6 +599,16 @@ def test_a_revision_from_the_cached_mix_equals_a_full_render_sample_for_sample(b
                 )
             }
         ),
+        state.model_copy(  # a ride moved: only the blocks it touches are mixed again
+            update={
+                "automation": (
+                    SectionAutomation(track=None, start_s=0.5, end_s=1.5, gain_db=-5.0),
+                    SectionAutomation(track="vocal", start_s=1.2, end_s=2.2, gain_db=1.5),
+                    SectionAutomation(track="keys", start_s=0.2, end_s=0.6, reverb_send_db=-3),
+                )
+            }
+        ),
+        state,
     ]
     for step in steps:
         revised = render(stems, step, cache_dir=cache, block_s=0.7)
@@ -606,6 +616,39 @@ def test_a_revision_from_the_cached_mix_equals_a_full_render_sample_for_sample(b
         np.testing.assert_array_equal(revised.premaster, fresh.premaster)
     eq_only = render(stems, steps[1], cache_dir=cache, block_s=0.7)
     assert eq_only.rendered == [] and eq_only.base is not None
+
+
+def test_a_section_ride_mixes_again_only_the_blocks_it_moves(band, tmp_path, monkeypatch):
+    """A ride on the vocal from 1.0 to 1.5 s: its old and new contributions are the same
+    outside the ride's blocks, so only those are placed (out and in); the result is the full
+    render's, bit for bit."""
+    stems, state = band
+    cache = tmp_path / "cache"
+    import mixchat.dsp.render as render_module
+
+    render(stems, state, cache_dir=cache, block_s=0.5)
+    ride = state.model_copy(
+        update={
+            "automation": (SectionAutomation(track="vocal", start_s=1.0, end_s=1.5, gain_db=3),)
+        }
+    )
+    placed: list[tuple[str, int, int]] = []
+    real_add = render_module.MixPlacer.add
+
+    def add(self, job, block, start, *args, **kwargs):
+        placed.append((job.track.name, job.sign, start))
+        return real_add(self, job, block, start, *args, **kwargs)
+
+    monkeypatch.setattr(render_module.MixPlacer, "add", add)
+    revised = render(stems, ride, cache_dir=cache, block_s=0.5)
+    assert revised.base is not None
+    starts = sorted({start for name, _, start in placed if name == "vocal"})
+    assert RATE in starts and len(starts) <= 3  # the ride's block and its ramps' neighbours
+    assert 0 not in starts and int(2.5 * RATE) not in starts  # of the song's six blocks
+    signs = sorted(sign for name, sign, _ in placed if name == "vocal")
+    assert signs == [-1] * len(starts) + [1] * len(starts)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(revised.premaster, render(stems, ride).premaster)
 
 
 def test_a_render_from_a_position_plays_the_same_samples(band, tmp_path):

@@ -28,6 +28,7 @@ from mixchat.dsp.state import MixState
 from mixchat.tools.catalog import REGISTRY, ToolCall, ToolContext, apply_calls
 from mixchat.tools.cleanup_faults import faults_lookup
 from mixchat.tools.engine import Engine
+from mixchat.tools.record_tools import REPLAY_ONLY
 from mixchat.tools.session import Session, Version
 from mixchat.tools.workspace import create_session
 
@@ -176,29 +177,29 @@ def test_every_version_replays_from_its_parent(session: Session) -> None:
 
 def test_the_session_calls_every_tool(session: Session) -> None:
     used = {c.tool for v in made_after_the_first(session) for c in v.tool_calls}
-    assert used == set(REGISTRY.tools)
+    assert used == set(REGISTRY.tools) - set(REPLAY_ONLY)
 
 
 def test_every_tool_has_categories_and_planners_are_offered_all_but_the_record_ones() -> None:
     assert [name for name, t in REGISTRY.tools.items() if not t.categories] == []
     recorded = {name for name, t in REGISTRY.tools.items() if "record" in t.categories}
-    assert recorded == {"shift_all_faders", "restore_settings", "blend_settings"}
+    assert recorded == {"trim_mix", "shift_all_faders", "restore_settings", "blend_settings"}
     offered = {schema["function"]["name"] for schema in REGISTRY.schemas()}
     assert offered == set(REGISTRY.tools) - recorded
 
 
 def test_loudness_compensation_is_in_the_record(session: Session) -> None:
-    """A tonal brief whose loudness drifted: its faders moved after the planner, and the
+    """A tonal brief whose loudness drifted: the mix's trim moved after the planner, and the
     record says so (without that call it would not replay)."""
     compensated = [
         v
         for v in made_after_the_first(session)
-        if v.tool_calls and v.tool_calls[-1].tool == "shift_all_faders"
+        if v.tool_calls and v.tool_calls[-1].tool == "trim_mix"
     ]
     assert compensated
     for version in compensated:
         shift = version.tool_calls[-1].args["delta_db"]
-        assert "all faders" in version.reply and f"{shift:+.1f} dB" in version.reply
+        assert "mix level" in version.reply and f"{shift:+.1f} dB" in version.reply
         without = version.model_copy(update={"tool_calls": version.tool_calls[:-1]})
         assert replay(session, without) != version.state
 

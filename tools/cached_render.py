@@ -72,7 +72,12 @@ def render_cached(
                 yield reader.read(start, stop)
             else:
                 yield read_premaster(
-                    reader, state.automation, sample_rate=rate, start=start, stop=stop
+                    reader,
+                    state.automation,
+                    trim_db=state.master.trim_db,
+                    sample_rate=rate,
+                    start=start,
+                    stop=stop,
                 )
 
     mix = metrics["mix"]

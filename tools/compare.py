@@ -49,6 +49,7 @@ def _state_dict(state: MixState) -> dict[str, Any]:
         settings["compressor"] = compressor(track.compressor) if track.compressor else None
         tracks[track.name] = settings
     data["tracks"] = tracks
+    data["master"]["trim_db"] = state.master.trim_db  # left out of a dump when 0
     data["master"]["eq"] = {
         f"band {i + 1}": eq_band(band) for i, band in enumerate(state.master.eq)
     }

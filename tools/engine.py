@@ -93,6 +93,7 @@ class Rendered:
         return read_premaster(
             self.mix_file,
             self.state.automation,
+            trim_db=self.state.master.trim_db,
             sample_rate=self.sample_rate,
             start=start,
             stop=stop,
@@ -345,6 +346,8 @@ class Engine:
                 rendered.premaster_analysis.metrics.integrated_lufs, 2
             )
         metrics["bus_files"] = rendered.bus_files  # so bus_return_db can measure them later
+        if state.master.trim_db:
+            metrics["fader_shift_db"] = state.master.trim_db  # after the returns: not in them
         return {**metrics, **self.cache_refs(rendered, state)}
 
     def cache_refs(self, rendered: Rendered, state: MixState) -> dict[str, Any]:
@@ -369,7 +372,8 @@ class Engine:
     def track_facts(self, state: MixState) -> dict[str, dict[str, Any]]:
         """Each audible track as it sits in the mix: loudness, bands, centroid, crest.
 
-        Measured on the track's insert output plus its fader gain; automation and pan are
+        Measured on the track's insert output plus its fader gain and the mix's trim (so a
+        track's level against the mix's is what it is at the output); automation and pan are
         left out so the figures describe the track's own sound.
         """
         tracks = state.audible_tracks()
@@ -377,7 +381,7 @@ class Engine:
         facts = {}
         for track in tracks:
             own = own_facts[track.name]
-            gain = track.gain_db
+            gain = track.gain_db + state.master.trim_db
             facts[track.name] = {
                 "role": track.role,
                 "lufs": round(own["lufs"] + gain, 2),

@@ -1,8 +1,9 @@
 """Tools the conversation writes into a version itself, so that every version's tool calls,
 applied to its parent's state, give its state: the loudness compensation after a brief
-(``shift_all_faders``), the settings an undo or revert brings back (``restore_settings``) and
-the settings a follow-up ("halfway back", "a bit more") computes between two versions
-(``blend_settings``).
+(``trim_mix``, the mix's trim before the master; versions made before it moved every fader,
+``shift_all_faders``, kept so that they replay), the settings an undo or revert brings back
+(``restore_settings``) and the settings a follow-up ("halfway back", "a bit more") computes
+between two versions (``blend_settings``).
 
 They are registered in the ``record`` category: the planners are not offered them.
 """
@@ -15,6 +16,7 @@ from pydantic import Field
 
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.state import (
+    MAX_MIX_TRIM_DB,
     DelayBus,
     MasterState,
     MixState,
@@ -26,6 +28,7 @@ from mixchat.tools.base import Change, ToolArgs, ToolCall, ToolContext, tool
 from mixchat.tools.settings_text import db
 
 MIN_GAIN_DB, MAX_GAIN_DB = -60.0, 24.0  # TrackState.gain_db's bounds
+REPLAY_ONLY = ("shift_all_faders",)  # no longer written; registered so old versions replay
 
 
 class ShiftArgs(ToolArgs):
@@ -33,6 +36,15 @@ class ShiftArgs(ToolArgs):
         ge=MIN_GAIN_DB - MAX_GAIN_DB,
         le=MAX_GAIN_DB - MIN_GAIN_DB,
         description="dB added to every fader (each stays within -60..+24 dB)",
+    )
+
+
+class TrimArgs(ToolArgs):
+    delta_db: float = Field(
+        ge=-2 * MAX_MIX_TRIM_DB,
+        le=2 * MAX_MIX_TRIM_DB,
+        description=f"dB added to the mix's trim before the master (it stays within "
+        f"-{MAX_MIX_TRIM_DB:g}..+{MAX_MIX_TRIM_DB:g} dB)",
     )
 
 
@@ -66,9 +78,22 @@ class BlendArgs(ToolArgs):
 
 
 @tool(
+    "trim_mix",
+    "Move the mix's trim (after the tracks and bus returns, before the master) by delta_db: "
+    "the loudness compensation that keeps a brief's before and after at the same loudness.",
+    categories=("loudness", "record"),
+)
+def trim_mix(state: MixState, args: TrimArgs, context: ToolContext) -> Change:
+    trim_db = max(-MAX_MIX_TRIM_DB, min(MAX_MIX_TRIM_DB, state.master.trim_db + args.delta_db))
+    return Change(
+        state=state.with_master(trim_db=trim_db), summary=f"mix level {db(args.delta_db)}"
+    )
+
+
+@tool(
     "shift_all_faders",
-    "Move every track's fader by delta_db: the loudness compensation that keeps a brief's "
-    "before and after at the same loudness.",
+    "Move every track's fader by delta_db: the loudness compensation of versions made before "
+    "the mix had a trim (``trim_mix``).",
     categories=("level", "record"),
 )
 def shift_all_faders(state: MixState, args: ShiftArgs, context: ToolContext) -> Change:

@@ -198,10 +198,12 @@ def track_line(track: TrackState) -> str:
 
 
 def master_lines(master: MasterState) -> list[str]:
-    """The master chain in order, one line per stage."""
+    """The master chain in order, one line per stage (the mix's trim first, when it has one:
+    it comes before the chain, on or off)."""
+    trim = [f"mix trim {master.trim_db:+.1f} dB (before the master)"] if master.trim_db else []
     if not master.enabled:
-        return ["master chain off (the mix is pre-master)"]
-    lines = [f"width {master.width:.2f} (side gain)"] if master.width != 1.0 else []
+        return [*trim, "master chain off (the mix is pre-master)"]
+    lines = [*trim, *([f"width {master.width:.2f} (side gain)"] if master.width != 1.0 else [])]
     lines += [f"EQ {eq_band(band)}" for band in master.eq]
     if master.glue is not None:
         lines.append(f"glue compressor {compressor(master.glue)}")

@@ -23,8 +23,13 @@ def drum_tracks(context: PlanContext) -> list[str]:
 
 
 def input_lufs(context: PlanContext, name: str) -> float:
-    t = context.state.track(name)
-    return context.tracks[name].lufs - t.gain_db if name in context.tracks else -20.0
+    """A track's level into its inserts' dynamics: its level in the mix less its fader and
+    the mix's trim."""
+    if name not in context.tracks:
+        return -20.0
+    return (
+        context.tracks[name].lufs - context.state.track(name).gain_db - context.state.master.trim_db
+    )
 
 
 def punch_move(

@@ -226,7 +226,7 @@ def _carry_out(
     if held is not None:
         compensation, state, metrics = held
         calls.append(compensation)
-        notes.append(f"all faders {compensation.args['delta_db']:+.1f} dB {compensation.reason}")
+        notes.append(f"mix level {compensation.args['delta_db']:+.1f} dB {compensation.reason}")
     notes.extend(_over_full_scale(before, metrics, state))
     before, metrics = extra_measures(engine, context, parent, state, before, metrics, plan.measures)
     body = compose_reply(

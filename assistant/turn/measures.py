@@ -53,10 +53,11 @@ MIX_LEVEL_FIELDS = (
 def shifted_metrics(
     metrics: dict[str, Any], delta_db: float, tracks: dict[str, Any]
 ) -> dict[str, Any]:
-    """The metrics of the same render scaled by delta_db: with the master off, moving every
-    fader by the same amount scales the pre-master mix exactly (sends, returns and automation
-    follow the faders), so no second render is needed; shares, centroid, width, crest and
-    LRA do not change, the spectrum shifts with the level."""
+    """The metrics of the same render scaled by delta_db: with the master off, a trim (or,
+    in versions made before it, every fader moved by the same amount) scales the pre-master
+    mix exactly, so no second render is needed; shares, centroid, width, crest and LRA do not
+    change, the spectrum shifts with the level. ``fader_shift_db`` is the gain after the bus
+    return files the metrics name."""
     mix = dict(metrics["mix"])
     for key in MIX_LEVEL_FIELDS:
         mix[key] = round(mix[key] + delta_db, 3)
@@ -219,11 +220,12 @@ def held_loudness(
     *,
     target_lufs: float,
 ) -> tuple[ToolCall, MixState, dict[str, Any]] | None:
-    """The fader shift that puts the mix back at ``target_lufs``, the state after it and its
-    metrics; None when the master sets the loudness itself. Master off: the pre-master mix
-    scales exactly with the faders, so the metrics shift without a second measure. Master on
-    without a loudness target: the chain runs again on the scaled pre-master mix (in memory)
-    until it lands, and the state found is rendered and measured."""
+    """The trim that puts the mix back at ``target_lufs``, the state after it and its
+    metrics; None when the master sets the loudness itself. The trim comes after every track
+    and bus return, so nothing is rendered again. Master off: the pre-master mix scales
+    exactly with the trim, so the metrics shift without a second measure. Master on without
+    a loudness target: the chain runs again on the scaled pre-master mix (in memory) until it
+    lands, and the state found is mastered (from the cached mix) and measured."""
     if state.master.enabled and state.master.loudness_enabled:
         return None
     lufs = float(metrics["mix"]["integrated_lufs"])
@@ -276,10 +278,10 @@ def level_match_calls(
 
 
 def loudness_compensation(drift_lu: float) -> ToolCall:
-    """The call that moves every fader by -drift, so before and after compare at the same
-    loudness (recorded with the brief's calls, so the version replays)."""
+    """The call that trims the mix by -drift before the master, so before and after compare
+    at the same loudness (recorded with the brief's calls, so the version replays)."""
     return ToolCall(
-        tool="shift_all_faders",
+        tool="trim_mix",
         args={"delta_db": round(-drift_lu, 2)},
         reason="to keep the mix loudness where it was (fair comparison)",
     )

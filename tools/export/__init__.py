@@ -65,8 +65,17 @@ def export_version(
     if tempo is None:
         tempo = DEFAULT_TEMPO_BPM
         notes.append(f"tempo unknown: the project is set to {DEFAULT_TEMPO_BPM:g} BPM")
+    state = loaded.state
+    if state.master.trim_db:
+        # a DAW's master fader comes after its master plugins, and the trim comes before the
+        # master chain: moved into every fader (sends follow them), the mix sounds the same
+        state = state.with_trim_in_faders()
+        notes.append(
+            f"the mix's trim ({loaded.state.master.trim_db:+.1f} dB before the master) is in "
+            "every track's fader"
+        )
     common = dict(
-        state=loaded.state,
+        state=state,
         sources=sources,
         sample_rate=meta.sample_rate,
         tempo_bpm=float(tempo),
