@@ -99,3 +99,17 @@ def test_a_part_floating_on_the_mix_comes_down_not_a_mood(brief) -> None:
 )
 def test_a_move_then_why_typed_without_a_comma_is_both(brief, asks) -> None:
     assert [(c, d) for c, d, *_ in _asks(brief)] == asks
+
+
+@pytest.mark.parametrize(
+    ("brief", "asks"),
+    [
+        ("everything sounds far away and washed out", [("wet", -1)]),
+        ("the vocal has too much 200 hz", [("eq_point", -1)]),
+        ("not enough 100 hz in the pad", [("eq_point", 1)]),
+        ("can u make the pad less farty", [("boom", -1)]),
+        ("the pad should swell in the chorus", [("level", 1)]),
+    ],
+)
+def test_words_from_other_voices(brief, asks) -> None:
+    assert [(c, d) for c, d, *_ in _asks(brief)] == asks

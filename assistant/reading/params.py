@@ -14,8 +14,11 @@ from mixchat.assistant.reading.asks import Ask
 
 _FREQ = r"(\d+(?:\.\d+)?)\s*(khz|k|hz)\b"
 _GAIN = r"(\d+(?:\.\d+)?)\s*db\b"
-_CUT_WORDS = r"cut|dip|reduce|pull|take out|scoop|notch|lower|attenuate|tame|shelve down|shelf down"
-_BOOST_WORDS = r"boost|lift|add|raise|bump|shelf|shelve|push"
+_CUT_WORDS = (
+    r"cut|dip|reduce|pull|take out|scoop|notch|lower|attenuate|tame|shelve down|shelf down|"
+    r"too much|less"  # "the vocal has too much 200 hz": an excess said of a frequency
+)
+_BOOST_WORDS = r"boost|lift|add|raise|bump|shelf|shelve|push|more|not enough"
 _EQ_AT = re.compile(
     rf"\b(?P<verb>{_CUT_WORDS}|{_BOOST_WORDS})\s+(?:(?:of|by)\s+)?(?:{_GAIN}\s+)?"
     rf"(?:at|around|near|@)\s+{_FREQ}"

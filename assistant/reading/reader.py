@@ -1783,7 +1783,7 @@ def _distance_of_the_reverb(clauses: list[Clause]) -> list[Clause]:
         for c in clauses
         for a in c.asks
         if a.concept == "wet" and a.direction < 0
-        for t in c.targets
+        for t in c.targets or (TargetRef("mix"),)  # "... and washed out": the mix's reverb
     }
     if not drier:
         return clauses

@@ -89,6 +89,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "flabby": ("boom", 1),
     "bloated": ("boom", 1),
     "tubby": ("boom", 1),
+    "farty": ("boom", 1),
+    "flubby": ("boom", 1),
     "boxy": ("box", 1),
     "cardboard": ("box", 1),
     "honky": ("honk", 1),
@@ -239,6 +241,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     # level and balance
     "loud": ("level", 1),
     "louder": ("level", 1),
+    "swell": ("level", 1),  # "the pad should swell in the chorus"
+    "swells": ("level", 1),
     "quiet": ("level", -1),
     "quieter": ("level", -1),
     "hard": ("level", 1),
@@ -480,6 +484,7 @@ COMPLAINTS = frozenset(
     "overpower closet curtain blanket pillow towel".split()
 ) | {
     "far away",
+    "washed out",
     "stick out",
     "poke out",
     "jump out",
