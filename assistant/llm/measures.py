@@ -14,6 +14,7 @@ from mixchat.assistant.planning.measures import (
     Centroid,
     Measure,
     SectionContrast,
+    SectionLevel,
     TrackLevel,
     TruePeak,
     Width,
@@ -72,6 +73,16 @@ def measures_for(calls: list[ToolCall], state: MixState) -> list[Measure]:
             measures.append(TruePeak())
         if _is(call, "automation") and isinstance(args.get("section"), str):
             measures.append(SectionContrast(label=args["section"]))
+            if track:  # a ride on a part: the part against the rest where it acts
+                occurrence = args.get("occurrence")
+                measures.append(
+                    SectionLevel(
+                        names=(track,),
+                        label=args["section"],
+                        occurrence=occurrence if isinstance(occurrence, int) else None,
+                    )
+                )
+                continue
         if track and not _is(call, "stereo"):
             measures.append(TrackLevel(track=track))
     return list(dict.fromkeys(measures))
