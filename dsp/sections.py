@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import soxr
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.ndimage import maximum_filter1d
 
 from mixchat.dsp import fft
+from mixchat.dsp.clustering import average_linkage, clusters_within
 from mixchat.dsp.errors import AudioFileError
 from mixchat.dsp.loudness import integrated_lufs
 from mixchat.dsp.section_features import (
@@ -321,6 +320,16 @@ def _scaled(curve: np.ndarray) -> np.ndarray:
     return curve / (curve.max() + 1e-9)
 
 
+def running_max(curve: np.ndarray, *, reach: int) -> np.ndarray:
+    """Each value's maximum over the ``reach`` values on either side, the ends held
+    (``scipy.ndimage.maximum_filter1d(curve, 2 * reach + 1, mode="nearest")``, without
+    importing scipy.ndimage)."""
+    if reach <= 0 or curve.size == 0:
+        return curve.copy()
+    padded = np.pad(curve, reach, mode="edge")
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).max(axis=1)
+
+
 def _pick_boundaries(novelty: np.ndarray, *, audible_beats: tuple[int, int]) -> list[int]:
     """Beat indices of the boundaries, with 0 and len(beats) as the ends."""
     n = novelty.size
@@ -329,7 +338,7 @@ def _pick_boundaries(novelty: np.ndarray, *, audible_beats: tuple[int, int]) -> 
     allowed = np.zeros(n)
     allowed[first + min_gap // 2 : max(last - min_gap // 2 + 1, 0)] = 1.0
     curve = novelty * allowed
-    local_max = curve == maximum_filter1d(curve, size=2 * min_gap - 1, mode="nearest")
+    local_max = curve == running_max(curve, reach=min_gap - 1)
     baseline = float(np.median(novelty[first : last + 1]))
     threshold = baseline + min(0.25 * (curve.max() - baseline), PEAK_OVER_MEDIAN * baseline)
     peaks = _snap_to_bars(np.flatnonzero(local_max & (curve > threshold)), curve)
@@ -420,11 +429,11 @@ def _cluster(segments: list[_Segment]) -> np.ndarray:
     feats = np.array([s.features for s in segments])
     if len(segments) < 2:
         return np.zeros(len(segments), dtype=int)
-    tree = linkage(feats, method="average", metric="euclidean")
+    tree = average_linkage(feats)
     distances = tree[:, 2]
     cut = 0.5 * float(np.median(distances) + distances.min()) if distances.size > 2 else 0.5
     cut = max(cut, 0.35 * float(distances.max()))
-    return fcluster(tree, t=cut, criterion="distance")
+    return clusters_within(tree, distance=cut)
 
 
 def _fill_unlabelled(
