@@ -105,10 +105,13 @@ def ingest(
     copies: Mapping[str, Put] | None = None,
     progress: Progress | None = None,
     faults: bool = False,
+    expected_roles: Mapping[str, str] | None = None,
 ) -> Ingested:
     """Read every stem once (``frames`` long, at ``sample_rate``) and measure it;
-    ``faults``: feed the clean-up detectors too (what does not depend on the role)."""
+    ``faults``: feed the clean-up detectors too (what does not depend on the role, and what
+    depends on it for the stems ``expected_roles`` gives a role: a vocal's own parts)."""
     copies = copies or {}
+    roles = expected_roles or {}
     stems = [
         _Stem(
             name,
@@ -117,7 +120,16 @@ def ingest(
             sample_rate,
             frames,
             bands_put(name),
-            FaultMeter(sample_rate=sample_rate, frames=frames, role=None) if faults else None,
+            (
+                FaultMeter(
+                    sample_rate=sample_rate,
+                    frames=frames,
+                    role=None,
+                    expected_role=roles.get(name),
+                )
+                if faults
+                else None
+            ),
         )
         for name, reader in readers.items()
     ]

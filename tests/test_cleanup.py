@@ -539,6 +539,39 @@ def test_detectors_fed_before_the_role_is_known_find_what_one_pass_finds() -> No
         assert (found.rumble.plosives > 0) == (role == "vocal"), role
 
 
+def test_detectors_told_the_named_role_find_the_same_without_a_second_read() -> None:
+    # a stem whose name says vocal gets its plosives and esses measured in the decoding
+    # pass: finished for that role, the stem is read no more (only the noise's quiet
+    # frames); finished for another role, it finds what that role finds (a vocal's own
+    # parts read from the stem again)
+    clean, rate = _stem("songs", "song_1", "Lead_Vocal_Main.flac", seconds=60)
+    rng = np.random.default_rng(13)
+    faulty, _ = plant_clicks(clean, rate, count=8, rng=rng, low=0.3, high=0.6)
+    faulty, _ = plant_plosives(faulty, rate, count=5, freq_hz=45, length_s=0.08, rng=rng)
+    frames = faulty.shape[1]
+    read_frames = []
+
+    def read(start: int, stop: int) -> np.ndarray:
+        read_frames.append(stop - start)
+        return faulty[:, start:stop]
+
+    for expected, role in (("vocal", "vocal"), ("vocal", "guitar"), ("bass", "vocal")):
+        meter = FaultMeter(sample_rate=rate, frames=frames, role=None, expected_role=expected)
+        for start in range(0, frames, 1 << 18):
+            block = faulty[:, start : min(start + (1 << 18), frames)]
+            meter.feed(block, block.mean(axis=0))
+        meter.settle()
+        read_frames.clear()
+        found = meter.finish(read, role=role)
+        again = sum(read_frames)
+        assert found == stream_faults(read, frames=frames, sample_rate=rate, role=role), role
+        assert (found.rumble.plosives > 0) == (role == "vocal"), (expected, role)
+        if expected == role or role != "vocal":
+            assert again < frames // 4, (expected, role)  # the noise's quiet frames
+        else:
+            assert again >= frames, (expected, role)
+
+
 def test_clean_stems_raise_no_fault() -> None:
     root = shared_path()
     flagged = {}

@@ -84,8 +84,9 @@ def create_session(
 
     The stems are read once, a block at a time (``mixchat.dsp.ingest``): roles, tempo,
     sections, version 0's metrics, the clean-up findings and every analysis later steps read
-    come from that pass (a vocal's plosives and esses, judged only on vocals, read it once
-    more), and the session refers to the stem files instead of copying them."""
+    come from that pass (a vocal's plosives and esses, judged only on vocals, come from it
+    when the stem's name says vocal, else from a second read once the audio says so), and
+    the session refers to the stem files instead of copying them."""
     session_path = Path(session_path)
     if (session_path / "session.json").exists():
         raise SessionError(
@@ -111,6 +112,7 @@ def create_session(
             copies=copies,
             progress=lambda label, f: report(label, 0.05 + 0.7 * f),
             faults=True,
+            expected_roles=_named_roles(names),
         )
         shas = {name: future.result() for name, future in hashes.items()}
     report("roles, tempo and sections", 0.8)
@@ -218,6 +220,11 @@ def _checked(names: list[str], infos: list[Any], ingested: Ingested) -> list[str
         if extras.peak < 10.0 ** (SILENCE_PEAK_DBFS / 20.0):
             notes.append(f"{info.path.name} is silent (peak below {SILENCE_PEAK_DBFS:g} dBFS)")
     return notes
+
+
+def _named_roles(names: list[str]) -> dict[str, str]:
+    """The roles the stems' names state: ``_role_guess`` keeps them, whatever the audio."""
+    return {name: found[0] for name in names if (found := role_from_name(name)) is not None}
 
 
 def _role_guess(name: str, reader: StemReader, extras: Any, rate: int) -> RoleGuess:

@@ -59,9 +59,18 @@ class FaultMeter:
     decimated stream waits in a temporary file and clicks are searched every block.
     ``settle`` once the stem has been fed to its end lets go of what only feeding needed;
     ``finish`` then names the role, feeds a vocal's own parts (plosives, sibilance) in a
-    second pass and gives the findings ``stream_faults`` gives."""
+    second pass and gives the findings ``stream_faults`` gives. ``expected_role`` (a role
+    the stem's name states, known before it is decoded) feeds those parts in the first
+    pass, so ``finish`` for that role reads the stem no more."""
 
-    def __init__(self, *, sample_rate: int, frames: int, role: str | None) -> None:
+    def __init__(
+        self,
+        *,
+        sample_rate: int,
+        frames: int,
+        role: str | None,
+        expected_role: str | None = None,
+    ) -> None:
         self.role = role
         self.sample_rate, self.frames = sample_rate, frames
         # fed side by side: what waits for the role waits on disk
@@ -74,9 +83,15 @@ class FaultMeter:
             if role is None
             else ClickMeter(sample_rate=sample_rate)
         )
-        self.rumble = RumbleMeter(sample_rate=sample_rate, frames=frames, role=role or "other")
+        parts_role = role or expected_role  # the role a vocal's own parts are fed for
+        self._parts_fed_for = expected_role if role is None else None
+        self.rumble = RumbleMeter(
+            sample_rate=sample_rate, frames=frames, role=parts_role or "other"
+        )
         self.sibilance = (
-            SibilanceMeter(sample_rate=sample_rate) if role is not None and is_vocal(role) else None
+            SibilanceMeter(sample_rate=sample_rate)
+            if parts_role is not None and is_vocal(parts_role)
+            else None
         )
 
     def feed(self, audio: np.ndarray, mono: np.ndarray | None = None) -> None:
@@ -104,9 +119,17 @@ class FaultMeter:
     def finish(self, read: Reread, *, role: str, block: int = FEED_FRAMES) -> StemFaults:
         """The findings of a meter made with ``role=None``, judged for ``role``."""
         self.role = role
+        fed = self._parts_fed_for
+        if fed is not None and _same_parts(fed, role):
+            self.rumble.assign(role)  # its plosives (if a vocal's) were fed with the rest
+            return self.result(read)
+        if fed in VOCAL_ROLES:
+            self.rumble.restart_plosives()  # fed for another role: again from the start
         plosives = self.rumble.assign(role)
         if is_vocal(role):
             self.sibilance = SibilanceMeter(sample_rate=self.sample_rate)
+        else:
+            self.sibilance = None
         if plosives or self.sibilance is not None:
             for start in range(0, self.frames, block):
                 audio = np.atleast_2d(
@@ -135,6 +158,12 @@ class FaultMeter:
         finally:
             if self._spill is not None:
                 self._spill.close()
+
+
+def _same_parts(fed_for: str, role: str) -> bool:
+    """Whether a vocal's own parts fed for ``fed_for`` are those ``role`` is judged on:
+    the plosives (rumble's vocal roles) and the sibilance (any vocal) alike."""
+    return (fed_for in VOCAL_ROLES) == (role in VOCAL_ROLES) and is_vocal(fed_for) == is_vocal(role)
 
 
 def stream_faults(

@@ -81,14 +81,19 @@ class RumbleMeter:
         self._parked_psd: tuple[Spill, Parked] | None = None
         self.vocal = role in VOCAL_ROLES
         self.size = plosive_size(sample_rate)
+        self.restart_plosives()
+
+    def restart_plosives(self) -> None:
+        """Forget the plosives' frames and detector fed so far (``feed_plosives`` starts
+        again from the stem's first sample)."""
         self._short = FrameStream(self.size)
         self._low: list[np.ndarray] = []
         self._total: list[np.ndarray] = []
         spec = DePlosive(threshold_db=0.0)
         self._envelope = EnvelopePeaks(
-            lowpass_sos(spec.cutoff_hz, sample_rate),
+            lowpass_sos(spec.cutoff_hz, self.sample_rate),
             attack_ms=spec.attack_ms,
-            sample_rate=sample_rate,
+            sample_rate=self.sample_rate,
             size=self.size,
         )
 
