@@ -113,3 +113,14 @@ def test_a_move_then_why_typed_without_a_comma_is_both(brief, asks) -> None:
 )
 def test_words_from_other_voices(brief, asks) -> None:
     assert [(c, d) for c, d, *_ in _asks(brief)] == asks
+
+
+def test_the_others_after_a_section_are_the_other_sections() -> None:
+    reading = read_brief("i want the last chorus to be bigger than the others", tracks=TRACKS)
+    (clause,) = reading.clauses
+    assert clause.targets == () and [s.label for s in clause.sections] == ["chorus"]
+
+
+def test_a_part_said_again_as_them_keeps_its_section() -> None:
+    reading = read_brief("the piano in the chorus is too busy, back it off", tracks=TRACKS)
+    assert all([s.label for s in c.sections] == ["chorus"] for c in reading.clauses)

@@ -105,3 +105,12 @@ def test_a_mood_word_on_a_part_keeps_the_mix_loudness(songs) -> None:
     after = version_of(song, result.version).metrics["mix"]["integrated_lufs"]
     assert abs(after - before) <= 1.0
     assert "Lead Vocal vs the rest" in result.reply
+
+
+def test_a_busy_part_comes_down_it_is_not_brightened(songs) -> None:
+    song = songs["song_1"]
+    result = handle_brief(song.session, "the keys are too busy", parent=song.base)
+    assert [(c.tool, c.args["track"]) for c in result.tool_calls] == [
+        ("adjust_track_gain", "Keys_Piano")
+    ]
+    assert result.tool_calls[0].args["delta_db"] < -1.5

@@ -44,6 +44,7 @@ from mixchat.assistant.reading.vocab import DRUM_ROLES, MOODS, VOCAL_ROLES
 from mixchat.tools.base import ToolCall
 
 APPROXIMATE_SCALE = 0.5
+BUSY_WORDS = frozenset({"busy", "cluttered", "crowded"})
 FOLLOWUP_INTENTS = ("repeat", "back_off")
 
 
@@ -379,6 +380,16 @@ def plan_ask(
             )
     elif concept == "lexicon":
         out = lexicon_move(ask, context, names, amount)
+    elif concept == "clarity" and names and ask.word in BUSY_WORDS:
+        # "the keys are too busy": a part crowding the rest comes down where it is said
+        out = level_move(
+            context,
+            names,
+            delta_db=level_db(amount, None, -1),
+            sections=clause.sections,
+            excluded=excluded,
+        )
+        out.level_change = False
     elif concept == "clarity":
         out = (
             # a named part's definition is its own upper harmonics (a bass's are its 0.7-2.5 kHz)

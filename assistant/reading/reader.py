@@ -131,6 +131,7 @@ _KNOWN_WORDS = (
     | frozenset(DOWN_WORDS)
 )
 # "beat too loud vocal too low": two complaints typed without a comma between them
+_SECTION_NOUNS = "|".join(sorted((re.escape(w) for w in SECTION_WORDS), key=len, reverse=True))
 _RUN_ON = re.compile(
     r"(?P<said>\btoo\s+\w{3,})\s+(?=(?:the\s+|my\s+)?[a-z]+\s+(?:is\s+|are\s+)?"
     r"(?:way\s+|a bit\s+|far\s+|much\s+)?too\b)"
@@ -276,6 +277,13 @@ def normalise_text(text: str) -> str:
         r"\b(?:detached|disconnected|separated?) from (?:the )?(?:beat|track|mix|band|music|"
         r"instrumental|rest|song|backing)\b",
         "sitting on top of the mix",
+        text,
+    )
+    # "the last chorus bigger than the others": the other sections, not the other parts
+    text = re.sub(
+        rf"\b(?P<section>{_SECTION_NOUNS})\b(?P<between>.*?)\s+than (?:the|all the) "
+        r"(?:others|other ones|rest(?! of)|other \w+)\b",
+        r"\g<section>\g<between>",
         text,
     )
     # "the mix is too much in the middle": too narrow
@@ -467,9 +475,8 @@ def find_sections(text: str) -> tuple[tuple[SectionRef, ...], str]:
     if before:
         found.append(SectionRef("before_chorus"))
         text = blank(text, before.start(), before.end())
-    names = "|".join(sorted((re.escape(w) for w in SECTION_WORDS), key=len, reverse=True))
     ords = "|".join(ORDINALS)
-    for m in re.finditer(rf"\b(?:({ords})\s+)?({names})\b", text):
+    for m in re.finditer(rf"\b(?:({ords})\s+)?({_SECTION_NOUNS})\b", text):
         label = SECTION_WORDS[m.group(2)]
         found.append(SectionRef(label, ORDINALS[m.group(1)] if m.group(1) else None))
         text = blank(text, m.start(), m.end())
@@ -1480,7 +1487,8 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
                 if clause.amount.phrase and not prev.amount.phrase:
                     out[-1] = replace(prev, amount=clause.amount)
                 continue
-            clause = replace(clause, targets=part)
+            # "the keys in the chorus are too busy, back them off": where, said once too
+            clause = replace(clause, targets=part, sections=clause.sections or prev.sections)
         spared = _spared(out[-1] if out else None, clause)
         if spared is not None:
             out[-1] = replace(out[-1], targets=(TargetRef("all_but", spared.value),))
