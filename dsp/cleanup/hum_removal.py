@@ -28,6 +28,13 @@ linearly in between: the smoothing's spectrum is folded onto that grid, and its 
 transform is as many times shorter. The followed lines' advance is read every
 ``track_every`` low samples (TRACK_RATE_HZ) the same way, and the drift between them
 interpolated.
+
+The removal works over a window of the block it is given plus ``context`` either side, and
+holds about 4 MB a second of window at 1200 Hz (its lines, at baseband, and their
+spectra). Render's blocks (5 s) pass whole; a longer block (a whole stem read at once:
+``clean_audio``, or a read that starts the chain again from the stem's start) is fed in
+pieces of ``PIECE_S`` past the context, so the removal's memory does not grow with the
+stem.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ import soxr
 
 from mixchat.dsp import fft
 from mixchat.dsp.cleanup.spec import HumRemoval
-from mixchat.dsp.cleanup.stream import LocalStage
+from mixchat.dsp.cleanup.stream import LocalStage, Stage
 from mixchat.dsp.iir import kaiser_lowpass
 
 HEADROOM = 0.35  # the highest harmonic sits at this share of the low rate (soxr is flat there)
@@ -55,6 +62,7 @@ TRACK_RATE_HZ = 50.0  # the followed lines read this often (smoothed over 1 s, t
 RESAMPLER_S = 0.05  # the resampler's reach either way
 WANDER_REJECT = 4.0  # x drift_hz: a line's own offset from here on is not the mains' wander
 MIN_SHARE = 0.05  # a line is rebuilt where this share of its smoothing window plays
+PIECE_S = 10.0  # past the context: the most a window reaches (render's blocks, 5 s, pass whole)
 
 
 def _kaiser(length: int) -> np.ndarray:
@@ -240,6 +248,30 @@ class HumRemover:
         return out
 
 
-def hum_stage(spec: HumRemoval, *, sample_rate: int) -> LocalStage:
+class PiecewiseStage:
+    """A stage fed at most ``piece`` samples at a time: a longer block is cut and its pieces'
+    outputs written into one array (the same samples as feeding the pieces one by one)."""
+
+    def __init__(self, stage: Stage, *, piece: int) -> None:
+        self.stage = stage
+        self.piece = max(int(piece), 1)
+        self.latency = stage.latency
+
+    def reset(self) -> None:
+        self.stage.reset()
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        frames = block.shape[1]
+        if frames <= self.piece:
+            return self.stage.process(block)
+        out = np.empty((block.shape[0], frames), dtype=np.float32)
+        for lo in range(0, frames, self.piece):
+            hi = min(lo + self.piece, frames)
+            out[:, lo:hi] = self.stage.process(block[:, lo:hi])
+        return out
+
+
+def hum_stage(spec: HumRemoval, *, sample_rate: int) -> PiecewiseStage:
     remover = HumRemover(spec, sample_rate=sample_rate)
-    return LocalStage(remover, context=remover.context, grid=remover.step)
+    stage = LocalStage(remover, context=remover.context, grid=remover.step)
+    return PiecewiseStage(stage, piece=stage.latency + int(PIECE_S * sample_rate))
