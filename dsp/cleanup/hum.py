@@ -21,8 +21,11 @@ mains line holds still (the long spectrum's fine bins smear it into small peaks)
 The fundamental is anchored on one of the first four harmonics within ``MAINS_TOLERANCE_HZ``
 of 50 or 60 Hz (mains wanders, a recording's clock too) and the others must sit at its
 multiples; hum is found when two lines agree (one of them among the first four) or one stands
-out alone by ``LONE_LINE_DB`` (or ``LONE_FLOOR_DB`` in the quieter frames), and when the lines
-together, A-weighted, come within ``MIN_AUDIBLE_DB`` of the A-weighted stem where it plays, or
+out alone by ``LONE_LINE_DB`` (or ``LONE_FLOOR_DB`` in the quieter frames). A line that stands
+out but for a louder line beside it (``_Line.flanked``: a bass playing the semitones either
+side of the mains) counts only in a comb, where ``COMB_SUPPORT`` harmonics of the same
+fundamental pass (mains hum is a comb, steady all along; a played note is one line). Found
+hum must also be heard: the lines together, A-weighted, come within ``MIN_AUDIBLE_DB`` of the A-weighted stem where it plays, or
 within ``EXPOSED_AUDIBLE_DB`` when the hum is most of what is left, under 2 kHz, in the
 stem's quietest blocks (in the gaps it is heard bare, and a hi-hat's or a hiss's highs do not
 mask it; fainter hum is inaudible).
@@ -81,6 +84,7 @@ QUIET_FRAME_ENBW = 1.5  # a Hann frame's bins: a noise's power reads 1.5 bins' w
 BARE_LINE_DB = -3.0  # a tone within 4 dB of its critical band's noise is heard (critical ratio)
 MIN_AUDIBLE_DB = -70.0  # A-weighted hum against the A-weighted stem where it plays
 LOW_HARMONICS = 2  # mains hum has its fundamental or a rectifier's second harmonic
+COMB_SUPPORT = 2  # harmonics that pass: a comb, in which a flanked line counts too
 MAX_SECONDS = 300.0
 LONG_SEGMENT = 1 << 19  # samples at DETECT_RATE_HZ (131 s): a stretch of the long spectrum
 DRIFT_SEGMENT = 1 << 16  # (16 s) the shorter stretches a wandering line holds still over
@@ -162,6 +166,18 @@ class _Line:
             self.steadiness >= STEADINESS
             and self.floor_db >= FLOOR_LINE_DB
             and self.prominence_db >= FLOOR_LINE_MIN_DB
+        )
+
+    @property
+    def flanked(self) -> bool:
+        """Stands out but for a louder line beside it (a bass playing the semitones either
+        side of the mains): steady, far over its neighbourhood, clear of a tempo comb and over
+        its ring in the quiet frames too. It counts only in a comb (``_in_comb``)."""
+        return (
+            self.steadiness >= STEADINESS
+            and self.prominence_db >= LINE_PROMINENCE_DB
+            and self.comb_db >= COMB_CLEAR_DB
+            and self.floor_db >= FLOOR_LINE_MIN_DB
         )
 
     @property
@@ -298,16 +314,32 @@ class _Spectra:
         return best
 
     def harmonics_of(self, f0: float, *, faint: bool = False) -> list[_Line]:
-        """The passing line nearest each harmonic of ``f0``, up to HIGHEST_HARMONIC_HZ
-        (``faint``: lines that only stand FAINT_LINE_DB out and hold FAINT_STEADINESS)."""
+        """The passing line nearest each harmonic of ``f0``, up to HIGHEST_HARMONIC_HZ, flanked
+        ones too where they are in a comb (``_in_comb``) (``faint``: lines that only stand
+        FAINT_LINE_DB out and hold FAINT_STEADINESS)."""
         lines = []
         for k in range(1, int(HIGHEST_HARMONIC_HZ // f0) + 1):
             reach = HARMONIC_REACH_HZ * k + 2.0 * self.bin_hz
             candidates = [self.line(k, i) for i in self.peaks(k * f0 - reach, k * f0 + reach, 2)]
-            passing = [c for c in candidates if (c.faint if faint else c.passes)]
+            passing = [c for c in candidates if (c.faint if faint else c.passes or c.flanked)]
             if passing:
-                lines.append(max(passing, key=lambda c: c.prominence_db))
+                lines.append(max(passing, key=lambda c: (c.passes, c.prominence_db)))
+        return lines if faint else _in_comb(lines)
+
+
+def _in_comb(lines: list[_Line]) -> list[_Line]:
+    """``lines`` without the flanked ones (``_Line.flanked``) unless COMB_SUPPORT lines pass
+    at the same fundamental's multiples: mains hum is a comb of harmonics, steady all along;
+    a played note is one line, and it comes and goes."""
+    if sum(line.passes for line in lines) >= COMB_SUPPORT:
         return lines
+    return [line for line in lines if line.passes]
+
+
+def _mains_line(line: _Line) -> bool:
+    """The mains' own line (the fundamental or the second) stands out in the long spectrum,
+    or is bare in the quiet frames, or is flanked in a comb (``_in_comb`` kept it)."""
+    return line.harmonic <= LOW_HARMONICS and (line.stands_out or line.bare or not line.passes)
 
 
 def _best_lines(spectra: _Spectra) -> list[_Line]:
@@ -320,14 +352,11 @@ def _best_lines(spectra: _Spectra) -> list[_Line]:
             lo, hi = k * (nominal - MAINS_TOLERANCE_HZ), k * (nominal + MAINS_TOLERANCE_HZ)
             for index in spectra.peaks(lo, hi, ANCHOR_PEAKS):
                 anchor = spectra.line(k, index)
-                if not anchor.passes:
+                if not (anchor.passes or anchor.flanked):
                     continue
                 lines = spectra.harmonics_of(anchor.freq_hz / k)
                 # a set with the mains' own lines beats any set without them
-                low = any(
-                    line.harmonic <= LOW_HARMONICS and (line.stands_out or line.bare)
-                    for line in lines
-                )
+                low = any(_mains_line(line) for line in lines)
                 score = sum(line.prominence_db for line in lines) + (1e6 if low else 0.0)
                 if score > best_score:
                     best, best_score = lines, score
@@ -654,9 +683,7 @@ class HumMeter:
         exposed = heard_db >= EXPOSED_AUDIBLE_DB and bare
         audible = heard_db >= MIN_AUDIBLE_DB or exposed
         # the mains' own line must stand out in the long spectrum: the quiet frames confirm
-        low_line = any(
-            line.harmonic <= LOW_HARMONICS and (line.stands_out or line.bare) for line in lines
-        )
+        low_line = any(_mains_line(line) for line in lines)
         found = low_line and audible and (len(lines) >= 2 or lines[0].lone)
         return HumFinding(
             found=bool(found),

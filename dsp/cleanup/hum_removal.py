@@ -28,6 +28,13 @@ linearly in between: the smoothing's spectrum is folded onto that grid, and its 
 transform is as many times shorter. The followed lines' advance is read every
 ``track_every`` low samples (TRACK_RATE_HZ) the same way, and the drift between them
 interpolated.
+
+The removal works over a window of the block it is given plus ``context`` either side, and
+holds about 3 MB a second of window at 1200 Hz (its lines, at baseband, and their
+spectra). Render's blocks (5 s) pass whole; a block longer than ``PIECE_S`` past the context
+(a whole stem read at once: ``clean_audio``, or a read that starts the chain again from the
+stem's start) is fed in equal pieces no longer than that, so the removal's memory does not
+grow with the stem.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ import soxr
 
 from mixchat.dsp import fft
 from mixchat.dsp.cleanup.spec import HumRemoval
-from mixchat.dsp.cleanup.stream import LocalStage
+from mixchat.dsp.cleanup.stream import LocalStage, Stage
 from mixchat.dsp.iir import kaiser_lowpass
 
 HEADROOM = 0.35  # the highest harmonic sits at this share of the low rate (soxr is flat there)
@@ -55,6 +62,7 @@ TRACK_RATE_HZ = 50.0  # the followed lines read this often (smoothed over 1 s, t
 RESAMPLER_S = 0.05  # the resampler's reach either way
 WANDER_REJECT = 4.0  # x drift_hz: a line's own offset from here on is not the mains' wander
 MIN_SHARE = 0.05  # a line is rebuilt where this share of its smoothing window plays
+PIECE_S = 20.0  # past the context: the longest block fed whole (render's, 5 s, pass whole)
 
 
 def _kaiser(length: int) -> np.ndarray:
@@ -93,19 +101,37 @@ def _smoothed_every(
     the first one) is a multiple of ``every``, from the last one at or before the first
     sample to the first one past the last: the spectrum folded onto that coarser grid, so
     the inverse transform is ``every`` times shorter."""
+    padded, place = _padded(values.shape, values.dtype, window, every=every, first=first)
+    padded[place] = values
+    return _smoothed_padded(padded, window, every=every, samples=values.shape[-1], first=first)
+
+
+def _padded(
+    shape: tuple[int, ...], dtype: np.dtype, window: np.ndarray, *, every: int, first: int
+) -> tuple[np.ndarray, tuple[slice, ...]]:
+    """The zeros ``_smoothed_every`` transforms for ``values`` of ``shape``, and where in
+    them the values go (to be written there in place)."""
     lead = first % every  # the first coarse point sits this far before the first sample
-    samples = values.shape[-1] + lead
+    samples = shape[-1] + lead
     coarse = fft.next_fast_len(-(-(samples + window.size) // every))
-    size = coarse * every
-    padded = np.zeros((*values.shape[:-1], size), dtype=values.dtype)
-    padded[..., lead:samples] = values
+    padded = np.zeros((*shape[:-1], coarse * every), dtype=dtype)
+    return padded, (*(slice(None),) * (len(shape) - 1), slice(lead, samples))
+
+
+def _smoothed_padded(
+    padded: np.ndarray, window: np.ndarray, *, every: int, samples: int, first: int
+) -> np.ndarray:
+    """``_smoothed_every`` of the values ``padded`` holds (``_padded``), overwriting it."""
+    samples += first % every
+    size = padded.shape[-1]
+    coarse = size // every
     half = window.size // 2
-    centred = np.zeros(size, dtype=values.real.dtype)  # the window, its centre at 0
+    centred = np.zeros(size, dtype=padded.real.dtype)  # the window, its centre at 0
     centred[: half + 1] = window[half:]
     centred[size - half :] = window[:half]
     spectrum = fft.fft(padded, axis=-1, overwrite_x=True)
     spectrum *= fft.fft(centred)
-    folded = spectrum.reshape(*values.shape[:-1], every, coarse).sum(axis=-2)
+    folded = spectrum.reshape(*padded.shape[:-1], every, coarse).sum(axis=-2)
     smoothed = fft.ifft(folded, axis=-1, overwrite_x=True) / every
     return smoothed[..., : -(-samples // every) + 1]
 
@@ -223,15 +249,20 @@ class HumRemover:
         phasor = np.exp(-1j * (2.0 * math.pi * cycles + drift)).astype(np.complex64)
         turn = _powers(phasor, self.harmonics.size)  # (harmonics, samples)
         count = self.harmonics.size
-        lines = (low.astype(np.float32)[:, None, :] * turn[None]).reshape(channels * count, -1)
         samples, every = low.shape[1], self.line_every
         grid = {"every": every, "first": first}
-        lines = _smoothed_every(lines, self.kernel, **grid)  # held still but for the music
+        # the lines at baseband, made where their smoothing transforms them (no copy held)
+        padded, place = _padded((channels, count, samples), turn.dtype, self.kernel, **grid)
+        np.multiply(low.astype(np.float32)[:, None, :], turn[None], out=padded[place])
+        padded = padded.reshape(channels * count, -1)
+        lines = _smoothed_padded(padded, self.kernel, samples=samples, **grid)
+        del padded  # held still but for the music
         lines = _interpolated(lines, samples=samples, **grid).reshape(channels, count, -1)
         share = _smoothed_every(weight[None, :].astype(np.complex64), self.kernel, **grid)
         share = _interpolated(share, samples=samples, **grid)[0].real
         lines *= np.where(share > MIN_SHARE, weight / np.maximum(share, MIN_SHARE), 0.0)
-        hum_low = np.einsum("chs,hs->cs", lines, np.conj(turn)).real * (2.0 * self.depth)
+        np.conjugate(turn, out=turn)  # turned back (in place: it is not needed after)
+        hum_low = np.einsum("chs,hs->cs", lines, turn).real * (2.0 * self.depth)
         hum = soxr.resample(
             hum_low.T.astype(np.float32), self.low_rate, self.sample_rate, quality="HQ"
         )
@@ -240,6 +271,32 @@ class HumRemover:
         return out
 
 
-def hum_stage(spec: HumRemoval, *, sample_rate: int) -> LocalStage:
+class PiecewiseStage:
+    """A stage fed at most ``piece`` samples at a time: a longer block is cut into equal
+    pieces and their outputs written into one array (the same samples as feeding the pieces
+    one by one)."""
+
+    def __init__(self, stage: Stage, *, piece: int) -> None:
+        self.stage = stage
+        self.piece = max(int(piece), 1)
+        self.latency = stage.latency
+
+    def reset(self) -> None:
+        self.stage.reset()
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        frames = block.shape[1]
+        if frames <= self.piece:
+            return self.stage.process(block)
+        size = -(-frames // -(-frames // self.piece))
+        out = np.empty((block.shape[0], frames), dtype=np.float32)
+        for lo in range(0, frames, size):
+            hi = min(lo + size, frames)
+            out[:, lo:hi] = self.stage.process(block[:, lo:hi])
+        return out
+
+
+def hum_stage(spec: HumRemoval, *, sample_rate: int) -> PiecewiseStage:
     remover = HumRemover(spec, sample_rate=sample_rate)
-    return LocalStage(remover, context=remover.context, grid=remover.step)
+    stage = LocalStage(remover, context=remover.context, grid=remover.step)
+    return PiecewiseStage(stage, piece=stage.latency + int(PIECE_S * sample_rate))
