@@ -1,5 +1,5 @@
-"""'Less echo': both sends that make an echo come down; a return the cache has let go is not
-quoted as off."""
+"""'Less echo': both sends that make an echo come down; a return the cache has let go is
+quoted from the level the automix kept, never as off."""
 
 from __future__ import annotations
 
@@ -25,11 +25,12 @@ def test_less_echo_takes_down_the_reverb_and_the_delay_sends(songs) -> None:
         assert new is None or new <= old - 2.0, (bus, old, new)
 
 
-def test_a_return_whose_file_the_cache_let_go_is_never_quoted_as_off(songs) -> None:
+def test_a_return_whose_file_the_cache_let_go_is_quoted_from_the_automix(songs) -> None:
     song = songs["song_1"]
     parent = version_of(song, song.base)
     bus_file = song.engine.tracks_dir / parent.metrics["bus_files"]["delay"]
     bus_file.unlink()
     result = handle_brief(song.session, "less delay on the vocal", parent=song.base)
     measured = " ".join(result.reply.split())
-    assert "delay return (RMS) off" not in measured
+    before = parent.metrics["extra"]["delay"]
+    assert f"delay return (RMS) {before:.1f} dBFS →" in measured, measured

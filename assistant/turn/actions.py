@@ -15,6 +15,7 @@ from mixchat.assistant.knowledge.session_facts import (
 )
 from mixchat.assistant.planning.measures import Loudness, Measure, TrackLevel, TruePeak
 from mixchat.assistant.turn.context import ensure_metrics
+from mixchat.assistant.turn.measures import with_return_levels
 from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise, track_vs_rest_db
 from mixchat.assistant.turn.result import AutomixResult
 from mixchat.dsp.roles import parse_role_assignments
@@ -55,7 +56,7 @@ def run_automix(
     )
     state, changes = apply_calls(parent.state, calls, context)
     report("measuring", 0.85)
-    metrics = engine.measure(state)
+    metrics = with_return_levels(engine, state, engine.measure(state))
     vocal = next((t.name for t in state.tracks if t.role == "vocal"), None)
     measures: list[Measure] = [Loudness(), TruePeak()] + (
         [TrackLevel(track=vocal)] if vocal else []

@@ -161,6 +161,18 @@ def _return_db(engine: Engine, state: MixState, metrics: dict[str, Any], bus: st
     return None if sending else -120.0
 
 
+def with_return_levels(engine: Engine, state: MixState, metrics: dict[str, Any]) -> dict[str, Any]:
+    """``metrics`` with each bus return's level kept under ``extra`` (by the ``BusReturn``
+    key): a version many briefs start from (the automix) then quotes its returns even after
+    a long session's cache has let their files go."""
+    extra = dict(metrics.get("extra", {}))
+    for bus in ("reverb", "delay"):
+        level = _return_db(engine, state, metrics, bus)
+        if level is not None:
+            extra[BusReturn(bus=bus).key] = _or_silent(level)
+    return {**metrics, "extra": extra}
+
+
 def _or_silent(level: float | None) -> float:
     return -120.0 if level is None or not np.isfinite(level) else float(level)
 
