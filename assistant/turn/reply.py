@@ -59,8 +59,8 @@ def _section_words(label: str, occurrence: int | None) -> str:
     name = label.replace("_", "-")
     if occurrence is None:
         return f"the {name}es" if name.endswith("s") else f"the {name}s"
-    if occurrence == -1 or occurrence > len(ORDINALS):
-        return f"the last {name}" if occurrence == -1 else f"{name} {occurrence}"
+    if occurrence > len(ORDINALS):
+        return f"{name} {occurrence}"
     return f"the {ORDINALS[occurrence - 1]} {name}"
 
 

@@ -9,18 +9,25 @@ from collections.abc import Sequence
 import numpy as np
 
 from mixchat.dsp.automation import envelope_at_db
+from mixchat.dsp.errors import MixError
 from mixchat.dsp.loudness import BLOCK_HOP_S, BLOCK_S, gated_integrated
 from mixchat.dsp.state import MixState, Section
+from mixchat.tools.base import ToolContext
+from mixchat.tools.bus_tools import SectionArgs, resolve_ranges
 from mixchat.tools.engine import Engine
 
 
-def section_spans(
+def _section_spans(
     sections: Sequence[Section], *, label: str, occurrence: int | None
 ) -> list[tuple[float, float]]:
-    same = [s for s in sections if s.label == label]
-    if occurrence is not None:
-        same = same[occurrence - 1 : occurrence] if 0 < occurrence <= len(same) else []
-    return [(s.start_s, s.end_s) for s in same]
+    """The time ranges of the sections labelled ``label`` (one occurrence, or all), as
+    ``automate_section`` resolves them; none when the song has no such section."""
+    try:
+        args = SectionArgs(section=label, occurrence=occurrence)
+        found = resolve_ranges(args, ToolContext(sections=tuple(sections)))
+    except (MixError, ValueError):  # no such section, or an occurrence it does not have
+        return []
+    return [(s.start_s, s.end_s) for s in found]
 
 
 def _inside(count: int, spans: list[tuple[float, float]]) -> np.ndarray:
@@ -52,7 +59,7 @@ def section_level_db(
 ) -> float | None:
     """The named tracks' summed loudness against the summed rest inside the sections (LU);
     None when the song has no such section, or either side is silent there."""
-    spans = section_spans(sections, label=label, occurrence=occurrence)
+    spans = _section_spans(sections, label=label, occurrence=occurrence)
     audible = [t.name for t in state.audible_tracks()]
     inside_names = [n for n in audible if n in names]
     rest_names = [n for n in audible if n not in names]
