@@ -493,12 +493,13 @@ def test_a_server_that_ignores_max_tokens_is_cut_off_by_the_client(session, serv
     """The fake server, like llama-cpp-python's tool-calling format, ignores max_tokens: the
     streamed ramble is cut off after max_tokens chunks, long before it would end, the stream is
     closed (so the server can stop) and the brief says the answer was cut off."""
-    server.script(fake.paced(fake.text(RAMBLE), gap_s=0.01), fake.text("sunshine"))
+    ramble = RAMBLE * 10  # ~23 s streamed whole: a loaded machine's turn stays far under half
+    server.script(fake.paced(fake.text(ramble), gap_s=0.01), fake.text("sunshine"))
     planner = planner_at(server.base_url, stream=True, max_tokens=20)
     count = len(session.versions())
     started = time.monotonic()
     result = handle_brief(session, "make it darker", planner=planner).model_dump(mode="json")
-    assert time.monotonic() - started < 0.01 * len(RAMBLE) / 12 / 2  # well before its end
+    assert time.monotonic() - started < 0.01 * len(ramble) / 12 / 2  # well before its end
     assert server.requests[0]["max_tokens"] == 20 and hung_up(server, 1)
     assert (
         result["llm"]["outcome"] == "no_change" and "cut off at 20 tokens" in result["llm"]["why"]

@@ -16,6 +16,7 @@ from mixchat.assistant.planning.measures import (
 )
 from mixchat.assistant.reading.reader import SectionRef
 from mixchat.tools.base import ToolCall
+from mixchat.tools.bus_tools import SectionArgs, resolve_ranges
 
 LEVEL_BASE_DB = 1.2  # even "a touch" must be audible: >= 1.5 LU against the rest
 LEVEL_STEP_DB = 1.0  # per unit of amount
@@ -50,10 +51,8 @@ def section_args(context: PlanContext, ref: SectionRef) -> dict[str, Any] | None
 
 
 def _ranges(context: PlanContext, args: dict[str, Any]) -> list[tuple[float, float]]:
-    same = [s for s in context.sections if s.label == args["section"]]
-    if args.get("occurrence"):
-        same = [same[args["occurrence"] - 1]]
-    return [(s.start_s, s.end_s) for s in same]
+    section = SectionArgs(section=args["section"], occurrence=args.get("occurrence"))
+    return [(s.start_s, s.end_s) for s in resolve_ranges(section, context.tool_context)]
 
 
 def _existing(
