@@ -785,7 +785,7 @@ def test_closer_takes_the_parts_own_reverb_down() -> None:
 def test_closer_with_no_reverb_sent_says_so_and_changes_nothing() -> None:
     ctx, plan = plan_for("bring the vocal closer", state=_sent("Vocal", None))
     assert not plan.calls
-    assert "no reverb sends" in plan.message
+    assert "no reverb sends" in plan.message.lower()
 
 
 def test_an_intimate_mix_with_nothing_sent_leaves_the_silent_reverb_alone() -> None:

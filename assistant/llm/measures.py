@@ -72,7 +72,9 @@ def measures_for(calls: list[ToolCall], state: MixState) -> list[Measure]:
         if _is(call, "master"):
             measures.append(TruePeak())
         if _is(call, "automation") and isinstance(args.get("section"), str):
-            measures.append(SectionContrast(label=args["section"]))
+            measures.append(
+                SectionContrast(label=args["section"], occurrence=args.get("occurrence"))
+            )
             if track:  # a ride on a part: the part against the rest where it acts
                 occurrence = args.get("occurrence")
                 measures.append(

@@ -147,7 +147,8 @@ def level_move(
                 out.calls.extend(calls)
                 if problem:
                     out.notes.append(problem)
-            out.measures.append(SectionContrast(label=label))
+            resolved = section_args(context, ref) or {}
+            out.measures.append(SectionContrast(label=label, occurrence=resolved.get("occurrence")))
             out.measures.extend(_section_levels(context, names or [], ref))
         return out
     if names is None:

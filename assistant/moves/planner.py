@@ -17,6 +17,7 @@ from mixchat.assistant.moves.dynamics import (
 from mixchat.assistant.moves.followup import blend, blend_call, diff_measures
 from mixchat.assistant.moves.level import buried_move, level_db, level_move
 from mixchat.assistant.moves.masking import carve
+from mixchat.assistant.moves.mood import MOODS as MOOD_FACETS
 from mixchat.assistant.moves.mood import mood_move, reverb_tone_move
 from mixchat.assistant.moves.params import PARAMETER_CONCEPTS, parameter_move
 from mixchat.assistant.moves.space import length_move, send_move, width_move
@@ -277,18 +278,27 @@ class OfflinePlanner:
         if not moves.calls:
             return Plan(
                 intent="nothing",
-                message=" ".join(lines) or "Nothing to change.",
+                message=as_sentences(lines) or "Nothing to change.",
                 measures=moves.measures,
             )
         return Plan(
             intent="change",
             calls=moves.calls,
-            message=" ".join(lines),
+            message=as_sentences(lines),
             measures=moves.measures,
             level_change=moves.level_change,
             held_levels=tuple(moves.held),
             notes=list(moves.notes),
         )
+
+
+def as_sentences(lines: list[str]) -> str:
+    """Notes from several moves read as sentences: "No delay sends to take down. No reverb
+    sends ...", not one run-on line."""
+    said = [line.strip() for line in lines if line.strip()]
+    return " ".join(
+        line[0].upper() + line[1:] + ("" if line[-1] in ".!?" else ".") for line in said
+    )
 
 
 def _every_fader_alike(calls: list[ToolCall], context: PlanContext) -> bool:
@@ -564,12 +574,42 @@ def _mood_or_level(
         out.level_change = False
         if ask.concept != "mood":
             return out
+        if all(ref.occurrence is not None for ref in clause.sections):
+            return _mood_in_one_occurrence(ask, clause, context, out, amount)
     mood = MOODS.get(ask.word, "huge")
     # a section lifted against the song: bus compression over the whole song would squash
     # the lift back
     skip = ("glue",) if clause.sections and ask.direction > 0 else ()
     out.extend(
         mood_move(context, mood, direction=ask.direction, amount=amount, word=ask.word, skip=skip)
+    )
+    out.level_change = False
+    return out
+
+
+def _mood_in_one_occurrence(
+    ask, clause: Clause, context: PlanContext, out: MoveSet, amount: float
+) -> MoveSet:
+    """ "the last chorus bigger than the others": a setting that holds over the whole song
+    (width, tone, the room) would move the other choruses alike, so the mood is ridden in
+    that occurrence only, as its level and, where the mood has one, its reverb send."""
+    facets = MOOD_FACETS[MOODS.get(ask.word, "huge")]
+    reverb = next((f for f in facets if f.kind == "reverb"), None)
+    sends = MoveSet()
+    if reverb is not None:
+        sends = send_move(
+            context,
+            None,
+            direction=reverb.direction * ask.direction,
+            amount=amount * reverb.weight,
+            bus="reverb",
+            sections=clause.sections,
+        )
+        out.extend(sends)
+    ridden = "its level" + (" and reverb sends" if sends.calls else "")
+    out.notes.append(
+        f"'{ask.word}' in one occurrence only: ridden there as {ridden}; width and tone hold "
+        "over the whole song, so they would move the others alike"
     )
     out.level_change = False
     return out

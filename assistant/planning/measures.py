@@ -169,13 +169,15 @@ class Crest(Measure):
 
 
 class SectionContrast(Measure):
-    """The loudness of the sections with this label against the rest of the song."""
+    """The loudness of the sections with this label (or of one occurrence of it) against
+    the rest of the song."""
 
     label: str
+    occurrence: int | None = None
 
     @property
     def key(self) -> str:
-        return f"section:{self.label}"
+        return f"section:{self.label}" + (f":{self.occurrence}" if self.occurrence else "")
 
 
 class BusReturn(Measure):

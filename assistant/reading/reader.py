@@ -944,7 +944,30 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             unknown.append(f"{word}->{canonical}")
         text = blank(text, start, end)
         i += n
-    return _drop_guesses(asks, unknown, guessed, typos), unknown, text
+    return _drop_thin(_drop_guesses(asks, unknown, guessed, typos)), unknown, text
+
+
+THIN_EVIDENCE_RATERS = 2  # a crowd word rated by this few people is a guess, not a meaning
+
+
+def _thin(ask: Ask) -> bool:
+    """Read through a crowd-sourced word too few raters described, with no engineering
+    knowledge of it ("distracting", rated by two people)."""
+    found = ask.descriptor
+    if found is None or any("hand-written" in s for s in found.source):
+        return False
+    if found.reverb is not None:
+        return False
+    raters = found.num or (found.safe.count if found.safe else 0)
+    raters = raters or (found.compressor.count if found.compressor else 0)
+    return raters <= THIN_EVIDENCE_RATERS
+
+
+def _drop_thin(asks: list[Ask]) -> list[Ask]:
+    """ "less echo on my voice, its distracting": a thinly known word beside a plain ask
+    says how the producer feels about it, not a second move."""
+    plain = [a for a in asks if not _thin(a)]
+    return plain or asks
 
 
 def _drop_guesses(
@@ -1452,8 +1475,8 @@ _EXPLICIT_MIX = re.compile(
 # qualities a clause that names nothing says of the part the clause before named ("the bass
 # is all low end, bring out the pick")
 _PART_QUALITIES = frozenset(
-    "level presence brightness air wet width punch growl low_end mud boom box honk harsh "
-    "sizzle".split()
+    "level presence brightness air wet width punch energy mood growl low_end mud boom box honk "
+    "harsh sizzle".split()
 )
 _OVERALL = re.compile(r"\b(?:overall|everything|whole|all over|the rest|in general)\b")
 

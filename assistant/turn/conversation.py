@@ -13,6 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from mixchat.assistant.llm.choose import choose_planner
 from mixchat.assistant.planning.contract import ModelReport, Plan, PlanContext, Planner
 from mixchat.assistant.planning.errors import PlannerError
@@ -32,7 +34,7 @@ from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise
 from mixchat.assistant.turn.result import ModelTurnResult, TurnResult
 from mixchat.dsp.roles import ROLES
 from mixchat.dsp.state import MixState
-from mixchat.tools.base import ToolContext
+from mixchat.tools.base import ToolCall, ToolContext
 from mixchat.tools.catalog import apply_call, apply_calls
 from mixchat.tools.engine import Engine
 from mixchat.tools.record_tools import restore_call
@@ -40,6 +42,9 @@ from mixchat.tools.session import Session, Version
 
 Progress = Callable[[str, float], None]
 LOUDNESS_DRIFT_LU = 1.0
+# a section ridden up moves the song's loudness with it (the loudest sections weigh most in
+# the gated measure); held all the way back, most of the lift would be trimmed off again
+SECTION_RIDE_DRIFT_LU = 0.9
 
 
 # --- one brief -----------------------------------------------------------------------
@@ -148,6 +153,10 @@ def planner_label(plan: Plan, planner: str) -> str:
     return f"{planner} planner"
 
 
+def _rides_a_section(calls: list[ToolCall]) -> bool:
+    return any(c.tool == "automate_section" and c.args.get("gain_db") for c in calls)
+
+
 def _no_version(plan: Plan, parent: Version, planner: str, reply: str) -> TurnResult:
     return TurnResult.no_version(
         parent=parent.version, planner=planner, intent=plan.intent, reply=reply
@@ -220,13 +229,23 @@ def _carry_out(
     drift = metrics["mix"]["integrated_lufs"] - before["mix"]["integrated_lufs"]
     held = None
     if not plan.level_change and abs(drift) > LOUDNESS_DRIFT_LU:
+        allowed = SECTION_RIDE_DRIFT_LU if _rides_a_section(calls) else 0.0
         held = held_loudness(
-            engine, rendered, state, metrics, target_lufs=before["mix"]["integrated_lufs"]
+            engine,
+            rendered,
+            state,
+            metrics,
+            target_lufs=before["mix"]["integrated_lufs"] + float(np.clip(drift, -allowed, allowed)),
         )
     if held is not None:
         compensation, state, metrics = held
         calls.append(compensation)
-        notes.append(f"mix level {compensation.args['delta_db']:+.1f} dB {compensation.reason}")
+        why = compensation.reason
+        if _rides_a_section(calls):
+            why = (
+                f"so the song moves no more than {SECTION_RIDE_DRIFT_LU:g} LU with the section ride"
+            )
+        notes.append(f"mix level {compensation.args['delta_db']:+.1f} dB {why}")
     notes.extend(_over_full_scale(before, metrics, state))
     before, metrics = extra_measures(engine, context, parent, state, before, metrics, plan.measures)
     body = compose_reply(

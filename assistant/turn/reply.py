@@ -64,18 +64,22 @@ def _section_words(label: str, occurrence: int | None) -> str:
     return f"the {ORDINALS[occurrence - 1]} {name}"
 
 
-def section_contrast_db(metrics: dict[str, Any], label: str) -> float | None:
+def section_contrast_db(
+    metrics: dict[str, Any], label: str, occurrence: int | None = None
+) -> float | None:
+    """The mean loudness of the sections labelled ``label`` (or of its ``occurrence``-th
+    one) against the mean of the rest."""
     sections = metrics.get("sections", [])
-    inside = [
-        s["lufs"]
-        for s in sections
-        if s.get("label") == label and s.get("lufs") is not None and s["lufs"] > -70
+    same = [i for i, s in enumerate(sections) if s.get("label") == label]
+    if occurrence is not None:
+        same = same[occurrence - 1 : occurrence] if 0 < occurrence <= len(same) else []
+    heard = [
+        (i, s["lufs"])
+        for i, s in enumerate(sections)
+        if s.get("lufs") is not None and s["lufs"] > -70
     ]
-    outside = [
-        s["lufs"]
-        for s in sections
-        if s.get("label") != label and s.get("lufs") is not None and s["lufs"] > -70
-    ]
+    inside = [lufs for i, lufs in heard if i in same]
+    outside = [lufs for i, lufs in heard if i not in same]
     if not inside or not outside:
         return None
     return sum(inside) / len(inside) - sum(outside) / len(outside)
@@ -136,8 +140,10 @@ def measure_value(metrics: dict[str, Any], measure: Measure) -> tuple[str, float
         case SectionLevel(names=names, label=label, occurrence=occurrence):
             where = _section_words(label, occurrence)
             return f"{_group_label(names)} vs the rest in {where}", extra.get(measure.key), "LU"
-        case SectionContrast(label=label):
-            return f"{label} vs the rest of the song", section_contrast_db(metrics, label), "LU"
+        case SectionContrast(label=label, occurrence=occurrence):
+            where = label if occurrence is None else _section_words(label, occurrence)
+            contrast = section_contrast_db(metrics, label, occurrence)
+            return f"{where} vs the rest of the song", contrast, "LU"
         case BusReturn(bus=bus):
             return f"{bus} return (RMS)", extra.get(measure.key), "dBFS"
         case TruePeak():
