@@ -250,6 +250,25 @@ def normalise_text(text: str) -> str:
     text = re.sub(r"\bout of (?:the|my|our|its|their) way\b", "down", text)
     # "the guitars are muddying up the vocal": one part masking another, not the mix's mud
     text = re.sub(r"\bmudd(?:y|ies|ying|ied) up\b", "masking", text)
+    # "the 808 is eating the whole low end": the part has too much of that range
+    text = re.sub(
+        r"\b(?:is |are |s )?(?:eat\w*|hog\w*|swallow\w*|tak\w* over)\s+(?:up\s+)?"
+        r"(?:all\s+(?:of\s+)?|the whole\s+|most of\s+)?(?:the\s+)?"
+        r"(low end|low mids?|mids?|midrange|high end|top end|sub|bottom end)\b",
+        r"has too much \1",
+        text,
+    )
+    # "make the vocal sit in the mix", "blend the keys into the track": part of the mix, not
+    # on top of it, a little down
+    text = re.sub(
+        r"\b(?:sit|sits|sitting|blend|blended|blending|melt|melts)\s+"
+        r"((?:it|them|the\s+\w+|my\s+\w+)\s+)?(?:more\s+|better\s+)?"
+        r"(?:in|into|inside|within|with)\s+(?:the\s+)?(?:mix|track|band|beat|song|music|instrumental)\b",
+        lambda m: f"{m.group(1) or ''}sit back",
+        text,
+    )
+    # "so i can hear myself": the artist's own part is the vocal
+    text = re.sub(r"\bhear (?:myself|me)\b", "hear my voice", text)
     # "it's all squashed": a description, a complaint about too much compression
     text = re.sub(
         r"\ball (?=(?:squashed|crushed|smashed|compressed|overcompressed|over compressed)\b)",
@@ -721,6 +740,10 @@ def _lexicon_concept(descriptor: Any) -> tuple[str, int] | None:
 _EFFECTS = frozenset(
     {"wet", "echo", "compression", "saturation", "width", "reverb_size", "delay_feedback"}
 )
+# the qualities those effects give, so "no depth", "no space", "no width" is too little
+_EFFECT_QUALITIES = frozenset(
+    {"space", "depth", "ambience", "lush", "width", "wide", "stereo", "spacious"}
+)
 
 
 # adverbs of degree that are also quality words elsewhere ("make it pretty")
@@ -900,7 +923,7 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
         if (
             re.search(r"\bno (?:real )?$", text[:start])
             and concept not in PROBLEMS
-            and concept not in _EFFECTS
+            and (concept not in _EFFECTS or canonical in _EFFECT_QUALITIES)
             and descriptor is None
         ):
             direction = sign  # "sounds like paper, no body": the quality is missing
