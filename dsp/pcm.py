@@ -43,7 +43,7 @@ class PcmLayout:
 def pcm_layout(path: Path, *, subtype: str, channels: int, frames: int) -> PcmLayout | None:
     """The layout of a WAV file libsndfile reports as ``subtype`` with ``channels`` and
     ``frames``, when its samples can be read here; None otherwise."""
-    if subtype not in SUBTYPES or channels < 1 or frames < 1:
+    if subtype not in SUBTYPES or channels < 1 or frames < 1 or not hasattr(os, "preadv"):
         return None
     tag, sample_bytes = SUBTYPES[subtype]
     try:
