@@ -5,7 +5,9 @@ stages read the stem ahead by their latency, see mixchat.dsp.cleanup.stream) com
 stem (no inserts), from its
 track cache file (``track-<key>.npy``, named by a hash of the stem and the insert settings),
 or from its insert chain run now on a thread pool a few blocks ahead of the mix (and written
-to that file when the cache has room). It is placed (fader and automation, pan, width) into
+to that file when the cache has room, unless its inserts are only a trim and a polarity flip:
+that output is its stem times a gain, and decoding the stem again costs less than writing
+and reading it back, and no disk). It is placed (fader and automation, pan, width) into
 the mix and, post-fader, into the sends of the delay bus (placed, stereo) and of the reverb
 (summed to mono, all its input stage uses, and taken before pan and width as a console's mono
 aux send is: a track moved in the stereo field leaves the reverb alone); each bus runs on its
@@ -67,7 +69,13 @@ from mixchat.dsp.mix_file import (
     to_float,
 )
 from mixchat.dsp.panning import MIX_CHUNK, placement_matrix, pre_pan_matrix
-from mixchat.dsp.processors import InsertChain, bus_chain, has_inserts, insert_chain
+from mixchat.dsp.processors import (
+    InsertChain,
+    bus_chain,
+    has_inserts,
+    insert_chain,
+    insert_gain_db,
+)
 from mixchat.dsp.render_plan import (
     BUSES,
     ENGINE_VERSION,
@@ -185,7 +193,8 @@ def cleaned_path(cache: Path, key: str) -> Path:
 # --- track outputs ---------------------------------------------------------------------------
 class TrackOutput:
     """One insert output, handed out block by block in order: passthrough (the stem), cached
-    (a track cache file) or rendered now (and written to its cache file when there is room).
+    (a track cache file) or rendered now (and written to its cache file when there is room,
+    unless it is only trimmed).
     A meter, when given, sees every block."""
 
     def __init__(
@@ -236,6 +245,7 @@ class TrackOutput:
         if (
             write
             and path is not None
+            and insert_gain_db(track) is None  # a trim's output is its stem's, decoded again
             and (budget is None or budget.reserve(npy_nbytes(shape), rank=write_rank))
         ):
             try:

@@ -5,8 +5,9 @@ the session rate, silence outside the stem (before 0, after its end), so every s
 the session's length. Three kinds, chosen by :func:`open_stem`:
 
 * ``FileStem``: WAV, AIFF and FLAC already at the session rate are read in place with
-  libsndfile (seekable, exact: the same samples ``soundfile.read`` gives), so a session keeps
-  no second copy of them;
+  libsndfile (seekable, exact: the same samples ``soundfile.read`` gives), plain 16/24-bit
+  and float WAV straight from their data chunk (``mixchat.dsp.pcm``: the same samples, a
+  quarter of the time), so a session keeps no second copy of them;
 * ``NpyStem``: a float32 ``.npy`` copy, read with plain file reads (no memory map, so reading
   never grows resident memory): stems that had to be resampled or decoded (MP3, OGG), and the
   copies older sessions made;
@@ -31,6 +32,7 @@ import soundfile as sf
 
 from mixchat.dsp.audio_io import NpyReader, audio_writer, release_pages
 from mixchat.dsp.errors import AudioFileError
+from mixchat.dsp.pcm import PcmLayout, pcm_layout, read_pcm
 from mixchat.dsp.resampling import PiecewiseResampler
 
 SEEKABLE_FORMATS = ("WAV", "WAVEX", "AIFF", "FLAC", "W64", "RF64", "CAF")
@@ -92,11 +94,24 @@ class FileStem:
         self.length = self._handle.frames
         self.sample_rate = self._handle.samplerate
         self.frames = frames
+        self._layout: PcmLayout | None = None
+        if self._handle.format in ("WAV", "WAVEX") and self._handle.endian == "FILE":
+            self._layout = pcm_layout(
+                self.path,
+                subtype=self._handle.subtype,
+                channels=self.channels,
+                frames=self.length,
+            )
+        self._raw = open(self.path, "rb", buffering=0) if self._layout is not None else None
 
     def read(self, start: int, stop: int) -> np.ndarray:
         lo, hi = _clip_range(start, min(stop, self.frames), self.length)
         if hi <= lo:
             return _silence(self.channels, stop - start)
+        if self._raw is not None and self._layout is not None:
+            found = read_pcm(self._raw.fileno(), self._layout, lo, hi)
+            if found is not None:  # else the file ended early: libsndfile says where
+                return _place(self.channels, start, stop, lo, found)
         with self._lock:
             try:
                 if self._handle.tell() != lo:
@@ -109,6 +124,8 @@ class FileStem:
 
     def close(self) -> None:
         self._handle.close()
+        if self._raw is not None:
+            self._raw.close()
 
 
 class NpyStem:

@@ -920,3 +920,29 @@ def test_a_mix_set_gets_its_room_from_the_track_outputs_it_reads(band, tmp_path)
     assert again.mix_file is not None and again.mix_file.exists()
     assert budget.used_bytes() <= budget.limit_bytes
     np.testing.assert_array_equal(again.premaster, render(stems, state).premaster)
+
+
+def test_a_trimmed_only_output_is_not_cached_and_renders_the_same(band, tmp_path):
+    """A track whose inserts are only a trim (and a polarity flip) is its stem times a gain:
+    it is run again from the stem instead of written to the track cache, and the mix is the
+    same samples, rendered fresh or from a cache without it."""
+    from mixchat.dsp.render_plan import track_cache_key
+
+    stems, state = band
+    state = state.with_track("keys", trim_db=-4.5, polarity_inverted=True, gate=None)
+    state = state.with_track("vocal", trim_db=3.0)  # beside its EQ: cached as before
+    cache = tmp_path / "cache"
+    first = render(stems, state, cache_dir=cache)
+
+    def output(name: str):
+        key = track_cache_key(state.track(name), stem_key=stems[name].key, sample_rate=RATE)
+        return cache / f"track-{key}.npy"
+
+    assert not output("keys").exists()
+    assert output("vocal").exists() and output("drums").exists()
+    np.testing.assert_array_equal(first.premaster, render(stems, state).premaster)
+    for path in cache.glob("mix-*"):
+        path.unlink()  # the next render mixes the tracks again, from the cache where it can
+    again = render(stems, state, cache_dir=cache)
+    np.testing.assert_array_equal(again.premaster, first.premaster)
+    assert "keys" in again.rendered and "vocal" in again.cached
