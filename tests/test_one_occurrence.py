@@ -73,3 +73,25 @@ def test_a_clause_with_its_subject_left_out_is_about_the_part_just_named(brief) 
 def test_notes_from_several_moves_read_as_sentences() -> None:
     said = as_sentences(["no delay sends to take down", "no reverb sends: none.", " "])
     assert said == "No delay sends to take down. No reverb sends: none."
+
+
+@pytest.mark.parametrize(
+    ("brief", "buried", "masker"),
+    [
+        ("the bass gets buried by the drums", "Bass_DI_Clean", "Drums_Full_Kit"),
+        ("the kick gets lost under the bass", "Drums_Full_Kit", "Bass_DI_Clean"),
+    ],
+)
+def test_a_part_buried_by_a_named_part_keeps_its_own_low_end(songs, brief, buried, masker):
+    """Kick and bass said as one burying the other, not fighting: only the part named as
+    burying gives way; the buried part comes up and is never cut."""
+    song = songs["song_1"]
+    before = version_of(song, song.base)
+    result = handle_brief(song.session, brief, parent=song.base)
+    cut = {c.args["track"] for c in result.tool_calls if c.tool == "apply_eq"}
+    assert cut == {masker}, result.tool_calls
+    after = version_of(song, result.version)
+    own = [n for n in after.metrics["tracks"] if n == buried]
+    assert (
+        own and after.metrics["tracks"][buried]["lufs"] > before.metrics["tracks"][buried]["lufs"]
+    )

@@ -12,6 +12,7 @@ the target (moves_carve_model).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -411,6 +412,10 @@ def carve(
         low_end = _low_end_pair(context, target, masker) if named else None
         if low_end:
             sites = _low_end_sites(model, *low_end)
+            if not mutual:
+                # "the bass gets lost under the drums": only the part named as burying it
+                # gives way, in full; the buried part keeps its own body
+                sites = [replace(s, cap_db=MAX_BAND_CUT_DB) for s in sites if s.track == masker]
         elif named and mutual and not _is_vocal(context, target) and not _is_vocal(context, masker):
             sites = _pair_sites(context, model, rows, target, masker)
         else:

@@ -1116,7 +1116,7 @@ def _compression_ask(text: str) -> Ask:
         text,
     ) or re.search(
         r"\b(?:sounds?|is|are|feels?|seems?|gets?|so|very|way|really)\s+(?:\w+\s+)?"
-        r"(?:squashed|compressed)\b",
+        r"(?:squashed|compressed|smashed|crushed|squished|pumping)\b",
         text,
     ):
         return Ask("compression", -1, "compress")

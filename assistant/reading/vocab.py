@@ -699,7 +699,7 @@ GROUP_WORDS: dict[str, str] = {
     "drumkit": "drums",
     "drum kit": "drums",
     "percussion": "drums",
-    "beat": "drums",
+    "beat": "band",  # the instrumental, as producers of beat-made music say it
     "groove": "drums",
     "band": "band",
     "the band": "band",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from mixchat.assistant.planning.measures import (
@@ -202,6 +203,7 @@ def compose_reply(
         if change.reason:
             message = message.replace(change.reason, "")
     message = " ".join(message.split())
+    message = re.sub(r"^[\s.;:,]+", "", re.sub(r"\.(?:\s*\.)+", ".", message))  # reasons gone
     if message:
         lines.append(message)
     for change in changes:
