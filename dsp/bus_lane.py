@@ -36,8 +36,12 @@ class BusLane:
         frames: int,
         path: Path | None,
         on_written: Callable[[], None] | None = None,
+        prepare: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
+        """``prepare``: made of each block fed, on the lane's thread, before the chain (render
+        feeds the exact send sums and converts them there)."""
         self._chain = chain
+        self._prepare = prepare
         self.frames = frames
         self._path = path
         self._on_written = on_written
@@ -72,6 +76,8 @@ class BusLane:
                     if item is None:
                         break
                     start, send = item
+                    if self._prepare is not None:
+                        send = self._prepare(send)
                     out = np.empty((2, send.shape[1]), dtype=np.float32)
                     for lo in range(0, send.shape[1], LANE_PIECE_FRAMES):
                         piece = send[:, lo : lo + LANE_PIECE_FRAMES]

@@ -102,6 +102,7 @@ Sink = Callable[[int, np.ndarray], None]
 MeterFactory = Callable[[str, int, int], TrackMeter | None]
 BLOCK_S = 5.0  # 10 s blocks kept ~65 MB more in flight (say, 8 x 280 s) for no less CPU
 AHEAD_PER_WORKER = 2  # track blocks in flight per worker (bounds memory, not speed)
+WRITES_QUEUED = 4  # exact-sum blocks waiting for their cache write (about 3.5 MB each)
 
 
 class _Reader(Protocol):
@@ -933,6 +934,7 @@ class _Mixdown:
                     bus_chain(self.state, bus, sample_rate=self.rate),
                     frames=self.frames,
                     path=path if writable else None,
+                    prepare=to_float,
                 )
             finally:
                 if writable and self.budget is not None:
@@ -1006,11 +1008,14 @@ class _Mixdown:
         twins = twin_jobs(self.jobs)
         placer = MixPlacer(self.rate)
         output = _Output(sinks)
-        pending: deque[tuple[int, int, np.ndarray]] = deque()
+        writes = _Writes()
+        pending: deque[tuple[int, int, np.ndarray, dict[str, np.ndarray]]] = deque()
         units, done = max(len(spans) * len(sources), 1), 0
         mixing = bool(
             sinks or self.mix_put is not None or self.send_puts or self.lanes or self._writers
         )
+        reads = self.stack.enter_context(ThreadPoolExecutor(max_workers=1)) if mixing else None
+        ahead = reads.submit(self._read_block, *spans[0]) if reads is not None and spans else None
         try:
             for index, (start, stop) in enumerate(spans):
                 if not mixing:  # only the track outputs are wanted (cache files, meters)
@@ -1019,8 +1024,10 @@ class _Mixdown:
                             done += 1
                             progress(f"measuring {source.name}", min(0.99, done / units))
                     continue
-                acc = self._base_block(start, stop)
-                sends = self._send_blocks(start, stop)
+                read = ahead.result() if ahead is not None else self._read_block(start, stop)
+                acc, sends, cached_returns = read
+                if reads is not None and index + 1 < len(spans):  # read on while this mixes
+                    ahead = reads.submit(self._read_block, *spans[index + 1])
                 for source, block in feeds.blocks(index):
                     same = {
                         id(job)
@@ -1038,26 +1045,28 @@ class _Mixdown:
                         progress(f"mixing {source.name}", min(0.99, done / units))
                 for bus, send in sends.items():
                     if bus in self.send_puts:
-                        self.send_puts[bus](start, send)
+                        writes.put(self.send_puts[bus], start, send)
                     if bus in self.lanes:
-                        self.lanes[bus].feed(start, to_float(send))
-                pending.append((start, stop, acc))
+                        self.lanes[bus].feed(start, send)  # to_float on the lane's thread
+                pending.append((start, stop, acc, cached_returns))
                 while len(pending) > 1:
-                    self._finish(*pending.popleft(), output)
+                    self._finish(*pending.popleft(), output, writes)
                 if progress is not None and not sources:
                     progress("mixing", min(0.99, (index + 1) / max(len(spans), 1)))
             for lane in self.lanes.values():
                 lane.close()
             while pending:
-                self._finish(*pending.popleft(), output)
+                self._finish(*pending.popleft(), output, writes)
             for lane in self.lanes.values():
                 lane.finish()
             output.close()
+            writes.close()
         except BaseException:
             feeds.cancel()
             for lane in self.lanes.values():
                 lane.abort()
             output.abort()
+            writes.abort()
             raise
         for key, meter in self._meters.items():
             self.result.analyses[key] = meter.result()
@@ -1088,6 +1097,27 @@ class _Mixdown:
             stop=stop,
         )
 
+    def _read_block(
+        self, start: int, stop: int
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """What a block starts from, read (on a thread of its own, a block ahead): the cached
+        mix with the changed returns that come from files swapped already (the old ones out,
+        cached new ones in: the sums are exact in any order), the send sums, and those new
+        returns (for the stems dir)."""
+        acc = self._base_block(start, stop)
+        scratch = np.empty((2, stop - start), dtype=np.float64)
+        for reader, delay in self.old_returns.values():
+            _accumulate(
+                acc, _shifted(reader, start - delay, stop - delay, self.frames) * SCALE, -1, scratch
+            )
+        cached: dict[str, np.ndarray] = {}
+        for bus, source in self.new_returns.items():
+            if not isinstance(source, BusLane):
+                delay = self.plans[bus].delay
+                ret = cached[bus] = _shifted(source, start - delay, stop - delay, self.frames)
+                _accumulate(acc, ret * SCALE, +1, scratch)
+        return acc, self._send_blocks(start, stop), cached
+
     def _base_block(self, start: int, stop: int) -> np.ndarray:
         if self.base_mix is not None:
             return self.base_mix.read(start, stop)
@@ -1102,24 +1132,29 @@ class _Mixdown:
                 blocks[bus] = np.zeros((SEND_CHANNELS[bus], stop - start), dtype=np.float64)
         return blocks
 
-    def _finish(self, start: int, stop: int, acc: np.ndarray, output: _Output) -> None:
-        """Swap the changed returns, keep the exact sum, send the pre-master out."""
+    def _finish(
+        self,
+        start: int,
+        stop: int,
+        acc: np.ndarray,
+        cached_returns: dict[str, np.ndarray],
+        output: _Output,
+        writes: _Writes,
+    ) -> None:
+        """Add the returns the lanes made, keep the exact sum, send the pre-master out (the
+        other changed returns were swapped as the block was read)."""
         scratch = np.empty((2, stop - start), dtype=np.float64)
-        for reader, delay in self.old_returns.values():
-            _accumulate(
-                acc, _shifted(reader, start - delay, stop - delay, self.frames) * SCALE, -1, scratch
-            )
         for bus, source in self.new_returns.items():
-            delay = self.plans[bus].delay
             if isinstance(source, BusLane):
+                delay = self.plans[bus].delay
                 ret = source.take(start - delay, stop - delay)
+                _accumulate(acc, ret * SCALE, +1, scratch)
             else:
-                ret = _shifted(source, start - delay, stop - delay, self.frames)
-            _accumulate(acc, ret * SCALE, +1, scratch)
+                ret = cached_returns[bus]
             if bus in self._writers:
                 self._writers[bus].write((ret * self._mixbus(start, stop)).astype(np.float32))
         if self.mix_put is not None:
-            self.mix_put(start, acc)
+            writes.put(self.mix_put, start, acc)
         output.put(start, acc, self._mixbus(start, stop))
 
 
@@ -1140,6 +1175,45 @@ def _from(first: int, sink: Sink) -> Sink:
             sink(start + skip, audio[:, skip:])
 
     return trimmed
+
+
+class _Writes:
+    """The exact sums' cache writes (the mix and the send sums) on a thread of their own: a
+    write of a block is a copy into the page cache as long as the mix of that block, and the
+    mix goes on meanwhile. The blocks handed over are not changed afterwards."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=WRITES_QUEUED)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="render-writes", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            put, start, block = item
+            try:
+                put(start, block)
+            except BaseException as error:  # noqa: BLE001 - raised on the render thread
+                self._error = error
+
+    def put(self, put: Put, start: int, block: np.ndarray) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((put, start, block))
+
+    def close(self) -> None:
+        """Every write done (the files are complete when this returns)."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        self._error = self._error or RuntimeError("render stopped")
+        self._queue.put(None)
+        self._thread.join()
 
 
 class _Output:
