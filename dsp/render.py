@@ -102,7 +102,8 @@ Sink = Callable[[int, np.ndarray], None]
 MeterFactory = Callable[[str, int, int], TrackMeter | None]
 BLOCK_S = 5.0  # 10 s blocks kept ~65 MB more in flight (say, 8 x 280 s) for no less CPU
 AHEAD_PER_WORKER = 2  # track blocks in flight per worker (bounds memory, not speed)
-WRITES_QUEUED = 4  # exact-sum blocks waiting for their cache write (about 3.5 MB each)
+WRITES_QUEUED = 9  # exact-sum blocks waiting for their cache write (the mix and two sends of
+# about three render blocks, ~25 MB): a slow disk moment does not stop the mix
 
 
 class _Reader(Protocol):
@@ -347,6 +348,20 @@ class MixJob:
     centred: bool = False  # ``pre_pan`` is ``matrix``: the placed output is the pre-pan one
 
 
+@dataclass(frozen=True)
+class _Placement:
+    """One contribution's block, ready to place chunk by chunk."""
+
+    job: MixJob
+    block: np.ndarray
+    acc: np.ndarray
+    matrix: np.ndarray
+    pre_pan: np.ndarray
+    fader_rows: np.ndarray | None
+    send_gains: list[tuple[np.ndarray, np.ndarray | float]]
+    written: Callable[[np.ndarray, int], None] | None
+
+
 def _scaled_matrix(
     matrix: np.ndarray, fader: np.ndarray | float
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -357,18 +372,27 @@ def _scaled_matrix(
     return matrix * SCALE, fader
 
 
+class _ChunkBuffers:
+    """The scratch one thread places a chunk with."""
+
+    def __init__(self) -> None:
+        self.out = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self.centred = np.empty((2, MIX_CHUNK), dtype=np.float32)  # the pre-pan placement
+        self.row = np.empty(MIX_CHUNK, dtype=np.float32)
+        self.mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
+        self.spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self.scratch = np.empty((2, MIX_CHUNK), dtype=np.float64)  # the sums' type
+
+
 class MixPlacer:
     """Places blocks (fader, automation, pan, width) scaled by 2**40, chunk by chunk, and
-    adds them into the exact sums."""
+    adds them into the exact sums. Given a ``helper`` thread, the second half of a block's
+    chunks is placed there meanwhile (every step is per sample, and the halves write apart)."""
 
-    def __init__(self, sample_rate: int) -> None:
+    def __init__(self, sample_rate: int, *, helper: ThreadPoolExecutor | None = None) -> None:
         self.sample_rate = sample_rate
-        self._out = np.empty((2, MIX_CHUNK), dtype=np.float32)
-        self._centred = np.empty((2, MIX_CHUNK), dtype=np.float32)  # the pre-pan placement
-        self._row = np.empty(MIX_CHUNK, dtype=np.float32)
-        self._mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
-        self._spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
-        self._scratch = np.empty((2, MIX_CHUNK), dtype=np.float64)  # the sums' type
+        self._buffers = _ChunkBuffers()
+        self._helper = (helper, _ChunkBuffers()) if helper is not None else None
         self._gains_at = -1
         self._gains: dict[tuple, np.ndarray | float] = {}
 
@@ -445,41 +469,63 @@ class MixPlacer:
             (sends[bus], gain)
             for (bus, _), gain in zip([b for b in BUSES if b[0] in job.buses], gains, strict=True)
         ]
-        for lo in range(0, block.shape[1], MIX_CHUNK):
-            hi = min(lo + MIX_CHUNK, block.shape[1])
+        place = _Placement(job, block, acc, matrix, pre_pan, fader_rows, send_gains, written)
+        frames = block.shape[1]
+        if self._helper is None or written is not None or frames < 2 * MIX_CHUNK:
+            self._place_chunks(place, 0, frames, self._buffers)
+            return
+        helper, buffers = self._helper
+        middle = (frames // MIX_CHUNK + 1) // 2 * MIX_CHUNK
+        rest = helper.submit(self._place_chunks, place, middle, frames, buffers)
+        self._place_chunks(place, 0, middle, self._buffers)
+        rest.result()
+
+    def _place_chunks(
+        self, place: _Placement, begin: int, end: int, buffers: _ChunkBuffers
+    ) -> None:
+        """Place and add ``place``'s frames ``begin .. end``, chunk by chunk."""
+        job, block, acc, written = place.job, place.block, place.acc, place.written
+        matrix, pre_pan, fader_rows = place.matrix, place.pre_pan, place.fader_rows
+        for lo in range(begin, end, MIX_CHUNK):
+            hi = min(lo + MIX_CHUNK, end)
             chunk = block[:, lo:hi]
             gain = None if fader_rows is None else fader_rows[lo:hi]
             placed = centred = None
             if job.premaster or written is not None:
-                placed = self._place(chunk, matrix, gain, self._out)
+                placed = self._place(chunk, matrix, gain, buffers.out, buffers.row)
                 if job.premaster:
-                    _accumulate(acc[:, lo:hi], placed, job.sign, self._scratch)
-            for target, send_gain in send_gains:
+                    _accumulate(acc[:, lo:hi], placed, job.sign, buffers.scratch)
+            for target, send_gain in place.send_gains:
                 part = send_gain if isinstance(send_gain, float) else send_gain[lo:hi]
                 if target.shape[0] == 1:  # a mono send: taken before pan and width
                     if centred is None:
                         centred = (
                             placed
                             if placed is not None and job.centred
-                            else self._place(chunk, pre_pan, gain, self._centred)
+                            else self._place(chunk, pre_pan, gain, buffers.centred, buffers.row)
                         )
-                    scaled = self._mono[:, : hi - lo]
+                    scaled = buffers.mono[:, : hi - lo]
                     np.add(centred[0], centred[1], out=scaled[0])
                     scaled *= part
                 else:
                     if placed is None:
-                        placed = self._place(chunk, matrix, gain, self._out)
-                    scaled = self._spare[:, : hi - lo]
+                        placed = self._place(chunk, matrix, gain, buffers.out, buffers.row)
+                    scaled = buffers.spare[:, : hi - lo]
                     np.multiply(placed, part, out=scaled)
-                _accumulate(target[:, lo:hi], scaled, job.sign, self._scratch)
+                _accumulate(target[:, lo:hi], scaled, job.sign, buffers.scratch)
             if written is not None and placed is not None:
                 written(placed, lo)
 
+    @staticmethod
     def _place(
-        self, source: np.ndarray, matrix: np.ndarray, gain: np.ndarray | None, into: np.ndarray
+        source: np.ndarray,
+        matrix: np.ndarray,
+        gain: np.ndarray | None,
+        into: np.ndarray,
+        row_buffer: np.ndarray,
     ) -> np.ndarray:
         frames = source.shape[1]
-        out, row = into[:, :frames], self._row[:frames]
+        out, row = into[:, :frames], row_buffer[:frames]
         if gain is not None:
             source = source * gain
         for out_row in range(2):
@@ -1006,7 +1052,8 @@ class _Mixdown:
         for job in self.jobs:
             by_source.setdefault(job.source.insert_key, []).append(job)
         twins = twin_jobs(self.jobs)
-        placer = MixPlacer(self.rate)
+        helper = self.stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        placer = MixPlacer(self.rate, helper=helper)
         output = _Output(sinks)
         writes = _Writes()
         pending: deque[tuple[int, int, np.ndarray, dict[str, np.ndarray]]] = deque()
