@@ -746,6 +746,8 @@ class _Mixdown:
         for path in reads:  # the room made for the mix set evicts least recently used first
             touch(path)
         self._pin_mix_reads()
+        self.writes = _Writes()  # the sums' and returns' cache writes, off the mixing threads
+        stack.callback(self.writes.abort)  # (a no-op once run has closed it)
         self._plan_buses()
         self._pin(reads)
         self._plan_jobs(wanted)
@@ -976,11 +978,17 @@ class _Mixdown:
                 and (self.budget is None or self.budget.reserve(npy_nbytes(shape), rank=MIX))
             )
             try:
+                put = (
+                    self.stack.enter_context(npy_block_writer(path, shape=shape))
+                    if writable and path is not None
+                    else None
+                )
                 self.lanes[bus] = self.new_returns[bus] = BusLane(
                     bus_chain(self.state, bus, sample_rate=self.rate),
                     frames=self.frames,
-                    path=path if writable else None,
+                    path=None,
                     prepare=to_float,
+                    put=self.writes.later(put) if put is not None else None,
                 )
             finally:
                 if writable and self.budget is not None:
@@ -1055,7 +1063,7 @@ class _Mixdown:
         helper = self.stack.enter_context(ThreadPoolExecutor(max_workers=1))
         placer = MixPlacer(self.rate, helper=helper)
         output = _Output(sinks)
-        writes = _Writes()
+        writes = self.writes
         pending: deque[tuple[int, int, np.ndarray, dict[str, np.ndarray]]] = deque()
         units, done = max(len(spans) * len(sources), 1), 0
         mixing = bool(
@@ -1225,9 +1233,10 @@ def _from(first: int, sink: Sink) -> Sink:
 
 
 class _Writes:
-    """The exact sums' cache writes (the mix and the send sums) on a thread of their own: a
-    write of a block is a copy into the page cache as long as the mix of that block, and the
-    mix goes on meanwhile. The blocks handed over are not changed afterwards."""
+    """The render's cache writes (the mix and send sums, the returns the bus lanes make) on a
+    thread of their own: a write of a block is a copy into the page cache as long as the mix
+    of that block, and the mix goes on meanwhile. The blocks handed over are not changed
+    afterwards."""
 
     def __init__(self) -> None:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=WRITES_QUEUED)
@@ -1249,6 +1258,10 @@ class _Writes:
         if self._error is not None:
             raise self._error
         self._queue.put((put, start, block))
+
+    def later(self, put: Put) -> Put:
+        """``put``, made on the writer thread."""
+        return lambda start, block: self.put(put, start, block)
 
     def close(self) -> None:
         """Every write done (the files are complete when this returns)."""
