@@ -102,8 +102,8 @@ Sink = Callable[[int, np.ndarray], None]
 MeterFactory = Callable[[str, int, int], TrackMeter | None]
 BLOCK_S = 5.0  # 10 s blocks kept ~65 MB more in flight (say, 8 x 280 s) for no less CPU
 AHEAD_PER_WORKER = 2  # track blocks in flight per worker (bounds memory, not speed)
-WRITES_QUEUED = 9  # exact-sum blocks waiting for their cache write (the mix and two sends of
-# about three render blocks, ~25 MB): a slow disk moment does not stop the mix
+WRITES_QUEUED = 6  # blocks waiting for their cache write (the mix, sends and returns of about
+# two render blocks, ~16 MB at 44.1 kHz): a slow disk moment does not stop the mix
 
 
 class _Reader(Protocol):
