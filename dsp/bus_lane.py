@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mixchat.dsp.audio_io import npy_block_writer
+from mixchat.dsp.audio_io import Put, npy_block_writer
 from mixchat.dsp.processors import BusChain
 
 BUS_QUEUE_BLOCKS = 4
@@ -36,8 +36,14 @@ class BusLane:
         frames: int,
         path: Path | None,
         on_written: Callable[[], None] | None = None,
+        prepare: Callable[[np.ndarray], np.ndarray] | None = None,
+        put: Put | None = None,
     ) -> None:
+        """``prepare``: made of each block fed, on the lane's thread, before the chain (render
+        feeds the exact send sums and converts them there). ``put``: where the output blocks
+        go instead of a file at ``path`` (render hands them to its writer thread)."""
         self._chain = chain
+        self._prepare = prepare
         self.frames = frames
         self._path = path
         self._on_written = on_written
@@ -51,7 +57,7 @@ class BusLane:
         self._put = (
             self._files.enter_context(npy_block_writer(path, shape=(2, frames)))
             if path is not None
-            else None
+            else put
         )
         self._thread = threading.Thread(target=self._run, name="bus-lane", daemon=True)
         self._thread.start()
@@ -72,6 +78,8 @@ class BusLane:
                     if item is None:
                         break
                     start, send = item
+                    if self._prepare is not None:
+                        send = self._prepare(send)
                     out = np.empty((2, send.shape[1]), dtype=np.float32)
                     for lo in range(0, send.shape[1], LANE_PIECE_FRAMES):
                         piece = send[:, lo : lo + LANE_PIECE_FRAMES]

@@ -42,10 +42,11 @@ def _accumulate(acc: np.ndarray, scaled: np.ndarray, sign: int, scratch: np.ndar
 
 
 def to_float(acc: np.ndarray, gain: np.ndarray | float = 1.0) -> np.ndarray:
-    """float32 of an exact sum, times a (per-sample) gain: one rounding."""
-    if isinstance(gain, float):
-        return (acc * (UNSCALE * gain)).astype(np.float32)
-    return (acc * (gain.astype(np.float64) * UNSCALE)).astype(np.float32)
+    """float32 of an exact sum, times a (per-sample) gain: one rounding (the product is made
+    in float64 and rounded as it is stored, with no float64 array in between)."""
+    out = np.empty(acc.shape, dtype=np.float32)
+    factor = UNSCALE * gain if isinstance(gain, float) else gain.astype(np.float64) * UNSCALE
+    return np.multiply(acc, factor, out=out, casting="same_kind")
 
 
 def mixbus_gain(

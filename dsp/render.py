@@ -110,6 +110,8 @@ Sink = Callable[[int, np.ndarray], None]
 MeterFactory = Callable[[str, int, int], TrackMeter | None]
 BLOCK_S = 5.0  # 10 s blocks kept ~65 MB more in flight (say, 8 x 280 s) for no less CPU
 AHEAD_PER_WORKER = 2  # track blocks in flight per worker (bounds memory, not speed)
+WRITES_QUEUED = 6  # blocks waiting for their cache write (the mix, sends and returns of about
+# two render blocks, ~16 MB at 44.1 kHz): a slow disk moment does not stop the mix
 
 
 class _Reader(Protocol):
@@ -356,6 +358,20 @@ class MixJob:
     centred: bool = False  # ``pre_pan`` is ``matrix``: the placed output is the pre-pan one
 
 
+@dataclass(frozen=True)
+class _Placement:
+    """One contribution's block, ready to place chunk by chunk."""
+
+    job: MixJob
+    block: np.ndarray
+    acc: np.ndarray
+    matrix: np.ndarray
+    pre_pan: np.ndarray
+    fader_rows: np.ndarray | None
+    send_gains: list[tuple[np.ndarray, np.ndarray | float]]
+    written: Callable[[np.ndarray, int], None] | None
+
+
 def _scaled_matrix(
     matrix: np.ndarray, fader: np.ndarray | float
 ) -> tuple[np.ndarray, np.ndarray | None]:
@@ -366,18 +382,27 @@ def _scaled_matrix(
     return matrix * SCALE, fader
 
 
+class _ChunkBuffers:
+    """The scratch one thread places a chunk with."""
+
+    def __init__(self) -> None:
+        self.out = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self.centred = np.empty((2, MIX_CHUNK), dtype=np.float32)  # the pre-pan placement
+        self.row = np.empty(MIX_CHUNK, dtype=np.float32)
+        self.mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
+        self.spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
+        self.scratch = np.empty((2, MIX_CHUNK), dtype=np.float64)  # the sums' type
+
+
 class MixPlacer:
     """Places blocks (fader, automation, pan, width) scaled by 2**40, chunk by chunk, and
-    adds them into the exact sums."""
+    adds them into the exact sums. Given a ``helper`` thread, the second half of a block's
+    chunks is placed there meanwhile (every step is per sample, and the halves write apart)."""
 
-    def __init__(self, sample_rate: int) -> None:
+    def __init__(self, sample_rate: int, *, helper: ThreadPoolExecutor | None = None) -> None:
         self.sample_rate = sample_rate
-        self._out = np.empty((2, MIX_CHUNK), dtype=np.float32)
-        self._centred = np.empty((2, MIX_CHUNK), dtype=np.float32)  # the pre-pan placement
-        self._row = np.empty(MIX_CHUNK, dtype=np.float32)
-        self._mono = np.empty((1, MIX_CHUNK), dtype=np.float32)
-        self._spare = np.empty((2, MIX_CHUNK), dtype=np.float32)
-        self._scratch = np.empty((2, MIX_CHUNK), dtype=np.float64)  # the sums' type
+        self._buffers = _ChunkBuffers()
+        self._helper = (helper, _ChunkBuffers()) if helper is not None else None
         self._gains_at = -1
         self._gains: dict[tuple, np.ndarray | float] = {}
 
@@ -454,41 +479,63 @@ class MixPlacer:
             (sends[bus], gain)
             for (bus, _), gain in zip([b for b in BUSES if b[0] in job.buses], gains, strict=True)
         ]
-        for lo in range(0, block.shape[1], MIX_CHUNK):
-            hi = min(lo + MIX_CHUNK, block.shape[1])
+        place = _Placement(job, block, acc, matrix, pre_pan, fader_rows, send_gains, written)
+        frames = block.shape[1]
+        if self._helper is None or written is not None or frames < 2 * MIX_CHUNK:
+            self._place_chunks(place, 0, frames, self._buffers)
+            return
+        helper, buffers = self._helper
+        middle = (frames // MIX_CHUNK + 1) // 2 * MIX_CHUNK
+        rest = helper.submit(self._place_chunks, place, middle, frames, buffers)
+        self._place_chunks(place, 0, middle, self._buffers)
+        rest.result()
+
+    def _place_chunks(
+        self, place: _Placement, begin: int, end: int, buffers: _ChunkBuffers
+    ) -> None:
+        """Place and add ``place``'s frames ``begin .. end``, chunk by chunk."""
+        job, block, acc, written = place.job, place.block, place.acc, place.written
+        matrix, pre_pan, fader_rows = place.matrix, place.pre_pan, place.fader_rows
+        for lo in range(begin, end, MIX_CHUNK):
+            hi = min(lo + MIX_CHUNK, end)
             chunk = block[:, lo:hi]
             gain = None if fader_rows is None else fader_rows[lo:hi]
             placed = centred = None
             if job.premaster or written is not None:
-                placed = self._place(chunk, matrix, gain, self._out)
+                placed = self._place(chunk, matrix, gain, buffers.out, buffers.row)
                 if job.premaster:
-                    _accumulate(acc[:, lo:hi], placed, job.sign, self._scratch)
-            for target, send_gain in send_gains:
+                    _accumulate(acc[:, lo:hi], placed, job.sign, buffers.scratch)
+            for target, send_gain in place.send_gains:
                 part = send_gain if isinstance(send_gain, float) else send_gain[lo:hi]
                 if target.shape[0] == 1:  # a mono send: taken before pan and width
                     if centred is None:
                         centred = (
                             placed
                             if placed is not None and job.centred
-                            else self._place(chunk, pre_pan, gain, self._centred)
+                            else self._place(chunk, pre_pan, gain, buffers.centred, buffers.row)
                         )
-                    scaled = self._mono[:, : hi - lo]
+                    scaled = buffers.mono[:, : hi - lo]
                     np.add(centred[0], centred[1], out=scaled[0])
                     scaled *= part
                 else:
                     if placed is None:
-                        placed = self._place(chunk, matrix, gain, self._out)
-                    scaled = self._spare[:, : hi - lo]
+                        placed = self._place(chunk, matrix, gain, buffers.out, buffers.row)
+                    scaled = buffers.spare[:, : hi - lo]
                     np.multiply(placed, part, out=scaled)
-                _accumulate(target[:, lo:hi], scaled, job.sign, self._scratch)
+                _accumulate(target[:, lo:hi], scaled, job.sign, buffers.scratch)
             if written is not None and placed is not None:
                 written(placed, lo)
 
+    @staticmethod
     def _place(
-        self, source: np.ndarray, matrix: np.ndarray, gain: np.ndarray | None, into: np.ndarray
+        source: np.ndarray,
+        matrix: np.ndarray,
+        gain: np.ndarray | None,
+        into: np.ndarray,
+        row_buffer: np.ndarray,
     ) -> np.ndarray:
         frames = source.shape[1]
-        out, row = into[:, :frames], self._row[:frames]
+        out, row = into[:, :frames], row_buffer[:frames]
         if gain is not None:
             source = source * gain
         for out_row in range(2):
@@ -709,6 +756,8 @@ class _Mixdown:
         for path in reads:  # the room made for the mix set evicts least recently used first
             touch(path)
         self._pin_mix_reads()
+        self.writes = _Writes()  # the sums' and returns' cache writes, off the mixing threads
+        stack.callback(self.writes.abort)  # (a no-op once run has closed it)
         self._plan_buses()
         self._pin(reads)
         self._plan_jobs(wanted)
@@ -939,10 +988,17 @@ class _Mixdown:
                 and (self.budget is None or self.budget.reserve(npy_nbytes(shape), rank=MIX))
             )
             try:
+                put = (
+                    self.stack.enter_context(npy_block_writer(path, shape=shape))
+                    if writable and path is not None
+                    else None
+                )
                 self.lanes[bus] = self.new_returns[bus] = BusLane(
                     bus_chain(self.state, bus, sample_rate=self.rate),
                     frames=self.frames,
-                    path=path if writable else None,
+                    path=None,
+                    prepare=to_float,
+                    put=self.writes.later(put) if put is not None else None,
                 )
             finally:
                 if writable and self.budget is not None:
@@ -1014,13 +1070,17 @@ class _Mixdown:
         for job in self.jobs:
             by_source.setdefault(job.source.insert_key, []).append(job)
         twins = twin_jobs(self.jobs)
-        placer = MixPlacer(self.rate)
+        helper = self.stack.enter_context(ThreadPoolExecutor(max_workers=1))
+        placer = MixPlacer(self.rate, helper=helper)
         output = _Output(sinks)
-        pending: deque[tuple[int, int, np.ndarray]] = deque()
+        writes = self.writes
+        pending: deque[tuple[int, int, np.ndarray, dict[str, np.ndarray]]] = deque()
         units, done = max(len(spans) * len(sources), 1), 0
         mixing = bool(
             sinks or self.mix_put is not None or self.send_puts or self.lanes or self._writers
         )
+        reads = self.stack.enter_context(ThreadPoolExecutor(max_workers=1)) if mixing else None
+        ahead = reads.submit(self._read_block, *spans[0]) if reads is not None and spans else None
         try:
             for index, (start, stop) in enumerate(spans):
                 if not mixing:  # only the track outputs are wanted (cache files, meters)
@@ -1029,8 +1089,10 @@ class _Mixdown:
                             done += 1
                             progress(f"measuring {source.name}", min(0.99, done / units))
                     continue
-                acc = self._base_block(start, stop)
-                sends = self._send_blocks(start, stop)
+                read = ahead.result() if ahead is not None else self._read_block(start, stop)
+                acc, sends, cached_returns = read
+                if reads is not None and index + 1 < len(spans):  # read on while this mixes
+                    ahead = reads.submit(self._read_block, *spans[index + 1])
                 for source, block in feeds.blocks(index):
                     same = {
                         id(job)
@@ -1048,26 +1110,28 @@ class _Mixdown:
                         progress(f"mixing {source.name}", min(0.99, done / units))
                 for bus, send in sends.items():
                     if bus in self.send_puts:
-                        self.send_puts[bus](start, send)
+                        writes.put(self.send_puts[bus], start, send)
                     if bus in self.lanes:
-                        self.lanes[bus].feed(start, to_float(send))
-                pending.append((start, stop, acc))
+                        self.lanes[bus].feed(start, send)  # to_float on the lane's thread
+                pending.append((start, stop, acc, cached_returns))
                 while len(pending) > 1:
-                    self._finish(*pending.popleft(), output)
+                    self._finish(*pending.popleft(), output, writes)
                 if progress is not None and not sources:
                     progress("mixing", min(0.99, (index + 1) / max(len(spans), 1)))
             for lane in self.lanes.values():
                 lane.close()
             while pending:
-                self._finish(*pending.popleft(), output)
+                self._finish(*pending.popleft(), output, writes)
             for lane in self.lanes.values():
                 lane.finish()
             output.close()
+            writes.close()
         except BaseException:
             feeds.cancel()
             for lane in self.lanes.values():
                 lane.abort()
             output.abort()
+            writes.abort()
             raise
         for key, meter in self._meters.items():
             self.result.analyses[key] = meter.result()
@@ -1098,6 +1162,27 @@ class _Mixdown:
             stop=stop,
         )
 
+    def _read_block(
+        self, start: int, stop: int
+    ) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """What a block starts from, read (on a thread of its own, a block ahead): the cached
+        mix with the changed returns that come from files swapped already (the old ones out,
+        cached new ones in: the sums are exact in any order), the send sums, and those new
+        returns (for the stems dir)."""
+        acc = self._base_block(start, stop)
+        scratch = np.empty((2, stop - start), dtype=np.float64)
+        for reader, delay in self.old_returns.values():
+            _accumulate(
+                acc, _shifted(reader, start - delay, stop - delay, self.frames) * SCALE, -1, scratch
+            )
+        cached: dict[str, np.ndarray] = {}
+        for bus, source in self.new_returns.items():
+            if not isinstance(source, BusLane):
+                delay = self.plans[bus].delay
+                ret = cached[bus] = _shifted(source, start - delay, stop - delay, self.frames)
+                _accumulate(acc, ret * SCALE, +1, scratch)
+        return acc, self._send_blocks(start, stop), cached
+
     def _base_block(self, start: int, stop: int) -> np.ndarray:
         if self.base_mix is not None:
             return self.base_mix.read(start, stop)
@@ -1112,24 +1197,29 @@ class _Mixdown:
                 blocks[bus] = np.zeros((SEND_CHANNELS[bus], stop - start), dtype=np.float64)
         return blocks
 
-    def _finish(self, start: int, stop: int, acc: np.ndarray, output: _Output) -> None:
-        """Swap the changed returns, keep the exact sum, send the pre-master out."""
+    def _finish(
+        self,
+        start: int,
+        stop: int,
+        acc: np.ndarray,
+        cached_returns: dict[str, np.ndarray],
+        output: _Output,
+        writes: _Writes,
+    ) -> None:
+        """Add the returns the lanes made, keep the exact sum, send the pre-master out (the
+        other changed returns were swapped as the block was read)."""
         scratch = np.empty((2, stop - start), dtype=np.float64)
-        for reader, delay in self.old_returns.values():
-            _accumulate(
-                acc, _shifted(reader, start - delay, stop - delay, self.frames) * SCALE, -1, scratch
-            )
         for bus, source in self.new_returns.items():
-            delay = self.plans[bus].delay
             if isinstance(source, BusLane):
+                delay = self.plans[bus].delay
                 ret = source.take(start - delay, stop - delay)
+                _accumulate(acc, ret * SCALE, +1, scratch)
             else:
-                ret = _shifted(source, start - delay, stop - delay, self.frames)
-            _accumulate(acc, ret * SCALE, +1, scratch)
+                ret = cached_returns[bus]
             if bus in self._writers:
                 self._writers[bus].write((ret * self._mixbus(start, stop)).astype(np.float32))
         if self.mix_put is not None:
-            self.mix_put(start, acc)
+            writes.put(self.mix_put, start, acc)
         output.put(start, acc, self._mixbus(start, stop))
 
 
@@ -1150,6 +1240,50 @@ def _from(first: int, sink: Sink) -> Sink:
             sink(start + skip, audio[:, skip:])
 
     return trimmed
+
+
+class _Writes:
+    """The render's cache writes (the mix and send sums, the returns the bus lanes make) on a
+    thread of their own: a write of a block is a copy into the page cache as long as the mix
+    of that block, and the mix goes on meanwhile. The blocks handed over are not changed
+    afterwards."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=WRITES_QUEUED)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="render-writes", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            put, start, block = item
+            try:
+                put(start, block)
+            except BaseException as error:  # noqa: BLE001 - raised on the render thread
+                self._error = error
+
+    def put(self, put: Put, start: int, block: np.ndarray) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put((put, start, block))
+
+    def later(self, put: Put) -> Put:
+        """``put``, made on the writer thread."""
+        return lambda start, block: self.put(put, start, block)
+
+    def close(self) -> None:
+        """Every write done (the files are complete when this returns)."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        self._error = self._error or RuntimeError("render stopped")
+        self._queue.put(None)
+        self._thread.join()
 
 
 class _Output:

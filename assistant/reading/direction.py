@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from mixchat.assistant.reading.patterns import lazy_pattern
 from mixchat.assistant.reading.refs import has_phrase
 from mixchat.assistant.reading.vocab import AMOUNT_WORDS, REDUCERS
 
@@ -23,18 +24,18 @@ REGION_BOOSTS = {
     "low mid": "warmth",
     "lower mids": "warmth",
 }
-BOOST_BEFORE = re.compile(
+BOOST_BEFORE = lazy_pattern(
     r"\b(?:more|add|adding|boost|lift|raise|bring out|needs?|lacks?|lacking|missing|"
     r"not enough|push)\b"
 )
 AMOUNT_ONLY = frozenset(w for w, _ in AMOUNT_WORDS if " " not in w)
-TOO_LITTLE = re.compile(r"\btoo (?:less|little|few|low)\b|\bnot enough\b|\bnot \w+ enough\b")
+TOO_LITTLE = lazy_pattern(r"\btoo (?:less|little|few|low)\b|\bnot enough\b|\bnot \w+ enough\b")
 BAND_NOUNS = frozenset(
     "top end|high end|highs|treble|low end|bottom end|bottom|lows|sub|sub bass|air|top octave|"
     "mids|midrange|some top|edge|bite|click|growl|sparkle|shimmer|snap|sheen|crack|"
     "low mids|low mid|upper mids|high mids|presence|body|weight".split("|")
 )
-DOWN_VERB = re.compile(
+DOWN_VERB = lazy_pattern(
     r"\b(?:down(?!\s+(?:low|there|below|under|at the bottom)\b)|lower|cut|reduce|"
     r"(?:roll|knock|shave)(?:ed|ing|s)?\s+(?:\w+\s+){0,3}?off|tame|pull|dip|scoop|take|"
     r"ease (?:off|up)|back off|dial (?:\w+ )?(?:back|down)|rein in|scale back|go easy|"
@@ -45,7 +46,7 @@ DOWN_VERB = re.compile(
 )
 
 
-_STATE_BEFORE = re.compile(
+_STATE_BEFORE = lazy_pattern(
     r"(?:(?<![\w'])'s|\b(?:is|are|was|were|its|thats|it's|that's|sounds?|sounding|feels?|feeling|seems?|seeming|looks?|"
     r"gets?|getting|got|becomes?|became|sits?|sitting|finds?|finding|found)(?:\s+(?:it|them|this|that|the|my))?)\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|"
     r"a bit|a little|a little bit|a tad|a touch|bit|super|rather|somewhat|slightly|fairly|"
@@ -53,22 +54,22 @@ _STATE_BEFORE = re.compile(
     r"(?:(?:and|or)\s+(?:(?:so|very|really|quite|pretty|kind of|sort of|a bit|a little|a tad|"
     r"super|rather|somewhat|slightly|also|way)\s+)*)?$"
 )
-WISH_BEFORE = re.compile(
+WISH_BEFORE = lazy_pattern(
     r"\b(?:make|makes|making|want|wanted|like|should|could|would|must|need|needs|to|let|can|so|"
     r"might|will|may|if|hope|how)\b(?:\s+\S+){0,2}\s*$"
 )
 # "the pad has a lot of low end": how it is now, so less of it
-_PLENTY_BEFORE = re.compile(
+_PLENTY_BEFORE = lazy_pattern(
     r"\b(?:has|have|had|got|there's|theres|there is|there are|with)\s+(?:a\s+|so\s+)?"
     r"(?:lot|lots|loads|tons|plenty|heaps)\s+of\s*$"
 )
-_LACKS_BEFORE = re.compile(
+_LACKS_BEFORE = lazy_pattern(
     r"\b(?:has|have|had|got|there's|theres|there is|there are|with)\s+(?:no|zero|hardly any|barely any)"
     r"(?:\s+real)?\s*$"
 )
 
 
-EXCESS_AFTER = re.compile(
+EXCESS_AFTER = lazy_pattern(
     r"^\s*(?:\S+\s+){0,5}?(?:(?:is|are|was|were|'s|feels?|sounds?|seems?|gets?|getting)\s+"
     r"(?:(?:way|a bit|a little|a tad|just|really|kind of|sort of|all|so|definitely|still)\s+)*"
     r"(?:too much\b|too\b(?:\s+(?P<quality>[a-z]+))?|overly\b|a bit much\b|much\b|over\w+|"
@@ -76,35 +77,35 @@ EXCESS_AFTER = re.compile(
     r"building up\b)|(?:is\s+|are\s+)?(?P<verb>(?:drown|swallow|bur|cover|smother|swamp|eat|"
     r"overpower|dominat|mask|kill|wash)\w*))"
 )
-LACK_AFTER = re.compile(
+LACK_AFTER = lazy_pattern(
     r"^\s*(?:\S+\s+){0,5}?(?:is|are|was|were|'s|feels?|sounds?|seems?)\s+"
     r"(?:(?:a bit|a little|really|kind of|sort of|so|way)\s+)*"
     r"(?P<lack>missing|lacking|weak|anemic|absent|gone|not there|nowhere|scooped)\b"
 )
 
 # a quality said of what came before: "(the top end) of the strings is a bit scratchy"
-QUALITY_AFTER = re.compile(
+QUALITY_AFTER = lazy_pattern(
     r"^\s*(?:(?:on|of|in)\s+(?:the\s+|my\s+|this\s+)?\S+\s+)?(?:is|are|was|were|'s|s|feels?|"
     r"sounds?|seems?|gets?|getting)\s+(?:(?:way|a bit|a little|a tad|just|really|kind of|sort of|"
     r"so|very|pretty|quite|rather|somewhat|slightly|all|still)\s+)*(?P<quality>[a-z]+)\b"
 )
 
 
-SIMILE_STATE = re.compile(
+SIMILE_STATE = lazy_pattern(
     r"\b(?:sounds?|sounding|feels?|is|are|its|it's)\s+like\b(?:\s+(?!like\b)\S+){0,7}\s*$"
 )
 # "the vocal sounds far away in a big room": where it sounds now, said as a state
-PLACE_STATE = re.compile(
+PLACE_STATE = lazy_pattern(
     r"\b(?:sounds?|sounding|feels?|is|are|its|it's|seems?)\b(?:\s+(?!like\b)\S+){0,4}?\s+"
     r"(?:in|inside)\s+(?:a|an|the|some)(?:\s+\S+){0,2}\s*$"
 )
 # a listening place, not a quality: "small speakers", "big monitors"
-DEVICE_AFTER = re.compile(
+DEVICE_AFTER = lazy_pattern(
     r"^\s*(?:speakers?|monitors?|headphones?|earbuds?|sound ?system|system|stereo|room|hall|"
     r"venue|club|car)\b"
 )
 
-_NOT_AS_STATE = re.compile(
+_NOT_AS_STATE = lazy_pattern(
     r"(?:\b(?:is|are|was|were|s|sounds?|feels?|seems?|gets?)\s+not|\b(?:isn't|isnt|aren't|arent|"
     r"doesn't|doesnt|don't|dont|wasn't|wasnt))\s+(?:(?:really|very|that|quite|sound|feel|seem|"
     r"sounding|feeling|at all)\s+)*$"

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from mixchat.assistant.reading.patterns import lazy_pattern
+
 MEDIA_SUFFIXES = frozenset(
     ".wav .wave .flac .aif .aiff .aifc .mp3 .ogg .oga .opus .m4a .caf .w64 .rf64 "
     ".png .jpg .jpeg .webp .gif .bmp .tif .tiff".split()
@@ -22,16 +24,16 @@ MEDIA_SUFFIXES = frozenset(
 TRAILING = ".,;:!?)]}"
 LONGEST_UNQUOTED_WORDS = 8  # an unescaped path with spaces is joined over at most this many words
 
-_URL = re.compile(r"file://[^\s'\"`]+")
+_URL = lazy_pattern(r"file://[^\s'\"`]+")
 # a quoted path: the quote opens where no letter stands before it and closes where none
 # follows, so the apostrophes of "here's" or "don't" are not quotes (and a path may hold one);
 # a lookahead, so a pair that turns out not to hold a path does not use up the quotes after it
-_QUOTED = re.compile(
+_QUOTED = lazy_pattern(
     r"""(?<!\w)(?=(?P<all>(?P<q>['"`])(?P<body>(?:(?!(?P=q)(?!\w))[^\n])+?)(?P=q))(?!\w))"""
 )
 # an unquoted path: starts at a word boundary with /, ~/, ./ or ../ (or is a name with a media
 # suffix), and runs over backslash-escaped characters
-_UNQUOTED = re.compile(
+_UNQUOTED = lazy_pattern(
     r"""(?<![\w/\\])(?:~|\.{1,2})?/(?:\\.|[^\s'"`])+|(?:\\.|[^\s'"`/])(?:\\.|[^\s'"`])*"""
 )
 
@@ -130,17 +132,17 @@ def words_around(text: str, mentions: list[FileMention]) -> str:
     return re.sub(r"\s+", " ", " ".join(parts)).strip()
 
 
-REFERENCE_WORDS = re.compile(
+REFERENCE_WORDS = lazy_pattern(
     r"\b(?:sound(?:s|ing)?\s+(?:more\s+)?like|make\s+it\s+like|closer\s+to|match(?:es|ing)?|"
     r"reference|ref)\b",
     re.IGNORECASE,
 )
-MIX_WORDS = re.compile(
+MIX_WORDS = lazy_pattern(
     r"\b(?:mix(?:down)?|bounce[ds]?|master(?:ed)?|full\s+song|whole\s+song|two[- ]?track|"
     r"stereo\s+mix|premaster)\b",
     re.IGNORECASE,
 )
-STEM_WORDS = re.compile(r"\b(?:stem|part|take|recording|overdub)s?\b", re.IGNORECASE)
+STEM_WORDS = lazy_pattern(r"\b(?:stem|part|take|recording|overdub)s?\b", re.IGNORECASE)
 
 
 def names_a_reference(words: str) -> bool:

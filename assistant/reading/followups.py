@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import re
 
+from mixchat.assistant.reading.patterns import lazy_pattern
 from mixchat.assistant.reading.vocab import CONCEPT_WORDS, GROUP_WORDS, ROLE_WORDS
 
 _VERSION = r"(?:version|ver|v|#|number)?\s*(\d+)"
-_PLUGIN_TERMS = re.compile(
+_PLUGIN_TERMS = lazy_pattern(
     r"\b(?:1176|la ?2a|cl ?1b|pultec|ssl|fairchild|distressor|neve|api|plugin|plug in|"
     r"attack|release|ratio|threshold|knee|setting|settings|preset|q factor|should i|"
     r"do i set|to set|would you set|recommend|which eq|which compressor)\b"
 )
-_QUESTION_START = re.compile(
+_QUESTION_START = lazy_pattern(
     r"^(?:how|what|which|why|when|where|should|is|are|do|does|can i|could i|would)\b"
 )
-_REPEAT = re.compile(
+_REPEAT = lazy_pattern(
     r"^(?:(?:ok(?:ay)?|yes|yeah|nice|good|great|cool|better|that's better)[, ]+)?(?:and |now )?"
     r"(?:(?:even|a (?:bit|touch|little|tad|lot)|slightly|way|much|just a (?:bit|touch)|"
     r"little bit) )?"
@@ -24,7 +25,7 @@ _REPEAT = re.compile(
     r"stronger|same again|do (?:that|it) again|once more|one more time|more more|"
     r"even more|take it further)[.! ]*$"
 )
-_BACK_OFF = re.compile(
+_BACK_OFF = lazy_pattern(
     r"\b(?:too much|too far|halfway|half way|back off|tone it down|dial it back|dial back|"
     r"pull it back|rein it in|overdone|overkill|a (?:bit|little|touch) less|less of that|"
     r"half of that|went too far|too strong|that's too|thats too|not so much|ease off|"

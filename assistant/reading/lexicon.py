@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from mixchat.assistant.reading.patterns import lazy_pattern
 from mixchat.dsp.errors import StateError
 from mixchat.dsp.state import EqBand, build
 
@@ -243,7 +244,7 @@ class Lexicon:
         return self._resolve(close[0]).model_copy(update={"approximate": True})
 
 
-_TOKEN = re.compile(r"[A-Za-z]+(?:['\-][A-Za-z]+)*")
+_TOKEN = lazy_pattern(r"[A-Za-z]+(?:['\-][A-Za-z]+)*")
 # Words that are never descriptors in a brief, even if spelled close to one.
 _NOT_DESCRIPTORS = frozenset(
     "the and but with this that what more less much very too bit touch little lot way "

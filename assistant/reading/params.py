@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from mixchat.assistant.reading.asks import Ask
+from mixchat.assistant.reading.patterns import lazy_pattern
 
 _FREQ = r"(\d+(?:\.\d+)?)\s*(khz|k|hz)\b"
 _GAIN = r"(\d+(?:\.\d+)?)\s*db\b"
@@ -19,35 +20,35 @@ _CUT_WORDS = (
     r"too much|less"  # "the vocal has too much 200 hz": an excess said of a frequency
 )
 _BOOST_WORDS = r"boost|lift|add|raise|bump|shelf|shelve|push|more|not enough"
-_EQ_AT = re.compile(
+_EQ_AT = lazy_pattern(
     rf"\b(?P<verb>{_CUT_WORDS}|{_BOOST_WORDS})\s+(?:(?:of|by)\s+)?(?:{_GAIN}\s+)?"
     rf"(?:at|around|near|@)\s+{_FREQ}"
 )
-_EQ_BY = re.compile(
+_EQ_BY = lazy_pattern(
     rf"\b(?P<verb>{_CUT_WORDS}|{_BOOST_WORDS})\s+(?:the\s+)?{_FREQ}\s+(?:by\s+)?{_GAIN}"
 )
 # "cut 300 Hz on the keys", "notch 2.5k", "shelf in some 12k": a frequency right after the
 # verb, the gain (if any) anywhere else in the clause.
-_EQ_BARE = re.compile(
+_EQ_BARE = lazy_pattern(
     rf"\b(?P<verb>{_CUT_WORDS}|{_BOOST_WORDS})\s+(?:in\s+|out\s+|up\s+)?(?:some\s+|a bit of\s+|"
     rf"a little\s+|a touch of\s+|the\s+)?{_FREQ}(?!\s*(?:-|to)\s*\d)"
 )
 # "scoop some 250-400", "tame the 2-4k region": a range, its unit said once (or not at all)
-_EQ_RANGE = re.compile(
+_EQ_RANGE = lazy_pattern(
     rf"\b(?P<verb>{_CUT_WORDS}|{_BOOST_WORDS})\s+(?:them\s+|it\s+|those\s+|that\s+|em\s+)?"
     r"(?:(?:at|around|near|in|@)\s+)?(?:in\s+|out\s+)?(?:some\s+|the\s+|a bit of\s+)?"
     r"(\d+(?:\.\d+)?)\s*(khz|k|hz)?\s*(?:-|to)\s*(\d+(?:\.\d+)?)\s*(khz|k|hz)?"
     r"(?:\s+(?:region|range|area|band))?"
 )
-_LOOSE_GAIN = re.compile(r"(?:by\s+)?(\d+(?:\.\d+)?)\s*db\b")
+_LOOSE_GAIN = lazy_pattern(r"(?:by\s+)?(\d+(?:\.\d+)?)\s*db\b")
 _OFF = r"remove|turn off|take off|kill|disable|bypass|no|lose|get rid of|without"
 _FILTER = {
     "high_pass": r"high ?pass(?: filter)?|hpf|low ?cut|roll off\s+(?:everything\s+|the lows\s+|all\s+)?below",
     "low_pass": r"low ?pass(?: filter)?|lpf|high ?cut|roll off\s+(?:everything\s+|the highs\s+|all\s+)?above",
 }
 _NUMBER_HZ = r"(\d+(?:\.\d+)?)\s*(khz|k|hz)?\b"
-_SEND_OFF = re.compile(rf"\b(?:{_OFF})\s+(?:the\s+|any\s+)?(reverb|verb|delay|echo)\b")
-_LEVEL_SET = re.compile(
+_SEND_OFF = lazy_pattern(rf"\b(?:{_OFF})\s+(?:the\s+|any\s+)?(reverb|verb|delay|echo)\b")
+_LEVEL_SET = lazy_pattern(
     r"\b(?:set|put|bring)\b(?:\s+\w+){0,4}?\s+(?:fader|level|gain|volume)?\s*(?:to|at)\s+"
     r"(-?\d+(?:\.\d+)?)\s*db\b"
 )

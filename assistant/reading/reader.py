@@ -36,6 +36,7 @@ from mixchat.assistant.reading.direction import (
 from mixchat.assistant.reading.followups import classify_followup
 from mixchat.assistant.reading.lexicon import load_lexicon
 from mixchat.assistant.reading.params import find_parameter_asks
+from mixchat.assistant.reading.patterns import lazy_pattern
 from mixchat.assistant.reading.refs import SectionRef, TargetRef, blank, has_phrase
 from mixchat.assistant.reading.structure import (
     MONO_TROUBLE,
@@ -132,12 +133,12 @@ _KNOWN_WORDS = (
 )
 # "beat too loud vocal too low": two complaints typed without a comma between them
 _SECTION_NOUNS = "|".join(sorted((re.escape(w) for w in SECTION_WORDS), key=len, reverse=True))
-_RUN_ON = re.compile(
+_RUN_ON = lazy_pattern(
     r"(?P<said>\btoo\s+\w{3,})\s+(?=(?:the\s+|my\s+)?[a-z]+\s+(?:is\s+|are\s+)?"
     r"(?:way\s+|a bit\s+|far\s+|much\s+)?too\b)"
 )
 # "bring the hats down theyre piercing": a move, then why, typed without a comma
-_MOVE_THEN_WHY = re.compile(
+_MOVE_THEN_WHY = lazy_pattern(
     r"(?P<said>\b(?:up|down|back|out|louder|quieter|softer|lower)\b)\s+"
     r"(?=(?:theyre|they are|it is|thats|that is|cause|because|coz|cuz)\b|its\s+(?:too|so|way|"
     r"really|kinda|kind of|a bit|a little|just|getting|very|super|pretty|quite|harsh|muddy|"
@@ -147,26 +148,26 @@ _MOVE_THEN_WHY = re.compile(
 _A_PART = "|".join(
     sorted((re.escape(w) for w in {*GROUP_WORDS, *ROLE_WORDS, "everything else"}), key=len)[::-1]
 )
-_TWO_AMOUNTS = re.compile(
+_TWO_AMOUNTS = lazy_pattern(
     rf"(?P<said>\b(?:more|less)\s+(?:of\s+)?(?:the\s+|my\s+)?(?:{_A_PART}))\s+"
     rf"(?=(?:and\s+)?(?:more|less)\s+(?:of\s+)?(?:the\s+|my\s+)?(?:{_A_PART})\s*$)"
 )
-_SPLIT = re.compile(
+_SPLIT = lazy_pattern(
     r"\s*(?:[.;!?]+\s+|[.;!?]+$|,\s*|\s+(?:and then|and also|and|then|also|"
     r"but|plus|while|as well as)\s+)"
 )
 
 # where a mix is heard, never a quality of it ("on my phone" is not "tinny")
-LISTENING_DEVICE = re.compile(r"(?:phone|laptop|earbud|headphone|speaker|airpod|car)s?")
+LISTENING_DEVICE = lazy_pattern(r"(?:phone|laptop|earbud|headphone|speaker|airpod|car)s?")
 # "thin" as a verb: "thin out the pad", "thin the keys out", "thin it out a bit"
 # "dull it down", "dull the cymbals down a bit": the verb, less of its top
-THIN_OUT = re.compile(r"^\s*(?:(?:it|them|that|this|those|the \w+|\w+)\s+)?(?:out|down)\b")
-_STATE_JUST_BEFORE = re.compile(
+THIN_OUT = lazy_pattern(r"^\s*(?:(?:it|them|that|this|those|the \w+|\w+)\s+)?(?:out|down)\b")
+_STATE_JUST_BEFORE = lazy_pattern(
     r"\b(?:is|are|its|was|were|sounds?|feels?|seems?|gets?)\s+(?:\w+\s+)?$"
 )
 # a wish said of a complaint word ("should jump out more"), unless "too" follows it
-_MORE_AFTER = re.compile(r"\s*(?:a (?:bit|little) )?more\b")
-_TOO_AFTER = re.compile(r"\s*(?:way |a bit |a little )?too\b")
+_MORE_AFTER = lazy_pattern(r"\s*(?:a (?:bit|little) )?more\b")
+_TOO_AFTER = lazy_pattern(r"\s*(?:way |a bit |a little )?too\b")
 
 
 @dataclass(frozen=True)
@@ -503,11 +504,11 @@ def find_sections(text: str) -> tuple[tuple[SectionRef, ...], str]:
 
 
 _PART_WORDS = sorted(w for w in {**GROUP_WORDS, **ROLE_WORDS} if " " not in w and len(w) >= 4)
-_QUANTITY_BASS = re.compile(
+_QUANTITY_BASS = lazy_pattern(
     r"\b(?:too much|too many|so much|way too much|more|less|some|no|not enough|lots of|"
     r"a lot of|plenty of|much) bass\b(?! (?:guitar|line|drum|part|track|player|sound))"
 )
-_REFERENCE = re.compile(
+_REFERENCE = lazy_pattern(
     r"\b(?:than|after|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs|"
     r"next to|beside|in comparison (?:to|with)|in relation to|under|underneath|around|"
     r"over|on top of|(?<=loud )for|(?<=quiet )for|(?<=much )for|(?<=busy )for)\s+"
@@ -516,13 +517,13 @@ _REFERENCE = re.compile(
 
 
 # "the pad sits right on top of the vocal": a part on another is masking it, not compared
-_MASKS_BEFORE = re.compile(
+_MASKS_BEFORE = lazy_pattern(
     r"\b(?:sit|sits|sitting|sat|step\w*|stand\w*|liv\w*|stack\w*|pil\w*|land\w*)\s+"
     r"(?:right\s+|directly\s+|just\s+|all\s+)?$"
 )
 
 
-_RECIPROCAL = re.compile(
+_RECIPROCAL = lazy_pattern(
     r"\b(?:each|one) (?:other|another)\b|\bother (?:tracks|instruments|parts|stems)\b"
 )
 
@@ -584,7 +585,7 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
     spoken_names = {" ".join(re.sub(r"[_\-.]+", " ", n.lower()).split()) for n, _ in tracks}
     for phrase, value in sorted(ROLE_WORDS.items(), key=lambda p: -len(p[0])):
         # "bass guitar" is the bass, not the Bass and the Guitar tracks
-        if " " not in phrase or phrase in spoken_names:
+        if " " not in phrase or phrase in spoken_names or phrase not in text:
             continue
         for m in re.finditer(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text):
             found.append((m.start(), TargetRef("role", value)))
@@ -594,7 +595,11 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
         # a stem named "other" is not the one in "each other" (same offsets, idioms hidden)
         searched = _RECIPROCAL.sub(lambda m: "#" * len(m.group(0)), text)
         for candidate in {spoken, name.lower()}:
-            hit = re.search(rf"\b{re.escape(candidate)}\b", searched)
+            hit = (
+                re.search(rf"\b{re.escape(candidate)}\b", searched)
+                if candidate in searched
+                else None
+            )
             if hit and len(candidate) >= 3:
                 found.append((hit.start(), TargetRef("track", name)))
                 text = blank(text, hit.start(), hit.end())
@@ -603,6 +608,8 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
         ((w, kind, v) for table, kind in tables for w, v in table.items()), key=lambda p: -len(p[0])
     )
     for phrase, kind, value in phrases:
+        if phrase not in text:  # a literal phrase: not there, no pattern to compile
+            continue
         for m in re.finditer(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text):
             found.append((m.start(), TargetRef(kind, value)))  # type: ignore[arg-type]
             text = blank(text, m.start(), m.end())
@@ -620,7 +627,7 @@ def find_targets(text: str, tracks: Sequence[tuple[str, str]]) -> tuple[tuple[Ta
             found.append((m.start(), TargetRef(kind, table[close[0]])))  # type: ignore[arg-type]
             text = blank(text, m.start(), m.end())
     for phrase in MIX_WORDS:
-        hit = re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text)
+        hit = re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text) if phrase in text else None
         if hit:
             found.append((hit.start(), TargetRef("mix")))
             text = blank(text, hit.start(), hit.end())
@@ -654,13 +661,13 @@ def _names_target(words: list[str], target: TargetRef) -> bool:
     # the reference pattern takes the article: "than the rest" leaves "rest"
     said = f"the {text}"
     return any(
-        value == target.value and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", said)
+        value == target.value and w in said and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", said)
         for w, value in table.items()
     )
 
 
 # "vocal +2, everything else -2": a signed number on its own is decibels
-_SIGNED_DB = re.compile(
+_SIGNED_DB = lazy_pattern(
     r"(?<![\w.])(?P<db>[+-]\s*\d+(?:\.\d+)?)(?!\.?\d)\s*(?:db|decibels?)?"
     r"(?=\s*(?:$|[,.;!?]|(?:and|please|pls)\b))"
 )
@@ -1010,7 +1017,7 @@ def _drop_guesses(
     return asks
 
 
-_GIVE_DB = re.compile(
+_GIVE_DB = lazy_pattern(
     r"\bgive\b(?:\s+\S+){0,4}?\s+\+?\d+(?:\.\d+)?\s*db\b(?:\s+more\b)?"
     r"(?=\s*(?:$|[,.;!?]|(?:over|above|on top|louder|more than|against|relative|compared)\b))"
 )
@@ -1072,21 +1079,21 @@ def find_actions(
 
 
 # "solo the bass", "can you solo it": the verb; "the guitar solo", "in the solo": a part
-_SOLO_VERB = re.compile(
+_SOLO_VERB = lazy_pattern(
     r"^\s*solo\b|\b(?:please|just|can you|could you|now|then|and|to|you|pls|i want to)\s+solo\b|"
     r"\bsolo\s+(?:the|it|that|them|this|those|my|out)\b"
 )
-_SITS_BACK = re.compile(
+_SITS_BACK = lazy_pattern(
     r"\btoo far back\b|\b(?:sits|sitting|is|are|sounds?|feels?|seems?)\s+(?:\w+\s+)?"
     r"(?:too\s+)?(?:far\s+)?back\b(?!\s+(?:to|up)\b)"
 )
-_LONGER = re.compile(r"\b(?:longer|too short|bigger|more decay|more repeats|more feedback)\b")
-_SHORTER = re.compile(
+_LONGER = lazy_pattern(r"\b(?:longer|too short|bigger|more decay|more repeats|more feedback)\b")
+_SHORTER = lazy_pattern(
     r"\b(?:too long|shorter|smaller|less decay|fewer repeats|less feedback|tighter)\b"
 )
-_ECHO_WORDS = re.compile(r"\b(?:delay|echo(?:es)?|repeats?|feedback)\b")
-_VERB_WORDS = re.compile(r"\b(?:reverb|verb|room|tail|hall|plate|decay)\b")
-_TIGHT = re.compile(r"\btight(?:en|er|ness)?\b")
+_ECHO_WORDS = lazy_pattern(r"\b(?:delay|echo(?:es)?|repeats?|feedback)\b")
+_VERB_WORDS = lazy_pattern(r"\b(?:reverb|verb|room|tail|hall|plate|decay)\b")
+_TIGHT = lazy_pattern(r"\btight(?:en|er|ness)?\b")
 
 
 def _space_length(text: str) -> Ask | None:
@@ -1101,7 +1108,7 @@ def _space_length(text: str) -> Ask | None:
     return None
 
 
-_LOW_END = re.compile(r"\b(?:low end|bottom end|bottom|lows|low frequencies|bass)\b")
+_LOW_END = lazy_pattern(r"\b(?:low end|bottom end|bottom|lows|low frequencies|bass)\b")
 
 
 def _compression_ask(text: str) -> Ask:
@@ -1153,7 +1160,7 @@ def ceiling_db(text: str) -> float | None:
 
 # --- clauses and the whole brief -----------------------------------------------------------
 # "turn the keys down so I can hear the vocal": what the move is for, not what it moves
-_PURPOSE = re.compile(
+_PURPOSE = lazy_pattern(
     r"\s+(?:so\s+(?:that\s+)?(?=(?:the|i|we|you|it|my|our|they|there|he|she|this)\b)|"
     r"(?:in order\s+)?to\s+(?:let|help|hear|match|give room to)\s+(?=(?:the|my|our)\b))"
 )
@@ -1286,7 +1293,7 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
 
 
 THE_REST = TargetRef("group", "band")  # "the rest", "the band": every part but the vocal
-_SUBJECT = re.compile(r"^\s*(?:the|my|our|that|this|those|these)\s+(?P<noun>[a-z]+)\b")
+_SUBJECT = lazy_pattern(r"^\s*(?:the|my|our|that|this|those|these)\s+(?P<noun>[a-z]+)\b")
 
 
 def _unknown_subject(
@@ -1337,26 +1344,26 @@ _WHOLE_MIX = (
     r"lot|it all|all of it|stems|tracks)|(?:every|each|all(?:\s+the)?)\s+(?:tracks?|stems?|"
     r"channels?|faders?)|everyone|everybody)"
 )
-_MIX_LEVEL = re.compile(
+_MIX_LEVEL = lazy_pattern(
     r"\b(?:turn|bring|pull|push|take|crank|knock|raise|lower|drop|boost|lift|reduce|"
     rf"increase|decrease)\s+(?:(?:up|down)\s+)?{_WHOLE_MIX}\b(?:\s+(?:up|down)\b)?|"
     rf"^\s*{_WHOLE_MIX}\s+(?:up|down)\b|"
     rf"\b(?:{_WHOLE_MIX}|it all)\s+(?:\w+\s+){{0,3}}?(?:come|comes|coming|go|"
     r"goes|going)\s+(?:up|down)\b"
 )
-_CALM_DOWN = re.compile(r"\bcalm\w*\s+(?:(?:it|them|that|those|this|these)\s+)?down\b")
-_TAME = re.compile(
+_CALM_DOWN = lazy_pattern(r"\bcalm\w*\s+(?:(?:it|them|that|those|this|these)\s+)?down\b")
+_TAME = lazy_pattern(
     r"\b(?:tame\w*|rein\w* (?:(?:it|them|that|those)\s+)?in|control)\b|" + _CALM_DOWN.pattern
 )
 TAME_WORD = "tame"
 _PLACE = frozenset({"forward", "upfront", "up front", "in your face", "present"})
-_REVERB_SUBJECT = re.compile(
+_REVERB_SUBJECT = lazy_pattern(
     r"\b(?:reverb|verb|reverb tail|tail|ambience)\s+(?:\w+\s+){0,3}?(?:is|are|'s|s|sounds?|"
     r"feels?|seems?|gets?)\s+(?:(?:way|a bit|a little|just|kind of|really|still|so|too)\s+)*"
     r"(?:\w+\s+and\s+)?(?:loud|louder|quiet|quieter)\b"
 )
 _LOUDNESS = frozenset({"loud", "louder", "quiet", "quieter"})
-_TOO_MUCH = re.compile(
+_TOO_MUCH = lazy_pattern(
     r"\b(?:is|are|s|sounds?|feels?|gets?|getting)\s+(?:(?:way|a bit|a little|just|kind of|"
     r"really|still|simply)\s+)*(?:too much|a bit much|overkill|over the top|excessive)\b"
 )
@@ -1367,7 +1374,7 @@ def _is_tame(ask: Ask) -> bool:
     return ask.concept == "level" and ask.word == TAME_WORD
 
 
-_FREQUENCY = re.compile(r"\d(?:\.\d+)?\s*(?:k|khz|hz)\b")
+_FREQUENCY = lazy_pattern(r"\d(?:\.\d+)?\s*(?:k|khz|hz)\b")
 
 
 def _level_of_a_band(asks: list[Ask]) -> list[Ask]:
@@ -1418,7 +1425,7 @@ def _merge_level(asks: list[Ask], actions: list[Ask]) -> list[Ask]:
 LEVEL_VERBS = frozenset(UP_WORDS + DOWN_WORDS)
 
 
-_HEDGE = re.compile(
+_HEDGE = lazy_pattern(
     r"^(?:(?:so|very|really|quite|pretty|kind of|sort of|a bit|a little|a tad|super|rather|"
     r"somewhat|slightly|too|way too|also)\s+)*"
 )
@@ -1441,11 +1448,11 @@ def _both_qualities(before: str, after: str) -> bool:
     return first_said and head is not None and _quality_word(head.group(0))
 
 
-_KEPT_OUT_BEFORE = re.compile(
+_KEPT_OUT_BEFORE = lazy_pattern(
     rf"\b(?:except|but|apart from|other than|besides)(?: for)?\s+(?:the\s+)?(?:{_A_PART})"
     rf"(?:\s*(?:,|and|&)\s*(?:the\s+)?(?:{_A_PART}))*\s*$"
 )
-_KEPT_OUT_AFTER = re.compile(
+_KEPT_OUT_AFTER = lazy_pattern(
     rf"^(?:the\s+)?(?:{_A_PART})\b(?:\s+(?:up|down|louder|quieter|softer|lower)\b)?"
     r"(?:\s*(?:$|,|and\b|or\b|&))"
 )
@@ -1479,17 +1486,17 @@ def split_clauses(text: str) -> list[str]:
     return parts or [text]
 
 
-_FINE_AS_IS = re.compile(
+_FINE_AS_IS = lazy_pattern(
     r"\b(?:is|are|sounds?|sound|seems?|feels?|s)\s+(?:\w+\s+)?(?:fine|good|great|ok|okay|perfect|"
     r"nice|right|spot on)\b"
 )
 # "..., everything else the same", "the drums stay as they are": parts said to be left alone
-_KEPT_AS_IS = re.compile(
+_KEPT_AS_IS = lazy_pattern(
     r"\b(?:stays?|remains?|(?:the\s+)?same|unchanged|untouched|as (?:it|they) (?:is|are)|as is|"
     r"where (?:it|they) (?:is|are)|alone)\s*$"
 )
-_ANAPHORA = re.compile(r"\b(?:it|them|they|this|that|its)\b")
-_EXPLICIT_MIX = re.compile(
+_ANAPHORA = lazy_pattern(r"\b(?:it|them|they|this|that|its)\b")
+_EXPLICIT_MIX = lazy_pattern(
     r"\b(?:mix|song|track|everything|whole|overall|master|entire|all of it|it all|"
     r"the rest)\b"
 )
@@ -1501,7 +1508,7 @@ _PART_QUALITIES = frozenset(
     "level presence brightness air wet width punch energy mood growl low_end mud boom box honk "
     "harsh sizzle".split()
 )
-_OVERALL = re.compile(r"\b(?:overall|everything|whole|all over|the rest|in general)\b")
+_OVERALL = lazy_pattern(r"\b(?:overall|everything|whole|all over|the rest|in general)\b")
 
 
 def _relation_of_parts(clause: Clause) -> bool:
@@ -1645,7 +1652,7 @@ def _calm_the_mix(clause: Clause) -> Clause:
 
 # a pronoun that cannot be the mix ("calm them down"), or "it" under a verb that a whole mix
 # is never given ("tame it")
-_PLURAL_PRONOUN = re.compile(r"\b(?:them|they|those|these)\b")
+_PLURAL_PRONOUN = lazy_pattern(r"\b(?:them|they|those|these)\b")
 
 
 def _earlier(before: Clause | None, clause: Clause) -> Clause | None:
@@ -1662,7 +1669,7 @@ def _earlier(before: Clause | None, clause: Clause) -> Clause | None:
 
 
 # "..., leave the vocal", "..., but not the vocal", "..., vocal stays": a part kept out
-_SPARED = re.compile(
+_SPARED = lazy_pattern(
     r"^\s*(?:but\s+|and\s+)?(?:(?:not|leave|keep|except|apart from|other than|besides)\s+"
     r"(?:for\s+)?(?:the\s+|my\s+)?(?:\w+\s*){1,3}?(?:\s+(?:alone|as is|as it is|where it is|"
     r"the same|untouched|out of it))?|(?:the\s+|my\s+)?(?:\w+\s*){1,3}?\s+(?:stays?|remains?|"
@@ -1686,7 +1693,7 @@ def _spared(prev: Clause | None, clause: Clause) -> TargetRef | None:
 
 # "the vocal is quieter than the rest": a part described against another is a complaint, so
 # it moves the other way ("it should be quieter than the rest" is the wish itself)
-_DESCRIBED_THAN = re.compile(
+_DESCRIBED_THAN = lazy_pattern(
     r"\b(?:is|are|was|were|s|sits?|sounds?|feels?|seems?)\s+(?:\w+\s+){0,3}"
     r"(?P<word>quieter|softer|lower|louder|higher|weaker|stronger)\s+than\b"
 )
@@ -1732,7 +1739,7 @@ def _part_said_before(prev: Clause | None, clause: Clause) -> tuple[TargetRef, .
 
 
 # a clause that asks with a verb of its own ("then add reverb"), not one that describes
-_IMPERATIVE = re.compile(
+_IMPERATIVE = lazy_pattern(
     r"^\s*(?:and\s+|then\s+|also\s+|please\s+|pls\s+)*(?:add|give|put|boost|cut|make|bring|"
     r"take|use|try|throw|send|pan|set|push|pull|turn|raise|lower|remove|compress)\b"
 )

@@ -26,4 +26,5 @@ def blank(text: str, start: int, end: int) -> str:
 
 
 def has_phrase(text: str, phrase: str) -> bool:
-    return re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text) is not None
+    # a literal phrase: where it is not a substring the pattern need not be compiled
+    return phrase in text and re.search(rf"(?<![\w]){re.escape(phrase)}(?![\w])", text) is not None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from mixchat.assistant.reading.asks import Ask
+from mixchat.assistant.reading.patterns import lazy_pattern
 from mixchat.assistant.reading.refs import TargetRef, blank, has_phrase
 from mixchat.assistant.reading.vocab import CONCEPT_WORDS, GROUP_WORDS, ROLE_WORDS
 
@@ -32,48 +33,48 @@ def find_pan(text: str) -> float | None:
     return side * 0.6
 
 
-_MONO_PLACE = re.compile(
+_MONO_PLACE = lazy_pattern(
     r"\b(?:in|on|under|into|to) mono\b|\bmono (?:playback|compat\w*|check\w*|sum\w*|speakers?)\b|"
     r"\bsummed\b|\bphones?\b|\b(?:laptop|bluetooth|small|tiny|club|phone) speakers?\b"
 )
-MONO_TROUBLE = re.compile(
+MONO_TROUBLE = lazy_pattern(
     r"\b(?:disappear\w*|missing|vanish\w*|gone|fall\w* apart|collaps\w*|cancel\w*|weird|"
     r"strange|hollow|phas\w*|lost|half)\b"
 )
-_SMALL_SPEAKERS = re.compile(
+_SMALL_SPEAKERS = lazy_pattern(
     r"\b(?:phones?|laptops?|earbuds?|air ?pods|(?:laptop|bluetooth|small|tiny|cheap|phone|"
     r"computer|tv) speakers?)\b"
 )
-_WEAK_THERE = re.compile(r"\b(?:translat\w*|weak|thin|quiet|inaudible|nowhere)\b")
-_LOST_THERE = re.compile(
+_WEAK_THERE = lazy_pattern(r"\b(?:translat\w*|weak|thin|quiet|inaudible|nowhere)\b")
+_LOST_THERE = lazy_pattern(
     r"\b(?:lost|inaudible|vanish\w*|disap+ear\w*|gone|missing|buried|nowhere)\b"
 )
-_FINE_THERE = re.compile(r"\b(?:great|good|fine|perfect|nice|ok|okay|too loud|too much)\b")
+_FINE_THERE = lazy_pattern(r"\b(?:great|good|fine|perfect|nice|ok|okay|too loud|too much)\b")
 LOW_PARTS = frozenset({"bass", "kick", "sub"})
-_SOAKED = re.compile(
+_SOAKED = lazy_pattern(
     r"\b(?:drown\w*|swim\w*|soak\w*|buried|lost|wash\w*|smother\w*|swamp\w*)\s+(?:in|with|by)\s+"
     r"(?:the\s+|all\s+(?:the|that|this)\s+|so much\s+)?(?:reverb|verb|echo\w*|delay|ambience|room)\b"
 )
-_CANT_HEAR = re.compile(
+_CANT_HEAR = lazy_pattern(
     r"\b(?:can't|can not|cannot|couldn't|could not|don't|do not|barely|hardly|hard to|"
     r"struggle to|difficult to|impossible to|not able to|unable to|never)\s+(?:\w+\s+)?"
     r"(?:hear|make out|understand|notice|pick out|follow|distinguish|separate|tell apart|find|"
     r"locate|feel)\b"
 )
 # "where did the piano go?", "the keys went missing": a part that cannot be found is buried
-_GONE = re.compile(
+_GONE = lazy_pattern(
     r"\bwhere(?:'s| is| are| did| has| have)\b(?:\s+\S+){0,4}?\s+(?:go|gone|went)\b|"
     r"\b(?:went|goes|gone) (?:missing|away|awol)\b"
 )
 # "the lead is shouting over everything": a part heard over the rest is too loud
-_OVER_ALL = re.compile(
+_OVER_ALL = lazy_pattern(
     r"\b\w+(?:ing|s)\s+(?:over|above)\s+(?:the\s+top\s+of\s+)?"
     r"(?:everything|it all|the mix|the song|the track|all|the rest|the band|the music)\b"
 )
 # "the vocal should sit above everything", "the keys are behind the band": where a part sits
 # against the rest of the mix is its level; "too far above" and a description ("is behind")
 # are complaints, so they want the other way
-_PLACED = re.compile(
+_PLACED = lazy_pattern(
     r"(?P<too>\btoo\s+(?:far\s+|much\s+)?)?\b(?:(?P<where>on top of|on top|above|in front of|"
     r"ahead of|over|behind|under|underneath|below|beneath)\s+(?:(?:all|the|of|whole|entire|"
     r"rest|other)\s+)*(?P<rest>everything|everyone|rest|music|band|mix|song|instruments?|"
@@ -81,22 +82,22 @@ _PLACED = re.compile(
     # "sits on top too much", "pasted on top": on top of the rest, said short
     r"(?P<where_alone>on top)(?=\s*(?:$|[,.;!?]|too\b|(?:a bit|way|far) too\b)))"
 )
-_LOST = re.compile(
+_LOST = lazy_pattern(
     r"\b(?:buried|burried|lost|drown\w*|swamp\w*|hidden|masked|smother\w*|disappear\w*|"
     r"vanish\w*|covered)\b"
 )
 _PLACED_HIGH = frozenset({"on top of", "on top", "above", "in front of", "ahead of", "over"})
-_WISHED_NOT = re.compile(
+_WISHED_NOT = lazy_pattern(
     r"\b(?:shouldn't|shouldnt|mustn't|mustnt|(?:don't|dont|do not) want (?:\S+\s+){0,2}to)\s+"
     r"(?:\S+\s+)?$"
 )
-_NEGATED = re.compile(r"(?:\bnot|n't|\bisnt|\barent|\bnever)\s+(?:\S+\s+){0,2}$")
-_PLACING_VERB = re.compile(
+_NEGATED = lazy_pattern(r"(?:\bnot|n't|\bisnt|\barent|\bnever)\s+(?:\S+\s+){0,2}$")
+_PLACING_VERB = lazy_pattern(
     r"\b(?:be|is|are|isn't|aren't|isnt|arent|not|s|sits?|sitting|sat|stays?|put|place|keep|set|"
     r"move|get|gets?|was|were|"
     r"feels?|sounds?|seems?)\s+(?:\S+\s+){0,3}$"
 )
-_DESCRIBED_BEFORE = re.compile(
+_DESCRIBED_BEFORE = lazy_pattern(
     r"\b(?:is|are|s|sits?|sitting|sounds?|feels?|seems?|was|were|gets?|getting|stays?)\s+"
     r"(?:\w+\s+){0,2}$"
 )
@@ -127,16 +128,16 @@ def placed_against_the_rest(text: str) -> tuple[Ask, re.Match[str]] | None:
 
 
 # two parts in one place: "they occupy the same space", "muddying each other up"
-_SAME_PLACE = re.compile(
+_SAME_PLACE = lazy_pattern(
     r"\b(?:occupy\w*|share|sharing|shares|in|fight\w* for|compet\w* for|tak\w* up|sit\w* in|"
     r"live\w* in|liv\w* in|at)\s+the\s+same\s+(?:space|frequenc\w*|range|area|spot|pocket|"
     r"register|place|zone|band|freqs?)\b|"
     r"\b(?:fight\w*|compet\w*|battl\w*|wrestl\w*|jostl\w*|scrap\w*)\s+(?:for|over)\s+"
     r"(?:the\s+|some\s+)?(?:space|room|frequenc\w*|range|spot|pocket|air\s*time|freqs?)\b"
 )
-_EACH_OTHER = re.compile(r"\b(?:\w+\s+){0,2}(?:each other|one another)(?:\s+up)?\b")
-_PAIR_WORDS = re.compile(r"\b(?:separate|distinguish|tell apart|each other|together)\b")
-_MASK_VERB = re.compile(
+_EACH_OTHER = lazy_pattern(r"\b(?:\w+\s+){0,2}(?:each other|one another)(?:\s+up)?\b")
+_PAIR_WORDS = lazy_pattern(r"\b(?:separate|distinguish|tell apart|each other|together)\b")
+_MASK_VERB = lazy_pattern(
     r"\b(?:cover(?:s|ing)?|mask(?:s|ing)?|eat(?:s|ing)?|swallow(?:s|ing)?|bur(?:y|ies|ying)|"
     r"drown(?:s|ing)?(?: out)?|smother(?:s|ing)?|swamp(?:s|ing)?|overpower(?:s|ing)?|"
     r"dominat(?:e|es|ing)|sit(?:s|ting)? (?:right |directly |just )?on(?: top of)?|step(?:s|ping)? (?:right |all )?on|crowd(?:s|ing)?|"
@@ -144,46 +145,46 @@ _MASK_VERB = re.compile(
 )
 # two parts that "are mixing together" / "blur into each other": a clash, not a wish for glue
 # (an imperative "blend them together" has no -ing, -s or -ed)
-_RUN_TOGETHER = re.compile(
+_RUN_TOGETHER = lazy_pattern(
     r"\b(?:(?:mix|blend|merg|mash|bleed|melt|smear|run|mush|blur|bled)\w*(?:ing|s|ed)|blurr?y|"
     r"blur|mush|smear|run|bled|ran|muddy|muddied|cloudy)\s+(?:\w+\s+)?(?:together|"
     r"into (?:each other|one)|as one)\b"
 )
-_ONE_THING = re.compile(
+_ONE_THING = lazy_pattern(
     r"\b(?:one|a single|1)\s+(?:big\s+|huge\s+|giant\s+)?(?:blob|mess|lump|mass|mush|smear|"
     r"sound|thing|instrument)\b"
 )
-_MAKE_ROOM = re.compile(
+_MAKE_ROOM = lazy_pattern(
     r"\b(?:carve|make|clear|give|leave|create|open)\s+(?:out\s+|up\s+)?(?:some\s+|more\s+|a\s+)?"
     r"(?:space|room|pocket|hole|gap)\s+for\b"
 )
-_BAND_OBJECT = re.compile(
+_BAND_OBJECT = lazy_pattern(
     r"^\s*(?:the\s+|all\s+(?:the\s+)?|my\s+)?(?P<band>low end|bottom end|bottom|lows|low mids|"
     r"top end|high end|highs|mids|midrange|sub|sub bass)\b"
 )
 # "should", "needs to", "I want it to" right before the verb: what the part is to do
-WISHED = re.compile(
+WISHED = lazy_pattern(
     r"\b(?:should|must|needs? to|has to|have to|ought to|gotta|got to|"
     r"(?:want|wanna|would like|need)\w*(?:\s+\S+){0,3}\s+to)\s+(?:\S+\s+)?$"
 )
-_PASSIVE_BEFORE = re.compile(r"\b(?:is|are|gets?|getting|being|been|was|were)\s+(?:\w+\s+)?$")
-_EVERYTHING = re.compile(
+_PASSIVE_BEFORE = lazy_pattern(r"\b(?:is|are|gets?|getting|being|been|was|were)\s+(?:\w+\s+)?$")
+_EVERYTHING = lazy_pattern(
     r"^\s*(?:out\s+)?(?:everything|it all|the mix|the song|the track|all|the rest)\b"
 )
-_DRY_COMPLAINT = re.compile(
+_DRY_COMPLAINT = lazy_pattern(
     r"\b(?:is|are|its|sounds?|feels?|seems?|too|so|very|really|quite|pretty|kind of|a bit|way|"
     r"bone|dead|totally|completely|super)\s+(?:\w+\s+)?dry\b(?!\s+(?:it|them|this|that|him|her|\w+)?\s*up\b)"
 )
 # "the balance is skewed low", "it leans towards the highs", "tilted to the bright side": a
 # tonal balance said to lean one way wants the other (low: brighter; high: darker)
-_TILTED = re.compile(
+_TILTED = lazy_pattern(
     r"\b(?:skew|tilt|lean|lopsid|weigh|slant)\w*\s+(?:(?:too|a bit|a little|way|heavily|"
     r"very|really|quite|more|much|far|so)\s+){0,3}(?:(?:to|towards?|into|on)\s+)?(?:the\s+)?"
     r"(?P<side>low|lows|bottom|dark|bassy|high|highs|top|bright|treble|trebly)\b"
     r"(?:\s+(?:end|side|frequencies))?"
 )
 _LOW_SIDE = frozenset({"low", "lows", "bottom", "dark", "bassy"})
-_SIDE = re.compile(
+_SIDE = lazy_pattern(
     r"\b(?:(?:to|on|towards?|over to|onto|more to)\s+the\s+(left|right)(?:\s+side)?|"
     r"(left|right)\s+side|hard\s+(left|right)|(left|right)\s+(?:a\s+(?:bit|little|touch)|"
     r"slightly|more))\b"
@@ -192,15 +193,15 @@ _SIDE = re.compile(
 
 # the reverb's own tone: "the reverb on the vocal is too dark", "a brighter verb"
 _REVERB_NOUN = r"(?:reverb|verb|reverb tail|tail|ambience)"
-_TAIL_STATE = re.compile(
+_TAIL_STATE = lazy_pattern(
     rf"\b{_REVERB_NOUN}\b(?:\s+(?!is\b|are\b)\w+){{0,4}}?\s+(?:is|are|s|sounds?|feels?|seems?)\s+"
     r"(?:(?:a bit|a little|way|kind of|really|so|very|too|quite|pretty)\s+)*"
     r"(?P<quality>dark|dull|muffled|murky|warm|bright|harsh|brittle|fizzy|sizzly|cold|thin|tinny)\b"
 )
-_TAIL_WISH = re.compile(
+_TAIL_WISH = lazy_pattern(
     rf"\b(?P<quality>darker|brighter|warmer|duller|dark|bright|warm)\s+{_REVERB_NOUN}\b"
 )
-_TAIL_MADE = re.compile(
+_TAIL_MADE = lazy_pattern(
     rf"\b{_REVERB_NOUN}\s+(?:(?:a bit|a little|a touch|slightly|much|way)\s+)?"
     r"(?P<quality>darker|brighter|warmer|duller)\b"
 )
@@ -353,7 +354,7 @@ def _low_part(target: TargetRef) -> bool:
     return target.kind == "track" and bool(re.search(r"bass|kick|808|sub", target.value.lower()))
 
 
-_PRONOUN = re.compile(r"\b(?:it|they|that|this|which)\b")
+_PRONOUN = lazy_pattern(r"\b(?:it|they|that|this|which)\b")
 
 
 def masked_by_pronoun(text: str, targets: tuple[TargetRef, ...]) -> bool:
@@ -376,6 +377,6 @@ def _said_in(target: TargetRef, text: str) -> bool:
         return target.value.lower().replace("_", " ") in text.replace("_", " ")
     table = GROUP_WORDS if target.kind == "group" else ROLE_WORDS
     return any(
-        v == target.value and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text)
+        v == target.value and w in text and re.search(rf"(?<![\w]){re.escape(w)}(?![\w])", text)
         for w, v in table.items()
     )

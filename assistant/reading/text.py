@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 
+from mixchat.assistant.reading.patterns import lazy_pattern
+
 # Whole words typed fast -> what they stand for.
 TEXT_SPEAK: dict[str, str] = {
     "u": "you",
@@ -94,19 +96,19 @@ TEXT_SPEAK: dict[str, str] = {
     "+": "and",
 }
 # A digit 2 before one of these is "too"; before anything else it is "to".
-_TOO_BEFORE = re.compile(
+_TOO_BEFORE = lazy_pattern(
     r"\b2\s+(?=(?:much|many|loud|quiet|soft|bright|dark|dull|harsh|muddy|boomy|thin|wide|"
     r"narrow|wet|dry|big|small|busy|compressed|squashed|buried|low|high|hot|quiet|present|"
     r"far|close|sharp|fizzy|sizzly|boxy|nasal|sibilant|\w+y\b|\w+er\b))"
 )
 # "to" typed for "too": after a verb of being or a hedge, before an amount or a quality
-_TO_FOR_TOO = re.compile(
+_TO_FOR_TOO = lazy_pattern(
     r"(^|\b(?:is|are|was|were|its|it's|sounds?|feels?|way|far|bit|little|slightly|just|"
     r"kinda|also|bass|vocals?|drums|mix)\s+)to\s+(?=(?:much|many|loud|quiet|soft|bright|dark|"
     r"dull|harsh|muddy|boomy|thin|wide|narrow|wet|dry|big|small|busy|compressed|low|high|hot|"
     r"present|far|sharp|\w+y\b))"
 )
-_PAN_SHORTHAND = re.compile(r"\b([lr])\s?(\d{1,3})\b")
+_PAN_SHORTHAND = lazy_pattern(r"\b([lr])\s?(\d{1,3})\b")
 
 
 def _stretched(word: str, known: Callable[[str], bool]) -> str:
