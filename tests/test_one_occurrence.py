@@ -95,3 +95,12 @@ def test_a_part_buried_by_a_named_part_keeps_its_own_low_end(songs, brief, burie
     assert (
         own and after.metrics["tracks"][buried]["lufs"] > before.metrics["tracks"][buried]["lufs"]
     )
+
+
+def test_parts_stepping_on_each_other_both_give_way(songs) -> None:
+    song = songs["song_1"]
+    result = handle_brief(
+        song.session, "the bass and kick are stepping on eachother", parent=song.base
+    )
+    cut = {c.args["track"] for c in result.tool_calls if c.tool == "apply_eq"}
+    assert cut == {"Bass_DI_Clean", "Drums_Full_Kit"}, result.tool_calls

@@ -669,7 +669,9 @@ def buried_plan(
     maskers = [n for n in names if n != target] or None
     if maskers is not None and len(maskers) > 2:  # "behind the band": lift and carve the worst
         maskers = None
-    mutual = any(a.word in MUTUAL_WORDS for a in clause.asks if a.concept == "buried")
+    mutual = any(a.word in MUTUAL_WORDS for a in clause.asks if a.concept == "buried") or bool(
+        _EACH_OTHER.search(clause.text)
+    )
     return buried_move(
         context,
         target,
@@ -680,6 +682,7 @@ def buried_plan(
     )
 
 
+_EACH_OTHER = re.compile(r"\beach ?other\b|\bone another\b")
 # a clash both parts take part in ("fighting"), not one part buried by another ("drowned
 # out by the drums": the buried one is not cut)
 MUTUAL_WORDS = frozenset(
