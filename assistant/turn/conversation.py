@@ -34,7 +34,7 @@ from mixchat.assistant.turn.reply import compose_reply, reply_header, summarise
 from mixchat.assistant.turn.result import ModelTurnResult, TurnResult
 from mixchat.dsp.roles import ROLES
 from mixchat.dsp.state import MixState
-from mixchat.tools.base import ToolCall, ToolContext
+from mixchat.tools.base import ToolContext
 from mixchat.tools.catalog import apply_call, apply_calls
 from mixchat.tools.engine import Engine
 from mixchat.tools.record_tools import restore_call
@@ -153,8 +153,13 @@ def planner_label(plan: Plan, planner: str) -> str:
     return f"{planner} planner"
 
 
-def _rides_a_section(calls: list[ToolCall]) -> bool:
-    return any(c.tool == "automate_section" and c.args.get("gain_db") for c in calls)
+def _rides_a_section(old: MixState, new: MixState) -> bool:
+    """Whether a section's level moved: its gain automation differs."""
+
+    def gains(state: MixState) -> set[tuple[str | None, float, float, float]]:
+        return {(a.track, a.start_s, a.end_s, a.gain_db) for a in state.automation if a.gain_db}
+
+    return gains(old) != gains(new)
 
 
 def _no_version(plan: Plan, parent: Version, planner: str, reply: str) -> TurnResult:
@@ -229,7 +234,7 @@ def _carry_out(
     drift = metrics["mix"]["integrated_lufs"] - before["mix"]["integrated_lufs"]
     held = None
     if not plan.level_change and abs(drift) > LOUDNESS_DRIFT_LU:
-        allowed = SECTION_RIDE_DRIFT_LU if _rides_a_section(calls) else 0.0
+        allowed = SECTION_RIDE_DRIFT_LU if _rides_a_section(parent.state, state) else 0.0
         held = held_loudness(
             engine,
             rendered,
@@ -241,7 +246,7 @@ def _carry_out(
         compensation, state, metrics = held
         calls.append(compensation)
         why = compensation.reason
-        if _rides_a_section(calls):
+        if _rides_a_section(parent.state, state):
             why = (
                 f"so the song moves no more than {SECTION_RIDE_DRIFT_LU:g} LU with the section ride"
             )
