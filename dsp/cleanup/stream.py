@@ -6,7 +6,9 @@ dynamics) keep their state between blocks and have no latency. A ``LocalStage`` 
 operation that needs context on both sides (STFT gating, click repair): it keeps the input it
 still needs, runs the operation over a window that starts on the operation's grid (so STFT
 frames always sit at the same absolute positions) and hands out only samples whose context is
-complete, ``context`` samples late.
+complete, ``context`` samples late. A ``PiecewiseStage`` feeds a local stage a long block
+(a whole stem read at once) in pieces no longer than ``PIECE_S`` past its context, so the
+operation's memory does not grow with the stem; render's 5 s blocks pass whole.
 
 ``CleanedStem`` drives a chain of stages from a stem: asked for ``[start, stop)`` it feeds the
 stages up to ``stop`` plus the chain's latency (zeros past the stem's end) and returns the
@@ -79,6 +81,39 @@ class LocalStage:
         self._buffer = self._buffer[:, keep_from - self._buffer_start :]
         self._buffer_start = keep_from
         return out
+
+
+class PiecewiseStage:
+    """A stage fed at most ``piece`` samples at a time: a longer block is cut into equal
+    pieces and their outputs written into one array (the same samples as feeding the pieces
+    one by one)."""
+
+    def __init__(self, stage: Stage, *, piece: int) -> None:
+        self.stage = stage
+        self.piece = max(int(piece), 1)
+        self.latency = stage.latency
+
+    def reset(self) -> None:
+        self.stage.reset()
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        frames = block.shape[1]
+        if frames <= self.piece:
+            return self.stage.process(block)
+        size = -(-frames // -(-frames // self.piece))
+        out = np.empty((block.shape[0], frames), dtype=np.float32)
+        for lo in range(0, frames, size):
+            hi = min(lo + size, frames)
+            out[:, lo:hi] = self.stage.process(block[:, lo:hi])
+        return out
+
+
+PIECE_S = 20.0  # past a local stage's context: the longest block fed whole (render's 5 s pass)
+
+
+def piece_frames(stage: Stage, *, sample_rate: int) -> int:
+    """The longest block a local stage is fed whole: its context and PIECE_S past it."""
+    return stage.latency + int(PIECE_S * sample_rate)
 
 
 class BlockSource(Protocol):
