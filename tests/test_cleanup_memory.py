@@ -1,7 +1,7 @@
-"""Noise reduction and de-click given a whole stem as one block (``clean_audio``, or a chain
-started again from the stem's start) work in pieces, as hum removal does: their memory
-beyond the output they return does not grow with the stem, and the samples are the ones
-render's 5 s blocks give."""
+"""Noise reduction and de-click given a whole stem as one block work in pieces, as hum
+removal does, and a whole chain read at once (``clean_audio``, or a chain started again from
+the stem's start) feeds its stages in pieces: the memory beyond the output does not grow
+with the stem, and the samples are the ones render's 5 s blocks give."""
 
 from __future__ import annotations
 
@@ -11,10 +11,20 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from mixchat.dsp.cleanup.chain import clean_audio, cleanup_stages
 from mixchat.dsp.cleanup.clicks import declick_stage
 from mixchat.dsp.cleanup.noise import noise_stage
-from mixchat.dsp.cleanup.spec import DeClick, NoiseProfile, NoiseReduction
-from mixchat.dsp.cleanup.stream import Stage
+from mixchat.dsp.cleanup.spec import (
+    Cleanup,
+    DcRemoval,
+    DeClick,
+    DeEsser,
+    DePlosive,
+    HumRemoval,
+    NoiseProfile,
+    NoiseReduction,
+)
+from mixchat.dsp.cleanup.stream import CleanedStem, Stage
 
 RATE = 16000
 NOISE = NoiseReduction(
@@ -68,3 +78,42 @@ def test_a_whole_stem_in_one_block_gives_the_samples_of_render_blocks(name: str)
     )
     np.testing.assert_allclose(whole, blocks, atol=2e-6)
     assert np.abs(whole - audio).max() > 1e-3  # the stage did act on the stem
+
+
+CHAIN = Cleanup(
+    dc=DcRemoval(),
+    hum=HumRemoval(fundamental_hz=50.0, highest_hz=225.0),
+    declick=DeClick(),
+    denoise=NOISE,
+    deplosive=DePlosive(threshold_db=-30.0),
+    deess=DeEsser(threshold_db=-40.0, freq_hz=5000.0),
+)
+
+
+def _chain_working_mb(audio: np.ndarray) -> float:
+    """Peak traced memory of the whole chain read at once, less the output."""
+    tracemalloc.start()
+    out = clean_audio(audio, CHAIN, sample_rate=RATE)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return (peak - out.nbytes) / 2**20
+
+
+def test_a_whole_chain_read_at_once_holds_no_more_for_a_longer_stem() -> None:
+    short, long = _chain_working_mb(_stem(120.0)), _chain_working_mb(_stem(360.0))
+    assert long <= short * 1.15 + 2.0, (short, long)
+
+
+def test_a_whole_chain_read_at_once_gives_the_samples_of_render_blocks() -> None:
+    audio = _stem(50.0)
+    whole = clean_audio(audio, CHAIN, sample_rate=RATE)
+    stem = CleanedStem(audio, cleanup_stages(CHAIN, sample_rate=RATE))
+    block = 5 * RATE
+    blocks = np.concatenate(
+        [stem.read(lo, min(lo + block, audio.shape[1])) for lo in range(0, audio.shape[1], block)],
+        axis=1,
+    )
+    assert whole.shape == audio.shape
+    np.testing.assert_allclose(whole, blocks, atol=2e-6)
+    late = CleanedStem(audio, cleanup_stages(CHAIN, sample_rate=RATE)).read(30 * RATE, 35 * RATE)
+    np.testing.assert_allclose(late, whole[:, 30 * RATE : 35 * RATE], atol=2e-6)

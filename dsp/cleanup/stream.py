@@ -122,14 +122,25 @@ class BlockSource(Protocol):
     def read(self, start: int, stop: int) -> np.ndarray: ...
 
 
+CHAIN_PIECE_FRAMES = 1 << 20  # a read longer than this (24 s at 44.1 kHz) feeds the chain in pieces
+
+
 class CleanedStem:
     """A stem (an array or a block reader) run through a chain of stages, read block by block
     in order from any start (a read that does not continue the last one starts the chain
-    again from 0)."""
+    again from 0). A long read (a whole stem at once) feeds the stages ``piece`` samples at
+    a time, so their memory beyond the output does not grow with the stem."""
 
-    def __init__(self, audio: np.ndarray | BlockSource, stages: Sequence[Stage]) -> None:
+    def __init__(
+        self,
+        audio: np.ndarray | BlockSource,
+        stages: Sequence[Stage],
+        *,
+        piece: int = CHAIN_PIECE_FRAMES,
+    ) -> None:
         self.audio = audio
         self.stages = list(stages)
+        self.piece = max(int(piece), 1)
         self.latency = sum(stage.latency for stage in self.stages)
         self._next = 0
         self._restart()
@@ -159,18 +170,35 @@ class CleanedStem:
                 self._heads[index] -= head
         return block
 
+    def _run_span(self, start: int, stop: int) -> np.ndarray:
+        """The chain's output for input positions [start, stop), fed in pieces of at most
+        ``piece`` (so no stage holds more than a piece's arrays, whatever the span) and
+        written into one array: the span less the stages' heads still to drop."""
+        if stop - start <= self.piece:  # render's blocks: one piece
+            return self._run(self._feed(start, stop))
+        length = max(stop - start - sum(self._heads), 0)
+        out: np.ndarray | None = None
+        filled = 0
+        for lo in range(start, stop, self.piece):
+            done = self._run(self._feed(lo, min(lo + self.piece, stop)))
+            if out is None:
+                out = np.empty((done.shape[0], length), dtype=np.float32)
+            out[:, filled : filled + done.shape[1]] = done
+            filled += done.shape[1]
+        return out if out is not None else self._run(self._feed(stop, stop))
+
     def read(self, start: int, stop: int) -> np.ndarray:
         if start == 0:  # from the top: one pass, the stages' heads dropped on the way
             self._restart()
-            out = self._run(self._feed(0, stop + self.latency))
+            out = self._run_span(0, stop + self.latency)
             self._next = stop
             return out
         if start != self._next:
             self._restart()
-            first = self._run(self._feed(0, start + self.latency))
-            del first  # warm-up: positions before ``start``
+            for lo in range(0, start + self.latency, self.piece):  # warm-up: before ``start``
+                self._run(self._feed(lo, min(lo + self.piece, start + self.latency)))
             self._next = start
-        out = self._run(self._feed(start + self.latency, stop + self.latency))
+        out = self._run_span(start + self.latency, stop + self.latency)
         self._next = stop
         return out
 
