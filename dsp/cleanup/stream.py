@@ -122,7 +122,7 @@ class BlockSource(Protocol):
     def read(self, start: int, stop: int) -> np.ndarray: ...
 
 
-CHAIN_PIECE_FRAMES = 1 << 20  # a read longer than this (24 s at 44.1 kHz) feeds the chain in pieces
+CHAIN_PIECE_FRAMES = 1 << 19  # a read longer than this (12 s at 44.1 kHz) feeds the chain in pieces
 
 
 class CleanedStem:
