@@ -9,7 +9,8 @@ under the part; see cleanup_faults.random_hum):
   Reduced   hum: the level on its harmonics (least-squares fit over the whole stem at the
             planted hum's own wandering phase; the harmonics where the hum is 10 dB over the music's
             own content there), faulty against cleaned, and the planted hum alone through the
-            same clean-up; noise: the noise left in the quiet passages (where the clean stem
+            same clean-up, followed on its own and at the wander followed on the faulty stem
+            (the hum left in the cleaned stem; see FollowedPath); noise: the noise left in the quiet passages (where the clean stem
             is 50 dB under its loud level, else its quietest tenth), the planted noise against
             cleaned less clean (music the gate took counts as noise left); clicks: share of the planted clicks
             that no longer stand out (4th-difference peak under 4x the surrounding peaks,
@@ -149,12 +150,54 @@ def music_left_reading(clean, faulty, rate, info) -> float:
     return db(before[heard].sum()) - db(music[heard].sum())
 
 
-def hum_residual(clean, faulty, info, cleanup, rate) -> float:
-    """How far the planted hum alone comes down through the same clean-up (exact for the
-    hum removal, which is linear): its power on its heard lines, before over after."""
+class FollowedPath:
+    """Hum removal's followed wander (``HumRemover.drift_phase``), recorded per window while
+    the faulty stem is cleaned and, in ``replay``, given back instead of followed again: the
+    removal is linear once its path is fixed, so the planted hum alone through it at the
+    path followed on the faulty stem is what is left of the hum in the cleaned stem (the
+    hum alone, followed on its own, is followed perfectly)."""
+
+    def __init__(self) -> None:
+        self.paths: dict[tuple[int, int], np.ndarray] = {}
+        self.replaying = False
+
+    def __enter__(self):
+        from mixchat.dsp.cleanup.hum_removal import HumRemover
+
+        self._original = original = HumRemover.drift_phase
+        path = self
+
+        def drift_phase(remover, lines, *, first):
+            key = (first, lines.shape[-1])
+            if path.replaying and key in path.paths:
+                return path.paths[key]
+            phase = original(remover, lines, first=first)
+            if not path.replaying:
+                path.paths[key] = phase
+            return phase
+
+        HumRemover.drift_phase = drift_phase
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from mixchat.dsp.cleanup.hum_removal import HumRemover
+
+        HumRemover.drift_phase = self._original
+
+
+def hum_residual(clean, faulty, info, cleanup, rate, path: FollowedPath | None = None) -> float:
+    """How far the planted hum alone comes down through the same clean-up: its power on its
+    heard lines, before over after; followed on its own, or at the path followed on the
+    faulty stem (``path``, recorded while it was cleaned)."""
     heard = heard_harmonics(clean, faulty, rate, info)
     hum = np.asarray(info["hum"], dtype=np.float32)[None, :]
-    alone = clean_audio(hum, cleanup, sample_rate=rate)
+    if path is None:
+        alone = clean_audio(hum, cleanup, sample_rate=rate)
+    else:
+        path.replaying = True
+        with path:
+            alone = clean_audio(hum, cleanup, sample_rate=rate)
+        path.replaying = False
     silence = np.zeros_like(hum)
     before, _ = hum_powers(hum, silence, rate, info)
     after, _ = hum_powers(alone, silence, rate, info)
@@ -350,13 +393,18 @@ def run(held_out: bool, only: str | None = None) -> dict[str, list[tuple]]:
         clean, rate = load(folder, stem)
         rng = np.random.default_rng(1000 * held_out + n)
         faulty, info = planter(clean, rate, rng)
-        faults, cleaned, cpu, cleanup = clean_through_tools(faulty, rate, role)
+        path = FollowedPath()
+        with path:
+            faults, cleaned, cpu, cleanup = clean_through_tools(faulty, rate, role)
         found = KEYS[kind] in faults.found()
         reduced, harm = measure(kind, clean, faulty, cleaned, rate, info) if found else (0.0, 0.0)
         extra = None
         if kind == "hum":
             extra = {
                 "alone": hum_residual(clean, faulty, info, cleanup, rate) if found else None,
+                "on_path": (
+                    hum_residual(clean, faulty, info, cleanup, rate, path) if found else None
+                ),
                 "music_left": music_left_reading(clean, faulty, rate, info),
                 "masked": hum_masked(clean, faulty, rate, info),
             }
@@ -379,6 +427,9 @@ def dump(path: str, splits: dict[str, dict[str, list[tuple]]]) -> None:
             "harmless": round(float(h), 3),
             "keys": keys,
             "alone": None if not extra or extra["alone"] is None else round(extra["alone"], 2),
+            "on_path": None
+            if not extra or extra["on_path"] is None
+            else round(extra["on_path"], 2),
             "chain_cpu_s": round(cpu, 4),
         }
         for split, results in splits.items()
@@ -408,6 +459,11 @@ def report(name: str, results: dict[str, list[tuple]]) -> None:
             print(
                 f"{'':10s} the planted hum alone through the clean-up: down {min(extras):.1f} / "
                 f"{np.median(extras):.1f} dB (min / median)"
+            )
+            on_path = [r[5]["on_path"] for r in found if r[5] is not None]
+            print(
+                f"{'':10s} ... at the wander followed on the faulty stem (what is left of it "
+                f"in the cleaned stem): down {min(on_path):.1f} / {np.median(on_path):.1f} dB"
             )
             short = [r[2] - min(AIMS[kind], r[5]["music_left"]) for r in found]
             print(

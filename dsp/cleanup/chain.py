@@ -11,7 +11,7 @@ from mixchat.dsp.cleanup.noise import noise_stage
 from mixchat.dsp.cleanup.rumble import deplosive_stage
 from mixchat.dsp.cleanup.sibilance import de_esser_stage
 from mixchat.dsp.cleanup.spec import Cleanup
-from mixchat.dsp.cleanup.stream import BlockSource, CleanedStem, Stage
+from mixchat.dsp.cleanup.stream import PIECE_S, BlockSource, CleanedStem, Stage
 
 
 def cleanup_stages(cleanup: Cleanup, *, sample_rate: int) -> list[Stage]:
@@ -34,9 +34,11 @@ def cleanup_stages(cleanup: Cleanup, *, sample_rate: int) -> list[Stage]:
 def cleaned_stem(
     audio: np.ndarray | BlockSource, cleanup: Cleanup, *, sample_rate: int
 ) -> CleanedStem | None:
-    """The stem run through its clean-up, read in blocks; None when nothing is on."""
+    """The stem run through its clean-up, read in blocks; None when nothing is on. A long
+    read is fed in pieces of PIECE_S, which the local stages take whole."""
     stages = cleanup_stages(cleanup, sample_rate=sample_rate)
-    return CleanedStem(audio, stages) if stages else None
+    piece = int(PIECE_S * sample_rate)
+    return CleanedStem(audio, stages, piece=piece) if stages else None
 
 
 def clean_audio(audio: np.ndarray, cleanup: Cleanup, *, sample_rate: int) -> np.ndarray:

@@ -26,7 +26,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.spec import DeClick
-from mixchat.dsp.cleanup.stream import LocalStage
+from mixchat.dsp.cleanup.stream import LocalStage, PiecewiseStage, piece_frames
 
 BLOCK = 32
 SIDE_BLOCKS = 48  # about 35 ms: a low bass note's period
@@ -378,8 +378,11 @@ class _DeClickOp:
         return audio
 
 
-def declick_stage(spec: DeClick, *, sample_rate: int) -> LocalStage:
+def declick_stage(spec: DeClick, *, sample_rate: int) -> PiecewiseStage:
+    """The repair over a window of each block and its context; a whole stem read at once is
+    fed in pieces, so its memory does not grow with the stem."""
     op = _DeClickOp(spec, sample_rate=sample_rate)
     reach = (SIDE_BLOCKS + GUARD_BLOCKS + 2) * BLOCK + 2 * op.max_samples + AR_CONTEXT + 4 * MARGIN
     context = REPAIR_PASSES * reach  # each pass reads what the one before rebuilt
-    return LocalStage(op, context=context, grid=BLOCK)
+    stage = LocalStage(op, context=context, grid=BLOCK)
+    return PiecewiseStage(stage, piece=piece_frames(stage, sample_rate=sample_rate))

@@ -31,7 +31,7 @@ interpolated.
 
 The removal works over a window of the block it is given plus ``context`` either side, and
 holds about 3 MB a second of window at 1200 Hz (its lines, at baseband, and their
-spectra). Render's blocks (5 s) pass whole; a block longer than ``PIECE_S`` past the context
+spectra). Render's blocks (5 s) pass whole; a block longer than ``stream.PIECE_S`` past the context
 (a whole stem read at once: ``clean_audio``, or a read that starts the chain again from the
 stem's start) is fed in equal pieces no longer than that, so the removal's memory does not
 grow with the stem.
@@ -46,7 +46,7 @@ import soxr
 
 from mixchat.dsp import fft
 from mixchat.dsp.cleanup.spec import HumRemoval
-from mixchat.dsp.cleanup.stream import LocalStage, Stage
+from mixchat.dsp.cleanup.stream import LocalStage, PiecewiseStage, piece_frames
 from mixchat.dsp.iir import kaiser_lowpass
 
 HEADROOM = 0.35  # the highest harmonic sits at this share of the low rate (soxr is flat there)
@@ -62,7 +62,6 @@ TRACK_RATE_HZ = 50.0  # the followed lines read this often (smoothed over 1 s, t
 RESAMPLER_S = 0.05  # the resampler's reach either way
 WANDER_REJECT = 4.0  # x drift_hz: a line's own offset from here on is not the mains' wander
 MIN_SHARE = 0.05  # a line is rebuilt where this share of its smoothing window plays
-PIECE_S = 20.0  # past the context: the longest block fed whole (render's, 5 s, pass whole)
 
 
 def _kaiser(length: int) -> np.ndarray:
@@ -271,32 +270,7 @@ class HumRemover:
         return out
 
 
-class PiecewiseStage:
-    """A stage fed at most ``piece`` samples at a time: a longer block is cut into equal
-    pieces and their outputs written into one array (the same samples as feeding the pieces
-    one by one)."""
-
-    def __init__(self, stage: Stage, *, piece: int) -> None:
-        self.stage = stage
-        self.piece = max(int(piece), 1)
-        self.latency = stage.latency
-
-    def reset(self) -> None:
-        self.stage.reset()
-
-    def process(self, block: np.ndarray) -> np.ndarray:
-        frames = block.shape[1]
-        if frames <= self.piece:
-            return self.stage.process(block)
-        size = -(-frames // -(-frames // self.piece))
-        out = np.empty((block.shape[0], frames), dtype=np.float32)
-        for lo in range(0, frames, size):
-            hi = min(lo + size, frames)
-            out[:, lo:hi] = self.stage.process(block[:, lo:hi])
-        return out
-
-
 def hum_stage(spec: HumRemoval, *, sample_rate: int) -> PiecewiseStage:
     remover = HumRemover(spec, sample_rate=sample_rate)
     stage = LocalStage(remover, context=remover.context, grid=remover.step)
-    return PiecewiseStage(stage, piece=stage.latency + int(PIECE_S * sample_rate))
+    return PiecewiseStage(stage, piece=piece_frames(stage, sample_rate=sample_rate))

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from mixchat.dsp import fft
 from mixchat.dsp.cleanup.frames import FrameStream, sqrt_periodic_hann
 from mixchat.dsp.cleanup.spec import NoiseProfile, NoiseReduction
-from mixchat.dsp.cleanup.stream import LocalStage
+from mixchat.dsp.cleanup.stream import LocalStage, PiecewiseStage, piece_frames
 from mixchat.dsp.spill import Parts, Spill
 
 QUIET_PERCENTILE = 2.0
@@ -283,6 +283,9 @@ class NoiseGate:
         return out
 
 
-def noise_stage(spec: NoiseReduction, *, sample_rate: int) -> LocalStage:
+def noise_stage(spec: NoiseReduction, *, sample_rate: int) -> PiecewiseStage:
+    """The gate over a window of each block and its context; a whole stem read at once is
+    fed in pieces, so its memory does not grow with the stem."""
     gate = NoiseGate(spec, sample_rate=sample_rate)
-    return LocalStage(gate, context=4 * gate.size, grid=gate.hop)
+    stage = LocalStage(gate, context=4 * gate.size, grid=gate.hop)
+    return PiecewiseStage(stage, piece=piece_frames(stage, sample_rate=sample_rate))

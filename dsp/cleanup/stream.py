@@ -6,7 +6,9 @@ dynamics) keep their state between blocks and have no latency. A ``LocalStage`` 
 operation that needs context on both sides (STFT gating, click repair): it keeps the input it
 still needs, runs the operation over a window that starts on the operation's grid (so STFT
 frames always sit at the same absolute positions) and hands out only samples whose context is
-complete, ``context`` samples late.
+complete, ``context`` samples late. A ``PiecewiseStage`` feeds a local stage a long block
+(a whole stem read at once) in pieces no longer than ``PIECE_S`` past its context, so the
+operation's memory does not grow with the stem; render's 5 s blocks pass whole.
 
 ``CleanedStem`` drives a chain of stages from a stem: asked for ``[start, stop)`` it feeds the
 stages up to ``stop`` plus the chain's latency (zeros past the stem's end) and returns the
@@ -81,20 +83,64 @@ class LocalStage:
         return out
 
 
+class PiecewiseStage:
+    """A stage fed at most ``piece`` samples at a time: a longer block is cut into equal
+    pieces and their outputs written into one array (the same samples as feeding the pieces
+    one by one)."""
+
+    def __init__(self, stage: Stage, *, piece: int) -> None:
+        self.stage = stage
+        self.piece = max(int(piece), 1)
+        self.latency = stage.latency
+
+    def reset(self) -> None:
+        self.stage.reset()
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        frames = block.shape[1]
+        if frames <= self.piece:
+            return self.stage.process(block)
+        size = -(-frames // -(-frames // self.piece))
+        out = np.empty((block.shape[0], frames), dtype=np.float32)
+        for lo in range(0, frames, size):
+            hi = min(lo + size, frames)
+            out[:, lo:hi] = self.stage.process(block[:, lo:hi])
+        return out
+
+
+PIECE_S = 20.0  # past a local stage's context: the longest block fed whole (render's 5 s pass)
+
+
+def piece_frames(stage: Stage, *, sample_rate: int) -> int:
+    """The longest block a local stage is fed whole: its context and PIECE_S past it."""
+    return stage.latency + int(PIECE_S * sample_rate)
+
+
 class BlockSource(Protocol):
     """A stem reader (mixchat.dsp.stems): ``read`` gives silence outside the stem."""
 
     def read(self, start: int, stop: int) -> np.ndarray: ...
 
 
+CHAIN_PIECE_FRAMES = 1 << 19  # a read longer than this (12 s at 44.1 kHz) feeds the chain in pieces
+
+
 class CleanedStem:
     """A stem (an array or a block reader) run through a chain of stages, read block by block
     in order from any start (a read that does not continue the last one starts the chain
-    again from 0)."""
+    again from 0). A long read (a whole stem at once) feeds the stages ``piece`` samples at
+    a time, so their memory beyond the output does not grow with the stem."""
 
-    def __init__(self, audio: np.ndarray | BlockSource, stages: Sequence[Stage]) -> None:
+    def __init__(
+        self,
+        audio: np.ndarray | BlockSource,
+        stages: Sequence[Stage],
+        *,
+        piece: int = CHAIN_PIECE_FRAMES,
+    ) -> None:
         self.audio = audio
         self.stages = list(stages)
+        self.piece = max(int(piece), 1)
         self.latency = sum(stage.latency for stage in self.stages)
         self._next = 0
         self._restart()
@@ -124,18 +170,35 @@ class CleanedStem:
                 self._heads[index] -= head
         return block
 
+    def _run_span(self, start: int, stop: int) -> np.ndarray:
+        """The chain's output for input positions [start, stop), fed in pieces of at most
+        ``piece`` (so no stage holds more than a piece's arrays, whatever the span) and
+        written into one array: the span less the stages' heads still to drop."""
+        if stop - start <= self.piece:  # render's blocks: one piece
+            return self._run(self._feed(start, stop))
+        length = max(stop - start - sum(self._heads), 0)
+        out: np.ndarray | None = None
+        filled = 0
+        for lo in range(start, stop, self.piece):
+            done = self._run(self._feed(lo, min(lo + self.piece, stop)))
+            if out is None:
+                out = np.empty((done.shape[0], length), dtype=np.float32)
+            out[:, filled : filled + done.shape[1]] = done
+            filled += done.shape[1]
+        return out if out is not None else self._run(self._feed(stop, stop))
+
     def read(self, start: int, stop: int) -> np.ndarray:
         if start == 0:  # from the top: one pass, the stages' heads dropped on the way
             self._restart()
-            out = self._run(self._feed(0, stop + self.latency))
+            out = self._run_span(0, stop + self.latency)
             self._next = stop
             return out
         if start != self._next:
             self._restart()
-            first = self._run(self._feed(0, start + self.latency))
-            del first  # warm-up: positions before ``start``
+            for lo in range(0, start + self.latency, self.piece):  # warm-up: before ``start``
+                self._run(self._feed(lo, min(lo + self.piece, start + self.latency)))
             self._next = start
-        out = self._run(self._feed(start + self.latency, stop + self.latency))
+        out = self._run_span(start + self.latency, stop + self.latency)
         self._next = stop
         return out
 
