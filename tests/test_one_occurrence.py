@@ -83,18 +83,17 @@ def test_notes_from_several_moves_read_as_sentences() -> None:
     ],
 )
 def test_a_part_buried_by_a_named_part_keeps_its_own_low_end(songs, brief, buried, masker):
-    """Kick and bass said as one burying the other, not fighting: only the part named as
-    burying gives way; the buried part comes up and is never cut."""
+    """Kick and bass said as one burying the other, not fighting: the part named as burying
+    gives way in full; the buried part gives at most a small slot, comes up, and is heard
+    louder than before."""
     song = songs["song_1"]
     before = version_of(song, song.base)
     result = handle_brief(song.session, brief, parent=song.base)
-    cut = {c.args["track"] for c in result.tool_calls if c.tool == "apply_eq"}
-    assert cut == {masker}, result.tool_calls
+    eq = [c.args for c in result.tool_calls if c.tool == "apply_eq"]
+    assert any(a["track"] == masker and a["gain_db"] <= -6.0 for a in eq), eq
+    assert all(a["gain_db"] >= -3.0 for a in eq if a["track"] == buried), eq
     after = version_of(song, result.version)
-    own = [n for n in after.metrics["tracks"] if n == buried]
-    assert (
-        own and after.metrics["tracks"][buried]["lufs"] > before.metrics["tracks"][buried]["lufs"]
-    )
+    assert after.metrics["tracks"][buried]["lufs"] > before.metrics["tracks"][buried]["lufs"]
 
 
 def test_parts_stepping_on_each_other_both_give_way(songs) -> None:

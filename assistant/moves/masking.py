@@ -315,6 +315,18 @@ def _low_end_sites(model: PairModel | None, kick: str, bass: str) -> list[CutSit
     return sites
 
 
+def _buried_by_named(sites: list[CutSite], target: str, masker: str) -> list[CutSite]:
+    """ "The bass gets lost under the drums": the part named as burying gives way in full;
+    the buried part keeps its body, giving only its first slot, and only a little."""
+    kept: list[CutSite] = []
+    for site in sites:
+        if site.track == masker:
+            kept.append(replace(site, cap_db=MAX_BAND_CUT_DB))
+        elif not any(k.track == target for k in kept):
+            kept.append(replace(site, cap_db=min(site.cap_db, GIVE_WAY_DB)))
+    return kept
+
+
 # --- the move ------------------------------------------------------------------------------
 def _carve_pair(
     context: PlanContext,
@@ -413,9 +425,7 @@ def carve(
         if low_end:
             sites = _low_end_sites(model, *low_end)
             if not mutual:
-                # "the bass gets lost under the drums": only the part named as burying it
-                # gives way, in full; the buried part keeps its own body
-                sites = [replace(s, cap_db=MAX_BAND_CUT_DB) for s in sites if s.track == masker]
+                sites = _buried_by_named(sites, target, masker)
         elif named and mutual and not _is_vocal(context, target) and not _is_vocal(context, masker):
             sites = _pair_sites(context, model, rows, target, masker)
         else:
