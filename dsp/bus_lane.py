@@ -1,8 +1,9 @@
 """A send bus rendered on its own thread, block by block, a little behind the mix.
 
 Render hands the lane each block of the bus's send in order; the lane runs the bus chain on it
-(pedalboard and scipy release the GIL, so it shares the cores with the tracks), writes the
-return into its cache file when it has one, and keeps the blocks render has not taken yet.
+(pedalboard and scipy release the GIL, so it shares the cores with the tracks), hands each
+return block to ``put`` when given one (render's writer thread, for the cache file), and keeps
+the blocks render has not taken yet.
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from contextlib import ExitStack
-from pathlib import Path
 
 import numpy as np
 
-from mixchat.dsp.audio_io import Put, npy_block_writer
+from mixchat.dsp.audio_io import Put
 from mixchat.dsp.processors import BusChain
 
 BUS_QUEUE_BLOCKS = 4
@@ -34,65 +33,53 @@ class BusLane:
         chain: BusChain,
         *,
         frames: int,
-        path: Path | None,
-        on_written: Callable[[], None] | None = None,
         prepare: Callable[[np.ndarray], np.ndarray] | None = None,
         put: Put | None = None,
     ) -> None:
         """``prepare``: made of each block fed, on the lane's thread, before the chain (render
-        feeds the exact send sums and converts them there). ``put``: where the output blocks
-        go instead of a file at ``path`` (render hands them to its writer thread)."""
+        feeds the exact send sums and converts them there). ``put``: where each output block
+        also goes (render hands them to its writer thread)."""
         self._chain = chain
         self._prepare = prepare
         self.frames = frames
-        self._path = path
-        self._on_written = on_written
+        self._put = put
         self._inbox: deque[tuple[int, np.ndarray] | None] = deque()
         self._outputs: deque[tuple[int, np.ndarray]] = deque()
         self._produced = 0
         self._error: BaseException | None = None
         self._aborted = False
         self._cond = threading.Condition()
-        self._files = ExitStack()  # the return's cache file is made now: it counts at once
-        self._put = (
-            self._files.enter_context(npy_block_writer(path, shape=(2, frames)))
-            if path is not None
-            else put
-        )
         self._thread = threading.Thread(target=self._run, name="bus-lane", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         try:
-            with self._files:
-                put = self._put
-                fresh = True  # the chain starts on the first block it is given
-                while True:
-                    with self._cond:
-                        while not self._inbox and not self._aborted:
-                            self._cond.wait()
-                        if self._aborted:
-                            raise _Aborted
-                        item = self._inbox.popleft()
-                        self._cond.notify_all()
-                    if item is None:
-                        break
-                    start, send = item
-                    if self._prepare is not None:
-                        send = self._prepare(send)
-                    out = np.empty((2, send.shape[1]), dtype=np.float32)
-                    for lo in range(0, send.shape[1], LANE_PIECE_FRAMES):
-                        piece = send[:, lo : lo + LANE_PIECE_FRAMES]
-                        out[:, lo : lo + piece.shape[1]] = self._chain.process(piece, reset=fresh)
-                        fresh = False
-                    if put is not None:
-                        put(start, out)
-                    with self._cond:
-                        self._outputs.append((start, out))
-                        self._produced = start + out.shape[1]
-                        self._cond.notify_all()
-            if self._path is not None and self._on_written is not None:
-                self._on_written()
+            put = self._put
+            fresh = True  # the chain starts on the first block it is given
+            while True:
+                with self._cond:
+                    while not self._inbox and not self._aborted:
+                        self._cond.wait()
+                    if self._aborted:
+                        raise _Aborted
+                    item = self._inbox.popleft()
+                    self._cond.notify_all()
+                if item is None:
+                    break
+                start, send = item
+                if self._prepare is not None:
+                    send = self._prepare(send)
+                out = np.empty((2, send.shape[1]), dtype=np.float32)
+                for lo in range(0, send.shape[1], LANE_PIECE_FRAMES):
+                    piece = send[:, lo : lo + LANE_PIECE_FRAMES]
+                    out[:, lo : lo + piece.shape[1]] = self._chain.process(piece, reset=fresh)
+                    fresh = False
+                if put is not None:
+                    put(start, out)
+                with self._cond:
+                    self._outputs.append((start, out))
+                    self._produced = start + out.shape[1]
+                    self._cond.notify_all()
         except BaseException as error:  # noqa: BLE001 - handed to the render thread
             with self._cond:
                 self._error = error

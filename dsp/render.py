@@ -996,7 +996,6 @@ class _Mixdown:
                 self.lanes[bus] = self.new_returns[bus] = BusLane(
                     bus_chain(self.state, bus, sample_rate=self.rate),
                     frames=self.frames,
-                    path=None,
                     prepare=to_float,
                     put=self.writes.later(put) if put is not None else None,
                 )
@@ -1242,85 +1241,77 @@ def _from(first: int, sink: Sink) -> Sink:
     return trimmed
 
 
-class _Writes:
+class _Worker:
+    """Items handled in order on a thread of its own, at most ``queued`` waiting; an error
+    there is raised on the render thread at the next ``submit`` or at ``close``."""
+
+    def __init__(self, handle: Callable[..., None], *, name: str, queued: int) -> None:
+        self._handle = handle
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=queued)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue
+            try:
+                self._handle(*item)
+            except BaseException as error:  # noqa: BLE001 - raised on the render thread
+                self._error = error
+
+    def submit(self, *item: Any) -> None:
+        if self._error is not None:
+            raise self._error
+        self._queue.put(item)
+
+    def close(self) -> None:
+        """Every item handled (a writer's files are complete when this returns)."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        self._error = self._error or RuntimeError("render stopped")
+        self._queue.put(None)
+        self._thread.join()
+
+
+class _Writes(_Worker):
     """The render's cache writes (the mix and send sums, the returns the bus lanes make) on a
     thread of their own: a write of a block is a copy into the page cache as long as the mix
     of that block, and the mix goes on meanwhile. The blocks handed over are not changed
     afterwards."""
 
     def __init__(self) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=WRITES_QUEUED)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="render-writes", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._error is not None:
-                continue
-            put, start, block = item
-            try:
-                put(start, block)
-            except BaseException as error:  # noqa: BLE001 - raised on the render thread
-                self._error = error
+        super().__init__(_write, name="render-writes", queued=WRITES_QUEUED)
 
     def put(self, put: Put, start: int, block: np.ndarray) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put((put, start, block))
+        self.submit(put, start, block)
 
     def later(self, put: Put) -> Put:
         """``put``, made on the writer thread."""
         return lambda start, block: self.put(put, start, block)
 
-    def close(self) -> None:
-        """Every write done (the files are complete when this returns)."""
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
 
-    def abort(self) -> None:
-        self._error = self._error or RuntimeError("render stopped")
-        self._queue.put(None)
-        self._thread.join()
+def _write(put: Put, start: int, block: np.ndarray) -> None:
+    put(start, block)
 
 
-class _Output:
+class _Output(_Worker):
     """Converts exact sums to the pre-master and hands it to the sinks on a thread of its
     own (meters are slow; the mix goes on meanwhile)."""
 
     def __init__(self, sinks: list[Sink]) -> None:
         self._sinks = sinks
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=3)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="render-output", daemon=True)
-        self._thread.start()
+        super().__init__(self._send, name="render-output", queued=3)
 
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._error is not None:
-                continue
-            start, acc, gain = item
-            try:
-                audio = to_float(acc, gain)
-                for sink in self._sinks:
-                    sink(start, audio)
-            except BaseException as error:  # noqa: BLE001 - raised on the render thread
-                self._error = error
+    def _send(self, start: int, acc: np.ndarray, gain: np.ndarray | float) -> None:
+        audio = to_float(acc, gain)
+        for sink in self._sinks:
+            sink(start, audio)
 
     def put(self, start: int, acc: np.ndarray, gain: np.ndarray | float) -> None:
-        if self._error is not None:
-            raise self._error
-        self._queue.put((start, acc, gain))
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-    def abort(self) -> None:
-        self._error = self._error or RuntimeError("render stopped")
-        self._queue.put(None)
-        self._thread.join()
+        self.submit(start, acc, gain)
