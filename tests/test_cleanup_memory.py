@@ -5,11 +5,11 @@ with the stem, and the samples are the ones render's 5 s blocks give."""
 
 from __future__ import annotations
 
-import tracemalloc
 from collections.abc import Callable
 
 import numpy as np
 import pytest
+from memory_probe import working_mb
 
 from mixchat.dsp.cleanup.chain import clean_audio, cleanup_stages
 from mixchat.dsp.cleanup.clicks import declick_stage
@@ -52,11 +52,7 @@ STAGES: dict[str, Callable[[], Stage]] = {
 def _working_mb(make: Callable[[], Stage], audio: np.ndarray) -> float:
     """Peak traced memory of the stage fed ``audio`` in one block, less the output."""
     stage = make()
-    tracemalloc.start()
-    out = stage.process(audio)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return (peak - out.nbytes) / 2**20
+    return working_mb(lambda: stage.process(audio))
 
 
 @pytest.mark.parametrize("name", sorted(STAGES))
@@ -92,11 +88,7 @@ CHAIN = Cleanup(
 
 def _chain_working_mb(audio: np.ndarray) -> float:
     """Peak traced memory of the whole chain read at once, less the output."""
-    tracemalloc.start()
-    out = clean_audio(audio, CHAIN, sample_rate=RATE)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return (peak - out.nbytes) / 2**20
+    return working_mb(lambda: clean_audio(audio, CHAIN, sample_rate=RATE))
 
 
 def test_a_whole_chain_read_at_once_holds_no_more_for_a_longer_stem() -> None:

@@ -5,9 +5,8 @@ block-size tolerance)."""
 
 from __future__ import annotations
 
-import tracemalloc
-
 import numpy as np
+from memory_probe import working_mb
 
 from mixchat.dsp.cleanup.hum_removal import hum_stage
 from mixchat.dsp.cleanup.spec import HumRemoval
@@ -27,11 +26,7 @@ def _humming(seconds: float) -> np.ndarray:
 def _working_mb(audio: np.ndarray) -> float:
     """Peak traced memory of the stage fed ``audio`` in one block, less the output."""
     stage = hum_stage(SPEC, sample_rate=RATE)
-    tracemalloc.start()
-    out = stage.process(audio)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return (peak - out.nbytes) / 2**20
+    return working_mb(lambda: stage.process(audio))
 
 
 def test_hum_removal_of_a_whole_stem_holds_no_more_for_a_longer_stem() -> None:
