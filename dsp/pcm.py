@@ -26,7 +26,11 @@ import numpy as np
 WAVE_FORMAT_PCM = 1
 WAVE_FORMAT_IEEE_FLOAT = 3
 WAVE_FORMAT_EXTENSIBLE = 0xFFFE
-SUBTYPES = {"PCM_16": (WAVE_FORMAT_PCM, 2), "PCM_24": (WAVE_FORMAT_PCM, 3), "FLOAT": (3, 4)}
+SUBTYPES = {
+    "PCM_16": (WAVE_FORMAT_PCM, 2),
+    "PCM_24": (WAVE_FORMAT_PCM, 3),
+    "FLOAT": (WAVE_FORMAT_IEEE_FLOAT, 4),
+}
 _HEADER_SCAN_BYTES = 1 << 20  # chunks before the data chunk (LIST, bext, ...) are small
 
 

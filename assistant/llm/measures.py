@@ -72,17 +72,12 @@ def measures_for(calls: list[ToolCall], state: MixState) -> list[Measure]:
         if _is(call, "master"):
             measures.append(TruePeak())
         if _is(call, "automation") and isinstance(args.get("section"), str):
-            measures.append(
-                SectionContrast(label=args["section"], occurrence=args.get("occurrence"))
-            )
+            said = args.get("occurrence")
+            occurrence = said if isinstance(said, int) else None
+            measures.append(SectionContrast(label=args["section"], occurrence=occurrence))
             if track:  # a ride on a part: the part against the rest where it acts
-                occurrence = args.get("occurrence")
                 measures.append(
-                    SectionLevel(
-                        names=(track,),
-                        label=args["section"],
-                        occurrence=occurrence if isinstance(occurrence, int) else None,
-                    )
+                    SectionLevel(names=(track,), label=args["section"], occurrence=occurrence)
                 )
                 continue
         if track and not _is(call, "stereo"):

@@ -984,12 +984,15 @@ def _thin(ask: Ask) -> bool:
     """Read through a crowd-sourced word too few raters described, with no engineering
     knowledge of it ("distracting", rated by two people)."""
     found = ask.descriptor
-    if found is None or any("hand-written" in s for s in found.source):
+    if found is None or found.reverb is not None:
         return False
-    if found.reverb is not None:
+    if any("hand-written" in source for source in found.source):
         return False
-    raters = found.num or (found.safe.count if found.safe else 0)
-    raters = raters or (found.compressor.count if found.compressor else 0)
+    raters = (
+        found.num
+        or (found.safe.count if found.safe else 0)
+        or (found.compressor.count if found.compressor else 0)
+    )
     return raters <= THIN_EVIDENCE_RATERS
 
 

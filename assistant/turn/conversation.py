@@ -233,8 +233,9 @@ def _carry_out(
         notes.extend([landed.note] if landed.note else [])
     drift = metrics["mix"]["integrated_lufs"] - before["mix"]["integrated_lufs"]
     held = None
+    ride = _rides_a_section(parent.state, state)
     if not plan.level_change and abs(drift) > LOUDNESS_DRIFT_LU:
-        allowed = SECTION_RIDE_DRIFT_LU if _rides_a_section(parent.state, state) else 0.0
+        allowed = SECTION_RIDE_DRIFT_LU if ride else 0.0
         held = held_loudness(
             engine,
             rendered,
@@ -246,7 +247,7 @@ def _carry_out(
         compensation, state, metrics = held
         calls.append(compensation)
         why = compensation.reason
-        if _rides_a_section(parent.state, state):
+        if ride:
             why = (
                 f"so the song moves no more than {SECTION_RIDE_DRIFT_LU:g} LU with the section ride"
             )
