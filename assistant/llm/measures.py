@@ -72,12 +72,17 @@ def measures_for(calls: list[ToolCall], state: MixState) -> list[Measure]:
         if _is(call, "master"):
             measures.append(TruePeak())
         if _is(call, "automation") and isinstance(args.get("section"), str):
-            said = args.get("occurrence")
-            occurrence = said if isinstance(said, int) else None
-            measures.append(SectionContrast(label=args["section"], occurrence=occurrence))
+            measures.append(
+                SectionContrast(label=args["section"], occurrence=args.get("occurrence"))
+            )
             if track:  # a ride on a part: the part against the rest where it acts
+                occurrence = args.get("occurrence")
                 measures.append(
-                    SectionLevel(names=(track,), label=args["section"], occurrence=occurrence)
+                    SectionLevel(
+                        names=(track,),
+                        label=args["section"],
+                        occurrence=occurrence if isinstance(occurrence, int) else None,
+                    )
                 )
                 continue
         if track and not _is(call, "stereo"):
