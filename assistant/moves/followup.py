@@ -32,6 +32,7 @@ from mixchat.assistant.planning.measures import (
     TrackLevel,
     TrackPan,
     TrackRange,
+    TrackWidth,
     Width,
 )
 from mixchat.dsp.state import MixState
@@ -280,7 +281,7 @@ def diff_measures(old: MixState, new: MixState) -> list[Measure]:
         if track.pan != was.pan:
             out.append(TrackPan(track=name))
         if track.width != was.width:
-            out.append(Width())
+            out.extend((Width(), TrackWidth(track=name)))
         for bus in ("reverb", "delay"):
             if getattr(track, f"{bus}_send_db") != getattr(was, f"{bus}_send_db"):
                 out.append(BusReturn(bus=bus))  # type: ignore[arg-type]

@@ -64,22 +64,25 @@ def _existing(
     return 0.0
 
 
+def missing_section(context: PlanContext, ref: SectionRef) -> str:
+    """The note for a section reference this song does not have."""
+    known = sorted({s.label for s in context.sections}) or ["none detected"]
+    return f"this song has no {ref.label.replace('_', ' ')} (sections: {known})"
+
+
 def automate(
     context: PlanContext,
     track: str | None,
-    ref: SectionRef,
+    args: dict[str, Any],
     *,
     gain_db: float = 0.0,
     reverb_db: float = 0.0,
     delay_db: float = 0.0,
     reason: str,
-) -> tuple[list[ToolCall], str | None]:
-    """An automate_section call adding these offsets to what the section already has (the
-    offsets not named are kept, since the call replaces the section's entry)."""
-    args = section_args(context, ref)
-    if args is None:
-        known = sorted({s.label for s in context.sections}) or ["none detected"]
-        return [], f"this song has no {ref.label.replace('_', ' ')} (sections: {known})"
+) -> list[ToolCall]:
+    """automate_section calls adding these offsets, in the section ``args`` (from
+    ``section_args``) names, to what it already has (the offsets not named are kept, since
+    the call replaces the section's entry)."""
     deltas = {"gain_db": gain_db, "reverb_send_db": reverb_db, "delay_send_db": delay_db}
     ranges = _ranges(context, args)
     offsets = [
@@ -94,9 +97,9 @@ def automate(
             ToolCall(
                 tool="automate_section", args={"track": track, **args, **offsets[0]}, reason=reason
             )
-        ], None
+        ]
     # the occurrences differ already (automix rides each one): move each from where it is
-    calls = [
+    return [
         ToolCall(
             tool="automate_section",
             args={"track": track, **args, "occurrence": i, **offset},
@@ -104,7 +107,6 @@ def automate(
         )
         for i, offset in enumerate(offsets, start=1)
     ]
-    return calls, None
 
 
 def section_lufs(context: PlanContext, label: str) -> str:
@@ -114,14 +116,17 @@ def section_lufs(context: PlanContext, label: str) -> str:
     return f" ({label} at {sum(numbers) / len(numbers):.1f} LUFS now)" if numbers else ""
 
 
-def _section_levels(context: PlanContext, names: list[str], ref: SectionRef) -> list[SectionLevel]:
+def _section_levels(names: list[str], args: dict[str, Any]) -> list[SectionLevel]:
     """The moved tracks against the rest where the move acts: in the sections it names."""
-    args = section_args(context, ref)
-    if not names or args is None:
+    if not names:
         return []
     return [
         SectionLevel(names=tuple(names), label=args["section"], occurrence=args.get("occurrence"))
     ]
+
+
+def _contrast(args: dict[str, Any]) -> SectionContrast:
+    return SectionContrast(label=args["section"], occurrence=args.get("occurrence"))
 
 
 # --- level ----------------------------------------------------------------------------------
@@ -136,20 +141,18 @@ def level_move(
     out = MoveSet(level_change=True)
     if sections:
         for ref in sections:
-            label = ref.label
-            targets = names if names is not None else [None]
-            for track in targets:
+            args = section_args(context, ref)
+            if args is None:
+                out.notes.append(missing_section(context, ref))
+                continue
+            for track in names if names is not None else [None]:
                 reason = (
-                    f"{track or 'the mix'} {delta_db:+.1f} dB in the {label}"
-                    f"{section_lufs(context, label)}"
+                    f"{track or 'the mix'} {delta_db:+.1f} dB in the {ref.label}"
+                    f"{section_lufs(context, ref.label)}"
                 )
-                calls, problem = automate(context, track, ref, gain_db=delta_db, reason=reason)
-                out.calls.extend(calls)
-                if problem:
-                    out.notes.append(problem)
-            resolved = section_args(context, ref) or {}
-            out.measures.append(SectionContrast(label=label, occurrence=resolved.get("occurrence")))
-            out.measures.extend(_section_levels(context, names or [], ref))
+                out.calls.extend(automate(context, track, args, gain_db=delta_db, reason=reason))
+            out.measures.append(_contrast(args))
+            out.measures.extend(_section_levels(names or [], args))
         return out
     if names is None:
         master = context.state.master
@@ -205,12 +208,15 @@ def buried_move(
     lift = round(2.0 * max(amount, 0.9) + 0.5, 2)
     if sections:
         for ref in sections:
-            out.measures.extend(_section_levels(context, [target], ref))
+            args = section_args(context, ref)
+            if args is None:
+                out.notes.append(missing_section(context, ref))
+                continue
+            out.measures.extend(_section_levels([target], args))
             reason = f"{target} is buried in the {ref.label}: +{lift:.1f} dB there"
-            calls, problem = automate(context, target, ref, gain_db=lift, reason=reason)
-            out.calls.extend(calls)
-            out.notes.extend([problem] if problem else [reason])
-            out.measures.append(SectionContrast(label=ref.label))
+            out.calls.extend(automate(context, target, args, gain_db=lift, reason=reason))
+            out.notes.append(reason)
+            out.measures.append(_contrast(args))
     elif maskers is None or not mutual:
         # buried by a part named ("drowned out by the drums"): it comes up a little less, as
         # the named part is carved in full

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from mixchat.assistant.moves.level import automate
+from mixchat.assistant.moves.level import automate, missing_section, section_args
 from mixchat.assistant.moves.tone import MoveSet, clamp
 from mixchat.assistant.planning.contract import PlanContext
-from mixchat.assistant.planning.measures import Bus, BusReturn, TrackPan, Width
+from mixchat.assistant.planning.measures import Bus, BusReturn, TrackPan, TrackWidth, Width
 from mixchat.assistant.reading.reader import SectionRef
 from mixchat.tools.base import ToolCall
 
@@ -144,7 +144,7 @@ def width_move(
 ) -> MoveSet:
     """Spread (or narrow) the tracks that may move, as far as the side/mid model says is
     needed for an audible change: pans for mono tracks, mid/side width for stereo ones."""
-    out = MoveSet(measures=[Width()])
+    out = MoveSet(measures=[] if names else [Width()])  # a named part's own width first
     audible = context.state.audible_tracks()
     if names:
         pool = names
@@ -172,6 +172,8 @@ def width_move(
     why = "wider" if direction > 0 else "narrower"
     for t in tracks:
         pan, width = placement[t.name]
+        if names and (pan, width) != (t.pan, t.width):
+            out.measures.append(TrackWidth(track=t.name))
         if abs(width - t.width) > 1e-3:
             out.calls.append(
                 ToolCall(
@@ -190,6 +192,8 @@ def width_move(
             )
             if names:  # a named part moved across: where it sits left to right
                 out.measures.append(TrackPan(track=t.name))
+    if names:
+        out.measures.append(Width())
     if direction > 0 and not names and (predicted - before) < target:
         out.calls.extend(_ambience_for_width(context, amount))
     if direction < 0 and not names and context.state.reverb.width > 0.3:
@@ -257,16 +261,19 @@ def send_move(
                 )
             offset_db = 6.0 * amount * direction
             for ref in sections:
-                calls, problem = automate(
+                args = section_args(context, ref)
+                if args is None:
+                    if (note := missing_section(context, ref)) not in out.notes:
+                        out.notes.append(note)
+                    continue
+                out.calls += automate(
                     context,
                     name,
-                    ref,
+                    args,
                     **{f"{bus}_db": offset_db},
                     reason=f"{'more' if direction > 0 else 'less'} {bus} asked for in the "
                     f"{ref.label.replace('_', ' ')} only; the rest of the song keeps its send",
                 )
-                out.calls.extend(calls)
-                out.notes.extend([problem] if problem else [])
             continue
         if direction > 0 and current is not None and current >= SEND_CEILING_DB:
             out.notes.append(

@@ -115,6 +115,19 @@ class SectionLevel(Measure):
         return f"sectionlevel:{where}:" + ",".join(self.names)
 
 
+class TrackWidth(Measure):
+    """How wide a track sits in the mix: its own side/mid ratio (dB) after pan and width."""
+
+    track: str
+
+    @property
+    def key(self) -> str:
+        return f"trackwidth:{self.track}"
+
+    def tracks(self) -> tuple[str, ...]:
+        return (self.track,)
+
+
 class TrackPan(Measure):
     """Where a track sits left to right in the mix: its left-minus-right level (dB) after
     pan and width (positive: louder on the left)."""
@@ -203,6 +216,7 @@ MEASURE_KINDS: dict[str, type[Measure]] = {
         GroupLevel,
         SectionLevel,
         TrackPan,
+        TrackWidth,
         TrackRange,
         Overlap,
         Crest,

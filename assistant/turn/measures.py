@@ -19,6 +19,7 @@ from mixchat.assistant.planning.measures import (
     SectionLevel,
     TrackPan,
     TrackRange,
+    TrackWidth,
 )
 from mixchat.assistant.turn.section_levels import section_level_db
 from mixchat.dsp.loudness import integrated_lufs
@@ -31,6 +32,7 @@ from mixchat.dsp.spectrum import (
     third_octave_spectrum,
 )
 from mixchat.dsp.state import MixState, TrackState
+from mixchat.dsp.stereo import channel_energies, side_mid_db_from
 from mixchat.tools.atomic import write_json_atomic
 from mixchat.tools.base import ToolCall, ToolContext
 from mixchat.tools.catalog import apply_call
@@ -131,11 +133,12 @@ def extra_measures(
                 )
                 if value is not None:
                     extra[key] = value
-        elif isinstance(measure, TrackPan):
+        elif isinstance(measure, TrackPan | TrackWidth):
             if measure.track not in {t.name for t in state.audible_tracks()}:
                 continue
-            old_extra[key] = pan_balance_db(engine, parent.state.track(measure.track))
-            new_extra[key] = pan_balance_db(engine, state.track(measure.track))
+            placement = pan_balance_db if isinstance(measure, TrackPan) else track_width_db
+            old_extra[key] = placement(engine, parent.state.track(measure.track))
+            new_extra[key] = placement(engine, state.track(measure.track))
         elif isinstance(measure, Overlap):
             pair = [
                 _bands_before_after(engine, context, parent, state, n) for n in measure.tracks()
@@ -177,13 +180,22 @@ def _or_silent(level: float | None) -> float:
     return -120.0 if level is None or not np.isfinite(level) else float(level)
 
 
-def pan_balance_db(engine: Engine, track: TrackState) -> float:
-    """The track's left-minus-right level (dB) after its pan and width (the engine's pan
-    law), from its insert output: where a listener hears it."""
+def _placed(engine: Engine, track: TrackState) -> np.ndarray:
+    """The track's insert output after its pan and width (the engine's pan law): where a
+    listener hears it."""
     audio = np.asarray(engine.insert_output(track), dtype=np.float32)
-    placed = pan_and_width(audio, pan=track.pan, width=track.width)
-    left, right = (float(np.mean(np.square(ch, dtype=np.float64))) for ch in placed[:2])
-    return round(10 * np.log10(max(left, 1e-20) / max(right, 1e-20)), 2)
+    return pan_and_width(audio, pan=track.pan, width=track.width)
+
+
+def pan_balance_db(engine: Engine, track: TrackState) -> float:
+    """The track's left-minus-right level (dB) as placed in the mix."""
+    energies = channel_energies(_placed(engine, track))
+    return round(10 * np.log10(max(energies.left, 1e-20) / max(energies.right, 1e-20)), 2)
+
+
+def track_width_db(engine: Engine, track: TrackState) -> float:
+    """The track's own side/mid ratio (dB) as placed in the mix."""
+    return round(side_mid_db_from(channel_energies(_placed(engine, track))), 2)
 
 
 def _bands_before_after(

@@ -21,6 +21,7 @@ from mixchat.assistant.planning.measures import (
     TrackLevel,
     TrackPan,
     TrackRange,
+    TrackWidth,
     TruePeak,
     Width,
 )
@@ -117,6 +118,8 @@ def measure_value(metrics: dict[str, Any], measure: Measure) -> tuple[str, float
             return f"{a}/{b} spectral overlap", None if value is None else 100 * value, "%"
         case TrackPan(track=name):
             return f"{name} pan (left − right level)", extra.get(measure.key), "dB"
+        case TrackWidth(track=name):
+            return f"{name} side/mid ratio", extra.get(measure.key), "dB"
         case TrackRange(track=name, low_hz=low, high_hz=high):
             return f"{name} {hz_span(low, high)} level", extra.get(measure.key), "dB"
         case Crest(track=None):
