@@ -48,7 +48,7 @@ def test_a_mood_on_the_last_chorus_rides_that_chorus_and_keeps_its_lift(songs) -
     ("brief", "concepts"),
     [
         ("plz less echo on my voice its distracting", {"echo"}),
-        ("there's a nasty resonance in the snare around 500", {"box"}),
+        ("there's a nasty resonance in the snare around 500", {"eq_point"}),
     ],
 )
 def test_a_thinly_rated_crowd_word_beside_a_plain_ask_is_not_a_second_move(brief, concepts):

@@ -16,7 +16,7 @@ from mixchat.assistant.planning.measures import (
     TrackRange,
     Width,
 )
-from mixchat.dsp.state import MixState, Section, TrackState
+from mixchat.dsp.state import EqBand, MixState, Section, TrackState
 
 ROLES = {
     "Vocal": "vocal",
@@ -333,7 +333,9 @@ def test_brighter_but_not_harsh_lifts_above_the_harsh_band(brief: str) -> None:
     _, plan = plan_for(brief)
     eqs = [c.args for c in plan.calls if c.tool == "apply_eq"]
     assert eqs and all(e["gain_db"] > 0 and e["freq_hz"] >= 6000 for e in eqs)  # no 3 kHz cut
-    assert Centroid() in plan.measures and RangeShare(low_hz=2000.0, high_hz=5000.0) in plan.measures
+    assert (
+        Centroid() in plan.measures and RangeShare(low_hz=2000.0, high_hz=5000.0) in plan.measures
+    )
 
 
 def test_master_for_spotify() -> None:
@@ -838,3 +840,37 @@ def test_a_bigger_room_for_a_part_that_sends_nothing_also_sends_it_there() -> No
     sending = context("").state.with_track("Vocal", reverb_send_db=-14.0)
     _, plan = plan_for("put the singer in a bigger room", state=sending)
     assert [c.tool for c in plan.calls] == ["set_reverb"]  # it is in the room already
+
+
+def test_a_part_raised_and_cut_in_another_clause_keeps_its_own_loudness_through_the_cut() -> None:
+    _, plan = plan_for("guitar up 2 db, and cut some 3k out of the mix")
+    cut = {c.args["track"] for c in plan.calls if c.tool == "apply_eq"}
+    assert "Guitar" in cut
+    assert "Guitar" in plan.held_levels
+    _, alone = plan_for("cut some 3k out of the mix")
+    assert "Guitar" not in alone.held_levels
+
+
+def test_a_frequency_said_on_the_mix_moves_that_band_not_the_word_band() -> None:
+    ctx, plan = plan_for("there's a nasty ring around 1k in the whole mix")
+    moves = {}
+    for c in plan.calls:
+        if c.tool == "apply_eq":
+            moves.setdefault(c.args["track"], []).append(
+                EqBand(**{k: v for k, v in c.args.items() if k != "track"})
+            )
+    assert moves and all(750 <= band.freq_hz <= 1330 for bands in moves.values() for band in bands)
+    before = range_share_db(mix_powers(ctx), 750, 1330)
+    after = range_share_db(mix_powers(ctx, moves), 750, 1330)
+    assert after <= before - 1.0
+
+
+def test_a_width_said_beside_a_mood_is_the_width_asked() -> None:
+    def widths(plan) -> dict[str, float]:
+        return {c.args["track"]: c.args["width"] for c in plan.calls if c.tool == "set_width"}
+
+    _, both = plan_for("make it wide and big")
+    _, wide = plan_for("make it wide")
+    assert widths(both) and widths(both) == widths(wide)
+    assert len([c for c in both.calls if c.tool == "set_width"]) == len(widths(both))
+    assert any(c.tool == "set_send" for c in both.calls)  # the mood's other facets stay

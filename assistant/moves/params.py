@@ -3,7 +3,14 @@ brief names, on the tracks it names, with the numbers it gives."""
 
 from __future__ import annotations
 
-from mixchat.assistant.moves.tone import MoveSet, clamp, eq_call, track_band_measures
+from mixchat.assistant.moves.tone import (
+    MoveSet,
+    band_move,
+    clamp,
+    eq_call,
+    said_band,
+    track_band_measures,
+)
 from mixchat.assistant.planning.contract import PlanContext
 from mixchat.assistant.planning.measures import BusReturn, TrackLevel
 from mixchat.assistant.reading.asks import Ask
@@ -40,11 +47,22 @@ def _unsaid_cutoff(concept: str, track) -> float:
     return track.lpf_hz / FILTER_STEP if track.lpf_hz else DEFAULT_LOW_PASS_HZ
 
 
-def parameter_move(context: PlanContext, ask: Ask, names: list[str] | None) -> MoveSet:
+def parameter_move(
+    context: PlanContext, ask: Ask, names: list[str] | None, *, amount: float = 1.0
+) -> MoveSet:
     out = MoveSet()
     if not names:
         out.notes.append(f"'{ask.word}' needs a track: say which one, e.g. '... on the vocal'.")
         return out
+    if ask.concept == "eq_point" and ask.value is None:
+        # "a nasty resonance in the snare around 500": a band said, no dB: a clear step on
+        # the part there, as for the band's own word
+        said = ask.descriptor
+        spec = said_band(said if isinstance(said, tuple) else float(said), direction=ask.direction)
+        return band_move(
+            context, "said", direction=ask.direction, amount=amount, names=names, explicit=True,
+            spec=spec,
+        )  # fmt: skip
     for name in names:
         track = context.state.track(name)
         if ask.concept == "eq_point":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from mixchat.assistant.moves.cleanup import cleanup_move
 from mixchat.assistant.moves.dynamics import (
@@ -26,6 +27,7 @@ from mixchat.assistant.moves.tone import (
     SHELVES,
     MoveSet,
     band_move,
+    said_band,
     shelf_move,
     tilt_move,
 )
@@ -229,9 +231,11 @@ class OfflinePlanner:
             a.concept == "width" and a.direction > 0 for c in reading.clauses for a in c.asks
         )
         # a part raised in the same brief (centred, often bright: the vocal) pulls the mix's
-        # side/mid down and its centroid about: the width and tone moves beside it need more
+        # side/mid down and its centroid about: the width and tone moves beside it need more;
+        # so does more low end ("small, make it wide and big"), which sits in the centre
         raising = any(
-            a.concept in ("level", "buried") and a.direction > 0 and c.targets
+            (a.concept in ("level", "buried") and a.direction > 0 and c.targets)
+            or (a.concept in ("low_end", "sub") and a.direction > 0)
             for c in reading.clauses
             for a in c.asks
         )
@@ -245,15 +249,22 @@ class OfflinePlanner:
                 "band, so it does not get harsher."
             )
             moves.measures.append(RangeShare(low_hz=2000.0, high_hz=5000.0))
+        said_apart = frozenset(FACET_OF[c] for c, _ in asked if c in FACET_OF)
         resolved = [resolve(clause.targets, context) for clause in reading.clauses]
         raised_apart = _parts_moved_apart(reading, resolved)
-        for clause, (names, excluded, notes) in zip(reading.clauses, resolved, strict=True):
+        heard = context  # as each clause finds the mix: after the faders said before it
+        faders: list[tuple[int, set[str]]] = []  # (clause, tracks) a level ask moved ...
+        equalised: list[tuple[int, set[str]]] = []  # ... and an EQ move touched
+        for index, (clause, (names, excluded, notes)) in enumerate(
+            zip(reading.clauses, resolved, strict=True)
+        ):
             lines.extend(notes)
             if names is not None and THE_REST in clause.targets:
                 # "bring the synth up and everything else down": the rest is the rest of them
                 names = [n for n in names if n not in raised_apart] or names
             if names == []:
                 continue
+            said_faders: list[ToolCall] = []
             for ask in clause.asks:
                 amount = clause.amount.scale * scale
                 if ask.approximate:
@@ -264,11 +275,37 @@ class OfflinePlanner:
                     amount *= 1.4
                 if guarded and (ask.concept, ask.direction) in GUARDS:
                     continue  # said by brightening above the harsh band instead
-                moves.extend(
-                    plan_ask(
-                        ask, clause, context, names, excluded, amount, scale, harsh_guard=guarded
-                    )
+                moved = plan_ask(
+                    ask,
+                    clause,
+                    heard,
+                    names,
+                    excluded,
+                    amount,
+                    scale,
+                    harsh_guard=guarded,
+                    said_apart=said_apart,
                 )
+                said_faders += [c for c in moved.calls if c.tool == "adjust_track_gain"]
+                faders.append((index, _tracks_of(moved.calls, "adjust_track_gain")))
+                equalised.append((index, _tracks_of(moved.calls, "apply_eq")))
+                moves.extend(moved)
+            # "vocal up 2 dB and less 3k on the mix": the band is judged with the vocal up
+            heard = _after_faders(heard, said_faders)
+        # "guitars louder, and less 3k on the mix": the part raised in one clause and cut in
+        # another keeps its own loudness through the cut, so the raise is heard as asked
+        moves.held.extend(
+            sorted(
+                {
+                    name
+                    for i, levelled in faders
+                    for j, cut in equalised
+                    if i != j
+                    for name in levelled & cut
+                }
+                - set(moves.held)
+            )
+        )
         if not moves.level_change and _every_fader_alike(moves.calls, context):
             # "turn up all the instruments and the vocal": parts said apart that together are
             # the whole mix, moved alike, are a level change of the mix, not a balance
@@ -290,6 +327,46 @@ class OfflinePlanner:
             held_levels=tuple(moves.held),
             notes=list(moves.notes),
         )
+
+
+# the mood facet an ask said on its own stands for (see ``mood.FACETS``)
+FACET_OF = {
+    "width": "width",
+    "wet": "reverb",
+    "brightness": "tilt",
+    "warmth": "tilt",
+    "saturation": "saturation",
+    "punch": "punch",
+    "glue": "glue",
+    "compression": "glue",
+    "low_end": "low_end",
+    "sub": "low_end",
+}
+
+
+def _after_faders(context: PlanContext, calls: Sequence[ToolCall]) -> PlanContext:
+    """``context`` with the fader moves of ``calls`` heard in its tracks' levels."""
+    deltas: dict[str, float] = {}
+    for call in calls:
+        name = str(call.args["track"])
+        deltas[name] = deltas.get(name, 0.0) + float(call.args["delta_db"])
+    if not any(deltas.values()):
+        return context
+    tracks = {
+        name: replace(
+            facts,
+            lufs=facts.lufs + deltas[name],
+            band_energies_db={b: v + deltas[name] for b, v in facts.band_energies_db.items()},
+        )
+        if deltas.get(name)
+        else facts
+        for name, facts in context.tracks.items()
+    }
+    return replace(context, tracks=tracks)
+
+
+def _tracks_of(calls: Sequence[ToolCall], tool: str) -> set[str]:
+    return {str(c.args["track"]) for c in calls if c.tool == tool and c.args.get("track")}
 
 
 def as_sentences(lines: list[str]) -> str:
@@ -333,7 +410,10 @@ def plan_ask(
     scale: float,
     *,
     harsh_guard: bool = False,
+    said_apart: frozenset[str] = frozenset(),
 ) -> MoveSet:
+    """The moves for one ask; ``said_apart``: the mood facets the brief asks for on their
+    own ("wide and big": the width said is the width, the mood moves the rest)."""
     concept, d = ask.concept, ask.direction
     explicit = names is not None
     tonal_note = MoveSet()
@@ -343,7 +423,7 @@ def plan_ask(
     if concept in CLEANUP_CONCEPTS:
         return cleanup_move(context, concept, names, amount)
     if concept == "mood" or (concept == "energy" and names and not clause.sections):
-        return _mood_or_level(ask, clause, context, names, excluded, amount, scale)
+        return _mood_or_level(ask, clause, context, names, excluded, amount, said_apart)
     if concept == "eq_point" and not names:
         return _mix_eq(ask, context, amount)
     kit = _cymbals_in_kit(clause, context, names)
@@ -439,7 +519,7 @@ def plan_ask(
             to_mono=ask.word == "mono" and d < 0 and (amount >= 1.5 or not _comparative(clause)),
         )
     elif concept in PARAMETER_CONCEPTS:
-        out = parameter_move(context, ask, names)
+        out = parameter_move(context, ask, names, amount=amount)
     elif concept == "reverb_tone":
         out = reverb_tone_move(context, d, amount)
     elif concept in ("reverb_size", "delay_feedback"):
@@ -546,7 +626,7 @@ def _cymbals_in_kit(clause: Clause, context: PlanContext, names: list[str] | Non
 
 
 def _mood_or_level(
-    ask, clause: Clause, context: PlanContext, names, excluded, amount: float, scale: float
+    ask, clause: Clause, context: PlanContext, names, excluded, amount: float, said_apart
 ) -> MoveSet:
     """A mood on the mix moves its dimensions; on a named part ("the pad is too big",
     "the drums feel lifeless") it is that part's level or punch."""
@@ -579,7 +659,7 @@ def _mood_or_level(
     mood = MOODS.get(ask.word, "huge")
     # a section lifted against the song: bus compression over the whole song would squash
     # the lift back
-    skip = ("glue",) if clause.sections and ask.direction > 0 else ()
+    skip = (*said_apart, "glue") if clause.sections and ask.direction > 0 else tuple(said_apart)
     out.extend(
         mood_move(context, mood, direction=ask.direction, amount=amount, word=ask.word, skip=skip)
     )
@@ -627,18 +707,18 @@ MIX_EQ_CONCEPTS = (  # (upper edge Hz, concept for a cut, concept for a boost)
 
 
 def _mix_eq(ask, context: PlanContext, amount: float) -> MoveSet:
-    """An EQ move in numbers on the whole mix ("scoop some 250-400 out of the mix",
-    "shelf in some 12k on the master"): the band's own move, on the parts that carry it."""
+    """An EQ move in numbers on the whole mix ("scoop some 250-400 out of the mix", "a ring
+    around 3k", "shelf in some 12k on the master"): the band said, moved on the parts that
+    carry it (the parts a cut or boost there suits, as for the band's own word)."""
     span = ask.descriptor
     freq = (span[0] * span[1]) ** 0.5 if isinstance(span, tuple) else float(span)
     cut, boost = next((c, b) for edge, c, b in MIX_EQ_CONCEPTS if freq < edge)
-    concept = cut if ask.direction < 0 else boost
     d = ask.direction
-    if concept in BAND_SPECS:
-        return band_move(context, concept, direction=d, amount=amount, names=None, explicit=False)
-    if concept in SHELVES:
-        return shelf_move(context, concept, direction=d, amount=amount, names=None)
-    return tilt_move(context, direction=-d, amount=amount, names=None, warm=True, word="warmer")
+    spec = said_band(span if isinstance(span, tuple) else freq, direction=d)
+    concept = cut if d < 0 else boost
+    return band_move(
+        context, concept, direction=d, amount=amount, names=None, explicit=False, spec=spec
+    )
 
 
 def _named_presence(context: PlanContext, names: list[str], d: int, amount: float) -> MoveSet:

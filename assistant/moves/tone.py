@@ -59,11 +59,24 @@ class MoveSet:
     held: list[str] = field(default_factory=list)  # tracks whose own loudness the move keeps
 
     def extend(self, other: MoveSet) -> None:
+        # a setter said again ("wide and big": the width and the mood's width) replaces the
+        # one before it on the same track and fields; additive calls (a fader delta, an EQ
+        # band) add up and are all kept
+        later = {_setting(c) for c in other.calls} - {None}
+        self.calls = [c for c in self.calls if _setting(c) not in later]
         self.calls.extend(other.calls)
         self.measures.extend(m for m in other.measures if m not in self.measures)
         self.notes.extend(other.notes)
         self.level_change = self.level_change or other.level_change
         self.held.extend(n for n in other.held if n not in self.held)
+
+
+def _setting(call: ToolCall) -> tuple[str, str, tuple[str, ...]] | None:
+    """What a setter call sets (tool, track or bus, fields); None for an additive call."""
+    if not call.tool.startswith("set_"):
+        return None
+    where = str(call.args.get("track") or call.args.get("bus") or "")
+    return call.tool, where, tuple(sorted(call.args))
 
 
 def clamp(value: float, low: float, high: float) -> float:
@@ -209,6 +222,29 @@ EXTRA_MEASURES: dict[str, tuple[Measure, ...]] = {
 TILTING_CONCEPTS = frozenset({"harsh", "sizzle", "boom"})
 
 
+SAID_POINT_SPAN = 1.33  # a frequency said alone names the band this ratio either side of it
+
+
+def said_band(said: float | tuple[float, float], *, direction: int) -> BandSpec:
+    """The band a frequency said in numbers names ("a ring around 3k", "scoop 250-400",
+    "below 40 Hz", "above 12k"): a range as said, a point about a third of an octave either
+    side of it; a shelf where the band runs to either end of the spectrum (or a boost sits
+    at its top, "add some 10k")."""
+    if isinstance(said, tuple):
+        low, high = said
+        q = clamp(math.sqrt(low * high) / (high - low), 0.5, 4.0)
+    else:
+        low, high = said / SAID_POINT_SPAN, said * SAID_POINT_SPAN
+        q = 1.4 if direction < 0 else 1.0
+    low, high = max(low, 20.0), min(high, 20000.0)
+    if low <= 25.0:
+        return BandSpec(hz_span(20.0, high), 20.0, high, high, 0.7, RangeShare(low_hz=20.0, high_hz=high), "low_shelf")  # fmt: skip
+    if high >= 16000.0 or (direction > 0 and low >= 6000.0):
+        return BandSpec(hz_span(low, 20000.0), low, 20000.0, low, 0.7, RangeShare(low_hz=low, high_hz=20000.0), "high_shelf")  # fmt: skip
+    centre = math.sqrt(low * high)
+    return BandSpec(hz_span(low, high), low, high, centre, q, RangeShare(low_hz=low, high_hz=high))
+
+
 def band_move(
     context: PlanContext,
     concept: str,
@@ -217,9 +253,11 @@ def band_move(
     amount: float,
     names: list[str] | None,
     explicit: bool,
+    spec: BandSpec | None = None,
 ) -> MoveSet:
-    """Cut (or boost) a problem band on the stems that carry it."""
-    spec = BAND_SPECS[concept]
+    """Cut (or boost) a problem band on the stems that carry it: the concept's own band, or
+    ``spec`` (a band said in numbers, see ``said_band``)."""
+    spec = spec or BAND_SPECS[concept]
     pool = names
     if pool is None or not explicit:
         pool = [n for n in (names or list(context.tracks)) if _band_candidate(context, n, concept)]

@@ -33,6 +33,9 @@ _BACK_OFF = lazy_pattern(
 )
 
 
+_FREQUENCY_SAID = lazy_pattern(r"\b\d+(?:\.\d+)?\s*(?:khz|k|hz)\b")
+
+
 def _numbers(text: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\b(?:version|ver|v|#)?\s*(\d+)\b", text))
 
@@ -90,6 +93,8 @@ def classify_followup(text: str) -> tuple[str, tuple[int, ...], float] | None:
 
 def _mentions_sound(text: str) -> bool:
     """True when a back-off phrase names what to change ("too much reverb")."""
+    if _FREQUENCY_SAID.search(text):  # "too much in the 1 kHz area"
+        return True
     words = set(re.findall(r"[a-z0-9']+", text))
     stripped = {w.rstrip("s") for w in words} | {w.removesuffix("ness") for w in words}
     vocab = set(CONCEPT_WORDS) | set(ROLE_WORDS) | set(GROUP_WORDS) | BAND_WORDS

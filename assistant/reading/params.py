@@ -41,6 +41,26 @@ _EQ_RANGE = lazy_pattern(
     r"(?:\s+(?:region|range|area|band))?"
 )
 _LOOSE_GAIN = lazy_pattern(r"(?:by\s+)?(\d+(?:\.\d+)?)\s*db\b")
+# A frequency said away from its verb: "a nasty ring around 3k", "too much in the 1 kHz
+# area", "more chest, around 150", "way too much going on below 40hz", "pull the 60 cycle
+# region down". A bare number counts only after a word that places it ("at 300", "some 500").
+_UNIT = r"khz|k|hz|cycles?|cps"
+_SAID_FREQ = lazy_pattern(
+    r"(?:\b(?P<prep>at|around|near|about|@|some|below|under|above|over)\s+"
+    r"(?:(?:like|the|roughly|maybe)\s+)*)?"
+    rf"\b(?P<low>\d+(?:\.\d+)?)\s*(?P<low_unit>{_UNIT})?"
+    rf"(?:\s*(?:-|to)\s*(?P<high>\d+(?:\.\d+)?)\s*(?P<high_unit>{_UNIT})?)?\b"
+    r"(?!\s*(?:db|%|ms|sec|seconds?|s\b|mins?|minutes?|bpm|x\b|times|bars?|lufs|percent|:))"
+)
+_SAID_CUT = lazy_pattern(
+    rf"\b(?:{_CUT_WORDS}|ring\w*|resonan\w*|whistl\w*|harsh\w*|mud\w*|boxy|honk\w*|"
+    r"nasal\w*|fatigu\w*|piercing|shrill|boom\w*|build ?up|excess\w*|nasty|annoying|"
+    r"hurts?|buzz\w*|brittle|painful|bloat\w*|tubby)\b"
+)
+_SAID_BOOST = lazy_pattern(
+    rf"\b(?:{_BOOST_WORDS}|need\w*|want\w*|missing|lack\w*|give|bring out|enhance)\b"
+)
+_PLACE_WORDS = lazy_pattern(r"\b(?:region|range|area|band|zone|frequenc\w*|freqs?|hertz)\b")
 _OFF = r"remove|turn off|take off|kill|disable|bypass|no|lose|get rid of|without"
 _FILTER = {
     "high_pass": r"high ?pass(?: filter)?|hpf|low ?cut|roll off\s+(?:everything\s+|the lows\s+|all\s+)?below",
@@ -97,6 +117,10 @@ def find_parameter_asks(text: str) -> tuple[list[Ask], str]:
         gain = _loose_gain(text, match)
         text = _blank(text, match)
         asks.append(_eq_ask(match.group("verb"), freq, gain))
+    loose, text = _said_frequencies(text)
+    asks += loose
+    if any(a.concept == "eq_point" for a in asks):  # "the 1 kHz area": where, said again
+        text = _PLACE_WORDS.sub(lambda m: " " * len(m.group(0)), text)
     for concept, words in _FILTER.items():
         off = re.search(rf"\b(?:{_OFF})\s+(?:the\s+)?(?:{words})\b", text)
         if off:
@@ -138,3 +162,52 @@ def _loose_gain(text: str, match: re.Match[str]) -> float:
     rest = text[: match.start()] + " " + text[match.end() :]
     found = _LOOSE_GAIN.search(rest)
     return float(found.group(1)) if found else DEFAULT_EQ_DB
+
+
+def _said_frequencies(text: str) -> tuple[list[Ask], str]:
+    """EQ asks for the frequencies said away from a verb, each going the way of the nearest
+    word in the clause that says one (a cut or a problem word; a boost or a lack), and the
+    text with the frequency and that word blanked. A frequency with no such word is left to
+    the rest of the reader."""
+    asks: list[Ask] = []
+    for match in list(_SAID_FREQ.finditer(text)):
+        unit = match.group("low_unit") or match.group("high_unit")
+        if unit is None and match.group("prep") is None:
+            continue  # "chorus 2", "v3": a number, not a frequency
+        low = _hz(match.group("low"), match.group("low_unit"), other_unit=match.group("high_unit"))
+        if match.group("high") is not None:
+            high = _hz(match.group("high"), match.group("high_unit"), other_unit=unit)
+            span: tuple[float, float] | None = (low, high) if high > low else None
+        else:
+            span = {"below": (20.0, low), "under": (20.0, low), "above": (low, 20000.0)}.get(
+                match.group("prep") or "", (low, 20000.0) if match.group("prep") == "over" else None
+            )
+        if not 20.0 <= low <= 20000.0 or (unit is None and low < 20.0):
+            continue
+        way = _nearest_way(text, match)
+        if way is None:
+            continue
+        sign, said = way
+        gain = _LOOSE_GAIN.search(text[: match.start()] + " " + text[match.end() :])
+        for start, end in sorted([match.span(), said.span()], reverse=True):
+            text = text[:start] + " " * (end - start) + text[end:]
+        value = None if gain is None else sign * float(gain.group(1))  # None: no dB said
+        asks.append(Ask("eq_point", sign, said.group(0), value=value, descriptor=span or low))
+    return asks, text
+
+
+def _nearest_way(text: str, freq: re.Match[str]) -> tuple[int, re.Match[str]] | None:
+    """(+1 or -1, the word) nearest the frequency that says which way it goes, if any."""
+    found = [(-1, m) for m in _SAID_CUT.finditer(text)] + [
+        (1, m) for m in _SAID_BOOST.finditer(text)
+    ]
+    found = [(sign, m) for sign, m in found if m.end() <= freq.start() or m.start() >= freq.end()]
+    if not found:
+        return None
+
+    def distance(item: tuple[int, re.Match[str]]) -> tuple[int, int]:
+        m = item[1]
+        before = m.end() <= freq.start()
+        return (freq.start() - m.end() if before else m.start() - freq.end(), 0 if before else 1)
+
+    return min(found, key=distance)

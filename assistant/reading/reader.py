@@ -673,12 +673,26 @@ _SIGNED_DB = lazy_pattern(
 )
 
 
+# "down a db", "a couple of dB hotter", "half a db": decibels said in words
+_WORDED_DB = lazy_pattern(
+    r"\b(?P<n>half an?|an?|one|two|three|four|five|six|a couple(?: of)?|a few)\s+"
+    r"(?:db|decibels?)\b"
+)
+_DB_WORDS = {"a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0}
+_DB_WORDS |= {"five": 5.0, "six": 6.0, "a couple": 2.0, "a couple of": 2.0, "a few": 3.0}
+
+
 def find_amount(text: str) -> Amount:
     m = re.search(r"([+-]?\d+(?:\.\d+)?)\s*(?:db|decibels?)\b", text) or _SIGNED_DB.search(text)
     if m:
         return Amount(
             scale=DEFAULT_AMOUNT, db=float(m.group(1).replace(" ", "")), phrase=m.group(0)
         )
+    worded = _WORDED_DB.search(text)
+    if worded:
+        said = worded.group("n")
+        db = 0.5 if said.startswith("half") else _DB_WORDS[said]
+        return Amount(scale=DEFAULT_AMOUNT, db=db, phrase=worded.group(0))
     m = re.search(r"(\d+(?:\.\d+)?)\s*(?:%|percent)", text)
     if m:
         return Amount(scale=DEFAULT_AMOUNT, pct=float(m.group(1)), phrase=m.group(0))
@@ -859,8 +873,8 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             and not TOO_LITTLE.search(text)
         ):
             modifier = -1
-        if canonical in QUANTITY_NOUNS and descriptor is None:
-            # "the highs on the master are a bit much", "the sub is way too hyped", "the
+        if (canonical in QUANTITY_NOUNS or canonical in BAND_NOUNS) and descriptor is None:
+            # "the highs on the master are a bit much", "the kick's click is too much", "the sub is way too hyped", "the
             # reverb is drowning everything"; in "the stereo image is too narrow" the
             # quality that follows decides
             excess = EXCESS_AFTER.match(text[end:])
@@ -1161,6 +1175,12 @@ def ceiling_db(text: str) -> float | None:
     return -abs(float(m.group(1))) if m else None
 
 
+_TONE_CONCEPTS = frozenset(
+    "air boom box brightness clarity growl harsh honk low_end mids mud presence sizzle sub "
+    "warmth lexicon".split()
+)
+
+
 # --- clauses and the whole brief -----------------------------------------------------------
 # "turn the keys down so I can hear the vocal": what the move is for, not what it moves
 _PURPOSE = lazy_pattern(
@@ -1260,6 +1280,12 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
             replace(a, concept="wet") if a.concept == "level" and a.word in _LOUDNESS else a
             for a in asks
         ]
+    if any(a.concept == "eq_point" for a in params):
+        # "a nasty ring around 3k", "more chest, around 150": the frequency said is the
+        # move; the quality word beside it only says which way
+        toned = {a.word for a in asks if a.concept in _TONE_CONCEPTS}
+        asks = [a for a in asks if a.concept not in _TONE_CONCEPTS]
+        unknown = [w for w in unknown if w.partition("->")[2] not in toned]
     asks = _settle(asks, actions)
     asks = _described_comparison(_merge_level(asks, actions), text)
     if any(a.word == "platform" for a in asks) and any(a.concept != "master" for a in asks):
@@ -1467,6 +1493,12 @@ def _kept_out_list(before: str, after: str) -> bool:
     return bool(_KEPT_OUT_BEFORE.search(before) and _KEPT_OUT_AFTER.match(after))
 
 
+_PLACE_IN_SPECTRUM = lazy_pattern(
+    r"^\s*(?:(?:somewhere|maybe|roughly|like|about|around|near|at)\s+)+\d+(?:\.\d+)?\s*"
+    r"(?:khz|k|hz)?\b(?!\s*(?:db|%|ms|sec|bpm))"
+)
+
+
 def split_clauses(text: str) -> list[str]:
     """Parts of a brief, split at "and", commas, "then"...; two qualities joined by "and"
     ("muddy and dark", "a little harsh and bright") stay one part, so what is said of the
@@ -1482,6 +1514,8 @@ def split_clauses(text: str) -> list[str]:
             continue
         if (joined or sep.group(0).strip() == ",") and _kept_out_list(before, after):
             continue
+        if sep.group(0).strip() == "," and _PLACE_IN_SPECTRUM.match(after):
+            continue  # "more chest in the mix, around 150": where, said of the same ask
         parts.append(text[start : sep.start()])
         start = sep.end()
     parts.append(text[start:])
