@@ -120,3 +120,38 @@ def test_kill_9_never_breaks_a_version(tmp_path: Path) -> None:
         assert version.state.track("vox").name == "vox"
     for path in (tmp_path / "s" / "versions").glob("*.json"):
         json.loads(path.read_text())
+
+
+def test_cache_files_skip_fsync_and_a_torn_one_reads_as_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A version is fsynced (it is the user's work); a track's stored analysis is a cache:
+    written without fsync (each can wait tens of ms on a busy disk), and a file a power cut
+    tore reads as missing, so it is measured again instead of being trusted."""
+    import numpy as np
+
+    from mixchat.dsp.track_meter import TrackAnalysis
+    from mixchat.tools.track_store import TrackStore
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    store = TrackStore(tmp_path / "cache", None)
+    facts = {
+        "lufs": -18.0,
+        "band_energies_db": {"low": -20.0},
+        "spectral_centroid_hz": 900.0,
+        "crest_factor_db": 12.0,
+        "channels": 2.0,
+        "mid": 1.0,
+        "side": 0.1,
+    }
+    store.save("key", TrackAnalysis(facts=facts, blocks=np.ones(4)))
+    assert synced == []
+    assert store.facts("key") == facts
+    (tmp_path / "cache" / "facts" / "key.json").write_text('{"lufs": -18.0, "band_')
+    assert store.facts("key") is None
+
+    session = Session.create(tmp_path / "s", _meta(), unity_state([("vox", "vocal")]))
+    session.commit(session.load(0).state.with_track("vox", gain_db=-1.0), parent=0)
+    assert len(synced) >= 2

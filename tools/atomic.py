@@ -1,6 +1,9 @@
 """Atomic file writes: a temp file in the same folder, fsync, then rename.
 
-A crash at any moment leaves either the old file or the new one, never a torn one.
+A crash at any moment leaves either the old file or the new one, never a torn one. Cache
+files (``durable=False``) skip the fsyncs: a process that dies still leaves the old file or
+the new one, and what a power cut may tear there reads as damaged and is measured again; on
+a busy disk each fsync can wait tens of milliseconds for other writers' data.
 """
 
 from __future__ import annotations
@@ -13,16 +16,20 @@ from pathlib import Path
 from mixchat.tools.errors import SessionError
 
 
-def write_text_atomic(path: Path, text: str, *, exclusive: bool = False) -> None:
-    """Write ``text`` to ``path`` atomically. With ``exclusive`` an existing file is an error."""
+def write_text_atomic(
+    path: Path, text: str, *, exclusive: bool = False, durable: bool = True
+) -> None:
+    """Write ``text`` to ``path`` atomically. With ``exclusive`` an existing file is an error;
+    ``durable=False`` (a cache file) skips the fsyncs."""
     path = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         if exclusive:
             try:
                 os.link(tmp, path)
@@ -32,14 +39,20 @@ def write_text_atomic(path: Path, text: str, *, exclusive: bool = False) -> None
                 ) from None
         else:
             os.replace(tmp, path)
-        fsync_dir(path.parent)
+        if durable:
+            fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def write_json_atomic(path: Path, data: object, *, exclusive: bool = False) -> None:
+def write_json_atomic(
+    path: Path, data: object, *, exclusive: bool = False, durable: bool = True
+) -> None:
     write_text_atomic(
-        path, json.dumps(data, indent=1, ensure_ascii=False) + "\n", exclusive=exclusive
+        path,
+        json.dumps(data, indent=1, ensure_ascii=False) + "\n",
+        exclusive=exclusive,
+        durable=durable,
     )
 
 

@@ -38,7 +38,7 @@ def _own_reader(engine: Any, name: str) -> StemReader:
 
 def _save(path: Path, faults: StemFaults) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, faults.model_dump(mode="json"))
+    write_json_atomic(path, faults.model_dump(mode="json"), durable=False)  # a cache file
 
 
 def stem_faults(engine: Any, track: TrackState) -> StemFaults:

@@ -11,8 +11,8 @@ a track whose inserts are only its trim, its stem's scaled by the trim):
 * ``facts/<key>.extras.npz`` for a raw stem: what the automix reads on it (fine spectrum,
   level of its loud passages), written by ``new``.
 
-Writes are atomic and go through the cache's budget; a missing or damaged file reads as None
-and is measured again.
+Writes are atomic (no fsync: a cache) and go through the cache's budget; a missing or damaged
+file reads as None and is measured again.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class TrackStore:
         if not self._room(blocks.nbytes + 4096):
             return
         _save_npy(self.facts_dir / f"{key}.blocks.npy", blocks)
-        write_json_atomic(self.facts_dir / f"{key}.json", analysis.facts)
+        write_json_atomic(self.facts_dir / f"{key}.json", analysis.facts, durable=False)
         if analysis.bands is not None:
             self.save_bands(key, analysis.bands)
 
