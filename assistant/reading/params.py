@@ -171,18 +171,19 @@ def _said_frequencies(text: str) -> tuple[list[Ask], str]:
     the rest of the reader."""
     asks: list[Ask] = []
     for match in list(_SAID_FREQ.finditer(text)):
-        unit = match.group("low_unit") or match.group("high_unit")
-        if unit is None and match.group("prep") is None:
-            continue  # "chorus 2", "v3": a number, not a frequency
+        unit, prep = match.group("low_unit") or match.group("high_unit"), match.group("prep")
+        if unit is None and (prep is None or float(match.group("low")) < 20.0):
+            continue  # "chorus 2", "v3", "at 5": a number, not a frequency
         low = _hz(match.group("low"), match.group("low_unit"), other_unit=match.group("high_unit"))
+        span: tuple[float, float] | None = None
         if match.group("high") is not None:
             high = _hz(match.group("high"), match.group("high_unit"), other_unit=unit)
-            span: tuple[float, float] | None = (low, high) if high > low else None
-        else:
-            span = {"below": (20.0, low), "under": (20.0, low), "above": (low, 20000.0)}.get(
-                match.group("prep") or "", (low, 20000.0) if match.group("prep") == "over" else None
-            )
-        if not 20.0 <= low <= 20000.0 or (unit is None and low < 20.0):
+            span = (low, high) if high > low else None
+        elif prep in ("below", "under"):
+            span = (20.0, low)
+        elif prep in ("above", "over"):
+            span = (low, 20000.0)
+        if not 20.0 <= low <= 20000.0:
             continue
         way = _nearest_way(text, match)
         if way is None:
