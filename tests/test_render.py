@@ -946,3 +946,40 @@ def test_a_trimmed_only_output_is_not_cached_and_renders_the_same(band, tmp_path
     again = render(stems, state, cache_dir=cache)
     np.testing.assert_array_equal(again.premaster, first.premaster)
     assert "keys" in again.rendered and "vocal" in again.cached
+
+
+def test_a_brief_from_the_parents_send_sums_keeps_none_and_the_next_ones_rebuild_them(
+    band, tmp_path
+):
+    """A revision whose buses start from its base's send sums writes its mix and returns,
+    not its send sums: a brief from the same parent starts from the parent's again, and a
+    brief from the revision rebuilds them from the parent's (and keeps them, having moved
+    senders its own change did not). Every mix is a full render's, bit for bit."""
+    stems, state = band
+    cache = tmp_path / "cache"
+
+    def sends() -> set[str]:
+        return {p.name for p in cache.glob("send-*.npy")}
+
+    render(stems, state, cache_dir=cache)
+    first = sends()
+    assert len(first) == 2  # a render from scratch keeps both
+    vocal = state.with_track("vocal", eq=(EqBand(freq_hz=8000, gain_db=4),))
+    returns = {p.name for p in cache.glob("bus-*.npy")}
+    revised = render(stems, vocal, cache_dir=cache)
+    assert revised.base is not None and revised.mix_file is not None
+    assert sends() == first  # the vocal's send sums are the parent's with the vocal moved
+    assert len({p.name for p in cache.glob("bus-*.npy")} - returns) == 2  # its returns kept
+    np.testing.assert_array_equal(revised.premaster, render(stems, vocal).premaster)
+
+    follow_up = vocal.with_track("keys", reverb_send_db=-3.0)  # from the revision
+    again = render(stems, follow_up, cache_dir=cache)
+    assert again.base == revised.mix_file.stem.removeprefix("mix-")
+    assert len(sends() - first) == 1  # the reverb's, rebuilt with the vocal moved too: kept
+    np.testing.assert_array_equal(again.premaster, render(stems, follow_up).premaster)
+
+    sibling = state.with_track("vocal", gain_db=-3.0)  # from the parent again
+    before = sends()
+    other = render(stems, sibling, cache_dir=cache)
+    assert sends() == before
+    np.testing.assert_array_equal(other.premaster, render(stems, sibling).premaster)
