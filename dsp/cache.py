@@ -7,7 +7,8 @@ is no and the writer carries on without caching (the render is the same; it is o
 next time). The ranks, by what a file costs to make again per byte it takes:
 
 * ``TRACK`` (0): a track's output after its inserts: one track's chain makes it again;
-* ``MIX`` (1): the newest version's exact mix, its buses' send sums and returns, a master's
+* ``MIX`` (1): the newest version's exact mix, its buses' send sums and returns (for a send
+  sum it did not keep, the one it is rebuilt from and that one's manifest), a master's
   output, a decoded stem: a whole render (or decode) makes them again. The mix sets of
   older versions rank as track outputs: a render makes one of them again from a newer set
   and the outputs of the tracks that differ, so keeping the track outputs (the next brief
@@ -56,8 +57,9 @@ def rank_of(path: Path | str, *, newest_set: set[str] | None = None) -> int:
 
 def newest_mix_set(files: Iterable[tuple[float, int, str]]) -> set[str] | None:
     """The paths of the mix set the newest manifest (``mix-<key>.json``, see
-    ``render_plan``) names: its exact mix, its buses' send sums and returns; None when
-    there is no readable manifest."""
+    ``render_plan``) names: its exact mix, its buses' send sums and returns, and for a send
+    sum it did not keep, the one it is rebuilt from and that one's manifest; None when there
+    is no readable manifest."""
     manifests = [
         (stamp, path)
         for stamp, _, path in files
@@ -72,6 +74,8 @@ def newest_mix_set(files: Iterable[tuple[float, int, str]]) -> set[str] | None:
         names = {f"mix-{data['key']}.npy", f"mix-{data['key']}.json"}
         for bus, entry in data["buses"].items():
             names |= {f"send-{bus}-{entry['send']}.npy", f"bus-{bus}-{entry['return']}.npy"}
+            if "from" in entry:  # a send sum rebuilt from another version's: keep that one
+                names |= {f"send-{bus}-{entry['from_send']}.npy", f"mix-{entry['from']}.json"}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     folder = os.path.dirname(path)

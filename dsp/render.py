@@ -21,7 +21,9 @@ not matter, a trim changes no sum, and a cached mix
 subtracting the contributions that changed and adding the new ones: a brief that changes one
 track of 32 touches one track, and the result is the same samples a full render gives. The
 buses' send sums are cached the same way (``send-<bus>-<key>.npy``), so a changed sender
-costs one pass of its bus (the reverb is not split or shortened) and nothing of the others.
+costs one pass of its bus (the reverb is not split or shortened) and nothing of the others;
+a bus run starts from the nearest cached send sum of any version, and a revision keeps its
+own only where that saves a later brief more than writing it costs (``render_plan``).
 
 Memory holds a few blocks, never whole tracks or the whole mix: the pre-master goes to the
 ``sinks`` (meters, writers) block by block (``collect=True`` also keeps it, for tests and
@@ -83,6 +85,7 @@ from mixchat.dsp.render_plan import (
     Manifest,
     MixDiff,
     bus_plans,
+    choose_send_sources,
     cleaned_cache_key,
     contributions,
     diff,
@@ -110,6 +113,8 @@ Sink = Callable[[int, np.ndarray], None]
 MeterFactory = Callable[[str, int, int], TrackMeter | None]
 BLOCK_S = 5.0  # 10 s blocks kept ~65 MB more in flight (say, 8 x 280 s) for no less CPU
 AHEAD_PER_WORKER = 2  # track blocks in flight per worker (bounds memory, not speed)
+CHAIN_RUN_COST = 2  # placements an insert chain run over the song costs beyond its own: a
+# light EQ + compressor chain ~0.18 s against ~0.1 s to read and place an output (32 x 360)
 WRITES_QUEUED = 6  # blocks waiting for their cache write (the mix, sends and returns of about
 # two render blocks, ~16 MB at 44.1 kHz): a slow disk moment does not stop the mix
 
@@ -174,6 +179,10 @@ def _spans(frames: int, block: int, start: int = 0) -> list[tuple[int, int]]:
 
 def mix_path(cache: Path, key: str) -> Path:
     return cache / f"mix-{key}.npy"
+
+
+def manifest_path(cache: Path, key: str) -> Path:
+    return cache / f"mix-{key}.json"
 
 
 def send_path(cache: Path, bus: str, key: str) -> Path:
@@ -573,42 +582,95 @@ def _remove_stale_stems(stems_out: Path, state: MixState, used: list[str]) -> No
         (stems_out / name).unlink(missing_ok=True)
 
 
-def _usable(base: Manifest, target: Manifest, change: MixDiff, cache: Path) -> bool:
-    """True when every file the change reads from the base is in the cache."""
+def _usable(base: Manifest, change: MixDiff, cache: Path) -> bool:
+    """True when the files the change reads from the base are in the cache: its mix and the
+    returns it swaps (the send sums may come from any version's, ``_send_sources``)."""
     if open_reader(mix_path(cache, base.key), shape=(2, base.frames), dtype=SUM_DTYPE) is None:
         return False
-    for bus, old in base.buses.items():
-        new = target.buses.get(bus)
-        changes_send = bus in change.send_out or bus in change.send_in
-        runs_lane = (
-            bus in change.returns
-            and new is not None
-            and not return_path(cache, bus, new["return"]).exists()
+    return all(
+        return_path(cache, bus, base.buses[bus]["return"]).exists()
+        for bus in change.returns
+        if bus in base.buses
+    )
+
+
+def _runs(target: Manifest, change: MixDiff, cache: Path | None) -> list[str]:
+    """The buses the change runs: their return changes and the new one is not cached."""
+    return [
+        bus
+        for bus in change.returns
+        if bus in target.buses
+        and (
+            cache is None
+            or open_reader(
+                return_path(cache, bus, target.buses[bus]["return"]), shape=(2, target.frames)
+            )
+            is None
         )
-        send_shape = (SEND_CHANNELS[bus], base.frames)
-        if (changes_send or runs_lane) and open_reader(
-            send_path(cache, bus, old["send"]), shape=send_shape, dtype=SUM_DTYPE
-        ) is None:
-            return False
-        if runs_lane and not changes_send and new is not None and old["send"] != new["send"]:
-            return False
-        if bus in change.returns and not return_path(cache, bus, old["return"]).exists():
-            return False
-    return True
+    ]
+
+
+def _send_sources(manifests: list[Manifest], cache: Path) -> dict[str, list[Manifest]]:
+    """bus -> the manifests whose send sum of that bus is in the cache."""
+    found: dict[str, list[Manifest]] = {}
+    for manifest in manifests:
+        for bus, entry in manifest.buses.items():
+            shape = (SEND_CHANNELS[bus], manifest.frames)
+            path = send_path(cache, bus, entry["send"])
+            if open_reader(path, shape=shape, dtype=SUM_DTYPE) is not None:
+                found.setdefault(bus, []).append(manifest)
+    return found
+
+
+def _from_scratch(target: Manifest, cache: Path | None) -> MixDiff:
+    change = diff(target, None)
+    return choose_send_sources(change, target, runs=_runs(target, change, cache), sources={})
 
 
 def _choose_base(target: Manifest, cache: Path | None) -> MixDiff:
-    """The cheapest way to the target: from scratch, or from a cached mix."""
-    best = diff(target, None)
+    """The cheapest way to the target: from scratch, or from a cached mix (each bus run
+    starting from the nearest cached send sum), counting the outputs to place and, for
+    those not in the cache, their insert chains to run (``_effort``). Among ways that cost
+    the same, a cached mix before scratch, then the first listed."""
+    best = _from_scratch(target, cache)
     if cache is None:
         return best
-    for manifest in read_manifests(cache):
-        if (manifest.frames, manifest.sample_rate) != (target.frames, target.sample_rate):
-            continue
+    manifests = [
+        m
+        for m in read_manifests(cache)
+        if (m.frames, m.sample_rate) == (target.frames, target.sample_rate)
+    ]
+    sources = _send_sources(manifests, cache)
+    runs_chain: dict[str, bool] = {}
+    least = _effort(best, target, cache, runs_chain)
+    for manifest in manifests:
         change = diff(target, manifest)
-        if change.cost < best.cost and _usable(manifest, target, change, cache):
-            best = change
+        if not _usable(manifest, change, cache):
+            continue
+        choose_send_sources(change, target, runs=_runs(target, change, cache), sources=sources)
+        effort = _effort(change, target, cache, runs_chain)
+        if effort < least or (effort == least and best.base is None):
+            best, least = change, effort
     return best
+
+
+def _effort(change: MixDiff, target: Manifest, cache: Path, runs_chain: dict[str, bool]) -> int:
+    """What a change costs, in placements of a track output: one per contribution taken out
+    or put in, and ``CHAIN_RUN_COST`` more for each whose output must be made by its insert
+    chain (not cached; a trim is its stem's, decoded again). ``runs_chain`` memoises by
+    insert key."""
+    records = [record for record, _, _ in change.outgoing()]
+    records += [target.tracks[name] for name in change.incoming()]
+    chains = 0
+    for record in records:
+        track = TrackState.model_validate(record["state"])
+        if not has_inserts(track) or insert_gain_db(track) is not None:
+            continue
+        key = track_cache_key(track, stem_key=record["stem"], sample_rate=target.sample_rate)
+        if key not in runs_chain:
+            runs_chain[key] = not track_path(cache, key).exists()
+        chains += runs_chain[key]
+    return len(records) + CHAIN_RUN_COST * chains
 
 
 def block_frames(*, sample_rate: int, block_s: float = BLOCK_S) -> int:
@@ -660,7 +722,7 @@ def render_mix(
     found = contributions(state, stem_keys=stem_keys, sample_rate=sample_rate)
     plans = bus_plans(state, found, sample_rate=sample_rate, frames=frames)
     target = manifest_of(found, plans, frames=frames, rate=sample_rate)
-    change = diff(target, None) if stems_out is not None else _choose_base(target, cache)
+    change = _from_scratch(target, cache) if stems_out is not None else _choose_base(target, cache)
     if stems_out is not None:
         stems_out = Path(stems_out)
         stems_out.mkdir(parents=True, exist_ok=True)
@@ -775,41 +837,18 @@ class _Mixdown:
         """(track, automation, stem key, sign, into the mix, buses) of every contribution to
         take out (old settings, from the base's manifest) or put in."""
         change = self.change
-        out_buses: dict[str, list[str]] = {}
-        for bus, names in change.send_out.items():
-            for name in names:
-                out_buses.setdefault(name, []).append(bus)
-        in_buses: dict[str, list[str]] = {}
-        for bus, names in change.send_in.items():
-            for name in names:
-                in_buses.setdefault(name, []).append(bus)
         wanted = []
-        for name in sorted(set(change.removed) | set(out_buses)):
-            record = change.removed.get(name) or change.base.tracks[name]
+        for record, premaster, buses in sorted(
+            change.outgoing(), key=lambda o: o[0]["state"]["name"]
+        ):
             track = TrackState.model_validate(record["state"])
             automation = tuple(SectionAutomation.model_validate(a) for a in record["automation"])
-            wanted.append(
-                (
-                    track,
-                    automation,
-                    record["stem"],
-                    -1,
-                    name in change.removed,
-                    tuple(out_buses.get(name, ())),
-                )
-            )
+            wanted.append((track, automation, record["stem"], -1, premaster, buses))
+        incoming = change.incoming()
         for name, c in self.found.items():
-            if name in change.added or name in in_buses:
-                wanted.append(
-                    (
-                        c.track,
-                        c.automation,
-                        c.stem_key,
-                        +1,
-                        name in change.added,
-                        tuple(in_buses.get(name, ())),
-                    )
-                )
+            if name in incoming:
+                premaster, buses = incoming[name]
+                wanted.append((c.track, c.automation, c.stem_key, +1, premaster, buses))
         return wanted
 
     def _insert_key(self, track: TrackState, stem_key: str) -> str:
@@ -831,12 +870,12 @@ class _Mixdown:
             return
         paths = []
         if base is not None:
-            paths.append(mix_path(cache, base.key))
-            for bus, old in base.buses.items():
-                paths += [
-                    send_path(cache, bus, old["send"]),
-                    return_path(cache, bus, old["return"]),
-                ]
+            paths += [mix_path(cache, base.key), manifest_path(cache, base.key)]
+            paths += [return_path(cache, bus, old["return"]) for bus, old in base.buses.items()]
+        for bus, source in self.change.send_from.items():
+            if source is not None:
+                paths.append(send_path(cache, bus, source.buses[bus]["send"]))
+                paths.append(manifest_path(cache, source.key))
         for bus, plan in self.plans.items():
             paths += [
                 send_path(cache, bus, plan.send_key),
@@ -977,11 +1016,13 @@ class _Mixdown:
                 self.result.buses_cached.append(bus)
                 continue
             reader = open_reader(path, shape=shape) if path is not None else None
-            if path is not None and reader is not None:
+            if path is not None and reader is not None and bus not in change.send_from:
                 self.new_returns[bus] = reader
                 self.result.buses_cached.append(bus)
                 touch(path)
                 continue
+            if bus not in change.send_from:  # evicted since the render was planned
+                raise StateError(f"the cached {bus} return {plan.return_key} is missing")
             writable = (
                 self.write_tracks
                 and path is not None
@@ -1002,24 +1043,17 @@ class _Mixdown:
             finally:
                 if writable and self.budget is not None:
                     self.budget.release(npy_nbytes(shape))
-        for bus, plan in self.plans.items():  # the send sums to carry along
-            changes = bus in change.send_in or bus in change.send_out
-            if not changes and bus not in self.lanes:
-                continue
+        for bus, source in change.send_from.items():  # the send sums of the buses run
             send_shape = (SEND_CHANNELS[bus], self.frames)
-            old = base.buses.get(bus) if base is not None else None
             reader = None
-            if old is not None and (changes or old["send"] == plan.send_key):
-                reader = open_reader(
-                    send_path(cache, bus, old["send"]), shape=send_shape, dtype=SUM_DTYPE
-                )
+            if source is not None:
+                key = source.buses[bus]["send"]
+                reader = open_reader(send_path(cache, bus, key), shape=send_shape, dtype=SUM_DTYPE)
                 if reader is None:
-                    raise StateError(f"the cached {bus} send of mix {base.key} is missing")
-            elif old is not None:
-                raise StateError(f"the {bus} send of mix {base.key} cannot be rebuilt")
+                    raise StateError(f"the cached {bus} send of mix {source.key} is missing")
             self.send_bases[bus] = reader
-            path = send_path(cache, bus, plan.send_key) if cache is not None else None
-            if changes and self.keep_mix and path is not None and not path.exists():
+            path = send_path(cache, bus, self.plans[bus].send_key) if cache is not None else None
+            if self.keep_mix and change.keeps_send(bus) and path is not None and not path.exists():
                 put = self._reserve_writer(path, send_shape, SUM_DTYPE)
                 if put is not None:
                     self.send_puts[bus] = put
@@ -1033,22 +1067,48 @@ class _Mixdown:
             self.mix_put = self._reserve_writer(mix_path(cache, self.target.key), shape, SUM_DTYPE)
 
     def write_manifest(self) -> None:
-        """Once the mix file is in place: what it holds, for later renders to start from."""
-        if self.budget is not None:
-            self.budget.unpin(self.pinned)
-        if self.mix_put is None or self.cache is None:
-            return
-        path = self.cache / f"mix-{self.target.key}.json"
-        text = json.dumps(self.target.to_json())
-        if self.budget is not None and not self.budget.reserve(len(text), rank=MIX):
-            return  # the mix stays (whole-song renders reuse it by its name), unindexed
+        """Once the mix file is in place: what it holds, for later renders to start from
+        (with, for each send sum not in the cache, the cached one it is rebuilt from:
+        ``send_origins``)."""
         try:
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            tmp.write_text(text)
-            os.replace(tmp, path)
+            if self.mix_put is None or self.cache is None:
+                return
+            path = manifest_path(self.cache, self.target.key)
+            data = self.target.to_json()
+            for bus, origin in self.send_origins().items():
+                data["buses"][bus] = {**data["buses"][bus], **origin}
+            text = json.dumps(data)
+            if self.budget is not None and not self.budget.reserve(len(text), rank=MIX):
+                return  # the mix stays (whole-song renders reuse it by its name), unindexed
+            try:
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                tmp.write_text(text)
+                os.replace(tmp, path)
+            finally:
+                if self.budget is not None:
+                    self.budget.release(len(text))
         finally:
             if self.budget is not None:
-                self.budget.release(len(text))
+                self.budget.unpin(self.pinned)
+
+    def send_origins(self) -> dict[str, dict[str, str]]:
+        """bus -> {"from": manifest key, "from_send": send key} for each of the target's
+        send sums not in the cache that a later render rebuilds from another version's: the
+        one this render started from, or the base's origin when the send is the base's
+        (the cache keeps those files while this mix set is the newest, ``cache.rank_of``)."""
+        found: dict[str, dict[str, str]] = {}
+        base = self.change.base
+        for bus, plan in self.plans.items():
+            if bus in self.send_puts or send_path(self.cache, bus, plan.send_key).exists():
+                continue
+            source = self.change.send_from.get(bus)
+            if source is not None:
+                found[bus] = {"from": source.key, "from_send": source.buses[bus]["send"]}
+            elif base is not None and base.buses.get(bus, {}).get("send") == plan.send_key:
+                origin = base.buses[bus]
+                if "from" in origin:
+                    found[bus] = {"from": origin["from"], "from_send": origin["from_send"]}
+        return found
 
     def _open_writer(self, key: str, file_name: str) -> None:
         path = self.stems_out / file_name

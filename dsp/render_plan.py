@@ -12,13 +12,21 @@ on the way out, so it is not part of the mix).
 Sums are exact (fixed point, see ``render``), so a cached mix with a manifest of its
 contributions can be turned into another state's mix by taking out the contributions that
 differ and putting in the new ones: the samples are the same as a full render's.
+
+A bus's send sum is needed only where its bus runs (a return not in the cache), and it may
+start from any cached send sum of that bus, not only the base mix's: the one that adds the
+fewest track outputs to place (``choose_send_sources``). A revision's own send sums are kept
+only when they save a later brief more work than writing them costs (``MixDiff.keeps_send``):
+made from the base's with one sender moved, they are not (a brief from the same parent starts
+from the parent's again; one from the revision rebuilds them from the parent's, placing that
+sender out and in, and keeps its own).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +39,9 @@ ENGINE_VERSION = 4  # in every key; MIX_VERSION only in the mix's, sends' and re
 CLEANUP_VERSION = 8  # the clean-up stages' own version: keys of tracks without them stay valid
 TRANSIENT_VERSION = 2  # the transient shaper's (peak-envelope detector since round 4 of issue 16)
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
+SEND_WRITE_PLACEMENTS = 2  # writing a send sum (float64) costs about two placements of a
+# track output (read and placed): 32 x 360, a full cache, 381 MB of sends ~0.25 s of CPU
+# against ~0.12 s a placement; both grow with the song's length and the track count alike
 SEND_CHANNELS = {"reverb": 1, "delay": 2}
 
 
@@ -233,26 +244,76 @@ def manifest_of(
 @dataclass
 class MixDiff:
     """How ``target`` differs from ``base``: whose placed outputs leave and enter the mix,
-    whose sends leave and enter each bus, and which bus returns change."""
+    which bus returns change and, for each bus run now, the cached send sum its send starts
+    from (``send_from``: its manifest, None for silence) and whose sends leave and enter it."""
 
     base: Manifest | None
     removed: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> base record
     added: list[str] = field(default_factory=list)
-    send_out: dict[str, list[str]] = field(default_factory=dict)  # bus -> names (base records)
-    send_in: dict[str, list[str]] = field(default_factory=dict)  # bus -> names (target)
     returns: list[str] = field(default_factory=list)  # buses whose return changes
+    send_from: dict[str, Manifest | None] = field(default_factory=dict)  # bus -> send source
+    send_out: dict[str, list[str]] = field(default_factory=dict)  # bus -> names (its records)
+    send_in: dict[str, list[str]] = field(default_factory=dict)  # bus -> names (target)
+    send_extra: dict[str, int] = field(default_factory=dict)  # bus -> outputs beyond the mix's
+
+    def outgoing(self) -> list[tuple[dict[str, Any], bool, tuple[str, ...]]]:
+        """(record, out of the mix, out of these buses) of each contribution to take out:
+        one per record, so a track whose old settings leave the mix and a send sum alike is
+        placed once."""
+        found: dict[str, tuple[dict[str, Any], bool, list[str]]] = {}
+        for record in self.removed.values():
+            found[_identity(record)] = (record, True, [])
+        for bus, names in self.send_out.items():
+            source = self.send_from[bus]
+            if source is None:  # a send from silence takes nothing out
+                continue
+            for name in names:
+                record = source.tracks[name]
+                entry = found.setdefault(_identity(record), (record, False, []))
+                entry[2].append(bus)
+        return [(record, mix, tuple(buses)) for record, mix, buses in found.values()]
+
+    def incoming(self) -> dict[str, tuple[bool, tuple[str, ...]]]:
+        """name -> (into the mix, into these buses) of each contribution to put in."""
+        found: dict[str, tuple[bool, list[str]]] = {name: (True, []) for name in self.added}
+        for bus, names in self.send_in.items():
+            for name in names:
+                found.setdefault(name, (False, []))[1].append(bus)
+        return {name: (mix, tuple(buses)) for name, (mix, buses) in found.items()}
 
     @property
     def cost(self) -> int:
-        """Track outputs to produce (a track both leaving and entering counts twice)."""
-        names = set(self.removed) | {n for names in self.send_out.values() for n in names}
-        new = set(self.added) | {n for names in self.send_in.values() for n in names}
-        return len(names) + len(new)
+        """Track outputs to place (a track both leaving and entering counts twice)."""
+        return len(self.outgoing()) + len(self.incoming())
+
+    def keeps_send(self, bus: str) -> bool:
+        """Whether the send sum made now for ``bus`` is worth keeping: made from no base, or
+        from another version's send sum than the base's (a brief from this version would
+        start there too, and move this change's senders as well as its own), or from
+        silence with senders placed that the mix did not need (none was cached), or from the
+        base's with more senders moved than writing it costs (``SEND_WRITE_PLACEMENTS``: a
+        brief from this version that leaves those senders alone places each twice, out of
+        the base's send sum and back in). Not kept, a brief from the same parent never
+        misses it (it starts from the parent's too)."""
+        source = self.send_from.get(bus)
+        if self.base is None:
+            return True
+        if source is None:
+            return self.send_extra.get(bus, 0) > 0
+        if source.key != self.base.key:
+            return True
+        moved = set(self.send_out.get(bus, ())) | set(self.send_in.get(bus, ()))
+        return 2 * len(moved) > SEND_WRITE_PLACEMENTS
+
+
+def _identity(record: dict[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True)
 
 
 def diff(target: Manifest, base: Manifest | None) -> MixDiff:
-    """The contributions to take out of ``base`` and put in to make ``target`` (everything,
-    when there is no base)."""
+    """The contributions to take out of ``base``'s mix and put in to make ``target``'s
+    (everything, when there is no base), and the buses whose return changes (their sends:
+    ``choose_send_sources``)."""
     old_tracks = base.tracks if base is not None else {}
     old_buses = base.buses if base is not None else {}
     result = MixDiff(base=base)
@@ -267,17 +328,61 @@ def diff(target: Manifest, base: Manifest | None) -> MixDiff:
     for bus, _ in BUSES:
         old = old_buses.get(bus, {})
         new = target.buses.get(bus, {})
-        old_senders, new_senders = old.get("senders", {}), new.get("senders", {})
-        if new and old.get("send") != new.get("send"):  # a bus gone silent needs no send sum
-            out = [n for n, k in old_senders.items() if new_senders.get(n) != k]
-            into = [n for n, k in new_senders.items() if old_senders.get(n) != k]
-            if out:
-                result.send_out[bus] = out
-            if into:
-                result.send_in[bus] = into
         if (old.get("return"), old.get("delay")) != (new.get("return"), new.get("delay")):
             result.returns.append(bus)
     return result
+
+
+def choose_send_sources(
+    change: MixDiff,
+    target: Manifest,
+    *,
+    runs: Iterable[str],
+    sources: Mapping[str, Sequence[Manifest]],
+) -> MixDiff:
+    """For each bus in ``runs`` (run now: its new return is not cached), the send sum to
+    start from: silence (every sender put in) or one of the manifests in ``sources[bus]``
+    (their send sums of that bus are in the cache), whichever adds the fewest track outputs
+    to place beyond the mix's own (a sender whose old and new settings leave and enter the
+    mix anyway costs nothing more), then the base's, then the fewest senders moved. A render
+    from no base starts from silence."""
+    for bus in runs:
+        senders = target.buses[bus]["senders"]
+        options: list[Manifest | None] = [None]
+        if change.base is not None:
+            options += sources.get(bus, ())
+        best = min(options, key=lambda source: _send_rank(change, bus, senders, source))
+        change.send_from[bus] = best
+        change.send_extra[bus] = _send_rank(change, bus, senders, best)[0]
+        out, into = _moved(best.buses[bus]["senders"] if best is not None else {}, senders)
+        if out:
+            change.send_out[bus] = out
+        if into:
+            change.send_in[bus] = into
+    return change
+
+
+def _send_rank(
+    change: MixDiff, bus: str, senders: Mapping[str, str], source: Manifest | None
+) -> tuple[int, bool, int]:
+    """(outputs placed beyond the mix's own, not the base's, senders moved) of starting
+    ``bus``'s send from ``source`` (None: silence)."""
+    old = source.buses[bus]["senders"] if source is not None else {}
+    out, into = _moved(old, senders)
+    extra = sum(
+        1 for name in out if source is not None and source.tracks[name] != change.removed.get(name)
+    )
+    extra += sum(1 for name in into if name not in change.added)
+    base = change.base.key if change.base is not None else None
+    return extra, source is None or source.key != base, len(out) + len(into)
+
+
+def _moved(old: Mapping[str, str], new: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """Senders to take out of a send sum made of ``old`` and to put in to make ``new``'s."""
+    return (
+        [n for n, k in old.items() if new.get(n) != k],
+        [n for n, k in new.items() if old.get(n) != k],
+    )
 
 
 def read_manifests(folder: Path) -> list[Manifest]:

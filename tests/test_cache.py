@@ -83,3 +83,27 @@ def test_an_older_versions_mix_set_ranks_as_a_track_output_the_newest_as_a_mix(
     budget.release(600)
     assert budget.reserve(800, rank=MIX)  # then the track output; the newest set stays
     assert not output.exists() and all(p.exists() for p in newest)
+
+
+def test_the_send_sum_the_newest_set_is_rebuilt_from_ranks_as_a_mix_with_its_manifest(
+    tmp_path: Path,
+) -> None:
+    """The newest manifest kept no reverb send of its own: it names the older version's
+    it is rebuilt from, so that send sum and the older manifest (its senders) stay while the
+    older mix and return go like track outputs."""
+    import json
+
+    tracks = tmp_path / "tracks"
+    old_mix = put(tracks / "mix-1.npy", 200, age_s=300)
+    old_return = put(tracks / "bus-reverb-r1.npy", 200, age_s=300)
+    old_send = put(tracks / "send-reverb-s1.npy", 200, age_s=400)  # least recently used
+    manifest(tracks / "mix-1.json", key="1", send="s1", ret="r1", age_s=400)
+    newest = [put(tracks / name, 200, age_s=200) for name in ("mix-2.npy", "bus-reverb-r2.npy")]
+    entry = {"send": "s2", "return": "r2", "from": "1", "from_send": "s1"}
+    (tracks / "mix-2.json").write_text(json.dumps({"key": "2", "buses": {"reverb": entry}}))
+    used = CacheBudget(tmp_path, limit_bytes=0).used_bytes()
+    budget = CacheBudget(tmp_path, limit_bytes=used)
+    assert budget.reserve(400, rank=MIX)  # room for it: the older mix and return
+    assert not old_mix.exists() and not old_return.exists()
+    assert old_send.exists() and (tracks / "mix-1.json").exists()
+    assert all(p.exists() for p in newest)

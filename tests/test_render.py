@@ -946,3 +946,81 @@ def test_a_trimmed_only_output_is_not_cached_and_renders_the_same(band, tmp_path
     again = render(stems, state, cache_dir=cache)
     np.testing.assert_array_equal(again.premaster, first.premaster)
     assert "keys" in again.rendered and "vocal" in again.cached
+
+
+def test_a_brief_from_the_parents_send_sums_keeps_none_and_the_next_ones_rebuild_them(
+    band, tmp_path
+):
+    """A revision whose buses start from its base's send sums writes its mix and returns,
+    not its send sums: a brief from the same parent starts from the parent's again, and a
+    brief from the revision rebuilds them from the parent's (and keeps them, having moved
+    senders its own change did not). Every mix is a full render's, bit for bit."""
+    stems, state = band
+    cache = tmp_path / "cache"
+
+    def sends() -> set[str]:
+        return {p.name for p in cache.glob("send-*.npy")}
+
+    render(stems, state, cache_dir=cache)
+    first = sends()
+    assert len(first) == 2  # a render from scratch keeps both
+    vocal = state.with_track("vocal", eq=(EqBand(freq_hz=8000, gain_db=4),))
+    returns = {p.name for p in cache.glob("bus-*.npy")}
+    revised = render(stems, vocal, cache_dir=cache)
+    assert revised.base is not None and revised.mix_file is not None
+    assert sends() == first  # the vocal's send sums are the parent's with the vocal moved
+    import json
+
+    listed = json.loads(revised.mix_file.with_suffix(".json").read_text())["buses"]
+    assert {entry["from"] for entry in listed.values()} == {revised.base}  # kept while newest
+    assert len({p.name for p in cache.glob("bus-*.npy")} - returns) == 2  # its returns kept
+    np.testing.assert_array_equal(revised.premaster, render(stems, vocal).premaster)
+
+    follow_up = vocal.with_track("keys", reverb_send_db=-3.0)  # from the revision
+    again = render(stems, follow_up, cache_dir=cache)
+    assert again.base == revised.mix_file.stem.removeprefix("mix-")
+    assert len(sends() - first) == 1  # the reverb's, rebuilt with the vocal moved too: kept
+    np.testing.assert_array_equal(again.premaster, render(stems, follow_up).premaster)
+
+    sibling = state.with_track("vocal", gain_db=-3.0)  # from the parent again
+    before = sends()
+    other = render(stems, sibling, cache_dir=cache)
+    assert sends() == before
+    np.testing.assert_array_equal(other.premaster, render(stems, sibling).premaster)
+
+
+@pytest.mark.parametrize("evicted", ["first", "second"])
+def test_of_two_bases_that_cost_the_same_the_one_whose_outputs_are_cached_is_chosen(
+    band, tmp_path, monkeypatch, evicted
+):
+    """Two cached mixes differ only in the vocal; a third vocal setting can start from
+    either (its old vocal out, the new one in). Whichever's old vocal output is no longer in
+    the cache, the render starts from the other: only the new vocal's chain runs, and the
+    mix is a full render's."""
+    import mixchat.dsp.render as render_module
+    from mixchat.dsp.render_plan import mix_key, track_cache_key
+
+    stems, state = band
+    state = without_sends(state)
+    cache = tmp_path / "cache"
+    steps = [state.with_track("vocal", eq=(EqBand(freq_hz=f, gain_db=4),)) for f in (2e3, 5e3)]
+    for step in steps:
+        render(stems, step, cache_dir=cache)
+    gone, kept = steps if evicted == "first" else steps[::-1]
+    key = track_cache_key(gone.track("vocal"), stem_key=stems["vocal"].key, sample_rate=RATE)
+    (cache / f"track-{key}.npy").unlink()
+    chains: list[str] = []
+    real = render_module.insert_chain
+
+    def counted(track, **kwargs):
+        chains.append(track.name)
+        return real(track, **kwargs)
+
+    monkeypatch.setattr(render_module, "insert_chain", counted)
+    target = state.with_track("vocal", eq=(EqBand(freq_hz=9e3, gain_db=4),))
+    revised = render(stems, target, cache_dir=cache)
+    frames = stems["drums"].audio.shape[1]
+    stem_keys = {name: stem.key for name, stem in stems.items()}
+    assert revised.base == mix_key(kept, stem_keys=stem_keys, sample_rate=RATE, frames=frames)
+    assert chains == ["vocal"]
+    np.testing.assert_array_equal(revised.premaster, render(stems, target).premaster)
