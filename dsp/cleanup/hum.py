@@ -43,6 +43,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp import fft
+from mixchat.dsp.cleanup.dc import BLOCK_S as DC_BLOCK_S
 from mixchat.dsp.cleanup.frames import FrameStream, hann
 from mixchat.dsp.resampling import METER_PIECE_FRAMES, PiecewiseResampler
 from mixchat.dsp.spill import Parked, Parts, Spill
@@ -89,7 +90,7 @@ MAX_SECONDS = 300.0
 LONG_SEGMENT = 1 << 19  # samples at DETECT_RATE_HZ (131 s): a stretch of the long spectrum
 DRIFT_SEGMENT = 1 << 16  # (16 s) the shorter stretches a wandering line holds still over
 MAX_STEADY_FRAMES = 256  # the 1 s frames a line's steadiness is read in
-PLAYING_BLOCK_S = 0.05
+PLAYING_BLOCK_S = DC_BLOCK_S  # the DC meter's blocks: a FaultMeter measures their powers once
 A_WEIGHT_FRAME = 4096
 A_WEIGHT_FRAMES = 64
 
@@ -493,9 +494,10 @@ class _SteadyFrames:
         if frames.shape[0]:
             framed = np.abs(fft.rfft(frames * self._window, axis=-1)[:, : _top_bin(FRAME)])
             framed /= self._window.sum() / 2.0
-            from scipy.ndimage import maximum_filter1d  # slow to import: only when it runs
-
-            self._levels.append(maximum_filter1d(framed, 3, axis=1).astype(np.float32))
+            widened = framed.copy()  # each bin's level, or its neighbour's if louder
+            np.maximum(widened[:, 1:], framed[:, :-1], out=widened[:, 1:])
+            np.maximum(widened[:, :-1], framed[:, 1:], out=widened[:, :-1])
+            self._levels.append(widened.astype(np.float32))
 
     def quiet(self) -> np.ndarray | None:
         """Per bin, the level the frames keep in all but their quietest STEADY_PERCENTILE."""
@@ -507,11 +509,23 @@ class _SteadyFrames:
 class _Audibility:
     """What the hum is heard against: the stem's mean power over the 50 ms blocks where it
     plays (above -90 dBFS), and the share of its power A-weighting keeps (from at most
-    A_WEIGHT_FRAMES frames spread over the stem)."""
+    A_WEIGHT_FRAMES frames spread over the stem). ``block_powers``: those blocks' powers as
+    another meter measures them from the same blocks (the DC meter's), not measured again."""
 
-    def __init__(self, *, sample_rate: int, frames: int, spill: Spill | None = None) -> None:
-        self._blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * sample_rate)))
-        self._block_powers = Parts(spill=spill)
+    def __init__(
+        self,
+        *,
+        sample_rate: int,
+        frames: int,
+        spill: Spill | None = None,
+        block_powers: Parts | None = None,
+    ) -> None:
+        self._blocks = (
+            FrameStream(max(1, int(PLAYING_BLOCK_S * sample_rate)))
+            if block_powers is None
+            else None
+        )
+        self._block_powers = Parts(spill=spill) if block_powers is None else block_powers
         self._low_blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * DETECT_RATE_HZ)))
         self._low_block_powers: list[np.ndarray] = []
         hop = max(A_WEIGHT_FRAME, (frames - A_WEIGHT_FRAME) // (A_WEIGHT_FRAMES - 1))
@@ -522,11 +536,12 @@ class _Audibility:
         self._total: list[np.ndarray] = []
 
     def push(self, audio: np.ndarray, mono: np.ndarray) -> None:
-        framed = self._blocks.push(audio)
-        if framed.shape[1]:
-            channels, _, size = framed.shape
-            power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64)
-            self._block_powers.append(power / (channels * size))
+        if self._blocks is not None:
+            framed = self._blocks.push(audio)
+            if framed.shape[1]:
+                channels, _, size = framed.shape
+                power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64)
+                self._block_powers.append(power / (channels * size))
         frames = self._spread.push(mono)
         if frames.shape[0]:
             spectrum = fft.rfft(frames * self._window, axis=-1)
@@ -538,9 +553,10 @@ class _Audibility:
         """The stem has been fed to its end (``push_low`` may still come): each measure
         joined into one array (the block powers parked in ``spill``, if given), the partial
         blocks and frames let go."""
-        self._blocks.end()
+        if self._blocks is not None:  # else the meter that measures them parks them
+            self._blocks.end()
+            self._block_powers.park(spill)
         self._spread.end()
-        self._block_powers.park(spill)
         for parts in (self._weighted, self._total):
             if len(parts) > 1:
                 parts[:] = [np.concatenate(parts)]
@@ -581,9 +597,17 @@ class HumMeter:
     (``_LongSpectrum``, ``_SteadyFrames``) and what the hum is heard against. A ``spill``
     (many stems fed side by side) keeps the decimated stream in a temporary file and analyses
     it in ``result``: the long spectrum's stretch and sums (about 8 MB) are held only then,
-    one stem at a time, not for every stem at once."""
+    one stem at a time, not for every stem at once. ``block_powers``: the stem's 50 ms
+    block powers as the DC meter measures them (``DcMeter.block_powers``), fed beside it."""
 
-    def __init__(self, *, sample_rate: int, frames: int, spill: Spill | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sample_rate: int,
+        frames: int,
+        spill: Spill | None = None,
+        block_powers: Parts | None = None,
+    ) -> None:
         self.sample_rate = sample_rate
         self._spill = spill
         self._spilled: list[Parked] = []  # the decimated stream's pieces, as they came
@@ -601,7 +625,9 @@ class HumMeter:
         self._drift = _LongSpectrum(DRIFT_SEGMENT)
         expected = int(min(frames, self._limit) * DETECT_RATE_HZ / sample_rate)
         self._steady = _SteadyFrames(expected)
-        self._audibility = _Audibility(sample_rate=sample_rate, frames=frames, spill=spill)
+        self._audibility = _Audibility(
+            sample_rate=sample_rate, frames=frames, spill=spill, block_powers=block_powers
+        )
 
     def feed(self, audio: np.ndarray, mono: np.ndarray) -> None:
         """``audio`` (channels, n) and its channel mean."""
