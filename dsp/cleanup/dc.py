@@ -34,7 +34,7 @@ class DcMeter:
 
     def __init__(self, *, sample_rate: int, spill: Spill | None = None) -> None:
         self._frames = FrameStream(max(1, int(BLOCK_S * sample_rate)))
-        self._powers = Parts(spill=spill)
+        self.block_powers = Parts(spill=spill)
         self._means = Parts(axis=1, spill=spill)
 
     def feed(self, audio: np.ndarray) -> None:
@@ -42,22 +42,22 @@ class DcMeter:
         if framed.shape[1]:
             channels, _, size = framed.shape
             power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64)
-            self._powers.append(power / (channels * size))
+            self.block_powers.append(power / (channels * size))
             self._means.append(framed.mean(axis=2, dtype=np.float64))
 
     def settle(self, spill: Spill | None = None) -> None:
         """Fed to the end: each measure joined into one array (parked in ``spill``, if
         given), the partial block let go."""
         self._frames.end()
-        self._powers.park(spill)
+        self.block_powers.park(spill)
         self._means.park(spill)
 
     def result(self) -> DcFinding:
         """The channel means over the blocks where the stem is not silent (a stem that is
         off half the time still carries its offset while it plays)."""
-        if not self._powers:
+        if not self.block_powers:
             return _NONE
-        power = self._powers.joined()
+        power = self.block_powers.joined()
         playing = power > 1e-9  # above -90 dBFS
         if not playing.any():
             return _NONE

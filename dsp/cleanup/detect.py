@@ -20,7 +20,7 @@ from mixchat.dsp.cleanup.rumble import VOCAL_ROLES, RumbleFinding, RumbleMeter
 from mixchat.dsp.cleanup.sibilance import SibilanceFinding, SibilanceMeter
 from mixchat.dsp.spill import Spill
 
-DETECT_VERSION = 9
+DETECT_VERSION = 11
 FAULT_KEYS = ("hum", "noise", "clicks", "dc_offset", "rumble", "sibilance")
 
 
@@ -76,7 +76,12 @@ class FaultMeter:
         # fed side by side: what waits for the role waits on disk
         self._spill = Spill() if role is None else None
         self.dc = DcMeter(sample_rate=sample_rate, spill=self._spill)
-        self.hum = HumMeter(sample_rate=sample_rate, frames=frames, spill=self._spill)
+        self.hum = HumMeter(  # its audibility reads the DC meter's block powers: one pass
+            sample_rate=sample_rate,
+            frames=frames,
+            spill=self._spill,
+            block_powers=self.dc.block_powers,
+        )
         self.noise = NoiseMeter(sample_rate=sample_rate, spill=self._spill)
         self.clicks = (
             ClickMeter(sample_rate=sample_rate, scan_frames=SIDE_BY_SIDE_SCAN)

@@ -77,3 +77,22 @@ class PeakFrames:
     def result(self, count: int) -> np.ndarray:
         peaks = np.concatenate(self._peaks) if self._peaks else np.zeros(0, dtype=np.float32)
         return peaks[:count]
+
+
+def running_median(values: np.ndarray, *, size: int) -> np.ndarray:
+    """Each value's median over ``size`` (odd) values centred on it, the ends mirrored
+    (``scipy.ndimage.median_filter(values, size)``, without importing scipy.ndimage)."""
+    half = size // 2
+    padded = np.pad(values, half, mode="symmetric")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, size), axis=1)
+
+
+def dilated(flags: np.ndarray, *, reach: int) -> np.ndarray:
+    """Each flag set where any flag within ``reach`` on either side is set (the ends held):
+    ``scipy.ndimage.maximum_filter1d(flags, 2 * reach + 1)``, without importing it."""
+    flags = np.asarray(flags, dtype=bool)
+    if reach <= 0 or flags.size == 0:
+        return flags.copy()
+    padded = np.pad(flags, reach, mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1)
+    return np.asarray(windows.any(axis=1))

@@ -24,8 +24,12 @@ multiples; hum is found when two lines agree (one of them among the first four) 
 out alone by ``LONE_LINE_DB`` (or ``LONE_FLOOR_DB`` in the quieter frames). A line that stands
 out but for a louder line beside it (``_Line.flanked``: a bass playing the semitones either
 side of the mains) counts only in a comb, where ``COMB_SUPPORT`` harmonics of the same
-fundamental pass (mains hum is a comb, steady all along; a played note is one line). Found
-hum must also be heard: the lines together, A-weighted, come within ``MIN_AUDIBLE_DB`` of the A-weighted stem where it plays, or
+fundamental pass (mains hum is a comb, steady all along; a played note is one line), unless
+it is held (``_Line.held``): far over its neighbourhood, kept in the stem's quieter ~4 s
+frames (``FINE_FRAME``: their bins part it from the notes a semitone away, which the 1 s
+frames' skirts mix in) and over its ring in the quieter 1 s frames. Over a bass that hides
+the mains' own lines, ``MAINS_FREE_COMB`` passing harmonics with no common factor are hum
+too (lines 2, 4, 6 are a note at twice the mains). Found hum must also be heard: the lines together, A-weighted, come within ``MIN_AUDIBLE_DB`` of the A-weighted stem where it plays, or
 within ``EXPOSED_AUDIBLE_DB`` when the hum is most of what is left, under 2 kHz, in the
 stem's quietest blocks (in the gaps it is heard bare, and a hi-hat's or a hiss's highs do not
 mask it; fainter hum is inaudible).
@@ -43,6 +47,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp import fft
+from mixchat.dsp.cleanup.dc import BLOCK_S as DC_BLOCK_S
 from mixchat.dsp.cleanup.frames import FrameStream, hann
 from mixchat.dsp.resampling import METER_PIECE_FRAMES, PiecewiseResampler
 from mixchat.dsp.spill import Parked, Parts, Spill
@@ -89,7 +94,13 @@ MAX_SECONDS = 300.0
 LONG_SEGMENT = 1 << 19  # samples at DETECT_RATE_HZ (131 s): a stretch of the long spectrum
 DRIFT_SEGMENT = 1 << 16  # (16 s) the shorter stretches a wandering line holds still over
 MAX_STEADY_FRAMES = 256  # the 1 s frames a line's steadiness is read in
-PLAYING_BLOCK_S = 0.05
+FINE_FRAME = 1 << 14  # samples at DETECT_RATE_HZ: about 4 s, 0.24 Hz apart
+FINE_TOP_HZ = 260.0  # the lines a bass's notes sit beside: read in the fine frames too
+MAX_FINE_FRAMES = 64
+MIN_FINE_FRAMES = 5
+HELD_FLOOR_DB = 6.0  # a flanked line held in the fine frames: over its ring in the quiet ones
+MAINS_FREE_COMB = 3  # lines that pass without the mains' own: hum whose low lines a bass hides
+PLAYING_BLOCK_S = DC_BLOCK_S  # the DC meter's blocks: a FaultMeter measures their powers once
 A_WEIGHT_FRAME = 4096
 A_WEIGHT_FRAMES = 64
 
@@ -143,6 +154,7 @@ class _Line:
     comb_db: float
     floor_db: float
     bare_db: float
+    fine_steadiness: float | None = None
 
     @property
     def faint(self) -> bool:
@@ -161,11 +173,31 @@ class _Line:
     @property
     def passes(self) -> bool:
         """Stands out, or stands out in the quiet frames (in the stem's gaps, where the music
-        leaves it bare), steady, and still shows a little in the long spectrum."""
-        return self.stands_out or (
-            self.steadiness >= STEADINESS
-            and self.floor_db >= FLOOR_LINE_DB
-            and self.prominence_db >= FLOOR_LINE_MIN_DB
+        leaves it bare), steady, and still shows a little in the long spectrum, or is held
+        beside louder notes (``held``)."""
+        return (
+            self.stands_out
+            or (
+                self.steadiness >= STEADINESS
+                and self.floor_db >= FLOOR_LINE_DB
+                and self.prominence_db >= FLOOR_LINE_MIN_DB
+            )
+            or self.held
+        )
+
+    @property
+    def held(self) -> bool:
+        """Flanked by louder notes (a bass's semitones either side of the mains) yet held:
+        LONE_LINE_DB over its neighbourhood in the long spectrum, kept in the quieter ~4 s
+        frames (whose bins part it from the notes a semitone away, where the 1 s frames'
+        skirts mix them in) and over its ring in the quieter 1 s frames (HELD_FLOOR_DB: a
+        bass's own held note, with its neighbours' skirts, is not)."""
+        return (
+            self.flanked
+            and self.prominence_db >= LONE_LINE_DB
+            and self.fine_steadiness is not None
+            and self.fine_steadiness >= LONE_STEADINESS
+            and self.floor_db >= HELD_FLOOR_DB
         )
 
     @property
@@ -184,9 +216,13 @@ class _Line:
     def lone(self) -> bool:
         """Stands out enough to be hum without a second line: far over its neighbourhood, or
         bare in the gaps (``bare``)."""
-        return self.bare or (
-            self.steadiness >= LONE_STEADINESS
-            and (self.prominence_db >= LONE_LINE_DB or self.floor_db >= LONE_FLOOR_DB)
+        return (
+            self.bare
+            or self.held
+            or (
+                self.steadiness >= LONE_STEADINESS
+                and (self.prominence_db >= LONE_LINE_DB or self.floor_db >= LONE_FLOOR_DB)
+            )
         )
 
     @property
@@ -207,7 +243,14 @@ class _Spectra:
     """The long spectrum and the frames' quieter levels of the decimated channel mean, in
     amplitude (a sinusoid of amplitude a reads a at its peak)."""
 
-    def __init__(self, amplitude: np.ndarray, bin_hz: float, quiet: np.ndarray) -> None:
+    def __init__(
+        self,
+        amplitude: np.ndarray,
+        bin_hz: float,
+        quiet: np.ndarray,
+        fine: np.ndarray | None = None,
+    ) -> None:
+        self.fine = fine
         self.amplitude = amplitude
         self.level = 20.0 * np.log10(self.amplitude + 1e-15)
         self.bin_hz = bin_hz
@@ -258,7 +301,17 @@ class _Spectra:
             comb_db=level - self._comb_level(harmonic, index),
             floor_db=self._floor_db(frame_index, inner),
             bare_db=self._bare_db(frame_index),
+            fine_steadiness=self._fine_steadiness(index, amplitude),
         )
+
+    def _fine_steadiness(self, index: int, amplitude: float) -> float | None:
+        """The line's level in the quieter fine frames against its long-term amplitude, for a
+        line low enough to be read there (None above FINE_TOP_HZ or on a short stem)."""
+        freq_hz = index * self.bin_hz
+        if self.fine is None or freq_hz >= FINE_TOP_HZ:
+            return None
+        fine_index = int(round(freq_hz * FINE_FRAME / DETECT_RATE_HZ))
+        return float(self.fine[fine_index]) / max(amplitude, 1e-15)
 
     def _bare_db(self, frame_index: int) -> float:
         """The line's power in the quiet frames over the rest of its critical band's there:
@@ -339,7 +392,18 @@ def _in_comb(lines: list[_Line]) -> list[_Line]:
 def _mains_line(line: _Line) -> bool:
     """The mains' own line (the fundamental or the second) stands out in the long spectrum,
     or is bare in the quiet frames, or is flanked in a comb (``_in_comb`` kept it)."""
-    return line.harmonic <= LOW_HARMONICS and (line.stands_out or line.bare or not line.passes)
+    return line.harmonic <= LOW_HARMONICS and (
+        line.stands_out or line.bare or line.held or not line.passes
+    )
+
+
+def _mains_comb(lines: list[_Line]) -> bool:
+    """MAINS_FREE_COMB passing lines whose harmonic numbers share no factor: hum whose own
+    low lines a bass hides (its notes cover 50-120 Hz) still shows as the mains' comb
+    above them; a note at a multiple of the mains (lines 2, 4, 6: a note at 100 Hz) does not
+    make one."""
+    passing = [line.harmonic for line in lines if line.passes]
+    return len(passing) >= MAINS_FREE_COMB and math.gcd(*passing) == 1
 
 
 def _best_lines(spectra: _Spectra) -> list[_Line]:
@@ -477,29 +541,40 @@ class _LongSpectrum:
 
 
 class _SteadyFrames:
-    """Each 1 s frame's amplitude spectrum of the decimated channel mean (half overlapping, or
-    spread further apart so at most MAX_STEADY_FRAMES cover the stem), widened over three bins
-    (a line between two bins, or wandering, still reads its level in one of them)."""
+    """Each ``frame``'s amplitude spectrum of the decimated channel mean (half overlapping, or
+    spread further apart so at most ``most`` cover the stem), up to ``top_hz``, widened over
+    three bins (a line between two bins, or wandering, still reads its level in one of them).
+    1 s frames by default; FINE_FRAME's tell a low line from the notes a semitone beside it."""
 
-    def __init__(self, expected: int) -> None:
-        hop = FRAME // 2
-        stride = -(-max((expected - FRAME) // hop + 1, 1) // MAX_STEADY_FRAMES)
-        self._frames = FrameStream(FRAME, stride * hop)
-        self._window = hann(FRAME)
+    def __init__(
+        self,
+        expected: int,
+        *,
+        frame: int = FRAME,
+        most: int = MAX_STEADY_FRAMES,
+        top_hz: float = HIGHEST_HARMONIC_HZ * 1.1,
+    ) -> None:
+        hop = frame // 2
+        stride = -(-max((expected - frame) // hop + 1, 1) // most)
+        self._frames = FrameStream(frame, stride * hop)
+        self._window = hann(frame)
+        self._top = int(top_hz * frame / DETECT_RATE_HZ) + 2
         self._levels: list[np.ndarray] = []
 
     def push(self, low: np.ndarray) -> None:
         frames = self._frames.push(low)
         if frames.shape[0]:
-            framed = np.abs(fft.rfft(frames * self._window, axis=-1)[:, : _top_bin(FRAME)])
+            framed = np.abs(fft.rfft(frames * self._window, axis=-1)[:, : self._top])
             framed /= self._window.sum() / 2.0
-            from scipy.ndimage import maximum_filter1d  # slow to import: only when it runs
+            widened = framed.copy()  # each bin's level, or its neighbour's if louder
+            np.maximum(widened[:, 1:], framed[:, :-1], out=widened[:, 1:])
+            np.maximum(widened[:, :-1], framed[:, 1:], out=widened[:, :-1])
+            self._levels.append(widened.astype(np.float32))
 
-            self._levels.append(maximum_filter1d(framed, 3, axis=1).astype(np.float32))
-
-    def quiet(self) -> np.ndarray | None:
-        """Per bin, the level the frames keep in all but their quietest STEADY_PERCENTILE."""
-        if not self._levels:
+    def quiet(self, *, at_least: int = 1) -> np.ndarray | None:
+        """Per bin, the level the frames keep in all but their quietest STEADY_PERCENTILE
+        (None under ``at_least`` frames)."""
+        if sum(len(levels) for levels in self._levels) < at_least:
             return None
         return np.percentile(np.concatenate(self._levels), STEADY_PERCENTILE, axis=0)
 
@@ -507,11 +582,23 @@ class _SteadyFrames:
 class _Audibility:
     """What the hum is heard against: the stem's mean power over the 50 ms blocks where it
     plays (above -90 dBFS), and the share of its power A-weighting keeps (from at most
-    A_WEIGHT_FRAMES frames spread over the stem)."""
+    A_WEIGHT_FRAMES frames spread over the stem). ``block_powers``: those blocks' powers as
+    another meter measures them from the same blocks (the DC meter's), not measured again."""
 
-    def __init__(self, *, sample_rate: int, frames: int, spill: Spill | None = None) -> None:
-        self._blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * sample_rate)))
-        self._block_powers = Parts(spill=spill)
+    def __init__(
+        self,
+        *,
+        sample_rate: int,
+        frames: int,
+        spill: Spill | None = None,
+        block_powers: Parts | None = None,
+    ) -> None:
+        self._blocks = (
+            FrameStream(max(1, int(PLAYING_BLOCK_S * sample_rate)))
+            if block_powers is None
+            else None
+        )
+        self._block_powers = Parts(spill=spill) if block_powers is None else block_powers
         self._low_blocks = FrameStream(max(1, int(PLAYING_BLOCK_S * DETECT_RATE_HZ)))
         self._low_block_powers: list[np.ndarray] = []
         hop = max(A_WEIGHT_FRAME, (frames - A_WEIGHT_FRAME) // (A_WEIGHT_FRAMES - 1))
@@ -522,11 +609,12 @@ class _Audibility:
         self._total: list[np.ndarray] = []
 
     def push(self, audio: np.ndarray, mono: np.ndarray) -> None:
-        framed = self._blocks.push(audio)
-        if framed.shape[1]:
-            channels, _, size = framed.shape
-            power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64)
-            self._block_powers.append(power / (channels * size))
+        if self._blocks is not None:
+            framed = self._blocks.push(audio)
+            if framed.shape[1]:
+                channels, _, size = framed.shape
+                power = np.einsum("cbs,cbs->b", framed, framed, dtype=np.float64)
+                self._block_powers.append(power / (channels * size))
         frames = self._spread.push(mono)
         if frames.shape[0]:
             spectrum = fft.rfft(frames * self._window, axis=-1)
@@ -538,9 +626,10 @@ class _Audibility:
         """The stem has been fed to its end (``push_low`` may still come): each measure
         joined into one array (the block powers parked in ``spill``, if given), the partial
         blocks and frames let go."""
-        self._blocks.end()
+        if self._blocks is not None:  # else the meter that measures them parks them
+            self._blocks.end()
+            self._block_powers.park(spill)
         self._spread.end()
-        self._block_powers.park(spill)
         for parts in (self._weighted, self._total):
             if len(parts) > 1:
                 parts[:] = [np.concatenate(parts)]
@@ -581,9 +670,17 @@ class HumMeter:
     (``_LongSpectrum``, ``_SteadyFrames``) and what the hum is heard against. A ``spill``
     (many stems fed side by side) keeps the decimated stream in a temporary file and analyses
     it in ``result``: the long spectrum's stretch and sums (about 8 MB) are held only then,
-    one stem at a time, not for every stem at once."""
+    one stem at a time, not for every stem at once. ``block_powers``: the stem's 50 ms
+    block powers as the DC meter measures them (``DcMeter.block_powers``), fed beside it."""
 
-    def __init__(self, *, sample_rate: int, frames: int, spill: Spill | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        sample_rate: int,
+        frames: int,
+        spill: Spill | None = None,
+        block_powers: Parts | None = None,
+    ) -> None:
         self.sample_rate = sample_rate
         self._spill = spill
         self._spilled: list[Parked] = []  # the decimated stream's pieces, as they came
@@ -601,7 +698,11 @@ class HumMeter:
         self._drift = _LongSpectrum(DRIFT_SEGMENT)
         expected = int(min(frames, self._limit) * DETECT_RATE_HZ / sample_rate)
         self._steady = _SteadyFrames(expected)
-        self._audibility = _Audibility(sample_rate=sample_rate, frames=frames, spill=spill)
+        self._expected = expected
+        self._fine: _SteadyFrames | None = None  # made once the decimated stream is read
+        self._audibility = _Audibility(
+            sample_rate=sample_rate, frames=frames, spill=spill, block_powers=block_powers
+        )
 
     def feed(self, audio: np.ndarray, mono: np.ndarray) -> None:
         """``audio`` (channels, n) and its channel mean."""
@@ -637,6 +738,11 @@ class HumMeter:
         self._long.push(low32)  # kept as it came (half the memory), windowed in float64
         self._drift.push(low32)
         self._steady.push(low)
+        if self._fine is None:
+            self._fine = _SteadyFrames(
+                self._expected, frame=FINE_FRAME, most=MAX_FINE_FRAMES, top_hz=FINE_TOP_HZ
+            )
+        self._fine.push(low)
 
     def result(self) -> HumFinding:
         if self._frames < 2 * self.sample_rate:  # too short to tell a steady line from a note
@@ -656,10 +762,11 @@ class HumMeter:
         quiet = self._steady.quiet()
         if quiet is None:
             return HumFinding(found=False)
-        long = self._judged(_Spectra(self._long.amplitude(), self._long.bin_hz, quiet))
+        fine = None if self._fine is None else self._fine.quiet(at_least=MIN_FINE_FRAMES)
+        long = self._judged(_Spectra(self._long.amplitude(), self._long.bin_hz, quiet, fine))
         if long.found or self._drift.length <= DRIFT_SEGMENT:
             return long
-        drift = self._judged(_Spectra(self._drift.amplitude(), self._drift.bin_hz, quiet))
+        drift = self._judged(_Spectra(self._drift.amplitude(), self._drift.bin_hz, quiet, fine))
         return drift if drift.found else long
 
     def _judged(self, spectra: _Spectra) -> HumFinding:
@@ -684,7 +791,8 @@ class HumMeter:
         audible = heard_db >= MIN_AUDIBLE_DB or exposed
         # the mains' own line must stand out in the long spectrum: the quiet frames confirm
         low_line = any(_mains_line(line) for line in lines)
-        found = low_line and audible and (len(lines) >= 2 or lines[0].lone)
+        comb = _mains_comb(lines)
+        found = (low_line or comb) and audible and (len(lines) >= 2 or lines[0].lone)
         return HumFinding(
             found=bool(found),
             fundamental_hz=round(f0, 3),

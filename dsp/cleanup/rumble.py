@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp import fft
-from mixchat.dsp.cleanup.frames import FrameStream, hann
+from mixchat.dsp.cleanup.frames import FrameStream, dilated, hann, running_median
 from mixchat.dsp.cleanup.sidechain import DynamicBandStage, EnvelopePeaks, lowpass_sos
 from mixchat.dsp.cleanup.spec import DePlosive
 from mixchat.dsp.spill import Parked, Spill
@@ -152,9 +152,7 @@ class RumbleMeter:
         low_db = 10.0 * np.log10(low + 1e-30)
         total_db = 10.0 * np.log10(total)
         hop_s = self.size / self.sample_rate
-        from scipy.ndimage import median_filter  # slow to import: only when detecting
-
-        running = median_filter(low_db, size=max(3, int(RUNNING_S / hop_s)) | 1)
+        running = running_median(low_db, size=max(3, int(RUNNING_S / hop_s)) | 1)
         loud = float(np.percentile(total_db, 95))
         return (
             (low_db - running >= JUMP_DB)
@@ -170,9 +168,7 @@ class RumbleMeter:
         peaks = self._envelope.peaks(thump.size)
         hits = float(np.median(peaks[thump]))
         reach = int(round(THUMP_REACH_S * self.sample_rate / self.size))
-        from scipy.ndimage import maximum_filter1d  # slow to import: only when detecting
-
-        near = maximum_filter1d(thump.astype(np.int8), 2 * reach + 1).astype(bool)
+        near = dilated(thump, reach=reach)
         others = peaks[~near & (peaks > hits - 40.0)]
         ceiling = float(np.percentile(others, 99)) if others.size else -90.0
         return round(
