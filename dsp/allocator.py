@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
@@ -24,6 +25,8 @@ MMAP_THRESHOLD_BYTES = 64 * 1024 * 1024
 TRIM_THRESHOLD_BYTES = 256 * 1024 * 1024
 MAPPED_FROM_BYTES = 1024 * 1024
 _tuned = False  # keep_block_buffers has set the thresholds in this process
+_mapped_lock = threading.Lock()
+_mapped_users = 0  # threads within large_buffers_mapped
 
 
 def keep_block_buffers() -> bool:
@@ -49,18 +52,27 @@ def large_buffers_mapped() -> Iterator[None]:
     when freed, for a stage of a few large, short-lived arrays made one after the other
     (on the heap they land on top of whatever earlier stages left scattered, and the
     resident size grows by the gaps they cannot use). Outside block-wise audio work's
-    tuning (``keep_block_buffers``) nothing changes."""
+    tuning (``keep_block_buffers``) nothing changes. Threads may be within side by side:
+    the threshold goes back when the last of them leaves."""
+    global _mapped_users
     libc = None
     name = ctypes.util.find_library("c") if _tuned else None
     if name is not None:
         with suppress(OSError, AttributeError):
             libc = ctypes.CDLL(name)
-            libc.mallopt(M_MMAP_THRESHOLD, MAPPED_FROM_BYTES)
+    if libc is not None:
+        with _mapped_lock:
+            if _mapped_users == 0:
+                libc.mallopt(M_MMAP_THRESHOLD, MAPPED_FROM_BYTES)
+            _mapped_users += 1
     try:
         yield
     finally:
         if libc is not None:
-            libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+            with _mapped_lock:
+                _mapped_users -= 1
+                if _mapped_users == 0:
+                    libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
 
 
 def release_free_memory() -> bool:

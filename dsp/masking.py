@@ -355,6 +355,9 @@ def _against(state, i: int, others: slice | list[int]):  # noqa: ANN001, ANN202
 
 
 def _pair_sums(sources: list[BandPowers], thresholds: np.ndarray, frames: int) -> _Pairs:
+    """Every pair's sums over the frames, a chunk at a time; within a chunk the stems'
+    rows (each stem against the later ones) on a pool: each row is summed chunk after
+    chunk as on one thread, so the sums are the same whatever the threads."""
     count = len(sources)
     pairs = count * (count - 1) // 2
     sums = _Pairs(
@@ -363,22 +366,27 @@ def _pair_sums(sources: list[BandPowers], thresholds: np.ndarray, frames: int) -
         difference=np.zeros((pairs, N_BANDS)),
         frames=frames,
     )
-    for start in _chunks(frames):
-        state = _chunk_state(sources, thresholds, start, min(start + _PAIR_CHUNK, frames))
-        row = 0
-        for i in range(count - 1):
-            for first in range(i + 1, count, _PAIR_BATCH):  # memory does not grow with stems
-                others = slice(first, min(first + _PAIR_BATCH, count))
-                conflict, closeness, difference = _against(state, i, others)
-                rows = slice(row, row + others.stop - others.start)
-                sums.conflict[rows] += conflict.sum(axis=2)
-                near = np.sum(closeness, axis=2, where=conflict, dtype=np.float64)
-                sums.weight[rows] += conflict.sum(axis=2) - near / (2 * CLOSE_DB)
-                sums.difference[rows] += np.sum(
-                    difference, axis=2, where=conflict, dtype=np.float64
-                )
-                row = rows.stop
+    first_rows = np.cumsum([0] + [count - 1 - i for i in range(count - 1)]).tolist()
+    with ThreadPoolExecutor(max_workers=pool_size(at_most=count - 1)) as pool:
+        for start in _chunks(frames):
+            state = _chunk_state(sources, thresholds, start, min(start + _PAIR_CHUNK, frames))
+            rows = [(sums, state, i, first_rows[i], count) for i in range(count - 1)]
+            for _ in pool.map(lambda args: _add_rows(*args), rows):
+                pass
     return sums
+
+
+def _add_rows(sums: _Pairs, state, i: int, row: int, count: int) -> None:  # noqa: ANN001
+    """Stem ``i`` against every later stem on one chunk, added to its pairs' rows."""
+    for first in range(i + 1, count, _PAIR_BATCH):  # memory does not grow with stems
+        others = slice(first, min(first + _PAIR_BATCH, count))
+        conflict, closeness, difference = _against(state, i, others)
+        rows = slice(row, row + others.stop - others.start)
+        sums.conflict[rows] += conflict.sum(axis=2)
+        near = np.sum(closeness, axis=2, where=conflict, dtype=np.float64)
+        sums.weight[rows] += conflict.sum(axis=2) - near / (2 * CLOSE_DB)
+        sums.difference[rows] += np.sum(difference, axis=2, where=conflict, dtype=np.float64)
+        row = rows.stop
 
 
 def _overlaps(sources, thresholds, frames: int, wanted) -> dict:  # noqa: ANN001

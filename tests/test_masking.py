@@ -147,6 +147,29 @@ def test_a_fader_applied_to_measured_bands_reads_as_the_scaled_stem():
         assert np.mean(shifted.active != scaled.active) < 1e-3
 
 
+def test_conflicts_are_the_same_whatever_the_threads_that_sum_the_pairs():
+    from mixchat.dsp.masking import N_BANDS, BandPowers
+    from mixchat.dsp.threads import limited_threads
+
+    rng = np.random.default_rng(3)
+    frames = 5000  # past one chunk of frames; 11 stems: past one batch of pairs
+    common = rng.gamma(0.6, 1.0, size=(N_BANDS, frames))
+    powers = [
+        (common * rng.gamma(2.0, 0.5, size=(N_BANDS, frames)) * 10.0 ** -(k % 4)).astype(
+            np.float32
+        )
+        for k in range(11)
+    ]
+    roles = ["vocal", "bass", "kick", "guitar", "keys", "pad", "synth", "snare", "hats"]
+    stems = {f"s{k}": BandPowers(p) for k, p in enumerate(powers)}
+    named = {f"s{k}": roles[k % len(roles)] for k in range(11)}
+    with limited_threads(1):
+        alone = find_masking(stems, sample_rate=SR, roles=named, max_conflicts=50)
+    side_by_side = find_masking(stems, sample_rate=SR, roles=named, max_conflicts=50)
+    assert len(alone) > 10
+    assert side_by_side == alone
+
+
 def test_find_masking_needs_two_stems():
     with pytest.raises(StateError, match="at least 2 stems"):
         find_masking({"kick": _kick()}, sample_rate=SR)

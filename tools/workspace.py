@@ -21,12 +21,13 @@ from mixchat.dsp.audio_io import (
     plan_stems,
 )
 from mixchat.dsp.cache import ANALYSIS, MIX, CacheBudget
+from mixchat.dsp.cleanup.detect import FaultMeter
 from mixchat.dsp.errors import AudioFileError
 from mixchat.dsp.ingest import Ingested, ingest
 from mixchat.dsp.masking import N_BANDS, frame_hop
 from mixchat.dsp.roles import RoleGuess, infer_role, loudest_excerpt, role_from_name
 from mixchat.dsp.sections import sections_from_features, tempo_from_features
-from mixchat.dsp.state import unity_state
+from mixchat.dsp.state import MixState, unity_state
 from mixchat.dsp.stems import (
     ArrayStem,
     FileStem,
@@ -35,12 +36,14 @@ from mixchat.dsp.stems import (
     file_identity,
     readable_in_place,
 )
+from mixchat.dsp.threads import pool_size
 from mixchat.tools.cleanup_faults import finish_fed_faults
 from mixchat.tools.engine import Engine, cache_limit_bytes
 from mixchat.tools.errors import SessionError
 from mixchat.tools.session import Session, SessionMeta, StemInfo
 
 Progress = Callable[[str, float], None]
+FAULTS_AT_ONCE = 2  # stems whose detectors finish side by side: memory grows with each
 
 
 def find_stem_files(stems_dir: Path) -> list[Path]:
@@ -167,12 +170,22 @@ def create_session(
             bands[name].replace(engine.store.bands_path(key))
     ingested.stems.clear()  # stored: the detectors finish on the memory these held
     report("clean-up detectors", 0.93)
-    finish_fed_faults(engine, state, ingested.faults)
+    _finish_faults(engine, state, ingested.faults)
     metrics = engine.metrics_from(ingested.unity.result(sections=sections), state)
     metrics["bus_files"] = {}
     session = Session.create(session_path, meta, state, metrics=metrics)
     report("done", 1.0)
     return session, warnings
+
+
+def _finish_faults(engine: Engine, state: MixState, meters: dict[str, FaultMeter]) -> None:
+    """``finish_fed_faults`` for FAULTS_AT_ONCE stems side by side (each its own meter:
+    a stem's findings do not depend on which others finish beside it). ``meters`` is
+    emptied as they finish."""
+    singles = [{t.name: meters.pop(t.name)} for t in state.tracks if t.name in meters]
+    with ThreadPoolExecutor(max_workers=pool_size(at_most=FAULTS_AT_ONCE)) as pool:
+        for _ in pool.map(lambda single: finish_fed_faults(engine, state, single), singles):
+            pass
 
 
 def _readers(names, infos, rate, frames, cache, hashes, budget, stack):  # noqa: ANN001, ANN202
