@@ -71,11 +71,18 @@ class MoveSet:
         self.held.extend(n for n in other.held if n not in self.held)
 
 
-def _setting(call: ToolCall) -> tuple[str, str, tuple[str, ...]] | None:
-    """What a setter call sets (tool, track or bus, fields); None for an additive call."""
+def _setting(call: ToolCall) -> tuple[str, tuple[tuple[str, object], ...], tuple[str, ...]] | None:
+    """What a setter call sets: its tool, the args that say where (names, a bus, a band
+    index) and the fields it sets; None for an additive call."""
     if not call.tool.startswith("set_"):
         return None
-    where = str(call.args.get("track") or call.args.get("bus") or "")
+    where = tuple(
+        sorted(
+            (key, value)
+            for key, value in call.args.items()
+            if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+        )
+    )
     return call.tool, where, tuple(sorted(call.args))
 
 
