@@ -362,8 +362,8 @@ def _after_faders(context: PlanContext, calls: Sequence[ToolCall]) -> PlanContex
         else facts
         for name, facts in context.tracks.items()
     }
-    raised = frozenset(name for name, delta in deltas.items() if delta > 0)
-    return replace(context, tracks=tracks, raised=context.raised | raised)
+    moved = frozenset(name for name, delta in deltas.items() if delta)
+    return replace(context, tracks=tracks, levelled=context.levelled | moved)
 
 
 def _tracks_of(calls: Sequence[ToolCall], tool: str) -> set[str]:

@@ -119,9 +119,9 @@ def track_powers(track: TrackFacts) -> np.ndarray:
 def mix_powers(
     context: PlanContext, moves: Moves | None = None, uniform: list[EqBand] | None = None
 ) -> np.ndarray:
-    """The mix's power per sub-band with ``moves`` (EQ bands per track) on it. A part the
-    brief raised in an earlier clause keeps its loudness through a move (see
-    ``PlanContext.raised``): its powers are scaled back to their sum."""
+    """The mix's power per sub-band with ``moves`` (EQ bands per track) on it. A part an
+    earlier clause of the brief moved on its fader keeps its loudness through a move (see
+    ``PlanContext.levelled``): its powers are scaled back to their sum."""
     total = np.zeros_like(_CENTRES)
     for name, facts in context.tracks.items():
         bands = list((moves or {}).get(name, [])) + list(uniform or [])
@@ -131,7 +131,7 @@ def mix_powers(
             continue
         gain = eq_response_db(bands, _CENTRES, sample_rate=context.sample_rate)
         moved = powers * 10.0 ** (np.asarray(gain) / 10.0)
-        if name in context.raised:
+        if name in context.levelled:
             moved *= powers.sum() / max(float(moved.sum()), 1e-30)
         total += moved
     return total

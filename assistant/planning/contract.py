@@ -100,9 +100,9 @@ class PlanContext:
     stem_bands: Callable[[str], StemBands | None] = field(default=lambda name: None)
     stereo: Callable[[], dict[str, dict[str, float]]] = field(default=lambda: {})
     faults: Callable[[str], StemFaults | None] = field(default=lambda name: None)
-    # parts an earlier clause of the brief raised ("vocal up 2 dB, and less mud in the
-    # mix"): a later clause's EQ on them is level-matched (the turn holds their loudness)
-    raised: frozenset[str] = frozenset()
+    # parts an earlier clause of the brief moved on their faders ("vocal up 2 dB, and less
+    # mud in the mix"): a later clause's EQ on them is level-matched (the turn holds them)
+    levelled: frozenset[str] = frozenset()
 
     @property
     def tool_context(self) -> ToolContext:
