@@ -157,11 +157,16 @@ def _eq_ask(
     return Ask("eq_point", sign, verb, value=sign * gain_db, descriptor=span or freq_hz)
 
 
+def _said_gain(text: str, match: re.Match[str]) -> float | None:
+    """The gain said elsewhere in the clause ("dip 400hz on the bass 3db"), if any."""
+    found = _LOOSE_GAIN.search(text[: match.start()] + " " + text[match.end() :])
+    return float(found.group(1)) if found else None
+
+
 def _loose_gain(text: str, match: re.Match[str]) -> float:
-    """The gain said elsewhere in the clause ("dip 400hz on the bass 3db"), else the default."""
-    rest = text[: match.start()] + " " + text[match.end() :]
-    found = _LOOSE_GAIN.search(rest)
-    return float(found.group(1)) if found else DEFAULT_EQ_DB
+    """The gain said elsewhere in the clause, else the default."""
+    said = _said_gain(text, match)
+    return DEFAULT_EQ_DB if said is None else said
 
 
 def _said_frequencies(text: str) -> tuple[list[Ask], str]:
@@ -189,10 +194,10 @@ def _said_frequencies(text: str) -> tuple[list[Ask], str]:
         if way is None:
             continue
         sign, said = way
-        gain = _LOOSE_GAIN.search(text[: match.start()] + " " + text[match.end() :])
+        gain = _said_gain(text, match)
         for start, end in sorted([match.span(), said.span()], reverse=True):
             text = text[:start] + " " * (end - start) + text[end:]
-        value = None if gain is None else sign * float(gain.group(1))  # None: no dB said
+        value = None if gain is None else sign * gain  # None: no dB said
         asks.append(Ask("eq_point", sign, said.group(0), value=value, descriptor=span or low))
     return asks, text
 
