@@ -155,9 +155,7 @@ def test_conflicts_are_the_same_whatever_the_threads_that_sum_the_pairs():
     frames = 5000  # past one chunk of frames; 11 stems: past one batch of pairs
     common = rng.gamma(0.6, 1.0, size=(N_BANDS, frames))
     powers = [
-        (common * rng.gamma(2.0, 0.5, size=(N_BANDS, frames)) * 10.0 ** -(k % 4)).astype(
-            np.float32
-        )
+        (common * rng.gamma(2.0, 0.5, size=(N_BANDS, frames)) * 10.0 ** -(k % 4)).astype(np.float32)
         for k in range(11)
     ]
     roles = ["vocal", "bass", "kick", "guitar", "keys", "pad", "synth", "snare", "hats"]

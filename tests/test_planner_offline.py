@@ -196,6 +196,20 @@ def test_vocal_buried_in_the_chorus() -> None:
     assert Overlap(a="Guitar", b="Vocal") in plan.measures
 
 
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "the vocal gets buried in the bridge",
+        "drums too loud in the bridge",
+        "make the bridge bigger",
+    ],
+)
+def test_a_section_the_song_lacks_asks_back_instead_of_moving_the_whole_song(brief) -> None:
+    _, plan = plan_for(brief)
+    assert plan.calls == []
+    assert "no bridge" in plan.message and "chorus" in plan.message
+
+
 def test_more_delay_in_the_chorus_automates_the_delay_send_there() -> None:
     state = context("").state.with_track("Vocal", delay_send_db=-20.0)
     _, plan = plan_for("more delay on the vocal in the chorus", state=state)
@@ -849,6 +863,17 @@ def test_a_part_raised_and_cut_in_another_clause_keeps_its_own_loudness_through_
     assert "Guitar" in plan.held_levels
     _, alone = plan_for("cut some 3k out of the mix")
     assert "Guitar" not in alone.held_levels
+
+
+def test_parts_eqd_beside_another_parts_level_keep_their_loudness() -> None:
+    """ "drums down a dB, and the mix is boxy": the parts cut for the box keep their loudness,
+    so the drums end a dB down against them as asked."""
+    _, plan = plan_for("drums down a db, also the mix is boxy around 500")
+    cut = {c.args["track"] for c in plan.calls if c.tool == "apply_eq"}
+    assert cut and "Drums" not in cut
+    assert cut <= set(plan.held_levels)
+    _, alone = plan_for("the mix is boxy around 500")
+    assert not alone.held_levels
 
 
 def test_a_frequency_said_on_the_mix_moves_that_band_not_the_word_band() -> None:

@@ -79,3 +79,36 @@ def test_the_click_of_a_kick_is_its_attack_band_not_a_fault(brief) -> None:
 def test_decibels_said_in_words_are_an_amount_in_db(brief, db) -> None:
     reading = read_brief(brief, tracks=TRACKS)
     assert [c.amount.db for c in reading.clauses] == [db]
+
+
+@pytest.mark.parametrize(
+    ("brief", "where"),
+    [
+        ("vocal up and less 300 on it", 300.0),
+        ("turn the vocal up and take some 300 out of it", 300.0),
+        ("cut 250 on the guitar", 250.0),
+    ],
+)
+def test_a_bare_number_right_after_a_cut_is_a_frequency(brief, where) -> None:
+    assert _eq_asks(brief) == [(-1, where)]
+
+
+@pytest.mark.parametrize("brief", ["more 808 in the chorus", "less 2 on the vocal"])
+def test_gear_and_small_numbers_after_a_verb_are_not_frequencies(brief) -> None:
+    assert _eq_asks(brief) == []
+
+
+@pytest.mark.parametrize(
+    ("brief", "asks"),
+    [
+        ("the kick is missing its click", [("presence", 1)]),
+        ("the kick has no click", [("presence", 1)]),
+        ("there's a click on the kick at 1:02", [("clicks", -1)]),
+        ("there's a click in the bass", [("clicks", -1)]),
+        ("the guitar is missing its bite", [("presence", 1)]),
+        ("the bass lost its punch", [("punch", 1)]),
+    ],
+)
+def test_a_part_missing_its_quality_lacks_it(brief, asks) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    assert [(a.concept, a.direction) for c in reading.clauses for a in c.asks] == asks

@@ -66,8 +66,8 @@ def _existing(
 
 def missing_section(context: PlanContext, ref: SectionRef) -> str:
     """The note for a section reference this song does not have."""
-    known = sorted({s.label for s in context.sections}) or ["none detected"]
-    return f"this song has no {ref.label.replace('_', ' ')} (sections: {known})"
+    known = sorted({s.label.replace("_", " ") for s in context.sections}) or ["none detected"]
+    return f"this song has no {ref.label.replace('_', ' ')} (its sections: {', '.join(known)})"
 
 
 def automate(

@@ -16,7 +16,13 @@ from mixchat.assistant.moves.dynamics import (
     saturation_move,
 )
 from mixchat.assistant.moves.followup import blend, blend_call, diff_measures
-from mixchat.assistant.moves.level import buried_move, level_db, level_move
+from mixchat.assistant.moves.level import (
+    buried_move,
+    level_db,
+    level_move,
+    missing_section,
+    section_args,
+)
 from mixchat.assistant.moves.masking import carve
 from mixchat.assistant.moves.mood import MOODS as MOOD_FACETS
 from mixchat.assistant.moves.mood import mood_move, reverb_tone_move
@@ -253,6 +259,12 @@ class OfflinePlanner:
         resolved = [resolve(clause.targets, context) for clause in reading.clauses]
         raised_apart = _parts_moved_apart(reading, resolved)
         heard = context  # as each clause finds the mix: after the faders said before it
+        # a clause's EQ beside another clause's level keeps each part's loudness (see
+        # ``moves.held`` below): the band is judged with every part held
+        level_said = [
+            not c.sections and any(a.concept in ("level", "level_set") for a in c.asks)
+            for c in reading.clauses
+        ]
         faders: list[tuple[int, set[str]]] = []  # (clause, tracks) a level ask moved ...
         equalised: list[tuple[int, set[str]]] = []  # ... and an EQ move touched
         for index, (clause, (names, excluded, notes)) in enumerate(
@@ -263,6 +275,14 @@ class OfflinePlanner:
                 # "bring the synth up and everything else down": the rest is the rest of them
                 names = [n for n in names if n not in raised_apart] or names
             if names == []:
+                continue
+            if clause.sections and all(section_args(heard, r) is None for r in clause.sections):
+                # "buried in the bridge" on a song with none: ask, rather than move the
+                # whole song on a guess
+                lines.extend(
+                    f"{missing_section(heard, r)}: say which part of the song you mean"
+                    for r in clause.sections
+                )
                 continue
             said_faders: list[ToolCall] = []
             for ask in clause.asks:
@@ -275,10 +295,11 @@ class OfflinePlanner:
                     amount *= 1.4
                 if guarded and (ask.concept, ask.direction) in GUARDS:
                     continue  # said by brightening above the harsh band instead
+                beside_level = any(said for i, said in enumerate(level_said) if i != index)
                 moved = plan_ask(
                     ask,
                     clause,
-                    heard,
+                    replace(heard, levelled=frozenset(heard.tracks)) if beside_level else heard,
                     names,
                     excluded,
                     amount,
@@ -292,16 +313,17 @@ class OfflinePlanner:
                 moves.extend(moved)
             # "vocal up 2 dB and less 3k on the mix": the band is judged with the vocal up
             heard = _after_faders(heard, said_faders)
-        # "guitars louder, and less 3k on the mix": the part raised in one clause and cut in
-        # another keeps its own loudness through the cut, so the raise is heard as asked
+        # "guitars louder, and less 3k on the mix", "drums down a dB, and the mix is boxy":
+        # a part EQ'd in one clause keeps its own loudness through the EQ when another clause
+        # set a level, so the level is heard against the rest as asked
         moves.held.extend(
             sorted(
                 {
                     name
                     for i, levelled in faders
                     for j, cut in equalised
-                    if i != j
-                    for name in levelled & cut
+                    if i != j and levelled
+                    for name in cut
                 }
                 - set(moves.held)
             )
@@ -363,7 +385,15 @@ def _after_faders(context: PlanContext, calls: Sequence[ToolCall]) -> PlanContex
         for name, facts in context.tracks.items()
     }
     moved = frozenset(name for name, delta in deltas.items() if delta)
-    return replace(context, tracks=tracks, levelled=context.levelled | moved)
+    faded = dict(context.faded_db)
+    for name, delta in deltas.items():
+        faded[name] = faded.get(name, 0.0) + delta
+    return replace(
+        context,
+        tracks=tracks,
+        levelled=context.levelled | moved,
+        faded_db=tuple(sorted(faded.items())),
+    )
 
 
 def _tracks_of(calls: Sequence[ToolCall], tool: str) -> set[str]:

@@ -137,6 +137,15 @@ def mix_powers(
     return total
 
 
+def powers_before_brief(context: PlanContext) -> np.ndarray:
+    """The mix's power per sub-band before the fader moves said earlier in the brief."""
+    faded = dict(context.faded_db)
+    total = np.zeros_like(_CENTRES)
+    for name, facts in context.tracks.items():
+        total += track_powers(facts) * 10.0 ** (-faded.get(name, 0.0) / 10.0)
+    return total
+
+
 def range_share_db(powers: np.ndarray, low_hz: float, high_hz: float) -> float:
     inside = (_CENTRES >= low_hz) & (_CENTRES < high_hz)
     return 10.0 * math.log10(max(powers[inside].sum(), 1e-30) / max(powers.sum(), 1e-30))
@@ -250,16 +259,22 @@ def said_band(said: float | tuple[float, float], *, direction: int) -> BandSpec:
     if isinstance(said, tuple):
         low, high = said
         q = clamp(math.sqrt(low * high) / (high - low), 0.5, 4.0)
+        centre = math.sqrt(low * high)
     else:
-        low, high = said / SAID_POINT_SPAN, said * SAID_POINT_SPAN
+        centre = float(said)
+        # "a ring around 3k": 2.3-4 kHz, said back in round numbers
+        low, high = _two_figures(said / SAID_POINT_SPAN), _two_figures(said * SAID_POINT_SPAN)
         q = 1.4 if direction < 0 else 1.0
     low, high = max(low, 20.0), min(high, 20000.0)
     if low <= 25.0:
         return BandSpec(hz_span(20.0, high), 20.0, high, high, 0.7, RangeShare(low_hz=20.0, high_hz=high), "low_shelf")  # fmt: skip
     if high >= 16000.0 or (direction > 0 and low >= 6000.0):
         return BandSpec(hz_span(low, 20000.0), low, 20000.0, low, 0.7, RangeShare(low_hz=low, high_hz=20000.0), "high_shelf")  # fmt: skip
-    centre = math.sqrt(low * high)
     return BandSpec(hz_span(low, high), low, high, centre, q, RangeShare(low_hz=low, high_hz=high))
+
+
+def _two_figures(freq_hz: float) -> float:
+    return float(f"{freq_hz:.2g}")
 
 
 def band_move(
@@ -312,7 +327,7 @@ def band_move(
             low_hz=spec.low_hz,
             high_hz=spec.high_hz,
         )
-        before = range_share_db(mix_powers(context), spec.low_hz, spec.high_hz)
+        before = range_share_db(powers_before_brief(context), spec.low_hz, spec.high_hz)
 
         def heard(gain_db: float) -> float:
             moves = {
@@ -337,7 +352,7 @@ def band_move(
         named = [n for n, _ in offenders]
         out.measures.extend(track_band_measures(named, spec.low_hz, spec.high_hz))
         return out
-    before = range_share_db(mix_powers(context), spec.low_hz, spec.high_hz)
+    before = range_share_db(powers_before_brief(context), spec.low_hz, spec.high_hz)
     target = BAND_SHARE_TARGET_DB * audible(amount)
     cap = SPREAD_CUT_DB if sign < 0 else MAX_BOOST_DB
 

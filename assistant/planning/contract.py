@@ -103,6 +103,9 @@ class PlanContext:
     # parts an earlier clause of the brief moved on their faders ("vocal up 2 dB, and less
     # mud in the mix"): a later clause's EQ on them is level-matched (the turn holds them)
     levelled: frozenset[str] = frozenset()
+    # the fader moves (dB by track) those clauses said: a band the brief names is judged
+    # against the mix as it was before them ("vocal up, and less 300": less than before)
+    faded_db: tuple[tuple[str, float], ...] = ()
 
     @property
     def tool_context(self) -> ToolContext:

@@ -53,8 +53,11 @@ _PHRASES: tuple[tuple[str, str], ...] = (
 def find_cleanup_asks(text: str) -> tuple[list[Ask], str]:
     """The fault asks in ``text`` and the text with their phrases blanked."""
     asks: list[Ask] = []
+    fault_click = _FAULT_CLICK.search(text)
     for concept, pattern in _PHRASES:
         matches = list(re.finditer(pattern, text))
+        if concept == "clicks":
+            matches = _fault_clicks(text, matches, fault_click)
         if not matches:
             continue
         if not any(a.concept == concept for a in asks):
@@ -69,3 +72,27 @@ def find_cleanup_asks(text: str) -> tuple[list[Ask], str]:
             text,
         )
     return asks, text
+
+
+# "there's a click on the kick at 1:02", "i hear clicks": a click heard as a fault, said so
+_FAULT_CLICK = re.compile(
+    r"\b(?:there'?s|there is|there are|hear(?:ing)?|got|getting) (?:a |an |one |some |these )?"
+    r"(?:\w+ )?clicks?\b|\bclicks?\b(?: \w+){0,4} at \d+:\d\d"
+)
+_CLICK_WORD = re.compile(r"\bclicks?\b")
+_KICK = re.compile(r"\b(?:kick|kik|beater|bd)\w*")
+
+
+def _fault_clicks(
+    text: str, matches: list[re.Match[str]], said: re.Match[str] | None
+) -> list[re.Match[str]]:
+    """The click phrases that name a fault: a single "click" beside the kick is its attack
+    ("the kick is missing its click"), unless the brief says it is heard as a fault."""
+    if said is not None:
+        word = _CLICK_WORD.search(text, said.start())
+        return [m for m in matches if word is None or m.start() != word.start()] + (
+            [word] if word else []
+        )
+    if _KICK.search(text):
+        return [m for m in matches if m.group(0) != "click"]
+    return matches

@@ -68,6 +68,10 @@ _LACKS_BEFORE = lazy_pattern(
     r"(?:\s+real)?\s*$"
 )
 
+_LACK_VERB_BEFORE = lazy_pattern(
+    r"\b(?:missing|lacking|lacks?|lost|needs?|wants?)\s+(?:its|it's|their|his|her|some|any)\s*$"
+)
+
 
 EXCESS_AFTER = lazy_pattern(
     r"^\s*(?:\S+\s+){0,5}?(?:(?:is|are|was|were|'s|feels?|sounds?|seems?|gets?|getting)\s+"
@@ -139,6 +143,8 @@ def direction_modifier(before: str, after: str, *, state: bool = False) -> int:
         return 1
     if _PLENTY_BEFORE.search(before):
         return -1
+    if _LACK_VERB_BEFORE.search(before):
+        return 1  # "the kick is missing its click": "its" is the kick's, not "it's"
     if _NOT_AS_STATE.search(before):
         return 1  # "the vocal is not cutting through", "it doesn't sound bright": it lacks it
     window = " ".join(before.split()[-4:])

@@ -9,6 +9,7 @@ does not read it again ("cut" as a level word, "high" as brightness).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from mixchat.assistant.reading.asks import Ask
 from mixchat.assistant.reading.patterns import lazy_pattern
@@ -55,11 +56,18 @@ _SAID_FREQ = lazy_pattern(
 _SAID_CUT = lazy_pattern(
     rf"\b(?:{_CUT_WORDS}|ring\w*|resonan\w*|whistl\w*|harsh\w*|mud\w*|boxy|honk\w*|"
     r"nasal\w*|fatigu\w*|piercing|shrill|boom\w*|build ?up|excess\w*|nasty|annoying|"
-    r"hurts?|buzz\w*|brittle|painful|bloat\w*|tubby)\b"
+    r"hurts?|buzz\w*|brittle|painful|bloat\w*|tubby|(?<!bring )(?<!bringing )out(?: of)?|"
+    r"darken\w*|soften\w*|smooth\w*|clean\w*)\b"
 )
 _SAID_BOOST = lazy_pattern(
-    rf"\b(?:{_BOOST_WORDS}|need\w*|want\w*|missing|lack\w*|give|bring out|enhance)\b"
+    rf"\b(?:{_BOOST_WORDS}|need\w*|want\w*|missing|lack\w*|give|bring out|enhance|put|"
+    r"brighten\w*|sweeten\w*|emphasi\w*|accentuat\w*|dull|weak|thin|dead|hollow)\b"
 )
+_BETWEEN = lazy_pattern(
+    r"\bbetween\s+(\d+(?:\.\d+)?\s*(?:khz|k|hz)?)\s+and\s+(\d+(?:\.\d+)?\s*(?:khz|k|hz)?)\b"
+)
+_FILLER = r"some|the|a|an|bit|of|little|touch|lot|more|that|this|those"
+_GEAR_NUMBERS = frozenset({"303", "606", "707", "808", "909", "1073", "1176", "2254"})
 _PLACE_WORDS = lazy_pattern(r"\b(?:region|range|area|band|zone|frequenc\w*|freqs?|hertz)\b")
 _OFF = r"remove|turn off|take off|kill|disable|bypass|no|lose|get rid of|without"
 _FILTER = {
@@ -114,9 +122,10 @@ def find_parameter_asks(text: str) -> tuple[list[Ask], str]:
         asks.append(_eq_ask(match.group("verb"), (low * high) ** 0.5, gain, span=(low, high)))
     for match in list(_EQ_BARE.finditer(text)):
         freq = _hz(match.group(2), match.group(3))
-        gain = _loose_gain(text, match)
+        said = _said_gain(text, match)
         text = _blank(text, match)
-        asks.append(_eq_ask(match.group("verb"), freq, gain))
+        ask = _eq_ask(match.group("verb"), freq, DEFAULT_EQ_DB if said is None else said)
+        asks.append(ask if said is not None else replace(ask, value=None))  # no dB said
     loose, text = _said_frequencies(text)
     asks += loose
     if any(a.concept == "eq_point" for a in asks):  # "the 1 kHz area": where, said again
@@ -175,10 +184,14 @@ def _said_frequencies(text: str) -> tuple[list[Ask], str]:
     text with the frequency and that word blanked. A frequency with no such word is left to
     the rest of the reader."""
     asks: list[Ask] = []
+    # "between 1 and 2k": a range, said as "1-2k" is
+    text = _BETWEEN.sub(lambda m: f"{m.group(1)}-{m.group(2)}".ljust(len(m.group(0))), text)
     for match in list(_SAID_FREQ.finditer(text)):
         unit, prep = match.group("low_unit") or match.group("high_unit"), match.group("prep")
-        if unit is None and (prep is None or float(match.group("low")) < 20.0):
-            continue  # "chorus 2", "v3", "at 5": a number, not a frequency
+        if unit is None and not (
+            (prep is not None and float(match.group("low")) >= 20.0) or _verb_number(text, match)
+        ):
+            continue  # "chorus 2", "v3", "at 5", "the 808": a number, not a frequency
         low = _hz(match.group("low"), match.group("low_unit"), other_unit=match.group("high_unit"))
         span: tuple[float, float] | None = None
         if match.group("high") is not None:
@@ -200,6 +213,19 @@ def _said_frequencies(text: str) -> tuple[list[Ask], str]:
         value = None if gain is None else sign * gain  # None: no dB said
         asks.append(Ask("eq_point", sign, said.group(0), value=value, descriptor=span or low))
     return asks, text
+
+
+def _verb_number(text: str, number: re.Match[str]) -> bool:
+    """A bare number right after a word that cuts or boosts ("less 300 on it", "cut some 250
+    out"): a frequency, unless it is small or names gear ("more 808")."""
+    low = float(number.group("low"))
+    if low < 30.0 or number.group("low") in _GEAR_NUMBERS:
+        return False
+    before = text[: number.start()]
+    return any(
+        re.fullmatch(rf"\s*(?:(?:{_FILLER})\s+)*", before[m.end() :])
+        for m in [*_SAID_CUT.finditer(before), *_SAID_BOOST.finditer(before)]
+    )
 
 
 def _nearest_way(text: str, freq: re.Match[str]) -> tuple[int, re.Match[str]] | None:

@@ -235,8 +235,15 @@ def normalise_text(text: str) -> str:
         r"\bbass (?=overall\b|in general\b|everywhere\b|across the mix\b)", "low end ", text
     )
     # "overpowering down low", "buzzy up high": where, not a fader's way
-    text = re.sub(r"\bdown low\b", "in the low end", text)
+    text = re.sub(r"\bdown (?:low|there|here|below|under|at the bottom)\b", "in the low end", text)
     text = re.sub(r"\bup high\b", "in the high end", text)
+    # "give the bass its own space": room apart from the others, not the reverb's room
+    text = re.sub(
+        r"\b(?:give|make|leave|carve(?: out)?|find)\s+((?:the |my |our )?(?:\w+ )?)"
+        r"(?:its|it's|their|his|her|some|a bit of)\s+own\s+(?:space|room|pocket|lane|place|spot)\b",
+        r"separate \1",
+        text,
+    )
     # "fighting for the same space": where two parts meet, not the reverb's space
     text = re.sub(r"\bsame (?:space|room|place|spot|area)\b", "same range", text)
     # "the pad is hogging all the space": a part that crowds the mix is too loud
@@ -497,12 +504,20 @@ def find_sections(text: str) -> tuple[tuple[SectionRef, ...], str]:
         text = blank(text, before.start(), before.end())
     ords = "|".join(ORDINALS)
     for m in re.finditer(rf"\b(?:({ords})\s+)?({_SECTION_NOUNS})\b", text):
+        if m.group(2) in ("build", "buildup") and _BUILD_UP_OF_SOUND.search(
+            text[max(m.start() - 24, 0) : m.end() + 24]
+        ):
+            continue  # "the build up around 250 hz", "low end buildup": sound piling up
         label = SECTION_WORDS[m.group(2)]
         found.append(SectionRef(label, ORDINALS[m.group(1)] if m.group(1) else None))
         text = blank(text, m.start(), m.end())
     return tuple(dict.fromkeys(found)), text
 
 
+_BUILD_UP_OF_SOUND = lazy_pattern(
+    r"(?:mud|muddy|low end|low mids?|bass|boom\w*|sub|resonan\w*|frequenc\w*|energy)\s+"
+    r"build(?:\s*up)?\b|\bbuild(?:\s*up)?\s+(?:of|in|around|at|near|below|under|above|between)\b"
+)
 _PART_WORDS = sorted(w for w in {**GROUP_WORDS, **ROLE_WORDS} if " " not in w and len(w) >= 4)
 _QUANTITY_BASS = lazy_pattern(
     r"\b(?:too much|too many|so much|way too much|more|less|some|no|not enough|lots of|"
@@ -1664,7 +1679,7 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
             prev_tracks = tuple(t for t in out[-1].targets if t.kind != "mix")
             if (
                 prev_tracks
-                and all(a.concept in _PART_QUALITIES for a in clause.asks)
+                and all(a.concept in (*_PART_QUALITIES, "eq_point") for a in clause.asks)
                 and not (_OVERALL.search(clause.text))
             ):
                 clause = replace(

@@ -108,6 +108,10 @@ _TO_FOR_TOO = lazy_pattern(
     r"dull|harsh|muddy|boomy|thin|wide|narrow|wet|dry|big|small|busy|compressed|low|high|hot|"
     r"present|far|sharp|\w+y\b))"
 )
+# "the bass lost its punch": the part lacks the quality now, it is not lost in the mix
+_LOST_ITS = lazy_pattern(
+    r"\b(?:lost|loses|losing)\s+((?:(?:all|some)\s+(?:of\s+)?)?(?:its|their|his|her)\b)"
+)
 _PAN_SHORTHAND = lazy_pattern(r"\b([lr])\s?(\d{1,3})\b")
 
 
@@ -129,6 +133,7 @@ def expand_text_speak(text: str, known: Callable[[str], bool] = lambda w: False)
     reader's): "cant hear the vox pls" → "can't hear the vocal please"."""
     text = re.sub(r"\bpretty much\b\s*", "", text)  # "almost": neither a quality nor an amount
     text = _TOO_BEFORE.sub("too ", text)
+    text = _LOST_ITS.sub(r"lacks \1", text)
     text = _TO_FOR_TOO.sub(r"\1too ", text)
     text = re.sub(
         r"(?<![\w+\-.])2\s+(?=(?:come|go|be|make|get|hit|sound|hear|have|the|a|sit|stand|cut|"
