@@ -566,6 +566,43 @@ class Engine:
             for track in state.audible_tracks()
         }
 
+    def insert_blocks(self, track: TrackState) -> Iterator[np.ndarray]:
+        """A track's insert output as ``insert_output`` gives it, in pieces of ``READ_BLOCK``
+        frames (the last one shorter), never held whole: from the track cache, or its inserts
+        run now on the render's blocks (and cached when there is room)."""
+        stem = self.stem_sources()[track.name]
+        if has_inserts(track):
+            path = self.tracks_dir / f"track-{self.insert_key(track)}.npy"
+            reader = open_reader(path, shape=(stem.channels, stem.frames))
+            if reader is not None:
+                for start in range(0, stem.frames, READ_BLOCK):
+                    yield reader.read(start, min(start + READ_BLOCK, stem.frames))
+                return
+        with ExitStack() as stack:
+            output = TrackOutput(
+                track=track,
+                stem=stem,
+                insert_key=self.insert_key(track),
+                sample_rate=self.meta.sample_rate,
+                frames=stem.frames,
+                cache=self.tracks_dir,
+                budget=self.budget,
+                stack=stack,
+                meter=None,
+            )
+            block = block_frames(sample_rate=self.meta.sample_rate)
+            pending: list[np.ndarray] = []
+            held = 0
+            for start in range(0, stem.frames, block):
+                pending.append(output.block(start, min(start + block, stem.frames)))
+                held += pending[-1].shape[1]
+                while held >= READ_BLOCK:
+                    joined = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
+                    yield joined[:, :READ_BLOCK]
+                    pending, held = [joined[:, READ_BLOCK:]], held - READ_BLOCK
+            if held:
+                yield np.concatenate(pending, axis=1)
+
     def insert_output(self, track: TrackState) -> np.ndarray:
         """A track after its inserts (before fader, pan and automation), whole, in memory:
         from the track cache, or its inserts run now (and cached when there is room)."""
