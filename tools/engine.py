@@ -26,6 +26,7 @@ from mixchat.dsp.cache import MIX, CacheBudget
 from mixchat.dsp.ingest import ingest
 from mixchat.dsp.masking import BandPowers, StemBands, bands_from_power
 from mixchat.dsp.master import MasterResult, apply_master_state
+from mixchat.dsp.meters import BandMeter
 from mixchat.dsp.mix_file import read_premaster
 from mixchat.dsp.processors import has_inserts, insert_gain_db
 from mixchat.dsp.render import (
@@ -126,6 +127,33 @@ class Rendered:
         return self.premaster_analysis if self.master_result is None else None
 
 
+class BandsMeter(TrackMeter):
+    """A ``TrackMeter`` of an output whose facts and loudness blocks are stored: it measures
+    only the masking bands (the same ``BandMeter`` on the same blocks) and gives the stored
+    facts and blocks with them, skipping the K-weighting and spectrum passes."""
+
+    def __init__(
+        self,
+        stored: TrackAnalysis,
+        *,
+        sample_rate: int,
+        total: int,
+        put: Callable[[int, np.ndarray], None] | None,
+    ) -> None:
+        self.sample_rate = sample_rate
+        self._stored = stored
+        self.bands = BandMeter(sample_rate=sample_rate, total=total, put=put)
+
+    def feed(self, block: np.ndarray) -> None:
+        block = np.asarray(block, dtype=np.float32)
+        if block.shape[1] and self.bands is not None:
+            self.bands.feed(block)
+
+    def result(self) -> TrackAnalysis:
+        bands = self.bands.finish() if self.bands is not None else None
+        return TrackAnalysis(facts=self._stored.facts, blocks=self._stored.blocks, bands=bands)
+
+
 class Engine:
     """Renders and measures mix states for one session's stems."""
 
@@ -189,16 +217,16 @@ class Engine:
             def meter_for(key: str, channels: int, length: int) -> TrackMeter | None:
                 if key not in missing:
                     return None
-                return TrackMeter(
+                return self._track_meter(
+                    key,
                     channels=channels,
-                    sample_rate=rate,
                     total=length,
-                    bands=key in with_bands,
                     bands_put=(
                         self.store.bands_writer(key, frames=length, sample_rate=rate, stack=stack)
                         if key in with_bands
                         else None
                     ),
+                    bands=key in with_bands,
                 )
 
             result = render_mix(
@@ -501,12 +529,8 @@ class Engine:
                     if bands and keep
                     else None
                 )
-                meter = TrackMeter(
-                    channels=stem.channels,
-                    sample_rate=rate,
-                    total=stem.frames,
-                    bands=bands,
-                    bands_put=put,
+                meter = self._track_meter(
+                    key, channels=stem.channels, total=stem.frames, bands_put=put, bands=bands
                 )
                 output = TrackOutput(
                     track=track,
@@ -530,6 +554,33 @@ class Engine:
         with ThreadPoolExecutor(max_workers=pool_size(at_most=2)) as pool:
             found.update(zip((t.name for t in tracks), pool.map(one, tracks), strict=True))
         return found
+
+    def _track_meter(
+        self,
+        key: str,
+        *,
+        channels: int,
+        total: int,
+        bands_put: Callable[[int, np.ndarray], None] | None,
+        bands: bool,
+    ) -> TrackMeter:
+        """The meter of insert output ``key``: everything, or only its masking bands when its
+        facts and loudness blocks are stored already (a brief quoting a range of a track the
+        last brief changed: that render measured its facts, not its bands)."""
+        if bands and self.store.has(key):
+            facts, blocks = self.store.facts(key), self.store.blocks(key)
+            if facts is not None and blocks is not None:
+                stored = TrackAnalysis(facts=facts, blocks=blocks)
+                return BandsMeter(
+                    stored, sample_rate=self.meta.sample_rate, total=total, put=bands_put
+                )
+        return TrackMeter(
+            channels=channels,
+            sample_rate=self.meta.sample_rate,
+            total=total,
+            bands=bands,
+            bands_put=bands_put,
+        )
 
     def _gained_analysis(self, track: TrackState, *, bands: bool) -> TrackAnalysis | None:
         """A track whose inserts are only a trim, analysed without running it: its stem's
@@ -565,6 +616,43 @@ class Engine:
             track.name: self.insert_output(track) * np.float32(10 ** (track.gain_db / 20))
             for track in state.audible_tracks()
         }
+
+    def insert_blocks(self, track: TrackState) -> Iterator[np.ndarray]:
+        """A track's insert output as ``insert_output`` gives it, in pieces of ``READ_BLOCK``
+        frames (the last one shorter), never held whole: from the track cache, or its inserts
+        run now on the render's blocks (and cached when there is room)."""
+        stem = self.stem_sources()[track.name]
+        if has_inserts(track):
+            path = self.tracks_dir / f"track-{self.insert_key(track)}.npy"
+            reader = open_reader(path, shape=(stem.channels, stem.frames))
+            if reader is not None:
+                for start in range(0, stem.frames, READ_BLOCK):
+                    yield reader.read(start, min(start + READ_BLOCK, stem.frames))
+                return
+        with ExitStack() as stack:
+            output = TrackOutput(
+                track=track,
+                stem=stem,
+                insert_key=self.insert_key(track),
+                sample_rate=self.meta.sample_rate,
+                frames=stem.frames,
+                cache=self.tracks_dir,
+                budget=self.budget,
+                stack=stack,
+                meter=None,
+            )
+            block = block_frames(sample_rate=self.meta.sample_rate)
+            pending: list[np.ndarray] = []
+            held = 0
+            for start in range(0, stem.frames, block):
+                pending.append(output.block(start, min(start + block, stem.frames)))
+                held += pending[-1].shape[1]
+                while held >= READ_BLOCK:
+                    joined = np.concatenate(pending, axis=1) if len(pending) > 1 else pending[0]
+                    yield joined[:, :READ_BLOCK]
+                    pending, held = [joined[:, READ_BLOCK:]], held - READ_BLOCK
+            if held:
+                yield np.concatenate(pending, axis=1)
 
     def insert_output(self, track: TrackState) -> np.ndarray:
         """A track after its inserts (before fader, pan and automation), whole, in memory:

@@ -24,6 +24,7 @@ from mixchat.assistant.planning.measures import (
 from mixchat.assistant.turn.section_levels import section_level_db
 from mixchat.dsp.loudness import integrated_lufs
 from mixchat.dsp.masking import StemBands, range_level_db, spectral_overlap
+from mixchat.dsp.meters import EnergyMeter
 from mixchat.dsp.panning import pan_and_width
 from mixchat.dsp.spectrum import (
     THIRD_OCTAVE_FLOOR_DB,
@@ -32,7 +33,7 @@ from mixchat.dsp.spectrum import (
     third_octave_spectrum,
 )
 from mixchat.dsp.state import MixState, TrackState
-from mixchat.dsp.stereo import channel_energies, side_mid_db_from
+from mixchat.dsp.stereo import ChannelEnergies, side_mid_db_from
 from mixchat.tools.atomic import write_json_atomic
 from mixchat.tools.base import ToolCall, ToolContext
 from mixchat.tools.catalog import apply_call
@@ -102,6 +103,7 @@ def extra_measures(
     if any(isinstance(m, RangeShare) for m in measures) and "spectrum" not in before:
         before["spectrum"] = parent_spectrum(engine, parent)
     old_extra, new_extra = dict(before.get("extra", {})), dict(after.get("extra", {}))
+    placed: dict[Placement, ChannelEnergies] | None = None  # the pan and width measures'
     for measure in measures:
         key = measure.key
         if isinstance(measure, BusReturn):  # an unused bus is silent: quoted as "off"
@@ -136,9 +138,12 @@ def extra_measures(
         elif isinstance(measure, TrackPan | TrackWidth):
             if measure.track not in {t.name for t in state.audible_tracks()}:
                 continue
-            placement = pan_balance_db if isinstance(measure, TrackPan) else track_width_db
-            old_extra[key] = placement(engine, parent.state.track(measure.track))
-            new_extra[key] = placement(engine, state.track(measure.track))
+            quoted = pan_balance_from if isinstance(measure, TrackPan) else width_from
+            old_track, new_track = parent.state.track(measure.track), state.track(measure.track)
+            if placed is None:
+                placed = placed_energies(engine, _placement_tracks(parent.state, state, measures))
+            for extra, track in ((old_extra, old_track), (new_extra, new_track)):
+                extra[key] = quoted(placed[(engine.insert_key(track), track.pan, track.width)])
         elif isinstance(measure, Overlap):
             pair = [
                 _bands_before_after(engine, context, parent, state, n) for n in measure.tracks()
@@ -180,22 +185,55 @@ def _or_silent(level: float | None) -> float:
     return -120.0 if level is None or not np.isfinite(level) else float(level)
 
 
-def _placed(engine: Engine, track: TrackState) -> np.ndarray:
-    """The track's insert output after its pan and width (the engine's pan law): where a
-    listener hears it."""
-    audio = np.asarray(engine.insert_output(track), dtype=np.float32)
-    return pan_and_width(audio, pan=track.pan, width=track.width)
+Placement = tuple[str, float, float]  # (insert key, pan, width)
+
+
+def placed_energies(
+    engine: Engine, tracks: Sequence[TrackState]
+) -> dict[Placement, ChannelEnergies]:
+    """``channel_energies`` of each track's insert output after its pan and width (the
+    engine's pan law: where a listener hears it), by (insert key, pan, width). The output is
+    streamed, once for all the placements of it asked for (a pan or width brief measures the
+    same output placed before and after); the sums are the ones ``channel_energies`` makes of
+    the whole placed array (``EnergyMeter``, fed whole chunks of its size)."""
+    groups: dict[str, dict[Placement, TrackState]] = {}
+    for track in tracks:
+        key = engine.insert_key(track)
+        groups.setdefault(key, {})[(key, track.pan, track.width)] = track
+    found: dict[Placement, ChannelEnergies] = {}
+    for placed in groups.values():
+        meters = {placement: EnergyMeter() for placement in placed}
+        for block in engine.insert_blocks(next(iter(placed.values()))):
+            block = np.asarray(block, dtype=np.float32)
+            for placement, track in placed.items():
+                meters[placement].feed(pan_and_width(block, pan=track.pan, width=track.width))
+        for placement, meter in meters.items():
+            found[placement] = ChannelEnergies(*(float(v) for v in meter.totals))
+    return found
+
+
+def _energies(engine: Engine, track: TrackState) -> ChannelEnergies:
+    return placed_energies(engine, [track])[(engine.insert_key(track), track.pan, track.width)]
+
+
+def pan_balance_from(energies: ChannelEnergies) -> float:
+    """Left-minus-right level (dB) of placed energies."""
+    return round(10 * np.log10(max(energies.left, 1e-20) / max(energies.right, 1e-20)), 2)
+
+
+def width_from(energies: ChannelEnergies) -> float:
+    """Side/mid ratio (dB) of placed energies."""
+    return round(side_mid_db_from(energies), 2)
 
 
 def pan_balance_db(engine: Engine, track: TrackState) -> float:
     """The track's left-minus-right level (dB) as placed in the mix."""
-    energies = channel_energies(_placed(engine, track))
-    return round(10 * np.log10(max(energies.left, 1e-20) / max(energies.right, 1e-20)), 2)
+    return pan_balance_from(_energies(engine, track))
 
 
 def track_width_db(engine: Engine, track: TrackState) -> float:
     """The track's own side/mid ratio (dB) as placed in the mix."""
-    return round(side_mid_db_from(channel_energies(_placed(engine, track))), 2)
+    return width_from(_energies(engine, track))
 
 
 def _bands_before_after(
@@ -208,6 +246,15 @@ def _bands_before_after(
         return None
     changed = state.track(name) != parent.state.track(name)
     return old, engine.track_bands([state.track(name)])[name] if changed else old
+
+
+def _placement_tracks(
+    parent: MixState, state: MixState, measures: list[Measure]
+) -> list[TrackState]:
+    """The tracks, before and after, whose placement a pan or width measure quotes."""
+    audible = {t.name for t in state.audible_tracks()}
+    names = {m.track for m in measures if isinstance(m, TrackPan | TrackWidth)} & audible
+    return [s.track(n) for n in sorted(names) for s in (parent, state)]
 
 
 def overlap_tracks(parent: MixState, state: MixState, measures: list[Measure]) -> list[TrackState]:
