@@ -215,3 +215,31 @@ def test_a_full_disk_is_one_line_not_a_traceback(monkeypatch, capsys) -> None:
     lines = capsys.readouterr().err.strip().splitlines()
     assert exit_info.value.code == 1 and len(lines) == 1
     assert "No space left on device" in lines[0] and "disk space" in lines[0]
+
+
+def test_commands_that_print_no_table_do_not_import_the_table_printers(
+    song_session: Path, tmp_path: Path
+) -> None:
+    """`render` and `versions --json` print no table, piped they draw no progress bar: they
+    start without importing rich's tables and progress bars (a few tens of ms a process);
+    `versions` prints its table."""
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('LOADED', sorted(m for m in sys.modules if m in "
+        "('rich.table', 'rich.progress')), file=sys.stderr))\n"
+        "sys.argv = ['mixchat', *sys.argv[1:]]\n"
+        "from mixchat.assistant.cli.main import main\n"
+        "main()\n"
+    )
+
+    def loaded(*args: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=600
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stderr.strip().splitlines()[-1]
+
+    render = ("render", "-s", str(song_session), "-o", str(tmp_path / "out.wav"))
+    assert loaded(*render) == "LOADED []"
+    assert loaded("versions", "-s", str(song_session), "--json") == "LOADED []"
+    assert loaded("versions", "-s", str(song_session)) == "LOADED ['rich.table']"

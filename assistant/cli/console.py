@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from mixchat.assistant.turn.jsonable import json_ready
 
@@ -33,6 +32,8 @@ def progress_bar(
     if quiet or not err.is_terminal:
         yield lambda label, fraction: None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

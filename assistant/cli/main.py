@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal, cast
 
 import typer
 
-from mixchat.assistant.cli import reports
 from mixchat.assistant.cli.console import err, out, print_json, progress_bar
 from mixchat.dsp.allocator import keep_block_buffers
 from mixchat.dsp.errors import MixError
@@ -28,6 +27,13 @@ app = typer.Typer(
 
 SessionOpt = Annotated[Path, typer.Option("--session", "-s", help="Session folder")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout")]
+
+
+def _reports():  # noqa: ANN202
+    """The report printers (rich tables: imported only by the commands that print one)."""
+    from mixchat.assistant.cli import reports
+
+    return reports
 
 
 def _open(path: Path):  # noqa: ANN202
@@ -59,7 +65,7 @@ def new(
 
         print_json(session_summary(created))
     else:
-        reports.print_session(created)
+        _reports().print_session(created)
 
 
 @app.command()
@@ -117,7 +123,7 @@ def versions(session: SessionOpt, json_out: JsonOpt = False) -> None:
     if json_out:
         print_json(rows)
     else:
-        reports.print_versions(rows)
+        _reports().print_versions(rows)
 
 
 @app.command()
@@ -150,7 +156,7 @@ def diff(
     if json_out:
         print_json(data)
     else:
-        reports.print_diff(data)
+        _reports().print_diff(data)
 
 
 @app.command()
@@ -172,7 +178,7 @@ def ab(
     if json_out:
         print_json(data)
     else:
-        reports.print_ab(data)
+        _reports().print_ab(data)
 
 
 @app.command()
@@ -211,7 +217,7 @@ def render(
     if json_out:
         print_json(data)
     else:
-        reports.print_render(data)
+        _reports().print_render(data)
 
 
 @app.command()
@@ -228,7 +234,7 @@ def analyze(
     if json_out:
         print_json(data)
     else:
-        reports.print_analysis(data)
+        _reports().print_analysis(data)
 
 
 @app.command()
@@ -259,7 +265,7 @@ def feedback(
     if json_out:
         print_json(data)
     else:
-        reports.print_feedback(data)
+        _reports().print_feedback(data)
 
 
 @app.command()
@@ -290,7 +296,7 @@ def master(
     if json_out:
         print_json(data)
     else:
-        reports.print_master(data)
+        _reports().print_master(data)
 
 
 @app.command()
@@ -311,7 +317,7 @@ def roles(
     if json_out:
         print_json(data)
     else:
-        reports.print_roles(data)
+        _reports().print_roles(data)
 
 
 @app.command()
@@ -332,7 +338,7 @@ def ask(
     if json_out:
         print_json(data)
     else:
-        reports.print_answer(data)
+        _reports().print_answer(data)
 
 
 @app.command()
@@ -349,7 +355,7 @@ def screenshot(
     if json_out:
         print_json(data)
     else:
-        reports.print_screenshot(data)
+        _reports().print_screenshot(data)
 
 
 @app.command()
@@ -425,7 +431,7 @@ def batch(
         def on_row(row: dict[str, Any], finished: int, total: int) -> None:
             progress(f"{finished}/{total} songs · {row['song']}: {row['status']}", finished / total)
             if log_lines:
-                line = reports.batch_progress_line(row, finished, total)
+                line = _reports().batch_progress_line(row, finished, total)
                 err.print(line, markup=False, highlight=False, soft_wrap=True)
 
         data = run_batch(
@@ -434,7 +440,7 @@ def batch(
     if json_out:
         print_json(data)
     else:
-        reports.print_batch(data, output)
+        _reports().print_batch(data, output)
     failed = data["summary"]["failed"]
     if failed:
         err.print(

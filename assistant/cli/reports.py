@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rich.table import Table
-
 from mixchat.assistant.cli.console import out
 from mixchat.assistant.turn.summaries import role_rows, session_summary
+
+
+def _table(*columns: str, **options: Any) -> Any:
+    """A rich ``Table`` (imported here: a command that prints none does not load it)."""
+    from rich.table import Table
+
+    return Table(*columns, **options)
 
 
 def _num(value: Any, digits: int = 1) -> str:
@@ -43,14 +48,14 @@ def print_sections(sections: list[dict[str, Any]]) -> None:
 
 
 def print_roles(rows: list[dict[str, Any]]) -> None:
-    table = Table("track", "role", "confidence", "from", box=None)
+    table = _table("track", "role", "confidence", "from", box=None)
     for row in rows:
         table.add_row(row["track"], row["role"], f"{row['confidence']:.2f}", row["source"])
     out.print(table)
 
 
 def print_versions(rows: list[dict[str, Any]]) -> None:
-    table = Table("v", "parent", "brief", "summary", "created", box=None)
+    table = _table("v", "parent", "brief", "summary", "created", box=None)
     for row in rows:
         mark = "*" if row["current"] else " "
         table.add_row(
@@ -73,7 +78,7 @@ def print_diff(data: dict[str, Any]) -> None:
 
 
 def print_metric_table(rows: list[dict[str, Any]], a: int, b: int) -> None:
-    table = Table("metric", f"v{a}", f"v{b}", "Δ", box=None)
+    table = _table("metric", f"v{a}", f"v{b}", "Δ", box=None)
     for row in rows:
         digits = 0 if row["metric"].endswith("_hz") else 2 if row["unit"] == "" else 1
         table.add_row(
@@ -122,7 +127,7 @@ def print_analysis(data: dict[str, Any]) -> None:
             + "  ".join(f"{k} {v:+.1f}" for k, v in mix["band_shares_db"].items())
         )
     if data.get("stems"):
-        table = Table("stem", "role", "LUFS", "dBTP", "crest dB", "centroid Hz", box=None)
+        table = _table("stem", "role", "LUFS", "dBTP", "crest dB", "centroid Hz", box=None)
         for stem in data["stems"]:
             table.add_row(
                 stem["name"],
@@ -197,7 +202,7 @@ def batch_progress_line(row: dict[str, Any], finished: int, total: int) -> str:
 
 
 def print_batch(data: dict[str, Any], output: Path) -> None:
-    table = Table("song", "status", "LUFS", "dBTP", "s", "reason", box=None)
+    table = _table("song", "status", "LUFS", "dBTP", "s", "reason", box=None)
     for row in data["songs"]:
         style = {"done": "green", "failed": "red"}.get(row["status"], "dim")
         table.add_row(
