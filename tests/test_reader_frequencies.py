@@ -112,3 +112,12 @@ def test_gear_and_small_numbers_after_a_verb_are_not_frequencies(brief) -> None:
 def test_a_part_missing_its_quality_lacks_it(brief, asks) -> None:
     reading = read_brief(brief, tracks=TRACKS)
     assert [(a.concept, a.direction) for c in reading.clauses for a in c.asks] == asks
+
+
+def test_small_beside_a_size_wish_is_the_wish_said_again() -> None:
+    """ "Sounds small, I want it wide and big": no low-end shelf that would narrow the mix."""
+    reading = read_brief("mix sounds small, i want it wide and big", tracks=TRACKS)
+    asks = [(a.concept, a.direction) for c in reading.clauses for a in c.asks]
+    assert asks == [("width", 1), ("mood", 1)]
+    alone = read_brief("it sounds thin and small", tracks=TRACKS)
+    assert ("low_end", 1) in [(a.concept, a.direction) for c in alone.clauses for a in c.asks]

@@ -54,6 +54,7 @@ from mixchat.assistant.reading.vocab import (
     FAULTS,
     GROUP_WORDS,
     MIX_WORDS,
+    MOODS,
     ORDINALS,
     PROBLEMS,
     ROLE_WORDS,
@@ -1944,6 +1945,29 @@ def _open_beside_the_width(clauses: list[Clause]) -> list[Clause]:
     return out
 
 
+_SIZE_COMPLAINTS = frozenset({"small", "tiny"})
+
+
+def _small_beside_the_size(clauses: list[Clause]) -> list[Clause]:
+    """ "Sounds small, I want it wide and big": the size wish says the complaint again; read
+    alone, "small" is too little low end, whose shelf in the centre would narrow the mix."""
+    wished = any(
+        (a.concept == "width" or (a.concept == "mood" and MOODS.get(a.word) == "huge"))
+        and a.direction > 0
+        for c in clauses
+        for a in c.asks
+    )
+    if not wished:
+        return clauses
+    out = []
+    for clause in clauses:
+        asks = tuple(a for a in clause.asks if a.word not in _SIZE_COMPLAINTS)
+        if clause.asks and not asks:
+            continue
+        out.append(replace(clause, asks=asks))
+    return out
+
+
 def read_brief(
     text: str, *, tracks: Sequence[tuple[str, str]] = (), said_before: str = ""
 ) -> BriefReading:
@@ -1962,7 +1986,7 @@ def read_brief(
         )
     )
     clauses = _distance_of_the_reverb(_within_mono_complaint(_verb_before_the_quality(clauses)))
-    clauses = _open_beside_the_width(clauses)
+    clauses = _small_beside_the_size(_open_beside_the_width(clauses))
     actionable = [c for c in clauses if c.asks]
     unknown = tuple(w for c in clauses for w in c.unknown if "->" not in w)
     approx = tuple(
