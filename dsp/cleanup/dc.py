@@ -1,18 +1,32 @@
-"""DC offset: found as the mean of each channel where the stem plays, removed by a
-2nd-order high-pass far below the music (5 Hz), which also takes out slow drift and, unlike
-subtracting a constant, leaves the silent parts of a stem at zero."""
+"""DC offset: found as the mean of each channel where the stem plays, removed by taking away
+the stem's own slow part: the means of short blocks (``LOW_RATE_HZ`` of them a second, on a
+grid fixed to the stem's start) through a 2nd-order Butterworth low-pass at ``cutoff_hz``,
+read linearly in between and subtracted. That takes out the offset whole and slow drift
+too (10 dB down at a fifth of the cutoff), and unlike subtracting a constant it leaves the
+silent parts of a stem at zero. Worked at the block rate, it costs a few passes over the
+samples where a recursive high-pass at the stem's rate cost a filter per sample. Above the
+music's lowest band it is flat: the low-pass holds (cutoff/f)^2 of a frequency f, +0.3 dB
+at 5x the cutoff (25 Hz for the default), +0.04 dB at 10x; at the cutoff, far under any
+music, the complement lifts 2 dB.
+
+The subtracted part at a sample is read between the low-pass outputs of the two blocks
+before its own, so the stage needs no look-ahead (no latency) and gives the same samples
+whatever the block size."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.spec import DcRemoval
-from mixchat.dsp.iir import butter2_highpass, sosfilt
+from mixchat.dsp.iir import sosfilt
 from mixchat.dsp.spill import Parts, Spill
 
 BLOCK_S = 0.05
+LOW_RATE_HZ = 400.0  # the removal's block means, a second (20x the highest cutoff)
 FOUND_ABOVE = 0.003  # |offset| in full scale (-50 dBFS) ...
 FOUND_AGAINST_RMS_DB = -30.0  # ... and no more than 30 dB under the stem's level
 
@@ -81,20 +95,62 @@ def detect_dc(audio: np.ndarray, *, sample_rate: int) -> DcFinding:
     return meter.result()
 
 
+def butter2_lowpass(*, cutoff_hz: float, sample_rate: float) -> np.ndarray:
+    """A 2nd-order Butterworth low-pass (bilinear, prewarped) as one second-order section."""
+    if not 0.0 < cutoff_hz < sample_rate / 2:
+        raise ValueError(f"cutoff_hz={cutoff_hz} must be in (0, {sample_rate / 2:g})")
+    k = math.tan(math.pi * cutoff_hz / sample_rate)
+    norm = 1.0 / (1.0 + math.sqrt(2.0) * k + k * k)
+    b0 = k * k * norm
+    a1 = 2.0 * (k * k - 1.0) * norm
+    a2 = (1.0 - math.sqrt(2.0) * k + k * k) * norm
+    return np.array([[b0, 2.0 * b0, b0, 1.0, a1, a2]])
+
+
 class DcStage:
+    """Subtracts the stem's slow part: each ``block``-sample mean through the low-pass,
+    read linearly between the outputs of the two blocks before a sample's own."""
+
     latency = 0
 
     def __init__(self, spec: DcRemoval, *, sample_rate: int) -> None:
-        self.sos = butter2_highpass(cutoff_hz=spec.cutoff_hz, sample_rate=sample_rate)
+        self.block = max(1, int(sample_rate // LOW_RATE_HZ))
+        self.sos = butter2_lowpass(cutoff_hz=spec.cutoff_hz, sample_rate=sample_rate / self.block)
+        self.ramp = (np.arange(self.block) / self.block).astype(np.float32)
         self.reset()
 
     def reset(self) -> None:
+        self._position = 0
         self._zi: np.ndarray | None = None
+        self._partial: np.ndarray | None = None  # the sum so far of the block under way
+        self._last = np.zeros((0, 2))  # low-pass outputs of the two blocks before it
 
     def process(self, block: np.ndarray) -> np.ndarray:
-        if block.shape[1] == 0:
+        channels, frames = block.shape
+        if frames == 0:
             return block
         if self._zi is None:
-            self._zi = np.zeros((self.sos.shape[0], block.shape[0], 2))
-        out, self._zi = sosfilt(self.sos, block, axis=-1, zi=self._zi)
-        return out.astype(np.float32, copy=False)
+            self._zi = np.zeros((1, channels, 2))
+            self._partial = np.zeros(channels)
+            self._last = np.zeros((channels, 2))
+        size, start = self.block, self._position
+        lead = start % size  # the first block began this far before ``start``
+        cuts = np.arange(-lead, frames, size)
+        cuts[0] = 0
+        sums = np.add.reduceat(block, cuts, axis=1, dtype=np.float64)
+        sums[:, 0] += self._partial
+        ends = (lead + frames) % size  # samples into the last block (0: it is complete)
+        complete = sums.shape[1] - (1 if ends else 0)
+        self._partial = sums[:, -1].copy() if ends else np.zeros(channels)
+        smooth = np.zeros((channels, 0))
+        if complete:
+            smooth, self._zi = sosfilt(self.sos, sums[:, :complete] / size, axis=-1, zi=self._zi)
+        known = np.concatenate([self._last, smooth], axis=1)  # from two blocks before the first
+        self._last = known[:, -2:]
+        base = known[:, : len(cuts)].astype(np.float32)
+        rise = known[:, 1 : len(cuts) + 1].astype(np.float32) - base
+        slow = rise[:, :, None] * self.ramp
+        slow += base[:, :, None]
+        out = slow.reshape(channels, -1)[:, lead : lead + frames]
+        self._position = start + frames
+        return np.subtract(block, out, out=out)
