@@ -12,7 +12,9 @@ from scipy.ndimage import maximum_filter1d, uniform_filter
 from scipy.signal import butter, sosfilt
 
 from mixchat.dsp.cleanup.chain import clean_audio
+from mixchat.dsp.cleanup.dc import DcStage
 from mixchat.dsp.cleanup.detect import detect_faults
+from mixchat.dsp.cleanup.frames import sliding_max
 from mixchat.dsp.cleanup.hum_removal import (
     LINE_READS_PER_HZ,
     _interpolated,
@@ -27,7 +29,8 @@ from mixchat.dsp.cleanup.sidechain import (
     band_envelope_over,
     bandpass_sos,
 )
-from mixchat.dsp.cleanup.spec import DeEsser
+from mixchat.dsp.cleanup.spec import DcRemoval, DeEsser
+from mixchat.dsp.cleanup.stream import whole
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.tools.catalog import ToolCall, ToolContext, apply_calls
 from tests.test_cleanup import _stem
@@ -62,6 +65,36 @@ def test_a_line_smoothed_on_a_coarse_grid_is_the_full_smoothing() -> None:
                 read = _interpolated(coarse, samples=samples, **grid)
                 assert read.shape == full.shape
                 assert np.abs(read - full)[0, inside].max() <= tolerance * 0.01
+
+
+def test_dc_removal_takes_the_offset_and_drift_and_leaves_the_music_flat() -> None:
+    """Worked on block means, the removal still takes a constant offset whole and slow
+    drift well down, and passes every frequency from 25 Hz up within 0.35 dB."""
+    rate = 44100
+    t = np.arange(6 * rate) / rate
+    settled = slice(3 * rate, None)
+
+    def gain_db(freq_hz: float) -> float:
+        tone = np.stack([np.sin(2 * np.pi * freq_hz * t), np.cos(2 * np.pi * freq_hz * t)])
+        out = whole([DcStage(DcRemoval(), sample_rate=rate)], tone.astype(np.float32))
+        return 10 * math.log10(np.mean(out[:, settled] ** 2) / np.mean(tone[:, settled] ** 2))
+
+    assert gain_db(1.0) < -9.0
+    for freq_hz in (25.0, 31.5, 50.0, 100.0, 401.0, 1000.0, 15000.0):
+        assert abs(gain_db(freq_hz)) < 0.35, freq_hz
+    music = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.02
+    out = whole([DcStage(DcRemoval(), sample_rate=rate)], music[None].astype(np.float32))
+    assert abs(float(out[0, settled].mean())) < 1e-5
+
+
+def test_the_sliding_maximum_is_the_windows_maximum() -> None:
+    rng = np.random.default_rng(3)
+    for size in (5, 48, 97, 1000):
+        values = rng.standard_normal(size).astype(np.float32)
+        for width in (1, 2, 48, 50):
+            if width <= size:
+                windows = np.lib.stride_tricks.sliding_window_view(values, width)
+                assert np.array_equal(sliding_max(values, width), windows.max(axis=1))
 
 
 def test_the_noise_gates_box_sums_are_scipys_filters() -> None:
