@@ -25,9 +25,11 @@ from mixchat.dsp.cleanup.hum_removal import (
 from mixchat.dsp.cleanup.noise import box_sum, hold_after
 from mixchat.dsp.cleanup.sidechain import (
     DynamicBandStage,
+    NativeBand,
     band_envelope,
     band_envelope_over,
     bandpass_sos,
+    lowpass_sos,
 )
 from mixchat.dsp.cleanup.spec import DcRemoval, DeEsser
 from mixchat.dsp.cleanup.stream import whole
@@ -143,6 +145,24 @@ def test_the_envelope_is_worked_out_near_the_threshold_as_the_full_one() -> None
             )
             parts.append(part)
         np.testing.assert_allclose(np.concatenate(parts)[over], full[over], rtol=1e-5)
+
+
+def test_the_native_band_filters_are_the_sections_in_any_block_size() -> None:
+    """pedalboard's low-pass, and the band-pass read from its peak filter, give the float32
+    sections' samples within rounding, fed whole or in blocks of any size."""
+    rate = 44100
+    audio = 0.3 * np.random.default_rng(4).standard_normal((2, 30000)).astype(np.float32)
+    for native, sos in (
+        (NativeBand.lowpass(150.0, sample_rate=rate), lowpass_sos(150.0, rate)),
+        (NativeBand.bandpass(7000.0, 1.4, sample_rate=rate), bandpass_sos(7000.0, 1.4, rate)),
+    ):
+        expected = sosfilt(sos.astype(np.float32), audio, axis=-1)  # what the stage ran
+        whole = native.process(audio)
+        assert np.abs(whole - expected).max() < 1e-5 * np.abs(expected).max()
+        for block in (1, 7, 4410):
+            native.reset()
+            parts = [native.process(audio[:, s : s + block]) for s in range(0, 30000, block)]
+            np.testing.assert_allclose(np.concatenate(parts, axis=1), whole, rtol=0, atol=1e-7)
 
 
 def test_the_release_spans_are_the_running_maximum_over_the_whole_block() -> None:
