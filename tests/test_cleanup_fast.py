@@ -163,6 +163,9 @@ def test_the_native_band_filters_are_the_sections_in_any_block_size() -> None:
             native.reset()
             parts = [native.process(audio[:, s : s + block]) for s in range(0, 30000, block)]
             np.testing.assert_allclose(np.concatenate(parts, axis=1), whole, rtol=0, atol=1e-7)
+        native.reset()  # a block longer than the ones before it (pedalboard prepares again)
+        parts = [native.process(audio[:, a:b]) for a, b in ((0, 10), (10, 5000), (5000, 30000))]
+        np.testing.assert_allclose(np.concatenate(parts, axis=1), whole, rtol=0, atol=1e-7)
 
 
 def test_the_release_spans_are_the_running_maximum_over_the_whole_block() -> None:

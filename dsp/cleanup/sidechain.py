@@ -85,17 +85,25 @@ class NativeBand:
     def reset(self) -> None:
         self._filters: list[pb.Plugin] = []
 
+    def _filter(self) -> pb.Plugin:
+        """A new filter, prepared for NATIVE_BUFFER_FRAMES on silence (its state stays zero):
+        pedalboard prepares a plugin again, its state lost, whenever a call is longer than
+        any before it, so every later call must be no longer than this first one."""
+        plugin = self.make()
+        silence = np.zeros(NATIVE_BUFFER_FRAMES, dtype=np.float32)
+        plugin.process(silence, self.sample_rate, buffer_size=NATIVE_BUFFER_FRAMES, reset=True)
+        return plugin
+
     def process(self, block: np.ndarray) -> np.ndarray:
-        fresh = len(self._filters) != block.shape[0]
-        if fresh:
-            self._filters = [self.make() for _ in range(block.shape[0])]
+        if len(self._filters) != block.shape[0]:
+            self._filters = [self._filter() for _ in range(block.shape[0])]
         band = np.empty(block.shape, dtype=np.float32)
         for channel, plugin in enumerate(self._filters):
             band[channel] = plugin.process(
                 np.ascontiguousarray(block[channel], dtype=np.float32),
                 self.sample_rate,
                 buffer_size=NATIVE_BUFFER_FRAMES,
-                reset=fresh,
+                reset=False,
             )
         if self.peak_gain is not None:
             band -= block
