@@ -35,10 +35,11 @@ def cleaned_stem(
     audio: np.ndarray | BlockSource, cleanup: Cleanup, *, sample_rate: int
 ) -> CleanedStem | None:
     """The stem run through its clean-up, read in blocks; None when nothing is on. A long
-    read is fed in pieces of PIECE_S, which the local stages take whole."""
+    read is fed in pieces of PIECE_S, which the local stages take whole; render's shorter
+    blocks are worked out a piece ahead (each local stage's context once a piece)."""
     stages = cleanup_stages(cleanup, sample_rate=sample_rate)
     piece = int(PIECE_S * sample_rate)
-    return CleanedStem(audio, stages, piece=piece) if stages else None
+    return CleanedStem(audio, stages, piece=piece, read_ahead=piece) if stages else None
 
 
 def clean_audio(audio: np.ndarray, cleanup: Cleanup, *, sample_rate: int) -> np.ndarray:
