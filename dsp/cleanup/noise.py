@@ -298,9 +298,15 @@ class NoiseGate:
         return joined.reshape(channels, -1)[:, :length]
 
 
+GATE_PIECE_S = 3.0  # a longer block is gated in pieces: its spectra fit the caches (20 s: +40 %)
+
+
 def noise_stage(spec: NoiseReduction, *, sample_rate: int) -> PiecewiseStage:
-    """The gate over a window of each block and its context; a whole stem read at once is
-    fed in pieces, so its memory does not grow with the stem."""
+    """The gate over a window of each block and its context; a block longer than
+    GATE_PIECE_S (render's 5 s blocks, a whole stem read at once) is fed in pieces, so its
+    memory does not grow with the stem and its spectra stay in the caches (its context,
+    4 frames, is small: little is worked twice)."""
     gate = NoiseGate(spec, sample_rate=sample_rate)
     stage = LocalStage(gate, context=4 * gate.size, grid=gate.hop)
-    return PiecewiseStage(stage, piece=piece_frames(stage, sample_rate=sample_rate))
+    piece = piece_frames(stage, sample_rate=sample_rate, seconds=GATE_PIECE_S)
+    return PiecewiseStage(stage, piece=piece)

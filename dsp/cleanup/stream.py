@@ -111,9 +111,9 @@ class PiecewiseStage:
 PIECE_S = 20.0  # past a local stage's context: the longest block fed whole (render's 5 s pass)
 
 
-def piece_frames(stage: Stage, *, sample_rate: int) -> int:
-    """The longest block a local stage is fed whole: its context and PIECE_S past it."""
-    return stage.latency + int(PIECE_S * sample_rate)
+def piece_frames(stage: Stage, *, sample_rate: int, seconds: float = PIECE_S) -> int:
+    """The longest block a local stage is fed whole: its context and ``seconds`` past it."""
+    return stage.latency + int(seconds * sample_rate)
 
 
 class BlockSource(Protocol):
