@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mixchat.dsp.cleanup.clicks import declick_stage
-from mixchat.dsp.cleanup.dc import DcStage
+from mixchat.dsp.cleanup.dc import dc_stage
 from mixchat.dsp.cleanup.hum_removal import hum_stage
 from mixchat.dsp.cleanup.noise import noise_stage
 from mixchat.dsp.cleanup.rumble import deplosive_stage
@@ -17,7 +17,7 @@ from mixchat.dsp.cleanup.stream import PIECE_S, BlockSource, CleanedStem, Stage
 def cleanup_stages(cleanup: Cleanup, *, sample_rate: int) -> list[Stage]:
     stages: list[Stage] = []
     if cleanup.dc is not None:
-        stages.append(DcStage(cleanup.dc, sample_rate=sample_rate))
+        stages.append(dc_stage(cleanup.dc, sample_rate=sample_rate))
     if cleanup.hum is not None and cleanup.hum.reduction_db > 0:
         stages.append(hum_stage(cleanup.hum, sample_rate=sample_rate))
     if cleanup.declick is not None:

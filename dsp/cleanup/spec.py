@@ -16,8 +16,9 @@ class _Spec(BaseModel):
 
 
 class DcRemoval(_Spec):
-    """The stem's slow part (a 2nd-order Butterworth low-pass at ``cutoff_hz`` of its
-    block means) subtracted: removes offset and drift, far below the music."""
+    """The stem's slow part (its block means smoothed by a window whose response first
+    falls to zero at ``cutoff_hz``) subtracted: removes offset and drift, far below the
+    music."""
 
     cutoff_hz: float = Field(default=5.0, ge=2.0, le=20.0)
 
