@@ -13,6 +13,8 @@ from mixchat.dsp.cleanup.sibilance import de_esser_stage
 from mixchat.dsp.cleanup.spec import Cleanup
 from mixchat.dsp.cleanup.stream import PIECE_S, BlockSource, CleanedStem, Stage
 
+READ_AHEAD_CONTEXT_S = 1.0  # a chain reading this far around a block is worked a piece ahead
+
 
 def cleanup_stages(cleanup: Cleanup, *, sample_rate: int) -> list[Stage]:
     stages: list[Stage] = []
@@ -35,11 +37,16 @@ def cleaned_stem(
     audio: np.ndarray | BlockSource, cleanup: Cleanup, *, sample_rate: int
 ) -> CleanedStem | None:
     """The stem run through its clean-up, read in blocks; None when nothing is on. A long
-    read is fed in pieces of PIECE_S, which the local stages take whole; render's shorter
-    blocks are worked out a piece ahead (each local stage's context once a piece)."""
+    read is fed in pieces of PIECE_S, which the local stages take whole. Where a stage
+    reads far around each block (hum removal: 3.3 s either side), render's shorter blocks
+    are worked out a piece ahead, so that context is worked once a piece and not once a
+    block; other chains keep to render's blocks (a piece ahead only costs them cache)."""
     stages = cleanup_stages(cleanup, sample_rate=sample_rate)
+    if not stages:
+        return None
     piece = int(PIECE_S * sample_rate)
-    return CleanedStem(audio, stages, piece=piece, read_ahead=piece) if stages else None
+    far = sum(stage.latency for stage in stages) >= READ_AHEAD_CONTEXT_S * sample_rate
+    return CleanedStem(audio, stages, piece=piece, read_ahead=piece if far else 0)
 
 
 def clean_audio(audio: np.ndarray, cleanup: Cleanup, *, sample_rate: int) -> np.ndarray:
