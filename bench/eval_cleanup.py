@@ -20,7 +20,9 @@ under the part; see cleanup_faults.random_hum):
             third-octave bands (25 Hz-16 kHz) outside the fault that hold something (within
             50 dB of the stem's loudest band);
 then the false alarms on every clean stem of ../shared/data/real and songs, and the speed
-(CPU seconds) of a full clean-up chain against the render of its track and of its song.
+(CPU seconds, the least of SPEED_REPEATS) of the full clean-up chain and of each single-fault
+chain (one stage, as the automix adds it for one fault found) against the render of its
+track (issue 18's aim: 0.2x), read whole and inside the track's render.
 
 Run: .venv/bin/python bench/eval_cleanup.py [--quick] [--only KIND] [--split dev|held-out|both]
      [--only-speed] [--dump CASES.json]
