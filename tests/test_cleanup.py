@@ -122,6 +122,19 @@ def test_every_stage_gives_the_same_samples_in_any_block_size() -> None:
         np.testing.assert_allclose(np.concatenate(parts, axis=1), whole, atol=2e-6)
 
 
+def test_a_stem_read_ahead_gives_the_samples_of_its_blocks() -> None:
+    """Render's blocks worked out a piece ahead (and a read past the piece, and one that
+    starts elsewhere) give the samples the chain gives read block by block."""
+    rate = 44100
+    rng = np.random.default_rng(8)
+    audio = (0.1 * rng.standard_normal((2, 4 * rate)) + 0.02).astype(np.float32)
+    cleanup = _all_stages()
+    plain = CleanedStem(audio, cleanup_stages(cleanup, sample_rate=rate))
+    ahead = CleanedStem(audio, cleanup_stages(cleanup, sample_rate=rate), read_ahead=rate)
+    for start, stop in [(0, 5000), (5000, 30000), (30000, 70000), (70000, 2 * rate), (9000, 20000)]:
+        np.testing.assert_allclose(ahead.read(start, stop), plain.read(start, stop), atol=2e-6)
+
+
 def test_render_reads_the_cleaned_stem_and_keys_the_cache_on_it(tmp_path) -> None:
     rate = 44100
     t = np.arange(2 * rate) / rate

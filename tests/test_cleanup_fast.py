@@ -12,7 +12,9 @@ from scipy.ndimage import maximum_filter1d, uniform_filter
 from scipy.signal import butter, sosfilt
 
 from mixchat.dsp.cleanup.chain import clean_audio
+from mixchat.dsp.cleanup.dc import dc_stage
 from mixchat.dsp.cleanup.detect import detect_faults
+from mixchat.dsp.cleanup.frames import sliding_max
 from mixchat.dsp.cleanup.hum_removal import (
     LINE_READS_PER_HZ,
     _interpolated,
@@ -23,11 +25,14 @@ from mixchat.dsp.cleanup.hum_removal import (
 from mixchat.dsp.cleanup.noise import box_sum, hold_after
 from mixchat.dsp.cleanup.sidechain import (
     DynamicBandStage,
+    NativeBand,
     band_envelope,
     band_envelope_over,
     bandpass_sos,
+    lowpass_sos,
 )
-from mixchat.dsp.cleanup.spec import DeEsser
+from mixchat.dsp.cleanup.spec import DcRemoval, DeEsser
+from mixchat.dsp.cleanup.stream import whole
 from mixchat.dsp.state import MixState, TrackState
 from mixchat.tools.catalog import ToolCall, ToolContext, apply_calls
 from tests.test_cleanup import _stem
@@ -62,6 +67,36 @@ def test_a_line_smoothed_on_a_coarse_grid_is_the_full_smoothing() -> None:
                 read = _interpolated(coarse, samples=samples, **grid)
                 assert read.shape == full.shape
                 assert np.abs(read - full)[0, inside].max() <= tolerance * 0.01
+
+
+def test_dc_removal_takes_the_offset_and_drift_and_leaves_the_music_flat() -> None:
+    """Worked on block means, the removal still takes a constant offset whole and slow
+    drift well down, and passes every frequency from 25 Hz up within 0.05 dB."""
+    rate = 44100
+    t = np.arange(6 * rate) / rate
+    settled = slice(2 * rate, 4 * rate)  # clear of the ends (the removal reads 0.2 s ahead)
+
+    def gain_db(freq_hz: float) -> float:
+        tone = np.stack([np.sin(2 * np.pi * freq_hz * t), np.cos(2 * np.pi * freq_hz * t)])
+        out = whole([dc_stage(DcRemoval(), sample_rate=rate)], tone.astype(np.float32))
+        return 10 * math.log10(np.mean(out[:, settled] ** 2) / np.mean(tone[:, settled] ** 2))
+
+    assert gain_db(0.5) < -25.0 and gain_db(1.0) < -15.0
+    for freq_hz in (25.0, 31.5, 50.0, 100.0, 401.0, 1000.0, 15000.0):
+        assert abs(gain_db(freq_hz)) < 0.05, freq_hz
+    music = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.02
+    out = whole([dc_stage(DcRemoval(), sample_rate=rate)], music[None].astype(np.float32))
+    assert abs(float(out[0, settled].mean())) < 1e-5
+
+
+def test_the_sliding_maximum_is_the_windows_maximum() -> None:
+    rng = np.random.default_rng(3)
+    for size in (5, 48, 97, 1000):
+        values = rng.standard_normal(size).astype(np.float32)
+        for width in (1, 2, 48, 50):
+            if width <= size:
+                windows = np.lib.stride_tricks.sliding_window_view(values, width)
+                assert np.array_equal(sliding_max(values, width), windows.max(axis=1))
 
 
 def test_the_noise_gates_box_sums_are_scipys_filters() -> None:
@@ -110,6 +145,27 @@ def test_the_envelope_is_worked_out_near_the_threshold_as_the_full_one() -> None
             )
             parts.append(part)
         np.testing.assert_allclose(np.concatenate(parts)[over], full[over], rtol=1e-5)
+
+
+def test_the_native_band_filters_are_the_sections_in_any_block_size() -> None:
+    """pedalboard's low-pass, and the band-pass read from its peak filter, give the float32
+    sections' samples within rounding, fed whole or in blocks of any size."""
+    rate = 44100
+    audio = 0.3 * np.random.default_rng(4).standard_normal((2, 30000)).astype(np.float32)
+    for native, sos in (
+        (NativeBand.lowpass(150.0, sample_rate=rate), lowpass_sos(150.0, rate)),
+        (NativeBand.bandpass(7000.0, 1.4, sample_rate=rate), bandpass_sos(7000.0, 1.4, rate)),
+    ):
+        expected = sosfilt(sos.astype(np.float32), audio, axis=-1)  # what the stage ran
+        whole = native.process(audio)
+        assert np.abs(whole - expected).max() < 1e-5 * np.abs(expected).max()
+        for block in (1, 7, 4410):
+            native.reset()
+            parts = [native.process(audio[:, s : s + block]) for s in range(0, 30000, block)]
+            np.testing.assert_allclose(np.concatenate(parts, axis=1), whole, rtol=0, atol=1e-7)
+        native.reset()  # a block longer than the ones before it (pedalboard prepares again)
+        parts = [native.process(audio[:, a:b]) for a, b in ((0, 10), (10, 5000), (5000, 30000))]
+        np.testing.assert_allclose(np.concatenate(parts, axis=1), whole, rtol=0, atol=1e-7)
 
 
 def test_the_release_spans_are_the_running_maximum_over_the_whole_block() -> None:

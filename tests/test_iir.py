@@ -133,10 +133,10 @@ def test_butter2_highpass_is_scipys_section_bit_for_bit(cutoff_hz, sample_rate) 
 def test_dc_and_hum_removal_leave_scipy_signal_unimported() -> None:
     code = (
         "import sys\n"
-        "from mixchat.dsp.cleanup.dc import DcStage\n"
+        "from mixchat.dsp.cleanup.dc import dc_stage\n"
         "from mixchat.dsp.cleanup.hum_removal import notch_kernel, _kaiser\n"
         "from mixchat.dsp.cleanup.spec import DcRemoval\n"
-        "DcStage(DcRemoval(), sample_rate=44100)\n"
+        "dc_stage(DcRemoval(), sample_rate=44100)\n"
         "_kaiser(4411)\n"
         "assert 'scipy.signal' not in sys.modules, 'scipy.signal was imported'\n"
     )

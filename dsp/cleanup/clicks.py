@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from mixchat.dsp.cleanup.frames import sliding_max
 from mixchat.dsp.cleanup.spec import DeClick
 from mixchat.dsp.cleanup.stream import LocalStage, PiecewiseStage, piece_frames
 
@@ -71,7 +72,7 @@ def _difference(audio: np.ndarray) -> np.ndarray:
         np.multiply(audio[:, 1:-3], 4.0, out=term)
         fourth -= term
         fourth += audio[:, :-4]
-        diff[2:-2] = np.abs(fourth, out=fourth).max(axis=0)
+        np.abs(fourth, out=fourth).max(axis=0, out=diff[2:-2])
     return diff
 
 
@@ -85,8 +86,7 @@ def _reference_floor(peaks: np.ndarray) -> np.ndarray:
     second largest distinct peak of both sides is at least the smaller of the two sides'
     maxima (the guard blocks keep the sides apart)."""
     pad = SIDE_BLOCKS + GUARD_BLOCKS
-    side_max = np.lib.stride_tricks.sliding_window_view(_padded_sides(peaks), SIDE_BLOCKS)
-    side_max = side_max.max(axis=1)
+    side_max = sliding_max(_padded_sides(peaks), SIDE_BLOCKS)
     left = side_max[: peaks.size]
     right = side_max[2 * pad + 1 - SIDE_BLOCKS :][: peaks.size]
     return np.maximum(np.minimum(left, right), ABSOLUTE_FLOOR)

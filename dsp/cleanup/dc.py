@@ -1,6 +1,15 @@
-"""DC offset: found as the mean of each channel where the stem plays, removed by a
-2nd-order high-pass far below the music (5 Hz), which also takes out slow drift and, unlike
-subtracting a constant, leaves the silent parts of a stem at zero."""
+"""DC offset: found as the mean of each channel where the stem plays, removed by taking away
+the stem's own slow part: the means of short blocks (``LOW_RATE_HZ`` of them a second, on a
+grid fixed to the stem's start), smoothed by a centred Hann window whose response first
+falls to zero at ``cutoff_hz`` (0.4 s for the 5 Hz default), read linearly between blocks
+and subtracted. The offset goes whole and slow drift with it (20 dB down at a fifth of the
+cutoff, 47 dB at a 25th), and unlike subtracting a constant it leaves the silent parts of a
+stem at zero. The window is centred, so the part taken has no phase: from the cutoff up the
+stem passes within 0.03 dB (0.001 dB at 25 Hz for the default). Worked at the block rate,
+it costs a few passes over the samples where a recursive high-pass at the stem's rate cost
+a filter per sample; it reads half its window ahead (a local stage: the same samples in any
+block size).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp.cleanup.frames import FrameStream
 from mixchat.dsp.cleanup.spec import DcRemoval
-from mixchat.dsp.iir import butter2_highpass, sosfilt
+from mixchat.dsp.cleanup.stream import LocalStage
 from mixchat.dsp.spill import Parts, Spill
 
 BLOCK_S = 0.05
+LOW_RATE_HZ = 400.0  # the removal's block means, a second (20x the highest cutoff)
 FOUND_ABOVE = 0.003  # |offset| in full scale (-50 dBFS) ...
 FOUND_AGAINST_RMS_DB = -30.0  # ... and no more than 30 dB under the stem's level
 
@@ -81,20 +91,36 @@ def detect_dc(audio: np.ndarray, *, sample_rate: int) -> DcFinding:
     return meter.result()
 
 
-class DcStage:
-    latency = 0
+class SlowPart:
+    """The removal as a local operation over a window that starts on the block grid: the
+    blocks' means, smoothed by a Hann window (centred: no phase), read linearly between
+    blocks and subtracted."""
 
     def __init__(self, spec: DcRemoval, *, sample_rate: int) -> None:
-        self.sos = butter2_highpass(cutoff_hz=spec.cutoff_hz, sample_rate=sample_rate)
-        self.reset()
+        self.block = max(1, int(sample_rate // LOW_RATE_HZ))
+        low_rate = sample_rate / self.block
+        taps = int(round(2.0 * low_rate / spec.cutoff_hz)) | 1  # its first null at the cutoff
+        window = np.hanning(taps + 2)[1:-1]
+        self.kernel = window / window.sum()
+        self.ramp = (np.arange(self.block) / self.block).astype(np.float32)
+        self.context = (taps // 2 + 2) * self.block
 
-    def reset(self) -> None:
-        self._zi: np.ndarray | None = None
+    def __call__(self, audio: np.ndarray, start: int) -> np.ndarray:
+        del start  # windows start on the block grid; nothing else depends on the position
+        channels, length = audio.shape
+        size = self.block
+        count = -(-length // size)
+        padded = np.zeros((channels, count * size), dtype=np.float32)
+        padded[:, :length] = audio
+        means = padded.reshape(channels, count, size).mean(axis=2, dtype=np.float64)
+        smooth = np.stack([np.convolve(row, self.kernel, mode="same") for row in means])
+        smooth = np.concatenate([smooth, smooth[:, -1:]], axis=1).astype(np.float32)
+        slow = (smooth[:, 1:] - smooth[:, :-1])[:, :, None] * self.ramp
+        slow += smooth[:, :-1, None]
+        out = slow.reshape(channels, -1)[:, :length]
+        return np.subtract(audio, out, out=out)
 
-    def process(self, block: np.ndarray) -> np.ndarray:
-        if block.shape[1] == 0:
-            return block
-        if self._zi is None:
-            self._zi = np.zeros((self.sos.shape[0], block.shape[0], 2))
-        out, self._zi = sosfilt(self.sos, block, axis=-1, zi=self._zi)
-        return out.astype(np.float32, copy=False)
+
+def dc_stage(spec: DcRemoval, *, sample_rate: int) -> LocalStage:
+    slow = SlowPart(spec, sample_rate=sample_rate)
+    return LocalStage(slow, context=slow.context, grid=slow.block)

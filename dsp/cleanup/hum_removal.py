@@ -153,6 +153,19 @@ def _powers(phasor: np.ndarray, count: int) -> np.ndarray:
     return out
 
 
+def _playing(audio: np.ndarray, step: int) -> np.ndarray:
+    """Per ``step`` samples (the last ones may be fewer): whether any channel holds a sample
+    that is not zero."""
+    channels, length = audio.shape
+    whole = length // step * step
+    playing = np.empty(-(-length // step), dtype=bool)
+    nonzero = np.not_equal(audio[:, :whole], 0.0).reshape(channels, -1, step)
+    playing[: whole // step] = nonzero.any(axis=(0, 2))
+    if whole < length:
+        playing[-1] = bool(np.any(audio[:, whole:]))
+    return playing
+
+
 class HumRemover:
     """The removal as a local operation over a window that starts on the low rate's grid."""
 
@@ -235,8 +248,7 @@ class HumRemover:
         cycles = np.mod(self.f0 * positions / self.sample_rate, 1.0)
         # where the stem plays: digital silence (before and after it, in its gaps) holds
         # no hum, so the estimates lean on the playing side only and silence stays silent
-        loudest = np.pad(np.abs(out).max(axis=0), (0, -length % self.step))
-        playing = loudest.reshape(-1, self.step).max(axis=1) > 0.0
+        playing = _playing(out, self.step)
         weight = np.zeros(low.shape[1], dtype=np.float32)
         weight[: min(playing.size, weight.size)] = playing[: weight.size]
         low = low * weight

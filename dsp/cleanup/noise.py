@@ -263,16 +263,20 @@ class NoiseGate:
         del start  # windows start on the hop grid; nothing else depends on the position
         channels, length = audio.shape
         count = (length - self.size) // self.hop + 1
-        out = np.zeros_like(audio, dtype=np.float32)
         if count < 2:
-            return out
+            return np.zeros_like(audio, dtype=np.float32)
         frames = np.lib.stride_tricks.sliding_window_view(audio, self.size, axis=1)[:, :: self.hop][
             :, :count
         ]
         spectrum = fft.rfft(frames * self.window, axis=-1)
-        power = np.square(spectrum.real)
-        power += np.square(spectrum.imag)
-        power = power.mean(axis=0) if channels > 1 else power[0]
+        power = np.square(spectrum.real[0])
+        power += np.square(spectrum.imag[0])
+        if channels > 1:  # the channels' mean, added in the order np.mean adds them
+            for channel in range(1, channels):
+                other = np.square(spectrum.real[channel])
+                other += np.square(spectrum.imag[channel])
+                power += other
+            power /= np.float32(channels)
         # a sound is judged on its neighbourhood (noise's own peaks average out, a partial
         # does not), kept open HOLD frames after it (its decay rides under the threshold)
         power = box_sum(box_sum(power, POWER_SMOOTH[0], axis=0), POWER_SMOOTH[1], axis=1)
@@ -286,18 +290,23 @@ class NoiseGate:
         shaped = shaped.astype(np.float32, copy=False)
         shaped *= self.window
         half = self.hop
-        joined = np.zeros((channels, count + 1, half), dtype=np.float32)
-        joined[:, :count] += shaped[:, :, :half]
-        joined[:, 1:] += shaped[:, :, half:]
-        flat = joined.reshape(channels, -1)
-        usable = min(flat.shape[1], length)
-        out[:, :usable] = flat[:, :usable]
-        return out
+        rows = max(count + 1, -(-length // half))  # the window's length at least: the output
+        joined = np.empty((channels, rows, half), dtype=np.float32)
+        joined[:, :count] = shaped[:, :, :half]
+        joined[:, count:] = 0.0
+        joined[:, 1 : count + 1] += shaped[:, :, half:]
+        return joined.reshape(channels, -1)[:, :length]
+
+
+GATE_PIECE_S = 3.0  # a longer block is gated in pieces: its spectra fit the caches (20 s: +40 %)
 
 
 def noise_stage(spec: NoiseReduction, *, sample_rate: int) -> PiecewiseStage:
-    """The gate over a window of each block and its context; a whole stem read at once is
-    fed in pieces, so its memory does not grow with the stem."""
+    """The gate over a window of each block and its context; a block longer than
+    GATE_PIECE_S (render's 5 s blocks, a whole stem read at once) is fed in pieces, so its
+    memory does not grow with the stem and its spectra stay in the caches (its context,
+    4 frames, is small: little is worked twice)."""
     gate = NoiseGate(spec, sample_rate=sample_rate)
     stage = LocalStage(gate, context=4 * gate.size, grid=gate.hop)
-    return PiecewiseStage(stage, piece=piece_frames(stage, sample_rate=sample_rate))
+    piece = piece_frames(stage, sample_rate=sample_rate, seconds=GATE_PIECE_S)
+    return PiecewiseStage(stage, piece=piece)

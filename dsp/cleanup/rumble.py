@@ -16,7 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp import fft
 from mixchat.dsp.cleanup.frames import FrameStream, dilated, hann, running_median
-from mixchat.dsp.cleanup.sidechain import DynamicBandStage, EnvelopePeaks, lowpass_sos
+from mixchat.dsp.cleanup.sidechain import (
+    DynamicBandStage,
+    EnvelopePeaks,
+    NativeBand,
+    lowpass_sos,
+)
 from mixchat.dsp.cleanup.spec import DePlosive
 from mixchat.dsp.spill import Parked, Spill
 
@@ -206,4 +211,6 @@ def detect_rumble(audio: np.ndarray, *, sample_rate: int, role: str) -> RumbleFi
 
 
 def deplosive_stage(spec: DePlosive, *, sample_rate: int) -> DynamicBandStage:
-    return DynamicBandStage(spec, lowpass_sos(spec.cutoff_hz, sample_rate), sample_rate=sample_rate)
+    sos = lowpass_sos(spec.cutoff_hz, sample_rate)
+    native = NativeBand.lowpass(spec.cutoff_hz, sample_rate=sample_rate)
+    return DynamicBandStage(spec, sos, sample_rate=sample_rate, native=native)

@@ -22,7 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mixchat.dsp import fft
 from mixchat.dsp.cleanup.frames import FrameStream
-from mixchat.dsp.cleanup.sidechain import DynamicBandStage, EnvelopePeaks, bandpass_sos
+from mixchat.dsp.cleanup.sidechain import (
+    DynamicBandStage,
+    EnvelopePeaks,
+    NativeBand,
+    bandpass_sos,
+)
 from mixchat.dsp.cleanup.spec import DeEsser
 
 BAND_HZ = (5000.0, 10000.0)
@@ -160,4 +165,5 @@ def detect_sibilance(audio: np.ndarray, *, sample_rate: int) -> SibilanceFinding
 
 def de_esser_stage(spec: DeEsser, *, sample_rate: int) -> DynamicBandStage:
     sos = bandpass_sos(spec.freq_hz, spec.q, sample_rate)
-    return DynamicBandStage(spec, sos, sample_rate=sample_rate)
+    native = NativeBand.bandpass(spec.freq_hz, spec.q, sample_rate=sample_rate)
+    return DynamicBandStage(spec, sos, sample_rate=sample_rate, native=native)

@@ -15,8 +15,10 @@ maximum: r[n] = max(g[n], r[n-1] - rate) = max over k <= n of (g[k] - rate (n - 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
+import pedalboard as pb
 
 from mixchat.dsp.cleanup.frames import PeakFrames
 from mixchat.dsp.cleanup.spec import DynamicBand
@@ -25,9 +27,13 @@ from mixchat.dsp.iir import one_pole, sosfilt
 _DB_PER_NEPER = 20.0 / math.log(10.0)
 
 
+def _bandpass_hz(freq_hz: float, sample_rate: int) -> float:
+    return min(freq_hz, 0.45 * sample_rate)
+
+
 def bandpass_sos(freq_hz: float, q: float, sample_rate: int) -> np.ndarray:
     """RBJ constant 0 dB peak band-pass as one second-order section."""
-    w0 = 2.0 * math.pi * min(freq_hz, 0.45 * sample_rate) / sample_rate
+    w0 = 2.0 * math.pi * _bandpass_hz(freq_hz, sample_rate) / sample_rate
     alpha = math.sin(w0) / (2.0 * q)
     b = np.array([alpha, 0.0, -alpha])
     a = np.array([1.0 + alpha, -2.0 * math.cos(w0), 1.0 - alpha])
@@ -40,6 +46,69 @@ def lowpass_sos(cutoff_hz: float, sample_rate: int) -> np.ndarray:
     b0 = k / (1.0 + k)
     a1 = (k - 1.0) / (1.0 + k)
     return np.array([[b0, b0, 0.0, 1.0, a1, 0.0]])
+
+
+NATIVE_BUFFER_FRAMES = 1 << 16  # pedalboard's per-buffer overhead, as the render's inserts
+PEAK_GAIN = 16.0  # the peak filter the band-pass is read from: the larger, the less cancels
+
+
+class NativeBand:
+    """A band filter ``F`` run by pedalboard's native filters, one per channel on its own row
+    (1-D: no channel layout to guess, whatever the block), their state kept between blocks:
+    about twice as fast as scipy's ``sosfilt`` kernel, within float32 rounding of it (the
+    same transposed direct form). ``lowpass`` is pedalboard's first-order low-pass, the same
+    bilinear section as ``lowpass_sos``; ``bandpass`` is the RBJ band-pass of
+    ``bandpass_sos`` read from a peak filter of gain A^2 and Q / A, which has its poles and
+    exceeds 1 by (A^2 - 1) times it: (peak(x) - x) / (A^2 - 1)."""
+
+    def __init__(
+        self, make: Callable[[], pb.Plugin], *, sample_rate: int, peak_gain: float | None = None
+    ) -> None:
+        self.make, self.sample_rate, self.peak_gain = make, sample_rate, peak_gain
+        self.reset()
+
+    @classmethod
+    def lowpass(cls, cutoff_hz: float, *, sample_rate: int) -> NativeBand:
+        return cls(lambda: pb.LowpassFilter(cutoff_frequency_hz=cutoff_hz), sample_rate=sample_rate)
+
+    @classmethod
+    def bandpass(cls, freq_hz: float, q: float, *, sample_rate: int) -> NativeBand:
+        centre_hz = _bandpass_hz(freq_hz, sample_rate)
+        gain_db = 20.0 * math.log10(PEAK_GAIN)
+        wide_q = q / math.sqrt(PEAK_GAIN)
+        return cls(
+            lambda: pb.PeakFilter(cutoff_frequency_hz=centre_hz, gain_db=gain_db, q=wide_q),
+            sample_rate=sample_rate,
+            peak_gain=PEAK_GAIN,
+        )
+
+    def reset(self) -> None:
+        self._filters: list[pb.Plugin] = []
+
+    def _filter(self) -> pb.Plugin:
+        """A new filter, prepared for NATIVE_BUFFER_FRAMES on silence (its state stays zero):
+        pedalboard prepares a plugin again, its state lost, whenever a call is longer than
+        any before it, so every later call must be no longer than this first one."""
+        plugin = self.make()
+        silence = np.zeros(NATIVE_BUFFER_FRAMES, dtype=np.float32)
+        plugin.process(silence, self.sample_rate, buffer_size=NATIVE_BUFFER_FRAMES, reset=True)
+        return plugin
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        if len(self._filters) != block.shape[0]:
+            self._filters = [self._filter() for _ in range(block.shape[0])]
+        band = np.empty(block.shape, dtype=np.float32)
+        for channel, plugin in enumerate(self._filters):
+            band[channel] = plugin.process(
+                np.ascontiguousarray(block[channel], dtype=np.float32),
+                self.sample_rate,
+                buffer_size=NATIVE_BUFFER_FRAMES,
+                reset=False,
+            )
+        if self.peak_gain is not None:
+            band -= block
+            band *= np.float32(1.0 / (self.peak_gain - 1.0))
+        return band
 
 
 def band_envelope(
@@ -138,9 +207,18 @@ class EnvelopePeaks:
 class DynamicBandStage:
     latency = 0
 
-    def __init__(self, spec: DynamicBand, sos: np.ndarray, *, sample_rate: int) -> None:
+    def __init__(
+        self,
+        spec: DynamicBand,
+        sos: np.ndarray,
+        *,
+        sample_rate: int,
+        native: NativeBand | None = None,
+    ) -> None:
+        """``sos``: the band filter; ``native``, when given, runs the same filter faster."""
         self.spec = spec
         self.sos = np.asarray(sos, dtype=np.float32)  # float32 all through: no copies
+        self.native = native
         self.sample_rate = sample_rate
         self.rate_db = _DB_PER_NEPER / (spec.release_ms * sample_rate / 1000.0)
         self.threshold = float(np.float32(10.0 ** (spec.threshold_db / 10.0)))
@@ -148,6 +226,8 @@ class DynamicBandStage:
 
     def reset(self) -> None:
         self._filter_zi: np.ndarray | None = None
+        if self.native is not None:
+            self.native.reset()
         self._env_zi: np.ndarray | None = None
         self._last_reduction = 0.0
 
@@ -199,13 +279,18 @@ class DynamicBandStage:
             out[first : first + reduction.size] = reduction
         return out
 
-    def process(self, block: np.ndarray) -> np.ndarray:
-        if block.shape[1] == 0:
-            return block
+    def _band(self, block: np.ndarray) -> np.ndarray:
+        if self.native is not None:
+            return self.native.process(block)
         if self._filter_zi is None:
             self._filter_zi = np.zeros((self.sos.shape[0], block.shape[0], 2), np.float32)
         band, self._filter_zi = sosfilt(self.sos, block, axis=-1, zi=self._filter_zi)
-        band = band.astype(np.float32, copy=False)
+        return np.asarray(band, dtype=np.float32)
+
+    def process(self, block: np.ndarray) -> np.ndarray:
+        if block.shape[1] == 0:
+            return block
+        band = self._band(block)
         power, self._env_zi = band_envelope_over(
             band,
             threshold=self.threshold,

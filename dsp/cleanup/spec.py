@@ -16,7 +16,9 @@ class _Spec(BaseModel):
 
 
 class DcRemoval(_Spec):
-    """A 2nd-order Butterworth high-pass far below the music (removes offset and drift)."""
+    """The stem's slow part (its block means smoothed by a window whose response first
+    falls to zero at ``cutoff_hz``) subtracted: removes offset and drift, far below the
+    music."""
 
     cutoff_hz: float = Field(default=5.0, ge=2.0, le=20.0)
 

@@ -111,9 +111,9 @@ class PiecewiseStage:
 PIECE_S = 20.0  # past a local stage's context: the longest block fed whole (render's 5 s pass)
 
 
-def piece_frames(stage: Stage, *, sample_rate: int) -> int:
-    """The longest block a local stage is fed whole: its context and PIECE_S past it."""
-    return stage.latency + int(PIECE_S * sample_rate)
+def piece_frames(stage: Stage, *, sample_rate: int, seconds: float = PIECE_S) -> int:
+    """The longest block a local stage is fed whole: its context and ``seconds`` past it."""
+    return stage.latency + int(seconds * sample_rate)
 
 
 class BlockSource(Protocol):
@@ -137,12 +137,15 @@ class CleanedStem:
         stages: Sequence[Stage],
         *,
         piece: int = CHAIN_PIECE_FRAMES,
+        read_ahead: int = 0,
     ) -> None:
         self.audio = audio
         self.stages = list(stages)
         self.piece = max(int(piece), 1)
+        self.read_ahead = max(int(read_ahead), 0)
         self.latency = sum(stage.latency for stage in self.stages)
         self._next = 0
+        self._ahead: np.ndarray | None = None  # output already worked out, from ``_next`` on
         self._restart()
 
     def _restart(self) -> None:
@@ -187,7 +190,37 @@ class CleanedStem:
             filled += done.shape[1]
         return out if out is not None else self._run(self._feed(stop, stop))
 
+    def _frames(self) -> int | None:
+        """The stem's length, where the reader says (reads past it are not worked ahead)."""
+        if isinstance(self.audio, np.ndarray):
+            return int(self.audio.shape[1])
+        frames = getattr(self.audio, "frames", None)
+        return int(frames) if isinstance(frames, int) else None
+
     def read(self, start: int, stop: int) -> np.ndarray:
+        """Output positions [start, stop). With ``read_ahead``, a short read works out up to
+        ``read_ahead`` samples (no further than the stem's end) and the reads that continue
+        it are handed that: a local stage then works over its context once per long span
+        instead of once per render block (the same samples, as in any block size)."""
+        ahead = self._ahead
+        if ahead is not None and start == self._next - ahead.shape[1]:
+            if stop - start <= ahead.shape[1]:
+                out = ahead[:, : stop - start]
+                self._ahead = ahead[:, stop - start :] if stop - start < ahead.shape[1] else None
+                return out
+            return np.concatenate([ahead, self.read(self._next, stop)], axis=1)
+        self._ahead = None
+        frames = self._frames() if self.read_ahead else None
+        until = stop
+        if frames is not None and stop - start < self.read_ahead and stop < frames:
+            until = min(start + self.read_ahead, frames)
+        out = self._read(start, until)
+        if until > stop:
+            self._ahead = out[:, stop - start :]
+            out = out[:, : stop - start]
+        return out
+
+    def _read(self, start: int, stop: int) -> np.ndarray:
         if start == 0:  # from the top: one pass, the stages' heads dropped on the way
             self._restart()
             out = self._run_span(0, stop + self.latency)
