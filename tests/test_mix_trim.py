@@ -101,9 +101,11 @@ def test_a_state_saved_before_the_trim_loads_and_renders_as_it_did(song) -> None
     loaded = MixState.model_validate(saved)
     assert loaded == base.state and loaded.master.trim_db == 0.0
     assert loaded.model_dump_json() == base.state.model_dump_json()
-    plain = song.engine.render(loaded, master=False, keep_mix=False).premaster
+    # kept renders: a throwaway (keep_mix=False) has a pre-master only when its mix happens
+    # to be in the cache still, which depends on what the cache evicted before
+    plain = song.engine.render(loaded, master=False).premaster
     zero = loaded.with_master(trim_db=0.0)
-    again = song.engine.render(zero, master=False, keep_mix=False).premaster
+    again = song.engine.render(zero, master=False).premaster
     assert np.array_equal(plain, again)
     cached = song.engine.render(loaded, master=False)
     assert np.array_equal(plain, cached.premaster_block(0, cached.frames))
