@@ -196,20 +196,6 @@ def test_vocal_buried_in_the_chorus() -> None:
     assert Overlap(a="Guitar", b="Vocal") in plan.measures
 
 
-@pytest.mark.parametrize(
-    "brief",
-    [
-        "the vocal gets buried in the bridge",
-        "drums too loud in the bridge",
-        "make the bridge bigger",
-    ],
-)
-def test_a_section_the_song_lacks_asks_back_instead_of_moving_the_whole_song(brief) -> None:
-    _, plan = plan_for(brief)
-    assert plan.calls == []
-    assert "no bridge" in plan.message and "chorus" in plan.message
-
-
 def test_more_delay_in_the_chorus_automates_the_delay_send_there() -> None:
     state = context("").state.with_track("Vocal", delay_send_db=-20.0)
     _, plan = plan_for("more delay on the vocal in the chorus", state=state)

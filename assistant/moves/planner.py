@@ -16,13 +16,7 @@ from mixchat.assistant.moves.dynamics import (
     saturation_move,
 )
 from mixchat.assistant.moves.followup import blend, blend_call, diff_measures
-from mixchat.assistant.moves.level import (
-    buried_move,
-    level_db,
-    level_move,
-    missing_section,
-    section_args,
-)
+from mixchat.assistant.moves.level import buried_move, level_db, level_move
 from mixchat.assistant.moves.masking import carve
 from mixchat.assistant.moves.mood import MOODS as MOOD_FACETS
 from mixchat.assistant.moves.mood import mood_move, reverb_tone_move
@@ -275,14 +269,6 @@ class OfflinePlanner:
                 # "bring the synth up and everything else down": the rest is the rest of them
                 names = [n for n in names if n not in raised_apart] or names
             if names == []:
-                continue
-            if clause.sections and all(section_args(heard, r) is None for r in clause.sections):
-                # "buried in the bridge" on a song with none: ask, rather than move the
-                # whole song on a guess
-                lines.extend(
-                    f"{missing_section(heard, r)}: say which part of the song you mean"
-                    for r in clause.sections
-                )
                 continue
             said_faders: list[ToolCall] = []
             for ask in clause.asks:
