@@ -657,29 +657,5 @@ class Engine:
     def insert_output(self, track: TrackState) -> np.ndarray:
         """A track after its inserts (before fader, pan and automation), whole, in memory:
         from the track cache, or its inserts run now (and cached when there is room)."""
-        stem = self.stem_sources()[track.name]
-        path = self.tracks_dir / f"track-{self.insert_key(track)}.npy"
-        if has_inserts(track):
-            reader = open_reader(path, shape=(stem.channels, stem.frames))
-            if reader is not None:
-                return reader.read(0, stem.frames)
-        with ExitStack() as stack:
-            output = TrackOutput(
-                track=track,
-                stem=stem,
-                insert_key=self.insert_key(track),
-                sample_rate=self.meta.sample_rate,
-                frames=stem.frames,
-                cache=self.tracks_dir,
-                budget=self.budget,
-                stack=stack,
-                meter=None,
-            )
-            block = block_frames(sample_rate=self.meta.sample_rate)
-            return np.concatenate(
-                [
-                    output.block(start, min(start + block, stem.frames))
-                    for start in range(0, stem.frames, block)
-                ],
-                axis=1,
-            )
+        pieces = list(self.insert_blocks(track))
+        return np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0]
