@@ -172,7 +172,9 @@ def test_the_release_spans_are_the_running_maximum_over_the_whole_block() -> Non
     """r[n] = max(g[n], r[n-1] - rate): the spans' reductions within 1e-3 dB of the formula
     run over every sample, zero outside them, and the release carried between blocks."""
     stage = DynamicBandStage(
-        DeEsser(threshold_db=-30.0), bandpass_sos(7000.0, 1.4, 44100), sample_rate=44100
+        DeEsser(threshold_db=-30.0),
+        NativeBand.bandpass(7000.0, 1.4, sample_rate=44100),
+        sample_rate=44100,
     )
     rng = np.random.default_rng(2)
     threshold = 10.0 ** (-30.0 / 10.0)

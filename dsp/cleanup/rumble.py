@@ -211,6 +211,5 @@ def detect_rumble(audio: np.ndarray, *, sample_rate: int, role: str) -> RumbleFi
 
 
 def deplosive_stage(spec: DePlosive, *, sample_rate: int) -> DynamicBandStage:
-    sos = lowpass_sos(spec.cutoff_hz, sample_rate)
-    native = NativeBand.lowpass(spec.cutoff_hz, sample_rate=sample_rate)
-    return DynamicBandStage(spec, sos, sample_rate=sample_rate, native=native)
+    band = NativeBand.lowpass(spec.cutoff_hz, sample_rate=sample_rate)
+    return DynamicBandStage(spec, band, sample_rate=sample_rate)

@@ -164,6 +164,5 @@ def detect_sibilance(audio: np.ndarray, *, sample_rate: int) -> SibilanceFinding
 
 
 def de_esser_stage(spec: DeEsser, *, sample_rate: int) -> DynamicBandStage:
-    sos = bandpass_sos(spec.freq_hz, spec.q, sample_rate)
-    native = NativeBand.bandpass(spec.freq_hz, spec.q, sample_rate=sample_rate)
-    return DynamicBandStage(spec, sos, sample_rate=sample_rate, native=native)
+    band = NativeBand.bandpass(spec.freq_hz, spec.q, sample_rate=sample_rate)
+    return DynamicBandStage(spec, band, sample_rate=sample_rate)

@@ -207,27 +207,17 @@ class EnvelopePeaks:
 class DynamicBandStage:
     latency = 0
 
-    def __init__(
-        self,
-        spec: DynamicBand,
-        sos: np.ndarray,
-        *,
-        sample_rate: int,
-        native: NativeBand | None = None,
-    ) -> None:
-        """``sos``: the band filter; ``native``, when given, runs the same filter faster."""
+    def __init__(self, spec: DynamicBand, band: NativeBand, *, sample_rate: int) -> None:
+        """``band``: the filter that picks the band the stage listens to and reduces."""
         self.spec = spec
-        self.sos = np.asarray(sos, dtype=np.float32)  # float32 all through: no copies
-        self.native = native
+        self.band = band
         self.sample_rate = sample_rate
         self.rate_db = _DB_PER_NEPER / (spec.release_ms * sample_rate / 1000.0)
         self.threshold = float(np.float32(10.0 ** (spec.threshold_db / 10.0)))
         self.reset()
 
     def reset(self) -> None:
-        self._filter_zi: np.ndarray | None = None
-        if self.native is not None:
-            self.native.reset()
+        self.band.reset()
         self._env_zi: np.ndarray | None = None
         self._last_reduction = 0.0
 
@@ -279,18 +269,10 @@ class DynamicBandStage:
             out[first : first + reduction.size] = reduction
         return out
 
-    def _band(self, block: np.ndarray) -> np.ndarray:
-        if self.native is not None:
-            return self.native.process(block)
-        if self._filter_zi is None:
-            self._filter_zi = np.zeros((self.sos.shape[0], block.shape[0], 2), np.float32)
-        band, self._filter_zi = sosfilt(self.sos, block, axis=-1, zi=self._filter_zi)
-        return np.asarray(band, dtype=np.float32)
-
     def process(self, block: np.ndarray) -> np.ndarray:
         if block.shape[1] == 0:
             return block
-        band = self._band(block)
+        band = self.band.process(block)
         power, self._env_zi = band_envelope_over(
             band,
             threshold=self.threshold,
