@@ -138,7 +138,7 @@ def extra_measures(
         elif isinstance(measure, TrackPan | TrackWidth):
             if measure.track not in {t.name for t in state.audible_tracks()}:
                 continue
-            quoted = pan_balance_from if isinstance(measure, TrackPan) else width_from
+            quoted = placed_pan_db if isinstance(measure, TrackPan) else placed_side_mid_db
             old_track, new_track = parent.state.track(measure.track), state.track(measure.track)
             if placed is None:
                 placed = placed_energies(engine, _placement_tracks(parent.state, state, measures))
@@ -212,28 +212,20 @@ def placed_energies(
     return found
 
 
-def _energies(engine: Engine, track: TrackState) -> ChannelEnergies:
-    return placed_energies(engine, [track])[(engine.insert_key(track), track.pan, track.width)]
-
-
-def pan_balance_from(energies: ChannelEnergies) -> float:
+def placed_pan_db(energies: ChannelEnergies) -> float:
     """Left-minus-right level (dB) of placed energies."""
     return round(10 * np.log10(max(energies.left, 1e-20) / max(energies.right, 1e-20)), 2)
 
 
-def width_from(energies: ChannelEnergies) -> float:
+def placed_side_mid_db(energies: ChannelEnergies) -> float:
     """Side/mid ratio (dB) of placed energies."""
     return round(side_mid_db_from(energies), 2)
 
 
-def pan_balance_db(engine: Engine, track: TrackState) -> float:
-    """The track's left-minus-right level (dB) as placed in the mix."""
-    return pan_balance_from(_energies(engine, track))
-
-
 def track_width_db(engine: Engine, track: TrackState) -> float:
     """The track's own side/mid ratio (dB) as placed in the mix."""
-    return width_from(_energies(engine, track))
+    placed = placed_energies(engine, [track])
+    return placed_side_mid_db(placed[(engine.insert_key(track), track.pan, track.width)])
 
 
 def _bands_before_after(
