@@ -28,10 +28,10 @@ _PHRASES: tuple[tuple[str, str], ...] = (
     ),
     (
         "clicks",
-        # "more click on the kick" is its attack; "the clicks on the bass" are a fault
+        # "more click" is an attack; "the clicks on the bass" are a fault (a single click
+        # beside the kick is its attack: ``_fault_clicks``)
         r"(?<!more )(?<!some )(?<!needs )(?<!need )(?<!add )(?<!the )(?<!much )(?<!no )"
-        r"(?<!enough )(?<!any )(?<!kick )(?<!kick's )(?<!kicks )(?<!beater )\bclick\b"
-        r"(?! (?:on|of|in) the (?:kick|beater))|"
+        r"(?<!enough )(?<!any )\bclick\b|"
         r"(?<!more )(?<!some )(?<!add )\bclick(?:s|ing)\b(?! (?:on|of|in) the (?:kick|beater))|"
         r"\bcrackl\w*|\bticks\b|\bpops and clicks\b|\bclicks and pops\b",
     ),
