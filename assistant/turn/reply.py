@@ -203,8 +203,9 @@ def compose_reply(
 ) -> str:
     lines = []
     for change in changes:  # the plan's message repeats the reasons listed below
-        if change.reason:
-            message = message.replace(change.reason, "")
+        if change.reason:  # as said, or opening a sentence there ("vocals carries ...")
+            for said in (change.reason, change.reason[0].upper() + change.reason[1:]):
+                message = message.replace(said, "")
     message = " ".join(message.split())
     message = re.sub(r"^[\s.;:,]+", "", re.sub(r"\.(?:\s*\.)+", ".", message))  # reasons gone
     if message:
