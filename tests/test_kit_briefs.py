@@ -107,3 +107,15 @@ def test_cymbals_that_cannot_be_heard_lift_the_kits_top(songs: Songs) -> None:
     base = song.base_version().metrics
     kit = power_sum_db([metrics["tracks"]["drums"]["lufs"]]) - base["tracks"]["drums"]["lufs"]
     assert abs(kit) <= 1.0, f"kit loudness moved {kit:+.1f} LU"
+
+
+@pytest.mark.parametrize("brief", ["the kick is missing its click", "more click on the kick"])
+def test_the_kicks_click_lifts_the_kits_presence_not_its_fader(songs: Songs, brief: str) -> None:
+    song = kit_song(songs, KITS[0])
+    result = handle_brief(song.session, brief, parent=song.base)
+    assert result.version is not None, result.reply
+    click_before = track_range_db(song, song.base, ["drums"], 2000, 6000)
+    click_after = track_range_db(song, result.version, ["drums"], 2000, 6000)
+    assert click_after - click_before >= 1.5, f"kit 2-6 kHz {click_before:.1f}→{click_after:.1f}"
+    before = song.session.load(song.base).state.track("drums").gain_db
+    assert song.session.load(result.version).state.track("drums").gain_db == before

@@ -84,6 +84,25 @@ def test_a_level_on_a_noun_that_is_no_part_asks_which_part(songs) -> None:
 
 
 @pytest.mark.parametrize(
+    "brief", ["make the flute brighter", "cut 300 on the sax", "more trumpets in the chorus"]
+)
+def test_an_instrument_the_session_does_not_have_is_asked_back(songs, brief) -> None:
+    song = songs["song_1"]
+    result = handle_brief(song.session, brief, parent=song.base)
+    assert result.version is None and not result.tool_calls
+    assert "There is no" in result.reply and "Lead_Synth" in result.reply
+
+
+def test_an_instrument_said_beside_a_part_is_left_out_and_said(songs) -> None:
+    song = songs["song_1"]
+    result = handle_brief(
+        song.session, "make the vocal brighter and the sax louder", parent=song.base
+    )
+    assert {c.args["track"] for c in result.tool_calls} == {"Lead_Vocal_Main"}
+    assert "There is no sax among your tracks" in result.reply
+
+
+@pytest.mark.parametrize(
     "brief",
     [
         "the lead should be the loudest thing after the vocal",

@@ -43,7 +43,7 @@ from mixchat.assistant.reading.reader import (
     read_brief,
 )
 from mixchat.assistant.reading.structure import LOW_PARTS
-from mixchat.assistant.reading.vocab import DRUM_ROLES, MOODS, VOCAL_ROLES
+from mixchat.assistant.reading.vocab import DRUM_ROLES, INSTRUMENT_NOUNS, MOODS, VOCAL_ROLES
 from mixchat.tools.base import ToolCall
 
 APPROXIMATE_SCALE = 0.5
@@ -220,6 +220,11 @@ class OfflinePlanner:
     def _change(self, reading: BriefReading, context: PlanContext, *, scale: float) -> Plan:
         moves = MoveSet()
         lines: list[str] = []
+        for noun in dict.fromkeys(reading.unplaced):
+            lines.append(
+                f"There is no {noun} among your tracks, so I left the {noun} alone; name its "
+                "track if it goes by another name."
+            )
         for word, canonical in reading.approximations:
             lines.append(
                 f"I read '{word}' as '{canonical}' and made a small move; "
@@ -454,7 +459,7 @@ def plan_ask(
             out.extend(plan_ask(ask, clause, context, rest, excluded, amount, scale))
         return out
     if concept == "presence" and names:
-        return _named_presence(context, names, d, amount)
+        return _named_presence(context, names, d, amount, attack=ask.word in _ATTACK_WORDS)
     if concept == "punch" and clause.sections and not names:
         concept = "energy"
     if concept == "lexicon":
@@ -738,10 +743,19 @@ def _mix_eq(ask, context: PlanContext, amount: float) -> MoveSet:
     )
 
 
-def _named_presence(context: PlanContext, names: list[str], d: int, amount: float) -> MoveSet:
+# a drum's attack: its presence range only ("the kick is missing its click"); the fader would
+# lift the whole kit when the kick shares a stem with it
+_ATTACK_WORDS = frozenset({"click", "clicky", "beater"})
+
+
+def _named_presence(
+    context: PlanContext, names: list[str], d: int, amount: float, *, attack: bool
+) -> MoveSet:
     """ "More presence on the vocal", "the hats are too present", "bring the keys forward":
     the part's presence range and its level against the rest, together."""
     out = shelf_move(context, "presence", direction=d, amount=amount, names=names)
+    if attack:
+        return out
     level = level_move(context, names, delta_db=level_db(amount, None, d), sections=(), excluded=[])
     out.extend(level)
     out.level_change = False
@@ -955,6 +969,12 @@ def clarify(reading: BriefReading, *, tracks: Sequence[str] = ()) -> Plan:
         noun = reading.unplaced[0]
         more = f" and {len(tracks) - 8} more" if len(tracks) > 8 else ""
         named = f" ({', '.join(tracks[:8])}{more})" if tracks else ""
+        if noun in INSTRUMENT_NOUNS:
+            return Plan(
+                intent="clarify",
+                message=f"There is no {noun} among your tracks{named}. If it is one of them, "
+                "name that track and I will move it. Nothing changed.",
+            )
         return Plan(
             intent="clarify",
             message=f"I can't tell which part 'the {noun}' is. Name the track{named} and "

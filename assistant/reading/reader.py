@@ -53,6 +53,7 @@ from mixchat.assistant.reading.vocab import (
     DEFAULT_AMOUNT,
     FAULTS,
     GROUP_WORDS,
+    INSTRUMENT_NOUNS,
     MIX_WORDS,
     MOODS,
     ORDINALS,
@@ -1344,19 +1345,21 @@ _SUBJECT = lazy_pattern(r"^\s*(?:the|my|our|that|this|those|these)\s+(?P<noun>[a
 def _unknown_subject(
     text: str, targets: tuple[TargetRef, ...], asks: list[Ask], unknown: list[str]
 ) -> str:
-    """A level said of a noun the reader does not know ("the riff", "the solo") and of no part
-    it knows: a guess at the whole mix would be a large move on a misreading. The noun, or
-    "" when it is not that."""
+    """A level said of a noun the reader does not know ("the riff", "the solo"), or any ask
+    said of an instrument the session has no part for ("make the flute brighter", "cut 300 on
+    the sax"), and of no part it knows: a guess at the whole mix would be a large move on a
+    misreading. The noun, or "" when it is not that."""
+    if targets or not asks:
+        return ""
     said = _SUBJECT.match(text)
     if (
         said is not None
         and said.group("noun") in unknown
-        and not targets
-        and bool(asks)
         and all(a.concept == "level" for a in asks)
     ):
         return said.group("noun")
-    return ""
+    instruments = [w for w in unknown if w.partition("->")[0] in INSTRUMENT_NOUNS]
+    return instruments[0].partition("->")[0] if instruments else ""
 
 
 def _part_against_the_rest(
@@ -2011,6 +2014,7 @@ def read_brief(
         unknown=unknown,
         approximations=approx,
         vague=vague,
+        unplaced=tuple(w for w in unknown if w in INSTRUMENT_NOUNS),
     )
 
 

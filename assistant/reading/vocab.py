@@ -648,6 +648,18 @@ ROLE_WORDS: dict[str, str] = {
     "bongos": "percussion",
     "cowbell": "percussion",
 }
+# Instruments no part word stands for. Read only among the words the reader did not know,
+# never matched loosely: "make the sax louder" on a session with no sax is asked back rather
+# than moving the whole mix.
+INSTRUMENT_NOUNS = frozenset(
+    {
+        "sax", "saxophone", "trumpet", "trombone", "tuba", "horn", "horns", "brass",
+        "flute", "piccolo", "clarinet", "oboe", "bassoon", "woodwinds", "violin", "viola",
+        "cello", "fiddle", "harp", "banjo", "mandolin", "ukulele", "uke", "sitar", "harmonica",
+        "accordion", "marimba", "xylophone", "vibraphone", "glockenspiel", "glock", "celesta",
+        "kalimba", "tabla", "djembe", "cajon", "timpani", "orchestra", "choir", "bagpipes",
+    }
+)
 # Words that look like the singular or plural of a part but name something else ("the key
 # of the song", "a word with you").
 _NOT_PART_FORMS = frozenset(
@@ -687,6 +699,7 @@ def with_number_forms(table: dict[str, str]) -> dict[str, str]:
 
 
 ROLE_WORDS = with_number_forms(ROLE_WORDS)
+INSTRUMENT_NOUNS = frozenset(with_number_forms({w: w for w in INSTRUMENT_NOUNS}))
 DRUM_ROLES = frozenset(
     {"drums", "kick", "snare", "hats", "toms", "overheads", "percussion", "perc", "room"}
 )
