@@ -43,7 +43,13 @@ from mixchat.assistant.reading.reader import (
     read_brief,
 )
 from mixchat.assistant.reading.structure import LOW_PARTS
-from mixchat.assistant.reading.vocab import DRUM_ROLES, INSTRUMENT_NOUNS, MOODS, VOCAL_ROLES
+from mixchat.assistant.reading.vocab import (
+    DRUM_ROLES,
+    GUARDS,
+    INSTRUMENT_NOUNS,
+    MOODS,
+    VOCAL_ROLES,
+)
 from mixchat.tools.base import ToolCall
 
 APPROXIMATE_SCALE = 0.5
@@ -418,7 +424,6 @@ def _comparative(clause: Clause) -> bool:
 
 
 HARSH_BAND_TOP_HZ = 6000.0
-GUARDS = frozenset({("harsh", -1), ("presence", -1)})  # "... but not harsh / without the edge"
 BODY_CONCEPTS = frozenset({"low_end", "boom", "body", "warmth", "fat", "weight", "thump"})
 
 

@@ -53,6 +53,7 @@ from mixchat.assistant.reading.vocab import (
     DEFAULT_AMOUNT,
     FAULTS,
     GROUP_WORDS,
+    GUARDS,
     INSTRUMENT_NOUNS,
     MIX_WORDS,
     MOODS,
@@ -1734,6 +1735,58 @@ _SPARED = lazy_pattern(
 )
 
 
+_NOT_THIS = lazy_pattern(r"^\s*(?:but\s+|and\s+)?(?:not|never|without|rather than|instead of)\b")
+_NOT_AN_AMOUNT = lazy_pattern(
+    r"^\s*(?:but\s+|and\s+)?not\s+(?:too|that|so|as|very|by|a\s+lot|much|overboard|crazy|"
+    r"over the top|extreme)\b|\benough\b"
+)
+
+
+def _not_said(clauses: list[Clause]) -> list[Clause]:
+    """ "Make the vocal louder, not the guitar", "cut the mud but not the warmth", "more air,
+    not more 3k": a part or quality said after "not" beside another ask is what must stay,
+    so it is left out rather than moved. Kept: a guard beside brightening ("brighter, not
+    harsher"), a part kept out of a level on the mix or a group ("everything up, not the
+    vocal", see ``_spared``), "not enough" and an amount ("but not too much")."""
+    if not any(c.asks for c in clauses):
+        return clauses
+    out: list[Clause] = []
+    ruled_out: set[str] = set()  # "it's harsh, not the esses": no sibilance ask anywhere
+    for clause in clauses:
+        said_not = _NOT_THIS.match(clause.text) and not _NOT_AN_AMOUNT.search(clause.text)
+        if not said_not or (out and _spared(out[-1], clause) is not None):
+            out.append(clause)
+        elif clause.asks and all((a.concept, a.direction) in GUARDS for a in clause.asks):
+            out.append(clause)
+        elif not clause.targets:
+            ruled_out.update(a.concept for a in clause.asks)
+    if not ruled_out:
+        return out
+    return [replace(c, asks=tuple(a for a in c.asks if a.concept not in ruled_out)) for c in out]
+
+
+_DEGREE_THEN_QUALITY = lazy_pattern(
+    r"^(?:(?:just|only|simply|also|kinda|kind of|sort of|sorta|a bit|a little|a little bit|"
+    r"really|very|quite|pretty|super|a tad)\s+)+(?P<word>[a-z]+)$"
+)
+_DESCRIBING = lazy_pattern(r"\b(?:is|are|was|were|s|sounds?|feels?|seems?|gets?|got)\b")
+
+
+def _described_on(parts: list[str]) -> list[str]:
+    """ "The mix sounds muddy, kinda dark": a quality said after a description, with only a
+    degree word, is the same description ("is kind of dark": brighter), not a wish."""
+    out: list[str] = []
+    before = ""  # the last part said, past any "not ..." beside it
+    for part in parts:
+        said = _DEGREE_THEN_QUALITY.match(part)
+        quality = said is not None and said.group("word") in CONCEPT_WORDS
+        if quality and not part.endswith("er") and _DESCRIBING.search(before):
+            part = f"is {part}"
+        out.append(part)
+        before = before if _NOT_THIS.match(part) else part
+    return out
+
+
 def _spared(prev: Clause | None, clause: Clause) -> TargetRef | None:
     """ "Turn the band down, leave the vocal": the part this clause keeps out of the level
     change the clause before asks of the whole mix or a group; None when it is not that."""
@@ -1984,7 +2037,9 @@ def read_brief(
         return BriefReading(text=text, intent=reading_intent, versions=versions, scale=scale)
     clauses = _dedupe(
         _combine(
-            [read_clause(part, tracks) for part in split_clauses(norm)],
+            _not_said(
+                [read_clause(part, tracks) for part in _described_on(split_clauses(norm))],
+            ),
             _last_parts(said_before, tracks),
         )
     )

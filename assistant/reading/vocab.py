@@ -648,6 +648,9 @@ ROLE_WORDS: dict[str, str] = {
     "bongos": "percussion",
     "cowbell": "percussion",
 }
+# what a brightening brief may say it must not become ("brighter but not harsh", "without the
+# edge"): kept beside it as a guard, where another quality said with "not" is left out
+GUARDS = frozenset({("harsh", -1), ("presence", -1)})
 # Instruments no part word stands for. Read only among the words the reader did not know,
 # never matched loosely: "make the sax louder" on a session with no sax is asked back rather
 # than moving the whole mix.

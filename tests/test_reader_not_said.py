@@ -1,0 +1,70 @@
+"""What a brief says with "not" is what must stay ("the vocal louder, not the guitar"), and a
+quality said after a description with only a degree word is the same description ("the mix
+sounds muddy, kinda dark" wants it brighter)."""
+
+import pytest
+
+from mixchat.assistant.reading.reader import read_brief
+
+TRACKS = [("vocals", "vocal"), ("guitar", "guitar"), ("bass", "bass"), ("drums", "drums")]
+
+
+def _asks(brief: str) -> set[tuple[str, int]]:
+    reading = read_brief(brief, tracks=TRACKS)
+    return {(a.concept, a.direction) for c in reading.clauses for a in c.asks}
+
+
+def _targets(brief: str) -> set[str]:
+    reading = read_brief(brief, tracks=TRACKS)
+    return {t.value for c in reading.clauses for t in c.targets}
+
+
+def test_a_part_said_after_not_is_not_moved() -> None:
+    assert _targets("make the vocal louder, not the guitar") == {"vocal"}
+
+
+@pytest.mark.parametrize(
+    ("brief", "kept", "left_out"),
+    [
+        ("cut the mud but not the warmth", ("mud", -1), "warmth"),
+        ("the vocal needs air, not more 3k", ("air", 1), "eq_point"),
+        ("it's harsh, not the esses", ("harsh", -1), "sibilance"),
+        ("more punch, not more level", ("punch", 1), "level"),
+    ],
+)
+def test_a_quality_said_after_not_is_left_out(brief, kept, left_out) -> None:
+    asks = _asks(brief)
+    assert kept in asks
+    assert left_out not in {concept for concept, _ in asks}
+
+
+@pytest.mark.parametrize(
+    ("brief", "ask"),
+    [
+        ("brighter, not harsher", ("harsh", -1)),  # a guard beside brightening stays
+        ("more reverb but not too much", ("wet", 1)),  # an amount, not a negation
+        ("the kick, not punchy enough", ("punch", 1)),
+    ],
+)
+def test_not_as_a_guard_an_amount_or_a_lack_is_still_read(brief, ask) -> None:
+    assert ask in _asks(brief)
+
+
+def test_a_part_kept_out_of_a_level_on_everything_is_spared() -> None:
+    reading = read_brief("turn everything up, not the vocal", tracks=TRACKS)
+    assert [(t.kind, t.value) for c in reading.clauses for t in c.targets] == [("all_but", "vocal")]
+
+
+@pytest.mark.parametrize(
+    ("brief", "ask"),
+    [
+        ("the mix sounds muddy, kinda dark", ("brightness", 1)),
+        ("the guitar is muddy, really dark", ("brightness", 1)),
+        ("the mix is loud, really bright", ("brightness", -1)),
+        ("the vocal is sibilant-ish around 7k, not the esses, just bright", ("brightness", -1)),
+    ],
+)
+def test_a_quality_after_a_description_is_described_too(brief, ask) -> None:
+    asks = _asks(brief)
+    assert ask in asks
+    assert (ask[0], -ask[1]) not in asks
