@@ -68,3 +68,36 @@ def test_a_quality_after_a_description_is_described_too(brief, ask) -> None:
     asks = _asks(brief)
     assert ask in asks
     assert (ask[0], -ask[1]) not in asks
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "make the snare crack but don't make it louder",
+        "make the chorus hit harder without making it louder overall",
+    ],
+)
+def test_a_level_said_not_to_change_is_not_asked(brief) -> None:
+    assert "level" not in {concept for concept, _ in _asks(brief)}
+    assert ("punch", 1) in _asks(brief)
+
+
+def test_leave_it_is_not_read_as_level() -> None:
+    reading = read_brief("the bass is fine, leave it. the drums need more weight", tracks=TRACKS)
+    assert not reading.approximations
+    assert _asks("the bass is fine, leave it. the drums need more weight") == {("low_end", 1)}
+
+
+def test_roughing_it_up_is_drive_not_level() -> None:
+    assert _asks("it's too polished, rough it up a bit") == {("saturation", 1)}
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "the guitar is masking the vocal in the upper mids",
+        "the guitars bury the vocal in the low mids",
+    ],
+)
+def test_the_range_a_masking_is_said_in_is_not_a_complaint_of_its_own(brief) -> None:
+    assert _asks(brief) == {("buried", -1)}

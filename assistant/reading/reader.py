@@ -157,7 +157,7 @@ _TWO_AMOUNTS = lazy_pattern(
 )
 _SPLIT = lazy_pattern(
     r"\s*(?:[.;!?]+\s+|[.;!?]+$|,\s*|\s+(?:and then|and also|and|then|also|"
-    r"but|plus|while|as well as)\s+)"
+    r"but|plus|while|as well as)\s+|\s+(?=without\s))"
 )
 
 # where a mix is heard, never a quality of it ("on my phone" is not "tinny")
@@ -1311,6 +1311,10 @@ def read_clause(text: str, tracks: Sequence[tuple[str, str]] = ()) -> Clause:
     if named and any(t.kind == "mix" for t in targets) and not _EXPLICIT_MIX.search(text):
         # "more space around it" after the vocal: "it" is the part said, not the mix
         targets = tuple(t for t in targets if t.kind != "mix")
+    if any(a.concept == "buried" for a in (*asks, *actions)):
+        # "the guitars mask the voice in the upper mids": the range said is where the masking
+        # is (the masking move finds it), not a complaint about that range on both parts
+        asks = [a for a in asks if a.concept == "buried" or not _RANGE_NOUN.search(a.word)]
     if any(a.concept == "buried" for a in (*asks, *actions)) and reference:
         # "buried under the guitars": the part it is buried under is the masker, a target
         targets, reference = (*targets, *reference), ()
@@ -1550,7 +1554,7 @@ _FINE_AS_IS = lazy_pattern(
 # "..., everything else the same", "the drums stay as they are": parts said to be left alone
 _KEPT_AS_IS = lazy_pattern(
     r"\b(?:stays?|remains?|(?:the\s+)?same|unchanged|untouched|as (?:it|they) (?:is|are)|as is|"
-    r"where (?:it|they) (?:is|are)|alone)\s*$"
+    r"where (?:it|they) (?:is|are)|alone|^leave (?:it|them|that|those)(?: be)?)\s*$"
 )
 _ANAPHORA = lazy_pattern(r"\b(?:it|them|they|this|that|its)\b")
 _EXPLICIT_MIX = lazy_pattern(
@@ -1735,7 +1739,13 @@ _SPARED = lazy_pattern(
 )
 
 
-_NOT_THIS = lazy_pattern(r"^\s*(?:but\s+|and\s+)?(?:not|never|without|rather than|instead of)\b")
+_RANGE_NOUN = lazy_pattern(
+    r"\b(?:mids?|highs?|lows?|low end|top end|bottom end|midrange|mid range|frequenc\w*)$"
+)
+_NOT_THIS = lazy_pattern(
+    r"^\s*(?:but\s+|and\s+)?(?:not|never|without|rather than|instead of|don'?t|do not|"
+    r"no need to)\b"
+)
 _NOT_AN_AMOUNT = lazy_pattern(
     r"^\s*(?:but\s+|and\s+)?not\s+(?:too|that|so|as|very|by|a\s+lot|much|overboard|crazy|"
     r"over the top|extreme)\b|\benough\b"

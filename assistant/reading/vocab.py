@@ -188,6 +188,10 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "filth": ("saturation", 1),
     "filthy": ("saturation", 1),
     "gritty": ("saturation", 1),
+    "rough": ("saturation", 1),
+    "rougher": ("saturation", 1),
+    "roughen": ("saturation", 1),
+    "polished": ("saturation", -1),
     "grit": ("saturation", 1),
     "crunchy": ("saturation", 1),
     "crunch": ("saturation", 1),
@@ -892,5 +896,5 @@ STOPWORDS = frozenset(
     there here what how why when where which who all everything whole thing mix song track
     tracks stem stems part parts overall again little slightly one two version not no yes okay
     ok hey hi thanks thank need needs want wants think maybe kind sort of little right left
-    same still even enough things stuff coming comes came""".split()
+    same still even enough things stuff coming comes came leave leaving""".split()
 )
