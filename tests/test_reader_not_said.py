@@ -101,3 +101,7 @@ def test_roughing_it_up_is_drive_not_level() -> None:
 )
 def test_the_range_a_masking_is_said_in_is_not_a_complaint_of_its_own(brief) -> None:
     assert _asks(brief) == {("buried", -1)}
+
+
+def test_too_says_of_a_quality_in_several_words_what_it_says_of_the_first() -> None:
+    assert _asks("the mix is too dry and in your face") == {("wet", 1), ("presence", -1)}

@@ -1498,7 +1498,12 @@ def _both_qualities(before: str, after: str) -> bool:
     first_said = last is not None and (
         _quality_word(last.group(0)) or re.search(r"\btoo \S+$", before.rstrip()) is not None
     )
-    return first_said and head is not None and _quality_word(head.group(0))
+    if not first_said or head is None:
+        return False
+    # "too dry and in your face": a quality said in a few words counts as one
+    words = _HEDGE.sub("", after).split()
+    phrases = (" ".join(words[:n]) for n in (3, 2))
+    return _quality_word(head.group(0)) or any(p in CONCEPT_WORDS for p in phrases)
 
 
 _KEPT_OUT_BEFORE = lazy_pattern(
