@@ -105,3 +105,26 @@ def test_the_range_a_masking_is_said_in_is_not_a_complaint_of_its_own(brief) -> 
 
 def test_too_says_of_a_quality_in_several_words_what_it_says_of_the_first() -> None:
     assert _asks("the mix is too dry and in your face") == {("wet", 1), ("presence", -1)}
+
+
+@pytest.mark.parametrize(
+    ("brief", "moved", "way", "against"),
+    [
+        ("make the guitar sit behind the vocal", "guitar", -1, "vocal"),
+        ("the guitar should sit behind the vocal", "guitar", -1, "vocal"),
+        ("the vocal sits behind the guitars", "vocal", 1, "guitar"),
+    ],
+)
+def test_a_part_to_sit_behind_another_moves_against_it(brief, moved, way, against) -> None:
+    (clause,) = read_brief(brief, tracks=TRACKS).clauses
+    assert [t.value for t in clause.targets] == [moved]
+    assert [t.value for t in clause.reference] == [against]
+    assert [(a.concept, a.direction) for a in clause.asks] == [("level", way)]
+
+
+@pytest.mark.parametrize(
+    "brief", ["the vocal is peaky, some words jump out", "the vocal is too peaky"]
+)
+def test_a_peaky_part_is_compressed(brief) -> None:
+    assert ("compression", 1) in _asks(brief)
+    assert ("compression", -1) not in _asks(brief)

@@ -64,11 +64,42 @@ class MoveSet:
         # band) add up and are all kept
         later = {_setting(c) for c in other.calls} - {None}
         self.calls = [c for c in self.calls if _setting(c) not in later]
-        self.calls.extend(other.calls)
+        dropped: list[str] = []
+        self.calls.extend(_same_band_once(self.calls, other.calls, dropped))
         self.measures.extend(m for m in other.measures if m not in self.measures)
-        self.notes.extend(other.notes)
+        self.notes = [n for n in (*self.notes, *other.notes) if n not in dropped]
         self.level_change = self.level_change or other.level_change
         self.held.extend(n for n in other.held if n not in self.held)
+
+
+def _band_of(call: ToolCall) -> tuple[object, ...] | None:
+    """Where an EQ call acts and which way: (track, kind, Hz, Q, sign); None for others."""
+    if call.tool != "apply_eq":
+        return None
+    args = call.args
+    sign = float(args.get("gain_db", 0.0)) >= 0.0
+    return args.get("track"), args.get("kind"), args.get("freq_hz"), args.get("q"), sign
+
+
+def _same_band_once(
+    earlier: list[ToolCall], later: list[ToolCall], dropped: list[str]
+) -> list[ToolCall]:
+    """``later`` without the EQ bands an earlier ask already made the same way on the same
+    track ("smeared, more definition": two words for one low-mid cut, not two cuts); the
+    deeper of the two is kept, in the earlier call's place. The reasons of the calls left
+    out go to ``dropped``."""
+    kept = []
+    for call in later:
+        band = _band_of(call)
+        twin = next((i for i, c in enumerate(earlier) if band and _band_of(c) == band), None)
+        if twin is None:
+            kept.append(call)
+        elif abs(float(call.args["gain_db"])) > abs(float(earlier[twin].args["gain_db"])):
+            dropped.append(earlier[twin].reason)
+            earlier[twin] = call
+        else:
+            dropped.append(call.reason)
+    return kept
 
 
 def _setting(call: ToolCall) -> tuple[str, tuple[tuple[str, object], ...], tuple[str, ...]] | None:

@@ -528,7 +528,7 @@ _QUANTITY_BASS = lazy_pattern(
 )
 _REFERENCE = lazy_pattern(
     r"\b(?:than|after|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs|"
-    r"next to|beside|in comparison (?:to|with)|in relation to|under|underneath|around|"
+    r"next to|beside|in comparison (?:to|with)|in relation to|under|underneath|behind|around|"
     r"over|on top of|(?<=loud )for|(?<=quiet )for|(?<=much )for|(?<=busy )for)\s+"
     r"(?:the\s+|my\s+|our\s+)?"
 )
@@ -659,8 +659,9 @@ def split_reference(
     """Targets said after "than", "compared to", "against": the reference a clause is
     relative to ("the vocal louder than the guitar"), apart from what it moves."""
     m = _REFERENCE.search(original)
-    if not m or len(targets) < 2 or _MASKS_BEFORE.search(original[: m.start()]):
-        return targets, ()
+    sits_on = _MASKS_BEFORE.search(original[: m.start()]) if m else None
+    if not m or len(targets) < 2 or (sits_on and not m.group(0).startswith("behind")):
+        return targets, ()  # "sits behind the vocal" is a place against it, not a masking
     tail = original[m.end() :]
     refs = tuple(
         t
@@ -885,6 +886,8 @@ def find_asks(text: str, vague: list[str] | None = None) -> tuple[list[Ask], lis
             and not (typed.endswith("er") and not canonical.endswith("er"))
         )
         modifier = direction_modifier(text[:start], text[end:], state=state)
+        if canonical in FAULTS:
+            modifier = 1  # "too peaky", "so uneven": the word already says the fix
         if (
             (canonical in BAND_NOUNS or concept == "wet")
             and DOWN_VERB.search(text[:start] + text[end:])

@@ -387,6 +387,7 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "even out": ("compression", 1),
     "level out": ("compression", 1),
     "uneven": ("compression", 1),
+    "peaky": ("compression", 1),
     "inconsistent": ("compression", 1),
     "jump around": ("compression", 1),
     "all over the place": ("compression", 1),
@@ -398,6 +399,9 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "stick out": ("level", 1),
     "poke out": ("level", 1),
     "jump out": ("level", 1),
+    "sit behind": ("level", -1),
+    "sits behind": ("level", 1),  # said of how it is: too far back
+    "sitting behind": ("level", 1),
     "dominate": ("level", 1),
     "dominant": ("level", 1),
     "overpower": ("level", 1),
@@ -505,7 +509,7 @@ COMPLAINTS = frozenset(
 WISHABLE = frozenset({"stick out", "poke out", "jump out", "stand out", "pop out"})
 # Faults whose word already points to the fix ("uneven" is more compression): said as how
 # a part is now, they are not turned around as other qualities are ("it's so dark": brighter).
-FAULTS = frozenset({"uneven", "inconsistent", "jump around", "all over the place"})
+FAULTS = frozenset({"uneven", "inconsistent", "jump around", "all over the place", "peaky"})
 # Comparatives that only reduce the quality named ("too X" is always "less X").
 REDUCERS = (
     "less",
