@@ -128,3 +128,15 @@ def test_a_part_to_sit_behind_another_moves_against_it(brief, moved, way, agains
 def test_a_peaky_part_is_compressed(brief) -> None:
     assert ("compression", 1) in _asks(brief)
     assert ("compression", -1) not in _asks(brief)
+
+
+@pytest.mark.parametrize(
+    "brief",
+    [
+        "the drums in the verse are too busy, pull them back",
+        "the guitar is way too loud, pull it back a touch",
+    ],
+)
+def test_a_part_too_much_then_brought_down_is_one_move(brief) -> None:
+    reading = read_brief(brief, tracks=TRACKS)
+    assert len([a for c in reading.clauses for a in c.asks]) == 1

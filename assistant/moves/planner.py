@@ -44,6 +44,7 @@ from mixchat.assistant.reading.reader import (
 )
 from mixchat.assistant.reading.structure import LOW_PARTS
 from mixchat.assistant.reading.vocab import (
+    BUSY_WORDS,
     DRUM_ROLES,
     GUARDS,
     INSTRUMENT_NOUNS,
@@ -53,7 +54,6 @@ from mixchat.assistant.reading.vocab import (
 from mixchat.tools.base import ToolCall
 
 APPROXIMATE_SCALE = 0.5
-BUSY_WORDS = frozenset({"busy", "cluttered", "crowded"})
 FOLLOWUP_INTENTS = ("repeat", "back_off")
 
 

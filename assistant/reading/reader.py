@@ -48,6 +48,7 @@ from mixchat.assistant.reading.structure import (
 from mixchat.assistant.reading.text import expand_text_speak, lemma_candidates
 from mixchat.assistant.reading.vocab import (
     AMOUNT_WORDS,
+    BUSY_WORDS,
     COMPLAINTS,
     CONCEPT_WORDS,
     DEFAULT_AMOUNT,
@@ -1425,6 +1426,20 @@ _TOO_MUCH = lazy_pattern(
 )
 
 
+def _down_said_again(prev: Clause, clause: Clause) -> bool:
+    """ "The drums in the verse are too busy, pull them back": a part said to be too much of
+    itself, then brought down by a verb, is one move down, not two."""
+
+    def down(ask: Ask) -> bool:
+        return (ask.concept == "level" and ask.direction < 0) or (
+            ask.concept == "clarity" and ask.word in BUSY_WORDS
+        )
+
+    return all(down(a) for a in prev.asks) and all(
+        a.concept == "level" and a.direction < 0 for a in clause.asks
+    )
+
+
 def _is_tame(ask: Ask) -> bool:
     """The verb "tame"/"calm down" read as a part's level (not "tame the 2-4k region")."""
     return ask.concept == "level" and ask.word == TAME_WORD
@@ -1603,7 +1618,9 @@ def _combine(clauses: list[Clause], before: Clause | None = None) -> list[Clause
         part = _part_said_before(out[-1] if out else _earlier(before, clause), clause)
         if part:
             prev = out[-1] if out else Clause(text="")
-            if prev.asks and clause.asks and all(_is_tame(a) for a in clause.asks):
+            if prev.asks and clause.asks and (
+                all(_is_tame(a) for a in clause.asks) or _down_said_again(prev, clause)
+            ):
                 # "the cymbals are splashy, calm them down": the complaint said again as a
                 # verb; the part's own ask stands, with the amount said here if any
                 if clause.amount.phrase and not prev.amount.phrase:

@@ -656,6 +656,8 @@ ROLE_WORDS: dict[str, str] = {
     "bongos": "percussion",
     "cowbell": "percussion",
 }
+# a part said to be too busy crowds the rest: it comes down where it is said
+BUSY_WORDS = frozenset({"busy", "cluttered", "crowded"})
 # what a brightening brief may say it must not become ("brighter but not harsh", "without the
 # edge"): kept beside it as a guard, where another quality said with "not" is left out
 GUARDS = frozenset({("harsh", -1), ("presence", -1)})
