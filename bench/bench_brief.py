@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import shutil
 import sys
@@ -90,6 +91,7 @@ def build_session(folder: Path) -> tuple[Session, int]:
 def timed_brief(session: Session, brief: str, base: int) -> tuple[dict[str, float], set[str]]:
     """Stage times of one brief, and the tracks its tool calls name."""
     marks: list[tuple[str, float]] = []
+    cpu = time.process_time()
     start = time.perf_counter()
     result = handle_brief(
         session,
@@ -103,6 +105,7 @@ def timed_brief(session: Session, brief: str, base: int) -> tuple[dict[str, floa
         if label in STAGES:
             times[LABELS[STAGES.index(label)]] += t1 - t0
     times["total"] = end - start
+    times["cpu"] = time.process_time() - cpu
     return times, {c.args["track"] for c in result.tool_calls if c.args.get("track")}
 
 
@@ -123,7 +126,7 @@ def fastest(runs: list[dict[str, float]]) -> dict[str, float]:
 
 
 def print_table(title: str, rows: dict[str, dict[str, float]]) -> None:
-    print(f"{title:42s} " + " ".join(f"{k:>8s}" for k in (*LABELS, "total")))
+    print(f"{title:42s} " + " ".join(f"{k:>8s}" for k in (*LABELS, "total", "cpu")))
     for brief, row in rows.items():
         print(f"{brief:42s} " + " ".join(f"{v:8.2f}" for v in row.values()))
     totals = [r["total"] for r in rows.values()]
@@ -159,10 +162,13 @@ def time_corpus(session: Session, base: int, briefs: list[str], followups: int) 
         times, _ = timed_brief(session, "too much, go halfway back", version)
         rows[f"halfway back from v{version}"] = times
     print_table(f"cold, {len(briefs)} corpus briefs + {len(made)} follow-ups", rows)
-    totals = np.array([r["total"] for r in rows.values()])
-    print(
-        f"p90 {np.percentile(totals, 90):.2f} s; under 2 s: {int((totals < 2).sum())}/{totals.size}"
-    )
+    for what in ("total", "cpu"):
+        values = np.array([r[what] for r in rows.values()])
+        print(
+            f"{'wall' if what == 'total' else 'CPU '}: max {values.max():.2f} s, median "
+            f"{np.median(values):.2f} s, p90 {np.percentile(values, 90):.2f} s; over 2 s: "
+            f"{int((values > 2).sum())}/{values.size}"
+        )
 
 
 def main() -> None:
@@ -179,6 +185,7 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=40, help="how many corpus briefs")
     parser.add_argument("--followups", type=int, default=8, help="halfway-backs to time")
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     keep_block_buffers()  # as the CLI does
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench_brief_"))
     try:

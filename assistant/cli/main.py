@@ -6,8 +6,10 @@ up to a second to import, and `mixchat versions` or `--help` should not wait for
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -565,4 +567,21 @@ def main() -> None:
         sys.exit(2)
     if code == INTERRUPTED_CODE:  # typer returns ctrl-C as this code, having said nothing
         print(INTERRUPTED, file=sys.stderr)
-    sys.exit(code if isinstance(code, int) else 0)
+    _leave(code if isinstance(code, int) else 0)
+
+
+def _leave(code: int) -> None:
+    """Exit with ``code``. When the command left no other thread running, every version and
+    file it wrote is complete and closed: the exit handlers run and the process ends there,
+    without tearing the interpreter down object by object (after a brief's render that
+    teardown costs 0.3-0.4 s of CPU, as much as a light brief's mixing)."""
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    if threading.active_count() > 1 or run_exit_handlers is None:
+        sys.exit(code)
+    run_exit_handlers()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a closed pipe: nothing more can be said anyway
+        pass
+    os._exit(code)

@@ -5,14 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mixchat.assistant.knowledge.session_facts import (
-    Reduction,
-    SessionFacts,
-    facts_from,
-    tracks_asked_about,
-)
 from mixchat.assistant.planning.measures import Loudness, Measure, TrackLevel, TruePeak
 from mixchat.assistant.turn.context import ensure_metrics
 from mixchat.assistant.turn.measures import with_return_levels
@@ -29,6 +23,9 @@ from mixchat.tools.genres import resolve_genre
 from mixchat.tools.record_tools import restore_call
 from mixchat.tools.session import Session
 from mixchat.tools.track_dynamics import compressor_reduction_db
+
+if TYPE_CHECKING:
+    from mixchat.assistant.knowledge.session_facts import SessionFacts
 
 Progress = Callable[[str, float], None]
 
@@ -165,6 +162,12 @@ def set_roles(
 def session_facts(session: Session, *, about: str = "", version: int | None = None) -> SessionFacts:
     """The facts of ``version`` (default: the latest), with the measured gain reduction of
     the compressors on the tracks ``about`` (a question or message) names."""
+    from mixchat.assistant.knowledge.session_facts import (  # questions only: not a brief's
+        Reduction,
+        facts_from,
+        tracks_asked_about,
+    )
+
     shown = session.load(version)
     engine = Engine.for_session(session)
     metrics = shown.metrics if shown.metrics.get("tracks") else engine.measure(shown.state)

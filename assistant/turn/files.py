@@ -19,9 +19,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mixchat.assistant.knowledge.plugins import find_roles
-from mixchat.assistant.knowledge.screenshot_review import a_source
-from mixchat.assistant.knowledge.session_facts import SESSION_ROLES, tracks_asked_about
 from mixchat.assistant.planning.errors import NamedFileError
 from mixchat.assistant.reading.files import (
     FileMention,
@@ -133,6 +130,8 @@ def file_kind(mention: FileMention) -> str:
 # --- words: which track, which role ---------------------------------------------------
 def track_named(words: str, parent: Version) -> str | None:
     """The session track the words point at: its name, or the role ("my vocal")."""
+    from mixchat.assistant.knowledge.session_facts import tracks_asked_about
+
     tracks = [(t.name, t.role) for t in parent.state.audible_tracks()]
     found = tracks_asked_about(words, tracks)
     return found[0] if found else None
@@ -140,6 +139,9 @@ def track_named(words: str, parent: Version) -> str | None:
 
 def role_from_words(words: str) -> str | None:
     """A session role from the words ("this is on my vocal" → vocal, "the kick" → kick)."""
+    from mixchat.assistant.knowledge.plugins import find_roles  # files only: not a brief's
+    from mixchat.assistant.knowledge.session_facts import SESSION_ROLES
+
     for word in re.findall(r"[a-z_]+", words.lower()):
         if word in ROLES and word not in ("other", "lead"):
             return word
@@ -151,6 +153,7 @@ def role_from_words(words: str) -> str | None:
 
 # --- an image ------------------------------------------------------------------------
 def _screenshot_turn(session: Session, image: Path, words: str, parent: Version) -> TurnResult:
+    from mixchat.assistant.knowledge.screenshot_review import a_source
     from mixchat.assistant.turn.actions import screenshot_feedback  # the LLM client: only here
 
     track = track_named(words, parent)
