@@ -101,15 +101,17 @@ class NativeBand:
             self._filters = [self._filter() for _ in range(block.shape[0])]
         band = np.empty(block.shape, dtype=np.float32)
         for channel, plugin in enumerate(self._filters):
-            band[channel] = plugin.process(
+            filtered = plugin.process(
                 np.ascontiguousarray(block[channel], dtype=np.float32),
                 self.sample_rate,
                 buffer_size=NATIVE_BUFFER_FRAMES,
                 reset=False,
             )
-        if self.peak_gain is not None:
-            band -= block
-            band *= np.float32(1.0 / (self.peak_gain - 1.0))
+            if self.peak_gain is None:
+                band[channel] = filtered
+            else:  # the peak's excess over the input, scaled, written in one pass each
+                np.subtract(filtered, block[channel], out=band[channel])
+                band[channel] *= np.float32(1.0 / (self.peak_gain - 1.0))
         return band
 
 
