@@ -288,13 +288,14 @@ class NoiseGate:
         spectrum *= np.take(self.gains, counts)  # the smoothed mask's share open, as a gain
         shaped = fft.irfft(spectrum, n=self.size, axis=-1, overwrite_x=True)
         shaped = shaped.astype(np.float32, copy=False)
-        shaped *= self.window
         half = self.hop
         rows = max(count + 1, -(-length // half))  # the window's length at least: the output
         joined = np.empty((channels, rows, half), dtype=np.float32)
-        joined[:, :count] = shaped[:, :, :half]
+        # overlap-add of the windowed frames, each half windowed where it lands
+        np.multiply(shaped[:, :, :half], self.window[:half], out=joined[:, :count])
         joined[:, count:] = 0.0
-        joined[:, 1 : count + 1] += shaped[:, :, half:]
+        ends = np.multiply(shaped[:, :, half:], self.window[half:], out=shaped[:, :, half:])
+        joined[:, 1 : count + 1] += ends
         return joined.reshape(channels, -1)[:, :length]
 
 
