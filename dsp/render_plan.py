@@ -36,7 +36,7 @@ from mixchat.dsp.processors import INSERT_FIELDS, has_inserts, pre_delay_frames
 from mixchat.dsp.state import MixState, SectionAutomation, TrackState
 
 ENGINE_VERSION = 4  # in every key; MIX_VERSION only in the mix's, sends' and returns' keys
-CLEANUP_VERSION = 12  # the clean-up stages' own version: keys of tracks without them stay valid
+CLEANUP_VERSION = 13  # the clean-up stages' own version: keys of tracks without them stay valid
 TRANSIENT_VERSION = 2  # the transient shaper's (peak-envelope detector since round 4 of issue 16)
 BUSES = (("reverb", "reverb_send_db"), ("delay", "delay_send_db"))
 SEND_WRITE_PLACEMENTS = 2  # writing a send sum (float64) costs about two placements of a

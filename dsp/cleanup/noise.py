@@ -227,12 +227,12 @@ def box_sum(values: np.ndarray, size: int, *, axis: int) -> np.ndarray:
     beyond the ends (``scipy.ndimage.uniform_filter1d(mode="nearest")`` times ``size``, by
     shifted slices: a few passes over the array instead of a filter per line)."""
     half = size // 2
-    edges = [(0, 0)] * values.ndim
-    edges[axis] = (half, half)
-    padded = np.pad(values, edges, mode="edge")
     length = values.shape[axis]
     lead = (slice(None),) * (axis % values.ndim)
-    total = np.array(padded[(*lead, slice(0, length))])
+    first = values[(*lead, slice(0, 1))]
+    last = values[(*lead, slice(length - 1, length))]
+    padded = np.concatenate([first] * half + [values] + [last] * half, axis=axis)
+    total = padded[(*lead, slice(0, length))].copy()
     for offset in range(1, size):
         total += padded[(*lead, slice(offset, offset + length))]
     return total
@@ -257,7 +257,8 @@ class NoiseGate:
         floor = np.float32(10.0 ** (-spec.reduction_db / 20.0))
         cells = MASK_SMOOTH[0] * MASK_SMOOTH[1]
         share = np.arange(cells + 1, dtype=np.float32) / np.float32(cells)
-        self.gains = floor + (np.float32(1.0) - floor) * share
+        # complex, as the spectrum it scales (a real gain would be cast for every product)
+        self.gains = (floor + (np.float32(1.0) - floor) * share).astype(np.complex64)
 
     def __call__(self, audio: np.ndarray, start: int) -> np.ndarray:
         del start  # windows start on the hop grid; nothing else depends on the position
@@ -284,17 +285,17 @@ class NoiseGate:
         held = hold_after(sounding, HOLD)
         counts = box_sum(held.view(np.uint8), MASK_SMOOTH[0], axis=0)
         counts = box_sum(counts, MASK_SMOOTH[1], axis=1)
-        gain = self.gains[counts]  # the smoothed mask's share open, as a gain
-        spectrum *= gain
+        spectrum *= np.take(self.gains, counts)  # the smoothed mask's share open, as a gain
         shaped = fft.irfft(spectrum, n=self.size, axis=-1, overwrite_x=True)
         shaped = shaped.astype(np.float32, copy=False)
-        shaped *= self.window
         half = self.hop
         rows = max(count + 1, -(-length // half))  # the window's length at least: the output
         joined = np.empty((channels, rows, half), dtype=np.float32)
-        joined[:, :count] = shaped[:, :, :half]
+        # overlap-add of the windowed frames, each half windowed where it lands
+        np.multiply(shaped[:, :, :half], self.window[:half], out=joined[:, :count])
         joined[:, count:] = 0.0
-        joined[:, 1 : count + 1] += shaped[:, :, half:]
+        ends = np.multiply(shaped[:, :, half:], self.window[half:], out=shaped[:, :, half:])
+        joined[:, 1 : count + 1] += ends
         return joined.reshape(channels, -1)[:, :length]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 import pedalboard as pb
@@ -48,7 +49,8 @@ def lowpass_sos(cutoff_hz: float, sample_rate: int) -> np.ndarray:
     return np.array([[b0, b0, 0.0, 1.0, a1, 0.0]])
 
 
-NATIVE_BUFFER_FRAMES = 1 << 16  # pedalboard's per-buffer overhead, as the render's inserts
+# the filters are prepared on this much silence (a longer buffer costs more than it saves)
+NATIVE_BUFFER_FRAMES = 1 << 13
 PEAK_GAIN = 16.0  # the peak filter the band-pass is read from: the larger, the less cancels
 
 
@@ -99,15 +101,17 @@ class NativeBand:
             self._filters = [self._filter() for _ in range(block.shape[0])]
         band = np.empty(block.shape, dtype=np.float32)
         for channel, plugin in enumerate(self._filters):
-            band[channel] = plugin.process(
+            filtered = plugin.process(
                 np.ascontiguousarray(block[channel], dtype=np.float32),
                 self.sample_rate,
                 buffer_size=NATIVE_BUFFER_FRAMES,
                 reset=False,
             )
-        if self.peak_gain is not None:
-            band -= block
-            band *= np.float32(1.0 / (self.peak_gain - 1.0))
+            if self.peak_gain is None:
+                band[channel] = filtered
+            else:  # the peak's excess over the input, scaled, written in one pass each
+                np.subtract(filtered, block[channel], out=band[channel])
+                band[channel] *= np.float32(1.0 / (self.peak_gain - 1.0))
         return band
 
 
@@ -122,7 +126,24 @@ def band_envelope(
     return one_pole(*coeffs, power, zi=state)
 
 
-FORGET = 1e-14  # the one-pole's memory is let go once it has decayed this far
+GROUP = 32  # samples the envelope is worked out a group at a time over
+ROWS = 256  # groups per matrix product: OpenBLAS runs a larger one on threads (more CPU)
+
+
+@lru_cache(maxsize=32)
+def _group_weights(pole: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For a one-pole ``s[n] = pole s[n-1] + (1 - pole) p[n]`` over groups of GROUP samples:
+    each sample's weight in its group's last value, the lower-triangular matrix of each
+    sample's weight in every value of its group, and the weight of the value before the
+    group in each (pole^(j+1))."""
+    lag = np.arange(GROUP)
+    gain = 1.0 - pole
+    to_end = (gain * pole ** (GROUP - 1 - lag)).astype(np.float32)
+    within = np.tril(gain * pole ** np.subtract.outer(lag, lag).clip(0)).astype(np.float32)
+    carried = (pole ** (lag + 1.0)).astype(np.float32)
+    for array in (to_end, within, carried):
+        array.flags.writeable = False
+    return to_end, within, carried
 
 
 def band_envelope_over(
@@ -133,42 +154,47 @@ def band_envelope_over(
     sample_rate: int,
     zi: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``band_envelope`` where it may rise over ``threshold`` (power), zero elsewhere: the
-    smoothed power stays under the threshold through a stretch whose power does and which
-    it entered under it, so only the stretches that go over, and the one after each, are
-    filtered, each from the state ``memory`` samples before it (the pole's memory has
-    decayed by FORGET there: within float32's precision of the state itself)."""
+    """``band_envelope`` where it may rise over ``threshold`` (power), zero elsewhere, within
+    float32 rounding of the one-pole run sample by sample. The one-pole is worked out a
+    group of GROUP samples at a time: each group's last value from the last group's (a
+    one-pole of pole^GROUP over the groups' weighted sums), and the values inside a group
+    (a small matrix product) only where they may pass the threshold: the value before the
+    group plus the group's power times the filter's gain bounds them (the pole is < 1)."""
     power = np.max(np.square(band, dtype=np.float32), axis=0)
     pole = math.exp(-1000.0 / (attack_ms * sample_rate))
-    coeffs = np.array([1.0 - pole], dtype=np.float32), np.array([1.0, -pole], dtype=np.float32)
+    to_end, within, carried = _group_weights(pole)
     state = np.zeros(1, dtype=np.float32) if zi is None else np.asarray(zi, dtype=np.float32)
-    memory = int(math.ceil(math.log(FORGET) / math.log(pole)))
     size = power.size
-    chunks = -(-size // memory)
-    peaks = np.zeros(chunks * memory, dtype=np.float32)
-    peaks[:size] = power
-    hot = peaks.reshape(chunks, memory).max(axis=1) > np.float32(threshold)
-    hot[0] |= bool(state[0] > np.float32(threshold))
-    active = hot.copy()
-    active[1:] |= hot[:-1]  # the decay after a stretch over the threshold
-    smooth = np.zeros(size, dtype=np.float32)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(np.int8), [0]])))
-
-    def filtered(first: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        """The smoothed power over [first, stop), from the state ``memory`` before, and the
-        filter's state after it."""
-        lead = max(first - memory, 0)
-        start_state = state if lead == 0 else np.zeros(1, dtype=np.float32)
-        values, after = one_pole(*coeffs, power[lead:stop], zi=start_state)
-        return values[first - lead :], after
-
-    final = state
-    for a, b in zip(edges[::2].tolist(), edges[1::2].tolist()):
-        stop = min(b * memory, size)
-        smooth[a * memory : stop], final = filtered(a * memory, stop)
-    if size and not active[-1]:
-        _, final = filtered(size, size)
-    return smooth, np.asarray(final, dtype=np.float32)
+    if size == 0:
+        return power, state
+    before = np.float32(state[0] / np.float32(pole))  # the value before the block
+    groups = -(-size // GROUP)
+    padded = np.zeros(groups * GROUP, dtype=np.float32)
+    padded[:size] = power
+    padded = padded.reshape(groups, GROUP)
+    step = np.float32(pole**GROUP)
+    ends, _ = one_pole(
+        np.array([1.0], dtype=np.float32),
+        np.array([1.0, -step], dtype=np.float32),
+        np.einsum("ij,j->i", padded, to_end),  # numpy's own loop: BLAS would thread it
+        zi=np.array([step * before], dtype=np.float32),
+    )
+    starts = np.empty(groups, dtype=np.float32)  # the value before each group
+    starts[0] = before
+    starts[1:] = ends[:-1]
+    sums = np.einsum("ij,j->i", padded, np.ones(GROUP, dtype=np.float32))
+    bound = starts + np.float32(1.0 - pole) * sums
+    near = bound > np.float32(threshold) * np.float32(1.0 - 1e-5)
+    near[-1] = True  # the block's last value is the state carried on
+    rows = np.flatnonzero(near)
+    smooth = np.zeros((groups, GROUP), dtype=np.float32)
+    for first in range(0, rows.size, ROWS):
+        some = rows[first : first + ROWS]
+        values = padded[some] @ within.T
+        values += np.multiply.outer(starts[some], carried)
+        smooth[some] = values
+    last = smooth[-1, (size - 1) % GROUP]
+    return smooth.reshape(-1)[:size], np.array([np.float32(pole) * last], dtype=np.float32)
 
 
 def band_envelope_db(
