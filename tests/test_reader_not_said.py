@@ -140,3 +140,8 @@ def test_a_peaky_part_is_compressed(brief) -> None:
 def test_a_part_too_much_then_brought_down_is_one_move(brief) -> None:
     reading = read_brief(brief, tracks=TRACKS)
     assert len([a for c in reading.clauses for a in c.asks]) == 1
+
+
+@pytest.mark.parametrize("brief", ["the chorus needs more oomph", "make the drums more powerful"])
+def test_oomph_and_power_are_punch(brief) -> None:
+    assert _asks(brief) == {("punch", 1)}

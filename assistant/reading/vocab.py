@@ -151,6 +151,8 @@ CONCEPT_WORDS: dict[str, tuple[str, int]] = {
     "snappy": ("punch", 1),
     "snap": ("punch", 1),
     "impact": ("punch", 1),
+    "powerful": ("punch", 1),
+    "oomph": ("punch", 1),
     "knock": ("punch", 1),
     "smack": ("punch", 1),
     "slam": ("punch", 1),
