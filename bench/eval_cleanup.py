@@ -19,12 +19,14 @@ under the part; see cleanup_faults.random_hum):
   Harmless  the largest |dB| difference, cleaned against the clean original, of the
             third-octave bands (25 Hz-16 kHz) outside the fault that hold something (within
             50 dB of the stem's loudest band);
-then the false alarms on every clean stem of ../shared/data/real and songs, and the speed
+(``--split bass``: more dev hum, random_hum at seeds 5000-5023 under the four bass stems the
+held-out split does not use; its masked cases, under the bass's own content on every line,
+no measure can read); then the false alarms on every clean stem of ../shared/data/real and songs, and the speed
 (CPU seconds, the least of SPEED_REPEATS) of the full clean-up chain and of each single-fault
 chain (one stage, as the automix adds it for one fault found) against the render of its
 track (issue 18's aim: 0.2x), read whole and inside the track's render.
 
-Run: .venv/bin/python bench/eval_cleanup.py [--quick] [--only KIND] [--split dev|held-out|both]
+Run: .venv/bin/python bench/eval_cleanup.py [--quick] [--only KIND] [--split dev|held-out|both|bass]
      [--only-speed] [--dump CASES.json]
 (another checkout's code: run this script with that checkout's python, e.g.
 /work/main/.venv/bin/python bench/eval_cleanup.py --only-speed)
@@ -392,28 +394,58 @@ def run(held_out: bool, only: str | None = None) -> dict[str, list[tuple]]:
     for n, (label, folder, stem, role, kind, planter) in enumerate(cases(held_out)):
         if only is not None and kind != only:
             continue
-        clean, rate = load(folder, stem)
-        rng = np.random.default_rng(1000 * held_out + n)
-        faulty, info = planter(clean, rate, rng)
-        path = FollowedPath()
-        with path:
-            faults, cleaned, cpu, cleanup = clean_through_tools(faulty, rate, role)
-        found = KEYS[kind] in faults.found()
-        reduced, harm = measure(kind, clean, faulty, cleaned, rate, info) if found else (0.0, 0.0)
-        extra = None
-        if kind == "hum":
-            extra = {
-                "alone": hum_residual(clean, faulty, info, cleanup, rate) if found else None,
-                "on_path": (
-                    hum_residual(clean, faulty, info, cleanup, rate, path) if found else None
-                ),
-                "music_left": music_left_reading(clean, faulty, rate, info),
-                "masked": hum_masked(clean, faulty, rate, info),
-            }
-        results.setdefault(kind, []).append(
-            (label, found, reduced, harm, faults.found(), extra, cpu)
+        row = run_case(
+            label, folder, stem, role, kind, planter, np.random.default_rng(1000 * held_out + n)
         )
+        results.setdefault(kind, []).append(row)
     return results
+
+
+# more dev material for hum: the bass stems the held-out split does not use, hum drawn by
+# random_hum at these seeds (the bass plays on and beside the hum's lines)
+BASS_STEMS = [
+    ("songs/song_1", "Bass_DI_Clean"),
+    ("real/bearlin_roads", "bass"),
+    ("real/mu_too_bright", "bass"),
+    ("real/falcon69", "bass"),
+]
+BASS_SEEDS = range(5000, 5024)
+
+
+def run_bass() -> dict[str, list[tuple]]:
+    rows = [
+        run_case(
+            f"{folder}/{stem} seed {seed}",
+            folder,
+            stem,
+            "bass",
+            "hum",
+            DEV_FAULTS["hum"],
+            np.random.default_rng(seed),
+        )
+        for folder, stem in BASS_STEMS
+        for seed in BASS_SEEDS
+    ]
+    return {"hum": rows}
+
+
+def run_case(label, folder, stem, role, kind, planter, rng) -> tuple:
+    clean, rate = load(folder, stem)
+    faulty, info = planter(clean, rate, rng)
+    path = FollowedPath()
+    with path:
+        faults, cleaned, cpu, cleanup = clean_through_tools(faulty, rate, role)
+    found = KEYS[kind] in faults.found()
+    reduced, harm = measure(kind, clean, faulty, cleaned, rate, info) if found else (0.0, 0.0)
+    extra = None
+    if kind == "hum":
+        extra = {
+            "alone": hum_residual(clean, faulty, info, cleanup, rate) if found else None,
+            "on_path": (hum_residual(clean, faulty, info, cleanup, rate, path) if found else None),
+            "music_left": music_left_reading(clean, faulty, rate, info),
+            "masked": hum_masked(clean, faulty, rate, info),
+        }
+    return (label, found, reduced, harm, faults.found(), extra, cpu)
 
 
 def dump(path: str, splits: dict[str, dict[str, list[tuple]]]) -> None:
@@ -641,9 +673,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--split",
-        choices=("dev", "held-out", "both"),
+        choices=("dev", "held-out", "both", "bass"),
         default="both",
-        help="score only the dev variants (to work on), only the held-out ones, or both",
+        help="score only the dev variants (to work on), only the held-out ones, or both; "
+        "bass: more dev hum, under the bass stems the held-out split does not use",
     )
     args = parser.parse_args()
     if not DATA.exists():
@@ -652,6 +685,9 @@ def main() -> None:
         speed()
         return
     splits = {}
+    if args.split == "bass":
+        splits["bass"] = run_bass()
+        report("MORE DEV: hum under bass (random_hum seeds 5000-5023)", splits["bass"])
     if args.split in ("dev", "both"):
         splits["dev"] = run(held_out=False, only=args.only)
         report("DEV (tuned on)", splits["dev"])

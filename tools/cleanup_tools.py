@@ -135,7 +135,9 @@ def remove_hum(state: MixState, args: HumArgs, context: ToolContext) -> Change:
     lines = sorted({*hum.harmonics, *hum.faint_harmonics}) if hum is not None else []
     highest = args.highest_hz
     if highest is None:
-        highest = highest_to_remove_hz(fundamental, lines)
+        highest = highest_to_remove_hz(
+            fundamental, lines, judged=hum.harmonics if hum is not None else ()
+        )
     spec = HumRemoval(
         fundamental_hz=round(fundamental, 3),
         width_hz=args.width_hz,

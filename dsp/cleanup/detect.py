@@ -20,7 +20,7 @@ from mixchat.dsp.cleanup.rumble import VOCAL_ROLES, RumbleFinding, RumbleMeter
 from mixchat.dsp.cleanup.sibilance import SibilanceFinding, SibilanceMeter
 from mixchat.dsp.spill import Spill
 
-DETECT_VERSION = 11
+DETECT_VERSION = 12
 FAULT_KEYS = ("hum", "noise", "clicks", "dc_offset", "rumble", "sibilance")
 
 

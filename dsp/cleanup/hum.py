@@ -29,7 +29,9 @@ it is held (``_Line.held``): far over its neighbourhood, kept in the stem's quie
 frames (``FINE_FRAME``: their bins part it from the notes a semitone away, which the 1 s
 frames' skirts mix in) and over its ring in the quieter 1 s frames. Over a bass that hides
 the mains' own lines, ``MAINS_FREE_COMB`` passing harmonics with no common factor are hum
-too (lines 2, 4, 6 are a note at twice the mains). Found hum must also be heard: the lines together, A-weighted, come within ``MIN_AUDIBLE_DB`` of the A-weighted stem where it plays, or
+too (lines 2, 4, 6 are a note at twice the mains). A line bare in the quiet frames where the
+part also plays on it (``_Line.bare_under_notes``: the long spectrum reads the notes with it,
+so the quiet frames keep less of it) counts in such a comb too. Found hum must also be heard: the lines together, A-weighted, come within ``MIN_AUDIBLE_DB`` of the A-weighted stem where it plays, or
 within ``EXPOSED_AUDIBLE_DB`` when the hum is most of what is left, under 2 kHz, in the
 stem's quietest blocks (in the gaps it is heard bare, and a hi-hat's or a hiss's highs do not
 mask it; fainter hum is inaudible).
@@ -100,6 +102,7 @@ MAX_FINE_FRAMES = 64
 MIN_FINE_FRAMES = 5
 HELD_FLOOR_DB = 6.0  # a flanked line held in the fine frames: over its ring in the quiet ones
 MAINS_FREE_COMB = 3  # lines that pass without the mains' own: hum whose low lines a bass hides
+UNDER_NOTES_STEADINESS = 0.3  # a bare line the part also plays on: its share of the long line
 PLAYING_BLOCK_S = DC_BLOCK_S  # the DC meter's blocks: a FaultMeter measures their powers once
 A_WEIGHT_FRAME = 4096
 A_WEIGHT_FRAMES = 64
@@ -210,6 +213,21 @@ class _Line:
             and self.prominence_db >= LINE_PROMINENCE_DB
             and self.comb_db >= COMB_CLEAR_DB
             and self.floor_db >= FLOOR_LINE_MIN_DB
+        )
+
+    @property
+    def bare_under_notes(self) -> bool:
+        """Bare in the quiet frames (FLOOR_LINE_DB over its ring there) and showing a little
+        in the long spectrum, clear of its neighbours, where the part also plays on the line
+        (a bass's notes at the mains' multiples): the long spectrum reads the notes with it,
+        so the quiet frames keep a smaller share of it (UNDER_NOTES_STEADINESS, not
+        STEADINESS). Such a line counts only in a mains comb of them (``_in_comb``)."""
+        return (
+            not self.passes
+            and self.steadiness >= UNDER_NOTES_STEADINESS
+            and self.floor_db >= FLOOR_LINE_DB
+            and self.prominence_db >= FLOOR_LINE_MIN_DB
+            and self.isolation_db >= ISOLATION_DB
         )
 
     @property
@@ -374,7 +392,11 @@ class _Spectra:
         for k in range(1, int(HIGHEST_HARMONIC_HZ // f0) + 1):
             reach = HARMONIC_REACH_HZ * k + 2.0 * self.bin_hz
             candidates = [self.line(k, i) for i in self.peaks(k * f0 - reach, k * f0 + reach, 2)]
-            passing = [c for c in candidates if (c.faint if faint else c.passes or c.flanked)]
+            passing = [
+                c
+                for c in candidates
+                if (c.faint if faint else c.passes or c.flanked or c.bare_under_notes)
+            ]
             if passing:
                 lines.append(max(passing, key=lambda c: (c.passes, c.prominence_db)))
         return lines if faint else _in_comb(lines)
@@ -383,10 +405,23 @@ class _Spectra:
 def _in_comb(lines: list[_Line]) -> list[_Line]:
     """``lines`` without the flanked ones (``_Line.flanked``) unless COMB_SUPPORT lines pass
     at the same fundamental's multiples: mains hum is a comb of harmonics, steady all along;
-    a played note is one line, and it comes and goes."""
-    if sum(line.passes for line in lines) >= COMB_SUPPORT:
-        return lines
-    return [line for line in lines if line.passes]
+    a played note is one line, and it comes and goes. Lines bare only under the part's notes
+    (``_Line.bare_under_notes``) stay where they make, with the passing ones, a mains comb
+    (``_is_mains_comb``): a bass's notes come and go on a line or two, hum is bare on many."""
+    kept = [line for line in lines if not line.bare_under_notes]
+    if sum(line.passes for line in kept) < COMB_SUPPORT:
+        kept = [line for line in kept if line.passes]
+    with_bare = [line for line in lines if line.passes or line.bare_under_notes]
+    if len(with_bare) > sum(line.passes for line in lines) and _is_mains_comb(with_bare):
+        return sorted({*kept, *with_bare}, key=lambda line: line.harmonic)
+    return kept
+
+
+def _is_mains_comb(lines: list[_Line]) -> bool:
+    """MAINS_FREE_COMB lines or more whose harmonic numbers share no factor (lines 2, 4, 6
+    are a note at twice the mains)."""
+    numbers = [line.harmonic for line in lines]
+    return len(numbers) >= MAINS_FREE_COMB and math.gcd(*numbers) == 1
 
 
 def _mains_line(line: _Line) -> bool:
@@ -398,12 +433,11 @@ def _mains_line(line: _Line) -> bool:
 
 
 def _mains_comb(lines: list[_Line]) -> bool:
-    """MAINS_FREE_COMB passing lines whose harmonic numbers share no factor: hum whose own
-    low lines a bass hides (its notes cover 50-120 Hz) still shows as the mains' comb
-    above them; a note at a multiple of the mains (lines 2, 4, 6: a note at 100 Hz) does not
-    make one."""
-    passing = [line.harmonic for line in lines if line.passes]
-    return len(passing) >= MAINS_FREE_COMB and math.gcd(*passing) == 1
+    """MAINS_FREE_COMB passing lines (or lines bare under the part's notes that ``_in_comb``
+    kept) whose harmonic numbers share no factor: hum whose own low lines a bass hides (its
+    notes cover 50-120 Hz) still shows as the mains' comb above them; a note at a multiple
+    of the mains (lines 2, 4, 6: a note at 100 Hz) does not make one."""
+    return _is_mains_comb([line for line in lines if line.passes or line.bare_under_notes])
 
 
 def _best_lines(spectra: _Spectra) -> list[_Line]:
@@ -416,7 +450,7 @@ def _best_lines(spectra: _Spectra) -> list[_Line]:
             lo, hi = k * (nominal - MAINS_TOLERANCE_HZ), k * (nominal + MAINS_TOLERANCE_HZ)
             for index in spectra.peaks(lo, hi, ANCHOR_PEAKS):
                 anchor = spectra.line(k, index)
-                if not (anchor.passes or anchor.flanked):
+                if not (anchor.passes or anchor.flanked or anchor.bare_under_notes):
                     continue
                 lines = spectra.harmonics_of(anchor.freq_hz / k)
                 # a set with the mains' own lines beats any set without them
@@ -431,8 +465,13 @@ def _fundamental(lines: list[_Line]) -> float:
     """Each line's frequency over its harmonic number, weighted by the number (the higher,
     the finer the estimate) and by the line's amplitude; from the lines that stand out in
     the long spectrum (a faint one read only in the quiet frames is off by a music line's
-    pull), if any do."""
-    lines = [line for line in lines if line.stands_out] or lines
+    pull), if any do, else from the passing ones (a line bare only under the part's notes
+    reads the notes' frequency with it there)."""
+    lines = (
+        [line for line in lines if line.stands_out]
+        or [line for line in lines if line.passes]
+        or lines
+    )
     weights = [line.harmonic * line.amplitude for line in lines]
     return float(np.average([line.freq_hz / line.harmonic for line in lines], weights=weights))
 
@@ -814,12 +853,21 @@ def detect_hum(audio: np.ndarray, *, sample_rate: int) -> HumFinding:
     return meter.result()
 
 
-def highest_to_remove_hz(fundamental_hz: float, harmonics: list[int]) -> float:
+def highest_to_remove_hz(
+    fundamental_hz: float, harmonics: list[int], *, judged: list[int] | tuple[int, ...] = ()
+) -> float:
     """Half again over the highest harmonic of the run the found lines make from the
     fundamental up (every harmonic up to it, at least half of them found: a lone high line
-    can be the music's), at least the fourth: above the lines that stand out, a notch would
-    take more music than hum."""
+    can be the music's), at least the fourth, and at least the highest of the sparser run
+    that ``judged`` makes (the lines the finding itself judged hum, on their own or in its
+    comb, not the faint ones: at least a third of the harmonics up to it; a comb of lines
+    3, 5 and 7 over a bass is hum up to the 7th): above the lines that stand out, a notch
+    would take more music than hum."""
     found = set(harmonics)
     run = max([k for k in sorted(found) if 2 * sum(1 for j in found if j <= k) >= k], default=1)
-    top = max(ANCHOR_HARMONICS, math.ceil(1.5 * run))
+    judged_run = max(
+        [k for k in sorted(set(judged)) if 3 * sum(1 for j in set(judged) if j <= k) >= k],
+        default=1,
+    )
+    top = max(ANCHOR_HARMONICS, math.ceil(1.5 * run), judged_run)
     return float(min(max(top * fundamental_hz + 0.5 * fundamental_hz, 100.0), 4000.0))
