@@ -529,7 +529,8 @@ _QUANTITY_BASS = lazy_pattern(
 )
 _REFERENCE = lazy_pattern(
     r"\b(?:than|after|compared (?:to|with)|compare (?:to|with)|relative to|against|versus|vs|"
-    r"next to|beside|in comparison (?:to|with)|in relation to|under|underneath|behind|around|"
+    r"next to|beside|in comparison (?:to|with)|in relation to|under|underneath|around|"
+    r"(?<=sit )behind|(?<=sits )behind|(?<=sitting )behind|"
     r"over|on top of|(?<=loud )for|(?<=quiet )for|(?<=much )for|(?<=busy )for)\s+"
     r"(?:the\s+|my\s+|our\s+)?"
 )
