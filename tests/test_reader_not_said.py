@@ -145,3 +145,16 @@ def test_a_part_too_much_then_brought_down_is_one_move(brief) -> None:
 @pytest.mark.parametrize("brief", ["the chorus needs more oomph", "make the drums more powerful"])
 def test_oomph_and_power_are_punch(brief) -> None:
     assert _asks(brief) == {("punch", 1)}
+
+
+@pytest.mark.parametrize(
+    "brief",
+    ["make the vocal sound like it's on the radio", "make the vocal sound like a telephone"],
+)
+def test_a_radio_sound_asked_of_a_part_is_lo_fi_not_a_master(brief) -> None:
+    assert _asks(brief) == {("mood", 1)}
+    assert _targets(brief) == {"vocal"}
+
+
+def test_sounding_like_a_radio_as_a_complaint_is_not_asked_for() -> None:
+    assert ("mood", 1) not in _asks("it sounds like a cheap radio")

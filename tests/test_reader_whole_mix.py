@@ -93,6 +93,15 @@ def test_an_instrument_the_session_does_not_have_is_asked_back(songs, brief) -> 
     assert "There is no" in result.reply and "Lead_Synth" in result.reply
 
 
+def test_a_radio_sound_on_a_part_changes_nothing_and_says_so(songs) -> None:
+    song = songs["song_1"]
+    result = handle_brief(
+        song.session, "make the vocal sound like it's on the radio", parent=song.base
+    )
+    assert result.version is None and not result.tool_calls
+    assert "radio or telephone sound" in result.reply
+
+
 def test_an_instrument_said_beside_a_part_is_left_out_and_said(songs) -> None:
     song = songs["song_1"]
     result = handle_brief(

@@ -667,6 +667,15 @@ def _mood_or_level(
             bus="reverb",
             sections=clause.sections,
         )
+    if names and MOODS.get(ask.word) == "lofi":
+        # "make the vocal sound like it's on the radio": an effect on the part, not its level
+        out = MoveSet()
+        out.notes.append(
+            f"A lo-fi, radio or telephone sound on {', '.join(names)} is an effect I cannot make "
+            "on one part yet: in your DAW, band-pass it to about 400 Hz-4 kHz and add a little "
+            "drive. Nothing changed."
+        )
+        return out
     if names:
         if ask.concept == "energy" or (ask.word in ("hit",)):
             return punch_move(context, names, direction=ask.direction, amount=amount)

@@ -248,6 +248,17 @@ def normalise_text(text: str) -> str:
         r"separate \1",
         text,
     )
+    # "make the vocal sound like it's on the radio / a telephone": a band-limited, lo-fi
+    # sound on that part, not a master for radio play nor a lack of low end
+    # (asked for; "it sounds like a cheap radio" is a complaint and is left as it is)
+    text = re.sub(
+        r"\b((?:make|want|need|should|could|let)\b[^,.;]{0,30}?\bsound\s+)like\s+"
+        r"(?:it'?s\s+|it is\s+|its\s+)?(?:(?:on|through|over|in|from|coming out of)\s+)?"
+        r"(?:an?\s+|the\s+|some\s+)?(?:old\s+|cheap\s+|am\s+|tiny\s+)*"
+        r"(?:radio|telephone|phone call|walkie[ -]talkie|megaphone|transistor(?: radio)?)\b",
+        r"\1lo fi",
+        text,
+    )
     # "fighting for the same space": where two parts meet, not the reverb's space
     text = re.sub(r"\bsame (?:space|room|place|spot|area)\b", "same range", text)
     # "the pad is hogging all the space": a part that crowds the mix is too loud
