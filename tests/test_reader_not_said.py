@@ -123,7 +123,12 @@ def test_a_part_to_sit_behind_another_moves_against_it(brief, moved, way, agains
 
 
 @pytest.mark.parametrize(
-    "brief", ["the vocal is peaky, some words jump out", "the vocal is too peaky"]
+    "brief",
+    [
+        "the vocal is peaky, some words jump out",
+        "the vocal is too peaky",
+        "some words poke out of the vocal",
+    ],
 )
 def test_a_peaky_part_is_compressed(brief) -> None:
     assert ("compression", 1) in _asks(brief)
@@ -158,3 +163,7 @@ def test_a_radio_sound_asked_of_a_part_is_lo_fi_not_a_master(brief) -> None:
 
 def test_sounding_like_a_radio_as_a_complaint_is_not_asked_for() -> None:
     assert ("mood", 1) not in _asks("it sounds like a cheap radio")
+
+
+def test_some_notes_jumping_out_is_not_the_part_too_loud() -> None:
+    assert _asks("on the bass some notes jump out") == {("compression", 1)}

@@ -259,6 +259,13 @@ def normalise_text(text: str) -> str:
         r"\1lo fi",
         text,
     )
+    # "some words jump out": the part's level is uneven (compression), not too loud as a whole
+    text = re.sub(
+        r"\b((?:some|certain|a few|the odd|odd|random)\s+(?:words|syllables|lines|phrases|notes|"
+        r"hits))\s+(?:jump|jumps|poke|pokes|stick|sticks|pop|pops|spike|spikes)\s+out\b",
+        r"\1 are uneven",
+        text,
+    )
     # "fighting for the same space": where two parts meet, not the reverb's space
     text = re.sub(r"\bsame (?:space|room|place|spot|area)\b", "same range", text)
     # "the pad is hogging all the space": a part that crowds the mix is too loud
