@@ -64,8 +64,7 @@ class MoveSet:
         # band) add up and are all kept
         later = {_setting(c) for c in other.calls} - {None}
         self.calls = [c for c in self.calls if _setting(c) not in later]
-        dropped: list[str] = []
-        self.calls.extend(_same_band_once(self.calls, other.calls, dropped))
+        self.calls, dropped = _same_band_once(self.calls, other.calls)
         self.measures.extend(m for m in other.measures if m not in self.measures)
         self.notes = [n for n in (*self.notes, *other.notes) if n not in dropped]
         self.level_change = self.level_change or other.level_change
@@ -82,24 +81,25 @@ def _band_of(call: ToolCall) -> tuple[object, ...] | None:
 
 
 def _same_band_once(
-    earlier: list[ToolCall], later: list[ToolCall], dropped: list[str]
-) -> list[ToolCall]:
-    """``later`` without the EQ bands an earlier ask already made the same way on the same
+    earlier: list[ToolCall], later: list[ToolCall]
+) -> tuple[list[ToolCall], list[str]]:
+    """``earlier`` then ``later``, without a second EQ band made the same way on the same
     track ("smeared, more definition": two words for one low-mid cut, not two cuts); the
-    deeper of the two is kept, in the earlier call's place. The reasons of the calls left
-    out go to ``dropped``."""
-    kept = []
+    deeper of the two is kept, in the earlier call's place. Also the reasons of the calls
+    left out."""
+    calls, dropped = list(earlier), []
     for call in later:
         band = _band_of(call)
-        twin = next((i for i, c in enumerate(earlier) if band and _band_of(c) == band), None)
+        said = calls[: len(earlier)]  # bands of one ask are all its own
+        twin = next((i for i, c in enumerate(said) if band and _band_of(c) == band), None)
         if twin is None:
-            kept.append(call)
-        elif abs(float(call.args["gain_db"])) > abs(float(earlier[twin].args["gain_db"])):
-            dropped.append(earlier[twin].reason)
-            earlier[twin] = call
+            calls.append(call)
+        elif abs(float(call.args["gain_db"])) > abs(float(calls[twin].args["gain_db"])):
+            dropped.append(calls[twin].reason)
+            calls[twin] = call
         else:
             dropped.append(call.reason)
-    return kept
+    return calls, dropped
 
 
 def _setting(call: ToolCall) -> tuple[str, tuple[tuple[str, object], ...], tuple[str, ...]] | None:
